@@ -1,0 +1,39 @@
+# Verval Ponsel. `make run` and `make test` work on a fresh clone with Python >= 3.11 and git.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres check bench bench-quick clean messages
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+# Migrates the embedded SQLite database, loads the demo once, then serves the web app and the
+# task worker from one terminal (Ctrl-C stops both).
+run: install
+	$(BIN)/verval migrate --noinput
+	$(BIN)/verval demo --if-empty
+	$(BIN)/verval serve --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/verval
+
+bench: install
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+messages: install
+	cd src/verval && ../../$(BIN)/verval compilemessages
+
+clean:
+	rm -rf var/ .pytest_cache

@@ -1,0 +1,1 @@
+"""Verval Ponsel: verification and validation of students' and teachers' mobile numbers."""

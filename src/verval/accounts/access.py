@@ -1,0 +1,139 @@
+"""The one place that decides what a user may see.
+
+Every read of a school's, region's or provider's data goes through these helpers. Each returns a
+queryset already narrowed to the user's scope (an empty one for a user with no scope), so a view
+that forgets a filter still cannot leak another school's data.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+
+from verval.accounts.models import Role
+
+if TYPE_CHECKING:
+    from verval.accounts.models import User
+    from verval.reference.models import Region, School
+
+
+_NOTHING = Q(pk__in=[])
+
+
+def _school_q(user: Any, prefix: str = "") -> Q | None:
+    """Q over a School relation reachable through `prefix`; None means "everything"."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _NOTHING
+    role = user.role
+    if role == Role.PUSDATIN:
+        return None
+    if role == Role.OPERATOR and user.school_id:
+        return Q(**{f"{prefix}npsn": user.school_id})
+    if role == Role.DINAS_KAB and user.region_id:
+        return Q(**{f"{prefix}regency_id": user.region_id})
+    if role == Role.DINAS_PROV and user.region_id:
+        return Q(**{f"{prefix}province_id": user.region_id})
+    return _NOTHING
+
+
+def schools_for(user: Any) -> QuerySet[School]:
+    from verval.reference.models import School
+
+    q = _school_q(user)
+    if q is _NOTHING:
+        return School.objects.none()
+    return School.objects.all() if q is None else School.objects.filter(q)
+
+
+def scope_by_school(user: Any, qs: QuerySet[Any], school_field: str = "school") -> QuerySet[Any]:
+    """Narrow any queryset with a FK to School (through `school_field`) to the user's scope.
+
+    Providers see no school-keyed data through this path: their data is reached through
+    scope_by_provider only.
+    """
+    if getattr(user, "role", None) == Role.PROVIDER:
+        return qs.none()
+    q = _school_q(user, prefix=f"{school_field}__")
+    if q is None:
+        return qs
+    if q is _NOTHING:
+        return qs.none()
+    return qs.filter(q)
+
+
+def recipients_for(user: Any) -> QuerySet[Any]:
+    from verval.registry.models import Recipient
+
+    return scope_by_school(user, Recipient.objects.all())
+
+
+def scope_by_provider(user: Any, qs: QuerySet[Any], provider_field: str = "provider") -> QuerySet[Any]:
+    """Provider-keyed data: a provider sees its own rows, Pusdatin everything, others nothing."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if user.role == Role.PUSDATIN:
+        return qs
+    if user.role == Role.PROVIDER and user.provider:
+        return qs.filter(**{provider_field: user.provider})
+    return qs.none()
+
+
+def regions_for(user: Any) -> QuerySet[Region]:
+    from verval.reference.models import Region
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Region.objects.none()
+    if user.role == Role.PUSDATIN:
+        return Region.objects.all()
+    if user.role in (Role.DINAS_PROV, Role.DINAS_KAB) and user.region_id:
+        prefix = user.region_id[:2] if user.role == Role.DINAS_PROV else user.region_id[:4]
+        return Region.objects.filter(code__startswith=prefix)
+    return Region.objects.none()
+
+
+def jobs_for(user: Any) -> QuerySet[Any]:
+    """Jobs: Pusdatin all; a provider its own; an operator its school's; Dinas none (reads only)."""
+    from verval.core.models import Job
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Job.objects.none()
+    if user.role == Role.PUSDATIN:
+        return Job.objects.all()
+    if user.role == Role.PROVIDER and user.provider:
+        return Job.objects.filter(provider=user.provider)
+    if user.role == Role.OPERATOR and user.school_id:
+        return Job.objects.filter(school_id=user.school_id, created_by=user)
+    return Job.objects.none()
+
+
+def get_school_or_deny(user: Any, npsn: str) -> School:
+    school = schools_for(user).filter(npsn=npsn).first()
+    if school is None:
+        raise PermissionDenied("school outside the user's scope")
+    return school
+
+
+def get_in_scope(qs: QuerySet[Any], **lookup: Any) -> Model:
+    """Fetch one object from an already-scoped queryset, or PermissionDenied (never 'exists elsewhere')."""
+    obj = qs.filter(**lookup).first()
+    if obj is None:
+        raise PermissionDenied("object outside the user's scope")
+    return obj
+
+
+def can_edit_school(user: Any, school: School | str) -> bool:
+    """Only the school's own operator edits its numbers; Dinas and Pusdatin read."""
+    npsn = school if isinstance(school, str) else school.npsn
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.role == Role.OPERATOR
+        and user.school_id == npsn
+    )
+
+
+def require_role(user: User | Any, *roles: str) -> None:
+    if not getattr(user, "is_authenticated", False) or user.role not in roles:
+        raise PermissionDenied("role not allowed")

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PROVIDER_CODES = ["telkomsel", "indosat", "xl", "axis", "tri", "smartfren"]
+PROVIDER_CHOICES = [
+    ("telkomsel", "Telkomsel"),
+    ("indosat", "Indosat Ooredoo"),
+    ("xl", "XL Axiata"),
+    ("axis", "AXIS"),
+    ("tri", "Tri (3)"),
+    ("smartfren", "Smartfren"),
+]
+
+
+class Role(models.TextChoices):
+    PUSDATIN = "PUSDATIN", _("Pusdatin")
+    DINAS_PROV = "DINAS_PROV", _("Admin Dinas Provinsi")
+    DINAS_KAB = "DINAS_KAB", _("Admin Dinas Kabupaten/Kota")
+    OPERATOR = "OPERATOR", _("Operator Sekolah")
+    PROVIDER = "PROVIDER", _("Provider")
+
+
+class User(AbstractUser):
+    """An account with exactly one role and the scope that role needs.
+
+    OPERATOR has a school, DINAS_* a region (province or kabupaten/kota), PROVIDER a provider code.
+    """
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR, db_index=True)
+    school = models.ForeignKey("reference.School", null=True, blank=True, on_delete=models.PROTECT, related_name="operators")
+    region = models.ForeignKey("reference.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="admins")
+    provider = models.CharField(max_length=16, choices=PROVIDER_CHOICES, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_scope_matches_role",
+                condition=(
+                    models.Q(role="PUSDATIN")
+                    | models.Q(role="OPERATOR", school__isnull=False)
+                    | models.Q(role__in=["DINAS_PROV", "DINAS_KAB"], region__isnull=False)
+                    | models.Q(role="PROVIDER", provider__gt="")
+                ),
+            )
+        ]
+
+    @property
+    def is_pusdatin(self) -> bool:
+        return self.role == Role.PUSDATIN
+
+    @property
+    def is_dinas(self) -> bool:
+        return self.role in (Role.DINAS_PROV, Role.DINAS_KAB)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR
+
+    @property
+    def is_provider(self) -> bool:
+        return self.role == Role.PROVIDER
+
+
+class OperatorRegistration(models.Model):
+    """An operator asks for an account for an NPSN with an assignment letter (SK penugasan)."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Menunggu persetujuan")
+        APPROVED = "APPROVED", _("Disetujui")
+        REJECTED = "REJECTED", _("Ditolak")
+
+    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="registrations")
+    full_name = models.CharField(max_length=120)
+    email = models.EmailField()
+    username = models.CharField(max_length=150)
+    password_hash = models.CharField(max_length=256)
+    letter_path = models.CharField(max_length=500)
+    letter_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="registrations")
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,213 @@
+"""Bulk jobs: rows with explicit states, run by the task worker (or inline from the CLI).
+
+A runner is `fn(job) -> dict` of counts. It applies its input in one transaction; to refuse the
+input whole it raises JobRefused (nothing was changed). Progress is written to a small file beside
+the store, not to the database, because the job's own transaction holds the write lock (SQLite)
+or hides uncommitted rows (PostgreSQL) until it ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from verval.core import files
+from verval.core.models import Job, JobIssue
+
+log = logging.getLogger(__name__)
+
+# kind -> dotted path of the runner. Apps add theirs here (one line each).
+RUNNERS: dict[str, str] = {
+    "import_dapodik": "verval.imports.services.run_import_job",
+    "validate": "verval.registry.services.run_validation_job",
+    "dump": "verval.exchange.services.run_dump_job",
+    "ingest_results": "verval.exchange.services.run_ingest_job",
+    "bulk_correction": "verval.registry.bulk.run_bulk_correction_job",
+    "disbursement": "verval.sptjm.services.run_disbursement_job",
+    "ingest_injection": "verval.sptjm.services.run_injection_job",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    line: int
+    column: str
+    code: str
+    message: str
+    message_en: str
+    value: str = ""
+
+
+@dataclass
+class JobRefused(Exception):
+    """The input is refused whole; nothing was changed."""
+
+    code: str
+    message: str
+    message_en: str
+    issues: list[RowIssue] = field(default_factory=list)
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message_en}"
+
+
+def progress_path(job: Job) -> Any:
+    return files.root() / "jobs" / f"{job.pk}.progress"
+
+
+class Progress:
+    """Throttled progress reporting for a running job (at most ~2 writes a second)."""
+
+    def __init__(self, job: Job, total: int = 0) -> None:
+        self.job = job
+        self.total = total
+        self.done = 0
+        self._last = 0.0
+        self.path = progress_path(job)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def update(self, done: int, total: int | None = None, force: bool = False) -> None:
+        self.done = done
+        if total is not None:
+            self.total = total
+        now = time.monotonic()
+        if not force and now - self._last < 0.5:
+            return
+        self._last = now
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"done": self.done, "total": self.total}))
+        os.replace(tmp, self.path)
+
+
+def read_progress(job: Job) -> tuple[int, int]:
+    if job.is_finished:
+        return job.progress_done, job.progress_total
+    try:
+        data = json.loads(progress_path(job).read_text())
+        return int(data["done"]), int(data["total"])
+    except (OSError, ValueError, KeyError):
+        return job.progress_done, job.progress_total
+
+
+def create_job(
+    *,
+    actor: Any,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    input_name: str = "",
+    input_path: str = "",
+    input_sha256: str = "",
+    school_id: str = "",
+    provider: str = "",
+) -> Job:
+    if kind not in RUNNERS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return Job.objects.create(
+        kind=kind,
+        created_by=user,
+        params=params or {},
+        input_name=input_name,
+        input_path=input_path,
+        input_sha256=input_sha256,
+        school_id=school_id,
+        provider=provider,
+    )
+
+
+def enqueue(job: Job) -> None:
+    """Hand the job to the worker once the transaction that created it commits."""
+    from verval.core.tasks import run_job_task
+
+    job_id = str(job.pk)
+    transaction.on_commit(lambda: run_job_task.enqueue(job_id))
+
+
+def save_issues(job: Job, issues: Iterable[RowIssue]) -> int:
+    batch: list[JobIssue] = []
+    count = 0
+    for issue in issues:
+        batch.append(
+            JobIssue(
+                job=job,
+                line=issue.line,
+                column=issue.column,
+                code=issue.code,
+                message=issue.message,
+                message_en=issue.message_en,
+                value=issue.value[:200],
+            )
+        )
+        count += 1
+        if len(batch) >= 5000:
+            JobIssue.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        JobIssue.objects.bulk_create(batch)
+    return count
+
+
+def run(job_id: Any, runner: Callable[[Job], dict[str, Any]] | None = None) -> Job:
+    """Run a job to a final state. Safe to call again on a job that died RUNNING."""
+    job = Job.objects.get(pk=job_id)
+    if job.is_finished:
+        return job
+    fn = runner or import_string(RUNNERS[job.kind])
+    job.state = Job.State.RUNNING
+    job.started_at = timezone.now()
+    job.save(update_fields=["state", "started_at"])
+    # A re-run starts with a clean report.
+    JobIssue.objects.filter(job=job).delete()
+    try:
+        counts = fn(job)
+    except JobRefused as refused:
+        job.state = Job.State.REFUSED
+        job.error_code = refused.code
+        job.error_message = refused.message
+        job.error_message_en = refused.message_en
+        job.counts = refused.counts
+        save_issues(job, refused.issues)
+    except Exception as exc:  # noqa: BLE001 - recorded on the job; details stay out of messages
+        log.exception("job %s (%s) failed", job.pk, job.kind)
+        job.state = Job.State.FAILED
+        job.error_code = "KESALAHAN_SISTEM"
+        job.error_message = "Terjadi kesalahan sistem; data tidak diubah. Hubungi Pusdatin."
+        job.error_message_en = f"System error ({type(exc).__name__}); no data was changed."
+    else:
+        job.state = Job.State.SUCCEEDED
+        job.counts = counts
+    job.finished_at = timezone.now()
+    done, total = read_progress(job) if not job.progress_total else (job.progress_done, job.progress_total)
+    job.progress_done = max(done, job.progress_done)
+    job.progress_total = max(total, job.progress_total)
+    job.save()
+    try:
+        progress_path(job).unlink()
+    except OSError:
+        pass
+    return job
+
+
+def issues_csv(job: Job) -> Iterable[str]:
+    """The full refused-row report as CSV lines (streamed)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["baris", "kolom", "kode", "pesan", "message", "nilai"])
+    yield buf.getvalue()
+    for issue in job.issues.order_by("line", "id").iterator(chunk_size=5000):
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow([issue.line, issue.column, issue.code, issue.message, issue.message_en, issue.value])
+        yield buf.getvalue()

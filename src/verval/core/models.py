@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    """One row per state change or data release: who, when, what, from, to.
+
+    Phone numbers are stored masked here (see verval.phones.mask); the full history of a number
+    lives with the recipient, readable only through scoped selectors.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    school_id = models.CharField(max_length=8, blank=True, db_index=True)
+    region_code = models.CharField(max_length=6, blank=True)
+    provider = models.CharField(max_length=16, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Job(models.Model):
+    """A bulk job (import, validation, dump, ingest...) as a row with explicit states.
+
+    Jobs are resumable: the task reads its state from here, and a job that died RUNNING can be
+    run again because every job applies its input in one transaction.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "PENDING", _("Menunggu")
+        RUNNING = "RUNNING", _("Berjalan")
+        SUCCEEDED = "SUCCEEDED", _("Selesai")
+        REFUSED = "REFUSED", _("Ditolak")
+        FAILED = "FAILED", _("Gagal")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32, db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Scope of the job's data, used by the scoping helper (a school's upload, a provider's file...).
+    school_id = models.CharField(max_length=8, blank=True, db_index=True)
+    provider = models.CharField(max_length=16, blank=True, db_index=True)
+    params = models.JSONField(default=dict, blank=True)
+    input_name = models.CharField(max_length=255, blank=True)
+    input_path = models.CharField(max_length=500, blank=True)
+    input_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    progress_done = models.BigIntegerField(default=0)
+    progress_total = models.BigIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    error_message_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} {self.state}"
+
+    @property
+    def percent(self) -> int:
+        if self.state in (self.State.SUCCEEDED, self.State.REFUSED):
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.SUCCEEDED, self.State.REFUSED, self.State.FAILED)
+
+
+class JobIssue(models.Model):
+    """A refused row (or a file-level error with line 0): line, column, code, messages."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="issues")
+    line = models.BigIntegerField(default=0)
+    column = models.CharField(max_length=64, blank=True)
+    code = models.CharField(max_length=64)
+    message = models.TextField()
+    message_en = models.TextField(blank=True)
+    # What was there, masked when it is a phone number, never a name.
+    value = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["line", "id"]
+        indexes = [models.Index(fields=["job", "line"])]

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NumberStatus(models.TextChoices):
+    BELUM_VERVAL = "BELUM_VERVAL", _("Belum diverifikasi")
+    FORMAT_SALAH = "FORMAT_SALAH", _("Format tidak valid")
+    MENUNGGU_PROVIDER = "MENUNGGU_PROVIDER", _("Proses validasi provider")
+    AKTIF = "AKTIF", _("Aktif")
+    RESIDU = "RESIDU", _("Residu")
+
+
+class ResidueReason(models.TextChoices):
+    TIDAK_AKTIF = "TIDAK_AKTIF", _("Nomor tidak aktif")
+    MASA_TENGGANG = "MASA_TENGGANG", _("Nomor dalam masa tenggang")
+    TIDAK_TERDAFTAR = "TIDAK_TERDAFTAR", _("Nomor tidak terdaftar")
+    BUKAN_PELANGGAN = "BUKAN_PELANGGAN", _("Bukan pelanggan provider ini")
+    LAINNYA = "LAINNYA", _("Alasan lain dari provider")
+
+
+class Kind(models.TextChoices):
+    PD = "PD", _("Peserta didik")
+    PTK = "PTK", _("Pendidik dan tenaga kependidikan")
+
+
+class Category(models.TextChoices):
+    """The quota category (SPEC §6), derived from kind and school form at import."""
+
+    PAUD = "PAUD", _("PAUD")
+    DIKDASMEN = "DIKDASMEN", _("SD/SMP/SMA/SMK/SLB/Kesetaraan")
+    PTK = "PTK", _("Pendidik")
+
+
+class Recipient(models.Model):
+    """A student (PD) or teacher (PTK) from the Dapodik cutoff with their current number."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)  # pd_id or ptk_id from Dapodik
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    name = models.CharField(max_length=150)
+    nisn = models.CharField(max_length=10, blank=True)
+    nik = models.CharField(max_length=16, blank=True)
+    grade = models.PositiveSmallIntegerField(null=True, blank=True)  # tingkat_pendidikan 1-13
+    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="recipients")
+
+    phone_raw = models.CharField(max_length=100, blank=True)  # as typed
+    phone_e164 = models.CharField(max_length=16, blank=True, db_index=True)
+    operator = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=20, choices=NumberStatus.choices, default=NumberStatus.BELUM_VERVAL)
+    # A phone-rule code for FORMAT_SALAH, a ResidueReason for RESIDU, empty otherwise.
+    reason = models.CharField(max_length=32, blank=True)
+    reason_note = models.CharField(max_length=255, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the number is new or changed and Pusdatin's validation run has not seen it yet.
+    needs_validation = models.BooleanField(default=True)
+
+    confirmed_at = models.DateTimeField(null=True, blank=True)  # verifikasi by the school
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    locked = models.BooleanField(default=False)  # listed on a printed SPTJM not yet approved/voided
+
+    active = models.BooleanField(default=True)  # False once a newer cutoff no longer lists it
+    row_hash = models.CharField(max_length=32, blank=True)  # of the cutoff row, for idempotent import
+    version = models.PositiveIntegerField(default=1)  # optimistic locking
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["school_id", "kind", "grade", "name"]
+        indexes = [
+            models.Index(fields=["school", "status"], name="recipient_school_status"),
+            models.Index(fields=["status", "operator"], name="recipient_status_operator"),
+            models.Index(fields=["needs_validation"], name="recipient_needs_validation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+    @property
+    def grade_label(self) -> str:
+        """tingkat_pendidikan as the dump file writes it (SPEC §7)."""
+        if self.kind == Kind.PTK:
+            return "PTK"
+        if self.category == Category.PAUD or self.grade is None:
+            return "PAUD"
+        return str(self.grade)
+
+
+class NumberHistory(models.Model):
+    """Every status or number change of a recipient: who, when, from, to and why."""
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    reason = models.CharField(max_length=32, blank=True)
+    phone_before = models.CharField(max_length=20, blank=True)  # masked
+    phone_after = models.CharField(max_length=20, blank=True)  # masked
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["recipient", "at"])]

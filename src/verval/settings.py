@@ -1,0 +1,187 @@
+"""Settings for Verval Ponsel.
+
+Everything that differs between a laptop demo and production comes from the environment:
+DATABASE_URL (default: SQLite file var/verval.sqlite3), VERVAL_DATA_DIR (default var/files),
+VERVAL_SECRET_KEY, VERVAL_DEBUG, VERVAL_ALLOWED_HOSTS, VERVAL_SECURE (1 behind HTTPS).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# var/ sits in the working directory so that `make run` in a clone keeps everything in the clone.
+VAR_DIR = Path(os.environ.get("VERVAL_VAR_DIR", Path.cwd() / "var"))
+DATA_DIR = Path(os.environ.get("VERVAL_DATA_DIR", VAR_DIR / "files"))
+
+
+# pytest (>= 8.2) announces itself; tests run tasks inline and hash passwords cheaply.
+TESTING = "PYTEST_VERSION" in os.environ
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = _flag("VERVAL_DEBUG", False)
+SECRET_KEY = os.environ.get("VERVAL_SECRET_KEY", "insecure-demo-key-change-me-in-production-0123456789")
+ALLOWED_HOSTS = os.environ.get("VERVAL_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+    "verval.core",
+    "verval.accounts",
+    "verval.reference",
+    "verval.registry",
+    "verval.imports",
+    "verval.exchange",
+    "verval.sptjm",
+    "verval.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "verval.core.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "verval.urls"
+WSGI_APPLICATION = "verval.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "verval.core.context.site",
+            ],
+        },
+    }
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'verval.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes a long import transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+            " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/masuk/"
+LOGIN_REDIRECT_URL = "/beranda/"
+LOGOUT_REDIRECT_URL = "/"
+AUTHENTICATION_BACKENDS = ["verval.accounts.backends.ThrottledModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+if TESTING or _flag("VERVAL_FAST_HASHER"):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Jakarta"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+MEDIA_ROOT = DATA_DIR
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "VERVAL_TASK_BACKEND",
+            "django_tasks.backends.immediate.ImmediateBackend" if TESTING else "django_tasks_db.DatabaseBackend",
+        ),
+    }
+}
+
+EMAIL_BACKEND = os.environ.get("VERVAL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = "Verval Ponsel <noreply@verval.local>"
+
+# Security: strict by default, HTTPS-only cookies and HSTS switched on by VERVAL_SECURE=1.
+SECURE = _flag("VERVAL_SECURE")
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_SSL_REDIRECT = SECURE and _flag("VERVAL_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_AGE = 8 * 3600
+
+# SPEC §9 / §5 policy knobs.
+VERVAL = {
+    "REFUSE_FILE_ABOVE_SHARE": float(os.environ.get("VERVAL_REFUSE_SHARE", "0.05")),
+    "SHARED_NUMBER_LIMIT": int(os.environ.get("VERVAL_SHARED_LIMIT", "3")),
+    "SHARED_NUMBER_IMPLAUSIBLE": int(os.environ.get("VERVAL_SHARED_IMPLAUSIBLE", "10")),
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_SECONDS": 900,
+    "TWO_FACTOR_ROLES": ["PUSDATIN", "DINAS_PROV", "DINAS_KAB"],
+    "REQUIRE_TWO_FACTOR": _flag("VERVAL_REQUIRE_2FA", False),
+    "SCAN_MAX_BYTES": 10 * 1024 * 1024,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_numbers": {"()": "verval.core.logging.MaskPhoneNumbersFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_numbers"]},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("VERVAL_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

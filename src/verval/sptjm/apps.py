@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SptjmConfig(AppConfig):
+    name = "verval.sptjm"
+    label = "sptjm"

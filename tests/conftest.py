@@ -1,0 +1,123 @@
+"""Shared fixtures: one user per role, a small region/school tree, and environment notices."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from tests.factories import RecipientFactory, SchoolFactory, UserFactory
+
+
+def _chromium() -> str | None:
+    for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(path):
+            return path
+    return shutil.which("chromium")
+
+
+def _playwright_available() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = []
+    url = os.environ.get("DATABASE_URL", "")
+    lines.append("verval: database = " + ("PostgreSQL" if url.startswith("postgres") else "SQLite (embedded)"))
+    if not url.startswith("postgres"):
+        lines.append("verval: NOTICE tests marked 'postgres' are skipped (set DATABASE_URL=postgres://... to run them)")
+    if not (_chromium() and _playwright_available()):
+        lines.append("verval: NOTICE browser tests are skipped: chromium (/usr/bin/chromium) or playwright missing")
+    return lines
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    is_pg = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    have_browser = bool(_chromium() and _playwright_available())
+    require_browser = os.environ.get("VERVAL_REQUIRE_BROWSER") == "1"
+    for item in items:
+        if "postgres" in item.keywords and not is_pg:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)"))
+        if "browser" in item.keywords and not have_browser:
+            if require_browser:
+                item.add_marker(pytest.mark.xfail(reason="browser required but missing", strict=True, run=False))
+            else:
+                item.add_marker(pytest.mark.skip(reason="needs chromium and playwright"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped:
+        terminalreporter.write_line(f"verval: NOTICE {len(skipped)} tests skipped (see reasons above: PostgreSQL or chromium absent)")
+
+
+@pytest.fixture(autouse=True)
+def _file_store(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path / "files"
+    settings.MEDIA_ROOT = settings.DATA_DIR
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def school(db):  # type: ignore[no-untyped-def]
+    return SchoolFactory()
+
+
+@pytest.fixture
+def other_school(db):  # type: ignore[no-untyped-def]
+    return SchoolFactory(region_id="020601", regency_id="020600", province_id="020000")
+
+
+@pytest.fixture
+def pusdatin(db):  # type: ignore[no-untyped-def]
+    return UserFactory(role="PUSDATIN", username="pusdatin")
+
+
+@pytest.fixture
+def operator(school):  # type: ignore[no-untyped-def]
+    return UserFactory(role="OPERATOR", school=school, username="operator")
+
+
+@pytest.fixture
+def other_operator(other_school):  # type: ignore[no-untyped-def]
+    return UserFactory(role="OPERATOR", school=other_school, username="operator2")
+
+
+@pytest.fixture
+def dinas_kab(school):  # type: ignore[no-untyped-def]
+    return UserFactory(role="DINAS_KAB", region_id=school.regency_id, username="dinaskab")
+
+
+@pytest.fixture
+def dinas_prov(school):  # type: ignore[no-untyped-def]
+    return UserFactory(role="DINAS_PROV", region_id=school.province_id, username="dinasprov")
+
+
+@pytest.fixture
+def other_dinas_kab(other_school):  # type: ignore[no-untyped-def]
+    return UserFactory(role="DINAS_KAB", region_id=other_school.regency_id, username="dinaskab2")
+
+
+@pytest.fixture
+def provider_user(db):  # type: ignore[no-untyped-def]
+    return UserFactory(role="PROVIDER", provider="telkomsel", username="telkomsel")
+
+
+@pytest.fixture
+def other_provider_user(db):  # type: ignore[no-untyped-def]
+    return UserFactory(role="PROVIDER", provider="indosat", username="indosat")
+
+
+@pytest.fixture
+def recipient(school):  # type: ignore[no-untyped-def]
+    return RecipientFactory(school=school)
