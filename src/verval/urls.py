@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
-from django.views.static import serve
 
 from verval.exchange.api import api
+from verval.registry import views_validation
 
 urlpatterns = [
     path("", include("verval.dashboard.urls")),
@@ -14,12 +13,10 @@ urlpatterns = [
     path("", include("verval.imports.urls")),
     path("", include("verval.exchange.urls")),
     path("", include("verval.sptjm.urls")),
+    path("pusdatin/validasi/", views_validation.start_validation, name="validate"),
+    path("nomor-bersama/", views_validation.shared_numbers, name="shared_numbers"),
     path("api/v1/", api.urls),
     path("akun/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("django-admin/", admin.site.urls),
 ]
-
-if not settings.DEBUG:
-    # The demo serves its own static files; production puts a web server in front (docs/deploy.md).
-    urlpatterns.append(path("static/<path:path>", serve, {"document_root": settings.PACKAGE_DIR / "static", "show_indexes": False}))

@@ -108,3 +108,24 @@ class NumberHistory(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["recipient", "at"])]
+
+
+class SharedNumber(models.Model):
+    """A number used by more active recipients than allowed (SPEC §5), recomputed by each validation run.
+
+    level SEKOLAH: more than SHARED_NUMBER_LIMIT (3) recipients — shown to the schools involved.
+    level TIDAK_RASIONAL: more than SHARED_NUMBER_IMPLAUSIBLE (10) — shown to Dinas and Pusdatin too.
+    """
+
+    class Level(models.TextChoices):
+        SEKOLAH = "SEKOLAH", _("Dipakai lebih dari batas")
+        TIDAK_RASIONAL = "TIDAK_RASIONAL", _("Tidak rasional")
+
+    phone_e164 = models.CharField(max_length=16, primary_key=True)
+    recipients = models.PositiveIntegerField()
+    schools = models.PositiveIntegerField()
+    level = models.CharField(max_length=16, choices=Level.choices, db_index=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-recipients"]

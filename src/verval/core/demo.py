@@ -1,0 +1,104 @@
+"""The demo data set: a few kabupaten/kota, ~100 schools, ~30,000 students and teachers, one account
+per role, an open period, and one round played with the provider simulator so that residue shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+from typing import Any
+
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, Q
+
+from verval.accounts.models import Role, User
+from verval.core import files
+from verval.reference.models import Period, QuotaPolicy, School
+
+DEMO_PASSWORD = "verval-demo-2020"
+
+
+def _quiet(name: str, *args: Any) -> str:
+    out = StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
+
+
+def is_loaded() -> bool:
+    return User.objects.filter(username="pusdatin").exists()
+
+
+def load(*, password: str = DEMO_PASSWORD, students: int = 28000, teachers: int = 2000, seed: int = 2020, play_round: bool = True) -> dict[str, Any]:
+    from verval.imports.actions import import_file
+    from verval.imports.synth import write_cutoff
+
+    _, path = files.new_path("demo", ".csv")
+    write_cutoff(path, students=students, teachers=teachers, seed=seed, regencies=3, schools=100)
+    job = import_file(path)
+    if job.state != job.State.SUCCEEDED:
+        raise RuntimeError(f"demo import refused: {job.error_code}")
+    accounts = _accounts(password)
+    _period()
+    steps: dict[str, Any] = {"import": job.counts}
+    if play_round:
+        steps["validate"] = _quiet("validate", "--json").strip().splitlines()[-1]
+        steps["dump"] = _quiet("dump", "--json").strip().splitlines()[-1]
+        steps["simulate"] = _quiet("simulate_providers", "--json").strip().splitlines()[-1]
+    return {"accounts": accounts, "password": password, "steps": steps}
+
+
+def _demo_school() -> School:
+    # The school with the most residue after a round is the most instructive; before the round,
+    # the largest primary school.
+    return (
+        School.objects.annotate(n=Count("recipients", filter=Q(recipients__active=True)))
+        .filter(bentuk="SD")
+        .order_by("-n", "npsn")
+        .first()
+        or School.objects.order_by("npsn").first()
+    )  # type: ignore[return-value]
+
+
+@transaction.atomic
+def _accounts(password: str) -> dict[str, dict[str, str]]:
+    school = _demo_school()
+    specs = [
+        ("pusdatin", Role.PUSDATIN, {}),
+        ("dinas.prov", Role.DINAS_PROV, {"region_id": school.province_id}),
+        ("dinas.kab", Role.DINAS_KAB, {"region_id": school.regency_id}),
+        ("operator", Role.OPERATOR, {"school": school}),
+        ("telkomsel", Role.PROVIDER, {"provider": "telkomsel"}),
+    ]
+    out: dict[str, dict[str, str]] = {}
+    for username, role, scope in specs:
+        user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "email": f"{username}@demo.verval.local", **scope})
+        user.set_password(password)
+        user.save()
+        where = scope.get("region_id") or getattr(scope.get("school"), "npsn", "") or scope.get("provider", "")
+        out[role] = {"username": username, "password": password, "scope": str(where)}
+    return out
+
+
+def _period() -> None:
+    today = dt.date.today()
+    Period.objects.get_or_create(
+        code="2020-09-T1",
+        defaults={
+            "name": "September 2020 tahap 1",
+            "policy": QuotaPolicy.objects.get(code="2020"),
+            "starts_on": today - dt.timedelta(days=7),
+            "ends_on": today + dt.timedelta(days=21),
+            "sptjm_print_deadline": today + dt.timedelta(days=7),
+            "sptjm_upload_deadline": today + dt.timedelta(days=10),
+            "handover_on": today + dt.timedelta(days=14),
+            "is_open": True,
+        },
+    )
+
+
+def accounts_summary(password: str | None = None) -> dict[str, dict[str, str]]:
+    out = {}
+    for user in User.objects.filter(username__in=["pusdatin", "dinas.prov", "dinas.kab", "operator", "telkomsel"]).order_by("id"):
+        scope = user.school_id or user.region_id or user.provider or ""
+        out[user.role] = {"username": user.username, "password": password or DEMO_PASSWORD, "scope": scope}
+    return out

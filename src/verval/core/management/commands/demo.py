@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from verval.core import demo
+
+
+class Command(BaseCommand):
+    help = "Loads the demo data set and one account per role (what `make run` uses)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--password", default=demo.DEMO_PASSWORD)
+        parser.add_argument("--if-empty", action="store_true", help="do nothing if the demo is already loaded")
+        parser.add_argument("--students", type=int, default=28000)
+        parser.add_argument("--teachers", type=int, default=2000)
+        parser.add_argument("--seed", type=int, default=2020)
+        parser.add_argument("--no-round", action="store_true", help="skip the simulated provider round")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["if_empty"] and demo.is_loaded():
+            result = {"accounts": demo.accounts_summary(opts["password"]), "loaded": False}
+            self.stdout.write("Demo data already loaded.")
+        else:
+            self.stdout.write("Loading the demo data set (about 30,000 students and teachers)...")
+            result = demo.load(
+                password=opts["password"], students=opts["students"], teachers=opts["teachers"], seed=opts["seed"], play_round=not opts["no_round"]
+            )
+            result["loaded"] = True
+        if opts["json"]:
+            self.stdout.write(json.dumps({"loaded": result["loaded"], "accounts": result["accounts"]}))
+            return
+        self.stdout.write("\nDemo accounts (role: username / password / scope):")
+        for role, acc in result["accounts"].items():
+            self.stdout.write(f"  {role:<11} {acc['username']:<11} / {acc['password']} / {acc['scope']}")
