@@ -93,3 +93,19 @@ def test_only_pusdatin_can_start_validation(client, operator, pusdatin, school, 
         response = client.post("/pusdatin/validasi/")
     assert response.status_code == 302
     assert Recipient.objects.filter(status="MENUNGGU_PROVIDER").count() == 1
+
+
+def test_phone_check_page_shows_each_verdict_with_reason_and_action(client, operator):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    response = client.post("/cek-nomor/", {"numbers": "0812-3456-7891\n021-5551234\n"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "0812-3456-7891" in html and "Telkomsel" in html
+    assert "TELEPON_RUMAH" in html
+    assert "1 valid" in html
+
+
+def test_phone_check_page_needs_sign_in(client):  # type: ignore[no-untyped-def]
+    response = client.post("/cek-nomor/", {"numbers": "081234567891"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/masuk/")

@@ -197,6 +197,12 @@ def run(job_id: Any, runner: Callable[[Job], dict[str, Any]] | None = None) -> J
         progress_path(job).unlink()
     except OSError:
         pass
+    try:  # the dashboard's aggregates follow every job; a dashboard failure never fails the job
+        from verval.dashboard.services import refresh_after_job
+
+        transaction.on_commit(lambda: refresh_after_job(job.pk), robust=True)
+    except Exception:  # noqa: BLE001
+        log.exception("dashboard refresh not scheduled for job %s", job.pk)
     return job
 
 

@@ -4,7 +4,7 @@ import logging
 import re
 
 # 8-15 digits, optionally with + and separators: catches numbers in any typed form.
-_PHONE = re.compile(r"(?<!\d)(?:\+?62|0)?[\s\-.]?8\d[\d\s\-.]{6,14}\d(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(?:\+?\s?62[\s\-.]?(?:\(0\)\s?)?|\(?0)?8\d{1,2}\)?[\d\s\-.]{5,14}\d(?!\d)")
 
 
 def mask_text(text: str) -> str:

@@ -1,29 +1,204 @@
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from verval.accounts import access
-from verval.accounts.models import Role
+from verval.accounts import access, actions, selectors
+from verval.accounts.models import OperatorRegistration, Role
 from verval.core import audit, jobs
+from verval.reference import actions as reference_actions
+from verval.reference.models import Period, QuotaPolicy
+
+DINAS = (Role.DINAS_PROV, Role.DINAS_KAB)
+DINAS_PAGE_SIZE = 50
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+# --- Pusdatin ------------------------------------------------------------------------------------
 
 
 @login_required
 def pusdatin(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
-    recent = access.jobs_for(request.user)[:20]
-    return render(request, "core/pusdatin.html", {"jobs": recent})
+    recent = access.jobs_for(request.user).select_related("created_by")[:20]
+    q = request.GET.get("q", "").strip()
+    found = None
+    if q:
+        schools = access.schools_for(request.user).select_related("regency", "province")
+        found = schools.filter(Q(npsn=q) | Q(name__icontains=q)).order_by("name", "npsn")[:50] if len(q) >= 3 or q.isdigit() else []
+    periods = Period.objects.select_related("policy").all()[:24]
+    return render(request, "core/pusdatin.html", {"jobs": recent, "q": q, "found": found, "periods": periods})
+
+
+class PeriodForm(forms.Form):
+    code = forms.RegexField(
+        label=gettext_lazy("Kode periode"),
+        regex=r"^[A-Za-z0-9_-]{2,32}$",
+        help_text=gettext_lazy("Misalnya 2020-09-T1 (huruf, angka, tanda hubung)."),
+    )
+    name = forms.CharField(label=gettext_lazy("Nama"), max_length=120)
+    policy = forms.ModelChoiceField(label=gettext_lazy("Kebijakan kuota"), queryset=QuotaPolicy.objects.all(), empty_label=None)
+    starts_on = forms.DateField(label=gettext_lazy("Mulai"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=gettext_lazy("Selesai"), widget=forms.DateInput(attrs={"type": "date"}))
+    sptjm_print_deadline = forms.DateField(
+        label=gettext_lazy("Batas cetak SPTJM"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sptjm_upload_deadline = forms.DateField(
+        label=gettext_lazy("Batas unggah SPTJM"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    handover_on = forms.DateField(
+        label=gettext_lazy("Tanggal serah ke provider"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+def _period_form_page(request: HttpRequest, period: Period | None) -> HttpResponse:
+    create = period is None
+    initial = {} if period is None else {f: getattr(period, f) for f in ("code", "policy", *reference_actions.PERIOD_FIELDS)}
+    form = PeriodForm(request.POST or None, initial=initial)
+    if not create:
+        form.fields["code"].disabled = True  # the code is the key; it does not change
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = reference_actions.save_period(actor=request.user, create=create, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Periode %(code)s disimpan.") % {"code": saved.code})
+            return redirect("core:pusdatin")
+    return render(request, "core/period_form.html", {"form": form, "period": period})
+
+
+@login_required
+def period_create(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    return _period_form_page(request, None)
+
+
+@login_required
+def period_edit(request: HttpRequest, code: str) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    period = Period.objects.filter(code=code).first()
+    if period is None:
+        raise PermissionDenied("no such period")
+    return _period_form_page(request, period)
+
+
+@login_required
+@require_POST
+def period_open(request: HttpRequest, code: str) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    if not Period.objects.filter(code=code).exists():
+        raise PermissionDenied("no such period")
+    reference_actions.open_period(actor=request.user, code=code)
+    messages.success(request, _("Periode %(code)s dibuka.") % {"code": code})
+    return redirect("core:pusdatin")
+
+
+@login_required
+@require_POST
+def period_close(request: HttpRequest, code: str) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    if not Period.objects.filter(code=code).exists():
+        raise PermissionDenied("no such period")
+    reference_actions.close_period(actor=request.user, code=code)
+    messages.success(request, _("Periode %(code)s ditutup.") % {"code": code})
+    return redirect("core:pusdatin")
+
+
+# --- Dinas ---------------------------------------------------------------------------------------
 
 
 @login_required
 def dinas(request: HttpRequest) -> HttpResponse:
-    access.require_role(request.user, Role.DINAS_PROV, Role.DINAS_KAB)
-    from verval.registry.selectors import school_progress
+    access.require_role(request.user, *DINAS)
+    q = request.GET.get("q", "")
+    sort = request.GET.get("sort", "share")
+    rows = selectors.region_school_rows(request.user, q=q, sort=sort)
+    page = Paginator(rows, DINAS_PAGE_SIZE).get_page(request.GET.get("page"))
+    schools = list(page.object_list)
+    states = selectors.sptjm_states(request.user, [s.npsn for s in schools])
+    for s in schools:
+        s.share_pct = round(100 * s.share, 1)
+        s.sptjm_state = states.get(s.npsn, "")
+    pending = actions.registrations_for(request.user).filter(status=OperatorRegistration.Status.PENDING)
+    columns = [
+        ("npsn", "NPSN"),
+        ("name", _("Sekolah")),
+        ("total", _("Penerima")),
+        ("aktif", _("Aktif")),
+        ("share", _("% Aktif")),
+        ("residu", _("Residu")),
+    ]
+    return render(
+        request,
+        "core/dinas.html",
+        {
+            "schools": schools,
+            "page": page,
+            "q": q,
+            "sort": sort,
+            "columns": columns,
+            "show_sptjm": bool(states) or _sptjm_available(),
+            "pending": pending[:10],
+            "pending_count": pending.count(),
+            "region": getattr(request.user, "region", None),
+        },
+    )
 
-    return render(request, "core/dinas.html", {"schools": school_progress(request.user)[:200]})
+
+def _sptjm_available() -> bool:
+    try:
+        from verval.sptjm.models import Sptjm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _school_csv(rows: Any) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(["npsn", "nama_sekolah", "bentuk", "kabupaten_kota", "penerima", "aktif", "persen_aktif", "residu"])
+    for s in rows.select_related("regency").iterator(chunk_size=2000):
+        yield writer.writerow([s.npsn, s.name, s.bentuk, s.regency.name, s.total, s.aktif, f"{100 * s.share:.1f}", s.residu])
+
+
+@login_required
+def dinas_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The region's school list as CSV (aggregates only, no person or number). Audited."""
+    access.require_role(request.user, *DINAS)
+    rows = selectors.region_school_rows(request.user, q=request.GET.get("q", ""), sort=request.GET.get("sort", "share"))
+    user: Any = request.user
+    audit.record(
+        actor=user, action="download_region_school_list", object_type="region", object_id=user.region_id, region_code=user.region_id, ip=_ip(request)
+    )
+    response = StreamingHttpResponse(_school_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sekolah-{user.region_id}-{timezone.localdate():%Y%m%d}.csv"'
+    return response
+
+
+# --- jobs ----------------------------------------------------------------------------------------
 
 
 def _job(request: HttpRequest, job_id: UUID):  # type: ignore[no-untyped-def]

@@ -5,5 +5,13 @@ from verval.registry import views
 app_name = "registry"
 urlpatterns = [
     path("sekolah/<str:npsn>/", views.school, name="school"),
+    path("sekolah/<str:npsn>/verifikasi/", views.confirm, name="confirm"),
+    path("sekolah/<str:npsn>/penerima/<uuid:rid>/", views.row, name="row"),
+    path("sekolah/<str:npsn>/penerima/<uuid:rid>/ubah/", views.edit_number, name="edit"),
+    path("sekolah/<str:npsn>/penerima/<uuid:rid>/riwayat/", views.history, name="history"),
+    path("sekolah/<str:npsn>/unduh.xlsx", views.download_xlsx, name="download_xlsx"),
+    path("sekolah/<str:npsn>/koreksi/", views.upload, name="upload"),
+    path("sekolah/<str:npsn>/koreksi/<uuid:job_id>/", views.preview, name="preview"),
+    path("sekolah/<str:npsn>/koreksi/<uuid:job_id>/terapkan/", views.apply, name="apply"),
     path("cek-nomor/", views.phone_check, name="phone_check"),
 ]

@@ -13,8 +13,3 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
     school = access.get_school_or_deny(request.user, npsn)
     recipients = selectors.school_recipients(request.user, npsn)[:100]
     return render(request, "registry/school.html", {"school": school, "recipients": recipients})
-
-
-@login_required
-def phone_check(request: HttpRequest) -> HttpResponse:
-    return render(request, "registry/phone_check.html", {})

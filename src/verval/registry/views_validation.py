@@ -32,3 +32,42 @@ def shared_numbers(request: HttpRequest) -> HttpResponse:
         people = shared.recipients_sharing(request.user, flag.phone_e164)[:50]
         rows.append({"flag": flag, "masked": mask(flag.phone_e164), "people": people})
     return render(request, "registry/shared_numbers.html", {"rows": rows})
+
+
+MAX_PASTED_NUMBERS = 2000
+
+
+@login_required
+def phone_check(request: HttpRequest) -> HttpResponse:
+    """Paste a list of numbers, see each verdict with its reason and what to do (POST only:
+    numbers never travel in a URL)."""
+    from verval.phones import OPERATORS, check_many, describe
+
+    results = []
+    truncated = False
+    text = ""
+    if request.method == "POST":
+        text = request.POST.get("numbers", "")
+        lines = [line for line in text.splitlines() if line.strip()]
+        truncated = len(lines) > MAX_PASTED_NUMBERS
+        lines = lines[:MAX_PASTED_NUMBERS]
+        for verdict in check_many(lines):
+            reason = describe(verdict.reason) if verdict.reason else None
+            warning = describe(verdict.warning) if verdict.warning else None
+            results.append(
+                {
+                    "v": verdict,
+                    "reason": reason,
+                    "warning": warning,
+                    "operator": OPERATORS.get(verdict.operator or "", ""),
+                }
+            )
+    context = {
+        "results": results,
+        "text": text,
+        "truncated": truncated,
+        "limit": MAX_PASTED_NUMBERS,
+        "valid": sum(1 for r in results if r["v"].valid),
+    }
+    template = "registry/_phone_check_results.html" if request.headers.get("HX-Request") else "registry/phone_check.html"
+    return render(request, template, context)

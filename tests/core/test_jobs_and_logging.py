@@ -1,0 +1,97 @@
+"""Job states, whole-input refusal, re-running a dead job; numbers masked in logs; CSP on pages."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.factories import RecipientFactory
+from verval.core import jobs
+from verval.core.logging import MaskPhoneNumbersFilter, mask_text
+from verval.core.models import Job, JobIssue
+from verval.registry.models import Recipient
+
+pytestmark = pytest.mark.django_db
+
+
+def _refusing_runner(job):  # type: ignore[no-untyped-def]
+    Recipient.objects.update(name="changed")
+    raise jobs.JobRefused(
+        code="TERLALU_BANYAK_DITOLAK",
+        message="Terlalu banyak baris ditolak",
+        message_en="Too many rows refused",
+        issues=[jobs.RowIssue(3, "npsn", "NPSN_TIDAK_VALID", "NPSN harus 8 karakter", "NPSN must be 8 characters", "123")],
+    )
+
+
+def test_refused_job_changes_nothing_and_keeps_its_report(recipient, pusdatin):  # type: ignore[no-untyped-def]
+    job = jobs.create_job(actor=pusdatin, kind="validate")
+    from django.db import transaction
+
+    def runner(j):  # type: ignore[no-untyped-def]
+        with transaction.atomic():
+            return _refusing_runner(j)
+
+    job = jobs.run(job.pk, runner=runner)
+    assert (job.state, job.error_code) == ("REFUSED", "TERLALU_BANYAK_DITOLAK")
+    recipient.refresh_from_db()
+    assert recipient.name != "changed"
+    issue = JobIssue.objects.get(job=job)
+    assert (issue.line, issue.column, issue.code, issue.value) == (3, "npsn", "NPSN_TIDAK_VALID", "123")
+    lines = list(jobs.issues_csv(job))
+    assert lines[0] == "baris,kolom,kode,pesan,message,nilai\r\n"
+    assert lines[1] == "3,npsn,NPSN_TIDAK_VALID,NPSN harus 8 karakter,NPSN must be 8 characters,123\r\n"
+
+
+def test_failed_job_message_carries_no_data(pusdatin):  # type: ignore[no-untyped-def]
+    def runner(j):  # type: ignore[no-untyped-def]
+        raise ValueError("0812-3456-7890 broke")
+
+    job = jobs.run(jobs.create_job(actor=pusdatin, kind="validate").pk, runner=runner)
+    assert job.state == "FAILED"
+    assert "0812" not in job.error_message + job.error_message_en
+    assert job.error_message_en == "System error (ValueError); no data was changed."
+
+
+def test_job_that_died_running_can_be_run_again(school, pusdatin):  # type: ignore[no-untyped-def]
+    RecipientFactory(school=school)
+    job = jobs.create_job(actor=pusdatin, kind="validate")
+    Job.objects.filter(pk=job.pk).update(state="RUNNING")
+    job = jobs.run(job.pk)
+    assert (job.state, job.counts["divalidasi"]) == ("SUCCEEDED", 1)
+    assert jobs.run(job.pk).counts["divalidasi"] == 1  # a finished job is not run twice
+
+
+def test_job_report_download_is_scoped_and_audited(client, pusdatin, operator):  # type: ignore[no-untyped-def]
+    from verval.core.models import AuditEvent
+
+    job = jobs.create_job(actor=pusdatin, kind="validate")
+    client.force_login(operator)
+    assert client.get(f"/pekerjaan/{job.pk}/laporan.csv").status_code == 403
+    client.force_login(pusdatin)
+    response = client.get(f"/pekerjaan/{job.pk}/laporan.csv")
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(action="download_job_report", object_id=str(job.pk)).count() == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nomor 081234567890 salah", "+62 812-3456-7890", "6281234567890", "(0812) 3456.7890"],
+)
+def test_log_filter_masks_phone_numbers(text):  # type: ignore[no-untyped-def]
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "got %s", (text,), None)
+    MaskPhoneNumbersFilter().filter(record)
+    message = record.getMessage()
+    assert "[nomor]" in message
+    assert "3456" not in message and "34567890" not in message
+
+
+def test_log_filter_keeps_ordinary_numbers():  # type: ignore[no-untyped-def]
+    assert mask_text("imported 30000 rows in 12 s, job 42") == "imported 30000 rows in 12 s, job 42"
+
+
+def test_pages_carry_a_strict_content_security_policy(client):  # type: ignore[no-untyped-def]
+    response = client.get("/masuk/")
+    assert "script-src 'self';" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
