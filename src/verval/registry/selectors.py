@@ -1,11 +1,18 @@
+"""Reads of registry data, always through verval.accounts.access (scoped to the user)."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import get_language
 
 from verval.accounts import access
-from verval.registry.models import NumberStatus
+from verval.registry.models import Kind, NumberHistory, NumberStatus, Recipient, ResidueReason
+
+PAGE_SIZES = (50, 100, 200, 500)
+DEFAULT_PAGE_SIZE = 50
 
 
 def school_progress(user: Any) -> QuerySet[Any]:
@@ -24,3 +31,291 @@ def school_progress(user: Any) -> QuerySet[Any]:
 def school_recipients(user: Any, npsn: str) -> QuerySet[Any]:
     school = access.get_school_or_deny(user, npsn)
     return access.recipients_for(user).filter(school=school, active=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reason texts
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonText:
+    code: str
+    message: str
+    action: str
+
+
+def _english() -> bool:
+    return (get_language() or "id").startswith("en")
+
+
+def reason_text(status: str, code: str) -> ReasonText | None:
+    """The reason of a FORMAT_SALAH (phone rule) or RESIDU (provider) status, in the UI language."""
+    if not code:
+        return None
+    en = _english()
+    if status == NumberStatus.RESIDU:
+        try:
+            from verval.exchange.reasons import RESIDUE_REASONS
+        except ImportError:  # pragma: no cover - the exchange app ships it
+            RESIDUE_REASONS = {}  # noqa: N806
+        r = RESIDUE_REASONS.get(code)
+        if r is not None:
+            message, action = (r.message_en, r.action_en) if en else (r.message_id, r.action_id)
+            if action.startswith(message):  # the action line already restates the reason
+                action = action[len(message) :].strip()
+            return ReasonText(code, message, action)
+        label = dict(ResidueReason.choices).get(code, code)
+        return ReasonText(code, str(label), "")
+    from verval.phones import describe
+
+    p = describe(code)
+    if p is None:
+        return ReasonText(code, code, "")
+    return ReasonText(code, p.message_en if en else p.message_id, p.action_en if en else p.action_id)
+
+
+def precheck(recipient: Recipient) -> ReasonText | None:
+    """For a number not yet validated (BELUM_VERVAL): the verdict stored when it was written
+    (docs/decisions/0001), or the phone rules applied now for a row stored without one."""
+    from verval.phones import check
+
+    if recipient.reason:
+        return reason_text(NumberStatus.FORMAT_SALAH, recipient.reason)
+    if recipient.phone_e164:
+        return None
+    verdict = check(recipient.phone_raw)
+    if verdict.valid:
+        return None
+    return reason_text(NumberStatus.FORMAT_SALAH, verdict.reason or "")
+
+
+# ---------------------------------------------------------------------------------------------
+# School page
+
+
+@dataclass
+class SchoolSummary:
+    total: int = 0
+    confirmed: int = 0
+    locked: int = 0
+    needs_validation: int = 0
+    by_status: list[tuple[str, str, int]] = field(default_factory=list)  # (code, label, count)
+    by_reason: list[tuple[str, str, str, int]] = field(default_factory=list)  # (status, code, text, count)
+    grades: list[int] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return next((n for code, _, n in self.by_status if code == status), 0)
+
+
+def school_summary(user: Any, npsn: str) -> SchoolSummary:
+    """Counts per status and reason (and the grades present) of a school's active recipients.
+
+    One query. Raises PermissionDenied when the school is outside the user's scope.
+    """
+    rows = (
+        school_recipients(user, npsn)
+        .order_by()
+        .values("status", "reason", "kind", "grade")
+        .annotate(
+            n=Count("pk"),
+            confirmed=Count("pk", filter=Q(confirmed_at__isnull=False)),
+            locked=Count("pk", filter=Q(locked=True)),
+            pending=Count("pk", filter=Q(needs_validation=True)),
+        )
+    )
+    return _summarise(rows)
+
+
+def _summarise(rows: Any) -> SchoolSummary:
+    s = SchoolSummary()
+    statuses: dict[str, int] = {}
+    reasons: dict[tuple[str, str], int] = {}
+    grades: set[int] = set()
+    kinds: set[str] = set()
+    for row in rows:
+        n = row["n"]
+        s.total += n
+        s.confirmed += row["confirmed"]
+        s.locked += row["locked"]
+        s.needs_validation += row["pending"]
+        statuses[row["status"]] = statuses.get(row["status"], 0) + n
+        if row["reason"]:
+            key = (row["status"], row["reason"])
+            reasons[key] = reasons.get(key, 0) + n
+        if row["grade"] is not None:
+            grades.add(row["grade"])
+        kinds.add(row["kind"])
+    s.by_status = [(code, str(label), statuses.get(code, 0)) for code, label in NumberStatus.choices]
+    for (status, code), n in sorted(reasons.items()):
+        text = reason_text(status, code)
+        s.by_reason.append((status, code, text.message if text else code, n))
+    s.grades = sorted(grades)
+    s.kinds = [k for k in (Kind.PD, Kind.PTK) if k in kinds]
+    return s
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""
+    kind: str = ""
+    grade: int | None = None
+    reason: str = ""
+    query: str = ""  # name or NISN; only ever read from a POST body (docs/decisions/0004)
+    page: int = 1
+    size: int = DEFAULT_PAGE_SIZE
+
+    @classmethod
+    def from_request(cls, get: Any, post: Any | None = None) -> Filters:
+        data = post if post is not None else get
+        status = data.get("status", "")
+        kind = data.get("jenis", "")
+        reason = data.get("alasan", "")[:32]
+        try:
+            grade: int | None = int(data.get("kelas", ""))
+        except ValueError:
+            grade = None
+        try:
+            size = int(data.get("n", DEFAULT_PAGE_SIZE))
+        except ValueError:
+            size = DEFAULT_PAGE_SIZE
+        try:
+            page = max(1, int(data.get("hal", 1)))
+        except ValueError:
+            page = 1
+        query = (post.get("q", "") if post is not None else "").strip()[:100]
+        return cls(
+            status=status if status in NumberStatus.values else "",
+            kind=kind if kind in Kind.values else "",
+            grade=grade if grade is not None and 0 <= grade <= 13 else None,
+            reason=reason if reason.replace("_", "").isalnum() else "",
+            query=query,
+            page=page,
+            size=size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE,
+        )
+
+    def querystring(self, page: int | None = None) -> str:
+        """The GET form of the filters (never the search term)."""
+        from urllib.parse import urlencode
+
+        params: dict[str, Any] = {}
+        if self.status:
+            params["status"] = self.status
+        if self.kind:
+            params["jenis"] = self.kind
+        if self.grade is not None:
+            params["kelas"] = self.grade
+        if self.reason:
+            params["alasan"] = self.reason
+        if self.size != DEFAULT_PAGE_SIZE:
+            params["n"] = self.size
+        if page and page > 1:
+            params["hal"] = page
+        return urlencode(params)
+
+
+@dataclass
+class Page:
+    rows: list[Recipient]
+    number: int
+    size: int
+    count: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def start_index(self) -> int:
+        return 0 if not self.count else (self.number - 1) * self.size + 1
+
+    @property
+    def end_index(self) -> int:
+        return min(self.count, self.number * self.size)
+
+
+_LIST_FIELDS = (
+    "id", "kind", "category", "name", "nisn", "grade", "school_id", "phone_raw", "phone_e164", "operator",
+    "status", "reason", "reason_note", "needs_validation", "confirmed_at", "locked", "version",
+)
+
+
+def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -> Page:
+    """One page of a school's recipients with display fields attached (2 queries)."""
+    from verval.phones import mask, national_display
+
+    qs = school_recipients(user, npsn)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.grade is not None:
+        qs = qs.filter(grade=filters.grade)
+    if filters.reason:
+        qs = qs.filter(reason=filters.reason)
+    if filters.query:
+        term = filters.query
+        if term.isdigit():
+            qs = qs.filter(nisn__startswith=term)
+        else:
+            qs = qs.filter(name__icontains=term)
+    count = qs.count()
+    pages = max(1, -(-count // filters.size))
+    number = min(filters.page, pages)
+    start = (number - 1) * filters.size
+    rows = list(qs.only(*_LIST_FIELDS).order_by("kind", "grade", "name", "id")[start : start + filters.size])
+    for r in rows:
+        decorate(r, full_numbers=full_numbers, mask=mask, national_display=national_display)
+    return Page(rows=rows, number=number, size=filters.size, count=count)
+
+
+def decorate(r: Recipient, *, full_numbers: bool, mask: Any = None, national_display: Any = None) -> Recipient:
+    """Attach what the row template shows: the number (full or masked) and the reason texts."""
+    if mask is None or national_display is None:
+        from verval.phones import mask, national_display
+    if full_numbers:
+        r.shown_number = national_display(r.phone_e164) if r.phone_e164 else r.phone_raw  # type: ignore[attr-defined]
+    else:
+        r.shown_number = mask(r.phone_e164 or r.phone_raw)  # type: ignore[attr-defined]
+    if r.status == NumberStatus.BELUM_VERVAL:
+        r.why = precheck(r)  # type: ignore[attr-defined]
+        r.why_is_precheck = r.why is not None  # type: ignore[attr-defined]
+    else:
+        r.why = reason_text(r.status, r.reason)  # type: ignore[attr-defined]
+        r.why_is_precheck = False  # type: ignore[attr-defined]
+    return r
+
+
+def recipient_in_school(user: Any, npsn: str, recipient_id: Any) -> Recipient:
+    """One active recipient of a school in the user's scope, or PermissionDenied."""
+    return access.get_in_scope(school_recipients(user, npsn), pk=recipient_id)  # type: ignore[return-value]
+
+
+def recipient_history(user: Any, npsn: str, recipient_id: Any) -> tuple[Recipient, QuerySet[NumberHistory]]:
+    recipient = recipient_in_school(user, npsn, recipient_id)
+    history = NumberHistory.objects.filter(recipient=recipient).select_related("actor").order_by("-at", "-id")
+    return recipient, history
+
+
+def school_export_rows(user: Any, npsn: str) -> QuerySet[Recipient]:
+    return school_recipients(user, npsn).only(*_LIST_FIELDS).order_by("kind", "grade", "name", "id")
+
+
+def recent_corrections(user: Any, npsn: str) -> QuerySet[Any]:
+    return access.jobs_for(user).filter(kind="bulk_correction", school_id=npsn).order_by("-created_at")[:5]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from verval.registry import views
+from verval.registry import views, views_validation
 
 app_name = "registry"
 urlpatterns = [
@@ -13,5 +13,6 @@ urlpatterns = [
     path("sekolah/<str:npsn>/koreksi/", views.upload, name="upload"),
     path("sekolah/<str:npsn>/koreksi/<uuid:job_id>/", views.preview, name="preview"),
     path("sekolah/<str:npsn>/koreksi/<uuid:job_id>/terapkan/", views.apply, name="apply"),
-    path("cek-nomor/", views.phone_check, name="phone_check"),
+    path("cek-nomor/", views_validation.phone_check, name="phone_check"),
+    path("cek-nomor/satu/", views.check_number, name="check_number"),
 ]

@@ -1,15 +1,303 @@
+"""The Operator Sekolah pages: the school list, inline correction, confirmation, bulk correction.
+
+Thin: parse, call one selector or action, render. Every page works without JavaScript; htmx
+(HX-Request) gets fragments instead of whole pages. Names and numbers never go into a URL: the
+search term travels in a POST body (docs/decisions/0004-search-without-names-in-urls.md).
+"""
+
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from verval.accounts import access
-from verval.registry import selectors
+from verval.core import audit, files, jobs
+from verval.phones import REASONS, check, describe
+from verval.registry import actions, bulk, selectors
+from verval.registry.forms import EditNumberForm, PhoneCheckForm, UploadForm
+from verval.registry.models import Kind, NumberStatus
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _row_base(npsn: str) -> str:
+    """Prefix of a row's URLs, reversed once per page instead of three times per row."""
+    return reverse("registry:school", kwargs={"npsn": npsn}) + "penerima/"
+
+
+def _english() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "id").startswith("en")
+
+
+# ---------------------------------------------------------------------------------------------
+# School page
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def school(request: HttpRequest, npsn: str) -> HttpResponse:
     school = access.get_school_or_deny(request.user, npsn)
-    recipients = selectors.school_recipients(request.user, npsn)[:100]
-    return render(request, "registry/school.html", {"school": school, "recipients": recipients})
+    can_edit = access.can_edit_school(request.user, school)
+    filters = selectors.Filters.from_request(request.GET, request.POST if request.method == "POST" else None)
+    page = selectors.school_page(request.user, npsn, filters, full_numbers=can_edit)
+    context: dict[str, Any] = {
+        "school": school,
+        "can_edit": can_edit,
+        "filters": filters,
+        "page": page,
+        "page_sizes": selectors.PAGE_SIZES,
+        "searching": bool(filters.query),
+        "row_base": _row_base(npsn),
+    }
+    if _htmx(request) and request.headers.get("HX-Target") == "results":
+        return render(request, "registry/_results.html", context)
+    context.update(
+        summary=selectors.school_summary(request.user, npsn),
+        statuses=NumberStatus.choices,
+        kinds=Kind.choices,
+        corrections=selectors.recent_corrections(request.user, npsn) if can_edit else [],
+    )
+    return render(request, "registry/school.html", context)
+
+
+def _row_context(request: HttpRequest, npsn: str, rid: UUID, **extra: Any) -> dict[str, Any]:
+    school = access.get_school_or_deny(request.user, npsn)
+    can_edit = access.can_edit_school(request.user, school)
+    r = selectors.recipient_in_school(request.user, npsn, rid)
+    selectors.decorate(r, full_numbers=can_edit)
+    return {"school": school, "can_edit": can_edit, "r": r, "rows": [r], "row_base": _row_base(npsn), **extra}
+
+
+@login_required
+def row(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
+    """One table row (htmx: cancel an edit, reload after a conflict); without htmx, the school page."""
+    if not _htmx(request):
+        return redirect("registry:school", npsn=npsn)
+    return render(request, "registry/_row.html", _row_context(request, npsn, rid))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
+    ctx = _row_context(request, npsn, rid)
+    if not ctx["can_edit"]:
+        raise PermissionDenied("read-only")
+    r = ctx["r"]
+    template = "registry/_row_edit.html" if _htmx(request) else "registry/edit.html"
+    if request.method == "GET":
+        form = EditNumberForm(initial={"nomor": r.shown_number, "versi": r.version})
+        return render(request, template, {**ctx, "form": form})
+    form = EditNumberForm(request.POST)
+    status = 200
+    error = None
+    if form.is_valid():
+        try:
+            updated = actions.change_number(
+                actor=request.user, recipient_id=rid, new_raw=form.cleaned_data["nomor"],
+                expected_version=form.cleaned_data["versi"],
+            )
+        except actions.RegistryError as exc:
+            error = exc
+            status = 409
+        else:
+            if _htmx(request):
+                selectors.decorate(updated, full_numbers=True)
+                return render(request, "registry/_row.html", {**ctx, "r": updated, "rows": [updated], "saved": True})
+            messages.success(request, _("Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya."))
+            return redirect("registry:school", npsn=npsn)
+    else:
+        status = 400
+    # htmx does not swap 4xx answers: send the form back with 200 and the message inside.
+    return render(request, template, {**ctx, "form": form, "error": error}, status=200 if _htmx(request) else status)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
+    """Confirm the ticked rows. A checkbox value is "<uuid>.<version>" (the version shown)."""
+    school = access.get_school_or_deny(request.user, npsn)
+    if not access.can_edit_school(request.user, school):
+        raise PermissionDenied("read-only")
+    expected: dict[str, int] = {}
+    for value in request.POST.getlist("pilih"):
+        rid, _sep, version = value.partition(".")
+        try:
+            expected[str(UUID(rid))] = int(version)
+        except ValueError:
+            continue
+    if not expected:
+        messages.warning(request, _("Pilih dulu data yang akan diverifikasi."))
+        return redirect("registry:school", npsn=npsn)
+    result = actions.confirm_recipients(
+        actor=request.user, recipient_ids=list(expected), expected_versions=expected, school_npsn=npsn
+    )
+    done = result.confirmed + result.reconfirmed
+    messages.success(
+        request,
+        ngettext("%(n)d data diverifikasi.", "%(n)d data diverifikasi.", done) % {"n": done}
+        + (" " + _("%(n)d residu dikirim ulang ke validasi.") % {"n": result.reconfirmed} if result.reconfirmed else ""),
+    )
+    labels = {
+        "TERKUNCI_SPTJM": _("terkunci SPTJM"),
+        "VERSI_BERUBAH": _("diubah orang lain sejak halaman dibuka, muat ulang"),
+        "FORMAT_SALAH": _("format nomor salah, perbaiki dulu"),
+    }
+    if result.refused:
+        parts = [f"{n} {labels.get(code, code)}" for code, n in sorted(result.refused.items())]
+        messages.warning(request, _("Tidak diverifikasi: %(list)s.") % {"list": "; ".join(parts)})
+    return redirect("registry:school", npsn=npsn)
+
+
+@login_required
+def history(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
+    school = access.get_school_or_deny(request.user, npsn)
+    r, entries = selectors.recipient_history(request.user, npsn, rid)
+    selectors.decorate(r, full_numbers=access.can_edit_school(request.user, school))
+    template = "registry/_history.html" if _htmx(request) else "registry/history.html"
+    return render(request, template, {"school": school, "r": r, "entries": entries[:200]})
+
+
+# ---------------------------------------------------------------------------------------------
+# Number check (live feedback while typing)
+
+
+@login_required
+@require_POST
+def check_number(request: HttpRequest) -> HttpResponse:
+    """The verdict for the number being typed (htmx, keyup). POST so the number never lands in a
+    URL or an access log. The list page for many numbers is views_validation.phone_check."""
+    verdict = None
+    form = PhoneCheckForm(request.POST)
+    if form.is_valid() and form.cleaned_data["nomor"].strip():
+        verdict = check(form.cleaned_data["nomor"])
+    operator_name = dict(_operators()).get(verdict.operator, verdict.operator) if verdict and verdict.operator else ""
+    ctx = {"form": form, "verdict": verdict, "reason": _reason(verdict), "operator_name": operator_name}
+    return render(request, "registry/_verdict.html", ctx)
+
+
+def _reason(verdict: Any) -> Any:
+    if verdict is None:
+        return None
+    code = verdict.reason or verdict.warning
+    r = describe(code) if code else None
+    if r is None:
+        return None
+    en = _english()
+    return {"code": code, "message": r.message_en if en else r.message_id, "action": r.action_en if en else r.action_id}
+
+
+def _operators() -> list[tuple[str, str]]:
+    from verval.accounts.models import PROVIDER_CHOICES
+
+    return PROVIDER_CHOICES
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk correction
+
+
+@login_required
+def download_xlsx(request: HttpRequest, npsn: str) -> HttpResponse:
+    school = access.get_school_or_deny(request.user, npsn)
+    can_edit = access.can_edit_school(request.user, school)
+    rows = selectors.school_export_rows(request.user, npsn)
+    data = bulk.school_xlsx(school, rows.iterator(chunk_size=2000), full_numbers=can_edit)
+    audit.record(
+        actor=request.user, action="download_school_xlsx", object_type="school", object_id=npsn, school_id=npsn,
+        after={"masked": not can_edit, "bytes": len(data)},
+    )
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="verval-{npsn}-{timezone.localdate():%Y%m%d}.xlsx"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _editor_school(request: HttpRequest, npsn: str) -> Any:
+    school = access.get_school_or_deny(request.user, npsn)
+    if not access.can_edit_school(request.user, school):
+        raise PermissionDenied("read-only")
+    return school
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest, npsn: str) -> HttpResponse:
+    school = _editor_school(request, npsn)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["berkas"]
+        relative, sha256, size = files.save_upload("bulk_correction", upload_file, ".xlsx")
+        with transaction.atomic():
+            job = jobs.create_job(
+                actor=request.user, kind="bulk_correction", input_name=upload_file.name[:255], input_path=relative,
+                input_sha256=sha256, school_id=npsn, params={"bytes": size},
+            )
+            audit.record(
+                actor=request.user, action="upload_school_xlsx", object_type="job", object_id=job.pk, school_id=npsn,
+                after={"bytes": size, "sha256": sha256},
+            )
+        return redirect("registry:preview", npsn=npsn, job_id=job.pk)
+    return render(request, "registry/upload.html", {"school": school, "form": form}, status=400 if form.errors else 200)
+
+
+def _job(request: HttpRequest, npsn: str, job_id: UUID) -> Any:
+    return access.get_in_scope(access.jobs_for(request.user).filter(kind="bulk_correction", school_id=npsn), pk=job_id)
+
+
+@login_required
+def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
+    school = _editor_school(request, npsn)
+    job = _job(request, npsn, job_id)
+    if job.state != job.State.PENDING:
+        return redirect("core:job", job_id=job.pk)
+    plan, refused = bulk.preview_from_file(npsn, files.absolute(job.input_path))
+    issues = refused.issues if refused is not None else (plan.issues if plan is not None else [])
+    en = _english()
+    return render(
+        request,
+        "registry/preview.html",
+        {
+            "school": school,
+            "job": job,
+            "plan": plan,
+            "refused": refused,
+            "refused_message": (refused.message_en if en else refused.message) if refused else "",
+            "issues": [(i.line, i.column, i.code, i.message_en if en else i.message, i.value) for i in issues[:500]],
+            "issue_count": len(issues),
+            "changes": plan.changes[:500] if plan else [],
+            "can_apply": bool(plan and plan.changes and not plan.too_many_refused),
+            "reasons": REASONS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def apply(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
+    _editor_school(request, npsn)
+    job = _job(request, npsn, job_id)
+    # Claim the job once (a double click must not run it twice), then hand it to the worker.
+    claimed = (
+        type(job).objects.filter(pk=job.pk, state=job.State.PENDING)
+        .exclude(params__has_key="applied")
+        .update(params={**job.params, "applied": True})
+    )
+    if claimed:
+        jobs.enqueue(job)
+    return redirect(reverse("core:job", kwargs={"job_id": job.pk}))

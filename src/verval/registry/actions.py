@@ -1,0 +1,354 @@
+"""State changes of the registry: correcting and confirming numbers (SPEC §3.2, §4).
+
+Every change: only the school's own operator (access.can_edit_school), refused on records locked
+by a printed SPTJM, optimistic locking on Recipient.version (a conditional UPDATE ... WHERE
+version = expected, so two editors cannot overwrite each other), a NumberHistory row per
+recipient (numbers masked) and an AuditEvent in the same transaction.
+
+A corrected or re-confirmed number goes back to BELUM_VERVAL with needs_validation=True and the
+number engine's verdict stored on the row (phone_e164, operator, reason: docs/decisions/0001), so
+the operator sees at once why a number will fail; Pusdatin's validation run then moves it to
+FORMAT_SALAH or MENUNGGU_PROVIDER (docs/decisions/0005-number-correction-flow.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from verval.accounts import access
+from verval.core import audit
+from verval.phones import check, mask
+from verval.registry.models import NumberHistory, NumberStatus, Recipient
+
+
+class RegistryError(Exception):
+    """A refused change. `code` is stable; `message` is shown to the user (no number, no name)."""
+
+    code = "DITOLAK"
+    message: Any = _("Perubahan ditolak.")
+
+    def __init__(self, message: Any = None, *, code: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        if code is not None:
+            self.code = code
+        super().__init__(self.code)
+
+    def __str__(self) -> str:  # never a number or a name
+        return self.code
+
+
+class RecordLocked(RegistryError):
+    code = "TERKUNCI_SPTJM"
+    message = _(
+        "Data ini terkunci karena sudah tercantum pada SPTJM yang dicetak. Batalkan SPTJM tersebut "
+        "(sebelum disetujui) untuk mengubahnya."
+    )
+
+
+class VersionConflict(RegistryError):
+    code = "VERSI_BERUBAH"
+    message = _(
+        "Data ini sudah diubah oleh orang lain sejak Anda membukanya. Perubahan Anda tidak disimpan; "
+        "muat ulang untuk melihat data terbaru."
+    )
+
+
+def _require_editor(actor: Any, school_id: str) -> None:
+    if not access.can_edit_school(actor, school_id):
+        raise PermissionDenied("only the school's own operator edits its numbers")
+
+
+def _load(actor: Any, recipient_id: Any) -> Recipient:
+    recipient = Recipient.objects.filter(pk=recipient_id, active=True).first()
+    if recipient is None:
+        raise PermissionDenied("recipient outside the user's scope")
+    _require_editor(actor, recipient.school_id)
+    return recipient
+
+
+def _shown(recipient: Recipient) -> str:
+    return mask(recipient.phone_e164 or recipient.phone_raw)
+
+
+@dataclass(frozen=True, slots=True)
+class NewNumber:
+    raw: str
+    e164: str
+    operator: str
+    valid: bool
+    reason: str
+
+
+def parse_number(new_raw: str | None) -> NewNumber:
+    """The typed value with the number engine's verdict (empty means "no number": KOSONG)."""
+    raw = (new_raw or "").strip()[:100]
+    if not raw:
+        return NewNumber("", "", "", False, "KOSONG")
+    verdict = check(raw)
+    if not verdict.valid:
+        return NewNumber(raw, "", "", False, verdict.reason or "KARAKTER_TIDAK_SAH")
+    return NewNumber(raw, verdict.e164 or "", verdict.operator or "", True, "")
+
+
+def same_number(recipient: Recipient, new: NewNumber) -> bool:
+    if new.e164:
+        return recipient.phone_e164 == new.e164
+    return not recipient.phone_e164 and recipient.phone_raw.strip() == new.raw
+
+
+def _apply_number(recipient: Recipient, new: NewNumber, expected_version: int, now: Any, actor: Any) -> bool:
+    """The conditional UPDATE; False when the row changed (or got locked) meanwhile.
+
+    The operator who types a number vouches for it: a corrected number counts as confirmed.
+    """
+    return bool(
+        Recipient.objects.filter(pk=recipient.pk, version=expected_version, locked=False).update(
+            phone_raw=new.raw,
+            phone_e164=new.e164,
+            operator=new.operator,
+            status=NumberStatus.BELUM_VERVAL,
+            reason=new.reason,
+            reason_note="",
+            status_changed_at=now,
+            needs_validation=True,
+            confirmed_at=now,
+            confirmed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+    )
+
+
+def _why_refused(recipient_id: Any) -> RegistryError:
+    current = Recipient.objects.filter(pk=recipient_id).values("locked").first()
+    if current and current["locked"]:
+        return RecordLocked()
+    return VersionConflict()
+
+
+@transaction.atomic
+def change_number(*, actor: Any, recipient_id: UUID | str, new_raw: str, expected_version: int) -> Recipient:
+    """Correct one recipient's number. Returns the recipient as stored afterwards."""
+    recipient = _load(actor, recipient_id)
+    if recipient.locked:
+        raise RecordLocked()
+    if recipient.version != expected_version:
+        raise VersionConflict()
+    new = parse_number(new_raw)
+    if same_number(recipient, new):
+        return recipient  # the same number (maybe typed differently): no new version, no history
+    now = timezone.now()
+    before_phone = _shown(recipient)
+    before = {"phone": before_phone, "status": recipient.status, "reason": recipient.reason, "version": recipient.version}
+    if not _apply_number(recipient, new, expected_version, now, actor):
+        raise _why_refused(recipient.pk)
+    after_masked = mask(new.e164 or new.raw)
+    NumberHistory.objects.create(
+        recipient=recipient,
+        actor=actor,
+        action="change_number",
+        from_status=recipient.status,
+        to_status=NumberStatus.BELUM_VERVAL,
+        reason=new.reason,
+        phone_before=before_phone,
+        phone_after=after_masked,
+    )
+    audit.record(
+        actor=actor,
+        action="change_number",
+        object_type="recipient",
+        object_id=recipient.pk,
+        school_id=recipient.school_id,
+        before=before,
+        after={"phone": after_masked, "status": NumberStatus.BELUM_VERVAL, "reason": new.reason, "version": expected_version + 1},
+    )
+    recipient.refresh_from_db()
+    return recipient
+
+
+# ---------------------------------------------------------------------------------------------
+# Confirmation (verifikasi)
+
+
+@dataclass
+class ConfirmResult:
+    confirmed: int = 0  # newly confirmed, status unchanged
+    reconfirmed: int = 0  # RESIDU sent back through validation
+    unchanged: int = 0  # already confirmed
+    refused: dict[str, int] = field(default_factory=dict)  # code -> count
+
+    @property
+    def refused_total(self) -> int:
+        return sum(self.refused.values())
+
+    def refuse(self, code: str) -> None:
+        self.refused[code] = self.refused.get(code, 0) + 1
+
+
+@transaction.atomic
+def confirm_recipients(
+    *,
+    actor: Any,
+    recipient_ids: Iterable[UUID | str],
+    expected_versions: Mapping[str, int] | None = None,
+    school_npsn: str | None = None,
+) -> ConfirmResult:
+    """The school confirms (verifikasi) the numbers it sees.
+
+    - BELUM_VERVAL, MENUNGGU_PROVIDER, AKTIF: confirmed_at/by set (status unchanged); already
+      confirmed ones are counted unchanged.
+    - RESIDU: re-confirming the number unchanged sends it back through validation
+      (BELUM_VERVAL, needs_validation, version + 1).
+    - FORMAT_SALAH, or a number that fails the phone rules: refused (correct it first).
+    - Locked (SPTJM printed) or changed since the page was shown (expected_versions): refused.
+    Every id must belong to the actor's own school, else nothing is done (PermissionDenied).
+    """
+    ids = list(dict.fromkeys(str(i) for i in recipient_ids))
+    result = ConfirmResult()
+    if not ids:
+        return result
+    rows = list(Recipient.objects.filter(pk__in=ids, active=True))
+    if len(rows) != len(ids):
+        raise PermissionDenied("recipient outside the user's scope")
+    for r in rows:
+        _require_editor(actor, r.school_id)
+        if school_npsn is not None and r.school_id != school_npsn:
+            raise PermissionDenied("recipient of another school")
+    now = timezone.now()
+    history: list[NumberHistory] = []
+    done_ids: list[str] = []
+    for r in rows:
+        expected = (expected_versions or {}).get(str(r.pk), r.version)
+        if r.locked:
+            result.refuse(RecordLocked.code)
+            continue
+        if expected != r.version:
+            result.refuse(VersionConflict.code)
+            continue
+        if r.status == NumberStatus.FORMAT_SALAH or not r.phone_e164 or (
+            r.status == NumberStatus.BELUM_VERVAL and r.reason
+        ):
+            result.refuse("FORMAT_SALAH")
+            continue
+        base = Recipient.objects.filter(pk=r.pk, version=expected, locked=False)
+        if r.status == NumberStatus.RESIDU:
+            ok = base.update(
+                status=NumberStatus.BELUM_VERVAL,
+                reason="",
+                reason_note="",
+                status_changed_at=now,
+                needs_validation=True,
+                confirmed_at=now,
+                confirmed_by=actor,
+                version=F("version") + 1,
+                updated_at=now,
+            )
+            if not ok:
+                result.refuse(_why_refused(r.pk).code)
+                continue
+            result.reconfirmed += 1
+            history.append(
+                NumberHistory(
+                    recipient=r, actor=actor, action="reconfirm", from_status=r.status,
+                    to_status=NumberStatus.BELUM_VERVAL, reason=r.reason,
+                    phone_before=_shown(r), phone_after=_shown(r),
+                )
+            )
+        elif r.confirmed_at is not None:
+            result.unchanged += 1
+            continue
+        else:
+            ok = base.update(confirmed_at=now, confirmed_by=actor, version=F("version") + 1, updated_at=now)
+            if not ok:
+                result.refuse(_why_refused(r.pk).code)
+                continue
+            result.confirmed += 1
+            history.append(
+                NumberHistory(
+                    recipient=r, actor=actor, action="confirm", from_status=r.status, to_status=r.status,
+                    phone_before=_shown(r), phone_after=_shown(r),
+                )
+            )
+        done_ids.append(str(r.pk))
+    NumberHistory.objects.bulk_create(history)
+    if done_ids or result.refused:
+        audit.record(
+            actor=actor,
+            action="confirm_recipients",
+            object_type="school",
+            object_id=rows[0].school_id,
+            school_id=rows[0].school_id,
+            after={
+                "confirmed": result.confirmed,
+                "reconfirmed": result.reconfirmed,
+                "unchanged": result.unchanged,
+                "refused": result.refused,
+                "ids": done_ids,
+            },
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk correction (Excel upload)
+
+
+@dataclass
+class BulkOutcome:
+    counts: dict[str, int]
+    issues: list[Any]
+
+
+def bulk_correct(*, actor: Any, school_npsn: str, rows: list[Any], job: Any = None) -> BulkOutcome:
+    """Apply the corrections of an uploaded file (verval.registry.bulk.UploadRow) in one transaction.
+
+    Refused rows are reported (line, column, code, message) and the rest is applied, unless more
+    than the configured share is refused: then JobRefused and nothing changes. Rows whose number
+    already equals the correction count as unchanged, so the same file twice changes nothing.
+    """
+    from verval.registry import bulk
+
+    _require_editor(actor, school_npsn)
+    if not rows:
+        raise bulk.refuse("FILE_KOSONG")
+    with transaction.atomic():
+        plan = bulk.plan(school_npsn, rows)
+        if plan.too_many_refused:
+            raise bulk.refuse("TERLALU_BANYAK_DITOLAK", issues=plan.issues, counts=plan.counts(changed=0))
+        now = timezone.now()
+        history: list[NumberHistory] = []
+        changed = 0
+        for change in plan.changes:
+            rec = change.recipient
+            if not _apply_number(rec, change.new, change.expected_version, now, actor):
+                code = _why_refused(rec.pk).code
+                plan.issues.append(bulk.issue(change.line, "versi" if code == VersionConflict.code else "id", code, str(rec.pk)))
+                continue
+            changed += 1
+            history.append(
+                NumberHistory(
+                    recipient=rec, actor=actor, job=job, action="bulk_correction", from_status=rec.status,
+                    to_status=NumberStatus.BELUM_VERVAL, phone_before=change.old_masked, phone_after=change.new_masked,
+                )
+            )
+        NumberHistory.objects.bulk_create(history, batch_size=500)
+        counts = plan.counts(changed=changed)
+        audit.record(
+            actor=actor,
+            action="bulk_correction",
+            object_type="job" if job is not None else "school",
+            object_id=job.pk if job is not None else school_npsn,
+            school_id=school_npsn,
+            after=counts,
+        )
+    return BulkOutcome(counts=counts, issues=sorted(plan.issues, key=lambda i: (i.line, i.column)))

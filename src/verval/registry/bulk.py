@@ -1,0 +1,451 @@
+"""Bulk correction through an Excel file (SPEC §3.2).
+
+The school downloads its list (school_xlsx), fills `nomor_koreksi` for the numbers to correct,
+and uploads the file back. read_xlsx parses it (python-calamine), plan() says what would change
+and which rows are refused (the preview), and the job runner applies the plan in one transaction
+through verval.registry.actions.bulk_correct.
+
+Rules:
+- Structure errors (not an .xlsx, no `id` / `nomor_koreksi` / `versi` column, no data row) refuse
+  the file whole.
+- A row is refused with its line, column, code and message: unknown id, id of another school,
+  id twice in the file, number that breaks a phone rule, record locked by a printed SPTJM, or
+  record changed since the download (its `versi` differs) - unless the number is already the one
+  asked for: then the row is "unchanged", which makes applying the same file twice change nothing.
+- More than settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"] of the rows refused: the file is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from verval.core.jobs import JobRefused, RowIssue
+from verval.phones import REASONS, mask, national_display
+from verval.registry.models import Kind, NumberStatus, Recipient
+
+DATA_SHEET = "Data"
+INFO_SHEET = "Petunjuk"
+COLUMNS = ["id", "jenis", "nama", "nisn", "kelas", "nomor_saat_ini", "status", "alasan", "nomor_koreksi", "versi"]
+REQUIRED = ("id", "nomor_koreksi", "versi")
+TEXT_COLUMNS = {"id", "nisn", "nomor_saat_ini", "nomor_koreksi"}
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+
+# code -> (Indonesian, English). Texts never carry a number or a name.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "FILE_TIDAK_TERBACA": (
+        "Berkas tidak dapat dibaca sebagai berkas Excel (.xlsx). Unggah berkas yang diunduh dari halaman sekolah.",
+        "The file cannot be read as an Excel workbook (.xlsx). Upload the file downloaded from the school page.",
+    ),
+    "FILE_TERLALU_BESAR": (
+        "Berkas terlalu besar untuk satu sekolah.",
+        "The file is too large for one school.",
+    ),
+    "KOLOM_TIDAK_SESUAI": (
+        "Kolom tidak sesuai: baris pertama lembar Data harus memuat kolom id, nomor_koreksi dan versi.",
+        "Wrong columns: the first row of the Data sheet must hold the columns id, nomor_koreksi and versi.",
+    ),
+    "FILE_KOSONG": ("Berkas tidak berisi baris data.", "The file holds no data rows."),
+    "ID_TIDAK_DIKENAL": (
+        "ID tidak dikenal: tidak ada peserta didik/PTK aktif dengan ID ini.",
+        "Unknown id: no active student/teacher has this id.",
+    ),
+    "ID_SEKOLAH_LAIN": (
+        "ID ini milik sekolah lain; baris tidak diproses.",
+        "This id belongs to another school; the row was not processed.",
+    ),
+    "ID_GANDA": ("ID ini muncul lebih dari sekali dalam berkas.", "This id appears more than once in the file."),
+    "TERKUNCI_SPTJM": (
+        "Data terkunci karena tercantum pada SPTJM yang sudah dicetak.",
+        "The record is locked: it is listed on a printed SPTJM.",
+    ),
+    "VERSI_BERUBAH": (
+        "Data sudah diubah sejak berkas diunduh. Unduh ulang berkas dan isi kembali koreksinya.",
+        "The record changed after the file was downloaded. Download the file again and re-enter the correction.",
+    ),
+    "VERSI_TIDAK_SAH": (
+        "Kolom versi harus berisi angka dari berkas unduhan; jangan diubah.",
+        "The versi column must hold the number from the downloaded file; do not change it.",
+    ),
+    "TERLALU_BANYAK_DITOLAK": (
+        "Terlalu banyak baris ditolak; kemungkinan berkasnya salah. Tidak ada data yang diubah.",
+        "Too many rows were refused; this is probably the wrong file. No data was changed.",
+    ),
+    "TIDAK_BERWENANG": (
+        "Anda tidak lagi berwenang mengubah data sekolah ini. Tidak ada data yang diubah.",
+        "You are no longer allowed to change this school's data. No data was changed.",
+    ),
+}
+
+
+def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
+    if code in MESSAGES:
+        msg_id, msg_en = MESSAGES[code]
+    elif code in REASONS:
+        r = REASONS[code]
+        msg_id, msg_en = f"{r.message_id} {r.action_id}", f"{r.message_en} {r.action_en}"
+    else:
+        msg_id = msg_en = code
+    return RowIssue(line=line, column=column, code=code, message=msg_id, message_en=msg_en, value=value)
+
+
+def refuse(code: str, issues: list[RowIssue] | None = None, counts: dict[str, Any] | None = None) -> JobRefused:
+    msg_id, msg_en = MESSAGES[code]
+    return JobRefused(code=code, message=msg_id, message_en=msg_en, issues=issues or [], counts=counts or {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Download
+
+
+INSTRUCTIONS = [
+    ("Petunjuk koreksi nomor ponsel (Verval Ponsel)", "How to correct phone numbers (Verval Ponsel)"),
+    ("", ""),
+    (
+        "1. Buka lembar 'Data'. Setiap baris adalah satu peserta didik (PD) atau PTK sekolah Anda.",
+        "1. Open the 'Data' sheet. Each row is one student (PD) or teacher (PTK) of your school.",
+    ),
+    (
+        "2. Untuk nomor yang salah, ketik nomor yang benar di kolom nomor_koreksi, misalnya 081234567890.",
+        "2. For a wrong number, type the right one in the nomor_koreksi column, e.g. 081234567890.",
+    ),
+    (
+        "3. Biarkan nomor_koreksi kosong jika nomor saat ini sudah benar.",
+        "3. Leave nomor_koreksi empty when the current number is right.",
+    ),
+    (
+        "4. Kolom nomor_koreksi berformat Teks agar angka 0 di depan tidak hilang. Jangan ubah formatnya; "
+        "jika menempel dari tempat lain, gunakan 'Tempel sebagai nilai'.",
+        "4. The nomor_koreksi column is formatted as Text so the leading 0 is kept. Do not change the "
+        "format; when pasting, use 'Paste values'.",
+    ),
+    (
+        "5. Jangan ubah kolom id dan versi, jangan menambah atau menghapus kolom. Baris boleh dihapus.",
+        "5. Do not change the id and versi columns and do not add or remove columns. Rows may be deleted.",
+    ),
+    (
+        "6. Simpan sebagai .xlsx lalu unggah di halaman sekolah (Koreksi massal). Anda akan melihat "
+        "pratinjau perubahan dan daftar baris yang ditolak sebelum menerapkannya.",
+        "6. Save as .xlsx and upload it on the school page (Bulk correction). You will see a preview of "
+        "the changes and a list of refused rows before applying them.",
+    ),
+    (
+        "7. Jika data diubah orang lain setelah berkas diunduh (versi berbeda), baris itu ditolak: "
+        "unduh ulang berkas.",
+        "7. When a record was changed by someone else after the download (different versi), that row "
+        "is refused: download the file again.",
+    ),
+    (
+        "8. Data yang tercantum pada SPTJM yang sudah dicetak tidak dapat diubah.",
+        "8. Records listed on a printed SPTJM cannot be changed.",
+    ),
+    ("", ""),
+    (
+        "Berkas ini berisi data pribadi (UU 27/2022 tentang Pelindungan Data Pribadi). Simpan dengan aman "
+        "dan hapus setelah selesai.",
+        "This file holds personal data (Law 27/2022 on Personal Data Protection). Keep it safe and delete "
+        "it when done.",
+    ),
+]
+
+
+def school_xlsx(school: Any, recipients: QuerySet[Recipient] | Iterable[Recipient], *, full_numbers: bool) -> bytes:
+    """The school's list as an .xlsx: instructions, then the data with text-formatted number cells."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    from verval.registry.selectors import reason_text
+
+    wb = Workbook(write_only=True)
+    info = wb.create_sheet(INFO_SHEET)
+    info.column_dimensions["A"].width = 100
+    bold = Font(bold=True)
+    head = WriteOnlyCell(info, value=f"{school.npsn} {school.name}")
+    head.font = bold
+    info.append([head])
+    for text_id, _ in INSTRUCTIONS:
+        info.append([text_id])
+    info.append([""])
+    for _, text_en in INSTRUCTIONS:
+        info.append([text_en])
+
+    ws = wb.create_sheet(DATA_SHEET)
+    widths = {"A": 38, "B": 6, "C": 32, "D": 12, "E": 6, "F": 16, "G": 20, "H": 40, "I": 18, "J": 6}
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    header = []
+    for name in COLUMNS:
+        c = WriteOnlyCell(ws, value=name)
+        c.font = bold
+        header.append(c)
+    ws.append(header)
+    statuses = dict(NumberStatus.choices)
+
+    def text(value: Any) -> WriteOnlyCell:
+        c = WriteOnlyCell(ws, value=value if value not in (None, "") else None)
+        c.number_format = "@"
+        return c
+
+    for r in recipients:
+        number = national_display(r.phone_e164) if r.phone_e164 else r.phone_raw
+        if not full_numbers:
+            number = mask(r.phone_e164 or r.phone_raw)
+        why = reason_text(r.status, r.reason)
+        ws.append(
+            [
+                text(str(r.pk)),
+                r.kind,
+                r.name,
+                text(r.nisn),
+                "PTK" if r.kind == Kind.PTK else ("" if r.grade is None else r.grade),
+                text(number),
+                str(statuses.get(r.status, r.status)),
+                why.message if why else "",
+                text(None),
+                r.version,
+            ]
+        )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Upload
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRow:
+    line: int
+    id: str
+    correction: str
+    version: str
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
+    """The data rows of an uploaded file; JobRefused (whole file) on a structure error."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        if isinstance(source, (str, Path)):
+            if Path(source).stat().st_size > MAX_UPLOAD_BYTES:
+                raise refuse("FILE_TERLALU_BESAR")
+            wb = CalamineWorkbook.from_path(str(source))
+        else:
+            wb = CalamineWorkbook.from_filelike(source)
+        names = list(wb.sheet_names)
+        candidates = [DATA_SHEET] + [n for n in names if n != DATA_SHEET] if DATA_SHEET in names else names
+        table: list[list[Any]] | None = None
+        for name in candidates:
+            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            if rows and {"id", "nomor_koreksi", "versi"} <= {_cell_text(v).lower() for v in rows[0]}:
+                table = rows
+                break
+    except JobRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser error means "not a readable workbook"
+        raise refuse("FILE_TIDAK_TERBACA") from exc
+    if table is None:
+        raise refuse("KOLOM_TIDAK_SESUAI")
+    header = [_cell_text(v).lower() for v in table[0]]
+    pos = {name: header.index(name) for name in REQUIRED}
+    out: list[UploadRow] = []
+    for index, raw in enumerate(table[1:], start=2):
+        cells = [_cell_text(v) for v in raw]
+        if not any(cells):
+            continue
+
+        def get(name: str, cells: list[str] = cells) -> str:
+            i = pos[name]
+            return cells[i] if i < len(cells) else ""
+
+        out.append(UploadRow(line=index, id=get("id"), correction=get("nomor_koreksi"), version=get("versi")))
+        if len(out) > MAX_ROWS:
+            raise refuse("FILE_TERLALU_BESAR")
+    if not out:
+        raise refuse("FILE_KOSONG")
+    return out
+
+
+@dataclass
+class Change:
+    line: int
+    recipient: Recipient
+    new: Any  # actions.NewNumber
+    expected_version: int
+
+    @property
+    def old_masked(self) -> str:
+        return mask(self.recipient.phone_e164 or self.recipient.phone_raw)
+
+    @property
+    def new_national(self) -> str:
+        return national_display(self.new.e164) if self.new.e164 else self.new.raw
+
+    @property
+    def new_masked(self) -> str:
+        return mask(self.new.e164 or self.new.raw)
+
+
+@dataclass
+class Plan:
+    rows: int = 0
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0  # a correction equal to the current number
+    without_correction: int = 0
+    issues: list[RowIssue] = field(default_factory=list)
+
+    @property
+    def refused(self) -> int:
+        return len({i.line for i in self.issues})
+
+    @property
+    def too_many_refused(self) -> bool:
+        share: float = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]  # type: ignore[assignment]
+        return self.rows > 0 and self.refused > share * self.rows
+
+    def counts(self, changed: int | None = None) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "changed": len(self.changes) if changed is None else changed,
+            "unchanged": self.unchanged,
+            "without_correction": self.without_correction,
+            "refused": self.refused,
+        }
+
+
+def _uuid(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError):
+        return None
+
+
+def _version(value: str) -> int | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and number >= 1 else None
+
+
+def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
+    """What applying these rows to this school would do. Reads only (2-3 queries per 500 ids)."""
+    from verval.registry.actions import parse_number, same_number
+
+    result = Plan(rows=len(rows))
+    ids = [u for u in (_uuid(r.id) for r in rows) if u]
+    own: dict[str, Recipient] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for rec in Recipient.objects.filter(pk__in=chunk, school_id=school_npsn, active=True):
+            own[str(rec.pk)] = rec
+    missing = [i for i in ids if i not in own]
+    elsewhere: set[str] = set()
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
+        # Existence only: the school learns that the id is not its own, nothing else.
+        qs = Recipient.objects.filter(pk__in=chunk, active=True).exclude(school_id=school_npsn)
+        elsewhere.update(str(pk) for pk in qs.values_list("pk", flat=True))
+    seen: set[str] = set()
+    for row in rows:
+        rid = _uuid(row.id)
+        if rid is None or (rid not in own and rid not in elsewhere):
+            result.issues.append(issue(row.line, "id", "ID_TIDAK_DIKENAL", row.id[:40]))
+            continue
+        if rid in elsewhere:
+            result.issues.append(issue(row.line, "id", "ID_SEKOLAH_LAIN", rid))
+            continue
+        if rid in seen:
+            result.issues.append(issue(row.line, "id", "ID_GANDA", rid))
+            continue
+        seen.add(rid)
+        if not row.correction:
+            result.without_correction += 1
+            continue
+        rec = own[rid]
+        new = parse_number(row.correction)
+        if not new.valid:
+            # In a spreadsheet a broken number is most often Excel's doing (scientific notation,
+            # lost zero...): refuse the row and say why rather than store it.
+            result.issues.append(issue(row.line, "nomor_koreksi", new.reason, mask(row.correction)))
+            continue
+        if same_number(rec, new):
+            result.unchanged += 1
+            continue
+        if rec.locked:
+            result.issues.append(issue(row.line, "id", "TERKUNCI_SPTJM", rid))
+            continue
+        version = _version(row.version)
+        if version is None:
+            result.issues.append(issue(row.line, "versi", "VERSI_TIDAK_SAH", row.version[:20]))
+            continue
+        if version != rec.version:
+            result.issues.append(issue(row.line, "versi", "VERSI_BERUBAH", row.version[:20]))
+            continue
+        result.changes.append(Change(line=row.line, recipient=rec, new=new, expected_version=version))
+    return result
+
+
+def preview_from_file(school_npsn: str, path: Path) -> tuple[Plan | None, JobRefused | None]:
+    try:
+        rows = read_xlsx(path)
+    except JobRefused as refused:
+        return None, refused
+    return plan(school_npsn, rows), None
+
+
+# ---------------------------------------------------------------------------------------------
+# Job
+
+
+def run_bulk_correction_job(job: Any) -> dict[str, Any]:
+    """Runner of Job(kind="bulk_correction"): parse the stored upload and apply it."""
+    from django.core.exceptions import PermissionDenied
+
+    from verval.core import files, jobs
+    from verval.registry.actions import bulk_correct
+
+    rows = read_xlsx(files.absolute(job.input_path))
+    progress = jobs.Progress(job, total=len(rows))
+    try:
+        outcome = bulk_correct(actor=job.created_by, school_npsn=job.school_id, rows=rows, job=job)
+    except PermissionDenied as exc:
+        raise refuse("TIDAK_BERWENANG") from exc
+    jobs.save_issues(job, outcome.issues)
+    progress.update(len(rows), force=True)
+    job.progress_done = job.progress_total = len(rows)
+    return outcome.counts
+
+
+__all__ = [
+    "COLUMNS",
+    "Change",
+    "Plan",
+    "UploadRow",
+    "plan",
+    "preview_from_file",
+    "read_xlsx",
+    "run_bulk_correction_job",
+    "school_xlsx",
+]

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from verval.registry.models import NumberStatus
+
+register = template.Library()
+
+ACTION_LABELS = {
+    "import": _("Impor cutoff Dapodik"),
+    "change_number": _("Nomor diubah"),
+    "confirm": _("Diverifikasi sekolah"),
+    "reconfirm": _("Dikonfirmasi ulang (residu)"),
+    "bulk_correction": _("Koreksi massal (Excel)"),
+    "validate": _("Validasi Pusdatin"),
+    "provider_result": _("Hasil provider"),
+}
+_STATUS_LABELS = dict(NumberStatus.choices)
+
+
+@register.filter
+def action_label(code: str) -> str:
+    return str(ACTION_LABELS.get(code, code))
+
+
+@register.filter
+def status_label(code: str) -> str:
+    return str(_STATUS_LABELS.get(code, code))
+
+
+# ---------------------------------------------------------------------------------------------
+# Table rows of the school page, built in Python: 500 rows through {% include %} cost ~0.7 s of
+# template rendering, this costs a few milliseconds (SPEC §9, docs/benchmarks.md).
+
+
+def _texts() -> dict[str, str]:
+    from django.utils.translation import gettext
+
+    return {
+        "pick": escape(gettext("Pilih")),
+        "confirmed": escape(gettext("diverifikasi")),
+        "locked": escape(gettext("terkunci SPTJM")),
+        "saved": escape(gettext("Tersimpan")),
+        "precheck": escape(gettext("Pemeriksaan awal:")),
+        "edit": escape(gettext("Ubah")),
+        "history": escape(gettext("Riwayat")),
+        "nisn": "NISN",
+    }
+
+
+def _row_html(r: Any, can_edit: bool, base: str, t: Mapping[str, str], statuses: Mapping[str, str], saved: bool) -> str:
+    pk = str(r.pk)
+    name = escape(r.name)
+    parts = [f'<tr id="r{pk}">']
+    if can_edit:
+        box = "" if r.locked else (
+            f'<input type="checkbox" form="c" name="pilih" value="{pk}.{r.version}" aria-label="{t["pick"]} {name}">'
+        )
+        parts.append(f"<td>{box}</td>")
+    ident = "PTK" if r.kind == "PTK" else f'{t["nisn"]} {escape(r.nisn) or "-"}'
+    parts.append(f'<td>{name}<br><small class="muted">{ident}</small></td>')
+    parts.append(f'<td class="hide-sm">{escape(r.grade_label)}</td>')
+    parts.append(f'<td class="nowrap">{escape(r.shown_number) or "-"}</td>')
+    status = f'<td class="st"><span class="label s-{r.status}">{statuses.get(r.status, r.status)}</span>'
+    if r.confirmed_at:
+        status += f' <small class="okay">✓ {t["confirmed"]}</small>'
+    if r.locked:
+        status += f' <small>{t["locked"]}</small>'
+    if saved:
+        status += f' <small class="okay" role="status">{t["saved"]}</small>'
+    why = getattr(r, "why", None)
+    if why:
+        pre = f'{t["precheck"]} ' if getattr(r, "why_is_precheck", False) else ""
+        action = f" <b>{escape(why.action)}</b>" if why.action else ""
+        status += f"<br><small>{pre}{escape(why.message)}{action}</small>"
+    parts.append(status + "</td>")
+    links = f'<a href="{base}{pk}/ubah/" hx-get="{base}{pk}/ubah/">{t["edit"]}</a> ' if can_edit and not r.locked else ""
+    parts.append(f'<td class="nowrap">{links}<a href="{base}{pk}/riwayat/">{t["history"]}</a></td></tr>\n')
+    return "".join(parts)
+
+
+@register.simple_tag(takes_context=True)
+def recipient_rows(context: Any, rows: Any, saved: bool = False) -> str:
+    """The <tr> of each recipient (decorated by selectors.decorate)."""
+    t = _texts()
+    statuses = {code: escape(str(label)) for code, label in NumberStatus.choices}
+    can_edit = bool(context.get("can_edit"))
+    base = escape(context.get("row_base", ""))
+    return mark_safe("".join(_row_html(r, can_edit, base, t, statuses, saved) for r in rows))  # noqa: S308 - every value escaped above

@@ -1,0 +1,215 @@
+"""Bulk correction through the Excel download/upload (SPEC §3.2, §9)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
+
+from tests.registry.helpers import make_recipients, xlsx_bytes
+from verval.core.jobs import JobRefused
+from verval.core.models import AuditEvent, Job
+from verval.registry import actions, bulk
+from verval.registry.models import NumberHistory, Recipient
+
+pytestmark = pytest.mark.django_db
+
+HEADER = bulk.COLUMNS
+
+
+def _download(client, npsn):  # type: ignore[no-untyped-def]
+    response = client.get(f"/sekolah/{npsn}/unduh.xlsx")
+    assert response.status_code == 200
+    return load_workbook(io.BytesIO(response.content))
+
+
+def _upload(client, npsn, data, name="koreksi.xlsx"):  # type: ignore[no-untyped-def]
+    response = client.post(f"/sekolah/{npsn}/koreksi/", {"berkas": SimpleUploadedFile(name, data)})
+    assert response.status_code == 302, response.content[:500]
+    return Job.objects.get(pk=response["Location"].rstrip("/").split("/")[-1])
+
+
+def _apply(client, npsn, job, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/sekolah/{npsn}/koreksi/{job.pk}/terapkan/")
+    assert response.status_code == 302 and response["Location"] == f"/pekerjaan/{job.pk}/"
+    job.refresh_from_db()
+    return job
+
+
+def _fill(wb, corrections):  # type: ignore[no-untyped-def]
+    """corrections: {recipient id: number} written into nomor_koreksi as text."""
+    ws = wb["Data"]
+    header = [c.value for c in ws[1]]
+    id_col, fix_col = header.index("id") + 1, header.index("nomor_koreksi") + 1
+    for row in range(2, ws.max_row + 1):
+        rid = ws.cell(row=row, column=id_col).value
+        if rid in corrections:
+            ws.cell(row=row, column=fix_col).value = corrections[rid]
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_download_keeps_leading_zero_in_text_cells_and_is_audited(client, operator, school):  # type: ignore[no-untyped-def]
+    make_recipients(school, 3)
+    client.force_login(operator)
+    wb = _download(client, school.npsn)
+    assert wb.sheetnames == ["Petunjuk", "Data"]
+    assert "nomor_koreksi" in " ".join(str(c.value) for c in wb["Petunjuk"]["A"])
+    ws = wb["Data"]
+    assert [c.value for c in ws[1]] == HEADER
+    first = {h: c for h, c in zip(HEADER, ws[2], strict=True)}
+    assert first["nomor_saat_ini"].value == "0812-2000-0000" and first["nomor_saat_ini"].data_type == "s"
+    assert first["nomor_saat_ini"].number_format == "@" and first["nomor_koreksi"].number_format == "@"
+    assert first["nisn"].value == "0040000000" and first["nisn"].data_type == "s"
+    assert first["versi"].value == 1 and ws.max_row == 4
+    event = AuditEvent.objects.get(action="download_school_xlsx")
+    assert (event.actor_id, event.school_id, event.after["masked"]) == (operator.pk, school.npsn, False)
+
+
+def test_dinas_download_is_masked(client, dinas_kab, school):  # type: ignore[no-untyped-def]
+    make_recipients(school, 1)
+    client.force_login(dinas_kab)
+    ws = _download(client, school.npsn)["Data"]
+    assert ws.cell(row=2, column=HEADER.index("nomor_saat_ini") + 1).value == "0812****0000"
+    assert AuditEvent.objects.get(action="download_school_xlsx").after["masked"] is True
+    assert client.get(f"/sekolah/{school.npsn}/koreksi/").status_code == 403
+
+
+def test_xlsx_round_trip_preview_apply_and_apply_again(client, operator, school, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    rows = make_recipients(school, 40)
+    client.force_login(operator)
+    wb = _download(client, school.npsn)
+    data = _fill(wb, {str(rows[0].pk): "081324681357", str(rows[1].pk): "0857 1111 2222", str(rows[2].pk): "0812-2000-0002"})
+
+    job = _upload(client, school.npsn, data)
+    assert (job.state, job.school_id, job.kind) == ("PENDING", school.npsn, "bulk_correction")
+    preview = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/")
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "0812****0000" in html and "0813-2468-1357" in html and "0857-1111-2222" in html
+    assert "Terapkan 2 perubahan" in html
+    assert Recipient.objects.get(pk=rows[0].pk).phone_e164 == "+6281220000000"  # preview changes nothing
+
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    assert job.state == "SUCCEEDED"
+    assert job.counts == {"rows": 40, "changed": 2, "unchanged": 1, "without_correction": 37, "refused": 0}
+    r0, r1 = Recipient.objects.get(pk=rows[0].pk), Recipient.objects.get(pk=rows[1].pk)
+    assert (r0.phone_e164, r0.status, r0.version, r0.needs_validation) == ("+6281324681357", "BELUM_VERVAL", 2, True)
+    assert (r1.phone_e164, r1.operator) == ("+6285711112222", "indosat")
+    h = NumberHistory.objects.get(recipient=r0)
+    assert (h.action, h.job_id, h.phone_before, h.phone_after) == ("bulk_correction", job.pk, "0812****0000", "0813****1357")
+    assert AuditEvent.objects.get(action="bulk_correction").after == job.counts
+    assert client.get(f"/pekerjaan/{job.pk}/").status_code == 200
+    assert client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/")["Location"] == f"/pekerjaan/{job.pk}/"
+
+    # The same file again: the numbers already equal the corrections, nothing changes.
+    again = _apply(client, school.npsn, _upload(client, school.npsn, data), django_capture_on_commit_callbacks)
+    assert again.state == "SUCCEEDED"
+    assert again.counts == {"rows": 40, "changed": 0, "unchanged": 3, "without_correction": 37, "refused": 0}
+    assert Recipient.objects.get(pk=rows[0].pk).version == 2
+    # A second click on "apply" does not run the job twice.
+    _apply(client, school.npsn, again, django_capture_on_commit_callbacks)
+    assert NumberHistory.objects.count() == 2
+
+
+def test_refused_rows_are_reported_and_the_rest_applied(settings, operator, school, other_school):  # type: ignore[no-untyped-def]
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.9}
+    good, stale, locked, same_after_change = make_recipients(school, 4)
+    theirs = make_recipients(other_school, 1, start=90)[0]
+    Recipient.objects.filter(pk=stale.pk).update(version=3)
+    Recipient.objects.filter(pk=locked.pk).update(locked=True)
+    rows = [
+        bulk.UploadRow(2, str(good.pk), "081324681357", "1"),
+        bulk.UploadRow(3, str(stale.pk), "081324681358", "1"),
+        bulk.UploadRow(4, str(locked.pk), "081324681359", "1"),
+        bulk.UploadRow(5, str(theirs.pk), "081324681360", "1"),
+        bulk.UploadRow(6, "3f0c1c8e-0000-4000-8000-000000000000", "081324681361", "1"),
+        bulk.UploadRow(7, str(good.pk), "081324681362", "1"),
+        bulk.UploadRow(8, str(same_after_change.pk), "8.12346E+11", "1"),
+    ]
+    outcome = actions.bulk_correct(actor=operator, school_npsn=school.npsn, rows=rows)
+    assert outcome.counts == {"rows": 7, "changed": 1, "unchanged": 0, "without_correction": 0, "refused": 6}
+    assert [(i.line, i.column, i.code) for i in outcome.issues] == [
+        (3, "versi", "VERSI_BERUBAH"),
+        (4, "id", "TERKUNCI_SPTJM"),
+        (5, "id", "ID_SEKOLAH_LAIN"),
+        (6, "id", "ID_TIDAK_DIKENAL"),
+        (7, "id", "ID_GANDA"),
+        (8, "nomor_koreksi", "NOTASI_ILMIAH"),
+    ]
+    assert outcome.issues[0].message.startswith("Data sudah diubah sejak berkas diunduh")
+    assert outcome.issues[0].message_en.startswith("The record changed after the file was downloaded")
+    assert Recipient.objects.get(pk=good.pk).phone_e164 == "+6281324681357"
+    assert Recipient.objects.get(pk=stale.pk).phone_e164 == "+6281220000001"
+    assert Recipient.objects.get(pk=theirs.pk).phone_e164 == "+6281220000090"
+
+
+def test_too_many_refused_rows_refuse_the_file_whole(operator, school, other_school):  # type: ignore[no-untyped-def]
+    mine = make_recipients(school, 10)
+    theirs = make_recipients(other_school, 1, start=90)[0]
+    rows = [bulk.UploadRow(i + 2, str(r.pk), "081324681357" if i == 0 else "", "1") for i, r in enumerate(mine)]
+    rows.append(bulk.UploadRow(12, str(theirs.pk), "081324681360", "1"))  # 1 of 11 rows = 9 % > 5 %
+    with pytest.raises(JobRefused) as refused:
+        actions.bulk_correct(actor=operator, school_npsn=school.npsn, rows=rows)
+    assert refused.value.code == "TERLALU_BANYAK_DITOLAK"
+    assert [(i.line, i.code) for i in refused.value.issues] == [(12, "ID_SEKOLAH_LAIN")]
+    assert Recipient.objects.get(pk=mine[0].pk).phone_e164 == "+6281220000000"
+    assert NumberHistory.objects.count() == 0
+
+
+def test_conflict_row_in_an_uploaded_file_is_listed_in_the_preview_and_job_report(client, operator, school, django_capture_on_commit_callbacks, settings):  # type: ignore[no-untyped-def]
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.5}
+    rows = make_recipients(school, 4)
+    client.force_login(operator)
+    data = _fill(_download(client, school.npsn), {str(rows[0].pk): "081324681357", str(rows[1].pk): "081324681358"})
+    # Someone edits row 1 after the download.
+    actions.change_number(actor=operator, recipient_id=rows[1].pk, new_raw="085711112222", expected_version=1)
+    job = _upload(client, school.npsn, data)
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert "VERSI_BERUBAH" in html and "Terapkan 1 perubahan" in html
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    assert job.counts["changed"] == 1 and job.counts["refused"] == 1
+    assert list(job.issues.values_list("line", "column", "code")) == [(3, "versi", "VERSI_BERUBAH")]
+    assert Recipient.objects.get(pk=rows[1].pk).phone_e164 == "+6285711112222"  # the other edit is kept
+
+
+def test_operator_of_other_school_cannot_upload_or_see_the_job(client, operator, other_operator, school):  # type: ignore[no-untyped-def]
+    make_recipients(school, 2)
+    client.force_login(operator)
+    job = _upload(client, school.npsn, xlsx_bytes([], header=HEADER))
+    client.force_login(other_operator)
+    assert client.get(f"/sekolah/{school.npsn}/koreksi/").status_code == 403
+    assert client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").status_code == 403
+    assert client.post(f"/sekolah/{school.npsn}/koreksi/{job.pk}/terapkan/").status_code == 403
+    assert client.get(f"/pekerjaan/{job.pk}/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"this is not a workbook", "FILE_TIDAK_TERBACA"),
+        (xlsx_bytes([["x", "y"]], header=["nama", "nomor"]), "KOLOM_TIDAK_SESUAI"),
+        (xlsx_bytes([], header=HEADER), "FILE_KOSONG"),
+    ],
+)
+def test_a_file_with_the_wrong_structure_is_refused_whole(client, operator, school, data, code, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    job = _upload(client, school.npsn, data)
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert code in html and "Terapkan" not in html
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    assert (job.state, job.error_code) == ("REFUSED", code)
+
+
+def test_numbers_typed_into_general_cells_are_recovered(operator, school, tmp_path):  # type: ignore[no-untyped-def]
+    r = make_recipients(school, 1)[0]
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(xlsx_bytes([[str(r.pk), 81324681357, 1]], header=["id", "nomor_koreksi", "versi"]))
+    rows = bulk.read_xlsx(path)
+    assert rows == [bulk.UploadRow(2, str(r.pk), "81324681357", "1")]
+    plan = bulk.plan(school.npsn, rows)
+    assert [c.new.e164 for c in plan.changes] == ["+6281324681357"]

@@ -1,0 +1,121 @@
+"""The school page: counts, filters, search without names in URLs, masking, paging, weight."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from tests.factories import RecipientFactory
+from tests.registry.helpers import make_recipients
+from verval.registry import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mixed(school, other_school):  # type: ignore[no-untyped-def]
+    make_recipients(school, 3)
+    RecipientFactory(school=school, name="Ani Residu", phone_raw="081211112222", phone_e164="+6281211112222",
+                     status="RESIDU", reason="MASA_TENGGANG")
+    RecipientFactory(school=school, name="Guru Salah", kind="PTK", category="PTK", grade=None, nisn="",
+                     phone_raw="021-5551234", phone_e164="", operator="", status="FORMAT_SALAH", reason="TELEPON_RUMAH")
+    RecipientFactory(school=school, name="Sudah Keluar", active=False)
+    make_recipients(other_school, 2, start=100)
+
+
+def test_school_summary_counts_per_status_and_reason(operator, school, mixed):  # type: ignore[no-untyped-def]
+    s = selectors.school_summary(operator, school.npsn)
+    assert s.total == 5
+    assert [(code, n) for code, _, n in s.by_status] == [
+        ("BELUM_VERVAL", 3), ("FORMAT_SALAH", 1), ("MENUNGGU_PROVIDER", 0), ("AKTIF", 0), ("RESIDU", 1),
+    ]
+    assert [(st, code, n) for st, code, _, n in s.by_reason] == [("FORMAT_SALAH", "TELEPON_RUMAH", 1), ("RESIDU", "MASA_TENGGANG", 1)]
+    assert s.grades == [1, 2, 3, 4] and s.kinds == ["PD", "PTK"]
+
+
+def test_school_progress_still_counts_for_the_dinas_page(dinas_kab, school, mixed):  # type: ignore[no-untyped-def]
+    (row,) = selectors.school_progress(dinas_kab)
+    assert (row.npsn, row.total, row.aktif, row.residu) == (school.npsn, 5, 0, 1)
+
+
+def test_dinas_sees_masked_numbers_only(client, dinas_kab, school, mixed):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_kab)
+    html = client.get(f"/sekolah/{school.npsn}/").content.decode()
+    assert "0812****2222" in html
+    assert "0812-1111-2222" not in html and "081211112222" not in html and "6281211112222" not in html
+    assert "0215**1234" in html and "021-5551234" not in html  # an invalid number is masked as well
+
+
+def test_operator_sees_full_numbers_status_labels_and_what_to_do(client, operator, school, mixed):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{school.npsn}/").content.decode()
+    assert "0812-1111-2222" in html and "021-5551234" in html
+    assert '<span class="label s-RESIDU">Residu</span>' in html
+    assert '<span class="label s-FORMAT_SALAH">Format tidak valid</span>' in html
+    assert "Nomor dalam masa tenggang." in html and "Minta pemilik mengisi ulang pulsa" in html
+    assert "Sudah Keluar" not in html and "Siswa 00100" not in html  # inactive and other school
+
+
+def test_filters_by_status_kind_grade_and_reason(client, operator, school, mixed):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{school.npsn}/?status=RESIDU").content.decode()
+    assert "Ani Residu" in html and "Siswa 00000" not in html
+    html = client.get(f"/sekolah/{school.npsn}/?jenis=PTK").content.decode()
+    assert "Guru Salah" in html and "Ani Residu" not in html
+    html = client.get(f"/sekolah/{school.npsn}/?kelas=2").content.decode()
+    assert "Siswa 00001" in html and "Siswa 00000" not in html
+    html = client.get(f"/sekolah/{school.npsn}/?alasan=TELEPON_RUMAH").content.decode()
+    assert "Guru Salah" in html and "Ani Residu" not in html
+
+
+def test_search_by_name_or_nisn_is_posted_and_never_read_from_the_url(client, operator, school, mixed):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    ignored = client.get(f"/sekolah/{school.npsn}/?q=Ani").content.decode()
+    assert "Siswa 00000" in ignored  # a name in the URL filters nothing
+    found = client.post(f"/sekolah/{school.npsn}/", {"q": "ani res"}).content.decode()
+    assert "Ani Residu" in found and "Siswa 00000" not in found
+    by_nisn = client.post(f"/sekolah/{school.npsn}/", {"q": "0040000001"}).content.decode()
+    assert "Siswa 00001" in by_nisn and "Siswa 00002" not in by_nisn
+    fragment = client.post(f"/sekolah/{school.npsn}/", {"q": "ani"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    assert fragment.content.decode().startswith('<div id="results">')
+
+
+def test_paging_keeps_filters_in_links_and_search_in_the_form(client, operator, school):  # type: ignore[no-untyped-def]
+    make_recipients(school, 120)
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{school.npsn}/?status=BELUM_VERVAL").content.decode()
+    assert "Menampilkan 1–50 dari 120" in html and 'href="?status=BELUM_VERVAL&amp;hal=2"' in html
+    html = client.get(f"/sekolah/{school.npsn}/?n=100&hal=2").content.decode()
+    assert "Menampilkan 101–120 dari 120" in html
+    html = client.post(f"/sekolah/{school.npsn}/", {"q": "Siswa", "hal": "2"}).content.decode()
+    assert "Menampilkan 51–100 dari 120" in html
+    assert '<button form="filter" name="hal" value="3"' in html and "q=" not in html
+
+
+@pytest.mark.parametrize("size", [50, 500])
+def test_school_page_uses_a_bounded_number_of_queries(client, operator, school, size, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+    make_recipients(school, 600)
+    client.force_login(operator)
+    with django_assert_max_num_queries(10):
+        response = client.get(f"/sekolah/{school.npsn}/?n={size}")
+    assert response.status_code == 200
+    assert response.content.decode().count('name="pilih"') == size
+    with django_assert_max_num_queries(10):
+        client.post(f"/sekolah/{school.npsn}/", {"q": "Siswa 001", "n": size})
+
+
+def test_school_page_of_1500_with_500_rows_stays_under_150_kb_gzipped(client, operator, school):  # type: ignore[no-untyped-def]
+    make_recipients(school, 1500)
+    client.force_login(operator)
+    response = client.get(f"/sekolah/{school.npsn}/?n=500", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200 and response["Content-Encoding"] == "gzip"
+    body = gzip.decompress(response.content).decode()
+    assert body.count("<tr id=") == 500
+    assert len(response.content) < 150 * 1024, len(response.content)
+
+
+def test_page_has_no_inline_script_or_style(client, operator, school, mixed):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{school.npsn}/").content.decode()
+    assert "style=" not in html and "<script>" not in html
