@@ -21,6 +21,7 @@ BENCHES = [
     ("import", ["bench_import.py", "--rows", "1000000"], ["bench_import.py", "--rows", "10000000"]),
     ("exchange", ["bench_exchange.py", "--rows", "1000000"], ["bench_exchange.py", "--rows", "10000000"]),
     ("dashboard", ["bench_dashboard.py", "--recipients", "1000000"], ["bench_dashboard.py", "--recipients", "10000000"]),
+    ("validate", ["bench_validate.py", "--rows", "1000000"], ["bench_validate.py", "--rows", "10000000"]),
     ("school page", ["bench_school_page.py"], ["bench_school_page.py"]),
 ]
 

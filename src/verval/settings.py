@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "verval.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -126,6 +127,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The project-wide CSS/JS and vendored htmx live beside the settings, not in an app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 
 MEDIA_ROOT = DATA_DIR
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

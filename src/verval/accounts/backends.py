@@ -21,7 +21,7 @@ def _keys(request: HttpRequest | None, username: str | None) -> list[str]:
 
 
 def is_locked(request: HttpRequest | None, username: str | None) -> bool:
-    limit = settings.VERVAL["LOGIN_MAX_FAILURES"]
+    limit: Any = settings.VERVAL["LOGIN_MAX_FAILURES"]
     return any((cache.get(k) or 0) >= limit for k in _keys(request, username)[:1]) or any(
         (cache.get(k) or 0) >= limit * 4 for k in _keys(request, username)[1:]
     )
@@ -32,7 +32,8 @@ def note_failure(request: HttpRequest | None, username: str | None) -> None:
         try:
             cache.incr(key)
         except ValueError:
-            cache.set(key, 1, settings.VERVAL["LOGIN_LOCK_SECONDS"])
+            lock: Any = settings.VERVAL["LOGIN_LOCK_SECONDS"]
+            cache.set(key, 1, lock)
 
 
 def clear(request: HttpRequest | None, username: str | None) -> None:

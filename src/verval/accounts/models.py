@@ -90,3 +90,6 @@ class OperatorRegistration(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"registration {self.pk} {self.school_id} {self.status}"

@@ -36,3 +36,70 @@ def _scope_name(user: Any) -> str:
     if user.region_id:
         return str(user.region)
     return "Nasional"
+
+
+# --- Dinas: schools of the region ranked by progress ---------------------------------------------
+
+DINAS_SORTS = {
+    "npsn": ("npsn",),
+    "name": ("name", "npsn"),
+    "total": ("total", "npsn"),
+    "aktif": ("aktif", "npsn"),
+    "share": ("share", "npsn"),
+    "residu": ("residu", "npsn"),
+}
+
+
+def region_school_rows(user: Any, q: str = "", sort: str = "share") -> Any:
+    """Schools in the user's scope with total, AKTIF count, AKTIF share and residue count.
+
+    `sort` is one of DINAS_SORTS, optionally prefixed with "-" (descending); default: least advanced first.
+    """
+    from django.db.models import Case, F, FloatField, Q, Value, When
+    from django.db.models.functions import Cast
+
+    from verval.registry.selectors import school_progress
+
+    qs = school_progress(user).annotate(
+        share=Case(
+            When(total=0, then=Value(0.0)),
+            default=Cast(F("aktif"), FloatField()) / Cast(F("total"), FloatField()),
+            output_field=FloatField(),
+        )
+    )
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(npsn=q) | Q(name__icontains=q))
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    fields = DINAS_SORTS.get(key, DINAS_SORTS["share"])
+    return qs.order_by(*[("-" + f if desc else f) for f in fields])
+
+
+def sptjm_states(user: Any, npsns: list[str]) -> dict[str, str]:
+    """npsn -> status code of the school's latest SPTJM, when the sptjm app provides it."""
+    try:
+        from verval.sptjm import selectors as sptjm_selectors  # type: ignore[attr-defined]
+
+        fn = getattr(sptjm_selectors, "latest_status_by_school", None)
+        if fn is not None:
+            return dict(fn(user, npsns))
+    except ImportError:
+        pass
+    try:
+        from verval.sptjm.models import Sptjm
+
+        rows = (
+            access.scope_by_school(user, Sptjm.objects.filter(school_id__in=npsns))
+            .order_by("school_id", "-printed_at")
+            .values_list("school_id", "status")
+        )
+    except (ImportError, LookupError, AttributeError):
+        return {}
+    try:
+        states: dict[str, str] = {}
+        for npsn, status in rows:
+            states.setdefault(npsn, status)
+        return states
+    except Exception:  # noqa: BLE001 - the sptjm schema may still move; the page works without it
+        return {}

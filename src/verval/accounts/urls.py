@@ -8,4 +8,17 @@ urlpatterns = [
     path("keluar/", views.sign_out, name="logout"),
     path("beranda/", views.home, name="home"),
     path("daftar/", views.register, name="register"),
+    # Dinas: operator registrations of its schools.
+    path("pendaftaran/", views.registrations, name="registrations"),
+    path("pendaftaran/<int:pk>/sk/", views.registration_letter, name="registration_letter"),
+    path("pendaftaran/<int:pk>/setujui/", views.registration_approve, name="registration_approve"),
+    path("pendaftaran/<int:pk>/tolak/", views.registration_reject, name="registration_reject"),
+    # Pusdatin (all accounts) and Dinas (operators of its schools).
+    path("pengguna/", views.users, name="users"),
+    path("pengguna/baru/", views.staff_create, name="staff_create"),
+    path("pengguna/<int:pk>/nonaktifkan/", views.user_deactivate, name="user_deactivate"),
+    path("pengguna/<int:pk>/aktifkan/", views.user_reactivate, name="user_reactivate"),
+    # Two-factor (TOTP) for Dinas and Pusdatin.
+    path("akun/2fa/", views.otp_setup, name="otp_setup"),
+    path("akun/2fa/verifikasi/", views.otp_verify, name="otp_verify"),
 ]

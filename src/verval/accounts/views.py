@@ -1,14 +1,28 @@
 from __future__ import annotations
 
+import base64
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from verval.accounts import backends, selectors
+from verval.accounts import access, actions, backends, selectors
+from verval.accounts.forms import DeactivateForm, RejectForm, StaffAccountForm, TokenForm
+from verval.accounts.models import OperatorRegistration, Role, User
+from verval.accounts.registration import client_ip
+
+DINAS = (Role.DINAS_KAB, Role.DINAS_PROV)
 
 
 class SignInView(LoginView):
@@ -37,3 +51,202 @@ def register(request: HttpRequest) -> HttpResponse:
     from verval.accounts.registration import register_view
 
     return register_view(request)
+
+
+# --- registrations (Dinas) -----------------------------------------------------------------------
+
+
+@login_required
+def registrations(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, *DINAS)
+    status = request.GET.get("status", OperatorRegistration.Status.PENDING)
+    if status not in OperatorRegistration.Status.values:
+        status = OperatorRegistration.Status.PENDING
+    qs = actions.registrations_for(request.user).filter(status=status)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/registrations.html",
+        {"page": page, "status": status, "statuses": OperatorRegistration.Status.choices, "reject_form": RejectForm()},
+    )
+
+
+@login_required
+def registration_letter(request: HttpRequest, pk: int) -> FileResponse:
+    access.require_role(request.user, *DINAS)
+    path, content_type, name = actions.open_letter(actor=request.user, registration_id=pk, ip=client_ip(request))
+    response = FileResponse(open(path, "rb"), content_type=content_type, as_attachment=True, filename=name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def registration_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_role(request.user, *DINAS)
+    try:
+        user = actions.approve_registration(actor=request.user, registration_id=pk, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Pendaftaran disetujui; akun %(username)s aktif.") % {"username": user.username})
+    return redirect("accounts:registrations")
+
+
+@login_required
+@require_POST
+def registration_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_role(request.user, *DINAS)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Alasan penolakan wajib diisi."))
+        return redirect("accounts:registrations")
+    try:
+        actions.reject_registration(actor=request.user, registration_id=pk, reason=form.cleaned_data["reason"], ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Pendaftaran ditolak; pendaftar diberi tahu lewat surel."))
+    return redirect("accounts:registrations")
+
+
+# --- accounts (Pusdatin, Dinas) ------------------------------------------------------------------
+
+
+@login_required
+def users(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN, *DINAS)
+    qs = actions.users_for(request.user).select_related("school", "region").order_by("role", "username")
+    q = request.GET.get("q", "").strip()
+    role = request.GET.get("role", "")
+    if q:
+        qs = qs.filter(Q(username__icontains=q) | Q(email__icontains=q) | Q(school__npsn=q) | Q(first_name__icontains=q))
+    if role in Role.values:
+        qs = qs.filter(role=role)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/users.html", {"page": page, "q": q, "role": role, "roles": Role.choices})
+
+
+@login_required
+def staff_create(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    if request.method == "POST":
+        form = StaffAccountForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                user = actions.create_staff_account(
+                    actor=request.user,
+                    role=d["role"],
+                    username=d["username"],
+                    email=d["email"],
+                    full_name=d["full_name"],
+                    region=d["region_obj"],
+                    provider=d.get("provider") or "",
+                    base_url=request.build_absolute_uri("/"),
+                    ip=client_ip(request),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Akun %(username)s dibuat; tautan untuk membuat kata sandi dikirim ke surelnya.") % {"username": user.username},
+                )
+                return redirect("accounts:users")
+    else:
+        form = StaffAccountForm()
+    return render(request, "accounts/staff_create.html", {"form": form})
+
+
+@login_required
+@require_POST
+def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN, *DINAS)
+    form = DeactivateForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        user = actions.deactivate_user(actor=request.user, user_id=pk, reason=reason, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Akun %(username)s dinonaktifkan.") % {"username": user.username})
+    return redirect("accounts:users")
+
+
+@login_required
+@require_POST
+def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    if not User.objects.filter(pk=pk).exists():
+        raise PermissionDenied("no such user")
+    user = actions.reactivate_user(actor=request.user, user_id=pk, ip=client_ip(request))
+    messages.success(request, _("Akun %(username)s diaktifkan kembali.") % {"username": user.username})
+    return redirect("accounts:users")
+
+
+# --- two-factor (TOTP) ---------------------------------------------------------------------------
+
+
+def _safe_next(request: HttpRequest) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return nxt
+    return "/beranda/"
+
+
+def _qr_data_uri(url: str) -> str:
+    import segno
+
+    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@login_required
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    if not actions.two_factor_applies(request.user):
+        raise PermissionDenied("two-factor is for Dinas and Pusdatin")
+    from django_otp import user_has_device
+
+    if user_has_device(request.user, confirmed=True) and not getattr(request.user, "is_verified", lambda: False)():
+        # Replacing a device needs the current one first: a stolen password alone must not do it.
+        return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.get_full_path()})}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = actions.confirm_totp_device(actor=request.user, token=form.cleaned_data["token"], ip=client_ip(request))
+        except ValidationError as exc:
+            form.add_error("token", exc)
+        else:
+            from django_otp import login as otp_login
+
+            otp_login(request, device)
+            messages.success(request, _("Verifikasi dua langkah aktif."))
+            return redirect(_safe_next(request))
+    device = actions.start_totp_setup(actor=request.user)
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {"form": form, "qr": _qr_data_uri(device.config_url), "secret": secret, "next": _safe_next(request)},
+    )
+
+
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    from django_otp import devices_for_user
+    from django_otp import login as otp_login
+
+    if not actions.two_factor_applies(request.user):
+        raise PermissionDenied("two-factor is for Dinas and Pusdatin")
+    devices = list(devices_for_user(request.user, confirmed=True))
+    if not devices:
+        return redirect(f"{reverse('accounts:otp_setup')}?{urlencode({'next': _safe_next(request)})}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        for device in devices:
+            if device.verify_token(form.cleaned_data["token"]):
+                otp_login(request, device)
+                return redirect(_safe_next(request))
+        form.add_error("token", _("Kode salah atau kedaluwarsa. Coba lagi."))
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": _safe_next(request)})

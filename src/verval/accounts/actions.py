@@ -1,0 +1,367 @@
+"""Every change to accounts: registrations, decisions, staff accounts, deactivation, two-factor.
+
+Each function is keyword-only, takes the acting user, checks that the actor may do it, writes the
+audit row in the same transaction and sends e-mail only after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from verval.accounts import access, letters
+from verval.accounts.models import OperatorRegistration, Role, User
+from verval.core import audit, files
+
+DINAS_ROLES = (Role.DINAS_KAB, Role.DINAS_PROV)
+
+
+def _mail_on_commit(subject: str, body: str, to: list[str]) -> None:
+    to = [a for a in to if a]
+    if not to:
+        return
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=True))
+
+
+def _absolute(path: str, base_url: str = "") -> str:
+    return (base_url.rstrip("/") + path) if base_url else path
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+def submit_registration(
+    *,
+    actor: Any,
+    school: Any,
+    full_name: str,
+    email: str,
+    username: str,
+    password: str,
+    letter: Any,
+    ip: str | None = None,
+) -> OperatorRegistration:
+    """An applicant asks for an operator account; the letter is stored in the file store."""
+    kind = letters.sniff_upload(letter)
+    if kind is None:
+        raise ValidationError(_("Berkas harus PDF, JPG atau PNG."), code="type")
+    if letter.size > letters.MAX_LETTER_BYTES:
+        raise ValidationError(_("Berkas terlalu besar (paling besar 5 MB)."), code="too_big")
+    if not school.active:
+        raise ValidationError(_("NPSN tidak ditemukan atau sekolah tidak aktif."), code="npsn")
+    suffix, _ctype = kind
+    relative, _sha, _size = files.save_upload("registrations", letter, suffix)
+    with transaction.atomic():
+        registration = OperatorRegistration.objects.create(
+            school=school,
+            full_name=full_name,
+            email=email,
+            username=username,
+            password_hash=make_password(password),
+            letter_path=relative,
+            letter_name=(getattr(letter, "name", "") or "sk")[:255],
+        )
+        audit.record(
+            actor=actor,
+            action="submit_registration",
+            object_type="registration",
+            object_id=registration.pk,
+            school_id=school.npsn,
+            region_code=school.regency_id,
+            ip=ip,
+        )
+        admins = User.objects.filter(is_active=True).filter(
+            models_q_dinas_for_school(school)
+        ).values_list("email", flat=True)
+        _mail_on_commit(
+            _("Pendaftaran operator baru menunggu persetujuan"),
+            _("Ada pendaftaran operator baru untuk sekolah NPSN %(npsn)s. Masuk ke Verval Ponsel untuk memeriksanya.")
+            % {"npsn": school.npsn},
+            list(admins),
+        )
+        _mail_on_commit(
+            _("Pendaftaran operator Verval Ponsel diterima"),
+            _(
+                "Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s sudah kami terima dan menunggu "
+                "persetujuan Dinas Pendidikan setempat. Anda akan menerima surel setelah diputuskan."
+            )
+            % {"npsn": school.npsn},
+            [email],
+        )
+    return registration
+
+
+def models_q_dinas_for_school(school: Any) -> Any:
+    from django.db.models import Q
+
+    return Q(role=Role.DINAS_KAB, region_id=school.regency_id) | Q(role=Role.DINAS_PROV, region_id=school.province_id)
+
+
+def registrations_for(user: Any) -> Any:
+    """Registrations a user may decide on: Dinas for the schools of its region; nobody else."""
+    if not getattr(user, "is_authenticated", False) or user.role not in DINAS_ROLES:
+        return OperatorRegistration.objects.none()
+    return access.scope_by_school(user, OperatorRegistration.objects.select_related("school"))
+
+
+def _locked_pending(actor: Any, registration_id: int) -> OperatorRegistration:
+    registration = registrations_for(actor).select_for_update().filter(pk=registration_id).first()
+    if registration is None:
+        raise PermissionDenied("registration outside the user's scope")
+    if registration.status != OperatorRegistration.Status.PENDING:
+        raise ValidationError(_("Pendaftaran ini sudah diputuskan."), code="decided")
+    return registration
+
+
+@transaction.atomic
+def approve_registration(*, actor: Any, registration_id: int, ip: str | None = None) -> User:
+    registration = _locked_pending(actor, registration_id)
+    if User.objects.filter(username__iexact=registration.username).exists():
+        raise ValidationError(_("Nama pengguna sudah dipakai oleh akun lain; tolak pendaftaran ini."), code="username")
+    user = User(
+        username=registration.username,
+        email=registration.email,
+        first_name=registration.full_name[:150],
+        role=Role.OPERATOR,
+        school=registration.school,
+        is_active=True,
+    )
+    user.password = registration.password_hash
+    user.save()
+    registration.status = OperatorRegistration.Status.APPROVED
+    registration.decided_by = actor
+    registration.decided_at = timezone.now()
+    registration.user = user
+    registration.password_hash = ""  # the hash now lives on the user only
+    registration.save(update_fields=["status", "decided_by", "decided_at", "user", "password_hash"])
+    audit.record(
+        actor=actor,
+        action="approve_registration",
+        object_type="registration",
+        object_id=registration.pk,
+        school_id=registration.school_id,
+        region_code=registration.school.regency_id,
+        after={"user_id": user.pk, "username": user.username},
+        ip=ip,
+    )
+    _mail_on_commit(
+        _("Pendaftaran operator Verval Ponsel disetujui"),
+        _("Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s disetujui. Silakan masuk dengan nama pengguna %(username)s.")
+        % {"npsn": registration.school_id, "username": user.username},
+        [registration.email],
+    )
+    return user
+
+
+@transaction.atomic
+def reject_registration(*, actor: Any, registration_id: int, reason: str, ip: str | None = None) -> OperatorRegistration:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Alasan penolakan wajib diisi."), code="reason")
+    registration = _locked_pending(actor, registration_id)
+    registration.status = OperatorRegistration.Status.REJECTED
+    registration.decided_by = actor
+    registration.decided_at = timezone.now()
+    registration.decision_note = reason
+    registration.password_hash = ""
+    registration.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "password_hash"])
+    audit.record(
+        actor=actor,
+        action="reject_registration",
+        object_type="registration",
+        object_id=registration.pk,
+        school_id=registration.school_id,
+        region_code=registration.school.regency_id,
+        note=reason,
+        ip=ip,
+    )
+    _mail_on_commit(
+        _("Pendaftaran operator Verval Ponsel ditolak"),
+        _("Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s ditolak dengan alasan: %(reason)s")
+        % {"npsn": registration.school_id, "reason": reason},
+        [registration.email],
+    )
+    return registration
+
+
+def open_letter(*, actor: Any, registration_id: int, ip: str | None = None) -> tuple[Any, str, str]:
+    """The stored letter of a registration in the actor's scope: (path, content type, file name). Audited."""
+    registration = registrations_for(actor).filter(pk=registration_id).first()
+    if registration is None:
+        raise PermissionDenied("registration outside the user's scope")
+    path = files.absolute(registration.letter_path)
+    suffix = path.suffix.lower()
+    audit.record(
+        actor=actor,
+        action="download_registration_letter",
+        object_type="registration",
+        object_id=registration.pk,
+        school_id=registration.school_id,
+        ip=ip,
+    )
+    return path, letters.CONTENT_TYPES.get(suffix, "application/octet-stream"), f"sk-penugasan-{registration.pk}{suffix}"
+
+
+# --- staff accounts ------------------------------------------------------------------------------
+
+
+def set_password_link(user: User, base_url: str = "") -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return _absolute(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}), base_url)
+
+
+@transaction.atomic
+def create_staff_account(
+    *,
+    actor: Any,
+    role: str,
+    username: str,
+    email: str,
+    full_name: str = "",
+    region: Any = None,
+    provider: str = "",
+    base_url: str = "",
+    ip: str | None = None,
+) -> User:
+    """Pusdatin creates a Dinas, provider or Pusdatin account; the owner sets the password by e-mail link."""
+    access.require_role(actor, Role.PUSDATIN)
+    if role not in (Role.DINAS_KAB, Role.DINAS_PROV, Role.PROVIDER, Role.PUSDATIN):
+        raise ValidationError(_("Peran ini tidak dibuat oleh Pusdatin."), code="role")
+    user = User(
+        username=username,
+        email=email,
+        first_name=full_name[:150],
+        role=role,
+        region=region if role in DINAS_ROLES else None,
+        provider=provider if role == Role.PROVIDER else "",
+        is_active=True,
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit.record(
+        actor=actor,
+        action="create_staff_account",
+        object_type="user",
+        object_id=user.pk,
+        region_code=user.region_id or "",
+        provider=user.provider,
+        after={"username": username, "role": role},
+        ip=ip,
+    )
+    link = set_password_link(user, base_url)
+    _mail_on_commit(
+        _("Akun Verval Ponsel Anda"),
+        _(
+            "Pusdatin membuat akun Verval Ponsel untuk Anda (nama pengguna: %(username)s).\n"
+            "Buat kata sandi Anda melalui tautan berikut (berlaku terbatas):\n%(link)s"
+        )
+        % {"username": username, "link": link},
+        [email],
+    )
+    return user
+
+
+def users_for(actor: Any) -> Any:
+    """Accounts an actor may manage: Pusdatin all, Dinas the operators of its schools, others none."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return User.objects.none()
+    if actor.role == Role.PUSDATIN:
+        return User.objects.all()
+    if actor.role in DINAS_ROLES:
+        return access.scope_by_school(actor, User.objects.filter(role=Role.OPERATOR))
+    return User.objects.none()
+
+
+@transaction.atomic
+def deactivate_user(*, actor: Any, user_id: int, reason: str = "", ip: str | None = None) -> User:
+    user = users_for(actor).select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise PermissionDenied("user outside the actor's scope")
+    if user.pk == actor.pk:
+        raise ValidationError(_("Anda tidak dapat menonaktifkan akun Anda sendiri."), code="self")
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit.record(
+            actor=actor,
+            action="deactivate_user",
+            object_type="user",
+            object_id=user.pk,
+            school_id=user.school_id or "",
+            region_code=user.region_id or "",
+            provider=user.provider,
+            note=reason.strip(),
+            ip=ip,
+        )
+    return user
+
+
+@transaction.atomic
+def reactivate_user(*, actor: Any, user_id: int, ip: str | None = None) -> User:
+    access.require_role(actor, Role.PUSDATIN)
+    user = User.objects.select_for_update().get(pk=user_id)
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit.record(actor=actor, action="reactivate_user", object_type="user", object_id=user.pk, ip=ip)
+    return user
+
+
+# --- two-factor ----------------------------------------------------------------------------------
+
+
+def two_factor_applies(user: Any) -> bool:
+    roles: Any = settings.VERVAL["TWO_FACTOR_ROLES"]
+    return getattr(user, "role", None) in roles
+
+
+def two_factor_required(user: Any) -> bool:
+    """Must this signed-in user pass an OTP before using the site?"""
+    if not getattr(user, "is_authenticated", False) or not two_factor_applies(user):
+        return False
+    if settings.VERVAL.get("REQUIRE_TWO_FACTOR"):
+        return True
+    from django_otp import user_has_device
+
+    return user_has_device(user, confirmed=True)
+
+
+@transaction.atomic
+def start_totp_setup(*, actor: Any) -> Any:
+    """The actor's unconfirmed TOTP device (created once, reused until confirmed)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not two_factor_applies(actor):
+        raise PermissionDenied("two-factor is for Dinas and Pusdatin")
+    device = TOTPDevice.objects.filter(user=actor, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=actor, name="Autentikator", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def confirm_totp_device(*, actor: Any, token: str, ip: str | None = None) -> Any:
+    """Confirm the pending device with a first code; older devices of the actor are removed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
+    if device is None or not device.verify_token(token):
+        raise ValidationError(_("Kode salah atau kedaluwarsa. Coba lagi."), code="token")
+    TOTPDevice.objects.filter(user=actor, confirmed=True).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit.record(actor=actor, action="confirm_two_factor", object_type="user", object_id=actor.pk, ip=ip)
+    return device

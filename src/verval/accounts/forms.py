@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from verval.accounts import letters
+from verval.accounts.models import PROVIDER_CHOICES, OperatorRegistration, Role
+from verval.reference.models import Region, School
+
+
+def _username_taken(username: str) -> bool:
+    User = get_user_model()
+    return (
+        User.objects.filter(username__iexact=username).exists()
+        or OperatorRegistration.objects.filter(username__iexact=username, status=OperatorRegistration.Status.PENDING).exists()
+    )
+
+
+class RegistrationForm(forms.Form):
+    npsn = forms.CharField(label=_("NPSN sekolah"), min_length=8, max_length=8)
+    full_name = forms.CharField(label=_("Nama lengkap"), max_length=120)
+    email = forms.EmailField(label=_("Surel (e-mail)"))
+    username = forms.RegexField(
+        label=_("Nama pengguna"),
+        max_length=150,
+        min_length=4,
+        regex=r"^[A-Za-z0-9_.-]+$",
+        error_messages={"invalid": _("Hanya huruf, angka, titik, garis bawah dan tanda hubung.")},
+    )
+    password1 = forms.CharField(label=_("Kata sandi"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Ulangi kata sandi"), widget=forms.PasswordInput, strip=False)
+    letter = forms.FileField(
+        label=_("SK penugasan operator (PDF, JPG atau PNG, paling besar 5 MB)"),
+    )
+
+    def clean_npsn(self) -> School:
+        npsn = self.cleaned_data["npsn"].strip()
+        school = School.objects.filter(npsn=npsn, active=True).first()
+        if school is None:
+            raise ValidationError(_("NPSN tidak ditemukan atau sekolah tidak aktif."), code="npsn")
+        return school
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if _username_taken(username):
+            raise ValidationError(_("Nama pengguna sudah dipakai. Pilih yang lain."), code="username")
+        return username
+
+    def clean_letter(self) -> Any:
+        upload = self.cleaned_data["letter"]
+        if upload.size > letters.MAX_LETTER_BYTES:
+            raise ValidationError(_("Berkas terlalu besar (paling besar 5 MB)."), code="too_big")
+        kind = letters.sniff_upload(upload)
+        if kind is None:
+            raise ValidationError(_("Berkas harus PDF, JPG atau PNG."), code="type")
+        upload.verval_kind = kind
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("Kedua kata sandi tidak sama."))
+        elif p1:
+            try:
+                password_validation.validate_password(p1)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan penolakan"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan"), max_length=500, required=False)
+
+
+STAFF_ROLES = [
+    (Role.DINAS_KAB.value, Role.DINAS_KAB.label),
+    (Role.DINAS_PROV.value, Role.DINAS_PROV.label),
+    (Role.PROVIDER.value, Role.PROVIDER.label),
+    (Role.PUSDATIN.value, Role.PUSDATIN.label),
+]
+
+
+class StaffAccountForm(forms.Form):
+    role = forms.ChoiceField(label=_("Peran"), choices=STAFF_ROLES)
+    region = forms.CharField(
+        label=_("Kode wilayah Dapodik (untuk Dinas)"),
+        required=False,
+        max_length=6,
+        help_text=_("Provinsi: PP0000, kabupaten/kota: PPKK00."),
+    )
+    provider = forms.ChoiceField(label=_("Provider"), choices=[("", "—"), *PROVIDER_CHOICES], required=False)
+    full_name = forms.CharField(label=_("Nama lengkap"), max_length=150)
+    username = forms.RegexField(label=_("Nama pengguna"), max_length=150, min_length=4, regex=r"^[A-Za-z0-9_.-]+$")
+    email = forms.EmailField(label=_("Surel (e-mail)"))
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if _username_taken(username):
+            raise ValidationError(_("Nama pengguna sudah dipakai. Pilih yang lain."), code="username")
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        role = data.get("role")
+        code = (data.get("region") or "").strip()
+        data["region_obj"] = None
+        if role in (Role.DINAS_KAB, Role.DINAS_PROV):
+            level = Region.Level.REGENCY if role == Role.DINAS_KAB else Region.Level.PROVINCE
+            region = Region.objects.filter(code=code, level=level).first()
+            if region is None:
+                self.add_error(
+                    "region",
+                    _("Kode wilayah tidak ditemukan untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00)."),
+                )
+            data["region_obj"] = region
+        if role == Role.PROVIDER and not data.get("provider"):
+            self.add_error("provider", _("Pilih provider."))
+        return data
+
+
+class TokenForm(forms.Form):
+    token = forms.RegexField(
+        label=_("Kode 6 angka dari aplikasi autentikator"),
+        regex=r"^\s*\d{6}\s*$",
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        error_messages={"invalid": _("Masukkan 6 angka.")},
+    )
+
+    def clean_token(self) -> str:
+        return self.cleaned_data["token"].strip()

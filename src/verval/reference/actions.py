@@ -1,0 +1,109 @@
+"""Changes to reference data made from the web: periods (tahap) and their schedule."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from verval.accounts import access
+from verval.accounts.models import Role
+from verval.core import audit
+from verval.reference.models import Period, QuotaPolicy
+
+PERIOD_FIELDS = ("name", "starts_on", "ends_on", "sptjm_print_deadline", "sptjm_upload_deadline", "handover_on")
+
+
+def _snapshot(period: Period) -> dict[str, Any]:
+    data: dict[str, Any] = {f: getattr(period, f) for f in PERIOD_FIELDS}
+    data = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
+    data.update(policy=period.policy_id, is_open=period.is_open)
+    return data
+
+
+def _check_dates(starts_on: date, ends_on: date, **deadlines: date | None) -> None:
+    if ends_on < starts_on:
+        raise ValidationError(_("Tanggal selesai harus sesudah tanggal mulai."), code="dates")
+    for name, value in deadlines.items():
+        if value is not None and value < starts_on:
+            raise ValidationError(_("Tenggat tidak boleh sebelum tanggal mulai periode."), code=name)
+
+
+@transaction.atomic
+def save_period(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    policy: QuotaPolicy,
+    starts_on: date,
+    ends_on: date,
+    sptjm_print_deadline: date | None = None,
+    sptjm_upload_deadline: date | None = None,
+    handover_on: date | None = None,
+    create: bool = False,
+) -> Period:
+    """Create (create=True) or edit a period's name, dates and quota policy."""
+    access.require_role(actor, Role.PUSDATIN)
+    _check_dates(
+        starts_on,
+        ends_on,
+        sptjm_print_deadline=sptjm_print_deadline,
+        sptjm_upload_deadline=sptjm_upload_deadline,
+        handover_on=handover_on,
+    )
+    if create:
+        if Period.objects.filter(code=code).exists():
+            raise ValidationError(_("Kode periode sudah dipakai."), code="code")
+        period = Period(code=code)
+        before = None
+    else:
+        period = Period.objects.select_for_update().get(code=code)
+        before = _snapshot(period)
+    period.name = name
+    period.policy = policy
+    period.starts_on = starts_on
+    period.ends_on = ends_on
+    period.sptjm_print_deadline = sptjm_print_deadline
+    period.sptjm_upload_deadline = sptjm_upload_deadline
+    period.handover_on = handover_on
+    period.save()
+    audit.record(
+        actor=actor,
+        action="create_period" if create else "update_period",
+        object_type="period",
+        object_id=period.code,
+        before=before,
+        after=_snapshot(period),
+    )
+    return period
+
+
+@transaction.atomic
+def open_period(*, actor: Any, code: str) -> Period:
+    """Open a period; the period open before it (if any) is closed: one current round at a time."""
+    access.require_role(actor, Role.PUSDATIN)
+    period = Period.objects.select_for_update().get(code=code)
+    for other in Period.objects.select_for_update().filter(is_open=True).exclude(code=code):
+        other.is_open = False
+        other.save(update_fields=["is_open"])
+        audit.record(actor=actor, action="close_period", object_type="period", object_id=other.code, note="replaced")
+    if not period.is_open:
+        period.is_open = True
+        period.save(update_fields=["is_open"])
+        audit.record(actor=actor, action="open_period", object_type="period", object_id=period.code)
+    return period
+
+
+@transaction.atomic
+def close_period(*, actor: Any, code: str) -> Period:
+    access.require_role(actor, Role.PUSDATIN)
+    period = Period.objects.select_for_update().get(code=code)
+    if period.is_open:
+        period.is_open = False
+        period.save(update_fields=["is_open"])
+        audit.record(actor=actor, action="close_period", object_type="period", object_id=period.code)
+    return period

@@ -1,0 +1,128 @@
+"""The Dinas page (schools ranked by progress, CSV export) and the Pusdatin page (find a school, periods)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import RecipientFactory, SchoolFactory
+from verval.core.models import AuditEvent
+from verval.reference.models import Period
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def region(school, other_school):  # type: ignore[no-untyped-def]
+    late = SchoolFactory(npsn="20199999", name="SD Negeri Terlambat")
+    RecipientFactory.create_batch(3, school=school, status="AKTIF")
+    RecipientFactory(school=school, status="RESIDU")
+    RecipientFactory(school=late, status="BELUM_VERVAL")
+    RecipientFactory(school=late, status="AKTIF")
+    RecipientFactory(school=other_school, status="AKTIF")
+    return school, late
+
+
+def _npsns(response):  # type: ignore[no-untyped-def]
+    return [s.npsn for s in response.context["schools"]]
+
+
+def test_dinas_kab_sees_its_schools_least_advanced_first(client, dinas_kab, region):  # type: ignore[no-untyped-def]
+    school, late = region
+    client.force_login(dinas_kab)
+    response = client.get(reverse("core:dinas"))
+    assert _npsns(response) == [late.npsn, school.npsn]
+    rows = {s.npsn: (s.total, s.aktif, s.share_pct, s.residu) for s in response.context["schools"]}
+    assert rows == {late.npsn: (2, 1, 50.0, 0), school.npsn: (4, 3, 75.0, 1)}
+    assert reverse("registry:school", args=[school.npsn]) in response.content.decode()
+
+
+def test_dinas_list_sorts_by_column_and_searches(client, dinas_kab, region):  # type: ignore[no-untyped-def]
+    school, late = region
+    client.force_login(dinas_kab)
+    assert _npsns(client.get(reverse("core:dinas"), {"sort": "-share"})) == [school.npsn, late.npsn]
+    assert _npsns(client.get(reverse("core:dinas"), {"sort": "-residu"})) == [school.npsn, late.npsn]
+    assert _npsns(client.get(reverse("core:dinas"), {"q": "terlambat"})) == [late.npsn]
+    assert _npsns(client.get(reverse("core:dinas"), {"sort": "bogus; drop"})) == [late.npsn, school.npsn]
+
+
+def test_dinas_prov_sees_schools_of_the_whole_province(client, dinas_prov, region, other_school):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_prov)
+    assert other_school.npsn in _npsns(client.get(reverse("core:dinas")))
+
+
+def test_dinas_list_is_paged(client, dinas_kab, school):  # type: ignore[no-untyped-def]
+    SchoolFactory.create_batch(60)
+    client.force_login(dinas_kab)
+    first = client.get(reverse("core:dinas"))
+    assert len(first.context["schools"]) == 50 and first.context["page"].paginator.num_pages == 2
+    assert len(client.get(reverse("core:dinas"), {"page": 2}).context["schools"]) == 11
+
+
+def test_dinas_export_is_csv_of_its_schools_and_audited(client, dinas_kab, region, other_school):  # type: ignore[no-untyped-def]
+    school, late = region
+    client.force_login(dinas_kab)
+    response = client.get(reverse("core:dinas_export"))
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [r["npsn"] for r in rows] == [late.npsn, school.npsn]
+    assert rows[1] == {
+        "npsn": school.npsn, "nama_sekolah": school.name, "bentuk": "SD", "kabupaten_kota": "Kab. Bogor",
+        "penerima": "4", "aktif": "3", "persen_aktif": "75.0", "residu": "1",
+    }
+    assert AuditEvent.objects.filter(action="download_region_school_list", actor=dinas_kab, region_code="020500").count() == 1
+
+
+def test_pusdatin_finds_a_school_by_npsn_or_name(client, pusdatin, region):  # type: ignore[no-untyped-def]
+    school, late = region
+    client.force_login(pusdatin)
+    by_npsn = client.get(reverse("core:pusdatin"), {"q": late.npsn})
+    assert [s.npsn for s in by_npsn.context["found"]] == [late.npsn]
+    by_name = client.get(reverse("core:pusdatin"), {"q": "Terlambat"})
+    assert [s.npsn for s in by_name.context["found"]] == [late.npsn]
+    assert reverse("registry:school", args=[late.npsn]) in by_name.content.decode()
+
+
+def _period_data(**kw):  # type: ignore[no-untyped-def]
+    data = {
+        "code": "2020-10-T1", "name": "Oktober 2020 tahap 1", "policy": "2020",
+        "starts_on": "2020-10-01", "ends_on": "2020-10-31",
+        "sptjm_print_deadline": "2020-10-10", "sptjm_upload_deadline": "2020-10-15", "handover_on": "2020-10-20",
+    }
+    data.update(kw)
+    return data
+
+
+def test_pusdatin_creates_edits_opens_and_closes_a_period(client, pusdatin):  # type: ignore[no-untyped-def]
+    from verval.reference.models import QuotaPolicy
+
+    policy = QuotaPolicy.objects.order_by("code").first()
+    client.force_login(pusdatin)
+    assert client.post(reverse("core:period_create"), _period_data(policy=policy.code)).status_code == 302
+    period = Period.objects.get(code="2020-10-T1")
+    assert (str(period.handover_on), period.is_open, period.policy_id) == ("2020-10-20", False, policy.code)
+    client.post(reverse("core:period_edit", args=[period.code]), _period_data(policy=policy.code, name="Oktober I", code="LAIN"))
+    period.refresh_from_db()
+    assert period.name == "Oktober I" and not Period.objects.filter(code="LAIN").exists()
+    client.post(reverse("core:period_open", args=[period.code]))
+    assert Period.objects.get(code=period.code).is_open is True
+    client.post(reverse("core:period_create"), _period_data(policy=policy.code, code="2020-10-T2"))
+    client.post(reverse("core:period_open", args=["2020-10-T2"]))
+    assert list(Period.objects.filter(is_open=True).values_list("code", flat=True)) == ["2020-10-T2"]
+    client.post(reverse("core:period_close", args=["2020-10-T2"]))
+    assert not Period.objects.filter(is_open=True).exists()
+    actions = list(AuditEvent.objects.filter(object_type="period").order_by("id").values_list("action", flat=True))
+    assert actions == ["create_period", "update_period", "open_period", "create_period", "close_period", "open_period", "close_period"]
+
+
+def test_period_end_before_start_is_refused(client, pusdatin):  # type: ignore[no-untyped-def]
+    from verval.reference.models import QuotaPolicy
+
+    client.force_login(pusdatin)
+    data = _period_data(policy=QuotaPolicy.objects.first().code, ends_on="2020-09-01")
+    response = client.post(reverse("core:period_create"), data)
+    assert "Tanggal selesai harus sesudah tanggal mulai." in response.content.decode()
+    assert not Period.objects.exists()

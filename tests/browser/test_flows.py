@@ -1,0 +1,178 @@
+"""Browser walks (playwright + Debian chromium against pytest-django's live_server).
+
+Screenshots of every step go to test-artifacts/ (gitignored). Run: pytest -m browser tests/browser
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.factories import RecipientFactory, SchoolFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PASSWORD = "rahasia-123"
+
+
+@pytest.fixture(autouse=True)
+def _static_files(settings):  # type: ignore[no-untyped-def]
+    """live_server serves /static/ through the staticfiles finders; the project's own static folder
+    (src/verval/static: app.css, app.js, htmx) is not inside an app, so point a finder at it."""
+    static = settings.PACKAGE_DIR / "static"
+    if static not in [Path(p) for p in settings.STATICFILES_DIRS]:
+        settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, static]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db):  # type: ignore[no-untyped-def]
+    """A transactional test flushes every table afterwards, the migration-loaded regions too."""
+    from django.apps import apps
+
+    from verval.reference.loaders import load
+    from verval.reference.models import Region
+
+    if not Region.objects.exists():
+        load(apps)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    # Playwright's sync API runs its own event loop; Django must allow sync DB calls from this thread.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+    p = ctx.new_page()
+    p.set_default_timeout(15000)
+    p.on("dialog", lambda d: d.accept())  # data-confirm buttons
+    yield p
+    ctx.close()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/masuk/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(f"{base}/beranda/")
+
+
+def sign_out(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="Keluar").click()
+
+
+def test_dinas_admin_approves_a_registration_and_new_operator_signs_in(live_server, page):  # type: ignore[no-untyped-def]
+    base = live_server.url
+    school = SchoolFactory(npsn="20155501", name="SD Negeri Uji Peramban")
+    UserFactory(role="DINAS_KAB", region_id=school.regency_id, username="dinas.bogor")
+
+    page.goto(f"{base}/daftar/")
+    shot(page, "registration-01-form")
+    page.get_by_label("NPSN sekolah").fill(school.npsn)
+    page.get_by_label("Nama lengkap").fill("Siti Aminah")
+    page.get_by_label("Surel (e-mail)").fill("siti@example.test")
+    page.get_by_label("Nama pengguna").fill("siti.op")
+    page.locator("#id_password1").fill("Kuota-Belajar-2020")
+    page.locator("#id_password2").fill("Kuota-Belajar-2020")
+    page.get_by_label("SK penugasan operator").set_input_files(
+        {"name": "sk-penugasan.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+    )
+    page.get_by_role("button", name="Kirim pendaftaran").click()
+    page.get_by_role("heading", name="Pendaftaran terkirim").wait_for()
+    shot(page, "registration-02-sent")
+
+    sign_in(page, base, "dinas.bogor")
+    page.goto(f"{base}/dinas/")
+    row = page.locator("table.registrations tr", has_text="Siti Aminah")
+    row.wait_for()
+    shot(page, "registration-03-dinas-pending")
+    row.get_by_role("button", name="Setujui").click()
+    page.get_by_text("Pendaftaran disetujui; akun siti.op aktif.").wait_for()
+    shot(page, "registration-04-approved")
+    sign_out(page)
+
+    sign_in(page, base, "siti.op", "Kuota-Belajar-2020")
+    page.get_by_text("Operator Sekolah").first.wait_for()
+    assert school.npsn in page.content()
+    shot(page, "registration-05-operator-home")
+
+
+def test_operator_corrects_a_number_on_the_school_page(live_server, page):  # type: ignore[no-untyped-def]
+    from verval.registry.models import Recipient
+
+    base = live_server.url
+    school = SchoolFactory(npsn="20155502", name="SD Negeri Koreksi")
+    UserFactory(role="OPERATOR", school=school, username="op.koreksi")
+    r = RecipientFactory(school=school, name="Andi Pratama", phone_raw="0812-1", phone_e164="", status="FORMAT_SALAH", reason="TERLALU_PENDEK")
+
+    sign_in(page, base, "op.koreksi")
+    page.goto(f"{base}/sekolah/{school.npsn}/")
+    row = page.locator(f"#r{r.pk}")
+    row.wait_for()
+    shot(page, "correction-01-school-page")
+    row.get_by_role("link", name="Ubah").click()
+    field = page.get_by_label("Nomor ponsel Andi Pratama")
+    field.wait_for()
+    field.fill("0813 2741 8856")
+    shot(page, "correction-02-editing")
+    page.get_by_role("button", name="Simpan").click()
+    page.locator(f"#r{r.pk}", has_text="Tersimpan").wait_for()
+    shot(page, "correction-03-saved")
+    r.refresh_from_db()
+    assert r.phone_e164 == "+6281327418856"
+    assert Recipient.objects.get(pk=r.pk).status != "FORMAT_SALAH"
+
+
+def test_school_page_and_home_page_at_360_px(live_server, browser):  # type: ignore[no-untyped-def]
+    base = live_server.url
+    school = SchoolFactory(npsn="20155503", name="SD Negeri Layar Kecil")
+    UserFactory(role="OPERATOR", school=school, username="op.kecil")
+    RecipientFactory.create_batch(5, school=school)
+    ctx = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="id-ID"
+    )
+    page = ctx.new_page()
+    overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    wide = {}
+    try:
+        page.goto(f"{base}/")
+        shot(page, "mobile-360-public-home")
+        wide["/"] = page.evaluate(overflow)
+        sign_in(page, base, "op.kecil")
+        shot(page, "mobile-360-beranda")
+        wide["/beranda/"] = page.evaluate(overflow)
+        page.goto(f"{base}/sekolah/{school.npsn}/")
+        shot(page, "mobile-360-school")
+        wide["/sekolah/"] = page.evaluate(overflow)
+        # The page never scrolls sideways at 360 px (wide tables scroll inside .table-wrap).
+        assert wide == {"/": 0, "/beranda/": 0, "/sekolah/": 0}
+    finally:
+        ctx.close()

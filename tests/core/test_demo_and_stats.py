@@ -1,0 +1,42 @@
+"""`verval demo` loads a usable data set with one account per role; `verval stats` counts it."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from verval.accounts.models import User
+from verval.registry.models import Recipient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _json_last_line(out: StringIO) -> dict:  # type: ignore[type-arg]
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore[no-untyped-def]
+    out = StringIO()
+    call_command("demo", "--students", "900", "--teachers", "100", "--json", stdout=out)
+    data = _json_last_line(out)
+    assert sorted(data["accounts"]) == ["DINAS_KAB", "DINAS_PROV", "OPERATOR", "PROVIDER", "PUSDATIN"]
+    assert User.objects.get(username="operator").check_password("verval-demo-2020")
+    operator = User.objects.get(username="operator")
+    assert Recipient.objects.filter(school=operator.school).count() > 0
+    # One provider round was played: the demo shows residue and active numbers.
+    assert Recipient.objects.filter(status="RESIDU").count() > 0
+    assert Recipient.objects.filter(status="AKTIF").count() > 0
+
+    again = StringIO()
+    call_command("demo", "--if-empty", "--json", stdout=again)
+    assert _json_last_line(again)["loaded"] is False
+
+    stats = StringIO()
+    call_command("stats", "--json", stdout=stats)
+    counts = _json_last_line(stats)
+    assert counts["recipients"] == Recipient.objects.filter(active=True).count()
+    assert sum(counts["number_status"].values()) == counts["recipients"]
+    assert counts["number_status"]["RESIDU"] == Recipient.objects.filter(status="RESIDU", active=True).count()

@@ -1,0 +1,106 @@
+"""TOTP two-factor for Dinas and Pusdatin (django-otp): setup with a QR, verify after password login."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from verval.core.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _code(device: TOTPDevice, offset_steps: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def require_2fa(settings):  # type: ignore[no-untyped-def]
+    settings.VERVAL = {**settings.VERVAL, "REQUIRE_TWO_FACTOR": True}
+
+
+def test_setup_page_shows_qr_as_data_uri_without_inline_script(client, dinas_kab):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_kab)
+    page = client.get(reverse("accounts:otp_setup")).content.decode()
+    assert re.search(r'<img class="qr" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+"', page)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+    assert TOTPDevice.objects.filter(user=dinas_kab, confirmed=False).count() == 1
+
+
+def test_confirming_a_code_activates_the_device_and_is_audited(client, pusdatin):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    client.get(reverse("accounts:otp_setup"))
+    device = TOTPDevice.objects.get(user=pusdatin)
+    response = client.post(reverse("accounts:otp_setup"), {"token": _code(device)})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed is True
+    assert AuditEvent.objects.filter(action="confirm_two_factor", actor=pusdatin).count() == 1
+
+
+def test_wrong_code_does_not_activate(client, pusdatin):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    client.get(reverse("accounts:otp_setup"))
+    device = TOTPDevice.objects.get(user=pusdatin)
+    wrong = f"{(int(_code(device)) + 1) % 1000000:06d}"
+    response = client.post(reverse("accounts:otp_setup"), {"token": wrong})
+    assert "Kode salah atau kedaluwarsa" in response.content.decode()
+    device.refresh_from_db()
+    assert device.confirmed is False
+
+
+def test_operator_has_no_two_factor_pages(client, operator):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    assert client.get(reverse("accounts:otp_setup")).status_code == 403
+
+
+def test_user_with_confirmed_device_must_pass_otp_before_any_page(client, dinas_kab):  # type: ignore[no-untyped-def]
+    device = TOTPDevice.objects.create(user=dinas_kab, name="hp", confirmed=True)
+    response = client.post(reverse("accounts:login"), {"username": "dinaskab", "password": "rahasia-123"})
+    assert response.status_code == 302
+    blocked = client.get(reverse("core:dinas"))
+    assert blocked.status_code == 302
+    assert blocked["Location"] == reverse("accounts:otp_verify") + "?next=%2Fdinas%2F"
+    # the setup page cannot be used to replace the device with only the password
+    assert client.get(reverse("accounts:otp_setup"))["Location"].startswith(reverse("accounts:otp_verify"))
+    passed = client.post(reverse("accounts:otp_verify"), {"token": _code(device), "next": "/dinas/"})
+    assert passed["Location"] == "/dinas/"
+    assert client.get(reverse("core:dinas")).status_code == 200
+
+
+def test_verify_refuses_wrong_code_and_unsafe_next(client, dinas_kab):  # type: ignore[no-untyped-def]
+    device = TOTPDevice.objects.create(user=dinas_kab, name="hp", confirmed=True)
+    client.force_login(dinas_kab)
+    response = client.post(reverse("accounts:otp_verify"), {"token": "000000" if _code(device) != "000000" else "111111"})
+    assert "Kode salah atau kedaluwarsa" in response.content.decode()
+    # django-otp throttles a device after a failure (1 s, doubling); even the right code is refused now
+    refused = client.post(reverse("accounts:otp_verify"), {"token": _code(device)})
+    assert refused.status_code == 200
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    ok = client.post(reverse("accounts:otp_verify"), {"token": _code(device), "next": "https://evil.example/"})
+    assert ok["Location"] == "/beranda/"
+
+
+def test_required_two_factor_sends_dinas_without_device_to_setup(client, dinas_prov, require_2fa):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_prov)
+    response = client.get(reverse("accounts:home"))
+    assert response["Location"] == reverse("accounts:otp_setup") + "?next=%2Fberanda%2F"
+    assert client.get(reverse("accounts:otp_setup")).status_code == 200
+
+
+def test_required_two_factor_does_not_apply_to_operators_or_providers(client, operator, provider_user, require_2fa):  # type: ignore[no-untyped-def]
+    for user in (operator, provider_user):
+        client.force_login(user)
+        assert client.get(reverse("accounts:home")).status_code == 200
+
+
+def test_signing_out_works_before_verification(client, dinas_kab, require_2fa):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_kab)
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:public")
