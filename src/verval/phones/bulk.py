@@ -1,0 +1,434 @@
+"""Vectorised polars path: millions of numbers per second, same verdicts as check().
+
+Three tiers, each deciding what it can and passing the rest on:
+
+1. Numeric fast path (polars, integer arithmetic): rows made only of ASCII digits, spaces and
+   ( ) - . with an optional leading + and at most 15 digits (what people and spreadsheets type
+   almost always), and rows that are such a number followed by a spreadsheet decimal (.0).
+   The digits are cast to Int64; leading zeros, the country code, the prefix and the
+   subscriber part are found with integer division, placeholders with integer keys. It mirrors
+   core._classify step by step.
+2. Cheap vectorised verdicts on the remainder: common blank words (KOSONG) and printable-ASCII
+   text with letters or odd symbols (KARAKTER_TIDAK_SAH) when no earlier rule can apply.
+3. check() for what is left (other scripts, scientific notation, two numbers, ...): a few
+   percent of a real file.
+
+tests/phones/test_bulk.py asserts verdicts identical to check() on large generated samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from .core import (
+    ALLOWED_PATTERN,
+    BLANK_PATTERN,
+    PLACEHOLDER_NATIONAL,
+    SCI_PATTERN,
+    SUBSCRIBER_RUNS,
+    WHOLE_RUNS,
+    Verdict,
+    _normalize,
+    check,
+)
+from .prefixes import PREFIXES
+
+__all__ = ["check_series", "check_frame", "verdicts_from_frame", "OUTPUT_COLUMNS", "REASON_CODES"]
+
+OUTPUT_COLUMNS = ("input", "e164", "national", "valid", "reason", "operator")
+
+# Integer reason codes used inside the vectorised path (0 = valid, -1 = not decided here).
+REASON_CODES = (
+    None,
+    "KOSONG",
+    "KARAKTER_TIDAK_SAH",
+    "NOTASI_ILMIAH",
+    "DUA_NOMOR",
+    "TERLALU_PENDEK",
+    "TERLALU_PANJANG",
+    "BUKAN_INDONESIA",
+    "TELEPON_RUMAH",
+    "NOMOR_LAYANAN",
+    "PREFIKS_TIDAK_DIKENAL",
+    "NOMOR_CONTOH",
+)
+_R = {code: i for i, code in enumerate(REASON_CODES) if code}
+_REASON_NAMES = pl.Series("reason", list(REASON_CODES), dtype=pl.String)
+
+_OPERATOR_NAMES = sorted(set(PREFIXES.values()))
+_OPERATOR_SERIES = pl.Series("operator", [None, *_OPERATOR_NAMES], dtype=pl.String)
+# prefix 800..899 -> index into _OPERATOR_SERIES (0 = not allocated)
+_OP_LOOKUP = pl.Series(
+    "op",
+    [(_OPERATOR_NAMES.index(PREFIXES[str(p)]) + 1) if str(p) in PREFIXES else 0 for p in range(800, 900)],
+    dtype=pl.Int64,
+)
+_P10 = pl.Series("p10", [10**k for k in range(19)], dtype=pl.Int64)
+_MAX_DIGITS = 15  # two numbers in one field need >= 16 digits; 15 digits fit Int64 exactly
+
+
+def _key(digits: str) -> int:
+    """Integer key of a digit string that keeps its length (leading zeros matter)."""
+    return int(digits) * 16 + len(digits)
+
+
+_WHOLE_KEYS = sorted(_key(r) for r in WHOLE_RUNS if len(r) <= _MAX_DIGITS)
+_SUB_KEYS = sorted(_key(r) for r in SUBSCRIBER_RUNS)
+_PLACEHOLDER_KEYS = sorted(_key(p[1:]) for p in PLACEHOLDER_NATIONAL)
+
+_SEPARATORS = [" ", "(", ")", "+", ".", "-"]
+_PLUS_OK_RE = r"^[ (]*\+[0-9 ()\-.]*$"
+_DECIMAL_TAIL_RE = r"\.0{1,2} *$"
+# Tier 2 patterns (ASCII text, spaces as the only whitespace, like check() sees it).
+_ASCII_ALLOWED_RE = r"^[( ]*\+?[0-9 \-.()/,_]*$"
+_DECIMAL_FULL_RE = r"^ *(\+?[0-9]{6,})[.,]0{1,2} *$"
+# Printable ASCII without the quotes/backtick that check() strips from the ends.
+_PRINTABLE_RE = r"^[ !#-&(-_a-~]*$"
+_SCI_FULL_RE = r"^ *(?:" + SCI_PATTERN + r") *$"
+_BLANK_FULL_RE = r"^(?:" + BLANK_PATTERN + r")$"
+# Characters check() folds to ASCII (NFKC + its own table); asserted below.
+_FOLD = {
+    **{chr(0xFF10 + i): str(i) for i in range(10)},
+    **{chr(0x0660 + i): str(i) for i in range(10)},
+    **{chr(0x06F0 + i): str(i) for i in range(10)},
+    "\uff0b": "+", "\uff0d": "-", "\uff08": "(", "\uff09": ")", "\uff0e": ".", "\u3000": " ", "\u00a0": " ",
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", ""),
+}  # fmt: skip
+for _k, _v in _FOLD.items():
+    assert _normalize("0" + _k + "1") == ("0" + _v + "1").strip(), hex(ord(_k))  # noqa: S101
+_FOLD_KEYS = list(_FOLD)
+_FOLD_VALUES = [_FOLD[k] for k in _FOLD_KEYS]
+
+
+def _p10(e: pl.Expr) -> pl.Expr:
+    return pl.lit(_P10).gather(e.clip(0, 18))
+
+
+def _numeric(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Columns in: _i, input, d (digit string; may hold junk in tier 1), plus, dec.
+    Columns out: _i, input, nd, castable, code (int reason code), nsn, n, op, warn.
+
+    The digit string d is held as the integer v plus its length nd; "d starts with 62" is
+    v // 10**(nd-2) == 62, "d starts with 0" is v // 10**(nd-1) == 0, and so on. Mirrors
+    core._classify step by step."""
+    d = pl.col("d")
+    lf = lf.with_columns(
+        d.str.len_bytes().cast(pl.Int64).alias("nd"),
+        d.cast(pl.Int64, strict=False).alias("v0"),
+    )
+    nd, plus = pl.col("nd"), pl.col("plus")
+    lf = lf.with_columns(
+        ((nd == 0) | pl.col("v0").is_not_null()).alias("castable"),
+        pl.col("v0").fill_null(0).alias("v"),
+    )
+    v = pl.col("v")
+    lf = lf.with_columns(
+        (v // _p10(nd - 1)).alias("f1"),
+        pl.when(nd >= 2).then(v // _p10(nd - 2)).otherwise(-1).alias("f2"),
+        pl.when(nd >= 4).then(v // _p10(nd - 4)).otherwise(-1).alias("f4"),
+    )
+    f1, f2, f4 = pl.col("f1"), pl.col("f2"), pl.col("f4")
+    # Country/trunk handling -> route: 1 = strip a country code (then one zero), 2 = strip one
+    # trunk zero, 3 = no trunk zero (spreadsheet lost it), negative = -reason.
+    route = (
+        pl.when(plus & (f2 == 62))
+        .then(1)
+        .when(plus & (f1 == 0))
+        .then(2)
+        .when(plus)
+        .then(-_R["BUKAN_INDONESIA"])
+        .when((f2 == 0) & (f4 == 62))
+        .then(1)
+        .when(f2 == 0)
+        .then(-_R["BUKAN_INDONESIA"])
+        .when(f1 == 0)
+        .then(2)
+        .when(f2 == 62)
+        .then(1)
+        .when((f1 == 1) & (nd <= 7))
+        .then(-_R["NOMOR_LAYANAN"])
+        .otherwise(3)
+    )
+    rest_len = (
+        pl.when(~plus & (f2 == 0) & (f4 == 62))
+        .then(nd - 4)
+        .when(f2 == 62)
+        .then(nd - 2)
+        .when(f1 == 0)
+        .then(nd - 1)
+        .otherwise(nd)
+    )
+    lf = lf.with_columns(route.alias("route"), rest_len.alias("rest_len"))
+    route, rest_len = pl.col("route"), pl.col("rest_len")
+    lf = lf.with_columns((v % _p10(rest_len)).alias("nsn"))
+    nsn = pl.col("nsn")
+    one_zero = (route == 1) & (rest_len >= 1) & (nsn < _p10(rest_len - 1))
+    lf = lf.with_columns(pl.when(one_zero).then(rest_len - 1).otherwise(rest_len).alias("n"))
+    n = pl.col("n")
+    c1 = nsn // _p10(n - 1)  # 0 when the national number itself starts with 0
+    p3 = nsn // _p10(n - 3)
+    op = pl.lit(_OP_LOOKUP).gather((p3 - 800).clip(0, 99))
+    lf = lf.with_columns(c1.alias("c1"), p3.alias("p3"), op.alias("op"))
+    c1, p3, op = pl.col("c1"), pl.col("p3"), pl.col("op")
+    mobile = c1 == 8
+    code = (
+        pl.when(v == 0)
+        .then(_R["KOSONG"])
+        .when((v * 16 + nd).is_in(_WHOLE_KEYS))
+        .then(_R["NOMOR_CONTOH"])
+        .when(route < 0)
+        .then(-route)
+        .when((nsn * 16 + n).is_in(_PLACEHOLDER_KEYS))
+        .then(_R["NOMOR_CONTOH"])
+        .when(n < 5)
+        .then(_R["TERLALU_PENDEK"])
+        .when(n > 12)
+        .then(_R["TERLALU_PANJANG"])
+        .when(mobile & (p3 < 810))
+        .then(_R["NOMOR_LAYANAN"])
+        .when(mobile & (op == 0))
+        .then(_R["PREFIKS_TIDAK_DIKENAL"])
+        .when(mobile & (n < 9))
+        .then(_R["TERLALU_PENDEK"])
+        .when(mobile & ((nsn % _p10(n - 3)) * 16 + n - 3).is_in(_SUB_KEYS))
+        .then(_R["NOMOR_CONTOH"])
+        .when(mobile)
+        .then(0)
+        .when(c1 <= 1)
+        .then(_R["PREFIKS_TIDAK_DIKENAL"])
+        .otherwise(_R["TELEPON_RUMAH"])
+    )
+    # warning index into _WARNING_NAMES (0 = none)
+    warn = pl.when(pl.col("dec")).then(1).when(route == 3).then(2).otherwise(0)
+    return lf.select(
+        pl.col("_i"),
+        pl.col("input"),
+        nd,
+        pl.col("castable"),
+        plus,
+        code.cast(pl.Int64).alias("code"),
+        nsn,
+        n,
+        op,
+        warn.alias("warn"),
+    )
+
+
+_WARNING_NAMES = pl.Series("warning", [None, "DESIMAL_SPREADSHEET", "NOL_DEPAN_HILANG"], dtype=pl.String)
+
+
+def _finish(df: pl.DataFrame) -> pl.DataFrame:
+    """Numeric columns -> output columns (_i, input, e164, national, valid, reason, operator, warning).
+    Invalid rows get a null nsn first so that the string columns come out null without a pass."""
+    valid = pl.col("code") == 0
+    return df.select(
+        pl.col("_i"),
+        pl.col("input"),
+        pl.when(valid).then(pl.col("nsn")).cast(pl.String).alias("_s"),
+        pl.when(pl.col("n") <= 9).then(3).otherwise(4).alias("_k"),
+        valid.alias("valid"),
+        pl.lit(_REASON_NAMES).gather(pl.col("code")).alias("reason"),
+        pl.lit(_OPERATOR_SERIES).gather(pl.when(valid).then(pl.col("op")).otherwise(0)).alias("operator"),
+        pl.lit(_WARNING_NAMES).gather(pl.when(valid).then(pl.col("warn")).otherwise(0)).alias("warning"),
+    ).select(
+        pl.col("_i"),
+        pl.col("input"),
+        (pl.lit("+62") + pl.col("_s")).alias("e164"),
+        pl.concat_str(
+            [pl.lit("0"), pl.col("_s").str.slice(0, 3), pl.lit("-"), pl.col("_s").str.slice(3, pl.col("_k")),
+             pl.lit("-"), pl.col("_s").str.slice(pl.col("_k") + 3)]
+        )
+        .alias("national"),
+        pl.col("valid"),
+        pl.col("reason"),
+        pl.col("operator"),
+        pl.col("warning"),
+    )  # fmt: skip
+
+
+_SCHEMA = {
+    "input": pl.String,
+    "e164": pl.String,
+    "national": pl.String,
+    "valid": pl.Boolean,
+    "reason": pl.String,
+    "operator": pl.String,
+    "warning": pl.String,
+}
+
+
+def _scalar(df: pl.DataFrame) -> pl.DataFrame:
+    """Tier 3: check() row by row."""
+    vs = [check(x) for x in df.get_column("input").to_list()]
+    return pl.DataFrame(
+        {
+            "_i": df.get_column("_i"),
+            "input": df.get_column("input"),
+            "e164": [v.e164 for v in vs],
+            "national": [v.national for v in vs],
+            "valid": [v.valid for v in vs],
+            "reason": [v.reason for v in vs],
+            "operator": [v.operator for v in vs],
+            "warning": [v.warning for v in vs],
+        },
+        schema={"_i": df.get_column("_i").dtype, **_SCHEMA},
+    )
+
+
+def _const(df: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
+    none = pl.lit(None, dtype=pl.String)
+    return df.select(
+        pl.col("_i"),
+        pl.col("input"),
+        none.alias("e164"),
+        none.alias("national"),
+        pl.lit(False).alias("valid"),
+        reason.alias("reason"),
+        none.alias("operator"),
+        none.alias("warning"),
+    )
+
+
+_OUT_COLUMNS = ("e164", "national", "valid", "reason", "operator", "warning")
+
+
+def _check_chunk(inputs: pl.Series) -> pl.DataFrame:
+    raw = pl.col("input")
+    base = pl.DataFrame({"input": inputs}).with_row_index("_i")
+    t1 = _numeric(
+        base.lazy().with_columns(
+            raw.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias("d"),
+            raw.str.contains("+", literal=True).alias("plus"),
+            pl.lit(False).alias("dec"),
+        )
+    ).collect()
+    # Tier 1 decides rows made of digits and ( ) - . space with at most one + at the start, and
+    # no spreadsheet decimal at the end. Rows with + or . are checked on their own (few rows).
+    ok = t1.get_column("castable") & (t1.get_column("nd") <= _MAX_DIGITS)
+    odd = base.filter(ok & (t1.get_column("plus") | raw.str.contains(".", literal=True)))
+    if odd.height:
+        bad = odd.filter(
+            (raw.str.contains("+", literal=True) & ~raw.str.contains(_PLUS_OK_RE))
+            | raw.str.contains(_DECIMAL_TAIL_RE)
+        ).get_column("_i")
+        if len(bad):
+            ok = ok.scatter(bad, False)
+    out = _finish(t1)
+    rest = base.filter(~ok)
+    if rest.height:
+        # Tier 2/3 on the distinct remaining texts (blank notes repeat a lot), then put back.
+        uniq = rest.unique("input", keep="first", maintain_order=False)
+        decided = pl.concat(_tier2(uniq), how="vertical_relaxed").drop("_i")
+        fixed = rest.join(decided, on="input", how="left")
+        idx = fixed.get_column("_i")
+        cols = {}
+        for name in _OUT_COLUMNS:
+            cols[name] = out.get_column(name).scatter(idx, fixed.get_column(name))
+        out = out.with_columns(**cols)
+    return out.drop("_i")
+
+
+def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
+    """Rows tier 1 left: fold other scripts' digits, spreadsheet decimals, commas/slashes as
+    separators, blank notes, scientific notation, letters; the remainder goes to check()."""
+    raw = pl.col("input")
+    s = pl.col("s")
+    t = rest.with_columns(raw.str.replace_many(_FOLD_KEYS, _FOLD_VALUES).alias("s"))
+    ext = s.str.extract(_DECIMAL_FULL_RE, 1)
+    digits = s.str.replace_all(r"[^0-9]", "")
+    t = t.with_columns(ext.alias("ext"), digits.alias("d"), digits.str.len_bytes().alias("nd"))
+    ext, d, nd = pl.col("ext"), pl.col("d"), pl.col("nd")
+    is_ascii_allowed = s.str.contains(_ASCII_ALLOWED_RE)
+    printable = raw.str.contains(_PRINTABLE_RE)
+    kind = (
+        pl.when(ext.is_not_null() & (ext.str.replace("+", "", literal=True).str.len_bytes() <= _MAX_DIGITS))
+        .then(1)  # number + spreadsheet decimal
+        .when(is_ascii_allowed & (nd >= 1) & (nd <= _MAX_DIGITS))
+        .then(2)  # number with separators (after folding)
+        .when(printable & (nd == 0))
+        .then(3)  # no digit: blank note, separators only, or text
+        .when(printable & raw.str.contains(_SCI_FULL_RE))
+        .then(4)
+        .when(printable & (nd < 16) & ~raw.str.contains("^" + ALLOWED_PATTERN + "$"))
+        .then(5)  # letters or symbols next to digits
+        .otherwise(0)
+    )
+    t = t.with_columns(kind.alias("_k"))
+    k = pl.col("_k")
+    out: list[pl.DataFrame] = []
+    num = t.filter((k == 1) | (k == 2))
+    if num.height:
+        lf = num.lazy().select(
+            pl.col("_i"),
+            raw,
+            pl.when(k == 1).then(ext.str.replace("+", "", literal=True)).otherwise(d).alias("d"),
+            pl.when(k == 1)
+            .then(ext.str.starts_with("+"))
+            .otherwise(s.str.contains("+", literal=True))
+            .alias("plus"),
+            (k == 1).alias("dec"),
+        )
+        out.append(_finish(_numeric(lf).collect()))
+    blank = t.filter(k == 3)
+    if blank.height:
+        stripped = raw.str.strip_chars(" ")
+        reason = (
+            pl.when(
+                stripped.str.to_lowercase().str.contains(_BLANK_FULL_RE)
+                | stripped.str.contains("^" + ALLOWED_PATTERN + "$")
+            )
+            .then(pl.lit("KOSONG"))
+            .otherwise(pl.lit("KARAKTER_TIDAK_SAH"))
+        )
+        out.append(_const(blank, reason))
+    sci = t.filter(k == 4)
+    if sci.height:
+        out.append(_const(sci, pl.lit("NOTASI_ILMIAH")))
+    junk = t.filter(k == 5)
+    if junk.height:
+        out.append(_const(junk, pl.lit("KARAKTER_TIDAK_SAH")))
+    slow = t.filter(k == 0)
+    if slow.height:
+        out.append(_scalar(slow))
+    return out
+
+
+def check_series(
+    series: pl.Series | Sequence[str | None], *, with_warning: bool = False, parallel: int = 2
+) -> pl.DataFrame:
+    """Vectorised check(): a DataFrame with columns input, e164, national, valid, reason,
+    operator (and warning when asked), one row per input, in order, same verdicts as check().
+    Null inputs become '' (as check(None)). Large inputs are cut into `parallel` slices that
+    polars works on at the same time."""
+    if not isinstance(series, pl.Series):
+        series = pl.Series("input", list(series), dtype=pl.String)
+    if series.dtype != pl.String:
+        series = series.cast(pl.String)
+    series = series.fill_null("").alias("input")
+    if parallel > 1 and len(series) >= 100_000:
+        from concurrent.futures import ThreadPoolExecutor
+
+        step = -(-len(series) // parallel)
+        slices = [series.slice(i, step) for i in range(0, len(series), step)]
+        with ThreadPoolExecutor(len(slices)) as pool:
+            df = pl.concat(list(pool.map(_check_chunk, slices)))
+    else:
+        df = _check_chunk(series)
+    if not with_warning:
+        df = df.drop("warning")
+    return df
+
+
+def check_frame(df: pl.DataFrame, column: str = "input", *, with_warning: bool = False) -> pl.DataFrame:
+    """check_series over df[column]."""
+    return check_series(df.get_column(column), with_warning=with_warning)
+
+
+def verdicts_from_frame(df: pl.DataFrame) -> list[Verdict]:
+    """Rows of a check_series(..., with_warning=True) frame as Verdict objects."""
+    cols = [df.get_column(c).to_list() for c in ("input", "e164", "national", "valid", "reason", "operator")]
+    warn = df.get_column("warning").to_list() if "warning" in df.columns else [None] * df.height
+    return [Verdict(*row) for row in zip(*cols, warn, strict=True)]

@@ -1,0 +1,67 @@
+"""check_many and check_series give exactly the verdicts of check()."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verval.phones import check, check_many, check_series
+from verval.phones.bulk import verdicts_from_frame
+from verval.phones.samples import generate
+
+from .strategies import any_text
+
+
+def _series_verdicts(texts: list[str | None], parallel: int = 2) -> list:
+    return verdicts_from_frame(
+        check_series(pl.Series("x", texts, dtype=pl.String), with_warning=True, parallel=parallel)
+    )
+
+
+def test_check_series_equals_check_on_a_large_generated_sample() -> None:
+    texts = [t for _, t in generate(60_000, seed=7)]
+    expected = [check(t) for t in texts]
+    assert _series_verdicts(texts) == expected  # parallel slices
+    assert check_many(texts) == expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(any_text, min_size=1, max_size=60))
+def test_check_series_equals_check_on_arbitrary_text(texts: list[str]) -> None:
+    assert _series_verdicts(texts, parallel=1) == [check(t) for t in texts]
+    assert check_many(texts) == [check(t) for t in texts]
+
+
+def test_check_series_output_columns_types_and_nulls() -> None:
+    df = check_series(pl.Series(["0812-1726-3845", None, "021-5551234"]))
+    assert df.columns == ["input", "e164", "national", "valid", "reason", "operator"]
+    assert df.schema["valid"] == pl.Boolean
+    assert df.rows() == [
+        ("0812-1726-3845", "+6281217263845", "0812-1726-3845", True, None, "telkomsel"),
+        ("", None, None, False, "KOSONG", None),
+        ("021-5551234", None, None, False, "TELEPON_RUMAH", None),
+    ]
+
+
+def test_check_series_accepts_numbers_from_a_numeric_spreadsheet_column() -> None:
+    df = check_series(pl.Series([81217263845, None], dtype=pl.Int64), with_warning=True)
+    assert df.row(0) == (
+        "81217263845",
+        "+6281217263845",
+        "0812-1726-3845",
+        True,
+        None,
+        "telkomsel",
+        "NOL_DEPAN_HILANG",
+    )
+
+
+def test_check_series_of_empty_input_is_empty_frame() -> None:
+    df = check_series(pl.Series([], dtype=pl.String))
+    assert df.height == 0 and df.columns == ["input", "e164", "national", "valid", "reason", "operator"]
+
+
+def test_check_many_shares_verdicts_of_repeated_inputs() -> None:
+    out = check_many(["081217263845", "081217263845"])
+    assert out[0] is out[1]
