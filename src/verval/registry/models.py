@@ -46,7 +46,9 @@ class Recipient(models.Model):
     nisn = models.CharField(max_length=10, blank=True)
     nik = models.CharField(max_length=16, blank=True)
     grade = models.PositiveSmallIntegerField(null=True, blank=True)  # tingkat_pendidikan 1-13
-    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="recipients")
+    # Indexed through recipient_school_status (school, status); a second single-column index
+    # would only slow the bulk UPDATEs of validation and ingest.
+    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="recipients", db_index=False)
 
     phone_raw = models.CharField(max_length=100, blank=True)  # as typed
     phone_e164 = models.CharField(max_length=16, blank=True, db_index=True)
@@ -60,7 +62,9 @@ class Recipient(models.Model):
     needs_validation = models.BooleanField(default=True)
 
     confirmed_at = models.DateTimeField(null=True, blank=True)  # verifikasi by the school
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     locked = models.BooleanField(default=False)  # listed on a printed SPTJM not yet approved/voided
 
     active = models.BooleanField(default=True)  # False once a newer cutoff no longer lists it
@@ -74,7 +78,8 @@ class Recipient(models.Model):
         indexes = [
             models.Index(fields=["school", "status"], name="recipient_school_status"),
             models.Index(fields=["status", "operator"], name="recipient_status_operator"),
-            models.Index(fields=["needs_validation"], name="recipient_needs_validation"),
+            # Partial: only the pending rows are in it, so clearing the flag costs no index insert.
+            models.Index(fields=["school"], condition=models.Q(needs_validation=True), name="recipient_pending_validation"),
         ]
 
     def __str__(self) -> str:
@@ -93,10 +98,11 @@ class Recipient(models.Model):
 class NumberHistory(models.Model):
     """Every status or number change of a recipient: who, when, from, to and why."""
 
-    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="history")
+    # History is written a million rows at a time; only (recipient, at) is ever looked up.
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="history", db_index=False)
     at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     action = models.CharField(max_length=32)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
