@@ -109,3 +109,22 @@ def test_phone_check_page_needs_sign_in(client):  # type: ignore[no-untyped-def]
     response = client.post("/cek-nomor/", {"numbers": "081234567891"})
     assert response.status_code == 302
     assert response["Location"].startswith("/masuk/")
+
+
+def test_recheck_replaces_stale_verdicts_and_sends_them_through_validation(school):  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    fresh = RecipientFactory(school=school, phone_raw="0812-1726-3845", phone_e164="+6281217263845", operator="telkomsel")
+    # Stored under an older rule that did not know the prefix: refused, already validated.
+    stale = RecipientFactory(
+        school=school, phone_raw="0851-1726-3845", phone_e164="", operator="", reason="PREFIKS_TIDAK_DIKENAL",
+        status="FORMAT_SALAH", needs_validation=False,
+    )
+    out = StringIO()
+    call_command("validate", "--recheck", "--json", stdout=out)
+    data = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert (data["diperiksa_ulang"], data["putusan_berubah"], data["divalidasi"]) == (2, 1, 2)
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.phone_e164, stale.operator, stale.reason, stale.status) == ("+6285117263845", "telkomsel", "", "MENUNGGU_PROVIDER")
+    assert fresh.status == "MENUNGGU_PROVIDER"

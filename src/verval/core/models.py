@@ -103,3 +103,6 @@ class JobIssue(models.Model):
     class Meta:
         ordering = ["line", "id"]
         indexes = [models.Index(fields=["job", "line"])]
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column} {self.code}"

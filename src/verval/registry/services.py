@@ -106,4 +106,53 @@ def recount_shared_numbers() -> dict[str, int]:
 
 
 def run_validation_job(job: Job) -> dict[str, int]:
-    return validate_pending(actor=job.created_by, job=job)
+    counts: dict[str, int] = {}
+    if job.params.get("recheck"):
+        counts.update(recheck_verdicts(actor=job.created_by, job=job))
+    counts.update(validate_pending(actor=job.created_by, job=job))
+    return counts
+
+
+RECHECK_CHUNK = 50_000
+
+
+def recheck_verdicts(*, actor: Any, job: Job | None = None) -> dict[str, int]:
+    """Run the engine again over every active, unlocked recipient and flag the ones whose verdict
+    changed (a new prefix table or rule): their stored verdict is replaced and they wait for the
+    next validation run. Reads in primary-key chunks through the bulk path; writes only changes."""
+    import polars as pl
+
+    from verval.phones import check_series
+
+    checked = changed = 0
+    last_pk = None
+    now = timezone.now()
+    base = Recipient.objects.filter(active=True, locked=False).order_by("pk")
+    total = base.count()
+    progress = Progress(job, total) if job is not None else None
+    with transaction.atomic():
+        while True:
+            qs = base if last_pk is None else base.filter(pk__gt=last_pk)
+            rows = list(qs.values_list("pk", "phone_raw", "phone_e164", "operator", "reason")[:RECHECK_CHUNK])
+            if not rows:
+                break
+            last_pk = rows[-1][0]
+            verdicts = check_series(pl.Series("input", [r[1] for r in rows], dtype=pl.Utf8))
+            e164 = verdicts.get_column("e164").to_list()
+            operator = verdicts.get_column("operator").to_list()
+            reason = verdicts.get_column("reason").to_list()
+            updates = []
+            for i, (pk, _raw, old_e164, old_operator, old_reason) in enumerate(rows):
+                new = (e164[i] or "", operator[i] or "", reason[i] or "")
+                if new != (old_e164, old_operator, old_reason):
+                    updates.append(
+                        Recipient(pk=pk, phone_e164=new[0], operator=new[1], reason=new[2], needs_validation=True, updated_at=now)
+                    )
+            if updates:
+                Recipient.objects.bulk_update(updates, ["phone_e164", "operator", "reason", "needs_validation", "updated_at"], batch_size=2000)
+            checked += len(rows)
+            changed += len(updates)
+            if progress:
+                progress.update(checked)
+        audit.record(actor=actor, action="recheck_verdicts", after={"diperiksa": checked, "berubah": changed})
+    return {"diperiksa_ulang": checked, "putusan_berubah": changed}
