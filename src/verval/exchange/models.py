@@ -1,1 +1,121 @@
-from django.db import models  # noqa: F401
+"""Provider exchange: tokens, dump batches and the rows they carried (SPEC §3 steps 4-6)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from verval.accounts.models import PROVIDER_CHOICES
+
+
+class ResultStatus(models.TextChoices):
+    """What a provider answers for one dump row (SPEC §7)."""
+
+    AKTIF = "AKTIF", _("Aktif")
+    TIDAK_AKTIF = "TIDAK_AKTIF", _("Tidak aktif")
+    MASA_TENGGANG = "MASA_TENGGANG", _("Masa tenggang")
+    TIDAK_TERDAFTAR = "TIDAK_TERDAFTAR", _("Tidak terdaftar")
+    BUKAN_PELANGGAN = "BUKAN_PELANGGAN", _("Bukan pelanggan")
+
+
+class ProviderToken(models.Model):
+    """A Bearer token for the provider API. Only a SHA-256 of the token is stored.
+
+    The token is `vp_<prefix>_<secret>`; `prefix` finds the row, the hash proves the secret.
+    Issuing a token with the same label revokes the earlier ones (rotation).
+    """
+
+    provider = models.CharField(max_length=16, choices=PROVIDER_CHOICES, db_index=True)
+    label = models.CharField(max_length=32, default="default")
+    prefix = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["provider", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.prefix}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class DumpBatch(models.Model):
+    """One dump file published to one provider."""
+
+    class State(models.TextChoices):
+        OPEN = "OPEN", _("Menunggu jawaban")
+        INCOMPLETE = "INCOMPLETE", _("Belum lengkap")
+        COMPLETE = "COMPLETE", _("Lengkap")
+
+    id = models.CharField(max_length=48, primary_key=True)  # DMP-YYYYMMDD-<provider>-NNNN
+    provider = models.CharField(max_length=16, choices=PROVIDER_CHOICES, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rows = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.BigIntegerField(default=0)
+    file_path = models.CharField(max_length=500, blank=True)
+    manifest_path = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN, db_index=True)
+    # Counts kept up to date by each ingest.
+    answered = models.BigIntegerField(default=0)
+    aktif = models.BigIntegerField(default=0)
+    residu = models.BigIntegerField(default=0)
+    superseded = models.BigIntegerField(default=0)
+    contradictions = models.BigIntegerField(default=0)
+    last_result_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def unanswered(self) -> int:
+        return max(0, self.rows - self.answered - self.superseded)
+
+    @property
+    def percent(self) -> int:
+        need = self.rows - self.superseded
+        return 100 if need <= 0 else int(100 * self.answered / need)
+
+
+class DumpItem(models.Model):
+    """One row of a dump: the number sent for a recipient and what the provider answered.
+
+    `is_open` is True until the row is answered or superseded (the recipient's number changed
+    and a newer batch carries the new one); a recipient has at most one open row (constraint).
+    Foreign keys carry no database constraint: these rows are written 10 M at a time with
+    INSERT ... SELECT from rows that exist, and recipients are never deleted (only deactivated).
+    """
+
+    batch = models.ForeignKey(DumpBatch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="items")
+    recipient = models.ForeignKey("registry.Recipient", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    phone = models.CharField(max_length=16)  # E.164 with '+', as sent
+    result = models.CharField(max_length=20, blank=True, choices=ResultStatus.choices)
+    note = models.CharField(max_length=255, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    is_open = models.BooleanField(default=True)
+    superseded = models.BooleanField(default=False)
+    # A later answer that contradicted `result` (refused, shown to Pusdatin).
+    conflict_result = models.CharField(max_length=20, blank=True)
+    conflict_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "recipient"], name="dumpitem_batch_recipient"),
+            models.UniqueConstraint(fields=["recipient"], condition=models.Q(is_open=True), name="dumpitem_one_open_per_recipient"),
+        ]
+        indexes = [models.Index(fields=["recipient", "batch"], name="dumpitem_recipient_batch")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.recipient_id}"

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from verval.exchange import views
 
 app_name = "exchange"
-urlpatterns: list = []
+urlpatterns = [
+    path("pusdatin/dump/", views.batches, name="batches"),
+    path("pusdatin/dump/terbitkan/", views.publish, name="publish"),
+    path("pusdatin/dump/token/", views.rotate_token, name="rotate_token"),
+    path("pusdatin/dump/<str:batch_id>/", views.batch_detail, name="batch"),
+]

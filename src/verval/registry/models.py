@@ -51,7 +51,7 @@ class Recipient(models.Model):
     school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="recipients", db_index=False)
 
     phone_raw = models.CharField(max_length=100, blank=True)  # as typed
-    phone_e164 = models.CharField(max_length=16, blank=True, db_index=True)
+    phone_e164 = models.CharField(max_length=16, blank=True)  # indexed in Meta (no LIKE index)
     operator = models.CharField(max_length=16, blank=True)
     status = models.CharField(max_length=20, choices=NumberStatus.choices, default=NumberStatus.BELUM_VERVAL)
     # A phone-rule code for FORMAT_SALAH, a ResidueReason for RESIDU, empty otherwise.
@@ -78,6 +78,9 @@ class Recipient(models.Model):
         indexes = [
             models.Index(fields=["school", "status"], name="recipient_school_status"),
             models.Index(fields=["status", "operator"], name="recipient_status_operator"),
+            # A plain btree: on PostgreSQL db_index=True would add a second, *_like index that
+            # every bulk UPDATE of a million rows has to maintain too.
+            models.Index(fields=["phone_e164"], name="recipient_phone"),
             # Partial: only the pending rows are in it, so clearing the flag costs no index insert.
             models.Index(fields=["school"], condition=models.Q(needs_validation=True), name="recipient_pending_validation"),
         ]

@@ -1,1 +1,228 @@
-from django.db import models  # noqa: F401
+"""SPTJM documents and quota disbursement (SPEC §3 steps 8-12, §4, §6).
+
+"Covered" (see docs/sptjm.md): a recipient is covered for a period when an approved SPTJM item of
+that period lists its current number, or — in a period whose policy asks an SPTJM only for new or
+changed numbers (2021) — when an approved item of an earlier period lists its current number.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SptjmStatus(models.TextChoices):
+    DICETAK = "DICETAK", _("Dicetak")
+    DIUNGGAH = "DIUNGGAH", _("Diunggah")
+    DISETUJUI = "DISETUJUI", _("Disetujui")
+    DIKEMBALIKAN = "DIKEMBALIKAN", _("Dikembalikan")
+    DIBATALKAN = "DIBATALKAN", _("Dibatalkan")
+
+
+# Statuses in which a document still holds its records (printing again returns it).
+LIVE_STATUSES = (SptjmStatus.DICETAK, SptjmStatus.DIUNGGAH, SptjmStatus.DIKEMBALIKAN)
+
+
+class QrVerdict(models.TextChoices):
+    QR_COCOK = "QR_COCOK", _("QR cocok dengan dokumen")
+    QR_TIDAK_DITEMUKAN = "QR_TIDAK_DITEMUKAN", _("QR tidak ditemukan pada pindaian")
+    QR_DOKUMEN_LAIN = "QR_DOKUMEN_LAIN", _("QR milik dokumen lain")
+
+
+class Sptjm(models.Model):
+    """One printed SPTJM of a school for a period, with its scan and review."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(max_length=64, unique=True)  # SPTJM/<period>/<npsn>/<seq>
+    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="sptjms")
+    period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="sptjms")
+    seq = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=SptjmStatus.choices, default=SptjmStatus.DICETAK, db_index=True)
+    rows = models.PositiveIntegerField(default=0)
+    total_gb = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    content_sha256 = models.CharField(max_length=64)
+    pdf_path = models.CharField(max_length=500)
+    pdf_sha256 = models.CharField(max_length=64)
+    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    printed_at = models.DateTimeField()
+
+    scan_path = models.CharField(max_length=500, blank=True)
+    scan_type = models.CharField(max_length=8, blank=True)  # pdf, jpg, png (from magic bytes)
+    scan_sha256 = models.CharField(max_length=64, blank=True)
+    scan_size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    upload_count = models.PositiveSmallIntegerField(default=0)
+    qr_verdict = models.CharField(max_length=24, choices=QrVerdict.choices, blank=True)
+
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.TextField(blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    voided_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking for review/upload/void
+
+    class Meta:
+        ordering = ["-printed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "period", "seq"], name="sptjm_school_period_seq"),
+            # At most one live document per school and period: printing again returns it.
+            models.UniqueConstraint(
+                fields=["school", "period"],
+                condition=models.Q(status__in=["DICETAK", "DIUNGGAH", "DIKEMBALIKAN"]),
+                name="sptjm_one_live_per_school_period",
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "status"], name="sptjm_period_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+class SptjmItem(models.Model):
+    """A recipient listed on an SPTJM with the number and package as printed."""
+
+    sptjm = models.ForeignKey(Sptjm, on_delete=models.CASCADE, related_name="items")
+    recipient = models.ForeignKey("registry.Recipient", on_delete=models.PROTECT, related_name="sptjm_items")
+    period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="+")
+    line = models.PositiveIntegerField()
+    phone_e164 = models.CharField(max_length=16)
+    operator = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=10)
+    package_gb = models.DecimalField(max_digits=6, decimal_places=2)
+    # Set when the SPTJM is approved: the recipient is then "covered" for this number.
+    approved = models.BooleanField(default=False)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sptjm", "line"]
+        constraints = [models.UniqueConstraint(fields=["sptjm", "recipient"], name="sptjm_item_unique")]
+        indexes = [
+            models.Index(fields=["recipient", "approved"], name="sptjm_item_recipient_appr"),
+            models.Index(fields=["period", "approved"], name="sptjm_item_period_appr"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sptjm_id} #{self.line}"
+
+
+class DisbursementStatus(models.TextChoices):
+    DIJADWALKAN = "DIJADWALKAN", _("Dijadwalkan")
+    BERHASIL = "BERHASIL", _("Berhasil")
+    GAGAL = "GAGAL", _("Gagal")
+    DIKECUALIKAN = "DIKECUALIKAN", _("Dikecualikan")
+
+
+class ExclusionRule(models.TextChoices):
+    MAKS_3_PAKET = "MAKS_3_PAKET", _("Satu nomor paling banyak menerima 3 paket per periode")
+    PEMAKAIAN_RENDAH = "PEMAKAIAN_RENDAH", _("Pemakaian periode sebelumnya di bawah batas")
+    TANPA_PAKET = "TANPA_PAKET", _("Kebijakan kuota tidak punya paket untuk kategori ini")
+
+
+class DisbursementBatch(models.Model):
+    """A provider's file of approved recipients for a period: `pd_id,no_ponsel,kuota_gb,kategori` (gz)."""
+
+    class State(models.TextChoices):
+        TERBIT = "TERBIT", _("Terbit")
+        DIAMBIL = "DIAMBIL", _("Diambil provider")
+        SELESAI = "SELESAI", _("Hasil lengkap")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="disbursement_batches")
+    provider = models.CharField(max_length=16, db_index=True)
+    seq = models.PositiveIntegerField(default=1)  # per period and provider
+    rows = models.PositiveIntegerField(default=0)
+    total_gb = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    file_path = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.TERBIT, db_index=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["period", "provider", "seq"], name="disb_batch_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.period_id} #{self.seq}"
+
+
+class Disbursement(models.Model):
+    """One recipient's package in one period (unique), or its exclusion with the rule named."""
+
+    recipient = models.ForeignKey("registry.Recipient", on_delete=models.PROTECT, related_name="disbursements")
+    period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="disbursements")
+    provider = models.CharField(max_length=16, db_index=True)
+    batch = models.ForeignKey(DisbursementBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="disbursements")
+    sptjm_item = models.ForeignKey(SptjmItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="+")
+    phone_e164 = models.CharField(max_length=16, db_index=True)
+    category = models.CharField(max_length=10)
+    package_gb = models.DecimalField(max_digits=6, decimal_places=2)
+    status = models.CharField(max_length=16, choices=DisbursementStatus.choices, db_index=True)
+    rule = models.CharField(max_length=24, choices=ExclusionRule.choices, blank=True)
+    reason = models.CharField(max_length=255, blank=True)  # provider's keterangan for GAGAL
+    reported_gb = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)  # provider's waktu (or receipt time)
+    result_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    attempts = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["period", "provider", "id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "period"], name="disbursement_recipient_period")]
+        indexes = [
+            models.Index(fields=["period", "phone_e164"], name="disb_period_phone"),
+            models.Index(fields=["period", "provider", "status"], name="disb_period_prov_status"),
+            models.Index(fields=["school", "status"], name="disb_school_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.recipient_id} {self.status}"
+
+
+class UsageReport(models.Model):
+    """Usage a provider reported for a number in a period (`pd_id,no_ponsel,pemakaian_gb`)."""
+
+    period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(max_length=16)
+    recipient_id = models.UUIDField()
+    phone_e164 = models.CharField(max_length=16)
+    usage_gb = models.DecimalField(max_digits=8, decimal_places=2)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "provider", "recipient_id"], name="usage_unique")]
+        indexes = [models.Index(fields=["period", "phone_e164"], name="usage_period_phone")]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.provider} {self.recipient_id}"
+
+
+class ProviderRecap(models.Model):
+    """A provider's own recap of a period (SPEC §3 step 12): sent, injected, failed, GB."""
+
+    period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(max_length=16)
+    sent = models.PositiveIntegerField()
+    injected = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField()
+    gb = models.DecimalField(max_digits=14, decimal_places=2)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "provider"], name="recap_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.provider}"

@@ -1,0 +1,196 @@
+"""Benchmark the provider exchange on PostgreSQL: dump, provider-kit match, ingest.
+
+    python bench/bench_exchange.py --rows 1000000 [--database-url postgres://postgres@127.0.0.1:5432/verval_bench_exchange]
+
+Creates the database afresh, migrates, bulk-loads N recipients in MENUNGGU_PROVIDER spread over
+the six providers (server-side INSERT ... SELECT generate_series, the same cost class as COPY),
+then measures:
+  1. dump: `verval dump` for all providers (rows/s, peak RSS), and the file write alone
+     (COPY TO STDOUT -> gzip level 1 in a second thread) for the biggest batch;
+  2. kit match: verval_provider.match of every batch against a subscriber export (rows/s);
+  3. ingest: the results of every batch through the ingest job (rows/s applied).
+Prints a Markdown table and writes docs/benchmarks-exchange.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+SHARES = [  # provider, national significant prefix, share of recipients (rough 2020 market shares)
+    ("telkomsel", "812", 55),
+    ("indosat", "815", 16),
+    ("xl", "817", 10),
+    ("axis", "838", 8),
+    ("tri", "896", 7),
+    ("smartfren", "881", 4),
+]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def create_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{name}"')
+
+
+def load_recipients(n: int) -> None:
+    from django.db import connection
+
+    schools = max(1, n // 400)
+    with connection.cursor() as c:
+        c.execute(
+            "INSERT INTO reference_school (npsn, name, bentuk, status, region_id, regency_id, province_id, active, created_at, updated_at) "
+            "SELECT lpad((30000000 + g)::text, 8, '0'), 'SD Bench ' || g, 'SD', 'N', '020501', '020500', '020000', true, now(), now() "
+            "FROM generate_series(1, %s) g",
+            [schools],
+        )
+        case_op, case_pref, acc = [], [], 0
+        for code, prefix, share in SHARES:
+            acc += share
+            case_op.append(f"WHEN (g %% 100) < {acc} THEN '{code}'")
+            case_pref.append(f"WHEN (g %% 100) < {acc} THEN '{prefix}'")
+        c.execute(  # noqa: S608 - constants only
+            "INSERT INTO registry_recipient (id, kind, category, name, nisn, nik, grade, school_id, phone_raw, phone_e164, operator, status, "  # noqa: S608
+            "reason, reason_note, status_changed_at, needs_validation, confirmed_at, confirmed_by_id, locked, active, row_hash, version, created_at, updated_at) "
+            "SELECT gen_random_uuid(), CASE WHEN g %% 20 = 0 THEN 'PTK' ELSE 'PD' END, CASE WHEN g %% 20 = 0 THEN 'PTK' WHEN g %% 25 = 1 THEN 'PAUD' ELSE 'DIKDASMEN' END, "
+            "'Bench ' || g, '', '', CASE WHEN g %% 20 = 0 OR g %% 25 = 1 THEN NULL ELSE 1 + g %% 12 END, "
+            f"lpad((30000000 + 1 + g %% %s)::text, 8, '0'), '', '+62' || (CASE {' '.join(case_pref)} END) || lpad(g::text, 8, '0'), "
+            f"CASE {' '.join(case_op)} END, 'MENUNGGU_PROVIDER', '', '', now(), false, now(), NULL, false, true, '', 1, now(), now() "
+            "FROM generate_series(1, %s) g",
+            [schools, n],
+        )
+        c.execute("VACUUM (ANALYZE) registry_recipient")
+        c.execute("VACUUM (ANALYZE) reference_school")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/verval_bench_exchange")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-exchange.md"))
+    parser.add_argument("--keep-files", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-exchange-"))
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ["VERVAL_DATA_DIR"] = str(work / "files")
+    os.environ["VERVAL_VAR_DIR"] = str(work)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
+    os.environ["VERVAL_LOG_LEVEL"] = "WARNING"
+    create_database(args.database_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from verval.core import files, jobs
+    from verval.exchange import actions, services
+    from verval.exchange.models import DumpBatch
+    from verval_provider import match
+
+    call_command("migrate", verbosity=0)
+    n = args.rows
+    results: list[tuple[str, int, float, str]] = []
+
+    t = time.perf_counter()
+    load_recipients(n)
+    results.append(("load recipients (INSERT … SELECT generate_series)", n, time.perf_counter() - t, ""))
+
+    rss_before = rss_mb()
+    t = time.perf_counter()
+    batches = actions.publish_dumps(actor=None)
+    dump_s = time.perf_counter() - t
+    rss_after = rss_mb()
+    total = sum(b.rows for b in batches)
+    assert total == n, (total, n)
+    results.append(("dump: `verval dump`, all providers (select, INSERT items, COPY → gzip, manifest)", n, dump_s, f"peak RSS {rss_after:.0f} MB (+{rss_after - rss_before:.0f})"))
+
+    biggest = max(batches, key=lambda b: b.rows)
+    t = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        sink = services.GzipSink(work / "rewrite.csv.gz")
+        services._write_rows_pg(cursor, biggest.id, sink, None)
+        sha, size = sink.close()
+    write_s = time.perf_counter() - t
+    assert sha == biggest.sha256
+    results.append((f"dump file write alone: COPY TO → gzip-1 thread ({biggest.provider})", biggest.rows, write_s, f"{size / 1e6:.0f} MB gz"))
+
+    # Provider side: subscriber exports, then the kit's matcher.
+    import duckdb
+
+    match_rows, match_s = 0, 0.0
+    outputs = []
+    for b in batches:
+        dump = files.absolute(b.file_path)
+        subs = work / f"subs-{b.provider}.csv"
+        duckdb.sql(  # noqa: S608
+            f"COPY (SELECT no_ponsel AS msisdn, CASE WHEN hash(no_ponsel) % 100 < 62 THEN 'active' WHEN hash(no_ponsel) % 100 < 72 THEN 'grace' "  # noqa: S608
+            f"WHEN hash(no_ponsel) % 100 < 90 THEN 'inactive' ELSE NULL END AS status FROM read_csv('{dump}', all_varchar=true) "
+            f"WHERE hash(no_ponsel) % 100 < 90) TO '{subs}' (HEADER)"
+        )
+        out = work / f"hasil-{b.provider}.csv"
+        t = time.perf_counter()
+        r = match(dump, subs, out, count=False)
+        match_s += time.perf_counter() - t
+        match_rows += r["rows"]
+        outputs.append((b, out))
+    results.append(("kit match: dump.csv.gz ⋈ subscribers.csv → results.csv (duckdb)", match_rows, match_s, "all providers"))
+
+    ingest_rows, ingest_s, applied = 0, 0.0, 0
+    for b, out in outputs:
+        job = actions.create_ingest_job(actor=None, batch=b, path=out)
+        t = time.perf_counter()
+        job = jobs.run(job.pk)
+        ingest_s += time.perf_counter() - t
+        assert job.state == "SUCCEEDED", (job.state, job.error_message_en)
+        ingest_rows += job.counts["rows"]
+        applied += job.counts["applied"]
+    assert applied == n
+    results.append(("ingest: results → COPY staging → checks → UPDATE recipients + history", ingest_rows, ingest_s, f"applied {applied}"))
+    assert DumpBatch.objects.exclude(state="COMPLETE").count() == 0
+
+    table = ["| step | rows | seconds | rows/s | note |", "|---|---:|---:|---:|---|"]
+    for name, rows, secs, note in results:
+        table.append(f"| {name} | {rows:,} | {secs:.2f} | {rows / secs:,.0f} | {note} |")
+    md = "\n".join(table)
+    print(md)
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    pg_version = connection.cursor().connection.info.server_version if hasattr(connection, "cursor") else ""
+    header = (
+        f"## {time.strftime('%Y-%m-%d')} — {n:,} recipients\n\n"
+        f"Command: `{' '.join(['python', 'bench/bench_exchange.py'] + [shlex.quote(a) for a in sys.argv[1:]])}`  \n"
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {pg_version}, shared with other jobs.\n\n"
+    )
+    out_path = Path(args.out)
+    previous = out_path.read_text() if out_path.exists() else "# Provider exchange benchmarks\n\n"
+    out_path.write_text(previous.rstrip() + "\n\n" + header + md + "\n")
+    if not args.keep_files:
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""State changes of the exchange: tokens, dumps, match results. Each writes its audit row."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from verval.accounts.models import PROVIDER_CODES
+from verval.core import audit, files, jobs
+from verval.core.jobs import Progress, RowIssue
+from verval.core.models import Job
+from verval.exchange import services
+from verval.exchange.models import DumpBatch, ProviderToken
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(*, actor: Any, provider: str, label: str = "default") -> tuple[ProviderToken, str]:
+    """Issue a new API token for a provider, revoking earlier tokens with the same label.
+
+    Returns the row and the token in clear, which is shown once and never stored.
+    """
+    if provider not in PROVIDER_CODES:
+        raise ValueError(f"unknown provider {provider!r}")
+    prefix = secrets.token_hex(4)
+    token = f"vp_{prefix}_{secrets.token_urlsafe(32)}"
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        revoked = ProviderToken.objects.filter(provider=provider, label=label, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        row = ProviderToken.objects.create(provider=provider, label=label, prefix=prefix, token_hash=hash_token(token), created_by=user)
+        audit.record(actor=actor, action="issue_provider_token", object_type="provider_token", object_id=row.pk, provider=provider, after={"prefix": prefix, "label": label, "revoked": revoked})
+    return row, token
+
+
+def publish_dumps(*, actor: Any, provider: str | None = None, job: Job | None = None, progress: Progress | None = None) -> list[DumpBatch]:
+    """Publish a dump batch per provider (or for one) of what is new or changed. One transaction."""
+    providers = [provider] if provider else list(PROVIDER_CODES)
+    for code in providers:
+        if code not in PROVIDER_CODES:
+            raise ValueError(f"unknown provider {code!r}")
+    batches: list[DumpBatch] = []
+    with transaction.atomic():
+        for code in providers:
+            batch = services.publish_provider_dump(actor=actor, provider=code, job=job, progress=progress)
+            if batch is not None:
+                batches.append(batch)
+    return batches
+
+
+def request_dump(*, actor: Any, provider: str | None = None) -> Job:
+    """Create the dump job and hand it to the worker."""
+    with transaction.atomic():
+        job = jobs.create_job(actor=actor, kind="dump", params={"provider": provider or ""}, provider=provider or "")
+        audit.record(actor=actor, action="request_dump", object_type="job", object_id=job.pk, provider=provider or "")
+        jobs.enqueue(job)
+    return job
+
+
+def apply_match_results(*, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None) -> tuple[dict[str, Any], list[RowIssue]]:
+    """Apply a provider's results file to a batch (caller holds the transaction)."""
+    counts, issues = services.apply_results(actor=actor, batch=batch, path=path, job=job, progress=progress)
+    audit.record(
+        actor=actor,
+        action="ingest_match_results",
+        object_type="dump_batch",
+        object_id=batch.id,
+        provider=batch.provider,
+        after={k: v for k, v in counts.items() if k != "by_code"},
+    )
+    return counts, issues
+
+
+def create_ingest_job(*, actor: Any, batch: DumpBatch, upload: Any = None, path: Path | None = None, name: str = "", provider: str = "") -> Job:
+    """Store the results file and create its ingest job (not yet run)."""
+    if path is not None:
+        with open(path, "rb") as fh:
+            rel, sha, _size = files.save_upload("results", fh, suffix=".csv")
+        name = name or path.name
+    else:
+        rel, sha, _size = files.save_upload("results", upload, suffix=".csv")
+    return jobs.create_job(
+        actor=actor,
+        kind="ingest_results",
+        params={"batch_id": batch.id},
+        input_name=name[:255],
+        input_path=rel,
+        input_sha256=sha,
+        provider=provider or batch.provider,
+    )

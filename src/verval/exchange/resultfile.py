@@ -1,0 +1,110 @@
+"""Reading a CSV result file that a provider sends (match results, injection results...).
+
+Generic and reusable: give it the column names, get (line, values) tuples for well-formed rows.
+Structural problems refuse the file whole (JobRefused); a row with the wrong number of columns is
+a RowIssue. Accepts plain or gzip-compressed UTF-8 (with or without BOM).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from verval.core.jobs import JobRefused, RowIssue
+from verval.exchange.reasons import REFUSALS
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+MATCH_RESULTS = FileSpec(required=("pd_id", "no_ponsel", "status"), optional=("keterangan",))
+
+
+def refused(code: str, **counts: object) -> JobRefused:
+    msg, msg_en = REFUSALS[code]
+    return JobRefused(code=code, message=msg, message_en=msg_en, counts=dict(counts))
+
+
+def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
+    msg, msg_en = REFUSALS[code]
+    return RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value)
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    raw = gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
+
+
+def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, [values in spec.columns order]) for each well-formed data row.
+
+    Rows with the wrong number of columns are appended to `issues` (JUMLAH_KOLOM), except the
+    last row of the file, which then means the file was cut off (refused whole).
+    """
+    try:
+        text = open_text(path)
+        reader = csv.reader(text)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise refused("BERKAS_KOSONG") from None
+        names = [h.strip().lower() for h in header]
+        if len(names) == 1 and re.search(r"[;\t|]", header[0]):
+            raise refused("PEMISAH_SALAH")
+        if any(n not in spec.columns for n in names) or any(r not in names for r in spec.required) or len(set(names)) != len(names):
+            raise refused("KOLOM_SALAH")
+        width = len(names)
+        order = [names.index(c) if c in names else -1 for c in spec.columns]
+        identity = order[:width] == list(range(width)) and all(o == -1 for o in order[width:])
+        pad = [""] * (len(spec.columns) - width)
+
+        def shape(values: list[str]) -> list[str]:
+            if identity:
+                return values + pad if pad else values
+            return [values[i] if i >= 0 else "" for i in order]
+
+        pending: tuple[int, list[str]] | None = None
+        data_rows = 0
+        for row in reader:
+            if pending is not None:
+                line, prev = pending
+                if len(prev) == width:
+                    yield line, shape(prev)
+                elif prev != []:
+                    issues.append(issue(line, "", "JUMLAH_KOLOM", str(len(prev))))
+            if not row:
+                pending = None
+                continue
+            data_rows += 1
+            pending = (reader.line_num, row)
+        if pending is not None:
+            line, prev = pending
+            if len(prev) != width:
+                raise refused("BERKAS_TERPOTONG")
+            yield line, shape(prev)
+        if data_rows == 0:
+            raise refused("BERKAS_KOSONG")
+    except UnicodeDecodeError:
+        raise refused("ENCODING_SALAH") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        raise refused("BERKAS_TERPOTONG") from None
+    except csv.Error:
+        raise refused("BERKAS_TERPOTONG") from None

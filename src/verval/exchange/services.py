@@ -1,0 +1,531 @@
+"""The heavy paths of the exchange: writing dump files and applying match results.
+
+Both are set-based SQL over the registry: on PostgreSQL the dump streams out of
+`COPY (SELECT ...) TO STDOUT` into a gzip compressor running in a second thread, and results
+are loaded with `COPY ... FROM STDIN` into a temporary staging table, checked with joins and
+applied with a few large statements. SQLite runs the same SQL with a batched executemany load.
+Called from verval.exchange.actions (state changes) and the job runners below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import re
+import threading
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from verval.core import audit, files
+from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
+from verval.core.models import Job
+from verval.exchange.models import DumpBatch, ResultStatus
+from verval.exchange.reasons import INFO_CODES, REFUSALS
+from verval.exchange.resultfile import MATCH_RESULTS, issue, iter_rows, refused
+from verval.phones import mask
+
+DUMP_COLUMNS = ("pd_id", "tingkat_pendidikan", "npsn", "no_ponsel")
+GZIP_LEVEL = 1  # docs/decisions/0003-dump-compression.md
+
+ITEM = "exchange_dumpitem"
+RECIPIENT = "registry_recipient"
+BATCH = "exchange_dumpbatch"
+
+
+def is_pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing compressed files
+
+
+class GzipSink:
+    """Compresses and hashes chunks in a second thread (zlib and hashlib release the GIL), so
+    reading from the database and compressing overlap on two cores."""
+
+    def __init__(self, path: Path, level: int = GZIP_LEVEL) -> None:
+        self.path = path
+        self.tmp = path.with_suffix(path.suffix + ".part")
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self._q: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self._error: BaseException | None = None
+        self._level = level
+        self._buf: list[bytes] = []
+        self._buflen = 0
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            comp = zlib.compressobj(self._level, zlib.DEFLATED, 31)
+            with open(self.tmp, "wb") as out:
+                while True:
+                    chunk = self._q.get()
+                    data = comp.compress(chunk) if chunk is not None else comp.flush()
+                    if data:
+                        self.digest.update(data)
+                        self.size += len(data)
+                        out.write(data)
+                    if chunk is None:
+                        break
+        except BaseException as exc:  # noqa: BLE001 - re-raised in close()
+            self._error = exc
+            while self._q.get() is not None:  # drain so the producer never blocks
+                pass
+
+    def write(self, data: bytes) -> None:
+        self._buf.append(data)
+        self._buflen += len(data)
+        if self._buflen >= 1 << 20:
+            self._q.put(b"".join(self._buf))
+            self._buf, self._buflen = [], 0
+
+    def close(self) -> tuple[str, int]:
+        if self._buf:
+            self._q.put(b"".join(self._buf))
+            self._buf, self._buflen = [], 0
+        self._q.put(None)
+        self._thread.join()
+        if self._error is not None:
+            self.tmp.unlink(missing_ok=True)
+            raise self._error
+        os.replace(self.tmp, self.path)
+        return self.digest.hexdigest(), self.size
+
+    def abort(self) -> None:
+        try:
+            self._q.put(None)
+            self._thread.join()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dumps
+
+_GRADE_SQL = (
+    "CASE WHEN r.kind = 'PTK' THEN 'PTK' WHEN r.category = 'PAUD' OR r.grade IS NULL THEN 'PAUD' "
+    "ELSE CAST(r.grade AS {text}) END"
+)
+
+_ELIGIBLE = (
+    "r.active = TRUE AND r.status = 'MENUNGGU_PROVIDER' AND r.operator = %s AND r.phone_e164 <> ''"
+)
+
+
+def _next_batch_id(provider: str) -> str:
+    stem = f"DMP-{timezone.localdate():%Y%m%d}-{provider}-"
+    last = DumpBatch.objects.filter(id__startswith=stem).order_by("-id").values_list("id", flat=True).first()
+    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{stem}{n:04d}"
+
+
+def _lock_dumps(cursor: Any) -> None:
+    if is_pg():
+        cursor.execute("SELECT pg_advisory_xact_lock(72001)")
+
+
+def dump_paths(batch_id: str, provider: str) -> tuple[str, str]:
+    folder = f"dumps/{provider}"
+    return f"{folder}/{batch_id}.csv.gz", f"{folder}/{batch_id}.manifest.json"
+
+
+def _write_rows_pg(cursor: Any, batch_id: str, sink: GzipSink, progress: Progress | None) -> None:
+    from psycopg import sql
+
+    grade = _GRADE_SQL.format(text="text")
+    query = sql.SQL(
+        "COPY (SELECT d.recipient_id::text, " + grade + ", r.school_id, substr(d.phone, 2) "  # noqa: S608
+        f"FROM {ITEM} d JOIN {RECIPIENT} r ON r.id = d.recipient_id WHERE d.batch_id = {{}}) "
+        "TO STDOUT WITH (FORMAT csv)"
+    ).format(sql.Literal(batch_id))
+    raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+    sink.write((",".join(DUMP_COLUMNS) + "\n").encode())
+    with raw.copy(query) as copy:
+        done = 0
+        for data in copy:
+            sink.write(bytes(data))
+            done += len(data)
+            if progress is not None:
+                progress.update(done // 64)
+
+
+def _write_rows_sqlite(cursor: Any, batch_id: str, sink: GzipSink, progress: Progress | None) -> None:
+    grade = _GRADE_SQL.format(text="TEXT")
+    cursor.execute(
+        f"SELECT d.recipient_id, {grade}, r.school_id, substr(d.phone, 2) "  # noqa: S608
+        f"FROM {ITEM} d JOIN {RECIPIENT} r ON r.id = d.recipient_id WHERE d.batch_id = %s",
+        [batch_id],
+    )
+    sink.write((",".join(DUMP_COLUMNS) + "\n").encode())
+    done = 0
+    while True:
+        rows = cursor.fetchmany(10000)
+        if not rows:
+            break
+        lines = []
+        for rid, grade_label, npsn, phone in rows:
+            h = rid.replace("-", "")
+            lines.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]},{grade_label},{npsn},{phone}\n")
+        sink.write("".join(lines).encode())
+        done += len(rows)
+        if progress is not None:
+            progress.update(done)
+
+
+def publish_provider_dump(*, actor: Any, provider: str, job: Job | None = None, progress: Progress | None = None) -> DumpBatch | None:
+    """Publish one provider's dump batch (inside the caller's transaction). None when nothing is new."""
+    now = timezone.now()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with connection.cursor() as cursor:
+        _lock_dumps(cursor)
+        # An open row whose recipient now has another number is superseded by the new one.
+        cursor.execute(
+            f"UPDATE {ITEM} SET is_open = FALSE, superseded = TRUE WHERE is_open = TRUE AND EXISTS ("  # noqa: S608
+            f"SELECT 1 FROM {RECIPIENT} r WHERE r.id = {ITEM}.recipient_id AND {_ELIGIBLE} "
+            f"AND r.phone_e164 <> {ITEM}.phone) RETURNING batch_id",
+            [provider],
+        )
+        touched = {row[0] for row in cursor.fetchall()}
+        batch_id = _next_batch_id(provider)
+        file_rel, manifest_rel = dump_paths(batch_id, provider)
+        batch = DumpBatch.objects.create(
+            id=batch_id, provider=provider, created_by=user, job=job, file_path=file_rel, manifest_path=manifest_rel
+        )
+        cursor.execute(
+            f"INSERT INTO {ITEM} (batch_id, recipient_id, phone, result, note, is_open, superseded, conflict_result) "  # noqa: S608
+            f"SELECT %s, r.id, r.phone_e164, '', '', TRUE, FALSE, '' FROM {RECIPIENT} r WHERE {_ELIGIBLE} "
+            f"AND NOT EXISTS (SELECT 1 FROM {ITEM} d WHERE d.recipient_id = r.id AND d.is_open = TRUE)",
+            [batch_id, provider],
+        )
+        rows = cursor.rowcount
+        if touched:
+            refresh_batches(touched)
+        if rows <= 0:
+            batch.delete()
+            return None
+        if progress is not None:
+            progress.update(0, rows)
+        path = files.root() / file_rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sink = GzipSink(path)
+        try:
+            (_write_rows_pg if is_pg() else _write_rows_sqlite)(cursor, batch_id, sink, progress)
+        except BaseException:
+            sink.abort()
+            raise
+        sha, size = sink.close()
+    manifest = {
+        "batch_id": batch_id,
+        "provider": provider,
+        "rows": rows,
+        "sha256": sha,
+        "size": size,
+        "file": path.name,
+        "columns": list(DUMP_COLUMNS),
+        "compression": "gzip",
+        "created_at": now.isoformat(),
+    }
+    (files.root() / manifest_rel).write_text(json.dumps(manifest, indent=2) + "\n")
+    batch.rows, batch.sha256, batch.size = rows, sha, size
+    batch.save(update_fields=["rows", "sha256", "size"])
+    audit.record(actor=actor, action="publish_dump", object_type="dump_batch", object_id=batch_id, provider=provider, after={"rows": rows, "sha256": sha})
+    if progress is not None:
+        progress.update(rows, rows, force=True)
+    return batch
+
+
+def manifest_of(batch: DumpBatch) -> dict[str, Any]:
+    try:
+        return json.loads(files.absolute(batch.manifest_path).read_text())
+    except (OSError, ValueError):
+        return {"batch_id": batch.id, "provider": batch.provider, "rows": batch.rows, "sha256": batch.sha256, "size": batch.size, "columns": list(DUMP_COLUMNS), "created_at": batch.created_at.isoformat()}
+
+
+def refresh_batches(batch_ids: Iterable[str]) -> None:
+    """Recount answered/aktif/residu/superseded/contradictions and set the state of batches."""
+    for batch_id in batch_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(  # noqa: S608 - constant table names only
+                "SELECT COUNT(*), "  # noqa: S608
+                "COALESCE(SUM(CASE WHEN result <> '' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN result = 'AKTIF' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN result <> '' AND result <> 'AKTIF' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN superseded = TRUE AND result = '' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN conflict_result <> '' THEN 1 ELSE 0 END), 0) "
+                f"FROM {ITEM} WHERE batch_id = %s",  # noqa: S608
+                [batch_id],
+            )
+            rows, answered, aktif, residu, superseded, contradictions = cursor.fetchone()
+        batch = DumpBatch.objects.filter(pk=batch_id).first()
+        if batch is None:
+            continue
+        batch.answered, batch.aktif, batch.residu = answered, aktif, residu
+        batch.superseded, batch.contradictions = superseded, contradictions
+        if batch.unanswered == 0:
+            batch.state = DumpBatch.State.COMPLETE
+        elif answered > 0:
+            batch.state = DumpBatch.State.INCOMPLETE
+        else:
+            batch.state = DumpBatch.State.OPEN
+        batch.save(update_fields=["answered", "aktif", "residu", "superseded", "contradictions", "state"])
+
+
+def run_dump_job(job: Job) -> dict[str, Any]:
+    """Runner for kind 'dump' (params: provider or none for all)."""
+    from verval.exchange import actions
+
+    progress = Progress(job)
+    batches = actions.publish_dumps(actor=job.created_by, provider=job.params.get("provider") or None, job=job, progress=progress)
+    return {
+        "batches": [{"id": b.id, "provider": b.provider, "rows": b.rows, "file": b.file_path, "sha256": b.sha256} for b in batches],
+        "rows": sum(b.rows for b in batches),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Match results
+
+_UUID_RE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+_STATUSES = frozenset(ResultStatus.values)
+REFUSING_CODES = ("DUPLIKAT", "PD_ID_TIDAK_DIKENAL", "BUKAN_BATCH_INI", "NOMOR_TIDAK_SESUAI", "BERTENTANGAN")
+_COLUMN_OF = {
+    "DUPLIKAT": "pd_id",
+    "PD_ID_TIDAK_DIKENAL": "pd_id",
+    "BUKAN_BATCH_INI": "pd_id",
+    "NOMOR_TIDAK_SESUAI": "no_ponsel",
+    "BERTENTANGAN": "status",
+    "NOMOR_SUDAH_DIUBAH": "no_ponsel",
+    "STATUS_SUDAH_BERUBAH": "status",
+}
+
+
+def normalize_msisdn(value: str) -> str | None:
+    """'+6281…', '6281…', '081…' -> '+6281…'; None when it is not a plausible number."""
+    s = value.strip()
+    if s.startswith("+"):
+        s = s[1:]
+    if s.startswith("0"):
+        s = "62" + s[1:]
+    if not s.isdigit() or not 10 <= len(s) <= 15 or not s.isascii():
+        return None
+    return "+" + s
+
+
+@dataclass
+class _Staged:
+    rows: int = 0
+    issues: list[RowIssue] | None = None
+
+
+def _stage_rows(path: Path, table: str, progress: Progress | None) -> _Staged:
+    """Parse the file, refuse bad rows, load the rest into the staging table."""
+    issues: list[RowIssue] = []
+    pg = is_pg()
+    staged = _Staged(issues=issues)
+    rows = iter_rows(path, MATCH_RESULTS, issues)
+
+    def clean() -> Iterator[tuple[int, str, str, str, str]]:
+        uuid_match = _UUID_RE.fullmatch
+        for line, (pd_id, phone, status, note) in rows:
+            staged.rows += 1
+            pid = pd_id.strip().lower()
+            if not uuid_match(pid):
+                issues.append(issue(line, "pd_id", "PD_ID_TIDAK_VALID", pd_id[:40]))
+                continue
+            hex_id = pid.replace("-", "")
+            e164 = normalize_msisdn(phone)
+            if e164 is None:
+                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", mask(phone)))
+                continue
+            st = status.strip().upper()
+            if st not in _STATUSES:
+                issues.append(issue(line, "status", "STATUS_TIDAK_VALID", status[:40]))
+                continue
+            rid = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}" if pg else hex_id
+            yield line, rid, e164, st, note.strip()[:255]
+            if progress is not None and not staged.rows % 65536:
+                progress.update(staged.rows)
+
+    with connection.cursor() as cursor:
+        if pg:
+            with cursor.cursor.copy(f"COPY {table} (line, rid, phone, status, note) FROM STDIN") as copy:
+                buf: list[str] = []
+                for line, rid, e164, st, note in clean():
+                    if note and ("\\" in note or "\t" in note or "\n" in note or "\r" in note):
+                        note = note.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+                    buf.append(f"{line}\t{rid}\t{e164}\t{st}\t{note}\n")
+                    if len(buf) >= 20000:
+                        copy.write("".join(buf))
+                        buf = []
+                if buf:
+                    copy.write("".join(buf))
+        else:
+            insert = f"INSERT INTO {table} (line, rid, phone, status, note) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
+            batch: list[tuple[Any, ...]] = []
+            for row in clean():
+                batch.append(row)
+                if len(batch) >= 10000:
+                    cursor.executemany(insert, batch)
+                    batch = []
+            if batch:
+                cursor.executemany(insert, batch)
+    return staged
+
+
+def _mask_sql(col: str) -> str:
+    """SQL for verval.phones.mask of an E.164 '+62…' column: '0812****7890'."""
+    return (
+        f"'0' || substr({col}, 4, 3) || substr('**********', 1, length({col}) - 10) || substr({col}, length({col}) - 3, 4)"
+    )
+
+
+def apply_results(*, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None) -> tuple[dict[str, Any], list[RowIssue]]:
+    """Check and apply one results file to a batch. Call inside transaction.atomic()."""
+    pg = is_pg()
+    tag = uuid.uuid4().hex[:12]
+    stage, cls = f"vv_stage_{tag}", f"vv_cls_{tag}"
+    now = timezone.now()
+    user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    with connection.cursor() as cursor:
+        rid_type = "uuid" if pg else "char(32)"
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {stage} (line bigint NOT NULL, rid {rid_type} NOT NULL, "
+            "phone varchar(16) NOT NULL, status varchar(20) NOT NULL, note varchar(255) NOT NULL)"
+            + (" ON COMMIT DROP" if pg else "")
+        )
+    staged = _stage_rows(path, stage, progress)
+    issues = staged.issues or []
+    total = staged.rows
+    with connection.cursor() as cursor:
+        if pg:
+            cursor.execute(f"ANALYZE {stage}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {cls} " + ("ON COMMIT DROP " if pg else "") + "AS "  # noqa: S608
+            "SELECT s.line, s.rid, s.phone, s.status, s.note, d.id AS item_id, d.phone AS sent, "
+            "CASE "
+            " WHEN g.first_line IS NOT NULL AND s.line > g.first_line THEN 'DUPLIKAT' "
+            " WHEN d.id IS NULL AND r.id IS NULL THEN 'PD_ID_TIDAK_DIKENAL' "
+            " WHEN d.id IS NULL THEN 'BUKAN_BATCH_INI' "
+            " WHEN s.phone <> d.phone THEN 'NOMOR_TIDAK_SESUAI' "
+            " WHEN d.result <> '' AND d.result <> s.status THEN 'BERTENTANGAN' "
+            " WHEN d.result <> '' THEN 'SAMA' "
+            " WHEN d.superseded = TRUE OR r.phone_e164 <> d.phone THEN 'NOMOR_SUDAH_DIUBAH' "
+            " WHEN r.active = FALSE OR r.status <> 'MENUNGGU_PROVIDER' THEN 'STATUS_SUDAH_BERUBAH' "
+            " ELSE 'OK' END AS code "
+            f"FROM {stage} s "
+            f"LEFT JOIN (SELECT rid, MIN(line) AS first_line FROM {stage} GROUP BY rid HAVING COUNT(*) > 1) g ON g.rid = s.rid "
+            f"LEFT JOIN {ITEM} d ON d.batch_id = %s AND d.recipient_id = s.rid "
+            f"LEFT JOIN {RECIPIENT} r ON r.id = s.rid",
+            [batch.id],
+        )
+        cursor.execute(f"SELECT code, status, COUNT(*) FROM {cls} GROUP BY code, status")  # noqa: S608
+        by_code: dict[str, int] = {}
+        ok_by_status: dict[str, int] = {}
+        for code, status, n in cursor.fetchall():
+            by_code[code] = by_code.get(code, 0) + n
+            if code == "OK":
+                ok_by_status[status] = n
+        for i in issues:
+            by_code[i.code] = by_code.get(i.code, 0) + 1
+
+        def sql_issues() -> list[RowIssue]:
+            cursor.execute(
+                f"SELECT line, code, rid, phone, status FROM {cls} WHERE code NOT IN ('OK', 'SAMA') ORDER BY line"  # noqa: S608
+            )
+            out = []
+            for line, code, rid, phone, status in cursor.fetchall():
+                column = _COLUMN_OF[code]
+                value = mask(phone) if column == "no_ponsel" else (status if column == "status" else str(rid))
+                msg, msg_en = REFUSALS[code]
+                out.append(RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value))
+            return out
+
+        refused_rows = len(issues) + sum(by_code.get(c, 0) for c in REFUSING_CODES)
+        counts: dict[str, Any] = {
+            "batch": batch.id,
+            "provider": batch.provider,
+            "rows": total,
+            "applied": by_code.get("OK", 0),
+            "aktif": ok_by_status.get("AKTIF", 0),
+            "residu": by_code.get("OK", 0) - ok_by_status.get("AKTIF", 0),
+            "unchanged": by_code.get("SAMA", 0),
+            "stale": sum(by_code.get(c, 0) for c in INFO_CODES),
+            "contradictions": by_code.get("BERTENTANGAN", 0),
+            "refused": refused_rows,
+            "by_code": {k: v for k, v in sorted(by_code.items()) if k not in ("OK", "SAMA")},
+        }
+        share = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]
+        if total and refused_rows > share * total:
+            all_issues = sorted(issues + sql_issues(), key=lambda i: i.line)
+            exc = refused("TERLALU_BANYAK_DITOLAK", **counts)
+            exc.issues = all_issues
+            raise exc
+
+        cursor.execute(
+            f"UPDATE {ITEM} AS d SET result = c.status, note = c.note, answered_at = %s, is_open = FALSE "  # noqa: S608
+            f"FROM {cls} c WHERE d.id = c.item_id AND c.code IN ('OK', 'NOMOR_SUDAH_DIUBAH', 'STATUS_SUDAH_BERUBAH')",
+            [now],
+        )
+        cursor.execute(
+            f"UPDATE {ITEM} AS d SET conflict_result = c.status, conflict_at = %s "  # noqa: S608
+            f"FROM {cls} c WHERE d.id = c.item_id AND c.code = 'BERTENTANGAN'",
+            [now],
+        )
+        to_status = "CASE WHEN c.status = 'AKTIF' THEN 'AKTIF' ELSE 'RESIDU' END"
+        to_reason = "CASE WHEN c.status = 'AKTIF' THEN '' ELSE c.status END"
+        cursor.execute(
+            "INSERT INTO registry_numberhistory (recipient_id, at, actor_id, job_id, action, from_status, to_status, "  # noqa: S608
+            "reason, phone_before, phone_after, note) "
+            f"SELECT c.rid, %s, %s, %s, 'provider_result', 'MENUNGGU_PROVIDER', {to_status}, {to_reason}, "
+            f"{_mask_sql('c.phone')}, {_mask_sql('c.phone')}, %s FROM {cls} c WHERE c.code = 'OK'",
+            [now, user_id, (job.pk if pg else job.pk.hex) if job else None, f"{batch.id}"],
+        )
+        cursor.execute(
+            f"UPDATE {RECIPIENT} AS r SET status = {to_status}, reason = {to_reason}, "  # noqa: S608
+            "reason_note = CASE WHEN c.status = 'AKTIF' THEN '' ELSE c.note END, "
+            "status_changed_at = %s, updated_at = %s, version = r.version + 1 "
+            f"FROM {cls} c WHERE r.id = c.rid AND c.code = 'OK'",
+            [now, now],
+        )
+        row_issues = sorted(issues + sql_issues(), key=lambda i: i.line)
+        if not pg:
+            cursor.execute(f"DROP TABLE {cls}")
+            cursor.execute(f"DROP TABLE {stage}")
+    refresh_batches([batch.id])
+    DumpBatch.objects.filter(pk=batch.id).update(last_result_at=now)
+    batch.refresh_from_db()
+    counts.update({"batch_state": batch.state, "answered": batch.answered, "unanswered": batch.unanswered})
+    return counts, row_issues
+
+
+def run_ingest_job(job: Job) -> dict[str, Any]:
+    """Runner for kind 'ingest_results' (params: batch_id; input_path: the results file)."""
+    from verval.exchange import actions
+
+    progress = Progress(job)
+    batch_id = job.params.get("batch_id", "")
+    with transaction.atomic():
+        batch = DumpBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None or (job.provider and job.provider != batch.provider):
+            raise refused("BATCH_TIDAK_DIKENAL")
+        counts, issues = actions.apply_match_results(actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress)
+        save_issues(job, issues)
+    progress.update(counts["rows"], counts["rows"], force=True)
+    job.progress_done = job.progress_total = counts["rows"]
+    return counts
+
+
+__all__ = ["JobRefused", "apply_results", "publish_provider_dump", "run_dump_job", "run_ingest_job", "manifest_of"]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from verval.accounts import access
+from verval.accounts.models import PROVIDER_CODES, Role
+from verval.exchange import actions, selectors
+from verval.phones import mask
+
+
+@login_required
+def batches(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    provider = request.GET.get("provider", "")
+    qs = selectors.batches_for(request.user)
+    if provider in PROVIDER_CODES:
+        qs = qs.filter(provider=provider)
+    return render(
+        request,
+        "exchange/batches.html",
+        {"overview": selectors.provider_overview(request.user), "batches": qs[:200], "provider": provider, "providers": PROVIDER_CODES},
+    )
+
+
+@login_required
+def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    batch = access.get_in_scope(selectors.batches_for(request.user), pk=batch_id)
+    conflicts = [
+        {"item": i, "phone": mask(i.phone)} for i in selectors.contradictions(request.user, batch)[:500]
+    ]
+    routing = [{"item": i, "phone": mask(i.phone)} for i in selectors.routing_questions(request.user, batch)[:500]]
+    return render(request, "exchange/batch.html", {"batch": batch, "conflicts": conflicts, "routing": routing})
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    provider = request.POST.get("provider") or None
+    if provider and provider not in PROVIDER_CODES:
+        provider = None
+    job = actions.request_dump(actor=request.user, provider=provider)
+    return redirect("core:job", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def rotate_token(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    provider = request.POST.get("provider", "")
+    if provider not in PROVIDER_CODES:
+        messages.error(request, _("Provider tidak dikenal."))
+        return redirect("exchange:batches")
+    row, token = actions.issue_token(actor=request.user, provider=provider)
+    response = render(request, "exchange/token.html", {"row": row, "token": token})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,401 @@
+"""State changes of SPTJM documents and disbursement. Each writes its audit row in its transaction.
+
+print_sptjm → DICETAK (records locked) → upload_scan → DIUNGGAH → approve_sptjm → DISETUJUI
+(records unlocked, items approved = "covered") or return_sptjm → DIKEMBALIKAN (still locked, the
+school uploads again); void_sptjm → DIBATALKAN (unlocked) at any time before approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from verval.accounts import access
+from verval.accounts.models import PROVIDER_CODES, Role
+from verval.core import audit, files, jobs
+from verval.core.models import Job
+from verval.reference.models import Period, School
+from verval.registry.models import Category, Kind, Recipient
+from verval.sptjm import document, selectors
+from verval.sptjm.models import (
+    LIVE_STATUSES,
+    DisbursementBatch,
+    ProviderRecap,
+    QrVerdict,
+    Sptjm,
+    SptjmItem,
+    SptjmStatus,
+)
+from verval.sptjm.reasons import ActionRefused
+
+
+def _open_period(code: str) -> Period:
+    period = Period.objects.select_related("policy").filter(code=code, is_open=True).first()
+    if period is None:
+        raise ActionRefused("PERIODE_TIDAK_DIBUKA")
+    return period
+
+
+def _ident(r: Recipient) -> str:
+    if r.kind == Kind.PD:
+        return r.nisn or "-"
+    if len(r.nik) >= 8:
+        return r.nik[:4] + "*" * (len(r.nik) - 8) + r.nik[-4:]
+    return "-"
+
+
+def _klass(r: Recipient) -> str:
+    if r.kind == Kind.PTK:
+        return "PTK"
+    if r.category == Category.PAUD or r.grade is None:
+        return "PAUD"
+    return f"Kelas {r.grade}"
+
+
+def _unlock(sptjm: Sptjm) -> int:
+    ids = SptjmItem.objects.filter(sptjm=sptjm).values("recipient_id")
+    return Recipient.objects.filter(pk__in=ids, locked=True).update(locked=False, version=F("version") + 1)
+
+
+def _check_version(sptjm: Sptjm, version: int | None) -> None:
+    if version is not None and int(version) != sptjm.version:
+        raise ActionRefused("VERSI_BERUBAH")
+
+
+# ------------------------------------------------------------------ print / void
+
+
+def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool]:
+    """Print the school's SPTJM for a period; returns (document, created).
+
+    While a document of the period is live (DICETAK/DIUNGGAH/DIKEMBALIKAN) printing returns it
+    unchanged. Otherwise a new one lists every AKTIF recipient not yet covered, and locks them.
+    """
+    from verval.phones import national_display
+
+    if not access.can_edit_school(actor, npsn):
+        raise PermissionDenied("only the school's operator prints its SPTJM")
+    period = _open_period(period_code)
+    with transaction.atomic():
+        school = School.objects.select_for_update().select_related("region", "regency").get(npsn=npsn)
+        live = Sptjm.objects.filter(school=school, period=period, status__in=LIVE_STATUSES).first()
+        if live is not None:
+            return live, False
+        recipients = list(selectors.print_candidates(npsn, period))
+        if not recipients:
+            raise ActionRefused("TIDAK_ADA_DATA")
+        packages = selectors.package_map(period)
+        seq = (Sptjm.objects.filter(school=school, period=period).aggregate(m=Max("seq"))["m"] or 0) + 1
+        number = f"SPTJM/{period.code}/{npsn}/{seq}"
+        printed_at = timezone.now()
+        lines = [
+            document.Line(
+                recipient_id=str(r.pk),
+                name=r.name,
+                ident=_ident(r),
+                klass=_klass(r),
+                phone_e164=r.phone_e164,
+                phone_national=national_display(r.phone_e164),
+                operator=r.operator,
+                category=r.category,
+                package_gb=packages.get(r.category, Decimal(0)),
+            )
+            for r in recipients
+        ]
+        sha = document.content_hash(number, period.code, npsn, lines)
+        region = ", ".join(n for n in (school.region.name, school.regency.name if school.regency_id != school.region_id else "") if n)
+        pdf = document.render_pdf(
+            document.DocumentData(
+                number=number,
+                period_code=period.code,
+                period_name=period.name,
+                npsn=npsn,
+                school_name=school.name,
+                region_name=region,
+                printed_at=timezone.localtime(printed_at),
+                lines=lines,
+                print_deadline=document.date_id(period.sptjm_print_deadline) if period.sptjm_print_deadline else "",
+                upload_deadline=document.date_id(period.sptjm_upload_deadline) if period.sptjm_upload_deadline else "",
+            )
+        )
+        rel, pdf_sha, _size = files.save_stream("sptjm", ".pdf", [pdf])
+        sptjm = Sptjm.objects.create(
+            number=number,
+            school=school,
+            period=period,
+            seq=seq,
+            status=SptjmStatus.DICETAK,
+            rows=len(lines),
+            total_gb=sum((li.package_gb for li in lines), Decimal(0)),
+            content_sha256=sha,
+            pdf_path=rel,
+            pdf_sha256=pdf_sha,
+            printed_by=actor,
+            printed_at=printed_at,
+        )
+        SptjmItem.objects.bulk_create(
+            [
+                SptjmItem(
+                    sptjm=sptjm,
+                    recipient_id=r.pk,
+                    period=period,
+                    line=i,
+                    phone_e164=li.phone_e164,
+                    operator=li.operator,
+                    category=li.category,
+                    package_gb=li.package_gb,
+                )
+                for i, (r, li) in enumerate(zip(recipients, lines, strict=True), start=1)
+            ],
+            batch_size=2000,
+        )
+        Recipient.objects.filter(pk__in=[r.pk for r in recipients]).update(locked=True, version=F("version") + 1)
+        audit.record(
+            actor=actor, action="print_sptjm", object_type="sptjm", object_id=sptjm.pk, school_id=npsn,
+            region_code=school.regency_id, after={"number": number, "rows": len(lines), "sha256": sha, "period": period.code},
+        )
+    return sptjm, True
+
+
+def void_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptjm:
+    with transaction.atomic():
+        sptjm = Sptjm.objects.select_for_update().filter(pk=sptjm_id).first()
+        if sptjm is None or not access.can_edit_school(actor, sptjm.school_id):
+            raise PermissionDenied("only the school's operator voids its SPTJM")
+        if sptjm.status not in LIVE_STATUSES:
+            raise ActionRefused("STATUS_TIDAK_SESUAI")
+        _check_version(sptjm, version)
+        before = sptjm.status
+        sptjm.status = SptjmStatus.DIBATALKAN
+        sptjm.voided_by = actor
+        sptjm.voided_at = timezone.now()
+        sptjm.version += 1
+        sptjm.save(update_fields=["status", "voided_by", "voided_at", "version"])
+        unlocked = _unlock(sptjm)
+        audit.record(actor=actor, action="void_sptjm", object_type="sptjm", object_id=sptjm.pk, school_id=sptjm.school_id,
+                     before={"status": before}, after={"status": sptjm.status, "unlocked": unlocked})
+    return sptjm
+
+
+# ------------------------------------------------------------------ upload
+
+
+@dataclass
+class UploadResult:
+    sptjm: Sptjm
+    verdict: str
+    warning: str = ""  # an ACTION_REFUSALS code shown as a warning (the upload was accepted)
+
+
+def _size(upload: Any) -> int:
+    size = getattr(upload, "size", None)
+    if size is None:
+        pos = upload.tell()
+        upload.seek(0, 2)
+        size = upload.tell()
+        upload.seek(pos)
+    return int(size)
+
+
+def check_scan(sptjm: Sptjm, path: Path, kind: str) -> str:
+    """QR verdict of a stored scan against its document."""
+    found_ours = found_other = False
+    try:
+        for text in document.read_qr_codes(path, kind):
+            parsed = document.parse_qr_payload(text)
+            if parsed is None:
+                continue
+            if parsed == (sptjm.number, sptjm.content_sha256):
+                found_ours = True
+            else:
+                found_other = True
+    except Exception as exc:  # noqa: BLE001 - any decoder/renderer failure means an unreadable file
+        raise ActionRefused("BERKAS_RUSAK") from exc
+    if found_other:
+        return QrVerdict.QR_DOKUMEN_LAIN
+    return QrVerdict.QR_COCOK if found_ours else QrVerdict.QR_TIDAK_DITEMUKAN
+
+
+def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None = None) -> UploadResult:
+    """Store the signed scan (PDF/JPG/PNG by magic bytes), read its QR, move to DIUNGGAH.
+
+    A scan whose QR belongs to another document is refused; one without a readable QR is accepted
+    with a warning (Pusdatin sees the verdict when reviewing).
+    """
+    sptjm = Sptjm.objects.filter(pk=sptjm_id).first()
+    if sptjm is None or not access.can_edit_school(actor, sptjm.school_id):
+        raise PermissionDenied("only the school's operator uploads its SPTJM")
+    if sptjm.status not in LIVE_STATUSES:
+        raise ActionRefused("STATUS_TIDAK_SESUAI")
+    size = _size(upload)
+    if size == 0:
+        raise ActionRefused("BERKAS_KOSONG")
+    if size > settings.VERVAL["SCAN_MAX_BYTES"]:
+        raise ActionRefused("BERKAS_TERLALU_BESAR")
+    upload.seek(0)
+    kind = document.sniff(upload.read(16))
+    upload.seek(0)
+    if kind is None:
+        raise ActionRefused("JENIS_BERKAS_SALAH")
+    rel, sha, stored = files.save_upload("sptjm-scans", upload, suffix=f".{kind}")
+    path = files.absolute(rel)
+    try:
+        verdict = check_scan(sptjm, path, kind)
+        if verdict == QrVerdict.QR_DOKUMEN_LAIN:
+            raise ActionRefused("QR_DOKUMEN_LAIN")
+        with transaction.atomic():
+            locked = Sptjm.objects.select_for_update().get(pk=sptjm.pk)
+            if locked.status not in LIVE_STATUSES:
+                raise ActionRefused("STATUS_TIDAK_SESUAI")
+            _check_version(locked, version)
+            before = {"status": locked.status, "scan_sha256": locked.scan_sha256}
+            locked.scan_path, locked.scan_type, locked.scan_sha256, locked.scan_size = rel, kind, sha, stored
+            locked.uploaded_by, locked.uploaded_at = actor, timezone.now()
+            locked.upload_count += 1
+            locked.qr_verdict = verdict
+            locked.status = SptjmStatus.DIUNGGAH
+            locked.version += 1
+            locked.save()
+            audit.record(actor=actor, action="upload_sptjm_scan", object_type="sptjm", object_id=locked.pk, school_id=locked.school_id,
+                         before=before, after={"status": locked.status, "qr": verdict, "scan_sha256": sha, "type": kind, "size": stored})
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    warning = "QR_TIDAK_DITEMUKAN" if verdict == QrVerdict.QR_TIDAK_DITEMUKAN else ""
+    return UploadResult(sptjm=locked, verdict=verdict, warning=warning)
+
+
+# ------------------------------------------------------------------ review
+
+
+def _review(actor: Any, sptjm_id: Any, version: int | None) -> Sptjm:
+    access.require_role(actor, Role.PUSDATIN)
+    sptjm = Sptjm.objects.select_for_update().filter(pk=sptjm_id).first()
+    if sptjm is None:
+        raise PermissionDenied("unknown SPTJM")
+    if sptjm.status != SptjmStatus.DIUNGGAH:
+        raise ActionRefused("STATUS_TIDAK_SESUAI")
+    _check_version(sptjm, version)
+    return sptjm
+
+
+def approve_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptjm:
+    """DISETUJUI: items become approved (the recipients are covered), records are unlocked."""
+    with transaction.atomic():
+        sptjm = _review(actor, sptjm_id, version)
+        now = timezone.now()
+        sptjm.status = SptjmStatus.DISETUJUI
+        sptjm.reviewed_by, sptjm.reviewed_at = actor, now
+        sptjm.version += 1
+        sptjm.save(update_fields=["status", "reviewed_by", "reviewed_at", "version"])
+        approved = SptjmItem.objects.filter(sptjm=sptjm).update(approved=True, approved_at=now)
+        unlocked = _unlock(sptjm)
+        audit.record(actor=actor, action="approve_sptjm", object_type="sptjm", object_id=sptjm.pk, school_id=sptjm.school_id,
+                     before={"status": SptjmStatus.DIUNGGAH}, after={"status": sptjm.status, "items": approved, "unlocked": unlocked, "qr": sptjm.qr_verdict})
+    return sptjm
+
+
+def return_sptjm(*, actor: Any, sptjm_id: Any, reason: str, version: int | None = None) -> Sptjm:
+    """DIKEMBALIKAN ("belum sempurna") with a reason; the records stay locked, the school uploads again."""
+    # Who may return comes before judging the form: a non-Pusdatin user is refused, not told "reason required".
+    access.require_role(actor, Role.PUSDATIN)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused("ALASAN_WAJIB")
+    with transaction.atomic():
+        sptjm = _review(actor, sptjm_id, version)
+        sptjm.status = SptjmStatus.DIKEMBALIKAN
+        sptjm.return_reason = reason[:2000]
+        sptjm.reviewed_by, sptjm.reviewed_at = actor, timezone.now()
+        sptjm.version += 1
+        sptjm.save(update_fields=["status", "return_reason", "reviewed_by", "reviewed_at", "version"])
+        audit.record(actor=actor, action="return_sptjm", object_type="sptjm", object_id=sptjm.pk, school_id=sptjm.school_id,
+                     before={"status": SptjmStatus.DIUNGGAH}, after={"status": sptjm.status}, note=sptjm.return_reason)
+    return sptjm
+
+
+def record_download(*, actor: Any, sptjm: Sptjm, what: str) -> None:
+    """Audit a download of the printed document or the scan (every role, every time)."""
+    audit.record(actor=actor, action=f"download_sptjm_{what}", object_type="sptjm", object_id=sptjm.pk, school_id=sptjm.school_id)
+
+
+# ------------------------------------------------------------------ disbursement
+
+
+def request_disbursement(*, actor: Any, period_code: str, enqueue: bool = True) -> Job:
+    """Create the disbursement job for a period (Pusdatin); the worker writes the batches."""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        access.require_role(actor, Role.PUSDATIN)
+    if not Period.objects.filter(code=period_code).exists():
+        raise ActionRefused("PERIODE_TIDAK_DIBUKA")
+    with transaction.atomic():
+        job = jobs.create_job(actor=actor, kind="disbursement", params={"period": period_code})
+        audit.record(actor=actor, action="request_disbursement", object_type="job", object_id=job.pk, note=period_code)
+        if enqueue:
+            jobs.enqueue(job)
+    return job
+
+
+def create_injection_job(*, actor: Any, batch: DisbursementBatch, upload: Any = None, path: Path | None = None, name: str = "") -> Job:
+    """Store a provider's injection results file for a batch and create its job (not yet run)."""
+    if path is not None:
+        with open(path, "rb") as fh:
+            rel, sha, _size = files.save_upload("injection-results", fh, suffix=".csv")
+        name = name or path.name
+    else:
+        rel, sha, _size = files.save_upload("injection-results", upload, suffix=".csv")
+        name = name or getattr(upload, "name", "") or ""
+    job = jobs.create_job(actor=actor, kind="ingest_injection", params={"batch_id": str(batch.pk)}, input_name=name[:255],
+                          input_path=rel, input_sha256=sha, provider=batch.provider)
+    audit.record(actor=actor, action="upload_injection_results", object_type="disbursement_batch", object_id=batch.pk, provider=batch.provider, after={"job": str(job.pk), "sha256": sha})
+    return job
+
+
+def create_usage_job(*, actor: Any, period: Period, provider: str, upload: Any = None, path: Path | None = None, name: str = "") -> Job:
+    if provider not in PROVIDER_CODES:
+        raise ValueError("unknown provider")
+    if path is not None:
+        with open(path, "rb") as fh:
+            rel, sha, _size = files.save_upload("usage-reports", fh, suffix=".csv")
+        name = name or path.name
+    else:
+        rel, sha, _size = files.save_upload("usage-reports", upload, suffix=".csv")
+        name = name or getattr(upload, "name", "") or ""
+    job = jobs.create_job(actor=actor, kind="ingest_usage", params={"period": period.code}, input_name=name[:255],
+                          input_path=rel, input_sha256=sha, provider=provider)
+    audit.record(actor=actor, action="upload_usage_report", object_type="period", object_id=period.code, provider=provider, after={"job": str(job.pk), "sha256": sha})
+    return job
+
+
+def record_recap(*, actor: Any, period: Period, provider: str, sent: Any, injected: Any, failed: Any, gb: Any) -> ProviderRecap:
+    """A provider's recap of a period (replaces its earlier recap of the same period)."""
+    try:
+        values = {"sent": int(sent), "injected": int(injected), "failed": int(failed), "gb": Decimal(str(gb))}
+    except (TypeError, ValueError, InvalidOperation):
+        raise ActionRefused("REKAP_TIDAK_VALID") from None
+    if any(v < 0 for v in values.values()) or not values["gb"].is_finite():
+        raise ActionRefused("REKAP_TIDAK_VALID")
+    with transaction.atomic():
+        before = ProviderRecap.objects.filter(period=period, provider=provider).values("sent", "injected", "failed", "gb").first()
+        user = actor if getattr(actor, "is_authenticated", False) else None
+        recap, _ = ProviderRecap.objects.update_or_create(period=period, provider=provider, defaults={**values, "uploaded_by": user})
+        audit.record(actor=actor, action="upload_provider_recap", object_type="period", object_id=period.code, provider=provider,
+                     before={k: str(v) for k, v in before.items()} if before else None, after={k: str(v) for k, v in values.items()})
+    return recap
+
+
+def mark_batch_downloaded(*, actor: Any, batch: DisbursementBatch) -> None:
+    """Audit a batch download; the first one moves the batch to DIAMBIL."""
+    with transaction.atomic():
+        if batch.first_downloaded_at is None:
+            DisbursementBatch.objects.filter(pk=batch.pk, first_downloaded_at__isnull=True).update(first_downloaded_at=timezone.now())
+            DisbursementBatch.objects.filter(pk=batch.pk, state=DisbursementBatch.State.TERBIT).update(state=DisbursementBatch.State.DIAMBIL)
+        audit.record(actor=actor, action="download_disbursement_batch", object_type="disbursement_batch", object_id=batch.pk, provider=batch.provider)

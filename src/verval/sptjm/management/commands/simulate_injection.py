@@ -1,0 +1,30 @@
+"""`verval simulate-injection [--period CODE] [--fail-share 0.03] [--url URL] [--json]`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from verval.sptjm.simulator import simulate_injection
+
+
+class Command(BaseCommand):
+    help = "Providers inject their new disbursement batches (all BERHASIL but a share GAGAL) and report through the API."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--period")
+        parser.add_argument("--fail-share", type=float, default=0.03)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--url", help="a running server; default: in-process through the same API")
+        parser.add_argument("--provider", action="append", dest="providers")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        out = simulate_injection(opts["period"], fail_share=opts["fail_share"], seed=opts["seed"], url=opts["url"],
+                                 providers=opts["providers"], log=None if opts["json"] else self.stdout.write)
+        if opts["json"]:
+            self.stdout.write(json.dumps({k: out[k] for k in ("batches", "rows", "berhasil", "gagal", "refused")}))
+        else:
+            self.stdout.write(f"batches {out['batches']}: rows {out['rows']}, berhasil {out['berhasil']}, gagal {out['gagal']}, refused {out['refused']}")

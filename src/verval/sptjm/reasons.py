@@ -1,0 +1,77 @@
+"""Codes and messages (Indonesian, English) of the SPTJM and disbursement side. Plain data."""
+
+from __future__ import annotations
+
+from verval.core.jobs import JobRefused, RowIssue
+from verval.exchange.reasons import REFUSALS as EXCHANGE_REFUSALS
+
+# Refusals of an action (print, upload, review...): code -> (id, en).
+ACTION_REFUSALS: dict[str, tuple[str, str]] = {
+    "PERIODE_TIDAK_DIBUKA": ("Periode tidak ditemukan atau tidak dibuka.", "The period does not exist or is not open."),
+    "TIDAK_ADA_DATA": (
+        "Tidak ada data yang perlu dicantumkan pada SPTJM: semua nomor aktif sudah tercakup SPTJM.",
+        "Nothing to list on an SPTJM: every active number is already covered.",
+    ),
+    "STATUS_TIDAK_SESUAI": ("SPTJM tidak dalam status yang mengizinkan tindakan ini.", "The SPTJM's status does not allow this."),
+    "VERSI_BERUBAH": (
+        "SPTJM sudah diubah orang lain sejak halaman dibuka. Muat ulang halaman.",
+        "Someone else changed this SPTJM since you opened the page. Reload it.",
+    ),
+    "BERKAS_TERLALU_BESAR": ("Berkas pindaian terlalu besar.", "The scan file is too large."),
+    "BERKAS_KOSONG": ("Berkas pindaian kosong.", "The scan file is empty."),
+    "JENIS_BERKAS_SALAH": (
+        "Pindaian harus berupa PDF, JPG atau PNG (diperiksa dari isi berkas, bukan namanya).",
+        "The scan must be a PDF, JPG or PNG (checked from the content, not the name).",
+    ),
+    "BERKAS_RUSAK": ("Berkas pindaian tidak dapat dibaca.", "The scan file cannot be read."),
+    "QR_DOKUMEN_LAIN": (
+        "Kode QR pada pindaian milik dokumen SPTJM lain. Unggah pindaian dari dokumen yang benar.",
+        "The QR code on the scan belongs to another SPTJM. Upload the scan of the right document.",
+    ),
+    "QR_TIDAK_DITEMUKAN": (
+        "Kode QR tidak terbaca pada pindaian. Pindaian tetap diterima, tetapi pastikan seluruh halaman terpindai jelas.",
+        "No QR code could be read on the scan. The scan is accepted, but make sure every page is scanned clearly.",
+    ),
+    "ALASAN_WAJIB": ("Alasan pengembalian wajib diisi.", "A reason for returning is required."),
+    "BATCH_TIDAK_DIKENAL": ("Batch penyaluran tidak ditemukan.", "Disbursement batch not found."),
+    "REKAP_TIDAK_VALID": ("Rekap tidak valid: angka harus bilangan bulat/desimal tidak negatif.", "Invalid recap: figures must be non-negative numbers."),
+}
+
+# Row refusals of an injection or usage file (on top of the exchange's structural codes).
+ROW_REFUSALS: dict[str, tuple[str, str]] = {
+    "STATUS_INJEKSI_TIDAK_VALID": ("status harus BERHASIL atau GAGAL.", "status must be BERHASIL or GAGAL."),
+    "KUOTA_TIDAK_VALID": ("kuota_gb bukan angka yang valid.", "kuota_gb is not a valid number."),
+    "WAKTU_TIDAK_VALID": ("waktu bukan tanggal-waktu ISO 8601.", "waktu is not an ISO 8601 date-time."),
+    "PEMAKAIAN_TIDAK_VALID": ("pemakaian_gb bukan angka tidak negatif.", "pemakaian_gb is not a non-negative number."),
+    "BERTENTANGAN_INJEKSI": (
+        "Hasil bertentangan dengan hasil sebelumnya (BERHASIL tidak dapat menjadi GAGAL); tidak diterapkan.",
+        "The result contradicts an earlier one (BERHASIL cannot become GAGAL); not applied.",
+    ),
+    "BUKAN_PENERIMA_PROVIDER": (
+        "pd_id tidak pernah dikirim ke provider ini pada periode ini.",
+        "pd_id was never sent to this provider in this period.",
+    ),
+}
+
+
+def message(code: str) -> tuple[str, str]:
+    return ACTION_REFUSALS.get(code) or ROW_REFUSALS.get(code) or EXCHANGE_REFUSALS[code]
+
+
+def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
+    msg, msg_en = message(code)
+    return RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value)
+
+
+def refused(code: str, issues: list[RowIssue] | None = None, **counts: object) -> JobRefused:
+    msg, msg_en = message(code)
+    return JobRefused(code=code, message=msg, message_en=msg_en, issues=issues or [], counts=dict(counts))
+
+
+class ActionRefused(Exception):
+    """An SPTJM action refused (nothing changed); `code` is stable, messages for the user."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.message, self.message_en = message(code)
+        super().__init__(code)

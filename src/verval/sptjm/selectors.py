@@ -1,0 +1,302 @@
+"""Scoped reads of SPTJM and disbursement data (built on verval.accounts.access)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from verval.accounts import access
+from verval.reference.models import Period, QuotaRule
+from verval.registry.models import NumberStatus, Recipient
+from verval.sptjm.models import (
+    LIVE_STATUSES,
+    Disbursement,
+    DisbursementBatch,
+    DisbursementStatus,
+    ProviderRecap,
+    Sptjm,
+    SptjmItem,
+    SptjmStatus,
+)
+
+# ------------------------------------------------------------------ periods and policy
+
+
+def open_periods() -> QuerySet[Period]:
+    return Period.objects.filter(is_open=True).select_related("policy").order_by("-starts_on")
+
+
+def current_period() -> Period | None:
+    return open_periods().first()
+
+
+def previous_period(period: Period) -> Period | None:
+    return Period.objects.filter(starts_on__lt=period.starts_on).order_by("-starts_on").first()
+
+
+def package_map(period: Period) -> dict[str, Decimal]:
+    """category -> package GB of the period's quota policy (SPEC §6)."""
+    return {r.category: r.total_gb for r in QuotaRule.objects.filter(policy_id=period.policy_id)}
+
+
+# ------------------------------------------------------------------ coverage
+
+
+def covering_items(period: Period) -> QuerySet[SptjmItem]:
+    """Approved items that cover a recipient's *current* number for `period` (correlate with OuterRef).
+
+    Covered = an approved item of this period lists the recipient with its current E.164; in a
+    period whose policy asks an SPTJM only for new or changed numbers (2021), an approved item of
+    an earlier period with the same E.164 carries it too.
+    """
+    q = Q(period=period)
+    if period.policy.sptjm_only_changed:
+        q |= Q(period__starts_on__lt=period.starts_on)
+    return SptjmItem.objects.filter(q, approved=True, recipient=OuterRef("pk"), phone_e164=OuterRef("phone_e164"))
+
+
+def eligible_recipients(school_ids: Any = None) -> QuerySet[Recipient]:
+    qs = Recipient.objects.filter(active=True, status=NumberStatus.AKTIF).exclude(phone_e164="")
+    if school_ids is not None:
+        qs = qs.filter(school_id__in=school_ids) if not isinstance(school_ids, str) else qs.filter(school_id=school_ids)
+    return qs
+
+
+def print_candidates(npsn: str, period: Period) -> QuerySet[Recipient]:
+    """AKTIF recipients of a school that the next SPTJM of `period` must list (not internal: no scope)."""
+    live = SptjmItem.objects.filter(recipient=OuterRef("pk"), sptjm__period=period, sptjm__status__in=LIVE_STATUSES)
+    return (
+        eligible_recipients(npsn)
+        .filter(locked=False)
+        .exclude(Exists(covering_items(period)))
+        .exclude(Exists(live))
+        .order_by("kind", "grade", "name", "id")
+    )
+
+
+def covered_recipients(period: Period) -> QuerySet[Recipient]:
+    return eligible_recipients().filter(Exists(covering_items(period)))
+
+
+# ------------------------------------------------------------------ documents
+
+
+def sptjms_for(user: Any) -> QuerySet[Sptjm]:
+    return access.scope_by_school(user, Sptjm.objects.select_related("school", "period"))
+
+
+def get_sptjm(user: Any, sptjm_id: Any) -> Sptjm:
+    return access.get_in_scope(sptjms_for(user), pk=sptjm_id)  # type: ignore[return-value]
+
+
+def get_sptjm_to_edit(user: Any, sptjm_id: Any) -> Sptjm:
+    """A document its school's operator acts on (upload, void): others in scope only read it."""
+    sptjm = get_sptjm(user, sptjm_id)
+    if not access.can_edit_school(user, sptjm.school_id):
+        raise PermissionDenied("only the school's operator changes its SPTJM")
+    return sptjm
+
+
+def document_totals(sptjm: Sptjm) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    items = SptjmItem.objects.filter(sptjm=sptjm)
+    by_op = list(items.values("operator").annotate(n=Count("id"), gb=Sum("package_gb")).order_by("operator"))
+    by_cat = list(items.values("category").annotate(n=Count("id"), gb=Sum("package_gb")).order_by("category"))
+    return by_op, by_cat
+
+
+def review_queue(user: Any) -> QuerySet[Sptjm]:
+    access.require_role(user, "PUSDATIN")
+    return sptjms_for(user).filter(status=SptjmStatus.DIUNGGAH).order_by("uploaded_at")
+
+
+@dataclass
+class SchoolPage:
+    period: Period | None
+    periods: list[Period]
+    live: Sptjm | None
+    documents: list[Sptjm]
+    candidates: int
+    carried: int
+    failed: list[Disbursement]
+    disbursement_counts: dict[str, int]
+
+
+def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolPage:
+    school = access.get_school_or_deny(user, npsn)
+    periods = list(open_periods())
+    period = next((p for p in periods if p.code == period_code), None) if period_code else (periods[0] if periods else None)
+    documents: list[Sptjm] = []
+    live = None
+    candidates = carried = 0
+    failed: list[Disbursement] = []
+    counts: dict[str, int] = {}
+    if period is not None:
+        documents = list(sptjms_for(user).filter(school=school, period=period).order_by("-seq"))
+        live = next((d for d in documents if d.is_live), None)
+        candidates = print_candidates(school.npsn, period).count() if live is None else 0
+        if period.policy.sptjm_only_changed:
+            carried = (
+                eligible_recipients(school.npsn)
+                .filter(Exists(covering_items(period).filter(period__starts_on__lt=period.starts_on)))
+                .count()
+            )
+        disb = access.scope_by_school(user, Disbursement.objects.filter(school=school, period=period))
+        counts = dict(disb.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    failed = list(
+        access.scope_by_school(user, Disbursement.objects.filter(school=school, status=DisbursementStatus.GAGAL))
+        .select_related("recipient", "period")
+        .order_by("-updated_at")[:200]
+    )
+    return SchoolPage(period, periods, live, documents, candidates, carried, failed, counts)
+
+
+# ------------------------------------------------------------------ Dinas and dashboard
+
+
+def school_sptjm_state(user: Any, npsns: Any, period: Period | None = None) -> dict[str, dict[str, Any]]:
+    """npsn -> {"period", "status" (latest SPTJM status or ""), "approved", "late_print", "late_upload"}.
+
+    For schools in the user's scope only (others are left out). `status` is the most advanced
+    document of the period (DISETUJUI > DIUNGGAH > DIKEMBALIKAN > DICETAK; voided ones ignored).
+    Late: past the print deadline without a printed document, or past the upload deadline
+    without an uploaded or approved one — only for schools with AKTIF recipients.
+    """
+    period = period or current_period()
+    schools = access.schools_for(user).filter(npsn__in=list(npsns))
+    if period is None:
+        return {npsn: _state(None, "", False, False, False) for npsn in schools.values_list("npsn", flat=True)}
+    rank = {SptjmStatus.DICETAK: 1, SptjmStatus.DIKEMBALIKAN: 2, SptjmStatus.DIUNGGAH: 3, SptjmStatus.DISETUJUI: 4}
+    best: dict[str, str] = {}
+    for npsn, status in Sptjm.objects.filter(period=period, school__in=schools).exclude(status=SptjmStatus.DIBATALKAN).values_list("school_id", "status"):
+        if rank.get(status, 0) > rank.get(best.get(npsn, ""), 0):  # type: ignore[call-overload]
+            best[npsn] = status
+    with_aktif = set(eligible_recipients().filter(school__in=schools).values_list("school_id", flat=True).distinct())
+    today = timezone.localdate()
+    out = {}
+    for npsn in schools.values_list("npsn", flat=True):
+        status = best.get(npsn, "")
+        out[npsn] = _state(period, status, status == SptjmStatus.DISETUJUI, *_late(period, status, npsn in with_aktif, today))
+    return out
+
+
+def _state(period: Period | None, status: str, approved: bool, late_print: bool, late_upload: bool) -> dict[str, Any]:
+    return {"period": period.code if period else "", "status": status, "approved": approved, "late_print": late_print, "late_upload": late_upload, "late": late_print or late_upload}
+
+
+def _late(period: Period, status: str, has_aktif: bool, today: date) -> tuple[bool, bool]:
+    if not has_aktif:
+        return False, False
+    late_print = bool(period.sptjm_print_deadline and today > period.sptjm_print_deadline and not status)
+    late_upload = bool(
+        period.sptjm_upload_deadline and today > period.sptjm_upload_deadline and status not in (SptjmStatus.DIUNGGAH, SptjmStatus.DISETUJUI)
+    )
+    return late_print, late_upload
+
+
+def late_schools(user: Any, period: Period) -> list[dict[str, Any]]:
+    """Schools in scope with AKTIF recipients and no uploaded/approved SPTJM past a deadline."""
+    schools = access.schools_for(user).filter(Exists(eligible_recipients().filter(school=OuterRef("pk"))))
+    names = dict(schools.values_list("npsn", "name"))
+    states = school_sptjm_state(user, list(names), period)
+    return [
+        {"npsn": npsn, "name": names[npsn], **state}
+        for npsn, state in sorted(states.items())
+        if state["late"]
+    ]
+
+
+# ------------------------------------------------------------------ disbursement and reports
+
+
+def batches_for(user: Any) -> QuerySet[DisbursementBatch]:
+    return access.scope_by_provider(user, DisbursementBatch.objects.select_related("period"))
+
+
+def reconciliation(user: Any, period: Period, provider: str | None = None) -> list[dict[str, Any]]:
+    """Per provider: what we sent and what came back vs the provider's own recap; mismatches flagged.
+
+    Pusdatin sees every provider; a provider user only its own.
+    """
+    access.require_role(user, "PUSDATIN", "PROVIDER")
+    if user.role == "PROVIDER":
+        provider = user.provider
+    return reconcile(period, provider)
+
+
+def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any]]:
+    """Unscoped core of `reconciliation` (the provider API calls it with the token's provider)."""
+    qs = Disbursement.objects.filter(period=period).exclude(status=DisbursementStatus.DIKECUALIKAN)
+    if provider:
+        qs = qs.filter(provider=provider)
+    ours = {
+        row["provider"]: row
+        for row in qs.values("provider").annotate(
+            sent=Count("id"),
+            berhasil=Count("id", filter=Q(status=DisbursementStatus.BERHASIL)),
+            gagal=Count("id", filter=Q(status=DisbursementStatus.GAGAL)),
+            missing=Count("id", filter=Q(status=DisbursementStatus.DIJADWALKAN)),
+            gb_sent=Sum("package_gb"),
+            gb_berhasil=Sum("package_gb", filter=Q(status=DisbursementStatus.BERHASIL)),
+            gb_reported=Sum("reported_gb", filter=Q(status=DisbursementStatus.BERHASIL)),
+        )
+    }
+    excluded_qs = Disbursement.objects.filter(period=period, status=DisbursementStatus.DIKECUALIKAN)
+    recap_qs = ProviderRecap.objects.filter(period=period)
+    if provider:
+        excluded_qs, recap_qs = excluded_qs.filter(provider=provider), recap_qs.filter(provider=provider)
+    excluded = dict(excluded_qs.values_list("provider").annotate(n=Count("id")).values_list("provider", "n"))
+    recaps = {r.provider: r for r in recap_qs}
+    providers = sorted(set(ours) | set(recaps) | ({provider} if provider else set()))
+    out = []
+    for code in providers:
+        o = ours.get(code, {})
+        r = recaps.get(code)
+        row: dict[str, Any] = {
+            "provider": code,
+            "sent": o.get("sent", 0),
+            "berhasil": o.get("berhasil", 0),
+            "gagal": o.get("gagal", 0),
+            "missing": o.get("missing", 0),
+            "excluded": excluded.get(code, 0),
+            "gb_sent": o.get("gb_sent") or Decimal(0),
+            "gb_berhasil": o.get("gb_berhasil") or Decimal(0),
+            "gb_reported_rows": o.get("gb_reported") or Decimal(0),
+            "recap": r,
+            "recap_sent": r.sent if r else None,
+            "recap_injected": r.injected if r else None,
+            "recap_failed": r.failed if r else None,
+            "recap_gb": r.gb if r else None,
+        }
+        flags = []
+        if r is None:
+            flags.append("REKAP_BELUM_ADA")
+        else:
+            if r.sent != row["sent"]:
+                flags.append("TERKIRIM_BERBEDA")
+            if r.injected != row["berhasil"]:
+                flags.append("BERHASIL_BERBEDA")
+            if r.failed != row["gagal"]:
+                flags.append("GAGAL_BERBEDA")
+            if r.gb != row["gb_berhasil"]:
+                flags.append("GB_BERBEDA")
+        if row["missing"]:
+            flags.append("HASIL_BELUM_LENGKAP")
+        if row["gb_reported_rows"] and row["gb_reported_rows"] != row["gb_berhasil"]:
+            flags.append("GB_BARIS_BERBEDA")
+        row["flags"] = flags
+        row["ok"] = not flags
+        out.append(row)
+    return out
+
+
+def disbursement_counts(user: Any, period: Period) -> dict[str, Any]:
+    qs = access.scope_by_school(user, Disbursement.objects.filter(period=period)) if getattr(user, "role", "") != "PROVIDER" else access.scope_by_provider(user, Disbursement.objects.filter(period=period))
+    by_status = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    by_rule = dict(qs.exclude(rule="").values_list("rule").annotate(n=Count("id")).values_list("rule", "n"))
+    return {"by_status": by_status, "by_rule": by_rule, "last": qs.aggregate(m=Max("updated_at"))["m"]}

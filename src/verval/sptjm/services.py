@@ -1,0 +1,437 @@
+"""The batch paths of disbursement: writing per-provider batches, applying injection results and
+usage reports. Runners for verval.core.jobs (one transaction each; JobRefused changes nothing).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.utils import timezone
+
+from verval.core import audit, files
+from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
+from verval.core.models import Job
+from verval.exchange.resultfile import FileSpec, iter_rows
+from verval.exchange.services import GzipSink, normalize_msisdn
+from verval.phones import mask
+from verval.reference.models import Period
+from verval.sptjm import selectors
+from verval.sptjm.document import gb
+from verval.sptjm.models import (
+    Disbursement,
+    DisbursementBatch,
+    DisbursementStatus,
+    ExclusionRule,
+    UsageReport,
+)
+from verval.sptjm.reasons import issue, refused
+
+BATCH_COLUMNS = ("pd_id", "no_ponsel", "kuota_gb", "kategori")
+INJECTION_RESULTS = FileSpec(required=("pd_id", "no_ponsel", "status"), optional=("keterangan", "kuota_gb", "waktu"))
+USAGE_REPORT = FileSpec(required=("pd_id", "no_ponsel", "pemakaian_gb"))
+CHUNK = 2000
+RETRY_FIELDS = ["provider", "batch", "sptjm_item", "school", "phone_e164", "category", "package_gb", "status", "rule", "reason",
+                "reported_gb", "reported_at", "result_job", "attempts"]
+
+
+def _chunks(it: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    while True:
+        block = list(islice(it, size))
+        if not block:
+            return
+        yield block
+
+
+# ------------------------------------------------------------------ disbursement batches
+
+
+class _BatchWriter:
+    def __init__(self, period: Period, provider: str, job: Job | None) -> None:
+        seq = (DisbursementBatch.objects.filter(period=period, provider=provider).aggregate(m=Max("seq"))["m"] or 0) + 1
+        self.rel, path = files.new_path("disbursements", ".csv.gz")
+        self.sink = GzipSink(path)
+        self.sink.write((",".join(BATCH_COLUMNS) + "\n").encode())
+        self.batch = DisbursementBatch.objects.create(period=period, provider=provider, seq=seq, file_path=self.rel, sha256="", job=job)
+        self.rows = 0
+        self.gb = Decimal(0)
+
+    def write(self, pd_id: uuid.UUID, phone: str, package: Decimal, category: str) -> None:
+        self.sink.write(f"{pd_id},{phone.lstrip('+')},{gb(package)},{category}\n".encode())
+        self.rows += 1
+        self.gb += package
+
+    def close(self) -> DisbursementBatch:
+        sha, size = self.sink.close()
+        self.batch.rows, self.batch.total_gb, self.batch.sha256, self.batch.size = self.rows, self.gb, sha, size
+        self.batch.save(update_fields=["rows", "total_gb", "sha256", "size"])
+        return self.batch
+
+
+def low_usage_numbers(period: Period) -> set[str]:
+    """2021 rule: numbers whose reported usage in the previous period is under the policy's minimum.
+
+    A number reported by several rows (shared by up to 3 recipients) counts with its highest figure;
+    a number with no usage report (new, or not disbursed before) is not excluded.
+    """
+    minimum = period.policy.min_previous_usage_gb
+    prev = selectors.previous_period(period)
+    if minimum is None or prev is None:
+        return set()
+    return set(
+        UsageReport.objects.filter(period=prev).values("phone_e164").annotate(m=Max("usage_gb")).filter(m__lt=minimum).values_list("phone_e164", flat=True)
+    )
+
+
+def disburse(*, actor: Any, period: Period, job: Job | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Schedule every covered recipient without a package this period (caller holds the transaction).
+
+    Rules, in this order, each exclusion recorded with its rule: no package for the category
+    (TANPA_PAKET); 2021 low usage in the previous period (PEMAKAIAN_RENDAH); at most
+    max_packages_per_number packages per number per period (MAKS_3_PAKET, first approved first).
+    A recipient whose GAGAL or DIKECUALIKAN row of this period carried another number than its
+    current one (the school fixed it, and a new SPTJM covered it) is scheduled again.
+    """
+    policy = period.policy
+    packages = selectors.package_map(period)
+    cap = policy.max_packages_per_number
+    low = low_usage_numbers(period)
+    used: Counter[str] = Counter(
+        dict(
+            Disbursement.objects.filter(period=period, status__in=[DisbursementStatus.DIJADWALKAN, DisbursementStatus.BERHASIL])
+            .values_list("phone_e164").annotate(n=Count("id")).values_list("phone_e164", "n")
+        )
+    )
+    mine = Disbursement.objects.filter(period=period, recipient=OuterRef("pk"))
+    retry = mine.filter(status__in=[DisbursementStatus.GAGAL, DisbursementStatus.DIKECUALIKAN]).exclude(phone_e164=OuterRef("phone_e164"))
+    first_item = selectors.covering_items(period).order_by("approved_at", "id")
+    candidates = (
+        selectors.covered_recipients(period)
+        .exclude(operator="")
+        .filter(~Exists(mine) | Exists(retry))
+        .annotate(item_id=Subquery(first_item.values("id")[:1]), approved_at=Subquery(first_item.values("approved_at")[:1]))
+        .order_by("approved_at", "id")
+        .values_list("id", "school_id", "phone_e164", "operator", "category", "item_id")
+    )
+    total = candidates.count()
+    if progress:
+        progress.update(0, total, force=True)
+    writers: dict[str, _BatchWriter] = {}
+    by_rule: Counter[str] = Counter()
+    scheduled = retried = done = 0
+    try:
+        for block in _chunks(candidates.iterator(chunk_size=CHUNK)):
+            existing = {
+                d.recipient_id: d
+                for d in Disbursement.objects.filter(period=period, recipient_id__in=[row[0] for row in block])
+            }
+            new: list[Disbursement] = []
+            again: list[Disbursement] = []
+            for rid, school_id, phone, operator, category, item_id in block:
+                package = packages.get(category) or Decimal(0)
+                rule = ""
+                if not package:
+                    rule = ExclusionRule.TANPA_PAKET
+                elif phone in low:
+                    rule = ExclusionRule.PEMAKAIAN_RENDAH
+                elif used[phone] >= cap:
+                    rule = ExclusionRule.MAKS_3_PAKET
+                batch = None
+                if rule:
+                    by_rule[rule] += 1
+                else:
+                    used[phone] += 1
+                    writer = writers.get(operator)
+                    if writer is None:
+                        writer = writers[operator] = _BatchWriter(period, operator, job)
+                    writer.write(rid, phone, package, category)
+                    batch = writer.batch
+                    scheduled += 1
+                values = {
+                    "provider": operator, "batch": batch, "sptjm_item_id": item_id, "school_id": school_id, "phone_e164": phone,
+                    "category": category, "package_gb": package, "status": DisbursementStatus.DIKECUALIKAN if rule else DisbursementStatus.DIJADWALKAN,
+                    "rule": rule, "reason": "", "reported_gb": None, "reported_at": None, "result_job": None,
+                }
+                old = existing.get(rid)
+                if old is None:
+                    new.append(Disbursement(recipient_id=rid, period=period, **values))
+                else:
+                    for key, value in values.items():
+                        setattr(old, key, value)
+                    old.attempts += 1
+                    again.append(old)
+                    retried += 1
+            Disbursement.objects.bulk_create(new, batch_size=CHUNK)
+            if again:
+                Disbursement.objects.bulk_update(again, RETRY_FIELDS, batch_size=CHUNK)
+            done += len(block)
+            if progress:
+                progress.update(done, total)
+        batches = [w.close() for w in writers.values()]
+    except BaseException:
+        for w in writers.values():
+            w.sink.abort()
+        raise
+    for b in batches:
+        audit.record(actor=actor, action="publish_disbursement_batch", object_type="disbursement_batch", object_id=b.pk, provider=b.provider,
+                     after={"period": period.code, "rows": b.rows, "sha256": b.sha256, "gb": str(b.total_gb)})
+    counts = {
+        "period": period.code,
+        "candidates": total,
+        "scheduled": scheduled,
+        "excluded": sum(by_rule.values()),
+        "retried": retried,
+        "by_rule": dict(sorted(by_rule.items())),
+        "batches": [{"id": str(b.pk), "provider": b.provider, "rows": b.rows, "gb": gb(b.total_gb), "file": b.file_path, "sha256": b.sha256} for b in batches],
+    }
+    audit.record(actor=actor, action="disburse", object_type="period", object_id=period.code, after={k: v for k, v in counts.items() if k != "batches"})
+    return counts
+
+
+def run_disbursement_job(job: Job) -> dict[str, Any]:
+    """Runner for kind 'disbursement' (params: period)."""
+    period = Period.objects.select_related("policy").filter(code=job.params.get("period", "")).first()
+    if period is None:
+        raise refused("PERIODE_TIDAK_DIBUKA")
+    progress = Progress(job)
+    with transaction.atomic():
+        # One disbursement run at a time per period: lock the period row.
+        Period.objects.select_for_update().filter(pk=period.pk).first()
+        counts = disburse(actor=job.created_by, period=period, job=job, progress=progress)
+    job.progress_done = job.progress_total = counts["candidates"]
+    return counts
+
+
+def manifest_of(batch: DisbursementBatch) -> dict[str, Any]:
+    return {
+        "batch_id": str(batch.pk),
+        "period": batch.period_id,
+        "provider": batch.provider,
+        "seq": batch.seq,
+        "rows": batch.rows,
+        "total_gb": gb(batch.total_gb),
+        "sha256": batch.sha256,
+        "size": batch.size,
+        "columns": list(BATCH_COLUMNS),
+        "state": batch.state,
+        "created_at": batch.created_at.isoformat(),
+    }
+
+
+# ------------------------------------------------------------------ injection results
+
+
+def _parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value.strip())
+    except (ValueError, AttributeError):
+        return None
+
+
+def _parse_gb(value: str) -> Decimal | None:
+    try:
+        d = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() and d >= 0 and d < Decimal("10000") else None
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return timezone.make_aware(t) if timezone.is_naive(t) else t
+
+
+def _check_share(total: int, issues: list[RowIssue], counts: dict[str, Any]) -> None:
+    refused_rows = len({i.line for i in issues})
+    counts["refused"] = refused_rows
+    if total and refused_rows > settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"] * total:
+        raise refused("TERLALU_BANYAK_DITOLAK", issues=issues, **counts)
+
+
+def apply_injection_results(*, actor: Any, batch: DisbursementBatch, path: Path, job: Job | None = None, progress: Progress | None = None) -> tuple[dict[str, Any], list[RowIssue]]:
+    """Apply `pd_id,no_ponsel,status[,keterangan,kuota_gb,waktu]` to a batch (caller holds the transaction).
+
+    Row checks: pd_id in this batch, the number as sent, status BERHASIL/GAGAL, kuota_gb and waktu
+    well-formed, no duplicate pd_id; BERHASIL never turns into GAGAL (a GAGAL may later succeed).
+    The same file twice changes nothing. Above the refusal share the whole file is refused.
+    """
+    issues: list[RowIssue] = []
+    counts: dict[str, Any] = {"rows": 0, "berhasil": 0, "gagal": 0, "unchanged": 0, "refused": 0}
+    seen: set[int] = set()  # pd_ids of this file (16-byte ints), for DUPLIKAT
+    now = timezone.now()
+    rows = iter_rows(path, INJECTION_RESULTS, issues)
+    for block in _chunks(rows):
+        parsed = []
+        for line, (pd_id, phone, status, note, kuota, waktu) in block:
+            rid = _parse_uuid(pd_id)
+            if rid is None:
+                issues.append(issue(line, "pd_id", "PD_ID_TIDAK_VALID"))
+                continue
+            parsed.append((line, rid, phone, status.strip().upper(), note.strip(), kuota.strip(), waktu.strip()))
+        found = {d.recipient_id: d for d in Disbursement.objects.filter(period_id=batch.period_id, provider=batch.provider, recipient_id__in=[p[1] for p in parsed])}
+        changed: list[Disbursement] = []
+        for line, rid, phone, status, note, kuota, waktu in parsed:
+            d = found.get(rid)
+            if d is None or d.status == DisbursementStatus.DIKECUALIKAN:
+                issues.append(issue(line, "pd_id", "BUKAN_PENERIMA_PROVIDER"))
+                continue
+            if d.batch_id != batch.pk:
+                issues.append(issue(line, "pd_id", "BUKAN_BATCH_INI"))
+                continue
+            if rid.int in seen:
+                issues.append(issue(line, "pd_id", "DUPLIKAT"))
+                continue
+            seen.add(rid.int)
+            e164 = normalize_msisdn(phone)
+            if e164 is None:
+                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", mask(phone)))
+                continue
+            if e164 != d.phone_e164:
+                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_SESUAI", mask(phone)))
+                continue
+            if status not in (DisbursementStatus.BERHASIL, DisbursementStatus.GAGAL):
+                issues.append(issue(line, "status", "STATUS_INJEKSI_TIDAK_VALID", status[:20]))
+                continue
+            reported = None
+            if kuota:
+                reported = _parse_gb(kuota)
+                if reported is None:
+                    issues.append(issue(line, "kuota_gb", "KUOTA_TIDAK_VALID", kuota[:20]))
+                    continue
+            at = None
+            if waktu:
+                at = _parse_time(waktu)
+                if at is None:
+                    issues.append(issue(line, "waktu", "WAKTU_TIDAK_VALID", waktu[:40]))
+                    continue
+            if d.status == DisbursementStatus.BERHASIL and status == DisbursementStatus.GAGAL:
+                issues.append(issue(line, "status", "BERTENTANGAN_INJEKSI", status))
+                continue
+            if reported is None and status == DisbursementStatus.BERHASIL:
+                reported = d.package_gb
+            reason = note[:255] if status == DisbursementStatus.GAGAL else ""
+            if d.status == status and d.reason == reason and d.reported_gb == reported and (at is None or d.reported_at == at):
+                counts["unchanged"] += 1
+                continue
+            d.status, d.reason, d.reported_gb = status, reason, reported
+            d.reported_at = at or d.reported_at or now
+            d.result_job = job
+            changed.append(d)
+            counts["berhasil" if status == DisbursementStatus.BERHASIL else "gagal"] += 1
+        Disbursement.objects.bulk_update(changed, ["status", "reason", "reported_gb", "reported_at", "result_job"], batch_size=CHUNK)
+        counts["rows"] += len(block)
+        if progress:
+            progress.update(counts["rows"])
+    counts["rows"] += sum(1 for i in issues if i.code == "JUMLAH_KOLOM")
+    issues.sort(key=lambda i: i.line)
+    _check_share(counts["rows"], issues, counts)
+    pending = Disbursement.objects.filter(batch=batch, status=DisbursementStatus.DIJADWALKAN).count()
+    if pending == 0 and batch.state != DisbursementBatch.State.SELESAI:
+        DisbursementBatch.objects.filter(pk=batch.pk).update(state=DisbursementBatch.State.SELESAI)
+    counts["pending"] = pending
+    return counts, issues
+
+
+def run_injection_job(job: Job) -> dict[str, Any]:
+    """Runner for kind 'ingest_injection' (params: batch_id; input_path: the results file)."""
+    progress = Progress(job)
+    batch_id = _parse_uuid(str(job.params.get("batch_id", "")))
+    with transaction.atomic():
+        batch = DisbursementBatch.objects.select_for_update().filter(pk=batch_id).first() if batch_id else None
+        if batch is None or (job.provider and job.provider != batch.provider):
+            raise refused("BATCH_TIDAK_DIKENAL")
+        counts, issues = apply_injection_results(actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress)
+        save_issues(job, issues)
+        audit.record(actor=job.created_by, action="ingest_injection_results", object_type="disbursement_batch", object_id=batch.pk,
+                     provider=batch.provider, after=counts)
+    job.progress_done = job.progress_total = counts["rows"]
+    return counts
+
+
+# ------------------------------------------------------------------ usage reports
+
+
+def apply_usage(*, actor: Any, period: Period, provider: str, path: Path, job: Job | None = None) -> tuple[dict[str, Any], list[RowIssue]]:
+    """Apply `pd_id,no_ponsel,pemakaian_gb` for a provider and period (replaces earlier figures)."""
+    issues: list[RowIssue] = []
+    counts: dict[str, Any] = {"rows": 0, "added": 0, "changed": 0, "unchanged": 0, "refused": 0}
+    seen: set[int] = set()
+    for block in _chunks(iter_rows(path, USAGE_REPORT, issues)):
+        parsed = []
+        for line, (pd_id, phone, usage) in block:
+            rid = _parse_uuid(pd_id)
+            if rid is None:
+                issues.append(issue(line, "pd_id", "PD_ID_TIDAK_VALID"))
+                continue
+            parsed.append((line, rid, phone, usage))
+        ids = [p[1] for p in parsed]
+        sent = dict(
+            Disbursement.objects.filter(period=period, provider=provider, recipient_id__in=ids)
+            .exclude(status=DisbursementStatus.DIKECUALIKAN).values_list("recipient_id", "phone_e164")
+        )
+        have = {u.recipient_id: u for u in UsageReport.objects.filter(period=period, provider=provider, recipient_id__in=ids)}
+        new, upd = [], []
+        for line, rid, phone, usage in parsed:
+            if rid not in sent:
+                issues.append(issue(line, "pd_id", "BUKAN_PENERIMA_PROVIDER"))
+                continue
+            if rid.int in seen:
+                issues.append(issue(line, "pd_id", "DUPLIKAT"))
+                continue
+            seen.add(rid.int)
+            e164 = normalize_msisdn(phone)
+            if e164 is None:
+                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", mask(phone)))
+                continue
+            if e164 != sent[rid]:
+                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_SESUAI", mask(phone)))
+                continue
+            value = _parse_gb(usage)
+            if value is None:
+                issues.append(issue(line, "pemakaian_gb", "PEMAKAIAN_TIDAK_VALID", usage[:20]))
+                continue
+            old = have.get(rid)
+            if old is None:
+                new.append(UsageReport(period=period, provider=provider, recipient_id=rid, phone_e164=e164, usage_gb=value, job=job))
+                counts["added"] += 1
+            elif old.usage_gb != value or old.phone_e164 != e164:
+                old.usage_gb, old.phone_e164, old.job = value, e164, job
+                upd.append(old)
+                counts["changed"] += 1
+            else:
+                counts["unchanged"] += 1
+        UsageReport.objects.bulk_create(new, batch_size=CHUNK)
+        UsageReport.objects.bulk_update(upd, ["usage_gb", "phone_e164", "job"], batch_size=CHUNK)
+        counts["rows"] += len(block)
+    counts["rows"] += sum(1 for i in issues if i.code == "JUMLAH_KOLOM")
+    issues.sort(key=lambda i: i.line)
+    _check_share(counts["rows"], issues, counts)
+    return counts, issues
+
+
+def run_usage_job(job: Job) -> dict[str, Any]:
+    """Runner for kind 'ingest_usage' (params: period; job.provider; input_path)."""
+    period = Period.objects.filter(code=job.params.get("period", "")).first()
+    if period is None:
+        raise refused("PERIODE_TIDAK_DIBUKA")
+    with transaction.atomic():
+        counts, issues = apply_usage(actor=job.created_by, period=period, provider=job.provider, path=files.absolute(job.input_path), job=job)
+        save_issues(job, issues)
+        audit.record(actor=job.created_by, action="ingest_usage_report", object_type="period", object_id=period.code, provider=job.provider, after=counts)
+    job.progress_done = job.progress_total = counts["rows"]
+    return counts
+
+
+__all__ = ["JobRefused", "apply_injection_results", "disburse", "run_disbursement_job", "run_injection_job", "run_usage_job"]

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def sptjm_pusdatin_context(context: dict[str, Any]) -> dict[str, Any]:
+    """What the Pusdatin page's SPTJM section needs (that page's view does not know about us)."""
+    from verval.reference.models import Period
+    from verval.sptjm.models import Sptjm, SptjmStatus
+
+    return {
+        "periods": list(Period.objects.order_by("-starts_on").values_list("code", "name", "is_open")[:24]),
+        "queue": Sptjm.objects.filter(status=SptjmStatus.DIUNGGAH).count(),
+    }
+
+
+@register.filter
+def gb(value: Any) -> str:
+    from verval.sptjm.document import gb as fmt
+
+    return "" if value is None else fmt(value)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def masked(value: Any) -> str:
+    from verval.phones import mask
+
+    return mask(str(value or ""))

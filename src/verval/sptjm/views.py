@@ -1,0 +1,278 @@
+"""Web pages of SPTJM and disbursement: thin — parse, call one action or selector, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from verval.accounts import access
+from verval.accounts.models import Role
+from verval.core import audit, files
+from verval.core.middleware import CSP
+from verval.reference.models import Period
+from verval.sptjm import actions, selectors
+from verval.sptjm.document import gb
+from verval.sptjm.models import DisbursementStatus, QrVerdict, SptjmStatus
+from verval.sptjm.reasons import ActionRefused
+
+CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
+
+
+def _refusal(request: HttpRequest, exc: ActionRefused) -> None:
+    messages.error(request, exc.message_en if get_language() == "en" else exc.message)
+
+
+def _version(request: HttpRequest) -> int | None:
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+# ------------------------------------------------------------------ school
+
+
+@login_required
+def school(request: HttpRequest, npsn: str) -> HttpResponse:
+    from verval.phones import mask, national_display
+
+    page = selectors.school_page(request.user, npsn, request.GET.get("periode") or None)
+    school = access.get_school_or_deny(request.user, npsn)
+    can_edit = access.can_edit_school(request.user, npsn)
+    # The school's own operator sees the failed number in full (to fix it); everyone else masked.
+    failed = [
+        {"period": f.period.name, "name": f.recipient.name, "phone": national_display(f.phone_e164) if can_edit else mask(f.phone_e164),
+         "provider": f.provider, "reason": f.reason}
+        for f in page.failed
+    ]
+    return render(request, "sptjm/school.html", {
+        "school": school, "page": page, "can_edit": can_edit, "failed": failed,
+        "max_mb": _max_mb(), "statuses": DisbursementStatus,
+    })
+
+
+def _max_mb() -> int:
+    from django.conf import settings
+
+    return int(settings.VERVAL["SCAN_MAX_BYTES"] // (1024 * 1024))
+
+
+@login_required
+@require_POST
+def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
+    period_code = request.POST.get("periode", "")
+    try:
+        sptjm, created = actions.print_sptjm(actor=request.user, npsn=npsn, period_code=period_code)
+    except ActionRefused as exc:
+        _refusal(request, exc)
+    else:
+        if created:
+            messages.success(request, _("SPTJM %(number)s dicetak: %(rows)s penerima, data terkunci sampai disetujui atau dibatalkan.") % {"number": sptjm.number, "rows": sptjm.rows})
+        else:
+            messages.info(request, _("SPTJM %(number)s masih berlaku; dokumen yang sama dapat diunduh lagi.") % {"number": sptjm.number})
+    return redirect(f"{_school_url(npsn)}?periode={period_code}")
+
+
+def _school_url(npsn: str) -> str:
+    from django.urls import reverse
+
+    return reverse("sptjm:school", args=[npsn])
+
+
+@login_required
+@require_POST
+def void_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    sptjm = selectors.get_sptjm_to_edit(request.user, sptjm_id)
+    try:
+        actions.void_sptjm(actor=request.user, sptjm_id=sptjm.pk, version=_version(request))
+        messages.success(request, _("SPTJM dibatalkan; data dibuka kembali."))
+    except ActionRefused as exc:
+        _refusal(request, exc)
+    return redirect(f"{_school_url(sptjm.school_id)}?periode={sptjm.period_id}")
+
+
+@login_required
+@require_POST
+def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    sptjm = selectors.get_sptjm_to_edit(request.user, sptjm_id)
+    upload = request.FILES.get("pindaian")
+    if upload is None:
+        _refusal(request, ActionRefused("BERKAS_KOSONG"))
+    else:
+        try:
+            result = actions.upload_scan(actor=request.user, sptjm_id=sptjm.pk, upload=upload, version=_version(request))
+        except ActionRefused as exc:
+            _refusal(request, exc)
+        else:
+            if result.warning:
+                warning = ActionRefused(result.warning)
+                messages.warning(request, warning.message_en if get_language() == "en" else warning.message)
+            else:
+                messages.success(request, _("Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin."))
+    return redirect(f"{_school_url(sptjm.school_id)}?periode={sptjm.period_id}")
+
+
+@login_required
+def pdf_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
+    """The printed document: the school's operator, its Dinas and Pusdatin (every download audited)."""
+    sptjm = selectors.get_sptjm(request.user, sptjm_id)
+    actions.record_download(actor=request.user, sptjm=sptjm, what="pdf")
+    name = sptjm.number.replace("/", "-") + ".pdf"
+    return FileResponse(open(files.absolute(sptjm.pdf_path), "rb"), content_type="application/pdf", as_attachment=True, filename=name)  # noqa: SIM115
+
+
+@login_required
+@xframe_options_sameorigin
+def scan_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
+    """The uploaded scan, inline (shown in an <iframe>/<img> on the review page). Scoped and audited."""
+    sptjm = selectors.get_sptjm(request.user, sptjm_id)
+    if not sptjm.scan_path:
+        raise Http404
+    actions.record_download(actor=request.user, sptjm=sptjm, what="scan")
+    response = FileResponse(open(files.absolute(sptjm.scan_path), "rb"), content_type=CONTENT_TYPES[sptjm.scan_type])  # noqa: SIM115
+    response["Content-Disposition"] = f'inline; filename="pindaian-{sptjm.pk}.{sptjm.scan_type}"'
+    response["Cache-Control"] = "private, no-store"
+    # Framed by our own review page only.
+    response["Content-Security-Policy"] = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+    return response
+
+
+# ------------------------------------------------------------------ Pusdatin review
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    queue = selectors.review_queue(request.user)
+    return render(request, "sptjm/review_queue.html", {"queue": queue[:200], "count": queue.count()})
+
+
+@login_required
+def review(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    sptjm = selectors.get_sptjm(request.user, sptjm_id)
+    items = sptjm.items.select_related("recipient").order_by("line")[:500]
+    by_operator, by_category = selectors.document_totals(sptjm)
+    return render(request, "sptjm/review.html", {
+        "sptjm": sptjm, "items": items, "by_operator": by_operator, "by_category": by_category,
+        "verdicts": QrVerdict, "can_review": sptjm.status == SptjmStatus.DIUNGGAH,
+    })
+
+
+@login_required
+@require_POST
+def approve_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    try:
+        sptjm = actions.approve_sptjm(actor=request.user, sptjm_id=sptjm_id, version=_version(request))
+        messages.success(request, _("SPTJM %(number)s disetujui.") % {"number": sptjm.number})
+    except ActionRefused as exc:
+        _refusal(request, exc)
+        return redirect("sptjm:review", sptjm_id=sptjm_id)
+    return redirect("sptjm:review_queue")
+
+
+@login_required
+@require_POST
+def return_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    try:
+        sptjm = actions.return_sptjm(actor=request.user, sptjm_id=sptjm_id, reason=request.POST.get("alasan", ""), version=_version(request))
+        messages.success(request, _("SPTJM %(number)s dikembalikan ke sekolah.") % {"number": sptjm.number})
+    except ActionRefused as exc:
+        _refusal(request, exc)
+        return redirect("sptjm:review", sptjm_id=sptjm_id)
+    return redirect("sptjm:review_queue")
+
+
+# ------------------------------------------------------------------ Dinas
+
+
+@login_required
+def late(request: HttpRequest) -> HttpResponse:
+    """Deadlines of the open periods and the schools in scope that are late (Dinas, Pusdatin)."""
+    access.require_role(request.user, Role.DINAS_PROV, Role.DINAS_KAB, Role.PUSDATIN)
+    periods = list(selectors.open_periods())
+    period = next((p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None)
+    rows = selectors.late_schools(request.user, period) if period else []
+    return render(request, "sptjm/late.html", {"periods": periods, "period": period, "rows": rows[:500], "count": len(rows)})
+
+
+# ------------------------------------------------------------------ Pusdatin disbursement and reports
+
+
+def _period_or_404(code: str) -> Period:
+    period = Period.objects.select_related("policy").filter(code=code).first()
+    if period is None:
+        raise Http404
+    return period
+
+
+@login_required
+def disbursement(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    periods = list(Period.objects.select_related("policy").order_by("-starts_on")[:24])
+    period = next((p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None)
+    ctx: dict[str, Any] = {"periods": periods, "period": period}
+    if period is not None:
+        ctx["batches"] = selectors.batches_for(request.user).filter(period=period).order_by("provider", "seq")
+        ctx["counts"] = selectors.disbursement_counts(request.user, period)
+        ctx["jobs"] = access.jobs_for(request.user).filter(kind__in=["disbursement", "ingest_injection", "ingest_usage"])[:10]
+    return render(request, "sptjm/disbursement.html", ctx)
+
+
+@login_required
+@require_POST
+def disburse_view(request: HttpRequest) -> HttpResponse:
+    code = request.POST.get("periode", "")
+    try:
+        job = actions.request_disbursement(actor=request.user, period_code=code)
+    except ActionRefused as exc:
+        _refusal(request, exc)
+        return redirect("sptjm:disbursement")
+    return redirect("core:job", job_id=job.pk)
+
+
+@login_required
+def reconciliation(request: HttpRequest, period_code: str) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    period = _period_or_404(period_code)
+    rows = selectors.reconciliation(request.user, period, request.GET.get("provider") or None)
+    return render(request, "sptjm/reconciliation.html", {"period": period, "rows": rows})
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(value)
+    if isinstance(value, Decimal):
+        return gb(value)
+    return str(value)
+
+
+RECON_COLUMNS = ["provider", "sent", "berhasil", "gagal", "missing", "excluded", "gb_sent", "gb_berhasil", "gb_reported_rows",
+                 "recap_sent", "recap_injected", "recap_failed", "recap_gb", "flags"]
+
+
+@login_required
+def reconciliation_csv(request: HttpRequest, period_code: str) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    period = _period_or_404(period_code)
+    rows = selectors.reconciliation(request.user, period, request.GET.get("provider") or None)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(RECON_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row[c]) for c in RECON_COLUMNS])
+    audit.record(actor=request.user, action="download_reconciliation", object_type="period", object_id=period.code)
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rekonsiliasi-{period.code}.csv"'
+    return response

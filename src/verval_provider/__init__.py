@@ -1,0 +1,16 @@
+"""verval_provider: the kit a telecom provider runs on its side of Verval Ponsel.
+
+No Django. Needs only the Python standard library and duckdb.
+
+- `match(dump, subscribers, out)`: join a dump file against the subscriber export, write results.
+- `ApiClient` / `sync(...)`: pull new dump batches from the provider API, check their SHA-256,
+  match them and upload the results.
+Command line: `verval-provider match ...` and `verval-provider sync ...` (docs/provider-kit.md).
+"""
+
+from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
+from verval_provider.match import STATUS_MAP, match
+from verval_provider.sync import sync
+
+__all__ = ["STATUS_MAP", "ApiClient", "ApiFailure", "UrllibTransport", "match", "sync"]
+__version__ = "1.0.0"

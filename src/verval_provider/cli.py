@@ -1,0 +1,62 @@
+"""`verval-provider`: the provider kit's command line (no Django).
+
+    verval-provider match --dump DUMP.csv.gz --subscribers SUBS.csv --out HASIL.csv
+    verval-provider sync --url https://verval.example --token vp_... --subscribers SUBS.csv [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
+from verval_provider.match import match
+from verval_provider.sync import sync
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="verval-provider", description="Verval Ponsel provider kit")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("match", help="match a dump against the subscriber export")
+    m.add_argument("--dump", required=True)
+    m.add_argument("--subscribers", required=True, help="CSV msisdn,status (active/grace/inactive)")
+    m.add_argument("--out", required=True, help="results CSV (gzip when it ends in .gz)")
+    m.add_argument("--threads", type=int)
+    m.add_argument("--json", action="store_true")
+    s = sub.add_parser("sync", help="pull new batches, match them, upload the results")
+    s.add_argument("--url", required=True, help="server address, e.g. https://verval.example")
+    s.add_argument("--token", default=os.environ.get("VERVAL_PROVIDER_TOKEN"), help="API token (or env VERVAL_PROVIDER_TOKEN)")
+    s.add_argument("--subscribers", required=True)
+    s.add_argument("--workdir", default="verval-provider-work")
+    s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
+    s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
+    s.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.cmd == "match":
+        result = match(args.dump, args.subscribers, args.out, threads=args.threads)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"{result['rows']} rows -> {result['out']} in {result['seconds']} s: {result['by_status']}")
+        return 0
+
+    if not args.token:
+        parser.error("--token or VERVAL_PROVIDER_TOKEN is required")
+    client = ApiClient(args.token, UrllibTransport(args.url))
+    try:
+        reports = sync(client, args.subscribers, args.workdir, wait_seconds=args.wait, gzip_results=args.gzip, log=None if args.json else print)
+    except ApiFailure as failure:
+        print(json.dumps({"error": failure.code, "status": failure.status}) if args.json else str(failure), file=sys.stdout if args.json else sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"batches": reports, "count": len(reports)}))
+    elif not reports:
+        print("Tidak ada batch baru / no new batches.")
+    return 1 if any(r.get("state") not in ("SUCCEEDED",) for r in reports) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""A small client for the Verval Ponsel provider API, standard library only (urllib).
+
+The HTTP layer is a `transport`: a callable (method, path, headers, body) -> (status, headers,
+chunks). `UrllibTransport(base_url)` talks to a server; tests and the in-process simulator pass
+another transport (e.g. over django.test.Client) and run the very same client code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+Response = tuple[int, dict[str, str], Iterator[bytes]]
+Transport = Callable[[str, str, dict[str, str], "bytes | BinaryIO | None"], Response]
+
+USER_AGENT = "verval-provider/1.0"
+
+
+class ApiFailure(Exception):
+    """An error answer of the API: HTTP status plus its JSON {code, message, message_en, rows}."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.body = body
+        self.code = str(body.get("code", f"HTTP_{status}"))
+        super().__init__(f"HTTP {status} {self.code}: {body.get('message_en') or body.get('message') or ''}")
+
+
+class UrllibTransport:
+    def __init__(self, base_url: str, timeout: float = 300.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def __call__(self, method: str, path: str, headers: dict[str, str], body: bytes | BinaryIO | None = None) -> Response:
+        url = self.base_url + path
+        req = urllib.request.Request(url, data=body, method=method, headers={"User-Agent": USER_AGENT, **headers})  # noqa: S310
+        try:
+            resp = urllib.request.urlopen(req, timeout=self.timeout)  # noqa: S310
+        except urllib.error.HTTPError as err:
+            resp = err
+        hdrs = {k.lower(): v for k, v in resp.headers.items()}
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                while True:
+                    data = resp.read(1 << 20)
+                    if not data:
+                        break
+                    yield data
+            finally:
+                resp.close()
+
+        return resp.status if hasattr(resp, "status") else resp.code, hdrs, chunks()
+
+
+class ApiClient:
+    def __init__(self, token: str, transport: Transport | None = None, base_url: str = "", prefix: str = "/api/v1") -> None:
+        if transport is None:
+            transport = UrllibTransport(base_url)
+        self.transport = transport
+        self.token = token
+        self.prefix = prefix.rstrip("/")
+
+    def _call(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | BinaryIO | None = None) -> Response:
+        hdrs = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        hdrs.update(headers or {})
+        return self.transport(method, self.prefix + path, hdrs, body)
+
+    def _json(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | BinaryIO | None = None, ok: Iterable[int] = (200,)) -> tuple[int, Any]:
+        status, _hdrs, chunks = self._call(method, path, headers, body)
+        raw = b"".join(chunks)
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            data = {"code": f"HTTP_{status}", "message_en": raw[:200].decode(errors="replace")}
+        if status not in ok:
+            raise ApiFailure(status, data if isinstance(data, dict) else {"rows": data})
+        return status, data
+
+    def batches(self, state: str | None = None) -> list[dict[str, Any]]:
+        return self._json("GET", "/batches" + (f"?state={state}" if state else ""))[1]
+
+    def manifest(self, batch_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/batches/{batch_id}/manifest")[1]
+
+    def download(self, batch_id: str, dest: Path, expected_sha256: str | None = None) -> Path:
+        """Download a batch to `dest`, resuming a partial `dest.part` with Range, then check SHA-256."""
+        dest = Path(dest)
+        part = dest.with_name(dest.name + ".part")
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        status, hdrs, chunks = self._call("GET", f"/batches/{batch_id}/file", headers)
+        if status == 416:  # the partial file is complete (or stale): start over
+            for _ in chunks:
+                pass
+            part.unlink(missing_ok=True)
+            status, hdrs, chunks = self._call("GET", f"/batches/{batch_id}/file")
+            have = 0
+        if status not in (200, 206):
+            raw = b"".join(chunks)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = {}
+            raise ApiFailure(status, body)
+        mode = "ab" if status == 206 and have else "wb"
+        with open(part, mode) as out:
+            for data in chunks:
+                out.write(data)
+        want = expected_sha256 or hdrs.get("x-content-sha256", "")
+        digest = hashlib.sha256()
+        with open(part, "rb") as fh:
+            for data in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(data)
+        if want and digest.hexdigest() != want:
+            part.unlink(missing_ok=True)
+            raise ApiFailure(0, {"code": "SHA256_TIDAK_COCOK", "message_en": f"SHA-256 mismatch for {batch_id}; file discarded"})
+        os.replace(part, dest)
+        return dest
+
+    def upload_results(self, batch_id: str, path: Path) -> tuple[int, dict[str, Any]]:
+        """POST the results file as the raw body. 200: applied; 202: running as a job."""
+        path = Path(path)
+        ctype = "application/gzip" if path.name.endswith(".gz") else "text/csv"
+        with open(path, "rb") as fh:
+            headers = {"Content-Type": ctype, "Content-Length": str(path.stat().st_size)}
+            return self._json("POST", f"/batches/{batch_id}/results", headers, fh, ok=(200, 202))
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/jobs/{job_id}")[1]

@@ -1,0 +1,61 @@
+"""`verval-provider sync`: pull new batches, verify, match, upload, report."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from verval_provider.client import ApiClient, ApiFailure
+from verval_provider.match import match
+
+
+def sync(
+    client: ApiClient,
+    subscribers: str | Path,
+    workdir: str | Path,
+    *,
+    wait_seconds: float = 600.0,
+    gzip_results: bool = False,
+    log: Any = None,
+) -> list[dict[str, Any]]:
+    """Handle every batch that has no answer yet (state OPEN). Returns one report per batch.
+
+    The workdir keeps the downloaded dumps and results and a `done.json` of batches answered,
+    so running sync again does not upload twice.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    done_file = workdir / "done.json"
+    done: dict[str, Any] = json.loads(done_file.read_text()) if done_file.exists() else {}
+    say = log or (lambda msg: None)
+    reports: list[dict[str, Any]] = []
+    for batch in sorted(client.batches(state="OPEN"), key=lambda b: b["created_at"]):
+        batch_id = batch["id"]
+        if batch_id in done:
+            continue
+        report: dict[str, Any] = {"batch": batch_id, "rows": batch["rows"]}
+        try:
+            manifest = client.manifest(batch_id)
+            dump = client.download(batch_id, workdir / f"{batch_id}.csv.gz", expected_sha256=manifest["sha256"])
+            say(f"{batch_id}: downloaded {manifest['rows']} rows, SHA-256 ok")
+            out = workdir / (f"{batch_id}-hasil.csv" + (".gz" if gzip_results else ""))
+            matched = match(dump, subscribers, out)
+            report["matched"] = matched["by_status"]
+            say(f"{batch_id}: matched {matched['rows']} rows {matched['by_status']}")
+            status, answer = client.upload_results(batch_id, out)
+            deadline = time.monotonic() + wait_seconds
+            while status == 202 and answer.get("state") in ("PENDING", "RUNNING") and time.monotonic() < deadline:
+                time.sleep(1.0)
+                answer = client.job(answer["job_id"])
+            report.update({"job": answer.get("job_id"), "state": answer.get("state"), "counts": answer.get("counts", {})})
+            say(f"{batch_id}: uploaded, job {answer.get('job_id')} {answer.get('state')} {answer.get('counts', {})}")
+            if answer.get("state") == "SUCCEEDED":
+                done[batch_id] = {"job": answer.get("job_id"), "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                done_file.write_text(json.dumps(done, indent=1))
+        except ApiFailure as failure:
+            report.update({"state": "ERROR", "error": failure.code, "status": failure.status, "detail": failure.body})
+            say(f"{batch_id}: {failure}")
+        reports.append(report)
+    return reports

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+
+from tests.exchange.helpers import dump_rows, results_file
+from tests.factories import RecipientFactory
+from verval.core import files, jobs
+from verval.exchange import actions
+from verval.exchange.models import DumpBatch, DumpItem
+from verval.registry.models import Recipient
+
+
+def test_dump_carries_the_four_fields_of_waiting_recipients_of_that_provider(school, waiting):
+    ptk = RecipientFactory(school=school, status="MENUNGGU_PROVIDER", kind="PTK", category="PTK", grade=None, phone_raw="081377700001")
+    paud = RecipientFactory(school=school, status="MENUNGGU_PROVIDER", category="PAUD", grade=None, phone_raw="081377700002")
+    RecipientFactory(school=school, status="BELUM_VERVAL")
+    RecipientFactory(school=school, status="MENUNGGU_PROVIDER", active=False)
+    (batch,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    rows = dump_rows(batch)
+    assert list(rows[0].keys()) == ["pd_id", "tingkat_pendidikan", "npsn", "no_ponsel"]
+    assert batch.rows == len(rows) == 12
+    by_id = {r["pd_id"]: r for r in rows}
+    first = waiting["telkomsel"][0]
+    assert by_id[str(first.id)] == {"pd_id": str(first.id), "tingkat_pendidikan": "4", "npsn": school.npsn, "no_ponsel": first.phone_e164[1:]}
+    assert by_id[str(ptk.id)]["tingkat_pendidikan"] == "PTK"
+    assert by_id[str(paud.id)]["tingkat_pendidikan"] == "PAUD"
+    assert by_id[str(ptk.id)]["no_ponsel"] == "6281377700001"
+    assert not any(str(r.id) in by_id for r in waiting["indosat"])
+    assert batch.id.startswith("DMP-") and batch.id.endswith("-telkomsel-0001")
+    assert batch.state == DumpBatch.State.OPEN
+
+
+def test_manifest_gives_rows_sha256_and_size_of_the_file(tsel_batch):
+    path = files.absolute(tsel_batch.file_path)
+    manifest = json.loads(files.absolute(tsel_batch.manifest_path).read_text())
+    assert manifest["batch_id"] == tsel_batch.id
+    assert manifest["provider"] == "telkomsel"
+    assert manifest["rows"] == 10
+    assert manifest["sha256"] == files.sha256_file(path) == tsel_batch.sha256
+    assert manifest["size"] == path.stat().st_size == tsel_batch.size
+    assert manifest["created_at"]
+
+
+def test_publishing_again_sends_only_new_recipients(school, tsel_batch):
+    assert actions.publish_dumps(actor=None, provider="telkomsel") == []
+    new = RecipientFactory(school=school, status="MENUNGGU_PROVIDER")
+    (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    assert second.id.endswith("-0002")
+    assert [r["pd_id"] for r in dump_rows(second)] == [str(new.id)]
+
+
+def test_publish_all_providers_makes_one_batch_each(waiting):
+    batches = actions.publish_dumps(actor=None)
+    assert sorted((b.provider, b.rows) for b in batches) == [("indosat", 3), ("telkomsel", 10)]
+
+
+def test_a_recipient_is_in_at_most_one_open_batch(tsel_batch, waiting):
+    item = DumpItem.objects.filter(batch=tsel_batch).first()
+    other = DumpBatch.objects.create(id="DMP-X", provider="telkomsel")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DumpItem.objects.create(batch=other, recipient_id=item.recipient_id, phone=item.phone)
+
+
+def test_number_changed_after_its_answer_goes_into_the_next_batch(tsel_batch, tmp_path):
+    rows = dump_rows(tsel_batch)
+    path = results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "TIDAK_AKTIF") for r in rows])
+    job = jobs.run(actions.create_ingest_job(actor=None, batch=tsel_batch, path=path).pk)
+    assert job.state == "SUCCEEDED"
+    rec = Recipient.objects.get(pk=rows[0]["pd_id"])
+    assert rec.status == "RESIDU"
+    # The school corrects the number; validation sends it back to MENUNGGU_PROVIDER.
+    Recipient.objects.filter(pk=rec.pk).update(phone_e164="+6281299999999", status="MENUNGGU_PROVIDER")
+    (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    assert dump_rows(second) == [{"pd_id": str(rec.pk), "tingkat_pendidikan": "4", "npsn": rec.school_id, "no_ponsel": "6281299999999"}]
+
+
+def test_reconfirmed_residue_with_same_number_is_dumped_again(tsel_batch, tmp_path):
+    rows = dump_rows(tsel_batch)
+    path = results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "MASA_TENGGANG") for r in rows])
+    jobs.run(actions.create_ingest_job(actor=None, batch=tsel_batch, path=path).pk)
+    Recipient.objects.filter(pk=rows[0]["pd_id"]).update(status="MENUNGGU_PROVIDER")
+    (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    assert [r["pd_id"] for r in dump_rows(second)] == [rows[0]["pd_id"]]
+
+
+def test_number_changed_while_its_row_is_open_supersedes_that_row(tsel_batch):
+    rec = Recipient.objects.get(pk=dump_rows(tsel_batch)[0]["pd_id"])
+    Recipient.objects.filter(pk=rec.pk).update(phone_e164="+6281288888888")
+    (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    assert second.rows == 1
+    old = DumpItem.objects.get(batch=tsel_batch, recipient_id=rec.pk)
+    assert (old.is_open, old.superseded) == (False, True)
+    tsel_batch.refresh_from_db()
+    assert (tsel_batch.superseded, tsel_batch.unanswered) == (1, 9)
+
+
+def test_dump_command_prints_json_counts(waiting, capsys):
+    call_command("dump", "--provider", "indosat", "--json")
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["rows"] == 3
+    assert out["batches"][0]["provider"] == "indosat"
+    assert out["batches"][0]["rows"] == 3
+
+
+@pytest.mark.postgres
+def test_dump_through_copy_streams_every_row(school):
+    recipients = [RecipientFactory.build(school=school, status="MENUNGGU_PROVIDER") for _ in range(3000)]
+    Recipient.objects.bulk_create(recipients)
+    (batch,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    rows = dump_rows(batch)
+    assert batch.rows == len(rows) == 3000
+    assert {r["pd_id"] for r in rows} == {str(r.id) for r in recipients}
+    assert files.sha256_file(files.absolute(batch.file_path)) == batch.sha256

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import json
+
+from django.core.management import call_command
+
+from tests.factories import RecipientFactory
+from verval.exchange import actions
+from verval.exchange.models import DumpBatch
+from verval.exchange.simulator import active_shares, simulate_round, subscriber_state
+from verval.registry.models import Recipient
+
+
+def test_subscriber_states_are_deterministic_and_near_the_2020_shares():
+    states = [subscriber_state(f"62812{n:08d}", "telkomsel", 7, 0.68) for n in range(20000)]
+    assert states == [subscriber_state(f"62812{n:08d}", "telkomsel", 7, 0.68) for n in range(20000)]
+    assert 0.66 < states.count("active") / len(states) < 0.70
+    assert set(states) == {"active", "grace", "inactive", "unknown"}
+    assert round(active_shares()["indosat"], 2) == 0.76
+    national = active_shares("nasional")
+    assert national["telkomsel"] < 0.68
+
+
+def test_simulate_round_answers_every_waiting_batch_through_the_api(waiting):
+    actions.publish_dumps(actor=None)
+    summary = simulate_round(seed=3)
+    assert (summary["batches"], summary["rows"], summary["applied"], summary["errors"]) == (2, 13, 13, 0)
+    assert summary["aktif"] + summary["residu"] == 13
+    assert not Recipient.objects.filter(status="MENUNGGU_PROVIDER").exists()
+    assert set(DumpBatch.objects.values_list("state", flat=True)) == {"COMPLETE"}
+    assert simulate_round(seed=3)["batches"] == 0
+
+
+def test_simulate_providers_command_json(school, capsys):
+    for _ in range(4):
+        RecipientFactory(school=school, status="MENUNGGU_PROVIDER", operator="xl", phone_raw=f"0817{_:08d}")
+    call_command("dump", "--json")
+    call_command("simulate_providers", "--json", "--seed", "1")
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (out["batches"], out["applied"]) == (1, 4)
+    assert list(out["providers"]) == ["xl"]

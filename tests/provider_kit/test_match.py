@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from verval_provider import match
+from verval_provider.cli import main
+
+DUMP = """pd_id,tingkat_pendidikan,npsn,no_ponsel
+11111111-1111-4111-8111-111111111111,4,20100001,6281200000001
+22222222-2222-4222-8222-222222222222,PTK,20100001,6281200000002
+33333333-3333-4333-8333-333333333333,PAUD,20100001,6281200000003
+44444444-4444-4444-8444-444444444444,12,20100001,6281200000004
+55555555-5555-4555-8555-555555555555,7,20100001,6281200000005
+"""
+SUBS = """msisdn,status
+6281200000001,active
++6281200000002,grace
+6281200000003,inactive
+6281200000003,active
+6281200000005,not_subscriber
+6289999999999,active
+"""
+
+
+def read(path: Path) -> dict[str, tuple[str, str]]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["pd_id", "no_ponsel", "status"]
+    return {r["pd_id"][:1]: (r["no_ponsel"], r["status"]) for r in rows}
+
+
+def test_match_maps_subscriber_states_to_result_codes(tmp_path):
+    (tmp_path / "dump.csv.gz").write_bytes(gzip.compress(DUMP.encode()))
+    (tmp_path / "subs.csv").write_text(SUBS)
+    result = match(tmp_path / "dump.csv.gz", tmp_path / "subs.csv", tmp_path / "hasil.csv")
+    assert result["rows"] == 5
+    assert result["by_status"] == {"AKTIF": 2, "BUKAN_PELANGGAN": 1, "MASA_TENGGANG": 1, "TIDAK_TERDAFTAR": 1}
+    assert read(tmp_path / "hasil.csv") == {
+        "1": ("6281200000001", "AKTIF"),
+        "2": ("6281200000002", "MASA_TENGGANG"),
+        "3": ("6281200000003", "AKTIF"),  # listed twice: the best state wins
+        "4": ("6281200000004", "TIDAK_TERDAFTAR"),
+        "5": ("6281200000005", "BUKAN_PELANGGAN"),
+    }
+
+
+def test_match_cli_writes_gzip_when_asked(tmp_path, capsys):
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text(SUBS)
+    assert main(["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv"), "--out", str(tmp_path / "h.csv.gz"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 5
+    assert read(tmp_path / "h.csv.gz")["4"] == ("6281200000004", "TIDAK_TERDAFTAR")
+
+
+def test_kit_imports_without_django(tmp_path):
+    code = "import sys, verval_provider, verval_provider.cli; assert 'django' not in sys.modules; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}, check=True)
+    assert out.stdout.strip() == "ok"

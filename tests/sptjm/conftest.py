@@ -1,0 +1,64 @@
+"""Fixtures of the SPTJM/disbursement tests: periods under the shipped 2020 and 2021 policies,
+AKTIF recipients, a printed document rendered as a "scan"."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+
+from tests.factories import RecipientFactory
+from verval.reference.models import Period
+
+
+def make_period(code: str = "2020-09A", policy: str = "2020", starts: date = date(2020, 9, 1), **kw):  # type: ignore[no-untyped-def]
+    defaults = {
+        "name": f"Tahap {code}",
+        "policy_id": policy,
+        "starts_on": starts,
+        "ends_on": date(starts.year, starts.month, 28),
+        "sptjm_print_deadline": date(starts.year, starts.month, 20),
+        "sptjm_upload_deadline": date(starts.year, starts.month, 25),
+        "is_open": True,
+    }
+    defaults.update(kw)
+    return Period.objects.create(code=code, **defaults)
+
+
+def aktif(school, n: int = 1, **kw):  # type: ignore[no-untyped-def]
+    kw.setdefault("status", "AKTIF")
+    kw.setdefault("needs_validation", False)
+    return [RecipientFactory(school=school, **kw) for _ in range(n)]
+
+
+def rasterise(pdf: bytes, page: int = 0, dpi: int = 150, fmt: str = "PNG") -> bytes:
+    """A printed PDF as a scanner would return it: one page as an image."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    img = doc[page].render(scale=dpi / 72).to_pil().convert("RGB")
+    buf = io.BytesIO()
+    img.save(buf, format=fmt)
+    doc.close()
+    return buf.getvalue()
+
+
+@pytest.fixture
+def period(db):  # type: ignore[no-untyped-def]
+    return make_period()
+
+
+@pytest.fixture
+def period_2021(db):  # type: ignore[no-untyped-def]
+    return make_period("2021-03", "2021", date(2021, 3, 1))
+
+
+def approve_all(operator, pusdatin, school, period):  # type: ignore[no-untyped-def]
+    """Print the school's SPTJM for the period and approve it (scan upload skipped)."""
+    from verval.sptjm import actions
+    from verval.sptjm.models import Sptjm
+
+    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    Sptjm.objects.filter(pk=sptjm.pk).update(status="DIUNGGAH")
+    return actions.approve_sptjm(actor=pusdatin, sptjm_id=sptjm.pk)

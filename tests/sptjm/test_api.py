@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import gzip
+import json
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from tests.sptjm.conftest import aktif, approve_all
+from verval.core import jobs
+from verval.core.models import AuditEvent
+from verval.exchange.actions import issue_token
+from verval.sptjm import actions
+from verval.sptjm.models import Disbursement, DisbursementBatch, UsageReport
+
+
+@pytest.fixture
+def scheduled(operator, pusdatin, school, period):  # type: ignore[no-untyped-def]
+    recipients = aktif(school, 4)
+    aktif(school, 1, operator="indosat", phone_raw="081500000009", phone_e164="+6281500000009")
+    approve_all(operator, pusdatin, school, period)
+    jobs.run(actions.request_disbursement(actor=pusdatin, period_code=period.code, enqueue=False).pk)
+    return recipients
+
+
+def _client(provider: str = "telkomsel") -> Client:
+    _, token = issue_token(actor=None, provider=provider)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def _post_csv(client: Client, url: str, text: str):  # type: ignore[no-untyped-def]
+    return client.post(url, data=text.encode(), content_type="text/csv")
+
+
+def _batch() -> DisbursementBatch:
+    return DisbursementBatch.objects.get(provider="telkomsel")
+
+
+def _results(recipients, statuses) -> str:  # type: ignore[no-untyped-def]
+    lines = ["pd_id,no_ponsel,status,keterangan,kuota_gb,waktu"]
+    for r, s in zip(recipients, statuses, strict=True):
+        note = "Nomor tidak aktif saat injeksi" if s == "GAGAL" else ""
+        lines.append(f"{r.pk},{r.phone_e164[1:]},{s},{note},{'35' if s == 'BERHASIL' else ''},2020-09-21T10:00:00+07:00")
+    return "\n".join(lines) + "\n"
+
+
+def test_provider_lists_and_downloads_only_its_own_batches(scheduled):
+    client = _client()
+    listed = client.get("/api/v1/disbursements/batches").json()
+    assert [(b["provider"], b["rows"], b["total_gb"]) for b in listed] == [("telkomsel", 4, "140")]
+
+    batch = _batch()
+    response = client.get(f"/api/v1/disbursements/batches/{batch.pk}/file")
+    body = b"".join(response.streaming_content)
+    assert response.status_code == 200
+    assert response["ETag"] == f'"{batch.sha256}"'
+    assert gzip.decompress(body).decode().splitlines()[0] == "pd_id,no_ponsel,kuota_gb,kategori"
+    assert client.get(f"/api/v1/disbursements/batches/{batch.pk}/file", HTTP_IF_NONE_MATCH=f'"{batch.sha256}"').status_code == 304
+    ranged = client.get(f"/api/v1/disbursements/batches/{batch.pk}/file", HTTP_RANGE="bytes=10-")
+    assert ranged.status_code == 206
+    assert b"".join(ranged.streaming_content) == body[10:]
+    batch.refresh_from_db()
+    assert batch.state == "DIAMBIL"
+    assert AuditEvent.objects.filter(action="download_disbursement_batch").count() == 2
+
+    other = _client("indosat")
+    assert other.get(f"/api/v1/disbursements/batches/{batch.pk}/file").status_code == 404
+    assert Client().get("/api/v1/disbursements/batches").status_code == 401
+
+
+def test_injection_results_apply_and_the_same_file_twice_changes_nothing(scheduled):
+    client = _client()
+    url = f"/api/v1/disbursements/batches/{_batch().pk}/results"
+    text = _results(scheduled, ["BERHASIL", "BERHASIL", "BERHASIL", "GAGAL"])
+
+    first = _post_csv(client, url, text)
+
+    assert first.status_code == 200, first.content
+    assert {k: first.json()["counts"][k] for k in ("rows", "berhasil", "gagal", "unchanged", "refused", "pending")} == {
+        "rows": 4, "berhasil": 3, "gagal": 1, "unchanged": 0, "refused": 0, "pending": 0}
+    failed = Disbursement.objects.get(status="GAGAL")
+    assert failed.reason == "Nomor tidak aktif saat injeksi"
+    assert _batch().state == "SELESAI"
+    second = _post_csv(client, url, text)
+    assert second.json()["counts"]["unchanged"] == 4
+    assert second.json()["counts"]["berhasil"] == 0
+    job = client.get(f"/api/v1/disbursements/jobs/{second.json()['job_id']}")
+    assert job.json()["state"] == "SUCCEEDED"
+
+
+def test_a_file_with_too_many_bad_rows_is_refused_whole(scheduled):
+    client = _client()
+    url = f"/api/v1/disbursements/batches/{_batch().pk}/results"
+    text = _results(scheduled[:3], ["BERHASIL"] * 3) + f"{scheduled[3].pk},6289999999999,BERHASIL,,,\n"
+
+    response = _post_csv(client, url, text)
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "TERLALU_BANYAK_DITOLAK"
+    assert body["rows"][0]["code"] == "NOMOR_TIDAK_SESUAI"
+    assert body["rows"][0]["line"] == 5
+    assert Disbursement.objects.filter(status="BERHASIL").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "BERKAS_KOSONG"),
+        ("pd_id;no_ponsel;status\n", "PEMISAH_SALAH"),
+        ("pd_id,nomor,status\nx,y,z\n", "KOLOM_SALAH"),
+    ],
+)
+def test_structurally_wrong_files_are_refused(scheduled, text, code):
+    response = _post_csv(_client(), f"/api/v1/disbursements/batches/{_batch().pk}/results", text)
+    assert (response.status_code, response.json()["code"]) == (422, code)
+
+
+def test_row_checks_name_each_problem(scheduled, settings):
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 1.0}
+    r = scheduled
+    text = (
+        "pd_id,no_ponsel,status,keterangan,kuota_gb,waktu\n"
+        f"{r[0].pk},{r[0].phone_e164[1:]},BERHASIL,,35,\n"
+        f"{r[0].pk},{r[0].phone_e164[1:]},BERHASIL,,35,\n"
+        f"{r[1].pk},{r[1].phone_e164[1:]},SUKSES,,,\n"
+        f"{r[2].pk},{r[2].phone_e164[1:]},BERHASIL,,banyak,\n"
+        f"{r[3].pk},{r[3].phone_e164[1:]},BERHASIL,,,kemarin\n"
+        "not-a-uuid,6281200000000,BERHASIL,,,\n"
+    )
+    body = _post_csv(_client(), f"/api/v1/disbursements/batches/{_batch().pk}/results", text).json()
+    assert [(i["line"], i["code"]) for i in body["issues"]] == [
+        (3, "DUPLIKAT"), (4, "STATUS_INJEKSI_TIDAK_VALID"), (5, "KUOTA_TIDAK_VALID"), (6, "WAKTU_TIDAK_VALID"), (7, "PD_ID_TIDAK_VALID")]
+    assert body["counts"]["berhasil"] == 1
+
+
+def test_berhasil_cannot_turn_into_gagal(scheduled):
+    client = _client()
+    url = f"/api/v1/disbursements/batches/{_batch().pk}/results"
+    _post_csv(client, url, _results(scheduled, ["BERHASIL"] * 4))
+    response = _post_csv(client, url, _results(scheduled, ["BERHASIL"] * 3 + ["GAGAL"]))
+    assert response.status_code == 422  # 1 of 4 rows refused is above 5 %
+    assert response.json()["rows"][0]["code"] == "BERTENTANGAN_INJEKSI"
+    assert Disbursement.objects.filter(status="BERHASIL").count() == 4
+
+
+def test_usage_and_recap_feed_the_reconciliation(scheduled, period):
+    client = _client()
+    _post_csv(client, f"/api/v1/disbursements/batches/{_batch().pk}/results", _results(scheduled, ["BERHASIL"] * 3 + ["GAGAL"]))
+    usage = "pd_id,no_ponsel,pemakaian_gb\n" + "".join(f"{r.pk},{r.phone_e164[1:]},{i}.5\n" for i, r in enumerate(scheduled))
+
+    response = _post_csv(client, f"/api/v1/reports/{period.code}/usage", usage)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["counts"]["added"] == 4
+    assert UsageReport.objects.get(recipient_id=scheduled[0].pk).usage_gb == Decimal("0.5")
+    recap = client.put(f"/api/v1/reports/{period.code}/recap", data=json.dumps({"sent": 4, "injected": 3, "failed": 1, "gb": "105"}), content_type="application/json")
+    assert recap.status_code == 200, recap.content
+    assert recap.json()["ok"] is True
+    assert recap.json()["flags"] == []
+    wrong = client.put(f"/api/v1/reports/{period.code}/recap", data=json.dumps({"sent": 5, "injected": 4, "failed": 1, "gb": "140"}), content_type="application/json").json()
+    assert wrong["flags"] == ["TERKIRIM_BERBEDA", "BERHASIL_BERBEDA", "GB_BERBEDA"]
+    assert _client("indosat").get(f"/api/v1/reports/{period.code}/reconciliation").json()["sent"] == 1
