@@ -154,6 +154,38 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "api-v1:get_reconciliation": Rule(ANY_PROVIDER, note="each provider reads its own recap of the period"),
     "api-v1:put_recap": Rule(ANY_PROVIDER, method="PUT", note="each provider writes its own recap"),
     "api-v1:upload_usage": Rule(ANY_PROVIDER, method="POST", note="each provider reports usage of its own numbers"),
+    "api-v1:get_disbursement_batch": Rule(OWN_PROVIDER),
+    "api-v1:get_disbursement_manifest": Rule(OWN_PROVIDER),
+    "api-v1:download_disbursement_batch": Rule(OWN_PROVIDER),
+    "api-v1:upload_injection_results": Rule(
+        OWN_PROVIDER, method="POST", data=lambda w: {"file": w.injection_results_file()}, note="the fixture recipient BERHASIL"
+    ),
+    "api-v1:get_disbursement_job": Rule(OWN_PROVIDER),
+    "api-v1:get_disbursement_job_issues": Rule(OWN_PROVIDER),
+    # --- SPTJM (the fixture SPTJM: the fixture school's, printed, scan uploaded, awaiting review) ----------
+    # The school's operator prints, uploads, voids; its Dinas and Pusdatin read the page, the PDF and
+    # the scan; Pusdatin alone reviews, disburses and reconciles; Dinas sees the late schools in scope.
+    "sptjm:school": Rule(SCHOOL_READERS),
+    "sptjm:print": Rule(SCHOOL_EDITOR, method="POST", data=lambda w: {"periode": w.open_period.code}),
+    "sptjm:pdf": Rule(SCHOOL_READERS),
+    "sptjm:scan": Rule(SCHOOL_READERS),
+    "sptjm:upload": rules(
+        Rule(SCHOOL_EDITOR, method="POST", data=lambda w: {"pindaian": w.scan_file(), "version": str(w.sptjm.version)}),
+        Rule(SCHOOL_EDITOR, method="POST", note="no file: refused to non-editors before the form is read"),
+    ),
+    "sptjm:void": Rule(SCHOOL_EDITOR, method="POST", data=lambda w: {"version": str(w.sptjm.version)}),
+    "sptjm:review_queue": Rule(ONLY_PUSDATIN),
+    "sptjm:review": Rule(ONLY_PUSDATIN),
+    "sptjm:approve": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"version": str(w.sptjm.version)}),
+    "sptjm:return": rules(
+        Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"alasan": "Meterai tidak ada", "version": str(w.sptjm.version)}),
+        Rule(ONLY_PUSDATIN, method="POST", note="no reason: the role is refused before the form is judged"),
+    ),
+    "sptjm:late": Rule(STAFF_READERS, note="each Dinas sees the late schools of its own region"),
+    "sptjm:disbursement": Rule(ONLY_PUSDATIN),
+    "sptjm:disburse": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"periode": w.open_period.code}),
+    "sptjm:reconciliation": Rule(ONLY_PUSDATIN),
+    "sptjm:reconciliation_csv": Rule(ONLY_PUSDATIN),
     # --- imports (Pusdatin) --------------------------------------------------------------------------
     "imports:upload": Rule(ONLY_PUSDATIN, method="POST"),
     "imports:jobs": Rule(ONLY_PUSDATIN),
@@ -188,6 +220,7 @@ KWARGS: dict[str, Callable[[Any], Any]] = {
     "code": lambda w: w.period.code,
     "period_code": lambda w: w.period.code,
     "batch_id": lambda w: w.batch.pk,
+    "sptjm_id": lambda w: w.sptjm.pk,
     "uidb64": lambda w: "MQ",
     "token": lambda w: "set-password",
     "path": lambda w: "css/app.css",
@@ -210,5 +243,15 @@ ROUTE_KWARGS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "registry:apply": {"job_id": lambda w: w.job.pk},
     "api-v1:get_job": {"job_id": lambda w: w.provider_job.pk},
     "api-v1:get_job_issues": {"job_id": lambda w: w.provider_job.pk},
+    # Disbursement side of the provider API: telkomsel's disbursement batch and injection job.
+    "api-v1:get_disbursement_batch": {"batch_id": lambda w: w.disbursement_batch.pk},
+    "api-v1:get_disbursement_manifest": {"batch_id": lambda w: w.disbursement_batch.pk},
+    "api-v1:download_disbursement_batch": {"batch_id": lambda w: w.disbursement_batch.pk},
+    "api-v1:upload_injection_results": {"batch_id": lambda w: w.disbursement_batch.pk},
+    "api-v1:get_disbursement_job": {"job_id": lambda w: w.injection_job.pk},
+    "api-v1:get_disbursement_job_issues": {"job_id": lambda w: w.injection_job.pk},
+    # Reports and reconciliation of the period that has disbursements (the fixture period).
+    "sptjm:reconciliation": {"period_code": lambda w: w.disbursement_batch.period_id},
+    "sptjm:reconciliation_csv": {"period_code": lambda w: w.disbursement_batch.period_id},
 }
 

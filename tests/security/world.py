@@ -113,6 +113,87 @@ class World:
             id=batch_id, provider="telkomsel", rows=1, sha256=sha, size=size, file_path=relative, manifest_path=manifest_rel
         )
 
+    # --- SPTJM and disbursement (src/verval/sptjm) -------------------------------------------------
+
+    @cached_property
+    def open_period(self) -> Any:
+        """The fixture period, opened for SPTJM printing (deadlines in the period)."""
+        import datetime as dt
+
+        period = self.period
+        period.is_open = True
+        period.sptjm_print_deadline = dt.date(2020, 9, 20)
+        period.sptjm_upload_deadline = dt.date(2020, 9, 25)
+        period.save(update_fields=["is_open", "sptjm_print_deadline", "sptjm_upload_deadline"])
+        return period
+
+    @cached_property
+    def aktif_recipient(self) -> Any:
+        """The fixture recipient, matched AKTIF by its provider (what an SPTJM lists)."""
+        from verval.registry.models import Recipient
+
+        r = self.recipient
+        Recipient.objects.filter(pk=r.pk).update(status="AKTIF", needs_validation=False)
+        r.refresh_from_db()
+        return r
+
+    @cached_property
+    def sptjm(self) -> Any:
+        """The fixture school's SPTJM of the fixture period, through the real actions: printed by
+        its operator (the AKTIF fixture recipient listed and locked), then its signed scan uploaded
+        (status DIUNGGAH: waiting for Pusdatin's review; the school may still upload again or void)."""
+        from verval.sptjm import actions
+
+        self.aktif_recipient  # noqa: B018
+        sptjm, _created = actions.print_sptjm(actor=self.operator, npsn=self.school.npsn, period_code=self.open_period.code)
+        actions.upload_scan(actor=self.operator, sptjm_id=sptjm.pk, upload=self.scan_file(sptjm))
+        sptjm.refresh_from_db()
+        return sptjm
+
+    def scan_file(self, sptjm: Any = None) -> SimpleUploadedFile:
+        """A signed scan of an SPTJM (default: the fixture one) as a scanner returns it: its first
+        page as PNG, the QR readable. A fresh upload object on each call."""
+        import io
+
+        import pypdfium2 as pdfium
+
+        sptjm = sptjm or self.sptjm
+        doc = pdfium.PdfDocument(files.absolute(sptjm.pdf_path).read_bytes())
+        img = doc[0].render(scale=150 / 72).to_pil().convert("RGB")
+        doc.close()
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return SimpleUploadedFile("pindaian.png", buf.getvalue(), content_type="image/png")
+
+    @cached_property
+    def disbursement_batch(self) -> Any:
+        """telkomsel's disbursement batch of the fixture period: the fixture SPTJM approved by
+        Pusdatin, then the period disbursed (the real actions and batch writer)."""
+        from django.db import transaction
+
+        from verval.sptjm import actions, services
+        from verval.sptjm.models import DisbursementBatch
+
+        actions.approve_sptjm(actor=self.pusdatin, sptjm_id=self.sptjm.pk)
+        with transaction.atomic():
+            services.disburse(actor=self.pusdatin, period=self.open_period)
+        return DisbursementBatch.objects.get(period=self.open_period, provider="telkomsel")
+
+    def injection_results_file(self) -> SimpleUploadedFile:
+        """telkomsel's injection results for its disbursement batch: the fixture recipient BERHASIL."""
+        r = self.aktif_recipient
+        body = f"pd_id,no_ponsel,status,keterangan\n{r.pk},{r.phone_e164.lstrip('+')},BERHASIL,\n".encode()
+        return SimpleUploadedFile("injeksi.csv", body, content_type="text/csv")
+
+    @cached_property
+    def injection_job(self) -> Any:
+        """telkomsel's injection-results job for its disbursement batch (uploaded and applied)."""
+        from verval.core import jobs
+        from verval.sptjm import actions
+
+        job = actions.create_injection_job(actor=None, batch=self.disbursement_batch, upload=self.injection_results_file())
+        return jobs.run(job.pk)
+
     def results_file(self) -> SimpleUploadedFile:
         r = self.recipient
         body = f"pd_id,no_ponsel,status\n{r.pk},{r.phone_e164.lstrip('+')},AKTIF\n".encode()
