@@ -101,3 +101,8 @@ def test_every_category_is_documented() -> None:
 
 def test_render_helper_forms() -> None:
     assert render("plus62_trunk", "81217263845") == "+62 (0) 81217263845"
+
+
+def test_spreadsheet_decimal_that_leaves_a_short_number_is_an_explained_disagreement():
+    # Found by hypothesis: libphonenumber reads "81100000.0" as the 9-digit 811000000.
+    assert compare("81100000.0") == "SPREADSHEET_DECIMAL"
