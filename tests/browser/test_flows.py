@@ -38,18 +38,6 @@ def _static_files(settings):  # type: ignore[no-untyped-def]
         settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, static]
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(transactional_db):  # type: ignore[no-untyped-def]
-    """A transactional test flushes every table afterwards, the migration-loaded regions too."""
-    from django.apps import apps
-
-    from verval.reference.loaders import load
-    from verval.reference.models import Region
-
-    if not Region.objects.exists():
-        load(apps)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     # Playwright's sync API runs its own event loop; Django must allow sync DB calls from this thread.

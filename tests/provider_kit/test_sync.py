@@ -17,7 +17,7 @@ def published(school):  # type: ignore[no-untyped-def]
     return batch, recipients
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_sync_over_http_pulls_matches_and_uploads(live_server, published, tmp_path):
     batch, recipients = published
     token = actions.issue_token(actor=None, provider="telkomsel")[1]

@@ -63,7 +63,7 @@ def _rows(response) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
 
 # The cutoff import manages its own SQLite pragmas/transaction, so this test runs outside the
 # per-test transaction (and restores the reference data afterwards).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_twelve_steps(tmp_path, capsys):
     make_period("2020-09A", "2020", date(2020, 9, 1))
     pusdatin = UserFactory(role="PUSDATIN", username="pusdatin-alur")

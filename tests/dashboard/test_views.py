@@ -1,0 +1,167 @@
+"""Dashboard pages: public aggregates, scoped drill-down, lists to act on, downloads."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import RecipientFactory, SchoolFactory
+from verval.core.models import AuditEvent
+from verval.dashboard import services
+from verval.registry.models import Recipient
+
+
+@pytest.fixture
+def figures(school, other_school):
+    rows = [RecipientFactory.build(school=school, status="AKTIF") for _ in range(6)]
+    rows += [RecipientFactory.build(school=school, status="RESIDU", reason="TIDAK_AKTIF") for _ in range(4)]
+    rows += [RecipientFactory.build(school=other_school, status="AKTIF", operator="indosat") for _ in range(2)]
+    Recipient.objects.bulk_create(rows)
+    services.refresh_all()
+    return school
+
+
+def test_public_page_shows_national_funnel_map_and_is_publicly_cacheable(client, figures):
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'class="dash-map"' in body
+    assert body.count("<path ") == 33
+    # The folds are said on the map, whatever the data holds.
+    assert "Prov. Kalimantan Utara (kode Kemendagri 65) digambar pada bentuk Kalimantan Timur" in body
+    assert "Papua Barat Daya 96 → bentuk Papua Barat" in body
+    assert "<h1>Progres Verval Ponsel · Indonesia</h1>" in body
+    assert "Prov. Jawa Barat" in body  # the per-province table
+    assert figures.name not in body  # no school names on the public page
+    assert "public" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
+    assert 'style="' not in body and "<script>" not in body
+
+
+def test_public_json_is_aggregates_only(client, figures):
+    data = client.get(reverse("dashboard:public_json")).json()
+    assert data["funnel"]["imported"] == 12
+    assert data["funnel"]["AKTIF"] == 8
+    assert data["residu_by_reason"] == {"TIDAK_AKTIF": 4}
+    assert [p["code"] for p in data["provinces"]] == ["020000"]
+    assert data["provinces"][0]["aktif"] == 8
+
+
+def test_public_sees_province_and_regency_aggregates_but_no_school_list(client, figures):
+    prov = client.get(reverse("dashboard:region", args=[figures.province_id]))
+    assert prov.status_code == 200
+    assert "Kab. Bogor" in prov.content.decode()
+    reg = client.get(reverse("dashboard:region", args=[figures.regency_id]))
+    body = reg.content.decode()
+    assert reg.status_code == 200
+    assert figures.name not in body
+    assert "Daftar sekolah hanya tampil" in body
+
+
+def test_dinas_kab_sees_schools_of_own_regency_only(client, figures, dinas_kab, other_dinas_kab, other_school):
+    client.force_login(dinas_kab)
+    body = client.get(reverse("dashboard:region", args=[figures.regency_id])).content.decode()
+    assert figures.name in body
+    assert reverse("dashboard:school", args=[figures.npsn]) in body
+    client.force_login(other_dinas_kab)
+    body = client.get(reverse("dashboard:region", args=[figures.regency_id])).content.decode()
+    assert figures.name not in body
+    assert client.get(reverse("dashboard:school", args=[figures.npsn])).status_code == 403
+
+
+def test_operator_sees_own_school_funnel_not_another(client, figures, operator, other_school):
+    client.force_login(operator)
+    response = client.get(reverse("dashboard:school", args=[figures.npsn]))
+    assert response.status_code == 200
+    assert response.context["funnel"].imported == 10
+    assert response.context["funnel"].residu_by_reason == {"TIDAK_AKTIF": 4}
+    assert "private" in response["Cache-Control"]
+    assert client.get(reverse("dashboard:school", args=[other_school.npsn])).status_code == 403
+    assert client.get(reverse("dashboard:mine")).url == reverse("dashboard:school", args=[figures.npsn])
+
+
+def test_filters_apply_to_page_figures(client, figures):
+    response = client.get("/", {"provider": "indosat"})
+    assert response.context["funnel"].imported == 2
+    response = client.get("/", {"provider": "bogus", "jenjang": "XX"})
+    assert response.context["funnel"].imported == 12
+
+
+def test_drill_links_carry_filters(client, figures):
+    body = client.get("/", {"jenis": "PD"}).content.decode()
+    assert reverse("dashboard:region", args=["020000"]) + "?jenis=PD" in body
+
+
+def test_behind_list_is_scoped_and_ordered(client, figures, other_school, dinas_kab, pusdatin, operator):
+    client.force_login(dinas_kab)
+    response = client.get(reverse("dashboard:behind"))
+    assert response.status_code == 200
+    assert [s.school_id for s, _reasons in response.context["items"]] == [figures.npsn]
+    reasons = [str(r) for r in response.context["items"][0][1]]
+    assert reasons == ["Ada nomor aktif, SPTJM belum dicetak", "Residu/format salah ≥ 20 %"]
+    client.force_login(pusdatin)
+    response = client.get(reverse("dashboard:behind"))
+    assert [s.school_id for s, _r in response.context["items"]] == [figures.npsn, other_school.npsn]
+    client.force_login(operator)
+    assert client.get(reverse("dashboard:behind")).status_code == 403
+
+
+def test_behind_list_refuses_regency_outside_scope(client, figures, dinas_kab, other_school):
+    client.force_login(dinas_kab)
+    assert client.get(reverse("dashboard:behind"), {"kabkota": other_school.regency_id}).status_code == 403
+
+
+def test_behind_csv_download_is_scoped_and_audited(client, figures, other_school, dinas_kab):
+    client.force_login(dinas_kab)
+    response = client.get(reverse("dashboard:behind_csv"))
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("npsn,nama_sekolah,kode_kabkota,jenjang,diimpor")
+    assert len(lines) == 2
+    assert lines[1].startswith(f"{figures.npsn},{figures.name},{figures.regency_id},SD,10,0,0,6,4,")
+    event = AuditEvent.objects.get(action="download_behind_schools_csv")
+    assert event.actor == dinas_kab
+
+
+def test_behind_xlsx_download_is_audited(client, figures, pusdatin):
+    from openpyxl import load_workbook
+
+    client.force_login(pusdatin)
+    response = client.get(reverse("dashboard:behind_xlsx"))
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:3] == ("npsn", "nama_sekolah", "kode_kabkota")
+    assert [r[0] for r in rows[1:]] == [figures.npsn, SchoolFactory._meta.model.objects.exclude(npsn=figures.npsn).first().npsn]
+    assert AuditEvent.objects.filter(action="download_behind_schools_xlsx", actor=pusdatin).count() == 1
+
+
+def test_dirty_schools_are_refreshed_on_a_signed_in_read(client, figures, dinas_kab):
+    Recipient.objects.filter(school=figures, status="RESIDU").update(status="AKTIF", reason="")
+    services.mark_dirty([figures.npsn])
+    client.force_login(dinas_kab)
+    response = client.get(reverse("dashboard:region", args=[figures.regency_id]))
+    assert response.context["funnel"].aktif == 10
+
+
+def test_unknown_region_is_404(client, db):
+    assert client.get(reverse("dashboard:region", args=["999999"])).status_code == 404
+    assert client.get(reverse("dashboard:region", args=["020501"])).status_code == 404  # kecamatan
+
+
+def test_english_page_translates_nothing_personal(client, figures):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+
+
+def test_refresh_command_prints_json(figures, capsys):
+    from django.core.management import call_command
+
+    call_command("refresh_dashboard", "--json")
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    import json
+
+    data = json.loads(out)
+    assert data["schools"] == 2
+    assert data["school_rows"] == 3

@@ -1,0 +1,184 @@
+"""Idempotence, newer cutoffs (added/changed/unchanged/removed), locked records, encodings, XLSX."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.factories import RecipientFactory, SchoolFactory
+from tests.imports.helpers import NPSN, NPSN2, csv_text, many, student, teacher, uid, write
+from verval.core.models import AuditEvent, Job
+from verval.imports.actions import import_file
+from verval.imports.synth import write_cutoff
+from verval.reference.models import School
+from verval.registry.models import NumberHistory, Recipient
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():  # type: ignore[no-untyped-def]
+    return sorted(Recipient.objects.values_list("id", "version", "updated_at", "row_hash", "active", "status"))
+
+
+def test_same_file_twice_changes_nothing(tmp_path):  # type: ignore[no-untyped-def]
+    path = write(tmp_path / "a.csv", many(50) + [teacher(1), teacher(2)])
+    first = import_file(path)
+    assert (first.counts["added"], first.counts["schools_added"]) == (52, 1)
+    before = _snapshot()
+    schools = list(School.objects.values_list("npsn", "updated_at"))
+    second = import_file(path)
+    assert second.state == Job.State.SUCCEEDED
+    assert {k: second.counts[k] for k in ("added", "changed", "unchanged", "removed", "refused")} == {
+        "added": 0, "changed": 0, "unchanged": 52, "removed": 0, "refused": 0,
+    }  # fmt: skip
+    assert (second.counts["schools_added"], second.counts["schools_changed"]) == (0, 0)
+    assert _snapshot() == before
+    assert list(School.objects.values_list("npsn", "updated_at")) == schools
+    assert NumberHistory.objects.count() == 0
+    assert AuditEvent.objects.filter(action="import_dapodik").count() == 2
+
+
+def test_newer_cutoff_reports_added_changed_unchanged_removed(tmp_path):  # type: ignore[no-untyped-def]
+    other = [student(900 + i, npsn=NPSN2, nama_sekolah="SD NEGERI 2 NANGGUNG") for i in range(3)]
+    import_file(write(tmp_path / "a.csv", many(40) + other))
+    Recipient.objects.filter(id=uid(1)).update(status="AKTIF")
+    Recipient.objects.filter(id=uid(2)).update(status="AKTIF")
+    rows = many(40)
+    rows[1]["nama"] = "Siswa Satu Baru"  # name changed: status kept
+    rows[2]["nomor_telepon_seluler"] = "0857-1111-2222"  # number changed
+    rows[3]["nomor_telepon_seluler"] = "+62 812 1000 0003"  # same number, typed differently
+    del rows[5]  # removed from the school
+    rows.append(student(41))  # new
+    # The second school is not in this (partial) cutoff: its recipients stay active.
+    job = import_file(write(tmp_path / "b.csv", rows))
+    c = job.counts
+    assert (c["added"], c["changed"], c["unchanged"], c["removed"], c["refused"], c["numbers_changed"]) == (1, 2, 37, 1, 0, 1)
+    r1 = Recipient.objects.get(id=uid(1))
+    assert (r1.name, r1.status, r1.version) == ("Siswa Satu Baru", "AKTIF", 2)
+    r2 = Recipient.objects.get(id=uid(2))
+    assert (r2.phone_e164, r2.operator, r2.status, r2.needs_validation, r2.version) == (
+        "+6285711112222", "indosat", "BELUM_VERVAL", True, 2,
+    )  # fmt: skip
+    h = NumberHistory.objects.get(recipient=r2)
+    assert (h.from_status, h.to_status, h.phone_before, h.phone_after, h.job_id) == (
+        "AKTIF", "BELUM_VERVAL", "0812****0002", "0857****2222", job.pk,
+    )  # fmt: skip
+    assert Recipient.objects.get(id=uid(5)).active is False
+    assert Recipient.objects.filter(school_id=NPSN2, active=True).count() == 3
+    # Listed again later: reactivated, counted as changed.
+    rows.append(student(5))
+    again = import_file(write(tmp_path / "c.csv", rows))
+    assert (again.counts["changed"], again.counts["added"]) == (1, 0)
+    assert Recipient.objects.get(id=uid(5)).active is True
+
+
+def test_number_change_of_a_locked_record_is_refused_and_the_number_kept(tmp_path):  # type: ignore[no-untyped-def]
+    import_file(write(tmp_path / "a.csv", many(40)))
+    Recipient.objects.filter(id=uid(7)).update(locked=True, status="AKTIF")
+    rows = many(40)
+    rows[7]["nomor_telepon_seluler"] = "081399998888"
+    job = import_file(write(tmp_path / "b.csv", rows))
+    assert (job.counts["refused"], job.counts["changed"], job.counts["unchanged"]) == (1, 0, 39)
+    issue = job.issues.get()
+    assert (issue.line, issue.code, issue.value) == (9, "TERKUNCI_SPTJM", "0813****8888")
+    r = Recipient.objects.get(id=uid(7))
+    assert (r.phone_e164, r.status) == ("+6281210000007", "AKTIF")
+    # Unlocked later: the same cutoff now applies the number.
+    Recipient.objects.filter(id=uid(7)).update(locked=False)
+    job = import_file(write(tmp_path / "b.csv", rows))
+    assert job.counts["numbers_changed"] == 1
+
+
+def test_recipient_without_row_hash_keeps_its_status_when_the_number_is_the_same(tmp_path):  # type: ignore[no-untyped-def]
+    school = SchoolFactory(npsn=NPSN)
+    r = RecipientFactory(id=uid(3), school=school, phone_raw="081210000003", status="AKTIF")
+    job = import_file(write(tmp_path / "a.csv", [student(3)]))
+    assert (job.counts["changed"], job.counts["numbers_changed"]) == (1, 0)
+    r.refresh_from_db()
+    assert (r.status, r.name) == ("AKTIF", "Siswa 3")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252", "utf-16"])
+def test_bom_windows1252_and_utf16_with_bom_are_read_right(tmp_path, encoding):  # type: ignore[no-untyped-def]
+    rows = many(3) + [student(10, nama="José Muñoz"), teacher(11, nama="Renée Siregar, S.Pd.")]
+    job = import_file(write(tmp_path / "a.csv", rows, encoding=encoding))
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert job.counts["added"] == 5
+    assert set(Recipient.objects.values_list("name", flat=True)) >= {"José Muñoz", "Renée Siregar, S.Pd."}
+    assert Recipient.objects.get(id=uid(0)).phone_e164 == "+6281210000000"
+
+
+def test_crlf_line_endings_and_quoted_line_breaks(tmp_path):  # type: ignore[no-untyped-def]
+    text = csv_text(many(20) + [student(30, nama_sekolah="SD NEGERI 1\nNANGGUNG")]).replace("\n", "\r\n")
+    path = tmp_path / "a.csv"
+    path.write_bytes(text.encode())
+    job = import_file(path)
+    assert (job.state, job.counts["added"]) == (Job.State.SUCCEEDED, 21)
+
+
+def test_xlsx_cutoff_imports_like_csv(tmp_path):  # type: ignore[no-untyped-def]
+    write_cutoff(tmp_path / "a.xlsx", 300, 20, seed=3, regencies=1, schools=3)
+    write_cutoff(tmp_path / "a.csv", 300, 20, seed=3, regencies=1, schools=3)
+    job = import_file(tmp_path / "a.xlsx")
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert (job.counts["rows"], job.counts["added"] + job.counts["refused"]) == (320, 320)
+    snapshot = sorted(Recipient.objects.values_list("id", "row_hash", "phone_e164", "nisn"))
+    again = import_file(tmp_path / "a.csv")
+    assert again.counts["unchanged"] == job.counts["added"]
+    assert sorted(Recipient.objects.values_list("id", "row_hash", "phone_e164", "nisn")) == snapshot
+
+
+def test_crash_mid_import_leaves_the_database_as_before(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    import_file(write(tmp_path / "a.csv", many(30)))
+    before = _snapshot()
+    schools = School.objects.count()
+    from verval.imports import reader, services
+
+    monkeypatch.setattr(reader, "BLOCK", 1024)  # many batches
+    calls = {"n": 0}
+    real = services._Importer._stage
+
+    def stage(self, rows, tick):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        real(self, rows, tick)
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services._Importer, "_stage", stage)
+    rows = many(60)
+    rows[0]["nomor_telepon_seluler"] = "085700000001"
+    job = import_file(write(tmp_path / "b.csv", rows + [student(99, npsn="20255555")]))
+    assert (job.state, job.error_code) == (Job.State.FAILED, "KESALAHAN_SISTEM")
+    assert _snapshot() == before
+    assert School.objects.count() == schools
+    assert NumberHistory.objects.count() == 0
+    # The job can be run again once the cause is gone.
+    monkeypatch.setattr(services._Importer, "_stage", real)
+    job = import_file(tmp_path / "b.csv")
+    assert (job.counts["added"], job.counts["numbers_changed"]) == (31, 1)
+
+
+def test_synth_cutoff_imports_with_few_refusals(tmp_path):  # type: ignore[no-untyped-def]
+    write_cutoff(tmp_path / "s.csv", 3000, 200, seed=5, regencies=2, schools=15)
+    job = import_file(tmp_path / "s.csv")
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert (job.counts["rows"], job.counts["added"], job.counts["refused"]) == (3200, 3200, 0)
+    assert job.counts["schools_added"] == 15
+    assert School.objects.filter(regency_id__in=Recipient.objects.values("school__regency_id")).count() == 15
+    assert connection.vendor in ("sqlite", "postgresql")
+
+
+def _recipient_indexes() -> set[str]:
+    with connection.cursor() as c:
+        return {i for i in connection.introspection.get_constraints(c, "registry_recipient") if not i.endswith("_pkey")}
+
+
+def test_first_load_rebuilds_the_registry_indexes(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from verval.imports import services
+
+    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    before = _recipient_indexes()
+    job = import_file(write(tmp_path / "a.csv", many(30)))
+    assert job.counts["added"] == 30
+    assert _recipient_indexes() == before
+    assert Recipient.objects.filter(school_id=NPSN, status="BELUM_VERVAL").count() == 30

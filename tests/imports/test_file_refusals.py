@@ -1,0 +1,116 @@
+"""A file whose structure is wrong is refused whole, with a code and a message, and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.imports.helpers import HEADER, csv_text, many, write
+from verval.core.models import AuditEvent, Job, JobIssue
+from verval.imports.actions import import_file
+from verval.reference.models import School
+from verval.registry.models import Recipient
+
+pytestmark = pytest.mark.django_db
+
+
+def _refused(path, code):  # type: ignore[no-untyped-def]
+    before = (Recipient.objects.count(), School.objects.count())
+    job = import_file(path)
+    assert (job.state, job.error_code) == (Job.State.REFUSED, code), job.error_message_en
+    assert (Recipient.objects.count(), School.objects.count()) == before
+    assert not AuditEvent.objects.filter(action="import_dapodik").exists()
+    return job
+
+
+def test_semicolon_separated_file_is_refused_and_says_so(tmp_path):  # type: ignore[no-untyped-def]
+    job = _refused(write(tmp_path / "a.csv", many(5), sep=";"), "PEMISAH_SALAH")
+    assert "titik koma" in job.error_message
+    assert "semicolon" in job.error_message_en
+
+
+def test_missing_and_renamed_columns_are_named(tmp_path):  # type: ignore[no-untyped-def]
+    header = [h if h != "nisn" else "no_induk" for h in HEADER if h != "npsn"]
+    job = _refused(write(tmp_path / "a.csv", many(5), header=header), "KOLOM_TIDAK_LENGKAP")
+    assert "nisn, npsn" in job.error_message
+    assert "no_induk" in job.error_message_en
+    assert JobIssue.objects.filter(job=job, line=1, code="KOLOM_TIDAK_LENGKAP").count() == 1
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\n\n", (",".join(HEADER) + "\n").encode()])
+def test_empty_file_or_header_only_is_refused(tmp_path, content):  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    _refused(path, "BERKAS_KOSONG")
+
+
+def test_file_cut_off_mid_row_is_refused(tmp_path):  # type: ignore[no-untyped-def]
+    text = csv_text(many(10))
+    path = tmp_path / "a.csv"
+    path.write_text(text[: len(text) - 30])  # no final newline, last row incomplete
+    job = _refused(path, "BERKAS_TERPOTONG")
+    assert job.issues.get().line == 11
+
+
+def test_complete_last_row_without_newline_is_accepted(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.csv"
+    path.write_text(csv_text(many(10)).rstrip("\n"))
+    job = import_file(path)
+    assert (job.state, job.counts["added"]) == (Job.State.SUCCEEDED, 10)
+
+
+def test_quote_left_open_is_refused_with_its_line(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(10)
+    text = csv_text(rows).replace("Siswa 4,", '"Siswa 4,', 1)
+    path = tmp_path / "a.csv"
+    path.write_text(text)
+    job = _refused(path, "KUTIP_TIDAK_DITUTUP")
+    assert job.issues.get().line == 6
+
+
+def test_row_with_extra_field_is_a_structure_error_with_its_line(tmp_path):  # type: ignore[no-untyped-def]
+    text = csv_text(many(10)).replace("Siswa 7,", "Siswa 7,extra,", 1)
+    path = tmp_path / "a.csv"
+    path.write_text(text)
+    job = _refused(path, "STRUKTUR_RUSAK")
+    assert job.issues.get().line == 9
+
+
+def test_row_with_missing_field_is_a_structure_error(tmp_path):  # type: ignore[no-untyped-def]
+    lines = csv_text(many(10)).splitlines()
+    lines[3] = lines[3].rsplit(",", 1)[0]  # status_sekolah dropped on line 4
+    path = tmp_path / "a.csv"
+    path.write_text("\n".join(lines) + "\n")
+    job = _refused(path, "STRUKTUR_RUSAK")
+    assert job.issues.get().line == 4
+
+
+def test_utf16_without_bom_is_refused(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.csv"
+    path.write_bytes(csv_text(many(5)).encode("utf-16-le"))
+    _refused(path, "ENCODING_TIDAK_DIKENAL")
+
+
+def test_bytes_invalid_in_utf8_and_windows1252_are_refused(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.csv"
+    path.write_bytes(csv_text(many(5)).encode().replace(b"Siswa 3", b"Siswa \x81\x8d3"))
+    _refused(path, "ENCODING_TIDAK_DIKENAL")
+
+
+def test_old_xls_is_refused(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    _refused(path, "FORMAT_TIDAK_DIDUKUNG")
+
+
+def test_more_than_five_percent_refused_rows_refuses_the_file(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(94) + many(6, start=100, nisn="123")  # 6 % refused
+    job = _refused(write(tmp_path / "a.csv", rows), "TERLALU_BANYAK_DITOLAK")
+    assert job.counts == {"rows": 100, "refused": 6}
+    assert job.issues.filter(code="NISN_TIDAK_VALID").count() == 6
+
+
+def test_exactly_five_percent_refused_rows_is_applied(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(95) + many(5, start=100, nisn="123")
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert job.state == Job.State.SUCCEEDED
+    assert (job.counts["added"], job.counts["refused"]) == (95, 5)

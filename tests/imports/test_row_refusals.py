@@ -1,0 +1,84 @@
+"""Rows that break a rule are refused one by one (line, column, code, messages); the rest is applied."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.imports.helpers import many, student, teacher, uid, write
+from verval.core.models import Job
+from verval.imports.actions import import_file
+from verval.registry.models import Recipient
+
+pytestmark = pytest.mark.django_db
+
+BAD = [
+    ("ID_GANDA", "id", {"id": uid(0)}),
+    ("ID_TIDAK_VALID", "id", {"id": "1234-not-a-uuid"}),
+    ("NPSN_TIDAK_VALID", "npsn", {"npsn": "2021234"}),
+    ("TINGKAT_TIDAK_SESUAI", "tingkat_pendidikan", {"tingkat_pendidikan": "10"}),
+    ("NISN_TIDAK_VALID", "nisn", {"nisn": "12345"}),
+    ("KODE_WILAYAH_TIDAK_DIKENAL", "kode_wilayah", {"kode_wilayah": "999999"}),
+    ("JENIS_TIDAK_DIKENAL", "jenis", {"jenis": "SISWA"}),
+    ("NAMA_KOSONG", "nama", {"nama": ""}),
+    ("NIK_TIDAK_VALID", "nik", {"nik": "3201"}),
+    ("BENTUK_TIDAK_DIKENAL", "bentuk_pendidikan", {"bentuk_pendidikan": "MADRASAH"}),
+    ("NAMA_SEKOLAH_KOSONG", "nama_sekolah", {"nama_sekolah": ""}),
+]
+
+
+@pytest.mark.parametrize(("code", "column", "change"), BAD, ids=[b[0] for b in BAD])
+def test_each_rule_refuses_exactly_its_row(tmp_path, code, column, change):  # type: ignore[no-untyped-def]
+    rows = many(40)
+    rows.insert(20, student(500, **change))  # line 22
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert job.counts["refused"] == 1
+    assert job.counts["added"] == 40
+    issue = job.issues.get()
+    assert (issue.line, issue.column, issue.code) == (22, column, code)
+    assert issue.message and issue.message_en
+    assert Recipient.objects.count() == 40
+
+
+def test_all_rules_at_once_exact_counts(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(300) + [student(1000 + i, **change) for i, (_, _, change) in enumerate(BAD)]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert job.state == Job.State.SUCCEEDED
+    assert (job.counts["rows"], job.counts["added"], job.counts["refused"]) == (311, 300, 11)
+    assert sorted(job.issues.values_list("code", flat=True)) == sorted(b[0] for b in BAD)
+
+
+def test_teacher_with_a_grade_and_sd_student_in_grade_10_are_refused(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(40) + [teacher(1, tingkat_pendidikan="3"), teacher(2), student(600, tingkat_pendidikan="10")]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert job.counts["refused"] == 2
+    assert list(job.issues.values_list("line", "code")) == [(42, "TINGKAT_TIDAK_SESUAI"), (44, "TINGKAT_TIDAK_SESUAI")]
+    assert Recipient.objects.get(kind="PTK").category == "PTK"
+
+
+def test_categories_follow_kind_and_school_form(tmp_path):  # type: ignore[no-untyped-def]
+    rows = [
+        student(1),
+        student(2, npsn="69912345", bentuk_pendidikan="TK", tingkat_pendidikan="", nisn="", nama_sekolah="TK PERTIWI"),
+        teacher(3),
+    ]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert job.counts["added"] == 3
+    cats = dict(Recipient.objects.values_list("name", "category"))
+    assert cats == {"Siswa 1": "DIKDASMEN", "Siswa 2": "PAUD", "Guru 3, S.Pd.": "PTK"}
+    assert Recipient.objects.get(name="Siswa 2").grade is None
+
+
+def test_duplicate_id_refuses_every_later_occurrence(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(60) + [student(0, nama="Lagi"), student(1), student(0)]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert job.counts["refused"] == 3
+    assert list(job.issues.values_list("line", "code")) == [(62, "ID_GANDA"), (63, "ID_GANDA"), (64, "ID_GANDA")]
+    assert Recipient.objects.get(id=uid(0)).name == "Siswa 0"
+
+
+def test_refused_row_report_never_holds_a_name_or_full_nik(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(40) + [student(700, nama="", nik="320112345")]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    values = dict(job.issues.values_list("code", "value"))
+    assert values == {"NAMA_KOSONG": "", "NIK_TIDAK_VALID": "320112**********"}
