@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from verval.imports import views
 
 app_name = "imports"
-urlpatterns: list = []
+urlpatterns = [
+    path("pusdatin/impor/", views.upload, name="upload"),
+    path("pusdatin/impor/riwayat/", views.job_list, name="jobs"),
+]

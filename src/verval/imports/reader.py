@@ -1,0 +1,469 @@
+"""Reading a Dapodik cutoff (CSV or XLSX) safely: structure first, then rows in batches.
+
+open_cutoff(path) checks everything that makes a file unreadable as a whole (empty, encoding,
+delimiter, columns, cut off, quote left open) and raises FileRefused with a code and a message
+naming the problem. Its .batches() then yields polars DataFrames of strings (the cutoff columns,
+'' for empty) with a `line` column, in constant memory.
+
+Encoding rules (docs/decisions/0002-cutoff-encoding.md): UTF-8 with or without BOM; UTF-16 only
+with a BOM; otherwise Windows-1252 when the file is not valid UTF-8 but is valid Windows-1252
+and holds no control characters; anything else is refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+REQUIRED = [
+    "jenis",
+    "id",
+    "nama",
+    "nisn",
+    "nik",
+    "tingkat_pendidikan",
+    "bentuk_pendidikan",
+    "npsn",
+    "nama_sekolah",
+    "kode_wilayah",
+    "nomor_telepon_seluler",
+]
+OPTIONAL = ["status_sekolah"]
+COLUMNS = REQUIRED + OPTIONAL
+
+BLOCK = 8 << 20  # bytes of CSV parsed at a time (~55 k rows)
+XLSX_BATCH = 50_000
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class FileRefused(Exception):
+    code: str
+    message: str
+    message_en: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message_en}"
+
+
+@dataclass
+class Cutoff:
+    path: Path
+    kind: str  # "csv" | "xlsx"
+    columns: list[str]  # normalised header, in file order
+    estimate: int  # data rows (exact for XLSX, newline count for CSV)
+    encoding: str = "utf-8"
+    _offset: int = 0  # where the data starts (after the header line)
+    _cleanup: list[Path] = field(default_factory=list)
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        if self.kind == "xlsx":
+            yield from _xlsx_batches(self)
+        else:
+            yield from _csv_batches(self)
+
+    def close(self) -> None:
+        for p in self._cleanup:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def open_cutoff(path: str | Path) -> Cutoff:
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if size == 0 or not head.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise FileRefused("BERKAS_KOSONG", "Berkas kosong.", "The file is empty.")
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRefused(
+            "FORMAT_TIDAK_DIDUKUNG",
+            "Berkas Excel lama (.xls) tidak didukung; simpan sebagai .xlsx atau CSV UTF-8.",
+            "Old Excel files (.xls) are not supported; save as .xlsx or UTF-8 CSV.",
+        )
+    cleanup: list[Path] = []
+    offset = 0
+    encoding = "utf-8"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        path = _transcode(path, "utf-16", cleanup)
+        encoding = "utf-16"
+    elif head.startswith(b"\xef\xbb\xbf"):
+        offset = 3
+        encoding = "utf-8-sig"
+    if b"\x00" in head and encoding != "utf-16":
+        raise FileRefused(
+            "ENCODING_TIDAK_DIKENAL",
+            "Encoding berkas tidak dapat dipastikan (mungkin UTF-16 tanpa BOM atau bukan berkas teks). "
+            "Simpan ulang sebagai CSV UTF-8.",
+            "The file's encoding cannot be determined (perhaps UTF-16 without a BOM, or not a text file). "
+            "Save it again as UTF-8 CSV.",
+        )
+    newlines, quotes, last = _scan_utf8(path, offset)
+    if newlines is None:
+        if not _valid_cp1252(path):
+            raise FileRefused(
+                "ENCODING_TIDAK_DIKENAL",
+                "Berkas bukan UTF-8 maupun Windows-1252 yang sah; isinya tidak dapat dibaca dengan pasti. "
+                "Simpan ulang sebagai CSV UTF-8.",
+                "The file is neither valid UTF-8 nor valid Windows-1252; it cannot be read with certainty. "
+                "Save it again as UTF-8 CSV.",
+            )
+        path = _transcode(path, "cp1252", cleanup)
+        encoding = "windows-1252"
+        offset = 0
+        newlines, quotes, last = _scan_utf8(path, 0)
+        assert newlines is not None
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            header_bytes = fh.readline()
+        header_line = header_bytes.decode("utf-8").rstrip("\r\n")
+        columns = _check_header(header_line)
+        data_start = offset + len(header_bytes)
+        if data_start >= path.stat().st_size or not _has_data(path, data_start):
+            raise FileRefused("BERKAS_KOSONG", "Berkas hanya berisi baris judul, tanpa data.", "The file holds only the header row, no data.")
+        if quotes % 2:
+            line = _open_quote_line(path, data_start)
+            raise FileRefused(
+                "KUTIP_TIDAK_DITUTUP",
+                f"Tanda kutip (\") dibuka di baris {line} tetapi tidak pernah ditutup; berkas rusak atau terpotong.",
+                f"A quote (\") opened on line {line} is never closed; the file is damaged or cut off.",
+                line,
+            )
+        if last not in (b"\n",):
+            _check_last_line(path, len(columns), newlines + 1)
+    except FileRefused:
+        for p in cleanup:
+            p.unlink(missing_ok=True)
+        raise
+    return Cutoff(
+        path=path,
+        kind="csv",
+        columns=columns,
+        estimate=max(0, newlines - (0 if last != b"\n" else 1)),
+        encoding=encoding,
+        _offset=data_start,
+        _cleanup=cleanup,
+    )
+
+
+def _scan_utf8(path: Path, offset: int) -> tuple[int | None, int, bytes]:
+    """Count newlines and quotes while checking UTF-8; (None, 0, b'') when not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    newlines = quotes = 0
+    last = b""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        while True:
+            chunk = fh.read(BLOCK)
+            if not chunk:
+                break
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return None, 0, b""
+            if _CONTROL.search(chunk):
+                raise FileRefused(
+                    "ENCODING_TIDAK_DIKENAL",
+                    "Berkas berisi karakter kendali (bukan teks biasa); tidak dapat dibaca dengan pasti.",
+                    "The file holds control characters (not plain text); it cannot be read with certainty.",
+                )
+            newlines += chunk.count(b"\n")
+            quotes += chunk.count(b'"')
+            last = chunk[-1:]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None, 0, b""
+    return newlines, quotes, last
+
+
+def _valid_cp1252(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("cp1252")("strict")
+    with open(path, "rb") as fh:
+        while chunk := fh.read(BLOCK):
+            if _CONTROL.search(chunk):
+                return False
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return False
+    return True
+
+
+def _transcode(path: Path, encoding: str, cleanup: list[Path]) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix="verval-cutoff-", suffix=".csv")
+    os.close(fd)
+    out = Path(tmp)
+    cleanup.append(out)
+    try:
+        with open(path, encoding=encoding, newline="") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            first = True
+            while chunk := src.read(BLOCK // 2):
+                dst.write(chunk.lstrip("\ufeff") if first else chunk)
+                first = False
+    except UnicodeError as exc:
+        out.unlink(missing_ok=True)
+        raise FileRefused(
+            "ENCODING_TIDAK_DIKENAL",
+            "Berkas tidak dapat dibaca dengan encoding yang ditandai BOM-nya.",
+            "The file cannot be read in the encoding its BOM announces.",
+        ) from exc
+    return out
+
+
+def _has_data(path: Path, start: int) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while chunk := fh.read(1 << 20):
+            if chunk.strip(b" ,;\t\r\n"):
+                return True
+    return False
+
+
+def _check_header(line: str) -> list[str]:
+    fields = next(csv.reader([line]), [])
+    columns = [c.strip().strip("\ufeff").lower() for c in fields]
+    known = set(COLUMNS)
+    if not (set(REQUIRED) <= set(columns)):
+        for sep, name_id, name_en in ((";", "titik koma (;)", "semicolons (;)"), ("\t", "tab", "tabs")):
+            alt = [c.strip().strip('"').lower() for c in line.split(sep)]
+            if len(alt) > 1 and len(set(alt) & known) >= 3:
+                raise FileRefused(
+                    "PEMISAH_SALAH",
+                    f"Kolom dipisahkan dengan {name_id}, bukan koma. Simpan ulang sebagai CSV dengan pemisah koma (,).",
+                    f"Columns are separated by {name_en}, not commas. Save the file again as CSV with comma (,) separators.",
+                    1,
+                )
+        missing = [c for c in REQUIRED if c not in columns]
+        unknown = [c for c in columns if c not in known]
+        msg_id = "Kolom wajib tidak ada: " + ", ".join(missing) + "."
+        msg_en = "Required columns are missing: " + ", ".join(missing) + "."
+        if unknown:
+            msg_id += " Kolom tidak dikenal (mungkin salah nama): " + ", ".join(unknown) + "."
+            msg_en += " Unknown columns (renamed?): " + ", ".join(unknown) + "."
+        raise FileRefused("KOLOM_TIDAK_LENGKAP", msg_id, msg_en, 1)
+    dup = sorted({c for c in columns if columns.count(c) > 1 and c in known})
+    if dup:
+        raise FileRefused(
+            "KOLOM_GANDA",
+            "Kolom muncul lebih dari sekali: " + ", ".join(dup) + ".",
+            "Columns appear more than once: " + ", ".join(dup) + ".",
+            1,
+        )
+    return columns
+
+
+def _cut_off(line: int) -> FileRefused:
+    return FileRefused(
+        "BERKAS_TERPOTONG",
+        f"Berkas terpotong: baris terakhir ({line}) tidak lengkap. Unggah ulang berkas yang utuh.",
+        f"The file is cut off: the last line ({line}) is incomplete. Upload the complete file again.",
+        line,
+    )
+
+
+def _check_last_line(path: Path, ncols: int, line: int) -> None:
+    """A file that does not end with a newline must end with a complete row."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - (1 << 16)))
+        tail = fh.read()
+    last = tail[tail.rfind(b"\n") + 1 :].decode("utf-8", "replace")
+    if last.count('"') % 2:
+        raise _cut_off(line)
+    fields = next(csv.reader([last]), [])
+    if len(fields) != ncols:
+        raise _cut_off(line)
+
+
+def _open_quote_line(path: Path, start: int) -> int:
+    """The line on which the quote that is never closed was opened."""
+    parity = 0
+    opened = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        for n, raw in enumerate(fh, start=2):
+            q = raw.count(b'"') % 2
+            if q:
+                if not parity:
+                    opened = n
+                parity ^= 1
+    return opened
+
+
+# --------------------------------------------------------------------------- CSV batches
+
+
+def _structure_error(line: int, found: int, expected: int) -> FileRefused:
+    return FileRefused(
+        "STRUKTUR_RUSAK",
+        f"Baris {line} berisi {found} kolom, seharusnya {expected}. Periksa tanda koma dan tanda kutip pada baris itu.",
+        f"Line {line} has {found} fields, expected {expected}. Check the commas and quotes on that line.",
+        line,
+    )
+
+
+def _check_fields(block: bytes, ncols: int, first_line: int, expected_rows: int) -> None:
+    """Every record of the block has exactly ncols fields (polars would pad short rows)."""
+    lines = pl.read_csv(
+        block, has_header=False, separator="\x01", quote_char=None, new_columns=["l"],
+        schema={"l": pl.String}, empty_string_is_null=False, raise_if_empty=False,
+    ).get_column("l")
+    if lines.len() == expected_rows and not (lines.str.count_matches('"', literal=True) % 2 == 1).any():
+        counts = lines.str.replace_all(r'"[^"]*"', "").str.count_matches(",", literal=True) + 1
+        blank = lines.str.strip_chars(" \r") == ""
+        bad = (counts != ncols) & ~blank
+        if bad.any():
+            i = int(bad.arg_true()[0])
+            raise _structure_error(first_line + i, int(counts[i]), ncols)
+        return
+    # Records spanning lines (a quoted line break): count with the csv module.
+    text = block.decode("utf-8")
+    for i, rec in enumerate(csv.reader(io.StringIO(text, newline=""))):
+        if rec and any(x.strip() for x in rec) and len(rec) != ncols:
+            raise _structure_error(first_line + i, len(rec), ncols)
+
+
+def _csv_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
+    ncols = len(cut.columns)
+    names = [f"c{i}" for i in range(ncols)]
+    schema = dict.fromkeys(names, pl.String)
+    record = 0  # data records before this block
+    with open(cut.path, "rb") as fh:
+        fh.seek(cut._offset)
+        rest = b""
+        while True:
+            data = fh.read(BLOCK)
+            block = rest + data
+            if not block:
+                break
+            if data:
+                cut_at = block.rfind(b"\n")
+                while cut_at >= 0 and block.count(b'"', 0, cut_at) % 2:
+                    cut_at = block.rfind(b"\n", 0, cut_at)
+                if cut_at < 0:
+                    rest = block
+                    continue
+                block, rest = block[: cut_at + 1], block[cut_at + 1 :]
+            else:
+                rest = b""
+            try:
+                df = pl.read_csv(
+                    block, has_header=False, new_columns=names, schema=schema, quote_char='"',
+                    empty_string_is_null=False, raise_if_empty=False, truncate_ragged_lines=False,
+                )
+            except pl.exceptions.ComputeError:
+                _check_fields(block, ncols, record + 2, -1)
+                raise FileRefused(
+                    "STRUKTUR_RUSAK",
+                    "Struktur CSV rusak (kolom atau tanda kutip tidak sesuai).",
+                    "The CSV structure is damaged (fields or quotes do not match).",
+                ) from None
+            _check_fields(block, ncols, record + 2, df.height)
+            df = df.with_row_index("line", offset=record + 2).with_columns(pl.col("line").cast(pl.Int64))
+            record += df.height
+            yield _select(df, cut.columns, names)
+            if not data:
+                break
+
+
+def _select(df: pl.DataFrame, columns: list[str], names: list[str]) -> pl.DataFrame:
+    """Rename to cutoff columns, add missing optional ones, strip, drop all-empty rows."""
+    exprs = [pl.col("line")]
+    for col in COLUMNS:
+        if col in columns:
+            exprs.append(pl.col(names[columns.index(col)]).fill_null("").str.strip_chars().alias(col))
+        else:
+            exprs.append(pl.lit("").alias(col))
+    out = df.select(exprs)
+    empty = pl.all_horizontal([pl.col(c) == "" for c in COLUMNS])
+    return out.filter(~empty)
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    return str(v)
+
+
+def _open_xlsx(path: Path) -> Cutoff:
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_path(str(path))
+        sheet = wb.get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+        header = next(rows, None)
+    except Exception as exc:  # noqa: BLE001 - any reader error means the file is unreadable
+        raise FileRefused(
+            "BERKAS_RUSAK",
+            "Berkas Excel rusak atau terpotong dan tidak dapat dibaca.",
+            "The Excel file is damaged or cut off and cannot be read.",
+        ) from exc
+    if not header or not any(_cell(c).strip() for c in header):
+        raise FileRefused("BERKAS_KOSONG", "Berkas kosong.", "The file is empty.")
+    line = ",".join('"' + _cell(c).replace('"', '""') + '"' for c in header)
+    columns = _check_header(line)
+    height = sheet.height
+    if height <= 1:
+        raise FileRefused("BERKAS_KOSONG", "Berkas hanya berisi baris judul, tanpa data.", "The file holds only the header row, no data.")
+    return Cutoff(path=path, kind="xlsx", columns=columns, estimate=height - 1, encoding="xlsx")
+
+
+def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
+    from python_calamine import CalamineWorkbook
+
+    ncols = len(cut.columns)
+    names = [f"c{i}" for i in range(ncols)]
+    wb = CalamineWorkbook.from_path(str(cut.path))
+    rows = wb.get_sheet_by_index(0).iter_rows()
+    next(rows, None)
+    cols: list[list[str]] = [[] for _ in range(ncols)]
+    lines: list[int] = []
+    line = 1
+    for row in rows:
+        line += 1
+        cells = [_cell(c) for c in row[:ncols]]
+        if len(cells) < ncols:
+            cells += [""] * (ncols - len(cells))
+        for i, v in enumerate(cells):
+            cols[i].append(v)
+        lines.append(line)
+        if len(lines) >= XLSX_BATCH:
+            yield _select(_frame(lines, cols, names), cut.columns, names)
+            cols = [[] for _ in range(ncols)]
+            lines = []
+    if lines:
+        yield _select(_frame(lines, cols, names), cut.columns, names)
+
+
+def _frame(lines: list[int], cols: list[list[str]], names: list[str]) -> pl.DataFrame:
+    data: dict[str, pl.Series] = {"line": pl.Series("line", lines, dtype=pl.Int64)}
+    for n, c in zip(names, cols, strict=True):
+        data[n] = pl.Series(n, c, dtype=pl.String)
+    return pl.DataFrame(data)

@@ -1,0 +1,566 @@
+"""The Dapodik cutoff import (SPEC §3 step 1, §9): one transaction, set-based, streamed.
+
+Pipeline: the file is checked as a whole (reader.open_cutoff), then read in batches; each batch
+is validated with polars expressions (rules.validate), its numbers checked with
+verval.phones.check_series, and loaded into a temporary staging table (COPY on PostgreSQL, one
+executemany per batch on SQLite). Everything after that is a handful of set-based statements:
+duplicates, classification against the registry by row_hash (new / number changed / other fields
+changed / reactivated / unchanged / locked), schools upsert, recipients insert and updates, number
+history for changed numbers, and deactivation of recipients no longer listed by their school.
+
+row_hash = 16 hex of md5(kind|category|name|nisn|nik|grade|npsn) + 16 hex of md5(number key),
+the number key being the E.164 form when the number is valid, else the text as typed. The two
+halves tell "the number changed in Dapodik" apart from "something else changed", so a school's
+correction made in Verval Ponsel is not overwritten by an unchanged Dapodik number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from verval.core import audit, files
+from verval.core.jobs import JobRefused, Progress, RowIssue
+from verval.core.models import Job
+from verval.imports.reader import Cutoff, FileRefused, open_cutoff
+from verval.imports.rules import RULES, validate
+from verval.phones import check_series, mask
+
+log = logging.getLogger(__name__)
+_TRACE = os.environ.get("VERVAL_IMPORT_TRACE") == "1"
+
+
+class _Timer:
+    """Phase timings on stderr when VERVAL_IMPORT_TRACE=1 (for bench/bench_import.py)."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.acc: dict[str, float] = {}
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.acc[phase] = self.acc.get(phase, 0.0) + now - self.t
+        self.t = now
+
+    def report(self) -> None:
+        if _TRACE:
+            sys.stderr.write("import phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.acc.items()) + "\n")
+
+STAGE_COLUMNS = [
+    "line", "id", "refused", "kind", "category", "name", "nisn", "nik", "grade", "npsn",
+    "phone_raw", "phone_e164", "operator", "reason", "phone_key",
+]  # fmt: skip
+SCHOOL_COLUMNS = ["line", "npsn", "name", "bentuk", "status", "region"]
+# A first load of more new rows than this rebuilds the registry's secondary indexes afterwards.
+REBUILD_INDEXES_ABOVE = 50_000
+
+_HASH_SQL = (
+    "substr(md5(s.kind || '|' || s.category || '|' || s.name || '|' || s.nisn || '|' || s.nik || '|' || "
+    "coalesce(CAST(s.grade AS TEXT), '') || '|' || s.npsn), 1, 16) || substr(md5(s.phone_key), 1, 16)"
+)
+
+
+def row_hash(kind: str, category: str, name: str, nisn: str, nik: str, grade: int | None, npsn: str, phone_key: str) -> str:
+    """The same hash in Python (tests, tools)."""
+    content = "|".join([kind, category, name, nisn, nik, "" if grade is None else str(grade), npsn])
+    return hashlib.md5(content.encode()).hexdigest()[:16] + hashlib.md5(phone_key.encode()).hexdigest()[:16]
+
+
+def _md5(value: str | None) -> str | None:
+    return None if value is None else hashlib.md5(value.encode()).hexdigest()
+
+
+def run_import_job(job: Job) -> dict[str, Any]:
+    """Runner of job kind `import_dapodik` (registered in core.jobs.RUNNERS)."""
+    path = files.absolute(job.input_path) if job.input_path else Path(job.params["path"])
+    return import_cutoff(path, job=job, actor=job.created_by)
+
+
+def _refused(exc: FileRefused) -> JobRefused:
+    return JobRefused(
+        code=exc.code,
+        message=exc.message,
+        message_en=exc.message_en,
+        issues=[RowIssue(exc.line, "", exc.code, exc.message, exc.message_en)],
+    )
+
+
+def import_cutoff(path: str | Path, *, job: Job, actor: Any = None) -> dict[str, Any]:
+    try:
+        cut = open_cutoff(path)
+    except FileRefused as exc:
+        raise _refused(exc) from None
+    progress = Progress(job, total=cut.estimate)
+    # Staging tables can hold millions of rows: on SQLite keep them on disk, not in memory (only
+    # possible outside a transaction; tests run inside one and their files are small).
+    sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
+    try:
+        if sqlite:
+            with connection.cursor() as cur:
+                cur.execute("PRAGMA temp_store=FILE")
+        with transaction.atomic():
+            return _Importer(cut, job, actor, progress).run()
+    except FileRefused as exc:
+        raise _refused(exc) from None
+    finally:
+        cut.close()
+        if sqlite:
+            with connection.cursor() as cur:
+                cur.execute("PRAGMA temp_store=MEMORY")
+
+
+class _Importer:
+    def __init__(self, cut: Cutoff, job: Job, actor: Any, progress: Progress) -> None:
+        self.cut = cut
+        self.job = job
+        self.actor = actor if getattr(actor, "is_authenticated", False) else None
+        self.progress = progress
+        self.pg = connection.vendor == "postgresql"
+        self.now = timezone.now()
+        self.now_db = connection.ops.adapt_datetimefield_value(self.now)
+        self.rows = 0
+        self.issue_frames: list[pl.DataFrame] = []
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> dict[str, Any]:
+        from verval.reference.models import Region
+
+        region_codes = pl.Series(
+            "code", list(Region.objects.filter(level__gte=2).values_list("code", flat=True)), dtype=pl.String
+        )
+        tick = _Timer()
+        with connection.cursor() as cur:
+            self.cur = cur
+            if not self.pg:
+                connection.connection.create_function("md5", 1, _md5, deterministic=True)
+            self._create_stage()
+            batches = self.cut.batches()
+            while True:
+                df = next(batches, None)
+                tick("read")
+                if df is None:
+                    break
+                rows, issues = validate(df, region_codes)
+                self.rows += rows.height
+                if issues.height:
+                    self.issue_frames.append(issues)
+                tick("validate")
+                self._stage(rows, tick)
+                self.progress.update(self.rows, max(self.cut.estimate, self.rows))
+            if not self.rows:
+                raise FileRefused("BERKAS_KOSONG", "Berkas tidak berisi baris data.", "The file holds no data rows.")
+            self._after_load()
+            tick("index")
+            self._duplicates()
+            tick("duplicates")
+            classes = self._classify()
+            tick("classify")
+            self._locked()
+            refused = self._check_share()
+            tick("issues")
+            schools_added, schools_changed = self._schools()
+            tick("schools")
+            counts = self._merge(classes)
+            tick("merge")
+            removed = self._remove()
+            tick("remove")
+            self._drop_stage()
+        tick.report()
+        result = {
+            "rows": self.rows,
+            "added": counts["added"],
+            "changed": counts["changed"],
+            "unchanged": classes.get("same", 0),
+            "removed": removed,
+            "refused": refused,
+            "numbers_changed": counts["numbers_changed"],
+            "schools_added": schools_added,
+            "schools_changed": schools_changed,
+        }
+        audit.record(
+            actor=self.actor,
+            action="import_dapodik",
+            object_type="job",
+            object_id=self.job.pk,
+            after=result,
+            note=self.job.input_name,
+        )
+        self.progress.update(self.rows, self.rows, force=True)
+        return result
+
+    # ------------------------------------------------------------------ staging
+
+    def _create_stage(self) -> None:
+        c = self.cur
+        temp = "TEMPORARY"
+        c.execute("DROP TABLE IF EXISTS imp_stage")
+        c.execute("DROP TABLE IF EXISTS imp_school")
+        c.execute("DROP TABLE IF EXISTS imp_school1")
+        c.execute("DROP TABLE IF EXISTS imp_rows")
+        c.execute("DROP TABLE IF EXISTS imp_npsn")
+        idtype = "uuid" if self.pg else "char(32)"
+        c.execute(
+            f"CREATE {temp} TABLE imp_stage (line bigint, id {idtype}, refused boolean, kind text, category text, "
+            "name text, nisn text, nik text, grade smallint, npsn text, phone_raw text, phone_e164 text, "
+            "operator text, reason text, phone_key text)"
+        )
+        c.execute(f"CREATE {temp} TABLE imp_school (line bigint, npsn text, name text, bentuk text, status text, region text)")
+
+    def _stage(self, rows: pl.DataFrame, tick: Any) -> None:
+        staged = rows.filter(pl.col("id_ok"))
+        if staged.height:
+            verdicts = check_series(staged.get_column("nomor_telepon_seluler"))
+            tick("phones")
+            staged = staged.with_columns(
+                phone_raw=pl.col("nomor_telepon_seluler").str.slice(0, 100),
+                phone_e164=verdicts.get_column("e164").fill_null(""),
+                operator=verdicts.get_column("operator").fill_null(""),
+                reason=verdicts.get_column("reason").fill_null(""),
+            ).with_columns(
+                phone_key=pl.when(pl.col("phone_e164") != "").then(pl.col("phone_e164")).otherwise(pl.col("phone_raw")),
+            )
+            if not self.pg:
+                staged = staged.with_columns(pl.col("id").str.replace_all("-", "", literal=True))
+            out = staged.select(
+                pl.col("line"),
+                pl.col("id"),
+                pl.col("refused"),
+                pl.col("jenis").alias("kind"),
+                pl.col("category"),
+                pl.col("nama").str.slice(0, 150).alias("name"),
+                pl.col("nisn").str.slice(0, 10),
+                pl.col("nik").str.slice(0, 16),
+                pl.col("grade"),
+                pl.col("npsn").str.slice(0, 8),
+                "phone_raw",
+                "phone_e164",
+                "operator",
+                "reason",
+                "phone_key",
+            )
+            self._load("imp_stage", STAGE_COLUMNS, out)
+            tick("stage")
+        good = rows.filter(~pl.col("refused"))
+        if good.height:
+            schools = (
+                good.group_by("npsn", maintain_order=True)
+                .agg(
+                    pl.col("line").first(),
+                    pl.col("nama_sekolah").first().str.slice(0, 200).alias("name"),
+                    pl.col("bentuk_pendidikan").first().alias("bentuk"),
+                    pl.col("status_sekolah").first().alias("status"),
+                    pl.col("kode_wilayah").first().alias("region"),
+                )
+                .with_columns(pl.when(pl.col("status").is_in(["N", "S"])).then(pl.col("status")).otherwise(pl.lit("")))
+                .select(SCHOOL_COLUMNS)
+            )
+            self._load("imp_school", SCHOOL_COLUMNS, schools)
+
+    def _load(self, table: str, columns: list[str], df: pl.DataFrame) -> None:
+        if self.pg:
+            text_cols = [c for c, t in zip(df.columns, df.dtypes, strict=True) if t == pl.String]
+            data = df.write_csv(include_header=False).encode()
+            sql = (
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(text_cols)}))"
+            )
+            with self.cur.copy(sql) as copy:
+                copy.write(data)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            # table and columns are module constants, values go as parameters
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+            self.cur.executemany(sql, df.iter_rows())
+
+    def _after_load(self) -> None:
+        c = self.cur
+        c.execute("CREATE INDEX imp_stage_id ON imp_stage (id)")
+        if self.pg:
+            # Fresh statistics: a plan built on a never-analysed registry (right after a first
+            # load) turns the anti-joins below into nested loops over millions of rows.
+            c.execute("SET LOCAL work_mem = '256MB'")
+            c.execute("ANALYZE imp_stage")
+            c.execute("ANALYZE registry_recipient")
+
+    def _drop_stage(self) -> None:
+        for t in ("imp_npsn", "imp_rows", "imp_school1", "imp_school", "imp_stage"):
+            self.cur.execute(f"DROP TABLE IF EXISTS {t}")
+
+    # ------------------------------------------------------------------ rules that need the whole file
+
+    def _duplicates(self) -> None:
+        c = self.cur
+        c.execute(
+            "SELECT id, line FROM imp_stage WHERE id IN "
+            "(SELECT id FROM imp_stage GROUP BY id HAVING count(*) > 1) ORDER BY id, line"
+        )
+        dup_lines: list[int] = []
+        values: list[str] = []
+        previous = None
+        for rid, line in c.fetchall():
+            if rid == previous:
+                dup_lines.append(line)
+                values.append(str(rid))
+            previous = rid
+        if not dup_lines:
+            return
+        self.issue_frames.append(
+            pl.DataFrame(
+                {
+                    "line": pl.Series(dup_lines, dtype=pl.Int64),
+                    "column": ["id"] * len(dup_lines),
+                    "code": ["ID_GANDA"] * len(dup_lines),
+                    "value": values,
+                }
+            )
+        )
+        for i in range(0, len(dup_lines), 5000):
+            chunk = dup_lines[i : i + 5000]
+            marks = ", ".join(["%s"] * len(chunk))
+            c.execute(f"UPDATE imp_stage SET refused = TRUE WHERE line IN ({marks})", chunk)  # noqa: S608
+
+    def _classify(self) -> dict[str, int]:
+        c = self.cur
+        phone_differs = (
+            "(CASE WHEN r.row_hash = '' THEN r.phone_raw <> s.phone_raw "
+            "ELSE substr(r.row_hash, 17, 16) <> substr(s.h, 17, 16) END)"
+        )
+        # Only rows that need work are written; unchanged rows are counted, not copied.
+        c.execute(  # the SQL is built from module constants only
+            f"""
+            CREATE TEMPORARY TABLE imp_rows AS SELECT * FROM (
+            SELECT s.line, s.id, s.kind, s.category, s.name, s.nisn, s.nik, s.grade, s.npsn, s.phone_raw,
+                   s.phone_e164, s.operator, s.reason, s.h, r.phone_raw AS old_phone, r.status AS old_status,
+                   CASE WHEN r.id IS NULL THEN 'new'
+                        WHEN {phone_differs} THEN (CASE WHEN r.locked THEN 'locked' ELSE 'phone' END)
+                        WHEN substr(r.row_hash, 1, 16) <> substr(s.h, 1, 16) THEN 'content'
+                        WHEN NOT r.active THEN 'reactivate'
+                        ELSE 'same' END AS cls
+            FROM (SELECT st.*, {_HASH_SQL.replace("s.", "st.")} AS h FROM imp_stage st WHERE NOT st.refused) s
+            LEFT JOIN registry_recipient r ON r.id = s.id
+            ) x WHERE cls <> 'same' ORDER BY id
+            """  # noqa: S608
+        )
+        if self.pg:
+            c.execute("ANALYZE imp_rows")
+        c.execute("SELECT cls, count(*) FROM imp_rows GROUP BY cls")
+        classes = {cls: n for cls, n in c.fetchall()}
+        c.execute("SELECT count(*) FROM imp_stage WHERE NOT refused")
+        classes["same"] = c.fetchone()[0] - sum(classes.values())
+        return classes
+
+    def _locked(self) -> None:
+        c = self.cur
+        c.execute("SELECT line, phone_raw FROM imp_rows WHERE cls = 'locked'")
+        rows = c.fetchall()
+        if rows:
+            self.issue_frames.append(
+                pl.DataFrame(
+                    {
+                        "line": pl.Series([r[0] for r in rows], dtype=pl.Int64),
+                        "column": ["nomor_telepon_seluler"] * len(rows),
+                        "code": ["TERKUNCI_SPTJM"] * len(rows),
+                        "value": [mask(r[1]) for r in rows],
+                    }
+                )
+            )
+
+    def _issues(self) -> pl.DataFrame:
+        if not self.issue_frames:
+            return pl.DataFrame(schema={"line": pl.Int64, "column": pl.String, "code": pl.String, "value": pl.String})
+        return pl.concat(self.issue_frames).sort("line", maintain_order=True)
+
+    def _row_issues(self, issues: pl.DataFrame) -> list[RowIssue]:
+        return [
+            RowIssue(line, column, code, RULES[code].message, RULES[code].message_en, value or "")
+            for line, column, code, value in issues.iter_rows()
+        ]
+
+    def _check_share(self) -> int:
+        issues = self._issues()
+        refused = issues.get_column("line").n_unique() if issues.height else 0
+        share = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]
+        if refused > share * self.rows:
+            pct = f"{100 * refused / self.rows:.1f}"
+            limit = f"{100 * share:g}"
+            raise JobRefused(
+                code="TERLALU_BANYAK_DITOLAK",
+                message=f"{refused} dari {self.rows} baris ({pct} %) ditolak, lebih dari batas {limit} %. "
+                "Berkas ditolak seluruhnya; kemungkinan berkasnya salah. Lihat laporan baris.",
+                message_en=f"{refused} of {self.rows} rows ({pct} %) were refused, more than the {limit} % limit. "
+                "The whole file is refused; it is probably the wrong file. See the row report.",
+                issues=self._row_issues(issues),
+                counts={"rows": self.rows, "refused": refused},
+            )
+        if issues.height:
+            from verval.core.jobs import save_issues
+
+            save_issues(self.job, self._row_issues(issues))
+        return refused
+
+    # ------------------------------------------------------------------ merges
+
+    def _schools(self) -> tuple[int, int]:
+        c = self.cur
+        now = self.now_db
+        c.execute(
+            "CREATE TEMPORARY TABLE imp_school1 AS SELECT s.npsn, s.name, s.bentuk, s.status, s.region "
+            "FROM imp_school s JOIN (SELECT npsn, min(line) AS line FROM imp_school GROUP BY npsn) m "
+            "ON m.npsn = s.npsn AND m.line = s.line"
+        )
+        c.execute(
+            """
+            UPDATE reference_school SET name = x.name, bentuk = x.bentuk,
+                status = CASE WHEN x.status = '' THEN reference_school.status ELSE x.status END,
+                region_id = x.region, regency_id = substr(x.region, 1, 4) || '00',
+                province_id = substr(x.region, 1, 2) || '0000', active = TRUE, updated_at = %s
+            FROM imp_school1 x
+            WHERE reference_school.npsn = x.npsn AND (reference_school.name <> x.name
+                OR reference_school.bentuk <> x.bentuk OR (x.status <> '' AND reference_school.status <> x.status)
+                OR reference_school.region_id <> x.region OR NOT reference_school.active)
+            """,
+            [now],
+        )
+        changed = c.rowcount
+        c.execute(
+            """
+            INSERT INTO reference_school (npsn, name, bentuk, status, region_id, regency_id, province_id, active,
+                                          created_at, updated_at)
+            SELECT x.npsn, x.name, x.bentuk, x.status, x.region, substr(x.region, 1, 4) || '00',
+                   substr(x.region, 1, 2) || '0000', TRUE, %s, %s
+            FROM imp_school1 x WHERE NOT EXISTS (SELECT 1 FROM reference_school y WHERE y.npsn = x.npsn)
+            """,
+            [now, now],
+        )
+        return c.rowcount, changed
+
+    def _merge(self, classes: dict[str, int]) -> dict[str, int]:
+        c = self.cur
+        now = self.now_db
+        added = 0
+        if classes.get("new"):
+            rebuild = self._drop_indexes_if_empty(classes["new"])
+            c.execute(
+                """
+                INSERT INTO registry_recipient (id, kind, category, name, nisn, nik, grade, school_id, phone_raw,
+                    phone_e164, operator, status, reason, reason_note, status_changed_at, needs_validation,
+                    confirmed_at, confirmed_by_id, locked, active, row_hash, version, created_at, updated_at)
+                SELECT id, kind, category, name, nisn, nik, grade, npsn, phone_raw, phone_e164, operator,
+                       'BELUM_VERVAL', reason, '', %s, TRUE, NULL, NULL, FALSE, TRUE, h, 1, %s, %s
+                FROM imp_rows WHERE cls = 'new' ORDER BY id
+                """,
+                [now, now, now],
+            )
+            added = c.rowcount
+            if rebuild and self.pg:
+                # Run the deferred foreign-key checks now: PostgreSQL cannot build an index on a
+                # table with pending trigger events.
+                c.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                c.execute("SET CONSTRAINTS ALL DEFERRED")
+            for sql in rebuild:
+                c.execute(sql)
+            if self.pg and added > 10000:
+                c.execute("ANALYZE registry_recipient")
+        numbers = 0
+        if classes.get("phone"):
+            self._history()
+            c.execute(
+                """
+                UPDATE registry_recipient SET kind = x.kind, category = x.category, name = x.name, nisn = x.nisn,
+                    nik = x.nik, grade = x.grade, school_id = x.npsn, phone_raw = x.phone_raw,
+                    phone_e164 = x.phone_e164, operator = x.operator, status = 'BELUM_VERVAL', reason = x.reason,
+                    reason_note = '', status_changed_at = %s, needs_validation = TRUE, confirmed_at = NULL,
+                    confirmed_by_id = NULL, active = TRUE, row_hash = x.h,
+                    version = registry_recipient.version + 1, updated_at = %s
+                FROM imp_rows x WHERE registry_recipient.id = x.id AND x.cls = 'phone'
+                """,
+                [now, now],
+            )
+            numbers = c.rowcount
+        other = 0
+        if classes.get("content") or classes.get("reactivate"):
+            c.execute(
+                """
+                UPDATE registry_recipient SET kind = x.kind, category = x.category, name = x.name, nisn = x.nisn,
+                    nik = x.nik, grade = x.grade, school_id = x.npsn, active = TRUE, row_hash = x.h,
+                    version = registry_recipient.version + 1, updated_at = %s
+                FROM imp_rows x WHERE registry_recipient.id = x.id AND x.cls IN ('content', 'reactivate')
+                """,
+                [now],
+            )
+            other = c.rowcount
+        return {"added": added, "numbers_changed": numbers, "changed": numbers + other}
+
+    def _drop_indexes_if_empty(self, new_rows: int) -> list[str]:
+        """First load into an empty registry: drop the secondary indexes, rebuild them after the
+        insert (several times faster than maintaining them row by row). Inside the transaction, so
+        a crash restores them; the table lock this takes only blocks readers of an empty table."""
+        c = self.cur
+        if new_rows < REBUILD_INDEXES_ABOVE:
+            return []
+        c.execute("SELECT 1 FROM registry_recipient LIMIT 1")
+        if c.fetchone():
+            return []
+        if self.pg:
+            c.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename = 'registry_recipient' AND indexname NOT IN "
+                "(SELECT conname FROM pg_constraint WHERE conrelid = 'registry_recipient'::regclass)"
+            )
+        else:
+            c.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'registry_recipient' AND sql IS NOT NULL"
+            )
+        indexes = c.fetchall()
+        for name, _ in indexes:
+            c.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in indexes]
+
+    def _history(self) -> None:
+        """One NumberHistory row per changed number (masked), written before the update."""
+        actor_id = self.actor.pk if self.actor else None
+        job_id = self.job.pk if self.pg else self.job.pk.hex
+        now = self.now_db
+        with connection.cursor() as read, connection.cursor() as write:
+            read.execute("SELECT id, old_phone, old_status, phone_raw FROM imp_rows WHERE cls = 'phone'")
+            while batch := read.fetchmany(5000):
+                write.executemany(
+                    """
+                    INSERT INTO registry_numberhistory (recipient_id, at, actor_id, job_id, action, from_status,
+                        to_status, reason, phone_before, phone_after, note)
+                    VALUES (%s, %s, %s, %s, 'import_number_changed', %s, 'BELUM_VERVAL', '', %s, %s, %s)
+                    """,
+                    [
+                        (rid, now, actor_id, job_id, old_status or "", mask(old or "")[:20], mask(new or "")[:20], "cutoff Dapodik")
+                        for rid, old, old_status, new in batch
+                    ],
+                )
+
+    def _remove(self) -> int:
+        """Recipients of the schools in this file that the file no longer lists: active=False."""
+        c = self.cur
+        c.execute("CREATE TEMPORARY TABLE imp_npsn (npsn varchar(8) PRIMARY KEY)")
+        c.execute("INSERT INTO imp_npsn (npsn) SELECT DISTINCT npsn FROM imp_stage")
+        if self.pg:
+            c.execute("ANALYZE imp_npsn")
+        c.execute(
+            """
+            UPDATE registry_recipient SET active = FALSE, version = version + 1, updated_at = %s
+            WHERE id IN (
+                SELECT r.id FROM registry_recipient r JOIN imp_npsn n ON r.school_id = n.npsn
+                WHERE r.active AND NOT EXISTS (SELECT 1 FROM imp_stage s WHERE s.id = r.id))
+            """,
+            [self.now_db],
+        )
+        return c.rowcount
