@@ -96,6 +96,15 @@ def _period() -> None:
     )
 
 
+def demo_api_token() -> str:
+    """A fresh API token for the demo provider (tokens are stored hashed, so a new one is issued
+    each time the demo starts; the previous demo token is revoked)."""
+    from verval.exchange.actions import issue_token
+
+    _, token = issue_token(actor=None, provider="telkomsel", label="demo")
+    return token
+
+
 def accounts_summary(password: str | None = None) -> dict[str, dict[str, str]]:
     out = {}
     for user in User.objects.filter(username__in=["pusdatin", "dinas.prov", "dinas.kab", "operator", "telkomsel"]).order_by("id"):

@@ -30,9 +30,12 @@ class Command(BaseCommand):
                 password=opts["password"], students=opts["students"], teachers=opts["teachers"], seed=opts["seed"], play_round=not opts["no_round"]
             )
             result["loaded"] = True
+        token = demo.demo_api_token()
         if opts["json"]:
-            self.stdout.write(json.dumps({"loaded": result["loaded"], "accounts": result["accounts"]}))
+            self.stdout.write(json.dumps({"loaded": result["loaded"], "accounts": result["accounts"], "api_token": {"telkomsel": token}}))
             return
         self.stdout.write("\nDemo accounts (role: username / password / scope):")
         for role, acc in result["accounts"].items():
             self.stdout.write(f"  {role:<11} {acc['username']:<11} / {acc['password']} / {acc['scope']}")
+        self.stdout.write(f"\nProvider API token for telkomsel (shown once): {token}")
+        self.stdout.write("  e.g. verval-provider sync --url http://127.0.0.1:8000 --token <token> --subscribers FILE")
