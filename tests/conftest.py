@@ -11,7 +11,6 @@ from hypothesis import settings as hypothesis_settings
 
 from tests.factories import RecipientFactory, SchoolFactory, UserFactory
 
-
 # CI runs the same examples every time (a failure found while developing is pinned as an explicit
 # test); nobody's machine load makes a property test fail on a deadline.
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

@@ -90,6 +90,9 @@ class QuotaRule(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["policy", "category"], name="quota_rule_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.policy_id} {self.category}"
+
     @property
     def total_gb(self):  # type: ignore[no-untyped-def]
         return self.general_gb + self.learning_gb

@@ -118,6 +118,9 @@ class NumberHistory(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["recipient", "at"])]
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status}->{self.to_status}"
+
 
 class SharedNumber(models.Model):
     """A number used by more active recipients than allowed (SPEC §5), recomputed by each validation run.
@@ -138,3 +141,6 @@ class SharedNumber(models.Model):
 
     class Meta:
         ordering = ["-recipients"]
+
+    def __str__(self) -> str:
+        return f"{self.level} x{self.recipients}"
