@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -167,7 +168,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 8 * 3600
 
 # SPEC §9 / §5 policy knobs.
-VERVAL = {
+VERVAL: dict[str, Any] = {
     "REFUSE_FILE_ABOVE_SHARE": float(os.environ.get("VERVAL_REFUSE_SHARE", "0.05")),
     "SHARED_NUMBER_LIMIT": int(os.environ.get("VERVAL_SHARED_LIMIT", "3")),
     "SHARED_NUMBER_IMPLAUSIBLE": int(os.environ.get("VERVAL_SHARED_IMPLAUSIBLE", "10")),

@@ -50,19 +50,19 @@ def load(*, password: str = DEMO_PASSWORD, students: int = 28000, teachers: int 
 def _demo_school() -> School:
     # The school with the most residue after a round is the most instructive; before the round,
     # the largest primary school.
-    return (
+    school = (
         School.objects.annotate(n=Count("recipients", filter=Q(recipients__active=True)))
         .filter(bentuk="SD")
         .order_by("-n", "npsn")
         .first()
-        or School.objects.order_by("npsn").first()
-    )  # type: ignore[return-value]
+    )
+    return school or School.objects.order_by("npsn")[0]
 
 
 @transaction.atomic
 def _accounts(password: str) -> dict[str, dict[str, str]]:
     school = _demo_school()
-    specs = [
+    specs: list[tuple[str, str, dict[str, Any]]] = [
         ("pusdatin", Role.PUSDATIN, {}),
         ("dinas.prov", Role.DINAS_PROV, {"region_id": school.province_id}),
         ("dinas.kab", Role.DINAS_KAB, {"region_id": school.regency_id}),

@@ -83,8 +83,8 @@ def validate_pending(*, actor: Any, job: Job | None = None) -> dict[str, int]:
 
 def recount_shared_numbers() -> dict[str, int]:
     """Recompute SharedNumber from scratch with one GROUP BY over active recipients."""
-    limit = settings.VERVAL["SHARED_NUMBER_LIMIT"]
-    implausible = settings.VERVAL["SHARED_NUMBER_IMPLAUSIBLE"]
+    limit: int = settings.VERVAL["SHARED_NUMBER_LIMIT"]
+    implausible: int = settings.VERVAL["SHARED_NUMBER_IMPLAUSIBLE"]
     recipients = _table(Recipient)
     shared = _table(SharedNumber)
     now = timezone.now()
@@ -97,7 +97,7 @@ def recount_shared_numbers() -> dict[str, int]:
                 FROM {recipients}
                 WHERE active = %s AND phone_e164 <> '' AND reason = ''
                 GROUP BY phone_e164 HAVING COUNT(*) > %s""",  # noqa: S608
-            (implausible, now, True, limit),
+            [implausible, now, True, limit],
         )
     by_level = {"SEKOLAH": 0, "TIDAK_RASIONAL": 0}
     for level, n in SharedNumber.objects.values_list("level").annotate(n=Count("phone_e164")).order_by():

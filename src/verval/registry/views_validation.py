@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -43,7 +45,7 @@ def phone_check(request: HttpRequest) -> HttpResponse:
     numbers never travel in a URL)."""
     from verval.phones import OPERATORS, check_many, describe
 
-    results = []
+    results: list[dict[str, Any]] = []
     truncated = False
     text = ""
     if request.method == "POST":
@@ -67,7 +69,7 @@ def phone_check(request: HttpRequest) -> HttpResponse:
         "text": text,
         "truncated": truncated,
         "limit": MAX_PASTED_NUMBERS,
-        "valid": sum(1 for r in results if r["v"].valid),
+        "valid": sum(1 for r in results if r["v"].valid),  # r["v"] is a Verdict
     }
     template = "registry/_phone_check_results.html" if request.headers.get("HX-Request") else "registry/phone_check.html"
     return render(request, template, context)

@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        result: dict[str, Any]
         if opts["if_empty"] and demo.is_loaded():
             result = {"accounts": demo.accounts_summary(opts["password"]), "loaded": False}
             self.stdout.write("Demo data already loaded.")
