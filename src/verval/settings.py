@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves Swagger UI from its own static files instead of a CDN
     "verval.core",
     "verval.accounts",
     "verval.reference",

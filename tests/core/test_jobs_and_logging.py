@@ -95,3 +95,12 @@ def test_pages_carry_a_strict_content_security_policy(client):  # type: ignore[n
     response = client.get("/masuk/")
     assert "script-src 'self';" in response["Content-Security-Policy"]
     assert "unsafe-inline" not in response["Content-Security-Policy"]
+
+
+def test_api_docs_page_loads_swagger_from_our_own_static_files(client):  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/docs")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<script src="/static/ninja/swagger-ui-bundle.js"></script>' in html
+    assert "cdn." not in html
+    assert "script-src 'self';" in response["Content-Security-Policy"]
