@@ -138,8 +138,11 @@ def test_refresh_all_is_idempotent_and_region_rows_sum_school_rows(data, other_s
     services.refresh_all()
     assert sorted(RegionStat.objects.values_list("area_level", "region", "fact", "status", "operator", "count")) == first
     total = sum(SchoolStat.objects.values_list("count", flat=True))
+    real = RegionStat.objects.exclude(level="*").exclude(kind="*").exclude(operator="*")
+    stars = RegionStat.objects.filter(level="*", kind="*", operator="*")
     for level in (0, 1, 2):
-        assert sum(RegionStat.objects.filter(area_level=level).values_list("count", flat=True)) == total
+        assert sum(real.filter(area_level=level).values_list("count", flat=True)) == total
+        assert sum(stars.filter(area_level=level).values_list("count", flat=True)) == total
 
 
 def test_new_school_in_a_new_province_appears_after_refresh_schools(data):
@@ -156,3 +159,36 @@ def test_refresh_on_postgres_and_sqlite_give_same_sent_flag(data):
     services.refresh_all()
     assert SchoolStat.objects.filter(sent=True).exists()
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_children_of_an_area_under_filters_equal_direct_counts(data, other_school):
+    from verval.dashboard.selectors import children_figures
+
+    services.refresh_all()
+    zero = {"sptjm_printed": 0, "sptjm_uploaded": 0, "sptjm_approved": 0, "berhasil": 0, "gagal": 0}
+    assert children_figures(NATION, Filters(provider="indosat"), "") == {
+        "020000": {"imported": 9, "valid": 6, "sent": 5, "aktif": 5, "residu": 0, "format_salah": 1, **zero}
+    }
+    province = Area(level=1, code="020000", name="")
+    assert children_figures(province, Filters(kind="PTK"), "") == {
+        "020500": {"imported": 1, "valid": 1, "sent": 1, "aktif": 1, "residu": 0, "format_salah": 0, **zero}
+    }
+    by_regency = children_figures(province, Filters(), "")
+    for regency, fig in by_regency.items():
+        d = direct(regency_id=regency)
+        assert (fig["imported"], fig["valid"], fig["sent"], fig["aktif"], fig["residu"]) == (
+            d["imported"], d["valid"], d["sent"], d["aktif"], d["residu"],
+        )  # fmt: skip
+
+
+def test_school_children_from_summary_equal_those_from_school_rows(data, other_school):
+    from verval.dashboard.selectors import children_figures
+
+    services.refresh_all()
+    regency = Area(level=2, code=data.regency_id, name="")
+    unfiltered = children_figures(regency, Filters(), "")  # read from SchoolSummary
+    filtered = children_figures(regency, Filters(kind="PD"), "")  # read from SchoolStat
+    ptk = children_figures(regency, Filters(kind="PTK"), "")
+    assert unfiltered[data.npsn] == {k: filtered[data.npsn][k] + ptk[data.npsn][k] for k in unfiltered[data.npsn]}
+    assert unfiltered[data.npsn]["imported"] == 10
+    assert unfiltered[data.npsn]["valid"] == 7

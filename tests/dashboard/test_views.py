@@ -165,3 +165,21 @@ def test_refresh_command_prints_json(figures, capsys):
     data = json.loads(out)
     assert data["schools"] == 2
     assert data["school_rows"] == 3
+
+
+def test_regency_page_lists_at_most_100_schools_unless_asked(client, figures, dinas_kab, monkeypatch):
+    from verval.dashboard import views
+
+    monkeypatch.setattr(views, "SCHOOL_ROWS", 1)
+    client.force_login(dinas_kab)
+    url = reverse("dashboard:region", args=[figures.regency_id])
+    other = SchoolFactory()
+    Recipient.objects.bulk_create([RecipientFactory.build(school=other, status="AKTIF")])
+    services.refresh_all()
+    response = client.get(url)
+    assert len(response.context["body"]) > 0
+    body = response.content.decode()
+    assert "Menampilkan 1 dari 2 sekolah" in body
+    assert body.count(reverse("dashboard:school", args=[figures.npsn])) == 1  # lowest % aktif first
+    body = client.get(url, {"semua": "1"}).content.decode()
+    assert reverse("dashboard:school", args=[other.npsn]) in body

@@ -1,1 +1,142 @@
-from django.db import models  # noqa: F401
+"""Dashboard aggregates (SPEC §3 step 7): counts kept current by the refresh functions in services.py.
+
+Pages never count recipients. They read these tables:
+
+- SchoolStat: one row per school and combination of dimensions, with a count. Two kinds of fact:
+  `R` (the recipient's current state: number status, reason, sent to a provider), `S` (a recipient
+  listed on an SPTJM of a period, with the document's status) and `D` (a disbursement row of a
+  period with its status). Recomputed per school or in full.
+- RegionStat: the same dimensions summed per regency (area_level 2), province (1) and nation (0),
+  recomputed from SchoolStat for the regions a refresh touched.
+- SchoolSummary: one row per school with the funnel columns, for the "behind schedule" list.
+- DailySnapshot: the main funnel figures per area per day, for the progress-over-time chart.
+- DirtySchool: schools whose aggregates are stale (a single-record action touched them).
+- StatsState: one row; `version` grows with every refresh and keys the page caches.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Fact(models.TextChoices):
+    RECIPIENT = "R", "recipient"
+    SPTJM = "S", "sptjm"
+    DISBURSEMENT = "D", "disbursement"
+
+
+class _Dims(models.Model):
+    level = models.CharField(max_length=12)  # school level group: PAUD, SD, SMP, SMA, SMK, SLB, KESETARAAN, LAINNYA
+    kind = models.CharField(max_length=3)  # PD / PTK
+    operator = models.CharField(max_length=16, blank=True)  # provider code by prefix ('' = unknown)
+    fact = models.CharField(max_length=1, choices=Fact.choices)
+    status = models.CharField(max_length=20, blank=True)  # number status (R), SPTJM status (S), disbursement status (D)
+    reason = models.CharField(max_length=32, blank=True)  # FORMAT_SALAH rule code or RESIDU reason
+    sent = models.BooleanField(default=False)  # R: the current number went to a provider
+    period = models.CharField(max_length=32, blank=True)  # S, D: period code
+    count = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class SchoolStat(_Dims):
+    npsn = models.CharField(max_length=8)
+    regency = models.CharField(max_length=6)
+    province = models.CharField(max_length=6)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["npsn"], name="dash_schoolstat_npsn"),
+            models.Index(fields=["regency"], name="dash_schoolstat_regency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.npsn} {self.fact} {self.status} {self.count}"
+
+
+class RegionStat(_Dims):
+    # Besides the real rows, '*' roll-ups over every subset of (level, kind, operator): see services.
+    area_level = models.PositiveSmallIntegerField()  # 0 nation, 1 province, 2 regency
+    region = models.CharField(max_length=6, blank=True)  # '' for the nation
+    parent = models.CharField(max_length=6, blank=True)  # province of a regency; '' otherwise
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["area_level", "parent", "level", "kind", "operator"], name="dash_regionstat_children"),
+            models.Index(fields=["region"], name="dash_regionstat_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region or 'ID'} {self.fact} {self.status} {self.count}"
+
+
+class SchoolSummary(models.Model):
+    """The funnel of one school in one row (no dimension filters), for lists of schools."""
+
+    school = models.OneToOneField(
+        "reference.School", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    regency = models.CharField(max_length=6, db_index=True)
+    province = models.CharField(max_length=6)
+    level = models.CharField(max_length=12)
+    imported = models.BigIntegerField(default=0)
+    belum = models.BigIntegerField(default=0)
+    format_salah = models.BigIntegerField(default=0)
+    menunggu = models.BigIntegerField(default=0)
+    sent = models.BigIntegerField(default=0)
+    aktif = models.BigIntegerField(default=0)
+    residu = models.BigIntegerField(default=0)
+    sptjm_printed = models.BigIntegerField(default=0)
+    sptjm_uploaded = models.BigIntegerField(default=0)
+    sptjm_approved = models.BigIntegerField(default=0)
+    sptjm_returned = models.BigIntegerField(default=0)
+    berhasil = models.BigIntegerField(default=0)
+    gagal = models.BigIntegerField(default=0)
+    # Higher = further behind: needs action first. See services.SCORE_SQL.
+    score = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["-score", "school"], name="dash_summary_score")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.aktif}/{self.imported}"
+
+
+class DailySnapshot(models.Model):
+    day = models.DateField()
+    area = models.CharField(max_length=6, blank=True)  # '' nation, else a province or regency code
+    imported = models.BigIntegerField(default=0)
+    valid = models.BigIntegerField(default=0)
+    sent = models.BigIntegerField(default=0)
+    aktif = models.BigIntegerField(default=0)
+    residu = models.BigIntegerField(default=0)
+    sptjm_approved = models.BigIntegerField(default=0)
+    berhasil = models.BigIntegerField(default=0)
+    gagal = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["area", "day"]
+        constraints = [models.UniqueConstraint(fields=["area", "day"], name="dash_snapshot_area_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.area or 'ID'}"
+
+
+class DirtySchool(models.Model):
+    npsn = models.CharField(max_length=8, primary_key=True)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.npsn
+
+
+class StatsState(models.Model):
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    full_refreshed_at = models.DateTimeField(null=True, blank=True)
+    full_seconds = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"v{self.version}"

@@ -1,6 +1,399 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Dashboard pages: thin — resolve the area and the scope, read cached aggregates, render.
+
+Public (anyone): `/` the nation, `/progres/wilayah/<code>/` a province or regency (aggregates only).
+Signed in: the list of schools of a regency (when the user's scope covers it), a school's funnel
+(`/progres/sekolah/<npsn>/`, in scope), the schools behind schedule with CSV/XLSX downloads.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from verval.accounts import access
+from verval.accounts.models import PROVIDER_CHOICES, Role
+from verval.core import audit
+from verval.dashboard import charts, geo, selectors, services
+from verval.dashboard.selectors import Area, Filters
+from verval.dashboard.templatetags import dashboard_tags
+from verval.reference.models import Region
+
+PUBLIC_MAX_AGE = 300
+DIRTY_REFRESH_ON_READ = 25
+SCHOOL_ROWS = 100  # schools listed on a regency page unless ?semua=1  # schools refreshed inline on a signed-in read when the task lags
+
+
+def _filters(request: HttpRequest) -> tuple[Filters, list[tuple[str, str]]]:
+    periods = selectors.periods()
+    return Filters.from_query(request.GET, [c for c, _n in periods]), periods
+
+
+def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Anonymous pages: public and cacheable; signed-in pages: private (they name schools)."""
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True, max_age=0)
+    else:
+        patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response
+
+
+def _breadcrumbs(area: Area) -> list[tuple[str, str]]:
+    crumbs = [(reverse("dashboard:public"), _("Indonesia"))]
+    if area.level >= 2 and area.province:
+        prov = Region.objects.filter(code=area.province).values_list("name", flat=True).first() or area.province
+        crumbs.append((reverse("dashboard:region", args=[area.province]), prov))
+    if area.level >= 3 and area.regency:
+        reg = Region.objects.filter(code=area.regency).values_list("name", flat=True).first() or area.regency
+        crumbs.append((reverse("dashboard:region", args=[area.regency]), reg))
+    return crumbs
+
+
+def _children_rows(area: Area, data: dict[str, Any], user: Any, f: Filters) -> list[dict[str, Any]]:
+    figures = data["children"]
+    if not figures:
+        return []
+    q = f.query()
+    suffix = f"?{q}" if q else ""
+    if area.level in (0, 1):
+        names = dict(Region.objects.filter(code__in=list(figures)).values_list("code", "name"))
+        rows = [
+            {"code": code, "name": names.get(code, code), "href": reverse("dashboard:region", args=[code]) + suffix, **fig}
+            for code, fig in figures.items()
+        ]
+    else:
+        schools = dict(access.schools_for(user).filter(npsn__in=list(figures)).values_list("npsn", "name"))
+        base = reverse("dashboard:school", args=["00000000"]).replace("00000000", "{}")
+        rows = [
+            {"code": code, "name": schools[code], "href": base.format(code) + suffix, **fig}
+            for code, fig in figures.items()
+            if code in schools
+        ]
+    for row in rows:
+        row["aktif_pct"] = round(100 * row["aktif"] / row["imported"], 1) if row["imported"] else None
+    rows.sort(key=lambda r: (r["aktif_pct"] if r["aktif_pct"] is not None else 101, r["name"]))
+    return rows
+
+
+def _map(area: Area, children: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if area.level != 0:
+        return None
+    provinces = list(Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", "name", "kemendagri_code"))
+    kem = {code: k for code, _n, k in provinces}
+    per_shape: dict[str, dict[str, Any]] = {}
+    for row in children:
+        shape = geo.shape_for(kem.get(row["code"], ""))
+        if not shape:
+            continue
+        agg = per_shape.setdefault(shape, {"imported": 0, "aktif": 0, "names": [], "href": None})
+        agg["imported"] += row["imported"]
+        agg["aktif"] += row["aktif"]
+        agg["names"].append(row["name"])
+        if shape == kem.get(row["code"]) or agg["href"] is None:
+            agg["href"] = row["href"]
+    values = {}
+    for shape, agg in per_shape.items():
+        pct = round(100 * agg["aktif"] / agg["imported"], 1) if agg["imported"] else None
+        label = " + ".join(agg["names"]) + (f": {pct:.1f} % {_('aktif')}" if pct is not None else "")
+        values[shape] = {"percent": pct, "label": label, "href": agg["href"]}
+    return {
+        "svg": geo.render_map(values, title=_("Peta persentase nomor aktif per provinsi"), metric_label=_("% nomor aktif")),
+        "notes": geo.fold_notes(provinces),
+    }
+
+
+def _charts(data: dict[str, Any]) -> dict[str, Any]:
+    funnel = data["funnel"]
+    segments = [
+        ("AKTIF", _("Aktif")),
+        ("RESIDU", _("Residu")),
+        ("MENUNGGU_PROVIDER", _("Menunggu provider")),
+        ("FORMAT_SALAH", _("Format salah")),
+        ("BELUM_VERVAL", _("Belum verval")),
+    ]
+
+    def rows(items: list[tuple[str, Any, selectors.Funnel]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "label": label,
+                "total": fn.imported,
+                "parts": {"AKTIF": fn.aktif, "RESIDU": fn.residu, "MENUNGGU_PROVIDER": fn.menunggu, "FORMAT_SALAH": fn.format_salah, "BELUM_VERVAL": fn.belum},
+            }
+            for _code, label, fn in items
+        ]
+
+    snaps = data["timeline"]
+    return {
+        "funnel_svg": charts.funnel_svg(funnel.stages(), title=_("Corong progres")),
+        "level_svg": charts.stacked_bars_svg(rows(data["by_level"]), segments, title=_("Status nomor per jenjang")) if data["by_level"] else "",
+        "provider_svg": charts.stacked_bars_svg(rows(data["by_provider"]), segments, title=_("Status nomor per provider")) if data["by_provider"] else "",
+        "timeline_svg": charts.line_svg(
+            [s.day for s in snaps],
+            [
+                ("imported", _("Diimpor"), [s.imported for s in snaps]),
+                ("valid", _("Format valid"), [s.valid for s in snaps]),
+                ("AKTIF", _("Aktif"), [s.aktif for s in snaps]),
+                ("berhasil_line", _("Injeksi berhasil"), [s.berhasil for s in snaps]),
+            ],
+            title=_("Progres dari hari ke hari"),
+        )
+        if snaps
+        else "",
+    }
+
+
+def _render_area(request: HttpRequest, area: Area, *, with_children: bool, children_hidden: bool = False) -> HttpResponse:
+    if request.user.is_authenticated and services.has_dirty():
+        services.refresh_dirty(limit=DIRTY_REFRESH_ON_READ)
+    f, periods = _filters(request)
+    version = services.stats_version()
+    # The body (figures, charts, tables) is the same for everyone who may see it: cached per stats
+    # version. Only the header (links of the user's own scope, the filter form) is rendered per request.
+    key = (
+        f"dash-body:{version}:{get_language()}:{area.level}:{area.code}:{f.key()}:"
+        f"{int(with_children)}:{int(children_hidden)}:{int(request.user.is_authenticated)}"
+    )
+    show_all = request.GET.get("semua") == "1"
+    key += f":{int(show_all)}"
+    cached = cache.get(key)
+    if cached is None:
+        data = selectors.cached_area_data(area, f, with_children=with_children, version=version)
+        children = _children_rows(area, data, request.user, f)
+        children_total = len(children)
+        if area.level == 2 and not show_all:
+            children = children[:SCHOOL_ROWS]  # the furthest behind first; the rest on request
+        body_context = {
+            "T": dashboard_tags.separators(),
+            "area": area,
+            "funnel": data["funnel"],
+            "stages": data["funnel"].stages(),
+            "by_level": data["by_level"],
+            "by_kind": data["by_kind"],
+            "by_provider": data["by_provider"],
+            "children": children,
+            "children_total": children_total,
+            "show_all_query": "?" + "&".join(x for x in (f.query(), "semua=1") if x),
+            "children_hidden": children_hidden,
+            "timeline": data["timeline"],
+            "map": _map(area, children),
+            "residu_reasons": _reason_rows(data["funnel"].residu_by_reason, kind="residu"),
+            "format_reasons": _reason_rows(data["funnel"].format_by_reason, kind="format"),
+            **_charts(data),
+        }
+        cached = (data["period"], data["funnel"], render_to_string("dashboard/_area_body.html", body_context, request=request))
+        cache.set(key, cached, selectors.CACHE_SECONDS)
+    period, funnel, body = cached
+    context = {
+        "area": area,
+        "filters": f,
+        "periods": periods,
+        "period": period,
+        "funnel": funnel,
+        "levels": list(selectors.LEVEL_LABELS.items()),
+        "kinds": list(selectors.KIND_LABELS.items()),
+        "providers": PROVIDER_CHOICES,
+        "crumbs": _breadcrumbs(area),
+        "home_url": _home_url(request.user),
+        "can_chase": request.user.is_authenticated and request.user.role in CHASE_ROLES,
+        "body": mark_safe(body),  # noqa: S308 - rendered by our own template (autoescaped)
+    }
+    return _cacheable(request, render(request, "dashboard/area.html", context))
+
+
+def _home_url(user: Any) -> str:
+    target = selectors.home_url_args(user)
+    return reverse(target[0], args=target[1]) if target else ""
+
+
+def _reason_rows(counts: dict[str, int], *, kind: str) -> list[tuple[str, str, int]]:
+    labels: dict[str, Any] = {}
+    if kind == "residu":
+        from verval.registry.models import ResidueReason
+
+        labels = dict(ResidueReason.choices)
+    else:
+        try:
+            from django.utils.translation import get_language
+
+            from verval.phones.reasons import REASONS
+
+            english = (get_language() or "id").startswith("en")
+            labels = {code: (r.message_en if english else r.message_id) for code, r in REASONS.items()}
+        except Exception:  # noqa: BLE001 - labels are a nicety; the code is shown anyway
+            labels = {}
+    return sorted(((code, str(labels.get(code, code)), n) for code, n in counts.items()), key=lambda r: -r[2])
 
 
 def public(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/public.html", {})
+    """`/`: the national progress, aggregates only (SPEC §2: the public never sees a person)."""
+    return _render_area(request, Area(level=0, code="", name=_("Indonesia")), with_children=True)
+
+
+def region(request: HttpRequest, code: str) -> HttpResponse:
+    """A province or a kabupaten/kota. Its schools are listed only to users whose scope covers it."""
+    reg = Region.objects.filter(code=code, level__in=[Region.Level.PROVINCE, Region.Level.REGENCY]).first()
+    if reg is None:
+        raise Http404
+    if reg.level == Region.Level.PROVINCE:
+        area = Area(level=1, code=reg.code, name=reg.name, province=reg.code)
+        return _render_area(request, area, with_children=True)
+    area = Area(level=2, code=reg.code, name=reg.name, province=reg.code[:2] + "0000", regency=reg.code)
+    show = selectors.can_list_schools(request.user, reg.code)
+    return _render_area(request, area, with_children=show, children_hidden=not show)
+
+
+@login_required
+def school(request: HttpRequest, npsn: str) -> HttpResponse:
+    s = access.get_school_or_deny(request.user, npsn)
+    area = Area(level=3, code=s.npsn, name=f"{s.npsn} {s.name}", province=s.province_id, regency=s.regency_id)
+    return _render_area(request, area, with_children=False)
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    target = selectors.home_url_args(request.user)
+    if request.user.role == Role.PROVIDER and request.user.provider:
+        return redirect(reverse("dashboard:public") + f"?provider={request.user.provider}")
+    name, args = target or ("dashboard:public", [])
+    return redirect(reverse(name, args=args))
+
+
+def public_json(request: HttpRequest) -> JsonResponse:
+    """The national funnel and the per-province figures as JSON (no cookies, cacheable anywhere)."""
+    f, _periods = _filters(request)
+    area = Area(level=0, code="", name="Indonesia")
+    data = selectors.cached_area_data(area, f, with_children=True)
+    fn = data["funnel"]
+    names = dict(Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", "name"))
+    body = {
+        "period": data["period"],
+        "filters": {"jenjang": f.level, "jenis": f.kind, "provider": f.provider},
+        "funnel": {s["key"] if s["key"] != "sptjm" else f"sptjm_{i}": s["value"] for i, s in enumerate(fn.stages())},
+        "residu_by_reason": fn.residu_by_reason,
+        "provinces": [{"code": c, "name": names.get(c, c), **fig} for c, fig in sorted(data["children"].items())],
+    }
+    response = JsonResponse(body)
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return response
+
+
+# --- schools behind schedule --------------------------------------------------------------------------
+
+CHASE_ROLES = (Role.PUSDATIN, Role.DINAS_PROV, Role.DINAS_KAB)
+PAGE_SIZE = 50
+EXPORT_COLUMNS = [
+    "npsn", "nama_sekolah", "kode_kabkota", "jenjang", "diimpor", "belum_verval", "format_salah", "aktif", "residu",
+    "sptjm_dicetak", "sptjm_diunggah", "sptjm_disetujui", "sptjm_dikembalikan", "injeksi_berhasil", "injeksi_gagal",
+    "skor", "alasan",
+]  # fmt: skip
+
+
+def _behind_request(request: HttpRequest) -> tuple[Any, str]:
+    access.require_role(request.user, *CHASE_ROLES)
+    regency = request.GET.get("kabkota", "")
+    if regency and not access.regions_for(request.user).filter(code=regency, level=Region.Level.REGENCY).exists():
+        raise PermissionDenied("region outside the user's scope")
+    return selectors.behind_schools(request.user, regency=regency), regency
+
+
+@login_required
+def behind(request: HttpRequest) -> HttpResponse:
+    qs, regency = _behind_request(request)
+    try:
+        page = max(1, int(request.GET.get("hal", "1")))
+    except ValueError:
+        page = 1
+    rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    deadlines = selectors.period_deadlines()
+    items = [(s, [selectors.BEHIND_REASONS[r] for r in selectors.behind_reasons(s, deadlines)]) for s in rows[:PAGE_SIZE]]
+    regencies = access.regions_for(request.user).filter(level=Region.Level.REGENCY).order_by("name").values_list("code", "name")
+    response = render(
+        request,
+        "dashboard/behind.html",
+        {
+            "items": items,
+            "page": page,
+            "has_next": len(rows) > PAGE_SIZE,
+            "regency": regency,
+            "regencies": list(regencies) if request.user.role != Role.DINAS_KAB else [],
+            "deadlines": deadlines,
+            "query": f"kabkota={regency}" if regency else "",
+        },
+    )
+    patch_cache_control(response, private=True, max_age=0)
+    return response
+
+
+def _export_rows(qs: Any) -> Any:
+    deadlines = selectors.period_deadlines()
+    for s in qs.iterator(chunk_size=2000):
+        yield [
+            s.school_id, s.school.name, s.regency, s.level, s.imported, s.belum, s.format_salah, s.aktif, s.residu,
+            s.sptjm_printed, s.sptjm_uploaded, s.sptjm_approved, s.sptjm_returned, s.berhasil, s.gagal, s.score,
+            " ".join(selectors.behind_reasons(s, deadlines)),
+        ]  # fmt: skip
+
+
+def _audit_download(request: HttpRequest, fmt: str, regency: str) -> None:
+    audit.record(
+        actor=request.user,
+        action=f"download_behind_schools_{fmt}",
+        object_type="dashboard",
+        region_code=regency or (request.user.region_id or ""),
+        note=f"format={fmt}",
+        ip=request.META.get("REMOTE_ADDR") or None,
+    )
+
+
+@login_required
+def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
+    qs, regency = _behind_request(request)
+    _audit_download(request, "csv", regency)
+
+    def lines() -> Any:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(EXPORT_COLUMNS)
+        yield buf.getvalue()
+        for row in _export_rows(qs):
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(row)
+            yield buf.getvalue()
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sekolah-tertinggal.csv"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+def behind_xlsx(request: HttpRequest) -> HttpResponse:
+    from openpyxl import Workbook
+
+    qs, regency = _behind_request(request)
+    _audit_download(request, "xlsx", regency)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("sekolah_tertinggal")
+    ws.append(EXPORT_COLUMNS)
+    for row in _export_rows(qs):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="sekolah-tertinggal.xlsx"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response

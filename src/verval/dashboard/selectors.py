@@ -1,0 +1,390 @@
+"""Reads for the dashboard pages: everything comes from the aggregate tables, never from recipients.
+
+Area pages (nation, province, regency, school) read the RegionStat/SchoolStat rows of one area
+(a few thousand rows at most) and derive the funnel and the breakdowns in Python; the list of
+children is one GROUP BY over the children's rows. Results are cached per stats version, so a
+page costs one small query (the version) once it has been computed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from verval.accounts import access
+from verval.accounts.models import PROVIDER_CHOICES, Role
+from verval.dashboard import services, sources
+from verval.dashboard.models import DailySnapshot, RegionStat, SchoolStat, SchoolSummary
+
+CACHE_SECONDS = 600
+LEVEL_LABELS = {
+    "PAUD": _("PAUD"),
+    "SD": _("SD"),
+    "SMP": _("SMP"),
+    "SMA": _("SMA"),
+    "SMK": _("SMK"),
+    "SLB": _("SLB"),
+    "KESETARAAN": _("Kesetaraan"),
+    "LAINNYA": _("Lainnya"),
+}
+KIND_LABELS = {"PD": _("Peserta didik"), "PTK": _("Pendidik (PTK)")}
+PROVIDER_LABELS = dict(PROVIDER_CHOICES) | {"": _("Tidak dikenal")}
+BEHIND_MIN_SCORE = 20
+
+
+@dataclass(frozen=True)
+class Filters:
+    level: str = ""
+    kind: str = ""
+    provider: str = ""
+    period: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any, periods: list[str]) -> Filters:
+        level = params.get("jenjang", "")
+        kind = params.get("jenis", "")
+        provider = params.get("provider", "")
+        period = params.get("periode", "")
+        return cls(
+            level=level if level in LEVEL_LABELS else "",
+            kind=kind if kind in KIND_LABELS else "",
+            provider=provider if provider in PROVIDER_LABELS and provider else "",
+            period=period if period in periods else "",
+        )
+
+    def key(self) -> str:
+        return f"{self.level}|{self.kind}|{self.provider}|{self.period}"
+
+    def query(self) -> str:
+        from urllib.parse import urlencode
+
+        pairs = [("jenjang", self.level), ("jenis", self.kind), ("provider", self.provider), ("periode", self.period)]
+        return urlencode([(k, v) for k, v in pairs if v])
+
+
+@dataclass
+class Funnel:
+    imported: int = 0
+    belum: int = 0
+    format_salah: int = 0
+    menunggu: int = 0
+    valid: int = 0
+    sent: int = 0
+    aktif: int = 0
+    residu: int = 0
+    residu_by_reason: dict[str, int] = field(default_factory=dict)
+    format_by_reason: dict[str, int] = field(default_factory=dict)
+    sptjm: dict[str, int] = field(default_factory=dict)  # status -> recipients
+    disbursement: dict[str, int] = field(default_factory=dict)  # status -> recipients
+
+    @property
+    def sptjm_printed(self) -> int:
+        return sum(self.sptjm.values())
+
+    @property
+    def sptjm_uploaded(self) -> int:
+        return self.sptjm.get("DIUNGGAH", 0) + self.sptjm.get("DISETUJUI", 0)
+
+    @property
+    def sptjm_approved(self) -> int:
+        return self.sptjm.get("DISETUJUI", 0)
+
+    @property
+    def berhasil(self) -> int:
+        return self.disbursement.get("BERHASIL", 0)
+
+    @property
+    def gagal(self) -> int:
+        return self.disbursement.get("GAGAL", 0)
+
+    def pct(self, value: int) -> float | None:
+        return round(100 * value / self.imported, 1) if self.imported else None
+
+    @property
+    def aktif_pct(self) -> float | None:
+        return self.pct(self.aktif)
+
+    def add(self, fact: str, status: str, reason: str, sent: bool, count: int) -> None:
+        if fact == "R":
+            self.imported += count
+            if status == "BELUM_VERVAL":
+                self.belum += count
+            elif status == "FORMAT_SALAH":
+                self.format_salah += count
+                self.format_by_reason[reason] = self.format_by_reason.get(reason, 0) + count
+            elif status == "MENUNGGU_PROVIDER":
+                self.menunggu += count
+            elif status == "AKTIF":
+                self.aktif += count
+            elif status == "RESIDU":
+                self.residu += count
+                self.residu_by_reason[reason] = self.residu_by_reason.get(reason, 0) + count
+            if status in ("MENUNGGU_PROVIDER", "AKTIF", "RESIDU"):
+                self.valid += count
+            if sent:
+                self.sent += count
+        elif fact == "S":
+            self.sptjm[status] = self.sptjm.get(status, 0) + count
+        elif fact == "D":
+            self.disbursement[status] = self.disbursement.get(status, 0) + count
+
+    def stages(self) -> list[dict[str, Any]]:
+        """The funnel as (key, label, value) stages in order, for the chart and the table."""
+        rows = [
+            ("imported", _("Data diimpor"), self.imported),
+            ("valid", _("Format valid"), self.valid),
+            ("sent", _("Dikirim ke provider"), self.sent),
+            ("AKTIF", _("Aktif (cocok di provider)"), self.aktif),
+            ("RESIDU", _("Residu"), self.residu),
+            ("sptjm", _("SPTJM dicetak"), self.sptjm_printed),
+            ("sptjm", _("SPTJM diunggah"), self.sptjm_uploaded),
+            ("sptjm", _("SPTJM disetujui"), self.sptjm_approved),
+            ("BERHASIL", _("Injeksi berhasil"), self.berhasil),
+            ("GAGAL", _("Injeksi gagal"), self.gagal),
+        ]
+        return [{"key": k, "colour": _colour(k), "label": label, "value": v, "pct": self.pct(v)} for k, label, v in rows]
+
+
+def _colour(key: str) -> str:
+    from verval.dashboard.charts import COLOURS
+
+    return COLOURS.get(key, "#0b5394")
+
+
+@dataclass(frozen=True)
+class Area:
+    level: int  # 0 nation, 1 province, 2 regency, 3 school
+    code: str  # '' nation, region code, or npsn
+    name: str
+    province: str = ""
+    regency: str = ""
+
+
+# --- periods ------------------------------------------------------------------------------------------
+
+def periods() -> list[tuple[str, str]]:
+    from verval.reference.models import Period
+
+    return list(Period.objects.order_by("-starts_on").values_list("code", "name"))
+
+
+# --- area rows ----------------------------------------------------------------------------------------
+
+def _area_rows(area: Area) -> QuerySet[Any]:
+    fields = ("level", "kind", "operator", "fact", "status", "reason", "sent", "period", "count")
+    if area.level == 3:
+        return SchoolStat.objects.filter(npsn=area.code).values_list(*fields)
+    return (
+        RegionStat.objects.filter(area_level=area.level, region=area.code)
+        .exclude(level=services.STAR)
+        .exclude(kind=services.STAR)
+        .exclude(operator=services.STAR)
+        .values_list(*fields)
+    )
+
+
+def _matches(f: Filters, period: str, level: str, kind: str, operator: str, fact: str, row_period: str, skip: str = "") -> bool:
+    if f.level and skip != "level" and level != f.level:
+        return False
+    if f.kind and skip != "kind" and kind != f.kind:
+        return False
+    if f.provider and skip != "provider" and operator != f.provider:
+        return False
+    if fact in ("S", "D") and row_period != period:
+        return False
+    return True
+
+
+def area_figures(area: Area, f: Filters, period: str) -> dict[str, Any]:
+    """Funnel plus breakdowns by level, kind and provider for one area (filters applied)."""
+    funnel = Funnel()
+    by_level: dict[str, Funnel] = defaultdict(Funnel)
+    by_kind: dict[str, Funnel] = defaultdict(Funnel)
+    by_provider: dict[str, Funnel] = defaultdict(Funnel)
+    for level, kind, operator, fact, status, reason, sent, row_period, count in _area_rows(area):
+        count = int(count)
+        sent = bool(sent)
+        if _matches(f, period, level, kind, operator, fact, row_period):
+            funnel.add(fact, status, reason, sent, count)
+        if _matches(f, period, level, kind, operator, fact, row_period, skip="level"):
+            by_level[level].add(fact, status, reason, sent, count)
+        if _matches(f, period, level, kind, operator, fact, row_period, skip="kind"):
+            by_kind[kind].add(fact, status, reason, sent, count)
+        if _matches(f, period, level, kind, operator, fact, row_period, skip="provider"):
+            by_provider[operator].add(fact, status, reason, sent, count)
+    return {
+        "funnel": funnel,
+        "by_level": [(code, LEVEL_LABELS[code], by_level[code]) for code in sources.LEVELS if code in by_level],
+        "by_kind": [(code, KIND_LABELS[code], by_kind[code]) for code in KIND_LABELS if code in by_kind],
+        "by_provider": [
+            (code, PROVIDER_LABELS.get(code, code), by_provider[code])
+            for code in [c for c, _l in PROVIDER_CHOICES] + [""]
+            if code in by_provider
+        ],
+    }
+
+
+_CHILD_SUMS = """
+    SUM(CASE WHEN fact = 'R' THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'R' AND status IN ('MENUNGGU_PROVIDER','AKTIF','RESIDU') THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'R' AND sent = %s THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'R' AND status = 'AKTIF' THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'R' AND status = 'RESIDU' THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'R' AND status = 'FORMAT_SALAH' THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'S' AND period = %s THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'S' AND period = %s AND status IN ('DIUNGGAH','DISETUJUI') THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'S' AND period = %s AND status = 'DISETUJUI' THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'D' AND period = %s AND status = 'BERHASIL' THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'D' AND period = %s AND status = 'GAGAL' THEN count ELSE 0 END)"""
+CHILD_COLUMNS = [
+    "imported", "valid", "sent", "aktif", "residu", "format_salah",
+    "sptjm_printed", "sptjm_uploaded", "sptjm_approved", "berhasil", "gagal",
+]  # fmt: skip
+
+
+def _dim_where(f: Filters) -> tuple[str, list[Any]]:
+    sql, params = "", []
+    for column, value in (("level", f.level), ("kind", f.kind), ("operator", f.provider)):
+        if value:
+            sql += f" AND {column} = %s"
+            params.append(value)
+    return sql, params
+
+
+def children_figures(area: Area, f: Filters, period: str) -> dict[str, dict[str, int]]:
+    """code → the funnel columns of each child of the area (provinces, regencies or schools)."""
+    sums_params = [True, period, period, period, period, period]
+    # Regions: the '*' roll-up rows that match the filters exactly (one set per child).
+    star = " AND level = %s AND kind = %s AND operator = %s"
+    star_params = [f.level or services.STAR, f.kind or services.STAR, f.provider or services.STAR]
+    if area.level == 0:
+        table, key, cond, cond_params = RegionStat, "region", "area_level = 1 AND parent = ''", []
+        where, params = star, star_params
+    elif area.level == 1:
+        table, key, cond, cond_params = RegionStat, "region", "area_level = 2 AND parent = %s", [area.code]
+        where, params = star, star_params
+    elif area.level == 2:
+        if not (f.level or f.kind or f.provider) and period == services.current_period_code():
+            # Unfiltered: the one-row-per-school summary has exactly these columns.
+            cols = [c for c in CHILD_COLUMNS if c != "valid"]
+            out = {}
+            for row in SchoolSummary.objects.filter(regency=area.code).values_list("school_id", "menunggu", *cols):
+                fig = dict(zip(cols, (int(v) for v in row[2:]), strict=True))
+                fig["valid"] = int(row[1]) + fig["aktif"] + fig["residu"]
+                out[row[0]] = fig
+            return out
+        table, key, cond, cond_params = SchoolStat, "npsn", "regency = %s", [area.code]
+        where, params = _dim_where(f)
+    else:
+        return {}
+    sql = f"SELECT {key}, {_CHILD_SUMS} FROM {sources.q(table)} WHERE {cond}{where} GROUP BY {key}"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, [*sums_params, *cond_params, *params])
+        return {row[0]: dict(zip(CHILD_COLUMNS, (int(v or 0) for v in row[1:]), strict=True)) for row in cur.fetchall()}
+
+
+def timeline(area: Area, days: int = 90) -> list[DailySnapshot]:
+    since = timezone.localdate() - timezone.timedelta(days=days)
+    code = "" if area.level == 0 else area.code
+    return list(DailySnapshot.objects.filter(area=code, day__gte=since).order_by("day"))
+
+
+def cached_area_data(area: Area, f: Filters, *, with_children: bool, version: str | None = None) -> dict[str, Any]:
+    """Everything an area page shows, cached per stats version (a refresh makes a new key)."""
+    version = services.stats_version() if version is None else version
+    period = f.period or services.current_period_code()
+    key = f"dash:{version}:{get_language()}:{area.level}:{area.code}:{f.key()}:{int(with_children)}:{period}"
+    data = cache.get(key)
+    if data is None:
+        data = area_figures(area, f, period)
+        data["period"] = period
+        data["children"] = children_figures(area, f, period) if with_children else {}
+        data["timeline"] = timeline(area)
+        data["version"] = version
+        cache.set(key, data, CACHE_SECONDS)
+    return data
+
+
+# --- scope --------------------------------------------------------------------------------------------
+
+def can_list_schools(user: Any, regency_code: str) -> bool:
+    """School names appear on a regency page only for users whose scope covers the whole regency."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role == Role.PUSDATIN:
+        return True
+    if user.role in (Role.DINAS_PROV, Role.DINAS_KAB):
+        return access.regions_for(user).filter(code=regency_code).exists()
+    return False
+
+
+def home_url_args(user: Any) -> tuple[str, list[str]] | None:
+    """Where a signed-in user's own scope lives on the dashboard: (url name, args)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.role == Role.OPERATOR and user.school_id:
+        return "dashboard:school", [user.school_id]
+    if user.role in (Role.DINAS_PROV, Role.DINAS_KAB) and user.region_id:
+        return "dashboard:region", [user.region_id]
+    return "dashboard:public", []
+
+
+# --- schools behind schedule --------------------------------------------------------------------------
+
+BEHIND_REASONS = {
+    "BELUM_SPTJM": _("Ada nomor aktif, SPTJM belum dicetak"),
+    "SPTJM_DIKEMBALIKAN": _("SPTJM dikembalikan, perlu unggah ulang"),
+    "BELUM_UNGGAH": _("SPTJM dicetak, pindaian belum diunggah"),
+    "TERLAMBAT": _("Lewat tenggat periode"),
+    "RESIDU_TINGGI": _("Residu/format salah ≥ 20 %"),
+    "BELUM_VERVAL": _("Banyak nomor belum diverifikasi"),
+    "GAGAL_INJEKSI": _("Ada injeksi gagal"),
+}
+
+
+def behind_reasons(s: SchoolSummary, deadlines: dict[str, Any]) -> list[str]:
+    today = timezone.localdate()
+    out = []
+    if s.aktif > 0 and s.sptjm_printed == 0:
+        out.append("BELUM_SPTJM")
+        if deadlines.get("print") and today > deadlines["print"]:
+            out.append("TERLAMBAT")
+    if s.sptjm_returned > 0:
+        out.append("SPTJM_DIKEMBALIKAN")
+    if s.sptjm_printed > 0 and s.sptjm_uploaded == 0 and s.sptjm_returned == 0:
+        out.append("BELUM_UNGGAH")
+        if deadlines.get("upload") and today > deadlines["upload"] and "TERLAMBAT" not in out:
+            out.append("TERLAMBAT")
+    if s.imported and 100 * (s.residu + s.format_salah) >= 20 * s.imported:
+        out.append("RESIDU_TINGGI")
+    if s.imported and 100 * s.belum >= 50 * s.imported:
+        out.append("BELUM_VERVAL")
+    if s.gagal > 0:
+        out.append("GAGAL_INJEKSI")
+    return out
+
+
+def period_deadlines() -> dict[str, Any]:
+    from verval.reference.models import Period
+
+    code = services.current_period_code()
+    p = Period.objects.filter(code=code).first()
+    if p is None:
+        return {}
+    return {"code": p.code, "name": p.name, "print": p.sptjm_print_deadline, "upload": p.sptjm_upload_deadline}
+
+
+def behind_schools(user: Any, *, regency: str = "") -> QuerySet[SchoolSummary]:
+    """Schools in the user's scope that need chasing, furthest behind first."""
+    qs = access.scope_by_school(user, SchoolSummary.objects.all(), school_field="school")
+    if regency:
+        qs = qs.filter(regency=regency)
+    return qs.filter(score__gte=BEHIND_MIN_SCORE).select_related("school").order_by("-score", "school_id")

@@ -1,0 +1,372 @@
+"""Keeping the dashboard aggregates current (see models.py for the tables).
+
+Public entry points for the other apps:
+
+- `mark_dirty(npsns)`: after a single-record action (a number edited, an SPTJM uploaded...). Cheap:
+  upserts the schools into DirtySchool and, after commit, a task refreshes the dirty schools.
+  A post_save hook (signals.py) already does this for Recipient, Sptjm and Disbursement saves.
+- `refresh_after_job(job_id)`: called by core.jobs.run after every job (SUCCEEDED or not);
+  schedules a refresh of the job's school or a full refresh. Never raises.
+- `refresh_schools(npsns)`, `refresh_all()`, `refresh_dirty()`: the work itself, set-based SQL.
+
+Every refresh runs in one transaction under one lock (PostgreSQL advisory lock; SQLite serialises
+writers anyway), so readers see the old figures until the new ones are complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from verval.dashboard import sources
+from verval.dashboard.models import (
+    DailySnapshot,
+    DirtySchool,
+    RegionStat,
+    SchoolStat,
+    SchoolSummary,
+    StatsState,
+)
+
+log = logging.getLogger(__name__)
+
+_LOCK_KEY = 74_120_001
+_CHUNK = 500
+FULL_REFRESH_WORK_MEM = "256MB"
+DIMS = "level, kind, operator, fact, status, reason, sent, period"
+STAR = "*"
+# RegionStat keeps, beside its real rows, roll-ups with '*' for every subset of the filter
+# dimensions (level, kind, operator), so that "the children of this area under these filters" reads
+# one row per child and status instead of summing every combination.
+REAL_ROWS = "level <> '*' AND kind <> '*' AND operator <> '*'"
+_STAR_SUBSETS = [
+    (keep_level, keep_kind, keep_op)
+    for keep_level in (True, False)
+    for keep_kind in (True, False)
+    for keep_op in (True, False)
+    if not (keep_level and keep_kind and keep_op)
+]
+# Behind-schedule score of a school (higher = chase first), from its summary columns.
+SCORE_SQL = (
+    "(CASE WHEN aktif > 0 AND sptjm_printed = 0 THEN 1000 ELSE 0 END)"
+    " + (CASE WHEN sptjm_returned > 0 THEN 500 ELSE 0 END)"
+    " + (CASE WHEN sptjm_printed > 0 AND sptjm_uploaded = 0 THEN 300 ELSE 0 END)"
+    " + (CASE WHEN imported > 0 THEN (100 * (residu + format_salah + belum)) / imported ELSE 0 END)"
+    " + (CASE WHEN gagal > 0 THEN 50 ELSE 0 END)"
+)
+
+
+def _q(model: Any) -> str:
+    return sources.q(model)
+
+
+def _lock(cur: Any, *, big: bool = False) -> None:
+    if connection.vendor == "postgresql":
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        if big:
+            # The full refresh groups millions of rows: let the hash aggregates stay in memory.
+            cur.execute(f"SET LOCAL work_mem = '{FULL_REFRESH_WORK_MEM}'")
+
+
+def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _in(values: list[str]) -> str:
+    return ",".join(["%s"] * len(values))
+
+
+def current_period_code() -> str:
+    """The period the summary and snapshots count SPTJM and disbursement for: the open one, else the latest."""
+    from verval.reference.models import Period
+
+    period = Period.objects.filter(is_open=True).order_by("-starts_on").first() or Period.objects.order_by("-starts_on").first()
+    return period.code if period else ""
+
+
+def _bump(full_seconds: float | None = None) -> None:
+    now = timezone.now()
+    state, _ = StatsState.objects.get_or_create(pk=1)
+    state.version += 1
+    state.refreshed_at = now
+    fields = ["version", "refreshed_at"]
+    if full_seconds is not None:
+        state.full_refreshed_at = now
+        state.full_seconds = full_seconds
+        fields += ["full_refreshed_at", "full_seconds"]
+    state.save(update_fields=fields)
+
+
+def stats_version() -> str:
+    """A token that changes with every refresh (the number, plus the time: a restored or recreated
+    database starting again at 1 must not hit pages cached for another one)."""
+    row = StatsState.objects.filter(pk=1).values_list("version", "refreshed_at").first()
+    if not row:
+        return "0"
+    return f"{row[0]}-{row[1].timestamp() if row[1] else 0}"
+
+
+# --- school level -------------------------------------------------------------------------------------
+
+def _insert_school_facts(cur: Any, npsns: list[str] | None) -> None:
+    cols = f"npsn, regency, province, {DIMS}, count"
+    for sql, params in sources.fact_selects(npsns):
+        cur.execute(f"INSERT INTO {_q(SchoolStat)} ({cols}) {sql}", params)  # noqa: S608
+
+
+def _insert_summaries(cur: Any, npsns: list[str] | None, period: str) -> None:
+    from verval.reference.models import School
+
+    where, params = sources.school_filter("st.npsn", npsns)
+    t = True
+    inner = f"""
+        SELECT st.npsn AS npsn, MAX(st.regency) AS regency, MAX(st.province) AS province,
+          SUM(CASE WHEN st.fact = 'R' THEN st.count ELSE 0 END) AS imported,
+          SUM(CASE WHEN st.fact = 'R' AND st.status = 'BELUM_VERVAL' THEN st.count ELSE 0 END) AS belum,
+          SUM(CASE WHEN st.fact = 'R' AND st.status = 'FORMAT_SALAH' THEN st.count ELSE 0 END) AS format_salah,
+          SUM(CASE WHEN st.fact = 'R' AND st.status = 'MENUNGGU_PROVIDER' THEN st.count ELSE 0 END) AS menunggu,
+          SUM(CASE WHEN st.fact = 'R' AND st.sent = %s THEN st.count ELSE 0 END) AS sent,
+          SUM(CASE WHEN st.fact = 'R' AND st.status = 'AKTIF' THEN st.count ELSE 0 END) AS aktif,
+          SUM(CASE WHEN st.fact = 'R' AND st.status = 'RESIDU' THEN st.count ELSE 0 END) AS residu,
+          SUM(CASE WHEN st.fact = 'S' AND st.period = %s THEN st.count ELSE 0 END) AS sptjm_printed,
+          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status IN ('DIUNGGAH','DISETUJUI') THEN st.count ELSE 0 END) AS sptjm_uploaded,
+          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status = 'DISETUJUI' THEN st.count ELSE 0 END) AS sptjm_approved,
+          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status = 'DIKEMBALIKAN' THEN st.count ELSE 0 END) AS sptjm_returned,
+          SUM(CASE WHEN st.fact = 'D' AND st.period = %s AND st.status = 'BERHASIL' THEN st.count ELSE 0 END) AS berhasil,
+          SUM(CASE WHEN st.fact = 'D' AND st.period = %s AND st.status = 'GAGAL' THEN st.count ELSE 0 END) AS gagal
+        FROM {_q(SchoolStat)} st WHERE 1 = 1{where}
+        GROUP BY st.npsn"""  # noqa: S608
+    cols = (
+        "imported, belum, format_salah, menunggu, sent, aktif, residu, sptjm_printed, sptjm_uploaded,"
+        " sptjm_approved, sptjm_returned, berhasil, gagal"
+    )
+    cur.execute(
+        f"""INSERT INTO {_q(SchoolSummary)} (school_id, regency, province, level, {cols}, score)
+            SELECT t.npsn, t.regency, t.province, {sources.level_sql('sc.bentuk', "''")}, {cols}, {SCORE_SQL}
+            FROM ({inner}) t JOIN {_q(School)} sc ON sc.npsn = t.npsn""",  # noqa: S608
+        [t, period, period, period, period, period, period, *params],
+    )
+
+
+# --- region level -------------------------------------------------------------------------------------
+
+def _rollup_regencies(cur: Any, regencies: list[str] | None) -> None:
+    table = _q(RegionStat)
+    if regencies is None:
+        cur.execute(f"DELETE FROM {table} WHERE area_level = 2")  # noqa: S608
+        where, params = "", []
+    else:
+        cur.execute(f"DELETE FROM {table} WHERE area_level = 2 AND region IN ({_in(regencies)})", regencies)  # noqa: S608
+        where, params = f" WHERE regency IN ({_in(regencies)})", list(regencies)
+    cur.execute(
+        f"""INSERT INTO {table} (area_level, region, parent, {DIMS}, count)
+            SELECT 2, regency, province, {DIMS}, SUM(count) FROM {_q(SchoolStat)}{where}
+            GROUP BY regency, province, {DIMS}""",  # noqa: S608
+        params,
+    )
+    _rollup_stars(cur, 2, regencies)
+
+
+def _rollup_provinces(cur: Any, provinces: list[str] | None) -> None:
+    table = _q(RegionStat)
+    if provinces is None:
+        cur.execute(f"DELETE FROM {table} WHERE area_level = 1")  # noqa: S608
+        where, params = "", []
+    else:
+        cur.execute(f"DELETE FROM {table} WHERE area_level = 1 AND region IN ({_in(provinces)})", provinces)  # noqa: S608
+        where, params = f" AND parent IN ({_in(provinces)})", list(provinces)
+    cur.execute(
+        f"""INSERT INTO {table} (area_level, region, parent, {DIMS}, count)
+            SELECT 1, parent, '', {DIMS}, SUM(count) FROM {table} WHERE area_level = 2 AND {REAL_ROWS}{where}
+            GROUP BY parent, {DIMS}""",  # noqa: S608
+        params,
+    )
+    _rollup_stars(cur, 1, provinces)
+
+
+def _rollup_nation(cur: Any) -> None:
+    table = _q(RegionStat)
+    cur.execute(f"DELETE FROM {table} WHERE area_level = 0")  # noqa: S608
+    cur.execute(
+        f"""INSERT INTO {table} (area_level, region, parent, {DIMS}, count)
+            SELECT 0, '', '', {DIMS}, SUM(count) FROM {table} WHERE area_level = 1 AND {REAL_ROWS}
+            GROUP BY {DIMS}""",  # noqa: S608
+    )
+    _rollup_stars(cur, 0, None)
+
+
+def _rollup_stars(cur: Any, area_level: int, regions: list[str] | None) -> None:
+    """The '*' roll-ups of the real rows of these areas (see REAL_ROWS)."""
+    table = _q(RegionStat)
+    where, params = ("", []) if regions is None else (f" AND region IN ({_in(regions)})", list(regions))
+    rest = "fact, status, reason, sent, period"
+    for keep_level, keep_kind, keep_op in _STAR_SUBSETS:
+        picked = [c if keep else f"'{STAR}'" for c, keep in (("level", keep_level), ("kind", keep_kind), ("operator", keep_op))]
+        grouped = [c for c, keep in (("level", keep_level), ("kind", keep_kind), ("operator", keep_op)) if keep]
+        cur.execute(
+            f"""INSERT INTO {table} (area_level, region, parent, {DIMS}, count)
+                SELECT area_level, region, parent, {", ".join(picked)}, {rest}, SUM(count) FROM {table}
+                WHERE area_level = %s AND {REAL_ROWS}{where}
+                GROUP BY area_level, region, parent, {", ".join([*grouped, rest])}""",  # noqa: S608
+            [area_level, *params],
+        )
+
+
+def take_snapshot(cur: Any, period: str, day: date | None = None) -> None:
+    """Today's funnel per area (nation, provinces, regencies), replacing today's earlier snapshot."""
+    day = day or timezone.localdate()
+    table = _q(DailySnapshot)
+    cur.execute(f"DELETE FROM {table} WHERE day = %s", [day.isoformat()])  # noqa: S608
+    cur.execute(
+        f"""INSERT INTO {table} (day, area, imported, valid, sent, aktif, residu, sptjm_approved, berhasil, gagal)
+            SELECT %s, region,
+              SUM(CASE WHEN fact = 'R' THEN count ELSE 0 END),
+              SUM(CASE WHEN fact = 'R' AND status IN ('MENUNGGU_PROVIDER','AKTIF','RESIDU') THEN count ELSE 0 END),
+              SUM(CASE WHEN fact = 'R' AND sent = %s THEN count ELSE 0 END),
+              SUM(CASE WHEN fact = 'R' AND status = 'AKTIF' THEN count ELSE 0 END),
+              SUM(CASE WHEN fact = 'R' AND status = 'RESIDU' THEN count ELSE 0 END),
+              SUM(CASE WHEN fact = 'S' AND period = %s AND status = 'DISETUJUI' THEN count ELSE 0 END),
+              SUM(CASE WHEN fact = 'D' AND period = %s AND status = 'BERHASIL' THEN count ELSE 0 END),
+              SUM(CASE WHEN fact = 'D' AND period = %s AND status = 'GAGAL' THEN count ELSE 0 END)
+            FROM {_q(RegionStat)} WHERE level = '*' AND kind = '*' AND operator = '*' GROUP BY region""",  # noqa: S608
+        [day.isoformat(), True, period, period, period],
+    )
+
+
+# --- entry points -------------------------------------------------------------------------------------
+
+def refresh_all() -> dict[str, Any]:
+    """Recompute every aggregate from the source tables (set-based); returns counts and seconds."""
+    started = time.monotonic()
+    started_at = timezone.now()
+    period = current_period_code()
+    with transaction.atomic(), connection.cursor() as cur:
+        _lock(cur, big=True)
+        cur.execute(f"DELETE FROM {_q(SchoolStat)}")  # noqa: S608
+        cur.execute(f"DELETE FROM {_q(SchoolSummary)}")  # noqa: S608
+        _insert_school_facts(cur, None)
+        _insert_summaries(cur, None, period)
+        _rollup_regencies(cur, None)
+        _rollup_provinces(cur, None)
+        _rollup_nation(cur)
+        take_snapshot(cur, period)
+        DirtySchool.objects.filter(marked_at__lte=started_at).delete()
+        seconds = time.monotonic() - started
+        _bump(full_seconds=seconds)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            for model in (SchoolStat, RegionStat, SchoolSummary):
+                cur.execute(f"ANALYZE {_q(model)}")
+    return {
+        "school_rows": SchoolStat.objects.count(),
+        "region_rows": RegionStat.objects.count(),
+        "schools": SchoolSummary.objects.count(),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def refresh_schools(npsns: Iterable[str]) -> dict[str, Any]:
+    """Recompute the aggregates of these schools and of the regions they are (or were) in."""
+    from verval.reference.models import School
+
+    wanted = sorted({n for n in npsns if n})
+    if not wanted:
+        return {"schools": 0}
+    started = time.monotonic()
+    period = current_period_code()
+    with transaction.atomic(), connection.cursor() as cur:
+        _lock(cur)
+        regencies: set[str] = set()
+        provinces: set[str] = set()
+        for chunk in _chunks(wanted):
+            cur.execute(
+                f"SELECT DISTINCT regency, province FROM {_q(SchoolStat)} WHERE npsn IN ({_in(chunk)})",  # noqa: S608
+                chunk,
+            )
+            for reg, prov in cur.fetchall():
+                regencies.add(reg)
+                provinces.add(prov)
+            for reg, prov in School.objects.filter(npsn__in=chunk).values_list("regency_id", "province_id"):
+                regencies.add(reg)
+                provinces.add(prov)
+            cur.execute(f"DELETE FROM {_q(SchoolStat)} WHERE npsn IN ({_in(chunk)})", chunk)  # noqa: S608
+            cur.execute(f"DELETE FROM {_q(SchoolSummary)} WHERE school_id IN ({_in(chunk)})", chunk)  # noqa: S608
+            _insert_school_facts(cur, chunk)
+            _insert_summaries(cur, chunk, period)
+        for chunk in _chunks(sorted(regencies)):
+            _rollup_regencies(cur, chunk)
+        for chunk in _chunks(sorted(provinces)):
+            _rollup_provinces(cur, chunk)
+        _rollup_nation(cur)
+        take_snapshot(cur, period)
+        _bump()
+    return {"schools": len(wanted), "regions": len(regencies) + len(provinces), "seconds": round(time.monotonic() - started, 3)}
+
+
+def mark_dirty(npsns: Iterable[str]) -> int:
+    """Note that these schools' figures changed; a task refreshes them after the commit."""
+    wanted = sorted({n for n in npsns if n})
+    if not wanted:
+        return 0
+    now = timezone.now()
+    DirtySchool.objects.bulk_create(
+        [DirtySchool(npsn=n, marked_at=now) for n in wanted],
+        update_conflicts=True,
+        unique_fields=["npsn"],
+        update_fields=["marked_at"],
+    )
+    # One refresh per transaction, however many records it touched.
+    if not (connection.in_atomic_block and any(item[1] is _enqueue_dirty_refresh for item in connection.run_on_commit)):
+        transaction.on_commit(_enqueue_dirty_refresh, robust=True)
+    return len(wanted)
+
+
+def _enqueue_dirty_refresh() -> None:
+    from verval.dashboard.tasks import refresh_dirty_task
+
+    refresh_dirty_task.enqueue()
+
+
+def refresh_dirty(limit: int | None = None) -> dict[str, Any]:
+    """Refresh the schools marked dirty (at most `limit`, oldest first)."""
+    rows = list(DirtySchool.objects.order_by("marked_at").values_list("npsn", "marked_at")[: limit or None])
+    if not rows:
+        return {"schools": 0}
+    with transaction.atomic():
+        result = refresh_schools([n for n, _ in rows])
+        # A school marked again while we worked keeps its newer mark and is refreshed next time.
+        for npsn, marked in rows:
+            DirtySchool.objects.filter(npsn=npsn, marked_at__lte=marked).delete()
+    return result
+
+
+def has_dirty() -> bool:
+    return DirtySchool.objects.exists()
+
+
+# Job kinds whose effect is limited to the job's school (job.school_id); everything else refreshes in full.
+FULL_REFRESH_KINDS = {"import_dapodik", "validate", "dump", "ingest_results", "disbursement", "ingest_injection"}
+
+
+def refresh_after_job(job_id: Any) -> None:
+    """Called by core.jobs.run when a job ends. Schedules the refresh its changes need; never raises."""
+    try:
+        from verval.core.models import Job
+        from verval.dashboard.tasks import refresh_all_task, refresh_schools_task
+
+        job = Job.objects.filter(pk=job_id).only("state", "school_id", "kind").first()
+        if job is None or job.state != Job.State.SUCCEEDED:
+            return
+        if job.school_id and job.kind not in FULL_REFRESH_KINDS:
+            refresh_schools_task.enqueue([job.school_id])
+        else:
+            refresh_all_task.enqueue(timezone.now().isoformat())
+    except Exception:  # noqa: BLE001 - a dashboard failure must never fail a job
+        log.exception("dashboard refresh after job %s could not be scheduled", job_id)

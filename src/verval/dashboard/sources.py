@@ -1,0 +1,148 @@
+"""Where the dashboard's facts come from: SQL over the tables of the other apps.
+
+Each source is optional: a table that does not exist yet (an app without its migration) simply
+contributes nothing, so the dashboard works while the rest of the product is being built.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+
+# Level group of a school, from its bentuk (and the recipient's PAUD category).
+LEVELS = ["PAUD", "SD", "SMP", "SMA", "SMK", "SLB", "KESETARAAN", "LAINNYA"]
+_BENTUK = {
+    "PAUD": ("TK", "KB", "TPA", "SPS", "RA", "PAUD"),
+    "SD": ("SD", "MI"),
+    "SMP": ("SMP", "MTS"),
+    "SMA": ("SMA", "MA"),
+    "SMK": ("SMK", "MAK"),
+    "SLB": ("SLB", "SDLB", "SMPLB", "SMLB", "SMALB", "TKLB"),
+    "KESETARAAN": ("PKBM", "SKB", "KESETARAAN", "PAKET A", "PAKET B", "PAKET C"),
+}
+SPTJM_RANK = {"DICETAK": 1, "DIKEMBALIKAN": 2, "DIUNGGAH": 3, "DISETUJUI": 4}
+
+
+def level_sql(bentuk: str, category: str) -> str:
+    parts = [f"WHEN {category} = 'PAUD' THEN 'PAUD'"]
+    for level, forms in _BENTUK.items():
+        quoted = ",".join(f"'{f}'" for f in forms)
+        parts.append(f"WHEN UPPER({bentuk}) IN ({quoted}) THEN '{level}'")
+    return "CASE " + " ".join(parts) + " ELSE 'LAINNYA' END"
+
+
+def q(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@lru_cache(maxsize=1)
+def _tables() -> frozenset[str]:
+    return frozenset(connection.introspection.table_names())
+
+
+def reset_table_cache() -> None:
+    _tables.cache_clear()
+
+
+def model_if_present(app_label: str, name: str) -> Any | None:
+    try:
+        model = apps.get_model(app_label, name)
+    except LookupError:
+        return None
+    if model._meta.db_table not in _tables():
+        _tables.cache_clear()  # migrated since we looked?
+        if model._meta.db_table not in _tables():
+            return None
+    return model
+
+
+def school_filter(column: str, npsns: list[str] | None) -> tuple[str, list[Any]]:
+    if npsns is None:
+        return "", []
+    return f" AND {column} IN ({','.join(['%s'] * len(npsns))})", list(npsns)
+
+
+def recipient_select(npsns: list[str] | None) -> tuple[str, list[Any]]:
+    """R facts: every active recipient by school dims, status, reason and whether it was sent."""
+    from verval.reference.models import School
+    from verval.registry.models import Recipient
+
+    dump_item = model_if_present("exchange", "DumpItem")
+    if dump_item is not None:
+        sent_join = f" LEFT JOIN {q(dump_item)} d ON d.recipient_id = r.id AND d.is_open = %s"
+        sent_params: list[Any] = [True]
+        sent = "CASE WHEN r.status IN ('AKTIF','RESIDU') THEN TRUE WHEN r.status = 'MENUNGGU_PROVIDER' AND d.id IS NOT NULL THEN TRUE ELSE FALSE END"
+    else:
+        sent_join, sent_params = "", []
+        sent = "CASE WHEN r.status IN ('AKTIF','RESIDU') THEN TRUE ELSE FALSE END"
+    where, params = school_filter("r.school_id", npsns)
+    # Aggregate on the recipients' own columns first (cheap hash keys, no join per row), then
+    # attach the school and derive its level on the few groups that remain.
+    reason = "CASE WHEN r.status IN ('FORMAT_SALAH','RESIDU') THEN r.reason ELSE '' END"
+    sql = f"""
+        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'x.category')}, x.kind, x.operator,
+               'R', x.status, x.reason, x.sent, '', SUM(x.n)
+        FROM (SELECT r.school_id, r.category, r.kind, r.operator, r.status, {reason} AS reason, {sent} AS sent, COUNT(*) AS n
+              FROM {q(Recipient)} r{sent_join}
+              WHERE r.active = %s{where}
+              GROUP BY r.school_id, r.category, r.kind, r.operator, r.status, {reason}, {sent}) x
+        JOIN {q(School)} sc ON sc.npsn = x.school_id
+        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'x.category')}, x.kind, x.operator,
+                 x.status, x.reason, x.sent"""  # noqa: S608
+    return sql, [*sent_params, True, *params]
+
+
+def sptjm_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
+    """S facts: per period, every recipient on a non-voided SPTJM with the best status it reached."""
+    from verval.reference.models import School
+
+    sptjm = model_if_present("sptjm", "Sptjm")
+    item = model_if_present("sptjm", "SptjmItem")
+    if sptjm is None or item is None:
+        return None
+    rank = "CASE s.status " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in SPTJM_RANK.items()) + " ELSE 0 END"
+    status = "CASE x.rk " + " ".join(f"WHEN {v} THEN '{k}'" for k, v in SPTJM_RANK.items()) + " ELSE '' END"
+    kind = "CASE WHEN x.category = 'PTK' THEN 'PTK' ELSE 'PD' END"
+    where, params = school_filter("s.school_id", npsns)
+    sql = f"""
+        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'x.category')}, {kind}, x.operator,
+               'S', {status}, '', FALSE, x.period_id, COUNT(*)
+        FROM (SELECT i.recipient_id, i.period_id, s.school_id, MAX(i.operator) AS operator,
+                     MAX(i.category) AS category, MAX({rank}) AS rk
+              FROM {q(item)} i JOIN {q(sptjm)} s ON s.id = i.sptjm_id
+              WHERE s.status <> 'DIBATALKAN'{where}
+              GROUP BY i.recipient_id, i.period_id, s.school_id) x
+        JOIN {q(School)} sc ON sc.npsn = x.school_id
+        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'x.category')}, {kind}, x.operator,
+                 {status}, x.period_id"""  # noqa: S608
+    return sql, params
+
+
+def disbursement_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
+    """D facts: disbursement rows per period and status."""
+    from verval.reference.models import School
+
+    disb = model_if_present("sptjm", "Disbursement")
+    if disb is None:
+        return None
+    kind = "CASE WHEN d.category = 'PTK' THEN 'PTK' ELSE 'PD' END"
+    where, params = school_filter("d.school_id", npsns)
+    sql = f"""
+        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'd.category')}, {kind}, d.provider,
+               'D', d.status, '', FALSE, d.period_id, COUNT(*)
+        FROM {q(disb)} d JOIN {q(School)} sc ON sc.npsn = d.school_id
+        WHERE 1 = 1{where}
+        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'd.category')}, {kind}, d.provider,
+                 d.status, d.period_id"""  # noqa: S608
+    return sql, params
+
+
+def fact_selects(npsns: list[str] | None) -> list[tuple[str, list[Any]]]:
+    out = [recipient_select(npsns)]
+    for extra in (sptjm_select(npsns), disbursement_select(npsns)):
+        if extra is not None:
+            out.append(extra)
+    return out

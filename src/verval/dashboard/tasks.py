@@ -1,0 +1,33 @@
+"""Background refreshes of the dashboard aggregates (run inline in tests)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django_tasks import task
+
+from verval.dashboard import services
+
+
+@task()
+def refresh_all_task(requested_at: str = "") -> str:
+    """Full refresh; skipped when a full refresh already finished after this one was asked for."""
+    from verval.dashboard.models import StatsState
+
+    state = StatsState.objects.filter(pk=1).first()
+    if requested_at and state and state.full_refreshed_at and state.full_seconds is not None:
+        # Coalesce: a full refresh that *started* after this request already saw its changes.
+        started = state.full_refreshed_at.timestamp() - state.full_seconds
+        if started > datetime.fromisoformat(requested_at).timestamp():
+            return "skipped"
+    return str(services.refresh_all()["seconds"])
+
+
+@task()
+def refresh_schools_task(npsns: list[str]) -> str:
+    return str(services.refresh_schools(npsns)["schools"])
+
+
+@task()
+def refresh_dirty_task() -> str:
+    return str(services.refresh_dirty()["schools"])
