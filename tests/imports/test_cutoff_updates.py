@@ -182,3 +182,17 @@ def test_first_load_rebuilds_the_registry_indexes(tmp_path, monkeypatch):  # typ
     assert job.counts["added"] == 30
     assert _recipient_indexes() == before
     assert Recipient.objects.filter(school_id=NPSN, status="BELUM_VERVAL").count() == 30
+
+
+def test_stored_row_hash_is_the_documented_row_hash(tmp_path):  # type: ignore[no-untyped-def]
+    """The hash computed while staging (polars on SQLite, a generated column on PostgreSQL) is
+    services.row_hash() of the stored values: new rows, a teacher (no grade), an invalid number."""
+    from verval.imports.services import row_hash
+
+    rows = many(3) + [teacher(1), student(7, nomor_telepon_seluler="12ab")]
+    import_file(write(tmp_path / "a.csv", rows))
+    recipients = list(Recipient.objects.all())
+    assert len(recipients) == 5
+    for r in recipients:
+        key = r.phone_e164 or r.phone_raw
+        assert r.row_hash == row_hash(r.kind, r.category, r.name, r.nisn, r.nik, r.grade, r.school_id, key), r.name

@@ -8,6 +8,7 @@ page costs one small query (the version) once it has been computed.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,7 +262,8 @@ def _dim_where(f: Filters) -> tuple[str, list[Any]]:
 
 def children_figures(area: Area, f: Filters, period: str) -> dict[str, dict[str, int]]:
     """code → the funnel columns of each child of the area (provinces, regencies or schools)."""
-    sums_params = [True, period, period, period, period, period]
+    sums_params: list[Any] = [True, period, period, period, period, period]
+    table: Any
     # Regions: the '*' roll-up rows that match the filters exactly (one set per child).
     star = " AND level = %s AND kind = %s AND operator = %s"
     star_params = [f.level or services.STAR, f.kind or services.STAR, f.provider or services.STAR]
@@ -292,7 +294,7 @@ def children_figures(area: Area, f: Filters, period: str) -> dict[str, dict[str,
 
 
 def timeline(area: Area, days: int = 90) -> list[DailySnapshot]:
-    since = timezone.localdate() - timezone.timedelta(days=days)
+    since = timezone.localdate() - datetime.timedelta(days=days)
     code = "" if area.level == 0 else area.code
     return list(DailySnapshot.objects.filter(area=code, day__gte=since).order_by("day"))
 

@@ -264,9 +264,10 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    target = selectors.home_url_args(request.user)
-    if request.user.role == Role.PROVIDER and request.user.provider:
-        return redirect(reverse("dashboard:public") + f"?provider={request.user.provider}")
+    user: Any = request.user
+    target = selectors.home_url_args(user)
+    if user.role == Role.PROVIDER and user.provider:
+        return redirect(reverse("dashboard:public") + f"?provider={user.provider}")
     name, args = target or ("dashboard:public", [])
     return redirect(reverse(name, args=args))
 
@@ -328,7 +329,7 @@ def behind(request: HttpRequest) -> HttpResponse:
             "page": page,
             "has_next": len(rows) > PAGE_SIZE,
             "regency": regency,
-            "regencies": list(regencies) if request.user.role != Role.DINAS_KAB else [],
+            "regencies": list(regencies) if getattr(request.user, "role", None) != Role.DINAS_KAB else [],
             "deadlines": deadlines,
             "query": f"kabkota={regency}" if regency else "",
         },
@@ -352,7 +353,7 @@ def _audit_download(request: HttpRequest, fmt: str, regency: str) -> None:
         actor=request.user,
         action=f"download_behind_schools_{fmt}",
         object_type="dashboard",
-        region_code=regency or (request.user.region_id or ""),
+        region_code=regency or (getattr(request.user, "region_id", None) or ""),
         note=f"format={fmt}",
         ip=request.META.get("REMOTE_ADDR") or None,
     )

@@ -109,7 +109,7 @@ class DjangoClientTransport:
         response = self.client.generic(method, path, data=data, content_type=ctype, headers=extra, secure=self.secure)
         hdrs = {k.lower(): v for k, v in response.headers.items()}
         if getattr(response, "streaming", False):
-            chunks: Iterator[bytes] = (bytes(c) for c in response.streaming_content)
+            chunks: Iterator[bytes] = (bytes(c) for c in response.streaming_content)  # type: ignore[attr-defined]
         else:
             chunks = iter([response.content])
         return response.status_code, hdrs, chunks

@@ -24,16 +24,16 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def file_response(request: HttpRequest, path: Path, *, sha256: str, filename: str, content_type: str = "application/gzip") -> HttpResponse:
+def file_response(request: HttpRequest, path: Path, *, sha256: str, filename: str, content_type: str = "application/gzip") -> HttpResponse | StreamingHttpResponse:
     size = path.stat().st_size
     etag = f'"{sha256}"'
     common = {"ETag": etag, "X-Content-SHA256": sha256, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform"}
     inm = request.headers.get("If-None-Match")
     if inm and _etag_matches(inm, etag):
-        response = HttpResponse(status=304)
+        not_modified = HttpResponse(status=304)
         for k, v in common.items():
-            response[k] = v
-        return response
+            not_modified[k] = v
+        return not_modified
     start, end, status = 0, size - 1, 200
     range_header = request.headers.get("Range")
     if_range = request.headers.get("If-Range")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -30,7 +32,7 @@ def batches(request: HttpRequest) -> HttpResponse:
 @login_required
 def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
-    batch = access.get_in_scope(selectors.batches_for(request.user), pk=batch_id)
+    batch: Any = access.get_in_scope(selectors.batches_for(request.user), pk=batch_id)
     conflicts = [
         {"item": i, "phone": mask(i.phone)} for i in selectors.contradictions(request.user, batch)[:500]
     ]

@@ -107,7 +107,7 @@ def _p10(e: pl.Expr) -> pl.Expr:
     return pl.lit(_P10).gather(e.clip(0, 18))
 
 
-def _numeric(lf: pl.LazyFrame) -> pl.LazyFrame:
+def _numeric(lf: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
     """Columns in: _i, input, d (digit string; may hold junk in tier 1), plus, dec.
     Columns out: _i, input, nd, castable, code (int reason code), nsn, n, op, warn.
 
@@ -214,21 +214,25 @@ def _numeric(lf: pl.LazyFrame) -> pl.LazyFrame:
         n,
         op,
         warn.alias("warn"),
+        *[pl.col(c) for c in keep],
     )
 
 
 _WARNING_NAMES = pl.Series("warning", [None, "DESIMAL_SPREADSHEET", "NOL_DEPAN_HILANG"], dtype=pl.String)
 
 
-def _finish(df: pl.DataFrame) -> pl.DataFrame:
-    """Numeric columns -> output columns (_i, input, e164, national, valid, reason, operator, warning).
-    Invalid rows get a null nsn first so that the string columns come out null without a pass."""
+def _finish(df: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
+    """Numeric columns -> output columns (_i, input, e164, national, valid, reason, operator, warning,
+    then the `keep` columns). Invalid rows get a null nsn first so that the string columns come
+    out null without a pass. Lazy, so that tier 1 is one query from input to output."""
     valid = pl.col("code") == 0
     return df.select(
+        *[pl.col(c) for c in keep],
         pl.col("_i"),
         pl.col("input"),
         pl.when(valid).then(pl.col("nsn")).cast(pl.String).alias("_s"),
         pl.when(pl.col("n") <= 9).then(3).otherwise(4).alias("_k"),
+        pl.col("n"),
         valid.alias("valid"),
         pl.lit(_REASON_NAMES).gather(pl.col("code")).alias("reason"),
         pl.lit(_OPERATOR_SERIES).gather(pl.when(valid).then(pl.col("op")).otherwise(0)).alias("operator"),
@@ -238,14 +242,15 @@ def _finish(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("input"),
         (pl.lit("+62") + pl.col("_s")).alias("e164"),
         pl.concat_str(
-            [pl.lit("0"), pl.col("_s").str.slice(0, 3), pl.lit("-"), pl.col("_s").str.slice(3, pl.col("_k")),
-             pl.lit("-"), pl.col("_s").str.slice(pl.col("_k") + 3)]
+            [pl.lit("0"), pl.col("_s").str.head(3), pl.lit("-"), pl.col("_s").str.slice(3, pl.col("_k")),
+             pl.lit("-"), pl.col("_s").str.tail(pl.col("n") - 3 - pl.col("_k"))]
         )
         .alias("national"),
         pl.col("valid"),
         pl.col("reason"),
         pl.col("operator"),
         pl.col("warning"),
+        *[pl.col(c) for c in keep],
     )  # fmt: skip
 
 
@@ -298,37 +303,43 @@ _OUT_COLUMNS = ("e164", "national", "valid", "reason", "operator", "warning")
 def _check_chunk(inputs: pl.Series) -> pl.DataFrame:
     raw = pl.col("input")
     base = pl.DataFrame({"input": inputs}).with_row_index("_i")
-    t1 = _numeric(
-        base.lazy().with_columns(
-            raw.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias("d"),
-            raw.str.contains("+", literal=True).alias("plus"),
-            pl.lit(False).alias("dec"),
-        )
-    ).collect()
+    # Tier 1 as one lazy query from the input to the output columns: no intermediate frames.
+    lf = base.lazy().with_columns(
+        raw.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias("d"),
+        raw.str.contains("+", literal=True).alias("plus"),
+        raw.str.contains(".", literal=True).alias("_dot"),
+        pl.lit(False).alias("dec"),
+    )
+    lf = _numeric(lf, keep=("_dot",)).with_columns(
+        (pl.col("castable") & (pl.col("nd") <= _MAX_DIGITS)).alias("_ok"),
+        (pl.col("plus") | pl.col("_dot")).alias("_odd"),
+    )
+    out = _finish(lf, keep=("_ok", "_odd")).collect()
     # Tier 1 decides rows made of digits and ( ) - . space with at most one + at the start, and
     # no spreadsheet decimal at the end. Rows with + or . are checked on their own (few rows).
-    ok = t1.get_column("castable") & (t1.get_column("nd") <= _MAX_DIGITS)
-    odd = base.filter(ok & (t1.get_column("plus") | raw.str.contains(".", literal=True)))
-    if odd.height:
+    ok = out.get_column("_ok")
+    odd_mask = ok & out.get_column("_odd")
+    if odd_mask.any():
+        odd = base.filter(odd_mask)
         bad = odd.filter(
             (raw.str.contains("+", literal=True) & ~raw.str.contains(_PLUS_OK_RE))
             | raw.str.contains(_DECIMAL_TAIL_RE)
         ).get_column("_i")
         if len(bad):
             ok = ok.scatter(bad, False)
-    out = _finish(t1)
-    rest = base.filter(~ok)
-    if rest.height:
+    if not ok.all():
+        rest = base.filter(~ok)
         # Tier 2/3 on the distinct remaining texts (blank notes repeat a lot), then put back.
         uniq = rest.unique("input", keep="first", maintain_order=False)
         decided = pl.concat(_tier2(uniq), how="vertical_relaxed").drop("_i")
         fixed = rest.join(decided, on="input", how="left")
         idx = fixed.get_column("_i")
-        cols = {}
+        cols = [out.get_column("input")]
         for name in _OUT_COLUMNS:
-            cols[name] = out.get_column(name).scatter(idx, fixed.get_column(name))
-        out = out.with_columns(**cols)
-    return out.drop("_i")
+            cols.append(out.get_column(name).scatter(idx, fixed.get_column(name)))
+        return pl.DataFrame(cols)
+    # Plain column picks (DataFrame.drop/select would run another query).
+    return pl.DataFrame([out.get_column(c) for c in ("input", *_OUT_COLUMNS)])
 
 
 def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
@@ -371,7 +382,7 @@ def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
             .alias("plus"),
             (k == 1).alias("dec"),
         )
-        out.append(_finish(_numeric(lf).collect()))
+        out.append(_finish(_numeric(lf)).collect())
     blank = t.filter(k == 3)
     if blank.height:
         stripped = raw.str.strip_chars(" ")
@@ -401,24 +412,20 @@ def check_series(
 ) -> pl.DataFrame:
     """Vectorised check(): a DataFrame with columns input, e164, national, valid, reason,
     operator (and warning when asked), one row per input, in order, same verdicts as check().
-    Null inputs become '' (as check(None)). Large inputs are cut into `parallel` slices that
-    polars works on at the same time."""
+    Null inputs become '' (as check(None)). `parallel` is ignored (polars parallelises each
+    expression itself)."""
     if not isinstance(series, pl.Series):
         series = pl.Series("input", list(series), dtype=pl.String)
     if series.dtype != pl.String:
         series = series.cast(pl.String)
     series = series.fill_null("").alias("input")
-    if parallel > 1 and len(series) >= 100_000:
-        from concurrent.futures import ThreadPoolExecutor
-
-        step = -(-len(series) // parallel)
-        slices = [series.slice(i, step) for i in range(0, len(series), step)]
-        with ThreadPoolExecutor(len(slices)) as pool:
-            df = pl.concat(list(pool.map(_check_chunk, slices)))
-    else:
-        df = _check_chunk(series)
+    # One query over the whole input: polars already spreads each expression over its thread
+    # pool; cutting the input into slices run in Python threads only added contention and a
+    # concat. `parallel` is accepted for compatibility.
+    del parallel
+    df = _check_chunk(series)
     if not with_warning:
-        df = df.drop("warning")
+        df = pl.DataFrame(df.get_columns()[:-1])
     return df
 
 

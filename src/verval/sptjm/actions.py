@@ -378,10 +378,10 @@ def create_usage_job(*, actor: Any, period: Period, provider: str, upload: Any =
 def record_recap(*, actor: Any, period: Period, provider: str, sent: Any, injected: Any, failed: Any, gb: Any) -> ProviderRecap:
     """A provider's recap of a period (replaces its earlier recap of the same period)."""
     try:
-        values = {"sent": int(sent), "injected": int(injected), "failed": int(failed), "gb": Decimal(str(gb))}
+        values: dict[str, Any] = {"sent": int(sent), "injected": int(injected), "failed": int(failed), "gb": Decimal(str(gb))}
     except (TypeError, ValueError, InvalidOperation):
         raise ActionRefused("REKAP_TIDAK_VALID") from None
-    if any(v < 0 for v in values.values()) or not values["gb"].is_finite():
+    if any(v < 0 for v in values.values()) or not Decimal(values["gb"]).is_finite():
         raise ActionRefused("REKAP_TIDAK_VALID")
     with transaction.atomic():
         before = ProviderRecap.objects.filter(period=period, provider=provider).values("sent", "injected", "failed", "gb").first()

@@ -10,7 +10,7 @@ import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -96,7 +96,7 @@ def totals(lines: Iterable[Line]) -> tuple[dict[str, tuple[int, Decimal]], dict[
     return dict(sorted(by_op.items())), dict(sorted(by_cat.items()))
 
 
-def date_id(value: datetime) -> str:
+def date_id(value: date) -> str:
     return f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
 
 
@@ -227,7 +227,7 @@ def render_pdf(data: DocumentData) -> bytes:
     pdf.set_font("dejavu", "B", 10)
     pdf.cell(0, 6, f"Lampiran SPTJM {data.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("dejavu", "", 8)
-    widths = [9, 55, 26, 16, 30, 24, 18]
+    widths: list[float] = [9, 55, 26, 16, 30, 24, 18]
     head = ["No.", "Nama", "NISN / NIK", "Kelas", "Nomor ponsel", "Operator", "Paket GB"]
     _table(pdf, head, widths, ([
         str(i), line.name, line.ident or "-", line.klass, line.phone_national,
@@ -278,12 +278,12 @@ def sniff(head: bytes) -> str | None:
 def _decode_image(img) -> list[str]:  # type: ignore[no-untyped-def]
     import zxingcpp
 
-    found = [r.text for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)]
+    found = [r.text for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)]  # type: ignore[arg-type]  # stubs want BarcodeFormats; one format is accepted
     if not found and max(img.size) > 2400:
         # Phone photos: a smaller copy often decodes where the full one does not.
         small = img.copy()
         small.thumbnail((2000, 2000))
-        found = [r.text for r in zxingcpp.read_barcodes(small, formats=zxingcpp.BarcodeFormat.QRCode)]
+        found = [r.text for r in zxingcpp.read_barcodes(small, formats=zxingcpp.BarcodeFormat.QRCode)]  # type: ignore[arg-type]
     return found
 
 

@@ -107,7 +107,7 @@ def document_totals(sptjm: Sptjm) -> tuple[list[dict[str, Any]], list[dict[str, 
     items = SptjmItem.objects.filter(sptjm=sptjm)
     by_op = list(items.values("operator").annotate(n=Count("id"), gb=Sum("package_gb")).order_by("operator"))
     by_cat = list(items.values("category").annotate(n=Count("id"), gb=Sum("package_gb")).order_by("category"))
-    return by_op, by_cat
+    return by_op, by_cat  # type: ignore[return-value]  # values() rows are plain dicts
 
 
 def review_queue(user: Any) -> QuerySet[Sptjm]:
@@ -234,7 +234,7 @@ def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any
     qs = Disbursement.objects.filter(period=period).exclude(status=DisbursementStatus.DIKECUALIKAN)
     if provider:
         qs = qs.filter(provider=provider)
-    ours = {
+    ours: dict[str, Any] = {
         row["provider"]: row
         for row in qs.values("provider").annotate(
             sent=Count("id"),
@@ -255,7 +255,7 @@ def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any
     providers = sorted(set(ours) | set(recaps) | ({provider} if provider else set()))
     out = []
     for code in providers:
-        o = ours.get(code, {})
+        o: dict[str, Any] = ours.get(code, {})
         r = recaps.get(code)
         row: dict[str, Any] = {
             "provider": code,
