@@ -9,7 +9,9 @@ changed / reactivated / unchanged / locked), schools upsert, recipients insert a
 history for changed numbers, and deactivation of recipients no longer listed by their school.
 
 row_hash = 16 hex of md5(kind|category|name|nisn|nik|grade|npsn) + 16 hex of md5(number key),
-the number key being the E.164 form when the number is valid, else the text as typed. The two
+the number key being the E.164 form when the number is valid, else the text as typed. It is
+computed once while staging, as column imp_stage.h: by polars + hashlib on SQLite, by a generated
+column (md5 in the server, during COPY) on PostgreSQL. The two
 halves tell "the number changed in Dapodik" apart from "something else changed", so a school's
 correction made in Verval Ponsel is not overwritten by an unchanged Dapodik number.
 """
@@ -58,16 +60,20 @@ class _Timer:
 
 STAGE_COLUMNS = [
     "line", "id", "refused", "kind", "category", "name", "nisn", "nik", "grade", "npsn",
-    "phone_raw", "phone_e164", "operator", "reason", "phone_key",
+    "phone_raw", "phone_e164", "operator", "reason", "phone_key", "h",
 ]  # fmt: skip
 SCHOOL_COLUMNS = ["line", "npsn", "name", "bentuk", "status", "region"]
 # A first load of more new rows than this rebuilds the registry's secondary indexes afterwards.
 REBUILD_INDEXES_ABOVE = 50_000
 
-_HASH_SQL = (
-    "substr(md5(s.kind || '|' || s.category || '|' || s.name || '|' || s.nisn || '|' || s.nik || '|' || "
-    "coalesce(CAST(s.grade AS TEXT), '') || '|' || s.npsn), 1, 16) || substr(md5(s.phone_key), 1, 16)"
+# PostgreSQL computes row_hash itself while COPY loads the staging table (a generated column, md5
+# in C, in the server process); SQLite has no md5, there the hash is computed in polars.
+_PG_HASH_SQL = (
+    "substr(md5(kind || '|' || category || '|' || name || '|' || nisn || '|' || nik || '|' || "
+    "coalesce(CAST(grade AS text), '') || '|' || npsn), 1, 16) || substr(md5(phone_key), 1, 16)"
 )
+# Rows per executemany call when staging on SQLite.
+SQLITE_CHUNK = 20_000
 
 
 def row_hash(kind: str, category: str, name: str, nisn: str, nik: str, grade: int | None, npsn: str, phone_key: str) -> str:
@@ -76,8 +82,30 @@ def row_hash(kind: str, category: str, name: str, nisn: str, nik: str, grade: in
     return hashlib.md5(content.encode()).hexdigest()[:16] + hashlib.md5(phone_key.encode()).hexdigest()[:16]
 
 
-def _md5(value: str | None) -> str | None:
-    return None if value is None else hashlib.md5(value.encode()).hexdigest()
+def _md5_16(values: pl.Series) -> pl.Series:
+    md5 = hashlib.md5
+    return pl.Series(values.name, [md5(v).hexdigest()[:16] for v in map(str.encode, values.to_list())], dtype=pl.String)
+
+
+def _hash_expr() -> pl.Expr:
+    """row_hash() as a polars expression over the staged (sliced) columns; hashlib per value,
+    far cheaper than a per-row SQL function (SQLite has no md5 of its own)."""
+    content = pl.concat_str(
+        [
+            pl.col("kind").fill_null(""),
+            pl.col("category").fill_null(""),
+            pl.col("name").fill_null(""),
+            pl.col("nisn").fill_null(""),
+            pl.col("nik").fill_null(""),
+            pl.col("grade").cast(pl.String).fill_null(""),
+            pl.col("npsn").fill_null(""),
+        ],
+        separator="|",
+    )
+    key = pl.col("phone_key").fill_null("")
+    return (
+        content.map_batches(_md5_16, return_dtype=pl.String) + key.map_batches(_md5_16, return_dtype=pl.String)
+    ).alias("h")
 
 
 def run_import_job(job: Job) -> dict[str, Any]:
@@ -129,6 +157,7 @@ class _Importer:
         self.now = timezone.now()
         self.now_db = connection.ops.adapt_datetimefield_value(self.now)
         self.rows = 0
+        self.first_load = False
         self.issue_frames: list[pl.DataFrame] = []
 
     # ------------------------------------------------------------------ run
@@ -142,8 +171,6 @@ class _Importer:
         tick = _Timer()
         with connection.cursor() as cur:
             self.cur = cur
-            if not self.pg:
-                connection.connection.create_function("md5", 1, _md5, deterministic=True)
             self._create_stage()
             batches = self.cut.batches()
             while True:
@@ -210,10 +237,11 @@ class _Importer:
         c.execute("DROP TABLE IF EXISTS imp_rows")
         c.execute("DROP TABLE IF EXISTS imp_npsn")
         idtype = "uuid" if self.pg else "char(32)"
+        hashcol = f"h text GENERATED ALWAYS AS ({_PG_HASH_SQL}) STORED" if self.pg else "h text"
         c.execute(
             f"CREATE {temp} TABLE imp_stage (line bigint, id {idtype}, refused boolean, kind text, category text, "
             "name text, nisn text, nik text, grade smallint, npsn text, phone_raw text, phone_e164 text, "
-            "operator text, reason text, phone_key text)"
+            f"operator text, reason text, phone_key text, {hashcol})"
         )
         c.execute(f"CREATE {temp} TABLE imp_school (line bigint, npsn text, name text, bentuk text, status text, region text)")
 
@@ -249,7 +277,12 @@ class _Importer:
                 "reason",
                 "phone_key",
             )
-            self._load("imp_stage", STAGE_COLUMNS, out)
+            if self.pg:
+                self._load("imp_stage", STAGE_COLUMNS[:-1], out)
+            else:
+                out = out.with_columns(_hash_expr())
+                tick("hash")
+                self._load("imp_stage", STAGE_COLUMNS, out)
             tick("stage")
         good = rows.filter(~pl.col("refused"))
         if good.height:
@@ -277,10 +310,13 @@ class _Importer:
             with self.cur.copy(sql) as copy:
                 copy.write(data)
         else:
-            marks = ", ".join(["%s"] * len(columns))
-            # table and columns are module constants, values go as parameters
+            marks = ", ".join(["?"] * len(columns))
+            # table and columns are module constants, values go as parameters. The raw sqlite3
+            # connection (same transaction) skips Django's per-row parameter conversion.
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
-            self.cur.executemany(sql, df.iter_rows())
+            raw = connection.connection
+            for i in range(0, df.height, SQLITE_CHUNK):
+                raw.executemany(sql, df.slice(i, SQLITE_CHUNK).rows())
 
     def _after_load(self) -> None:
         c = self.cur
@@ -335,6 +371,11 @@ class _Importer:
             "(CASE WHEN r.row_hash = '' THEN r.phone_raw <> s.phone_raw "
             "ELSE substr(r.row_hash, 17, 16) <> substr(s.h, 17, 16) END)"
         )
+        # An empty registry (first load): every accepted row is new, _merge inserts them straight
+        # from imp_stage and imp_rows stays empty (no copy of the whole file).
+        c.execute("SELECT 1 FROM registry_recipient LIMIT 1")
+        self.first_load = c.fetchone() is None
+        only_changes = "AND 1 = 0" if self.first_load else ""
         # Only rows that need work are written; unchanged rows are counted, not copied.
         c.execute(  # the SQL is built from module constants only
             f"""
@@ -346,8 +387,9 @@ class _Importer:
                         WHEN substr(r.row_hash, 1, 16) <> substr(s.h, 1, 16) THEN 'content'
                         WHEN NOT r.active THEN 'reactivate'
                         ELSE 'same' END AS cls
-            FROM (SELECT st.*, {_HASH_SQL.replace("s.", "st.")} AS h FROM imp_stage st WHERE NOT st.refused) s
+            FROM imp_stage s
             LEFT JOIN registry_recipient r ON r.id = s.id
+            WHERE NOT s.refused {only_changes}
             ) x WHERE cls <> 'same' ORDER BY id
             """  # noqa: S608
         )
@@ -356,7 +398,10 @@ class _Importer:
         c.execute("SELECT cls, count(*) FROM imp_rows GROUP BY cls")
         classes = {cls: n for cls, n in c.fetchall()}
         c.execute("SELECT count(*) FROM imp_stage WHERE NOT refused")
-        classes["same"] = c.fetchone()[0] - sum(classes.values())
+        accepted = c.fetchone()[0]
+        if self.first_load and accepted:
+            classes["new"] = accepted
+        classes["same"] = accepted - sum(classes.values())
         return classes
 
     def _locked(self) -> None:
@@ -450,25 +495,34 @@ class _Importer:
         added = 0
         if classes.get("new"):
             rebuild = self._drop_indexes_if_empty(classes["new"])
-            c.execute(
-                """
+            if self.first_load:
+                source = "h FROM imp_stage WHERE NOT refused ORDER BY id"
+            else:
+                source = "h FROM imp_rows WHERE cls = 'new' ORDER BY id"
+            if rebuild and self.pg:
+                c.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            c.execute(  # source is one of two constants
+                f"""
                 INSERT INTO registry_recipient (id, kind, category, name, nisn, nik, grade, school_id, phone_raw,
                     phone_e164, operator, status, reason, reason_note, status_changed_at, needs_validation,
-                    confirmed_at, confirmed_by_id, locked, active, row_hash, version, created_at, updated_at)
+                    confirmed_at, confirmed_by_id, locked, active, version, created_at, updated_at, row_hash)
                 SELECT id, kind, category, name, nisn, nik, grade, npsn, phone_raw, phone_e164, operator,
-                       'BELUM_VERVAL', reason, '', %s, TRUE, NULL, NULL, FALSE, TRUE, h, 1, %s, %s
-                FROM imp_rows WHERE cls = 'new' ORDER BY id
-                """,
+                       'BELUM_VERVAL', reason, '', %s, TRUE, NULL, NULL, FALSE, TRUE, 1, %s, %s, {source}
+                """,  # noqa: S608
                 [now, now, now],
             )
             added = c.rowcount
+            t0 = time.perf_counter()
             if rebuild and self.pg:
                 # Run the deferred foreign-key checks now: PostgreSQL cannot build an index on a
                 # table with pending trigger events.
                 c.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 c.execute("SET CONSTRAINTS ALL DEFERRED")
+            t1 = time.perf_counter()
             for sql in rebuild:
                 c.execute(sql)
+            if _TRACE:
+                sys.stderr.write(f"merge: fk checks {t1 - t0:.2f}s, index rebuild {time.perf_counter() - t1:.2f}s\n")
             if self.pg and added > 10000:
                 c.execute("ANALYZE registry_recipient")
         numbers = 0
