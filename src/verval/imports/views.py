@@ -20,7 +20,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("core:pusdatin")
     job = actions.start_upload(actor=request.user, upload=form.cleaned_data["file"], ip=request.META.get("REMOTE_ADDR"))
     return redirect("core:job", job_id=job.pk)

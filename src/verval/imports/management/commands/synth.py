@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o) -> None:  # type: ignore[no-untyped-def]
         started = time.monotonic()
-        info = write_cutoff(
+        info: dict[str, Any] = write_cutoff(
             o["out"], o["students"], o["teachers"], seed=o["seed"], regencies=o["regencies"],
             schools=o["schools"], fmt=o["format"],
         )
