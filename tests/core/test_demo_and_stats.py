@@ -30,6 +30,14 @@ def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore
     assert Recipient.objects.filter(status="RESIDU").count() > 0
     assert Recipient.objects.filter(status="AKTIF").count() > 0
 
+    # ...and the rest of the round for a few schools: SPTJM approved, quota disbursed and injected;
+    # the demo operator's own school is left before printing.
+    from verval.sptjm.models import Disbursement, Sptjm
+
+    assert Sptjm.objects.filter(status="DISETUJUI").count() > 0
+    assert not Sptjm.objects.filter(school=operator.school).exists()
+    assert Disbursement.objects.filter(status="BERHASIL").count() > 0
+
     again = StringIO()
     call_command("demo", "--if-empty", "--json", stdout=again)
     assert _json_last_line(again)["loaded"] is False

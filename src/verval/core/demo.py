@@ -44,7 +44,48 @@ def load(*, password: str = DEMO_PASSWORD, students: int = 28000, teachers: int 
         steps["validate"] = _quiet("validate", "--json").strip().splitlines()[-1]
         steps["dump"] = _quiet("dump", "--json").strip().splitlines()[-1]
         steps["simulate"] = _quiet("simulate_providers", "--json").strip().splitlines()[-1]
+        # Printing and reading SPTJM scans takes a while: the worker plays steps 8-12 once the
+        # server is up, so that the pages (with residue) are there at once.
+        from verval.core.tasks import demo_sptjm_round_task
+
+        demo_sptjm_round_task.enqueue(accounts[Role.OPERATOR]["scope"])
+        steps["disbursement"] = "queued"
     return {"accounts": accounts, "password": password, "steps": steps}
+
+
+def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
+    """Steps 8-12 for a few schools: print, upload the signed scan (here: the printed PDF itself,
+    whose QR the upload check reads), approve, disburse, and let the simulated providers inject.
+    The demo operator's own school is left before printing so that a visitor can do it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from verval.core import jobs
+    from verval.sptjm import actions as sptjm_actions
+    from verval.sptjm.simulator import simulate_injection
+
+    period = Period.objects.get(code=DEMO_PERIOD)
+    pusdatin = User.objects.get(username="pusdatin")
+    candidates = (
+        School.objects.exclude(npsn=keep_npsn)
+        .annotate(n=Count("recipients", filter=Q(recipients__status="AKTIF", recipients__active=True)))
+        .filter(n__gt=0)
+        .order_by("-n", "npsn")[:schools]
+    )
+    approved = 0
+    for school in candidates:
+        operator, _ = User.objects.get_or_create(
+            username=f"op-{school.npsn}", defaults={"role": Role.OPERATOR, "school": school, "is_active": True}
+        )
+        sptjm, _ = sptjm_actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+        scan = files.absolute(sptjm.pdf_path).read_bytes()
+        upload = SimpleUploadedFile("sptjm-ttd.pdf", scan, content_type="application/pdf")
+        result = sptjm_actions.upload_scan(actor=operator, sptjm_id=sptjm.pk, upload=upload)
+        sptjm_actions.approve_sptjm(actor=pusdatin, sptjm_id=result.sptjm.pk)
+        approved += 1
+    job = sptjm_actions.request_disbursement(actor=pusdatin, period_code=period.code, enqueue=False)
+    job = jobs.run(job.pk)
+    injected = simulate_injection(period.code)
+    return {"sptjm_disetujui": approved, "penyaluran": job.counts, "injeksi": {k: injected[k] for k in ("batches", "rows", "berhasil", "gagal")}}
 
 
 def _demo_school() -> School:
@@ -79,10 +120,13 @@ def _accounts(password: str) -> dict[str, dict[str, str]]:
     return out
 
 
+DEMO_PERIOD = "2020-09-T1"
+
+
 def _period() -> None:
     today = dt.date.today()
     Period.objects.get_or_create(
-        code="2020-09-T1",
+        code=DEMO_PERIOD,
         defaults={
             "name": "September 2020 tahap 1",
             "policy": QuotaPolicy.objects.get(code="2020"),

@@ -7,3 +7,11 @@ from verval.core import jobs
 def run_job_task(job_id: str) -> str:
     """Worker entry point for every bulk job; the job row says what to run."""
     return jobs.run(job_id).state
+
+
+@task()
+def demo_sptjm_round_task(keep_npsn: str) -> dict[str, object]:
+    """The demo's SPTJM, disbursement and injection steps for a few schools (verval demo)."""
+    from verval.core.demo import sptjm_round
+
+    return sptjm_round(keep_npsn=keep_npsn)
