@@ -24,13 +24,10 @@ def direct(period: str = "", **where: Any) -> dict[str, Any]:
         "residu": r.filter(status="RESIDU").count(),
     }
     sent = r.filter(status__in=["AKTIF", "RESIDU"]).count()
-    try:
-        from verval.exchange.models import DumpItem
+    from verval.exchange.models import DumpItem
 
-        open_ids = DumpItem.objects.filter(is_open=True).values("recipient_id")
-        sent += r.filter(status="MENUNGGU_PROVIDER", id__in=open_ids).count()
-    except Exception:  # noqa: BLE001
-        pass
+    open_ids = DumpItem.objects.filter(is_open=True).values("recipient_id")
+    sent += r.filter(status="MENUNGGU_PROVIDER", id__in=open_ids).count()
     out["sent"] = sent
     items = SptjmItem.objects.filter(period_id=period, **{f"sptjm__school__{k}": v for k, v in where.items()}).exclude(
         sptjm__status="DIBATALKAN"
