@@ -28,23 +28,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from verval.imports.reader import OPTIONAL, REQUIRED
 from verval.phones.prefixes import PREFIXES
 from verval.reference.loaders import region_rows
 
-HEADER = [
-    "jenis",
-    "id",
-    "nama",
-    "nisn",
-    "nik",
-    "tingkat_pendidikan",
-    "bentuk_pendidikan",
-    "npsn",
-    "nama_sekolah",
-    "kode_wilayah",
-    "nomor_telepon_seluler",
-    "status_sekolah",
-]
+# The columns the importer reads (SPEC §7), in its order, with the optional one last.
+HEADER = [*REQUIRED, *OPTIONAL]
 
 # form: (share of students in millions, mean students per school, share negeri, grades)
 FORMS: dict[str, tuple[float, int, float, tuple[int, ...]]] = {
