@@ -241,8 +241,8 @@ def load(connection, rnd: random.Random, n: int, n_schools: int, districts: list
         # Open dump rows for half the waiting numbers (they count as "sent").
         cur.execute("INSERT INTO exchange_dumpbatch (id, provider, created_at, rows, sha256, size, file_path, manifest_path, state, answered, aktif, residu, superseded, contradictions)"
                     " VALUES ('DMP-BENCH', 'telkomsel', now(), 0, '', 0, '', '', 'OPEN', 0, 0, 0, 0, 0)")  # fmt: skip
-        cur.execute("INSERT INTO exchange_dumpitem (batch_id, recipient_id, phone, result, note, is_open, superseded, conflict_result)"
-                    " SELECT 'DMP-BENCH', id, phone_e164, '', '', true, false, '' FROM registry_recipient"
+        cur.execute("INSERT INTO exchange_dumpitem (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result)"
+                    " SELECT 'DMP-BENCH', id, phone_e164, '', school_id, '', '', true, false, '' FROM registry_recipient"
                     " WHERE status = 'MENUNGGU_PROVIDER' AND hashtext(id::text) % 2 = 0")  # fmt: skip
         # SPTJM per school for two thirds of the schools; approved for half of those.
         cur.execute(f"""INSERT INTO sptjm_sptjm (id, number, school_id, period_id, seq, status, rows, total_gb, content_sha256,

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
 
 from tests.exchange.helpers import dump_rows, results_file
 from tests.factories import RecipientFactory
@@ -59,10 +58,18 @@ def test_publish_all_providers_makes_one_batch_each(waiting):
 
 
 def test_a_recipient_is_in_at_most_one_open_batch(tsel_batch, waiting):
-    item = DumpItem.objects.filter(batch=tsel_batch).first()
-    other = DumpBatch.objects.create(id="DMP-X", provider="telkomsel")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        DumpItem.objects.create(batch=other, recipient_id=item.recipient_id, phone=item.phone)
+    moved = waiting["telkomsel"][0]
+    # A new number supersedes the open row; the recipient goes into the next batch with it.
+    Recipient.objects.filter(pk=moved.pk).update(phone_e164="+6281299999998")
+    (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    assert actions.publish_dumps(actor=None, provider="telkomsel") == []
+    open_rows = DumpItem.objects.filter(is_open=True).values_list("recipient_id", "batch_id")
+    per_recipient: dict[object, list[str]] = {}
+    for recipient_id, batch_id in open_rows:
+        per_recipient.setdefault(recipient_id, []).append(batch_id)
+    assert len(per_recipient) == 10
+    assert max(len(b) for b in per_recipient.values()) == 1
+    assert per_recipient[moved.pk] == [second.id]
 
 
 def test_number_changed_after_its_answer_goes_into_the_next_batch(tsel_batch, tmp_path):

@@ -93,7 +93,10 @@ class DumpItem(models.Model):
     """One row of a dump: the number sent for a recipient and what the provider answered.
 
     `is_open` is True until the row is answered or superseded (the recipient's number changed
-    and a newer batch carries the new one); a recipient has at most one open row (constraint).
+    and a newer batch carries the new one); a recipient has at most one open row. That rule is
+    kept by publish_provider_dump (under an advisory lock), not by a partial unique index: an
+    index on `is_open` would make every answered row a non-HOT update that writes into every
+    index of the table (docs/decisions/0006-hot-updates.md).
     Foreign keys carry no database constraint: these rows are written 10 M at a time with
     INSERT ... SELECT from rows that exist, and recipients are never deleted (only deactivated).
     """
@@ -101,6 +104,10 @@ class DumpItem(models.Model):
     batch = models.ForeignKey(DumpBatch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="items")
     recipient = models.ForeignKey("registry.Recipient", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     phone = models.CharField(max_length=16)  # E.164 with '+', as sent
+    # The other two columns of the dump row as sent, so that the file is written from this table
+    # alone (one sequential read, no join with the registry).
+    grade = models.CharField(max_length=4, blank=True)  # tingkat_pendidikan: 1-13, PAUD or PTK
+    npsn = models.CharField(max_length=8, blank=True)
     result = models.CharField(max_length=20, blank=True, choices=ResultStatus.choices)
     note = models.CharField(max_length=255, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -113,7 +120,6 @@ class DumpItem(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["batch", "recipient"], name="dumpitem_batch_recipient"),
-            models.UniqueConstraint(fields=["recipient"], condition=models.Q(is_open=True), name="dumpitem_one_open_per_recipient"),
         ]
         indexes = [models.Index(fields=["recipient", "batch"], name="dumpitem_recipient_batch")]
 
