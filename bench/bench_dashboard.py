@@ -63,14 +63,18 @@ def pct(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=1_000_000)
-    parser.add_argument("--per-school", type=int, default=116, help="recipients per school (50 M / 430 k ≈ 116)")
+    parser.add_argument(
+        "--per-school", type=int, default=116, help="recipients per school (50 M / 430 k ≈ 116)"
+    )
     parser.add_argument("--base-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--db", default="verval_bench_dash")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="skip create/load; reuse a kept database")
-    parser.add_argument("--pages-only", action="store_true", help="with --reuse: skip the refreshes, time the pages")
+    parser.add_argument(
+        "--pages-only", action="store_true", help="with --reuse: skip the refreshes, time the pages"
+    )
     args = parser.parse_args()
 
     import psycopg
@@ -120,13 +124,20 @@ def main() -> int:
     if args.pages_only:
         from verval.dashboard.models import RegionStat, SchoolStat, SchoolSummary
 
-        result = {"school_rows": SchoolStat.objects.count(), "region_rows": RegionStat.objects.count(), "schools": SchoolSummary.objects.count()}
+        result = {
+            "school_rows": SchoolStat.objects.count(),
+            "region_rows": RegionStat.objects.count(),
+            "schools": SchoolSummary.objects.count(),
+        }
     else:
         t = time.monotonic()
         result = services.refresh_all()
         timings["refresh_all"] = time.monotonic() - t
     with connection.cursor() as cur:
-        cur.execute("SELECT npsn, regency_id, province_id FROM reference_school ORDER BY npsn LIMIT 1 OFFSET %s", [n_schools // 2])
+        cur.execute(
+            "SELECT npsn, regency_id, province_id FROM reference_school ORDER BY npsn LIMIT 1 OFFSET %s",
+            [n_schools // 2],
+        )
         npsn, regency, province = cur.fetchone()
         cur.execute("SELECT npsn FROM reference_school ORDER BY npsn LIMIT 100")
         hundred = [r[0] for r in cur.fetchall()]
@@ -144,7 +155,9 @@ def main() -> int:
         ("bench-dinas-prov", "DINAS_PROV", {"region_id": province}),
         ("bench-dinas-kab", "DINAS_KAB", {"region_id": regency}),
     ):
-        users[username], _ = User.objects.update_or_create(username=username, defaults={"role": role, **extra})
+        users[username], _ = User.objects.update_or_create(
+            username=username, defaults={"role": role, **extra}
+        )
     pages = [
         ("/ (public, nation + map)", None, "/"),
         ("/ filtered (PD, telkomsel)", None, "/?jenis=PD&provider=telkomsel"),
@@ -175,17 +188,25 @@ def main() -> int:
             warm.append((time.perf_counter() - t) * 1000)
         rows.append((label, url, cold, warm, len(r.content)))
 
-    print(f"\n## Dashboard — {args.recipients:,} recipients requested, {total:,} loaded, {n_schools:,} schools")
+    print(
+        f"\n## Dashboard — {args.recipients:,} recipients requested, {total:,} loaded, {n_schools:,} schools"
+    )
     print(f"\nMachine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{connection.cursor().connection.info.server_version} PostgreSQL server version")  # fmt: skip
     print(f"Command: `python bench/bench_dashboard.py --recipients {args.recipients}`\n")
     print("| step | seconds |\n|---|---:|")
     for k, v in timings.items():
         print(f"| {k} | {v:.2f} |")
-    print(f"\nAggregate rows: SchoolStat {result['school_rows']:,}, RegionStat {result['region_rows']:,}, SchoolSummary {result['schools']:,}\n")
-    print("| page | cold p50 ms | cold p95 ms | warm p50 ms | warm p95 ms | bytes |\n|---|---:|---:|---:|---:|---:|")
+    print(
+        f"\nAggregate rows: SchoolStat {result['school_rows']:,}, RegionStat {result['region_rows']:,}, SchoolSummary {result['schools']:,}\n"
+    )
+    print(
+        "| page | cold p50 ms | cold p95 ms | warm p50 ms | warm p95 ms | bytes |\n|---|---:|---:|---:|---:|---:|"
+    )
     for label, _url, cold, warm, size in rows:
-        print(f"| {label} | {statistics.median(cold):.1f} | {pct(cold, 0.95):.1f} | {statistics.median(warm):.1f} | {pct(warm, 0.95):.1f} | {size:,} |")
+        print(
+            f"| {label} | {statistics.median(cold):.1f} | {pct(cold, 0.95):.1f} | {statistics.median(warm):.1f} | {pct(warm, 0.95):.1f} | {size:,} |"
+        )
     connection.close()
     if not args.keep:
         with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -203,12 +224,18 @@ def load(connection, rnd: random.Random, n: int, n_schools: int, districts: list
         forms = weighted(BENTUK, rnd, n_schools)
         for i in range(n_schools):
             d = districts[i % len(districts)]
-            buf.write(f"{30000000 + i:08d}\tSekolah Bench {i}\t{forms[i][0]}\tN\t{d}\t{d[:4]}00\t{d[:2]}0000\tt\tnow()\tnow()\n")
-        with cur.copy("COPY reference_school (npsn, name, bentuk, status, region_id, regency_id, province_id, active, created_at, updated_at) FROM STDIN") as cp:
+            buf.write(
+                f"{30000000 + i:08d}\tSekolah Bench {i}\t{forms[i][0]}\tN\t{d}\t{d[:4]}00\t{d[:2]}0000\tt\tnow()\tnow()\n"
+            )
+        with cur.copy(
+            "COPY reference_school (npsn, name, bentuk, status, region_id, regency_id, province_id, active, created_at, updated_at) FROM STDIN"
+        ) as cp:
             cp.write(buf.getvalue().replace("\tnow()\tnow()", "\t2020-09-01 00:00+07\t2020-09-01 00:00+07"))
         # Recipients: drop secondary indexes, COPY, rebuild. Ids ascend (a counter in the high bits)
         # so the primary key, which cannot be dropped under its foreign keys, grows at its right edge.
-        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'registry_recipient' AND indexname NOT LIKE '%%pkey'")
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'registry_recipient' AND indexname NOT LIKE '%%pkey'"
+        )
         indexes = cur.fetchall()
         for name, _def in indexes:
             cur.execute(f'DROP INDEX IF EXISTS "{name}"')
@@ -261,7 +288,14 @@ def load(connection, rnd: random.Random, n: int, n_schools: int, districts: list
                      SELECT i.recipient_id, '{PERIOD}', i.operator, s.school_id, i.phone_e164, i.category, 35,
                         CASE WHEN hashtext(i.phone_e164) % 10 = 0 THEN 'GAGAL' ELSE 'BERHASIL' END, '', '', 1, now(), now()
                      FROM sptjm_sptjmitem i JOIN sptjm_sptjm s ON s.id = i.sptjm_id WHERE s.status = 'DISETUJUI'""")  # noqa: S608
-        for table in ("reference_school", "registry_recipient", "exchange_dumpitem", "sptjm_sptjm", "sptjm_sptjmitem", "sptjm_disbursement"):
+        for table in (
+            "reference_school",
+            "registry_recipient",
+            "exchange_dumpitem",
+            "sptjm_sptjm",
+            "sptjm_sptjmitem",
+            "sptjm_disbursement",
+        ):
             cur.execute(f"ANALYZE {table}")
     raw.commit()
 

@@ -123,7 +123,14 @@ def main() -> None:
     rss_after = rss_mb()
     total = sum(b.rows for b in batches)
     assert total == n, (total, n)
-    results.append(("dump: `verval dump`, all providers (select, INSERT items, COPY → gzip, manifest)", n, dump_s, f"peak RSS {rss_after:.0f} MB (+{rss_after - rss_before:.0f})"))
+    results.append(
+        (
+            "dump: `verval dump`, all providers (select, INSERT items, COPY → gzip, manifest)",
+            n,
+            dump_s,
+            f"peak RSS {rss_after:.0f} MB (+{rss_after - rss_before:.0f})",
+        )
+    )
 
     biggest = max(batches, key=lambda b: b.rows)
     t = time.perf_counter()
@@ -133,7 +140,14 @@ def main() -> None:
         sha, size = sink.close()
     write_s = time.perf_counter() - t
     assert sha == biggest.sha256
-    results.append((f"dump file write alone: COPY TO → gzip-1 thread ({biggest.provider})", biggest.rows, write_s, f"{size / 1e6:.0f} MB gz"))
+    results.append(
+        (
+            f"dump file write alone: COPY TO → gzip-1 thread ({biggest.provider})",
+            biggest.rows,
+            write_s,
+            f"{size / 1e6:.0f} MB gz",
+        )
+    )
 
     # Provider side: subscriber exports, then the kit's matcher.
     import duckdb
@@ -154,7 +168,14 @@ def main() -> None:
         match_s += time.perf_counter() - t
         match_rows += r["rows"]
         outputs.append((b, out))
-    results.append(("kit match: dump.csv.gz ⋈ subscribers.csv → results.csv (duckdb)", match_rows, match_s, "all providers"))
+    results.append(
+        (
+            "kit match: dump.csv.gz ⋈ subscribers.csv → results.csv (duckdb)",
+            match_rows,
+            match_s,
+            "all providers",
+        )
+    )
 
     ingest_rows, ingest_s, applied = 0, 0.0, 0
     for b, out in outputs:
@@ -166,7 +187,14 @@ def main() -> None:
         ingest_rows += job.counts["rows"]
         applied += job.counts["applied"]
     assert applied == n
-    results.append(("ingest: results → COPY staging → checks → UPDATE recipients + history", ingest_rows, ingest_s, f"applied {applied}"))
+    results.append(
+        (
+            "ingest: results → COPY staging → checks → UPDATE recipients + history",
+            ingest_rows,
+            ingest_s,
+            f"applied {applied}",
+        )
+    )
     assert DumpBatch.objects.exclude(state="COMPLETE").count() == 0
 
     table = ["| step | rows | seconds | rows/s | note |", "|---|---:|---:|---:|---|"]
@@ -176,7 +204,11 @@ def main() -> None:
     print(md)
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     pg_version = connection.cursor().connection.info.server_version if hasattr(connection, "cursor") else ""

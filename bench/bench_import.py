@@ -57,7 +57,10 @@ def plain_copy(path: Path, db: str) -> float:
         conn.execute(f"CREATE UNLOGGED TABLE bench_plain ({', '.join(c + ' text' for c in cols.split(','))})")
         conn.commit()
         t = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(f"COPY bench_plain ({cols}) FROM STDIN WITH (FORMAT csv, HEADER true)") as cp:
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY bench_plain ({cols}) FROM STDIN WITH (FORMAT csv, HEADER true)") as cp,
+        ):
             with open(path, "rb") as fh:
                 while chunk := fh.read(1 << 20):
                     cp.write(chunk)
@@ -112,14 +115,29 @@ def bench_db(kind: str, path: Path, rows: int, workdir: Path, bulk_rows: int) ->
         phases = next((line for line in e.splitlines() if line.startswith("import phases")), "")
         # The job's own time (process start-up and Django set-up excluded; see `process s`).
         out.append((f"{kind}: import, {label}", counts["rows"], counts["seconds"], rss, phases, seconds))
-        print(f"{kind} {label}: job {counts['seconds']:.1f}s, process {seconds:.1f}s, rss {rss:.0f} MB {phases}", file=sys.stderr, flush=True)
+        print(
+            f"{kind} {label}: job {counts['seconds']:.1f}s, process {seconds:.1f}s, rss {rss:.0f} MB {phases}",
+            file=sys.stderr,
+            flush=True,
+        )
     if kind == "postgres":
         seconds = plain_copy(path, "verval_bench")
         out.append(("postgres: plain COPY into an unindexed table", rows, seconds, None, "", None))
     n = min(bulk_rows, rows)
-    seconds, rss, o, _ = run([PY, "-c", BULK_CHILD, str(path), str(n)], dict(env, PYTHONPATH=str(ROOT / "src")))
+    seconds, rss, o, _ = run(
+        [PY, "-c", BULK_CHILD, str(path), str(n)], dict(env, PYTHONPATH=str(ROOT / "src"))
+    )
     data = json.loads(o.strip().splitlines()[-1])
-    out.append((f"{kind}: Django bulk_create ({data['rows']:,} rows, extrapolated)", rows, data["seconds"] * rows / data["rows"], None, "", None))
+    out.append(
+        (
+            f"{kind}: Django bulk_create ({data['rows']:,} rows, extrapolated)",
+            rows,
+            data["seconds"] * rows / data["rows"],
+            None,
+            "",
+            None,
+        )
+    )
     if kind == "postgres":
         psql("DROP DATABASE IF EXISTS verval_bench")
     return out
@@ -140,14 +158,27 @@ def main() -> None:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="verval.settings")
     results = []
     seconds, rss, _, _ = run(
-        [VERVAL, "synth", "--students", str(args.rows - teachers), "--teachers", str(teachers), "--seed", str(args.seed), "--out", str(path)],
+        [
+            VERVAL,
+            "synth",
+            "--students",
+            str(args.rows - teachers),
+            "--teachers",
+            str(teachers),
+            "--seed",
+            str(args.seed),
+            "--out",
+            str(path),
+        ],
         env,
     )
     results.append(("synth (CSV written)", args.rows, seconds, rss, "", seconds))
     print(f"synth: {seconds:.1f}s, {path.stat().st_size / 1e6:.0f} MB", file=sys.stderr, flush=True)
-    for kind in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
+    for kind in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         results += bench_db(kind, path, args.rows, workdir, args.bulk_rows)
-    print(f"\nrows: {args.rows:,} ({path.stat().st_size / 1e6:.0f} MB CSV), machine: {os.cpu_count()} cores\n")
+    print(
+        f"\nrows: {args.rows:,} ({path.stat().st_size / 1e6:.0f} MB CSV), machine: {os.cpu_count()} cores\n"
+    )
     print("| case | rows | seconds | rows/s | process s | peak RSS (MB) |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, n, s, r, _, wall in results:

@@ -56,7 +56,13 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     school, _ = School.objects.update_or_create(
         npsn=BENCH_NPSN,
-        defaults={"name": "SD Bench", "bentuk": "SD", "region_id": "020501", "regency_id": "020500", "province_id": "020000"},
+        defaults={
+            "name": "SD Bench",
+            "bentuk": "SD",
+            "region_id": "020501",
+            "regency_id": "020500",
+            "province_id": "020000",
+        },
     )
     Recipient.objects.filter(school=school).delete()
     statuses = ["BELUM_VERVAL", "MENUNGGU_PROVIDER", "AKTIF", "AKTIF", "RESIDU", "FORMAT_SALAH"]
@@ -67,10 +73,18 @@ def main() -> int:
         raw = f"08122{i:07d}" if status != "FORMAT_SALAH" else "0812345"
         rows.append(
             Recipient(
-                id=uuid.uuid4(), kind="PD", category="DIKDASMEN", name=f"Peserta Didik Nomor {i:05d}",
-                nisn=f"{50000000 + i:010d}", grade=1 + i % 6, school=school, phone_raw=raw,
-                phone_e164="" if status == "FORMAT_SALAH" else "+62" + raw[1:], operator="telkomsel",
-                status=status, reason=reasons.get(status, ""),
+                id=uuid.uuid4(),
+                kind="PD",
+                category="DIKDASMEN",
+                name=f"Peserta Didik Nomor {i:05d}",
+                nisn=f"{50000000 + i:010d}",
+                grade=1 + i % 6,
+                school=school,
+                phone_raw=raw,
+                phone_e164="" if status == "FORMAT_SALAH" else "+62" + raw[1:],
+                operator="telkomsel",
+                status=status,
+                reason=reasons.get(status, ""),
             )
         )
     Recipient.objects.bulk_create(rows, batch_size=2000)
@@ -103,13 +117,25 @@ def main() -> int:
         cpu = []
         for _ in range(args.runs):
             started, started_cpu = time.perf_counter(), time.process_time()
-            response = call(path, data, HTTP_ACCEPT_ENCODING="gzip") if data else call(path, HTTP_ACCEPT_ENCODING="gzip")
+            response = (
+                call(path, data, HTTP_ACCEPT_ENCODING="gzip")
+                if data
+                else call(path, HTTP_ACCEPT_ENCODING="gzip")
+            )
             times.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
             assert response.status_code == 200, response.status_code
         with CaptureQueriesContext(connection) as queries:
-            response = call(path, data, HTTP_ACCEPT_ENCODING="gzip") if data else call(path, HTTP_ACCEPT_ENCODING="gzip")
-        shown = gzip.decompress(response.content).count(b"<tr id=") if response.get("Content-Encoding") == "gzip" else 0
+            response = (
+                call(path, data, HTTP_ACCEPT_ENCODING="gzip")
+                if data
+                else call(path, HTTP_ACCEPT_ENCODING="gzip")
+            )
+        shown = (
+            gzip.decompress(response.content).count(b"<tr id=")
+            if response.get("Content-Encoding") == "gzip"
+            else 0
+        )
         p95 = statistics.quantiles(times, n=20)[18]
         worst_p95 = max(worst_p95, p95)
         print(

@@ -76,7 +76,9 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, {platform.platform()}")
     print(f"load of {n:,} recipients: {load_s:.1f} s\n")
-    print("| recipients | validated | menunggu_provider | format_salah | shared flags | seconds | rows/s | peak RSS MB |")
+    print(
+        "| recipients | validated | menunggu_provider | format_salah | shared flags | seconds | rows/s | peak RSS MB |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(
         f"| {n:,} | {counts['divalidasi']:,} | {counts['menunggu_provider']:,} | {counts['format_salah']:,} | "

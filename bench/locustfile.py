@@ -44,7 +44,11 @@ except ImportError:  # the account helper below runs without locust
     HttpUser = None  # type: ignore[assignment,misc]
 
 if HttpUser is not None:
-    _ACCOUNTS = cycle(_operators()) if Path(os.environ.get("VERVAL_BENCH_OPERATORS", "var/bench-operators.csv")).exists() else None
+    _ACCOUNTS = (
+        cycle(_operators())
+        if Path(os.environ.get("VERVAL_BENCH_OPERATORS", "var/bench-operators.csv")).exists()
+        else None
+    )
 
     class SchoolOperator(HttpUser):  # type: ignore[misc,valid-type]
         wait_time = between(1, 5)  # a person reading a page, not a script hammering it
@@ -59,7 +63,11 @@ if HttpUser is not None:
             token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
             self.client.post(
                 "/masuk/",
-                {"username": account["username"], "password": account["password"], "csrfmiddlewaretoken": token},
+                {
+                    "username": account["username"],
+                    "password": account["password"],
+                    "csrfmiddlewaretoken": token,
+                },
                 name="/masuk/ (POST)",
             )
             self.read_school()
@@ -82,7 +90,9 @@ if HttpUser is not None:
                 return
             rid = random.choice(self.rows)
             url = f"/sekolah/{self.npsn}/penerima/{rid}/ubah/"
-            form = self.client.get(url, headers={"HX-Request": "true"}, name="/sekolah/[npsn]/penerima/[id]/ubah/")
+            form = self.client.get(
+                url, headers={"HX-Request": "true"}, name="/sekolah/[npsn]/penerima/[id]/ubah/"
+            )
             version = VERSION_RE.search(form.text)
             token = self.client.cookies.get("csrftoken", "")
             if version is None or not token:
@@ -127,7 +137,9 @@ def make_operators(count: int, password: str, out: str) -> None:
         writer.writerow(["username", "password", "npsn"])
         for school in schools:
             username = f"bench-{school.npsn}"
-            user, _created = User.objects.get_or_create(username=username, defaults={"role": Role.OPERATOR, "school": school})
+            user, _created = User.objects.get_or_create(
+                username=username, defaults={"role": Role.OPERATOR, "school": school}
+            )
             user.set_password(password)
             user.is_active = True
             user.save()
@@ -138,7 +150,9 @@ def make_operators(count: int, password: str, out: str) -> None:
 if __name__ == "__main__":
     import argparse
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--make-operators", type=int, required=True, metavar="N")
     parser.add_argument("--password", required=True)
     parser.add_argument("--out", default="var/bench-operators.csv")

@@ -20,7 +20,11 @@ BENCHES = [
     ("phones", ["bench_phones.py"], ["bench_phones.py", "--n", "10000000", "--big"]),
     ("import", ["bench_import.py", "--rows", "1000000"], ["bench_import.py", "--rows", "10000000"]),
     ("exchange", ["bench_exchange.py", "--rows", "1000000"], ["bench_exchange.py", "--rows", "10000000"]),
-    ("dashboard", ["bench_dashboard.py", "--recipients", "1000000"], ["bench_dashboard.py", "--recipients", "10000000"]),
+    (
+        "dashboard",
+        ["bench_dashboard.py", "--recipients", "1000000"],
+        ["bench_dashboard.py", "--recipients", "10000000"],
+    ),
     ("validate", ["bench_validate.py", "--rows", "1000000"], ["bench_validate.py", "--rows", "10000000"]),
     ("school page", ["bench_school_page.py"], ["bench_school_page.py"]),
 ]
@@ -29,10 +33,14 @@ BENCHES = [
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--big", action="store_true", help="10 M-row variants")
-    parser.add_argument("--only", default="", help="comma-separated names: phones,import,exchange,dashboard,school page")
+    parser.add_argument(
+        "--only", default="", help="comma-separated names: phones,import,exchange,dashboard,school page"
+    )
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
-    print(f"# make bench — {time.strftime('%Y-%m-%d %H:%M')} — {platform.platform()} — {platform.python_version()}")
+    print(
+        f"# make bench — {time.strftime('%Y-%m-%d %H:%M')} — {platform.platform()} — {platform.python_version()}"
+    )
     failed = 0
     for name, small, big in BENCHES:
         if only and name not in only:

@@ -36,11 +36,17 @@ def _playwright_available() -> bool:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = []
     url = os.environ.get("DATABASE_URL", "")
-    lines.append("verval: database = " + ("PostgreSQL" if url.startswith("postgres") else "SQLite (embedded)"))
+    lines.append(
+        "verval: database = " + ("PostgreSQL" if url.startswith("postgres") else "SQLite (embedded)")
+    )
     if not url.startswith("postgres"):
-        lines.append("verval: NOTICE tests marked 'postgres' are skipped (set DATABASE_URL=postgres://... to run them)")
+        lines.append(
+            "verval: NOTICE tests marked 'postgres' are skipped (set DATABASE_URL=postgres://... to run them)"
+        )
     if not (_chromium() and _playwright_available()):
-        lines.append("verval: NOTICE browser tests are skipped: chromium (/usr/bin/chromium) or playwright missing")
+        lines.append(
+            "verval: NOTICE browser tests are skipped: chromium (/usr/bin/chromium) or playwright missing"
+        )
     return lines
 
 
@@ -53,7 +59,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)"))
         if "browser" in item.keywords and not have_browser:
             if require_browser:
-                item.add_marker(pytest.mark.xfail(reason="browser required but missing", strict=True, run=False))
+                item.add_marker(
+                    pytest.mark.xfail(reason="browser required but missing", strict=True, run=False)
+                )
             else:
                 item.add_marker(pytest.mark.skip(reason="needs chromium and playwright"))
 
@@ -61,7 +69,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped:
-        terminalreporter.write_line(f"verval: NOTICE {len(skipped)} tests skipped (see reasons above: PostgreSQL or chromium absent)")
+        terminalreporter.write_line(
+            f"verval: NOTICE {len(skipped)} tests skipped (see reasons above: PostgreSQL or chromium absent)"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -144,7 +144,9 @@ TASKS = {
     "default": {
         "BACKEND": os.environ.get(
             "VERVAL_TASK_BACKEND",
-            "django_tasks.backends.immediate.ImmediateBackend" if TESTING else "django_tasks_db.DatabaseBackend",
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if TESTING
+            else "django_tasks_db.DatabaseBackend",
         ),
     }
 }

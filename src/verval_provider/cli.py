@@ -1,7 +1,7 @@
 """`verval-provider`: the provider kit's command line (no Django).
 
-    verval-provider match --dump DUMP.csv.gz --subscribers SUBS.csv --out HASIL.csv
-    verval-provider sync --url https://verval.example --token vp_... --subscribers SUBS.csv [--workdir DIR]
+verval-provider match --dump DUMP.csv.gz --subscribers SUBS.csv --out HASIL.csv
+verval-provider sync --url https://verval.example --token vp_... --subscribers SUBS.csv [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--json", action="store_true")
     s = sub.add_parser("sync", help="pull new batches, match them, upload the results")
     s.add_argument("--url", required=True, help="server address, e.g. https://verval.example")
-    s.add_argument("--token", default=os.environ.get("VERVAL_PROVIDER_TOKEN"), help="API token (or env VERVAL_PROVIDER_TOKEN)")
+    s.add_argument(
+        "--token",
+        default=os.environ.get("VERVAL_PROVIDER_TOKEN"),
+        help="API token (or env VERVAL_PROVIDER_TOKEN)",
+    )
     s.add_argument("--subscribers", required=True)
     s.add_argument("--workdir", default="verval-provider-work")
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
@@ -47,9 +51,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--token or VERVAL_PROVIDER_TOKEN is required")
     client = ApiClient(args.token, UrllibTransport(args.url))
     try:
-        reports = sync(client, args.subscribers, args.workdir, wait_seconds=args.wait, gzip_results=args.gzip, log=None if args.json else print)
+        reports = sync(
+            client,
+            args.subscribers,
+            args.workdir,
+            wait_seconds=args.wait,
+            gzip_results=args.gzip,
+            log=None if args.json else print,
+        )
     except ApiFailure as failure:
-        print(json.dumps({"error": failure.code, "status": failure.status}) if args.json else str(failure), file=sys.stdout if args.json else sys.stderr)
+        print(
+            json.dumps({"error": failure.code, "status": failure.status}) if args.json else str(failure),
+            file=sys.stdout if args.json else sys.stderr,
+        )
         return 2
     if args.json:
         print(json.dumps({"batches": reports, "count": len(reports)}))

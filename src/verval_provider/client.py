@@ -37,9 +37,13 @@ class UrllibTransport:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def __call__(self, method: str, path: str, headers: dict[str, str], body: bytes | BinaryIO | None = None) -> Response:
+    def __call__(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | BinaryIO | None = None
+    ) -> Response:
         url = self.base_url + path
-        req = urllib.request.Request(url, data=body, method=method, headers={"User-Agent": USER_AGENT, **headers})  # noqa: S310
+        req = urllib.request.Request(
+            url, data=body, method=method, headers={"User-Agent": USER_AGENT, **headers}
+        )  # noqa: S310
         try:
             resp = urllib.request.urlopen(req, timeout=self.timeout)  # noqa: S310
         except urllib.error.HTTPError as err:
@@ -60,19 +64,34 @@ class UrllibTransport:
 
 
 class ApiClient:
-    def __init__(self, token: str, transport: Transport | None = None, base_url: str = "", prefix: str = "/api/v1") -> None:
+    def __init__(
+        self, token: str, transport: Transport | None = None, base_url: str = "", prefix: str = "/api/v1"
+    ) -> None:
         if transport is None:
             transport = UrllibTransport(base_url)
         self.transport = transport
         self.token = token
         self.prefix = prefix.rstrip("/")
 
-    def _call(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | BinaryIO | None = None) -> Response:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | BinaryIO | None = None,
+    ) -> Response:
         hdrs = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         hdrs.update(headers or {})
         return self.transport(method, self.prefix + path, hdrs, body)
 
-    def _json(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | BinaryIO | None = None, ok: Iterable[int] = (200,)) -> tuple[int, Any]:
+    def _json(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | BinaryIO | None = None,
+        ok: Iterable[int] = (200,),
+    ) -> tuple[int, Any]:
         status, _hdrs, chunks = self._call(method, path, headers, body)
         raw = b"".join(chunks)
         try:
@@ -120,7 +139,13 @@ class ApiClient:
                 digest.update(data)
         if want and digest.hexdigest() != want:
             part.unlink(missing_ok=True)
-            raise ApiFailure(0, {"code": "SHA256_TIDAK_COCOK", "message_en": f"SHA-256 mismatch for {batch_id}; file discarded"})
+            raise ApiFailure(
+                0,
+                {
+                    "code": "SHA256_TIDAK_COCOK",
+                    "message_en": f"SHA-256 mismatch for {batch_id}; file discarded",
+                },
+            )
         os.replace(part, dest)
         return dest
 

@@ -27,7 +27,11 @@ from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure
 
-GAGAL_REASONS = ("Nomor tidak aktif saat injeksi", "Nomor dalam masa tenggang", "Gagal sistem injeksi, coba lagi")
+GAGAL_REASONS = (
+    "Nomor tidak aktif saat injeksi",
+    "Nomor dalam masa tenggang",
+    "Gagal sistem injeksi, coba lagi",
+)
 
 
 def _unit(seed: int, salt: str, key: str) -> float:
@@ -35,11 +39,16 @@ def _unit(seed: int, salt: str, key: str) -> float:
     return int.from_bytes(h, "big") / 2**64
 
 
-def injection_results(batch_path: Path, out_path: Path, *, fail_share: float = 0.03, seed: int = 0, when: datetime | None = None) -> dict[str, Any]:
+def injection_results(
+    batch_path: Path, out_path: Path, *, fail_share: float = 0.03, seed: int = 0, when: datetime | None = None
+) -> dict[str, Any]:
     """Simulated injection of a batch: BERHASIL except a deterministic share GAGAL (per pd_id)."""
     when = when or datetime.now(UTC).replace(microsecond=0)
     counts = {"rows": 0, "berhasil": 0, "gagal": 0, "gb": Decimal(0)}
-    with gzip.open(batch_path, "rt", encoding="utf-8", newline="") as src, open(out_path, "w", encoding="utf-8", newline="") as out:
+    with (
+        gzip.open(batch_path, "rt", encoding="utf-8", newline="") as src,
+        open(out_path, "w", encoding="utf-8", newline="") as out,
+    ):
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["pd_id", "no_ponsel", "status", "keterangan", "kuota_gb", "waktu"])
         for row in csv.DictReader(src):
@@ -50,7 +59,9 @@ def injection_results(batch_path: Path, out_path: Path, *, fail_share: float = 0
                 writer.writerow([row["pd_id"], row["no_ponsel"], "GAGAL", reason, "", when.isoformat()])
                 counts["gagal"] += 1
             else:
-                writer.writerow([row["pd_id"], row["no_ponsel"], "BERHASIL", "", row["kuota_gb"], when.isoformat()])
+                writer.writerow(
+                    [row["pd_id"], row["no_ponsel"], "BERHASIL", "", row["kuota_gb"], when.isoformat()]
+                )
                 counts["berhasil"] += 1
                 counts["gb"] += Decimal(row["kuota_gb"])
     return counts
@@ -68,7 +79,9 @@ def usage_report(results_paths: list[Path], out_path: Path, *, low_share: float 
                     if row["status"] != "BERHASIL":
                         continue
                     u = _unit(seed, "usage", row["no_ponsel"])
-                    used = u / low_share * 0.99 if u < low_share else 1 + (u - low_share) / (1 - low_share) * 29
+                    used = (
+                        u / low_share * 0.99 if u < low_share else 1 + (u - low_share) / (1 - low_share) * 29
+                    )
                     writer.writerow([row["pd_id"], row["no_ponsel"], f"{used:.2f}"])
                     rows += 1
     return rows
@@ -78,7 +91,9 @@ def download_batch(client: ApiClient, batch: dict[str, Any], dest: Path) -> Path
     """Download a disbursement batch (resuming `dest.part` with Range) and check its SHA-256."""
     part = dest.with_name(dest.name + ".part")
     have = part.stat().st_size if part.exists() else 0
-    status, hdrs, chunks = client._call("GET", f"/disbursements/batches/{batch['id']}/file", {"Range": f"bytes={have}-"} if have else {})
+    status, hdrs, chunks = client._call(
+        "GET", f"/disbursements/batches/{batch['id']}/file", {"Range": f"bytes={have}-"} if have else {}
+    )
     if status == 416:
         for _ in chunks:
             pass
@@ -101,7 +116,13 @@ def download_batch(client: ApiClient, batch: dict[str, Any], dest: Path) -> Path
 
 def upload(client: ApiClient, path: str, file: Path) -> tuple[int, dict[str, Any]]:
     with open(file, "rb") as fh:
-        return client._json("POST", path, {"Content-Type": "text/csv", "Content-Length": str(file.stat().st_size)}, fh, ok=(200, 202))
+        return client._json(
+            "POST",
+            path,
+            {"Content-Type": "text/csv", "Content-Length": str(file.stat().st_size)},
+            fh,
+            ok=(200, 202),
+        )
 
 
 def sync_injection(
@@ -119,7 +140,9 @@ def sync_injection(
     workdir.mkdir(parents=True, exist_ok=True)
     query = "?state=TERBIT" + (f"&period={period}" if period else "")
     batches = client._json("GET", "/disbursements/batches" + query)[1]
-    batches += client._json("GET", "/disbursements/batches?state=DIAMBIL" + (f"&period={period}" if period else ""))[1]
+    batches += client._json(
+        "GET", "/disbursements/batches?state=DIAMBIL" + (f"&period={period}" if period else "")
+    )[1]
     summary: dict[str, Any] = {"batches": [], "periods": {}}
     by_period: dict[str, list[Path]] = {}
     for batch in batches:
@@ -127,18 +150,37 @@ def sync_injection(
         out = workdir / f"{batch['id']}-hasil.csv"
         counts = injection_results(src, out, fail_share=fail_share, seed=seed)
         status, body = upload(client, f"/disbursements/batches/{batch['id']}/results", out)
-        summary["batches"].append({"id": batch["id"], "period": batch["period"], "status": status, "state": body.get("state"), "counts": body.get("counts", {})})
+        summary["batches"].append(
+            {
+                "id": batch["id"],
+                "period": batch["period"],
+                "status": status,
+                "state": body.get("state"),
+                "counts": body.get("counts", {}),
+            }
+        )
         by_period.setdefault(batch["period"], []).append(out)
         if log:
-            log(f"{batch['id']}: {counts['berhasil']} berhasil, {counts['gagal']} gagal -> {body.get('state')}")
+            log(
+                f"{batch['id']}: {counts['berhasil']} berhasil, {counts['gagal']} gagal -> {body.get('state')}"
+            )
     if send_reports:
         for code, results in by_period.items():
             usage = workdir / f"pemakaian-{code}.csv"
             usage_report(results, usage, seed=seed)
             _, usage_body = upload(client, f"/reports/{code}/usage", usage)
             recap = recap_of(results)
-            _, recon = client._json("PUT", f"/reports/{code}/recap", {"Content-Type": "application/json"}, json.dumps(recap).encode())
-            summary["periods"][code] = {"usage": usage_body.get("counts", {}), "recap": recap, "reconciliation": recon}
+            _, recon = client._json(
+                "PUT",
+                f"/reports/{code}/recap",
+                {"Content-Type": "application/json"},
+                json.dumps(recap).encode(),
+            )
+            summary["periods"][code] = {
+                "usage": usage_body.get("counts", {}),
+                "recap": recap,
+                "reconciliation": recon,
+            }
     return summary
 
 

@@ -27,7 +27,15 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def match(dump: str | Path, subscribers: str | Path, out: str | Path, *, threads: int | None = None, memory_limit: str | None = None, count: bool = True) -> dict[str, Any]:
+def match(
+    dump: str | Path,
+    subscribers: str | Path,
+    out: str | Path,
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    count: bool = True,
+) -> dict[str, Any]:
     """Write the results file; returns counts by status, rows and seconds."""
     import duckdb
 
@@ -42,7 +50,9 @@ def match(dump: str | Path, subscribers: str | Path, out: str | Path, *, threads
         con.execute("SET preserve_insertion_order = false")
         rank_case = " ".join(f"WHEN {_sql_str(k)} THEN {v}" for k, v in _RANK.items())
         status_case = " ".join(f"WHEN {v} THEN {_sql_str(STATUS_MAP[k])}" for k, v in _RANK.items())
-        dump_src = f"read_csv({_sql_str(str(dump))}, header = true, all_varchar = true, delim = ',', quote = '\"')"
+        dump_src = (
+            f"read_csv({_sql_str(str(dump))}, header = true, all_varchar = true, delim = ',', quote = '\"')"
+        )
         subs_src = f"read_csv({_sql_str(str(subscribers))}, header = true, all_varchar = true, delim = ',', quote = '\"')"
         compression = "gzip" if out.name.endswith(".gz") else "none"
         tmp = out.with_name(out.name + ".part")
@@ -63,7 +73,12 @@ def match(dump: str | Path, subscribers: str | Path, out: str | Path, *, threads
         tmp.replace(out)
         rows = int(written[0]) if written else 0
         if not count:
-            return {"rows": rows, "by_status": {}, "seconds": round(time.perf_counter() - started, 3), "out": str(out)}
+            return {
+                "rows": rows,
+                "by_status": {},
+                "seconds": round(time.perf_counter() - started, 3),
+                "out": str(out),
+            }
         counts = dict(
             con.execute(  # noqa: S608
                 f"SELECT status, count(*) FROM read_csv({_sql_str(str(out))}, header = true, all_varchar = true) GROUP BY 1 ORDER BY 1"  # noqa: S608
@@ -71,4 +86,9 @@ def match(dump: str | Path, subscribers: str | Path, out: str | Path, *, threads
         )
     finally:
         con.close()
-    return {"rows": sum(counts.values()), "by_status": counts, "seconds": round(time.perf_counter() - started, 3), "out": str(out)}
+    return {
+        "rows": sum(counts.values()),
+        "by_status": counts,
+        "seconds": round(time.perf_counter() - started, 3),
+        "out": str(out),
+    }

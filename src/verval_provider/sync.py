@@ -38,7 +38,9 @@ def sync(
         report: dict[str, Any] = {"batch": batch_id, "rows": batch["rows"]}
         try:
             manifest = client.manifest(batch_id)
-            dump = client.download(batch_id, workdir / f"{batch_id}.csv.gz", expected_sha256=manifest["sha256"])
+            dump = client.download(
+                batch_id, workdir / f"{batch_id}.csv.gz", expected_sha256=manifest["sha256"]
+            )
             say(f"{batch_id}: downloaded {manifest['rows']} rows, SHA-256 ok")
             out = workdir / (f"{batch_id}-hasil.csv" + (".gz" if gzip_results else ""))
             matched = match(dump, subscribers, out)
@@ -46,16 +48,30 @@ def sync(
             say(f"{batch_id}: matched {matched['rows']} rows {matched['by_status']}")
             status, answer = client.upload_results(batch_id, out)
             deadline = time.monotonic() + wait_seconds
-            while status == 202 and answer.get("state") in ("PENDING", "RUNNING") and time.monotonic() < deadline:
+            while (
+                status == 202
+                and answer.get("state") in ("PENDING", "RUNNING")
+                and time.monotonic() < deadline
+            ):
                 time.sleep(1.0)
                 answer = client.job(answer["job_id"])
-            report.update({"job": answer.get("job_id"), "state": answer.get("state"), "counts": answer.get("counts", {})})
-            say(f"{batch_id}: uploaded, job {answer.get('job_id')} {answer.get('state')} {answer.get('counts', {})}")
+            report.update(
+                {
+                    "job": answer.get("job_id"),
+                    "state": answer.get("state"),
+                    "counts": answer.get("counts", {}),
+                }
+            )
+            say(
+                f"{batch_id}: uploaded, job {answer.get('job_id')} {answer.get('state')} {answer.get('counts', {})}"
+            )
             if answer.get("state") == "SUCCEEDED":
                 done[batch_id] = {"job": answer.get("job_id"), "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
                 done_file.write_text(json.dumps(done, indent=1))
         except ApiFailure as failure:
-            report.update({"state": "ERROR", "error": failure.code, "status": failure.status, "detail": failure.body})
+            report.update(
+                {"state": "ERROR", "error": failure.code, "status": failure.status, "detail": failure.body}
+            )
             say(f"{batch_id}: {failure}")
         reports.append(report)
     return reports

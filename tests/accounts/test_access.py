@@ -28,7 +28,9 @@ def test_operator_sees_only_recipients_of_own_school(operator, two_schools):  # 
 
 def test_operator_of_other_school_gets_nothing_of_this_school(other_operator, school, two_schools):  # type: ignore[no-untyped-def]
     assert access.recipients_for(other_operator).filter(school=school).count() == 0
-    assert list(access.schools_for(other_operator).values_list("npsn", flat=True)) == [other_operator.school_id]
+    assert list(access.schools_for(other_operator).values_list("npsn", flat=True)) == [
+        other_operator.school_id
+    ]
 
 
 def test_dinas_kab_sees_schools_of_its_regency_only(dinas_kab, school, other_school, two_schools):  # type: ignore[no-untyped-def]
@@ -37,7 +39,9 @@ def test_dinas_kab_sees_schools_of_its_regency_only(dinas_kab, school, other_sch
 
 
 def test_dinas_prov_sees_every_school_of_its_province(dinas_prov, school, other_school, two_schools):  # type: ignore[no-untyped-def]
-    assert sorted(access.schools_for(dinas_prov).values_list("npsn", flat=True)) == sorted([school.npsn, other_school.npsn])
+    assert sorted(access.schools_for(dinas_prov).values_list("npsn", flat=True)) == sorted(
+        [school.npsn, other_school.npsn]
+    )
     assert access.recipients_for(dinas_prov).count() == 5
 
 

@@ -70,10 +70,21 @@ def test_dinas_export_is_csv_of_its_schools_and_audited(client, dinas_kab, regio
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [r["npsn"] for r in rows] == [late.npsn, school.npsn]
     assert rows[1] == {
-        "npsn": school.npsn, "nama_sekolah": school.name, "bentuk": "SD", "kabupaten_kota": "Kab. Bogor",
-        "penerima": "4", "aktif": "3", "persen_aktif": "75.0", "residu": "1",
+        "npsn": school.npsn,
+        "nama_sekolah": school.name,
+        "bentuk": "SD",
+        "kabupaten_kota": "Kab. Bogor",
+        "penerima": "4",
+        "aktif": "3",
+        "persen_aktif": "75.0",
+        "residu": "1",
     }
-    assert AuditEvent.objects.filter(action="download_region_school_list", actor=dinas_kab, region_code="020500").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="download_region_school_list", actor=dinas_kab, region_code="020500"
+        ).count()
+        == 1
+    )
 
 
 def test_pusdatin_finds_a_school_by_npsn_or_name(client, pusdatin, region):  # type: ignore[no-untyped-def]
@@ -88,9 +99,14 @@ def test_pusdatin_finds_a_school_by_npsn_or_name(client, pusdatin, region):  # t
 
 def _period_data(**kw):  # type: ignore[no-untyped-def]
     data = {
-        "code": "2020-10-T1", "name": "Oktober 2020 tahap 1", "policy": "2020",
-        "starts_on": "2020-10-01", "ends_on": "2020-10-31",
-        "sptjm_print_deadline": "2020-10-10", "sptjm_upload_deadline": "2020-10-15", "handover_on": "2020-10-20",
+        "code": "2020-10-T1",
+        "name": "Oktober 2020 tahap 1",
+        "policy": "2020",
+        "starts_on": "2020-10-01",
+        "ends_on": "2020-10-31",
+        "sptjm_print_deadline": "2020-10-10",
+        "sptjm_upload_deadline": "2020-10-15",
+        "handover_on": "2020-10-20",
     }
     data.update(kw)
     return data
@@ -104,7 +120,10 @@ def test_pusdatin_creates_edits_opens_and_closes_a_period(client, pusdatin):  # 
     assert client.post(reverse("core:period_create"), _period_data(policy=policy.code)).status_code == 302
     period = Period.objects.get(code="2020-10-T1")
     assert (str(period.handover_on), period.is_open, period.policy_id) == ("2020-10-20", False, policy.code)
-    client.post(reverse("core:period_edit", args=[period.code]), _period_data(policy=policy.code, name="Oktober I", code="LAIN"))
+    client.post(
+        reverse("core:period_edit", args=[period.code]),
+        _period_data(policy=policy.code, name="Oktober I", code="LAIN"),
+    )
     period.refresh_from_db()
     assert period.name == "Oktober I" and not Period.objects.filter(code="LAIN").exists()
     client.post(reverse("core:period_open", args=[period.code]))
@@ -114,8 +133,18 @@ def test_pusdatin_creates_edits_opens_and_closes_a_period(client, pusdatin):  # 
     assert list(Period.objects.filter(is_open=True).values_list("code", flat=True)) == ["2020-10-T2"]
     client.post(reverse("core:period_close", args=["2020-10-T2"]))
     assert not Period.objects.filter(is_open=True).exists()
-    actions = list(AuditEvent.objects.filter(object_type="period").order_by("id").values_list("action", flat=True))
-    assert actions == ["create_period", "update_period", "open_period", "create_period", "close_period", "open_period", "close_period"]
+    actions = list(
+        AuditEvent.objects.filter(object_type="period").order_by("id").values_list("action", flat=True)
+    )
+    assert actions == [
+        "create_period",
+        "update_period",
+        "open_period",
+        "create_period",
+        "close_period",
+        "open_period",
+        "close_period",
+    ]
 
 
 def test_period_end_before_start_is_refused(client, pusdatin):  # type: ignore[no-untyped-def]

@@ -31,7 +31,12 @@ def test_registration_with_pdf_letter_is_pending_and_letter_is_stored(client, sc
         response = _register(client, school)
     assert response.status_code == 200
     reg = OperatorRegistration.objects.get()
-    assert (reg.status, reg.school_id, reg.username, reg.email) == ("PENDING", school.npsn, "budi.op", "budi@example.test")
+    assert (reg.status, reg.school_id, reg.username, reg.email) == (
+        "PENDING",
+        school.npsn,
+        "budi.op",
+        "budi@example.test",
+    )
     assert reg.letter_path.startswith("registrations/") and reg.letter_path.endswith(".pdf")
     assert files.absolute(reg.letter_path).read_bytes() == PDF_BYTES
     assert reg.password_hash.startswith("md5$") and "Kuota-Belajar-2020" not in reg.password_hash
@@ -52,7 +57,9 @@ def test_png_letter_is_accepted_and_stored_with_png_suffix(client, school):  # t
 
 
 def test_letter_named_pdf_but_not_pdf_content_is_refused(client, school):  # type: ignore[no-untyped-def]
-    fake = SimpleUploadedFile("sk.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf")
+    fake = SimpleUploadedFile(
+        "sk.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf"
+    )
     response = _register(client, school, letter=fake)
     assert response.status_code == 200
     assert "Berkas harus PDF, JPG atau PNG." in response.content.decode()
@@ -103,15 +110,27 @@ def test_dinas_of_other_regency_does_not_see_the_registration(client, other_dina
     assert "Budi Santoso" not in client.get(reverse("accounts:registrations")).content.decode()
 
 
-def test_dinas_approves_and_new_operator_signs_in_with_own_password(client, dinas_kab, pending, school, commit):  # type: ignore[no-untyped-def]
+def test_dinas_approves_and_new_operator_signs_in_with_own_password(
+    client, dinas_kab, pending, school, commit
+):  # type: ignore[no-untyped-def]
     client.force_login(dinas_kab)
     with commit():
         response = client.post(reverse("accounts:registration_approve", args=[pending.pk]))
     assert response.status_code == 302
     pending.refresh_from_db()
     user = User.objects.get(username="budi.op")
-    assert (pending.status, pending.user_id, pending.decided_by_id, pending.password_hash) == ("APPROVED", user.pk, dinas_kab.pk, "")
-    assert (user.role, user.school_id, user.is_active, user.first_name) == (Role.OPERATOR, school.npsn, True, "Budi Santoso")
+    assert (pending.status, pending.user_id, pending.decided_by_id, pending.password_hash) == (
+        "APPROVED",
+        user.pk,
+        dinas_kab.pk,
+        "",
+    )
+    assert (user.role, user.school_id, user.is_active, user.first_name) == (
+        Role.OPERATOR,
+        school.npsn,
+        True,
+        "Budi Santoso",
+    )
     assert AuditEvent.objects.filter(action="approve_registration", actor=dinas_kab).count() == 1
     assert [m.to for m in mail.outbox] == [["budi@example.test"]] and "disetujui" in mail.outbox[0].body
     client.logout()
@@ -151,12 +170,20 @@ def test_operator_and_pusdatin_cannot_approve(client, operator, pusdatin, pendin
 def test_dinas_rejects_with_reason_and_applicant_is_told(client, dinas_kab, pending, commit):  # type: ignore[no-untyped-def]
     client.force_login(dinas_kab)
     with commit():
-        client.post(reverse("accounts:registration_reject", args=[pending.pk]), {"reason": "SK tidak ditandatangani kepala sekolah"})
+        client.post(
+            reverse("accounts:registration_reject", args=[pending.pk]),
+            {"reason": "SK tidak ditandatangani kepala sekolah"},
+        )
     pending.refresh_from_db()
     assert (pending.status, pending.decision_note) == ("REJECTED", "SK tidak ditandatangani kepala sekolah")
     assert not User.objects.filter(username="budi.op").exists()
     assert "SK tidak ditandatangani kepala sekolah" in mail.outbox[0].body
-    assert AuditEvent.objects.filter(action="reject_registration", note="SK tidak ditandatangani kepala sekolah").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="reject_registration", note="SK tidak ditandatangani kepala sekolah"
+        ).count()
+        == 1
+    )
 
 
 def test_reject_without_reason_changes_nothing(client, dinas_kab, pending):  # type: ignore[no-untyped-def]
@@ -173,7 +200,12 @@ def test_dinas_downloads_letter_and_download_is_audited(client, dinas_kab, pendi
     assert b"".join(response.streaming_content) == PDF_BYTES
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="sk-penugasan-{pending.pk}.pdf"'
-    assert AuditEvent.objects.filter(action="download_registration_letter", actor=dinas_kab, object_id=str(pending.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="download_registration_letter", actor=dinas_kab, object_id=str(pending.pk)
+        ).count()
+        == 1
+    )
 
 
 def test_other_dinas_cannot_download_letter(client, other_dinas_kab, pending):  # type: ignore[no-untyped-def]

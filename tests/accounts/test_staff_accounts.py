@@ -26,13 +26,29 @@ def _link(body: str) -> str:
 
 def test_pusdatin_creates_dinas_kab_account_and_owner_sets_password_by_link(client, pusdatin, commit):  # type: ignore[no-untyped-def]
     client.force_login(pusdatin)
-    data = {"role": "DINAS_KAB", "region": "020500", "full_name": "Dinas Bogor", "username": "dinas.bogor", "email": "bogor@example.test"}
+    data = {
+        "role": "DINAS_KAB",
+        "region": "020500",
+        "full_name": "Dinas Bogor",
+        "username": "dinas.bogor",
+        "email": "bogor@example.test",
+    }
     with commit():
         response = client.post(reverse("accounts:staff_create"), data)
     assert response.status_code == 302
     user = User.objects.get(username="dinas.bogor")
-    assert (user.role, user.region_id, user.is_active, user.has_usable_password()) == ("DINAS_KAB", "020500", True, False)
-    assert AuditEvent.objects.filter(action="create_staff_account", actor=pusdatin, object_id=str(user.pk)).count() == 1
+    assert (user.role, user.region_id, user.is_active, user.has_usable_password()) == (
+        "DINAS_KAB",
+        "020500",
+        True,
+        False,
+    )
+    assert (
+        AuditEvent.objects.filter(
+            action="create_staff_account", actor=pusdatin, object_id=str(user.pk)
+        ).count()
+        == 1
+    )
     assert mail.outbox[0].to == ["bogor@example.test"]
     client.logout()
     page = client.get(_link(mail.outbox[0].body), follow=True)
@@ -45,14 +61,26 @@ def test_pusdatin_creates_dinas_kab_account_and_owner_sets_password_by_link(clie
 
 def test_pusdatin_creates_provider_account(client, pusdatin):  # type: ignore[no-untyped-def]
     client.force_login(pusdatin)
-    data = {"role": "PROVIDER", "provider": "xl", "full_name": "XL", "username": "xl.api", "email": "xl@example.test"}
+    data = {
+        "role": "PROVIDER",
+        "provider": "xl",
+        "full_name": "XL",
+        "username": "xl.api",
+        "email": "xl@example.test",
+    }
     client.post(reverse("accounts:staff_create"), data)
     assert User.objects.filter(username="xl.api", role=Role.PROVIDER, provider="xl").exists()
 
 
 def test_dinas_account_needs_region_of_the_right_level(client, pusdatin):  # type: ignore[no-untyped-def]
     client.force_login(pusdatin)
-    data = {"role": "DINAS_KAB", "region": "020000", "full_name": "X", "username": "salah.level", "email": "x@example.test"}
+    data = {
+        "role": "DINAS_KAB",
+        "region": "020000",
+        "full_name": "X",
+        "username": "salah.level",
+        "email": "x@example.test",
+    }
     response = client.post(reverse("accounts:staff_create"), data)
     assert "Kode wilayah tidak ditemukan untuk peran ini" in response.content.decode()
     assert not User.objects.filter(username="salah.level").exists()
@@ -71,7 +99,12 @@ def test_pusdatin_deactivates_any_account_and_it_can_no_longer_sign_in(client, p
     client.post(reverse("accounts:user_deactivate", args=[provider_user.pk]), {"reason": "kontrak selesai"})
     provider_user.refresh_from_db()
     assert provider_user.is_active is False
-    assert AuditEvent.objects.filter(action="deactivate_user", object_id=str(provider_user.pk), note="kontrak selesai").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="deactivate_user", object_id=str(provider_user.pk), note="kontrak selesai"
+        ).count()
+        == 1
+    )
     client.logout()
     assert not client.login(username="telkomsel", password="rahasia-123")
 
@@ -91,7 +124,9 @@ def test_dinas_deactivates_operator_of_its_school(client, dinas_kab, operator): 
     assert operator.is_active is False
 
 
-def test_dinas_cannot_deactivate_operator_of_other_regency_or_staff(client, dinas_kab, other_operator, pusdatin):  # type: ignore[no-untyped-def]
+def test_dinas_cannot_deactivate_operator_of_other_regency_or_staff(
+    client, dinas_kab, other_operator, pusdatin
+):  # type: ignore[no-untyped-def]
     client.force_login(dinas_kab)
     assert "operator2" not in client.get(reverse("accounts:users")).content.decode()
     for target in (other_operator, pusdatin):
@@ -121,7 +156,9 @@ def test_password_reset_sends_link_and_new_password_works(client, operator, comm
     assert response.status_code == 302
     assert mail.outbox[0].to == ["operator@example.test"]
     page = client.get(_link(mail.outbox[0].body), follow=True)
-    client.post(page.redirect_chain[-1][0], {"new_password1": "Baru-Sekali-2021", "new_password2": "Baru-Sekali-2021"})
+    client.post(
+        page.redirect_chain[-1][0], {"new_password1": "Baru-Sekali-2021", "new_password2": "Baru-Sekali-2021"}
+    )
     assert client.login(username="operator", password="Baru-Sekali-2021")
 
 

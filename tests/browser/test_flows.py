@@ -119,7 +119,14 @@ def test_operator_corrects_a_number_on_the_school_page(live_server, page):  # ty
     base = live_server.url
     school = SchoolFactory(npsn="20155502", name="SD Negeri Koreksi")
     UserFactory(role="OPERATOR", school=school, username="op.koreksi")
-    r = RecipientFactory(school=school, name="Andi Pratama", phone_raw="0812-1", phone_e164="", status="FORMAT_SALAH", reason="TERLALU_PENDEK")
+    r = RecipientFactory(
+        school=school,
+        name="Andi Pratama",
+        phone_raw="0812-1",
+        phone_e164="",
+        status="FORMAT_SALAH",
+        reason="TERLALU_PENDEK",
+    )
 
     sign_in(page, base, "op.koreksi")
     page.goto(f"{base}/sekolah/{school.npsn}/")
@@ -145,7 +152,11 @@ def test_school_page_and_home_page_at_360_px(live_server, browser):  # type: ign
     UserFactory(role="OPERATOR", school=school, username="op.kecil")
     RecipientFactory.create_batch(5, school=school)
     ctx = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="id-ID"
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="id-ID",
     )
     page = ctx.new_page()
     overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"

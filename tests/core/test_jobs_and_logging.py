@@ -21,7 +21,11 @@ def _refusing_runner(job):  # type: ignore[no-untyped-def]
         code="TERLALU_BANYAK_DITOLAK",
         message="Terlalu banyak baris ditolak",
         message_en="Too many rows refused",
-        issues=[jobs.RowIssue(3, "npsn", "NPSN_TIDAK_VALID", "NPSN harus 8 karakter", "NPSN must be 8 characters", "123")],
+        issues=[
+            jobs.RowIssue(
+                3, "npsn", "NPSN_TIDAK_VALID", "NPSN harus 8 karakter", "NPSN must be 8 characters", "123"
+            )
+        ],
     )
 
 

@@ -29,9 +29,9 @@ def direct(period: str = "", **where: Any) -> dict[str, Any]:
     open_ids = DumpItem.objects.filter(is_open=True).values("recipient_id")
     sent += r.filter(status="MENUNGGU_PROVIDER", id__in=open_ids).count()
     out["sent"] = sent
-    items = SptjmItem.objects.filter(period_id=period, **{f"sptjm__school__{k}": v for k, v in where.items()}).exclude(
-        sptjm__status="DIBATALKAN"
-    )
+    items = SptjmItem.objects.filter(
+        period_id=period, **{f"sptjm__school__{k}": v for k, v in where.items()}
+    ).exclude(sptjm__status="DIBATALKAN")
     out["sptjm_printed"] = items.values("recipient_id").distinct().count()
     out["sptjm_approved"] = items.filter(sptjm__status="DISETUJUI").values("recipient_id").distinct().count()
     d = Disbursement.objects.filter(period_id=period, **{f"school__{k}": v for k, v in where.items()})
@@ -63,8 +63,12 @@ NATION = Area(level=0, code="", name="Indonesia")
 def assert_all_levels_match(school: Any, period: str = "") -> None:
     """Nation, province, regency and school aggregates equal direct counts."""
     assert aggregated(NATION, period) == direct(period)
-    assert aggregated(Area(level=1, code=school.province_id, name=""), period) == direct(period, province_id=school.province_id)
-    assert aggregated(Area(level=2, code=school.regency_id, name=""), period) == direct(period, regency_id=school.regency_id)
+    assert aggregated(Area(level=1, code=school.province_id, name=""), period) == direct(
+        period, province_id=school.province_id
+    )
+    assert aggregated(Area(level=2, code=school.regency_id, name=""), period) == direct(
+        period, regency_id=school.regency_id
+    )
     assert aggregated(Area(level=3, code=school.npsn, name=""), period) == direct(period, npsn=school.npsn)
 
 

@@ -22,7 +22,10 @@ def _mix(school, n_aktif=3, n_residu=2, n_format=1, n_belum=2, n_menunggu=1, ope
         ("BELUM_VERVAL", "", n_belum),
         ("MENUNGGU_PROVIDER", "", n_menunggu),
     ):
-        made += [RecipientFactory.build(school=school, status=status, reason=reason, operator=operator) for _ in range(n)]
+        made += [
+            RecipientFactory.build(school=school, status=status, reason=reason, operator=operator)
+            for _ in range(n)
+        ]
     # bulk_create: like an import, no signals (so no refresh is pending when a test starts).
     return Recipient.objects.bulk_create(made)
 
@@ -69,7 +72,9 @@ def test_filters_by_provider_kind_and_level(data, other_school):
     fig = area_figures(NATION, Filters(level="SMP"), "")
     assert fig["funnel"].imported == 0
     # Breakdown by provider ignores the provider filter, keeps the others.
-    by_provider = {code: fn.imported for code, _label, fn in area_figures(NATION, Filters(kind="PD"), "")["by_provider"]}
+    by_provider = {
+        code: fn.imported for code, _label, fn in area_figures(NATION, Filters(kind="PD"), "")["by_provider"]
+    }
     assert by_provider == {"telkomsel": 9, "indosat": 9}
     assert area_figures(NATION, Filters(), "")["funnel"].residu_by_reason == {"TIDAK_AKTIF": 2}
     assert area_figures(NATION, Filters(), "")["funnel"].format_by_reason == {"TELEPON_RUMAH": 2}
@@ -77,7 +82,9 @@ def test_filters_by_provider_kind_and_level(data, other_school):
 
 def test_import_like_bulk_insert_then_per_school_refresh(data, other_school):
     services.refresh_all()
-    Recipient.objects.bulk_create([RecipientFactory.build(school=data, status="BELUM_VERVAL") for _ in range(4)])
+    Recipient.objects.bulk_create(
+        [RecipientFactory.build(school=data, status="BELUM_VERVAL") for _ in range(4)]
+    )
     assert aggregated(NATION) != direct()
     services.refresh_schools([data.npsn])
     assert_all_levels_match(data)
@@ -94,11 +101,17 @@ def test_school_moved_to_another_regency_leaves_no_trace_in_the_old_one(data, ot
     assert_all_levels_match(data)
 
 
-def test_status_change_and_residue_through_update_then_dirty_refresh(data, other_school, django_capture_on_commit_callbacks):
+def test_status_change_and_residue_through_update_then_dirty_refresh(
+    data, other_school, django_capture_on_commit_callbacks
+):
     services.refresh_all()
     with django_capture_on_commit_callbacks(execute=True):
-        Recipient.objects.filter(school=data, status="MENUNGGU_PROVIDER").update(status="RESIDU", reason="MASA_TENGGANG")
-        Recipient.objects.filter(school=data, status="BELUM_VERVAL").update(status="FORMAT_SALAH", reason="KOSONG")
+        Recipient.objects.filter(school=data, status="MENUNGGU_PROVIDER").update(
+            status="RESIDU", reason="MASA_TENGGANG"
+        )
+        Recipient.objects.filter(school=data, status="BELUM_VERVAL").update(
+            status="FORMAT_SALAH", reason="KOSONG"
+        )
         services.mark_dirty([data.npsn])
     assert DirtySchool.objects.count() == 0  # the task ran after the commit
     assert_all_levels_match(data)
@@ -125,7 +138,15 @@ def test_saving_a_recipient_marks_its_school_dirty(data, django_capture_on_commi
 def test_summary_row_per_school_with_behind_score(data, other_school):
     services.refresh_all()
     s = SchoolSummary.objects.get(school_id=data.npsn)
-    assert (s.imported, s.aktif, s.residu, s.format_salah, s.belum, s.menunggu, s.sent) == (10, 4, 2, 1, 2, 1, 6)
+    assert (s.imported, s.aktif, s.residu, s.format_salah, s.belum, s.menunggu, s.sent) == (
+        10,
+        4,
+        2,
+        1,
+        2,
+        1,
+        6,
+    )
     # Active numbers without an SPTJM (1000) + (residue + format + unverified) share 50 %.
     assert s.score == 1000 + 50
     other = SchoolSummary.objects.get(school_id=other_school.npsn)
@@ -134,9 +155,14 @@ def test_summary_row_per_school_with_behind_score(data, other_school):
 
 def test_refresh_all_is_idempotent_and_region_rows_sum_school_rows(data, other_school):
     services.refresh_all()
-    first = sorted(RegionStat.objects.values_list("area_level", "region", "fact", "status", "operator", "count"))
+    first = sorted(
+        RegionStat.objects.values_list("area_level", "region", "fact", "status", "operator", "count")
+    )
     services.refresh_all()
-    assert sorted(RegionStat.objects.values_list("area_level", "region", "fact", "status", "operator", "count")) == first
+    assert (
+        sorted(RegionStat.objects.values_list("area_level", "region", "fact", "status", "operator", "count"))
+        == first
+    )
     total = sum(SchoolStat.objects.values_list("count", flat=True))
     real = RegionStat.objects.exclude(level="*").exclude(kind="*").exclude(operator="*")
     stars = RegionStat.objects.filter(level="*", kind="*", operator="*")
@@ -189,6 +215,8 @@ def test_school_children_from_summary_equal_those_from_school_rows(data, other_s
     unfiltered = children_figures(regency, Filters(), "")  # read from SchoolSummary
     filtered = children_figures(regency, Filters(kind="PD"), "")  # read from SchoolStat
     ptk = children_figures(regency, Filters(kind="PTK"), "")
-    assert unfiltered[data.npsn] == {k: filtered[data.npsn][k] + ptk[data.npsn][k] for k in unfiltered[data.npsn]}
+    assert unfiltered[data.npsn] == {
+        k: filtered[data.npsn][k] + ptk[data.npsn][k] for k in unfiltered[data.npsn]
+    }
     assert unfiltered[data.npsn]["imported"] == 10
     assert unfiltered[data.npsn]["valid"] == 7

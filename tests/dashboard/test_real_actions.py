@@ -45,7 +45,9 @@ def period(db):  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-def test_aggregates_follow_every_real_action(committed, tmp_path, school, other_school, operator, pusdatin, period):
+def test_aggregates_follow_every_real_action(
+    committed, tmp_path, school, other_school, operator, pusdatin, period
+):
     from verval.exchange import actions as exchange_actions
     from verval.exchange.models import DumpBatch
     from verval.registry import actions as registry_actions
@@ -54,7 +56,11 @@ def test_aggregates_follow_every_real_action(committed, tmp_path, school, other_
 
     # 1. Import-like bulk insert (what the cutoff import does), then a job ends: full refresh.
     rows = [RecipientFactory.build(school=school) for _ in range(5)]
-    rows.append(RecipientFactory.build(school=school, phone_raw="021555123", phone_e164="", operator="", reason="TELEPON_RUMAH"))
+    rows.append(
+        RecipientFactory.build(
+            school=school, phone_raw="021555123", phone_e164="", operator="", reason="TELEPON_RUMAH"
+        )
+    )
     rows += [RecipientFactory.build(school=other_school) for _ in range(2)]
     Recipient.objects.bulk_create(rows)
     services.refresh_all()
@@ -76,7 +82,9 @@ def test_aggregates_follow_every_real_action(committed, tmp_path, school, other_
     batch = DumpBatch.objects.get(provider="telkomsel")
     valid = list(Recipient.objects.filter(school=school, status="MENUNGGU_PROVIDER").order_by("phone_e164"))
     others = list(Recipient.objects.filter(school=other_school).order_by("phone_e164"))
-    answers = [(r.pk, r.phone_e164[1:], "AKTIF") for r in valid[:4]] + [(valid[4].pk, valid[4].phone_e164[1:], "MASA_TENGGANG")]
+    answers = [(r.pk, r.phone_e164[1:], "AKTIF") for r in valid[:4]] + [
+        (valid[4].pk, valid[4].phone_e164[1:], "MASA_TENGGANG")
+    ]
     answers += [(r.pk, r.phone_e164[1:], "AKTIF") for r in others]
     path = _write(tmp_path, "hasil.csv", ["pd_id", "no_ponsel", "status"], answers)
     _run_job(committed, exchange_actions.create_ingest_job(actor=pusdatin, batch=batch, path=path))
@@ -87,7 +95,9 @@ def test_aggregates_follow_every_real_action(committed, tmp_path, school, other_
     #    and is refreshed after the commit.
     residue = Recipient.objects.get(school=school, status="RESIDU")
     with committed():
-        registry_actions.change_number(actor=operator, recipient_id=residue.pk, new_raw="081299990000", expected_version=residue.version)
+        registry_actions.change_number(
+            actor=operator, recipient_id=residue.pk, new_raw="081299990000", expected_version=residue.version
+        )
     assert_all_levels_match(school, period.code)
     assert (aggregated(NATION)["residu"], aggregated(NATION)["belum"]) == (0, 1)
 
@@ -103,11 +113,15 @@ def test_aggregates_follow_every_real_action(committed, tmp_path, school, other_
     assert aggregated(NATION, period.code)["sptjm_approved"] == 4
 
     # 7. Disbursement (a job), then the provider's injection results (a job).
-    _run_job(committed, sptjm_actions.request_disbursement(actor=pusdatin, period_code=period.code, enqueue=False))
+    _run_job(
+        committed, sptjm_actions.request_disbursement(actor=pusdatin, period_code=period.code, enqueue=False)
+    )
     assert_all_levels_match(school, period.code)
     dbatch = DisbursementBatch.objects.get(provider="telkomsel")
     covered = list(Recipient.objects.filter(disbursements__batch=dbatch).order_by("phone_e164"))
-    results = [(r.pk, r.phone_e164[1:], "BERHASIL") for r in covered[:3]] + [(covered[3].pk, covered[3].phone_e164[1:], "GAGAL")]
+    results = [(r.pk, r.phone_e164[1:], "BERHASIL") for r in covered[:3]] + [
+        (covered[3].pk, covered[3].phone_e164[1:], "GAGAL")
+    ]
     path = _write(tmp_path, "injeksi.csv", ["pd_id", "no_ponsel", "status"], results)
     _run_job(committed, sptjm_actions.create_injection_job(actor=pusdatin, batch=dbatch, path=path))
     assert_all_levels_match(school, period.code)

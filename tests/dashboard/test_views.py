@@ -17,7 +17,9 @@ from verval.registry.models import Recipient
 def figures(school, other_school):
     rows = [RecipientFactory.build(school=school, status="AKTIF") for _ in range(6)]
     rows += [RecipientFactory.build(school=school, status="RESIDU", reason="TIDAK_AKTIF") for _ in range(4)]
-    rows += [RecipientFactory.build(school=other_school, status="AKTIF", operator="indosat") for _ in range(2)]
+    rows += [
+        RecipientFactory.build(school=other_school, status="AKTIF", operator="indosat") for _ in range(2)
+    ]
     Recipient.objects.bulk_create(rows)
     services.refresh_all()
     return school
@@ -59,7 +61,9 @@ def test_public_sees_province_and_regency_aggregates_but_no_school_list(client, 
     assert "Daftar sekolah hanya tampil" in body
 
 
-def test_dinas_kab_sees_schools_of_own_regency_only(client, figures, dinas_kab, other_dinas_kab, other_school):
+def test_dinas_kab_sees_schools_of_own_regency_only(
+    client, figures, dinas_kab, other_dinas_kab, other_school
+):
     client.force_login(dinas_kab)
     body = client.get(reverse("dashboard:region", args=[figures.regency_id])).content.decode()
     assert figures.name in body
@@ -133,7 +137,10 @@ def test_behind_xlsx_download_is_audited(client, figures, pusdatin):
     ws = load_workbook(io.BytesIO(response.content)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:3] == ("npsn", "nama_sekolah", "kode_kabkota")
-    assert [r[0] for r in rows[1:]] == [figures.npsn, SchoolFactory._meta.model.objects.exclude(npsn=figures.npsn).first().npsn]
+    assert [r[0] for r in rows[1:]] == [
+        figures.npsn,
+        SchoolFactory._meta.model.objects.exclude(npsn=figures.npsn).first().npsn,
+    ]
     assert AuditEvent.objects.filter(action="download_behind_schools_xlsx", actor=pusdatin).count() == 1
 
 

@@ -9,9 +9,17 @@ from verval.exchange import actions
 @pytest.fixture
 def waiting(school):  # type: ignore[no-untyped-def]
     """Ten recipients waiting for Telkomsel and three for Indosat."""
-    tsel = [RecipientFactory(school=school, status="MENUNGGU_PROVIDER", needs_validation=False) for _ in range(10)]
+    tsel = [
+        RecipientFactory(school=school, status="MENUNGGU_PROVIDER", needs_validation=False) for _ in range(10)
+    ]
     isat = [
-        RecipientFactory(school=school, status="MENUNGGU_PROVIDER", needs_validation=False, operator="indosat", phone_raw=f"0815{20000000 + i:08d}")
+        RecipientFactory(
+            school=school,
+            status="MENUNGGU_PROVIDER",
+            needs_validation=False,
+            operator="indosat",
+            phone_raw=f"0815{20000000 + i:08d}",
+        )
         for i in range(3)
     ]
     return {"telkomsel": tsel, "indosat": isat}

@@ -16,9 +16,13 @@ def dump_rows(batch: DumpBatch) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def results_file(tmp_path: Path, rows: list[tuple[str, ...]], header: str | None = None, name: str = "hasil.csv") -> Path:
+def results_file(
+    tmp_path: Path, rows: list[tuple[str, ...]], header: str | None = None, name: str = "hasil.csv"
+) -> Path:
     if header is None:
-        header = "pd_id,no_ponsel,status,keterangan" if rows and len(rows[0]) == 4 else "pd_id,no_ponsel,status"
+        header = (
+            "pd_id,no_ponsel,status,keterangan" if rows and len(rows[0]) == 4 else "pd_id,no_ponsel,status"
+        )
     buf = io.StringIO()
     buf.write(header + "\n")
     w = csv.writer(buf, lineterminator="\n")

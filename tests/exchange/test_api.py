@@ -35,7 +35,9 @@ def test_wrong_or_rotated_token_is_401(client, tsel_batch, tsel_token):
     assert client.get("/api/v1/batches", headers=auth(fresh)).status_code == 200
 
 
-def test_provider_lists_only_its_own_batches_and_every_call_is_audited(client, tsel_batch, isat_batch, tsel_token):
+def test_provider_lists_only_its_own_batches_and_every_call_is_audited(
+    client, tsel_batch, isat_batch, tsel_token
+):
     r = client.get("/api/v1/batches", headers=auth(tsel_token))
     assert r.status_code == 200
     assert [b["id"] for b in r.json()] == [tsel_batch.id]
@@ -52,7 +54,12 @@ def test_other_providers_batch_is_404(client, isat_batch, tsel_token, suffix):
 
 
 def test_upload_to_other_providers_batch_is_404_and_changes_nothing(client, isat_batch, tsel_token):
-    r = client.post(f"/api/v1/batches/{isat_batch.id}/results", data=b"pd_id,no_ponsel,status\n", content_type="text/csv", headers=auth(tsel_token))
+    r = client.post(
+        f"/api/v1/batches/{isat_batch.id}/results",
+        data=b"pd_id,no_ponsel,status\n",
+        content_type="text/csv",
+        headers=auth(tsel_token),
+    )
     assert r.status_code == 404
 
 
@@ -62,30 +69,46 @@ def test_manifest_endpoint(client, tsel_batch, tsel_token):
 
 
 def test_download_gives_the_file_with_sha256_etag_and_audit(client, tsel_batch, tsel_token):
-    r = client.get(f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "Accept-Encoding": "gzip"})
+    r = client.get(
+        f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "Accept-Encoding": "gzip"}
+    )
     body = b"".join(r.streaming_content)
     assert r.status_code == 200
     assert body == files.absolute(tsel_batch.file_path).read_bytes()
     assert r["X-Content-SHA256"] == tsel_batch.sha256
     assert r["ETag"] == f'"{tsel_batch.sha256}"'
     assert gzip.decompress(body).startswith(b"pd_id,tingkat_pendidikan,npsn,no_ponsel\n")
-    assert AuditEvent.objects.filter(action="download_dump", provider="telkomsel", object_id=tsel_batch.id).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="download_dump", provider="telkomsel", object_id=tsel_batch.id
+        ).count()
+        == 1
+    )
 
 
 def test_if_none_match_gives_304(client, tsel_batch, tsel_token):
-    r = client.get(f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "If-None-Match": f'"{tsel_batch.sha256}"'})
+    r = client.get(
+        f"/api/v1/batches/{tsel_batch.id}/file",
+        headers={**auth(tsel_token), "If-None-Match": f'"{tsel_batch.sha256}"'},
+    )
     assert r.status_code == 304
 
 
 def test_range_resumes_a_download_with_206(client, tsel_batch, tsel_token):
     whole = files.absolute(tsel_batch.file_path).read_bytes()
-    r = client.get(f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "Range": "bytes=100-"})
+    r = client.get(
+        f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "Range": "bytes=100-"}
+    )
     assert r.status_code == 206
     assert r["Content-Range"] == f"bytes 100-{len(whole) - 1}/{len(whole)}"
     assert b"".join(r.streaming_content) == whole[100:]
-    r = client.get(f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "Range": "bytes=0-9"})
+    r = client.get(
+        f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "Range": "bytes=0-9"}
+    )
     assert (r.status_code, b"".join(r.streaming_content)) == (206, whole[:10])
-    r = client.get(f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "Range": f"bytes={len(whole)}-"})
+    r = client.get(
+        f"/api/v1/batches/{tsel_batch.id}/file", headers={**auth(tsel_token), "Range": f"bytes={len(whole)}-"}
+    )
     assert r.status_code == 416
     assert r["Content-Range"] == f"bytes */{len(whole)}"
 
@@ -93,11 +116,20 @@ def test_range_resumes_a_download_with_206(client, tsel_batch, tsel_token):
 def test_upload_raw_csv_applies_results_and_reports_refused_rows(client, tsel_batch, tsel_token):
     rows = dump_rows(tsel_batch)
     body = "pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},AKTIF\n" for r in rows[:9])
-    r = client.post(f"/api/v1/batches/{tsel_batch.id}/results", data=body.encode(), content_type="text/csv", headers=auth(tsel_token))
+    r = client.post(
+        f"/api/v1/batches/{tsel_batch.id}/results",
+        data=body.encode(),
+        content_type="text/csv",
+        headers=auth(tsel_token),
+    )
     assert r.status_code == 200, r.content
     data = r.json()
     assert data["state"] == "SUCCEEDED"
-    assert (data["counts"]["applied"], data["counts"]["batch_state"], data["counts"]["unanswered"]) == (9, "INCOMPLETE", 1)
+    assert (data["counts"]["applied"], data["counts"]["batch_state"], data["counts"]["unanswered"]) == (
+        9,
+        "INCOMPLETE",
+        1,
+    )
     job = client.get(f"/api/v1/jobs/{data['job_id']}", headers=auth(tsel_token)).json()
     assert job["counts"]["applied"] == 9
 
@@ -105,9 +137,13 @@ def test_upload_raw_csv_applies_results_and_reports_refused_rows(client, tsel_ba
 def test_upload_multipart_file(client, tsel_batch, tsel_token, tmp_path):
     rows = dump_rows(tsel_batch)
     path = tmp_path / "hasil.csv"
-    path.write_text("pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},TIDAK_AKTIF\n" for r in rows))
+    path.write_text(
+        "pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},TIDAK_AKTIF\n" for r in rows)
+    )
     with open(path, "rb") as fh:
-        r = client.post(f"/api/v1/batches/{tsel_batch.id}/results", data={"file": fh}, headers=auth(tsel_token))
+        r = client.post(
+            f"/api/v1/batches/{tsel_batch.id}/results", data={"file": fh}, headers=auth(tsel_token)
+        )
     assert r.status_code == 200, r.content
     assert r.json()["counts"]["residu"] == 10
 
@@ -115,13 +151,22 @@ def test_upload_multipart_file(client, tsel_batch, tsel_token, tmp_path):
 def test_file_refused_whole_answers_422_with_rows_and_report(client, tsel_batch, tsel_token, isat_token):
     rows = dump_rows(tsel_batch)
     body = "pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},RUSAK\n" for r in rows)
-    r = client.post(f"/api/v1/batches/{tsel_batch.id}/results", data=body.encode(), content_type="text/csv", headers=auth(tsel_token))
+    r = client.post(
+        f"/api/v1/batches/{tsel_batch.id}/results",
+        data=body.encode(),
+        content_type="text/csv",
+        headers=auth(tsel_token),
+    )
     assert r.status_code == 422
     data = r.json()
     assert data["code"] == "TERLALU_BANYAK_DITOLAK"
     assert len(data["rows"]) == 10 and data["rows"][0] == {
-        "line": 2, "column": "status", "code": "STATUS_TIDAK_VALID", "message": data["rows"][0]["message"],
-        "message_en": data["rows"][0]["message_en"], "value": "RUSAK",
+        "line": 2,
+        "column": "status",
+        "code": "STATUS_TIDAK_VALID",
+        "message": data["rows"][0]["message"],
+        "message_en": data["rows"][0]["message_en"],
+        "value": "RUSAK",
     }
     report = client.get(data["issues_url"], headers=auth(tsel_token))
     lines = b"".join(report.streaming_content).decode().splitlines()

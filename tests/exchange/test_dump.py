@@ -14,8 +14,17 @@ from verval.registry.models import Recipient
 
 
 def test_dump_carries_the_four_fields_of_waiting_recipients_of_that_provider(school, waiting):
-    ptk = RecipientFactory(school=school, status="MENUNGGU_PROVIDER", kind="PTK", category="PTK", grade=None, phone_raw="081377700001")
-    paud = RecipientFactory(school=school, status="MENUNGGU_PROVIDER", category="PAUD", grade=None, phone_raw="081377700002")
+    ptk = RecipientFactory(
+        school=school,
+        status="MENUNGGU_PROVIDER",
+        kind="PTK",
+        category="PTK",
+        grade=None,
+        phone_raw="081377700001",
+    )
+    paud = RecipientFactory(
+        school=school, status="MENUNGGU_PROVIDER", category="PAUD", grade=None, phone_raw="081377700002"
+    )
     RecipientFactory(school=school, status="BELUM_VERVAL")
     RecipientFactory(school=school, status="MENUNGGU_PROVIDER", active=False)
     (batch,) = actions.publish_dumps(actor=None, provider="telkomsel")
@@ -24,7 +33,12 @@ def test_dump_carries_the_four_fields_of_waiting_recipients_of_that_provider(sch
     assert batch.rows == len(rows) == 12
     by_id = {r["pd_id"]: r for r in rows}
     first = waiting["telkomsel"][0]
-    assert by_id[str(first.id)] == {"pd_id": str(first.id), "tingkat_pendidikan": "4", "npsn": school.npsn, "no_ponsel": first.phone_e164[1:]}
+    assert by_id[str(first.id)] == {
+        "pd_id": str(first.id),
+        "tingkat_pendidikan": "4",
+        "npsn": school.npsn,
+        "no_ponsel": first.phone_e164[1:],
+    }
     assert by_id[str(ptk.id)]["tingkat_pendidikan"] == "PTK"
     assert by_id[str(paud.id)]["tingkat_pendidikan"] == "PAUD"
     assert by_id[str(ptk.id)]["no_ponsel"] == "6281377700001"
@@ -82,7 +96,9 @@ def test_number_changed_after_its_answer_goes_into_the_next_batch(tsel_batch, tm
     # The school corrects the number; validation sends it back to MENUNGGU_PROVIDER.
     Recipient.objects.filter(pk=rec.pk).update(phone_e164="+6281299999999", status="MENUNGGU_PROVIDER")
     (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
-    assert dump_rows(second) == [{"pd_id": str(rec.pk), "tingkat_pendidikan": "4", "npsn": rec.school_id, "no_ponsel": "6281299999999"}]
+    assert dump_rows(second) == [
+        {"pd_id": str(rec.pk), "tingkat_pendidikan": "4", "npsn": rec.school_id, "no_ponsel": "6281299999999"}
+    ]
 
 
 def test_reconfirmed_residue_with_same_number_is_dumped_again(tsel_batch, tmp_path):

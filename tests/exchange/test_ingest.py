@@ -31,31 +31,49 @@ def lenient(settings):  # type: ignore[no-untyped-def]
 
 
 def test_aktif_and_residue_results_are_applied_with_history(tsel_batch, rows, tmp_path):
-    path = results_file(tmp_path, [
-        (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF", ""),
-        (rows[1]["pd_id"], "+" + rows[1]["no_ponsel"], "TIDAK_AKTIF", "nomor hangus"),
-        (rows[2]["pd_id"], "0" + rows[2]["no_ponsel"][2:], "BUKAN_PELANGGAN", ""),
-    ])
+    path = results_file(
+        tmp_path,
+        [
+            (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF", ""),
+            (rows[1]["pd_id"], "+" + rows[1]["no_ponsel"], "TIDAK_AKTIF", "nomor hangus"),
+            (rows[2]["pd_id"], "0" + rows[2]["no_ponsel"][2:], "BUKAN_PELANGGAN", ""),
+        ],
+    )
     job = ingest(tsel_batch, path)
     assert job.state == Job.State.SUCCEEDED
-    assert (job.counts["applied"], job.counts["aktif"], job.counts["residu"], job.counts["refused"]) == (3, 1, 2, 0)
+    assert (job.counts["applied"], job.counts["aktif"], job.counts["residu"], job.counts["refused"]) == (
+        3,
+        1,
+        2,
+        0,
+    )
     r0, r1, r2 = (Recipient.objects.get(pk=r["pd_id"]) for r in rows[:3])
     assert (r0.status, r0.reason, r0.version) == ("AKTIF", "", 2)
     assert (r1.status, r1.reason, r1.reason_note, r1.version) == ("RESIDU", "TIDAK_AKTIF", "nomor hangus", 2)
     assert (r2.status, r2.reason) == ("RESIDU", "BUKAN_PELANGGAN")
     h = NumberHistory.objects.get(recipient=r1)
-    assert (h.from_status, h.to_status, h.reason, h.job_id) == ("MENUNGGU_PROVIDER", "RESIDU", "TIDAK_AKTIF", job.pk)
+    assert (h.from_status, h.to_status, h.reason, h.job_id) == (
+        "MENUNGGU_PROVIDER",
+        "RESIDU",
+        "TIDAK_AKTIF",
+        job.pk,
+    )
     assert h.phone_after == "0" + rows[1]["no_ponsel"][2:5] + "****" + rows[1]["no_ponsel"][-4:]
     item = DumpItem.objects.get(batch=tsel_batch, recipient_id=r1.pk)
     assert (item.result, item.note, item.is_open) == ("TIDAK_AKTIF", "nomor hangus", False)
 
 
 def test_unanswered_rows_leave_the_batch_incomplete_with_their_count(tsel_batch, rows, tmp_path):
-    job = ingest(tsel_batch, results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows[:7]]))
+    job = ingest(
+        tsel_batch, results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows[:7]])
+    )
     assert (job.counts["batch_state"], job.counts["unanswered"]) == ("INCOMPLETE", 3)
     tsel_batch.refresh_from_db()
     assert (tsel_batch.state, tsel_batch.answered, tsel_batch.unanswered) == ("INCOMPLETE", 7, 3)
-    ingest(tsel_batch, results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows[7:]], name="b.csv"))
+    ingest(
+        tsel_batch,
+        results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows[7:]], name="b.csv"),
+    )
     tsel_batch.refresh_from_db()
     assert (tsel_batch.state, tsel_batch.unanswered) == ("COMPLETE", 0)
 
@@ -67,13 +85,17 @@ def test_same_file_twice_changes_nothing(tsel_batch, rows, tmp_path):
     second = ingest(tsel_batch, path)
     assert second.state == Job.State.SUCCEEDED
     assert (first.counts["applied"], second.counts["applied"], second.counts["unchanged"]) == (10, 0, 10)
-    assert list(Recipient.objects.order_by("pk").values_list("pk", "status", "version", "updated_at")) == before
+    assert (
+        list(Recipient.objects.order_by("pk").values_list("pk", "status", "version", "updated_at")) == before
+    )
     assert NumberHistory.objects.count() == 10
 
 
 def test_contradicting_answer_is_refused_and_listed_for_pusdatin(lenient, tsel_batch, rows, tmp_path):
     ingest(tsel_batch, results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows]))
-    changed = [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows[1:]] + [(rows[0]["pd_id"], rows[0]["no_ponsel"], "TIDAK_AKTIF")]
+    changed = [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows[1:]] + [
+        (rows[0]["pd_id"], rows[0]["no_ponsel"], "TIDAK_AKTIF")
+    ]
     job = ingest(tsel_batch, results_file(tmp_path, changed, name="b.csv"))
     assert job.state == Job.State.SUCCEEDED
     assert (job.counts["contradictions"], job.counts["refused"], job.counts["unchanged"]) == (1, 1, 9)
@@ -85,21 +107,26 @@ def test_contradicting_answer_is_refused_and_listed_for_pusdatin(lenient, tsel_b
     assert tsel_batch.contradictions == 1
 
 
-def test_every_refused_row_is_reported_with_line_column_and_code(lenient, school, tsel_batch, rows, tmp_path, waiting):
+def test_every_refused_row_is_reported_with_line_column_and_code(
+    lenient, school, tsel_batch, rows, tmp_path, waiting
+):
     unknown = str(uuid.uuid4())
     isat = waiting["indosat"][0]
-    path = results_file(tmp_path, [
-        (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF", ""),          # line 2 ok
-        ("bukan-uuid", rows[1]["no_ponsel"], "AKTIF", ""),              # 3 PD_ID_TIDAK_VALID
-        (rows[2]["pd_id"], "08abc", "AKTIF", ""),                       # 4 NOMOR_TIDAK_VALID
-        (rows[3]["pd_id"], rows[3]["no_ponsel"], "HIDUP", ""),          # 5 STATUS_TIDAK_VALID
-        (unknown, rows[4]["no_ponsel"], "AKTIF", ""),                   # 6 PD_ID_TIDAK_DIKENAL
-        (str(isat.pk), isat.phone_e164[1:], "AKTIF", ""),               # 7 BUKAN_BATCH_INI
-        (rows[5]["pd_id"], "6281300000000", "AKTIF", ""),               # 8 NOMOR_TIDAK_SESUAI
-        (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF", ""),          # 9 DUPLIKAT
-        (rows[6]["pd_id"], rows[6]["no_ponsel"], "AKTIF"),              # 10 JUMLAH_KOLOM
-        (rows[7]["pd_id"], rows[7]["no_ponsel"], "MASA_TENGGANG", ""),  # 11 ok
-    ])
+    path = results_file(
+        tmp_path,
+        [
+            (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF", ""),  # line 2 ok
+            ("bukan-uuid", rows[1]["no_ponsel"], "AKTIF", ""),  # 3 PD_ID_TIDAK_VALID
+            (rows[2]["pd_id"], "08abc", "AKTIF", ""),  # 4 NOMOR_TIDAK_VALID
+            (rows[3]["pd_id"], rows[3]["no_ponsel"], "HIDUP", ""),  # 5 STATUS_TIDAK_VALID
+            (unknown, rows[4]["no_ponsel"], "AKTIF", ""),  # 6 PD_ID_TIDAK_DIKENAL
+            (str(isat.pk), isat.phone_e164[1:], "AKTIF", ""),  # 7 BUKAN_BATCH_INI
+            (rows[5]["pd_id"], "6281300000000", "AKTIF", ""),  # 8 NOMOR_TIDAK_SESUAI
+            (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF", ""),  # 9 DUPLIKAT
+            (rows[6]["pd_id"], rows[6]["no_ponsel"], "AKTIF"),  # 10 JUMLAH_KOLOM
+            (rows[7]["pd_id"], rows[7]["no_ponsel"], "MASA_TENGGANG", ""),  # 11 ok
+        ],
+    )
     job = ingest(tsel_batch, path)
     assert job.state == Job.State.SUCCEEDED
     got = [(i.line, i.column, i.code) for i in job.issues.order_by("line")]
@@ -151,7 +178,12 @@ def test_structurally_wrong_file_is_refused_whole(tsel_batch, tmp_path, content,
 
 
 def test_cut_off_file_is_refused_whole(tsel_batch, rows, tmp_path):
-    text = "pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},AKTIF\n" for r in rows[:5]) + rows[5]["pd_id"] + ",62812"
+    text = (
+        "pd_id,no_ponsel,status\n"
+        + "".join(f"{r['pd_id']},{r['no_ponsel']},AKTIF\n" for r in rows[:5])
+        + rows[5]["pd_id"]
+        + ",62812"
+    )
     path = tmp_path / "cut.csv"
     path.write_text(text)
     job = ingest(tsel_batch, path)
@@ -161,14 +193,26 @@ def test_cut_off_file_is_refused_whole(tsel_batch, rows, tmp_path):
 
 def test_gzip_results_are_accepted(tsel_batch, rows, tmp_path):
     path = tmp_path / "hasil.csv.gz"
-    path.write_bytes(gzip.compress(("pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},AKTIF\n" for r in rows)).encode()))
+    path.write_bytes(
+        gzip.compress(
+            (
+                "pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},AKTIF\n" for r in rows)
+            ).encode()
+        )
+    )
     job = ingest(tsel_batch, path)
-    assert (job.state, job.counts["aktif"], job.counts["batch_state"]) == (Job.State.SUCCEEDED, 10, "COMPLETE")
+    assert (job.state, job.counts["aktif"], job.counts["batch_state"]) == (
+        Job.State.SUCCEEDED,
+        10,
+        "COMPLETE",
+    )
 
 
 def test_number_corrected_meanwhile_is_not_overwritten(tsel_batch, rows, tmp_path):
     Recipient.objects.filter(pk=rows[0]["pd_id"]).update(phone_e164="+6281277777777", status="BELUM_VERVAL")
-    job = ingest(tsel_batch, results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "TIDAK_AKTIF") for r in rows]))
+    job = ingest(
+        tsel_batch, results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "TIDAK_AKTIF") for r in rows])
+    )
     assert job.state == Job.State.SUCCEEDED
     assert (job.counts["applied"], job.counts["stale"], job.counts["refused"]) == (9, 1, 0)
     assert [(i.line, i.code) for i in job.issues.all()] == [(2, "NOMOR_SUDAH_DIUBAH")]
@@ -193,7 +237,13 @@ def test_ingest_through_copy_applies_thousands_of_rows(school, tmp_path):
     Recipient.objects.bulk_create(recipients)
     (batch,) = actions.publish_dumps(actor=None, provider="telkomsel")
     rows = dump_rows(batch)
-    path = results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "AKTIF" if i % 3 else "TIDAK_AKTIF", "ket\tx\\y") for i, r in enumerate(rows)])
+    path = results_file(
+        tmp_path,
+        [
+            (r["pd_id"], r["no_ponsel"], "AKTIF" if i % 3 else "TIDAK_AKTIF", "ket\tx\\y")
+            for i, r in enumerate(rows)
+        ],
+    )
     job = ingest(batch, path)
     assert (job.state, job.counts["applied"], job.counts["residu"]) == (Job.State.SUCCEEDED, 2000, 667)
     assert Recipient.objects.filter(status="RESIDU", reason_note="ket\tx\\y").count() == 667

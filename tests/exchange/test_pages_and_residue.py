@@ -15,22 +15,41 @@ def test_every_residue_reason_has_texts_and_what_to_do():
     assert set(RESIDUE_REASONS) == set(ResidueReason.values)
     for r in RESIDUE_REASONS.values():
         assert r.message_id and r.message_en and r.action_id and r.action_en
-    assert RESIDUE_REASONS["TIDAK_AKTIF"].action_id.startswith("Nomor tidak aktif. Pastikan nomor masih dipakai")
+    assert RESIDUE_REASONS["TIDAK_AKTIF"].action_id.startswith(
+        "Nomor tidak aktif. Pastikan nomor masih dipakai"
+    )
 
 
-def test_school_residue_rows_carry_reason_note_batch_and_action(operator, other_operator, school, tsel_batch, tmp_path):
+def test_school_residue_rows_carry_reason_note_batch_and_action(
+    operator, other_operator, school, tsel_batch, tmp_path
+):
     rows = dump_rows(tsel_batch)
-    jobs.run(actions.create_ingest_job(actor=None, batch=tsel_batch, path=results_file(tmp_path, [(rows[0]["pd_id"], rows[0]["no_ponsel"], "MASA_TENGGANG", "isi pulsa")])).pk)
+    jobs.run(
+        actions.create_ingest_job(
+            actor=None,
+            batch=tsel_batch,
+            path=results_file(
+                tmp_path, [(rows[0]["pd_id"], rows[0]["no_ponsel"], "MASA_TENGGANG", "isi pulsa")]
+            ),
+        ).pk
+    )
     (row,) = selectors.residue_rows(operator, school.npsn)
     assert str(row["recipient"].pk) == rows[0]["pd_id"]
-    assert (row["reason"], row["note"], row["batch"], row["provider"]) == ("MASA_TENGGANG", "isi pulsa", tsel_batch.id, "telkomsel")
+    assert (row["reason"], row["note"], row["batch"], row["provider"]) == (
+        "MASA_TENGGANG",
+        "isi pulsa",
+        tsel_batch.id,
+        "telkomsel",
+    )
     assert row["action"] == RESIDUE_REASONS["MASA_TENGGANG"].action_id
     assert row["action_en"] == RESIDUE_REASONS["MASA_TENGGANG"].action_en
     with pytest.raises(PermissionDenied):
         selectors.residue_rows(other_operator, school.npsn)
 
 
-def test_pusdatin_publishes_dumps_from_the_page(client, pusdatin, waiting, django_capture_on_commit_callbacks):
+def test_pusdatin_publishes_dumps_from_the_page(
+    client, pusdatin, waiting, django_capture_on_commit_callbacks
+):
     client.force_login(pusdatin)
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post("/pusdatin/dump/terbitkan/", {"provider": ""})
@@ -54,16 +73,38 @@ def test_token_is_shown_once_and_only_its_hash_is_stored(client, pusdatin):
     row = ProviderToken.objects.get(provider="xl")
     html = r.content.decode()
     start = html.index("vp_" + row.prefix)
-    token = html[start:html.index("<", start)]
+    token = html[start : html.index("<", start)]
     assert row.token_hash == actions.hash_token(token) and token not in row.token_hash
     assert token not in client.get("/pusdatin/dump/").content.decode()
 
 
-def test_batch_page_lists_contradictions_and_routing_questions(client, pusdatin, settings, tsel_batch, tmp_path):
+def test_batch_page_lists_contradictions_and_routing_questions(
+    client, pusdatin, settings, tsel_batch, tmp_path
+):
     settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 1.0}
     rows = dump_rows(tsel_batch)
-    jobs.run(actions.create_ingest_job(actor=None, batch=tsel_batch, path=results_file(tmp_path, [(rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF"), (rows[1]["pd_id"], rows[1]["no_ponsel"], "BUKAN_PELANGGAN")])).pk)
-    jobs.run(actions.create_ingest_job(actor=None, batch=tsel_batch, path=results_file(tmp_path, [(rows[0]["pd_id"], rows[0]["no_ponsel"], "TIDAK_AKTIF")], name="b.csv")).pk)
+    jobs.run(
+        actions.create_ingest_job(
+            actor=None,
+            batch=tsel_batch,
+            path=results_file(
+                tmp_path,
+                [
+                    (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF"),
+                    (rows[1]["pd_id"], rows[1]["no_ponsel"], "BUKAN_PELANGGAN"),
+                ],
+            ),
+        ).pk
+    )
+    jobs.run(
+        actions.create_ingest_job(
+            actor=None,
+            batch=tsel_batch,
+            path=results_file(
+                tmp_path, [(rows[0]["pd_id"], rows[0]["no_ponsel"], "TIDAK_AKTIF")], name="b.csv"
+            ),
+        ).pk
+    )
     client.force_login(pusdatin)
     html = client.get(f"/pusdatin/dump/{tsel_batch.id}/").content.decode()
     assert html.count(rows[0]["pd_id"]) == 1 and "TIDAK_AKTIF" in html

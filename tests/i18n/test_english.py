@@ -161,7 +161,9 @@ def test_every_message_in_the_english_catalog_is_translated():  # type: ignore[n
     assert fuzzy == []
     empty = [f"line {e.line}: {e.msgid!r}" for e in messages if not all(e.msgstr.values()) or not e.msgstr]
     assert empty == []
-    plural_incomplete = [e.msgid for e in messages if e.msgid_plural is not None and sorted(e.msgstr) != [0, 1]]
+    plural_incomplete = [
+        e.msgid for e in messages if e.msgid_plural is not None and sorted(e.msgstr) != [0, 1]
+    ]
     assert plural_incomplete == []
 
 
@@ -172,7 +174,9 @@ def test_english_translations_keep_the_placeholders_of_the_source():  # type: ig
         for text in e.msgstr.values():
             if expected is not None and sorted(PLACEHOLDER.findall(text)) != expected:
                 wrong.append((e.msgid, text))
-            if e.msgid.startswith("\n") != text.startswith("\n") or e.msgid.endswith("\n") != text.endswith("\n"):
+            if e.msgid.startswith("\n") != text.startswith("\n") or e.msgid.endswith("\n") != text.endswith(
+                "\n"
+            ):
                 wrong.append((e.msgid, text))
     assert wrong == []
 
@@ -185,8 +189,12 @@ def test_compiled_english_catalog_matches_the_po_file():  # type: ignore[no-unty
     stale = []
     for e in english_messages():
         if e.msgid_plural is not None:
-            got = [compiled.npgettext(e.msgctxt, e.msgid, e.msgid_plural, n) if e.msgctxt else
-                   compiled.ngettext(e.msgid, e.msgid_plural, n) for n in (1, 2)]
+            got = [
+                compiled.npgettext(e.msgctxt, e.msgid, e.msgid_plural, n)
+                if e.msgctxt
+                else compiled.ngettext(e.msgid, e.msgid_plural, n)
+                for n in (1, 2)
+            ]
             want = [e.msgstr[0], e.msgstr[1]]
         else:
             got = [compiled.pgettext(e.msgctxt, e.msgid) if e.msgctxt else compiled.gettext(e.msgid)]

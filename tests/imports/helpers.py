@@ -38,7 +38,13 @@ def student(n: int, **kw: str) -> dict[str, str]:
 
 
 def teacher(n: int, **kw: str) -> dict[str, str]:
-    row = {"jenis": "PTK", "nisn": "", "tingkat_pendidikan": "", "id": uid(n, "b"), "nama": f"Guru {n}, S.Pd."}
+    row = {
+        "jenis": "PTK",
+        "nisn": "",
+        "tingkat_pendidikan": "",
+        "id": uid(n, "b"),
+        "nama": f"Guru {n}, S.Pd.",
+    }
     row.update(kw)
     return student(n, **row)
 

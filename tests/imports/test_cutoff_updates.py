@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _snapshot():  # type: ignore[no-untyped-def]
-    return sorted(Recipient.objects.values_list("id", "version", "updated_at", "row_hash", "active", "status"))
+    return sorted(
+        Recipient.objects.values_list("id", "version", "updated_at", "row_hash", "active", "status")
+    )
 
 
 def test_same_file_twice_changes_nothing(tmp_path):  # type: ignore[no-untyped-def]
@@ -52,7 +54,14 @@ def test_newer_cutoff_reports_added_changed_unchanged_removed(tmp_path):  # type
     # The second school is not in this (partial) cutoff: its recipients stay active.
     job = import_file(write(tmp_path / "b.csv", rows))
     c = job.counts
-    assert (c["added"], c["changed"], c["unchanged"], c["removed"], c["refused"], c["numbers_changed"]) == (1, 2, 37, 1, 0, 1)
+    assert (c["added"], c["changed"], c["unchanged"], c["removed"], c["refused"], c["numbers_changed"]) == (
+        1,
+        2,
+        37,
+        1,
+        0,
+        1,
+    )
     r1 = Recipient.objects.get(id=uid(1))
     assert (r1.name, r1.status, r1.version) == ("Siswa Satu Baru", "AKTIF", 2)
     r2 = Recipient.objects.get(id=uid(2))
@@ -170,7 +179,11 @@ def test_synth_cutoff_imports_with_few_refusals(tmp_path):  # type: ignore[no-un
 
 def _recipient_indexes() -> set[str]:
     with connection.cursor() as c:
-        return {i for i in connection.introspection.get_constraints(c, "registry_recipient") if not i.endswith("_pkey")}
+        return {
+            i
+            for i in connection.introspection.get_constraints(c, "registry_recipient")
+            if not i.endswith("_pkey")
+        }
 
 
 def test_first_load_rebuilds_the_registry_indexes(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
@@ -195,4 +208,6 @@ def test_stored_row_hash_is_the_documented_row_hash(tmp_path):  # type: ignore[n
     assert len(recipients) == 5
     for r in recipients:
         key = r.phone_e164 or r.phone_raw
-        assert r.row_hash == row_hash(r.kind, r.category, r.name, r.nisn, r.nik, r.grade, r.school_id, key), r.name
+        assert r.row_hash == row_hash(r.kind, r.category, r.name, r.nisn, r.nik, r.grade, r.school_id, key), (
+            r.name
+        )

@@ -52,14 +52,24 @@ def test_teacher_with_a_grade_and_sd_student_in_grade_10_are_refused(tmp_path): 
     rows = many(40) + [teacher(1, tingkat_pendidikan="3"), teacher(2), student(600, tingkat_pendidikan="10")]
     job = import_file(write(tmp_path / "a.csv", rows))
     assert job.counts["refused"] == 2
-    assert list(job.issues.values_list("line", "code")) == [(42, "TINGKAT_TIDAK_SESUAI"), (44, "TINGKAT_TIDAK_SESUAI")]
+    assert list(job.issues.values_list("line", "code")) == [
+        (42, "TINGKAT_TIDAK_SESUAI"),
+        (44, "TINGKAT_TIDAK_SESUAI"),
+    ]
     assert Recipient.objects.get(kind="PTK").category == "PTK"
 
 
 def test_categories_follow_kind_and_school_form(tmp_path):  # type: ignore[no-untyped-def]
     rows = [
         student(1),
-        student(2, npsn="69912345", bentuk_pendidikan="TK", tingkat_pendidikan="", nisn="", nama_sekolah="TK PERTIWI"),
+        student(
+            2,
+            npsn="69912345",
+            bentuk_pendidikan="TK",
+            tingkat_pendidikan="",
+            nisn="",
+            nama_sekolah="TK PERTIWI",
+        ),
         teacher(3),
     ]
     job = import_file(write(tmp_path / "a.csv", rows))
@@ -73,7 +83,11 @@ def test_duplicate_id_refuses_every_later_occurrence(tmp_path):  # type: ignore[
     rows = many(60) + [student(0, nama="Lagi"), student(1), student(0)]
     job = import_file(write(tmp_path / "a.csv", rows))
     assert job.counts["refused"] == 3
-    assert list(job.issues.values_list("line", "code")) == [(62, "ID_GANDA"), (63, "ID_GANDA"), (64, "ID_GANDA")]
+    assert list(job.issues.values_list("line", "code")) == [
+        (62, "ID_GANDA"),
+        (63, "ID_GANDA"),
+        (64, "ID_GANDA"),
+    ]
     assert Recipient.objects.get(id=uid(0)).name == "Siswa 0"
 
 

@@ -35,7 +35,9 @@ def test_columns_counts_and_formats(tmp_path):  # type: ignore[no-untyped-def]
     assert len({r["id"] for r in rows}) == 4250
     uuid4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
     assert all(uuid4.match(r["id"]) for r in rows)
-    assert all(re.fullmatch(r"\d{10}", r["nisn"]) for r in rows if r["jenis"] == "PD" and r["tingkat_pendidikan"])
+    assert all(
+        re.fullmatch(r"\d{10}", r["nisn"]) for r in rows if r["jenis"] == "PD" and r["tingkat_pendidikan"]
+    )
     assert all(re.fullmatch(r"\d{16}", r["nik"]) for r in rows if r["nik"])
     assert {r["status_sekolah"] for r in rows} <= {"N", "S"}
 
@@ -48,7 +50,11 @@ def test_numbers_are_typed_like_people_type_them(tmp_path):  # type: ignore[no-u
     valid = verdicts.filter(verdicts["valid"])
     share = valid["operator"].value_counts(normalize=True)
     shares = dict(zip(share["operator"].to_list(), share["proportion"].to_list(), strict=True))
-    assert 0.55 < shares["telkomsel"] < 0.65 and 0.14 < shares["indosat"] < 0.20 and 0.01 < shares["smartfren"] < 0.03
+    assert (
+        0.55 < shares["telkomsel"] < 0.65
+        and 0.14 < shares["indosat"] < 0.20
+        and 0.01 < shares["smartfren"] < 0.03
+    )
     assert 0.75 < len(valid) / len(phones) < 0.9
     reasons = set(verdicts["reason"].drop_nulls().to_list())
     assert {"KOSONG", "TELEPON_RUMAH", "NOTASI_ILMIAH", "DUA_NOMOR", "NOMOR_CONTOH"} <= reasons
@@ -59,7 +65,19 @@ def test_numbers_are_typed_like_people_type_them(tmp_path):  # type: ignore[no-u
 
 @pytest.mark.django_db
 def test_synth_command_writes_xlsx(tmp_path, capsys):  # type: ignore[no-untyped-def]
-    call_command("synth", "--students", "100", "--teachers", "10", "--seed", "3", "--out", str(tmp_path / "a.xlsx"), "--schools", "2")
+    call_command(
+        "synth",
+        "--students",
+        "100",
+        "--teachers",
+        "10",
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path / "a.xlsx"),
+        "--schools",
+        "2",
+    )
     from python_calamine import CalamineWorkbook
 
     rows = CalamineWorkbook.from_path(str(tmp_path / "a.xlsx")).get_sheet_by_index(0).to_python()

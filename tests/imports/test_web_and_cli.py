@@ -29,8 +29,17 @@ def test_pusdatin_upload_creates_a_job_that_succeeds(client, pusdatin, django_ca
     assert response.status_code == 302
     assert response["Location"] == reverse("core:job", args=[job.pk])
     job.refresh_from_db()
-    assert (job.state, job.counts["added"], job.counts["refused"], job.created_by) == ("SUCCEEDED", 30, 1, pusdatin)
-    assert job.input_name == "cutoff.csv" and job.input_path.startswith("imports/") and len(job.input_sha256) == 64
+    assert (job.state, job.counts["added"], job.counts["refused"], job.created_by) == (
+        "SUCCEEDED",
+        30,
+        1,
+        pusdatin,
+    )
+    assert (
+        job.input_name == "cutoff.csv"
+        and job.input_path.startswith("imports/")
+        and len(job.input_sha256) == 64
+    )
     assert Recipient.objects.count() == 30
     page = client.get(reverse("core:job", args=[job.pk]))
     assert page.status_code == 200 and b"NISN_TIDAK_VALID" in page.content
@@ -78,7 +87,13 @@ def test_command_prints_summary_and_json_last(tmp_path, capsys, pusdatin):  # ty
     assert "added" in out and "20" in out
     call_command("import_dapodik", str(path), "--json")
     data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert (data["state"], data["added"], data["unchanged"], data["removed"], data["refused"]) == ("SUCCEEDED", 0, 20, 0, 0)
+    assert (data["state"], data["added"], data["unchanged"], data["removed"], data["refused"]) == (
+        "SUCCEEDED",
+        0,
+        20,
+        0,
+        0,
+    )
     assert Job.objects.filter(created_by=pusdatin).count() == 1
 
 

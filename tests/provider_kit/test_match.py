@@ -53,12 +53,33 @@ def test_match_maps_subscriber_states_to_result_codes(tmp_path):
 def test_match_cli_writes_gzip_when_asked(tmp_path, capsys):
     (tmp_path / "dump.csv").write_text(DUMP)
     (tmp_path / "subs.csv").write_text(SUBS)
-    assert main(["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv"), "--out", str(tmp_path / "h.csv.gz"), "--json"]) == 0
+    assert (
+        main(
+            [
+                "match",
+                "--dump",
+                str(tmp_path / "dump.csv"),
+                "--subscribers",
+                str(tmp_path / "subs.csv"),
+                "--out",
+                str(tmp_path / "h.csv.gz"),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["rows"] == 5
     assert read(tmp_path / "h.csv.gz")["4"] == ("6281200000004", "TIDAK_TERDAFTAR")
 
 
 def test_kit_imports_without_django(tmp_path):
     code = "import sys, verval_provider, verval_provider.cli; assert 'django' not in sys.modules; print('ok')"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
+        check=True,
+    )
     assert out.stdout.strip() == "ok"

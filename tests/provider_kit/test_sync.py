@@ -12,7 +12,10 @@ from verval_provider import ApiClient, ApiFailure, UrllibTransport, sync
 
 @pytest.fixture
 def published(school):  # type: ignore[no-untyped-def]
-    recipients = [RecipientFactory(school=school, status="MENUNGGU_PROVIDER", phone_raw=f"0812{70000000 + i:08d}") for i in range(6)]
+    recipients = [
+        RecipientFactory(school=school, status="MENUNGGU_PROVIDER", phone_raw=f"0812{70000000 + i:08d}")
+        for i in range(6)
+    ]
     (batch,) = actions.publish_dumps(actor=None, provider="telkomsel")
     return batch, recipients
 
@@ -22,7 +25,13 @@ def test_sync_over_http_pulls_matches_and_uploads(live_server, published, tmp_pa
     batch, recipients = published
     token = actions.issue_token(actor=None, provider="telkomsel")[1]
     subs = tmp_path / "subs.csv"
-    subs.write_text("msisdn,status\n" + "".join(f"{r.phone_e164[1:]},{s}\n" for r, s in zip(recipients, ["active", "active", "grace", "inactive"], strict=False)))
+    subs.write_text(
+        "msisdn,status\n"
+        + "".join(
+            f"{r.phone_e164[1:]},{s}\n"
+            for r, s in zip(recipients, ["active", "active", "grace", "inactive"], strict=False)
+        )
+    )
     client = ApiClient(token, UrllibTransport(live_server.url))
     reports = sync(client, subs, tmp_path / "work")
     assert len(reports) == 1
@@ -30,7 +39,14 @@ def test_sync_over_http_pulls_matches_and_uploads(live_server, published, tmp_pa
     assert (report["batch"], report["state"]) == (batch.id, "SUCCEEDED")
     assert report["matched"] == {"AKTIF": 2, "MASA_TENGGANG": 1, "TIDAK_AKTIF": 1, "TIDAK_TERDAFTAR": 2}
     assert (report["counts"]["applied"], report["counts"]["batch_state"]) == (6, "COMPLETE")
-    assert sorted(Recipient.objects.values_list("reason", flat=True)) == ["", "", "MASA_TENGGANG", "TIDAK_AKTIF", "TIDAK_TERDAFTAR", "TIDAK_TERDAFTAR"]
+    assert sorted(Recipient.objects.values_list("reason", flat=True)) == [
+        "",
+        "",
+        "MASA_TENGGANG",
+        "TIDAK_AKTIF",
+        "TIDAK_TERDAFTAR",
+        "TIDAK_TERDAFTAR",
+    ]
     assert sync(client, subs, tmp_path / "work") == []  # nothing new
 
 
@@ -42,7 +58,9 @@ def test_download_resumes_a_partial_file_and_checks_sha256(published, tmp_path):
 
     whole = files.absolute(batch.file_path).read_bytes()
     (tmp_path / "d.csv.gz.part").write_bytes(whole[:50])
-    assert client.download(batch.id, tmp_path / "d.csv.gz", expected_sha256=batch.sha256).read_bytes() == whole
+    assert (
+        client.download(batch.id, tmp_path / "d.csv.gz", expected_sha256=batch.sha256).read_bytes() == whole
+    )
     (tmp_path / "e.csv.gz.part").write_bytes(b"x" * 50)  # a corrupt partial file is caught
     with pytest.raises(ApiFailure, match="SHA256"):
         client.download(batch.id, tmp_path / "e.csv.gz", expected_sha256=batch.sha256)

@@ -15,9 +15,16 @@ def make_recipients(school: Any, n: int, *, start: int = 0, **fields: Any) -> li
     for i in range(start, start + n):
         raw = f"08122{i:07d}"
         values = {
-            "id": uuid.uuid4(), "kind": "PD", "category": "DIKDASMEN", "name": f"Siswa {i:05d}",
-            "nisn": f"{40000000 + i:010d}", "grade": 1 + i % 6, "school": school, "phone_raw": raw,
-            "phone_e164": "+62" + raw[1:], "operator": "telkomsel",
+            "id": uuid.uuid4(),
+            "kind": "PD",
+            "category": "DIKDASMEN",
+            "name": f"Siswa {i:05d}",
+            "nisn": f"{40000000 + i:010d}",
+            "grade": 1 + i % 6,
+            "school": school,
+            "phone_raw": raw,
+            "phone_e164": "+62" + raw[1:],
+            "operator": "telkomsel",
         }
         values.update(fields)
         rows.append(Recipient(**values))

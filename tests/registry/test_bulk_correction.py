@@ -79,11 +79,20 @@ def test_dinas_download_is_masked(client, dinas_kab, school):  # type: ignore[no
     assert client.get(f"/sekolah/{school.npsn}/koreksi/").status_code == 403
 
 
-def test_xlsx_round_trip_preview_apply_and_apply_again(client, operator, school, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_xlsx_round_trip_preview_apply_and_apply_again(
+    client, operator, school, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
     rows = make_recipients(school, 40)
     client.force_login(operator)
     wb = _download(client, school.npsn)
-    data = _fill(wb, {str(rows[0].pk): "081324681357", str(rows[1].pk): "0857 1111 2222", str(rows[2].pk): "0812-2000-0002"})
+    data = _fill(
+        wb,
+        {
+            str(rows[0].pk): "081324681357",
+            str(rows[1].pk): "0857 1111 2222",
+            str(rows[2].pk): "0812-2000-0002",
+        },
+    )
 
     job = _upload(client, school.npsn, data)
     assert (job.state, job.school_id, job.kind) == ("PENDING", school.npsn, "bulk_correction")
@@ -98,16 +107,28 @@ def test_xlsx_round_trip_preview_apply_and_apply_again(client, operator, school,
     assert job.state == "SUCCEEDED"
     assert job.counts == {"rows": 40, "changed": 2, "unchanged": 1, "without_correction": 37, "refused": 0}
     r0, r1 = Recipient.objects.get(pk=rows[0].pk), Recipient.objects.get(pk=rows[1].pk)
-    assert (r0.phone_e164, r0.status, r0.version, r0.needs_validation) == ("+6281324681357", "BELUM_VERVAL", 2, True)
+    assert (r0.phone_e164, r0.status, r0.version, r0.needs_validation) == (
+        "+6281324681357",
+        "BELUM_VERVAL",
+        2,
+        True,
+    )
     assert (r1.phone_e164, r1.operator) == ("+6285711112222", "indosat")
     h = NumberHistory.objects.get(recipient=r0)
-    assert (h.action, h.job_id, h.phone_before, h.phone_after) == ("bulk_correction", job.pk, "0812****0000", "0813****1357")
+    assert (h.action, h.job_id, h.phone_before, h.phone_after) == (
+        "bulk_correction",
+        job.pk,
+        "0812****0000",
+        "0813****1357",
+    )
     assert AuditEvent.objects.get(action="bulk_correction").after == job.counts
     assert client.get(f"/pekerjaan/{job.pk}/").status_code == 200
     assert client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/")["Location"] == f"/pekerjaan/{job.pk}/"
 
     # The same file again: the numbers already equal the corrections, nothing changes.
-    again = _apply(client, school.npsn, _upload(client, school.npsn, data), django_capture_on_commit_callbacks)
+    again = _apply(
+        client, school.npsn, _upload(client, school.npsn, data), django_capture_on_commit_callbacks
+    )
     assert again.state == "SUCCEEDED"
     assert again.counts == {"rows": 40, "changed": 0, "unchanged": 3, "without_correction": 37, "refused": 0}
     assert Recipient.objects.get(pk=rows[0].pk).version == 2
@@ -151,7 +172,9 @@ def test_refused_rows_are_reported_and_the_rest_applied(settings, operator, scho
 def test_too_many_refused_rows_refuse_the_file_whole(operator, school, other_school):  # type: ignore[no-untyped-def]
     mine = make_recipients(school, 10)
     theirs = make_recipients(other_school, 1, start=90)[0]
-    rows = [bulk.UploadRow(i + 2, str(r.pk), "081324681357" if i == 0 else "", "1") for i, r in enumerate(mine)]
+    rows = [
+        bulk.UploadRow(i + 2, str(r.pk), "081324681357" if i == 0 else "", "1") for i, r in enumerate(mine)
+    ]
     rows.append(bulk.UploadRow(12, str(theirs.pk), "081324681360", "1"))  # 1 of 11 rows = 9 % > 5 %
     with pytest.raises(JobRefused) as refused:
         actions.bulk_correct(actor=operator, school_npsn=school.npsn, rows=rows)
@@ -161,11 +184,15 @@ def test_too_many_refused_rows_refuse_the_file_whole(operator, school, other_sch
     assert NumberHistory.objects.count() == 0
 
 
-def test_conflict_row_in_an_uploaded_file_is_listed_in_the_preview_and_job_report(client, operator, school, django_capture_on_commit_callbacks, settings):  # type: ignore[no-untyped-def]
+def test_conflict_row_in_an_uploaded_file_is_listed_in_the_preview_and_job_report(
+    client, operator, school, django_capture_on_commit_callbacks, settings
+):  # type: ignore[no-untyped-def]
     settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.5}
     rows = make_recipients(school, 4)
     client.force_login(operator)
-    data = _fill(_download(client, school.npsn), {str(rows[0].pk): "081324681357", str(rows[1].pk): "081324681358"})
+    data = _fill(
+        _download(client, school.npsn), {str(rows[0].pk): "081324681357", str(rows[1].pk): "081324681358"}
+    )
     # Someone edits row 1 after the download.
     actions.change_number(actor=operator, recipient_id=rows[1].pk, new_raw="085711112222", expected_version=1)
     job = _upload(client, school.npsn, data)
@@ -196,7 +223,9 @@ def test_operator_of_other_school_cannot_upload_or_see_the_job(client, operator,
         (xlsx_bytes([], header=HEADER), "FILE_KOSONG"),
     ],
 )
-def test_a_file_with_the_wrong_structure_is_refused_whole(client, operator, school, data, code, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_a_file_with_the_wrong_structure_is_refused_whole(
+    client, operator, school, data, code, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
     client.force_login(operator)
     job = _upload(client, school.npsn, data)
     html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()

@@ -17,14 +17,25 @@ pytestmark = pytest.mark.django_db
 def test_operator_confirms_many_numbers(client, operator, school):  # type: ignore[no-untyped-def]
     rows = make_recipients(school, 3)
     client.force_login(operator)
-    response = client.post(f"/sekolah/{school.npsn}/verifikasi/", {"pilih": [f"{r.pk}.1" for r in rows]}, follow=True)
+    response = client.post(
+        f"/sekolah/{school.npsn}/verifikasi/", {"pilih": [f"{r.pk}.1" for r in rows]}, follow=True
+    )
     assert "3 data diverifikasi." in response.content.decode()
     for r in Recipient.objects.filter(pk__in=[r.pk for r in rows]):
-        assert (r.confirmed_by_id, r.status, r.version, r.needs_validation) == (operator.pk, "BELUM_VERVAL", 2, True)
+        assert (r.confirmed_by_id, r.status, r.version, r.needs_validation) == (
+            operator.pk,
+            "BELUM_VERVAL",
+            2,
+            True,
+        )
         assert r.confirmed_at is not None
     assert sorted(NumberHistory.objects.values_list("action", flat=True)) == ["confirm"] * 3
     event = AuditEvent.objects.get(action="confirm_recipients")
-    assert event.after["confirmed"] == 3 and event.after["reconfirmed"] == 0 and sorted(event.after["ids"]) == sorted(str(r.pk) for r in rows)
+    assert (
+        event.after["confirmed"] == 3
+        and event.after["reconfirmed"] == 0
+        and sorted(event.after["ids"]) == sorted(str(r.pk) for r in rows)
+    )
     # Confirming again changes nothing.
     again = actions.confirm_recipients(actor=operator, recipient_ids=[r.pk for r in rows])
     assert (again.confirmed, again.unchanged) == (0, 3)
@@ -32,15 +43,35 @@ def test_operator_confirms_many_numbers(client, operator, school):  # type: igno
 
 
 def test_reconfirming_residue_sends_it_back_through_validation(operator, school):  # type: ignore[no-untyped-def]
-    r = RecipientFactory(school=school, phone_raw="081211112222", phone_e164="+6281211112222", status="RESIDU",
-                         reason="MASA_TENGGANG", needs_validation=False, version=4)
-    result = actions.confirm_recipients(actor=operator, recipient_ids=[r.pk], expected_versions={str(r.pk): 4})
+    r = RecipientFactory(
+        school=school,
+        phone_raw="081211112222",
+        phone_e164="+6281211112222",
+        status="RESIDU",
+        reason="MASA_TENGGANG",
+        needs_validation=False,
+        version=4,
+    )
+    result = actions.confirm_recipients(
+        actor=operator, recipient_ids=[r.pk], expected_versions={str(r.pk): 4}
+    )
     assert (result.confirmed, result.reconfirmed, result.refused) == (0, 1, {})
     r.refresh_from_db()
-    assert (r.status, r.reason, r.needs_validation, r.version, r.phone_e164) == ("BELUM_VERVAL", "", True, 5, "+6281211112222")
+    assert (r.status, r.reason, r.needs_validation, r.version, r.phone_e164) == (
+        "BELUM_VERVAL",
+        "",
+        True,
+        5,
+        "+6281211112222",
+    )
     h = NumberHistory.objects.get(recipient=r)
     assert (h.action, h.from_status, h.to_status, h.reason, h.phone_before, h.phone_after) == (
-        "reconfirm", "RESIDU", "BELUM_VERVAL", "MASA_TENGGANG", "0812****2222", "0812****2222",
+        "reconfirm",
+        "RESIDU",
+        "BELUM_VERVAL",
+        "MASA_TENGGANG",
+        "0812****2222",
+        "0812****2222",
     )
 
 
@@ -49,7 +80,8 @@ def test_confirm_refuses_locked_stale_and_invalid_rows(operator, school):  # typ
     Recipient.objects.filter(pk=locked.pk).update(locked=True)
     bad = RecipientFactory(school=school, phone_raw="021-5551234", phone_e164="", reason="TELEPON_RUMAH")
     result = actions.confirm_recipients(
-        actor=operator, recipient_ids=[ok.pk, locked.pk, stale.pk, bad.pk],
+        actor=operator,
+        recipient_ids=[ok.pk, locked.pk, stale.pk, bad.pk],
         expected_versions={str(ok.pk): 1, str(locked.pk): 1, str(stale.pk): 7, str(bad.pk): 1},
     )
     assert result.confirmed == 1

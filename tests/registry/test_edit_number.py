@@ -18,8 +18,12 @@ HX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def aktif(school):  # type: ignore[no-untyped-def]
     return RecipientFactory(
-        school=school, name="Budi Santoso", phone_raw="081211112222", phone_e164="+6281211112222",
-        status="AKTIF", needs_validation=False,
+        school=school,
+        name="Budi Santoso",
+        phone_raw="081211112222",
+        phone_e164="+6281211112222",
+        status="AKTIF",
+        needs_validation=False,
     )
 
 
@@ -41,10 +45,21 @@ def test_operator_edits_own_number(client, operator, aktif):  # type: ignore[no-
 
     h = NumberHistory.objects.get(recipient=r)
     assert (h.action, h.from_status, h.to_status, h.reason, h.phone_before, h.phone_after, h.actor_id) == (
-        "change_number", "AKTIF", "BELUM_VERVAL", "", "0812****2222", "0813****1357", operator.pk,
+        "change_number",
+        "AKTIF",
+        "BELUM_VERVAL",
+        "",
+        "0812****2222",
+        "0813****1357",
+        operator.pk,
     )
     a = AuditEvent.objects.get(action="change_number")
-    assert (a.object_type, a.object_id, a.school_id, a.actor_id) == ("recipient", str(r.pk), r.school_id, operator.pk)
+    assert (a.object_type, a.object_id, a.school_id, a.actor_id) == (
+        "recipient",
+        str(r.pk),
+        r.school_id,
+        operator.pk,
+    )
     assert a.before == {"phone": "0812****2222", "status": "AKTIF", "reason": "", "version": 1}
     assert a.after == {"phone": "0813****1357", "status": "BELUM_VERVAL", "reason": "", "version": 2}
 
@@ -64,13 +79,19 @@ def test_invalid_number_is_stored_with_its_reason_for_the_validation_run(client,
     assert response.status_code == 200
     r = Recipient.objects.get(pk=aktif.pk)
     assert (r.phone_raw, r.phone_e164, r.status, r.reason, r.needs_validation) == (
-        "021-5551234", "", "BELUM_VERVAL", "TELEPON_RUMAH", True,
+        "021-5551234",
+        "",
+        "BELUM_VERVAL",
+        "TELEPON_RUMAH",
+        True,
     )
     assert "Pemeriksaan awal:" in response.content.decode()
 
 
 def test_same_number_typed_differently_changes_nothing(operator, aktif):  # type: ignore[no-untyped-def]
-    r = actions.change_number(actor=operator, recipient_id=aktif.pk, new_raw="+62 812-1111-2222", expected_version=1)
+    r = actions.change_number(
+        actor=operator, recipient_id=aktif.pk, new_raw="+62 812-1111-2222", expected_version=1
+    )
     assert (r.version, r.status) == (1, "AKTIF")
     assert NumberHistory.objects.count() == 0 and AuditEvent.objects.count() == 0
 
@@ -83,7 +104,9 @@ def test_operator_cannot_edit_number_of_other_school(client, other_operator, akt
     own_url = f"/sekolah/{other_operator.school_id}/penerima/{aktif.pk}/ubah/"
     assert client.post(own_url, {"nomor": "081324681357", "versi": "1"}).status_code == 403
     with pytest.raises(PermissionDenied):
-        actions.change_number(actor=other_operator, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1)
+        actions.change_number(
+            actor=other_operator, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1
+        )
     r = Recipient.objects.get(pk=aktif.pk)
     assert (r.phone_e164, r.version, r.status) == ("+6281211112222", 1, "AKTIF")
     assert NumberHistory.objects.count() == 0
@@ -99,7 +122,9 @@ def test_dinas_and_pusdatin_read_but_cannot_edit(client, request, aktif, who):  
     assert "/ubah/" not in html and 'name="pilih"' not in html
     assert client.get(_edit_url(aktif)).status_code == 403
     assert client.post(_edit_url(aktif), {"nomor": "081324681357", "versi": "1"}).status_code == 403
-    assert client.post(f"/sekolah/{aktif.school_id}/verifikasi/", {"pilih": f"{aktif.pk}.1"}).status_code == 403
+    assert (
+        client.post(f"/sekolah/{aktif.school_id}/verifikasi/", {"pilih": f"{aktif.pk}.1"}).status_code == 403
+    )
     with pytest.raises(PermissionDenied):
         actions.change_number(actor=user, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1)
     assert Recipient.objects.get(pk=aktif.pk).version == 1
@@ -113,7 +138,9 @@ def test_provider_cannot_open_a_school_page(client, provider_user, aktif):  # ty
 def test_locked_record_is_refused_with_a_clear_message(client, operator, aktif):  # type: ignore[no-untyped-def]
     Recipient.objects.filter(pk=aktif.pk).update(locked=True)
     with pytest.raises(actions.RecordLocked):
-        actions.change_number(actor=operator, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1)
+        actions.change_number(
+            actor=operator, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1
+        )
     client.force_login(operator)
     response = client.post(_edit_url(aktif), {"nomor": "081324681357", "versi": "1"})
     assert response.status_code == 409
@@ -122,10 +149,14 @@ def test_locked_record_is_refused_with_a_clear_message(client, operator, aktif):
 
 
 def test_second_editor_with_the_same_version_is_refused_and_first_kept(client, operator, aktif):  # type: ignore[no-untyped-def]
-    first = actions.change_number(actor=operator, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1)
+    first = actions.change_number(
+        actor=operator, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1
+    )
     assert first.version == 2
     with pytest.raises(actions.VersionConflict):
-        actions.change_number(actor=operator, recipient_id=aktif.pk, new_raw="085711112222", expected_version=1)
+        actions.change_number(
+            actor=operator, recipient_id=aktif.pk, new_raw="085711112222", expected_version=1
+        )
     client.force_login(operator)
     response = client.post(_edit_url(aktif), {"nomor": "085711112222", "versi": "1"}, **HX)
     html = response.content.decode()
@@ -147,7 +178,9 @@ def test_conditional_update_refuses_a_change_that_raced_past_the_check(operator,
 
     monkeypatch.setattr(actions, "_apply_number", racing)
     with pytest.raises(actions.VersionConflict):
-        actions.change_number(actor=operator, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1)
+        actions.change_number(
+            actor=operator, recipient_id=aktif.pk, new_raw="081324681357", expected_version=1
+        )
     assert Recipient.objects.get(pk=aktif.pk).phone_e164 == "+6281211112222"
 
 

@@ -16,10 +16,27 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def mixed(school, other_school):  # type: ignore[no-untyped-def]
     make_recipients(school, 3)
-    RecipientFactory(school=school, name="Ani Residu", phone_raw="081211112222", phone_e164="+6281211112222",
-                     status="RESIDU", reason="MASA_TENGGANG")
-    RecipientFactory(school=school, name="Guru Salah", kind="PTK", category="PTK", grade=None, nisn="",
-                     phone_raw="021-5551234", phone_e164="", operator="", status="FORMAT_SALAH", reason="TELEPON_RUMAH")
+    RecipientFactory(
+        school=school,
+        name="Ani Residu",
+        phone_raw="081211112222",
+        phone_e164="+6281211112222",
+        status="RESIDU",
+        reason="MASA_TENGGANG",
+    )
+    RecipientFactory(
+        school=school,
+        name="Guru Salah",
+        kind="PTK",
+        category="PTK",
+        grade=None,
+        nisn="",
+        phone_raw="021-5551234",
+        phone_e164="",
+        operator="",
+        status="FORMAT_SALAH",
+        reason="TELEPON_RUMAH",
+    )
     RecipientFactory(school=school, name="Sudah Keluar", active=False)
     make_recipients(other_school, 2, start=100)
 
@@ -28,9 +45,16 @@ def test_school_summary_counts_per_status_and_reason(operator, school, mixed):  
     s = selectors.school_summary(operator, school.npsn)
     assert s.total == 5
     assert [(code, n) for code, _, n in s.by_status] == [
-        ("BELUM_VERVAL", 3), ("FORMAT_SALAH", 1), ("MENUNGGU_PROVIDER", 0), ("AKTIF", 0), ("RESIDU", 1),
+        ("BELUM_VERVAL", 3),
+        ("FORMAT_SALAH", 1),
+        ("MENUNGGU_PROVIDER", 0),
+        ("AKTIF", 0),
+        ("RESIDU", 1),
     ]
-    assert [(st, code, n) for st, code, _, n in s.by_reason] == [("FORMAT_SALAH", "TELEPON_RUMAH", 1), ("RESIDU", "MASA_TENGGANG", 1)]
+    assert [(st, code, n) for st, code, _, n in s.by_reason] == [
+        ("FORMAT_SALAH", "TELEPON_RUMAH", 1),
+        ("RESIDU", "MASA_TENGGANG", 1),
+    ]
     assert s.grades == [1, 2, 3, 4] and s.kinds == ["PD", "PTK"]
 
 
@@ -77,7 +101,9 @@ def test_search_by_name_or_nisn_is_posted_and_never_read_from_the_url(client, op
     assert "Ani Residu" in found and "Siswa 00000" not in found
     by_nisn = client.post(f"/sekolah/{school.npsn}/", {"q": "0040000001"}).content.decode()
     assert "Siswa 00001" in by_nisn and "Siswa 00002" not in by_nisn
-    fragment = client.post(f"/sekolah/{school.npsn}/", {"q": "ani"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    fragment = client.post(
+        f"/sekolah/{school.npsn}/", {"q": "ani"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
+    )
     assert fragment.content.decode().startswith('<div id="results">')
 
 
@@ -94,7 +120,9 @@ def test_paging_keeps_filters_in_links_and_search_in_the_form(client, operator, 
 
 
 @pytest.mark.parametrize("size", [50, 500])
-def test_school_page_uses_a_bounded_number_of_queries(client, operator, school, size, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+def test_school_page_uses_a_bounded_number_of_queries(
+    client, operator, school, size, django_assert_max_num_queries
+):  # type: ignore[no-untyped-def]
     make_recipients(school, 600)
     client.force_login(operator)
     with django_assert_max_num_queries(10):

@@ -46,7 +46,17 @@ PUSDATIN = "pusdatin"
 PROVIDER = "provider"
 OTHER_PROVIDER = "other_provider"
 
-ROLES = (ANONYMOUS, OPERATOR, OTHER_OPERATOR, DINAS_KAB, OTHER_DINAS_KAB, DINAS_PROV, PUSDATIN, PROVIDER, OTHER_PROVIDER)
+ROLES = (
+    ANONYMOUS,
+    OPERATOR,
+    OTHER_OPERATOR,
+    DINAS_KAB,
+    OTHER_DINAS_KAB,
+    DINAS_PROV,
+    PUSDATIN,
+    PROVIDER,
+    OTHER_PROVIDER,
+)
 
 ALL = frozenset(ROLES)
 NOBODY: frozenset[str] = frozenset()
@@ -100,7 +110,9 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "accounts:registrations": Rule(DINAS_ALL),
     "accounts:registration_letter": Rule(SCHOOL_DINAS),
     "accounts:registration_approve": Rule(SCHOOL_DINAS, method="POST"),
-    "accounts:registration_reject": Rule(SCHOOL_DINAS, method="POST", data=lambda w: {"reason": "SK tidak sah"}),
+    "accounts:registration_reject": Rule(
+        SCHOOL_DINAS, method="POST", data=lambda w: {"reason": "SK tidak sah"}
+    ),
     "accounts:users": Rule(STAFF_READERS),
     "accounts:staff_create": Rule(ONLY_PUSDATIN),
     "accounts:user_deactivate": Rule(SCHOOL_DINAS | ONLY_PUSDATIN, method="POST"),
@@ -132,7 +144,9 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "registry:phone_check": Rule(SIGNED_IN),
     "registry:check_number": Rule(SIGNED_IN, method="POST", data=lambda w: {"number": "081234567890"}),
     "validate": Rule(ONLY_PUSDATIN, method="POST"),
-    "shared_numbers": Rule(SCHOOL_READERS | {OTHER_OPERATOR, OTHER_DINAS_KAB}, note="each sees its own scope"),
+    "shared_numbers": Rule(
+        SCHOOL_READERS | {OTHER_OPERATOR, OTHER_DINAS_KAB}, note="each sees its own scope"
+    ),
     # --- exchange: Pusdatin pages ----------------------------------------------------------------------
     "exchange:batches": Rule(ONLY_PUSDATIN),
     "exchange:publish": Rule(ONLY_PUSDATIN, method="POST"),
@@ -153,12 +167,17 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "api-v1:list_periods": Rule(ANY_PROVIDER),
     "api-v1:get_reconciliation": Rule(ANY_PROVIDER, note="each provider reads its own recap of the period"),
     "api-v1:put_recap": Rule(ANY_PROVIDER, method="PUT", note="each provider writes its own recap"),
-    "api-v1:upload_usage": Rule(ANY_PROVIDER, method="POST", note="each provider reports usage of its own numbers"),
+    "api-v1:upload_usage": Rule(
+        ANY_PROVIDER, method="POST", note="each provider reports usage of its own numbers"
+    ),
     "api-v1:get_disbursement_batch": Rule(OWN_PROVIDER),
     "api-v1:get_disbursement_manifest": Rule(OWN_PROVIDER),
     "api-v1:download_disbursement_batch": Rule(OWN_PROVIDER),
     "api-v1:upload_injection_results": Rule(
-        OWN_PROVIDER, method="POST", data=lambda w: {"file": w.injection_results_file()}, note="the fixture recipient BERHASIL"
+        OWN_PROVIDER,
+        method="POST",
+        data=lambda w: {"file": w.injection_results_file()},
+        note="the fixture recipient BERHASIL",
     ),
     "api-v1:get_disbursement_job": Rule(OWN_PROVIDER),
     "api-v1:get_disbursement_job_issues": Rule(OWN_PROVIDER),
@@ -170,7 +189,11 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "sptjm:pdf": Rule(SCHOOL_READERS),
     "sptjm:scan": Rule(SCHOOL_READERS),
     "sptjm:upload": rules(
-        Rule(SCHOOL_EDITOR, method="POST", data=lambda w: {"pindaian": w.scan_file(), "version": str(w.sptjm.version)}),
+        Rule(
+            SCHOOL_EDITOR,
+            method="POST",
+            data=lambda w: {"pindaian": w.scan_file(), "version": str(w.sptjm.version)},
+        ),
         Rule(SCHOOL_EDITOR, method="POST", note="no file: refused to non-editors before the form is read"),
     ),
     "sptjm:void": Rule(SCHOOL_EDITOR, method="POST", data=lambda w: {"version": str(w.sptjm.version)}),
@@ -178,7 +201,11 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "sptjm:review": Rule(ONLY_PUSDATIN),
     "sptjm:approve": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"version": str(w.sptjm.version)}),
     "sptjm:return": rules(
-        Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"alasan": "Meterai tidak ada", "version": str(w.sptjm.version)}),
+        Rule(
+            ONLY_PUSDATIN,
+            method="POST",
+            data=lambda w: {"alasan": "Meterai tidak ada", "version": str(w.sptjm.version)},
+        ),
         Rule(ONLY_PUSDATIN, method="POST", note="no reason: the role is refused before the form is judged"),
     ),
     "sptjm:late": Rule(STAFF_READERS, note="each Dinas sees the late schools of its own region"),
@@ -254,4 +281,3 @@ ROUTE_KWARGS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "sptjm:reconciliation": {"period_code": lambda w: w.disbursement_batch.period_id},
     "sptjm:reconciliation_csv": {"period_code": lambda w: w.disbursement_batch.period_id},
 }
-

@@ -93,7 +93,10 @@ def test_every_route_kwarg_has_a_builder() -> None:
         for kw in r.kwargs
         if kw not in R.ROUTE_KWARGS.get(r.key, {}) and kw not in R.KWARGS
     )
-    assert not missing, "URL kwargs without a builder — add to KWARGS or ROUTE_KWARGS in authz_rules.py:\n  " + "\n  ".join(missing)
+    assert not missing, (
+        "URL kwargs without a builder — add to KWARGS or ROUTE_KWARGS in authz_rules.py:\n  "
+        + "\n  ".join(missing)
+    )
 
 
 def test_rules_name_no_route_that_does_not_exist() -> None:
@@ -152,11 +155,24 @@ def _request(client: Client, rule: R.Rule, path: str, world: World, headers: dic
         return client.post(path, data, headers=headers)
     from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
-    return client.generic(method, path, encode_multipart(BOUNDARY, data), content_type=MULTIPART_CONTENT, headers=headers)
+    return client.generic(
+        method, path, encode_multipart(BOUNDARY, data), content_type=MULTIPART_CONTENT, headers=headers
+    )
 
 
 @pytest.fixture
-def world(school, other_school, operator, other_operator, dinas_kab, other_dinas_kab, dinas_prov, pusdatin, provider_user, other_provider_user):  # type: ignore[no-untyped-def]
+def world(
+    school,
+    other_school,
+    operator,
+    other_operator,
+    dinas_kab,
+    other_dinas_kab,
+    dinas_prov,
+    pusdatin,
+    provider_user,
+    other_provider_user,
+):  # type: ignore[no-untyped-def]
     users = {
         R.OPERATOR: operator,
         R.OTHER_OPERATOR: other_operator,
@@ -225,4 +241,7 @@ def test_route_answers_each_role_as_its_rule_says(route: Route, world: World) ->
 
 
 def test_matrix_sees_the_provider_api_routes() -> None:
-    assert any(r.key.startswith("api-v1:") and r.key not in ("api-v1:openapi-json", "api-v1:openapi-view") for r in ROUTES)
+    assert any(
+        r.key.startswith("api-v1:") and r.key not in ("api-v1:openapi-json", "api-v1:openapi-view")
+        for r in ROUTES
+    )

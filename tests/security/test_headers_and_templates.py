@@ -27,7 +27,12 @@ def test_templates_have_no_inline_script_style_or_handlers() -> None:
     offenders = []
     for path in _templates():
         text = path.read_text(encoding="utf-8")
-        for name, rx in (("inline <script>", INLINE_SCRIPT), ("style=", STYLE_ATTR), ("on*= handler", EVENT_ATTR), ("javascript: URL", JS_URL)):
+        for name, rx in (
+            ("inline <script>", INLINE_SCRIPT),
+            ("style=", STYLE_ATTR),
+            ("on*= handler", EVENT_ATTR),
+            ("javascript: URL", JS_URL),
+        ):
             if rx.search(text):
                 offenders.append(f"{path.relative_to(TEMPLATE_ROOT)}: {name}")
     assert not offenders, "CSP forbids these (use static JS/CSS): \n  " + "\n  ".join(offenders)

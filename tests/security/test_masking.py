@@ -21,7 +21,9 @@ def _forms(e164: str) -> set[str]:
 
 @pytest.fixture
 def recipients(school):  # type: ignore[no-untyped-def]
-    return [RecipientFactory(school=school, phone_raw="0" + n[3:], phone_e164=n, status="AKTIF") for n in NUMBERS]
+    return [
+        RecipientFactory(school=school, phone_raw="0" + n[3:], phone_e164=n, status="AKTIF") for n in NUMBERS
+    ]
 
 
 def _assert_no_full_number(body: str, where: str) -> None:

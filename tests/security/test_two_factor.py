@@ -77,13 +77,19 @@ def test_user_with_confirmed_device_must_pass_otp_before_any_page(client, dinas_
 def test_verify_refuses_wrong_code_and_unsafe_next(client, dinas_kab):  # type: ignore[no-untyped-def]
     device = TOTPDevice.objects.create(user=dinas_kab, name="hp", confirmed=True)
     client.force_login(dinas_kab)
-    response = client.post(reverse("accounts:otp_verify"), {"token": "000000" if _code(device) != "000000" else "111111"})
+    response = client.post(
+        reverse("accounts:otp_verify"), {"token": "000000" if _code(device) != "000000" else "111111"}
+    )
     assert "Kode salah atau kedaluwarsa" in response.content.decode()
     # django-otp throttles a device after a failure (1 s, doubling); even the right code is refused now
     refused = client.post(reverse("accounts:otp_verify"), {"token": _code(device)})
     assert refused.status_code == 200
-    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
-    ok = client.post(reverse("accounts:otp_verify"), {"token": _code(device), "next": "https://evil.example/"})
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+    ok = client.post(
+        reverse("accounts:otp_verify"), {"token": _code(device), "next": "https://evil.example/"}
+    )
     assert ok["Location"] == "/beranda/"
 
 
@@ -94,7 +100,9 @@ def test_required_two_factor_sends_dinas_without_device_to_setup(client, dinas_p
     assert client.get(reverse("accounts:otp_setup")).status_code == 200
 
 
-def test_required_two_factor_does_not_apply_to_operators_or_providers(client, operator, provider_user, require_2fa):  # type: ignore[no-untyped-def]
+def test_required_two_factor_does_not_apply_to_operators_or_providers(
+    client, operator, provider_user, require_2fa
+):  # type: ignore[no-untyped-def]
     for user in (operator, provider_user):
         client.force_login(user)
         assert client.get(reverse("accounts:home")).status_code == 200

@@ -62,7 +62,9 @@ class World:
     def provider_job(self) -> Any:
         from verval.core.jobs import create_job
 
-        return create_job(actor=self.users["provider"], kind="ingest_results", provider="telkomsel", input_name="hasil.csv")
+        return create_job(
+            actor=self.users["provider"], kind="ingest_results", provider="telkomsel", input_name="hasil.csv"
+        )
 
     @cached_property
     def registration(self) -> Any:
@@ -110,7 +112,13 @@ class World:
         manifest = {"batch_id": batch_id, "provider": "telkomsel", "rows": 1, "sha256": sha, "size": size}
         manifest_rel, _s, _n = files.save_stream("dumps", ".json", [json.dumps(manifest).encode()])
         return DumpBatch.objects.create(
-            id=batch_id, provider="telkomsel", rows=1, sha256=sha, size=size, file_path=relative, manifest_path=manifest_rel
+            id=batch_id,
+            provider="telkomsel",
+            rows=1,
+            sha256=sha,
+            size=size,
+            file_path=relative,
+            manifest_path=manifest_rel,
         )
 
     # --- SPTJM and disbursement (src/verval/sptjm) -------------------------------------------------
@@ -145,7 +153,9 @@ class World:
         from verval.sptjm import actions
 
         self.aktif_recipient  # noqa: B018
-        sptjm, _created = actions.print_sptjm(actor=self.operator, npsn=self.school.npsn, period_code=self.open_period.code)
+        sptjm, _created = actions.print_sptjm(
+            actor=self.operator, npsn=self.school.npsn, period_code=self.open_period.code
+        )
         actions.upload_scan(actor=self.operator, sptjm_id=sptjm.pk, upload=self.scan_file(sptjm))
         sptjm.refresh_from_db()
         return sptjm
@@ -191,7 +201,9 @@ class World:
         from verval.core import jobs
         from verval.sptjm import actions
 
-        job = actions.create_injection_job(actor=None, batch=self.disbursement_batch, upload=self.injection_results_file())
+        job = actions.create_injection_job(
+            actor=None, batch=self.disbursement_batch, upload=self.injection_results_file()
+        )
         return jobs.run(job.pk)
 
     def results_file(self) -> SimpleUploadedFile:

@@ -41,7 +41,9 @@ def _results(recipients, statuses) -> str:  # type: ignore[no-untyped-def]
     lines = ["pd_id,no_ponsel,status,keterangan,kuota_gb,waktu"]
     for r, s in zip(recipients, statuses, strict=True):
         note = "Nomor tidak aktif saat injeksi" if s == "GAGAL" else ""
-        lines.append(f"{r.pk},{r.phone_e164[1:]},{s},{note},{'35' if s == 'BERHASIL' else ''},2020-09-21T10:00:00+07:00")
+        lines.append(
+            f"{r.pk},{r.phone_e164[1:]},{s},{note},{'35' if s == 'BERHASIL' else ''},2020-09-21T10:00:00+07:00"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -56,7 +58,12 @@ def test_provider_lists_and_downloads_only_its_own_batches(scheduled):
     assert response.status_code == 200
     assert response["ETag"] == f'"{batch.sha256}"'
     assert gzip.decompress(body).decode().splitlines()[0] == "pd_id,no_ponsel,kuota_gb,kategori"
-    assert client.get(f"/api/v1/disbursements/batches/{batch.pk}/file", HTTP_IF_NONE_MATCH=f'"{batch.sha256}"').status_code == 304
+    assert (
+        client.get(
+            f"/api/v1/disbursements/batches/{batch.pk}/file", HTTP_IF_NONE_MATCH=f'"{batch.sha256}"'
+        ).status_code
+        == 304
+    )
     ranged = client.get(f"/api/v1/disbursements/batches/{batch.pk}/file", HTTP_RANGE="bytes=10-")
     assert ranged.status_code == 206
     assert b"".join(ranged.streaming_content) == body[10:]
@@ -77,8 +84,9 @@ def test_injection_results_apply_and_the_same_file_twice_changes_nothing(schedul
     first = _post_csv(client, url, text)
 
     assert first.status_code == 200, first.content
-    assert {k: first.json()["counts"][k] for k in ("rows", "berhasil", "gagal", "unchanged", "refused", "pending")} == {
-        "rows": 4, "berhasil": 3, "gagal": 1, "unchanged": 0, "refused": 0, "pending": 0}
+    assert {
+        k: first.json()["counts"][k] for k in ("rows", "berhasil", "gagal", "unchanged", "refused", "pending")
+    } == {"rows": 4, "berhasil": 3, "gagal": 1, "unchanged": 0, "refused": 0, "pending": 0}
     failed = Disbursement.objects.get(status="GAGAL")
     assert failed.reason == "Nomor tidak aktif saat injeksi"
     assert _batch().state == "SELESAI"
@@ -131,7 +139,12 @@ def test_row_checks_name_each_problem(scheduled, settings):
     )
     body = _post_csv(_client(), f"/api/v1/disbursements/batches/{_batch().pk}/results", text).json()
     assert [(i["line"], i["code"]) for i in body["issues"]] == [
-        (3, "DUPLIKAT"), (4, "STATUS_INJEKSI_TIDAK_VALID"), (5, "KUOTA_TIDAK_VALID"), (6, "WAKTU_TIDAK_VALID"), (7, "PD_ID_TIDAK_VALID")]
+        (3, "DUPLIKAT"),
+        (4, "STATUS_INJEKSI_TIDAK_VALID"),
+        (5, "KUOTA_TIDAK_VALID"),
+        (6, "WAKTU_TIDAK_VALID"),
+        (7, "PD_ID_TIDAK_VALID"),
+    ]
     assert body["counts"]["berhasil"] == 1
 
 
@@ -147,18 +160,32 @@ def test_berhasil_cannot_turn_into_gagal(scheduled):
 
 def test_usage_and_recap_feed_the_reconciliation(scheduled, period):
     client = _client()
-    _post_csv(client, f"/api/v1/disbursements/batches/{_batch().pk}/results", _results(scheduled, ["BERHASIL"] * 3 + ["GAGAL"]))
-    usage = "pd_id,no_ponsel,pemakaian_gb\n" + "".join(f"{r.pk},{r.phone_e164[1:]},{i}.5\n" for i, r in enumerate(scheduled))
+    _post_csv(
+        client,
+        f"/api/v1/disbursements/batches/{_batch().pk}/results",
+        _results(scheduled, ["BERHASIL"] * 3 + ["GAGAL"]),
+    )
+    usage = "pd_id,no_ponsel,pemakaian_gb\n" + "".join(
+        f"{r.pk},{r.phone_e164[1:]},{i}.5\n" for i, r in enumerate(scheduled)
+    )
 
     response = _post_csv(client, f"/api/v1/reports/{period.code}/usage", usage)
 
     assert response.status_code == 200, response.content
     assert response.json()["counts"]["added"] == 4
     assert UsageReport.objects.get(recipient_id=scheduled[0].pk).usage_gb == Decimal("0.5")
-    recap = client.put(f"/api/v1/reports/{period.code}/recap", data=json.dumps({"sent": 4, "injected": 3, "failed": 1, "gb": "105"}), content_type="application/json")
+    recap = client.put(
+        f"/api/v1/reports/{period.code}/recap",
+        data=json.dumps({"sent": 4, "injected": 3, "failed": 1, "gb": "105"}),
+        content_type="application/json",
+    )
     assert recap.status_code == 200, recap.content
     assert recap.json()["ok"] is True
     assert recap.json()["flags"] == []
-    wrong = client.put(f"/api/v1/reports/{period.code}/recap", data=json.dumps({"sent": 5, "injected": 4, "failed": 1, "gb": "140"}), content_type="application/json").json()
+    wrong = client.put(
+        f"/api/v1/reports/{period.code}/recap",
+        data=json.dumps({"sent": 5, "injected": 4, "failed": 1, "gb": "140"}),
+        content_type="application/json",
+    ).json()
     assert wrong["flags"] == ["TERKIRIM_BERBEDA", "BERHASIL_BERBEDA", "GB_BERBEDA"]
     assert _client("indosat").get(f"/api/v1/reports/{period.code}/reconciliation").json()["sent"] == 1

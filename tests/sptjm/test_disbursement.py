@@ -21,9 +21,19 @@ def _lines(batch: DisbursementBatch) -> list[str]:
     return gzip.decompress(files.absolute(batch.file_path).read_bytes()).decode().splitlines()
 
 
-def test_batches_per_provider_carry_approved_recipients_with_their_package(operator, pusdatin, school, period):
+def test_batches_per_provider_carry_approved_recipients_with_their_package(
+    operator, pusdatin, school, period
+):
     tsel = aktif(school, 2)
-    isat = aktif(school, 1, operator="indosat", phone_raw="081500000001", phone_e164="+6281500000001", category="PTK", kind="PTK")
+    isat = aktif(
+        school,
+        1,
+        operator="indosat",
+        phone_raw="081500000001",
+        phone_e164="+6281500000001",
+        category="PTK",
+        kind="PTK",
+    )
     aktif(school, 1, status="RESIDU")
     approve_all(operator, pusdatin, school, period)
 
@@ -37,7 +47,9 @@ def test_batches_per_provider_carry_approved_recipients_with_their_package(opera
     lines = _lines(tsel_batch)
     assert lines[0] == "pd_id,no_ponsel,kuota_gb,kategori"
     assert sorted(lines[1:]) == sorted(f"{r.pk},{r.phone_e164[1:]},35,DIKDASMEN" for r in tsel)
-    assert _lines(DisbursementBatch.objects.get(provider="indosat"))[1:] == [f"{isat[0].pk},6281500000001,42,PTK"]
+    assert _lines(DisbursementBatch.objects.get(provider="indosat"))[1:] == [
+        f"{isat[0].pk},6281500000001,42,PTK"
+    ]
     assert files.sha256_file(files.absolute(tsel_batch.file_path)) == tsel_batch.sha256
     assert Disbursement.objects.filter(status="DIJADWALKAN").count() == 3
 
@@ -76,12 +88,26 @@ def test_a_fourth_recipient_on_one_number_is_excluded(operator, pusdatin, school
     assert DisbursementBatch.objects.get().rows == 3
 
 
-def test_2021_low_usage_in_previous_period_is_excluded_and_unchanged_numbers_carry(operator, pusdatin, school, period):
+def test_2021_low_usage_in_previous_period_is_excluded_and_unchanged_numbers_carry(
+    operator, pusdatin, school, period
+):
     low, high, fresh = aktif(school, 3)
     approve_all(operator, pusdatin, school, period)
     _run(pusdatin, period)
-    UsageReport.objects.create(period=period, provider="telkomsel", recipient_id=low.pk, phone_e164=low.phone_e164, usage_gb=Decimal("0.4"))
-    UsageReport.objects.create(period=period, provider="telkomsel", recipient_id=high.pk, phone_e164=high.phone_e164, usage_gb=Decimal("12"))
+    UsageReport.objects.create(
+        period=period,
+        provider="telkomsel",
+        recipient_id=low.pk,
+        phone_e164=low.phone_e164,
+        usage_gb=Decimal("0.4"),
+    )
+    UsageReport.objects.create(
+        period=period,
+        provider="telkomsel",
+        recipient_id=high.pk,
+        phone_e164=high.phone_e164,
+        usage_gb=Decimal("12"),
+    )
     p2021 = make_period("2021-03", "2021", date(2021, 3, 1))
 
     job = _run(pusdatin, p2021)  # no new SPTJM: all three numbers are carried
@@ -106,7 +132,9 @@ def test_unknown_period_is_refused(pusdatin):
         actions.request_disbursement(actor=pusdatin, period_code="nope")
 
 
-def test_a_failed_injection_goes_out_again_once_the_school_fixed_the_number(operator, pusdatin, school, period, tmp_path):
+def test_a_failed_injection_goes_out_again_once_the_school_fixed_the_number(
+    operator, pusdatin, school, period, tmp_path
+):
     from verval.sptjm.services import apply_injection_results
 
     ok, bad = aktif(school, 2)

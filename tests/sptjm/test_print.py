@@ -29,7 +29,9 @@ def test_print_lists_uncovered_aktif_recipients_and_locks_them(operator, school,
     assert sptjm.total_gb == Decimal("147")  # 3 x 35 + 42
     assert SptjmItem.objects.filter(sptjm=sptjm).count() == 4
     assert Recipient.objects.filter(locked=True).count() == 4
-    assert set(SptjmItem.objects.filter(sptjm=sptjm, category="DIKDASMEN").values_list("recipient_id", flat=True)) == {r.pk for r in listed}
+    assert set(
+        SptjmItem.objects.filter(sptjm=sptjm, category="DIKDASMEN").values_list("recipient_id", flat=True)
+    ) == {r.pk for r in listed}
     pdf = files.absolute(sptjm.pdf_path).read_bytes()
     assert pdf.startswith(b"%PDF-")
     assert files.sha256_file(files.absolute(sptjm.pdf_path)) == sptjm.pdf_sha256

@@ -37,7 +37,9 @@ def test_png_scan_of_the_document_matches_its_qr(operator, printed):
 
 
 def test_pdf_scan_is_rendered_and_matches(operator, printed):
-    result = actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("x.png", _pdf(printed)))
+    result = actions.upload_scan(
+        actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("x.png", _pdf(printed))
+    )
     assert (result.verdict, result.sptjm.scan_type) == ("QR_COCOK", "pdf")
 
 
@@ -48,7 +50,9 @@ def test_jpeg_scan_without_qr_is_accepted_with_a_warning(operator, printed):
 
     buf = io.BytesIO()
     Image.new("RGB", (400, 300), "white").save(buf, format="JPEG")
-    result = actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.jpg", buf.getvalue()))
+    result = actions.upload_scan(
+        actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.jpg", buf.getvalue())
+    )
 
     assert result.verdict == "QR_TIDAK_DITEMUKAN"
     assert result.warning == "QR_TIDAK_DITEMUKAN"
@@ -60,7 +64,9 @@ def test_scan_of_another_document_is_refused(operator, other_operator, other_sch
     foreign, _ = actions.print_sptjm(actor=other_operator, npsn=other_school.npsn, period_code=period.code)
 
     with pytest.raises(ActionRefused) as exc:
-        actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.png", rasterise(_pdf(foreign))))
+        actions.upload_scan(
+            actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.png", rasterise(_pdf(foreign)))
+        )
 
     assert exc.value.code == "QR_DOKUMEN_LAIN"
     printed.refresh_from_db()
@@ -71,30 +77,40 @@ def test_scan_of_another_document_is_refused(operator, other_operator, other_sch
 
 def test_scan_type_is_checked_from_content(operator, printed):
     with pytest.raises(ActionRefused) as exc:
-        actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("scan.pdf", b"GIF89a not a pdf"))
+        actions.upload_scan(
+            actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("scan.pdf", b"GIF89a not a pdf")
+        )
     assert exc.value.code == "JENIS_BERKAS_SALAH"
 
 
 def test_scan_size_is_limited(operator, printed, settings):
     settings.VERVAL = {**settings.VERVAL, "SCAN_MAX_BYTES": 1000}
     with pytest.raises(ActionRefused) as exc:
-        actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", b"%PDF-" + b"0" * 1000))
+        actions.upload_scan(
+            actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", b"%PDF-" + b"0" * 1000)
+        )
     assert exc.value.code == "BERKAS_TERLALU_BESAR"
 
 
 def test_broken_pdf_is_refused(operator, printed):
     with pytest.raises(ActionRefused) as exc:
-        actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", b"%PDF-1.4 broken"))
+        actions.upload_scan(
+            actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", b"%PDF-1.4 broken")
+        )
     assert exc.value.code == "BERKAS_RUSAK"
 
 
 def test_other_operator_cannot_upload(other_operator, printed):
     with pytest.raises(PermissionDenied):
-        actions.upload_scan(actor=other_operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed)))
+        actions.upload_scan(
+            actor=other_operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed))
+        )
 
 
 def test_approval_unlocks_and_marks_items_covered(operator, pusdatin, printed):
-    actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed)))
+    actions.upload_scan(
+        actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed))
+    )
 
     approved = actions.approve_sptjm(actor=pusdatin, sptjm_id=printed.pk)
 
@@ -107,20 +123,26 @@ def test_approval_unlocks_and_marks_items_covered(operator, pusdatin, printed):
 
 
 def test_return_keeps_records_locked_and_school_uploads_again(operator, pusdatin, printed):
-    actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed)))
+    actions.upload_scan(
+        actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed))
+    )
 
     returned = actions.return_sptjm(actor=pusdatin, sptjm_id=printed.pk, reason="Meterai belum ditempel")
 
     assert returned.status == "DIKEMBALIKAN"
     assert returned.return_reason == "Meterai belum ditempel"
     assert Recipient.objects.filter(locked=True).count() == 3
-    again = actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed)))
+    again = actions.upload_scan(
+        actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed))
+    )
     assert again.sptjm.status == "DIUNGGAH"
     assert again.sptjm.upload_count == 2
 
 
 def test_return_needs_a_reason(operator, pusdatin, printed):
-    actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed)))
+    actions.upload_scan(
+        actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed))
+    )
     with pytest.raises(ActionRefused) as exc:
         actions.return_sptjm(actor=pusdatin, sptjm_id=printed.pk, reason="  ")
     assert exc.value.code == "ALASAN_WAJIB"
@@ -129,7 +151,9 @@ def test_return_needs_a_reason(operator, pusdatin, printed):
 def test_only_pusdatin_reviews_and_only_uploaded_documents(operator, dinas_kab, pusdatin, printed):
     with pytest.raises(ActionRefused):
         actions.approve_sptjm(actor=pusdatin, sptjm_id=printed.pk)  # not uploaded yet
-    actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed)))
+    actions.upload_scan(
+        actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", _pdf(printed))
+    )
     for who in (operator, dinas_kab):
         with pytest.raises(PermissionDenied):
             actions.approve_sptjm(actor=who, sptjm_id=printed.pk)

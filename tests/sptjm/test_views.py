@@ -39,7 +39,11 @@ def test_school_prints_downloads_and_uploads_through_the_web(operator, school, p
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = web.post(f"/sptjm/{sptjm.pk}/unggah/", {"pindaian": SimpleUploadedFile("scan.png", rasterise(body)), "version": sptjm.version}, follow=True)
+    upload = web.post(
+        f"/sptjm/{sptjm.pk}/unggah/",
+        {"pindaian": SimpleUploadedFile("scan.png", rasterise(body)), "version": sptjm.version},
+        follow=True,
+    )
     assert "kode QR cocok" in upload.content.decode()
     sptjm.refresh_from_db()
     assert (sptjm.status, sptjm.qr_verdict) == ("DIUNGGAH", "QR_COCOK")
@@ -52,7 +56,10 @@ def test_pusdatin_reviews_the_scan_beside_the_data(operator, pusdatin, school, p
     sptjm = Sptjm.objects.get()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    web.post(f"/sptjm/{sptjm.pk}/unggah/", {"pindaian": SimpleUploadedFile("s.pdf", files.absolute(sptjm.pdf_path).read_bytes())})
+    web.post(
+        f"/sptjm/{sptjm.pk}/unggah/",
+        {"pindaian": SimpleUploadedFile("s.pdf", files.absolute(sptjm.pdf_path).read_bytes())},
+    )
     admin = _login(pusdatin)
 
     queue = admin.get("/pusdatin/sptjm/")
@@ -65,14 +72,19 @@ def test_pusdatin_reviews_the_scan_beside_the_data(operator, pusdatin, school, p
     assert "frame-ancestors 'self'" in scan["Content-Security-Policy"]
     assert AuditEvent.objects.filter(action="download_sptjm_scan", actor=pusdatin).count() == 1
 
-    returned = admin.post(f"/pusdatin/sptjm/{sptjm.pk}/kembalikan/", {"alasan": "Cap sekolah tidak ada", "version": sptjm.version + 1})
+    returned = admin.post(
+        f"/pusdatin/sptjm/{sptjm.pk}/kembalikan/",
+        {"alasan": "Cap sekolah tidak ada", "version": sptjm.version + 1},
+    )
     assert returned.status_code == 302
     sptjm.refresh_from_db()
     assert sptjm.status == "DIKEMBALIKAN"
     assert "Cap sekolah tidak ada" in web.get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
 
 
-def test_other_school_and_provider_cannot_see_documents_or_scans(operator, other_operator, provider_user, dinas_kab, other_dinas_kab, school, period):
+def test_other_school_and_provider_cannot_see_documents_or_scans(
+    operator, other_operator, provider_user, dinas_kab, other_dinas_kab, school, period
+):
     aktif(school, 1)
     _login(operator).post(f"/sekolah/{school.npsn}/sptjm/cetak/", {"periode": period.code})
     sptjm = Sptjm.objects.get()
@@ -85,7 +97,12 @@ def test_other_school_and_provider_cannot_see_documents_or_scans(operator, other
     assert sptjm.number in dinas_page
     assert 'name="pindaian"' not in dinas_page
     assert _login(dinas_kab).post(f"/sptjm/{sptjm.pk}/batal/").status_code == 403
-    assert _login(other_operator).post(f"/sekolah/{school.npsn}/sptjm/cetak/", {"periode": period.code}).status_code == 403
+    assert (
+        _login(other_operator)
+        .post(f"/sekolah/{school.npsn}/sptjm/cetak/", {"periode": period.code})
+        .status_code
+        == 403
+    )
     assert _login(operator).get("/pusdatin/sptjm/").status_code == 403
 
 

@@ -34,15 +34,29 @@ HEADER = "jenis,id,nama,nisn,nik,tingkat_pendidikan,bentuk_pendidikan,npsn,nama_
 def _cutoff(path):  # type: ignore[no-untyped-def]
     rows = []
     numbers = [
-        "081211110001", "+6281211110002", "0812-1111-0003", "0812 1111 0004", "6281211110005", "(0812) 1111.0006",  # telkomsel
+        "081211110001",
+        "+6281211110002",
+        "0812-1111-0003",
+        "0812 1111 0004",
+        "6281211110005",
+        "(0812) 1111.0006",  # telkomsel
         "0815-2222-0001",  # indosat
-        "0813-3333-4444", "0813-3333-4444", "0813-3333-4444", "0813-3333-4444",  # one number, four children
+        "0813-3333-4444",
+        "0813-3333-4444",
+        "0813-3333-4444",
+        "0813-3333-4444",  # one number, four children
         "021-5551234",  # landline
     ]
     for i, number in enumerate(numbers, start=1):
-        rows.append(f"PD,{uuid.UUID(int=i)},Siswa Ke-{i},{3000000000 + i},,{(i % 6) + 1},SD,{NPSN},SD Negeri Uji Alur,020501,{number}")
-    rows.append(f"PTK,{uuid.UUID(int=101)},Guru Satu,,3201010101010001,,SD,{NPSN},SD Negeri Uji Alur,020501,0811-5555-0001")
-    rows.append(f"PTK,{uuid.UUID(int=102)},Guru Dua,,3201010101010002,,SD,{NPSN},SD Negeri Uji Alur,020501,0817-6666-0001")
+        rows.append(
+            f"PD,{uuid.UUID(int=i)},Siswa Ke-{i},{3000000000 + i},,{(i % 6) + 1},SD,{NPSN},SD Negeri Uji Alur,020501,{number}"
+        )
+    rows.append(
+        f"PTK,{uuid.UUID(int=101)},Guru Satu,,3201010101010001,,SD,{NPSN},SD Negeri Uji Alur,020501,0811-5555-0001"
+    )
+    rows.append(
+        f"PTK,{uuid.UUID(int=102)},Guru Dua,,3201010101010002,,SD,{NPSN},SD Negeri Uji Alur,020501,0817-6666-0001"
+    )
     path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -90,7 +104,11 @@ def test_the_twelve_steps(tmp_path, capsys):
     # 4. Dump files (CLI).
     call_command("dump", "--json")
     dumped = _json_out(capsys)
-    assert sorted((b["provider"], b["rows"]) for b in dumped["batches"]) == [("indosat", 1), ("telkomsel", 11), ("xl", 1)]
+    assert sorted((b["provider"], b["rows"]) for b in dumped["batches"]) == [
+        ("indosat", 1),
+        ("telkomsel", 11),
+        ("xl", 1),
+    ]
 
     # 5.-6. Providers pull their dumps and answer through the API; XL's number is inactive → residue.
     clients = {p: _token(capsys, p) for p in ("telkomsel", "indosat", "xl")}
@@ -98,8 +116,12 @@ def test_the_twelve_steps(tmp_path, capsys):
         for batch in api.get("/api/v1/batches").json():
             dump = _rows(api.get(batch["file_url"]))
             status = "TIDAK_AKTIF" if provider == "xl" else "AKTIF"
-            answer = "pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},{status}\n" for r in dump)
-            response = api.post(f"/api/v1/batches/{batch['id']}/results", data=answer.encode(), content_type="text/csv")
+            answer = "pd_id,no_ponsel,status\n" + "".join(
+                f"{r['pd_id']},{r['no_ponsel']},{status}\n" for r in dump
+            )
+            response = api.post(
+                f"/api/v1/batches/{batch['id']}/results", data=answer.encode(), content_type="text/csv"
+            )
             assert response.status_code == 200, response.content
     assert Recipient.objects.filter(status="AKTIF").count() == 12
     assert Recipient.objects.filter(status="RESIDU", reason="TIDAK_AKTIF").count() == 1
@@ -114,7 +136,10 @@ def test_the_twelve_steps(tmp_path, capsys):
     pdf = b"".join(school_web.get(f"/sptjm/{sptjm.pk}/dokumen.pdf").streaming_content)
 
     # 9. Upload of the signed scan (a rasterised page as a scanner returns it).
-    school_web.post(f"/sptjm/{sptjm.pk}/unggah/", {"pindaian": SimpleUploadedFile("scan.png", rasterise(pdf)), "version": sptjm.version})
+    school_web.post(
+        f"/sptjm/{sptjm.pk}/unggah/",
+        {"pindaian": SimpleUploadedFile("scan.png", rasterise(pdf)), "version": sptjm.version},
+    )
     sptjm.refresh_from_db()
     assert (sptjm.status, sptjm.qr_verdict) == ("DIUNGGAH", "QR_COCOK")
 
@@ -126,8 +151,15 @@ def test_the_twelve_steps(tmp_path, capsys):
     assert Recipient.objects.filter(locked=True).count() == 0
     call_command("disburse", "--period", "2020-09A", "--json")
     disbursed = _json_out(capsys)
-    assert (disbursed["scheduled"], disbursed["excluded"], disbursed["by_rule"]) == (11, 1, {"MAKS_3_PAKET": 1})
-    assert sorted((b["provider"], b["rows"]) for b in disbursed["batches"]) == [("indosat", 1), ("telkomsel", 10)]
+    assert (disbursed["scheduled"], disbursed["excluded"], disbursed["by_rule"]) == (
+        11,
+        1,
+        {"MAKS_3_PAKET": 1},
+    )
+    assert sorted((b["provider"], b["rows"]) for b in disbursed["batches"]) == [
+        ("indosat", 1),
+        ("telkomsel", 10),
+    ]
 
     # 11. Injection: Telkomsel fails one row, Indosat succeeds (API).
     failed_id = None
@@ -139,10 +171,16 @@ def test_the_twelve_steps(tmp_path, capsys):
         for i, r in enumerate(rows):
             if provider == "telkomsel" and i == 0:
                 failed_id = r["pd_id"]
-                lines.append(f"{r['pd_id']},{r['no_ponsel']},GAGAL,Nomor sedang diblokir,,2020-09-22T09:00:00+07:00")
+                lines.append(
+                    f"{r['pd_id']},{r['no_ponsel']},GAGAL,Nomor sedang diblokir,,2020-09-22T09:00:00+07:00"
+                )
             else:
-                lines.append(f"{r['pd_id']},{r['no_ponsel']},BERHASIL,,{r['kuota_gb']},2020-09-22T09:00:00+07:00")
-        response = api.post(batch["results_url"], data=("\n".join(lines) + "\n").encode(), content_type="text/csv")
+                lines.append(
+                    f"{r['pd_id']},{r['no_ponsel']},BERHASIL,,{r['kuota_gb']},2020-09-22T09:00:00+07:00"
+                )
+        response = api.post(
+            batch["results_url"], data=("\n".join(lines) + "\n").encode(), content_type="text/csv"
+        )
         assert response.status_code == 200, response.content
     assert Disbursement.objects.filter(status="BERHASIL").count() == 10
     assert Disbursement.objects.get(status="GAGAL").recipient_id == uuid.UUID(failed_id)
@@ -152,10 +190,21 @@ def test_the_twelve_steps(tmp_path, capsys):
     telkomsel = clients["telkomsel"]
     berhasil = Disbursement.objects.filter(provider="telkomsel", status="BERHASIL")
     gb = sum(d.package_gb for d in berhasil)
-    recap = telkomsel.put("/api/v1/reports/2020-09A/recap", data=json.dumps({"sent": 10, "injected": 9, "failed": 1, "gb": str(gb)}), content_type="application/json").json()
+    recap = telkomsel.put(
+        "/api/v1/reports/2020-09A/recap",
+        data=json.dumps({"sent": 10, "injected": 9, "failed": 1, "gb": str(gb)}),
+        content_type="application/json",
+    ).json()
     assert (recap["ok"], recap["sent"], recap["berhasil"], recap["gagal"]) == (True, 10, 9, 1)
-    usage = "pd_id,no_ponsel,pemakaian_gb\n" + "".join(f"{d.recipient_id},{d.phone_e164[1:]},3.5\n" for d in berhasil)
-    assert telkomsel.post("/api/v1/reports/2020-09A/usage", data=usage.encode(), content_type="text/csv").json()["counts"]["added"] == 9
+    usage = "pd_id,no_ponsel,pemakaian_gb\n" + "".join(
+        f"{d.recipient_id},{d.phone_e164[1:]},3.5\n" for d in berhasil
+    )
+    assert (
+        telkomsel.post("/api/v1/reports/2020-09A/usage", data=usage.encode(), content_type="text/csv").json()[
+            "counts"
+        ]["added"]
+        == 9
+    )
     export = admin_web.get("/pusdatin/penyaluran/2020-09A/rekonsiliasi.csv").content.decode().splitlines()
     assert export[1].startswith("indosat,1,1,0,0,0,")
     assert export[1].endswith("REKAP_BELUM_ADA")

@@ -23,12 +23,31 @@ def test_validation_moves_valid_numbers_to_provider_and_invalid_to_format_salah(
     valid = RecipientFactory.create_batch(3, school=school)
     bad = _invalid(school)
     counts = validate_pending(actor=pusdatin)
-    assert counts == {"divalidasi": 4, "menunggu_provider": 3, "format_salah": 1, "nomor_dipakai_bersama": 0, "nomor_tidak_rasional": 0}
-    assert sorted(Recipient.objects.filter(pk__in=[r.pk for r in valid]).values_list("status", flat=True)) == ["MENUNGGU_PROVIDER"] * 3
+    assert counts == {
+        "divalidasi": 4,
+        "menunggu_provider": 3,
+        "format_salah": 1,
+        "nomor_dipakai_bersama": 0,
+        "nomor_tidak_rasional": 0,
+    }
+    assert (
+        sorted(Recipient.objects.filter(pk__in=[r.pk for r in valid]).values_list("status", flat=True))
+        == ["MENUNGGU_PROVIDER"] * 3
+    )
     bad.refresh_from_db()
-    assert (bad.status, bad.reason, bad.needs_validation, bad.version) == ("FORMAT_SALAH", "TELEPON_RUMAH", False, 2)
+    assert (bad.status, bad.reason, bad.needs_validation, bad.version) == (
+        "FORMAT_SALAH",
+        "TELEPON_RUMAH",
+        False,
+        2,
+    )
     history = NumberHistory.objects.get(recipient=bad)
-    assert (history.from_status, history.to_status, history.reason, history.actor_id) == ("BELUM_VERVAL", "FORMAT_SALAH", "TELEPON_RUMAH", pusdatin.pk)
+    assert (history.from_status, history.to_status, history.reason, history.actor_id) == (
+        "BELUM_VERVAL",
+        "FORMAT_SALAH",
+        "TELEPON_RUMAH",
+        pusdatin.pk,
+    )
     assert AuditEvent.objects.filter(action="validate").count() == 1
 
 
@@ -46,20 +65,30 @@ def test_locked_and_inactive_recipients_are_not_validated(school, pusdatin):  # 
     assert validate_pending(actor=pusdatin)["divalidasi"] == 0
 
 
-def test_number_shared_by_more_than_three_is_flagged_and_more_than_ten_is_implausible(school, other_school, pusdatin):  # type: ignore[no-untyped-def]
+def test_number_shared_by_more_than_three_is_flagged_and_more_than_ten_is_implausible(
+    school, other_school, pusdatin
+):  # type: ignore[no-untyped-def]
     RecipientFactory.create_batch(4, school=school, phone_raw="081299990000", phone_e164="+6281299990000")
     RecipientFactory.create_batch(3, school=school, phone_raw="081299990001", phone_e164="+6281299990001")
     RecipientFactory.create_batch(6, school=school, phone_raw="081299990002", phone_e164="+6281299990002")
-    RecipientFactory.create_batch(5, school=other_school, phone_raw="081299990002", phone_e164="+6281299990002")
+    RecipientFactory.create_batch(
+        5, school=other_school, phone_raw="081299990002", phone_e164="+6281299990002"
+    )
     counts = validate_pending(actor=pusdatin)
     assert (counts["nomor_dipakai_bersama"], counts["nomor_tidak_rasional"]) == (2, 1)
     flags = {f.phone_e164: (f.recipients, f.schools, f.level) for f in SharedNumber.objects.all()}
     assert flags == {"+6281299990000": (4, 1, "SEKOLAH"), "+6281299990002": (11, 2, "TIDAK_RASIONAL")}
 
 
-def test_shared_number_page_names_only_recipients_in_scope(client, school, other_school, operator, dinas_kab, pusdatin):  # type: ignore[no-untyped-def]
-    mine = RecipientFactory.create_batch(6, school=school, phone_raw="081299990002", phone_e164="+6281299990002")
-    theirs = RecipientFactory.create_batch(5, school=other_school, phone_raw="081299990002", phone_e164="+6281299990002")
+def test_shared_number_page_names_only_recipients_in_scope(
+    client, school, other_school, operator, dinas_kab, pusdatin
+):  # type: ignore[no-untyped-def]
+    mine = RecipientFactory.create_batch(
+        6, school=school, phone_raw="081299990002", phone_e164="+6281299990002"
+    )
+    theirs = RecipientFactory.create_batch(
+        5, school=other_school, phone_raw="081299990002", phone_e164="+6281299990002"
+    )
     validate_pending(actor=pusdatin)
     client.force_login(operator)
     html = client.get("/nomor-bersama/").content.decode()
@@ -83,7 +112,9 @@ def test_validate_command_prints_json_counts(school):  # type: ignore[no-untyped
     assert Job.objects.get(pk=data["job"]).state == "SUCCEEDED"
 
 
-def test_only_pusdatin_can_start_validation(client, operator, pusdatin, school, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_only_pusdatin_can_start_validation(
+    client, operator, pusdatin, school, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
     RecipientFactory(school=school)
     client.force_login(operator)
     assert client.post("/pusdatin/validasi/").status_code == 403
@@ -114,11 +145,18 @@ def test_phone_check_page_needs_sign_in(client):  # type: ignore[no-untyped-def]
 def test_recheck_replaces_stale_verdicts_and_sends_them_through_validation(school):  # type: ignore[no-untyped-def]
     from io import StringIO
 
-    fresh = RecipientFactory(school=school, phone_raw="0812-1726-3845", phone_e164="+6281217263845", operator="telkomsel")
+    fresh = RecipientFactory(
+        school=school, phone_raw="0812-1726-3845", phone_e164="+6281217263845", operator="telkomsel"
+    )
     # Stored under an older rule that did not know the prefix: refused, already validated.
     stale = RecipientFactory(
-        school=school, phone_raw="0851-1726-3845", phone_e164="", operator="", reason="PREFIKS_TIDAK_DIKENAL",
-        status="FORMAT_SALAH", needs_validation=False,
+        school=school,
+        phone_raw="0851-1726-3845",
+        phone_e164="",
+        operator="",
+        reason="PREFIKS_TIDAK_DIKENAL",
+        status="FORMAT_SALAH",
+        needs_validation=False,
     )
     out = StringIO()
     call_command("validate", "--recheck", "--json", stdout=out)
@@ -126,5 +164,10 @@ def test_recheck_replaces_stale_verdicts_and_sends_them_through_validation(schoo
     assert (data["diperiksa_ulang"], data["putusan_berubah"], data["divalidasi"]) == (2, 1, 2)
     stale.refresh_from_db()
     fresh.refresh_from_db()
-    assert (stale.phone_e164, stale.operator, stale.reason, stale.status) == ("+6285117263845", "telkomsel", "", "MENUNGGU_PROVIDER")
+    assert (stale.phone_e164, stale.operator, stale.reason, stale.status) == (
+        "+6285117263845",
+        "telkomsel",
+        "",
+        "MENUNGGU_PROVIDER",
+    )
     assert fresh.status == "MENUNGGU_PROVIDER"

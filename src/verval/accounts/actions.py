@@ -31,7 +31,9 @@ def _mail_on_commit(subject: str, body: str, to: list[str]) -> None:
     to = [a for a in to if a]
     if not to:
         return
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=True))
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=True)
+    )
 
 
 def _absolute(path: str, base_url: str = "") -> str:
@@ -81,12 +83,16 @@ def submit_registration(
             region_code=school.regency_id,
             ip=ip,
         )
-        admins = User.objects.filter(is_active=True).filter(
-            models_q_dinas_for_school(school)
-        ).values_list("email", flat=True)
+        admins = (
+            User.objects.filter(is_active=True)
+            .filter(models_q_dinas_for_school(school))
+            .values_list("email", flat=True)
+        )
         _mail_on_commit(
             _("Pendaftaran operator baru menunggu persetujuan"),
-            _("Ada pendaftaran operator baru untuk sekolah NPSN %(npsn)s. Masuk ke Verval Ponsel untuk memeriksanya.")
+            _(
+                "Ada pendaftaran operator baru untuk sekolah NPSN %(npsn)s. Masuk ke Verval Ponsel untuk memeriksanya."
+            )
             % {"npsn": school.npsn},
             list(admins),
         )
@@ -105,7 +111,9 @@ def submit_registration(
 def models_q_dinas_for_school(school: Any) -> Any:
     from django.db.models import Q
 
-    return Q(role=Role.DINAS_KAB, region_id=school.regency_id) | Q(role=Role.DINAS_PROV, region_id=school.province_id)
+    return Q(role=Role.DINAS_KAB, region_id=school.regency_id) | Q(
+        role=Role.DINAS_PROV, region_id=school.province_id
+    )
 
 
 def registrations_for(user: Any) -> Any:
@@ -128,7 +136,9 @@ def _locked_pending(actor: Any, registration_id: int) -> OperatorRegistration:
 def approve_registration(*, actor: Any, registration_id: int, ip: str | None = None) -> User:
     registration = _locked_pending(actor, registration_id)
     if User.objects.filter(username__iexact=registration.username).exists():
-        raise ValidationError(_("Nama pengguna sudah dipakai oleh akun lain; tolak pendaftaran ini."), code="username")
+        raise ValidationError(
+            _("Nama pengguna sudah dipakai oleh akun lain; tolak pendaftaran ini."), code="username"
+        )
     user = User(
         username=registration.username,
         email=registration.email,
@@ -157,7 +167,9 @@ def approve_registration(*, actor: Any, registration_id: int, ip: str | None = N
     )
     _mail_on_commit(
         _("Pendaftaran operator Verval Ponsel disetujui"),
-        _("Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s disetujui. Silakan masuk dengan nama pengguna %(username)s.")
+        _(
+            "Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s disetujui. Silakan masuk dengan nama pengguna %(username)s."
+        )
         % {"npsn": registration.school_id, "username": user.username},
         [registration.email],
     )
@@ -165,7 +177,9 @@ def approve_registration(*, actor: Any, registration_id: int, ip: str | None = N
 
 
 @transaction.atomic
-def reject_registration(*, actor: Any, registration_id: int, reason: str, ip: str | None = None) -> OperatorRegistration:
+def reject_registration(
+    *, actor: Any, registration_id: int, reason: str, ip: str | None = None
+) -> OperatorRegistration:
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Alasan penolakan wajib diisi."), code="reason")
@@ -210,7 +224,11 @@ def open_letter(*, actor: Any, registration_id: int, ip: str | None = None) -> t
         school_id=registration.school_id,
         ip=ip,
     )
-    return path, letters.CONTENT_TYPES.get(suffix, "application/octet-stream"), f"sk-penugasan-{registration.pk}{suffix}"
+    return (
+        path,
+        letters.CONTENT_TYPES.get(suffix, "application/octet-stream"),
+        f"sk-penugasan-{registration.pk}{suffix}",
+    )
 
 
 # --- staff accounts ------------------------------------------------------------------------------

@@ -41,7 +41,13 @@ def clear(request: HttpRequest | None, username: str | None) -> None:
 
 
 class ThrottledModelBackend(ModelBackend):
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         if is_locked(request, username):
             return None
         user = super().authenticate(request, username=username, password=password, **kwargs)

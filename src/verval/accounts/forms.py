@@ -16,7 +16,9 @@ def _username_taken(username: str) -> bool:
     User = get_user_model()
     return (
         User.objects.filter(username__iexact=username).exists()
-        or OperatorRegistration.objects.filter(username__iexact=username, status=OperatorRegistration.Status.PENDING).exists()
+        or OperatorRegistration.objects.filter(
+            username__iexact=username, status=OperatorRegistration.Status.PENDING
+        ).exists()
     )
 
 
@@ -75,7 +77,9 @@ class RegistrationForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("Alasan penolakan"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Alasan penolakan"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DeactivateForm(forms.Form):
@@ -100,7 +104,9 @@ class StaffAccountForm(forms.Form):
     )
     provider = forms.ChoiceField(label=_("Provider"), choices=[("", "—"), *PROVIDER_CHOICES], required=False)
     full_name = forms.CharField(label=_("Nama lengkap"), max_length=150)
-    username = forms.RegexField(label=_("Nama pengguna"), max_length=150, min_length=4, regex=r"^[A-Za-z0-9_.-]+$")
+    username = forms.RegexField(
+        label=_("Nama pengguna"), max_length=150, min_length=4, regex=r"^[A-Za-z0-9_.-]+$"
+    )
     email = forms.EmailField(label=_("Surel (e-mail)"))
 
     def clean_username(self) -> str:
@@ -121,7 +127,9 @@ class StaffAccountForm(forms.Form):
             if region is None:
                 self.add_error(
                     "region",
-                    _("Kode wilayah tidak ditemukan untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00)."),
+                    _(
+                        "Kode wilayah tidak ditemukan untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00)."
+                    ),
                 )
             data["region_obj"] = region
         if role == Role.PROVIDER and not data.get("provider"):

@@ -31,8 +31,12 @@ class User(AbstractUser):
     """
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR, db_index=True)
-    school = models.ForeignKey("reference.School", null=True, blank=True, on_delete=models.PROTECT, related_name="operators")
-    region = models.ForeignKey("reference.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="admins")
+    school = models.ForeignKey(
+        "reference.School", null=True, blank=True, on_delete=models.PROTECT, related_name="operators"
+    )
+    region = models.ForeignKey(
+        "reference.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="admins"
+    )
     provider = models.CharField(max_length=16, choices=PROVIDER_CHOICES, blank=True)
     phone = models.CharField(max_length=20, blank=True)
 
@@ -83,10 +87,18 @@ class OperatorRegistration(models.Model):
     letter_name = models.CharField(max_length=255)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="registrations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="registrations",
+    )
 
     class Meta:
         ordering = ["-created_at"]

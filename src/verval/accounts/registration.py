@@ -33,7 +33,9 @@ def register_view(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                return render(request, "accounts/register_done.html", {"school": data["npsn"], "email": data["email"]})
+                return render(
+                    request, "accounts/register_done.html", {"school": data["npsn"], "email": data["email"]}
+                )
     else:
         form = RegistrationForm()
     return render(request, "accounts/register.html", {"form": form})

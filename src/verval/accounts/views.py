@@ -67,14 +67,21 @@ def registrations(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/registrations.html",
-        {"page": page, "status": status, "statuses": OperatorRegistration.Status.choices, "reject_form": RejectForm()},
+        {
+            "page": page,
+            "status": status,
+            "statuses": OperatorRegistration.Status.choices,
+            "reject_form": RejectForm(),
+        },
     )
 
 
 @login_required
 def registration_letter(request: HttpRequest, pk: int) -> FileResponse:
     access.require_role(request.user, *DINAS)
-    path, content_type, name = actions.open_letter(actor=request.user, registration_id=pk, ip=client_ip(request))
+    path, content_type, name = actions.open_letter(
+        actor=request.user, registration_id=pk, ip=client_ip(request)
+    )
     response = FileResponse(open(path, "rb"), content_type=content_type, as_attachment=True, filename=name)
     response["Cache-Control"] = "private, no-store"
     return response
@@ -89,7 +96,9 @@ def registration_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Pendaftaran disetujui; akun %(username)s aktif.") % {"username": user.username})
+        messages.success(
+            request, _("Pendaftaran disetujui; akun %(username)s aktif.") % {"username": user.username}
+        )
     return redirect("accounts:registrations")
 
 
@@ -102,7 +111,9 @@ def registration_reject(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Alasan penolakan wajib diisi."))
         return redirect("accounts:registrations")
     try:
-        actions.reject_registration(actor=request.user, registration_id=pk, reason=form.cleaned_data["reason"], ip=client_ip(request))
+        actions.reject_registration(
+            actor=request.user, registration_id=pk, reason=form.cleaned_data["reason"], ip=client_ip(request)
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -120,7 +131,9 @@ def users(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
     if q:
-        qs = qs.filter(Q(username__icontains=q) | Q(email__icontains=q) | Q(school__npsn=q) | Q(first_name__icontains=q))
+        qs = qs.filter(
+            Q(username__icontains=q) | Q(email__icontains=q) | Q(school__npsn=q) | Q(first_name__icontains=q)
+        )
     if role in Role.values:
         qs = qs.filter(role=role)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -151,7 +164,8 @@ def staff_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Akun %(username)s dibuat; tautan untuk membuat kata sandi dikirim ke surelnya.") % {"username": user.username},
+                    _("Akun %(username)s dibuat; tautan untuk membuat kata sandi dikirim ke surelnya.")
+                    % {"username": user.username},
                 )
                 return redirect("accounts:users")
     else:
@@ -190,7 +204,9 @@ def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _safe_next(request: HttpRequest) -> str:
     nxt = request.POST.get("next") or request.GET.get("next") or ""
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if nxt and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return nxt
     return "/beranda/"
 
@@ -208,13 +224,18 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("two-factor is for Dinas and Pusdatin")
     from django_otp import user_has_device
 
-    if user_has_device(request.user, confirmed=True) and not getattr(request.user, "is_verified", lambda: False)():
+    if (
+        user_has_device(request.user, confirmed=True)
+        and not getattr(request.user, "is_verified", lambda: False)()
+    ):
         # Replacing a device needs the current one first: a stolen password alone must not do it.
         return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.get_full_path()})}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = actions.confirm_totp_device(actor=request.user, token=form.cleaned_data["token"], ip=client_ip(request))
+            device = actions.confirm_totp_device(
+                actor=request.user, token=form.cleaned_data["token"], ip=client_ip(request)
+            )
         except ValidationError as exc:
             form.add_error("token", exc)
         else:

@@ -28,7 +28,14 @@ def is_loaded() -> bool:
     return User.objects.filter(username="pusdatin").exists()
 
 
-def load(*, password: str = DEMO_PASSWORD, students: int = 28000, teachers: int = 2000, seed: int = 2020, play_round: bool = True) -> dict[str, Any]:
+def load(
+    *,
+    password: str = DEMO_PASSWORD,
+    students: int = 28000,
+    teachers: int = 2000,
+    seed: int = 2020,
+    play_round: bool = True,
+) -> dict[str, Any]:
     from verval.imports.actions import import_file
     from verval.imports.synth import write_cutoff
 
@@ -74,7 +81,8 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
     approved = 0
     for school in candidates:
         operator, _ = User.objects.get_or_create(
-            username=f"op-{school.npsn}", defaults={"role": Role.OPERATOR, "school": school, "is_active": True}
+            username=f"op-{school.npsn}",
+            defaults={"role": Role.OPERATOR, "school": school, "is_active": True},
         )
         sptjm, _ = sptjm_actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
         scan = files.absolute(sptjm.pdf_path).read_bytes()
@@ -85,7 +93,11 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
     job = sptjm_actions.request_disbursement(actor=pusdatin, period_code=period.code, enqueue=False)
     job = jobs.run(job.pk)
     injected = simulate_injection(period.code)
-    return {"sptjm_disetujui": approved, "penyaluran": job.counts, "injeksi": {k: injected[k] for k in ("batches", "rows", "berhasil", "gagal")}}
+    return {
+        "sptjm_disetujui": approved,
+        "penyaluran": job.counts,
+        "injeksi": {k: injected[k] for k in ("batches", "rows", "berhasil", "gagal")},
+    }
 
 
 def _demo_school() -> School:
@@ -112,10 +124,14 @@ def _accounts(password: str) -> dict[str, dict[str, str]]:
     ]
     out: dict[str, dict[str, str]] = {}
     for username, role, scope in specs:
-        user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "email": f"{username}@demo.verval.local", **scope})
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"role": role, "email": f"{username}@demo.verval.local", **scope}
+        )
         user.set_password(password)
         user.save()
-        where = scope.get("region_id") or getattr(scope.get("school"), "npsn", "") or scope.get("provider", "")
+        where = (
+            scope.get("region_id") or getattr(scope.get("school"), "npsn", "") or scope.get("provider", "")
+        )
         out[role] = {"username": username, "password": password, "scope": str(where)}
     return out
 
@@ -151,7 +167,9 @@ def demo_api_token() -> str:
 
 def accounts_summary(password: str | None = None) -> dict[str, dict[str, str]]:
     out = {}
-    for user in User.objects.filter(username__in=["pusdatin", "dinas.prov", "dinas.kab", "operator", "telkomsel"]).order_by("id"):
+    for user in User.objects.filter(
+        username__in=["pusdatin", "dinas.prov", "dinas.kab", "operator", "telkomsel"]
+    ).order_by("id"):
         scope = user.school_id or user.region_id or user.provider or ""
         out[user.role] = {"username": user.username, "password": password or DEMO_PASSWORD, "scope": scope}
     return out

@@ -17,7 +17,9 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if request.path.startswith("/api/v1/docs"):
             # Swagger UI (served from django-ninja's static files, no CDN) sets inline styles.
-            response.headers.setdefault("Content-Security-Policy", CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"))
+            response.headers.setdefault(
+                "Content-Security-Policy", CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+            )
         else:
             response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")

@@ -43,7 +43,11 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
     found = None
     if q:
         schools = access.schools_for(request.user).select_related("regency", "province")
-        found = schools.filter(Q(npsn=q) | Q(name__icontains=q)).order_by("name", "npsn")[:50] if len(q) >= 3 or q.isdigit() else []
+        found = (
+            schools.filter(Q(npsn=q) | Q(name__icontains=q)).order_by("name", "npsn")[:50]
+            if len(q) >= 3 or q.isdigit()
+            else []
+        )
     periods = Period.objects.select_related("policy").all()[:24]
     return render(request, "core/pusdatin.html", {"jobs": recent, "q": q, "found": found, "periods": periods})
 
@@ -55,23 +59,35 @@ class PeriodForm(forms.Form):
         help_text=gettext_lazy("Misalnya 2020-09-T1 (huruf, angka, tanda hubung)."),
     )
     name = forms.CharField(label=gettext_lazy("Nama"), max_length=120)
-    policy = forms.ModelChoiceField(label=gettext_lazy("Kebijakan kuota"), queryset=QuotaPolicy.objects.all(), empty_label=None)
+    policy = forms.ModelChoiceField(
+        label=gettext_lazy("Kebijakan kuota"), queryset=QuotaPolicy.objects.all(), empty_label=None
+    )
     starts_on = forms.DateField(label=gettext_lazy("Mulai"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=gettext_lazy("Selesai"), widget=forms.DateInput(attrs={"type": "date"}))
     sptjm_print_deadline = forms.DateField(
-        label=gettext_lazy("Batas cetak SPTJM"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Batas cetak SPTJM"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     sptjm_upload_deadline = forms.DateField(
-        label=gettext_lazy("Batas unggah SPTJM"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Batas unggah SPTJM"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     handover_on = forms.DateField(
-        label=gettext_lazy("Tanggal serah ke provider"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Tanggal serah ke provider"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
 def _period_form_page(request: HttpRequest, period: Period | None) -> HttpResponse:
     create = period is None
-    initial = {} if period is None else {f: getattr(period, f) for f in ("code", "policy", *reference_actions.PERIOD_FIELDS)}
+    initial = (
+        {}
+        if period is None
+        else {f: getattr(period, f) for f in ("code", "policy", *reference_actions.PERIOD_FIELDS)}
+    )
     form = PeriodForm(request.POST or None, initial=initial)
     if not create:
         form.fields["code"].disabled = True  # the code is the key; it does not change
@@ -179,22 +195,35 @@ class _Echo:
 
 def _school_csv(rows: Any) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(["npsn", "nama_sekolah", "bentuk", "kabupaten_kota", "penerima", "aktif", "persen_aktif", "residu"])
+    yield "\ufeff" + writer.writerow(
+        ["npsn", "nama_sekolah", "bentuk", "kabupaten_kota", "penerima", "aktif", "persen_aktif", "residu"]
+    )
     for s in rows.select_related("regency").iterator(chunk_size=2000):
-        yield writer.writerow([s.npsn, s.name, s.bentuk, s.regency.name, s.total, s.aktif, f"{100 * s.share:.1f}", s.residu])
+        yield writer.writerow(
+            [s.npsn, s.name, s.bentuk, s.regency.name, s.total, s.aktif, f"{100 * s.share:.1f}", s.residu]
+        )
 
 
 @login_required
 def dinas_export(request: HttpRequest) -> StreamingHttpResponse:
     """The region's school list as CSV (aggregates only, no person or number). Audited."""
     access.require_role(request.user, *DINAS)
-    rows = selectors.region_school_rows(request.user, q=request.GET.get("q", ""), sort=request.GET.get("sort", "share"))
+    rows = selectors.region_school_rows(
+        request.user, q=request.GET.get("q", ""), sort=request.GET.get("sort", "share")
+    )
     user: Any = request.user
     audit.record(
-        actor=user, action="download_region_school_list", object_type="region", object_id=user.region_id, region_code=user.region_id, ip=_ip(request)
+        actor=user,
+        action="download_region_school_list",
+        object_type="region",
+        object_id=user.region_id,
+        region_code=user.region_id,
+        ip=_ip(request),
     )
     response = StreamingHttpResponse(_school_csv(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sekolah-{user.region_id}-{timezone.localdate():%Y%m%d}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="sekolah-{user.region_id}-{timezone.localdate():%Y%m%d}.csv"'
+    )
     return response
 
 
@@ -210,7 +239,11 @@ def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = _job(request, job_id)
     done, total = jobs.read_progress(job)
     issues = job.issues.all()[:100]
-    return render(request, "core/job.html", {"job": job, "done": done, "total": total, "issues": issues, "issue_count": job.issues.count()})
+    return render(
+        request,
+        "core/job.html",
+        {"job": job, "done": done, "total": total, "issues": issues, "issue_count": job.issues.count()},
+    )
 
 
 @login_required
@@ -224,7 +257,14 @@ def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @login_required
 def job_issues_csv(request: HttpRequest, job_id: UUID) -> StreamingHttpResponse:
     job = _job(request, job_id)
-    audit.record(actor=request.user, action="download_job_report", object_type="job", object_id=job.pk, school_id=job.school_id, provider=job.provider)
+    audit.record(
+        actor=request.user,
+        action="download_job_report",
+        object_type="job",
+        object_id=job.pk,
+        school_id=job.school_id,
+        provider=job.provider,
+    )
     response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.kind}-{job.pk}.csv"'
     return response

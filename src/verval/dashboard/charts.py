@@ -73,8 +73,12 @@ def stacked_bars_svg(rows: list[dict], segments: list[tuple[str, str]], *, title
     for i, row in enumerate(rows):
         y = legend_h + gap + i * (bar_h + gap)
         total = row["total"] or 0
-        out.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="12" fill="#1b1f23">{escape(str(row["label"]))}</text>')
-        out.append(f'<rect x="{label_w}" y="{y}" width="{span}" height="{bar_h}" fill="#f6f8fa" stroke="#d0d7de" stroke-width="0.5"/>')
+        out.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="12" fill="#1b1f23">{escape(str(row["label"]))}</text>'
+        )
+        out.append(
+            f'<rect x="{label_w}" y="{y}" width="{span}" height="{bar_h}" fill="#f6f8fa" stroke="#d0d7de" stroke-width="0.5"/>'
+        )
         x0 = float(label_w)
         for key, label in segments:
             v = row["parts"].get(key, 0)
@@ -113,8 +117,12 @@ def line_svg(days: list[date], series: list[tuple[str, str, list[int]]], *, titl
             f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#555d66">{_n(int(peak * frac))}</text>'
         )
     if days:
-        out.append(f'<text x="{left}" y="{height - 6}" font-size="11" fill="#555d66">{days[0].isoformat()}</text>')
-        out.append(f'<text x="{width - right}" y="{height - 6}" text-anchor="end" font-size="11" fill="#555d66">{days[-1].isoformat()}</text>')
+        out.append(
+            f'<text x="{left}" y="{height - 6}" font-size="11" fill="#555d66">{days[0].isoformat()}</text>'
+        )
+        out.append(
+            f'<text x="{width - right}" y="{height - 6}" text-anchor="end" font-size="11" fill="#555d66">{days[-1].isoformat()}</text>'
+        )
     lx = left
     for key, label, vals in series:
         colour = COLOURS.get(key, "#57606a")
@@ -123,7 +131,9 @@ def line_svg(days: list[date], series: list[tuple[str, str, list[int]]], *, titl
             out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for i, v in enumerate(vals):
             x, y = xy(i, v)
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{days[i].isoformat()} {escape(str(label))}: {_n(v)}</title></circle>')
+            out.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{days[i].isoformat()} {escape(str(label))}: {_n(v)}</title></circle>'
+            )
         out.append(
             f'<rect x="{lx}" y="6" width="10" height="10" fill="{colour}"/>'
             f'<text x="{lx + 14}" y="15" font-size="11" fill="#1b1f23">{escape(str(label))}</text>'

@@ -88,7 +88,13 @@ def shapes() -> tuple[Shape, ...]:
         geom = feature["geometry"]
         polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
         parts = [_ring_path(ring) for poly in polygons for ring in poly]
-        out.append(Shape(code=props["kode_kemendagri"], name=props.get("name_id") or props["name"], path="".join(p for p in parts if p)))
+        out.append(
+            Shape(
+                code=props["kode_kemendagri"],
+                name=props.get("name_id") or props["name"],
+                path="".join(p for p in parts if p),
+            )
+        )
     return tuple(sorted(out, key=lambda s: s.code))
 
 
@@ -115,7 +121,9 @@ def fold_notes(provinces: list[tuple[str, str, str]]) -> list[str]:
         target = shape_for(kem)
         if target and target != kem:
             notes.append(
-                _("%(name)s (kode Kemendagri %(kem)s) digambar pada bentuk %(target)s: peta dasar belum memisahkannya.")
+                _(
+                    "%(name)s (kode Kemendagri %(kem)s) digambar pada bentuk %(target)s: peta dasar belum memisahkannya."
+                )
                 % {"name": name, "kem": kem, "target": names.get(target, target)}
             )
     notes.append(
@@ -155,10 +163,14 @@ def render_map(values: dict[str, dict], *, title: str, metric_label: str) -> Saf
         parts.append(f'<a href="{escape(href)}" aria-label="{label}">{path}</a>' if href else path)
     # Legend, bottom left (over the Indian Ocean).
     x0, y0 = 10, HEIGHT - 70
-    parts.append(f'<g class="legend" font-size="11" fill="#1b1f23"><text x="{x0}" y="{y0 - 6}">{escape(metric_label)}</text>')
+    parts.append(
+        f'<g class="legend" font-size="11" fill="#1b1f23"><text x="{x0}" y="{y0 - 6}">{escape(metric_label)}</text>'
+    )
     for i, colour in enumerate(RAMP):
         y = y0 + i * 12
-        parts.append(f'<rect x="{x0}" y="{y}" width="14" height="10" fill="{colour}" stroke="#57606a" stroke-width="0.5"/>')
+        parts.append(
+            f'<rect x="{x0}" y="{y}" width="14" height="10" fill="{colour}" stroke="#57606a" stroke-width="0.5"/>'
+        )
         parts.append(f'<text x="{x0 + 20}" y="{y + 9}">{i * 20}–{(i + 1) * 20} %</text>')
     parts.append(
         f'<rect x="{x0 + 90}" y="{y0}" width="14" height="10" fill="{NO_DATA}" stroke="#57606a" stroke-width="0.5"/>'

@@ -26,11 +26,15 @@ class Fact(models.TextChoices):
 
 
 class _Dims(models.Model):
-    level = models.CharField(max_length=12)  # school level group: PAUD, SD, SMP, SMA, SMK, SLB, KESETARAAN, LAINNYA
+    level = models.CharField(
+        max_length=12
+    )  # school level group: PAUD, SD, SMP, SMA, SMK, SLB, KESETARAAN, LAINNYA
     kind = models.CharField(max_length=3)  # PD / PTK
     operator = models.CharField(max_length=16, blank=True)  # provider code by prefix ('' = unknown)
     fact = models.CharField(max_length=1, choices=Fact.choices)
-    status = models.CharField(max_length=20, blank=True)  # number status (R), SPTJM status (S), disbursement status (D)
+    status = models.CharField(
+        max_length=20, blank=True
+    )  # number status (R), SPTJM status (S), disbursement status (D)
     reason = models.CharField(max_length=32, blank=True)  # FORMAT_SALAH rule code or RESIDU reason
     sent = models.BooleanField(default=False)  # R: the current number went to a provider
     period = models.CharField(max_length=32, blank=True)  # S, D: period code
@@ -63,7 +67,9 @@ class RegionStat(_Dims):
 
     class Meta:
         indexes = [
-            models.Index(fields=["area_level", "parent", "level", "kind", "operator"], name="dash_regionstat_children"),
+            models.Index(
+                fields=["area_level", "parent", "level", "kind", "operator"], name="dash_regionstat_children"
+            ),
             models.Index(fields=["region"], name="dash_regionstat_region"),
         ]
 
@@ -75,7 +81,11 @@ class SchoolSummary(models.Model):
     """The funnel of one school in one row (no dimension filters), for lists of schools."""
 
     school = models.OneToOneField(
-        "reference.School", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "reference.School",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     regency = models.CharField(max_length=6, db_index=True)
     province = models.CharField(max_length=6)

@@ -67,7 +67,12 @@ class Filters:
     def query(self) -> str:
         from urllib.parse import urlencode
 
-        pairs = [("jenjang", self.level), ("jenis", self.kind), ("provider", self.provider), ("periode", self.period)]
+        pairs = [
+            ("jenjang", self.level),
+            ("jenis", self.kind),
+            ("provider", self.provider),
+            ("periode", self.period),
+        ]
         return urlencode([(k, v) for k, v in pairs if v])
 
 
@@ -151,7 +156,10 @@ class Funnel:
             ("BERHASIL", _("Injeksi berhasil"), self.berhasil),
             ("GAGAL", _("Injeksi gagal"), self.gagal),
         ]
-        return [{"key": k, "colour": _colour(k), "label": label, "value": v, "pct": self.pct(v)} for k, label, v in rows]
+        return [
+            {"key": k, "colour": _colour(k), "label": label, "value": v, "pct": self.pct(v)}
+            for k, label, v in rows
+        ]
 
 
 def _colour(key: str) -> str:
@@ -171,6 +179,7 @@ class Area:
 
 # --- periods ------------------------------------------------------------------------------------------
 
+
 def periods() -> list[tuple[str, str]]:
     from verval.reference.models import Period
 
@@ -178,6 +187,7 @@ def periods() -> list[tuple[str, str]]:
 
 
 # --- area rows ----------------------------------------------------------------------------------------
+
 
 def _area_rows(area: Area) -> QuerySet[Any]:
     fields = ("level", "kind", "operator", "fact", "status", "reason", "sent", "period", "count")
@@ -192,7 +202,9 @@ def _area_rows(area: Area) -> QuerySet[Any]:
     )
 
 
-def _matches(f: Filters, period: str, level: str, kind: str, operator: str, fact: str, row_period: str, skip: str = "") -> bool:
+def _matches(
+    f: Filters, period: str, level: str, kind: str, operator: str, fact: str, row_period: str, skip: str = ""
+) -> bool:
     if f.level and skip != "level" and level != f.level:
         return False
     if f.kind and skip != "kind" and kind != f.kind:
@@ -223,7 +235,9 @@ def area_figures(area: Area, f: Filters, period: str) -> dict[str, Any]:
             by_provider[operator].add(fact, status, reason, sent, count)
     return {
         "funnel": funnel,
-        "by_level": [(code, LEVEL_LABELS[code], by_level[code]) for code in sources.LEVELS if code in by_level],
+        "by_level": [
+            (code, LEVEL_LABELS[code], by_level[code]) for code in sources.LEVELS if code in by_level
+        ],
         "by_kind": [(code, KIND_LABELS[code], by_kind[code]) for code in KIND_LABELS if code in by_kind],
         "by_provider": [
             (code, PROVIDER_LABELS.get(code, code), by_provider[code])
@@ -278,7 +292,9 @@ def children_figures(area: Area, f: Filters, period: str) -> dict[str, dict[str,
             # Unfiltered: the one-row-per-school summary has exactly these columns.
             cols = [c for c in CHILD_COLUMNS if c != "valid"]
             out = {}
-            for row in SchoolSummary.objects.filter(regency=area.code).values_list("school_id", "menunggu", *cols):
+            for row in SchoolSummary.objects.filter(regency=area.code).values_list(
+                "school_id", "menunggu", *cols
+            ):
                 fig = dict(zip(cols, (int(v) for v in row[2:]), strict=True))
                 fig["valid"] = int(row[1]) + fig["aktif"] + fig["residu"]
                 out[row[0]] = fig
@@ -290,7 +306,10 @@ def children_figures(area: Area, f: Filters, period: str) -> dict[str, dict[str,
     sql = f"SELECT {key}, {_CHILD_SUMS} FROM {sources.q(table)} WHERE {cond}{where} GROUP BY {key}"  # noqa: S608
     with connection.cursor() as cur:
         cur.execute(sql, [*sums_params, *cond_params, *params])
-        return {row[0]: dict(zip(CHILD_COLUMNS, (int(v or 0) for v in row[1:]), strict=True)) for row in cur.fetchall()}
+        return {
+            row[0]: dict(zip(CHILD_COLUMNS, (int(v or 0) for v in row[1:]), strict=True))
+            for row in cur.fetchall()
+        }
 
 
 def timeline(area: Area, days: int = 90) -> list[DailySnapshot]:
@@ -299,7 +318,9 @@ def timeline(area: Area, days: int = 90) -> list[DailySnapshot]:
     return list(DailySnapshot.objects.filter(area=code, day__gte=since).order_by("day"))
 
 
-def cached_area_data(area: Area, f: Filters, *, with_children: bool, version: str | None = None) -> dict[str, Any]:
+def cached_area_data(
+    area: Area, f: Filters, *, with_children: bool, version: str | None = None
+) -> dict[str, Any]:
     """Everything an area page shows, cached per stats version (a refresh makes a new key)."""
     version = services.stats_version() if version is None else version
     period = f.period or services.current_period_code()
@@ -316,6 +337,7 @@ def cached_area_data(area: Area, f: Filters, *, with_children: bool, version: st
 
 
 # --- scope --------------------------------------------------------------------------------------------
+
 
 def can_list_schools(user: Any, regency_code: str) -> bool:
     """School names appear on a regency page only for users whose scope covers the whole regency."""
@@ -381,7 +403,12 @@ def period_deadlines() -> dict[str, Any]:
     p = Period.objects.filter(code=code).first()
     if p is None:
         return {}
-    return {"code": p.code, "name": p.name, "print": p.sptjm_print_deadline, "upload": p.sptjm_upload_deadline}
+    return {
+        "code": p.code,
+        "name": p.name,
+        "print": p.sptjm_print_deadline,
+        "upload": p.sptjm_upload_deadline,
+    }
 
 
 def behind_schools(user: Any, *, regency: str = "") -> QuerySet[SchoolSummary]:

@@ -87,7 +87,10 @@ def current_period_code() -> str:
     """The period the summary and snapshots count SPTJM and disbursement for: the open one, else the latest."""
     from verval.reference.models import Period
 
-    period = Period.objects.filter(is_open=True).order_by("-starts_on").first() or Period.objects.order_by("-starts_on").first()
+    period = (
+        Period.objects.filter(is_open=True).order_by("-starts_on").first()
+        or Period.objects.order_by("-starts_on").first()
+    )
     return period.code if period else ""
 
 
@@ -114,6 +117,7 @@ def stats_version() -> str:
 
 
 # --- school level -------------------------------------------------------------------------------------
+
 
 def _insert_school_facts(cur: Any, npsns: list[str] | None) -> None:
     cols = f"npsn, regency, province, {DIMS}, count"
@@ -149,13 +153,14 @@ def _insert_summaries(cur: Any, npsns: list[str] | None, period: str) -> None:
     )
     cur.execute(
         f"""INSERT INTO {_q(SchoolSummary)} (school_id, regency, province, level, {cols}, score)
-            SELECT t.npsn, t.regency, t.province, {sources.level_sql('sc.bentuk', "''")}, {cols}, {SCORE_SQL}
+            SELECT t.npsn, t.regency, t.province, {sources.level_sql("sc.bentuk", "''")}, {cols}, {SCORE_SQL}
             FROM ({inner}) t JOIN {_q(School)} sc ON sc.npsn = t.npsn""",  # noqa: S608
         [t, period, period, period, period, period, period, *params],
     )
 
 
 # --- region level -------------------------------------------------------------------------------------
+
 
 def _rollup_regencies(cur: Any, regencies: list[str] | None) -> None:
     table = _q(RegionStat)
@@ -208,8 +213,13 @@ def _rollup_stars(cur: Any, area_level: int, regions: list[str] | None) -> None:
     where, params = ("", []) if regions is None else (f" AND region IN ({_in(regions)})", list(regions))
     rest = "fact, status, reason, sent, period"
     for keep_level, keep_kind, keep_op in _STAR_SUBSETS:
-        picked = [c if keep else f"'{STAR}'" for c, keep in (("level", keep_level), ("kind", keep_kind), ("operator", keep_op))]
-        grouped = [c for c, keep in (("level", keep_level), ("kind", keep_kind), ("operator", keep_op)) if keep]
+        picked = [
+            c if keep else f"'{STAR}'"
+            for c, keep in (("level", keep_level), ("kind", keep_kind), ("operator", keep_op))
+        ]
+        grouped = [
+            c for c, keep in (("level", keep_level), ("kind", keep_kind), ("operator", keep_op)) if keep
+        ]
         cur.execute(
             f"""INSERT INTO {table} (area_level, region, parent, {DIMS}, count)
                 SELECT area_level, region, parent, {", ".join(picked)}, {rest}, SUM(count) FROM {table}
@@ -241,6 +251,7 @@ def take_snapshot(cur: Any, period: str, day: date | None = None) -> None:
 
 
 # --- entry points -------------------------------------------------------------------------------------
+
 
 def refresh_all() -> dict[str, Any]:
     """Recompute every aggregate from the source tables (set-based); returns counts and seconds."""
@@ -307,7 +318,11 @@ def refresh_schools(npsns: Iterable[str]) -> dict[str, Any]:
         _rollup_nation(cur)
         take_snapshot(cur, period)
         _bump()
-    return {"schools": len(wanted), "regions": len(regencies) + len(provinces), "seconds": round(time.monotonic() - started, 3)}
+    return {
+        "schools": len(wanted),
+        "regions": len(regencies) + len(provinces),
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
 def mark_dirty(npsns: Iterable[str]) -> int:
@@ -323,7 +338,10 @@ def mark_dirty(npsns: Iterable[str]) -> int:
         update_fields=["marked_at"],
     )
     # One refresh per transaction, however many records it touched.
-    if not (connection.in_atomic_block and any(item[1] is _enqueue_dirty_refresh for item in connection.run_on_commit)):
+    if not (
+        connection.in_atomic_block
+        and any(item[1] is _enqueue_dirty_refresh for item in connection.run_on_commit)
+    ):
         transaction.on_commit(_enqueue_dirty_refresh, robust=True)
     return len(wanted)
 
@@ -352,7 +370,14 @@ def has_dirty() -> bool:
 
 
 # Job kinds whose effect is limited to the job's school (job.school_id); everything else refreshes in full.
-FULL_REFRESH_KINDS = {"import_dapodik", "validate", "dump", "ingest_results", "disbursement", "ingest_injection"}
+FULL_REFRESH_KINDS = {
+    "import_dapodik",
+    "validate",
+    "dump",
+    "ingest_results",
+    "disbursement",
+    "ingest_injection",
+}
 
 
 def refresh_after_job(job_id: Any) -> None:

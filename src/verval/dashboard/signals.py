@@ -37,7 +37,9 @@ WATCHED = [("registry", "Recipient"), ("sptjm", "Sptjm"), ("sptjm", "Disbursemen
 
 
 def connect() -> None:
-    post_save.connect(_audited, sender=apps.get_model("core", "AuditEvent"), dispatch_uid="dashboard-dirty-audit")
+    post_save.connect(
+        _audited, sender=apps.get_model("core", "AuditEvent"), dispatch_uid="dashboard-dirty-audit"
+    )
     for app_label, name in WATCHED:
         try:
             model = apps.get_model(app_label, name)

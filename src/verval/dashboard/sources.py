@@ -83,14 +83,14 @@ def recipient_select(npsns: list[str] | None) -> tuple[str, list[Any]]:
     # attach the school and derive its level on the few groups that remain.
     reason = "CASE WHEN r.status IN ('FORMAT_SALAH','RESIDU') THEN r.reason ELSE '' END"
     sql = f"""
-        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'x.category')}, x.kind, x.operator,
+        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "x.category")}, x.kind, x.operator,
                'R', x.status, x.reason, x.sent, '', SUM(x.n)
         FROM (SELECT r.school_id, r.category, r.kind, r.operator, r.status, {reason} AS reason, {sent} AS sent, COUNT(*) AS n
               FROM {q(Recipient)} r{sent_join}
               WHERE r.active = %s{where}
               GROUP BY r.school_id, r.category, r.kind, r.operator, r.status, {reason}, {sent}) x
         JOIN {q(School)} sc ON sc.npsn = x.school_id
-        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'x.category')}, x.kind, x.operator,
+        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "x.category")}, x.kind, x.operator,
                  x.status, x.reason, x.sent"""  # noqa: S608
     return sql, [*sent_params, True, *params]
 
@@ -108,7 +108,7 @@ def sptjm_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
     kind = "CASE WHEN x.category = 'PTK' THEN 'PTK' ELSE 'PD' END"
     where, params = school_filter("s.school_id", npsns)
     sql = f"""
-        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'x.category')}, {kind}, x.operator,
+        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "x.category")}, {kind}, x.operator,
                'S', {status}, '', FALSE, x.period_id, COUNT(*)
         FROM (SELECT i.recipient_id, i.period_id, s.school_id, MAX(i.operator) AS operator,
                      MAX(i.category) AS category, MAX({rank}) AS rk
@@ -116,7 +116,7 @@ def sptjm_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
               WHERE s.status <> 'DIBATALKAN'{where}
               GROUP BY i.recipient_id, i.period_id, s.school_id) x
         JOIN {q(School)} sc ON sc.npsn = x.school_id
-        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'x.category')}, {kind}, x.operator,
+        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "x.category")}, {kind}, x.operator,
                  {status}, x.period_id"""  # noqa: S608
     return sql, params
 
@@ -131,11 +131,11 @@ def disbursement_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None
     kind = "CASE WHEN d.category = 'PTK' THEN 'PTK' ELSE 'PD' END"
     where, params = school_filter("d.school_id", npsns)
     sql = f"""
-        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'd.category')}, {kind}, d.provider,
+        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "d.category")}, {kind}, d.provider,
                'D', d.status, '', FALSE, d.period_id, COUNT(*)
         FROM {q(disb)} d JOIN {q(School)} sc ON sc.npsn = d.school_id
         WHERE 1 = 1{where}
-        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql('sc.bentuk', 'd.category')}, {kind}, d.provider,
+        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "d.category")}, {kind}, d.provider,
                  d.status, d.period_id"""  # noqa: S608
     return sql, params
 

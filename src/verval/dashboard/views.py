@@ -54,7 +54,9 @@ def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 def _breadcrumbs(area: Area) -> list[tuple[str, str]]:
     crumbs = [(reverse("dashboard:public"), _("Indonesia"))]
     if area.level >= 2 and area.province:
-        prov = Region.objects.filter(code=area.province).values_list("name", flat=True).first() or area.province
+        prov = (
+            Region.objects.filter(code=area.province).values_list("name", flat=True).first() or area.province
+        )
         crumbs.append((reverse("dashboard:region", args=[area.province]), prov))
     if area.level >= 3 and area.regency:
         reg = Region.objects.filter(code=area.regency).values_list("name", flat=True).first() or area.regency
@@ -71,7 +73,12 @@ def _children_rows(area: Area, data: dict[str, Any], user: Any, f: Filters) -> l
     if area.level in (0, 1):
         names = dict(Region.objects.filter(code__in=list(figures)).values_list("code", "name"))
         rows = [
-            {"code": code, "name": names.get(code, code), "href": reverse("dashboard:region", args=[code]) + suffix, **fig}
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "href": reverse("dashboard:region", args=[code]) + suffix,
+                **fig,
+            }
             for code, fig in figures.items()
         ]
     else:
@@ -91,7 +98,9 @@ def _children_rows(area: Area, data: dict[str, Any], user: Any, f: Filters) -> l
 def _map(area: Area, children: list[dict[str, Any]]) -> dict[str, Any] | None:
     if area.level != 0:
         return None
-    provinces = list(Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", "name", "kemendagri_code"))
+    provinces = list(
+        Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", "name", "kemendagri_code")
+    )
     kem = {code: k for code, _n, k in provinces}
     per_shape: dict[str, dict[str, Any]] = {}
     for row in children:
@@ -110,7 +119,9 @@ def _map(area: Area, children: list[dict[str, Any]]) -> dict[str, Any] | None:
         label = " + ".join(agg["names"]) + (f": {pct:.1f} % {_('aktif')}" if pct is not None else "")
         values[shape] = {"percent": pct, "label": label, "href": agg["href"]}
     return {
-        "svg": geo.render_map(values, title=_("Peta persentase nomor aktif per provinsi"), metric_label=_("% nomor aktif")),
+        "svg": geo.render_map(
+            values, title=_("Peta persentase nomor aktif per provinsi"), metric_label=_("% nomor aktif")
+        ),
         "notes": geo.fold_notes(provinces),
     }
 
@@ -130,7 +141,13 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
             {
                 "label": label,
                 "total": fn.imported,
-                "parts": {"AKTIF": fn.aktif, "RESIDU": fn.residu, "MENUNGGU_PROVIDER": fn.menunggu, "FORMAT_SALAH": fn.format_salah, "BELUM_VERVAL": fn.belum},
+                "parts": {
+                    "AKTIF": fn.aktif,
+                    "RESIDU": fn.residu,
+                    "MENUNGGU_PROVIDER": fn.menunggu,
+                    "FORMAT_SALAH": fn.format_salah,
+                    "BELUM_VERVAL": fn.belum,
+                },
             }
             for _code, label, fn in items
         ]
@@ -138,8 +155,16 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
     snaps = data["timeline"]
     return {
         "funnel_svg": charts.funnel_svg(funnel.stages(), title=_("Corong progres")),
-        "level_svg": charts.stacked_bars_svg(rows(data["by_level"]), segments, title=_("Status nomor per jenjang")) if data["by_level"] else "",
-        "provider_svg": charts.stacked_bars_svg(rows(data["by_provider"]), segments, title=_("Status nomor per provider")) if data["by_provider"] else "",
+        "level_svg": charts.stacked_bars_svg(
+            rows(data["by_level"]), segments, title=_("Status nomor per jenjang")
+        )
+        if data["by_level"]
+        else "",
+        "provider_svg": charts.stacked_bars_svg(
+            rows(data["by_provider"]), segments, title=_("Status nomor per provider")
+        )
+        if data["by_provider"]
+        else "",
         "timeline_svg": charts.line_svg(
             [s.day for s in snaps],
             [
@@ -155,7 +180,9 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _render_area(request: HttpRequest, area: Area, *, with_children: bool, children_hidden: bool = False) -> HttpResponse:
+def _render_area(
+    request: HttpRequest, area: Area, *, with_children: bool, children_hidden: bool = False
+) -> HttpResponse:
     if request.user.is_authenticated and services.has_dirty():
         services.refresh_dirty(limit=DIRTY_REFRESH_ON_READ)
     f, periods = _filters(request)
@@ -193,7 +220,11 @@ def _render_area(request: HttpRequest, area: Area, *, with_children: bool, child
             "format_reasons": _reason_rows(data["funnel"].format_by_reason, kind="format"),
             **_charts(data),
         }
-        cached = (data["period"], data["funnel"], render_to_string("dashboard/_area_body.html", body_context, request=request))
+        cached = (
+            data["period"],
+            data["funnel"],
+            render_to_string("dashboard/_area_body.html", body_context, request=request),
+        )
         cache.set(key, cached, selectors.CACHE_SECONDS)
     period, funnel, body = cached
     context = {
@@ -282,9 +313,13 @@ def public_json(request: HttpRequest) -> JsonResponse:
     body = {
         "period": data["period"],
         "filters": {"jenjang": f.level, "jenis": f.kind, "provider": f.provider},
-        "funnel": {s["key"] if s["key"] != "sptjm" else f"sptjm_{i}": s["value"] for i, s in enumerate(fn.stages())},
+        "funnel": {
+            s["key"] if s["key"] != "sptjm" else f"sptjm_{i}": s["value"] for i, s in enumerate(fn.stages())
+        },
         "residu_by_reason": fn.residu_by_reason,
-        "provinces": [{"code": c, "name": names.get(c, c), **fig} for c, fig in sorted(data["children"].items())],
+        "provinces": [
+            {"code": c, "name": names.get(c, c), **fig} for c, fig in sorted(data["children"].items())
+        ],
     }
     response = JsonResponse(body)
     patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
@@ -305,7 +340,10 @@ EXPORT_COLUMNS = [
 def _behind_request(request: HttpRequest) -> tuple[Any, str]:
     access.require_role(request.user, *CHASE_ROLES)
     regency = request.GET.get("kabkota", "")
-    if regency and not access.regions_for(request.user).filter(code=regency, level=Region.Level.REGENCY).exists():
+    if (
+        regency
+        and not access.regions_for(request.user).filter(code=regency, level=Region.Level.REGENCY).exists()
+    ):
         raise PermissionDenied("region outside the user's scope")
     return selectors.behind_schools(request.user, regency=regency), regency
 
@@ -319,8 +357,16 @@ def behind(request: HttpRequest) -> HttpResponse:
         page = 1
     rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
     deadlines = selectors.period_deadlines()
-    items = [(s, [selectors.BEHIND_REASONS[r] for r in selectors.behind_reasons(s, deadlines)]) for s in rows[:PAGE_SIZE]]
-    regencies = access.regions_for(request.user).filter(level=Region.Level.REGENCY).order_by("name").values_list("code", "name")
+    items = [
+        (s, [selectors.BEHIND_REASONS[r] for r in selectors.behind_reasons(s, deadlines)])
+        for s in rows[:PAGE_SIZE]
+    ]
+    regencies = (
+        access.regions_for(request.user)
+        .filter(level=Region.Level.REGENCY)
+        .order_by("name")
+        .values_list("code", "name")
+    )
     response = render(
         request,
         "dashboard/behind.html",
@@ -394,7 +440,9 @@ def behind_xlsx(request: HttpRequest) -> HttpResponse:
         ws.append(row)
     out = io.BytesIO()
     wb.save(out)
-    response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = 'attachment; filename="sekolah-tertinggal.xlsx"'
     patch_cache_control(response, private=True, no_store=True)
     return response

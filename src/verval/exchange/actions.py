@@ -33,13 +33,26 @@ def issue_token(*, actor: Any, provider: str, label: str = "default") -> tuple[P
     token = f"vp_{prefix}_{secrets.token_urlsafe(32)}"
     user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
-        revoked = ProviderToken.objects.filter(provider=provider, label=label, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        row = ProviderToken.objects.create(provider=provider, label=label, prefix=prefix, token_hash=hash_token(token), created_by=user)
-        audit.record(actor=actor, action="issue_provider_token", object_type="provider_token", object_id=row.pk, provider=provider, after={"prefix": prefix, "label": label, "revoked": revoked})
+        revoked = ProviderToken.objects.filter(
+            provider=provider, label=label, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        row = ProviderToken.objects.create(
+            provider=provider, label=label, prefix=prefix, token_hash=hash_token(token), created_by=user
+        )
+        audit.record(
+            actor=actor,
+            action="issue_provider_token",
+            object_type="provider_token",
+            object_id=row.pk,
+            provider=provider,
+            after={"prefix": prefix, "label": label, "revoked": revoked},
+        )
     return row, token
 
 
-def publish_dumps(*, actor: Any, provider: str | None = None, job: Job | None = None, progress: Progress | None = None) -> list[DumpBatch]:
+def publish_dumps(
+    *, actor: Any, provider: str | None = None, job: Job | None = None, progress: Progress | None = None
+) -> list[DumpBatch]:
     """Publish a dump batch per provider (or for one) of what is new or changed. One transaction."""
     providers = [provider] if provider else list(PROVIDER_CODES)
     for code in providers:
@@ -57,13 +70,19 @@ def publish_dumps(*, actor: Any, provider: str | None = None, job: Job | None = 
 def request_dump(*, actor: Any, provider: str | None = None) -> Job:
     """Create the dump job and hand it to the worker."""
     with transaction.atomic():
-        job = jobs.create_job(actor=actor, kind="dump", params={"provider": provider or ""}, provider=provider or "")
-        audit.record(actor=actor, action="request_dump", object_type="job", object_id=job.pk, provider=provider or "")
+        job = jobs.create_job(
+            actor=actor, kind="dump", params={"provider": provider or ""}, provider=provider or ""
+        )
+        audit.record(
+            actor=actor, action="request_dump", object_type="job", object_id=job.pk, provider=provider or ""
+        )
         jobs.enqueue(job)
     return job
 
 
-def apply_match_results(*, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None) -> tuple[dict[str, Any], list[RowIssue]]:
+def apply_match_results(
+    *, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None
+) -> tuple[dict[str, Any], list[RowIssue]]:
     """Apply a provider's results file to a batch (caller holds the transaction)."""
     counts, issues = services.apply_results(actor=actor, batch=batch, path=path, job=job, progress=progress)
     audit.record(
@@ -77,7 +96,15 @@ def apply_match_results(*, actor: Any, batch: DumpBatch, path: Path, job: Job | 
     return counts, issues
 
 
-def create_ingest_job(*, actor: Any, batch: DumpBatch, upload: Any = None, path: Path | None = None, name: str = "", provider: str = "") -> Job:
+def create_ingest_job(
+    *,
+    actor: Any,
+    batch: DumpBatch,
+    upload: Any = None,
+    path: Path | None = None,
+    name: str = "",
+    provider: str = "",
+) -> Job:
     """Store the results file and create its ingest job (not yet run)."""
     if path is not None:
         with open(path, "rb") as fh:

@@ -47,30 +47,53 @@ ISSUES_IN_RESPONSE = 100
 
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return api.create_response(request, error_body(exc.code, exc.message, exc.message_en, exc.rows, **exc.extra), status=exc.status)
+    return api.create_response(
+        request, error_body(exc.code, exc.message, exc.message_en, exc.rows, **exc.extra), status=exc.status
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    response = api.create_response(request, error_body("TIDAK_TERAUTENTIKASI", "Token tidak ada atau tidak berlaku.", "Missing or invalid token."), status=401)
+    response = api.create_response(
+        request,
+        error_body(
+            "TIDAK_TERAUTENTIKASI", "Token tidak ada atau tidak berlaku.", "Missing or invalid token."
+        ),
+        status=401,
+    )
     response["WWW-Authenticate"] = "Bearer"
     return response
 
 
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    rows = [{"column": ".".join(str(x) for x in e.get("loc", [])), "code": e.get("type", ""), "message_en": e.get("msg", "")} for e in exc.errors]
-    return api.create_response(request, error_body("PERMINTAAN_TIDAK_VALID", "Permintaan tidak valid.", "Invalid request.", rows), status=400)
+    rows = [
+        {
+            "column": ".".join(str(x) for x in e.get("loc", [])),
+            "code": e.get("type", ""),
+            "message_en": e.get("msg", ""),
+        }
+        for e in exc.errors
+    ]
+    return api.create_response(
+        request,
+        error_body("PERMINTAAN_TIDAK_VALID", "Permintaan tidak valid.", "Invalid request.", rows),
+        status=400,
+    )
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return api.create_response(request, error_body("TIDAK_DITEMUKAN", "Tidak ditemukan.", "Not found."), status=404)
+    return api.create_response(
+        request, error_body("TIDAK_DITEMUKAN", "Tidak ditemukan.", "Not found."), status=404
+    )
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, error_body("KESALAHAN_HTTP", str(exc), str(exc)), status=exc.status_code)
+    return api.create_response(
+        request, error_body("KESALAHAN_HTTP", str(exc), str(exc)), status=exc.status_code
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +176,17 @@ def _job_out(job: Job) -> dict[str, Any]:
         "error_message": job.error_message,
         "error_message_en": job.error_message_en,
         "issues_total": job.issues.count(),
-        "issues": [{"line": i.line, "column": i.column, "code": i.code, "message": i.message, "message_en": i.message_en, "value": i.value} for i in issues],
+        "issues": [
+            {
+                "line": i.line,
+                "column": i.column,
+                "code": i.code,
+                "message": i.message,
+                "message_en": i.message_en,
+                "value": i.value,
+            }
+            for i in issues
+        ],
         "issues_url": f"/api/v1/jobs/{job.pk}/issues",
     }
 
@@ -199,7 +232,11 @@ def get_batch(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     return _batch_out(batch)
 
 
-@router.get("/batches/{batch_id}/manifest", response={200: dict[str, Any], 404: ErrorOut}, summary="A batch's manifest")
+@router.get(
+    "/batches/{batch_id}/manifest",
+    response={200: dict[str, Any], 404: ErrorOut},
+    summary="A batch's manifest",
+)
 def get_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     """batch_id, provider, rows, sha256 (of the .csv.gz), size, columns, created_at."""
     batch = _own_batch(request, batch_id)
@@ -211,7 +248,14 @@ def get_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     "/batches/{batch_id}/file",
     response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
     summary="Download a batch (gzip CSV)",
-    openapi_extra={"responses": {"200": {"description": "gzip CSV `pd_id,tingkat_pendidikan,npsn,no_ponsel`; headers ETag and X-Content-SHA256", "content": {"application/gzip": {}}}}},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "gzip CSV `pd_id,tingkat_pendidikan,npsn,no_ponsel`; headers ETag and X-Content-SHA256",
+                "content": {"application/gzip": {}},
+            }
+        }
+    },
 )
 def download_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
     """Supports `Range: bytes=N-` to resume (206 + Content-Range) and `If-None-Match` (304)."""
@@ -220,10 +264,19 @@ def download_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
     try:
         response = file_response(request, path, sha256=batch.sha256, filename=f"{batch.id}.csv.gz")
     except RangeNotSatisfiable:
-        response = JsonResponse(error_body("RENTANG_TIDAK_VALID", "Rentang (Range) tidak valid.", "Invalid range."), status=416)
+        response = JsonResponse(
+            error_body("RENTANG_TIDAK_VALID", "Rentang (Range) tidak valid.", "Invalid range."), status=416
+        )
         response["Content-Range"] = f"bytes */{path.stat().st_size}"
         return response
-    audit_call(request, "download_dump", "dump_batch", batch.id, status=response.status_code, range=request.headers.get("Range", ""))
+    audit_call(
+        request,
+        "download_dump",
+        "dump_batch",
+        batch.id,
+        status=response.status_code,
+        range=request.headers.get("Range", ""),
+    )
     return response  # type: ignore[return-value]  # streaming or 304
 
 
@@ -237,7 +290,12 @@ def download_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
             "content": {
                 "text/csv": {"schema": {"type": "string", "format": "binary"}},
                 "application/gzip": {"schema": {"type": "string", "format": "binary"}},
-                "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
             },
         }
     },
@@ -249,13 +307,25 @@ def upload_results(request: HttpRequest, batch_id: str) -> Any:
     if (request.content_type or "").startswith("multipart/"):
         upload = request.FILES.get("file")
         if upload is None:
-            raise ApiError("PERMINTAAN_TIDAK_VALID", "Bagian 'file' tidak ada.", "Multipart field 'file' is missing.")
+            raise ApiError(
+                "PERMINTAAN_TIDAK_VALID", "Bagian 'file' tidak ada.", "Multipart field 'file' is missing."
+            )
         name = upload.name or "hasil.csv"
     else:
         upload, name = request, f"{batch.id}-hasil.csv"  # type: ignore[assignment]  # the raw body is read like a file
-    job = actions.create_ingest_job(actor=None, batch=batch, upload=upload, name=name, provider=provider_of(request))
+    job = actions.create_ingest_job(
+        actor=None, batch=batch, upload=upload, name=name, provider=provider_of(request)
+    )
     size = files.absolute(job.input_path).stat().st_size
-    audit_call(request, "api_upload_results", "dump_batch", batch.id, job=str(job.pk), size=size, sha256=job.input_sha256)
+    audit_call(
+        request,
+        "api_upload_results",
+        "dump_batch",
+        batch.id,
+        job=str(job.pk),
+        size=size,
+        sha256=job.input_sha256,
+    )
     if size > SYNC_INGEST_MAX_BYTES:
         from django.db import transaction
 
@@ -265,13 +335,33 @@ def upload_results(request: HttpRequest, batch_id: str) -> Any:
     job = jobs.run(job.pk)
     out = _job_out(job)
     if job.state == Job.State.REFUSED:
-        raise ApiError(job.error_code, job.error_message, job.error_message_en, status=422, rows=out["issues"], extra={"job_id": out["job_id"], "counts": out["counts"], "issues_total": out["issues_total"], "issues_url": out["issues_url"]})
+        raise ApiError(
+            job.error_code,
+            job.error_message,
+            job.error_message_en,
+            status=422,
+            rows=out["issues"],
+            extra={
+                "job_id": out["job_id"],
+                "counts": out["counts"],
+                "issues_total": out["issues_total"],
+                "issues_url": out["issues_url"],
+            },
+        )
     if job.state == Job.State.FAILED:
-        raise ApiError(job.error_code, job.error_message, job.error_message_en, status=500, extra={"job_id": out["job_id"]})
+        raise ApiError(
+            job.error_code,
+            job.error_message,
+            job.error_message_en,
+            status=500,
+            extra={"job_id": out["job_id"]},
+        )
     return Status(200, out)
 
 
-@router.get("/jobs/{job_id}", response={200: JobOut, 404: ErrorOut}, summary="State and counts of an ingest job")
+@router.get(
+    "/jobs/{job_id}", response={200: JobOut, 404: ErrorOut}, summary="State and counts of an ingest job"
+)
 def get_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     job = _own_job(request, job_id)
     audit_call(request, "api_get_job", "job", job.pk)
@@ -282,7 +372,9 @@ def get_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     return out
 
 
-@router.get("/jobs/{job_id}/issues", response={200: None, 404: ErrorOut}, summary="All refused rows of a job (CSV)")
+@router.get(
+    "/jobs/{job_id}/issues", response={200: None, 404: ErrorOut}, summary="All refused rows of a job (CSV)"
+)
 def get_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row."""
     job = _own_job(request, job_id)

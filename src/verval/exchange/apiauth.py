@@ -32,7 +32,15 @@ ERRORS: dict[str, tuple[int, str, str]] = {
 
 
 class ApiError(Exception):
-    def __init__(self, code: str, message: str = "", message_en: str = "", status: int | None = None, rows: list[dict[str, Any]] | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str = "",
+        message_en: str = "",
+        status: int | None = None,
+        rows: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         default_status, default_msg, default_en = ERRORS.get(code, (400, "", ""))
         self.code = code
         self.status = status or default_status
@@ -43,7 +51,9 @@ class ApiError(Exception):
         super().__init__(f"{code}: {self.message_en}")
 
 
-def error_body(code: str, message: str, message_en: str, rows: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, message_en: str, rows: list[dict[str, Any]] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {"code": code, "message": message, "message_en": message_en, "rows": rows or [], **extra}
 
 
@@ -95,7 +105,9 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def audit_call(request: HttpRequest, action: str, object_type: str = "", object_id: Any = "", **after: Any) -> None:
+def audit_call(
+    request: HttpRequest, action: str, object_type: str = "", object_id: Any = "", **after: Any
+) -> None:
     audit.record(
         actor=None,
         action=action,

@@ -31,7 +31,9 @@ class ProviderToken(models.Model):
     prefix = models.CharField(max_length=16, unique=True)
     token_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
@@ -57,7 +59,9 @@ class DumpBatch(models.Model):
     id = models.CharField(max_length=48, primary_key=True)  # DMP-YYYYMMDD-<provider>-NNNN
     provider = models.CharField(max_length=16, choices=PROVIDER_CHOICES, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     rows = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -101,8 +105,16 @@ class DumpItem(models.Model):
     INSERT ... SELECT from rows that exist, and recipients are never deleted (only deactivated).
     """
 
-    batch = models.ForeignKey(DumpBatch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="items")
-    recipient = models.ForeignKey("registry.Recipient", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    batch = models.ForeignKey(
+        DumpBatch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="items"
+    )
+    recipient = models.ForeignKey(
+        "registry.Recipient",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     phone = models.CharField(max_length=16)  # E.164 with '+', as sent
     # The other two columns of the dump row as sent, so that the file is written from this table
     # alone (one sequential read, no join with the registry).

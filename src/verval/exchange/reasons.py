@@ -67,28 +67,43 @@ def residue_reason(code: str) -> ResidueReason:
 # Row and file refusal codes of a results file: code -> (message id, message en).
 REFUSALS: dict[str, tuple[str, str]] = {
     # whole file
-    "BERKAS_KOSONG": ("Berkas kosong atau hanya berisi judul kolom.", "The file is empty or holds only the header."),
+    "BERKAS_KOSONG": (
+        "Berkas kosong atau hanya berisi judul kolom.",
+        "The file is empty or holds only the header.",
+    ),
     "ENCODING_SALAH": ("Berkas bukan teks UTF-8.", "The file is not UTF-8 text."),
     "PEMISAH_SALAH": ("Pemisah kolom harus koma (,).", "Columns must be separated by commas (,)."),
     "KOLOM_SALAH": ("Judul kolom tidak sesuai format.", "The header does not match the format."),
-    "BERKAS_TERPOTONG": ("Berkas terpotong (baris terakhir tidak lengkap).", "The file is cut off (last row incomplete)."),
+    "BERKAS_TERPOTONG": (
+        "Berkas terpotong (baris terakhir tidak lengkap).",
+        "The file is cut off (last row incomplete).",
+    ),
     "TERLALU_BANYAK_DITOLAK": (
         "Terlalu banyak baris ditolak; berkas ditolak seluruhnya. Periksa apakah berkas dan batch sudah benar.",
         "Too many rows refused; the whole file is refused. Check that the file and the batch are the right ones.",
     ),
     "BATCH_TIDAK_DIKENAL": ("Batch tidak ditemukan.", "Batch not found."),
     # row
-    "JUMLAH_KOLOM": ("Jumlah kolom pada baris ini tidak sesuai judul.", "This row has the wrong number of columns."),
+    "JUMLAH_KOLOM": (
+        "Jumlah kolom pada baris ini tidak sesuai judul.",
+        "This row has the wrong number of columns.",
+    ),
     "PD_ID_TIDAK_VALID": ("pd_id bukan UUID yang valid.", "pd_id is not a valid UUID."),
     "PD_ID_TIDAK_DIKENAL": ("pd_id tidak dikenal.", "Unknown pd_id."),
     "BUKAN_BATCH_INI": ("pd_id tidak termasuk dalam batch ini.", "pd_id is not part of this batch."),
     "NOMOR_TIDAK_VALID": ("no_ponsel tidak berformat angka yang valid.", "no_ponsel is not a valid number."),
-    "NOMOR_TIDAK_SESUAI": ("no_ponsel berbeda dengan nomor yang dikirim dalam dump.", "no_ponsel differs from the number sent in the dump."),
+    "NOMOR_TIDAK_SESUAI": (
+        "no_ponsel berbeda dengan nomor yang dikirim dalam dump.",
+        "no_ponsel differs from the number sent in the dump.",
+    ),
     "STATUS_TIDAK_VALID": (
         "status harus salah satu dari AKTIF, TIDAK_AKTIF, MASA_TENGGANG, TIDAK_TERDAFTAR, BUKAN_PELANGGAN.",
         "status must be one of AKTIF, TIDAK_AKTIF, MASA_TENGGANG, TIDAK_TERDAFTAR, BUKAN_PELANGGAN.",
     ),
-    "DUPLIKAT": ("pd_id muncul lebih dari sekali dalam berkas; baris pertama yang dipakai.", "pd_id appears more than once in the file; the first row is used."),
+    "DUPLIKAT": (
+        "pd_id muncul lebih dari sekali dalam berkas; baris pertama yang dipakai.",
+        "pd_id appears more than once in the file; the first row is used.",
+    ),
     "BERTENTANGAN": (
         "Jawaban bertentangan dengan jawaban sebelumnya untuk baris yang sama; tidak diterapkan, diteruskan ke Pusdatin.",
         "The answer contradicts an earlier answer for the same row; not applied, passed to Pusdatin.",

@@ -69,7 +69,11 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
         names = [h.strip().lower() for h in header]
         if len(names) == 1 and re.search(r"[;\t|]", header[0]):
             raise refused("PEMISAH_SALAH")
-        if any(n not in spec.columns for n in names) or any(r not in names for r in spec.required) or len(set(names)) != len(names):
+        if (
+            any(n not in spec.columns for n in names)
+            or any(r not in names for r in spec.required)
+            or len(set(names)) != len(names)
+        ):
             raise refused("KOLOM_SALAH")
         width = len(names)
         order = [names.index(c) if c in names else -1 for c in spec.columns]

@@ -30,10 +30,21 @@ def provider_overview(user: Any) -> list[dict[str, Any]]:
     out = []
     for code, name in PROVIDER_CHOICES:
         own = batches.filter(provider=code)
-        agg = own.aggregate(rows=Sum("rows"), answered=Sum("answered"), superseded=Sum("superseded"), contradictions=Sum("contradictions"), aktif=Sum("aktif"), residu=Sum("residu"))
+        agg = own.aggregate(
+            rows=Sum("rows"),
+            answered=Sum("answered"),
+            superseded=Sum("superseded"),
+            contradictions=Sum("contradictions"),
+            aktif=Sum("aktif"),
+            residu=Sum("residu"),
+        )
         rows = agg["rows"] or 0
         need = rows - (agg["superseded"] or 0)
-        token = ProviderToken.objects.filter(provider=code, revoked_at__isnull=True, label="default").first() if getattr(user, "is_pusdatin", False) else None
+        token = (
+            ProviderToken.objects.filter(provider=code, revoked_at__isnull=True, label="default").first()
+            if getattr(user, "is_pusdatin", False)
+            else None
+        )
         out.append(
             {
                 "code": code,
@@ -74,11 +85,18 @@ def residue_rows(user: Any, npsn: str) -> list[dict[str, Any]]:
     layer of the caller where needed.
     """
     school = access.get_school_or_deny(user, npsn)
-    last_item = DumpItem.objects.filter(recipient_id=OuterRef("pk")).exclude(result="").order_by("-answered_at", "-id")
+    last_item = (
+        DumpItem.objects.filter(recipient_id=OuterRef("pk"))
+        .exclude(result="")
+        .order_by("-answered_at", "-id")
+    )
     qs = (
         access.recipients_for(user)
         .filter(school=school, active=True, status=NumberStatus.RESIDU)
-        .annotate(residue_batch=Subquery(last_item.values("batch_id")[:1]), residue_at=Subquery(last_item.values("answered_at")[:1]))
+        .annotate(
+            residue_batch=Subquery(last_item.values("batch_id")[:1]),
+            residue_at=Subquery(last_item.values("answered_at")[:1]),
+        )
         .order_by("kind", "grade", "name")
     )
     return [annotate_residue(r) for r in qs]

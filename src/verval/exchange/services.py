@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from isal import isal_zlib
 from django.db import connection, transaction
 from django.utils import timezone
+from isal import isal_zlib
 
 from verval.core import audit, files
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
@@ -120,9 +120,7 @@ _GRADE_SQL = (
     "ELSE CAST(r.grade AS {text}) END"
 )
 
-_ELIGIBLE = (
-    "r.active = TRUE AND r.status = 'MENUNGGU_PROVIDER' AND r.operator = %s AND r.phone_e164 <> ''"
-)
+_ELIGIBLE = "r.active = TRUE AND r.status = 'MENUNGGU_PROVIDER' AND r.operator = %s AND r.phone_e164 <> ''"
 
 
 def _next_batch_id(provider: str) -> str:
@@ -190,7 +188,9 @@ def _write_rows_sqlite(cursor: Any, batch_id: str, sink: GzipSink, progress: Pro
             progress.update(done)
 
 
-def publish_provider_dump(*, actor: Any, provider: str, job: Job | None = None, progress: Progress | None = None) -> DumpBatch | None:
+def publish_provider_dump(
+    *, actor: Any, provider: str, job: Job | None = None, progress: Progress | None = None
+) -> DumpBatch | None:
     """Publish one provider's dump batch (inside the caller's transaction). None when nothing is new."""
     now = timezone.now()
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -207,7 +207,12 @@ def publish_provider_dump(*, actor: Any, provider: str, job: Job | None = None, 
         batch_id = _next_batch_id(provider)
         file_rel, manifest_rel = dump_paths(batch_id, provider)
         batch = DumpBatch.objects.create(
-            id=batch_id, provider=provider, created_by=user, job=job, file_path=file_rel, manifest_path=manifest_rel
+            id=batch_id,
+            provider=provider,
+            created_by=user,
+            job=job,
+            file_path=file_rel,
+            manifest_path=manifest_rel,
         )
         grade = _GRADE_SQL.format(text="varchar(4)")
         cursor.execute(
@@ -247,7 +252,14 @@ def publish_provider_dump(*, actor: Any, provider: str, job: Job | None = None, 
     (files.root() / manifest_rel).write_text(json.dumps(manifest, indent=2) + "\n")
     batch.rows, batch.sha256, batch.size = rows, sha, size
     batch.save(update_fields=["rows", "sha256", "size"])
-    audit.record(actor=actor, action="publish_dump", object_type="dump_batch", object_id=batch_id, provider=provider, after={"rows": rows, "sha256": sha})
+    audit.record(
+        actor=actor,
+        action="publish_dump",
+        object_type="dump_batch",
+        object_id=batch_id,
+        provider=provider,
+        after={"rows": rows, "sha256": sha},
+    )
     if progress is not None:
         progress.update(rows, rows, force=True)
     return batch
@@ -257,7 +269,15 @@ def manifest_of(batch: DumpBatch) -> dict[str, Any]:
     try:
         return json.loads(files.absolute(batch.manifest_path).read_text())
     except (OSError, ValueError):
-        return {"batch_id": batch.id, "provider": batch.provider, "rows": batch.rows, "sha256": batch.sha256, "size": batch.size, "columns": list(DUMP_COLUMNS), "created_at": batch.created_at.isoformat()}
+        return {
+            "batch_id": batch.id,
+            "provider": batch.provider,
+            "rows": batch.rows,
+            "sha256": batch.sha256,
+            "size": batch.size,
+            "columns": list(DUMP_COLUMNS),
+            "created_at": batch.created_at.isoformat(),
+        }
 
 
 def refresh_batches(batch_ids: Iterable[str]) -> None:
@@ -294,9 +314,14 @@ def run_dump_job(job: Job) -> dict[str, Any]:
     from verval.exchange import actions
 
     progress = Progress(job)
-    batches = actions.publish_dumps(actor=job.created_by, provider=job.params.get("provider") or None, job=job, progress=progress)
+    batches = actions.publish_dumps(
+        actor=job.created_by, provider=job.params.get("provider") or None, job=job, progress=progress
+    )
     return {
-        "batches": [{"id": b.id, "provider": b.provider, "rows": b.rows, "file": b.file_path, "sha256": b.sha256} for b in batches],
+        "batches": [
+            {"id": b.id, "provider": b.provider, "rows": b.rows, "file": b.file_path, "sha256": b.sha256}
+            for b in batches
+        ],
         "rows": sum(b.rows for b in batches),
     }
 
@@ -360,7 +385,9 @@ def _stage_rows(path: Path, table: str, progress: Progress | None) -> _Staged:
             if st not in _STATUSES:
                 issues.append(issue(line, "status", "STATUS_TIDAK_VALID", status[:40]))
                 continue
-            rid = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}" if pg else hex_id
+            rid = (
+                f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}" if pg else hex_id
+            )
             yield line, rid, e164, st, note.strip()[:255]
             if progress is not None and not staged.rows % 65536:
                 progress.update(staged.rows)
@@ -371,7 +398,12 @@ def _stage_rows(path: Path, table: str, progress: Progress | None) -> _Staged:
                 buf: list[str] = []
                 for line, rid, e164, st, note in clean():
                     if note and ("\\" in note or "\t" in note or "\n" in note or "\r" in note):
-                        note = note.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+                        note = (
+                            note.replace("\\", "\\\\")
+                            .replace("\t", "\\t")
+                            .replace("\n", "\\n")
+                            .replace("\r", "\\r")
+                        )
                     buf.append(f"{line}\t{rid}\t{e164}\t{st}\t{note}\n")
                     if len(buf) >= 20000:
                         copy.write("".join(buf))
@@ -393,12 +425,12 @@ def _stage_rows(path: Path, table: str, progress: Progress | None) -> _Staged:
 
 def _mask_sql(col: str) -> str:
     """SQL for verval.phones.mask of an E.164 '+62…' column: '0812****7890'."""
-    return (
-        f"'0' || substr({col}, 4, 3) || substr('**********', 1, length({col}) - 10) || substr({col}, length({col}) - 3, 4)"
-    )
+    return f"'0' || substr({col}, 4, 3) || substr('**********', 1, length({col}) - 10) || substr({col}, length({col}) - 3, 4)"
 
 
-def apply_results(*, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None) -> tuple[dict[str, Any], list[RowIssue]]:
+def apply_results(
+    *, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None
+) -> tuple[dict[str, Any], list[RowIssue]]:
     """Check and apply one results file to a batch. Call inside transaction.atomic()."""
     pg = is_pg()
     tag = uuid.uuid4().hex[:12]
@@ -456,7 +488,9 @@ def apply_results(*, actor: Any, batch: DumpBatch, path: Path, job: Job | None =
                 column = _COLUMN_OF[code]
                 value = mask(phone) if column == "no_ponsel" else (status if column == "status" else str(rid))
                 msg, msg_en = REFUSALS[code]
-                out.append(RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value))
+                out.append(
+                    RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value)
+                )
             return out
 
         refused_rows = len(issues) + sum(by_code.get(c, 0) for c in REFUSING_CODES)
@@ -527,11 +561,20 @@ def run_ingest_job(job: Job) -> dict[str, Any]:
         batch = DumpBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None or (job.provider and job.provider != batch.provider):
             raise refused("BATCH_TIDAK_DIKENAL")
-        counts, issues = actions.apply_match_results(actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress)
+        counts, issues = actions.apply_match_results(
+            actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress
+        )
         save_issues(job, issues)
     progress.update(counts["rows"], counts["rows"], force=True)
     job.progress_done = job.progress_total = counts["rows"]
     return counts
 
 
-__all__ = ["JobRefused", "apply_results", "publish_provider_dump", "run_dump_job", "run_ingest_job", "manifest_of"]
+__all__ = [
+    "JobRefused",
+    "apply_results",
+    "publish_provider_dump",
+    "run_dump_job",
+    "run_ingest_job",
+    "manifest_of",
+]

@@ -73,7 +73,9 @@ def _dump_numbers(provider: str) -> Iterator[str]:
             continue
 
 
-def write_subscribers(provider: str, path: Path, *, seed: int = 0, profile: str = "lampung-utara") -> dict[str, int]:
+def write_subscribers(
+    provider: str, path: Path, *, seed: int = 0, profile: str = "lampung-utara"
+) -> dict[str, int]:
     """The provider's subscriber export (msisdn,status) for every number it was ever sent."""
     share = active_shares(profile)[provider]
     counts = {"active": 0, "grace": 0, "inactive": 0, "unknown": 0}
@@ -102,11 +104,15 @@ class DjangoClientTransport:
         self.client = Client(HTTP_HOST=hosts[0] if hosts else "localhost", raise_request_exception=False)
         self.secure = bool(getattr(settings, "SECURE_SSL_REDIRECT", False))
 
-    def __call__(self, method: str, path: str, headers: dict[str, str], body: bytes | BinaryIO | None = None) -> tuple[int, dict[str, str], Iterator[bytes]]:
+    def __call__(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | BinaryIO | None = None
+    ) -> tuple[int, dict[str, str], Iterator[bytes]]:
         data = body.read() if hasattr(body, "read") else (body or b"")  # type: ignore[union-attr]
         extra = {k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")}
         ctype = headers.get("Content-Type", "application/octet-stream")
-        response = self.client.generic(method, path, data=data, content_type=ctype, headers=extra, secure=self.secure)
+        response = self.client.generic(
+            method, path, data=data, content_type=ctype, headers=extra, secure=self.secure
+        )
         hdrs = {k.lower(): v for k, v in response.headers.items()}
         if getattr(response, "streaming", False):
             chunks: Iterator[bytes] = (bytes(c) for c in response.streaming_content)  # type: ignore[attr-defined]
@@ -115,7 +121,16 @@ class DjangoClientTransport:
         return response.status_code, hdrs, chunks
 
 
-def simulate_round(actor: Any = None, seed: int = 0, *, url: str | None = None, providers: list[str] | None = None, profile: str = "lampung-utara", workdir: Path | None = None, log: Any = None) -> dict[str, Any]:
+def simulate_round(
+    actor: Any = None,
+    seed: int = 0,
+    *,
+    url: str | None = None,
+    providers: list[str] | None = None,
+    profile: str = "lampung-utara",
+    workdir: Path | None = None,
+    log: Any = None,
+) -> dict[str, Any]:
     """Answer every waiting batch of every provider (or of `providers`) through the API."""
     from verval_provider.client import ApiClient, UrllibTransport
     from verval_provider.sync import sync
@@ -125,7 +140,16 @@ def simulate_round(actor: Any = None, seed: int = 0, *, url: str | None = None, 
     if providers:
         waiting = waiting.filter(provider__in=providers)
     codes = sorted(set(waiting.values_list("provider", flat=True)))
-    summary: dict[str, Any] = {"providers": {}, "batches": 0, "rows": 0, "applied": 0, "aktif": 0, "residu": 0, "refused": 0, "errors": 0}
+    summary: dict[str, Any] = {
+        "providers": {},
+        "batches": 0,
+        "rows": 0,
+        "applied": 0,
+        "aktif": 0,
+        "residu": 0,
+        "refused": 0,
+        "errors": 0,
+    }
     for code in codes:
         _row, token = actions.issue_token(actor=actor, provider=code, label="simulator")
         subs = workdir / code / "subscribers.csv"

@@ -24,10 +24,17 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def file_response(request: HttpRequest, path: Path, *, sha256: str, filename: str, content_type: str = "application/gzip") -> HttpResponse | StreamingHttpResponse:
+def file_response(
+    request: HttpRequest, path: Path, *, sha256: str, filename: str, content_type: str = "application/gzip"
+) -> HttpResponse | StreamingHttpResponse:
     size = path.stat().st_size
     etag = f'"{sha256}"'
-    common = {"ETag": etag, "X-Content-SHA256": sha256, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform"}
+    common = {
+        "ETag": etag,
+        "X-Content-SHA256": sha256,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, no-transform",
+    }
     inm = request.headers.get("If-None-Match")
     if inm and _etag_matches(inm, etag):
         not_modified = HttpResponse(status=304)
@@ -49,7 +56,9 @@ def file_response(request: HttpRequest, path: Path, *, sha256: str, filename: st
         if start >= size or start > end:
             raise RangeNotSatisfiable
         status = 206
-    response = StreamingHttpResponse(files.read_chunks(path, start, end), content_type=content_type, status=status)
+    response = StreamingHttpResponse(
+        files.read_chunks(path, start, end), content_type=content_type, status=status
+    )
     for k, v in common.items():
         response[k] = v
     response["Content-Length"] = str(end - start + 1)

@@ -25,7 +25,12 @@ def batches(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exchange/batches.html",
-        {"overview": selectors.provider_overview(request.user), "batches": qs[:200], "provider": provider, "providers": PROVIDER_CODES},
+        {
+            "overview": selectors.provider_overview(request.user),
+            "batches": qs[:200],
+            "provider": provider,
+            "providers": PROVIDER_CODES,
+        },
     )
 
 
@@ -36,8 +41,12 @@ def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
     conflicts = [
         {"item": i, "phone": mask(i.phone)} for i in selectors.contradictions(request.user, batch)[:500]
     ]
-    routing = [{"item": i, "phone": mask(i.phone)} for i in selectors.routing_questions(request.user, batch)[:500]]
-    return render(request, "exchange/batch.html", {"batch": batch, "conflicts": conflicts, "routing": routing})
+    routing = [
+        {"item": i, "phone": mask(i.phone)} for i in selectors.routing_questions(request.user, batch)[:500]
+    ]
+    return render(
+        request, "exchange/batch.html", {"batch": batch, "conflicts": conflicts, "routing": routing}
+    )
 
 
 @login_required

@@ -30,9 +30,15 @@ def start_upload(*, actor: Any, upload: Any, ip: str | None = None) -> Job:
     relative, sha256, size = files.save_upload("imports", upload, suffix=suffix)
     with transaction.atomic():
         job = jobs.create_job(
-            actor=actor, kind=KIND, input_name=name[:255], input_path=relative, input_sha256=sha256,
+            actor=actor,
+            kind=KIND,
+            input_name=name[:255],
+            input_path=relative,
+            input_sha256=sha256,
             params={"size": size},
         )
-        audit.record(actor=actor, action="upload_cutoff", object_type="job", object_id=job.pk, note=name[:255], ip=ip)
+        audit.record(
+            actor=actor, action="upload_cutoff", object_type="job", object_id=job.pk, note=name[:255], ip=ip
+        )
         jobs.enqueue(job)
     return job

@@ -138,13 +138,17 @@ def open_cutoff(path: str | Path) -> Cutoff:
         columns = _check_header(header_line)
         data_start = offset + len(header_bytes)
         if data_start >= path.stat().st_size or not _has_data(path, data_start):
-            raise FileRefused("BERKAS_KOSONG", "Berkas hanya berisi baris judul, tanpa data.", "The file holds only the header row, no data.")
+            raise FileRefused(
+                "BERKAS_KOSONG",
+                "Berkas hanya berisi baris judul, tanpa data.",
+                "The file holds only the header row, no data.",
+            )
         if quotes % 2:
             line = _open_quote_line(path, data_start)
             raise FileRefused(
                 "KUTIP_TIDAK_DITUTUP",
-                f"Tanda kutip (\") dibuka di baris {line} tetapi tidak pernah ditutup; berkas rusak atau terpotong.",
-                f"A quote (\") opened on line {line} is never closed; the file is damaged or cut off.",
+                f'Tanda kutip (") dibuka di baris {line} tetapi tidak pernah ditutup; berkas rusak atau terpotong.',
+                f'A quote (") opened on line {line} is never closed; the file is damaged or cut off.',
                 line,
             )
         if last not in (b"\n",):
@@ -214,7 +218,10 @@ def _transcode(path: Path, encoding: str, cleanup: list[Path]) -> Path:
     out = Path(tmp)
     cleanup.append(out)
     try:
-        with open(path, encoding=encoding, newline="") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        with (
+            open(path, encoding=encoding, newline="") as src,
+            open(out, "w", encoding="utf-8", newline="") as dst,
+        ):
             first = True
             while chunk := src.read(BLOCK // 2):
                 dst.write(chunk.lstrip("\ufeff") if first else chunk)
@@ -324,8 +331,14 @@ def _structure_error(line: int, found: int, expected: int) -> FileRefused:
 def _check_fields(block: bytes, ncols: int, first_line: int, expected_rows: int) -> None:
     """Every record of the block has exactly ncols fields (polars would pad short rows)."""
     lines = pl.read_csv(
-        block, has_header=False, separator="\x01", quote_char=None, new_columns=["l"],
-        schema={"l": pl.String}, empty_string_is_null=False, raise_if_empty=False,
+        block,
+        has_header=False,
+        separator="\x01",
+        quote_char=None,
+        new_columns=["l"],
+        schema={"l": pl.String},
+        empty_string_is_null=False,
+        raise_if_empty=False,
     ).get_column("l")
     if lines.len() == expected_rows and not (lines.str.count_matches('"', literal=True) % 2 == 1).any():
         counts = lines.str.replace_all(r'"[^"]*"', "").str.count_matches(",", literal=True) + 1
@@ -367,8 +380,14 @@ def _csv_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
                 rest = b""
             try:
                 df = pl.read_csv(
-                    block, has_header=False, new_columns=names, schema=schema, quote_char='"',
-                    empty_string_is_null=False, raise_if_empty=False, truncate_ragged_lines=False,
+                    block,
+                    has_header=False,
+                    new_columns=names,
+                    schema=schema,
+                    quote_char='"',
+                    empty_string_is_null=False,
+                    raise_if_empty=False,
+                    truncate_ragged_lines=False,
                 )
             except pl.exceptions.ComputeError:
                 _check_fields(block, ncols, record + 2, -1)
@@ -431,7 +450,11 @@ def _open_xlsx(path: Path) -> Cutoff:
     columns = _check_header(line)
     height = sheet.height
     if height <= 1:
-        raise FileRefused("BERKAS_KOSONG", "Berkas hanya berisi baris judul, tanpa data.", "The file holds only the header row, no data.")
+        raise FileRefused(
+            "BERKAS_KOSONG",
+            "Berkas hanya berisi baris judul, tanpa data.",
+            "The file holds only the header row, no data.",
+        )
     return Cutoff(path=path, kind="xlsx", columns=columns, estimate=height - 1, encoding="xlsx")
 
 

@@ -42,10 +42,25 @@ RULES: dict[str, Rule] = {
     r.code: r
     for r in (
         Rule("JENIS_TIDAK_DIKENAL", "jenis", "Jenis harus PD atau PTK.", "jenis must be PD or PTK."),
-        Rule("ID_TIDAK_VALID", "id", "id bukan UUID (format 8-4-4-4-12 heksadesimal).", "id is not a UUID (8-4-4-4-12 hexadecimal)."),
-        Rule("ID_GANDA", "id", "id yang sama sudah ada di baris sebelumnya dalam berkas ini.", "The same id already appears on an earlier line of this file."),
+        Rule(
+            "ID_TIDAK_VALID",
+            "id",
+            "id bukan UUID (format 8-4-4-4-12 heksadesimal).",
+            "id is not a UUID (8-4-4-4-12 hexadecimal).",
+        ),
+        Rule(
+            "ID_GANDA",
+            "id",
+            "id yang sama sudah ada di baris sebelumnya dalam berkas ini.",
+            "The same id already appears on an earlier line of this file.",
+        ),
         Rule("NAMA_KOSONG", "nama", "Nama kosong.", "The name is empty."),
-        Rule("NAMA_TERLALU_PANJANG", "nama", "Nama lebih dari 150 karakter.", "The name is longer than 150 characters."),
+        Rule(
+            "NAMA_TERLALU_PANJANG",
+            "nama",
+            "Nama lebih dari 150 karakter.",
+            "The name is longer than 150 characters.",
+        ),
         Rule(
             "NISN_TIDAK_VALID",
             "nisn",
@@ -67,7 +82,12 @@ RULES: dict[str, Rule] = {
             "Bentuk pendidikan tidak dikenal (TK, KB, TPA, SPS, SD, SMP, SMA, SMK, SLB, SDLB, SMPLB, SMALB, PKBM, SKB).",
             "Unknown bentuk_pendidikan (TK, KB, TPA, SPS, SD, SMP, SMA, SMK, SLB, SDLB, SMPLB, SMALB, PKBM, SKB).",
         ),
-        Rule("NPSN_TIDAK_VALID", "npsn", "NPSN harus 8 karakter (angka atau huruf).", "NPSN must be 8 characters (digits or letters)."),
+        Rule(
+            "NPSN_TIDAK_VALID",
+            "npsn",
+            "NPSN harus 8 karakter (angka atau huruf).",
+            "NPSN must be 8 characters (digits or letters).",
+        ),
         Rule("NAMA_SEKOLAH_KOSONG", "nama_sekolah", "Nama sekolah kosong.", "The school name is empty."),
         Rule(
             "KODE_WILAYAH_TIDAK_DIKENAL",
@@ -101,7 +121,10 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
         jenis.alias("jenis"),
         bentuk.alias("bentuk_pendidikan"),
         pl.col("id").str.to_lowercase().alias("id"),
-        pl.col("status_sekolah").str.to_uppercase().replace({"NEGERI": "N", "SWASTA": "S"}).alias("status_sekolah"),
+        pl.col("status_sekolah")
+        .str.to_uppercase()
+        .replace({"NEGERI": "N", "SWASTA": "S"})
+        .alias("status_sekolah"),
         pl.when(t.str.contains(r"^[0-9]{1,2}$")).then(t.cast(pl.Int16, strict=False)).alias("grade"),
     ).with_columns(
         pl.col("bentuk_pendidikan").is_in(forms).alias("_form_ok"),
@@ -158,12 +181,19 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
     rows = rows.with_columns(
         refused,
         pl.col("id").str.contains(_UUID).fill_null(False).alias("id_ok"),
-        pl.when(ptk).then(pl.lit("PTK")).when(pl.col("_paud")).then(pl.lit("PAUD")).otherwise(pl.lit("DIKDASMEN")).alias("category"),
+        pl.when(ptk)
+        .then(pl.lit("PTK"))
+        .when(pl.col("_paud"))
+        .then(pl.lit("PAUD"))
+        .otherwise(pl.lit("DIKDASMEN"))
+        .alias("category"),
         pl.when(pd & ~pl.col("_paud")).then(grade).otherwise(None).alias("grade"),
     ).drop("_form_ok", "_paud", "_lo", "_hi")
     issues = (
         pl.concat(issue_frames)
         if issue_frames
-        else pl.DataFrame(schema={"line": pl.Int64, "column": pl.String, "code": pl.String, "value": pl.String})
+        else pl.DataFrame(
+            schema={"line": pl.Int64, "column": pl.String, "code": pl.String, "value": pl.String}
+        )
     )
     return rows, issues

@@ -56,7 +56,10 @@ class _Timer:
 
     def report(self) -> None:
         if _TRACE:
-            sys.stderr.write("import phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.acc.items()) + "\n")
+            sys.stderr.write(
+                "import phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.acc.items()) + "\n"
+            )
+
 
 STAGE_COLUMNS = [
     "line", "id", "refused", "kind", "category", "name", "nisn", "nik", "grade", "npsn",
@@ -76,7 +79,9 @@ _PG_HASH_SQL = (
 SQLITE_CHUNK = 20_000
 
 
-def row_hash(kind: str, category: str, name: str, nisn: str, nik: str, grade: int | None, npsn: str, phone_key: str) -> str:
+def row_hash(
+    kind: str, category: str, name: str, nisn: str, nik: str, grade: int | None, npsn: str, phone_key: str
+) -> str:
     """The same hash in Python (tests, tools)."""
     content = "|".join([kind, category, name, nisn, nik, "" if grade is None else str(grade), npsn])
     return hashlib.md5(content.encode()).hexdigest()[:16] + hashlib.md5(phone_key.encode()).hexdigest()[:16]
@@ -84,7 +89,9 @@ def row_hash(kind: str, category: str, name: str, nisn: str, nik: str, grade: in
 
 def _md5_16(values: pl.Series) -> pl.Series:
     md5 = hashlib.md5
-    return pl.Series(values.name, [md5(v).hexdigest()[:16] for v in map(str.encode, values.to_list())], dtype=pl.String)
+    return pl.Series(
+        values.name, [md5(v).hexdigest()[:16] for v in map(str.encode, values.to_list())], dtype=pl.String
+    )
 
 
 def _hash_expr() -> pl.Expr:
@@ -104,7 +111,8 @@ def _hash_expr() -> pl.Expr:
     )
     key = pl.col("phone_key").fill_null("")
     return (
-        content.map_batches(_md5_16, return_dtype=pl.String) + key.map_batches(_md5_16, return_dtype=pl.String)
+        content.map_batches(_md5_16, return_dtype=pl.String)
+        + key.map_batches(_md5_16, return_dtype=pl.String)
     ).alias("h")
 
 
@@ -186,7 +194,9 @@ class _Importer:
                 self._stage(rows, tick)
                 self.progress.update(self.rows, max(self.cut.estimate, self.rows))
             if not self.rows:
-                raise FileRefused("BERKAS_KOSONG", "Berkas tidak berisi baris data.", "The file holds no data rows.")
+                raise FileRefused(
+                    "BERKAS_KOSONG", "Berkas tidak berisi baris data.", "The file holds no data rows."
+                )
             self._after_load()
             tick("index")
             self._duplicates()
@@ -243,7 +253,9 @@ class _Importer:
             "name text, nisn text, nik text, grade smallint, npsn text, phone_raw text, phone_e164 text, "
             f"operator text, reason text, phone_key text, {hashcol})"
         )
-        c.execute(f"CREATE {temp} TABLE imp_school (line bigint, npsn text, name text, bentuk text, status text, region text)")
+        c.execute(
+            f"CREATE {temp} TABLE imp_school (line bigint, npsn text, name text, bentuk text, status text, region text)"
+        )
 
     def _stage(self, rows: pl.DataFrame, tick: Any) -> None:
         staged = rows.filter(pl.col("id_ok"))
@@ -256,7 +268,9 @@ class _Importer:
                 operator=verdicts.get_column("operator").fill_null(""),
                 reason=verdicts.get_column("reason").fill_null(""),
             ).with_columns(
-                phone_key=pl.when(pl.col("phone_e164") != "").then(pl.col("phone_e164")).otherwise(pl.col("phone_raw")),
+                phone_key=pl.when(pl.col("phone_e164") != "")
+                .then(pl.col("phone_e164"))
+                .otherwise(pl.col("phone_raw")),
             )
             if not self.pg:
                 staged = staged.with_columns(pl.col("id").str.replace_all("-", "", literal=True))
@@ -295,7 +309,9 @@ class _Importer:
                     pl.col("status_sekolah").first().alias("status"),
                     pl.col("kode_wilayah").first().alias("region"),
                 )
-                .with_columns(pl.when(pl.col("status").is_in(["N", "S"])).then(pl.col("status")).otherwise(pl.lit("")))
+                .with_columns(
+                    pl.when(pl.col("status").is_in(["N", "S"])).then(pl.col("status")).otherwise(pl.lit(""))
+                )
                 .select(SCHOOL_COLUMNS)
             )
             self._load("imp_school", SCHOOL_COLUMNS, schools)
@@ -304,9 +320,7 @@ class _Importer:
         if self.pg:
             text_cols = [c for c, t in zip(df.columns, df.dtypes, strict=True) if t == pl.String]
             data = df.write_csv(include_header=False).encode()
-            sql = (
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(text_cols)}))"
-            )
+            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(text_cols)}))"
             with self.cur.copy(sql) as copy:
                 copy.write(data)
         else:
@@ -422,7 +436,9 @@ class _Importer:
 
     def _issues(self) -> pl.DataFrame:
         if not self.issue_frames:
-            return pl.DataFrame(schema={"line": pl.Int64, "column": pl.String, "code": pl.String, "value": pl.String})
+            return pl.DataFrame(
+                schema={"line": pl.Int64, "column": pl.String, "code": pl.String, "value": pl.String}
+            )
         return pl.concat(self.issue_frames).sort("line", maintain_order=True)
 
     def _row_issues(self, issues: pl.DataFrame) -> list[RowIssue]:
@@ -522,7 +538,9 @@ class _Importer:
             for sql in rebuild:
                 c.execute(sql)
             if _TRACE:
-                sys.stderr.write(f"merge: fk checks {t1 - t0:.2f}s, index rebuild {time.perf_counter() - t1:.2f}s\n")
+                sys.stderr.write(
+                    f"merge: fk checks {t1 - t0:.2f}s, index rebuild {time.perf_counter() - t1:.2f}s\n"
+                )
             if self.pg and added > 10000:
                 c.execute("ANALYZE registry_recipient")
         numbers = 0
@@ -596,7 +614,16 @@ class _Importer:
                     VALUES (%s, %s, %s, %s, 'import_number_changed', %s, 'BELUM_VERVAL', '', %s, %s, %s)
                     """,
                     [
-                        (rid, now, actor_id, job_id, old_status or "", mask(old or "")[:20], mask(new or "")[:20], "cutoff Dapodik")
+                        (
+                            rid,
+                            now,
+                            actor_id,
+                            job_id,
+                            old_status or "",
+                            mask(old or "")[:20],
+                            mask(new or "")[:20],
+                            "cutoff Dapodik",
+                        )
                         for rid, old, old_status, new in batch
                     ],
                 )

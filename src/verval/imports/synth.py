@@ -81,14 +81,40 @@ SWASTA_NAMES = (
     "TUNAS BANGSA",
     "HARAPAN BANGSA",
 )
-PAUD_NAMES = ("PERTIWI", "AISYIYAH BUSTANUL ATHFAL", "MELATI", "MAWAR", "KASIH BUNDA", "TUNAS HARAPAN", "AL IKHLAS", "CERIA")
+PAUD_NAMES = (
+    "PERTIWI",
+    "AISYIYAH BUSTANUL ATHFAL",
+    "MELATI",
+    "MAWAR",
+    "KASIH BUNDA",
+    "TUNAS HARAPAN",
+    "AL IKHLAS",
+    "CERIA",
+)
 
-BLANKS = ("", "", "", "", "-", "0", "tidak ada", "Tidak Ada", "tdk ada", "belum ada", "--", "00", "kosong", "N/A")
+BLANKS = (
+    "",
+    "",
+    "",
+    "",
+    "-",
+    "0",
+    "tidak ada",
+    "Tidak Ada",
+    "tdk ada",
+    "belum ada",
+    "--",
+    "00",
+    "kosong",
+    "N/A",
+)
 LANDLINE_AREAS = ("21", "22", "24", "31", "61", "274", "411", "361", "711", "751", "341", "911", "967")
 PLACEHOLDERS = ("0800000000", "081234567890", "08123456789", "081111111111", "0888888888888", "085200000000")
 
 # Typing styles and their weights (per mille).
-(CLEAN, PLUS62, P62, DASHES, SPACES, DOTS, NOZERO, DOT0, SCI, BLANK, LANDLINE, PLACEHOLDER, TWO, TYPO) = range(14)
+(CLEAN, PLUS62, P62, DASHES, SPACES, DOTS, NOZERO, DOT0, SCI, BLANK, LANDLINE, PLACEHOLDER, TWO, TYPO) = (
+    range(14)
+)
 STYLE_WEIGHTS_PD = (560, 40, 40, 50, 40, 10, 50, 20, 3, 90, 25, 10, 7, 25)
 STYLE_WEIGHTS_PTK = (700, 40, 30, 60, 40, 10, 30, 10, 2, 30, 15, 3, 5, 15)
 
@@ -152,7 +178,9 @@ def _pick_regencies(rng: random.Random, regencies: list[dict], k: int | None) ->
     return sorted(chosen, key=lambda x: x["code"])
 
 
-def plan_schools(rng: random.Random, students: int, teachers: int, regencies: int | None, schools: int | None) -> list[School]:
+def plan_schools(
+    rng: random.Random, students: int, teachers: int, regencies: int | None, schools: int | None
+) -> list[School]:
     """The school list (forms, sizes, places) for a cutoff of the given size."""
     all_regencies, kec = _kecamatan_by_regency()
     chosen = _pick_regencies(rng, all_regencies, regencies)
@@ -184,7 +212,9 @@ def plan_schools(rng: random.Random, students: int, teachers: int, regencies: in
             key = (form, district["code"] if form in ("SD", "TK") else regency["code"])
             seq[key] = seq.get(key, 0) + 1
             if form in ("TK", "KB", "SPS", "TPA"):
-                name = f"{form} {'NEGERI ' + str(seq[key]) if status == 'N' else rng.choice(PAUD_NAMES)} {place}"
+                name = (
+                    f"{form} {'NEGERI ' + str(seq[key]) if status == 'N' else rng.choice(PAUD_NAMES)} {place}"
+                )
             elif form == "PKBM":
                 name = f"PKBM {rng.choice(SWASTA_NAMES)} {place}"
             elif status == "N":
@@ -250,7 +280,11 @@ class _Typist:
         if style == SPACES:
             return f"0{nsn[:3]} {nsn[3:7]} {nsn[7:]}" if rng.random() < 0.8 else f" 0{nsn} "
         if style == DOTS:
-            return f"(0{nsn[:3]}) {nsn[3:7]}.{nsn[7:]}" if rng.random() < 0.5 else f"0{nsn[:3]}.{nsn[3:7]}.{nsn[7:]}"
+            return (
+                f"(0{nsn[:3]}) {nsn[3:7]}.{nsn[7:]}"
+                if rng.random() < 0.5
+                else f"0{nsn[:3]}.{nsn[3:7]}.{nsn[7:]}"
+            )
         if style == NOZERO:
             return nsn
         if style == DOT0:
@@ -261,13 +295,19 @@ class _Typist:
             return rng.choice(BLANKS)
         if style == LANDLINE:
             area = rng.choice(LANDLINE_AREAS)
-            local = f"{rng.randrange(2, 10)}{rng.randrange(10**6):06d}" if len(area) == 2 else f"{rng.randrange(2, 10)}{rng.randrange(10**5):05d}"
+            local = (
+                f"{rng.randrange(2, 10)}{rng.randrange(10**6):06d}"
+                if len(area) == 2
+                else f"{rng.randrange(2, 10)}{rng.randrange(10**5):05d}"
+            )
             return rng.choice((f"0{area}-{local}", f"0{area}{local}", f"(0{area}) {local}"))
         if style == PLACEHOLDER:
             return rng.choice(PLACEHOLDERS)
         if style == TWO:
             other = self.numbers(1)[0]
-            return rng.choice((f"0{nsn} / 0{other}", f'"0{nsn}, 0{other}"', f"0{nsn} atau 0{other}", f"0{nsn}/0{other}"))
+            return rng.choice(
+                (f"0{nsn} / 0{other}", f'"0{nsn}, 0{other}"', f"0{nsn} atau 0{other}", f"0{nsn}/0{other}")
+            )
         if style == TYPO:
             national = "0" + nsn
             y = rng.random()
@@ -354,17 +394,25 @@ def iter_lines(
             if grades and rand() < 0.03:
                 g0 = rng.choice(grades)
                 shared = "0" + typist.numbers(1)[0]
-                phones = [shared if g == g0 and rand() < 0.8 else p for g, p in zip(row_grades, phones, strict=True)]
+                phones = [
+                    shared if g == g0 and rand() < 0.8 else p for g, p in zip(row_grades, phones, strict=True)
+                ]
             xs = [rand() for _ in range(n)]
             names = [
-                f"{a} {b}" if x > 0.6 else f"{a} {MIDDLE[int(x * 1e4) % n_mid]} {b}" if x > 0.3 or x < 0.01 else a
+                f"{a} {b}"
+                if x > 0.6
+                else f"{a} {MIDDLE[int(x * 1e4) % n_mid]} {b}"
+                if x > 0.3 or x < 0.01
+                else a
                 for a, b, x in zip(choices(FIRST, k=n), choices(LAST, k=n), xs, strict=True)
             ]
             years = [2013 - g for g in grades] or [2015, 2016]
             dobs = _dob_pool(rng, school.nik_prefix, years)
             niks = [dobs[int(x * 1e6) & 31] + SEQ4[int(x * 1e10) % 9999 + 1] if x < 0.8 else "" for x in xs]
             nisns = [
-                NISN_HEAD[g] + SEQ4[int(x * 1e9) % 10000] + SEQ4[int(x * 1e13) % 10000][1:] if g or x < 0.5 else ""
+                NISN_HEAD[g] + SEQ4[int(x * 1e9) % 10000] + SEQ4[int(x * 1e13) % 10000][1:]
+                if g or x < 0.5
+                else ""
                 for g, x in zip(row_grades, xs, strict=True)
             ]
             gtxt = [str(g) if g else "" for g in row_grades]
@@ -421,8 +469,15 @@ def write_cutoff(
                     out.write("".join(pending))
                     pending, size = [], 0
             out.write("".join(pending))
-    n_schools = schools if schools else max(
-        1, round(sum(students * FORMS[f][0] / sum(v[0] for v in FORMS.values()) / FORMS[f][1] for f in FORMS))
+    n_schools = (
+        schools
+        if schools
+        else max(
+            1,
+            round(
+                sum(students * FORMS[f][0] / sum(v[0] for v in FORMS.values()) / FORMS[f][1] for f in FORMS)
+            ),
+        )
     )
     return {"rows": students + teachers, "students": students, "teachers": teachers, "schools": n_schools}
 
@@ -436,4 +491,3 @@ def _write_xlsx(path: Path, chunks: Iterator[str]) -> None:
         for row in csv.reader(chunk.splitlines()):
             ws.append(row)
     wb.save(path)
-

@@ -22,7 +22,9 @@ def upload(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
         return redirect("core:pusdatin")
-    job = actions.start_upload(actor=request.user, upload=form.cleaned_data["file"], ip=request.META.get("REMOTE_ADDR"))
+    job = actions.start_upload(
+        actor=request.user, upload=form.cleaned_data["file"], ip=request.META.get("REMOTE_ADDR")
+    )
     return redirect("core:job", job_id=job.pk)
 
 

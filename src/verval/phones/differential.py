@@ -111,7 +111,11 @@ def compare(text: str, ours: Verdict | None = None, ref: Reference | None = None
             "0" + nsn in PLACEHOLDER_NATIONAL or nsn[3:] in SUBSCRIBER_RUNS or digits in WHOLE_RUNS
         ):
             return "PLACEHOLDER"
-        if re.search(r"[.,]0{1,2}\s*$", text) and ours.reason in ("TERLALU_PENDEK", "PREFIKS_TIDAK_DIKENAL", "NOMOR_CONTOH"):
+        if re.search(r"[.,]0{1,2}\s*$", text) and ours.reason in (
+            "TERLALU_PENDEK",
+            "PREFIKS_TIDAK_DIKENAL",
+            "NOMOR_CONTOH",
+        ):
             # libphonenumber kept the spreadsheet's ".0" as a digit; without it the number is
             # what we judged (e.g. one digit short).
             return "SPREADSHEET_DECIMAL"

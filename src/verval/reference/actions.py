@@ -14,7 +14,14 @@ from verval.accounts.models import Role
 from verval.core import audit
 from verval.reference.models import Period, QuotaPolicy
 
-PERIOD_FIELDS = ("name", "starts_on", "ends_on", "sptjm_print_deadline", "sptjm_upload_deadline", "handover_on")
+PERIOD_FIELDS = (
+    "name",
+    "starts_on",
+    "ends_on",
+    "sptjm_print_deadline",
+    "sptjm_upload_deadline",
+    "handover_on",
+)
 
 
 def _snapshot(period: Period) -> dict[str, Any]:
@@ -90,7 +97,9 @@ def open_period(*, actor: Any, code: str) -> Period:
     for other in Period.objects.select_for_update().filter(is_open=True).exclude(code=code):
         other.is_open = False
         other.save(update_fields=["is_open"])
-        audit.record(actor=actor, action="close_period", object_type="period", object_id=other.code, note="replaced")
+        audit.record(
+            actor=actor, action="close_period", object_type="period", object_id=other.code, note="replaced"
+        )
     if not period.is_open:
         period.is_open = True
         period.save(update_fields=["is_open"])

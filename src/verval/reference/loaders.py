@@ -17,8 +17,12 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 def region_rows() -> list[dict[str, Any]]:
     """Dapodik regions of Indonesia (the 'Luar Negeri' branch 35xxxx is left out)."""
-    prov_map = {r["kode_wilayah_dapodik"]: r["kode_kemendagri"] for r in _rows("dapodik_to_kemendagri_provinsi.csv")}
-    kab_map = {r["kode_wilayah_dapodik"]: r["kode_kemendagri"] for r in _rows("dapodik_to_kemendagri_kabkota.csv")}
+    prov_map = {
+        r["kode_wilayah_dapodik"]: r["kode_kemendagri"] for r in _rows("dapodik_to_kemendagri_provinsi.csv")
+    }
+    kab_map = {
+        r["kode_wilayah_dapodik"]: r["kode_kemendagri"] for r in _rows("dapodik_to_kemendagri_kabkota.csv")
+    }
     population = {r["kode"]: int(r["total"]) for r in _rows("penduduk.csv") if r["total"].isdigit()}
     out = []
     for r in _rows("kode_wilayah_dapodik.csv"):
@@ -71,9 +75,14 @@ def load(apps: Any) -> None:
     for p in QUOTA_POLICIES:
         policy, _ = QuotaPolicy.objects.update_or_create(
             code=p["code"],
-            defaults={k: p[k] for k in ("name", "max_packages_per_number", "min_previous_usage_gb", "sptjm_only_changed")},
+            defaults={
+                k: p[k]
+                for k in ("name", "max_packages_per_number", "min_previous_usage_gb", "sptjm_only_changed")
+            },
         )
         for category, (general, learning) in p["rules"].items():
             QuotaRule.objects.update_or_create(
-                policy=policy, category=category, defaults={"general_gb": Decimal(general), "learning_gb": Decimal(learning)}
+                policy=policy,
+                category=category,
+                defaults={"general_gb": Decimal(general), "learning_gb": Decimal(learning)},
             )

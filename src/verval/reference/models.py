@@ -15,7 +15,9 @@ class Region(models.Model):
     code = models.CharField(max_length=6, primary_key=True)
     name = models.CharField(max_length=120)
     level = models.PositiveSmallIntegerField(choices=Level.choices, db_index=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     kemendagri_code = models.CharField(max_length=13, blank=True, db_index=True)
     population = models.BigIntegerField(null=True, blank=True)
 

@@ -149,7 +149,12 @@ def change_number(*, actor: Any, recipient_id: UUID | str, new_raw: str, expecte
         return recipient  # the same number (maybe typed differently): no new version, no history
     now = timezone.now()
     before_phone = _shown(recipient)
-    before = {"phone": before_phone, "status": recipient.status, "reason": recipient.reason, "version": recipient.version}
+    before = {
+        "phone": before_phone,
+        "status": recipient.status,
+        "reason": recipient.reason,
+        "version": recipient.version,
+    }
     if not _apply_number(recipient, new, expected_version, now, actor):
         raise _why_refused(recipient.pk)
     after_masked = mask(new.e164 or new.raw)
@@ -170,7 +175,12 @@ def change_number(*, actor: Any, recipient_id: UUID | str, new_raw: str, expecte
         object_id=recipient.pk,
         school_id=recipient.school_id,
         before=before,
-        after={"phone": after_masked, "status": NumberStatus.BELUM_VERVAL, "reason": new.reason, "version": expected_version + 1},
+        after={
+            "phone": after_masked,
+            "status": NumberStatus.BELUM_VERVAL,
+            "reason": new.reason,
+            "version": expected_version + 1,
+        },
     )
     recipient.refresh_from_db()
     return recipient
@@ -235,8 +245,10 @@ def confirm_recipients(
         if expected != r.version:
             result.refuse(VersionConflict.code)
             continue
-        if r.status == NumberStatus.FORMAT_SALAH or not r.phone_e164 or (
-            r.status == NumberStatus.BELUM_VERVAL and r.reason
+        if (
+            r.status == NumberStatus.FORMAT_SALAH
+            or not r.phone_e164
+            or (r.status == NumberStatus.BELUM_VERVAL and r.reason)
         ):
             result.refuse("FORMAT_SALAH")
             continue
@@ -259,9 +271,14 @@ def confirm_recipients(
             result.reconfirmed += 1
             history.append(
                 NumberHistory(
-                    recipient=r, actor=actor, action="reconfirm", from_status=r.status,
-                    to_status=NumberStatus.BELUM_VERVAL, reason=r.reason,
-                    phone_before=_shown(r), phone_after=_shown(r),
+                    recipient=r,
+                    actor=actor,
+                    action="reconfirm",
+                    from_status=r.status,
+                    to_status=NumberStatus.BELUM_VERVAL,
+                    reason=r.reason,
+                    phone_before=_shown(r),
+                    phone_after=_shown(r),
                 )
             )
         elif r.confirmed_at is not None:
@@ -275,8 +292,13 @@ def confirm_recipients(
             result.confirmed += 1
             history.append(
                 NumberHistory(
-                    recipient=r, actor=actor, action="confirm", from_status=r.status, to_status=r.status,
-                    phone_before=_shown(r), phone_after=_shown(r),
+                    recipient=r,
+                    actor=actor,
+                    action="confirm",
+                    from_status=r.status,
+                    to_status=r.status,
+                    phone_before=_shown(r),
+                    phone_after=_shown(r),
                 )
             )
         done_ids.append(str(r.pk))
@@ -332,13 +354,23 @@ def bulk_correct(*, actor: Any, school_npsn: str, rows: list[Any], job: Any = No
             rec = change.recipient
             if not _apply_number(rec, change.new, change.expected_version, now, actor):
                 code = _why_refused(rec.pk).code
-                plan.issues.append(bulk.issue(change.line, "versi" if code == VersionConflict.code else "id", code, str(rec.pk)))
+                plan.issues.append(
+                    bulk.issue(
+                        change.line, "versi" if code == VersionConflict.code else "id", code, str(rec.pk)
+                    )
+                )
                 continue
             changed += 1
             history.append(
                 NumberHistory(
-                    recipient=rec, actor=actor, job=job, action="bulk_correction", from_status=rec.status,
-                    to_status=NumberStatus.BELUM_VERVAL, phone_before=change.old_masked, phone_after=change.new_masked,
+                    recipient=rec,
+                    actor=actor,
+                    job=job,
+                    action="bulk_correction",
+                    from_status=rec.status,
+                    to_status=NumberStatus.BELUM_VERVAL,
+                    phone_before=change.old_masked,
+                    phone_after=change.new_masked,
                 )
             )
         NumberHistory.objects.bulk_create(history, batch_size=500)

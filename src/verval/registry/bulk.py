@@ -33,7 +33,18 @@ from verval.registry.models import Kind, NumberStatus, Recipient
 
 DATA_SHEET = "Data"
 INFO_SHEET = "Petunjuk"
-COLUMNS = ["id", "jenis", "nama", "nisn", "kelas", "nomor_saat_ini", "status", "alasan", "nomor_koreksi", "versi"]
+COLUMNS = [
+    "id",
+    "jenis",
+    "nama",
+    "nisn",
+    "kelas",
+    "nomor_saat_ini",
+    "status",
+    "alasan",
+    "nomor_koreksi",
+    "versi",
+]
 REQUIRED = ("id", "nomor_koreksi", "versi")
 TEXT_COLUMNS = {"id", "nisn", "nomor_saat_ini", "nomor_koreksi"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -62,7 +73,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ID ini milik sekolah lain; baris tidak diproses.",
         "This id belongs to another school; the row was not processed.",
     ),
-    "ID_GANDA": ("ID ini muncul lebih dari sekali dalam berkas.", "This id appears more than once in the file."),
+    "ID_GANDA": (
+        "ID ini muncul lebih dari sekali dalam berkas.",
+        "This id appears more than once in the file.",
+    ),
     "TERKUNCI_SPTJM": (
         "Data terkunci karena tercantum pada SPTJM yang sudah dicetak.",
         "The record is locked: it is listed on a printed SPTJM.",
@@ -97,7 +111,9 @@ def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
     return RowIssue(line=line, column=column, code=code, message=msg_id, message_en=msg_en, value=value)
 
 
-def refuse(code: str, issues: list[RowIssue] | None = None, counts: dict[str, Any] | None = None) -> JobRefused:
+def refuse(
+    code: str, issues: list[RowIssue] | None = None, counts: dict[str, Any] | None = None
+) -> JobRefused:
     msg_id, msg_en = MESSAGES[code]
     return JobRefused(code=code, message=msg_id, message_en=msg_en, issues=issues or [], counts=counts or {})
 
@@ -157,7 +173,9 @@ INSTRUCTIONS = [
 ]
 
 
-def school_xlsx(school: Any, recipients: QuerySet[Recipient] | Iterable[Recipient], *, full_numbers: bool) -> bytes:
+def school_xlsx(
+    school: Any, recipients: QuerySet[Recipient] | Iterable[Recipient], *, full_numbers: bool
+) -> bytes:
     """The school's list as an .xlsx: instructions, then the data with text-formatted number cells."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell

@@ -47,7 +47,9 @@ class Recipient(models.Model):
     nik = models.CharField(max_length=16, blank=True)
     grade = models.PositiveSmallIntegerField(null=True, blank=True)  # tingkat_pendidikan 1-13
     # Indexed through recipient_school_order; see Meta.
-    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="recipients", db_index=False)
+    school = models.ForeignKey(
+        "reference.School", on_delete=models.PROTECT, related_name="recipients", db_index=False
+    )
 
     phone_raw = models.CharField(max_length=100, blank=True)  # as typed
     phone_e164 = models.CharField(max_length=16, blank=True)  # indexed in Meta (no LIKE index)
@@ -62,7 +64,12 @@ class Recipient(models.Model):
 
     confirmed_at = models.DateTimeField(null=True, blank=True)  # verifikasi by the school
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     locked = models.BooleanField(default=False)  # listed on a printed SPTJM not yet approved/voided
 
@@ -113,10 +120,22 @@ class NumberHistory(models.Model):
     )
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     job = models.ForeignKey(
-        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False
+        "core.Job",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(max_length=32)
     from_status = models.CharField(max_length=20, blank=True)

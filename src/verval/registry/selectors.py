@@ -21,8 +21,12 @@ def school_progress(user: Any) -> QuerySet[Any]:
         access.schools_for(user)
         .annotate(
             total=Count("recipients", filter=Q(recipients__active=True)),
-            aktif=Count("recipients", filter=Q(recipients__active=True, recipients__status=NumberStatus.AKTIF)),
-            residu=Count("recipients", filter=Q(recipients__active=True, recipients__status=NumberStatus.RESIDU)),
+            aktif=Count(
+                "recipients", filter=Q(recipients__active=True, recipients__status=NumberStatus.AKTIF)
+            ),
+            residu=Count(
+                "recipients", filter=Q(recipients__active=True, recipients__status=NumberStatus.RESIDU)
+            ),
         )
         .order_by("aktif", "npsn")
     )
@@ -251,8 +255,23 @@ class Page:
 
 
 _LIST_FIELDS = (
-    "id", "kind", "category", "name", "nisn", "grade", "school_id", "phone_raw", "phone_e164", "operator",
-    "status", "reason", "reason_note", "needs_validation", "confirmed_at", "locked", "version",
+    "id",
+    "kind",
+    "category",
+    "name",
+    "nisn",
+    "grade",
+    "school_id",
+    "phone_raw",
+    "phone_e164",
+    "operator",
+    "status",
+    "reason",
+    "reason_note",
+    "needs_validation",
+    "confirmed_at",
+    "locked",
+    "version",
 )
 
 
@@ -285,7 +304,9 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
     return Page(rows=rows, number=number, size=filters.size, count=count)
 
 
-def decorate(r: Recipient, *, full_numbers: bool, mask: Any = None, national_display: Any = None) -> Recipient:
+def decorate(
+    r: Recipient, *, full_numbers: bool, mask: Any = None, national_display: Any = None
+) -> Recipient:
     """Attach what the row template shows: the number (full or masked) and the reason texts."""
     if mask is None or national_display is None:
         from verval.phones import mask, national_display

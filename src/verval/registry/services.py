@@ -75,7 +75,9 @@ def validate_pending(*, actor: Any, job: Job | None = None) -> dict[str, int]:
             "nomor_dipakai_bersama": shared["SEKOLAH"] + shared["TIDAK_RASIONAL"],
             "nomor_tidak_rasional": shared["TIDAK_RASIONAL"],
         }
-        audit.record(actor=actor, action="validate", object_type="job", object_id=job.pk if job else "", after=counts)
+        audit.record(
+            actor=actor, action="validate", object_type="job", object_id=job.pk if job else "", after=counts
+        )
     if progress:
         progress.update(total, total, force=True)
     return counts
@@ -146,10 +148,21 @@ def recheck_verdicts(*, actor: Any, job: Job | None = None) -> dict[str, int]:
                 new = (e164[i] or "", operator[i] or "", reason[i] or "")
                 if new != (old_e164, old_operator, old_reason):
                     updates.append(
-                        Recipient(pk=pk, phone_e164=new[0], operator=new[1], reason=new[2], needs_validation=True, updated_at=now)
+                        Recipient(
+                            pk=pk,
+                            phone_e164=new[0],
+                            operator=new[1],
+                            reason=new[2],
+                            needs_validation=True,
+                            updated_at=now,
+                        )
                     )
             if updates:
-                Recipient.objects.bulk_update(updates, ["phone_e164", "operator", "reason", "needs_validation", "updated_at"], batch_size=2000)
+                Recipient.objects.bulk_update(
+                    updates,
+                    ["phone_e164", "operator", "reason", "needs_validation", "updated_at"],
+                    batch_size=2000,
+                )
             checked += len(rows)
             changed += len(updates)
             if progress:

@@ -109,7 +109,9 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
     if form.is_valid():
         try:
             updated = actions.change_number(
-                actor=request.user, recipient_id=rid, new_raw=form.cleaned_data["nomor"],
+                actor=request.user,
+                recipient_id=rid,
+                new_raw=form.cleaned_data["nomor"],
                 expected_version=form.cleaned_data["versi"],
             )
         except actions.RegistryError as exc:
@@ -118,13 +120,19 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
         else:
             if _htmx(request):
                 selectors.decorate(updated, full_numbers=True)
-                return render(request, "registry/_row.html", {**ctx, "r": updated, "rows": [updated], "saved": True})
-            messages.success(request, _("Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya."))
+                return render(
+                    request, "registry/_row.html", {**ctx, "r": updated, "rows": [updated], "saved": True}
+                )
+            messages.success(
+                request, _("Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya.")
+            )
             return redirect("registry:school", npsn=npsn)
     else:
         status = 400
     # htmx does not swap 4xx answers: send the form back with 200 and the message inside.
-    return render(request, template, {**ctx, "form": form, "error": error}, status=200 if _htmx(request) else status)
+    return render(
+        request, template, {**ctx, "form": form, "error": error}, status=200 if _htmx(request) else status
+    )
 
 
 @login_required
@@ -151,7 +159,11 @@ def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
     messages.success(
         request,
         ngettext("%(n)d data diverifikasi.", "%(n)d data diverifikasi.", done) % {"n": done}
-        + (" " + _("%(n)d residu dikirim ulang ke validasi.") % {"n": result.reconfirmed} if result.reconfirmed else ""),
+        + (
+            " " + _("%(n)d residu dikirim ulang ke validasi.") % {"n": result.reconfirmed}
+            if result.reconfirmed
+            else ""
+        ),
     )
     labels = {
         "TERKUNCI_SPTJM": _("terkunci SPTJM"),
@@ -186,7 +198,9 @@ def check_number(request: HttpRequest) -> HttpResponse:
     form = PhoneCheckForm(request.POST)
     if form.is_valid() and form.cleaned_data["nomor"].strip():
         verdict = check(form.cleaned_data["nomor"])
-    operator_name = dict(_operators()).get(verdict.operator, verdict.operator) if verdict and verdict.operator else ""
+    operator_name = (
+        dict(_operators()).get(verdict.operator, verdict.operator) if verdict and verdict.operator else ""
+    )
     ctx = {"form": form, "verdict": verdict, "reason": _reason(verdict), "operator_name": operator_name}
     return render(request, "registry/_verdict.html", ctx)
 
@@ -199,7 +213,11 @@ def _reason(verdict: Any) -> Any:
     if r is None:
         return None
     en = _english()
-    return {"code": code, "message": r.message_en if en else r.message_id, "action": r.action_en if en else r.action_id}
+    return {
+        "code": code,
+        "message": r.message_en if en else r.message_id,
+        "action": r.action_en if en else r.action_id,
+    }
 
 
 def _operators() -> list[tuple[str, str]]:
@@ -219,11 +237,19 @@ def download_xlsx(request: HttpRequest, npsn: str) -> HttpResponse:
     rows = selectors.school_export_rows(request.user, npsn)
     data = bulk.school_xlsx(school, rows.iterator(chunk_size=2000), full_numbers=can_edit)
     audit.record(
-        actor=request.user, action="download_school_xlsx", object_type="school", object_id=npsn, school_id=npsn,
+        actor=request.user,
+        action="download_school_xlsx",
+        object_type="school",
+        object_id=npsn,
+        school_id=npsn,
         after={"masked": not can_edit, "bytes": len(data)},
     )
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="verval-{npsn}-{timezone.localdate():%Y%m%d}.xlsx"'
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="verval-{npsn}-{timezone.localdate():%Y%m%d}.xlsx"'
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -245,19 +271,32 @@ def upload(request: HttpRequest, npsn: str) -> HttpResponse:
         relative, sha256, size = files.save_upload("bulk_correction", upload_file, ".xlsx")
         with transaction.atomic():
             job = jobs.create_job(
-                actor=request.user, kind="bulk_correction", input_name=upload_file.name[:255], input_path=relative,
-                input_sha256=sha256, school_id=npsn, params={"bytes": size},
+                actor=request.user,
+                kind="bulk_correction",
+                input_name=upload_file.name[:255],
+                input_path=relative,
+                input_sha256=sha256,
+                school_id=npsn,
+                params={"bytes": size},
             )
             audit.record(
-                actor=request.user, action="upload_school_xlsx", object_type="job", object_id=job.pk, school_id=npsn,
+                actor=request.user,
+                action="upload_school_xlsx",
+                object_type="job",
+                object_id=job.pk,
+                school_id=npsn,
                 after={"bytes": size, "sha256": sha256},
             )
         return redirect("registry:preview", npsn=npsn, job_id=job.pk)
-    return render(request, "registry/upload.html", {"school": school, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "registry/upload.html", {"school": school, "form": form}, status=400 if form.errors else 200
+    )
 
 
 def _job(request: HttpRequest, npsn: str, job_id: UUID) -> Any:
-    return access.get_in_scope(access.jobs_for(request.user).filter(kind="bulk_correction", school_id=npsn), pk=job_id)
+    return access.get_in_scope(
+        access.jobs_for(request.user).filter(kind="bulk_correction", school_id=npsn), pk=job_id
+    )
 
 
 @login_required
@@ -278,7 +317,9 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
             "plan": plan,
             "refused": refused,
             "refused_message": (refused.message_en if en else refused.message) if refused else "",
-            "issues": [(i.line, i.column, i.code, i.message_en if en else i.message, i.value) for i in issues[:500]],
+            "issues": [
+                (i.line, i.column, i.code, i.message_en if en else i.message, i.value) for i in issues[:500]
+            ],
             "issue_count": len(issues),
             "changes": plan.changes[:500] if plan else [],
             "can_apply": bool(plan and plan.changes and not plan.too_many_refused),
@@ -294,7 +335,8 @@ def apply(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
     job = _job(request, npsn, job_id)
     # Claim the job once (a double click must not run it twice), then hand it to the worker.
     claimed = (
-        type(job).objects.filter(pk=job.pk, state=job.State.PENDING)
+        type(job)
+        .objects.filter(pk=job.pk, state=job.State.PENDING)
         .exclude(params__has_key="applied")
         .update(params={**job.params, "applied": True})
     )

@@ -71,5 +71,9 @@ def phone_check(request: HttpRequest) -> HttpResponse:
         "limit": MAX_PASTED_NUMBERS,
         "valid": sum(1 for r in results if r["v"].valid),  # r["v"] is a Verdict
     }
-    template = "registry/_phone_check_results.html" if request.headers.get("HX-Request") else "registry/phone_check.html"
+    template = (
+        "registry/_phone_check_results.html"
+        if request.headers.get("HX-Request")
+        else "registry/phone_check.html"
+    )
     return render(request, template, context)

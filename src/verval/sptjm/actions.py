@@ -111,7 +111,14 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
             for r in recipients
         ]
         sha = document.content_hash(number, period.code, npsn, lines)
-        region = ", ".join(n for n in (school.region.name, school.regency.name if school.regency_id != school.region_id else "") if n)
+        region = ", ".join(
+            n
+            for n in (
+                school.region.name,
+                school.regency.name if school.regency_id != school.region_id else "",
+            )
+            if n
+        )
         pdf = document.render_pdf(
             document.DocumentData(
                 number=number,
@@ -122,8 +129,12 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
                 region_name=region,
                 printed_at=timezone.localtime(printed_at),
                 lines=lines,
-                print_deadline=document.date_id(period.sptjm_print_deadline) if period.sptjm_print_deadline else "",
-                upload_deadline=document.date_id(period.sptjm_upload_deadline) if period.sptjm_upload_deadline else "",
+                print_deadline=document.date_id(period.sptjm_print_deadline)
+                if period.sptjm_print_deadline
+                else "",
+                upload_deadline=document.date_id(period.sptjm_upload_deadline)
+                if period.sptjm_upload_deadline
+                else "",
             )
         )
         rel, pdf_sha, _size = files.save_stream("sptjm", ".pdf", [pdf])
@@ -157,10 +168,17 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
             ],
             batch_size=2000,
         )
-        Recipient.objects.filter(pk__in=[r.pk for r in recipients]).update(locked=True, version=F("version") + 1)
+        Recipient.objects.filter(pk__in=[r.pk for r in recipients]).update(
+            locked=True, version=F("version") + 1
+        )
         audit.record(
-            actor=actor, action="print_sptjm", object_type="sptjm", object_id=sptjm.pk, school_id=npsn,
-            region_code=school.regency_id, after={"number": number, "rows": len(lines), "sha256": sha, "period": period.code},
+            actor=actor,
+            action="print_sptjm",
+            object_type="sptjm",
+            object_id=sptjm.pk,
+            school_id=npsn,
+            region_code=school.regency_id,
+            after={"number": number, "rows": len(lines), "sha256": sha, "period": period.code},
         )
     return sptjm, True
 
@@ -180,8 +198,15 @@ def void_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptj
         sptjm.version += 1
         sptjm.save(update_fields=["status", "voided_by", "voided_at", "version"])
         unlocked = _unlock(sptjm)
-        audit.record(actor=actor, action="void_sptjm", object_type="sptjm", object_id=sptjm.pk, school_id=sptjm.school_id,
-                     before={"status": before}, after={"status": sptjm.status, "unlocked": unlocked})
+        audit.record(
+            actor=actor,
+            action="void_sptjm",
+            object_type="sptjm",
+            object_id=sptjm.pk,
+            school_id=sptjm.school_id,
+            before={"status": before},
+            after={"status": sptjm.status, "unlocked": unlocked},
+        )
     return sptjm
 
 
@@ -264,8 +289,21 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
             locked.status = SptjmStatus.DIUNGGAH
             locked.version += 1
             locked.save()
-            audit.record(actor=actor, action="upload_sptjm_scan", object_type="sptjm", object_id=locked.pk, school_id=locked.school_id,
-                         before=before, after={"status": locked.status, "qr": verdict, "scan_sha256": sha, "type": kind, "size": stored})
+            audit.record(
+                actor=actor,
+                action="upload_sptjm_scan",
+                object_type="sptjm",
+                object_id=locked.pk,
+                school_id=locked.school_id,
+                before=before,
+                after={
+                    "status": locked.status,
+                    "qr": verdict,
+                    "scan_sha256": sha,
+                    "type": kind,
+                    "size": stored,
+                },
+            )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -298,8 +336,15 @@ def approve_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> S
         sptjm.save(update_fields=["status", "reviewed_by", "reviewed_at", "version"])
         approved = SptjmItem.objects.filter(sptjm=sptjm).update(approved=True, approved_at=now)
         unlocked = _unlock(sptjm)
-        audit.record(actor=actor, action="approve_sptjm", object_type="sptjm", object_id=sptjm.pk, school_id=sptjm.school_id,
-                     before={"status": SptjmStatus.DIUNGGAH}, after={"status": sptjm.status, "items": approved, "unlocked": unlocked, "qr": sptjm.qr_verdict})
+        audit.record(
+            actor=actor,
+            action="approve_sptjm",
+            object_type="sptjm",
+            object_id=sptjm.pk,
+            school_id=sptjm.school_id,
+            before={"status": SptjmStatus.DIUNGGAH},
+            after={"status": sptjm.status, "items": approved, "unlocked": unlocked, "qr": sptjm.qr_verdict},
+        )
     return sptjm
 
 
@@ -317,14 +362,28 @@ def return_sptjm(*, actor: Any, sptjm_id: Any, reason: str, version: int | None 
         sptjm.reviewed_by, sptjm.reviewed_at = actor, timezone.now()
         sptjm.version += 1
         sptjm.save(update_fields=["status", "return_reason", "reviewed_by", "reviewed_at", "version"])
-        audit.record(actor=actor, action="return_sptjm", object_type="sptjm", object_id=sptjm.pk, school_id=sptjm.school_id,
-                     before={"status": SptjmStatus.DIUNGGAH}, after={"status": sptjm.status}, note=sptjm.return_reason)
+        audit.record(
+            actor=actor,
+            action="return_sptjm",
+            object_type="sptjm",
+            object_id=sptjm.pk,
+            school_id=sptjm.school_id,
+            before={"status": SptjmStatus.DIUNGGAH},
+            after={"status": sptjm.status},
+            note=sptjm.return_reason,
+        )
     return sptjm
 
 
 def record_download(*, actor: Any, sptjm: Sptjm, what: str) -> None:
     """Audit a download of the printed document or the scan (every role, every time)."""
-    audit.record(actor=actor, action=f"download_sptjm_{what}", object_type="sptjm", object_id=sptjm.pk, school_id=sptjm.school_id)
+    audit.record(
+        actor=actor,
+        action=f"download_sptjm_{what}",
+        object_type="sptjm",
+        object_id=sptjm.pk,
+        school_id=sptjm.school_id,
+    )
 
 
 # ------------------------------------------------------------------ disbursement
@@ -338,13 +397,17 @@ def request_disbursement(*, actor: Any, period_code: str, enqueue: bool = True) 
         raise ActionRefused("PERIODE_TIDAK_DIBUKA")
     with transaction.atomic():
         job = jobs.create_job(actor=actor, kind="disbursement", params={"period": period_code})
-        audit.record(actor=actor, action="request_disbursement", object_type="job", object_id=job.pk, note=period_code)
+        audit.record(
+            actor=actor, action="request_disbursement", object_type="job", object_id=job.pk, note=period_code
+        )
         if enqueue:
             jobs.enqueue(job)
     return job
 
 
-def create_injection_job(*, actor: Any, batch: DisbursementBatch, upload: Any = None, path: Path | None = None, name: str = "") -> Job:
+def create_injection_job(
+    *, actor: Any, batch: DisbursementBatch, upload: Any = None, path: Path | None = None, name: str = ""
+) -> Job:
     """Store a provider's injection results file for a batch and create its job (not yet run)."""
     if path is not None:
         with open(path, "rb") as fh:
@@ -353,13 +416,29 @@ def create_injection_job(*, actor: Any, batch: DisbursementBatch, upload: Any = 
     else:
         rel, sha, _size = files.save_upload("injection-results", upload, suffix=".csv")
         name = name or getattr(upload, "name", "") or ""
-    job = jobs.create_job(actor=actor, kind="ingest_injection", params={"batch_id": str(batch.pk)}, input_name=name[:255],
-                          input_path=rel, input_sha256=sha, provider=batch.provider)
-    audit.record(actor=actor, action="upload_injection_results", object_type="disbursement_batch", object_id=batch.pk, provider=batch.provider, after={"job": str(job.pk), "sha256": sha})
+    job = jobs.create_job(
+        actor=actor,
+        kind="ingest_injection",
+        params={"batch_id": str(batch.pk)},
+        input_name=name[:255],
+        input_path=rel,
+        input_sha256=sha,
+        provider=batch.provider,
+    )
+    audit.record(
+        actor=actor,
+        action="upload_injection_results",
+        object_type="disbursement_batch",
+        object_id=batch.pk,
+        provider=batch.provider,
+        after={"job": str(job.pk), "sha256": sha},
+    )
     return job
 
 
-def create_usage_job(*, actor: Any, period: Period, provider: str, upload: Any = None, path: Path | None = None, name: str = "") -> Job:
+def create_usage_job(
+    *, actor: Any, period: Period, provider: str, upload: Any = None, path: Path | None = None, name: str = ""
+) -> Job:
     if provider not in PROVIDER_CODES:
         raise ValueError("unknown provider")
     if path is not None:
@@ -369,26 +448,60 @@ def create_usage_job(*, actor: Any, period: Period, provider: str, upload: Any =
     else:
         rel, sha, _size = files.save_upload("usage-reports", upload, suffix=".csv")
         name = name or getattr(upload, "name", "") or ""
-    job = jobs.create_job(actor=actor, kind="ingest_usage", params={"period": period.code}, input_name=name[:255],
-                          input_path=rel, input_sha256=sha, provider=provider)
-    audit.record(actor=actor, action="upload_usage_report", object_type="period", object_id=period.code, provider=provider, after={"job": str(job.pk), "sha256": sha})
+    job = jobs.create_job(
+        actor=actor,
+        kind="ingest_usage",
+        params={"period": period.code},
+        input_name=name[:255],
+        input_path=rel,
+        input_sha256=sha,
+        provider=provider,
+    )
+    audit.record(
+        actor=actor,
+        action="upload_usage_report",
+        object_type="period",
+        object_id=period.code,
+        provider=provider,
+        after={"job": str(job.pk), "sha256": sha},
+    )
     return job
 
 
-def record_recap(*, actor: Any, period: Period, provider: str, sent: Any, injected: Any, failed: Any, gb: Any) -> ProviderRecap:
+def record_recap(
+    *, actor: Any, period: Period, provider: str, sent: Any, injected: Any, failed: Any, gb: Any
+) -> ProviderRecap:
     """A provider's recap of a period (replaces its earlier recap of the same period)."""
     try:
-        values: dict[str, Any] = {"sent": int(sent), "injected": int(injected), "failed": int(failed), "gb": Decimal(str(gb))}
+        values: dict[str, Any] = {
+            "sent": int(sent),
+            "injected": int(injected),
+            "failed": int(failed),
+            "gb": Decimal(str(gb)),
+        }
     except (TypeError, ValueError, InvalidOperation):
         raise ActionRefused("REKAP_TIDAK_VALID") from None
     if any(v < 0 for v in values.values()) or not Decimal(values["gb"]).is_finite():
         raise ActionRefused("REKAP_TIDAK_VALID")
     with transaction.atomic():
-        before = ProviderRecap.objects.filter(period=period, provider=provider).values("sent", "injected", "failed", "gb").first()
+        before = (
+            ProviderRecap.objects.filter(period=period, provider=provider)
+            .values("sent", "injected", "failed", "gb")
+            .first()
+        )
         user = actor if getattr(actor, "is_authenticated", False) else None
-        recap, _ = ProviderRecap.objects.update_or_create(period=period, provider=provider, defaults={**values, "uploaded_by": user})
-        audit.record(actor=actor, action="upload_provider_recap", object_type="period", object_id=period.code, provider=provider,
-                     before={k: str(v) for k, v in before.items()} if before else None, after={k: str(v) for k, v in values.items()})
+        recap, _ = ProviderRecap.objects.update_or_create(
+            period=period, provider=provider, defaults={**values, "uploaded_by": user}
+        )
+        audit.record(
+            actor=actor,
+            action="upload_provider_recap",
+            object_type="period",
+            object_id=period.code,
+            provider=provider,
+            before={k: str(v) for k, v in before.items()} if before else None,
+            after={k: str(v) for k, v in values.items()},
+        )
     return recap
 
 
@@ -396,6 +509,16 @@ def mark_batch_downloaded(*, actor: Any, batch: DisbursementBatch) -> None:
     """Audit a batch download; the first one moves the batch to DIAMBIL."""
     with transaction.atomic():
         if batch.first_downloaded_at is None:
-            DisbursementBatch.objects.filter(pk=batch.pk, first_downloaded_at__isnull=True).update(first_downloaded_at=timezone.now())
-            DisbursementBatch.objects.filter(pk=batch.pk, state=DisbursementBatch.State.TERBIT).update(state=DisbursementBatch.State.DIAMBIL)
-        audit.record(actor=actor, action="download_disbursement_batch", object_type="disbursement_batch", object_id=batch.pk, provider=batch.provider)
+            DisbursementBatch.objects.filter(pk=batch.pk, first_downloaded_at__isnull=True).update(
+                first_downloaded_at=timezone.now()
+            )
+            DisbursementBatch.objects.filter(pk=batch.pk, state=DisbursementBatch.State.TERBIT).update(
+                state=DisbursementBatch.State.DIAMBIL
+            )
+        audit.record(
+            actor=actor,
+            action="download_disbursement_batch",
+            object_type="disbursement_batch",
+            object_id=batch.pk,
+            provider=batch.provider,
+        )

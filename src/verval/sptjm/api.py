@@ -118,20 +118,46 @@ class ReconciliationOut(Schema):
 def _batch_out(b: DisbursementBatch) -> dict[str, Any]:
     base = f"/api/v1/disbursements/batches/{b.pk}"
     return {
-        "id": str(b.pk), "period": b.period_id, "provider": b.provider, "seq": b.seq, "created_at": b.created_at,
-        "rows": b.rows, "total_gb": gb(b.total_gb), "sha256": b.sha256, "size": b.size, "state": b.state,
-        "file_url": f"{base}/file", "manifest_url": f"{base}/manifest", "results_url": f"{base}/results",
+        "id": str(b.pk),
+        "period": b.period_id,
+        "provider": b.provider,
+        "seq": b.seq,
+        "created_at": b.created_at,
+        "rows": b.rows,
+        "total_gb": gb(b.total_gb),
+        "sha256": b.sha256,
+        "size": b.size,
+        "state": b.state,
+        "file_url": f"{base}/file",
+        "manifest_url": f"{base}/manifest",
+        "results_url": f"{base}/results",
     }
 
 
 def _job_out(job: Job) -> dict[str, Any]:
     issues = list(job.issues.order_by("line", "id")[:ISSUES_IN_RESPONSE])
     return {
-        "job_id": str(job.pk), "kind": job.kind, "state": job.state,
-        "batch_id": job.params.get("batch_id", ""), "period": job.params.get("period", ""),
-        "counts": job.counts or {}, "error_code": job.error_code, "error_message": job.error_message,
-        "error_message_en": job.error_message_en, "issues_total": job.issues.count(),
-        "issues": [{"line": i.line, "column": i.column, "code": i.code, "message": i.message, "message_en": i.message_en, "value": i.value} for i in issues],
+        "job_id": str(job.pk),
+        "kind": job.kind,
+        "state": job.state,
+        "batch_id": job.params.get("batch_id", ""),
+        "period": job.params.get("period", ""),
+        "counts": job.counts or {},
+        "error_code": job.error_code,
+        "error_message": job.error_message,
+        "error_message_en": job.error_message_en,
+        "issues_total": job.issues.count(),
+        "issues": [
+            {
+                "line": i.line,
+                "column": i.column,
+                "code": i.code,
+                "message": i.message,
+                "message_en": i.message_en,
+                "value": i.value,
+            }
+            for i in issues
+        ],
         "issues_url": f"/api/v1/disbursements/jobs/{job.pk}/issues",
     }
 
@@ -167,7 +193,9 @@ def _upload(request: HttpRequest, default_name: str) -> tuple[Any, str]:
     if (request.content_type or "").startswith("multipart/"):
         upload = request.FILES.get("file")
         if upload is None:
-            raise ApiError("PERMINTAAN_TIDAK_VALID", "Bagian 'file' tidak ada.", "Multipart field 'file' is missing.")
+            raise ApiError(
+                "PERMINTAAN_TIDAK_VALID", "Bagian 'file' tidak ada.", "Multipart field 'file' is missing."
+            )
         return upload, upload.name or default_name
     return request, default_name
 
@@ -182,10 +210,27 @@ def _run_or_queue(job: Job) -> Any:
     job = jobs.run(job.pk)
     out = _job_out(job)
     if job.state == Job.State.REFUSED:
-        raise ApiError(job.error_code, job.error_message, job.error_message_en, status=422, rows=out["issues"],
-                       extra={"job_id": out["job_id"], "counts": out["counts"], "issues_total": out["issues_total"], "issues_url": out["issues_url"]})
+        raise ApiError(
+            job.error_code,
+            job.error_message,
+            job.error_message_en,
+            status=422,
+            rows=out["issues"],
+            extra={
+                "job_id": out["job_id"],
+                "counts": out["counts"],
+                "issues_total": out["issues_total"],
+                "issues_url": out["issues_url"],
+            },
+        )
     if job.state == Job.State.FAILED:
-        raise ApiError(job.error_code, job.error_message, job.error_message_en, status=500, extra={"job_id": out["job_id"]})
+        raise ApiError(
+            job.error_code,
+            job.error_message,
+            job.error_message_en,
+            status=500,
+            extra={"job_id": out["job_id"]},
+        )
     return Status(200, out)
 
 
@@ -195,8 +240,15 @@ def _run_or_queue(job: Job) -> Any:
 @router.get("/periods", response=list[PeriodOut], summary="Periods (tahap) of the programme")
 def list_periods(request: HttpRequest) -> list[dict[str, Any]]:
     out = [
-        {"code": p.code, "name": p.name, "policy": p.policy_id, "starts_on": p.starts_on, "ends_on": p.ends_on,
-         "handover_on": p.handover_on, "is_open": p.is_open}
+        {
+            "code": p.code,
+            "name": p.name,
+            "policy": p.policy_id,
+            "starts_on": p.starts_on,
+            "ends_on": p.ends_on,
+            "handover_on": p.handover_on,
+            "is_open": p.is_open,
+        }
         for p in Period.objects.order_by("-starts_on")[:100]
     ]
     audit_call(request, "api_list_periods", "period", "", count=len(out))
@@ -206,8 +258,14 @@ def list_periods(request: HttpRequest) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------ disbursement batches
 
 
-@router.get("/disbursements/batches", response=list[DisbursementBatchOut], summary="List this provider's disbursement batches")
-def list_disbursement_batches(request: HttpRequest, period: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+@router.get(
+    "/disbursements/batches",
+    response=list[DisbursementBatchOut],
+    summary="List this provider's disbursement batches",
+)
+def list_disbursement_batches(
+    request: HttpRequest, period: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
     """Newest first. `state`: TERBIT (new), DIAMBIL (downloaded), SELESAI (every row has a result)."""
     qs = DisbursementBatch.objects.filter(provider=provider_of(request))
     if period:
@@ -219,14 +277,22 @@ def list_disbursement_batches(request: HttpRequest, period: str | None = None, s
     return out
 
 
-@router.get("/disbursements/batches/{batch_id}", response={200: DisbursementBatchOut, 404: ErrorOut}, summary="One disbursement batch")
+@router.get(
+    "/disbursements/batches/{batch_id}",
+    response={200: DisbursementBatchOut, 404: ErrorOut},
+    summary="One disbursement batch",
+)
 def get_disbursement_batch(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     batch = _own_batch(request, batch_id)
     audit_call(request, "api_get_disbursement_batch", "disbursement_batch", batch.pk)
     return _batch_out(batch)
 
 
-@router.get("/disbursements/batches/{batch_id}/manifest", response={200: dict[str, Any], 404: ErrorOut}, summary="A disbursement batch's manifest")
+@router.get(
+    "/disbursements/batches/{batch_id}/manifest",
+    response={200: dict[str, Any], 404: ErrorOut},
+    summary="A disbursement batch's manifest",
+)
 def get_disbursement_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     batch = _own_batch(request, batch_id)
     audit_call(request, "api_get_disbursement_manifest", "disbursement_batch", batch.pk)
@@ -237,21 +303,42 @@ def get_disbursement_manifest(request: HttpRequest, batch_id: str) -> dict[str, 
     "/disbursements/batches/{batch_id}/file",
     response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
     summary="Download a disbursement batch (gzip CSV)",
-    openapi_extra={"responses": {"200": {"description": "gzip CSV `pd_id,no_ponsel,kuota_gb,kategori`; headers ETag and X-Content-SHA256", "content": {"application/gzip": {}}}}},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "gzip CSV `pd_id,no_ponsel,kuota_gb,kategori`; headers ETag and X-Content-SHA256",
+                "content": {"application/gzip": {}},
+            }
+        }
+    },
 )
 def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
     """Supports `Range: bytes=N-` (206) and `If-None-Match` (304), like dump files."""
     batch = _own_batch(request, batch_id)
     path = files.absolute(batch.file_path)
     try:
-        response = file_response(request, path, sha256=batch.sha256, filename=f"penyaluran-{batch.period_id}-{batch.provider}-{batch.seq}.csv.gz")
+        response = file_response(
+            request,
+            path,
+            sha256=batch.sha256,
+            filename=f"penyaluran-{batch.period_id}-{batch.provider}-{batch.seq}.csv.gz",
+        )
     except RangeNotSatisfiable:
-        response = JsonResponse(error_body("RENTANG_TIDAK_VALID", "Rentang (Range) tidak valid.", "Invalid range."), status=416)
+        response = JsonResponse(
+            error_body("RENTANG_TIDAK_VALID", "Rentang (Range) tidak valid.", "Invalid range."), status=416
+        )
         response["Content-Range"] = f"bytes */{path.stat().st_size}"
         return response
     if response.status_code in (200, 206):
         actions.mark_batch_downloaded(actor=None, batch=batch)
-    audit_call(request, "api_download_disbursement_batch", "disbursement_batch", batch.pk, status=response.status_code, range=request.headers.get("Range", ""))
+    audit_call(
+        request,
+        "api_download_disbursement_batch",
+        "disbursement_batch",
+        batch.pk,
+        status=response.status_code,
+        range=request.headers.get("Range", ""),
+    )
     return response  # type: ignore[return-value]  # streaming or 304
 
 
@@ -265,7 +352,12 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
             "content": {
                 "text/csv": {"schema": {"type": "string", "format": "binary"}},
                 "application/gzip": {"schema": {"type": "string", "format": "binary"}},
-                "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
             },
         }
     },
@@ -275,11 +367,22 @@ def upload_injection_results(request: HttpRequest, batch_id: str) -> Any:
     batch = _own_batch(request, batch_id)
     upload, name = _upload(request, f"injeksi-{batch.pk}.csv")
     job = actions.create_injection_job(actor=None, batch=batch, upload=upload, name=name)
-    audit_call(request, "api_upload_injection_results", "disbursement_batch", batch.pk, job=str(job.pk), sha256=job.input_sha256)
+    audit_call(
+        request,
+        "api_upload_injection_results",
+        "disbursement_batch",
+        batch.pk,
+        job=str(job.pk),
+        sha256=job.input_sha256,
+    )
     return _run_or_queue(job)
 
 
-@router.get("/disbursements/jobs/{job_id}", response={200: JobOut, 404: ErrorOut}, summary="State and counts of an injection or usage job")
+@router.get(
+    "/disbursements/jobs/{job_id}",
+    response={200: JobOut, 404: ErrorOut},
+    summary="State and counts of an injection or usage job",
+)
 def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     job = _own_job(request, job_id)
     audit_call(request, "api_get_job", "job", job.pk)
@@ -290,7 +393,11 @@ def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     return out
 
 
-@router.get("/disbursements/jobs/{job_id}/issues", response={200: None, 404: ErrorOut}, summary="All refused rows of a job (CSV)")
+@router.get(
+    "/disbursements/jobs/{job_id}/issues",
+    response={200: None, 404: ErrorOut},
+    summary="All refused rows of a job (CSV)",
+)
 def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     job = _own_job(request, job_id)
     audit_call(request, "download_job_report", "job", job.pk)
@@ -306,30 +413,52 @@ def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingH
     "/reports/{period_code}/usage",
     response={200: JobOut, 202: JobOut, 404: ErrorOut, 422: ErrorOut},
     summary="Upload usage per number for a period",
-    openapi_extra={"requestBody": {"description": "CSV `pd_id,no_ponsel,pemakaian_gb` (raw body or multipart `file`). Rows of recipients this provider was sent in the period; a later upload replaces earlier figures.",
-                                   "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "description": "CSV `pd_id,no_ponsel,pemakaian_gb` (raw body or multipart `file`). Rows of recipients this provider was sent in the period; a later upload replaces earlier figures.",
+            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 def upload_usage(request: HttpRequest, period_code: str) -> Any:
     period = _period(period_code)
     upload, name = _upload(request, f"pemakaian-{period.code}.csv")
-    job = actions.create_usage_job(actor=None, period=period, provider=provider_of(request), upload=upload, name=name)
+    job = actions.create_usage_job(
+        actor=None, period=period, provider=provider_of(request), upload=upload, name=name
+    )
     audit_call(request, "api_upload_usage", "period", period.code, job=str(job.pk), sha256=job.input_sha256)
     return _run_or_queue(job)
 
 
-@router.put("/reports/{period_code}/recap", response={200: ReconciliationOut, 400: ErrorOut, 404: ErrorOut}, summary="Send this provider's recap of a period")
+@router.put(
+    "/reports/{period_code}/recap",
+    response={200: ReconciliationOut, 400: ErrorOut, 404: ErrorOut},
+    summary="Send this provider's recap of a period",
+)
 def put_recap(request: HttpRequest, period_code: str, body: RecapIn) -> dict[str, Any]:
     """Sent, injected, failed and GB as the provider counts them; answers the reconciliation row."""
     period = _period(period_code)
     try:
-        actions.record_recap(actor=None, period=period, provider=provider_of(request), sent=body.sent, injected=body.injected, failed=body.failed, gb=body.gb)
+        actions.record_recap(
+            actor=None,
+            period=period,
+            provider=provider_of(request),
+            sent=body.sent,
+            injected=body.injected,
+            failed=body.failed,
+            gb=body.gb,
+        )
     except ActionRefused as exc:
         raise ApiError(exc.code, exc.message, exc.message_en, status=400) from None
     audit_call(request, "api_put_recap", "period", period.code)
     return _recon_out(selectors.reconcile(period, provider_of(request))[0])
 
 
-@router.get("/reports/{period_code}/reconciliation", response={200: ReconciliationOut, 404: ErrorOut}, summary="This provider's reconciliation for a period")
+@router.get(
+    "/reports/{period_code}/reconciliation",
+    response={200: ReconciliationOut, 404: ErrorOut},
+    summary="This provider's reconciliation for a period",
+)
 def get_reconciliation(request: HttpRequest, period_code: str) -> dict[str, Any]:
     period = _period(period_code)
     audit_call(request, "api_get_reconciliation", "period", period.code)
@@ -338,7 +467,23 @@ def get_reconciliation(request: HttpRequest, period_code: str) -> dict[str, Any]
 
 def _recon_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        **{k: row[k] for k in ("provider", "sent", "berhasil", "gagal", "missing", "excluded", "recap_sent", "recap_injected", "recap_failed", "flags", "ok")},
-        "gb_sent": gb(row["gb_sent"]), "gb_berhasil": gb(row["gb_berhasil"]),
+        **{
+            k: row[k]
+            for k in (
+                "provider",
+                "sent",
+                "berhasil",
+                "gagal",
+                "missing",
+                "excluded",
+                "recap_sent",
+                "recap_injected",
+                "recap_failed",
+                "flags",
+                "ok",
+            )
+        },
+        "gb_sent": gb(row["gb_sent"]),
+        "gb_berhasil": gb(row["gb_berhasil"]),
         "recap_gb": None if row["recap_gb"] is None else gb(row["recap_gb"]),
     }

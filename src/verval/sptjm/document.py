@@ -17,11 +17,27 @@ from pathlib import Path
 QR_PREFIX = "VERVAL-SPTJM"
 QR_VERSION = "1"
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
-MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-             "Oktober", "November", "Desember"]
+MONTHS_ID = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
 OPERATOR_NAMES = {
-    "telkomsel": "Telkomsel", "indosat": "Indosat Ooredoo", "xl": "XL Axiata", "axis": "AXIS",
-    "tri": "Tri (3)", "smartfren": "Smartfren",
+    "telkomsel": "Telkomsel",
+    "indosat": "Indosat Ooredoo",
+    "xl": "XL Axiata",
+    "axis": "AXIS",
+    "tri": "Tri (3)",
+    "smartfren": "Smartfren",
 }
 CATEGORY_NAMES = {"PAUD": "PAUD", "DIKDASMEN": "SD/SMP/SMA/SMK/SLB/Kesetaraan", "PTK": "Pendidik (PTK)"}
 
@@ -145,7 +161,9 @@ def render_pdf(data: DocumentData) -> bytes:
     pdf.set_font("dejavu", "B", 13)
     pdf.multi_cell(0, 7, "SURAT PERNYATAAN TANGGUNG JAWAB MUTLAK", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("dejavu", "", 10)
-    pdf.multi_cell(0, 5, f"Bantuan Kuota Data Internet — {data.period_name}", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 5, f"Bantuan Kuota Data Internet — {data.period_name}", align="C", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.multi_cell(0, 5, f"Nomor: {data.number}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
@@ -179,12 +197,20 @@ def render_pdf(data: DocumentData) -> bytes:
     pdf.set_font("dejavu", "B", 9)
     pdf.cell(0, 5, "Rekapitulasi", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("dejavu", "", 9)
-    _table(pdf, ["Operator", "Penerima", "Kuota (GB)"], [70, 30, 30],
-           [[OPERATOR_NAMES.get(k, k or "-"), str(n), gb(g)] for k, (n, g) in by_op.items()])
+    _table(
+        pdf,
+        ["Operator", "Penerima", "Kuota (GB)"],
+        [70, 30, 30],
+        [[OPERATOR_NAMES.get(k, k or "-"), str(n), gb(g)] for k, (n, g) in by_op.items()],
+    )
     pdf.ln(2)
-    _table(pdf, ["Kategori", "Penerima", "Kuota (GB)"], [70, 30, 30],
-           [[CATEGORY_NAMES.get(k, k), str(n), gb(g)] for k, (n, g) in by_cat.items()]
-           + [["Jumlah", str(len(data.lines)), gb(sum((li.package_gb for li in data.lines), Decimal(0)))]])
+    _table(
+        pdf,
+        ["Kategori", "Penerima", "Kuota (GB)"],
+        [70, 30, 30],
+        [[CATEGORY_NAMES.get(k, k), str(n), gb(g)] for k, (n, g) in by_cat.items()]
+        + [["Jumlah", str(len(data.lines)), gb(sum((li.package_gb for li in data.lines), Decimal(0)))]],
+    )
     pdf.ln(4)
 
     # Signature block: place/date, meterai box, stamp area, name line.
@@ -202,7 +228,9 @@ def render_pdf(data: DocumentData) -> bytes:
     pdf.cell(38, 4, "CAP SEKOLAH", align="C")
     pdf.set_font("dejavu", "", 10)
     pdf.set_xy(115, y)
-    pdf.multi_cell(80, 5, f"................., {date_id(data.printed_at)}\nKepala Sekolah,", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(
+        80, 5, f"................., {date_id(data.printed_at)}\nKepala Sekolah,", new_x="LEFT", new_y="NEXT"
+    )
     pdf.rect(118, y + 13, 30, 22)  # meterai box
     pdf.set_dash_pattern()
     pdf.set_draw_color(0, 0, 0)
@@ -218,9 +246,19 @@ def render_pdf(data: DocumentData) -> bytes:
     deadlines = []
     if data.upload_deadline:
         deadlines.append(f"Unggah pindaian yang sudah ditandatangani paling lambat {data.upload_deadline}.")
-    pdf.multi_cell(0, 4, " ".join(
-        ["Tanda tangan kepala sekolah di atas meterai Rp10.000 dan cap satuan pendidikan.", *deadlines,
-         "Jangan mengubah isi dokumen; kode QR memeriksa keaslian dokumen."]), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        4,
+        " ".join(
+            [
+                "Tanda tangan kepala sekolah di atas meterai Rp10.000 dan cap satuan pendidikan.",
+                *deadlines,
+                "Jangan mengubah isi dokumen; kode QR memeriksa keaslian dokumen.",
+            ]
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
 
     # The list (lampiran).
     pdf.add_page()
@@ -229,14 +267,30 @@ def render_pdf(data: DocumentData) -> bytes:
     pdf.set_font("dejavu", "", 8)
     widths: list[float] = [9, 55, 26, 16, 30, 24, 18]
     head = ["No.", "Nama", "NISN / NIK", "Kelas", "Nomor ponsel", "Operator", "Paket GB"]
-    _table(pdf, head, widths, ([
-        str(i), line.name, line.ident or "-", line.klass, line.phone_national,
-        OPERATOR_NAMES.get(line.operator, line.operator or "-"), gb(line.package_gb),
-    ] for i, line in enumerate(data.lines, start=1)), repeat_head=True)
+    _table(
+        pdf,
+        head,
+        widths,
+        (
+            [
+                str(i),
+                line.name,
+                line.ident or "-",
+                line.klass,
+                line.phone_national,
+                OPERATOR_NAMES.get(line.operator, line.operator or "-"),
+                gb(line.package_gb),
+            ]
+            for i, line in enumerate(data.lines, start=1)
+        ),
+        repeat_head=True,
+    )
     return bytes(pdf.output())
 
 
-def _table(pdf, head: list[str], widths: list[float], rows: Iterable[list[str]], repeat_head: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _table(
+    pdf, head: list[str], widths: list[float], rows: Iterable[list[str]], repeat_head: bool = False
+) -> None:  # type: ignore[no-untyped-def]
     def header_row() -> None:
         pdf.set_font("dejavu", "B", pdf.font_size_pt)
         for text, w in zip(head, widths, strict=True):

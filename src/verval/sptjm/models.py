@@ -40,28 +40,38 @@ class Sptjm(models.Model):
     school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="sptjms")
     period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="sptjms")
     seq = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=SptjmStatus.choices, default=SptjmStatus.DICETAK, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=SptjmStatus.choices, default=SptjmStatus.DICETAK, db_index=True
+    )
     rows = models.PositiveIntegerField(default=0)
     total_gb = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     content_sha256 = models.CharField(max_length=64)
     pdf_path = models.CharField(max_length=500)
     pdf_sha256 = models.CharField(max_length=64)
-    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     printed_at = models.DateTimeField()
 
     scan_path = models.CharField(max_length=500, blank=True)
     scan_type = models.CharField(max_length=8, blank=True)  # pdf, jpg, png (from magic bytes)
     scan_sha256 = models.CharField(max_length=64, blank=True)
     scan_size = models.PositiveIntegerField(default=0)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     uploaded_at = models.DateTimeField(null=True, blank=True)
     upload_count = models.PositiveSmallIntegerField(default=0)
     qr_verdict = models.CharField(max_length=24, choices=QrVerdict.choices, blank=True)
 
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.TextField(blank=True)
-    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     voided_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking for review/upload/void
 
@@ -135,7 +145,9 @@ class DisbursementBatch(models.Model):
         SELESAI = "SELESAI", _("Hasil lengkap")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="disbursement_batches")
+    period = models.ForeignKey(
+        "reference.Period", on_delete=models.PROTECT, related_name="disbursement_batches"
+    )
     provider = models.CharField(max_length=16, db_index=True)
     seq = models.PositiveIntegerField(default=1)  # per period and provider
     rows = models.PositiveIntegerField(default=0)
@@ -159,11 +171,17 @@ class DisbursementBatch(models.Model):
 class Disbursement(models.Model):
     """One recipient's package in one period (unique), or its exclusion with the rule named."""
 
-    recipient = models.ForeignKey("registry.Recipient", on_delete=models.PROTECT, related_name="disbursements")
+    recipient = models.ForeignKey(
+        "registry.Recipient", on_delete=models.PROTECT, related_name="disbursements"
+    )
     period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="disbursements")
     provider = models.CharField(max_length=16, db_index=True)
-    batch = models.ForeignKey(DisbursementBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="disbursements")
-    sptjm_item = models.ForeignKey(SptjmItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    batch = models.ForeignKey(
+        DisbursementBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="disbursements"
+    )
+    sptjm_item = models.ForeignKey(
+        SptjmItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="+")
     phone_e164 = models.CharField(max_length=16, db_index=True)
     category = models.CharField(max_length=10)
@@ -173,14 +191,18 @@ class Disbursement(models.Model):
     reason = models.CharField(max_length=255, blank=True)  # provider's keterangan for GAGAL
     reported_gb = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     reported_at = models.DateTimeField(null=True, blank=True)  # provider's waktu (or receipt time)
-    result_job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    result_job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     attempts = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["period", "provider", "id"]
-        constraints = [models.UniqueConstraint(fields=["recipient", "period"], name="disbursement_recipient_period")]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "period"], name="disbursement_recipient_period")
+        ]
         indexes = [
             models.Index(fields=["period", "phone_e164"], name="disb_period_phone"),
             models.Index(fields=["period", "provider", "status"], name="disb_period_prov_status"),
@@ -202,7 +224,9 @@ class UsageReport(models.Model):
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["period", "provider", "recipient_id"], name="usage_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "provider", "recipient_id"], name="usage_unique")
+        ]
         indexes = [models.Index(fields=["period", "phone_e164"], name="usage_period_phone")]
 
     def __str__(self) -> str:
@@ -218,7 +242,9 @@ class ProviderRecap(models.Model):
     injected = models.PositiveIntegerField()
     failed = models.PositiveIntegerField()
     gb = models.DecimalField(max_digits=14, decimal_places=2)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -7,12 +7,18 @@ from verval.exchange.reasons import REFUSALS as EXCHANGE_REFUSALS
 
 # Refusals of an action (print, upload, review...): code -> (id, en).
 ACTION_REFUSALS: dict[str, tuple[str, str]] = {
-    "PERIODE_TIDAK_DIBUKA": ("Periode tidak ditemukan atau tidak dibuka.", "The period does not exist or is not open."),
+    "PERIODE_TIDAK_DIBUKA": (
+        "Periode tidak ditemukan atau tidak dibuka.",
+        "The period does not exist or is not open.",
+    ),
     "TIDAK_ADA_DATA": (
         "Tidak ada data yang perlu dicantumkan pada SPTJM: semua nomor aktif sudah tercakup SPTJM.",
         "Nothing to list on an SPTJM: every active number is already covered.",
     ),
-    "STATUS_TIDAK_SESUAI": ("SPTJM tidak dalam status yang mengizinkan tindakan ini.", "The SPTJM's status does not allow this."),
+    "STATUS_TIDAK_SESUAI": (
+        "SPTJM tidak dalam status yang mengizinkan tindakan ini.",
+        "The SPTJM's status does not allow this.",
+    ),
     "VERSI_BERUBAH": (
         "SPTJM sudah diubah orang lain sejak halaman dibuka. Muat ulang halaman.",
         "Someone else changed this SPTJM since you opened the page. Reload it.",
@@ -34,7 +40,10 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
     ),
     "ALASAN_WAJIB": ("Alasan pengembalian wajib diisi.", "A reason for returning is required."),
     "BATCH_TIDAK_DIKENAL": ("Batch penyaluran tidak ditemukan.", "Disbursement batch not found."),
-    "REKAP_TIDAK_VALID": ("Rekap tidak valid: angka harus bilangan bulat/desimal tidak negatif.", "Invalid recap: figures must be non-negative numbers."),
+    "REKAP_TIDAK_VALID": (
+        "Rekap tidak valid: angka harus bilangan bulat/desimal tidak negatif.",
+        "Invalid recap: figures must be non-negative numbers.",
+    ),
 }
 
 # Row refusals of an injection or usage file (on top of the exchange's structural codes).
@@ -42,7 +51,10 @@ ROW_REFUSALS: dict[str, tuple[str, str]] = {
     "STATUS_INJEKSI_TIDAK_VALID": ("status harus BERHASIL atau GAGAL.", "status must be BERHASIL or GAGAL."),
     "KUOTA_TIDAK_VALID": ("kuota_gb bukan angka yang valid.", "kuota_gb is not a valid number."),
     "WAKTU_TIDAK_VALID": ("waktu bukan tanggal-waktu ISO 8601.", "waktu is not an ISO 8601 date-time."),
-    "PEMAKAIAN_TIDAK_VALID": ("pemakaian_gb bukan angka tidak negatif.", "pemakaian_gb is not a non-negative number."),
+    "PEMAKAIAN_TIDAK_VALID": (
+        "pemakaian_gb bukan angka tidak negatif.",
+        "pemakaian_gb is not a non-negative number.",
+    ),
     "BERTENTANGAN_INJEKSI": (
         "Hasil bertentangan dengan hasil sebelumnya (BERHASIL tidak dapat menjadi GAGAL); tidak diterapkan.",
         "The result contradicts an earlier one (BERHASIL cannot become GAGAL); not applied.",

@@ -58,19 +58,27 @@ def covering_items(period: Period) -> QuerySet[SptjmItem]:
     q = Q(period=period)
     if period.policy.sptjm_only_changed:
         q |= Q(period__starts_on__lt=period.starts_on)
-    return SptjmItem.objects.filter(q, approved=True, recipient=OuterRef("pk"), phone_e164=OuterRef("phone_e164"))
+    return SptjmItem.objects.filter(
+        q, approved=True, recipient=OuterRef("pk"), phone_e164=OuterRef("phone_e164")
+    )
 
 
 def eligible_recipients(school_ids: Any = None) -> QuerySet[Recipient]:
     qs = Recipient.objects.filter(active=True, status=NumberStatus.AKTIF).exclude(phone_e164="")
     if school_ids is not None:
-        qs = qs.filter(school_id__in=school_ids) if not isinstance(school_ids, str) else qs.filter(school_id=school_ids)
+        qs = (
+            qs.filter(school_id__in=school_ids)
+            if not isinstance(school_ids, str)
+            else qs.filter(school_id=school_ids)
+        )
     return qs
 
 
 def print_candidates(npsn: str, period: Period) -> QuerySet[Recipient]:
     """AKTIF recipients of a school that the next SPTJM of `period` must list (not internal: no scope)."""
-    live = SptjmItem.objects.filter(recipient=OuterRef("pk"), sptjm__period=period, sptjm__status__in=LIVE_STATUSES)
+    live = SptjmItem.objects.filter(
+        recipient=OuterRef("pk"), sptjm__period=period, sptjm__status__in=LIVE_STATUSES
+    )
     return (
         eligible_recipients(npsn)
         .filter(locked=False)
@@ -130,7 +138,11 @@ class SchoolPage:
 def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolPage:
     school = access.get_school_or_deny(user, npsn)
     periods = list(open_periods())
-    period = next((p for p in periods if p.code == period_code), None) if period_code else (periods[0] if periods else None)
+    period = (
+        next((p for p in periods if p.code == period_code), None)
+        if period_code
+        else (periods[0] if periods else None)
+    )
     documents: list[Sptjm] = []
     live = None
     candidates = carried = 0
@@ -149,7 +161,9 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         disb = access.scope_by_school(user, Disbursement.objects.filter(school=school, period=period))
         counts = dict(disb.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     failed = list(
-        access.scope_by_school(user, Disbursement.objects.filter(school=school, status=DisbursementStatus.GAGAL))
+        access.scope_by_school(
+            user, Disbursement.objects.filter(school=school, status=DisbursementStatus.GAGAL)
+        )
         .select_related("recipient", "period")
         .order_by("-updated_at")[:200]
     )
@@ -170,23 +184,47 @@ def school_sptjm_state(user: Any, npsns: Any, period: Period | None = None) -> d
     period = period or current_period()
     schools = access.schools_for(user).filter(npsn__in=list(npsns))
     if period is None:
-        return {npsn: _state(None, "", False, False, False) for npsn in schools.values_list("npsn", flat=True)}
-    rank = {SptjmStatus.DICETAK: 1, SptjmStatus.DIKEMBALIKAN: 2, SptjmStatus.DIUNGGAH: 3, SptjmStatus.DISETUJUI: 4}
+        return {
+            npsn: _state(None, "", False, False, False) for npsn in schools.values_list("npsn", flat=True)
+        }
+    rank = {
+        SptjmStatus.DICETAK: 1,
+        SptjmStatus.DIKEMBALIKAN: 2,
+        SptjmStatus.DIUNGGAH: 3,
+        SptjmStatus.DISETUJUI: 4,
+    }
     best: dict[str, str] = {}
-    for npsn, status in Sptjm.objects.filter(period=period, school__in=schools).exclude(status=SptjmStatus.DIBATALKAN).values_list("school_id", "status"):
+    for npsn, status in (
+        Sptjm.objects.filter(period=period, school__in=schools)
+        .exclude(status=SptjmStatus.DIBATALKAN)
+        .values_list("school_id", "status")
+    ):
         if rank.get(status, 0) > rank.get(best.get(npsn, ""), 0):  # type: ignore[call-overload]
             best[npsn] = status
-    with_aktif = set(eligible_recipients().filter(school__in=schools).values_list("school_id", flat=True).distinct())
+    with_aktif = set(
+        eligible_recipients().filter(school__in=schools).values_list("school_id", flat=True).distinct()
+    )
     today = timezone.localdate()
     out = {}
     for npsn in schools.values_list("npsn", flat=True):
         status = best.get(npsn, "")
-        out[npsn] = _state(period, status, status == SptjmStatus.DISETUJUI, *_late(period, status, npsn in with_aktif, today))
+        out[npsn] = _state(
+            period, status, status == SptjmStatus.DISETUJUI, *_late(period, status, npsn in with_aktif, today)
+        )
     return out
 
 
-def _state(period: Period | None, status: str, approved: bool, late_print: bool, late_upload: bool) -> dict[str, Any]:
-    return {"period": period.code if period else "", "status": status, "approved": approved, "late_print": late_print, "late_upload": late_upload, "late": late_print or late_upload}
+def _state(
+    period: Period | None, status: str, approved: bool, late_print: bool, late_upload: bool
+) -> dict[str, Any]:
+    return {
+        "period": period.code if period else "",
+        "status": status,
+        "approved": approved,
+        "late_print": late_print,
+        "late_upload": late_upload,
+        "late": late_print or late_upload,
+    }
 
 
 def _late(period: Period, status: str, has_aktif: bool, today: date) -> tuple[bool, bool]:
@@ -194,7 +232,9 @@ def _late(period: Period, status: str, has_aktif: bool, today: date) -> tuple[bo
         return False, False
     late_print = bool(period.sptjm_print_deadline and today > period.sptjm_print_deadline and not status)
     late_upload = bool(
-        period.sptjm_upload_deadline and today > period.sptjm_upload_deadline and status not in (SptjmStatus.DIUNGGAH, SptjmStatus.DISETUJUI)
+        period.sptjm_upload_deadline
+        and today > period.sptjm_upload_deadline
+        and status not in (SptjmStatus.DIUNGGAH, SptjmStatus.DISETUJUI)
     )
     return late_print, late_upload
 
@@ -296,7 +336,11 @@ def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any
 
 
 def disbursement_counts(user: Any, period: Period) -> dict[str, Any]:
-    qs = access.scope_by_school(user, Disbursement.objects.filter(period=period)) if getattr(user, "role", "") != "PROVIDER" else access.scope_by_provider(user, Disbursement.objects.filter(period=period))
+    qs = (
+        access.scope_by_school(user, Disbursement.objects.filter(period=period))
+        if getattr(user, "role", "") != "PROVIDER"
+        else access.scope_by_provider(user, Disbursement.objects.filter(period=period))
+    )
     by_status = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     by_rule = dict(qs.exclude(rule="").values_list("rule").annotate(n=Count("id")).values_list("rule", "n"))
     return {"by_status": by_status, "by_rule": by_rule, "last": qs.aggregate(m=Max("updated_at"))["m"]}

@@ -37,11 +37,27 @@ from verval.sptjm.models import (
 from verval.sptjm.reasons import issue, refused
 
 BATCH_COLUMNS = ("pd_id", "no_ponsel", "kuota_gb", "kategori")
-INJECTION_RESULTS = FileSpec(required=("pd_id", "no_ponsel", "status"), optional=("keterangan", "kuota_gb", "waktu"))
+INJECTION_RESULTS = FileSpec(
+    required=("pd_id", "no_ponsel", "status"), optional=("keterangan", "kuota_gb", "waktu")
+)
 USAGE_REPORT = FileSpec(required=("pd_id", "no_ponsel", "pemakaian_gb"))
 CHUNK = 2000
-RETRY_FIELDS = ["provider", "batch", "sptjm_item", "school", "phone_e164", "category", "package_gb", "status", "rule", "reason",
-                "reported_gb", "reported_at", "result_job", "attempts"]
+RETRY_FIELDS = [
+    "provider",
+    "batch",
+    "sptjm_item",
+    "school",
+    "phone_e164",
+    "category",
+    "package_gb",
+    "status",
+    "rule",
+    "reason",
+    "reported_gb",
+    "reported_at",
+    "result_job",
+    "attempts",
+]
 
 
 def _chunks(it: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -57,11 +73,16 @@ def _chunks(it: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 
 class _BatchWriter:
     def __init__(self, period: Period, provider: str, job: Job | None) -> None:
-        seq = (DisbursementBatch.objects.filter(period=period, provider=provider).aggregate(m=Max("seq"))["m"] or 0) + 1
+        seq = (
+            DisbursementBatch.objects.filter(period=period, provider=provider).aggregate(m=Max("seq"))["m"]
+            or 0
+        ) + 1
         self.rel, path = files.new_path("disbursements", ".csv.gz")
         self.sink = GzipSink(path)
         self.sink.write((",".join(BATCH_COLUMNS) + "\n").encode())
-        self.batch = DisbursementBatch.objects.create(period=period, provider=provider, seq=seq, file_path=self.rel, sha256="", job=job)
+        self.batch = DisbursementBatch.objects.create(
+            period=period, provider=provider, seq=seq, file_path=self.rel, sha256="", job=job
+        )
         self.rows = 0
         self.gb = Decimal(0)
 
@@ -72,7 +93,12 @@ class _BatchWriter:
 
     def close(self) -> DisbursementBatch:
         sha, size = self.sink.close()
-        self.batch.rows, self.batch.total_gb, self.batch.sha256, self.batch.size = self.rows, self.gb, sha, size
+        self.batch.rows, self.batch.total_gb, self.batch.sha256, self.batch.size = (
+            self.rows,
+            self.gb,
+            sha,
+            size,
+        )
         self.batch.save(update_fields=["rows", "total_gb", "sha256", "size"])
         return self.batch
 
@@ -88,11 +114,17 @@ def low_usage_numbers(period: Period) -> set[str]:
     if minimum is None or prev is None:
         return set()
     return set(
-        UsageReport.objects.filter(period=prev).values("phone_e164").annotate(m=Max("usage_gb")).filter(m__lt=minimum).values_list("phone_e164", flat=True)
+        UsageReport.objects.filter(period=prev)
+        .values("phone_e164")
+        .annotate(m=Max("usage_gb"))
+        .filter(m__lt=minimum)
+        .values_list("phone_e164", flat=True)
     )
 
 
-def disburse(*, actor: Any, period: Period, job: Job | None = None, progress: Progress | None = None) -> dict[str, Any]:
+def disburse(
+    *, actor: Any, period: Period, job: Job | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
     """Schedule every covered recipient without a package this period (caller holds the transaction).
 
     Rules, in this order, each exclusion recorded with its rule: no package for the category
@@ -107,18 +139,27 @@ def disburse(*, actor: Any, period: Period, job: Job | None = None, progress: Pr
     low = low_usage_numbers(period)
     used: Counter[str] = Counter(
         dict(
-            Disbursement.objects.filter(period=period, status__in=[DisbursementStatus.DIJADWALKAN, DisbursementStatus.BERHASIL])
-            .values_list("phone_e164").annotate(n=Count("id")).values_list("phone_e164", "n")
+            Disbursement.objects.filter(
+                period=period, status__in=[DisbursementStatus.DIJADWALKAN, DisbursementStatus.BERHASIL]
+            )
+            .values_list("phone_e164")
+            .annotate(n=Count("id"))
+            .values_list("phone_e164", "n")
         )
     )
     mine = Disbursement.objects.filter(period=period, recipient=OuterRef("pk"))
-    retry = mine.filter(status__in=[DisbursementStatus.GAGAL, DisbursementStatus.DIKECUALIKAN]).exclude(phone_e164=OuterRef("phone_e164"))
+    retry = mine.filter(status__in=[DisbursementStatus.GAGAL, DisbursementStatus.DIKECUALIKAN]).exclude(
+        phone_e164=OuterRef("phone_e164")
+    )
     first_item = selectors.covering_items(period).order_by("approved_at", "id")
     candidates = (
         selectors.covered_recipients(period)
         .exclude(operator="")
         .filter(~Exists(mine) | Exists(retry))
-        .annotate(item_id=Subquery(first_item.values("id")[:1]), approved_at=Subquery(first_item.values("approved_at")[:1]))
+        .annotate(
+            item_id=Subquery(first_item.values("id")[:1]),
+            approved_at=Subquery(first_item.values("approved_at")[:1]),
+        )
         .order_by("approved_at", "id")
         .values_list("id", "school_id", "phone_e164", "operator", "category", "item_id")
     )
@@ -132,7 +173,9 @@ def disburse(*, actor: Any, period: Period, job: Job | None = None, progress: Pr
         for block in _chunks(candidates.iterator(chunk_size=CHUNK)):
             existing = {
                 d.recipient_id: d
-                for d in Disbursement.objects.filter(period=period, recipient_id__in=[row[0] for row in block])
+                for d in Disbursement.objects.filter(
+                    period=period, recipient_id__in=[row[0] for row in block]
+                )
             }
             new: list[Disbursement] = []
             again: list[Disbursement] = []
@@ -157,9 +200,19 @@ def disburse(*, actor: Any, period: Period, job: Job | None = None, progress: Pr
                     batch = writer.batch
                     scheduled += 1
                 values = {
-                    "provider": operator, "batch": batch, "sptjm_item_id": item_id, "school_id": school_id, "phone_e164": phone,
-                    "category": category, "package_gb": package, "status": DisbursementStatus.DIKECUALIKAN if rule else DisbursementStatus.DIJADWALKAN,
-                    "rule": rule, "reason": "", "reported_gb": None, "reported_at": None, "result_job": None,
+                    "provider": operator,
+                    "batch": batch,
+                    "sptjm_item_id": item_id,
+                    "school_id": school_id,
+                    "phone_e164": phone,
+                    "category": category,
+                    "package_gb": package,
+                    "status": DisbursementStatus.DIKECUALIKAN if rule else DisbursementStatus.DIJADWALKAN,
+                    "rule": rule,
+                    "reason": "",
+                    "reported_gb": None,
+                    "reported_at": None,
+                    "result_job": None,
                 }
                 old = existing.get(rid)
                 if old is None:
@@ -182,8 +235,14 @@ def disburse(*, actor: Any, period: Period, job: Job | None = None, progress: Pr
             w.sink.abort()
         raise
     for b in batches:
-        audit.record(actor=actor, action="publish_disbursement_batch", object_type="disbursement_batch", object_id=b.pk, provider=b.provider,
-                     after={"period": period.code, "rows": b.rows, "sha256": b.sha256, "gb": str(b.total_gb)})
+        audit.record(
+            actor=actor,
+            action="publish_disbursement_batch",
+            object_type="disbursement_batch",
+            object_id=b.pk,
+            provider=b.provider,
+            after={"period": period.code, "rows": b.rows, "sha256": b.sha256, "gb": str(b.total_gb)},
+        )
     counts = {
         "period": period.code,
         "candidates": total,
@@ -191,9 +250,25 @@ def disburse(*, actor: Any, period: Period, job: Job | None = None, progress: Pr
         "excluded": sum(by_rule.values()),
         "retried": retried,
         "by_rule": dict(sorted(by_rule.items())),
-        "batches": [{"id": str(b.pk), "provider": b.provider, "rows": b.rows, "gb": gb(b.total_gb), "file": b.file_path, "sha256": b.sha256} for b in batches],
+        "batches": [
+            {
+                "id": str(b.pk),
+                "provider": b.provider,
+                "rows": b.rows,
+                "gb": gb(b.total_gb),
+                "file": b.file_path,
+                "sha256": b.sha256,
+            }
+            for b in batches
+        ],
     }
-    audit.record(actor=actor, action="disburse", object_type="period", object_id=period.code, after={k: v for k, v in counts.items() if k != "batches"})
+    audit.record(
+        actor=actor,
+        action="disburse",
+        object_type="period",
+        object_id=period.code,
+        after={k: v for k, v in counts.items() if k != "batches"},
+    )
     return counts
 
 
@@ -260,7 +335,14 @@ def _check_share(total: int, issues: list[RowIssue], counts: dict[str, Any]) -> 
         raise refused("TERLALU_BANYAK_DITOLAK", issues=issues, **counts)
 
 
-def apply_injection_results(*, actor: Any, batch: DisbursementBatch, path: Path, job: Job | None = None, progress: Progress | None = None) -> tuple[dict[str, Any], list[RowIssue]]:
+def apply_injection_results(
+    *,
+    actor: Any,
+    batch: DisbursementBatch,
+    path: Path,
+    job: Job | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], list[RowIssue]]:
     """Apply `pd_id,no_ponsel,status[,keterangan,kuota_gb,waktu]` to a batch (caller holds the transaction).
 
     Row checks: pd_id in this batch, the number as sent, status BERHASIL/GAGAL, kuota_gb and waktu
@@ -279,8 +361,15 @@ def apply_injection_results(*, actor: Any, batch: DisbursementBatch, path: Path,
             if rid is None:
                 issues.append(issue(line, "pd_id", "PD_ID_TIDAK_VALID"))
                 continue
-            parsed.append((line, rid, phone, status.strip().upper(), note.strip(), kuota.strip(), waktu.strip()))
-        found = {d.recipient_id: d for d in Disbursement.objects.filter(period_id=batch.period_id, provider=batch.provider, recipient_id__in=[p[1] for p in parsed])}
+            parsed.append(
+                (line, rid, phone, status.strip().upper(), note.strip(), kuota.strip(), waktu.strip())
+            )
+        found = {
+            d.recipient_id: d
+            for d in Disbursement.objects.filter(
+                period_id=batch.period_id, provider=batch.provider, recipient_id__in=[p[1] for p in parsed]
+            )
+        }
         changed: list[Disbursement] = []
         for line, rid, phone, status, note, kuota, waktu in parsed:
             d = found.get(rid)
@@ -322,7 +411,12 @@ def apply_injection_results(*, actor: Any, batch: DisbursementBatch, path: Path,
             if reported is None and status == DisbursementStatus.BERHASIL:
                 reported = d.package_gb
             reason = note[:255] if status == DisbursementStatus.GAGAL else ""
-            if d.status == status and d.reason == reason and d.reported_gb == reported and (at is None or d.reported_at == at):
+            if (
+                d.status == status
+                and d.reason == reason
+                and d.reported_gb == reported
+                and (at is None or d.reported_at == at)
+            ):
                 counts["unchanged"] += 1
                 continue
             d.status, d.reason, d.reported_gb = status, reason, reported
@@ -330,7 +424,9 @@ def apply_injection_results(*, actor: Any, batch: DisbursementBatch, path: Path,
             d.result_job = job
             changed.append(d)
             counts["berhasil" if status == DisbursementStatus.BERHASIL else "gagal"] += 1
-        Disbursement.objects.bulk_update(changed, ["status", "reason", "reported_gb", "reported_at", "result_job"], batch_size=CHUNK)
+        Disbursement.objects.bulk_update(
+            changed, ["status", "reason", "reported_gb", "reported_at", "result_job"], batch_size=CHUNK
+        )
         counts["rows"] += len(block)
         if progress:
             progress.update(counts["rows"])
@@ -349,13 +445,23 @@ def run_injection_job(job: Job) -> dict[str, Any]:
     progress = Progress(job)
     batch_id = _parse_uuid(str(job.params.get("batch_id", "")))
     with transaction.atomic():
-        batch = DisbursementBatch.objects.select_for_update().filter(pk=batch_id).first() if batch_id else None
+        batch = (
+            DisbursementBatch.objects.select_for_update().filter(pk=batch_id).first() if batch_id else None
+        )
         if batch is None or (job.provider and job.provider != batch.provider):
             raise refused("BATCH_TIDAK_DIKENAL")
-        counts, issues = apply_injection_results(actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress)
+        counts, issues = apply_injection_results(
+            actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress
+        )
         save_issues(job, issues)
-        audit.record(actor=job.created_by, action="ingest_injection_results", object_type="disbursement_batch", object_id=batch.pk,
-                     provider=batch.provider, after=counts)
+        audit.record(
+            actor=job.created_by,
+            action="ingest_injection_results",
+            object_type="disbursement_batch",
+            object_id=batch.pk,
+            provider=batch.provider,
+            after=counts,
+        )
     job.progress_done = job.progress_total = counts["rows"]
     return counts
 
@@ -363,7 +469,9 @@ def run_injection_job(job: Job) -> dict[str, Any]:
 # ------------------------------------------------------------------ usage reports
 
 
-def apply_usage(*, actor: Any, period: Period, provider: str, path: Path, job: Job | None = None) -> tuple[dict[str, Any], list[RowIssue]]:
+def apply_usage(
+    *, actor: Any, period: Period, provider: str, path: Path, job: Job | None = None
+) -> tuple[dict[str, Any], list[RowIssue]]:
     """Apply `pd_id,no_ponsel,pemakaian_gb` for a provider and period (replaces earlier figures)."""
     issues: list[RowIssue] = []
     counts: dict[str, Any] = {"rows": 0, "added": 0, "changed": 0, "unchanged": 0, "refused": 0}
@@ -379,9 +487,13 @@ def apply_usage(*, actor: Any, period: Period, provider: str, path: Path, job: J
         ids = [p[1] for p in parsed]
         sent = dict(
             Disbursement.objects.filter(period=period, provider=provider, recipient_id__in=ids)
-            .exclude(status=DisbursementStatus.DIKECUALIKAN).values_list("recipient_id", "phone_e164")
+            .exclude(status=DisbursementStatus.DIKECUALIKAN)
+            .values_list("recipient_id", "phone_e164")
         )
-        have = {u.recipient_id: u for u in UsageReport.objects.filter(period=period, provider=provider, recipient_id__in=ids)}
+        have = {
+            u.recipient_id: u
+            for u in UsageReport.objects.filter(period=period, provider=provider, recipient_id__in=ids)
+        }
         new, upd = [], []
         for line, rid, phone, usage in parsed:
             if rid not in sent:
@@ -404,7 +516,16 @@ def apply_usage(*, actor: Any, period: Period, provider: str, path: Path, job: J
                 continue
             old = have.get(rid)
             if old is None:
-                new.append(UsageReport(period=period, provider=provider, recipient_id=rid, phone_e164=e164, usage_gb=value, job=job))
+                new.append(
+                    UsageReport(
+                        period=period,
+                        provider=provider,
+                        recipient_id=rid,
+                        phone_e164=e164,
+                        usage_gb=value,
+                        job=job,
+                    )
+                )
                 counts["added"] += 1
             elif old.usage_gb != value or old.phone_e164 != e164:
                 old.usage_gb, old.phone_e164, old.job = value, e164, job
@@ -427,11 +548,31 @@ def run_usage_job(job: Job) -> dict[str, Any]:
     if period is None:
         raise refused("PERIODE_TIDAK_DIBUKA")
     with transaction.atomic():
-        counts, issues = apply_usage(actor=job.created_by, period=period, provider=job.provider, path=files.absolute(job.input_path), job=job)
+        counts, issues = apply_usage(
+            actor=job.created_by,
+            period=period,
+            provider=job.provider,
+            path=files.absolute(job.input_path),
+            job=job,
+        )
         save_issues(job, issues)
-        audit.record(actor=job.created_by, action="ingest_usage_report", object_type="period", object_id=period.code, provider=job.provider, after=counts)
+        audit.record(
+            actor=job.created_by,
+            action="ingest_usage_report",
+            object_type="period",
+            object_id=period.code,
+            provider=job.provider,
+            after=counts,
+        )
     job.progress_done = job.progress_total = counts["rows"]
     return counts
 
 
-__all__ = ["JobRefused", "apply_injection_results", "disburse", "run_disbursement_job", "run_injection_job", "run_usage_job"]
+__all__ = [
+    "JobRefused",
+    "apply_injection_results",
+    "disburse",
+    "run_disbursement_job",
+    "run_injection_job",
+    "run_usage_job",
+]

@@ -34,11 +34,20 @@ def simulate_injection(
         waiting = waiting.filter(period_id=period)
     if providers:
         waiting = waiting.filter(provider__in=providers)
-    summary: dict[str, Any] = {"providers": {}, "batches": 0, "rows": 0, "berhasil": 0, "gagal": 0, "refused": 0}
+    summary: dict[str, Any] = {
+        "providers": {},
+        "batches": 0,
+        "rows": 0,
+        "berhasil": 0,
+        "gagal": 0,
+        "refused": 0,
+    }
     for code in sorted(set(waiting.values_list("provider", flat=True))):
         _row, token = exchange_actions.issue_token(actor=actor, provider=code, label="simulator")
         client = ApiClient(token, UrllibTransport(url) if url else DjangoClientTransport())
-        report = sync_injection(client, workdir / code, period=period, fail_share=fail_share, seed=seed, log=log)
+        report = sync_injection(
+            client, workdir / code, period=period, fail_share=fail_share, seed=seed, log=log
+        )
         summary["providers"][code] = report
         for b in report["batches"]:
             summary["batches"] += 1

@@ -18,5 +18,9 @@ urlpatterns = [
     path("pusdatin/penyaluran/", views.disbursement, name="disbursement"),
     path("pusdatin/penyaluran/jalankan/", views.disburse_view, name="disburse"),
     path("pusdatin/penyaluran/<str:period_code>/rekonsiliasi/", views.reconciliation, name="reconciliation"),
-    path("pusdatin/penyaluran/<str:period_code>/rekonsiliasi.csv", views.reconciliation_csv, name="reconciliation_csv"),
+    path(
+        "pusdatin/penyaluran/<str:period_code>/rekonsiliasi.csv",
+        views.reconciliation_csv,
+        name="reconciliation_csv",
+    ),
 ]

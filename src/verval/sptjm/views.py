@@ -51,14 +51,27 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
     can_edit = access.can_edit_school(request.user, npsn)
     # The school's own operator sees the failed number in full (to fix it); everyone else masked.
     failed = [
-        {"period": f.period.name, "name": f.recipient.name, "phone": national_display(f.phone_e164) if can_edit else mask(f.phone_e164),
-         "provider": f.provider, "reason": f.reason}
+        {
+            "period": f.period.name,
+            "name": f.recipient.name,
+            "phone": national_display(f.phone_e164) if can_edit else mask(f.phone_e164),
+            "provider": f.provider,
+            "reason": f.reason,
+        }
         for f in page.failed
     ]
-    return render(request, "sptjm/school.html", {
-        "school": school, "page": page, "can_edit": can_edit, "failed": failed,
-        "max_mb": _max_mb(), "statuses": DisbursementStatus,
-    })
+    return render(
+        request,
+        "sptjm/school.html",
+        {
+            "school": school,
+            "page": page,
+            "can_edit": can_edit,
+            "failed": failed,
+            "max_mb": _max_mb(),
+            "statuses": DisbursementStatus,
+        },
+    )
 
 
 def _max_mb() -> int:
@@ -77,9 +90,19 @@ def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
         _refusal(request, exc)
     else:
         if created:
-            messages.success(request, _("SPTJM %(number)s dicetak: %(rows)s penerima, data terkunci sampai disetujui atau dibatalkan.") % {"number": sptjm.number, "rows": sptjm.rows})
+            messages.success(
+                request,
+                _(
+                    "SPTJM %(number)s dicetak: %(rows)s penerima, data terkunci sampai disetujui atau dibatalkan."
+                )
+                % {"number": sptjm.number, "rows": sptjm.rows},
+            )
         else:
-            messages.info(request, _("SPTJM %(number)s masih berlaku; dokumen yang sama dapat diunduh lagi.") % {"number": sptjm.number})
+            messages.info(
+                request,
+                _("SPTJM %(number)s masih berlaku; dokumen yang sama dapat diunduh lagi.")
+                % {"number": sptjm.number},
+            )
     return redirect(f"{_school_url(npsn)}?periode={period_code}")
 
 
@@ -110,7 +133,9 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
         _refusal(request, ActionRefused("BERKAS_KOSONG"))
     else:
         try:
-            result = actions.upload_scan(actor=request.user, sptjm_id=sptjm.pk, upload=upload, version=_version(request))
+            result = actions.upload_scan(
+                actor=request.user, sptjm_id=sptjm.pk, upload=upload, version=_version(request)
+            )
         except ActionRefused as exc:
             _refusal(request, exc)
         else:
@@ -118,7 +143,10 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
                 warning = ActionRefused(result.warning)
                 messages.warning(request, warning.message_en if get_language() == "en" else warning.message)
             else:
-                messages.success(request, _("Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin."))
+                messages.success(
+                    request,
+                    _("Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin."),
+                )
     return redirect(f"{_school_url(sptjm.school_id)}?periode={sptjm.period_id}")
 
 
@@ -128,7 +156,12 @@ def pdf_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
     sptjm = selectors.get_sptjm(request.user, sptjm_id)
     actions.record_download(actor=request.user, sptjm=sptjm, what="pdf")
     name = sptjm.number.replace("/", "-") + ".pdf"
-    return FileResponse(open(files.absolute(sptjm.pdf_path), "rb"), content_type="application/pdf", as_attachment=True, filename=name)  # noqa: SIM115
+    return FileResponse(
+        open(files.absolute(sptjm.pdf_path), "rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=name,
+    )  # noqa: SIM115
 
 
 @login_required
@@ -139,7 +172,9 @@ def scan_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
     if not sptjm.scan_path:
         raise Http404
     actions.record_download(actor=request.user, sptjm=sptjm, what="scan")
-    response = FileResponse(open(files.absolute(sptjm.scan_path), "rb"), content_type=CONTENT_TYPES[sptjm.scan_type])  # noqa: SIM115
+    response = FileResponse(
+        open(files.absolute(sptjm.scan_path), "rb"), content_type=CONTENT_TYPES[sptjm.scan_type]
+    )  # noqa: SIM115
     response["Content-Disposition"] = f'inline; filename="pindaian-{sptjm.pk}.{sptjm.scan_type}"'
     response["Cache-Control"] = "private, no-store"
     # Framed by our own review page only.
@@ -162,10 +197,18 @@ def review(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     sptjm = selectors.get_sptjm(request.user, sptjm_id)
     items = sptjm.items.select_related("recipient").order_by("line")[:500]
     by_operator, by_category = selectors.document_totals(sptjm)
-    return render(request, "sptjm/review.html", {
-        "sptjm": sptjm, "items": items, "by_operator": by_operator, "by_category": by_category,
-        "verdicts": QrVerdict, "can_review": sptjm.status == SptjmStatus.DIUNGGAH,
-    })
+    return render(
+        request,
+        "sptjm/review.html",
+        {
+            "sptjm": sptjm,
+            "items": items,
+            "by_operator": by_operator,
+            "by_category": by_category,
+            "verdicts": QrVerdict,
+            "can_review": sptjm.status == SptjmStatus.DIUNGGAH,
+        },
+    )
 
 
 @login_required
@@ -184,7 +227,12 @@ def approve_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 @require_POST
 def return_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     try:
-        sptjm = actions.return_sptjm(actor=request.user, sptjm_id=sptjm_id, reason=request.POST.get("alasan", ""), version=_version(request))
+        sptjm = actions.return_sptjm(
+            actor=request.user,
+            sptjm_id=sptjm_id,
+            reason=request.POST.get("alasan", ""),
+            version=_version(request),
+        )
         messages.success(request, _("SPTJM %(number)s dikembalikan ke sekolah.") % {"number": sptjm.number})
     except ActionRefused as exc:
         _refusal(request, exc)
@@ -200,9 +248,15 @@ def late(request: HttpRequest) -> HttpResponse:
     """Deadlines of the open periods and the schools in scope that are late (Dinas, Pusdatin)."""
     access.require_role(request.user, Role.DINAS_PROV, Role.DINAS_KAB, Role.PUSDATIN)
     periods = list(selectors.open_periods())
-    period = next((p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None)
+    period = next(
+        (p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None
+    )
     rows = selectors.late_schools(request.user, period) if period else []
-    return render(request, "sptjm/late.html", {"periods": periods, "period": period, "rows": rows[:500], "count": len(rows)})
+    return render(
+        request,
+        "sptjm/late.html",
+        {"periods": periods, "period": period, "rows": rows[:500], "count": len(rows)},
+    )
 
 
 # ------------------------------------------------------------------ Pusdatin disbursement and reports
@@ -219,12 +273,16 @@ def _period_or_404(code: str) -> Period:
 def disbursement(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     periods = list(Period.objects.select_related("policy").order_by("-starts_on")[:24])
-    period = next((p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None)
+    period = next(
+        (p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None
+    )
     ctx: dict[str, Any] = {"periods": periods, "period": period}
     if period is not None:
         ctx["batches"] = selectors.batches_for(request.user).filter(period=period).order_by("provider", "seq")
         ctx["counts"] = selectors.disbursement_counts(request.user, period)
-        ctx["jobs"] = access.jobs_for(request.user).filter(kind__in=["disbursement", "ingest_injection", "ingest_usage"])[:10]
+        ctx["jobs"] = access.jobs_for(request.user).filter(
+            kind__in=["disbursement", "ingest_injection", "ingest_usage"]
+        )[:10]
     return render(request, "sptjm/disbursement.html", ctx)
 
 
@@ -258,8 +316,22 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-RECON_COLUMNS = ["provider", "sent", "berhasil", "gagal", "missing", "excluded", "gb_sent", "gb_berhasil", "gb_reported_rows",
-                 "recap_sent", "recap_injected", "recap_failed", "recap_gb", "flags"]
+RECON_COLUMNS = [
+    "provider",
+    "sent",
+    "berhasil",
+    "gagal",
+    "missing",
+    "excluded",
+    "gb_sent",
+    "gb_berhasil",
+    "gb_reported_rows",
+    "recap_sent",
+    "recap_injected",
+    "recap_failed",
+    "recap_gb",
+    "flags",
+]
 
 
 @login_required
@@ -272,7 +344,9 @@ def reconciliation_csv(request: HttpRequest, period_code: str) -> HttpResponse:
     writer.writerow(RECON_COLUMNS)
     for row in rows:
         writer.writerow([_cell(row[c]) for c in RECON_COLUMNS])
-    audit.record(actor=request.user, action="download_reconciliation", object_type="period", object_id=period.code)
+    audit.record(
+        actor=request.user, action="download_reconciliation", object_type="period", object_id=period.code
+    )
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="rekonsiliasi-{period.code}.csv"'
     return response

@@ -54,16 +54,22 @@ def _texts() -> dict[str, str]:
     }
 
 
-def _row_html(r: Any, can_edit: bool, base: str, t: Mapping[str, str], statuses: Mapping[str, str], saved: bool) -> str:
+def _row_html(
+    r: Any, can_edit: bool, base: str, t: Mapping[str, str], statuses: Mapping[str, str], saved: bool
+) -> str:
     pk = str(r.pk)
     name = escape(r.name)
     parts = [f'<tr id="r{pk}">']
     if can_edit:
-        box = "" if r.locked else (
-            f'<input type="checkbox" form="c" name="pilih" value="{pk}.{r.version}" aria-label="{t["pick"]} {name}">'
+        box = (
+            ""
+            if r.locked
+            else (
+                f'<input type="checkbox" form="c" name="pilih" value="{pk}.{r.version}" aria-label="{t["pick"]} {name}">'
+            )
         )
         parts.append(f"<td>{box}</td>")
-    ident = "PTK" if r.kind == "PTK" else f'{t["nisn"]} {escape(r.nisn) or "-"}'
+    ident = "PTK" if r.kind == "PTK" else f"{t['nisn']} {escape(r.nisn) or '-'}"
     parts.append(f'<td>{name}<br><small class="muted">{ident}</small></td>')
     parts.append(f'<td class="hide-sm">{escape(r.grade_label)}</td>')
     parts.append(f'<td class="nowrap">{escape(r.shown_number) or "-"}</td>')
@@ -71,16 +77,20 @@ def _row_html(r: Any, can_edit: bool, base: str, t: Mapping[str, str], statuses:
     if r.confirmed_at:
         status += f' <small class="okay">✓ {t["confirmed"]}</small>'
     if r.locked:
-        status += f' <small>{t["locked"]}</small>'
+        status += f" <small>{t['locked']}</small>"
     if saved:
         status += f' <small class="okay" role="status">{t["saved"]}</small>'
     why = getattr(r, "why", None)
     if why:
-        pre = f'{t["precheck"]} ' if getattr(r, "why_is_precheck", False) else ""
+        pre = f"{t['precheck']} " if getattr(r, "why_is_precheck", False) else ""
         action = f" <b>{escape(why.action)}</b>" if why.action else ""
         status += f"<br><small>{pre}{escape(why.message)}{action}</small>"
     parts.append(status + "</td>")
-    links = f'<a href="{base}{pk}/ubah/" hx-get="{base}{pk}/ubah/">{t["edit"]}</a> ' if can_edit and not r.locked else ""
+    links = (
+        f'<a href="{base}{pk}/ubah/" hx-get="{base}{pk}/ubah/">{t["edit"]}</a> '
+        if can_edit and not r.locked
+        else ""
+    )
     parts.append(f'<td class="nowrap">{links}<a href="{base}{pk}/riwayat/">{t["history"]}</a></td></tr>\n')
     return "".join(parts)
 

@@ -13,7 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--password", default=demo.DEMO_PASSWORD)
-        parser.add_argument("--if-empty", action="store_true", help="do nothing if the demo is already loaded")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing if the demo is already loaded"
+        )
         parser.add_argument("--students", type=int, default=28000)
         parser.add_argument("--teachers", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=2020)
@@ -28,15 +30,29 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Loading the demo data set (about 30,000 students and teachers)...")
             result = demo.load(
-                password=opts["password"], students=opts["students"], teachers=opts["teachers"], seed=opts["seed"], play_round=not opts["no_round"]
+                password=opts["password"],
+                students=opts["students"],
+                teachers=opts["teachers"],
+                seed=opts["seed"],
+                play_round=not opts["no_round"],
             )
             result["loaded"] = True
         token = demo.demo_api_token()
         if opts["json"]:
-            self.stdout.write(json.dumps({"loaded": result["loaded"], "accounts": result["accounts"], "api_token": {"telkomsel": token}}))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "loaded": result["loaded"],
+                        "accounts": result["accounts"],
+                        "api_token": {"telkomsel": token},
+                    }
+                )
+            )
             return
         self.stdout.write("\nDemo accounts (role: username / password / scope):")
         for role, acc in result["accounts"].items():
             self.stdout.write(f"  {role:<11} {acc['username']:<11} / {acc['password']} / {acc['scope']}")
         self.stdout.write(f"\nProvider API token for telkomsel (shown once): {token}")
-        self.stdout.write("  e.g. verval-provider sync --url http://127.0.0.1:8000 --token <token> --subscribers FILE")
+        self.stdout.write(
+            "  e.g. verval-provider sync --url http://127.0.0.1:8000 --token <token> --subscribers FILE"
+        )

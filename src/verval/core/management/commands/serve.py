@@ -27,9 +27,13 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"Task worker started (pid {worker.pid}).")
         url = f"http://{opts['host']}:{opts['port']}/"
-        self.stdout.write(self.style.SUCCESS(f"Verval Ponsel: {url}  (sign in at {url}masuk/, API docs {url}api/v1/docs)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Verval Ponsel: {url}  (sign in at {url}masuk/, API docs {url}api/v1/docs)")
+        )
         try:
-            call_command("runserver", f"{opts['host']}:{opts['port']}", use_reloader=False, insecure_serving=True)
+            call_command(
+                "runserver", f"{opts['host']}:{opts['port']}", use_reloader=False, insecure_serving=True
+            )
         finally:
             if worker is not None:
                 worker.terminate()

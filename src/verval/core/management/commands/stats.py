@@ -45,7 +45,14 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(data, sort_keys=True))
             return
         self.stdout.write(f"recipients (active): {data['recipients']}   inactive: {data['inactive']}")
-        for section in ("number_status", "format_reason", "residue_reason", "provider", "sptjm_status", "disbursement_status"):
+        for section in (
+            "number_status",
+            "format_reason",
+            "residue_reason",
+            "provider",
+            "sptjm_status",
+            "disbursement_status",
+        ):
             self.stdout.write(f"\n{section}:")
             for key, n in data[section].items():
                 self.stdout.write(f"  {key:<24}{n:>12,}")

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Recompute the dashboard aggregates (default: everything, set-based)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--npsn", action="append", default=[], help="refresh only this school (repeatable)")
+        parser.add_argument(
+            "--npsn", action="append", default=[], help="refresh only this school (repeatable)"
+        )
         parser.add_argument("--dirty", action="store_true", help="refresh only the schools marked dirty")
         parser.add_argument("--json", action="store_true", help="print one JSON object with the counts")
 

@@ -20,15 +20,31 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        job = jobs.create_job(actor=None, kind="dump", params={"provider": opts["provider"] or ""}, provider=opts["provider"] or "")
+        job = jobs.create_job(
+            actor=None,
+            kind="dump",
+            params={"provider": opts["provider"] or ""},
+            provider=opts["provider"] or "",
+        )
         job = jobs.run(job.pk)
         if job.state != Job.State.SUCCEEDED:
             if opts["json"]:
-                self.stdout.write(json.dumps({"job": str(job.pk), "state": job.state, "error": job.error_code}))
+                self.stdout.write(
+                    json.dumps({"job": str(job.pk), "state": job.state, "error": job.error_code})
+                )
             raise CommandError(f"dump {job.state}: {job.error_message_en}")
         batches = job.counts.get("batches", [])
         if opts["json"]:
-            self.stdout.write(json.dumps({"job": str(job.pk), "state": job.state, "batches": batches, "rows": job.counts.get("rows", 0)}))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "job": str(job.pk),
+                        "state": job.state,
+                        "batches": batches,
+                        "rows": job.counts.get("rows", 0),
+                    }
+                )
+            )
             return
         if not batches:
             self.stdout.write("Tidak ada nomor baru atau berubah untuk dikirim / nothing new to dump.")

@@ -22,7 +22,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         row, token = actions.issue_token(actor=None, provider=opts["provider"], label=opts["label"])
         if opts["json"]:
-            self.stdout.write(json.dumps({"provider": row.provider, "label": row.label, "prefix": row.prefix, "token": token}))
+            self.stdout.write(
+                json.dumps(
+                    {"provider": row.provider, "label": row.label, "prefix": row.prefix, "token": token}
+                )
+            )
         else:
             self.stdout.write(token)
             self.stderr.write(f"Token for {row.provider} (prefix {row.prefix}); shown once, store it safely.")

@@ -24,7 +24,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         summary = simulate_round(
-            actor=None, seed=opts["seed"], url=opts["url"], providers=opts["provider"], profile=opts["profile"],
+            actor=None,
+            seed=opts["seed"],
+            url=opts["url"],
+            providers=opts["provider"],
+            profile=opts["profile"],
             log=None if opts["json"] else self.stdout.write,
         )
         if opts["json"]:

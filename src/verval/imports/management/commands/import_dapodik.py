@@ -48,17 +48,31 @@ class Command(BaseCommand):
                 raise CommandError(f"unknown user: {o['user']}")
         job = import_file(path, actor=actor)
         counts = dict(job.counts or {})
-        seconds = (job.finished_at - job.started_at).total_seconds() if job.finished_at and job.started_at else 0.0
+        seconds = (
+            (job.finished_at - job.started_at).total_seconds() if job.finished_at and job.started_at else 0.0
+        )
         issues = job.issues.count()
         if job.state == Job.State.SUCCEEDED:
             if not o["json"]:
                 for key, label in LABELS:
                     self.stdout.write(f"{label:36} {counts.get(key, 0):>12,}")
                 if issues:
-                    self.stdout.write(f"refused-row report: job {job.pk} ({issues} issues; verval web: /pekerjaan/{job.pk}/)")
+                    self.stdout.write(
+                        f"refused-row report: job {job.pk} ({issues} issues; verval web: /pekerjaan/{job.pk}/)"
+                    )
                 self.stdout.write(f"job {job.pk} applied in {seconds:.1f} s")
             else:
-                self.stdout.write(json.dumps({"job": str(job.pk), "state": job.state, **counts, "issues": issues, "seconds": round(seconds, 2)}))
+                self.stdout.write(
+                    json.dumps(
+                        {
+                            "job": str(job.pk),
+                            "state": job.state,
+                            **counts,
+                            "issues": issues,
+                            "seconds": round(seconds, 2),
+                        }
+                    )
+                )
             return
         self.stderr.write(f"{job.error_code}: {job.error_message}")
         self.stderr.write(f"{job.error_code}: {job.error_message_en}")
@@ -66,6 +80,14 @@ class Command(BaseCommand):
             self.stderr.write(f"  line {issue.line} {issue.column} {issue.code}: {issue.message_en}")
         if o["json"]:
             self.stdout.write(
-                json.dumps({"job": str(job.pk), "state": job.state, "error_code": job.error_code, **counts, "issues": issues})
+                json.dumps(
+                    {
+                        "job": str(job.pk),
+                        "state": job.state,
+                        "error_code": job.error_code,
+                        **counts,
+                        "issues": issues,
+                    }
+                )
             )
         sys.exit(2 if job.state == Job.State.REFUSED else 1)

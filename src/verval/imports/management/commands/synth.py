@@ -19,16 +19,25 @@ class Command(BaseCommand):
         parser.add_argument("--teachers", type=int, default=0)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
-        parser.add_argument("--regencies", type=int, default=None, help="limit to K regencies chosen by the seed")
-        parser.add_argument("--schools", type=int, default=None, help="number of schools (default: from --students)")
+        parser.add_argument(
+            "--regencies", type=int, default=None, help="limit to K regencies chosen by the seed"
+        )
+        parser.add_argument(
+            "--schools", type=int, default=None, help="number of schools (default: from --students)"
+        )
         parser.add_argument("--format", choices=["csv", "xlsx"], default=None)
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o) -> None:  # type: ignore[no-untyped-def]
         started = time.monotonic()
         info: dict[str, Any] = write_cutoff(
-            o["out"], o["students"], o["teachers"], seed=o["seed"], regencies=o["regencies"],
-            schools=o["schools"], fmt=o["format"],
+            o["out"],
+            o["students"],
+            o["teachers"],
+            seed=o["seed"],
+            regencies=o["regencies"],
+            schools=o["schools"],
+            fmt=o["format"],
         )
         seconds = time.monotonic() - started
         info["seconds"] = round(seconds, 2)

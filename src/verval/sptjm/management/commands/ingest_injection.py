@@ -42,7 +42,9 @@ class Command(BaseCommand):
             for issue in job.issues.all()[:20]:
                 self.stdout.write(f"baris {issue.line} {issue.column} {issue.code}: {issue.message_en}")
             c = job.counts
-            self.stdout.write(f"{job.state}: rows {c.get('rows', 0)}, berhasil {c.get('berhasil', 0)}, gagal {c.get('gagal', 0)}, "
-                              f"unchanged {c.get('unchanged', 0)}, refused {c.get('refused', 0)}, pending {c.get('pending', '')}")
+            self.stdout.write(
+                f"{job.state}: rows {c.get('rows', 0)}, berhasil {c.get('berhasil', 0)}, gagal {c.get('gagal', 0)}, "
+                f"unchanged {c.get('unchanged', 0)}, refused {c.get('refused', 0)}, pending {c.get('pending', '')}"
+            )
         if job.state != Job.State.SUCCEEDED:
             raise CommandError(f"{job.error_code}: {job.error_message_en}")

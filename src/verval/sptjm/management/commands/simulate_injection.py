@@ -22,9 +22,19 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        out = simulate_injection(opts["period"], fail_share=opts["fail_share"], seed=opts["seed"], url=opts["url"],
-                                 providers=opts["providers"], log=None if opts["json"] else self.stdout.write)
+        out = simulate_injection(
+            opts["period"],
+            fail_share=opts["fail_share"],
+            seed=opts["seed"],
+            url=opts["url"],
+            providers=opts["providers"],
+            log=None if opts["json"] else self.stdout.write,
+        )
         if opts["json"]:
-            self.stdout.write(json.dumps({k: out[k] for k in ("batches", "rows", "berhasil", "gagal", "refused")}))
+            self.stdout.write(
+                json.dumps({k: out[k] for k in ("batches", "rows", "berhasil", "gagal", "refused")})
+            )
         else:
-            self.stdout.write(f"batches {out['batches']}: rows {out['rows']}, berhasil {out['berhasil']}, gagal {out['gagal']}, refused {out['refused']}")
+            self.stdout.write(
+                f"batches {out['batches']}: rows {out['rows']}, berhasil {out['berhasil']}, gagal {out['gagal']}, refused {out['refused']}"
+            )
