@@ -215,7 +215,8 @@ def main() -> None:
     header = (
         f"## {time.strftime('%Y-%m-%d')} — {n:,} recipients\n\n"
         f"Command: `{' '.join(['python', 'bench/bench_exchange.py'] + [shlex.quote(a) for a in sys.argv[1:]])}`  \n"
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {pg_version}, shared with other jobs.\n\n"
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {pg_version}, "
+        f"load average at the end {os.getloadavg()[0]:.1f}.\n\n"
     )
     out_path = Path(args.out)
     previous = out_path.read_text() if out_path.exists() else "# Provider exchange benchmarks\n\n"

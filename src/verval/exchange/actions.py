@@ -58,13 +58,8 @@ def publish_dumps(
     for code in providers:
         if code not in PROVIDER_CODES:
             raise ValueError(f"unknown provider {code!r}")
-    batches: list[DumpBatch] = []
     with transaction.atomic():
-        for code in providers:
-            batch = services.publish_provider_dump(actor=actor, provider=code, job=job, progress=progress)
-            if batch is not None:
-                batches.append(batch)
-    return batches
+        return services.publish_dump_batches(actor=actor, providers=providers, job=job, progress=progress)
 
 
 def request_dump(*, actor: Any, provider: str | None = None) -> Job:

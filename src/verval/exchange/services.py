@@ -120,8 +120,6 @@ _GRADE_SQL = (
     "ELSE CAST(r.grade AS {text}) END"
 )
 
-_ELIGIBLE = "r.active = TRUE AND r.status = 'MENUNGGU_PROVIDER' AND r.operator = %s AND r.phone_e164 <> ''"
-
 
 def _next_batch_id(provider: str) -> str:
     stem = f"DMP-{timezone.localdate():%Y%m%d}-{provider}-"
@@ -140,7 +138,9 @@ def dump_paths(batch_id: str, provider: str) -> tuple[str, str]:
     return f"{folder}/{batch_id}.csv.gz", f"{folder}/{batch_id}.manifest.json"
 
 
-def _write_rows_pg(cursor: Any, batch_id: str, sink: GzipSink, progress: Progress | None) -> None:
+def _write_rows_pg(
+    cursor: Any, batch_id: str, sink: GzipSink, progress: Progress | None, offset: int = 0
+) -> None:
     from psycopg import sql
 
     # One table, no join and no sort (rows come in the order they lie on disk): COPY streams as
@@ -163,11 +163,13 @@ def _write_rows_pg(cursor: Any, batch_id: str, sink: GzipSink, progress: Progres
                 sent += len(block)
                 block.clear()
                 if progress is not None:
-                    progress.update(sent // 64)  # ~64 bytes a row: an estimate for the bar
+                    progress.update(offset + sent // 64)  # ~64 bytes a row: an estimate for the bar
     sink.write(bytes(block))
 
 
-def _write_rows_sqlite(cursor: Any, batch_id: str, sink: GzipSink, progress: Progress | None) -> None:
+def _write_rows_sqlite(
+    cursor: Any, batch_id: str, sink: GzipSink, progress: Progress | None, offset: int = 0
+) -> None:
     cursor.execute(
         f"SELECT recipient_id, grade, npsn, substr(phone, 2) FROM {ITEM} WHERE batch_id = %s",  # noqa: S608
         [batch_id],
@@ -185,62 +187,108 @@ def _write_rows_sqlite(cursor: Any, batch_id: str, sink: GzipSink, progress: Pro
         sink.write("".join(lines).encode())
         done += len(rows)
         if progress is not None:
-            progress.update(done)
+            progress.update(offset + done)
 
 
-def publish_provider_dump(
-    *, actor: Any, provider: str, job: Job | None = None, progress: Progress | None = None
-) -> DumpBatch | None:
-    """Publish one provider's dump batch (inside the caller's transaction). None when nothing is new."""
+def publish_dump_batches(
+    *, actor: Any, providers: list[str], job: Job | None = None, progress: Progress | None = None
+) -> list[DumpBatch]:
+    """Publish one dump batch per provider of what is new or changed (inside the caller's
+    transaction); providers with nothing new get no batch.
+
+    One pass over the registry for all providers: a supersede UPDATE and one INSERT … SELECT that
+    routes each recipient to its provider's batch. Per provider these were two sequential scans
+    of the whole registry each (measured at 10 M: 4.5 of the 6.75 minutes of an all-provider dump).
+    """
     now = timezone.now()
     user = actor if getattr(actor, "is_authenticated", False) else None
+    ops = ", ".join(["%s"] * len(providers))
+    eligible = (
+        f"r.active = TRUE AND r.status = 'MENUNGGU_PROVIDER' AND r.operator IN ({ops}) AND r.phone_e164 <> ''"
+    )
     with connection.cursor() as cursor:
         _lock_dumps(cursor)
         # An open row whose recipient now has another number is superseded by the new one.
         cursor.execute(
             f"UPDATE {ITEM} SET is_open = FALSE, superseded = TRUE WHERE is_open = TRUE AND EXISTS ("  # noqa: S608
-            f"SELECT 1 FROM {RECIPIENT} r WHERE r.id = {ITEM}.recipient_id AND {_ELIGIBLE} "
+            f"SELECT 1 FROM {RECIPIENT} r WHERE r.id = {ITEM}.recipient_id AND {eligible} "
             f"AND r.phone_e164 <> {ITEM}.phone) RETURNING batch_id",
-            [provider],
+            providers,
         )
         touched = {row[0] for row in cursor.fetchall()}
-        batch_id = _next_batch_id(provider)
-        file_rel, manifest_rel = dump_paths(batch_id, provider)
-        batch = DumpBatch.objects.create(
-            id=batch_id,
-            provider=provider,
-            created_by=user,
-            job=job,
-            file_path=file_rel,
-            manifest_path=manifest_rel,
-        )
+        planned: list[DumpBatch] = []
+        for provider in providers:
+            batch_id = _next_batch_id(provider)
+            file_rel, manifest_rel = dump_paths(batch_id, provider)
+            planned.append(
+                DumpBatch.objects.create(
+                    id=batch_id,
+                    provider=provider,
+                    created_by=user,
+                    job=job,
+                    file_path=file_rel,
+                    manifest_path=manifest_rel,
+                )
+            )
+        route = " ".join(["WHEN %s THEN %s"] * len(planned))
+        route_params: list[str] = [v for b in planned for v in (b.provider, b.id)]
         grade = _GRADE_SQL.format(text="varchar(4)")
         cursor.execute(
             f"INSERT INTO {ITEM} (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result) "  # noqa: S608
-            f"SELECT %s, r.id, r.phone_e164, {grade}, r.school_id, '', '', TRUE, FALSE, '' FROM {RECIPIENT} r WHERE {_ELIGIBLE} "
-            f"AND NOT EXISTS (SELECT 1 FROM {ITEM} d WHERE d.recipient_id = r.id AND d.is_open = TRUE) ",
-            [batch_id, provider],
+            f"SELECT CASE r.operator {route} END, r.id, r.phone_e164, {grade}, r.school_id, '', '', TRUE, FALSE, '' "
+            f"FROM {RECIPIENT} r WHERE {eligible} "
+            f"AND NOT EXISTS (SELECT 1 FROM {ITEM} d WHERE d.recipient_id = r.id AND d.is_open = TRUE)",
+            [*route_params, *providers],
         )
-        rows = cursor.rowcount
+        cursor.execute(
+            f"SELECT batch_id, COUNT(*) FROM {ITEM} WHERE batch_id IN ({ops}) GROUP BY batch_id",  # noqa: S608
+            [b.id for b in planned],
+        )
+        rows_of = dict(cursor.fetchall())
         if touched:
             refresh_batches(touched)
-        if rows <= 0:
-            batch.delete()
-            return None
+        total = sum(rows_of.values())
         if progress is not None:
-            progress.update(0, rows)
-        path = files.root() / file_rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sink = GzipSink(path)
-        try:
-            (_write_rows_pg if is_pg() else _write_rows_sqlite)(cursor, batch_id, sink, progress)
-        except BaseException:
-            sink.abort()
-            raise
-        sha, size = sink.close()
+            progress.update(0, total)
+        published: list[DumpBatch] = []
+        written = 0
+        for batch in planned:
+            rows = rows_of.get(batch.id, 0)
+            if rows <= 0:
+                batch.delete()
+                continue
+            _write_batch_file(cursor, batch, rows, now, progress, written)
+            written += rows
+            published.append(batch)
+    for batch in published:
+        audit.record(
+            actor=actor,
+            action="publish_dump",
+            object_type="dump_batch",
+            object_id=batch.id,
+            provider=batch.provider,
+            after={"rows": batch.rows, "sha256": batch.sha256},
+        )
+    if progress is not None:
+        progress.update(total, total, force=True)
+    return published
+
+
+def _write_batch_file(
+    cursor: Any, batch: DumpBatch, rows: int, now: Any, progress: Progress | None, offset: int
+) -> None:
+    path = files.root() / batch.file_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sink = GzipSink(path)
+    try:
+        (_write_rows_pg if is_pg() else _write_rows_sqlite)(cursor, batch.id, sink, progress, offset)
+    except BaseException:
+        sink.abort()
+        raise
+    sha, size = sink.close()
     manifest = {
-        "batch_id": batch_id,
-        "provider": provider,
+        "batch_id": batch.id,
+        "provider": batch.provider,
         "rows": rows,
         "sha256": sha,
         "size": size,
@@ -249,20 +297,9 @@ def publish_provider_dump(
         "compression": "gzip",
         "created_at": now.isoformat(),
     }
-    (files.root() / manifest_rel).write_text(json.dumps(manifest, indent=2) + "\n")
+    (files.root() / batch.manifest_path).write_text(json.dumps(manifest, indent=2) + "\n")
     batch.rows, batch.sha256, batch.size = rows, sha, size
     batch.save(update_fields=["rows", "sha256", "size"])
-    audit.record(
-        actor=actor,
-        action="publish_dump",
-        object_type="dump_batch",
-        object_id=batch_id,
-        provider=provider,
-        after={"rows": rows, "sha256": sha},
-    )
-    if progress is not None:
-        progress.update(rows, rows, force=True)
-    return batch
 
 
 def manifest_of(batch: DumpBatch) -> dict[str, Any]:
@@ -573,7 +610,7 @@ def run_ingest_job(job: Job) -> dict[str, Any]:
 __all__ = [
     "JobRefused",
     "apply_results",
-    "publish_provider_dump",
+    "publish_dump_batches",
     "run_dump_job",
     "run_ingest_job",
     "manifest_of",
