@@ -95,6 +95,21 @@ def _children_rows(area: Area, data: dict[str, Any], user: Any, f: Filters) -> l
     return rows
 
 
+_CHILD_NUMBERS = ("imported", "valid", "sent", "aktif", "residu", "sptjm_approved", "berhasil", "gagal")
+
+
+def _format_children(rows: list[dict[str, Any]]) -> None:
+    """Format the table's numbers once in Python: on a 100-row table, ten template filters a row
+    cost ~30 ms of a ~110 ms page (measured with cProfile at 10 M recipients)."""
+    t = dashboard_tags.separators()
+    for row in rows:
+        for name in _CHILD_NUMBERS:
+            row["f_" + name] = dashboard_tags.num(row.get(name), t)
+        pct = row.get("aktif_pct")
+        row["f_aktif_pct"] = dashboard_tags.pct1(pct, t)
+        row["meter"] = f"{pct:.1f}" if pct is not None else ""
+
+
 def _map(area: Area, children: list[dict[str, Any]]) -> dict[str, Any] | None:
     if area.level != 0:
         return None
@@ -202,6 +217,7 @@ def _render_area(
         children_total = len(children)
         if area.level == 2 and not show_all:
             children = children[:SCHOOL_ROWS]  # the furthest behind first; the rest on request
+        _format_children(children)
         body_context = {
             "T": dashboard_tags.separators(),
             "area": area,
