@@ -220,3 +220,62 @@ def test_school_children_from_summary_equal_those_from_school_rows(data, other_s
     }
     assert unfiltered[data.npsn]["imported"] == 10
     assert unfiltered[data.npsn]["valid"] == 7
+
+
+def _funnel_view(fn):  # type: ignore[no-untyped-def]
+    return (fn.imported, fn.belum, fn.format_salah, fn.valid, fn.aktif, fn.residu, fn.sent,
+            fn.residu_by_reason, fn.format_by_reason, fn.sptjm, fn.disbursement)  # fmt: skip
+
+
+def _figures_from_school_rows(area_kw: dict[str, str], f: Filters) -> dict[str, object]:
+    """The area's figures summed from the school-grain rows, the slow way the roll-ups replace."""
+    from collections import defaultdict
+
+    from verval.dashboard.selectors import Funnel, _matches
+
+    funnel, by = (
+        Funnel(),
+        {"level": defaultdict(Funnel), "kind": defaultdict(Funnel), "provider": defaultdict(Funnel)},
+    )
+    fields = ("level", "kind", "operator", "fact", "status", "reason", "sent", "period", "count")
+    for level, kind, op, fact, status, reason, sent, period, count in SchoolStat.objects.filter(
+        **area_kw
+    ).values_list(*fields):
+        if _matches(f, "", level, kind, op, fact, period):
+            funnel.add(fact, status, reason, bool(sent), count)
+        for dim, key in (("level", level), ("kind", kind), ("provider", op)):
+            if _matches(f, "", level, kind, op, fact, period, skip=dim):
+                by[dim][key].add(fact, status, reason, bool(sent), count)
+    return {
+        "funnel": _funnel_view(funnel),
+        **{d: {k: _funnel_view(v) for k, v in m.items()} for d, m in by.items()},
+    }
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        Filters(),
+        Filters(provider="indosat"),
+        Filters(kind="PD"),
+        Filters(level="SD", kind="PD"),
+        Filters(level="SD", kind="PTK", provider="telkomsel"),
+        Filters(provider="xl"),
+    ],  # fmt: skip
+)
+def test_region_figures_from_rollups_equal_the_sum_of_school_rows(data, other_school, f):
+    services.refresh_all()
+    for area, area_kw in (
+        (NATION, {}),
+        (Area(level=1, code=data.province_id, name=""), {"province": data.province_id}),
+        (Area(level=2, code=data.regency_id, name=""), {"regency": data.regency_id}),
+        (Area(level=2, code=other_school.regency_id, name=""), {"regency": other_school.regency_id}),
+    ):
+        fig = area_figures(area, f, "")
+        got = {
+            "funnel": _funnel_view(fig["funnel"]),
+            "level": {code: _funnel_view(fn) for code, _label, fn in fig["by_level"]},
+            "kind": {code: _funnel_view(fn) for code, _label, fn in fig["by_kind"]},
+            "provider": {code: _funnel_view(fn) for code, _label, fn in fig["by_provider"]},
+        }
+        assert got == _figures_from_school_rows(area_kw, f), (area, f)
