@@ -27,6 +27,7 @@ test: install
 
 check: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src/verval
 
 bench: install
