@@ -529,18 +529,10 @@ class _Importer:
             )
             added = c.rowcount
             t0 = time.perf_counter()
-            if rebuild and self.pg:
-                # Run the deferred foreign-key checks now: PostgreSQL cannot build an index on a
-                # table with pending trigger events.
-                c.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                c.execute("SET CONSTRAINTS ALL DEFERRED")
-            t1 = time.perf_counter()
             for sql in rebuild:
                 c.execute(sql)
             if _TRACE:
-                sys.stderr.write(
-                    f"merge: fk checks {t1 - t0:.2f}s, index rebuild {time.perf_counter() - t1:.2f}s\n"
-                )
+                sys.stderr.write(f"merge: index and foreign-key rebuild {time.perf_counter() - t0:.2f}s\n")
             if self.pg and added > 10000:
                 c.execute("ANALYZE registry_recipient")
         numbers = 0
@@ -608,8 +600,9 @@ class _Importer:
                 "WHERE conrelid = 'registry_recipient'::regclass AND contype = 'f'"
             )
             foreign_keys = c.fetchall()
-            # Dropping a foreign key alters the referenced table too, which PostgreSQL refuses
-            # while that table has pending trigger events (the schools this import just added).
+            # Dropping a foreign key alters the referenced table too, and building an index needs
+            # a table without pending trigger events: run the deferred checks (the schools this
+            # import just added) now. The insert that follows queues none, its keys being dropped.
             c.execute("SET CONSTRAINTS ALL IMMEDIATE")
             c.execute("SET CONSTRAINTS ALL DEFERRED")
             for name, _ in foreign_keys:
