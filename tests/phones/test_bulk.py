@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +42,34 @@ def test_check_series_output_columns_types_and_nulls() -> None:
         ("0812-1726-3845", "+6281217263845", "0812-1726-3845", True, None, "telkomsel"),
         ("", None, None, False, "KOSONG", None),
         ("021-5551234", None, None, False, "TELEPON_RUMAH", None),
+    ]
+
+
+def test_check_series_gives_only_the_columns_asked_for_with_the_same_values() -> None:
+    texts = ["0812-1726-3845", "tidak ada", "+62 857 1938 4627", "081217263845.0", "021-5551234"]
+    full = check_series(pl.Series(texts), with_warning=True)
+    some = check_series(pl.Series(texts), columns=("reason", "e164", "warning"))
+    assert some.columns == ["reason", "e164", "warning"]
+    assert some.rows() == full.select("reason", "e164", "warning").rows()
+    assert some.get_column("e164").to_list() == [
+        "+6281217263845",
+        None,
+        "+6285719384627",
+        "+6281217263845",
+        None,
+    ]
+    with pytest.raises(ValueError, match="unknown columns"):
+        check_series(pl.Series(texts), columns=("e164", "nomor"))
+
+
+def test_check_series_reads_plain_digit_strings_of_16_to_18_digits_like_check() -> None:
+    texts = ["0062857193846271", "00628571234567890", "085712345678901234", "1234567890123456789"]
+    assert _series_verdicts(texts) == [check(t) for t in texts]
+    assert [(v.e164, v.reason) for v in _series_verdicts(texts)] == [
+        ("+62857193846271", None),
+        (None, "TERLALU_PANJANG"),
+        (None, "TERLALU_PANJANG"),
+        (None, "NOMOR_CONTOH"),
     ]
 
 

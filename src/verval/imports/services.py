@@ -260,7 +260,9 @@ class _Importer:
     def _stage(self, rows: pl.DataFrame, tick: Any) -> None:
         staged = rows.filter(pl.col("id_ok"))
         if staged.height:
-            verdicts = check_series(staged.get_column("nomor_telepon_seluler"))
+            verdicts = check_series(
+                staged.get_column("nomor_telepon_seluler"), columns=("e164", "operator", "reason")
+            )
             tick("phones")
             staged = staged.with_columns(
                 phone_raw=pl.col("nomor_telepon_seluler").str.slice(0, 100),

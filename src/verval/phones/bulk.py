@@ -2,23 +2,26 @@
 
 Three tiers, each deciding what it can and passing the rest on:
 
-1. Numeric fast path (polars, integer arithmetic): rows made only of ASCII digits, spaces and
-   ( ) - . with an optional leading + and at most 15 digits (what people and spreadsheets type
-   almost always), and rows that are such a number followed by a spreadsheet decimal (.0).
-   The digits are cast to Int64; leading zeros, the country code, the prefix and the
-   subscriber part are found with integer division, placeholders with integer keys. It mirrors
-   core._classify step by step.
+1. Numeric fast path (polars, integer arithmetic): rows of plain ASCII digits (up to 18; most
+   rows) are cast straight to Int64; rows made of digits, spaces and ( ) - . with an optional
+   leading + and at most 15 digits have their separators removed first. Leading zeros, the
+   country code, the prefix and the subscriber part are found with integer division,
+   placeholders with integer keys. It mirrors core._classify step by step.
 2. Cheap vectorised verdicts on the remainder: common blank words (KOSONG) and printable-ASCII
    text with letters or odd symbols (KARAKTER_TIDAK_SAH) when no earlier rule can apply.
 3. check() for what is left (other scripts, scientific notation, two numbers, ...): a few
    percent of a real file.
+
+Every tier yields integer verdicts (reason, national significant number, its length, operator,
+warning); the strings (E.164, display form, names) are made once at the end, and only the
+columns asked for.
 
 tests/phones/test_bulk.py asserts verdicts identical to check() on large generated samples.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import polars as pl
 
@@ -66,17 +69,31 @@ _OP_LOOKUP = pl.Series(
     dtype=pl.Int64,
 )
 _P10 = pl.Series("p10", [10**k for k in range(19)], dtype=pl.Int64)
-_MAX_DIGITS = 15  # two numbers in one field need >= 16 digits; 15 digits fit Int64 exactly
+# Rows with separators: two numbers in one field need >= 16 digits (check() splits them), so
+# the vectorised path takes at most 15. A row of plain digits is never two numbers, so it may
+# have up to 18 (the most an Int64 holds for every value).
+_MAX_DIGITS = 15
+_MAX_PURE_DIGITS = 18
 
 
 def _key(digits: str) -> int:
-    """Integer key of a digit string that keeps its length (leading zeros matter)."""
+    """Integer key of a digit string that keeps its length (leading zeros matter). 18 digits
+    times 16 overflows Int64, so keys are UInt64."""
     return int(digits) * 16 + len(digits)
 
 
-_WHOLE_KEYS = sorted(_key(r) for r in WHOLE_RUNS if len(r) <= _MAX_DIGITS)
-_SUB_KEYS = sorted(_key(r) for r in SUBSCRIBER_RUNS)
-_PLACEHOLDER_KEYS = sorted(_key(p[1:]) for p in PLACEHOLDER_NATIONAL)
+def _key_expr(value: pl.Expr, length: pl.Expr) -> pl.Expr:
+    # A negative length (a branch that does not apply to the row) matches no key: keys have >= 5.
+    return value.clip(0).cast(pl.UInt64) * 16 + length.clip(0).cast(pl.UInt64)
+
+
+def _keys(runs: Iterable[str]) -> pl.Series:
+    return pl.Series(sorted(_key(r) for r in runs), dtype=pl.UInt64).implode()
+
+
+_WHOLE_KEYS = _keys(r for r in WHOLE_RUNS if len(r) <= _MAX_PURE_DIGITS)
+_SUB_KEYS = _keys(SUBSCRIBER_RUNS)
+_PLACEHOLDER_KEYS = _keys(p[1:] for p in PLACEHOLDER_NATIONAL)
 
 _SEPARATORS = [" ", "(", ")", "+", ".", "-"]
 _PLUS_OK_RE = r"^[ (]*\+[0-9 ()\-.]*$"
@@ -107,24 +124,29 @@ def _p10(e: pl.Expr) -> pl.Expr:
     return pl.lit(_P10).gather(e.clip(0, 18))
 
 
-def _numeric(lf: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
-    """Columns in: _i, input, d (digit string; may hold junk in tier 1), plus, dec.
-    Columns out: _i, input, nd, castable, code (int reason code), nsn, n, op, warn.
+_INT_COLUMNS = ("code", "nsn", "n", "op", "warn")
 
-    The digit string d is held as the integer v plus its length nd; "d starts with 62" is
-    v // 10**(nd-2) == 62, "d starts with 0" is v // 10**(nd-1) == 0, and so on. Mirrors
-    core._classify step by step."""
+
+def _digits(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """From the digit string d (may hold junk): its length nd, its value v, and whether it is
+    all digits (castable)."""
     d = pl.col("d")
     lf = lf.with_columns(
-        d.str.len_bytes().cast(pl.Int64).alias("nd"),
-        d.cast(pl.Int64, strict=False).alias("v0"),
+        d.str.len_bytes().cast(pl.Int64).alias("nd"), d.cast(pl.Int64, strict=False).alias("v0")
     )
-    nd, plus = pl.col("nd"), pl.col("plus")
-    lf = lf.with_columns(
-        ((nd == 0) | pl.col("v0").is_not_null()).alias("castable"),
+    return lf.with_columns(
+        ((pl.col("nd") == 0) | pl.col("v0").is_not_null()).alias("castable"),
         pl.col("v0").fill_null(0).alias("v"),
     )
-    v = pl.col("v")
+
+
+def _numeric(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Columns in: v (the digit string as an integer), nd (its length), plus, dec.
+    Columns out: code (index into REASON_CODES, 0 = valid), nsn, n, op, warn (integers).
+
+    "d starts with 62" is v // 10**(nd-2) == 62, "d starts with 0" is v // 10**(nd-1) == 0,
+    and so on. Mirrors core._classify step by step."""
+    v, nd, plus = pl.col("v"), pl.col("nd"), pl.col("plus")
     lf = lf.with_columns(
         (v // _p10(nd - 1)).alias("f1"),
         pl.when(nd >= 2).then(v // _p10(nd - 2)).otherwise(-1).alias("f2"),
@@ -177,11 +199,11 @@ def _numeric(lf: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
     code = (
         pl.when(v == 0)
         .then(_R["KOSONG"])
-        .when((v * 16 + nd).is_in(_WHOLE_KEYS))
+        .when(_key_expr(v, nd).is_in(_WHOLE_KEYS))
         .then(_R["NOMOR_CONTOH"])
         .when(route < 0)
         .then(-route)
-        .when((nsn * 16 + n).is_in(_PLACEHOLDER_KEYS))
+        .when(_key_expr(nsn, n).is_in(_PLACEHOLDER_KEYS))
         .then(_R["NOMOR_CONTOH"])
         .when(n < 5)
         .then(_R["TERLALU_PENDEK"])
@@ -193,7 +215,7 @@ def _numeric(lf: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
         .then(_R["PREFIKS_TIDAK_DIKENAL"])
         .when(mobile & (n < 9))
         .then(_R["TERLALU_PENDEK"])
-        .when(mobile & ((nsn % _p10(n - 3)) * 16 + n - 3).is_in(_SUB_KEYS))
+        .when(mobile & _key_expr(nsn % _p10(n - 3), n - 3).is_in(_SUB_KEYS))
         .then(_R["NOMOR_CONTOH"])
         .when(mobile)
         .then(0)
@@ -204,142 +226,122 @@ def _numeric(lf: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
     # warning index into _WARNING_NAMES (0 = none)
     warn = pl.when(pl.col("dec")).then(1).when(route == 3).then(2).otherwise(0)
     return lf.select(
-        pl.col("_i"),
-        pl.col("input"),
-        nd,
-        pl.col("castable"),
-        plus,
         code.cast(pl.Int64).alias("code"),
         nsn,
         n,
-        op,
-        warn.alias("warn"),
-        *[pl.col(c) for c in keep],
+        op.cast(pl.Int64),
+        warn.cast(pl.Int64).alias("warn"),
     )
 
 
 _WARNING_NAMES = pl.Series("warning", [None, "DESIMAL_SPREADSHEET", "NOL_DEPAN_HILANG"], dtype=pl.String)
+_WARNING_INDEX = {w: i for i, w in enumerate(_WARNING_NAMES.to_list())}
+_OPERATOR_INDEX = {o: i for i, o in enumerate(_OPERATOR_SERIES.to_list())}
+_REASON_INDEX = {r: i for i, r in enumerate(REASON_CODES)}
+
+ALL_COLUMNS = ("input", "e164", "national", "valid", "reason", "operator", "warning")
 
 
-def _finish(df: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
-    """Numeric columns -> output columns (_i, input, e164, national, valid, reason, operator, warning,
-    then the `keep` columns). Invalid rows get a null nsn first so that the string columns come
-    out null without a pass. Lazy, so that tier 1 is one query from input to output."""
+def _finish(lf: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
+    """Integer verdicts (input, code, nsn, n, op, warn) -> the asked output columns. Invalid rows
+    get a null nsn first so that the string columns come out null without a pass."""
     valid = pl.col("code") == 0
-    return df.select(
-        *[pl.col(c) for c in keep],
-        pl.col("_i"),
-        pl.col("input"),
-        pl.when(valid).then(pl.col("nsn")).cast(pl.String).alias("_s"),
-        pl.when(pl.col("n") <= 9).then(3).otherwise(4).alias("_k"),
-        pl.col("n"),
-        valid.alias("valid"),
-        pl.lit(_REASON_NAMES).gather(pl.col("code")).alias("reason"),
-        pl.lit(_OPERATOR_SERIES).gather(pl.when(valid).then(pl.col("op")).otherwise(0)).alias("operator"),
-        pl.lit(_WARNING_NAMES).gather(pl.when(valid).then(pl.col("warn")).otherwise(0)).alias("warning"),
-    ).select(
-        pl.col("_i"),
-        pl.col("input"),
-        (pl.lit("+62") + pl.col("_s")).alias("e164"),
-        pl.concat_str(
-            [pl.lit("0"), pl.col("_s").str.head(3), pl.lit("-"), pl.col("_s").str.slice(3, pl.col("_k")),
-             pl.lit("-"), pl.col("_s").str.tail(pl.col("n") - 3 - pl.col("_k"))]
-        )
-        .alias("national"),
-        pl.col("valid"),
-        pl.col("reason"),
-        pl.col("operator"),
-        pl.col("warning"),
-        *[pl.col(c) for c in keep],
-    )  # fmt: skip
-
-
-_SCHEMA = {
-    "input": pl.String,
-    "e164": pl.String,
-    "national": pl.String,
-    "valid": pl.Boolean,
-    "reason": pl.String,
-    "operator": pl.String,
-    "warning": pl.String,
-}
+    s = pl.col("_s")
+    exprs = {
+        "input": pl.col("input"),
+        "e164": pl.lit("+62") + s,
+        "national": pl.concat_str(
+            [pl.lit("0"), s.str.head(3), pl.lit("-"), s.str.slice(3, pl.col("_k")), pl.lit("-"),
+             s.str.tail(pl.col("n") - 3 - pl.col("_k"))]
+        ),
+        "valid": valid,
+        "reason": pl.lit(_REASON_NAMES).gather(pl.col("code")),
+        "operator": pl.lit(_OPERATOR_SERIES).gather(pl.when(valid).then(pl.col("op")).otherwise(0)),
+        "warning": pl.lit(_WARNING_NAMES).gather(pl.when(valid).then(pl.col("warn")).otherwise(0)),
+    }  # fmt: skip
+    if "e164" in columns or "national" in columns:
+        lf = lf.with_columns(pl.when(valid).then(pl.col("nsn")).cast(pl.String).alias("_s"))
+    if "national" in columns:
+        lf = lf.with_columns(pl.when(pl.col("n") <= 9).then(3).otherwise(4).alias("_k"))
+    return lf.select([exprs[c].alias(c) for c in columns])
 
 
 def _scalar(df: pl.DataFrame) -> pl.DataFrame:
-    """Tier 3: check() row by row."""
-    vs = [check(x) for x in df.get_column("input").to_list()]
-    return pl.DataFrame(
-        {
-            "_i": df.get_column("_i"),
-            "input": df.get_column("input"),
-            "e164": [v.e164 for v in vs],
-            "national": [v.national for v in vs],
-            "valid": [v.valid for v in vs],
-            "reason": [v.reason for v in vs],
-            "operator": [v.operator for v in vs],
-            "warning": [v.warning for v in vs],
-        },
-        schema={"_i": df.get_column("_i").dtype, **_SCHEMA},
-    )
+    """Tier 3: check() row by row, as integer verdicts."""
+    rows = []
+    for x in df.get_column("input").to_list():
+        v = check(x)
+        nsn = v.e164[3:] if v.e164 else ""
+        rows.append(
+            (
+                _REASON_INDEX[v.reason] if v.reason else 0,
+                int(nsn) if nsn else 0,
+                len(nsn),
+                _OPERATOR_INDEX[v.operator],
+                _WARNING_INDEX[v.warning],
+            )
+        )
+    ints = pl.DataFrame(rows, schema=dict.fromkeys(_INT_COLUMNS, pl.Int64), orient="row")
+    return pl.concat([df.select("input"), ints], how="horizontal")
 
 
-def _const(df: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
-    none = pl.lit(None, dtype=pl.String)
+def _const(df: pl.DataFrame, code: pl.Expr) -> pl.DataFrame:
+    zero = pl.lit(0, dtype=pl.Int64)
     return df.select(
-        pl.col("_i"),
-        pl.col("input"),
-        none.alias("e164"),
-        none.alias("national"),
-        pl.lit(False).alias("valid"),
-        reason.alias("reason"),
-        none.alias("operator"),
-        none.alias("warning"),
-    )
+        pl.col("input"), code.cast(pl.Int64).alias("code"), zero.alias("nsn"), zero.alias("n"), zero.alias("op"),
+        zero.alias("warn"),
+    )  # fmt: skip
 
 
-_OUT_COLUMNS = ("e164", "national", "valid", "reason", "operator", "warning")
-
-
-def _check_chunk(inputs: pl.Series) -> pl.DataFrame:
+def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
     raw = pl.col("input")
-    base = pl.DataFrame({"input": inputs}).with_row_index("_i")
-    # Tier 1 as one lazy query from the input to the output columns: no intermediate frames.
-    lf = base.lazy().with_columns(
-        raw.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias("d"),
-        raw.str.contains("+", literal=True).alias("plus"),
-        raw.str.contains(".", literal=True).alias("_dot"),
-        pl.lit(False).alias("dec"),
+    base = pl.DataFrame({"input": inputs})
+    # Tier 1a: a row of plain ASCII digits (most rows) casts straight to an integer; only the
+    # others pay for removing separators.
+    first = base.select(
+        raw.cast(pl.Int64, strict=False).alias("v0"),
+        raw.str.len_bytes().cast(pl.Int64).alias("nd"),
+        (raw.str.starts_with("+") | raw.str.starts_with("-")).alias("signed"),
     )
-    lf = _numeric(lf, keep=("_dot",)).with_columns(
-        (pl.col("castable") & (pl.col("nd") <= _MAX_DIGITS)).alias("_ok"),
-        (pl.col("plus") | pl.col("_dot")).alias("_odd"),
-    )
-    out = _finish(lf, keep=("_ok", "_odd")).collect()
-    # Tier 1 decides rows made of digits and ( ) - . space with at most one + at the start, and
-    # no spreadsheet decimal at the end. Rows with + or . are checked on their own (few rows).
-    ok = out.get_column("_ok")
-    odd_mask = ok & out.get_column("_odd")
-    if odd_mask.any():
-        odd = base.filter(odd_mask)
-        bad = odd.filter(
-            (raw.str.contains("+", literal=True) & ~raw.str.contains(_PLUS_OK_RE))
-            | raw.str.contains(_DECIMAL_TAIL_RE)
-        ).get_column("_i")
-        if len(bad):
-            ok = ok.scatter(bad, False)
+    v0 = first.get_column("v0")
+    nd = first.get_column("nd")
+    # scatter() below changes ok in place: it starts as "plain digits" and ends as "decided here".
+    ok = (v0.is_not_null() & ~first.get_column("signed") & (nd <= _MAX_PURE_DIGITS)).alias("ok")
+    v = v0.fill_null(0).alias("v")
+    plus = pl.repeat(False, base.height, dtype=pl.Boolean, eager=True).alias("plus")
     if not ok.all():
+        # Tier 1b: digits with ( ) - . and spaces, at most one + at the start, no spreadsheet
+        # decimal at the end, at most 15 digits.
+        idx = ok.not_().arg_true()
+        sub = (
+            base.filter(~ok)
+            .lazy()
+            .with_columns(
+                raw.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias("d"),
+                raw.str.contains("+", literal=True).alias("plus"),
+            )
+        )
+        sub = _digits(sub).select(
+            "v", "nd", "plus",
+            (pl.col("castable") & (pl.col("nd") <= _MAX_DIGITS)
+             & (~pl.col("plus") | raw.str.contains(_PLUS_OK_RE))
+             & ~(raw.str.contains(".", literal=True) & raw.str.contains(_DECIMAL_TAIL_RE))).alias("ok"),
+        ).collect()  # fmt: skip
+        v = v.scatter(idx, sub.get_column("v"))
+        nd = nd.scatter(idx, sub.get_column("nd"))
+        plus = plus.scatter(idx, sub.get_column("plus"))
+        ok = ok.scatter(idx, sub.get_column("ok"))
+    ints = _numeric(pl.DataFrame([v, nd, plus]).lazy().with_columns(dec=pl.lit(False))).collect()
+    if not ok.all():
+        # Tiers 2/3 on the distinct remaining texts (blank notes repeat a lot), then put back.
+        idx = ok.not_().arg_true()
         rest = base.filter(~ok)
-        # Tier 2/3 on the distinct remaining texts (blank notes repeat a lot), then put back.
         uniq = rest.unique("input", keep="first", maintain_order=False)
-        decided = pl.concat(_tier2(uniq), how="vertical_relaxed").drop("_i")
-        fixed = rest.join(decided, on="input", how="left")
-        idx = fixed.get_column("_i")
-        cols = [out.get_column("input")]
-        for name in _OUT_COLUMNS:
-            cols.append(out.get_column(name).scatter(idx, fixed.get_column(name)))
-        return pl.DataFrame(cols)
-    # Plain column picks (DataFrame.drop/select would run another query).
-    return pl.DataFrame([out.get_column(c) for c in ("input", *_OUT_COLUMNS)])
+        decided = pl.concat(_tier2(uniq), how="vertical")
+        fixed = rest.join(decided, on="input", how="left", maintain_order="left")
+        ints = pl.DataFrame([ints.get_column(c).scatter(idx, fixed.get_column(c)) for c in _INT_COLUMNS])
+    lf = pl.concat([base, ints], how="horizontal").lazy()
+    return _finish(lf, columns).collect()
 
 
 def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
@@ -373,7 +375,6 @@ def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
     num = t.filter((k == 1) | (k == 2))
     if num.height:
         lf = num.lazy().select(
-            pl.col("_i"),
             raw,
             pl.when(k == 1).then(ext.str.replace("+", "", literal=True)).otherwise(d).alias("d"),
             pl.when(k == 1)
@@ -382,25 +383,26 @@ def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
             .alias("plus"),
             (k == 1).alias("dec"),
         )
-        out.append(_finish(_numeric(lf)).collect())
+        lf = _digits(lf)
+        out.append(pl.concat([num.select("input"), _numeric(lf).collect()], how="horizontal"))
     blank = t.filter(k == 3)
     if blank.height:
         stripped = raw.str.strip_chars(" ")
-        reason = (
+        code = (
             pl.when(
                 stripped.str.to_lowercase().str.contains(_BLANK_FULL_RE)
                 | stripped.str.contains("^" + ALLOWED_PATTERN + "$")
             )
-            .then(pl.lit("KOSONG"))
-            .otherwise(pl.lit("KARAKTER_TIDAK_SAH"))
+            .then(_R["KOSONG"])
+            .otherwise(_R["KARAKTER_TIDAK_SAH"])
         )
-        out.append(_const(blank, reason))
+        out.append(_const(blank, code))
     sci = t.filter(k == 4)
     if sci.height:
-        out.append(_const(sci, pl.lit("NOTASI_ILMIAH")))
+        out.append(_const(sci, pl.lit(_R["NOTASI_ILMIAH"])))
     junk = t.filter(k == 5)
     if junk.height:
-        out.append(_const(junk, pl.lit("KARAKTER_TIDAK_SAH")))
+        out.append(_const(junk, pl.lit(_R["KARAKTER_TIDAK_SAH"])))
     slow = t.filter(k == 0)
     if slow.height:
         out.append(_scalar(slow))
@@ -408,25 +410,29 @@ def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def check_series(
-    series: pl.Series | Sequence[str | None], *, with_warning: bool = False, parallel: int = 2
+    series: pl.Series | Sequence[str | None],
+    *,
+    with_warning: bool = False,
+    columns: Sequence[str] | None = None,
+    parallel: int = 2,
 ) -> pl.DataFrame:
     """Vectorised check(): a DataFrame with columns input, e164, national, valid, reason,
     operator (and warning when asked), one row per input, in order, same verdicts as check().
-    Null inputs become '' (as check(None)). `parallel` is ignored (polars parallelises each
-    expression itself)."""
+    `columns` picks a subset of ALL_COLUMNS (import and validation need no display form, the
+    costliest column). Null inputs become '' (as check(None)). `parallel` is ignored (polars
+    parallelises each expression itself)."""
     if not isinstance(series, pl.Series):
         series = pl.Series("input", list(series), dtype=pl.String)
     if series.dtype != pl.String:
         series = series.cast(pl.String)
     series = series.fill_null("").alias("input")
-    # One query over the whole input: polars already spreads each expression over its thread
-    # pool; cutting the input into slices run in Python threads only added contention and a
-    # concat. `parallel` is accepted for compatibility.
     del parallel
-    df = _check_chunk(series)
-    if not with_warning:
-        df = pl.DataFrame(df.get_columns()[:-1])
-    return df
+    if columns is None:
+        columns = ALL_COLUMNS if with_warning else ALL_COLUMNS[:-1]
+    unknown = set(columns) - set(ALL_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown columns: {sorted(unknown)}")
+    return _check_chunk(series, columns)
 
 
 def check_frame(df: pl.DataFrame, column: str = "input", *, with_warning: bool = False) -> pl.DataFrame:

@@ -139,7 +139,10 @@ def recheck_verdicts(*, actor: Any, job: Job | None = None) -> dict[str, int]:
             if not rows:
                 break
             last_pk = rows[-1][0]
-            verdicts = check_series(pl.Series("input", [r[1] for r in rows], dtype=pl.Utf8))
+            verdicts = check_series(
+                pl.Series("input", [r[1] for r in rows], dtype=pl.Utf8),
+                columns=("e164", "operator", "reason"),
+            )
             e164 = verdicts.get_column("e164").to_list()
             operator = verdicts.get_column("operator").to_list()
             reason = verdicts.get_column("reason").to_list()
