@@ -44,7 +44,7 @@ def injection_results(
 ) -> dict[str, Any]:
     """Simulated injection of a batch: BERHASIL except a deterministic share GAGAL (per pd_id)."""
     when = when or datetime.now(UTC).replace(microsecond=0)
-    counts = {"rows": 0, "berhasil": 0, "gagal": 0, "gb": Decimal(0)}
+    counts: dict[str, Any] = {"rows": 0, "berhasil": 0, "gagal": 0, "gb": Decimal(0)}
     with (
         gzip.open(batch_path, "rt", encoding="utf-8", newline="") as src,
         open(out_path, "w", encoding="utf-8", newline="") as out,

@@ -321,16 +321,16 @@ def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
                 raw.str.contains("+", literal=True).alias("plus"),
             )
         )
-        sub = _digits(sub).select(
+        sub_ints = _digits(sub).select(
             "v", "nd", "plus",
             (pl.col("castable") & (pl.col("nd") <= _MAX_DIGITS)
              & (~pl.col("plus") | raw.str.contains(_PLUS_OK_RE))
              & ~(raw.str.contains(".", literal=True) & raw.str.contains(_DECIMAL_TAIL_RE))).alias("ok"),
         ).collect()  # fmt: skip
-        v = v.scatter(idx, sub.get_column("v"))
-        nd = nd.scatter(idx, sub.get_column("nd"))
-        plus = plus.scatter(idx, sub.get_column("plus"))
-        ok = ok.scatter(idx, sub.get_column("ok"))
+        v = v.scatter(idx, sub_ints.get_column("v"))
+        nd = nd.scatter(idx, sub_ints.get_column("nd"))
+        plus = plus.scatter(idx, sub_ints.get_column("plus"))
+        ok = ok.scatter(idx, sub_ints.get_column("ok"))
     ints = _numeric(pl.DataFrame([v, nd, plus]).lazy().with_columns(dec=pl.lit(False))).collect()
     if not ok.all():
         # Tiers 2/3 on the distinct remaining texts (blank notes repeat a lot), then put back.
