@@ -150,17 +150,28 @@ def main() -> None:
     )
 
     # Provider side: subscriber exports, then the kit's matcher.
-    import duckdb
+    import polars as pl
 
     match_rows, match_s = 0, 0.0
     outputs = []
     for b in batches:
         dump = files.absolute(b.file_path)
         subs = work / f"subs-{b.provider}.csv"
-        duckdb.sql(  # noqa: S608
-            f"COPY (SELECT no_ponsel AS msisdn, CASE WHEN hash(no_ponsel) % 100 < 62 THEN 'active' WHEN hash(no_ponsel) % 100 < 72 THEN 'grace' "  # noqa: S608
-            f"WHEN hash(no_ponsel) % 100 < 90 THEN 'inactive' ELSE NULL END AS status FROM read_csv('{dump}', all_varchar=true) "
-            f"WHERE hash(no_ponsel) % 100 < 90) TO '{subs}' (HEADER)"
+        # 90 % of the dump's numbers are known to the provider: 62 active, 10 grace, 18 inactive.
+        h = pl.col("no_ponsel").hash(seed=7) % 100
+        (
+            pl.read_csv(dump, infer_schema=False, columns=["no_ponsel"])
+            .filter(h < 90)
+            .select(
+                pl.col("no_ponsel").alias("msisdn"),
+                pl.when(h < 62)
+                .then(pl.lit("active"))
+                .when(h < 72)
+                .then(pl.lit("grace"))
+                .otherwise(pl.lit("inactive"))
+                .alias("status"),
+            )
+            .write_csv(subs)
         )
         out = work / f"hasil-{b.provider}.csv"
         t = time.perf_counter()
@@ -170,7 +181,7 @@ def main() -> None:
         outputs.append((b, out))
     results.append(
         (
-            "kit match: dump.csv.gz ⋈ subscribers.csv → results.csv (duckdb)",
+            "kit match: dump.csv.gz ⋈ subscribers.csv → results.csv (polars)",
             match_rows,
             match_s,
             "all providers",

@@ -1,6 +1,6 @@
 """verval_provider: the kit a telecom provider runs on its side of Verval Ponsel.
 
-No Django. Needs only the Python standard library and duckdb.
+No Django. Needs only the Python standard library and polars (isal, when present, makes gzip faster).
 
 - `match(dump, subscribers, out)`: join a dump file against the subscriber export, write results.
 - `ApiClient` / `sync(...)`: pull new dump batches from the provider API, check their SHA-256,

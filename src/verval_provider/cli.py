@@ -12,7 +12,7 @@ import os
 import sys
 
 from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
-from verval_provider.match import match
+from verval_provider.match import MatchError, match
 from verval_provider.sync import sync
 
 
@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "match":
-        result = match(args.dump, args.subscribers, args.out, threads=args.threads)
+        try:
+            result = match(args.dump, args.subscribers, args.out, threads=args.threads)
+        except (MatchError, OSError) as exc:
+            print(f"verval-provider match: {exc}", file=sys.stderr)
+            return 2
         if args.json:
             print(json.dumps(result))
         else:

@@ -72,6 +72,38 @@ def test_match_cli_writes_gzip_when_asked(tmp_path, capsys):
     assert read(tmp_path / "h.csv.gz")["4"] == ("6281200000004", "TIDAK_TERDAFTAR")
 
 
+def test_match_reads_upper_case_states_and_keeps_the_dump_order(tmp_path):
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text("msisdn,status\n6281200000004,ACTIVE\n+6281200000001,Grace\n")
+    match(tmp_path / "dump.csv", tmp_path / "subs.csv", tmp_path / "hasil.csv")
+    lines = (tmp_path / "hasil.csv").read_text().splitlines()
+    assert [line.split(",")[2] for line in lines[1:]] == [
+        "MASA_TENGGANG",
+        "TIDAK_TERDAFTAR",
+        "TIDAK_TERDAFTAR",
+        "AKTIF",
+        "TIDAK_TERDAFTAR",
+    ]
+
+
+def test_match_refuses_a_subscriber_status_it_does_not_know_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text("msisdn,status\n6281200000001,active\n6281200000002,suspended\n")
+    args = ["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv")]
+    assert main([*args, "--out", str(tmp_path / "h.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "status not understood: 'suspended'" in err
+    assert not (tmp_path / "h.csv").exists()
+
+
+def test_match_reads_a_gzip_subscriber_export(tmp_path):
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv.gz").write_bytes(gzip.compress(SUBS.encode()))
+    result = match(tmp_path / "dump.csv", tmp_path / "subs.csv.gz", tmp_path / "hasil.csv")
+    assert result["by_status"] == {"AKTIF": 2, "BUKAN_PELANGGAN": 1, "MASA_TENGGANG": 1, "TIDAK_TERDAFTAR": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dump.csv", "hasil.csv", "subs.csv.gz"]
+
+
 def test_kit_imports_without_django(tmp_path):
     code = "import sys, verval_provider, verval_provider.cli; assert 'django' not in sys.modules; print('ok')"
     out = subprocess.run(
