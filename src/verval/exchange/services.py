@@ -489,6 +489,8 @@ def apply_results(
     total = staged.rows
     with connection.cursor() as cursor:
         if pg:
+            # Hash joins of a million rows stay in memory instead of spilling in batches.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(f"ANALYZE {stage}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {cls} " + ("ON COMMIT DROP " if pg else "") + "AS "  # noqa: S608
@@ -509,6 +511,11 @@ def apply_results(
             f"LEFT JOIN {RECIPIENT} r ON r.id = s.rid",
             [batch.id],
         )
+        if pg:
+            # Without statistics the planner takes the classified table for a few hundred rows and
+            # applies a million results by index lookups, one row at a time (measured: the
+            # recipients' UPDATE of 550 k rows 9.7 s that way).
+            cursor.execute(f"ANALYZE {cls}")
         cursor.execute(f"SELECT code, status, COUNT(*) FROM {cls} GROUP BY code, status")  # noqa: S608
         by_code: dict[str, int] = {}
         ok_by_status: dict[str, int] = {}
