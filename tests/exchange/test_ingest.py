@@ -13,6 +13,7 @@ from verval.core import jobs
 from verval.core.models import Job
 from verval.exchange import actions
 from verval.exchange.models import DumpBatch, DumpItem
+from verval.registry import selectors
 from verval.registry.models import NumberHistory, Recipient
 
 
@@ -30,7 +31,7 @@ def lenient(settings):  # type: ignore[no-untyped-def]
     settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.9}
 
 
-def test_aktif_and_residue_results_are_applied_with_history(tsel_batch, rows, tmp_path):
+def test_aktif_and_residue_results_are_applied_with_history(tsel_batch, rows, tmp_path, operator):
     path = results_file(
         tmp_path,
         [
@@ -51,16 +52,48 @@ def test_aktif_and_residue_results_are_applied_with_history(tsel_batch, rows, tm
     assert (r0.status, r0.reason, r0.version) == ("AKTIF", "", 2)
     assert (r1.status, r1.reason, r1.reason_note, r1.version) == ("RESIDU", "TIDAK_AKTIF", "nomor hangus", 2)
     assert (r2.status, r2.reason) == ("RESIDU", "BUKAN_PELANGGAN")
-    h = NumberHistory.objects.get(recipient=r1)
-    assert (h.from_status, h.to_status, h.reason, h.job_id) == (
+    # The answered dump row is the record of the result; the timeline shows it.
+    assert not NumberHistory.objects.filter(recipient__in=[r0, r1, r2]).exists()
+    item = DumpItem.objects.get(batch=tsel_batch, recipient_id=r1.pk)
+    assert (item.result, item.note, item.is_open, item.applied, item.answered_in_id) == (
+        "TIDAK_AKTIF",
+        "nomor hangus",
+        False,
+        True,
+        job.pk,
+    )
+    _, timeline = selectors.recipient_history(operator, r1.school_id, r1.pk)
+    (h,) = timeline
+    assert (h.action, h.from_status, h.to_status, h.reason, h.job_id, h.note, h.at) == (
+        "provider_result",
         "MENUNGGU_PROVIDER",
         "RESIDU",
         "TIDAK_AKTIF",
         job.pk,
+        tsel_batch.id,
+        item.answered_at,
     )
     assert h.phone_after == "0" + rows[1]["no_ponsel"][2:5] + "****" + rows[1]["no_ponsel"][-4:]
-    item = DumpItem.objects.get(batch=tsel_batch, recipient_id=r1.pk)
-    assert (item.result, item.note, item.is_open) == ("TIDAK_AKTIF", "nomor hangus", False)
+
+
+def test_timeline_keeps_history_and_provider_results_newest_first_and_skips_unapplied_results(
+    tsel_batch, rows, tmp_path, operator
+):
+    rid = rows[0]["pd_id"]
+    ingest(tsel_batch, results_file(tmp_path, [(rid, rows[0]["no_ponsel"], "AKTIF", "")]))
+    r = Recipient.objects.get(pk=rid)
+    NumberHistory.objects.create(
+        recipient=r, action="edit_number", from_status="AKTIF", to_status="BELUM_VERVAL"
+    )
+    _, timeline = selectors.recipient_history(operator, r.school_id, r.pk)
+    assert [(e.action, e.to_status) for e in timeline] == [
+        ("edit_number", "BELUM_VERVAL"),
+        ("provider_result", "AKTIF"),
+    ]
+    # A result that arrives after the recipient's status changed is recorded but not applied.
+    DumpItem.objects.filter(recipient_id=rid).update(applied=False)
+    _, timeline = selectors.recipient_history(operator, r.school_id, r.pk)
+    assert [e.action for e in timeline] == ["edit_number"]
 
 
 def test_unanswered_rows_leave_the_batch_incomplete_with_their_count(tsel_batch, rows, tmp_path):
@@ -82,13 +115,18 @@ def test_same_file_twice_changes_nothing(tsel_batch, rows, tmp_path):
     path = results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "TIDAK_TERDAFTAR") for r in rows])
     first = ingest(tsel_batch, path)
     before = list(Recipient.objects.order_by("pk").values_list("pk", "status", "version", "updated_at"))
+    ledger = list(DumpItem.objects.order_by("pk").values_list("pk", "answered_at", "answered_in", "applied"))
     second = ingest(tsel_batch, path)
     assert second.state == Job.State.SUCCEEDED
     assert (first.counts["applied"], second.counts["applied"], second.counts["unchanged"]) == (10, 0, 10)
     assert (
         list(Recipient.objects.order_by("pk").values_list("pk", "status", "version", "updated_at")) == before
     )
-    assert NumberHistory.objects.count() == 10
+    assert (
+        list(DumpItem.objects.order_by("pk").values_list("pk", "answered_at", "answered_in", "applied"))
+        == ledger
+    )
+    assert [row[2:] for row in ledger] == [(first.pk, True)] * 10
 
 
 def test_contradicting_answer_is_refused_and_listed_for_pusdatin(lenient, tsel_batch, rows, tmp_path):

@@ -128,6 +128,29 @@ class DumpItem(models.Model):
     # A later answer that contradicted `result` (refused, shown to Pusdatin).
     conflict_result = models.CharField(max_length=20, blank=True)
     conflict_at = models.DateTimeField(null=True, blank=True)
+    # The provider result's audit trail lives on this row: who sent it, in which ingest, and
+    # whether it moved the recipient's status (False when the number or status had changed since
+    # the dump). The recipient's timeline reads answered rows from here; a NumberHistory row per
+    # result cost as much as the rest of an ingest (docs/decisions/0008-provider-result-ledger.md).
+    applied = models.BooleanField(default=False, db_default=False)  # raw INSERT … SELECT omits it
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    answered_in = models.ForeignKey(
+        "core.Job",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
 
     class Meta:
         # One btree with a random key, not two: each costs ~10 s per million rows a dump inserts

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
@@ -10,7 +11,8 @@ from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES
 from verval.exchange.models import DumpBatch, DumpItem, ProviderToken
 from verval.exchange.reasons import residue_reason
-from verval.registry.models import NumberStatus
+from verval.phones import mask
+from verval.registry.models import NumberHistory, NumberStatus
 
 
 def provider_home_counts(user: Any) -> dict[str, Any]:
@@ -116,3 +118,30 @@ def annotate_residue(recipient: Any) -> dict[str, Any]:
         "batch": getattr(recipient, "residue_batch", None),
         "answered_at": getattr(recipient, "residue_at", None),
     }
+
+
+def provider_result_entries(recipient: Any) -> list[Any]:
+    """The provider results that moved this recipient's status, as (unsaved) NumberHistory
+    entries for its timeline. The caller has already checked that the user may see the
+    recipient. Answered dump rows are the record of these results (decision 0008)."""
+    items = (
+        DumpItem.objects.filter(recipient=recipient, applied=True, answered_at__isnull=False)
+        .select_related("answered_by")
+        .order_by("-answered_at", "-id")
+    )
+    return [
+        NumberHistory(
+            recipient=recipient,
+            at=cast(datetime, item.answered_at),
+            actor=item.answered_by,
+            job_id=item.answered_in_id,
+            action="provider_result",
+            from_status=NumberStatus.MENUNGGU_PROVIDER,
+            to_status=NumberStatus.AKTIF if item.result == "AKTIF" else NumberStatus.RESIDU,
+            reason="" if item.result == "AKTIF" else item.result,
+            phone_before=mask(item.phone),
+            phone_after=mask(item.phone),
+            note=item.batch_id,
+        )
+        for item in items
+    ]

@@ -463,11 +463,6 @@ def _stage_rows(path: Path, table: str, progress: Progress | None) -> _Staged:
     return staged
 
 
-def _mask_sql(col: str) -> str:
-    """SQL for verval.phones.mask of an E.164 '+62…' column: '0812****7890'."""
-    return f"'0' || substr({col}, 4, 3) || substr('**********', 1, length({col}) - 10) || substr({col}, length({col}) - 3, 4)"
-
-
 def apply_results(
     *, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None
 ) -> tuple[dict[str, Any], list[RowIssue]]:
@@ -561,10 +556,14 @@ def apply_results(
             exc.issues = all_issues
             raise exc
 
+        job_id = (job.pk if pg else job.pk.hex) if job else None
+        # The answered row is the result's audit trail (who, when, what, and whether it applied);
+        # the recipient's timeline reads it from here (decision 0008).
         cursor.execute(
-            f"UPDATE {ITEM} AS d SET result = c.status, note = c.note, answered_at = %s, is_open = FALSE "  # noqa: S608
+            f"UPDATE {ITEM} AS d SET result = c.status, note = c.note, answered_at = %s, is_open = FALSE, "  # noqa: S608
+            "applied = (c.code = 'OK'), answered_by_id = %s, answered_in_id = %s "
             f"FROM {cls} c WHERE d.id = c.item_id AND c.code IN ('OK', 'NOMOR_SUDAH_DIUBAH', 'STATUS_SUDAH_BERUBAH')",
-            [now],
+            [now, user_id, job_id],
         )
         cursor.execute(
             f"UPDATE {ITEM} AS d SET conflict_result = c.status, conflict_at = %s "  # noqa: S608
@@ -573,13 +572,6 @@ def apply_results(
         )
         to_status = "CASE WHEN c.status = 'AKTIF' THEN 'AKTIF' ELSE 'RESIDU' END"
         to_reason = "CASE WHEN c.status = 'AKTIF' THEN '' ELSE c.status END"
-        cursor.execute(
-            "INSERT INTO registry_numberhistory (recipient_id, at, actor_id, job_id, action, from_status, to_status, "  # noqa: S608
-            "reason, phone_before, phone_after, note) "
-            f"SELECT c.rid, %s, %s, %s, 'provider_result', 'MENUNGGU_PROVIDER', {to_status}, {to_reason}, "
-            f"{_mask_sql('c.phone')}, {_mask_sql('c.phone')}, %s FROM {cls} c WHERE c.code = 'OK'",
-            [now, user_id, (job.pk if pg else job.pk.hex) if job else None, f"{batch.id}"],
-        )
         cursor.execute(
             f"UPDATE {RECIPIENT} AS r SET status = {to_status}, reason = {to_reason}, "  # noqa: S608
             "reason_note = CASE WHEN c.status = 'AKTIF' THEN '' ELSE c.note END, "

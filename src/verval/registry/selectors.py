@@ -328,10 +328,22 @@ def recipient_in_school(user: Any, npsn: str, recipient_id: Any) -> Recipient:
     return access.get_in_scope(school_recipients(user, npsn), pk=recipient_id)  # type: ignore[return-value]
 
 
-def recipient_history(user: Any, npsn: str, recipient_id: Any) -> tuple[Recipient, QuerySet[NumberHistory]]:
+def recipient_history(
+    user: Any, npsn: str, recipient_id: Any, limit: int = 200
+) -> tuple[Recipient, list[NumberHistory]]:
+    """The recipient's timeline, newest first: its NumberHistory rows and the provider results
+    that moved its status (kept on the answered dump rows, decision 0008)."""
+    from verval.exchange.selectors import provider_result_entries
+
     recipient = recipient_in_school(user, npsn, recipient_id)
-    history = NumberHistory.objects.filter(recipient=recipient).select_related("actor").order_by("-at", "-id")
-    return recipient, history
+    rows = list(
+        NumberHistory.objects.filter(recipient=recipient)
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+    entries = rows + provider_result_entries(recipient)
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return recipient, entries[:limit]
 
 
 def school_export_rows(user: Any, npsn: str) -> QuerySet[Recipient]:

@@ -182,7 +182,7 @@ def history(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
     r, entries = selectors.recipient_history(request.user, npsn, rid)
     selectors.decorate(r, full_numbers=access.can_edit_school(request.user, school))
     template = "registry/_history.html" if _htmx(request) else "registry/history.html"
-    return render(request, template, {"school": school, "r": r, "entries": entries[:200]})
+    return render(request, template, {"school": school, "r": r, "entries": entries})
 
 
 # ---------------------------------------------------------------------------------------------
