@@ -285,4 +285,4 @@ def test_ingest_through_copy_applies_thousands_of_rows(school, tmp_path):
     job = ingest(batch, path)
     assert (job.state, job.counts["applied"], job.counts["residu"]) == (Job.State.SUCCEEDED, 2000, 667)
     assert Recipient.objects.filter(status="RESIDU", reason_note="ket\tx\\y").count() == 667
-    assert NumberHistory.objects.count() == 2000
+    assert DumpItem.objects.filter(batch=batch, applied=True, answered_in=job.pk).count() == 2000
