@@ -200,7 +200,7 @@ def main() -> None:
     assert applied == n
     results.append(
         (
-            "ingest: results → COPY staging → checks → UPDATE recipients + history",
+            "ingest: results → staging → checks → UPDATE dump rows + recipients",
             ingest_rows,
             ingest_s,
             f"applied {applied}",
