@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +95,17 @@ class DumpBatch(models.Model):
         return 100 if need <= 0 else int(100 * self.answered / need)
 
 
+# A reference kept for the record only: never joined in bulk, never cascaded, no index to keep.
+_LEDGER_REF: dict[str, Any] = {
+    "null": True,
+    "blank": True,
+    "on_delete": models.DO_NOTHING,
+    "db_constraint": False,
+    "db_index": False,
+    "related_name": "+",
+}
+
+
 class DumpItem(models.Model):
     """One row of a dump: the number sent for a recipient and what the provider answered.
 
@@ -133,24 +146,8 @@ class DumpItem(models.Model):
     # the dump). The recipient's timeline reads answered rows from here; a NumberHistory row per
     # result cost as much as the rest of an ingest (docs/decisions/0008-provider-result-ledger.md).
     applied = models.BooleanField(default=False, db_default=False)  # raw INSERT … SELECT omits it
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    answered_in = models.ForeignKey(
-        "core.Job",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, **_LEDGER_REF)
+    answered_in = models.ForeignKey("core.Job", **_LEDGER_REF)
 
     class Meta:
         # One btree with a random key, not two: each costs ~10 s per million rows a dump inserts
