@@ -192,5 +192,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("VERVAL_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # fpdf2 subsets fonts with fontTools, which reports every table it prunes at INFO: a
+        # screenful per printed SPTJM in the `make run` terminal.
+        "fontTools": {"level": "WARNING"},
     },
 }

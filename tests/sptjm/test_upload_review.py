@@ -157,3 +157,10 @@ def test_only_pusdatin_reviews_and_only_uploaded_documents(operator, dinas_kab, 
     for who in (operator, dinas_kab):
         with pytest.raises(PermissionDenied):
             actions.approve_sptjm(actor=who, sptjm_id=printed.pk)
+
+
+def test_printing_an_sptjm_logs_nothing_about_font_subsetting(operator, school, period, caplog):
+    aktif(school, 2)
+    with caplog.at_level("DEBUG", logger="verval"):
+        actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    assert [r.name for r in caplog.records if r.name.startswith("fontTools")] == []
