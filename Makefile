@@ -28,7 +28,7 @@ test: install
 check: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src/verval
+	$(BIN)/mypy src/verval src/verval_provider
 
 bench: install
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
