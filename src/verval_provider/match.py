@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,24 +51,49 @@ def _decompressor() -> Any:
         return zlib.decompressobj(wbits=31)
 
 
+def _gunzip(fh: Any) -> Iterator[bytes]:
+    """Decompressed blocks of a gzip file, every member of it (`cat a.gz b.gz` is one valid gzip
+    file; a single decompressor stops after the first member and would drop the rest). A file
+    cut off inside a member raises MatchError instead of passing for complete."""
+    dec = _decompressor()
+    started = False
+    while block := fh.read(_CHUNK):
+        while block:
+            started = True
+            out = dec.decompress(block)
+            if out:
+                yield out
+            if not dec.eof:
+                break
+            block, dec, started = dec.unused_data, _decompressor(), False
+    tail = dec.flush()
+    if tail:
+        yield tail
+    if started and not dec.eof:
+        raise MatchError("gzip file ends in the middle of its data (cut off?)")
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        if fh.read(2) == b"\x1f\x8b":
+            fh.seek(0)
+            yield from _gunzip(fh)
+            return
+        fh.seek(0)
+        while block := fh.read(_CHUNK):
+            yield block
+
+
 def _pieces(path: Path, out: queue.Queue[bytes | BaseException | None]) -> None:
     """Producer: whole lines of the (decompressed) dump, in order, then None."""
     try:
-        gz = path.name.endswith(".gz")
-        dec = _decompressor() if gz else None
         rest = b""
-        with open(path, "rb") as fh:
-            while True:
-                block = fh.read(_CHUNK)
-                if not block:
-                    break
-                data = rest + (dec.decompress(block) if dec else block)
-                cut = data.rfind(b"\n") + 1
-                if cut:
-                    out.put(data[:cut])
-                rest = data[cut:]
-        if dec:
-            rest += dec.flush()
+        for block in _blocks(path):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                out.put(data[:cut])
+            rest = data[cut:]
         if rest:
             out.put(rest + b"\n")
         out.put(None)
@@ -89,6 +115,8 @@ def _read_dump(path: Path) -> Any:
         piece = pieces.get()
         if piece is None:
             break
+        if isinstance(piece, MatchError):
+            raise MatchError(f"dump {path.name}: {piece}") from piece
         if isinstance(piece, BaseException):
             raise MatchError(f"dump {path.name}: cannot read ({type(piece).__name__})") from piece
         if header is None:
@@ -125,15 +153,15 @@ def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
     if path.name.endswith(".gz"):
         # polars' scanner reads plain files; unpack once next to the output, streamed.
         plain = scratch / (out_name_safe(path.name[:-3]) + ".unpacked")
-        dec = _decompressor()
-        with open(path, "rb") as src, open(plain, "wb") as dst:
-            while block := src.read(_CHUNK):
-                dst.write(dec.decompress(block))
-            dst.write(dec.flush())
         try:
+            with open(plain, "wb") as dst:
+                for block in _blocks(path):
+                    dst.write(block)
             return _subscriber_ranks(plain, keys, scratch)
+        except MatchError as exc:
+            raise MatchError(f"subscribers {path.name}: {exc}") from exc
         finally:
-            plain.unlink()
+            plain.unlink(missing_ok=True)
     header = path.open("rb").readline().decode("utf-8", errors="replace").strip().lstrip("\ufeff")
     if {"msisdn", "status"} - {h.strip().lower() for h in header.split(",")}:
         raise MatchError(f"subscribers {path.name}: header must have msisdn,status")

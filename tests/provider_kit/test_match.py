@@ -104,6 +104,28 @@ def test_match_reads_a_gzip_subscriber_export(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dump.csv", "hasil.csv", "subs.csv.gz"]
 
 
+def test_match_reads_every_member_of_a_concatenated_gzip_dump_and_export(tmp_path):
+    head, *lines = DUMP.splitlines(keepends=True)
+    (tmp_path / "dump.csv.gz").write_bytes(
+        gzip.compress((head + "".join(lines[:2])).encode()) + gzip.compress("".join(lines[2:]).encode())
+    )
+    subs_head, *subs = SUBS.splitlines(keepends=True)
+    (tmp_path / "subs.csv.gz").write_bytes(
+        gzip.compress((subs_head + subs[0]).encode()) + gzip.compress("".join(subs[1:]).encode())
+    )
+    result = match(tmp_path / "dump.csv.gz", tmp_path / "subs.csv.gz", tmp_path / "hasil.csv")
+    assert result["by_status"] == {"AKTIF": 2, "BUKAN_PELANGGAN": 1, "MASA_TENGGANG": 1, "TIDAK_TERDAFTAR": 1}
+
+
+def test_match_refuses_a_gzip_dump_cut_off_midway(tmp_path, capsys):
+    (tmp_path / "dump.csv.gz").write_bytes(gzip.compress(DUMP.encode())[:-12])
+    (tmp_path / "subs.csv").write_text(SUBS)
+    args = ["match", "--dump", str(tmp_path / "dump.csv.gz"), "--subscribers", str(tmp_path / "subs.csv")]
+    assert main([*args, "--out", str(tmp_path / "h.csv")]) == 2
+    assert "dump.csv.gz: gzip file ends in the middle of its data" in capsys.readouterr().err
+    assert not (tmp_path / "h.csv").exists()
+
+
 def test_kit_imports_without_django(tmp_path):
     code = "import sys, verval_provider, verval_provider.cli; assert 'django' not in sys.modules; print('ok')"
     out = subprocess.run(

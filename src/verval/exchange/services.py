@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from isal import isal_zlib
+from isal import igzip, isal_zlib
 
 from verval.core import audit, files
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
@@ -412,7 +412,9 @@ def _read_bytes(path: Path) -> bytes | None:
         data = fh.read()
     if data[:2] == b"\x1f\x8b":
         try:
-            data = isal_zlib.decompress(data, wbits=47)  # gzip, as one member or several
+            # Every member: `cat a.gz b.gz` is one valid gzip file, and zlib-style decompression
+            # stops after the first member without a word.
+            data = igzip.decompress(data)
         except Exception:  # noqa: BLE001 - a broken gzip: the careful reader says what is wrong
             return None
     return data.removeprefix(b"\xef\xbb\xbf")
