@@ -81,3 +81,16 @@ def test_a_quoted_field_sends_the_file_to_the_careful_reader(tmp_path, monkeypat
     assert services._stage_rows_fast(path, "t_unused") is None
     rows, issues = _stage(path, fast=True, monkeypatch=monkeypatch)
     assert (rows[0][4:], issues) == (("TIDAK_AKTIF", "hangus, lama"), [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_larger_than_the_fast_limit_is_read_row_by_row(tmp_path, monkeypatch):
+    path = tmp_path / "hasil.csv"
+    path.write_text("pd_id,no_ponsel,status,keterangan\n" + "\n".join(ROWS) + "\n")
+    monkeypatch.setattr(services, "FAST_READ_LIMIT", 100)
+    assert services._stage_rows_fast(path, "t_unused") is None
+    rows, issues = _stage(path, fast=True, monkeypatch=monkeypatch)
+    assert ([r[1] for r in rows], [i[2] for i in issues]) == (
+        [2, 3, 4, 8],
+        ["PD_ID_TIDAK_VALID", "NOMOR_TIDAK_VALID", "STATUS_TIDAK_VALID"],
+    )

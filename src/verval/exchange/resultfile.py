@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from isal import igzip
+
 from verval.core.jobs import JobRefused, RowIssue
 from verval.exchange.reasons import REFUSALS
 
@@ -41,6 +43,27 @@ def refused(code: str, **counts: object) -> JobRefused:
 def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
     msg, msg_en = REFUSALS[code]
     return RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value)
+
+
+def header_fits(names: list[str], spec: FileSpec) -> bool:
+    """The (stripped, lower-cased) header names are the spec's columns: each required one, no
+    unknown one, none twice."""
+    return (
+        all(n in spec.columns for n in names)
+        and all(r in names for r in spec.required)
+        and len(set(names)) == len(names)
+    )
+
+
+def read_whole(path: Path, limit: int) -> bytes | None:
+    """The whole file as bytes (gunzipped, every member, without a BOM), or None when it holds
+    more than `limit` bytes or is not a readable gzip stream: callers then read it row by row."""
+    try:
+        with igzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as fh:  # noqa: SIM115
+            data = fh.read(limit + 1)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None if len(data) > limit else data.removeprefix(b"\xef\xbb\xbf")
 
 
 def is_gzip(path: Path) -> bool:
@@ -69,11 +92,7 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
         names = [h.strip().lower() for h in header]
         if len(names) == 1 and re.search(r"[;\t|]", header[0]):
             raise refused("PEMISAH_SALAH")
-        if (
-            any(n not in spec.columns for n in names)
-            or any(r not in names for r in spec.required)
-            or len(set(names)) != len(names)
-        ):
+        if not header_fits(names, spec):
             raise refused("KOLOM_SALAH")
         width = len(names)
         order = [names.index(c) if c in names else -1 for c in spec.columns]

@@ -24,14 +24,14 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from isal import igzip, isal_zlib
+from isal import isal_zlib
 
 from verval.core import audit, files
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.exchange.models import DumpBatch, ResultStatus
 from verval.exchange.reasons import INFO_CODES, REFUSALS
-from verval.exchange.resultfile import MATCH_RESULTS, issue, iter_rows, refused
+from verval.exchange.resultfile import MATCH_RESULTS, header_fits, issue, iter_rows, read_whole, refused
 from verval.phones import mask
 
 DUMP_COLUMNS = ("pd_id", "tingkat_pendidikan", "npsn", "no_ponsel")
@@ -407,17 +407,9 @@ class _Staged:
 _CAREFUL_BYTES = re.compile(rb'["\x00-\x08\x0b-\x1f]')
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    with open(path, "rb") as fh:
-        data = fh.read()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            # Every member: `cat a.gz b.gz` is one valid gzip file, and zlib-style decompression
-            # stops after the first member without a word.
-            data = igzip.decompress(data)
-        except Exception:  # noqa: BLE001 - a broken gzip: the careful reader says what is wrong
-            return None
-    return data.removeprefix(b"\xef\xbb\xbf")
+# Larger files (about 4 M rows) are read row by row, which streams: the fast reader holds the
+# whole file and its frame in memory.
+FAST_READ_LIMIT = 256 << 20
 
 
 def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
@@ -425,29 +417,25 @@ def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
     rectangular file (what the provider kit and most tools write): no quotes, no blank or ragged
     lines, UTF-8, the spec's columns. Returns None for any other file, which the careful reader
     then takes from the start, so that every refusal keeps its exact line and code. Measured:
-    ~0.1 s against ~3 s per 550 k rows for the row-by-row reader."""
+    550 k rows staged (parse, checks and COPY) in 2.1–2.5 s against 3.7–4.2 s row by row."""
     import polars as pl
 
-    data = _read_bytes(path)
-    if data is None or _CAREFUL_BYTES.search(data.replace(b"\r\n", b"\n")) is not None:
+    data = read_whole(path, FAST_READ_LIMIT)
+    if data is None:
         return None
     data = data.replace(b"\r\n", b"\n")
-    if b"\r" in data or b"\n\n" in data or not data.endswith(b"\n") and b"\n" not in data:
+    if _CAREFUL_BYTES.search(data) is not None or b"\r" in data or b"\n\n" in data:
         return None
-    body = data[:-1] if data.endswith(b"\n") else data
+    body = data.removesuffix(b"\n")
     nl = body.find(b"\n")
     if nl < 0:
-        return None
+        return None  # no data row: the careful reader says the file is empty
     try:
         names = [h.strip().lower() for h in body[:nl].decode("utf-8").split(",")]
     except UnicodeDecodeError:
         return None
     spec = MATCH_RESULTS
-    if (
-        sorted(set(names)) != sorted(names)
-        or set(names) - set(spec.columns)
-        or set(spec.required) - set(names)
-    ):
+    if not header_fits(names, spec):
         return None
     rows_bytes = body[nl + 1 :]
     try:
