@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--dump", required=True)
     m.add_argument("--subscribers", required=True, help="CSV msisdn,status (active/grace/inactive)")
     m.add_argument("--out", required=True, help="results CSV (gzip when it ends in .gz)")
-    m.add_argument("--threads", type=int)
+    m.add_argument("--threads", type=int, help="threads to use (default: all cores)")
     m.add_argument("--json", action="store_true")
     s = sub.add_parser("sync", help="pull new batches, match them, upload the results")
     s.add_argument("--url", required=True, help="server address, e.g. https://verval.example")
@@ -40,8 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "match":
+        if args.threads:
+            # Read once, when polars is first imported (inside match).
+            os.environ["POLARS_MAX_THREADS"] = str(args.threads)
         try:
-            result = match(args.dump, args.subscribers, args.out, threads=args.threads)
+            result = match(args.dump, args.subscribers, args.out)
         except (MatchError, OSError) as exc:
             print(f"verval-provider match: {exc}", file=sys.stderr)
             return 2

@@ -152,7 +152,7 @@ def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
 
     if path.name.endswith(".gz"):
         # polars' scanner reads plain files; unpack once next to the output, streamed.
-        plain = scratch / (out_name_safe(path.name[:-3]) + ".unpacked")
+        plain = scratch / (_scratch_name(path.name[:-3]) + ".unpacked")
         try:
             with open(plain, "wb") as dst:
                 for block in _blocks(path):
@@ -204,7 +204,7 @@ def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
     return found.drop("bad")
 
 
-def out_name_safe(name: str) -> str:
+def _scratch_name(name: str) -> str:
     return ".verval-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
@@ -227,15 +227,13 @@ def match(
     subscribers: str | Path,
     out: str | Path,
     *,
-    threads: int | None = None,
     count: bool = True,
 ) -> dict[str, Any]:
     """Write the results file; returns rows, counts by status, seconds and the output path.
-    `threads` is kept for the command line's --threads: polars sizes its pool once per process
-    (POLARS_MAX_THREADS), so it only applies when set before the kit starts."""
+    Threads: polars sizes its pool once per process from POLARS_MAX_THREADS (the command line's
+    --threads sets it before polars is imported)."""
     import polars as pl
 
-    del threads
     started = time.perf_counter()
     dump, subscribers, out = Path(dump), Path(subscribers), Path(out)
     rows = _read_dump(dump)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,12 @@ def test_kit_imports_without_django(tmp_path):
         check=True,
     )
     assert out.stdout.strip() == "ok"
+
+
+def test_match_threads_option_sizes_the_polars_pool(tmp_path, monkeypatch):
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text(SUBS)
+    args = ["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv")]
+    assert main([*args, "--out", str(tmp_path / "h.csv"), "--threads", "1"]) == 0
+    assert os.environ["POLARS_MAX_THREADS"] == "1"
