@@ -40,7 +40,8 @@ from .prefixes import PREFIXES
 
 __all__ = ["check_series", "check_frame", "verdicts_from_frame", "OUTPUT_COLUMNS", "REASON_CODES"]
 
-OUTPUT_COLUMNS = ("input", "e164", "national", "valid", "reason", "operator")
+ALL_COLUMNS = ("input", "e164", "national", "valid", "reason", "operator", "warning")
+OUTPUT_COLUMNS = ALL_COLUMNS[:-1]  # what check_series gives by default and the CLI writes
 
 # Integer reason codes used inside the vectorised path (0 = valid, -1 = not decided here).
 REASON_CODES = (
@@ -239,8 +240,6 @@ _WARNING_INDEX = {w: i for i, w in enumerate(_WARNING_NAMES.to_list())}
 _OPERATOR_INDEX = {o: i for i, o in enumerate(_OPERATOR_SERIES.to_list())}
 _REASON_INDEX = {r: i for i, r in enumerate(REASON_CODES)}
 
-ALL_COLUMNS = ("input", "e164", "national", "valid", "reason", "operator", "warning")
-
 
 def _finish(lf: pl.LazyFrame, columns: Sequence[str]) -> pl.LazyFrame:
     """Integer verdicts (input, code, nsn, n, op, warn) -> the asked output columns. Invalid rows
@@ -428,7 +427,7 @@ def check_series(
     series = series.fill_null("").alias("input")
     del parallel
     if columns is None:
-        columns = ALL_COLUMNS if with_warning else ALL_COLUMNS[:-1]
+        columns = ALL_COLUMNS if with_warning else OUTPUT_COLUMNS
     unknown = set(columns) - set(ALL_COLUMNS)
     if unknown:
         raise ValueError(f"unknown columns: {sorted(unknown)}")
