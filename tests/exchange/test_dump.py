@@ -8,7 +8,7 @@ from django.core.management import call_command
 from tests.exchange.helpers import dump_rows, results_file
 from tests.factories import RecipientFactory
 from verval.core import files, jobs
-from verval.exchange import actions
+from verval.exchange import actions, services
 from verval.exchange.models import DumpBatch, DumpItem
 from verval.registry.models import Recipient
 
@@ -69,6 +69,68 @@ def test_publishing_again_sends_only_new_recipients(school, tsel_batch):
 def test_publish_all_providers_makes_one_batch_each(waiting):
     batches = actions.publish_dumps(actor=None)
     assert sorted((b.provider, b.rows) for b in batches) == [("indosat", 3), ("telkomsel", 10)]
+
+
+def test_one_pass_writes_each_providers_rows_to_its_own_file_in_the_order_they_were_routed(
+    school, monkeypatch
+):
+    # Small blocks: every file is handed over in many pieces while the providers' rows interleave.
+    monkeypatch.setattr(services, "_BLOCK", 512)
+    made: dict[str, list[Recipient]] = {"telkomsel": [], "indosat": [], "xl": []}
+    prefix = {"telkomsel": "0812", "indosat": "0815", "xl": "0817"}
+    for n in range(240):
+        provider = ("telkomsel", "indosat", "xl")[n % 3 if n < 200 else 0]
+        made[provider].append(
+            RecipientFactory.build(
+                school=school,
+                status="MENUNGGU_PROVIDER",
+                operator=provider,
+                phone_raw=f"{prefix[provider]}{30000000 + n:08d}",
+                needs_validation=False,
+            )
+        )
+    Recipient.objects.bulk_create([r for rs in made.values() for r in rs])
+    batches = actions.publish_dumps(actor=None)
+    assert sorted((b.provider, b.rows) for b in batches) == [("indosat", 67), ("telkomsel", 107), ("xl", 66)]
+    assert not DumpBatch.objects.filter(provider="smartfren").exists()
+    for batch in batches:
+        rows = dump_rows(batch)
+        assert len(rows) == batch.rows
+        assert {r["pd_id"] for r in rows} == {str(r.id) for r in made[batch.provider]}
+        assert all(r["no_ponsel"].startswith("62" + prefix[batch.provider][1:]) for r in rows)
+        assert files.sha256_file(files.absolute(batch.file_path)) == batch.sha256
+        written = list(
+            DumpItem.objects.filter(batch=batch).order_by("id").values_list("recipient_id", flat=True)
+        )
+        assert [r["pd_id"] for r in rows] == [str(rid) for rid in written]
+    folder = files.absolute("dumps")
+    assert sorted(p.name for p in folder.rglob("*.csv.gz")) == sorted(f"{b.id}.csv.gz" for b in batches)
+    assert not list(folder.rglob("*.part"))
+
+
+def test_a_dump_that_fails_while_writing_leaves_no_batch_no_file_and_a_usable_connection(school, monkeypatch):
+    monkeypatch.setattr(services, "_BLOCK", 512)
+    Recipient.objects.bulk_create(
+        [
+            RecipientFactory.build(school=school, status="MENUNGGU_PROVIDER", needs_validation=False)
+            for _ in range(200)
+        ]
+    )
+    writes = []
+
+    def failing_write(self, data):  # type: ignore[no-untyped-def]
+        writes.append(len(data))
+        if len(writes) == 3:
+            raise OSError("disk full")
+        self._buf.append(data)
+
+    monkeypatch.setattr(services.GzipSink, "write", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        actions.publish_dumps(actor=None)
+    # The COPY was read to its end and rolled back with the rest: the next query runs.
+    assert DumpBatch.objects.count() == 0
+    assert DumpItem.objects.count() == 0
+    assert [p for p in files.absolute("dumps").rglob("*") if p.is_file()] == []
 
 
 def test_a_recipient_is_in_at_most_one_open_batch(tsel_batch, waiting):
