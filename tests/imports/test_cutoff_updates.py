@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from django.db import connection
 
 from tests.factories import RecipientFactory, SchoolFactory
 from tests.imports.helpers import NPSN, NPSN2, csv_text, many, student, teacher, uid, write
 from verval.core.models import AuditEvent, Job
+from verval.imports import services
 from verval.imports.actions import import_file
 from verval.imports.synth import write_cutoff
 from verval.reference.models import School
@@ -211,3 +214,28 @@ def test_stored_row_hash_is_the_documented_row_hash(tmp_path):  # type: ignore[n
         assert r.row_hash == row_hash(r.kind, r.category, r.name, r.nisn, r.nik, r.grade, r.school_id, key), (
             r.name
         )
+
+
+# The import applies these around its own transaction when it owns it (worker, command, and the
+# SQLite run of tests/sptjm/test_whole_flow.py); the tests' own database is in memory, which has
+# no memory map, so the pragmas are checked here on a file database.
+
+
+def test_sqlite_import_pragmas_turn_off_the_memory_map_and_put_it_back(tmp_path):  # type: ignore[no-untyped-def]
+    # A file database (the tests' own is in memory, which has no memory map).
+    db = sqlite3.connect(tmp_path / "file.sqlite3")
+    db.execute("CREATE TABLE t (x)")
+    cur = db.cursor()
+    cur.execute("PRAGMA mmap_size=268435456")
+    cur.execute("PRAGMA temp_store=MEMORY")
+
+    def current() -> tuple[int, int]:
+        return cur.execute("PRAGMA temp_store").fetchone()[0], cur.execute("PRAGMA mmap_size").fetchone()[0]
+
+    with services.sqlite_import_pragmas(cur):
+        assert current() == (1, 0)
+    assert current() == (2, 268435456)
+    with pytest.raises(RuntimeError), services.sqlite_import_pragmas(cur):
+        raise RuntimeError("import failed")
+    assert current() == (2, 268435456)
+    db.close()

@@ -23,6 +23,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -137,22 +139,43 @@ def import_cutoff(path: str | Path, *, job: Job, actor: Any = None) -> dict[str,
     except FileRefused as exc:
         raise _refused(exc) from None
     progress = Progress(job, total=cut.estimate)
-    # Staging tables can hold millions of rows: on SQLite keep them on disk, not in memory (only
-    # possible outside a transaction; tests run inside one and their files are small).
+    # SQLite settings for the length of the import (only possible outside a transaction; tests
+    # run inside one and their files are small): staging tables can hold millions of rows, so
+    # they go to disk, not memory; and no memory-mapped reads, whose pages count as the process's
+    # memory (the web server's 256 MB map took an unchanged re-import of 1 M or 10 M rows to
+    # 502–508 MB peak RSS, over the 500 MB budget; docs/benchmarks-import.md).
     sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
     try:
-        if sqlite:
-            with connection.cursor() as cur:
-                cur.execute("PRAGMA temp_store=FILE")
-        with transaction.atomic():
-            return _Importer(cut, job, actor, progress).run()
+        with ExitStack() as stack:
+            if sqlite:
+                stack.enter_context(sqlite_import_pragmas(stack.enter_context(connection.cursor())))
+            with transaction.atomic():
+                return _Importer(cut, job, actor, progress).run()
     except FileRefused as exc:
         raise _refused(exc) from None
     finally:
         cut.close()
-        if sqlite:
-            with connection.cursor() as cur:
-                cur.execute("PRAGMA temp_store=MEMORY")
+
+
+@contextmanager
+def sqlite_import_pragmas(cur: Any) -> Iterator[None]:
+    """Set _SQLITE_IMPORT_PRAGMAS on this SQLite connection, then put back what it had."""
+    restore: dict[str, int] = {}
+    try:
+        for pragma, value in _SQLITE_IMPORT_PRAGMAS.items():
+            cur.execute(f"PRAGMA {pragma}")
+            row = cur.fetchone()
+            if row is None:  # an in-memory database has no memory map to turn off
+                continue
+            restore[pragma] = int(row[0])
+            cur.execute(f"PRAGMA {pragma}={value}")
+        yield
+    finally:
+        for pragma, old in restore.items():
+            cur.execute(f"PRAGMA {pragma}={old}")
+
+
+_SQLITE_IMPORT_PRAGMAS = {"temp_store": 1, "mmap_size": 0}  # 1 = FILE
 
 
 class _Importer:
