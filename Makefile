@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 # task worker from one terminal (Ctrl-C stops both).
 run: install
 	$(BIN)/verval migrate --noinput
-	$(BIN)/verval demo --if-empty
+	$(BIN)/verval demo --if-empty --port $(PORT)
 	$(BIN)/verval serve --port $(PORT)
 
 test: install

@@ -18,6 +18,15 @@ def _json_last_line(out: StringIO) -> dict:  # type: ignore[type-arg]
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
+def test_demo_prints_the_provider_example_with_the_servers_port():  # type: ignore[no-untyped-def]
+    out = StringIO()
+    call_command("demo", "--students", "40", "--teachers", "5", "--no-round", "--port", "8765", stdout=out)
+    lines = [line for line in out.getvalue().splitlines() if "verval-provider sync" in line]
+    assert lines == [
+        "  e.g. verval-provider sync --url http://127.0.0.1:8765 --token <token> --subscribers FILE"
+    ]
+
+
 def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore[no-untyped-def]
     out = StringIO()
     call_command("demo", "--students", "900", "--teachers", "100", "--json", stdout=out)

@@ -21,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2020)
         parser.add_argument("--no-round", action="store_true", help="skip the simulated provider round")
         parser.add_argument("--json", action="store_true")
+        parser.add_argument(
+            "--port", type=int, default=8000, help="the web server's port, for the printed example"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         result: dict[str, Any]
@@ -54,5 +57,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<11} {acc['username']:<11} / {acc['password']} / {acc['scope']}")
         self.stdout.write(f"\nProvider API token for telkomsel (shown once): {token}")
         self.stdout.write(
-            "  e.g. verval-provider sync --url http://127.0.0.1:8000 --token <token> --subscribers FILE"
+            f"  e.g. verval-provider sync --url http://127.0.0.1:{opts['port']} --token <token> --subscribers FILE"
         )
