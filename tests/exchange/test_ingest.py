@@ -184,6 +184,43 @@ def test_every_refused_row_is_reported_with_line_column_and_code(
     assert "08abc" not in "".join(job.issues.values_list("value", flat=True))
 
 
+def test_an_id_repeated_in_another_spelling_in_a_plain_file_is_refused_as_duplicate(
+    lenient, tsel_batch, rows, tmp_path, monkeypatch
+):
+    from verval.exchange import services
+
+    seen = []
+    real = services._stage_rows_fast
+    monkeypatch.setattr(services, "_stage_rows_fast", lambda p, t: seen.append(real(p, t)) or seen[-1])
+    same = rows[0]["pd_id"].upper().replace("-", "")
+    path = results_file(
+        tmp_path,
+        [
+            (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF"),  # line 2
+            (rows[1]["pd_id"], rows[1]["no_ponsel"], "AKTIF"),  # 3
+            (same, rows[0]["no_ponsel"], "AKTIF"),  # 4 DUPLIKAT
+        ],
+    )
+    job = ingest(tsel_batch, path)
+    assert seen and seen[0] is not None and seen[0].unique_ids is False  # the fast reader took it
+    assert job.state == Job.State.SUCCEEDED
+    assert [(i.line, i.column, i.code) for i in job.issues.all()] == [(4, "pd_id", "DUPLIKAT")]
+    assert job.counts["applied"] == 2
+
+
+def test_a_plain_file_without_repeated_ids_is_applied_whole(tsel_batch, rows, tmp_path, monkeypatch):
+    from verval.exchange import services
+
+    seen = []
+    real = services._stage_rows_fast
+    monkeypatch.setattr(services, "_stage_rows_fast", lambda p, t: seen.append(real(p, t)) or seen[-1])
+    path = results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows])
+    job = ingest(tsel_batch, path)
+    assert seen and seen[0] is not None and seen[0].unique_ids is True
+    assert (job.state, job.counts["applied"], job.counts["refused"]) == (Job.State.SUCCEEDED, 10, 0)
+    assert Recipient.objects.filter(status="AKTIF").count() == 10
+
+
 def test_more_than_five_percent_refused_refuses_the_file_and_changes_nothing(tsel_batch, rows, tmp_path):
     good = [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows[:9]]
     path = results_file(tmp_path, good + [(rows[9]["pd_id"], rows[9]["no_ponsel"], "SALAH")])
