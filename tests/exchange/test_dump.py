@@ -200,3 +200,18 @@ def test_dump_through_copy_streams_every_row(school):
     assert batch.rows == len(rows) == 3000
     assert {r["pd_id"] for r in rows} == {str(r.id) for r in recipients}
     assert files.sha256_file(files.absolute(batch.file_path)) == batch.sha256
+
+
+@pytest.mark.postgres
+def test_a_copy_the_server_refuses_raises_its_error_and_leaves_the_connection_usable(
+    db, monkeypatch, tmp_path
+):  # type: ignore[no-untyped-def]
+    import psycopg
+    from django.db import connection, transaction
+
+    monkeypatch.setattr(services, "ITEM", "no_such_table")
+    sink = services.GzipSink(tmp_path / "x.csv.gz")
+    with pytest.raises(psycopg.errors.UndefinedTable), transaction.atomic(), connection.cursor() as cursor:
+        services.write_dump_files(cursor, ["DMP-X"], [sink])
+    sink.abort()
+    assert DumpBatch.objects.count() == 0  # the next statement runs on the same connection

@@ -185,7 +185,7 @@ def _write_rows_pg(
 
     # libpq hands COPY over one row at a time. Read through psycopg's Copy object, a row cost
     # ~0.8 µs of Python before any work; straight from libpq (PQgetCopyData) ~0.45 µs, and the
-    # whole write of 1 M rows went from 1.9–2.5 s to ~1.5 s (docs/benchmarks-exchange.md).
+    # whole write of 1 M rows went from 1.9–2.5 s to 1.0–1.5 s (docs/benchmarks-exchange.md).
     pg = raw.connection.pgconn
     _copy_out_start(pg, query.as_bytes(raw))
     get = pg.get_copy_data
@@ -216,6 +216,8 @@ def _copy_out_start(pg: Any, query: bytes) -> None:
         select.select([], [pg.socket], [])
     result = pg.get_result()
     if result is None or result.status != pq.ExecStatus.COPY_OUT:
+        while pg.get_result() is not None:  # leave the connection idle before raising
+            pass
         _raise_result(pg, result)
 
 
