@@ -187,7 +187,7 @@ def _write_rows_pg(
     # ~0.8 µs of Python before any work; straight from libpq (PQgetCopyData) ~0.45 µs, and the
     # whole write of 1 M rows went from 1.9–2.5 s to 1.0–1.5 s (docs/benchmarks-exchange.md).
     pg = raw.connection.pgconn
-    _copy_out_start(pg, query.as_bytes(raw))
+    _copy_out_start(pg, raw.connection, query.as_bytes(raw))
     get = pg.get_copy_data
     size = 1
     try:
@@ -208,7 +208,7 @@ def _write_rows_pg(
     return counts
 
 
-def _copy_out_start(pg: Any, query: bytes) -> None:
+def _copy_out_start(pg: Any, conn: Any, query: bytes) -> None:
     from psycopg import pq
 
     pg.send_query(query)
@@ -216,33 +216,37 @@ def _copy_out_start(pg: Any, query: bytes) -> None:
         select.select([], [pg.socket], [])
     result = pg.get_result()
     if result is None or result.status != pq.ExecStatus.COPY_OUT:
-        while pg.get_result() is not None:  # leave the connection idle before raising
-            pass
-        _raise_result(pg, result)
+        _drain_results(pg)  # leave the connection idle before raising
+        _raise_result(pg, result, conn)
 
 
 def _copy_out_end(pg: Any, conn: Any, *, ended: bool) -> None:
     """Read the COPY to its end (also after an error on our side: the connection must leave
     COPY OUT before anything else runs on it) and raise the server's error if it sent one."""
-    from psycopg import pq
-
     while not ended:
         ended = pg.get_copy_data(0)[0] <= 0
-    failed = None
-    while (result := pg.get_result()) is not None:
-        if result.status != pq.ExecStatus.COMMAND_OK:
-            failed = result
+    failed = _drain_results(pg)
     if failed is not None:
         _raise_result(pg, failed, conn)
 
 
-def _raise_result(pg: Any, result: Any, conn: Any = None) -> None:
+def _drain_results(pg: Any) -> Any:
+    """Read every pending result, so the connection is idle; returns the last failed one."""
+    from psycopg import pq
+
+    failed = None
+    while (result := pg.get_result()) is not None:
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            failed = result
+    return failed
+
+
+def _raise_result(pg: Any, result: Any, conn: Any) -> None:
     from psycopg import errors
 
     if result is None:
         raise errors.OperationalError(pg.get_error_message())
-    encoding = conn.info.encoding if conn is not None else "utf-8"
-    raise errors.error_from_result(result, encoding=encoding)
+    raise errors.error_from_result(result, encoding=conn.info.encoding)
 
 
 def _write_rows_sqlite(
