@@ -21,6 +21,9 @@ import io
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO, Any
 
 import polars as pl
@@ -29,8 +32,11 @@ from .bulk import OUTPUT_COLUMNS, check_series
 
 __all__ = ["iter_check_csv", "main", "HEADER_NAMES", "CHUNK_LINES"]
 
-CHUNK_LINES = 200_000
-_BLOCK_BYTES = 2 << 20  # read size (~150k numbers); a chunk is cut at the last newline of the block
+CHUNK_LINES = 1_000_000
+# Read size (~300k numbers); a chunk is cut at the last newline of the block. Larger blocks
+# spread the fixed cost of each check_series call: 4 MB measured ~10-15 % faster than 2 MB,
+# at ~310 MB peak with the writer's chunk in flight (8 MB: no faster, 430 MB).
+_BLOCK_BYTES = 4 << 20
 HEADER_NAMES = (
     "nomor_telepon_seluler",
     "no_ponsel",
@@ -131,15 +137,8 @@ def iter_check_csv(
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     operators: Counter[str] = Counter()
-    mode = "lines"
-    col_index = -1
-    sep = ","
-    chosen = column
-    first = True
-    pending = b""  # CSV mode: a record cut inside a quoted field waits for the next block
 
-    def emit(values: pl.Series) -> None:
-        df = check_series(values)
+    def output(df: pl.DataFrame) -> None:
         writer.write(df)
         counts["rows"] += df.height
         nvalid = int(df.get_column("valid").sum())
@@ -149,6 +148,59 @@ def iter_check_csv(
             reasons[code] += n
         for code, n in df.get_column("operator").drop_nulls().value_counts().iter_rows():
             operators[code] += n
+
+    # One writer thread: the CSV of a chunk is written (polars releases the GIL) while the next
+    # chunk is checked. At most one chunk waits, so memory stays bounded; order is kept.
+    pool = ThreadPoolExecutor(max_workers=1)
+    in_flight: list[Future[None]] = []
+
+    def emit(values: pl.Series) -> None:
+        df = check_series(values)
+        while in_flight:
+            in_flight.pop().result()  # re-raises a write error (a closed pipe, a full disk)
+        in_flight.append(pool.submit(output, df))
+
+    state = _ReadState()
+    try:
+        _read_all(in_stream, column, emit, chunk_lines, state)
+        while in_flight:
+            in_flight.pop().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    writer.finish()
+    return {
+        "rows": counts["rows"],
+        "valid": counts["valid"],
+        "invalid": counts["invalid"],
+        "reasons": dict(sorted(reasons.items())),
+        "operators": dict(sorted(operators.items())),
+        "mode": state.mode,
+        "column": state.chosen if state.mode == "csv" else None,
+    }
+
+
+@dataclass
+class _ReadState:
+    """What the reader found in the header: lines or CSV, and the column it chose."""
+
+    mode: str = "lines"
+    chosen: str | None = None
+
+
+def _read_all(
+    in_stream: IO[Any],
+    column: str | None,
+    emit: Callable[[pl.Series], None],
+    chunk_lines: int,
+    state: _ReadState,
+) -> None:
+    """Parse in_stream into Series of numbers, in order, handing each to emit."""
+    mode = "lines"
+    col_index = -1
+    sep = ","
+    chosen = column
+    first = True
+    pending = b""  # CSV mode: a record cut inside a quoted field waits for the next block
 
     for block in _blocks(in_stream):
         if first:
@@ -171,6 +223,7 @@ def iter_check_csv(
                         chosen = fields[col_index]
                         mode = "csv"
                         break
+            state.mode, state.chosen = mode, chosen
             if mode == "csv":
                 block = b"" if nl < 0 else block[nl + 1 :]
         if mode == "lines":
@@ -232,16 +285,6 @@ def iter_check_csv(
         )
         if df.width:
             emit(df.to_series(0).alias("input"))
-    writer.finish()
-    return {
-        "rows": counts["rows"],
-        "valid": counts["valid"],
-        "invalid": counts["invalid"],
-        "reasons": dict(sorted(reasons.items())),
-        "operators": dict(sorted(operators.items())),
-        "mode": mode,
-        "column": chosen if mode == "csv" else None,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

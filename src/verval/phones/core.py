@@ -100,9 +100,12 @@ DECIMAL_PATTERN = r"(\+?\d{6,})[.,]0{1,2}"
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 ALLOWED_PATTERN = r"[(\s]*\+?[0-9\s\-.()/,_]*"
 _ALLOWED_RE = re.compile(ALLOWED_PATTERN)
-_MULTI_SPLIT_RE = re.compile(r"[/,;|&\\\n]|\s\+|\b(?:atau|dan|or|and)\b|\s{2,}", re.I)
+# Where a field holding two numbers splits (case-insensitive); shared with the polars path.
+MULTI_SPLIT_PATTERN = r"[/,;|&\\\n]|\s\+|\b(?:atau|dan|or|and)\b|\s{2,}"
+_MULTI_SPLIT_RE = re.compile(MULTI_SPLIT_PATTERN, re.I)
 _NUMBER_GROUP_RE = re.compile(r"\+?\d+")
-_MOBILE_LIKE_RE = re.compile(r"\+?(?:62|0)?8[1-35-9]\d{7,10}")
+MOBILE_LIKE_PATTERN = r"\+?(?:62|0)?8[1-35-9]\d{7,10}"
+_MOBILE_LIKE_RE = re.compile(MOBILE_LIKE_PATTERN)
 _NON_DIGIT_RE = re.compile(r"[^0-9]")
 
 
