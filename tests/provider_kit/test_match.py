@@ -51,6 +51,32 @@ def test_match_maps_subscriber_states_to_result_codes(tmp_path):
     }
 
 
+def test_match_gives_every_row_of_a_shared_number_its_best_state(tmp_path):
+    # Siblings share a parent's number; the export lists it three times, the best state last
+    # and first in turn, and a number not in the dump carries a state the kit does not know.
+    dump = (
+        "pd_id,tingkat_pendidikan,npsn,no_ponsel\n"
+        "11111111-1111-4111-8111-111111111111,4,20100001,6281200000007\n"
+        "22222222-2222-4222-8222-222222222222,5,20100001,6281200000008\n"
+        "33333333-3333-4333-8333-333333333333,6,20100001,6281200000007\n"
+        "44444444-4444-4444-8444-444444444444,6,20100001,6281200000008\n"
+    )
+    (tmp_path / "dump.csv").write_text(dump)
+    (tmp_path / "subs.csv").write_text(
+        "msisdn,status\n"
+        "6281200000007,inactive\n6281200000007,grace\n6281200000007,not_subscriber\n"
+        "6281200000008,active\n6281200000008,inactive\n6281200000009,suspended\n"
+    )
+    result = match(tmp_path / "dump.csv", tmp_path / "subs.csv", tmp_path / "hasil.csv")
+    assert result["by_status"] == {"AKTIF": 2, "MASA_TENGGANG": 2}
+    assert read(tmp_path / "hasil.csv") == {
+        "1": ("6281200000007", "MASA_TENGGANG"),
+        "2": ("6281200000008", "AKTIF"),
+        "3": ("6281200000007", "MASA_TENGGANG"),
+        "4": ("6281200000008", "AKTIF"),
+    }
+
+
 def test_match_cli_writes_gzip_when_asked(tmp_path, capsys):
     (tmp_path / "dump.csv").write_text(DUMP)
     (tmp_path / "subs.csv").write_text(SUBS)
