@@ -7,10 +7,12 @@ Three tiers, each deciding what it can and passing the rest on:
    leading + and at most 15 digits have their separators removed first. Leading zeros, the
    country code, the prefix and the subscriber part are found with integer division,
    placeholders with integer keys. It mirrors core._classify step by step.
-2. Cheap vectorised verdicts on the remainder: common blank words (KOSONG) and printable-ASCII
-   text with letters or odd symbols (KARAKTER_TIDAK_SAH) when no earlier rule can apply.
-3. check() for what is left (other scripts, scientific notation, two numbers, ...): a few
-   percent of a real file.
+2. Cheap vectorised verdicts on the remainder: other scripts' digits folded, spreadsheet
+   decimals, common blank words (KOSONG), scientific notation, printable-ASCII text with letters
+   or odd symbols (KARAKTER_TIDAK_SAH) and two numbers in one field (DUA_NOMOR) when no earlier
+   rule can apply.
+3. check() for what is left (two numbers that pair up in more than one way, very long digit
+   runs of allowed characters, ...): well under one percent of a real file.
 
 Every tier yields integer verdicts (reason, national significant number, its length, operator,
 warning); the strings (E.164, display form, names) are made once at the end, and only the
