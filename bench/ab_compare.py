@@ -84,6 +84,7 @@ def _kit_files(work: Path, rows: int) -> None:
     import uuid
 
     import polars as pl
+    from subscribers import write_export
 
     if (work / "dump5.csv.gz").exists():
         return
@@ -104,17 +105,7 @@ def _kit_files(work: Path, rows: int) -> None:
         )
         with gzip.open(work / f"dump{i}.csv.gz", "wb", compresslevel=1) as fh:
             dump.write_csv(fh)
-        # 90 % of the numbers known to the provider: 62 active, 10 grace, 18 inactive.
-        h = pl.col("no_ponsel").hash(seed=7) % 100
-        dump.filter(h < 90).select(
-            pl.col("no_ponsel").alias("msisdn"),
-            pl.when(h < 62)
-            .then(pl.lit("active"))
-            .when(h < 72)
-            .then(pl.lit("grace"))
-            .otherwise(pl.lit("inactive"))
-            .alias("status"),
-        ).write_csv(work / f"subs{i}.csv")
+        write_export(dump, work / f"subs{i}.csv")
 
 
 def _run(tree: Path, what: str, work: Path, lines: int) -> float:

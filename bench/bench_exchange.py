@@ -151,28 +151,14 @@ def main() -> None:
 
     # Provider side: subscriber exports, then the kit's matcher.
     import polars as pl
+    from subscribers import write_export
 
     match_rows, match_s = 0, 0.0
     outputs = []
     for b in batches:
         dump = files.absolute(b.file_path)
         subs = work / f"subs-{b.provider}.csv"
-        # 90 % of the dump's numbers are known to the provider: 62 active, 10 grace, 18 inactive.
-        h = pl.col("no_ponsel").hash(seed=7) % 100
-        (
-            pl.read_csv(dump, infer_schema=False, columns=["no_ponsel"])
-            .filter(h < 90)
-            .select(
-                pl.col("no_ponsel").alias("msisdn"),
-                pl.when(h < 62)
-                .then(pl.lit("active"))
-                .when(h < 72)
-                .then(pl.lit("grace"))
-                .otherwise(pl.lit("inactive"))
-                .alias("status"),
-            )
-            .write_csv(subs)
-        )
+        write_export(pl.read_csv(dump, infer_schema=False, columns=["no_ponsel"]), subs)
         out = work / f"hasil-{b.provider}.csv"
         t = time.perf_counter()
         r = match(dump, subs, out, count=False)
