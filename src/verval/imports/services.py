@@ -669,6 +669,11 @@ class _Importer:
 
     def _remove(self) -> int:
         """Recipients of the schools in this file that the file no longer lists: active=False."""
+        if self.first_load:
+            # The registry held no recipient before this import: every one it holds now came from
+            # this file, so none is missing from it. The anti-join cost 1.4 s (SQLite) and 2.2 s
+            # (PostgreSQL) of a 1 M-row first load to find nothing.
+            return 0
         c = self.cur
         c.execute("CREATE TEMPORARY TABLE imp_npsn (npsn varchar(8) PRIMARY KEY)")
         c.execute("INSERT INTO imp_npsn (npsn) SELECT DISTINCT npsn FROM imp_stage")
