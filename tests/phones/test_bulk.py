@@ -73,6 +73,45 @@ def test_check_series_reads_plain_digit_strings_of_16_to_18_digits_like_check() 
     ]
 
 
+def test_check_series_decides_two_numbers_in_one_field_like_check_mostly_in_polars(monkeypatch) -> None:
+    from verval.phones import bulk
+
+    sent_to_check: list[str] = []
+    scalar = bulk._scalar
+
+    def counting(df: pl.DataFrame) -> pl.DataFrame:
+        sent_to_check.extend(df.get_column("input").to_list())
+        return scalar(df)
+
+    monkeypatch.setattr(bulk, "_scalar", counting)
+    texts = [
+        "081234567890 / 085712345678",  # two parts between separators
+        "081234567890 atau 0857123456",
+        "081234567890 085712345678",  # one space: two mobile-like digit groups
+        "0812 3456 7890 0857 1234 5678",  # many groups: check() pairs them up
+        "HP 081234567890, 085712345678",  # letters, but two numbers first
+        "HP 0812345678901234567",  # letters and one long number
+        "0812-3456-7890-1234-5678",  # one long number of allowed characters
+        "+62 812 3456 7890 +62 857 1234 5678",
+        "0812-3456-7890 / 0857-1234-5678",
+    ]
+    verdicts = _series_verdicts(texts)
+    assert verdicts == [check(t) for t in texts]
+    assert [v.reason for v in verdicts] == [
+        "DUA_NOMOR",
+        "DUA_NOMOR",
+        "DUA_NOMOR",
+        "DUA_NOMOR",
+        "DUA_NOMOR",
+        "KARAKTER_TIDAK_SAH",
+        "TERLALU_PANJANG",
+        "DUA_NOMOR",
+        "DUA_NOMOR",
+    ]
+    # Only the digit groups that may pair up in several ways go to check() one by one.
+    assert sorted(sent_to_check) == ["0812 3456 7890 0857 1234 5678", "0812-3456-7890-1234-5678"]
+
+
 def test_check_series_accepts_numbers_from_a_numeric_spreadsheet_column() -> None:
     df = check_series(pl.Series([81217263845, None], dtype=pl.Int64), with_warning=True)
     assert df.row(0) == (
