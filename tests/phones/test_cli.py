@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -86,6 +90,36 @@ def test_main_reads_stdin_and_writes_stdout(
     out, err = capsys.readouterr()
     assert out.splitlines()[1].startswith("081217263845,+6281217263845")
     assert '"valid": 1' in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "verval.phones.cli"],
+        [str(Path(sys.executable).with_name("verval")), "phones", "check"],
+    ],
+)
+def test_output_closed_early_stops_quietly_with_the_sigpipe_status(
+    command: list[str], tmp_path: Path
+) -> None:
+    # `verval phones check < numbers.txt | head -1`: head exits after one line. Several 4 MB
+    # blocks, so that a write comes after the reader left (the first may just end short).
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_bytes(b"081217263845\n" * 1_000_000)
+    with numbers.open("rb") as stdin:
+        proc = subprocess.Popen(
+            command,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "verval.settings"},
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline() == (HEADER + "\n").encode()
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 141
+    assert err == ""
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -30,7 +31,9 @@ import polars as pl
 
 from .bulk import OUTPUT_COLUMNS, check_series
 
-__all__ = ["iter_check_csv", "main", "HEADER_NAMES", "CHUNK_LINES"]
+__all__ = ["iter_check_csv", "main", "HEADER_NAMES", "CHUNK_LINES", "BROKEN_PIPE"]
+
+BROKEN_PIPE = 141  # the exit status of a process killed by SIGPIPE (128 + 13), as `head` expects
 
 CHUNK_LINES = 1_000_000
 # Read size (~300k numbers); a chunk is cut at the last newline of the block. Larger blocks
@@ -302,6 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     except ColumnNotFound as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`verval phones check < f | head`): stop quietly, as Unix tools
+        # do, and point stdout at /dev/null so that the interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     if args.json:
         print(json.dumps(summary, sort_keys=True), file=sys.stderr)
     return 0

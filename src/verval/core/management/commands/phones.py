@@ -18,7 +18,7 @@ class Command(BaseCommand):
         check.add_argument("--json", action="store_true", help="a JSON summary on stderr as the last line")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from verval.phones.cli import main
+        from verval.phones.cli import BROKEN_PIPE, main
 
         argv = []
         if opts.get("column"):
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         if opts.get("json"):
             argv.append("--json")
         code = main(argv)
+        if code == BROKEN_PIPE:
+            raise SystemExit(code)  # the reader of our output went away: nothing to say
         sys.stdout.flush()
         if code:
             raise CommandError("input refused", returncode=code)
