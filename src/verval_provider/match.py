@@ -11,7 +11,7 @@ How, and why this way (docs/decisions/0007-kit-matcher.md):
   the main thread parses the pieces already out, so parsing costs no extra wall time;
 - the subscriber export, which may be the provider's whole base (tens of millions of rows), is
   scanned with polars' streaming engine through one hash join built on the dump's numbers; a
-  number listed more than once keeps its best state (a scatter of the ranks, worst first).
+  number listed more than once keeps its best state (one sort of row * 8 + rank).
 """
 
 from __future__ import annotations
@@ -199,10 +199,16 @@ def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
             f"subscribers {path.name}: status not understood: {', '.join(repr(u) for u in unknown)} "
             f"(expected {', '.join(_RANK)})"
         )
-    # Worst state first: where a row has several, the best (lowest rank) is written last.
-    pairs = pairs.sort("r", descending=True)
+    # A row with several pairs keeps its best (lowest) rank: one sort of a combined integer key
+    # (row * 8 + rank) puts each row's pairs together, best first; the first of each row stays.
+    key = (pl.col("i").cast(pl.UInt64) * 8 + pl.col("r").cast(pl.UInt64)).sort()
+    best = pairs.select(key.alias("key")).select(
+        (pl.col("key") // 8).alias("i"), (pl.col("key") % 8).alias("r")
+    )
+    previous = pl.col("i").shift(1)
+    best = best.filter(previous.is_null() | (pl.col("i") != previous))
     return pl.zeros(len(keys), dtype=pl.Int8, eager=True).scatter(
-        pairs.get_column("i"), pairs.get_column("r")
+        best.get_column("i"), best.get_column("r").cast(pl.Int8)
     )
 
 
