@@ -21,6 +21,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +213,19 @@ def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
     )
 
 
+@contextmanager
+def _readable(what: str, path: Path) -> Iterator[None]:
+    """A file polars cannot parse (a line with more fields than the header, bytes that are not
+    UTF-8, ...) becomes a MatchError that names the file, not a traceback."""
+    import polars as pl
+
+    try:
+        yield
+    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MatchError(f"{what} {path.name}: not a CSV the kit can read ({reason})") from exc
+
+
 def _scratch_name(name: str) -> str:
     return ".verval-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
@@ -244,8 +258,10 @@ def match(
 
     started = time.perf_counter()
     dump, subscribers, out = Path(dump), Path(subscribers), Path(out)
-    rows = _read_dump(dump)
-    rank = _subscriber_ranks(subscribers, rows.get_column("k"), out.parent)
+    with _readable("dump", dump):
+        rows = _read_dump(dump)
+    with _readable("subscribers", subscribers):
+        rank = _subscriber_ranks(subscribers, rows.get_column("k"), out.parent)
     _write(
         pl.DataFrame(
             [

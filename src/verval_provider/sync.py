@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure
-from verval_provider.match import match
+from verval_provider.match import MatchError, match
 
 
 def sync(
@@ -72,6 +72,11 @@ def sync(
             report.update(
                 {"state": "ERROR", "error": failure.code, "status": failure.status, "detail": failure.body}
             )
+            say(f"{batch_id}: {failure}")
+        except MatchError as failure:
+            # A file the matcher refuses (most often the subscriber export): nothing is uploaded
+            # for this batch; the report says why, and the next run tries again.
+            report.update({"state": "ERROR", "error": "MATCH_FAILED", "detail": str(failure)})
             say(f"{batch_id}: {failure}")
         reports.append(report)
     return reports

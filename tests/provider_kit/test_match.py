@@ -123,6 +123,18 @@ def test_match_refuses_a_subscriber_status_it_does_not_know_and_writes_nothing(t
     assert not (tmp_path / "h.csv").exists()
 
 
+def test_match_refuses_an_export_it_cannot_parse_naming_the_file_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text("msisdn,status\n6281200000001,active\n6281200000002,grace,extra\n")
+    args = ["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv")]
+    assert main([*args, "--out", str(tmp_path / "h.csv")]) == 2
+    assert capsys.readouterr().err == (
+        "verval-provider match: subscribers subs.csv: not a CSV the kit can read "
+        "(found more fields than defined in 'Schema')\n"
+    )
+    assert not (tmp_path / "h.csv").exists()
+
+
 def test_match_reads_a_gzip_subscriber_export(tmp_path):
     (tmp_path / "dump.csv").write_text(DUMP)
     (tmp_path / "subs.csv.gz").write_bytes(gzip.compress(SUBS.encode()))

@@ -73,3 +73,16 @@ def test_sync_with_a_bad_token_fails_cleanly(published, tmp_path):
         client.batches()
     assert (err.value.status, err.value.code) == (401, "TIDAK_TERAUTENTIKASI")
     assert DumpBatch.objects.get().state == "OPEN"
+
+
+def test_sync_reports_an_export_the_matcher_refuses_and_uploads_nothing(published, tmp_path):
+    batch, recipients = published
+    token = actions.issue_token(actor=None, provider="telkomsel")[1]
+    subs = tmp_path / "subs.csv"
+    subs.write_text(f"msisdn,status\n{recipients[0].phone_e164[1:]},suspended\n")
+    client = ApiClient(token, DjangoClientTransport())
+    (report,) = sync(client, subs, tmp_path / "work")
+    assert (report["batch"], report["state"], report["error"]) == (batch.id, "ERROR", "MATCH_FAILED")
+    assert "status not understood: 'suspended'" in report["detail"]
+    assert DumpBatch.objects.get().state == "OPEN"
+    assert not (tmp_path / "work" / "done.json").exists()
