@@ -24,7 +24,6 @@ tests/phones/test_bulk.py asserts verdicts identical to check() on large generat
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import polars as pl
 
@@ -80,7 +79,6 @@ _P10 = pl.Series("p10", [10**k for k in range(19)], dtype=pl.Int64)
 # have up to 18 (the most an Int64 holds for every value).
 _MAX_DIGITS = 15
 _MAX_PURE_DIGITS = 18
-_ENGINE: Any = "auto"
 
 
 def _key(digits: str) -> int:
@@ -338,14 +336,12 @@ def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
             (pl.col("castable") & (pl.col("nd") <= _MAX_DIGITS)
              & (~pl.col("plus") | raw.str.contains(_PLUS_OK_RE))
              & ~(raw.str.contains(".", literal=True) & raw.str.contains(_DECIMAL_TAIL_RE))).alias("ok"),
-        ).collect(engine=_ENGINE)  # fmt: skip
+        ).collect()  # fmt: skip
         v = v.scatter(idx, sub_ints.get_column("v"))
         nd = nd.scatter(idx, sub_ints.get_column("nd"))
         plus = plus.scatter(idx, sub_ints.get_column("plus"))
         ok = ok.scatter(idx, sub_ints.get_column("ok"))
-    ints = _numeric(pl.DataFrame([v, nd, plus]).lazy().with_columns(dec=pl.lit(False))).collect(
-        engine=_ENGINE
-    )
+    ints = _numeric(pl.DataFrame([v, nd, plus]).lazy().with_columns(dec=pl.lit(False))).collect()
     if not ok.all():
         # Tiers 2/3 on the distinct remaining texts (blank notes repeat a lot), then put back.
         idx = ok.not_().arg_true()
@@ -355,7 +351,7 @@ def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
         fixed = rest.join(decided, on="input", how="left", maintain_order="left")
         ints = pl.DataFrame([ints.get_column(c).scatter(idx, fixed.get_column(c)) for c in _INT_COLUMNS])
     lf = pl.concat([base, ints], how="horizontal").lazy()
-    return _finish(lf, columns).collect(engine=_ENGINE)
+    return _finish(lf, columns).collect()
 
 
 def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
