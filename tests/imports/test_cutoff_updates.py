@@ -181,12 +181,17 @@ def test_synth_cutoff_imports_with_few_refusals(tmp_path):  # type: ignore[no-un
 
 
 def _recipient_indexes() -> set[str]:
+    """The registry's indexes and constraints, and on PostgreSQL every constraint that points at
+    it from another table (the first load drops and rebuilds those too)."""
     with connection.cursor() as c:
-        return {
-            i
-            for i in connection.introspection.get_constraints(c, "registry_recipient")
-            if not i.endswith("_pkey")
-        }
+        names = set(connection.introspection.get_constraints(c, "registry_recipient"))
+        if connection.vendor == "postgresql":
+            c.execute(
+                "SELECT conrelid::regclass::text || '.' || conname || ' ' || pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE confrelid = 'registry_recipient'::regclass"
+            )
+            names |= {row[0] for row in c.fetchall()}
+        return names
 
 
 def test_first_load_rebuilds_the_registry_indexes(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
@@ -194,10 +199,39 @@ def test_first_load_rebuilds_the_registry_indexes(tmp_path, monkeypatch):  # typ
 
     monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
     before = _recipient_indexes()
-    job = import_file(write(tmp_path / "a.csv", many(30)))
-    assert job.counts["added"] == 30
+    assert "registry_recipient_pkey" in before or connection.vendor == "sqlite"
+    assert len([n for n in before if n.startswith("sptjm_")]) == (
+        2 if connection.vendor == "postgresql" else 0
+    )
+    rows = many(30)
+    rows.insert(10, dict(rows[4]))  # a repeated id is refused before the primary key is rebuilt
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert (job.state, job.counts["added"], job.counts["refused"]) == (Job.State.SUCCEEDED, 30, 1)
     assert _recipient_indexes() == before
     assert Recipient.objects.filter(school_id=NPSN, status="BELUM_VERVAL").count() == 30
+
+
+@pytest.mark.postgres
+def test_copy_refused_by_the_server_leaves_the_database_as_before(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """The staging COPY is fed from a thread; an error the server raises there fails the job and
+    rolls everything back, on a first load (indexes dropped later) and on a second one."""
+    from verval.imports import reader, services
+
+    monkeypatch.setattr(reader, "BLOCK", 1024)  # many batches, many writes
+    good = services._STAGE_COPY
+    monkeypatch.setattr(services, "_STAGE_COPY", good.replace("FORMAT csv", "FORMAT text"))
+    job = import_file(write(tmp_path / "a.csv", many(60)))
+    assert (job.state, job.error_code) == (Job.State.FAILED, "KESALAHAN_SISTEM")
+    assert (Recipient.objects.count(), School.objects.count()) == (0, 0)
+    monkeypatch.setattr(services, "_STAGE_COPY", good)
+    assert import_file(tmp_path / "a.csv").counts["added"] == 60
+    before = _snapshot()
+    monkeypatch.setattr(services, "_STAGE_COPY", good.replace("FORMAT csv", "FORMAT text"))
+    rows = many(60)
+    rows[0]["nomor_telepon_seluler"] = "085700000001"
+    job = import_file(write(tmp_path / "b.csv", rows))
+    assert (job.state, job.error_code) == (Job.State.FAILED, "KESALAHAN_SISTEM")
+    assert _snapshot() == before
 
 
 def test_stored_row_hash_is_the_documented_row_hash(tmp_path):  # type: ignore[no-untyped-def]
