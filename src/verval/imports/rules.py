@@ -173,7 +173,11 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
                         "line": bad.get_column("line"),
                         "column": pl.Series([column] * bad.height, dtype=pl.String),
                         "code": pl.Series([code] * bad.height, dtype=pl.String),
-                        "value": value.str.slice(0, 100),
+                        # Rebuilt from Python strings: a slice or gather of a polars string
+                        # column is a view that keeps the whole batch's buffer alive, and the
+                        # issues of every batch are kept to the end of the file (measured: 60
+                        # batches of 55 k ids pinned 113 MB for 180 values).
+                        "value": pl.Series(value.str.slice(0, 100).to_list(), dtype=pl.String),
                     }
                 )
             )
