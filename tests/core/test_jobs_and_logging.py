@@ -95,6 +95,19 @@ def test_log_filter_keeps_ordinary_numbers():  # type: ignore[no-untyped-def]
     assert mask_text("imported 30000 rows in 12 s, job 42") == "imported 30000 rows in 12 s, job 42"
 
 
+def test_log_filter_keeps_ids_whole_and_still_masks_a_number_beside_one():  # type: ignore[no-untyped-def]
+    # The worker logs task ids; this one's middle groups read like "0812-3456-7890".
+    line = "Task id=45785d2f-0812-3456-7890-de34aa668ac4 path=x state=RUNNING"
+    assert mask_text(line) == line
+    assert (
+        mask_text("45785d2f-0812-3456-7890-de34aa668ac4 nomor 0812-3456-7890.")
+        == "45785d2f-0812-3456-7890-de34aa668ac4 nomor [nomor]."
+    )
+    assert mask_text("081234567890/45785d2f-0812-3456-7890-de34aa668ac4") == (
+        "[nomor]/45785d2f-0812-3456-7890-de34aa668ac4"
+    )
+
+
 def test_pages_carry_a_strict_content_security_policy(client):  # type: ignore[no-untyped-def]
     response = client.get("/masuk/")
     assert "script-src 'self';" in response["Content-Security-Policy"]

@@ -7,8 +7,18 @@ import re
 _PHONE = re.compile(r"(?<!\d)(?:\+?\s?62[\s\-.]?(?:\(0\)\s?)?|\(?0)?8\d{1,2}\)?[\d\s\-.]{5,14}\d(?!\d)")
 
 
+# Ids are left whole: their digit groups can look like a number typed with dashes
+# ("…-e812-3456-78d…"), and a task or job id cut by "[nomor]" cannot be looked up any more.
+_ID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+
+
 def mask_text(text: str) -> str:
-    return _PHONE.sub("[nomor]", text)
+    out, last = [], 0
+    for match in _ID.finditer(text):
+        out += [_PHONE.sub("[nomor]", text[last : match.start()]), match.group()]
+        last = match.end()
+    out.append(_PHONE.sub("[nomor]", text[last:]))
+    return "".join(out)
 
 
 class MaskPhoneNumbersFilter(logging.Filter):
