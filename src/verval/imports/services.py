@@ -455,6 +455,14 @@ class _Importer:
 
     def _duplicates(self) -> None:
         c = self.cur
+        if self.pg:
+            # Most files repeat no id. On PostgreSQL, counting distinct ids (one sort) costs half
+            # of grouping them in a hash table that spills to disk (10 M ids: 4.6 s against
+            # 9.6-9.9 s; 1 M: 0.45 against 0.84 s), so ids are grouped only when some repeat.
+            # SQLite groups them through imp_stage_id in about the time it counts them.
+            c.execute("SELECT count(id) = count(DISTINCT id) FROM imp_stage")
+            if c.fetchone()[0]:
+                return
         c.execute(
             "SELECT id, line FROM imp_stage WHERE id IN "
             "(SELECT id FROM imp_stage GROUP BY id HAVING count(*) > 1) ORDER BY id, line"
