@@ -121,3 +121,25 @@ def test_api_docs_page_loads_swagger_from_our_own_static_files(client):  # type:
     assert '<script src="/static/ninja/swagger-ui-bundle.js"></script>' in html
     assert "cdn." not in html
     assert "script-src 'self';" in response["Content-Security-Policy"]
+
+
+def test_running_job_shows_its_current_step_under_the_progress_bar(client, pusdatin):  # type: ignore[no-untyped-def]
+    job = jobs.create_job(actor=pusdatin, kind="validate")
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING)
+    job.refresh_from_db()
+    progress = jobs.Progress(job)
+    progress.update(400, 1000, force=True)
+    progress.step("index")
+    client.force_login(pusdatin)
+    html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert "400 / 1.000" in html
+    # The bar follows the progress file while the job runs (it stood at 0 % until the job ended).
+    assert '<progress max="100" value="40" aria-label="Progres">40%</progress>' in html
+    assert '<p class="job-step">Membangun indeks registri…</p>' in html
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert '<p class="job-step">Building the registry indexes…</p>' in html
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED, progress_done=1000, progress_total=1000)
+    html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert "job-step" not in html
+    assert 'value="100"' in html

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 from verval.core import files
 from verval.core.models import Job, JobIssue
@@ -67,6 +68,16 @@ def progress_path(job: Job) -> Any:
     return files.root() / "jobs" / f"{job.pk}.progress"
 
 
+# What a long job is doing once its rows are read (a national import spends half its time after
+# the last row: comparing, writing, building indexes), shown under the progress bar.
+STEPS = {
+    "read": _("Membaca dan memeriksa baris"),
+    "compare": _("Membandingkan dengan registri"),
+    "write": _("Menyimpan ke registri"),
+    "index": _("Membangun indeks registri"),
+}
+
+
 class Progress:
     """Throttled progress reporting for a running job (at most ~2 writes a second)."""
 
@@ -74,6 +85,7 @@ class Progress:
         self.job = job
         self.total = total
         self.done = 0
+        self.current_step = ""
         self._last = 0.0
         self.path = progress_path(job)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,18 +99,50 @@ class Progress:
             return
         self._last = now
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"done": self.done, "total": self.total}))
+        tmp.write_text(json.dumps({"done": self.done, "total": self.total, "step": self.current_step}))
         os.replace(tmp, self.path)
+
+    def step(self, code: str) -> None:
+        """Announce a step (a key of STEPS), written at once."""
+        self.current_step = code
+        self.update(self.done, force=True)
+
+
+def _progress_file(job: Job) -> dict[str, Any]:
+    try:
+        data = json.loads(progress_path(job).read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def read_progress(job: Job) -> tuple[int, int]:
     if job.is_finished:
         return job.progress_done, job.progress_total
+    data = _progress_file(job)
     try:
-        data = json.loads(progress_path(job).read_text())
         return int(data["done"]), int(data["total"])
-    except (OSError, ValueError, KeyError):
+    except (KeyError, TypeError, ValueError):
         return job.progress_done, job.progress_total
+
+
+def progress_context(job: Job) -> dict[str, Any]:
+    """done, total, percent and step of a job for its page: a running job's from its progress
+    file (the job row only gets its figures when the job ends)."""
+    done, total = read_progress(job)
+    if job.is_finished:
+        percent = job.percent
+    else:
+        percent = min(100, 100 * done // total) if total > 0 else 0
+    return {"done": done, "total": total, "percent": percent, "step": read_step(job)}
+
+
+def read_step(job: Job) -> str:
+    """The running job's current step, in the user's language ("" when none or finished)."""
+    if job.is_finished:
+        return ""
+    label = STEPS.get(str(_progress_file(job).get("step", "")))
+    return str(label) if label else ""
 
 
 def create_job(

@@ -237,21 +237,16 @@ def _job(request: HttpRequest, job_id: UUID):  # type: ignore[no-untyped-def]
 @login_required
 def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = _job(request, job_id)
-    done, total = jobs.read_progress(job)
     issues = job.issues.all()[:100]
-    return render(
-        request,
-        "core/job.html",
-        {"job": job, "done": done, "total": total, "issues": issues, "issue_count": job.issues.count()},
-    )
+    context = {"job": job, **jobs.progress_context(job), "issues": issues, "issue_count": job.issues.count()}
+    return render(request, "core/job.html", context)
 
 
 @login_required
 def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """htmx fragment polled while a job runs; stops polling once the job is finished."""
     job = _job(request, job_id)
-    done, total = jobs.read_progress(job)
-    return render(request, "core/_job_progress.html", {"job": job, "done": done, "total": total})
+    return render(request, "core/_job_progress.html", {"job": job, **jobs.progress_context(job)})
 
 
 @login_required

@@ -259,6 +259,7 @@ class _Importer:
             cur.execute("SELECT 1 FROM registry_recipient LIMIT 1")
             self.first_load = cur.fetchone() is None
             self._create_stage()
+            self.progress.step("read")
             batches = self.cut.batches()
             with ExitStack() as staging:
                 if self.pg:
@@ -291,6 +292,7 @@ class _Importer:
                 raise FileRefused(
                     "BERKAS_KOSONG", "Berkas tidak berisi baris data.", "The file holds no data rows."
                 )
+            self.progress.step("compare")
             self._after_load()
             tick("index")
             self._duplicates()
@@ -300,6 +302,7 @@ class _Importer:
             self._locked()
             refused = self._check_share()
             tick("issues")
+            self.progress.step("write")
             schools_added, schools_changed = self._schools()
             tick("schools")
             counts = self._merge(classes)
@@ -645,6 +648,8 @@ class _Importer:
             )
             added = c.rowcount
             t0 = time.perf_counter()
+            if rebuild:
+                self.progress.step("index")
             for sql in rebuild:
                 c.execute(sql)
             if _TRACE:
