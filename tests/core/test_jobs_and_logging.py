@@ -143,3 +143,33 @@ def test_running_job_shows_its_current_step_under_the_progress_bar(client, pusda
     html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
     assert "job-step" not in html
     assert 'value="100"' in html
+
+
+def test_job_page_names_the_job_and_its_counts_and_lists_the_batches_it_wrote(client, pusdatin):  # type: ignore[no-untyped-def]
+    job = jobs.create_job(actor=pusdatin, kind="dump")
+    batches = [
+        {
+            "id": "DMP-20261129-xl-0001",
+            "provider": "xl",
+            "rows": 2618,
+            "file": "dumps/x.csv.gz",
+            "sha256": "ab" * 32,
+        }
+    ]
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.SUCCEEDED, counts={"batches": batches, "rows": 2618, "by_code": {"DUPLIKAT": 2}}
+    )
+    client.force_login(pusdatin)
+    html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert "<h1>Dump ke provider</h1>" in html
+    assert '<div class="card"><dt>Jumlah baris</dt><dd><b>2.618</b></dd></div>' in html
+    assert "<p>Per kode: <code>DUPLIKAT</code> 2</p>" in html
+    assert (
+        '<td><a href="/pusdatin/dump/DMP-20261129-xl-0001/">DMP-20261129-xl-0001</a></td><td>xl</td>' in html
+    )
+    assert '<td class="num">2.618</td>' in html
+    # Not the counts as Python wrote them.
+    assert "{'id'" not in html and "sha256" not in html
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert "<h1>Dumps to providers</h1>" in html and "<dt>Rows</dt>" in html

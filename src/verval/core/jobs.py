@@ -126,6 +126,76 @@ def read_progress(job: Job) -> tuple[int, int]:
         return job.progress_done, job.progress_total
 
 
+# Labels of the counts a job reports (the keys stay the stored and API values).
+COUNT_LABELS = {
+    "rows": _("Jumlah baris"),
+    "added": _("Ditambahkan"),
+    "changed": _("Berubah"),
+    "unchanged": _("Tidak berubah"),
+    "removed": _("Dinonaktifkan"),
+    "refused": _("Ditolak"),
+    "numbers_changed": _("Nomor berubah"),
+    "schools_added": _("Sekolah baru"),
+    "schools_changed": _("Sekolah berubah"),
+    "without_correction": _("Tanpa perbaikan"),
+    "divalidasi": _("Divalidasi"),
+    "menunggu_provider": _("Menunggu provider"),
+    "format_salah": _("Format salah"),
+    "nomor_dipakai_bersama": _("Nomor dipakai bersama"),
+    "nomor_tidak_rasional": _("Nomor tidak rasional"),
+    "diperiksa_ulang": _("Diperiksa ulang"),
+    "putusan_berubah": _("Putusan berubah"),
+    "batch": _("Batch"),
+    "batches": _("Batch"),
+    "provider": _("Provider"),
+    "applied": _("Diterapkan"),
+    "aktif": _("Aktif"),
+    "residu": _("Residu"),
+    "stale": _("Tidak berlaku lagi"),
+    "contradictions": _("Bertentangan"),
+    "by_code": _("Per kode"),
+    "batch_state": _("Status batch"),
+    "answered": _("Terjawab"),
+    "unanswered": _("Belum terjawab"),
+    "period": _("Periode"),
+    "candidates": _("Kandidat"),
+    "scheduled": _("Dijadwalkan"),
+    "excluded": _("Dikecualikan"),
+    "retried": _("Diulang"),
+    "by_rule": _("Per aturan"),
+    "berhasil": _("Berhasil"),
+    "gagal": _("Gagal"),
+    "pending": _("Menunggu"),
+}
+# Columns shown for a list of files a job wrote (dump or disbursement batches): label, numeric.
+_TABLE_COLUMNS = {
+    "id": ("ID", False),
+    "provider": (_("Provider"), False),
+    "rows": (_("Jumlah baris"), True),
+    "gb": ("GB", True),
+}
+
+
+def count_summary(job: Job) -> dict[str, Any]:
+    """A job's counts for its page: figures (label, number or text), breakdowns (label, [(code,
+    n)]) and tables (label, columns, rows) for the lists of batches a dump or a disbursement
+    wrote. Unknown keys keep their name, with spaces."""
+    figures, breakdowns, tables = [], [], []
+    for key, value in (job.counts or {}).items():
+        label = str(COUNT_LABELS.get(key, key.replace("_", " ")))
+        if isinstance(value, dict):
+            breakdowns.append((label, sorted(value.items())))
+        elif isinstance(value, list):
+            rows = [v for v in value if isinstance(v, dict)]
+            columns = [c for c in _TABLE_COLUMNS if any(c in r for r in rows)]
+            header = [(str(_TABLE_COLUMNS[c][0]), _TABLE_COLUMNS[c][1]) for c in columns]
+            body = [[(r.get(c, ""), _TABLE_COLUMNS[c][1]) for c in columns] for r in rows]
+            tables.append((label, header, body))
+        else:
+            figures.append((label, value))
+    return {"figures": figures, "breakdowns": breakdowns, "tables": tables}
+
+
 def progress_context(job: Job) -> dict[str, Any]:
     """done, total, percent and step of a job for its page: a running job's from its progress
     file (the job row only gets its figures when the job ends)."""
@@ -134,7 +204,7 @@ def progress_context(job: Job) -> dict[str, Any]:
         percent = job.percent
     else:
         percent = min(100, 100 * done // total) if total > 0 else 0
-    return {"done": done, "total": total, "percent": percent, "step": read_step(job)}
+    return {"done": done, "total": total, "percent": percent, "step": read_step(job), **count_summary(job)}
 
 
 def read_step(job: Job) -> str:

@@ -80,6 +80,11 @@ class Job(models.Model):
         return f"{self.kind} {self.id} {self.state}"
 
     @property
+    def kind_display(self) -> str:
+        """What the job is, in the user's language (the kind code stays the stored value)."""
+        return str(JOB_KINDS.get(self.kind, self.kind))
+
+    @property
     def percent(self) -> int:
         if self.state in (self.State.SUCCEEDED, self.State.REFUSED):
             return 100
@@ -90,6 +95,18 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.SUCCEEDED, self.State.REFUSED, self.State.FAILED)
+
+
+JOB_KINDS = {
+    "import_dapodik": _("Impor cutoff Dapodik"),
+    "validate": _("Validasi format nomor"),
+    "dump": _("Dump ke provider"),
+    "ingest_results": _("Hasil pencocokan provider"),
+    "bulk_correction": _("Perbaikan nomor massal"),
+    "disbursement": _("Penyaluran kuota"),
+    "ingest_injection": _("Laporan injeksi kuota"),
+    "ingest_usage": _("Laporan pemakaian kuota"),
+}
 
 
 class JobIssue(models.Model):
