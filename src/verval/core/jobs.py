@@ -192,7 +192,8 @@ def count_summary(job: Job) -> dict[str, Any]:
             body = [[(r.get(c, ""), _TABLE_COLUMNS[c][1]) for c in columns] for r in rows]
             tables.append((label, header, body))
         else:
-            figures.append((label, value))
+            # Only numbers get thousands separators ("2020-09-T1" is a period, not 2.020…).
+            figures.append((label, value, isinstance(value, int | float) and not isinstance(value, bool)))
     return {"figures": figures, "breakdowns": breakdowns, "tables": tables}
 
 
