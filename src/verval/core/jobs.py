@@ -116,14 +116,17 @@ def _progress_file(job: Job) -> dict[str, Any]:
         return {}
 
 
-def read_progress(job: Job) -> tuple[int, int]:
-    if job.is_finished:
-        return job.progress_done, job.progress_total
-    data = _progress_file(job)
+def _done_total(job: Job, data: dict[str, Any]) -> tuple[int, int]:
     try:
         return int(data["done"]), int(data["total"])
     except (KeyError, TypeError, ValueError):
         return job.progress_done, job.progress_total
+
+
+def read_progress(job: Job) -> tuple[int, int]:
+    if job.is_finished:
+        return job.progress_done, job.progress_total
+    return _done_total(job, _progress_file(job))
 
 
 # Labels of the counts a job reports (the keys stay the stored and API values).
@@ -199,21 +202,17 @@ def count_summary(job: Job) -> dict[str, Any]:
 
 def progress_context(job: Job) -> dict[str, Any]:
     """done, total, percent and step of a job for its page: a running job's from its progress
-    file (the job row only gets its figures when the job ends)."""
-    done, total = read_progress(job)
-    if job.is_finished:
-        percent = job.percent
-    else:
-        percent = min(100, 100 * done // total) if total > 0 else 0
-    return {"done": done, "total": total, "percent": percent, "step": read_step(job), **count_summary(job)}
-
-
-def read_step(job: Job) -> str:
-    """The running job's current step, in the user's language ("" when none or finished)."""
-    if job.is_finished:
-        return ""
-    label = STEPS.get(str(_progress_file(job).get("step", "")))
-    return str(label) if label else ""
+    file, read once (the job row only gets its figures when the job ends)."""
+    data = {} if job.is_finished else _progress_file(job)
+    done, total = _done_total(job, data)
+    step = STEPS.get(str(data.get("step", "")), "")
+    return {
+        "done": done,
+        "total": total,
+        "percent": job.percent_of(done, total),
+        "step": str(step),
+        **count_summary(job),
+    }
 
 
 def create_job(

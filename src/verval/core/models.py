@@ -86,11 +86,15 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
+        return self.percent_of(self.progress_done, self.progress_total)
+
+    def percent_of(self, done: int, total: int) -> int:
+        """The bar's value for done of total (a running job reads them from its progress file)."""
         if self.state in (self.State.SUCCEEDED, self.State.REFUSED):
             return 100
-        if not self.progress_total:
+        if total <= 0:
             return 0
-        return min(100, int(100 * self.progress_done / self.progress_total))
+        return min(100, int(100 * done / total))
 
     @property
     def is_finished(self) -> bool:
