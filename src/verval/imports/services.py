@@ -103,10 +103,12 @@ class _CopyFeeder:
         try:
             while (data := self.queue.get()) is not None:
                 self.copy.write(data)
-        except BaseException as exc:  # handed to the caller's thread by write() / close()
+        except BaseException as exc:  # handed to the caller's thread by write() / _fed_copy
             self.error = exc
+            # Keep taking batches until close(), so that a caller blocked in write() wakes up
+            # and sees the error instead of waiting forever on a full queue.
             while self.queue.get() is not None:
-                pass
+                continue
 
     def write(self, data: memoryview) -> None:
         if self.error is not None:
