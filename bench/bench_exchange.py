@@ -7,8 +7,11 @@ the six providers (server-side INSERT ... SELECT generate_series, the same cost 
 then measures:
   1. dump: `verval dump` for all providers (rows/s, peak RSS), and the file write alone
      (one COPY TO STDOUT for every batch -> gzip level 1, a thread per batch) again;
-  2. kit match: verval_provider.match of every batch against a subscriber export (rows/s);
+  2. kit match: verval_provider.match of every batch against a subscriber export (rows/s), in
+     the benchmark's process and again in one new process (start-up and polars' import included);
   3. ingest: the results of every batch through the ingest job (rows/s applied).
+Before 2 and 3 the server is settled: CHECKPOINT, VACUUM (ANALYZE) of the dump rows, no autovacuum
+worker left running (what a real server does in the days between a dump and its results).
 Prints a Markdown table and writes docs/benchmarks-exchange.md.
 """
 
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -36,6 +40,31 @@ SHARES = [  # provider, national significant prefix, share of recipients (rough 
     ("tri", "896", 7),
     ("smartfren", "881", 4),
 ]
+
+
+KIT_PROCESS = """
+import sys
+from verval_provider.match import match
+for dump, subs, out in zip(*[iter(sys.argv[1:])] * 3):
+    match(dump, subs, out)
+"""
+
+
+def settle(connection: Any, limit: float = 300.0) -> float:
+    """Flush the page cache and PostgreSQL's dirty buffers, vacuum the new dump rows (what
+    autovacuum would start on its own within a minute), then wait (at most `limit` seconds) until
+    no autovacuum worker runs. Returns the seconds this took."""
+    t = time.perf_counter()
+    os.sync()
+    with connection.cursor() as c:
+        c.execute("CHECKPOINT")
+        c.execute("VACUUM (ANALYZE) exchange_dumpitem")
+        while time.perf_counter() - t < limit:
+            c.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
+            if not c.fetchone()[0]:
+                break
+            time.sleep(1)
+    return time.perf_counter() - t
 
 
 def rss_mb() -> float:
@@ -149,17 +178,28 @@ def main() -> None:
         )
     )
 
-    # Provider side: subscriber exports, then the kit's matcher.
+    # Provider side: the subscriber exports exist before the kit runs, so they are all written
+    # first. (Written between the timed matches, each export's read and write slowed the match
+    # after it: six 1 M-row matches took 0.69-0.81 s that way and 0.47-0.53 s after.)
     import polars as pl
     from subscribers import write_export
 
-    match_rows, match_s = 0, 0.0
-    outputs = []
+    pairs = []
     for b in batches:
         dump = files.absolute(b.file_path)
         subs = work / f"subs-{b.provider}.csv"
         write_export(pl.read_csv(dump, infer_schema=False, columns=["no_ponsel"]), subs)
-        out = work / f"hasil-{b.provider}.csv"
+        pairs.append((b, dump, subs, work / f"hasil-{b.provider}.csv"))
+
+    # The kit runs on the provider's machine: first let this server write out and vacuum what
+    # the dump left behind, so that a checkpoint or an autovacuum of the new rows does not share
+    # the two cores with the timed matches or the ingest. (At 10 M rows it did not explain the
+    # matches' slower pace here: 6.5 s after settling, 4.5 s on the same files later with
+    # nothing else running; benchmarks-exchange.md.)
+    quiet_s = settle(connection)
+    match_rows, match_s = 0, 0.0
+    outputs = []
+    for b, dump, subs, out in pairs:
         t = time.perf_counter()
         r = match(dump, subs, out, count=False)
         match_s += time.perf_counter() - t
@@ -170,9 +210,28 @@ def main() -> None:
             "kit match: dump.csv.gz ⋈ subscribers.csv → results.csv (polars)",
             match_rows,
             match_s,
+            f"all providers, in this process (after {quiet_s:.0f} s waiting for the server to settle)",
+        )
+    )
+    # The same matches as a provider's machine runs them: one new process (interpreter start and
+    # polars' import included) for all the batches, with counts, as `verval-provider sync` does.
+    argv = [str(p) for _, dump, subs, out in pairs for p in (dump, subs, out.with_suffix(".again.csv"))]
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", KIT_PROCESS, *argv],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    results.append(
+        (
+            "kit match, one new process for all batches (start-up and import included)",
+            match_rows,
+            time.perf_counter() - t,
             "all providers",
         )
     )
+    for _, _, _, out in pairs:
+        assert out.with_suffix(".again.csv").read_bytes() == out.read_bytes()
 
     ingest_rows, ingest_s, applied = 0, 0.0, 0
     for b, out in outputs:

@@ -165,6 +165,44 @@ def test_match_refuses_a_gzip_dump_cut_off_midway(tmp_path, capsys):
     assert not (tmp_path / "h.csv").exists()
 
 
+def test_match_reads_a_large_dump_in_pieces_with_the_same_result_as_whole(tmp_path, monkeypatch):
+    # Every dump here is small; treat it as large and cut it into 7-byte reads so that lines and
+    # gzip members are split across pieces, as in a multi-gigabyte dump.
+    head, *lines = DUMP.splitlines(keepends=True)
+    (tmp_path / "dump.csv.gz").write_bytes(
+        gzip.compress((head + "".join(lines[:2])).encode()) + gzip.compress("".join(lines[2:]).encode())
+    )
+    (tmp_path / "subs.csv").write_text(SUBS)
+    whole = match(tmp_path / "dump.csv.gz", tmp_path / "subs.csv", tmp_path / "whole.csv")
+    matcher = sys.modules["verval_provider.match"]
+    monkeypatch.setattr(matcher, "_WHOLE_UP_TO", 0)
+    monkeypatch.setattr(matcher, "_CHUNK", 7)
+    pieces = match(tmp_path / "dump.csv.gz", tmp_path / "subs.csv", tmp_path / "pieces.csv")
+    assert (
+        pieces["by_status"]
+        == whole["by_status"]
+        == {
+            "AKTIF": 2,
+            "BUKAN_PELANGGAN": 1,
+            "MASA_TENGGANG": 1,
+            "TIDAK_TERDAFTAR": 1,
+        }
+    )
+    assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_match_refuses_a_large_dump_cut_off_midway_read_in_pieces(tmp_path, monkeypatch, capsys):
+    matcher = sys.modules["verval_provider.match"]
+    monkeypatch.setattr(matcher, "_WHOLE_UP_TO", 0)
+    monkeypatch.setattr(matcher, "_CHUNK", 7)
+    (tmp_path / "dump.csv.gz").write_bytes(gzip.compress(DUMP.encode())[:-12])
+    (tmp_path / "subs.csv").write_text(SUBS)
+    args = ["match", "--dump", str(tmp_path / "dump.csv.gz"), "--subscribers", str(tmp_path / "subs.csv")]
+    assert main([*args, "--out", str(tmp_path / "h.csv")]) == 2
+    assert "dump.csv.gz: gzip file ends in the middle of its data" in capsys.readouterr().err
+    assert not (tmp_path / "h.csv").exists()
+
+
 def test_kit_imports_without_django(tmp_path):
     code = "import sys, verval_provider, verval_provider.cli; assert 'django' not in sys.modules; print('ok')"
     out = subprocess.run(
