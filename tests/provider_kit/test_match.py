@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from verval_provider import match
@@ -201,6 +202,19 @@ def test_match_refuses_a_large_dump_cut_off_midway_read_in_pieces(tmp_path, monk
     assert main([*args, "--out", str(tmp_path / "h.csv")]) == 2
     assert "dump.csv.gz: gzip file ends in the middle of its data" in capsys.readouterr().err
     assert not (tmp_path / "h.csv").exists()
+
+
+def test_match_stops_unpacking_a_large_dump_whose_header_it_refuses(tmp_path, monkeypatch, capsys):
+    matcher = sys.modules["verval_provider.match"]
+    monkeypatch.setattr(matcher, "_WHOLE_UP_TO", 0)
+    monkeypatch.setattr(matcher, "_CHUNK", 7)
+    bad = DUMP.replace("no_ponsel", "msisdn", 1) * 50
+    (tmp_path / "dump.csv.gz").write_bytes(gzip.compress(bad.encode()))
+    (tmp_path / "subs.csv").write_text(SUBS)
+    args = ["match", "--dump", str(tmp_path / "dump.csv.gz"), "--subscribers", str(tmp_path / "subs.csv")]
+    assert main([*args, "--out", str(tmp_path / "h.csv")]) == 2
+    assert "dump.csv.gz: header lacks no_ponsel" in capsys.readouterr().err
+    assert [t for t in threading.enumerate() if t.name == "dump-gunzip"] == []
 
 
 def test_kit_imports_without_django(tmp_path):
