@@ -175,3 +175,41 @@ def test_school_page_and_home_page_at_360_px(live_server, browser):  # type: ign
         assert wide == {"/": 0, "/beranda/": 0, "/sekolah/": 0}
     finally:
         ctx.close()
+
+
+def test_api_docs_page_shows_every_operation(live_server, page):  # type: ignore[no-untyped-def]
+    # A provider's engineer starts here (docs/api.md): Swagger UI must parse the OpenAPI document
+    # (it refused one with a key given twice and showed "Unable to render this definition").
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/api/v1/docs")
+    page.locator(".opblock-summary-path").first.wait_for()
+    shot(page, "api-docs")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/batches/{batch_id}/file" in paths
+    assert "/api/v1/batches/{batch_id}/results" in paths
+    assert "/api/v1/disbursements/batches/{batch_id}/file" in paths
+    assert page.get_by_text("Unable to render this definition").count() == 0
+    assert errors == []
+
+
+def test_account_list_at_360_px_does_not_scroll_sideways(live_server, browser):  # type: ignore[no-untyped-def]
+    # Each row's deactivate form has a visually hidden label; absolutely positioned, it escaped
+    # the table's scrolling box and widened the whole page, which then scrolled sideways.
+    UserFactory(role="PUSDATIN", username="pusdatin.kecil")
+    school = SchoolFactory(npsn="20155504")
+    UserFactory(role="OPERATOR", school=school, username="operator.dengan.nama.panjang")
+    UserFactory(role="DINAS_KAB", region_id="020500", username="dinas.kab.kecil")
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, locale="id-ID")
+    page = ctx.new_page()
+    try:
+        sign_in(page, live_server.url, "pusdatin.kecil")
+        page.goto(f"{live_server.url}/pengguna/")
+        shot(page, "mobile-360-accounts")
+        assert page.locator("td form.inline").count() == 2
+        assert (
+            page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+        )
+    finally:
+        ctx.close()

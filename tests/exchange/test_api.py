@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import pytest
 
@@ -180,3 +181,21 @@ def test_openapi_document_is_served(client):
     paths = r.json()["paths"]
     assert "/api/v1/batches/{batch_id}/results" in paths
     assert "/api/v1/batches/{batch_id}/file" in paths
+
+
+def test_openapi_document_repeats_no_key_so_the_docs_page_can_render_it(client):
+    # Swagger UI (/api/v1/docs) reads the document with a YAML parser that refuses a key given
+    # twice in one object ("duplicated mapping key") and then shows no operation at all.
+    repeated: list[str] = []
+
+    def no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [k for k, _ in pairs]
+        repeated.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(pairs)
+
+    document = json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=no_repeats)
+    assert repeated == []
+    for path in ("/api/v1/batches/{batch_id}/file", "/api/v1/disbursements/batches/{batch_id}/file"):
+        ok = document["paths"][path]["get"]["responses"]["200"]
+        assert list(ok["content"]) == ["application/gzip"]
+        assert ok["description"].startswith("gzip CSV `pd_id,")

@@ -305,7 +305,7 @@ def get_disbursement_manifest(request: HttpRequest, batch_id: str) -> dict[str, 
     summary="Download a disbursement batch (gzip CSV)",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {  # the int key ninja uses, so that this merges into its entry
                 "description": "gzip CSV `pd_id,no_ponsel,kuota_gb,kategori`; headers ETag and X-Content-SHA256",
                 "content": {"application/gzip": {}},
             }
