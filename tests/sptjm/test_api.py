@@ -189,3 +189,45 @@ def test_usage_and_recap_feed_the_reconciliation(scheduled, period):
     ).json()
     assert wrong["flags"] == ["TERKIRIM_BERBEDA", "BERHASIL_BERBEDA", "GB_BERBEDA"]
     assert _client("indosat").get(f"/api/v1/reports/{period.code}/reconciliation").json()["sent"] == 1
+
+
+def test_injected_quota_is_rounded_to_cents_and_one_that_rounds_to_10000_gb_is_refused(scheduled, settings):
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 1.0}
+    r = scheduled
+    text = (
+        "pd_id,no_ponsel,status,keterangan,kuota_gb,waktu\n"
+        f"{r[0].pk},{r[0].phone_e164[1:]},BERHASIL,,35.004,\n"
+        f"{r[1].pk},{r[1].phone_e164[1:]},BERHASIL,,9999.994,\n"
+        f"{r[2].pk},{r[2].phone_e164[1:]},BERHASIL,,9999.995,\n"
+    )
+    body = _post_csv(_client(), f"/api/v1/disbursements/batches/{_batch().pk}/results", text).json()
+    assert [(i["line"], i["code"]) for i in body["issues"]] == [(4, "KUOTA_TIDAK_VALID")]
+    assert sorted(Disbursement.objects.exclude(reported_gb=None).values_list("reported_gb", flat=True)) == [
+        Decimal("35.00"),
+        Decimal("9999.99"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "recap",
+    [
+        {"sent": 4, "injected": 3, "failed": 1, "gb": 123456789012345678901234567890},
+        {"sent": 4, "injected": 3, "failed": 1, "gb": "1e12"},
+        {"sent": 99999999999999999999999, "injected": 3, "failed": 1, "gb": "105"},
+        {"sent": 2_147_483_648, "injected": 3, "failed": 1, "gb": "105"},
+        {"sent": 4, "injected": -1, "failed": 1, "gb": "105"},
+    ],
+)
+def test_a_recap_that_does_not_fit_is_refused_and_the_reconciliation_still_reads(scheduled, period, recap):
+    client = _client()
+    url = f"/api/v1/reports/{period.code}/recap"
+    good = {"sent": 4, "injected": 3, "failed": 1, "gb": "105.005"}
+    assert client.put(url, data=json.dumps(good), content_type="application/json").json()["recap_gb"] == "105.01"
+
+    response = client.put(url, data=json.dumps(recap), content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "REKAP_TIDAK_VALID"
+    after = client.get(f"/api/v1/reports/{period.code}/reconciliation")
+    assert after.status_code == 200
+    assert (after.json()["recap_sent"], after.json()["recap_injected"], after.json()["recap_gb"]) == (4, 3, "105.01")

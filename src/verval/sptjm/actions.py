@@ -8,7 +8,7 @@ school uploads again); void_sptjm → DIBATALKAN (unlocked) at any time before a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,10 @@ from verval.sptjm.models import (
     SptjmStatus,
 )
 from verval.sptjm.reasons import ActionRefused
+
+_CENT = Decimal("0.01")
+_MAX_COUNT = 2_147_483_647  # PostgreSQL's integer, the column of a recap's counts
+_MAX_RECAP_GB = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
 
 
 def _open_period(code: str) -> Period:
@@ -477,11 +481,14 @@ def record_recap(
             "sent": int(sent),
             "injected": int(injected),
             "failed": int(failed),
-            "gb": Decimal(str(gb)),
+            "gb": Decimal(str(gb)).quantize(_CENT, rounding=ROUND_HALF_UP),
         }
-    except (TypeError, ValueError, InvalidOperation):
+    except (TypeError, ValueError, InvalidOperation):  # quantize raises it for an infinite or huge value
         raise ActionRefused("REKAP_TIDAK_VALID") from None
-    if any(v < 0 for v in values.values()) or not Decimal(values["gb"]).is_finite():
+    # Within the columns (PositiveIntegerField, DecimalField(14, 2)): SQLite would store a larger
+    # value as it came, and every later read of the row would then fail.
+    counts_ok = all(0 <= values[k] <= _MAX_COUNT for k in ("sent", "injected", "failed"))
+    if not counts_ok or not 0 <= values["gb"] < _MAX_RECAP_GB:
         raise ActionRefused("REKAP_TIDAK_VALID")
     with transaction.atomic():
         before = (

@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -314,10 +314,12 @@ def _parse_uuid(value: str) -> uuid.UUID | None:
 
 def _parse_gb(value: str) -> Decimal | None:
     try:
-        d = Decimal(value.strip().replace(",", "."))
-    except InvalidOperation:
+        # Rounded to the column's two places before the bound: 9999.999 would otherwise pass the
+        # check and not fit DecimalField(6, 2) (SQLite stores it anyway and then cannot read it).
+        d = Decimal(value.strip().replace(",", ".")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # not a number, or infinite
         return None
-    return d if d.is_finite() and d >= 0 and d < Decimal("10000") else None
+    return d if d >= 0 and d < Decimal("10000") else None
 
 
 def _parse_time(value: str) -> datetime | None:
