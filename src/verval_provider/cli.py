@@ -21,10 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("match", help="match a dump against the subscriber export")
     m.add_argument("--dump", required=True)
-    m.add_argument("--subscribers", required=True, help="CSV msisdn,status (active/grace/inactive)")
+    m.add_argument(
+        "--subscribers", required=True, help="CSV msisdn,status (active/grace/inactive/not_subscriber)"
+    )
     m.add_argument("--out", required=True, help="results CSV (gzip when it ends in .gz)")
     m.add_argument("--threads", type=int, help="threads to use (default: all cores)")
     m.add_argument("--json", action="store_true")
+    low = "write results even when under 10 %% of the dump's numbers are in the export"
+    m.add_argument("--accept-low-match", action="store_true", help=low)
     s = sub.add_parser("sync", help="pull new batches, match them, upload the results")
     s.add_argument("--url", required=True, help="server address, e.g. https://verval.example")
     s.add_argument(
@@ -37,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
     s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--accept-low-match", action="store_true", help=low)
     args = parser.parse_args(argv)
 
     if args.cmd == "match":
@@ -44,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             # Read once, when polars is first imported (inside match).
             os.environ["POLARS_MAX_THREADS"] = str(args.threads)
         try:
-            result = match(args.dump, args.subscribers, args.out)
+            result = match(args.dump, args.subscribers, args.out, accept_low_match=args.accept_low_match)
         except (MatchError, OSError) as exc:
             print(f"verval-provider match: {exc}", file=sys.stderr)
             return 2
@@ -64,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             args.workdir,
             wait_seconds=args.wait,
             gzip_results=args.gzip,
+            accept_low_match=args.accept_low_match,
             log=None if args.json else print,
         )
     except ApiFailure as failure:

@@ -29,7 +29,21 @@ class ApiFailure(Exception):
         self.status = status
         self.body = body
         self.code = str(body.get("code", f"HTTP_{status}"))
-        super().__init__(f"HTTP {status} {self.code}: {body.get('message_en') or body.get('message') or ''}")
+        text = body.get("message_en") or body.get("message") or ""
+        # status 0: no HTTP answer (server unreachable, checksum mismatch), so none to show.
+        super().__init__(f"HTTP {status} {self.code}: {text}" if status else f"{self.code}: {text}")
+
+
+def _unreachable(base_url: str, err: OSError) -> ApiFailure:
+    reason = getattr(err, "reason", None) or err
+    return ApiFailure(
+        0,
+        {
+            "code": "SERVER_TIDAK_TERJANGKAU",
+            "message": f"Server {base_url} tidak terjangkau: {reason}",
+            "message_en": f"cannot reach {base_url}: {reason} (run again; a download resumes)",
+        },
+    )
 
 
 class UrllibTransport:
@@ -48,12 +62,17 @@ class UrllibTransport:
             resp = urllib.request.urlopen(req, timeout=self.timeout)  # noqa: S310
         except urllib.error.HTTPError as err:
             resp = err
+        except OSError as err:  # URLError (refused, unknown host, TLS), timeout, reset
+            raise _unreachable(self.base_url, err) from None
         hdrs = {k.lower(): v for k, v in resp.headers.items()}
 
         def chunks() -> Iterator[bytes]:
             try:
                 while True:
-                    data = resp.read(1 << 20)
+                    try:
+                        data = resp.read(1 << 20)
+                    except OSError as err:  # cut mid-body; a download resumes from its .part
+                        raise _unreachable(self.base_url, err) from None
                     if not data:
                         break
                     yield data

@@ -18,6 +18,7 @@ def sync(
     *,
     wait_seconds: float = 600.0,
     gzip_results: bool = False,
+    accept_low_match: bool = False,
     log: Any = None,
 ) -> list[dict[str, Any]]:
     """Handle every batch that has no answer yet (state OPEN). Returns one report per batch.
@@ -43,7 +44,7 @@ def sync(
             )
             say(f"{batch_id}: downloaded {manifest['rows']} rows, SHA-256 ok")
             out = workdir / (f"{batch_id}-hasil.csv" + (".gz" if gzip_results else ""))
-            matched = match(dump, subscribers, out)
+            matched = match(dump, subscribers, out, accept_low_match=accept_low_match)
             report["matched"] = matched["by_status"]
             say(f"{batch_id}: matched {matched['rows']} rows {matched['by_status']}")
             status, answer = client.upload_results(batch_id, out)

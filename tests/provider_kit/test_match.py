@@ -237,3 +237,40 @@ def test_match_threads_option_sizes_the_polars_pool(tmp_path, monkeypatch):
     args = ["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv")]
     assert main([*args, "--out", str(tmp_path / "h.csv"), "--threads", "1"]) == 0
     assert os.environ["POLARS_MAX_THREADS"] == "1"
+
+
+def _numbers_dump(tmp_path: Path, n: int) -> list[str]:
+    numbers = [f"62812{30000000 + i:08d}" for i in range(n)]
+    lines = ["pd_id,tingkat_pendidikan,npsn,no_ponsel"]
+    lines += [f"{i:08x}-1111-4111-8111-111111111111,4,20100001,{k}" for i, k in enumerate(numbers)]
+    (tmp_path / "dump.csv").write_text("\n".join(lines) + "\n")
+    return numbers
+
+
+def test_match_reads_an_export_in_national_form(tmp_path):
+    numbers = _numbers_dump(tmp_path, 4)
+    (tmp_path / "subs.csv").write_text(
+        "msisdn,status\n"
+        f"0{numbers[0][2:]},active\n"  # 0812..., the usual way Indonesians write it
+        f"{numbers[1][2:]},grace\n"  # 812..., the leading 0 already dropped
+        f"+{numbers[2]},inactive\n"
+        "021123456789,active\n"  # a Jakarta landline stays itself and matches nothing
+    )
+    result = match(tmp_path / "dump.csv", tmp_path / "subs.csv", tmp_path / "hasil.csv")
+    assert result["by_status"] == {"AKTIF": 1, "MASA_TENGGANG": 1, "TIDAK_AKTIF": 1, "TIDAK_TERDAFTAR": 1}
+
+
+def test_match_refuses_an_export_that_holds_almost_none_of_the_dump_and_writes_nothing(tmp_path, capsys):
+    numbers = _numbers_dump(tmp_path, 200)
+    found = "".join(f"{k},active\n" for k in numbers[:19])  # 9.5 % of the dump
+    (tmp_path / "subs.csv").write_text("msisdn,status\n" + found + "6281299999999,active\n")
+    args = ["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv")]
+
+    assert main([*args, "--out", str(tmp_path / "hasil.csv")]) == 2
+
+    assert "only 19 of the dump's 200 numbers are in the export" in capsys.readouterr().err
+    assert not (tmp_path / "hasil.csv").exists()
+    assert main([*args, "--out", str(tmp_path / "hasil.csv"), "--accept-low-match", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["by_status"] == {"AKTIF": 19, "TIDAK_TERDAFTAR": 181}
+    (tmp_path / "subs.csv").write_text("msisdn,status\n" + found + f"{numbers[19]},inactive\n")  # 10 %
+    assert main([*args, "--out", str(tmp_path / "hasil2.csv")]) == 0

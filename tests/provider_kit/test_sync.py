@@ -86,3 +86,16 @@ def test_sync_reports_an_export_the_matcher_refuses_and_uploads_nothing(publishe
     assert "status not understood: 'suspended'" in report["detail"]
     assert DumpBatch.objects.get().state == "OPEN"
     assert not (tmp_path / "work" / "done.json").exists()
+
+
+def test_sync_says_when_the_server_cannot_be_reached(tmp_path, capsys):
+    from verval_provider.cli import main
+
+    code = main(
+        ["sync", "--url", "http://127.0.0.1:9", "--token", "vp_x", "--subscribers", str(tmp_path / "s.csv")]
+    )
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("SERVER_TIDAK_TERJANGKAU: cannot reach http://127.0.0.1:9: ")
+    assert "Traceback" not in err

@@ -222,7 +222,9 @@ def test_a_recap_that_does_not_fit_is_refused_and_the_reconciliation_still_reads
     client = _client()
     url = f"/api/v1/reports/{period.code}/recap"
     good = {"sent": 4, "injected": 3, "failed": 1, "gb": "105.005"}
-    assert client.put(url, data=json.dumps(good), content_type="application/json").json()["recap_gb"] == "105.01"
+    assert (
+        client.put(url, data=json.dumps(good), content_type="application/json").json()["recap_gb"] == "105.01"
+    )
 
     response = client.put(url, data=json.dumps(recap), content_type="application/json")
 
@@ -230,4 +232,8 @@ def test_a_recap_that_does_not_fit_is_refused_and_the_reconciliation_still_reads
     assert response.json()["code"] == "REKAP_TIDAK_VALID"
     after = client.get(f"/api/v1/reports/{period.code}/reconciliation")
     assert after.status_code == 200
-    assert (after.json()["recap_sent"], after.json()["recap_injected"], after.json()["recap_gb"]) == (4, 3, "105.01")
+    assert (after.json()["recap_sent"], after.json()["recap_injected"], after.json()["recap_gb"]) == (
+        4,
+        3,
+        "105.01",
+    )
