@@ -199,3 +199,34 @@ def test_openapi_document_repeats_no_key_so_the_docs_page_can_render_it(client):
         ok = document["paths"][path]["get"]["responses"]["200"]
         assert list(ok["content"]) == ["application/gzip"]
         assert ok["description"].startswith("gzip CSV `pd_id,")
+
+
+def test_openapi_job_schema_describes_what_the_jobs_endpoint_answers(client, tsel_batch, tsel_token):
+    # The disbursement side had its own "JobOut" (with a required `kind`); one name for two shapes
+    # made the document describe this endpoint's answers with the other's.
+    rows = dump_rows(tsel_batch)
+    body = "pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},AKTIF\n" for r in rows)
+    uploaded = client.post(
+        f"/api/v1/batches/{tsel_batch.id}/results",
+        data=body.encode(),
+        content_type="text/csv",
+        headers=auth(tsel_token),
+    ).json()
+    answer = client.get(f"/api/v1/jobs/{uploaded['job_id']}", headers=auth(tsel_token)).json()
+    document = client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+
+    def schema_of(path: str, method: str) -> dict[str, object]:
+        ref = document["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"][
+            "$ref"
+        ]
+        return schemas[ref.rsplit("/", 1)[1]]
+
+    for path, method, sample in (
+        ("/api/v1/jobs/{job_id}", "get", answer),
+        ("/api/v1/batches/{batch_id}/results", "post", uploaded),
+    ):
+        schema = schema_of(path, method)
+        assert set(schema["required"]) <= set(sample), path
+        assert set(sample) == set(schema["properties"]), path
+    assert set(schema_of("/api/v1/disbursements/jobs/{job_id}", "get")["required"]) >= {"kind", "job_id"}

@@ -20,7 +20,15 @@ from ninja.responses import Status
 from verval.core import files, jobs
 from verval.core.models import Job
 from verval.exchange import actions
-from verval.exchange.apiauth import ApiError, audit_call, error_body, not_found, provider_auth, provider_of
+from verval.exchange.apiauth import (
+    ApiError,
+    IssueOut,
+    audit_call,
+    error_body,
+    not_found,
+    provider_auth,
+    provider_of,
+)
 from verval.exchange.models import DumpBatch
 from verval.exchange.services import manifest_of
 from verval.exchange.streaming import RangeNotSatisfiable, file_response
@@ -122,15 +130,6 @@ class BatchOut(Schema):
     contradictions: int
     file_url: str
     manifest_url: str
-
-
-class IssueOut(Schema):
-    line: int
-    column: str
-    code: str
-    message: str
-    message_en: str
-    value: str
 
 
 class JobOut(Schema):

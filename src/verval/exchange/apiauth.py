@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja import Schema
 from ninja.security import HttpBearer
 
 from verval.core import audit
@@ -29,6 +30,17 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "RENTANG_TIDAK_VALID": (416, "Rentang (Range) tidak valid.", "Invalid range."),
     "BERKAS_TERLALU_BESAR": (413, "Berkas terlalu besar.", "File too large."),
 }
+
+
+class IssueOut(Schema):
+    """A refused row, as every upload answers it (dump results, injection results, usage)."""
+
+    line: int
+    column: str
+    code: str
+    message: str
+    message_en: str
+    value: str
 
 
 class ApiError(Exception):

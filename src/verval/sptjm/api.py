@@ -19,7 +19,15 @@ from ninja.responses import Status
 
 from verval.core import files, jobs
 from verval.core.models import Job
-from verval.exchange.apiauth import ApiError, audit_call, error_body, not_found, provider_auth, provider_of
+from verval.exchange.apiauth import (
+    ApiError,
+    IssueOut,
+    audit_call,
+    error_body,
+    not_found,
+    provider_auth,
+    provider_of,
+)
 from verval.exchange.streaming import RangeNotSatisfiable, file_response
 from verval.reference.models import Period
 from verval.sptjm import actions, selectors, services
@@ -67,16 +75,10 @@ class DisbursementBatchOut(Schema):
     results_url: str
 
 
-class IssueOut(Schema):
-    line: int
-    column: str
-    code: str
-    message: str
-    message_en: str
-    value: str
+class DisbursementJobOut(Schema):
+    """Not JobOut: one OpenAPI schema name for two shapes made the document describe the
+    exchange's jobs with this one's required `kind`."""
 
-
-class JobOut(Schema):
     job_id: str
     kind: str
     state: str
@@ -344,7 +346,7 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
 
 @router.post(
     "/disbursements/batches/{batch_id}/results",
-    response={200: JobOut, 202: JobOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: DisbursementJobOut, 202: DisbursementJobOut, 404: ErrorOut, 422: ErrorOut},
     summary="Upload the injection results of a disbursement batch",
     openapi_extra={
         "requestBody": {
@@ -380,7 +382,7 @@ def upload_injection_results(request: HttpRequest, batch_id: str) -> Any:
 
 @router.get(
     "/disbursements/jobs/{job_id}",
-    response={200: JobOut, 404: ErrorOut},
+    response={200: DisbursementJobOut, 404: ErrorOut},
     summary="State and counts of an injection or usage job",
 )
 def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
@@ -411,7 +413,7 @@ def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingH
 
 @router.post(
     "/reports/{period_code}/usage",
-    response={200: JobOut, 202: JobOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: DisbursementJobOut, 202: DisbursementJobOut, 404: ErrorOut, 422: ErrorOut},
     summary="Upload usage per number for a period",
     openapi_extra={
         "requestBody": {
