@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "verval.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "verval.core.middleware.HtmxLoginRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

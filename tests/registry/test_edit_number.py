@@ -86,6 +86,9 @@ def test_invalid_number_is_stored_with_its_reason_for_the_validation_run(client,
         True,
     )
     assert "Pemeriksaan awal:" in response.content.decode()
+    # Confirming a failing number is refused, so typing one does not count as confirming it.
+    assert (r.confirmed_at, r.confirmed_by_id) == (None, None)
+    assert "dikonfirmasi sekolah" not in response.content.decode()
 
 
 def test_same_number_typed_differently_changes_nothing(operator, aktif):  # type: ignore[no-untyped-def]
@@ -243,3 +246,43 @@ def test_two_simultaneous_edits_on_postgresql_keep_exactly_one(school):  # type:
     stored = Recipient.objects.get(pk=r.pk)
     assert stored.version == 2 and stored.phone_e164 in {"+6281324681357", "+6285711112222"}
     assert NumberHistory.objects.filter(recipient=r).count() == 1
+
+
+def test_typing_the_same_number_again_says_nothing_changed(client, operator, aktif):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    response = client.post(_edit_url(aktif), {"nomor": "+62 812-1111-2222", "versi": "1"}, **HX)
+    html = response.content.decode()
+    assert "Nomor sama, tidak ada perubahan" in html and "Tersimpan" not in html
+    saved = client.post(_edit_url(aktif), {"nomor": "0813-2468-1357", "versi": "1"}, **HX).content.decode()
+    assert "Tersimpan" in saved and "Nomor sama" not in saved
+    assert "✓ dikonfirmasi sekolah" in saved
+
+
+def test_standalone_edit_page_posts_as_a_plain_form(client, operator, aktif):  # type: ignore[no-untyped-def]
+    # Opened on its own (a new tab), there is no table row for htmx to swap.
+    client.force_login(operator)
+    html = client.get(_edit_url(aktif)).content.decode()
+    form = html[html.index('<form method="post" action="/sekolah/') :]
+    form = form[: form.index(">")]
+    assert "hx-post" not in form and "hx-target" not in form
+    inline = client.get(_edit_url(aktif), **HX).content.decode()
+    assert 'hx-target="closest tr"' in inline
+
+
+def test_saving_over_a_number_the_provider_found_active_asks_first(client, operator, aktif):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    html = client.get(_edit_url(aktif), **HX).content.decode()
+    assert 'data-confirm="Provider menyatakan nomor ini aktif. Ganti dengan nomor yang Anda ketik?"' in html
+    aktif.status = "BELUM_VERVAL"
+    aktif.save()
+    assert "data-confirm" not in client.get(_edit_url(aktif), **HX).content.decode()
+
+
+def test_htmx_request_after_the_session_expired_sends_the_whole_page_to_sign_in(client, aktif):  # type: ignore[no-untyped-def]
+    page = f"http://testserver/sekolah/{aktif.school_id}/?status=RESIDU"
+    response = client.post(
+        _edit_url(aktif), {"nomor": "0813-2468-1357", "versi": "1"}, HTTP_HX_CURRENT_URL=page, **HX
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == f"/masuk/?next=%2Fsekolah%2F{aktif.school_id}%2F%3Fstatus%3DRESIDU"
+    assert client.post(_edit_url(aktif), {"nomor": "0813"}).status_code == 302  # without htmx: as before

@@ -147,3 +147,37 @@ def test_page_has_no_inline_script_or_style(client, operator, school, mixed):  #
     client.force_login(operator)
     html = client.get(f"/sekolah/{school.npsn}/").content.decode()
     assert "style=" not in html and "<script>" not in html
+
+
+def test_reason_filter_lists_each_reason_once_by_its_text(client, operator, school, mixed):  # type: ignore[no-untyped-def]
+    # A new number's stored verdict and the same reason after validation are two rows of the
+    # summary but one filter option (the filter matches the code under any status).
+    RecipientFactory(
+        school=school, phone_raw="021-5551235", phone_e164="", status="BELUM_VERVAL", reason="TELEPON_RUMAH"
+    )
+    s = selectors.school_summary(operator, school.npsn)
+    assert [(st, code, n) for st, code, _, n in s.by_reason] == [
+        ("BELUM_VERVAL", "TELEPON_RUMAH", 1),
+        ("FORMAT_SALAH", "TELEPON_RUMAH", 1),
+        ("RESIDU", "MASA_TENGGANG", 1),
+    ]
+    assert s.by_reason[0][2].startswith("Pemeriksaan awal: ")
+    assert [(code, n) for code, _, n in s.reason_options] == [("MASA_TENGGANG", 1), ("TELEPON_RUMAH", 2)]
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{school.npsn}/").content.decode()
+    options = html[html.index('<select name="alasan">') :]
+    options = options[: options.index("</select>")]
+    assert options.count('value="TELEPON_RUMAH"') == 1
+    assert ">TELEPON_RUMAH" not in options
+    kinds = html[html.index('<select name="jenis">') :]
+    kinds = kinds[: kinds.index("</select>")]
+    assert ">Peserta didik</option>" in kinds and ">PD</option>" not in kinds
+
+
+def test_search_pages_carry_their_page_number_for_htmx(client, operator, school):  # type: ignore[no-untyped-def]
+    make_recipients(school, 60)
+    client.force_login(operator)
+    html = client.post(f"/sekolah/{school.npsn}/", {"q": "a", "n": "50"}).content.decode()
+    assert """hx-vals='{"hal": "2"}'""" in html and 'hx-include="#filter"' in html
+    page2 = client.post(f"/sekolah/{school.npsn}/", {"q": "a", "n": "50", "hal": "2"}, HTTP_HX_REQUEST="true")
+    assert "Halaman 2 dari 2" in page2.content.decode()

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -148,3 +150,36 @@ class TokenForm(forms.Form):
 
     def clean_token(self) -> str:
         return self.cleaned_data["token"].strip()
+
+
+class SignInForm(AuthenticationForm):
+    """Django's form with our own wording (its Indonesian message repeats the field's name), and,
+    for the right password only, why the account cannot sign in yet: a registration still waiting
+    for the Dinas, or an account that was deactivated. Without the password nobody learns whether
+    a username exists."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Nama pengguna atau kata sandi salah. Perhatikan huruf besar dan kecil pada kata sandi."
+        ),
+        "pending": _(
+            "Pendaftaran Anda masih menunggu persetujuan Dinas pendidikan. Anda dapat masuk setelah "
+            "disetujui."
+        ),
+        "inactive": _("Akun ini dinonaktifkan. Hubungi Dinas pendidikan atau Pusdatin."),
+    }
+
+    def get_invalid_login_error(self) -> ValidationError:
+        username = self.cleaned_data.get("username") or ""
+        password = self.cleaned_data.get("password") or ""
+        if username and password:
+            pending = OperatorRegistration.objects.filter(
+                username__iexact=username, status=OperatorRegistration.Status.PENDING
+            ).values_list("password_hash", flat=True)
+            if any(check_password(password, h) for h in pending):
+                return ValidationError(self.error_messages["pending"], code="pending")
+            user = get_user_model().objects.filter(username=username, is_active=False).first()
+            if user is not None and user.check_password(password):
+                return ValidationError(self.error_messages["inactive"], code="inactive")
+        return super().get_invalid_login_error()

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
+from django.utils.translation import gettext
 
 from verval.accounts import access
 from verval.accounts.models import Role
+from verval.registry.models import NumberStatus
 
 
 def home_summary(user: Any) -> dict[str, Any]:
@@ -18,7 +20,9 @@ def home_summary(user: Any) -> dict[str, Any]:
         return summary
     schools = access.schools_for(user)
     recipients = access.recipients_for(user).filter(active=True)
-    by_status = dict(recipients.values_list("status").annotate(n=Count("id")).order_by())
+    counts = dict(recipients.values_list("status").annotate(n=Count("id")).order_by())
+    # In the order of the flow (SPEC §4), not the database's.
+    by_status = {code: counts[code] for code in NumberStatus.values if code in counts}
     summary.update(
         {
             "schools": schools.count() if user.role != Role.OPERATOR else 1,
@@ -35,7 +39,7 @@ def _scope_name(user: Any) -> str:
         return str(user.school)
     if user.region_id:
         return str(user.region)
-    return "Nasional"
+    return gettext("Nasional")
 
 
 # --- Dinas: schools of the region ranked by progress ---------------------------------------------

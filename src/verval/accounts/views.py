@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, backends, selectors
-from verval.accounts.forms import DeactivateForm, RejectForm, StaffAccountForm, TokenForm
+from verval.accounts.forms import DeactivateForm, RejectForm, SignInForm, StaffAccountForm, TokenForm
 from verval.accounts.models import OperatorRegistration, Role, User
 from verval.accounts.registration import client_ip
 
@@ -27,6 +27,7 @@ DINAS = (Role.DINAS_KAB, Role.DINAS_PROV)
 
 class SignInView(LoginView):
     template_name = "accounts/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def form_invalid(self, form):  # type: ignore[no-untyped-def]

@@ -1,6 +1,10 @@
 from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 
 # No inline script anywhere: htmx and our own JS are static files, so script-src 'self' holds.
 CSP = (
@@ -24,3 +28,25 @@ class ContentSecurityPolicyMiddleware:
             response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request whose session has expired gets the sign-in redirect as `HX-Redirect`, so the
+    whole page goes to the sign-in form (and back to the page afterwards). Followed by htmx
+    itself, the redirect put the sign-in page inside a table row of the school page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or response.status_code not in (301, 302, 303):
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response.get("Location", "")).path != login:
+            return response
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = page.path + (f"?{page.query}" if page.query else "") if page.path else "/"
+        redirected = HttpResponse(status=204)
+        redirected["HX-Redirect"] = f"{login}?{urlencode({REDIRECT_FIELD_NAME: back})}"
+        return redirected

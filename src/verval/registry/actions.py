@@ -109,8 +109,11 @@ def same_number(recipient: Recipient, new: NewNumber) -> bool:
 def _apply_number(recipient: Recipient, new: NewNumber, expected_version: int, now: Any, actor: Any) -> bool:
     """The conditional UPDATE; False when the row changed (or got locked) meanwhile.
 
-    The operator who types a number vouches for it: a corrected number counts as confirmed.
+    The operator who types a number vouches for it: a corrected number counts as confirmed,
+    unless it fails a rule (blank, landline, too short...): confirming such a number is refused
+    (confirm_recipients), so a row must not show it as confirmed either.
     """
+    vouched = not new.reason
     return bool(
         Recipient.objects.filter(pk=recipient.pk, version=expected_version, locked=False).update(
             phone_raw=new.raw,
@@ -121,8 +124,8 @@ def _apply_number(recipient: Recipient, new: NewNumber, expected_version: int, n
             reason_note="",
             status_changed_at=now,
             needs_validation=True,
-            confirmed_at=now,
-            confirmed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            confirmed_at=now if vouched else None,
+            confirmed_by=actor if vouched and getattr(actor, "is_authenticated", False) else None,
             version=F("version") + 1,
             updated_at=now,
         )

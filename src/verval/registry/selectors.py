@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from verval.accounts import access
 from verval.registry.models import Kind, NumberHistory, NumberStatus, Recipient, ResidueReason
@@ -105,6 +105,8 @@ class SchoolSummary:
     needs_validation: int = 0
     by_status: list[tuple[str, str, int]] = field(default_factory=list)  # (code, label, count)
     by_reason: list[tuple[str, str, str, int]] = field(default_factory=list)  # (status, code, text, count)
+    # The reason filter matches a code under any status: one option per code, counts summed.
+    reason_options: list[tuple[str, str, int]] = field(default_factory=list)  # (code, text, count)
     grades: list[int] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
 
@@ -151,9 +153,18 @@ def _summarise(rows: Any) -> SchoolSummary:
             grades.add(row["grade"])
         kinds.add(row["kind"])
     s.by_status = [(code, str(label), statuses.get(code, 0)) for code, label in NumberStatus.choices]
+    options: dict[str, tuple[str, int]] = {}
     for (status, code), n in sorted(reasons.items()):
-        text = reason_text(status, code)
-        s.by_reason.append((status, code, text.message if text else code, n))
+        found = reason_text(status, code)
+        text = found.message if found else code
+        # A new number's stored verdict (BELUM_VERVAL) reads like the same reason after validation
+        # (FORMAT_SALAH): say which one it is, as the row does.
+        shown = f"{gettext('Pemeriksaan awal:')} {text}" if status == NumberStatus.BELUM_VERVAL else text
+        s.by_reason.append((status, code, shown, n))
+        options[code] = (options[code][0] if code in options else text, options.get(code, ("", 0))[1] + n)
+    s.reason_options = [
+        (code, text, n) for code, (text, n) in sorted(options.items(), key=lambda kv: kv[1][0])
+    ]
     s.grades = sorted(grades)
     s.kinds = [k for k in (Kind.PD, Kind.PTK) if k in kinds]
     return s

@@ -118,14 +118,20 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
             error = exc
             status = 409
         else:
+            # The same number typed again (in any notation) is not written: no new version.
+            unchanged = updated.version == form.cleaned_data["versi"]
             if _htmx(request):
                 selectors.decorate(updated, full_numbers=True)
+                saved = "same" if unchanged else "saved"
                 return render(
-                    request, "registry/_row.html", {**ctx, "r": updated, "rows": [updated], "saved": True}
+                    request, "registry/_row.html", {**ctx, "r": updated, "rows": [updated], "saved": saved}
                 )
-            messages.success(
-                request, _("Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya.")
-            )
+            if unchanged:
+                messages.info(request, _("Nomornya sama dengan yang tersimpan; tidak ada perubahan."))
+            else:
+                messages.success(
+                    request, _("Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya.")
+                )
             return redirect("registry:school", npsn=npsn)
     else:
         status = 400

@@ -14,11 +14,13 @@ register = template.Library()
 
 ACTION_LABELS = {
     "import": _("Impor cutoff Dapodik"),
+    "import_number_changed": _("Nomor berubah di cutoff Dapodik"),
     "change_number": _("Nomor diubah"),
     "confirm": _("Diverifikasi sekolah"),
     "reconfirm": _("Dikonfirmasi ulang (residu)"),
     "bulk_correction": _("Koreksi massal (Excel)"),
     "validate": _("Validasi Pusdatin"),
+    "validasi": _("Validasi Pusdatin"),  # the code the validation run stores
     "provider_result": _("Hasil provider"),
 }
 _STATUS_LABELS = dict(NumberStatus.choices)
@@ -44,9 +46,10 @@ def _texts() -> dict[str, str]:
 
     return {
         "pick": escape(gettext("Pilih")),
-        "confirmed": escape(gettext("diverifikasi")),
+        "confirmed": escape(gettext("dikonfirmasi sekolah")),
         "locked": escape(gettext("terkunci SPTJM")),
         "saved": escape(gettext("Tersimpan")),
+        "same": escape(gettext("Nomor sama, tidak ada perubahan")),
         "precheck": escape(gettext("Pemeriksaan awal:")),
         "edit": escape(gettext("Ubah")),
         "history": escape(gettext("Riwayat")),
@@ -55,7 +58,7 @@ def _texts() -> dict[str, str]:
 
 
 def _row_html(
-    r: Any, can_edit: bool, base: str, t: Mapping[str, str], statuses: Mapping[str, str], saved: bool
+    r: Any, can_edit: bool, base: str, t: Mapping[str, str], statuses: Mapping[str, str], saved: str
 ) -> str:
     pk = str(r.pk)
     name = escape(r.name)
@@ -79,7 +82,7 @@ def _row_html(
     if r.locked:
         status += f" <small>{t['locked']}</small>"
     if saved:
-        status += f' <small class="okay" role="status">{t["saved"]}</small>'
+        status += f' <small class="okay" role="status">{t["same" if saved == "same" else "saved"]}</small>'
     why = getattr(r, "why", None)
     if why:
         pre = f"{t['precheck']} " if getattr(r, "why_is_precheck", False) else ""
@@ -96,8 +99,9 @@ def _row_html(
 
 
 @register.simple_tag(takes_context=True)
-def recipient_rows(context: Any, rows: Any, saved: bool = False) -> str:
-    """The <tr> of each recipient (decorated by selectors.decorate)."""
+def recipient_rows(context: Any, rows: Any, saved: str = "") -> str:
+    """The <tr> of each recipient (decorated by selectors.decorate). saved: "saved" or "same"
+    after an inline edit (the row then says which), else ""."""
     t = _texts()
     statuses = {code: escape(str(label)) for code, label in NumberStatus.choices}
     can_edit = bool(context.get("can_edit"))
