@@ -155,3 +155,51 @@ def test_period_end_before_start_is_refused(client, pusdatin):  # type: ignore[n
     response = client.post(reverse("core:period_create"), data)
     assert "Tanggal selesai harus sesudah tanggal mulai." in response.content.decode()
     assert not Period.objects.exists()
+
+
+def test_period_edit_form_shows_the_stored_dates_in_the_date_boxes(client, pusdatin):  # type: ignore[no-untyped-def]
+    # Rendered in the Indonesian format (22-10-2020), a date box shows nothing and saving the
+    # name alone then failed, or lost the deadlines.
+    client.force_login(pusdatin)
+    client.post(reverse("core:period_create"), _period_data())
+    html = client.get(reverse("core:period_edit", args=["2020-10-T1"])).content.decode()
+    for name, value in (
+        ("starts_on", "2020-10-01"),
+        ("sptjm_upload_deadline", "2020-10-15"),
+        ("handover_on", "2020-10-20"),
+    ):
+        assert f'type="date" name="{name}" value="{value}"' in html
+    assert (
+        client.post(
+            reverse("core:period_edit", args=["2020-10-T1"]), _period_data(name="Oktober I")
+        ).status_code
+        == 302
+    )
+    period = Period.objects.get(code="2020-10-T1")
+    assert (period.name, str(period.sptjm_print_deadline), str(period.handover_on)) == (
+        "Oktober I",
+        "2020-10-10",
+        "2020-10-20",
+    )
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ({"sptjm_print_deadline": "2020-10-16"}, "Urutan jadwal: batas cetak SPTJM, lalu batas unggah SPTJM"),
+        ({"handover_on": "2020-10-12"}, "Urutan jadwal: batas cetak SPTJM, lalu batas unggah SPTJM"),
+        ({"handover_on": "2020-11-02"}, "Tenggat tidak boleh sesudah tanggal selesai periode."),
+        ({"sptjm_print_deadline": "2020-09-30"}, "Tenggat tidak boleh sebelum tanggal mulai periode."),
+    ],
+)
+def test_period_deadlines_out_of_order_are_refused(client, pusdatin, dates, message):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    response = client.post(reverse("core:period_create"), _period_data(**dates))
+    assert message in response.content.decode()
+    assert not Period.objects.exists()
+
+
+def test_period_without_some_deadlines_keeps_the_order_of_the_others(client, pusdatin):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    data = _period_data(sptjm_upload_deadline="", handover_on="2020-10-11")
+    assert client.post(reverse("core:period_create"), data).status_code == 302

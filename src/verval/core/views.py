@@ -52,6 +52,11 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
     return render(request, "core/pusdatin.html", {"jobs": recent, "q": q, "found": found, "periods": periods})
 
 
+# A date input takes and gives yyyy-mm-dd whatever the page's language; the Indonesian format
+# (d-m-Y) left every date box of the edit form empty.
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class PeriodForm(forms.Form):
     code = forms.RegexField(
         label=gettext_lazy("Kode periode"),
@@ -62,22 +67,22 @@ class PeriodForm(forms.Form):
     policy = forms.ModelChoiceField(
         label=gettext_lazy("Kebijakan kuota"), queryset=QuotaPolicy.objects.all(), empty_label=None
     )
-    starts_on = forms.DateField(label=gettext_lazy("Mulai"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=gettext_lazy("Selesai"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=gettext_lazy("Mulai"), widget=_DATE)
+    ends_on = forms.DateField(label=gettext_lazy("Selesai"), widget=_DATE)
     sptjm_print_deadline = forms.DateField(
         label=gettext_lazy("Batas cetak SPTJM"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=_DATE,
     )
     sptjm_upload_deadline = forms.DateField(
         label=gettext_lazy("Batas unggah SPTJM"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=_DATE,
     )
     handover_on = forms.DateField(
         label=gettext_lazy("Tanggal serah ke provider"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=_DATE,
     )
 
 

@@ -32,11 +32,27 @@ def _snapshot(period: Period) -> dict[str, Any]:
 
 
 def _check_dates(starts_on: date, ends_on: date, **deadlines: date | None) -> None:
+    """The schedule in the order the round runs: start, SPTJM printed, SPTJM uploaded, data handed
+    to the providers, end. Deadlines given as keyword arguments in that order; any may be None."""
     if ends_on < starts_on:
         raise ValidationError(_("Tanggal selesai harus sesudah tanggal mulai."), code="dates")
+    previous: date | None = None
     for name, value in deadlines.items():
-        if value is not None and value < starts_on:
+        if value is None:
+            continue
+        if value < starts_on:
             raise ValidationError(_("Tenggat tidak boleh sebelum tanggal mulai periode."), code=name)
+        if value > ends_on:
+            raise ValidationError(_("Tenggat tidak boleh sesudah tanggal selesai periode."), code=name)
+        if previous is not None and value < previous:
+            raise ValidationError(
+                _(
+                    "Urutan jadwal: batas cetak SPTJM, lalu batas unggah SPTJM, lalu serah ke provider; "
+                    "tanggal yang lebih belakang tidak boleh lebih awal."
+                ),
+                code=name,
+            )
+        previous = value
 
 
 @transaction.atomic
