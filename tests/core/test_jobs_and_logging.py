@@ -175,3 +175,27 @@ def test_job_page_names_the_job_and_its_counts_and_lists_the_batches_it_wrote(cl
     client.cookies["django_language"] = "en"
     html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
     assert "<h1>Dumps to providers</h1>" in html and "<dt>Rows</dt>" in html
+
+
+def test_refused_rows_appear_in_the_polled_fragment_once_the_job_ends(client, pusdatin):  # type: ignore[no-untyped-def]
+    # The page polls only its progress fragment: the refused rows used to stay "(0) Tidak ada."
+    # until a manual reload.
+    job = jobs.create_job(actor=pusdatin, kind="import_dapodik", input_name="cutoff.csv")
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING)
+    client.force_login(pusdatin)
+    running = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert "Baris yang ditolak" not in running and 'hx-trigger="every 2s"' in running
+    jobs.save_issues(job, [jobs.RowIssue(7, "id", "ID_GANDA", "Id ganda.", "Duplicate id.")])
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED)
+    fragment = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert "<h2>Baris yang ditolak (1)</h2>" in fragment
+    assert f'href="/pekerjaan/{job.pk}/laporan.csv"' in fragment
+    assert '<td class="num">7</td><td>id</td><td><code>ID_GANDA</code></td><td>Id ganda.</td>' in fragment
+    assert "every 2s" not in fragment
+
+
+def test_a_job_that_reads_no_file_lists_no_refused_rows(client, pusdatin):  # type: ignore[no-untyped-def]
+    job = jobs.create_job(actor=pusdatin, kind="validate")
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED)
+    client.force_login(pusdatin)
+    assert "Baris yang ditolak" not in client.get(f"/pekerjaan/{job.pk}/").content.decode()

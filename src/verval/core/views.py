@@ -242,16 +242,21 @@ def _job(request: HttpRequest, job_id: UUID):  # type: ignore[no-untyped-def]
 @login_required
 def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = _job(request, job_id)
-    issues = job.issues.all()[:100]
-    context = {"job": job, **jobs.progress_context(job), "issues": issues, "issue_count": job.issues.count()}
-    return render(request, "core/job.html", context)
+    return render(request, "core/job.html", {"job": job, **jobs.progress_context(job), **_issues_context(job)})
+
+
+def _issues_context(job: Any) -> dict[str, Any]:
+    if not job.is_finished:
+        return {}
+    return {"issues": job.issues.all()[:100], "issue_count": job.issues.count()}
 
 
 @login_required
 def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """htmx fragment polled while a job runs; stops polling once the job is finished."""
     job = _job(request, job_id)
-    return render(request, "core/_job_progress.html", {"job": job, **jobs.progress_context(job)})
+    context = {"job": job, **jobs.progress_context(job), **_issues_context(job)}
+    return render(request, "core/_job_progress.html", context)
 
 
 @login_required
