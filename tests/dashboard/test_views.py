@@ -111,6 +111,15 @@ def test_behind_list_is_scoped_and_ordered(client, figures, other_school, dinas_
     assert client.get(reverse("dashboard:behind")).status_code == 403
 
 
+@pytest.mark.parametrize("page", ["99999999999999999999", "-3", "dua"])
+def test_behind_list_answers_any_page_number_without_an_error(client, figures, dinas_kab, page):
+    client.force_login(dinas_kab)
+    response = client.get(reverse("dashboard:behind"), {"hal": page})
+    assert response.status_code == 200
+    expected = [] if page.startswith("9") else [figures.npsn]  # far past the end, or page 1
+    assert [s.school_id for s, _reasons in response.context["items"]] == expected
+
+
 def test_behind_list_refuses_regency_outside_scope(client, figures, dinas_kab, other_school):
     client.force_login(dinas_kab)
     assert client.get(reverse("dashboard:behind"), {"kabkota": other_school.regency_id}).status_code == 403

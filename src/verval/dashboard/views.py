@@ -368,7 +368,8 @@ def _behind_request(request: HttpRequest) -> tuple[Any, str]:
 def behind(request: HttpRequest) -> HttpResponse:
     qs, regency = _behind_request(request)
     try:
-        page = max(1, int(request.GET.get("hal", "1")))
+        # Bounded: a page number past 64-bit integers reached the database's OFFSET (an error).
+        page = min(max(1, int(request.GET.get("hal", "1"))), 1_000_000)
     except ValueError:
         page = 1
     rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
