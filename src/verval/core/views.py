@@ -242,7 +242,9 @@ def _job(request: HttpRequest, job_id: UUID):  # type: ignore[no-untyped-def]
 @login_required
 def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = _job(request, job_id)
-    return render(request, "core/job.html", {"job": job, **jobs.progress_context(job), **_issues_context(job)})
+    return render(
+        request, "core/job.html", {"job": job, **jobs.progress_context(job), **_issues_context(job)}
+    )
 
 
 def _issues_context(job: Any) -> dict[str, Any]:

@@ -115,7 +115,10 @@ class SptjmItem(models.Model):
         ordering = ["sptjm", "line"]
         constraints = [models.UniqueConstraint(fields=["sptjm", "recipient"], name="sptjm_item_unique")]
         indexes = [
-            models.Index(fields=["recipient", "approved"], name="sptjm_item_recipient_appr"),
+            # (recipient, period) first: with (recipient, approved) SQLite answered the disbursement's
+            # per-recipient subqueries through the period index instead, reading every item of the
+            # period for each recipient (3,800 candidates: 18 s; with this index: well under 1 s).
+            models.Index(fields=["recipient", "period", "approved"], name="sptjm_item_recipient_period"),
             models.Index(fields=["period", "approved"], name="sptjm_item_period_appr"),
         ]
 

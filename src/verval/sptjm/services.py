@@ -122,6 +122,29 @@ def low_usage_numbers(period: Period) -> set[str]:
     )
 
 
+def disbursement_candidates(period: Period) -> Any:
+    """(id, school_id, phone_e164, operator, category, item_id) of every covered recipient without
+    a package this period (or whose failed or excluded row carried another number), first
+    approved first. Each row looks its SPTJM items up by (recipient, period): see SptjmItem's
+    indexes."""
+    mine = Disbursement.objects.filter(period=period, recipient=OuterRef("pk"))
+    retry = mine.filter(status__in=[DisbursementStatus.GAGAL, DisbursementStatus.DIKECUALIKAN]).exclude(
+        phone_e164=OuterRef("phone_e164")
+    )
+    first_item = selectors.covering_items(period).order_by("approved_at", "id")
+    return (
+        selectors.covered_recipients(period)
+        .exclude(operator="")
+        .filter(~Exists(mine) | Exists(retry))
+        .annotate(
+            item_id=Subquery(first_item.values("id")[:1]),
+            approved_at=Subquery(first_item.values("approved_at")[:1]),
+        )
+        .order_by("approved_at", "id")
+        .values_list("id", "school_id", "phone_e164", "operator", "category", "item_id")
+    )
+
+
 def disburse(
     *, actor: Any, period: Period, job: Job | None = None, progress: Progress | None = None
 ) -> dict[str, Any]:
@@ -147,22 +170,7 @@ def disburse(
             .values_list("phone_e164", "n")
         )
     )
-    mine = Disbursement.objects.filter(period=period, recipient=OuterRef("pk"))
-    retry = mine.filter(status__in=[DisbursementStatus.GAGAL, DisbursementStatus.DIKECUALIKAN]).exclude(
-        phone_e164=OuterRef("phone_e164")
-    )
-    first_item = selectors.covering_items(period).order_by("approved_at", "id")
-    candidates = (
-        selectors.covered_recipients(period)
-        .exclude(operator="")
-        .filter(~Exists(mine) | Exists(retry))
-        .annotate(
-            item_id=Subquery(first_item.values("id")[:1]),
-            approved_at=Subquery(first_item.values("approved_at")[:1]),
-        )
-        .order_by("approved_at", "id")
-        .values_list("id", "school_id", "phone_e164", "operator", "category", "item_id")
-    )
+    candidates = disbursement_candidates(period)
     total = candidates.count()
     if progress:
         progress.update(0, total, force=True)
