@@ -181,3 +181,20 @@ def test_search_pages_carry_their_page_number_for_htmx(client, operator, school)
     assert """hx-vals='{"hal": "2"}'""" in html and 'hx-include="#filter"' in html
     page2 = client.post(f"/sekolah/{school.npsn}/", {"q": "a", "n": "50", "hal": "2"}, HTTP_HX_REQUEST="true")
     assert "Halaman 2 dari 2" in page2.content.decode()
+
+
+def test_a_number_used_by_more_recipients_than_allowed_is_flagged_on_the_row_and_above_the_list(
+    client, operator, school
+):  # type: ignore[no-untyped-def]
+    from verval.registry.services import recount_shared_numbers
+
+    make_recipients(school, 4, phone_raw="081299990000", phone_e164="+6281299990000")
+    make_recipients(school, 3, start=10, phone_raw="081299990001", phone_e164="+6281299990001")
+    make_recipients(school, 2, start=20)
+    recount_shared_numbers()
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{school.npsn}/").content.decode()
+    assert html.count('<small class="warn">nomor ini dipakai 4 penerima</small>') == 4
+    assert "dipakai 3 penerima" not in html  # three is allowed
+    assert "1 nomor di sekolah ini dipakai lebih dari 3 penerima" in html
+    assert 'href="/nomor-bersama/"' in html

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import get_language, gettext
 
 from verval.accounts import access
-from verval.registry.models import Kind, NumberHistory, NumberStatus, Recipient, ResidueReason
+from verval.registry.models import Kind, NumberHistory, NumberStatus, Recipient, ResidueReason, SharedNumber
 
 PAGE_SIZES = (50, 100, 200, 500)
 DEFAULT_PAGE_SIZE = 50
@@ -235,6 +235,7 @@ class Page:
     number: int
     size: int
     count: int
+    shared_numbers: int = 0  # numbers of the school flagged as used by too many recipients
 
     @property
     def num_pages(self) -> int:
@@ -287,10 +288,10 @@ _LIST_FIELDS = (
 
 
 def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -> Page:
-    """One page of a school's recipients with display fields attached (2 queries)."""
+    """One page of a school's recipients with display fields attached (3 queries)."""
     from verval.phones import mask, national_display
 
-    qs = school_recipients(user, npsn)
+    qs = base = school_recipients(user, npsn)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.kind:
@@ -310,9 +311,17 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
     number = min(filters.page, pages)
     start = (number - 1) * filters.size
     rows = list(qs.only(*_LIST_FIELDS).order_by("kind", "grade", "name", "id")[start : start + filters.size])
+    # SPEC §5: a number used by more recipients than allowed is flagged for the school, on the
+    # row and above the list. A school has few such numbers: one query gives them all.
+    shared = dict(
+        SharedNumber.objects.filter(phone_e164__in=base.values("phone_e164"))
+        .order_by()
+        .values_list("phone_e164", "recipients")
+    )
     for r in rows:
         decorate(r, full_numbers=full_numbers, mask=mask, national_display=national_display)
-    return Page(rows=rows, number=number, size=filters.size, count=count)
+        r.shared_with = shared.get(r.phone_e164, 0) if r.phone_e164 else 0  # type: ignore[attr-defined]
+    return Page(rows=rows, number=number, size=filters.size, count=count, shared_numbers=len(shared))
 
 
 def decorate(

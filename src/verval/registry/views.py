@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -72,6 +73,7 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         statuses=NumberStatus.choices,
         kinds=Kind.choices,
         corrections=selectors.recent_corrections(request.user, npsn) if can_edit else [],
+        shared_limit=settings.VERVAL["SHARED_NUMBER_LIMIT"],
     )
     return render(request, "registry/school.html", context)
 

@@ -50,6 +50,8 @@ def _texts() -> dict[str, str]:
         "locked": escape(gettext("terkunci SPTJM")),
         "saved": escape(gettext("Tersimpan")),
         "same": escape(gettext("Nomor sama, tidak ada perubahan")),
+        # SPEC §5: a number used by more recipients than SHARED_NUMBER_LIMIT.
+        "shared": escape(gettext("nomor ini dipakai %(n)s penerima")),
         "precheck": escape(gettext("Pemeriksaan awal:")),
         "edit": escape(gettext("Ubah")),
         "history": escape(gettext("Riwayat")),
@@ -81,6 +83,9 @@ def _row_html(
         status += f' <small class="okay">✓ {t["confirmed"]}</small>'
     if r.locked:
         status += f" <small>{t['locked']}</small>"
+    shared_with = getattr(r, "shared_with", 0)
+    if shared_with:
+        status += f' <small class="warn">{t["shared"] % {"n": shared_with}}</small>'
     if saved:
         status += f' <small class="okay" role="status">{t["same" if saved == "same" else "saved"]}</small>'
     why = getattr(r, "why", None)
