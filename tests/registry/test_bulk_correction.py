@@ -242,3 +242,23 @@ def test_numbers_typed_into_general_cells_are_recovered(operator, school, tmp_pa
     assert rows == [bulk.UploadRow(2, str(r.pk), "81324681357", "1")]
     plan = bulk.plan(school.npsn, rows)
     assert [c.new.e164 for c in plan.changes] == ["+6281324681357"]
+
+
+def test_an_uploaded_file_not_yet_applied_leads_back_to_its_preview(
+    client, operator, school, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    # It used to be listed as "Menunggu" for ever, its job page offering no way to apply it.
+    rows = make_recipients(school, 5)
+    client.force_login(operator)
+    job = _upload(
+        client, school.npsn, _fill(_download(client, school.npsn), {str(rows[0].pk): "081324681357"})
+    )
+    preview = f"/sekolah/{school.npsn}/koreksi/{job.pk}/"
+    school_page = client.get(f"/sekolah/{school.npsn}/").content.decode()
+    assert f'<a href="{preview}">' in school_page and "Belum diterapkan" in school_page
+    job_page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert f'<a class="button" href="{preview}">Lihat pratinjau dan terapkan</a>' in job_page
+    _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    school_page = client.get(f"/sekolah/{school.npsn}/").content.decode()
+    assert f'<a href="/pekerjaan/{job.pk}/">' in school_page and "Belum diterapkan" not in school_page
+    assert "Lihat pratinjau dan terapkan" not in client.get(f"/pekerjaan/{job.pk}/").content.decode()
