@@ -130,3 +130,27 @@ def test_2021_only_new_or_changed_numbers_need_an_sptjm(operator, pusdatin, scho
     assert listed == {changed.pk, new.pk}
     assert kept.pk not in listed
     assert doc.items.get(recipient=new).package_gb == Decimal("10")
+
+
+@pytest.mark.parametrize(
+    ("value", "file", "printed", "page_id", "page_en"),
+    [
+        ("14203", "14203", "14.203", "14.203", "14,203"),
+        ("7.50", "7.5", "7,5", "7,5", "7.5"),
+        ("1234567.25", "1234567.25", "1.234.567,25", "1.234.567,25", "1,234,567.25"),
+        ("35", "35", "35", "35", "35"),
+    ],
+)
+def test_gb_is_canonical_in_files_and_grouped_for_readers(value, file, printed, page_id, page_en):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from verval.sptjm.document import gb, gb_id
+    from verval.sptjm.templatetags.sptjm_tags import gb as gb_filter
+
+    assert (gb(Decimal(value)), gb_id(Decimal(value))) == (file, printed)
+    with translation.override("id"):
+        assert gb_filter(Decimal(value)) == page_id
+    with translation.override("en"):
+        assert gb_filter(Decimal(value)) == page_en

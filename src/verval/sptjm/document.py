@@ -72,10 +72,17 @@ class DocumentData:
 
 
 def gb(value: Decimal | int | str) -> str:
-    """Decimal GB as written in files and documents: '35', '7.5'."""
+    """Decimal GB as written in files and hashed: '35', '7.5'. For people see gb_id."""
     d = Decimal(value).normalize()
     text = format(d, "f")
     return text
+
+
+def gb_id(value: Decimal | int | str) -> str:
+    """GB as an Indonesian reader writes it (the printed statement): '14.203', '7,5'."""
+    whole, _, fraction = gb(value).partition(".")
+    grouped = f"{int(whole):,}".replace(",", ".")
+    return f"{grouped},{fraction}" if fraction else grouped
 
 
 def canonical_bytes(number: str, period_code: str, npsn: str, lines: Iterable[Line]) -> bytes:
@@ -201,15 +208,15 @@ def render_pdf(data: DocumentData) -> bytes:
         pdf,
         ["Operator", "Penerima", "Kuota (GB)"],
         [70, 30, 30],
-        [[OPERATOR_NAMES.get(k, k or "-"), str(n), gb(g)] for k, (n, g) in by_op.items()],
+        [[OPERATOR_NAMES.get(k, k or "-"), str(n), gb_id(g)] for k, (n, g) in by_op.items()],
     )
     pdf.ln(2)
     _table(
         pdf,
         ["Kategori", "Penerima", "Kuota (GB)"],
         [70, 30, 30],
-        [[CATEGORY_NAMES.get(k, k), str(n), gb(g)] for k, (n, g) in by_cat.items()]
-        + [["Jumlah", str(len(data.lines)), gb(sum((li.package_gb for li in data.lines), Decimal(0)))]],
+        [[CATEGORY_NAMES.get(k, k), str(n), gb_id(g)] for k, (n, g) in by_cat.items()]
+        + [["Jumlah", str(len(data.lines)), gb_id(sum((li.package_gb for li in data.lines), Decimal(0)))]],
     )
     pdf.ln(4)
 
@@ -279,7 +286,7 @@ def render_pdf(data: DocumentData) -> bytes:
                 line.klass,
                 line.phone_national,
                 OPERATOR_NAMES.get(line.operator, line.operator or "-"),
-                gb(line.package_gb),
+                gb_id(line.package_gb),
             ]
             for i, line in enumerate(data.lines, start=1)
         ),

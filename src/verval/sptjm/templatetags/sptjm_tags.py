@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -21,9 +22,15 @@ def sptjm_pusdatin_context(context: dict[str, Any]) -> dict[str, Any]:
 
 @register.filter
 def gb(value: Any) -> str:
-    from verval.sptjm.document import gb as fmt
+    """GB for a page, grouped and in the page's language (14.203 / 14,203; 7,5 / 7.5)."""
+    from django.utils.formats import number_format
 
-    return "" if value is None else fmt(value)
+    from verval.sptjm.document import gb as canonical
+
+    if value is None:
+        return ""
+    d = Decimal(canonical(value))
+    return number_format(d, decimal_pos=max(0, -d.as_tuple().exponent), force_grouping=True)  # type: ignore[operator]
 
 
 @register.filter
