@@ -161,7 +161,7 @@ def test_every_refused_row_is_reported_with_line_column_and_code(
             (str(isat.pk), isat.phone_e164[1:], "AKTIF", ""),  # 7 BUKAN_BATCH_INI
             (rows[5]["pd_id"], "6281300000000", "AKTIF", ""),  # 8 NOMOR_TIDAK_SESUAI
             (rows[0]["pd_id"], rows[0]["no_ponsel"], "AKTIF", ""),  # 9 DUPLIKAT
-            (rows[6]["pd_id"], rows[6]["no_ponsel"], "AKTIF"),  # 10 JUMLAH_KOLOM
+            (rows[6]["pd_id"], rows[6]["no_ponsel"], "AKTIF", "", "lebih"),  # 10 JUMLAH_KOLOM
             (rows[7]["pd_id"], rows[7]["no_ponsel"], "MASA_TENGGANG", ""),  # 11 ok
         ],
     )

@@ -9,7 +9,7 @@ from django.test import Client
 
 from tests.sptjm.conftest import aktif, approve_all
 from verval.core import jobs
-from verval.core.models import AuditEvent
+from verval.core.models import AuditEvent, Job
 from verval.exchange.actions import issue_token
 from verval.sptjm import actions
 from verval.sptjm.models import Disbursement, DisbursementBatch, UsageReport
@@ -237,3 +237,43 @@ def test_a_recap_that_does_not_fit_is_refused_and_the_reconciliation_still_reads
         3,
         "105.01",
     )
+
+
+def test_counts_of_a_refused_injection_file_claim_nothing_injected(scheduled):
+    client = _client()
+    url = f"/api/v1/disbursements/batches/{_batch().pk}/results"
+    text = _results(scheduled[:3], ["BERHASIL"] * 3) + f"{scheduled[3].pk},6289999999999,BERHASIL,,,\n"
+
+    response = _post_csv(client, url, text)
+
+    assert response.status_code == 422
+    assert response.json()["counts"] == {"rows": 4, "refused": 1}
+
+
+def test_injection_upload_larger_than_the_batch_allows_is_refused_with_413(scheduled):
+    limit = (1 << 20) + 4 * 512  # the batch holds 4 rows
+    text = "pd_id,no_ponsel,status\n" + "x" * (limit - 23 + 1)
+
+    response = _post_csv(_client(), f"/api/v1/disbursements/batches/{_batch().pk}/results", text)
+
+    assert (response.status_code, response.json()["limit_bytes"]) == (413, limit)
+    assert not Job.objects.filter(kind="ingest_injection").exists()
+
+
+def test_usage_upload_larger_than_the_period_allows_is_refused_with_413(scheduled, period):
+    limit = (1 << 20) + 4 * 512  # telkomsel was sent 4 rows in the period
+    text = "pd_id,no_ponsel,pemakaian_gb\n" + "x" * limit
+
+    response = _post_csv(_client(), f"/api/v1/reports/{period.code}/usage", text)
+
+    assert (response.status_code, response.json()["limit_bytes"]) == (413, limit)
+
+
+def test_head_of_a_disbursement_file_does_not_mark_it_downloaded(scheduled):
+    batch = _batch()
+
+    response = _client().head(f"/api/v1/disbursements/batches/{batch.pk}/file")
+
+    assert (response.status_code, response["Content-Length"]) == (200, str(batch.size))
+    batch.refresh_from_db()
+    assert batch.state == "TERBIT"

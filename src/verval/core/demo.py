@@ -158,10 +158,10 @@ def _period() -> None:
 
 def demo_api_token() -> str:
     """A fresh API token for the demo provider (tokens are stored hashed, so a new one is issued
-    each time the demo starts; the previous demo token is revoked)."""
+    each time the demo starts; the previous demo token is revoked, the provider's others stay)."""
     from verval.exchange.actions import issue_token
 
-    _, token = issue_token(actor=None, provider="telkomsel", label="demo")
+    _, token = issue_token(actor=None, provider="telkomsel", label="demo", rotate=False)
     return token
 
 

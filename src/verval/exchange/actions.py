@@ -22,8 +22,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(*, actor: Any, provider: str, label: str = "default") -> tuple[ProviderToken, str]:
-    """Issue a new API token for a provider, revoking earlier tokens with the same label.
+def issue_token(
+    *, actor: Any, provider: str, label: str = "default", rotate: bool = True
+) -> tuple[ProviderToken, str]:
+    """Issue a new API token for a provider. A rotation (the default: the Pusdatin page and
+    `verval provider-token`) revokes every active token of the provider, whatever its label, so
+    that afterwards only the new one works. The tools that hand themselves a token on each run
+    (the simulator, the demo) pass rotate=False: they replace only their own label's token and
+    must not cut off the provider's real one.
 
     Returns the row and the token in clear, which is shown once and never stored.
     """
@@ -33,9 +39,10 @@ def issue_token(*, actor: Any, provider: str, label: str = "default") -> tuple[P
     token = f"vp_{prefix}_{secrets.token_urlsafe(32)}"
     user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
-        revoked = ProviderToken.objects.filter(
-            provider=provider, label=label, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
+        active = ProviderToken.objects.filter(provider=provider, revoked_at__isnull=True)
+        if not rotate:
+            active = active.filter(label=label)
+        revoked = active.update(revoked_at=timezone.now())
         row = ProviderToken.objects.create(
             provider=provider, label=label, prefix=prefix, token_hash=hash_token(token), created_by=user
         )
@@ -45,7 +52,7 @@ def issue_token(*, actor: Any, provider: str, label: str = "default") -> tuple[P
             object_type="provider_token",
             object_id=row.pk,
             provider=provider,
-            after={"prefix": prefix, "label": label, "revoked": revoked},
+            after={"prefix": prefix, "label": label, "rotate": rotate, "revoked": revoked},
         )
     return row, token
 

@@ -7,11 +7,12 @@ errors as JSON {"code", "message", "message_en", "rows"}. docs/api.md describes 
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -24,14 +25,20 @@ from verval.exchange.apiauth import (
     ApiError,
     IssueOut,
     audit_call,
+    audit_refusal,
+    audit_unauthenticated,
+    check_upload_size,
     error_body,
+    error_for_status,
     not_found,
     provider_auth,
     provider_of,
 )
 from verval.exchange.models import DumpBatch
 from verval.exchange.services import manifest_of
-from verval.exchange.streaming import RangeNotSatisfiable, file_response
+from verval.exchange.streaming import RangeNotSatisfiable, file_response, range_not_satisfiable
+
+log = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Verval Ponsel Provider API",
@@ -55,6 +62,7 @@ ISSUES_IN_RESPONSE = 100
 
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    audit_refusal(request, exc.status, exc.code)
     return api.create_response(
         request, error_body(exc.code, exc.message, exc.message_en, exc.rows, **exc.extra), status=exc.status
     )
@@ -62,6 +70,7 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    audit_unauthenticated(request)
     response = api.create_response(
         request,
         error_body(
@@ -83,6 +92,7 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
         }
         for e in exc.errors
     ]
+    audit_refusal(request, 400, "PERMINTAAN_TIDAK_VALID")
     return api.create_response(
         request,
         error_body("PERMINTAAN_TIDAK_VALID", "Permintaan tidak valid.", "Invalid request.", rows),
@@ -92,6 +102,7 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    audit_refusal(request, 404, "TIDAK_DITEMUKAN")
     return api.create_response(
         request, error_body("TIDAK_DITEMUKAN", "Tidak ditemukan.", "Not found."), status=404
     )
@@ -99,9 +110,31 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(
-        request, error_body("KESALAHAN_HTTP", str(exc), str(exc)), status=exc.status_code
-    )
+    # ninja's own errors carry English text (a body that is not JSON: "Cannot parse request
+    # body"); the answer keeps it in message_en and gives the Indonesian message of its status.
+    if exc.status_code == 400:
+        code, message, message_en = (
+            "PERMINTAAN_TIDAK_VALID",
+            "Isi permintaan tidak dapat dibaca (harus JSON yang valid).",
+            str(exc),
+        )
+    else:
+        code, message, _en = error_for_status(exc.status_code)
+        message_en = str(exc)
+    audit_refusal(request, exc.status_code, code)
+    return api.create_response(request, error_body(code, message, message_en), status=exc.status_code)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Logged with its traceback for the operators; the answer never carries the exception's text.
+    log.exception("unhandled error in provider API %s %s", request.method, request.path)
+    try:
+        audit_refusal(request, 500, "KESALAHAN_SISTEM")
+    except Exception:  # noqa: BLE001 - the database may be what failed; the answer still goes out
+        log.exception("audit row of a failed API call not written")
+    code, message, message_en = error_for_status(500)
+    return api.create_response(request, error_body(code, message, message_en), status=500)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,6 +276,13 @@ def get_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     return manifest_of(batch)
 
 
+@router.api_operation(
+    ["HEAD"],
+    "/batches/{batch_id}/file",
+    response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
+    summary="Headers of a batch download, without the file",
+    operation_id="verval_exchange_api_download_batch_head",
+)
 @router.get(
     "/batches/{batch_id}/file",
     response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
@@ -257,31 +297,28 @@ def get_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     },
 )
 def download_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
-    """Supports `Range: bytes=N-` to resume (206 + Content-Range) and `If-None-Match` (304)."""
+    """Supports `Range: bytes=N-` to resume (206 + Content-Range), `If-None-Match` (304) and HEAD."""
     batch = _own_batch(request, batch_id)
     path = files.absolute(batch.file_path)
     try:
         response = file_response(request, path, sha256=batch.sha256, filename=f"{batch.id}.csv.gz")
     except RangeNotSatisfiable:
-        response = JsonResponse(
-            error_body("RENTANG_TIDAK_VALID", "Rentang (Range) tidak valid.", "Invalid range."), status=416
-        )
-        response["Content-Range"] = f"bytes */{path.stat().st_size}"
-        return response
+        response = range_not_satisfiable(path)
     audit_call(
         request,
         "download_dump",
         "dump_batch",
         batch.id,
         status=response.status_code,
-        range=request.headers.get("Range", ""),
+        method=request.method,
+        range=request.headers.get("Range", "")[:100],
     )
     return response  # type: ignore[return-value]  # streaming or 304
 
 
 @router.post(
     "/batches/{batch_id}/results",
-    response={200: JobOut, 202: JobOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut},
+    response={200: JobOut, 202: JobOut, 404: ErrorOut, 411: ErrorOut, 413: ErrorOut, 422: ErrorOut},
     summary="Upload the match results of a batch",
     openapi_extra={
         "requestBody": {
@@ -301,8 +338,10 @@ def download_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
 )
 def upload_results(request: HttpRequest, batch_id: str) -> Any:
     """Small files are applied at once (200 with counts and the first refused rows); large ones
-    become a job (202; poll GET /jobs/{job_id}). A file refused whole answers 422 and changes nothing."""
+    become a job (202; poll GET /jobs/{job_id}). A file refused whole answers 422 and changes nothing.
+    The body needs a Content-Length (411) no larger than the batch can need (413; docs/api.md)."""
     batch = _own_batch(request, batch_id)
+    check_upload_size(request, rows=batch.rows)
     if (request.content_type or "").startswith("multipart/"):
         upload = request.FILES.get("file")
         if upload is None:

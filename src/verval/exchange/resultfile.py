@@ -2,7 +2,8 @@
 
 Generic and reusable: give it the column names, get (line, values) tuples for well-formed rows.
 Structural problems refuse the file whole (JobRefused); a row with the wrong number of columns is
-a RowIssue. Accepts plain or gzip-compressed UTF-8 (with or without BOM).
+a RowIssue. A row may leave off optional columns at the end of the header (they read as empty).
+Accepts plain or gzip-compressed UTF-8 (with or without BOM).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from isal import igzip
 
 from verval.core.jobs import JobRefused, RowIssue
 from verval.exchange.reasons import REFUSALS
+from verval.phones import mask
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class FileSpec:
 
 MATCH_RESULTS = FileSpec(required=("pd_id", "no_ponsel", "status"), optional=("keterangan",))
 
+# A file refused whole keeps this many of its refused rows in its report (the first, by line);
+# its counts still give the total and the number per code. Decision 0010: a junk upload once
+# stored 1.47 M report rows; an accepted file keeps every one (at most the refusal share).
+REFUSED_FILE_ISSUES_KEPT = 10_000
+
 
 def refused(code: str, **counts: object) -> JobRefused:
     msg, msg_en = REFUSALS[code]
@@ -43,6 +50,13 @@ def refused(code: str, **counts: object) -> JobRefused:
 def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
     msg, msg_en = REFUSALS[code]
     return RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value)
+
+
+def masked_value(phone: str) -> str:
+    """The value of a number column in a report: masked like every number shown, and never
+    empty for a non-empty value ('abc' has no digit to show: one '*' per character)."""
+    shown = mask(phone)
+    return shown or "*" * min(len(phone.strip()), 40)
 
 
 def header_fits(names: list[str], spec: FileSpec) -> bool:
@@ -79,8 +93,10 @@ def open_text(path: Path) -> io.TextIOBase:
 def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, [values in spec.columns order]) for each well-formed data row.
 
-    Rows with the wrong number of columns are appended to `issues` (JUMLAH_KOLOM), except the
-    last row of the file, which then means the file was cut off (refused whole).
+    A row may stop before optional columns that close the header (SPEC §7 `[,keterangan]`);
+    they read as empty. Rows with more fields, or fewer than the required ones, are appended to
+    `issues` (JUMLAH_KOLOM), except the last row of the file, which then means the file was cut
+    off (refused whole).
     """
     try:
         text = open_text(path)
@@ -95,11 +111,14 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
         if not header_fits(names, spec):
             raise refused("KOLOM_SALAH")
         width = len(names)
+        least = max(names.index(c) for c in spec.required) + 1
         order = [names.index(c) if c in names else -1 for c in spec.columns]
         identity = order[:width] == list(range(width)) and all(o == -1 for o in order[width:])
         pad = [""] * (len(spec.columns) - width)
 
         def shape(values: list[str]) -> list[str]:
+            if len(values) < width:
+                values = values + [""] * (width - len(values))
             if identity:
                 return values + pad if pad else values
             return [values[i] if i >= 0 else "" for i in order]
@@ -109,7 +128,7 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
         for row in reader:
             if pending is not None:
                 line, prev = pending
-                if len(prev) == width:
+                if least <= len(prev) <= width:
                     yield line, shape(prev)
                 elif prev != []:
                     issues.append(issue(line, "", "JUMLAH_KOLOM", str(len(prev))))
@@ -120,7 +139,7 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
             pending = (reader.line_num, row)
         if pending is not None:
             line, prev = pending
-            if len(prev) != width:
+            if not least <= len(prev) <= width:
                 raise refused("BERKAS_TERPOTONG")
             yield line, shape(prev)
         if data_rows == 0:

@@ -32,7 +32,16 @@ from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.exchange.models import DumpBatch, ResultStatus
 from verval.exchange.reasons import INFO_CODES, REFUSALS
-from verval.exchange.resultfile import MATCH_RESULTS, header_fits, issue, iter_rows, read_whole, refused
+from verval.exchange.resultfile import (
+    MATCH_RESULTS,
+    REFUSED_FILE_ISSUES_KEPT,
+    header_fits,
+    issue,
+    iter_rows,
+    masked_value,
+    read_whole,
+    refused,
+)
 from verval.phones import mask
 
 DUMP_COLUMNS = ("pd_id", "tingkat_pendidikan", "npsn", "no_ponsel")
@@ -588,7 +597,9 @@ def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
         .select("line", "_bad", "pd_id", "no_ponsel", "status")
         .iter_rows()
     ):
-        value = pd_id[:40] if column == "pd_id" else mask(no_ponsel) if column == "no_ponsel" else st[:40]
+        value = (
+            pd_id[:40] if column == "pd_id" else masked_value(no_ponsel) if column == "no_ponsel" else st[:40]
+        )
         issues.append(issue(int(line), column, codes[column], value))
     pg = is_pg()
     # PostgreSQL's uuid input takes the id with or without its dashes; SQLite stores 32 hex digits.
@@ -640,7 +651,7 @@ def _stage_rows(path: Path, table: str, progress: Progress | None) -> _Staged:
             hex_id = pid.replace("-", "")
             e164 = normalize_msisdn(phone)
             if e164 is None:
-                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", mask(phone)))
+                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", masked_value(phone)))
                 continue
             st = status.strip().upper()
             if st not in _STATUSES:
@@ -743,14 +754,21 @@ def apply_results(
         for i in issues:
             by_code[i.code] = by_code.get(i.code, 0) + 1
 
-        def sql_issues() -> list[RowIssue]:
+        def sql_issues(limit: int | None = None) -> list[RowIssue]:
             cursor.execute(
                 f"SELECT line, code, rid, phone, status FROM {cls} WHERE code NOT IN ('OK', 'SAMA') ORDER BY line"  # noqa: S608
+                + (f" LIMIT {int(limit)}" if limit is not None else "")
             )
             out = []
             for line, code, rid, phone, status in cursor.fetchall():
                 column = _COLUMN_OF[code]
-                value = mask(phone) if column == "no_ponsel" else (status if column == "status" else str(rid))
+                if column == "no_ponsel":
+                    value = mask(phone)
+                elif column == "status":
+                    value = status
+                else:
+                    # SQLite holds the id as 32 hex digits: give it back in its canonical form.
+                    value = str(uuid.UUID(str(rid)))
                 msg, msg_en = REFUSALS[code]
                 out.append(
                     RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value)
@@ -758,6 +776,23 @@ def apply_results(
             return out
 
         refused_rows = len(issues) + sum(by_code.get(c, 0) for c in REFUSING_CODES)
+        by_code_out = {k: v for k, v in sorted(by_code.items()) if k not in ("OK", "SAMA")}
+        share = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]
+        if total and refused_rows > share * total:
+            # Nothing applies, so the counts say what the file held and no outcome (as every other
+            # whole-file refusal); the report keeps the first rows (REFUSED_FILE_ISSUES_KEPT).
+            kept = REFUSED_FILE_ISSUES_KEPT
+            first = sorted(issues[:kept] + sql_issues(kept), key=lambda i: i.line)[:kept]
+            exc = refused(
+                "TERLALU_BANYAK_DITOLAK",
+                batch=batch.id,
+                provider=batch.provider,
+                rows=total,
+                refused=refused_rows,
+                by_code=by_code_out,
+            )
+            exc.issues = first
+            raise exc
         counts: dict[str, Any] = {
             "batch": batch.id,
             "provider": batch.provider,
@@ -769,14 +804,8 @@ def apply_results(
             "stale": sum(by_code.get(c, 0) for c in INFO_CODES),
             "contradictions": by_code.get("BERTENTANGAN", 0),
             "refused": refused_rows,
-            "by_code": {k: v for k, v in sorted(by_code.items()) if k not in ("OK", "SAMA")},
+            "by_code": by_code_out,
         }
-        share = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]
-        if total and refused_rows > share * total:
-            all_issues = sorted(issues + sql_issues(), key=lambda i: i.line)
-            exc = refused("TERLALU_BANYAK_DITOLAK", **counts)
-            exc.issues = all_issues
-            raise exc
 
         job_id = (job.pk if pg else job.pk.hex) if job else None
         # The answered row is the result's audit trail (who, when, what, and whether it applied);

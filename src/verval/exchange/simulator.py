@@ -151,7 +151,7 @@ def simulate_round(
         "errors": 0,
     }
     for code in codes:
-        _row, token = actions.issue_token(actor=actor, provider=code, label="simulator")
+        _row, token = actions.issue_token(actor=actor, provider=code, label="simulator", rotate=False)
         subs = workdir / code / "subscribers.csv"
         subscriber_counts = write_subscribers(code, subs, seed=seed, profile=profile)
         transport = UrllibTransport(url) if url else DjangoClientTransport()

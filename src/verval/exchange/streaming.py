@@ -24,6 +24,31 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=` range, or None when the header is to be ignored.
+
+    RFC 9110 §14.2: a server may ignore a Range it does not understand or does not serve, and
+    answers the whole file; 416 is only for a well-formed range that starts past the end. So a
+    malformed range (`bytes=abc`, `bytes=50-10`), another unit and a multi-range request (which
+    we do not serve) give None. Raises RangeNotSatisfiable for `bytes=N-` with N >= size and for
+    the empty suffix `bytes=-0`.
+    """
+    m = _RANGE_RE.match(header.strip())
+    if not m or (not m.group(1) and not m.group(2)):
+        return None
+    if m.group(1):
+        start = int(m.group(1))
+        if m.group(2) and int(m.group(2)) < start:
+            return None
+        if start >= size:
+            raise RangeNotSatisfiable
+        return start, min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+    suffix = int(m.group(2))
+    if suffix == 0 or size == 0:
+        raise RangeNotSatisfiable
+    return max(0, size - suffix), size - 1
+
+
 def file_response(
     request: HttpRequest, path: Path, *, sha256: str, filename: str, content_type: str = "application/gzip"
 ) -> HttpResponse | StreamingHttpResponse:
@@ -38,6 +63,8 @@ def file_response(
     inm = request.headers.get("If-None-Match")
     if inm and _etag_matches(inm, etag):
         not_modified = HttpResponse(status=304)
+        # A 304 has no body, so no media type (Django would otherwise send text/html).
+        del not_modified["Content-Type"]
         for k, v in common.items():
             not_modified[k] = v
         return not_modified
@@ -45,20 +72,17 @@ def file_response(
     range_header = request.headers.get("Range")
     if_range = request.headers.get("If-Range")
     if range_header and (not if_range or if_range.strip() == etag):
-        m = _RANGE_RE.match(range_header.strip())
-        if not m or (not m.group(1) and not m.group(2)):
-            raise RangeNotSatisfiable
-        if m.group(1):
-            start = int(m.group(1))
-            end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
-        else:  # suffix: the last N bytes
-            start = max(0, size - int(m.group(2)))
-        if start >= size or start > end:
-            raise RangeNotSatisfiable
-        status = 206
-    response = StreamingHttpResponse(
-        files.read_chunks(path, start, end), content_type=content_type, status=status
-    )
+        wanted = byte_range(range_header, size)
+        if wanted is not None:
+            (start, end), status = wanted, 206
+    response: HttpResponse | StreamingHttpResponse
+    if request.method == "HEAD":
+        # The headers of the GET, without opening the file.
+        response = HttpResponse(content_type=content_type, status=status)
+    else:
+        response = StreamingHttpResponse(
+            files.read_chunks(path, start, end), content_type=content_type, status=status
+        )
     for k, v in common.items():
         response[k] = v
     response["Content-Length"] = str(end - start + 1)
@@ -68,4 +92,16 @@ def file_response(
     # The file is already gzip: keep GZipMiddleware from compressing it again (it skips responses
     # that carry a Content-Encoding), so byte ranges and the SHA-256 stay those of the stored file.
     response["Content-Encoding"] = "identity"
+    return response
+
+
+def range_not_satisfiable(path: Path) -> HttpResponse:
+    """The 416 answer: JSON error plus `Content-Range: bytes */size`, as RFC 9110 asks."""
+    from django.http import JsonResponse
+
+    from verval.exchange.apiauth import ApiError, error_body
+
+    err = ApiError("RENTANG_TIDAK_VALID")
+    response = JsonResponse(error_body(err.code, err.message, err.message_en), status=err.status)
+    response["Content-Range"] = f"bytes */{path.stat().st_size}"
     return response

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Schema
 from ninja.responses import Status
 
@@ -23,12 +23,12 @@ from verval.exchange.apiauth import (
     ApiError,
     IssueOut,
     audit_call,
-    error_body,
+    check_upload_size,
     not_found,
     provider_auth,
     provider_of,
 )
-from verval.exchange.streaming import RangeNotSatisfiable, file_response
+from verval.exchange.streaming import RangeNotSatisfiable, file_response, range_not_satisfiable
 from verval.reference.models import Period
 from verval.sptjm import actions, selectors, services
 from verval.sptjm.document import gb
@@ -301,6 +301,13 @@ def get_disbursement_manifest(request: HttpRequest, batch_id: str) -> dict[str, 
     return services.manifest_of(batch)
 
 
+@router.api_operation(
+    ["HEAD"],
+    "/disbursements/batches/{batch_id}/file",
+    response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
+    summary="Headers of a disbursement batch download, without the file",
+    operation_id="verval_sptjm_api_download_disbursement_batch_head",
+)
 @router.get(
     "/disbursements/batches/{batch_id}/file",
     response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
@@ -315,7 +322,7 @@ def get_disbursement_manifest(request: HttpRequest, batch_id: str) -> dict[str, 
     },
 )
 def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
-    """Supports `Range: bytes=N-` (206) and `If-None-Match` (304), like dump files."""
+    """Supports `Range: bytes=N-` (206), `If-None-Match` (304) and HEAD, like dump files."""
     batch = _own_batch(request, batch_id)
     path = files.absolute(batch.file_path)
     try:
@@ -326,12 +333,8 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
             filename=f"penyaluran-{batch.period_id}-{batch.provider}-{batch.seq}.csv.gz",
         )
     except RangeNotSatisfiable:
-        response = JsonResponse(
-            error_body("RENTANG_TIDAK_VALID", "Rentang (Range) tidak valid.", "Invalid range."), status=416
-        )
-        response["Content-Range"] = f"bytes */{path.stat().st_size}"
-        return response
-    if response.status_code in (200, 206):
+        response = range_not_satisfiable(path)
+    if response.status_code in (200, 206) and request.method == "GET":
         actions.mark_batch_downloaded(actor=None, batch=batch)
     audit_call(
         request,
@@ -339,14 +342,22 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
         "disbursement_batch",
         batch.pk,
         status=response.status_code,
-        range=request.headers.get("Range", ""),
+        method=request.method,
+        range=request.headers.get("Range", "")[:100],
     )
     return response  # type: ignore[return-value]  # streaming or 304
 
 
 @router.post(
     "/disbursements/batches/{batch_id}/results",
-    response={200: DisbursementJobOut, 202: DisbursementJobOut, 404: ErrorOut, 422: ErrorOut},
+    response={
+        200: DisbursementJobOut,
+        202: DisbursementJobOut,
+        404: ErrorOut,
+        411: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+    },
     summary="Upload the injection results of a disbursement batch",
     openapi_extra={
         "requestBody": {
@@ -367,6 +378,7 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
 def upload_injection_results(request: HttpRequest, batch_id: str) -> Any:
     """Applied whole or not at all; the same file twice changes nothing; 422 when refused whole."""
     batch = _own_batch(request, batch_id)
+    check_upload_size(request, rows=batch.rows)
     upload, name = _upload(request, f"injeksi-{batch.pk}.csv")
     job = actions.create_injection_job(actor=None, batch=batch, upload=upload, name=name)
     audit_call(
@@ -413,7 +425,14 @@ def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingH
 
 @router.post(
     "/reports/{period_code}/usage",
-    response={200: DisbursementJobOut, 202: DisbursementJobOut, 404: ErrorOut, 422: ErrorOut},
+    response={
+        200: DisbursementJobOut,
+        202: DisbursementJobOut,
+        404: ErrorOut,
+        411: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+    },
     summary="Upload usage per number for a period",
     openapi_extra={
         "requestBody": {
@@ -424,6 +443,7 @@ def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingH
 )
 def upload_usage(request: HttpRequest, period_code: str) -> Any:
     period = _period(period_code)
+    check_upload_size(request, rows=selectors.rows_sent(period, provider_of(request)))
     upload, name = _upload(request, f"pemakaian-{period.code}.csv")
     job = actions.create_usage_job(
         actor=None, period=period, provider=provider_of(request), upload=upload, name=name

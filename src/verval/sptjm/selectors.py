@@ -344,3 +344,10 @@ def disbursement_counts(user: Any, period: Period) -> dict[str, Any]:
     by_status = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     by_rule = dict(qs.exclude(rule="").values_list("rule").annotate(n=Count("id")).values_list("rule", "n"))
     return {"by_status": by_status, "by_rule": by_rule, "last": qs.aggregate(m=Max("updated_at"))["m"]}
+
+
+def rows_sent(period: Period, provider: str) -> int:
+    """Rows of the provider's disbursement batches in a period: what a usage report can hold."""
+    return (
+        DisbursementBatch.objects.filter(period=period, provider=provider).aggregate(n=Sum("rows"))["n"] or 0
+    )

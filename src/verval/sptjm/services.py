@@ -21,7 +21,7 @@ from django.utils import timezone
 from verval.core import audit, files
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
-from verval.exchange.resultfile import FileSpec, iter_rows
+from verval.exchange.resultfile import REFUSED_FILE_ISSUES_KEPT, FileSpec, iter_rows, masked_value
 from verval.exchange.services import GzipSink, normalize_msisdn
 from verval.phones import mask
 from verval.reference.models import Period
@@ -342,7 +342,14 @@ def _check_share(total: int, issues: list[RowIssue], counts: dict[str, Any]) -> 
     refused_rows = len({i.line for i in issues})
     counts["refused"] = refused_rows
     if total and refused_rows > settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"] * total:
-        raise refused("TERLALU_BANYAK_DITOLAK", issues=issues, **counts)
+        # Nothing applies: the counts say what the file held, not what it would have changed
+        # (berhasil, added... were rolled back), and the report keeps its first rows.
+        raise refused(
+            "TERLALU_BANYAK_DITOLAK",
+            issues=issues[:REFUSED_FILE_ISSUES_KEPT],
+            rows=total,
+            refused=refused_rows,
+        )
 
 
 def apply_injection_results(
@@ -395,7 +402,7 @@ def apply_injection_results(
             seen.add(rid.int)
             e164 = normalize_msisdn(phone)
             if e164 is None:
-                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", mask(phone)))
+                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", masked_value(phone)))
                 continue
             if e164 != d.phone_e164:
                 issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_SESUAI", mask(phone)))
@@ -515,7 +522,7 @@ def apply_usage(
             seen.add(rid.int)
             e164 = normalize_msisdn(phone)
             if e164 is None:
-                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", mask(phone)))
+                issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", masked_value(phone)))
                 continue
             if e164 != sent[rid]:
                 issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_SESUAI", mask(phone)))

@@ -43,7 +43,9 @@ def simulate_injection(
         "refused": 0,
     }
     for code in sorted(set(waiting.values_list("provider", flat=True))):
-        _row, token = exchange_actions.issue_token(actor=actor, provider=code, label="simulator")
+        _row, token = exchange_actions.issue_token(
+            actor=actor, provider=code, label="simulator", rotate=False
+        )
         client = ApiClient(token, UrllibTransport(url) if url else DjangoClientTransport())
         report = sync_injection(
             client, workdir / code, period=period, fail_share=fail_share, seed=seed, log=log

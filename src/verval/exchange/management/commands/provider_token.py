@@ -12,11 +12,11 @@ from verval.exchange import actions
 
 
 class Command(BaseCommand):
-    help = "Issue a new API token for a provider (the earlier one with the same label stops working)."
+    help = "Issue a new API token for a provider; every earlier token of that provider stops working."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--provider", required=True, choices=PROVIDER_CODES)
-        parser.add_argument("--label", default="default")
+        parser.add_argument("--label", default="default", help="a name for the token (shown in the audit)")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
