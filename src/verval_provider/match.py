@@ -262,7 +262,7 @@ def _international(k: Any) -> Any:
     62, a national one (its leading 0 gone) with 8, and no other number is touched."""
     import polars as pl
 
-    expr = pl.when(pl.lit(False)).then(k)
+    expr: Any = pl.when(pl.lit(False)).then(k)
     for digits in range(8, 14):  # 8xx numbers of 8 to 13 digits without their 0
         low = 8 * 10 ** (digits - 1)
         expr = expr.when((k >= low) & (k < low + 10 ** (digits - 1))).then(k + 62 * 10**digits)

@@ -69,13 +69,30 @@ def test_pusdatin_page_shows_the_dump_section(client, pusdatin):
 def test_token_is_shown_once_and_only_its_hash_is_stored(client, pusdatin):
     client.force_login(pusdatin)
     r = client.post("/pusdatin/dump/token/", {"provider": "xl"})
-    assert r.status_code == 200
+    assert (r.status_code, r["Location"]) == (302, "/pusdatin/dump/token/baru/")
+    shown = client.get("/pusdatin/dump/token/baru/")
+    assert shown["Cache-Control"] == "no-store"
     row = ProviderToken.objects.get(provider="xl")
-    html = r.content.decode()
+    html = shown.content.decode()
     start = html.index("vp_" + row.prefix)
     token = html[start : html.index("<", start)]
     assert row.token_hash == actions.hash_token(token) and token not in row.token_hash
     assert token not in client.get("/pusdatin/dump/").content.decode()
+    # Reloading the page neither shows the token again nor issues another one.
+    again = client.get("/pusdatin/dump/token/baru/", follow=True)
+    assert token not in again.content.decode() and "Token sudah ditampilkan sekali." in again.content.decode()
+    assert ProviderToken.objects.filter(provider="xl").count() == 1
+
+
+def test_dump_page_lists_every_live_token_of_a_provider(client, pusdatin):
+    actions.issue_token(actor=None, provider="xl", label="simulator", rotate=False)
+    client.force_login(pusdatin)
+    client.post("/pusdatin/dump/token/", {"provider": "telkomsel"})
+    demo, _ = actions.issue_token(actor=None, provider="telkomsel", label="demo", rotate=False)
+    html = client.get("/pusdatin/dump/").content.decode()
+    assert f"<code>vp_{demo.prefix}_…</code> <small>(demo)</small>" in html
+    assert "<small>(simulator)</small>" in html
+    assert html.count("Semua token provider ini akan dicabut. Lanjutkan?") == 2
 
 
 def test_batch_page_lists_contradictions_and_routing_questions(

@@ -42,10 +42,11 @@ def provider_overview(user: Any) -> list[dict[str, Any]]:
         )
         rows = agg["rows"] or 0
         need = rows - (agg["superseded"] or 0)
-        token = (
-            ProviderToken.objects.filter(provider=code, revoked_at__isnull=True, label="default").first()
+        # Every live token, whatever its label (the demo and the simulator issue their own).
+        tokens = (
+            list(ProviderToken.objects.filter(provider=code, revoked_at__isnull=True).order_by("-created_at"))
             if getattr(user, "is_pusdatin", False)
-            else None
+            else []
         )
         out.append(
             {
@@ -59,7 +60,7 @@ def provider_overview(user: Any) -> list[dict[str, Any]]:
                 "residu": agg["residu"] or 0,
                 "contradictions": agg["contradictions"] or 0,
                 "percent": 100 if need <= 0 else int(100 * (agg["answered"] or 0) / need),
-                "token": token,
+                "tokens": tokens,
             }
         )
     return out

@@ -69,6 +69,25 @@ def rotate_token(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Provider tidak dikenal."))
         return redirect("exchange:batches")
     row, token = actions.issue_token(actor=request.user, provider=provider)
-    response = render(request, "exchange/token.html", {"row": row, "token": token})
+    # Post/redirect/get: reloading the answer to the POST issued yet another token (and so
+    # revoked the one just shown). The token waits in the session for the one GET that shows it.
+    request.session[_NEW_TOKEN] = {"provider": row.provider, "token": token}
+    return redirect("exchange:new_token")
+
+
+_NEW_TOKEN = "verval_new_provider_token"
+
+
+@login_required
+def new_token(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    shown = request.session.pop(_NEW_TOKEN, None)
+    if shown is None:
+        messages.info(
+            request,
+            _("Token sudah ditampilkan sekali. Bila hilang, buat token baru (yang lama tidak berlaku lagi)."),
+        )
+        return redirect("exchange:batches")
+    response = render(request, "exchange/token.html", shown)
     response["Cache-Control"] = "no-store"
     return response
