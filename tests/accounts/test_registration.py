@@ -212,3 +212,14 @@ def test_other_dinas_cannot_download_letter(client, other_dinas_kab, pending):  
     client.force_login(other_dinas_kab)
     assert client.get(reverse("accounts:registration_letter", args=[pending.pk])).status_code == 403
     assert not AuditEvent.objects.filter(action="download_registration_letter").exists()
+
+
+def test_dinas_sees_that_the_school_of_a_registration_already_has_an_operator(
+    client, dinas_kab, pending, operator
+):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_kab)
+    html = client.get(reverse("accounts:registrations")).content.decode()
+    assert "Sekolah ini sudah punya 1 operator aktif." in html
+    operator.is_active = False
+    operator.save()
+    assert "operator aktif" not in client.get(reverse("accounts:registrations")).content.decode()

@@ -166,3 +166,21 @@ def test_password_reset_pages_render_in_base_layout(client):  # type: ignore[no-
     page = client.get(reverse("password_reset")).content.decode()
     assert "Lupa kata sandi" in page and 'class="brand"' in page
     assert "Periksa surel Anda" in client.get(reverse("password_reset_done")).content.decode()
+
+
+def test_staff_account_cannot_reuse_another_accounts_email(client, pusdatin, dinas_kab):  # type: ignore[no-untyped-def]
+    from verval.accounts.models import User
+
+    client.force_login(pusdatin)
+    response = client.post(
+        reverse("accounts:staff_create"),
+        {
+            "role": "PROVIDER",
+            "provider": "xl",
+            "full_name": "Tim XL",
+            "username": "xl.baru",
+            "email": dinas_kab.email.upper(),
+        },
+    )
+    assert "Surel ini sudah dipakai akun lain" in response.content.decode()
+    assert not User.objects.filter(username="xl.baru").exists()

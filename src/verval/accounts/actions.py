@@ -14,6 +14,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -120,7 +121,17 @@ def registrations_for(user: Any) -> Any:
     """Registrations a user may decide on: Dinas for the schools of its region; nobody else."""
     if not getattr(user, "is_authenticated", False) or user.role not in DINAS_ROLES:
         return OperatorRegistration.objects.none()
-    return access.scope_by_school(user, OperatorRegistration.objects.select_related("school"))
+    # The school's active operators: a Dinas deciding sees when the school already has one.
+    operators = User.objects.filter(school=OuterRef("school"), role=Role.OPERATOR, is_active=True)
+    return access.scope_by_school(
+        user,
+        OperatorRegistration.objects.select_related("school").annotate(
+            school_operators=Subquery(
+                operators.values("school").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            )
+        ),
+    )
 
 
 def _locked_pending(actor: Any, registration_id: int) -> OperatorRegistration:

@@ -117,6 +117,16 @@ class StaffAccountForm(forms.Form):
             raise ValidationError(_("Nama pengguna sudah dipakai. Pilih yang lain."), code="username")
         return username
 
+    def clean_email(self) -> str:
+        # Password resets go to the address: one mailbox must not control a second account.
+        email = self.cleaned_data["email"]
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                _("Surel ini sudah dipakai akun lain; setiap akun Dinas/provider perlu surelnya sendiri."),
+                code="email",
+            )
+        return email
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
