@@ -151,3 +151,10 @@ def test_cli_refuses_unknown_period(db):
 
     with pytest.raises(CommandError):
         call_command("disburse", "--period", "nope")
+
+
+def test_dinas_school_list_names_the_sptjm_state(dinas_kab, operator, pusdatin, school, period):
+    aktif(school, 1)
+    approve_all(operator, pusdatin, school, period)
+    html = _login(dinas_kab).get("/dinas/").content.decode()
+    assert '<span class="label s-DISETUJUI">Disetujui</span>' in html

@@ -43,3 +43,11 @@ def masked(value: Any) -> str:
     from verval.phones import mask
 
     return mask(str(value or ""))
+
+
+@register.filter
+def sptjm_status_label(code: str) -> str:
+    """The stored code (DISETUJUI) as the page's language names it."""
+    from verval.sptjm.models import SptjmStatus
+
+    return str(dict(SptjmStatus.choices).get(code, code))
