@@ -199,3 +199,11 @@ def test_regency_page_lists_at_most_100_schools_unless_asked(client, figures, di
     assert body.count(reverse("dashboard:school", args=[figures.npsn])) == 1  # lowest % aktif first
     body = client.get(url, {"semua": "1"}).content.decode()
     assert reverse("dashboard:school", args=[other.npsn]) in body
+
+
+def test_percentages_keep_their_unit_on_the_same_line():
+    from verval.dashboard.templatetags.dashboard_tags import pct1
+
+    assert pct1(12.1, ".") == "12,1\u00a0%"
+    assert pct1(1234.56, ",") == "1,234.6\u00a0%"
+    assert pct1(None) == "–"

@@ -576,7 +576,7 @@ class _Importer:
             limit = f"{100 * share:g}"
             raise JobRefused(
                 code="TERLALU_BANYAK_DITOLAK",
-                message=f"{refused} dari {self.rows} baris ({pct} %) ditolak, lebih dari batas {limit} %. "
+                message=f"{refused} dari {self.rows} baris ({pct.replace('.', ',')} %) ditolak, lebih dari batas {limit} %. "
                 "Berkas ditolak seluruhnya; kemungkinan berkasnya salah. Lihat laporan baris.",
                 message_en=f"{refused} of {self.rows} rows ({pct} %) were refused, more than the {limit} % limit. "
                 "The whole file is refused; it is probably the wrong file. See the row report.",

@@ -36,4 +36,5 @@ def pct1(value: Any, thousands: str = "") -> str:
         return "–"
     thousands = thousands or _seps()[0]
     dec = "," if thousands == "." else "."
-    return f"{float(value):,.1f}".replace(",", "\0").replace(".", dec).replace("\0", thousands) + " %"
+    # A no-break space: "12,1 %" wrapped between the figure and its unit in narrow table cells.
+    return f"{float(value):,.1f}".replace(",", "\0").replace(".", dec).replace("\0", thousands) + "\u00a0%"
