@@ -112,3 +112,16 @@ def test_signing_out_works_before_verification(client, dinas_kab, require_2fa): 
     client.force_login(dinas_kab)
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302 and response["Location"] == reverse("dashboard:public")
+
+
+def test_setup_page_says_when_two_factor_is_already_on(client, pusdatin):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    assert (
+        "<h1>Aktifkan verifikasi dua langkah</h1>"
+        in client.get(reverse("accounts:otp_setup")).content.decode()
+    )
+    device = TOTPDevice.objects.get(user=pusdatin)
+    client.post(reverse("accounts:otp_setup"), {"token": _code(device)})
+    page = client.get(reverse("accounts:otp_setup")).content.decode()
+    assert "<h1>Ganti perangkat verifikasi dua langkah</h1>" in page
+    assert "Verifikasi dua langkah akun ini sudah aktif." in page

@@ -250,7 +250,13 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/otp_setup.html",
-        {"form": form, "qr": _qr_data_uri(device.config_url), "secret": secret, "next": _safe_next(request)},
+        {
+            "form": form,
+            "qr": _qr_data_uri(device.config_url),
+            "secret": secret,
+            "next": _safe_next(request),
+            "active": user_has_device(request.user, confirmed=True),
+        },
     )
 
 
