@@ -47,6 +47,7 @@ def test_home_page_names_statuses_in_the_order_of_the_flow(client, operator, sch
     labels = [html.index(f">{label}</span>") for label in ("Belum diverifikasi", "Aktif", "Residu")]
     assert labels == sorted(labels)
     assert ">RESIDU<" not in html and ">AKTIF<" not in html
+    assert '<a href="/akun/password_change/">Ganti kata sandi</a>' in html
 
 
 def test_pusdatin_home_says_national_in_english_too(client, pusdatin):  # type: ignore[no-untyped-def]

@@ -15,9 +15,11 @@ def test_every_residue_reason_has_texts_and_what_to_do():
     assert set(RESIDUE_REASONS) == set(ResidueReason.values)
     for r in RESIDUE_REASONS.values():
         assert r.message_id and r.message_en and r.action_id and r.action_en
-    assert RESIDUE_REASONS["TIDAK_AKTIF"].action_id.startswith(
-        "Nomor tidak aktif. Pastikan nomor masih dipakai"
-    )
+    assert RESIDUE_REASONS["TIDAK_AKTIF"].action_id.startswith("Pastikan nomor masih dipakai")
+    # The row shows the message and then the action: the action does not say the message again.
+    for r in RESIDUE_REASONS.values():
+        first = r.message_id.split()[:2]
+        assert r.action_id.split()[:2] != first, r.code
 
 
 def test_school_residue_rows_carry_reason_note_batch_and_action(

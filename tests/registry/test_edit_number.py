@@ -148,6 +148,9 @@ def test_locked_record_is_refused_with_a_clear_message(client, operator, aktif):
     response = client.post(_edit_url(aktif), {"nomor": "081324681357", "versi": "1"})
     assert response.status_code == 409
     assert "terkunci karena sudah tercantum pada SPTJM" in response.content.decode()
+    # The edit page says so before anything is typed, and offers no save.
+    page = client.get(_edit_url(aktif)).content.decode()
+    assert "terkunci karena sudah tercantum pada SPTJM" in page and "<button disabled" in page
     assert Recipient.objects.get(pk=aktif.pk).phone_e164 == "+6281211112222"
 
 

@@ -198,3 +198,17 @@ def test_a_number_used_by_more_recipients_than_allowed_is_flagged_on_the_row_and
     assert "dipakai 3 penerima" not in html  # three is allowed
     assert "1 nomor di sekolah ini dipakai lebih dari 3 penerima" in html
     assert 'href="/nomor-bersama/"' in html
+
+
+def test_filters_chosen_with_htmx_go_into_the_address_bar_but_a_search_does_not(
+    client, operator, school, mixed
+):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    hx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+    url = f"/sekolah/{school.npsn}/"
+    filtered = client.post(url, {"status": "RESIDU", "n": "50"}, **hx)
+    assert filtered["HX-Push-Url"] == f"{url}?status=RESIDU"
+    everything = client.post(url, {"status": "", "n": "50"}, **hx)
+    assert everything["HX-Push-Url"] == url
+    searched = client.post(url, {"status": "RESIDU", "q": "Ani"}, **hx)
+    assert "HX-Push-Url" not in searched and "Ani" in searched.content.decode()

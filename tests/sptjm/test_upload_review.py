@@ -92,6 +92,16 @@ def test_scan_size_is_limited(operator, printed, settings):
     assert exc.value.code == "BERKAS_TERLALU_BESAR"
 
 
+def test_scan_form_carries_its_size_limit_for_the_browser_to_check_before_uploading(
+    client, operator, printed, settings
+):  # type: ignore[no-untyped-def]
+    settings.VERVAL = {**settings.VERVAL, "SCAN_MAX_BYTES": 3 * 1024 * 1024}
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{printed.school_id}/sptjm/").content.decode()
+    assert 'data-max-bytes="3145728"' in html
+    assert 'data-too-big="Berkas ini lebih besar dari 3 MB.' in html
+
+
 def test_broken_pdf_is_refused(operator, printed):
     with pytest.raises(ActionRefused) as exc:
         actions.upload_scan(

@@ -18,6 +18,8 @@ class ResidueReason:
     action_en: str
 
 
+# message: what the provider said; action: what the school does about it. The row shows both, one
+# after the other, so the action does not repeat the message.
 RESIDUE_REASONS: dict[str, ResidueReason] = {
     r.code: r
     for r in [
@@ -25,29 +27,29 @@ RESIDUE_REASONS: dict[str, ResidueReason] = {
             "TIDAK_AKTIF",
             "Nomor tidak aktif menurut provider.",
             "The provider reports the number as inactive.",
-            "Nomor tidak aktif. Pastikan nomor masih dipakai dan isi ulang pulsa, atau ganti dengan nomor yang aktif.",
-            "The number is inactive. Make sure it is still in use and top it up, or replace it with an active number.",
+            "Pastikan nomor masih dipakai dan isi ulang pulsa, atau ganti dengan nomor yang aktif.",
+            "Make sure it is still in use and top it up, or replace it with an active number.",
         ),
         ResidueReason(
             "MASA_TENGGANG",
             "Nomor dalam masa tenggang.",
             "The number is in its grace period.",
-            "Nomor dalam masa tenggang. Minta pemilik mengisi ulang pulsa agar nomor aktif kembali, lalu konfirmasi ulang nomor ini.",
-            "The number is in its grace period. Ask the owner to top it up so it becomes active again, then re-confirm the number.",
+            "Minta pemilik mengisi ulang pulsa agar nomor aktif kembali, lalu konfirmasi ulang nomor ini.",
+            "Ask the owner to top it up so it becomes active again, then re-confirm the number.",
         ),
         ResidueReason(
             "TIDAK_TERDAFTAR",
             "Nomor tidak terdaftar di provider.",
             "The number is not registered with the provider.",
-            "Nomor tidak ditemukan. Periksa kembali setiap digit nomor dengan pemiliknya, lalu perbaiki atau ganti nomor.",
-            "The number was not found. Check every digit with its owner, then correct or replace the number.",
+            "Periksa kembali setiap digit nomor dengan pemiliknya, lalu perbaiki atau ganti nomor.",
+            "Check every digit with its owner, then correct or replace the number.",
         ),
         ResidueReason(
             "BUKAN_PELANGGAN",
             "Provider menyatakan nomor ini bukan pelanggannya.",
             "The provider says this number is not its subscriber.",
-            "Provider menyatakan bukan pelanggannya. Pastikan nomor benar; jika benar, konfirmasi ulang dan Pusdatin akan memeriksa penyalurannya.",
-            "The provider says it is not its subscriber. Make sure the number is right; if it is, re-confirm it and Pusdatin will review the routing.",
+            "Pastikan nomor benar; jika benar, konfirmasi ulang dan Pusdatin akan memeriksa penyalurannya.",
+            "Make sure the number is right; if it is, re-confirm it and Pusdatin will review the routing.",
         ),
         ResidueReason(
             "LAINNYA",

@@ -67,7 +67,13 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         "row_base": _row_base(npsn),
     }
     if _htmx(request) and request.headers.get("HX-Target") == "results":
-        return render(request, "registry/_results.html", context)
+        response = render(request, "registry/_results.html", context)
+        if not filters.query:
+            # The filters go into the address bar, so that Back and reload show the list that was
+            # chosen. A search does not: names never go into a URL (decision 0004).
+            query = filters.querystring(filters.page)
+            response["HX-Push-Url"] = request.path + (f"?{query}" if query else "")
+        return response
     context.update(
         summary=selectors.school_summary(request.user, npsn),
         statuses=NumberStatus.choices,
@@ -104,7 +110,9 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
     template = "registry/_row_edit.html" if _htmx(request) else "registry/edit.html"
     if request.method == "GET":
         form = EditNumberForm(initial={"nomor": r.shown_number, "versi": r.version})
-        return render(request, template, {**ctx, "form": form})
+        # Say so before anything is typed: saving would be refused anyway.
+        error = actions.RecordLocked() if r.locked else None
+        return render(request, template, {**ctx, "form": form, "error": error})
     form = EditNumberForm(request.POST)
     status = 200
     error = None

@@ -23,7 +23,11 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "SPTJM sudah diubah orang lain sejak halaman dibuka. Muat ulang halaman.",
         "Someone else changed this SPTJM since you opened the page. Reload it.",
     ),
-    "BERKAS_TERLALU_BESAR": ("Berkas pindaian terlalu besar.", "The scan file is too large."),
+    "BERKAS_TERLALU_BESAR": (
+        "Berkas pindaian lebih besar dari batas yang tertera di halaman. Pindai ulang dengan resolusi "
+        "150–200 dpi atau hitam-putih.",
+        "The scan file is larger than the limit shown on the page. Scan again at 150–200 dpi or in black and white.",
+    ),
     "BERKAS_KOSONG": ("Berkas pindaian kosong.", "The scan file is empty."),
     "JENIS_BERKAS_SALAH": (
         "Pindaian harus berupa PDF, JPG atau PNG (diperiksa dari isi berkas, bukan namanya).",

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -69,6 +70,7 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             "can_edit": can_edit,
             "failed": failed,
             "max_mb": _max_mb(),
+            "max_bytes": settings.VERVAL["SCAN_MAX_BYTES"],
             "statuses": DisbursementStatus,
         },
     )

@@ -15,3 +15,15 @@ document.addEventListener("click", function (event) {
     boxes.forEach(function (b) { b.checked = el.checked; });
   }
 });
+// A file larger than the server takes is refused here, before a slow link uploads all of it.
+document.addEventListener("change", function (event) {
+  var el = event.target;
+  if (!el || el.type !== "file" || !el.dataset || !el.dataset.maxBytes) {
+    return;
+  }
+  var tooBig = el.files && el.files.length && el.files[0].size > Number(el.dataset.maxBytes);
+  el.setCustomValidity(tooBig ? el.dataset.tooBig || "" : "");
+  if (tooBig) {
+    el.reportValidity();
+  }
+});
