@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import factory
 import pytest
 
 from tests.factories import RecipientFactory, SchoolFactory, UserFactory
@@ -213,3 +214,31 @@ def test_account_list_at_360_px_does_not_scroll_sideways(live_server, browser): 
         )
     finally:
         ctx.close()
+
+
+def test_operator_pages_through_search_results_and_back_keeps_the_filter(live_server, page):  # type: ignore[no-untyped-def]
+    base = live_server.url
+    school = SchoolFactory(npsn="20155505", name="SD Negeri Cari")
+    UserFactory(role="OPERATOR", school=school, username="op.cari")
+    RecipientFactory.create_batch(60, school=school, name=factory.Sequence(lambda n: f"Siswa Cari {n:03d}"))
+    RecipientFactory.create_batch(3, school=school, status="RESIDU", reason="TIDAK_AKTIF")
+    sign_in(page, base, "op.cari")
+    page.goto(f"{base}/sekolah/{school.npsn}/")
+    # A search goes by POST; its pager buttons used to send no page number through htmx.
+    page.get_by_label("Cari nama atau NISN").fill("Siswa Cari")
+    page.get_by_role("button", name="Tampilkan").click()
+    page.get_by_text("Halaman 1 dari 2").wait_for()
+    page.get_by_role("button", name="Berikutnya »").click()
+    page.get_by_text("Halaman 2 dari 2").wait_for()
+    shot(page, "search-page-2")
+    assert "Siswa" not in page.url and "Cari" not in page.url
+    # A filter goes into the address bar: opening a row's history and coming back keeps it.
+    page.get_by_label("Cari nama atau NISN").fill("")
+    page.locator("select[name=status]").select_option("RESIDU")
+    page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=RESIDU")
+    page.get_by_text("Menampilkan 1–3 dari 3").wait_for()
+    page.get_by_role("link", name="Riwayat").first.click()
+    page.wait_for_url("**/riwayat/")
+    page.go_back()
+    page.get_by_text("Menampilkan 1–3 dari 3").wait_for()
+    assert page.locator("select[name=status]").input_value() == "RESIDU"

@@ -27,3 +27,19 @@ document.addEventListener("change", function (event) {
     el.reportValidity();
   }
 });
+// A submit button outside its form (form="...") with a name: htmx does not send its value (the
+// search pager's page number), so it travels in a hidden field for this one submission only.
+document.addEventListener("click", function (event) {
+  var button = event.target && event.target.closest ? event.target.closest("button[form][name]") : null;
+  var form = button && button.form;
+  if (!form || button.type !== "submit" || form.contains(button)) {
+    return;
+  }
+  var carrier = document.createElement("input");
+  carrier.type = "hidden";
+  carrier.name = button.name;
+  carrier.value = button.value;
+  form.appendChild(carrier);
+  // The submission (and htmx reading the form) happens before this runs.
+  setTimeout(function () { carrier.remove(); }, 0);
+});
