@@ -70,7 +70,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped:
         terminalreporter.write_line(
-            f"verval: NOTICE {len(skipped)} tests skipped (see reasons above: PostgreSQL or chromium absent)"
+            f"verval: NOTICE {len(skipped)} tests skipped (each reason is listed above: a database or browser this run lacks)"
         )
 
 
