@@ -199,3 +199,11 @@ def test_a_job_that_reads_no_file_lists_no_refused_rows(client, pusdatin):  # ty
     Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED)
     client.force_login(pusdatin)
     assert "Baris yang ditolak" not in client.get(f"/pekerjaan/{job.pk}/").content.decode()
+
+
+def test_a_dump_with_nothing_to_send_says_so_instead_of_an_empty_table(client, pusdatin):  # type: ignore[no-untyped-def]
+    job = jobs.create_job(actor=pusdatin, kind="dump")
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED, counts={"batches": [], "rows": 0})
+    client.force_login(pusdatin)
+    html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert "Tidak ada: tidak ada data baru untuk dikirim." in html and "<table>" not in html
