@@ -158,3 +158,14 @@ def test_dinas_school_list_names_the_sptjm_state(dinas_kab, operator, pusdatin, 
     approve_all(operator, pusdatin, school, period)
     html = _login(dinas_kab).get("/dinas/").content.decode()
     assert '<span class="label s-DISETUJUI">Disetujui</span>' in html
+
+
+def test_print_page_says_how_many_listed_numbers_the_school_has_not_confirmed(operator, school, period):
+    from django.utils import timezone
+
+    aktif(school, 3)
+    aktif(school, 2, confirmed_at=timezone.now())
+    html = _login(operator).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
+    assert "5 penerima aktif perlu dicantumkan pada SPTJM." in html
+    assert "3 di antaranya belum Anda verifikasi." in html
+    assert f'href="/sekolah/{school.npsn}/?status=AKTIF"' in html

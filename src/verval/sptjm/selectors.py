@@ -133,6 +133,9 @@ class SchoolPage:
     carried: int
     failed: list[Disbursement]
     disbursement_counts: dict[str, int]
+    # Of the candidates, those the school has not confirmed (verifikasi): the statement says the
+    # school checked every number it lists, so the page says how many it has not.
+    unconfirmed: int = 0
 
 
 def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolPage:
@@ -145,13 +148,19 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
     )
     documents: list[Sptjm] = []
     live = None
-    candidates = carried = 0
+    candidates = carried = unconfirmed = 0
     failed: list[Disbursement] = []
     counts: dict[str, int] = {}
     if period is not None:
         documents = list(sptjms_for(user).filter(school=school, period=period).order_by("-seq"))
         live = next((d for d in documents if d.is_live), None)
-        candidates = print_candidates(school.npsn, period).count() if live is None else 0
+        candidates = unconfirmed = 0
+        if live is None:
+            to_print = print_candidates(school.npsn, period)
+            agg = to_print.aggregate(
+                n=Count("pk"), unconfirmed=Count("pk", filter=Q(confirmed_at__isnull=True))
+            )
+            candidates, unconfirmed = agg["n"], agg["unconfirmed"]
         if period.policy.sptjm_only_changed:
             carried = (
                 eligible_recipients(school.npsn)
@@ -167,7 +176,7 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         .select_related("recipient", "period")
         .order_by("-updated_at")[:200]
     )
-    return SchoolPage(period, periods, live, documents, candidates, carried, failed, counts)
+    return SchoolPage(period, periods, live, documents, candidates, carried, failed, counts, unconfirmed)
 
 
 # ------------------------------------------------------------------ Dinas and dashboard
