@@ -187,8 +187,8 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     # the scan; Pusdatin alone reviews, disburses and reconciles; Dinas sees the late schools in scope.
     "sptjm:school": Rule(SCHOOL_READERS),
     "sptjm:print": Rule(SCHOOL_EDITOR, method="POST", data=lambda w: {"periode": w.open_period.code}),
-    "sptjm:pdf": Rule(SCHOOL_READERS),
-    "sptjm:scan": Rule(SCHOOL_READERS),
+    "sptjm:pdf": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN, note="lists full numbers: no Dinas (masking rule)"),
+    "sptjm:scan": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN, note="lists full numbers: no Dinas (masking rule)"),
     "sptjm:upload": rules(
         Rule(
             SCHOOL_EDITOR,

@@ -92,10 +92,13 @@ def test_other_school_and_provider_cannot_see_documents_or_scans(
         web = _login(user)
         assert web.get(f"/sptjm/{sptjm.pk}/dokumen.pdf").status_code == 403
         assert web.get(f"/sekolah/{school.npsn}/sptjm/").status_code == 403
-    assert _login(dinas_kab).get(f"/sptjm/{sptjm.pk}/dokumen.pdf").status_code == 200
+    # The document lists every number in full: its Dinas follows the status, the PDF is for the
+    # school and Pusdatin (docs/security.md, masking).
+    assert _login(dinas_kab).get(f"/sptjm/{sptjm.pk}/dokumen.pdf").status_code == 403
+    assert _login(operator).get(f"/sptjm/{sptjm.pk}/dokumen.pdf").status_code == 200
     dinas_page = _login(dinas_kab).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
     assert sptjm.number in dinas_page
-    assert 'name="pindaian"' not in dinas_page
+    assert 'name="pindaian"' not in dinas_page and "dokumen.pdf" not in dinas_page
     assert _login(dinas_kab).post(f"/sptjm/{sptjm.pk}/batal/").status_code == 403
     assert (
         _login(other_operator)

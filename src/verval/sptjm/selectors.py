@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from verval.accounts import access
+from verval.accounts.models import Role
 from verval.reference.models import Period, QuotaRule
 from verval.registry.models import NumberStatus, Recipient
 from verval.sptjm.models import (
@@ -101,6 +102,20 @@ def sptjms_for(user: Any) -> QuerySet[Sptjm]:
 
 def get_sptjm(user: Any, sptjm_id: Any) -> Sptjm:
     return access.get_in_scope(sptjms_for(user), pk=sptjm_id)  # type: ignore[return-value]
+
+
+def can_open_documents(user: Any, school_id: str) -> bool:
+    """The printed statement and its signed scan list every number in full: the school's own
+    operator and Pusdatin (who reviews it) open them; a Dinas follows the status only, as it
+    reads every other school page with masked numbers (docs/security.md, masking)."""
+    return getattr(user, "role", None) == Role.PUSDATIN or access.can_edit_school(user, school_id)
+
+
+def get_sptjm_document(user: Any, sptjm_id: Any) -> Sptjm:
+    sptjm = get_sptjm(user, sptjm_id)
+    if not can_open_documents(user, sptjm.school_id):
+        raise PermissionDenied("the document lists full numbers: the school's operator and Pusdatin only")
+    return sptjm
 
 
 def get_sptjm_to_edit(user: Any, sptjm_id: Any) -> Sptjm:

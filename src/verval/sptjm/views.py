@@ -68,6 +68,7 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             "school": school,
             "page": page,
             "can_edit": can_edit,
+            "can_open_documents": selectors.can_open_documents(request.user, npsn),
             "failed": failed,
             "max_mb": _max_mb(),
             "max_bytes": settings.VERVAL["SCAN_MAX_BYTES"],
@@ -154,8 +155,8 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 
 @login_required
 def pdf_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
-    """The printed document: the school's operator, its Dinas and Pusdatin (every download audited)."""
-    sptjm = selectors.get_sptjm(request.user, sptjm_id)
+    """The printed document: the school's operator and Pusdatin (every download audited)."""
+    sptjm = selectors.get_sptjm_document(request.user, sptjm_id)
     actions.record_download(actor=request.user, sptjm=sptjm, what="pdf")
     name = sptjm.number.replace("/", "-") + ".pdf"
     return FileResponse(
@@ -170,7 +171,7 @@ def pdf_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
 @xframe_options_sameorigin
 def scan_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
     """The uploaded scan, inline (shown in an <iframe>/<img> on the review page). Scoped and audited."""
-    sptjm = selectors.get_sptjm(request.user, sptjm_id)
+    sptjm = selectors.get_sptjm_document(request.user, sptjm_id)
     if not sptjm.scan_path:
         raise Http404
     actions.record_download(actor=request.user, sptjm=sptjm, what="scan")
