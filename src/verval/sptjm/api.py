@@ -348,16 +348,21 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
     return response  # type: ignore[return-value]  # streaming or 304
 
 
+# Injection results and usage reports: applied (200), queued as a job (202), unknown batch or
+# period (404), no Content-Length (411), over the size limit (413), refused whole (422).
+_UPLOAD_RESPONSES = {
+    200: DisbursementJobOut,
+    202: DisbursementJobOut,
+    404: ErrorOut,
+    411: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
+
+
 @router.post(
     "/disbursements/batches/{batch_id}/results",
-    response={
-        200: DisbursementJobOut,
-        202: DisbursementJobOut,
-        404: ErrorOut,
-        411: ErrorOut,
-        413: ErrorOut,
-        422: ErrorOut,
-    },
+    response=_UPLOAD_RESPONSES,
     summary="Upload the injection results of a disbursement batch",
     openapi_extra={
         "requestBody": {
@@ -425,14 +430,7 @@ def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingH
 
 @router.post(
     "/reports/{period_code}/usage",
-    response={
-        200: DisbursementJobOut,
-        202: DisbursementJobOut,
-        404: ErrorOut,
-        411: ErrorOut,
-        413: ErrorOut,
-        422: ErrorOut,
-    },
+    response=_UPLOAD_RESPONSES,
     summary="Upload usage per number for a period",
     openapi_extra={
         "requestBody": {
