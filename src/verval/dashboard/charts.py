@@ -28,6 +28,12 @@ COLOURS = {
 }
 
 
+def pct1(value: float) -> str:
+    from verval.dashboard.templatetags.dashboard_tags import pct1 as fmt
+
+    return fmt(value)
+
+
 def _n(value: int) -> str:
     return number_format(value, force_grouping=True)
 
@@ -88,7 +94,7 @@ def stacked_bars_svg(rows: list[dict], segments: list[tuple[str, str]], *, title
             pct = 100 * v / total
             out.append(
                 f'<rect x="{x0:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{COLOURS.get(key, "#57606a")}">'
-                f"<title>{escape(str(row['label']))} · {escape(str(label))}: {_n(v)} ({pct:.1f} %)</title></rect>"
+                f"<title>{escape(str(row['label']))} · {escape(str(label))}: {_n(v)} ({pct1(pct)})</title></rect>"
             )
             x0 += w
     out.append("</svg>")

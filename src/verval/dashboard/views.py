@@ -28,6 +28,7 @@ from verval.accounts.models import PROVIDER_CHOICES, Role
 from verval.core import audit
 from verval.dashboard import charts, geo, selectors, services
 from verval.dashboard.selectors import Area, Filters
+from verval.dashboard.templatetags.dashboard_tags import pct1
 from verval.dashboard.templatetags import dashboard_tags
 from verval.reference.models import Region
 
@@ -42,11 +43,13 @@ def _filters(request: HttpRequest) -> tuple[Filters, list[tuple[str, str]]]:
 
 
 def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """Anonymous pages: public and cacheable; signed-in pages: private (they name schools)."""
+    """Anonymous pages: cacheable by the browser for a few minutes; signed-in pages: not at all
+    (they name schools). Not by shared caches: the HTML carries the visitor's CSRF token (the
+    language form), which a proxy would hand to everyone."""
     if request.user.is_authenticated:
         patch_cache_control(response, private=True, max_age=0)
     else:
-        patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        patch_cache_control(response, private=True, max_age=PUBLIC_MAX_AGE)
         patch_vary_headers(response, ["Cookie", "Accept-Language"])
     return response
 
@@ -131,7 +134,7 @@ def _map(area: Area, children: list[dict[str, Any]]) -> dict[str, Any] | None:
     values = {}
     for shape, agg in per_shape.items():
         pct = round(100 * agg["aktif"] / agg["imported"], 1) if agg["imported"] else None
-        label = " + ".join(agg["names"]) + (f": {pct:.1f} % {_('aktif')}" if pct is not None else "")
+        label = " + ".join(agg["names"]) + (f": {pct1(pct)} {_('aktif')}" if pct is not None else "")
         values[shape] = {"percent": pct, "label": label, "href": agg["href"]}
     return {
         "svg": geo.render_map(

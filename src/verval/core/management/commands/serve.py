@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -26,6 +27,9 @@ class Command(BaseCommand):
                 env={**os.environ, "DJANGO_SETTINGS_MODULE": "verval.settings"},
             )
             self.stdout.write(f"Task worker started (pid {worker.pid}).")
+        # SIGTERM (a service manager, `kill`) ends the server the way Ctrl-C does, so that the
+        # `finally` below stops the worker too instead of leaving it running.
+        signal.signal(signal.SIGTERM, _interrupt)
         url = f"http://{opts['host']}:{opts['port']}/"
         self.stdout.write(
             self.style.SUCCESS(f"Verval Ponsel: {url}  (sign in at {url}masuk/, API docs {url}api/v1/docs)")
@@ -41,3 +45,7 @@ class Command(BaseCommand):
                     worker.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
