@@ -137,3 +137,41 @@ def test_native_and_python_line_splitting_agree_with_check(data: bytes) -> None:
     for out, raw in zip(lines[1:], text, strict=True):
         v = check(raw)
         assert out.endswith(f",{'true' if v.valid else 'false'},{v.reason or ''},{v.operator or ''}")
+
+
+def test_stray_quotes_in_a_csv_column_are_read_line_by_line_and_never_echoed_in_an_error() -> None:
+    # A spreadsheet's leftover quote before a number made polars refuse the block with an error
+    # that quoted the numbers, printed unmasked as a traceback.
+    data = b'no_hp\n"081217263845\n085711223344\n"081399887766\n'
+    lines, summary = _run(data)
+    assert lines == [
+        HEADER,
+        "081217263845,+6281217263845,0812-1726-3845,true,,telkomsel",
+        "085711223344,+6285711223344,0857-1122-3344,true,,indosat",
+        "081399887766,+6281399887766,0813-9988-7766,true,,telkomsel",
+    ]
+    assert summary["rows"] == 3
+
+
+def test_one_stray_quote_does_not_hold_the_rest_of_a_large_file_in_memory(monkeypatch) -> None:
+    import verval.phones.cli as cli
+
+    monkeypatch.setattr(cli, "_MAX_QUOTED", 64)
+    data = b"no_hp\n" + b'"081217263845\n' + b"085711223344\n" * 40
+    lines, summary = _run(data)
+    assert summary["rows"] == 41 and len(lines) == 42
+    assert lines[1].startswith("081217263845,+6281217263845")
+    assert all(line.startswith("085711223344,+6285711223344") for line in lines[2:])
+
+
+def test_an_unexpected_error_is_reported_without_the_input(monkeypatch, capsys) -> None:
+    import verval.phones.cli as cli
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("could not parse 081217263845")
+
+    monkeypatch.setattr(cli, "iter_check_csv", broken)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("081217263845\n"))
+    assert main([]) == 1
+    err = capsys.readouterr().err
+    assert "(ValueError)" in err and "0812" not in err

@@ -256,28 +256,29 @@ def _read_all(
                 emit(pl.Series("input", lines, dtype=pl.String))
         else:
             block = pending + block
-            if block.count(b'"') % 2:  # cut inside a quoted field: keep for the next block
-                pending = block
+            if block.count(b'"') % 2 and len(block) <= _MAX_QUOTED:
+                pending = block  # cut inside a quoted field: keep for the next block
                 continue
             pending = b""
             for part in _split_lines(block, chunk_lines) if b'"' not in block else [block]:
-                if not part.strip():
-                    continue
-                df = pl.read_csv(
-                    part,
-                    has_header=False,
-                    separator=sep,
-                    columns=[col_index],
-                    infer_schema=False,
-                    truncate_ragged_lines=True,
-                    encoding="utf8-lossy",
-                    raise_if_empty=False,
-                )
-                if df.width:
-                    emit(df.to_series(0).alias("input"))
+                if part.strip():
+                    emit(_csv_column(part, sep, col_index))
     if pending.strip():  # unbalanced quote at end of input: parse what is there
+        emit(_csv_column(pending, sep, col_index))
+
+
+# A quoted field is a cell of a spreadsheet: past this size an open quote is a stray one
+# (`"0812...` typed into a cell), and the block is read line by line instead of being held.
+_MAX_QUOTED = 1 << 20
+
+
+def _csv_column(part: bytes, sep: str, col_index: int) -> pl.Series:
+    """The numbers column of a block of CSV records. Quotes that do not make CSV (a stray `"`
+    before a number, a spreadsheet's leftover) make polars refuse the block, and its error
+    message quotes the data: such a block is read line by line, quotes dropped, instead."""
+    try:
         df = pl.read_csv(
-            pending,
+            part,
             has_header=False,
             separator=sep,
             columns=[col_index],
@@ -286,8 +287,18 @@ def _read_all(
             encoding="utf8-lossy",
             raise_if_empty=False,
         )
-        if df.width:
-            emit(df.to_series(0).alias("input"))
+    except pl.exceptions.PolarsError:
+        df = None
+    if df is not None:
+        return df.to_series(0).alias("input") if df.width else pl.Series("input", [], dtype=pl.String)
+    values = []
+    for line in part.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n"):
+        if not line:
+            continue
+        fields = line.split(sep)
+        values.append(fields[col_index].strip().strip('"') if col_index < len(fields) else "")
+    return pl.Series("input", values, dtype=pl.String)
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,6 +321,13 @@ def main(argv: list[str] | None = None) -> int:
         # do, and point stdout at /dev/null so that the interpreter's last flush cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return BROKEN_PIPE
+    except Exception as exc:  # noqa: BLE001 - an error's text may quote the input: numbers
+        print(
+            f"verval phones check: masukan tidak dapat dibaca / input could not be read ({type(exc).__name__}); "
+            "isi berkas tidak ditampilkan / the input is not shown",
+            file=sys.stderr,
+        )
+        return 1
     if args.json:
         print(json.dumps(summary, sort_keys=True), file=sys.stderr)
     return 0
