@@ -28,7 +28,6 @@ from verval.accounts.models import PROVIDER_CHOICES, Role
 from verval.core import audit
 from verval.dashboard import charts, geo, selectors, services
 from verval.dashboard.selectors import Area, Filters
-from verval.dashboard.templatetags.dashboard_tags import pct1
 from verval.dashboard.templatetags import dashboard_tags
 from verval.reference.models import Region
 
@@ -134,7 +133,9 @@ def _map(area: Area, children: list[dict[str, Any]]) -> dict[str, Any] | None:
     values = {}
     for shape, agg in per_shape.items():
         pct = round(100 * agg["aktif"] / agg["imported"], 1) if agg["imported"] else None
-        label = " + ".join(agg["names"]) + (f": {pct1(pct)} {_('aktif')}" if pct is not None else "")
+        label = " + ".join(agg["names"]) + (
+            f": {dashboard_tags.pct1(pct)} {_('aktif')}" if pct is not None else ""
+        )
         values[shape] = {"percent": pct, "label": label, "href": agg["href"]}
     return {
         "svg": geo.render_map(

@@ -300,7 +300,6 @@ def _csv_column(part: bytes, sep: str, col_index: int) -> pl.Series:
     return pl.Series("input", values, dtype=pl.String)
 
 
-
 def main(argv: list[str] | None = None) -> int:
     """`python -m verval.phones.cli [--column NAME] [--json] < in > out`"""
     parser = argparse.ArgumentParser(
