@@ -111,8 +111,8 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
     if request.method == "GET":
         form = EditNumberForm(initial={"nomor": r.shown_number, "versi": r.version})
         # Say so before anything is typed: saving would be refused anyway.
-        error = actions.RecordLocked() if r.locked else None
-        return render(request, template, {**ctx, "form": form, "error": error})
+        locked = actions.RecordLocked() if r.locked else None
+        return render(request, template, {**ctx, "form": form, "error": locked})
     form = EditNumberForm(request.POST)
     status = 200
     error = None
