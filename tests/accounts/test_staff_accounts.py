@@ -184,3 +184,20 @@ def test_staff_account_cannot_reuse_another_accounts_email(client, pusdatin, din
     )
     assert "Surel ini sudah dipakai akun lain" in response.content.decode()
     assert not User.objects.filter(username="xl.baru").exists()
+
+
+def test_createsuperuser_makes_the_first_pusdatin_account(monkeypatch):  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    from verval.accounts.models import User
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Kuota-Belajar-2020")
+    call_command(
+        "createsuperuser", interactive=False, username="admin.pusdatin", email="a@example.test", verbosity=0
+    )
+    user = User.objects.get(username="admin.pusdatin")
+    assert (user.role, user.is_superuser, user.check_password("Kuota-Belajar-2020")) == (
+        "PUSDATIN",
+        True,
+        True,
+    )

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -24,11 +27,23 @@ class Role(models.TextChoices):
     PROVIDER = "PROVIDER", _("Provider")
 
 
+class UserManager(DjangoUserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> User:
+        # `verval createsuperuser` makes the first Pusdatin account (docs/accounts.md): the default
+        # role (OPERATOR) would need a school and fail the scope check.
+        extra.setdefault("role", Role.PUSDATIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     """An account with exactly one role and the scope that role needs.
 
     OPERATOR has a school, DINAS_* a region (province or kabupaten/kota), PROVIDER a provider code.
     """
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR, db_index=True)
     school = models.ForeignKey(
