@@ -39,3 +39,24 @@ def test_simulate_providers_command_json(school, capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (out["batches"], out["applied"]) == (1, 4)
     assert list(out["providers"]) == ["xl"]
+
+
+def test_simulate_providers_against_a_server_that_does_not_answer_fails_with_one_line(waiting):
+    import pytest
+    from django.core.management.base import CommandError
+
+    actions.publish_dumps(actor=None, provider="telkomsel")
+    with pytest.raises(CommandError) as err:
+        call_command("simulate_providers", "--url", "http://127.0.0.1:9")
+    assert str(err.value).startswith("SERVER_TIDAK_TERJANGKAU: cannot reach http://127.0.0.1:9")
+    assert err.value.returncode == 2
+
+
+def test_simulate_injection_refuses_an_unknown_period_and_a_share_outside_0_to_1(db):
+    import pytest
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no period 'NOPE'"):
+        call_command("simulate_injection", "--period", "NOPE")
+    with pytest.raises(CommandError, match="--fail-share must be between 0 and 1"):
+        call_command("simulate_injection", "--fail-share", "7")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from verval.accounts.models import PROVIDER_CODES
 from verval.exchange.simulator import simulate_round
+from verval_provider.client import ApiFailure
 
 
 class Command(BaseCommand):
@@ -23,14 +24,17 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        summary = simulate_round(
-            actor=None,
-            seed=opts["seed"],
-            url=opts["url"],
-            providers=opts["provider"],
-            profile=opts["profile"],
-            log=None if opts["json"] else self.stdout.write,
-        )
+        try:
+            summary = simulate_round(
+                actor=None,
+                seed=opts["seed"],
+                url=opts["url"],
+                providers=opts["provider"],
+                profile=opts["profile"],
+                log=None if opts["json"] else self.stdout.write,
+            )
+        except ApiFailure as failure:  # e.g. --url of a server that does not answer
+            raise CommandError(str(failure), returncode=2) from None
         if opts["json"]:
             self.stdout.write(json.dumps(summary))
         else:

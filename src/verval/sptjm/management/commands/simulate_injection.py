@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from verval.reference.models import Period
 from verval.sptjm.simulator import simulate_injection
+from verval_provider.client import ApiFailure
 
 
 class Command(BaseCommand):
@@ -22,14 +24,21 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        out = simulate_injection(
-            opts["period"],
-            fail_share=opts["fail_share"],
-            seed=opts["seed"],
-            url=opts["url"],
-            providers=opts["providers"],
-            log=None if opts["json"] else self.stdout.write,
-        )
+        if not 0 <= opts["fail_share"] <= 1:
+            raise CommandError("--fail-share must be between 0 and 1", returncode=2)
+        if opts["period"] and not Period.objects.filter(code=opts["period"]).exists():
+            raise CommandError(f"no period {opts['period']!r}", returncode=2)
+        try:
+            out = simulate_injection(
+                opts["period"],
+                fail_share=opts["fail_share"],
+                seed=opts["seed"],
+                url=opts["url"],
+                providers=opts["providers"],
+                log=None if opts["json"] else self.stdout.write,
+            )
+        except ApiFailure as failure:  # e.g. --url of a server that does not answer
+            raise CommandError(str(failure), returncode=2) from None
         if opts["json"]:
             self.stdout.write(
                 json.dumps({k: out[k] for k in ("batches", "rows", "berhasil", "gagal", "refused")})
