@@ -50,6 +50,12 @@ def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore
     again = StringIO()
     call_command("demo", "--if-empty", "--json", stdout=again)
     assert _json_last_line(again)["loaded"] is False
+    # A second round (a second `verval demo` queues one) skips the schools already played.
+    from verval.core.demo import sptjm_round
+
+    approved = Sptjm.objects.filter(status="DISETUJUI").count()
+    second = sptjm_round(keep_npsn=operator.school_id)
+    assert Sptjm.objects.filter(status="DISETUJUI").count() == approved + second["sptjm_disetujui"]
 
     stats = StringIO()
     call_command("stats", "--json", stdout=stats)

@@ -68,6 +68,7 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
 
     from verval.core import jobs
     from verval.sptjm import actions as sptjm_actions
+    from verval.sptjm.reasons import ActionRefused
     from verval.sptjm.simulator import simulate_injection
 
     period = Period.objects.get(code=DEMO_PERIOD)
@@ -84,7 +85,10 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
             username=f"op-{school.npsn}",
             defaults={"role": Role.OPERATOR, "school": school, "is_active": True},
         )
-        sptjm, _ = sptjm_actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+        try:
+            sptjm, _ = sptjm_actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+        except ActionRefused:  # a second `verval demo`: this school's round is played already
+            continue
         scan = files.absolute(sptjm.pdf_path).read_bytes()
         upload = SimpleUploadedFile("sptjm-ttd.pdf", scan, content_type="application/pdf")
         result = sptjm_actions.upload_scan(actor=operator, sptjm_id=sptjm.pk, upload=upload)
