@@ -83,3 +83,23 @@ def test_synth_command_writes_xlsx(tmp_path, capsys):  # type: ignore[no-untyped
     rows = CalamineWorkbook.from_path(str(tmp_path / "a.xlsx")).get_sheet_by_index(0).to_python()
     assert rows[0] == HEADER and len(rows) == 111
     assert "110 rows" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--students", "-5"], "--students must be a positive number"),
+        (["--students", "5", "--schools", "0"], "--schools must be a positive number"),
+        (["--students", "5", "--out", "/nonexistent/x.csv"], "not a file in an existing folder"),
+        (["--students", "5", "--format", "xlsx"], "--format xlsx does not match the name c.csv"),
+    ],
+)
+def test_synth_refuses_arguments_it_cannot_honour_and_writes_nothing(tmp_path, args, message):  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = ["--out", str(tmp_path / "c.csv")] if "--out" not in args else []
+    with pytest.raises(CommandError, match=message) as err:
+        call_command("synth", *args, *out)
+    assert err.value.returncode == 2
+    assert list(tmp_path.iterdir()) == []

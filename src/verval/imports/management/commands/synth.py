@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from verval.imports.synth import write_cutoff
 
@@ -29,6 +30,15 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o) -> None:  # type: ignore[no-untyped-def]
+        for name in ("students", "teachers", "regencies", "schools"):
+            if o[name] is not None and o[name] < (1 if name in ("regencies", "schools") else 0):
+                raise CommandError(f"--{name} must be a positive number", returncode=2)
+        out = Path(o["out"])
+        if out.is_dir() or not out.parent.is_dir():
+            raise CommandError(f"--out {out}: not a file in an existing folder", returncode=2)
+        suffix = out.suffix.lower()
+        if o["format"] and suffix in (".csv", ".xlsx") and suffix != f".{o['format']}":
+            raise CommandError(f"--format {o['format']} does not match the name {out.name}", returncode=2)
         started = time.monotonic()
         info: dict[str, Any] = write_cutoff(
             o["out"],
