@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres check bench bench-quick clean messages
+.PHONY: install run test check bench clean messages
 
 install: $(STAMP)
 
@@ -34,7 +34,7 @@ bench: install
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 messages: install
-	cd src/verval && ../../$(BIN)/verval compilemessages
+	cd src/verval && VERVAL_VAR_DIR=../../var ../../$(BIN)/verval compilemessages
 
 clean:
 	rm -rf var/ .pytest_cache

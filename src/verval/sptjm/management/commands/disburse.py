@@ -17,7 +17,11 @@ class Command(BaseCommand):
     help = "Create the disbursement batches of a period from approved SPTJM (SPEC §3 step 10, §6 rules)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--period", required=True, help="period code, e.g. 2020-09A")
+        parser.add_argument(
+            "--period",
+            required=True,
+            help="period code, e.g. 2020-09-T1 (the codes are on the Pusdatin page)",
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
