@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from tests.exchange.helpers import dump_rows, results_file
 from tests.factories import RecipientFactory
@@ -302,8 +303,14 @@ def test_ingest_command_prints_json_and_fails_on_refusal(tsel_batch, rows, tmp_p
     assert (out["state"], out["applied"], out["batch_state"]) == ("SUCCEEDED", 10, "COMPLETE")
     bad = tmp_path / "bad.csv"
     bad.write_text("a;b\n")
-    with pytest.raises(Exception, match="PEMISAH_SALAH"):
+    with pytest.raises(CommandError, match="PEMISAH_SALAH") as refused:
         call_command("ingest_results", str(bad), "--batch", tsel_batch.id, "--json")
+    # As import-dapodik: 2 for a refused file, with the same key for its code.
+    assert refused.value.returncode == 2
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["error_code"] == "PEMISAH_SALAH"
+    with pytest.raises(CommandError, match="batch not found: DMP-NOPE") as missing:
+        call_command("ingest_results", str(path), "--batch", "DMP-NOPE")
+    assert missing.value.returncode == 2
 
 
 @pytest.mark.postgres
