@@ -172,8 +172,9 @@ def render_map(values: dict[str, dict], *, title: str, metric_label: str) -> Saf
             f'<rect x="{x0}" y="{y}" width="14" height="10" fill="{colour}" stroke="#57606a" stroke-width="0.5"/>'
         )
         parts.append(f'<text x="{x0 + 20}" y="{y + 9}">{i * 20}–{(i + 1) * 20} %</text>')
+    no_data = _("tanpa data")  # outside the f-string: xgettext does not look inside one
     parts.append(
         f'<rect x="{x0 + 90}" y="{y0}" width="14" height="10" fill="{NO_DATA}" stroke="#57606a" stroke-width="0.5"/>'
-        f'<text x="{x0 + 110}" y="{y0 + 9}">{escape(_("tanpa data"))}</text></g></svg>'
+        f'<text x="{x0 + 110}" y="{y0 + 9}">{escape(no_data)}</text></g></svg>'
     )
     return mark_safe("".join(parts))  # noqa: S308 - every dynamic value above is escaped

@@ -131,10 +131,11 @@ def _map(area: Area, children: list[dict[str, Any]]) -> dict[str, Any] | None:
         if shape == kem.get(row["code"]) or agg["href"] is None:
             agg["href"] = row["href"]
     values = {}
+    active = _("aktif")  # outside the f-string: xgettext does not look inside one
     for shape, agg in per_shape.items():
         pct = round(100 * agg["aktif"] / agg["imported"], 1) if agg["imported"] else None
         label = " + ".join(agg["names"]) + (
-            f": {dashboard_tags.pct1(pct)} {_('aktif')}" if pct is not None else ""
+            f": {dashboard_tags.pct1(pct)} {active}" if pct is not None else ""
         )
         values[shape] = {"percent": pct, "label": label, "href": agg["href"]}
     return {
