@@ -154,12 +154,13 @@ def _summarise(rows: Any) -> SchoolSummary:
         kinds.add(row["kind"])
     s.by_status = [(code, str(label), statuses.get(code, 0)) for code, label in NumberStatus.choices]
     options: dict[str, tuple[str, int]] = {}
+    precheck = gettext("Pemeriksaan awal:")
     for (status, code), n in sorted(reasons.items()):
         found = reason_text(status, code)
         text = found.message if found else code
         # A new number's stored verdict (BELUM_VERVAL) reads like the same reason after validation
         # (FORMAT_SALAH): say which one it is, as the row does.
-        shown = f"{gettext('Pemeriksaan awal:')} {text}" if status == NumberStatus.BELUM_VERVAL else text
+        shown = f"{precheck} {text}" if status == NumberStatus.BELUM_VERVAL else text
         s.by_reason.append((status, code, shown, n))
         options[code] = (options[code][0] if code in options else text, options.get(code, ("", 0))[1] + n)
     s.reason_options = [
