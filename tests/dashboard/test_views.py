@@ -212,3 +212,10 @@ def test_percentages_keep_their_unit_on_the_same_line():
     assert pct1(12.1, ".") == "12,1\u00a0%"
     assert pct1(1234.56, ",") == "1,234.6\u00a0%"
     assert pct1(None) == "–"
+
+
+def test_public_pages_do_not_load_htmx_which_only_signed_in_pages_use(client, figures, pusdatin):
+    public = client.get(reverse("dashboard:public")).content.decode()
+    assert "htmx.min.js" not in public and "hx-headers" not in public
+    client.force_login(pusdatin)
+    assert "htmx.min.js" in client.get(reverse("dashboard:public")).content.decode()
