@@ -203,3 +203,10 @@ def test_period_without_some_deadlines_keeps_the_order_of_the_others(client, pus
     client.force_login(pusdatin)
     data = _period_data(sptjm_upload_deadline="", handover_on="2020-10-11")
     assert client.post(reverse("core:period_create"), data).status_code == 302
+
+
+def test_unknown_period_is_not_found_for_pusdatin_and_refused_for_others(client, pusdatin, operator):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    assert client.get(reverse("core:period_edit", args=["TIDAKADA"])).status_code == 404
+    client.force_login(operator)
+    assert client.get(reverse("core:period_edit", args=["TIDAKADA"])).status_code == 403

@@ -8,10 +8,10 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -118,7 +118,7 @@ def period_edit(request: HttpRequest, code: str) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     period = Period.objects.filter(code=code).first()
     if period is None:
-        raise PermissionDenied("no such period")
+        raise Http404("no such period")
     return _period_form_page(request, period)
 
 
@@ -127,7 +127,7 @@ def period_edit(request: HttpRequest, code: str) -> HttpResponse:
 def period_open(request: HttpRequest, code: str) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     if not Period.objects.filter(code=code).exists():
-        raise PermissionDenied("no such period")
+        raise Http404("no such period")
     reference_actions.open_period(actor=request.user, code=code)
     messages.success(request, _("Periode %(code)s dibuka.") % {"code": code})
     return redirect("core:pusdatin")
@@ -138,7 +138,7 @@ def period_open(request: HttpRequest, code: str) -> HttpResponse:
 def period_close(request: HttpRequest, code: str) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     if not Period.objects.filter(code=code).exists():
-        raise PermissionDenied("no such period")
+        raise Http404("no such period")
     reference_actions.close_period(actor=request.user, code=code)
     messages.success(request, _("Periode %(code)s ditutup.") % {"code": code})
     return redirect("core:pusdatin")
