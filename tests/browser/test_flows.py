@@ -225,7 +225,7 @@ def test_operator_pages_through_search_results_and_back_keeps_the_filter(live_se
     sign_in(page, base, "op.cari")
     page.goto(f"{base}/sekolah/{school.npsn}/")
     # A search goes by POST; its pager buttons used to send no page number through htmx.
-    page.get_by_label("Cari nama atau NISN").fill("Siswa Cari")
+    page.get_by_label("Cari nama, NISN atau nomor").fill("Siswa Cari")
     page.get_by_role("button", name="Tampilkan").click()
     page.get_by_text("Halaman 1 dari 2").wait_for()
     page.get_by_role("button", name="Berikutnya »").click()
@@ -233,7 +233,7 @@ def test_operator_pages_through_search_results_and_back_keeps_the_filter(live_se
     shot(page, "search-page-2")
     assert "Siswa" not in page.url and "Cari" not in page.url
     # A filter goes into the address bar: opening a row's history and coming back keeps it.
-    page.get_by_label("Cari nama atau NISN").fill("")
+    page.get_by_label("Cari nama, NISN atau nomor").fill("")
     page.locator("select[name=status]").select_option("RESIDU")
     page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=RESIDU")
     page.get_by_text("Menampilkan 1–3 dari 3").wait_for()

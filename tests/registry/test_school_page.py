@@ -212,3 +212,16 @@ def test_filters_chosen_with_htmx_go_into_the_address_bar_but_a_search_does_not(
     assert everything["HX-Push-Url"] == url
     searched = client.post(url, {"status": "RESIDU", "q": "Ani"}, **hx)
     assert "HX-Push-Url" not in searched and "Ani" in searched.content.decode()
+
+
+def test_the_schools_operator_finds_a_number_however_it_is_typed_and_a_reader_cannot(
+    client, operator, dinas_kab, school, mixed
+):  # type: ignore[no-untyped-def]
+    # mixed: Ani Residu has 081211112222 (E.164 +6281211112222).
+    client.force_login(operator)
+    for term in ("081211112222", "6281211112222", "0812-1111-2222", "11112222"):
+        html = client.post(f"/sekolah/{school.npsn}/", {"q": term}).content.decode()
+        assert "Ani Residu" in html and "Menampilkan 1–1 dari 1" in html, term
+    client.force_login(dinas_kab)
+    html = client.post(f"/sekolah/{school.npsn}/", {"q": "081211112222"}).content.decode()
+    assert "Ani Residu" not in html and "Cari nama atau NISN" in html

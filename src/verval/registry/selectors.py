@@ -303,8 +303,16 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
         qs = qs.filter(reason=filters.reason)
     if filters.query:
         term = filters.query
+        digits = "".join(c for c in term if c.isdigit())
         if term.isdigit():
-            qs = qs.filter(nisn__startswith=term)
+            match = Q(nisn__startswith=term)
+            if full_numbers and len(digits) >= 4:
+                # The school's own operator also finds a number (typed 0812..., 62812... or
+                # 812...); a reader sees masked numbers, so searching them would reveal them.
+                match |= Q(phone_raw__contains=digits) | Q(phone_e164__contains=_national_tail(digits))
+            qs = qs.filter(match)
+        elif full_numbers and len(digits) >= 4 and set(term) <= set("0123456789+-() ."):
+            qs = qs.filter(Q(phone_raw__contains=term) | Q(phone_e164__contains=_national_tail(digits)))
         else:
             qs = qs.filter(name__icontains=term)
     count = qs.count()
@@ -323,6 +331,15 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
         decorate(r, full_numbers=full_numbers, mask=mask, national_display=national_display)
         r.shared_with = shared.get(r.phone_e164, 0) if r.phone_e164 else 0  # type: ignore[attr-defined]
     return Page(rows=rows, number=number, size=filters.size, count=count, shared_numbers=len(shared))
+
+
+def _national_tail(digits: str) -> str:
+    """The part of an E.164 number a typed fragment matches: 0812... -> 812..., 62812... -> 812..."""
+    if digits.startswith("0"):
+        return digits[1:]
+    if digits.startswith("62"):
+        return digits[2:]
+    return digits
 
 
 def decorate(
