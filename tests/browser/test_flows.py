@@ -242,3 +242,21 @@ def test_operator_pages_through_search_results_and_back_keeps_the_filter(live_se
     page.go_back()
     page.get_by_text("Menampilkan 1–3 dari 3").wait_for()
     assert page.locator("select[name=status]").input_value() == "RESIDU"
+
+
+def test_expired_session_during_an_inline_edit_goes_to_the_sign_in_page(live_server, page):  # type: ignore[no-untyped-def]
+    base = live_server.url
+    school = SchoolFactory(npsn="20155506", name="SD Negeri Sesi")
+    UserFactory(role="OPERATOR", school=school, username="op.sesi")
+    r = RecipientFactory(school=school, name="Budi Sesi")
+    sign_in(page, base, "op.sesi")
+    page.goto(f"{base}/sekolah/{school.npsn}/?status=BELUM_VERVAL")
+    page.context.clear_cookies()
+    page.locator(f"#r{r.pk}").get_by_role("link", name="Ubah").click()
+    # The whole page goes to sign-in (it used to land inside the table row), and back afterwards.
+    page.wait_for_url(f"{base}/masuk/?next=%2Fsekolah%2F{school.npsn}%2F%3Fstatus%3DBELUM_VERVAL")
+    assert page.locator("tr #id_username").count() == 0
+    page.locator("#id_username").fill("op.sesi")
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=BELUM_VERVAL")
