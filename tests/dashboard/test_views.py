@@ -219,3 +219,12 @@ def test_public_pages_do_not_load_htmx_which_only_signed_in_pages_use(client, fi
     assert "htmx.min.js" not in public and "hx-headers" not in public
     client.force_login(pusdatin)
     assert "htmx.min.js" in client.get(reverse("dashboard:public")).content.decode()
+
+
+def test_map_legend_is_html_beside_the_map_so_it_stays_legible_on_a_phone(client, figures):
+    html = client.get(reverse("dashboard:public")).content.decode()
+    legend = html[html.index('<ul class="dash-legend">') :]
+    legend = legend[: legend.index("</ul>")]
+    assert legend.count("<li>") == 6 and "0–20 %" in legend and "tanpa data" in legend
+    svg = html[html.index('<svg class="dash-map"') :]
+    assert 'class="legend"' not in svg[: svg.index("</svg>")]

@@ -139,9 +139,8 @@ def _map(area: Area, children: list[dict[str, Any]]) -> dict[str, Any] | None:
         )
         values[shape] = {"percent": pct, "label": label, "href": agg["href"]}
     return {
-        "svg": geo.render_map(
-            values, title=_("Peta persentase nomor aktif per provinsi"), metric_label=_("% nomor aktif")
-        ),
+        "svg": geo.render_map(values, title=_("Peta persentase nomor aktif per provinsi")),
+        "legend": geo.render_legend(_("% nomor aktif")),
         "notes": geo.fold_notes(provinces),
     }
 
