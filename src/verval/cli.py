@@ -16,8 +16,22 @@ def main(argv: list[str] | None = None) -> None:
     if len(args) > 1 and "-" in args[1] and not args[1].startswith("-"):
         args[1] = args[1].replace("-", "_")
     from django.core.management import execute_from_command_line
+    from django.db.utils import OperationalError, ProgrammingError
 
-    execute_from_command_line(args)
+    try:
+        execute_from_command_line(args)
+    except (OperationalError, ProgrammingError) as exc:
+        # A database without its tables (a fresh VERVAL_VAR_DIR or DATABASE_URL) is the usual
+        # cause; say so instead of a traceback. Other database errors keep theirs.
+        text = str(exc).lower()
+        if "no such table" not in text and "does not exist" not in text:
+            raise
+        print(
+            "verval: the database has no tables yet (or misses some): run `verval migrate` first "
+            f"(database error: {type(exc).__name__})",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -63,3 +63,20 @@ def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore
     assert counts["recipients"] == Recipient.objects.filter(active=True).count()
     assert sum(counts["number_status"].values()) == counts["recipients"]
     assert counts["number_status"]["RESIDU"] == Recipient.objects.filter(status="RESIDU", active=True).count()
+
+
+def test_a_command_on_a_database_without_tables_says_to_migrate(tmp_path):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env["VERVAL_VAR_DIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "verval.cli", "stats"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "verval: the database has no tables yet (or misses some): run `verval migrate` first"
+    )
+    assert "Traceback" not in done.stderr
