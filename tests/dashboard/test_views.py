@@ -45,7 +45,11 @@ def test_public_page_shows_national_funnel_map_and_is_cacheable_by_the_browser_o
 def test_public_json_is_aggregates_only(client, figures):
     data = client.get(reverse("dashboard:public_json")).json()
     assert data["funnel"]["imported"] == 12
-    assert data["funnel"]["AKTIF"] == 8
+    assert data["funnel"]["aktif"] == 8
+    assert list(data["funnel"]) == [
+        "imported", "valid", "sent", "aktif", "residu",
+        "sptjm_printed", "sptjm_uploaded", "sptjm_approved", "berhasil", "gagal",
+    ]  # fmt: skip
     assert data["residu_by_reason"] == {"TIDAK_AKTIF": 4}
     assert [p["code"] for p in data["provinces"]] == ["020000"]
     assert data["provinces"][0]["aktif"] == 8

@@ -323,6 +323,20 @@ def mine(request: HttpRequest) -> HttpResponse:
     return redirect(reverse(name, args=args))
 
 
+_JSON_FUNNEL_KEYS = (
+    "imported",
+    "valid",
+    "sent",
+    "aktif",
+    "residu",
+    "sptjm_printed",
+    "sptjm_uploaded",
+    "sptjm_approved",
+    "berhasil",
+    "gagal",
+)
+
+
 def public_json(request: HttpRequest) -> JsonResponse:
     """The national funnel and the per-province figures as JSON (no cookies, cacheable anywhere)."""
     f, _periods = _filters(request)
@@ -333,9 +347,8 @@ def public_json(request: HttpRequest) -> JsonResponse:
     body = {
         "period": data["period"],
         "filters": {"jenjang": f.level, "jenis": f.kind, "provider": f.provider},
-        "funnel": {
-            s["key"] if s["key"] != "sptjm" else f"sptjm_{i}": s["value"] for i, s in enumerate(fn.stages())
-        },
+        # Named keys, not positions: the three SPTJM stages share the chart's colour key.
+        "funnel": dict(zip(_JSON_FUNNEL_KEYS, (s["value"] for s in fn.stages()), strict=True)),
         "residu_by_reason": fn.residu_by_reason,
         "provinces": [
             {"code": c, "name": names.get(c, c), **fig} for c, fig in sorted(data["children"].items())
