@@ -139,7 +139,11 @@ def test_behind_csv_download_is_scoped_and_audited(client, figures, other_school
     response = client.get(reverse("dashboard:behind_csv"))
     assert response.status_code == 200
     lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0].startswith("npsn,nama_sekolah,kode_kabkota,jenjang,diimpor")
+    assert lines[0].startswith("\ufeffnpsn,nama_sekolah,kode_kabkota,jenjang,diimpor")
+    from django.utils import timezone
+
+    day = f"{timezone.localdate():%Y%m%d}"
+    assert response["Content-Disposition"] == f'attachment; filename="sekolah-tertinggal-semua-{day}.csv"'
     assert len(lines) == 2
     assert lines[1].startswith(f"{figures.npsn},{figures.name},{figures.regency_id},SD,10,0,0,6,4,")
     event = AuditEvent.objects.get(action="download_behind_schools_csv")

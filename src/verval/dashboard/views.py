@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -439,6 +440,11 @@ def _audit_download(request: HttpRequest, fmt: str, regency: str) -> None:
     )
 
 
+def _behind_name(regency: str) -> str:
+    """Named like the Dinas school export: what, where, when."""
+    return f"sekolah-tertinggal-{regency or 'semua'}-{timezone.localdate():%Y%m%d}"
+
+
 @login_required
 def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
     qs, regency = _behind_request(request)
@@ -448,7 +454,8 @@ def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(EXPORT_COLUMNS)
-        yield buf.getvalue()
+        # A byte order mark, as the Dinas school export: Excel reads school names right with it.
+        yield "\ufeff" + buf.getvalue()
         for row in _export_rows(qs):
             buf.seek(0)
             buf.truncate()
@@ -456,7 +463,7 @@ def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
             yield buf.getvalue()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="sekolah-tertinggal.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{_behind_name(regency)}.csv"'
     patch_cache_control(response, private=True, no_store=True)
     return response
 
@@ -477,6 +484,6 @@ def behind_xlsx(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(
         out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = 'attachment; filename="sekolah-tertinggal.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="{_behind_name(regency)}.xlsx"'
     patch_cache_control(response, private=True, no_store=True)
     return response
