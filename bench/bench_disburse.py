@@ -84,6 +84,8 @@ def _kind(sql: str) -> str:
         return "SQL: insert disbursements"
     if s.startswith('UPDATE "SPTJM_DISBURSEMENT"') or s.startswith("UPDATE SPTJM_DISBURSEMENT "):
         return "SQL: update disbursements (retries)"
+    if "UPDATE DISB_CAND" in s:
+        return "SQL: 3-per-number cap (set-based)"
     if 'FROM "REGISTRY_RECIPIENT"' in s or "FROM REGISTRY_RECIPIENT" in s:
         return "SQL: candidate query"
     if s.startswith("SELECT") and '"SPTJM_DISBURSEMENT"' in s:
@@ -260,7 +262,6 @@ def main() -> None:
         (getattr(services, "_BatchWriter", None), "close", "batch files"),
         (getattr(services, "_BatchWriter", None), "__init__", "batch files"),
         (services, "_write_batch_files_pg", "batch files (COPY … TO)"),
-        (services, "_disburse_pg", None),
     ):
         if cls is not None and phase is not None:
             phases.wrap(cls, attr, phase)

@@ -301,10 +301,9 @@ def _schedule_rows(
     return total, scheduled, retried, by_rule, batches
 
 
-# The candidates of a run, decided in one statement: DISTINCT ON picks each recipient's first
-# covering item (what the row-by-row path's correlated subqueries pick, without a million index
-# lookups each); the cap is a row_number over the number's candidates that passed the first two
-# rules, in approval order, on top of the packages the number already holds this period.
+# The candidates of a run and the first two rules, in one statement: DISTINCT ON picks each
+# recipient's first covering item (what the row path's correlated subqueries pick, without two
+# million index lookups).
 _CANDIDATES_PG = """
 CREATE TEMPORARY TABLE disb_cand AS
 WITH item AS (
@@ -316,30 +315,39 @@ WITH item AS (
     ORDER BY i.recipient_id, i.approved_at, i.id
 ), low AS (
     {low}
-), cand AS (
-    SELECT r.id AS rid, r.school_id, r.phone_e164 AS phone, r.operator, r.category,
-           item.id AS item_id, item.approved_at, d.id AS old_id,
-           COALESCE(q.general_gb + q.learning_gb, 0) AS package,
-           low.phone_e164 IS NOT NULL AS low
-    FROM registry_recipient r
-    JOIN item ON item.recipient_id = r.id
-    LEFT JOIN sptjm_disbursement d ON d.recipient_id = r.id AND d.period_id = %(period)s
-    LEFT JOIN reference_quotarule q ON q.policy_id = %(policy)s AND q.category = r.category
-    LEFT JOIN low ON low.phone_e164 = r.phone_e164
-    WHERE r.active AND r.status = 'AKTIF' AND r.phone_e164 <> '' AND r.operator <> ''
-      AND (d.id IS NULL OR (d.status IN ('GAGAL', 'DIKECUALIKAN') AND d.phone_e164 <> r.phone_e164))
-), used AS (
+)
+SELECT r.id AS rid, r.school_id, r.phone_e164 AS phone, r.operator, r.category,
+       item.id AS item_id, item.approved_at, d.id AS old_id,
+       COALESCE(q.general_gb + q.learning_gb, 0) AS package,
+       CASE WHEN COALESCE(q.general_gb + q.learning_gb, 0) = 0 THEN 'TANPA_PAKET'
+            WHEN low.phone_e164 IS NOT NULL THEN 'PEMAKAIAN_RENDAH'
+            ELSE '' END AS rule
+FROM registry_recipient r
+JOIN item ON item.recipient_id = r.id
+LEFT JOIN sptjm_disbursement d ON d.recipient_id = r.id AND d.period_id = %(period)s
+LEFT JOIN reference_quotarule q ON q.policy_id = %(policy)s AND q.category = r.category
+LEFT JOIN low ON low.phone_e164 = r.phone_e164
+WHERE r.active AND r.status = 'AKTIF' AND r.phone_e164 <> '' AND r.operator <> ''
+  AND (d.id IS NULL OR (d.status IN ('GAGAL', 'DIKECUALIKAN') AND d.phone_e164 <> r.phone_e164))
+"""
+
+# The cap: only numbers whose candidates and packages already held this period pass it are
+# ranked (a hash aggregate over all candidates, then a sort of a few rows); within such a number
+# the candidates that passed the first two rules take the free places in approval order.
+_CAP_PG = """
+WITH used AS (
     SELECT phone_e164, count(*) AS n FROM sptjm_disbursement
     WHERE period_id = %(period)s AND status IN ('DIJADWALKAN', 'BERHASIL') GROUP BY phone_e164
+), per AS (
+    SELECT phone, count(*) AS n FROM disb_cand WHERE rule = '' GROUP BY phone
+), risky AS (
+    SELECT per.phone, COALESCE(used.n, 0) AS held FROM per LEFT JOIN used ON used.phone_e164 = per.phone
+    WHERE per.n + COALESCE(used.n, 0) > %(cap)s
+), ranked AS (
+    SELECT c.rid, risky.held + row_number() OVER (PARTITION BY c.phone ORDER BY c.approved_at, c.rid) AS k
+    FROM disb_cand c JOIN risky ON risky.phone = c.phone WHERE c.rule = ''
 )
-SELECT c.*, row_number() OVER (ORDER BY c.approved_at, c.rid) AS ord,
-       CASE WHEN c.package = 0 THEN 'TANPA_PAKET'
-            WHEN c.low THEN 'PEMAKAIAN_RENDAH'
-            WHEN COALESCE(u.n, 0) + row_number() OVER (
-                PARTITION BY c.phone, c.package > 0 AND NOT c.low ORDER BY c.approved_at, c.rid
-            ) > %(cap)s THEN 'MAKS_3_PAKET'
-            ELSE '' END AS rule
-FROM cand c LEFT JOIN used u ON u.phone_e164 = c.phone
+UPDATE disb_cand c SET rule = 'MAKS_3_PAKET' FROM ranked WHERE ranked.rid = c.rid AND ranked.k > %(cap)s
 """
 
 _INSERT_PG = """
@@ -349,7 +357,7 @@ INSERT INTO sptjm_disbursement (recipient_id, period_id, provider, batch_id, spt
 SELECT rid, %(period)s, operator, {batch}, item_id, school_id, phone, category, package,
     CASE WHEN rule = '' THEN 'DIJADWALKAN' ELSE 'DIKECUALIKAN' END, rule, '', NULL, NULL, NULL, 1,
     %(now)s, %(now)s
-FROM disb_cand WHERE old_id IS NULL ORDER BY ord
+FROM disb_cand WHERE old_id IS NULL
 """
 
 # As the row path's bulk_update of RETRY_FIELDS: updated_at is not among them.
@@ -403,9 +411,10 @@ def _schedule_pg(
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(_CANDIDATES_PG.format(item_join=item_join, item_period=item_period, low=low), params)
         total = cursor.rowcount
+        cursor.execute("ANALYZE disb_cand")
+        cursor.execute(_CAP_PG, params)
         cursor.execute("RESET enable_nestloop")
         cursor.execute("RESET work_mem")
-        cursor.execute("ANALYZE disb_cand")
         if progress:
             progress.update(0, total, force=True)
         cursor.execute("SELECT rule, count(*), count(old_id) FROM disb_cand GROUP BY rule")
@@ -417,10 +426,10 @@ def _schedule_pg(
                 by_rule[rule] = n
             else:
                 scheduled = n
-        # One batch per provider with scheduled rows, created in the order the row path meets them.
+        # One batch per provider with scheduled rows; listed in the order the row path meets
+        # them (its first row in the file's order), which the COPY tells.
         cursor.execute(
-            "SELECT operator, count(*), sum(package) FROM disb_cand WHERE rule = '' "
-            "GROUP BY operator ORDER BY min(ord)"
+            "SELECT operator, count(*), sum(package) FROM disb_cand WHERE rule = '' GROUP BY operator"
         )
         sums = cursor.fetchall()
         try:
@@ -437,8 +446,7 @@ def _schedule_pg(
             cursor.execute(_INSERT_PG.format(batch=batch.format(c="")), params)
             if retried:
                 cursor.execute(_RETRY_PG.format(batch=batch.format(c="c.")), params)
-            _write_batch_files_pg(cursor, writers)
-            batches = [w.close() for w in writers]
+            batches = [w.close() for w in _write_batch_files_pg(cursor, writers)]
         except BaseException:
             for w in writers:
                 w.sink.abort()
@@ -449,11 +457,12 @@ def _schedule_pg(
     return total, scheduled, retried, by_rule, batches
 
 
-def _write_batch_files_pg(cursor: Any, writers: list[_BatchWriter]) -> None:
+def _write_batch_files_pg(cursor: Any, writers: list[_BatchWriter]) -> list[_BatchWriter]:
     """Every scheduled row to its provider's file, in candidate order, in one COPY: each row starts
-    with a one-character tag naming its file (as `verval.exchange.services._write_rows_pg`)."""
+    with a one-character tag naming its file (as `verval.exchange.services._write_rows_pg`).
+    Returns the writers in the order their first row came."""
     if not writers:
-        return
+        return []
     from psycopg import sql
 
     tags = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -466,11 +475,12 @@ def _write_batch_files_pg(cursor: Any, writers: list[_BatchWriter]) -> None:
     # Text as `_BatchWriter.write` formats it: trim_scale writes 35.00 as 35 and 7.50 as 7.5.
     query = sql.SQL(
         "COPY (SELECT CASE operator {} END, rid, ltrim(phone, '+'), trim_scale(package), category "
-        "FROM disb_cand WHERE rule = '' ORDER BY ord) TO STDOUT WITH (FORMAT csv)"
+        "FROM disb_cand WHERE rule = '' ORDER BY approved_at, rid) TO STDOUT WITH (FORMAT csv)"
     ).format(case)
     raw = cursor.cursor  # the psycopg cursor under Django's wrapper
     pg = raw.connection.pgconn
     blocks = {ord(tags[i]): (bytearray(), w.sink) for i, w in enumerate(writers)}
+    first: list[int] = []
     _copy_out_start(pg, raw.connection, query.as_bytes(raw))
     size = 1
     try:
@@ -479,6 +489,8 @@ def _write_batch_files_pg(cursor: Any, writers: list[_BatchWriter]) -> None:
             if size <= 0:
                 break
             block, sink = blocks[data[0]]
+            if not block and data[0] not in first:
+                first.append(data[0])
             block += data[2:]
             if len(block) >= 1 << 20:
                 sink.write(bytes(block))
@@ -488,6 +500,7 @@ def _write_batch_files_pg(cursor: Any, writers: list[_BatchWriter]) -> None:
     for block, sink in blocks.values():
         if block:
             sink.write(bytes(block))
+    return [writers[tags.index(chr(t))] for t in first]
 
 
 def run_disbursement_job(job: Job) -> dict[str, Any]:
