@@ -27,6 +27,7 @@ BENCHES = [
     ),
     ("validate", ["bench_validate.py", "--rows", "1000000"], ["bench_validate.py", "--rows", "10000000"]),
     ("school page", ["bench_school_page.py"], ["bench_school_page.py"]),
+    ("disburse", ["bench_disburse.py", "--rows", "1000000"], ["bench_disburse.py", "--rows", "10000000"]),
 ]
 
 
@@ -34,7 +35,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--big", action="store_true", help="10 M-row variants")
     parser.add_argument(
-        "--only", default="", help="comma-separated names: phones,import,exchange,dashboard,school page"
+        "--only",
+        default="",
+        help="comma-separated names: phones,import,exchange,dashboard,validate,school page,disburse",
     )
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}

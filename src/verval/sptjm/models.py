@@ -174,22 +174,28 @@ class DisbursementBatch(models.Model):
 class Disbursement(models.Model):
     """One recipient's package in one period (unique), or its exclusion with the rule named."""
 
+    # No single-column index where a composite one of Meta starts with the column (recipient,
+    # period, school) and none on provider, phone or status alone (no query filters on them
+    # alone): a disbursement run inserts a million rows and each index costs ~1.3 s of that on
+    # PostgreSQL (docs/decisions/0012-disbursement-at-scale.md).
     recipient = models.ForeignKey(
-        "registry.Recipient", on_delete=models.PROTECT, related_name="disbursements"
+        "registry.Recipient", on_delete=models.PROTECT, related_name="disbursements", db_index=False
     )
-    period = models.ForeignKey("reference.Period", on_delete=models.PROTECT, related_name="disbursements")
-    provider = models.CharField(max_length=16, db_index=True)
+    period = models.ForeignKey(
+        "reference.Period", on_delete=models.PROTECT, related_name="disbursements", db_index=False
+    )
+    provider = models.CharField(max_length=16)
     batch = models.ForeignKey(
         DisbursementBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="disbursements"
     )
     sptjm_item = models.ForeignKey(
         SptjmItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="+")
-    phone_e164 = models.CharField(max_length=16, db_index=True)
+    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="+", db_index=False)
+    phone_e164 = models.CharField(max_length=16)
     category = models.CharField(max_length=10)
     package_gb = models.DecimalField(max_digits=6, decimal_places=2)
-    status = models.CharField(max_length=16, choices=DisbursementStatus.choices, db_index=True)
+    status = models.CharField(max_length=16, choices=DisbursementStatus.choices)
     rule = models.CharField(max_length=24, choices=ExclusionRule.choices, blank=True)
     reason = models.CharField(max_length=255, blank=True)  # provider's keterangan for GAGAL
     reported_gb = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
