@@ -216,30 +216,17 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/verval_bench_disburse")
     parser.add_argument("--keep", action="store_true", help="leave the database (to EXPLAIN or rerun)")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
-    os.environ["VERVAL_DATA_DIR"] = str(ROOT / "var" / "bench-files")
+    from benchdb import fresh_database
 
-    import psycopg
-
-    base, name = args.database_url.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        con.execute(f'CREATE DATABASE "{name}"')
-
-    import django
-
-    django.setup()
+    fresh_database(args.database_url)
     from datetime import date
 
-    from django.core.management import call_command
     from django.db import connection
 
     from verval.core import jobs
     from verval.reference.models import Period
     from verval.sptjm import services
 
-    call_command("migrate", verbosity=0)
     n = args.rows
     period = Period.objects.create(
         code="2020-09-B",
@@ -316,9 +303,9 @@ def main() -> None:
     print(f"| Python (the rest: per-row loop, model objects, audit) | {rest:.2f} | {rest / elapsed:.0%} | |")
 
     if not args.keep:
-        connection.close()
-        with psycopg.connect(base + "/postgres", autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        from benchdb import drop_database
+
+        drop_database(args.database_url)
 
 
 if __name__ == "__main__":

@@ -27,24 +27,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/verval_bench_validate")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
-    os.environ["VERVAL_DATA_DIR"] = str(ROOT / "var" / "bench-files")
+    from benchdb import fresh_database
 
-    import psycopg
-
-    base, name = args.database_url.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        con.execute(f'CREATE DATABASE "{name}"')
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    fresh_database(args.database_url)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     n = args.rows
     schools = max(1, n // 400)
     started = time.perf_counter()
