@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from verval.core import views as core_views
 from verval.exchange.api import api
 from verval.registry import views_validation
 
@@ -19,4 +20,6 @@ urlpatterns = [
     path("akun/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("django-admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (JSON, files).
+    path("favicon.ico", core_views.favicon, name="favicon"),
 ]

@@ -207,3 +207,9 @@ def test_a_dump_with_nothing_to_send_says_so_instead_of_an_empty_table(client, p
     client.force_login(pusdatin)
     html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
     assert "Tidak ada: tidak ada data baru untuk dikirim." in html and "<table>" not in html
+
+
+def test_favicon_is_served_for_pages_without_an_icon_link(client):  # type: ignore[no-untyped-def]
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Content-Type"]) == (200, "image/svg+xml")
+    assert response.content.startswith(b"<svg") and response["Cache-Control"] == "public, max-age=86400"

@@ -148,6 +148,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
         SCHOOL_READERS | {OTHER_OPERATOR, OTHER_DINAS_KAB}, note="each sees its own scope"
     ),
     # --- exchange: Pusdatin pages ----------------------------------------------------------------------
+    "favicon": Rule(ALL, note="the site icon, for pages without a <link rel=icon>"),
     "exchange:batches": Rule(ONLY_PUSDATIN),
     "exchange:publish": Rule(ONLY_PUSDATIN, method="POST"),
     "exchange:rotate_token": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"provider": "telkomsel"}),

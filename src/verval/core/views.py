@@ -275,3 +275,14 @@ def job_issues_csv(request: HttpRequest, job_id: UUID) -> StreamingHttpResponse:
     response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.kind}-{job.pk}.csv"'
     return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The icon itself (not a redirect to /static/, which a test client and some proxies do not
+    serve), cacheable for a day."""
+    from django.conf import settings
+
+    icon = (settings.PACKAGE_DIR / "static" / "favicon.svg").read_bytes()
+    response = HttpResponse(icon, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
