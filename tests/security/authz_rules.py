@@ -117,6 +117,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "accounts:staff_create": Rule(ONLY_PUSDATIN),
     "accounts:user_deactivate": Rule(SCHOOL_DINAS | ONLY_PUSDATIN, method="POST"),
     "accounts:user_reactivate": Rule(ONLY_PUSDATIN, method="POST"),
+    "accounts:user_reset_two_factor": Rule(ONLY_PUSDATIN, method="POST"),
     "accounts:otp_setup": Rule(STAFF_READERS),
     "accounts:otp_verify": Rule(STAFF_READERS),
     # --- Pusdatin / Dinas pages and jobs ----------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -125,3 +126,34 @@ def test_setup_page_says_when_two_factor_is_already_on(client, pusdatin):  # typ
     page = client.get(reverse("accounts:otp_setup")).content.decode()
     assert "<h1>Ganti perangkat verifikasi dua langkah</h1>" in page
     assert "Verifikasi dua langkah akun ini sudah aktif." in page
+
+
+def test_pusdatin_resets_a_lost_two_factor_device_and_the_user_sets_up_again(client, pusdatin, dinas_kab):  # type: ignore[no-untyped-def]
+    TOTPDevice.objects.create(user=dinas_kab, name="hp", confirmed=True)
+    client.force_login(pusdatin)
+    users_page = client.get(reverse("accounts:users")).content.decode()
+    reset_url = reverse("accounts:user_reset_two_factor", args=[dinas_kab.pk])
+    assert f'action="{reset_url}"' in users_page
+    response = client.post(reset_url)
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=dinas_kab).exists()
+    event = AuditEvent.objects.get(action="reset_two_factor")
+    assert (event.actor_id, event.object_id, event.after) == (
+        pusdatin.pk,
+        str(dinas_kab.pk),
+        {"devices_removed": 1},
+    )
+    assert f'action="{reset_url}"' not in client.get(reverse("accounts:users")).content.decode()
+
+
+def test_only_pusdatin_resets_two_factor_and_not_its_own(client, pusdatin, dinas_kab, dinas_prov):  # type: ignore[no-untyped-def]
+    TOTPDevice.objects.create(user=dinas_kab, name="hp", confirmed=True)
+    TOTPDevice.objects.create(user=pusdatin, name="hp", confirmed=True)
+    client.force_login(dinas_prov)
+    assert client.post(reverse("accounts:user_reset_two_factor", args=[dinas_kab.pk])).status_code == 403
+    assert TOTPDevice.objects.filter(user=dinas_kab).count() == 1
+    from verval.accounts import actions
+
+    with pytest.raises(ValidationError):
+        actions.reset_two_factor(actor=pusdatin, user_id=pusdatin.pk)
+    assert TOTPDevice.objects.filter(user=pusdatin).count() == 1

@@ -349,6 +349,35 @@ def reactivate_user(*, actor: Any, user_id: int, ip: str | None = None) -> User:
     return user
 
 
+@transaction.atomic
+def reset_two_factor(*, actor: Any, user_id: int, ip: str | None = None) -> int:
+    """Pusdatin removes a user's two-step devices (a lost or replaced phone); the user sets one up
+    again at the next sign-in. Not one's own: that needs the current device (the setup page).
+    Returns how many devices were removed."""
+    access.require_role(actor, Role.PUSDATIN)
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise PermissionDenied("no such user")
+    if user.pk == actor.pk:
+        raise ValidationError(
+            _("Perangkat Anda sendiri diganti di halaman verifikasi dua langkah."), code="self"
+        )
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    removed, _by_model = TOTPDevice.objects.filter(user=user).delete()
+    if removed:
+        audit.record(
+            actor=actor,
+            action="reset_two_factor",
+            object_type="user",
+            object_id=user.pk,
+            region_code=user.region_id or "",
+            after={"devices_removed": removed},
+            ip=ip,
+        )
+    return removed
+
+
 # --- two-factor ----------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("pengguna/baru/", views.staff_create, name="staff_create"),
     path("pengguna/<int:pk>/nonaktifkan/", views.user_deactivate, name="user_deactivate"),
     path("pengguna/<int:pk>/aktifkan/", views.user_reactivate, name="user_reactivate"),
+    path("pengguna/<int:pk>/reset-2fa/", views.user_reset_two_factor, name="user_reset_two_factor"),
     # Two-factor (TOTP) for Dinas and Pusdatin.
     path("akun/2fa/", views.otp_setup, name="otp_setup"),
     path("akun/2fa/verifikasi/", views.otp_verify, name="otp_verify"),

@@ -138,7 +138,19 @@ def users(request: HttpRequest) -> HttpResponse:
     if role in Role.values:
         qs = qs.filter(role=role)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/users.html", {"page": page, "q": q, "role": role, "roles": Role.choices})
+    with_device: set[int] = set()
+    if getattr(request.user, "role", None) == Role.PUSDATIN:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        ids = [u.pk for u in page.object_list]
+        with_device = set(
+            TOTPDevice.objects.filter(user_id__in=ids, confirmed=True).values_list("user_id", flat=True)
+        )
+    return render(
+        request,
+        "accounts/users.html",
+        {"page": page, "q": q, "role": role, "roles": Role.choices, "with_device": with_device},
+    )
 
 
 @login_required
@@ -197,6 +209,27 @@ def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("no such user")
     user = actions.reactivate_user(actor=request.user, user_id=pk, ip=client_ip(request))
     messages.success(request, _("Akun %(username)s diaktifkan kembali.") % {"username": user.username})
+    return redirect("accounts:users")
+
+
+@login_required
+@require_POST
+def user_reset_two_factor(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    try:
+        removed = actions.reset_two_factor(actor=request.user, user_id=pk, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if removed:
+            messages.success(
+                request,
+                _(
+                    "Verifikasi dua langkah akun ini direset; pemiliknya memasang perangkat baru saat masuk berikutnya."
+                ),
+            )
+        else:
+            messages.info(request, _("Akun ini tidak memakai verifikasi dua langkah."))
     return redirect("accounts:users")
 
 
