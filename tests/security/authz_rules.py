@@ -269,6 +269,7 @@ ROUTE_KWARGS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "accounts:registration_reject": {"pk": lambda w: w.registration.pk},
     "accounts:user_deactivate": {"pk": lambda w: w.operator.pk},
     "accounts:user_reactivate": {"pk": lambda w: w.inactive_user.pk},
+    "accounts:user_reset_two_factor": {"pk": lambda w: w.inactive_user.pk},
     "registry:preview": {"job_id": lambda w: w.job.pk},
     "registry:apply": {"job_id": lambda w: w.job.pk},
     "api-v1:get_job": {"job_id": lambda w: w.provider_job.pk},
