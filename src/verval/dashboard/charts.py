@@ -12,6 +12,8 @@ from html import escape
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 
+from verval.dashboard.templatetags.dashboard_tags import pct1
+
 COLOURS = {
     "imported": "#57606a",
     "valid": "#0b5394",
@@ -26,12 +28,6 @@ COLOURS = {
     "GAGAL": "#a4161a",
     "berhasil_line": "#6f42c1",
 }
-
-
-def pct1(value: float) -> str:
-    from verval.dashboard.templatetags.dashboard_tags import pct1 as fmt
-
-    return fmt(value)
 
 
 def _n(value: int) -> str:

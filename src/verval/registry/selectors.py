@@ -162,7 +162,8 @@ def _summarise(rows: Any) -> SchoolSummary:
         # (FORMAT_SALAH): say which one it is, as the row does.
         shown = f"{precheck} {text}" if status == NumberStatus.BELUM_VERVAL else text
         s.by_reason.append((status, code, shown, n))
-        options[code] = (options[code][0] if code in options else text, options.get(code, ("", 0))[1] + n)
+        first_text, seen = options.get(code, (text, 0))
+        options[code] = (first_text, seen + n)
     s.reason_options = [
         (code, text, n) for code, (text, n) in sorted(options.items(), key=lambda kv: kv[1][0])
     ]
