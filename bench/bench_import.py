@@ -1,6 +1,8 @@
 """Cutoff import benchmark: synth, then import twice (first load, unchanged re-import) on SQLite
-and PostgreSQL, next to a plain PostgreSQL COPY of the same file into an unindexed table and a
-Django bulk_create of the same rows (on a subset, extrapolated). Prints a Markdown table.
+and PostgreSQL, next to the floor of each database — a plain PostgreSQL COPY of the same file
+into an unindexed table; on SQLite, polars batches inserted with executemany into an unindexed
+table — and a Django bulk_create of the same rows (on a subset, extrapolated). Prints a Markdown
+table.
 
     python bench/bench_import.py --rows 1000000 [--db sqlite|postgres|both] [--workdir DIR]
 
@@ -71,6 +73,41 @@ def plain_copy(path: Path, db: str) -> float:
     return seconds
 
 
+def sqlite_floor(path: Path, workdir: Path) -> float:
+    """The SQLite counterpart of the plain COPY: the file's 12 columns as text, read by polars in
+    batches and inserted with executemany into an unindexed table of a fresh database file (WAL,
+    synchronous=NORMAL, as the product runs it), one transaction, commit included. What loading
+    these rows from Python costs before any checking, key or index."""
+    import sqlite3
+
+    import polars as pl
+
+    db = workdir / "floor.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    t = time.perf_counter()
+    reader = pl.read_csv_batched(path, infer_schema=False, batch_size=50_000)
+    conn.execute("BEGIN")
+    created = False
+    while batches := reader.next_batches(1):
+        df = batches[0]
+        if not created:
+            conn.execute(f"CREATE TABLE floor ({', '.join(f'{c} text' for c in df.columns)})")
+            sql = f"INSERT INTO floor VALUES ({', '.join(['?'] * df.width)})"  # noqa: S608
+            created = True
+        for i in range(0, df.height, 5000):
+            conn.executemany(sql, df.slice(i, 5000).rows())
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - t
+    conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    return seconds
+
+
 BULK_CHILD = r"""
 import csv, itertools, json, sys, time, uuid
 import django
@@ -123,6 +160,9 @@ def bench_db(kind: str, path: Path, rows: int, workdir: Path, bulk_rows: int) ->
     if kind == "postgres":
         seconds = plain_copy(path, "verval_bench")
         out.append(("postgres: plain COPY into an unindexed table", rows, seconds, None, "", None))
+    else:
+        seconds = sqlite_floor(path, workdir)
+        out.append(("sqlite: executemany into an unindexed table (the floor)", rows, seconds, None, "", None))
     n = min(bulk_rows, rows)
     seconds, rss, o, _ = run(
         [PY, "-c", BULK_CHILD, str(path), str(n)], dict(env, PYTHONPATH=str(ROOT / "src"))

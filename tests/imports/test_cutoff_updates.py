@@ -273,23 +273,3 @@ def test_sqlite_import_pragmas_turn_off_the_memory_map_and_put_it_back(tmp_path)
         raise RuntimeError("import failed")
     assert current() == (2, 268435456)
     db.close()
-
-
-def test_import_announces_its_steps_in_order(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    """What the progress bar says once the rows are read: a first load ends building indexes."""
-    from verval.core.jobs import Progress
-
-    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
-    seen: list[str] = []
-    real = Progress.step
-
-    def step(self, code):  # type: ignore[no-untyped-def]
-        seen.append(code)
-        real(self, code)
-
-    monkeypatch.setattr(Progress, "step", step)
-    import_file(write(tmp_path / "a.csv", many(30)))
-    assert seen == ["read", "compare", "write", "index"]
-    seen.clear()
-    import_file(tmp_path / "a.csv")
-    assert seen == ["read", "compare", "write"]

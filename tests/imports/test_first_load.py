@@ -1,0 +1,135 @@
+"""A first load into an empty registry, run the way the worker runs it: outside any transaction.
+
+SQLite then inserts each batch straight into the registry, without row-by-row key checks and
+(above REBUILD_INDEXES_ABOVE) without its secondary indexes; PostgreSQL drops its keys and
+indexes too. What users see must not differ from the staged path: the same refusals, the same
+indexes afterwards, the same checks back on (decisions 0009 and 0013).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.imports.helpers import many, student, uid, write
+from verval.core.jobs import Progress
+from verval.core.models import Job
+from verval.imports import reader, services
+from verval.imports.actions import import_file
+from verval.reference.models import School
+from verval.registry.models import Recipient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _constraints() -> dict[str, tuple[Any, ...]]:
+    with connection.cursor() as cur:
+        found = connection.introspection.get_constraints(cur, "registry_recipient")
+    return {
+        name: (tuple(c["columns"]), c["primary_key"], c["unique"], c["index"], c["foreign_key"])
+        for name, c in found.items()
+    }
+
+
+def test_first_load_puts_back_every_index_and_key_it_set_aside(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    before = _constraints()
+    job = import_file(write(tmp_path / "a.csv", many(60)))
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert job.counts["added"] == 60
+    assert _constraints() == before
+    assert {"recipient_school_order", "recipient_phone"} <= set(before)
+    assert [c[0] for c in before.values() if c[1]] == [("id",)]
+    assert sorted(c[4] for c in before.values() if c[4]) == [
+        ("accounts_user", "id"),
+        ("reference_school", "npsn"),
+    ]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys")
+            assert cur.fetchone()[0] == 1
+            cur.execute("PRAGMA foreign_key_check(registry_recipient)")
+            assert cur.fetchall() == []
+    assert set(Recipient.objects.values_list("school_id", flat=True)) == set(
+        School.objects.values_list("npsn", flat=True)
+    )
+
+
+def test_first_load_refuses_repeated_ids_across_batches_like_the_staged_path(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Batches of ~6 rows, so each repeat below meets its first occurrence in an earlier batch:
+    an inserted row repeated (found by the primary key), a refused row repeated by a good one
+    (found before the insert), a good row repeated by a refused one (looked up afterwards)."""
+    monkeypatch.setattr(reader, "BLOCK", 1000)
+    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    rows = many(100)
+    rows.insert(10, student(900, npsn="2021"))  # line 12: refused, NPSN
+    rows.insert(11, student(901))  # line 13: accepted
+    rows += many(40, start=100)
+    rows.append(student(0, nama="Lagi"))  # line 144: repeats line 2
+    rows.append(student(900))  # line 145: a good row repeating refused line 12
+    rows.append(student(901, npsn="2021"))  # line 146: a refused row repeating line 13
+    rows.append(student(950))  # line 147
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert sorted(job.issues.values_list("line", "code")) == [
+        (12, "NPSN_TIDAK_VALID"),
+        (144, "ID_GANDA"),
+        (145, "ID_GANDA"),
+        (146, "ID_GANDA"),
+        (146, "NPSN_TIDAK_VALID"),
+    ]
+    assert (job.counts["rows"], job.counts["added"], job.counts["refused"]) == (146, 142, 4)
+    assert Recipient.objects.count() == 142
+    assert Recipient.objects.get(id=uid(0)).name == "Siswa 0"
+    assert Recipient.objects.get(id=uid(901)).school_id == "20212345"
+    assert not Recipient.objects.filter(id=uid(900)).exists()
+
+
+def test_import_announces_its_steps_in_order(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """What the progress bar says once the rows are read: a first load ends building indexes."""
+    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    seen: list[str] = []
+    real = Progress.step
+
+    def step(self, code):  # type: ignore[no-untyped-def]
+        seen.append(code)
+        real(self, code)
+
+    monkeypatch.setattr(Progress, "step", step)
+    import_file(write(tmp_path / "a.csv", many(30)))
+    assert seen == ["read", "compare", "write", "index"]
+    seen.clear()
+    import_file(tmp_path / "a.csv")
+    assert seen == ["read", "compare", "write"]
+
+
+def test_first_load_failing_while_rows_are_stored_leaves_the_database_as_it_was(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """The thread that stores the rows (SQLite's inserts, PostgreSQL's COPY) fails on its third
+    batch: the job fails, nothing is stored, every index and key is back."""
+    monkeypatch.setattr(reader, "BLOCK", 1000)
+    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    real_init = services._Feeder.__init__
+
+    def init(self, consume, queued=1):  # type: ignore[no-untyped-def]
+        calls = []
+
+        def failing(data):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            if len(calls) == 3:
+                raise OSError("disk full")
+            consume(data)
+
+        real_init(self, failing, queued)
+
+    monkeypatch.setattr(services._Feeder, "__init__", init)
+    before = _constraints()
+    job = import_file(write(tmp_path / "a.csv", many(60)))
+    assert job.state == Job.State.FAILED
+    assert (Recipient.objects.count(), School.objects.count()) == (0, 0)
+    assert _constraints() == before
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys")
+            assert cur.fetchone()[0] == 1
