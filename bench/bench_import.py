@@ -89,11 +89,9 @@ def sqlite_floor(path: Path, workdir: Path) -> float:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     t = time.perf_counter()
-    reader = pl.read_csv_batched(path, infer_schema=False, batch_size=50_000)
     conn.execute("BEGIN")
     created = False
-    while batches := reader.next_batches(1):
-        df = batches[0]
+    for df in pl.scan_csv(path, infer_schema=False).collect_batches(chunk_size=50_000):
         if not created:
             conn.execute(f"CREATE TABLE floor ({', '.join(f'{c} text' for c in df.columns)})")
             sql = f"INSERT INTO floor VALUES ({', '.join(['?'] * df.width)})"  # noqa: S608

@@ -8,12 +8,15 @@ indexes afterwards, the same checks back on (decisions 0009 and 0013).
 
 from __future__ import annotations
 
+import random
+import uuid
 from typing import Any
 
 import pytest
 from django.db import connection
 
-from tests.imports.helpers import many, student, uid, write
+from tests.imports.helpers import many, student, write
+from verval.core import files
 from verval.core.jobs import Progress
 from verval.core.models import Job
 from verval.imports import reader, services
@@ -22,6 +25,16 @@ from verval.reference.models import School
 from verval.registry.models import Recipient
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def spread(n: int) -> str:
+    """An id whose first hex digits vary with n (the helpers' ids all start alike), so that a
+    SQLite first load spreads the rows over its buckets."""
+    return str(uuid.UUID(int=random.Random(n).getrandbits(128), version=4))
+
+
+def pupils(n: int, start: int = 0) -> list[dict[str, str]]:
+    return [student(i, id=spread(i)) for i in range(start, start + n)]
 
 
 def _constraints() -> dict[str, tuple[Any, ...]]:
@@ -58,19 +71,20 @@ def test_first_load_puts_back_every_index_and_key_it_set_aside(tmp_path, monkeyp
 
 
 def test_first_load_refuses_repeated_ids_across_batches_like_the_staged_path(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    """Batches of ~6 rows, so each repeat below meets its first occurrence in an earlier batch:
-    an inserted row repeated (found by the primary key), a refused row repeated by a good one
-    (found before the insert), a good row repeated by a refused one (looked up afterwards)."""
+    """Batches of ~6 rows and buckets of ~10, so each repeat below meets its first occurrence in
+    an earlier batch: an accepted row repeated, a refused row repeated by a good one, a good row
+    repeated by a refused one."""
     monkeypatch.setattr(reader, "BLOCK", 1000)
     monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
-    rows = many(100)
-    rows.insert(10, student(900, npsn="2021"))  # line 12: refused, NPSN
-    rows.insert(11, student(901))  # line 13: accepted
-    rows += many(40, start=100)
-    rows.append(student(0, nama="Lagi"))  # line 144: repeats line 2
-    rows.append(student(900))  # line 145: a good row repeating refused line 12
-    rows.append(student(901, npsn="2021"))  # line 146: a refused row repeating line 13
-    rows.append(student(950))  # line 147
+    monkeypatch.setattr(services._SqliteFirstLoad, "ROWS_PER_BUCKET", 10)
+    rows = pupils(100)
+    rows.insert(10, student(900, id=spread(900), npsn="2021"))  # line 12: refused, NPSN
+    rows.insert(11, student(901, id=spread(901)))  # line 13: accepted
+    rows += pupils(40, start=100)
+    rows.append(student(0, id=spread(0), nama="Lagi"))  # line 144: repeats line 2
+    rows.append(student(900, id=spread(900)))  # line 145: a good row repeating refused line 12
+    rows.append(student(901, id=spread(901), npsn="2021"))  # line 146: a refused row repeating line 13
+    rows.append(student(950, id=spread(950)))  # line 147
     job = import_file(write(tmp_path / "a.csv", rows))
     assert job.state == Job.State.SUCCEEDED, job.error_message_en
     assert sorted(job.issues.values_list("line", "code")) == [
@@ -82,9 +96,10 @@ def test_first_load_refuses_repeated_ids_across_batches_like_the_staged_path(tmp
     ]
     assert (job.counts["rows"], job.counts["added"], job.counts["refused"]) == (146, 142, 4)
     assert Recipient.objects.count() == 142
-    assert Recipient.objects.get(id=uid(0)).name == "Siswa 0"
-    assert Recipient.objects.get(id=uid(901)).school_id == "20212345"
-    assert not Recipient.objects.filter(id=uid(900)).exists()
+    assert Recipient.objects.get(id=spread(0)).name == "Siswa 0"
+    assert Recipient.objects.get(id=spread(901)).school_id == "20212345"
+    assert not Recipient.objects.filter(id=spread(900)).exists()
+    assert len({spread(n)[:2] for n in range(140)}) > 50  # the ids do spread over the buckets
 
 
 def test_import_announces_its_steps_in_order(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
@@ -107,9 +122,10 @@ def test_import_announces_its_steps_in_order(tmp_path, monkeypatch):  # type: ig
 
 def test_first_load_failing_while_rows_are_stored_leaves_the_database_as_it_was(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """The thread that stores the rows (SQLite's inserts, PostgreSQL's COPY) fails on its third
-    batch: the job fails, nothing is stored, every index and key is back."""
+    bucket or batch: the job fails, nothing is stored, every index and key is back."""
     monkeypatch.setattr(reader, "BLOCK", 1000)
     monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    monkeypatch.setattr(services._SqliteFirstLoad, "ROWS_PER_BUCKET", 10)
     real_init = services._Feeder.__init__
 
     def init(self, consume, queued=1):  # type: ignore[no-untyped-def]
@@ -125,10 +141,11 @@ def test_first_load_failing_while_rows_are_stored_leaves_the_database_as_it_was(
 
     monkeypatch.setattr(services._Feeder, "__init__", init)
     before = _constraints()
-    job = import_file(write(tmp_path / "a.csv", many(60)))
+    job = import_file(write(tmp_path / "a.csv", pupils(60)))
     assert job.state == Job.State.FAILED
     assert (Recipient.objects.count(), School.objects.count()) == (0, 0)
     assert _constraints() == before
+    assert list((files.root() / "tmp").glob("import-*")) == []  # the spilled rows are gone too
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA foreign_keys")
