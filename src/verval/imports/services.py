@@ -213,9 +213,7 @@ class _SqliteFirstLoad:
                 )
             )
         accepted = out.filter(~pl.col("refused")).select("line", *_DIRECT_COLUMNS)
-        parts = accepted.with_columns(
-            (pl.col("id").str.slice(0, 2).str.to_integer(base=16) * self.buckets // 256).alias("_bucket")
-        ).partition_by("_bucket", as_dict=True, include_key=False)
+        parts = accepted.with_columns(self._bucket()).partition_by("_bucket", as_dict=True, include_key=False)
         for (bucket,), part in parts.items():
             part.write_ipc(
                 self.spill / f"{bucket:03d}-{self.batches:06d}.arrow", compression=SPILL_COMPRESSION
@@ -228,10 +226,7 @@ class _SqliteFirstLoad:
             pl.concat(self.refused)
             if self.refused
             else pl.DataFrame(schema={"line": pl.Int64, "id": pl.String})
-        ).with_columns(
-            (pl.col("id").str.slice(0, 2).str.to_integer(base=16) * self.buckets // 256).alias("_bucket"),
-            pl.lit(True).alias("refused"),
-        )
+        ).with_columns(self._bucket(), pl.lit(True).alias("refused"))
         with _fed(self._insert, queued=0) as feed:
             for bucket in range(self.buckets):
                 paths = sorted(self.spill.glob(f"{bucket:03d}-*.arrow"))
@@ -255,6 +250,10 @@ class _SqliteFirstLoad:
                 del rows, repeats  # before the hand-over, which waits for the previous bucket
                 feed.write(accepted)
                 del accepted
+
+    def _bucket(self) -> pl.Expr:
+        """The id's bucket, from its first two hex digits."""
+        return (pl.col("id").str.slice(0, 2).str.to_integer(base=16) * self.buckets // 256).alias("_bucket")
 
     def _insert(self, rows: pl.DataFrame) -> None:
         """Run by a _Feeder: one bucket, sorted by id, a few thousand rows of Python values at a
@@ -338,7 +337,7 @@ def import_cutoff(path: str | Path, *, job: Job, actor: Any = None) -> dict[str,
                 cur = stack.enter_context(connection.cursor())
                 # A first load also runs without SQLite's row-by-row foreign-key checks (decision
                 # 0013): every inserted recipient's school comes from the same file and is
-                # inserted before the commit, which _SqliteFirstLoad checks once, set-based.
+                # inserted before the commit, which _finish_direct checks once, set-based.
                 cur.execute("SELECT 1 FROM registry_recipient LIMIT 1")
                 extra = (
                     {"foreign_keys": 0, "cache_size": -16384, "threads": 2} if cur.fetchone() is None else {}
@@ -388,8 +387,7 @@ class _Importer:
         self.issue_frames: list[pl.DataFrame] = []
         self.school_rows: list[tuple[Any, ...]] = []
         self.stage_copy: Any = None
-        # SQLite first load (decision 0013): the loader, the thread feeding it, the ids of rows
-        # refused for another reason so far, and the index definitions to rebuild at the end.
+        # SQLite first load (decision 0013): the loader, and the index definitions to rebuild.
         self.direct: _SqliteFirstLoad | None = None
         self.rebuild: list[str] = []
 
@@ -593,16 +591,7 @@ class _Importer:
         tick("insert")
         repeats = self.direct.repeats
         if repeats:
-            self.issue_frames.append(
-                pl.DataFrame(
-                    {
-                        "line": pl.Series([line for line, _ in repeats], dtype=pl.Int64),
-                        "column": ["id"] * len(repeats),
-                        "code": ["ID_GANDA"] * len(repeats),
-                        "value": [rid for _, rid in repeats],
-                    }
-                )
-            )
+            self._repeated_ids([line for line, _ in repeats], [rid for _, rid in repeats])
         refused = self._check_share()
         tick("issues")
         schools_added, schools_changed = self._schools()
@@ -699,20 +688,24 @@ class _Importer:
             previous = rid
         if not dup_lines:
             return
-        self.issue_frames.append(
-            pl.DataFrame(
-                {
-                    "line": pl.Series(dup_lines, dtype=pl.Int64),
-                    "column": ["id"] * len(dup_lines),
-                    "code": ["ID_GANDA"] * len(dup_lines),
-                    "value": values,
-                }
-            )
-        )
+        self._repeated_ids(dup_lines, values)
         for i in range(0, len(dup_lines), 5000):
             chunk = dup_lines[i : i + 5000]
             marks = ", ".join(["%s"] * len(chunk))
             c.execute(f"UPDATE imp_stage SET refused = TRUE WHERE line IN ({marks})", chunk)  # noqa: S608
+
+    def _repeated_ids(self, lines: list[int], ids: list[str]) -> None:
+        """Report these lines as ID_GANDA (an id an earlier line already had)."""
+        self.issue_frames.append(
+            pl.DataFrame(
+                {
+                    "line": pl.Series(lines, dtype=pl.Int64),
+                    "column": ["id"] * len(lines),
+                    "code": ["ID_GANDA"] * len(lines),
+                    "value": ids,
+                }
+            )
+        )
 
     def _classify(self) -> dict[str, int]:
         c = self.cur
