@@ -96,6 +96,17 @@ def test_bytes_invalid_in_utf8_and_windows1252_are_refused(tmp_path):  # type: i
     _refused(path, "ENCODING_TIDAK_DIKENAL")
 
 
+@pytest.mark.parametrize("control", [b"\x01", b"\x1b", b"\x7f"])
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_control_characters_refuse_the_file_in_either_encoding(tmp_path, control, encoding):  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.csv"
+    text = csv_text(many(5)).replace("Siswa 3", "Siswa Andr\u00e9 3").encode(encoding)
+    path.write_bytes(text.replace(b"Siswa 4", b"Siswa " + control + b"4"))
+    _refused(path, "ENCODING_TIDAK_DIKENAL")
+    path.write_bytes(text.replace(b"Siswa 4", b"Siswa\t4"))  # a tab is text
+    assert import_file(path).state == Job.State.SUCCEEDED
+
+
 def test_old_xls_is_refused(tmp_path):  # type: ignore[no-untyped-def]
     path = tmp_path / "a.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)

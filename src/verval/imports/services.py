@@ -1,25 +1,32 @@
 """The Dapodik cutoff import (SPEC §3 step 1, §9): one transaction, set-based, streamed.
 
 Pipeline: the file is checked as a whole (reader.open_cutoff), then read in batches; each batch
-is validated with polars expressions (rules.validate), its numbers checked with
-verval.phones.check_series, and loaded into a temporary staging table (COPY on PostgreSQL, one
-executemany per batch on SQLite). Everything after that is a handful of set-based statements:
-duplicates, classification against the registry by row_hash (new / number changed / other fields
-changed / reactivated / unchanged / locked), schools upsert, recipients insert and updates, number
-history for changed numbers, and deactivation of recipients no longer listed by their school.
+is validated with polars expressions (rules.validate) and its numbers checked with
+verval.phones.check_series. Then:
+
+- PostgreSQL loads every batch into a temporary staging table (one COPY for the whole file), and
+  everything after that is a handful of set-based statements: duplicates, classification against
+  the registry by row_hash (new / number changed / other fields changed / reactivated / unchanged
+  / locked), schools upsert, recipients insert and updates, number history for changed numbers,
+  and deactivation of recipients no longer listed by their school.
+- SQLite spills the batches to Arrow files by id range (_SqliteBuckets) and takes them range by
+  range in id order: a first load inserts them into the registry (decision 0013); a later import
+  compares them with the registry inside SQLite and stages only the rows that need work, which
+  the same classification and merge statements then apply (decision 0014).
 
 row_hash = 16 hex of md5(kind|category|name|nisn|nik|grade|npsn) + 16 hex of md5(number key),
 the number key being the E.164 form when the number is valid, else the text as typed. It is
-computed once while staging, as column imp_stage.h: by polars + hashlib on SQLite, by a generated
-column (md5 in the server, during COPY) on PostgreSQL. The two
-halves tell "the number changed in Dapodik" apart from "something else changed", so a school's
-correction made in Verval Ponsel is not overwritten by an unchanged Dapodik number.
+computed once per row: by polars + hashlib on SQLite, by a generated column of the staging table
+(md5 in the server, during COPY) on PostgreSQL. The two halves tell "the number changed in
+Dapodik" apart from "something else changed", so a school's correction made in Verval Ponsel is
+not overwritten by an unchanged Dapodik number.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
 import queue
@@ -157,27 +164,62 @@ _DIRECT_COLUMNS = [
     "id", "kind", "category", "name", "nisn", "nik", "grade", "npsn",
     "phone_raw", "phone_e164", "operator", "reason", "h",
 ]  # fmt: skip
+# The columns of a spilled row.
+_SPILL_SCHEMA: dict[str, Any] = (
+    {"line": pl.Int64} | dict.fromkeys(_DIRECT_COLUMNS, pl.String) | {"grade": pl.Int16}
+)
 
 
-class _SqliteFirstLoad:
-    """SQLite, empty registry (decision 0013): no staging table. While the file is read, each
-    batch's accepted rows are spilled to Arrow files, one per id range (bucket) and batch; then
-    bucket after bucket is read back, sorted by id and inserted into registry_recipient, so that
-    the rows arrive in id order overall and the primary key's index only grows at its end
-    (inserted in file order, 10 M rows took 5 % longer than the staged path: every row landed in a
-    random leaf of an index far larger than the page cache). The inserts run in a thread, which
-    SQLite lets go of the GIL while it stores a row, while the next bucket is read and sorted.
+class _SqliteBuckets:
+    """SQLite (decisions 0013 and 0014): no staging table of the whole file. While the file is
+    read, each batch's accepted rows are spilled to Arrow files, one per id range (bucket) and
+    batch; then bucket after bucket is read back and sorted by id.
 
-    Every occurrence of an id lies in one bucket, so repeated ids are found there, with the staged
-    path's rule: every occurrence after the first is refused (ID_GANDA), rows refused for another
-    reason included (kept aside as (line, id), being few)."""
+    A first load (empty registry) inserts each bucket into registry_recipient, so that the rows
+    arrive in id order overall and the primary key's index only grows at its end (inserted in
+    file order, 10 M rows took 5 % longer than the staged path: every row landed in a random leaf
+    of an index far larger than the page cache).
+
+    A later import compares each bucket with the registry inside SQLite: the bucket's ids and row
+    hashes go to one statement as a JSON array, which SQLite looks up through the primary key and
+    answers with the positions of the rows that need work (new, changed, inactive); only those go
+    to imp_stage for the classification shared with PostgreSQL. A second statement per bucket
+    finds the registry's active recipients of the file's schools, in the bucket's id range, that
+    the file no longer lists. An unchanged cutoff thus writes nothing but its spill.
+
+    The statements and the inserts run in a thread (SQLite lets go of the GIL while it works)
+    while the next bucket is read and sorted.
+
+    Every occurrence of an id lies in one bucket, so repeated ids are found there, with the rule
+    of PostgreSQL's path: every occurrence after the first is refused (ID_GANDA), rows refused for
+    another reason included (kept aside as (line, id), being few)."""
 
     # Rows of one bucket: about 30 MB of frames, of which up to four are alive at a time (the one
     # being inserted; the next one read, sorted and filtered). 250 000 took 1 M rows to 469 MB.
     ROWS_PER_BUCKET = 100_000
 
-    def __init__(self, raw: Any, now_db: str, estimate: int) -> None:
+    # Positions (in the JSON array of id || row hash) of the rows a later import must look at:
+    # unknown ids, another row hash, inactive recipients. Everything else is unchanged.
+    _PROBE = (
+        "SELECT j.key FROM json_each(?) j "
+        "LEFT JOIN registry_recipient r ON r.id = substr(j.value, 1, 32) "
+        "WHERE r.id IS NULL OR r.row_hash <> substr(j.value, 33) OR NOT r.active"
+    )
+    # Active recipients of the file's schools that the file no longer lists, in one id range (the
+    # unary + keeps SQLite on the primary key's range instead of the school index, which it would
+    # otherwise walk once per bucket). Registry ids are lowercase hex: the last range ends at 'g'.
+    _GONE = (
+        "SELECT id FROM registry_recipient WHERE id >= ? AND id < ? AND +active "
+        "AND +school_id IN (SELECT npsn FROM imp_npsn) AND id NOT IN (SELECT value FROM json_each(?))"
+    )
+    _STAGE = (
+        f"INSERT INTO imp_stage (line, {', '.join(_DIRECT_COLUMNS)}, refused) "  # noqa: S608
+        f"VALUES ({', '.join(['?'] * (len(_DIRECT_COLUMNS) + 1))}, 0)"
+    )
+
+    def __init__(self, raw: Any, now_db: str, estimate: int, *, first_load: bool) -> None:
         self.raw = raw
+        self.first_load = first_load
         # Our own timestamp as SQLite stores it, written into the statement: 13 bound values a
         # row instead of 24 halved the binding's cost (measured).
         if not re.fullmatch(r"[0-9][0-9 :.+-]*", now_db):
@@ -196,13 +238,22 @@ class _SqliteFirstLoad:
         spill_root = files.root() / "tmp"
         spill_root.mkdir(parents=True, exist_ok=True)
         self.spill = Path(tempfile.mkdtemp(prefix="import-", dir=spill_root))
-        self.batches = 0
+        # One file per bucket, each batch's part appended to it as an Arrow IPC stream of its
+        # own (its end offset noted): at 10 M rows (100 buckets of parts of ~550 rows) a file per
+        # bucket and batch made 18 000 files and took 24 s to write, appending ~7 s.
+        self.files: dict[int, Any] = {}
+        self.ends: dict[int, list[int]] = {}
         self.refused: list[pl.DataFrame] = []  # (line, id) of rows refused for another reason
+        self.npsns: set[str] = set()  # the schools of every staged row (removal)
         self.inserted = 0
+        self.accepted = 0
         self.repeats: list[tuple[int, str]] = []  # (line, id) refused as ID_GANDA
+        self.removed: list[str] = []  # ids no longer listed by their school
 
     def add(self, out: pl.DataFrame) -> None:
         """One batch (staged rows, row hash included): spill the accepted rows by bucket."""
+        if not self.first_load:
+            self.npsns.update(out.get_column("npsn").unique().to_list())
         refused = out.filter(pl.col("refused"))
         if refused.height:
             # Copied out: a slice of the batch would keep its buffers alive to the end.
@@ -212,44 +263,84 @@ class _SqliteFirstLoad:
                     schema={"line": pl.Int64, "id": pl.String},
                 )
             )
-        accepted = out.filter(~pl.col("refused")).select("line", *_DIRECT_COLUMNS)
+        accepted = out.filter(~pl.col("refused")).select(list(_SPILL_SCHEMA)).cast(pl.Schema(_SPILL_SCHEMA))
         parts = accepted.with_columns(self._bucket()).partition_by("_bucket", as_dict=True, include_key=False)
         for (bucket,), part in parts.items():
-            part.write_ipc(
-                self.spill / f"{bucket:03d}-{self.batches:06d}.arrow", compression=SPILL_COMPRESSION
-            )
-        self.batches += 1
+            if bucket not in self.files:
+                self.files[bucket] = open(self.spill / f"{bucket:03d}.arrows", "wb")  # noqa: SIM115
+                self.ends[bucket] = []
+            part.write_ipc_stream(self.files[bucket], compression=SPILL_COMPRESSION)
+            self.ends[bucket].append(self.files[bucket].tell())
+
+    def _read(self, bucket: int, columns: list[str] | None = None) -> pl.DataFrame | None:
+        """A bucket's spilled rows (these columns of them)."""
+        if bucket not in self.ends:
+            return None
+        if bucket in self.files:
+            self.files.pop(bucket).close()
+        data = memoryview((self.spill / f"{bucket:03d}.arrows").read_bytes())
+        ends = self.ends[bucket]
+        return pl.concat(
+            [
+                pl.read_ipc_stream(io.BytesIO(data[start:end]), columns=columns)
+                for start, end in zip([0, *ends[:-1]], ends, strict=True)
+            ]
+        )
+
+    def _discard(self, bucket: int) -> None:
+        if self.ends.pop(bucket, None) is not None:
+            (self.spill / f"{bucket:03d}.arrows").unlink()
 
     def store(self) -> None:
-        """Insert bucket after bucket, in id order."""
+        """First load: insert bucket after bucket, in id order."""
+        with _fed(self._insert, queued=0) as feed:
+            for _, accepted, _ in self._sorted(every=False):
+                feed.write(accepted)
+                del accepted
+
+    def compare(self, cur: Any) -> None:
+        """Later import: the rows that need work into imp_stage, the ids no longer listed into
+        self.removed."""
+        cur.execute("CREATE TEMPORARY TABLE imp_npsn (npsn varchar(8) PRIMARY KEY)")
+        cur.executemany("INSERT INTO imp_npsn (npsn) VALUES (%s)", [(n,) for n in self.npsns])
+        with _fed(self._compare, queued=0) as feed:
+            for item in self._sorted(every=True):
+                feed.write(item)
+                del item
+
+    def _sorted(self, *, every: bool) -> Iterator[tuple[int, pl.DataFrame, str]]:
+        """(bucket, its accepted rows sorted by id without repeats, every id it holds as a JSON
+        array) for each bucket that holds rows, or for `every` bucket. A first load's rows come
+        whole (and their file goes); a later import's only as (line, id, h), which is all the
+        comparison needs (a third of the memory), and their file stays for _compare."""
+        columns = list(_SPILL_SCHEMA) if self.first_load else ["line", "id", "h"]
         refused = (
             pl.concat(self.refused)
             if self.refused
             else pl.DataFrame(schema={"line": pl.Int64, "id": pl.String})
         ).with_columns(self._bucket(), pl.lit(True).alias("refused"))
-        with _fed(self._insert, queued=0) as feed:
-            for bucket in range(self.buckets):
-                paths = sorted(self.spill.glob(f"{bucket:03d}-*.arrow"))
-                rows = pl.concat([pl.read_ipc(path.read_bytes()) for path in paths]) if paths else None
-                for path in paths:
-                    path.unlink()
-                aside = refused.filter(pl.col("_bucket") == bucket).drop("_bucket")
-                if rows is None and not aside.height:
-                    continue
-                rows = (
-                    pl.concat([rows.with_columns(pl.lit(False).alias("refused")), aside], how="diagonal")
-                    if rows is not None
-                    else aside
-                )
-                rows = rows.sort("id", "line").with_columns(pl.col("id").is_first_distinct().alias("_first"))
-                repeats = rows.filter(~pl.col("_first"))
-                self.repeats.extend(
-                    zip(repeats.get_column("line").to_list(), repeats.get_column("id").to_list(), strict=True)
-                )
-                accepted = rows.filter(pl.col("_first") & ~pl.col("refused")).select(_DIRECT_COLUMNS)
-                del rows, repeats  # before the hand-over, which waits for the previous bucket
-                feed.write(accepted)
-                del accepted
+        # A bucket may hold only refused rows (aside), or, for a later import, none at all.
+        empty = pl.DataFrame(schema={c: _SPILL_SCHEMA[c] for c in columns} | {"refused": pl.Boolean})
+        for bucket in range(self.buckets):
+            rows = self._read(bucket, columns)
+            if self.first_load:
+                self._discard(bucket)
+            aside = refused.filter(pl.col("_bucket") == bucket).drop("_bucket")
+            if rows is None and not aside.height and not every:
+                continue
+            rows = pl.concat(
+                [rows.with_columns(pl.lit(False).alias("refused")) if rows is not None else empty, aside],
+                how="diagonal",
+            )
+            rows = rows.sort("id", "line").with_columns(pl.col("id").is_first_distinct().alias("_first"))
+            repeats = rows.filter(~pl.col("_first"))
+            self.repeats.extend(
+                zip(repeats.get_column("line").to_list(), repeats.get_column("id").to_list(), strict=True)
+            )
+            ids = "[]" if self.first_load else _json_array(rows.filter(pl.col("_first")).get_column("id"))
+            accepted = rows.filter(pl.col("_first") & ~pl.col("refused")).select(columns)
+            del rows, repeats  # before the hand-over, which waits for the previous bucket
+            yield bucket, accepted, ids
 
     def _bucket(self) -> pl.Expr:
         """The id's bucket, from its first two hex digits."""
@@ -258,12 +349,43 @@ class _SqliteFirstLoad:
     def _insert(self, rows: pl.DataFrame) -> None:
         """Run by a _Feeder: one bucket, sorted by id, a few thousand rows of Python values at a
         time (a whole bucket's tuples would hold ~200 MB)."""
+        rows = rows.select(_DIRECT_COLUMNS)
         for i in range(0, rows.height, 5000):
             self.raw.executemany(self.sql, rows.slice(i, 5000).rows())
         self.inserted += rows.height
 
+    def _compare(self, item: tuple[int, pl.DataFrame, str]) -> None:
+        """Run by a _Feeder: one bucket of a later import."""
+        bucket, rows, ids = item
+        if rows.height:
+            keys = _json_array(rows.get_column("id") + rows.get_column("h"))
+            work = [key for (key,) in self.raw.execute(self._PROBE, [keys])]
+            if work:
+                lines = rows.get_column("line").gather(work)
+                whole = self._read(bucket)
+                assert whole is not None
+                staged = whole.filter(pl.col("line").is_in(lines.implode())).select(list(_SPILL_SCHEMA))
+                self.raw.executemany(self._STAGE, staged.rows())
+            self.accepted += rows.height
+        self._discard(bucket)
+        # The prefixes p with p * buckets // 256 == bucket.
+        low = -(-bucket * 256 // self.buckets)
+        high = -(-(bucket + 1) * 256 // self.buckets)
+        bounds = [f"{low:02x}", f"{high:02x}" if high < 256 else "g"]
+        self.removed.extend(rid for (rid,) in self.raw.execute(self._GONE, [*bounds, ids]))
+
     def close(self) -> None:
+        for spilled in self.files.values():
+            spilled.close()
         shutil.rmtree(self.spill, ignore_errors=True)
+
+
+def _json_array(values: pl.Series) -> str:
+    """Hex strings (nothing to escape) as a JSON array, built by polars: no Python string per
+    value."""
+    if not values.len():
+        return "[]"
+    return '["' + values.str.join('","').item() + '"]'
 
 
 def row_hash(
@@ -335,13 +457,16 @@ def import_cutoff(path: str | Path, *, job: Job, actor: Any = None) -> dict[str,
         with ExitStack() as stack:
             if sqlite:
                 cur = stack.enter_context(connection.cursor())
-                # A first load also runs without SQLite's row-by-row foreign-key checks (decision
-                # 0013): every inserted recipient's school comes from the same file and is
-                # inserted before the commit, which _finish_direct checks once, set-based.
+                # The page cache goes from the web server's 64 MB to 16 MB: the import reads and
+                # writes the registry in id order, and the larger cache took an unchanged 1 M-row
+                # re-import from 386 to 444 MB peak RSS (decision 0014).
+                extra: dict[str, int] = {"cache_size": -16384}
                 cur.execute("SELECT 1 FROM registry_recipient LIMIT 1")
-                extra = (
-                    {"foreign_keys": 0, "cache_size": -16384, "threads": 2} if cur.fetchone() is None else {}
-                )
+                if cur.fetchone() is None:
+                    # A first load also runs without SQLite's row-by-row foreign-key checks
+                    # (decision 0013): every inserted recipient's school comes from the same file
+                    # and is inserted before the commit, which _finish_direct checks once.
+                    extra |= {"foreign_keys": 0, "threads": 2}
                 stack.enter_context(sqlite_import_pragmas(cur, extra))
             with transaction.atomic():
                 return _Importer(cut, job, actor, progress).run()
@@ -387,8 +512,8 @@ class _Importer:
         self.issue_frames: list[pl.DataFrame] = []
         self.school_rows: list[tuple[Any, ...]] = []
         self.stage_copy: Any = None
-        # SQLite first load (decision 0013): the loader, and the index definitions to rebuild.
-        self.direct: _SqliteFirstLoad | None = None
+        # SQLite (decisions 0013, 0014): the spilled buckets, and a first load's indexes to rebuild.
+        self.direct: _SqliteBuckets | None = None
         self.rebuild: list[str] = []
 
     # ------------------------------------------------------------------ run
@@ -407,14 +532,17 @@ class _Importer:
             cur.execute("SELECT 1 FROM registry_recipient LIMIT 1")
             self.first_load = cur.fetchone() is None
             self._create_stage()
-            if self.first_load and not self.pg:
-                cur.execute("PRAGMA foreign_keys")
-                if not cur.fetchone()[0]:
-                    # Key checks off (import_cutoff): nothing needs the secondary indexes until
-                    # the end. With the checks on, a school inserted after its pupils looks them
-                    # up through the school index, so it stays.
-                    self.rebuild = self._drop_indexes_if_empty(self.cut.estimate)
-                self.direct = _SqliteFirstLoad(connection.connection, str(self.now_db), self.cut.estimate)
+            if not self.pg:
+                if self.first_load:
+                    cur.execute("PRAGMA foreign_keys")
+                    if not cur.fetchone()[0]:
+                        # Key checks off (import_cutoff): nothing needs the secondary indexes
+                        # until the end. With the checks on, a school inserted after its pupils
+                        # looks them up through the school index, so it stays.
+                        self.rebuild = self._drop_indexes_if_empty(self.cut.estimate)
+                self.direct = _SqliteBuckets(
+                    connection.connection, str(self.now_db), self.cut.estimate, first_load=self.first_load
+                )
                 cleanup.callback(self.direct.close)
             self.progress.step("read")
             batches = self.cut.batches()
@@ -450,13 +578,18 @@ class _Importer:
                     "BERKAS_KOSONG", "Berkas tidak berisi baris data.", "The file holds no data rows."
                 )
             self.progress.step("compare")
-            if self.direct:
+            if self.direct and self.first_load:
                 classes, refused, schools_added, schools_changed, counts = self._finish_direct(tick)
             else:
-                self._after_load()
-                tick("index")
-                self._duplicates()
-                tick("duplicates")
+                if self.direct:
+                    self.direct.compare(cur)
+                    self._report_repeats()
+                    tick("compare")
+                else:
+                    self._after_load()
+                    tick("index")
+                    self._duplicates()
+                    tick("duplicates")
                 classes = self._classify()
                 tick("classify")
                 self._locked()
@@ -557,10 +690,8 @@ class _Importer:
             else:
                 out = out.with_columns(_hash_expr())
                 tick("hash")
-                if self.direct:
-                    self.direct.add(out)
-                else:
-                    self._load("imp_stage", STAGE_COLUMNS, out)
+                assert self.direct is not None
+                self.direct.add(out)
             tick("stage")
         good = rows.filter(~pl.col("refused"))
         if good.height:
@@ -589,9 +720,7 @@ class _Importer:
         self.progress.step("write")
         self.direct.store()
         tick("insert")
-        repeats = self.direct.repeats
-        if repeats:
-            self._repeated_ids([line for line, _ in repeats], [rid for _, rid in repeats])
+        self._report_repeats()
         refused = self._check_share()
         tick("issues")
         schools_added, schools_changed = self._schools()
@@ -624,6 +753,11 @@ class _Importer:
             },
         )
 
+    def _report_repeats(self) -> None:
+        assert self.direct is not None
+        if repeats := self.direct.repeats:
+            self._repeated_ids([line for line, _ in repeats], [rid for _, rid in repeats])
+
     def _load(self, table: str, columns: list[str], df: pl.DataFrame) -> None:
         if self.pg:
             text_cols = [c for c, t in zip(df.columns, df.dtypes, strict=True) if t == pl.String]
@@ -641,21 +775,15 @@ class _Importer:
                 raw.executemany(sql, df.slice(i, SQLITE_CHUNK).rows())
 
     def _after_load(self) -> None:
+        """PostgreSQL, after the staging COPY. No index on the staged ids: the planner hashes the
+        staging table for every join against the registry with or without one (EXPLAIN with 300
+        and with 3 M staged rows), and building it cost 0.85 s per million rows."""
         c = self.cur
-        if not self.pg and not self.first_load:
-            # For SQLite's joins on id against the registry. PostgreSQL plans them the same
-            # without it (EXPLAIN with 300 and with 3 M staged rows), and its first load inserts
-            # in file order (see _merge): building it cost 0.85 s per million rows for nothing.
-            # SQLite's first load joins nothing: its duplicate check and its insert in id order
-            # sort the staged rows instead, which is faster than building the index and reading
-            # the rows back through it (1 M rows: index 1.0-1.2 s, merge 0.6-0.8 s slower).
-            c.execute("CREATE INDEX imp_stage_id ON imp_stage (id)")
-        if self.pg:
-            # Fresh statistics: a plan built on a never-analysed registry (right after a first
-            # load) turns the anti-joins below into nested loops over millions of rows.
-            c.execute("SET LOCAL work_mem = '256MB'")
-            c.execute("ANALYZE imp_stage")
-            c.execute("ANALYZE registry_recipient")
+        # Fresh statistics: a plan built on a never-analysed registry (right after a first load)
+        # turns the anti-joins below into nested loops over millions of rows.
+        c.execute("SET LOCAL work_mem = '256MB'")
+        c.execute("ANALYZE imp_stage")
+        c.execute("ANALYZE registry_recipient")
 
     def _drop_stage(self) -> None:
         for t in ("imp_npsn", "imp_rows", "imp_school1", "imp_school", "imp_stage"):
@@ -664,16 +792,14 @@ class _Importer:
     # ------------------------------------------------------------------ rules that need the whole file
 
     def _duplicates(self) -> None:
+        """PostgreSQL (SQLite finds repeats in its buckets)."""
         c = self.cur
-        if self.pg:
-            # Most files repeat no id. On PostgreSQL, counting distinct ids (one sort) costs half
-            # of grouping them in a hash table that spills to disk (10 M ids: 4.6 s against
-            # 9.6-9.9 s; 1 M: 0.45 against 0.84 s), so ids are grouped only when some repeat.
-            # SQLite groups them in about the time it counts them through imp_stage_id, and in
-            # less by sorting on a first load (1 M ids: 1.3-1.5 s, counting first 3.3 s).
-            c.execute("SELECT count(id) = count(DISTINCT id) FROM imp_stage")
-            if c.fetchone()[0]:
-                return
+        # Most files repeat no id. Counting distinct ids (one sort) costs half of grouping them
+        # in a hash table that spills to disk (10 M ids: 4.6 s against 9.6-9.9 s; 1 M: 0.45
+        # against 0.84 s), so ids are grouped only when some repeat.
+        c.execute("SELECT count(id) = count(DISTINCT id) FROM imp_stage")
+        if c.fetchone()[0]:
+            return
         c.execute(
             "SELECT id, line FROM imp_stage WHERE id IN "
             "(SELECT id FROM imp_stage GROUP BY id HAVING count(*) > 1) ORDER BY id, line"
@@ -737,8 +863,11 @@ class _Importer:
             c.execute("ANALYZE imp_rows")
         c.execute("SELECT cls, count(*) FROM imp_rows GROUP BY cls")
         classes = {cls: n for cls, n in c.fetchall()}
-        c.execute("SELECT count(*) FROM imp_stage WHERE NOT refused")
-        accepted = c.fetchone()[0]
+        if self.direct:  # SQLite staged only the rows that need work
+            accepted = self.direct.accepted
+        else:
+            c.execute("SELECT count(*) FROM imp_stage WHERE NOT refused")
+            accepted = c.fetchone()[0]
         if self.first_load and accepted:
             classes["new"] = accepted
         classes["same"] = accepted - sum(classes.values())
@@ -1012,6 +1141,13 @@ class _Importer:
             # (PostgreSQL) of a 1 M-row first load to find nothing.
             return 0
         c = self.cur
+        if self.direct:
+            c.execute(
+                "UPDATE registry_recipient SET active = FALSE, version = version + 1, updated_at = %s "
+                "WHERE id IN (SELECT value FROM json_each(%s))",
+                [self.now_db, json.dumps(self.direct.removed)],
+            )
+            return c.rowcount
         c.execute("CREATE TEMPORARY TABLE imp_npsn (npsn varchar(8) PRIMARY KEY)")
         c.execute("INSERT INTO imp_npsn (npsn) SELECT DISTINCT npsn FROM imp_stage")
         if self.pg:
