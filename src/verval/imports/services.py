@@ -172,8 +172,8 @@ _SPILL_SCHEMA: dict[str, Any] = (
 
 class _SqliteBuckets:
     """SQLite (decisions 0013 and 0014): no staging table of the whole file. While the file is
-    read, each batch's accepted rows are spilled to Arrow files, one per id range (bucket) and
-    batch; then bucket after bucket is read back and sorted by id.
+    read, each batch's accepted rows are split by id range (bucket) and spilled to one Arrow file
+    per bucket; then bucket after bucket is read back and sorted by id.
 
     A first load (empty registry) inserts each bucket into registry_recipient, so that the rows
     arrive in id order overall and the primary key's index only grows at its end (inserted in
