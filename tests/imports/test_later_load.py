@@ -16,9 +16,14 @@ from verval.registry.models import Recipient
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_later_cutoff_over_many_buckets_finds_every_change_removal_and_repeat(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("plan", ["_GONE", "_GONE_BY_SCHOOL"])
+def test_later_cutoff_over_many_buckets_finds_every_change_removal_and_repeat(tmp_path, monkeypatch, plan):  # type: ignore[no-untyped-def]
+    """On SQLite, with either way of finding the recipients no longer listed (by id range, or by
+    school for a file much smaller than the registry)."""
     monkeypatch.setattr(reader, "BLOCK", 1000)
     monkeypatch.setattr(services._SqliteBuckets, "ROWS_PER_BUCKET", 10)
+    for name in ("_GONE", "_GONE_BY_SCHOOL"):
+        monkeypatch.setattr(services._SqliteBuckets, name, getattr(services._SqliteBuckets, plan))
     other = [student(500 + i, id=spread(500 + i), npsn=NPSN2, nama_sekolah="SD NEGERI 2") for i in range(5)]
     assert import_file(write(tmp_path / "a.csv", pupils(120) + other)).counts["added"] == 125
 

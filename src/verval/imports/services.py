@@ -205,12 +205,19 @@ class _SqliteBuckets:
         "LEFT JOIN registry_recipient r ON r.id = substr(j.value, 1, 32) "
         "WHERE r.id IS NULL OR r.row_hash <> substr(j.value, 33) OR NOT r.active"
     )
-    # Active recipients of the file's schools that the file no longer lists, in one id range (the
-    # unary + keeps SQLite on the primary key's range instead of the school index, which it would
-    # otherwise walk once per bucket). Registry ids are lowercase hex: the last range ends at 'g'.
+    # Active recipients of the file's schools that the file no longer lists, in one id range.
+    # Registry ids are lowercase hex: the last range ends at 'g'. Two plans, forced by unary +:
+    # through the primary key's range (every registry row of the range is read once, in C: for
+    # a file about the registry's size), or through the school index (the file's schools' rows,
+    # once per bucket: for a file much smaller than the registry; a 237-row file against 10 M
+    # recipients took 10.8 s the other way, 4 ms this way).
     _GONE = (
         "SELECT id FROM registry_recipient WHERE id >= ? AND id < ? AND +active "
         "AND +school_id IN (SELECT npsn FROM imp_npsn) AND id NOT IN (SELECT value FROM json_each(?))"
+    )
+    _GONE_BY_SCHOOL = (
+        "SELECT id FROM registry_recipient WHERE +id >= ? AND +id < ? AND +active "
+        "AND school_id IN (SELECT npsn FROM imp_npsn) AND id NOT IN (SELECT value FROM json_each(?))"
     )
     _STAGE = (
         f"INSERT INTO imp_stage (line, {', '.join(_DIRECT_COLUMNS)}, refused) "  # noqa: S608
@@ -234,7 +241,9 @@ class _SqliteBuckets:
             f"1, NULL, NULL, 0, 1, 1, {now}, {now})"
         )
         # Buckets by the id's first two hex digits: 1 for a small file, up to 256.
+        self.estimate = estimate
         self.buckets = max(1, min(256, -(-estimate // self.ROWS_PER_BUCKET)))
+        self.gone = self._GONE
         spill_root = files.root() / "tmp"
         spill_root.mkdir(parents=True, exist_ok=True)
         self.spill = Path(tempfile.mkdtemp(prefix="import-", dir=spill_root))
@@ -303,6 +312,10 @@ class _SqliteBuckets:
         self.removed."""
         cur.execute("CREATE TEMPORARY TABLE imp_npsn (npsn varchar(8) PRIMARY KEY)")
         cur.executemany("INSERT INTO imp_npsn (npsn) VALUES (%s)", [(n,) for n in self.npsns])
+        # Rows read: the file's schools' once per bucket, or the whole registry once.
+        cur.execute("SELECT max(rowid) FROM registry_recipient")
+        if self.buckets * self.estimate < (cur.fetchone()[0] or 0):
+            self.gone = self._GONE_BY_SCHOOL
         with _fed(self._compare, queued=0) as feed:
             for item in self._sorted(every=True):
                 feed.write(item)
@@ -372,7 +385,7 @@ class _SqliteBuckets:
         low = -(-bucket * 256 // self.buckets)
         high = -(-(bucket + 1) * 256 // self.buckets)
         bounds = [f"{low:02x}", f"{high:02x}" if high < 256 else "g"]
-        self.removed.extend(rid for (rid,) in self.raw.execute(self._GONE, [*bounds, ids]))
+        self.removed.extend(rid for (rid,) in self.raw.execute(self.gone, [*bounds, ids]))
 
     def close(self) -> None:
         for spilled in self.files.values():
