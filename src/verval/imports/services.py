@@ -156,7 +156,7 @@ def _fed_copy(cursor: Any, sql: str) -> Iterator[_Feeder]:
         yield feeder
 
 
-# The spilled rows of a SQLite first load: LZ4 makes them 0.75x the CSV instead of 2x, for +2 % of
+# The spilled rows of a SQLite import: LZ4 makes them 0.75x the CSV instead of 2x, for +2 % of
 # the load's time (1 M rows: 104 against 283 MB in parts of ~560 rows; zstd 60 MB but +1.6 s).
 SPILL_COMPRESSION: Literal["lz4"] = "lz4"
 # What a SQLite first load writes per row; the other columns are the same for every new row.
@@ -984,7 +984,8 @@ class _Importer:
                 # a cutoff lists a school's people together, its rows share heap pages.
                 source = "h FROM imp_stage WHERE NOT refused"
             elif self.first_load:
-                # In id order: SQLite's primary-key index (kept) then grows at its end.
+                # A first load too small to drop the indexes: in id order, so that the primary
+                # key's index grows at its end.
                 source = "h FROM imp_stage WHERE NOT refused ORDER BY id"
             else:
                 source = "h FROM imp_rows WHERE cls = 'new' ORDER BY id"
