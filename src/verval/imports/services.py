@@ -979,7 +979,8 @@ class _Importer:
         added = 0
         if classes.get("new"):
             rebuild = self._drop_indexes_if_empty(classes["new"])
-            if self.first_load and self.pg and rebuild:
+            # A first load merges here on PostgreSQL only (SQLite's goes through _finish_direct).
+            if self.first_load and rebuild:
                 # File order, no sort: the primary key is rebuilt afterwards (rebuild), and where
                 # a cutoff lists a school's people together, its rows share heap pages.
                 source = "h FROM imp_stage WHERE NOT refused"
