@@ -46,6 +46,15 @@ def _constraints() -> dict[str, tuple[Any, ...]]:
     }
 
 
+def _staging_schemas() -> list[str]:
+    """PostgreSQL's per-import staging schemas (decision 0015) left in the database."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cur:
+        cur.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'imp%%'")
+        return [name for (name,) in cur.fetchall()]
+
+
 def test_first_load_puts_back_every_index_and_key_it_set_aside(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
     before = _constraints()
@@ -146,6 +155,7 @@ def test_first_load_failing_while_rows_are_stored_leaves_the_database_as_it_was(
     assert (Recipient.objects.count(), School.objects.count()) == (0, 0)
     assert _constraints() == before
     assert list((files.root() / "tmp").glob("import-*")) == []  # the spilled rows are gone too
+    assert _staging_schemas() == []
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA foreign_keys")
@@ -162,3 +172,46 @@ def test_first_load_with_a_bucket_of_refused_rows_only(tmp_path, monkeypatch):  
     assert len(low) == 49
     assert list(job.issues.values_list("line", "code")) == [(51, "NPSN_TIDAK_VALID")]
     assert (job.counts["added"], job.counts["refused"], Recipient.objects.count()) == (49, 1, 49)
+
+
+def test_first_load_then_the_same_file_again_changes_nothing(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """On PostgreSQL the first load COPYs straight into the registry with the row hash made by
+    the client (decision 0015); the staged path that compares the file again hashes in the
+    server. Both must agree, and the column defaults the COPY used must be gone."""
+    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    path = write(tmp_path / "a.csv", pupils(60))
+    job = import_file(path)
+    assert (job.state, job.counts["added"]) == (Job.State.SUCCEEDED, 60)
+    one = Recipient.objects.get(id=spread(7))
+    assert (one.status, one.version, one.active, one.locked, one.needs_validation, one.reason_note) == (
+        "BELUM_VERVAL",
+        1,
+        True,
+        False,
+        True,
+        "",
+    )
+    assert one.created_at == one.updated_at == one.status_changed_at
+    assert job.created_at <= one.created_at <= job.finished_at
+    assert (one.phone_e164, one.operator) == ("+6281210000007", "telkomsel")
+    assert one.row_hash == services.row_hash(
+        "PD",
+        one.category,
+        one.name,
+        one.nisn,
+        one.nik,
+        one.grade,
+        one.school_id,
+        one.phone_e164 or one.phone_raw,
+    )
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'registry_recipient' "
+                "AND table_schema = current_schema() AND column_default IS NOT NULL"
+            )
+            assert cur.fetchall() == []
+    again = import_file(path)
+    assert (again.counts["unchanged"], again.counts["changed"], again.counts["added"]) == (60, 0, 0)
+    assert _staging_schemas() == []
+    assert Recipient.objects.get(id=spread(7)).version == 1

@@ -4,11 +4,14 @@ Pipeline: the file is checked as a whole (reader.open_cutoff), then read in batc
 is validated with polars expressions (rules.validate) and its numbers checked with
 verval.phones.check_series. Then:
 
-- PostgreSQL loads every batch into a temporary staging table (one COPY for the whole file), and
+- PostgreSQL loads every batch into a staging table (one COPY for the whole file; an unlogged
+  table in a schema of the import's own, so that the joins may run in parallel), and
   everything after that is a handful of set-based statements: duplicates, classification against
   the registry by row_hash (new / number changed / other fields changed / reactivated / unchanged
   / locked), schools upsert, recipients insert and updates, number history for changed numbers,
-  and deactivation of recipients no longer listed by their school.
+  and deactivation of recipients no longer listed by their school. A first load COPYs straight
+  into the registry instead, and settles repeated ids when the primary key is built (decision
+  0015).
 - SQLite spills the batches to Arrow files by id range (_SqliteBuckets) and takes them range by
   range in id order: a first load inserts them into the registry (decision 0013); a later import
   compares them with the registry inside SQLite and stages only the rows that need work, which
@@ -16,8 +19,9 @@ verval.phones.check_series. Then:
 
 row_hash = 16 hex of md5(kind|category|name|nisn|nik|grade|npsn) + 16 hex of md5(number key),
 the number key being the E.164 form when the number is valid, else the text as typed. It is
-computed once per row: by polars + hashlib on SQLite, by a generated column of the staging table
-(md5 in the server, during COPY) on PostgreSQL. The two halves tell "the number changed in
+computed once per row: by polars + hashlib on SQLite and in a PostgreSQL first load, by a
+generated column of the staging table (md5 in the server, during COPY) in a later PostgreSQL
+import. The two halves tell "the number changed in
 Dapodik" apart from "something else changed", so a school's correction made in Verval Ponsel is
 not overwritten by an unchanged Dapodik number.
 """
@@ -93,6 +97,13 @@ _PG_HASH_SQL = (
 _STAGE_COPY = (
     f"COPY imp_stage ({', '.join(STAGE_COLUMNS[:-1])}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL "
     "(id, kind, category, name, nisn, nik, npsn, phone_raw, phone_e164, operator, reason, phone_key))"
+)
+# A PostgreSQL first load's rows, straight into the registry (decision 0015); the columns every
+# new row shares come from defaults set for its length (_Importer._column_defaults).
+_DIRECT_COPY = (
+    "COPY registry_recipient (id, kind, category, name, nisn, nik, grade, school_id, phone_raw, phone_e164, "
+    "operator, reason, row_hash) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL "
+    "(kind, category, name, nisn, nik, school_id, phone_raw, phone_e164, operator, reason, row_hash))"
 )
 # Rows per executemany call when staging on SQLite.
 SQLITE_CHUNK = 20_000
@@ -528,6 +539,15 @@ class _Importer:
         # SQLite (decisions 0013, 0014): the spilled buckets, and a first load's indexes to rebuild.
         self.direct: _SqliteBuckets | None = None
         self.rebuild: list[str] = []
+        # PostgreSQL first load (decision 0015): the file's rows COPYed straight into the
+        # registry; (line, id) of rows refused for another reason kept aside for the repeats rule.
+        self.copy_direct = False
+        # Where the staging tables go (see _create_stage).
+        self.temp = "UNLOGGED" if self.pg else "TEMPORARY"
+        self.schema = f"imp_{job.pk.hex}"
+        self.search_path = ""
+        self.aside: list[pl.DataFrame] = []
+        self.added = 0
 
     # ------------------------------------------------------------------ run
 
@@ -557,6 +577,11 @@ class _Importer:
                     connection.connection, str(self.now_db), self.cut.estimate, first_load=self.first_load
                 )
                 cleanup.callback(self.direct.close)
+            elif self.first_load and self.cut.estimate >= REBUILD_INDEXES_ABOVE:
+                self.rebuild = self._drop_indexes_if_empty(self.cut.estimate)
+                self.copy_direct = bool(self.rebuild)
+                if self.copy_direct:
+                    self._column_defaults(set_=True)
             self.progress.step("read")
             batches = self.cut.batches()
             with ExitStack() as staging:
@@ -564,7 +589,9 @@ class _Importer:
                     # One COPY for the whole file, fed from a thread: the server parses and stores
                     # a batch while the next one is read, validated and checked here (both cores
                     # busy instead of one at a time).
-                    self.stage_copy = staging.enter_context(_fed_copy(cur.cursor, _STAGE_COPY))
+                    self.stage_copy = staging.enter_context(
+                        _fed_copy(cur.cursor, _DIRECT_COPY if self.copy_direct else _STAGE_COPY)
+                    )
                 while True:
                     df = next(batches, None)
                     tick("read")
@@ -591,7 +618,9 @@ class _Importer:
                     "BERKAS_KOSONG", "Berkas tidak berisi baris data.", "The file holds no data rows."
                 )
             self.progress.step("compare")
-            if self.direct and self.first_load:
+            if self.copy_direct:
+                classes, refused, schools_added, schools_changed, counts = self._finish_copy(tick)
+            elif self.direct and self.first_load:
                 classes, refused, schools_added, schools_changed, counts = self._finish_direct(tick)
             else:
                 if self.direct:
@@ -643,12 +672,20 @@ class _Importer:
 
     def _create_stage(self) -> None:
         c = self.cur
-        temp = "TEMPORARY"
-        c.execute("DROP TABLE IF EXISTS imp_stage")
-        c.execute("DROP TABLE IF EXISTS imp_school")
-        c.execute("DROP TABLE IF EXISTS imp_school1")
-        c.execute("DROP TABLE IF EXISTS imp_rows")
-        c.execute("DROP TABLE IF EXISTS imp_npsn")
+        temp = self.temp
+        if self.pg:
+            # Unlogged tables in a schema of this import's own, not temporary ones: PostgreSQL
+            # scans temporary tables in the leading process only, so the classification's join
+            # of 10 M staged rows with the registry ran on one core (30.2 s against 15.2 s in
+            # psql; decision 0015). Created and dropped inside the import's transaction, the
+            # schema is never seen by another session and goes with a rollback.
+            c.execute("SELECT current_setting('search_path')")
+            self.search_path = c.fetchone()[0]
+            c.execute(f"CREATE SCHEMA {self.schema}")
+            c.execute(f"SET LOCAL search_path = {self.schema}, {self.search_path}")
+        else:
+            for table in ("imp_stage", "imp_school", "imp_school1", "imp_rows", "imp_npsn"):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
         idtype = "uuid" if self.pg else "char(32)"
         hashcol = f"h text GENERATED ALWAYS AS ({_PG_HASH_SQL}) STORED" if self.pg else "h text"
         c.execute(
@@ -660,49 +697,58 @@ class _Importer:
             f"CREATE {temp} TABLE imp_school (line bigint, npsn text, name text, bentuk text, status text, region text)"
         )
 
-    def _stage(self, rows: pl.DataFrame, tick: Any) -> None:
+    def _staged(self, rows: pl.DataFrame, tick: Any) -> pl.DataFrame:
+        """The staged form of a batch's rows that have a valid id (refused or not): sliced
+        columns, the number's verdict, and (where the client hashes) the row hash."""
         staged = rows.filter(pl.col("id_ok"))
-        if staged.height:
-            verdicts = check_series(
-                staged.get_column("nomor_telepon_seluler"), columns=("e164", "operator", "reason")
-            )
-            tick("phones")
-            staged = staged.with_columns(
-                phone_raw=pl.col("nomor_telepon_seluler").str.slice(0, 100),
-                phone_e164=verdicts.get_column("e164").fill_null(""),
-                operator=verdicts.get_column("operator").fill_null(""),
-                reason=verdicts.get_column("reason").fill_null(""),
-            ).with_columns(
-                phone_key=pl.when(pl.col("phone_e164") != "")
-                .then(pl.col("phone_e164"))
-                .otherwise(pl.col("phone_raw")),
-            )
-            if not self.pg:
-                staged = staged.with_columns(pl.col("id").str.replace_all("-", "", literal=True))
-            out = staged.select(
-                pl.col("line"),
-                pl.col("id"),
-                pl.col("refused"),
-                pl.col("jenis").alias("kind"),
-                pl.col("category"),
-                pl.col("nama").str.slice(0, 150).alias("name"),
-                pl.col("nisn").str.slice(0, 10),
-                pl.col("nik").str.slice(0, 16),
-                pl.col("grade"),
-                pl.col("npsn").str.slice(0, 8),
-                "phone_raw",
-                "phone_e164",
-                "operator",
-                "reason",
-                "phone_key",
-            )
-            if self.pg:
+        verdicts = check_series(
+            staged.get_column("nomor_telepon_seluler"), columns=("e164", "operator", "reason")
+        )
+        tick("phones")
+        staged = staged.with_columns(
+            phone_raw=pl.col("nomor_telepon_seluler").str.slice(0, 100),
+            phone_e164=verdicts.get_column("e164").fill_null(""),
+            operator=verdicts.get_column("operator").fill_null(""),
+            reason=verdicts.get_column("reason").fill_null(""),
+        ).with_columns(
+            phone_key=pl.when(pl.col("phone_e164") != "")
+            .then(pl.col("phone_e164"))
+            .otherwise(pl.col("phone_raw")),
+        )
+        if not self.pg:
+            staged = staged.with_columns(pl.col("id").str.replace_all("-", "", literal=True))
+        out = staged.select(
+            pl.col("line"),
+            pl.col("id"),
+            pl.col("refused"),
+            pl.col("jenis").alias("kind"),
+            pl.col("category"),
+            pl.col("nama").str.slice(0, 150).alias("name"),
+            pl.col("nisn").str.slice(0, 10),
+            pl.col("nik").str.slice(0, 16),
+            pl.col("grade"),
+            pl.col("npsn").str.slice(0, 8),
+            "phone_raw",
+            "phone_e164",
+            "operator",
+            "reason",
+            "phone_key",
+        )
+        if not self.pg or self.copy_direct:
+            out = out.with_columns(_hash_expr())
+            tick("hash")
+        return out
+
+    def _stage(self, rows: pl.DataFrame, tick: Any) -> None:
+        if rows.get_column("id_ok").any():
+            out = self._staged(rows, tick)
+            if self.copy_direct:
+                self._copy_direct(out)
+            elif self.pg:
                 csv = io.BytesIO()
                 out.write_csv(csv, include_header=False)
                 self.stage_copy.write(csv.getbuffer())
             else:
-                out = out.with_columns(_hash_expr())
-                tick("hash")
                 assert self.direct is not None
                 self.direct.add(out)
             tick("stage")
@@ -726,6 +772,127 @@ class _Importer:
             # then). Kept as Python values: a polars frame of a few schools would hold views into
             # the whole batch's string buffers (measured: +300 MB at 10 M rows).
             self.school_rows.extend(schools.iter_rows())
+
+    def _copy_direct(self, out: pl.DataFrame) -> None:
+        """PostgreSQL first load: a batch's accepted rows into the registry's COPY."""
+        refused = out.filter(pl.col("refused"))
+        if refused.height:
+            # Copied out: a slice of the batch would keep its buffers alive to the end.
+            self.aside.append(
+                pl.DataFrame(
+                    {"line": refused.get_column("line").to_list(), "id": refused.get_column("id").to_list()},
+                    schema={"line": pl.Int64, "id": pl.String},
+                )
+            )
+        accepted = out.filter(~pl.col("refused")).select(_DIRECT_COLUMNS)
+        csv = io.BytesIO()
+        accepted.write_csv(csv, include_header=False)
+        self.stage_copy.write(csv.getbuffer())
+        self.added += accepted.height
+
+    def _column_defaults(self, *, set_: bool) -> None:
+        """The values every new recipient shares, as column defaults for the COPY (a quarter of
+        each CSV row otherwise, parsed row by row), and dropped again after it: Django keeps
+        none in the schema."""
+        now = self.now.isoformat()
+        if not re.fullmatch(r"[0-9][0-9T:.+-]*", now):
+            raise ValueError("unexpected timestamp form")
+        values = {
+            "status": "'BELUM_VERVAL'",
+            "reason_note": "''",
+            "status_changed_at": f"'{now}'",
+            "needs_validation": "TRUE",
+            "locked": "FALSE",
+            "active": "TRUE",
+            "version": "1",
+            "created_at": f"'{now}'",
+            "updated_at": f"'{now}'",
+        }
+        alter = (
+            f"{col} SET DEFAULT {value}" if set_ else f"{col} DROP DEFAULT" for col, value in values.items()
+        )
+        # Column names are constants above; the timestamp is checked.
+        self.cur.execute("ALTER TABLE registry_recipient " + ", ".join(f"ALTER {a}" for a in alter))
+
+    def _finish_copy(self, tick: Any) -> tuple[dict[str, int], int, int, int, dict[str, int]]:
+        """After the file, on a PostgreSQL first load: the primary key (which finds repeated ids),
+        the report, the schools, then the other keys and indexes."""
+        self.progress.step("write")
+        primary, *rest = self.rebuild
+        if "PRIMARY KEY" not in primary:
+            raise RuntimeError("the registry's primary key was not set aside")
+        self.progress.step("index")
+        self._repeats_after_copy(primary)
+        self._column_defaults(set_=False)
+        tick("duplicates")
+        refused = self._check_share()
+        tick("issues")
+        schools_added, schools_changed = self._schools()
+        tick("schools")
+        for sql in rest:
+            self.cur.execute(sql)
+        self.cur.execute("ANALYZE registry_recipient")
+        tick("merge")
+        return (
+            {"new": self.added},
+            refused,
+            schools_added,
+            schools_changed,
+            {"added": self.added, "numbers_changed": 0, "changed": 0},
+        )
+
+    def _repeats_after_copy(self, primary: str) -> None:
+        """Build the primary key; where ids repeat, apply the staged path's rule (every
+        occurrence after the first is ID_GANDA, rows refused for another reason included)."""
+        from django.db import IntegrityError
+
+        c = self.cur
+        aside = (
+            pl.concat(self.aside) if self.aside else pl.DataFrame(schema={"line": pl.Int64, "id": pl.String})
+        ).sort("line")
+        self.aside.clear()
+        repeated: set[str] = set()
+        try:
+            with transaction.atomic():
+                c.execute(primary)
+        except IntegrityError:
+            # Rare: found by a hash aggregate, then the rows of those ids are read again.
+            c.execute("SELECT id::text FROM registry_recipient GROUP BY id HAVING count(*) > 1")
+            repeated = {rid for (rid,) in c.fetchall()}
+        if aside.height:
+            self._load(
+                "imp_stage", ["line", "id", "refused"], aside.with_columns(pl.lit(True).alias("refused"))
+            )
+            c.execute("SELECT DISTINCT s.id::text FROM imp_stage s JOIN registry_recipient r ON r.id = s.id")
+            repeated |= {rid for (rid,) in c.fetchall()}
+        # Ids repeated among the rows aside only: no stored row has them.
+        alone = aside.filter(~pl.col("id").is_in(list(repeated)) & ~pl.col("id").is_first_distinct())
+        if alone.height:
+            self._repeated_ids(alone.get_column("line").to_list(), alone.get_column("id").to_list())
+        if not repeated:
+            return
+        from verval.reference.models import Region
+
+        region_codes = pl.Series(
+            "code", list(Region.objects.filter(level__gte=2).values_list("code", flat=True)), dtype=pl.String
+        )
+        wanted = pl.Series(sorted(repeated), dtype=pl.String)
+        found: list[pl.DataFrame] = []
+        for df in self.cut.batches():
+            rows, _ = validate(df, region_codes)
+            rows = rows.filter(pl.col("id_ok") & pl.col("id").is_in(wanted.implode()))
+            if rows.height:
+                found.append(self._staged(rows, lambda phase: None))
+        every = pl.concat(found).sort("line").with_columns(pl.col("id").is_first_distinct().alias("_first"))
+        later = every.filter(~pl.col("_first"))
+        self._repeated_ids(later.get_column("line").to_list(), later.get_column("id").to_list())
+        c.execute("DELETE FROM registry_recipient WHERE id = ANY(%s::uuid[])", [wanted.to_list()])
+        self.added -= c.rowcount
+        first = every.filter(pl.col("_first") & ~pl.col("refused")).select(_DIRECT_COLUMNS)
+        with c.cursor.copy(_DIRECT_COPY) as copy:
+            copy.write(first.write_csv(include_header=False).encode())
+        self.added += first.height
+        c.execute(primary)
 
     def _finish_direct(self, tick: Any) -> tuple[dict[str, int], int, int, int, dict[str, int]]:
         """After the file, on a SQLite first load: report, schools, then the indexes."""
@@ -799,6 +966,10 @@ class _Importer:
         c.execute("ANALYZE registry_recipient")
 
     def _drop_stage(self) -> None:
+        if self.pg:
+            self.cur.execute(f"DROP SCHEMA {self.schema} CASCADE")
+            self.cur.execute(f"SET LOCAL search_path = {self.search_path}")
+            return
         for t in ("imp_npsn", "imp_rows", "imp_school1", "imp_school", "imp_stage"):
             self.cur.execute(f"DROP TABLE IF EXISTS {t}")
 
@@ -858,7 +1029,7 @@ class _Importer:
         # Only rows that need work are written; unchanged rows are counted, not copied.
         c.execute(  # the SQL is built from module constants only
             f"""
-            CREATE TEMPORARY TABLE imp_rows AS SELECT * FROM (
+            CREATE {self.temp} TABLE imp_rows AS SELECT * FROM (
             SELECT s.line, s.id, s.kind, s.category, s.name, s.nisn, s.nik, s.grade, s.npsn, s.phone_raw,
                    s.phone_e164, s.operator, s.reason, s.h, r.phone_raw AS old_phone, r.status AS old_status,
                    CASE WHEN r.id IS NULL THEN 'new'
@@ -942,8 +1113,8 @@ class _Importer:
     def _schools(self) -> tuple[int, int]:
         c = self.cur
         now = self.now_db
-        c.execute(
-            "CREATE TEMPORARY TABLE imp_school1 AS SELECT s.npsn, s.name, s.bentuk, s.status, s.region "
+        c.execute(  # self.temp is one of two constants
+            f"CREATE {self.temp} TABLE imp_school1 AS SELECT s.npsn, s.name, s.bentuk, s.status, s.region "  # noqa: S608
             "FROM imp_school s JOIN (SELECT npsn, min(line) AS line FROM imp_school GROUP BY npsn) m "
             "ON m.npsn = s.npsn AND m.line = s.line"
         )
@@ -978,20 +1149,12 @@ class _Importer:
         now = self.now_db
         added = 0
         if classes.get("new"):
-            rebuild = self._drop_indexes_if_empty(classes["new"])
-            # A first load merges here on PostgreSQL only (SQLite's goes through _finish_direct).
-            if self.first_load and rebuild:
-                # File order, no sort: the primary key is rebuilt afterwards (rebuild), and where
-                # a cutoff lists a school's people together, its rows share heap pages.
-                source = "h FROM imp_stage WHERE NOT refused"
-            elif self.first_load:
-                # A first load too small to drop the indexes: in id order, so that the primary
-                # key's index grows at its end.
+            # A large first load never comes here (_finish_copy, _finish_direct); a small one
+            # (PostgreSQL only) inserts in id order, so that the primary key grows at its end.
+            if self.first_load:
                 source = "h FROM imp_stage WHERE NOT refused ORDER BY id"
             else:
                 source = "h FROM imp_rows WHERE cls = 'new' ORDER BY id"
-            if rebuild and self.pg:
-                c.execute("SET LOCAL maintenance_work_mem = '256MB'")
             c.execute(  # source is one of two constants
                 f"""
                 INSERT INTO registry_recipient (id, kind, category, name, nisn, nik, grade, school_id, phone_raw,
@@ -1003,13 +1166,6 @@ class _Importer:
                 [now, now, now],
             )
             added = c.rowcount
-            t0 = time.perf_counter()
-            if rebuild:
-                self.progress.step("index")
-            for sql in rebuild:
-                c.execute(sql)
-            if _TRACE:
-                sys.stderr.write(f"merge: index and foreign-key rebuild {time.perf_counter() - t0:.2f}s\n")
             if self.pg and added > 10000:
                 c.execute("ANALYZE registry_recipient")
         numbers = 0
@@ -1055,7 +1211,8 @@ class _Importer:
             return []
         if self.pg:
             c.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = "
+                "(SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = 'registry_recipient'::regclass) "
                 "AND tablename = 'registry_recipient' AND indexname NOT IN "
                 "(SELECT conname FROM pg_constraint WHERE conrelid = 'registry_recipient'::regclass)"
             )
@@ -1163,17 +1320,19 @@ class _Importer:
                 [self.now_db, json.dumps(self.direct.removed)],
             )
             return c.rowcount
-        c.execute("CREATE TEMPORARY TABLE imp_npsn (npsn varchar(8) PRIMARY KEY)")
-        c.execute("INSERT INTO imp_npsn (npsn) SELECT DISTINCT npsn FROM imp_stage")
-        if self.pg:
-            c.execute("ANALYZE imp_npsn")
+        # Found by CREATE TABLE AS, which PostgreSQL may run in parallel (an UPDATE never is),
+        # then updated by id.
+        c.execute("CREATE UNLOGGED TABLE imp_npsn AS SELECT DISTINCT npsn FROM imp_stage")
+        c.execute("ANALYZE imp_npsn")
         c.execute(
             """
-            UPDATE registry_recipient SET active = FALSE, version = version + 1, updated_at = %s
-            WHERE id IN (
-                SELECT r.id FROM registry_recipient r JOIN imp_npsn n ON r.school_id = n.npsn
-                WHERE r.active AND NOT EXISTS (SELECT 1 FROM imp_stage s WHERE s.id = r.id))
-            """,
+            CREATE UNLOGGED TABLE imp_gone AS SELECT r.id FROM registry_recipient r JOIN imp_npsn n ON r.school_id = n.npsn
+            WHERE r.active AND NOT EXISTS (SELECT 1 FROM imp_stage s WHERE s.id = r.id)
+            """
+        )
+        c.execute(
+            "UPDATE registry_recipient SET active = FALSE, version = version + 1, updated_at = %s "
+            "WHERE id IN (SELECT id FROM imp_gone)",
             [self.now_db],
         )
         return c.rowcount
