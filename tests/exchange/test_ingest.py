@@ -330,35 +330,3 @@ def test_ingest_through_copy_applies_thousands_of_rows(school, tmp_path):
     assert (job.state, job.counts["applied"], job.counts["residu"]) == (Job.State.SUCCEEDED, 2000, 667)
     assert Recipient.objects.filter(status="RESIDU", reason_note="ket\tx\\y").count() == 667
     assert DumpItem.objects.filter(batch=batch, applied=True, answered_in=job.pk).count() == 2000
-
-
-def _staging_tables() -> list[str]:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("SELECT relname FROM pg_class WHERE relname LIKE 'vv\\_%%' ORDER BY 1")
-        else:
-            cur.execute(
-                "SELECT name FROM sqlite_master WHERE name LIKE 'vv%%' "
-                "UNION ALL SELECT name FROM sqlite_temp_master WHERE name LIKE 'vv%%'"
-            )
-        return [name for (name,) in cur.fetchall()]
-
-
-def test_ingest_leaves_no_staging_table_behind_applied_or_refused(tsel_batch, rows, tmp_path):
-    """On PostgreSQL the staging tables are unlogged (decision 0015): nothing drops them at commit."""
-    from django.db import transaction
-
-    from verval.exchange import services
-
-    good = results_file(tmp_path, [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows[:2]])
-    bad = tmp_path / "bad.csv"
-    bad.write_text(good.read_text().replace("AKTIF", "SALAH"))
-    with transaction.atomic():
-        counts, _ = services.apply_results(actor=None, batch=tsel_batch, path=good)
-        assert counts["applied"] == 2
-        assert _staging_tables() == []
-        with pytest.raises(services.JobRefused):
-            services.apply_results(actor=None, batch=tsel_batch, path=bad)
-        assert _staging_tables() == []

@@ -235,8 +235,8 @@ def test_copy_refused_by_the_server_leaves_the_database_as_before(tmp_path, monk
 
 
 def test_stored_row_hash_is_the_documented_row_hash(tmp_path):  # type: ignore[no-untyped-def]
-    """The hash computed while staging (polars on SQLite, a generated column on PostgreSQL) is
-    services.row_hash() of the stored values: new rows, a teacher (no grade), an invalid number."""
+    """The hash computed while staging (polars + hashlib, on both databases) is services.row_hash()
+    of the stored values: new rows, a teacher (no grade), an invalid number."""
     from verval.imports.services import row_hash
 
     rows = many(3) + [teacher(1), student(7, nomor_telepon_seluler="12ab")]

@@ -175,9 +175,9 @@ def test_first_load_with_a_bucket_of_refused_rows_only(tmp_path, monkeypatch):  
 
 
 def test_first_load_then_the_same_file_again_changes_nothing(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    """On PostgreSQL the first load COPYs straight into the registry with the row hash made by
-    the client (decision 0015); the staged path that compares the file again hashes in the
-    server. Both must agree, and the column defaults the COPY used must be gone."""
+    """On PostgreSQL the first load COPYs straight into the registry with the shared values as
+    column defaults (decision 0015), which must be gone afterwards; the staged path that compares
+    the file again must find every row unchanged."""
     monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
     path = write(tmp_path / "a.csv", pupils(60))
     job = import_file(path)

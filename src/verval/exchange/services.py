@@ -9,7 +9,6 @@ Called from verval.exchange.actions (state changes) and the job runners below.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from isal import isal_zlib
 
@@ -700,42 +699,17 @@ def apply_results(
     *, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None
 ) -> tuple[dict[str, Any], list[RowIssue]]:
     """Check and apply one results file to a batch. Call inside transaction.atomic()."""
+    pg = is_pg()
     tag = uuid.uuid4().hex[:12]
     stage, cls = f"vv_stage_{tag}", f"vv_cls_{tag}"
-    try:
-        return _apply_results(
-            actor=actor, batch=batch, path=path, job=job, progress=progress, tables=(stage, cls)
-        )
-    finally:
-        # After a refusal too (the caller's rollback would take them, but a caller that goes on
-        # must not keep them); in an aborted transaction the rollback does it.
-        with contextlib.suppress(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {cls}")
-            cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-
-
-def _apply_results(
-    *,
-    actor: Any,
-    batch: DumpBatch,
-    path: Path,
-    job: Job | None,
-    progress: Progress | None,
-    tables: tuple[str, str],
-) -> tuple[dict[str, Any], list[RowIssue]]:
-    pg = is_pg()
-    stage, cls = tables
-    # On PostgreSQL unlogged, not temporary: parallel workers never read a temporary table, and
-    # the classification joins the results with the whole registry and dump table (decision
-    # 0015). The names are this call's own; apply_results drops them.
-    table_kind = "UNLOGGED" if pg else "TEMPORARY"
     now = timezone.now()
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     with connection.cursor() as cursor:
         rid_type = "uuid" if pg else "char(32)"
         cursor.execute(
-            f"CREATE {table_kind} TABLE {stage} (line bigint NOT NULL, rid {rid_type} NOT NULL, "
+            f"CREATE TEMPORARY TABLE {stage} (line bigint NOT NULL, rid {rid_type} NOT NULL, "
             "phone varchar(16) NOT NULL, status varchar(20) NOT NULL, note varchar(255) NOT NULL)"
+            + (" ON COMMIT DROP" if pg else "")
         )
     staged = _stage_rows(path, stage, progress)
     issues = staged.issues or []
@@ -746,7 +720,7 @@ def _apply_results(
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(f"ANALYZE {stage}")
         cursor.execute(
-            f"CREATE {table_kind} TABLE {cls} AS "  # noqa: S608
+            f"CREATE TEMPORARY TABLE {cls} " + ("ON COMMIT DROP " if pg else "") + "AS "  # noqa: S608
             "SELECT s.line, s.rid, s.phone, s.status, s.note, d.id AS item_id, d.phone AS sent, "
             "CASE "
             " WHEN g.first_line IS NOT NULL AND s.line > g.first_line THEN 'DUPLIKAT' "
@@ -857,6 +831,9 @@ def _apply_results(
             [now, now],
         )
         row_issues = sorted(issues + sql_issues(), key=lambda i: i.line)
+        if not pg:
+            cursor.execute(f"DROP TABLE {cls}")
+            cursor.execute(f"DROP TABLE {stage}")
     refresh_batches([batch.id])
     DumpBatch.objects.filter(pk=batch.id).update(last_result_at=now)
     batch.refresh_from_db()

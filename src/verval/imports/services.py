@@ -19,10 +19,9 @@ verval.phones.check_series. Then:
 
 row_hash = 16 hex of md5(kind|category|name|nisn|nik|grade|npsn) + 16 hex of md5(number key),
 the number key being the E.164 form when the number is valid, else the text as typed. It is
-computed once per row: by polars + hashlib on SQLite and in a PostgreSQL first load, by a
-generated column of the staging table (md5 in the server, during COPY) in a later PostgreSQL
-import. The two halves tell "the number changed in
-Dapodik" apart from "something else changed", so a school's correction made in Verval Ponsel is
+computed once per row, by polars + hashlib in the client, on both databases (decision 0015: md5
+in a generated column of PostgreSQL's staging table cost the server more than it costs here).
+The two halves tell "the number changed in Dapodik" apart from "something else changed", so a school's correction made in Verval Ponsel is
 not overwritten by an unchanged Dapodik number.
 """
 
@@ -88,15 +87,11 @@ SCHOOL_COLUMNS = ["line", "npsn", "name", "bentuk", "status", "region"]
 # A first load of more new rows than this rebuilds the registry's secondary indexes afterwards.
 REBUILD_INDEXES_ABOVE = 50_000
 
-# PostgreSQL computes row_hash itself while COPY loads the staging table (a generated column, md5
-# in C, in the server process); SQLite has no md5, there the hash is computed in polars.
-_PG_HASH_SQL = (
-    "substr(md5(kind || '|' || category || '|' || name || '|' || nisn || '|' || nik || '|' || "
-    "coalesce(CAST(grade AS text), '') || '|' || npsn), 1, 16) || substr(md5(phone_key), 1, 16)"
-)
+# A later PostgreSQL import's staged rows, row hash included (computed by the client, as for
+# SQLite and a first load; decision 0015).
 _STAGE_COPY = (
-    f"COPY imp_stage ({', '.join(STAGE_COLUMNS[:-1])}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL "
-    "(id, kind, category, name, nisn, nik, npsn, phone_raw, phone_e164, operator, reason, phone_key))"
+    f"COPY imp_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL "
+    "(id, kind, category, name, nisn, nik, npsn, phone_raw, phone_e164, operator, reason, phone_key, h))"
 )
 # A PostgreSQL first load's rows, straight into the registry (decision 0015); the columns every
 # new row shares come from defaults set for its length (_Importer._column_defaults).
@@ -687,11 +682,10 @@ class _Importer:
             for table in ("imp_stage", "imp_school", "imp_school1", "imp_rows", "imp_npsn"):
                 c.execute(f"DROP TABLE IF EXISTS {table}")
         idtype = "uuid" if self.pg else "char(32)"
-        hashcol = f"h text GENERATED ALWAYS AS ({_PG_HASH_SQL}) STORED" if self.pg else "h text"
         c.execute(
             f"CREATE {temp} TABLE imp_stage (line bigint, id {idtype}, refused boolean, kind text, category text, "
             "name text, nisn text, nik text, grade smallint, npsn text, phone_raw text, phone_e164 text, "
-            f"operator text, reason text, phone_key text, {hashcol})"
+            "operator text, reason text, phone_key text, h text)"
         )
         c.execute(
             f"CREATE {temp} TABLE imp_school (line bigint, npsn text, name text, bentuk text, status text, region text)"
@@ -734,9 +728,8 @@ class _Importer:
             "reason",
             "phone_key",
         )
-        if not self.pg or self.copy_direct:
-            out = out.with_columns(_hash_expr())
-            tick("hash")
+        out = out.with_columns(_hash_expr())
+        tick("hash")
         return out
 
     def _stage(self, rows: pl.DataFrame, tick: Any) -> None:
