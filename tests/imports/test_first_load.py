@@ -215,3 +215,28 @@ def test_first_load_then_the_same_file_again_changes_nothing(tmp_path, monkeypat
     assert (again.counts["unchanged"], again.counts["changed"], again.counts["added"]) == (60, 0, 0)
     assert _staging_schemas() == []
     assert Recipient.objects.get(id=spread(7)).version == 1
+
+
+def _analyses_of_the_registry(path: Any) -> int:
+    """How many times importing this file ran ANALYZE on the registry."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as seen:
+        job = import_file(path)
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    return sum(q["sql"] == "ANALYZE registry_recipient" for q in seen.captured_queries)
+
+
+@pytest.mark.postgres
+def test_later_import_analyses_the_registry_only_when_it_never_was(tmp_path):  # type: ignore[no-untyped-def]
+    """Plans on a never-analysed registry go wrong at scale, so a later import analyses it then;
+    with statistics there (a large first load and autovacuum make them) it does not again."""
+    path = write(tmp_path / "a.csv", pupils(30))
+    import_file(path)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE registry_recipient")
+    assert _analyses_of_the_registry(path) == 0
+    with connection.cursor() as cur:
+        # The state of a registry nothing has analysed yet (the tests run as a superuser).
+        cur.execute("DELETE FROM pg_statistic WHERE starelid = 'registry_recipient'::regclass")
+    assert _analyses_of_the_registry(path) == 1
