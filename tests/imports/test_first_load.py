@@ -240,3 +240,23 @@ def test_later_import_analyses_the_registry_only_when_it_never_was(tmp_path):  #
         # The state of a registry nothing has analysed yet (the tests run as a superuser).
         cur.execute("DELETE FROM pg_statistic WHERE starelid = 'registry_recipient'::regclass")
     assert _analyses_of_the_registry(path) == 1
+
+
+def test_first_load_from_xlsx_settles_a_repeated_id_by_reading_the_sheet_again(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Where PostgreSQL's first load finds a repeated id only when it builds the primary key, it
+    reads that id's rows again from the file: an XLSX sheet too."""
+    from openpyxl import Workbook
+
+    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    rows = [*pupils(40), student(3, id=spread(3), nama="Lagi")]  # line 42 repeats line 5
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append(list(row.values()))
+    book.save(tmp_path / "a.xlsx")
+    job = import_file(tmp_path / "a.xlsx")
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert list(job.issues.values_list("line", "code")) == [(42, "ID_GANDA")]
+    assert (job.counts["added"], job.counts["refused"], Recipient.objects.count()) == (40, 1, 40)
+    assert Recipient.objects.get(id=spread(3)).name == "Siswa 3"
