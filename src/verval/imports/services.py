@@ -21,8 +21,8 @@ row_hash = 16 hex of md5(kind|category|name|nisn|nik|grade|npsn) + 16 hex of md5
 the number key being the E.164 form when the number is valid, else the text as typed. It is
 computed once per row, by polars + hashlib in the client, on both databases (decision 0015: md5
 in a generated column of PostgreSQL's staging table cost the server more than it costs here).
-The two halves tell "the number changed in Dapodik" apart from "something else changed", so a school's correction made in Verval Ponsel is
-not overwritten by an unchanged Dapodik number.
+The two halves tell "the number changed in Dapodik" apart from "something else changed", so a
+school's correction made in Verval Ponsel is not overwritten by an unchanged Dapodik number.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from typing import Any, Literal
 
 import polars as pl
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from verval.core import audit, files
@@ -165,7 +165,8 @@ def _fed_copy(cursor: Any, sql: str) -> Iterator[_Feeder]:
 # The spilled rows of a SQLite import: LZ4 makes them 0.75x the CSV instead of 2x, for +2 % of
 # the load's time (1 M rows: 104 against 283 MB in parts of ~560 rows; zstd 60 MB but +1.6 s).
 SPILL_COMPRESSION: Literal["lz4"] = "lz4"
-# What a SQLite first load writes per row; the other columns are the same for every new row.
+# What a first load writes per row (SQLite's inserts, PostgreSQL's COPY); the other columns are
+# the same for every new row.
 _DIRECT_COLUMNS = [
     "id", "kind", "category", "name", "nisn", "nik", "grade", "npsn",
     "phone_raw", "phone_e164", "operator", "reason", "h",
@@ -549,13 +550,14 @@ class _Importer:
         self.search_path = ""
         self.aside: list[pl.DataFrame] = []
         self.added = 0
+        self.region_codes = pl.Series("code", [], dtype=pl.String)  # districts and subdistricts (run)
 
     # ------------------------------------------------------------------ run
 
     def run(self) -> dict[str, Any]:
         from verval.reference.models import Region
 
-        region_codes = pl.Series(
+        self.region_codes = pl.Series(
             "code", list(Region.objects.filter(level__gte=2).values_list("code", flat=True)), dtype=pl.String
         )
         tick = _Timer()
@@ -598,7 +600,7 @@ class _Importer:
                     tick("read")
                     if df is None:
                         break
-                    rows, issues = validate(df, region_codes)
+                    rows, issues = validate(df, self.region_codes)
                     self.rows += rows.height
                     if issues.height:
                         self.issue_frames.append(issues)
@@ -699,7 +701,7 @@ class _Importer:
 
     def _staged(self, rows: pl.DataFrame, tick: Any) -> pl.DataFrame:
         """The staged form of a batch's rows that have a valid id (refused or not): sliced
-        columns, the number's verdict, and (where the client hashes) the row hash."""
+        columns, the number's verdict and the row hash."""
         staged = rows.filter(pl.col("id_ok"))
         verdicts = check_series(
             staged.get_column("nomor_telepon_seluler"), columns=("e164", "operator", "reason")
@@ -744,9 +746,7 @@ class _Importer:
             if self.copy_direct:
                 self._copy_direct(out)
             elif self.pg:
-                csv = io.BytesIO()
-                out.write_csv(csv, include_header=False)
-                self.stage_copy.write(csv.getbuffer())
+                self._send(out)
             else:
                 assert self.direct is not None
                 self.direct.add(out)
@@ -777,10 +777,14 @@ class _Importer:
         if (aside := _refused_aside(out)) is not None:
             self.aside.append(aside)
         accepted = out.filter(~pl.col("refused")).select(_DIRECT_COLUMNS)
-        csv = io.BytesIO()
-        accepted.write_csv(csv, include_header=False)
-        self.stage_copy.write(csv.getbuffer())
+        self._send(accepted)
         self.added += accepted.height
+
+    def _send(self, frame: pl.DataFrame) -> None:
+        """PostgreSQL: a frame's rows into the COPY that runs for the whole file."""
+        csv = io.BytesIO()
+        frame.write_csv(csv, include_header=False)
+        self.stage_copy.write(csv.getbuffer())
 
     def _column_defaults(self, *, set_: bool) -> None:
         """The values every new recipient shares, as column defaults for the COPY (a quarter of
@@ -814,6 +818,11 @@ class _Importer:
         if "PRIMARY KEY" not in primary:
             raise RuntimeError("the registry's primary key was not set aside")
         self.progress.step("index")
+        # Room for the key and index sorts, and for PostgreSQL to give each build two parallel
+        # workers (it wants 32 MB per process; the default 64 MB allows one). The staged first
+        # load set it too; on this 2-core machine it changes nothing (10 M rows: 39.4 against
+        # 39.9 s of rebuild), with more cores it lets the builds use them.
+        self.cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
         self._repeats_after_copy(primary)
         self._column_defaults(set_=False)
         tick("duplicates")
@@ -836,8 +845,6 @@ class _Importer:
     def _repeats_after_copy(self, primary: str) -> None:
         """Build the primary key; where ids repeat, apply the staged path's rule (every
         occurrence after the first is ID_GANDA, rows refused for another reason included)."""
-        from django.db import IntegrityError
-
         c = self.cur
         aside = (
             pl.concat(self.aside) if self.aside else pl.DataFrame(schema={"line": pl.Int64, "id": pl.String})
@@ -863,15 +870,10 @@ class _Importer:
             self._repeated_ids(alone.get_column("line").to_list(), alone.get_column("id").to_list())
         if not repeated:
             return
-        from verval.reference.models import Region
-
-        region_codes = pl.Series(
-            "code", list(Region.objects.filter(level__gte=2).values_list("code", flat=True)), dtype=pl.String
-        )
         wanted = pl.Series(sorted(repeated), dtype=pl.String)
         found: list[pl.DataFrame] = []
         for df in self.cut.batches():
-            rows, _ = validate(df, region_codes)
+            rows, _ = validate(df, self.region_codes)
             rows = rows.filter(pl.col("id_ok") & pl.col("id").is_in(wanted.implode()))
             if rows.height:
                 found.append(self._staged(rows, lambda phase: None))
