@@ -140,7 +140,15 @@ MEDIA_ROOT = DATA_DIR
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sign-in and API throttling counters and the dashboard's figures live here. One process's memory
+# is right for the demo; several web processes need a shared cache, or each counts on its own
+# (docs/deployment.md: the database cache needs nothing but `verval createcachetable`).
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get("VERVAL_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": os.environ.get("VERVAL_CACHE_LOCATION", ""),
+    }
+}
 
 TASKS = {
     "default": {
@@ -154,7 +162,13 @@ TASKS = {
 }
 
 EMAIL_BACKEND = os.environ.get("VERVAL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = "Verval Ponsel <noreply@verval.local>"
+EMAIL_HOST = os.environ.get("VERVAL_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("VERVAL_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("VERVAL_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("VERVAL_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("VERVAL_EMAIL_TLS")
+EMAIL_USE_SSL = _flag("VERVAL_EMAIL_SSL")
+DEFAULT_FROM_EMAIL = os.environ.get("VERVAL_EMAIL_FROM", "Verval Ponsel <noreply@verval.local>")
 
 # Security: strict by default, HTTPS-only cookies and HSTS switched on by VERVAL_SECURE=1.
 SECURE = _flag("VERVAL_SECURE")

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
 from verval_provider.match import MatchError, match
@@ -82,7 +83,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"batches": reports, "count": len(reports)}))
     elif not reports:
         print("Tidak ada batch baru / no new batches.")
-    return 1 if any(r.get("state") not in ("SUCCEEDED",) for r in reports) else 0
+    return _exit_code(reports)
+
+
+def _exit_code(reports: list[dict[str, Any]]) -> int:
+    """2: run again later (the server was lost, or the token refused, in the middle of the run:
+    the next run resumes); 1: a batch was refused or could not be matched; 0: all applied."""
+    if any(r.get("error") == "SERVER_TIDAK_TERJANGKAU" or r.get("status") == 401 for r in reports):
+        return 2
+    return 1 if any(r.get("state") != "SUCCEEDED" for r in reports) else 0
 
 
 if __name__ == "__main__":

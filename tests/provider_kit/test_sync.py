@@ -99,3 +99,27 @@ def test_sync_says_when_the_server_cannot_be_reached(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("SERVER_TIDAK_TERJANGKAU: cannot reach http://127.0.0.1:9: ")
     assert "Traceback" not in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_exits_2_when_the_connection_is_lost_during_a_download(live_server, published, tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    from verval_provider import client as client_module
+    from verval_provider.cli import main
+
+    batch, _ = published
+    token = actions.issue_token(actor=None, provider="telkomsel")[1]
+
+    def lost(self, batch_id, dest, expected_sha256=None):  # type: ignore[no-untyped-def]
+        raise client_module._unreachable(live_server.url, ConnectionResetError("connection reset by peer"))
+
+    monkeypatch.setattr(client_module.ApiClient, "download", lost)
+    subs = tmp_path / "subs.csv"
+    subs.write_text("msisdn,status\n")
+    args = ["sync", "--url", live_server.url, "--token", token, "--subscribers", str(subs)]
+    code = main([*args, "--workdir", str(tmp_path / "work"), "--json"])
+
+    assert code == 2
+    out = capsys.readouterr().out
+    assert f'"batch": "{batch.id}"' in out
+    assert '"error": "SERVER_TIDAK_TERJANGKAU"' in out
+    assert DumpBatch.objects.get().state == "OPEN"

@@ -171,3 +171,36 @@ def test_recheck_replaces_stale_verdicts_and_sends_them_through_validation(schoo
         "MENUNGGU_PROVIDER",
     )
     assert fresh.status == "MENUNGGU_PROVIDER"
+
+
+def test_recheck_keeps_provider_answers_of_numbers_whose_verdict_did_not_change(school):  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    residue = RecipientFactory(
+        school=school,
+        phone_raw="0812-1726-3845",
+        phone_e164="+6281217263845",
+        operator="telkomsel",
+        reason="TIDAK_AKTIF",
+        reason_note="",
+        status="RESIDU",
+        needs_validation=False,
+    )
+    active = RecipientFactory(
+        school=school,
+        phone_raw="0812-1726-3846",
+        phone_e164="+6281217263846",
+        operator="telkomsel",
+        status="AKTIF",
+        needs_validation=False,
+    )
+    versions = (residue.version, active.version)
+    out = StringIO()
+    call_command("validate", "--recheck", "--json", stdout=out)
+    data = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert (data["diperiksa_ulang"], data["putusan_berubah"], data["divalidasi"]) == (2, 0, 0)
+    residue.refresh_from_db()
+    active.refresh_from_db()
+    assert (residue.status, residue.reason, residue.needs_validation) == ("RESIDU", "TIDAK_AKTIF", False)
+    assert (active.status, active.reason) == ("AKTIF", "")
+    assert (residue.version, active.version) == versions

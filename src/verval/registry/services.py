@@ -125,6 +125,7 @@ def recheck_verdicts(*, actor: Any, job: Job | None = None) -> dict[str, int]:
     import polars as pl
 
     from verval.phones import check_series
+    from verval.phones.reasons import REASONS as ENGINE_REASONS
 
     checked = changed = 0
     last_pk = None
@@ -149,7 +150,11 @@ def recheck_verdicts(*, actor: Any, job: Job | None = None) -> dict[str, int]:
             updates = []
             for i, (pk, _raw, old_e164, old_operator, old_reason) in enumerate(rows):
                 new = (e164[i] or "", operator[i] or "", reason[i] or "")
-                if new != (old_e164, old_operator, old_reason):
+                # A residue row's reason is the provider's answer (TIDAK_AKTIF, ...), not a
+                # verdict of the engine: compared with the engine's "valid" it would read as a
+                # change and send every answered number to the providers again.
+                old_verdict = old_reason if old_reason in ENGINE_REASONS else ""
+                if new != (old_e164, old_operator, old_verdict):
                     updates.append(
                         Recipient(
                             pk=pk,
