@@ -72,7 +72,9 @@ def test_without_the_environment_mail_goes_to_the_console_and_the_cache_is_the_p
 
 @pytest.mark.django_db(transaction=True)
 def test_sign_in_throttling_counts_in_the_database_cache_that_several_processes_share(client, operator):  # type: ignore[no-untyped-def]
-    shared = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "verval_cache"}}
+    shared = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "verval_cache"}
+    }
     with override_settings(CACHES=shared):
         call_command("createcachetable", verbosity=0)
         caches["default"].clear()

@@ -102,7 +102,9 @@ def test_sync_says_when_the_server_cannot_be_reached(tmp_path, capsys):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sync_exits_2_when_the_connection_is_lost_during_a_download(live_server, published, tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def test_sync_exits_2_when_the_connection_is_lost_during_a_download(
+    live_server, published, tmp_path, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
     from verval_provider import client as client_module
     from verval_provider.cli import main
 
