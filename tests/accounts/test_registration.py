@@ -223,3 +223,10 @@ def test_dinas_sees_that_the_school_of_a_registration_already_has_an_operator(
     operator.is_active = False
     operator.save()
     assert "operator aktif" not in client.get(reverse("accounts:registrations")).content.decode()
+
+
+def test_registration_form_lets_the_browser_refuse_a_letter_over_5_mb_before_uploading(client, db):  # type: ignore[no-untyped-def]
+    html = client.get("/daftar/").content.decode()
+    assert 'accept="application/pdf,image/jpeg,image/png"' in html
+    assert 'data-max-bytes="5242880"' in html
+    assert 'data-too-big="Berkas terlalu besar (paling besar 5 MB)."' in html

@@ -71,3 +71,15 @@ def test_missing_page_says_so_in_indonesian_with_a_way_back(client):  # type: ig
     assert response.status_code == 404
     html = response.content.decode()
     assert "<h1>Halaman tidak ditemukan</h1>" in html and 'href="/"' in html
+
+
+def test_link_to_a_job_that_does_not_exist_says_it_may_be_missing_without_telling_whether_it_exists(
+    client, pusdatin
+):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    response = client.get("/pekerjaan/0b8f6d8e-3c1a-4f57-9c55-000000000000/")
+    assert response.status_code == 403
+    assert (
+        "Jika Anda membuka tautan ke data tertentu (batch, pekerjaan, SPTJM), mungkin juga data itu tidak ada: "
+        "periksa tautannya." in response.content.decode()
+    )

@@ -201,3 +201,17 @@ def test_createsuperuser_makes_the_first_pusdatin_account(monkeypatch):  # type:
         True,
         True,
     )
+
+
+def test_account_search_reads_the_term_from_the_body_never_from_the_address(
+    client, pusdatin, operator, other_operator
+):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    found = client.post(reverse("accounts:users"), {"q": "operator2"}).content.decode()
+    assert ">operator2<br>" in found
+    assert ">operator<br>" not in found
+    assert 'value="operator2"' in found
+    # A term in the query string is ignored: the whole list shows.
+    listed = client.get(reverse("accounts:users"), {"q": "operator2"}).content.decode()
+    assert ">operator<br>" in listed and ">operator2<br>" in listed
+    assert '<form method="post" id="user-search"' in listed

@@ -213,3 +213,33 @@ def test_favicon_is_served_for_pages_without_an_icon_link(client):  # type: igno
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Content-Type"]) == (200, "image/svg+xml")
     assert response.content.startswith(b"<svg") and response["Cache-Control"] == "public, max-age=86400"
+
+
+def test_log_filter_masks_phone_numbers_in_a_logged_traceback():  # type: ignore[no-untyped-def]
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(MaskPhoneNumbersFilter())
+    log = logging.getLogger("verval.test.traceback")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        try:
+            raise ValueError("duplicate key (phone_e164)=(+6281234567890)")
+        except ValueError:
+            log.exception("job failed")
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
+    out = stream.getvalue()
+    assert out.startswith("job failed\nTraceback (most recent call last):\n")
+    assert out.rstrip().endswith("ValueError: duplicate key (phone_e164)=([nomor])")
+    assert "81234567890" not in out
+
+
+def test_job_of_a_file_whose_name_is_not_utf8_is_created_with_a_replacement_character():  # type: ignore[no-untyped-def]
+    # What Python makes of the byte 0xFF in a command-line file name (surrogateescape).
+    job = jobs.create_job(actor=None, kind="import_dapodik", input_name="cutoff\udcff.csv")
+    job.refresh_from_db()
+    assert job.input_name == "cutoff\ufffd.csv"

@@ -113,7 +113,11 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "accounts:registration_reject": Rule(
         SCHOOL_DINAS, method="POST", data=lambda w: {"reason": "SK tidak sah"}
     ),
-    "accounts:users": Rule(STAFF_READERS),
+    "accounts:users": rules(
+        Rule(STAFF_READERS),
+        # The search term travels in the body (decision 0004).
+        Rule(STAFF_READERS, method="POST", data=lambda w: {"q": "operator"}),
+    ),
     "accounts:staff_create": Rule(ONLY_PUSDATIN),
     "accounts:user_deactivate": Rule(SCHOOL_DINAS | ONLY_PUSDATIN, method="POST"),
     "accounts:user_reactivate": Rule(ONLY_PUSDATIN, method="POST"),

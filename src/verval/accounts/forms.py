@@ -39,6 +39,14 @@ class RegistrationForm(forms.Form):
     password2 = forms.CharField(label=_("Ulangi kata sandi"), widget=forms.PasswordInput, strip=False)
     letter = forms.FileField(
         label=_("SK penugasan operator (PDF, JPG atau PNG, paling besar 5 MB)"),
+        # The browser refuses a file too large before a slow link uploads all of it (static/js/app.js).
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": "application/pdf,image/jpeg,image/png",
+                "data-max-bytes": str(letters.MAX_LETTER_BYTES),
+                "data-too-big": _("Berkas terlalu besar (paling besar 5 MB)."),
+            }
+        ),
     )
 
     def clean_npsn(self) -> School:

@@ -129,15 +129,18 @@ def registration_reject(request: HttpRequest, pk: int) -> HttpResponse:
 def users(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN, *DINAS)
     qs = actions.users_for(request.user).select_related("school", "region").order_by("role", "username")
-    q = request.GET.get("q", "").strip()
-    role = request.GET.get("role", "")
+    # The search term (a person's name or e-mail) is read from a POST body only, never from the
+    # address (decision 0004); the role filter and the page of an unfiltered list stay links.
+    form = request.POST if request.method == "POST" else request.GET
+    q = request.POST.get("q", "").strip() if request.method == "POST" else ""
+    role = form.get("role", "")
     if q:
         qs = qs.filter(
             Q(username__icontains=q) | Q(email__icontains=q) | Q(school__npsn=q) | Q(first_name__icontains=q)
         )
     if role in Role.values:
         qs = qs.filter(role=role)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(qs, 50).get_page(form.get("page"))
     with_device: set[int] = set()
     if getattr(request.user, "role", None) == Role.PUSDATIN:
         from django_otp.plugins.otp_totp.models import TOTPDevice

@@ -233,7 +233,9 @@ def create_job(
         kind=kind,
         created_by=user,
         params=params or {},
-        input_name=input_name,
+        # A file name from the command line may hold bytes that are not UTF-8 (Python keeps them
+        # as surrogates, which no database column takes): shown with a replacement character.
+        input_name=input_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
         input_path=input_path,
         input_sha256=input_sha256,
         school_id=school_id,

@@ -31,4 +31,13 @@ class MaskPhoneNumbersFilter(logging.Filter):
         if masked != message:
             record.msg = masked
             record.args = ()
+        # A traceback quotes the exception's message and may quote source lines with values (a
+        # database error names the row's key): formatted once here, masked, and kept as the text
+        # every formatter prints instead of formatting it again.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
         return True
