@@ -51,13 +51,6 @@ def test_file_cut_off_mid_row_is_refused(tmp_path):  # type: ignore[no-untyped-d
     assert job.issues.get().line == 11
 
 
-def test_complete_last_row_without_newline_is_accepted(tmp_path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "a.csv"
-    path.write_text(csv_text(many(10)).rstrip("\n"))
-    job = import_file(path)
-    assert (job.state, job.counts["added"]) == (Job.State.SUCCEEDED, 10)
-
-
 def test_quote_left_open_is_refused_with_its_line(tmp_path):  # type: ignore[no-untyped-def]
     rows = many(10)
     text = csv_text(rows).replace("Siswa 4,", '"Siswa 4,', 1)
@@ -127,3 +120,116 @@ def test_exactly_five_percent_refused_rows_is_applied(tmp_path):  # type: ignore
     job = import_file(write(tmp_path / "a.csv", rows))
     assert job.state == Job.State.SUCCEEDED
     assert (job.counts["added"], job.counts["refused"]) == (95, 5)
+
+
+def _mixed_message(line):  # type: ignore[no-untyped-def]
+    return (
+        "Berkas mencampur dua encoding: sebagian teksnya UTF-8, tetapi baris "
+        f"{line} berisi byte yang bukan UTF-8 (mungkin Windows-1252), sehingga nama tidak dapat "
+        "dibaca dengan pasti. Simpan ulang seluruh berkas sebagai CSV UTF-8.",
+        "The file mixes two encodings: part of its text is UTF-8, but line "
+        f"{line} holds a byte that is not UTF-8 (perhaps Windows-1252), so names cannot be read "
+        "with certainty. Save the whole file again as UTF-8 CSV.",
+    )
+
+
+@pytest.mark.parametrize(("utf8_row", "cp1252_row", "line"), [(3, 6, 8), (6, 3, 5)])
+def test_file_mixing_utf8_and_windows1252_is_refused_naming_the_first_line_not_utf8(  # type: ignore[no-untyped-def]
+    tmp_path, utf8_row, cp1252_row, line
+):
+    data = csv_text(many(10)).encode()
+    data = data.replace(f"Siswa {utf8_row},".encode(), "José,".encode())
+    data = data.replace(f"Siswa {cp1252_row},".encode(), "Renée,".encode("cp1252"))
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    job = _refused(path, "ENCODING_TIDAK_DIKENAL")
+    assert (job.error_message, job.error_message_en) == _mixed_message(line)
+    assert list(job.issues.values_list("line", "code")) == [(line, "ENCODING_TIDAK_DIKENAL")]
+
+
+def test_utf8_file_with_bom_holding_a_windows1252_byte_is_refused_as_mixed(tmp_path):  # type: ignore[no-untyped-def]
+    data = b"\xef\xbb\xbf" + csv_text(many(10)).encode().replace(b"Siswa 7,", "Renée,".encode("cp1252"))
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    job = _refused(path, "ENCODING_TIDAK_DIKENAL")
+    assert (job.error_message, job.error_message_en) == _mixed_message(9)
+
+
+def test_mixed_file_is_found_across_read_blocks(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from verval.imports import reader
+
+    monkeypatch.setattr(reader, "BLOCK", 64)  # "José" falls on a block boundary somewhere
+    rows = many(40)
+    data = csv_text(rows).encode().replace(b"Siswa 2,", "Renée,".encode("cp1252"))
+    for n in range(10, 40):
+        data = data.replace(f"Siswa {n},".encode(), "José,".encode())
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    job = _refused(path, "ENCODING_TIDAK_DIKENAL")
+    assert job.error_message_en == _mixed_message(4)[1]
+
+
+def test_windows1252_file_is_still_read_when_its_letters_cross_read_blocks(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from verval.imports import reader
+
+    monkeypatch.setattr(reader, "BLOCK", 64)
+    data = csv_text(many(40)).encode()
+    for n in range(10, 40):
+        data = data.replace(f"Siswa {n},".encode(), "Renée Muñoz,".encode("cp1252"))
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    job = import_file(path)
+    assert (job.state, job.counts["added"]) == (Job.State.SUCCEEDED, 40), job.error_message_en
+    assert Recipient.objects.filter(name="Renée Muñoz").count() == 30
+
+
+def _book_with_data_on_the_second_sheet(path, first_state):  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Petunjuk"
+    book.active.sheet_state = first_state
+    data = book.create_sheet("Data")
+    data.append(HEADER)
+    for row in many(5):
+        data.append(list(row.values()))
+    book.active = 1
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("state", "message", "message_en"),
+    [
+        (
+            "visible",
+            'Lembar pertama ("Petunjuk") kosong. Data harus ada di lembar pertama berkas Excel; '
+            "lembar lain tidak dibaca.",
+            'The first sheet ("Petunjuk") is empty. The data must be on the first sheet of the Excel file; '
+            "other sheets are not read.",
+        ),
+        (
+            "hidden",
+            'Lembar pertama ("Petunjuk") yang tersembunyi kosong. Data harus ada di lembar pertama berkas '
+            "Excel; lembar lain tidak dibaca.",
+            'The first sheet ("Petunjuk"), a hidden one, is empty. The data must be on the first sheet of the '
+            "Excel file; other sheets are not read.",
+        ),
+    ],
+)
+def test_xlsx_with_an_empty_first_sheet_names_it_and_says_where_the_data_must_be(  # type: ignore[no-untyped-def]
+    tmp_path, state, message, message_en
+):
+    job = _refused(_book_with_data_on_the_second_sheet(tmp_path / "a.xlsx", state), "BERKAS_KOSONG")
+    assert (job.error_message, job.error_message_en) == (message, message_en)
+
+
+def test_xlsx_with_one_empty_sheet_names_it(tmp_path):  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    Workbook().save(tmp_path / "a.xlsx")
+    job = _refused(tmp_path / "a.xlsx", "BERKAS_KOSONG")
+    assert (
+        job.error_message_en
+        == 'The first sheet ("Sheet") is empty. The data must be on the first sheet of the Excel file.'
+    )

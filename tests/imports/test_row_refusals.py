@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
-from tests.imports.helpers import many, student, teacher, uid, write
+from tests.imports.helpers import csv_text, many, student, teacher, uid, write
 from verval.core.models import Job
 from verval.imports.actions import import_file
+from verval.imports.rules import report_values
 from verval.registry.models import Recipient
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +98,71 @@ def test_refused_row_report_never_holds_a_name_or_full_nik(tmp_path):  # type: i
     job = import_file(write(tmp_path / "a.csv", rows))
     values = dict(job.issues.values_list("code", "value"))
     assert values == {"NAMA_KOSONG": "", "NIK_TIDAK_VALID": "320112**********"}
+
+
+def test_report_of_a_file_with_id_and_nama_swapped_holds_no_name(tmp_path):  # type: ignore[no-untyped-def]
+    names = ["Budi Santoso", "SUKARNO", "Ni Luh Putu Ayu", "Muh. Rizky"]
+    rows = [student(i, nama=names[i % 4]) for i in range(40)]
+    path = tmp_path / "a.csv"
+    path.write_text(csv_text(rows).replace("jenis,id,nama,", "jenis,nama,id,", 1))
+    job = import_file(path)
+    # Every row refused: the file is refused whole, and its report kept.
+    assert (job.state, job.error_code) == (Job.State.REFUSED, "TERLALU_BANYAK_DITOLAK")
+    values = list(job.issues.filter(code="ID_TIDAK_VALID").values_list("line", "value")[:4])
+    assert values == [
+        (2, "[12: A-Z a-z ␣]"),
+        (3, "[7: A-Z]"),
+        (4, "[15: A-Z a-z ␣]"),
+        (5, "[10: A-Z a-z ␣ .]"),
+    ]
+    assert not any(n in v for n in names for v in job.issues.values_list("value", flat=True))
+
+
+@pytest.mark.parametrize("typed", ["081234567890", "+62 812-3456-7890", "0812.3456.7890"])
+def test_phone_number_typed_in_the_nisn_column_is_masked_in_the_report(tmp_path, typed):  # type: ignore[no-untyped-def]
+    rows = many(40) + [student(700, nisn=typed)]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert list(job.issues.values_list("line", "column", "code", "value")) == [
+        (42, "nisn", "NISN_TIDAK_VALID", "0812****7890")
+    ]
+
+
+REPORTED = [
+    # column, typed, kept in the report
+    ("id", "1234-not-a-uuid", "[15: a-z 0-9 -]"),
+    ("id", "Budi Santoso", "[12: A-Z a-z ␣]"),
+    ("id", "081234567890", "[12: 0-9]"),
+    ("id", "AAAAAAAA0000000000000000000000001", "[33: A-Z 0-9]"),
+    ("jenis", "SISWA", "SISWA"),
+    ("jenis", "1", "1"),
+    ("jenis", "EKO", "[3: A-Z]"),
+    ("jenis", "Budi", "[4: A-Z a-z]"),
+    ("jenis", "0812-3456-7890", "0812****7890"),
+    ("nisn", "12345", "12345"),
+    ("nisn", "123456789012", "1234****9012"),
+    ("nisn", "Siti", "[4: A-Z a-z]"),
+    ("nik", "320112345", "320112**********"),
+    ("nik", "081234567890", "0812****7890"),
+    ("nik", "+6281234567890", "0812****7890"),
+    ("nik", "Siti Aminah", "[11: A-Z a-z ␣]"),
+    ("tingkat_pendidikan", "10", "10"),
+    ("tingkat_pendidikan", "Kelas 10", "Kelas 10"),
+    ("tingkat_pendidikan", "XII", "[3: A-Z]"),
+    ("bentuk_pendidikan", "MADRASAH", "MADRASAH"),
+    ("bentuk_pendidikan", "mts", "mts"),
+    ("bentuk_pendidikan", "SUKARNO", "[7: A-Z]"),
+    ("npsn", "2021234", "2021234"),
+    ("npsn", "P296400", "P296400"),
+    ("npsn", "Budi", "[4: A-Z a-z]"),
+    ("npsn", "081234567890", "0812****7890"),
+    ("kode_wilayah", "999999", "999999"),
+    ("kode_wilayah", "32.01.01", "32.01.01"),
+    ("kode_wilayah", "Ahmad Dahlan", "[12: A-Z a-z ␣]"),
+    ("nama", "Budi Santoso", ""),
+    ("nama_sekolah", "", ""),
+]
+
+
+@pytest.mark.parametrize(("column", "typed", "kept"), REPORTED)
+def test_report_keeps_a_value_only_when_it_is_no_name_and_no_whole_number(column, typed, kept):  # type: ignore[no-untyped-def]
+    assert report_values(pl.Series([typed], dtype=pl.String), column) == [kept]

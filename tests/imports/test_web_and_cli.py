@@ -107,3 +107,15 @@ def test_command_exits_2_when_the_file_is_refused(tmp_path, capsys):  # type: ig
     assert "PEMISAH_SALAH" in captured.err
     assert json.loads(captured.out.strip().splitlines()[-1])["error_code"] == "PEMISAH_SALAH"
     assert Recipient.objects.count() == 0
+
+
+@pytest.mark.parametrize(("name", "message"), [("missing.csv", "file not found"), ("", "not a regular file")])
+def test_command_exits_2_with_one_line_when_the_path_is_not_a_file(tmp_path, capsys, name, message):  # type: ignore[no-untyped-def]
+    from django.core.management import ManagementUtility
+
+    path = tmp_path / name if name else tmp_path
+    with pytest.raises(SystemExit) as exc:
+        ManagementUtility(["verval", "import_dapodik", str(path)]).execute()
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == f"CommandError: {message}: {path}\n"
+    assert Job.objects.count() == 0

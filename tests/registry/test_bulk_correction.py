@@ -99,7 +99,9 @@ def test_xlsx_round_trip_preview_apply_and_apply_again(
     preview = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/")
     html = preview.content.decode()
     assert preview.status_code == 200
-    assert "0812****0000" in html and "0813-2468-1357" in html and "0857-1111-2222" in html
+    # The school's own operator sees its old numbers in full, as on the school page.
+    assert '<td class="nowrap">0812-2000-0000</td><td class="nowrap">0813-2468-1357 ' in html
+    assert "0857-1111-2222" in html and "0812****0000" not in html
     assert "Terapkan 2 perubahan" in html
     assert Recipient.objects.get(pk=rows[0].pk).phone_e164 == "+6281220000000"  # preview changes nothing
 
@@ -262,3 +264,27 @@ def test_an_uploaded_file_not_yet_applied_leads_back_to_its_preview(
     school_page = client.get(f"/sekolah/{school.npsn}/").content.decode()
     assert f'<a href="/pekerjaan/{job.pk}/">' in school_page and "Belum diterapkan" not in school_page
     assert "Lihat pratinjau dan terapkan" not in client.get(f"/pekerjaan/{job.pk}/").content.decode()
+
+
+def test_preview_shows_a_refused_correction_as_typed_and_the_job_report_keeps_it_masked(
+    client, operator, pusdatin, school, django_capture_on_commit_callbacks, settings
+):  # type: ignore[no-untyped-def]
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.5}
+    rows = make_recipients(school, 4)
+    client.force_login(operator)
+    data = _fill(
+        _download(client, school.npsn), {str(rows[0].pk): "0813111122O3", str(rows[1].pk): "081324681357"}
+    )
+    job = _upload(client, school.npsn, data)
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    # The letter O instead of a zero is exactly what the operator has to see to fix it.
+    assert '<td class="small">0813111122O3</td><td class="hide-sm small">KARAKTER_TIDAK_SAH</td>' in html
+    assert "0813***1223" not in html
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    # The saved report is opened and downloaded by Pusdatin too, who sees numbers masked.
+    assert list(job.issues.values_list("line", "column", "code", "value")) == [
+        (2, "nomor_koreksi", "KARAKTER_TIDAK_SAH", "0813***1223")
+    ]
+    client.force_login(pusdatin)
+    report = b"".join(client.get(f"/pekerjaan/{job.pk}/laporan.csv").streaming_content).decode()
+    assert "0813***1223" in report and "0813111122O3" not in report

@@ -289,3 +289,104 @@ def test_htmx_request_after_the_session_expired_sends_the_whole_page_to_sign_in(
     assert response.status_code == 204
     assert response["HX-Redirect"] == f"/masuk/?next=%2Fsekolah%2F{aktif.school_id}%2F%3Fstatus%3DRESIDU"
     assert client.post(_edit_url(aktif), {"nomor": "0813"}).status_code == 302  # without htmx: as before
+
+
+SAVED_BUT_INVALID = (
+    "Nomor tersimpan, tetapi bukan nomor ponsel yang sah dan akan ditolak pada validasi berikutnya."
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        (
+            "12345",
+            "Nomor ini nomor layanan (misalnya 112, 14xxx, 0800, 0807), bukan nomor ponsel pribadi. "
+            "Ganti dengan nomor ponsel pribadi (diawali 08) milik siswa/guru atau orang tua/wali.",
+        ),
+        (
+            "021-7654321",
+            "Nomor ini nomor telepon rumah/kantor (telepon tetap), bukan nomor ponsel. "
+            "Ganti dengan nomor ponsel (diawali 08) milik siswa/guru atau orang tua/wali.",
+        ),
+    ],
+)
+def test_saving_a_number_the_engine_refuses_warns_with_the_reason_without_javascript(
+    client, operator, aktif, typed, reason
+):  # type: ignore[no-untyped-def]
+    from django.contrib.messages import get_messages
+
+    client.force_login(operator)
+    response = client.post(_edit_url(aktif), {"nomor": typed, "versi": "1"})
+    assert response.status_code == 302
+    shown = [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
+    assert shown == [("warning", f"{SAVED_BUT_INVALID} {reason}")]
+    assert Recipient.objects.get(pk=aktif.pk).phone_raw == typed  # saved all the same (decision 0005)
+
+
+def test_saving_a_number_the_engine_refuses_with_htmx_says_so_on_the_row(client, operator, aktif):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    html = client.post(_edit_url(aktif), {"nomor": "12345", "versi": "1"}, **HX).content.decode()
+    assert (
+        '<small class="warn" role="alert">Tersimpan, tetapi bukan nomor ponsel yang sah</small>'
+        "<br><small>Pemeriksaan awal: Nomor ini nomor layanan (misalnya 112, 14xxx, 0800, 0807), bukan "
+        "nomor ponsel pribadi. <b>Ganti dengan nomor ponsel pribadi (diawali 08) milik siswa/guru atau "
+        "orang tua/wali.</b></small>"
+    ) in html
+    assert 'class="okay" role="status"' not in html
+
+
+def test_a_valid_number_saved_without_javascript_still_says_saved(client, operator, aktif):  # type: ignore[no-untyped-def]
+    from django.contrib.messages import get_messages
+
+    client.force_login(operator)
+    response = client.post(_edit_url(aktif), {"nomor": "081324681357", "versi": "1"})
+    shown = [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
+    assert shown == [("success", "Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya.")]
+
+
+def test_saving_without_javascript_returns_to_the_filtered_page_of_the_list(client, operator, school):  # type: ignore[no-untyped-def]
+    import re
+
+    from tests.registry.helpers import make_recipients
+
+    make_recipients(school, 120)
+    client.force_login(operator)
+    page = client.get(f"/sekolah/{school.npsn}/?status=BELUM_VERVAL&hal=2").content.decode()
+    links = re.findall(
+        r'href="(/sekolah/\d+/penerima/[0-9a-f-]+/ubah/)\?status=BELUM_VERVAL&amp;hal=2"', page
+    )
+    assert len(links) == 50
+    form = client.get(links[0] + "?status=BELUM_VERVAL&hal=2").content.decode()
+    assert '<input type="hidden" name="kembali" value="status=BELUM_VERVAL&amp;hal=2">' in form
+    assert f'<a href="/sekolah/{school.npsn}/?status=BELUM_VERVAL&amp;hal=2">« ' in form
+    response = client.post(
+        links[0], {"nomor": "081324681357", "versi": "1", "kembali": "status=BELUM_VERVAL&hal=2"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/sekolah/{school.npsn}/?status=BELUM_VERVAL&hal=2"
+
+
+def test_the_way_back_to_the_list_carries_only_its_filters_never_a_name_a_number_or_another_site(
+    client, operator, aktif
+):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    crafted = "q=Budi&nomor=081211112222&next=https://evil.example/&status=RESIDU&jenis=PD&hal=3"
+    response = client.post(_edit_url(aktif), {"nomor": "081324681357", "versi": "1", "kembali": crafted})
+    assert response["Location"] == f"/sekolah/{aktif.school_id}/?status=RESIDU&jenis=PD&hal=3"
+    response = client.post(
+        _edit_url(aktif), {"nomor": "0857-1111-2222", "versi": "2", "kembali": "//evil.example/"}
+    )
+    assert response["Location"] == f"/sekolah/{aktif.school_id}/"
+
+
+def test_edit_links_of_a_search_result_keep_its_filters_but_not_the_term_or_page(client, operator, school):  # type: ignore[no-untyped-def]
+    from tests.registry.helpers import make_recipients
+
+    make_recipients(school, 120)
+    client.force_login(operator)
+    html = client.post(
+        f"/sekolah/{school.npsn}/", {"q": "Siswa", "status": "BELUM_VERVAL", "hal": "2"}
+    ).content.decode()
+    assert html.count('/ubah/?status=BELUM_VERVAL" hx-get=') == 50
+    assert "q=" not in html and "Siswa&" not in html

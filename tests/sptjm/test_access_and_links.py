@@ -50,8 +50,10 @@ def test_non_pusdatin_return_without_reason_is_refused_not_asked_for_a_reason(re
 def test_pusdatin_return_without_reason_is_asked_for_one(pusdatin, printed):  # type: ignore[no-untyped-def]
     Sptjm.objects.filter(pk=printed.pk).update(status="DIUNGGAH")
     response = _login(pusdatin).post(f"/pusdatin/sptjm/{printed.pk}/kembalikan/", {})
-    assert response.status_code == 302
-    assert response["Location"] == f"/pusdatin/sptjm/{printed.pk}/"
+    assert response.status_code == 400
+    assert '<p class="error" role="alert" id="alasan-error">Alasan pengembalian wajib diisi.</p>' in (
+        response.content.decode()
+    )
     assert Sptjm.objects.get(pk=printed.pk).status == "DIUNGGAH"
 
 

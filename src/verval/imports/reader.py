@@ -6,8 +6,10 @@ naming the problem. Its .batches() then yields polars DataFrames of strings (the
 '' for empty) with a `line` column, in constant memory.
 
 Encoding rules (docs/decisions/0002-cutoff-encoding.md): UTF-8 with or without BOM; UTF-16 only
-with a BOM; otherwise Windows-1252 when the file is not valid UTF-8 but is valid Windows-1252
-and holds no control characters; anything else is refused.
+with a BOM; otherwise Windows-1252 when the file is not valid UTF-8 but is valid Windows-1252,
+holds no control characters and no valid UTF-8 multibyte sequence (a file mixing both is
+refused); anything else is refused. A CSV must end with a line break: one that does not is taken
+as cut off (docs/import.md).
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from python_calamine import SheetMetadata
 
 REQUIRED = [
     "jenis",
@@ -108,8 +114,11 @@ def open_cutoff(path: str | Path) -> Cutoff:
     cleanup: list[Path] = []
     offset = 0
     encoding = "utf-8"
+    # A UTF-16 file cut inside a character (an odd byte count, half a surrogate pair) is cut
+    # off, not in an unknown encoding: the transcoded part is checked like any other file.
+    cut_in_char = False
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        path = _transcode(path, "utf-16", cleanup)
+        path, cut_in_char = _transcode(path, "utf-16", cleanup)
         encoding = "utf-16"
     elif head.startswith(b"\xef\xbb\xbf"):
         offset = 3
@@ -122,9 +131,22 @@ def open_cutoff(path: str | Path) -> Cutoff:
             "The file's encoding cannot be determined (perhaps UTF-16 without a BOM, or not a text file). "
             "Save it again as UTF-8 CSV.",
         )
-    newlines, quotes, last = _scan_utf8(path, offset)
-    if newlines is None:
-        if not _valid_cp1252(path):
+    scan = _scan_utf8(path, offset)
+    if scan.newlines is None:
+        verdict = _cp1252_verdict(path)
+        if verdict == "mixed":
+            line = scan.bad_line
+            raise FileRefused(
+                "ENCODING_TIDAK_DIKENAL",
+                "Berkas mencampur dua encoding: sebagian teksnya UTF-8, tetapi baris "
+                f"{line} berisi byte yang bukan UTF-8 (mungkin Windows-1252), sehingga nama tidak dapat "
+                "dibaca dengan pasti. Simpan ulang seluruh berkas sebagai CSV UTF-8.",
+                "The file mixes two encodings: part of its text is UTF-8, but line "
+                f"{line} holds a byte that is not UTF-8 (perhaps Windows-1252), so names cannot be read "
+                "with certainty. Save the whole file again as UTF-8 CSV.",
+                line,
+            )
+        if verdict == "invalid":
             raise FileRefused(
                 "ENCODING_TIDAK_DIKENAL",
                 "Berkas bukan UTF-8 maupun Windows-1252 yang sah; isinya tidak dapat dibaca dengan pasti. "
@@ -132,16 +154,19 @@ def open_cutoff(path: str | Path) -> Cutoff:
                 "The file is neither valid UTF-8 nor valid Windows-1252; it cannot be read with certainty. "
                 "Save it again as UTF-8 CSV.",
             )
-        path = _transcode(path, "cp1252", cleanup)
+        path, _ = _transcode(path, "cp1252", cleanup)
         encoding = "windows-1252"
         offset = 0
-        newlines, quotes, last = _scan_utf8(path, 0)
-        assert newlines is not None
+        scan = _scan_utf8(path, 0)
+    newlines, quotes, last = scan.newlines, scan.quotes, scan.last
+    assert newlines is not None
     try:
         with open(path, "rb") as fh:
             fh.seek(offset)
             header_bytes = fh.readline()
-        header_line = header_bytes.decode("utf-8").rstrip("\r\n")
+        # "replace": a one-line file cut inside a character reaches here as UTF-8 (refused as
+        # cut off below); the column names themselves are ASCII.
+        header_line = header_bytes.decode("utf-8", "replace").rstrip("\r\n")
         columns = _check_header(header_line)
         data_start = offset + len(header_bytes)
         if data_start >= path.stat().st_size or not _has_data(path, data_start):
@@ -158,8 +183,14 @@ def open_cutoff(path: str | Path) -> Cutoff:
                 f'A quote (") opened on line {line} is never closed; the file is damaged or cut off.',
                 line,
             )
-        if last not in (b"\n",):
+        # Every complete export ends with a line break. Without one, a file cut inside its
+        # last field (a phone number losing its last digits) still has the right number of
+        # fields and would replace stored data: such a file is refused (decision 0016,
+        # docs/import.md). "\r\n" ends with "\n"; UTF-16 and Windows-1252 files were
+        # transcoded to UTF-8 above, so their line break is this one byte too.
+        if last != b"\n" or cut_in_char:
             _check_last_line(path, len(columns), newlines + 1)
+            raise _no_final_line_break(newlines + 1)
     except FileRefused:
         for p in cleanup:
             p.unlink(missing_ok=True)
@@ -168,15 +199,22 @@ def open_cutoff(path: str | Path) -> Cutoff:
         path=path,
         kind="csv",
         columns=columns,
-        estimate=max(0, newlines - (0 if last != b"\n" else 1)),
+        estimate=max(0, newlines - 1),
         encoding=encoding,
         _offset=data_start,
         _cleanup=cleanup,
     )
 
 
-def _scan_utf8(path: Path, offset: int) -> tuple[int | None, int, bytes]:
-    """Count newlines and quotes while checking UTF-8; (None, 0, b'') when not UTF-8."""
+class _Scan(NamedTuple):
+    newlines: int | None  # None: not UTF-8
+    quotes: int
+    last: bytes  # the last byte of the file
+    bad_line: int  # not UTF-8: the first line holding a byte that is not UTF-8
+
+
+def _scan_utf8(path: Path, offset: int) -> _Scan:
+    """Count newlines and quotes while checking UTF-8 (newlines None when not UTF-8)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     newlines = quotes = 0
     last = b""
@@ -186,10 +224,14 @@ def _scan_utf8(path: Path, offset: int) -> tuple[int | None, int, bytes]:
             chunk = fh.read(BLOCK)
             if not chunk:
                 break
+            pending = len(decoder.getstate()[0])
             try:
                 decoder.decode(chunk)
-            except UnicodeDecodeError:
-                return None, 0, b""
+            except UnicodeDecodeError as exc:
+                # exc.start counts the bytes the decoder kept from the previous chunk (no
+                # newline among them: they are the start of a multibyte sequence).
+                at = max(0, exc.start - pending)
+                return _Scan(None, 0, b"", newlines + chunk.count(b"\n", 0, at) + 1)
             if _has_control(chunk):
                 raise FileRefused(
                     "ENCODING_TIDAK_DIKENAL",
@@ -199,40 +241,60 @@ def _scan_utf8(path: Path, offset: int) -> tuple[int | None, int, bytes]:
             newlines += chunk.count(b"\n")
             quotes += chunk.count(b'"')
             last = chunk[-1:]
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return None, 0, b""
-    return newlines, quotes, last
+    # A multibyte sequence left open by the end of the file is not another encoding: the file
+    # was cut inside a character. Its last byte is not a line break, so the caller refuses it as
+    # cut off.
+    return _Scan(newlines, quotes, last, 0)
 
 
-def _valid_cp1252(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("cp1252")("strict")
+# Windows-1252 bytes that are also a valid UTF-8 multibyte sequence ("JosÃ©" saved back) are
+# practically never meant as Windows-1252: such a file mixes the two encodings.
+def _cp1252_verdict(path: Path) -> str:
+    """'ok' (read it as Windows-1252), 'invalid' (not valid Windows-1252, or control characters)
+    or 'mixed' (also holds a valid UTF-8 multibyte sequence: written partly in each)."""
+    cp1252 = codecs.getincrementaldecoder("cp1252")("strict")
+    # Decoded with surrogateescape, every byte that is not UTF-8 becomes one character and so
+    # does every ASCII byte: fewer characters than bytes means a multibyte sequence was valid.
+    # One C decode per block within the pass this check already makes (no Python loop per
+    # byte; a regex for the UTF-8 sequences ran 25x slower).
+    utf8 = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    read = chars = 0
     with open(path, "rb") as fh:
         while chunk := fh.read(BLOCK):
             if _has_control(chunk):
-                return False
+                return "invalid"
             try:
-                decoder.decode(chunk)
+                cp1252.decode(chunk)
             except UnicodeDecodeError:
-                return False
-    return True
+                return "invalid"
+            read += len(chunk)
+            chars += len(utf8.decode(chunk))
+            if chars + len(utf8.getstate()[0]) < read:
+                return "mixed"
+    return "ok"
 
 
-def _transcode(path: Path, encoding: str, cleanup: list[Path]) -> Path:
+def _transcode(path: Path, encoding: str, cleanup: list[Path]) -> tuple[Path, bool]:
+    """The file in UTF-8 (a temporary file), and whether it ended inside a character."""
     fd, tmp = tempfile.mkstemp(prefix="verval-cutoff-", suffix=".csv")
     os.close(fd)
     out = Path(tmp)
     cleanup.append(out)
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    cut_in_char = False
     try:
-        with (
-            open(path, encoding=encoding, newline="") as src,
-            open(out, "w", encoding="utf-8", newline="") as dst,
-        ):
+        with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
             first = True
-            while chunk := src.read(BLOCK // 2):
-                dst.write(chunk.lstrip("\ufeff") if first else chunk)
-                first = False
+            while chunk := src.read(BLOCK):
+                text = decoder.decode(chunk)
+                if first and text:
+                    text = text.lstrip("\ufeff")
+                    first = False
+                dst.write(text)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                cut_in_char = True
     except UnicodeError as exc:
         out.unlink(missing_ok=True)
         raise FileRefused(
@@ -240,7 +302,7 @@ def _transcode(path: Path, encoding: str, cleanup: list[Path]) -> Path:
             "Berkas tidak dapat dibaca dengan encoding yang ditandai BOM-nya.",
             "The file cannot be read in the encoding its BOM announces.",
         ) from exc
-    return out
+    return out, cut_in_char
 
 
 def _has_data(path: Path, start: int) -> bool:
@@ -294,8 +356,22 @@ def _cut_off(line: int) -> FileRefused:
     )
 
 
+def _no_final_line_break(line: int) -> FileRefused:
+    return FileRefused(
+        "BERKAS_TERPOTONG",
+        f"Berkas tidak diakhiri ganti baris, jadi dianggap terpotong: baris terakhir ({line}) mungkin "
+        "tidak lengkap. Unggah ulang berkas yang utuh. Bila berkas sudah lengkap, tambahkan ganti baris "
+        f"(Enter) di akhir baris {line}.",
+        f"The file does not end with a line break, so it is taken as cut off: the last line ({line}) may "
+        "be incomplete. Upload the complete file again. If the file is complete, add a line break (Enter) "
+        f"at the end of line {line}.",
+        line,
+    )
+
+
 def _check_last_line(path: Path, ncols: int, line: int) -> None:
-    """A file that does not end with a newline must end with a complete row."""
+    """The last line of a file without a final line break: certainly incomplete (wrong number
+    of fields, a quote left open) gets the plainer message."""
     size = path.stat().st_size
     with open(path, "rb") as fh:
         fh.seek(max(0, size - (1 << 16)))
@@ -445,6 +521,7 @@ def _open_xlsx(path: Path) -> Cutoff:
         sheet = wb.get_sheet_by_index(0)
         rows = sheet.iter_rows()
         header = next(rows, None)
+        meta = wb.sheets_metadata
     except Exception as exc:  # noqa: BLE001 - any reader error means the file is unreadable
         raise FileRefused(
             "BERKAS_RUSAK",
@@ -452,7 +529,7 @@ def _open_xlsx(path: Path) -> Cutoff:
             "The Excel file is damaged or cut off and cannot be read.",
         ) from exc
     if not header or not any(_cell(c).strip() for c in header):
-        raise FileRefused("BERKAS_KOSONG", "Berkas kosong.", "The file is empty.")
+        raise _first_sheet_empty(meta)
     line = ",".join('"' + _cell(c).replace('"', '""') + '"' for c in header)
     columns = _check_header(line)
     height = sheet.height
@@ -463,6 +540,23 @@ def _open_xlsx(path: Path) -> Cutoff:
             "The file holds only the header row, no data.",
         )
     return Cutoff(path=path, kind="xlsx", columns=columns, estimate=height - 1, encoding="xlsx")
+
+
+def _first_sheet_empty(meta: list[SheetMetadata]) -> FileRefused:
+    """Only the first sheet is read (docs/import.md): when it is empty the data is usually on
+    another one, or the first is a hidden sheet the user never sees, so the message names it."""
+    from python_calamine import SheetVisibleEnum
+
+    first = meta[0]
+    hidden = first.visible != SheetVisibleEnum.Visible
+    others = len(meta) > 1
+    return FileRefused(
+        "BERKAS_KOSONG",
+        f'Lembar pertama ("{first.name}"){" yang tersembunyi" if hidden else ""} kosong. Data harus ada '
+        f"di lembar pertama berkas Excel{'; lembar lain tidak dibaca' if others else ''}.",
+        f'The first sheet ("{first.name}"){", a hidden one," if hidden else ""} is empty. The data must be '
+        f"on the first sheet of the Excel file{'; other sheets are not read' if others else ''}.",
+    )
 
 
 def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:

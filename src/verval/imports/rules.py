@@ -1,7 +1,8 @@
 """Row rules of the cutoff import and their refusal codes (docs/import.md).
 
 validate(df, region_codes) works on a whole batch at once (polars expressions) and returns the
-normalised rows plus one issue row per broken rule: (line, column, code, value).
+normalised rows plus one issue row per broken rule: (line, column, code, value). The value is
+what report_values() lets through: never a name, never a whole phone number.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
+
+from verval.phones import mask
 
 # bentuk_pendidikan -> allowed tingkat_pendidikan for students (None: must be empty, PAUD).
 FORM_GRADES: dict[str, tuple[int, int] | None] = {
@@ -159,14 +162,13 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
     flags = rows.select(pl.col("line"), *[(~e.fill_null(False)).alias(k) for k, e in checks.items()])
     issue_frames = []
     for code in checks:
-        bad = flags.filter(pl.col(code))
-        if bad.height:
+        flag = flags.get_column(code)
+        if flag.any():
             column = RULES[code].column
-            value = rows.join(bad.select("line"), on="line", how="semi").get_column(column)
-            if column == "nama":
-                value = pl.Series([""] * bad.height, dtype=pl.String)
-            elif column == "nik":
-                value = value.str.slice(0, 6) + "**********"
+            bad = flags.filter(flag)
+            # The value as typed (df): the normalised one (lower-cased id…) would describe
+            # something the user never wrote.
+            value = report_values(df.filter(flag).get_column(column), column)
             issue_frames.append(
                 pl.DataFrame(
                     {
@@ -177,7 +179,7 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
                         # column is a view that keeps the whole batch's buffer alive, and the
                         # issues of every batch are kept to the end of the file (measured: 60
                         # batches of 55 k ids pinned 113 MB for 180 values).
-                        "value": pl.Series(value.str.slice(0, 100).to_list(), dtype=pl.String),
+                        "value": pl.Series(value, dtype=pl.String),
                     }
                 )
             )
@@ -201,3 +203,87 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
         )
     )
     return rows, issues
+
+
+# --------------------------------------------------------------------------- report values
+
+# Words a user may type for jenis / bentuk_pendidikan that are not accepted. A value made of
+# letters only could be a one-word name (columns swapped), so only these are kept as typed.
+_KNOWN_WORDS: dict[str, frozenset[str]] = {
+    "jenis": frozenset(
+        {"SISWA", "MURID", "GURU", "TENDIK", "PENDIDIK", "PESERTA DIDIK", "TENAGA KEPENDIDIKAN", "P.D", "P.T.K"}
+    ),
+    "bentuk_pendidikan": frozenset(
+        {
+            "MI", "MTS", "MA", "MAK", "RA", "BA", "TPQ", "MADRASAH", "PONPES", "PONDOK PESANTREN", "PAUD",
+            "KURSUS", "SPK", "SPK TK", "SPK SD", "SPK SMP", "SPK SMA", "SDTK", "SMPTK", "SMTK", "SMAK", "SMAG.K",
+        }
+    ),
+}  # fmt: skip
+# Columns whose own codes may mix letters and digits (an NPSN such as P2964001, a class "10A",
+# a region code "32.01.01"): a value holding a digit there is a code, not a name.
+_CODE_COLUMNS = frozenset({"npsn", "tingkat_pendidikan", "kode_wilayah"})
+# Nine digits or more may be a phone number (or a NIK): masked with the number mask.
+_NUMBER_DIGITS = 9
+_PUNCT = r"[!-/:-@\[-`{-~]"
+
+
+def report_values(values: pl.Series, column: str) -> list[str]:
+    """What the refused-row report keeps of each value of `column` (docs/import.md): the value
+    itself only when it cannot be a name or a whole phone number; otherwise the number mask
+    (verval.phones.mask) for anything holding 9 or more digits, and a summary of length and
+    character classes for the rest (and for every id that is not a UUID), e.g. `[15: a-z 0-9 -]`."""
+    if column in ("nama", "nama_sekolah"):
+        return [""] * values.len()
+    v = pl.col("v")
+    digits = v.str.count_matches(r"\d")
+    few_digits = digits < _NUMBER_DIGITS
+    letters = v.str.contains(r"\p{L}")
+    no_name_no_number = ~letters & few_digits
+    number = ~few_digits
+    nik = pl.lit(False)
+    if column == "id":
+        # Not a UUID: only its length and character classes, which is what tells a user what
+        # went wrong (dashes missing, a name or a number in the wrong column).
+        keep = v.str.contains(_UUID)
+        number = pl.lit(False)
+    elif column == "nik":
+        keep = pl.lit(False)
+        # A NIK is shown by its first 6 digits (the region) as before; a NIK never starts with
+        # 0 or +, a phone number typed here does, and gets the number mask.
+        nik = v.str.contains(r"^[1-9][0-9]*$")
+        number = number | v.str.contains(r"^[+0]")
+    elif column in _KNOWN_WORDS:
+        keep = no_name_no_number | v.str.to_uppercase().is_in(sorted(_KNOWN_WORDS[column]))
+    elif column in _CODE_COLUMNS:
+        code = v.str.contains(r"^[0-9A-Za-z][0-9A-Za-z .\-/]{0,19}$") & (digits > 0)
+        keep = no_name_no_number | (code & few_digits)
+    else:
+        keep = no_name_no_number
+    classes = [
+        pl.when(v.str.contains(r"\p{Lu}")).then(pl.lit("A-Z")),
+        pl.when(v.str.contains(r"[\p{L}&&\P{Lu}]")).then(pl.lit("a-z")),
+        pl.when(digits > 0).then(pl.lit("0-9")),
+        pl.when(v.str.contains(r"\s")).then(pl.lit("\u2423")),
+        pl.when(v.str.contains(_PUNCT)).then(
+            v.str.extract_all(_PUNCT).list.unique().list.sort().list.join("")
+        ),
+    ]
+    summary = pl.format(
+        "[{}: {}]", v.str.len_chars(), pl.concat_str(classes, separator=" ", ignore_nulls=True)
+    )
+    shown = (
+        pl.when(v == "")
+        .then(pl.lit(""))
+        .when(keep)
+        .then(v.str.slice(0, 100))
+        .when(nik)
+        .then(v.str.slice(0, 6) + "**********")
+        .when(number)
+        .then(pl.lit(None, dtype=pl.String))  # masked below, in Python (few values)
+        .otherwise(summary)
+    )
+    frame = pl.DataFrame({"v": values.fill_null("")})
+    out = frame.select(shown.alias("s")).get_column("s").to_list()
+    raw = frame.get_column("v").to_list()
+    return [(mask(r) or "*") if s is None else s for s, r in zip(out, raw, strict=True)]

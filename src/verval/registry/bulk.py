@@ -317,6 +317,13 @@ class Change:
         return mask(self.recipient.phone_e164 or self.recipient.phone_raw)
 
     @property
+    def old_national(self) -> str:
+        """In full, for the preview: only the school's own operator sees it (views.preview), as on
+        the school page. History and audit rows take old_masked."""
+        r = self.recipient
+        return national_display(r.phone_e164) if r.phone_e164 else r.phone_raw
+
+    @property
     def new_national(self) -> str:
         return national_display(self.new.e164) if self.new.e164 else self.new.raw
 
@@ -332,6 +339,12 @@ class Plan:
     unchanged: int = 0  # a correction equal to the current number
     without_correction: int = 0
     issues: list[RowIssue] = field(default_factory=list)
+    # line -> nomor_koreksi exactly as typed, for the rows refused for their number. The issue
+    # itself keeps the value masked: it is saved as the job's report (JobIssue), which Pusdatin
+    # also opens and downloads as CSV (access.jobs_for), and Pusdatin sees numbers masked. Only the
+    # preview, shown to the school's own operator before applying, puts this back in, so that the
+    # operator sees the very character to fix (a letter O for a zero, a stray space...).
+    typed: dict[int, str] = field(default_factory=dict)
 
     @property
     def refused(self) -> int:
@@ -407,6 +420,7 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
             # In a spreadsheet a broken number is most often Excel's doing (scientific notation,
             # lost zero...): refuse the row and say why rather than store it.
             result.issues.append(issue(row.line, "nomor_koreksi", new.reason, mask(row.correction)))
+            result.typed[row.line] = row.correction
             continue
         if same_number(rec, new):
             result.unchanged += 1

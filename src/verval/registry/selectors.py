@@ -78,6 +78,17 @@ def reason_text(status: str, code: str) -> ReasonText | None:
     return ReasonText(code, p.message_en if en else p.message_id, p.action_en if en else p.action_id)
 
 
+def history_reason(code: str) -> ReasonText | None:
+    """The reason kept on a history row, which has no status of its own to tell the kind: a phone
+    rule (a correction, the validation run) or a provider's residue reason (a provider result, a
+    re-confirmed residue). The two code sets do not overlap, so the code itself decides."""
+    from verval.phones import describe
+
+    if not code:
+        return None
+    return reason_text(NumberStatus.FORMAT_SALAH if describe(code) else NumberStatus.RESIDU, code)
+
+
 def precheck(recipient: Recipient) -> ReasonText | None:
     """For a number not yet validated (BELUM_VERVAL): the verdict stored when it was written
     (docs/decisions/0001), or the phone rules applied now for a row stored without one."""

@@ -24,3 +24,13 @@ def shared_numbers_for(user: Any) -> QuerySet[SharedNumber]:
 def recipients_sharing(user: Any, phone_e164: str) -> QuerySet[Any]:
     """The recipients behind one flag that the user is allowed to see."""
     return access.recipients_for(user).filter(active=True, phone_e164=phone_e164).select_related("school")
+
+
+def people_sharing(user: Any, phone_e164: str, limit: int) -> tuple[list[Any], int]:
+    """The first `limit` recipients behind one flag that the user may see, and how many more of
+    those there are (a flag can hold hundreds: the page names some and counts the rest)."""
+    qs = recipients_sharing(user, phone_e164)  # Recipient.Meta order: school, kind, grade, name
+    people = list(qs[: limit + 1])
+    if len(people) <= limit:
+        return people, 0
+    return people[:limit], qs.count() - limit

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -65,6 +65,10 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         "page_sizes": selectors.PAGE_SIZES,
         "searching": bool(filters.query),
         "row_base": _row_base(npsn),
+        # The edit links carry the list's filters and page, so that saving without JavaScript comes
+        # back to this list. A search result's page number means nothing without its term, which
+        # never goes into a URL (decision 0004): such a list comes back to its first page.
+        "list_query": filters.querystring(None if filters.query else page.number),
     }
     if _htmx(request) and request.headers.get("HX-Target") == "results":
         response = render(request, "registry/_results.html", context)
@@ -100,12 +104,35 @@ def row(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
     return render(request, "registry/_row.html", _row_context(request, npsn, rid))
 
 
+def _list_query(request: HttpRequest) -> str:
+    """The school list's filters and page an edit without JavaScript returns to: the edit link's
+    query string (GET), then the form's hidden field (POST). Rebuilt through Filters, so only the
+    non-personal filters pass, whatever was sent: never a search term, a number or another URL."""
+    source = QueryDict(request.POST.get("kembali", "")[:500]) if request.method == "POST" else request.GET
+    filters = selectors.Filters.from_request(source)
+    return filters.querystring(filters.page)
+
+
+def _school_url(npsn: str, query: str) -> str:
+    url = reverse("registry:school", kwargs={"npsn": npsn})
+    return f"{url}?{query}" if query else url
+
+
+def _saved_but_invalid(code: str) -> str:
+    """The warning for a number saved with a failing verdict (decision 0005: it is saved, so that
+    the old wrong number does not stay; the operator must still hear that it will not pass)."""
+    text = _("Nomor tersimpan, tetapi bukan nomor ponsel yang sah dan akan ditolak pada validasi berikutnya.")
+    why = selectors.reason_text(NumberStatus.FORMAT_SALAH, code)
+    return " ".join(part for part in (text, why.message, why.action) if part) if why else text
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
     ctx = _row_context(request, npsn, rid)
     if not ctx["can_edit"]:
         raise PermissionDenied("read-only")
+    ctx["back"] = _list_query(request)
     r = ctx["r"]
     template = "registry/_row_edit.html" if _htmx(request) else "registry/edit.html"
     if request.method == "GET":
@@ -132,17 +159,19 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
             unchanged = updated.version == form.cleaned_data["versi"]
             if _htmx(request):
                 selectors.decorate(updated, full_numbers=True)
-                saved = "same" if unchanged else "saved"
+                saved = "same" if unchanged else ("invalid" if updated.reason else "saved")
                 return render(
                     request, "registry/_row.html", {**ctx, "r": updated, "rows": [updated], "saved": saved}
                 )
             if unchanged:
                 messages.info(request, _("Nomornya sama dengan yang tersimpan; tidak ada perubahan."))
+            elif updated.reason:
+                messages.warning(request, _saved_but_invalid(updated.reason))
             else:
                 messages.success(
                     request, _("Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya.")
                 )
-            return redirect("registry:school", npsn=npsn)
+            return redirect(_school_url(npsn, ctx["back"]))
     else:
         status = 400
     # htmx does not swap 4xx answers: send the form back with 200 and the message inside.
@@ -315,6 +344,10 @@ def _job(request: HttpRequest, npsn: str, job_id: UUID) -> Any:
     )
 
 
+def _shown_value(issue: Any, typed: dict[int, str]) -> str:
+    return typed.get(issue.line, issue.value) if issue.column == "nomor_koreksi" else issue.value
+
+
 @login_required
 def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
     school = _editor_school(request, npsn)
@@ -323,6 +356,7 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
         return redirect("core:job", job_id=job.pk)
     plan, refused = bulk.preview_from_file(npsn, files.absolute(job.input_path))
     issues = refused.issues if refused is not None else (plan.issues if plan is not None else [])
+    typed = plan.typed if plan is not None else {}
     en = _english()
     return render(
         request,
@@ -333,8 +367,11 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
             "plan": plan,
             "refused": refused,
             "refused_message": (refused.message_en if en else refused.message) if refused else "",
+            # The school's own operator (_editor_school) sees a refused correction as typed; the
+            # job's saved report keeps it masked (bulk.Plan.typed says why).
             "issues": [
-                (i.line, i.column, i.code, i.message_en if en else i.message, i.value) for i in issues[:500]
+                (i.line, i.column, i.code, i.message_en if en else i.message, _shown_value(i, typed))
+                for i in issues[:500]
             ],
             "issue_count": len(issues),
             "changes": plan.changes[:500] if plan else [],

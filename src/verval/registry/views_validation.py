@@ -25,14 +25,17 @@ def start_validation(request: HttpRequest) -> HttpResponse:
     return redirect("core:job", job_id=job.pk)
 
 
+SHARED_PEOPLE_SHOWN = 50  # names per number; the rest are counted ("dan N penerima lainnya")
+
+
 @login_required
 def shared_numbers(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN, Role.DINAS_KAB, Role.DINAS_PROV, Role.OPERATOR)
     flags = list(shared.shared_numbers_for(request.user)[:200])
     rows = []
     for flag in flags:
-        people = shared.recipients_sharing(request.user, flag.phone_e164)[:50]
-        rows.append({"flag": flag, "masked": mask(flag.phone_e164), "people": people})
+        people, more = shared.people_sharing(request.user, flag.phone_e164, limit=SHARED_PEOPLE_SHOWN)
+        rows.append({"flag": flag, "masked": mask(flag.phone_e164), "people": people, "more": more})
     return render(request, "registry/shared_numbers.html", {"rows": rows})
 
 

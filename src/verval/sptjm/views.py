@@ -11,6 +11,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -194,11 +195,24 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "sptjm/review_queue.html", {"queue": queue[:200], "count": queue.count()})
 
 
+# Rows of the recipient list per page of the review page (page number in `hal`, as the school list).
+REVIEW_PAGE_SIZE = 500
+
+
 @login_required
 def review(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    return _review_page(request, sptjm_id)
+
+
+def _review_page(
+    request: HttpRequest, sptjm_id: UUID, *, reason: str = "", error: str = "", status: int = 200
+) -> HttpResponse:
+    """The review page; after a refused return it shows the reason as typed with the refusal."""
     access.require_role(request.user, Role.PUSDATIN)
     sptjm = selectors.get_sptjm(request.user, sptjm_id)
-    items = sptjm.items.select_related("recipient").order_by("line")[:500]
+    items = Paginator(sptjm.items.select_related("recipient").order_by("line"), REVIEW_PAGE_SIZE).get_page(
+        request.GET.get("hal")
+    )
     by_operator, by_category = selectors.document_totals(sptjm)
     return render(
         request,
@@ -210,7 +224,10 @@ def review(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
             "by_category": by_category,
             "verdicts": QrVerdict,
             "can_review": sptjm.status == SptjmStatus.DIUNGGAH,
+            "return_reason": reason,
+            "return_error": error,
         },
+        status=status,
     )
 
 
@@ -229,17 +246,19 @@ def approve_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def return_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    reason = request.POST.get("alasan", "")
     try:
         sptjm = actions.return_sptjm(
-            actor=request.user,
-            sptjm_id=sptjm_id,
-            reason=request.POST.get("alasan", ""),
-            version=_version(request),
+            actor=request.user, sptjm_id=sptjm_id, reason=reason, version=_version(request)
         )
-        messages.success(request, _("SPTJM %(number)s dikembalikan ke sekolah.") % {"number": sptjm.number})
     except ActionRefused as exc:
-        _refusal(request, exc)
-        return redirect("sptjm:review", sptjm_id=sptjm_id)
+        # Answer with the page itself, not a redirect: the reviewer's reason stays in the form
+        # beside the refusal. The page is read afresh, so after a stale version it shows what
+        # changed and carries the current version for sending again.
+        message = exc.message_en if get_language() == "en" else exc.message
+        status = 400 if exc.code == "ALASAN_WAJIB" else 409  # 409: the document changed meanwhile
+        return _review_page(request, sptjm_id, reason=reason, error=message, status=status)
+    messages.success(request, _("SPTJM %(number)s dikembalikan ke sekolah.") % {"number": sptjm.number})
     return redirect("sptjm:review_queue")
 
 
@@ -279,7 +298,7 @@ def disbursement(request: HttpRequest) -> HttpResponse:
     period = next(
         (p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None
     )
-    ctx: dict[str, Any] = {"periods": periods, "period": period}
+    ctx: dict[str, Any] = {"periods": periods, "period": period, "statuses": DisbursementStatus}
     if period is not None:
         ctx["batches"] = selectors.batches_for(request.user).filter(period=period).order_by("provider", "seq")
         ctx["counts"] = selectors.disbursement_counts(request.user, period)

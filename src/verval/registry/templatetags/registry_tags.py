@@ -36,6 +36,15 @@ def status_label(code: str) -> str:
     return str(_STATUS_LABELS.get(code, code))
 
 
+@register.filter
+def history_reason(code: str) -> str:
+    """A history row's reason code as the sentence a school reads (phone rule or residue)."""
+    from verval.registry.selectors import history_reason as reason
+
+    found = reason(code)
+    return found.message if found else code
+
+
 # ---------------------------------------------------------------------------------------------
 # Table rows of the school page, built in Python: 500 rows through {% include %} cost ~0.7 s of
 # template rendering, this costs a few milliseconds (SPEC §9, docs/benchmarks.md).
@@ -50,6 +59,8 @@ def _texts() -> dict[str, str]:
         "locked": escape(gettext("terkunci SPTJM")),
         "saved": escape(gettext("Tersimpan")),
         "same": escape(gettext("Nomor sama, tidak ada perubahan")),
+        # Saved with a failing verdict (decision 0005): the reason follows on the row.
+        "invalid": escape(gettext("Tersimpan, tetapi bukan nomor ponsel yang sah")),
         # SPEC §5: a number used by more recipients than SHARED_NUMBER_LIMIT.
         "shared": escape(gettext("nomor ini dipakai %(n)s penerima")),
         "precheck": escape(gettext("Pemeriksaan awal:")),
@@ -60,7 +71,13 @@ def _texts() -> dict[str, str]:
 
 
 def _row_html(
-    r: Any, can_edit: bool, base: str, t: Mapping[str, str], statuses: Mapping[str, str], saved: str
+    r: Any,
+    can_edit: bool,
+    base: str,
+    back: str,
+    t: Mapping[str, str],
+    statuses: Mapping[str, str],
+    saved: str,
 ) -> str:
     pk = str(r.pk)
     name = escape(r.name)
@@ -86,7 +103,9 @@ def _row_html(
     shared_with = getattr(r, "shared_with", 0)
     if shared_with:
         status += f' <small class="warn">{t["shared"] % {"n": shared_with}}</small>'
-    if saved:
+    if saved == "invalid":
+        status += f' <small class="warn" role="alert">{t["invalid"]}</small>'
+    elif saved:
         status += f' <small class="okay" role="status">{t["same" if saved == "same" else "saved"]}</small>'
     why = getattr(r, "why", None)
     if why:
@@ -95,7 +114,7 @@ def _row_html(
         status += f"<br><small>{pre}{escape(why.message)}{action}</small>"
     parts.append(status + "</td>")
     links = (
-        f'<a href="{base}{pk}/ubah/" hx-get="{base}{pk}/ubah/">{t["edit"]}</a> '
+        f'<a href="{base}{pk}/ubah/{back}" hx-get="{base}{pk}/ubah/">{t["edit"]}</a> '
         if can_edit and not r.locked
         else ""
     )
@@ -105,10 +124,14 @@ def _row_html(
 
 @register.simple_tag(takes_context=True)
 def recipient_rows(context: Any, rows: Any, saved: str = "") -> str:
-    """The <tr> of each recipient (decorated by selectors.decorate). saved: "saved" or "same"
-    after an inline edit (the row then says which), else ""."""
+    """The <tr> of each recipient (decorated by selectors.decorate). saved: "saved", "same" or
+    "invalid" (saved, but the number fails a rule) after an inline edit, else ""."""
     t = _texts()
     statuses = {code: escape(str(label)) for code, label in NumberStatus.choices}
     can_edit = bool(context.get("can_edit"))
     base = escape(context.get("row_base", ""))
-    return mark_safe("".join(_row_html(r, can_edit, base, t, statuses, saved) for r in rows))  # noqa: S308 - every value escaped above
+    # The list's filters and page ride on the edit link (plain href only: htmx swaps the row in
+    # place), so that an edit saved without JavaScript returns to the same list.
+    query = context.get("list_query", "")
+    back = escape(f"?{query}") if query else ""
+    return mark_safe("".join(_row_html(r, can_edit, base, back, t, statuses, saved) for r in rows))  # noqa: S308 - every value escaped above

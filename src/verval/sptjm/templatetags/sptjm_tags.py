@@ -51,3 +51,27 @@ def sptjm_status_label(code: str) -> str:
     from verval.sptjm.models import SptjmStatus
 
     return str(dict(SptjmStatus.choices).get(code, code))
+
+
+@register.filter
+def provider_label(code: str) -> str:
+    """A provider/operator code (indosat) as people know it (Indosat Ooredoo); '' stays ''."""
+    from verval.accounts.models import PROVIDER_CHOICES
+
+    return dict(PROVIDER_CHOICES).get(code, code or "")
+
+
+@register.filter
+def category_label(code: str) -> str:
+    """A quota category code (DIKDASMEN) as the page's language names it."""
+    from verval.registry.models import Category
+
+    return str(dict(Category.choices).get(code, code))
+
+
+@register.filter
+def exclusion_rule_label(code: str) -> str:
+    """An exclusion rule code (MAKS_3_PAKET) as the rule reads in the page's language."""
+    from verval.sptjm.models import ExclusionRule
+
+    return str(dict(ExclusionRule.choices).get(code, code))

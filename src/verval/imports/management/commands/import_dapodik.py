@@ -39,8 +39,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o) -> None:  # type: ignore[no-untyped-def]
         path = Path(o["file"])
+        # Bad input, like a refused file (exit 2, as ingest-results); 1 stays for system errors.
+        if not path.exists():
+            raise CommandError(f"file not found: {path}", returncode=2)
         if not path.is_file():
-            raise CommandError(f"file not found: {path}")
+            raise CommandError(f"not a regular file: {path}", returncode=2)
         actor = None
         if o["user"]:
             actor = get_user_model().objects.filter(username=o["user"]).first()
