@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import urllib.parse
 from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
@@ -60,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{result['rows']} rows -> {result['out']} in {result['seconds']} s: {result['by_status']}")
         return 0
 
+    bad_url = _url_problem(args.url)
+    if bad_url:
+        print(f"verval-provider sync: --url {bad_url}", file=sys.stderr)
+        return 2
     if not args.token:
         parser.error("--token or VERVAL_PROVIDER_TOKEN is required")
     client = ApiClient(args.token, UrllibTransport(args.url))
@@ -84,6 +89,23 @@ def main(argv: list[str] | None = None) -> int:
     elif not reports:
         print("Tidak ada batch baru / no new batches.")
     return _exit_code(reports)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why --url is not a server address, or None. Checked before any request: urllib would end
+    in a traceback (`unknown url type`) for a value without a scheme, and a typo in the scheme
+    or a missing host is the operator's to fix, not a server to wait for."""
+    expected = "must be an http:// or https:// address with a host, e.g. https://verval.example.go.id"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return expected
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return expected
+    if not all(" " < c < "\x7f" for c in url):  # http.client refuses these, also in a traceback
+        return expected + " (no spaces or non-ASCII characters)"
+    return None
 
 
 def _exit_code(reports: list[dict[str, Any]]) -> int:

@@ -13,11 +13,17 @@ How, and why this way (docs/decisions/0007-kit-matcher.md):
 - the subscriber export, which may be the provider's whole base (tens of millions of rows), is
   scanned with polars' streaming engine through one hash join built on the dump's numbers; a
   number listed more than once keeps its best state (one sort of row * 8 + rank).
+
+A dump or export that does not end with a line break is cut off and refused (the server ends
+every dump with one). Messages never quote a phone number: what comes from the files (a status,
+polars' own text) is masked, and a file the kit cannot parse is named with its bad line.
 """
 
 from __future__ import annotations
 
+import csv
 import queue
+import re
 import threading
 import time
 import zlib
@@ -50,6 +56,44 @@ LOW_MATCH_SHARE = 0.10
 
 class MatchError(ValueError):
     """A dump or subscriber file the matcher cannot read (message says which and why)."""
+
+
+# A run of 7 or more digits, alone or with single spaces, dots or dashes between them: every
+# phone number however written (and also an NPSN or a pd_id's digits, which costs nothing).
+_PHONE_LIKE = re.compile(r"\+?\d(?:[ .\-]?\d){6,}")
+
+
+def _mask(text: str) -> str:
+    """Text from a file, fit for a message: each phone-like run keeps its first and last four
+    digits (two for 7-9 digits), as the server's mask does. The kit must run without the
+    server's code (docs/provider-kit.md, install B), so it cannot import verval.phones.mask."""
+
+    def hide(found: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", found.group())
+        keep = 4 if len(digits) >= 10 else 2
+        return digits[:keep] + "*" * (len(digits) - 2 * keep) + digits[-keep:]
+
+    return _PHONE_LIKE.sub(hide, text)
+
+
+# A dump cut inside its last number would be matched as a shorter number and answered
+# TIDAK_TERDAFTAR; an export cut inside its last row would give that number a shortened status
+# (`ac`), or none. The server ends every dump with a line break, polars every export it writes.
+_DUMP_CUT_OFF = (
+    "cut off: its last line has no line end (the server ends every dump with a line break); download it again"
+)
+_EXPORT_CUT_OFF = (
+    "cut off: its last line has no line end (a complete export ends with a line break); "
+    "export it again, or add the line break if nothing is missing"
+)
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+_NOT_GZIP = "not a gzip file, though its name ends in .gz"
 
 
 def _decompressor() -> Any:
@@ -108,7 +152,7 @@ def _pieces(path: Path, out: queue.Queue[bytes | BaseException | None], stop: th
                 out.put(data[:cut])
             rest = data[cut:]
         if rest:
-            out.put(rest + b"\n")
+            raise MatchError(_DUMP_CUT_OFF)
         out.put(None)
     except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
         out.put(exc)
@@ -120,8 +164,10 @@ def _dump_pieces(path: Path) -> Generator[bytes, None, None]:
     pieces, 8 ms whole)."""
     if path.stat().st_size <= _WHOLE_UP_TO:
         data = b"".join(_blocks(path))
+        if data and not data.endswith(b"\n"):
+            raise MatchError(_DUMP_CUT_OFF)
         if data:
-            yield data if data.endswith(b"\n") else data + b"\n"
+            yield data
         return
     pieces: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=4)
     stop = threading.Event()
@@ -147,6 +193,12 @@ def _read_dump(path: Path) -> Any:
     """pd_id, no_ponsel (strings) and k (no_ponsel as an integer, null when not digits)."""
     import polars as pl
 
+    if path.name.endswith(".gz") and not _is_gzip(path):
+        # Read as text, a compressed file of another kind (zip, say) or a saved error page
+        # would be refused for its header, or for its last line, which says nothing useful.
+        raise MatchError(
+            f"dump {path.name}: {_NOT_GZIP} (the server sends every dump gzip-compressed: download it again)"
+        )
     frames = []
     header: list[str] | None = None
     wanted: list[int] = []
@@ -163,9 +215,11 @@ def _read_dump(path: Path) -> Any:
                 break
             if header is None:
                 nl = piece.find(b"\n")
-                header = [
-                    h.strip().lstrip("\ufeff") for h in piece[:nl].decode("utf-8").rstrip("\r").split(",")
-                ]
+                try:
+                    text = piece[:nl].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise MatchError(f"dump {path.name}: line 1 is not UTF-8 text") from None
+                header = [h.strip().lstrip("\ufeff") for h in text.rstrip("\r").split(",")]
                 missing = {"pd_id", "no_ponsel"} - set(header)
                 if missing:
                     raise MatchError(f"dump {path.name}: header lacks {', '.join(sorted(missing))}")
@@ -192,31 +246,69 @@ def _read_dump(path: Path) -> Any:
 def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
     """The best rank (Int8; 0 = not in the export) of each dump row, in the dump's order.
     keys: the dump's numbers as integers (null when not digits)."""
-    import polars as pl
-
-    if path.name.endswith(".gz"):
-        # polars' scanner reads plain files; unpack once next to the output, streamed.
-        plain = scratch / (_scratch_name(path.name[:-3]) + ".unpacked")
+    if not path.name.endswith(".gz"):
+        return _plain_subscriber_ranks(path, keys, path.name)
+    # polars' scanner reads plain files; unpack once next to the output, streamed.
+    if not _is_gzip(path):
+        raise MatchError(f"subscribers {path.name}: {_NOT_GZIP} (compress it with gzip, or name it .csv)")
+    plain = scratch / (_scratch_name(path.name[:-3]) + ".unpacked")
+    try:
         try:
             with open(plain, "wb") as dst:
                 for block in _blocks(path):
                     dst.write(block)
-            return _subscriber_ranks(plain, keys, scratch)
         except MatchError as exc:
             raise MatchError(f"subscribers {path.name}: {exc}") from exc
-        finally:
-            plain.unlink(missing_ok=True)
-    header = path.open("rb").readline().decode("utf-8", errors="replace").strip().lstrip("\ufeff")
-    if {"msisdn", "status"} - {h.strip().lower() for h in header.split(",")}:
-        raise MatchError(f"subscribers {path.name}: header must have msisdn,status")
+        return _plain_subscriber_ranks(plain, keys, path.name)
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+def _export_header(path: Path, name: str) -> list[str]:
+    """The export's column names as polars reads them; a MatchError that says what is wrong with
+    the file when its first line is not a UTF-8 header with msisdn and status."""
+    with path.open("rb") as fh:
+        first = fh.readline()
+    wrong = f"subscribers {name}: "
+    try:
+        names = first.decode("utf-8").rstrip("\r\n").lstrip("\ufeff").split(",")
+    except UnicodeDecodeError:
+        names = []
+    if not {"msisdn", "status"} <= {h.strip().lower() for h in names}:
+        if first.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
+            raise MatchError(wrong + "not UTF-8 text (it looks like UTF-16): save it as a UTF-8 CSV")
+        if not names:
+            raise MatchError(wrong + "line 1 is not UTF-8 text: save the file as a UTF-8 CSV")
+        raise MatchError(wrong + "header must have msisdn,status")
+    return names
+
+
+def _scan_export(path: Path, names: list[str], *, lines: bool = False) -> Any:
+    """The export as a lazy frame of k (the msisdn as an international integer, null when it is
+    not one) and status, and with `lines` its line numbers (a quoted field that spans lines would
+    shift them: asked for only to name a bad line)."""
+    import polars as pl
+
+    scan = pl.scan_csv(path, infer_schema=False, row_index_name="line" if lines else None, row_index_offset=2)
     # Digits with an optional leading + (polars' integer cast takes exactly that); a status in
     # lower, upper or title case.
-    lowered = {h: h.strip().lower() for h in header.split(",")}
-    scan = (
-        pl.scan_csv(path, infer_schema=False)
-        .rename(lowered)
-        .select(_international(pl.col("msisdn").cast(pl.Int64, strict=False)).alias("k"), pl.col("status"))
+    return scan.rename({h: h.strip().lower() for h in names}).select(
+        *(["line"] if lines else []),
+        _international(pl.col("msisdn").cast(pl.Int64, strict=False)).alias("k"),
+        pl.col("status"),
     )
+
+
+def _plain_subscriber_ranks(path: Path, keys: Any, name: str) -> Any:
+    """_subscriber_ranks of an unpacked export; `name` is the file's name for messages."""
+    import polars as pl
+
+    names = _export_header(path, name)
+    with path.open("rb") as fh:
+        fh.seek(-1, 2)  # the header line is there, so the file is not empty
+        if fh.read(1) not in (b"\n", b"\r"):
+            raise MatchError(f"subscribers {name}: {_EXPORT_CUT_OFF}")
+    scan = _scan_export(path, names)
     # One hash join, built on the dump's numbers with the export streamed through it, gives
     # every (dump row, state) pair; a number listed more than once gives a row several pairs.
     # The earlier semi-join, group_by and left join hashed the numbers three times: this is
@@ -231,17 +323,7 @@ def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
     )
     pairs = joined.select("i", "r").collect(engine="streaming")
     if pairs.get_column("r").null_count():
-        unknown = (
-            joined.filter(pl.col("r").is_null())
-            .select(pl.col("status").unique().sort().head(5))
-            .collect(engine="streaming")
-            .get_column("status")
-            .to_list()
-        )
-        raise MatchError(
-            f"subscribers {path.name}: status not understood: {', '.join(repr(u) for u in unknown)} "
-            f"(expected {', '.join(_RANK)})"
-        )
+        raise MatchError(f"subscribers {name}: {_bad_statuses(path, names, rows)}")
     # A row with several pairs keeps its best (lowest) rank: one sort of a combined integer key
     # (row * 8 + rank) puts each row's pairs together, best first; the first of each row stays.
     key = (pl.col("i").cast(pl.UInt64) * 8 + pl.col("r").cast(pl.UInt64)).sort()
@@ -252,6 +334,33 @@ def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
     best = best.filter(previous.is_null() | (pl.col("i") != previous))
     return pl.zeros(len(keys), dtype=pl.Int8, eager=True).scatter(
         best.get_column("i"), best.get_column("r").cast(pl.Int8)
+    )
+
+
+def _bad_statuses(path: Path, names: list[str], rows: Any) -> str:
+    """What is wrong with the states of the dump's numbers, and on which line (the export is
+    scanned again with line numbers: only when it is refused)."""
+    import polars as pl
+
+    bad = (
+        _scan_export(path, names, lines=True)
+        .join(rows.lazy(), on="k", how="inner", build_side="force_right")
+        .select("line", "status")
+        .filter(pl.col("status").is_null() | ~pl.col("status").is_in(list(_STATUS_RANKS)))
+        .collect(engine="streaming")
+    )
+    blank = pl.col("status").is_null() | (pl.col("status").str.strip_chars() == "")
+    empty, unknown = bad.filter(blank), bad.filter(~blank)
+    expected = f"expected {', '.join(_RANK)}"
+    if unknown.height:
+        values = unknown.get_column("status").unique().sort().head(5).to_list()
+        first = unknown.get_column("line").min()
+        return _mask(f"status not understood: {', '.join(repr(v) for v in values)} ") + (
+            f"({expected}; first on line {first})"
+        )
+    return (
+        f"empty status on {empty.height} row{'s' if empty.height != 1 else ''} "
+        f"(first on line {empty.get_column('line').min()}; {expected})"
     )
 
 
@@ -272,14 +381,67 @@ def _international(k: Any) -> Any:
 @contextmanager
 def _readable(what: str, path: Path) -> Iterator[None]:
     """A file polars cannot parse (a line with more fields than the header, bytes that are not
-    UTF-8, ...) becomes a MatchError that names the file, not a traceback."""
+    UTF-8, a stray quote mark, ...) becomes a MatchError that names the file and, when the kit
+    finds it, the line; not a traceback. Polars' own text quotes the rows it could not parse, so
+    it is used only when no line is found: its first line, masked."""
     import polars as pl
 
     try:
         yield
     except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = _bad_line(path)
+        if reason is None:
+            text = str(exc).strip()
+            reason = _mask(text.splitlines()[0]) if text else type(exc).__name__
         raise MatchError(f"{what} {path.name}: not a CSV the kit can read ({reason})") from exc
+
+
+class _NotUtf8(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _text_lines(path: Path) -> Iterator[str]:
+    """The (unpacked) file's lines as text, line ends kept; _NotUtf8 at a line that is not."""
+    line, rest = 0, b""
+    for block in _blocks(path):
+        *whole, rest = (rest + block).split(b"\n")
+        for raw in whole:
+            line += 1
+            try:
+                yield (raw + b"\n").decode("utf-8")
+            except UnicodeDecodeError:
+                raise _NotUtf8(line) from None
+    if rest:
+        try:
+            yield rest.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotUtf8(line + 1) from None
+
+
+def _bad_line(path: Path) -> str | None:
+    """Which line of a file polars refused is bad, and why. None when this reader finds nothing
+    wrong. The file is read again with Python's csv up to that line, slowly (a 10 M-row export in
+    seconds), but only when it is refused."""
+    reader = csv.reader(_text_lines(path), strict=True)
+    start = 1  # the line the record being read starts on
+    try:
+        width = len(next(reader, []))
+        start = reader.line_num + 1
+        for row in reader:
+            # Polars reads a line with fewer fields (the rest are empty), not one with more.
+            if len(row) > width:
+                return f"line {start} has {len(row)} fields, the header {width}"
+            start = reader.line_num + 1
+    except _NotUtf8 as exc:
+        return f"line {exc.line} is not UTF-8 text: save the file as a UTF-8 CSV"
+    except csv.Error as exc:
+        if "end of data" in str(exc) or "field limit" in str(exc):
+            return f'line {start}: a field that opens with a quote mark (") is never closed'
+        return f'line {start}: a quote mark (") inside a field'
+    except (MatchError, OSError):  # gone, or its gzip cut off: polars' reason it is
+        return None
+    return None
 
 
 def _scratch_name(name: str) -> str:

@@ -131,7 +131,7 @@ def test_match_refuses_an_export_it_cannot_parse_naming_the_file_and_writes_noth
     assert main([*args, "--out", str(tmp_path / "h.csv")]) == 2
     assert capsys.readouterr().err == (
         "verval-provider match: subscribers subs.csv: not a CSV the kit can read "
-        "(found more fields than defined in 'Schema')\n"
+        "(line 3 has 3 fields, the header 2)\n"
     )
     assert not (tmp_path / "h.csv").exists()
 

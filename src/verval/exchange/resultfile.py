@@ -3,7 +3,8 @@
 Generic and reusable: give it the column names, get (line, values) tuples for well-formed rows.
 Structural problems refuse the file whole (JobRefused); a row with the wrong number of columns is
 a RowIssue. A row may leave off optional columns at the end of the header (they read as empty).
-Accepts plain or gzip-compressed UTF-8 (with or without BOM).
+Accepts plain or gzip-compressed UTF-8 (with or without BOM). A file that does not end with a line
+break is cut off (BERKAS_TERPOTONG), whatever its last row looks like.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from isal import igzip
 
@@ -45,6 +47,22 @@ REFUSED_FILE_ISSUES_KEPT = 10_000
 def refused(code: str, **counts: object) -> JobRefused:
     msg, msg_en = REFUSALS[code]
     return JobRefused(code=code, message=msg, message_en=msg_en, counts=dict(counts))
+
+
+# A file that does not end with a line break was cut off on its way (an interrupted upload or
+# copy): its last row may look complete (`…,TIDAK_AK` is one more refused status, a shortened
+# `keterangan` passes), so the whole file is refused, whatever that row holds (decision
+# 0016; docs/api.md). The kit, polars and Python's csv end the last row with a line break.
+NO_LINE_END = (
+    "Berkas terpotong: baris terakhir tidak diakhiri ganti baris. "
+    "Berkas yang lengkap harus diakhiri ganti baris (line break).",
+    "The file is cut off: its last line has no line end. A complete file must end with a line break.",
+)
+LINE_ENDS = (b"\n", b"\r")
+
+
+def refused_no_line_end() -> JobRefused:
+    return JobRefused(code="BERKAS_TERPOTONG", message=NO_LINE_END[0], message_en=NO_LINE_END[1])
 
 
 def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
@@ -85,9 +103,45 @@ def is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
-def open_text(path: Path) -> io.TextIOBase:
+class LastByte(io.BufferedIOBase):
+    """A binary stream passed through unchanged that remembers the last byte read. Whether a
+    file ends with a line break is then known once it has been read: no second pass (which a
+    gzip file would have to unpack again) and no work per row, as the text layer above reads in
+    blocks."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw = raw
+        self.last = b""
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self._raw, "name", ""))
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._seen(self._raw.read(-1 if size is None else size))
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._seen(self._raw.read1(size))  # type: ignore[attr-defined]
+
+    def _seen(self, data: bytes) -> bytes:
+        if data:
+            self.last = data[-1:]
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_text(path: Path) -> tuple[io.TextIOBase, LastByte]:
+    """The file as text, and the stream under it that tells its last byte once it is read."""
     raw = gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
+    tail = LastByte(raw)  # type: ignore[arg-type]
+    return io.TextIOWrapper(tail, encoding="utf-8-sig", newline=""), tail
 
 
 def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tuple[int, list[str]]]:
@@ -96,10 +150,10 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
     A row may stop before optional columns that close the header (SPEC §7 `[,keterangan]`);
     they read as empty. Rows with more fields, or fewer than the required ones, are appended to
     `issues` (JUMLAH_KOLOM), except the last row of the file, which then means the file was cut
-    off (refused whole).
+    off (refused whole), as does a file that does not end with a line break.
     """
     try:
-        text = open_text(path)
+        text, tail = open_text(path)
         reader = csv.reader(text)
         try:
             header = next(reader)
@@ -137,6 +191,8 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
                 continue
             data_rows += 1
             pending = (reader.line_num, row)
+        if data_rows and tail.last not in LINE_ENDS:
+            raise refused_no_line_end()
         if pending is not None:
             line, prev = pending
             if not least <= len(prev) <= width:

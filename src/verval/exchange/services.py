@@ -41,6 +41,7 @@ from verval.exchange.resultfile import (
     masked_value,
     read_whole,
     refused,
+    refused_no_line_end,
 )
 from verval.phones import mask
 
@@ -535,7 +536,8 @@ def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
     """The same checks as _stage_rows, as polars expressions over the whole file, for a plain
     rectangular file (what the provider kit and most tools write): no quotes, no blank or ragged
     lines, UTF-8, the spec's columns. Returns None for any other file, which the careful reader
-    then takes from the start, so that every refusal keeps its exact line and code. Measured:
+    then takes from the start, so that every refusal keeps its exact line and code; a file that
+    does not end with a line break it refuses itself (BERKAS_TERPOTONG). Measured:
     550 k rows staged (parse, checks and COPY) in 2.1–2.5 s against 3.7–4.2 s row by row."""
     import polars as pl
 
@@ -559,11 +561,19 @@ def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
     rows_bytes = body[nl + 1 :]
     try:
         rows_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # not UTF-8: the careful reader names the line
+    if not data.endswith(b"\n"):
+        # Cut off (resultfile.NO_LINE_END): refused here, as the careful reader would refuse it,
+        # but without its pass over every row first. A wrong header and bytes that are not UTF-8,
+        # which that reader refuses before the end, went to it above.
+        raise refused_no_line_end()
+    try:
         frame = pl.read_csv(
             rows_bytes, has_header=False, new_columns=names, infer_schema=False, quote_char=None
         ).with_row_index("line", offset=2)
-    except (UnicodeDecodeError, pl.exceptions.PolarsError):
-        return None  # not UTF-8, or a line with too many fields
+    except pl.exceptions.PolarsError:
+        return None  # a line with too many fields
     # No line has too many fields (read_csv refused those), so the total count of commas shows
     # whether any line has too few.
     if rows_bytes.count(b",") != (len(names) - 1) * frame.height:
