@@ -29,9 +29,19 @@ def require_2fa(settings):  # type: ignore[no-untyped-def]
 def test_setup_page_shows_qr_as_data_uri_without_inline_script(client, dinas_kab):  # type: ignore[no-untyped-def]
     client.force_login(dinas_kab)
     page = client.get(reverse("accounts:otp_setup")).content.decode()
-    assert re.search(r'<img class="qr" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+"', page)
+    found = re.search(r'<img class="qr" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert found
     assert not re.search(r"<script(?![^>]*\bsrc=)", page)
-    assert TOTPDevice.objects.filter(user=dinas_kab, confirmed=False).count() == 1
+    device = TOTPDevice.objects.get(user=dinas_kab, confirmed=False)
+    # The image a browser shows is a QR code an authenticator app reads as the device's key URL.
+    import base64
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(found.group(1))))
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [device.config_url]
 
 
 def test_confirming_a_code_activates_the_device_and_is_audited(client, pusdatin):  # type: ignore[no-untyped-def]
