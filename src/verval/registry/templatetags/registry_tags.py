@@ -83,18 +83,19 @@ def _row_html(
     name = escape(r.name)
     parts = [f'<tr id="r{pk}">']
     if can_edit:
+        # The label around the box is its tap target on a phone (44 px, app.css).
         box = (
             ""
             if r.locked
             else (
-                f'<input type="checkbox" form="c" name="pilih" value="{pk}.{r.version}" aria-label="{t["pick"]} {name}">'
+                f'<label class="tap-box"><input type="checkbox" form="c" name="pilih" value="{pk}.{r.version}" aria-label="{t["pick"]} {name}"></label>'
             )
         )
-        parts.append(f"<td>{box}</td>")
+        parts.append(f'<td class="pick">{box}</td>')
     ident = "PTK" if r.kind == "PTK" else f"{t['nisn']} {escape(r.nisn) or '-'}"
-    parts.append(f'<td>{name}<br><small class="muted">{ident}</small></td>')
+    parts.append(f'<td class="who">{name}<br><small class="muted">{ident}</small></td>')
     parts.append(f'<td class="hide-sm">{escape(r.grade_label)}</td>')
-    parts.append(f'<td class="nowrap">{escape(r.shown_number) or "-"}</td>')
+    parts.append(f'<td class="nowrap no">{escape(r.shown_number) or "-"}</td>')
     status = f'<td class="st"><span class="label s-{r.status}">{statuses.get(r.status, r.status)}</span>'
     if r.confirmed_at:
         status += f' <small class="okay">✓ {t["confirmed"]}</small>'
@@ -114,11 +115,13 @@ def _row_html(
         status += f"<br><small>{pre}{escape(why.message)}{action}</small>"
     parts.append(status + "</td>")
     links = (
-        f'<a href="{base}{pk}/ubah/{back}" hx-get="{base}{pk}/ubah/">{t["edit"]}</a> '
+        f'<a class="tap" href="{base}{pk}/ubah/{back}" hx-get="{base}{pk}/ubah/">{t["edit"]}</a> '
         if can_edit and not r.locked
         else ""
     )
-    parts.append(f'<td class="nowrap">{links}<a href="{base}{pk}/riwayat/">{t["history"]}</a></td></tr>\n')
+    parts.append(
+        f'<td class="nowrap acts">{links}<a class="tap" href="{base}{pk}/riwayat/">{t["history"]}</a></td></tr>\n'
+    )
     return "".join(parts)
 
 

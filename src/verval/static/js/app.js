@@ -43,3 +43,7 @@ document.addEventListener("click", function (event) {
   // The submission (and htmx reading the form) happens before this runs.
   setTimeout(function () { carrier.remove(); }, 0);
 });
+// Filters folded on a phone (<details data-open-wide>) start open on a wide screen.
+if (window.matchMedia && window.matchMedia("(min-width: 601px)").matches) {
+  document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+}

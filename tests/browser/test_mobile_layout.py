@@ -1,0 +1,277 @@
+"""Geometry at 360 x 740 (a cheap Android phone): what an operator or a Dinas sees without
+scrolling sideways, tap targets, and where the actions sit. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import factory
+import pytest
+
+from tests.browser.test_flows import shot, sign_in
+from tests.factories import RecipientFactory, SchoolFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTH = 360
+TAP = 40  # the smallest tap target we accept, in CSS px (44 is the aim)
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@contextmanager
+def phone(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(
+        viewport={"width": WIDTH, "height": 740}, is_mobile=True, has_touch=True, locale="id-ID"
+    )
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    page.on("dialog", lambda d: d.accept())
+    try:
+        yield page
+    finally:
+        ctx.close()
+
+
+def box(locator):  # type: ignore[no-untyped-def]
+    b = locator.bounding_box()
+    assert b is not None, f"{locator} is not rendered"
+    return b
+
+
+def inside_viewport(b) -> bool:  # type: ignore[no-untyped-def]
+    return b["x"] >= 0 and b["x"] + b["width"] <= WIDTH + 0.5
+
+
+def test_dinas_school_list_shows_every_column_of_a_school_on_a_phone(live_server, browser):  # type: ignore[no-untyped-def]
+    school = SchoolFactory(npsn="20155601", name="SD Negeri Kartu Dengan Nama Yang Cukup Panjang")
+    SchoolFactory(npsn="20155602", name="SMP Negeri Dua")
+    RecipientFactory.create_batch(3, school=school, status="AKTIF")
+    RecipientFactory(school=school, status="RESIDU", reason="TIDAK_AKTIF")
+    UserFactory(role="DINAS_PROV", region_id=school.province_id, username="dinas.kartu")
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "dinas.kartu")
+        page.goto(f"{live_server.url}/dinas/")
+        shot(page, "mobile-360-dinas")
+        row = page.locator("table.ranked tbody tr", has_text=school.npsn)
+        cells = row.locator("td")
+        labels = [
+            page.evaluate("td => getComputedStyle(td, '::before').content", c.element_handle())
+            for c in cells.all()
+        ]
+        # Each cell carries its column's name (the header row is not visible on a phone).
+        assert labels == ['"NPSN"', '"Sekolah"', '"Penerima"', '"Aktif"', '"% Aktif"', '"Residu"', '"SPTJM"']
+        for c in cells.all():
+            assert c.is_visible() and inside_viewport(box(c)), c.inner_text()
+        assert row.locator("td", has_text="75,0%").is_visible()  # 3 of 4 active
+        # The sort links stay, as buttons above the cards.
+        for link in page.locator("table.ranked thead a").all():
+            b = box(link)
+            assert inside_viewport(b) and b["height"] >= TAP
+        assert page.evaluate(OVERFLOW) == 0
+
+
+def test_operator_header_is_compact_and_the_home_cards_open_the_filtered_list(live_server, browser):  # type: ignore[no-untyped-def]
+    school = SchoolFactory(npsn="20155603", name="SD Negeri Kepala Ringkas")
+    UserFactory(role="OPERATOR", school=school, username="op.ringkas")
+    RecipientFactory.create_batch(3, school=school, status="AKTIF")
+    RecipientFactory.create_batch(2, school=school, status="RESIDU", reason="TIDAK_AKTIF")
+    RecipientFactory(school=school, status="FORMAT_SALAH", reason="TERLALU_PENDEK")
+    base = live_server.url
+    with phone(browser) as page:
+        sign_in(page, base, "op.ringkas")
+        shot(page, "mobile-360-header")
+        header = box(page.locator("header.top"))
+        assert header["height"] <= 110  # 93 px measured; it was 216-226 px
+        links = page.locator("header nav a").all()
+        assert len(links) == 4
+        for link in links:
+            b = box(link)
+            assert inside_viewport(b) and b["height"] >= TAP
+            # a menu item wraps as a whole, never word by word
+            assert (
+                page.evaluate(
+                    "a => { const r = document.createRange(); r.selectNodeContents(a); return r.getClientRects().length }",
+                    link.element_handle(),
+                )
+                == 1
+            ), link.inner_text()
+        for control in (
+            page.get_by_role("button", name="Keluar"),
+            page.locator("#lang-select"),
+            page.get_by_role("button", name="OK", exact=True),
+        ):
+            b = box(control)
+            assert inside_viewport(b) and b["height"] >= TAP
+        # The status cards of the home page are links to the school's list with that status.
+        page.locator("a.card", has_text="Residu").click()
+        page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=RESIDU")
+        page.get_by_text("Menampilkan 1–2 dari 2").wait_for()
+        page.goto(f"{base}/beranda/")
+        page.locator("a.card", has_text="Format tidak valid").click()
+        page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=FORMAT_SALAH")
+        page.get_by_text("Menampilkan 1–1 dari 1").wait_for()
+
+
+def test_school_list_on_a_phone_rows_tap_targets_and_a_second_confirm_button(live_server, browser):  # type: ignore[no-untyped-def]
+    from verval.registry.models import Recipient
+
+    school = SchoolFactory(npsn="20155604", name="SD Negeri Jempol")
+    UserFactory(role="OPERATOR", school=school, username="op.jempol")
+    RecipientFactory.create_batch(
+        55, school=school, name=factory.Sequence(lambda n: f"Siswa Dengan Nama Lengkap Panjang {n:03d}")
+    )
+    base = live_server.url
+    with phone(browser) as page:
+        sign_in(page, base, "op.jempol")
+        page.goto(f"{base}/sekolah/{school.npsn}/")
+        shot(page, "mobile-360-school-list")
+        # The filters are folded, so the list starts within the first screens.
+        assert not page.locator("select[name=status]").is_visible()
+        rows = page.locator("table.list tbody tr")
+        assert rows.count() == 50
+        assert box(rows.first)["y"] < 1000
+        # No column headings floating above the cards, but "select all" stays.
+        assert not page.locator("table.list thead th", has_text="Nama").is_visible()
+        assert page.locator("table.list thead").get_by_text("Pilih semua").is_visible()
+        for i in (0, 1, 49):
+            row = rows.nth(i)
+            tick = box(row.locator("label.tap-box"))
+            assert tick["height"] >= TAP and tick["width"] >= TAP
+            assert box(row.locator("input[type=checkbox]"))["height"] >= 20
+            edit, history = (
+                box(row.get_by_role("link", name="Ubah")),
+                box(row.get_by_role("link", name="Riwayat")),
+            )
+            assert edit["height"] >= TAP and history["height"] >= TAP
+            assert history["x"] >= edit["x"] + edit["width"] + 4  # apart, not touching
+            assert not row.locator("td.hide-sm").is_visible()  # the unlabelled class number
+            for cell in row.locator("td:visible").all():
+                assert inside_viewport(box(cell))
+            # the number sits under the name, on the line of the links, whatever the name's length
+            name, number = box(row.locator("td.who")), box(row.locator("td.no"))
+            assert number["y"] >= name["y"] + name["height"] - 1
+            assert abs((number["y"] + number["height"] / 2) - (edit["y"] + edit["height"] / 2)) < 12
+        pager = page.get_by_role("link", name="Berikutnya »")
+        assert box(pager)["height"] >= TAP
+        # Rows ticked at the bottom are confirmed with the button after the list.
+        last = rows.nth(49)
+        last_id = last.get_attribute("id")[1:]
+        last.locator("label.tap-box").click()
+        confirm = page.get_by_role("button", name="Verifikasi nomor yang dipilih")
+        assert confirm.count() == 2
+        below = box(confirm.nth(1))
+        assert below["y"] > box(last)["y"] + box(last)["height"] and below["height"] >= TAP
+        confirm.nth(1).click()
+        page.get_by_text("1 data diverifikasi.").wait_for()
+        assert Recipient.objects.get(pk=last_id).confirmed_at is not None
+        # A filter in use opens the filters.
+        page.goto(f"{base}/sekolah/{school.npsn}/?status=BELUM_VERVAL")
+        assert page.locator("select[name=status]").is_visible()
+        assert page.evaluate(OVERFLOW) == 0
+
+
+def test_sptjm_page_on_a_phone_puts_the_upload_before_the_schedule(live_server, browser):  # type: ignore[no-untyped-def]
+    from tests.sptjm.conftest import aktif, make_period
+    from verval.sptjm import actions
+
+    school = SchoolFactory(npsn="20155605", name="SD Negeri Unggah")
+    operator = UserFactory(role="OPERATOR", school=school, username="op.unggah")
+    period = make_period()
+    aktif(school, 3)
+    actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "op.unggah")
+        page.goto(f"{live_server.url}/sekolah/{school.npsn}/sptjm/")
+        shot(page, "mobile-360-sptjm-printed")
+        upload = box(page.locator("#pindaian"))
+        assert upload["y"] + upload["height"] < box(page.locator("#h-deadline"))["y"]
+        assert upload["height"] >= TAP and inside_viewport(upload)
+        send = box(page.get_by_role("button", name="Unggah", exact=True))
+        void = box(page.get_by_role("button", name="Batalkan SPTJM"))
+        assert void["y"] >= send["y"] + send["height"] + 24  # well apart
+        assert "danger" in (page.get_by_role("button", name="Batalkan SPTJM").get_attribute("class") or "")
+        number = page.locator(".card .doc-no")
+        assert page.evaluate("e => parseFloat(getComputedStyle(e).fontSize)", number.element_handle()) <= 16
+        card, table = (
+            box(page.locator(".card.doc")),
+            box(page.locator("section[aria-labelledby=h-doc] table")),
+        )
+        assert table["y"] >= card["y"] + card["height"] + 8
+        # the schedule: each label over its value, the value using the whole width
+        dt, dd = box(page.locator("dl.deadlines dt").first), box(page.locator("dl.deadlines dd").first)
+        assert dd["y"] >= dt["y"] + dt["height"] - 1 and abs(dd["x"] - dt["x"]) < 2 and dd["width"] > 300
+        assert page.evaluate(OVERFLOW) == 0
+
+
+def test_password_change_shows_the_rules_after_the_new_password_input(live_server, browser):  # type: ignore[no-untyped-def]
+    UserFactory(role="PUSDATIN", username="pusdatin.sandi")
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "pusdatin.sandi")
+        page.goto(f"{live_server.url}/akun/password_change/")
+        shot(page, "mobile-360-password-change")
+        label = box(page.locator("label[for=id_new_password1]"))
+        field = page.locator("#id_new_password1")
+        rules = box(page.locator("#id_new_password1_helptext"))
+        assert label["y"] < box(field)["y"] < rules["y"]
+        assert "id_new_password1_helptext" in (field.get_attribute("aria-describedby") or "")
+
+
+def test_dashboard_charts_fit_a_phone_and_their_text_is_readable(live_server, browser):  # type: ignore[no-untyped-def]
+    from verval.dashboard import services
+    from verval.registry.models import Recipient
+
+    school = SchoolFactory(npsn="20155606")
+    other = SchoolFactory(npsn="20155607", region_id="020601", regency_id="020600", province_id="020000")
+    rows = [RecipientFactory.build(school=school, status="AKTIF") for _ in range(6)]
+    rows += [RecipientFactory.build(school=school, status="RESIDU", reason="TIDAK_AKTIF") for _ in range(4)]
+    rows += [
+        RecipientFactory.build(school=other, status="FORMAT_SALAH", operator="indosat") for _ in range(2)
+    ]
+    Recipient.objects.bulk_create(rows)
+    services.refresh_all()
+    with phone(browser) as page:
+        page.goto(f"{live_server.url}/")
+        shot(page, "mobile-360-dashboard")
+        charts = page.locator("svg.dash-chart")
+        assert charts.count() >= 3
+        for chart in charts.all():
+            assert inside_viewport(box(chart))
+        # Every visible word of a chart is inside it and at least ~9.5 px high on the screen.
+        texts = page.evaluate(
+            """() => [...document.querySelectorAll('svg.dash-chart text')]
+                 .filter(t => getComputedStyle(t).display !== 'none' && t.getBBox().width > 0)
+                 .map(t => { const svg = t.closest('svg'), r = t.getBoundingClientRect(), s = svg.getBoundingClientRect();
+                   const px = parseFloat(getComputedStyle(t).fontSize) * s.width / svg.viewBox.baseVal.width;
+                   return [t.textContent, r.left - s.left, s.right - r.right, px]; })"""
+        )
+        assert texts
+        for text, left, right, px in texts:
+            assert left >= -0.5 and right >= -0.5, text
+            assert px >= 9.5, (text, px)
+        # The legends of the bar and line charts are HTML lists that wrap.
+        for legend in page.locator("figure ul.dash-legend.dash-sm").all():
+            b = box(legend)
+            assert inside_viewport(b) and b["height"] > 0
+        assert page.evaluate(OVERFLOW) == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [("PUSDATIN", "/pengguna/"), ("PUSDATIN", "/pusdatin/impor/riwayat/"), ("PUSDATIN", "/pusdatin/dump/")],
+)
+def test_other_tables_are_cards_with_labels_on_a_phone(live_server, browser, role, path):  # type: ignore[no-untyped-def]
+    school = SchoolFactory(npsn="20155608")
+    UserFactory(role="OPERATOR", school=school, username="operator.dengan.nama.panjang")
+    UserFactory(role=role, username="pusdatin.kartu")
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "pusdatin.kartu")
+        page.goto(f"{live_server.url}{path}")
+        shot(page, "mobile-360" + path.replace("/", "-").rstrip("-"))
+        for table in page.locator("table.stack").all():
+            for cell in table.locator("tbody td[data-label]:visible").all():
+                assert inside_viewport(box(cell)), cell.inner_text()
+                label = page.evaluate("td => getComputedStyle(td, '::before').content", cell.element_handle())
+                assert label == '"' + cell.get_attribute("data-label") + '"'
+        assert page.evaluate(OVERFLOW) == 0
