@@ -196,6 +196,10 @@ VERVAL: dict[str, Any] = {
     "TWO_FACTOR_ROLES": ["PUSDATIN", "DINAS_PROV", "DINAS_KAB"],
     "REQUIRE_TWO_FACTOR": _flag("VERVAL_REQUIRE_2FA", False),
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,
+    # Provider API rate limits per minute (docs/api.md "Rate limits"; 0 turns one off): calls per
+    # token, and calls without a valid token per client address.
+    "API_RATE_PER_MINUTE": int(os.environ.get("VERVAL_API_RATE_PER_MINUTE", "600")),
+    "API_FAILED_AUTH_PER_MINUTE": int(os.environ.get("VERVAL_API_FAILED_AUTH_PER_MINUTE", "60")),
 }
 
 LOGGING = {

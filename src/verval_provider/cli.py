@@ -109,9 +109,10 @@ def _url_problem(url: str) -> str | None:
 
 
 def _exit_code(reports: list[dict[str, Any]]) -> int:
-    """2: run again later (the server was lost, or the token refused, in the middle of the run:
-    the next run resumes); 1: a batch was refused or could not be matched; 0: all applied."""
-    if any(r.get("error") == "SERVER_TIDAK_TERJANGKAU" or r.get("status") == 401 for r in reports):
+    """2: run again later (the server was lost, the token refused, or the server asked to slow
+    down (429), in the middle of the run: the next run resumes); 1: a batch was refused or could
+    not be matched; 0: all applied."""
+    if any(r.get("error") == "SERVER_TIDAK_TERJANGKAU" or r.get("status") in (401, 429) for r in reports):
         return 2
     return 1 if any(r.get("state") != "SUCCEEDED" for r in reports) else 0
 

@@ -39,3 +39,12 @@ def tsel_token(db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def isat_token(db):  # type: ignore[no-untyped-def]
     return actions.issue_token(actor=None, provider="indosat")[1]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_counters():  # type: ignore[no-untyped-def]
+    """The provider API counts calls per token and failed calls per address in the cache
+    (rate limits, the audit cap): every test starts from zero, whatever ran before it."""
+    from django.core.cache import cache
+
+    cache.clear()

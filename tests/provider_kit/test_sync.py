@@ -125,3 +125,19 @@ def test_sync_exits_2_when_the_connection_is_lost_during_a_download(
     assert f'"batch": "{batch.id}"' in out
     assert '"error": "SERVER_TIDAK_TERJANGKAU"' in out
     assert DumpBatch.objects.get().state == "OPEN"
+
+
+@pytest.mark.parametrize(
+    ("reports", "code"),
+    [
+        ([{"state": "SUCCEEDED"}, {"state": "SUCCEEDED"}], 0),
+        ([{"state": "SUCCEEDED"}, {"state": "ERROR", "error": "MATCH_FAILED"}], 1),
+        ([{"state": "REFUSED"}], 1),
+        ([{"state": "ERROR", "error": "TERLALU_BANYAK_PERMINTAAN", "status": 429}], 2),
+        ([{"state": "ERROR", "error": "TIDAK_TERAUTENTIKASI", "status": 401}, {"state": "SUCCEEDED"}], 2),
+    ],
+)
+def test_sync_exit_code_says_whether_to_run_again_or_look_at_a_refusal(reports, code):  # type: ignore[no-untyped-def]
+    from verval_provider.cli import _exit_code
+
+    assert _exit_code(reports) == code

@@ -62,3 +62,12 @@ def approve_all(operator, pusdatin, school, period):  # type: ignore[no-untyped-
     sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
     Sptjm.objects.filter(pk=sptjm.pk).update(status="DIUNGGAH")
     return actions.approve_sptjm(actor=pusdatin, sptjm_id=sptjm.pk)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_counters():  # type: ignore[no-untyped-def]
+    """The provider API counts calls per token and failed calls per address in the cache
+    (rate limits, the audit cap): every test starts from zero, whatever ran before it."""
+    from django.core.cache import cache
+
+    cache.clear()

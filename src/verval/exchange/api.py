@@ -16,31 +16,70 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.responses import Status
 
 from verval.core import files, jobs
 from verval.core.models import Job
 from verval.exchange import actions
 from verval.exchange.apiauth import (
+    UPLOAD_RESPONSES,
     ApiError,
+    ErrorOut,
     IssueOut,
     audit_call,
     audit_refusal,
-    audit_unauthenticated,
-    check_upload_size,
+    check_upload,
     error_body,
     error_for_status,
+    get_with_head,
+    issue_out,
+    issues_csv,
     not_found,
+    open_upload,
     provider_auth,
     provider_of,
+    run_or_queue,
+    state_filter,
+    unauthenticated_error,
+    upload_openapi,
 )
 from verval.exchange.models import DumpBatch
+from verval.exchange.resultfile import masked_text
 from verval.exchange.services import manifest_of
-from verval.exchange.streaming import RangeNotSatisfiable, file_response, range_not_satisfiable
+from verval.exchange.streaming import (
+    DOWNLOAD_OPENAPI,
+    RangeNotSatisfiable,
+    file_response,
+    range_not_satisfiable,
+)
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+__all__ = ["ErrorOut", "api", "router"]
+
+
+class ProviderApi(NinjaAPI):
+    """The v1 API, with what ninja leaves out of its OpenAPI document added (see
+    `_document_common_answers`) and the value of a refused request field kept (masked)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        _document_common_answers(schema)
+        return schema
+
+    def validation_error_from_error_contexts(self, error_contexts: Any) -> NinjaValidationError:
+        error = super().validation_error_from_error_contexts(error_contexts)
+        # ninja drops what was sent; the answer gives it back (masked, shortened) as `value`.
+        inputs = [
+            e.get("input")
+            for context in error_contexts
+            for e in context.pydantic_validation_error.errors(include_url=False)
+        ]
+        for e, sent in zip(error.errors, inputs, strict=False):
+            e["value"] = masked_text(str(sent))[:40] if isinstance(sent, str | int | float) else ""
+        return error
+
+
+api = ProviderApi(
     title="Verval Ponsel Provider API",
     version="1.0.0",
     description=(
@@ -50,10 +89,47 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 
-# Results files up to this size are applied while the request waits; larger ones run as a job
-# (poll GET /jobs/{id}).
+# Results files up to this size (unpacked) are applied while the request waits; larger ones run
+# as a job (poll GET /jobs/{id}).
 SYNC_INGEST_MAX_BYTES = int(os.environ.get("VERVAL_API_SYNC_INGEST_BYTES", str(64 * 1024 * 1024)))
 ISSUES_IN_RESPONSE = 100
+
+
+def _error_response(schema_ref: str = "#/components/schemas/ErrorOut") -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": schema_ref}}}
+
+
+def _document_common_answers(schema: Any) -> None:
+    """Every operation that takes the token can answer 401 (no valid token) and 429 (rate
+    limit); ninja documents only the statuses an endpoint declares, and these come from the
+    authentication in front of every endpoint."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not operation.get("security"):
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault(
+                "401",
+                {
+                    "description": "Missing, unknown, revoked or rotated token (TIDAK_TERAUTENTIKASI)",
+                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+                    "content": _error_response(),
+                },
+            )
+            responses.setdefault(
+                "429",
+                {
+                    "description": "Too many calls for this token, or too many calls without a valid "
+                    "token from this address, in the current minute (TERLALU_BANYAK_PERMINTAAN)",
+                    "headers": {
+                        "Retry-After": {
+                            "schema": {"type": "integer"},
+                            "description": "seconds until the current minute ends",
+                        }
+                    },
+                    "content": _error_response(),
+                },
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,39 +139,80 @@ ISSUES_IN_RESPONSE = 100
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     audit_refusal(request, exc.status, exc.code)
-    return api.create_response(
+    response = api.create_response(
         request, error_body(exc.code, exc.message, exc.message_en, exc.rows, **exc.extra), status=exc.status
     )
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    audit_unauthenticated(request)
+    err = unauthenticated_error(request)  # 401, or 429 for an address over its limit; audited
     response = api.create_response(
-        request,
-        error_body(
-            "TIDAK_TERAUTENTIKASI", "Token tidak ada atau tidak berlaku.", "Missing or invalid token."
-        ),
-        status=401,
+        request, error_body(err.code, err.message, err.message_en, **err.extra), status=err.status
     )
-    response["WWW-Authenticate"] = "Bearer"
+    for name, value in err.headers.items():
+        response[name] = value
     return response
+
+
+# What a field of a request body or query refused by its schema was expected to be, in
+# Indonesian (message_en keeps pydantic's own English text).
+_EXPECTED = {
+    "missing": "Wajib diisi.",
+    "int_parsing": "Harus bilangan bulat.",
+    "int_type": "Harus bilangan bulat.",
+    "int_from_float": "Harus bilangan bulat.",
+    "float_parsing": "Harus angka.",
+    "float_type": "Harus angka.",
+    "decimal_parsing": "Harus angka.",
+    "decimal_type": "Harus angka.",
+    "string_type": "Harus teks.",
+    "bool_parsing": "Harus true atau false.",
+    "bool_type": "Harus true atau false.",
+    "model_attributes_type": "Harus objek JSON.",
+    "dict_type": "Harus objek JSON.",
+    "list_type": "Harus daftar (array JSON).",
+    "json_invalid": "Bukan JSON yang valid.",
+}
+_SOURCES = ("body", "query", "path", "header", "cookie", "form", "file")
+
+
+def _field_of(loc: Any) -> str:
+    """The field a refused value belongs to, as the client named it: ninja reports a body field
+    as ("body", <argument>, "sent"), a query one as ("query", "state")."""
+    parts = [str(x) for x in loc]
+    if parts and parts[0] in _SOURCES:
+        source, parts = parts[0], parts[1:]
+        if source == "body" and len(parts) > 1:
+            parts = parts[1:]
+    return ".".join(parts)
 
 
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     rows = [
         {
-            "column": ".".join(str(x) for x in e.get("loc", [])),
-            "code": e.get("type", ""),
-            "message_en": e.get("msg", ""),
+            "line": 0,
+            "column": _field_of(e.get("loc", [])),
+            "code": "WAJIB_DIISI" if e.get("type") == "missing" else "NILAI_TIDAK_VALID",
+            "message": _EXPECTED.get(str(e.get("type", "")), "Nilai tidak valid."),
+            "message_en": str(e.get("msg", "")),
+            "value": e.get("value", ""),
         }
         for e in exc.errors
     ]
     audit_refusal(request, 400, "PERMINTAAN_TIDAK_VALID")
     return api.create_response(
         request,
-        error_body("PERMINTAAN_TIDAK_VALID", "Permintaan tidak valid.", "Invalid request.", rows),
+        error_body(
+            "PERMINTAAN_TIDAK_VALID",
+            "Permintaan tidak valid: periksa isian pada `rows`.",
+            "Invalid request: see the fields in `rows`.",
+            rows,
+        ),
         status=400,
     )
 
@@ -141,13 +258,6 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 # Schemas
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    message_en: str
-    rows: list[dict[str, Any]] = []
-
-
 class BatchOut(Schema):
     id: str
     provider: str
@@ -176,6 +286,7 @@ class JobOut(Schema):
     issues_total: int
     issues: list[IssueOut]
     issues_url: str
+    job_url: str
 
 
 def _batch_out(batch: DumpBatch) -> dict[str, Any]:
@@ -208,18 +319,9 @@ def _job_out(job: Job) -> dict[str, Any]:
         "error_message": job.error_message,
         "error_message_en": job.error_message_en,
         "issues_total": job.issues.count(),
-        "issues": [
-            {
-                "line": i.line,
-                "column": i.column,
-                "code": i.code,
-                "message": i.message,
-                "message_en": i.message_en,
-                "value": i.value,
-            }
-            for i in issues
-        ],
+        "issues": [issue_out(i) for i in issues],
         "issues_url": f"/api/v1/jobs/{job.pk}/issues",
+        "job_url": f"/api/v1/jobs/{job.pk}",
     }
 
 
@@ -245,26 +347,47 @@ def _own_job(request: HttpRequest, job_id: str) -> Job:
 
 router = Router(auth=provider_auth, tags=["dump"])
 
+BATCH_STATES = tuple(DumpBatch.State.values)
 
-@router.get("/batches", response=list[BatchOut], summary="List this provider's dump batches")
-def list_batches(request: HttpRequest, state: str | None = None) -> list[dict[str, Any]]:
-    """Newest first. `state`: OPEN (no answer yet), INCOMPLETE (some rows unanswered), COMPLETE."""
+
+@get_with_head(
+    router,
+    "/batches",
+    response={200: list[BatchOut], 400: ErrorOut},
+    summary="List this provider's dump batches",
+    openapi_extra={
+        "parameters": [
+            {
+                "in": "query",
+                "name": "state",
+                "required": False,
+                "schema": {"type": "string", "enum": list(BATCH_STATES)},
+                "description": "OPEN (no answer yet), INCOMPLETE (some rows unanswered), COMPLETE",
+            }
+        ]
+    },
+)
+def list_batches(request: HttpRequest) -> list[dict[str, Any]]:
+    """Newest first. `state`: OPEN (no answer yet), INCOMPLETE (some rows unanswered), COMPLETE;
+    another value answers 400 with the allowed ones."""
+    state = state_filter(request.GET.get("state"), BATCH_STATES)
     qs = DumpBatch.objects.filter(provider=provider_of(request))
     if state:
-        qs = qs.filter(state=state.upper())
+        qs = qs.filter(state=state)
     out = [_batch_out(b) for b in qs[:1000]]
     audit_call(request, "api_list_batches", "dump_batch", "", count=len(out))
     return out
 
 
-@router.get("/batches/{batch_id}", response={200: BatchOut, 404: ErrorOut}, summary="One batch")
+@get_with_head(router, "/batches/{batch_id}", response={200: BatchOut, 404: ErrorOut}, summary="One batch")
 def get_batch(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     batch = _own_batch(request, batch_id)
     audit_call(request, "api_get_batch", "dump_batch", batch.id)
     return _batch_out(batch)
 
 
-@router.get(
+@get_with_head(
+    router,
     "/batches/{batch_id}/manifest",
     response={200: dict[str, Any], 404: ErrorOut},
     summary="A batch's manifest",
@@ -276,25 +399,24 @@ def get_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     return manifest_of(batch)
 
 
+_DOWNLOAD_RESPONSES = {200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut}
+
+
 @router.api_operation(
     ["HEAD"],
     "/batches/{batch_id}/file",
-    response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
+    response=_DOWNLOAD_RESPONSES,
     summary="Headers of a batch download, without the file",
     operation_id="verval_exchange_api_download_batch_head",
+    openapi_extra=DOWNLOAD_OPENAPI(None),
 )
 @router.get(
     "/batches/{batch_id}/file",
-    response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
+    response=_DOWNLOAD_RESPONSES,
     summary="Download a batch (gzip CSV)",
-    openapi_extra={
-        "responses": {
-            200: {  # the int key ninja uses, so that this merges into its entry
-                "description": "gzip CSV `pd_id,tingkat_pendidikan,npsn,no_ponsel`; headers ETag and X-Content-SHA256",
-                "content": {"application/gzip": {}},
-            }
-        }
-    },
+    openapi_extra=DOWNLOAD_OPENAPI(
+        "gzip CSV `pd_id,tingkat_pendidikan,npsn,no_ponsel`; headers ETag and X-Content-SHA256"
+    ),
 )
 def download_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
     """Supports `Range: bytes=N-` to resume (206 + Content-Range), `If-None-Match` (304) and HEAD."""
@@ -318,42 +440,27 @@ def download_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
 
 @router.post(
     "/batches/{batch_id}/results",
-    response={200: JobOut, 202: JobOut, 404: ErrorOut, 411: ErrorOut, 413: ErrorOut, 422: ErrorOut},
+    response={200: JobOut, 202: JobOut, **UPLOAD_RESPONSES},
     summary="Upload the match results of a batch",
-    openapi_extra={
-        "requestBody": {
-            "description": "CSV `pd_id,no_ponsel,status[,keterangan]` (plain or gzip) as the raw body, or multipart with field `file`.",
-            "content": {
-                "text/csv": {"schema": {"type": "string", "format": "binary"}},
-                "application/gzip": {"schema": {"type": "string", "format": "binary"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
-            },
-        }
-    },
+    openapi_extra=upload_openapi(
+        "CSV `pd_id,no_ponsel,status[,keterangan]` (plain or gzip) as the raw body, or multipart with field `file`."
+    ),
 )
-def upload_results(request: HttpRequest, batch_id: str) -> Any:
+def upload_results(request: HttpRequest, batch_id: str, response: HttpResponse) -> Any:
     """Small files are applied at once (200 with counts and the first refused rows); large ones
-    become a job (202; poll GET /jobs/{job_id}). A file refused whole answers 422 and changes nothing.
-    The body needs a Content-Length (411) no larger than the batch can need (413; docs/api.md)."""
+    become a job (202 with `Location`; poll GET /jobs/{job_id}). A file refused whole answers 422
+    and changes nothing. The body needs a Content-Length (411) no larger than the batch can need
+    (413), a CSV type (415), and a gzip body may unpack to no more than the batch can need
+    either (413; docs/api.md)."""
     batch = _own_batch(request, batch_id)
-    check_upload_size(request, rows=batch.rows)
-    if (request.content_type or "").startswith("multipart/"):
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise ApiError(
-                "PERMINTAAN_TIDAK_VALID", "Bagian 'file' tidak ada.", "Multipart field 'file' is missing."
-            )
-        name = upload.name or "hasil.csv"
-    else:
-        upload, name = request, f"{batch.id}-hasil.csv"  # type: ignore[assignment]  # the raw body is read like a file
-    job = actions.create_ingest_job(
-        actor=None, batch=batch, upload=upload, name=name, provider=provider_of(request)
-    )
+    check_upload(request, rows=batch.rows)
+    upload = open_upload(request, rows=batch.rows, name=f"{batch.id}-hasil.csv")
+    try:
+        job = actions.create_ingest_job(
+            actor=None, batch=batch, upload=upload.file, name=upload.name, provider=provider_of(request)
+        )
+    finally:
+        upload.close()
     size = files.absolute(job.input_path).stat().st_size
     audit_call(
         request,
@@ -364,41 +471,21 @@ def upload_results(request: HttpRequest, batch_id: str) -> Any:
         size=size,
         sha256=job.input_sha256,
     )
-    if size > SYNC_INGEST_MAX_BYTES:
-        from django.db import transaction
-
-        with transaction.atomic():
-            jobs.enqueue(job)
-        return Status(202, _job_out(job))
-    job = jobs.run(job.pk)
-    out = _job_out(job)
-    if job.state == Job.State.REFUSED:
-        raise ApiError(
-            job.error_code,
-            job.error_message,
-            job.error_message_en,
-            status=422,
-            rows=out["issues"],
-            extra={
-                "job_id": out["job_id"],
-                "counts": out["counts"],
-                "issues_total": out["issues_total"],
-                "issues_url": out["issues_url"],
-            },
-        )
-    if job.state == Job.State.FAILED:
-        raise ApiError(
-            job.error_code,
-            job.error_message,
-            job.error_message_en,
-            status=500,
-            extra={"job_id": out["job_id"]},
-        )
-    return Status(200, out)
+    return run_or_queue(
+        job,
+        unpacked=size if upload.unpacked is None else upload.unpacked,
+        sync_max=SYNC_INGEST_MAX_BYTES,
+        response=response,
+        out_of=_job_out,
+        job_url=f"/api/v1/jobs/{job.pk}",
+    )
 
 
-@router.get(
-    "/jobs/{job_id}", response={200: JobOut, 404: ErrorOut}, summary="State and counts of an ingest job"
+@get_with_head(
+    router,
+    "/jobs/{job_id}",
+    response={200: JobOut, 404: ErrorOut},
+    summary="State and counts of an ingest job",
 )
 def get_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     job = _own_job(request, job_id)
@@ -410,14 +497,27 @@ def get_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     return out
 
 
+ISSUES_CSV_OPENAPI: dict[str, Any] = {
+    "responses": {
+        200: {
+            "description": "CSV `baris,kolom,kode,pesan,message,nilai`, one line per refused row (numbers masked)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
 @router.get(
-    "/jobs/{job_id}/issues", response={200: None, 404: ErrorOut}, summary="All refused rows of a job (CSV)"
+    "/jobs/{job_id}/issues",
+    response={200: None, 404: ErrorOut},
+    summary="All refused rows of a job (CSV)",
+    openapi_extra=ISSUES_CSV_OPENAPI,
 )
 def get_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row."""
     job = _own_job(request, job_id)
     audit_call(request, "download_job_report", "job", job.pk)
-    response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response
 

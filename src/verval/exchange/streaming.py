@@ -7,12 +7,89 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from verval.core import files
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+# The Content-Encoding a file answer carries only between the view and the outermost API
+# middleware (see file_response).
+KEEP_UNCOMPRESSED = "identity"
+
+
+def DOWNLOAD_OPENAPI(description: str | None) -> dict[str, Any]:  # noqa: N802 - reads as a constant
+    """What the OpenAPI document says of a file download (GET, or HEAD without a description
+    and without the file) beyond ninja's status list: the conditional and range request headers
+    and the headers and body of each answer."""
+
+    def header(name: str, text: str, kind: str = "string") -> dict[str, Any]:
+        return {name: {"schema": {"type": kind}, "description": text}}
+
+    sha = {
+        **header("ETag", '`"<sha256>"` of the stored file'),
+        **header("X-Content-SHA256", "SHA-256 of the whole file (hex)"),
+        **header("Accept-Ranges", "`bytes`"),
+    }
+    body = {"application/gzip": {"schema": {"type": "string", "format": "binary"}}} if description else None
+
+    def answer(text: str, headers: dict[str, Any], with_body: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"description": text, "headers": headers}
+        if body is not None and with_body:
+            out["content"] = body
+        return out
+
+    return {
+        "parameters": [
+            {
+                "in": "header",
+                "name": "Range",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "`bytes=N-`, `bytes=N-M` or `bytes=-N` to resume (206); an unreadable or "
+                "multiple range is ignored (200 with the whole file)",
+            },
+            {
+                "in": "header",
+                "name": "If-Range",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "the ETag the part already held belongs to; another one gives the whole file",
+            },
+            {
+                "in": "header",
+                "name": "If-None-Match",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "the ETag held; the same file answers 304 without a body",
+            },
+        ],
+        "responses": {
+            200: answer(
+                description or "The headers of the whole file",
+                {**sha, **header("Content-Length", "size of the file", "integer")},
+            ),
+            206: answer(
+                "Part of the file (resume)",
+                {
+                    **sha,
+                    **header("Content-Range", "`bytes first-last/size`"),
+                    **header("Content-Length", "size of the part", "integer"),
+                },
+            ),
+            304: answer(
+                "Not modified: the ETag sent is the file's; no body",
+                {**sha, **header("Content-Length", "size of the whole file", "integer")},
+                with_body=False,
+            ),
+            416: {
+                "description": "The range starts past the end of the file (RENTANG_TIDAK_VALID)",
+                "headers": header("Content-Range", "`bytes */size`"),
+            },
+        },
+    }
 
 
 class RangeNotSatisfiable(Exception):
@@ -67,6 +144,9 @@ def file_response(
         del not_modified["Content-Type"]
         for k, v in common.items():
             not_modified[k] = v
+        # A 304 may only carry the Content-Length of the full file (RFC 9110 §8.6); without one
+        # Django's CommonMiddleware adds `Content-Length: 0`, the length of this empty answer.
+        not_modified["Content-Length"] = str(size)
         return not_modified
     start, end, status = 0, size - 1, 200
     range_header = request.headers.get("Range")
@@ -91,7 +171,9 @@ def file_response(
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # The file is already gzip: keep GZipMiddleware from compressing it again (it skips responses
     # that carry a Content-Encoding), so byte ranges and the SHA-256 stay those of the stored file.
-    response["Content-Encoding"] = "identity"
+    # `identity` is not a content coding to send (RFC 9110 §8.4.1): ApiJsonErrorsMiddleware, which
+    # runs after GZipMiddleware, takes the header off again (KEEP_UNCOMPRESSED).
+    response["Content-Encoding"] = KEEP_UNCOMPRESSED
     return response
 
 

@@ -12,23 +12,36 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Schema
-from ninja.responses import Status
 
 from verval.core import files, jobs
 from verval.core.models import Job
 from verval.exchange.apiauth import (
+    UPLOAD_RESPONSES,
     ApiError,
+    ErrorOut,
     IssueOut,
+    Upload,
     audit_call,
-    check_upload_size,
+    check_upload,
+    get_with_head,
+    issue_out,
+    issues_csv,
     not_found,
+    open_upload,
     provider_auth,
     provider_of,
+    run_or_queue,
+    state_filter,
+    upload_openapi,
 )
-from verval.exchange.streaming import RangeNotSatisfiable, file_response, range_not_satisfiable
+from verval.exchange.streaming import (
+    DOWNLOAD_OPENAPI,
+    RangeNotSatisfiable,
+    file_response,
+    range_not_satisfiable,
+)
 from verval.reference.models import Period
 from verval.sptjm import actions, selectors, services
 from verval.sptjm.document import gb
@@ -40,13 +53,6 @@ router = Router(auth=provider_auth, tags=["disbursement"])
 SYNC_INGEST_MAX_BYTES = int(os.environ.get("VERVAL_API_SYNC_INGEST_BYTES", str(64 * 1024 * 1024)))
 ISSUES_IN_RESPONSE = 100
 JOB_KINDS = ("ingest_injection", "ingest_usage")
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    message_en: str
-    rows: list[dict[str, Any]] = []
 
 
 class PeriodOut(Schema):
@@ -91,6 +97,7 @@ class DisbursementJobOut(Schema):
     issues_total: int
     issues: list[IssueOut]
     issues_url: str
+    job_url: str
 
 
 class RecapIn(Schema):
@@ -149,18 +156,9 @@ def _job_out(job: Job) -> dict[str, Any]:
         "error_message": job.error_message,
         "error_message_en": job.error_message_en,
         "issues_total": job.issues.count(),
-        "issues": [
-            {
-                "line": i.line,
-                "column": i.column,
-                "code": i.code,
-                "message": i.message,
-                "message_en": i.message_en,
-                "value": i.value,
-            }
-            for i in issues
-        ],
+        "issues": [issue_out(i) for i in issues],
         "issues_url": f"/api/v1/disbursements/jobs/{job.pk}/issues",
+        "job_url": f"/api/v1/disbursements/jobs/{job.pk}",
     }
 
 
@@ -191,55 +189,24 @@ def _period(code: str) -> Period:
     return period
 
 
-def _upload(request: HttpRequest, default_name: str) -> tuple[Any, str]:
-    if (request.content_type or "").startswith("multipart/"):
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise ApiError(
-                "PERMINTAAN_TIDAK_VALID", "Bagian 'file' tidak ada.", "Multipart field 'file' is missing."
-            )
-        return upload, upload.name or default_name
-    return request, default_name
-
-
-def _run_or_queue(job: Job) -> Any:
-    """Small files are applied while the request waits (200); large ones run as a job (202)."""
+def _run_or_queue(job: Job, upload: Upload, response: HttpResponse) -> Any:
+    """Small files (by what they unpack to) are applied while the request waits (200); large
+    ones run as a job (202 with `Location`)."""
     size = files.absolute(job.input_path).stat().st_size
-    if size > SYNC_INGEST_MAX_BYTES:
-        with transaction.atomic():
-            jobs.enqueue(job)
-        return Status(202, _job_out(job))
-    job = jobs.run(job.pk)
-    out = _job_out(job)
-    if job.state == Job.State.REFUSED:
-        raise ApiError(
-            job.error_code,
-            job.error_message,
-            job.error_message_en,
-            status=422,
-            rows=out["issues"],
-            extra={
-                "job_id": out["job_id"],
-                "counts": out["counts"],
-                "issues_total": out["issues_total"],
-                "issues_url": out["issues_url"],
-            },
-        )
-    if job.state == Job.State.FAILED:
-        raise ApiError(
-            job.error_code,
-            job.error_message,
-            job.error_message_en,
-            status=500,
-            extra={"job_id": out["job_id"]},
-        )
-    return Status(200, out)
+    return run_or_queue(
+        job,
+        unpacked=size if upload.unpacked is None else upload.unpacked,
+        sync_max=SYNC_INGEST_MAX_BYTES,
+        response=response,
+        out_of=_job_out,
+        job_url=f"/api/v1/disbursements/jobs/{job.pk}",
+    )
 
 
 # ------------------------------------------------------------------ periods
 
 
-@router.get("/periods", response=list[PeriodOut], summary="Periods (tahap) of the programme")
+@get_with_head(router, "/periods", response=list[PeriodOut], summary="Periods (tahap) of the programme")
 def list_periods(request: HttpRequest) -> list[dict[str, Any]]:
     out = [
         {
@@ -260,26 +227,33 @@ def list_periods(request: HttpRequest) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------ disbursement batches
 
 
-@router.get(
+BATCH_STATES = tuple(DisbursementBatch.State.values)
+
+
+@get_with_head(
+    router,
     "/disbursements/batches",
-    response=list[DisbursementBatchOut],
+    response={200: list[DisbursementBatchOut], 400: ErrorOut},
     summary="List this provider's disbursement batches",
 )
 def list_disbursement_batches(
     request: HttpRequest, period: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
-    """Newest first. `state`: TERBIT (new), DIAMBIL (downloaded), SELESAI (every row has a result)."""
+    """Newest first. `state`: TERBIT (new), DIAMBIL (downloaded), SELESAI (every row has a
+    result); another value answers 400 with the allowed ones."""
+    wanted = state_filter(state, BATCH_STATES)
     qs = DisbursementBatch.objects.filter(provider=provider_of(request))
     if period:
         qs = qs.filter(period_id=period)
-    if state:
-        qs = qs.filter(state=state.upper())
+    if wanted:
+        qs = qs.filter(state=wanted)
     out = [_batch_out(b) for b in qs[:1000]]
     audit_call(request, "api_list_disbursement_batches", "disbursement_batch", "", count=len(out))
     return out
 
 
-@router.get(
+@get_with_head(
+    router,
     "/disbursements/batches/{batch_id}",
     response={200: DisbursementBatchOut, 404: ErrorOut},
     summary="One disbursement batch",
@@ -290,7 +264,8 @@ def get_disbursement_batch(request: HttpRequest, batch_id: str) -> dict[str, Any
     return _batch_out(batch)
 
 
-@router.get(
+@get_with_head(
+    router,
     "/disbursements/batches/{batch_id}/manifest",
     response={200: dict[str, Any], 404: ErrorOut},
     summary="A disbursement batch's manifest",
@@ -307,19 +282,15 @@ def get_disbursement_manifest(request: HttpRequest, batch_id: str) -> dict[str, 
     response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
     summary="Headers of a disbursement batch download, without the file",
     operation_id="verval_sptjm_api_download_disbursement_batch_head",
+    openapi_extra=DOWNLOAD_OPENAPI(None),
 )
 @router.get(
     "/disbursements/batches/{batch_id}/file",
     response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
     summary="Download a disbursement batch (gzip CSV)",
-    openapi_extra={
-        "responses": {
-            200: {  # the int key ninja uses, so that this merges into its entry
-                "description": "gzip CSV `pd_id,no_ponsel,kuota_gb,kategori`; headers ETag and X-Content-SHA256",
-                "content": {"application/gzip": {}},
-            }
-        }
-    },
+    openapi_extra=DOWNLOAD_OPENAPI(
+        "gzip CSV `pd_id,no_ponsel,kuota_gb,kategori`; headers ETag and X-Content-SHA256"
+    ),
 )
 def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
     """Supports `Range: bytes=N-` (206), `If-None-Match` (304) and HEAD, like dump files."""
@@ -348,44 +319,29 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
     return response  # type: ignore[return-value]  # streaming or 304
 
 
-# Injection results and usage reports: applied (200), queued as a job (202), unknown batch or
-# period (404), no Content-Length (411), over the size limit (413), refused whole (422).
-_UPLOAD_RESPONSES = {
-    200: DisbursementJobOut,
-    202: DisbursementJobOut,
-    404: ErrorOut,
-    411: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
+# Injection results and usage reports: applied (200), queued as a job (202), as the dump
+# results (verval.exchange.apiauth.UPLOAD_RESPONSES: 400, 404, 411, 413, 415, 422).
+_UPLOAD_RESPONSES = {200: DisbursementJobOut, 202: DisbursementJobOut, **UPLOAD_RESPONSES}
 
 
 @router.post(
     "/disbursements/batches/{batch_id}/results",
     response=_UPLOAD_RESPONSES,
     summary="Upload the injection results of a disbursement batch",
-    openapi_extra={
-        "requestBody": {
-            "description": "CSV `pd_id,no_ponsel,status[,keterangan,kuota_gb,waktu]` (status BERHASIL or GAGAL; plain or gzip) as the raw body, or multipart with field `file`.",
-            "content": {
-                "text/csv": {"schema": {"type": "string", "format": "binary"}},
-                "application/gzip": {"schema": {"type": "string", "format": "binary"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
-            },
-        }
-    },
+    openapi_extra=upload_openapi(
+        "CSV `pd_id,no_ponsel,status[,keterangan,kuota_gb,waktu]` (status BERHASIL or GAGAL; plain or gzip) as the raw body, or multipart with field `file`."
+    ),
 )
-def upload_injection_results(request: HttpRequest, batch_id: str) -> Any:
-    """Applied whole or not at all; the same file twice changes nothing; 422 when refused whole."""
+def upload_injection_results(request: HttpRequest, batch_id: str, response: HttpResponse) -> Any:
+    """Applied whole or not at all; the same file twice changes nothing; 422 when refused whole.
+    Size, type and gzip limits as the dump results (docs/api.md)."""
     batch = _own_batch(request, batch_id)
-    check_upload_size(request, rows=batch.rows)
-    upload, name = _upload(request, f"injeksi-{batch.pk}.csv")
-    job = actions.create_injection_job(actor=None, batch=batch, upload=upload, name=name)
+    check_upload(request, rows=batch.rows)
+    upload = open_upload(request, rows=batch.rows, name=f"injeksi-{batch.pk}.csv")
+    try:
+        job = actions.create_injection_job(actor=None, batch=batch, upload=upload.file, name=upload.name)
+    finally:
+        upload.close()
     audit_call(
         request,
         "api_upload_injection_results",
@@ -394,10 +350,11 @@ def upload_injection_results(request: HttpRequest, batch_id: str) -> Any:
         job=str(job.pk),
         sha256=job.input_sha256,
     )
-    return _run_or_queue(job)
+    return _run_or_queue(job, upload, response)
 
 
-@router.get(
+@get_with_head(
+    router,
     "/disbursements/jobs/{job_id}",
     response={200: DisbursementJobOut, 404: ErrorOut},
     summary="State and counts of an injection or usage job",
@@ -416,11 +373,19 @@ def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     "/disbursements/jobs/{job_id}/issues",
     response={200: None, 404: ErrorOut},
     summary="All refused rows of a job (CSV)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "CSV `baris,kolom,kode,pesan,message,nilai`, one line per refused row (numbers masked)",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    },
 )
 def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     job = _own_job(request, job_id)
     audit_call(request, "download_job_report", "job", job.pk)
-    response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response
 
@@ -432,22 +397,23 @@ def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingH
     "/reports/{period_code}/usage",
     response=_UPLOAD_RESPONSES,
     summary="Upload usage per number for a period",
-    openapi_extra={
-        "requestBody": {
-            "description": "CSV `pd_id,no_ponsel,pemakaian_gb` (raw body or multipart `file`). Rows of recipients this provider was sent in the period; a later upload replaces earlier figures.",
-            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
+    openapi_extra=upload_openapi(
+        "CSV `pd_id,no_ponsel,pemakaian_gb` (plain or gzip) as the raw body, or multipart with field `file`. Rows of recipients this provider was sent in the period; a later upload replaces earlier figures."
+    ),
 )
-def upload_usage(request: HttpRequest, period_code: str) -> Any:
+def upload_usage(request: HttpRequest, period_code: str, response: HttpResponse) -> Any:
     period = _period(period_code)
-    check_upload_size(request, rows=selectors.rows_sent(period, provider_of(request)))
-    upload, name = _upload(request, f"pemakaian-{period.code}.csv")
-    job = actions.create_usage_job(
-        actor=None, period=period, provider=provider_of(request), upload=upload, name=name
-    )
+    rows = selectors.rows_sent(period, provider_of(request))
+    check_upload(request, rows=rows)
+    upload = open_upload(request, rows=rows, name=f"pemakaian-{period.code}.csv")
+    try:
+        job = actions.create_usage_job(
+            actor=None, period=period, provider=provider_of(request), upload=upload.file, name=upload.name
+        )
+    finally:
+        upload.close()
     audit_call(request, "api_upload_usage", "period", period.code, job=str(job.pk), sha256=job.input_sha256)
-    return _run_or_queue(job)
+    return _run_or_queue(job, upload, response)
 
 
 @router.put(
@@ -474,7 +440,8 @@ def put_recap(request: HttpRequest, period_code: str, body: RecapIn) -> dict[str
     return _recon_out(selectors.reconcile(period, provider_of(request))[0])
 
 
-@router.get(
+@get_with_head(
+    router,
     "/reports/{period_code}/reconciliation",
     response={200: ReconciliationOut, 404: ErrorOut},
     summary="This provider's reconciliation for a period",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from verval.core.jobs import JobRefused, RowIssue
 from verval.exchange.reasons import REFUSALS as EXCHANGE_REFUSALS
+from verval.exchange.resultfile import masked_text
 
 # Refusals of an action (print, upload, review...): code -> (id, en).
 ACTION_REFUSALS: dict[str, tuple[str, str]] = {
@@ -75,8 +76,12 @@ def message(code: str) -> tuple[str, str]:
 
 
 def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
+    """A refused row of a provider's file: its value is stored and shown, so a number in it is
+    masked whatever the column (as a results file's, exchange.resultfile.issue)."""
     msg, msg_en = message(code)
-    return RowIssue(line=line, column=column, code=code, message=msg, message_en=msg_en, value=value)
+    return RowIssue(
+        line=line, column=column, code=code, message=msg, message_en=msg_en, value=masked_text(value)
+    )
 
 
 def refused(code: str, issues: list[RowIssue] | None = None, **counts: object) -> JobRefused:

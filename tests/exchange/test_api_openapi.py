@@ -1,0 +1,77 @@
+"""The served OpenAPI document describes what the API actually answers: 401/429 on every
+operation that takes the token, the error schema's optional fields, the download's request and
+answer headers and its 206, an upload's 202 Location, 413 and 415, the report as text/csv."""
+
+from __future__ import annotations
+
+import pytest
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+@pytest.fixture
+def document(client):  # type: ignore[no-untyped-def]
+    r = client.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    return r.json()
+
+
+def test_every_operation_that_takes_the_token_documents_401_and_429(document):
+    operations = [op for ops in document["paths"].values() for op in ops.values() if op.get("security")]
+
+    assert len(operations) > 20
+    for op in operations:
+        assert op["responses"]["401"]["content"]["application/json"]["schema"] == ERROR_REF, op["operationId"]
+        assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+        assert "Retry-After" in op["responses"]["429"]["headers"]
+
+
+def test_the_error_schema_lists_the_extra_fields_errors_send_as_optional(document):
+    schema = document["components"]["schemas"]["ErrorOut"]
+
+    assert set(schema["required"]) == {"code", "message", "message_en"}
+    assert {"size_bytes", "limit_bytes", "job_id", "counts", "issues_total", "issues_url"} <= set(
+        schema["properties"]
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/batches/{batch_id}/file", "/api/v1/disbursements/batches/{batch_id}/file"]
+)
+def test_the_download_documents_its_range_and_conditional_headers_and_206(document, path):
+    get = document["paths"][path]["get"]
+    head = document["paths"][path]["head"]
+
+    for op in (get, head):
+        headers = {p["name"] for p in op["parameters"] if p["in"] == "header"}
+        assert headers == {"Range", "If-Range", "If-None-Match"}
+        assert {"200", "206", "304", "401", "404", "416"} <= set(op["responses"])
+    assert {"ETag", "X-Content-SHA256", "Accept-Ranges"} <= set(get["responses"]["200"]["headers"])
+    assert {"ETag", "X-Content-SHA256", "Content-Range"} <= set(get["responses"]["206"]["headers"])
+    assert list(get["responses"]["206"]["content"]) == ["application/gzip"]
+    assert "ETag" in get["responses"]["304"]["headers"]
+    assert "Content-Range" in get["responses"]["416"]["headers"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/batches/{batch_id}/results", "/api/v1/disbursements/batches/{batch_id}/results"]
+)
+def test_an_upload_documents_its_types_location_and_refusals(document, path):
+    post = document["paths"][path]["post"]
+
+    assert set(post["requestBody"]["content"]) == {"text/csv", "application/gzip", "multipart/form-data"}
+    assert "Location" in post["responses"]["202"]["headers"]
+    for status in ("400", "401", "404", "411", "413", "415", "422", "429"):
+        assert post["responses"][status]["content"]["application/json"]["schema"] == ERROR_REF, status
+    assert "ISI_GZIP_TERLALU_BESAR" in post["responses"]["413"]["description"]
+
+
+def test_the_report_of_refused_rows_is_documented_as_csv(document):
+    for path in ("/api/v1/jobs/{job_id}/issues", "/api/v1/disbursements/jobs/{job_id}/issues"):
+        assert list(document["paths"][path]["get"]["responses"]["200"]["content"]) == ["text/csv"]
+
+
+def test_the_json_reads_that_answer_head_have_their_own_operation_ids(document):
+    for path in ("/api/v1/batches", "/api/v1/batches/{batch_id}", "/api/v1/batches/{batch_id}/manifest"):
+        ops = document["paths"][path]
+        assert ops["head"]["operationId"] == ops["get"]["operationId"] + "_head"
