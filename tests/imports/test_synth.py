@@ -89,6 +89,7 @@ def test_synth_command_writes_xlsx(tmp_path, capsys):  # type: ignore[no-untyped
     ("args", "message"),
     [
         (["--students", "-5"], "--students must be a positive number"),
+        (["--students", "0", "--teachers", "0"], "--students or --teachers must be more than 0"),
         (["--students", "5", "--schools", "0"], "--schools must be a positive number"),
         (["--students", "5", "--out", "/nonexistent/x.csv"], "not a file in an existing folder"),
         (["--students", "5", "--format", "xlsx"], "--format xlsx does not match the name c.csv"),

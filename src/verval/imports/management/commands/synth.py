@@ -33,6 +33,9 @@ class Command(BaseCommand):
         for name in ("students", "teachers", "regencies", "schools"):
             if o[name] is not None and o[name] < (1 if name in ("regencies", "schools") else 0):
                 raise CommandError(f"--{name} must be a positive number", returncode=2)
+        # No rows asked for would write a header alone, a file every import refuses as empty.
+        if not o["students"] and not o["teachers"]:
+            raise CommandError("--students or --teachers must be more than 0", returncode=2)
         out = Path(o["out"])
         if out.is_dir() or not out.parent.is_dir():
             raise CommandError(f"--out {out}: not a file in an existing folder", returncode=2)
