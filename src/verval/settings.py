@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "verval.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "verval.core.middleware.HtmxLoginRedirectMiddleware",
+    "verval.core.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from verval.core import files
 from verval.core.models import Job, JobIssue
+from verval.core.spreadsheet import csv_row
 
 log = logging.getLogger(__name__)
 
@@ -331,5 +332,7 @@ def issues_csv(job: Job) -> Iterable[str]:
     for issue in job.issues.order_by("line", "id").iterator(chunk_size=5000):
         buf.seek(0)
         buf.truncate()
-        writer.writerow([issue.line, issue.column, issue.code, issue.message, issue.message_en, issue.value])
+        writer.writerow(
+            csv_row([issue.line, issue.column, issue.code, issue.message, issue.message_en, issue.value])
+        )
         yield buf.getvalue()

@@ -50,3 +50,20 @@ class HtmxLoginRedirectMiddleware:
         redirected = HttpResponse(status=204)
         redirected["HX-Redirect"] = f"{login}?{urlencode({REDIRECT_FIELD_NAME: back})}"
         return redirected
+
+
+class PrivatePagesMiddleware:
+    """A signed-in user's pages hold names and numbers (a school's list shows its numbers in full):
+    no cache may keep them, neither a shared proxy nor the disk of a school or internet-café
+    computer that the next person uses. A view that sets its own Cache-Control (a download, the
+    API's ETag answers) keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if getattr(user, "is_authenticated", False) and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
 from verval.core import audit, jobs
+from verval.core.spreadsheet import csv_row
 from verval.reference import actions as reference_actions
 from verval.reference.models import Period, QuotaPolicy
 
@@ -205,7 +206,9 @@ def _school_csv(rows: Any) -> Iterator[str]:
     )
     for s in rows.select_related("regency").iterator(chunk_size=2000):
         yield writer.writerow(
-            [s.npsn, s.name, s.bentuk, s.regency.name, s.total, s.aktif, f"{100 * s.share:.1f}", s.residu]
+            csv_row(
+                [s.npsn, s.name, s.bentuk, s.regency.name, s.total, s.aktif, f"{100 * s.share:.1f}", s.residu]
+            )
         )
 
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES, Role
 from verval.core import audit
+from verval.core.spreadsheet import csv_row, xlsx_row
 from verval.dashboard import charts, geo, selectors, services
 from verval.dashboard.selectors import Area, Filters
 from verval.dashboard.templatetags import dashboard_tags
@@ -459,7 +460,7 @@ def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
         for row in _export_rows(qs):
             buf.seek(0)
             buf.truncate()
-            writer.writerow(row)
+            writer.writerow(csv_row(row))
             yield buf.getvalue()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -478,7 +479,7 @@ def behind_xlsx(request: HttpRequest) -> HttpResponse:
     ws = wb.create_sheet("sekolah_tertinggal")
     ws.append(EXPORT_COLUMNS)
     for row in _export_rows(qs):
-        ws.append(row)
+        ws.append(xlsx_row(ws, row))
     out = io.BytesIO()
     wb.save(out)
     response = HttpResponse(

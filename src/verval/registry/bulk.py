@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from verval.core.jobs import JobRefused, RowIssue
+from verval.core.spreadsheet import xlsx_cell
 from verval.phones import REASONS, mask, national_display
 from verval.registry.models import Kind, NumberStatus, Recipient
 
@@ -210,7 +211,7 @@ def school_xlsx(
     statuses = dict(NumberStatus.choices)
 
     def text(value: Any) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=value if value not in (None, "") else None)
+        c = xlsx_cell(ws, value if value not in (None, "") else None)
         c.number_format = "@"
         return c
 
@@ -223,7 +224,7 @@ def school_xlsx(
             [
                 text(str(r.pk)),
                 r.kind,
-                r.name,
+                xlsx_cell(ws, r.name),
                 text(r.nisn),
                 "PTK" if r.kind == Kind.PTK else ("" if r.grade is None else r.grade),
                 text(number),

@@ -23,6 +23,7 @@ from verval.accounts import access
 from verval.accounts.models import Role
 from verval.core import audit, files
 from verval.core.middleware import CSP
+from verval.core.spreadsheet import csv_row
 from verval.reference.models import Period
 from verval.sptjm import actions, selectors
 from verval.sptjm.document import gb
@@ -365,7 +366,7 @@ def reconciliation_csv(request: HttpRequest, period_code: str) -> HttpResponse:
     writer = csv.writer(buf)
     writer.writerow(RECON_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[c]) for c in RECON_COLUMNS])
+        writer.writerow(csv_row(_cell(row[c]) for c in RECON_COLUMNS))
     audit.record(
         actor=request.user, action="download_reconciliation", object_type="period", object_id=period.code
     )
