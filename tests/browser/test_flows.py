@@ -228,3 +228,51 @@ def test_expired_session_during_an_inline_edit_goes_to_the_sign_in_page(live_ser
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
     page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=BELUM_VERVAL")
+
+
+def test_keyboard_stays_on_the_row_through_an_inline_edit(live_server, page):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    school = SchoolFactory(npsn="20155507", name="SD Negeri Papan Ketik")
+    UserFactory(role="OPERATOR", school=school, username="op.ketik")
+    RecipientFactory.create_batch(5, school=school)
+    r = RecipientFactory(
+        school=school, name="Budi Santoso", phone_raw="0812-1", phone_e164="", reason="TERLALU_PENDEK"
+    )
+
+    sign_in(page, base, "op.ketik")
+    page.goto(f"{base}/sekolah/{school.npsn}/")
+    edit = page.locator(f"#r{r.pk}").get_by_role("link", name="Ubah")
+    edit.focus()
+    page.keyboard.press("Enter")
+    field = page.get_by_label("Nomor ponsel Budi Santoso")
+    field.wait_for()
+    expect(field).to_be_focused()
+    page.keyboard.type("0813 2741 8857")
+    page.keyboard.press("Enter")  # submits the inline form
+    page.locator(f"#r{r.pk}", has_text="Tersimpan").wait_for()
+    expect(page.locator(f"#r{r.pk}").get_by_role("link", name="Ubah")).to_be_focused()
+    # Cancelling an edit also gives the keyboard back to the row's link.
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Batal").wait_for()
+    page.get_by_role("link", name="Batal").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#r{r.pk}").get_by_role("link", name="Ubah")).to_be_focused()
+
+
+def test_switching_language_keeps_the_filter_chosen_without_a_reload(live_server, page):  # type: ignore[no-untyped-def]
+    base = live_server.url
+    school = SchoolFactory(npsn="20155508", name="SD Negeri Dua Bahasa")
+    UserFactory(role="OPERATOR", school=school, username="op.bahasa")
+    RecipientFactory.create_batch(3, school=school)
+    RecipientFactory.create_batch(2, school=school, status="RESIDU", reason="TIDAK_AKTIF")
+
+    sign_in(page, base, "op.bahasa")
+    page.goto(f"{base}/sekolah/{school.npsn}/")
+    page.locator("select[name=status]").select_option("RESIDU")
+    page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=RESIDU*")
+    page.locator("#lang-select").select_option("en")
+    page.locator("form.lang button").click()
+    page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=RESIDU*")
+    assert page.locator("html").get_attribute("lang") == "en"

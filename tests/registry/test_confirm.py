@@ -95,3 +95,18 @@ def test_confirm_with_a_record_of_another_school_does_nothing(operator, school, 
     with pytest.raises(PermissionDenied):
         actions.confirm_recipients(actor=operator, recipient_ids=[mine.pk, theirs.pk])
     assert Recipient.objects.filter(confirmed_at__isnull=False).count() == 0
+
+
+def test_confirming_from_a_filtered_list_returns_to_that_list(client, operator, school):  # type: ignore[no-untyped-def]
+    rows = make_recipients(school, 2)
+    client.force_login(operator)
+    page = client.get(f"/sekolah/{school.npsn}/", {"status": "BELUM_VERVAL"}).content.decode()
+    assert '<input type="hidden" name="kembali" value="status=BELUM_VERVAL' in page
+    response = client.post(
+        f"/sekolah/{school.npsn}/verifikasi/",
+        {"pilih": [f"{r.pk}.1" for r in rows], "kembali": "status=BELUM_VERVAL&q=Budi&hal=1"},
+    )
+    assert response.status_code == 302
+    # The filter comes back; a search term never goes into the address (decision 0004).
+    assert response["Location"].startswith(f"/sekolah/{school.npsn}/?status=BELUM_VERVAL")
+    assert "Budi" not in response["Location"]

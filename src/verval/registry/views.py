@@ -101,7 +101,7 @@ def row(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
     """One table row (htmx: cancel an edit, reload after a conflict); without htmx, the school page."""
     if not _htmx(request):
         return redirect("registry:school", npsn=npsn)
-    return render(request, "registry/_row.html", _row_context(request, npsn, rid))
+    return render(request, "registry/_row.html", {**_row_context(request, npsn, rid), "focus": True})
 
 
 def _list_query(request: HttpRequest) -> str:
@@ -161,7 +161,9 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
                 selectors.decorate(updated, full_numbers=True)
                 saved = "same" if unchanged else ("invalid" if updated.reason else "saved")
                 return render(
-                    request, "registry/_row.html", {**ctx, "r": updated, "rows": [updated], "saved": saved}
+                    request,
+                    "registry/_row.html",
+                    {**ctx, "r": updated, "rows": [updated], "saved": saved, "focus": True},
                 )
             if unchanged:
                 messages.info(request, _("Nomornya sama dengan yang tersimpan; tidak ada perubahan."))
@@ -194,9 +196,11 @@ def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
             expected[str(UUID(rid))] = int(version)
         except ValueError:
             continue
+    # Back to the list as it was (its filters and page, never a search term: _list_query).
+    back = _school_url(npsn, _list_query(request))
     if not expected:
         messages.warning(request, _("Pilih dulu data yang akan diverifikasi."))
-        return redirect("registry:school", npsn=npsn)
+        return redirect(back)
     result = actions.confirm_recipients(
         actor=request.user, recipient_ids=list(expected), expected_versions=expected, school_npsn=npsn
     )
@@ -218,7 +222,7 @@ def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
     if result.refused:
         parts = [f"{n} {labels.get(code, code)}" for code, n in sorted(result.refused.items())]
         messages.warning(request, _("Tidak diverifikasi: %(list)s.") % {"list": "; ".join(parts)})
-    return redirect("registry:school", npsn=npsn)
+    return redirect(back)
 
 
 @login_required

@@ -78,6 +78,7 @@ def _row_html(
     t: Mapping[str, str],
     statuses: Mapping[str, str],
     saved: str,
+    focus: bool = False,
 ) -> str:
     pk = str(r.pk)
     name = escape(r.name)
@@ -114,8 +115,11 @@ def _row_html(
         action = f" <b>{escape(why.action)}</b>" if why.action else ""
         status += f"<br><small>{pre}{escape(why.message)}{action}</small>"
     parts.append(status + "</td>")
+    # After an inline edit is saved or cancelled the keyboard comes back to this row's link, not
+    # to the top of the page (htmx focuses an element marked autofocus once it is swapped in).
+    autofocus = " autofocus" if focus else ""
     links = (
-        f'<a class="tap" href="{base}{pk}/ubah/{back}" hx-get="{base}{pk}/ubah/">{t["edit"]}</a> '
+        f'<a class="tap" href="{base}{pk}/ubah/{back}" hx-get="{base}{pk}/ubah/"{autofocus}>{t["edit"]}</a> '
         if can_edit and not r.locked
         else ""
     )
@@ -126,7 +130,7 @@ def _row_html(
 
 
 @register.simple_tag(takes_context=True)
-def recipient_rows(context: Any, rows: Any, saved: str = "") -> str:
+def recipient_rows(context: Any, rows: Any, saved: str = "", focus: bool = False) -> str:
     """The <tr> of each recipient (decorated by selectors.decorate). saved: "saved", "same" or
     "invalid" (saved, but the number fails a rule) after an inline edit, else ""."""
     t = _texts()
@@ -137,4 +141,4 @@ def recipient_rows(context: Any, rows: Any, saved: str = "") -> str:
     # place), so that an edit saved without JavaScript returns to the same list.
     query = context.get("list_query", "")
     back = escape(f"?{query}") if query else ""
-    return mark_safe("".join(_row_html(r, can_edit, base, back, t, statuses, saved) for r in rows))  # noqa: S308 - every value escaped above
+    return mark_safe("".join(_row_html(r, can_edit, base, back, t, statuses, saved, focus) for r in rows))  # noqa: S308 - every value escaped above

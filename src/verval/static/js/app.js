@@ -47,3 +47,10 @@ document.addEventListener("click", function (event) {
 if (window.matchMedia && window.matchMedia("(min-width: 601px)").matches) {
   document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
 }
+// The language form returns to the page as it is now: htmx changes the address (the school
+// list's filters, HX-Push-Url) without reloading the header that holds this field.
+document.addEventListener("htmx:pushedIntoHistory", function () {
+  document.querySelectorAll("form input[type=hidden][name=next][data-here]").forEach(function (el) {
+    el.value = window.location.pathname + window.location.search;
+  });
+});
