@@ -236,3 +236,13 @@ def test_map_legend_is_html_beside_the_map_so_it_stays_legible_on_a_phone(client
     assert legend.count("<li>") == 6 and "0–20 %" in legend and "tanpa data" in legend
     svg = html[html.index('<svg class="dash-map"') :]
     assert 'class="legend"' not in svg[: svg.index("</svg>")]
+
+
+def test_breakdown_of_the_filtered_dimension_says_it_lists_every_group_and_marks_the_chosen_one(
+    client, figures
+):
+    body = client.get("/", {"jenis": "PD"}).content.decode()
+    note = "semua kelompok ditampilkan, yang dipilih ditandai; filter lain tetap berlaku"
+    assert f'Per jenis <small class="muted">· {note}</small>' in body
+    assert body.count('class="chosen" aria-current="true"') == 1
+    assert note not in client.get("/").content.decode()

@@ -232,6 +232,9 @@ def _render_area(
             "by_level": data["by_level"],
             "by_kind": data["by_kind"],
             "by_provider": data["by_provider"],
+            # A breakdown lists every group of its own dimension, whatever that filter says
+            # (the other filters apply): the page says so and marks the chosen group.
+            "chosen": {"level": f.level, "kind": f.kind, "provider": f.provider},
             "children": children,
             "children_total": children_total,
             "show_all_query": "?" + "&".join(x for x in (f.query(), "semua=1") if x),
