@@ -161,6 +161,12 @@ def test_api_docs_page_shows_every_operation(live_server, page):  # type: ignore
     assert "/api/v1/disbursements/batches/{batch_id}/file" in paths
     assert page.get_by_text("Unable to render this definition").count() == 0
     assert errors == []
+    # Readable on a phone, with a way back to the site.
+    assert (
+        page.locator('meta[name="viewport"]').get_attribute("content")
+        == "width=device-width, initial-scale=1"
+    )
+    assert page.get_by_role("link", name="« Verval Ponsel").get_attribute("href") == "/"
 
 
 def test_account_list_at_360_px_does_not_scroll_sideways(live_server, browser):  # type: ignore[no-untyped-def]
