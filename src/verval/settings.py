@@ -216,5 +216,9 @@ LOGGING = {
         # fpdf2 subsets fonts with fontTools, which reports every table it prunes at INFO: a
         # screenful per printed SPTJM in the `make run` terminal.
         "fontTools": {"level": "WARNING"},
+        # The worker logs every task's start and end at INFO: the dashboard refreshes alone are
+        # dozens a minute in the demo and pushed the printed accounts off the screen. Failures
+        # are logged at ERROR and always show.
+        "django_tasks": {"level": os.environ.get("VERVAL_TASK_LOG_LEVEL", "WARNING")},
     },
 }

@@ -131,8 +131,8 @@ INSTRUCTIONS = [
         "1. Open the 'Data' sheet. Each row is one student (PD) or teacher (PTK) of your school.",
     ),
     (
-        "2. Untuk nomor yang salah, ketik nomor yang benar di kolom nomor_koreksi, misalnya 081234567890.",
-        "2. For a wrong number, type the right one in the nomor_koreksi column, e.g. 081234567890.",
+        "2. Untuk nomor yang salah, ketik nomor yang benar di kolom nomor_koreksi: nomor lengkap diawali 08 (10-13 angka).",
+        "2. For a wrong number, type the right one in the nomor_koreksi column: the whole number, starting with 08 (10-13 digits).",
     ),
     (
         "3. Biarkan nomor_koreksi kosong jika nomor saat ini sudah benar.",
