@@ -151,7 +151,7 @@ def test_refused_rows_are_reported_and_the_rest_applied(settings, operator, scho
         bulk.UploadRow(4, str(locked.pk), "081324681359", "1"),
         bulk.UploadRow(5, str(theirs.pk), "081324681360", "1"),
         bulk.UploadRow(6, "3f0c1c8e-0000-4000-8000-000000000000", "081324681361", "1"),
-        bulk.UploadRow(7, str(good.pk), "081324681362", "1"),
+        bulk.UploadRow(7, str(good.pk), "0813-2468-1357", "1"),  # the same number again
         bulk.UploadRow(8, str(same_after_change.pk), "8.12346E+11", "1"),
     ]
     outcome = actions.bulk_correct(actor=operator, school_npsn=school.npsn, rows=rows)
@@ -288,3 +288,52 @@ def test_preview_shows_a_refused_correction_as_typed_and_the_job_report_keeps_it
     client.force_login(pusdatin)
     report = b"".join(client.get(f"/pekerjaan/{job.pk}/laporan.csv").streaming_content).decode()
     assert "0813***1223" in report and "0813111122O3" not in report
+
+
+def test_a_cell_typed_in_the_sheets_last_row_is_refused_before_the_reader_builds_its_grid(
+    client, operator, school, tmp_path
+):  # type: ignore[no-untyped-def]
+    # One value in XFD1048576 made the reader ask for 17 billion cells and abort the web process.
+    from verval.core.jobs import JobRefused
+    from verval.registry.bulk import read_xlsx
+
+    make_recipients(school, 3)
+    client.force_login(operator)
+    wb = _download(client, school.npsn)
+    wb["Data"]["XFD1048576"] = "x"
+    path = tmp_path / "jauh.xlsx"
+    wb.save(path)
+    with pytest.raises(JobRefused) as err:
+        read_xlsx(path)
+    assert err.value.code == "SEL_DI_LUAR_DATA"
+    assert err.value.message.startswith("Ada isian jauh di bawah atau di kanan data")
+    # The uploaded file is refused on its preview too, and the web process is still there to say so.
+    job = _upload(client, school.npsn, path.read_bytes())
+    page = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert "Ada isian jauh di bawah atau di kanan data" in page
+
+
+def test_an_id_on_two_rows_with_different_numbers_applies_neither(school):  # type: ignore[no-untyped-def]
+    a, b = make_recipients(school, 2)
+    result = bulk.plan(
+        school.npsn,
+        [
+            bulk.UploadRow(2, str(a.pk), "081324681357", str(a.version)),
+            bulk.UploadRow(3, str(b.pk), "081324681358", str(b.version)),
+            bulk.UploadRow(9, str(a.pk), "081324681359", str(a.version)),
+        ],
+    )
+    assert [c.line for c in result.changes] == [3]
+    assert [(i.line, i.code) for i in result.issues] == [(2, "ID_GANDA"), (9, "ID_GANDA")]
+
+
+def test_rows_locked_by_a_printed_sptjm_do_not_make_the_file_look_wrong(school, settings):  # type: ignore[no-untyped-def]
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.05}
+    rows = make_recipients(school, 20)
+    Recipient.objects.filter(pk__in=[r.pk for r in rows[:5]]).update(locked=True)
+    upload = [
+        bulk.UploadRow(i + 2, str(r.pk), f"0813246813{i:02d}", str(r.version)) for i, r in enumerate(rows)
+    ]
+    result = bulk.plan(school.npsn, upload)
+    assert (len(result.changes), result.refused, result.too_many_refused) == (15, 5, False)
+    assert {i.code for i in result.issues} == {"TERKUNCI_SPTJM"}

@@ -174,3 +174,45 @@ def test_printing_an_sptjm_logs_nothing_about_font_subsetting(operator, school, 
     with caplog.at_level("DEBUG", logger="verval"):
         actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
     assert [r.name for r in caplog.records if r.name.startswith("fontTools")] == []
+
+
+def _joined(*pdfs: bytes, blanks: int = 0) -> bytes:
+    import io
+
+    import pypdfium2 as pdfium
+
+    out = pdfium.PdfDocument.new()
+    for data in pdfs:
+        src = pdfium.PdfDocument(data)
+        out.import_pages(src)
+    for _ in range(blanks):
+        out.new_page(595, 842)
+    buf = io.BytesIO()
+    out.save(buf)
+    return buf.getvalue()
+
+
+def test_another_schools_document_after_the_right_pages_is_found_and_refused(
+    operator, other_operator, other_school, printed, period
+):  # type: ignore[no-untyped-def]
+    aktif(other_school, 1)
+    foreign, _ = actions.print_sptjm(actor=other_operator, npsn=other_school.npsn, period_code=period.code)
+    scan = _joined(_pdf(printed), _pdf(foreign))
+
+    with pytest.raises(ActionRefused) as exc:
+        actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", scan))
+
+    assert exc.value.code == "QR_DOKUMEN_LAIN"
+    assert list((files.root() / "sptjm-scans").iterdir()) == []
+
+
+def test_a_scan_with_far_more_pages_than_the_document_is_refused_unread(operator, printed):  # type: ignore[no-untyped-def]
+    scan = _joined(_pdf(printed), blanks=12)
+
+    with pytest.raises(ActionRefused) as exc:
+        actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", scan))
+
+    assert exc.value.code == "HALAMAN_TERLALU_BANYAK"
+    assert exc.value.message.startswith("Pindaian memuat lebih banyak halaman")
+    printed.refresh_from_db()
+    assert (printed.status, printed.scan_path) == ("DICETAK", "")

@@ -27,6 +27,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from verval.core import xlsxguard
 from verval.core.jobs import JobRefused, RowIssue
 from verval.core.spreadsheet import xlsx_cell
 from verval.phones import REASONS, mask, national_display
@@ -50,6 +51,10 @@ REQUIRED = ("id", "nomor_koreksi", "versi")
 TEXT_COLUMNS = {"id", "nisn", "nomor_saat_ini", "nomor_koreksi"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+# The download has 10 columns; a sheet reaching past these holds something far outside the table.
+MAX_COLUMNS = 64
+# The worksheets unpacked: 20 000 rows of the download are ~5 MB of XML.
+MAX_SHEET_XML_BYTES = 200 * 1024 * 1024
 
 # code -> (Indonesian, English). Texts never carry a number or a name.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -66,6 +71,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Wrong columns: the first row of the Data sheet must hold the columns id, nomor_koreksi and versi.",
     ),
     "FILE_KOSONG": ("Berkas tidak berisi baris data.", "The file holds no data rows."),
+    "SEL_DI_LUAR_DATA": (
+        "Ada isian jauh di bawah atau di kanan data (misalnya di baris terakhir lembar kerja). Hapus "
+        "baris dan kolom kosong di luar tabel, simpan, lalu unggah lagi.",
+        "Something is filled in far below or to the right of the data (e.g. in the sheet's last row). "
+        "Delete the rows and columns outside the table, save, and upload again.",
+    ),
     "ID_TIDAK_DIKENAL": (
         "ID tidak dikenal: tidak ada peserta didik/PTK aktif dengan ID ini.",
         "Unknown id: no active student/teacher has this id.",
@@ -75,8 +86,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This id belongs to another school; the row was not processed.",
     ),
     "ID_GANDA": (
-        "ID ini muncul lebih dari sekali dalam berkas.",
-        "This id appears more than once in the file.",
+        "ID ini muncul lebih dari sekali dalam berkas; bila nomornya berbeda, tidak ada yang diterapkan.",
+        "This id appears more than once in the file; when the numbers differ, none of them is applied.",
     ),
     "TERKUNCI_SPTJM": (
         "Data terkunci karena tercantum pada SPTJM yang sudah dicetak.",
@@ -266,11 +277,18 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
     from python_calamine import CalamineWorkbook
 
     try:
+        if isinstance(source, (str, Path)) and Path(source).stat().st_size > MAX_UPLOAD_BYTES:
+            raise refuse("FILE_TERLALU_BESAR")
+        # Before the reader builds its grid (core.xlsxguard: one far cell aborts the process).
+        reach = xlsxguard.extent(source, max_xml_bytes=MAX_SHEET_XML_BYTES)
+        if reach is None:
+            raise refuse("FILE_TERLALU_BESAR")
+        if reach.rows > MAX_ROWS + 1000 or reach.columns > MAX_COLUMNS:
+            raise refuse("SEL_DI_LUAR_DATA")
         if isinstance(source, (str, Path)):
-            if Path(source).stat().st_size > MAX_UPLOAD_BYTES:
-                raise refuse("FILE_TERLALU_BESAR")
             wb = CalamineWorkbook.from_path(str(source))
         else:
+            source.seek(0)
             wb = CalamineWorkbook.from_filelike(source)
         names = list(wb.sheet_names)
         candidates = [DATA_SHEET] + [n for n in names if n != DATA_SHEET] if DATA_SHEET in names else names
@@ -353,8 +371,12 @@ class Plan:
 
     @property
     def too_many_refused(self) -> bool:
+        """SPEC §9's "most likely the wrong file". Rows locked by a printed SPTJM or edited since
+        the download are not signs of a wrong file: a file downloaded before the print would
+        otherwise be refused whole, its good corrections with it, blaming the file."""
         share: float = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]  # type: ignore[assignment]
-        return self.rows > 0 and self.refused > share * self.rows
+        wrong = len({i.line for i in self.issues if i.code not in NOT_A_WRONG_FILE})
+        return self.rows > 0 and wrong > share * self.rows
 
     def counts(self, changed: int | None = None) -> dict[str, int]:
         return {
@@ -381,6 +403,9 @@ def _version(value: str) -> int | None:
     return int(number) if number.is_integer() and number >= 1 else None
 
 
+NOT_A_WRONG_FILE = frozenset({"TERKUNCI_SPTJM", "VERSI_BERUBAH"})
+
+
 def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
     """What applying these rows to this school would do. Reads only (2-3 queries per 500 ids)."""
     from verval.registry.actions import parse_number, same_number
@@ -399,6 +424,14 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
         # Existence only: the school learns that the id is not its own, nothing else.
         qs = Recipient.objects.filter(pk__in=chunk, active=True).exclude(school_id=school_npsn)
         elsewhere.update(str(pk) for pk in qs.values_list("pk", flat=True))
+    # An id on several rows with different corrections: which number was meant is unknown (an id
+    # cell copied over another row's, a half-sorted sheet), so none of them applies.
+    typed: dict[str, set[str]] = {}
+    for row in rows:
+        if (rid := _uuid(row.id)) is not None and row.correction:
+            parsed = parse_number(row.correction)  # 0813-… and +62813… are one number
+            typed.setdefault(rid, set()).add(parsed.e164 if parsed.valid else row.correction)
+    ambiguous = {rid for rid, corrections in typed.items() if len(corrections) > 1}
     seen: set[str] = set()
     for row in rows:
         rid = _uuid(row.id)
@@ -408,7 +441,7 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
         if rid in elsewhere:
             result.issues.append(issue(row.line, "id", "ID_SEKOLAH_LAIN", rid))
             continue
-        if rid in seen:
+        if rid in seen or rid in ambiguous:
             result.issues.append(issue(row.line, "id", "ID_GANDA", rid))
             continue
         seen.add(rid)

@@ -237,8 +237,14 @@ def _size(upload: Any) -> int:
 def check_scan(sptjm: Sptjm, path: Path, kind: str) -> str:
     """QR verdict of a stored scan against its document."""
     found_ours = found_other = False
+    # Every page is read, so a scan may hold the printed pages and a few more (a cover letter, a
+    # page scanned twice), not a document of another school appended after them.
     try:
-        for text in document.read_qr_codes(path, kind):
+        printed = document.page_count(files.absolute(sptjm.pdf_path)) if sptjm.pdf_path else 12
+    except Exception:  # noqa: BLE001 - the stored PDF is ours; if it cannot be read, the old bound
+        printed = 12
+    try:
+        for text in document.read_qr_codes(path, kind, max_pages=printed + 2):
             parsed = document.parse_qr_payload(text)
             if parsed is None:
                 continue
@@ -246,6 +252,8 @@ def check_scan(sptjm: Sptjm, path: Path, kind: str) -> str:
                 found_ours = True
             else:
                 found_other = True
+    except document.TooManyPages as exc:
+        raise ActionRefused("HALAMAN_TERLALU_BANYAK") from exc
     except Exception as exc:  # noqa: BLE001 - any decoder/renderer failure means an unreadable file
         raise ActionRefused("BERKAS_RUSAK") from exc
     if found_other:

@@ -403,8 +403,24 @@ def _decode_image(img) -> list[str]:  # type: ignore[no-untyped-def]
     return found
 
 
+class TooManyPages(ValueError):
+    """A scan with more pages than the document it should be: every page would have to be read
+    (another school's document hidden after page 12 passed the check when only 12 were)."""
+
+
+def page_count(path: Path) -> int:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
 def read_qr_codes(path: Path, kind: str, dpi: int = 170, max_pages: int = 12) -> Iterable[str]:
-    """Texts of the QR codes found in a scan (lazily, page by page for PDFs)."""
+    """Texts of the QR codes found in a scan (lazily, page by page for PDFs), every page of it;
+    TooManyPages when a PDF has more than max_pages."""
     from PIL import Image
 
     if kind == "pdf":
@@ -412,7 +428,9 @@ def read_qr_codes(path: Path, kind: str, dpi: int = 170, max_pages: int = 12) ->
 
         doc = pdfium.PdfDocument(str(path))
         try:
-            for index in range(min(len(doc), max_pages)):
+            if len(doc) > max_pages:
+                raise TooManyPages(len(doc))
+            for index in range(len(doc)):
                 page = doc[index]
                 try:
                     img = page.render(scale=dpi / 72).to_pil().convert("L")

@@ -35,6 +35,11 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "The scan must be a PDF, JPG or PNG (checked from the content, not the name).",
     ),
     "BERKAS_RUSAK": ("Berkas pindaian tidak dapat dibaca.", "The scan file cannot be read."),
+    "HALAMAN_TERLALU_BANYAK": (
+        "Pindaian memuat lebih banyak halaman daripada dokumen SPTJM yang dicetak. Unggah hanya "
+        "halaman-halaman dokumen ini.",
+        "The scan has more pages than the printed SPTJM. Upload the pages of this document only.",
+    ),
     "QR_DOKUMEN_LAIN": (
         "Kode QR pada pindaian milik dokumen SPTJM lain. Unggah pindaian dari dokumen yang benar.",
         "The QR code on the scan belongs to another SPTJM. Upload the scan of the right document.",
