@@ -337,3 +337,16 @@ def test_rows_locked_by_a_printed_sptjm_do_not_make_the_file_look_wrong(school, 
     result = bulk.plan(school.npsn, upload)
     assert (len(result.changes), result.refused, result.too_many_refused) == (15, 5, False)
     assert {i.code for i in result.issues} == {"TERKUNCI_SPTJM"}
+
+
+def test_a_sheet_sorted_without_its_id_column_sends_no_number_to_the_wrong_person(school):  # type: ignore[no-untyped-def]
+    a, b = make_recipients(school, 2)
+    a_row = bulk.UploadRow(2, str(a.pk), "081324681357", str(a.version), nisn=b.nisn, name=b.name)
+    b_row = bulk.UploadRow(3, str(b.pk), "081324681358", str(b.version), nisn=b.nisn, name=b.name)
+    result = bulk.plan(school.npsn, [a_row, b_row])
+    assert [c.line for c in result.changes] == [3]
+    assert [(i.line, i.code) for i in result.issues] == [(2, "BARIS_TIDAK_COCOK")]
+    # Without a NISN the name decides, in any case and spacing; a deleted column decides nothing.
+    assert bulk._same_person(bulk.UploadRow(4, "", "", "", name=f"  {a.name.upper()} "), a)
+    assert bulk._same_person(bulk.UploadRow(5, "", "", ""), a)
+    assert bulk._same_person(bulk.UploadRow(6, "", "", "", nisn=a.nisn.lstrip("0")), a)

@@ -85,6 +85,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ID ini milik sekolah lain; baris tidak diproses.",
         "This id belongs to another school; the row was not processed.",
     ),
+    "BARIS_TIDAK_COCOK": (
+        "ID di baris ini milik orang lain (NISN atau nama tidak cocok); mungkin lembar diurutkan "
+        "tanpa kolom id. Unduh berkas baru dan jangan mengurutkan sebagian kolom.",
+        "The id on this row belongs to someone else (the NISN or name does not match); the sheet "
+        "was perhaps sorted without its id column. Download a new file and do not sort part of the "
+        "columns.",
+    ),
     "ID_GANDA": (
         "ID ini muncul lebih dari sekali dalam berkas; bila nomornya berbeda, tidak ada yang diterapkan.",
         "This id appears more than once in the file; when the numbers differ, none of them is applied.",
@@ -260,6 +267,10 @@ class UploadRow:
     id: str
     correction: str
     version: str
+    # As the row shows them (the download writes them beside the id): a row whose id no longer
+    # belongs to its name (a sheet sorted without its id column) is caught by these.
+    nisn: str = ""
+    name: str = ""
 
 
 def _cell_text(value: Any) -> str:
@@ -305,7 +316,7 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
     if table is None:
         raise refuse("KOLOM_TIDAK_SESUAI")
     header = [_cell_text(v).lower() for v in table[0]]
-    pos = {name: header.index(name) for name in REQUIRED}
+    pos = {name: header.index(name) for name in (*REQUIRED, "nisn", "nama") if name in header}
     out: list[UploadRow] = []
     for index, raw in enumerate(table[1:], start=2):
         cells = [_cell_text(v) for v in raw]
@@ -316,7 +327,16 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
             i = pos[name]
             return cells[i] if i < len(cells) else ""
 
-        out.append(UploadRow(line=index, id=get("id"), correction=get("nomor_koreksi"), version=get("versi")))
+        out.append(
+            UploadRow(
+                line=index,
+                id=get("id"),
+                correction=get("nomor_koreksi"),
+                version=get("versi"),
+                nisn=get("nisn") if "nisn" in pos else "",
+                name=get("nama") if "nama" in pos else "",
+            )
+        )
         if len(out) > MAX_ROWS:
             raise refuse("FILE_TERLALU_BESAR")
     if not out:
@@ -406,6 +426,23 @@ def _version(value: str) -> int | None:
 NOT_A_WRONG_FILE = frozenset({"TERKUNCI_SPTJM", "VERSI_BERUBAH"})
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _same_person(row: UploadRow, rec: Recipient) -> bool:
+    """The row's NISN (or, without one, its name) is the recipient's whose id it carries. Sorting
+    the sheet's other columns and not the id (Excel's "continue with the current selection")
+    would otherwise send each correction to someone else. A column left empty is not a
+    mismatch: the operator may have deleted it."""
+    if row.nisn and rec.nisn:
+        # Excel may have made the NISN a number and dropped its leading zeros.
+        return row.nisn.strip().lstrip("'").lstrip("0") == rec.nisn.lstrip("0")
+    if row.name and rec.name:
+        return _folded(row.name) == _folded(rec.name)
+    return True
+
+
 def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
     """What applying these rows to this school would do. Reads only (2-3 queries per 500 ids)."""
     from verval.registry.actions import parse_number, same_number
@@ -449,6 +486,9 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
             result.without_correction += 1
             continue
         rec = own[rid]
+        if not _same_person(row, rec):
+            result.issues.append(issue(row.line, "id", "BARIS_TIDAK_COCOK", rid))
+            continue
         new = parse_number(row.correction)
         if not new.valid:
             # In a spreadsheet a broken number is most often Excel's doing (scientific notation,
