@@ -110,6 +110,7 @@ def test_a_number_sent_as_status_comes_back_masked_in_the_answer_the_job_and_the
         ("STATUS_INJEKSI_TIDAK_VALID", "0817****4110")
     ]
     assert [i["value"] for i in job["issues"]] == ["0817****4110"]
+    assert job["period"] == _batch().period_id
     assert report.splitlines()[1].endswith(",0817****4110")
     assert "6281778404110" not in report
     # Stored masked too, not only masked on the way out.

@@ -143,6 +143,17 @@ def _batch_out(b: DisbursementBatch) -> dict[str, Any]:
     }
 
 
+def _job_period(job: Job) -> str:
+    """A usage report names its period in its parameters; an injection job has its batch's."""
+    if period := job.params.get("period"):
+        return str(period)
+    batch_id = job.params.get("batch_id")
+    if not batch_id:
+        return ""
+    found = DisbursementBatch.objects.filter(pk=batch_id).values_list("period_id", flat=True).first()
+    return found or ""
+
+
 def _job_out(job: Job) -> dict[str, Any]:
     issues = list(job.issues.order_by("line", "id")[:ISSUES_IN_RESPONSE])
     return {
@@ -150,7 +161,7 @@ def _job_out(job: Job) -> dict[str, Any]:
         "kind": job.kind,
         "state": job.state,
         "batch_id": job.params.get("batch_id", ""),
-        "period": job.params.get("period", ""),
+        "period": _job_period(job),
         "counts": job.counts or {},
         "error_code": job.error_code,
         "error_message": job.error_message,
