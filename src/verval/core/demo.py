@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from verval.accounts.models import Role, User
 from verval.core import files
 from verval.reference.models import Period, QuotaPolicy, School
+from verval.registry.models import Recipient
 
 DEMO_PASSWORD = "verval-demo-2020"
 
@@ -105,13 +106,30 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
 
 
 def _demo_school() -> School:
-    # The school with the most residue after a round is the most instructive; before the round,
-    # the largest primary school.
+    # A school where a number serves more recipients than the rule allows (SPEC §5), so that the
+    # tour's "shared number" flag shows on the operator's own list: the largest primary school
+    # among them, else the largest of them, else the largest primary school.
+    from django.conf import settings
+
+    limit = settings.VERVAL["SHARED_NUMBER_LIMIT"]
+    shared = [
+        row["phone_e164"]
+        for row in Recipient.objects.filter(active=True)
+        .exclude(phone_e164="")
+        .values("phone_e164")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=limit)
+    ]
+    with_shared = set(
+        Recipient.objects.filter(active=True, phone_e164__in=shared).values_list("school_id", flat=True)
+    )
+    schools = School.objects.annotate(n=Count("recipients", filter=Q(recipients__active=True))).order_by(
+        "-n", "npsn"
+    )
     school = (
-        School.objects.annotate(n=Count("recipients", filter=Q(recipients__active=True)))
-        .filter(bentuk="SD")
-        .order_by("-n", "npsn")
-        .first()
+        schools.filter(npsn__in=with_shared, bentuk="SD").first()
+        or schools.filter(npsn__in=with_shared).first()
+        or schools.filter(bentuk="SD").first()
     )
     return school or School.objects.order_by("npsn")[0]
 

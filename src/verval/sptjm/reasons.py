@@ -58,6 +58,11 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
 
 # Row refusals of an injection or usage file (on top of the exchange's structural codes).
 ROW_REFUSALS: dict[str, tuple[str, str]] = {
+    # The exchange's text speaks of the dump; here the number was sent in a disbursement batch.
+    "NOMOR_TIDAK_SESUAI": (
+        "no_ponsel berbeda dengan nomor yang dikirim dalam batch penyaluran.",
+        "no_ponsel differs from the number sent in the disbursement batch.",
+    ),
     "STATUS_INJEKSI_TIDAK_VALID": ("status harus BERHASIL atau GAGAL.", "status must be BERHASIL or GAGAL."),
     "KUOTA_TIDAK_VALID": ("kuota_gb bukan angka yang valid.", "kuota_gb is not a valid number."),
     "WAKTU_TIDAK_VALID": ("waktu bukan tanggal-waktu ISO 8601.", "waktu is not an ISO 8601 date-time."),
