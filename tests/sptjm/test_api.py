@@ -108,7 +108,9 @@ def test_a_file_with_too_many_bad_rows_is_refused_whole(scheduled):
     body = response.json()
     assert body["code"] == "TERLALU_BANYAK_DITOLAK"
     assert body["rows"][0]["code"] == "NOMOR_TIDAK_SESUAI"
-    assert body["rows"][0]["message_en"] == "no_ponsel differs from the number sent in the disbursement batch."
+    assert (
+        body["rows"][0]["message_en"] == "no_ponsel differs from the number sent in the disbursement batch."
+    )
     assert body["rows"][0]["line"] == 5
     assert Disbursement.objects.filter(status="BERHASIL").count() == 0
 

@@ -24,6 +24,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from verval.core import files
+from verval.core.logging import masked_value
 from verval.core.models import Job, JobIssue
 from verval.core.spreadsheet import csv_row
 
@@ -324,7 +325,9 @@ def run(job_id: Any, runner: Callable[[Job], dict[str, Any]] | None = None) -> J
 
 
 def issues_csv(job: Job) -> Iterable[str]:
-    """The full refused-row report as CSV lines (streamed)."""
+    """The full refused-row report as CSV lines (streamed). Values are masked again on the way
+    out: rows stored before every reader masked its values must not give a number back either
+    (the web report and the providers' API read this one function)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["baris", "kolom", "kode", "pesan", "message", "nilai"])
@@ -333,6 +336,15 @@ def issues_csv(job: Job) -> Iterable[str]:
         buf.seek(0)
         buf.truncate()
         writer.writerow(
-            csv_row([issue.line, issue.column, issue.code, issue.message, issue.message_en, issue.value])
+            csv_row(
+                [
+                    issue.line,
+                    issue.column,
+                    issue.code,
+                    issue.message,
+                    issue.message_en,
+                    masked_value(issue.value),
+                ]
+            )
         )
         yield buf.getvalue()

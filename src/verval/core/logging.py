@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Callable
 
 # 8-15 digits, optionally with + and separators: catches numbers in any typed form.
 _PHONE = re.compile(r"(?<!\d)(?:\+?\s?62[\s\-.]?(?:\(0\)\s?)?|\(?0)?8\d{1,2}\)?[\d\s\-.]{5,14}\d(?!\d)")
@@ -12,13 +13,32 @@ _PHONE = re.compile(r"(?<!\d)(?:\+?\s?62[\s\-.]?(?:\(0\)\s?)?|\(?0)?8\d{1,2}\)?[
 _ID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 
 
-def mask_text(text: str) -> str:
+# Seven or more digits, alone or typed with spaces, dots or dashes between them: what a phone
+# number can look like in any column of a file (a number as pd_id or status, say).
+_NUMBER_LIKE = re.compile(r"\+?\d(?:[ .\-]?\d){6,}")
+
+
+def _outside_ids(text: str, mask: Callable[[str], str]) -> str:
     out, last = [], 0
     for match in _ID.finditer(text):
-        out += [_PHONE.sub("[nomor]", text[last : match.start()]), match.group()]
+        out += [mask(text[last : match.start()]), match.group()]
         last = match.end()
-    out.append(_PHONE.sub("[nomor]", text[last:]))
+    out.append(mask(text[last:]))
     return "".join(out)
+
+
+def mask_text(text: str) -> str:
+    """A log line: every number in any typed form becomes [nomor]."""
+    return _outside_ids(text, lambda part: _PHONE.sub("[nomor]", part))
+
+
+def masked_value(value: str) -> str:
+    """A value shown back to a user (a refused row's): every stretch that could be a phone number
+    masked like every number shown (`6281234567890` -> `0812****7890`), ids and the rest as
+    they are."""
+    from verval.phones import mask
+
+    return _outside_ids(value, lambda part: _NUMBER_LIKE.sub(lambda m: mask(m.group()), part))
 
 
 class MaskPhoneNumbersFilter(logging.Filter):

@@ -32,7 +32,6 @@ from verval.exchange.apiauth import (
     error_for_status,
     get_with_head,
     issue_out,
-    issues_csv,
     not_found,
     open_upload,
     provider_auth,
@@ -517,7 +516,7 @@ def get_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row."""
     job = _own_job(request, job_id)
     audit_call(request, "download_job_report", "job", job.pk)
-    response = StreamingHttpResponse(issues_csv(job), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response
 

@@ -18,15 +18,13 @@
 from __future__ import annotations
 
 import copy
-import csv
 import hmac
-import io
 import math
 import re
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -641,22 +639,6 @@ def issue_out(issue: Any) -> dict[str, Any]:
         "message_en": issue.message_en,
         "value": masked_text(issue.value),
     }
-
-
-def issues_csv(job: Job) -> Iterator[str]:
-    """jobs.issues_csv (`baris,kolom,kode,pesan,message,nilai`, one row per chunk after the
-    header) with the value of every row masked (see issue_out)."""
-    lines = iter(jobs.issues_csv(job))
-    yield next(lines)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    for chunk in lines:
-        for row in csv.reader(io.StringIO(chunk)):
-            row[-1] = masked_text(row[-1])
-            writer.writerow(row)
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import BinaryIO
 from isal import igzip
 
 from verval.core.jobs import JobRefused, RowIssue
+from verval.core.logging import masked_value as masked_text
 from verval.exchange.reasons import REFUSALS
 from verval.phones import mask
 
@@ -65,35 +66,10 @@ def refused_no_line_end() -> JobRefused:
     return JobRefused(code="BERKAS_TERPOTONG", message=NO_LINE_END[0], message_en=NO_LINE_END[1])
 
 
-# Seven or more digits, alone or typed with spaces, dots or dashes between them: what a phone
-# number can look like in any column. A provider that puts its numbers in the wrong column (a
-# number as pd_id or status) would otherwise see them stored and shown in full in the report.
-_NUMBER_LIKE = re.compile(r"\+?\d(?:[ .\-]?\d){6,}")
-# Ids are left whole (as core.logging does): the pd_id of a refused row is given back as its
-# canonical UUID, whose digit groups can look like a number typed with dashes.
-_UUID_LIKE = re.compile(
-    r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?![0-9a-fA-F])"
-)
-
-
-def _mask_numbers(text: str) -> str:
-    return _NUMBER_LIKE.sub(lambda m: mask(m.group()), text)
-
-
-def masked_text(value: str) -> str:
-    """`value` with every stretch that could be a phone number masked like every number shown
-    (`6281234567890` -> `0812****7890`), UUIDs and the rest as they are."""
-    out, last = [], 0
-    for m in _UUID_LIKE.finditer(value):
-        out += [_mask_numbers(value[last : m.start()]), m.group()]
-        last = m.end()
-    out.append(_mask_numbers(value[last:]))
-    return "".join(out)
-
-
 def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
     """A refused row. Its value is stored, answered and put in the report, so a number in it is
-    masked whatever the column (called per refused row only, never per row read)."""
+    masked whatever the column (a provider that puts its numbers in the wrong column, as pd_id or
+    status, say); called per refused row only, never per row read."""
     msg, msg_en = REFUSALS[code]
     return RowIssue(
         line=line, column=column, code=code, message=msg, message_en=msg_en, value=masked_text(value)

@@ -27,7 +27,6 @@ from verval.exchange.apiauth import (
     check_upload,
     get_with_head,
     issue_out,
-    issues_csv,
     not_found,
     open_upload,
     provider_auth,
@@ -396,7 +395,7 @@ def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
 def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     job = _own_job(request, job_id)
     audit_call(request, "download_job_report", "job", job.pk)
-    response = StreamingHttpResponse(issues_csv(job), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response
 
