@@ -464,13 +464,14 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
     # An id on several rows with different corrections: which number was meant is unknown (an id
     # cell copied over another row's, a half-sorted sheet), so none of them applies.
     typed: dict[str, set[str]] = {}
-    for row in rows:
+    parsed: dict[int, Any] = {}  # row's position -> its correction's verdict, made once
+    for at, row in enumerate(rows):
         if (rid := _uuid(row.id)) is not None and row.correction:
-            parsed = parse_number(row.correction)  # 0813-… and +62813… are one number
-            typed.setdefault(rid, set()).add(parsed.e164 if parsed.valid else row.correction)
+            new = parsed[at] = parse_number(row.correction)
+            typed.setdefault(rid, set()).add(new.e164 if new.valid else row.correction)  # 0813-… = +62813…
     ambiguous = {rid for rid, corrections in typed.items() if len(corrections) > 1}
     seen: set[str] = set()
-    for row in rows:
+    for at, row in enumerate(rows):
         rid = _uuid(row.id)
         if rid is None or (rid not in own and rid not in elsewhere):
             result.issues.append(issue(row.line, "id", "ID_TIDAK_DIKENAL", row.id[:40]))
@@ -489,7 +490,7 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
         if not _same_person(row, rec):
             result.issues.append(issue(row.line, "id", "BARIS_TIDAK_COCOK", rid))
             continue
-        new = parse_number(row.correction)
+        new = parsed[at]
         if not new.valid:
             # In a spreadsheet a broken number is most often Excel's doing (scientific notation,
             # lost zero...): refuse the row and say why rather than store it.
