@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from io import StringIO
 
@@ -54,6 +55,16 @@ def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore
     assert Sptjm.objects.filter(status="DISETUJUI").count() > 0
     assert not Sptjm.objects.filter(school=operator.school).exists()
     assert Disbursement.objects.filter(status="BERHASIL").count() > 0
+
+    # The round is named after the month it is dated in, not after 2020.
+    from verval.reference.models import Period
+
+    today = dt.date.today()
+    period = Period.objects.get(is_open=True)
+    assert period.code == f"{today:%Y-%m}-T1"
+    assert period.name.endswith(f"{today.year} tahap 1 (demo, kebijakan kuota 2020)")
+    assert period.starts_on <= today <= period.ends_on
+    assert Sptjm.objects.filter(period=period, status="DISETUJUI").count() > 0
 
     again = StringIO()
     call_command("demo", "--if-empty", "--json", stdout=again)

@@ -72,7 +72,8 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
     from verval.sptjm.reasons import ActionRefused
     from verval.sptjm.simulator import simulate_injection
 
-    period = Period.objects.get(code=DEMO_PERIOD)
+    # The worker may play this on a later day than the demo was loaded: the open period it made.
+    period = Period.objects.filter(is_open=True, name__endswith=_DEMO_PERIOD_SUFFIX).latest("starts_on")
     pusdatin = User.objects.get(username="pusdatin")
     candidates = (
         School.objects.exclude(npsn=keep_npsn)
@@ -158,15 +159,29 @@ def _accounts(password: str) -> dict[str, dict[str, str]]:
     return out
 
 
-DEMO_PERIOD = "2020-09-T1"
+_MONTHS_ID = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+_DEMO_PERIOD_SUFFIX = " (demo, kebijakan kuota 2020)"
+
+
+def demo_period_code(today: dt.date | None = None) -> str:
+    """The demo's round is dated around the day the demo is loaded, so it is named after that
+    month (a period named "September 2020" with this month's deadlines misled visitors); it
+    applies the 2020 quota policy, whose two kinds of quota show more of the product."""
+    today = today or dt.date.today()
+    return f"{today:%Y-%m}-T1"
 
 
 def _period() -> None:
     today = dt.date.today()
     Period.objects.get_or_create(
-        code=DEMO_PERIOD,
+        code=demo_period_code(today),
         defaults={
-            "name": "September 2020 tahap 1",
+            "name": f"{_MONTHS_ID[today.month - 1]} {today.year} tahap 1{_DEMO_PERIOD_SUFFIX}",
             "policy": QuotaPolicy.objects.get(code="2020"),
             "starts_on": today - dt.timedelta(days=7),
             "ends_on": today + dt.timedelta(days=21),
