@@ -70,11 +70,16 @@ def test_download_keeps_leading_zero_in_text_cells_and_is_audited(client, operat
     assert (event.actor_id, event.school_id, event.after["masked"]) == (operator.pk, school.npsn, False)
 
 
-def test_dinas_download_is_masked(client, dinas_kab, school):  # type: ignore[no-untyped-def]
+def test_dinas_download_is_a_masked_read_only_list_without_correction_columns(client, dinas_kab, school):  # type: ignore[no-untyped-def]
     make_recipients(school, 1)
     client.force_login(dinas_kab)
-    ws = _download(client, school.npsn)["Data"]
+    wb = _download(client, school.npsn)
+    ws = wb["Data"]
+    assert [c.value for c in ws[1]] == HEADER[: HEADER.index("nomor_koreksi")]
     assert ws.cell(row=2, column=HEADER.index("nomor_saat_ini") + 1).value == "0812****0000"
+    assert ws.max_column == 8
+    notes = " ".join(str(c.value) for c in wb["Petunjuk"]["A"])
+    assert "hanya untuk dibaca" in notes and "nomor_koreksi" not in notes
     assert AuditEvent.objects.get(action="download_school_xlsx").after["masked"] is True
     assert client.get(f"/sekolah/{school.npsn}/koreksi/").status_code == 403
 

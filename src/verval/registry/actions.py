@@ -28,6 +28,7 @@ from verval.accounts import access
 from verval.core import audit
 from verval.phones import check, mask
 from verval.registry.models import NumberHistory, NumberStatus, Recipient
+from verval.registry.services import recount_numbers
 
 
 class RegistryError(Exception):
@@ -160,6 +161,7 @@ def change_number(*, actor: Any, recipient_id: UUID | str, new_raw: str, expecte
     }
     if not _apply_number(recipient, new, expected_version, now, actor):
         raise _why_refused(recipient.pk)
+    recount_numbers([recipient.phone_e164, new.e164])
     after_masked = mask(new.e164 or new.raw)
     NumberHistory.objects.create(
         recipient=recipient,
@@ -352,6 +354,7 @@ def bulk_correct(*, actor: Any, school_npsn: str, rows: list[Any], job: Any = No
             raise bulk.refuse("TERLALU_BANYAK_DITOLAK", issues=plan.issues, counts=plan.counts(changed=0))
         now = timezone.now()
         history: list[NumberHistory] = []
+        touched: set[str] = set()  # numbers whose shared-number flag may change
         changed = 0
         for change in plan.changes:
             rec = change.recipient
@@ -364,6 +367,7 @@ def bulk_correct(*, actor: Any, school_npsn: str, rows: list[Any], job: Any = No
                 )
                 continue
             changed += 1
+            touched.update((rec.phone_e164, change.new.e164))
             history.append(
                 NumberHistory(
                     recipient=rec,
@@ -377,6 +381,7 @@ def bulk_correct(*, actor: Any, school_npsn: str, rows: list[Any], job: Any = No
                 )
             )
         NumberHistory.objects.bulk_create(history, batch_size=500)
+        recount_numbers(touched)
         counts = plan.counts(changed=changed)
         audit.record(
             actor=actor,

@@ -141,6 +141,17 @@ def refuse(
 # Download
 
 
+READ_ONLY_INSTRUCTIONS = [
+    (
+        "Daftar nomor ponsel sekolah (Verval Ponsel), hanya untuk dibaca",
+        "School phone number list (Verval Ponsel), read only",
+    ),
+    ("", ""),
+    (
+        "Nomor disamarkan. Koreksi nomor dilakukan oleh operator sekolah di halaman sekolahnya.",
+        "Numbers are masked. Numbers are corrected by the school's operator on the school's page.",
+    ),
+]
 INSTRUCTIONS = [
     ("Petunjuk koreksi nomor ponsel (Verval Ponsel)", "How to correct phone numbers (Verval Ponsel)"),
     ("", ""),
@@ -195,7 +206,10 @@ INSTRUCTIONS = [
 def school_xlsx(
     school: Any, recipients: QuerySet[Recipient] | Iterable[Recipient], *, full_numbers: bool
 ) -> bytes:
-    """The school's list as an .xlsx: instructions, then the data with text-formatted number cells."""
+    """The school's list as an .xlsx: instructions, then the data with text-formatted number cells.
+    Without full_numbers (a reader: Dinas, Pusdatin) the numbers are masked and the sheet is a
+    read-only list: no correction columns and no correction instructions, which a reader can
+    never upload."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -209,10 +223,12 @@ def school_xlsx(
     head = WriteOnlyCell(info, value=f"{school.npsn} {school.name}")
     head.font = bold
     info.append([head])
-    for text_id, _ in INSTRUCTIONS:
+    instructions = INSTRUCTIONS if full_numbers else READ_ONLY_INSTRUCTIONS
+    columns = COLUMNS if full_numbers else COLUMNS[: COLUMNS.index("nomor_koreksi")]
+    for text_id, _ in instructions:
         info.append([text_id])
     info.append([""])
-    for _, text_en in INSTRUCTIONS:
+    for _, text_en in instructions:
         info.append([text_en])
 
     ws = wb.create_sheet(DATA_SHEET)
@@ -221,7 +237,7 @@ def school_xlsx(
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     header = []
-    for name in COLUMNS:
+    for name in columns:
         c = WriteOnlyCell(ws, value=name)
         c.font = bold
         header.append(c)
@@ -248,8 +264,7 @@ def school_xlsx(
                 text(number),
                 str(statuses.get(r.status, r.status)),
                 why.message if why else "",
-                text(None),
-                r.version,
+                *([text(None), r.version] if full_numbers else []),
             ]
         )
     out = io.BytesIO()

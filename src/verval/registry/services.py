@@ -107,6 +107,35 @@ def recount_shared_numbers() -> dict[str, int]:
     return by_level
 
 
+def recount_numbers(numbers: Any) -> None:
+    """Recompute the flags of these numbers only, after an edit or a correction changed who uses
+    them: a flag counted by the last validation run kept saying "65 recipients" after the school
+    had corrected 60 of them, and a number pushed past the limit by edits was not flagged until
+    the next run. Same rule as recount_shared_numbers; called inside the change's transaction."""
+    wanted = sorted({n for n in numbers if n})
+    if not wanted:
+        return
+    limit: int = settings.VERVAL["SHARED_NUMBER_LIMIT"]
+    implausible: int = settings.VERVAL["SHARED_NUMBER_IMPLAUSIBLE"]
+    recipients = _table(Recipient)
+    shared = _table(SharedNumber)
+    now = timezone.now()
+    with connection.cursor() as cur:
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            marks = ", ".join(["%s"] * len(part))
+            cur.execute(f"DELETE FROM {shared} WHERE phone_e164 IN ({marks})", part)  # noqa: S608
+            cur.execute(
+                f"""INSERT INTO {shared} (phone_e164, recipients, schools, level, computed_at)
+                    SELECT phone_e164, COUNT(*), COUNT(DISTINCT school_id),
+                        CASE WHEN COUNT(*) > %s THEN 'TIDAK_RASIONAL' ELSE 'SEKOLAH' END, %s
+                    FROM {recipients}
+                    WHERE phone_e164 IN ({marks}) AND active = %s AND reason = ''
+                    GROUP BY phone_e164 HAVING COUNT(*) > %s""",  # noqa: S608
+                [implausible, now, *part, True, limit],
+            )
+
+
 def run_validation_job(job: Job) -> dict[str, int]:
     counts: dict[str, int] = {}
     if job.params.get("recheck"):
