@@ -506,16 +506,18 @@ ISSUES_CSV_OPENAPI: dict[str, Any] = {
 }
 
 
-@router.get(
+@get_with_head(
+    router,
     "/jobs/{job_id}/issues",
     response={200: None, 404: ErrorOut},
     summary="All refused rows of a job (CSV)",
     openapi_extra=ISSUES_CSV_OPENAPI,
 )
 def get_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
-    """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row."""
+    """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row. HEAD answers the same
+    headers without reading the report."""
     job = _own_job(request, job_id)
-    audit_call(request, "download_job_report", "job", job.pk)
+    audit_call(request, "download_job_report", "job", job.pk, method=request.method)
     response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response

@@ -379,7 +379,8 @@ def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     return out
 
 
-@router.get(
+@get_with_head(
+    router,
     "/disbursements/jobs/{job_id}/issues",
     response={200: None, 404: ErrorOut},
     summary="All refused rows of a job (CSV)",
@@ -393,8 +394,10 @@ def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     },
 )
 def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
+    """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row. HEAD answers the same
+    headers without reading the report."""
     job = _own_job(request, job_id)
-    audit_call(request, "download_job_report", "job", job.pk)
+    audit_call(request, "download_job_report", "job", job.pk, method=request.method)
     response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response
