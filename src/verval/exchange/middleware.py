@@ -13,7 +13,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
-from verval.exchange.apiauth import audit_refusal, error_body, error_for_status, find_token
+from verval.exchange.apiaudit import audit_refusal
+from verval.exchange.apiauth import find_token
+from verval.exchange.apierrors import error_body, error_for_status
 from verval.exchange.streaming import KEEP_UNCOMPRESSED
 
 API_PREFIX = "/api/v1/"
