@@ -10,7 +10,7 @@ import pytest
 
 from tests.exchange.helpers import dump_rows
 from tests.sptjm.conftest import make_period
-from verval.core import files
+from verval.core import files, jobs
 from verval.core.models import AuditEvent, Job
 from verval.exchange import api
 
@@ -69,6 +69,60 @@ def test_head_answers_like_get_without_the_body(client, tsel_batch, tsel_token, 
         str(len(got.content)),
     )
     assert AuditEvent.objects.filter(action=action).count() == 2
+
+
+def _refused_report_url(client, batch, token) -> str:  # type: ignore[no-untyped-def]
+    body = "pd_id,no_ponsel,status\n" + "".join(
+        f"{r['pd_id']},{r['no_ponsel']},RUSAK\n" for r in dump_rows(batch)
+    )
+    r = client.post(
+        f"/api/v1/batches/{batch.id}/results",
+        data=body.encode(),
+        content_type="text/csv",
+        headers=auth(token),
+    )
+    assert r.status_code == 422
+    return r.json()["issues_url"]
+
+
+@pytest.mark.parametrize("encoding", [{}, {"Accept-Encoding": "gzip"}])
+def test_head_on_the_report_of_refused_rows_answers_the_get_headers_without_reading_it(
+    client, tsel_batch, tsel_token, monkeypatch, encoding
+):
+    url = _refused_report_url(client, tsel_batch, tsel_token)
+    got = client.get(url, headers={**auth(tsel_token), **encoding})
+    report = b"".join(got.streaming_content)
+    if encoding:
+        assert got["Content-Encoding"] == "gzip"
+        report = gzip.decompress(report)
+    assert report.count(b"STATUS_TIDAK_VALID") == 10
+    started = []
+    real = jobs.issues_csv
+
+    def watched(job):  # type: ignore[no-untyped-def]
+        started.append(job.pk)
+        yield from real(job)
+
+    monkeypatch.setattr(jobs, "issues_csv", watched)
+
+    r = client.head(url, headers={**auth(tsel_token), **encoding})
+
+    assert r.status_code == 200
+    assert b"".join(r.streaming_content) == b""
+    assert dict(r.headers) == dict(got.headers)
+    assert r["Content-Type"] == "text/csv; charset=utf-8"
+    assert "Content-Length" not in r  # nor on the GET: a streamed report's length is not known
+    assert started == []  # the report was never read
+    reports = AuditEvent.objects.filter(action="download_job_report").order_by("id")
+    assert [e.after["method"] for e in reports] == ["GET", "HEAD"]
+
+
+def test_head_on_the_report_of_another_providers_job_answers_404(client, tsel_batch, tsel_token, isat_token):
+    url = _refused_report_url(client, tsel_batch, tsel_token)
+
+    r = client.head(url, headers=auth(isat_token))
+
+    assert (r.status_code, r.content) == (404, b"")
 
 
 # ------------------------------------------------------------------ uploads

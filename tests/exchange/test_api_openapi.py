@@ -76,3 +76,10 @@ def test_reads_that_answer_head_say_so_on_their_get_and_list_no_head_twin(docume
         ops = document["paths"][path]
         assert "head" not in ops
         assert ops["get"]["summary"].endswith(" (also HEAD: headers only)")
+
+
+def test_the_reports_of_refused_rows_say_they_answer_head_and_list_no_head_twin(document):
+    for path in ("/api/v1/jobs/{job_id}/issues", "/api/v1/disbursements/jobs/{job_id}/issues"):
+        ops = document["paths"][path]
+        assert list(ops) == ["get"]
+        assert ops["get"]["summary"] == "All refused rows of a job (CSV) (also HEAD: headers only)"

@@ -8,7 +8,7 @@ import types
 import pytest
 
 from verval.core.models import AuditEvent
-from verval.exchange import actions, apiauth
+from verval.exchange import actions, apiratelimit
 from verval.exchange.models import ProviderToken
 
 # 30 seconds into a minute: the window ends in 30 seconds, whenever the test runs.
@@ -21,7 +21,7 @@ def auth(token: str) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(apiauth, "time", types.SimpleNamespace(time=lambda: NOW))
+    monkeypatch.setattr(apiratelimit, "time", types.SimpleNamespace(time=lambda: NOW))
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_the_limit_is_per_token_and_starts_again_with_the_next_minute(
 
     assert client.get("/api/v1/batches", headers=auth(tsel_token)).status_code == 429
     assert client.get("/api/v1/batches", headers=auth(other)).status_code == 200
-    monkeypatch.setattr(apiauth, "time", types.SimpleNamespace(time=lambda: NOW + 30))
+    monkeypatch.setattr(apiratelimit, "time", types.SimpleNamespace(time=lambda: NOW + 30))
     assert client.get("/api/v1/batches", headers=auth(tsel_token)).status_code == 200
 
 

@@ -169,7 +169,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "api-v1:download_batch": Rule(OWN_PROVIDER),
     "api-v1:upload_results": Rule(OWN_PROVIDER, method="POST", data=lambda w: {"file": w.results_file()}),
     "api-v1:get_job": Rule(OWN_PROVIDER),
-    "api-v1:get_job_issues": Rule(OWN_PROVIDER),
+    "api-v1:get_job_issues": rules(Rule(OWN_PROVIDER), Rule(OWN_PROVIDER, method="HEAD")),
     "api-v1:list_disbursement_batches": Rule(ANY_PROVIDER),
     "api-v1:list_periods": Rule(ANY_PROVIDER),
     "api-v1:get_reconciliation": Rule(ANY_PROVIDER, note="each provider reads its own recap of the period"),
@@ -187,7 +187,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
         note="the fixture recipient BERHASIL",
     ),
     "api-v1:get_disbursement_job": Rule(OWN_PROVIDER),
-    "api-v1:get_disbursement_job_issues": Rule(OWN_PROVIDER),
+    "api-v1:get_disbursement_job_issues": rules(Rule(OWN_PROVIDER), Rule(OWN_PROVIDER, method="HEAD")),
     # --- SPTJM (the fixture SPTJM: the fixture school's, printed, scan uploaded, awaiting review) ----------
     # The school's operator prints, uploads, voids; its Dinas and Pusdatin read the page, the PDF and
     # the scan; Pusdatin alone reviews, disburses and reconciles; Dinas sees the late schools in scope.

@@ -150,6 +150,8 @@ def _request(client: Client, rule: R.Rule, path: str, world: World, headers: dic
                 break
             response = client.get(target.path + (f"?{target.query}" if target.query else ""), headers=headers)
         return response
+    if method == "HEAD":
+        return client.head(path, headers=headers)
     data = rule.data(world) if rule.data else {}
     if method == "POST":
         return client.post(path, data, headers=headers)

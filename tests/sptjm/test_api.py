@@ -280,3 +280,20 @@ def test_head_of_a_disbursement_file_does_not_mark_it_downloaded(scheduled):
     assert (response.status_code, response["Content-Length"]) == (200, str(batch.size))
     batch.refresh_from_db()
     assert batch.state == "TERBIT"
+
+
+def test_head_on_the_report_of_an_injection_job_answers_the_get_headers_without_the_body(scheduled):
+    client = _client()
+    url = f"/api/v1/disbursements/batches/{_batch().pk}/results"
+    text = _results(scheduled[:3], ["BERHASIL"] * 3) + f"{scheduled[3].pk},6289999999999,BERHASIL,,,\n"
+    report_url = _post_csv(client, url, text).json()["issues_url"]
+    got = client.get(report_url)
+    assert b"NOMOR_TIDAK_SESUAI" in b"".join(got.streaming_content)
+
+    response = client.head(report_url)
+
+    assert (response.status_code, b"".join(response.streaming_content)) == (200, b"")
+    assert dict(response.headers) == dict(got.headers)
+    assert _client("indosat").head(report_url).status_code == 404
+    methods = AuditEvent.objects.filter(action="download_job_report").order_by("id")
+    assert [e.after["method"] for e in methods] == ["GET", "HEAD"]

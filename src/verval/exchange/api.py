@@ -1,8 +1,9 @@
 """Provider API v1 (django-ninja). OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
 
 Every endpoint authenticates with a provider's Bearer token (verval.exchange.apiauth), sees only
-that provider's data (another provider's object answers 404), writes an audit row, and answers
-errors as JSON {"code", "message", "message_en", "rows"}. docs/api.md describes the flow.
+that provider's data (another provider's object answers 404), writes an audit row
+(verval.exchange.apiaudit), and answers errors as JSON {"code", "message", "message_en", "rows"}
+(verval.exchange.apierrors). docs/api.md describes the flow.
 """
 
 from __future__ import annotations
@@ -20,25 +21,23 @@ from ninja.errors import ValidationError as NinjaValidationError
 from verval.core import files, jobs
 from verval.core.models import Job
 from verval.exchange import actions
-from verval.exchange.apiauth import (
-    UPLOAD_RESPONSES,
+from verval.exchange.apiaudit import audit_call, audit_refusal
+from verval.exchange.apiauth import provider_auth, provider_of, unauthenticated_error
+from verval.exchange.apierrors import (
     ApiError,
     ErrorOut,
     IssueOut,
-    audit_call,
-    audit_refusal,
-    check_upload,
     error_body,
     error_for_status,
-    get_with_head,
     issue_out,
     not_found,
+)
+from verval.exchange.apiroutes import get_with_head, state_filter
+from verval.exchange.apiupload import (
+    UPLOAD_RESPONSES,
+    check_upload,
     open_upload,
-    provider_auth,
-    provider_of,
     run_or_queue,
-    state_filter,
-    unauthenticated_error,
     upload_openapi,
 )
 from verval.exchange.models import DumpBatch
@@ -506,16 +505,18 @@ ISSUES_CSV_OPENAPI: dict[str, Any] = {
 }
 
 
-@router.get(
+@get_with_head(
+    router,
     "/jobs/{job_id}/issues",
     response={200: None, 404: ErrorOut},
     summary="All refused rows of a job (CSV)",
     openapi_extra=ISSUES_CSV_OPENAPI,
 )
 def get_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
-    """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row."""
+    """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row. HEAD answers the same
+    headers without reading the report."""
     job = _own_job(request, job_id)
-    audit_call(request, "download_job_report", "job", job.pk)
+    audit_call(request, "download_job_report", "job", job.pk, method=request.method)
     response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response

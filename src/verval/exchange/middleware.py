@@ -3,16 +3,19 @@ an unknown path (Django's 404 page), a method the path does not take (ninja's pl
 and Django's own error pages (400, 413, 500).
 
 Being the outermost middleware of the API's answers, it also puts right what the inner ones
-leave: a HEAD answer loses its body (keeping the GET's Content-Length), and a file download
+leave: a HEAD answer loses its body (keeping the GET's Content-Length; a streamed body is
+never read), and a file download
 loses the `Content-Encoding: identity` that only kept GZipMiddleware off it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
-from verval.exchange.apiauth import audit_refusal, error_body, error_for_status, find_token
+from verval.exchange.apiaudit import audit_refusal
+from verval.exchange.apiauth import find_token
+from verval.exchange.apierrors import error_body, error_for_status
 from verval.exchange.streaming import KEEP_UNCOMPRESSED
 
 API_PREFIX = "/api/v1/"
@@ -36,11 +39,22 @@ class ApiJsonErrorsMiddleware:
             if response.status_code == 405:
                 _audit_not_allowed(request)
             response = _as_json(response)
-        if request.method == "HEAD" and not response.streaming and response.content:
-            # What GET would send, without the body (WSGI servers differ in whether they drop it).
-            response["Content-Length"] = str(len(response.content))
-            response.content = b""
+        if request.method == "HEAD":
+            _drop_body(response)
         return response
+
+
+def _drop_body(response: HttpResponse) -> None:
+    """A HEAD answer: what GET would send, without the body (WSGI servers differ in whether they
+    drop it). A streamed body (a CSV report) is never read: its length is not known before it is
+    sent, so GET carries no Content-Length either, and the HEAD answer keeps the same headers."""
+    if isinstance(response, StreamingHttpResponse):
+        # The generator is never started (Django closes it with the response).
+        response.streaming_content = iter(())
+        return
+    if response.content:
+        response["Content-Length"] = str(len(response.content))
+        response.content = b""
 
 
 def _as_json(response: HttpResponse) -> HttpResponse:

@@ -162,3 +162,36 @@ class DumpItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.recipient_id}"
+
+
+class RefusedContradiction(models.Model):
+    """A result in a file refused whole that contradicted the answer its row already had.
+
+    A contradiction in a file that is applied is recorded on its dump row (`conflict_result`);
+    a file refused whole changes nothing, so its contradictions are kept here instead, beside
+    its job's report, and Pusdatin sees them on the batch page as it sees the others (SPEC §9:
+    refused whole, nothing changed; the report of what was refused stays). The number is kept
+    masked: these rows are only ever shown. At most REFUSED_FILE_ISSUES_KEPT a file (the job's
+    counts give the total under `by_code`).
+    """
+
+    job = models.ForeignKey("core.Job", on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(DumpBatch, on_delete=models.CASCADE, related_name="refused_contradictions")
+    line = models.BigIntegerField()
+    recipient = models.ForeignKey(
+        "registry.Recipient",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    phone = models.CharField(max_length=16)  # masked: 0812****7890
+    result = models.CharField(max_length=20, choices=ResultStatus.choices)  # the answer in force
+    conflict_result = models.CharField(max_length=20, choices=ResultStatus.choices)  # the file's
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "line"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line}"

@@ -9,7 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES
-from verval.exchange.models import DumpBatch, DumpItem, ProviderToken
+from verval.exchange.models import DumpBatch, DumpItem, ProviderToken, RefusedContradiction
 from verval.exchange.reasons import residue_reason
 from verval.phones import mask
 from verval.registry.models import NumberHistory, NumberStatus
@@ -74,6 +74,14 @@ def batch_items(user: Any, batch: DumpBatch) -> QuerySet[DumpItem]:
 
 def contradictions(user: Any, batch: DumpBatch) -> QuerySet[DumpItem]:
     return batch_items(user, batch).exclude(conflict_result="").order_by("-conflict_at")
+
+
+def refused_contradictions(user: Any, batch: DumpBatch) -> QuerySet[RefusedContradiction]:
+    """The contradictions of this batch's results files that were refused whole (nothing of
+    them applied), newest first: Pusdatin sees every batch's, a provider its own batches'."""
+    if not batches_for(user).filter(pk=batch.pk).exists():
+        return RefusedContradiction.objects.none()
+    return RefusedContradiction.objects.filter(batch=batch).order_by("-at", "line")
 
 
 def routing_questions(user: Any, batch: DumpBatch) -> QuerySet[DumpItem]:

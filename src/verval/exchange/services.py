@@ -18,7 +18,7 @@ import select
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from isal import isal_zlib
 from verval.core import audit, files
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
-from verval.exchange.models import DumpBatch, ResultStatus
+from verval.exchange.models import DumpBatch, RefusedContradiction, ResultStatus
 from verval.exchange.reasons import INFO_CODES, REFUSALS
 from verval.exchange.resultfile import (
     MATCH_RESULTS,
@@ -705,6 +705,72 @@ def _stage_rows(path: Path, table: str, progress: Progress | None) -> _Staged:
     return staged
 
 
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """A row of a results file that contradicts the answer its dump row already has."""
+
+    line: int
+    recipient_id: uuid.UUID
+    phone: str  # masked
+    result: str  # the answer in force
+    conflict_result: str  # the file's answer
+
+    def issue(self) -> RowIssue:
+        return issue(self.line, _COLUMN_OF["BERTENTANGAN"], "BERTENTANGAN", self.conflict_result)
+
+
+@dataclass
+class ContradictionsRefused(JobRefused):
+    """A results file refused whole (nothing applied) that held contradictions: the first
+    REFUSED_FILE_ISSUES_KEPT of them, by line, are recorded once the job's transaction has been
+    rolled back (run_ingest_job), for Pusdatin's batch page."""
+
+    contradictions: list[Contradiction] = field(default_factory=list)
+
+
+def _contradictions(cursor: Any, cls: str, limit: int) -> list[Contradiction]:
+    """The classified rows that contradict their dump row's answer, with that answer, by line."""
+    cursor.execute(
+        f"SELECT c.line, c.rid, d.phone, d.result, c.status FROM {cls} c "  # noqa: S608
+        f"JOIN {ITEM} d ON d.id = c.item_id WHERE c.code = 'BERTENTANGAN' ORDER BY c.line LIMIT %s",
+        [int(limit)],
+    )
+    return [
+        Contradiction(
+            line=line,
+            # SQLite holds the id as 32 hex digits, PostgreSQL as a uuid.
+            recipient_id=uuid.UUID(str(rid)),
+            phone=mask(phone),
+            result=result,
+            conflict_result=status,
+        )
+        for line, rid, phone, result, status in cursor.fetchall()
+    ]
+
+
+def save_refused_contradictions(job: Job, batch_id: str, contradictions: list[Contradiction]) -> int:
+    """Record the contradictions of a file refused whole, beside its job's report (outside the
+    job's transaction, which was rolled back: nothing of the file applied)."""
+    at = timezone.now()
+    RefusedContradiction.objects.bulk_create(
+        (
+            RefusedContradiction(
+                job=job,
+                batch_id=batch_id,
+                line=c.line,
+                recipient_id=c.recipient_id,
+                phone=c.phone,
+                result=c.result,
+                conflict_result=c.conflict_result,
+                at=at,
+            )
+            for c in contradictions
+        ),
+        batch_size=5000,
+    )
+    return len(contradictions)
+
+
 def apply_results(
     *, actor: Any, batch: DumpBatch, path: Path, job: Job | None = None, progress: Progress | None = None
 ) -> tuple[dict[str, Any], list[RowIssue]]:
@@ -790,10 +856,15 @@ def apply_results(
         share = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]
         if total and refused_rows > share * total:
             # Nothing applies, so the counts say what the file held and no outcome (as every other
-            # whole-file refusal); the report keeps the first rows (REFUSED_FILE_ISSUES_KEPT).
+            # whole-file refusal); the report keeps the first rows (REFUSED_FILE_ISSUES_KEPT) and
+            # the first contradictions wherever they are in the file: Pusdatin is shown those
+            # (ContradictionsRefused), the provider finds them in its report.
             kept = REFUSED_FILE_ISSUES_KEPT
             first = sorted(issues[:kept] + sql_issues(kept), key=lambda i: i.line)[:kept]
-            exc = refused(
+            contradictions = _contradictions(cursor, cls, kept) if by_code.get("BERTENTANGAN") else []
+            listed = {i.line for i in first if i.code == "BERTENTANGAN"}
+            first += [c.issue() for c in contradictions if c.line not in listed]
+            base = refused(
                 "TERLALU_BANYAK_DITOLAK",
                 batch=batch.id,
                 provider=batch.provider,
@@ -801,8 +872,14 @@ def apply_results(
                 refused=refused_rows,
                 by_code=by_code_out,
             )
-            exc.issues = first
-            raise exc
+            raise ContradictionsRefused(
+                code=base.code,
+                message=base.message,
+                message_en=base.message_en,
+                issues=sorted(first, key=lambda i: i.line),
+                counts=base.counts,
+                contradictions=contradictions,
+            )
         counts: dict[str, Any] = {
             "batch": batch.id,
             "provider": batch.provider,
@@ -857,20 +934,31 @@ def run_ingest_job(job: Job) -> dict[str, Any]:
 
     progress = Progress(job)
     batch_id = job.params.get("batch_id", "")
-    with transaction.atomic():
-        batch = DumpBatch.objects.select_for_update().filter(pk=batch_id).first()
-        if batch is None or (job.provider and job.provider != batch.provider):
-            raise refused("BATCH_TIDAK_DIKENAL")
-        counts, issues = actions.apply_match_results(
-            actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress
-        )
-        save_issues(job, issues)
+    # A job run again (it died RUNNING) starts from a clean report, this part of it included.
+    RefusedContradiction.objects.filter(job=job).delete()
+    try:
+        with transaction.atomic():
+            batch = DumpBatch.objects.select_for_update().filter(pk=batch_id).first()
+            if batch is None or (job.provider and job.provider != batch.provider):
+                raise refused("BATCH_TIDAK_DIKENAL")
+            counts, issues = actions.apply_match_results(
+                actor=job.created_by,
+                batch=batch,
+                path=files.absolute(job.input_path),
+                job=job,
+                progress=progress,
+            )
+            save_issues(job, issues)
+    except ContradictionsRefused as exc:
+        save_refused_contradictions(job, batch_id, exc.contradictions)
+        raise
     progress.update(counts["rows"], counts["rows"], force=True)
     job.progress_done = job.progress_total = counts["rows"]
     return counts
 
 
 __all__ = [
+    "ContradictionsRefused",
     "JobRefused",
     "apply_results",
     "publish_dump_batches",

@@ -181,7 +181,7 @@ def range_not_satisfiable(path: Path) -> HttpResponse:
     """The 416 answer: JSON error plus `Content-Range: bytes */size`, as RFC 9110 asks."""
     from django.http import JsonResponse
 
-    from verval.exchange.apiauth import ApiError, error_body
+    from verval.exchange.apierrors import ApiError, error_body
 
     err = ApiError("RENTANG_TIDAK_VALID")
     response = JsonResponse(error_body(err.code, err.message, err.message_en), status=err.status)

@@ -41,11 +41,21 @@ def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
     conflicts = [
         {"item": i, "phone": mask(i.phone)} for i in selectors.contradictions(request.user, batch)[:500]
     ]
+    # Contradictions of files refused whole: recorded with the number already masked.
+    refused = selectors.refused_contradictions(request.user, batch)
     routing = [
         {"item": i, "phone": mask(i.phone)} for i in selectors.routing_questions(request.user, batch)[:500]
     ]
     return render(
-        request, "exchange/batch.html", {"batch": batch, "conflicts": conflicts, "routing": routing}
+        request,
+        "exchange/batch.html",
+        {
+            "batch": batch,
+            "conflicts": conflicts,
+            "refused_conflicts": refused[:500],
+            "refused_conflicts_total": refused.count(),
+            "routing": routing,
+        },
     )
 
 

@@ -17,22 +17,16 @@ from ninja import Router, Schema
 
 from verval.core import files, jobs
 from verval.core.models import Job
-from verval.exchange.apiauth import (
+from verval.exchange.apiaudit import audit_call
+from verval.exchange.apiauth import provider_auth, provider_of
+from verval.exchange.apierrors import ApiError, ErrorOut, IssueOut, issue_out, not_found
+from verval.exchange.apiroutes import get_with_head, state_filter
+from verval.exchange.apiupload import (
     UPLOAD_RESPONSES,
-    ApiError,
-    ErrorOut,
-    IssueOut,
     Upload,
-    audit_call,
     check_upload,
-    get_with_head,
-    issue_out,
-    not_found,
     open_upload,
-    provider_auth,
-    provider_of,
     run_or_queue,
-    state_filter,
     upload_openapi,
 )
 from verval.exchange.streaming import (
@@ -330,7 +324,7 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
 
 
 # Injection results and usage reports: applied (200), queued as a job (202), as the dump
-# results (verval.exchange.apiauth.UPLOAD_RESPONSES: 400, 404, 411, 413, 415, 422).
+# results (verval.exchange.apiupload.UPLOAD_RESPONSES: 400, 404, 411, 413, 415, 422).
 _UPLOAD_RESPONSES = {200: DisbursementJobOut, 202: DisbursementJobOut, **UPLOAD_RESPONSES}
 
 
@@ -379,7 +373,8 @@ def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     return out
 
 
-@router.get(
+@get_with_head(
+    router,
     "/disbursements/jobs/{job_id}/issues",
     response={200: None, 404: ErrorOut},
     summary="All refused rows of a job (CSV)",
@@ -393,8 +388,10 @@ def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
     },
 )
 def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
+    """CSV `baris,kolom,kode,pesan,message,nilai`, every refused row. HEAD answers the same
+    headers without reading the report."""
     job = _own_job(request, job_id)
-    audit_call(request, "download_job_report", "job", job.pk)
+    audit_call(request, "download_job_report", "job", job.pk, method=request.method)
     response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response
