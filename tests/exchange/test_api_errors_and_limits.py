@@ -379,6 +379,31 @@ def test_rotating_a_token_revokes_every_earlier_token_of_the_provider(client, ts
     assert ProviderToken.objects.filter(provider="telkomsel", revoked_at__isnull=True).count() == 1
 
 
+def test_pusdatin_revokes_a_providers_tokens_without_issuing_one_and_the_api_refuses_them(
+    client, pusdatin, tsel_batch, tsel_token, isat_token
+):  # type: ignore[no-untyped-def]
+    _row, sim = actions.issue_token(actor=None, provider="telkomsel", label="simulator", rotate=False)
+    client.force_login(pusdatin)
+    response = client.post("/pusdatin/dump/token/cabut/", {"provider": "telkomsel"})
+    assert response.status_code == 302 and response["Location"] == "/pusdatin/dump/"
+    client.logout()
+
+    assert client.get("/api/v1/batches", headers=auth(tsel_token)).status_code == 401
+    assert client.get("/api/v1/batches", headers=auth(sim)).status_code == 401
+    assert client.get("/api/v1/batches", headers=auth(isat_token)).status_code == 200
+    assert ProviderToken.objects.filter(provider="telkomsel", revoked_at__isnull=True).count() == 0
+    event = AuditEvent.objects.get(action="revoke_provider_tokens")
+    assert (event.actor_id, event.provider, event.after["revoked"]) == (pusdatin.pk, "telkomsel", 2)
+    assert tsel_token not in str(event.after) and sim not in str(event.after)
+
+
+def test_the_command_line_revokes_a_providers_tokens_and_says_how_many(client, tsel_batch, tsel_token):
+    out = io.StringIO()
+    call_command("provider_token", "--provider", "telkomsel", "--revoke", "--json", stdout=out)
+    assert out.getvalue().strip() == '{"provider": "telkomsel", "revoked": 1}'
+    assert client.get("/api/v1/batches", headers=auth(tsel_token)).status_code == 401
+
+
 def test_a_tool_token_replaces_only_its_own_label(client, tsel_batch, tsel_token):
     _row, sim = actions.issue_token(actor=None, provider="telkomsel", label="simulator", rotate=False)
 

@@ -157,6 +157,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "exchange:batches": Rule(ONLY_PUSDATIN),
     "exchange:publish": Rule(ONLY_PUSDATIN, method="POST"),
     "exchange:rotate_token": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"provider": "telkomsel"}),
+    "exchange:revoke_tokens": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"provider": "telkomsel"}),
     "exchange:new_token": Rule(ONLY_PUSDATIN, note="shows the token the rotation left in the session, once"),
     "exchange:batch": Rule(ONLY_PUSDATIN),
     # --- provider API (Bearer token; the fixture batch and job belong to telkomsel) ----------------------

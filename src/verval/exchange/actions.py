@@ -57,6 +57,27 @@ def issue_token(
     return row, token
 
 
+def revoke_tokens(*, actor: Any, provider: str) -> int:
+    """Revoke every active API token of a provider without issuing another: the way to cut a
+    provider off (deactivating its web accounts does not touch the API, whose tokens belong to
+    the provider, not to a person). Returns how many were revoked."""
+    if provider not in PROVIDER_CODES:
+        raise ValueError(f"unknown provider {provider!r}")
+    with transaction.atomic():
+        active = ProviderToken.objects.filter(provider=provider, revoked_at__isnull=True)
+        prefixes = sorted(active.values_list("prefix", flat=True))
+        revoked = active.update(revoked_at=timezone.now())
+        audit.record(
+            actor=actor,
+            action="revoke_provider_tokens",
+            object_type="provider_token",
+            object_id=provider,
+            provider=provider,
+            after={"revoked": revoked, "prefixes": prefixes},
+        )
+    return revoked
+
+
 def publish_dumps(
     *, actor: Any, provider: str | None = None, job: Job | None = None, progress: Progress | None = None
 ) -> list[DumpBatch]:

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from verval.accounts import access
@@ -83,6 +84,27 @@ def rotate_token(request: HttpRequest) -> HttpResponse:
     # revoked the one just shown). The token waits in the session for the one GET that shows it.
     request.session[_NEW_TOKEN] = {"provider": row.provider, "token": token}
     return redirect("exchange:new_token")
+
+
+@login_required
+@require_POST
+def revoke_tokens(request: HttpRequest) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    provider = request.POST.get("provider", "")
+    if provider not in PROVIDER_CODES:
+        messages.error(request, _("Provider tidak dikenal."))
+        return redirect("exchange:batches")
+    revoked = actions.revoke_tokens(actor=request.user, provider=provider)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d token %(provider)s dicabut: provider ini tidak dapat memakai API sampai diberi token baru.",
+            "%(n)d token %(provider)s dicabut: provider ini tidak dapat memakai API sampai diberi token baru.",
+            revoked,
+        )
+        % {"n": revoked, "provider": provider},
+    )
+    return redirect("exchange:batches")
 
 
 _NEW_TOKEN = "verval_new_provider_token"

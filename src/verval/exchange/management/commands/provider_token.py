@@ -1,4 +1,5 @@
-"""`verval provider-token --provider CODE`: issue (rotate) a provider's API token; shown once."""
+"""`verval provider-token --provider CODE`: issue (rotate) a provider's API token; shown once.
+`--revoke` revokes every token of the provider and issues none (cuts the provider off)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--provider", required=True, choices=PROVIDER_CODES)
         parser.add_argument("--label", default="default", help="a name for the token (shown in the audit)")
+        parser.add_argument(
+            "--revoke", action="store_true", help="revoke every token of the provider and issue none"
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["revoke"]:
+            revoked = actions.revoke_tokens(actor=None, provider=opts["provider"])
+            if opts["json"]:
+                self.stdout.write(json.dumps({"provider": opts["provider"], "revoked": revoked}))
+            else:
+                self.stdout.write(f"{revoked} token(s) of {opts['provider']} revoked; none issued.")
+            return
         row, token = actions.issue_token(actor=None, provider=opts["provider"], label=opts["label"])
         if opts["json"]:
             self.stdout.write(
