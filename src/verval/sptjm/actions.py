@@ -3,6 +3,8 @@
 print_sptjm → DICETAK (records locked) → upload_scan → DIUNGGAH → approve_sptjm → DISETUJUI
 (records unlocked, items approved = "covered") or return_sptjm → DIKEMBALIKAN (still locked, the
 school uploads again); void_sptjm → DIBATALKAN (unlocked) at any time before approval.
+A print or upload after the period's deadline is accepted and marked on the document with the
+deadline in force then and the days late (docs/decisions/0018-sptjm-deadlines.md).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from verval.sptjm.models import (
     Sptjm,
     SptjmItem,
     SptjmStatus,
+    days_late,
 )
 from verval.sptjm.reasons import ActionRefused
 
@@ -69,6 +72,10 @@ def _unlock(sptjm: Sptjm) -> int:
     return Recipient.objects.filter(pk__in=ids, locked=True).update(locked=False, version=F("version") + 1)
 
 
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 def _check_version(sptjm: Sptjm, version: int | None) -> None:
     if version is not None and int(version) != sptjm.version:
         raise ActionRefused("VERSI_BERUBAH")
@@ -81,7 +88,8 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
     """Print the school's SPTJM for a period; returns (document, created).
 
     While a document of the period is live (DICETAK/DIUNGGAH/DIKEMBALIKAN) printing returns it
-    unchanged. Otherwise a new one lists every AKTIF recipient not yet covered, and locks them.
+    unchanged. Otherwise a new one lists every AKTIF recipient not yet covered, and locks them;
+    past the print deadline it is printed all the same and marked late (`print_late_days`).
     """
     from verval.phones import national_display
 
@@ -155,6 +163,9 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
             pdf_sha256=pdf_sha,
             printed_by=actor,
             printed_at=printed_at,
+            # Against the deadline printed on this very PDF; a late print is marked, not refused.
+            print_deadline=period.sptjm_print_deadline,
+            print_late_days=days_late(period.sptjm_print_deadline, printed_at),
         )
         SptjmItem.objects.bulk_create(
             [
@@ -182,7 +193,14 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
             object_id=sptjm.pk,
             school_id=npsn,
             region_code=school.regency_id,
-            after={"number": number, "rows": len(lines), "sha256": sha, "period": period.code},
+            after={
+                "number": number,
+                "rows": len(lines),
+                "sha256": sha,
+                "period": period.code,
+                "print_deadline": _iso(sptjm.print_deadline),
+                "late_days": sptjm.print_late_days,
+            },
         )
     return sptjm, True
 
@@ -265,7 +283,8 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
     """Store the signed scan (PDF/JPG/PNG by magic bytes), read its QR, move to DIUNGGAH.
 
     A scan whose QR belongs to another document is refused; one without a readable QR is accepted
-    with a warning (Pusdatin sees the verdict when reviewing).
+    with a warning (Pusdatin sees the verdict when reviewing). Past the upload deadline the scan
+    is accepted and marked late (`upload_late_days`, of the latest scan).
     """
     sptjm = Sptjm.objects.filter(pk=sptjm_id).first()
     if sptjm is None or not access.can_edit_school(actor, sptjm.school_id):
@@ -293,11 +312,20 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
             if locked.status not in LIVE_STATUSES:
                 raise ActionRefused("STATUS_TIDAK_SESUAI")
             _check_version(locked, version)
-            before = {"status": locked.status, "scan_sha256": locked.scan_sha256}
+            before = {
+                "status": locked.status,
+                "scan_sha256": locked.scan_sha256,
+                "late_days": locked.upload_late_days,
+            }
             locked.scan_path, locked.scan_type, locked.scan_sha256, locked.scan_size = rel, kind, sha, stored
             locked.uploaded_by, locked.uploaded_at = actor, timezone.now()
             locked.upload_count += 1
             locked.qr_verdict = verdict
+            # The deadline in force now (read in this transaction: a schedule changed later does
+            # not rewrite the mark); a late scan is accepted and marked, Pusdatin decides.
+            deadline = Period.objects.values_list("sptjm_upload_deadline", flat=True).get(pk=locked.period_id)
+            locked.upload_deadline = deadline
+            locked.upload_late_days = days_late(deadline, locked.uploaded_at)
             locked.status = SptjmStatus.DIUNGGAH
             locked.version += 1
             locked.save()
@@ -314,6 +342,8 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
                     "scan_sha256": sha,
                     "type": kind,
                     "size": stored,
+                    "upload_deadline": _iso(deadline),
+                    "late_days": locked.upload_late_days,
                 },
             )
     except BaseException:
@@ -355,7 +385,15 @@ def approve_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> S
             object_id=sptjm.pk,
             school_id=sptjm.school_id,
             before={"status": SptjmStatus.DIUNGGAH},
-            after={"status": sptjm.status, "items": approved, "unlocked": unlocked, "qr": sptjm.qr_verdict},
+            # What Pusdatin approved knowingly: the QR verdict and the deadline marks it saw.
+            after={
+                "status": sptjm.status,
+                "items": approved,
+                "unlocked": unlocked,
+                "qr": sptjm.qr_verdict,
+                "print_late_days": sptjm.print_late_days,
+                "upload_late_days": sptjm.upload_late_days,
+            },
         )
     return sptjm
 

@@ -8,9 +8,11 @@ changed numbers (2021) — when an approved item of an earlier period lists its 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,6 +26,20 @@ class SptjmStatus(models.TextChoices):
 
 # Statuses in which a document still holds its records (printing again returns it).
 LIVE_STATUSES = (SptjmStatus.DICETAK, SptjmStatus.DIUNGGAH, SptjmStatus.DIKEMBALIKAN)
+
+
+def days_late(deadline: date | None, at: datetime) -> int:
+    """Whole days an action at `at` came after `deadline`: 0 on the deadline day itself or before,
+    and 0 without a deadline. Days are calendar days in settings.TIME_ZONE (Asia/Jakarta, WIB), as
+    the late-schools list counts them: the deadline day runs until 23:59:59 WIB
+    (docs/decisions/0018-sptjm-deadlines.md)."""
+    if deadline is None:
+        return 0
+    return max(0, (timezone.localdate(at) - deadline).days)
+
+
+# A document printed or whose latest scan was uploaded after the deadline in force then.
+LATE = models.Q(print_late_days__gt=0) | models.Q(upload_late_days__gt=0)
 
 
 class QrVerdict(models.TextChoices):
@@ -52,6 +68,11 @@ class Sptjm(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     printed_at = models.DateTimeField()
+    # The period's print deadline in force when the document was printed, and how many days after
+    # it the document was printed (0: on time or no deadline; None: printed before this was
+    # recorded). A late print is accepted and marked, not refused (decisions/0018).
+    print_deadline = models.DateField(null=True, blank=True)
+    print_late_days = models.PositiveIntegerField(null=True, blank=True)
 
     scan_path = models.CharField(max_length=500, blank=True)
     scan_type = models.CharField(max_length=8, blank=True)  # pdf, jpg, png (from magic bytes)
@@ -63,6 +84,10 @@ class Sptjm(models.Model):
     uploaded_at = models.DateTimeField(null=True, blank=True)
     upload_count = models.PositiveSmallIntegerField(default=0)
     qr_verdict = models.CharField(max_length=24, choices=QrVerdict.choices, blank=True)
+    # The same for the latest scan (the one Pusdatin reviews); each upload's own verdict is in
+    # its audit row. None: no scan yet (or uploaded before this was recorded).
+    upload_deadline = models.DateField(null=True, blank=True)
+    upload_late_days = models.PositiveIntegerField(null=True, blank=True)
 
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -94,6 +119,19 @@ class Sptjm(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def printed_late(self) -> bool:
+        return bool(self.print_late_days)
+
+    @property
+    def uploaded_late(self) -> bool:
+        return bool(self.upload_late_days)
+
+    @property
+    def is_late(self) -> bool:
+        """Printed, or its latest scan uploaded, after the deadline in force then."""
+        return self.printed_late or self.uploaded_late
 
 
 class SptjmItem(models.Model):

@@ -16,6 +16,7 @@ from verval.accounts.models import Role
 from verval.reference.models import Period, QuotaRule
 from verval.registry.models import NumberStatus, Recipient
 from verval.sptjm.models import (
+    LATE,
     LIVE_STATUSES,
     Disbursement,
     DisbursementBatch,
@@ -24,6 +25,7 @@ from verval.sptjm.models import (
     Sptjm,
     SptjmItem,
     SptjmStatus,
+    days_late,
 )
 
 # ------------------------------------------------------------------ periods and policy
@@ -133,9 +135,25 @@ def document_totals(sptjm: Sptjm) -> tuple[list[dict[str, Any]], list[dict[str, 
     return by_op, by_cat  # type: ignore[return-value]  # values() rows are plain dicts
 
 
-def review_queue(user: Any) -> QuerySet[Sptjm]:
+def review_queue(user: Any, late: bool | None = None) -> QuerySet[Sptjm]:
+    """Uploaded documents waiting for Pusdatin, oldest scan first. `late`: True only those printed
+    or uploaded after the deadline in force then, False only the others, None all."""
     access.require_role(user, "PUSDATIN")
-    return sptjms_for(user).filter(status=SptjmStatus.DIUNGGAH).order_by("uploaded_at")
+    qs = sptjms_for(user).filter(status=SptjmStatus.DIUNGGAH)
+    if late is not None:
+        qs = qs.filter(LATE) if late else qs.exclude(LATE)
+    return qs.order_by("uploaded_at", "pk")
+
+
+def late_documents(user: Any, period: Period) -> QuerySet[Sptjm]:
+    """Documents of the period in the user's scope printed or uploaded after the deadline in force
+    then (voided ones left out: they no longer stand), by school."""
+    return (
+        sptjms_for(user)
+        .filter(LATE, period=period)
+        .exclude(status=SptjmStatus.DIBATALKAN)
+        .order_by("school_id", "-seq")
+    )
 
 
 @dataclass
@@ -151,6 +169,10 @@ class SchoolPage:
     # Of the candidates, those the school has not confirmed (verifikasi): the statement says the
     # school checked every number it lists, so the page says how many it has not.
     unconfirmed: int = 0
+    # Days past the period's print/upload deadline if the school printed/uploaded now (0: not
+    # past, or no deadline): the page says so before the school acts (decisions/0018).
+    print_late_now: int = 0
+    upload_late_now: int = 0
 
 
 def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolPage:
@@ -191,7 +213,20 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         .select_related("recipient", "period")
         .order_by("-updated_at")[:200]
     )
-    return SchoolPage(period, periods, live, documents, candidates, carried, failed, counts, unconfirmed)
+    now = timezone.now()
+    return SchoolPage(
+        period,
+        periods,
+        live,
+        documents,
+        candidates,
+        carried,
+        failed,
+        counts,
+        unconfirmed,
+        print_late_now=days_late(period.sptjm_print_deadline, now) if period else 0,
+        upload_late_now=days_late(period.sptjm_upload_deadline, now) if period else 0,
+    )
 
 
 # ------------------------------------------------------------------ Dinas and dashboard

@@ -14,7 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.formats import date_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -102,6 +103,18 @@ def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
                 )
                 % {"number": sptjm.number, "rows": sptjm.rows},
             )
+            if sptjm.print_late_days and sptjm.print_deadline:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "SPTJM dicetak %(days)s hari setelah batas cetak (%(deadline)s) dan tercatat "
+                        "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
+                        "SPTJM dicetak %(days)s hari setelah batas cetak (%(deadline)s) dan tercatat "
+                        "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
+                        sptjm.print_late_days,
+                    )
+                    % {"days": sptjm.print_late_days, "deadline": date_format(sptjm.print_deadline, "j F Y")},
+                )
         else:
             messages.info(
                 request,
@@ -152,6 +165,19 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
                     request,
                     _("Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin."),
                 )
+            done = result.sptjm
+            if done.upload_late_days and done.upload_deadline:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "Pindaian diunggah %(days)s hari setelah batas unggah (%(deadline)s) dan tercatat "
+                        "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
+                        "Pindaian diunggah %(days)s hari setelah batas unggah (%(deadline)s) dan tercatat "
+                        "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
+                        done.upload_late_days,
+                    )
+                    % {"days": done.upload_late_days, "deadline": date_format(done.upload_deadline, "j F Y")},
+                )
     return redirect(f"{_school_url(sptjm.school_id)}?periode={sptjm.period_id}")
 
 
@@ -190,10 +216,24 @@ def scan_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
 # ------------------------------------------------------------------ Pusdatin review
 
 
+# The review queue's deadline filter (`terlambat`): "1" late only, "0" the others, else all.
+LATE_FILTER = {"1": True, "0": False}
+
+
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
-    queue = selectors.review_queue(request.user)
-    return render(request, "sptjm/review_queue.html", {"queue": queue[:200], "count": queue.count()})
+    late = request.GET.get("terlambat", "")
+    queue = selectors.review_queue(request.user, LATE_FILTER.get(late))
+    return render(
+        request,
+        "sptjm/review_queue.html",
+        {
+            "queue": queue[:200],
+            "count": queue.count(),
+            "late": late if late in LATE_FILTER else "",
+            "total": selectors.review_queue(request.user).count() if late in LATE_FILTER else None,
+        },
+    )
 
 
 # Rows of the recipient list per page of the review page (page number in `hal`, as the school list).
@@ -275,10 +315,18 @@ def late(request: HttpRequest) -> HttpResponse:
         (p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None
     )
     rows = selectors.late_schools(request.user, period) if period else []
+    documents = selectors.late_documents(request.user, period) if period else None
     return render(
         request,
         "sptjm/late.html",
-        {"periods": periods, "period": period, "rows": rows[:500], "count": len(rows)},
+        {
+            "periods": periods,
+            "period": period,
+            "rows": rows[:500],
+            "count": len(rows),
+            "late_documents": documents[:500] if documents is not None else [],
+            "late_documents_count": documents.count() if documents is not None else 0,
+        },
     )
 
 

@@ -12,11 +12,13 @@ register = template.Library()
 def sptjm_pusdatin_context(context: dict[str, Any]) -> dict[str, Any]:
     """What the Pusdatin page's SPTJM section needs (that page's view does not know about us)."""
     from verval.reference.models import Period
-    from verval.sptjm.models import Sptjm, SptjmStatus
+    from verval.sptjm.models import LATE, Sptjm, SptjmStatus
 
+    queue = Sptjm.objects.filter(status=SptjmStatus.DIUNGGAH)
     return {
         "periods": list(Period.objects.order_by("-starts_on").values_list("code", "name", "is_open")[:24]),
-        "queue": Sptjm.objects.filter(status=SptjmStatus.DIUNGGAH).count(),
+        "queue": queue.count(),
+        "queue_late": queue.filter(LATE).count(),
     }
 
 
