@@ -68,3 +68,19 @@ def write(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8", **kw)
 
 def many(n: int, start: int = 0, **kw: str) -> list[dict[str, str]]:
     return [student(i, **kw) for i in range(start, start + n)]
+
+
+def write_xlsx(path: Path, rows: list[dict[str, str]], header: list[str] | None = None, **cells: str) -> Path:
+    """An XLSX cutoff (header in row 1, one row per dict); `cells` sets single cells, A1 style."""
+    from openpyxl import Workbook
+
+    header = header or HEADER
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for r in rows:
+        sheet.append([r.get(h, "") for h in header])
+    for ref, value in cells.items():
+        sheet[ref] = value
+    book.save(path)
+    return path

@@ -273,3 +273,48 @@ def test_sqlite_import_pragmas_turn_off_the_memory_map_and_put_it_back(tmp_path)
         raise RuntimeError("import failed")
     assert current() == (2, 268435456)
     db.close()
+
+
+NAMES_TYPED = {
+    "Siti\r\nAminah": "Siti Aminah",  # a line break inside a quoted field, or Alt+Enter in a cell
+    "Budi\t\tSantoso, S.Pd.": "Budi Santoso, S.Pd.",
+    "Ani  \n  Lestari": "Ani Lestari",
+    "Dewi\u00a0 Sartika": "Dewi Sartika",
+    "Ni Luh Putu Ayu": "Ni Luh Putu Ayu",
+}
+
+
+@pytest.mark.parametrize(("form", "rebuild_above"), [("csv", None), ("xlsx", None), ("csv", 10)])
+def test_names_with_line_breaks_or_tabs_are_stored_with_single_spaces_and_the_same_file_again_changes_nothing(
+    tmp_path, monkeypatch, form, rebuild_above
+):  # type: ignore[no-untyped-def]
+    from tests.imports.helpers import write_xlsx
+
+    if rebuild_above:  # a first load without keys (on PostgreSQL: COPYed into the registry)
+        monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", rebuild_above)
+    school = "SD NEGERI 1\r\nNANGGUNG"
+    rows = many(40, nama_sekolah=school) + [
+        student(100 + i, nama=typed, nama_sekolah=school) for i, typed in enumerate(NAMES_TYPED)
+    ]
+    path = (write if form == "csv" else write_xlsx)(tmp_path / f"a.{form}", rows)
+    first = import_file(path)
+    assert (first.state, first.counts["added"], first.counts["refused"]) == (Job.State.SUCCEEDED, 45, 0)
+    stored = dict(Recipient.objects.filter(id__in=[uid(100 + i) for i in range(5)]).values_list("id", "name"))
+    assert sorted(stored.values()) == sorted(NAMES_TYPED.values())
+    assert School.objects.get(npsn=NPSN).name == "SD NEGERI 1 NANGGUNG"
+    before = _snapshot()
+    schools = list(School.objects.values_list("npsn", "name", "updated_at"))
+    again = import_file(path)
+    assert {k: again.counts[k] for k in ("added", "changed", "unchanged", "removed", "refused")} == {
+        "added": 0, "changed": 0, "unchanged": 45, "removed": 0, "refused": 0,
+    }  # fmt: skip
+    assert (again.counts["schools_added"], again.counts["schools_changed"]) == (0, 0)
+    assert _snapshot() == before
+    assert list(School.objects.values_list("npsn", "name", "updated_at")) == schools
+
+
+def test_name_is_measured_after_its_white_space_is_collapsed(tmp_path):  # type: ignore[no-untyped-def]
+    name = "A" * 70 + " \r\n " + "B" * 79  # 153 characters typed, 150 stored
+    job = import_file(write(tmp_path / "a.csv", [*many(40), student(100, nama=name)]))
+    assert (job.counts["added"], job.counts["refused"]) == (41, 0)
+    assert Recipient.objects.get(id=uid(100)).name == "A" * 70 + " " + "B" * 79

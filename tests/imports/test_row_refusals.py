@@ -5,10 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from tests.imports.helpers import csv_text, many, student, teacher, uid, write
+from tests.imports.helpers import NPSN2, csv_text, many, student, teacher, uid, write
 from verval.core.models import Job
 from verval.imports.actions import import_file
 from verval.imports.rules import report_values
+from verval.reference.models import School
 from verval.registry.models import Recipient
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,8 @@ BAD = [
     ("NIK_TIDAK_VALID", "nik", {"nik": "3201"}),
     ("BENTUK_TIDAK_DIKENAL", "bentuk_pendidikan", {"bentuk_pendidikan": "MADRASAH"}),
     ("NAMA_SEKOLAH_KOSONG", "nama_sekolah", {"nama_sekolah": ""}),
+    ("NAMA_SEKOLAH_TERLALU_PANJANG", "nama_sekolah", {"nama_sekolah": "SD " + "A" * 198}),
+    ("STATUS_SEKOLAH_TIDAK_DIKENAL", "status_sekolah", {"status_sekolah": "Swsta"}),
 ]
 
 
@@ -46,7 +49,7 @@ def test_all_rules_at_once_exact_counts(tmp_path):  # type: ignore[no-untyped-de
     rows = many(300) + [student(1000 + i, **change) for i, (_, _, change) in enumerate(BAD)]
     job = import_file(write(tmp_path / "a.csv", rows))
     assert job.state == Job.State.SUCCEEDED
-    assert (job.counts["rows"], job.counts["added"], job.counts["refused"]) == (311, 300, 11)
+    assert (job.counts["rows"], job.counts["added"], job.counts["refused"]) == (300 + len(BAD), 300, len(BAD))
     assert sorted(job.issues.values_list("code", flat=True)) == sorted(b[0] for b in BAD)
 
 
@@ -160,9 +163,71 @@ REPORTED = [
     ("kode_wilayah", "Ahmad Dahlan", "[12: A-Z a-z ␣]"),
     ("nama", "Budi Santoso", ""),
     ("nama_sekolah", "", ""),
+    ("nama_sekolah", "SD NEGERI 1 NANGGUNG " * 10, ""),
+    ("status_sekolah", "Swsta", "[5: A-Z a-z]"),
+    ("status_sekolah", "Budi Santoso", "[12: A-Z a-z ␣]"),
+    ("status_sekolah", "2", "2"),
+    ("status_sekolah", "081234567890", "0812****7890"),
 ]
 
 
 @pytest.mark.parametrize(("column", "typed", "kept"), REPORTED)
 def test_report_keeps_a_value_only_when_it_is_no_name_and_no_whole_number(column, typed, kept):  # type: ignore[no-untyped-def]
     assert report_values(pl.Series([typed], dtype=pl.String), column) == [kept]
+
+
+def test_school_name_longer_than_200_characters_refuses_its_row_instead_of_being_cut(tmp_path):  # type: ignore[no-untyped-def]
+    longest = "SD " + "B" * 197  # 200 characters: stored whole
+    rows = [
+        *many(40),
+        student(500, npsn=NPSN2, nama_sekolah="SD " + "A" * 198),  # line 42: 201 characters
+        student(501, npsn="20255555", nama_sekolah=longest),
+    ]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert (job.state, job.counts["added"], job.counts["refused"]) == (Job.State.SUCCEEDED, 41, 1)
+    issue = job.issues.get()
+    assert (issue.line, issue.column, issue.code, issue.value) == (
+        42,
+        "nama_sekolah",
+        "NAMA_SEKOLAH_TERLALU_PANJANG",
+        "",
+    )
+    assert (issue.message, issue.message_en) == (
+        "Nama sekolah lebih dari 200 karakter.",
+        "The school name is longer than 200 characters.",
+    )
+    assert not School.objects.filter(npsn=NPSN2).exists()
+    assert not Recipient.objects.filter(id=uid(500)).exists()
+    assert School.objects.get(npsn="20255555").name == longest
+
+
+def test_unknown_school_status_refuses_its_row_and_says_which_values_are_accepted(tmp_path):  # type: ignore[no-untyped-def]
+    rows = [*many(40), student(500, status_sekolah="Swsta"), student(501, status_sekolah="1")]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert (job.state, job.counts["added"], job.counts["refused"]) == (Job.State.SUCCEEDED, 40, 2)
+    assert list(job.issues.values_list("line", "column", "code", "value")) == [
+        (42, "status_sekolah", "STATUS_SEKOLAH_TIDAK_DIKENAL", "[5: A-Z a-z]"),
+        (43, "status_sekolah", "STATUS_SEKOLAH_TIDAK_DIKENAL", "1"),
+    ]
+    issue = job.issues.first()
+    assert (issue.message, issue.message_en) == (
+        "Status sekolah tidak dikenal: isi N atau Negeri, S atau Swasta (huruf besar atau kecil), "
+        "atau kosongkan (status sekolah tidak diubah).",
+        "Unknown status_sekolah: write N or Negeri, S or Swasta (upper or lower case), "
+        "or leave it empty (the school keeps its status).",
+    )
+    assert not Recipient.objects.filter(id__in=[uid(500), uid(501)]).exists()
+
+
+def test_school_status_is_read_in_each_accepted_spelling(tmp_path):  # type: ignore[no-untyped-def]
+    typed = {"20200001": "n", "20200002": "Negeri", "20200003": "NEGERI", "20200004": "s"}
+    typed |= {"20200005": "swasta", "20200006": "Swasta", "20200007": " S "}
+    rows = [*many(40)] + [
+        student(100 + i, npsn=n, status_sekolah=v) for i, (n, v) in enumerate(typed.items())
+    ]
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert (job.counts["added"], job.counts["refused"]) == (47, 0)
+    assert dict(School.objects.filter(npsn__in=typed).values_list("npsn", "status")) == {
+        "20200001": "N", "20200002": "N", "20200003": "N", "20200004": "S",
+        "20200005": "S", "20200006": "S", "20200007": "S",
+    }  # fmt: skip

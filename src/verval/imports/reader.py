@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 
+from verval.core import xlsxguard
+
 if TYPE_CHECKING:
     from python_calamine import SheetMetadata
 
@@ -47,6 +49,16 @@ COLUMNS = REQUIRED + OPTIONAL
 
 BLOCK = 8 << 20  # bytes of CSV parsed at a time (~55 k rows)
 XLSX_BATCH = 50_000
+# How far an XLSX may reach, checked (core.xlsxguard) before python-calamine builds its grid of
+# the first sheet, which holds every cell from the top left to the farthest one at 32 bytes a
+# cell (measured: 12 columns x 1 048 576 rows = 400 MB; one value in XFD1048576 asks for 17
+# billion cells and aborts the process). Excel's own last row; the cutoff's 12 columns and room
+# for extra ones; a full sheet of 16 columns (540 MB). The worksheets unpacked: a full sheet of
+# the cutoff written by `verval synth` is ~760 MB of XML (725 bytes a row).
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 64
+XLSX_MAX_CELLS = 16 * XLSX_MAX_ROWS
+XLSX_MAX_SHEET_XML_BYTES = 2 << 30
 # Control characters other than tab, line feed and carriage return: a text file holds none.
 _CONTROL = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _NOT_CONTROL = bytes(sorted(set(range(256)) - set(_CONTROL)))
@@ -513,7 +525,60 @@ def _cell(v: object) -> str:
     return str(v)
 
 
+def _column_letters(n: int) -> str:
+    """1 -> A, 27 -> AA."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _damaged_xlsx() -> FileRefused:
+    return FileRefused(
+        "BERKAS_RUSAK",
+        "Berkas Excel rusak atau terpotong dan tidak dapat dibaca.",
+        "The Excel file is damaged or cut off and cannot be read.",
+    )
+
+
+def _check_reach(path: Path) -> None:
+    """Refuse an XLSX whose grid would be too large before any reader builds it (the guard of
+    the bulk correction's Excel path, registry.bulk.read_xlsx)."""
+    try:
+        reach = xlsxguard.extent(path, max_xml_bytes=XLSX_MAX_SHEET_XML_BYTES)
+    except Exception as exc:  # noqa: BLE001 - not a workbook (bad zip, missing part, bad deflate)
+        raise _damaged_xlsx() from exc
+    if reach is None:
+        gib = XLSX_MAX_SHEET_XML_BYTES >> 30
+        raise FileRefused(
+            "BERKAS_TERLALU_BESAR",
+            f"Lembar kerja berkas Excel ini terlalu besar untuk dibaca (lebih dari {gib} GB setelah dibuka). "
+            "Simpan data sebagai CSV UTF-8, lalu unggah lagi.",
+            f"The Excel file's sheets are too large to read (more than {gib} GB unpacked). "
+            "Save the data as UTF-8 CSV and upload again.",
+        )
+    rows, columns = reach.rows, reach.columns
+    if rows > XLSX_MAX_ROWS or columns > XLSX_MAX_COLUMNS or rows * columns > XLSX_MAX_CELLS:
+        # Names the farthest row and column (of any sheet), so that the stray cell can be found.
+        # The numbers come from the file's cell references, never from a cell's content.
+        where = f"baris {rows} dan kolom {_column_letters(columns)}"
+        where_en = f"row {rows} and column {_column_letters(columns)}"
+        raise FileRefused(
+            "SEL_DI_LUAR_DATA",
+            f"Berkas Excel terisi sampai {where}: ada isian jauh di bawah atau di kanan data (misalnya di "
+            "baris terakhir lembar kerja), atau lembarnya terlalu lebar untuk dibaca. Hapus baris dan kolom "
+            "di luar tabel (dan kolom yang tidak diperlukan), simpan, lalu unggah lagi; atau simpan sebagai "
+            "CSV UTF-8.",
+            f"The Excel file is filled in up to {where_en}: something is filled in far below or to the "
+            "right of the data (e.g. in the sheet's last row), or the sheet is too wide to read. Delete the "
+            "rows and columns outside the table (and the columns not needed), save, and upload again; or "
+            "save it as UTF-8 CSV.",
+        )
+
+
 def _open_xlsx(path: Path) -> Cutoff:
+    _check_reach(path)
     try:
         from python_calamine import CalamineWorkbook
 
@@ -523,14 +588,16 @@ def _open_xlsx(path: Path) -> Cutoff:
         header = next(rows, None)
         meta = wb.sheets_metadata
     except Exception as exc:  # noqa: BLE001 - any reader error means the file is unreadable
-        raise FileRefused(
-            "BERKAS_RUSAK",
-            "Berkas Excel rusak atau terpotong dan tidak dapat dibaca.",
-            "The Excel file is damaged or cut off and cannot be read.",
-        ) from exc
-    if not header or not any(_cell(c).strip() for c in header):
+        raise _damaged_xlsx() from exc
+    titles = [_cell(c) for c in header] if header else []
+    if not any(t.strip() for t in titles):
         raise _first_sheet_empty(meta)
-    line = ",".join('"' + _cell(c).replace('"', '""') + '"' for c in header)
+    # The header's columns end at its last title: the grid is as wide as the sheet's widest row,
+    # so a value typed to the right of the table pads the header with empty titles. Cells under
+    # no title are refused row by row (_xlsx_batches), as a CSV line with extra fields is.
+    while not titles[-1].strip():
+        titles.pop()
+    line = ",".join('"' + t.replace('"', '""') + '"' for t in titles)
     columns = _check_header(line)
     height = sheet.height
     if height <= 1:
@@ -559,19 +626,42 @@ def _first_sheet_empty(meta: list[SheetMetadata]) -> FileRefused:
     )
 
 
+def _xlsx_structure_error(line: int, found: int, expected: int, first: int) -> FileRefused:
+    """A row with a value to the right of the header's last column: STRUKTUR_RUSAK, as a CSV
+    line with more fields than the header. `first` is the sheet column (A = 1) of the header's
+    first cell; the message names the cell, never its content."""
+    cell = f"{_column_letters(first + found - 1)}{line}"
+    titled = f"{_column_letters(first)}-{_column_letters(first + expected - 1)}"
+    return FileRefused(
+        "STRUKTUR_RUSAK",
+        f"Baris {line} berisi {found} kolom, seharusnya {expected}: sel {cell} terisi di luar kolom yang "
+        f"berjudul ({titled}). Hapus isian itu atau beri kolomnya judul di baris 1, simpan, lalu unggah lagi.",
+        f"Line {line} has {found} fields, expected {expected}: cell {cell} is filled in outside the titled "
+        f"columns ({titled}). Delete it or give its column a title in row 1, save, and upload again.",
+        line,
+    )
+
+
 def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
     from python_calamine import CalamineWorkbook
 
     ncols = len(cut.columns)
     names = [f"c{i}" for i in range(ncols)]
     wb = CalamineWorkbook.from_path(str(cut.path))
-    rows = wb.get_sheet_by_index(0).iter_rows()
+    sheet = wb.get_sheet_by_index(0)
+    # iter_rows starts at the sheet's first used column (and at row 1): letters for the message.
+    first = (sheet.start[1] if sheet.start else 0) + 1
+    rows = sheet.iter_rows()
     next(rows, None)
     cols: list[list[str]] = [[] for _ in range(ncols)]
     lines: list[int] = []
     line = 1
     for row in rows:
         line += 1
+        if len(row) > ncols:
+            found = max((i + 1 for i in range(ncols, len(row)) if _cell(row[i]).strip()), default=0)
+            if found:
+                raise _xlsx_structure_error(line, found, ncols, first)
         cells = [_cell(c) for c in row[:ncols]]
         if len(cells) < ncols:
             cells += [""] * (ncols - len(cells))

@@ -31,6 +31,19 @@ FORM_GRADES: dict[str, tuple[int, int] | None] = {
     "SKB": (1, 12),
 }
 PAUD_FORMS = frozenset(f for f, g in FORM_GRADES.items() if g is None)
+NAME_MAX = 150  # registry.Recipient.name
+SCHOOL_NAME_MAX = 200  # reference.School.name
+# status_sekolah as typed (upper-cased) -> School.status; empty: the school keeps its status.
+SCHOOL_STATUS = {"N": "N", "NEGERI": "N", "S": "S", "SWASTA": "S", "": ""}
+# Names are stored with every run of white space (spaces, tabs, line breaks: a quoted CSV field
+# or an Excel cell may hold Alt+Enter) as one space (decision 0017). The pattern leaves a lone
+# space alone, so a name that needs nothing is matched nowhere.
+_WHITESPACE_RUN = r"\s\s+|[^\S ]"
+
+
+def collapse_whitespace(column: str) -> pl.Expr:
+    """The column with its runs of white space as one space (its ends are already stripped)."""
+    return pl.col(column).str.replace_all(_WHITESPACE_RUN, " ").alias(column)
 
 
 @dataclass(frozen=True)
@@ -93,10 +106,24 @@ RULES: dict[str, Rule] = {
         ),
         Rule("NAMA_SEKOLAH_KOSONG", "nama_sekolah", "Nama sekolah kosong.", "The school name is empty."),
         Rule(
+            "NAMA_SEKOLAH_TERLALU_PANJANG",
+            "nama_sekolah",
+            f"Nama sekolah lebih dari {SCHOOL_NAME_MAX} karakter.",
+            f"The school name is longer than {SCHOOL_NAME_MAX} characters.",
+        ),
+        Rule(
             "KODE_WILAYAH_TIDAK_DIKENAL",
             "kode_wilayah",
             "Kode wilayah tidak dikenal atau bukan kode kabupaten/kota atau kecamatan Dapodik.",
             "Unknown kode_wilayah, or not a Dapodik kabupaten/kota or kecamatan code.",
+        ),
+        Rule(
+            "STATUS_SEKOLAH_TIDAK_DIKENAL",
+            "status_sekolah",
+            "Status sekolah tidak dikenal: isi N atau Negeri, S atau Swasta (huruf besar atau kecil), "
+            "atau kosongkan (status sekolah tidak diubah).",
+            "Unknown status_sekolah: write N or Negeri, S or Swasta (upper or lower case), "
+            "or leave it empty (the school keeps its status).",
         ),
         Rule(
             "TERKUNCI_SPTJM",
@@ -120,13 +147,16 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
     jenis = pl.col("jenis").str.to_uppercase()
     bentuk = pl.col("bentuk_pendidikan").str.to_uppercase()
     t = pl.col("tingkat_pendidikan")
+    status = pl.col("status_sekolah").str.to_uppercase()
     rows = df.with_columns(
         jenis.alias("jenis"),
         bentuk.alias("bentuk_pendidikan"),
         pl.col("id").str.to_lowercase().alias("id"),
-        pl.col("status_sekolah")
-        .str.to_uppercase()
-        .replace({"NEGERI": "N", "SWASTA": "S"})
+        collapse_whitespace("nama"),
+        collapse_whitespace("nama_sekolah"),
+        # Anything else becomes null, which STATUS_SEKOLAH_TIDAK_DIKENAL refuses.
+        pl.when(status.is_in(list(SCHOOL_STATUS)))
+        .then(status.replace(SCHOOL_STATUS))
         .alias("status_sekolah"),
         pl.when(t.str.contains(r"^[0-9]{1,2}$")).then(t.cast(pl.Int16, strict=False)).alias("grade"),
     ).with_columns(
@@ -150,14 +180,16 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
         "JENIS_TIDAK_DIKENAL": pd | ptk,
         "ID_TIDAK_VALID": pl.col("id").str.contains(_UUID),
         "NAMA_KOSONG": pl.col("nama") != "",
-        "NAMA_TERLALU_PANJANG": pl.col("nama").str.len_chars() <= 150,
+        "NAMA_TERLALU_PANJANG": pl.col("nama").str.len_chars() <= NAME_MAX,
         "NISN_TIDAK_VALID": nisn10 | ((pl.col("nisn") == "") & (ptk | (pd & pl.col("_paud")))),
         "NIK_TIDAK_VALID": (pl.col("nik") == "") | pl.col("nik").str.contains(r"^[0-9]{16}$"),
         "TINGKAT_TIDAK_SESUAI": grade_ok,
         "BENTUK_TIDAK_DIKENAL": pl.col("_form_ok"),
         "NPSN_TIDAK_VALID": pl.col("npsn").str.contains(r"^[0-9A-Za-z]{8}$"),
         "NAMA_SEKOLAH_KOSONG": pl.col("nama_sekolah") != "",
+        "NAMA_SEKOLAH_TERLALU_PANJANG": pl.col("nama_sekolah").str.len_chars() <= SCHOOL_NAME_MAX,
         "KODE_WILAYAH_TIDAK_DIKENAL": pl.col("kode_wilayah").is_in(region_codes.implode()),
+        "STATUS_SEKOLAH_TIDAK_DIKENAL": pl.col("status_sekolah").is_not_null(),
     }
     flags = rows.select(pl.col("line"), *[(~e.fill_null(False)).alias(k) for k, e in checks.items()])
     issue_frames = []

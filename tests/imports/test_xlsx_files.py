@@ -1,0 +1,108 @@
+"""XLSX cutoffs: how far the sheet reaches is checked before the reader builds its grid (the
+bulk correction's guard, core.xlsxguard), and a value outside the header's columns refuses the
+file as a CSV line with an extra field does."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.imports.helpers import HEADER, many, student, write, write_xlsx
+from verval.core.models import AuditEvent, Job
+from verval.imports import reader
+from verval.imports.actions import import_file
+from verval.reference.models import School
+from verval.registry.models import Recipient
+
+pytestmark = pytest.mark.django_db
+
+
+def _refused(path, code):  # type: ignore[no-untyped-def]
+    before = (Recipient.objects.count(), School.objects.count())
+    job = import_file(path)
+    assert (job.state, job.error_code) == (Job.State.REFUSED, code), job.error_message_en
+    assert (Recipient.objects.count(), School.objects.count()) == before
+    assert not AuditEvent.objects.filter(action="import_dapodik").exists()
+    return job
+
+
+def test_xlsx_cutoff_with_a_value_in_the_sheets_last_cell_is_refused_before_the_reader_builds_its_grid(
+    tmp_path,
+):  # type: ignore[no-untyped-def]
+    # One value in XFD1048576 made the reader ask for 17 billion cells and abort the process.
+    job = _refused(write_xlsx(tmp_path / "a.xlsx", many(5), XFD1048576="x"), "SEL_DI_LUAR_DATA")
+    assert job.error_message == (
+        "Berkas Excel terisi sampai baris 1048576 dan kolom XFD: ada isian jauh di bawah atau di kanan "
+        "data (misalnya di baris terakhir lembar kerja), atau lembarnya terlalu lebar untuk dibaca. Hapus "
+        "baris dan kolom di luar tabel (dan kolom yang tidak diperlukan), simpan, lalu unggah lagi; atau "
+        "simpan sebagai CSV UTF-8."
+    )
+    assert job.error_message_en == (
+        "The Excel file is filled in up to row 1048576 and column XFD: something is filled in far below "
+        "or to the right of the data (e.g. in the sheet's last row), or the sheet is too wide to read. "
+        "Delete the rows and columns outside the table (and the columns not needed), save, and upload "
+        "again; or save it as UTF-8 CSV."
+    )
+    assert list(job.issues.values_list("line", "column", "code")) == [(0, "", "SEL_DI_LUAR_DATA")]
+
+
+def test_xlsx_cutoff_reaching_past_64_columns_is_refused_as_cells_outside_the_data(tmp_path):  # type: ignore[no-untyped-def]
+    job = _refused(write_xlsx(tmp_path / "a.xlsx", many(30), BM3="catatan"), "SEL_DI_LUAR_DATA")
+    assert job.error_message.startswith("Berkas Excel terisi sampai baris 31 dan kolom BM: ")
+
+
+def test_xlsx_cutoff_whose_grid_exceeds_the_cell_budget_is_refused(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(reader, "XLSX_MAX_CELLS", 12 * 30)
+    job = _refused(write_xlsx(tmp_path / "b.xlsx", many(30)), "SEL_DI_LUAR_DATA")
+    assert job.error_message.startswith("Berkas Excel terisi sampai baris 31 dan kolom L: ")
+    path = write_xlsx(tmp_path / "a.xlsx", many(29))  # 30 rows of 12 columns: within
+    assert import_file(path).counts["added"] == 29
+
+
+def test_xlsx_cutoff_whose_sheets_unpack_beyond_the_limit_is_refused_as_too_large(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(reader, "XLSX_MAX_SHEET_XML_BYTES", 4096)
+    job = _refused(write_xlsx(tmp_path / "a.xlsx", many(30)), "BERKAS_TERLALU_BESAR")
+    assert job.error_message_en.startswith("The Excel file's sheets are too large to read")
+
+
+@pytest.mark.parametrize("damage", ["cut", "junk"])
+def test_damaged_or_cut_xlsx_is_still_refused_as_damaged(tmp_path, damage):  # type: ignore[no-untyped-def]
+    data = write_xlsx(tmp_path / "good.xlsx", many(30)).read_bytes()
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(data[: len(data) // 2] if damage == "cut" else b"PK\x03\x04" + b"\x00junk" * 100)
+    job = _refused(path, "BERKAS_RUSAK")
+    assert job.error_message == "Berkas Excel rusak atau terpotong dan tidak dapat dibaca."
+
+
+def test_xlsx_row_with_a_value_beyond_the_header_columns_is_a_structure_error_like_csv(tmp_path):  # type: ignore[no-untyped-def]
+    # The CSV twin: test_file_refusals.test_row_with_extra_field_is_a_structure_error_with_its_line.
+    job = _refused(write_xlsx(tmp_path / "a.xlsx", many(10), M9="extra"), "STRUKTUR_RUSAK")
+    assert job.error_message == (
+        "Baris 9 berisi 13 kolom, seharusnya 12: sel M9 terisi di luar kolom yang berjudul (A-L). Hapus "
+        "isian itu atau beri kolomnya judul di baris 1, simpan, lalu unggah lagi."
+    )
+    assert job.error_message_en == (
+        "Line 9 has 13 fields, expected 12: cell M9 is filled in outside the titled columns (A-L). Delete "
+        "it or give its column a title in row 1, save, and upload again."
+    )
+    assert list(job.issues.values_list("line", "column", "code")) == [(9, "", "STRUKTUR_RUSAK")]
+    csv = tmp_path / "a.csv"
+    csv.write_text(write(tmp_path / "b.csv", many(10)).read_text().replace("Siswa 7,", "Siswa 7,extra,", 1))
+    assert _refused(csv, "STRUKTUR_RUSAK").issues.get().line == 9
+
+
+def test_xlsx_value_beyond_the_header_on_a_row_otherwise_empty_is_a_structure_error(tmp_path):  # type: ignore[no-untyped-def]
+    job = _refused(write_xlsx(tmp_path / "a.xlsx", many(40), P60="x"), "STRUKTUR_RUSAK")
+    assert job.error_message_en.startswith("Line 60 has 16 fields, expected 12: cell P60 is filled in ")
+
+
+def test_xlsx_value_beyond_the_header_is_found_after_the_first_batch(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(reader, "XLSX_BATCH", 10)
+    job = _refused(write_xlsx(tmp_path / "a.xlsx", many(40), M35="x"), "STRUKTUR_RUSAK")
+    assert job.issues.get().line == 35
+
+
+def test_xlsx_titled_extra_column_and_blank_cells_beyond_the_header_are_accepted(tmp_path):  # type: ignore[no-untyped-def]
+    rows = [dict(student(i), catatan=f"catatan {i}") for i in range(40)]
+    path = write_xlsx(tmp_path / "a.xlsx", rows, header=[*HEADER, "catatan"], N5="  ")
+    job = import_file(path)
+    assert (job.state, job.counts["added"], job.counts["refused"]) == (Job.State.SUCCEEDED, 40, 0)
