@@ -36,7 +36,7 @@ SCHOOL_NAME_MAX = 200  # reference.School.name
 # status_sekolah as typed (upper-cased) -> School.status; empty: the school keeps its status.
 SCHOOL_STATUS = {"N": "N", "NEGERI": "N", "S": "S", "SWASTA": "S", "": ""}
 # Names are stored with every run of white space (spaces, tabs, line breaks: a quoted CSV field
-# or an Excel cell may hold Alt+Enter) as one space (decision 0017). The pattern leaves a lone
+# or an Excel cell may hold Alt+Enter) as one space (decision 0020). The pattern leaves a lone
 # space alone, so a name that needs nothing is matched nowhere.
 _WHITESPACE_RUN = r"\s\s+|[^\S ]"
 
