@@ -194,6 +194,19 @@ VERVAL: dict[str, Any] = {
     "SHARED_NUMBER_IMPLAUSIBLE": int(os.environ.get("VERVAL_SHARED_IMPLAUSIBLE", "10")),
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_SECONDS": 900,
+    # /daftar/ (docs/accounts.md, decision 0019; 0 turns a limit off): submissions per client
+    # address an hour, and registrations per school (NPSN) and per e-mail address a day.
+    "REGISTRATION_PER_ADDRESS_PER_HOUR": int(os.environ.get("VERVAL_REGISTRATION_PER_ADDRESS", "30")),
+    "REGISTRATION_PER_SCHOOL_PER_DAY": int(os.environ.get("VERVAL_REGISTRATION_PER_SCHOOL", "5")),
+    "REGISTRATION_PER_EMAIL_PER_DAY": int(os.environ.get("VERVAL_REGISTRATION_PER_EMAIL", "3")),
+    # The address links in e-mail start with (https://verval.example.go.id); empty: the address
+    # the request that sends the mail came in on.
+    "SITE_URL": os.environ.get("VERVAL_SITE_URL", "").strip(),
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated):
+    # the client address of sign-in and registration throttling and of audit rows.
+    "TRUSTED_PROXIES": [
+        p.strip() for p in os.environ.get("VERVAL_TRUSTED_PROXIES", "").split(",") if p.strip()
+    ],
     "TWO_FACTOR_ROLES": ["PUSDATIN", "DINAS_PROV", "DINAS_KAB"],
     "REQUIRE_TWO_FACTOR": _flag("VERVAL_REQUIRE_2FA", False),
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from verval.accounts import views as accounts_views
 from verval.core import views as core_views
 from verval.exchange.api import api
 from verval.registry import views_validation
@@ -17,6 +18,8 @@ urlpatterns = [
     path("pusdatin/validasi/", views_validation.start_validation, name="validate"),
     path("nomor-bersama/", views_validation.shared_numbers, name="shared_numbers"),
     path("api/v1/", api.urls),
+    # Before Django's own: "Lupa kata sandi?" also reaches accounts that never set a password.
+    path("akun/password_reset/", accounts_views.ResetPasswordView.as_view(), name="password_reset"),
     path("akun/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("django-admin/", admin.site.urls),

@@ -122,6 +122,17 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "accounts:user_deactivate": Rule(SCHOOL_DINAS | ONLY_PUSDATIN, method="POST"),
     "accounts:user_reactivate": Rule(ONLY_PUSDATIN, method="POST"),
     "accounts:user_reset_two_factor": Rule(ONLY_PUSDATIN, method="POST"),
+    # An operator of the fixture school who never set a password: Pusdatin, and the Dinas whose
+    # /pengguna/ lists it, may send a new set-password link.
+    "accounts:user_resend_invitation": Rule(SCHOOL_DINAS | ONLY_PUSDATIN, method="POST"),
+    "accounts:user_edit": rules(
+        Rule(ONLY_PUSDATIN),
+        Rule(
+            ONLY_PUSDATIN,
+            method="POST",
+            data=lambda w: {"email": "operator.benar@example.test", "npsn": w.school.npsn},
+        ),
+    ),
     "accounts:otp_setup": Rule(STAFF_READERS),
     "accounts:otp_verify": Rule(STAFF_READERS),
     # --- Pusdatin / Dinas pages and jobs ----------------------------------------------------------------
@@ -275,6 +286,8 @@ ROUTE_KWARGS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "accounts:user_deactivate": {"pk": lambda w: w.operator.pk},
     "accounts:user_reactivate": {"pk": lambda w: w.inactive_user.pk},
     "accounts:user_reset_two_factor": {"pk": lambda w: w.inactive_user.pk},
+    "accounts:user_resend_invitation": {"pk": lambda w: w.invitee.pk},
+    "accounts:user_edit": {"pk": lambda w: w.operator.pk},
     "registry:preview": {"job_id": lambda w: w.job.pk},
     "registry:apply": {"job_id": lambda w: w.job.pk},
     "api-v1:get_job": {"job_id": lambda w: w.provider_job.pk},

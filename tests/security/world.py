@@ -86,6 +86,14 @@ class World:
         return UserFactory(role="OPERATOR", school=self.school, username="operator.lama", is_active=False)
 
     @cached_property
+    def invitee(self) -> Any:
+        """An active operator of the fixture school who never set a password (a new link may be sent)."""
+        user = UserFactory(role="OPERATOR", school=self.school, username="operator.baru")
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        return user
+
+    @cached_property
     def period(self) -> Any:
         import datetime as dt
 

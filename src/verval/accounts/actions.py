@@ -6,6 +6,8 @@ audit row in the same transaction and sends e-mail only after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -14,14 +16,15 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from verval.accounts import access, letters
+from verval.accounts import access, letters, throttle
 from verval.accounts.models import OperatorRegistration, Role, User
 from verval.core import audit, files
 
@@ -38,7 +41,35 @@ def _mail_on_commit(subject: str, body: str, to: list[str]) -> None:
 
 
 def _absolute(path: str, base_url: str = "") -> str:
-    return (base_url.rstrip("/") + path) if base_url else path
+    """`path` as an absolute address: after `VERVAL_SITE_URL` when it is set, else after the
+    address of the request that sends the mail (`base_url`), else as it is."""
+    base = str(settings.VERVAL.get("SITE_URL") or "") or base_url
+    return (base.rstrip("/") + path) if base else path
+
+
+@contextmanager
+def _default_language() -> Iterator[None]:
+    """Mail to someone other than the person at the keyboard (a Dinas told of a registration, an
+    applicant told of the decision, the owner of an invitation) is written in the default language
+    (Indonesian): the account keeps no language of its own, and the sender's is not theirs."""
+    with override(settings.LANGUAGE_CODE):
+        yield
+
+
+def email_taken(email: str, exclude_pk: int | None = None) -> bool:
+    """Password resets go to the address: one mailbox must not control a second ACTIVE account.
+    A deactivated account's address may be given to its replacement (decision 0019)."""
+    qs = User.objects.filter(email__iexact=email.strip(), is_active=True)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def _email_taken_error() -> ValidationError:
+    return ValidationError(
+        _("Surel ini sudah dipakai akun lain; setiap akun Dinas/provider perlu surelnya sendiri."),
+        code="email",
+    )
 
 
 # --- registration -------------------------------------------------------------------------------
@@ -53,9 +84,31 @@ def submit_registration(
     username: str,
     password: str,
     letter: Any,
+    base_url: str = "",
     ip: str | None = None,
 ) -> OperatorRegistration:
-    """An applicant asks for an operator account; the letter is stored in the file store."""
+    """An applicant asks for an operator account; the letter is stored in the file store.
+
+    At most `REGISTRATION_PER_SCHOOL_PER_DAY` registrations a day for one school and
+    `REGISTRATION_PER_EMAIL_PER_DAY` for one e-mail address (ValidationError code "throttled"):
+    nobody floods a Dinas's queue or sends our mail to any address (decision 0019)."""
+    refused = throttle.registration_refusal(school.npsn, email)
+    if refused == "school":
+        raise ValidationError(
+            _(
+                "Sekolah ini sudah menerima terlalu banyak pendaftaran dalam 24 jam terakhir. Jika Anda "
+                "sudah mendaftar, tunggu keputusan Dinas pendidikan; jika belum, coba lagi besok."
+            ),
+            code="throttled",
+        )
+    if refused == "email":
+        raise ValidationError(
+            _(
+                "Surel ini sudah dipakai untuk terlalu banyak pendaftaran dalam 24 jam terakhir. Periksa "
+                "kotak masuk surel Anda, atau coba lagi besok."
+            ),
+            code="throttled",
+        )
     kind = letters.sniff_upload(letter)
     if kind is None:
         raise ValidationError(_("Berkas harus PDF, JPG atau PNG."), code="type")
@@ -89,14 +142,17 @@ def submit_registration(
             .filter(models_q_dinas_for_school(school))
             .values_list("email", flat=True)
         )
-        _mail_on_commit(
-            _("Pendaftaran operator baru menunggu persetujuan"),
-            _(
-                "Ada pendaftaran operator baru untuk sekolah NPSN %(npsn)s. Masuk ke Verval Ponsel untuk memeriksanya."
+        link = _absolute(f"{reverse('accounts:registrations')}#reg-{registration.pk}", base_url)
+        with _default_language():
+            _mail_on_commit(
+                _("Pendaftaran operator baru menunggu persetujuan"),
+                _(
+                    "Ada pendaftaran operator baru untuk sekolah NPSN %(npsn)s (%(school)s). "
+                    "Periksa SK penugasannya lalu setujui atau tolak di halaman ini:\n%(link)s"
+                )
+                % {"npsn": school.npsn, "school": school.name, "link": link},
+                list(admins),
             )
-            % {"npsn": school.npsn},
-            list(admins),
-        )
         _mail_on_commit(
             _("Pendaftaran operator Verval Ponsel diterima"),
             _(
@@ -106,6 +162,9 @@ def submit_registration(
             % {"npsn": school.npsn},
             [email],
         )
+    # Counted once stored (not on commit: a registration rolled back later still counts, which
+    # errs on the side of the limit).
+    throttle.note_registration(school.npsn, email)
     return registration
 
 
@@ -121,16 +180,30 @@ def registrations_for(user: Any) -> Any:
     """Registrations a user may decide on: Dinas for the schools of its region; nobody else."""
     if not getattr(user, "is_authenticated", False) or user.role not in DINAS_ROLES:
         return OperatorRegistration.objects.none()
-    # The school's active operators: a Dinas deciding sees when the school already has one.
+    # What a Dinas deciding should know: the school's active operators, the other requests still
+    # waiting for the same school or from the same e-mail address (within the Dinas's own scope),
+    # and whether that address already holds an active operator account for this school.
     operators = User.objects.filter(school=OuterRef("school"), role=Role.OPERATOR, is_active=True)
+    pending = OperatorRegistration.objects.filter(status=OperatorRegistration.Status.PENDING).exclude(
+        pk=OuterRef("pk")
+    )
+    same_email = access.scope_by_school(user, pending.filter(email__iexact=OuterRef("email")))
     return access.scope_by_school(
         user,
         OperatorRegistration.objects.select_related("school").annotate(
-            school_operators=Subquery(
-                operators.values("school").annotate(n=Count("pk")).values("n")[:1],
-                output_field=IntegerField(),
-            )
+            school_operators=_count(operators),
+            school_pending_others=_count(pending.filter(school=OuterRef("school"))),
+            email_pending_others=_count(same_email),
+            email_is_school_operator=Exists(operators.filter(email__iexact=OuterRef("email"))),
         ),
+    )
+
+
+def _count(qs: Any) -> Any:
+    """COUNT(*) of a correlated queryset as an annotation (0 when empty)."""
+    return Subquery(
+        qs.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1],
+        output_field=IntegerField(),
     )
 
 
@@ -176,14 +249,15 @@ def approve_registration(*, actor: Any, registration_id: int, ip: str | None = N
         after={"user_id": user.pk, "username": user.username},
         ip=ip,
     )
-    _mail_on_commit(
-        _("Pendaftaran operator Verval Ponsel disetujui"),
-        _(
-            "Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s disetujui. Silakan masuk dengan nama pengguna %(username)s."
+    with _default_language():
+        _mail_on_commit(
+            _("Pendaftaran operator Verval Ponsel disetujui"),
+            _(
+                "Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s disetujui. Silakan masuk dengan nama pengguna %(username)s."
+            )
+            % {"npsn": registration.school_id, "username": user.username},
+            [registration.email],
         )
-        % {"npsn": registration.school_id, "username": user.username},
-        [registration.email],
-    )
     return user
 
 
@@ -211,12 +285,13 @@ def reject_registration(
         note=reason,
         ip=ip,
     )
-    _mail_on_commit(
-        _("Pendaftaran operator Verval Ponsel ditolak"),
-        _("Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s ditolak dengan alasan: %(reason)s")
-        % {"npsn": registration.school_id, "reason": reason},
-        [registration.email],
-    )
+    with _default_language():
+        _mail_on_commit(
+            _("Pendaftaran operator Verval Ponsel ditolak"),
+            _("Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s ditolak dengan alasan: %(reason)s")
+            % {"npsn": registration.school_id, "reason": reason},
+            [registration.email],
+        )
     return registration
 
 
@@ -268,6 +343,8 @@ def create_staff_account(
     access.require_role(actor, Role.PUSDATIN)
     if role not in (Role.DINAS_KAB, Role.DINAS_PROV, Role.PROVIDER, Role.PUSDATIN):
         raise ValidationError(_("Peran ini tidak dibuat oleh Pusdatin."), code="role")
+    if email_taken(email):
+        raise _email_taken_error()
     user = User(
         username=username,
         email=email,
@@ -290,16 +367,131 @@ def create_staff_account(
         after={"username": username, "role": role},
         ip=ip,
     )
+    _send_invitation(user, base_url)
+    return user
+
+
+def never_set_password(user: Any) -> bool:
+    """An active account whose owner has not chosen a password yet (created by Pusdatin; the
+    invitation link may have expired): it may be sent a new link (decision 0019)."""
+    return bool(user.is_active and not user.has_usable_password())
+
+
+def _send_invitation(user: User, base_url: str, *, again: bool = False) -> None:
     link = set_password_link(user, base_url)
-    _mail_on_commit(
-        _("Akun Verval Ponsel Anda"),
-        _(
-            "Pusdatin membuat akun Verval Ponsel untuk Anda (nama pengguna: %(username)s).\n"
-            "Buat kata sandi Anda melalui tautan berikut (berlaku terbatas):\n%(link)s"
+    days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
+    with _default_language():
+        if again:
+            subject = _("Tautan baru untuk membuat kata sandi Verval Ponsel")
+            body = _(
+                "Akun Verval Ponsel Anda (nama pengguna: %(username)s) belum punya kata sandi.\n"
+                "Buat kata sandi Anda melalui tautan berikut (berlaku %(days)s hari, sekali pakai):\n%(link)s"
+            ) % {"username": user.username, "link": link, "days": days}
+        else:
+            subject = _("Akun Verval Ponsel Anda")
+            body = _(
+                "Pusdatin membuat akun Verval Ponsel untuk Anda (nama pengguna: %(username)s).\n"
+                "Buat kata sandi Anda melalui tautan berikut (berlaku terbatas):\n%(link)s"
+            ) % {"username": user.username, "link": link}
+        _mail_on_commit(subject, body, [user.email])
+
+
+@transaction.atomic
+def resend_invitation(*, actor: Any, user_id: int, base_url: str = "", ip: str | None = None) -> User:
+    """Send a new set-password link to an active account that never set a password. Pusdatin for
+    any account, a Dinas for the operators of its schools (the accounts `/pengguna/` lists)."""
+    user = users_for(actor).select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise PermissionDenied("user outside the actor's scope")
+    if not user.is_active:
+        raise ValidationError(
+            _("Akun ini nonaktif; aktifkan dulu sebelum mengirim undangan."), code="inactive"
         )
-        % {"username": username, "link": link},
-        [email],
+    if user.has_usable_password():
+        raise ValidationError(
+            _("Akun ini sudah punya kata sandi; pemiliknya dapat memakai 'Lupa kata sandi?'."),
+            code="has_password",
+        )
+    if not user.email:
+        raise ValidationError(_("Akun ini belum punya surel; isi surelnya dulu."), code="email")
+    audit.record(
+        actor=actor,
+        action="resend_invitation",
+        object_type="user",
+        object_id=user.pk,
+        school_id=user.school_id or "",
+        region_code=user.region_id or "",
+        provider=user.provider,
+        after={"email": user.email},
+        ip=ip,
     )
+    _send_invitation(user, base_url, again=True)
+    return user
+
+
+@transaction.atomic
+def update_account(
+    *,
+    actor: Any,
+    user_id: int,
+    email: str,
+    region: Any = None,
+    school: Any = None,
+    base_url: str = "",
+    ip: str | None = None,
+) -> User:
+    """Pusdatin corrects an account's e-mail address and, for a Dinas its region, for an operator
+    its school. The role is not changed (decision 0019). Not one's own account: a stolen session
+    must not redirect password resets. An account that never set a password gets a new
+    invitation at the new address (the old link carried the old address and stops working)."""
+    access.require_role(actor, Role.PUSDATIN)
+    user = users_for(actor).select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise PermissionDenied("no such user")
+    if user.pk == actor.pk:
+        raise ValidationError(_("Akun Anda sendiri diubah oleh pengguna Pusdatin lain."), code="self")
+    email = email.strip()
+    if not email:
+        raise ValidationError(_("Surel wajib diisi."), code="email")
+    if email_taken(email, exclude_pk=user.pk):
+        raise _email_taken_error()
+    before: dict[str, Any] = {"email": user.email}
+    after: dict[str, Any] = {"email": email}
+    user.email = email
+    if user.role in DINAS_ROLES:
+        from verval.reference.models import Region
+
+        level = Region.Level.REGENCY if user.role == Role.DINAS_KAB else Region.Level.PROVINCE
+        if region is None or region.level != level:
+            raise ValidationError(
+                _("Kode wilayah tidak ditemukan untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00)."),
+                code="region",
+            )
+        before["region"], after["region"] = user.region_id, region.code
+        user.region = region
+    elif user.role == Role.OPERATOR:
+        if school is None or not school.active:
+            raise ValidationError(_("NPSN tidak ditemukan atau sekolah tidak aktif."), code="npsn")
+        before["school"], after["school"] = user.school_id, school.npsn
+        user.school = school
+    if before == after:
+        return user
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["email", "region", "school"])
+    audit.record(
+        actor=actor,
+        action="update_account",
+        object_type="user",
+        object_id=user.pk,
+        school_id=user.school_id or "",
+        region_code=user.region_id or "",
+        provider=user.provider,
+        before=before,
+        after=after,
+        ip=ip,
+    )
+    if before["email"].casefold() != email.casefold() and never_set_password(user):
+        _send_invitation(user, base_url, again=True)
     return user
 
 
@@ -343,6 +535,12 @@ def reactivate_user(*, actor: Any, user_id: int, ip: str | None = None) -> User:
     access.require_role(actor, Role.PUSDATIN)
     user = User.objects.select_for_update().get(pk=user_id)
     if not user.is_active:
+        # Its address may meanwhile belong to its replacement (decision 0019).
+        if user.email and email_taken(user.email, exclude_pk=user.pk):
+            raise ValidationError(
+                _("Surel akun ini sekarang dipakai akun aktif lain; ubah surelnya dulu, lalu aktifkan."),
+                code="email",
+            )
         user.is_active = True
         user.save(update_fields=["is_active"])
         audit.record(actor=actor, action="reactivate_user", object_type="user", object_id=user.pk, ip=ip)

@@ -1,17 +1,29 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from verval.accounts import letters
+from verval.accounts.actions import email_taken
+from verval.accounts.backends import find_user
 from verval.accounts.models import PROVIDER_CHOICES, OperatorRegistration, Role
 from verval.reference.models import Region, School
+
+# A user name typed on a phone: no capital first letter, no autocorrection, no spell check.
+USERNAME_INPUT_ATTRS = {
+    "autocapitalize": "none",
+    "autocorrect": "off",
+    "spellcheck": "false",
+    "autocomplete": "username",
+}
 
 
 def _username_taken(username: str) -> bool:
@@ -34,6 +46,8 @@ class RegistrationForm(forms.Form):
         min_length=4,
         regex=r"^[A-Za-z0-9_.-]+$",
         error_messages={"invalid": _("Hanya huruf, angka, titik, garis bawah dan tanda hubung.")},
+        # Phone keyboards must not capitalise or "correct" a user name.
+        widget=forms.TextInput(attrs=USERNAME_INPUT_ATTRS),
     )
     password1 = forms.CharField(label=_("Kata sandi"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Ulangi kata sandi"), widget=forms.PasswordInput, strip=False)
@@ -115,7 +129,11 @@ class StaffAccountForm(forms.Form):
     provider = forms.ChoiceField(label=_("Provider"), choices=[("", "—"), *PROVIDER_CHOICES], required=False)
     full_name = forms.CharField(label=_("Nama lengkap"), max_length=150)
     username = forms.RegexField(
-        label=_("Nama pengguna"), max_length=150, min_length=4, regex=r"^[A-Za-z0-9_.-]+$"
+        label=_("Nama pengguna"),
+        max_length=150,
+        min_length=4,
+        regex=r"^[A-Za-z0-9_.-]+$",
+        widget=forms.TextInput(attrs=USERNAME_INPUT_ATTRS),
     )
     email = forms.EmailField(label=_("Surel (e-mail)"))
 
@@ -126,35 +144,101 @@ class StaffAccountForm(forms.Form):
         return username
 
     def clean_email(self) -> str:
-        # Password resets go to the address: one mailbox must not control a second account.
         email = self.cleaned_data["email"]
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                _("Surel ini sudah dipakai akun lain; setiap akun Dinas/provider perlu surelnya sendiri."),
-                code="email",
-            )
+        if email_taken(email):
+            raise ValidationError(EMAIL_TAKEN, code="email")
         return email
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         role = data.get("role")
-        code = (data.get("region") or "").strip()
         data["region_obj"] = None
         if role in (Role.DINAS_KAB, Role.DINAS_PROV):
-            level = Region.Level.REGENCY if role == Role.DINAS_KAB else Region.Level.PROVINCE
-            region = Region.objects.filter(code=code, level=level).first()
-            if region is None:
-                self.add_error(
-                    "region",
-                    _(
-                        "Kode wilayah tidak ditemukan untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00)."
-                    ),
-                )
-            data["region_obj"] = region
+            data["region_obj"] = _region_for_role(self, role, data.get("region") or "")
         if role == Role.PROVIDER and not data.get("provider"):
             self.add_error("provider", _("Pilih provider."))
         return data
+
+
+EMAIL_TAKEN = _("Surel ini sudah dipakai akun lain; setiap akun Dinas/provider perlu surelnya sendiri.")
+
+
+def _region_for_role(form: forms.Form, role: str, code: str) -> Region | None:
+    level = Region.Level.REGENCY if role == Role.DINAS_KAB else Region.Level.PROVINCE
+    region = Region.objects.filter(code=code.strip(), level=level).first()
+    if region is None:
+        form.add_error(
+            "region",
+            _("Kode wilayah tidak ditemukan untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00)."),
+        )
+    return region
+
+
+class AccountEditForm(forms.Form):
+    """Pusdatin corrects an account's e-mail address and, for Dinas and operators, its scope
+    (region, school). The role itself is not changed here (decision 0019)."""
+
+    email = forms.EmailField(label=_("Surel (e-mail)"))
+    region = forms.CharField(
+        label=_("Kode wilayah Dapodik"),
+        required=False,
+        max_length=6,
+        help_text=_("Provinsi: PP0000, kabupaten/kota: PPKK00."),
+    )
+    npsn = forms.CharField(label=_("NPSN sekolah"), required=False, max_length=8)
+
+    def __init__(self, *args: Any, account: Any, **kwargs: Any) -> None:
+        self.account = account
+        kwargs.setdefault(
+            "initial",
+            {"email": account.email, "region": account.region_id or "", "npsn": account.school_id or ""},
+        )
+        super().__init__(*args, **kwargs)
+        if account.role not in (Role.DINAS_KAB, Role.DINAS_PROV):
+            del self.fields["region"]
+        if account.role != Role.OPERATOR:
+            del self.fields["npsn"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if email_taken(email, exclude_pk=self.account.pk):
+            raise ValidationError(EMAIL_TAKEN, code="email")
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        data["region_obj"] = None
+        data["school_obj"] = None
+        if "region" in self.fields and "region" not in self.errors:
+            data["region_obj"] = _region_for_role(self, self.account.role, data.get("region") or "")
+        if "npsn" in self.fields and "npsn" not in self.errors:
+            school = School.objects.filter(npsn=(data.get("npsn") or "").strip(), active=True).first()
+            if school is None:
+                self.add_error("npsn", _("NPSN tidak ditemukan atau sekolah tidak aktif."))
+            data["school_obj"] = school
+        return data
+
+
+class InvitationAwarePasswordResetForm(PasswordResetForm):
+    """Django's form sends nothing to an account without a usable password. Here an ACTIVE
+    account that never set one (a staff account whose invitation link expired) gets the link
+    too; a deactivated account never does (decision 0019)."""
+
+    def get_users(self, email: str) -> Any:
+        email = email.strip()
+        for user in get_user_model()._default_manager.filter(email__iexact=email, is_active=True):
+            if user.email.casefold() == email.casefold():
+                yield user
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The link starts with VERVAL_SITE_URL when it is set (not with the Host the request named).
+        site = urlsplit(settings.VERVAL.get("SITE_URL") or "")
+        if site.netloc:
+            kwargs["domain_override"] = site.netloc
+            kwargs["use_https"] = site.scheme == "https"
+        super().save(*args, **kwargs)
 
 
 class TokenForm(forms.Form):
@@ -197,7 +281,7 @@ class SignInForm(AuthenticationForm):
             ).values_list("password_hash", flat=True)
             if any(check_password(password, h) for h in pending):
                 return ValidationError(self.error_messages["pending"], code="pending")
-            user = get_user_model().objects.filter(username=username, is_active=False).first()
-            if user is not None and user.check_password(password):
+            user = find_user(username)
+            if user is not None and not user.is_active and user.check_password(password):
                 return ValidationError(self.error_messages["inactive"], code="inactive")
         return super().get_invalid_login_error()

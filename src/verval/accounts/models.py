@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 PROVIDER_CODES = ["telkomsel", "indosat", "xl", "axis", "tri", "smartfren"]
@@ -56,6 +57,12 @@ class User(AbstractUser):
     phone = models.CharField(max_length=20, blank=True)
 
     class Meta:
+        # Sign-in matches the user name ignoring case and password resets the e-mail address
+        # (`__iexact` is UPPER(...) = UPPER(...) on PostgreSQL): indexes on those expressions.
+        indexes = [
+            models.Index(Upper("username"), name="user_username_upper"),
+            models.Index(Upper("email"), name="user_email_upper"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="user_scope_matches_role",
@@ -117,6 +124,8 @@ class OperatorRegistration(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The Dinas's list counts the other pending requests from the same address (ignoring case).
+        indexes = [models.Index(Upper("email"), name="registration_email_upper")]
 
     def __str__(self) -> str:
         return f"registration {self.pk} {self.school_id} {self.status}"

@@ -5,17 +5,27 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-from verval.accounts import actions
+from verval.accounts import actions, throttle
 from verval.accounts.forms import RegistrationForm
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return throttle.client_ip(request)
 
 
 def register_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        if throttle.registration_attempt_refused(client_ip(request)):
+            # What was typed comes back (not the passwords, not the letter), with the reason.
+            kept = ("npsn", "full_name", "email", "username")
+            form = RegistrationForm(initial={k: request.POST.get(k, "") for k in kept})
+            refused = _(
+                "Terlalu banyak pendaftaran dari jaringan Anda dalam satu jam terakhir. Coba lagi "
+                "dalam satu jam. Jika Anda sudah mendaftar, tunggu keputusan Dinas pendidikan."
+            )
+            return render(request, "accounts/register.html", {"form": form, "refused": refused}, status=429)
         form = RegistrationForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
@@ -28,10 +38,13 @@ def register_view(request: HttpRequest) -> HttpResponse:
                     username=data["username"],
                     password=data["password1"],
                     letter=data["letter"],
+                    base_url=request.build_absolute_uri("/"),
                     ip=client_ip(request),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
+                status = 429 if getattr(exc, "code", None) == "throttled" else 200
+                return render(request, "accounts/register.html", {"form": form}, status=status)
             else:
                 return render(
                     request, "accounts/register_done.html", {"school": data["npsn"], "email": data["email"]}

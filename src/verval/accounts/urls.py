@@ -19,6 +19,8 @@ urlpatterns = [
     path("pengguna/<int:pk>/nonaktifkan/", views.user_deactivate, name="user_deactivate"),
     path("pengguna/<int:pk>/aktifkan/", views.user_reactivate, name="user_reactivate"),
     path("pengguna/<int:pk>/reset-2fa/", views.user_reset_two_factor, name="user_reset_two_factor"),
+    path("pengguna/<int:pk>/undang-ulang/", views.user_resend_invitation, name="user_resend_invitation"),
+    path("pengguna/<int:pk>/ubah/", views.user_edit, name="user_edit"),
     # Two-factor (TOTP) for Dinas and Pusdatin.
     path("akun/2fa/", views.otp_setup, name="otp_setup"),
     path("akun/2fa/verifikasi/", views.otp_verify, name="otp_verify"),

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -18,7 +18,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, backends, selectors
-from verval.accounts.forms import DeactivateForm, RejectForm, SignInForm, StaffAccountForm, TokenForm
+from verval.accounts.forms import (
+    AccountEditForm,
+    DeactivateForm,
+    InvitationAwarePasswordResetForm,
+    RejectForm,
+    SignInForm,
+    StaffAccountForm,
+    TokenForm,
+)
 from verval.accounts.models import OperatorRegistration, Role, User
 from verval.accounts.registration import client_ip
 
@@ -37,6 +45,12 @@ class SignInView(LoginView):
         return super().form_invalid(form)
 
 
+class ResetPasswordView(PasswordResetView):
+    """ "Lupa kata sandi?": also reaches an active account that never set a password (decision 0019)."""
+
+    form_class = InvitationAwarePasswordResetForm
+
+
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
@@ -45,7 +59,14 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home.html", {"summary": selectors.home_summary(request.user)})
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "summary": selectors.home_summary(request.user),
+            "two_factor": actions.two_factor_applies(request.user),
+        },
+    )
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -149,10 +170,19 @@ def users(request: HttpRequest) -> HttpResponse:
         with_device = set(
             TOTPDevice.objects.filter(user_id__in=ids, confirmed=True).values_list("user_id", flat=True)
         )
+    # Accounts still waiting for their owner's first password may be sent a new link.
+    invitable = {u.pk for u in page.object_list if actions.never_set_password(u)}
     return render(
         request,
         "accounts/users.html",
-        {"page": page, "q": q, "role": role, "roles": Role.choices, "with_device": with_device},
+        {
+            "page": page,
+            "q": q,
+            "role": role,
+            "roles": Role.choices,
+            "with_device": with_device,
+            "invitable": invitable,
+        },
     )
 
 
@@ -210,9 +240,59 @@ def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     if not User.objects.filter(pk=pk).exists():
         raise PermissionDenied("no such user")
-    user = actions.reactivate_user(actor=request.user, user_id=pk, ip=client_ip(request))
-    messages.success(request, _("Akun %(username)s diaktifkan kembali.") % {"username": user.username})
+    try:
+        user = actions.reactivate_user(actor=request.user, user_id=pk, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Akun %(username)s diaktifkan kembali.") % {"username": user.username})
     return redirect("accounts:users")
+
+
+@login_required
+@require_POST
+def user_resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN, *DINAS)
+    try:
+        user = actions.resend_invitation(
+            actor=request.user, user_id=pk, base_url=request.build_absolute_uri("/"), ip=client_ip(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Tautan baru untuk membuat kata sandi dikirim ke surel akun %(username)s.")
+            % {"username": user.username},
+        )
+    return redirect("accounts:users")
+
+
+@login_required
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_role(request.user, Role.PUSDATIN)
+    account: User = access.get_in_scope(  # type: ignore[assignment]
+        actions.users_for(request.user).select_related("school", "region"), pk=pk
+    )
+    form = AccountEditForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            actions.update_account(
+                actor=request.user,
+                user_id=account.pk,
+                email=d["email"],
+                region=d.get("region_obj"),
+                school=d.get("school_obj"),
+                base_url=request.build_absolute_uri("/"),
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Akun %(username)s diubah.") % {"username": account.username})
+            return redirect("accounts:users")
+    return render(request, "accounts/user_edit.html", {"form": form, "account": account})
 
 
 @login_required

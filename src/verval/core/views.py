@@ -182,6 +182,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
             "pending": pending[:10],
             "pending_count": pending.count(),
             "region": getattr(request.user, "region", None),
+            "two_factor": actions.two_factor_applies(request.user),
         },
     )
 
