@@ -103,6 +103,24 @@ def test_an_address_over_its_failed_calls_per_minute_gets_429_but_a_valid_token_
     assert client.get("/api/v1/batches", REMOTE_ADDR="10.0.0.9").status_code == 401
 
 
+def test_behind_a_trusted_proxy_failed_calls_count_per_client_not_per_proxy(
+    client, settings, tsel_batch, limits
+):  # type: ignore[no-untyped-def]
+    limits(failed=3)
+    settings.VERVAL = {**settings.VERVAL, "TRUSTED_PROXIES": ["10.0.0.0/8"]}
+
+    def call(client_address: str) -> int:
+        return client.get(
+            "/api/v1/batches",
+            headers=auth("vp_00000000_junk"),
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_FORWARDED_FOR=client_address,
+        ).status_code
+
+    assert [call("198.51.100.7") for _ in range(4)] == [401, 401, 401, 429]
+    assert call("203.0.113.9") == 401  # another client behind the same proxy is not held back
+
+
 def test_a_limit_of_zero_turns_the_limit_off(client, tsel_batch, tsel_token, limits):
     limits(per_token=0, failed=0)
 

@@ -30,7 +30,9 @@ DINAS_PAGE_SIZE = 50
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    from verval.accounts.throttle import client_ip
+
+    return client_ip(request)
 
 
 # --- Pusdatin ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES, Role
+from verval.accounts.throttle import client_ip
 from verval.core import audit
 from verval.core.spreadsheet import csv_row, xlsx_row
 from verval.dashboard import charts, geo, selectors, services
@@ -440,7 +441,7 @@ def _audit_download(request: HttpRequest, fmt: str, regency: str) -> None:
         object_type="dashboard",
         region_code=regency or (getattr(request.user, "region_id", None) or ""),
         note=f"format={fmt}",
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
     )
 
 

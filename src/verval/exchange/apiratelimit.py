@@ -28,7 +28,12 @@ RATE_WINDOW_SECONDS = 60
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address as sign-in and registration see it (behind a trusted reverse proxy,
+    from X-Forwarded-For; `VERVAL_TRUSTED_PROXIES`): otherwise every provider behind the proxy
+    would share one failed-call budget."""
+    from verval.accounts.throttle import client_ip as forwarded_client_ip
+
+    return forwarded_client_ip(request)
 
 
 def current_window() -> tuple[int, int]:

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import Role
+from verval.accounts.throttle import client_ip
 from verval.imports import actions
 from verval.imports.forms import CutoffUploadForm
 
@@ -22,9 +23,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
         return redirect("core:pusdatin")
-    job = actions.start_upload(
-        actor=request.user, upload=form.cleaned_data["file"], ip=request.META.get("REMOTE_ADDR")
-    )
+    job = actions.start_upload(actor=request.user, upload=form.cleaned_data["file"], ip=client_ip(request))
     return redirect("core:job", job_id=job.pk)
 
 
