@@ -168,14 +168,15 @@ def test_usage_and_recap_feed_the_reconciliation(scheduled, period):
         f"/api/v1/disbursements/batches/{_batch().pk}/results",
         _results(scheduled, ["BERHASIL"] * 3 + ["GAGAL"]),
     )
+    delivered = scheduled[:3]  # usage only of delivered recipients (decision 0021)
     usage = "pd_id,no_ponsel,pemakaian_gb\n" + "".join(
-        f"{r.pk},{r.phone_e164[1:]},{i}.5\n" for i, r in enumerate(scheduled)
+        f"{r.pk},{r.phone_e164[1:]},{i}.5\n" for i, r in enumerate(delivered)
     )
 
     response = _post_csv(client, f"/api/v1/reports/{period.code}/usage", usage)
 
     assert response.status_code == 200, response.content
-    assert response.json()["counts"]["added"] == 4
+    assert response.json()["counts"]["added"] == 3
     assert UsageReport.objects.get(recipient_id=scheduled[0].pk).usage_gb == Decimal("0.5")
     recap = client.put(
         f"/api/v1/reports/{period.code}/recap",

@@ -26,6 +26,7 @@ def _snapshot(period: Period) -> tuple[list[Any], list[Any]]:
     rows = sorted(
         (
             str(d.recipient_id),
+            d.attempts,  # a recipient has a row per attempt
             d.provider,
             (d.batch.provider, d.batch.seq) if d.batch else None,
             d.sptjm_item_id,
@@ -39,8 +40,10 @@ def _snapshot(period: Period) -> tuple[list[Any], list[Any]]:
             d.reported_gb,
             d.reported_at,
             d.result_job_id,
-            d.attempts,
-            d.updated_at if d.attempts > 1 else None,  # a retry keeps its updated_at on both paths
+            d.is_current,
+            d.is_duplicate,
+            # A retried recipient's earlier row is kept untouched (its updated_at too) on both paths.
+            d.updated_at if not d.is_current else None,
         )
         for d in Disbursement.objects.filter(period=period).select_related("batch")
     )
@@ -132,7 +135,7 @@ def test_set_based_disbursement_gives_the_rows_and_files_of_the_row_path(
     second = _both_ways(period)
     assert (second["scheduled"], second["retried"], second["by_rule"]) == (2, 2, {"MAKS_3_PAKET": 1})
     assert Disbursement.objects.get(period=period, recipient=fifth).rule == "MAKS_3_PAKET"
-    assert Disbursement.objects.get(period=period, recipient=bad).attempts == 2
+    assert Disbursement.objects.get(period=period, recipient=bad, is_current=True).attempts == 2
 
     # 3. A 2021 period (numbers carried from 2020's SPTJMs): low usage in the previous period, a
     # category without a package, and the cap again.
@@ -158,3 +161,50 @@ def test_set_based_disbursement_gives_the_rows_and_files_of_the_row_path(
     # 4. Again: nothing new either way.
     again = _both_ways(p2021)
     assert (again["candidates"], again["batches"]) == (0, [])
+
+
+def test_set_based_disbursement_holds_failed_lines_and_keeps_attempts_as_the_row_path(
+    operator, pusdatin, school, period, tmp_path
+):
+    # decisions/0021: a GAGAL line holds its place on the number for the period (also once its
+    # recipient moved to another number), a retry is a new row, and usage of a failed injection
+    # does not make a number "low usage".
+    s1, s2, s3 = aktif(school, 3, phone_raw="081233334444", phone_e164="+6281233334444")
+    failed = aktif(school, 1)[0]
+    approve_all(operator, pusdatin, school, period)
+    first = _both_ways(period)
+    assert (first["scheduled"], first["by_rule"]) == (4, {})
+    batch = DisbursementBatch.objects.get(period=period)
+    services.apply_injection_results(
+        actor=None, batch=batch, path=_report(tmp_path, batch, {s3.pk, failed.pk})
+    )
+
+    Recipient.objects.filter(pk=s3.pk).update(phone_raw="081399990000", phone_e164="+6281399990000")
+    fourth = aktif(school, 1, phone_raw="081233334444", phone_e164="+6281233334444")[0]
+    approve_all(operator, pusdatin, school, period)
+
+    second = _both_ways(period)
+    assert (second["scheduled"], second["retried"], second["by_rule"]) == (1, 1, {"MAKS_3_PAKET": 1})
+    assert Disbursement.objects.get(period=period, recipient=fourth).rule == "MAKS_3_PAKET"
+    assert list(
+        Disbursement.objects.filter(period=period, recipient=s3)
+        .order_by("attempts")
+        .values_list("attempts", "status", "is_current")
+    ) == [(1, "GAGAL", False), (2, "DIJADWALKAN", True)]
+
+    for r, usage in ((s1, "0.3"), (failed, "0.2")):
+        UsageReport.objects.create(
+            period=period,
+            provider="telkomsel",
+            recipient_id=r.pk,
+            phone_e164=r.phone_e164,
+            usage_gb=Decimal(usage),
+        )
+    p2021 = make_period("2021-03", "2021", date(2021, 3, 1))
+
+    third = _both_ways(p2021)
+    # The shared number is low (s1 used 0.3 GB of a delivered package): s1, s2 and fourth; the
+    # failed recipient's 0.2 GB was never a package, so it goes out again.
+    assert third["by_rule"] == {"PEMAKAIAN_RENDAH": 3}
+    assert Disbursement.objects.get(period=p2021, recipient=failed).status == "DIJADWALKAN"
+    assert Disbursement.objects.get(period=p2021, recipient=s3).status == "DIJADWALKAN"

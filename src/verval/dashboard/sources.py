@@ -122,7 +122,7 @@ def sptjm_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
 
 
 def disbursement_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
-    """D facts: disbursement rows per period and status."""
+    """D facts: recipients per period and disbursement status (their current rows, decision 0021)."""
     from verval.reference.models import School
 
     disb = model_if_present("sptjm", "Disbursement")
@@ -134,7 +134,7 @@ def disbursement_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None
         SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "d.category")}, {kind}, d.provider,
                'D', d.status, '', FALSE, d.period_id, COUNT(*)
         FROM {q(disb)} d JOIN {q(School)} sc ON sc.npsn = d.school_id
-        WHERE 1 = 1{where}
+        WHERE d.is_current{where}
         GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "d.category")}, {kind}, d.provider,
                  d.status, d.period_id"""  # noqa: S608
     return sql, params

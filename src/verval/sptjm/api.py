@@ -107,6 +107,7 @@ class ReconciliationOut(Schema):
     gagal: int
     missing: int
     excluded: int
+    duplicates: int = 0
     gb_sent: str
     gb_berhasil: str
     recap_sent: int | None
@@ -470,6 +471,7 @@ def _recon_out(row: dict[str, Any]) -> dict[str, Any]:
                 "gagal",
                 "missing",
                 "excluded",
+                "duplicates",
                 "recap_sent",
                 "recap_injected",
                 "recap_failed",

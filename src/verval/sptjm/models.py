@@ -210,7 +210,12 @@ class DisbursementBatch(models.Model):
 
 
 class Disbursement(models.Model):
-    """One recipient's package in one period (unique), or its exclusion with the rule named."""
+    """One attempt of a recipient's package in one period — a line of a disbursement batch — or
+    its exclusion with the rule named. A recipient retried in the period (its number fixed after a
+    GAGAL or an exclusion) gets a new row: every batch line stays with its batch, result and reason
+    (docs/decisions/0021-disbursement-attempts.md). `is_current` marks the one row that stands for
+    the recipient in the period (SPEC §4, per recipient per period): its first BERHASIL attempt if
+    one was delivered, else its latest row."""
 
     # No single-column index where a composite one of Meta starts with the column (recipient,
     # period, school) and none on provider, phone or status alone (no query filters on them
@@ -241,14 +246,27 @@ class Disbursement(models.Model):
     result_job = models.ForeignKey(
         "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # This row's number among the recipient's rows of the period (1 the first; a retry is the
+    # current row's number + 1, so the latest row's number is how many rows there are).
     attempts = models.PositiveSmallIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    # A BERHASIL of a recipient already delivered a package this period through another attempt
+    # (the provider injected two of its lines): recorded as the provider reported it, flagged
+    # (BERHASIL_GANDA), never the current row, so the recipient counts one package.
+    is_duplicate = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["period", "provider", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "period"], name="disbursement_recipient_period")
+            # Every attempt its own row; the index also serves the lookups by (recipient, period).
+            models.UniqueConstraint(fields=["recipient", "period", "attempts"], name="disbursement_attempt"),
+            models.UniqueConstraint(
+                fields=["recipient", "period"],
+                condition=models.Q(is_current=True),
+                name="disbursement_one_current",
+            ),
         ]
         indexes = [
             models.Index(fields=["period", "phone_e164"], name="disb_period_phone"),

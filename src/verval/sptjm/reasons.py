@@ -78,6 +78,18 @@ ROW_REFUSALS: dict[str, tuple[str, str]] = {
         "pd_id tidak pernah dikirim ke provider ini pada periode ini.",
         "pd_id was never sent to this provider in this period.",
     ),
+    "MELEBIHI_MAKS_PAKET": (
+        "Nomor ini sudah menerima paket sebanyak batas per periode (paling banyak 3); hasil BERHASIL "
+        "ini tidak diterapkan.",
+        "This number has already received the most packages a period allows (at most 3); this "
+        "BERHASIL result is not applied.",
+    ),
+    "INJEKSI_TIDAK_BERHASIL": (
+        "Penerima ini tidak berhasil diinjeksi pada nomor ini pada periode ini (GAGAL atau belum ada "
+        "hasil BERHASIL): tidak ada kuota yang dipakai, pemakaian tidak diterima.",
+        "This recipient was not injected successfully on this number in this period (failed, or no "
+        "BERHASIL result yet): there was no quota to use, so usage is not accepted.",
+    ),
 }
 
 

@@ -204,11 +204,14 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
                 .filter(Exists(covering_items(period).filter(period__starts_on__lt=period.starts_on)))
                 .count()
             )
-        disb = access.scope_by_school(user, Disbursement.objects.filter(school=school, period=period))
+        disb = access.scope_by_school(
+            user, Disbursement.objects.filter(school=school, period=period, is_current=True)
+        )
         counts = dict(disb.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     failed = list(
         access.scope_by_school(
-            user, Disbursement.objects.filter(school=school, status=DisbursementStatus.GAGAL)
+            user,
+            Disbursement.objects.filter(school=school, status=DisbursementStatus.GAGAL, is_current=True),
         )
         .select_related("recipient", "period")
         .order_by("-updated_at")[:200]
@@ -329,7 +332,12 @@ def reconciliation(user: Any, period: Period, provider: str | None = None) -> li
 
 
 def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any]]:
-    """Unscoped core of `reconciliation` (the provider API calls it with the token's provider)."""
+    """Unscoped core of `reconciliation` (the provider API calls it with the token's provider).
+
+    Ours counts batch lines, as the provider does: every attempt sent (a retried recipient's
+    failed line and its new one), each BERHASIL line the provider injected (a recipient's second
+    one too: flagged BERHASIL_GANDA, `duplicates`). `excluded` counts recipients (current rows).
+    """
     qs = Disbursement.objects.filter(period=period).exclude(status=DisbursementStatus.DIKECUALIKAN)
     if provider:
         qs = qs.filter(provider=provider)
@@ -343,9 +351,12 @@ def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any
             gb_sent=Sum("package_gb"),
             gb_berhasil=Sum("package_gb", filter=Q(status=DisbursementStatus.BERHASIL)),
             gb_reported=Sum("reported_gb", filter=Q(status=DisbursementStatus.BERHASIL)),
+            duplicates=Count("id", filter=Q(status=DisbursementStatus.BERHASIL, is_duplicate=True)),
         )
     }
-    excluded_qs = Disbursement.objects.filter(period=period, status=DisbursementStatus.DIKECUALIKAN)
+    excluded_qs = Disbursement.objects.filter(
+        period=period, status=DisbursementStatus.DIKECUALIKAN, is_current=True
+    )
     recap_qs = ProviderRecap.objects.filter(period=period)
     if provider:
         excluded_qs, recap_qs = excluded_qs.filter(provider=provider), recap_qs.filter(provider=provider)
@@ -362,6 +373,7 @@ def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any
             "berhasil": o.get("berhasil", 0),
             "gagal": o.get("gagal", 0),
             "missing": o.get("missing", 0),
+            "duplicates": o.get("duplicates", 0),
             "excluded": excluded.get(code, 0),
             "gb_sent": o.get("gb_sent") or Decimal(0),
             "gb_berhasil": o.get("gb_berhasil") or Decimal(0),
@@ -388,6 +400,8 @@ def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any
             flags.append("HASIL_BELUM_LENGKAP")
         if row["gb_reported_rows"] and row["gb_reported_rows"] != row["gb_berhasil"]:
             flags.append("GB_BARIS_BERBEDA")
+        if row["duplicates"]:
+            flags.append("BERHASIL_GANDA")
         row["flags"] = flags
         row["ok"] = not flags
         out.append(row)
@@ -395,10 +409,12 @@ def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any
 
 
 def disbursement_counts(user: Any, period: Period) -> dict[str, Any]:
+    """Recipients of the period by status and rule (their current rows)."""
+    rows = Disbursement.objects.filter(period=period, is_current=True)
     qs = (
-        access.scope_by_school(user, Disbursement.objects.filter(period=period))
+        access.scope_by_school(user, rows)
         if getattr(user, "role", "") != "PROVIDER"
-        else access.scope_by_provider(user, Disbursement.objects.filter(period=period))
+        else access.scope_by_provider(user, rows)
     )
     by_status = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     by_rule = dict(qs.exclude(rule="").values_list("rule").annotate(n=Count("id")).values_list("rule", "n"))

@@ -42,22 +42,11 @@ INJECTION_RESULTS = FileSpec(
 )
 USAGE_REPORT = FileSpec(required=("pd_id", "no_ponsel", "pemakaian_gb"))
 CHUNK = 2000
-RETRY_FIELDS = [
-    "provider",
-    "batch",
-    "sptjm_item",
-    "school",
-    "phone_e164",
-    "category",
-    "package_gb",
-    "status",
-    "rule",
-    "reason",
-    "reported_gb",
-    "reported_at",
-    "result_job",
-    "attempts",
-]
+# Rows of a period that hold a place on their number (SPEC §6: at most 3 packages per number per
+# period): every batch line, whatever its result. A GAGAL line holds its place for the whole period,
+# also once its recipient is retried on another number: the provider may still inject it and
+# report it BERHASIL late (docs/decisions/0021-disbursement-attempts.md).
+HOLDS_A_PLACE = [DisbursementStatus.DIJADWALKAN, DisbursementStatus.BERHASIL, DisbursementStatus.GAGAL]
 
 
 def _chunks(it: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -107,14 +96,22 @@ def low_usage_numbers(period: Period) -> set[str]:
     """2021 rule: numbers whose reported usage in the previous period is under the policy's minimum.
 
     A number reported by several rows (shared by up to 3 recipients) counts with its highest figure;
-    a number with no usage report (new, or not disbursed before) is not excluded.
+    a number with no usage report (new, or not disbursed before) is not excluded. Only usage of a
+    number its recipient was delivered (a BERHASIL line) counts: a report for a failed injection
+    (accepted before decision 0021) measures quota never given.
     """
     minimum = period.policy.min_previous_usage_gb
     prev = selectors.previous_period(period)
     if minimum is None or prev is None:
         return set()
+    delivered = Disbursement.objects.filter(
+        period=prev,
+        recipient_id=OuterRef("recipient_id"),
+        phone_e164=OuterRef("phone_e164"),
+        status=DisbursementStatus.BERHASIL,
+    )
     return set(
-        UsageReport.objects.filter(period=prev)
+        UsageReport.objects.filter(Exists(delivered), period=prev)
         .values("phone_e164")
         .annotate(m=Max("usage_gb"))
         .filter(m__lt=minimum)
@@ -124,13 +121,13 @@ def low_usage_numbers(period: Period) -> set[str]:
 
 def disbursement_candidates(period: Period) -> Any:
     """(id, school_id, phone_e164, operator, category, item_id) of every covered recipient without
-    a package this period (or whose failed or excluded row carried another number), first
+    a package this period (or whose current row, failed or excluded, carried another number), first
     approved first. Each row looks its SPTJM items up by (recipient, period): see SptjmItem's
     indexes."""
     mine = Disbursement.objects.filter(period=period, recipient=OuterRef("pk"))
-    retry = mine.filter(status__in=[DisbursementStatus.GAGAL, DisbursementStatus.DIKECUALIKAN]).exclude(
-        phone_e164=OuterRef("phone_e164")
-    )
+    retry = mine.filter(
+        is_current=True, status__in=[DisbursementStatus.GAGAL, DisbursementStatus.DIKECUALIKAN]
+    ).exclude(phone_e164=OuterRef("phone_e164"))
     first_item = selectors.covering_items(period).order_by("approved_at", "id")
     return (
         selectors.covered_recipients(period)
@@ -157,9 +154,11 @@ def disburse(
 
     Rules, in this order, each exclusion recorded with its rule: no package for the category
     (TANPA_PAKET); 2021 low usage in the previous period (PEMAKAIAN_RENDAH); at most
-    max_packages_per_number packages per number per period (MAKS_3_PAKET, first approved first).
-    A recipient whose GAGAL or DIKECUALIKAN row of this period carried another number than its
-    current one (the school fixed it, and a new SPTJM covered it) is scheduled again.
+    max_packages_per_number packages per number per period (MAKS_3_PAKET, first approved first;
+    every batch line of the period holds its place, GAGAL ones too: HOLDS_A_PLACE).
+    A recipient whose current row of this period (GAGAL or DIKECUALIKAN) carried another number
+    than its current one (the school fixed it, and a new SPTJM covered it) is scheduled again: a
+    new row (attempt) becomes current, the earlier one stays as it was (decisions/0021).
 
     On PostgreSQL the rows are decided, written and sent to the batch files by a few set-based
     statements (`_schedule_pg`); SQLite runs the same rules row by row (`_schedule_rows`). Both
@@ -218,9 +217,7 @@ def _schedule_rows(
     low = low_usage_numbers(period)
     used: Counter[str] = Counter(
         dict(
-            Disbursement.objects.filter(
-                period=period, status__in=[DisbursementStatus.DIJADWALKAN, DisbursementStatus.BERHASIL]
-            )
+            Disbursement.objects.filter(period=period, status__in=HOLDS_A_PLACE)
             .values_list("phone_e164")
             .annotate(n=Count("id"))
             .values_list("phone_e164", "n")
@@ -238,11 +235,11 @@ def _schedule_rows(
             existing = {
                 d.recipient_id: d
                 for d in Disbursement.objects.filter(
-                    period=period, recipient_id__in=[row[0] for row in block]
+                    period=period, recipient_id__in=[row[0] for row in block], is_current=True
                 )
             }
             new: list[Disbursement] = []
-            again: list[Disbursement] = []
+            superseded: list[int] = []
             for rid, school_id, phone, operator, category, item_id in block:
                 package = packages.get(category) or Decimal(0)
                 rule = ""
@@ -279,17 +276,15 @@ def _schedule_rows(
                     "result_job": None,
                 }
                 old = existing.get(rid)
-                if old is None:
-                    new.append(Disbursement(recipient_id=rid, period=period, **values))
-                else:
-                    for key, value in values.items():
-                        setattr(old, key, value)
-                    old.attempts += 1
-                    again.append(old)
+                attempt = 1
+                if old is not None:  # a retry: the earlier row stays as it is, no longer current
+                    superseded.append(old.pk)
+                    attempt = old.attempts + 1
                     retried += 1
+                new.append(Disbursement(recipient_id=rid, period=period, attempts=attempt, **values))
+            if superseded:  # first: one current row per recipient and period (a unique index)
+                Disbursement.objects.filter(pk__in=superseded).update(is_current=False)
             Disbursement.objects.bulk_create(new, batch_size=CHUNK)
-            if again:
-                Disbursement.objects.bulk_update(again, RETRY_FIELDS, batch_size=CHUNK)
             done += len(block)
             if progress:
                 progress.update(done, total)
@@ -317,27 +312,28 @@ WITH item AS (
     {low}
 )
 SELECT r.id AS rid, r.school_id, r.phone_e164 AS phone, r.operator, r.category,
-       item.id AS item_id, item.approved_at, d.id AS old_id,
+       item.id AS item_id, item.approved_at, d.id AS old_id, d.attempts AS old_attempts,
        COALESCE(q.general_gb + q.learning_gb, 0) AS package,
        CASE WHEN COALESCE(q.general_gb + q.learning_gb, 0) = 0 THEN 'TANPA_PAKET'
             WHEN low.phone_e164 IS NOT NULL THEN 'PEMAKAIAN_RENDAH'
             ELSE '' END AS rule
 FROM registry_recipient r
 JOIN item ON item.recipient_id = r.id
-LEFT JOIN sptjm_disbursement d ON d.recipient_id = r.id AND d.period_id = %(period)s
+LEFT JOIN sptjm_disbursement d ON d.recipient_id = r.id AND d.period_id = %(period)s AND d.is_current
 LEFT JOIN reference_quotarule q ON q.policy_id = %(policy)s AND q.category = r.category
 LEFT JOIN low ON low.phone_e164 = r.phone_e164
 WHERE r.active AND r.status = 'AKTIF' AND r.phone_e164 <> '' AND r.operator <> ''
   AND (d.id IS NULL OR (d.status IN ('GAGAL', 'DIKECUALIKAN') AND d.phone_e164 <> r.phone_e164))
 """
 
-# The cap: only numbers whose candidates and packages already held this period pass it are
-# ranked (a hash aggregate over all candidates, then a sort of a few rows); within such a number
-# the candidates that passed the first two rules take the free places in approval order.
+# The cap: only numbers whose candidates and places already held this period (every batch line,
+# GAGAL too: HOLDS_A_PLACE) pass it are ranked (a hash aggregate over all candidates, then a sort
+# of a few rows); within such a number the candidates that passed the first two rules take the
+# free places in approval order.
 _CAP_PG = """
 WITH used AS (
     SELECT phone_e164, count(*) AS n FROM sptjm_disbursement
-    WHERE period_id = %(period)s AND status IN ('DIJADWALKAN', 'BERHASIL') GROUP BY phone_e164
+    WHERE period_id = %(period)s AND status IN ('DIJADWALKAN', 'BERHASIL', 'GAGAL') GROUP BY phone_e164
 ), per AS (
     SELECT phone, count(*) AS n FROM disb_cand WHERE rule = '' GROUP BY phone
 ), risky AS (
@@ -350,23 +346,21 @@ WITH used AS (
 UPDATE disb_cand c SET rule = 'MAKS_3_PAKET' FROM ranked WHERE ranked.rid = c.rid AND ranked.k > %(cap)s
 """
 
+# Every candidate gets a new row; a retry's is its next attempt.
 _INSERT_PG = """
 INSERT INTO sptjm_disbursement (recipient_id, period_id, provider, batch_id, sptjm_item_id, school_id,
     phone_e164, category, package_gb, status, rule, reason, reported_gb, reported_at, result_job_id,
-    attempts, created_at, updated_at)
+    attempts, is_current, is_duplicate, created_at, updated_at)
 SELECT rid, %(period)s, operator, {batch}, item_id, school_id, phone, category, package,
-    CASE WHEN rule = '' THEN 'DIJADWALKAN' ELSE 'DIKECUALIKAN' END, rule, '', NULL, NULL, NULL, 1,
-    %(now)s, %(now)s
-FROM disb_cand WHERE old_id IS NULL
+    CASE WHEN rule = '' THEN 'DIJADWALKAN' ELSE 'DIKECUALIKAN' END, rule, '', NULL, NULL, NULL,
+    COALESCE(old_attempts, 0) + 1, TRUE, FALSE, %(now)s, %(now)s
+FROM disb_cand
 """
 
-# As the row path's bulk_update of RETRY_FIELDS: updated_at is not among them.
-_RETRY_PG = """
-UPDATE sptjm_disbursement d SET provider = c.operator, batch_id = {batch}, sptjm_item_id = c.item_id,
-    school_id = c.school_id, phone_e164 = c.phone, category = c.category, package_gb = c.package,
-    status = CASE WHEN c.rule = '' THEN 'DIJADWALKAN' ELSE 'DIKECUALIKAN' END, rule = c.rule,
-    reason = '', reported_gb = NULL, reported_at = NULL, result_job_id = NULL, attempts = d.attempts + 1
-FROM disb_cand c WHERE d.id = c.old_id
+# Before the INSERT (one current row per recipient and period): a retried recipient's earlier row
+# stays as it was, only no longer current; as the row path's update(), updated_at is not touched.
+_SUPERSEDE_PG = """
+UPDATE sptjm_disbursement d SET is_current = FALSE FROM disb_cand c WHERE d.id = c.old_id
 """
 
 
@@ -374,7 +368,7 @@ def _schedule_pg(
     period: Period, job: Job | None, progress: Progress | None
 ) -> tuple[int, int, int, Counter[str], list[DisbursementBatch]]:
     """The rules of `_schedule_rows` as set-based SQL (PostgreSQL): the candidates and their rule
-    into a temporary table, one INSERT … SELECT (and one UPDATE for retries), the batch files in
+    into a temporary table, one INSERT … SELECT (after one UPDATE for retries), the batch files in
     one COPY … TO STDOUT read straight from libpq as the dump files are."""
     policy = period.policy
     prev = selectors.previous_period(period)
@@ -396,9 +390,12 @@ def _schedule_pg(
     if minimum is None or prev is None:
         low = "SELECT NULL::varchar AS phone_e164 WHERE FALSE"
     else:
+        # As low_usage_numbers: only usage of a number its recipient was delivered counts.
         low = (
-            "SELECT phone_e164 FROM sptjm_usagereport WHERE period_id = %(prev)s "
-            "GROUP BY phone_e164 HAVING max(usage_gb) < %(minimum)s"
+            "SELECT u.phone_e164 FROM sptjm_usagereport u WHERE u.period_id = %(prev)s AND EXISTS ("
+            "SELECT 1 FROM sptjm_disbursement b WHERE b.recipient_id = u.recipient_id "
+            "AND b.period_id = %(prev)s AND b.phone_e164 = u.phone_e164 AND b.status = 'BERHASIL') "
+            "GROUP BY u.phone_e164 HAVING max(u.usage_gb) < %(minimum)s"
         )
     writers: list[_BatchWriter] = []
     with connection.cursor() as cursor:
@@ -444,9 +441,9 @@ def _schedule_pg(
                 batch = f"CASE WHEN {{c}}rule = '' THEN CASE {{c}}operator {whens} END END"
                 for i, w in enumerate(writers):
                     params[f"op{i}"], params[f"batch{i}"] = w.batch.provider, w.batch.pk
-            cursor.execute(_INSERT_PG.format(batch=batch.format(c="")), params)
             if retried:
-                cursor.execute(_RETRY_PG.format(batch=batch.format(c="c.")), params)
+                cursor.execute(_SUPERSEDE_PG)
+            cursor.execute(_INSERT_PG.format(batch=batch.format(c="")), params)
             batches = [w.close() for w in _write_batch_files_pg(cursor, writers)]
         except BaseException:
             for w in writers:
@@ -586,14 +583,27 @@ def apply_injection_results(
 ) -> tuple[dict[str, Any], list[RowIssue]]:
     """Apply `pd_id,no_ponsel,status[,keterangan,kuota_gb,waktu]` to a batch (caller holds the transaction).
 
-    Row checks: pd_id in this batch, the number as sent, status BERHASIL/GAGAL, kuota_gb and waktu
-    well-formed, no duplicate pd_id; BERHASIL never turns into GAGAL (a GAGAL may later succeed).
+    Row checks: pd_id a line of this batch (each result goes to the attempt this batch carried,
+    also when its recipient was retried since), the number as sent, status BERHASIL/GAGAL,
+    kuota_gb and waktu well-formed, no duplicate pd_id; BERHASIL never turns into GAGAL (a GAGAL
+    may later succeed). A new BERHASIL on a number that already has max_packages_per_number
+    delivered this period is refused (MELEBIHI_MAKS_PAKET). A BERHASIL of a recipient already
+    delivered through another attempt is recorded and flagged (`is_duplicate`); otherwise the
+    delivered attempt becomes the recipient's current row (decisions/0021).
     The same file twice changes nothing. Above the refusal share the whole file is refused.
     """
     issues: list[RowIssue] = []
-    counts: dict[str, Any] = {"rows": 0, "berhasil": 0, "gagal": 0, "unchanged": 0, "refused": 0}
+    counts: dict[str, Any] = {
+        "rows": 0,
+        "berhasil": 0,
+        "gagal": 0,
+        "duplicate": 0,
+        "unchanged": 0,
+        "refused": 0,
+    }
     seen: set[int] = set()  # pd_ids of this file (16-byte ints), for DUPLIKAT
     now = timezone.now()
+    cap = Period.objects.select_related("policy").get(pk=batch.period_id).policy.max_packages_per_number
     rows = iter_rows(path, INJECTION_RESULTS, issues)
     for block in _chunks(rows):
         parsed = []
@@ -605,20 +615,46 @@ def apply_injection_results(
             parsed.append(
                 (line, rid, phone, status.strip().upper(), note.strip(), kuota.strip(), waktu.strip())
             )
-        found = {
+        ids = [p[1] for p in parsed]
+        found = {d.recipient_id: d for d in Disbursement.objects.filter(batch=batch, recipient_id__in=ids)}
+        other_batch = set()  # sent to this provider in the period, in another of its batches
+        if len(found) < len(set(ids)):
+            other_batch = set(
+                Disbursement.objects.filter(
+                    period_id=batch.period_id,
+                    provider=batch.provider,
+                    recipient_id__in=[i for i in ids if i not in found],
+                )
+                .exclude(status=DisbursementStatus.DIKECUALIKAN)
+                .values_list("recipient_id", flat=True)
+            )
+        # The row that stands for each recipient in the period (may be of another batch or
+        # provider), and the packages delivered so far on each number of the block.
+        standing = {
             d.recipient_id: d
             for d in Disbursement.objects.filter(
-                period_id=batch.period_id, provider=batch.provider, recipient_id__in=[p[1] for p in parsed]
+                period_id=batch.period_id, recipient_id__in=list(found), is_current=True
             )
         }
+        delivered: Counter[str] = Counter(
+            dict(
+                Disbursement.objects.filter(
+                    period_id=batch.period_id,
+                    status=DisbursementStatus.BERHASIL,
+                    phone_e164__in={d.phone_e164 for d in found.values()},
+                )
+                .values_list("phone_e164")
+                .annotate(n=Count("id"))
+                .values_list("phone_e164", "n")
+            )
+        )
         changed: list[Disbursement] = []
+        no_longer_current: list[int] = []
         for line, rid, phone, status, note, kuota, waktu in parsed:
             d = found.get(rid)
-            if d is None or d.status == DisbursementStatus.DIKECUALIKAN:
-                issues.append(issue(line, "pd_id", "BUKAN_PENERIMA_PROVIDER"))
-                continue
-            if d.batch_id != batch.pk:
-                issues.append(issue(line, "pd_id", "BUKAN_BATCH_INI"))
+            if d is None:
+                code = "BUKAN_BATCH_INI" if rid in other_batch else "BUKAN_PENERIMA_PROVIDER"
+                issues.append(issue(line, "pd_id", code))
                 continue
             if rid.int in seen:
                 issues.append(issue(line, "pd_id", "DUPLIKAT"))
@@ -649,6 +685,10 @@ def apply_injection_results(
             if d.status == DisbursementStatus.BERHASIL and status == DisbursementStatus.GAGAL:
                 issues.append(issue(line, "status", "BERTENTANGAN_INJEKSI", status))
                 continue
+            delivers = status == DisbursementStatus.BERHASIL and d.status != DisbursementStatus.BERHASIL
+            if delivers and delivered[d.phone_e164] >= cap:
+                issues.append(issue(line, "status", "MELEBIHI_MAKS_PAKET", status))
+                continue
             if reported is None and status == DisbursementStatus.BERHASIL:
                 reported = d.package_gb
             reason = note[:255] if status == DisbursementStatus.GAGAL else ""
@@ -663,10 +703,26 @@ def apply_injection_results(
             d.status, d.reason, d.reported_gb = status, reason, reported
             d.reported_at = at or d.reported_at or now
             d.result_job = job
+            if delivers:
+                delivered[d.phone_e164] += 1
+                current = standing.get(rid)
+                if current is None or current.pk == d.pk:
+                    pass
+                elif current.status == DisbursementStatus.BERHASIL:
+                    d.is_duplicate = True  # delivered twice: recorded, flagged, counted once
+                    counts["duplicate"] += 1
+                else:  # the first delivered attempt stands for the recipient
+                    no_longer_current.append(current.pk)
+                    d.is_current = True
+                    standing[rid] = d
             changed.append(d)
             counts["berhasil" if status == DisbursementStatus.BERHASIL else "gagal"] += 1
+        if no_longer_current:  # first: one current row per recipient and period (a unique index)
+            Disbursement.objects.filter(pk__in=no_longer_current).update(is_current=False)
         Disbursement.objects.bulk_update(
-            changed, ["status", "reason", "reported_gb", "reported_at", "result_job"], batch_size=CHUNK
+            changed,
+            ["status", "reason", "reported_gb", "reported_at", "result_job", "is_current", "is_duplicate"],
+            batch_size=CHUNK,
         )
         counts["rows"] += len(block)
         if progress:
@@ -691,6 +747,10 @@ def run_injection_job(job: Job) -> dict[str, Any]:
         )
         if batch is None or (job.provider and job.provider != batch.provider):
             raise refused("BATCH_TIDAK_DIKENAL")
+        # A result may move a recipient's current row to another batch's (or provider's) attempt
+        # and counts the packages delivered on a number: one writer per period at a time, as a
+        # disbursement run (which locks the period row too).
+        Period.objects.select_for_update().filter(pk=batch.period_id).first()
         counts, issues = apply_injection_results(
             actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress
         )
@@ -713,7 +773,12 @@ def run_injection_job(job: Job) -> dict[str, Any]:
 def apply_usage(
     *, actor: Any, period: Period, provider: str, path: Path, job: Job | None = None
 ) -> tuple[dict[str, Any], list[RowIssue]]:
-    """Apply `pd_id,no_ponsel,pemakaian_gb` for a provider and period (replaces earlier figures)."""
+    """Apply `pd_id,no_ponsel,pemakaian_gb` for a provider and period (replaces earlier figures).
+
+    Only for a number its recipient was delivered this period by this provider (a BERHASIL line):
+    a recipient sent but failed or still without a result had no quota to use
+    (INJEKSI_TIDAK_BERHASIL), and its figure would exclude it next period as PEMAKAIAN_RENDAH.
+    """
     issues: list[RowIssue] = []
     counts: dict[str, Any] = {"rows": 0, "added": 0, "changed": 0, "unchanged": 0, "refused": 0}
     seen: set[int] = set()
@@ -726,11 +791,15 @@ def apply_usage(
                 continue
             parsed.append((line, rid, phone, usage))
         ids = [p[1] for p in parsed]
-        sent = dict(
+        # recipient -> {number sent to it by this provider: delivered (a BERHASIL line)}
+        sent: dict[uuid.UUID, dict[str, bool]] = {}
+        for sent_to, number, status in (
             Disbursement.objects.filter(period=period, provider=provider, recipient_id__in=ids)
             .exclude(status=DisbursementStatus.DIKECUALIKAN)
-            .values_list("recipient_id", "phone_e164")
-        )
+            .values_list("recipient_id", "phone_e164", "status")
+        ):
+            lines = sent.setdefault(sent_to, {})
+            lines[number] = lines.get(number, False) or status == DisbursementStatus.BERHASIL
         have = {
             u.recipient_id: u
             for u in UsageReport.objects.filter(period=period, provider=provider, recipient_id__in=ids)
@@ -748,8 +817,11 @@ def apply_usage(
             if e164 is None:
                 issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", masked_value(phone)))
                 continue
-            if e164 != sent[rid]:
+            if e164 not in sent[rid]:
                 issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_SESUAI", mask(phone)))
+                continue
+            if not sent[rid][e164]:
+                issues.append(issue(line, "pd_id", "INJEKSI_TIDAK_BERHASIL"))
                 continue
             value = _parse_gb(usage)
             if value is None:

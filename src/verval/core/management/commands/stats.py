@@ -29,7 +29,7 @@ def collect() -> dict[str, Any]:
     sptjm = apps.get_model("sptjm", "Sptjm")
     disbursement = apps.get_model("sptjm", "Disbursement")
     data["sptjm_status"] = _by(sptjm, "status")
-    data["disbursement_status"] = _by(disbursement, "status")
+    data["disbursement_status"] = _by(disbursement, "status", is_current=True)  # per recipient
     return data
 
 
