@@ -119,10 +119,10 @@ def test_aggregates_follow_every_real_action(
     assert_all_levels_match(school, period.code)
     dbatch = DisbursementBatch.objects.get(provider="telkomsel")
     covered = list(Recipient.objects.filter(disbursements__batch=dbatch).order_by("phone_e164"))
-    results = [(r.pk, r.phone_e164[1:], "BERHASIL") for r in covered[:3]] + [
-        (covered[3].pk, covered[3].phone_e164[1:], "GAGAL")
+    results = [(r.pk, r.phone_e164[1:], "BERHASIL", "") for r in covered[:3]] + [
+        (covered[3].pk, covered[3].phone_e164[1:], "GAGAL", "Nomor tidak aktif")  # GAGAL gives its reason
     ]
-    path = _write(tmp_path, "injeksi.csv", ["pd_id", "no_ponsel", "status"], results)
+    path = _write(tmp_path, "injeksi.csv", ["pd_id", "no_ponsel", "status", "keterangan"], results)
     _run_job(committed, sptjm_actions.create_injection_job(actor=pusdatin, batch=dbatch, path=path))
     assert_all_levels_match(school, period.code)
     assert (aggregated(NATION, period.code)["berhasil"], aggregated(NATION, period.code)["gagal"]) == (3, 1)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.sptjm.conftest import aktif, approve_all
 from verval.core import jobs
@@ -39,11 +40,10 @@ def _batch() -> DisbursementBatch:
 
 def _results(recipients, statuses) -> str:  # type: ignore[no-untyped-def]
     lines = ["pd_id,no_ponsel,status,keterangan,kuota_gb,waktu"]
+    when = timezone.localtime().replace(microsecond=0).isoformat()  # after the batch was made
     for r, s in zip(recipients, statuses, strict=True):
         note = "Nomor tidak aktif saat injeksi" if s == "GAGAL" else ""
-        lines.append(
-            f"{r.pk},{r.phone_e164[1:]},{s},{note},{'35' if s == 'BERHASIL' else ''},2020-09-21T10:00:00+07:00"
-        )
+        lines.append(f"{r.pk},{r.phone_e164[1:]},{s},{note},{'35' if s == 'BERHASIL' else ''},{when}")
     return "\n".join(lines) + "\n"
 
 

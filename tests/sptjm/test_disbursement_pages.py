@@ -82,3 +82,28 @@ def test_reconciliation_row_without_a_recap_shows_dashes(operator, pusdatin, sch
 
     assert "<tr><td>Telkomsel</td>" in page
     assert '<td class="num">–</td><td class="num">–</td><td class="num">–</td><td class="num">–</td>' in page
+
+
+def test_reconciliation_page_names_difference_flags_in_the_page_language(operator, pusdatin, school, period):
+    RecipientFactory(school=school, status="AKTIF", needs_validation=False)
+    approve_all(operator, pusdatin, school, period)
+    call_command("disburse", "--period", period.code)
+    ProviderRecap.objects.create(period=period, provider="telkomsel", sent=2, injected=0, failed=0, gb=0)
+    client = _login(pusdatin)
+    url = f"/pusdatin/penyaluran/{period.code}/rekonsiliasi/"
+
+    indonesian = client.get(url).content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    csv_text = client.get(f"/pusdatin/penyaluran/{period.code}/rekonsiliasi.csv").content.decode()
+
+    assert (
+        '<span class="error">Jumlah dikirim berbeda dengan rekap provider; '
+        "Ada baris yang belum dilaporkan hasilnya</span>"
+    ) in indonesian
+    assert (
+        '<span class="error">Rows sent differ from the provider recap; Some rows have no injection result yet</span>'
+    ) in english
+    for page in (indonesian, english):
+        assert "TERKIRIM_BERBEDA" not in page
+        assert "HASIL_BELUM_LENGKAP" not in page
+    assert csv_text.splitlines()[1].endswith(",TERKIRIM_BERBEDA HASIL_BELUM_LENGKAP")

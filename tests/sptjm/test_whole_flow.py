@@ -21,6 +21,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from tests.factories import UserFactory
 from tests.sptjm.conftest import make_period, rasterise
@@ -168,16 +169,14 @@ def test_the_twelve_steps(tmp_path, capsys):
         (batch,) = api.get("/api/v1/disbursements/batches?period=2020-09A").json()
         rows = _rows(api.get(batch["file_url"]))
         lines = ["pd_id,no_ponsel,status,keterangan,kuota_gb,waktu"]
+        # Injected after the batch was made (an injection time before it is refused).
+        when = timezone.localtime().replace(microsecond=0).isoformat()
         for i, r in enumerate(rows):
             if provider == "telkomsel" and i == 0:
                 failed_id = r["pd_id"]
-                lines.append(
-                    f"{r['pd_id']},{r['no_ponsel']},GAGAL,Nomor sedang diblokir,,2020-09-22T09:00:00+07:00"
-                )
+                lines.append(f"{r['pd_id']},{r['no_ponsel']},GAGAL,Nomor sedang diblokir,,{when}")
             else:
-                lines.append(
-                    f"{r['pd_id']},{r['no_ponsel']},BERHASIL,,{r['kuota_gb']},2020-09-22T09:00:00+07:00"
-                )
+                lines.append(f"{r['pd_id']},{r['no_ponsel']},BERHASIL,,{r['kuota_gb']},{when}")
         response = api.post(
             batch["results_url"], data=("\n".join(lines) + "\n").encode(), content_type="text/csv"
         )

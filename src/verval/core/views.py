@@ -99,6 +99,12 @@ def _period_form_page(request: HttpRequest, period: Period | None) -> HttpRespon
     form = PeriodForm(request.POST or None, initial=initial)
     if not create:
         form.fields["code"].disabled = True  # the code is the key; it does not change
+        if period.disbursements.exists():  # type: ignore[union-attr]
+            # Its disbursement rows carry this policy's packages (reference.actions.save_period).
+            form.fields["policy"].disabled = True
+            form.fields["policy"].help_text = _(
+                "Tidak dapat diubah: penyaluran periode ini sudah dimulai. Bidang lain tetap dapat diubah."
+            )
     if request.method == "POST" and form.is_valid():
         try:
             saved = reference_actions.save_period(actor=request.user, create=create, **form.cleaned_data)

@@ -76,6 +76,47 @@ def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
     )
 
 
+# Column names shown in a KOLOM_SALAH message: at most this many, each cut to this length (a
+# file without its header row gives its first data row as names: ids, a number, free text).
+HEADER_NAMES_SHOWN = 10
+HEADER_NAME_CHARS = 40
+
+
+def expected_header(spec: FileSpec) -> str:
+    """The header as the format reads: `pd_id,no_ponsel,status[,keterangan]`."""
+    head = ",".join(spec.required)
+    return head + (f"[,{','.join(spec.optional)}]" if spec.optional else "")
+
+
+def _names_shown(names: list[str]) -> str:
+    shown = [masked_text(n)[:HEADER_NAME_CHARS] if n else '""' for n in names[:HEADER_NAMES_SHOWN]]
+    more = len(names) - HEADER_NAMES_SHOWN
+    return ", ".join(shown) + (f", … (+{more})" if more > 0 else "")
+
+
+def refused_header(names: list[str], spec: FileSpec) -> JobRefused:
+    """KOLOM_SALAH naming what is wrong with the header: the columns the format does not know,
+    the required ones it lacks, the ones it holds twice, and the header expected (Indonesian and
+    English). The names are shown as sent, cut short and with any number in them masked."""
+    unexpected = [n for n in dict.fromkeys(names) if n not in spec.columns]
+    missing = [c for c in spec.required if c not in names]
+    twice = [n for n in dict.fromkeys(names) if n in spec.columns and names.count(n) > 1]
+    msg, msg_en = REFUSALS["KOLOM_SALAH"]
+    parts, parts_en = [msg], [msg_en]
+    if unexpected:
+        parts.append(f"Kolom tidak dikenal: {_names_shown(unexpected)}.")
+        parts_en.append(f"Unexpected column(s): {_names_shown(unexpected)}.")
+    if missing:
+        parts.append(f"Kolom wajib yang tidak ada: {', '.join(missing)}.")
+        parts_en.append(f"Missing column(s): {', '.join(missing)}.")
+    if twice:
+        parts.append(f"Kolom ganda: {', '.join(twice)}.")
+        parts_en.append(f"Duplicate column(s): {', '.join(twice)}.")
+    parts.append(f"Judul yang diharapkan: {expected_header(spec)}")
+    parts_en.append(f"Expected header: {expected_header(spec)}")
+    return JobRefused(code="KOLOM_SALAH", message=" ".join(parts), message_en=" ".join(parts_en))
+
+
 def masked_value(phone: str) -> str:
     """The value of a number column in a report: masked like every number shown, and never
     empty for a non-empty value ('abc' has no digit to show: one '*' per character)."""
@@ -169,7 +210,7 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
         if len(names) == 1 and re.search(r"[;\t|]", header[0]):
             raise refused("PEMISAH_SALAH")
         if not header_fits(names, spec):
-            raise refused("KOLOM_SALAH")
+            raise refused_header(names, spec)
         width = len(names)
         least = max(names.index(c) for c in spec.required) + 1
         order = [names.index(c) if c in names else -1 for c in spec.columns]

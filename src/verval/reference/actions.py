@@ -69,7 +69,12 @@ def save_period(
     handover_on: date | None = None,
     create: bool = False,
 ) -> Period:
-    """Create (create=True) or edit a period's name, dates and quota policy."""
+    """Create (create=True) or edit a period's name, dates and quota policy.
+
+    The policy of a period whose disbursement has started (it has disbursement rows) does not
+    change: its rows carry the packages of that policy. Its other fields stay editable. The
+    period row is locked as the disbursement run locks it, so neither overtakes the other.
+    """
     access.require_role(actor, Role.PUSDATIN)
     _check_dates(
         starts_on,
@@ -86,6 +91,16 @@ def save_period(
     else:
         period = Period.objects.select_for_update().get(code=code)
         before = _snapshot(period)
+        if policy.pk != period.policy_id and period.disbursements.exists():  # type: ignore[attr-defined]
+            raise ValidationError(
+                _(
+                    "Kebijakan kuota periode %(code)s tidak dapat diubah: penyalurannya sudah dimulai "
+                    "dan setiap baris penyaluran membawa paket kebijakan %(policy)s. Bidang lain tetap "
+                    "dapat diubah."
+                ),
+                code="policy",
+                params={"code": period.code, "policy": period.policy_id},
+            )
     period.name = name
     period.policy = policy
     period.starts_on = starts_on

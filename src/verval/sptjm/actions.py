@@ -443,8 +443,8 @@ def request_disbursement(*, actor: Any, period_code: str, enqueue: bool = True) 
     """Create the disbursement job for a period (Pusdatin); the worker writes the batches."""
     if actor is not None and getattr(actor, "is_authenticated", False):
         access.require_role(actor, Role.PUSDATIN)
-    if not Period.objects.filter(code=period_code).exists():
-        raise ActionRefused("PERIODE_TIDAK_DIBUKA")
+    if not Period.objects.filter(code=period_code, is_open=True).exists():
+        raise ActionRefused("PERIODE_TIDAK_DIBUKA")  # unknown, never opened or closed
     with transaction.atomic():
         job = jobs.create_job(actor=actor, kind="disbursement", params={"period": period_code})
         audit.record(
@@ -521,21 +521,42 @@ def create_usage_job(
 def record_recap(
     *, actor: Any, period: Period, provider: str, sent: Any, injected: Any, failed: Any, gb: Any
 ) -> ProviderRecap:
-    """A provider's recap of a period (replaces its earlier recap of the same period)."""
+    """A provider's recap of a period (replaces its earlier recap of the same period).
+
+    Refused (REKAP_TIDAK_VALID, naming the figure): a count that is not a whole number from 0 to
+    2,147,483,647, a gb that is not a finite number from 0 to under 10^12 (`-0` is 0). Refused as
+    inconsistent (REKAP_TIDAK_KONSISTEN): injected + failed above sent, or GB without an injection.
+    """
+    values: dict[str, Any] = {}
+    for key, raw in (("sent", sent), ("injected", injected), ("failed", failed)):
+        try:
+            values[key] = int(raw)
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
+            values[key] = None
+        # Within the columns (PositiveIntegerField, DecimalField(14, 2)): SQLite would store a
+        # larger value as it came, and every later read of the row would then fail.
+        if values[key] is None or not 0 <= values[key] <= _MAX_COUNT:
+            raise _recap_refused(key)
     try:
-        values: dict[str, Any] = {
-            "sent": int(sent),
-            "injected": int(injected),
-            "failed": int(failed),
-            "gb": Decimal(str(gb)).quantize(_CENT, rounding=ROUND_HALF_UP),
-        }
-    except (TypeError, ValueError, InvalidOperation):  # quantize raises it for an infinite or huge value
-        raise ActionRefused("REKAP_TIDAK_VALID") from None
-    # Within the columns (PositiveIntegerField, DecimalField(14, 2)): SQLite would store a larger
-    # value as it came, and every later read of the row would then fail.
-    counts_ok = all(0 <= values[k] <= _MAX_COUNT for k in ("sent", "injected", "failed"))
-    if not counts_ok or not 0 <= values["gb"] < _MAX_RECAP_GB:
-        raise ActionRefused("REKAP_TIDAK_VALID")
+        amount = Decimal(str(gb))
+        # NaN first: no comparison may touch it (it raises); then negative (-0 is 0), then the rounding.
+        if not amount.is_finite() or amount < 0:
+            raise InvalidOperation
+        values["gb"] = abs(amount.quantize(_CENT, rounding=ROUND_HALF_UP))
+    except (TypeError, ValueError, InvalidOperation):  # quantize raises it for a huge value
+        values["gb"] = None
+    if values["gb"] is None or values["gb"] >= _MAX_RECAP_GB:
+        raise _recap_refused("gb")
+    if values["injected"] + values["failed"] > values["sent"]:
+        raise ActionRefused(
+            "REKAP_TIDAK_KONSISTEN",
+            field="sent",
+            **{k: values[k] for k in ("sent", "injected", "failed")},
+        )
+    if values["injected"] == 0 and values["gb"] > 0:
+        raise ActionRefused(
+            "REKAP_TIDAK_KONSISTEN", text="REKAP_GB_TANPA_INJEKSI", field="gb", gb=document.gb(values["gb"])
+        )
     with transaction.atomic():
         before = (
             ProviderRecap.objects.filter(period=period, provider=provider)
@@ -556,6 +577,14 @@ def record_recap(
             after={k: str(v) for k, v in values.items()},
         )
     return recap
+
+
+def _recap_refused(field: str) -> ActionRefused:
+    """REKAP_TIDAK_VALID naming the figure refused and the largest value it may take."""
+    limit = "999999999999.99" if field == "gb" else str(_MAX_COUNT)
+    return ActionRefused(
+        "REKAP_TIDAK_VALID", text="REKAP_TIDAK_VALID_KOLOM", field=field, figure=field, limit=limit
+    )
 
 
 def mark_batch_downloaded(*, actor: Any, batch: DisbursementBatch) -> None:

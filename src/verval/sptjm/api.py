@@ -29,6 +29,7 @@ from verval.exchange.apiupload import (
     run_or_queue,
     upload_openapi,
 )
+from verval.exchange.resultfile import masked_text
 from verval.exchange.streaming import (
     DOWNLOAD_OPENAPI,
     RangeNotSatisfiable,
@@ -443,7 +444,20 @@ def put_recap(request: HttpRequest, period_code: str, body: RecapIn) -> dict[str
             gb=body.gb,
         )
     except ActionRefused as exc:
-        raise ApiError(exc.code, exc.message, exc.message_en, status=400) from None
+        # The figure refused named in `rows`, as a field refused by the schema is (value masked).
+        rows = []
+        if exc.field:
+            rows.append(
+                {
+                    "line": 0,
+                    "column": exc.field,
+                    "code": exc.code,
+                    "message": exc.message,
+                    "message_en": exc.message_en,
+                    "value": masked_text(str(getattr(body, exc.field)))[:40],
+                }
+            )
+        raise ApiError(exc.code, exc.message, exc.message_en, status=400, rows=rows) from None
     audit_call(request, "api_put_recap", "period", period.code)
     return _recon_out(selectors.reconcile(period, provider_of(request))[0])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from verval.core.jobs import JobRefused, RowIssue
 from verval.exchange.reasons import REFUSALS as EXCHANGE_REFUSALS
 from verval.exchange.resultfile import masked_text
@@ -54,6 +56,22 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "Rekap tidak valid: angka harus bilangan bulat/desimal tidak negatif.",
         "Invalid recap: figures must be non-negative numbers.",
     ),
+    # Texts under another code (ActionRefused(code, text=...)): REKAP_TIDAK_VALID naming the
+    # figure refused, REKAP_TIDAK_KONSISTEN for GB without an injection (record_recap).
+    "REKAP_TIDAK_VALID_KOLOM": (
+        "Rekap tidak valid: %(figure)s harus berupa angka dari 0 sampai %(limit)s.",
+        "Invalid recap: %(figure)s must be a number from 0 to %(limit)s.",
+    ),
+    "REKAP_TIDAK_KONSISTEN": (
+        "Rekap tidak konsisten: injected (%(injected)s) + failed (%(failed)s) melebihi sent (%(sent)s); "
+        "setiap baris yang dikirim hanya berhasil atau gagal.",
+        "Inconsistent recap: injected (%(injected)s) + failed (%(failed)s) exceeds sent (%(sent)s); "
+        "each row sent is either injected or failed.",
+    ),
+    "REKAP_GB_TANPA_INJEKSI": (
+        "Rekap tidak konsisten: gb %(gb)s padahal injected 0; tanpa injeksi tidak ada kuota yang disalurkan.",
+        "Inconsistent recap: gb is %(gb)s while injected is 0; without an injection no quota was delivered.",
+    ),
 }
 
 # Row refusals of an injection or usage file (on top of the exchange's structural codes).
@@ -66,6 +84,23 @@ ROW_REFUSALS: dict[str, tuple[str, str]] = {
     "STATUS_INJEKSI_TIDAK_VALID": ("status harus BERHASIL atau GAGAL.", "status must be BERHASIL or GAGAL."),
     "KUOTA_TIDAK_VALID": ("kuota_gb bukan angka yang valid.", "kuota_gb is not a valid number."),
     "WAKTU_TIDAK_VALID": ("waktu bukan tanggal-waktu ISO 8601.", "waktu is not an ISO 8601 date-time."),
+    "WAKTU_DI_MASA_DEPAN": (
+        "waktu injeksi berada di masa depan (lebih dari 1 jam setelah berkas diterima).",
+        "waktu (injection time) is in the future (more than 1 hour after the file was received).",
+    ),
+    "WAKTU_SEBELUM_BATCH": (
+        "waktu injeksi lebih awal daripada pembuatan batch penyaluran (lebih dari 1 jam).",
+        "waktu (injection time) is earlier than the creation of the disbursement batch (by more than 1 hour).",
+    ),
+    "ALASAN_GAGAL_WAJIB": (
+        "Baris GAGAL wajib menyebutkan alasannya di kolom keterangan.",
+        "A GAGAL row must give its reason in the keterangan column.",
+    ),
+    "KUOTA_PADA_GAGAL": (
+        "Baris GAGAL tidak boleh membawa kuota_gb lebih dari 0: tidak ada kuota yang disalurkan. "
+        "Kosongkan kuota_gb.",
+        "A GAGAL row cannot carry a kuota_gb above 0: no quota was delivered. Leave kuota_gb empty.",
+    ),
     "PEMAKAIAN_TIDAK_VALID": (
         "pemakaian_gb bukan angka tidak negatif.",
         "pemakaian_gb is not a non-negative number.",
@@ -93,6 +128,62 @@ ROW_REFUSALS: dict[str, tuple[str, str]] = {
 }
 
 
+# Reconciliation flags (selectors.reconcile): the codes stay in the CSV and the API; pages show
+# these labels, in the page's language (as reasons, data with its own English: docs/i18n.md).
+RECONCILIATION_FLAGS: dict[str, tuple[str, str]] = {
+    "REKAP_BELUM_ADA": ("Rekap provider belum ada", "No recap from the provider yet"),
+    "TERKIRIM_BERBEDA": (
+        "Jumlah dikirim berbeda dengan rekap provider",
+        "Rows sent differ from the provider recap",
+    ),
+    "BERHASIL_BERBEDA": (
+        "Jumlah berhasil berbeda dengan rekap provider",
+        "Rows injected differ from the provider recap",
+    ),
+    "GAGAL_BERBEDA": (
+        "Jumlah gagal berbeda dengan rekap provider",
+        "Rows failed differ from the provider recap",
+    ),
+    "GB_BERBEDA": (
+        "GB berhasil berbeda dengan rekap provider",
+        "GB injected differs from the provider recap",
+    ),
+    "HASIL_BELUM_LENGKAP": (
+        "Ada baris yang belum dilaporkan hasilnya",
+        "Some rows have no injection result yet",
+    ),
+    "GB_BARIS_BERBEDA": (
+        "Kuota yang dilaporkan per baris berbeda dengan paket",
+        "Quota reported per row differs from the package",
+    ),
+    "BERHASIL_GANDA": (
+        "Penerima yang sama dilaporkan berhasil dua kali (dihitung satu paket)",
+        "The same recipient reported injected twice (counted as one package)",
+    ),
+}
+
+
+def flag_label(code: str, language: str | None) -> str:
+    """A reconciliation flag as a page shows it; an unknown code as it is."""
+    labels = RECONCILIATION_FLAGS.get(code)
+    if labels is None:
+        return code
+    return labels[1] if (language or "").startswith("en") else labels[0]
+
+
+# "(0812) 3456-7890": a parenthesised area part is read as part of the number that follows it.
+_PARENTHESISED_PREFIX = re.compile(r"\((\+?\d{1,5})\)[ .\-]?(?=\d)")
+
+
+def masked_note(text: str) -> str:
+    """A provider's free-text note (the keterangan of a GAGAL row) as stored and shown: every
+    stretch that could be a phone number masked as refused values are (`0812****7890`), ids and
+    the rest as they are."""
+    if not text or not any(c.isdigit() for c in text):
+        return text
+    return masked_text(_PARENTHESISED_PREFIX.sub(r"\1 ", text))
+
+
 def message(code: str) -> tuple[str, str]:
     return ACTION_REFUSALS.get(code) or ROW_REFUSALS.get(code) or EXCHANGE_REFUSALS[code]
 
@@ -112,9 +203,14 @@ def refused(code: str, issues: list[RowIssue] | None = None, **counts: object) -
 
 
 class ActionRefused(Exception):
-    """An SPTJM action refused (nothing changed); `code` is stable, messages for the user."""
+    """An SPTJM action refused (nothing changed); `code` is stable, messages for the user.
 
-    def __init__(self, code: str) -> None:
+    `text` picks another message than the code's own (a more precise one under the same code),
+    `params` fill its `%(name)s` placeholders; `field` names the input refused, if one is."""
+
+    def __init__(self, code: str, *, text: str = "", field: str = "", **params: object) -> None:
         self.code = code
-        self.message, self.message_en = message(code)
+        self.field = field
+        msg, msg_en = message(text or code)
+        self.message, self.message_en = (msg % params, msg_en % params) if params else (msg, msg_en)
         super().__init__(code)

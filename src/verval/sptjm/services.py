@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import islice
 from pathlib import Path
@@ -34,7 +34,7 @@ from verval.sptjm.models import (
     ExclusionRule,
     UsageReport,
 )
-from verval.sptjm.reasons import issue, refused
+from verval.sptjm.reasons import issue, masked_note, refused
 
 BATCH_COLUMNS = ("pd_id", "no_ponsel", "kuota_gb", "kategori")
 INJECTION_RESULTS = FileSpec(
@@ -508,8 +508,17 @@ def run_disbursement_job(job: Job) -> dict[str, Any]:
         raise refused("PERIODE_TIDAK_DIBUKA")
     progress = Progress(job)
     with transaction.atomic():
-        # One disbursement run at a time per period: lock the period row.
-        Period.objects.select_for_update().filter(pk=period.pk).first()
+        # One disbursement run at a time per period: lock the period row, and read it again under
+        # the lock (its policy as saved last: reference.actions.save_period takes the same lock).
+        # Only an open period is disbursed, also when it was closed after the job was queued.
+        period = (
+            Period.objects.select_for_update(of=("self",))
+            .select_related("policy")
+            .filter(pk=period.pk)
+            .first()
+        )
+        if period is None or not period.is_open:
+            raise refused("PERIODE_TIDAK_DIBUKA")
         counts = disburse(actor=job.created_by, period=period, job=job, progress=progress)
     job.progress_done = job.progress_total = counts["candidates"]
     return counts
@@ -542,13 +551,19 @@ def _parse_uuid(value: str) -> uuid.UUID | None:
 
 
 def _parse_gb(value: str) -> Decimal | None:
+    """GB as a provider writes it: a finite number, not negative (`-0` reads as 0), rounded to
+    two places (half up) and then under 10,000; None for anything else (NaN in any case, inf)."""
     try:
+        d = Decimal(value.strip().replace(",", "."))
+        # NaN (which no comparison may touch: it raises) and infinity are not quantities.
+        if not d.is_finite() or d < 0:
+            return None
         # Rounded to the column's two places before the bound: 9999.999 would otherwise pass the
         # check and not fit DecimalField(6, 2) (SQLite stores it anyway and then cannot read it).
-        d = Decimal(value.strip().replace(",", ".")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except InvalidOperation:  # not a number, or infinite
+        d = abs(d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))  # abs: -0 is stored as 0
+    except InvalidOperation:  # not a number, or too many digits to round
         return None
-    return d if d >= 0 and d < Decimal("10000") else None
+    return d if d < Decimal("10000") else None
 
 
 def _parse_time(value: str) -> datetime | None:
@@ -557,6 +572,11 @@ def _parse_time(value: str) -> datetime | None:
     except ValueError:
         return None
     return timezone.make_aware(t) if timezone.is_naive(t) else t
+
+
+# How far a provider's clock may be from ours: a reported injection time (`waktu`) later than
+# now or earlier than the batch's creation by more than this is refused.
+CLOCK_SKEW = timedelta(hours=1)
 
 
 def _check_share(total: int, issues: list[RowIssue], counts: dict[str, Any]) -> None:
@@ -590,6 +610,10 @@ def apply_injection_results(
     delivered this period is refused (MELEBIHI_MAKS_PAKET). A BERHASIL of a recipient already
     delivered through another attempt is recorded and flagged (`is_duplicate`); otherwise the
     delivered attempt becomes the recipient's current row (decisions/0021).
+    Plausible: no kuota_gb above 0 on a GAGAL row, waktu neither in the future nor before the
+    batch was created (CLOCK_SKEW either way). A GAGAL row gives its reason (keterangan), stored
+    with any number in it masked; one without a reason keeps the reason stored for that row (a
+    file sent again without the optional column) and is refused when there is none.
     The same file twice changes nothing. Above the refusal share the whole file is refused.
     """
     issues: list[RowIssue] = []
@@ -676,22 +700,40 @@ def apply_injection_results(
                 if reported is None:
                     issues.append(issue(line, "kuota_gb", "KUOTA_TIDAK_VALID", kuota[:20]))
                     continue
+            if status == DisbursementStatus.GAGAL and reported:
+                issues.append(issue(line, "kuota_gb", "KUOTA_PADA_GAGAL", kuota[:20]))
+                continue
             at = None
             if waktu:
                 at = _parse_time(waktu)
                 if at is None:
                     issues.append(issue(line, "waktu", "WAKTU_TIDAK_VALID", waktu[:40]))
                     continue
+                if at > now + CLOCK_SKEW:
+                    issues.append(issue(line, "waktu", "WAKTU_DI_MASA_DEPAN", waktu[:40]))
+                    continue
+                if at < batch.created_at - CLOCK_SKEW:
+                    issues.append(issue(line, "waktu", "WAKTU_SEBELUM_BATCH", waktu[:40]))
+                    continue
             if d.status == DisbursementStatus.BERHASIL and status == DisbursementStatus.GAGAL:
                 issues.append(issue(line, "status", "BERTENTANGAN_INJEKSI", status))
                 continue
+            reason = ""
+            if status == DisbursementStatus.GAGAL:
+                reported = None  # nothing delivered (an empty or 0 kuota_gb)
+                # Masked before it is cut: a number cut in two would leave its digits readable.
+                reason = masked_note(note)[:255]
+                if not reason and d.status == DisbursementStatus.GAGAL:
+                    reason = d.reason  # sent again without the (optional) keterangan
+                if not reason:
+                    issues.append(issue(line, "keterangan", "ALASAN_GAGAL_WAJIB"))
+                    continue
             delivers = status == DisbursementStatus.BERHASIL and d.status != DisbursementStatus.BERHASIL
             if delivers and delivered[d.phone_e164] >= cap:
                 issues.append(issue(line, "status", "MELEBIHI_MAKS_PAKET", status))
                 continue
             if reported is None and status == DisbursementStatus.BERHASIL:
                 reported = d.package_gb
-            reason = note[:255] if status == DisbursementStatus.GAGAL else ""
             if (
                 d.status == status
                 and d.reason == reason

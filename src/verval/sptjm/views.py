@@ -29,7 +29,7 @@ from verval.reference.models import Period
 from verval.sptjm import actions, selectors
 from verval.sptjm.document import gb
 from verval.sptjm.models import DisbursementStatus, QrVerdict, SptjmStatus
-from verval.sptjm.reasons import ActionRefused
+from verval.sptjm.reasons import ActionRefused, flag_label, masked_note
 
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
 
@@ -60,7 +60,9 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             "name": f.recipient.name,
             "phone": national_display(f.phone_e164) if can_edit else mask(f.phone_e164),
             "provider": f.provider,
-            "reason": f.reason,
+            # A provider's note may quote a number: masked for everyone (stored masked since the
+            # ingest masks it; older notes are masked here).
+            "reason": masked_note(f.reason),
         }
         for f in page.failed
     ]
@@ -344,9 +346,10 @@ def _period_or_404(code: str) -> Period:
 def disbursement(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     periods = list(Period.objects.select_related("policy").order_by("-starts_on")[:24])
-    period = next(
-        (p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None
-    )
+    # Without a choice, the period open now (the one a disbursement runs for); the newest one
+    # only when none is open. A closed period is shown for reading, without the run button.
+    default = selectors.current_period() or (periods[0] if periods else None)
+    period = next((p for p in periods if p.code == request.GET.get("periode")), default)
     ctx: dict[str, Any] = {"periods": periods, "period": period, "statuses": DisbursementStatus}
     if period is not None:
         ctx["batches"] = selectors.batches_for(request.user).filter(period=period).order_by("provider", "seq")
@@ -374,6 +377,10 @@ def reconciliation(request: HttpRequest, period_code: str) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     period = _period_or_404(period_code)
     rows = selectors.reconciliation(request.user, period, request.GET.get("provider") or None)
+    # The flags as labels in the page's language (the CSV and the API keep the codes).
+    language = get_language()
+    for row in rows:
+        row["flag_labels"] = [flag_label(code, language) for code in row["flags"]]
     return render(request, "sptjm/reconciliation.html", {"period": period, "rows": rows})
 
 

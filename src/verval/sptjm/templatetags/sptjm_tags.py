@@ -16,7 +16,12 @@ def sptjm_pusdatin_context(context: dict[str, Any]) -> dict[str, Any]:
 
     queue = Sptjm.objects.filter(status=SptjmStatus.DIUNGGAH)
     return {
-        "periods": list(Period.objects.order_by("-starts_on").values_list("code", "name", "is_open")[:24]),
+        # The disbursement form: only a period that is open can be disbursed.
+        "periods": list(
+            Period.objects.filter(is_open=True)
+            .order_by("-starts_on")
+            .values_list("code", "name", "is_open")[:24]
+        ),
         "queue": queue.count(),
         "queue_late": queue.filter(LATE).count(),
     }
