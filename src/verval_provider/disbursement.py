@@ -226,8 +226,8 @@ def _scan(path: Path, what: str, required: tuple[str, ...], allowed: tuple[str, 
 
 def _key(column: str) -> Any:
     """A pd_id as a 128-bit integer (null when it is not a UUID), however it is written (upper
-    case, without hyphens, in braces), as the server parses it. No regular expression: this is
-    the cost of reading a file (a million pd_ids in ~0.3 s, three times faster than with one)."""
+    case, without hyphens, in braces), as the server parses it. No regular expression: with
+    one, this was most of the cost of reading a file (a million pd_ids: 1.7 s, now 0.6 s)."""
     import polars as pl
 
     text = pl.col(column).str.strip_chars("{} \t").str.replace_all("-", "", literal=True)
@@ -259,8 +259,13 @@ def check_results(path: str | Path) -> dict[str, Any]:
             (status == "GAGAL").sum().alias("gagal"),
             (~status.is_in(INJECTION_STATUSES)).sum().alias("other_status"),
             _key("pd_id").is_null().sum().alias("bad_pd_id"),
+            # Every column read: polars skips the columns a query does not need, and with them
+            # a line with more fields than the header (which the server refuses).
+            pl.all().null_count().name.prefix("empty_"),
         ).collect(engine="streaming")
-    out: dict[str, Any] = {k: int(v) for k, v in counts.row(0, named=True).items()}
+    out: dict[str, Any] = {
+        k: int(v) for k, v in counts.row(0, named=True).items() if not k.startswith("empty_")
+    }
     if out["rows"] == 0:
         raise KitFileError(f"results {path.name}: no rows under the header")
     return out
@@ -430,7 +435,8 @@ def upload_usage(
 
     usage = Path(usage)
     with _scan(usage, "usage", USAGE_COLUMNS, USAGE_COLUMNS) as scan:
-        rows = int(scan.select(pl.len()).collect(engine="streaming").item())
+        # Every column read, so that a line with more fields than the header is named.
+        rows = int(scan.select(pl.len(), pl.all().null_count()).collect(engine="streaming").item(0, 0))
     if rows == 0:
         raise KitFileError(f"usage {usage.name}: no rows under the header")
     try:

@@ -542,3 +542,19 @@ def test_send_recap_names_a_period_the_server_does_not_have(token, in_process, c
 
     assert (code, out["status"], out["error"]) == (2, 404, "PERIODE_TIDAK_DIKENAL")
     assert not ProviderRecap.objects.exists()
+
+
+def test_upload_injection_names_the_line_it_cannot_parse_without_a_number(
+    token, in_process, capsys, tmp_path, db
+):  # type: ignore[no-untyped-def]
+    wide = tmp_path / "wide.csv"
+    wide.write_text(
+        "pd_id,no_ponsel,status\n"
+        "00000000-0000-0000-0000-000000000001,6281211112222,BERHASIL\n"
+        "00000000-0000-0000-0000-000000000002,6281233334444,BERHASIL,x,y\n"
+    )
+
+    code, out = _kit(capsys, token, "upload-injection", "--batch", "b", "--results", str(wide))
+
+    assert (code, out["error"]) == (2, "BERKAS_TIDAK_TERBACA")
+    assert out["detail"] == "results wide.csv: not a CSV the kit can read (line 3 has 5 fields, the header 3)"
