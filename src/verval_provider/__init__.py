@@ -5,7 +5,12 @@ No Django. Needs only the Python standard library and polars (isal, when present
 - `match(dump, subscribers, out)`: join a dump file against the subscriber export, write results.
 - `ApiClient` / `sync(...)`: pull new dump batches from the provider API, check their SHA-256,
   match them and upload the results.
-Command line: `verval-provider match ...` and `verval-provider sync ...` (docs/provider-kit.md).
+- `verval_provider.disbursement`: pull disbursement batches, upload the provider's own injection
+  results and usage, and send the recap of a whole period (`pull_batches`, `upload_injection`,
+  `upload_usage`, `period_recap`, `send_recap`); `verval_provider.inject` simulates injection
+  for demos.
+Command line: `verval-provider match | sync | pull-disbursements | upload-injection |
+upload-usage | send-recap | simulate-injection` (docs/provider-kit.md).
 """
 
 from verval_provider.client import ApiClient, ApiFailure, UrllibTransport

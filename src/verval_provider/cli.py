@@ -1,7 +1,15 @@
 """`verval-provider`: the provider kit's command line (no Django).
 
+Numbers (dump files):
 verval-provider match --dump DUMP.csv.gz --subscribers SUBS.csv --out HASIL.csv
 verval-provider sync --url https://verval.example --token vp_... --subscribers SUBS.csv [--workdir DIR]
+
+Disbursement (quota injection), docs/provider-kit.md:
+verval-provider pull-disbursements --url URL [--period P] [--workdir DIR]
+verval-provider upload-injection --url URL --batch ID --results HASIL.csv [--workdir DIR]
+verval-provider upload-usage --url URL --period P --usage PEMAKAIAN.csv
+verval-provider send-recap --url URL --period P [--workdir DIR] [--dry-run] [--allow-pending]
+verval-provider simulate-injection --url URL [--period P]   (DEMO: simulated results)
 """
 
 from __future__ import annotations
@@ -13,9 +21,13 @@ import sys
 import urllib.parse
 from typing import Any
 
+from verval_provider import disbursement
 from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
+from verval_provider.disbursement import KitFileError
 from verval_provider.match import MatchError, match
 from verval_provider.sync import sync
+
+WORKDIR = "verval-provider-work"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,12 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         help="API token (or env VERVAL_PROVIDER_TOKEN)",
     )
     s.add_argument("--subscribers", required=True)
-    s.add_argument("--workdir", default="verval-provider-work")
+    s.add_argument("--workdir", default=WORKDIR)
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
     s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
     s.add_argument("--json", action="store_true")
     s.add_argument("--accept-low-match", action="store_true", help=low)
+    _disbursement_parsers(sub)
     args = parser.parse_args(argv)
+    if args.cmd in DISBURSEMENT_COMMANDS:
+        return _disbursement(parser, args)
 
     if args.cmd == "match":
         if args.threads:
@@ -89,6 +104,193 @@ def main(argv: list[str] | None = None) -> int:
     elif not reports:
         print("Tidak ada batch baru / no new batches.")
     return _exit_code(reports)
+
+
+# ------------------------------------------------------------------ disbursement side
+
+
+def _server_options(p: argparse.ArgumentParser, *, workdir: bool = True) -> None:
+    p.add_argument("--url", required=True, help="server address, e.g. https://verval.example")
+    p.add_argument(
+        "--token",
+        default=os.environ.get("VERVAL_PROVIDER_TOKEN"),
+        help="API token (or env VERVAL_PROVIDER_TOKEN)",
+    )
+    if workdir:
+        p.add_argument(
+            "--workdir",
+            default=WORKDIR,
+            help=f"the kit's folder: batches, results sent, ledger (default {WORKDIR}; the same for every command)",
+        )
+    p.add_argument("--json", action="store_true", help="print one JSON object (last line)")
+
+
+def _disbursement_parsers(sub: Any) -> None:
+    p = sub.add_parser("pull-disbursements", help="download this provider's disbursement batches")
+    _server_options(p)
+    p.add_argument("--period", help="only this period (tahap), e.g. 2020-09A")
+    u = sub.add_parser("upload-injection", help="send your injection results of a disbursement batch")
+    _server_options(u)
+    u.add_argument("--batch", required=True, help="the disbursement batch id")
+    u.add_argument(
+        "--results",
+        required=True,
+        help="CSV pd_id,no_ponsel,status[,keterangan,kuota_gb,waktu] (BERHASIL/GAGAL), plain or gzip",
+    )
+    u.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
+    g = sub.add_parser("upload-usage", help="send the period's usage per number")
+    _server_options(g, workdir=False)
+    g.add_argument("--period", required=True)
+    g.add_argument("--usage", required=True, help="CSV pd_id,no_ponsel,pemakaian_gb, plain or gzip")
+    g.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
+    r = sub.add_parser("send-recap", help="send your recap of a whole period (sent, injected, failed, GB)")
+    _server_options(r)
+    r.add_argument("--period", required=True)
+    r.add_argument("--dry-run", action="store_true", help="count and print the recap, send nothing")
+    r.add_argument(
+        "--allow-pending",
+        action="store_true",
+        help="send even when rows of the period have no result in the workdir",
+    )
+    d = sub.add_parser(
+        "simulate-injection",
+        help="DEMO ONLY: answer new batches with simulated results (injects nothing)",
+    )
+    _server_options(d)
+    d.add_argument("--period")
+    d.add_argument("--fail-share", type=float, default=0.03, help="share of rows answered GAGAL")
+    d.add_argument("--seed", type=int, default=0)
+
+
+DISBURSEMENT_COMMANDS = (
+    "pull-disbursements",
+    "upload-injection",
+    "upload-usage",
+    "send-recap",
+    "simulate-injection",
+)
+
+
+def _disbursement(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Exit codes: 0 done; 1 look at it (a file refused, a batch discarded for its SHA-256, a
+    recap not sent for want of results or answered with reconciliation flags); 2 nothing done,
+    fix or run again later (server unreachable, token refused, 429, unknown batch or period, a
+    file the kit cannot read); 3 a file accepted and still being applied on the server (do not
+    send it again: send-recap checks it)."""
+    name = f"verval-provider {args.cmd}"
+    bad_url = _url_problem(args.url)
+    if bad_url:
+        print(f"{name}: --url {bad_url}", file=sys.stderr)
+        return 2
+    if not args.token:
+        parser.error("--token or VERVAL_PROVIDER_TOKEN is required")
+    client = ApiClient(args.token, UrllibTransport(args.url))
+    say = (lambda _msg: None) if args.json else print
+    try:
+        code, out = _run_disbursement(client, args, say)
+    except KitFileError as exc:
+        code, out = 2, {"error": "BERKAS_TIDAK_TERBACA", "detail": str(exc)}
+        if not args.json:
+            print(f"{name}: {exc}", file=sys.stderr)
+    except ApiFailure as failure:
+        code, out = 2, {"error": failure.code, "status": failure.status, "detail": str(failure)}
+        if not args.json:
+            print(f"{name}: {failure}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({**out, "exit_code": code}, default=str))
+    return code
+
+
+def _run_disbursement(client: ApiClient, args: argparse.Namespace, say: Any) -> tuple[int, dict[str, Any]]:
+    if args.cmd == "pull-disbursements":
+        reports = disbursement.pull_batches(client, args.workdir, period=args.period, log=say)
+        if not reports:
+            say("Tidak ada batch penyaluran / no disbursement batches.")
+        code = 1 if any(r.get("error") for r in reports) else 0
+        return code, {"batches": reports, "count": len(reports)}
+    if args.cmd in ("upload-injection", "upload-usage"):
+        if args.cmd == "upload-injection":
+            answer = disbursement.upload_injection(
+                client, args.workdir, args.batch, args.results, wait_seconds=args.wait, log=say
+            )
+        else:
+            answer = disbursement.upload_usage(client, args.period, args.usage, wait_seconds=args.wait)
+        _say_answer(answer, say)
+        state = answer.get("state")
+        return (0 if state == "SUCCEEDED" else 3 if state in ("PENDING", "RUNNING") else 1), answer
+    if args.cmd == "send-recap":
+        return _send_recap(client, args, say)
+    if not 0 <= args.fail_share <= 1:
+        raise KitFileError("--fail-share must be between 0 and 1")
+    from verval_provider.inject import sync_injection
+
+    summary = sync_injection(
+        client, args.workdir, period=args.period, fail_share=args.fail_share, seed=args.seed, log=say
+    )
+    refused = [b for b in summary["batches"] if b.get("state") != "SUCCEEDED"]
+    flagged = [
+        p for p in summary["periods"].values() if "recap_skipped" in p or not p["reconciliation"].get("ok")
+    ]
+    for code_, report in summary["periods"].items():
+        say(
+            f"{code_}: recap {report['recap']} "
+            + (report.get("recap_skipped") or _flags(report["reconciliation"]))
+        )
+    return (1 if refused or flagged else 0), summary
+
+
+def _send_recap(client: ApiClient, args: argparse.Namespace, say: Any) -> tuple[int, dict[str, Any]]:
+    whole = disbursement.period_recap(client, args.workdir, args.period, log=say)
+    out: dict[str, Any] = {
+        "period": whole.period,
+        "recap": whole.recap,
+        "pending": whole.pending,
+        "running": whole.running,
+        "batches": whole.batches,
+    }
+    say(
+        f"{whole.period}: {len(whole.batches)} batch{'' if len(whole.batches) == 1 else 'es'}; "
+        f"recap sent {whole.recap['sent']}, injected "
+        f"{whole.recap['injected']}, failed {whole.recap['failed']}, GB {whole.recap['gb']}"
+        + (f"; {whole.pending} rows without a result" if whole.pending else "")
+    )
+    if whole.running:
+        say(
+            f"not sent: results still being applied on the server (jobs {', '.join(whole.running)}); run again later"
+        )
+        return 3, {**out, "sent": False}
+    if whole.pending and not args.allow_pending:
+        say(
+            f"not sent: {whole.pending} rows of the period have no result sent with this workdir "
+            "(upload-injection them first, or --allow-pending to send the recap as it stands)"
+        )
+        return 1, {**out, "sent": False}
+    if args.dry_run:
+        return 0, {**out, "sent": False}
+    recon = disbursement.send_recap(client, args.period, whole.recap)
+    say(f"sent; reconciliation: {_flags(recon)}")
+    return (0 if recon.get("ok") else 1), {**out, "sent": True, "reconciliation": recon}
+
+
+def _flags(recon: dict[str, Any]) -> str:
+    return "ok" if recon.get("ok") else "flags " + ", ".join(recon.get("flags", []))
+
+
+def _say_answer(answer: dict[str, Any], say: Any) -> None:
+    state = answer.get("state")
+    counts = answer.get("counts", {})
+    if state == "REFUSED":
+        say(
+            f"refused whole ({answer.get('error', '')}): {answer.get('message_en', '')} {counts}; nothing applied"
+        )
+    elif state in ("PENDING", "RUNNING"):
+        say(f"job {answer.get('job_id')} still {state} on the server; the kit checks it again on send-recap")
+    else:
+        say(f"job {answer.get('job_id')} {state}: {counts}")
+    for row in answer.get("issues", [])[:10]:
+        say(f"  line {row.get('line')} {row.get('column')}: {row.get('code')} {row.get('message_en', '')}")
+    if answer.get("issues_total", 0) > 10:
+        say(f"  ... {answer['issues_total']} refused rows in all: GET {answer.get('issues_url')}")
 
 
 def _url_problem(url: str) -> str | None:

@@ -1,7 +1,11 @@
-"""Provider kit, disbursement side (no Django): pull disbursement batches, inject, report back.
+"""Provider kit, disbursement side — the SIMULATOR (no Django): for demos and tests only.
 
-A real provider replaces `injection_results` with its own injection platform's output; the rest —
-download with resume and SHA-256 check, upload of results, usage and recap — is the same.
+`sync_injection` pulls new disbursement batches, "injects" them (`injection_results`: all
+BERHASIL except a deterministic share GAGAL; nothing is injected anywhere), uploads those
+results, a simulated usage report and the period's recap. A real provider sends its own
+injection platform's results instead: `verval-provider pull-disbursements`,
+`upload-injection`, `upload-usage` and `send-recap` (verval_provider.disbursement,
+docs/provider-kit.md), which this simulator runs on too.
 
     from verval_provider.client import ApiClient, UrllibTransport
     from verval_provider.inject import sync_injection
@@ -17,15 +21,22 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import json
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from verval_provider.client import ApiClient, ApiFailure
+from verval_provider.client import ApiClient
+from verval_provider.disbursement import (
+    DisbursementStore,
+    download_batch,
+    list_batches,
+    period_recap,
+    send_recap,
+    upload_injection,
+    upload_usage,
+)
 
 GAGAL_REASONS = (
     "Nomor tidak aktif saat injeksi",
@@ -87,44 +98,6 @@ def usage_report(results_paths: list[Path], out_path: Path, *, low_share: float 
     return rows
 
 
-def download_batch(client: ApiClient, batch: dict[str, Any], dest: Path) -> Path:
-    """Download a disbursement batch (resuming `dest.part` with Range) and check its SHA-256."""
-    part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.exists() else 0
-    status, hdrs, chunks = client._call(
-        "GET", f"/disbursements/batches/{batch['id']}/file", {"Range": f"bytes={have}-"} if have else {}
-    )
-    if status == 416:
-        for _ in chunks:
-            pass
-        part.unlink(missing_ok=True)
-        have = 0
-        status, hdrs, chunks = client._call("GET", f"/disbursements/batches/{batch['id']}/file")
-    if status not in (200, 206):
-        raw = b"".join(chunks)
-        raise ApiFailure(status, json.loads(raw) if raw.startswith(b"{") else {})
-    with open(part, "ab" if status == 206 and have else "wb") as out:
-        for data in chunks:
-            out.write(data)
-    digest = hashlib.sha256(part.read_bytes()).hexdigest()
-    if digest != batch["sha256"]:
-        part.unlink(missing_ok=True)
-        raise ApiFailure(0, {"code": "SHA256_TIDAK_COCOK", "message_en": "SHA-256 mismatch; file discarded"})
-    os.replace(part, dest)
-    return dest
-
-
-def upload(client: ApiClient, path: str, file: Path) -> tuple[int, dict[str, Any]]:
-    with open(file, "rb") as fh:
-        return client._json(
-            "POST",
-            path,
-            {"Content-Type": "text/csv", "Content-Length": str(file.stat().st_size)},
-            fh,
-            ok=(200, 202),
-        )
-
-
 def sync_injection(
     client: ApiClient,
     workdir: Path,
@@ -135,66 +108,57 @@ def sync_injection(
     send_reports: bool = True,
     log: Callable[[str], Any] | None = None,
 ) -> dict[str, Any]:
-    """Inject every new disbursement batch, upload results, then usage and recap per period."""
+    """DEMO: "inject" every new disbursement batch (simulated results), upload them, then usage
+    and the recap of each period touched.
+
+    The recap covers the whole period — every batch of it, this run's and earlier runs' (the
+    kit keeps each results file it sent in the workdir, `verval_provider.disbursement`) — as
+    `PUT /reports/{period}/recap` replaces the period's recap. When the workdir lacks results
+    for some of the period's rows (a workdir lost since), the recap is not sent and the
+    summary says why (`recap_skipped`)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    query = "?state=TERBIT" + (f"&period={period}" if period else "")
-    batches = client._json("GET", "/disbursements/batches" + query)[1]
-    batches += client._json(
-        "GET", "/disbursements/batches?state=DIAMBIL" + (f"&period={period}" if period else "")
-    )[1]
+    batches = list_batches(client, period=period, state="TERBIT")
+    batches += list_batches(client, period=period, state="DIAMBIL")
+    store = DisbursementStore.at(workdir)
     summary: dict[str, Any] = {"batches": [], "periods": {}}
     by_period: dict[str, list[Path]] = {}
-    for batch in batches:
-        src = download_batch(client, batch, workdir / f"{batch['id']}.csv.gz")
-        out = workdir / f"{batch['id']}-hasil.csv"
+    for batch in sorted(batches, key=lambda b: (b["period"], b["seq"])):
+        src = store.batch_file(batch)
+        if not store.has_batch(batch):
+            download_batch(client, batch, src)
+            store.save_listing(batch)
+        out = store.period_dir(batch["period"]) / f"simulasi-{batch['id']}.csv"
         counts = injection_results(src, out, fail_share=fail_share, seed=seed)
-        status, body = upload(client, f"/disbursements/batches/{batch['id']}/results", out)
+        answer = upload_injection(client, workdir, batch["id"], out)
         summary["batches"].append(
             {
                 "id": batch["id"],
                 "period": batch["period"],
-                "status": status,
-                "state": body.get("state"),
-                "counts": body.get("counts", {}),
+                "state": answer.get("state"),
+                "counts": answer.get("counts", {}),
             }
         )
         by_period.setdefault(batch["period"], []).append(out)
         if log:
             log(
-                f"{batch['id']}: {counts['berhasil']} berhasil, {counts['gagal']} gagal -> {body.get('state')}"
+                f"{batch['id']}: {counts['berhasil']} berhasil, {counts['gagal']} gagal -> {answer.get('state')}"
             )
     if send_reports:
         for code, results in by_period.items():
             usage = workdir / f"pemakaian-{code}.csv"
             usage_report(results, usage, seed=seed)
-            _, usage_body = upload(client, f"/reports/{code}/usage", usage)
-            recap = recap_of(results)
-            _, recon = client._json(
-                "PUT",
-                f"/reports/{code}/recap",
-                {"Content-Type": "application/json"},
-                json.dumps(recap).encode(),
-            )
-            summary["periods"][code] = {
-                "usage": usage_body.get("counts", {}),
-                "recap": recap,
-                "reconciliation": recon,
-            }
+            usage_answer = upload_usage(client, code, usage)
+            for path in results:  # the workdir keeps the copies the server applied
+                path.unlink(missing_ok=True)
+            whole = period_recap(client, workdir, code)
+            report: dict[str, Any] = {"usage": usage_answer.get("counts", {}), "recap": whole.recap}
+            if whole.complete:
+                report["reconciliation"] = send_recap(client, code, whole.recap)
+            else:
+                report["recap_skipped"] = (
+                    f"{whole.pending} rows of the period have no result in {workdir}"
+                    + (f"; jobs still running: {', '.join(whole.running)}" if whole.running else "")
+                )
+            summary["periods"][code] = report
     return summary
-
-
-def recap_of(results_paths: list[Path]) -> dict[str, Any]:
-    """The provider's own recap from its results files: sent, injected, failed, GB."""
-    sent = injected = failed = 0
-    total = Decimal(0)
-    for path in results_paths:
-        with open(path, encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                sent += 1
-                if row["status"] == "BERHASIL":
-                    injected += 1
-                    total += Decimal(row["kuota_gb"] or 0)
-                else:
-                    failed += 1
-    return {"sent": sent, "injected": injected, "failed": failed, "gb": format(total.normalize(), "f")}

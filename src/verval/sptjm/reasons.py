@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from verval.core.jobs import JobRefused, RowIssue
 from verval.exchange.reasons import REFUSALS as EXCHANGE_REFUSALS
@@ -214,3 +215,71 @@ class ActionRefused(Exception):
         msg, msg_en = message(text or code)
         self.message, self.message_en = (msg % params, msg_en % params) if params else (msg, msg_en)
         super().__init__(code)
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionText:
+    """Why a recipient got no package in a period (a rule of SPEC §6) and what the school can do.
+    Plain data with `{placeholders}` for the period's figures (`exclusion_text` fills them); the
+    pages pick the language as for residue reasons (docs/i18n.md: texts that are data)."""
+
+    code: str
+    message_id: str
+    message_en: str
+    action_id: str
+    action_en: str
+
+
+# Keyed by verval.sptjm.models.ExclusionRule. Placeholders: {cap} packages per number,
+# {minimum} GB of usage, {previous} the previous period's name.
+EXCLUSION_TEXTS: dict[str, ExclusionText] = {
+    t.code: t
+    for t in [
+        ExclusionText(
+            "MAKS_3_PAKET",
+            "Nomor ini sudah menerima {cap} paket pada periode ini untuk penerima lain. Satu nomor "
+            "paling banyak menerima {cap} paket per periode; paket diberikan menurut urutan "
+            "persetujuan SPTJM.",
+            "This number already carries {cap} packages this period for other recipients. A number "
+            "receives at most {cap} packages per period, in the order the SPTJMs were approved.",
+            "Ganti dengan nomor ponsel penerima sendiri (atau nomor orang tua/wali yang belum dipakai "
+            "{cap} penerima) di data sekolah. Setelah nomor baru tervalidasi, dinyatakan aktif oleh "
+            "provider dan tercantum pada SPTJM yang disetujui, paketnya dikirim pada batch "
+            "berikutnya periode ini.",
+            "Replace it in the school data with the recipient's own number (or a parent's or "
+            "guardian's number not yet used by {cap} recipients). Once the new number is validated, "
+            "matched active by the provider and listed on an approved SPTJM, its package goes out "
+            "in the next batch of this period.",
+        ),
+        ExclusionText(
+            "PEMAKAIAN_RENDAH",
+            "Menurut laporan provider, nomor ini memakai kurang dari {minimum} GB pada periode "
+            "sebelumnya ({previous}). Kebijakan periode ini tidak memberi paket kepada nomor dengan "
+            "pemakaian serendah itu.",
+            "According to the provider's report, this number used less than {minimum} GB in the "
+            "previous period ({previous}). This period's policy gives no package to a number "
+            "used that little.",
+            "Pastikan nomor ini memang dipakai penerima. Jika penerima kini memakai nomor lain, "
+            "perbarui nomornya di data sekolah: nomor baru yang tervalidasi, dinyatakan aktif oleh "
+            "provider dan tercantum pada SPTJM yang disetujui dikirim pada batch berikutnya periode "
+            "ini. Jika nomornya sudah benar, tidak ada yang perlu dilakukan; periode berikutnya "
+            "menilai pemakaian periode ini.",
+            "Make sure the recipient really uses this number. If the recipient now uses another "
+            "one, update it in the school data: a new number that is validated, matched active by "
+            "the provider and listed on an approved SPTJM goes out in the next batch of this "
+            "period. If the number is right, there is nothing to do; the next period looks at "
+            "this period's usage.",
+        ),
+        ExclusionText(
+            "TANPA_PAKET",
+            "Kebijakan kuota periode ini tidak memberi paket untuk kategori penerima ini.",
+            "This period's quota policy gives no package to this recipient's category.",
+            "Periksa jenis dan jenjang penerima di Dapodik: jika salah (misalnya guru tercatat "
+            "sebagai peserta didik), perbaiki di Dapodik; perbaikannya masuk pada cutoff "
+            "berikutnya. Jika sudah benar, tidak ada yang perlu dilakukan sekolah.",
+            "Check the recipient's type and level in Dapodik: if wrong (a teacher recorded as a "
+            "student, say), correct it in Dapodik; the correction comes in with the next cutoff. "
+            "If right, the school has nothing to do.",
+        ),
+    ]
+}

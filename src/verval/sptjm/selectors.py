@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import get_language
 
 from verval.accounts import access
 from verval.accounts.models import Role
@@ -21,6 +23,7 @@ from verval.sptjm.models import (
     Disbursement,
     DisbursementBatch,
     DisbursementStatus,
+    ExclusionRule,
     ProviderRecap,
     Sptjm,
     SptjmItem,
@@ -173,6 +176,11 @@ class SchoolPage:
     # past, or no deadline): the page says so before the school acts (decisions/0018).
     print_late_now: int = 0
     upload_late_now: int = 0
+    # The school's recipients excluded by a rule this period (DIKECUALIKAN), by rule then name,
+    # in the reader's scope (a lazy queryset: the page shows it a page at a time), and how many
+    # per rule.
+    excluded: QuerySet[Disbursement] | None = None
+    excluded_by_rule: dict[str, int] | None = None
 
 
 def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolPage:
@@ -188,6 +196,8 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
     candidates = carried = unconfirmed = 0
     failed: list[Disbursement] = []
     counts: dict[str, int] = {}
+    excluded: QuerySet[Disbursement] = Disbursement.objects.none()
+    by_rule: dict[str, int] = {}
     if period is not None:
         documents = list(sptjms_for(user).filter(school=school, period=period).order_by("-seq"))
         live = next((d for d in documents if d.is_live), None)
@@ -208,6 +218,9 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
             user, Disbursement.objects.filter(school=school, period=period, is_current=True)
         )
         counts = dict(disb.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+        excluded = disb.filter(status=DisbursementStatus.DIKECUALIKAN)
+        by_rule = dict(excluded.values_list("rule").annotate(n=Count("id")).values_list("rule", "n"))
+        excluded = excluded.select_related("recipient").order_by("rule", "recipient__name", "id")
     failed = list(
         access.scope_by_school(
             user,
@@ -229,7 +242,48 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         unconfirmed,
         print_late_now=days_late(period.sptjm_print_deadline, now) if period else 0,
         upload_late_now=days_late(period.sptjm_upload_deadline, now) if period else 0,
+        excluded=excluded,
+        excluded_by_rule=by_rule,
     )
+
+
+@dataclass(frozen=True)
+class ExclusionHelp:
+    """An exclusion rule as the school reads it: its name, why it applied (with the period's
+    figures) and what the school can do, in the page's language."""
+
+    code: str
+    label: str
+    message: str
+    action: str
+
+
+def exclusion_help(period: Period, codes: Any = None) -> dict[str, ExclusionHelp]:
+    """code -> ExclusionHelp for the rules `codes` (default: every rule), filled with `period`'s
+    policy (packages per number, minimum usage) and the previous period's name."""
+    from verval.sptjm.reasons import EXCLUSION_TEXTS
+
+    english = (get_language() or "id").startswith("en")
+    policy = period.policy
+    previous = previous_period(period) if policy.min_previous_usage_gb is not None else None
+    minimum = policy.min_previous_usage_gb
+    values = {
+        "cap": policy.max_packages_per_number,
+        "minimum": "–" if minimum is None else number_format(Decimal(minimum).normalize()),
+        "previous": previous.name if previous else "–",
+    }
+    labels = dict(ExclusionRule.choices)
+    out = {}
+    for code in codes if codes is not None else EXCLUSION_TEXTS:
+        text = EXCLUSION_TEXTS.get(code)
+        if text is None:  # a rule without a text yet: its name only
+            out[code] = ExclusionHelp(code, str(labels.get(code, code)), "", "")
+            continue
+        message, action = (text.message_en, text.action_en) if english else (text.message_id, text.action_id)
+        out[code] = ExclusionHelp(
+            code, str(labels.get(code, code)), message.format(**values), action.format(**values)
+        )
+    return out
 
 
 # ------------------------------------------------------------------ Dinas and dashboard

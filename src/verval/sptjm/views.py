@@ -66,6 +66,7 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         }
         for f in page.failed
     ]
+    excluded_page, excluded_groups = _excluded(request, page, full_numbers=can_edit)
     return render(
         request,
         "sptjm/school.html",
@@ -75,11 +76,45 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             "can_edit": can_edit,
             "can_open_documents": selectors.can_open_documents(request.user, npsn),
             "failed": failed,
+            "excluded_page": excluded_page,
+            "excluded_groups": excluded_groups,
             "max_mb": _max_mb(),
             "max_bytes": settings.VERVAL["SCAN_MAX_BYTES"],
             "statuses": DisbursementStatus,
         },
     )
+
+
+EXCLUDED_PAGE_SIZE = 100
+
+
+def _excluded(
+    request: HttpRequest, page: selectors.SchoolPage, *, full_numbers: bool
+) -> tuple[Any, list[Any]]:
+    """The page of excluded recipients asked for (`?dikecualikan=N`), grouped by rule, each group
+    with the rule's explanation and what to do. Numbers in full for the school's own operator
+    (who fixes them), masked for every other reader."""
+    from verval.phones import mask, national_display
+
+    if page.period is None or not page.excluded_by_rule or page.excluded is None:
+        return None, []
+    rows = Paginator(page.excluded, EXCLUDED_PAGE_SIZE).get_page(request.GET.get("dikecualikan"))
+    help_of = selectors.exclusion_help(page.period, page.excluded_by_rule)
+    groups: list[dict[str, Any]] = []
+    for d in rows:
+        if not groups or groups[-1]["code"] != d.rule:
+            groups.append(
+                {"code": d.rule, "help": help_of[d.rule], "total": page.excluded_by_rule[d.rule], "rows": []}
+            )
+        groups[-1]["rows"].append(
+            {
+                "name": d.recipient.name,
+                "category": d.category,
+                "phone": national_display(d.phone_e164) if full_numbers else mask(d.phone_e164),
+                "provider": d.provider,
+            }
+        )
+    return rows, groups
 
 
 def _max_mb() -> int:
