@@ -233,5 +233,7 @@ LOGGING = {
         # dozens a minute in the demo and pushed the printed accounts off the screen. Failures
         # are logged at ERROR and always show.
         "django_tasks": {"level": os.environ.get("VERVAL_TASK_LOG_LEVEL", "WARNING")},
+        # The database backend's worker (`db_worker`) logs under its own name.
+        "django_tasks_db": {"level": os.environ.get("VERVAL_TASK_LOG_LEVEL", "WARNING")},
     },
 }
