@@ -128,17 +128,22 @@ class ApiClient:
         return self._json("GET", f"/batches/{batch_id}/manifest")[1]
 
     def download(self, batch_id: str, dest: Path, expected_sha256: str | None = None) -> Path:
-        """Download a batch to `dest`, resuming a partial `dest.part` with Range, then check SHA-256."""
+        """Download a dump batch to `dest`, resuming a partial `dest.part` with Range, then check SHA-256."""
+        return self.download_file(f"/batches/{batch_id}/file", dest, expected_sha256, what=batch_id)
+
+    def download_file(self, path: str, dest: Path, expected_sha256: str | None = None, *, what: str) -> Path:
+        """GET a file of the API (a dump or a disbursement batch) to `dest`, resuming a partial
+        `dest.part` with Range, then check its SHA-256 (`expected_sha256`, else the server's
+        X-Content-SHA256); a mismatch discards the file. `what` names it in the error."""
         dest = Path(dest)
         part = dest.with_name(dest.name + ".part")
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
-        status, hdrs, chunks = self._call("GET", f"/batches/{batch_id}/file", headers)
-        if status == 416:  # the partial file is complete (or stale): start over
-            for _ in chunks:
-                pass
+        status, hdrs, chunks = self._call("GET", path, headers)
+        if status == 416:  # the partial file is complete (or stale): read the answer, start over
+            b"".join(chunks)
             part.unlink(missing_ok=True)
-            status, hdrs, chunks = self._call("GET", f"/batches/{batch_id}/file")
+            status, hdrs, chunks = self._call("GET", path)
             have = 0
         if status not in (200, 206):
             raw = b"".join(chunks)
@@ -162,7 +167,7 @@ class ApiClient:
                 0,
                 {
                     "code": "SHA256_TIDAK_COCOK",
-                    "message_en": f"SHA-256 mismatch for {batch_id}; file discarded",
+                    "message_en": f"SHA-256 mismatch for {what}; file discarded (run again)",
                 },
             )
         os.replace(part, dest)

@@ -30,7 +30,6 @@ decimals (half up), or the package of the batch when the row leaves it empty.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -284,38 +283,9 @@ def list_batches(
 
 def download_batch(client: ApiClient, batch: dict[str, Any], dest: Path) -> Path:
     """Download a disbursement batch (resuming `dest.part` with Range) and check its SHA-256."""
-    part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.exists() else 0
-    status, _hdrs, chunks = client._call(
-        "GET", f"/disbursements/batches/{batch['id']}/file", {"Range": f"bytes={have}-"} if have else {}
+    return client.download_file(
+        f"/disbursements/batches/{batch['id']}/file", dest, batch["sha256"], what=f"batch {batch['id']}"
     )
-    if status == 416:
-        for _ in chunks:
-            pass
-        part.unlink(missing_ok=True)
-        have = 0
-        status, _hdrs, chunks = client._call("GET", f"/disbursements/batches/{batch['id']}/file")
-    if status not in (200, 206):
-        raw = b"".join(chunks)
-        raise ApiFailure(status, json.loads(raw) if raw.startswith(b"{") else {})
-    with open(part, "ab" if status == 206 and have else "wb") as out:
-        for data in chunks:
-            out.write(data)
-    digest = hashlib.sha256()
-    with open(part, "rb") as fh:
-        for data in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(data)
-    if digest.hexdigest() != batch["sha256"]:
-        part.unlink(missing_ok=True)
-        raise ApiFailure(
-            0,
-            {
-                "code": "SHA256_TIDAK_COCOK",
-                "message_en": f"SHA-256 mismatch for batch {batch['id']}; file discarded (run again)",
-            },
-        )
-    os.replace(part, dest)
-    return dest
 
 
 def _post_file(client: ApiClient, path: str, file: Path) -> tuple[int, dict[str, Any]]:

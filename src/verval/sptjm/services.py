@@ -748,15 +748,14 @@ def apply_injection_results(
             if delivers:
                 delivered[d.phone_e164] += 1
                 current = standing.get(rid)
-                if current is None or current.pk == d.pk:
-                    pass
-                elif current.status == DisbursementStatus.BERHASIL:
-                    d.is_duplicate = True  # delivered twice: recorded, flagged, counted once
-                    counts["duplicate"] += 1
-                else:  # the first delivered attempt stands for the recipient
-                    no_longer_current.append(current.pk)
-                    d.is_current = True
-                    standing[rid] = d
+                if current is not None and current.pk != d.pk:
+                    if current.status == DisbursementStatus.BERHASIL:
+                        d.is_duplicate = True  # delivered twice: recorded, flagged, counted once
+                        counts["duplicate"] += 1
+                    else:  # the first delivered attempt stands for the recipient
+                        no_longer_current.append(current.pk)
+                        d.is_current = True
+                        standing[rid] = d
             changed.append(d)
             counts["berhasil" if status == DisbursementStatus.BERHASIL else "gagal"] += 1
         if no_longer_current:  # first: one current row per recipient and period (a unique index)
