@@ -71,13 +71,21 @@ def publish(request: HttpRequest) -> HttpResponse:
     return redirect("core:job", job_id=job.pk)
 
 
-@login_required
-@require_POST
-def rotate_token(request: HttpRequest) -> HttpResponse:
+def _token_provider(request: HttpRequest) -> str | None:
+    """The provider a Pusdatin token form names, or None (with a message) when it names none."""
     access.require_role(request.user, Role.PUSDATIN)
     provider = request.POST.get("provider", "")
     if provider not in PROVIDER_CODES:
         messages.error(request, _("Provider tidak dikenal."))
+        return None
+    return provider
+
+
+@login_required
+@require_POST
+def rotate_token(request: HttpRequest) -> HttpResponse:
+    provider = _token_provider(request)
+    if provider is None:
         return redirect("exchange:batches")
     row, token = actions.issue_token(actor=request.user, provider=provider)
     # Post/redirect/get: reloading the answer to the POST issued yet another token (and so
@@ -89,10 +97,8 @@ def rotate_token(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_tokens(request: HttpRequest) -> HttpResponse:
-    access.require_role(request.user, Role.PUSDATIN)
-    provider = request.POST.get("provider", "")
-    if provider not in PROVIDER_CODES:
-        messages.error(request, _("Provider tidak dikenal."))
+    provider = _token_provider(request)
+    if provider is None:
         return redirect("exchange:batches")
     revoked = actions.revoke_tokens(actor=request.user, provider=provider)
     messages.success(
