@@ -14,8 +14,10 @@ _ID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 
 
 # Seven or more digits, alone or typed with spaces, dots or dashes between them: what a phone
-# number can look like in any column of a file (a number as pd_id or status, say).
-_NUMBER_LIKE = re.compile(r"\+?\d(?:[ .\-]?\d){6,}")
+# number can look like in any column of a file (a number as pd_id or status, say). A
+# parenthesised area part ("(0812) 3456-7890") belongs to the number that follows it: masked
+# alone, the digits after the bracket would leave the prefix readable.
+_NUMBER_LIKE = re.compile(r"(?:\(\+?\d{1,5}\)[ .\-]?)?\+?\d(?:[ .\-]?\d){6,}")
 
 
 def _outside_ids(text: str, mask: Callable[[str], str]) -> str:
@@ -33,9 +35,9 @@ def mask_text(text: str) -> str:
 
 
 def masked_value(value: str) -> str:
-    """A value shown back to a user (a refused row's): every stretch that could be a phone number
-    masked like every number shown (`6281234567890` -> `0812****7890`), ids and the rest as
-    they are."""
+    """A value shown back to a user (a refused row's, a provider's note): every stretch that
+    could be a phone number masked like every number shown (`6281234567890` -> `0812****7890`),
+    ids and the rest as they are."""
     from verval.phones import mask
 
     return _outside_ids(value, lambda part: _NUMBER_LIKE.sub(lambda m: mask(m.group()), part))

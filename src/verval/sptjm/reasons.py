@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from verval.core.jobs import JobRefused, RowIssue
@@ -172,17 +171,11 @@ def flag_label(code: str, language: str | None) -> str:
     return labels[1] if (language or "").startswith("en") else labels[0]
 
 
-# "(0812) 3456-7890": a parenthesised area part is read as part of the number that follows it.
-_PARENTHESISED_PREFIX = re.compile(r"\((\+?\d{1,5})\)[ .\-]?(?=\d)")
-
-
 def masked_note(text: str) -> str:
     """A provider's free-text note (the keterangan of a GAGAL row) as stored and shown: every
     stretch that could be a phone number masked as refused values are (`0812****7890`), ids and
     the rest as they are."""
-    if not text or not any(c.isdigit() for c in text):
-        return text
-    return masked_text(_PARENTHESISED_PREFIX.sub(r"\1 ", text))
+    return masked_text(text)
 
 
 def message(code: str) -> tuple[str, str]:
