@@ -1,4 +1,4 @@
-"""The task worker's routine lines stay out of the `make run` terminal; its failures do not."""
+"""The task worker stays quiet in `make run`; values shown back keep numbers masked."""
 
 from __future__ import annotations
 
@@ -13,3 +13,11 @@ def test_the_database_workers_start_and_end_lines_are_quiet_but_its_warnings_sho
     assert not worker.isEnabledFor(logging.INFO)
     assert worker.isEnabledFor(logging.WARNING)
     assert logging.getLogger("django_tasks").getEffectiveLevel() == logging.WARNING
+
+
+def test_a_value_shown_back_masks_a_number_typed_with_a_bracketed_prefix_whole() -> None:
+    from verval.core.logging import masked_value
+
+    assert masked_value("dialihkan ke (0812) 3456.7890 milik wali") == "dialihkan ke 0812****7890 milik wali"
+    assert masked_value("(+62) 812-3456-7890") == "0812****7890"
+    assert masked_value("kelas (1) 2") == "kelas (1) 2"
