@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from verval.accounts import throttle
+from verval.core.client import client_ip
 
 
 def _lock_seconds() -> int:
@@ -36,7 +37,7 @@ def _account_key(username: str) -> str:
 def _address_key(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    return "login-fail:ip:" + (throttle.client_ip(request) or "-")
+    return "login-fail:ip:" + (client_ip(request) or "-")
 
 
 def find_user(username: str | None) -> Any:

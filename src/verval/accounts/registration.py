@@ -9,10 +9,7 @@ from django.utils.translation import gettext as _
 
 from verval.accounts import actions, throttle
 from verval.accounts.forms import RegistrationForm
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return throttle.client_ip(request)
+from verval.core.client import client_ip
 
 
 def register_view(request: HttpRequest) -> HttpResponse:

@@ -28,7 +28,7 @@ from verval.accounts.forms import (
     TokenForm,
 )
 from verval.accounts.models import OperatorRegistration, Role, User
-from verval.accounts.registration import client_ip
+from verval.core.client import client_ip
 
 DINAS = (Role.DINAS_KAB, Role.DINAS_PROV)
 

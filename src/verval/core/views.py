@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
 from verval.core import audit, jobs
+from verval.core.client import client_ip
 from verval.core.spreadsheet import csv_row
 from verval.reference import actions as reference_actions
 from verval.reference.models import Period, QuotaPolicy
@@ -30,8 +31,6 @@ DINAS_PAGE_SIZE = 50
 
 
 def _ip(request: HttpRequest) -> str | None:
-    from verval.accounts.throttle import client_ip
-
     return client_ip(request)
 
 

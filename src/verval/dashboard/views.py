@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES, Role
-from verval.accounts.throttle import client_ip
 from verval.core import audit
+from verval.core.client import client_ip
 from verval.core.spreadsheet import csv_row, xlsx_row
 from verval.dashboard import charts, geo, selectors, services
 from verval.dashboard.selectors import Area, Filters

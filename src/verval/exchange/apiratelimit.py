@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from verval.core import audit
+from verval.core.client import client_ip as forwarded_client_ip
 from verval.exchange.apierrors import ApiError
 from verval.exchange.models import ProviderToken
 
@@ -31,8 +32,6 @@ def client_ip(request: HttpRequest) -> str | None:
     """The client's address as sign-in and registration see it (behind a trusted reverse proxy,
     from X-Forwarded-For; `VERVAL_TRUSTED_PROXIES`): otherwise every provider behind the proxy
     would share one failed-call budget."""
-    from verval.accounts.throttle import client_ip as forwarded_client_ip
-
     return forwarded_client_ip(request)
 
 

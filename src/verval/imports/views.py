@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import Role
-from verval.accounts.throttle import client_ip
+from verval.core.client import client_ip
 from verval.imports import actions
 from verval.imports.forms import CutoffUploadForm
 
