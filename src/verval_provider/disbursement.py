@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure
-from verval_provider.match import MatchError, _blocks, _mask, _readable
+from verval_provider.match import MatchError, _blocks, _is_gzip, _mask, _readable
 
 INJECTION_REQUIRED = ("pd_id", "no_ponsel", "status")
 INJECTION_COLUMNS = (*INJECTION_REQUIRED, "keterangan", "kuota_gb", "waktu")
@@ -160,11 +160,6 @@ class DisbursementStore:
 
 
 # ------------------------------------------------------------------ reading files
-
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
 
 
 _CUT_OFF = "cut off: its last line has no line end (a complete file ends with a line break)"
