@@ -26,8 +26,9 @@ province 020000) and to provider telkomsel.
 
 "Allowed" means the response is not a refusal and not a server error; "refused" means 401, 403,
 404 (an object outside the scope answers "not found") or a redirect to a sign-in page. A 405
-means the rule's method is wrong. Allowed POSTs run inside a rolled-back transaction, so a rule
-may send an empty or minimal body.
+means the rule's method is wrong. Every GET rule of a provider API route also checks HEAD with the
+same roles (each API GET answers HEAD), unless the entry has its own HEAD rule. Allowed POSTs run
+inside a rolled-back transaction, so a rule may send an empty or minimal body.
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "api-v1:download_batch": Rule(OWN_PROVIDER),
     "api-v1:upload_results": Rule(OWN_PROVIDER, method="POST", data=lambda w: {"file": w.results_file()}),
     "api-v1:get_job": Rule(OWN_PROVIDER),
-    "api-v1:get_job_issues": rules(Rule(OWN_PROVIDER), Rule(OWN_PROVIDER, method="HEAD")),
+    "api-v1:get_job_issues": Rule(OWN_PROVIDER),
     "api-v1:list_disbursement_batches": Rule(ANY_PROVIDER),
     "api-v1:list_periods": Rule(ANY_PROVIDER),
     "api-v1:get_reconciliation": Rule(ANY_PROVIDER, note="each provider reads its own recap of the period"),
@@ -199,7 +200,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
         note="the fixture recipient BERHASIL",
     ),
     "api-v1:get_disbursement_job": Rule(OWN_PROVIDER),
-    "api-v1:get_disbursement_job_issues": rules(Rule(OWN_PROVIDER), Rule(OWN_PROVIDER, method="HEAD")),
+    "api-v1:get_disbursement_job_issues": Rule(OWN_PROVIDER),
     # --- SPTJM (the fixture SPTJM: the fixture school's, printed, scan uploaded, awaiting review) ----------
     # The school's operator prints, uploads, voids; its Dinas and Pusdatin read the page, the PDF and
     # the scan; Pusdatin alone reviews, disburses and reconciles; Dinas sees the late schools in scope.
