@@ -70,6 +70,9 @@ def test_the_lease_file_keeps_a_claim_alive_while_its_row_heartbeat_is_old(pusda
     job = _dead_worker_job(pusdatin)
     lease = jobs._Lease(job, DEAD)
     lease.beat()  # the worker's heartbeat thread (on SQLite only the file; the row is locked)
+    # On PostgreSQL the beat refreshed the row too: put it back, only the file speaks.
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    job.refresh_from_db()
     assert jobs.liveness(job) == "alive"
     assert jobs.run(job.pk, runner=lambda j: {}).state == Job.State.RUNNING  # not taken over
     # A lease file written by an earlier claim does not count for the current one.
