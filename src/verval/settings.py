@@ -214,6 +214,13 @@ VERVAL: dict[str, Any] = {
     # token, and calls without a valid token per client address.
     "API_RATE_PER_MINUTE": int(os.environ.get("VERVAL_API_RATE_PER_MINUTE", "600")),
     "API_FAILED_AUTH_PER_MINUTE": int(os.environ.get("VERVAL_API_FAILED_AUTH_PER_MINUTE", "60")),
+    # Background jobs that survive a dead worker (docs/deployment.md "Jobs and workers", decision
+    # 0022): a running job's heartbeat is refreshed every sixth of the lease; a RUNNING job not
+    # heard from for JOB_LEASE_SECONDS is abandoned and re-queued, up to JOB_MAX_ATTEMPTS starts;
+    # each worker looks for abandoned jobs when it starts and every JOB_RECOVER_EVERY_SECONDS.
+    "JOB_LEASE_SECONDS": int(os.environ.get("VERVAL_JOB_LEASE_SECONDS", "120")),
+    "JOB_MAX_ATTEMPTS": int(os.environ.get("VERVAL_JOB_MAX_ATTEMPTS", "3")),
+    "JOB_RECOVER_EVERY_SECONDS": int(os.environ.get("VERVAL_JOB_RECOVER_EVERY_SECONDS", "60")),
 }
 
 LOGGING = {

@@ -4,7 +4,10 @@ contradictions among them), which applies nothing and so cannot mark the dump ro
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from tests.exchange.helpers import dump_rows, results_file
 from verval.core import jobs
@@ -147,7 +150,10 @@ def test_the_report_of_a_file_refused_whole_keeps_its_contradictions_past_its_fi
 
 
 def test_a_refused_ingest_run_again_records_its_contradictions_once(tsel_batch, refused_job):
-    Job.objects.filter(pk=refused_job.pk).update(state=Job.State.RUNNING)  # as if it died running
+    # As if it died running: RUNNING, its worker not heard from for longer than the lease.
+    Job.objects.filter(pk=refused_job.pk).update(
+        state=Job.State.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=10)
+    )
 
     again = jobs.run(refused_job.pk)
 

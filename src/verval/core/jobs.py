@@ -4,6 +4,12 @@ A runner is `fn(job) -> dict` of counts. It applies its input in one transaction
 input whole it raises JobRefused (nothing was changed). Progress is written to a small file beside
 the store, not to the database, because the job's own transaction holds the write lock (SQLite)
 or hides uncommitted rows (PostgreSQL) until it ends.
+
+A job is run by one worker at a time (decision 0022): `run()` claims it with a conditional UPDATE
+(PENDING -> RUNNING, or a RUNNING job whose lease expired), keeps a heartbeat while the runner
+works (a thread: a file beside the progress file, and on PostgreSQL the job row too), and writes
+the outcome only while it still holds the claim. `core.actions.recover_jobs` re-queues jobs whose
+worker died.
 """
 
 from __future__ import annotations
@@ -13,12 +19,19 @@ import io
 import json
 import logging
 import os
+import secrets
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +83,219 @@ def progress_path(job: Job) -> Any:
     return files.root() / "jobs" / f"{job.pk}.progress"
 
 
+# --- one worker at a time: claim, heartbeat, abandoned jobs (decision 0022) ----------------------
+
+# Codes a job FAILS with when its run did not end by itself (messages: core.actions).
+ABANDONED = "PEKERJAAN_TERHENTI"  # its process died (or stopped answering) too often / not a worker's
+CANCELLED = "DIBATALKAN"  # Pusdatin cancelled it (`verval jobs --cancel`)
+INTERRUPTED = "DIHENTIKAN"  # Ctrl-C on the command that ran it
+
+
+class LeaseLost(Exception):
+    """This run no longer owns its job (another worker took it over): stop without recording."""
+
+
+def lease_seconds() -> int:
+    return max(1, int(settings.VERVAL.get("JOB_LEASE_SECONDS", 120)))
+
+
+def max_attempts() -> int:
+    return max(1, int(settings.VERVAL.get("JOB_MAX_ATTEMPTS", 3)))
+
+
+def lease_path(job: Job) -> Path:
+    return Path(files.root()) / "jobs" / f"{job.pk}.lease"
+
+
+_HOST = socket.gethostname()[:48] or "host"
+
+
+def new_owner() -> str:
+    """A claim's token: which machine and process, and unique per start (never a person)."""
+    return f"{_HOST}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def _file_beat(job: Job) -> datetime | None:
+    """The heartbeat the current claim wrote to its lease file (when the file is this claim's)."""
+    try:
+        data = json.loads(lease_path(job).read_text())
+        if isinstance(data, dict) and job.lease_owner and data.get("owner") == job.lease_owner:
+            return datetime.fromtimestamp(float(data["beat"]), tz=UTC)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def last_beat(job: Job) -> datetime | None:
+    """When the job's worker last showed it was alive: the later of the row's heartbeat (the claim;
+    on PostgreSQL every beat) and the lease file's (every beat, both databases)."""
+    beats = [b for b in (job.heartbeat_at, _file_beat(job)) if b is not None]
+    return max(beats) if beats else None
+
+
+def is_abandoned(job: Job, now: datetime | None = None) -> bool:
+    """RUNNING, and not heard from for the lease (a RUNNING row without any heartbeat predates
+    leases: abandoned too)."""
+    if job.state != Job.State.RUNNING:
+        return False
+    beat = last_beat(job)
+    return beat is None or (now or timezone.now()) - beat > timedelta(seconds=lease_seconds())
+
+
+def _task_status(task_id: str) -> tuple[str | None, datetime | None]:
+    """(status, started_at) of a task in django-tasks' database backend; (None, None) when the
+    backend is another one or the row is gone."""
+    if not task_id or not str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db."):
+        return None, None
+    from django_tasks_db.models import DBTaskResult
+
+    try:
+        row = DBTaskResult.objects.filter(id=task_id).values_list("status", "started_at").first()
+    except (ValueError, TypeError):  # not a UUID
+        return None, None
+    return (str(row[0]), row[1]) if row else (None, None)
+
+
+def task_lost(job: Job, now: datetime | None = None) -> bool:
+    """A PENDING job handed to the worker more than a lease ago whose task will never run it: the
+    task ended (or vanished) without starting the job, or its worker died between taking the task
+    and claiming the job. A task still waiting in the queue (READY) is not lost."""
+    if job.state != Job.State.PENDING or job.queued_at is None:
+        return False
+    now = now or timezone.now()
+    lease = timedelta(seconds=lease_seconds())
+    if now - job.queued_at <= lease:
+        return False
+    status, started = _task_status(job.task_id)
+    if status == "READY":
+        return False
+    if status == "RUNNING" and started is not None and now - started <= lease:
+        return False
+    return True
+
+
+def liveness(job: Job, now: datetime | None = None) -> str:
+    """What a job is doing, for `verval jobs` and the job page: finished, alive, abandoned (RUNNING,
+    lease expired), queued, lost (queued, but its task will not run it) or waiting (not handed to
+    the worker: a correction file awaiting the school's click, a job a command is about to run)."""
+    now = now or timezone.now()
+    if job.is_finished:
+        return "finished"
+    if job.state == Job.State.RUNNING:
+        return "abandoned" if is_abandoned(job, now) else "alive"
+    if job.queued_at is None:
+        return "waiting"
+    return "lost" if task_lost(job, now) else "queued"
+
+
+def mark_task_lost(task_id: str) -> None:
+    """django-tasks leaves the task of a worker that died RUNNING forever: close it as FAILED."""
+    if not task_id or not str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db."):
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    try:
+        DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
+            status="FAILED",
+            finished_at=timezone.now(),
+            exception_class_path="verval.core.jobs.LeaseLost",
+            traceback="The worker running this task stopped; the job was recovered (decision 0022).",
+        )
+    except (ValueError, TypeError):
+        pass
+
+
+class _Lease:
+    """The heartbeat of one claim, beaten from a thread while the runner works (the runner may
+    spend minutes in one statement: building indexes, a COPY). The lease file is written on every
+    database; the job row only on PostgreSQL, where the runner's transaction leaves the row free
+    (on SQLite it holds the only write lock until it ends)."""
+
+    def __init__(self, job: Job, owner: str) -> None:
+        self.job = job
+        self.owner = owner
+        self.path = lease_path(job)
+        self.interval = max(0.5, lease_seconds() / 6)
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def beat(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".lease-tmp")
+        tmp.write_text(json.dumps({"owner": self.owner, "beat": time.time()}))
+        os.replace(tmp, self.path)
+        if connections["default"].vendor != "postgresql":
+            return
+        if not Job.objects.filter(pk=self.job.pk, lease_owner=self.owner).update(heartbeat_at=timezone.now()):
+            # Not found at all (a caller's transaction that has not committed the claim) says
+            # nothing; another owner says this run was taken over.
+            owner = Job.objects.filter(pk=self.job.pk).values_list("lease_owner", flat=True).first()
+            if owner is not None and owner != self.owner:
+                self.lost.set()
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.beat()
+                except Exception:  # noqa: BLE001 - a missed beat is retried; the job goes on
+                    log.warning("job %s: heartbeat not written", self.job.pk, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def __enter__(self) -> _Lease:
+        _LEASES[str(self.job.pk)] = self
+        try:
+            self.beat()
+        except Exception:  # noqa: BLE001
+            log.warning("job %s: heartbeat not written", self.job.pk, exc_info=True)
+        self._thread = threading.Thread(target=self._loop, name=f"lease-{self.job.pk}", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        _LEASES.pop(str(self.job.pk), None)
+
+
+_LEASES: dict[str, _Lease] = {}
+
+
+def claim(job: Job) -> str | None:
+    """Make this process the job's one runner: PENDING -> RUNNING, or take over a RUNNING job whose
+    lease expired, in one conditional UPDATE (two workers cannot both win). Returns the claim's
+    token, or None when the job is finished, alive elsewhere, or out of attempts (then FAILED)."""
+    now = timezone.now()
+    owner = new_owner()
+    fields: dict[str, Any] = {
+        "state": Job.State.RUNNING,
+        "started_at": now,
+        "lease_owner": owner,
+        "heartbeat_at": now,
+        "attempts": F("attempts") + 1,
+    }
+    if job.state == Job.State.PENDING:
+        won = Job.objects.filter(pk=job.pk, state=Job.State.PENDING).update(**fields)
+        return owner if won else None
+    if not is_abandoned(job, now):
+        return None
+    from verval.core import actions  # actions import this module
+
+    if job.attempts >= max_attempts():
+        actions.fail_abandoned(job=job)
+        return None
+    with transaction.atomic():
+        won = Job.objects.filter(
+            pk=job.pk, state=Job.State.RUNNING, lease_owner=job.lease_owner, attempts=job.attempts
+        ).update(**fields)
+        if won:
+            actions.record_takeover(job=job, owner=owner)
+    return owner if won else None
+
+
 # What a long job is doing once its rows are read (a national import spends half its time after
 # the last row: comparing, writing, building indexes), shown under the progress bar.
 STEPS = {
@@ -93,6 +319,9 @@ class Progress:
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def update(self, done: int, total: int | None = None, force: bool = False) -> None:
+        lease = _LEASES.get(str(self.job.pk))
+        if lease is not None and lease.lost.is_set():
+            raise LeaseLost(str(self.job.pk))
         self.done = done
         if total is not None:
             self.total = total
@@ -208,11 +437,16 @@ def progress_context(job: Job) -> dict[str, Any]:
     data = {} if job.is_finished else _progress_file(job)
     done, total = _done_total(job, data)
     step = STEPS.get(str(data.get("step", "")), "")
+    beat = last_beat(job) if job.state == Job.State.RUNNING else None
     return {
         "done": done,
         "total": total,
         "percent": job.percent_of(done, total),
         "step": str(step),
+        # Whether a worker is on it (decision 0022): the page says so when it is not.
+        "liveness": liveness(job),
+        "last_beat": beat,
+        "max_attempts": max_attempts(),
         **count_summary(job),
     }
 
@@ -246,11 +480,20 @@ def create_job(
 
 
 def enqueue(job: Job) -> None:
-    """Hand the job to the worker once the transaction that created it commits."""
+    """Hand the job to the worker once the transaction that created it commits. The row keeps
+    when (and, once enqueued, which task), so that a hand-over that never ran is found again
+    (`task_lost`)."""
     from verval.core.tasks import run_job_task
 
     job_id = str(job.pk)
-    transaction.on_commit(lambda: run_job_task.enqueue(job_id))
+    job.queued_at = timezone.now()
+    Job.objects.filter(pk=job_id).update(queued_at=job.queued_at)
+
+    def hand_over() -> None:
+        result = run_job_task.enqueue(job_id)
+        Job.objects.filter(pk=job_id).update(task_id=str(result.id)[:64])
+
+    transaction.on_commit(hand_over)
 
 
 def save_issues(job: Job, issues: Iterable[RowIssue]) -> int:
@@ -277,44 +520,84 @@ def save_issues(job: Job, issues: Iterable[RowIssue]) -> int:
     return count
 
 
-def run(job_id: Any, runner: Callable[[Job], dict[str, Any]] | None = None) -> Job:
-    """Run a job to a final state. Safe to call again on a job that died RUNNING."""
+def run(
+    job_id: Any, runner: Callable[[Job], dict[str, Any]] | None = None, *, requeue_on_interrupt: bool = False
+) -> Job:
+    """Run a job to a final state, if this process can claim it (see `claim`): a job finished, or
+    running alive in another worker, is returned as it is. Safe to call again on a job that died
+    RUNNING (it is taken over once its lease expired).
+
+    Interrupted (Ctrl-C, a worker forced to stop): the worker's job goes back to the queue
+    (`requeue_on_interrupt`, the task), a command's job FAILS as DIHENTIKAN."""
     job = Job.objects.get(pk=job_id)
     if job.is_finished:
         return job
+    owner = claim(job)
+    if owner is None:
+        return Job.objects.get(pk=job_id)
+    job.refresh_from_db()
     fn = runner or import_string(RUNNERS[job.kind])
-    job.state = Job.State.RUNNING
-    job.started_at = timezone.now()
-    job.save(update_fields=["state", "started_at"])
     # A re-run starts with a clean report.
     JobIssue.objects.filter(job=job).delete()
+    issues: list[RowIssue] = []
     try:
-        counts = fn(job)
-    except JobRefused as refused:
-        job.state = Job.State.REFUSED
-        job.error_code = refused.code
-        job.error_message = refused.message
-        job.error_message_en = refused.message_en
-        job.counts = refused.counts
-        save_issues(job, refused.issues)
-    except Exception as exc:  # noqa: BLE001 - recorded on the job; details stay out of messages
-        log.exception("job %s (%s) failed", job.pk, job.kind)
-        job.state = Job.State.FAILED
-        job.error_code = "KESALAHAN_SISTEM"
-        job.error_message = "Terjadi kesalahan sistem; data tidak diubah. Hubungi Pusdatin."
-        job.error_message_en = f"System error ({type(exc).__name__}); no data was changed."
-    else:
-        job.state = Job.State.SUCCEEDED
-        job.counts = counts
+        with _Lease(job, owner):
+            try:
+                counts = fn(job)
+            except JobRefused as refused:
+                job.state = Job.State.REFUSED
+                job.error_code = refused.code
+                job.error_message = refused.message
+                job.error_message_en = refused.message_en
+                job.counts = refused.counts
+                issues = refused.issues
+            except LeaseLost:
+                log.warning("job %s (%s): taken over by another worker; this run stops", job.pk, job.kind)
+                return Job.objects.get(pk=job_id)
+            except Exception as exc:  # noqa: BLE001 - recorded on the job; details stay out of messages
+                log.exception("job %s (%s) failed", job.pk, job.kind)
+                job.state = Job.State.FAILED
+                job.error_code = "KESALAHAN_SISTEM"
+                job.error_message = "Terjadi kesalahan sistem; data tidak diubah. Hubungi Pusdatin."
+                job.error_message_en = f"System error ({type(exc).__name__}); no data was changed."
+            else:
+                job.state = Job.State.SUCCEEDED
+                job.counts = counts
+    except BaseException:  # KeyboardInterrupt, SystemExit: not an outcome of the job
+        from verval.core import actions
+
+        try:
+            actions.release_interrupted(job=job, owner=owner, requeue=requeue_on_interrupt)
+        except Exception:  # noqa: BLE001 - the interruption is what the caller must see
+            log.exception("job %s: interrupted run not released", job.pk)
+        raise
     job.finished_at = timezone.now()
     done, total = read_progress(job) if not job.progress_total else (job.progress_done, job.progress_total)
     job.progress_done = max(done, job.progress_done)
     job.progress_total = max(total, job.progress_total)
-    job.save()
-    try:
-        progress_path(job).unlink()
-    except OSError:
-        pass
+    # The outcome is written only while this run still holds its claim (a run that was taken over
+    # leaves the job to its new owner), with its refused rows in the same transaction.
+    with transaction.atomic():
+        recorded = Job.objects.filter(pk=job.pk, lease_owner=owner).update(
+            state=job.state,
+            error_code=job.error_code,
+            error_message=job.error_message,
+            error_message_en=job.error_message_en,
+            counts=job.counts,
+            finished_at=job.finished_at,
+            progress_done=job.progress_done,
+            progress_total=job.progress_total,
+        )
+        if recorded:
+            save_issues(job, issues)
+    if not recorded:
+        log.warning("job %s (%s): taken over while it ran; outcome left to the new run", job.pk, job.kind)
+        return Job.objects.get(pk=job_id)
+    for path in (progress_path(job), lease_path(job)):
+        try:
+            path.unlink()
+        except OSError:
+            pass
     try:  # the dashboard's aggregates follow every job; a dashboard failure never fails the job
         from verval.dashboard.services import refresh_after_job
 

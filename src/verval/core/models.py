@@ -72,6 +72,16 @@ class Job(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     error_message_en = models.TextField(blank=True)
+    # Who runs it (decision 0022): a worker claims a PENDING job atomically (its `lease_owner`
+    # token, unique per start) and keeps the lease alive with a heartbeat while it runs; a RUNNING
+    # job whose heartbeat is older than VERVAL["JOB_LEASE_SECONDS"] was abandoned by a dead worker
+    # and is re-queued (`core.actions.recover_jobs`) until it has been started JOB_MAX_ATTEMPTS times.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_owner = models.CharField(max_length=96, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Set when the job is handed to the task worker (jobs.enqueue): the task's id and when.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

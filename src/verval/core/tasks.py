@@ -5,8 +5,9 @@ from verval.core import jobs
 
 @task()
 def run_job_task(job_id: str) -> str:
-    """Worker entry point for every bulk job; the job row says what to run."""
-    return jobs.run(job_id).state
+    """Worker entry point for every bulk job; the job row says what to run. A worker stopped by
+    force in the middle puts the job back in the queue for the next one."""
+    return jobs.run(job_id, requeue_on_interrupt=True).state
 
 
 @task()

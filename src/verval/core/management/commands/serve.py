@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if not opts["no_worker"]:
             # The worker is a separate process so that a long import never blocks a page.
             worker = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-                [sys.executable, "-m", "verval.cli", "db_worker", "--interval", "1"],
+                [sys.executable, "-m", "verval.cli", "worker", "--interval", "1"],
                 env={**os.environ, "DJANGO_SETTINGS_MODULE": "verval.settings"},
             )
             self.stdout.write(f"Task worker started (pid {worker.pid}).")

@@ -1,0 +1,82 @@
+"""`verval jobs`: Pusdatin's view of the task worker's jobs and what to do with a stuck one."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from verval.core import actions, selectors
+
+
+def _job_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise CommandError(f"not a job id: {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Lists unfinished jobs with whether their worker is alive (alive, abandoned, queued, lost, "
+        "waiting); --requeue ID hands a job to the worker again, --cancel ID stops it for good, "
+        "--recover re-queues abandoned jobs now (what every worker does each minute). Audited."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--requeue", metavar="ID", help="hand this job to the worker again")
+        group.add_argument("--cancel", metavar="ID", help="stop this job for good (FAILED DIBATALKAN)")
+        group.add_argument("--recover", action="store_true", help="recover abandoned jobs now")
+        parser.add_argument("--note", default="", help="why (kept in the audit row)")
+        parser.add_argument("--limit", type=int, default=100)
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["requeue"] or opts["cancel"]:
+            self._act(opts)
+            return
+        if opts["recover"]:
+            counts = actions.recover_jobs()
+            self.stdout.write(
+                json.dumps(counts)
+                if opts["json"]
+                else f"re-queued {counts['requeued']}, failed {counts['failed']}"
+            )
+            return
+        rows = selectors.unfinished_jobs(limit=opts["limit"])
+        if opts["json"]:
+            self.stdout.write(json.dumps({"jobs": rows}))
+            return
+        if not rows:
+            self.stdout.write("no unfinished jobs")
+            return
+        self.stdout.write(f"{'id':36}  {'kind':16} {'state':8} {'liveness':9} attempts  last beat")
+        for r in rows:
+            beat = "-" if r["seconds_since_beat"] is None else f"{r['seconds_since_beat']} s ago"
+            self.stdout.write(
+                f"{r['id']:36}  {r['kind']:16} {r['state']:8} {r['liveness']:9} "
+                f"{r['attempts']}/{r['max_attempts']:<6} {beat}"
+            )
+
+    def _act(self, opts: dict[str, Any]) -> None:
+        requeue = bool(opts["requeue"])
+        job_id = _job_id(opts["requeue"] or opts["cancel"])
+        action = actions.requeue_job if requeue else actions.cancel_job
+        try:
+            job = action(actor=None, job_id=job_id, note=opts["note"] or "verval jobs")
+        except actions.JobActionRefused as refused:
+            if opts["json"]:
+                self.stdout.write(json.dumps({"refused": refused.code, "message": refused.message_en}))
+            else:
+                self.stderr.write(f"{refused.code}: {refused.message_en}")
+            raise SystemExit(2) from None
+        row = selectors.job_row(job)
+        if opts["json"]:
+            self.stdout.write(json.dumps(row))
+        else:
+            self.stdout.write(
+                f"{row['id']} {row['kind']}: {row['state']} ({'re-queued' if requeue else 'cancelled'})"
+            )

@@ -1,0 +1,57 @@
+"""`verval worker`: django-tasks' database worker (`db_worker`, same options) that also recovers
+jobs whose worker died (decision 0022): once when it starts, then every
+VERVAL["JOB_RECOVER_EVERY_SECONDS"] from a thread, so that several workers share the duty."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+log = logging.getLogger("verval.core.worker")
+
+
+def recover_once() -> dict[str, int]:
+    from verval.core import actions
+
+    try:
+        counts = actions.recover_jobs()
+    except Exception:  # noqa: BLE001 - SQLite busy with a job, a database restart: next round
+        log.warning("job recovery skipped this round", exc_info=True)
+        return {}
+    if any(counts.values()):
+        log.warning("jobs recovered: %s re-queued, %s failed", counts["requeued"], counts["failed"])
+    return counts
+
+
+def _recover_forever(stop: threading.Event, every: float) -> None:
+    try:
+        while not stop.wait(every):
+            recover_once()
+            connections.close_all()  # this thread's connections; reopened next round
+    finally:
+        connections.close_all()
+
+
+class Command(DbWorkerCommand):
+    help = (
+        "Runs the task worker (django-tasks' db_worker, same options) and recovers jobs whose worker "
+        "died: when it starts and every VERVAL_JOB_RECOVER_EVERY_SECONDS."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # With --reload the first process only watches files; the child it starts does the work.
+        if not options.get("reload") or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+            recover_once()
+            connections.close_all()
+            every = max(1.0, float(settings.VERVAL.get("JOB_RECOVER_EVERY_SECONDS", 60)))
+            threading.Thread(
+                target=_recover_forever, args=(threading.Event(), every), name="job-recovery", daemon=True
+            ).start()
+        super().handle(*args, **options)

@@ -1,0 +1,49 @@
+"""Reads of jobs for the server's operators (`verval jobs`): national, no person's data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from verval.core import jobs
+from verval.core.models import Job
+
+
+def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
+    """A job as `verval jobs` shows it: what, where, its state and whether its worker is alive."""
+    now = now or timezone.now()
+    beat = jobs.last_beat(job) if job.state == Job.State.RUNNING else None
+    return {
+        "id": str(job.pk),
+        "kind": job.kind,
+        "state": job.state,
+        "liveness": jobs.liveness(job, now),
+        "attempts": job.attempts,
+        "max_attempts": jobs.max_attempts(),
+        "school_id": job.school_id,
+        "provider": job.provider,
+        "created_at": job.created_at.isoformat(),
+        "queued_at": job.queued_at.isoformat() if job.queued_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "last_beat": beat.isoformat() if beat else None,
+        "seconds_since_beat": int((now - beat).total_seconds()) if beat else None,
+        "error_code": job.error_code,
+    }
+
+
+def unfinished_jobs(limit: int = 100) -> list[dict[str, Any]]:
+    """Jobs not finished (RUNNING first, then PENDING; oldest first), with their liveness."""
+    now = timezone.now()
+    rows = [
+        job_row(job, now)
+        for state in (Job.State.RUNNING, Job.State.PENDING)
+        for job in Job.objects.filter(state=state).order_by("created_at")[:limit]
+    ]
+    return rows[:limit]
+
+
+def job_detail(job_id: Any) -> dict[str, Any] | None:
+    job = Job.objects.filter(pk=job_id).first()
+    return None if job is None else job_row(job)
