@@ -221,20 +221,38 @@ class Disbursement(models.Model):
     # period, school) and none on provider, phone or status alone (no query filters on them
     # alone): a disbursement run inserts a million rows and each index costs ~1.3 s of that on
     # PostgreSQL (docs/decisions/0012-disbursement-at-scale.md).
+    # Database foreign keys only where the value is the row's own evidence: the recipient and the
+    # SPTJM item are read (not locked) by the run and the ledger names them. The period (locked
+    # by the run), the batch (created by the run, in its transaction) and the school (copied from
+    # the recipient's row, whose own key to the school is checked) carry no database constraint:
+    # their deferred checks cost a third of the commit for nothing the run does not already hold
+    # (docs/decisions/0023-disbursement-keys-the-run-already-holds.md). The ORM's on_delete
+    # (PROTECT, SET_NULL) still applies to them; nothing in the application deletes these rows.
     recipient = models.ForeignKey(
         "registry.Recipient", on_delete=models.PROTECT, related_name="disbursements", db_index=False
     )
     period = models.ForeignKey(
-        "reference.Period", on_delete=models.PROTECT, related_name="disbursements", db_index=False
+        "reference.Period",
+        on_delete=models.PROTECT,
+        related_name="disbursements",
+        db_index=False,
+        db_constraint=False,
     )
     provider = models.CharField(max_length=16)
     batch = models.ForeignKey(
-        DisbursementBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="disbursements"
+        DisbursementBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="disbursements",
+        db_constraint=False,
     )
     sptjm_item = models.ForeignKey(
         SptjmItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="+", db_index=False)
+    school = models.ForeignKey(
+        "reference.School", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     phone_e164 = models.CharField(max_length=16)
     category = models.CharField(max_length=10)
     package_gb = models.DecimalField(max_digits=6, decimal_places=2)
