@@ -319,6 +319,8 @@ def test_dashboard_funnel_counts_numbers_carried_from_an_earlier_approved_sptjm(
     assert stages["— di antaranya dibawa dari SPTJM periode sebelumnya"] == 3
     assert (summary.sptjm_printed, summary.sptjm_uploaded, summary.sptjm_approved) == (3, 3, 3)
     assert children[school.province_id]["sptjm_approved"] == 3
+    public = Client().get(f"/progres/data.json?periode={second.code}").json()["funnel"]
+    assert (public["sptjm_approved"], public["sptjm_carried"], public["berhasil"]) == (3, 3, 0)
     # The period that approved them counts them once, as its own documents.
     first_stages = {
         str(s["label"]): s["value"]

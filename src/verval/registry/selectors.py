@@ -326,9 +326,11 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
         qs = qs.filter(grade=filters.grade)
     if filters.reason:
         qs = qs.filter(reason=filters.reason)
-    failures = sptjm_selectors.unresolved_failures(user, npsn)
+    # Failed injections still to fix (sptjm.selectors.unresolved_failures): a school has few,
+    # read once for the count above the list, the filter and the row markers.
+    failed = sptjm_selectors.failures_by_recipient(user, npsn)
     if filters.failed:
-        qs = qs.filter(pk__in=failures.values("recipient_id"))
+        qs = qs.filter(pk__in=list(failed))
     if filters.query:
         term = filters.query
         digits = "".join(c for c in term if c.isdigit())
@@ -356,7 +358,6 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
         .values_list("phone_e164", "recipients")
     )
     # A failed injection is fixed here (a new number): the row says so, with the provider's reason.
-    failed = sptjm_selectors.failures_by_recipient(user, npsn, [r.pk for r in rows])
     for r in rows:
         decorate(r, full_numbers=full_numbers, mask=mask, national_display=national_display)
         r.shared_with = shared.get(r.phone_e164, 0) if r.phone_e164 else 0  # type: ignore[attr-defined]
@@ -367,7 +368,7 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
         size=filters.size,
         count=count,
         shared_numbers=len(shared),
-        failed_injections=failures.count(),
+        failed_injections=len(failed),
     )
 
 

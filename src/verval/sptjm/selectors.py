@@ -321,11 +321,10 @@ def unresolved_failures(user: Any, npsn: str | None = None) -> QuerySet[Disburse
     return access.scope_by_school(user, qs).exclude(Exists(later))
 
 
-def failures_by_recipient(user: Any, npsn: str, recipient_ids: Any) -> dict[Any, Disbursement]:
-    """recipient id -> its unresolved failed injection (unresolved_failures), for a page of rows."""
-    rows = (
-        unresolved_failures(user, npsn).filter(recipient_id__in=list(recipient_ids)).select_related("period")
-    )
+def failures_by_recipient(user: Any, npsn: str) -> dict[Any, Disbursement]:
+    """recipient id -> its unresolved failed injection (unresolved_failures) for the whole school,
+    in one query (a school's failures are a few, at most its recipients)."""
+    rows = unresolved_failures(user, npsn).select_related("period")
     return {d.recipient_id: d for d in rows}
 
 
