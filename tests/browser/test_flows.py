@@ -282,3 +282,72 @@ def test_switching_language_keeps_the_filter_chosen_without_a_reload(live_server
     page.locator("form.lang button").click()
     page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=RESIDU*")
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_operator_voids_the_sptjm_of_a_period_closed_since_and_prints_in_the_open_one(live_server, page):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from tests.sptjm.conftest import make_period
+    from verval.reference import actions as reference_actions
+    from verval.registry.models import Recipient
+    from verval.sptjm import actions
+
+    base = live_server.url
+    school = SchoolFactory(npsn="20155503", name="SD Negeri Lintas Periode")
+    operator = UserFactory(role="OPERATOR", school=school, username="op.periode")
+    pusdatin = UserFactory(role="PUSDATIN", username="pusdatin.periode")
+    RecipientFactory.create_batch(2, school=school, status="AKTIF", needs_validation=False)
+    make_period("2020-09A", starts=date(2020, 9, 1))
+    old, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code="2020-09A")
+    make_period("2020-10A", starts=date(2020, 10, 1), is_open=False)
+    reference_actions.open_period(actor=pusdatin, code="2020-10A")
+
+    sign_in(page, base, "op.periode")
+    page.goto(f"{base}/sekolah/{school.npsn}/sptjm/")
+    page.get_by_role("heading", name="SPTJM periode lain yang masih berlaku").wait_for()
+    assert old.number in page.content()
+    shot(page, "across-periods-01-closed-period-document")
+    page.get_by_role("button", name="Batalkan SPTJM").click()
+    page.get_by_text("SPTJM dibatalkan; data dibuka kembali.").wait_for()
+    shot(page, "across-periods-02-voided")
+    assert Recipient.objects.filter(school=school, locked=True).count() == 0
+    page.goto(f"{base}/sekolah/{school.npsn}/sptjm/?periode=2020-10A")
+    page.get_by_role("button", name="Cetak SPTJM").click()
+    page.get_by_text(f"SPTJM SPTJM/2020-10A/{school.npsn}/1 dicetak: 2 penerima").wait_for()
+    shot(page, "across-periods-03-printed-in-the-open-period")
+
+
+def test_operator_goes_from_the_home_page_to_the_failed_injections_to_fix(live_server, page):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from tests.sptjm.conftest import make_period
+    from verval.sptjm.models import Disbursement
+
+    base = live_server.url
+    school = SchoolFactory(npsn="20155504", name="SD Negeri Injeksi")
+    UserFactory(role="OPERATOR", school=school, username="op.injeksi")
+    period = make_period()
+    failed = RecipientFactory(school=school, name="Budi Gagal", status="AKTIF", needs_validation=False)
+    RecipientFactory(school=school, name="Citra Berhasil", status="AKTIF", needs_validation=False)
+    Disbursement.objects.create(
+        recipient=failed,
+        period=period,
+        provider="telkomsel",
+        school=school,
+        phone_e164=failed.phone_e164,
+        category=failed.category,
+        package_gb=Decimal("35"),
+        status="GAGAL",
+        reason="Nomor tidak aktif",
+    )
+
+    sign_in(page, base, "op.injeksi")
+    page.get_by_text("1 penerima gagal menerima injeksi kuota.").wait_for()
+    shot(page, "failed-injection-01-home")
+    page.get_by_role("link", name="Perbaiki nomor yang gagal").click()
+    page.wait_for_url(f"{base}/sekolah/{school.npsn}/?injeksi=gagal")
+    row = page.locator(f"#r{failed.pk}")
+    row.get_by_text("Injeksi kuota gagal").wait_for()
+    assert "Nomor tidak aktif" in row.inner_text()
+    assert "Citra Berhasil" not in page.content()
+    shot(page, "failed-injection-02-school-list")

@@ -48,7 +48,7 @@ def test_public_json_is_aggregates_only(client, figures):
     assert data["funnel"]["aktif"] == 8
     assert list(data["funnel"]) == [
         "imported", "valid", "sent", "aktif", "residu",
-        "sptjm_printed", "sptjm_uploaded", "sptjm_approved", "berhasil", "gagal",
+        "sptjm_printed", "sptjm_uploaded", "sptjm_approved", "sptjm_carried", "berhasil", "gagal",
     ]  # fmt: skip
     assert data["residu_by_reason"] == {"TIDAK_AKTIF": 4}
     assert [p["code"] for p in data["provinces"]] == ["020000"]

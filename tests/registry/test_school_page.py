@@ -125,11 +125,12 @@ def test_school_page_uses_a_bounded_number_of_queries(
 ):  # type: ignore[no-untyped-def]
     make_recipients(school, 600)
     client.force_login(operator)
-    with django_assert_max_num_queries(10):
+    # 11: one of them reads the school's failed injections (count, filter and row markers).
+    with django_assert_max_num_queries(11):
         response = client.get(f"/sekolah/{school.npsn}/?n={size}")
     assert response.status_code == 200
     assert response.content.decode().count('name="pilih"') == size
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         client.post(f"/sekolah/{school.npsn}/", {"q": "Siswa 001", "n": size})
 
 

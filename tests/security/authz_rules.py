@@ -228,6 +228,12 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
         ),
         Rule(ONLY_PUSDATIN, method="POST", note="no reason: the role is refused before the form is judged"),
     ),
+    "sptjm:void_closed": Rule(
+        ONLY_PUSDATIN,
+        method="POST",
+        data=lambda w: {"version": str(w.sptjm.version)},
+        note="Pusdatin voids a live document of a closed period (decision 0024)",
+    ),
     "sptjm:late": Rule(STAFF_READERS, note="each Dinas sees the late schools of its own region"),
     "sptjm:disbursement": Rule(ONLY_PUSDATIN),
     "sptjm:disburse": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"periode": w.open_period.code}),

@@ -31,6 +31,14 @@ def home_summary(user: Any) -> dict[str, Any]:
             "scope_name": _scope_name(user),
         }
     )
+    if user.role == Role.OPERATOR and user.school_id:
+        # Failed injections are fixed in the school list: the home page says how many, and why.
+        from verval.sptjm.reasons import masked_note
+        from verval.sptjm.selectors import failure_summary
+
+        failures = failure_summary(user, user.school_id)
+        summary["failed_injections"] = failures["count"]
+        summary["failed_reasons"] = [(masked_note(reason), n) for reason, n in failures["reasons"]]
     return summary
 
 

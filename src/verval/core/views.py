@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, selectors
@@ -130,26 +130,71 @@ def period_edit(request: HttpRequest, code: str) -> HttpResponse:
     return _period_form_page(request, period)
 
 
+def _live_documents_left(request: HttpRequest, closing: list[str]) -> Any:
+    """Documents of the periods about to close that still hold their records (printed, uploaded,
+    returned): closing leaves them to be uploaded, reviewed or voided (decision 0024)."""
+    from verval.sptjm import selectors as sptjm_selectors
+
+    return sptjm_selectors.stale_documents(request.user, period_codes=closing)
+
+
+def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpResponse:
+    """Open or close a period. When that closes a period with live SPTJM documents, the page
+    lists them first and asks again (`lanjut`); after the change a message names how many."""
+    access.require_role(request.user, Role.PUSDATIN)
+    period = Period.objects.filter(code=code).first()
+    if period is None:
+        raise Http404("no such period")
+    closing = (
+        list(Period.objects.filter(is_open=True).exclude(code=code).values_list("code", flat=True))
+        if opening
+        else ([code] if period.is_open else [])
+    )
+    left = _live_documents_left(request, closing)
+    count = left.count()
+    if count and request.POST.get("lanjut") != "1":
+        return render(
+            request,
+            "core/period_confirm.html",
+            {
+                "period": period,
+                "opening": opening,
+                "closing": closing,
+                "documents": left[:500],
+                "count": count,
+            },
+        )
+    if opening:
+        reference_actions.open_period(actor=request.user, code=code)
+        messages.success(request, _("Periode %(code)s dibuka.") % {"code": code})
+    else:
+        reference_actions.close_period(actor=request.user, code=code)
+        messages.success(request, _("Periode %(code)s ditutup.") % {"code": code})
+    if count:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)s SPTJM dari periode yang ditutup masih berlaku dan mengunci data penerimanya: "
+                "lihat daftar SPTJM periode yang sudah ditutup di halaman pemeriksaan SPTJM.",
+                "%(n)s SPTJM dari periode yang ditutup masih berlaku dan mengunci data penerimanya: "
+                "lihat daftar SPTJM periode yang sudah ditutup di halaman pemeriksaan SPTJM.",
+                count,
+            )
+            % {"n": count},
+        )
+    return redirect("core:pusdatin")
+
+
 @login_required
 @require_POST
 def period_open(request: HttpRequest, code: str) -> HttpResponse:
-    access.require_role(request.user, Role.PUSDATIN)
-    if not Period.objects.filter(code=code).exists():
-        raise Http404("no such period")
-    reference_actions.open_period(actor=request.user, code=code)
-    messages.success(request, _("Periode %(code)s dibuka.") % {"code": code})
-    return redirect("core:pusdatin")
+    return _period_change(request, code, opening=True)
 
 
 @login_required
 @require_POST
 def period_close(request: HttpRequest, code: str) -> HttpResponse:
-    access.require_role(request.user, Role.PUSDATIN)
-    if not Period.objects.filter(code=code).exists():
-        raise Http404("no such period")
-    reference_actions.close_period(actor=request.user, code=code)
-    messages.success(request, _("Periode %(code)s ditutup.") % {"code": code})
-    return redirect("core:pusdatin")
+    return _period_change(request, code, opening=False)
 
 
 # --- Dinas ---------------------------------------------------------------------------------------

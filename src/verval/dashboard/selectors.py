@@ -95,13 +95,19 @@ class Funnel:
     def sptjm_printed(self) -> int:
         return sum(self.sptjm.values())
 
+    # Recipients carried into the period by an SPTJM approved in an earlier one (2021 policy,
+    # sources.CARRIED) count as printed, uploaded and approved: they are covered as those are.
     @property
     def sptjm_uploaded(self) -> int:
-        return self.sptjm.get("DIUNGGAH", 0) + self.sptjm.get("DISETUJUI", 0)
+        return self.sptjm.get("DIUNGGAH", 0) + self.sptjm_approved
 
     @property
     def sptjm_approved(self) -> int:
-        return self.sptjm.get("DISETUJUI", 0)
+        return self.sptjm.get("DISETUJUI", 0) + self.sptjm_carried
+
+    @property
+    def sptjm_carried(self) -> int:
+        return self.sptjm.get(sources.CARRIED, 0)
 
     @property
     def berhasil(self) -> int:
@@ -156,6 +162,12 @@ class Funnel:
             ("BERHASIL", _("Injeksi berhasil"), self.berhasil),
             ("GAGAL", _("Injeksi gagal"), self.gagal),
         ]
+        if self.sptjm_carried:
+            # Of the approved: carried from an earlier period's SPTJM (no new SPTJM needed).
+            at = [k for k, _l, _v in rows].index("BERHASIL")
+            rows.insert(
+                at, ("sptjm", _("— di antaranya dibawa dari SPTJM periode sebelumnya"), self.sptjm_carried)
+            )
         return [
             {"key": k, "colour": _colour(k), "label": label, "value": v, "pct": self.pct(v)}
             for k, label, v in rows
@@ -288,8 +300,8 @@ _CHILD_SUMS = """
     SUM(CASE WHEN fact = 'R' AND status = 'RESIDU' THEN count ELSE 0 END),
     SUM(CASE WHEN fact = 'R' AND status = 'FORMAT_SALAH' THEN count ELSE 0 END),
     SUM(CASE WHEN fact = 'S' AND period = %s THEN count ELSE 0 END),
-    SUM(CASE WHEN fact = 'S' AND period = %s AND status IN ('DIUNGGAH','DISETUJUI') THEN count ELSE 0 END),
-    SUM(CASE WHEN fact = 'S' AND period = %s AND status = 'DISETUJUI' THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'S' AND period = %s AND status IN ('DIUNGGAH','DISETUJUI','DIBAWA') THEN count ELSE 0 END),
+    SUM(CASE WHEN fact = 'S' AND period = %s AND status IN ('DISETUJUI','DIBAWA') THEN count ELSE 0 END),
     SUM(CASE WHEN fact = 'D' AND period = %s AND status = 'BERHASIL' THEN count ELSE 0 END),
     SUM(CASE WHEN fact = 'D' AND period = %s AND status = 'GAGAL' THEN count ELSE 0 END)"""
 CHILD_COLUMNS = [

@@ -140,8 +140,8 @@ def _insert_summaries(cur: Any, npsns: list[str] | None, period: str) -> None:
           SUM(CASE WHEN st.fact = 'R' AND st.status = 'AKTIF' THEN st.count ELSE 0 END) AS aktif,
           SUM(CASE WHEN st.fact = 'R' AND st.status = 'RESIDU' THEN st.count ELSE 0 END) AS residu,
           SUM(CASE WHEN st.fact = 'S' AND st.period = %s THEN st.count ELSE 0 END) AS sptjm_printed,
-          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status IN ('DIUNGGAH','DISETUJUI') THEN st.count ELSE 0 END) AS sptjm_uploaded,
-          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status = 'DISETUJUI' THEN st.count ELSE 0 END) AS sptjm_approved,
+          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status IN ('DIUNGGAH','DISETUJUI','DIBAWA') THEN st.count ELSE 0 END) AS sptjm_uploaded,
+          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status IN ('DISETUJUI','DIBAWA') THEN st.count ELSE 0 END) AS sptjm_approved,
           SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status = 'DIKEMBALIKAN' THEN st.count ELSE 0 END) AS sptjm_returned,
           SUM(CASE WHEN st.fact = 'D' AND st.period = %s AND st.status = 'BERHASIL' THEN st.count ELSE 0 END) AS berhasil,
           SUM(CASE WHEN st.fact = 'D' AND st.period = %s AND st.status = 'GAGAL' THEN st.count ELSE 0 END) AS gagal
@@ -242,7 +242,7 @@ def take_snapshot(cur: Any, period: str, day: date | None = None) -> None:
               SUM(CASE WHEN fact = 'R' AND sent = %s THEN count ELSE 0 END),
               SUM(CASE WHEN fact = 'R' AND status = 'AKTIF' THEN count ELSE 0 END),
               SUM(CASE WHEN fact = 'R' AND status = 'RESIDU' THEN count ELSE 0 END),
-              SUM(CASE WHEN fact = 'S' AND period = %s AND status = 'DISETUJUI' THEN count ELSE 0 END),
+              SUM(CASE WHEN fact = 'S' AND period = %s AND status IN ('DISETUJUI','DIBAWA') THEN count ELSE 0 END),
               SUM(CASE WHEN fact = 'D' AND period = %s AND status = 'BERHASIL' THEN count ELSE 0 END),
               SUM(CASE WHEN fact = 'D' AND period = %s AND status = 'GAGAL' THEN count ELSE 0 END)
             FROM {_q(RegionStat)} WHERE level = '*' AND kind = '*' AND operator = '*' GROUP BY region""",  # noqa: S608

@@ -121,6 +121,47 @@ def sptjm_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
     return sql, params
 
 
+# S facts of recipients carried into a period by an SPTJM approved in an earlier one (decision 0024).
+CARRIED = "DIBAWA"
+
+
+def carried_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
+    """S facts with status DIBAWA: per period whose policy asks an SPTJM only for new or changed
+    numbers (2021), the AKTIF recipients covered without a document of that period — an item
+    approved in an earlier period lists their current number (docs/sptjm.md, "Covered"). They
+    count as printed, uploaded and approved for that period; the funnel also shows them apart.
+
+    The recipients are grouped first by the start of the earliest period that approved their
+    current number (a handful of dates), then joined with the periods starting after it, so the
+    cost grows with the recipients, not with recipients x periods."""
+    from verval.reference.models import Period, QuotaPolicy, School
+    from verval.registry.models import Recipient
+
+    item = model_if_present("sptjm", "SptjmItem")
+    if item is None:
+        return None
+    kind = "CASE WHEN x.category = 'PTK' THEN 'PTK' ELSE 'PD' END"
+    where, params = school_filter("r.school_id", npsns)
+    sql = f"""
+        SELECT sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "x.category")}, {kind}, x.operator,
+               'S', '{CARRIED}', '', FALSE, p.code, SUM(x.n)
+        FROM (SELECT r.school_id, r.category, r.operator, c.first_start, COUNT(*) AS n
+              FROM {q(Recipient)} r
+              JOIN (SELECT i.recipient_id, i.phone_e164, MIN(ip.starts_on) AS first_start
+                    FROM {q(item)} i JOIN {q(Period)} ip ON ip.code = i.period_id
+                    WHERE i.approved = %s
+                    GROUP BY i.recipient_id, i.phone_e164) c
+                ON c.recipient_id = r.id AND c.phone_e164 = r.phone_e164
+              WHERE r.active = %s AND r.status = 'AKTIF' AND r.phone_e164 <> ''{where}
+              GROUP BY r.school_id, r.category, r.operator, c.first_start) x
+        JOIN {q(Period)} p ON p.starts_on > x.first_start
+        JOIN {q(QuotaPolicy)} pol ON pol.code = p.policy_id AND pol.sptjm_only_changed = %s
+        JOIN {q(School)} sc ON sc.npsn = x.school_id
+        GROUP BY sc.npsn, sc.regency_id, sc.province_id, {level_sql("sc.bentuk", "x.category")}, {kind}, x.operator,
+                 p.code"""  # noqa: S608
+    return sql, [True, True, *params, True]
+
+
 def disbursement_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
     """D facts: recipients per period and disbursement status (their current rows, decision 0021)."""
     from verval.reference.models import School
@@ -142,7 +183,7 @@ def disbursement_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None
 
 def fact_selects(npsns: list[str] | None) -> list[tuple[str, list[Any]]]:
     out = [recipient_select(npsns)]
-    for extra in (sptjm_select(npsns), disbursement_select(npsns)):
+    for extra in (sptjm_select(npsns), carried_select(npsns), disbursement_select(npsns)):
         if extra is not None:
             out.append(extra)
     return out

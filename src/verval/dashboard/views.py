@@ -338,6 +338,7 @@ _JSON_FUNNEL_KEYS = (
     "sptjm_printed",
     "sptjm_uploaded",
     "sptjm_approved",
+    "sptjm_carried",
     "berhasil",
     "gagal",
 )
@@ -353,8 +354,9 @@ def public_json(request: HttpRequest) -> JsonResponse:
     body = {
         "period": data["period"],
         "filters": {"jenjang": f.level, "jenis": f.kind, "provider": f.provider},
-        # Named keys, not positions: the three SPTJM stages share the chart's colour key.
-        "funnel": dict(zip(_JSON_FUNNEL_KEYS, (s["value"] for s in fn.stages()), strict=True)),
+        # Named keys read from the funnel's figures, not the chart's stages (the three SPTJM stages
+        # share a colour key; the carried step is drawn only when there is something carried).
+        "funnel": {key: getattr(fn, key) for key in _JSON_FUNNEL_KEYS},
         "residu_by_reason": fn.residu_by_reason,
         "provinces": [
             {"code": c, "name": names.get(c, c), **fig} for c, fig in sorted(data["children"].items())

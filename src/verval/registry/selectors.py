@@ -183,6 +183,10 @@ def _summarise(rows: Any) -> SchoolSummary:
     return s
 
 
+# The value of the list's `injeksi` filter: recipients with an unresolved failed injection.
+FAILED_FILTER = "gagal"
+
+
 @dataclass(frozen=True)
 class Filters:
     status: str = ""
@@ -190,6 +194,8 @@ class Filters:
     grade: int | None = None
     reason: str = ""
     query: str = ""  # name or NISN; only ever read from a POST body (docs/decisions/0004)
+    # Only recipients whose quota injection failed and who were not delivered since (`injeksi=gagal`).
+    failed: bool = False
     page: int = 1
     size: int = DEFAULT_PAGE_SIZE
 
@@ -218,6 +224,7 @@ class Filters:
             grade=grade if grade is not None and 0 <= grade <= 13 else None,
             reason=reason if reason.replace("_", "").isalnum() else "",
             query=query,
+            failed=data.get("injeksi", "") == FAILED_FILTER,
             page=page,
             size=size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE,
         )
@@ -235,6 +242,8 @@ class Filters:
             params["kelas"] = self.grade
         if self.reason:
             params["alasan"] = self.reason
+        if self.failed:
+            params["injeksi"] = FAILED_FILTER
         if self.size != DEFAULT_PAGE_SIZE:
             params["n"] = self.size
         if page and page > 1:
@@ -249,6 +258,9 @@ class Page:
     size: int
     count: int
     shared_numbers: int = 0  # numbers of the school flagged as used by too many recipients
+    # Recipients of the school whose quota injection failed and who were not delivered since
+    # (sptjm.selectors.unresolved_failures): flagged on the row and above the list.
+    failed_injections: int = 0
 
     @property
     def num_pages(self) -> int:
@@ -303,6 +315,7 @@ _LIST_FIELDS = (
 def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -> Page:
     """One page of a school's recipients with display fields attached (3 queries)."""
     from verval.phones import mask, national_display
+    from verval.sptjm import selectors as sptjm_selectors  # sptjm builds on registry: imported here
 
     qs = base = school_recipients(user, npsn)
     if filters.status:
@@ -313,6 +326,11 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
         qs = qs.filter(grade=filters.grade)
     if filters.reason:
         qs = qs.filter(reason=filters.reason)
+    # Failed injections still to fix (sptjm.selectors.unresolved_failures): a school has few,
+    # read once for the count above the list, the filter and the row markers.
+    failed = sptjm_selectors.failures_by_recipient(user, npsn)
+    if filters.failed:
+        qs = qs.filter(pk__in=list(failed))
     if filters.query:
         term = filters.query
         digits = "".join(c for c in term if c.isdigit())
@@ -339,10 +357,19 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
         .order_by()
         .values_list("phone_e164", "recipients")
     )
+    # A failed injection is fixed here (a new number): the row says so, with the provider's reason.
     for r in rows:
         decorate(r, full_numbers=full_numbers, mask=mask, national_display=national_display)
         r.shared_with = shared.get(r.phone_e164, 0) if r.phone_e164 else 0  # type: ignore[attr-defined]
-    return Page(rows=rows, number=number, size=filters.size, count=count, shared_numbers=len(shared))
+        r.failed_injection = failed.get(r.pk)  # type: ignore[attr-defined]
+    return Page(
+        rows=rows,
+        number=number,
+        size=filters.size,
+        count=count,
+        shared_numbers=len(shared),
+        failed_injections=len(failed),
+    )
 
 
 def _national_tail(digits: str) -> str:

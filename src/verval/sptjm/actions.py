@@ -206,12 +206,21 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
 
 
 def void_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptjm:
+    """DIBATALKAN, records unlocked: by the school's operator before approval, in any period (a
+    document of a closed period too: else its records would stay locked for good); by Pusdatin
+    only for a document whose period is closed (a school that no longer acts on it,
+    docs/decisions/0024-sptjm-across-periods.md)."""
     with transaction.atomic():
-        sptjm = Sptjm.objects.select_for_update().filter(pk=sptjm_id).first()
-        if sptjm is None or not access.can_edit_school(actor, sptjm.school_id):
+        sptjm = Sptjm.objects.select_for_update().select_related("period").filter(pk=sptjm_id).first()
+        if sptjm is None:
+            raise PermissionDenied("only the school's operator voids its SPTJM")
+        by_pusdatin = getattr(actor, "role", None) == Role.PUSDATIN
+        if not by_pusdatin and not access.can_edit_school(actor, sptjm.school_id):
             raise PermissionDenied("only the school's operator voids its SPTJM")
         if sptjm.status not in LIVE_STATUSES:
             raise ActionRefused("STATUS_TIDAK_SESUAI")
+        if by_pusdatin and sptjm.period.is_open:
+            raise ActionRefused("PERIODE_MASIH_DIBUKA")
         _check_version(sptjm, version)
         before = sptjm.status
         sptjm.status = SptjmStatus.DIBATALKAN
@@ -227,7 +236,13 @@ def void_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptj
             object_id=sptjm.pk,
             school_id=sptjm.school_id,
             before={"status": before},
-            after={"status": sptjm.status, "unlocked": unlocked},
+            after={
+                "status": sptjm.status,
+                "unlocked": unlocked,
+                "period": sptjm.period_id,
+                "period_open": sptjm.period.is_open,
+                "by": "pusdatin" if by_pusdatin else "school",
+            },
         )
     return sptjm
 

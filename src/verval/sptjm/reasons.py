@@ -18,6 +18,10 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "Tidak ada data yang perlu dicantumkan pada SPTJM: semua nomor aktif sudah tercakup SPTJM.",
         "Nothing to list on an SPTJM: every active number is already covered.",
     ),
+    "PERIODE_MASIH_DIBUKA": (
+        "Periode SPTJM ini masih dibuka: hanya operator sekolah yang dapat membatalkannya.",
+        "This SPTJM's period is still open: only the school's operator can void it.",
+    ),
     "STATUS_TIDAK_SESUAI": (
         "SPTJM tidak dalam status yang mengizinkan tindakan ini.",
         "The SPTJM's status does not allow this.",

@@ -148,6 +148,33 @@ def review_queue(user: Any, late: bool | None = None) -> QuerySet[Sptjm]:
     return qs.order_by("uploaded_at", "pk")
 
 
+def stale_documents(user: Any, period_codes: Any = None) -> QuerySet[Sptjm]:
+    """Documents in the user's scope still holding their records (printed, uploaded or returned)
+    whose period is closed — or, with `period_codes`, of those periods whatever their state (what
+    closing them would leave behind). Oldest period first, then by school."""
+    qs = sptjms_for(user).filter(status__in=LIVE_STATUSES)
+    qs = (
+        qs.filter(period_id__in=list(period_codes))
+        if period_codes is not None
+        else qs.filter(period__is_open=False)
+    )
+    return qs.order_by("period__starts_on", "period_id", "school_id", "seq")
+
+
+def approval_carries(sptjm: Sptjm) -> bool:
+    """Whether approving this document still covers its recipients for a period that can be
+    disbursed: its own period is open, or the open period's policy carries numbers approved in
+    an earlier period (2021: SPTJM only for new or changed numbers)."""
+    if sptjm.period.is_open:
+        return True
+    current = current_period()
+    return bool(
+        current is not None
+        and current.policy.sptjm_only_changed
+        and sptjm.period.starts_on < current.starts_on
+    )
+
+
 def late_documents(user: Any, period: Period) -> QuerySet[Sptjm]:
     """Documents of the period in the user's scope printed or uploaded after the deadline in force
     then (voided ones left out: they no longer stand), by school."""
@@ -181,16 +208,35 @@ class SchoolPage:
     # per rule.
     excluded: QuerySet[Disbursement] | None = None
     excluded_by_rule: dict[str, int] | None = None
+    # The school's documents of OTHER periods that still hold their records (printed, uploaded or
+    # returned) — mostly of a period closed since: the school uploads or voids them from here.
+    other_live: list[Sptjm] | None = None
+    # Recipients those documents keep locked (they cannot be listed on this period's SPTJM).
+    locked_elsewhere: int = 0
+    # The period shown is not open: nothing is printed for it (its documents stay actionable).
+    period_closed: bool = False
+
+
+def _page_periods(user: Any, school: Any, period_code: str | None) -> tuple[Period | None, list[Period]]:
+    """The period the page shows and the periods it offers: the open ones, those in which the
+    school still has a live document, and the one asked for (`?periode=`, any period: its
+    documents, disbursement and exclusions stay readable after it closed)."""
+    with_live = sptjms_for(user).filter(school=school, status__in=LIVE_STATUSES).values("period_id")
+    periods = list(
+        Period.objects.filter(Q(is_open=True) | Q(pk__in=with_live) | Q(pk=period_code or ""))
+        .select_related("policy")
+        .order_by("-is_open", "-starts_on")
+    )
+    if period_code:
+        return next((p for p in periods if p.code == period_code), None), periods
+    return (periods[0] if periods else None), periods
 
 
 def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolPage:
     school = access.get_school_or_deny(user, npsn)
-    periods = list(open_periods())
-    period = (
-        next((p for p in periods if p.code == period_code), None)
-        if period_code
-        else (periods[0] if periods else None)
-    )
+    period, periods = _page_periods(user, school, period_code)
+    other_live: list[Sptjm] = []
+    locked_elsewhere = 0
     documents: list[Sptjm] = []
     live = None
     candidates = carried = unconfirmed = 0
@@ -202,7 +248,14 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         documents = list(sptjms_for(user).filter(school=school, period=period).order_by("-seq"))
         live = next((d for d in documents if d.is_live), None)
         candidates = unconfirmed = 0
-        if live is None:
+        other_live = list(
+            sptjms_for(user)
+            .filter(school=school, status__in=LIVE_STATUSES)
+            .exclude(period=period)
+            .order_by("period__starts_on", "seq")
+        )
+        locked_elsewhere = sum(d.rows for d in other_live)
+        if live is None and period.is_open:
             to_print = print_candidates(school.npsn, period)
             agg = to_print.aggregate(
                 n=Count("pk"), unconfirmed=Count("pk", filter=Q(confirmed_at__isnull=True))
@@ -221,11 +274,12 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         excluded = disb.filter(status=DisbursementStatus.DIKECUALIKAN)
         by_rule = dict(excluded.values_list("rule").annotate(n=Count("id")).values_list("rule", "n"))
         excluded = excluded.select_related("recipient").order_by("rule", "recipient__name", "id")
+    else:
+        # No such period (`?periode=` unknown): the school's live documents still show.
+        other_live = list(sptjms_for(user).filter(school=school, status__in=LIVE_STATUSES).order_by("seq"))
+        locked_elsewhere = sum(d.rows for d in other_live)
     failed = list(
-        access.scope_by_school(
-            user,
-            Disbursement.objects.filter(school=school, status=DisbursementStatus.GAGAL, is_current=True),
-        )
+        unresolved_failures(user, school.npsn)
         .select_related("recipient", "period")
         .order_by("-updated_at")[:200]
     )
@@ -244,7 +298,42 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         upload_late_now=days_late(period.sptjm_upload_deadline, now) if period else 0,
         excluded=excluded,
         excluded_by_rule=by_rule,
+        other_live=other_live,
+        locked_elsewhere=locked_elsewhere,
+        period_closed=period is not None and not period.is_open,
     )
+
+
+def unresolved_failures(user: Any, npsn: str | None = None) -> QuerySet[Disbursement]:
+    """Failed injections a school still has to act on, in the user's scope: each recipient's
+    current GAGAL row of its latest period with one, left out when the recipient was delivered
+    (a current BERHASIL row) in a later period or is no longer in Dapodik (inactive). A recipient
+    that failed in two periods is listed once, with the later failure."""
+    later = Disbursement.objects.filter(
+        recipient=OuterRef("recipient"),
+        is_current=True,
+        status__in=(DisbursementStatus.BERHASIL, DisbursementStatus.GAGAL),
+        period__starts_on__gt=OuterRef("period__starts_on"),
+    )
+    qs = Disbursement.objects.filter(status=DisbursementStatus.GAGAL, is_current=True, recipient__active=True)
+    if npsn is not None:
+        qs = qs.filter(school_id=npsn)
+    return access.scope_by_school(user, qs).exclude(Exists(later))
+
+
+def failures_by_recipient(user: Any, npsn: str) -> dict[Any, Disbursement]:
+    """recipient id -> its unresolved failed injection (unresolved_failures) for the whole school,
+    in one query (a school's failures are a few, at most its recipients)."""
+    rows = unresolved_failures(user, npsn).select_related("period")
+    return {d.recipient_id: d for d in rows}
+
+
+def failure_summary(user: Any, npsn: str, top: int = 3) -> dict[str, Any]:
+    """How many recipients of the school still have a failed injection to fix, and the most
+    frequent reasons (as stored: numbers in them masked by the ingest) with their counts."""
+    qs = unresolved_failures(user, npsn)
+    reasons = list(qs.values_list("reason").annotate(n=Count("id")).order_by("-n", "reason")[:top])
+    return {"count": qs.count(), "reasons": reasons}
 
 
 @dataclass(frozen=True)
@@ -289,13 +378,52 @@ def exclusion_help(period: Period, codes: Any = None) -> dict[str, ExclusionHelp
 # ------------------------------------------------------------------ Dinas and dashboard
 
 
+def schools_with_print_candidates(schools: Any, period: Period) -> set[str]:
+    """NPSNs among `schools` (a queryset) with at least one print candidate for `period`: an
+    AKTIF recipient not covered (carried ones are), not locked, not on a live document of the
+    period — what `print_candidates` would list. Set-based, for lists of schools."""
+    live = SptjmItem.objects.filter(
+        recipient=OuterRef("pk"), sptjm__period=period, sptjm__status__in=LIVE_STATUSES
+    )
+    return set(
+        eligible_recipients()
+        .filter(school__in=schools, locked=False)
+        .exclude(Exists(covering_items(period)))
+        .exclude(Exists(live))
+        .order_by()
+        .values_list("school_id", flat=True)
+        .distinct()
+    )
+
+
+def schools_with_carried(schools: Any, period: Period) -> set[str]:
+    """NPSNs among `schools` with AKTIF recipients carried into `period` by an SPTJM approved in
+    an earlier period (only when the period's policy asks an SPTJM for new or changed numbers only)."""
+    if not period.policy.sptjm_only_changed:
+        return set()
+    earlier = covering_items(period).filter(period__starts_on__lt=period.starts_on)
+    return set(
+        eligible_recipients()
+        .filter(school__in=schools)
+        .filter(Exists(earlier))
+        .order_by()
+        .values_list("school_id", flat=True)
+        .distinct()
+    )
+
+
 def school_sptjm_state(user: Any, npsns: Any, period: Period | None = None) -> dict[str, dict[str, Any]]:
-    """npsn -> {"period", "status" (latest SPTJM status or ""), "approved", "late_print", "late_upload"}.
+    """npsn -> {"period", "status" (latest SPTJM status or ""), "approved", "carried", "late_print",
+    "late_upload", "late"}.
 
     For schools in the user's scope only (others are left out). `status` is the most advanced
     document of the period (DISETUJUI > DIUNGGAH > DIKEMBALIKAN > DICETAK; voided ones ignored).
-    Late: past the print deadline without a printed document, or past the upload deadline
-    without an uploaded or approved one — only for schools with AKTIF recipients.
+    `carried`: the school has recipients covered by an SPTJM approved in an earlier period (2021
+    policy). Late: past the print deadline without a printed document, or past the upload
+    deadline without an uploaded or approved one. A school without a document of the period is
+    late only when it has something to print (print candidates): under the 2021 policy a school
+    whose numbers are all carried has nothing to do. A printed or returned document not uploaded
+    by the upload deadline is late whatever else.
     """
     period = period or current_period()
     schools = access.schools_for(user).filter(npsn__in=list(npsns))
@@ -317,34 +445,52 @@ def school_sptjm_state(user: Any, npsns: Any, period: Period | None = None) -> d
     ):
         if rank.get(status, 0) > rank.get(best.get(npsn, ""), 0):  # type: ignore[call-overload]
             best[npsn] = status
-    with_aktif = set(
-        eligible_recipients().filter(school__in=schools).values_list("school_id", flat=True).distinct()
+    # Only schools without a document can be late for want of one: ask for their candidates only.
+    without_document = schools.exclude(
+        Exists(
+            Sptjm.objects.filter(school=OuterRef("pk"), period=period).exclude(status=SptjmStatus.DIBATALKAN)
+        )
     )
+    to_print = schools_with_print_candidates(without_document, period)
+    carried = schools_with_carried(schools, period)
     today = timezone.localdate()
     out = {}
     for npsn in schools.values_list("npsn", flat=True):
         status = best.get(npsn, "")
         out[npsn] = _state(
-            period, status, status == SptjmStatus.DISETUJUI, *_late(period, status, npsn in with_aktif, today)
+            period,
+            status,
+            status == SptjmStatus.DISETUJUI,
+            *_late(period, status, npsn in to_print, today),
+            carried=npsn in carried,
         )
     return out
 
 
 def _state(
-    period: Period | None, status: str, approved: bool, late_print: bool, late_upload: bool
+    period: Period | None,
+    status: str,
+    approved: bool,
+    late_print: bool,
+    late_upload: bool,
+    *,
+    carried: bool = False,
 ) -> dict[str, Any]:
     return {
         "period": period.code if period else "",
         "status": status,
         "approved": approved,
+        "carried": carried,
         "late_print": late_print,
         "late_upload": late_upload,
         "late": late_print or late_upload,
     }
 
 
-def _late(period: Period, status: str, has_aktif: bool, today: date) -> tuple[bool, bool]:
-    if not has_aktif:
+def _late(period: Period, status: str, has_candidates: bool, today: date) -> tuple[bool, bool]:
+    """(late to print, late to upload). Without a document: late only with print candidates.
+    With a printed or returned one: late to upload past the upload deadline."""
+    if not status and not has_candidates:
         return False, False
     late_print = bool(period.sptjm_print_deadline and today > period.sptjm_print_deadline and not status)
     late_upload = bool(
@@ -356,8 +502,12 @@ def _late(period: Period, status: str, has_aktif: bool, today: date) -> tuple[bo
 
 
 def late_schools(user: Any, period: Period) -> list[dict[str, Any]]:
-    """Schools in scope with AKTIF recipients and no uploaded/approved SPTJM past a deadline."""
-    schools = access.schools_for(user).filter(Exists(eligible_recipients().filter(school=OuterRef("pk"))))
+    """Schools in scope past a deadline: nothing printed while they have print candidates, or a
+    printed/returned document not uploaded (school_sptjm_state)."""
+    schools = access.schools_for(user).filter(
+        Exists(eligible_recipients().filter(school=OuterRef("pk")))
+        | Exists(Sptjm.objects.filter(school=OuterRef("pk"), period=period, status__in=LIVE_STATUSES))
+    )
     names = dict(schools.values_list("npsn", "name"))
     states = school_sptjm_state(user, list(names), period)
     return [

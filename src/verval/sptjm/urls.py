@@ -14,6 +14,7 @@ urlpatterns = [
     path("pusdatin/sptjm/<uuid:sptjm_id>/", views.review, name="review"),
     path("pusdatin/sptjm/<uuid:sptjm_id>/setujui/", views.approve_view, name="approve"),
     path("pusdatin/sptjm/<uuid:sptjm_id>/kembalikan/", views.return_view, name="return"),
+    path("pusdatin/sptjm/<uuid:sptjm_id>/batal/", views.void_closed_view, name="void_closed"),
     path("dinas/sptjm/", views.late, name="late"),
     path("pusdatin/penyaluran/", views.disbursement, name="disbursement"),
     path("pusdatin/penyaluran/jalankan/", views.disburse_view, name="disburse"),

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -63,6 +64,8 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             # A provider's note may quote a number: masked for everyone (stored masked since the
             # ingest masks it; older notes are masked here).
             "reason": masked_note(f.reason),
+            # Changed since it failed: the new number goes out once validated, AKTIF and covered.
+            "changed": f.recipient.phone_e164 != f.phone_e164,
         }
         for f in page.failed
     ]
@@ -181,6 +184,25 @@ def void_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
+def void_closed_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    """Pusdatin voids a document of a closed period that its school left printed, uploaded or
+    returned, so that its records are unlocked (decision 0024)."""
+    access.require_role(request.user, Role.PUSDATIN)
+    sptjm = selectors.get_sptjm(request.user, sptjm_id)
+    try:
+        actions.void_sptjm(actor=request.user, sptjm_id=sptjm.pk, version=_version(request))
+        messages.success(
+            request,
+            _("SPTJM %(number)s dibatalkan; %(rows)s penerima dibuka kembali.")
+            % {"number": sptjm.number, "rows": sptjm.rows},
+        )
+    except ActionRefused as exc:
+        _refusal(request, exc)
+    return redirect(f"{reverse('sptjm:review_queue')}#periode-ditutup")
+
+
+@login_required
+@require_POST
 def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     sptjm = selectors.get_sptjm_to_edit(request.user, sptjm_id)
     upload = request.FILES.get("pindaian")
@@ -261,10 +283,13 @@ LATE_FILTER = {"1": True, "0": False}
 def review_queue(request: HttpRequest) -> HttpResponse:
     late = request.GET.get("terlambat", "")
     queue = selectors.review_queue(request.user, LATE_FILTER.get(late))
+    stale = selectors.stale_documents(request.user)
     return render(
         request,
         "sptjm/review_queue.html",
         {
+            "stale": stale[:200],
+            "stale_count": stale.count(),
             "queue": queue[:200],
             "count": queue.count(),
             "late": late if late in LATE_FILTER else "",
@@ -302,6 +327,8 @@ def _review_page(
             "by_category": by_category,
             "verdicts": QrVerdict,
             "can_review": sptjm.status == SptjmStatus.DIUNGGAH,
+            # A document of a closed period: does approving it still cover anything?
+            "current_carries": selectors.approval_carries(sptjm),
             "return_reason": reason,
             "return_error": error,
         },
@@ -353,10 +380,13 @@ def late(request: HttpRequest) -> HttpResponse:
     )
     rows = selectors.late_schools(request.user, period) if period else []
     documents = selectors.late_documents(request.user, period) if period else None
+    stale = selectors.stale_documents(request.user)
     return render(
         request,
         "sptjm/late.html",
         {
+            "stale": stale[:500],
+            "stale_count": stale.count(),
             "periods": periods,
             "period": period,
             "rows": rows[:500],

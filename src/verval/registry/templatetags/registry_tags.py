@@ -64,6 +64,12 @@ def _texts() -> dict[str, str]:
         # SPEC §5: a number used by more recipients than SHARED_NUMBER_LIMIT.
         "shared": escape(gettext("nomor ini dipakai %(n)s penerima")),
         "precheck": escape(gettext("Pemeriksaan awal:")),
+        # A quota injection that failed (and was not delivered since): the provider's reason.
+        "failed": escape(gettext("Injeksi kuota gagal (%(period)s):")),
+        "failed_changed": escape(
+            gettext("Nomor sudah diganti; dikirim lagi setelah tervalidasi dan disetujui.")
+        ),
+        "failed_fix": escape(gettext("Ganti dengan nomor yang aktif.")),
         "edit": escape(gettext("Ubah")),
         "history": escape(gettext("Riwayat")),
         "nisn": "NISN",
@@ -109,6 +115,16 @@ def _row_html(
         status += f' <small class="warn" role="alert">{t["invalid"]}</small>'
     elif saved:
         status += f' <small class="okay" role="status">{t["same" if saved == "same" else "saved"]}</small>'
+    failed = getattr(r, "failed_injection", None)
+    if failed is not None:
+        from verval.sptjm.reasons import masked_note
+
+        note = escape(masked_note(failed.reason)) or "–"
+        follow = t["failed_changed"] if failed.phone_e164 != r.phone_e164 else t["failed_fix"]
+        status += (
+            f'<br><small class="warn">{t["failed"] % {"period": escape(failed.period.name)}} {note}'
+            f" <b>{follow}</b></small>"
+        )
     why = getattr(r, "why", None)
     if why:
         pre = f"{t['precheck']} " if getattr(r, "why_is_precheck", False) else ""

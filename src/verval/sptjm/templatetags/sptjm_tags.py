@@ -12,7 +12,7 @@ register = template.Library()
 def sptjm_pusdatin_context(context: dict[str, Any]) -> dict[str, Any]:
     """What the Pusdatin page's SPTJM section needs (that page's view does not know about us)."""
     from verval.reference.models import Period
-    from verval.sptjm.models import LATE, Sptjm, SptjmStatus
+    from verval.sptjm.models import LATE, LIVE_STATUSES, Sptjm, SptjmStatus
 
     queue = Sptjm.objects.filter(status=SptjmStatus.DIUNGGAH)
     return {
@@ -24,6 +24,8 @@ def sptjm_pusdatin_context(context: dict[str, Any]) -> dict[str, Any]:
         ),
         "queue": queue.count(),
         "queue_late": queue.filter(LATE).count(),
+        # Documents of closed periods still holding their records (decision 0024).
+        "stale": Sptjm.objects.filter(status__in=LIVE_STATUSES, period__is_open=False).count(),
     }
 
 
