@@ -120,6 +120,7 @@ class DataCommand(BaseCommand):
     object as the last line in every outcome, exit codes 0 / 2 / 1 (module docstring)."""
 
     json_help = "print one JSON object (counts, or state/error_code/message when refused) as the last line"
+    _json_asked = False  # --json among the arguments parsed (for a usage error's JSON line)
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -137,7 +138,7 @@ class DataCommand(BaseCommand):
             # argparse's usage errors refuse the arguments whole: exit 2 from the command line
             # (argparse's own code), CommandError with returncode 2 under call_command.
             refused = Refused(USAGE_ERROR, message)
-            if getattr(command, "_json_asked", False):
+            if command._json_asked:
                 command.stdout.write(json.dumps(refused.json_line()))
             if parser.called_from_command_line:
                 error(message)
