@@ -21,17 +21,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         execute_from_command_line(args)
     except (OperationalError, ProgrammingError) as exc:
+        from verval.core.commands import EXIT_FAILED, missing_tables
+
         # A database without its tables (a fresh VERVAL_VAR_DIR or DATABASE_URL) is the usual
-        # cause; say so instead of a traceback. Other database errors keep theirs.
-        text = str(exc).lower()
-        if "no such table" not in text and "does not exist" not in text:
+        # cause; say so instead of a traceback. Other database errors keep theirs. A system
+        # error, not a refused input: exit 1 (decision 0026).
+        if not missing_tables(exc):
             raise
         print(
             "verval: the database has no tables yet (or misses some): run `verval migrate` first "
             f"(database error: {type(exc).__name__})",
             file=sys.stderr,
         )
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_FAILED) from None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
 Numbers (dump files):
 verval-provider match --dump DUMP.csv.gz --subscribers SUBS.csv --out HASIL.csv
 verval-provider sync --url https://verval.example --token vp_... --subscribers SUBS.csv [--workdir DIR]
+  (--token and --subscribers may come from VERVAL_PROVIDER_TOKEN and VERVAL_PROVIDER_SUBSCRIBERS)
+
+With --json the last line on stdout is one JSON object, also when the kit refuses its input or an
+argument: {"state": "REFUSED", "error_code": ..., "error": ..., "message": ...} (exit 2).
 
 Disbursement (quota injection), docs/provider-kit.md:
 verval-provider pull-disbursements --url URL [--period P] [--workdir DIR]
@@ -50,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("VERVAL_PROVIDER_TOKEN"),
         help="API token (or env VERVAL_PROVIDER_TOKEN)",
     )
-    s.add_argument("--subscribers", required=True)
+    s.add_argument(
+        "--subscribers",
+        default=os.environ.get("VERVAL_PROVIDER_SUBSCRIBERS"),
+        help="your subscriber export, CSV msisdn,status (or env VERVAL_PROVIDER_SUBSCRIBERS)",
+    )
     s.add_argument("--workdir", default=WORKDIR)
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
     s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
@@ -60,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cmd in DISBURSEMENT_COMMANDS:
         return _disbursement(parser, args)
+    name = f"verval-provider {args.cmd}"
 
     if args.cmd == "match":
         if args.threads:
@@ -68,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = match(args.dump, args.subscribers, args.out, accept_low_match=args.accept_low_match)
         except (MatchError, OSError) as exc:
-            print(f"verval-provider match: {exc}", file=sys.stderr)
-            return 2
+            code = "MATCH_FAILED" if isinstance(exc, MatchError) else "BERKAS_TIDAK_TERBACA"
+            return _refused(name, args.json, code, str(exc))
         if args.json:
             print(json.dumps(result))
         else:
@@ -78,10 +87,16 @@ def main(argv: list[str] | None = None) -> int:
 
     bad_url = _url_problem(args.url)
     if bad_url:
-        print(f"verval-provider sync: --url {bad_url}", file=sys.stderr)
-        return 2
+        return _refused(name, args.json, USAGE_ERROR, f"--url {bad_url}")
     if not args.token:
-        parser.error("--token or VERVAL_PROVIDER_TOKEN is required")
+        return _refused(name, args.json, USAGE_ERROR, "--token or VERVAL_PROVIDER_TOKEN is required")
+    if not args.subscribers:
+        return _refused(
+            name,
+            args.json,
+            USAGE_ERROR,
+            "--subscribers or VERVAL_PROVIDER_SUBSCRIBERS is required (your subscriber export, CSV msisdn,status)",
+        )
     client = ApiClient(args.token, UrllibTransport(args.url))
     try:
         reports = sync(
@@ -94,16 +109,31 @@ def main(argv: list[str] | None = None) -> int:
             log=None if args.json else print,
         )
     except ApiFailure as failure:
-        print(
-            json.dumps({"error": failure.code, "status": failure.status}) if args.json else str(failure),
-            file=sys.stdout if args.json else sys.stderr,
-        )
+        print(str(failure), file=sys.stderr)
+        if args.json:
+            print(json.dumps(_refusal(failure.code, str(failure), status=failure.status)))
         return 2
     if args.json:
         print(json.dumps({"batches": reports, "count": len(reports)}))
     elif not reports:
         print("Tidak ada batch baru / no new batches.")
     return _exit_code(reports)
+
+
+USAGE_ERROR = "ARGUMEN_TIDAK_SAH"
+
+
+def _refusal(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The JSON object of a refusal, the same keys as the `verval` commands' (SPEC §8)."""
+    return {"state": "REFUSED", "error_code": code, "error": code, "message": message, **extra}
+
+
+def _refused(name: str, as_json: bool, code: str, message: str) -> int:
+    """One line on stderr, the refusal's JSON line on stdout with --json; exit code 2."""
+    print(f"{name}: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps(_refusal(code, message)))
+    return 2
 
 
 # ------------------------------------------------------------------ disbursement side
@@ -189,11 +219,11 @@ def _disbursement(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     try:
         code, out = _run_disbursement(client, args, say)
     except KitFileError as exc:
-        code, out = 2, {"error": "BERKAS_TIDAK_TERBACA", "detail": str(exc)}
+        code, out = 2, _refusal("BERKAS_TIDAK_TERBACA", str(exc), detail=str(exc))
         if not args.json:
             print(f"{name}: {exc}", file=sys.stderr)
     except ApiFailure as failure:
-        code, out = 2, {"error": failure.code, "status": failure.status, "detail": str(failure)}
+        code, out = 2, _refusal(failure.code, str(failure), status=failure.status, detail=str(failure))
         if not args.json:
             print(f"{name}: {failure}", file=sys.stderr)
     if args.json:

@@ -128,7 +128,16 @@ def test_pusdatin_creates_edits_opens_and_closes_a_period(client, pusdatin):  # 
     assert period.name == "Oktober I" and not Period.objects.filter(code="LAIN").exists()
     client.post(reverse("core:period_open", args=[period.code]))
     assert Period.objects.get(code=period.code).is_open is True
-    client.post(reverse("core:period_create"), _period_data(policy=policy.code, code="2020-10-T2"))
+    november = {
+        "starts_on": "2020-11-01",
+        "ends_on": "2020-11-30",
+        "sptjm_print_deadline": "2020-11-10",
+        "sptjm_upload_deadline": "2020-11-15",
+        "handover_on": "2020-11-20",
+    }
+    client.post(
+        reverse("core:period_create"), _period_data(policy=policy.code, code="2020-10-T2", **november)
+    )
     client.post(reverse("core:period_open", args=["2020-10-T2"]))
     assert list(Period.objects.filter(is_open=True).values_list("code", flat=True)) == ["2020-10-T2"]
     client.post(reverse("core:period_close", args=["2020-10-T2"]))

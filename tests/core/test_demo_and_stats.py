@@ -84,7 +84,7 @@ def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore
     assert counts["number_status"]["RESIDU"] == Recipient.objects.filter(status="RESIDU", active=True).count()
 
 
-def test_a_command_on_a_database_without_tables_says_to_migrate(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_command_on_a_database_without_tables_says_to_migrate_and_exits_1(tmp_path):  # type: ignore[no-untyped-def]
     import os
     import subprocess
     import sys
@@ -92,10 +92,21 @@ def test_a_command_on_a_database_without_tables_says_to_migrate(tmp_path):  # ty
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     env["VERVAL_VAR_DIR"] = str(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "verval.cli", "stats"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "verval.cli", "stats", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    assert done.returncode == 2
+    # A system error (nothing refused: the database is not ready), decision 0026.
+    assert done.returncode == 1
     assert done.stderr.startswith(
         "verval: the database has no tables yet (or misses some): run `verval migrate` first"
     )
+    assert json.loads(done.stdout.splitlines()[-1]) == {
+        "state": "FAILED",
+        "error_code": "BASIS_DATA_BELUM_DIMIGRASI",
+        "error": "BASIS_DATA_BELUM_DIMIGRASI",
+        "message": "the database has no tables yet: run `verval migrate` first",
+    }
     assert "Traceback" not in done.stderr

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -215,3 +216,23 @@ def test_a_copy_the_server_refuses_raises_its_error_and_leaves_the_connection_us
         services.write_dump_files(cursor, ["DMP-X"], [sink])
     sink.abort()
     assert DumpBatch.objects.count() == 0  # the next statement runs on the same connection
+
+
+def test_dump_command_prints_each_batch_with_the_absolute_path_of_its_file(waiting, capsys, settings):
+    call_command("dump", "--provider", "indosat")
+    batch = DumpBatch.objects.get(provider="indosat")
+    absolute = (Path(settings.DATA_DIR) / batch.file_path).resolve()
+
+    assert capsys.readouterr().out == f"{batch.id}\tindosat\t3\t{absolute}\n"
+    assert absolute.is_file() and batch.file_path.startswith("dumps/")
+
+
+def test_dump_command_json_gives_the_absolute_path_and_the_store_relative_file(waiting, capsys, settings):
+    call_command("dump", "--provider", "indosat", "--json")
+    batch = DumpBatch.objects.get(provider="indosat")
+    (line,) = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["batches"]
+
+    assert (line["file"], line["path"]) == (
+        batch.file_path,
+        str((Path(settings.DATA_DIR) / batch.file_path).resolve()),
+    )

@@ -98,14 +98,17 @@ def test_command_prints_summary_and_json_last(tmp_path, capsys, pusdatin):  # ty
 
 
 def test_command_exits_2_when_the_file_is_refused(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    from django.core.management import CommandError
+
     path = tmp_path / "a.csv"
     path.write_text("jenis;id;nama\n")
-    with pytest.raises(SystemExit) as exc:
+    with pytest.raises(CommandError) as exc:
         call_command("import_dapodik", str(path), "--json")
-    assert exc.value.code == 2
+    assert exc.value.returncode == 2
     captured = capsys.readouterr()
     assert "PEMISAH_SALAH" in captured.err
-    assert json.loads(captured.out.strip().splitlines()[-1])["error_code"] == "PEMISAH_SALAH"
+    line = json.loads(captured.out.strip().splitlines()[-1])
+    assert (line["state"], line["error_code"], line["issues"]) == ("REFUSED", "PEMISAH_SALAH", 1)
     assert Recipient.objects.count() == 0
 
 
@@ -114,8 +117,8 @@ def test_command_exits_2_with_one_line_when_the_path_is_not_a_file(tmp_path, nam
     from django.core.management import CommandError
 
     path = tmp_path / name if name else tmp_path
-    # From the command line Django prints "CommandError: <message>" and exits with returncode.
+    # From the command line Django prints "Refused: <code>: <message>" and exits with returncode.
     with pytest.raises(CommandError) as exc:
         call_command("import_dapodik", str(path))
-    assert (str(exc.value), exc.value.returncode) == (f"{message}: {path}", 2)
+    assert (str(exc.value), exc.value.returncode) == (f"BERKAS_TIDAK_DITEMUKAN: {message}: {path}", 2)
     assert Job.objects.count() == 0

@@ -34,6 +34,20 @@ def test_check_series_equals_check_on_arbitrary_text(texts: list[str]) -> None:
     assert check_many(texts) == [check(t) for t in texts]
 
 
+def test_check_series_drops_a_spreadsheet_decimal_after_separators_like_check() -> None:
+    texts = ["0812-7364-2910.0", "0812 7364 2910.0", "081273642910.0", "0812 7364 2910,00", "08 12.0"]
+    df = check_series(pl.Series("x", texts, dtype=pl.String), with_warning=True)
+
+    assert df.select("e164", "valid", "reason", "warning").rows() == [
+        ("+6281273642910", True, None, "DESIMAL_SPREADSHEET"),
+        ("+6281273642910", True, None, "DESIMAL_SPREADSHEET"),
+        ("+6281273642910", True, None, "DESIMAL_SPREADSHEET"),
+        ("+6281273642910", True, None, "DESIMAL_SPREADSHEET"),
+        (None, False, "TERLALU_PENDEK", None),
+    ]
+    assert verdicts_from_frame(df) == [check(t) for t in texts]
+
+
 def test_check_series_output_columns_types_and_nulls() -> None:
     df = check_series(pl.Series(["0812-1726-3845", None, "021-5551234"]))
     assert df.columns == ["input", "e164", "national", "valid", "reason", "operator"]

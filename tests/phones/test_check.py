@@ -57,6 +57,36 @@ def test_spreadsheet_decimal_is_dropped_with_warning(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "0812-1726-3845.0",
+        "0812 1726 3845.0",
+        "0812 1726 3845,0",
+        "0812.1726.3845.00",
+        "(0812) 1726-3845.0",
+        "+62 812-1726-3845.0",
+        " 0812-1726-3845.0 ",
+    ],
+)
+def test_spreadsheet_decimal_after_a_number_with_separators_is_dropped_before_the_separators(
+    text: str,
+) -> None:
+    # Read as a digit, "0812-1726-3845.0" was +62812172638450: valid and somebody else's number.
+    _valid(text, warning="DESIMAL_SPREADSHEET")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("08 12.0", "TERLALU_PENDEK"),  # fewer than 6 digits before it: the 0 stays a digit (08120)
+        ("0812-1726 .0", "TERLALU_PENDEK"),  # not at the end of the number: a separator, then 0
+    ],
+)
+def test_a_final_zero_that_is_not_a_spreadsheet_decimal_stays_a_digit(text: str, reason: str) -> None:
+    assert (check(text).reason, check(text).warning) == (reason, None)
+
+
+@pytest.mark.parametrize(
     ("text", "e164", "national", "operator"),
     [
         ("0811234987", "+62811234987", "0811-234-987", "telkomsel"),  # 10 digits: 4-3-3

@@ -23,6 +23,8 @@ ANY_FORM = {"PREFIX_NOT_ALLOCATED", "PLACEHOLDER", "CARRIER_MISSING_UPSTREAM"}
 BY_FORM = {
     "0062": {"IDD_0062"},
     "decimal": {"SPREADSHEET_DECIMAL"},
+    "dashes_decimal": {"SPREADSHEET_DECIMAL"},
+    "spaces_decimal": {"SPREADSHEET_DECIMAL"},
     "62": {"COUNTRY_CODE_NO_PLUS"},
     "62_dashes": {"COUNTRY_CODE_NO_PLUS"},
 }

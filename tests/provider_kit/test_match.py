@@ -274,3 +274,21 @@ def test_match_refuses_an_export_that_holds_almost_none_of_the_dump_and_writes_n
     assert json.loads(capsys.readouterr().out)["by_status"] == {"AKTIF": 19, "TIDAK_TERDAFTAR": 181}
     (tmp_path / "subs.csv").write_text("msisdn,status\n" + found + f"{numbers[19]},inactive\n")  # 10 %
     assert main([*args, "--out", str(tmp_path / "hasil2.csv")]) == 0
+
+
+def test_match_with_json_prints_a_refused_line_for_an_export_it_cannot_parse(tmp_path, capsys):
+    import json
+
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text("msisdn,status\n6281200000001,active\n6281200000002,grace,extra\n")
+    args = ["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv")]
+
+    assert main([*args, "--out", str(tmp_path / "h.csv"), "--json"]) == 2
+
+    message = "subscribers subs.csv: not a CSV the kit can read (line 3 has 3 fields, the header 2)"
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {
+        "state": "REFUSED",
+        "error_code": "MATCH_FAILED",
+        "error": "MATCH_FAILED",
+        "message": message,
+    }

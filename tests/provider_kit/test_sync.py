@@ -141,3 +141,72 @@ def test_sync_exit_code_says_whether_to_run_again_or_look_at_a_refusal(reports, 
     from verval_provider.cli import _exit_code
 
     assert _exit_code(reports) == code
+
+
+def test_sync_takes_the_subscriber_export_from_the_environment(published, tmp_path, monkeypatch, capsys):
+    import json
+
+    from verval.exchange.simulator import DjangoClientTransport as Transport
+    from verval_provider import cli
+
+    batch, recipients = published
+    token = actions.issue_token(actor=None, provider="telkomsel")[1]
+    subs = tmp_path / "subs.csv"
+    subs.write_text(f"msisdn,status\n{recipients[0].phone_e164[1:]},active\n")
+    monkeypatch.setenv("VERVAL_PROVIDER_TOKEN", token)
+    monkeypatch.setenv("VERVAL_PROVIDER_SUBSCRIBERS", str(subs))
+    monkeypatch.setattr(cli, "UrllibTransport", lambda url: Transport())
+
+    code = cli.main(["sync", "--url", "http://verval.test", "--workdir", str(tmp_path / "w"), "--json"])
+
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (code, out["count"], out["batches"][0]["batch"], out["batches"][0]["state"]) == (
+        0,
+        1,
+        batch.id,
+        "SUCCEEDED",
+    )
+    assert out["batches"][0]["matched"] == {"AKTIF": 1, "TIDAK_TERDAFTAR": 5}
+
+
+def test_sync_without_a_subscriber_export_says_so_and_exits_2(tmp_path, monkeypatch, capsys):
+    import json
+
+    from verval_provider.cli import main
+
+    monkeypatch.delenv("VERVAL_PROVIDER_SUBSCRIBERS", raising=False)
+
+    code = main(["sync", "--url", "http://127.0.0.1:9", "--token", "vp_x", "--json"])
+
+    captured = capsys.readouterr()
+    message = (
+        "--subscribers or VERVAL_PROVIDER_SUBSCRIBERS is required (your subscriber export, CSV msisdn,status)"
+    )
+    assert code == 2
+    assert captured.err == f"verval-provider sync: {message}\n"
+    assert json.loads(captured.out.strip().splitlines()[-1]) == {
+        "state": "REFUSED",
+        "error_code": "ARGUMEN_TIDAK_SAH",
+        "error": "ARGUMEN_TIDAK_SAH",
+        "message": message,
+    }
+
+
+def test_sync_that_cannot_reach_the_server_prints_a_refused_json_line(tmp_path, capsys):
+    import json
+
+    from verval_provider.cli import main
+
+    code = main(
+        ["sync", "--url", "http://127.0.0.1:9", "--token", "vp_x", "--subscribers", "s.csv", "--json"]
+    )
+
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (code, line["state"], line["error_code"], line["error"], line["status"]) == (
+        2,
+        "REFUSED",
+        "SERVER_TIDAK_TERJANGKAU",
+        "SERVER_TIDAK_TERJANGKAU",
+        0,
+    )
+    assert line["message"].startswith("SERVER_TIDAK_TERJANGKAU: cannot reach http://127.0.0.1:9: ")

@@ -30,6 +30,7 @@ import polars as pl
 from .core import (
     ALLOWED_PATTERN,
     BLANK_PATTERN,
+    DECIMAL_MIN_DIGITS,
     MOBILE_LIKE_PATTERN,
     MULTI_SPLIT_PATTERN,
     PLACEHOLDER_NATIONAL,
@@ -105,7 +106,8 @@ _PLUS_OK_RE = r"^[ (]*\+[0-9 ()\-.]*$"
 _DECIMAL_TAIL_RE = r"\.0{1,2} *$"
 # Tier 2 patterns (ASCII text, spaces as the only whitespace, like check() sees it).
 _ASCII_ALLOWED_RE = r"^[( ]*\+?[0-9 \-.()/,_]*$"
-_DECIMAL_FULL_RE = r"^ *(\+?[0-9]{6,})[.,]0{1,2} *$"
+# core.DECIMAL_PATTERN with spaces as the only white space (other white space goes to check()).
+_DECIMAL_FULL_RE = r"^ *([( ]*\+?[0-9 \-.()/,_]*[0-9])[.,]0{1,2} *$"
 # Printable ASCII without the quotes/backtick that check() strips from the ends.
 _PRINTABLE_RE = r"^[ !#-&(-_a-~]*$"
 _SCI_FULL_RE = r"^ *(?:" + SCI_PATTERN + r") *$"
@@ -362,13 +364,22 @@ def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
     t = rest.with_columns(raw.str.replace_many(_FOLD_KEYS, _FOLD_VALUES).alias("s"))
     ext = s.str.extract(_DECIMAL_FULL_RE, 1)
     digits = s.str.replace_all(r"[^0-9]", "")
-    t = t.with_columns(ext.alias("ext"), digits.alias("d"), digits.str.len_bytes().alias("nd"))
+    ext_digits = ext.str.replace_all(r"[^0-9]", "")
+    t = t.with_columns(
+        ext.alias("ext"),
+        ext_digits.alias("ext_d"),
+        digits.alias("d"),
+        digits.str.len_bytes().alias("nd"),
+    )
     ext, d, nd = pl.col("ext"), pl.col("d"), pl.col("nd")
+    ext_nd = pl.col("ext_d").str.len_bytes()
+    # A decimal tail check() drops: at least DECIMAL_MIN_DIGITS digits before it (else it stays).
+    ext = pl.when(ext_nd >= DECIMAL_MIN_DIGITS).then(ext)
     is_ascii_allowed = s.str.contains(_ASCII_ALLOWED_RE)
     printable = raw.str.contains(_PRINTABLE_RE)
     not_allowed = ~raw.str.contains("^" + ALLOWED_PATTERN + "$")
     kind = (
-        pl.when(ext.is_not_null() & (ext.str.replace("+", "", literal=True).str.len_bytes() <= _MAX_DIGITS))
+        pl.when(ext.is_not_null() & (ext_nd <= _MAX_DIGITS))
         .then(1)  # number + spreadsheet decimal
         .when(is_ascii_allowed & (nd >= 1) & (nd <= _MAX_DIGITS))
         .then(2)  # number with separators (after folding)
@@ -389,9 +400,9 @@ def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
     if num.height:
         lf = num.lazy().select(
             raw,
-            pl.when(k == 1).then(ext.str.replace("+", "", literal=True)).otherwise(d).alias("d"),
+            pl.when(k == 1).then(pl.col("ext_d")).otherwise(d).alias("d"),
             pl.when(k == 1)
-            .then(ext.str.starts_with("+"))
+            .then(ext.str.contains("+", literal=True))
             .otherwise(s.str.contains("+", literal=True))
             .alias("plus"),
             (k == 1).alias("dec"),

@@ -96,7 +96,12 @@ BLANK_PATTERN = (
 _BLANK_RE = re.compile(BLANK_PATTERN)
 SCI_PATTERN = r"[+-]?\d+(?:[.,]\d*)?\s*[eE]\s*[+-]?\s*\d+"
 _SCI_RE = re.compile(SCI_PATTERN)
-DECIMAL_PATTERN = r"(\+?\d{6,})[.,]0{1,2}"
+# A spreadsheet decimal ".0"/".00" (or ",0") at the very end, also after a number written with
+# separators ("0812-7364-2910.0"): the text before it is a number of the allowed characters that
+# ends in a digit. Dropped before the separators are (with >= 6 digits before it); read as a digit
+# it made a silently different, still valid number.
+DECIMAL_PATTERN = r"([(\s]*\+?[0-9\s\-.()/,_]*[0-9])[.,]0{1,2}"
+DECIMAL_MIN_DIGITS = 6
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 ALLOWED_PATTERN = r"[(\s]*\+?[0-9\s\-.()/,_]*"
 _ALLOWED_RE = re.compile(ALLOWED_PATTERN)
@@ -235,9 +240,10 @@ def check(raw: str | None) -> Verdict:
     warning = None
     m = _DECIMAL_RE.fullmatch(s)
     if m:
-        s = m.group(1)
-        d = _NON_DIGIT_RE.sub("", s)
-        warning = "DESIMAL_SPREADSHEET"
+        kept = _NON_DIGIT_RE.sub("", m.group(1))
+        if len(kept) >= DECIMAL_MIN_DIGITS:
+            s, d = m.group(1), kept
+            warning = "DESIMAL_SPREADSHEET"
     if _two_numbers(s, len(d)):
         return _invalid(inp, "DUA_NOMOR")
     if not _ALLOWED_RE.fullmatch(s):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from verval.accounts import access
@@ -55,6 +56,33 @@ def _check_dates(starts_on: date, ends_on: date, **deadlines: date | None) -> No
         previous = value
 
 
+def _refuse_overlap(*, code: str, starts_on: date, ends_on: date) -> None:
+    """Periods do not share a day: "the previous period" of the low-usage rule (SPEC §6) is the
+    one that started before, which an overlap makes the wrong one. The periods are locked first
+    (in code order) so that two saves at once do not both pass the check (decision 0026)."""
+    list(Period.objects.select_for_update().order_by("code").values_list("code", flat=True))
+    other = (
+        Period.objects.exclude(code=code)
+        .filter(starts_on__lte=ends_on, ends_on__gte=starts_on)
+        .order_by("starts_on", "code")
+        .first()
+    )
+    if other is not None:
+        raise ValidationError(
+            _(
+                "Tanggal periode bertumpang tindih dengan periode %(other)s (%(starts)s sampai "
+                "%(ends)s). Periode tidak boleh berbagi hari: mulailah sesudah periode sebelumnya "
+                "selesai, atau selesaikan sebelum periode berikutnya dimulai."
+            ),
+            code="overlap",
+            params={
+                "other": other.code,
+                "starts": date_format(other.starts_on, "j F Y"),
+                "ends": date_format(other.ends_on, "j F Y"),
+            },
+        )
+
+
 @transaction.atomic
 def save_period(
     *,
@@ -101,6 +129,7 @@ def save_period(
                 code="policy",
                 params={"code": period.code, "policy": period.policy_id},
             )
+    _refuse_overlap(code=code, starts_on=starts_on, ends_on=ends_on)
     period.name = name
     period.policy = policy
     period.starts_on = starts_on

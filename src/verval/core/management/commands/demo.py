@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from verval.core import demo
+from verval.core.commands import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Loads the demo data set and one account per role (what `make run` uses)."
 
     def add_arguments(self, parser: Any) -> None:
@@ -20,7 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("--teachers", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=2020)
         parser.add_argument("--no-round", action="store_true", help="skip the simulated provider round")
-        parser.add_argument("--json", action="store_true")
         parser.add_argument(
             "--port", type=int, default=8000, help="the web server's port, for the printed example"
         )
@@ -42,14 +39,12 @@ class Command(BaseCommand):
             result["loaded"] = True
         token = demo.demo_api_token()
         if opts["json"]:
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "loaded": result["loaded"],
-                        "accounts": result["accounts"],
-                        "api_token": {"telkomsel": token},
-                    }
-                )
+            self.emit(
+                {
+                    "loaded": result["loaded"],
+                    "accounts": result["accounts"],
+                    "api_token": {"telkomsel": token},
+                }
             )
             return
         self.stdout.write("\nDemo accounts (role: username / password / scope):")

@@ -4,9 +4,9 @@ import json
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
 from django.db.models import Count
 
+from verval.core.commands import DataCommand
 from verval.registry.models import Recipient
 
 
@@ -33,11 +33,8 @@ def collect() -> dict[str, Any]:
     return data
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Counts by number status, residue reason, provider, SPTJM status and disbursement status."
-
-    def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         data = collect()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from verval.core.commands import DataCommand
 from verval.dashboard import services
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Recompute the dashboard aggregates (default: everything, set-based)."
 
     def add_arguments(self, parser: Any) -> None:
@@ -18,7 +16,6 @@ class Command(BaseCommand):
             "--npsn", action="append", default=[], help="refresh only this school (repeatable)"
         )
         parser.add_argument("--dirty", action="store_true", help="refresh only the schools marked dirty")
-        parser.add_argument("--json", action="store_true", help="print one JSON object with the counts")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["npsn"]:
@@ -28,6 +25,6 @@ class Command(BaseCommand):
         else:
             result = services.refresh_all()
         if opts["json"]:
-            self.stdout.write(json.dumps(result))
+            self.emit(result)
         else:
             self.stdout.write(", ".join(f"{k}: {v}" for k, v in result.items()))

@@ -1,23 +1,26 @@
-"""`verval dump [--provider CODE] [--json]`: publish dump batches (SPEC §3 step 4)."""
+"""`verval dump [--provider CODE] [--json]`: publish dump batches (SPEC §3 step 4).
+
+Prints each batch's id, provider, rows and the file's absolute path; with --json one object whose
+batches carry `path` (absolute) and `file` (relative to the file store, VERVAL_DATA_DIR), decision
+0026. Exit codes and the --json line of a refusal: verval.core.commands."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from django.core.management.base import BaseCommand, CommandError
 
 from verval.accounts.models import PROVIDER_CODES
 from verval.core import jobs
-from verval.core.models import Job
+from verval.core.commands import DataCommand, job_output, with_paths
 
 
-class Command(BaseCommand):
-    help = "Publish a dump batch per provider with the numbers that are new or changed."
+class Command(DataCommand):
+    help = (
+        "Publish a dump batch per provider with the numbers that are new or changed; prints each batch's "
+        "id, provider, rows and file (absolute path)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--provider", choices=PROVIDER_CODES)
-        parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         job = jobs.create_job(
@@ -26,27 +29,14 @@ class Command(BaseCommand):
             params={"provider": opts["provider"] or ""},
             provider=opts["provider"] or "",
         )
-        job = jobs.run(job.pk)
-        if job.state != Job.State.SUCCEEDED:
-            if opts["json"]:
-                self.stdout.write(
-                    json.dumps({"job": str(job.pk), "state": job.state, "error": job.error_code})
-                )
-            raise CommandError(f"dump {job.state}: {job.error_message_en}")
-        batches = job.counts.get("batches", [])
+        out = job_output(jobs.run(job.pk))  # raises when the job was refused (2) or failed (1)
+        batches = with_paths(out.get("batches", []))
         if opts["json"]:
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "job": str(job.pk),
-                        "state": job.state,
-                        "batches": batches,
-                        "rows": job.counts.get("rows", 0),
-                    }
-                )
+            self.emit(
+                {"job": out["job"], "state": out["state"], "batches": batches, "rows": out.get("rows", 0)}
             )
             return
         if not batches:
             self.stdout.write("Tidak ada nomor baru atau berubah untuk dikirim / nothing new to dump.")
         for b in batches:
-            self.stdout.write(f"{b['id']}\t{b['provider']}\t{b['rows']}\t{b['file']}")
+            self.stdout.write(f"{b['id']}\t{b['provider']}\t{b['rows']}\t{b['path']}")

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from verval.accounts.models import PROVIDER_CODES
+from verval.core.commands import DataCommand
 from verval.exchange import actions
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Issue a new API token for a provider; every earlier token of that provider stops working."
 
     def add_arguments(self, parser: Any) -> None:
@@ -21,23 +19,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--revoke", action="store_true", help="revoke every token of the provider and issue none"
         )
-        parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["revoke"]:
             revoked = actions.revoke_tokens(actor=None, provider=opts["provider"])
             if opts["json"]:
-                self.stdout.write(json.dumps({"provider": opts["provider"], "revoked": revoked}))
+                self.emit({"provider": opts["provider"], "revoked": revoked})
             else:
                 self.stdout.write(f"{revoked} token(s) of {opts['provider']} revoked; none issued.")
             return
         row, token = actions.issue_token(actor=None, provider=opts["provider"], label=opts["label"])
         if opts["json"]:
-            self.stdout.write(
-                json.dumps(
-                    {"provider": row.provider, "label": row.label, "prefix": row.prefix, "token": token}
-                )
-            )
+            self.emit({"provider": row.provider, "label": row.label, "prefix": row.prefix, "token": token})
         else:
             self.stdout.write(token)
             self.stderr.write(f"Token for {row.provider} (prefix {row.prefix}); shown once, store it safely.")

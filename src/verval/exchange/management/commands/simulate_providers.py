@@ -3,17 +3,17 @@ six providers would, through the provider API (in-process, or over HTTP with --u
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
 from verval.accounts.models import PROVIDER_CODES
+from verval.core.commands import DataCommand, Failed, Refused
 from verval.exchange.simulator import simulate_round
 from verval_provider.client import ApiFailure
 
+SIMULATION_ERRORS = "SIMULASI_GAGAL"
 
-class Command(BaseCommand):
+
+class Command(DataCommand):
     help = "Run the provider simulator over every dump batch still waiting for an answer."
 
     def add_arguments(self, parser: Any) -> None:
@@ -21,7 +21,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--provider", action="append", choices=PROVIDER_CODES)
         parser.add_argument("--profile", choices=["lampung-utara", "nasional"], default="lampung-utara")
-        parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -33,14 +32,15 @@ class Command(BaseCommand):
                 profile=opts["profile"],
                 log=None if opts["json"] else self.stdout.write,
             )
-        except ApiFailure as failure:  # e.g. --url of a server that does not answer
-            raise CommandError(str(failure), returncode=2) from None
+        except ApiFailure as failure:  # e.g. --url of a server that does not answer: nothing done
+            raise Refused(failure.code, str(failure).removeprefix(f"{failure.code}: ")) from None
+        if summary["errors"]:
+            # Some batches were answered, others not: the counts go with the failure's line.
+            raise Failed(SIMULATION_ERRORS, f"{summary['errors']} batch(es) failed", **summary)
         if opts["json"]:
-            self.stdout.write(json.dumps(summary))
+            self.emit(summary)
         else:
             self.stdout.write(
                 f"{summary['batches']} batch(es), {summary['rows']} rows: applied {summary['applied']} "
                 f"(aktif {summary['aktif']}, residu {summary['residu']}), refused {summary['refused']}, errors {summary['errors']}"
             )
-        if summary["errors"]:
-            raise CommandError(f"{summary['errors']} batch(es) failed")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
+from verval.core.commands import USAGE_ERROR, DataCommand, Refused
 from verval.imports.synth import write_cutoff
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Writes a synthetic Dapodik cutoff (CSV or XLSX) with realistic schools, names and typed numbers."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,21 +27,20 @@ class Command(BaseCommand):
             "--schools", type=int, default=None, help="number of schools (default: from --students)"
         )
         parser.add_argument("--format", choices=["csv", "xlsx"], default=None)
-        parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o) -> None:  # type: ignore[no-untyped-def]
         for name in ("students", "teachers", "regencies", "schools"):
             if o[name] is not None and o[name] < (1 if name in ("regencies", "schools") else 0):
-                raise CommandError(f"--{name} must be a positive number", returncode=2)
+                raise Refused(USAGE_ERROR, f"--{name} must be a positive number")
         # No rows asked for would write a header alone, a file every import refuses as empty.
         if not o["students"] and not o["teachers"]:
-            raise CommandError("--students or --teachers must be more than 0", returncode=2)
+            raise Refused(USAGE_ERROR, "--students or --teachers must be more than 0")
         out = Path(o["out"])
         if out.is_dir() or not out.parent.is_dir():
-            raise CommandError(f"--out {out}: not a file in an existing folder", returncode=2)
+            raise Refused(USAGE_ERROR, f"--out {out}: not a file in an existing folder")
         suffix = out.suffix.lower()
         if o["format"] and suffix in (".csv", ".xlsx") and suffix != f".{o['format']}":
-            raise CommandError(f"--format {o['format']} does not match the name {out.name}", returncode=2)
+            raise Refused(USAGE_ERROR, f"--format {o['format']} does not match the name {out.name}")
         started = time.monotonic()
         info: dict[str, Any] = write_cutoff(
             o["out"],
@@ -56,7 +55,7 @@ class Command(BaseCommand):
         info["seconds"] = round(seconds, 2)
         info["file"] = o["out"]
         if o["json"]:
-            self.stdout.write(json.dumps(info))
+            self.emit(info)
         else:
             self.stdout.write(
                 f"{info['rows']} rows ({info['students']} students, {info['teachers']} teachers, "

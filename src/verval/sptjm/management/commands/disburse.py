@@ -1,19 +1,19 @@
-"""`verval disburse --period CODE [--json]`: write the period's disbursement batches (one per provider)."""
+"""`verval disburse --period CODE [--json]`: write the period's disbursement batches (one per provider).
+
+Exit 0 written, 2 refused (a period unknown, never opened or closed: nothing written), 1 a system
+error; with --json the last line is one JSON object either way (verval.core.commands)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
 from verval.core import jobs
-from verval.core.models import Job
+from verval.core.commands import DataCommand, Refused, job_output, with_paths
 from verval.sptjm import actions
 from verval.sptjm.reasons import ActionRefused
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Create the disbursement batches of a period from approved SPTJM (SPEC §3 step 10, §6 rules)."
 
     def add_arguments(self, parser: Any) -> None:
@@ -22,25 +22,20 @@ class Command(BaseCommand):
             required=True,
             help="period code, e.g. 2020-09-T1 (the codes are on the Pusdatin page)",
         )
-        parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
             job = actions.request_disbursement(actor=None, period_code=opts["period"], enqueue=False)
         except ActionRefused as exc:
-            raise CommandError(f"{exc.code}: {exc.message_en}") from None
-        job = jobs.run(job.pk)
-        out = {"job": str(job.pk), "state": job.state, **job.counts}
-        if job.state != Job.State.SUCCEEDED:
-            out["error"] = job.error_code
+            raise Refused(exc.code, exc.message_en, message_id=exc.message, period=opts["period"]) from None
+        out = job_output(jobs.run(job.pk))  # raises when the job was refused (2) or failed (1)
+        out["batches"] = with_paths(out.get("batches", []))  # as `verval dump`: absolute `path` too
         if opts["json"]:
-            self.stdout.write(json.dumps(out))
-        else:
-            for b in job.counts.get("batches", []):
-                self.stdout.write(f"{b['id']} {b['provider']} {b['rows']} {b['file']}")
-            self.stdout.write(
-                f"{job.state}: scheduled {job.counts.get('scheduled', 0)}, excluded {job.counts.get('excluded', 0)} "
-                f"{job.counts.get('by_rule', {})}, retried {job.counts.get('retried', 0)}"
-            )
-        if job.state != Job.State.SUCCEEDED:
-            raise CommandError(f"{job.error_code}: {job.error_message_en}")
+            self.emit(out)
+            return
+        for b in out.get("batches", []):
+            self.stdout.write(f"{b['id']} {b['provider']} {b['rows']} {b['path']}")
+        self.stdout.write(
+            f"{out['state']}: scheduled {out.get('scheduled', 0)}, excluded {out.get('excluded', 0)} "
+            f"{out.get('by_rule', {})}, retried {out.get('retried', 0)}"
+        )

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
+from verval.core.commands import USAGE_ERROR, DataCommand, Refused
 from verval.reference.models import Period
 from verval.sptjm.simulator import simulate_injection
 from verval_provider.client import ApiFailure
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Providers inject their new disbursement batches (all BERHASIL but a share GAGAL) and report through the API."
 
     def add_arguments(self, parser: Any) -> None:
@@ -21,13 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--url", help="a running server; default: in-process through the same API")
         parser.add_argument("--provider", action="append", dest="providers")
-        parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if not 0 <= opts["fail_share"] <= 1:
-            raise CommandError("--fail-share must be between 0 and 1", returncode=2)
+            raise Refused(USAGE_ERROR, "--fail-share must be between 0 and 1")
         if opts["period"] and not Period.objects.filter(code=opts["period"]).exists():
-            raise CommandError(f"no period {opts['period']!r}", returncode=2)
+            raise Refused("PERIODE_TIDAK_DIKENAL", f"no period {opts['period']!r}", period=opts["period"])
         try:
             out = simulate_injection(
                 opts["period"],
@@ -38,11 +35,9 @@ class Command(BaseCommand):
                 log=None if opts["json"] else self.stdout.write,
             )
         except ApiFailure as failure:  # e.g. --url of a server that does not answer
-            raise CommandError(str(failure), returncode=2) from None
+            raise Refused(failure.code, str(failure).removeprefix(f"{failure.code}: ")) from None
         if opts["json"]:
-            self.stdout.write(
-                json.dumps({k: out[k] for k in ("batches", "rows", "berhasil", "gagal", "refused")})
-            )
+            self.emit({k: out[k] for k in ("batches", "rows", "berhasil", "gagal", "refused")})
         else:
             self.stdout.write(
                 f"batches {out['batches']}: rows {out['rows']}, berhasil {out['berhasil']}, gagal {out['gagal']}, refused {out['refused']}"
