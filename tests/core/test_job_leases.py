@@ -10,6 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from tests.factories import RecipientFactory
@@ -252,8 +253,8 @@ def _jobs_command(*args):  # type: ignore[no-untyped-def]
     out = StringIO()
     try:
         call_command("jobs", *args, "--json", stdout=out)
-    except SystemExit as exc:
-        return exc.code, json.loads(out.getvalue().strip().splitlines()[-1])
+    except CommandError as exc:
+        return exc.returncode, json.loads(out.getvalue().strip().splitlines()[-1])
     return 0, json.loads(out.getvalue().strip().splitlines()[-1])
 
 
@@ -289,11 +290,14 @@ def test_a_job_alive_in_a_worker_can_be_neither_cancelled_nor_requeued(pusdatin)
     assert _jobs_command("--cancel", str(job.pk)) == (
         2,
         {
-            "refused": "PEKERJAAN_MASIH_BERJALAN",
+            "state": "REFUSED",
+            "error_code": "PEKERJAAN_MASIH_BERJALAN",
+            "error": "PEKERJAAN_MASIH_BERJALAN",
             "message": "The job is still running in a live worker; stop that worker first, or wait.",
+            "job": str(job.pk),
         },
     )
-    assert _jobs_command("--requeue", str(job.pk))[1]["refused"] == "PEKERJAAN_MASIH_BERJALAN"
+    assert _jobs_command("--requeue", str(job.pk))[1]["error_code"] == "PEKERJAAN_MASIH_BERJALAN"
     job.refresh_from_db()
     assert (job.state, job.lease_owner) == (Job.State.RUNNING, DEAD)
     assert _actions(job) == []
@@ -322,9 +326,9 @@ def test_requeue_refuses_a_finished_job_and_one_never_handed_to_the_worker(pusda
     done = jobs.create_job(actor=pusdatin, kind="validate")
     Job.objects.filter(pk=done.pk).update(state=Job.State.SUCCEEDED)
     preview = jobs.create_job(actor=pusdatin, kind="bulk_correction")
-    assert _jobs_command("--requeue", str(done.pk))[1]["refused"] == "PEKERJAAN_SUDAH_SELESAI"
-    assert _jobs_command("--requeue", str(preview.pk))[1]["refused"] == "PEKERJAAN_BELUM_DIANTREKAN"
-    assert _jobs_command("--cancel", str(done.pk))[1]["refused"] == "PEKERJAAN_SUDAH_SELESAI"
+    assert _jobs_command("--requeue", str(done.pk))[1]["error_code"] == "PEKERJAAN_SUDAH_SELESAI"
+    assert _jobs_command("--requeue", str(preview.pk))[1]["error_code"] == "PEKERJAAN_BELUM_DIANTREKAN"
+    assert _jobs_command("--cancel", str(done.pk))[1]["error_code"] == "PEKERJAAN_SUDAH_SELESAI"
     assert [Job.objects.get(pk=j.pk).state for j in (done, preview)] == ["SUCCEEDED", "PENDING"]
 
 

@@ -6,19 +6,18 @@ import json
 import uuid
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
 from verval.core import actions, selectors
+from verval.core.commands import USAGE_ERROR, DataCommand, Refused
 
 
 def _job_id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise CommandError(f"not a job id: {value!r}") from None
+        raise Refused(USAGE_ERROR, f"not a job id: {value!r}", job=value) from None
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Lists unfinished jobs with whether their worker is alive (alive, abandoned, queued, lost, "
         "waiting); --requeue ID hands a job to the worker again, --cancel ID stops it for good, "
@@ -32,7 +31,6 @@ class Command(BaseCommand):
         group.add_argument("--recover", action="store_true", help="recover abandoned jobs now")
         parser.add_argument("--note", default="", help="why (kept in the audit row)")
         parser.add_argument("--limit", type=int, default=100)
-        parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["requeue"] or opts["cancel"]:
@@ -68,11 +66,8 @@ class Command(BaseCommand):
         try:
             job = action(actor=None, job_id=job_id, note=opts["note"] or "verval jobs")
         except actions.JobActionRefused as refused:
-            if opts["json"]:
-                self.stdout.write(json.dumps({"refused": refused.code, "message": refused.message_en}))
-            else:
-                self.stderr.write(f"{refused.code}: {refused.message_en}")
-            raise SystemExit(2) from None
+            # The shared contract (decision 0026): the JSON line and exit 2.
+            raise Refused(refused.code, refused.message_en, job=str(job_id)) from None
         row = selectors.job_row(job)
         if opts["json"]:
             self.stdout.write(json.dumps(row))
