@@ -133,6 +133,16 @@ def test_the_dump_files_rewritten_alone_are_the_same_files(school, pusdatin):
         assert [sink.close()[0] for sink in sinks] == [b.sha256 for b in batches]
 
 
+def test_the_dump_jobs_counts_name_each_batchs_number_format(waiting, pusdatin):
+    actions.set_number_format(actor=pusdatin, provider="indosat", number_format="e164")
+    job = jobs.run(jobs.create_job(actor=pusdatin, kind="dump", params={"provider": ""}).pk)
+    assert job.state == Job.State.SUCCEEDED
+    assert sorted((b["provider"], b["rows"], b["number_format"]) for b in job.counts["batches"]) == [
+        ("indosat", 3, "e164"),
+        ("telkomsel", 10, "msisdn"),
+    ]
+
+
 def test_pusdatin_setting_a_format_is_audited_and_setting_it_again_changes_nothing(pusdatin):
     done = actions.set_number_format(actor=pusdatin, provider="indosat", number_format="national")
     assert done == {

@@ -536,7 +536,14 @@ def run_dump_job(job: Job) -> dict[str, Any]:
     )
     return {
         "batches": [
-            {"id": b.id, "provider": b.provider, "rows": b.rows, "file": b.file_path, "sha256": b.sha256}
+            {
+                "id": b.id,
+                "provider": b.provider,
+                "rows": b.rows,
+                "file": b.file_path,
+                "sha256": b.sha256,
+                "number_format": b.number_format,
+            }
             for b in batches
         ],
         "rows": sum(b.rows for b in batches),
