@@ -116,6 +116,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/verval_bench_exchange")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-exchange.md"))
     parser.add_argument("--keep-files", action="store_true")
+    parser.add_argument(
+        "--number-format",
+        choices=["msisdn", "e164", "national", "mixed"],
+        help="every provider's dump number format (mixed: msisdn, e164, national in turn); "
+        "default: none set (msisdn)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-exchange-"))
@@ -145,6 +151,12 @@ def main() -> None:
     load_recipients(n)
     results.append(("load recipients (INSERT … SELECT generate_series)", n, time.perf_counter() - t, ""))
 
+    if args.number_format:
+        formats = ["msisdn", "e164", "national"]
+        for i, (code, _prefix, _share) in enumerate(SHARES):
+            fmt = formats[i % 3] if args.number_format == "mixed" else args.number_format
+            actions.set_number_format(actor=None, provider=code, number_format=fmt)
+
     rss_before = rss_mb()
     t = time.perf_counter()
     batches = actions.publish_dumps(actor=None)
@@ -157,7 +169,8 @@ def main() -> None:
             "dump: `verval dump`, all providers (select, INSERT items, COPY → gzip, manifest)",
             n,
             dump_s,
-            f"peak RSS {rss_after:.0f} MB (+{rss_after - rss_before:.0f})",
+            f"peak RSS {rss_after:.0f} MB (+{rss_after - rss_before:.0f})"
+            + (f", number format {args.number_format}" if args.number_format else ""),
         )
     )
 

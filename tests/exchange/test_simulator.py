@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from tests.factories import RecipientFactory
 from verval.exchange import actions
-from verval.exchange.models import DumpBatch
+from verval.exchange.models import DumpBatch, DumpItem
 from verval.exchange.simulator import active_shares, simulate_round, subscriber_state
 from verval.registry.models import Recipient
 
@@ -60,3 +60,35 @@ def test_simulate_injection_refuses_an_unknown_period_and_a_share_outside_0_to_1
         call_command("simulate_injection", "--period", "NOPE")
     with pytest.raises(CommandError, match="--fail-share must be between 0 and 1"):
         call_command("simulate_injection", "--fail-share", "7")
+
+
+def test_a_round_in_a_providers_own_number_format_answers_as_the_same_numbers_would_in_the_default(
+    school, pusdatin, tmp_path
+):
+    # The simulated provider keys its subscribers by the number, whatever the dump's format:
+    # the same recipients get the same answers whether Pusdatin set e164, national or none.
+    answers = {}
+    for number_format in ("msisdn", "e164", "national"):
+        Recipient.objects.all().delete()
+        DumpItem.objects.all().delete()
+        DumpBatch.objects.all().delete()
+        made = [
+            RecipientFactory(
+                school=school,
+                status="MENUNGGU_PROVIDER",
+                needs_validation=False,
+                operator="indosat",
+                phone_raw=f"0815{60000000 + i:08d}",
+            )
+            for i in range(30)
+        ]
+        actions.set_number_format(actor=pusdatin, provider="indosat", number_format=number_format)
+        (batch,) = actions.publish_dumps(actor=None, provider="indosat")
+        assert batch.number_format == number_format
+        summary = simulate_round(seed=5, workdir=tmp_path / number_format)
+        assert (summary["rows"], summary["applied"], summary["errors"]) == (30, 30, 0)
+        answers[number_format] = sorted(
+            Recipient.objects.filter(pk__in=[r.pk for r in made]).values_list("phone_raw", "status", "reason")
+        )
+    assert answers["e164"] == answers["msisdn"] == answers["national"]
+    assert {status for _, status, _ in answers["msisdn"]} == {"AKTIF", "RESIDU"}

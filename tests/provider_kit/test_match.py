@@ -292,3 +292,30 @@ def test_match_with_json_prints_a_refused_line_for_an_export_it_cannot_parse(tmp
         "error": "MATCH_FAILED",
         "message": message,
     }
+
+
+def test_match_reads_a_dump_written_with_plus_or_in_national_form_and_keeps_its_numbers(tmp_path):
+    # A provider may ask for its dumps as +628... or 08... (decision 0027): the kit finds those
+    # numbers in the export as it finds 628..., and the results give no_ponsel back as written.
+    numbers = [f"62812{30000000 + i:08d}" for i in range(4)]
+    (tmp_path / "subs.csv").write_text(
+        "msisdn,status\n"
+        f"{numbers[0]},active\n"
+        f"0{numbers[1][2:]},grace\n"  # the export in national form too
+        f"+{numbers[2]},inactive\n"
+    )
+    for name, written in (("plus", lambda k: "+" + k), ("national", lambda k: "0" + k[2:])):
+        lines = ["pd_id,tingkat_pendidikan,npsn,no_ponsel"]
+        lines += [
+            f"{i}{i}{i}{i}{i}{i}{i}{i}-1111-4111-8111-111111111111,4,20100001,{written(k)}"
+            for i, k in enumerate(numbers, 1)
+        ]
+        (tmp_path / f"{name}.csv.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+        result = match(tmp_path / f"{name}.csv.gz", tmp_path / "subs.csv", tmp_path / f"{name}-hasil.csv")
+        assert result["by_status"] == {"AKTIF": 1, "MASA_TENGGANG": 1, "TIDAK_AKTIF": 1, "TIDAK_TERDAFTAR": 1}
+        assert read(tmp_path / f"{name}-hasil.csv") == {
+            "1": (written(numbers[0]), "AKTIF"),
+            "2": (written(numbers[1]), "MASA_TENGGANG"),
+            "3": (written(numbers[2]), "TIDAK_AKTIF"),
+            "4": (written(numbers[3]), "TIDAK_TERDAFTAR"),
+        }

@@ -170,6 +170,9 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "exchange:publish": Rule(ONLY_PUSDATIN, method="POST"),
     "exchange:rotate_token": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"provider": "telkomsel"}),
     "exchange:revoke_tokens": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"provider": "telkomsel"}),
+    "exchange:set_number_format": Rule(
+        ONLY_PUSDATIN, method="POST", data=lambda w: {"provider": "telkomsel", "number_format": "e164"}
+    ),
     "exchange:new_token": Rule(ONLY_PUSDATIN, note="shows the token the rotation left in the session, once"),
     "exchange:batch": Rule(ONLY_PUSDATIN),
     # --- provider API (Bearer token; the fixture batch and job belong to telkomsel) ----------------------

@@ -15,7 +15,7 @@ from verval.core import audit, files, jobs
 from verval.core.jobs import Progress, RowIssue
 from verval.core.models import Job
 from verval.exchange import services
-from verval.exchange.models import DumpBatch, ProviderToken
+from verval.exchange.models import DumpBatch, NumberFormat, ProviderSetting, ProviderToken
 
 
 def hash_token(token: str) -> str:
@@ -76,6 +76,50 @@ def revoke_tokens(*, actor: Any, provider: str) -> int:
             after={"revoked": revoked, "prefixes": prefixes},
         )
     return revoked
+
+
+def set_number_format(*, actor: Any, provider: str, number_format: str) -> dict[str, Any]:
+    """Set how a provider's dumps write no_ponsel (NumberFormat). It applies from the provider's
+    next batch: a batch already published keeps the format its file and manifest were written in,
+    and its results are understood in any format (docs/decisions/0027-provider-number-format.md).
+    Setting the format a provider already has changes nothing and writes no audit row.
+
+    Returns provider, number_format, before, changed, and unfinished_batches: how many of the
+    provider's batches still wait for answers in another format than the new one."""
+    if provider not in PROVIDER_CODES:
+        raise ValueError(f"unknown provider {provider!r}")
+    if number_format not in NumberFormat.values:
+        raise ValueError(f"unknown number format {number_format!r}")
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        row, _created = ProviderSetting.objects.select_for_update().get_or_create(provider=provider)
+        before = row.number_format
+        unfinished = (
+            DumpBatch.objects.filter(provider=provider)
+            .exclude(state=DumpBatch.State.COMPLETE)
+            .exclude(number_format=number_format)
+            .count()
+        )
+        changed = before != number_format
+        if changed:
+            row.number_format, row.updated_by = number_format, user
+            row.save(update_fields=["number_format", "updated_by", "updated_at"])
+            audit.record(
+                actor=actor,
+                action="set_provider_number_format",
+                object_type="provider",
+                object_id=provider,
+                provider=provider,
+                before={"number_format": before},
+                after={"number_format": number_format, "unfinished_batches": unfinished},
+            )
+    return {
+        "provider": provider,
+        "number_format": number_format,
+        "before": before,
+        "changed": changed,
+        "unfinished_batches": unfinished,
+    }
 
 
 def publish_dumps(

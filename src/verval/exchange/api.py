@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import NinjaAPI, Router, Schema
+from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -264,6 +264,10 @@ class BatchOut(Schema):
     sha256: str
     size: int
     state: str
+    number_format: str = Field(
+        description="How the file writes no_ponsel: msisdn (6281234567890), e164 (+6281234567890) "
+        "or national (081234567890). Results may give the number in any of these forms."
+    )
     answered: int
     unanswered: int
     aktif: int
@@ -296,6 +300,7 @@ def _batch_out(batch: DumpBatch) -> dict[str, Any]:
         "sha256": batch.sha256,
         "size": batch.size,
         "state": batch.state,
+        "number_format": batch.number_format,
         "answered": batch.answered,
         "unanswered": batch.unanswered,
         "aktif": batch.aktif,
@@ -391,7 +396,7 @@ def get_batch(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     summary="A batch's manifest",
 )
 def get_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
-    """batch_id, provider, rows, sha256 (of the .csv.gz), size, columns, created_at."""
+    """batch_id, provider, rows, sha256 (of the .csv.gz), size, columns, number_format, created_at."""
     batch = _own_batch(request, batch_id)
     audit_call(request, "api_get_manifest", "dump_batch", batch.id)
     return manifest_of(batch)

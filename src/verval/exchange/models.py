@@ -21,6 +21,30 @@ class ResultStatus(models.TextChoices):
     BUKAN_PELANGGAN = "BUKAN_PELANGGAN", _("Bukan pelanggan")
 
 
+class NumberFormat(models.TextChoices):
+    """How a dump writes `no_ponsel` (SPEC §7: E.164 without `+` unless the provider asks
+    otherwise). Set per provider by Pusdatin (ProviderSetting), recorded on each batch when it is
+    published (docs/decisions/0027-provider-number-format.md)."""
+
+    MSISDN = "msisdn", _("6281234567890 (E.164 tanpa +, bawaan)")
+    E164 = "e164", _("+6281234567890 (E.164 dengan +)")
+    NATIONAL = "national", _("081234567890 (nasional, awalan 0)")
+
+
+class ProviderSetting(models.Model):
+    """What Pusdatin has set for one provider. A provider without a row has the defaults."""
+
+    provider = models.CharField(max_length=16, choices=PROVIDER_CHOICES, primary_key=True)
+    number_format = models.CharField(max_length=12, choices=NumberFormat.choices, default=NumberFormat.MSISDN)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.number_format}"
+
+
 class ProviderToken(models.Model):
     """A Bearer token for the provider API. Only a SHA-256 of the token is stored.
 
@@ -71,6 +95,9 @@ class DumpBatch(models.Model):
     file_path = models.CharField(max_length=500, blank=True)
     manifest_path = models.CharField(max_length=500, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN, db_index=True)
+    # How the file writes no_ponsel: the provider's format when the batch was published. A later
+    # change of the provider's format applies from its next batch (decision 0027).
+    number_format = models.CharField(max_length=12, choices=NumberFormat.choices, default=NumberFormat.MSISDN)
     # Counts kept up to date by each ingest.
     answered = models.BigIntegerField(default=0)
     aktif = models.BigIntegerField(default=0)

@@ -9,7 +9,14 @@ from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES
-from verval.exchange.models import DumpBatch, DumpItem, ProviderToken, RefusedContradiction
+from verval.exchange.models import (
+    DumpBatch,
+    DumpItem,
+    NumberFormat,
+    ProviderSetting,
+    ProviderToken,
+    RefusedContradiction,
+)
 from verval.exchange.reasons import residue_reason
 from verval.phones import mask
 from verval.registry.models import NumberHistory, NumberStatus
@@ -27,8 +34,10 @@ def batches_for(user: Any) -> QuerySet[DumpBatch]:
 
 
 def provider_overview(user: Any) -> list[dict[str, Any]]:
-    """Per provider: batches, rows, answered, unanswered, contradictions, last batch, token."""
+    """Per provider: batches, rows, answered, unanswered, contradictions, tokens and the dump
+    number format."""
     batches = batches_for(user)
+    formats = dict(ProviderSetting.objects.values_list("provider", "number_format"))
     out = []
     for code, name in PROVIDER_CHOICES:
         own = batches.filter(provider=code)
@@ -61,6 +70,7 @@ def provider_overview(user: Any) -> list[dict[str, Any]]:
                 "contradictions": agg["contradictions"] or 0,
                 "percent": 100 if need <= 0 else int(100 * (agg["answered"] or 0) / need),
                 "tokens": tokens,
+                "number_format": formats.get(code, NumberFormat.MSISDN),
             }
         )
     return out

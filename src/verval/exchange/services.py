@@ -30,7 +30,13 @@ from isal import isal_zlib
 from verval.core import audit, files
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
-from verval.exchange.models import DumpBatch, RefusedContradiction, ResultStatus
+from verval.exchange.models import (
+    DumpBatch,
+    NumberFormat,
+    ProviderSetting,
+    RefusedContradiction,
+    ResultStatus,
+)
 from verval.exchange.reasons import INFO_CODES, REFUSALS
 from verval.exchange.resultfile import (
     MATCH_RESULTS,
@@ -149,6 +155,47 @@ def dump_paths(batch_id: str, provider: str) -> tuple[str, str]:
     return f"{folder}/{batch_id}.csv.gz", f"{folder}/{batch_id}.manifest.json"
 
 
+# How each number format writes the stored E.164 (`+6281234567890`) as no_ponsel, in SQL that
+# PostgreSQL and SQLite both run (decision 0027). Every stored number is an Indonesian mobile
+# number (the number engine accepts nothing else), so the national form is `0` and what follows +62.
+PHONE_SQL = {
+    NumberFormat.MSISDN: "substr(phone, 2)",
+    NumberFormat.E164: "phone",
+    NumberFormat.NATIONAL: "'0' || substr(phone, 4)",
+}
+
+
+def number_formats(providers: Iterable[str]) -> dict[str, str]:
+    """The number format Pusdatin has set for each provider (the default for one without)."""
+    wanted = list(providers)
+    stored = dict(
+        ProviderSetting.objects.filter(provider__in=wanted).values_list("provider", "number_format")
+    )
+    return {p: stored.get(p, NumberFormat.MSISDN) for p in wanted}
+
+
+def _phone_column(batch_ids: list[str]) -> tuple[str, list[str]]:
+    """The SELECT expression that writes no_ponsel for these batches in each one's format, with
+    its parameters. When they share one format (the usual case, always with the default) it is
+    that format's plain expression: the row pays for a CASE only when formats differ."""
+    formats = dict(DumpBatch.objects.filter(id__in=batch_ids).values_list("id", "number_format"))
+    by_format: dict[str, list[str]] = {}
+    for batch_id in batch_ids:
+        by_format.setdefault(formats.get(batch_id, NumberFormat.MSISDN), []).append(batch_id)
+    # The format with the most batches is the ELSE; the others are named.
+    common = max(by_format, key=lambda f: len(by_format[f]))
+    if len(by_format) == 1:
+        return PHONE_SQL[NumberFormat(common)], []
+    whens, params = [], []
+    for fmt, ids in by_format.items():
+        if fmt != common:
+            whens.append(
+                f"WHEN batch_id IN ({', '.join(['%s'] * len(ids))}) THEN {PHONE_SQL[NumberFormat(fmt)]}"
+            )
+            params += ids
+    return f"CASE {' '.join(whens)} ELSE {PHONE_SQL[NumberFormat(common)]} END", params
+
+
 # One pass writes every batch of a dump: each row starts with a one-character tag naming its
 # batch, and the reader hands the rest of the line to that batch's file. Per batch, COPY scanned
 # the whole dump table (one INSERT interleaves the providers' rows on every page, so the BRIN
@@ -167,12 +214,15 @@ def _write_rows_pg(
         for i, b in enumerate(batch_ids)
     )
     wanted = sql.SQL(", ").join(sql.Literal(b) for b in batch_ids)
+    # no_ponsel in each batch's number format, formatted by PostgreSQL as it writes the row.
+    phone_sql, phone_params = _phone_column(batch_ids)
+    phone = sql.SQL(phone_sql.replace("%s", "{}")).format(*(sql.Literal(b) for b in phone_params))
     # No join and no sort: rows come in the order they lie on disk, so COPY streams as fast as
     # PostgreSQL formats them (decision 0003). The file is written once; downloads serve it.
     query = sql.SQL(
-        f"COPY (SELECT CASE batch_id {{}} END, recipient_id, grade, npsn, substr(phone, 2) FROM {ITEM} "  # noqa: S608
+        f"COPY (SELECT CASE batch_id {{}} END, recipient_id, grade, npsn, {{}} FROM {ITEM} "  # noqa: S608
         "WHERE batch_id IN ({})) TO STDOUT WITH (FORMAT csv)"
-    ).format(tag, wanted)
+    ).format(tag, phone, wanted)
     raw = cursor.cursor  # the psycopg cursor under Django's wrapper
     # No parallel workers: their rows arrive in any order, one reader returns each batch in the
     # order it was written (the same file every time), and the second core is compressing.
@@ -262,10 +312,11 @@ def _raise_result(pg: Any, result: Any, conn: Any) -> None:
 def _write_rows_sqlite(
     cursor: Any, batch_ids: list[str], sinks: list[GzipSink], progress: Progress | None, offset: int = 0
 ) -> list[int]:
+    phone_sql, phone_params = _phone_column(batch_ids)
     cursor.execute(
-        f"SELECT batch_id, recipient_id, grade, npsn, substr(phone, 2) FROM {ITEM} "  # noqa: S608
+        f"SELECT batch_id, recipient_id, grade, npsn, {phone_sql} FROM {ITEM} "  # noqa: S608
         f"WHERE batch_id IN ({', '.join(['%s'] * len(batch_ids))}) ORDER BY id",
-        batch_ids,
+        [*phone_params, *batch_ids],
     )
     header = (",".join(DUMP_COLUMNS) + "\n").encode()
     lines: dict[str, list[str]] = {b: [] for b in batch_ids}
@@ -334,6 +385,8 @@ def publish_dump_batches(
         )
         touched = {row[0] for row in cursor.fetchall()}
         planned: list[DumpBatch] = []
+        # Each batch keeps the format its provider has now; the file is written in it.
+        formats = number_formats(providers)
         for provider in providers:
             batch_id = _next_batch_id(provider)
             file_rel, manifest_rel = dump_paths(batch_id, provider)
@@ -345,6 +398,7 @@ def publish_dump_batches(
                     job=job,
                     file_path=file_rel,
                     manifest_path=manifest_rel,
+                    number_format=formats[provider],
                 )
             )
         route = " ".join(["WHEN %s THEN %s"] * len(planned))
@@ -412,6 +466,7 @@ def _write_batch_files(
             "size": size,
             "file": sink.path.name,
             "columns": list(DUMP_COLUMNS),
+            "number_format": batch.number_format,
             "compression": "gzip",
             "created_at": now.isoformat(),
         }
@@ -424,7 +479,7 @@ def _write_batch_files(
 
 def manifest_of(batch: DumpBatch) -> dict[str, Any]:
     try:
-        return json.loads(files.absolute(batch.manifest_path).read_text())
+        manifest = json.loads(files.absolute(batch.manifest_path).read_text())
     except (OSError, ValueError):
         return {
             "batch_id": batch.id,
@@ -433,8 +488,13 @@ def manifest_of(batch: DumpBatch) -> dict[str, Any]:
             "sha256": batch.sha256,
             "size": batch.size,
             "columns": list(DUMP_COLUMNS),
+            "number_format": batch.number_format,
             "created_at": batch.created_at.isoformat(),
         }
+    # Manifests written before formats existed lack the key; their files are all `msisdn`,
+    # which is what the migration recorded on their batches.
+    manifest.setdefault("number_format", batch.number_format)
+    return manifest
 
 
 def refresh_batches(batch_ids: Iterable[str]) -> None:
@@ -476,7 +536,14 @@ def run_dump_job(job: Job) -> dict[str, Any]:
     )
     return {
         "batches": [
-            {"id": b.id, "provider": b.provider, "rows": b.rows, "file": b.file_path, "sha256": b.sha256}
+            {
+                "id": b.id,
+                "provider": b.provider,
+                "rows": b.rows,
+                "file": b.file_path,
+                "sha256": b.sha256,
+                "number_format": b.number_format,
+            }
             for b in batches
         ],
         "rows": sum(b.rows for b in batches),

@@ -63,12 +63,22 @@ def subscriber_state(msisdn: str, provider: str, seed: int, active_share: float)
     return "unknown"
 
 
+def _msisdn(number: str) -> str:
+    """A dump's number in whatever format the provider has (decision 0027) as the subscriber
+    export writes it, 6281234567890: the same number gets the same state in every format."""
+    if number.startswith("+"):
+        return number[1:]
+    if number.startswith("0"):
+        return "62" + number[1:]
+    return number
+
+
 def _dump_numbers(provider: str) -> Iterator[str]:
     for batch in DumpBatch.objects.filter(provider=provider).order_by("created_at"):
         try:
             with gzip.open(files.absolute(batch.file_path), "rt", encoding="utf-8") as fh:
                 for row in csv.DictReader(fh):
-                    yield row["no_ponsel"]
+                    yield _msisdn(row["no_ponsel"])
         except OSError:
             continue
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CODES, Role
 from verval.exchange import actions, selectors
+from verval.exchange.models import NumberFormat
 from verval.phones import mask
 
 
@@ -31,6 +32,7 @@ def batches(request: HttpRequest) -> HttpResponse:
             "batches": qs[:200],
             "provider": provider,
             "providers": PROVIDER_CODES,
+            "number_formats": NumberFormat.choices,
         },
     )
 
@@ -72,7 +74,8 @@ def publish(request: HttpRequest) -> HttpResponse:
 
 
 def _token_provider(request: HttpRequest) -> str | None:
-    """The provider a Pusdatin token form names, or None (with a message) when it names none."""
+    """The provider a Pusdatin token or number-format form names, or None (with a message) when
+    it names none."""
     access.require_role(request.user, Role.PUSDATIN)
     provider = request.POST.get("provider", "")
     if provider not in PROVIDER_CODES:
@@ -110,6 +113,44 @@ def revoke_tokens(request: HttpRequest) -> HttpResponse:
         )
         % {"n": revoked, "provider": provider},
     )
+    return redirect("exchange:batches")
+
+
+@login_required
+@require_POST
+def set_number_format(request: HttpRequest) -> HttpResponse:
+    provider = _token_provider(request)
+    if provider is None:
+        return redirect("exchange:batches")
+    number_format = request.POST.get("number_format", "")
+    if number_format not in NumberFormat.values:
+        messages.error(request, _("Format nomor tidak dikenal."))
+        return redirect("exchange:batches")
+    done = actions.set_number_format(actor=request.user, provider=provider, number_format=number_format)
+    label = NumberFormat(number_format).label
+    if not done["changed"]:
+        messages.info(
+            request,
+            _("Format nomor %(provider)s sudah %(format)s.") % {"provider": provider, "format": label},
+        )
+    elif done["unfinished_batches"]:
+        messages.success(
+            request,
+            ngettext(
+                "Format nomor %(provider)s: %(format)s, mulai batch berikutnya. %(n)d batch yang belum "
+                "lengkap tetap memakai format lamanya; jawabannya diterima dalam format apa pun.",
+                "Format nomor %(provider)s: %(format)s, mulai batch berikutnya. %(n)d batch yang belum "
+                "lengkap tetap memakai format lamanya; jawabannya diterima dalam format apa pun.",
+                done["unfinished_batches"],
+            )
+            % {"provider": provider, "format": label, "n": done["unfinished_batches"]},
+        )
+    else:
+        messages.success(
+            request,
+            _("Format nomor %(provider)s: %(format)s, mulai batch berikutnya.")
+            % {"provider": provider, "format": label},
+        )
     return redirect("exchange:batches")
 
 
