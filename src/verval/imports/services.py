@@ -653,10 +653,14 @@ class _Importer:
             "rows": self.rows,
             "added": counts["added"],
             "changed": counts["changed"],
-            "unchanged": classes.get("same", 0),
+            "unchanged": classes.get("same", 0) + counts.get("unchanged", 0),
             "removed": removed,
             "refused": refused,
             "numbers_changed": counts["numbers_changed"],
+            # Decision 0025: schools' corrections that Dapodik now carries (only the row hash
+            # stored), and those kept over another number in Dapodik (history row each).
+            "corrections_in_dapodik": classes.get("dapodik", 0),
+            "corrections_kept": classes.get("kept", 0),
             "schools_added": schools_added,
             "schools_changed": schools_changed,
         }
@@ -1024,6 +1028,24 @@ class _Importer:
             "(CASE WHEN r.row_hash = '' THEN r.phone_raw <> s.phone_raw "
             "ELSE substr(r.row_hash, 17, 16) <> substr(s.h, 17, 16) END)"
         )
+        # Dapodik's number changed. What the recipient holds now may not be the number Dapodik
+        # gave before: the school corrected it in Verval Ponsel (decision 0025). The number keys
+        # (E.164 when valid, else the text as typed) of the recipient's current number and of
+        # the file's: equal, Dapodik now carries the school's number ('dapodik': only the row
+        # hash is stored, status and confirmation kept).
+        current_key = "(CASE WHEN r.phone_e164 <> '' THEN r.phone_e164 ELSE r.phone_raw END)"
+        file_key = "(CASE WHEN s.phone_e164 <> '' THEN s.phone_e164 ELSE s.phone_raw END)"
+        # Different, and the current number is a school's correction ('kept': the school's
+        # verified number stays, the row is counted and the recipient's history says what
+        # Dapodik holds): not the number of the last cutoff (its half of the stored row hash;
+        # md5 is PostgreSQL's, and Django's function on SQLite), and set by a correction
+        # (change_number, bulk_correction), not, say, by a rules recheck turning a stored text
+        # into an E.164 form. Evaluated only for rows whose Dapodik number changed.
+        corrected = (
+            f"((r.row_hash = '' OR substr(md5({current_key}), 1, 16) <> substr(r.row_hash, 17, 16)) "  # noqa: S608
+            "AND EXISTS (SELECT 1 FROM registry_numberhistory hc WHERE hc.recipient_id = r.id "
+            "AND hc.action IN ('change_number', 'bulk_correction')))"
+        )
         # First load: _merge inserts the accepted rows straight from imp_stage and imp_rows stays
         # empty (no copy of the whole file).
         only_changes = "AND 1 = 0" if self.first_load else ""
@@ -1033,8 +1055,11 @@ class _Importer:
             CREATE {self.temp} TABLE imp_rows AS SELECT * FROM (
             SELECT s.line, s.id, s.kind, s.category, s.name, s.nisn, s.nik, s.grade, s.npsn, s.phone_raw,
                    s.phone_e164, s.operator, s.reason, s.h, r.phone_raw AS old_phone, r.status AS old_status,
+                   (r.id IS NOT NULL AND (substr(r.row_hash, 1, 16) <> substr(s.h, 1, 16) OR NOT r.active))
+                       AS touched,
                    CASE WHEN r.id IS NULL THEN 'new'
-                        WHEN {phone_differs} THEN (CASE WHEN r.locked THEN 'locked' ELSE 'phone' END)
+                        WHEN {phone_differs} THEN (CASE WHEN {current_key} = {file_key} THEN 'dapodik'
+                            WHEN {corrected} THEN 'kept' WHEN r.locked THEN 'locked' ELSE 'phone' END)
                         WHEN substr(r.row_hash, 1, 16) <> substr(s.h, 1, 16) THEN 'content'
                         WHEN NOT r.active THEN 'reactivate'
                         ELSE 'same' END AS cls
@@ -1090,15 +1115,24 @@ class _Importer:
     def _check_share(self) -> int:
         issues = self._issues()
         refused = issues.get_column("line").n_unique() if issues.height else 0
+        # SPEC §9's "more likely the wrong file than bad rows": rows refused because a printed
+        # SPTJM locks their record (TERKUNCI_SPTJM) are a matter of timing, not of the file, and
+        # stay out of the share (as in the Excel bulk correction, decision 0005). They are still
+        # refused, reported and counted in `refused`.
+        wrong = (
+            issues.filter(pl.col("code") != "TERKUNCI_SPTJM").get_column("line").n_unique()
+            if issues.height
+            else 0
+        )
         share = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]
-        if refused > share * self.rows:
-            pct = f"{100 * refused / self.rows:.1f}"
+        if wrong > share * self.rows:
+            pct = f"{100 * wrong / self.rows:.1f}"
             limit = f"{100 * share:g}"
             raise JobRefused(
                 code="TERLALU_BANYAK_DITOLAK",
-                message=f"{refused} dari {self.rows} baris ({pct.replace('.', ',')} %) ditolak, lebih dari batas {limit} %. "
+                message=f"{wrong} dari {self.rows} baris ({pct.replace('.', ',')} %) ditolak, lebih dari batas {limit} %. "
                 "Berkas ditolak seluruhnya; kemungkinan berkasnya salah. Lihat laporan baris.",
-                message_en=f"{refused} of {self.rows} rows ({pct} %) were refused, more than the {limit} % limit. "
+                message_en=f"{wrong} of {self.rows} rows ({pct} %) were refused, more than the {limit} % limit. "
                 "The whole file is refused; it is probably the wrong file. See the row report.",
                 issues=self._row_issues(issues),
                 counts={"rows": self.rows, "refused": refused},
@@ -1185,6 +1219,26 @@ class _Importer:
                 [now, now],
             )
             numbers = c.rowcount
+        # Dapodik's number changed but the school's stands (decision 0025): the row hash takes
+        # the file's (the same file again is unchanged), the other fields are Dapodik's, the
+        # number, its status and its confirmation stay. A version only when a field the school
+        # sees changed (or the recipient is listed again), so that an open edit form stays valid.
+        touched = 0
+        if classes.get("dapodik") or classes.get("kept"):
+            if classes.get("kept"):
+                self._history(kept=True)
+            c.execute(
+                """
+                UPDATE registry_recipient SET kind = x.kind, category = x.category, name = x.name, nisn = x.nisn,
+                    nik = x.nik, grade = x.grade, school_id = x.npsn, active = TRUE, row_hash = x.h,
+                    version = registry_recipient.version + (CASE WHEN x.touched THEN 1 ELSE 0 END),
+                    updated_at = (CASE WHEN x.touched THEN %s ELSE registry_recipient.updated_at END)
+                FROM imp_rows x WHERE registry_recipient.id = x.id AND x.cls IN ('dapodik', 'kept')
+                """,
+                [now],
+            )
+            c.execute("SELECT count(*) FROM imp_rows WHERE cls IN ('dapodik', 'kept') AND touched")
+            touched = c.fetchone()[0]
         other = 0
         if classes.get("content") or classes.get("reactivate"):
             c.execute(
@@ -1197,7 +1251,15 @@ class _Importer:
                 [now],
             )
             other = c.rowcount
-        return {"added": added, "numbers_changed": numbers, "changed": numbers + other}
+        kept_numbers = classes.get("dapodik", 0) + classes.get("kept", 0)
+        return {
+            "added": added,
+            "numbers_changed": numbers,
+            "changed": numbers + other + touched,
+            # Rows whose only change was Dapodik catching up with (or differing from) the
+            # school's number: nothing the school sees changed.
+            "unchanged": kept_numbers - touched,
+        }
 
     def _drop_indexes_if_empty(self, new_rows: int) -> list[str]:
         """First load into an empty registry: drop the secondary indexes (on PostgreSQL also the
@@ -1277,19 +1339,25 @@ class _Importer:
             )
         return rebuild
 
-    def _history(self) -> None:
-        """One NumberHistory row per changed number (masked), written before the update."""
+    def _history(self, *, kept: bool = False) -> None:
+        """One NumberHistory row per changed number (masked), written before the update; or,
+        `kept`, per school's correction kept over another Dapodik number (decision 0025): status
+        and number as they stay, the Dapodik number masked in the note, so that the school sees
+        on the recipient's history what Dapodik holds."""
         actor_id = self.actor.pk if self.actor else None
         job_id = self.job.pk if self.pg else self.job.pk.hex
         now = self.now_db
+        cls = "kept" if kept else "phone"
         with connection.cursor() as read, connection.cursor() as write:
-            read.execute("SELECT id, old_phone, old_status, phone_raw FROM imp_rows WHERE cls = 'phone'")
+            read.execute(  # cls is one of two constants
+                f"SELECT id, old_phone, old_status, phone_raw FROM imp_rows WHERE cls = '{cls}'"  # noqa: S608
+            )
             while batch := read.fetchmany(5000):
                 write.executemany(
                     """
                     INSERT INTO registry_numberhistory (recipient_id, at, actor_id, job_id, action, from_status,
                         to_status, reason, phone_before, phone_after, note)
-                    VALUES (%s, %s, %s, %s, 'import_number_changed', %s, 'BELUM_VERVAL', '', %s, %s, %s)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s, %s, %s)
                     """,
                     [
                         (
@@ -1297,10 +1365,12 @@ class _Importer:
                             now,
                             actor_id,
                             job_id,
+                            "import_number_kept" if kept else "import_number_changed",
                             old_status or "",
+                            (old_status or "") if kept else "BELUM_VERVAL",
                             mask(old or "")[:20],
-                            mask(new or "")[:20],
-                            "cutoff Dapodik",
+                            mask((old if kept else new) or "")[:20],
+                            f"Dapodik: {mask(new or '')}"[:255] if kept else "cutoff Dapodik",
                         )
                         for rid, old, old_status, new in batch
                     ],
