@@ -181,3 +181,31 @@ def test_locked_record_with_a_corrected_number_is_not_refused_when_its_number_st
     assert _counts(job) == (0, 40, 0, 1, 0, 0)
     r.refresh_from_db()
     assert (r.phone_e164, r.status, r.locked) == ("+6281177442291", "AKTIF", True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "status"),
+    [
+        ("", "BELUM_VERVAL"),  # the school recorded "no number"
+        ("021-5551234", "FORMAT_SALAH"),  # a correction that fails a rule
+        ("+6281177442291", "RESIDU"),  # returned by the provider as residue
+    ],
+)
+def test_dapodik_number_replaces_a_correction_that_is_no_usable_number(tmp_path, typed, status):  # type: ignore[no-untyped-def]
+    import_file(write(tmp_path / "a.csv", many(40)))
+    operator = UserFactory(role="OPERATOR", school_id=NPSN, username="operator.nanggung")
+    r = Recipient.objects.get(id=uid(7))
+    actions.change_number(actor=operator, recipient_id=r.pk, new_raw=typed, expected_version=r.version)
+    Recipient.objects.filter(id=uid(7)).update(status=status)
+    rows = many(40)
+    rows[7]["nomor_telepon_seluler"] = "0857-1111-2222"
+    job = import_file(write(tmp_path / "b.csv", rows))
+    assert _counts(job) == (1, 39, 1, 0, 0, 0)
+    r.refresh_from_db()
+    assert (r.phone_e164, r.status, r.needs_validation, r.version) == (
+        "+6285711112222",
+        "BELUM_VERVAL",
+        True,
+        3,
+    )
+    assert NumberHistory.objects.filter(recipient=r, action="import_number_changed").count() == 1

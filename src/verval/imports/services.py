@@ -22,7 +22,10 @@ the number key being the E.164 form when the number is valid, else the text as t
 computed once per row, by polars + hashlib in the client, on both databases (decision 0015: md5
 in a generated column of PostgreSQL's staging table cost the server more than it costs here).
 The two halves tell "the number changed in Dapodik" apart from "something else changed", so a
-school's correction made in Verval Ponsel is not overwritten by an unchanged Dapodik number.
+school's correction made in Verval Ponsel is not overwritten by an unchanged Dapodik number; and
+when Dapodik's number did change, it is compared with the recipient's current number, so that a
+school's correction that Dapodik now carries keeps its status, and one that Dapodik contradicts is
+kept and reported (decision 0025).
 """
 
 from __future__ import annotations
@@ -1037,12 +1040,15 @@ class _Importer:
         file_key = "(CASE WHEN s.phone_e164 <> '' THEN s.phone_e164 ELSE s.phone_raw END)"
         # Different, and the current number is a school's correction ('kept': the school's
         # verified number stays, the row is counted and the recipient's history says what
-        # Dapodik holds): not the number of the last cutoff (its half of the stored row hash;
-        # md5 is PostgreSQL's, and Django's function on SQLite), and set by a correction
+        # Dapodik holds): a valid number the provider has not returned as residue (an empty,
+        # invalid or residue correction gives way to Dapodik's new number, which then goes
+        # through validation), not the number of the last cutoff (its half of the stored row
+        # hash; md5 is PostgreSQL's, and Django's function on SQLite), and set by a correction
         # (change_number, bulk_correction), not, say, by a rules recheck turning a stored text
         # into an E.164 form. Evaluated only for rows whose Dapodik number changed.
         corrected = (
-            f"((r.row_hash = '' OR substr(md5({current_key}), 1, 16) <> substr(r.row_hash, 17, 16)) "  # noqa: S608
+            "(r.phone_e164 <> '' AND r.status <> 'RESIDU' AND "  # noqa: S608
+            f"(r.row_hash = '' OR substr(md5({current_key}), 1, 16) <> substr(r.row_hash, 17, 16)) "
             "AND EXISTS (SELECT 1 FROM registry_numberhistory hc WHERE hc.recipient_id = r.id "
             "AND hc.action IN ('change_number', 'bulk_correction')))"
         )
