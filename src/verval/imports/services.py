@@ -1038,19 +1038,16 @@ class _Importer:
         # hash is stored, status and confirmation kept).
         current_key = "(CASE WHEN r.phone_e164 <> '' THEN r.phone_e164 ELSE r.phone_raw END)"
         file_key = "(CASE WHEN s.phone_e164 <> '' THEN s.phone_e164 ELSE s.phone_raw END)"
-        # Different, and the current number is a school's correction ('kept': the school's
+        # Different, and the current number may be a school's correction ('kept': the school's
         # verified number stays, the row is counted and the recipient's history says what
         # Dapodik holds): a valid number the provider has not returned as residue (an empty,
         # invalid or residue correction gives way to Dapodik's new number, which then goes
-        # through validation), not the number of the last cutoff (its half of the stored row
-        # hash; md5 is PostgreSQL's, and Django's function on SQLite), and set by a correction
-        # (change_number, bulk_correction), not, say, by a rules recheck turning a stored text
-        # into an E.164 form. Evaluated only for rows whose Dapodik number changed.
-        corrected = (
-            "(r.phone_e164 <> '' AND r.status <> 'RESIDU' AND "  # noqa: S608
-            f"(r.row_hash = '' OR substr(md5({current_key}), 1, 16) <> substr(r.row_hash, 17, 16)) "
-            "AND EXISTS (SELECT 1 FROM registry_numberhistory hc WHERE hc.recipient_id = r.id "
-            "AND hc.action IN ('change_number', 'bulk_correction')))"
+        # through validation) and not the number of the last cutoff (its half of the stored row
+        # hash; md5 is PostgreSQL's, and Django's function on SQLite). Such rows are classed
+        # 'maybe_locked' / 'maybe_phone' here and settled below.
+        maybe = (
+            "(r.phone_e164 <> '' AND r.status <> 'RESIDU' AND "
+            f"(r.row_hash = '' OR substr(md5({current_key}), 1, 16) <> substr(r.row_hash, 17, 16)))"
         )
         # First load: _merge inserts the accepted rows straight from imp_stage and imp_rows stays
         # empty (no copy of the whole file).
@@ -1065,7 +1062,8 @@ class _Importer:
                        AS touched,
                    CASE WHEN r.id IS NULL THEN 'new'
                         WHEN {phone_differs} THEN (CASE WHEN {current_key} = {file_key} THEN 'dapodik'
-                            WHEN {corrected} THEN 'kept' WHEN r.locked THEN 'locked' ELSE 'phone' END)
+                            WHEN r.locked THEN (CASE WHEN {maybe} THEN 'maybe_locked' ELSE 'locked' END)
+                            WHEN {maybe} THEN 'maybe_phone' ELSE 'phone' END)
                         WHEN substr(r.row_hash, 1, 16) <> substr(s.h, 1, 16) THEN 'content'
                         WHEN NOT r.active THEN 'reactivate'
                         ELSE 'same' END AS cls
@@ -1074,6 +1072,19 @@ class _Importer:
             WHERE NOT s.refused {only_changes}
             ) x WHERE cls <> 'same' ORDER BY id
             """  # noqa: S608
+        )
+        # The candidates are a school's correction when the recipient's history holds one
+        # (change_number, bulk_correction; decision 0005), not, say, when a rules recheck turned
+        # a stored text into an E.164 form. A second statement over the few candidates: as a
+        # correlated subquery in the classification, PostgreSQL evaluated the whole CASE in the
+        # leading process, above the parallel join (EXPLAIN).
+        c.execute(
+            """
+            UPDATE imp_rows SET cls = CASE WHEN EXISTS (SELECT 1 FROM registry_numberhistory hc
+                WHERE hc.recipient_id = imp_rows.id AND hc.action IN ('change_number', 'bulk_correction'))
+                THEN 'kept' WHEN cls = 'maybe_locked' THEN 'locked' ELSE 'phone' END
+            WHERE cls IN ('maybe_locked', 'maybe_phone')
+            """
         )
         if self.pg:
             c.execute("ANALYZE imp_rows")
