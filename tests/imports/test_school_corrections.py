@@ -88,8 +88,8 @@ def test_cutoff_carrying_the_schools_corrected_number_keeps_its_status_and_confi
     assert _state(r) == ("0857-1111-2222", "+6285711112222", "BELUM_VERVAL", True, None, 3)
 
 
-def test_cutoff_with_another_number_keeps_the_schools_verified_number_and_says_so(tmp_path):  # type: ignore[no-untyped-def]
-    r, _ = _corrected_and_active(tmp_path)
+def test_cutoff_with_another_number_keeps_the_schools_verified_number_and_says_so(tmp_path, client):  # type: ignore[no-untyped-def]
+    r, operator = _corrected_and_active(tmp_path)
     before = _state(r)
     rows = many(40)
     rows[7]["nomor_telepon_seluler"] = "0857-1111-2222"  # Dapodik holds yet another number
@@ -100,6 +100,14 @@ def test_cutoff_with_another_number_keeps_the_schools_verified_number_and_says_s
     assert (kept.from_status, kept.to_status, kept.phone_before, kept.phone_after, kept.note, kept.job_id) == (
         "AKTIF", "AKTIF", "0811****2291", "0811****2291", "Dapodik: 0857****2222", job.pk,
     )  # fmt: skip
+    # The school reads it on the recipient's history, the numbers masked.
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{NPSN}/penerima/{r.pk}/riwayat/").content.decode()
+    assert (
+        'Pusdatin</td><td data-label="Perubahan">Cutoff Dapodik memuat nomor lain; nomor koreksi sekolah '
+        "dipertahankan<br><small>Dapodik: 0857****2222</small>"
+    ) in html
+    assert "2222" not in html.replace("0857****2222", "")
     # Reported once: the same file again changes nothing and writes no history.
     again = import_file(write(tmp_path / "b.csv", rows))
     assert _counts(again) == (0, 40, 0, 0, 0, 0)
