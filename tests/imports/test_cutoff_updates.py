@@ -318,3 +318,83 @@ def test_name_is_measured_after_its_white_space_is_collapsed(tmp_path):  # type:
     job = import_file(write(tmp_path / "a.csv", [*many(40), student(100, nama=name)]))
     assert (job.counts["added"], job.counts["refused"]) == (41, 0)
     assert Recipient.objects.get(id=uid(100)).name == "A" * 70 + " " + "B" * 79
+
+
+def _locked_with_changed_numbers(tmp_path, locked: int):  # type: ignore[no-untyped-def]
+    """100 students imported; the first `locked` of them on a printed SPTJM, each with another
+    number in the next cutoff."""
+    import_file(write(tmp_path / "a.csv", many(100)))
+    Recipient.objects.filter(id__in=[uid(i) for i in range(locked)]).update(locked=True, status="AKTIF")
+    rows = many(100)
+    for i in range(locked):
+        rows[i]["nomor_telepon_seluler"] = f"0857{20000000 + i:08d}"
+    return rows
+
+
+def test_rows_refused_for_a_printed_sptjm_do_not_count_toward_the_wrong_file_share(tmp_path):  # type: ignore[no-untyped-def]
+    rows = _locked_with_changed_numbers(tmp_path, 10)  # 10 % of the rows, over the 5 % limit
+    rows[50]["nama"] = "Siswa Lima Puluh"
+    job = import_file(write(tmp_path / "b.csv", rows))
+    assert job.state == Job.State.SUCCEEDED
+    c = job.counts
+    assert (c["refused"], c["changed"], c["unchanged"], c["numbers_changed"]) == (10, 1, 89, 0)
+    assert sorted(job.issues.values_list("line", "code")) == [(i + 2, "TERKUNCI_SPTJM") for i in range(10)]
+    # The locked records keep their numbers; the rest of the file is applied.
+    assert sorted(Recipient.objects.filter(locked=True).values_list("phone_e164", flat=True)) == [
+        f"+62812{10000000 + i:08d}" for i in range(10)
+    ]
+    assert Recipient.objects.get(id=uid(50)).name == "Siswa Lima Puluh"
+
+
+def test_rows_refused_by_a_rule_still_refuse_the_file_over_the_share_beside_locked_rows(tmp_path):  # type: ignore[no-untyped-def]
+    rows = _locked_with_changed_numbers(tmp_path, 10)
+    rows[50]["nama"] = "Siswa Lima Puluh"
+    for i in range(60, 66):  # 6 rows refused by a rule: 6 %
+        rows[i]["nisn"] = "12345"
+    job = import_file(write(tmp_path / "b.csv", rows))
+    assert (job.state, job.error_code) == (Job.State.REFUSED, "TERLALU_BANYAK_DITOLAK")
+    assert job.error_message_en.startswith("6 of 100 rows (6.0 %) were refused")
+    assert Recipient.objects.get(id=uid(50)).name == "Siswa 50"  # nothing applied
+    # 5 rows refused by a rule (5 %, not over the limit) and 10 locked: applied, 15 refused.
+    rows[65]["nisn"] = "0030000065"
+    job = import_file(write(tmp_path / "c.csv", rows))
+    assert (job.state, job.counts["refused"]) == (Job.State.SUCCEEDED, 15)
+    assert (
+        sorted(job.issues.values_list("code", flat=True))
+        == ["NISN_TIDAK_VALID"] * 5 + ["TERKUNCI_SPTJM"] * 10
+    )
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_cutoff_without_a_nik_column_is_read_as_empty_niks(tmp_path, form):  # type: ignore[no-untyped-def]
+    """SPEC §7: "nik (16 digits, optional)". A file without the column imports like one whose
+    nik cells are all empty (the same rows with an empty nik column again are unchanged)."""
+    from tests.imports.helpers import HEADER, write_xlsx
+    from verval.imports.services import row_hash
+
+    without = [h for h in HEADER if h != "nik"]
+    rows = many(4) + [teacher(1)]
+    if form == "csv":
+        path = write(tmp_path / "a.csv", rows, header=without)
+    else:
+        path = write_xlsx(tmp_path / "a.xlsx", rows, header=without)
+    job = import_file(path)
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert (job.counts["added"], job.counts["refused"]) == (5, 0)
+    assert list(Recipient.objects.values_list("nik", flat=True)) == [""] * 5
+    r = Recipient.objects.get(id=uid(2))
+    assert r.row_hash == row_hash("PD", "DIKDASMEN", "Siswa 2", "0030000002", "", 3, NPSN, "+6281210000002")
+    again = import_file(write(tmp_path / "b.csv", rows))  # with the column, every cell empty
+    assert (again.counts["unchanged"], again.counts["changed"]) == (5, 0)
+
+
+def test_cutoff_without_a_nik_column_clears_the_stored_niks_as_empty_cells_do(tmp_path):  # type: ignore[no-untyped-def]
+    """Decision 0025: a missing column reads as empty, and an empty nik is stored (as it always
+    was for an empty cell); the change is counted."""
+    from tests.imports.helpers import HEADER
+
+    rows = many(3, nik="3201010101010001")
+    import_file(write(tmp_path / "a.csv", rows))
+    job = import_file(write(tmp_path / "b.csv", rows, header=[h for h in HEADER if h != "nik"]))
+    assert (job.counts["changed"], job.counts["numbers_changed"]) == (3, 0)
+    assert list(Recipient.objects.values_list("nik", flat=True)) == [""] * 3

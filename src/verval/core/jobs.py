@@ -369,6 +369,8 @@ COUNT_LABELS = {
     "removed": _("Dinonaktifkan"),
     "refused": _("Ditolak"),
     "numbers_changed": _("Nomor berubah"),
+    "corrections_in_dapodik": _("Koreksi sekolah kini ada di Dapodik"),
+    "corrections_kept": _("Koreksi sekolah dipertahankan (Dapodik berbeda)"),
     "schools_added": _("Sekolah baru"),
     "schools_changed": _("Sekolah berubah"),
     "without_correction": _("Tanpa perbaikan"),

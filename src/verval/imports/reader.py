@@ -31,7 +31,9 @@ from verval.core import xlsxguard
 if TYPE_CHECKING:
     from python_calamine import SheetMetadata
 
-REQUIRED = [
+# The cutoff's columns in SPEC §7's order, with the optional trailing status_sekolah (the order
+# `verval synth` writes; a file may hold them in any order).
+COLUMNS = [
     "jenis",
     "id",
     "nama",
@@ -43,9 +45,12 @@ REQUIRED = [
     "nama_sekolah",
     "kode_wilayah",
     "nomor_telepon_seluler",
+    "status_sekolah",
 ]
-OPTIONAL = ["status_sekolah"]
-COLUMNS = REQUIRED + OPTIONAL
+# A missing optional column reads as empty on every row: no NIK (SPEC §7 "nik (16 digits,
+# optional)"), and no school status (the school keeps its own).
+OPTIONAL = ["nik", "status_sekolah"]
+REQUIRED = [c for c in COLUMNS if c not in OPTIONAL]
 
 BLOCK = 8 << 20  # bytes of CSV parsed at a time (~55 k rows)
 XLSX_BATCH = 50_000

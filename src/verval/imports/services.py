@@ -22,7 +22,10 @@ the number key being the E.164 form when the number is valid, else the text as t
 computed once per row, by polars + hashlib in the client, on both databases (decision 0015: md5
 in a generated column of PostgreSQL's staging table cost the server more than it costs here).
 The two halves tell "the number changed in Dapodik" apart from "something else changed", so a
-school's correction made in Verval Ponsel is not overwritten by an unchanged Dapodik number.
+school's correction made in Verval Ponsel is not overwritten by an unchanged Dapodik number; and
+when Dapodik's number did change, it is compared with the recipient's current number, so that a
+school's correction that Dapodik now carries keeps its status, and one that Dapodik contradicts is
+kept and reported (decision 0025).
 """
 
 from __future__ import annotations
@@ -653,10 +656,14 @@ class _Importer:
             "rows": self.rows,
             "added": counts["added"],
             "changed": counts["changed"],
-            "unchanged": classes.get("same", 0),
+            "unchanged": classes.get("same", 0) + counts.get("unchanged", 0),
             "removed": removed,
             "refused": refused,
             "numbers_changed": counts["numbers_changed"],
+            # Decision 0025: schools' corrections that Dapodik now carries (only the row hash
+            # stored), and those kept over another number in Dapodik (history row each).
+            "corrections_in_dapodik": classes.get("dapodik", 0),
+            "corrections_kept": classes.get("kept", 0),
             "schools_added": schools_added,
             "schools_changed": schools_changed,
         }
@@ -1024,6 +1031,24 @@ class _Importer:
             "(CASE WHEN r.row_hash = '' THEN r.phone_raw <> s.phone_raw "
             "ELSE substr(r.row_hash, 17, 16) <> substr(s.h, 17, 16) END)"
         )
+        # Dapodik's number changed. What the recipient holds now may not be the number Dapodik
+        # gave before: the school corrected it in Verval Ponsel (decision 0025). The number keys
+        # (E.164 when valid, else the text as typed) of the recipient's current number and of
+        # the file's: equal, Dapodik now carries the school's number ('dapodik': only the row
+        # hash is stored, status and confirmation kept).
+        current_key = "(CASE WHEN r.phone_e164 <> '' THEN r.phone_e164 ELSE r.phone_raw END)"
+        file_key = "(CASE WHEN s.phone_e164 <> '' THEN s.phone_e164 ELSE s.phone_raw END)"
+        # Different, and the current number may be a school's correction ('kept': the school's
+        # verified number stays, the row is counted and the recipient's history says what
+        # Dapodik holds): a valid number the provider has not returned as residue (an empty,
+        # invalid or residue correction gives way to Dapodik's new number, which then goes
+        # through validation) and not the number of the last cutoff (its half of the stored row
+        # hash; md5 is PostgreSQL's, and Django's function on SQLite). Such rows are classed
+        # 'maybe_locked' / 'maybe_phone' here and settled below.
+        maybe = (
+            "(r.phone_e164 <> '' AND r.status <> 'RESIDU' AND "
+            f"(r.row_hash = '' OR substr(md5({current_key}), 1, 16) <> substr(r.row_hash, 17, 16)))"
+        )
         # First load: _merge inserts the accepted rows straight from imp_stage and imp_rows stays
         # empty (no copy of the whole file).
         only_changes = "AND 1 = 0" if self.first_load else ""
@@ -1033,8 +1058,12 @@ class _Importer:
             CREATE {self.temp} TABLE imp_rows AS SELECT * FROM (
             SELECT s.line, s.id, s.kind, s.category, s.name, s.nisn, s.nik, s.grade, s.npsn, s.phone_raw,
                    s.phone_e164, s.operator, s.reason, s.h, r.phone_raw AS old_phone, r.status AS old_status,
+                   (r.id IS NOT NULL AND (substr(r.row_hash, 1, 16) <> substr(s.h, 1, 16) OR NOT r.active))
+                       AS touched,
                    CASE WHEN r.id IS NULL THEN 'new'
-                        WHEN {phone_differs} THEN (CASE WHEN r.locked THEN 'locked' ELSE 'phone' END)
+                        WHEN {phone_differs} THEN (CASE WHEN {current_key} = {file_key} THEN 'dapodik'
+                            WHEN r.locked THEN (CASE WHEN {maybe} THEN 'maybe_locked' ELSE 'locked' END)
+                            WHEN {maybe} THEN 'maybe_phone' ELSE 'phone' END)
                         WHEN substr(r.row_hash, 1, 16) <> substr(s.h, 1, 16) THEN 'content'
                         WHEN NOT r.active THEN 'reactivate'
                         ELSE 'same' END AS cls
@@ -1043,6 +1072,19 @@ class _Importer:
             WHERE NOT s.refused {only_changes}
             ) x WHERE cls <> 'same' ORDER BY id
             """  # noqa: S608
+        )
+        # The candidates are a school's correction when the recipient's history holds one
+        # (change_number, bulk_correction; decision 0005), not, say, when a rules recheck turned
+        # a stored text into an E.164 form. A second statement over the few candidates: as a
+        # correlated subquery in the classification, PostgreSQL evaluated the whole CASE in the
+        # leading process, above the parallel join (EXPLAIN).
+        c.execute(
+            """
+            UPDATE imp_rows SET cls = CASE WHEN EXISTS (SELECT 1 FROM registry_numberhistory hc
+                WHERE hc.recipient_id = imp_rows.id AND hc.action IN ('change_number', 'bulk_correction'))
+                THEN 'kept' WHEN cls = 'maybe_locked' THEN 'locked' ELSE 'phone' END
+            WHERE cls IN ('maybe_locked', 'maybe_phone')
+            """
         )
         if self.pg:
             c.execute("ANALYZE imp_rows")
@@ -1090,15 +1132,24 @@ class _Importer:
     def _check_share(self) -> int:
         issues = self._issues()
         refused = issues.get_column("line").n_unique() if issues.height else 0
+        # SPEC §9's "more likely the wrong file than bad rows": rows refused because a printed
+        # SPTJM locks their record (TERKUNCI_SPTJM) are a matter of timing, not of the file, and
+        # stay out of the share (as in the Excel bulk correction, decision 0005). They are still
+        # refused, reported and counted in `refused`.
+        wrong = (
+            issues.filter(pl.col("code") != "TERKUNCI_SPTJM").get_column("line").n_unique()
+            if issues.height
+            else 0
+        )
         share = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]
-        if refused > share * self.rows:
-            pct = f"{100 * refused / self.rows:.1f}"
+        if wrong > share * self.rows:
+            pct = f"{100 * wrong / self.rows:.1f}"
             limit = f"{100 * share:g}"
             raise JobRefused(
                 code="TERLALU_BANYAK_DITOLAK",
-                message=f"{refused} dari {self.rows} baris ({pct.replace('.', ',')} %) ditolak, lebih dari batas {limit} %. "
+                message=f"{wrong} dari {self.rows} baris ({pct.replace('.', ',')} %) ditolak, lebih dari batas {limit} %. "
                 "Berkas ditolak seluruhnya; kemungkinan berkasnya salah. Lihat laporan baris.",
-                message_en=f"{refused} of {self.rows} rows ({pct} %) were refused, more than the {limit} % limit. "
+                message_en=f"{wrong} of {self.rows} rows ({pct} %) were refused, more than the {limit} % limit. "
                 "The whole file is refused; it is probably the wrong file. See the row report.",
                 issues=self._row_issues(issues),
                 counts={"rows": self.rows, "refused": refused},
@@ -1185,6 +1236,26 @@ class _Importer:
                 [now, now],
             )
             numbers = c.rowcount
+        # Dapodik's number changed but the school's stands (decision 0025): the row hash takes
+        # the file's (the same file again is unchanged), the other fields are Dapodik's, the
+        # number, its status and its confirmation stay. A version only when a field the school
+        # sees changed (or the recipient is listed again), so that an open edit form stays valid.
+        touched = 0
+        if classes.get("dapodik") or classes.get("kept"):
+            if classes.get("kept"):
+                self._history(kept=True)
+            c.execute(
+                """
+                UPDATE registry_recipient SET kind = x.kind, category = x.category, name = x.name, nisn = x.nisn,
+                    nik = x.nik, grade = x.grade, school_id = x.npsn, active = TRUE, row_hash = x.h,
+                    version = registry_recipient.version + (CASE WHEN x.touched THEN 1 ELSE 0 END),
+                    updated_at = (CASE WHEN x.touched THEN %s ELSE registry_recipient.updated_at END)
+                FROM imp_rows x WHERE registry_recipient.id = x.id AND x.cls IN ('dapodik', 'kept')
+                """,
+                [now],
+            )
+            c.execute("SELECT count(*) FROM imp_rows WHERE cls IN ('dapodik', 'kept') AND touched")
+            touched = c.fetchone()[0]
         other = 0
         if classes.get("content") or classes.get("reactivate"):
             c.execute(
@@ -1197,7 +1268,15 @@ class _Importer:
                 [now],
             )
             other = c.rowcount
-        return {"added": added, "numbers_changed": numbers, "changed": numbers + other}
+        kept_numbers = classes.get("dapodik", 0) + classes.get("kept", 0)
+        return {
+            "added": added,
+            "numbers_changed": numbers,
+            "changed": numbers + other + touched,
+            # Rows whose only change was Dapodik catching up with (or differing from) the
+            # school's number: nothing the school sees changed.
+            "unchanged": kept_numbers - touched,
+        }
 
     def _drop_indexes_if_empty(self, new_rows: int) -> list[str]:
         """First load into an empty registry: drop the secondary indexes (on PostgreSQL also the
@@ -1277,19 +1356,25 @@ class _Importer:
             )
         return rebuild
 
-    def _history(self) -> None:
-        """One NumberHistory row per changed number (masked), written before the update."""
+    def _history(self, *, kept: bool = False) -> None:
+        """One NumberHistory row per changed number (masked), written before the update; or,
+        `kept`, per school's correction kept over another Dapodik number (decision 0025): status
+        and number as they stay, the Dapodik number masked in the note, so that the school sees
+        on the recipient's history what Dapodik holds."""
         actor_id = self.actor.pk if self.actor else None
         job_id = self.job.pk if self.pg else self.job.pk.hex
         now = self.now_db
+        cls = "kept" if kept else "phone"
         with connection.cursor() as read, connection.cursor() as write:
-            read.execute("SELECT id, old_phone, old_status, phone_raw FROM imp_rows WHERE cls = 'phone'")
+            read.execute(  # cls is one of two constants
+                f"SELECT id, old_phone, old_status, phone_raw FROM imp_rows WHERE cls = '{cls}'"  # noqa: S608
+            )
             while batch := read.fetchmany(5000):
                 write.executemany(
                     """
                     INSERT INTO registry_numberhistory (recipient_id, at, actor_id, job_id, action, from_status,
                         to_status, reason, phone_before, phone_after, note)
-                    VALUES (%s, %s, %s, %s, 'import_number_changed', %s, 'BELUM_VERVAL', '', %s, %s, %s)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s, %s, %s)
                     """,
                     [
                         (
@@ -1297,10 +1382,12 @@ class _Importer:
                             now,
                             actor_id,
                             job_id,
+                            "import_number_kept" if kept else "import_number_changed",
                             old_status or "",
+                            (old_status or "") if kept else "BELUM_VERVAL",
                             mask(old or "")[:20],
-                            mask(new or "")[:20],
-                            "cutoff Dapodik",
+                            mask((old if kept else new) or "")[:20],
+                            f"Dapodik: {mask(new or '')}"[:255] if kept else "cutoff Dapodik",
                         )
                         for rid, old, old_status, new in batch
                     ],

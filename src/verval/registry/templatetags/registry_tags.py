@@ -15,6 +15,7 @@ register = template.Library()
 ACTION_LABELS = {
     "import": _("Impor cutoff Dapodik"),
     "import_number_changed": _("Nomor berubah di cutoff Dapodik"),
+    "import_number_kept": _("Cutoff Dapodik memuat nomor lain; nomor koreksi sekolah dipertahankan"),
     "change_number": _("Nomor diubah"),
     "confirm": _("Diverifikasi sekolah"),
     "reconfirm": _("Dikonfirmasi ulang (residu)"),

@@ -21,6 +21,8 @@ LABELS = [
     ("removed", "tidak aktif lagi / removed"),
     ("refused", "ditolak / refused"),
     ("numbers_changed", "nomor berubah / numbers changed"),
+    ("corrections_in_dapodik", "koreksi kini di Dapodik / in Dapodik"),
+    ("corrections_kept", "koreksi tetap / corrections kept"),
     ("schools_added", "sekolah baru / schools added"),
     ("schools_changed", "sekolah berubah / schools changed"),
 ]
