@@ -164,3 +164,9 @@ class DataCommand(BaseCommand):
     def emit(self, data: dict[str, Any]) -> None:
         """The JSON line of an applied input."""
         self.stdout.write(json.dumps(data, default=str))
+
+    def print_issues(self, job: Any, limit: int = 20) -> None:
+        """The job's first refused rows, one line each (values stay out: the report has them
+        masked; the whole report is on the job page)."""
+        for issue in job.issues.all()[:limit]:
+            self.stdout.write(f"baris {issue.line} {issue.column} {issue.code}: {issue.message_en}")

@@ -31,8 +31,7 @@ class Command(DataCommand):
             raise Refused("BATCH_TIDAK_DIKENAL", f"batch not found: {opts['batch']}", batch=opts["batch"])
         job = jobs.run(actions.create_injection_job(actor=None, batch=batch, path=path).pk)
         if not opts["json"]:
-            for issue in job.issues.all()[:20]:
-                self.stdout.write(f"baris {issue.line} {issue.column} {issue.code}: {issue.message_en}")
+            self.print_issues(job)
         c = job_output(job)  # raises when the file was refused (2) or the job failed (1)
         if opts["json"]:
             self.emit(c)
