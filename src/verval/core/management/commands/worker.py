@@ -45,6 +45,14 @@ class Command(DbWorkerCommand):
         "died: when it starts and every VERVAL_JOB_RECOVER_EVERY_SECONDS."
     )
 
+    def configure_logging(self, verbosity: int) -> None:
+        # db_worker sets its loggers to INFO at the default verbosity, over the LOGGING settings:
+        # its "Task id=… state=RUNNING/SUCCESSFUL" lines, dozens a minute in the demo, pushed the
+        # printed accounts off the `make run` terminal. Those levels (VERVAL_TASK_LOG_LEVEL,
+        # WARNING by default) stand unless more is asked for with -v 2 or -v 0.
+        if verbosity in (0, 2, 3):
+            super().configure_logging(verbosity)
+
     def handle(self, *args: Any, **options: Any) -> None:
         # With --reload the first process only watches files; the child it starts does the work.
         if not options.get("reload") or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
