@@ -677,17 +677,43 @@ def _to_db(value: Any) -> Any:
 
 
 def _large_reads(cursor: Any, on: bool) -> None:
-    """PostgreSQL, for the query that reads every staged line back: its sort in memory (work_mem)
-    and no JIT, which its per-line subplans' cost estimate would switch on for nothing (measured:
-    ~0.75–1 s of compiling per file). Both back to the defaults after it (this transaction only)."""
+    """PostgreSQL, for the query that reads every staged line back through a server-side cursor:
+    planned for all its rows (cursor_tuple_fraction 1: a cursor is otherwise planned for its first
+    tenth, and the planner then chose a plan that rescans the staged lines once per line, minutes
+    for 50 k lines), its sort in memory (work_mem) and no JIT, which its per-line subplans' cost
+    estimate would switch on for nothing (~0.75–1 s of compiling per file, measured). All back to
+    the defaults after it (this transaction only)."""
     if connection.vendor != "postgresql":
         return
     if on:
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL jit = off")
     else:
+        cursor.execute("SET LOCAL cursor_tuple_fraction TO DEFAULT")
         cursor.execute("SET LOCAL work_mem TO DEFAULT")
         cursor.execute("SET LOCAL jit TO DEFAULT")
+
+
+def _fresh_statistics(cursor: Any) -> None:
+    """PostgreSQL: ANALYZE the disbursement lines when more of them changed since their last
+    statistics than the statistics count (right after a period's first run, before autovacuum
+    came by). With statistics that take the table for empty, the planner looked each staged line's
+    lines up through the (period, provider, status) index, i.e. read every line of the provider
+    once per staged line: a 50 k-line usage file ran for minutes (decision 0028). Sampled, so
+    well under a second at millions of lines; skipped when the statistics are current."""
+    if connection.vendor != "postgresql":
+        return
+    cursor.execute(
+        "SELECT c.reltuples, s.n_mod_since_analyze, s.n_live_tup FROM pg_class c "
+        "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = 'sptjm_disbursement'::regclass"
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return
+    known, changed, live = max(row[0], 0), row[1] or 0, row[2] or 0
+    if changed > known or live > 2 * known + 1000:
+        cursor.execute("ANALYZE sptjm_disbursement")
 
 
 def _temp_name(prefix: str) -> str:
@@ -823,6 +849,7 @@ def apply_injection_results(
         staged.flush()
         counts["rows"] = read
         params = {"batch": _db_uuid(batch.pk), "period": batch.period_id, "provider": batch.provider}
+        _fresh_statistics(cursor)
         cursor.execute(_INJECTION_JOIN.format(ctx=ctx, stage=stage), params)
         if pg:
             cursor.execute(f"ANALYZE {ctx}")
@@ -1072,6 +1099,7 @@ def apply_usage(
             "job": _db_uuid(job.pk) if job else None,
         }
         changes = _Stage(cursor, out, ("line", "uid", "rid", "e164", "usage"))
+        _fresh_statistics(cursor)
         _large_reads(cursor, True)
         rows = connection.chunked_cursor()
         rows.execute(_USAGE_CONTEXT.format(stage=stage), params)
