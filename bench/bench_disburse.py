@@ -12,6 +12,15 @@ outcome against figures computed from the loaded data — rows per status and ru
 recipient of each shared number is its last by approval, batch rows, GB and file lines per
 provider — and prints Markdown tables: the run, and where its time went.
 
+Then (unless --no-inject) the providers answer (SPEC §3 steps 11–12): one injection results file per
+batch (every line: one in ten GAGAL with a reason, the rest BERHASIL with kuota_gb and waktu; one
+line in a thousand names a wrong number and is refused), applied by `run_injection_job` (one
+transaction each, as the worker runs it), then the same files again (nothing changes), then one
+usage report per provider for its delivered lines (`run_usage_job`). Each is timed and checked
+(counts, statuses per line, usage rows). `--providers K` puts every number on the first K
+providers (one provider: one batch of N lines); `--profile FILE` writes cProfile statistics of the
+first injection run.
+
 Phases are timed from inside the process: every SQL statement Django executes (by kind), the
 fetches of the candidate cursor, and the batch-file writer's calls; "Python" is the rest.
 The database is dropped at the end unless --keep.
@@ -27,6 +36,7 @@ import resource
 import sys
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +103,7 @@ def _kind(sql: str) -> str:
     return "SQL: other"
 
 
-def load(cursor: Any, n: int, period_code: str) -> None:
+def load(cursor: Any, n: int, period_code: str, providers_used: list[str]) -> None:
     schools = max(1, n // 300)
     cursor.execute(
         "INSERT INTO reference_school (npsn, name, bentuk, status, region_id, regency_id, province_id, active, created_at, updated_at) "
@@ -103,8 +113,9 @@ def load(cursor: Any, n: int, period_code: str) -> None:
     )
     # k: the number's key. Four recipients share one number at g % 1000 < 4, two at 500-501.
     # The provider follows the number, so a shared number's recipients have the same provider.
-    providers = "ARRAY[" + ", ".join(f"'{p}'" for p in PROVIDERS) + "]"
-    prefixes = "ARRAY[" + ", ".join(f"'{PREFIX[p]}'" for p in PROVIDERS) + "]"
+    providers = "ARRAY[" + ", ".join(f"'{p}'" for p in providers_used) + "]"
+    prefixes = "ARRAY[" + ", ".join(f"'{PREFIX[p]}'" for p in providers_used) + "]"
+    k = len(providers_used)
     cursor.execute(
         "INSERT INTO registry_recipient (id, kind, category, name, nisn, nik, grade, school_id, phone_raw, phone_e164, operator, status, "  # noqa: S608 - constants of this script
         "reason, reason_note, status_changed_at, needs_validation, confirmed_at, confirmed_by_id, locked, active, row_hash, version, created_at, updated_at) "
@@ -112,7 +123,7 @@ def load(cursor: Any, n: int, period_code: str) -> None:
         "CASE WHEN g %% 10 = 0 THEN 'PTK' WHEN g %% 10 = 1 THEN 'PAUD' ELSE 'DIKDASMEN' END, 'Bench ' || g, '', '', "
         "CASE WHEN g %% 10 IN (0, 1) THEN NULL ELSE 1 + g %% 12 END, "
         "lpad((40000000 + LEAST(%s, 1 + (g - 1) / 300))::text, 8, '0'), '', "
-        f"'+62' || ({prefixes})[1 + k %% 6] || lpad(k::text, 8, '0'), ({providers})[1 + k %% 6], "
+        f"'+62' || ({prefixes})[1 + k %% {k}] || lpad(k::text, 8, '0'), ({providers})[1 + k %% {k}], "
         "'AKTIF', '', '', now(), false, NULL, NULL, false, true, '', 1, now(), now() "
         "FROM (SELECT g, CASE WHEN g %% 1000 < 4 THEN g - g %% 1000 WHEN g %% 1000 IN (500, 501) THEN g - g %% 1000 + 500 "
         "ELSE g END AS k FROM generate_series(1, %s) g) s",
@@ -210,11 +221,195 @@ def check(cursor: Any, counts: dict[str, Any], want: dict[str, dict[str, Any]], 
         assert lines == b.rows, (b.provider, lines, b.rows)
 
 
+# ------------------------------------------------------------------ injection results and usage
+
+# The file a provider sends for a batch: every line answered in line order of the batch (by
+# recipient id here); one in ten GAGAL with a reason, the rest BERHASIL with kuota and waktu; one
+# line in a thousand (those with nth % 1000 = 500) with a number the batch did not send, which the
+# ingest refuses (NOMOR_TIDAK_SESUAI) and leaves DIJADWALKAN.
+_RESULTS_SQL = """
+COPY (
+  SELECT recipient_id,
+         CASE WHEN nth %% 1000 = 500 THEN '62899' || lpad((nth %% 10000000)::text, 7, '0')
+              ELSE ltrim(phone_e164, '+') END,
+         CASE WHEN nth %% 10 = 0 THEN 'GAGAL' ELSE 'BERHASIL' END,
+         CASE WHEN nth %% 10 = 0 THEN 'Nomor tidak aktif' ELSE '' END,
+         CASE WHEN nth %% 10 = 0 THEN '' ELSE trim_scale(package_gb)::text END,
+         CASE WHEN nth %% 10 = 0 THEN '' ELSE %s END
+  FROM (SELECT d.*, row_number() OVER (ORDER BY d.recipient_id) AS nth
+        FROM sptjm_disbursement d WHERE d.batch_id = %s) t
+  ORDER BY nth
+) TO STDOUT WITH (FORMAT csv)
+"""
+# Usage for every delivered line of a provider in the period (what the provider may report).
+_USAGE_SQL = """
+COPY (
+  SELECT recipient_id, ltrim(phone_e164, '+'), ((row_number() OVER (ORDER BY recipient_id)) %% 400) / 10.0
+  FROM sptjm_disbursement WHERE period_id = %s AND provider = %s AND status = 'BERHASIL'
+  ORDER BY recipient_id
+) TO STDOUT WITH (FORMAT csv)
+"""
+
+
+def _copy_to_file(sql: str, params: list[Any], header: str, path: Path) -> None:
+    from django.db import connection
+
+    with connection.cursor() as c:
+        raw = c.cursor  # the psycopg cursor under Django's wrapper
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(header.encode())
+            with raw.copy(sql, params) as copy:
+                for data in copy:
+                    fh.write(data)
+
+
+def _timed_job(runner: Any, job: Any, profile: str = "") -> tuple[dict[str, Any], float, Phases]:
+    from django.db import connection
+
+    phases = Phases()
+    phases.wrap(connection, "commit", "commit (deferred foreign-key checks)")
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    started = time.perf_counter()
+    with connection.execute_wrapper(phases.sql):
+        if profiler is not None:
+            profiler.enable()
+        try:
+            counts = runner(job)
+        finally:
+            if profiler is not None:
+                profiler.disable()
+    elapsed = time.perf_counter() - started
+    del connection.commit  # the wrapper set on the instance: back to the class's method
+    if profiler is not None:
+        profiler.dump_stats(profile)
+    return counts, elapsed, phases
+
+
+def inject(period_code: str, profile: str = "") -> list[tuple[str, str, int, float, Phases]]:
+    """Answer every batch of the period, apply the files, apply them again, then the usage."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from verval.core import files
+    from verval.reference.models import Period
+    from verval.sptjm import actions, services
+    from verval.sptjm.models import Disbursement, DisbursementBatch, UsageReport
+
+    period = Period.objects.get(pk=period_code)
+    out: list[tuple[str, str, int, float, Phases]] = []
+    folder = files.absolute("bench-inputs")
+    batches = list(DisbursementBatch.objects.filter(period_id=period_code).order_by("provider"))
+    at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    first_jobs = []
+    for b in batches:
+        path = folder / f"results-{b.provider}.csv"
+        _copy_to_file(
+            _RESULTS_SQL,
+            [at, b.pk],
+            "pd_id,no_ponsel,status,keterangan,kuota_gb,waktu\n",
+            path,
+        )
+        with connection.cursor() as c:
+            c.execute(
+                "SELECT count(*), count(*) FILTER (WHERE nth %% 1000 = 500), "
+                "count(*) FILTER (WHERE nth %% 10 = 0 AND nth %% 1000 <> 500) FROM ("
+                "SELECT row_number() OVER (ORDER BY recipient_id) nth FROM sptjm_disbursement WHERE batch_id = %s) t",
+                [b.pk],
+            )
+            lines, wrong, gagal = c.fetchone()
+        job = actions.create_injection_job(actor=None, batch=b, path=path)
+        counts, secs, phases = _timed_job(services.run_injection_job, job, profile if not out else "")
+        want = {
+            "rows": lines,
+            "berhasil": lines - wrong - gagal,
+            "gagal": gagal,
+            "duplicate": 0,
+            "unchanged": 0,
+            "refused": wrong,
+            "pending": wrong,
+        }
+        assert counts == want, (b.provider, counts, want)
+        out.append(("injection results", b.provider, lines, secs, phases))
+        first_jobs.append((b, path, want))
+    by_status = dict(
+        Disbursement.objects.filter(period_id=period_code)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    for b, _path, want in first_jobs:
+        got = dict(
+            Disbursement.objects.filter(batch=b)
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .values_list("status", "n")
+        )
+        assert got == {
+            k: v
+            for k, v in (
+                ("BERHASIL", want["berhasil"]),
+                ("GAGAL", want["gagal"]),
+                ("DIJADWALKAN", want["pending"]),
+            )
+            if v
+        }, (b.provider, got, want)
+    assert not Disbursement.objects.filter(
+        period_id=period_code, status="BERHASIL", reported_at__isnull=True
+    ).exists()
+    assert (
+        not Disbursement.objects.filter(period_id=period_code, status="GAGAL")
+        .exclude(reason="Nomor tidak aktif")
+        .exists()
+    )
+    for b, path, want in first_jobs:
+        job = actions.create_injection_job(actor=None, batch=b, path=path)
+        counts, secs, phases = _timed_job(services.run_injection_job, job)
+        again = {**want, "berhasil": 0, "gagal": 0, "unchanged": want["berhasil"] + want["gagal"]}
+        assert counts == again, (b.provider, counts, again)
+        out.append(("the same file again", b.provider, want["rows"], secs, phases))
+    assert by_status == dict(
+        Disbursement.objects.filter(period_id=period_code)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    for b, _path, want in first_jobs:
+        path = folder / f"usage-{b.provider}.csv"
+        _copy_to_file(_USAGE_SQL, [period_code, b.provider], "pd_id,no_ponsel,pemakaian_gb\n", path)
+        job = actions.create_usage_job(actor=None, period=period, provider=b.provider, path=path)
+        counts, secs, phases = _timed_job(services.run_usage_job, job)
+        want_usage = {
+            "rows": want["berhasil"],
+            "added": want["berhasil"],
+            "changed": 0,
+            "unchanged": 0,
+            "refused": 0,
+        }
+        assert counts == want_usage, (b.provider, counts, want_usage)
+        assert (
+            UsageReport.objects.filter(period_id=period_code, provider=b.provider).count() == want["berhasil"]
+        )
+        out.append(("usage report", b.provider, want["berhasil"], secs, phases))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/verval_bench_disburse")
     parser.add_argument("--keep", action="store_true", help="leave the database (to EXPLAIN or rerun)")
+    parser.add_argument(
+        "--providers", type=int, default=len(PROVIDERS), help="numbers on the first K providers"
+    )
+    parser.add_argument("--no-inject", action="store_true", help="time the disbursement run only")
+    parser.add_argument(
+        "--profile", default="", help="cProfile statistics of the first injection run to FILE"
+    )
     args = parser.parse_args()
     from benchdb import fresh_database
 
@@ -238,7 +433,7 @@ def main() -> None:
     )
     started = time.perf_counter()
     with connection.cursor() as c:
-        load(c, n, period.code)
+        load(c, n, period.code, PROVIDERS[: max(1, min(args.providers, len(PROVIDERS)))])
         want = expected(c)
     load_s = time.perf_counter() - started
 
@@ -277,6 +472,7 @@ def main() -> None:
         counts = services.run_disbursement_job(job)
     elapsed = time.perf_counter() - started
     connection.chunked_cursor = chunked  # type: ignore[method-assign]
+    del connection.commit  # the wrapper set on the instance: back to the class's method
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     with connection.cursor() as c:
@@ -301,6 +497,24 @@ def main() -> None:
         print(f"| {phase} | {secs:.2f} | {secs / elapsed:.0%} | {phases.calls[phase]:,} |")
     rest = elapsed - accounted
     print(f"| Python (the rest: per-row loop, model objects, audit) | {rest:.2f} | {rest / elapsed:.0%} | |")
+
+    if not args.no_inject:
+        runs = inject(period.code, args.profile)
+        print("\ninjection results and usage checked\n")
+        print("| step | provider | lines | seconds | lines/s | commit s | SQL s (statements) |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for step, provider, lines, secs, ph in runs:
+            commit = ph.seconds.get("commit (deferred foreign-key checks)", 0.0)
+            sql = sum(v for k, v in ph.seconds.items() if k.startswith("SQL"))
+            calls = sum(v for k, v in ph.calls.items() if k.startswith("SQL"))
+            print(
+                f"| {step} | {provider} | {lines:,} | {secs:.2f} | {lines / secs:,.0f} | {commit:.2f} | {sql:.2f} ({calls:,}) |"
+            )
+            totals[step][0] += lines
+            totals[step][1] += secs
+        for step, (lines, secs) in totals.items():
+            print(f"| {step}: all providers | | {lines:,.0f} | {secs:.2f} | {lines / secs:,.0f} | | |")
 
     if not args.keep:
         from benchdb import drop_database

@@ -17,7 +17,7 @@ from tests.sptjm.conftest import aktif, approve_all, make_period
 from verval.core import jobs
 from verval.exchange.actions import issue_token
 from verval.registry.models import Recipient
-from verval.sptjm import actions, selectors
+from verval.sptjm import actions, selectors, services
 from verval.sptjm.models import Disbursement, DisbursementBatch, UsageReport
 from verval.sptjm.services import apply_injection_results, apply_usage
 
@@ -128,6 +128,69 @@ def test_a_late_berhasil_beyond_the_number_cap_is_refused(
     assert issues[0].message_en.startswith("This number has already received the most packages")
     assert Disbursement.objects.get(recipient=c).status == "GAGAL"
     assert Disbursement.objects.filter(period=period, phone_e164=SHARED, status="BERHASIL").count() == 3
+
+
+def test_two_lines_of_one_file_on_a_full_number_deliver_up_to_the_cap_in_line_order(
+    operator, pusdatin, school, period, tmp_path, settings, monkeypatch
+):
+    # One line per staging block and per block read back: the count of packages delivered on
+    # the number carries from one line of the file to the next (decision 0028).
+    monkeypatch.setattr(services, "STAGE_BLOCK", 1)
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 1.0}
+    a, b, c = aktif(school, 3, phone_raw="081233334444", phone_e164=SHARED)
+    approve_all(operator, pusdatin, school, period)
+    _run(pusdatin, period)
+    batch = DisbursementBatch.objects.get()
+    _apply(tmp_path, batch, {a: "BERHASIL", b: "BERHASIL", c: "GAGAL"})
+    # A fourth line on the number, as a run before decision 0021 wrote it (GAGAL held no place).
+    fourth = aktif(school, 1, phone_raw="081233334444", phone_e164=SHARED)[0]
+    Disbursement.objects.create(
+        recipient=fourth,
+        period=period,
+        provider="telkomsel",
+        batch=batch,
+        school=school,
+        phone_e164=SHARED,
+        category="DIKDASMEN",
+        package_gb=Decimal("35"),
+        status="DIJADWALKAN",
+    )
+
+    counts, issues = _apply(tmp_path, batch, {c: "BERHASIL", fourth: "BERHASIL"})  # c's line first
+
+    assert (counts["rows"], counts["berhasil"], counts["refused"]) == (2, 1, 1)
+    assert [(i.line, i.column, i.code) for i in issues] == [(3, "status", "MELEBIHI_MAKS_PAKET")]
+    assert Disbursement.objects.get(recipient=c).status == "BERHASIL"
+    assert Disbursement.objects.get(recipient=fourth).status == "DIJADWALKAN"
+    assert Disbursement.objects.filter(period=period, phone_e164=SHARED, status="BERHASIL").count() == 3
+
+
+def test_usage_in_blocks_of_one_line_is_added_then_changed_then_unchanged(
+    operator, pusdatin, school, period, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(services, "STAGE_BLOCK", 1)
+    a, b, c = aktif(school, 3)
+    approve_all(operator, pusdatin, school, period)
+    _run(pusdatin, period)
+    _apply(tmp_path, DisbursementBatch.objects.get(), {a: "BERHASIL", b: "BERHASIL", c: "BERHASIL"})
+
+    def usage(figures: dict[Any, str]) -> dict[str, Any]:
+        path = tmp_path / f"pemakaian-{len(list(tmp_path.iterdir()))}.csv"
+        text = "pd_id,no_ponsel,pemakaian_gb\n" + "".join(
+            f"{r.pk},{r.phone_e164[1:]},{gb}\n" for r, gb in figures.items()
+        )
+        path.write_text(text)
+        counts, issues = apply_usage(actor=None, period=period, provider="telkomsel", path=path)
+        assert issues == []
+        return counts
+
+    first = usage({a: "1.5", b: "2"})
+    second = usage({a: "1.5", b: "3", c: "0.25"})
+
+    assert (first["added"], first["changed"], first["unchanged"]) == (2, 0, 0)
+    assert (second["added"], second["changed"], second["unchanged"]) == (1, 1, 1)
+    stored = {u.recipient_id: str(u.usage_gb) for u in UsageReport.objects.filter(period=period)}
+    assert stored == {a.pk: "1.50", b.pk: "3.00", c.pk: "0.25"}
 
 
 # ------------------------------------------------------------------ 2. every attempt kept
