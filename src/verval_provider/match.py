@@ -190,8 +190,10 @@ def _dump_pieces(path: Path) -> Generator[bytes, None, None]:
                 producer.join(0.01)
 
 
-def _read_dump(path: Path) -> Any:
-    """pd_id, no_ponsel (strings) and k (no_ponsel as an integer, null when not digits)."""
+def _read_dump(path: Path) -> tuple[Any, bool]:
+    """pd_id, no_ponsel (strings) and k (no_ponsel as an integer, null when not digits); and
+    whether the unpacked dump holds no quote mark and no carriage return, so that no field read
+    from it can hold a comma, a quote mark or a line break (see _write)."""
     import polars as pl
 
     if path.name.endswith(".gz") and not _is_gzip(path):
@@ -203,6 +205,7 @@ def _read_dump(path: Path) -> Any:
     frames = []
     header: list[str] | None = None
     wanted: list[int] = []
+    plain = True
     # closing(): the unpacking thread stops as soon as this loop leaves, error or not.
     with closing(_dump_pieces(path)) as pieces:
         while True:
@@ -214,6 +217,8 @@ def _read_dump(path: Path) -> Any:
                 raise MatchError(f"dump {path.name}: cannot read ({type(exc).__name__})") from exc
             if piece is None:
                 break
+            # memchr over bytes already in memory: ~0.05 s for a 5.5 M-row dump.
+            plain = plain and b'"' not in piece and b"\r" not in piece
             if header is None:
                 nl = piece.find(b"\n")
                 try:
@@ -254,7 +259,7 @@ def _read_dump(path: Path) -> Any:
             .then(k + 62 * pl.lit(10, dtype=pl.Int64).pow(digits))
             .otherwise(k)
         )
-    return dump.with_columns(k.alias("k"))
+    return dump.with_columns(k.alias("k")), plain
 
 
 def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
@@ -462,7 +467,11 @@ def _scratch_name(name: str) -> str:
     return ".verval-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def _write(frame: Any, out: Path) -> None:
+def _write(frame: Any, out: Path, *, plain: bool = False) -> None:
+    """`plain`: no value can need quoting (the dump had no quote mark or carriage return, and the
+    statuses are ours), so polars skips the per-field check: 0.40 s instead of 0.72 s for a
+    5.5 M-row results file. Otherwise every field is checked and quoted when it must be."""
+    quote_style = "never" if plain else "necessary"
     tmp = out.with_name(out.name + ".part")
     if out.name.endswith(".gz"):
         try:
@@ -470,9 +479,9 @@ def _write(frame: Any, out: Path) -> None:
         except ImportError:
             import gzip as gzip_mod  # type: ignore[no-redef]
         with gzip_mod.open(tmp, "wb", compresslevel=1) as fh:
-            frame.write_csv(fh)
+            frame.write_csv(fh, quote_style=quote_style)
     else:
-        frame.write_csv(tmp)
+        frame.write_csv(tmp, quote_style=quote_style)
     tmp.replace(out)
 
 
@@ -498,7 +507,7 @@ def match(
     started = time.perf_counter()
     dump, subscribers, out = Path(dump), Path(subscribers), Path(out)
     with _readable("dump", dump):
-        rows = _read_dump(dump)
+        rows, plain = _read_dump(dump)
     with _readable("subscribers", subscribers):
         rank = _subscriber_ranks(subscribers, rows.get_column("k"), out.parent)
     if not accept_low_match and rows.height >= LOW_MATCH_MIN_ROWS:
@@ -519,6 +528,7 @@ def match(
             ]
         ),
         out,
+        plain=plain,
     )
     by_status = {}
     if count:

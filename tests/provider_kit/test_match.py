@@ -319,3 +319,28 @@ def test_match_reads_a_dump_written_with_plus_or_in_national_form_and_keeps_its_
             "3": (written(numbers[2]), "TIDAK_AKTIF"),
             "4": (written(numbers[3]), "TIDAK_TERDAFTAR"),
         }
+
+
+def test_results_quote_a_dump_value_that_needs_it_and_nothing_in_a_plain_dump(tmp_path):
+    # The results are written without polars' per-field quoting check when the dump holds no
+    # quote mark or carriage return (no value can then hold a comma or a line break); a dump that
+    # does must still come back as valid CSV with the value intact.
+    (tmp_path / "subs.csv").write_text("msisdn,status\n6281200000001,active\n")
+    (tmp_path / "plain.csv").write_text(
+        "pd_id,tingkat_pendidikan,npsn,no_ponsel\naaaa,4,20100001,6281200000001\nbbbb,4,20100001,\n"
+    )
+    (tmp_path / "quoted.csv").write_text(
+        'pd_id,tingkat_pendidikan,npsn,no_ponsel\n"aa,""x",4,20100001,6281200000001\n"",4,20100001,62812\n'
+    )
+    match(tmp_path / "plain.csv", tmp_path / "subs.csv", tmp_path / "plain-hasil.csv")
+    match(tmp_path / "quoted.csv", tmp_path / "subs.csv", tmp_path / "quoted-hasil.csv")
+
+    assert (tmp_path / "plain-hasil.csv").read_text() == (
+        "pd_id,no_ponsel,status\naaaa,6281200000001,AKTIF\nbbbb,,TIDAK_TERDAFTAR\n"
+    )
+    with (tmp_path / "quoted-hasil.csv").open(newline="") as fh:
+        assert list(csv.reader(fh)) == [
+            ["pd_id", "no_ponsel", "status"],
+            ['aa,"x', "6281200000001", "AKTIF"],
+            ["", "62812", "TIDAK_TERDAFTAR"],
+        ]
