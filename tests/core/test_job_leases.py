@@ -353,3 +353,48 @@ def test_job_page_says_when_the_worker_stopped_answering(client, pusdatin):  # t
     Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
     assert "job-liveness" not in html
+
+
+def test_pusdatin_requeues_an_abandoned_job_from_its_page(client, pusdatin):  # type: ignore[no-untyped-def]
+    job = _dead_worker_job(pusdatin, attempts=2)
+    client.force_login(pusdatin)
+    html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert f'action="/pekerjaan/{job.pk}/jalankan-ulang/"' in html
+    assert f'action="/pekerjaan/{job.pk}/batalkan/"' in html
+
+    response = client.post(f"/pekerjaan/{job.pk}/jalankan-ulang/", {"note": "worker mati saat deploy"})
+
+    assert (response.status_code, response["Location"]) == (302, f"/pekerjaan/{job.pk}/")
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.lease_owner) == (Job.State.PENDING, 0, "")
+    event = AuditEvent.objects.get(action="job_requeue")
+    assert (event.actor, event.note) == (pusdatin, "worker mati saat deploy")
+    page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert "Pekerjaan diserahkan lagi ke pekerja." in page
+
+
+def test_a_job_alive_in_a_worker_is_not_cancelled_from_its_page_and_the_page_says_why(client, pusdatin):  # type: ignore[no-untyped-def]
+    job = _dead_worker_job(pusdatin, minutes=0)
+    client.force_login(pusdatin)
+    assert "batalkan/" not in client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+
+    response = client.post(f"/pekerjaan/{job.pk}/batalkan/", follow=True)
+
+    assert "Pekerjaan ini masih berjalan di pekerja yang hidup" in response.content.decode()
+    job.refresh_from_db()
+    assert (job.state, job.lease_owner) == (Job.State.RUNNING, DEAD)
+    assert _actions(job) == []
+
+
+def test_operator_cannot_requeue_or_cancel_a_job_from_the_web(client, pusdatin, operator):  # type: ignore[no-untyped-def]
+    job = jobs.create_job(actor=operator, kind="bulk_correction", school_id=operator.school_id)
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.RUNNING, lease_owner=DEAD, heartbeat_at=timezone.now() - timedelta(minutes=10)
+    )
+    client.force_login(operator)
+    assert "jalankan-ulang/" not in client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+
+    assert client.post(f"/pekerjaan/{job.pk}/jalankan-ulang/").status_code == 403
+    assert client.post(f"/pekerjaan/{job.pk}/batalkan/").status_code == 403
+    job.refresh_from_db()
+    assert (job.state, job.lease_owner) == (Job.State.RUNNING, DEAD)

@@ -14,4 +14,6 @@ urlpatterns = [
     path("pekerjaan/<uuid:job_id>/", views.job_detail, name="job"),
     path("pekerjaan/<uuid:job_id>/progres/", views.job_progress, name="job_progress"),
     path("pekerjaan/<uuid:job_id>/laporan.csv", views.job_issues_csv, name="job_issues_csv"),
+    path("pekerjaan/<uuid:job_id>/jalankan-ulang/", views.job_requeue, name="job_requeue"),
+    path("pekerjaan/<uuid:job_id>/batalkan/", views.job_cancel, name="job_cancel"),
 ]

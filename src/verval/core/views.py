@@ -310,6 +310,42 @@ def _issues_context(job: Any) -> dict[str, Any]:
 
 
 @login_required
+@require_POST
+def job_requeue(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """Pusdatin hands a stuck or failed job to the worker again (what `verval jobs --requeue`
+    does; decision 0022)."""
+    return _job_action(request, job_id, requeue=True)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """Pusdatin stops a job no worker is running (`verval jobs --cancel`)."""
+    return _job_action(request, job_id, requeue=False)
+
+
+def _job_action(request: HttpRequest, job_id: UUID, *, requeue: bool) -> HttpResponse:
+    from verval.core import actions as job_actions
+
+    access.require_role(request.user, Role.PUSDATIN)
+    job = _job(request, job_id)
+    act = job_actions.requeue_job if requeue else job_actions.cancel_job
+    try:
+        act(actor=request.user, job_id=job.pk, note=request.POST.get("note", "")[:200])
+    except job_actions.JobActionRefused as refused:
+        en = (request.LANGUAGE_CODE or "").startswith("en")
+        messages.error(request, refused.message_en if en else refused.message)
+    else:
+        messages.success(
+            request,
+            _("Pekerjaan diserahkan lagi ke pekerja.")
+            if requeue
+            else _("Pekerjaan dibatalkan; data tidak diubah."),
+        )
+    return redirect("core:job", job_id=job.pk)
+
+
+@login_required
 def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """htmx fragment polled while a job runs; stops polling once the job is finished."""
     job = _job(request, job_id)
