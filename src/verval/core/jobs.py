@@ -14,6 +14,7 @@ worker died.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -117,12 +118,10 @@ def new_owner() -> str:
 
 def _file_beat(job: Job) -> datetime | None:
     """The heartbeat the current claim wrote to its lease file (when the file is this claim's)."""
-    try:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # no file, or not ours
         data = json.loads(lease_path(job).read_text())
         if isinstance(data, dict) and job.lease_owner and data.get("owner") == job.lease_owner:
             return datetime.fromtimestamp(float(data["beat"]), tz=UTC)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
     return None
 
 
@@ -142,10 +141,15 @@ def is_abandoned(job: Job, now: datetime | None = None) -> bool:
     return beat is None or (now or timezone.now()) - beat > timedelta(seconds=lease_seconds())
 
 
+def _tasks_in_database() -> bool:
+    """Tasks go through django-tasks' database backend (not the immediate one of the tests)."""
+    return str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db.")
+
+
 def _task_status(task_id: str) -> tuple[str | None, datetime | None]:
     """(status, started_at) of a task in django-tasks' database backend; (None, None) when the
     backend is another one or the row is gone."""
-    if not task_id or not str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db."):
+    if not task_id or not _tasks_in_database():
         return None, None
     from django_tasks_db.models import DBTaskResult
 
@@ -190,19 +194,17 @@ def liveness(job: Job, now: datetime | None = None) -> str:
 
 def mark_task_lost(task_id: str) -> None:
     """django-tasks leaves the task of a worker that died RUNNING forever: close it as FAILED."""
-    if not task_id or not str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db."):
+    if not task_id or not _tasks_in_database():
         return
     from django_tasks_db.models import DBTaskResult
 
-    try:
+    with contextlib.suppress(ValueError, TypeError):  # a task id that is no UUID
         DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
             status="FAILED",
             finished_at=timezone.now(),
             exception_class_path="verval.core.jobs.LeaseLost",
             traceback="The worker running this task stopped; the job was recovered (decision 0022).",
         )
-    except (ValueError, TypeError):
-        pass
 
 
 class _Lease:
@@ -596,10 +598,8 @@ def run(
         log.warning("job %s (%s): taken over while it ran; outcome left to the new run", job.pk, job.kind)
         return Job.objects.get(pk=job_id)
     for path in (progress_path(job), lease_path(job)):
-        try:
+        with contextlib.suppress(OSError):
             path.unlink()
-        except OSError:
-            pass
     try:  # the dashboard's aggregates follow every job; a dashboard failure never fails the job
         from verval.dashboard.services import refresh_after_job
 
