@@ -102,3 +102,40 @@ def test_a_period_edited_within_its_own_days_is_not_an_overlap_with_itself(pusda
     )
 
     assert (saved.starts_on, saved.ends_on) == (date(2020, 9, 2), date(2020, 9, 27))
+
+
+def test_overlapping_periods_stored_before_the_rule_are_listed_in_pairs(september):
+    # Written around save_period, as periods stored before decision 0026 were.
+    make_period("2020-10A", "2020", date(2020, 9, 20), ends_on=date(2020, 10, 17))
+    make_period("2020-10B", "2020", date(2020, 10, 17))  # shares 17 October with 2020-10A
+    make_period("2020-12A", "2020", date(2020, 12, 1))  # alone
+
+    from verval.reference.selectors import overlapping_periods
+
+    assert [(o.first.code, o.second.code) for o in overlapping_periods()] == [
+        ("2020-09A", "2020-10A"),
+        ("2020-10A", "2020-10B"),
+    ]
+
+
+def test_pusdatin_home_warns_of_overlapping_periods_with_a_link_to_edit(pusdatin, september):
+    make_period("2020-10A", "2020", date(2020, 9, 20), ends_on=date(2020, 10, 17))
+    client = Client()
+    client.force_login(pusdatin)
+
+    page = client.get("/pusdatin/").content.decode()
+
+    assert page.count('class="warn period-overlap"') == 1
+    assert (
+        "Periode 2020-09A (2020-09-01 – 2020-09-28) dan 2020-10A (2020-09-20 – 2020-10-17) berbagi hari."
+        in page
+    )
+    assert '<a href="/pusdatin/periode/2020-10A/ubah/">Ubah 2020-10A</a>' in page
+
+
+def test_pusdatin_home_has_no_overlap_warning_for_periods_that_follow_each_other(pusdatin, september):
+    make_period("2020-10A", "2020", date(2020, 9, 29), ends_on=date(2020, 10, 27))
+    client = Client()
+    client.force_login(pusdatin)
+
+    assert "period-overlap" not in client.get("/pusdatin/").content.decode()

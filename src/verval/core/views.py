@@ -24,6 +24,7 @@ from verval.core import audit, jobs
 from verval.core.client import client_ip
 from verval.core.spreadsheet import csv_row
 from verval.reference import actions as reference_actions
+from verval.reference import selectors as reference_selectors
 from verval.reference.models import Period, QuotaPolicy
 
 DINAS = (Role.DINAS_PROV, Role.DINAS_KAB)
@@ -51,7 +52,17 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             else []
         )
     periods = Period.objects.select_related("policy").all()[:24]
-    return render(request, "core/pusdatin.html", {"jobs": recent, "q": q, "found": found, "periods": periods})
+    return render(
+        request,
+        "core/pusdatin.html",
+        {
+            "jobs": recent,
+            "q": q,
+            "found": found,
+            "periods": periods,
+            "overlaps": reference_selectors.overlapping_periods(),
+        },
+    )
 
 
 # A date input takes and gives yyyy-mm-dd whatever the page's language; the Indonesian format
