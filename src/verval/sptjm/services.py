@@ -154,9 +154,9 @@ def disbursement_candidates(period: Period, formats: dict[str, str] | None = Non
     columns = ["id", "school_id", "phone_e164", "operator", "category", "item_id"]
     written: dict[str, Any] = {}
     if formats is not None:
-        table = Recipient._meta.db_table
+        table = connection.ops.quote_name(Recipient._meta.db_table)
         expr, params = phone_sql(
-            formats, f'"{table}"."operator"', f'"{table}"."phone_e164"', default=NumberFormat.MSISDN
+            formats, f"{table}.operator", f"{table}.phone_e164", default=NumberFormat.MSISDN
         )
         written["no_ponsel"] = RawSQL(expr, params)  # noqa: S611 - constant SQL, values as parameters
         columns.append("no_ponsel")
