@@ -13,7 +13,9 @@ docs/provider-kit.md), which this simulator runs on too.
 
 Files (SPEC §7): batch `pd_id,no_ponsel,kuota_gb,kategori` (gzip); results
 `pd_id,no_ponsel,status,keterangan,kuota_gb,waktu` (BERHASIL/GAGAL); usage
-`pd_id,no_ponsel,pemakaian_gb`.
+`pd_id,no_ponsel,pemakaian_gb`. A batch writes no_ponsel in the provider's number format
+(`628…`, `+628…` or `08…`, the batch's `number_format`, decision 0027); the results and usage
+give it back as the batch has it.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ GAGAL_REASONS = (
 def _unit(seed: int, salt: str, key: str) -> float:
     h = hashlib.blake2b(f"{seed}:{salt}:{key}".encode(), digest_size=8).digest()
     return int.from_bytes(h, "big") / 2**64
+
+
+def _msisdn(number: str) -> str:
+    """A batch's number in any of the three formats as 6281234567890: a simulated number uses the
+    same quota whatever its provider's format."""
+    number = number.strip()
+    if number.startswith("+"):
+        return number[1:]
+    if number.startswith("0"):
+        return "62" + number[1:]
+    return number
 
 
 def injection_results(
@@ -89,7 +102,7 @@ def usage_report(results_paths: list[Path], out_path: Path, *, low_share: float 
                 for row in csv.DictReader(fh):
                     if row["status"] != "BERHASIL":
                         continue
-                    u = _unit(seed, "usage", row["no_ponsel"])
+                    u = _unit(seed, "usage", _msisdn(row["no_ponsel"]))
                     used = (
                         u / low_share * 0.99 if u < low_share else 1 + (u - low_share) / (1 - low_share) * 29
                     )

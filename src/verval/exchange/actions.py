@@ -79,9 +79,10 @@ def revoke_tokens(*, actor: Any, provider: str) -> int:
 
 
 def set_number_format(*, actor: Any, provider: str, number_format: str) -> dict[str, Any]:
-    """Set how a provider's dumps write no_ponsel (NumberFormat). It applies from the provider's
-    next batch: a batch already published keeps the format its file and manifest were written in,
-    and its results are understood in any format (docs/decisions/0027-provider-number-format.md).
+    """Set how a provider's dumps and disbursement batches write no_ponsel (NumberFormat). It
+    applies from the provider's next batch of either kind: a batch already published keeps the
+    format its file and manifest were written in, and its results are understood in any format
+    (docs/decisions/0027-provider-number-format.md).
     Setting the format a provider already has changes nothing and writes no audit row.
 
     Returns provider, number_format, before, changed, and unfinished_batches: how many of the

@@ -156,12 +156,14 @@ def dump_paths(batch_id: str, provider: str) -> tuple[str, str]:
 
 
 # How each number format writes the stored E.164 (`+6281234567890`) as no_ponsel, in SQL that
-# PostgreSQL and SQLite both run (decision 0027). Every stored number is an Indonesian mobile
-# number (the number engine accepts nothing else), so the national form is `0` and what follows +62.
+# PostgreSQL and SQLite both run (decision 0027); `{phone}` is the column holding the E.164
+# number. Every stored number is an Indonesian mobile number (the number engine accepts nothing
+# else), so the national form is `0` and what follows +62. The dump and the disbursement batch
+# files (verval.sptjm.services) both write no_ponsel through `phone_sql`.
 PHONE_SQL = {
-    NumberFormat.MSISDN: "substr(phone, 2)",
-    NumberFormat.E164: "phone",
-    NumberFormat.NATIONAL: "'0' || substr(phone, 4)",
+    NumberFormat.MSISDN: "substr({phone}, 2)",
+    NumberFormat.E164: "{phone}",
+    NumberFormat.NATIONAL: "'0' || substr({phone}, 4)",
 }
 
 
@@ -174,26 +176,34 @@ def number_formats(providers: Iterable[str]) -> dict[str, str]:
     return {p: stored.get(p, NumberFormat.MSISDN) for p in wanted}
 
 
-def _phone_column(batch_ids: list[str]) -> tuple[str, list[str]]:
-    """The SELECT expression that writes no_ponsel for these batches in each one's format, with
-    its parameters. When they share one format (the usual case, always with the default) it is
-    that format's plain expression: the row pays for a CASE only when formats differ."""
-    formats = dict(DumpBatch.objects.filter(id__in=batch_ids).values_list("id", "number_format"))
+def phone_sql(
+    formats: dict[str, str], key: str, phone: str = "phone", default: str | None = None
+) -> tuple[str, list[str]]:
+    """The SELECT expression that writes the E.164 column `phone` of each row in the format
+    `formats` gives the value of its column `key` (a batch id, a provider), with its parameters.
+    A value not in `formats` gets `default` (None: the format of the most values). When every
+    value has that one format (the usual case, always with the default) the expression is that
+    format's alone: a row pays for a CASE only when formats differ."""
     by_format: dict[str, list[str]] = {}
-    for batch_id in batch_ids:
-        by_format.setdefault(formats.get(batch_id, NumberFormat.MSISDN), []).append(batch_id)
-    # The format with the most batches is the ELSE; the others are named.
-    common = max(by_format, key=lambda f: len(by_format[f]))
-    if len(by_format) == 1:
-        return PHONE_SQL[NumberFormat(common)], []
+    for value, fmt in formats.items():
+        by_format.setdefault(fmt, []).append(value)
+    common = default or max(by_format, key=lambda f: len(by_format[f]), default=NumberFormat.MSISDN)
     whens, params = [], []
-    for fmt, ids in by_format.items():
+    for fmt, values in by_format.items():
         if fmt != common:
-            whens.append(
-                f"WHEN batch_id IN ({', '.join(['%s'] * len(ids))}) THEN {PHONE_SQL[NumberFormat(fmt)]}"
-            )
-            params += ids
-    return f"CASE {' '.join(whens)} ELSE {PHONE_SQL[NumberFormat(common)]} END", params
+            expr = PHONE_SQL[NumberFormat(fmt)].format(phone=phone)
+            whens.append(f"WHEN {key} IN ({', '.join(['%s'] * len(values))}) THEN {expr}")
+            params += values
+    plain = PHONE_SQL[NumberFormat(common)].format(phone=phone)
+    if not whens:
+        return plain, []
+    return f"CASE {' '.join(whens)} ELSE {plain} END", params
+
+
+def _phone_column(batch_ids: list[str]) -> tuple[str, list[str]]:
+    """no_ponsel for these dump batches, each in the format recorded on it (`phone_sql`)."""
+    formats = dict(DumpBatch.objects.filter(id__in=batch_ids).values_list("id", "number_format"))
+    return phone_sql({b: formats.get(b, NumberFormat.MSISDN) for b in batch_ids}, "batch_id")
 
 
 # One pass writes every batch of a dump: each row starts with a one-character tag naming its

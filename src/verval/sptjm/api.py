@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from verval.core import files, jobs
 from verval.core.models import Job
@@ -70,6 +70,11 @@ class DisbursementBatchOut(Schema):
     sha256: str
     size: int
     state: str
+    number_format: str = Field(
+        description="How the file writes no_ponsel: msisdn (6281234567890), e164 (+6281234567890) "
+        "or national (081234567890), the provider's number format when the batch was written. "
+        "Injection results and usage may give the number in any of these forms."
+    )
     file_url: str
     manifest_url: str
     results_url: str
@@ -132,6 +137,7 @@ def _batch_out(b: DisbursementBatch) -> dict[str, Any]:
         "sha256": b.sha256,
         "size": b.size,
         "state": b.state,
+        "number_format": b.number_format,
         "file_url": f"{base}/file",
         "manifest_url": f"{base}/manifest",
         "results_url": f"{base}/results",

@@ -15,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from verval.exchange.models import NumberFormat
+
 
 class SptjmStatus(models.TextChoices):
     DICETAK = "DICETAK", _("Dicetak")
@@ -197,6 +199,10 @@ class DisbursementBatch(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(default=0)
     state = models.CharField(max_length=8, choices=State.choices, default=State.TERBIT, db_index=True)
+    # How the file writes no_ponsel: the provider's number format (exchange.ProviderSetting, the
+    # dump's) when the run wrote the batch; a later change applies from its next batch (decision
+    # 0027, "Revision"). Batches written before have `msisdn`, which is what their files hold.
+    number_format = models.CharField(max_length=12, choices=NumberFormat.choices, default=NumberFormat.MSISDN)
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     first_downloaded_at = models.DateTimeField(null=True, blank=True)

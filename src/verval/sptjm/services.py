@@ -16,16 +16,27 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from verval.accounts.models import PROVIDER_CHOICES
 from verval.core import audit, files
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
+from verval.exchange.models import NumberFormat
 from verval.exchange.resultfile import REFUSED_FILE_ISSUES_KEPT, FileSpec, iter_rows, masked_value
-from verval.exchange.services import GzipSink, _copy_out_end, _copy_out_start, normalize_msisdn
+from verval.exchange.services import (
+    GzipSink,
+    _copy_out_end,
+    _copy_out_start,
+    normalize_msisdn,
+    number_formats,
+    phone_sql,
+)
 from verval.phones import mask
 from verval.reference.models import Period
+from verval.registry.models import Recipient
 from verval.sptjm import selectors
 from verval.sptjm.document import gb
 from verval.sptjm.models import (
@@ -62,7 +73,10 @@ def _chunks(it: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 
 
 class _BatchWriter:
-    def __init__(self, period: Period, provider: str, job: Job | None) -> None:
+    """One provider's batch file. `number_format` is the provider's (exchange.ProviderSetting)
+    as the run read it; the rows come with no_ponsel already in it (`phone_sql`, decision 0027)."""
+
+    def __init__(self, period: Period, provider: str, job: Job | None, number_format: str) -> None:
         seq = (
             DisbursementBatch.objects.filter(period=period, provider=provider).aggregate(m=Max("seq"))["m"]
             or 0
@@ -71,13 +85,19 @@ class _BatchWriter:
         self.sink = GzipSink(path)
         self.sink.write((",".join(BATCH_COLUMNS) + "\n").encode())
         self.batch = DisbursementBatch.objects.create(
-            period=period, provider=provider, seq=seq, file_path=self.rel, sha256="", job=job
+            period=period,
+            provider=provider,
+            seq=seq,
+            file_path=self.rel,
+            sha256="",
+            job=job,
+            number_format=number_format,
         )
         self.rows = 0
         self.gb = Decimal(0)
 
-    def write(self, pd_id: uuid.UUID, phone: str, package: Decimal, category: str) -> None:
-        self.sink.write(f"{pd_id},{phone.lstrip('+')},{gb(package)},{category}\n".encode())
+    def write(self, pd_id: uuid.UUID, no_ponsel: str, package: Decimal, category: str) -> None:
+        self.sink.write(f"{pd_id},{no_ponsel},{gb(package)},{category}\n".encode())
         self.rows += 1
         self.gb += package
 
@@ -120,16 +140,26 @@ def low_usage_numbers(period: Period) -> set[str]:
     )
 
 
-def disbursement_candidates(period: Period) -> Any:
+def disbursement_candidates(period: Period, formats: dict[str, str] | None = None) -> Any:
     """(id, school_id, phone_e164, operator, category, item_id) of every covered recipient without
     a package this period (or whose current row, failed or excluded, carried another number), first
     approved first. Each row looks its SPTJM items up by (recipient, period): see SptjmItem's
-    indexes."""
+    indexes. With `formats` (provider -> number format) each row ends with no_ponsel as its
+    provider's batch file writes it, formatted by the database as the dump's (`phone_sql`)."""
     mine = Disbursement.objects.filter(period=period, recipient=OuterRef("pk"))
     retry = mine.filter(
         is_current=True, status__in=[DisbursementStatus.GAGAL, DisbursementStatus.DIKECUALIKAN]
     ).exclude(phone_e164=OuterRef("phone_e164"))
     first_item = selectors.covering_items(period).order_by("approved_at", "id")
+    columns = ["id", "school_id", "phone_e164", "operator", "category", "item_id"]
+    written: dict[str, Any] = {}
+    if formats is not None:
+        table = connection.ops.quote_name(Recipient._meta.db_table)
+        expr, params = phone_sql(
+            formats, f"{table}.operator", f"{table}.phone_e164", default=NumberFormat.MSISDN
+        )
+        written["no_ponsel"] = RawSQL(expr, params)  # noqa: S611 - constant SQL, values as parameters
+        columns.append("no_ponsel")
     return (
         selectors.covered_recipients(period)
         .exclude(operator="")
@@ -137,9 +167,10 @@ def disbursement_candidates(period: Period) -> Any:
         .annotate(
             item_id=Subquery(first_item.values("id")[:1]),
             approved_at=Subquery(first_item.values("approved_at")[:1]),
+            **written,
         )
         .order_by("approved_at", "id")
-        .values_list("id", "school_id", "phone_e164", "operator", "category", "item_id")
+        .values_list(*columns)
     )
 
 
@@ -177,7 +208,13 @@ def disburse(
             object_type="disbursement_batch",
             object_id=b.pk,
             provider=b.provider,
-            after={"period": period.code, "rows": b.rows, "sha256": b.sha256, "gb": str(b.total_gb)},
+            after={
+                "period": period.code,
+                "rows": b.rows,
+                "sha256": b.sha256,
+                "gb": str(b.total_gb),
+                "number_format": b.number_format,
+            },
         )
     counts = {
         "period": period.code,
@@ -194,6 +231,7 @@ def disburse(
                 "gb": gb(b.total_gb),
                 "file": b.file_path,
                 "sha256": b.sha256,
+                "number_format": b.number_format,
             }
             for b in batches
         ],
@@ -224,7 +262,10 @@ def _schedule_rows(
             .values_list("phone_e164", "n")
         )
     )
-    candidates = disbursement_candidates(period)
+    # Each provider's batch file writes no_ponsel in its number format as the run reads it (decision
+    # 0027, "Revision"); the database formats it, as it does the dump's.
+    formats = number_formats(code for code, _name in PROVIDER_CHOICES)
+    candidates = disbursement_candidates(period, formats)
     total = candidates.count()
     if progress:
         progress.update(0, total, force=True)
@@ -241,7 +282,7 @@ def _schedule_rows(
             }
             new: list[Disbursement] = []
             superseded: list[int] = []
-            for rid, school_id, phone, operator, category, item_id in block:
+            for rid, school_id, phone, operator, category, item_id, no_ponsel in block:
                 package = packages.get(category) or Decimal(0)
                 rule = ""
                 if not package:
@@ -257,8 +298,9 @@ def _schedule_rows(
                     used[phone] += 1
                     writer = writers.get(operator)
                     if writer is None:
-                        writer = writers[operator] = _BatchWriter(period, operator, job)
-                    writer.write(rid, phone, package, category)
+                        fmt = formats.get(operator, NumberFormat.MSISDN)
+                        writer = writers[operator] = _BatchWriter(period, operator, job, fmt)
+                    writer.write(rid, no_ponsel, package, category)
                     batch = writer.batch
                     scheduled += 1
                 values = {
@@ -431,9 +473,11 @@ def _schedule_pg(
             "SELECT operator, count(*), sum(package) FROM disb_cand WHERE rule = '' GROUP BY operator"
         )
         sums = cursor.fetchall()
+        # Each provider's file writes no_ponsel in its number format (decision 0027, "Revision").
+        formats = number_formats(operator for operator, _n, _gb in sums)
         try:
             for operator, n, package_gb in sums:
-                writer = _BatchWriter(period, operator, job)
+                writer = _BatchWriter(period, operator, job, formats[operator])
                 writer.rows, writer.gb = n, package_gb
                 writers.append(writer)
             batch = "NULL"
@@ -471,11 +515,16 @@ def _write_batch_files_pg(cursor: Any, writers: list[_BatchWriter]) -> list[_Bat
         sql.SQL("WHEN {} THEN {}").format(sql.Literal(w.batch.provider), sql.Literal(tags[i]))
         for i, w in enumerate(writers)
     )
+    # no_ponsel in each provider's number format, written by the dump's SQL (`phone_sql`).
+    phone_expr, phone_params = phone_sql(
+        {w.batch.provider: w.batch.number_format for w in writers}, "operator"
+    )
+    phone = sql.SQL(phone_expr.replace("%s", "{}")).format(*(sql.Literal(p) for p in phone_params))
     # Text as `_BatchWriter.write` formats it: trim_scale writes 35.00 as 35 and 7.50 as 7.5.
     query = sql.SQL(
-        "COPY (SELECT CASE operator {} END, rid, ltrim(phone, '+'), trim_scale(package), category "
+        "COPY (SELECT CASE operator {} END, rid, {}, trim_scale(package), category "
         "FROM disb_cand WHERE rule = '' ORDER BY approved_at, rid) TO STDOUT WITH (FORMAT csv)"
-    ).format(case)
+    ).format(case, phone)
     raw = cursor.cursor  # the psycopg cursor under Django's wrapper
     pg = raw.connection.pgconn
     blocks = {ord(tags[i]): (bytearray(), w.sink) for i, w in enumerate(writers)}
@@ -536,6 +585,7 @@ def manifest_of(batch: DisbursementBatch) -> dict[str, Any]:
         "sha256": batch.sha256,
         "size": batch.size,
         "columns": list(BATCH_COLUMNS),
+        "number_format": batch.number_format,
         "state": batch.state,
         "created_at": batch.created_at.isoformat(),
     }

@@ -1,6 +1,6 @@
 """`verval provider-format --provider CODE [--format FORMAT]`: show or set how a provider's dumps
-write no_ponsel (msisdn 628…, e164 +628…, national 08…). A change applies from the provider's next
-batch (docs/decisions/0027-provider-number-format.md)."""
+and disbursement batches write no_ponsel (msisdn 628…, e164 +628…, national 08…). A change applies
+from the provider's next batch (docs/decisions/0027-provider-number-format.md)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from verval.exchange.models import NumberFormat
 
 class Command(DataCommand):
     help = (
-        "Show or set the number format of a provider's dumps: msisdn (6281234567890, the default), "
-        "e164 (+6281234567890) or national (081234567890). A change applies from the next batch."
+        "Show or set the number format of a provider's dumps and disbursement batches: "
+        "msisdn (6281234567890, the default), e164 (+6281234567890) or national (081234567890). "
+        "A change applies from the next batch."
     )
 
     def add_arguments(self, parser: Any) -> None:
