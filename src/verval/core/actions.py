@@ -8,16 +8,22 @@ audit row in the same transaction as the change; the re-queued job reaches the w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from verval.core import audit, jobs
 from verval.core.models import Job
+
+log = logging.getLogger(__name__)
+
+# How long a cancel request waits for the locks its row needs on PostgreSQL (decision 0029).
+CANCEL_LOCK_WAIT_MS = 2000
 
 # Stored with the job as its error (Indonesian, English), like KESALAHAN_SISTEM in jobs.run.
 _ABANDONED = (
@@ -401,17 +407,25 @@ def _request_cancel(job: Job, *, actor: Any, note: str) -> Job:
     request = jobs.CancelRequest(at=timezone.now(), by_id=user.pk if user else None, note=note[:200])
     if connection.vendor == "postgresql":
         # The row and its audit first: once the run sees the file, the request is committed (the
-        # run then does not audit it a second time).
-        with transaction.atomic():
-            if not Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, lease_owner=job.lease_owner).update(
-                cancel_requested_at=request.at, cancel_requested_by=user, cancel_note=request.note
-            ):
-                raise JobActionRefused(
-                    "PEKERJAAN_BERUBAH",
-                    "Pekerjaan ini berubah sementara itu; periksa lagi.",
-                    "The job changed meanwhile; look again.",
-                )
-            _record_request(job, actor=actor, request=request)
+        # run then does not audit it a second time). A first load that set the registry's keys
+        # aside holds locks the row's and the audit's foreign-key checks wait for (decision 0015):
+        # after CANCEL_LOCK_WAIT the request goes to the file alone, as on SQLite.
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{CANCEL_LOCK_WAIT_MS}ms'")
+                matched = Job.objects.filter(
+                    pk=job.pk, state=Job.State.RUNNING, lease_owner=job.lease_owner
+                ).update(cancel_requested_at=request.at, cancel_requested_by=user, cancel_note=request.note)
+                if not matched:
+                    raise JobActionRefused(
+                        "PEKERJAAN_BERUBAH",
+                        "Pekerjaan ini berubah sementara itu; periksa lagi.",
+                        "The job changed meanwhile; look again.",
+                    )
+                _record_request(job, actor=actor, request=request)
+        except OperationalError:  # lock_timeout: the row waits for the job's outcome
+            log.warning("job %s: cancel request kept in its file only (the job row is locked)", job.pk)
     jobs.write_cancel_request(job, request)
     job = Job.objects.get(pk=job.pk)
     if job.is_finished and job.error_code != jobs.CANCELLED:  # (DIBATALKAN: this request already won)
