@@ -696,6 +696,7 @@ def run(
     with transaction.atomic():
         request = cancelled or read_cancel_request(job, owner)
         fields: dict[str, Any] = {}
+        requested_before = None
         if request is not None:  # on SQLite the row gets the request only now
             fields = {
                 "cancel_requested_at": request.at,
