@@ -221,6 +221,9 @@ VERVAL: dict[str, Any] = {
     "JOB_LEASE_SECONDS": int(os.environ.get("VERVAL_JOB_LEASE_SECONDS", "120")),
     "JOB_MAX_ATTEMPTS": int(os.environ.get("VERVAL_JOB_MAX_ATTEMPTS", "3")),
     "JOB_RECOVER_EVERY_SECONDS": int(os.environ.get("VERVAL_JOB_RECOVER_EVERY_SECONDS", "60")),
+    # A running job looks for Pusdatin's cancel request at its checkpoints at most this often
+    # (decision 0029).
+    "JOB_CANCEL_CHECK_SECONDS": float(os.environ.get("VERVAL_JOB_CANCEL_CHECK_SECONDS", "1")),
 }
 
 LOGGING = {

@@ -285,22 +285,24 @@ def test_pusdatin_cancels_an_abandoned_job_from_the_command_line(pusdatin):  # t
     )
 
 
-def test_a_job_alive_in_a_worker_can_be_neither_cancelled_nor_requeued(pusdatin):  # type: ignore[no-untyped-def]
+def test_a_job_alive_in_a_worker_is_not_requeued_and_its_cancel_is_only_requested(pusdatin):  # type: ignore[no-untyped-def]
     job = _dead_worker_job(pusdatin, minutes=0)
-    assert _jobs_command("--cancel", str(job.pk)) == (
+    assert _jobs_command("--requeue", str(job.pk)) == (
         2,
         {
             "state": "REFUSED",
             "error_code": "PEKERJAAN_MASIH_BERJALAN",
             "error": "PEKERJAAN_MASIH_BERJALAN",
-            "message": "The job is still running in a live worker; stop that worker first, or wait.",
+            "message": "The job is still running in a live worker; wait for it to finish.",
             "job": str(job.pk),
         },
     )
-    assert _jobs_command("--requeue", str(job.pk))[1]["error_code"] == "PEKERJAAN_MASIH_BERJALAN"
+    # Cancelling it asks its run to stop at its next checkpoint (decision 0029): still RUNNING.
+    code, out = _jobs_command("--cancel", str(job.pk))
+    assert (code, out["state"], out["liveness"], out["error_code"]) == (0, "RUNNING", "alive", "")
     job.refresh_from_db()
-    assert (job.state, job.lease_owner) == (Job.State.RUNNING, DEAD)
-    assert _actions(job) == []
+    assert (job.state, job.lease_owner, job.error_code) == (Job.State.RUNNING, DEAD, "")
+    assert jobs.cancel_request(job) is not None
 
 
 def test_pusdatin_requeues_a_failed_job_with_its_attempts_counted_afresh(
@@ -373,14 +375,17 @@ def test_pusdatin_requeues_an_abandoned_job_from_its_page(client, pusdatin):  # 
     assert "Pekerjaan diserahkan lagi ke pekerja." in page
 
 
-def test_a_job_alive_in_a_worker_is_not_cancelled_from_its_page_and_the_page_says_why(client, pusdatin):  # type: ignore[no-untyped-def]
+def test_a_job_alive_in_a_worker_is_not_requeued_from_its_page_and_the_page_says_why(client, pusdatin):  # type: ignore[no-untyped-def]
     job = _dead_worker_job(pusdatin, minutes=0)
     client.force_login(pusdatin)
-    assert "batalkan/" not in client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert "jalankan-ulang/" not in client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
 
-    response = client.post(f"/pekerjaan/{job.pk}/batalkan/", follow=True)
+    response = client.post(f"/pekerjaan/{job.pk}/jalankan-ulang/", follow=True)
 
-    assert "Pekerjaan ini masih berjalan di pekerja yang hidup" in response.content.decode()
+    assert (
+        "Pekerjaan ini masih berjalan di pekerja yang hidup; tunggu sampai selesai."
+        in response.content.decode()
+    )
     job.refresh_from_db()
     assert (job.state, job.lease_owner) == (Job.State.RUNNING, DEAD)
     assert _actions(job) == []

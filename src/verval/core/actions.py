@@ -1,5 +1,6 @@
 """State changes of bulk jobs that are not a job's own run (decision 0022): re-queueing a job whose
-worker died, failing it after too many attempts, Pusdatin's requeue and cancel. Each writes its
+worker died, failing it after too many attempts, Pusdatin's requeue and cancel (of a running job: a
+request its run honours at its next checkpoint, decision 0029). Each writes its
 audit row in the same transaction as the change; the re-queued job reaches the worker on commit.
 
 `actor=None` is the system (a worker's recovery) or the server's command line (`verval jobs`).
@@ -7,16 +8,22 @@ audit row in the same transaction as the change; the re-queued job reaches the w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from verval.core import audit, jobs
 from verval.core.models import Job
+
+log = logging.getLogger(__name__)
+
+# How long a cancel request waits for the locks its row needs on PostgreSQL (decision 0029).
+CANCEL_LOCK_WAIT_MS = 2000
 
 # Stored with the job as its error (Indonesian, English), like KESALAHAN_SISTEM in jobs.run.
 _ABANDONED = (
@@ -34,6 +41,12 @@ _ABANDONED_NOT_QUEUED = (
 _CANCELLED = (
     "Pekerjaan ini dibatalkan oleh Pusdatin sebelum selesai; data tidak diubah.",
     "Pusdatin cancelled this job before it finished; no data was changed.",
+)
+# A running job that stopped at a checkpoint on Pusdatin's request (jobs.run).
+CANCELLED_WHILE_RUNNING = (
+    "Pekerjaan ini dibatalkan oleh Pusdatin saat berjalan; semua perubahannya dibatalkan dan data "
+    "tidak diubah.",
+    "Pusdatin cancelled this job while it ran; all its changes were rolled back and no data was changed.",
 )
 _INTERRUPTED = (
     "Pekerjaan ini dihentikan sebelum selesai; data tidak diubah. Jalankan lagi perintahnya.",
@@ -57,7 +70,10 @@ def _state(job: Job) -> dict[str, Any]:
     return {"state": job.state, "attempts": job.attempts}
 
 
-def _record(job: Job, *, actor: Any, action: str, after: dict[str, Any], note: str = "") -> None:
+def _record(
+    job: Job, *, actor: Any, action: str, after: dict[str, Any], note: str = "", running: bool = False
+) -> None:
+    """`running`: the job was RUNNING before the change (`job` may already hold its outcome)."""
     audit.record(
         actor=actor,
         action=action,
@@ -65,16 +81,25 @@ def _record(job: Job, *, actor: Any, action: str, after: dict[str, Any], note: s
         object_id=job.pk,
         school_id=job.school_id,
         provider=job.provider,
-        before=_state(job),
+        before={"state": Job.State.RUNNING, "attempts": job.attempts} if running else _state(job),
         after=after,
         note=note,
     )
 
 
-def _fail(job: Job, *, code: str, messages: tuple[str, str], **match: Any) -> bool:
+def _fail(
+    job: Job, *, code: str, messages: tuple[str, str], request: jobs.CancelRequest | None = None, **match: Any
+) -> bool:
     """FAILED with `code`, when the row still matches `match` (a conditional UPDATE). The claim's
     token stays: a run that was only paused and still finishes records what really happened."""
     n = job.attempts
+    fields: dict[str, Any] = {}
+    if request is not None:
+        fields = {
+            "cancel_requested_at": request.at,
+            "cancel_requested_by_id": request.by_id,
+            "cancel_note": request.note,
+        }
     return bool(
         Job.objects.filter(pk=job.pk, **match).update(
             state=Job.State.FAILED,
@@ -82,8 +107,18 @@ def _fail(job: Job, *, code: str, messages: tuple[str, str], **match: Any) -> bo
             error_message=messages[0].format(n=n),
             error_message_en=messages[1].format(n=n),
             finished_at=timezone.now(),
+            **fields,
         )
     )
+
+
+def _requester(request: jobs.CancelRequest) -> Any:
+    """The user who asked for a cancel (None: the server's command line, or a deleted user)."""
+    if request.by_id is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=request.by_id).first()
 
 
 def _requeue(job: Job, *, set_attempts: Any = None, **match: Any) -> bool:
@@ -96,6 +131,9 @@ def _requeue(job: Job, *, set_attempts: Any = None, **match: Any) -> bool:
         "error_code": "",
         "error_message": "",
         "error_message_en": "",
+        "cancel_requested_at": None,
+        "cancel_requested_by": None,
+        "cancel_note": "",
     }
     if set_attempts is not None:
         fields["attempts"] = set_attempts
@@ -108,26 +146,80 @@ def _requeue(job: Job, *, set_attempts: Any = None, **match: Any) -> bool:
 
 def fail_abandoned(*, job: Job) -> bool:
     """A RUNNING job whose lease expired and which cannot be re-queued: out of attempts, or run
-    by a command or a web request rather than handed to the worker. FAILED PEKERJAAN_TERHENTI."""
-    messages = _ABANDONED if job.queued_at else _ABANDONED_NOT_QUEUED
+    by a command or a web request rather than handed to the worker. FAILED PEKERJAAN_TERHENTI;
+    FAILED DIBATALKAN when Pusdatin had asked its run to stop (decision 0029): it is not run again."""
+    request = jobs.cancel_request(job)
+    match: dict[str, Any] = {
+        "state": Job.State.RUNNING,
+        "lease_owner": job.lease_owner,
+        "attempts": job.attempts,
+    }
     with transaction.atomic():
-        done = _fail(
-            job,
-            code=jobs.ABANDONED,
-            messages=messages,
-            state=Job.State.RUNNING,
-            lease_owner=job.lease_owner,
-            attempts=job.attempts,
-        )
+        if request is not None:
+            done = _fail(job, code=jobs.CANCELLED, messages=_CANCELLED, request=request, **match)
+        else:
+            messages = _ABANDONED if job.queued_at else _ABANDONED_NOT_QUEUED
+            done = _fail(job, code=jobs.ABANDONED, messages=messages, **match)
         if done:
             jobs.mark_task_lost(job.task_id)
-            _record(
-                job,
-                actor=None,
-                action="job_fail_abandoned",
-                after={"state": Job.State.FAILED, "error_code": jobs.ABANDONED},
-            )
+            if request is not None:
+                _record_cancel(job, request=request, logged=job.cancel_requested_at is not None)
+            else:
+                _record(
+                    job,
+                    actor=None,
+                    action="job_fail_abandoned",
+                    after={"state": Job.State.FAILED, "error_code": jobs.ABANDONED},
+                )
     return done
+
+
+def _record_cancel(job: Job, *, request: jobs.CancelRequest, logged: bool) -> None:
+    """The audit of a cancel request that took effect: the request itself when it could not be
+    written when it was made (SQLite, decision 0029), then `job_cancel` by the requester."""
+    actor = _requester(request)
+    if not logged:
+        _record_request(job, actor=actor, request=request)
+    _record(
+        job,
+        actor=actor,
+        action="job_cancel",
+        after={"state": Job.State.FAILED, "error_code": jobs.CANCELLED},
+        note=request.note,
+        running=True,
+    )
+
+
+def _record_request(job: Job, *, actor: Any, request: jobs.CancelRequest) -> None:
+    _record(
+        job,
+        actor=actor,
+        action="job_cancel_request",
+        after={"state": Job.State.RUNNING, "cancel_requested_at": request.at.isoformat()},
+        note=request.note,
+        running=True,
+    )
+
+
+def record_cancel_outcome(*, job: Job, request: jobs.CancelRequest, cancelled: bool, logged: bool) -> None:
+    """What became of a cancel request once the run ended (called by `jobs.run` inside the
+    transaction that records the outcome): `job_cancel` when the run stopped at a checkpoint
+    (nothing changed), `job_cancel_too_late` when it finished first (its outcome stands).
+    `logged`: the request's own audit row was written when it was made (PostgreSQL)."""
+    if cancelled:
+        _record_cancel(job, request=request, logged=logged)
+        return
+    actor = _requester(request)
+    if not logged:
+        _record_request(job, actor=actor, request=request)
+    _record(
+        job,
+        actor=actor,
+        action="job_cancel_too_late",
+        after={"state": job.state, "error_code": job.error_code},
+        note=request.note,
+        running=True,
+    )
 
 
 def record_takeover(*, job: Job, owner: str) -> None:
@@ -170,7 +262,7 @@ def recover_jobs(*, now: datetime | None = None) -> dict[str, int]:
     for job in Job.objects.filter(state=Job.State.RUNNING).order_by("created_at"):
         if not jobs.is_abandoned(job, now):
             continue
-        if job.queued_at is None or job.attempts >= jobs.max_attempts():
+        if job.queued_at is None or job.attempts >= jobs.max_attempts() or jobs.cancel_request(job):
             counts["failed"] += fail_abandoned(job=job)
             continue
         with transaction.atomic():
@@ -263,9 +355,9 @@ def requeue_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
 
 
 def cancel_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
-    """Pusdatin stops a job for good: FAILED DIBATALKAN. Only a job no worker is running (waiting,
-    queued, or RUNNING with its lease expired): a live run cannot be stopped from outside without
-    killing its worker, after which its lease expires and it can be cancelled."""
+    """Pusdatin stops a job for good. A job no worker is running (waiting, queued, or RUNNING with
+    its lease expired) FAILS as DIBATALKAN at once. A job alive in a worker is asked to stop
+    (`request_cancel`): it is returned still RUNNING, with its request (decision 0029)."""
     from verval.accounts import access
     from verval.accounts.models import Role
 
@@ -279,13 +371,9 @@ def cancel_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
             "The job has ended.",
         )
     if jobs.liveness(job) == "alive":
-        raise JobActionRefused(
-            "PEKERJAAN_MASIH_BERJALAN",
-            "Pekerjaan ini masih berjalan di pekerja yang hidup; hentikan pekerjanya dulu, atau tunggu.",
-            "The job is still running in a live worker; stop that worker first, or wait.",
-        )
+        return _request_cancel(job, actor=actor, note=note)
     with transaction.atomic():
-        match = {"state": job.state, "lease_owner": job.lease_owner, "attempts": job.attempts}
+        match: dict[str, Any] = {"state": job.state, "lease_owner": job.lease_owner, "attempts": job.attempts}
         if not _fail(job, code=jobs.CANCELLED, messages=_CANCELLED, **match):
             raise JobActionRefused(
                 "PEKERJAAN_BERUBAH",
@@ -301,3 +389,52 @@ def cancel_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
             note=note,
         )
     return Job.objects.get(pk=job.pk)
+
+
+def _request_cancel(job: Job, *, actor: Any, note: str) -> Job:
+    """Ask the live run of `job` to stop at its next checkpoint (decision 0029). The request goes
+    to a file beside the lease file, which the run reads (both databases: the runner's connection
+    may be inside a COPY, and on SQLite its transaction holds the only write lock, so nothing can
+    write the row meanwhile); on PostgreSQL also to the job row, with its audit row. On SQLite the
+    row and the audit get the request with the job's outcome (`jobs.run`)."""
+    if jobs.cancel_request(job) is not None:
+        raise JobActionRefused(
+            "PEMBATALAN_SUDAH_DIMINTA",
+            "Pembatalan pekerjaan ini sudah diminta; pekerjaan berhenti pada titik periksa berikutnya.",
+            "Cancelling this job was already requested; it stops at its next checkpoint.",
+        )
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    request = jobs.CancelRequest(at=timezone.now(), by_id=user.pk if user else None, note=note[:200])
+    if connection.vendor == "postgresql":
+        # The row and its audit first: once the run sees the file, the request is committed (the
+        # run then does not audit it a second time). A first load that set the registry's keys
+        # aside holds locks the row's and the audit's foreign-key checks wait for (decision 0015):
+        # after CANCEL_LOCK_WAIT the request goes to the file alone, as on SQLite.
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{CANCEL_LOCK_WAIT_MS}ms'")
+                matched = Job.objects.filter(
+                    pk=job.pk, state=Job.State.RUNNING, lease_owner=job.lease_owner
+                ).update(cancel_requested_at=request.at, cancel_requested_by=user, cancel_note=request.note)
+                if not matched:
+                    raise JobActionRefused(
+                        "PEKERJAAN_BERUBAH",
+                        "Pekerjaan ini berubah sementara itu; periksa lagi.",
+                        "The job changed meanwhile; look again.",
+                    )
+                _record_request(job, actor=actor, request=request)
+        except OperationalError:  # lock_timeout: the row waits for the job's outcome
+            log.warning("job %s: cancel request kept in its file only (the job row is locked)", job.pk)
+    jobs.write_cancel_request(job, request)
+    job = Job.objects.get(pk=job.pk)
+    if job.is_finished and job.error_code != jobs.CANCELLED:  # (DIBATALKAN: this request already won)
+        # It ended while the request was written: its run no longer reads the file. The outcome
+        # stands (on PostgreSQL the row keeps the request: the page says it came too late).
+        jobs.cancel_path(job).unlink(missing_ok=True)
+        raise JobActionRefused(
+            "PEKERJAAN_SUDAH_SELESAI",
+            "Pekerjaan ini sudah selesai.",
+            "The job has ended.",
+        )
+    return job

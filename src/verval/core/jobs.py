@@ -10,6 +10,11 @@ A job is run by one worker at a time (decision 0022): `run()` claims it with a c
 works (a thread: a file beside the progress file, and on PostgreSQL the job row too), and writes
 the outcome only while it still holds the claim. `core.actions.recover_jobs` re-queues jobs whose
 worker died.
+
+Pusdatin may ask a RUNNING job to stop (decision 0029): the request waits in a file beside the
+lease file (and, on PostgreSQL, in the job row); the run notices it at its next checkpoint (every
+`Progress.update`, at most once a second) while it is inside its transaction, raises
+`JobCancelled`, which rolls that transaction back, and the job FAILS as DIBATALKAN.
 """
 
 from __future__ import annotations
@@ -96,6 +101,25 @@ class LeaseLost(Exception):
     """This run no longer owns its job (another worker took it over): stop without recording."""
 
 
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """Pusdatin's request that a running job stop (decision 0029): when, who (a user's id, None
+    for the server's command line) and why."""
+
+    at: datetime
+    by_id: int | None
+    note: str
+
+
+class JobCancelled(Exception):
+    """Raised at a checkpoint inside the runner's transaction when Pusdatin asked the job to stop:
+    the transaction rolls back and `run()` records the job FAILED as DIBATALKAN."""
+
+    def __init__(self, request: CancelRequest) -> None:
+        super().__init__("cancelled by Pusdatin")
+        self.request = request
+
+
 def lease_seconds() -> int:
     return max(1, int(settings.VERVAL.get("JOB_LEASE_SECONDS", 120)))
 
@@ -106,6 +130,51 @@ def max_attempts() -> int:
 
 def lease_path(job: Job) -> Path:
     return Path(files.root()) / "jobs" / f"{job.pk}.lease"
+
+
+def cancel_check_seconds() -> float:
+    """How often a run looks for a cancel request at its checkpoints (at most)."""
+    return max(0.0, float(settings.VERVAL.get("JOB_CANCEL_CHECK_SECONDS", 1.0)))
+
+
+def cancel_path(job: Job) -> Path:
+    return Path(files.root()) / "jobs" / f"{job.pk}.cancel"
+
+
+def write_cancel_request(job: Job, request: CancelRequest) -> None:
+    """Leave the request for the job's current claim (`lease_owner`): a later claim of the same
+    job (a re-run) is not cancelled by it. Written whole (a rename), no person's data."""
+    path = cancel_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".cancel-tmp")
+    data = {"owner": job.lease_owner, "at": request.at.timestamp(), "by": request.by_id, "note": request.note}
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def read_cancel_request(job: Job, owner: str | None = None) -> CancelRequest | None:
+    """The request left for the claim `owner` (default: the job's current one), if any."""
+    owner = job.lease_owner if owner is None else owner
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # no file, or not ours
+        data = json.loads(cancel_path(job).read_text())
+        if isinstance(data, dict) and owner and data.get("owner") == owner:
+            by = data.get("by")
+            return CancelRequest(
+                at=datetime.fromtimestamp(float(data["at"]), tz=UTC),
+                by_id=int(by) if by is not None else None,
+                note=str(data.get("note", ""))[:200],
+            )
+    return None
+
+
+def cancel_request(job: Job) -> CancelRequest | None:
+    """The job's cancel request: the row's (PostgreSQL while it runs; both databases once it
+    ended, also when it came too late), else, while it runs, the file's (SQLite)."""
+    if job.cancel_requested_at is not None:
+        return CancelRequest(job.cancel_requested_at, job.cancel_requested_by_id, job.cancel_note)
+    if job.state == Job.State.RUNNING:
+        return read_cancel_request(job)
+    return None
 
 
 _HOST = socket.gethostname()[:48] or "host"
@@ -221,6 +290,33 @@ class _Lease:
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Atomic blocks open on the default connection when the runner starts: a checkpoint at a
+        # deeper level is inside the runner's own transaction (decision 0029).
+        self._depth = 0
+        self._next_cancel_check = 0.0
+        self._owner_thread: threading.Thread | None = None
+
+    def checkpoint(self) -> None:
+        """Called by every `Progress.update` (the runner's thread): stop a run that was taken over
+        (LeaseLost) or that Pusdatin asked to stop (JobCancelled). The request is looked for at
+        most every `cancel_check_seconds()` (one small file read, no query: the runner's
+        connection may be in the middle of a COPY), and only while the runner is inside its
+        transaction, where raising rolls everything back. Outside it, the runner either has not
+        changed anything yet or has already committed; the first waits for the next checkpoint,
+        the second makes the request too late (`run()` records it so)."""
+        if self.lost.is_set():
+            raise LeaseLost(str(self.job.pk))
+        if threading.current_thread() is not self._owner_thread:
+            return
+        if len(connections["default"].atomic_blocks) <= self._depth:
+            return
+        now = time.monotonic()
+        if now < self._next_cancel_check:
+            return
+        self._next_cancel_check = now + cancel_check_seconds()
+        request = read_cancel_request(self.job, self.owner)
+        if request is not None:
+            raise JobCancelled(request)
 
     def beat(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +343,8 @@ class _Lease:
             connections.close_all()  # this thread's own connections
 
     def __enter__(self) -> _Lease:
+        self._owner_thread = threading.current_thread()
+        self._depth = len(connections["default"].atomic_blocks)
         _LEASES[str(self.job.pk)] = self
         try:
             self.beat()
@@ -286,7 +384,8 @@ def claim(job: Job) -> str | None:
         return None
     from verval.core import actions  # actions import this module
 
-    if job.attempts >= max_attempts():
+    if job.attempts >= max_attempts() or cancel_request(job) is not None:
+        # Out of attempts, or Pusdatin asked the dead run to stop (decision 0029): not run again.
         actions.fail_abandoned(job=job)
         return None
     with transaction.atomic():
@@ -322,8 +421,8 @@ class Progress:
 
     def update(self, done: int, total: int | None = None, force: bool = False) -> None:
         lease = _LEASES.get(str(self.job.pk))
-        if lease is not None and lease.lost.is_set():
-            raise LeaseLost(str(self.job.pk))
+        if lease is not None:
+            lease.checkpoint()  # LeaseLost, JobCancelled (decision 0029)
         self.done = done
         if total is not None:
             self.total = total
@@ -450,6 +549,9 @@ def progress_context(job: Job) -> dict[str, Any]:
         # Whether a worker is on it (decision 0022): the page says so when it is not.
         "liveness": liveness(job),
         "last_beat": beat,
+        # Pusdatin asked it to stop (decision 0029): pending while it runs, too late once it ended
+        # otherwise than DIBATALKAN.
+        "cancel_request": cancel_request(job),
         "max_attempts": max_attempts(),
         **count_summary(job),
     }
@@ -544,10 +646,19 @@ def run(
     # A re-run starts with a clean report.
     JobIssue.objects.filter(job=job).delete()
     issues: list[RowIssue] = []
+    cancelled: CancelRequest | None = None
     try:
         with _Lease(job, owner):
             try:
                 counts = fn(job)
+            except JobCancelled as stop:
+                # The runner's transaction was rolled back on the way out: nothing changed.
+                from verval.core import actions
+
+                cancelled = stop.request
+                job.state = Job.State.FAILED
+                job.error_code = CANCELLED
+                job.error_message, job.error_message_en = actions.CANCELLED_WHILE_RUNNING
             except JobRefused as refused:
                 job.state = Job.State.REFUSED
                 job.error_code = refused.code
@@ -580,8 +691,21 @@ def run(
     job.progress_done = max(done, job.progress_done)
     job.progress_total = max(total, job.progress_total)
     # The outcome is written only while this run still holds its claim (a run that was taken over
-    # leaves the job to its new owner), with its refused rows in the same transaction.
+    # leaves the job to its new owner), with its refused rows and what became of a cancel request
+    # (decision 0029) in the same transaction.
     with transaction.atomic():
+        request = cancelled or read_cancel_request(job, owner)
+        fields: dict[str, Any] = {}
+        requested_before = None
+        if request is not None:  # on SQLite the row gets the request only now
+            fields = {
+                "cancel_requested_at": request.at,
+                "cancel_requested_by_id": request.by_id,
+                "cancel_note": request.note,
+            }
+            requested_before = (
+                Job.objects.filter(pk=job.pk).values_list("cancel_requested_at", flat=True).first()
+            )
         recorded = Job.objects.filter(pk=job.pk, lease_owner=owner).update(
             state=job.state,
             error_code=job.error_code,
@@ -591,13 +715,26 @@ def run(
             finished_at=job.finished_at,
             progress_done=job.progress_done,
             progress_total=job.progress_total,
+            **fields,
         )
         if recorded:
             save_issues(job, issues)
+            if request is not None:
+                from verval.core import actions
+
+                actions.record_cancel_outcome(
+                    job=job,
+                    request=request,
+                    cancelled=cancelled is not None,
+                    logged=requested_before is not None,
+                )
+                job.cancel_requested_at = request.at
+                job.cancel_requested_by_id = request.by_id
+                job.cancel_note = request.note
     if not recorded:
         log.warning("job %s (%s): taken over while it ran; outcome left to the new run", job.pk, job.kind)
         return Job.objects.get(pk=job_id)
-    for path in (progress_path(job), lease_path(job)):
+    for path in (progress_path(job), lease_path(job), cancel_path(job)):
         with contextlib.suppress(OSError):
             path.unlink()
     try:  # the dashboard's aggregates follow every job; a dashboard failure never fails the job

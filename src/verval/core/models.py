@@ -82,6 +82,15 @@ class Job(models.Model):
     # Set when the job is handed to the task worker (jobs.enqueue): the task's id and when.
     queued_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # Pusdatin asked a RUNNING job to stop (decision 0029): the run stops at its next checkpoint
+    # and rolls its transaction back, or finishes first (the request came too late; kept here).
+    # On SQLite the running job's transaction holds the write lock, so the request waits in a file
+    # beside the lease file (`jobs.cancel_path`) and reaches the row with the job's outcome.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancel_note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -15,6 +15,7 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
     """A job as `verval jobs` shows it: what, where, its state and whether its worker is alive."""
     now = now or timezone.now()
     beat = jobs.last_beat(job) if job.state == Job.State.RUNNING else None
+    cancel = jobs.cancel_request(job)
     return {
         "id": str(job.pk),
         "kind": job.kind,
@@ -30,6 +31,8 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
         "last_beat": beat.isoformat() if beat else None,
         "seconds_since_beat": int((now - beat).total_seconds()) if beat else None,
         "error_code": job.error_code,
+        # Pusdatin asked the run to stop (decision 0029): when (None: not asked).
+        "cancel_requested_at": cancel.at.isoformat() if cancel else None,
     }
 
 

@@ -331,7 +331,8 @@ def job_requeue(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
-    """Pusdatin stops a job no worker is running (`verval jobs --cancel`)."""
+    """Pusdatin stops a job (`verval jobs --cancel`): at once when no worker is running it, at its
+    next checkpoint when one is (decision 0029)."""
     return _job_action(request, job_id, requeue=False)
 
 
@@ -342,17 +343,23 @@ def _job_action(request: HttpRequest, job_id: UUID, *, requeue: bool) -> HttpRes
     job = _job(request, job_id)
     act = job_actions.requeue_job if requeue else job_actions.cancel_job
     try:
-        act(actor=request.user, job_id=job.pk, note=request.POST.get("note", "")[:200])
+        after = act(actor=request.user, job_id=job.pk, note=request.POST.get("note", "")[:200])
     except job_actions.JobActionRefused as refused:
         en = (request.LANGUAGE_CODE or "").startswith("en")
         messages.error(request, refused.message_en if en else refused.message)
     else:
-        messages.success(
-            request,
-            _("Pekerjaan diserahkan lagi ke pekerja.")
-            if requeue
-            else _("Pekerjaan dibatalkan; data tidak diubah."),
-        )
+        if requeue:
+            messages.success(request, _("Pekerjaan diserahkan lagi ke pekerja."))
+        elif after.is_finished:
+            messages.success(request, _("Pekerjaan dibatalkan; data tidak diubah."))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Pembatalan diminta; pekerjaan berhenti pada titik periksa berikutnya dan semua "
+                    "perubahannya dibatalkan."
+                ),
+            )
     return redirect("core:job", job_id=job.pk)
 
 

@@ -20,14 +20,22 @@ def _job_id(value: str) -> uuid.UUID:
 class Command(DataCommand):
     help = (
         "Lists unfinished jobs with whether their worker is alive (alive, abandoned, queued, lost, "
-        "waiting); --requeue ID hands a job to the worker again, --cancel ID stops it for good, "
+        "waiting); --requeue ID hands a job to the worker again, --cancel ID stops it for good "
+        "(a job running in a live worker is asked to stop at its next checkpoint), "
         "--recover re-queues abandoned jobs now (what every worker does each minute). Audited."
     )
 
     def add_arguments(self, parser: Any) -> None:
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--requeue", metavar="ID", help="hand this job to the worker again")
-        group.add_argument("--cancel", metavar="ID", help="stop this job for good (FAILED DIBATALKAN)")
+        group.add_argument(
+            "--cancel",
+            metavar="ID",
+            help=(
+                "stop this job for good (FAILED DIBATALKAN); a running job stops at its next "
+                "checkpoint, its changes rolled back"
+            ),
+        )
         group.add_argument("--recover", action="store_true", help="recover abandoned jobs now")
         parser.add_argument("--note", default="", help="why (kept in the audit row)")
         parser.add_argument("--limit", type=int, default=100)
@@ -54,9 +62,10 @@ class Command(DataCommand):
         self.stdout.write(f"{'id':36}  {'kind':16} {'state':8} {'liveness':9} attempts  last beat")
         for r in rows:
             beat = "-" if r["seconds_since_beat"] is None else f"{r['seconds_since_beat']} s ago"
+            cancel = "  (cancel requested)" if r["cancel_requested_at"] else ""
             self.stdout.write(
                 f"{r['id']:36}  {r['kind']:16} {r['state']:8} {r['liveness']:9} "
-                f"{r['attempts']}/{r['max_attempts']:<6} {beat}"
+                f"{r['attempts']}/{r['max_attempts']:<6} {beat}{cancel}"
             )
 
     def _act(self, opts: dict[str, Any]) -> None:
@@ -72,6 +81,5 @@ class Command(DataCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(row))
         else:
-            self.stdout.write(
-                f"{row['id']} {row['kind']}: {row['state']} ({'re-queued' if requeue else 'cancelled'})"
-            )
+            done = "re-queued" if requeue else "cancelled" if job.is_finished else "cancel requested"
+            self.stdout.write(f"{row['id']} {row['kind']}: {row['state']} ({done})")
