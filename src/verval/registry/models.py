@@ -63,6 +63,10 @@ class Recipient(models.Model):
     needs_validation = models.BooleanField(default=True)
 
     confirmed_at = models.DateTimeField(null=True, blank=True)  # verifikasi by the school
+    # No database key: a first load sets the registry's keys aside, and dropping one locks the
+    # table it points at until the import commits; the user table, read by every page to know
+    # who is signed in, must stay readable (tests/imports/test_first_load_locks.py). Accounts are
+    # deactivated, never deleted; the ORM's SET_NULL still applies if one ever is.
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -70,6 +74,7 @@ class Recipient(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     locked = models.BooleanField(default=False)  # listed on a printed SPTJM not yet approved/voided
 
