@@ -59,7 +59,8 @@ def test_pusdatin_return_without_reason_is_asked_for_one(pusdatin, printed):  # 
 
 def test_operator_home_and_nav_link_to_the_school_sptjm_page(operator, school):  # type: ignore[no-untyped-def]
     body = _login(operator).get(reverse("accounts:home")).content.decode()
-    assert body.count(f'href="/sekolah/{school.npsn}/sptjm/"') == 2  # nav and home list
+    # nav, the SPTJM section (decision 0034) and the home list
+    assert body.count(f'href="/sekolah/{school.npsn}/sptjm/"') == 3
 
 
 def test_dinas_home_and_nav_link_to_the_late_schools(dinas_kab):  # type: ignore[no-untyped-def]

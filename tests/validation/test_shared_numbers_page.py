@@ -19,7 +19,8 @@ def test_a_number_shared_by_110_recipients_names_50_and_counts_the_other_60(
     validate_pending(actor=pusdatin)
     client.force_login(operator)
     html = client.get("/nomor-bersama/").content.decode()
-    assert html.count("<li>Siswa ") == 50
+    # The school's own operator reads each name as a link to its edit form (decision 0034).
+    assert html.count('/ubah/">Siswa ') == 50
     assert '<li class="muted">dan 60 penerima lainnya</li>' in html
 
 
@@ -28,4 +29,4 @@ def test_a_number_shared_by_50_recipients_names_them_all_without_a_notice(client
     validate_pending(actor=pusdatin)
     client.force_login(operator)
     html = client.get("/nomor-bersama/").content.decode()
-    assert html.count("<li>Siswa ") == 50 and "penerima lainnya" not in html
+    assert html.count('/ubah/">Siswa ') == 50 and "penerima lainnya" not in html

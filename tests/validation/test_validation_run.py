@@ -92,12 +92,14 @@ def test_shared_number_page_names_only_recipients_in_scope(
     validate_pending(actor=pusdatin)
     client.force_login(operator)
     html = client.get("/nomor-bersama/").content.decode()
-    assert "0812****0002" in html and "+6281299990002" not in html
+    # The school's own operator reads the number in full (decision 0034), as in its school list.
+    assert "0812-9999-0002" in html and "0812****0002" not in html
     assert all(r.name in html for r in mine)
     assert not any(r.name in html for r in theirs)
     client.force_login(dinas_kab)
     html = client.get("/nomor-bersama/").content.decode()
     assert "Tidak rasional" in html
+    assert "0812****0002" in html and "0812-9999-0002" not in html
 
 
 def test_validate_command_prints_json_counts(school):  # type: ignore[no-untyped-def]

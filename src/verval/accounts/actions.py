@@ -47,6 +47,19 @@ def _absolute(path: str, base_url: str = "") -> str:
     return (base.rstrip("/") + path) if base else path
 
 
+def mail_school_operators(*, school_id: str, subject: str, body: str) -> None:
+    """Mail every active operator account of a school with an address, after the commit of the
+    caller's transaction. The caller writes `subject` and `body` in the default language
+    (`default_language()`) and puts neither phone numbers nor recipients' names in them."""
+    to = User.objects.filter(role=Role.OPERATOR, school_id=school_id, is_active=True).exclude(email="")
+    _mail_on_commit(subject, body, list(to.order_by("pk").values_list("email", flat=True)))
+
+
+def absolute_url(path: str, base_url: str = "") -> str:
+    """A link for a mail (see _absolute)."""
+    return _absolute(path, base_url)
+
+
 @contextmanager
 def _default_language() -> Iterator[None]:
     """Mail to someone other than the person at the keyboard (a Dinas told of a registration, an

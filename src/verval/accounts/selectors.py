@@ -34,11 +34,15 @@ def home_summary(user: Any) -> dict[str, Any]:
     if user.role == Role.OPERATOR and user.school_id:
         # Failed injections are fixed in the school list: the home page says how many, and why.
         from verval.sptjm.reasons import masked_note
-        from verval.sptjm.selectors import failure_summary
+        from verval.sptjm.selectors import failure_summary, home_sptjm
 
         failures = failure_summary(user, user.school_id)
         summary["failed_injections"] = failures["count"]
         summary["failed_reasons"] = [(masked_note(reason), n) for reason, n in failures["reasons"]]
+        # What each reason asks of the school (decision 0034): not always a new number.
+        summary["failed_groups"] = failures["groups"]
+        # The SPTJM: its state, the next step and its deadline (a return is said here).
+        summary["sptjm"] = home_sptjm(user, user.school_id)
     return summary
 
 

@@ -70,6 +70,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Kolom tidak sesuai: baris pertama lembar Data harus memuat kolom id, nomor_koreksi dan versi.",
         "Wrong columns: the first row of the Data sheet must hold the columns id, nomor_koreksi and versi.",
     ),
+    # The read-only list a Dinas (or Pusdatin) downloads, with masked numbers and without the
+    # correction columns: told apart from a file with wrong columns (read_xlsx).
+    "DAFTAR_BERMASKER": (
+        "Ini daftar bermasker (dari Dinas/sekolah lain); unduh daftar sekolah Anda sendiri dari halaman ini.",
+        "This is a masked list (from Dinas or another school); download your own school's list from this page.",
+    ),
     "FILE_KOSONG": ("Berkas tidak berisi baris data.", "The file holds no data rows."),
     "SEL_DI_LUAR_DATA": (
         "Ada isian jauh di bawah atau di kanan data (misalnya di baris terakhir lembar kerja). Hapus "
@@ -298,6 +304,22 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _is_masked_list(rows: list[list[Any]]) -> bool:
+    """A sheet of the masked (read-only) list: the download's `id` and `nomor_saat_ini` columns,
+    and either the read-only layout (no correction columns) with no data, or every number it
+    shows masked (`0812****7890`). The school's own download shows its numbers in full."""
+    if not rows:
+        return False
+    header = [_cell_text(v).lower() for v in rows[0]]
+    if "id" not in header or "nomor_saat_ini" not in header:
+        return False
+    at = header.index("nomor_saat_ini")
+    numbers = [_cell_text(r[at]) for r in rows[1:] if at < len(r) and _cell_text(r[at])]
+    if numbers:
+        return all("*" in n for n in numbers)
+    return "nomor_koreksi" not in header and "versi" not in header
+
+
 def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
     """The data rows of an uploaded file; JobRefused (whole file) on a structure error."""
     from python_calamine import CalamineWorkbook
@@ -319,17 +341,21 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
         names = list(wb.sheet_names)
         candidates = [DATA_SHEET] + [n for n in names if n != DATA_SHEET] if DATA_SHEET in names else names
         table: list[list[Any]] | None = None
+        masked = False
         for name in candidates:
             rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
             if rows and {"id", "nomor_koreksi", "versi"} <= {_cell_text(v).lower() for v in rows[0]}:
                 table = rows
                 break
+            masked = masked or _is_masked_list(rows)
     except JobRefused:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser error means "not a readable workbook"
         raise refuse("FILE_TIDAK_TERBACA") from exc
     if table is None:
-        raise refuse("KOLOM_TIDAK_SESUAI")
+        raise refuse("DAFTAR_BERMASKER" if masked else "KOLOM_TIDAK_SESUAI")
+    if _is_masked_list(table):  # the correction columns added to a masked list by hand
+        raise refuse("DAFTAR_BERMASKER")
     header = [_cell_text(v).lower() for v in table[0]]
     pos = {name: header.index(name) for name in (*REQUIRED, "nisn", "nama") if name in header}
     out: list[UploadRow] = []

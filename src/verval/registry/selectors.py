@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,6 +197,8 @@ class Filters:
     query: str = ""  # name or NISN; only ever read from a POST body (docs/decisions/0004)
     # Only recipients whose quota injection failed and who were not delivered since (`injeksi=gagal`).
     failed: bool = False
+    # Only recipients whose number is flagged as shared by too many recipients (`bersama=1`, SPEC §5).
+    shared: bool = False
     page: int = 1
     size: int = DEFAULT_PAGE_SIZE
 
@@ -225,6 +228,7 @@ class Filters:
             reason=reason if reason.replace("_", "").isalnum() else "",
             query=query,
             failed=data.get("injeksi", "") == FAILED_FILTER,
+            shared=data.get("bersama", "") == "1",
             page=page,
             size=size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE,
         )
@@ -244,6 +248,8 @@ class Filters:
             params["alasan"] = self.reason
         if self.failed:
             params["injeksi"] = FAILED_FILTER
+        if self.shared:
+            params["bersama"] = "1"
         if self.size != DEFAULT_PAGE_SIZE:
             params["n"] = self.size
         if page and page > 1:
@@ -261,6 +267,8 @@ class Page:
     # Recipients of the school whose quota injection failed and who were not delivered since
     # (sptjm.selectors.unresolved_failures): flagged on the row and above the list.
     failed_injections: int = 0
+    # The same, by what they ask of the school (sptjm.selectors.failure_groups, decision 0034).
+    failed_groups: list[Any] = field(default_factory=list)
 
     @property
     def num_pages(self) -> int:
@@ -331,6 +339,15 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
     failed = sptjm_selectors.failures_by_recipient(user, npsn)
     if filters.failed:
         qs = qs.filter(pk__in=list(failed))
+    # SPEC §5: a number used by more recipients than allowed is flagged for the school, on the
+    # row and above the list. A school has few such numbers: one query gives them all.
+    shared = dict(
+        SharedNumber.objects.filter(phone_e164__in=base.values("phone_e164"))
+        .order_by()
+        .values_list("phone_e164", "recipients")
+    )
+    if filters.shared:
+        qs = qs.filter(phone_e164__in=list(shared))
     if filters.query:
         term = filters.query
         digits = "".join(c for c in term if c.isdigit())
@@ -350,13 +367,6 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
     number = min(filters.page, pages)
     start = (number - 1) * filters.size
     rows = list(qs.only(*_LIST_FIELDS).order_by("kind", "grade", "name", "id")[start : start + filters.size])
-    # SPEC §5: a number used by more recipients than allowed is flagged for the school, on the
-    # row and above the list. A school has few such numbers: one query gives them all.
-    shared = dict(
-        SharedNumber.objects.filter(phone_e164__in=base.values("phone_e164"))
-        .order_by()
-        .values_list("phone_e164", "recipients")
-    )
     # A failed injection is fixed here (a new number): the row says so, with the provider's reason.
     for r in rows:
         decorate(r, full_numbers=full_numbers, mask=mask, national_display=national_display)
@@ -369,6 +379,9 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
         count=count,
         shared_numbers=len(shared),
         failed_injections=len(failed),
+        failed_groups=sptjm_selectors.failure_groups(
+            Counter(getattr(d, "kind", "") for d in failed.values())
+        ),
     )
 
 

@@ -7,12 +7,13 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import Role
 from verval.core import jobs
-from verval.phones import mask
+from verval.phones import mask, national_display
 from verval.registry import shared
 
 
@@ -32,11 +33,23 @@ SHARED_PEOPLE_SHOWN = 50  # names per number; the rest are counted ("dan N pener
 def shared_numbers(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN, Role.DINAS_KAB, Role.DINAS_PROV, Role.OPERATOR)
     flags = list(shared.shared_numbers_for(request.user)[:200])
+    # The school's own operator fixes these numbers: it reads them in full and each name opens
+    # the row's edit form in the school list (a record locked by an SPTJM has none). Everyone
+    # else (Dinas, Pusdatin) reads them masked (docs/team-conventions.md, privacy).
+    school_id = getattr(request.user, "school_id", None)
+    own_school = school_id if school_id and access.can_edit_school(request.user, school_id) else None
     rows = []
     for flag in flags:
         people, more = shared.people_sharing(request.user, flag.phone_e164, limit=SHARED_PEOPLE_SHOWN)
-        rows.append({"flag": flag, "masked": mask(flag.phone_e164), "people": people, "more": more})
-    return render(request, "registry/shared_numbers.html", {"rows": rows})
+        for r in people:
+            r.edit_url = (  # type: ignore[attr-defined]
+                reverse("registry:edit", args=[r.school_id, r.pk])
+                if r.school_id == own_school and not r.locked
+                else ""
+            )
+        number = national_display(flag.phone_e164) if own_school else mask(flag.phone_e164)
+        rows.append({"flag": flag, "masked": number, "people": people, "more": more})
+    return render(request, "registry/shared_numbers.html", {"rows": rows, "own_school": own_school})
 
 
 MAX_PASTED_NUMBERS = 2000

@@ -413,8 +413,12 @@ def approve_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> S
     return sptjm
 
 
-def return_sptjm(*, actor: Any, sptjm_id: Any, reason: str, version: int | None = None) -> Sptjm:
-    """DIKEMBALIKAN ("belum sempurna") with a reason; the records stay locked, the school uploads again."""
+def return_sptjm(
+    *, actor: Any, sptjm_id: Any, reason: str, version: int | None = None, base_url: str = ""
+) -> Sptjm:
+    """DIKEMBALIKAN ("belum sempurna") with a reason; the records stay locked, the school uploads
+    again. The school's operators are mailed after the commit (decision 0034): the mail links to
+    the SPTJM page and does not quote the reason (a reviewer's free text may name a recipient)."""
     # Who may return comes before judging the form: a non-Pusdatin user is refused, not told "reason required".
     access.require_role(actor, Role.PUSDATIN)
     reason = (reason or "").strip()
@@ -437,7 +441,32 @@ def return_sptjm(*, actor: Any, sptjm_id: Any, reason: str, version: int | None 
             after={"status": sptjm.status},
             note=sptjm.return_reason,
         )
+        _mail_return(sptjm, base_url)
     return sptjm
+
+
+def _mail_return(sptjm: Sptjm, base_url: str) -> None:
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext, override
+
+    from verval.accounts.actions import absolute_url, mail_school_operators
+
+    link = absolute_url(reverse("sptjm:school", args=[sptjm.school_id]), base_url)
+    deadline = sptjm.period.sptjm_upload_deadline
+    # Written in the default language: the operator is not the reviewer at the keyboard.
+    with override(settings.LANGUAGE_CODE):
+        body = gettext(
+            "SPTJM %(number)s (periode %(period)s) sekolah NPSN %(npsn)s dikembalikan Pusdatin "
+            "(belum sempurna). Baca alasannya di halaman SPTJM sekolah, perbaiki, lalu unggah "
+            "pindaiannya lagi."
+        ) % {"number": sptjm.number, "period": sptjm.period.name, "npsn": sptjm.school_id}
+        if deadline is not None:
+            body += " " + gettext("Batas unggah: %(day)s.") % {"day": date_format(deadline, "j F Y")}
+        body += "\n" + link
+        subject = gettext("SPTJM sekolah NPSN %(npsn)s dikembalikan Pusdatin") % {"npsn": sptjm.school_id}
+    mail_school_operators(school_id=sptjm.school_id, subject=subject, body=body)
 
 
 def record_download(*, actor: Any, sptjm: Sptjm, what: str) -> None:

@@ -280,3 +280,109 @@ EXCLUSION_TEXTS: dict[str, ExclusionText] = {
         ),
     ]
 }
+
+
+# ------------------------------------------------------------------ failed injections
+# A GAGAL row's reason is the provider's free text (`keterangan`, SPEC §7): what the school must
+# do depends on it (decisions/0034-what-a-failed-injection-asks-of-the-school.md). The text is
+# sorted into a kind by the words providers use; the advice is data in both languages, as the
+# residue reasons are (docs/i18n.md).
+
+
+class FailureKind:
+    MASA_TENGGANG = "MASA_TENGGANG"  # number in its grace period: top it up
+    NOMOR = "NOMOR"  # number inactive, unknown, not a subscriber: replace it
+    SISTEM = "SISTEM"  # the provider's own failure: the number is fine
+    LAINNYA = "LAINNYA"  # a reason not recognised: read it
+    # Not a reason: the school has already replaced the number since (registry rows, banners).
+    DIGANTI = "DIGANTI"
+
+
+# Checked in this order: a note naming the number's state ("nomor tidak aktif di sistem") is
+# about the number, whatever else it says; a grace period is a state of its own.
+_FAILURE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (FailureKind.MASA_TENGGANG, ("tenggang", "grace")),
+    (
+        FailureKind.NOMOR,
+        (
+            "tidak aktif",
+            "nonaktif",
+            "non aktif",
+            "inactive",
+            "not active",
+            "tidak terdaftar",
+            "tidak ditemukan",
+            "tidak dikenal",
+            "bukan pelanggan",
+            "not registered",
+            "not found",
+            "unknown number",
+            "not a subscriber",
+            "nomor tidak valid",
+            "invalid number",
+            "terblokir",
+            "diblokir",
+            "blocked",
+            "hangus",
+        ),
+    ),
+    (
+        FailureKind.SISTEM,
+        (
+            "sistem",
+            "system",
+            "gangguan",
+            "coba lagi",
+            "try again",
+            "retry",
+            "timeout",
+            "time out",
+            "server",
+            "error",
+            "teknis",
+            "technical",
+            "pemeliharaan",
+            "maintenance",
+        ),
+    ),
+)
+
+
+def failure_kind(note: str) -> str:
+    """The kind of a provider's reason for a failed injection (FailureKind), from its words; a
+    residue code in it counts as its words (`MASA_TENGGANG`, `TIDAK_AKTIF`...)."""
+    text = " ".join((note or "").lower().replace("_", " ").replace("-", " ").split())
+    for kind, words in _FAILURE_WORDS:
+        if any(w in text for w in words):
+            return kind
+    return FailureKind.LAINNYA
+
+
+# kind -> (id, en): what the school does about a failed injection of that kind.
+FAILURE_ADVICE: dict[str, tuple[str, str]] = {
+    FailureKind.SISTEM: (
+        "Gangguan di sistem provider, bukan masalah nomor: jangan ganti nomornya, sekolah tidak "
+        "perlu berbuat apa-apa. Kuota dikirim lagi oleh provider atau pada penyaluran berikutnya.",
+        "A failure of the provider's system, not of the number: do not replace it, the school has "
+        "nothing to do. The quota is sent again by the provider or in the next disbursement.",
+    ),
+    FailureKind.MASA_TENGGANG: (
+        "Nomor dalam masa tenggang: minta pemiliknya mengisi pulsa agar nomor aktif kembali. Nomor "
+        "tidak perlu diganti; kuota dikirim lagi pada penyaluran berikutnya.",
+        "The number is in its grace period: ask its owner to top it up so that it is active again. "
+        "No need to replace it; the quota is sent again in the next disbursement.",
+    ),
+    FailureKind.NOMOR: ("Ganti dengan nomor yang aktif.", "Replace it with an active number."),
+    FailureKind.LAINNYA: (
+        "Baca alasan dari provider: jika nomornya salah atau tidak aktif, ganti dengan nomor yang "
+        "aktif; jika bukan masalah nomor, sekolah tidak perlu berbuat apa-apa.",
+        "Read the provider's reason: if the number is wrong or inactive, replace it with an active "
+        "one; if the number is not the problem, the school has nothing to do.",
+    ),
+}
+
+
+def failure_advice(note: str, language: str | None) -> str:
+    """What the school does about a failed injection with the provider's reason `note`."""
+    texts = FAILURE_ADVICE[failure_kind(note)]
+    return texts[1] if (language or "").startswith("en") else texts[0]

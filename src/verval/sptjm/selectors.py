@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,7 @@ from verval.sptjm.models import (
     SptjmStatus,
     days_late,
 )
+from verval.sptjm.reasons import FailureKind, failure_kind
 
 # ------------------------------------------------------------------ periods and policy
 
@@ -215,6 +216,8 @@ class SchoolPage:
     locked_elsewhere: int = 0
     # The period shown is not open: nothing is printed for it (its documents stay actionable).
     period_closed: bool = False
+    # All the school's unresolved failures by what they ask of it (failure_groups, decision 0034).
+    failed_groups: list[Any] = field(default_factory=list)
 
 
 def _page_periods(user: Any, school: Any, period_code: str | None) -> tuple[Period | None, list[Period]]:
@@ -301,6 +304,7 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         other_live=other_live,
         locked_elsewhere=locked_elsewhere,
         period_closed=period is not None and not period.is_open,
+        failed_groups=failure_summary(user, school.npsn)["groups"] if failed else [],
     )
 
 
@@ -323,17 +327,166 @@ def unresolved_failures(user: Any, npsn: str | None = None) -> QuerySet[Disburse
 
 def failures_by_recipient(user: Any, npsn: str) -> dict[Any, Disbursement]:
     """recipient id -> its unresolved failed injection (unresolved_failures) for the whole school,
-    in one query (a school's failures are a few, at most its recipients)."""
-    rows = unresolved_failures(user, npsn).select_related("period")
-    return {d.recipient_id: d for d in rows}
+    in one query (a school's failures are a few, at most its recipients). Each carries
+    `current_phone`, the recipient's number now, and `kind` (failure_kind_of)."""
+    from django.db.models import F
+
+    rows = (
+        unresolved_failures(user, npsn)
+        .select_related("period")
+        .annotate(current_phone=F("recipient__phone_e164"))
+    )
+    out: dict[Any, Disbursement] = {}
+    for d in rows:
+        d.kind = failure_kind_of(d, d.current_phone)  # type: ignore[attr-defined]
+        out[d.recipient_id] = d
+    return out
+
+
+def failure_kind_of(failure: Disbursement, current_phone: str) -> str:
+    """What a failed injection asks of the school (reasons.FailureKind): DIGANTI once the
+    recipient's number was changed since, else the kind of the provider's reason."""
+    return FailureKind.DIGANTI if current_phone != failure.phone_e164 else failure_kind(failure.reason)
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """The failed injections of a school of one kind, and what the school does about them."""
+
+    kind: str
+    count: int
+    text: str
+
+
+# The order a school reads them: what it must fix first, what it need not touch last.
+FAILURE_GROUP_ORDER = ("NOMOR", "MASA_TENGGANG", "LAINNYA", "DIGANTI", "SISTEM")
+
+
+def failure_groups(counts: dict[str, int]) -> list[FailureGroup]:
+    """kind -> count as the sentences of a banner (decisions/0034), in FAILURE_GROUP_ORDER."""
+    from django.utils.translation import ngettext
+
+    texts = {
+        "NOMOR": lambda n: ngettext(
+            "%(n)s nomor tidak aktif atau tidak dikenal provider: ganti dengan nomor yang aktif.",
+            "%(n)s nomor tidak aktif atau tidak dikenal provider: ganti dengan nomor yang aktif.",
+            n,
+        ),
+        "MASA_TENGGANG": lambda n: ngettext(
+            "%(n)s nomor dalam masa tenggang: minta pemiliknya mengisi pulsa; nomornya tidak perlu diganti.",
+            "%(n)s nomor dalam masa tenggang: minta pemiliknya mengisi pulsa; nomornya tidak perlu diganti.",
+            n,
+        ),
+        "LAINNYA": lambda n: ngettext(
+            "%(n)s gagal dengan alasan lain: baca alasan dari provider pada barisnya.",
+            "%(n)s gagal dengan alasan lain: baca alasan dari provider pada barisnya.",
+            n,
+        ),
+        "DIGANTI": lambda n: ngettext(
+            "%(n)s nomor sudah diganti: dikirim lagi setelah tervalidasi dan tercantum pada SPTJM yang disetujui.",
+            "%(n)s nomor sudah diganti: dikirim lagi setelah tervalidasi dan tercantum pada SPTJM yang disetujui.",
+            n,
+        ),
+        "SISTEM": lambda n: ngettext(
+            "%(n)s gagal karena gangguan sistem provider: nomornya tidak perlu diganti, sekolah tidak perlu berbuat apa-apa.",
+            "%(n)s gagal karena gangguan sistem provider: nomornya tidak perlu diganti, sekolah tidak perlu berbuat apa-apa.",
+            n,
+        ),
+    }
+    return [
+        FailureGroup(kind, counts[kind], texts[kind](counts[kind]) % {"n": counts[kind]})
+        for kind in FAILURE_GROUP_ORDER
+        if counts.get(kind)
+    ]
 
 
 def failure_summary(user: Any, npsn: str, top: int = 3) -> dict[str, Any]:
-    """How many recipients of the school still have a failed injection to fix, and the most
-    frequent reasons (as stored: numbers in them masked by the ingest) with their counts."""
-    qs = unresolved_failures(user, npsn)
-    reasons = list(qs.values_list("reason").annotate(n=Count("id")).order_by("-n", "reason")[:top])
-    return {"count": qs.count(), "reasons": reasons}
+    """How many recipients of the school still have a failed injection to fix, the most frequent
+    reasons (as stored: numbers in them masked by the ingest) with their counts, and the groups
+    by what they ask of the school (failure_groups). One query, grouped by reason: a school's
+    failures have a few distinct reasons."""
+    from django.db.models import BooleanField, Case, F, Value, When
+
+    changed = Case(
+        When(phone_e164=F("recipient__phone_e164"), then=Value(False)),
+        default=Value(True),
+        output_field=BooleanField(),
+    )
+    grouped = list(
+        unresolved_failures(user, npsn)
+        .annotate(changed=changed)
+        .values_list("reason", "changed")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_reason: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    for reason, was_changed, n in grouped:
+        by_reason[reason] = by_reason.get(reason, 0) + n
+        kind = FailureKind.DIGANTI if was_changed else failure_kind(reason)
+        kinds[kind] = kinds.get(kind, 0) + n
+    reasons = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return {"count": sum(by_reason.values()), "reasons": reasons, "groups": failure_groups(kinds)}
+
+
+# ------------------------------------------------------------------ the operator's home page
+
+
+@dataclass(frozen=True)
+class HomeStep:
+    """One SPTJM matter of a school as its operator's home page says it: the document (None: the
+    open period has none yet), what to do next (`step`: CETAK, UNGGAH, UNGGAH_LAGI, TUNGGU,
+    SELESAI, TIDAK_ADA), the deadline of that step and how many days it is past."""
+
+    period: Period
+    document: Sptjm | None
+    step: str
+    deadline: date | None = None
+    days_late: int = 0
+    candidates: int = 0
+
+
+HOME_LIVE_SHOWN = 5  # live documents named on the home page (a school has one per period)
+
+
+def home_sptjm(user: Any, npsn: str) -> list[HomeStep]:
+    """The school's SPTJM state for its operator's home page (at most 3 queries): every live
+    document (printed, uploaded, returned) of any period, a closed one included (decision 0024),
+    then, for the open period without a live document, its approved document or what is left to
+    print. Each with its next step and that step's deadline."""
+    school = access.get_school_or_deny(user, npsn)
+    period = current_period()
+    now = timezone.now()
+    shown = Q(status__in=LIVE_STATUSES)
+    if period is not None:
+        shown |= Q(period=period, status=SptjmStatus.DISETUJUI)
+    documents = list(
+        sptjms_for(user)
+        .filter(shown, school=school)
+        .order_by("-period__is_open", "-period__starts_on", "-seq")[: HOME_LIVE_SHOWN + 1]
+    )
+    steps: list[HomeStep] = []
+    for d in documents:
+        if d.status not in LIVE_STATUSES:
+            continue
+        deadline = d.period.sptjm_upload_deadline
+        step = {
+            SptjmStatus.DICETAK: "UNGGAH",
+            SptjmStatus.DIKEMBALIKAN: "UNGGAH_LAGI",
+            SptjmStatus.DIUNGGAH: "TUNGGU",
+        }[SptjmStatus(d.status)]
+        late = days_late(deadline, now) if step != "TUNGGU" else 0
+        steps.append(HomeStep(d.period, d, step, deadline if step != "TUNGGU" else None, late))
+    steps = steps[:HOME_LIVE_SHOWN]
+    if period is not None and not any(s.period.pk == period.pk for s in steps):
+        candidates = print_candidates(school.npsn, period).count()
+        if candidates:
+            deadline = period.sptjm_print_deadline
+            steps.insert(0, HomeStep(period, None, "CETAK", deadline, days_late(deadline, now), candidates))
+        else:
+            approved = next((d for d in documents if d.period_id == period.pk), None)
+            steps.insert(0, HomeStep(period, approved, "SELESAI" if approved else "TIDAK_ADA"))
+    return steps
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from verval.reference.models import Period
 from verval.sptjm import actions, selectors
 from verval.sptjm.document import gb
 from verval.sptjm.models import DisbursementStatus, QrVerdict, SptjmStatus
-from verval.sptjm.reasons import ActionRefused, flag_label, masked_note
+from verval.sptjm.reasons import ActionRefused, failure_advice, flag_label, masked_note
 
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
 
@@ -66,6 +66,8 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             "reason": masked_note(f.reason),
             # Changed since it failed: the new number goes out once validated, AKTIF and covered.
             "changed": f.recipient.phone_e164 != f.phone_e164,
+            # Else what to do follows the provider's reason (decision 0034).
+            "advice": failure_advice(f.reason, get_language()),
         }
         for f in page.failed
     ]
@@ -354,7 +356,11 @@ def return_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     reason = request.POST.get("alasan", "")
     try:
         sptjm = actions.return_sptjm(
-            actor=request.user, sptjm_id=sptjm_id, reason=reason, version=_version(request)
+            actor=request.user,
+            sptjm_id=sptjm_id,
+            reason=reason,
+            version=_version(request),
+            base_url=request.build_absolute_uri("/"),
         )
     except ActionRefused as exc:
         # Answer with the page itself, not a redirect: the reviewer's reason stays in the form

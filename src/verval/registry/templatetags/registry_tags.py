@@ -52,7 +52,7 @@ def history_reason(code: str) -> str:
 
 
 def _texts() -> dict[str, str]:
-    from django.utils.translation import gettext
+    from django.utils.translation import get_language, gettext
 
     return {
         "pick": escape(gettext("Pilih")),
@@ -70,7 +70,8 @@ def _texts() -> dict[str, str]:
         "failed_changed": escape(
             gettext("Nomor sudah diganti; dikirim lagi setelah tervalidasi dan disetujui.")
         ),
-        "failed_fix": escape(gettext("Ganti dengan nomor yang aktif.")),
+        # What to do follows the provider's reason (sptjm.reasons.failure_advice, decision 0034).
+        "language": get_language() or "",
         "edit": escape(gettext("Ubah")),
         "history": escape(gettext("Riwayat")),
         "nisn": "NISN",
@@ -118,10 +119,14 @@ def _row_html(
         status += f' <small class="okay" role="status">{t["same" if saved == "same" else "saved"]}</small>'
     failed = getattr(r, "failed_injection", None)
     if failed is not None:
-        from verval.sptjm.reasons import masked_note
+        from verval.sptjm.reasons import failure_advice, masked_note
 
         note = escape(masked_note(failed.reason)) or "–"
-        follow = t["failed_changed"] if failed.phone_e164 != r.phone_e164 else t["failed_fix"]
+        follow = (
+            t["failed_changed"]
+            if failed.phone_e164 != r.phone_e164
+            else escape(failure_advice(failed.reason, t["language"]))
+        )
         status += (
             f'<br><small class="warn">{t["failed"] % {"period": escape(failed.period.name)}} {note}'
             f" <b>{follow}</b></small>"
