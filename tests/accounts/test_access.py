@@ -73,6 +73,11 @@ def test_only_own_operator_can_edit_school(operator, other_operator, dinas_kab, 
     assert access.can_edit_school(pusdatin, school) is False
 
 
+def test_nobody_can_edit_a_missing_school(operator, pusdatin):  # type: ignore[no-untyped-def]
+    assert access.can_edit_school(operator, None) is False
+    assert access.can_edit_school(pusdatin, pusdatin.school_id) is False
+
+
 def test_get_school_or_deny_refuses_other_school(other_operator, school):  # type: ignore[no-untyped-def]
     from django.core.exceptions import PermissionDenied
 

@@ -123,8 +123,11 @@ def get_in_scope(qs: QuerySet[Any], **lookup: Any) -> Model:
     return obj
 
 
-def can_edit_school(user: Any, school: School | str) -> bool:
-    """Only the school's own operator edits its numbers; Dinas and Pusdatin read."""
+def can_edit_school(user: Any, school: School | str | None) -> bool:
+    """Only the school's own operator edits its numbers; Dinas and Pusdatin read. No school
+    (a user without one asking about its own): nobody edits."""
+    if school is None:
+        return False
     npsn = school if isinstance(school, str) else school.npsn
     return bool(
         getattr(user, "is_authenticated", False)
