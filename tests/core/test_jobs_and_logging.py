@@ -243,3 +243,12 @@ def test_job_of_a_file_whose_name_is_not_utf8_is_created_with_a_replacement_char
     job = jobs.create_job(actor=None, kind="import_dapodik", input_name="cutoff\udcff.csv")
     job.refresh_from_db()
     assert job.input_name == "cutoff\ufffd.csv"
+
+
+def test_api_docs_page_names_the_openapi_schema_before_the_swagger_bundle(client):  # type: ignore[no-untyped-def]
+    html = client.get("/api/v1/docs").content.decode()
+    schema = '<a href="/api/v1/openapi.json"><code>/api/v1/openapi.json</code></a>'
+    assert schema in html
+    assert html.index(schema) < html.index("swagger-ui-bundle.js")
+    assert "sekitar 1,5 MB" in html
+    assert "docs/api.md" not in client.get("/api/v1/openapi.json").content.decode()

@@ -127,8 +127,8 @@ def test_pusdatin_home_warns_of_overlapping_periods_with_a_link_to_edit(pusdatin
 
     assert page.count('class="warn period-overlap"') == 1
     assert (
-        "Periode 2020-09A (2020-09-01 – 2020-09-28) dan 2020-10A (2020-09-20 – 2020-10-17) berbagi hari."
-        in page
+        "Periode 2020-09A (1 September 2020 – 28 September 2020) dan 2020-10A (20 September 2020 – "
+        "17 Oktober 2020) berbagi hari." in page
     )
     assert '<a href="/pusdatin/periode/2020-10A/ubah/">Ubah 2020-10A</a>' in page
 

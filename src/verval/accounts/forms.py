@@ -37,7 +37,15 @@ def _username_taken(username: str) -> bool:
 
 
 class RegistrationForm(forms.Form):
-    npsn = forms.CharField(label=_("NPSN sekolah"), min_length=8, max_length=8)
+    npsn = forms.CharField(
+        label=_("NPSN sekolah"),
+        min_length=8,
+        max_length=8,
+        error_messages={
+            "min_length": _("NPSN terdiri dari 8 angka."),
+            "max_length": _("NPSN terdiri dari 8 angka."),
+        },
+    )
     full_name = forms.CharField(label=_("Nama lengkap"), max_length=120)
     email = forms.EmailField(label=_("Surel (e-mail)"))
     username = forms.RegexField(
@@ -225,6 +233,11 @@ class InvitationAwarePasswordResetForm(PasswordResetForm):
     """Django's form sends nothing to an account without a usable password. Here an ACTIVE
     account that never set one (a staff account whose invitation link expired) gets the link
     too; a deactivated account never does (decision 0019)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The same word as every other form of the product (Django's own label is "Email").
+        self.fields["email"].label = _("Surel (e-mail)")
 
     def get_users(self, email: str) -> Any:
         email = email.strip()

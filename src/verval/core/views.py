@@ -51,7 +51,7 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             if len(q) >= 3 or q.isdigit()
             else []
         )
-    periods = Period.objects.select_related("policy").all()[:24]
+    periods = list(Period.objects.select_related("policy").all()[:24])
     return render(
         request,
         "core/pusdatin.html",
@@ -60,6 +60,7 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             "q": q,
             "found": found,
             "periods": periods,
+            "never_opened": reference_selectors.never_opened(periods),
             "overlaps": reference_selectors.overlapping_periods(),
         },
     )

@@ -82,7 +82,8 @@ api = ProviderApi(
     version="1.0.0",
     description=(
         "Dump batches out, match and injection results back. One Bearer token per provider "
-        "(`Authorization: Bearer vp_...`). Errors: JSON `{code, message, message_en, rows}`. See docs/api.md."
+        "(`Authorization: Bearer vp_...`). Errors: JSON `{code, message, message_en, rows}`. Each endpoint below "
+        "says what it takes and answers; the schema alone: /api/v1/openapi.json."
     ),
     urls_namespace="api-v1",
 )
@@ -454,7 +455,7 @@ def upload_results(request: HttpRequest, batch_id: str, response: HttpResponse) 
     become a job (202 with `Location`; poll GET /jobs/{job_id}). A file refused whole answers 422
     and changes nothing. The body needs a Content-Length (411) no larger than the batch can need
     (413), a CSV type (415), and a gzip body may unpack to no more than the batch can need
-    either (413; docs/api.md)."""
+    either (413)."""
     batch = _own_batch(request, batch_id)
     check_upload(request, rows=batch.rows)
     upload = open_upload(request, rows=batch.rows, name=f"{batch.id}-hasil.csv")

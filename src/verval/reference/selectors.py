@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
+from verval.core.models import AuditEvent
 from verval.reference.models import Period
 
 
@@ -28,3 +32,23 @@ def overlapping_periods() -> list[Overlap]:
                 break
             found.append(Overlap(first=a, second=b))
     return found
+
+
+def never_opened(periods: Iterable[Period]) -> set[str]:
+    """Codes of the given closed periods that were never open (decision 0033): no audit row of
+    opening or closing it (reference.actions writes one for each), no SPTJM printed in it (only an
+    open period prints) and no disbursement batch. A period stored open outside the actions (the
+    demo) gets its close_period row when closed, so it counts as opened too. One query."""
+    closed = [p.code for p in periods if not p.is_open]
+    if not closed:
+        return set()
+    audited = AuditEvent.objects.filter(
+        object_type="period", object_id=OuterRef("code"), action__in=("open_period", "close_period")
+    )
+    same = Period.objects.filter(code=OuterRef("code"))
+    opened = Period.objects.filter(code__in=closed).filter(
+        Exists(audited)
+        | Exists(same.filter(sptjms__isnull=False))
+        | Exists(same.filter(disbursement_batches__isnull=False))
+    )
+    return set(closed) - set(opened.values_list("code", flat=True))

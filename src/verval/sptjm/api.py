@@ -346,7 +346,7 @@ _UPLOAD_RESPONSES = {200: DisbursementJobOut, 202: DisbursementJobOut, **UPLOAD_
 )
 def upload_injection_results(request: HttpRequest, batch_id: str, response: HttpResponse) -> Any:
     """Applied whole or not at all; the same file twice changes nothing; 422 when refused whole.
-    Size, type and gzip limits as the dump results (docs/api.md)."""
+    Size, type and gzip limits as the results of a dump batch (POST /batches/{batch_id}/results)."""
     batch = _own_batch(request, batch_id)
     check_upload(request, rows=batch.rows)
     upload = open_upload(request, rows=batch.rows, name=f"injeksi-{batch.pk}.csv")
