@@ -221,6 +221,9 @@ VERVAL: dict[str, Any] = {
     "JOB_LEASE_SECONDS": int(os.environ.get("VERVAL_JOB_LEASE_SECONDS", "120")),
     "JOB_MAX_ATTEMPTS": int(os.environ.get("VERVAL_JOB_MAX_ATTEMPTS", "3")),
     "JOB_RECOVER_EVERY_SECONDS": int(os.environ.get("VERVAL_JOB_RECOVER_EVERY_SECONDS", "60")),
+    # A school's correction file previewed but never applied expires (FAILED PRATINJAU_KEDALUWARSA)
+    # this many hours after its upload, by the same recovery pass (decision 0035).
+    "PREVIEW_EXPIRES_HOURS": int(os.environ.get("VERVAL_PREVIEW_EXPIRES_HOURS", "24")),
 }
 
 LOGGING = {
