@@ -224,6 +224,9 @@ VERVAL: dict[str, Any] = {
     # A running job looks for Pusdatin's cancel request at its checkpoints at most this often
     # (decision 0029).
     "JOB_CANCEL_CHECK_SECONDS": float(os.environ.get("VERVAL_JOB_CANCEL_CHECK_SECONDS", "1")),
+    # A school's correction file previewed but never applied expires (FAILED PRATINJAU_KEDALUWARSA)
+    # this many hours after its upload, by the same recovery pass (decision 0035).
+    "PREVIEW_EXPIRES_HOURS": int(os.environ.get("VERVAL_PREVIEW_EXPIRES_HOURS", "24")),
 }
 
 LOGGING = {

@@ -164,7 +164,7 @@ def test_recovery_leaves_live_and_queued_jobs_alone(pusdatin):  # type: ignore[n
     assert [jobs.liveness(Job.objects.get(pk=j.pk)) for j in (live, queued, preview)] == [
         "alive",
         "queued",
-        "waiting",
+        "preview",  # a preview awaiting its click is no worker's job (decision 0035)
     ]
 
 

@@ -45,3 +45,38 @@ def test_job_page_after_apply_says_the_correction_is_being_applied_and_offers_no
     assert APPLYING in html
     assert NOT_APPLIED not in html
     assert f'href="/sekolah/{school.npsn}/koreksi/{job.pk}/"' not in html
+
+
+def test_the_state_text_is_inside_the_part_of_the_page_that_refreshes_itself(client, operator, school):  # type: ignore[no-untyped-def]
+    job = _upload(operator, school)
+    Job.objects.filter(pk=job.pk).update(params={"applied": True})
+    client.force_login(operator)
+    html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    refreshed = html[html.index('<div id="job-progress"') :]
+    assert html.count(APPLYING) == 1 and APPLYING in refreshed
+    fragment = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert APPLYING in fragment and 'hx-trigger="every 2s"' in fragment
+
+
+def test_the_refreshed_part_drops_the_applying_text_once_the_correction_is_done(client, operator, school):  # type: ignore[no-untyped-def]
+    # "Perubahan sedang diterapkan…" stayed beside "Selesai 625/625" until a manual reload.
+    job = _upload(operator, school)
+    Job.objects.filter(pk=job.pk).update(
+        params={"applied": True},
+        state=Job.State.SUCCEEDED,
+        progress_done=625,
+        progress_total=625,
+        counts={"rows": 625, "changed": 625},
+    )
+    client.force_login(operator)
+    fragment = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert '<span class="label s-SUCCEEDED">Selesai</span> 625 / 625' in fragment
+    assert APPLYING not in fragment and NOT_APPLIED not in fragment and "hx-get" not in fragment
+
+
+def test_the_refreshed_part_offers_the_preview_while_the_file_awaits_its_click(client, operator, school):  # type: ignore[no-untyped-def]
+    job = _upload(operator, school)
+    client.force_login(operator)
+    fragment = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert NOT_APPLIED in fragment and APPLYING not in fragment
+    assert f'<a class="button" href="/sekolah/{school.npsn}/koreksi/{job.pk}/">' in fragment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -355,3 +356,81 @@ def test_a_sheet_sorted_without_its_id_column_sends_no_number_to_the_wrong_perso
     assert bulk._same_person(bulk.UploadRow(4, "", "", "", name=f"  {a.name.upper()} "), a)
     assert bulk._same_person(bulk.UploadRow(5, "", "", ""), a)
     assert bulk._same_person(bulk.UploadRow(6, "", "", "", nisn=a.nisn.lstrip("0")), a)
+
+
+def test_a_file_refused_whole_at_its_preview_ends_refused_with_its_code_and_report(
+    client, operator, school, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    # It used to stay PENDING for ever: "belum diterapkan … Menunggu 0%" on its job page.
+    rows = make_recipients(school, 4)
+    client.force_login(operator)
+    data = _fill(
+        _download(client, school.npsn), {str(rows[0].pk): "0813111122O3", str(rows[1].pk): "081324681357"}
+    )
+    job = _upload(client, school.npsn, data)  # 1 row of 4 refused: 25 % > 5 %
+    assert (job.state, job.error_code, job.queued_at) == ("REFUSED", "TERLALU_BANYAK_DITOLAK", None)
+    assert job.error_message == (
+        "Terlalu banyak baris ditolak; kemungkinan berkasnya salah. Tidak ada data yang diubah."
+    )
+    assert job.counts == {"rows": 4, "changed": 0, "unchanged": 0, "without_correction": 2, "refused": 1}
+    assert list(job.issues.values_list("line", "column", "code", "value")) == [
+        (2, "nomor_koreksi", "KARAKTER_TIDAK_SAH", "0813***1223")
+    ]
+    event = AuditEvent.objects.get(action="job_refuse_preview")
+    assert (event.actor, event.object_id, event.school_id, event.before, event.after) == (
+        operator,
+        str(job.pk),
+        school.npsn,
+        {"state": "PENDING", "attempts": 0},
+        {"state": "REFUSED", "error_code": "TERLALU_BANYAK_DITOLAK", "issues": 1},
+    )
+    # The school's operator still sees the preview, with the value as typed, and nothing to apply.
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert '<td class="small">0813111122O3</td><td class="hide-sm small">KARAKTER_TIDAK_SAH</td>' in html
+    assert "Terapkan" not in html
+    page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert '<span class="label s-REFUSED">Ditolak</span>' in page
+    assert "<code>TERLALU_BANYAK_DITOLAK</code>" in page
+    assert "belum diterapkan" not in page and "hx-get" not in page
+    # A click on "Terapkan" from an old tab changes nothing.
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    assert (job.state, job.queued_at, "applied" in job.params) == ("REFUSED", None, False)
+    assert Recipient.objects.get(pk=rows[1].pk).phone_e164 == "+6281220000001"
+    assert NumberHistory.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"this is not a workbook", "FILE_TIDAK_TERBACA"),
+        (xlsx_bytes([], header=HEADER), "FILE_KOSONG"),
+    ],
+)
+def test_a_file_with_the_wrong_structure_ends_refused_at_its_upload_and_waits_for_nobody(
+    client, operator, pusdatin, school, data, code
+):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    job = _upload(client, school.npsn, data)
+    assert (job.state, job.error_code, job.issues.count()) == ("REFUSED", code, 0)
+    assert AuditEvent.objects.filter(action="job_refuse_preview", object_id=str(job.pk)).count() == 1
+    preview = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert code in preview and "Terapkan" not in preview
+    client.force_login(pusdatin)
+    home = client.get("/pusdatin/").content.decode()
+    assert '<span class="label s-REFUSED">Ditolak</span>' in home and "s-PENDING" not in home
+    out = io.StringIO()
+    from django.core.management import call_command
+
+    call_command("jobs", "--json", stdout=out)
+    assert json.loads(out.getvalue().strip().splitlines()[-1]) == {"jobs": [], "previews_not_applied": 0}
+
+
+def test_a_file_that_can_be_applied_stays_a_preview_awaiting_its_click(client, operator, school):  # type: ignore[no-untyped-def]
+    rows = make_recipients(school, 4)
+    client.force_login(operator)
+    job = _upload(
+        client, school.npsn, _fill(_download(client, school.npsn), {str(rows[0].pk): "081324681357"})
+    )
+    assert (job.state, job.error_code, job.awaits_apply) == ("PENDING", "", True)
+    assert not AuditEvent.objects.filter(action="job_refuse_preview").exists()
+    assert "Terapkan 1 perubahan" in client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()

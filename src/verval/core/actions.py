@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from verval.core import audit, jobs
-from verval.core.models import Job
+from verval.core.models import AWAITS_APPLY_KINDS, Job, preview_expires_hours
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,12 @@ CANCELLED_WHILE_RUNNING = (
     "Pekerjaan ini dibatalkan oleh Pusdatin saat berjalan; semua perubahannya dibatalkan dan data "
     "tidak diubah.",
     "Pusdatin cancelled this job while it ran; all its changes were rolled back and no data was changed.",
+)
+_PREVIEW_EXPIRED = (
+    "Pratinjau berkas ini tidak diterapkan dalam {n} jam sehingga kedaluwarsa; data tidak diubah. "
+    "Unggah berkasnya lagi bila koreksinya masih diperlukan.",
+    "This file's preview was not applied within {n} hours and has expired; no data was changed. "
+    "Upload the file again if the corrections are still needed.",
 )
 _INTERRUPTED = (
     "Pekerjaan ini dihentikan sebelum selesai; data tidak diubah. Jalankan lagi perintahnya.",
@@ -298,6 +304,75 @@ def recover_jobs(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def refuse_before_run(*, actor: Any, job: Job, refused: jobs.JobRefused) -> bool:
+    """A job whose input is refused whole before it was handed to a worker (a school's correction
+    file refused at its preview, decision 0035): REFUSED with the refusal's code, messages, counts
+    and report, as `jobs.run` records a refusal, and audited. Only a job still awaiting its click
+    (PENDING, never applied nor handed over); False when it no longer is (nothing changed)."""
+    with transaction.atomic():
+        done = (
+            Job.objects.filter(pk=job.pk, state=Job.State.PENDING, queued_at__isnull=True)
+            .exclude(params__has_key="applied")
+            .update(
+                state=Job.State.REFUSED,
+                error_code=refused.code,
+                error_message=refused.message,
+                error_message_en=refused.message_en,
+                counts=refused.counts,
+                params={**job.params, "refused_before_run": True},
+                finished_at=timezone.now(),
+            )
+        )
+        if not done:
+            return False
+        jobs.save_issues(job, refused.issues)
+        _record(
+            job,
+            actor=actor,
+            action="job_refuse_preview",
+            after={"state": Job.State.REFUSED, "error_code": refused.code, "issues": len(refused.issues)},
+        )
+    return True
+
+
+def expire_previews(*, now: datetime | None = None) -> int:
+    """Previews never applied (a school's correction file awaiting its click) older than
+    VERVAL["PREVIEW_EXPIRES_HOURS"] FAIL as PRATINJAU_KEDALUWARSA (decision 0035); run by the
+    workers' recovery pass beside `recover_jobs`. Each is a conditional UPDATE: a click on
+    "Terapkan" that comes first wins, and several workers expire a preview once."""
+    now = now or timezone.now()
+    hours = preview_expires_hours()
+    waiting = Job.objects.filter(
+        kind__in=AWAITS_APPLY_KINDS,
+        state=Job.State.PENDING,
+        queued_at__isnull=True,
+        created_at__lt=now - timedelta(hours=hours),
+    ).exclude(params__has_key="applied")
+    expired = 0
+    for job in waiting.order_by("created_at"):
+        with transaction.atomic():
+            done = (
+                Job.objects.filter(pk=job.pk, state=Job.State.PENDING, queued_at__isnull=True)
+                .exclude(params__has_key="applied")
+                .update(
+                    state=Job.State.FAILED,
+                    error_code=jobs.PREVIEW_EXPIRED,
+                    error_message=_PREVIEW_EXPIRED[0].format(n=hours),
+                    error_message_en=_PREVIEW_EXPIRED[1].format(n=hours),
+                    finished_at=now,
+                )
+            )
+            if done:
+                _record(
+                    job,
+                    actor=None,
+                    action="job_expire_preview",
+                    after={"state": Job.State.FAILED, "error_code": jobs.PREVIEW_EXPIRED},
+                )
+                expired += 1
+    return expired
+
+
 def _get(job_id: Any) -> Job:
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
@@ -330,7 +405,7 @@ def requeue_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
             "Pekerjaan ini sudah selesai; unggah atau jalankan lagi sebagai pekerjaan baru.",
             "The job has ended; upload or run it again as a new job.",
         )
-    if state == "waiting":
+    if state in ("waiting", "preview"):
         raise JobActionRefused(
             "PEKERJAAN_BELUM_DIANTREKAN",
             "Pekerjaan ini belum pernah diserahkan ke pekerja.",

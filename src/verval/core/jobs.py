@@ -95,6 +95,7 @@ def progress_path(job: Job) -> Any:
 ABANDONED = "PEKERJAAN_TERHENTI"  # its process died (or stopped answering) too often / not a worker's
 CANCELLED = "DIBATALKAN"  # Pusdatin cancelled it (`verval jobs --cancel`)
 INTERRUPTED = "DIHENTIKAN"  # Ctrl-C on the command that ran it
+PREVIEW_EXPIRED = "PRATINJAU_KEDALUWARSA"  # a preview never applied (decision 0035)
 
 
 class LeaseLost(Exception):
@@ -249,15 +250,16 @@ def task_lost(job: Job, now: datetime | None = None) -> bool:
 
 def liveness(job: Job, now: datetime | None = None) -> str:
     """What a job is doing, for `verval jobs` and the job page: finished, alive, abandoned (RUNNING,
-    lease expired), queued, lost (queued, but its task will not run it) or waiting (not handed to
-    the worker: a correction file awaiting the school's click, a job a command is about to run)."""
+    lease expired), queued, lost (queued, but its task will not run it), preview (a correction
+    file awaiting the school's click, which expires: decision 0035) or waiting (not handed to the
+    worker: a job a command is about to run)."""
     now = now or timezone.now()
     if job.is_finished:
         return "finished"
     if job.state == Job.State.RUNNING:
         return "abandoned" if is_abandoned(job, now) else "alive"
     if job.queued_at is None:
-        return "waiting"
+        return "preview" if job.awaits_apply else "waiting"
     return "lost" if task_lost(job, now) else "queued"
 
 

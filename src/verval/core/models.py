@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -118,6 +120,36 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.SUCCEEDED, self.State.REFUSED, self.State.FAILED)
+
+    @property
+    def awaits_apply(self) -> bool:
+        """A school's correction file uploaded and previewed, not applied: PENDING, never handed to
+        the worker, waiting for the school's click. It expires after VERVAL["PREVIEW_EXPIRES_HOURS"]
+        (decision 0035); it is no stuck job."""
+        return (
+            self.kind in AWAITS_APPLY_KINDS
+            and self.state == self.State.PENDING
+            and self.queued_at is None
+            and not (self.params or {}).get("applied")
+        )
+
+    @property
+    def preview_expires_at(self) -> Any:
+        """When a preview not applied expires (decision 0035)."""
+        return self.created_at + timedelta(hours=preview_expires_hours())
+
+    @property
+    def state_label(self) -> str:
+        """The state as people read it: a preview not applied is not "Menunggu" a worker."""
+        return str(_("Pratinjau belum diterapkan")) if self.awaits_apply else str(self.get_state_display())
+
+
+# Jobs that wait for a person's click after their preview (decision 0035).
+AWAITS_APPLY_KINDS = frozenset({"bulk_correction"})
+
+
+def preview_expires_hours() -> int:
+    return max(1, int(settings.VERVAL.get("PREVIEW_EXPIRES_HOURS", 24)))
 
 
 JOB_KINDS = {

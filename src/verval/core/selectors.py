@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from verval.core import jobs
-from verval.core.models import Job
+from verval.core.models import AWAITS_APPLY_KINDS, Job
 
 
 def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
@@ -36,15 +37,28 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+def _previews() -> Q:
+    """Previews awaiting the school's click (`Job.awaits_apply`): no worker's business."""
+    return Q(kind__in=AWAITS_APPLY_KINDS, state=Job.State.PENDING, queued_at__isnull=True) & ~Q(
+        params__has_key="applied"
+    )
+
+
 def unfinished_jobs(limit: int = 100) -> list[dict[str, Any]]:
-    """Jobs not finished (RUNNING first, then PENDING; oldest first), with their liveness."""
+    """Jobs not finished (RUNNING first, then PENDING; oldest first), with their liveness.
+    Previews not applied are left out (decision 0035): `previews_not_applied` counts them."""
     now = timezone.now()
     rows = [
         job_row(job, now)
         for state in (Job.State.RUNNING, Job.State.PENDING)
-        for job in Job.objects.filter(state=state).order_by("created_at")[:limit]
+        for job in Job.objects.filter(state=state).exclude(_previews()).order_by("created_at")[:limit]
     ]
     return rows[:limit]
+
+
+def previews_not_applied() -> int:
+    """How many correction files wait for their school's click (they expire: decision 0035)."""
+    return Job.objects.filter(_previews()).count()
 
 
 def job_detail(job_id: Any) -> dict[str, Any] | None:

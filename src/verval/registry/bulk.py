@@ -563,6 +563,16 @@ def preview_from_file(school_npsn: str, path: Path) -> tuple[Plan | None, JobRef
     return plan(school_npsn, rows), None
 
 
+def preview_refusal(plan: Plan | None, refused: JobRefused | None) -> JobRefused | None:
+    """The refusal of a whole file that its preview shows (a structure error, or more refused rows
+    than SPEC §9 allows), as the job's runner would raise it; None when the file can be applied."""
+    if refused is not None:
+        return refused
+    if plan is not None and plan.too_many_refused:
+        return refuse("TERLALU_BANYAK_DITOLAK", issues=plan.issues, counts=plan.counts(changed=0))
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # Job
 
@@ -593,6 +603,7 @@ __all__ = [
     "UploadRow",
     "plan",
     "preview_from_file",
+    "preview_refusal",
     "read_xlsx",
     "run_bulk_correction_job",
     "school_xlsx",

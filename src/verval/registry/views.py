@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from verval.accounts import access
+from verval.core import actions as core_actions
 from verval.core import audit, files, jobs
 from verval.phones import REASONS, check, describe
 from verval.registry import actions, bulk, selectors
@@ -318,6 +319,8 @@ def upload(request: HttpRequest, npsn: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["berkas"]
         relative, sha256, size = files.save_upload("bulk_correction", upload_file, ".xlsx")
+        # A file refused whole at its preview ends REFUSED at once, with its report (decision 0035).
+        refusal = bulk.preview_refusal(*bulk.preview_from_file(npsn, files.absolute(relative)))
         with transaction.atomic():
             job = jobs.create_job(
                 actor=request.user,
@@ -336,6 +339,8 @@ def upload(request: HttpRequest, npsn: str) -> HttpResponse:
                 school_id=npsn,
                 after={"bytes": size, "sha256": sha256},
             )
+            if refusal is not None:
+                core_actions.refuse_before_run(actor=request.user, job=job, refused=refusal)
         return redirect("registry:preview", npsn=npsn, job_id=job.pk)
     return render(
         request, "registry/upload.html", {"school": school, "form": form}, status=400 if form.errors else 200
@@ -356,9 +361,13 @@ def _shown_value(issue: Any, typed: dict[int, str]) -> str:
 def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
     school = _editor_school(request, npsn)
     job = _job(request, npsn, job_id)
-    if job.state != job.State.PENDING:
+    refused_here = job.state == job.State.REFUSED and job.params.get("refused_before_run")
+    if not job.awaits_apply and not refused_here:  # applied, or ended: its job page
         return redirect("core:job", job_id=job.pk)
     plan, refused = bulk.preview_from_file(npsn, files.absolute(job.input_path))
+    if refused_here and bulk.preview_refusal(plan, refused) is None:
+        # Refused at its upload; the data it was checked against changed since: its job page says.
+        return redirect("core:job", job_id=job.pk)
     issues = refused.issues if refused is not None else (plan.issues if plan is not None else [])
     typed = plan.typed if plan is not None else {}
     en = _english()
@@ -379,7 +388,7 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
             ],
             "issue_count": len(issues),
             "changes": plan.changes[:500] if plan else [],
-            "can_apply": bool(plan and plan.changes and not plan.too_many_refused),
+            "can_apply": job.awaits_apply and bool(plan and plan.changes and not plan.too_many_refused),
             "reasons": REASONS,
         },
     )

@@ -20,9 +20,10 @@ def _job_id(value: str) -> uuid.UUID:
 class Command(DataCommand):
     help = (
         "Lists unfinished jobs with whether their worker is alive (alive, abandoned, queued, lost, "
-        "waiting); --requeue ID hands a job to the worker again, --cancel ID stops it for good "
-        "(a job running in a live worker is asked to stop at its next checkpoint), "
-        "--recover re-queues abandoned jobs now (what every worker does each minute). Audited."
+        "waiting), and counts the correction files previewed but not applied; --requeue ID hands a "
+        "job to the worker again, --cancel ID stops it for good (a job running in a live worker is "
+        "asked to stop at its next checkpoint), --recover re-queues abandoned jobs and expires old "
+        "previews now (what every worker does each minute). Audited."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -46,16 +47,23 @@ class Command(DataCommand):
             return
         if opts["recover"]:
             counts = actions.recover_jobs()
+            counts["expired"] = actions.expire_previews()
             self.stdout.write(
                 json.dumps(counts)
                 if opts["json"]
-                else f"re-queued {counts['requeued']}, failed {counts['failed']}"
+                else f"re-queued {counts['requeued']}, failed {counts['failed']}, "
+                f"previews expired {counts['expired']}"
             )
             return
         rows = selectors.unfinished_jobs(limit=opts["limit"])
+        previews = selectors.previews_not_applied()
         if opts["json"]:
-            self.stdout.write(json.dumps({"jobs": rows}))
+            self.stdout.write(json.dumps({"jobs": rows, "previews_not_applied": previews}))
             return
+        if previews:
+            self.stdout.write(
+                f"{previews} correction file(s) previewed, not applied (they expire; not listed)"
+            )
         if not rows:
             self.stdout.write("no unfinished jobs")
             return

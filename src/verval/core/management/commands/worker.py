@@ -22,11 +22,18 @@ def recover_once() -> dict[str, int]:
 
     try:
         counts = actions.recover_jobs()
+        # Previews never applied expire in the same pass (decision 0035).
+        counts["expired"] = actions.expire_previews()
     except Exception:  # noqa: BLE001 - SQLite busy with a job, a database restart: next round
         log.warning("job recovery skipped this round", exc_info=True)
         return {}
     if any(counts.values()):
-        log.warning("jobs recovered: %s re-queued, %s failed", counts["requeued"], counts["failed"])
+        log.warning(
+            "jobs recovered: %s re-queued, %s failed, %s previews expired",
+            counts["requeued"],
+            counts["failed"],
+            counts["expired"],
+        )
     return counts
 
 
