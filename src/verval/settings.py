@@ -233,12 +233,29 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_numbers": {"()": "verval.core.logging.MaskPhoneNumbersFilter"}},
+    # Django's own access log of `verval serve` (runserver) quotes each request line: a path or
+    # query with a number in it (a fuzzer's, a client's mistake) was printed as sent. Same
+    # handler as Django's default, with the number filter.
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["mask_numbers"]},
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_numbers"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("VERVAL_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # fpdf2 subsets fonts with fontTools, which reports every table it prunes at INFO: a
         # screenful per printed SPTJM in the `make run` terminal.
         "fontTools": {"level": "WARNING"},

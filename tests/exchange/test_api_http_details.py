@@ -245,6 +245,16 @@ def test_an_unknown_state_is_refused_400_with_the_allowed_values(client, tsel_ba
     )
 
 
+def test_an_empty_state_lists_without_filter_on_both_batch_lists(client, tsel_batch, tsel_token):
+    """`?state=` is taken as no filter (the OpenAPI document says so with allowEmptyValue);
+    decision 0032."""
+    dumps = client.get("/api/v1/batches?state=", headers=auth(tsel_token))
+    disbursements = client.get("/api/v1/disbursements/batches?state=", headers=auth(tsel_token))
+
+    assert (dumps.status_code, [b["id"] for b in dumps.json()]) == (200, [tsel_batch.id])
+    assert (disbursements.status_code, disbursements.json()) == (200, [])
+
+
 def test_a_method_the_path_does_not_take_is_audited_for_a_valid_token(client, tsel_batch, tsel_token):
     assert client.delete("/api/v1/batches", headers=auth(tsel_token)).status_code == 405
     assert client.delete("/api/v1/batches", headers=auth("vp_00000000_junk")).status_code == 405

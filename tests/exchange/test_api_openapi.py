@@ -83,3 +83,58 @@ def test_the_reports_of_refused_rows_say_they_answer_head_and_list_no_head_twin(
         ops = document["paths"][path]
         assert list(ops) == ["get"]
         assert ops["get"]["summary"] == "All refused rows of a job (CSV) (also HEAD: headers only)"
+
+
+# ------------------------------------------------- what schemathesis found the document left open
+
+
+@pytest.mark.parametrize(
+    ("path", "states"),
+    [
+        ("/api/v1/batches", ["OPEN", "INCOMPLETE", "COMPLETE"]),
+        ("/api/v1/disbursements/batches", ["TERBIT", "DIAMBIL", "SELESAI"]),
+    ],
+)
+def test_both_batch_lists_document_state_as_one_of_their_states_with_an_empty_value_allowed(
+    document, path, states
+):
+    (state,) = [p for p in document["paths"][path]["get"]["parameters"] if p["name"] == "state"]
+
+    assert state["in"] == "query"
+    assert state["required"] is False
+    assert state["allowEmptyValue"] is True
+    assert state["schema"] == {"type": "string", "enum": states}
+    assert state["description"].endswith("; in any case, empty: no filter; another value answers 400")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/batches/{batch_id}/results",
+        "/api/v1/disbursements/batches/{batch_id}/results",
+        "/api/v1/reports/{period_code}/usage",
+    ],
+)
+def test_a_multipart_upload_documents_its_file_part_as_required(document, path):
+    multipart = document["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+
+    assert multipart["schema"] == {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
+    }
+
+
+def test_the_recap_documents_the_bounds_the_server_takes_for_each_figure(document):
+    properties = document["components"]["schemas"]["RecapIn"]["properties"]
+
+    for name in ("sent", "injected", "failed"):
+        assert (properties[name]["type"], properties[name]["minimum"], properties[name]["maximum"]) == (
+            "integer",
+            0,
+            2_147_483_647,
+        )
+    assert properties["gb"]["anyOf"] == [
+        {"type": "number", "minimum": 0, "exclusiveMaximum": 1_000_000_000_000},
+        {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]+)?$"},
+    ]

@@ -32,7 +32,7 @@ from verval.exchange.apierrors import (
     issue_out,
     not_found,
 )
-from verval.exchange.apiroutes import get_with_head, state_filter
+from verval.exchange.apiroutes import get_with_head, state_filter, state_parameter
 from verval.exchange.apiupload import (
     UPLOAD_RESPONSES,
     check_upload,
@@ -361,13 +361,7 @@ BATCH_STATES = tuple(DumpBatch.State.values)
     summary="List this provider's dump batches",
     openapi_extra={
         "parameters": [
-            {
-                "in": "query",
-                "name": "state",
-                "required": False,
-                "schema": {"type": "string", "enum": list(BATCH_STATES)},
-                "description": "OPEN (no answer yet), INCOMPLETE (some rows unanswered), COMPLETE",
-            }
+            state_parameter(BATCH_STATES, "OPEN (no answer yet), INCOMPLETE (some rows unanswered), COMPLETE")
         ]
     },
 )

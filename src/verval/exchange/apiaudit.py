@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from verval.core import audit
+from verval.core.logging import mask_text
 from verval.core.models import AuditEvent
 from verval.exchange.apiratelimit import RATE_WINDOW_SECONDS, client_ip, count_call, current_window
 from verval.exchange.models import ProviderToken
@@ -46,6 +47,13 @@ def audit_call(
     )
 
 
+def audited_path(request: HttpRequest) -> str:
+    """The path as an audit row keeps it: a number in it masked like in a log line (the client
+    chose the path: `/api/v1/batches/6281234567890` was stored as sent), at most 200
+    characters."""
+    return mask_text(request.path)[:200]
+
+
 def audit_refusal(request: HttpRequest, status: int, code: str) -> None:
     """The audit row of an authenticated call that failed (404 of another provider's batch,
     416, 400, 405...), unless the endpoint already wrote its own. Not throttled: a provider is
@@ -62,7 +70,7 @@ def audit_refusal(request: HttpRequest, status: int, code: str) -> None:
         status=status,
         code=code,
         method=request.method,
-        path=request.path[:200],
+        path=audited_path(request),
     )
 
 
@@ -104,7 +112,7 @@ def audit_unauthenticated(
         reason = "revoked_token"
     else:
         reason = "wrong_secret"
-    after: dict[str, Any] = {"reason": reason, "method": request.method, "path": request.path[:200]}
+    after: dict[str, Any] = {"reason": reason, "method": request.method, "path": audited_path(request)}
     if throttled:
         after["status"] = 429
     audit.record(

@@ -22,6 +22,7 @@ from django.http import HttpRequest
 
 from verval.core import audit
 from verval.core.client import client_ip as forwarded_client_ip
+from verval.core.logging import mask_text
 from verval.exchange.apierrors import ApiError
 from verval.exchange.models import ProviderToken
 
@@ -82,7 +83,11 @@ def check_token_rate(request: HttpRequest, row: ProviderToken) -> None:
             object_type="provider_token",
             object_id=row.pk,
             provider=row.provider,
-            after={"limit_per_minute": limit, "method": request.method, "path": request.path[:200]},
+            after={
+                "limit_per_minute": limit,
+                "method": request.method,
+                "path": mask_text(request.path)[:200],
+            },
             note=f"token {row.prefix}",
             ip=client_ip(request),
         )

@@ -21,9 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from isal import isal_zlib
 from ninja.responses import Status
 
@@ -209,7 +211,18 @@ def open_upload(request: HttpRequest, *, rows: int, name: str) -> Upload:
     Upload once the job has stored it. Call after check_upload."""
     source: Any
     if (request.content_type or "").startswith("multipart/"):
-        source = request.FILES.get("file")
+        try:
+            source = request.FILES.get("file")
+        except (MultiPartParserError, SuspiciousOperation):
+            # No boundary, an empty or over-long one, more parts than Django reads (fields or
+            # files): Django raises while parsing, which used to answer 500.
+            raise ApiError(
+                "PERMINTAAN_TIDAK_VALID",
+                "Isi multipart tidak dapat dibaca: periksa boundary pada Content-Type dan kirim satu "
+                "bagian 'file'.",
+                "The multipart body cannot be read: check the boundary in Content-Type and send one "
+                "part 'file'.",
+            ) from None
         if source is None:
             raise ApiError(
                 "PERMINTAAN_TIDAK_VALID", "Bagian 'file' tidak ada.", "Multipart field 'file' is missing."
@@ -277,7 +290,11 @@ def upload_openapi(description: str, *, gzip: bool = True) -> dict[str, Any]:
     if gzip:
         content["application/gzip"] = binary
     content["multipart/form-data"] = {
-        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+        "schema": {
+            "type": "object",
+            "properties": {"file": {"type": "string", "format": "binary"}},
+            "required": ["file"],
+        }
     }
     return {
         "requestBody": {"description": description, "required": True, "content": content},

@@ -17,9 +17,9 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
-from isal import igzip
+from isal import igzip, isal_zlib
 
 from verval.core.jobs import JobRefused, RowIssue
 from verval.core.logging import masked_value as masked_text
@@ -60,6 +60,9 @@ NO_LINE_END = (
     "The file is cut off: its last line has no line end. A complete file must end with a line break.",
 )
 LINE_ENDS = (b"\n", b"\r")
+# What igzip raises for a broken deflate stream (isal's type stubs declare its error class as an
+# instance, hence the cast).
+_ISAL_ERROR = cast("type[Exception]", isal_zlib.error)
 
 
 def refused_no_line_end() -> JobRefused:
@@ -140,7 +143,9 @@ def read_whole(path: Path, limit: int) -> bytes | None:
     try:
         with igzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as fh:  # noqa: SIM115
             data = fh.read(limit + 1)
-    except (OSError, EOFError, zlib.error):
+    except (OSError, EOFError, zlib.error, _ISAL_ERROR):
+        # isal's error for a broken deflate stream is not a zlib.error: uncaught, a corrupt gzip
+        # body failed the ingest (500) instead of being refused (BERKAS_TERPOTONG).
         return None
     return None if len(data) > limit else data.removeprefix(b"\xef\xbb\xbf")
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 import os
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import Field, Router, Schema
+from ninja import Router, Schema
+from pydantic import Field, WithJsonSchema
+from pydantic.json_schema import JsonDict
 
 from verval.core import files, jobs
 from verval.core.models import Job
 from verval.exchange.apiaudit import audit_call
 from verval.exchange.apiauth import provider_auth, provider_of
 from verval.exchange.apierrors import ApiError, ErrorOut, IssueOut, issue_out, not_found
-from verval.exchange.apiroutes import get_with_head, state_filter
+from verval.exchange.apiroutes import get_with_head, state_filter, state_parameter
 from verval.exchange.apiupload import (
     UPLOAD_RESPONSES,
     Upload,
@@ -99,11 +101,23 @@ class DisbursementJobOut(Schema):
     job_url: str
 
 
+# The bounds of a recap figure in the OpenAPI document (what actions.record_recap takes; outside
+# them it answers 400 REKAP_TIDAK_VALID naming the figure). Documented only: the schema does not
+# check them, so the refusal keeps its own code and message (decision 0032).
+_COUNT_DOC: JsonDict = {"minimum": 0, "maximum": 2_147_483_647}
+_GB_DOC = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "exclusiveMaximum": 1_000_000_000_000},
+        {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]+)?$"},
+    ]
+}
+
+
 class RecapIn(Schema):
-    sent: int
-    injected: int
-    failed: int
-    gb: Decimal
+    sent: int = Field(json_schema_extra=_COUNT_DOC)
+    injected: int = Field(json_schema_extra=_COUNT_DOC)
+    failed: int = Field(json_schema_extra=_COUNT_DOC)
+    gb: Annotated[Decimal, WithJsonSchema(_GB_DOC)]
 
 
 class ReconciliationOut(Schema):
@@ -247,13 +261,18 @@ BATCH_STATES = tuple(DisbursementBatch.State.values)
     "/disbursements/batches",
     response={200: list[DisbursementBatchOut], 400: ErrorOut},
     summary="List this provider's disbursement batches",
+    openapi_extra={
+        "parameters": [
+            state_parameter(
+                BATCH_STATES, "TERBIT (new), DIAMBIL (downloaded), SELESAI (every row has a result)"
+            )
+        ]
+    },
 )
-def list_disbursement_batches(
-    request: HttpRequest, period: str | None = None, state: str | None = None
-) -> list[dict[str, Any]]:
+def list_disbursement_batches(request: HttpRequest, period: str | None = None) -> list[dict[str, Any]]:
     """Newest first. `state`: TERBIT (new), DIAMBIL (downloaded), SELESAI (every row has a
     result); another value answers 400 with the allowed ones."""
-    wanted = state_filter(state, BATCH_STATES)
+    wanted = state_filter(request.GET.get("state"), BATCH_STATES)
     qs = DisbursementBatch.objects.filter(provider=provider_of(request))
     if period:
         qs = qs.filter(period_id=period)
