@@ -230,3 +230,9 @@ def test_openapi_job_schema_describes_what_the_jobs_endpoint_answers(client, tse
         assert set(schema["required"]) <= set(sample), path
         assert set(sample) == set(schema["properties"]), path
     assert set(schema_of("/api/v1/disbursements/jobs/{job_id}", "get")["required"]) >= {"kind", "job_id"}
+
+
+def test_a_job_id_that_is_not_a_uuid_is_not_found_as_json(client, tsel_token):  # type: ignore[no-untyped-def]
+    for path in ("/api/v1/jobs/not-a-uuid", "/api/v1/jobs/not-a-uuid/issues"):
+        r = client.get(path, headers=auth(tsel_token))
+        assert (r.status_code, r.json()["code"]) == (404, "TIDAK_DITEMUKAN"), path

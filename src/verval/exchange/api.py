@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -338,9 +339,10 @@ def _own_batch(request: HttpRequest, batch_id: str) -> DumpBatch:
 
 def _own_job(request: HttpRequest, job_id: str) -> Job:
     try:
-        job = Job.objects.filter(pk=job_id, provider=provider_of(request), kind="ingest_results").first()
-    except (ValueError, Exception):  # noqa: BLE001 - a malformed id is simply not found
-        job = None
+        job_uuid = uuid.UUID(job_id)
+    except ValueError:  # a malformed id is simply not found; a database error stays a 500
+        raise not_found() from None
+    job = Job.objects.filter(pk=job_uuid, provider=provider_of(request), kind="ingest_results").first()
     if job is None:
         raise not_found()
     return job
