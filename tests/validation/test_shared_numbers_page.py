@@ -30,3 +30,23 @@ def test_a_number_shared_by_50_recipients_names_them_all_without_a_notice(client
     client.force_login(operator)
     html = client.get("/nomor-bersama/").content.decode()
     assert html.count('/ubah/">Siswa ') == 50 and "penerima lainnya" not in html
+
+
+def test_the_page_reads_the_recipients_of_many_shared_numbers_in_the_same_number_of_queries(
+    client, school, operator, pusdatin, django_assert_max_num_queries
+):  # type: ignore[no-untyped-def]
+    # 30 numbers, each shared by 4 recipients (over the limit of 3), and one shared by 60: names
+    # and counts per number.
+    for k in range(30):
+        make_recipients(
+            school, 4, start=100 + 4 * k, phone_raw=f"0812999{k:05d}", phone_e164=f"+62812999{k:05d}"
+        )
+    make_recipients(school, 60, start=1000, **SHARED)
+    validate_pending(actor=pusdatin)
+    client.force_login(pusdatin)
+
+    with django_assert_max_num_queries(12):
+        html = client.get("/nomor-bersama/").content.decode()
+
+    assert html.count("<li>Siswa ") == 30 * 4 + 50
+    assert html.count('<li class="muted">dan 10 penerima lainnya</li>') == 1

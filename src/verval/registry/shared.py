@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from verval.accounts import access
 from verval.accounts.models import Role
@@ -26,11 +27,25 @@ def recipients_sharing(user: Any, phone_e164: str) -> QuerySet[Any]:
     return access.recipients_for(user).filter(active=True, phone_e164=phone_e164).select_related("school")
 
 
-def people_sharing(user: Any, phone_e164: str, limit: int) -> tuple[list[Any], int]:
-    """The first `limit` recipients behind one flag that the user may see, and how many more of
-    those there are (a flag can hold hundreds: the page names some and counts the rest)."""
-    qs = recipients_sharing(user, phone_e164)  # Recipient.Meta order: school, kind, grade, name
-    people = list(qs[: limit + 1])
-    if len(people) <= limit:
-        return people, 0
-    return people[:limit], qs.count() - limit
+def people_sharing_many(user: Any, phones: list[str], limit: int) -> dict[str, tuple[list[Any], int]]:
+    """For each number, the first `limit` recipients behind its flag that the user may see (in
+    the Meta order: school, kind, grade, name) and how many more there are (a flag can hold
+    hundreds: the page names some and counts the rest). Two queries whatever the number of flags
+    (ROW_NUMBER over the number, and one GROUP BY), not one or two per flag."""
+    if not phones:
+        return {}
+    base = access.recipients_for(user).filter(active=True, phone_e164__in=phones)
+    order = [F("school"), F("kind"), F("grade"), F("name"), F("pk")]
+    ranked = (
+        base.select_related("school")
+        .annotate(place=Window(RowNumber(), partition_by=[F("phone_e164")], order_by=order))
+        .filter(place__lte=limit)
+        .order_by("phone_e164", "place")
+    )
+    found: dict[str, tuple[list[Any], int]] = {p: ([], 0) for p in phones}
+    for r in ranked:
+        found[r.phone_e164][0].append(r)
+    totals = dict(
+        base.order_by().values_list("phone_e164").annotate(n=Count("pk")).values_list("phone_e164", "n")
+    )
+    return {p: (people, max(0, totals.get(p, 0) - limit)) for p, (people, _) in found.items()}

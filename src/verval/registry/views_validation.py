@@ -39,8 +39,11 @@ def shared_numbers(request: HttpRequest) -> HttpResponse:
     school_id = getattr(request.user, "school_id", None)
     own_school = school_id if school_id and access.can_edit_school(request.user, school_id) else None
     rows = []
+    sharing = shared.people_sharing_many(
+        request.user, [f.phone_e164 for f in flags], limit=SHARED_PEOPLE_SHOWN
+    )
     for flag in flags:
-        people, more = shared.people_sharing(request.user, flag.phone_e164, limit=SHARED_PEOPLE_SHOWN)
+        people, more = sharing[flag.phone_e164]
         for r in people:
             r.edit_url = (  # type: ignore[attr-defined]
                 reverse("registry:edit", args=[r.school_id, r.pk])
