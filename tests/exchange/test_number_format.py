@@ -341,3 +341,19 @@ def test_provider_format_command_shows_and_sets_the_format(capsys, tsel_batch):
     assert json.loads(capsys.readouterr().out) == {"provider": "telkomsel", "number_format": "e164"}
     call_command("provider_format", "--provider", "telkomsel", "--format", "e164")
     assert capsys.readouterr().out == "telkomsel: already e164 (+6281234567890).\n"
+
+
+def test_a_change_counts_the_providers_unfinished_disbursement_batches_in_another_format(pusdatin):
+    from tests.sptjm.conftest import make_period
+    from verval.sptjm.models import DisbursementBatch
+
+    period = make_period()
+    for seq, state in enumerate(["TERBIT", "DIAMBIL", "SELESAI"], start=1):
+        DisbursementBatch.objects.create(period=period, provider="telkomsel", seq=seq, state=state)
+    DisbursementBatch.objects.create(period=period, provider="indosat", seq=1)  # another provider's
+
+    done = actions.set_number_format(actor=pusdatin, provider="telkomsel", number_format="national")
+
+    assert (done["changed"], done["unfinished_batches"]) == (True, 2)
+    again = actions.set_number_format(actor=pusdatin, provider="telkomsel", number_format="msisdn")
+    assert again["unfinished_batches"] == 0  # both were written as msisdn

@@ -95,9 +95,18 @@ def set_number_format(*, actor: Any, provider: str, number_format: str) -> dict[
     with transaction.atomic():
         row, _created = ProviderSetting.objects.select_for_update().get_or_create(provider=provider)
         before = row.number_format
+        # Dumps still waiting for answers and disbursement batches without all their injection
+        # results: both keep the format their files were written in (decision 0027, Revision).
+        from verval.sptjm.models import DisbursementBatch  # sptjm builds on exchange
+
         unfinished = (
             DumpBatch.objects.filter(provider=provider)
             .exclude(state=DumpBatch.State.COMPLETE)
+            .exclude(number_format=number_format)
+            .count()
+        ) + (
+            DisbursementBatch.objects.filter(provider=provider)
+            .exclude(state=DisbursementBatch.State.SELESAI)
             .exclude(number_format=number_format)
             .count()
         )
