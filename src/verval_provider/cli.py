@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("VERVAL_PROVIDER_SUBSCRIBERS"),
         help="your subscriber export, CSV msisdn,status (or env VERVAL_PROVIDER_SUBSCRIBERS)",
     )
-    s.add_argument("--workdir", default=WORKDIR)
+    s.add_argument(
+        "--workdir",
+        default=WORKDIR,
+        help=f"downloads, results and done.json (default {WORKDIR}; keep it between runs)",
+    )
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
     s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
     s.add_argument("--json", action="store_true")
