@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("VERVAL_PROVIDER_SUBSCRIBERS"),
         help="your subscriber export, CSV msisdn,status (or env VERVAL_PROVIDER_SUBSCRIBERS)",
     )
-    s.add_argument("--workdir", default=WORKDIR)
+    s.add_argument(
+        "--workdir",
+        default=WORKDIR,
+        help=f"downloads, results and done.json (default {WORKDIR}; keep it between runs)",
+    )
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
     s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
     s.add_argument("--json", action="store_true")
@@ -209,11 +213,14 @@ def _disbursement(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     send it again: send-recap checks it)."""
     name = f"verval-provider {args.cmd}"
     bad_url = _url_problem(args.url)
-    if bad_url:
-        print(f"{name}: --url {bad_url}", file=sys.stderr)
+    problem = f"--url {bad_url}" if bad_url else None
+    if not problem and not args.token:
+        problem = "--token or VERVAL_PROVIDER_TOKEN is required"
+    if problem:  # with --json the refusal's line too, as sync gives it (docs/provider-kit.md)
+        print(f"{name}: {problem}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({**_refusal(USAGE_ERROR, problem), "exit_code": 2}))
         return 2
-    if not args.token:
-        parser.error("--token or VERVAL_PROVIDER_TOKEN is required")
     client = ApiClient(args.token, UrllibTransport(args.url))
     say = (lambda _msg: None) if args.json else print
     try:
@@ -337,6 +344,8 @@ def _url_problem(url: str) -> str | None:
         return expected
     if not all(" " < c < "\x7f" for c in url):  # http.client refuses these, also in a traceback
         return expected + " (no spaces or non-ASCII characters)"
+    if parts.path.rstrip("/").lower().endswith("/api/v1"):  # docs/api.md's base, given as the server
+        return "is the server's address without /api/v1 (the kit adds it), e.g. https://verval.example.go.id"
     return None
 
 

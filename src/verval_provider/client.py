@@ -21,6 +21,11 @@ Transport = Callable[[str, str, dict[str, str], "bytes | BinaryIO | None"], Resp
 
 USER_AGENT = "verval-provider/1.0"
 
+TOKEN_REFUSED_HINT = (
+    "Check --token or VERVAL_PROVIDER_TOKEN: a new token from Pusdatin replaces every earlier one "
+    "of your company, so use the latest token Pusdatin gave you, or ask Pusdatin for a new one."
+)
+
 
 class ApiFailure(Exception):
     """An error answer of the API: HTTP status plus its JSON {code, message, message_en, rows}."""
@@ -30,6 +35,8 @@ class ApiFailure(Exception):
         self.body = body
         self.code = str(body.get("code", f"HTTP_{status}"))
         text = body.get("message_en") or body.get("message") or ""
+        if status == 401:  # the server's message says what, not what to do about it
+            text += f" {TOKEN_REFUSED_HINT}"
         # status 0: no HTTP answer (server unreachable, checksum mismatch), so none to show.
         super().__init__(f"HTTP {status} {self.code}: {text}" if status else f"{self.code}: {text}")
 

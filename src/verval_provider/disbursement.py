@@ -354,6 +354,12 @@ def pull_batches(
     return reports
 
 
+# A disbursement batch id (a UUID) or a dump batch id (DMP-20200915-telkomsel-0001).
+_BATCH_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|DMP-\d{8}-[a-z]+-\d{4}"
+)
+
+
 def upload_injection(
     client: ApiClient,
     workdir: str | Path,
@@ -372,7 +378,24 @@ def upload_injection(
     say = log or (lambda _msg: None)
     results = Path(results)
     checked = check_results(results)
-    batch = client._json("GET", f"/disbursements/batches/{batch_id}")[1]
+    try:
+        batch = client._json("GET", f"/disbursements/batches/{batch_id}")[1]
+    except ApiFailure as failure:
+        if failure.status != 404:
+            raise
+        # An id as the server writes them is shown whole (a dump id holds its date); anything
+        # else is masked, as every value from outside is.
+        shown = batch_id if _BATCH_ID.fullmatch(batch_id) else _mask(batch_id)[:80]
+        dump = " (a dump batch: those are answered by sync)" if batch_id.upper().startswith("DMP-") else ""
+        raise ApiFailure(
+            404,
+            {
+                **failure.body,
+                "message": f"Batch penyaluran {shown} tidak ada untuk perusahaan Anda; periksa --batch.",
+                "message_en": f"no disbursement batch {shown} of yours on this server{dump}: check --batch "
+                "(pull-disbursements prints the id of each of your batches)",
+            },
+        ) from None
     say(
         f"{results.name}: {checked['rows']} rows, {checked['berhasil']} BERHASIL, {checked['gagal']} GAGAL"
         + (f", {checked['other_status']} with another status" if checked["other_status"] else "")

@@ -298,7 +298,12 @@ def _export_header(path: Path, name: str) -> list[str]:
             raise MatchError(wrong + "not UTF-8 text (it looks like UTF-16): save it as a UTF-8 CSV")
         if not names:
             raise MatchError(wrong + "line 1 is not UTF-8 text: save the file as a UTF-8 CSV")
-        raise MatchError(wrong + "header must have msisdn,status")
+        expected = "expected a header with msisdn,status"
+        if len(names) == 1 and re.search(r"[;\t|]", names[0]):
+            # A spreadsheet saved with its locale's separator: the columns are all there, joined.
+            raise MatchError(wrong + f"not comma-separated ({expected}): save it as a comma-separated CSV")
+        shown = _mask(",".join(h.strip() for h in names))[:120]
+        raise MatchError(wrong + f"header is {shown!r}, {expected} (the first line names the columns)")
     return names
 
 

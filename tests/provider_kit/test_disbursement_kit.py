@@ -564,3 +564,51 @@ def test_upload_injection_names_the_line_it_cannot_parse_without_a_number(
 
     assert (code, out["error"]) == (2, "BERKAS_TIDAK_TERBACA")
     assert out["detail"] == "results wide.csv: not a CSV the kit can read (line 3 has 5 fields, the header 3)"
+
+
+def test_upload_injection_names_an_unknown_batch_and_where_to_find_the_ids(
+    token, in_process, capsys, tmp_path, db
+):  # type: ignore[no-untyped-def]
+    results = _results(tmp_path / "h.csv", ["00000000-0000-0000-0000-000000000001,6281200000000,BERHASIL,,,"])
+    args = ["--batch", "DMP-20200915-telkomsel-0001", "--results", str(results), "--workdir", str(tmp_path)]
+
+    code = cli.main(["upload-injection", "--url", "http://verval.test", "--token", token, *args])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "verval-provider upload-injection: HTTP 404 TIDAK_DITEMUKAN: no disbursement batch "
+        "DMP-20200915-telkomsel-0001 of yours on this server (a dump batch: those are answered by sync): "
+        "check --batch (pull-disbursements prints the id of each of your batches)\n"
+    )
+
+
+def test_disbursement_commands_refused_for_want_of_a_token_still_print_the_json_line(monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("VERVAL_PROVIDER_TOKEN", raising=False)
+
+    code = cli.main(["pull-disbursements", "--url", "http://verval.test", "--json"])
+
+    assert code == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err == "verval-provider pull-disbursements: --token or VERVAL_PROVIDER_TOKEN is required\n"
+    )
+    assert json.loads(captured.out.splitlines()[-1]) == {
+        "state": "REFUSED",
+        "error_code": "ARGUMEN_TIDAK_SAH",
+        "error": "ARGUMEN_TIDAK_SAH",
+        "message": "--token or VERVAL_PROVIDER_TOKEN is required",
+        "exit_code": 2,
+    }
+
+
+@pytest.mark.parametrize(
+    "url", ["https://verval.example.go.id/api/v1", "https://verval.example.go.id/api/v1/"]
+)
+def test_a_url_given_with_the_api_base_is_refused_with_the_address_to_give(url, capsys):  # type: ignore[no-untyped-def]
+    code = cli.main(["send-recap", "--url", url, "--token", "vp_x", "--period", "2020-09A"])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "verval-provider send-recap: --url is the server's address without /api/v1 (the kit adds it), "
+        "e.g. https://verval.example.go.id\n"
+    )

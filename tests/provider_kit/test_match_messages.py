@@ -221,3 +221,39 @@ def test_sync_refuses_a_url_with_a_space(tmp_path, capsys):  # type: ignore[no-u
         "verval-provider sync: --url must be an http:// or https:// address with a host, "
         "e.g. https://verval.example.go.id (no spaces or non-ASCII characters)\n"
     )
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_an_export_separated_by_semicolons_or_tabs_is_named_not_comma_separated(tmp_path, capsys, sep):  # type: ignore[no-untyped-def]
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text(SUBS.replace(",", sep))
+
+    assert _run(tmp_path, "dump.csv", "subs.csv", capsys) == (
+        "verval-provider match: subscribers subs.csv: not comma-separated "
+        "(expected a header with msisdn,status): save it as a comma-separated CSV\n"
+    )
+
+
+def test_an_export_without_the_msisdn_header_shows_its_first_line_with_numbers_masked(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text(SUBS.removeprefix("msisdn,status\n"))  # no header row at all
+
+    assert _run(tmp_path, "dump.csv", "subs.csv", capsys) == (
+        "verval-provider match: subscribers subs.csv: header is '6281*****0001,active', expected a "
+        "header with msisdn,status (the first line names the columns)\n"
+    )
+
+
+def test_an_export_header_in_upper_case_with_an_extra_column_matches(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    (tmp_path / "dump.csv").write_text(DUMP)
+    (tmp_path / "subs.csv").write_text(
+        "\ufeffMSISDN,Status,Nama\r\n6281200000001,ACTIVE,x\r\n081200000002,Grace,y\r\n"
+    )
+    args = ["match", "--dump", str(tmp_path / "dump.csv"), "--subscribers", str(tmp_path / "subs.csv")]
+
+    assert main([*args, "--out", str(tmp_path / "hasil.csv")]) == 0
+    assert (tmp_path / "hasil.csv").read_text().splitlines()[1:] == [
+        "11111111-1111-4111-8111-111111111111,6281200000001,AKTIF",
+        "22222222-2222-4222-8222-222222222222,6281200000002,MASA_TENGGANG",
+        "33333333-3333-4333-8333-333333333333,6281200000003,TIDAK_TERDAFTAR",
+    ]

@@ -210,3 +210,25 @@ def test_sync_that_cannot_reach_the_server_prints_a_refused_json_line(tmp_path, 
         0,
     )
     assert line["message"].startswith("SERVER_TIDAK_TERJANGKAU: cannot reach http://127.0.0.1:9: ")
+
+
+def test_sync_with_a_refused_token_tells_the_provider_to_use_the_latest_token(
+    published, tmp_path, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    from verval_provider import cli
+
+    monkeypatch.setattr(cli, "UrllibTransport", lambda url: DjangoClientTransport())
+    old = actions.issue_token(actor=None, provider="telkomsel")[1]
+    actions.issue_token(actor=None, provider="telkomsel")  # Pusdatin rotated it: the old one is revoked
+    subs = tmp_path / "subs.csv"
+    subs.write_text("msisdn,status\n")
+
+    code = cli.main(["sync", "--url", "http://verval.test", "--token", old, "--subscribers", str(subs)])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "HTTP 401 TIDAK_TERAUTENTIKASI: Missing or invalid token. Check --token or VERVAL_PROVIDER_TOKEN: "
+        "a new token from Pusdatin replaces every earlier one of your company, so use the latest token "
+        "Pusdatin gave you, or ask Pusdatin for a new one.\n"
+    )
+    assert DumpBatch.objects.get().state == "OPEN"
