@@ -50,8 +50,11 @@ _STATUS_RANKS = {form: r for k, r in _RANK.items() for form in (k, k.upper(), k.
 _CHUNK = 1 << 20
 _WHOLE_UP_TO = 4 << 20
 # A dump this large of which fewer than this share of the numbers are in the export is refused
-# (see match()). In 2020 57 % of the valid numbers were active, so a right export finds most.
-LOW_MATCH_MIN_ROWS = 100
+# (see match()). In 2020 57 % of the valid numbers were active, so a right export finds most:
+# even if only half of a batch were in it, 20 rows with at most one found would happen about
+# twice in 100,000 batches, while a later batch of a few dozen changed numbers is the usual
+# case once the first dump is answered (100 rows let a wrong export answer those unnoticed).
+LOW_MATCH_MIN_ROWS = 20
 LOW_MATCH_SHARE = 0.10
 
 

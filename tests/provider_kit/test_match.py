@@ -9,8 +9,11 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from verval_provider import match
 from verval_provider.cli import main
+from verval_provider.match import MatchError
 
 DUMP = """pd_id,tingkat_pendidikan,npsn,no_ponsel
 11111111-1111-4111-8111-111111111111,4,20100001,6281200000001
@@ -274,6 +277,31 @@ def test_match_refuses_an_export_that_holds_almost_none_of_the_dump_and_writes_n
     assert json.loads(capsys.readouterr().out)["by_status"] == {"AKTIF": 19, "TIDAK_TERDAFTAR": 181}
     (tmp_path / "subs.csv").write_text("msisdn,status\n" + found + f"{numbers[19]},inactive\n")  # 10 %
     assert main([*args, "--out", str(tmp_path / "hasil2.csv")]) == 0
+
+
+def test_match_refuses_a_small_later_batch_that_finds_none_of_its_numbers(tmp_path):
+    # A later batch of a few dozen changed numbers, matched against the wrong export: without the
+    # guard every row would come back TIDAK_TERDAFTAR residue for the schools.
+    numbers = _numbers_dump(tmp_path, 20)
+    (tmp_path / "subs.csv").write_text("msisdn,status\n6281299999999,active\n")
+
+    with pytest.raises(MatchError, match="only 0 of the dump's 20 numbers are in the export"):
+        match(tmp_path / "dump.csv", tmp_path / "subs.csv", tmp_path / "hasil.csv")
+
+    assert not (tmp_path / "hasil.csv").exists()
+    (tmp_path / "subs.csv").write_text("msisdn,status\n" + "".join(f"{k},active\n" for k in numbers[:2]))
+    assert match(tmp_path / "dump.csv", tmp_path / "subs.csv", tmp_path / "hasil.csv")["by_status"] == {
+        "AKTIF": 2,
+        "TIDAK_TERDAFTAR": 18,
+    }
+
+
+def test_match_answers_a_batch_under_20_rows_whatever_it_finds(tmp_path):
+    _numbers_dump(tmp_path, 19)
+    (tmp_path / "subs.csv").write_text("msisdn,status\n6281299999999,active\n")
+    assert match(tmp_path / "dump.csv", tmp_path / "subs.csv", tmp_path / "hasil.csv")["by_status"] == {
+        "TIDAK_TERDAFTAR": 19
+    }
 
 
 def test_match_with_json_prints_a_refused_line_for_an_export_it_cannot_parse(tmp_path, capsys):
