@@ -180,17 +180,22 @@ def fail_abandoned(*, job: Job) -> bool:
     return done
 
 
-def _record_cancel(job: Job, *, request: jobs.CancelRequest, logged: bool) -> None:
-    """The audit of a cancel request that took effect: the request itself when it could not be
-    written when it was made (SQLite, decision 0029), then `job_cancel` by the requester."""
+def _record_cancel(job: Job, *, request: jobs.CancelRequest, logged: bool, cancelled: bool = True) -> None:
+    """The audit of what became of a cancel request: the request itself when it could not be
+    written when it was made (SQLite, decision 0029), then, by the requester, `job_cancel` when it
+    took effect or `job_cancel_too_late` when the run finished first."""
     actor = _requester(request)
     if not logged:
         _record_request(job, actor=actor, request=request)
     _record(
         job,
         actor=actor,
-        action="job_cancel",
-        after={"state": Job.State.FAILED, "error_code": jobs.CANCELLED},
+        action="job_cancel" if cancelled else "job_cancel_too_late",
+        after=(
+            {"state": Job.State.FAILED, "error_code": jobs.CANCELLED}
+            if cancelled
+            else {"state": job.state, "error_code": job.error_code}
+        ),
         note=request.note,
         running=True,
     )
@@ -212,20 +217,7 @@ def record_cancel_outcome(*, job: Job, request: jobs.CancelRequest, cancelled: b
     transaction that records the outcome): `job_cancel` when the run stopped at a checkpoint
     (nothing changed), `job_cancel_too_late` when it finished first (its outcome stands).
     `logged`: the request's own audit row was written when it was made (PostgreSQL)."""
-    if cancelled:
-        _record_cancel(job, request=request, logged=logged)
-        return
-    actor = _requester(request)
-    if not logged:
-        _record_request(job, actor=actor, request=request)
-    _record(
-        job,
-        actor=actor,
-        action="job_cancel_too_late",
-        after={"state": job.state, "error_code": job.error_code},
-        note=request.note,
-        running=True,
-    )
+    _record_cancel(job, request=request, logged=logged, cancelled=cancelled)
 
 
 def record_takeover(*, job: Job, owner: str) -> None:
