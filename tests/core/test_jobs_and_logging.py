@@ -55,7 +55,7 @@ def test_failed_job_message_carries_no_data(pusdatin):  # type: ignore[no-untype
     job = jobs.run(jobs.create_job(actor=pusdatin, kind="validate").pk, runner=runner)
     assert job.state == "FAILED"
     assert "0812" not in job.error_message + job.error_message_en
-    assert job.error_message_en == "System error (ValueError); no data was changed."
+    assert job.error_message_en == "System error; no data was changed. Contact Pusdatin."
 
 
 def test_job_that_died_running_can_be_run_again(school, pusdatin):  # type: ignore[no-untyped-def]

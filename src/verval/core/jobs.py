@@ -671,12 +671,14 @@ def run(
             except LeaseLost:
                 log.warning("job %s (%s): taken over by another worker; this run stops", job.pk, job.kind)
                 return Job.objects.get(pk=job_id)
-            except Exception as exc:  # noqa: BLE001 - recorded on the job; details stay out of messages
+            except Exception:  # noqa: BLE001 - recorded on the job; details stay out of messages
+                # The exception's class and traceback go to the server log only: the message
+                # reaches the job page, the API and --json output, where neither helps a user.
                 log.exception("job %s (%s) failed", job.pk, job.kind)
                 job.state = Job.State.FAILED
                 job.error_code = "KESALAHAN_SISTEM"
                 job.error_message = "Terjadi kesalahan sistem; data tidak diubah. Hubungi Pusdatin."
-                job.error_message_en = f"System error ({type(exc).__name__}); no data was changed."
+                job.error_message_en = "System error; no data was changed. Contact Pusdatin."
             else:
                 job.state = Job.State.SUCCEEDED
                 job.counts = counts
