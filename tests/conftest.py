@@ -81,6 +81,12 @@ def _file_store(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def brief_lock_wait(settings):  # type: ignore[no-untyped-def]
+    """A user's save gives up on rows a job holds after 0.2 s (tests.rowlocks, decision 0041)."""
+    settings.VERVAL = {**settings.VERVAL, "EDIT_LOCK_WAIT_MS": 200}
+
+
+@pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 

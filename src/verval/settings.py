@@ -227,6 +227,10 @@ VERVAL: dict[str, Any] = {
     # A school's correction file previewed but never applied expires (FAILED PRATINJAU_KEDALUWARSA)
     # this many hours after its upload, by the same recovery pass (decision 0035).
     "PREVIEW_EXPIRES_HOURS": int(os.environ.get("VERVAL_PREVIEW_EXPIRES_HOURS", "24")),
+    # How long a user's save waits for rows a bulk job holds (an import, a results ingest, a
+    # validation run keep them until they commit) before it is answered "being processed, try
+    # again" instead of hanging the request (PostgreSQL; decision 0041).
+    "EDIT_LOCK_WAIT_MS": int(os.environ.get("VERVAL_EDIT_LOCK_WAIT_MS", "3000")),
 }
 
 LOGGING = {

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from verval.accounts import access
 from verval.core import audit
+from verval.core.db import brief_lock_wait
 from verval.phones import check, mask
 from verval.registry.models import NumberHistory, NumberStatus, Recipient
 from verval.registry.services import recount_numbers
@@ -53,6 +54,14 @@ class RecordLocked(RegistryError):
     message = _(
         "Data ini terkunci karena sudah tercantum pada SPTJM yang dicetak. Batalkan SPTJM tersebut "
         "(sebelum disetujui) untuk mengubahnya."
+    )
+
+
+class RecordBusy(RegistryError):
+    code = "SEDANG_DIPROSES"
+    message = _(
+        "Data ini sedang diperbarui oleh proses Pusdatin (impor Dapodik, hasil provider, atau "
+        "validasi). Perubahan Anda belum disimpan; coba lagi beberapa menit lagi."
     )
 
 
@@ -140,7 +149,7 @@ def _why_refused(recipient_id: Any) -> RegistryError:
     return VersionConflict()
 
 
-@transaction.atomic
+@brief_lock_wait(RecordBusy)
 def change_number(*, actor: Any, recipient_id: UUID | str, new_raw: str, expected_version: int) -> Recipient:
     """Correct one recipient's number. Returns the recipient as stored afterwards."""
     recipient = _load(actor, recipient_id)
@@ -210,7 +219,7 @@ class ConfirmResult:
         self.refused[code] = self.refused.get(code, 0) + 1
 
 
-@transaction.atomic
+@brief_lock_wait(RecordBusy)
 def confirm_recipients(
     *,
     actor: Any,

@@ -202,9 +202,13 @@ def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
     if not expected:
         messages.warning(request, _("Pilih dulu data yang akan diverifikasi."))
         return redirect(back)
-    result = actions.confirm_recipients(
-        actor=request.user, recipient_ids=list(expected), expected_versions=expected, school_npsn=npsn
-    )
+    try:
+        result = actions.confirm_recipients(
+            actor=request.user, recipient_ids=list(expected), expected_versions=expected, school_npsn=npsn
+        )
+    except actions.RecordBusy as exc:
+        messages.warning(request, exc.message)
+        return redirect(back)
     done = result.confirmed + result.reconfirmed
     messages.success(
         request,

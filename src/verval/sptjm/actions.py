@@ -23,6 +23,7 @@ from django.utils import timezone
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CODES, Role
 from verval.core import audit, files, jobs
+from verval.core.db import brief_lock_wait
 from verval.core.models import Job
 from verval.reference.models import Period, School
 from verval.registry.models import Category, Kind, Recipient
@@ -42,6 +43,11 @@ from verval.sptjm.reasons import ActionRefused
 _CENT = Decimal("0.01")
 _MAX_COUNT = 2_147_483_647  # PostgreSQL's integer, the column of a recap's counts
 _MAX_RECAP_GB = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
+
+
+def _busy() -> ActionRefused:
+    """Rows a bulk job holds (decision 0041): the school's recipients, its SPTJM items."""
+    return ActionRefused("SEDANG_DIPROSES")
 
 
 def _open_period(code: str) -> Period:
@@ -96,7 +102,7 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
     if not access.can_edit_school(actor, npsn):
         raise PermissionDenied("only the school's operator prints its SPTJM")
     period = _open_period(period_code)
-    with transaction.atomic():
+    with brief_lock_wait(_busy):
         school = School.objects.select_for_update().select_related("region", "regency").get(npsn=npsn)
         live = Sptjm.objects.filter(school=school, period=period, status__in=LIVE_STATUSES).first()
         if live is not None:
@@ -210,7 +216,7 @@ def void_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptj
     document of a closed period too: else its records would stay locked for good); by Pusdatin
     only for a document whose period is closed (a school that no longer acts on it,
     docs/decisions/0024-sptjm-across-periods.md)."""
-    with transaction.atomic():
+    with brief_lock_wait(_busy):
         sptjm = Sptjm.objects.select_for_update().select_related("period").filter(pk=sptjm_id).first()
         if sptjm is None:
             raise PermissionDenied("only the school's operator voids its SPTJM")
@@ -384,7 +390,7 @@ def _review(actor: Any, sptjm_id: Any, version: int | None) -> Sptjm:
 
 def approve_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptjm:
     """DISETUJUI: items become approved (the recipients are covered), records are unlocked."""
-    with transaction.atomic():
+    with brief_lock_wait(_busy):
         sptjm = _review(actor, sptjm_id, version)
         now = timezone.now()
         sptjm.status = SptjmStatus.DISETUJUI

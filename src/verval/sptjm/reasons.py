@@ -26,6 +26,12 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "SPTJM tidak dalam status yang mengizinkan tindakan ini.",
         "The SPTJM's status does not allow this.",
     ),
+    "SEDANG_DIPROSES": (
+        "Data sekolah ini sedang diperbarui oleh proses Pusdatin (impor Dapodik, hasil provider, atau "
+        "validasi). Tidak ada yang diubah; coba lagi beberapa menit lagi.",
+        "This school's data is being updated by a Pusdatin job (Dapodik import, provider results or "
+        "validation). Nothing was changed; try again in a few minutes.",
+    ),
     "VERSI_BERUBAH": (
         "SPTJM sudah diubah orang lain sejak halaman dibuka. Muat ulang halaman.",
         "Someone else changed this SPTJM since you opened the page. Reload it.",

@@ -1,0 +1,48 @@
+"""Transactions of a user's request that may meet rows a bulk job holds.
+
+A cutoff import, a results ingest or a validation run updates up to millions of rows in one
+transaction (SPEC §9) and holds them until it commits, minutes at national scale. A school
+operator's save of one of those rows would wait as long: the request hangs, then its web worker
+is killed by the server's timeout, and with a few such saves no worker is left for anybody. So
+a request's transaction waits for a lock only briefly and then tells the user to try again
+(decision 0041)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+
+# PostgreSQL's lock_not_available, what lock_timeout raises.
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def lock_wait_expired(exc: BaseException) -> bool:
+    """The error is a lock wait given up (PostgreSQL's lock_timeout, SQLite's busy timeout)."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+        return True
+    return connection.vendor == "sqlite" and "database is locked" in str(exc)
+
+
+@contextmanager
+def brief_lock_wait(refuse: Callable[[], Exception]) -> Iterator[None]:
+    """An atomic block whose lock waits end after EDIT_LOCK_WAIT_MS; then `refuse()` is raised,
+    with everything of the block rolled back. Inside an outer transaction (a job that calls an
+    action, a test) the outer one keeps its own setting: a `SET LOCAL` would outlive this block.
+    SQLite has one writer at a time and waits its busy timeout (settings: 30 s) instead."""
+    outermost = not connection.in_atomic_block
+    try:
+        with transaction.atomic():
+            if outermost and connection.vendor == "postgresql":
+                wait = f"{int(settings.VERVAL['EDIT_LOCK_WAIT_MS'])}ms"
+                with connection.cursor() as cursor:
+                    # set_config(..., true) is SET LOCAL: it ends with this transaction.
+                    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
+            yield
+    except OperationalError as exc:
+        if not lock_wait_expired(exc):
+            raise
+        raise refuse() from None
