@@ -4,6 +4,9 @@ Numbers (dump files):
 verval-provider match --dump DUMP.csv.gz --subscribers SUBS.csv --out HASIL.csv
 verval-provider sync --url https://verval.example --token vp_... --subscribers SUBS.csv [--workdir DIR]
   (--token and --subscribers may come from VERVAL_PROVIDER_TOKEN and VERVAL_PROVIDER_SUBSCRIBERS)
+Matching with your own pipeline instead (decision 0036):
+verval-provider pull --url URL --out DIR [--batch ID | --all]
+verval-provider upload-results --url URL --batch ID --results HASIL.csv [--refused-out DITOLAK.csv]
 
 With --json the last line on stdout is one JSON object, also when the kit refuses its input or an
 argument: {"state": "REFUSED", "error_code": ..., "error": ..., "message": ...} (exit 2).
@@ -25,7 +28,7 @@ import sys
 import urllib.parse
 from typing import Any
 
-from verval_provider import disbursement
+from verval_provider import disbursement, dumps
 from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
 from verval_provider.disbursement import KitFileError
 from verval_provider.match import MatchError, match
@@ -68,10 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
     s.add_argument("--json", action="store_true")
     s.add_argument("--accept-low-match", action="store_true", help=low)
+    _own_pipeline_parsers(sub)
     _disbursement_parsers(sub)
     args = parser.parse_args(argv)
-    if args.cmd in DISBURSEMENT_COMMANDS:
-        return _disbursement(parser, args)
+    if args.cmd in SERVER_COMMANDS:
+        return _server_command(args)
     name = f"verval-provider {args.cmd}"
 
     if args.cmd == "match":
@@ -140,6 +144,51 @@ def _refused(name: str, as_json: bool, code: str, message: str) -> int:
     return 2
 
 
+# ------------------------------------------------------------------ own matching pipeline
+
+
+def _own_pipeline_parsers(sub: Any) -> None:
+    p = sub.add_parser("pull", help="download dump batches and their manifests, without matching")
+    _server_options(p, workdir=False)
+    p.add_argument("--out", required=True, help="folder for <batch>.csv.gz and <batch>.manifest.json")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--batch", help="only this batch, whatever its state")
+    which.add_argument("--all", action="store_true", help="every batch, also those already answered")
+    u = sub.add_parser("upload-results", help="send a results file you matched yourself for a dump batch")
+    _server_options(u, workdir=False)
+    u.add_argument("--batch", required=True, help="the dump batch id (DMP-...)")
+    u.add_argument(
+        "--results",
+        required=True,
+        help="CSV pd_id,no_ponsel,status[,keterangan], plain or gzip (sent as gzip when above 1 MiB)",
+    )
+    u.add_argument("--refused-out", help="write every row the server refused to this CSV")
+    u.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
+
+
+def _pull(client: ApiClient, args: argparse.Namespace, say: Any) -> tuple[int, dict[str, Any]]:
+    reports = dumps.pull_dumps(client, args.out, batch_id=args.batch, every=args.all, log=say)
+    if not reports:
+        say("Tidak ada batch baru / no new batches.")
+    return (1 if any(r.get("error") for r in reports) else 0), {"batches": reports, "count": len(reports)}
+
+
+def _upload_results(client: ApiClient, args: argparse.Namespace, say: Any) -> tuple[int, dict[str, Any]]:
+    answer = dumps.upload_match_results(
+        client, args.batch, args.results, refused_out=args.refused_out, wait_seconds=args.wait, log=say
+    )
+    counts = answer.get("counts", {})
+    _say_answer(answer, say, pending=f"see GET /api/v1/jobs/{answer.get('job_id')} for its outcome")
+    if answer.get("state") == "SUCCEEDED":
+        say(
+            f"{answer['batch']}: applied {counts.get('applied', 0)}, refused {counts.get('refused', 0)}, "
+            f"unchanged {counts.get('unchanged', 0)}; batch {counts.get('batch_state', '')}"
+        )
+    if answer.get("refused_out"):
+        say(f"refused rows ({answer.get('issues_total', 0)}) -> {answer['refused_out']}")
+    return _upload_exit_code(answer), answer
+
+
 # ------------------------------------------------------------------ disbursement side
 
 
@@ -196,7 +245,9 @@ def _disbursement_parsers(sub: Any) -> None:
     d.add_argument("--seed", type=int, default=0)
 
 
-DISBURSEMENT_COMMANDS = (
+SERVER_COMMANDS = (
+    "pull",
+    "upload-results",
     "pull-disbursements",
     "upload-injection",
     "upload-usage",
@@ -205,8 +256,9 @@ DISBURSEMENT_COMMANDS = (
 )
 
 
-def _disbursement(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    """Exit codes: 0 done; 1 look at it (a file refused, a batch discarded for its SHA-256, a
+def _server_command(args: argparse.Namespace) -> int:
+    """The commands that talk to the server, but sync (whose codes came first and differ).
+    Exit codes: 0 done; 1 look at it (a file refused, a batch discarded for its SHA-256, a
     recap not sent for want of results or answered with reconciliation flags); 2 nothing done,
     fix or run again later (server unreachable, token refused, 429, unknown batch or period, a
     file the kit cannot read); 3 a file accepted and still being applied on the server (do not
@@ -224,7 +276,7 @@ def _disbursement(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     client = ApiClient(args.token, UrllibTransport(args.url))
     say = (lambda _msg: None) if args.json else print
     try:
-        code, out = _run_disbursement(client, args, say)
+        code, out = _run_server_command(client, args, say)
     except KitFileError as exc:
         code, out = 2, _refusal("BERKAS_TIDAK_TERBACA", str(exc), detail=str(exc))
         if not args.json:
@@ -238,7 +290,11 @@ def _disbursement(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     return code
 
 
-def _run_disbursement(client: ApiClient, args: argparse.Namespace, say: Any) -> tuple[int, dict[str, Any]]:
+def _run_server_command(client: ApiClient, args: argparse.Namespace, say: Any) -> tuple[int, dict[str, Any]]:
+    if args.cmd == "pull":
+        return _pull(client, args, say)
+    if args.cmd == "upload-results":
+        return _upload_results(client, args, say)
     if args.cmd == "pull-disbursements":
         reports = disbursement.pull_batches(client, args.workdir, period=args.period, log=say)
         if not reports:
@@ -252,9 +308,8 @@ def _run_disbursement(client: ApiClient, args: argparse.Namespace, say: Any) -> 
             )
         else:
             answer = disbursement.upload_usage(client, args.period, args.usage, wait_seconds=args.wait)
-        _say_answer(answer, say)
-        state = answer.get("state")
-        return (0 if state == "SUCCEEDED" else 3 if state in ("PENDING", "RUNNING") else 1), answer
+        _say_answer(answer, say, pending="the kit checks it again on send-recap")
+        return _upload_exit_code(answer), answer
     if args.cmd == "send-recap":
         return _send_recap(client, args, say)
     if not 0 <= args.fail_share <= 1:
@@ -313,7 +368,14 @@ def _flags(recon: dict[str, Any]) -> str:
     return "ok" if recon.get("ok") else "flags " + ", ".join(recon.get("flags", []))
 
 
-def _say_answer(answer: dict[str, Any], say: Any) -> None:
+def _upload_exit_code(answer: dict[str, Any]) -> int:
+    """0 applied (refused rows listed), 3 still being applied (do not send it again), 1 refused
+    whole or failed."""
+    state = answer.get("state")
+    return 0 if state == "SUCCEEDED" else 3 if state in ("PENDING", "RUNNING") else 1
+
+
+def _say_answer(answer: dict[str, Any], say: Any, *, pending: str) -> None:
     state = answer.get("state")
     counts = answer.get("counts", {})
     if state == "REFUSED":
@@ -321,7 +383,7 @@ def _say_answer(answer: dict[str, Any], say: Any) -> None:
             f"refused whole ({answer.get('error', '')}): {answer.get('message_en', '')} {counts}; nothing applied"
         )
     elif state in ("PENDING", "RUNNING"):
-        say(f"job {answer.get('job_id')} still {state} on the server; the kit checks it again on send-recap")
+        say(f"job {answer.get('job_id')} still {state} on the server; {pending}")
     else:
         say(f"job {answer.get('job_id')} {state}: {counts}")
     for row in answer.get("issues", [])[:10]:

@@ -45,14 +45,13 @@ from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure
 from verval_provider.match import MatchError, _blocks, _is_gzip, _mask, _readable
+from verval_provider.transfer import FINISHED, not_yours, send, shown_id
 
 INJECTION_REQUIRED = ("pd_id", "no_ponsel", "status")
 INJECTION_COLUMNS = (*INJECTION_REQUIRED, "keterangan", "kuota_gb", "waktu")
 USAGE_COLUMNS = ("pd_id", "no_ponsel", "pemakaian_gb")
 BATCH_COLUMNS = ("pd_id", "no_ponsel", "kuota_gb", "kategori")
 INJECTION_STATUSES = ("BERHASIL", "GAGAL")
-# Job states of the server (verval.core.models.Job.State).
-FINISHED = ("SUCCEEDED", "REFUSED", "FAILED")
 
 Log = Callable[[str], Any] | None
 
@@ -283,41 +282,6 @@ def download_batch(client: ApiClient, batch: dict[str, Any], dest: Path) -> Path
     )
 
 
-def _post_file(client: ApiClient, path: str, file: Path) -> tuple[int, dict[str, Any]]:
-    ctype = "application/gzip" if _is_gzip(file) else "text/csv"
-    with open(file, "rb") as fh:
-        return client._json(
-            "POST",
-            path,
-            {"Content-Type": ctype, "Content-Length": str(file.stat().st_size)},
-            fh,
-            ok=(200, 202),
-        )
-
-
-def _wait(client: ApiClient, answer: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
-    deadline = time.monotonic() + wait_seconds
-    while answer.get("state") not in FINISHED and time.monotonic() < deadline:
-        time.sleep(1.0)
-        answer = client._json("GET", f"/disbursements/jobs/{answer['job_id']}")[1]
-    return answer
-
-
-def _refused_answer(failure: ApiFailure) -> dict[str, Any]:
-    """A file refused whole (422): the server's answer as a report."""
-    body = failure.body
-    return {
-        "job_id": body.get("job_id"),
-        "state": "REFUSED",
-        "error": failure.code,
-        "message_en": body.get("message_en", ""),
-        "counts": body.get("counts", {}),
-        "issues_total": body.get("issues_total", 0),
-        "issues": body.get("rows", []),
-        "issues_url": body.get("issues_url", ""),
-    }
-
-
 def pull_batches(
     client: ApiClient, workdir: str | Path, *, period: str | None = None, log: Log = None
 ) -> list[dict[str, Any]]:
@@ -354,12 +318,6 @@ def pull_batches(
     return reports
 
 
-# A disbursement batch id (a UUID) or a dump batch id (DMP-20200915-telkomsel-0001).
-_BATCH_ID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|DMP-\d{8}-[a-z]+-\d{4}"
-)
-
-
 def upload_injection(
     client: ApiClient,
     workdir: str | Path,
@@ -383,31 +341,30 @@ def upload_injection(
     except ApiFailure as failure:
         if failure.status != 404:
             raise
-        # An id as the server writes them is shown whole (a dump id holds its date); anything
-        # else is masked, as every value from outside is.
-        shown = batch_id if _BATCH_ID.fullmatch(batch_id) else _mask(batch_id)[:80]
-        dump = " (a dump batch: those are answered by sync)" if batch_id.upper().startswith("DMP-") else ""
-        raise ApiFailure(
-            404,
-            {
-                **failure.body,
-                "message": f"Batch penyaluran {shown} tidak ada untuk perusahaan Anda; periksa --batch.",
-                "message_en": f"no disbursement batch {shown} of yours on this server{dump}: check --batch "
-                "(pull-disbursements prints the id of each of your batches)",
-            },
+        shown = shown_id(batch_id)
+        dump = (
+            " (a dump batch: those are answered by sync or upload-results)"
+            if batch_id.upper().startswith("DMP-")
+            else ""
+        )
+        raise not_yours(
+            failure,
+            f"Batch penyaluran {shown} tidak ada untuk perusahaan Anda; periksa --batch.",
+            f"no disbursement batch {shown} of yours on this server{dump}: check --batch "
+            "(pull-disbursements prints the id of each of your batches)",
         ) from None
     say(
         f"{results.name}: {checked['rows']} rows, {checked['berhasil']} BERHASIL, {checked['gagal']} GAGAL"
         + (f", {checked['other_status']} with another status" if checked["other_status"] else "")
         + (f", {checked['bad_pd_id']} without a valid pd_id" if checked["bad_pd_id"] else "")
     )
-    try:
-        _status, answer = _post_file(client, f"/disbursements/batches/{batch['id']}/results", results)
-    except ApiFailure as failure:
-        if failure.status != 422:
-            raise
-        answer = _refused_answer(failure)
-    answer = _wait(client, answer, wait_seconds) if answer.get("state") not in FINISHED else answer
+    answer = send(
+        client,
+        f"/disbursements/batches/{batch['id']}/results",
+        results,
+        jobs="/disbursements/jobs",
+        wait_seconds=wait_seconds,
+    )
     if answer.get("state") not in ("REFUSED", "FAILED"):
         DisbursementStore.at(workdir).record(
             batch["period"], batch["id"], results, answer["job_id"], answer["state"]
@@ -428,13 +385,9 @@ def upload_usage(
         rows = int(scan.select(pl.len(), pl.all().null_count()).collect(engine="streaming").item(0, 0))
     if rows == 0:
         raise KitFileError(f"usage {usage.name}: no rows under the header")
-    try:
-        _status, answer = _post_file(client, f"/reports/{period}/usage", usage)
-    except ApiFailure as failure:
-        if failure.status != 422:
-            raise
-        answer = _refused_answer(failure)
-    answer = _wait(client, answer, wait_seconds) if answer.get("state") not in FINISHED else answer
+    answer = send(
+        client, f"/reports/{period}/usage", usage, jobs="/disbursements/jobs", wait_seconds=wait_seconds
+    )
     return {"period": period, **answer}
 
 

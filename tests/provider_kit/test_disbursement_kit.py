@@ -577,7 +577,8 @@ def test_upload_injection_names_an_unknown_batch_and_where_to_find_the_ids(
     assert code == 2
     assert capsys.readouterr().err == (
         "verval-provider upload-injection: HTTP 404 TIDAK_DITEMUKAN: no disbursement batch "
-        "DMP-20200915-telkomsel-0001 of yours on this server (a dump batch: those are answered by sync): "
+        "DMP-20200915-telkomsel-0001 of yours on this server "
+        "(a dump batch: those are answered by sync or upload-results): "
         "check --batch (pull-disbursements prints the id of each of your batches)\n"
     )
 
