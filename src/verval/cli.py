@@ -13,13 +13,19 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
     args = list(sys.argv if argv is None else argv)
-    if len(args) > 1 and "-" in args[1] and not args[1].startswith("-"):
-        args[1] = args[1].replace("-", "_")
-    from django.core.management import execute_from_command_line
+    from django.core.management import BaseCommand, ManagementUtility, get_commands
     from django.db.utils import OperationalError, ProgrammingError
 
+    class Utility(ManagementUtility):
+        # The name is mapped where the command is looked up, not in argv: the usage line and the
+        # errors then name the command as the user typed it and the docs spell it
+        # (`verval import-dapodik`, not `verval import_dapodik`).
+        def fetch_command(self, subcommand: str) -> BaseCommand:
+            name = subcommand.replace("-", "_")
+            return super().fetch_command(name if name in get_commands() else subcommand)
+
     try:
-        execute_from_command_line(args)
+        Utility(args).execute()
     except (OperationalError, ProgrammingError) as exc:
         from verval.core.commands import EXIT_FAILED, missing_tables
 

@@ -247,3 +247,13 @@ def test_the_console_script_exits_2_with_the_json_line_for_an_option_it_does_not
     assert (line["state"], line["error_code"]) == ("REFUSED", "ARGUMEN_TIDAK_SAH")
     assert line["message"].startswith("argument --provider: invalid choice: 'nokia'")
     assert done.stderr.startswith("usage: ") and " dump [-h]" in done.stderr
+
+
+def test_the_usage_line_names_a_hyphenated_command_as_it_was_typed(tmp_path):
+    done = _verval("ingest-results", str(tmp_path / "res.csv"), "--json", var_dir=str(tmp_path))
+
+    assert done.returncode == 2
+    assert " ingest-results [-h] --batch BATCH" in done.stderr
+    assert done.stderr.splitlines()[-1].endswith(
+        " ingest-results: error: the following arguments are required: --batch"
+    )

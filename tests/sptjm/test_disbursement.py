@@ -3,8 +3,10 @@ from __future__ import annotations
 import gzip
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from tests.sptjm.conftest import aktif, approve_all, make_period
 from verval.core import files, jobs
@@ -201,3 +203,13 @@ def test_disbursement_candidates_look_their_sptjm_items_up_by_recipient_and_peri
         item_lookups
         == ["SEARCH U0 USING INDEX sptjm_item_recipient_period (recipient_id=? AND period_id=?)"] * 3
     )
+
+
+def test_verval_disburse_names_the_exclusion_rule_by_its_code(operator, pusdatin, school, period):
+    aktif(school, 4, phone_raw="081233334444", phone_e164="+6281233334444")
+    approve_all(operator, pusdatin, school, period)
+    out = StringIO()
+
+    call_command("disburse", "--period", period.code, stdout=out)
+
+    assert out.getvalue().splitlines()[-1] == "SUCCEEDED: scheduled 3, excluded 1 (MAKS_3_PAKET 1), retried 0"

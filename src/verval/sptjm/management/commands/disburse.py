@@ -35,7 +35,10 @@ class Command(DataCommand):
             return
         for b in out.get("batches", []):
             self.stdout.write(f"{b['id']} {b['provider']} {b['rows']} {b['path']}")
+        # The rule codes as SPEC values: the SQLite path counts by ExclusionRule members, whose repr
+        # (`ExclusionRule.MAKS_3_PAKET`) is no code an operator can look up.
+        rules = ", ".join(f"{str(rule)} {n}" for rule, n in out.get("by_rule", {}).items())
         self.stdout.write(
-            f"{out['state']}: scheduled {out.get('scheduled', 0)}, excluded {out.get('excluded', 0)} "
-            f"{out.get('by_rule', {})}, retried {out.get('retried', 0)}"
+            f"{out['state']}: scheduled {out.get('scheduled', 0)}, excluded {out.get('excluded', 0)}"
+            f"{f' ({rules})' if rules else ''}, retried {out.get('retried', 0)}"
         )
