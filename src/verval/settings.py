@@ -227,6 +227,9 @@ VERVAL: dict[str, Any] = {
     # A school's correction file previewed but never applied expires (FAILED PRATINJAU_KEDALUWARSA)
     # this many hours after its upload, by the same recovery pass (decision 0035).
     "PREVIEW_EXPIRES_HOURS": int(os.environ.get("VERVAL_PREVIEW_EXPIRES_HOURS", "24")),
+    # Applying a school's correction file reports its progress, and looks for a cancel request,
+    # after every this many corrections (decision 0039).
+    "BULK_CORRECTION_BATCH_ROWS": int(os.environ.get("VERVAL_BULK_CORRECTION_BATCH_ROWS", "200")),
 }
 
 LOGGING = {
