@@ -231,6 +231,9 @@ VERVAL: dict[str, Any] = {
     # validation run keep them until they commit) before it is answered "being processed, try
     # again" instead of hanging the request (PostgreSQL; decision 0041).
     "EDIT_LOCK_WAIT_MS": int(os.environ.get("VERVAL_EDIT_LOCK_WAIT_MS", "3000")),
+    # Applying a school's correction file reports its progress, and looks for a cancel request,
+    # after every this many corrections (decision 0039).
+    "BULK_CORRECTION_BATCH_ROWS": int(os.environ.get("VERVAL_BULK_CORRECTION_BATCH_ROWS", "200")),
 }
 
 LOGGING = {

@@ -391,15 +391,20 @@ def test_a_job_alive_in_a_worker_is_not_requeued_from_its_page_and_the_page_says
     assert _actions(job) == []
 
 
-def test_operator_cannot_requeue_or_cancel_a_job_from_the_web(client, pusdatin, operator):  # type: ignore[no-untyped-def]
+def test_operator_cannot_requeue_its_correction_file_but_cancels_it_from_the_web(client, pusdatin, operator):  # type: ignore[no-untyped-def]
+    """The operator who uploaded a correction file may cancel it (decision 0039), never requeue."""
     job = jobs.create_job(actor=operator, kind="bulk_correction", school_id=operator.school_id)
     Job.objects.filter(pk=job.pk).update(
         state=Job.State.RUNNING, lease_owner=DEAD, heartbeat_at=timezone.now() - timedelta(minutes=10)
     )
     client.force_login(operator)
-    assert "jalankan-ulang/" not in client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    page = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    assert "jalankan-ulang/" not in page
+    assert f'action="/pekerjaan/{job.pk}/batalkan/"' in page
 
     assert client.post(f"/pekerjaan/{job.pk}/jalankan-ulang/").status_code == 403
-    assert client.post(f"/pekerjaan/{job.pk}/batalkan/").status_code == 403
     job.refresh_from_db()
     assert (job.state, job.lease_owner) == (Job.State.RUNNING, DEAD)
+    assert client.post(f"/pekerjaan/{job.pk}/batalkan/").status_code == 302
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == (Job.State.FAILED, "DIBATALKAN")

@@ -146,10 +146,12 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "core:dinas_export": Rule(DINAS_ALL),
     # The fixture job is the operator's own bulk-correction upload of the fixture school.
     "core:job": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
-    # Pusdatin alone re-queues or cancels a job (decision 0022); the fixture job is a correction
-    # file awaiting the school's click, so the re-queue is refused with a message (a redirect).
+    # Pusdatin alone re-queues a job (decision 0022); the fixture job is a correction file
+    # awaiting the school's click, so the re-queue is refused with a message (a redirect).
     "core:job_requeue": Rule(ONLY_PUSDATIN, method="POST"),
-    "core:job_cancel": Rule(ONLY_PUSDATIN, method="POST"),
+    # Pusdatin cancels any job, the operator who uploaded a correction file that file (decision
+    # 0039): the fixture job is the operator's own upload.
+    "core:job_cancel": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN, method="POST"),
     "core:job_progress": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
     "core:job_issues_csv": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
     # --- registry (school pages) ---------------------------------------------------------------------

@@ -137,6 +137,23 @@ def can_edit_school(user: Any, school: School | str | None) -> bool:
     )
 
 
+def can_cancel_job(user: Any, job: Any) -> bool:
+    """Pusdatin cancels any job; a school's operator the correction file it uploaded itself,
+    while it is still that school's operator (decision 0039)."""
+    from verval.core.models import UPLOADER_CANCELS_KINDS
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role == Role.PUSDATIN:
+        return True
+    return (
+        job.kind in UPLOADER_CANCELS_KINDS
+        and job.created_by_id is not None
+        and job.created_by_id == user.pk
+        and can_edit_school(user, job.school_id)
+    )
+
+
 def require_role(user: User | Any, *roles: str) -> None:
     if not getattr(user, "is_authenticated", False) or user.role not in roles:
         raise PermissionDenied("role not allowed")

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from verval.core import audit, jobs
-from verval.core.models import AWAITS_APPLY_KINDS, Job, preview_expires_hours
+from verval.core.models import AWAITS_APPLY_KINDS, UPLOADER_CANCELS_KINDS, Job, preview_expires_hours
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,20 @@ CANCELLED_WHILE_RUNNING = (
     "tidak diubah.",
     "Pusdatin cancelled this job while it ran; all its changes were rolled back and no data was changed.",
 )
+# A school's correction file whose apply was cancelled, queued or running (decision 0039): the
+# school is told that none of the file was applied and that it may upload it again.
+_CORRECTION_CANCELLED_BY_OPERATOR = (
+    "Penerapan berkas koreksi ini dibatalkan oleh operator sekolah; tidak ada koreksi dari berkas "
+    "ini yang diterapkan dan data tidak diubah. Unggah berkasnya lagi bila koreksinya masih diperlukan.",
+    "The school's operator cancelled applying this correction file; none of its corrections were "
+    "applied and no data was changed. Upload the file again if the corrections are still needed.",
+)
+_CORRECTION_CANCELLED_BY_PUSDATIN = (
+    "Penerapan berkas koreksi ini dibatalkan oleh Pusdatin; tidak ada koreksi dari berkas ini yang "
+    "diterapkan dan data tidak diubah. Unggah berkasnya lagi bila koreksinya masih diperlukan.",
+    "Pusdatin cancelled applying this correction file; none of its corrections were applied and no "
+    "data was changed. Upload the file again if the corrections are still needed.",
+)
 _PREVIEW_EXPIRED = (
     "Pratinjau berkas ini tidak diterapkan dalam {n} jam sehingga kedaluwarsa; data tidak diubah. "
     "Unggah berkasnya lagi bila koreksinya masih diperlukan.",
@@ -70,6 +84,15 @@ class JobActionRefused(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message_en}"
+
+
+def cancelled_messages(job: Job, *, requested_by: int | None, running: bool) -> tuple[str, str]:
+    """The job's error (Indonesian, English) once a cancel took effect: who cancelled, and that
+    nothing was changed. `requested_by`: the requester's id (None: the server's command line)."""
+    if job.kind in UPLOADER_CANCELS_KINDS:
+        by_uploader = requested_by is not None and requested_by == job.created_by_id
+        return _CORRECTION_CANCELLED_BY_OPERATOR if by_uploader else _CORRECTION_CANCELLED_BY_PUSDATIN
+    return CANCELLED_WHILE_RUNNING if running else _CANCELLED
 
 
 def _state(job: Job) -> dict[str, Any]:
@@ -106,7 +129,7 @@ def _fail(
             "cancel_requested_by_id": request.by_id,
             "cancel_note": request.note,
         }
-    return bool(
+    done = bool(
         Job.objects.filter(pk=job.pk, **match).update(
             state=Job.State.FAILED,
             error_code=code,
@@ -116,6 +139,9 @@ def _fail(
             **fields,
         )
     )
+    if done:
+        jobs.discard_run_files(job)
+    return done
 
 
 def _requester(request: jobs.CancelRequest) -> Any:
@@ -162,7 +188,8 @@ def fail_abandoned(*, job: Job) -> bool:
     }
     with transaction.atomic():
         if request is not None:
-            done = _fail(job, code=jobs.CANCELLED, messages=_CANCELLED, request=request, **match)
+            messages = cancelled_messages(job, requested_by=request.by_id, running=False)
+            done = _fail(job, code=jobs.CANCELLED, messages=messages, request=request, **match)
         else:
             messages = _ABANDONED if job.queued_at else _ABANDONED_NOT_QUEUED
             done = _fail(job, code=jobs.ABANDONED, messages=messages, **match)
@@ -317,6 +344,7 @@ def refuse_before_run(*, actor: Any, job: Job, refused: jobs.JobRefused) -> bool
         )
         if not done:
             return False
+        jobs.discard_run_files(job)
         jobs.save_issues(job, refused.issues)
         _record(
             job,
@@ -355,6 +383,7 @@ def expire_previews(*, now: datetime | None = None) -> int:
                 )
             )
             if done:
+                jobs.discard_run_files(job)
                 _record(
                     job,
                     actor=None,
@@ -422,14 +451,19 @@ def requeue_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
 
 
 def cancel_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
-    """Pusdatin stops a job for good. A job no worker is running (waiting, queued, or RUNNING with
-    its lease expired) FAILS as DIBATALKAN at once. A job alive in a worker is asked to stop
+    """Pusdatin (or, for its own correction file, the school's operator who uploaded it: decision
+    0039) stops a job for good. A job no worker is running (waiting, queued, or RUNNING with its
+    lease expired) FAILS as DIBATALKAN at once. A job alive in a worker is asked to stop
     (`request_cancel`): it is returned still RUNNING, with its request (decision 0029)."""
+    from django.core.exceptions import PermissionDenied
+
     from verval.accounts import access
     from verval.accounts.models import Role
 
-    if actor is not None:
-        access.require_role(actor, Role.PUSDATIN)
+    if actor is not None and getattr(actor, "role", None) != Role.PUSDATIN:
+        own = Job.objects.filter(pk=job_id).first()
+        if own is None or not access.can_cancel_job(actor, own):
+            raise PermissionDenied("only Pusdatin, or the operator who uploaded the correction file")
     job = _get(job_id)
     if job.is_finished:
         raise JobActionRefused(
@@ -441,7 +475,8 @@ def cancel_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
         return _request_cancel(job, actor=actor, note=note)
     with transaction.atomic():
         match: dict[str, Any] = {"state": job.state, "lease_owner": job.lease_owner, "attempts": job.attempts}
-        if not _fail(job, code=jobs.CANCELLED, messages=_CANCELLED, **match):
+        messages = cancelled_messages(job, requested_by=getattr(actor, "pk", None), running=False)
+        if not _fail(job, code=jobs.CANCELLED, messages=messages, **match):
             raise JobActionRefused(
                 "PEKERJAAN_BERUBAH",
                 "Pekerjaan ini berubah sementara itu; periksa lagi.",

@@ -406,6 +406,9 @@ STEPS = {
     "compare": _("Membandingkan dengan registri"),
     "write": _("Menyimpan ke registri"),
     "index": _("Membangun indeks registri"),
+    # The last checkpoint of a school's correction file has passed: only the commit is left, which
+    # a cancel request can no longer stop (decision 0039).
+    "commit": _("Menyimpan hasil; pembatalan tidak lagi dapat menghentikannya"),
 }
 
 
@@ -548,6 +551,7 @@ def progress_context(job: Job) -> dict[str, Any]:
         "total": total,
         "percent": job.percent_of(done, total),
         "step": str(step),
+        "step_code": str(data.get("step", "")) if step else "",
         # Whether a worker is on it (decision 0022): the page says so when it is not.
         "liveness": liveness(job),
         "last_beat": beat,
@@ -660,7 +664,9 @@ def run(
                 cancelled = stop.request
                 job.state = Job.State.FAILED
                 job.error_code = CANCELLED
-                job.error_message, job.error_message_en = actions.CANCELLED_WHILE_RUNNING
+                job.error_message, job.error_message_en = actions.cancelled_messages(
+                    job, requested_by=cancelled.by_id, running=True
+                )
             except JobRefused as refused:
                 job.state = Job.State.REFUSED
                 job.error_code = refused.code
@@ -738,9 +744,7 @@ def run(
     if not recorded:
         log.warning("job %s (%s): taken over while it ran; outcome left to the new run", job.pk, job.kind)
         return Job.objects.get(pk=job_id)
-    for path in (progress_path(job), lease_path(job), cancel_path(job)):
-        with contextlib.suppress(OSError):
-            path.unlink()
+    _unlink_run_files(job)
     try:  # the dashboard's aggregates follow every job; a dashboard failure never fails the job
         from verval.dashboard.services import refresh_after_job
 
@@ -748,6 +752,19 @@ def run(
     except Exception:  # noqa: BLE001
         log.exception("dashboard refresh not scheduled for job %s", job.pk)
     return job
+
+
+def _unlink_run_files(job: Job) -> None:
+    for path in (progress_path(job), lease_path(job), cancel_path(job)):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def discard_run_files(job: Job) -> None:
+    """Remove the job's progress, lease and cancel files once the transaction that ended it
+    commits: for a job that ends without its run's own clean-up (refused at its preview, expired,
+    cancelled or failed by a recovery), whose stale files would otherwise stay in the store."""
+    transaction.on_commit(lambda: _unlink_run_files(job))
 
 
 def issues_csv(job: Job) -> Iterable[str]:

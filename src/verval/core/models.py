@@ -146,6 +146,8 @@ class Job(models.Model):
 
 # Jobs that wait for a person's click after their preview (decision 0035).
 AWAITS_APPLY_KINDS = frozenset({"bulk_correction"})
+# Jobs the operator who uploaded them may cancel, besides Pusdatin (decision 0039).
+UPLOADER_CANCELS_KINDS = frozenset({"bulk_correction"})
 
 
 def preview_expires_hours() -> int:

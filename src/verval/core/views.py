@@ -310,9 +310,17 @@ def _job(request: HttpRequest, job_id: UUID):  # type: ignore[no-untyped-def]
 @login_required
 def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = _job(request, job_id)
-    return render(
-        request, "core/job.html", {"job": job, **jobs.progress_context(job), **_issues_context(job)}
-    )
+    return render(request, "core/job.html", _job_context(request, job))
+
+
+def _job_context(request: HttpRequest, job: Any) -> dict[str, Any]:
+    return {
+        "job": job,
+        # Pusdatin, or the operator who uploaded a correction file (decision 0039).
+        "can_cancel": access.can_cancel_job(request.user, job),
+        **jobs.progress_context(job),
+        **_issues_context(job),
+    }
 
 
 def _issues_context(job: Any) -> dict[str, Any]:
@@ -333,14 +341,16 @@ def job_requeue(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @require_POST
 def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Pusdatin stops a job (`verval jobs --cancel`): at once when no worker is running it, at its
-    next checkpoint when one is (decision 0029)."""
+    next checkpoint when one is (decision 0029). The operator who uploaded a correction file may
+    stop its apply too (decision 0039; the action decides who)."""
     return _job_action(request, job_id, requeue=False)
 
 
 def _job_action(request: HttpRequest, job_id: UUID, *, requeue: bool) -> HttpResponse:
     from verval.core import actions as job_actions
 
-    access.require_role(request.user, Role.PUSDATIN)
+    if requeue:
+        access.require_role(request.user, Role.PUSDATIN)
     job = _job(request, job_id)
     act = job_actions.requeue_job if requeue else job_actions.cancel_job
     try:
@@ -368,8 +378,7 @@ def _job_action(request: HttpRequest, job_id: UUID, *, requeue: bool) -> HttpRes
 def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """htmx fragment polled while a job runs; stops polling once the job is finished."""
     job = _job(request, job_id)
-    context = {"job": job, **jobs.progress_context(job), **_issues_context(job)}
-    return render(request, "core/_job_progress.html", context)
+    return render(request, "core/_job_progress.html", _job_context(request, job))
 
 
 @login_required

@@ -345,12 +345,18 @@ class BulkOutcome:
     issues: list[Any]
 
 
-def bulk_correct(*, actor: Any, school_npsn: str, rows: list[Any], job: Any = None) -> BulkOutcome:
+def bulk_correct(
+    *, actor: Any, school_npsn: str, rows: list[Any], job: Any = None, progress: Any = None
+) -> BulkOutcome:
     """Apply the corrections of an uploaded file (verval.registry.bulk.UploadRow) in one transaction.
 
     Refused rows are reported (line, column, code, message) and the rest is applied, unless more
     than the configured share is refused: then JobRefused and nothing changes. Rows whose number
     already equals the correction count as unchanged, so the same file twice changes nothing.
+
+    `progress` (a `core.jobs.Progress`, the job's runner): after every BULK_CORRECTION_BATCH_ROWS
+    corrections it is told how far into the file the apply is, which is also where a cancel
+    request stops the run and rolls all of it back (decision 0039).
     """
     from verval.registry import bulk
 
@@ -365,7 +371,15 @@ def bulk_correct(*, actor: Any, school_npsn: str, rows: list[Any], job: Any = No
         history: list[NumberHistory] = []
         touched: set[str] = set()  # numbers whose shared-number flag may change
         changed = 0
-        for change in plan.changes:
+        # The bar counts rows of the file, not corrections: a file of 1,000 rows with 10
+        # corrections is mostly rows that need no work, and the operator knows the file's rows.
+        position = {row.line: at for at, row in enumerate(rows, start=1)}
+        batch = bulk.batch_rows()
+        if progress is not None:
+            progress.step("write")
+        for done, change in enumerate(plan.changes, start=1):
+            if progress is not None and done % batch == 0:
+                progress.update(position.get(change.line, 0), force=True)
             rec = change.recipient
             if not _apply_number(rec, change.new, change.expected_version, now, actor):
                 code = _why_refused(rec.pk).code

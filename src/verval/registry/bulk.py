@@ -577,21 +577,38 @@ def preview_refusal(plan: Plan | None, refused: JobRefused | None) -> JobRefused
 # Job
 
 
+def batch_rows() -> int:
+    """Corrections applied between two progress reports (and cancel checkpoints) of an apply."""
+    return max(1, int(settings.VERVAL.get("BULK_CORRECTION_BATCH_ROWS", 200)))
+
+
 def run_bulk_correction_job(job: Any) -> dict[str, Any]:
-    """Runner of Job(kind="bulk_correction"): parse the stored upload and apply it."""
+    """Runner of Job(kind="bulk_correction"): parse the stored upload and apply it.
+
+    One transaction holds the corrections, their history, the audit row and the job's report, so
+    that a cancel request seen at a checkpoint (decision 0029) leaves nothing of the file applied
+    (decision 0039). The last checkpoint is the "commit" step: after it only the commit is left,
+    which no request can interrupt, and the job page says so."""
     from django.core.exceptions import PermissionDenied
+    from django.db import transaction
 
     from verval.core import files, jobs
     from verval.registry.actions import bulk_correct
 
+    progress = jobs.Progress(job)
+    progress.step("read")
     rows = read_xlsx(files.absolute(job.input_path))
-    progress = jobs.Progress(job, total=len(rows))
+    progress.update(0, len(rows), force=True)
     try:
-        outcome = bulk_correct(actor=job.created_by, school_npsn=job.school_id, rows=rows, job=job)
+        with transaction.atomic():
+            outcome = bulk_correct(
+                actor=job.created_by, school_npsn=job.school_id, rows=rows, job=job, progress=progress
+            )
+            jobs.save_issues(job, outcome.issues)
+            progress.done = len(rows)
+            progress.step("commit")
     except PermissionDenied as exc:
         raise refuse("TIDAK_BERWENANG") from exc
-    jobs.save_issues(job, outcome.issues)
-    progress.update(len(rows), force=True)
     job.progress_done = job.progress_total = len(rows)
     return outcome.counts
 
@@ -601,6 +618,7 @@ __all__ = [
     "Change",
     "Plan",
     "UploadRow",
+    "batch_rows",
     "plan",
     "preview_from_file",
     "preview_refusal",
