@@ -252,3 +252,14 @@ def test_api_docs_page_names_the_openapi_schema_before_the_swagger_bundle(client
     assert html.index(schema) < html.index("swagger-ui-bundle.js")
     assert "sekitar 1,5 MB" in html
     assert "docs/api.md" not in client.get("/api/v1/openapi.json").content.decode()
+
+
+def test_a_failed_job_keeps_the_progress_it_had_reached(pusdatin):  # type: ignore[no-untyped-def]
+    def runner(j):  # type: ignore[no-untyped-def]
+        jobs.Progress(j).update(40, 100, force=True)
+        raise ValueError("stopped")
+
+    job = jobs.run(jobs.create_job(actor=pusdatin, kind="validate").pk, runner=runner)
+    assert (job.state, job.progress_done, job.progress_total) == ("FAILED", 40, 100)
+    job.refresh_from_db()
+    assert (job.progress_done, job.progress_total) == (40, 100)

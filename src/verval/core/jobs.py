@@ -697,7 +697,14 @@ def run(
             log.exception("job %s: interrupted run not released", job.pk)
         raise
     job.finished_at = timezone.now()
-    done, total = read_progress(job) if not job.progress_total else (job.progress_done, job.progress_total)
+    # The run's own file, not read_progress(): the state set above already counts as finished,
+    # for which read_progress answers the row's figures (0 of 0 unless the runner wrote them), and
+    # a failed or cancelled job showed 0 % instead of where it stopped.
+    done, total = (
+        _done_total(job, _progress_file(job))
+        if not job.progress_total
+        else (job.progress_done, job.progress_total)
+    )
     job.progress_done = max(done, job.progress_done)
     job.progress_total = max(total, job.progress_total)
     # The outcome is written only while this run still holds its claim (a run that was taken over
