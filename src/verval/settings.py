@@ -227,6 +227,14 @@ VERVAL: dict[str, Any] = {
     # A school's correction file previewed but never applied expires (FAILED PRATINJAU_KEDALUWARSA)
     # this many hours after its upload, by the same recovery pass (decision 0035).
     "PREVIEW_EXPIRES_HOURS": int(os.environ.get("VERVAL_PREVIEW_EXPIRES_HOURS", "24")),
+    # What `verval files --prune` may delete and when (docs/deployment.md "File store and
+    # retention", decision 0038), in days; SPTJM PDFs, signed scans and registration letters are
+    # legal evidence and have no rule (never pruned).
+    "RETENTION_PREVIEW_DAYS": int(os.environ.get("VERVAL_RETENTION_PREVIEW_DAYS", "2")),
+    "RETENTION_JOB_INPUT_DAYS": int(os.environ.get("VERVAL_RETENTION_JOB_INPUT_DAYS", "90")),
+    "RETENTION_DUMP_DAYS": int(os.environ.get("VERVAL_RETENTION_DUMP_DAYS", "180")),
+    "RETENTION_DISBURSEMENT_DAYS": int(os.environ.get("VERVAL_RETENTION_DISBURSEMENT_DAYS", "180")),
+    "RETENTION_WORK_DAYS": int(os.environ.get("VERVAL_RETENTION_WORK_DAYS", "2")),
 }
 
 LOGGING = {
