@@ -234,6 +234,14 @@ VERVAL: dict[str, Any] = {
     # Applying a school's correction file reports its progress, and looks for a cancel request,
     # after every this many corrections (decision 0039).
     "BULK_CORRECTION_BATCH_ROWS": int(os.environ.get("VERVAL_BULK_CORRECTION_BATCH_ROWS", "200")),
+    # What `verval files --prune` may delete and when (docs/deployment.md "File store and
+    # retention", decision 0038), in days; SPTJM PDFs, signed scans and registration letters are
+    # legal evidence and have no rule (never pruned).
+    "RETENTION_PREVIEW_DAYS": int(os.environ.get("VERVAL_RETENTION_PREVIEW_DAYS", "2")),
+    "RETENTION_JOB_INPUT_DAYS": int(os.environ.get("VERVAL_RETENTION_JOB_INPUT_DAYS", "90")),
+    "RETENTION_DUMP_DAYS": int(os.environ.get("VERVAL_RETENTION_DUMP_DAYS", "180")),
+    "RETENTION_DISBURSEMENT_DAYS": int(os.environ.get("VERVAL_RETENTION_DISBURSEMENT_DAYS", "180")),
+    "RETENTION_WORK_DAYS": int(os.environ.get("VERVAL_RETENTION_WORK_DAYS", "2")),
 }
 
 LOGGING = {

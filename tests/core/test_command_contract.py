@@ -204,6 +204,7 @@ def test_every_verval_command_with_json_shares_the_contract():
         "demo",
         "disburse",
         "dump",
+        "files",
         "import_dapodik",
         "ingest_injection",
         "ingest_results",

@@ -60,7 +60,7 @@ def test_a_preview_never_applied_expires_a_day_after_its_upload(operator, school
         str(old.pk),
         school.npsn,
         {"state": "PENDING", "attempts": 0},
-        {"state": "FAILED", "error_code": "PRATINJAU_KEDALUWARSA"},
+        {"state": "FAILED", "error_code": "PRATINJAU_KEDALUWARSA", "input_deleted": True},
     )
     assert Job.objects.get(pk=young.pk).state == "PENDING"
     assert actions.expire_previews() == 0  # once

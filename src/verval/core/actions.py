@@ -8,17 +8,20 @@ audit row in the same transaction as the change; the re-queued job reaches the w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from verval.core import audit, jobs
+from verval.core import audit, files, jobs, retention
 from verval.core.models import AWAITS_APPLY_KINDS, UPLOADER_CANCELS_KINDS, Job, preview_expires_hours
+from verval.core.retention import INPUT_DELETED
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +172,8 @@ def _requeue(job: Job, *, set_attempts: Any = None, **match: Any) -> bool:
     }
     if set_attempts is not None:
         fields["attempts"] = set_attempts
-    if not Job.objects.filter(pk=job.pk, **match).update(**fields):
+    # A job whose input the retention rules deleted cannot run again (decision 0038).
+    if not Job.objects.filter(pk=job.pk, **match).exclude(params__has_key=INPUT_DELETED).update(**fields):
         return False
     jobs.mark_task_lost(job.task_id)
     jobs.enqueue(job)
@@ -380,6 +384,9 @@ def expire_previews(*, now: datetime | None = None) -> int:
                     error_message=_PREVIEW_EXPIRED[0].format(n=hours),
                     error_message_en=_PREVIEW_EXPIRED[1].format(n=hours),
                     finished_at=now,
+                    # Nothing reads an expired preview's file again (its page is the job page):
+                    # it goes now, not at the next prune (decision 0038).
+                    params={**job.params, INPUT_DELETED: now.isoformat()},
                 )
             )
             if done:
@@ -388,8 +395,14 @@ def expire_previews(*, now: datetime | None = None) -> int:
                     job,
                     actor=None,
                     action="job_expire_preview",
-                    after={"state": Job.State.FAILED, "error_code": jobs.PREVIEW_EXPIRED},
+                    after={
+                        "state": Job.State.FAILED,
+                        "error_code": jobs.PREVIEW_EXPIRED,
+                        "input_deleted": bool(job.input_path),
+                    },
                 )
+                if job.input_path:
+                    transaction.on_commit(partial(_unlink, job.input_path))
                 expired += 1
     return expired
 
@@ -425,6 +438,14 @@ def requeue_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
             "PEKERJAAN_SUDAH_SELESAI",
             "Pekerjaan ini sudah selesai; unggah atau jalankan lagi sebagai pekerjaan baru.",
             "The job has ended; upload or run it again as a new job.",
+        )
+    if (job.params or {}).get(INPUT_DELETED):
+        raise JobActionRefused(
+            "BERKAS_SUDAH_DIHAPUS",
+            "Berkas masukan pekerjaan ini sudah dihapus menurut aturan penyimpanan; unggah atau "
+            "jalankan lagi sebagai pekerjaan baru.",
+            "This job's input file was deleted under the retention rules; upload or run it again "
+            "as a new job.",
         )
     if state in ("waiting", "preview"):
         raise JobActionRefused(
@@ -540,3 +561,60 @@ def _request_cancel(job: Job, *, actor: Any, note: str) -> Job:
             "The job has ended.",
         )
     return job
+
+
+def _unlink(relative: str) -> int | None:
+    """Delete one stored file; its size, or None when it was not there (or not in the store)."""
+    try:
+        path = files.absolute(relative)
+        size = path.stat().st_size
+        path.unlink()
+    except (OSError, ValueError):
+        return None
+    return size
+
+
+def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
+    """Delete what the retention rules allow (`retention.plan`, decision 0038) and write one audit
+    row (`prune_files`) with the files and bytes deleted per kind. A job whose input goes is
+    marked first, by a conditional UPDATE on the state it ended in: a requeue that comes first
+    keeps its file, one that comes after is refused (`BERKAS_SUDAH_DIHAPUS`). Files are deleted
+    inside the transaction, so the audit row counts what really went; should the commit fail,
+    the files are gone and the rows unmarked, and every download still says the file was deleted
+    (it looks at the file, not at the mark)."""
+    now = now or timezone.now()
+    candidates = retention.plan(now)
+    deleted: list[retention.Candidate] = []
+    with transaction.atomic():
+        for c in candidates:
+            if c.job_id is not None:
+                job = Job.objects.filter(pk=c.job_id).only("params", "state").first()
+                if job is None or job.state not in (Job.State.SUCCEEDED, Job.State.REFUSED, Job.State.FAILED):
+                    continue
+                marked = (
+                    Job.objects.filter(pk=c.job_id, state=job.state)
+                    .exclude(params__has_key=INPUT_DELETED)
+                    .update(params={**(job.params or {}), INPUT_DELETED: now.isoformat()})
+                )
+                if not marked:
+                    continue
+            size = _unlink(c.relative)
+            if size is None:
+                continue  # gone meanwhile (another prune): not ours to count
+            for other in c.also:
+                size += _unlink(other) or 0
+            if c.relative.startswith("tmp/"):  # an import's spill folder, once empty, goes with its last file
+                with contextlib.suppress(OSError, ValueError):
+                    parent = files.absolute(c.relative).parent
+                    if parent != files.root().resolve() / "tmp":
+                        parent.rmdir()
+            deleted.append(retention.Candidate(c.kind, c.relative, size, also=c.also))
+        counts = retention.totals(deleted)
+        audit.record(
+            actor=actor,
+            action="prune_files",
+            object_type="file_store",
+            after={**counts, "rules": retention.rules()},
+        )
+    log.info("file store pruned: %s files, %s bytes", counts["files"], counts["bytes"])
+    return counts

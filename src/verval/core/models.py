@@ -134,6 +134,11 @@ class Job(models.Model):
         )
 
     @property
+    def input_deleted(self) -> bool:
+        """Its uploaded file was deleted under the retention rules (decision 0038)."""
+        return bool((self.params or {}).get("input_deleted_at"))
+
+    @property
     def preview_expires_at(self) -> Any:
         """When a preview not applied expires (decision 0035)."""
         return self.created_at + timedelta(hours=preview_expires_hours())

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
-from verval.core import audit, jobs
+from verval.core import audit, jobs, retention
 from verval.core.client import client_ip
 from verval.core.spreadsheet import csv_row
 from verval.reference import actions as reference_actions
@@ -33,6 +33,11 @@ DINAS_PAGE_SIZE = 50
 
 def _ip(request: HttpRequest) -> str | None:
     return client_ip(request)
+
+
+def file_gone(request: HttpRequest) -> HttpResponse:
+    """A stored file the retention rules deleted (decision 0038): 410, said plainly, not a 500."""
+    return render(request, "core/file_gone.html", status=410)
 
 
 # --- Pusdatin ------------------------------------------------------------------------------------
@@ -61,6 +66,8 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             "found": found,
             "periods": periods,
             "never_opened": reference_selectors.never_opened(periods),
+            # The last `verval files` listing: a page view never walks the store.
+            "store": retention.panel(),
             "overlaps": reference_selectors.overlapping_periods(),
         },
     )

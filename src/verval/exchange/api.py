@@ -399,7 +399,7 @@ def get_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     return manifest_of(batch)
 
 
-_DOWNLOAD_RESPONSES = {200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut}
+_DOWNLOAD_RESPONSES = {200: None, 206: None, 304: None, 404: ErrorOut, 410: ErrorOut, 416: ErrorOut}
 
 
 @router.api_operation(
@@ -422,6 +422,9 @@ def download_batch(request: HttpRequest, batch_id: str) -> HttpResponse:
     """Supports `Range: bytes=N-` to resume (206 + Content-Range), `If-None-Match` (304) and HEAD."""
     batch = _own_batch(request, batch_id)
     path = files.absolute(batch.file_path)
+    if not path.is_file():  # deleted by the retention rules (decision 0038)
+        audit_call(request, "download_dump", "dump_batch", batch.id, status=410, method=request.method)
+        raise ApiError("BERKAS_SUDAH_DIHAPUS")
     try:
         response = file_response(request, path, sha256=batch.sha256, filename=f"{batch.id}.csv.gz")
     except RangeNotSatisfiable:

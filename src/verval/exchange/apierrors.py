@@ -25,6 +25,12 @@ ERRORS: dict[str, tuple[int, str, str]] = {
         "Rentang (Range) di luar ukuran berkas.",
         "The requested range starts past the end of the file.",
     ),
+    # A batch file the retention rules deleted (decision 0038): gone for good, not "not found".
+    "BERKAS_SUDAH_DIHAPUS": (
+        410,
+        "Berkas sudah dihapus menurut aturan penyimpanan.",
+        "The file was deleted under the retention rules.",
+    ),
     "BERKAS_TERLALU_BESAR": (413, "Berkas terlalu besar.", "File too large."),
     "CONTENT_LENGTH_DIPERLUKAN": (
         411,

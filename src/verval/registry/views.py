@@ -368,6 +368,8 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
     refused_here = job.state == job.State.REFUSED and job.params.get("refused_before_run")
     if not job.awaits_apply and not refused_here:  # applied, or ended: its job page
         return redirect("core:job", job_id=job.pk)
+    if not files.absolute(job.input_path).is_file():  # deleted by the retention rules: the job page says so
+        return redirect("core:job", job_id=job.pk)
     plan, refused = bulk.preview_from_file(npsn, files.absolute(job.input_path))
     if refused_here and bulk.preview_refusal(plan, refused) is None:
         # Refused at its upload; the data it was checked against changed since: its job page says.

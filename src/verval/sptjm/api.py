@@ -310,14 +310,14 @@ def get_disbursement_manifest(request: HttpRequest, batch_id: str) -> dict[str, 
 @router.api_operation(
     ["HEAD"],
     "/disbursements/batches/{batch_id}/file",
-    response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
+    response={200: None, 206: None, 304: None, 404: ErrorOut, 410: ErrorOut, 416: ErrorOut},
     summary="Headers of a disbursement batch download, without the file",
     operation_id="verval_sptjm_api_download_disbursement_batch_head",
     openapi_extra=DOWNLOAD_OPENAPI(None),
 )
 @router.get(
     "/disbursements/batches/{batch_id}/file",
-    response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut},
+    response={200: None, 206: None, 304: None, 404: ErrorOut, 410: ErrorOut, 416: ErrorOut},
     summary="Download a disbursement batch (gzip CSV)",
     openapi_extra=DOWNLOAD_OPENAPI(
         "gzip CSV `pd_id,no_ponsel,kuota_gb,kategori`; headers ETag and X-Content-SHA256"
@@ -327,6 +327,16 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
     """Supports `Range: bytes=N-` (206), `If-None-Match` (304) and HEAD, like dump files."""
     batch = _own_batch(request, batch_id)
     path = files.absolute(batch.file_path)
+    if not path.is_file():  # deleted by the retention rules (decision 0038)
+        audit_call(
+            request,
+            "api_download_disbursement_batch",
+            "disbursement_batch",
+            batch.pk,
+            status=410,
+            method=request.method,
+        )
+        raise ApiError("BERKAS_SUDAH_DIHAPUS")
     try:
         response = file_response(
             request,

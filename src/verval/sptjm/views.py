@@ -26,6 +26,7 @@ from verval.accounts.models import Role
 from verval.core import audit, files
 from verval.core.middleware import CSP
 from verval.core.spreadsheet import csv_row
+from verval.core.views import file_gone
 from verval.reference.models import Period
 from verval.sptjm import actions, selectors
 from verval.sptjm.document import gb
@@ -246,6 +247,8 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 def pdf_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
     """The printed document: the school's operator and Pusdatin (every download audited)."""
     sptjm = selectors.get_sptjm_document(request.user, sptjm_id)
+    if not files.absolute(sptjm.pdf_path).is_file():
+        return file_gone(request)  # type: ignore[return-value]
     actions.record_download(actor=request.user, sptjm=sptjm, what="pdf")
     name = sptjm.number.replace("/", "-") + ".pdf"
     return FileResponse(
@@ -263,6 +266,8 @@ def scan_view(request: HttpRequest, sptjm_id: UUID) -> FileResponse:
     sptjm = selectors.get_sptjm_document(request.user, sptjm_id)
     if not sptjm.scan_path:
         raise Http404
+    if not files.absolute(sptjm.scan_path).is_file():
+        return file_gone(request)  # type: ignore[return-value]
     actions.record_download(actor=request.user, sptjm=sptjm, what="scan")
     response = FileResponse(
         open(files.absolute(sptjm.scan_path), "rb"), content_type=CONTENT_TYPES[sptjm.scan_type]

@@ -1,0 +1,341 @@
+"""What the file store holds and what its retention rules allow to delete (decision 0038).
+
+Reads only: `usage()` walks the store (a command's work, never a page's: at national scale the
+SPTJM folders alone hold a file per school and period), `plan()` lists the files the rules allow
+to delete now. The deletion itself is `core.actions.prune_files` (audited).
+
+A kind is the store's top-level folder, the name `core.files` callers already give it, so a file
+never needs the database to be counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from verval.core import files
+
+# The listing the Pusdatin page shows; written by `verval files`, never computed by a page view.
+SNAPSHOT = "store-usage.json"
+
+# kind (top-level folder) -> what it holds, and the rule (its setting, or None: never pruned).
+KINDS: dict[str, tuple[Any, str | None]] = {
+    "dumps": (_("Dump ke provider dan manifesnya"), "RETENTION_DUMP_DAYS"),
+    "results": (_("Unggahan hasil pencocokan provider"), "RETENTION_JOB_INPUT_DAYS"),
+    "injection-results": (_("Unggahan laporan injeksi kuota"), "RETENTION_JOB_INPUT_DAYS"),
+    "usage-reports": (_("Unggahan laporan pemakaian kuota"), "RETENTION_JOB_INPUT_DAYS"),
+    "imports": (_("Unggahan cutoff Dapodik"), "RETENTION_JOB_INPUT_DAYS"),
+    "bulk_correction": (_("Unggahan berkas koreksi sekolah"), "RETENTION_PREVIEW_DAYS"),
+    "disbursements": (_("Berkas penyaluran kuota"), "RETENTION_DISBURSEMENT_DAYS"),
+    "sptjm": (_("PDF SPTJM yang dicetak"), None),
+    "sptjm-scans": (_("Pindaian SPTJM bertanda tangan"), None),
+    "registrations": (_("SK penugasan pendaftaran operator"), None),
+    "jobs": (_("Berkas kerja pekerjaan (progres, sewa, pembatalan)"), "RETENTION_WORK_DAYS"),
+    "tmp": (_("Berkas sementara impor dan unggahan"), "RETENTION_WORK_DAYS"),
+    "demo": (_("Cutoff data demo"), "RETENTION_WORK_DAYS"),
+    "simulator": (_("Berkas kerja simulator provider"), "RETENTION_WORK_DAYS"),
+    "simulator-injection": (_("Berkas kerja simulator injeksi"), "RETENTION_WORK_DAYS"),
+}
+OTHER = "other"  # anything else: counted, never pruned
+
+# Folders whose every file is a work file, pruned by age alone (tmp only while no job runs).
+_WORK_FOLDERS = ("tmp", "demo", "simulator", "simulator-injection")
+_JOB_FILE = re.compile(r"^([0-9a-f-]{36})\.(progress|lease|cancel)$")
+
+# Stored in a job's params when its input file was deleted by the rules.
+INPUT_DELETED = "input_deleted_at"
+
+
+def days(setting: str) -> int:
+    return max(0, int(settings.VERVAL.get(setting, 0)))
+
+
+def kind_of(relative: str) -> str:
+    head = relative.split("/", 1)[0]
+    return head if head in KINDS and "/" in relative else OTHER
+
+
+def rules() -> dict[str, int | None]:
+    """Each kind's days (None: never pruned), as the settings say now."""
+    return {kind: (days(setting) if setting else None) for kind, (_label, setting) in KINDS.items()}
+
+
+# --- usage ----------------------------------------------------------------------------------------
+
+
+def _walk(path: Path) -> Any:
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    yield from _walk(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    yield entry
+    except FileNotFoundError:
+        return
+
+
+def usage(now: datetime | None = None) -> dict[str, Any]:
+    """Files, bytes and the oldest file (modification time) of each kind; walks the whole store."""
+    now = now or timezone.now()
+    root = files.root()
+    kinds: dict[str, dict[str, Any]] = {k: {"files": 0, "bytes": 0, "oldest": None} for k in (*KINDS, OTHER)}
+    for entry in _walk(root):
+        relative = Path(entry.path).relative_to(root).as_posix()
+        if relative == SNAPSHOT:
+            continue
+        stat = entry.stat(follow_symlinks=False)
+        row = kinds[kind_of(relative)]
+        row["files"] += 1
+        row["bytes"] += stat.st_size
+        if row["oldest"] is None or stat.st_mtime < row["oldest"]:
+            row["oldest"] = stat.st_mtime
+    for row in kinds.values():
+        if row["oldest"] is not None:
+            row["oldest"] = datetime.fromtimestamp(row["oldest"], tz=UTC).isoformat()
+    day_rules = rules()
+    for kind, row in kinds.items():
+        row["keep_days"] = day_rules.get(kind)
+    return {
+        "measured_at": now.isoformat(),
+        "files": sum(r["files"] for r in kinds.values()),
+        "bytes": sum(r["bytes"] for r in kinds.values()),
+        "kinds": kinds,
+    }
+
+
+def write_snapshot(data: dict[str, Any]) -> None:
+    path = files.root() / SNAPSHOT
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def read_snapshot() -> dict[str, Any] | None:
+    """The last listing `verval files` wrote, or None (never run, or unreadable)."""
+    try:
+        data = json.loads((files.root() / SNAPSHOT).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("kinds"), dict) else None
+
+
+def panel() -> dict[str, Any] | None:
+    """The last listing as the Pusdatin page shows it: a row per kind that holds files."""
+    data = read_snapshot()
+    if data is None:
+        return None
+    rows = []
+    for kind, row in data["kinds"].items():
+        if not isinstance(row, dict) or not row.get("files"):
+            continue
+        label = KINDS[kind][0] if kind in KINDS else _("Lainnya")
+        oldest = datetime.fromisoformat(row["oldest"]) if row.get("oldest") else None
+        folder = f"{kind}/" if kind in KINDS else ""
+        rows.append({"kind": kind, "folder": folder, "label": label, **row, "oldest": oldest})
+    return {
+        "measured_at": datetime.fromisoformat(data["measured_at"]),
+        "files": data.get("files", 0),
+        "bytes": data.get("bytes", 0),
+        "rows": rows,
+    }
+
+
+# --- what the rules allow to delete ---------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    kind: str
+    relative: str
+    size: int
+    job_id: Any = None  # the job whose input this is (its row is marked when it goes)
+    also: list[str] = field(default_factory=list)  # files that go with it (a dump's manifest)
+
+
+def _size(relative: str) -> int | None:
+    try:
+        return files.absolute(relative).stat().st_size
+    except (OSError, ValueError):
+        return None
+
+
+def _protected() -> tuple[set[str], set[str]]:
+    """Input paths and batch ids that unfinished jobs still need (never deleted)."""
+    from verval.core.models import Job
+
+    unfinished = Job.objects.filter(state__in=(Job.State.PENDING, Job.State.RUNNING))
+    paths, batches = set(), set()
+    for path, params in unfinished.values_list("input_path", "params"):
+        if path:
+            paths.add(path)
+        if isinstance(params, dict) and params.get("batch_id"):
+            batches.add(str(params["batch_id"]))
+    return paths, batches
+
+
+def _job_inputs(now: datetime, protected_paths: set[str]) -> list[Candidate]:
+    from verval.core.models import AWAITS_APPLY_KINDS, Job
+    from verval.exchange.models import DumpBatch
+    from verval.reference.models import Period
+    from verval.sptjm.models import DisbursementBatch
+
+    open_dumps = {
+        str(b) for b in DumpBatch.objects.exclude(state=DumpBatch.State.COMPLETE).values_list("pk", flat=True)
+    }
+    open_periods = set(Period.objects.filter(is_open=True).values_list("code", flat=True))
+    open_disbursements = {
+        str(b)
+        for b in DisbursementBatch.objects.filter(
+            Q(period__is_open=True) | ~Q(state=DisbursementBatch.State.SELESAI)
+        ).values_list("pk", flat=True)
+    }
+    finished = (
+        Job.objects.filter(state__in=(Job.State.SUCCEEDED, Job.State.REFUSED, Job.State.FAILED))
+        .exclude(input_path="")
+        .exclude(params__has_key=INPUT_DELETED)
+    )
+    preview_cutoff = now - timedelta(days=days("RETENTION_PREVIEW_DAYS"))
+    input_cutoff = now - timedelta(days=days("RETENTION_JOB_INPUT_DAYS"))
+    # A correction file never applied (refused at upload, expired, cancelled) goes early; an applied
+    # one is a job input like the others (a FAILED run may still be run again).
+    never_applied = Q(kind__in=AWAITS_APPLY_KINDS) & ~Q(params__has_key="applied")
+    rows = finished.filter(
+        (never_applied & Q(finished_at__lt=preview_cutoff))
+        | (~never_applied & Q(finished_at__lt=input_cutoff))
+    ).values_list("pk", "input_path", "params")
+    out = []
+    for pk, path, params in rows.iterator():
+        params = params if isinstance(params, dict) else {}
+        if path in protected_paths:
+            continue
+        batch = str(params.get("batch_id", ""))
+        if batch and (batch in open_dumps or batch in open_disbursements):
+            continue
+        if params.get("period") in open_periods:
+            continue
+        size = _size(path)
+        if size is not None:
+            out.append(Candidate(kind_of(path), path, size, job_id=pk))
+    return out
+
+
+def _dumps(now: datetime, protected_batches: set[str]) -> list[Candidate]:
+    from verval.exchange.models import DumpBatch
+
+    cutoff = now - timedelta(days=days("RETENTION_DUMP_DAYS"))
+    done = (
+        DumpBatch.objects.filter(state=DumpBatch.State.COMPLETE)
+        .exclude(file_path="")
+        .annotate(last=Coalesce("last_result_at", "created_at"))
+        .filter(last__lt=cutoff)
+        .values_list("pk", "file_path", "manifest_path")
+    )
+    out = []
+    for pk, path, manifest in done.iterator():
+        if pk in protected_batches:
+            continue
+        size = _size(path)
+        if size is not None:
+            also = [manifest] if manifest and _size(manifest) is not None else []
+            out.append(Candidate("dumps", path, size + sum(_size(m) or 0 for m in also), also=also))
+    return out
+
+
+def _disbursements(now: datetime, protected_batches: set[str]) -> list[Candidate]:
+    from verval.sptjm.models import DisbursementBatch
+
+    last_day = timezone.localdate(now) - timedelta(days=days("RETENTION_DISBURSEMENT_DAYS"))
+    done = DisbursementBatch.objects.filter(
+        state=DisbursementBatch.State.SELESAI, period__is_open=False, period__ends_on__lt=last_day
+    ).values_list("pk", "file_path")
+    out = []
+    for pk, path in done.iterator():
+        if str(pk) in protected_batches or not path:
+            continue
+        size = _size(path)
+        if size is not None:
+            out.append(Candidate("disbursements", path, size))
+    return out
+
+
+def _work_files(now: datetime) -> list[Candidate]:
+    from verval.core.models import Job
+
+    root = files.root()
+    cutoff = (now - timedelta(days=days("RETENTION_WORK_DAYS"))).timestamp()
+    # A running import spills to tmp/ for as long as it runs, and nothing in the database names
+    # those files: tmp/ waits until no job runs.
+    running = Job.objects.filter(state=Job.State.RUNNING).exists()
+    folders = [f for f in _WORK_FOLDERS if not (f == "tmp" and running)]
+    out = []
+    for folder in folders:
+        for entry in _walk(root / folder):
+            stat = entry.stat(follow_symlinks=False)
+            if stat.st_mtime < cutoff:
+                out.append(Candidate(folder, Path(entry.path).relative_to(root).as_posix(), stat.st_size))
+    job_files: dict[str, list[tuple[str, int]]] = {}
+    for entry in _walk(root / "jobs"):
+        m = _JOB_FILE.match(entry.name)
+        stat = entry.stat(follow_symlinks=False)
+        if m and stat.st_mtime < cutoff:
+            job_files.setdefault(m.group(1), []).append((f"jobs/{entry.name}", stat.st_size))
+    if job_files:
+        unfinished = {
+            str(pk)
+            for pk in Job.objects.filter(
+                pk__in=list(job_files), state__in=(Job.State.PENDING, Job.State.RUNNING)
+            ).values_list("pk", flat=True)
+        }
+        for job_id, found in job_files.items():
+            if job_id not in unfinished:
+                out.extend(Candidate("jobs", rel, size) for rel, size in found)
+    # A write that never finished (`files.save_stream` renames its `.part` when done), anywhere
+    # but in the folders just walked.
+    for folder in KINDS:
+        if folder in _WORK_FOLDERS or folder == "jobs":
+            continue
+        for entry in _walk(root / folder):
+            if entry.name.endswith(".part"):
+                stat = entry.stat(follow_symlinks=False)
+                if stat.st_mtime < cutoff:
+                    rel = Path(entry.path).relative_to(root).as_posix()
+                    out.append(Candidate("tmp", rel, stat.st_size))
+    return out
+
+
+def plan(now: datetime | None = None) -> list[Candidate]:
+    """Every file the retention rules allow to delete now (decision 0038)."""
+    now = now or timezone.now()
+    protected_paths, protected_batches = _protected()
+    return [
+        *_job_inputs(now, protected_paths),
+        *_dumps(now, protected_batches),
+        *_disbursements(now, protected_batches),
+        *_work_files(now),
+    ]
+
+
+def totals(candidates: list[Candidate]) -> dict[str, Any]:
+    """Files and bytes per kind, and in all."""
+    kinds: dict[str, dict[str, int]] = {}
+    for c in candidates:
+        row = kinds.setdefault(c.kind, {"files": 0, "bytes": 0})
+        row["files"] += 1 + len(c.also)
+        row["bytes"] += c.size
+    return {
+        "kinds": dict(sorted(kinds.items())),
+        "files": sum(r["files"] for r in kinds.values()),
+        "bytes": sum(r["bytes"] for r in kinds.values()),
+    }
