@@ -209,3 +209,26 @@ def test_dinas_export_of_a_papua_dinas_is_byte_for_byte_what_a_jakarta_reader_ge
     wit_body, wib_body = b"".join(wit.streaming_content), b"".join(wib.streaming_content)  # type: ignore[attr-defined]
     assert hashlib.sha256(wit_body).hexdigest() == hashlib.sha256(wib_body).hexdigest()
     assert papua.npsn.encode() in wit_body
+
+
+def test_a_papua_sptjm_printed_at_2330_wib_is_dated_the_next_day_and_says_the_deadline_in_wib(
+    db, monkeypatch
+):  # type: ignore[no-untyped-def]
+    from tests.factories import RecipientFactory
+    from tests.sptjm.test_document_layout import _pages_text
+    from verval.core import files
+    from verval.sptjm import actions as sptjm_actions
+
+    period = make_period(is_open=True, sptjm_upload_deadline=date(2026, 12, 5))
+    papua = _papua_school()
+    RecipientFactory(school=papua, status="AKTIF", needs_validation=False)
+    op = UserFactory(role="OPERATOR", school=papua, username="op.papua", time_zone="WIB")
+    # 23.30 WIB on 30 Nov is 01.30 WIT on 1 Dec: the head of school signs on 1 Dec.
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime(2026, 11, 30, 16, 30, tzinfo=UTC))
+
+    with timezone.override(zones.ZONES["WIB"]):  # the operator chose WIB for their pages
+        sptjm, _ = sptjm_actions.print_sptjm(actor=op, npsn=papua.npsn, period_code=period.code)
+
+    first_page = _pages_text(files.absolute(sptjm.pdf_path).read_bytes())[0]
+    assert "................., 1 Desember 2026 Kepala Sekolah," in first_page
+    assert "paling lambat 5 Desember 2026 pukul 23.59 WIB." in first_page
