@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "verval.accounts.middleware.TwoFactorMiddleware",
+    "verval.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "verval.core.middleware.HtmxLoginRedirectMiddleware",
     "verval.core.middleware.PrivatePagesMiddleware",
@@ -88,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "verval.core.context.site",
             ],
+            # |when, |clock, |day, |deadline: one format for dates and times on every page.
+            "builtins": ["verval.core.templatetags.when_tags"],
         },
     }
 ]

@@ -5,7 +5,7 @@ VERVAL["PREVIEW_EXPIRES_HOURS"] in the workers' recovery pass."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -135,6 +135,7 @@ def test_verval_jobs_leaves_previews_out_of_its_unfinished_list_and_counts_them(
 
 def test_pusdatin_sees_a_preview_apart_from_jobs_waiting_for_a_worker(client, operator, pusdatin, school):  # type: ignore[no-untyped-def]
     job = _preview(operator, school)
+    Job.objects.filter(pk=job.pk).update(created_at=datetime(2026, 11, 29, 3, 15, tzinfo=UTC))
     queued = jobs.create_job(actor=pusdatin, kind="validate")
     client.force_login(pusdatin)
     home = client.get("/pusdatin/").content.decode()
@@ -142,8 +143,8 @@ def test_pusdatin_sees_a_preview_apart_from_jobs_waiting_for_a_worker(client, op
     assert home.count('<span class="label s-PENDING">Menunggu</span>') == 1
     page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
     assert '<span class="label s-PENDING">Pratinjau belum diterapkan</span>' in page
-    expires = timezone.localtime(job.created_at + timedelta(hours=24))
-    assert f"Pratinjau kedaluwarsa pada {expires:%Y-%m-%d %H:%M} bila belum diterapkan." in page
+    # 24 h after the upload, in Pusdatin's zone (WIB).
+    assert "Pratinjau kedaluwarsa pada 30 Nov 2026 10.15 WIB bila belum diterapkan." in page
     assert jobs.liveness(job) == "preview" and jobs.liveness(queued) == "waiting"
 
 

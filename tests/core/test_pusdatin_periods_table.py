@@ -49,8 +49,8 @@ def test_period_dates_on_pusdatin_are_indonesian_words_not_iso(client, pusdatin)
     make_period("2026-12", starts=date(2026, 12, 1), handover_on=date(2026, 12, 27))
     client.force_login(pusdatin)
     html = client.get(reverse("core:pusdatin")).content.decode()
-    assert "1 Desember 2026 – 28 Desember 2026" in html
-    assert "Cetak SPTJM: 20 Desember 2026" in html
-    assert "Unggah SPTJM: 25 Desember 2026" in html
-    assert "Serah ke provider: 27 Desember 2026" in html
+    assert "1 Des 2026 – 28 Des 2026" in html
+    assert "Cetak SPTJM: 20 Des 2026 23.59 WIB" in html
+    assert "Unggah SPTJM: 25 Des 2026 23.59 WIB" in html
+    assert "Serah ke provider: 27 Des 2026" in html
     assert "2026-12-20" not in html

@@ -16,8 +16,8 @@ from verval.reference import actions
 from verval.reference.models import Period, QuotaPolicy
 
 OVERLAP = (
-    "Tanggal periode bertumpang tindih dengan periode 2020-09A (1 September 2020 sampai 28 September "
-    "2020). Periode tidak boleh berbagi hari: mulailah sesudah periode sebelumnya selesai, atau "
+    "Tanggal periode bertumpang tindih dengan periode 2020-09A (1 Sep 2020 sampai 28 Sep 2020). "
+    "Periode tidak boleh berbagi hari: mulailah sesudah periode sebelumnya selesai, atau "
     "selesaikan sebelum periode berikutnya dimulai."
 )
 
@@ -127,8 +127,8 @@ def test_pusdatin_home_warns_of_overlapping_periods_with_a_link_to_edit(pusdatin
 
     assert page.count('class="warn period-overlap"') == 1
     assert (
-        "Periode 2020-09A (1 September 2020 – 28 September 2020) dan 2020-10A (20 September 2020 – "
-        "17 Oktober 2020) berbagi hari." in page
+        "Periode 2020-09A (1 Sep 2020 – 28 Sep 2020) dan 2020-10A (20 Sep 2020 – "
+        "17 Okt 2020) berbagi hari." in page
     )
     assert '<a href="/pusdatin/periode/2020-10A/ubah/">Ubah 2020-10A</a>' in page
 

@@ -136,6 +136,9 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     ),
     "accounts:otp_setup": Rule(STAFF_READERS),
     "accounts:otp_verify": Rule(STAFF_READERS),
+    "accounts:time_zone": Rule(
+        SIGNED_IN, method="POST", data=lambda w: {"zona": "WITA", "next": "/beranda/"}
+    ),
     # --- Pusdatin / Dinas pages and jobs ----------------------------------------------------------------
     "core:pusdatin": Rule(ONLY_PUSDATIN),
     "core:period_create": Rule(ONLY_PUSDATIN),

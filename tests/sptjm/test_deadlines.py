@@ -363,13 +363,13 @@ def test_review_page_shows_both_marks_with_their_deadlines(pusdatin, queue):
     late_upload = admin.get(f"/pusdatin/sptjm/{uploaded_late.pk}/").content.decode()
 
     assert (
-        '<span class="label s-TERLAMBAT">terlambat 1 hari</span> <span class="small">(batas 20 September 2020)</span>'
+        '<span class="label s-TERLAMBAT">terlambat 1 hari</span> <span class="small">(batas 20 Sep 2020 23.59 WIB)</span>'
         in late_print
     )
-    assert '<span class="small muted">tepat waktu (batas 25 September 2020)</span>' in late_print
-    assert '<span class="small muted">tepat waktu (batas 20 September 2020)</span>' in late_upload
+    assert '<span class="small muted">tepat waktu (batas 25 Sep 2020 23.59 WIB)</span>' in late_print
+    assert '<span class="small muted">tepat waktu (batas 20 Sep 2020 23.59 WIB)</span>' in late_upload
     assert (
-        '<span class="label s-TERLAMBAT">terlambat 1 hari</span> <span class="small">(batas 25 September 2020)</span>'
+        '<span class="label s-TERLAMBAT">terlambat 1 hari</span> <span class="small">(batas 25 Sep 2020 23.59 WIB)</span>'
         in late_upload
     )
 
@@ -384,7 +384,7 @@ def test_school_page_shows_the_late_print_with_its_deadline(clock, operator, sch
     page = _login(operator).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
 
     assert (
-        '<span class="label s-TERLAMBAT">terlambat 3 hari</span> <span class="small">(batas 20 September 2020)</span>'
+        '<span class="label s-TERLAMBAT">terlambat 3 hari</span> <span class="small">(batas 20 Sep 2020 23.59 WIB)</span>'
         in page
     )
     assert '<span class="label s-TERLAMBAT">cetak terlambat 3 hari</span>' in page  # history row
@@ -400,15 +400,15 @@ def test_school_page_warns_before_a_late_print_and_a_late_upload(clock, operator
     after_print = response.content.decode()
 
     assert (
-        "Batas cetak SPTJM (20 September 2020) sudah lewat 7 hari. SPTJM tetap dapat dicetak, tetapi "
+        "Batas cetak SPTJM (20 Sep 2020 23.59 WIB) sudah lewat 7 hari. SPTJM tetap dapat dicetak, tetapi "
         "dicatat terlambat dan Pusdatin melihat catatan itu saat memeriksa."
     ) in before_print
     assert (
-        "SPTJM dicetak 7 hari setelah batas cetak (20 September 2020) dan tercatat terlambat; "
+        "SPTJM dicetak 7 hari setelah batas cetak (20 Sep 2020 23.59 WIB) dan tercatat terlambat; "
         "Pusdatin melihat catatan ini saat memeriksa."
     ) in after_print
     assert (
-        "Batas unggah SPTJM (25 September 2020) sudah lewat 2 hari. Pindaian tetap diterima, tetapi "
+        "Batas unggah SPTJM (25 Sep 2020 23.59 WIB) sudah lewat 2 hari. Pindaian tetap diterima, tetapi "
         "dicatat terlambat dan Pusdatin melihat catatan itu saat memeriksa."
     ) in after_print
 
@@ -423,7 +423,7 @@ def test_school_page_says_nothing_of_lateness_on_time(clock, operator, school, p
 
     assert "sudah lewat" not in html
     assert "s-TERLAMBAT" not in html
-    assert '<span class="small muted">tepat waktu (batas 20 September 2020)</span>' in html
+    assert '<span class="small muted">tepat waktu (batas 20 Sep 2020 23.59 WIB)</span>' in html
 
 
 def test_late_upload_through_the_page_warns_the_school(clock, operator, school, period):
@@ -437,11 +437,11 @@ def test_late_upload_through_the_page_warns_the_school(clock, operator, school, 
 
     html = response.content.decode()
     assert (
-        "Pindaian diunggah 1 hari setelah batas unggah (25 September 2020) dan tercatat terlambat; "
+        "Pindaian diunggah 1 hari setelah batas unggah (25 Sep 2020 23.59 WIB) dan tercatat terlambat; "
         "Pusdatin melihat catatan ini saat memeriksa."
     ) in html
     assert (
-        '<span class="label s-TERLAMBAT">terlambat 1 hari</span> <span class="small">(batas 25 September 2020)</span>'
+        '<span class="label s-TERLAMBAT">terlambat 1 hari</span> <span class="small">(batas 25 Sep 2020 23.59 WIB)</span>'
         in html
     )
 

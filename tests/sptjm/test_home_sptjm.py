@@ -42,7 +42,7 @@ def test_operator_home_asks_to_print_with_the_print_deadline(operator, school): 
     assert (
         f"<b>{period.name}</b>: 2 penerima aktif perlu dicantumkan pada SPTJM. Langkah berikutnya: cetak "
         "SPTJM, minta kepala sekolah menandatanganinya di atas meterai Rp10.000 dan mengecapnya, lalu "
-        "unggah pindaiannya. Batas cetak: 20 September 2099.</li>"
+        "unggah pindaiannya. Batas cetak: 20 Sep 2099 23.59 WIB.</li>"
     ) in html
     assert f'href="/sekolah/{school.npsn}/sptjm/">Buka halaman SPTJM</a>' in html
 
@@ -59,7 +59,7 @@ def test_operator_home_asks_to_upload_a_printed_sptjm_and_says_how_late(operator
         "Langkah berikutnya: minta kepala sekolah menandatangani SPTJM di atas meterai Rp10.000 dan "
         "mengecapnya, lalu unggah pindaiannya."
     ) in html
-    assert "Batas unggah: 25 September 2020 (sudah lewat " in html
+    assert "Batas unggah: 25 Sep 2020 23.59 WIB (sudah lewat " in html
 
 
 def test_operator_home_says_a_returned_sptjm_with_its_reason_and_asks_to_upload_again(
@@ -79,7 +79,7 @@ def test_operator_home_says_a_returned_sptjm_with_its_reason_and_asks_to_upload_
         f'<li class="warn"><b>{period.name}</b>: <span class="label s-DIKEMBALIKAN">Dikembalikan</span> '
         f"{sptjm.number}. <strong>Dikembalikan Pusdatin (belum sempurna).</strong> Alasan: Meterai tidak "
         "tampak Langkah berikutnya: perbaiki sesuai alasan itu, lalu unggah pindaiannya lagi. "
-        "Batas unggah: 25 September 2099.</li>"
+        "Batas unggah: 25 Sep 2099 23.59 WIB.</li>"
     ) in html
 
 
@@ -161,7 +161,7 @@ def test_returning_an_sptjm_mails_the_schools_operator_without_numbers_or_names(
     assert message.body == (
         f"SPTJM {sptjm.number} (periode {period.name}) sekolah NPSN {school.npsn} dikembalikan Pusdatin "
         "(belum sempurna). Baca alasannya di halaman SPTJM sekolah, perbaiki, lalu unggah pindaiannya lagi. "
-        f"Batas unggah: 25 September 2099.\nhttp://x/sekolah/{school.npsn}/sptjm/"
+        f"Batas unggah: 25 Sep 2099 23.59 WIB.\nhttp://x/sekolah/{school.npsn}/sptjm/"
     )
     assert listed.name not in message.body and listed.phone_e164[3:] not in message.body
 

@@ -26,7 +26,7 @@ def test_school_prints_downloads_and_uploads_through_the_web(operator, school, p
     page = web.get(f"/sekolah/{school.npsn}/sptjm/")
     assert page.status_code == 200
     assert "3 penerima aktif perlu dicantumkan" in page.content.decode()
-    assert "25 September 2020" in page.content.decode()  # upload deadline shown
+    assert "25 Sep 2020 23.59 WIB" in page.content.decode()  # upload deadline shown
 
     response = web.post(f"/sekolah/{school.npsn}/sptjm/cetak/", {"periode": period.code})
     assert response.status_code == 302

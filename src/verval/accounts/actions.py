@@ -27,6 +27,7 @@ from django.utils.translation import override
 from verval.accounts import access, letters, throttle
 from verval.accounts.models import OperatorRegistration, Role, User
 from verval.core import audit, files
+from verval.reference.zones import ZONES
 
 DINAS_ROLES = (Role.DINAS_KAB, Role.DINAS_PROV)
 
@@ -634,3 +635,29 @@ def confirm_totp_device(*, actor: Any, token: str, ip: str | None = None) -> Any
     device.save(update_fields=["confirmed"])
     audit.record(actor=actor, action="confirm_two_factor", object_type="user", object_id=actor.pk, ip=ip)
     return device
+
+
+@transaction.atomic
+def set_time_zone(*, actor: Any, zone: str, ip: str | None = None) -> User:
+    """The zone the actor reads times in: WIB, WITA or WIT, or "" to follow the province of their
+    school or region again (decision 0037). Only display changes: deadlines stay in WIB."""
+    if zone not in ("", *ZONES):
+        raise ValidationError(_("Zona waktu tidak dikenal."), code="zone")
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if user.time_zone != zone:
+        before = user.time_zone
+        user.time_zone = zone
+        user.save(update_fields=["time_zone"])
+        audit.record(
+            actor=actor,
+            action="set_time_zone",
+            object_type="user",
+            object_id=user.pk,
+            school_id=user.school_id or "",
+            region_code=user.region_id or "",
+            provider=user.provider,
+            before={"time_zone": before},
+            after={"time_zone": zone},
+            ip=ip,
+        )
+    return user

@@ -11,6 +11,12 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
+
+from verval.accounts.selectors import zone_for
+from verval.reference.zones import ZONES
+
+SESSION_KEY = "verval_zone"
 
 # Paths a signed-in but not yet verified user may still reach.
 _OPEN_PREFIXES = ("/static/", "/api/", "/i18n/")
@@ -45,3 +51,45 @@ class TwoFactorMiddleware:
         if request.headers.get("HX-Request"):
             response["HX-Redirect"] = response["Location"]
         return response
+
+
+class UserTimeZoneMiddleware:
+    """Activates the signed-in person's zone for the request (accounts.selectors.zone_for), so
+    every page writes times in it; anonymous visitors, the API and commands stay in WIB.
+    Deactivated afterwards: the zone is a thread-local and the thread serves the next person."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        timezone.activate(ZONES[_zone(request, user)])
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def _zone_key(user) -> str:  # type: ignore[no-untyped-def]
+    return f"{user.pk}:{user.time_zone}:{user.school_id or ''}:{user.region_id or ''}"
+
+
+def _zone(request: HttpRequest, user) -> str:  # type: ignore[no-untyped-def]
+    """zone_for(user), kept in the session against what it depends on: an operator's zone needs
+    its school's province, a query every page would otherwise pay. Worked out at sign-in
+    (remember_zone); a changed choice, school or region misses the key and is looked up again."""
+    kept = request.session.get(SESSION_KEY)
+    if isinstance(kept, list) and len(kept) == 2 and kept[0] == _zone_key(user) and kept[1] in ZONES:
+        return str(kept[1])
+    return remember_zone(request=request, user=user)
+
+
+def remember_zone(sender: object = None, *, request: HttpRequest | None, user, **kwargs: object) -> str:  # type: ignore[no-untyped-def]
+    """Receiver of `user_logged_in` (AccountsConfig.ready): the zone goes into the new session,
+    saved with the sign-in itself."""
+    zone = zone_for(user)
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_KEY] = [_zone_key(user), zone]
+    return zone

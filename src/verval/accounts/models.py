@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from verval.reference.zones import CHOICES as ZONE_CHOICES
+
 PROVIDER_CODES = ["telkomsel", "indosat", "xl", "axis", "tri", "smartfren"]
 PROVIDER_CHOICES = [
     ("telkomsel", "Telkomsel"),
@@ -55,6 +57,9 @@ class User(AbstractUser):
     )
     provider = models.CharField(max_length=16, choices=PROVIDER_CHOICES, blank=True)
     phone = models.CharField(max_length=20, blank=True)
+    # The zone the person reads times in, when they chose one; blank: by the province of their
+    # school or region, WIB for Pusdatin and providers (accounts.selectors.zone_for, decision 0037).
+    time_zone = models.CharField(max_length=4, choices=ZONE_CHOICES, blank=True, default="")
 
     class Meta:
         # Sign-in matches the user name ignoring case and password resets the e-mail address

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 
 from verval.accounts import access
 from verval.accounts.models import Role
+from verval.reference import zones
 from verval.registry.models import NumberStatus
 
 
@@ -119,3 +120,15 @@ def sptjm_states(user: Any, npsns: list[str]) -> dict[str, str]:
         return states
     except Exception:  # noqa: BLE001 - the sptjm schema may still move; the page works without it
         return {}
+
+
+def zone_for(user: Any) -> str:
+    """The zone (WIB/WITA/WIT) a signed-in person reads times in: their own choice, else the
+    province of their school (operator) or region (Dinas), else WIB (Pusdatin, providers)."""
+    if user.time_zone:
+        return str(user.time_zone)
+    if user.role == Role.OPERATOR and user.school_id:
+        return zones.zone_of_region(user.school.province_id)
+    if user.role in (Role.DINAS_PROV, Role.DINAS_KAB):
+        return zones.zone_of_region(user.region_id)
+    return zones.WIB

@@ -24,4 +24,6 @@ urlpatterns = [
     # Two-factor (TOTP) for Dinas and Pusdatin.
     path("akun/2fa/", views.otp_setup, name="otp_setup"),
     path("akun/2fa/verifikasi/", views.otp_verify, name="otp_verify"),
+    # Everyone signed in: the zone times are shown in (decision 0037).
+    path("akun/zona-waktu/", views.time_zone, name="time_zone"),
 ]

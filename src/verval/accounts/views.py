@@ -29,6 +29,7 @@ from verval.accounts.forms import (
 )
 from verval.accounts.models import OperatorRegistration, Role, User
 from verval.core.client import client_ip
+from verval.reference.zones import CHOICES as ZONE_CHOICES
 
 DINAS = (Role.DINAS_KAB, Role.DINAS_PROV)
 
@@ -65,8 +66,20 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "summary": selectors.home_summary(request.user),
             "two_factor": actions.two_factor_applies(request.user),
+            "zone": selectors.zone_for(request.user),
+            "zone_choices": ZONE_CHOICES,
         },
     )
+
+
+@login_required
+@require_POST
+def time_zone(request: HttpRequest) -> HttpResponse:
+    try:
+        actions.set_time_zone(actor=request.user, zone=request.POST.get("zona", ""), ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(_safe_next(request))
 
 
 def register(request: HttpRequest) -> HttpResponse:

@@ -16,7 +16,6 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +23,7 @@ from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES, Role
 from verval.dashboard import services, sources
 from verval.dashboard.models import DailySnapshot, RegionStat, SchoolStat, SchoolSummary
+from verval.reference import zones
 
 CACHE_SECONDS = 600
 LEVEL_LABELS = {
@@ -358,7 +358,8 @@ def children_figures(area: Area, f: Filters, period: str) -> dict[str, dict[str,
 
 
 def timeline(area: Area, days: int = 90) -> list[DailySnapshot]:
-    since = timezone.localdate() - datetime.timedelta(days=days)
+    # Snapshots are taken per WIB day (services.take_snapshot), whatever zone the reader is in.
+    since = zones.programme_today() - datetime.timedelta(days=days)
     code = "" if area.level == 0 else area.code
     return list(DailySnapshot.objects.filter(area=code, day__gte=since).order_by("day"))
 
@@ -420,7 +421,8 @@ BEHIND_REASONS = {
 
 
 def behind_reasons(s: SchoolSummary, deadlines: dict[str, Any]) -> list[str]:
-    today = timezone.localdate()
+    # The programme's day: the deadlines are WIB dates for every school (decision 0037).
+    today = zones.programme_today()
     out = []
     if s.aktif > 0 and s.sptjm_printed == 0:
         out.append("BELUM_SPTJM")

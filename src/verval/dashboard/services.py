@@ -33,6 +33,7 @@ from verval.dashboard.models import (
     SchoolSummary,
     StatsState,
 )
+from verval.reference import zones
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +232,7 @@ def _rollup_stars(cur: Any, area_level: int, regions: list[str] | None) -> None:
 
 def take_snapshot(cur: Any, period: str, day: date | None = None) -> None:
     """Today's funnel per area (nation, provinces, regencies), replacing today's earlier snapshot."""
-    day = day or timezone.localdate()
+    day = day or zones.programme_today()
     table = _q(DailySnapshot)
     cur.execute(f"DELETE FROM {table} WHERE day = %s", [day.isoformat()])  # noqa: S608
     cur.execute(

@@ -50,6 +50,7 @@ from verval.exchange.resultfile import (
     refused_no_line_end,
 )
 from verval.phones import mask
+from verval.reference import zones
 
 DUMP_COLUMNS = ("pd_id", "tingkat_pendidikan", "npsn", "no_ponsel")
 GZIP_LEVEL = 1  # ISA-L's level 1: docs/decisions/0003-dump-compression.md
@@ -139,7 +140,8 @@ _GRADE_SQL = (
 
 
 def _next_batch_id(provider: str) -> str:
-    stem = f"DMP-{timezone.localdate():%Y%m%d}-{provider}-"
+    # The WIB day, also when Pusdatin publishes from a page shown in another zone (decision 0037).
+    stem = f"DMP-{zones.programme_today():%Y%m%d}-{provider}-"
     last = DumpBatch.objects.filter(id__startswith=stem).order_by("-id").values_list("id", flat=True).first()
     n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{stem}{n:04d}"

@@ -7,12 +7,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from verval.accounts import access
 from verval.accounts.models import Role
 from verval.core import audit
+from verval.core.when import format_day
 from verval.reference.models import Period, QuotaPolicy
 
 PERIOD_FIELDS = (
@@ -77,8 +77,8 @@ def _refuse_overlap(*, code: str, starts_on: date, ends_on: date) -> None:
             code="overlap",
             params={
                 "other": other.code,
-                "starts": date_format(other.starts_on, "j F Y"),
-                "ends": date_format(other.ends_on, "j F Y"),
+                "starts": format_day(other.starts_on),
+                "ends": format_day(other.ends_on),
             },
         )
 

@@ -25,6 +25,7 @@ from verval.accounts.models import PROVIDER_CODES, Role
 from verval.core import audit, files, jobs
 from verval.core.db import brief_lock_wait
 from verval.core.models import Job
+from verval.reference import zones
 from verval.reference.models import Period, School
 from verval.registry.models import Category, Kind, Recipient
 from verval.sptjm import document, selectors
@@ -145,7 +146,10 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
                 npsn=npsn,
                 school_name=school.name,
                 region_name=region,
-                printed_at=timezone.localtime(printed_at),
+                # The school signs in its own zone's day, whoever's request prints (decision 0037).
+                printed_at=timezone.localtime(
+                    printed_at, zones.ZONES[zones.zone_of_region(school.province_id)]
+                ),
                 lines=lines,
                 print_deadline=document.date_id(period.sptjm_print_deadline)
                 if period.sptjm_print_deadline
@@ -454,10 +458,10 @@ def return_sptjm(
 def _mail_return(sptjm: Sptjm, base_url: str) -> None:
     from django.conf import settings
     from django.urls import reverse
-    from django.utils.formats import date_format
     from django.utils.translation import gettext, override
 
     from verval.accounts.actions import absolute_url, mail_school_operators
+    from verval.core.when import format_deadline
 
     link = absolute_url(reverse("sptjm:school", args=[sptjm.school_id]), base_url)
     deadline = sptjm.period.sptjm_upload_deadline
@@ -469,7 +473,10 @@ def _mail_return(sptjm: Sptjm, base_url: str) -> None:
             "pindaiannya lagi."
         ) % {"number": sptjm.number, "period": sptjm.period.name, "npsn": sptjm.school_id}
         if deadline is not None:
-            body += " " + gettext("Batas unggah: %(day)s.") % {"day": date_format(deadline, "j F Y")}
+            body += " " + gettext("Batas unggah: %(day)s.") % {
+                # In the school's zone: the operator reads it, not the reviewer (decision 0037).
+                "day": format_deadline(deadline, zones.ZONES[zones.zone_of_region(sptjm.school.province_id)])
+            }
         body += "\n" + link
         subject = gettext("SPTJM sekolah NPSN %(npsn)s dikembalikan Pusdatin") % {"npsn": sptjm.school_id}
     mail_school_operators(school_id=sptjm.school_id, subject=subject, body=body)

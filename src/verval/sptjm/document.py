@@ -286,7 +286,10 @@ SIGNATURE_HEIGHT = 56
 def _signature_note(data: DocumentData) -> str:
     deadlines = []
     if data.upload_deadline:
-        deadlines.append(f"Unggah pindaian yang sudah ditandatangani paling lambat {data.upload_deadline}.")
+        # A date-only deadline ends at 23.59 WIB for every school (decision 0037): said on the paper.
+        deadlines.append(
+            f"Unggah pindaian yang sudah ditandatangani paling lambat {data.upload_deadline} pukul 23.59 WIB."
+        )
     return " ".join(
         [
             "Tanda tangan kepala sekolah di atas meterai Rp10.000 dan cap satuan pendidikan.",

@@ -12,10 +12,10 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from verval.exchange.models import NumberFormat
+from verval.reference import zones
 
 
 class SptjmStatus(models.TextChoices):
@@ -34,10 +34,11 @@ def days_late(deadline: date | None, at: datetime) -> int:
     """Whole days an action at `at` came after `deadline`: 0 on the deadline day itself or before,
     and 0 without a deadline. Days are calendar days in settings.TIME_ZONE (Asia/Jakarta, WIB), as
     the late-schools list counts them: the deadline day runs until 23:59:59 WIB
-    (docs/decisions/0018-sptjm-deadlines.md)."""
+    (docs/decisions/0018-sptjm-deadlines.md) — WIB also when the request shows the reader another
+    zone (decision 0037)."""
     if deadline is None:
         return 0
-    return max(0, (timezone.localdate(at) - deadline).days)
+    return max(0, (zones.programme_date(at) - deadline).days)
 
 
 # A document printed or whose latest scan was uploaded after the deadline in force then.

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 
 from verval.accounts import access
 from verval.accounts.models import Role
+from verval.reference import zones
 from verval.reference.models import Period, QuotaRule
 from verval.registry.models import NumberStatus, Recipient
 from verval.sptjm.models import (
@@ -606,7 +607,8 @@ def school_sptjm_state(user: Any, npsns: Any, period: Period | None = None) -> d
     )
     to_print = schools_with_print_candidates(without_document, period)
     carried = schools_with_carried(schools, period)
-    today = timezone.localdate()
+    # The programme's day, not the reader's: a school is late at 00:00 WIB wherever it is (0037).
+    today = zones.programme_today()
     out = {}
     for npsn in schools.values_list("npsn", flat=True):
         status = best.get(npsn, "")

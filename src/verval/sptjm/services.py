@@ -35,6 +35,7 @@ from verval.exchange.services import (
     phone_sql,
 )
 from verval.phones import mask
+from verval.reference import zones
 from verval.reference.models import Period
 from verval.registry.models import Recipient
 from verval.sptjm import selectors
@@ -622,7 +623,8 @@ def _parse_time(value: str) -> datetime | None:
         t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return timezone.make_aware(t) if timezone.is_naive(t) else t
+    # A time without an offset is WIB, the programme's zone, whichever zone the request shows.
+    return timezone.make_aware(t, zones.programme_tz()) if timezone.is_naive(t) else t
 
 
 # How far a provider's clock may be from ours: a reported injection time (`waktu`) later than

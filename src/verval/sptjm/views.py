@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -27,6 +26,7 @@ from verval.core import audit, files
 from verval.core.middleware import CSP
 from verval.core.spreadsheet import csv_row
 from verval.core.views import file_gone
+from verval.core.when import format_deadline
 from verval.reference.models import Period
 from verval.sptjm import actions, selectors
 from verval.sptjm.document import gb
@@ -156,7 +156,7 @@ def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
                         "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
                         sptjm.print_late_days,
                     )
-                    % {"days": sptjm.print_late_days, "deadline": date_format(sptjm.print_deadline, "j F Y")},
+                    % {"days": sptjm.print_late_days, "deadline": format_deadline(sptjm.print_deadline)},
                 )
         else:
             messages.info(
@@ -238,7 +238,7 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
                         "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
                         done.upload_late_days,
                     )
-                    % {"days": done.upload_late_days, "deadline": date_format(done.upload_deadline, "j F Y")},
+                    % {"days": done.upload_late_days, "deadline": format_deadline(done.upload_deadline)},
                 )
     return redirect(f"{_school_url(sptjm.school_id)}?periode={sptjm.period_id}")
 
