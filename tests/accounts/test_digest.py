@@ -306,3 +306,15 @@ def test_a_date_in_the_future_is_refused(db, capsys):
     assert refused.value.returncode == 2
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (line["state"], line["error_code"]) == ("REFUSED", "ARGUMEN_TIDAK_SAH")
+
+
+def test_the_window_ends_where_a_running_job_started(db):
+    from verval.core.models import Job
+
+    now = timezone.now()
+    started = now - timedelta(minutes=40)
+    Job.objects.create(kind="ingest_results", state=Job.State.RUNNING, started_at=started)
+
+    floor, until = digest.window(timezone.localdate(now), now)
+
+    assert (floor, until) == (started - timedelta(days=7), started)

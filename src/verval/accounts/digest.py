@@ -70,11 +70,18 @@ def _dt(value: datetime) -> Any:
 
 
 def window(as_of: date, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """(earliest change reported, end of the changes) for a run "as of" a day: today up to now,
-    an earlier day up to its end (WIB)."""
+    """(earliest change reported, end of the changes) for a run "as of" a day: today up to now
+    (or the start of the oldest running job), an earlier day up to its end (WIB)."""
+    from django.db.models import Min
+
+    from verval.core.models import Job
+
     now = now or timezone.now()
     if as_of >= timezone.localdate(now):
-        until = now
+        # A running job's changes are stamped from its start but invisible until it commits: end
+        # the window there, or the next digest (starting here) would never see them.
+        running = Job.objects.filter(state=Job.State.RUNNING).aggregate(at=Min("started_at"))["at"]
+        until = min(now, running) if running else now
     else:
         until = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
     return until - timedelta(days=LOOKBACK_DAYS), until
