@@ -318,3 +318,19 @@ def test_the_window_ends_where_a_running_job_started(db):
     floor, until = digest.window(timezone.localdate(now), now)
 
     assert (floor, until) == (started - timedelta(days=7), started)
+
+
+def test_without_the_sites_address_nothing_is_sent(settings, school, operator, tmp_path, capsys):
+    from django.core.management.base import CommandError
+
+    settings.VERVAL = {**settings.VERVAL, "SITE_URL": ""}
+    _residue(school, tmp_path, ["TIDAK_AKTIF"])
+
+    with pytest.raises(CommandError) as refused:
+        call_command("notify", "--json")
+
+    assert refused.value.returncode == 2
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["state"], line["error_code"]) == ("REFUSED", "SITE_URL_BELUM_DIATUR")
+    assert mail.outbox == []
+    assert Digest.objects.count() == 0

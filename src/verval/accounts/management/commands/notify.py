@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from verval.accounts import digest
 from verval.core.commands import USAGE_ERROR, DataCommand, Refused
+
+SITE_URL_MISSING = "SITE_URL_BELUM_DIATUR"
 
 
 class Command(DataCommand):
@@ -32,6 +35,9 @@ class Command(DataCommand):
                 raise Refused(USAGE_ERROR, f"--date must be YYYY-MM-DD: {opts['date']}") from None
             if as_of > today:
                 raise Refused(USAGE_ERROR, f"--date is in the future: {as_of.isoformat()}")
+        if not settings.VERVAL.get("SITE_URL") and not opts["dry_run"]:
+            # A mail's links need the site's address; a command has no request to take it from.
+            raise Refused(SITE_URL_MISSING, "set VERVAL_SITE_URL: the digest's links need the site's address")
         result = digest.run(actor=None, as_of=as_of, only=opts["only"] or "", dry_run=opts["dry_run"])
         if opts["json"]:
             self.emit(result)
