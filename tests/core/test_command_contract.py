@@ -209,6 +209,7 @@ def test_every_verval_command_with_json_shares_the_contract():
         "ingest_injection",
         "ingest_results",
         "jobs",
+        "notify",
         "provider_format",
         "provider_token",
         "refresh_dashboard",

@@ -134,6 +134,11 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
             data=lambda w: {"email": "operator.benar@example.test", "npsn": w.school.npsn},
         ),
     ),
+    # The signed-in user's own page; only operators and Dinas have a daily digest to switch.
+    "accounts:my_account": rules(
+        Rule(SIGNED_IN),
+        Rule(ANY_OPERATOR | DINAS_ALL, method="POST", data=lambda w: {"digest_enabled": ""}),
+    ),
     "accounts:otp_setup": Rule(STAFF_READERS),
     "accounts:otp_verify": Rule(STAFF_READERS),
     "accounts:time_zone": Rule(

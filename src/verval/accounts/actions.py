@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from verval.accounts import access, letters, throttle
-from verval.accounts.models import OperatorRegistration, Role, User
+from verval.accounts.models import Digest, OperatorRegistration, Role, User
 from verval.core import audit, files
 from verval.reference.zones import ZONES
 
@@ -660,4 +662,79 @@ def set_time_zone(*, actor: Any, zone: str, ip: str | None = None) -> User:
             after={"time_zone": zone},
             ip=ip,
         )
+    return user
+
+
+# --- daily digest (decision 0043) --------------------------------------------------------------------
+
+# Digest rows older than this are deleted by the run that records new ones: they only serve as
+# watermarks (a week) and as "sent today"; the audit row of each run keeps the counts.
+DIGEST_KEEP_DAYS = 35
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    kind: str
+    counts: dict[str, Any]
+    school_id: str | None = None
+    user_id: int | None = None
+
+
+@transaction.atomic
+def record_digests(*, actor: Any, day: date, until: datetime, entries: list[DigestEntry]) -> int:
+    """Record the digests just sent (one batch of mails): one row per school or Dinas account and
+    day, so that a second run the same day sends nothing and the next one starts at `until`; one
+    audit row with the batch's counts. Returns how many rows were written."""
+    rows = [
+        Digest(kind=e.kind, day=day, school_id=e.school_id, user_id=e.user_id, until=until, counts=e.counts)
+        for e in entries
+    ]
+    # A concurrent run may have recorded some of them: it sent them too; keep its rows.
+    Digest.objects.bulk_create(rows, ignore_conflicts=True)
+    pruned, _by_model = Digest.objects.filter(day__lt=day - timedelta(days=DIGEST_KEEP_DAYS)).delete()
+    residue = sum(sum(e.counts.get("residu", {}).values()) for e in entries)
+    audit.record(
+        actor=actor,
+        action="send_digest",
+        object_type="digest",
+        object_id=day.isoformat(),
+        after={
+            "schools": sum(1 for e in entries if e.kind == Digest.Kind.SCHOOL),
+            "dinas": sum(1 for e in entries if e.kind == Digest.Kind.DINAS),
+            "residu": residue,
+            "format_salah": sum(int(e.counts.get("format_salah", 0)) for e in entries),
+            "gagal": sum(int(e.counts.get("gagal", 0)) for e in entries),
+            "tenggat": sum(1 for e in entries if e.counts.get("tenggat")),
+            "pruned": pruned,
+        },
+    )
+    return len(rows)
+
+
+def digest_applies(user: Any) -> bool:
+    """Operators (their school's changes) and Dinas (their late schools) get the daily digest."""
+    return getattr(user, "role", None) in (Role.OPERATOR, Role.DINAS_KAB, Role.DINAS_PROV)
+
+
+@transaction.atomic
+def set_digest_enabled(*, actor: Any, enabled: bool, ip: str | None = None) -> User:
+    """The signed-in user switches their own daily digest on or off (audited when it changes)."""
+    if not getattr(actor, "is_authenticated", False) or not digest_applies(actor):
+        raise PermissionDenied("the daily digest is for operators and Dinas")
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if user.digest_enabled != enabled:
+        user.digest_enabled = enabled
+        user.save(update_fields=["digest_enabled"])
+        audit.record(
+            actor=actor,
+            action="set_digest",
+            object_type="user",
+            object_id=user.pk,
+            school_id=user.school_id or "",
+            region_code=user.region_id or "",
+            before={"digest_enabled": not enabled},
+            after={"digest_enabled": enabled},
+            ip=ip,
+        )
+    actor.digest_enabled = enabled
     return user

@@ -298,3 +298,15 @@ class SignInForm(AuthenticationForm):
             if user is not None and not user.is_active and user.check_password(password):
                 return ValidationError(self.error_messages["inactive"], code="inactive")
         return super().get_invalid_login_error()
+
+
+class DigestForm(forms.Form):
+    """The daily digest switch on the account page (decision 0043)."""
+
+    digest_enabled = forms.BooleanField(
+        label=_("Kirim ringkasan harian lewat surel"),
+        required=False,
+        help_text=_(
+            "Sekali sehari, hanya bila ada yang baru: jumlah dan tautan saja, tanpa nomor ponsel atau nama."
+        ),
+    )

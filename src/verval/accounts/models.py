@@ -60,6 +60,9 @@ class User(AbstractUser):
     # The zone the person reads times in, when they chose one; blank: by the province of their
     # school or region, WIB for Pusdatin and providers (accounts.selectors.zone_for, decision 0037).
     time_zone = models.CharField(max_length=4, choices=ZONE_CHOICES, blank=True, default="")
+    # The daily digest by e-mail (`verval notify`, decision 0043); its owner switches it off on
+    # the account page. On by default: an operator who never opens the site is who it is for.
+    digest_enabled = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         # Sign-in matches the user name ignoring case and password resets the e-mail address
@@ -134,3 +137,51 @@ class OperatorRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"registration {self.pk} {self.school_id} {self.status}"
+
+
+class Digest(models.Model):
+    """One daily digest sent (`verval notify`, decision 0043): to the operators of a school
+    (`school`) or to one Dinas account (`user`), at most one of each per day. Only counts are kept
+    (the same as the mail's); `until` is the moment the mail's changes run up to, where the
+    school's next digest starts."""
+
+    class Kind(models.TextChoices):
+        SCHOOL = "SEKOLAH", _("Sekolah")
+        DINAS = "DINAS", _("Dinas")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    day = models.DateField()
+    school = models.ForeignKey(
+        "reference.School",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    until = models.DateTimeField()
+    counts = models.JSONField(default=dict)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "day"], condition=models.Q(school__isnull=False), name="digest_school_day"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "day"], condition=models.Q(user__isnull=False), name="digest_user_day"
+            ),
+            models.CheckConstraint(
+                name="digest_one_addressee",
+                condition=models.Q(kind="SEKOLAH", school__isnull=False, user__isnull=True)
+                | models.Q(kind="DINAS", user__isnull=False, school__isnull=True),
+            ),
+        ]
+        # The run reads the last days' rows (its watermark per school, who had today's).
+        indexes = [models.Index(fields=["day"], name="digest_day")]
+
+    def __str__(self) -> str:
+        return f"digest {self.kind} {self.school_id or self.user_id} {self.day}"

@@ -7,6 +7,7 @@ urlpatterns = [
     path("masuk/", views.SignInView.as_view(), name="login"),
     path("keluar/", views.sign_out, name="logout"),
     path("beranda/", views.home, name="home"),
+    path("akun/saya/", views.my_account, name="my_account"),
     path("daftar/", views.register, name="register"),
     # Dinas: operator registrations of its schools.
     path("pendaftaran/", views.registrations, name="registrations"),

@@ -21,6 +21,7 @@ from verval.accounts import access, actions, backends, selectors
 from verval.accounts.forms import (
     AccountEditForm,
     DeactivateForm,
+    DigestForm,
     InvitationAwarePasswordResetForm,
     RejectForm,
     SignInForm,
@@ -80,6 +81,32 @@ def time_zone(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(_safe_next(request))
+
+
+@login_required
+def my_account(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own account: who they are and, for operators and Dinas, the daily
+    digest switch (decision 0043)."""
+    user = request.user
+    applies = actions.digest_applies(user)
+    form = DigestForm(
+        request.POST if request.method == "POST" else None,
+        initial={"digest_enabled": getattr(user, "digest_enabled", False)},
+    )
+    if request.method == "POST":
+        if not applies:
+            raise PermissionDenied("the daily digest is for operators and Dinas")
+        if form.is_valid():
+            enabled = form.cleaned_data["digest_enabled"]
+            actions.set_digest_enabled(actor=user, enabled=enabled, ip=client_ip(request))
+            messages.success(
+                request,
+                _("Ringkasan harian lewat surel aktif.")
+                if enabled
+                else _("Ringkasan harian lewat surel dimatikan."),
+            )
+            return redirect("accounts:my_account")
+    return render(request, "accounts/my_account.html", {"form": form, "digest_applies": applies})
 
 
 def register(request: HttpRequest) -> HttpResponse:
