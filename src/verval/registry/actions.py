@@ -241,7 +241,8 @@ def confirm_recipients(
     result = ConfirmResult()
     if not ids:
         return result
-    rows = list(Recipient.objects.filter(pk__in=ids, active=True))
+    # Written in id order, as a correction file is: no deadlock with another such writer.
+    rows = list(Recipient.objects.filter(pk__in=ids, active=True).order_by("pk"))
     if len(rows) != len(ids):
         raise PermissionDenied("recipient outside the user's scope")
     for r in rows:
@@ -365,7 +366,10 @@ def bulk_correct(*, actor: Any, school_npsn: str, rows: list[Any], job: Any = No
         history: list[NumberHistory] = []
         touched: set[str] = set()  # numbers whose shared-number flag may change
         changed = 0
-        for change in plan.changes:
+        # In id order, as every writer of several recipients of a school: in file order, two
+        # files listing the same rows in other orders each held a row the other wanted next and
+        # PostgreSQL failed one of them to break the deadlock (decision 0042).
+        for change in sorted(plan.changes, key=lambda c: c.recipient.pk):
             rec = change.recipient
             if not _apply_number(rec, change.new, change.expected_version, now, actor):
                 code = _why_refused(rec.pk).code
