@@ -46,3 +46,19 @@ def brief_lock_wait(refuse: Callable[[], Exception]) -> Iterator[None]:
         if not lock_wait_expired(exc):
             raise
         raise refuse() from None
+
+
+# Jobs of one kind that must not interleave, each key a PostgreSQL transaction-level advisory
+# lock: the second job waits until the first commits and then, READ COMMITTED, works on what the
+# first left (decision 0042). Waiting, not refusing: a job is not the user's to retry. SQLite
+# has one writer at a time.
+DUMP_JOBS = 72001  # publishing dumps: a recipient in one open batch only
+REGISTRY_JOBS = 72002  # cutoff imports and validation runs: each reads the whole registry, then writes
+
+
+def serialise_jobs(key: int) -> None:
+    """Wait for the other transactions holding `key`, then hold it until this one ends. Call inside
+    the job's transaction, before its first read of what the other job writes."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -28,6 +28,7 @@ from django.utils import timezone
 from isal import isal_zlib
 
 from verval.core import audit, files
+from verval.core.db import DUMP_JOBS, serialise_jobs
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.exchange.models import (
@@ -145,11 +146,6 @@ def _next_batch_id(provider: str) -> str:
     last = DumpBatch.objects.filter(id__startswith=stem).order_by("-id").values_list("id", flat=True).first()
     n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{stem}{n:04d}"
-
-
-def _lock_dumps(cursor: Any) -> None:
-    if is_pg():
-        cursor.execute("SELECT pg_advisory_xact_lock(72001)")
 
 
 def dump_paths(batch_id: str, provider: str) -> tuple[str, str]:
@@ -387,7 +383,7 @@ def publish_dump_batches(
         f"r.active = TRUE AND r.status = 'MENUNGGU_PROVIDER' AND r.operator IN ({ops}) AND r.phone_e164 <> ''"
     )
     with connection.cursor() as cursor:
-        _lock_dumps(cursor)
+        serialise_jobs(DUMP_JOBS)
         # An open row whose recipient now has another number is superseded by the new one.
         cursor.execute(
             f"UPDATE {ITEM} SET is_open = FALSE, superseded = TRUE WHERE is_open = TRUE AND EXISTS ("  # noqa: S608

@@ -53,6 +53,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from verval.core import audit, files
+from verval.core.db import REGISTRY_JOBS, serialise_jobs
 from verval.core.jobs import JobRefused, Progress, RowIssue
 from verval.core.models import Job
 from verval.imports.reader import Cutoff, FileRefused, open_cutoff
@@ -566,6 +567,10 @@ class _Importer:
         tick = _Timer()
         with connection.cursor() as cur, ExitStack() as cleanup:
             self.cur = cur
+            # One import or validation run at a time (decision 0042): two first loads would both
+            # find the registry empty and load it twice; an import classifying while another
+            # writes would decide on rows about to change.
+            serialise_jobs(REGISTRY_JOBS)
             # An empty registry (first load): every accepted row is new. Known before staging, so
             # that the staging steps only the later comparison needs are skipped.
             cur.execute("SELECT 1 FROM registry_recipient LIMIT 1")
@@ -638,7 +643,7 @@ class _Importer:
                     tick("index")
                     self._duplicates()
                     tick("duplicates")
-                classes = self._classify()
+                classes = self._hold_rows(self._classify())
                 tick("classify")
                 self._locked()
                 refused = self._check_share()
@@ -1058,6 +1063,7 @@ class _Importer:
             CREATE {self.temp} TABLE imp_rows AS SELECT * FROM (
             SELECT s.line, s.id, s.kind, s.category, s.name, s.nisn, s.nik, s.grade, s.npsn, s.phone_raw,
                    s.phone_e164, s.operator, s.reason, s.h, r.phone_raw AS old_phone, r.status AS old_status,
+                   r.version AS old_version,
                    (r.id IS NOT NULL AND (substr(r.row_hash, 1, 16) <> substr(s.h, 1, 16) OR NOT r.active))
                        AS touched,
                    CASE WHEN r.id IS NULL THEN 'new'
@@ -1099,6 +1105,34 @@ class _Importer:
             classes["new"] = accepted
         classes["same"] = accepted - sum(classes.values())
         return classes
+
+    def _hold_rows(self, classes: dict[str, int]) -> dict[str, int]:
+        """Lock the registry rows this import will write, then make sure none changed since they
+        were classified (decision 0042). Users and other jobs do not take REGISTRY_JOBS: a school
+        correcting a number or an SPTJM print committed between the classification and the
+        writes was overwritten by the file's number. A row changed meanwhile (its version moved)
+        has the whole file classified again, now against rows nobody else can change until this
+        import commits; a user's save of one of them meets the lock (decision 0041).
+
+        The rows to write are those whose stored row hash differs from the file's or that are
+        inactive: only an import writes either, and imports run one at a time, so the second
+        classification holds the same rows. SQLite: one writer at a time, nothing to hold."""
+        if not self.pg or self.first_load:
+            return classes
+        c = self.cur
+        while True:
+            c.execute(
+                """
+                SELECT count(*) FILTER (WHERE moved) FROM (
+                    SELECT r.version <> x.old_version AS moved FROM registry_recipient r
+                    JOIN imp_rows x ON x.id = r.id ORDER BY r.id FOR UPDATE OF r
+                ) held
+                """
+            )
+            if not c.fetchone()[0]:
+                return classes
+            c.execute("DROP TABLE imp_rows")
+            classes = self._classify()
 
     def _locked(self) -> None:
         c = self.cur

@@ -241,7 +241,8 @@ def confirm_recipients(
     result = ConfirmResult()
     if not ids:
         return result
-    rows = list(Recipient.objects.filter(pk__in=ids, active=True))
+    # Written in id order, as a correction file is: no deadlock with another such writer.
+    rows = list(Recipient.objects.filter(pk__in=ids, active=True).order_by("pk"))
     if len(rows) != len(ids):
         raise PermissionDenied("recipient outside the user's scope")
     for r in rows:
@@ -372,14 +373,19 @@ def bulk_correct(
         touched: set[str] = set()  # numbers whose shared-number flag may change
         changed = 0
         # The bar counts rows of the file, not corrections: a file of 1,000 rows with 10
-        # corrections is mostly rows that need no work, and the operator knows the file's rows.
-        position = {row.line: at for at, row in enumerate(rows, start=1)}
+        # corrections is mostly rows that need no work (done once planned), and the operator
+        # knows the file's rows. The corrections are written in id order, as every writer of
+        # several recipients of a school: in file order, two files listing the same rows in
+        # other orders each held a row the other wanted next and PostgreSQL failed one of them
+        # to break the deadlock (decision 0042).
+        planned = len(rows) - len(plan.changes)
         batch = bulk.batch_rows()
         if progress is not None:
             progress.step("write")
-        for done, change in enumerate(plan.changes, start=1):
+        ordered = sorted(plan.changes, key=lambda c: c.recipient.pk)
+        for done, change in enumerate(ordered, start=1):
             if progress is not None and done % batch == 0:
-                progress.update(position.get(change.line, 0), force=True)
+                progress.update(planned + done, force=True)
             rec = change.recipient
             if not _apply_number(rec, change.new, change.expected_version, now, actor):
                 code = _why_refused(rec.pk).code

@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from verval.core import audit
+from verval.core.db import REGISTRY_JOBS, serialise_jobs
 from verval.core.jobs import Progress
 from verval.core.models import Job
 from verval.registry.models import NumberHistory, NumberStatus, Recipient, SharedNumber
@@ -39,6 +40,9 @@ def validate_pending(*, actor: Any, job: Job | None = None) -> dict[str, int]:
     pending = (True, True, False)
     progress = Progress(job) if job is not None else None
     with transaction.atomic():
+        # After a running import, not through it (decision 0042): its counts, history rows and
+        # UPDATE then all see the same pending rows.
+        serialise_jobs(REGISTRY_JOBS)
         with connection.cursor() as cur:
             cur.execute(
                 f"SELECT COUNT(*), SUM(CASE WHEN {_VALID} THEN 1 ELSE 0 END) FROM {recipients} WHERE {_PENDING}",  # noqa: S608
@@ -160,9 +164,12 @@ def recheck_verdicts(*, actor: Any, job: Job | None = None) -> dict[str, int]:
     last_pk = None
     now = timezone.now()
     base = Recipient.objects.filter(active=True, locked=False).order_by("pk")
-    total = base.count()
-    progress = Progress(job, total) if job is not None else None
+    progress = Progress(job) if job is not None else None
     with transaction.atomic():
+        serialise_jobs(REGISTRY_JOBS)
+        total = base.count()
+        if progress:
+            progress.update(0, total, force=True)
         while True:
             qs = base if last_pk is None else base.filter(pk__gt=last_pk)
             rows = list(qs.values_list("pk", "phone_raw", "phone_e164", "operator", "reason")[:RECHECK_CHUNK])
@@ -194,6 +201,18 @@ def recheck_verdicts(*, actor: Any, job: Job | None = None) -> dict[str, int]:
                             updated_at=now,
                         )
                     )
+            if updates:
+                # A verdict is of the number it was made from. A school's correction or a print
+                # committed since the chunk was read has its own verdict or lock; the unconditional
+                # bulk UPDATE wrote the old number's verdict over the new number (decision 0042).
+                # Locked now, these rows stay as read until this run commits.
+                read_as = {pk: raw for pk, raw, *_ in rows}
+                still = set(
+                    Recipient.objects.select_for_update()
+                    .filter(pk__in=[u.pk for u in updates], active=True, locked=False)
+                    .values_list("pk", "phone_raw")
+                )
+                updates = [u for u in updates if (u.pk, read_as[u.pk]) in still]
             if updates:
                 Recipient.objects.bulk_update(
                     updates,
