@@ -4,12 +4,14 @@ day, counts and links only."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection, connections
 from django.utils import timezone
 
 from tests.exchange.helpers import dump_rows, results_file
@@ -334,3 +336,32 @@ def test_without_the_sites_address_nothing_is_sent(settings, school, operator, t
     assert (line["state"], line["error_code"]) == ("REFUSED", "SITE_URL_BELUM_DIATUR")
     assert mail.outbox == []
     assert Digest.objects.count() == 0
+
+
+def test_a_second_notify_while_one_runs_is_refused_and_sends_nothing(capsys, school, tmp_path, operator):  # type: ignore[no-untyped-def]
+    from verval.core.db import DIGEST_RUN, only_run
+
+    _residue(school, tmp_path, ["TIDAK_AKTIF"])
+    # The first run, as another process would hold it: a PostgreSQL session lock is re-entrant
+    # for its own connection, so the holder there is a connection of its own.
+    holder = connections.create_connection("default") if connection.vendor == "postgresql" else None
+    try:
+        if holder is not None:
+            with holder.cursor() as cur:
+                cur.execute("SELECT pg_advisory_lock(%s)", [DIGEST_RUN])
+            held = contextlib.nullcontext(True)
+        else:
+            held = only_run(DIGEST_RUN, "notify")
+        with held as mine:
+            assert mine is True
+            with pytest.raises(CommandError) as refused:
+                call_command("notify", "--json")
+    finally:
+        if holder is not None:
+            holder.close()
+
+    assert refused.value.returncode == 2
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["state"], line["error_code"]) == ("REFUSED", "SEDANG_BERJALAN")
+    assert (mail.outbox, Digest.objects.count()) == ([], 0)
+    assert _notify(capsys)["sent"] == 1

@@ -62,3 +62,42 @@ def serialise_jobs(key: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+DIGEST_RUN = 72003  # `verval notify`: two runs at once would both send the day's mails
+
+
+@contextmanager
+def only_run(key: int, name: str) -> Iterator[bool]:
+    """Whether this process is the only one in the block for `key` (held until the block ends,
+    across the block's transactions): a command that must not run twice at once and sends what
+    it cannot take back (mails) refuses instead of waiting. On PostgreSQL a session advisory lock
+    (every server of a deployment shares the database); on SQLite an exclusive flock of
+    `locks/<name>.lock` in the file store (one machine)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            mine = bool(cursor.fetchone()[0])
+        try:
+            yield mine
+        finally:
+            if mine:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        return
+    import fcntl
+
+    from verval.core import files
+
+    path = files.absolute(f"locks/{name}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

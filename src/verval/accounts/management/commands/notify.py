@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from verval.accounts import digest
 from verval.core.commands import USAGE_ERROR, DataCommand, Refused
+from verval.core.db import DIGEST_RUN, only_run
 
 SITE_URL_MISSING = "SITE_URL_BELUM_DIATUR"
+ALREADY_RUNNING = "SEDANG_BERJALAN"
 
 
 class Command(DataCommand):
@@ -38,7 +40,11 @@ class Command(DataCommand):
         if not settings.VERVAL.get("SITE_URL") and not opts["dry_run"]:
             # A mail's links need the site's address; a command has no request to take it from.
             raise Refused(SITE_URL_MISSING, "set VERVAL_SITE_URL: the digest's links need the site's address")
-        result = digest.run(actor=None, as_of=as_of, only=opts["only"] or "", dry_run=opts["dry_run"])
+        with only_run(DIGEST_RUN, "notify") as mine:
+            if not mine:
+                # Both runs would compute the same mails before either records them as sent.
+                raise Refused(ALREADY_RUNNING, "another verval notify is running; this one sent nothing")
+            result = digest.run(actor=None, as_of=as_of, only=opts["only"] or "", dry_run=opts["dry_run"])
         if opts["json"]:
             self.emit(result)
         else:
