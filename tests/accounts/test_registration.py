@@ -230,3 +230,14 @@ def test_registration_form_lets_the_browser_refuse_a_letter_over_5_mb_before_upl
     assert 'accept="application/pdf,image/jpeg,image/png"' in html
     assert 'data-max-bytes="5242880"' in html
     assert 'data-too-big="Berkas terlalu besar (paling besar 5 MB)."' in html
+
+
+def test_a_letter_missing_from_the_store_answers_410_and_is_not_audited(client, dinas_kab, pending):  # type: ignore[no-untyped-def]
+    from verval.core import files
+
+    files.absolute(pending.letter_path).unlink()
+    client.force_login(dinas_kab)
+    response = client.get(reverse("accounts:registration_letter", args=[pending.pk]))
+    assert response.status_code == 410
+    assert "<p>Berkas sudah dihapus menurut aturan penyimpanan.</p>" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="download_registration_letter").exists()

@@ -311,12 +311,16 @@ def reject_registration(
     return registration
 
 
-def open_letter(*, actor: Any, registration_id: int, ip: str | None = None) -> tuple[Any, str, str]:
-    """The stored letter of a registration in the actor's scope: (path, content type, file name). Audited."""
+def open_letter(*, actor: Any, registration_id: int, ip: str | None = None) -> tuple[Any, str, str] | None:
+    """The stored letter of a registration in the actor's scope: (path, content type, file name). Audited.
+    None, not audited, when the file is not in the store (no retention rule deletes letters, but a
+    store restored without it must answer plainly, not with a server error)."""
     registration = registrations_for(actor).filter(pk=registration_id).first()
     if registration is None:
         raise PermissionDenied("registration outside the user's scope")
     path = files.absolute(registration.letter_path)
+    if not path.is_file():
+        return None
     suffix = path.suffix.lower()
     audit.record(
         actor=actor,

@@ -30,6 +30,7 @@ from verval.accounts.forms import (
 )
 from verval.accounts.models import OperatorRegistration, Role, User
 from verval.core.client import client_ip
+from verval.core.views import file_gone
 from verval.reference.zones import CHOICES as ZONE_CHOICES
 
 DINAS = (Role.DINAS_KAB, Role.DINAS_PROV)
@@ -139,11 +140,12 @@ def registrations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def registration_letter(request: HttpRequest, pk: int) -> FileResponse:
+def registration_letter(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, *DINAS)
-    path, content_type, name = actions.open_letter(
-        actor=request.user, registration_id=pk, ip=client_ip(request)
-    )
+    letter = actions.open_letter(actor=request.user, registration_id=pk, ip=client_ip(request))
+    if letter is None:
+        return file_gone(request)
+    path, content_type, name = letter
     response = FileResponse(open(path, "rb"), content_type=content_type, as_attachment=True, filename=name)
     response["Cache-Control"] = "private, no-store"
     return response
