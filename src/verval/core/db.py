@@ -64,6 +64,25 @@ def serialise_jobs(key: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def registry_job_running() -> bool:
+    """An import or a validation run is under way: it holds the registry's rows it writes until it
+    commits, minutes at national scale. A web request that would apply a provider's file while it
+    waits (the API's small uploads) queues it as a job instead of waiting that long (decision
+    0041). PostgreSQL: another session holds REGISTRY_JOBS; SQLite: such a job is RUNNING."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # A bigint advisory key is (classid, objid) = (high, low 32 bits) with objsubid 1.
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid = 0 AND objid = %s AND objsubid = 1 AND pid <> pg_backend_pid())",
+                [REGISTRY_JOBS],
+            )
+            return bool(cursor.fetchone()[0])
+    from verval.core.models import Job
+
+    return Job.objects.filter(state=Job.State.RUNNING, kind__in=("import_dapodik", "validate")).exists()
+
+
 DIGEST_RUN = 72003  # `verval notify`: two runs at once would both send the day's mails
 
 

@@ -30,6 +30,7 @@ from isal import isal_zlib
 from ninja.responses import Status
 
 from verval.core import files, jobs
+from verval.core.db import registry_job_running
 from verval.core.models import Job
 from verval.exchange.apierrors import ApiError, ErrorOut
 
@@ -324,8 +325,10 @@ def run_or_queue(
     """Apply an uploaded file while the request waits (200), or queue it as a job (202, with
     `Location`) when it unpacks to more than VERVAL_API_SYNC_INGEST_BYTES: its size as stored
     would let a small gzip body that unpacks to a lot run inside the web process. A file refused
-    whole answers 422, a job that failed 500."""
-    if unpacked > sync_max:
+    whole answers 422, a job that failed 500. While an import or a validation run holds the
+    registry (`core.db.registry_job_running`) the file is queued too: applied in the request it
+    would wait for that job's commit, minutes, and hold a web worker all that time."""
+    if unpacked > sync_max or registry_job_running():
         with transaction.atomic():
             jobs.enqueue(job)
         response["Location"] = job_url

@@ -1,0 +1,88 @@
+"""A small results file is applied while the provider's request waits, but not while an import or
+a validation run holds the registry: the request would wait for that job's commit (minutes at
+national scale) and hold a web worker all along. It is queued instead: 202 with the job's address
+(decision 0041)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from tests.exchange.helpers import dump_rows
+from tests.factories import UserFactory
+from verval.core import jobs
+from verval.core.db import REGISTRY_JOBS
+from verval.core.models import Job
+from verval.registry.models import Recipient
+
+
+def _upload(client, batch, token):  # type: ignore[no-untyped-def]
+    row = dump_rows(batch)[0]
+    return row, client.post(
+        f"/api/v1/batches/{batch.id}/results",
+        data=f"pd_id,no_ponsel,status\n{row['pd_id']},{row['no_ponsel']},AKTIF\n".encode(),
+        content_type="text/csv",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def _queued_then_applied(response, row, *, pending: bool = True) -> None:  # type: ignore[no-untyped-def]
+    job = Job.objects.get(kind="ingest_results")
+    assert (response.status_code, response["Location"]) == (202, f"/api/v1/jobs/{job.pk}")
+    if pending:
+        assert job.state == Job.State.PENDING
+        assert Recipient.objects.get(pk=row["pd_id"]).status == "MENUNGGU_PROVIDER"
+    # A worker runs it (here; in a transactional test the immediate task backend already did).
+    job = jobs.run(job.pk)
+    assert (job.state, job.counts["applied"]) == (Job.State.SUCCEEDED, 1)
+    assert Recipient.objects.get(pk=row["pd_id"]).status == "AKTIF"
+
+
+def test_an_upload_while_an_import_runs_is_queued_not_applied_in_the_request(client, tsel_batch, tsel_token):
+    Job.objects.create(
+        kind="import_dapodik", state=Job.State.RUNNING, created_by=UserFactory(role="PUSDATIN")
+    )
+    if connection.vendor == "postgresql":
+        pytest.skip("on PostgreSQL the import is seen by its lock (the test below)")
+
+    row, response = _upload(client, tsel_batch, tsel_token)
+
+    _queued_then_applied(response, row)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_while_an_import_holds_the_registry_lock_is_queued(client, tsel_batch, tsel_token):
+    holding, release = threading.Event(), threading.Event()
+
+    def importer() -> None:
+        conn = connections.create_connection("default")
+        try:
+            with conn.cursor() as cur:
+                cur.execute("BEGIN")
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [REGISTRY_JOBS])
+                holding.set()
+                release.wait(60)
+                cur.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=importer)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        row, response = _upload(client, tsel_batch, tsel_token)
+    finally:
+        release.set()
+        thread.join(60)
+
+    _queued_then_applied(response, row, pending=False)
+
+
+def test_with_no_import_running_a_small_upload_is_applied_in_the_request(client, tsel_batch, tsel_token):
+    row, response = _upload(client, tsel_batch, tsel_token)
+
+    assert (response.status_code, response.json()["counts"]["applied"]) == (200, 1)
+    assert Recipient.objects.get(pk=row["pd_id"]).status == "AKTIF"
