@@ -12,39 +12,6 @@ from typing import Any
 from django.db import connections
 
 
-class JobHoldsRows:
-    """Another connection that updates the given rows and keeps its transaction open, as a job
-    does, until released (or 60 s: the code before decision 0041 then saved after the wait)."""
-
-    def __init__(self, ids: list[Any]) -> None:
-        self.ids = [str(i) for i in ids]
-        self.holding, self.release = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._run)
-
-    def _run(self) -> None:
-        conn = connections.create_connection("default")
-        try:
-            with conn.cursor() as cur:
-                cur.execute("BEGIN")
-                cur.execute(
-                    "UPDATE registry_recipient SET updated_at = now() WHERE id = ANY(%s::uuid[])", [self.ids]
-                )
-                self.holding.set()
-                self.release.wait(60)
-                cur.execute("ROLLBACK")
-        finally:
-            conn.close()
-
-    def __enter__(self) -> JobHoldsRows:
-        self.thread.start()
-        assert self.holding.wait(30)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self.thread.join(60)
-
-
 class Holds:
     """Another connection that runs `sql` (a `SELECT … FOR UPDATE` of a batch, a period, an
     SPTJM, or an advisory lock) in an open transaction until released: everything that needs
@@ -76,6 +43,17 @@ class Holds:
     def __exit__(self, *exc: object) -> None:
         self.release.set()
         self.thread.join(60)
+
+
+class JobHoldsRows(Holds):
+    """Another connection that updates the given recipients and keeps its transaction open, as a
+    job does, until released (or 60 s: the code before decision 0041 then saved after the wait)."""
+
+    def __init__(self, ids: list[Any]) -> None:
+        super().__init__(
+            "UPDATE registry_recipient SET updated_at = now() WHERE id = ANY(%s::uuid[])",
+            [[str(i) for i in ids]],
+        )
 
 
 class Actor:

@@ -5,13 +5,12 @@ national scale) and hold a web worker all along. It is queued instead: 202 with 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from tests.exchange.helpers import dump_rows
 from tests.factories import UserFactory
+from tests.rowlocks import Holds
 from verval.core import jobs
 from verval.core.db import REGISTRY_JOBS
 from verval.core.models import Job
@@ -55,28 +54,9 @@ def test_an_upload_while_an_import_runs_is_queued_not_applied_in_the_request(cli
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_upload_while_an_import_holds_the_registry_lock_is_queued(client, tsel_batch, tsel_token):
-    holding, release = threading.Event(), threading.Event()
-
-    def importer() -> None:
-        conn = connections.create_connection("default")
-        try:
-            with conn.cursor() as cur:
-                cur.execute("BEGIN")
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [REGISTRY_JOBS])
-                holding.set()
-                release.wait(60)
-                cur.execute("ROLLBACK")
-        finally:
-            conn.close()
-
-    thread = threading.Thread(target=importer)
-    thread.start()
-    try:
-        assert holding.wait(30)
+    # An import's transaction, as far as the registry lock goes (decision 0042).
+    with Holds("SELECT pg_advisory_xact_lock(%s)", [REGISTRY_JOBS]):
         row, response = _upload(client, tsel_batch, tsel_token)
-    finally:
-        release.set()
-        thread.join(60)
 
     _queued_then_applied(response, row, pending=False)
 
