@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -140,7 +141,7 @@ def registrations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def registration_letter(request: HttpRequest, pk: int) -> HttpResponse:
+def registration_letter(request: HttpRequest, pk: int) -> HttpResponseBase:
     access.require_role(request.user, *DINAS)
     letter = actions.open_letter(actor=request.user, registration_id=pk, ip=client_ip(request))
     if letter is None:
