@@ -197,7 +197,9 @@ def test_the_operator_cancels_the_apply_and_no_number_of_the_file_changes(
     # Said as a stop the operator asked for, not as a failure with a code (decision 0044).
     assert '<span class="label s-DIBATALKAN">Dibatalkan</span>' in page
     assert f'<p class="job-stopped" role="status">{BY_OPERATOR}</p>' in page
-    assert [s for s in ("<code>DIBATALKAN</code>", ">Gagal<", "<progress", "Baris yang ditolak") if s in page] == []
+    assert [
+        s for s in ("<code>DIBATALKAN</code>", ">Gagal<", "<progress", "Baris yang ditolak") if s in page
+    ] == []
 
     # The operator uploads the same file again: it applies whole.
     monkeypatch.undo()
