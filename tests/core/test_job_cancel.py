@@ -172,7 +172,9 @@ def test_pusdatin_cancels_a_running_job_from_its_page_which_says_the_cancel_was_
         ("job_cancel", pusdatin.pk, "salah unggah"),
     ]
     page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
-    assert f"<code>DIBATALKAN</code> {CANCELLED_ID}" in page
+    assert '<span class="label s-DIBATALKAN">Dibatalkan</span>' in page
+    assert f'<p class="job-stopped" role="status">{CANCELLED_ID}</p>' in page
+    assert "<code>DIBATALKAN</code>" not in page
     assert "job-cancel" not in page
 
 

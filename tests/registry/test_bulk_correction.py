@@ -106,7 +106,10 @@ def test_xlsx_round_trip_preview_apply_and_apply_again(
     html = preview.content.decode()
     assert preview.status_code == 200
     # The school's own operator sees its old numbers in full, as on the school page.
-    assert '<td class="nowrap">0812-2000-0000</td><td class="nowrap">0813-2468-1357 ' in html
+    assert (
+        '<td class="nowrap" data-label="Nomor lama">0812-2000-0000</td>'
+        '<td class="nowrap" data-label="Nomor baru">0813-2468-1357 '
+    ) in html
     assert "0857-1111-2222" in html and "0812****0000" not in html
     assert "Terapkan 2 perubahan" in html
     assert Recipient.objects.get(pk=rows[0].pk).phone_e164 == "+6281220000000"  # preview changes nothing

@@ -194,7 +194,12 @@ def test_the_operator_cancels_the_apply_and_no_number_of_the_file_changes(
         False,
     ]
     page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
-    assert f"<code>DIBATALKAN</code> {BY_OPERATOR}" in page
+    # Said as a stop the operator asked for, not as a failure with a code (decision 0044).
+    assert '<span class="label s-DIBATALKAN">Dibatalkan</span>' in page
+    assert f'<p class="job-stopped" role="status">{BY_OPERATOR}</p>' in page
+    assert [
+        s for s in ("<code>DIBATALKAN</code>", ">Gagal<", "<progress", "Baris yang ditolak") if s in page
+    ] == []
 
     # The operator uploads the same file again: it applies whole.
     monkeypatch.undo()
@@ -276,7 +281,10 @@ def test_a_cancel_after_the_apply_finished_is_refused_with_a_clear_message(
     response = client.post(f"/pekerjaan/{job.pk}/batalkan/", follow=True)
 
     assert response.redirect_chain == [(f"/pekerjaan/{job.pk}/", 302)]
-    assert "Pekerjaan ini sudah selesai." in response.content.decode()
+    assert (
+        '<li class="msg-error">Pekerjaan ini sudah selesai sebelum pembatalan, sehingga hasilnya tetap berlaku.</li>'
+        in response.content.decode()
+    )
     job.refresh_from_db()
     assert (job.state, job.error_code, job.cancel_requested_at) == (Job.State.SUCCEEDED, "", None)
     assert [v for *_, v in _numbers(recipients)] == [1, 2, 2, 2, 2, 2]

@@ -487,11 +487,7 @@ def cancel_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
             raise PermissionDenied("only Pusdatin, or the operator who uploaded the correction file")
     job = _get(job_id)
     if job.is_finished:
-        raise JobActionRefused(
-            "PEKERJAAN_SUDAH_SELESAI",
-            "Pekerjaan ini sudah selesai.",
-            "The job has ended.",
-        )
+        raise JobActionRefused("PEKERJAAN_SUDAH_SELESAI", *_ENDED_BEFORE_CANCEL)
     if jobs.liveness(job) == "alive":
         return _request_cancel(job, actor=actor, note=note)
     with transaction.atomic():
@@ -555,12 +551,16 @@ def _request_cancel(job: Job, *, actor: Any, note: str) -> Job:
         # It ended while the request was written: its run no longer reads the file. The outcome
         # stands (on PostgreSQL the row keeps the request: the page says it came too late).
         jobs.cancel_path(job).unlink(missing_ok=True)
-        raise JobActionRefused(
-            "PEKERJAAN_SUDAH_SELESAI",
-            "Pekerjaan ini sudah selesai.",
-            "The job has ended.",
-        )
+        raise JobActionRefused("PEKERJAAN_SUDAH_SELESAI", *_ENDED_BEFORE_CANCEL)
     return job
+
+
+# Whoever pressed "Batalkan" on a page that still offered it must learn whether the job's outcome
+# holds: "sudah selesai" alone left an operator unsure whether the file was applied (decision 0044).
+_ENDED_BEFORE_CANCEL = (
+    "Pekerjaan ini sudah selesai sebelum pembatalan, sehingga hasilnya tetap berlaku.",
+    "The job had already ended before the cancel, so its outcome stands.",
+)
 
 
 def _unlink(relative: str) -> int | None:

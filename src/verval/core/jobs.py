@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 
 from verval.core import files
 from verval.core.logging import masked_value
-from verval.core.models import Job, JobIssue
+from verval.core.models import CANCELLED_CODE, Job, JobIssue
 from verval.core.spreadsheet import csv_row
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def progress_path(job: Job) -> Any:
 
 # Codes a job FAILS with when its run did not end by itself (messages: core.actions).
 ABANDONED = "PEKERJAAN_TERHENTI"  # its process died (or stopped answering) too often / not a worker's
-CANCELLED = "DIBATALKAN"  # Pusdatin cancelled it (`verval jobs --cancel`)
+CANCELLED = CANCELLED_CODE  # someone asked it to stop (`verval jobs --cancel`)
 INTERRUPTED = "DIHENTIKAN"  # Ctrl-C on the command that ran it
 PREVIEW_EXPIRED = "PRATINJAU_KEDALUWARSA"  # a preview never applied (decision 0035)
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
@@ -144,11 +145,29 @@ class Job(models.Model):
         return self.created_at + timedelta(hours=preview_expires_hours())
 
     @property
+    def is_cancelled(self) -> bool:
+        """Stopped because someone asked (decisions 0029, 0039): stored as FAILED DIBATALKAN, but
+        the operator who pressed "Batalkan" must not read "Gagal" in red."""
+        return self.state == self.State.FAILED and self.error_code == CANCELLED_CODE
+
+    @property
+    def state_code(self) -> str:
+        """The label's colour class: a cancelled job is grey, not the red of a failure."""
+        return CANCELLED_CODE if self.is_cancelled else self.state
+
+    @property
     def state_label(self) -> str:
-        """The state as people read it: a preview not applied is not "Menunggu" a worker."""
-        return str(_("Pratinjau belum diterapkan")) if self.awaits_apply else str(self.get_state_display())
+        """The state as people read it: a preview not applied is not "Menunggu" a worker, a
+        cancelled job did not fail."""
+        if self.awaits_apply:
+            return str(_("Pratinjau belum diterapkan"))
+        if self.is_cancelled:
+            return str(pgettext_lazy("job state", "Dibatalkan"))
+        return str(self.get_state_display())
 
 
+# The error code of a job stopped on request (`verval.core.jobs.CANCELLED`, which imports this module).
+CANCELLED_CODE = "DIBATALKAN"
 # Jobs that wait for a person's click after their preview (decision 0035).
 AWAITS_APPLY_KINDS = frozenset({"bulk_correction"})
 # Jobs the operator who uploaded them may cancel, besides Pusdatin (decision 0039).
