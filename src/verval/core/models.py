@@ -183,7 +183,7 @@ JOB_KINDS = {
     "validate": _("Validasi format nomor"),
     "dump": _("Dump ke provider"),
     "ingest_results": _("Hasil pencocokan provider"),
-    "bulk_correction": _("Perbaikan nomor massal"),
+    "bulk_correction": _("Koreksi massal"),
     "disbursement": _("Penyaluran kuota"),
     "ingest_injection": _("Laporan injeksi kuota"),
     "ingest_usage": _("Laporan pemakaian kuota"),
