@@ -20,6 +20,12 @@ BENCHES = [
     ("phones", ["bench_phones.py"], ["bench_phones.py", "--n", "10000000", "--big"]),
     ("import", ["bench_import.py", "--rows", "1000000"], ["bench_import.py", "--rows", "10000000"]),
     ("exchange", ["bench_exchange.py", "--rows", "1000000"], ["bench_exchange.py", "--rows", "10000000"]),
+    # The provider kit alone, from files to file, one new process per trial (no database needed).
+    (
+        "kit",
+        ["kit_at_scale.py", "--rows", "1000000", "--trials", "3"],
+        ["kit_at_scale.py", "--rows", "10000000", "--trials", "3"],
+    ),
     (
         "dashboard",
         ["bench_dashboard.py", "--recipients", "1000000"],
