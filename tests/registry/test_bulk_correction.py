@@ -437,3 +437,23 @@ def test_a_file_that_can_be_applied_stays_a_preview_awaiting_its_click(client, o
     assert (job.state, job.error_code, job.awaits_apply) == ("PENDING", "", True)
     assert not AuditEvent.objects.filter(action="job_refuse_preview").exists()
     assert "Terapkan 1 perubahan" in client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+
+
+def test_a_preview_of_many_changes_links_past_them_to_the_apply_button(client, operator, school):  # type: ignore[no-untyped-def]
+    rows = make_recipients(school, 12)
+    client.force_login(operator)
+    few = _upload(
+        client, school.npsn, _fill(_download(client, school.npsn), {str(rows[0].pk): "081324681300"})
+    )
+    many = _upload(
+        client,
+        school.npsn,
+        _fill(
+            _download(client, school.npsn), {str(r.pk): f"0813246813{i:02d}" for i, r in enumerate(rows[1:])}
+        ),
+    )
+
+    link = '<a href="#terapkan">Langsung ke tombol Terapkan ↓</a>'
+    assert link not in client.get(f"/sekolah/{school.npsn}/koreksi/{few.pk}/").content.decode()
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{many.pk}/").content.decode()
+    assert link in html and '<form id="terapkan" method="post"' in html and "Terapkan 11 perubahan" in html
