@@ -98,3 +98,34 @@ def test_two_dump_runs_at_once_put_each_recipient_in_one_open_batch(waiting, pus
     assert sorted(DumpBatch.objects.values_list("provider", "rows")) == [("indosat", 3), ("telkomsel", 10)]
     assert DumpItem.objects.filter(is_open=True).count() == 13
     assert DumpItem.objects.values("recipient_id").distinct().count() == 13
+
+
+def _ingest_command(batch_id: str, path):  # type: ignore[no-untyped-def]
+    def command() -> dict:  # type: ignore[type-arg]
+        out = StringIO()
+        call_command("ingest_results", str(path), "--batch", batch_id, "--json", stdout=out)
+        return json.loads(out.getvalue().strip().splitlines()[-1])
+
+    return command
+
+
+def test_an_ingest_waits_for_a_running_import_instead_of_deadlocking_with_it(tsel_batch, tmp_path):
+    ingest = _ingest_command(tsel_batch.id, _results(tsel_batch, tmp_path))
+    # An import's (or a validation run's) transaction, as far as the registry lock goes.
+    with Holds("SELECT pg_advisory_xact_lock(%s)", [db.REGISTRY_JOBS]):
+        actor = Actor(ingest).start()
+        wait_until_waiting(1)
+        assert Recipient.objects.filter(status="AKTIF").count() == 0
+    assert actor.join().result["applied"] == 10
+    assert Recipient.objects.filter(status="AKTIF").count() == 10
+
+
+def test_an_ingest_does_not_wait_for_another_ingest(tsel_batch, tmp_path):
+    ingest = _ingest_command(tsel_batch.id, _results(tsel_batch, tmp_path))
+    # Another ingest's transaction, as far as the registry lock goes.
+    with Holds("SELECT pg_advisory_xact_lock_shared(%s)", [db.REGISTRY_JOBS]):
+        actor = Actor(ingest).start()
+        actor.thread.join(60)
+        assert not actor.thread.is_alive()
+        assert db.registry_job_running() is False
+    assert actor.join().result["applied"] == 10

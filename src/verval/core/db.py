@@ -64,17 +64,30 @@ def serialise_jobs(key: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def share_jobs(key: int) -> None:
+    """Like serialise_jobs, but shared: jobs that take `key` this way run side by side and only
+    wait for (and hold off) the jobs that serialise on it. A results ingest writes recipients in
+    no particular order; beside an import (which writes them in id order) both could hold a row
+    the other wants next, and PostgreSQL would fail one of them to break the deadlock. Ingests of
+    different batches touch different recipients and need not wait for each other."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [key])
+
+
 def registry_job_running() -> bool:
     """An import or a validation run is under way: it holds the registry's rows it writes until it
     commits, minutes at national scale. A web request that would apply a provider's file while it
     waits (the API's small uploads) queues it as a job instead of waiting that long (decision
-    0041). PostgreSQL: another session holds REGISTRY_JOBS; SQLite: such a job is RUNNING."""
+    0041). PostgreSQL: another session holds REGISTRY_JOBS exclusively (ingests share it); SQLite:
+    such a job is RUNNING."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # A bigint advisory key is (classid, objid) = (high, low 32 bits) with objsubid 1.
             cursor.execute(
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND classid = 0 AND objid = %s AND objsubid = 1 AND pid <> pg_backend_pid())",
+                "AND mode = 'ExclusiveLock' AND classid = 0 AND objid = %s AND objsubid = 1 "
+                "AND pid <> pg_backend_pid())",
                 [REGISTRY_JOBS],
             )
             return bool(cursor.fetchone()[0])

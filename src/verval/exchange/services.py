@@ -28,7 +28,7 @@ from django.utils import timezone
 from isal import isal_zlib
 
 from verval.core import audit, files
-from verval.core.db import DUMP_JOBS, serialise_jobs
+from verval.core.db import DUMP_JOBS, REGISTRY_JOBS, serialise_jobs, share_jobs
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.exchange.models import (
@@ -1013,6 +1013,9 @@ def run_ingest_job(job: Job) -> dict[str, Any]:
     RefusedContradiction.objects.filter(job=job).delete()
     try:
         with transaction.atomic():
+            # Not beside an import or a validation run: they write the same recipients in another
+            # order (a deadlock PostgreSQL breaks by failing one); other ingests run alongside.
+            share_jobs(REGISTRY_JOBS)
             batch = DumpBatch.objects.select_for_update().filter(pk=batch_id).first()
             if batch is None or (job.provider and job.provider != batch.provider):
                 raise refused("BATCH_TIDAK_DIKENAL")
