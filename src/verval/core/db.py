@@ -87,7 +87,9 @@ def registry_job_running() -> bool:
             cursor.execute(
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
                 "AND mode = 'ExclusiveLock' AND classid = 0 AND objid = %s AND objsubid = 1 "
-                "AND pid <> pg_backend_pid())",
+                "AND pid <> pg_backend_pid() "
+                # pg_locks lists every database of the server; advisory keys are per database.
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
                 [REGISTRY_JOBS],
             )
             return bool(cursor.fetchone()[0])
