@@ -31,7 +31,13 @@ class HostileServer:
         if self.error:
             return self.error[0], {}, iter([self.error[1]])
         if path.startswith("/api/v1/batches?"):
-            batch = {"id": self.batch_id, "rows": 1, "state": "OPEN", "sha256": SHA, "created_at": "2026-11-30"}
+            batch = {
+                "id": self.batch_id,
+                "rows": 1,
+                "state": "OPEN",
+                "sha256": SHA,
+                "created_at": "2026-11-30",
+            }
             return 200, {}, iter([json.dumps([batch]).encode()])
         if path.endswith("/manifest"):
             manifest = {"sha256": SHA, "file": "../../evil.csv.gz", "path": "/tmp/evil", "batch": "../x"}

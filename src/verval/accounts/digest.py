@@ -379,10 +379,13 @@ def _dinas_outgoing(day: date) -> list[Outgoing]:
     # The counts hold regencies and provinces alike; a Dinas reads only the level its role sees
     # (access scopes a kab/kota account by regency): a kab/kota account holding a province's
     # code would otherwise hear of the whole province (decision 0045).
-    role_level = {Role.DINAS_KAB: Region.Level.REGENCY, Role.DINAS_PROV: Region.Level.PROVINCE}
+    role_level = {
+        str(Role.DINAS_KAB): int(Region.Level.REGENCY),
+        str(Role.DINAS_PROV): int(Region.Level.PROVINCE),
+    }
     out = []
     for user in users:
-        if levels.get(user.region_id or "") != role_level[user.role]:
+        if levels.get(user.region_id or "") != role_level[str(user.role)]:
             continue
         late, risk = counts.get(user.region_id or "", (0, 0))
         if not (late or risk):
