@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from verval.core import actions, files, jobs
+from verval.core import actions, files, jobs, retention
 from verval.core.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +119,17 @@ def test_an_empty_or_relative_data_dir_setting_is_an_absolute_folder_fixed_at_st
         check=True,
     )
     assert out.stdout.strip() == expected.format(cwd=tmp_path)
+
+
+def test_a_symlinked_tmp_folder_is_neither_offered_nor_pruned(tmp_path):  # type: ignore[no-untyped-def]
+    outside = tmp_path / "fast-disk"
+    outside.mkdir()
+    old = outside / "spill.bin"
+    old.write_bytes(b"x")
+    long_ago = (timezone.now() - timedelta(days=30)).timestamp()
+    os.utime(old, (long_ago, long_ago))
+    (files.root() / "tmp").symlink_to(outside, target_is_directory=True)
+
+    assert [c.relative for c in retention.plan()] == []
+    assert actions.prune_files(actor=None)["files"] == 0
+    assert old.read_bytes() == b"x"

@@ -337,7 +337,8 @@ def plan(now: datetime | None = None) -> list[Candidate]:
         *_job_inputs(now, protected_paths),
         *_dumps(now, protected_batches),
         *_disbursements(now, protected_batches),
-        *_work_files(now),
+        # A symlinked work folder is walked through its link: what `_unlink` would refuse is not offered.
+        *(c for c in _work_files(now) if deletable(c.relative)),
     ]
 
 
