@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -125,18 +126,27 @@ class ApiClient:
         except ValueError:
             data = {"code": f"HTTP_{status}", "message_en": raw[:200].decode(errors="replace")}
         if status not in ok:
-            raise ApiFailure(status, data if isinstance(data, dict) else {"rows": data})
+            raise ApiFailure(status, self._without_token(data if isinstance(data, dict) else {"rows": data}))
         return status, data
+
+    def _without_token(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An error answer as the kit prints it: a proxy's or a broken server's page may echo the
+        request's headers, and the token must not reach the provider's terminal or logs."""
+        if not self.token:
+            return body
+        return json.loads(json.dumps(body).replace(self.token, "[token]"))
 
     def batches(self, state: str | None = None) -> list[dict[str, Any]]:
         return self._json("GET", "/batches" + (f"?state={state}" if state else ""))[1]
 
     def manifest(self, batch_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/batches/{batch_id}/manifest")[1]
+        # Quoted: an id the server answered with / or ? would name another path (decision 0045).
+        return self._json("GET", f"/batches/{urllib.parse.quote(batch_id, safe='')}/manifest")[1]
 
     def download(self, batch_id: str, dest: Path, expected_sha256: str | None = None) -> Path:
         """Download a dump batch to `dest`, resuming a partial `dest.part` with Range, then check SHA-256."""
-        return self.download_file(f"/batches/{batch_id}/file", dest, expected_sha256, what=batch_id)
+        quoted = urllib.parse.quote(batch_id, safe="")
+        return self.download_file(f"/batches/{quoted}/file", dest, expected_sha256, what=batch_id)
 
     def download_file(self, path: str, dest: Path, expected_sha256: str | None = None, *, what: str) -> Path:
         """GET a file of the API (a dump or a disbursement batch) to `dest`, resuming a partial
@@ -158,7 +168,7 @@ class ApiClient:
                 body = json.loads(raw)
             except ValueError:
                 body = {}
-            raise ApiFailure(status, body)
+            raise ApiFailure(status, self._without_token(body if isinstance(body, dict) else {}))
         mode = "ab" if status == 206 and have else "wb"
         with open(part, mode) as out:
             for data in chunks:

@@ -365,3 +365,65 @@ def test_a_second_notify_while_one_runs_is_refused_and_sends_nothing(capsys, sch
     assert (line["state"], line["error_code"]) == ("REFUSED", "SEDANG_BERJALAN")
     assert (mail.outbox, Digest.objects.count()) == ([], 0)
     assert _notify(capsys)["sent"] == 1
+
+
+# --- security review (decision 0045) ----------------------------------------------------------------
+
+
+def test_an_operator_moved_to_another_school_hears_nothing_of_the_old_one(
+    school, operator, other_school, tmp_path, capsys
+):
+    _residue(school, tmp_path, ["TIDAK_AKTIF"])
+    operator.school = other_school
+    operator.save(update_fields=["school"])
+
+    out = _notify(capsys)
+
+    assert (out["schools_changed"], out["school_mails"], out["sent"]) == (1, 0, 0)
+    assert mail.outbox == []
+
+
+def test_a_deactivated_operator_gets_no_digest(school, operator, tmp_path, capsys):
+    _residue(school, tmp_path, ["TIDAK_AKTIF"])
+    operator.is_active = False
+    operator.save(update_fields=["is_active"])
+
+    assert _notify(capsys)["sent"] == 0
+    assert mail.outbox == []
+
+
+def test_a_school_name_with_a_line_break_gives_a_one_line_subject_and_every_mail_still_goes(
+    school, operator, other_school, other_operator, tmp_path, capsys
+):
+    school.name = "SD Negeri 1\r\nBcc: spy@evil.example"
+    school.save(update_fields=["name"])
+    _residue(school, tmp_path, ["TIDAK_AKTIF"])
+    _residue(other_school, tmp_path, ["TIDAK_AKTIF"])
+
+    assert _notify(capsys)["sent"] == 2
+
+    by_to = {m.to[0]: m for m in mail.outbox}
+    message = by_to[operator.email]
+    assert message.subject == "[Verval Ponsel] SD Negeri 1 Bcc: spy@evil.example: 1 nomor residu baru"
+    assert (message.bcc, message.message()["Bcc"]) == ([], None)
+    assert by_to[other_operator.email].subject == f"[Verval Ponsel] {other_school.name}: 1 nomor residu baru"
+
+
+def test_a_kab_account_holding_a_provinces_code_hears_nothing_of_the_province(school, capsys):
+    today = timezone.localdate()
+    make_period(
+        "T1",
+        starts=today - timedelta(days=10),
+        ends_on=today + timedelta(days=20),
+        sptjm_print_deadline=today - timedelta(days=1),
+        sptjm_upload_deadline=today + timedelta(days=5),
+    )
+    aktif(school, 2)
+    dashboard.refresh_all()
+    # Only an edit outside the account forms (which check the level) can make this account.
+    UserFactory(role="DINAS_KAB", region_id=school.province_id, username="kab.salah")
+
+    out = _notify(capsys, "--only", "dinas")
+
+    assert (out["dinas_mails"], out["sent"]) == (0, 0)
+    assert mail.outbox == []

@@ -224,6 +224,12 @@ def _date(d: date) -> str:
     return formats.date_format(d, "j F Y")
 
 
+def _one_line(name: str) -> str:
+    # A name from a Dapodik file may hold a line break: in a subject the mail library refuses it
+    # (BadHeaderError), which stopped the whole run and every mail after it (decision 0045).
+    return " ".join(name.split())
+
+
 def school_mail(changes: SchoolChanges, school_name: str, day: date) -> tuple[str, str]:
     """(subject, body) in the default language; counts and links only."""
     from verval.registry.models import ResidueReason
@@ -262,7 +268,7 @@ def school_mail(changes: SchoolChanges, school_name: str, day: date) -> tuple[st
             short.append(_("batas unggah SPTJM %(date)s") % {"date": _date(deadline)})
             text = _("- Batas unggah SPTJM %(date)s (%(days)s hari lagi) dan pindaian belum diunggah:")
         lines.append(text % {"date": _date(deadline), "days": days} + f"\n  {sptjm_url}")
-    subject = f"[Verval Ponsel] {school_name}: {', '.join(short)}"
+    subject = f"[Verval Ponsel] {_one_line(school_name)}: {', '.join(short)}"
     account_url = actions.absolute_url(reverse("accounts:my_account"))
     body = "\n".join(
         [
@@ -285,7 +291,7 @@ def dinas_mail(region_name: str, late: int, risk: int, day: date) -> tuple[str, 
     behind_url = actions.absolute_url(reverse("dashboard:behind"))
     account_url = actions.absolute_url(reverse("accounts:my_account"))
     subject = _("[Verval Ponsel] %(region)s: %(late)s sekolah terlambat, %(risk)s berisiko") % {
-        "region": region_name,
+        "region": _one_line(region_name),
         "late": late,
         "risk": risk,
     }
@@ -365,13 +371,22 @@ def _dinas_outgoing(day: date) -> list[Outgoing]:
         .exclude(pk__in=done)
         .order_by("pk")
     )
-    names = dict(
-        Region.objects.filter(level__in=[Region.Level.REGENCY, Region.Level.PROVINCE]).values_list(
-            "code", "name"
-        )
-    )
+    names, levels = {}, {}
+    for code, name, level in Region.objects.filter(
+        level__in=[Region.Level.REGENCY, Region.Level.PROVINCE]
+    ).values_list("code", "name", "level"):
+        names[code], levels[code] = name, level
+    # The counts hold regencies and provinces alike; a Dinas reads only the level its role sees
+    # (access scopes a kab/kota account by regency): a kab/kota account holding a province's
+    # code would otherwise hear of the whole province (decision 0045).
+    role_level = {
+        str(Role.DINAS_KAB): int(Region.Level.REGENCY),
+        str(Role.DINAS_PROV): int(Region.Level.PROVINCE),
+    }
     out = []
     for user in users:
+        if levels.get(user.region_id or "") != role_level[str(user.role)]:
+            continue
         late, risk = counts.get(user.region_id or "", (0, 0))
         if not (late or risk):
             continue

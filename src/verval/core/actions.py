@@ -565,8 +565,10 @@ _ENDED_BEFORE_CANCEL = (
 
 def _unlink(relative: str) -> int | None:
     """Delete one stored file; its size, or None when it was not there (or not in the store)."""
+    path = retention.deletable(relative)
+    if path is None:
+        return None
     try:
-        path = files.absolute(relative)
         size = path.stat().st_size
         path.unlink()
     except (OSError, ValueError):

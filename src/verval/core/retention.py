@@ -164,10 +164,24 @@ class Candidate:
     also: list[str] = field(default_factory=list)  # files that go with it (a dump's manifest)
 
 
-def _size(relative: str) -> int | None:
+def deletable(relative: str) -> Path | None:
+    """The file a stored path names, if the rules may ever delete it; else None. The path comes
+    from a database row: `..` or a symlink on the way would name another file (an SPTJM scan, one
+    outside the store), and the legal folders have no rule whatever row names them (decision 0045)."""
+    if rules().get(kind_of(relative)) is None and not relative.endswith(".part"):
+        return None
     try:
-        return files.absolute(relative).stat().st_size
+        path = files.absolute(relative)
     except (OSError, ValueError):
+        return None
+    return path if path == files.root().resolve() / relative else None
+
+
+def _size(relative: str) -> int | None:
+    path = deletable(relative)
+    try:
+        return path.stat().st_size if path else None
+    except OSError:
         return None
 
 
@@ -323,7 +337,8 @@ def plan(now: datetime | None = None) -> list[Candidate]:
         *_job_inputs(now, protected_paths),
         *_dumps(now, protected_batches),
         *_disbursements(now, protected_batches),
-        *_work_files(now),
+        # A symlinked work folder is walked through its link: what `_unlink` would refuse is not offered.
+        *(c for c in _work_files(now) if deletable(c.relative)),
     ]
 
 
