@@ -427,3 +427,21 @@ def test_a_kab_account_holding_a_provinces_code_hears_nothing_of_the_province(sc
 
     assert (out["dinas_mails"], out["sent"]) == (0, 0)
     assert mail.outbox == []
+
+
+def test_residue_the_school_already_corrected_is_not_counted(school, operator, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    from verval.registry import actions as registry
+
+    people = _residue(school, tmp_path, ["TIDAK_AKTIF", "TIDAK_AKTIF", "MASA_TENGGANG"])
+    fixed = Recipient.objects.get(pk=people[0].pk)
+    registry.change_number(
+        actor=operator, recipient_id=fixed.pk, new_raw="085261904417", expected_version=fixed.version
+    )
+
+    _notify(capsys)
+
+    (message,) = mail.outbox
+    assert message.subject == f"[Verval Ponsel] {school.name}: 2 nomor residu baru"
+    assert (
+        "  - Nomor tidak aktif: 1\n" in message.body and "  - Nomor dalam masa tenggang: 1\n" in message.body
+    )

@@ -115,15 +115,18 @@ def school_changes(*, day: date, floor: datetime, until: datetime) -> dict[str, 
     reasons = list(ResidueReason.values)
     with connection.cursor() as cur:
         # Residue: answered dump rows that moved the recipient (`applied`), read only from the
-        # batches answered in the window (their rows through the batch index).
+        # batches answered in the window (their rows through the batch index), and still residue
+        # now, as FORMAT_SALAH below: a number the school already corrected is not news, and the
+        # mail's count must be what its link lists.
         join, jp = _since_join("i", "npsn", floor, day)
         cur.execute(
-            f"SELECT i.npsn, i.result, COUNT(*) FROM {_table(DumpItem)} i{join}"  # noqa: S608
+            f"SELECT i.npsn, i.result, COUNT(*) FROM {_table(DumpItem)} i"  # noqa: S608
+            f" JOIN {_table(Recipient)} r ON r.id = i.recipient_id AND r.active AND r.status = %s{join}"
             f" WHERE i.batch_id IN (SELECT id FROM {_table(DumpBatch)} WHERE last_result_at >= %s)"
             f" AND i.applied AND i.result IN ({','.join(['%s'] * len(reasons))})"
             " AND i.answered_at >= COALESCE(w.since, %s) AND i.answered_at < %s"
             " GROUP BY i.npsn, i.result",
-            [*jp, lo, *reasons, lo, hi],
+            [NumberStatus.RESIDU, *jp, lo, *reasons, lo, hi],
         )
         for npsn, reason, n in cur.fetchall():
             school(npsn).residue[reason] = n
