@@ -15,7 +15,8 @@ import dj_database_url
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # var/ sits in the working directory so that `make run` in a clone keeps everything in the clone.
-VAR_DIR = Path(os.environ.get("VERVAL_VAR_DIR", Path.cwd() / "var"))
+# Empty means the default and a relative one is made absolute at start, as VERVAL_DATA_DIR below.
+VAR_DIR = Path(os.environ.get("VERVAL_VAR_DIR") or Path.cwd() / "var").absolute()
 # Absolute, fixed at start: an empty value was the working directory (a prune run by cron from /
 # walked /tmp), a relative one followed every later change of directory (decision 0045).
 DATA_DIR = Path(os.environ.get("VERVAL_DATA_DIR") or VAR_DIR / "files").absolute()

@@ -103,13 +103,23 @@ def test_prune_does_not_walk_into_a_symlinked_folder_of_tmp(tmp_path):  # type: 
     assert counts["files"] == 0
 
 
-@pytest.mark.parametrize(("value", "expected"), [("", "{cwd}/var/files"), ("store", "{cwd}/store")])
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("VERVAL_DATA_DIR", "", "{cwd}/var/files"),
+        ("VERVAL_DATA_DIR", "store", "{cwd}/store"),
+        ("VERVAL_VAR_DIR", "", "{cwd}/var/files"),
+        ("VERVAL_VAR_DIR", "state", "{cwd}/state/files"),
+    ],
+)
 def test_an_empty_or_relative_data_dir_setting_is_an_absolute_folder_fixed_at_start(
-    tmp_path: Path, value: str, expected: str
+    tmp_path: Path, variable: str, value: str, expected: str
 ) -> None:
     # An empty VERVAL_DATA_DIR used to be the working directory: a prune from cron in / walked /tmp.
-    env = {**os.environ, "VERVAL_DATA_DIR": value, "DJANGO_SETTINGS_MODULE": "verval.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "verval.settings"}
     env.pop("VERVAL_VAR_DIR", None)
+    env.pop("VERVAL_DATA_DIR", None)
+    env[variable] = value
     out = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.DATA_DIR)"],
         cwd=tmp_path,
