@@ -4,6 +4,7 @@ that holds the rows, so that they surely overlap. SPEC §9: no lost updates."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -98,10 +99,8 @@ def test_two_correction_files_listing_the_same_rows_in_opposite_orders_both_fini
         if not getattr(first_done, "passed", False):
             # Both files have applied their first row before either goes on (in row order
             # the second file waits for the first row instead, and this wait ends unmet).
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 first_done.wait()
-            except threading.BrokenBarrierError:
-                pass
             first_done.passed = True  # type: ignore[attr-defined]
         return ok
 
