@@ -9,7 +9,6 @@ no recipient's name (those stay behind the sign-in).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from django.utils.translation import override
 
 from verval.accounts import actions
 from verval.accounts.models import Digest, Role, User
+from verval.core.chunks import chunks
 
 # Changes older than this are never reported, also to a school whose last digest is older: the
 # scan of the changed rows is bounded by it (a cron that stopped for longer loses the rest).
@@ -327,11 +327,6 @@ class Outgoing:
     entry: actions.DigestEntry
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _school_outgoing(day: date, floor: datetime, until: datetime) -> tuple[list[Outgoing], int]:
     from verval.reference.models import School
 
@@ -349,7 +344,7 @@ def _school_outgoing(day: date, floor: datetime, until: datetime) -> tuple[list[
             to[npsn].append(email)
     npsns = sorted(to)
     names: dict[str, str] = {}
-    for chunk in _chunks(npsns, 1000):
+    for chunk in chunks(npsns, 1000):
         names.update(School.objects.filter(npsn__in=chunk).values_list("npsn", "name"))
     out = []
     for npsn in npsns:
@@ -431,7 +426,7 @@ def run(
         return counts
     sent = 0
     with get_connection() as conn:
-        for batch in _chunks(outgoing, SEND_BATCH):
+        for batch in chunks(outgoing, SEND_BATCH):
             # Sent first, then recorded: a crash in between sends that batch again tomorrow
             # rather than never (the record is what makes a second run the same day quiet).
             conn.send_messages([o.message for o in batch])

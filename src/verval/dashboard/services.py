@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from verval.core.chunks import chunks
 from verval.dashboard import sources
 from verval.dashboard.models import (
     DailySnapshot,
@@ -73,11 +74,6 @@ def _lock(cur: Any, *, big: bool = False) -> None:
         if big:
             # The full refresh groups millions of rows: let the hash aggregates stay in memory.
             cur.execute(f"SET LOCAL work_mem = '{FULL_REFRESH_WORK_MEM}'")
-
-
-def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _in(values: list[str]) -> str:
@@ -297,7 +293,7 @@ def refresh_schools(npsns: Iterable[str]) -> dict[str, Any]:
         _lock(cur)
         regencies: set[str] = set()
         provinces: set[str] = set()
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted, _CHUNK):
             cur.execute(
                 f"SELECT DISTINCT regency, province FROM {_q(SchoolStat)} WHERE npsn IN ({_in(chunk)})",  # noqa: S608
                 chunk,
@@ -312,9 +308,9 @@ def refresh_schools(npsns: Iterable[str]) -> dict[str, Any]:
             cur.execute(f"DELETE FROM {_q(SchoolSummary)} WHERE school_id IN ({_in(chunk)})", chunk)  # noqa: S608
             _insert_school_facts(cur, chunk)
             _insert_summaries(cur, chunk, period)
-        for chunk in _chunks(sorted(regencies)):
+        for chunk in chunks(sorted(regencies), _CHUNK):
             _rollup_regencies(cur, chunk)
-        for chunk in _chunks(sorted(provinces)):
+        for chunk in chunks(sorted(provinces), _CHUNK):
             _rollup_provinces(cur, chunk)
         _rollup_nation(cur)
         take_snapshot(cur, period)

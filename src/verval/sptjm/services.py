@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from verval.accounts.models import PROVIDER_CHOICES
 from verval.core import audit, files
+from verval.core.chunks import chunks
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.exchange.models import NumberFormat
@@ -60,14 +59,6 @@ CHUNK = 2000
 # also once its recipient is retried on another number: the provider may still inject it and
 # report it BERHASIL late (docs/decisions/0021-disbursement-attempts.md).
 HOLDS_A_PLACE = [DisbursementStatus.DIJADWALKAN, DisbursementStatus.BERHASIL, DisbursementStatus.GAGAL]
-
-
-def _chunks(it: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    while True:
-        block = list(islice(it, size))
-        if not block:
-            return
-        yield block
 
 
 # ------------------------------------------------------------------ disbursement batches
@@ -274,7 +265,7 @@ def _schedule_rows(
     by_rule: Counter[str] = Counter()
     scheduled = retried = done = 0
     try:
-        for block in _chunks(candidates.iterator(chunk_size=CHUNK)):
+        for block in chunks(candidates.iterator(chunk_size=CHUNK), CHUNK):
             existing = {
                 d.recipient_id: d
                 for d in Disbursement.objects.filter(
