@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -25,6 +24,7 @@ from verval.core.client import client_ip
 from verval.core.spreadsheet import csv_row
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
+from verval.reference import zones
 from verval.reference.models import Period, QuotaPolicy
 
 DINAS = (Role.DINAS_PROV, Role.DINAS_KAB)
@@ -302,7 +302,7 @@ def dinas_export(request: HttpRequest) -> StreamingHttpResponse:
     )
     response = StreamingHttpResponse(_school_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f'attachment; filename="sekolah-{user.region_id}-{timezone.localdate():%Y%m%d}.csv"'
+        f'attachment; filename="sekolah-{user.region_id}-{zones.file_day()}.csv"'
     )
     return response
 

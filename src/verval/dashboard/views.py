@@ -18,7 +18,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -32,6 +31,7 @@ from verval.core.spreadsheet import csv_row, xlsx_row
 from verval.dashboard import charts, geo, selectors, services
 from verval.dashboard.selectors import Area, Filters
 from verval.dashboard.templatetags import dashboard_tags
+from verval.reference import zones
 from verval.reference.models import Region
 
 PUBLIC_MAX_AGE = 300
@@ -449,7 +449,7 @@ def _audit_download(request: HttpRequest, fmt: str, regency: str) -> None:
 
 def _behind_name(regency: str) -> str:
     """Named like the Dinas school export: what, where, when."""
-    return f"sekolah-tertinggal-{regency or 'semua'}-{timezone.localdate():%Y%m%d}"
+    return f"sekolah-tertinggal-{regency or 'semua'}-{zones.file_day()}"
 
 
 @login_required

@@ -142,7 +142,7 @@ _GRADE_SQL = (
 
 def _next_batch_id(provider: str) -> str:
     # The WIB day, also when Pusdatin publishes from a page shown in another zone (decision 0037).
-    stem = f"DMP-{zones.programme_today():%Y%m%d}-{provider}-"
+    stem = f"DMP-{zones.file_day()}-{provider}-"
     last = DumpBatch.objects.filter(id__startswith=stem).order_by("-id").values_list("id", flat=True).first()
     n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{stem}{n:04d}"

@@ -71,6 +71,13 @@ def programme_date(at: datetime.datetime) -> datetime.date:
     return timezone.localdate(at, programme_tz())
 
 
+def file_day() -> str:
+    """Today's WIB date as a file name carries it (`20261201`): the name of a download, an export
+    or a dump says the programme's day, whoever downloads it and wherever the server's clock is
+    (decision 0049), as the deadlines it is read against do."""
+    return f"{programme_today():%Y%m%d}"
+
+
 def deadline_end(day: datetime.date) -> datetime.datetime:
     """The instant a date-only deadline passes: the next day's 00:00 WIB (the deadline day is
     inclusive, decision 0018)."""

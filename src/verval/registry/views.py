@@ -18,7 +18,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,6 +26,7 @@ from verval.accounts import access
 from verval.core import actions as core_actions
 from verval.core import audit, files, jobs
 from verval.phones import REASONS, check, describe
+from verval.reference import zones
 from verval.registry import actions, bulk, selectors
 from verval.registry.forms import EditNumberForm, PhoneCheckForm, UploadForm
 from verval.registry.models import Kind, NumberStatus
@@ -301,9 +301,7 @@ def download_xlsx(request: HttpRequest, npsn: str) -> HttpResponse:
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="verval-{npsn}-{timezone.localdate():%Y%m%d}.xlsx"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="verval-{npsn}-{zones.file_day()}.xlsx"'
     response["Cache-Control"] = "no-store"
     return response
 
