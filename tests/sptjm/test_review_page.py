@@ -155,3 +155,38 @@ def test_review_page_names_providers_and_categories(operator, pusdatin, school, 
     assert f"<td>{label}</td><td>SD/SMP/SMA/SMK/SLB/Kesetaraan</td>" in page  # the list row
     assert f"<td>{operator_code}</td>" not in page
     assert "<td>DIKDASMEN</td>" not in page
+
+
+@pytest.mark.parametrize("scan_type", ["pdf", "png"])
+def test_a_scan_gone_from_the_store_is_said_on_the_review_page_instead_of_framing_the_410_page(
+    operator, pusdatin, school, period, scan_type
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.sptjm.conftest import rasterise
+    from verval.core import files
+
+    aktif(school, 2)
+    printed, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    pdf = files.absolute(printed.pdf_path).read_bytes()
+    scan = actions.upload_scan(
+        actor=operator,
+        sptjm_id=printed.pk,
+        upload=SimpleUploadedFile("scan", pdf if scan_type == "pdf" else rasterise(pdf)),
+    ).sptjm
+    assert scan.scan_type == scan_type
+    admin = _login(pusdatin)
+    scan_url = f"/sptjm/{scan.pk}/pindaian/"
+    shown = admin.get(f"/pusdatin/sptjm/{scan.pk}/").content.decode()
+    assert f'src="{scan_url}"' in shown  # while the file is there, the page shows it
+
+    files.absolute(scan.scan_path).unlink()
+    html = admin.get(f"/pusdatin/sptjm/{scan.pk}/").content.decode()
+
+    assert admin.get(scan_url).status_code == 410
+    assert scan_url not in html  # neither a frame, an image nor a link to the 410 page
+    assert "<iframe" not in html
+    assert (
+        '<p class="warn scan-gone">Berkas pindaian sudah tidak ada di penyimpanan. '
+        "Kembalikan dokumen agar sekolah mengunggah pindaiannya lagi.</p>"
+    ) in html

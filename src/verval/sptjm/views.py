@@ -329,6 +329,8 @@ def _review_page(
         "sptjm/review.html",
         {
             "sptjm": sptjm,
+            # A scan no longer in the store: a message instead of a frame of the 410 page.
+            "scan_gone": bool(sptjm.scan_path) and not files.absolute(sptjm.scan_path).is_file(),
             "items": items,
             "by_operator": by_operator,
             "by_category": by_category,
