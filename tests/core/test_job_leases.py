@@ -408,3 +408,56 @@ def test_operator_cannot_requeue_its_correction_file_but_cancels_it_from_the_web
     assert client.post(f"/pekerjaan/{job.pk}/batalkan/").status_code == 302
     job.refresh_from_db()
     assert (job.state, job.error_code) == (Job.State.FAILED, "DIBATALKAN")
+
+
+def _progress_of(client, job) -> str:  # type: ignore[no-untyped-def]
+    """The status line of the job's progress fragment: label and `done / total`."""
+    import re
+
+    html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+    return re.search(r'<p><span class="label s-\w+">[^<]*</span>[^<]*</p>', html).group(0)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("how", ["recovery", "pusdatin"])
+def test_a_requeued_job_shows_no_progress_of_its_earlier_run(
+    client, pusdatin, monkeypatch, django_capture_on_commit_callbacks, how
+):  # type: ignore[no-untyped-def]
+    job = _dead_worker_job(pusdatin, attempts=1)
+    jobs.progress_path(job).parent.mkdir(parents=True, exist_ok=True)
+    jobs.progress_path(job).write_text(json.dumps({"done": 40, "total": 100, "step": "write"}))
+    client.force_login(pusdatin)
+    assert _progress_of(client, job) == '<p><span class="label s-RUNNING">Berjalan</span> 40 / 100</p>'
+    # Handed to a worker that is busy: queued now, not run yet.
+    monkeypatch.setattr(
+        jobs, "enqueue", lambda job: Job.objects.filter(pk=job.pk).update(queued_at=timezone.now())
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "recovery":
+            assert actions.recover_jobs() == {"requeued": 1, "failed": 0}
+        else:
+            actions.requeue_job(actor=pusdatin, job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.progress_done, job.progress_total) == (Job.State.PENDING, 0, 0)
+    assert not jobs.progress_path(job).exists()
+    shown = jobs.progress_context(job)
+    assert (shown["done"], shown["total"], shown["step"]) == (0, 0, "")
+    assert _progress_of(client, job) == '<p><span class="label s-PENDING">Menunggu</span> </p>'
+
+
+def test_a_failed_job_requeued_shows_no_progress_of_the_run_that_failed(
+    client, pusdatin, monkeypatch, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    job = _dead_worker_job(pusdatin, attempts=3)
+    actions.recover_jobs()  # out of attempts: FAILED
+    Job.objects.filter(pk=job.pk).update(progress_done=40, progress_total=100)  # where it stopped
+    monkeypatch.setattr(jobs, "enqueue", lambda job: None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.requeue_job(actor=pusdatin, job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.progress_done, job.progress_total) == (Job.State.PENDING, 0, 0)
+    client.force_login(pusdatin)
+    assert _progress_of(client, job) == '<p><span class="label s-PENDING">Menunggu</span> </p>'

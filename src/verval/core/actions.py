@@ -169,6 +169,10 @@ def _requeue(job: Job, *, set_attempts: Any = None, **match: Any) -> bool:
         "cancel_requested_at": None,
         "cancel_requested_by": None,
         "cancel_note": "",
+        # A run again starts from nothing: the page of the requeued job shows no bar of the
+        # earlier run (decision 0049); its progress file goes at commit, before the hand-over.
+        "progress_done": 0,
+        "progress_total": 0,
     }
     if set_attempts is not None:
         fields["attempts"] = set_attempts
@@ -176,6 +180,7 @@ def _requeue(job: Job, *, set_attempts: Any = None, **match: Any) -> bool:
     if not Job.objects.filter(pk=job.pk, **match).exclude(params__has_key=INPUT_DELETED).update(**fields):
         return False
     jobs.mark_task_lost(job.task_id)
+    jobs.discard_progress(job)
     jobs.enqueue(job)
     return True
 

@@ -774,6 +774,17 @@ def discard_run_files(job: Job) -> None:
     transaction.on_commit(lambda: _unlink_run_files(job))
 
 
+def discard_progress(job: Job) -> None:
+    """Remove the job's progress file once the transaction that requeues it commits (before the
+    hand-over, which the on-commit order keeps): the earlier run's bar is not the new run's."""
+
+    def unlink() -> None:
+        with contextlib.suppress(OSError):
+            progress_path(job).unlink()
+
+    transaction.on_commit(unlink)
+
+
 def issues_csv(job: Job) -> Iterable[str]:
     """The full refused-row report as CSV lines (streamed). Values are masked again on the way
     out: rows stored before every reader masked its values must not give a number back either
