@@ -65,6 +65,55 @@ def test_an_upload_while_an_import_holds_the_registry_lock_is_queued(
     _queued_then_applied(response, row)
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_meeting_an_import_that_started_after_the_check_is_queued_after_a_brief_wait(
+    client, tsel_batch, tsel_token, monkeypatch, settings
+):
+    from verval.exchange import apiupload
+
+    settings.VERVAL = {**settings.VERVAL, "EDIT_LOCK_WAIT_MS": 200}
+    monkeypatch.setattr(jobs, "enqueue", lambda job: None)  # left for a worker, as above
+    # The import starts between the check (which saw none) and the apply.
+    monkeypatch.setattr(apiupload, "registry_job_running", lambda: False)
+    with Holds("SELECT pg_advisory_xact_lock(%s)", [REGISTRY_JOBS]):
+        row, response = _upload(client, tsel_batch, tsel_token)
+        job = Job.objects.get(kind="ingest_results")
+        # Answered as the queued path answers: 202, Location, the job as it waits.
+        assert response.json() == {
+            "job_id": str(job.pk),
+            "state": "PENDING",
+            "batch_id": tsel_batch.id,
+            "counts": {},
+            "error_code": "",
+            "error_message": "",
+            "error_message_en": "",
+            "issues_total": 0,
+            "issues": [],
+            "issues_url": f"/api/v1/jobs/{job.pk}/issues",
+            "job_url": f"/api/v1/jobs/{job.pk}",
+        }
+        assert (job.state, job.attempts) == (Job.State.PENDING, 0)
+
+    _queued_then_applied(response, row)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_applied_in_the_request_leaves_no_registry_lock_behind(client, tsel_batch, tsel_token):
+    row, response = _upload(client, tsel_batch, tsel_token)
+
+    assert (response.status_code, response.json()["counts"]["applied"]) == (200, 1)
+    with connection.cursor() as cursor:  # the session lock the apply held is released
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        assert cursor.fetchone()[0] == 0
+    with Holds("SELECT pg_advisory_xact_lock(%s)", [REGISTRY_JOBS]):  # an import can start
+        pass
+
+
 def test_with_no_import_running_a_small_upload_is_applied_in_the_request(client, tsel_batch, tsel_token):
     row, response = _upload(client, tsel_batch, tsel_token)
 

@@ -9,11 +9,12 @@ a request's transaction waits for a lock only briefly and then tells the user to
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 
 # PostgreSQL's lock_not_available, what lock_timeout raises.
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -96,6 +97,37 @@ def registry_job_running() -> bool:
     from verval.core.models import Job
 
     return Job.objects.filter(state=Job.State.RUNNING, kind__in=("import_dapodik", "validate")).exists()
+
+
+class _RegistryBusy(Exception):
+    pass
+
+
+@contextmanager
+def registry_shared_briefly() -> Iterator[bool]:
+    """For a web request about to apply a provider's small file (decision 0041): hold
+    REGISTRY_JOBS shared, as the ingest itself does, for the whole block — a session lock, so it
+    spans the job's own transactions — after waiting for it at most EDIT_LOCK_WAIT_MS. Yields
+    False when that wait ran out (an import or a validation run that started after
+    `registry_job_running` holds the registry, or waits for it): the caller queues the file
+    instead of waiting minutes for that job's commit (decision 0049). Yields True otherwise, and
+    until the block ends an import or a validation run waits for this request's small apply,
+    not the other way round. SQLite: True, nothing held (one writer at a time)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    try:
+        with brief_lock_wait(_RegistryBusy), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock_shared(%s)", [REGISTRY_JOBS])
+    except _RegistryBusy:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        # A connection that broke meanwhile took its session lock with it.
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [REGISTRY_JOBS])
 
 
 DIGEST_RUN = 72003  # `verval notify`: two runs at once would both send the day's mails

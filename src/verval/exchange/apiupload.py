@@ -30,7 +30,7 @@ from isal import isal_zlib
 from ninja.responses import Status
 
 from verval.core import files, jobs
-from verval.core.db import registry_job_running
+from verval.core.db import registry_job_running, registry_shared_briefly
 from verval.core.models import Job
 from verval.exchange.apierrors import ApiError, ErrorOut
 
@@ -327,13 +327,23 @@ def run_or_queue(
     would let a small gzip body that unpacks to a lot run inside the web process. A file refused
     whole answers 422, a job that failed 500. While an import or a validation run holds the
     registry (`core.db.registry_job_running`) the file is queued too: applied in the request it
-    would wait for that job's commit, minutes, and hold a web worker all that time."""
-    if unpacked > sync_max or registry_job_running():
+    would wait for that job's commit, minutes, and hold a web worker all that time. One that
+    starts after that check is met by `registry_shared_briefly`: the request waits for it at most
+    VERVAL_EDIT_LOCK_WAIT_MS, then queues the file the same way (decision 0049)."""
+
+    def queued() -> Status[Any]:
         with transaction.atomic():
             jobs.enqueue(job)
         response["Location"] = job_url
         return Status(202, out_of(job))
-    job = jobs.run(job.pk)
+
+    if unpacked > sync_max or registry_job_running():
+        return queued()
+    with registry_shared_briefly() as registry_free:
+        if registry_free:
+            job = jobs.run(job.pk)
+    if not registry_free:
+        return queued()
     out = out_of(job)
     if job.state == Job.State.REFUSED:
         raise ApiError(
