@@ -151,11 +151,19 @@ class ApiClient:
     def download_file(self, path: str, dest: Path, expected_sha256: str | None = None, *, what: str) -> Path:
         """GET a file of the API (a dump or a disbursement batch) to `dest`, resuming a partial
         `dest.part` with Range, then check its SHA-256 (`expected_sha256`, else the server's
-        X-Content-SHA256); a mismatch discards the file. `what` names it in the error."""
+        X-Content-SHA256); a mismatch discards the file. `what` names it in the error.
+
+        The ETag of the file a `.part` was begun from is kept beside it (`dest.part.etag`) and
+        sent as If-Range when resuming: a server whose file changed meanwhile answers 200 with
+        the whole new file, which replaces the part (decision 0049). A part without it (an older
+        kit's) resumes with Range alone, as before; the SHA-256 check still guards it."""
         dest = Path(dest)
         part = dest.with_name(dest.name + ".part")
+        tag = part.with_name(part.name + ".etag")
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
+        if have and tag.exists():
+            headers["If-Range"] = tag.read_text().strip()
         status, hdrs, chunks = self._call("GET", path, headers)
         if status == 416:  # the partial file is complete (or stale): read the answer, start over
             b"".join(chunks)
@@ -169,6 +177,14 @@ class ApiClient:
             except ValueError:
                 body = {}
             raise ApiFailure(status, self._without_token(body if isinstance(body, dict) else {}))
+        if status == 200:  # the whole file (the one held changed, or no part): start over
+            have = 0
+            etag = hdrs.get("etag", "")
+            # Only a strong ETag can resume a byte range (RFC 9110 §13.1.5).
+            if etag and not etag.startswith("W/"):
+                tag.write_text(etag)
+            else:
+                tag.unlink(missing_ok=True)
         mode = "ab" if status == 206 and have else "wb"
         with open(part, mode) as out:
             for data in chunks:
@@ -180,6 +196,7 @@ class ApiClient:
                 digest.update(data)
         if want and digest.hexdigest() != want:
             part.unlink(missing_ok=True)
+            tag.unlink(missing_ok=True)
             raise ApiFailure(
                 0,
                 {
@@ -188,6 +205,7 @@ class ApiClient:
                 },
             )
         os.replace(part, dest)
+        tag.unlink(missing_ok=True)
         return dest
 
     def upload_results(self, batch_id: str, path: Path) -> tuple[int, dict[str, Any]]:

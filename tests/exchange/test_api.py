@@ -114,6 +114,40 @@ def test_range_resumes_a_download_with_206(client, tsel_batch, tsel_token):
     assert r["Content-Range"] == f"bytes */{len(whole)}"
 
 
+@pytest.mark.parametrize(
+    ("if_range", "resumed"),
+    [
+        pytest.param("{etag}", True, id="the-files-etag"),
+        pytest.param('"0000"', False, id="another-etag"),
+        pytest.param("W/{etag}", False, id="weak-etag"),
+        pytest.param("Mon, 30 Nov 2026 10:00:00 GMT", False, id="a-date"),
+    ],
+)
+def test_range_with_if_range_resumes_only_the_same_file_else_sends_it_whole(
+    client, tsel_batch, tsel_token, if_range, resumed
+):
+    whole = files.absolute(tsel_batch.file_path).read_bytes()
+    etag = f'"{tsel_batch.sha256}"'
+
+    r = client.get(
+        f"/api/v1/batches/{tsel_batch.id}/file",
+        headers={**auth(tsel_token), "Range": "bytes=100-", "If-Range": if_range.format(etag=etag)},
+    )
+
+    if resumed:
+        assert (r.status_code, r["Content-Range"]) == (206, f"bytes 100-{len(whole) - 1}/{len(whole)}")
+        assert b"".join(r.streaming_content) == whole[100:]
+    else:  # the part the client holds is of another file: the whole file, to start over
+        assert (r.status_code, r.has_header("Content-Range"), r["ETag"]) == (200, False, etag)
+        assert b"".join(r.streaming_content) == whole
+    # Past the end, but for another file: the whole file, not 416.
+    r = client.get(
+        f"/api/v1/batches/{tsel_batch.id}/file",
+        headers={**auth(tsel_token), "Range": f"bytes={len(whole)}-", "If-Range": '"0000"'},
+    )
+    assert r.status_code == 200
+
+
 def test_upload_raw_csv_applies_results_and_reports_refused_rows(client, tsel_batch, tsel_token):
     rows = dump_rows(tsel_batch)
     body = "pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},AKTIF\n" for r in rows[:9])
