@@ -284,6 +284,34 @@ def test_listing_counts_files_by_kind_and_the_pusdatin_page_shows_the_last_listi
     assert '<td class="lead" data-label="Jenis berkas">Lainnya </td>' in page
 
 
+def test_the_file_store_panel_says_its_count_and_total_in_words_of_its_own(client, pusdatin):  # type: ignore[no-untyped-def]
+    from django.utils.translation import trans_real
+
+    files.save_stream("sptjm", ".pdf", [b"%PDF" + b"0" * 1020])
+    _files()
+    # What the translator can now write for this panel alone (decision 0049); elsewhere "Berkas"
+    # is "File" (a job's input) and "Jumlah" "Count" (a column of figures).
+    own = {
+        "file store panel: number of files\x04Berkas": "Files",
+        "file store panel: the row of totals\x04Jumlah": "Total",
+    }
+    catalog = trans_real.translation("en")._catalog
+    for key, text in own.items():
+        catalog[key] = text
+    try:
+        client.force_login(pusdatin)
+        page = client.get("/pusdatin/", headers={"Accept-Language": "en"}).content.decode()
+    finally:
+        for key in own:
+            catalog._catalogs[0].pop(key, None)
+
+    jobs_part, store = page.split('id="h-store"')
+    assert '<th class="num">Files</th><th class="num">Size</th>' in store
+    assert '<td class="num" data-label="Files">1</td>' in store
+    assert '<tr><td class="lead">Total</td><td class="num" data-label="Files">1</td>' in store
+    assert "<th>File</th>" in jobs_part  # the jobs table's column keeps the word it had
+
+
 def test_yes_without_prune_is_a_usage_error(db, capsys):  # type: ignore[no-untyped-def]
     from django.core.management import CommandError
 
