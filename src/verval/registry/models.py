@@ -94,6 +94,9 @@ class Recipient(models.Model):
         # on PostgreSQL (migration 0005).
         indexes = [
             # The school page: one school's rows in display order, filtered by status on the heap.
+            # On PostgreSQL migration 0008 makes its `name` COLLATE "C" (the index only, not the
+            # column): built several seconds faster at 10 M rows, still used by the page, which
+            # sorts one grade's names by the column's collation on top of it (decision 0046).
             models.Index(fields=["school", "kind", "grade", "name"], name="recipient_school_order"),
             # A plain btree: on PostgreSQL db_index=True would add a second, *_like index that
             # every bulk UPDATE of a million rows has to maintain too.
