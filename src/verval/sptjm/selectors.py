@@ -785,3 +785,23 @@ def rows_sent(period: Period, provider: str) -> int:
     return (
         DisbursementBatch.objects.filter(period=period, provider=provider).aggregate(n=Sum("rows"))["n"] or 0
     )
+
+
+def orphan_lines() -> dict[str, int]:
+    """Disbursement lines that name a row which does not exist: a recipient, an SPTJM item or a
+    result job (unscoped: `verval stats`). The lines carry no database keys (decisions 0023 and
+    0048): the writers name rows they read or hold in the same transaction and nothing in the
+    application deletes recipients, items or jobs, so every count is 0 unless a row was deleted
+    by hand. One anti-join per key."""
+    from verval.core.models import Job
+
+    lines = Disbursement.objects.all()
+    return {
+        "recipient": lines.exclude(Exists(Recipient.objects.filter(pk=OuterRef("recipient_id")))).count(),
+        "sptjm_item": lines.filter(sptjm_item_id__isnull=False)
+        .exclude(Exists(SptjmItem.objects.filter(pk=OuterRef("sptjm_item_id"))))
+        .count(),
+        "result_job": lines.filter(result_job_id__isnull=False)
+        .exclude(Exists(Job.objects.filter(pk=OuterRef("result_job_id"))))
+        .count(),
+    }

@@ -759,6 +759,18 @@ def _fresh_statistics(cursor: Any) -> None:
         cursor.execute("ANALYZE sptjm_disbursement")
 
 
+def _hold_job(cursor: Any, job_id: Any) -> None:
+    """PostgreSQL: hold the job row the lines name (`result_job`) until commit, FOR KEY SHARE —
+    what the deferred check of a database key took once per changed line, taken once. The lines
+    carry no database key to the job (decision 0048): this lock is what keeps the row from being
+    deleted before the lines that name it commit. It does not block the job's own heartbeat and
+    progress updates (they change no key column). SQLite serialises writers anyway."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT 1 FROM core_job WHERE id = %s FOR KEY SHARE", [job_id])
+        if cursor.fetchone() is None:
+            raise Job.DoesNotExist
+
+
 def _temp_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
@@ -1030,6 +1042,8 @@ def apply_injection_results(
         changes.flush()
         cursor.execute(_INJECTION_SUPERSEDE.format(out=out))
         job_id = _db_uuid(job.pk) if job else None
+        if job is not None:
+            _hold_job(cursor, job_id)
         cursor.execute(_INJECTION_UPDATE.format(out=out), {"now": _to_db(now), "job": job_id})
         _drop_temp_tables(cursor, stage, ctx, out)
     pending = Disbursement.objects.filter(batch=batch, status=DisbursementStatus.DIJADWALKAN).count()
