@@ -1,24 +1,21 @@
 """What a disbursement line points at, now that its period, batch and school carry no database
-foreign key (docs/decisions/0023-disbursement-keys-the-run-already-holds.md): the run writes the
-right ones, the keys to the recipient and the SPTJM item are still the database's, and the ORM's
-on_delete still protects (PROTECT) or clears (SET_NULL). Both databases: SQLite schedules row by
-row, PostgreSQL set-based."""
+foreign key (docs/decisions/0023-disbursement-keys-the-run-already-holds.md; decision 0048 dropped
+the recipient, SPTJM item and result job keys too: test_disbursement_lines_in_place.py): the run
+writes the right ones, and the ORM's on_delete still protects (PROTECT) or clears (SET_NULL).
+Both databases: SQLite schedules row by row, PostgreSQL set-based."""
 
 from __future__ import annotations
 
-import uuid
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from tests.sptjm.conftest import aktif, approve_all
 from verval.core import jobs
 from verval.registry.models import Recipient
 from verval.sptjm import actions
-from verval.sptjm.models import Disbursement, DisbursementBatch, SptjmItem
+from verval.sptjm.models import Disbursement, DisbursementBatch
 from verval.sptjm.services import apply_injection_results
 
 
@@ -115,50 +112,6 @@ def test_a_recipient_retried_after_moving_school_has_the_new_line_under_the_new_
     current = Disbursement.objects.filter(period=period, is_current=True)
     assert sorted(current.filter(school=school).values_list("recipient_id", flat=True)) == [ok.pk]
     assert list(current.filter(school=other_school).values_list("recipient_id", flat=True)) == [moved.pk]
-
-
-def _line(period, recipient, **kw):  # type: ignore[no-untyped-def]
-    values = {
-        "recipient_id": recipient.pk,
-        "period": period,
-        "provider": "telkomsel",
-        "school_id": recipient.school_id,
-        "phone_e164": recipient.phone_e164,
-        "category": "DIKDASMEN",
-        "package_gb": Decimal("35"),
-        "status": "DIJADWALKAN",
-    }
-    values.update(kw)
-    return Disbursement.objects.create(**values)
-
-
-def test_the_database_refuses_a_line_for_a_recipient_or_sptjm_item_that_does_not_exist(
-    operator, pusdatin, school, period
-):
-    (r,) = aktif(school, 1)
-    approve_all(operator, pusdatin, school, period)
-    item = SptjmItem.objects.get(recipient=r)
-    _line(period, r, sptjm_item=item)
-    connection.check_constraints()  # the line of an existing recipient and item passes
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        _line(period, r, recipient_id=uuid.uuid4(), school_id=school.npsn)
-        connection.check_constraints()
-    with pytest.raises(IntegrityError), transaction.atomic():
-        _line(period, r, attempts=2, is_current=False, sptjm_item_id=item.pk + 1000)
-        connection.check_constraints()
-    assert Disbursement.objects.count() == 1
-
-
-def test_the_database_keys_of_a_line_are_its_recipient_sptjm_item_and_result_job(db):
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, Disbursement._meta.db_table)
-    keys = {(tuple(c["columns"]), c["foreign_key"]) for c in constraints.values() if c["foreign_key"]}
-    assert keys == {
-        (("recipient_id",), ("registry_recipient", "id")),
-        (("sptjm_item_id",), ("sptjm_sptjmitem", "id")),
-        (("result_job_id",), ("core_job", "id")),
-    }
 
 
 def test_a_school_or_period_named_by_a_line_cannot_be_deleted_and_a_deleted_batch_leaves_its_lines(

@@ -228,15 +228,22 @@ class Disbursement(models.Model):
     # period, school) and none on provider, phone or status alone (no query filters on them
     # alone): a disbursement run inserts a million rows and each index costs ~1.3 s of that on
     # PostgreSQL (docs/decisions/0012-disbursement-at-scale.md).
-    # Database foreign keys only where the value is the row's own evidence: the recipient and the
-    # SPTJM item are read (not locked) by the run and the ledger names them. The period (locked
-    # by the run), the batch (created by the run, in its transaction) and the school (copied from
-    # the recipient's row, whose own key to the school is checked) carry no database constraint:
-    # their deferred checks cost a third of the commit for nothing the run does not already hold
-    # (docs/decisions/0023-disbursement-keys-the-run-already-holds.md). The ORM's on_delete
-    # (PROTECT, SET_NULL) still applies to them; nothing in the application deletes these rows.
+    # No index names (nor is predicated on) a column an injection result changes — status,
+    # reason, reported_gb, reported_at, result_job, is_duplicate — so that writing a provider's
+    # results is a HOT update (fillfactor 50, PostgreSQL); `is_current` only changes when a
+    # delivery supersedes another attempt, and its partial unique index stays
+    # (docs/decisions/0048-disbursement-lines-written-in-place.md).
+    # No database foreign keys: the period is locked by the run, the batch created by it, the
+    # school copied from the recipient's row (decision 0023); the recipient and the SPTJM item are
+    # read in the run's own statement and never deleted, the result job is held FOR KEY SHARE by
+    # the ingest (decision 0048). The ORM's on_delete (PROTECT, SET_NULL) still applies;
+    # `sptjm.selectors.orphan_lines` (in `verval stats`) finds a line whose recipient or item is gone.
     recipient = models.ForeignKey(
-        "registry.Recipient", on_delete=models.PROTECT, related_name="disbursements", db_index=False
+        "registry.Recipient",
+        on_delete=models.PROTECT,
+        related_name="disbursements",
+        db_index=False,
+        db_constraint=False,
     )
     period = models.ForeignKey(
         "reference.Period",
@@ -255,7 +262,7 @@ class Disbursement(models.Model):
         db_constraint=False,
     )
     sptjm_item = models.ForeignKey(
-        SptjmItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        SptjmItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
     school = models.ForeignKey(
         "reference.School", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
@@ -269,7 +276,13 @@ class Disbursement(models.Model):
     reported_gb = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     reported_at = models.DateTimeField(null=True, blank=True)  # provider's waktu (or receipt time)
     result_job = models.ForeignKey(
-        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "core.Job",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # This row's number among the recipient's rows of the period (1 the first; a retry is the
     # current row's number + 1, so the latest row's number is how many rows there are).
@@ -295,8 +308,8 @@ class Disbursement(models.Model):
         ]
         indexes = [
             models.Index(fields=["period", "phone_e164"], name="disb_period_phone"),
-            models.Index(fields=["period", "provider", "status"], name="disb_period_prov_status"),
-            models.Index(fields=["school", "status"], name="disb_school_status"),
+            models.Index(fields=["period", "provider"], name="disb_period_provider"),
+            models.Index(fields=["school", "period"], name="disb_school_period"),
         ]
 
     def __str__(self) -> str:

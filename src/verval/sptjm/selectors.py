@@ -697,29 +697,34 @@ def reconcile(period: Period, provider: str | None = None) -> list[dict[str, Any
     failed line and its new one), each BERHASIL line the provider injected (a recipient's second
     one too: flagged BERHASIL_GANDA, `duplicates`). `excluded` counts recipients (current rows).
     """
-    qs = Disbursement.objects.filter(period=period).exclude(status=DisbursementStatus.DIKECUALIKAN)
+    # One pass over the period's lines: the lines sent and the recipients excluded together (no
+    # index names the status, decision 0048, so a separate count of the excluded read them all
+    # a second time).
+    qs = Disbursement.objects.filter(period=period)
     if provider:
         qs = qs.filter(provider=provider)
-    ours: dict[str, Any] = {
-        row["provider"]: row
-        for row in qs.values("provider").annotate(
-            sent=Count("id"),
-            berhasil=Count("id", filter=Q(status=DisbursementStatus.BERHASIL)),
-            gagal=Count("id", filter=Q(status=DisbursementStatus.GAGAL)),
-            missing=Count("id", filter=Q(status=DisbursementStatus.DIJADWALKAN)),
-            gb_sent=Sum("package_gb"),
-            gb_berhasil=Sum("package_gb", filter=Q(status=DisbursementStatus.BERHASIL)),
-            gb_reported=Sum("reported_gb", filter=Q(status=DisbursementStatus.BERHASIL)),
-            duplicates=Count("id", filter=Q(status=DisbursementStatus.BERHASIL, is_duplicate=True)),
-        )
-    }
-    excluded_qs = Disbursement.objects.filter(
-        period=period, status=DisbursementStatus.DIKECUALIKAN, is_current=True
+    sent = ~Q(status=DisbursementStatus.DIKECUALIKAN)
+    rows = qs.values("provider").annotate(
+        sent=Count("id", filter=sent),
+        berhasil=Count("id", filter=Q(status=DisbursementStatus.BERHASIL)),
+        gagal=Count("id", filter=Q(status=DisbursementStatus.GAGAL)),
+        missing=Count("id", filter=Q(status=DisbursementStatus.DIJADWALKAN)),
+        gb_sent=Sum("package_gb", filter=sent),
+        gb_berhasil=Sum("package_gb", filter=Q(status=DisbursementStatus.BERHASIL)),
+        gb_reported=Sum("reported_gb", filter=Q(status=DisbursementStatus.BERHASIL)),
+        duplicates=Count("id", filter=Q(status=DisbursementStatus.BERHASIL, is_duplicate=True)),
+        excluded=Count("id", filter=Q(status=DisbursementStatus.DIKECUALIKAN, is_current=True)),
     )
+    ours: dict[str, Any] = {}
+    excluded: dict[str, int] = {}
+    for line in rows:
+        if line["sent"]:
+            ours[line["provider"]] = line
+        if line["excluded"]:
+            excluded[line["provider"]] = line["excluded"]
     recap_qs = ProviderRecap.objects.filter(period=period)
     if provider:
-        excluded_qs, recap_qs = excluded_qs.filter(provider=provider), recap_qs.filter(provider=provider)
-    excluded = dict(excluded_qs.values_list("provider").annotate(n=Count("id")).values_list("provider", "n"))
+        recap_qs = recap_qs.filter(provider=provider)
     recaps = {r.provider: r for r in recap_qs}
     providers = sorted(set(ours) | set(recaps) | ({provider} if provider else set()))
     out = []
@@ -785,3 +790,23 @@ def rows_sent(period: Period, provider: str) -> int:
     return (
         DisbursementBatch.objects.filter(period=period, provider=provider).aggregate(n=Sum("rows"))["n"] or 0
     )
+
+
+def orphan_lines() -> dict[str, int]:
+    """Disbursement lines that name a row which does not exist: a recipient, an SPTJM item or a
+    result job (unscoped: `verval stats`). The lines carry no database keys (decisions 0023 and
+    0048): the writers name rows they read or hold in the same transaction and nothing in the
+    application deletes recipients, items or jobs, so every count is 0 unless a row was deleted
+    by hand. One anti-join per key."""
+    from verval.core.models import Job
+
+    lines = Disbursement.objects.all()
+    return {
+        "recipient": lines.exclude(Exists(Recipient.objects.filter(pk=OuterRef("recipient_id")))).count(),
+        "sptjm_item": lines.filter(sptjm_item_id__isnull=False)
+        .exclude(Exists(SptjmItem.objects.filter(pk=OuterRef("sptjm_item_id"))))
+        .count(),
+        "result_job": lines.filter(result_job_id__isnull=False)
+        .exclude(Exists(Job.objects.filter(pk=OuterRef("result_job_id"))))
+        .count(),
+    }

@@ -30,11 +30,19 @@ def collect() -> dict[str, Any]:
     disbursement = apps.get_model("sptjm", "Disbursement")
     data["sptjm_status"] = _by(sptjm, "status")
     data["disbursement_status"] = _by(disbursement, "status", is_current=True)  # per recipient
+    # Lines naming a recipient, SPTJM item or job that does not exist: 0 unless a row was deleted
+    # by hand (the lines carry no database keys, decision 0048).
+    from verval.sptjm.selectors import orphan_lines
+
+    data["disbursement_orphans"] = orphan_lines()
     return data
 
 
 class Command(DataCommand):
-    help = "Counts by number status, residue reason, provider, SPTJM status and disbursement status."
+    help = (
+        "Counts by number status, residue reason, provider, SPTJM status and disbursement status, "
+        "and disbursement lines naming a recipient, SPTJM item or job that does not exist."
+    )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         data = collect()
@@ -49,6 +57,7 @@ class Command(DataCommand):
             "provider",
             "sptjm_status",
             "disbursement_status",
+            "disbursement_orphans",
         ):
             self.stdout.write(f"\n{section}:")
             for key, n in data[section].items():
