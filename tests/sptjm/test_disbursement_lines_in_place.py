@@ -24,7 +24,15 @@ from verval.sptjm.selectors import orphan_lines
 from verval.sptjm.services import apply_injection_results
 
 # What an injection result writes on a line (services._INJECTION_UPDATE).
-CHANGED_BY_RESULTS = {"status", "reason", "reported_gb", "reported_at", "result_job_id", "is_duplicate"}
+CHANGED_BY_RESULTS = {
+    "status",
+    "reason",
+    "reported_gb",
+    "reported_at",
+    "result_job_id",
+    "is_duplicate",
+    "updated_at",
+}
 
 
 def _run(pusdatin, period):  # type: ignore[no-untyped-def]

@@ -826,9 +826,12 @@ FROM {stage} s LEFT JOIN sptjm_disbursement d ON d.batch_id = %(batch)s AND d.re
 _INJECTION_SUPERSEDE = """
 UPDATE sptjm_disbursement AS d SET is_current = FALSE FROM {out} AS o WHERE d.id = o.supersedes
 """
-# As the bulk_update it replaced: updated_at is not touched.
+# updated_at says when the provider's report changed the line: the daily digest tells a school of
+# failures reported since its last mail by it (decision 0043), and the failure list shows the newest
+# first. No index names it, so the update stays heap-only (decision 0048).
 _INJECTION_UPDATE = """
 UPDATE sptjm_disbursement AS d SET status = o.status, reason = o.reason, reported_gb = o.reported_gb,
+       updated_at = %(now)s,
        reported_at = COALESCE(o.reported_at, d.reported_at, %(now)s), result_job_id = %(job)s,
        is_current = (d.is_current OR o.made_current), is_duplicate = (d.is_duplicate OR o.duplicate)
 FROM {out} AS o WHERE d.id = o.id
