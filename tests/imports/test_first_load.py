@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tests.imports.helpers import many, student, write
+from tests.imports.helpers import many, student, teacher, write
 from verval.core import files
 from verval.core.jobs import Progress
 from verval.core.models import Job
@@ -259,3 +259,31 @@ def test_first_load_from_xlsx_settles_a_repeated_id_by_reading_the_sheet_again(t
     assert list(job.issues.values_list("line", "code")) == [(42, "ID_GANDA")]
     assert (job.counts["added"], job.counts["refused"], Recipient.objects.count()) == (40, 1, 40)
     assert Recipient.objects.get(id=spread(3)).name == "Siswa 3"
+
+
+def test_first_load_stores_each_column_of_a_row_as_the_file_gives_it(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """SQLite binds a first load's rows column by column (decision 0047): every value lands in
+    its own column, a teacher's missing grade as NULL, a name outside ASCII unchanged."""
+    monkeypatch.setattr(reader, "BLOCK", 1000)
+    monkeypatch.setattr(services, "REBUILD_INDEXES_ABOVE", 10)
+    monkeypatch.setattr(services._SqliteBuckets, "ROWS_PER_BUCKET", 10)
+    rows = pupils(40)
+    rows.insert(5, teacher(7, id=spread(907), nama="Ñoman D'Souza, S.Pd.", nik="5101136608053045"))
+    rows.insert(9, student(8, id=spread(908), nama="Ayu Ṣari", nomor_telepon_seluler="0812-34"))
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert job.state == Job.State.SUCCEEDED, job.error_message_en
+    assert job.counts["added"] == 42
+    columns = [
+        "kind", "category", "name", "nisn", "nik", "grade", "school_id", "phone_raw", "phone_e164",
+        "operator", "reason", "status", "needs_validation", "active", "locked", "version",
+    ]  # fmt: skip
+    assert list(Recipient.objects.filter(id__in=[spread(907), spread(908)]).order_by("name").values_list(*columns)) == [
+        ("PD", "DIKDASMEN", "Ayu Ṣari", "0030000008", "", 3, "20212345", "0812-34", "", "", "TERLALU_PENDEK", "BELUM_VERVAL", True, True, False, 1),
+        ("PTK", "PTK", "Ñoman D'Souza, S.Pd.", "", "5101136608053045", None, "20212345", "081210000007", "+6281210000007", "telkomsel", "", "BELUM_VERVAL", True, True, False, 1),
+    ]  # fmt: skip
+    assert Recipient.objects.get(id=spread(907)).row_hash == services.row_hash(
+        "PTK", "PTK", "Ñoman D'Souza, S.Pd.", "", "5101136608053045", None, "20212345", "+6281210000007"
+    )
+    assert Recipient.objects.get(id=spread(908)).row_hash == services.row_hash(
+        "PD", "DIKDASMEN", "Ayu Ṣari", "0030000008", "", 3, "20212345", "0812-34"
+    )
