@@ -23,3 +23,12 @@ def test_skip_link_target_can_take_the_keyboard_focus(client):  # type: ignore[n
     html = client.get("/masuk/").content.decode()
     assert '<a class="skip" href="#main">Langsung ke isi</a>' in html
     assert '<main id="main" tabindex="-1">' in html
+
+
+def test_sign_in_with_empty_fields_says_so_under_each_field_and_names_it(client):  # type: ignore[no-untyped-def]
+    html = client.post("/masuk/", {"username": "", "password": ""}).content.decode()
+    assert '<p class="error" role="alert" id="id_username_error">Bidang ini tidak boleh kosong.</p>' in html
+    assert '<p class="error" role="alert" id="id_password_error">Bidang ini tidak boleh kosong.</p>' in html
+    assert 'aria-invalid="true" aria-describedby="id_username_error"' in html
+    assert 'aria-invalid="true" aria-describedby="id_password_error"' in html
+    assert 'id="login-error"' not in html

@@ -208,8 +208,14 @@ def test_operator_pages_have_no_serious_axe_violations(live_server, browser, lan
         walk.goto(f"{school}/?status=RESIDU", "residue-list")
         # the inline editor of a row, with an invalid number typed (the live verdict shown)
         page.locator(f"#r{residue.pk} a.tap").first.click()
+        # htmx focuses the swapped-in field once it has processed it: only then does typing
+        # reach its keyup trigger (typed earlier, the field's value is the "unchanged" start)
+        page.wait_for_function(f"document.activeElement && document.activeElement.id === 'n{residue.pk}'")
         page.locator(f"#n{residue.pk}").fill("")
         page.locator(f"#n{residue.pk}").press_sequentially("021123")  # the live check runs on keyup
+        # one more keyup once the typing is over: under load the first keys can come before htmx
+        # listens, and "changed" sends nothing for a value it has already checked
+        page.locator(f"#n{residue.pk}").press("End")
         page.locator(f"#v{residue.pk} .error").wait_for()
         walk.check("residue-inline-edit-verdict")
         # the edit page with the save refused: someone else changed the record meanwhile
@@ -348,11 +354,13 @@ def test_filtered_list_and_saved_row_are_read_out_through_regions_that_stay(live
         row_status = page.locator("#row-status")
         row_status.evaluate(MARK)
         page.locator(f"#r{residue.pk} a.tap", has_text="Ubah").click()
+        page.wait_for_function(f"document.activeElement && document.activeElement.id === 'n{residue.pk}'")
         page.locator(f"#n{residue.pk}").fill("081327465913")
         page.locator(f"#r{residue.pk} form.edit-number button").click()
         page.locator("#row-status", has_text=f"{residue.name}: Tersimpan").wait_for()
         assert row_status.get_attribute("data-kept") == "yes" and row_status.get_attribute("role") == "status"
         # the row itself is back, with the keyboard on its edit link
+        page.wait_for_function(f"document.activeElement.closest('#r{residue.pk}') !== null")
         assert page.evaluate("document.activeElement.textContent") == "Ubah"
         assert page.locator(f"#r{residue.pk} small.okay").last.inner_text() == "Tersimpan"
 
