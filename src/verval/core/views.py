@@ -385,7 +385,7 @@ def _job_action(request: HttpRequest, job_id: UUID, *, requeue: bool) -> HttpRes
 def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """htmx fragment polled while a job runs; stops polling once the job is finished."""
     job = _job(request, job_id)
-    return render(request, "core/_job_progress.html", _job_context(request, job))
+    return render(request, "core/_job_progress.html", {**_job_context(request, job), "announce": True})
 
 
 @login_required

@@ -150,7 +150,9 @@ def render_map(values: dict[str, dict], *, title: str) -> SafeString:
     its province page and carries a <title> (tooltip and accessible name).
     """
     parts = [
-        f'<svg class="dash-map" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="map-title" '
+        # role="group", not "img": an image's content is hidden from assistive technology, and
+        # these shapes are links (decision 0050).
+        f'<svg class="dash-map" viewBox="0 0 {WIDTH} {HEIGHT}" role="group" aria-labelledby="map-title" '
         f'xmlns="http://www.w3.org/2000/svg"><title id="map-title">{escape(title)}</title>'
     ]
     for shape in shapes():

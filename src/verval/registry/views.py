@@ -72,7 +72,7 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         "list_query": filters.querystring(None if filters.query else page.number),
     }
     if _htmx(request) and request.headers.get("HX-Target") == "results":
-        response = render(request, "registry/_results.html", context)
+        response = render(request, "registry/_results.html", {**context, "announce": True})
         if not filters.query:
             # The filters go into the address bar, so that Back and reload show the list that was
             # chosen. A search does not: names never go into a URL (decision 0004).

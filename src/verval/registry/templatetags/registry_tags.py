@@ -116,7 +116,8 @@ def _row_html(
     if saved == "invalid":
         status += f' <small class="warn" role="alert">{t["invalid"]}</small>'
     elif saved:
-        status += f' <small class="okay" role="status">{t["same" if saved == "same" else "saved"]}</small>'
+        # read out through the list's #row-status (registry/_row.html), not from the swapped row
+        status += f' <small class="okay">{t["same" if saved == "same" else "saved"]}</small>'
     failed = getattr(r, "failed_injection", None)
     if failed is not None:
         from verval.sptjm.reasons import failure_advice, masked_note
