@@ -212,7 +212,7 @@ def test_operator_pages_have_no_serious_axe_violations(live_server, browser, lan
         # reach its keyup trigger (typed earlier, the field's value is the "unchanged" start)
         page.wait_for_function(f"document.activeElement && document.activeElement.id === 'n{residue.pk}'")
         page.locator(f"#n{residue.pk}").fill("")
-        page.locator(f"#n{residue.pk}").press_sequentially("021123")  # the live check runs on input
+        page.locator(f"#n{residue.pk}").press_sequentially("021123")  # the live check runs on keyup
         # one more keyup once the typing is over: under load the first keys can come before htmx
         # listens, and "changed" sends nothing for a value it has already checked
         page.locator(f"#n{residue.pk}").press("End")

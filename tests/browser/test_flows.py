@@ -267,25 +267,6 @@ def test_keyboard_stays_on_the_row_through_an_inline_edit(live_server, page):  #
     expect(page.locator(f"#r{r.pk}").get_by_role("link", name="Ubah")).to_be_focused()
 
 
-def test_a_pasted_number_gets_its_verdict_without_a_key_pressed(live_server, page):  # type: ignore[no-untyped-def]
-    base = live_server.url
-    school = SchoolFactory(npsn="20155509", name="SD Negeri Tempel")
-    UserFactory(role="OPERATOR", school=school, username="op.tempel")
-    r = RecipientFactory(
-        school=school, name="Sari Tempel", phone_raw="0812-1", phone_e164="", reason="TERLALU_PENDEK"
-    )
-
-    sign_in(page, base, "op.tempel")
-    page.goto(f"{base}/sekolah/{school.npsn}/")
-    page.locator(f"#r{r.pk}").get_by_role("link", name="Ubah").click()
-    field = page.get_by_label("Nomor ponsel Sari Tempel")
-    field.wait_for()
-    # Pasting, dictating or a keyboard's suggestion: an input event and no key.
-    field.fill("0813 2741 8857")
-
-    page.locator(f"#v{r.pk}", has_text="Format benar").wait_for(timeout=10_000)
-
-
 def test_switching_language_keeps_the_filter_chosen_without_a_reload(live_server, page):  # type: ignore[no-untyped-def]
     base = live_server.url
     school = SchoolFactory(npsn="20155508", name="SD Negeri Dua Bahasa")
