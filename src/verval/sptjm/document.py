@@ -397,27 +397,33 @@ def sniff(head: bytes) -> str | None:
 def _decode_image(img) -> list[str]:  # type: ignore[no-untyped-def]
     import zxingcpp
 
-    found = [r.text for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)]  # type: ignore[arg-type]  # stubs want BarcodeFormats; one format is accepted
+    def read(image) -> list[str]:  # type: ignore[no-untyped-def]
+        # stubs want BarcodeFormats; one format is accepted
+        return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]  # type: ignore[arg-type]
+
+    found = read(img)
     if not found and max(img.size) > 2400:
         # Phone photos: a smaller copy often decodes where the full one does not.
         small = img.copy()
         small.thumbnail((2000, 2000))
-        found = [r.text for r in zxingcpp.read_barcodes(small, formats=zxingcpp.BarcodeFormat.QRCode)]  # type: ignore[arg-type]
+        found = read(small)
     if not found and max(img.size) < 1200:
         # A small, noisy phone photo: the QR's modules are a few pixels each, and a copy twice
         # the size (smoothed) decodes where the original does not (review: 800 px, with noise).
+        # Which enlargement lands the modules on the sampling grid depends on the code's own
+        # pattern: of 100 documents photographed as in tests/sptjm/test_phone_photo.py, the 2x
+        # bicubic copy alone missed 6 QR codes (the CI's flaky failure); with the two later tries
+        # none was missed.
         from PIL import Image
 
-        large = img.resize((img.size[0] * 2, img.size[1] * 2), Image.Resampling.BICUBIC)
-        found = [r.text for r in zxingcpp.read_barcodes(large, formats=zxingcpp.BarcodeFormat.QRCode)]  # type: ignore[arg-type]
-        # Which enlargement lands the modules on the sampling grid depends on the code's own
-        # pattern: of 100 documents photographed as in tests/sptjm/test_phone_photo.py, the copy
-        # above missed 6 QR codes (the CI's flaky failure); with these two tries none was missed.
-        for factor, method in ((3, Image.Resampling.BICUBIC), (2, Image.Resampling.LANCZOS)):
+        for factor, method in (
+            (2, Image.Resampling.BICUBIC),
+            (3, Image.Resampling.BICUBIC),
+            (2, Image.Resampling.LANCZOS),
+        ):
+            found = read(img.resize((img.size[0] * factor, img.size[1] * factor), method))
             if found:
                 break
-            other = img.resize((img.size[0] * factor, img.size[1] * factor), method)
-            found = [r.text for r in zxingcpp.read_barcodes(other, formats=zxingcpp.BarcodeFormat.QRCode)]  # type: ignore[arg-type]
     return found
 
 
