@@ -100,7 +100,7 @@ def registry_job_running() -> bool:
 
 
 class _RegistryBusy(Exception):
-    pass
+    """registry_shared_briefly's wait ran out (raised by brief_lock_wait, caught at once)."""
 
 
 @contextmanager
