@@ -340,10 +340,9 @@ def run_or_queue(
     if unpacked > sync_max or registry_job_running():
         return queued()
     with registry_shared_briefly() as registry_free:
-        if registry_free:
-            job = jobs.run(job.pk)
-    if not registry_free:
-        return queued()
+        if not registry_free:  # nothing is held: queue it as during an import
+            return queued()
+        job = jobs.run(job.pk)
     out = out_of(job)
     if job.state == Job.State.REFUSED:
         raise ApiError(
