@@ -208,9 +208,13 @@ def test_operator_pages_have_no_serious_axe_violations(live_server, browser, lan
         walk.goto(f"{school}/?status=RESIDU", "residue-list")
         # the inline editor of a row, with an invalid number typed (the live verdict shown)
         page.locator(f"#r{residue.pk} a.tap").first.click()
-        # htmx focuses the swapped-in field once it has processed it: only then does typing
-        # reach its keyup trigger (typed earlier, the field's value is the "unchanged" start)
-        page.wait_for_function(f"document.activeElement && document.activeElement.id === 'n{residue.pk}'")
+        # Type only once htmx has attached the field's keyup trigger (its internal initHash is
+        # set then): "changed" compares with the value the field had at that moment, so keys typed
+        # earlier would leave nothing to check. Focus alone did not prove it (a CI run failed).
+        page.wait_for_function(
+            f"(e => e && e === document.activeElement && (e['htmx-internal-data'] || {{}}).initHash)"
+            f"(document.getElementById('n{residue.pk}'))"
+        )
         page.locator(f"#n{residue.pk}").fill("")
         page.locator(f"#n{residue.pk}").press_sequentially("021123")  # the live check runs on keyup
         # one more keyup once the typing is over: under load the first keys can come before htmx
