@@ -266,8 +266,8 @@ def load(connection, rnd: random.Random, n: int, n_schools: int, districts: list
         for _name, definition in indexes:
             cur.execute(definition)
         # Open dump rows for half the waiting numbers (they count as "sent").
-        cur.execute("INSERT INTO exchange_dumpbatch (id, provider, created_at, rows, sha256, size, file_path, manifest_path, state, answered, aktif, residu, superseded, contradictions)"
-                    " VALUES ('DMP-BENCH', 'telkomsel', now(), 0, '', 0, '', '', 'OPEN', 0, 0, 0, 0, 0)")  # fmt: skip
+        cur.execute("INSERT INTO exchange_dumpbatch (id, provider, created_at, rows, sha256, size, file_path, manifest_path, state, answered, aktif, residu, superseded, contradictions, number_format)"
+                    " VALUES ('DMP-BENCH', 'telkomsel', now(), 0, '', 0, '', '', 'OPEN', 0, 0, 0, 0, 0, 'msisdn')")  # fmt: skip
         cur.execute("INSERT INTO exchange_dumpitem (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result)"
                     " SELECT 'DMP-BENCH', id, phone_e164, '', school_id, '', '', true, false, '' FROM registry_recipient"
                     " WHERE status = 'MENUNGGU_PROVIDER' AND hashtext(id::text) % 2 = 0")  # fmt: skip
@@ -284,9 +284,9 @@ def load(connection, rnd: random.Random, n: int, n_schools: int, districts: list
                      SELECT s.id, r.id, '{PERIOD}', 1, r.phone_e164, r.operator, r.category, 35, s.status = 'DISETUJUI'
                      FROM registry_recipient r JOIN sptjm_sptjm s ON s.school_id = r.school_id WHERE r.status = 'AKTIF'""")  # noqa: S608
         cur.execute(f"""INSERT INTO sptjm_disbursement (recipient_id, period_id, provider, school_id, phone_e164, category, package_gb,
-                        status, rule, reason, attempts, created_at, updated_at)
+                        status, rule, reason, attempts, created_at, updated_at, is_current, is_duplicate)
                      SELECT i.recipient_id, '{PERIOD}', i.operator, s.school_id, i.phone_e164, i.category, 35,
-                        CASE WHEN hashtext(i.phone_e164) % 10 = 0 THEN 'GAGAL' ELSE 'BERHASIL' END, '', '', 1, now(), now()
+                        CASE WHEN hashtext(i.phone_e164) % 10 = 0 THEN 'GAGAL' ELSE 'BERHASIL' END, '', '', 1, now(), now(), true, false
                      FROM sptjm_sptjmitem i JOIN sptjm_sptjm s ON s.id = i.sptjm_id WHERE s.status = 'DISETUJUI'""")  # noqa: S608
         for table in (
             "reference_school",

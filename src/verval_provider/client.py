@@ -42,6 +42,13 @@ class ApiFailure(Exception):
         super().__init__(f"HTTP {status} {self.code}: {text}" if status else f"{self.code}: {text}")
 
 
+def _range_start(content_range: str) -> int | None:
+    """The first byte of a 206's `Content-Range: bytes START-END/TOTAL`, or None if unreadable."""
+    unit, _, spec = content_range.strip().partition(" ")
+    start = spec.partition("-")[0]
+    return int(start) if unit.lower() == "bytes" and start.isdigit() else None
+
+
 def _unreachable(base_url: str, err: OSError) -> ApiFailure:
     reason = getattr(err, "reason", None) or err
     return ApiFailure(
@@ -171,12 +178,18 @@ class ApiClient:
             status, hdrs, chunks = self._call("GET", path)
             have = 0
         if status not in (200, 206):
-            raw = b"".join(chunks)
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = {}
-            raise ApiFailure(status, self._without_token(body if isinstance(body, dict) else {}))
+            raise self._failure(status, chunks)
+        if status == 206 and _range_start(hdrs.get("content-range", "")) != have:
+            # A proxy or server that answers another range than the one asked (RFC 9110 §14.4
+            # lets it) would be appended at the wrong offset; the SHA-256 check would then
+            # discard the whole part. Read nothing of it and fetch the whole file instead.
+            close = getattr(chunks, "close", None)
+            if close:
+                close()
+            status, hdrs, chunks = self._call("GET", path)
+            have = 0
+        if status not in (200, 206):
+            raise self._failure(status, chunks)
         if status == 200:  # the whole file (the one held changed, or no part): start over
             have = 0
             etag = hdrs.get("etag", "")
@@ -207,6 +220,14 @@ class ApiClient:
         os.replace(part, dest)
         tag.unlink(missing_ok=True)
         return dest
+
+    def _failure(self, status: int, chunks: Iterable[bytes]) -> ApiFailure:
+        raw = b"".join(chunks)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {}
+        return ApiFailure(status, self._without_token(body if isinstance(body, dict) else {}))
 
     def upload_results(self, batch_id: str, path: Path) -> tuple[int, dict[str, Any]]:
         """POST the results file as the raw body. 200: applied; 202: running as a job."""

@@ -107,3 +107,26 @@ def test_a_part_without_an_etag_resumes_with_range_alone_as_before(kit, batch, t
 
     assert transport.sent == [{"Range": "bytes=50-"}]
     assert _downloads(batch) == [(206, "bytes=50-")]
+
+
+def test_a_206_of_another_range_is_not_appended_and_the_whole_file_is_fetched(kit, batch, tmp_path):  # type: ignore[no-untyped-def]
+    client, transport = kit
+    out = tmp_path / "out"  # beside the test's file store
+    out.mkdir()
+    whole = files.absolute(batch.file_path).read_bytes()
+    (out / "d.csv.gz.part").write_bytes(whole[:50])
+    inner = transport.inner
+
+    def from_the_start(method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+        # A proxy that answers a resumed request with the file's first bytes, marked as such.
+        status, hdrs, chunks = inner(method, path, {k: v for k, v in headers.items() if k != "Range"}, body)
+        if "Range" in headers:
+            return 206, {**hdrs, "content-range": f"bytes 0-{len(whole) - 1}/{len(whole)}"}, chunks
+        return status, hdrs, chunks
+
+    transport.inner = from_the_start
+
+    assert client.download(batch.id, out / "d.csv.gz", expected_sha256=batch.sha256).read_bytes() == whole
+
+    assert transport.sent == [{"Range": "bytes=50-"}, {}]
+    assert sorted(p.name for p in out.iterdir()) == ["d.csv.gz"]
