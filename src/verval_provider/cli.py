@@ -38,6 +38,22 @@ WORKDIR = "verval-provider-work"
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C, or cron's timeout: every file is written beside its name and renamed when whole,
+        # and the server applies a file whole or not at all, so the same command run again goes
+        # on where this one stopped (a download resumes; a file sent twice changes nothing).
+        cmd = next((a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")), "")
+        print(
+            f"verval-provider {cmd}: interrupted: run the same command again, it goes on where this "
+            "one stopped (a download resumes; a file the server already applied changes nothing)",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="verval-provider", description="Verval Ponsel provider kit")
     sub = parser.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("match", help="match a dump against the subscriber export")
@@ -129,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 USAGE_ERROR = "ARGUMEN_TIDAK_SAH"
+# Codes of a failure that says nothing about the batch: the server could not be reached, or what
+# answered at --url was not its API.
+NOTHING_DONE = ("SERVER_TIDAK_TERJANGKAU", "BUKAN_API_VERVAL")
 
 
 def _refusal(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -415,7 +434,7 @@ def _exit_code(reports: list[dict[str, Any]]) -> int:
     """2: run again later (the server was lost, the token refused, or the server asked to slow
     down (429), in the middle of the run: the next run resumes); 1: a batch was refused or could
     not be matched; 0: all applied."""
-    if any(r.get("error") == "SERVER_TIDAK_TERJANGKAU" or r.get("status") in (401, 429) for r in reports):
+    if any(r.get("error") in NOTHING_DONE or r.get("status") in (401, 429) for r in reports):
         return 2
     return 1 if any(r.get("state") != "SUCCEEDED" for r in reports) else 0
 

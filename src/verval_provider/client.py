@@ -61,6 +61,35 @@ def _unreachable(base_url: str, err: OSError) -> ApiFailure:
     )
 
 
+def not_the_api(base_url: str, path: str, status: int, content_type: str) -> ApiFailure:
+    """An answer that is not the API's (every answer of the API is JSON, or the file asked for):
+    a wrong --url (another site, a web page, a path in front of /api/v1) or a proxy's error page.
+    Said as what answered and where, never with the page itself (HTML, maybe the request echoed)."""
+    url = f"{base_url}{path.split('?')[0]}" if base_url else path.split("?")[0]
+    kind = content_type.split(";")[0].strip().lower()
+    what = "an HTML page" if kind == "text/html" else f"a {kind} body" if kind else "a body"
+    if status in (502, 503, 504):  # a proxy in front of a server that is down or restarting
+        return ApiFailure(
+            status,
+            {
+                "code": "SERVER_TIDAK_TERJANGKAU",
+                "message": f"{url}: server di belakang proxy tidak menjawab (HTTP {status}); jalankan lagi nanti.",
+                "message_en": f"{url} answered with {what} from a proxy, not the Verval Ponsel API: "
+                "the server behind it is down or restarting; run again later (a download resumes)",
+            },
+        )
+    return ApiFailure(
+        status,
+        {
+            "code": "BUKAN_API_VERVAL",
+            "message": f"{url} menjawab HTTP {status} dengan isi yang bukan dari API Verval Ponsel: periksa --url.",
+            "message_en": f"{url} answered with {what}, not the Verval Ponsel API (which answers JSON): "
+            "check --url, the server's address as Pusdatin gives it, without /api/v1 "
+            "(e.g. https://verval.example.go.id)",
+        },
+    )
+
+
 class UrllibTransport:
     def __init__(self, base_url: str, timeout: float = 300.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -125,16 +154,25 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         body: bytes | BinaryIO | None = None,
         ok: Iterable[int] = (200,),
+        shape: type | None = None,
     ) -> tuple[int, Any]:
-        status, _hdrs, chunks = self._call(method, path, headers, body)
+        status, hdrs, chunks = self._call(method, path, headers, body)
         raw = b"".join(chunks)
         try:
-            data = json.loads(raw) if raw else {}
-        except ValueError:
-            data = {"code": f"HTTP_{status}", "message_en": raw[:200].decode(errors="replace")}
+            data = json.loads(raw)
+        except ValueError:  # not JSON, or no body at all: not this API that answered
+            raise self._not_the_api(path, status, hdrs) from None
         if status not in ok:
-            raise ApiFailure(status, self._without_token(data if isinstance(data, dict) else {"rows": data}))
+            if not isinstance(data, dict) or "code" not in data:  # every error of the API has one
+                raise self._not_the_api(path, status, hdrs)
+            raise ApiFailure(status, self._without_token(data))
+        if shape is not None and not isinstance(data, shape):
+            raise self._not_the_api(path, status, hdrs)
         return status, data
+
+    def _not_the_api(self, path: str, status: int, hdrs: dict[str, str]) -> ApiFailure:
+        base = getattr(self.transport, "base_url", "")
+        return not_the_api(base, self.prefix + path, status, hdrs.get("content-type", ""))
 
     def _without_token(self, body: dict[str, Any]) -> dict[str, Any]:
         """An error answer as the kit prints it: a proxy's or a broken server's page may echo the
@@ -144,7 +182,7 @@ class ApiClient:
         return json.loads(json.dumps(body).replace(self.token, "[token]"))
 
     def batches(self, state: str | None = None) -> list[dict[str, Any]]:
-        return self._json("GET", "/batches" + (f"?state={state}" if state else ""))[1]
+        return self._json("GET", "/batches" + (f"?state={state}" if state else ""), shape=list)[1]
 
     def manifest(self, batch_id: str) -> dict[str, Any]:
         # Quoted: an id the server answered with / or ? would name another path (decision 0045).
@@ -178,7 +216,7 @@ class ApiClient:
             status, hdrs, chunks = self._call("GET", path)
             have = 0
         if status not in (200, 206):
-            raise self._failure(status, chunks)
+            raise self._failure(path, status, hdrs, chunks)
         if status == 206 and _range_start(hdrs.get("content-range", "")) != have:
             # A proxy or server that answers another range than the one asked (RFC 9110 §14.4
             # lets it) would be appended at the wrong offset; the SHA-256 check would then
@@ -188,8 +226,11 @@ class ApiClient:
                 close()
             status, hdrs, chunks = self._call("GET", path)
             have = 0
-        if status not in (200, 206):
-            raise self._failure(status, chunks)
+            if status not in (200, 206):
+                raise self._failure(path, status, hdrs, chunks)
+        if hdrs.get("content-type", "").lower().startswith("text/html"):  # a page, never a batch file
+            b"".join(chunks)
+            raise self._not_the_api(path, status, hdrs)
         if status == 200:  # the whole file (the one held changed, or no part): start over
             have = 0
             etag = hdrs.get("etag", "")
@@ -221,13 +262,17 @@ class ApiClient:
         tag.unlink(missing_ok=True)
         return dest
 
-    def _failure(self, status: int, chunks: Iterable[bytes]) -> ApiFailure:
+    def _failure(self, path: str, status: int, hdrs: dict[str, str], chunks: Iterable[bytes]) -> ApiFailure:
+        """The error a download's answer other than 200/206 stands for: the API's JSON error, or
+        an answer that is not the API's at all (a web page, a proxy's)."""
         raw = b"".join(chunks)
         try:
             body = json.loads(raw)
         except ValueError:
-            body = {}
-        return ApiFailure(status, self._without_token(body if isinstance(body, dict) else {}))
+            body = None
+        if not isinstance(body, dict) or "code" not in body:
+            return self._not_the_api(path, status, hdrs)
+        return ApiFailure(status, self._without_token(body))
 
     def upload_results(self, batch_id: str, path: Path) -> tuple[int, dict[str, Any]]:
         """POST the results file as the raw body. 200: applied; 202: running as a job."""

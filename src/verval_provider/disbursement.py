@@ -36,6 +36,7 @@ import re
 import shutil
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -272,7 +273,7 @@ def list_batches(
     client: ApiClient, *, period: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
     query = "&".join(f"{k}={v}" for k, v in (("period", period), ("state", state)) if v)
-    return client._json("GET", "/disbursements/batches" + (f"?{query}" if query else ""))[1]
+    return client._json("GET", "/disbursements/batches" + (f"?{query}" if query else ""), shape=list)[1]
 
 
 def download_batch(client: ApiClient, batch: dict[str, Any], dest: Path) -> Path:
@@ -385,9 +386,24 @@ def upload_usage(
         rows = int(scan.select(pl.len(), pl.all().null_count()).collect(engine="streaming").item(0, 0))
     if rows == 0:
         raise KitFileError(f"usage {usage.name}: no rows under the header")
-    answer = send(
-        client, f"/reports/{period}/usage", usage, jobs="/disbursements/jobs", wait_seconds=wait_seconds
-    )
+    try:
+        answer = send(
+            client,
+            f"/reports/{urllib.parse.quote(period, safe='')}/usage",
+            usage,
+            jobs="/disbursements/jobs",
+            wait_seconds=wait_seconds,
+        )
+    except ApiFailure as failure:
+        if failure.status != 404:
+            raise
+        shown = shown_id(period)
+        raise not_yours(
+            failure,
+            f"Periode {shown} tidak ada di server; periksa --period.",
+            f"the server has no period {shown}: check --period (pull-disbursements prints the period "
+            "of each of your batches, e.g. 2020-09A)",
+        ) from None
     return {"period": period, **answer}
 
 
@@ -413,7 +429,9 @@ def period_recap(client: ApiClient, workdir: str | Path, period: str, *, log: Lo
     store = DisbursementStore.at(workdir)
     say = log or (lambda _msg: None)
     batches = sorted(list_batches(client, period=period), key=lambda b: b["seq"])
-    if not batches and not any(p.get("code") == period for p in client._json("GET", "/periods")[1]):
+    if not batches and not any(
+        p.get("code") == period for p in client._json("GET", "/periods", shape=list)[1]
+    ):
         raise ApiFailure(
             404,
             {

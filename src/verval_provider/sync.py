@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,10 @@ def sync(
             )
             if answer.get("state") == "SUCCEEDED":
                 done[batch_id] = {"job": answer.get("job_id"), "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-                done_file.write_text(json.dumps(done, indent=1))
+                # Beside it, then renamed: a run cut off here must not leave a half-written ledger.
+                part = done_file.with_name(done_file.name + ".part")
+                part.write_text(json.dumps(done, indent=1))
+                os.replace(part, done_file)
         except ApiFailure as failure:
             report.update(
                 {"state": "ERROR", "error": failure.code, "status": failure.status, "detail": failure.body}

@@ -550,6 +550,19 @@ def test_send_recap_names_a_period_the_server_does_not_have(token, in_process, c
     assert not ProviderRecap.objects.exists()
 
 
+def test_upload_usage_names_a_period_the_server_does_not_have(token, in_process, capsys, tmp_path, db):  # type: ignore[no-untyped-def]
+    usage = tmp_path / "pemakaian.csv"
+    usage.write_text("pd_id,no_ponsel,pemakaian_gb\n00000000-0000-0000-0000-000000000001,6281200000000,3.5\n")
+
+    code, out = _kit(capsys, token, "upload-usage", "--period", "2099-01", "--usage", str(usage))
+
+    assert (code, out["status"], out["error"]) == (2, 404, "TIDAK_DITEMUKAN")
+    assert out["message"] == (
+        "HTTP 404 TIDAK_DITEMUKAN: the server has no period 2099-01: check --period "
+        "(pull-disbursements prints the period of each of your batches, e.g. 2020-09A)"
+    )
+
+
 def test_upload_injection_names_the_line_it_cannot_parse_without_a_number(
     token, in_process, capsys, tmp_path, db
 ):  # type: ignore[no-untyped-def]

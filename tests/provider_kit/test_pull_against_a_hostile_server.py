@@ -78,15 +78,30 @@ def test_a_batch_id_of_two_dots_is_a_file_in_out_not_its_parent(tmp_path, monkey
     assert (out / "...csv.gz").read_bytes() == DUMP
 
 
-def test_a_server_error_page_that_echoes_the_token_is_printed_without_it(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def test_a_server_error_page_that_echoes_the_token_is_not_printed(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
     page = f"<html>Bad gateway. Request headers: Authorization: Bearer {TOKEN}</html>".encode()
 
     assert _pull(monkeypatch, HostileServer("x", error=(502, page)), tmp_path / "out") == 2
 
     printed = capsys.readouterr()
     assert TOKEN not in printed.out + printed.err
-    assert "Authorization: Bearer [token]" in printed.out
+    assert json.loads(printed.out)["message"] == (
+        "HTTP 502 SERVER_TIDAK_TERJANGKAU: /api/v1/batches answered with a body from a proxy, not the "
+        "Verval Ponsel API: the server behind it is down or restarting; run again later (a download resumes)"
+    )
     assert all(TOKEN.encode() not in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_a_json_error_that_echoes_the_token_is_printed_without_it(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    error = {"code": "KESALAHAN_SISTEM", "message_en": f"Request headers: Authorization: Bearer {TOKEN}"}
+
+    assert (
+        _pull(monkeypatch, HostileServer("x", error=(500, json.dumps(error).encode())), tmp_path / "out") == 2
+    )
+
+    printed = capsys.readouterr()
+    assert TOKEN not in printed.out + printed.err
+    assert "Authorization: Bearer [token]" in printed.out
 
 
 def test_the_client_never_writes_its_token_into_a_download(tmp_path):  # type: ignore[no-untyped-def]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tests.factories import RecipientFactory
@@ -232,3 +235,34 @@ def test_sync_with_a_refused_token_tells_the_provider_to_use_the_latest_token(
         "Pusdatin gave you, or ask Pusdatin for a new one.\n"
     )
     assert DumpBatch.objects.get().state == "OPEN"
+
+
+def test_sync_cut_off_while_it_writes_done_json_leaves_a_ledger_the_next_run_reads(
+    published, tmp_path, monkeypatch
+):  # type: ignore[no-untyped-def]
+    batch, recipients = published
+    token = actions.issue_token(actor=None, provider="telkomsel")[1]
+    client = ApiClient(token, DjangoClientTransport())
+    subs = tmp_path / "subs.csv"
+    subs.write_text("msisdn,status\n" + "".join(f"{r.phone_e164[1:]},active\n" for r in recipients))
+    work = tmp_path / "work"
+    (work).mkdir()
+    (work / "done.json").write_text(
+        '{"DMP-20200101-telkomsel-0001": {"job": "j", "at": "2020-01-01T00:00:00"}}'
+    )
+    write_text = Path.write_text
+
+    def cut_off(self: Path, data: str, *args: object, **kwargs: object) -> int:
+        if self.name.startswith("done.json"):  # Ctrl-C halfway through the ledger
+            write_text(self, data[: len(data) // 2])
+            raise KeyboardInterrupt
+        return write_text(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", cut_off)
+    with pytest.raises(KeyboardInterrupt):
+        sync(client, subs, work)
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+    assert sync(client, subs, work) == []  # the batch was applied; the ledger still reads
+    assert list(json.loads((work / "done.json").read_text())) == ["DMP-20200101-telkomsel-0001"]
+    assert DumpBatch.objects.get(pk=batch.pk).state == "COMPLETE"

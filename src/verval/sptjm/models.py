@@ -207,6 +207,13 @@ class DisbursementBatch(models.Model):
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     first_downloaded_at = models.DateTimeField(null=True, blank=True)
+    # Lines still DIJADWALKAN (no result yet), kept here rather than counted: counting scanned the
+    # whole batch after every results file (~30 s per file at 10 M lines), and no index may help it
+    # (decision 0048). Every line starts DIJADWALKAN, so the run sets it to `rows`; only an
+    # injection apply moves a line out, and it lowers this by the lines it moved, in its own
+    # transaction under the batch's row lock (decision 0053). Not Positive: a count that would go
+    # below zero (a line written behind the run's back) is recounted, not refused by a CHECK.
+    pending = models.IntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

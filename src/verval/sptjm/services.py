@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -102,7 +102,8 @@ class _BatchWriter:
             sha,
             size,
         )
-        self.batch.save(update_fields=["rows", "total_gb", "sha256", "size"])
+        self.batch.pending = self.rows  # every line is written DIJADWALKAN
+        self.batch.save(update_fields=["rows", "total_gb", "sha256", "size", "pending"])
         return self.batch
 
 
@@ -941,6 +942,9 @@ def apply_injection_results(
         # Packages delivered by this file so far on the numbers that more than one of its lines name
         # (every other number: only its own line can deliver on it).
         delivered_here: Counter[str] = Counter()
+        # Lines this file moves out of DIJADWALKAN: one change per line (a second row of a pd_id
+        # is refused), read under the batch's row lock, so `was` is what the update replaces.
+        answered = 0
         _large_reads(cursor, True)
         rows = connection.chunked_cursor()
         rows.execute(_INJECTION_CONTEXT.format(ctx=ctx), params)
@@ -1046,6 +1050,8 @@ def apply_injection_results(
                 changes.add(
                     (did, status, reason, to_db(reported), to_db(at), made_current, duplicate, supersedes)
                 )
+                if was == DisbursementStatus.DIJADWALKAN:
+                    answered += 1
                 counts["berhasil" if status == DisbursementStatus.BERHASIL else "gagal"] += 1
             done += len(block)
             if progress:
@@ -1062,13 +1068,37 @@ def apply_injection_results(
             _hold_job(cursor, job_id)
         cursor.execute(_INJECTION_UPDATE.format(out=out), {"now": _to_db(now), "job": job_id})
         _drop_temp_tables(cursor, stage, ctx, out)
-    pending = Disbursement.objects.filter(batch=batch, status=DisbursementStatus.DIJADWALKAN).count()
-    if pending == 0 and batch.state != DisbursementBatch.State.SELESAI:
-        DisbursementBatch.objects.filter(pk=batch.pk).update(state=DisbursementBatch.State.SELESAI)
-    counts["pending"] = pending
+    counts["pending"] = _lines_answered(batch, answered)
     if progress:
         progress.update(counts["rows"])
     return counts, issues
+
+
+def _lines_answered(batch: DisbursementBatch, answered: int) -> int:
+    """Lower the batch's count of lines still DIJADWALKAN by the `answered` lines an injection
+    apply just moved out of it, mark the batch SELESAI when none is left, and return the count.
+
+    One UPDATE of the batch row instead of counting its lines (decision 0053); the caller holds
+    the apply's transaction and the batch's row lock. A count that would go below zero means a
+    line was written outside a disbursement run: the lines are counted then, and the count kept.
+    """
+    rows = DisbursementBatch.objects.filter(pk=batch.pk)
+    if answered:
+        # Both SET expressions read the row as it was: `pending = answered` is "none left after".
+        rows.update(
+            pending=F("pending") - answered,
+            state=Case(
+                When(pending=answered, then=Value(DisbursementBatch.State.SELESAI)), default=F("state")
+            ),
+        )
+    pending = rows.values_list("pending", flat=True).get()
+    if pending < 0:
+        pending = Disbursement.objects.filter(batch=batch, status=DisbursementStatus.DIJADWALKAN).count()
+        rows.update(
+            pending=pending,
+            state=DisbursementBatch.State.SELESAI if pending == 0 else F("state"),
+        )
+    return pending
 
 
 def run_injection_job(job: Job) -> dict[str, Any]:
