@@ -530,6 +530,21 @@ def _cell(v: object) -> str:
     return str(v)
 
 
+# Codes of a fixed number of digits that Excel turns into numbers when a cell is not formatted as
+# Text, dropping their leading zeros: a NISN 0033992019 (every NISN of a child born in the 2000s
+# starts with 00) arrives as 33992019, a Jakarta kecamatan 010108 as 10108. A number cell cannot
+# hold the zeros, so padding it back is no guess; a text cell is read as typed.
+XLSX_NUMERIC_WIDTH = {"nisn": 10, "kode_wilayah": 6}
+
+
+def _code_cell(v: object, width: int) -> str:
+    """A fixed-width code column's cell: a whole non-negative number shorter than the code gets
+    its leading zeros back; anything else is read as `_cell` reads it (and checked by the rules)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 and float(v).is_integer():
+        return str(int(v)).zfill(width)
+    return _cell(v)
+
+
 def _column_letters(n: int) -> str:
     """1 -> A, 27 -> AA."""
     out = ""
@@ -652,6 +667,7 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
 
     ncols = len(cut.columns)
     names = [f"c{i}" for i in range(ncols)]
+    widths = [XLSX_NUMERIC_WIDTH.get(c) for c in cut.columns]
     wb = CalamineWorkbook.from_path(str(cut.path))
     sheet = wb.get_sheet_by_index(0)
     # iter_rows starts at the sheet's first used column (and at row 1): letters for the message.
@@ -667,7 +683,9 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
             found = max((i + 1 for i in range(ncols, len(row)) if _cell(row[i]).strip()), default=0)
             if found:
                 raise _xlsx_structure_error(line, found, ncols, first)
-        cells = [_cell(c) for c in row[:ncols]]
+        cells = [
+            _cell(c) if widths[i] is None else _code_cell(c, widths[i]) for i, c in enumerate(row[:ncols])
+        ]
         if len(cells) < ncols:
             cells += [""] * (ncols - len(cells))
         for i, v in enumerate(cells):
