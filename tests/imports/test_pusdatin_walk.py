@@ -93,3 +93,19 @@ def test_import_list_uses_the_job_pages_words_and_never_says_deleted(client, pus
     client.cookies["django_language"] = "en"
     en = client.get(reverse("imports:jobs")).content.decode()
     assert '<th class="num">Rows</th>' in en and '<th class="num">Deactivated</th>' in en
+
+
+def test_too_many_refused_rows_message_writes_its_counts_with_thousands_separators(tmp_path, settings):  # type: ignore[no-untyped-def]
+    # "10000 dari 100000 baris" stood beside figures written "10.000" on the same page.
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.025}
+    rows = many(1160) + many(40, start=2000, nisn="123")
+    job = import_file(write(tmp_path / "a.csv", rows))
+    assert (job.state, job.error_code) == (Job.State.REFUSED, "TERLALU_BANYAK_DITOLAK")
+    assert job.error_message == (
+        "40 dari 1.200 baris (3,3 %) ditolak, lebih dari batas 2,5 %. "
+        "Berkas ditolak seluruhnya; kemungkinan berkasnya salah. Lihat laporan baris."
+    )
+    assert job.error_message_en == (
+        "40 of 1,200 rows (3.3 %) were refused, more than the 2.5 % limit. "
+        "The whole file is refused; it is probably the wrong file. See the row report."
+    )
