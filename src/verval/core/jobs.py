@@ -485,6 +485,7 @@ COUNT_LABELS = {
     "format_salah": _("Format salah"),
     "nomor_dipakai_bersama": _("Nomor dipakai bersama"),
     "nomor_tidak_rasional": _("Nomor tidak rasional"),
+    "awaiting_validation": _("Menunggu validasi format"),
     "diperiksa_ulang": _("Diperiksa ulang"),
     "putusan_berubah": _("Putusan berubah"),
     "batch": _("Batch"),
