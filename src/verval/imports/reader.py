@@ -531,9 +531,10 @@ def _cell(v: object) -> str:
 
 
 # Codes of a fixed number of digits that Excel turns into numbers when a cell is not formatted as
-# Text, dropping their leading zeros: a NISN 0033992019 (every NISN of a child born in the 2000s
-# starts with 00) arrives as 33992019, a Jakarta kecamatan 010108 as 10108. A number cell cannot
-# hold the zeros, so padding it back is no guess; a text cell is read as typed.
+# Text, dropping their leading zeros: a NISN 0033992019 (the NISN of every child born since 2000
+# starts with 0) arrives as 33992019, a Jakarta kecamatan 010108 (as every code of Dapodik's
+# provinces 01-09) as 10108. A number cell cannot hold the zeros, so padding it back is no guess;
+# a text cell is read as typed (decision 0055).
 XLSX_NUMERIC_WIDTH = {"nisn": 10, "kode_wilayah": 6}
 
 
