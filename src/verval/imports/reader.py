@@ -668,7 +668,7 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
 
     ncols = len(cut.columns)
     names = [f"c{i}" for i in range(ncols)]
-    widths = [XLSX_NUMERIC_WIDTH.get(c) for c in cut.columns]
+    widths = [XLSX_NUMERIC_WIDTH.get(c, 0) for c in cut.columns]  # 0: read as typed
     wb = CalamineWorkbook.from_path(str(cut.path))
     sheet = wb.get_sheet_by_index(0)
     # iter_rows starts at the sheet's first used column (and at row 1): letters for the message.
@@ -684,9 +684,7 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
             found = max((i + 1 for i in range(ncols, len(row)) if _cell(row[i]).strip()), default=0)
             if found:
                 raise _xlsx_structure_error(line, found, ncols, first)
-        cells = [
-            _cell(c) if widths[i] is None else _code_cell(c, widths[i]) for i, c in enumerate(row[:ncols])
-        ]
+        cells = [_code_cell(c, w) if w else _cell(c) for c, w in zip(row[:ncols], widths, strict=False)]
         if len(cells) < ncols:
             cells += [""] * (ncols - len(cells))
         for i, v in enumerate(cells):
