@@ -65,7 +65,7 @@ def test_cutoff_that_deactivates_one_recipient_does_not_say_nothing_changed(
 
 def test_command_says_nothing_changed_for_the_same_file_again_and_not_for_the_first(tmp_path, capsys):  # type: ignore[no-untyped-def]
     path = write(tmp_path / "a.csv", many(20))
-    line = "tidak ada yang berubah / nothing changed: the registry already holds this file"
+    line = "tidak ada yang berubah / nothing changed: every accepted row matches the registry"
     call_command("import_dapodik", str(path))
     assert line not in capsys.readouterr().out
     call_command("import_dapodik", str(path))

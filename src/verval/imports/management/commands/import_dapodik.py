@@ -66,6 +66,6 @@ class Command(DataCommand):
             )
         if import_changed_nothing(job.kind, job.counts):
             self.stdout.write(
-                "tidak ada yang berubah / nothing changed: the registry already holds this file"
+                "tidak ada yang berubah / nothing changed: every accepted row matches the registry"
             )
         self.stdout.write(f"job {job.pk} applied in {seconds:.1f} s")
