@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.imports.helpers import HEADER, many, student, write, write_xlsx
+from tests.imports.helpers import HEADER, NPSN, many, student, teacher, uid, write, write_xlsx
 from verval.core.models import AuditEvent, Job
 from verval.imports import reader
 from verval.imports.actions import import_file
@@ -106,3 +106,61 @@ def test_xlsx_titled_extra_column_and_blank_cells_beyond_the_header_are_accepted
     path = write_xlsx(tmp_path / "a.xlsx", rows, header=[*HEADER, "catatan"], N5="  ")
     job = import_file(path)
     assert (job.state, job.counts["added"], job.counts["refused"]) == (Job.State.SUCCEEDED, 40, 0)
+
+
+def _numeric_codes_xlsx(path, rows):  # type: ignore[no-untyped-def]
+    """An XLSX as Excel saves it when the NISN and region columns are not formatted as Text:
+    number cells, their leading zeros gone."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for r in rows:
+        cells = [r[h] for h in HEADER]
+        for col in ("nisn", "kode_wilayah"):
+            i = HEADER.index(col)
+            cells[i] = int(cells[i]) if cells[i] else ""
+        sheet.append(cells)
+    book.save(path)
+    return path
+
+
+def test_xlsx_nisn_and_region_code_saved_as_numbers_get_their_leading_zeros_back(tmp_path):  # type: ignore[no-untyped-def]
+    # Refused whole before: 30 of 30 rows NISN_TIDAK_VALID (0030000000 arrived as 30000000).
+    path = _numeric_codes_xlsx(tmp_path / "a.xlsx", [*many(30), teacher(1)])
+    job = import_file(path)
+    assert (job.state, job.counts["added"], job.counts["refused"]) == (Job.State.SUCCEEDED, 31, 0)
+    assert Recipient.objects.get(pk=uid(0)).nisn == "0030000000"
+    assert Recipient.objects.get(pk=uid(29)).nisn == "0030000029"
+    assert Recipient.objects.get(pk=uid(1, "b")).nisn == ""
+    school = School.objects.get(pk=NPSN)
+    assert (school.region_id, school.regency_id, school.province_id) == ("020501", "020500", "020000")
+
+
+def test_xlsx_numeric_cells_load_the_same_recipients_as_the_text_file(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(20)
+    import_file(write_xlsx(tmp_path / "text.xlsx", rows))
+    job = import_file(_numeric_codes_xlsx(tmp_path / "numbers.xlsx", rows))
+    assert (job.counts["unchanged"], job.counts["changed"], job.counts["refused"]) == (20, 0, 0)
+
+
+def test_xlsx_nisn_typed_as_text_without_its_zeros_is_still_refused(tmp_path):  # type: ignore[no-untyped-def]
+    # A text cell is read as typed: only a number cell proves that Excel dropped the zeros.
+    rows = [*many(30), student(30, nisn="30000030")]
+    job = import_file(write_xlsx(tmp_path / "a.xlsx", rows))
+    assert list(job.issues.values_list("line", "column", "code")) == [(32, "nisn", "NISN_TIDAK_VALID")]
+
+
+def test_xlsx_nisn_number_longer_than_ten_digits_is_refused_not_cut(tmp_path):  # type: ignore[no-untyped-def]
+    rows = many(30)
+    path = _numeric_codes_xlsx(tmp_path / "a.xlsx", rows)
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    book.active["D2"] = 12345678901
+    book.save(path)
+    job = import_file(path)
+    assert list(job.issues.values_list("line", "column", "code", "value")) == [
+        (2, "nisn", "NISN_TIDAK_VALID", "1234***8901")
+    ]

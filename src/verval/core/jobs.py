@@ -485,6 +485,7 @@ COUNT_LABELS = {
     "format_salah": _("Format salah"),
     "nomor_dipakai_bersama": _("Nomor dipakai bersama"),
     "nomor_tidak_rasional": _("Nomor tidak rasional"),
+    "awaiting_validation": _("Menunggu validasi format"),
     "diperiksa_ulang": _("Diperiksa ulang"),
     "putusan_berubah": _("Putusan berubah"),
     "batch": _("Batch"),
@@ -539,6 +540,20 @@ def count_summary(job: Job) -> dict[str, Any]:
     return {"figures": figures, "breakdowns": breakdowns, "tables": tables}
 
 
+# The counts of a cutoff import that say something was written; "unchanged" and the school's
+# corrections already in Dapodik (only their row hash is stored) are not among them.
+IMPORT_CHANGE_COUNTS = ("added", "changed", "removed", "schools_added", "schools_changed")
+
+
+def import_changed_nothing(kind: str, counts: dict[str, Any] | None) -> bool:
+    """An applied cutoff import that added, changed and deactivated nothing: the same file again
+    (SPEC §9), which its page and `verval import-dapodik` say in words, not only as zeros."""
+    counts = counts or {}
+    return (
+        kind == "import_dapodik" and "rows" in counts and not any(counts.get(k) for k in IMPORT_CHANGE_COUNTS)
+    )
+
+
 def progress_context(job: Job) -> dict[str, Any]:
     """done, total, percent and step of a job for its page: a running job's from its progress
     file, read once (the job row only gets its figures when the job ends)."""
@@ -559,6 +574,7 @@ def progress_context(job: Job) -> dict[str, Any]:
         # otherwise than DIBATALKAN.
         "cancel_request": cancel_request(job),
         "max_attempts": max_attempts(),
+        "nothing_changed": job.state == Job.State.SUCCEEDED and import_changed_nothing(job.kind, job.counts),
         **count_summary(job),
     }
 

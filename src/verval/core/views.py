@@ -127,7 +127,9 @@ def _period_form_page(request: HttpRequest, period: Period | None) -> HttpRespon
         try:
             saved = reference_actions.save_period(actor=request.user, create=create, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            # A deadline out of place is named by its field (its code): at the top of the form,
+            # "Tenggat tidak boleh sesudah tanggal selesai periode." left three dates to guess from.
+            form.add_error(exc.code if exc.code in form.fields else None, exc)
         else:
             messages.success(request, _("Periode %(code)s disimpan.") % {"code": saved.code})
             return redirect("core:pusdatin")

@@ -542,7 +542,7 @@ def run_dump_job(job: Job) -> dict[str, Any]:
     batches = actions.publish_dumps(
         actor=job.created_by, provider=job.params.get("provider") or None, job=job, progress=progress
     )
-    return {
+    counts: dict[str, Any] = {
         "batches": [
             {
                 "id": b.id,
@@ -556,6 +556,14 @@ def run_dump_job(job: Job) -> dict[str, Any]:
         ],
         "rows": sum(b.rows for b in batches),
     }
+    if not batches:
+        # A dump takes only validated numbers: right after a cutoff import, "nothing new to send"
+        # read as if the round were done while the changed numbers waited for the validation run.
+        # Counted only here (a scan of the registry), where the page needs to say it.
+        from verval.registry.models import Recipient
+
+        counts["awaiting_validation"] = Recipient.objects.filter(active=True, needs_validation=True).count()
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------

@@ -530,6 +530,22 @@ def _cell(v: object) -> str:
     return str(v)
 
 
+# Codes of a fixed number of digits that Excel turns into numbers when a cell is not formatted as
+# Text, dropping their leading zeros: a NISN 0033992019 (the NISN of every child born since 2000
+# starts with 0) arrives as 33992019, a Jakarta kecamatan 010108 (as every code of Dapodik's
+# provinces 01-09) as 10108. A number cell cannot hold the zeros, so padding it back is no guess;
+# a text cell is read as typed (decision 0055).
+XLSX_NUMERIC_WIDTH = {"nisn": 10, "kode_wilayah": 6}
+
+
+def _code_cell(v: object, width: int) -> str:
+    """A fixed-width code column's cell: a whole non-negative number shorter than the code gets
+    its leading zeros back; anything else is read as `_cell` reads it (and checked by the rules)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 and float(v).is_integer():
+        return str(int(v)).zfill(width)
+    return _cell(v)
+
+
 def _column_letters(n: int) -> str:
     """1 -> A, 27 -> AA."""
     out = ""
@@ -652,6 +668,7 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
 
     ncols = len(cut.columns)
     names = [f"c{i}" for i in range(ncols)]
+    widths = [XLSX_NUMERIC_WIDTH.get(c, 0) for c in cut.columns]  # 0: read as typed
     wb = CalamineWorkbook.from_path(str(cut.path))
     sheet = wb.get_sheet_by_index(0)
     # iter_rows starts at the sheet's first used column (and at row 1): letters for the message.
@@ -667,7 +684,7 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
             found = max((i + 1 for i in range(ncols, len(row)) if _cell(row[i]).strip()), default=0)
             if found:
                 raise _xlsx_structure_error(line, found, ncols, first)
-        cells = [_cell(c) for c in row[:ncols]]
+        cells = [_code_cell(c, w) if w else _cell(c) for c, w in zip(row[:ncols], widths, strict=False)]
         if len(cells) < ncols:
             cells += [""] * (ncols - len(cells))
         for i, v in enumerate(cells):

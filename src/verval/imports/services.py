@@ -1201,11 +1201,14 @@ class _Importer:
         if wrong > share * self.rows:
             pct = f"{100 * wrong / self.rows:.1f}"
             limit = f"{100 * share:g}"
+            # Written as the page writes its figures ("10.000 dari 100.000" beside "Ditolak 10.000").
+            wrong_id, rows_id = (f"{n:,}".replace(",", ".") for n in (wrong, self.rows))
             raise JobRefused(
                 code="TERLALU_BANYAK_DITOLAK",
-                message=f"{wrong} dari {self.rows} baris ({pct.replace('.', ',')} %) ditolak, lebih dari batas {limit} %. "
+                message=f"{wrong_id} dari {rows_id} baris ({pct.replace('.', ',')} %) ditolak, lebih dari batas "
+                f"{limit.replace('.', ',')} %. "
                 "Berkas ditolak seluruhnya; kemungkinan berkasnya salah. Lihat laporan baris.",
-                message_en=f"{wrong} of {self.rows} rows ({pct} %) were refused, more than the {limit} % limit. "
+                message_en=f"{wrong:,} of {self.rows:,} rows ({pct} %) were refused, more than the {limit} % limit. "
                 "The whole file is refused; it is probably the wrong file. See the row report.",
                 issues=self._row_issues(issues),
                 counts={"rows": self.rows, "refused": refused},

@@ -38,5 +38,11 @@ class Command(DataCommand):
             return
         if not batches:
             self.stdout.write("Tidak ada nomor baru atau berubah untuk dikirim / nothing new to dump.")
+            if out.get("awaiting_validation"):
+                n = out["awaiting_validation"]
+                self.stdout.write(
+                    f"{n} nomor belum divalidasi: jalankan `verval validate` dulu / "
+                    f"{n} numbers await validation: run `verval validate` first."
+                )
         for b in batches:
             self.stdout.write(f"{b['id']}\t{b['provider']}\t{b['rows']}\t{b['path']}")

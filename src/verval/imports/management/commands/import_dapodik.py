@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandParser
 
 from verval.core.commands import DataCommand, Refused, job_output, require_file
+from verval.core.jobs import import_changed_nothing
 from verval.core.models import Job
 from verval.imports.actions import import_file
 
@@ -62,5 +63,9 @@ class Command(DataCommand):
         if issues:
             self.stdout.write(
                 f"refused-row report: job {job.pk} ({issues} issues; verval web: /pekerjaan/{job.pk}/)"
+            )
+        if import_changed_nothing(job.kind, job.counts):
+            self.stdout.write(
+                "tidak ada yang berubah / nothing changed: every accepted row matches the registry"
             )
         self.stdout.write(f"job {job.pk} applied in {seconds:.1f} s")

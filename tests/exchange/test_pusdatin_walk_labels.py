@@ -1,0 +1,49 @@
+"""Findings of Pusdatin's walk (decision 0055): the dump pages count rows as "Jumlah baris" (whose
+English is "Rows"; "Baris" is a report's line, "Row") and name the provider, not its code."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def _get(client, url, lang="id"):  # type: ignore[no-untyped-def]
+    return client.get(url, HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+
+
+def test_batch_page_counts_its_rows_and_names_its_provider(client, pusdatin, tsel_batch):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    html = _get(client, f"/pusdatin/dump/{tsel_batch.id}/")
+    assert '<div class="card"><span>Jumlah baris</span>' in html
+    assert "</span> · Telkomsel · " in html
+    client.cookies["django_language"] = "en"
+    en = _get(client, f"/pusdatin/dump/{tsel_batch.id}/", "en")
+    assert '<div class="card"><span>Rows</span>' in en
+
+
+def test_batch_list_names_the_provider_of_each_batch(client, pusdatin, tsel_batch):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    html = _get(client, "/pusdatin/dump/")
+    assert '<td data-label="Provider">Telkomsel</td>' in html
+    assert '<td data-label="Provider">telkomsel</td>' not in html
+    assert html.count("<th>Jumlah baris</th>") == 2 and "<th>Baris</th>" not in html
+
+
+def test_new_token_page_and_revoke_message_name_the_provider(client, pusdatin):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    client.post("/pusdatin/dump/token/", {"provider": "indosat"})
+    assert "<h1>Token API baru · Indosat Ooredoo</h1>" in _get(client, "/pusdatin/dump/token/baru/")
+    page = client.post("/pusdatin/dump/token/cabut/", {"provider": "indosat"}, follow=True).content.decode()
+    assert (
+        "1 token Indosat Ooredoo dicabut: provider ini tidak dapat memakai API sampai diberi token baru."
+        in page
+    )
+
+
+def test_number_format_message_names_the_provider(client, pusdatin):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    page = client.post(
+        "/pusdatin/dump/format-nomor/", {"provider": "xl", "number_format": "national"}, follow=True
+    ).content.decode()
+    assert "Format nomor XL Axiata: 081234567890 (nasional, awalan 0), mulai batch berikutnya." in page
