@@ -164,3 +164,29 @@ def test_xlsx_nisn_number_longer_than_ten_digits_is_refused_not_cut(tmp_path):  
     assert list(job.issues.values_list("line", "column", "code", "value")) == [
         (2, "nisn", "NISN_TIDAK_VALID", "1234***8901")
     ]
+
+
+def test_xlsx_nik_saved_as_a_number_refuses_its_row_instead_of_storing_a_wrong_last_digit(tmp_path):  # type: ignore[no-untyped-def]
+    # Excel keeps 15 significant digits: 3201234567890123 typed into a General cell is stored as
+    # 3201234567890120, which would be another person's NIK.
+    rows = [*many(30), student(30, nik="3201234567890123"), student(31, nik="3201234567890124")]
+    path = write_xlsx(tmp_path / "a.xlsx", rows)
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    book.active["E32"] = 3201234567890120  # as Excel saved the first: a number cell
+    book.save(path)
+
+    job = import_file(path)
+
+    assert list(job.issues.values_list("line", "column", "code", "value")) == [
+        (32, "nik", "NIK_ANGKA_EXCEL", "320123**********")
+    ]
+    assert job.counts["added"] == 31
+    assert not Recipient.objects.filter(pk=uid(30)).exists()
+    assert Recipient.objects.get(pk=uid(31)).nik == "3201234567890124"  # a text cell, as typed
+
+
+def test_csv_nik_with_letters_is_still_refused_as_not_sixteen_digits(tmp_path):  # type: ignore[no-untyped-def]
+    job = import_file(write(tmp_path / "a.csv", [*many(30), student(30, nik="32012345678901AB")]))
+    assert list(job.issues.values_list("line", "column", "code")) == [(32, "nik", "NIK_TIDAK_VALID")]

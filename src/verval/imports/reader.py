@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import polars as pl
 
 from verval.core import xlsxguard
+from verval.imports.rules import NIK_NUMBER_MARK
 
 if TYPE_CHECKING:
     from python_calamine import SheetMetadata
@@ -546,6 +547,16 @@ def _code_cell(v: object, width: int) -> str:
     return _cell(v)
 
 
+# A NIK has 16 digits, and Excel keeps only 15 significant digits of a number: a NIK typed into
+# a cell not formatted as Text is stored with its last digit turned into 0, and no reader can
+# tell the digit back. Such a cell is marked so that the rules refuse its row (NIK_ANGKA_EXCEL)
+# instead of storing another person's NIK (decision 0055, follow-up).
+def _nik_cell(v: object) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return NIK_NUMBER_MARK + _cell(v)
+    return _cell(v)
+
+
 def _column_letters(n: int) -> str:
     """1 -> A, 27 -> AA."""
     out = ""
@@ -669,6 +680,7 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
     ncols = len(cut.columns)
     names = [f"c{i}" for i in range(ncols)]
     widths = [XLSX_NUMERIC_WIDTH.get(c, 0) for c in cut.columns]  # 0: read as typed
+    nik = cut.columns.index("nik") if "nik" in cut.columns else -1
     wb = CalamineWorkbook.from_path(str(cut.path))
     sheet = wb.get_sheet_by_index(0)
     # iter_rows starts at the sheet's first used column (and at row 1): letters for the message.
@@ -685,6 +697,8 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
             if found:
                 raise _xlsx_structure_error(line, found, ncols, first)
         cells = [_code_cell(c, w) if w else _cell(c) for c, w in zip(row[:ncols], widths, strict=False)]
+        if 0 <= nik < len(cells):
+            cells[nik] = _nik_cell(row[nik])
         if len(cells) < ncols:
             cells += [""] * (ncols - len(cells))
         for i, v in enumerate(cells):

@@ -85,6 +85,15 @@ RULES: dict[str, Rule] = {
         ),
         Rule("NIK_TIDAK_VALID", "nik", "NIK harus 16 angka atau kosong.", "NIK must be 16 digits or empty."),
         Rule(
+            "NIK_ANGKA_EXCEL",
+            "nik",
+            "NIK tersimpan sebagai angka di Excel, yang hanya menyimpan 15 digit: digit terakhirnya sudah "
+            "hilang. Format kolom nik sebagai Teks dan isi ulang NIK-nya, kosongkan kolom nik (NIK boleh kosong), atau unggah CSV dari Dapodik.",
+            "The NIK is stored as a number in Excel, which keeps only 15 digits: its last digit is lost. "
+            "Format the nik column as Text and enter the NIK again, empty the nik column (NIK is optional), or "
+            "upload the CSV from Dapodik.",
+        ),
+        Rule(
             "TINGKAT_TIDAK_SESUAI",
             "tingkat_pendidikan",
             "Tingkat pendidikan tidak sesuai bentuk pendidikan (SD 1-6, SMP 7-9, SMA 10-12, SMK 10-13, "
@@ -136,6 +145,10 @@ RULES: dict[str, Rule] = {
     )
 }
 
+# Put by the XLSX reader before a nik cell that Excel stored as a number (reader._nik_cell): a
+# private-use character, which no CSV nor a text cell brings.
+NIK_NUMBER_MARK = "\ue000"
+
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -182,7 +195,10 @@ def validate(df: pl.DataFrame, region_codes: pl.Series) -> tuple[pl.DataFrame, p
         "NAMA_KOSONG": pl.col("nama") != "",
         "NAMA_TERLALU_PANJANG": pl.col("nama").str.len_chars() <= NAME_MAX,
         "NISN_TIDAK_VALID": nisn10 | ((pl.col("nisn") == "") & (ptk | (pd & pl.col("_paud")))),
-        "NIK_TIDAK_VALID": (pl.col("nik") == "") | pl.col("nik").str.contains(r"^[0-9]{16}$"),
+        "NIK_TIDAK_VALID": (pl.col("nik") == "")
+        | pl.col("nik").str.contains(r"^[0-9]{16}$")
+        | pl.col("nik").str.starts_with(NIK_NUMBER_MARK),
+        "NIK_ANGKA_EXCEL": ~pl.col("nik").str.starts_with(NIK_NUMBER_MARK),
         "TINGKAT_TIDAK_SESUAI": grade_ok,
         "BENTUK_TIDAK_DIKENAL": pl.col("_form_ok"),
         "NPSN_TIDAK_VALID": pl.col("npsn").str.contains(r"^[0-9A-Za-z]{8}$"),
@@ -281,6 +297,9 @@ def report_values(values: pl.Series, column: str) -> list[str]:
         number = pl.lit(False)
     elif column == "nik":
         keep = pl.lit(False)
+        v = v.str.strip_prefix(NIK_NUMBER_MARK)  # an Excel number cell: shown as its digits
+        digits = v.str.count_matches(r"\d")
+        number = digits >= _NUMBER_DIGITS
         # A NIK is shown by its first 6 digits (the region) as before; a NIK never starts with
         # 0 or +, a phone number typed here does, and gets the number mask.
         nik = v.str.contains(r"^[1-9][0-9]*$")
