@@ -114,6 +114,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Kolom versi harus berisi angka dari berkas unduhan; jangan diubah.",
         "The versi column must hold the number from the downloaded file; do not change it.",
     ),
+    # Every row's id is of another school: the whole file is another school's list, said once
+    # instead of as hundreds of refused rows (decision 0054).
+    "DAFTAR_SEKOLAH_LAIN": (
+        "Berkas ini daftar sekolah lain: tidak ada satu pun baris milik sekolah Anda. Tidak ada data "
+        "yang diubah. Unduh daftar sekolah Anda sendiri dari halaman ini.",
+        "This file is another school's list: not one row belongs to your school. No data was changed. "
+        "Download your own school's list from this page.",
+    ),
     "TERLALU_BANYAK_DITOLAK": (
         "Terlalu banyak baris ditolak; kemungkinan berkasnya salah. Tidak ada data yang diubah.",
         "Too many rows were refused; this is probably the wrong file. No data was changed.",
@@ -568,6 +576,9 @@ def preview_refusal(plan: Plan | None, refused: JobRefused | None) -> JobRefused
     than SPEC §9 allows), as the job's runner would raise it; None when the file can be applied."""
     if refused is not None:
         return refused
+    if plan is not None and plan.rows and all(i.code == "ID_SEKOLAH_LAIN" for i in plan.issues):
+        if len({i.line for i in plan.issues}) == plan.rows:
+            return refuse("DAFTAR_SEKOLAH_LAIN", issues=plan.issues, counts=plan.counts(changed=0))
     if plan is not None and plan.too_many_refused:
         return refuse("TERLALU_BANYAK_DITOLAK", issues=plan.issues, counts=plan.counts(changed=0))
     return None
