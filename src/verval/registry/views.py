@@ -161,10 +161,19 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
             if _htmx(request):
                 selectors.decorate(updated, full_numbers=True)
                 saved = "same" if unchanged else ("invalid" if updated.reason else "saved")
+                # The counts above the list, which still counted the row as it was.
+                summary = None if unchanged else selectors.school_summary(request.user, npsn)
                 return render(
                     request,
                     "registry/_row.html",
-                    {**ctx, "r": updated, "rows": [updated], "saved": saved, "focus": True},
+                    {
+                        **ctx,
+                        "r": updated,
+                        "rows": [updated],
+                        "saved": saved,
+                        "focus": True,
+                        "summary": summary,
+                    },
                 )
             if unchanged:
                 messages.info(request, _("Nomornya sama dengan yang tersimpan; tidak ada perubahan."))
