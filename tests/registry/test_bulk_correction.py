@@ -515,3 +515,53 @@ def test_a_file_refused_for_too_many_rows_offers_another_upload_and_its_report_a
     assert html.index(links) < html.index("<table")
     report = client.get(f"/pekerjaan/{job.pk}/laporan.csv")
     assert report.status_code == 200
+
+
+def test_a_refused_row_of_the_schools_own_list_is_named_in_the_preview_and_not_in_the_report(
+    client, operator, school, settings, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    # The preview showed the row's id (a UUID) as what was refused; the operator knows names.
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.5}
+    rows = make_recipients(school, 4)
+    Recipient.objects.filter(pk=rows[0].pk).update(name="Siti Nurhaliza")
+    Recipient.objects.filter(pk=rows[1].pk).update(name="Budi Terkunci", locked=True)
+    client.force_login(operator)
+    corrections = {
+        str(rows[0].pk): "0813111122O3",
+        str(rows[1].pk): "081324681357",
+        str(rows[2].pk): "081324681358",
+    }
+    job = _upload(client, school.npsn, _fill(_download(client, school.npsn), corrections))
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert '<td>Siti Nurhaliza</td><td class="hide-sm">nomor_koreksi</td>' in html
+    assert '<td class="small">0813111122O3</td>' in html
+    assert (
+        '<td>Budi Terkunci</td><td class="hide-sm">id</td><td>Data terkunci karena tercantum pada SPTJM yang '
+        'sudah dicetak.</td><td class="small"></td>'
+    ) in html
+    assert str(rows[1].pk) not in html
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    report = sorted(job.issues.values_list("code", "value"))
+    assert report == [("KARAKTER_TIDAK_SAH", "0813***1223"), ("TERKUNCI_SPTJM", str(rows[1].pk))]
+
+
+def test_a_file_whose_every_correction_was_refused_does_not_say_there_is_nothing_to_change(
+    client, operator, school, settings
+):  # type: ignore[no-untyped-def]
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.5}
+    rows = make_recipients(school, 4)
+    client.force_login(operator)
+    job = _upload(
+        client, school.npsn, _fill(_download(client, school.npsn), {str(rows[0].pk): "0813111122O3"})
+    )
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert (
+        "<p>Tidak ada perubahan yang dapat diterapkan: perbaiki baris yang ditolak di bawah ini di berkas Anda, "
+        "lalu unggah lagi.</p>"
+    ) in html
+    assert "Tidak ada yang perlu diubah." not in html
+    nothing = _upload(client, school.npsn, _fill(_download(client, school.npsn), {}))
+    assert (
+        "<p>Tidak ada yang perlu diubah.</p>"
+        in client.get(f"/sekolah/{school.npsn}/koreksi/{nothing.pk}/").content.decode()
+    )

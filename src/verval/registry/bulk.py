@@ -433,6 +433,9 @@ class Plan:
     # preview, shown to the school's own operator before applying, puts this back in, so that the
     # operator sees the very character to fix (a letter O for a zero, a stray space...).
     typed: dict[int, str] = field(default_factory=dict)
+    # line -> name of the school's own recipient whose id the row holds, for the preview's refused
+    # rows (an id says nothing to the operator). Never in the job's report, never another school's.
+    names: dict[int, str] = field(default_factory=dict)
 
     @property
     def refused(self) -> int:
@@ -532,6 +535,7 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
             result.issues.append(issue(row.line, "id", "ID_GANDA", rid))
             continue
         seen.add(rid)
+        result.names[row.line] = own[rid].name
         if not row.correction:
             result.without_correction += 1
             continue

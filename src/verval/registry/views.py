@@ -404,7 +404,14 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
             # The school's own operator (_editor_school) sees a refused correction as typed; the
             # job's saved report keeps it masked (bulk.Plan.typed says why).
             "issues": [
-                (i.line, i.column, i.code, i.message_en if en else i.message, _shown_value(i, typed))
+                (
+                    i.line,
+                    i.column,
+                    i.code,
+                    i.message_en if en else i.message,
+                    _shown_value(i, typed),
+                    plan.names.get(i.line, "") if plan is not None else "",
+                )
                 for i in issues[:500]
             ],
             "issue_count": len(issues),
