@@ -93,6 +93,41 @@ def test_a_scan_sent_twice_from_one_form_is_stored_once_and_both_answers_say_it_
     assert "SPTJM sudah diubah orang lain sejak halaman dibuka. Muat ulang halaman." in other
 
 
+def test_sptjm_page_warns_before_printing_that_a_shared_number_would_be_locked(
+    operator, dinas_kab, school, period
+):  # type: ignore[no-untyped-def]
+    # The school page asks to replace a number used by more than 3 recipients; printing locked it
+    # onto the statement without a word, and then it could no longer be replaced.
+    from django.utils import timezone
+
+    from verval.registry.models import SharedNumber
+
+    shared = aktif(school, 4, phone_raw="081299990000", phone_e164="+6281299990000")
+    aktif(school, 2)
+    SharedNumber.objects.create(
+        phone_e164="+6281299990000", recipients=4, schools=1, level="SEKOLAH", computed_at=timezone.now()
+    )
+    html = _login(operator).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
+    assert "6 penerima aktif perlu dicantumkan pada SPTJM." in html
+    assert (
+        '<p class="warn" role="note">4 di antaranya memakai nomor yang dipakai lebih dari 3 penerima. Setelah '
+        "SPTJM dicetak, nomornya terkunci dan tidak dapat diganti: periksa dulu di data sekolah. "
+        f'<a href="/sekolah/{school.npsn}/?bersama=1">Tampilkan penerima dengan nomor bersama</a></p>'
+    ) in html
+    assert (
+        "nomor yang dipakai lebih dari"
+        not in _login(dinas_kab).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
+    )
+    Recipient.objects.filter(pk__in=[r.pk for r in shared[1:]]).update(
+        phone_raw="", phone_e164="", status="FORMAT_SALAH"
+    )
+    SharedNumber.objects.all().delete()
+    assert (
+        "nomor yang dipakai lebih dari"
+        not in _login(operator).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
+    )
+
+
 def test_pusdatin_reviews_the_scan_beside_the_data(operator, pusdatin, school, period):
     aktif(school, 2)
     web = _login(operator)
