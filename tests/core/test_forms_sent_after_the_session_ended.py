@@ -40,6 +40,14 @@ def test_form_posted_after_the_session_expired_without_a_page_of_this_site_signs
     assert none["Location"] == "/masuk/?next=%2Fberanda%2F"
 
 
+def test_the_language_switch_of_the_sign_in_page_stays_on_it(client):  # type: ignore[no-untyped-def]
+    # A POST answered with the sign-in page on purpose, not by login_required: left alone.
+    response = client.post(
+        "/i18n/setlang/", {"language": "en", "next": "/masuk/"}, HTTP_REFERER="http://testserver/masuk/"
+    )
+    assert response["Location"] == "/masuk/"
+
+
 def test_a_get_of_a_signed_out_page_still_returns_to_that_page(client, school):  # type: ignore[no-untyped-def]
     response = client.get(f"/sekolah/{school.npsn}/?status=AKTIF", HTTP_REFERER="http://testserver/beranda/")
     assert response["Location"] == f"/masuk/?next=/sekolah/{school.npsn}/%3Fstatus%3DAKTIF"

@@ -1,5 +1,5 @@
 from collections.abc import Callable
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -74,7 +74,14 @@ class FormLoginRedirectMiddleware:
         ):
             return response
         login = resolve_url(settings.LOGIN_URL)
-        if urlsplit(response.get("Location", "")).path != login or request.path == login:
+        target = urlsplit(response.get("Location", ""))
+        # Only login_required's redirect (it names the address in `next`), not a view that sends a
+        # signed-out user to the sign-in page on purpose (the language switch on that page).
+        if (
+            target.path != login
+            or REDIRECT_FIELD_NAME not in parse_qs(target.query)
+            or getattr(getattr(request, "user", None), "is_authenticated", False)
+        ):
             return response
         response["Location"] = f"{login}?{urlencode({REDIRECT_FIELD_NAME: form_page(request)})}"
         messages.warning(
