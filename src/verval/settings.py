@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "verval.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "verval.core.middleware.HtmxLoginRedirectMiddleware",
+    "verval.core.middleware.FormLoginRedirectMiddleware",
     "verval.core.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -184,6 +185,7 @@ CSRF_COOKIE_SECURE = SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "verval.core.views.csrf_failure"
 SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_SSL_REDIRECT = SECURE and _flag("VERVAL_SSL_REDIRECT", True)

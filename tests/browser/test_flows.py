@@ -115,6 +115,30 @@ def test_operator_corrects_a_number_on_the_school_page(live_server, page):  # ty
     assert Recipient.objects.get(pk=r.pk).status != "FORMAT_SALAH"
 
 
+def test_the_counts_above_the_list_follow_an_inline_save(live_server, page):  # type: ignore[no-untyped-def]
+    # They kept counting the row as it was until a reload: "Format tidak valid 1" after the fix.
+    base = live_server.url
+    school = SchoolFactory(npsn="20155509", name="SD Negeri Hitung")
+    UserFactory(role="OPERATOR", school=school, username="op.hitung")
+    r = RecipientFactory(
+        school=school, name="Rudi Hitung", phone_raw="0812-1", phone_e164="", status="FORMAT_SALAH"
+    )
+    RecipientFactory(school=school, name="Sari Hitung", status="AKTIF")
+    sign_in(page, base, "op.hitung")
+    page.goto(f"{base}/sekolah/{school.npsn}/")
+    cards = page.locator("#summary-counts")
+    assert cards.locator('a[href="?status=FORMAT_SALAH"] b').inner_text() == "1"
+    page.locator(f"#r{r.pk}").get_by_role("link", name="Ubah").click()
+    page.get_by_label("Nomor ponsel Rudi Hitung").fill("0813 2741 8856")
+    page.get_by_role("button", name="Simpan").click()
+    page.locator(f"#r{r.pk}", has_text="Tersimpan").wait_for()
+    shot(page, "counts-after-inline-save")
+    assert cards.locator('a[href="?status=FORMAT_SALAH"] b').inner_text() == "0"
+    assert cards.locator('a[href="?status=BELUM_VERVAL"] b').inner_text() == "1"
+    assert cards.locator('a[href="?status=AKTIF"] b').inner_text() == "1"
+    assert page.locator(".cards > .contents").count() == 1  # swapped inside, not nested again
+
+
 def test_school_page_and_home_page_at_360_px(live_server, browser):  # type: ignore[no-untyped-def]
     base = live_server.url
     school = SchoolFactory(npsn="20155503", name="SD Negeri Layar Kecil")

@@ -457,3 +457,111 @@ def test_a_preview_of_many_changes_links_past_them_to_the_apply_button(client, o
     assert link not in client.get(f"/sekolah/{school.npsn}/koreksi/{few.pk}/").content.decode()
     html = client.get(f"/sekolah/{school.npsn}/koreksi/{many.pk}/").content.decode()
     assert link in html and '<form id="terapkan" method="post"' in html and "Terapkan 11 perubahan" in html
+
+
+def test_another_schools_list_is_refused_whole_as_another_schools_list(
+    client, operator, school, other_school, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    # It used to be shown as one "ID ini milik sekolah lain" row per line, what to do after them.
+    make_recipients(school, 2)
+    theirs = make_recipients(other_school, 3, start=50)
+    data = xlsx_bytes(
+        [[str(r.pk), "PD", r.name, "", "1", "", "", "", "", "1"] for r in theirs], header=HEADER
+    )
+    client.force_login(operator)
+    job = _upload(client, school.npsn, data, name="daftar-sekolah-lain.xlsx")
+    assert (job.state, job.error_code, job.issues.count()) == ("REFUSED", "DAFTAR_SEKOLAH_LAIN", 3)
+    assert job.error_message == (
+        "Berkas ini daftar sekolah lain: tidak ada satu pun baris milik sekolah Anda. Tidak ada data "
+        "yang diubah. Unduh daftar sekolah Anda sendiri dari halaman ini."
+    )
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert (
+        '<p class="error" role="alert">Berkas ini daftar sekolah lain: tidak ada satu pun baris milik sekolah '
+        "Anda. Tidak ada data yang diubah. Unduh daftar sekolah Anda sendiri dari halaman ini.</p>"
+    ) in html
+    assert f'<a class="button secondary" href="/sekolah/{school.npsn}/unduh.xlsx">' in html
+    assert "ID ini milik sekolah lain" not in html and "Terapkan" not in html
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    assert (job.state, NumberHistory.objects.count()) == ("REFUSED", 0)
+
+
+def test_a_file_with_one_row_of_another_school_among_its_own_is_not_called_another_schools_list(
+    operator, school, other_school
+):  # type: ignore[no-untyped-def]
+    mine = make_recipients(school, 3)
+    theirs = make_recipients(other_school, 1, start=50)[0]
+    rows = [bulk.UploadRow(i + 2, str(r.pk), "", "1") for i, r in enumerate(mine)]
+    rows.append(bulk.UploadRow(5, str(theirs.pk), "", "1"))
+    refusal = bulk.preview_refusal(bulk.plan(school.npsn, rows), None)
+    assert refusal is not None and refusal.code == "TERLALU_BANYAK_DITOLAK"
+
+
+def test_a_file_refused_for_too_many_rows_offers_another_upload_and_its_report_above_the_rows(
+    client, operator, school
+):  # type: ignore[no-untyped-def]
+    rows = make_recipients(school, 4)
+    client.force_login(operator)
+    job = _upload(
+        client, school.npsn, _fill(_download(client, school.npsn), {str(rows[0].pk): "0813111122O3"})
+    )
+    assert job.error_code == "TERLALU_BANYAK_DITOLAK"
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    links = (
+        f'<p><a href="/sekolah/{school.npsn}/koreksi/">Unggah berkas lain</a> · '
+        f'<a href="/pekerjaan/{job.pk}/laporan.csv">Unduh daftar baris yang ditolak (CSV)</a></p>'
+    )
+    assert links in html
+    assert html.index(links) < html.index("<table")
+    report = client.get(f"/pekerjaan/{job.pk}/laporan.csv")
+    assert report.status_code == 200
+
+
+def test_a_refused_row_of_the_schools_own_list_is_named_in_the_preview_and_not_in_the_report(
+    client, operator, school, settings, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    # The preview showed the row's id (a UUID) as what was refused; the operator knows names.
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.5}
+    rows = make_recipients(school, 4)
+    Recipient.objects.filter(pk=rows[0].pk).update(name="Siti Nurhaliza")
+    Recipient.objects.filter(pk=rows[1].pk).update(name="Budi Terkunci", locked=True)
+    client.force_login(operator)
+    corrections = {
+        str(rows[0].pk): "0813111122O3",
+        str(rows[1].pk): "081324681357",
+        str(rows[2].pk): "081324681358",
+    }
+    job = _upload(client, school.npsn, _fill(_download(client, school.npsn), corrections))
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert '<td>Siti Nurhaliza</td><td class="hide-sm">nomor_koreksi</td>' in html
+    assert '<td class="small">0813111122O3</td>' in html
+    assert (
+        '<td>Budi Terkunci</td><td class="hide-sm">id</td><td>Data terkunci karena tercantum pada SPTJM yang '
+        'sudah dicetak.</td><td class="small"></td>'
+    ) in html
+    assert str(rows[1].pk) not in html
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    report = sorted(job.issues.values_list("code", "value"))
+    assert report == [("KARAKTER_TIDAK_SAH", "0813***1223"), ("TERKUNCI_SPTJM", str(rows[1].pk))]
+
+
+def test_a_file_whose_every_correction_was_refused_does_not_say_there_is_nothing_to_change(
+    client, operator, school, settings
+):  # type: ignore[no-untyped-def]
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 0.5}
+    rows = make_recipients(school, 4)
+    client.force_login(operator)
+    job = _upload(
+        client, school.npsn, _fill(_download(client, school.npsn), {str(rows[0].pk): "0813111122O3"})
+    )
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert (
+        "<p>Tidak ada perubahan yang dapat diterapkan: perbaiki baris yang ditolak di bawah ini di berkas Anda, "
+        "lalu unggah lagi.</p>"
+    ) in html
+    assert "Tidak ada yang perlu diubah." not in html
+    nothing = _upload(client, school.npsn, _fill(_download(client, school.npsn), {}))
+    assert (
+        "<p>Tidak ada yang perlu diubah.</p>"
+        in client.get(f"/sekolah/{school.npsn}/koreksi/{nothing.pk}/").content.decode()
+    )

@@ -174,6 +174,35 @@ def test_second_editor_with_the_same_version_is_refused_and_first_kept(client, o
     assert NumberHistory.objects.filter(recipient=r).count() == 1
 
 
+def test_the_same_number_sent_twice_from_one_form_is_saved_once_without_a_conflict(client, operator, aktif):  # type: ignore[no-untyped-def]
+    # A double click without JavaScript, or a second tab: the second send found the first one's
+    # new version and said "sudah diubah oleh orang lain", although the number is the one typed.
+    client.force_login(operator)
+    first = client.post(_edit_url(aktif), {"nomor": "0813-2468-1357", "versi": "1"})
+    second = client.post(_edit_url(aktif), {"nomor": "081324681357", "versi": "1"}, follow=True)
+    assert (first.status_code, second.status_code) == (302, 200)
+    html = second.content.decode()
+    assert "sudah diubah oleh orang lain" not in html
+    assert "Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya." in html
+    r = Recipient.objects.get(pk=aktif.pk)
+    assert (r.phone_e164, r.version) == ("+6281324681357", 2)
+    assert NumberHistory.objects.filter(recipient=r).count() == 1
+    assert AuditEvent.objects.filter(action="change_number", object_id=str(r.pk)).count() == 1
+
+
+def test_an_inline_save_sends_the_lists_counts_again(client, operator, school, aktif):  # type: ignore[no-untyped-def]
+    RecipientFactory(school=school, phone_raw="0812-1", phone_e164="", status="FORMAT_SALAH")
+    client.force_login(operator)
+    html = client.post(_edit_url(aktif), {"nomor": "0813-2468-1357", "versi": "1"}, **HX).content.decode()
+    counts = html[html.index('<div id="summary-counts" class="contents" hx-swap-oob="innerHTML">') :]
+    assert '<a class="card" href="?status=BELUM_VERVAL"><b>1</b>' in counts
+    assert '<a class="card" href="?status=AKTIF"><b>0</b>' in counts
+    assert '<a class="card" href="?status=FORMAT_SALAH"><b>1</b>' in counts
+    # The same number again changes no count: none sent.
+    again = client.post(_edit_url(aktif), {"nomor": "081324681357", "versi": "2"}, **HX).content.decode()
+    assert "Nomor sama, tidak ada perubahan" in again and "summary-counts" not in again
+
+
 def test_conditional_update_refuses_a_change_that_raced_past_the_check(operator, aktif, monkeypatch):  # type: ignore[no-untyped-def]
     """Another transaction bumps the version between our read and our UPDATE."""
     real = actions._apply_number

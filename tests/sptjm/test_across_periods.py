@@ -53,7 +53,8 @@ def test_school_page_shows_a_printed_sptjm_of_a_closed_period_with_upload_and_vo
     assert f'action="/sptjm/{sptjm.pk}/batal/"' in text
     assert "Periode SPTJM ini sudah ditutup" in text
     # The open period has nothing to print: its recipients are held by the old document.
-    assert "0 penerima aktif perlu dicantumkan pada SPTJM." in text
+    assert "Tidak ada penerima aktif yang perlu dicantumkan pada SPTJM." in text
+    assert "0 penerima aktif" not in text
 
 
 def test_school_voids_a_closed_periods_sptjm_and_prints_its_recipients_in_the_open_period(

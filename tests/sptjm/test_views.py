@@ -49,6 +49,85 @@ def test_school_prints_downloads_and_uploads_through_the_web(operator, school, p
     assert (sptjm.status, sptjm.qr_verdict) == ("DIUNGGAH", "QR_COCOK")
 
 
+def test_a_scan_sent_twice_from_one_form_is_stored_once_and_both_answers_say_it_was_received(
+    operator, school, period
+):  # type: ignore[no-untyped-def]
+    # A double click on "Unggah" on a slow line: the second send carried the version the first
+    # had just changed and answered "SPTJM sudah diubah orang lain", although the scan was stored.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    aktif(school, 2)
+    web = _login(operator)
+    web.post(f"/sekolah/{school.npsn}/sptjm/cetak/", {"periode": period.code})
+    sptjm = Sptjm.objects.get()
+    scan = rasterise(files.absolute(sptjm.pdf_path).read_bytes())
+    form = sptjm.version
+    answers = [
+        web.post(
+            f"/sptjm/{sptjm.pk}/unggah/",
+            {"pindaian": SimpleUploadedFile("scan.png", scan), "version": form},
+            follow=True,
+        ).content.decode()
+        for _ in range(2)
+    ]
+    for html in answers:
+        assert "Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin." in html
+        assert "diubah orang lain" not in html
+    sptjm.refresh_from_db()
+    assert (sptjm.status, sptjm.upload_count, sptjm.version) == ("DIUNGGAH", 1, form + 1)
+    assert AuditEvent.objects.filter(action="upload_sptjm_scan").count() == 1
+    assert sorted(p.name for p in files.absolute(sptjm.scan_path).parent.iterdir()) == [
+        files.absolute(sptjm.scan_path).name
+    ]
+    # Another file on that stale form is still refused.
+    other = web.post(
+        f"/sptjm/{sptjm.pk}/unggah/",
+        {
+            "pindaian": SimpleUploadedFile(
+                "lain.png", rasterise(files.absolute(sptjm.pdf_path).read_bytes(), dpi=120)
+            ),
+            "version": form,
+        },
+        follow=True,
+    ).content.decode()
+    assert "SPTJM sudah diubah orang lain sejak halaman dibuka. Muat ulang halaman." in other
+
+
+def test_sptjm_page_warns_before_printing_that_a_shared_number_would_be_locked(
+    operator, dinas_kab, school, period
+):  # type: ignore[no-untyped-def]
+    # The school page asks to replace a number used by more than 3 recipients; printing locked it
+    # onto the statement without a word, and then it could no longer be replaced.
+    from django.utils import timezone
+
+    from verval.registry.models import SharedNumber
+
+    shared = aktif(school, 4, phone_raw="081299990000", phone_e164="+6281299990000")
+    aktif(school, 2)
+    SharedNumber.objects.create(
+        phone_e164="+6281299990000", recipients=4, schools=1, level="SEKOLAH", computed_at=timezone.now()
+    )
+    html = _login(operator).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
+    assert "6 penerima aktif perlu dicantumkan pada SPTJM." in html
+    assert (
+        '<p class="warn" role="note">4 di antaranya memakai nomor yang dipakai lebih dari 3 penerima. Setelah '
+        "SPTJM dicetak, nomornya terkunci dan tidak dapat diganti: periksa dulu di data sekolah. "
+        f'<a href="/sekolah/{school.npsn}/?bersama=1">Tampilkan penerima dengan nomor bersama</a></p>'
+    ) in html
+    assert (
+        "nomor yang dipakai lebih dari"
+        not in _login(dinas_kab).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
+    )
+    Recipient.objects.filter(pk__in=[r.pk for r in shared[1:]]).update(
+        phone_raw="", phone_e164="", status="FORMAT_SALAH"
+    )
+    SharedNumber.objects.all().delete()
+    assert (
+        "nomor yang dipakai lebih dari"
+        not in _login(operator).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
+    )
+
+
 def test_pusdatin_reviews_the_scan_beside_the_data(operator, pusdatin, school, period):
     aktif(school, 2)
     web = _login(operator)

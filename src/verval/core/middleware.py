@@ -1,10 +1,13 @@
 from collections.abc import Callable
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 # No inline script anywhere: htmx and our own JS are static files, so script-src 'self' holds.
 CSP = (
@@ -50,6 +53,55 @@ class HtmxLoginRedirectMiddleware:
         redirected = HttpResponse(status=204)
         redirected["HX-Redirect"] = f"{login}?{urlencode({REDIRECT_FIELD_NAME: back})}"
         return redirected
+
+
+class FormLoginRedirectMiddleware:
+    """A form sent after the session expired was not saved, and the address it was sent to answers
+    only POST: signed in again, the browser asked it with GET and got a 405 (an empty error page in
+    Chromium; the signed SPTJM scan, a confirmation, a correction file seemed lost with no way on).
+    The sign-in redirect of such a POST goes back to the page the form was on (the Referer, same
+    origin only; else the home page), and the sign-in page says that nothing was sent."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.method != "POST"
+            or request.headers.get("HX-Request") == "true"  # HtmxLoginRedirectMiddleware
+            or response.status_code not in (301, 302, 303)
+        ):
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        target = urlsplit(response.get("Location", ""))
+        # Only login_required's redirect (it names the address in `next`), not a view that sends a
+        # signed-out user to the sign-in page on purpose (the language switch on that page).
+        if (
+            target.path != login
+            or REDIRECT_FIELD_NAME not in parse_qs(target.query)
+            or getattr(getattr(request, "user", None), "is_authenticated", False)
+        ):
+            return response
+        response["Location"] = f"{login}?{urlencode({REDIRECT_FIELD_NAME: form_page(request)})}"
+        messages.warning(
+            request,
+            _("Sesi Anda sudah berakhir, jadi isian tadi belum terkirim. Masuk lagi, lalu kirim ulang."),
+        )
+        return response
+
+
+def form_page(request: HttpRequest) -> str:
+    """The page a form was posted from (path and query of a same-origin Referer), else home."""
+    login = resolve_url(settings.LOGIN_URL)
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        page = urlsplit(referer)
+        if page.path and page.path != login:
+            return page.path + (f"?{page.query}" if page.query else "")
+    return resolve_url("accounts:home")
 
 
 class PrivatePagesMiddleware:

@@ -35,6 +35,19 @@ def _ip(request: HttpRequest) -> str | None:
     return client_ip(request)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW. A form of a page opened before the user signed in again (in another tab,
+    after the session expired) carries a token that no longer holds: Django's own page said so in
+    developer's terms, unstyled, and offered no way back. Nothing was saved; say so, and lead back
+    to the form's page to send it again."""
+    from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+
+    from verval.core.middleware import form_page
+
+    context = {"back": form_page(request), "no_cookie": reason == REASON_NO_CSRF_COOKIE}
+    return render(request, "core/csrf_failure.html", context, status=403)
+
+
 def file_gone(request: HttpRequest) -> HttpResponse:
     """A stored file the retention rules deleted (decision 0038): 410, said plainly, not a 500."""
     return render(request, "core/file_gone.html", status=410)

@@ -155,11 +155,13 @@ def change_number(*, actor: Any, recipient_id: UUID | str, new_raw: str, expecte
     recipient = _load(actor, recipient_id)
     if recipient.locked:
         raise RecordLocked()
-    if recipient.version != expected_version:
-        raise VersionConflict()
     new = parse_number(new_raw)
+    # Before the version: a form sent twice (a double click without JavaScript, a second tab with
+    # the same number) found its own first save and was told someone else had changed the record.
     if same_number(recipient, new):
         return recipient  # the same number (maybe typed differently): no new version, no history
+    if recipient.version != expected_version:
+        raise VersionConflict()
     now = timezone.now()
     before_phone = _shown(recipient)
     before = {

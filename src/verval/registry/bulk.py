@@ -114,6 +114,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Kolom versi harus berisi angka dari berkas unduhan; jangan diubah.",
         "The versi column must hold the number from the downloaded file; do not change it.",
     ),
+    # Every row's id is of another school: the whole file is another school's list, said once
+    # instead of as hundreds of refused rows (decision 0054).
+    "DAFTAR_SEKOLAH_LAIN": (
+        "Berkas ini daftar sekolah lain: tidak ada satu pun baris milik sekolah Anda. Tidak ada data "
+        "yang diubah. Unduh daftar sekolah Anda sendiri dari halaman ini.",
+        "This file is another school's list: not one row belongs to your school. No data was changed. "
+        "Download your own school's list from this page.",
+    ),
     "TERLALU_BANYAK_DITOLAK": (
         "Terlalu banyak baris ditolak; kemungkinan berkasnya salah. Tidak ada data yang diubah.",
         "Too many rows were refused; this is probably the wrong file. No data was changed.",
@@ -425,6 +433,9 @@ class Plan:
     # preview, shown to the school's own operator before applying, puts this back in, so that the
     # operator sees the very character to fix (a letter O for a zero, a stray space...).
     typed: dict[int, str] = field(default_factory=dict)
+    # line -> name of the school's own recipient whose id the row holds, for the preview's refused
+    # rows (an id says nothing to the operator). Never in the job's report, never another school's.
+    names: dict[int, str] = field(default_factory=dict)
 
     @property
     def refused(self) -> int:
@@ -524,6 +535,7 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
             result.issues.append(issue(row.line, "id", "ID_GANDA", rid))
             continue
         seen.add(rid)
+        result.names[row.line] = own[rid].name
         if not row.correction:
             result.without_correction += 1
             continue
@@ -568,6 +580,9 @@ def preview_refusal(plan: Plan | None, refused: JobRefused | None) -> JobRefused
     than SPEC §9 allows), as the job's runner would raise it; None when the file can be applied."""
     if refused is not None:
         return refused
+    if plan is not None and plan.rows and all(i.code == "ID_SEKOLAH_LAIN" for i in plan.issues):
+        if len({i.line for i in plan.issues}) == plan.rows:
+            return refuse("DAFTAR_SEKOLAH_LAIN", issues=plan.issues, counts=plan.counts(changed=0))
     if plan is not None and plan.too_many_refused:
         return refuse("TERLALU_BANYAK_DITOLAK", issues=plan.issues, counts=plan.counts(changed=0))
     return None

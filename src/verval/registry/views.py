@@ -161,10 +161,19 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
             if _htmx(request):
                 selectors.decorate(updated, full_numbers=True)
                 saved = "same" if unchanged else ("invalid" if updated.reason else "saved")
+                # The counts above the list, which still counted the row as it was.
+                summary = None if unchanged else selectors.school_summary(request.user, npsn)
                 return render(
                     request,
                     "registry/_row.html",
-                    {**ctx, "r": updated, "rows": [updated], "saved": saved, "focus": True},
+                    {
+                        **ctx,
+                        "r": updated,
+                        "rows": [updated],
+                        "saved": saved,
+                        "focus": True,
+                        "summary": summary,
+                    },
                 )
             if unchanged:
                 messages.info(request, _("Nomornya sama dengan yang tersimpan; tidak ada perubahan."))
@@ -375,6 +384,8 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
     issues = refused.issues if refused is not None else (plan.issues if plan is not None else [])
     typed = plan.typed if plan is not None else {}
     en = _english()
+    whole = bulk.preview_refusal(plan, refused)
+    other_school = whole if whole is not None and whole.code == "DAFTAR_SEKOLAH_LAIN" else None
     return render(
         request,
         "registry/preview.html",
@@ -384,10 +395,23 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
             "plan": plan,
             "refused": refused,
             "refused_message": (refused.message_en if en else refused.message) if refused else "",
+            # Another school's whole list: said once, not as one refused row per line.
+            "other_school_message": (other_school.message_en if en else other_school.message)
+            if other_school
+            else "",
+            # Its refused rows as a file, for a file refused whole at upload (its report is saved).
+            "report": bool(refused_here and issues),
             # The school's own operator (_editor_school) sees a refused correction as typed; the
             # job's saved report keeps it masked (bulk.Plan.typed says why).
             "issues": [
-                (i.line, i.column, i.code, i.message_en if en else i.message, _shown_value(i, typed))
+                (
+                    i.line,
+                    i.column,
+                    i.code,
+                    i.message_en if en else i.message,
+                    _shown_value(i, typed),
+                    plan.names.get(i.line, "") if plan is not None else "",
+                )
                 for i in issues[:500]
             ],
             "issue_count": len(issues),

@@ -304,6 +304,16 @@ def check_scan(sptjm: Sptjm, path: Path, kind: str) -> str:
     return QrVerdict.QR_COCOK if found_ours else QrVerdict.QR_TIDAK_DITEMUKAN
 
 
+def _sent_again(sptjm: Sptjm, version: int | None, sha256: str) -> bool:
+    """The form's scan is the one its document holds, uploaded since the form was opened."""
+    return (
+        version is not None
+        and int(version) != sptjm.version
+        and sptjm.status == SptjmStatus.DIUNGGAH
+        and sptjm.scan_sha256 == sha256
+    )
+
+
 def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None = None) -> UploadResult:
     """Store the signed scan (PDF/JPG/PNG by magic bytes), read its QR, move to DIUNGGAH.
 
@@ -336,6 +346,13 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
             locked = Sptjm.objects.select_for_update().get(pk=sptjm.pk)
             if locked.status not in LIVE_STATUSES:
                 raise ActionRefused("STATUS_TIDAK_SESUAI")
+            if _sent_again(locked, version, sha):
+                # A double click on a slow line: the first send stored this very file, and the
+                # second was told "diubah orang lain" although the upload had succeeded.
+                path.unlink(missing_ok=True)
+                again = locked.qr_verdict
+                warning = "QR_TIDAK_DITEMUKAN" if again == QrVerdict.QR_TIDAK_DITEMUKAN else ""
+                return UploadResult(sptjm=locked, verdict=again, warning=warning)
             _check_version(locked, version)
             before = {
                 "status": locked.status,

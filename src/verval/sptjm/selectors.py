@@ -17,7 +17,7 @@ from verval.accounts import access
 from verval.accounts.models import Role
 from verval.reference import zones
 from verval.reference.models import Period, QuotaRule
-from verval.registry.models import NumberStatus, Recipient
+from verval.registry.models import NumberStatus, Recipient, SharedNumber
 from verval.sptjm.models import (
     LATE,
     LIVE_STATUSES,
@@ -201,6 +201,9 @@ class SchoolPage:
     # Of the candidates, those the school has not confirmed (verifikasi): the statement says the
     # school checked every number it lists, so the page says how many it has not.
     unconfirmed: int = 0
+    # Of the candidates, those whose number is flagged as used by more recipients than allowed
+    # (SPEC §5): printing locks them, so the page asks to check them first (decision 0054).
+    shared: int = 0
     # Days past the period's print/upload deadline if the school printed/uploaded now (0: not
     # past, or no deadline): the page says so before the school acts (decisions/0018).
     print_late_now: int = 0
@@ -243,7 +246,7 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
     locked_elsewhere = 0
     documents: list[Sptjm] = []
     live = None
-    candidates = carried = unconfirmed = 0
+    candidates = carried = unconfirmed = shared = 0
     failed: list[Disbursement] = []
     counts: dict[str, int] = {}
     excluded: QuerySet[Disbursement] = Disbursement.objects.none()
@@ -262,9 +265,11 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         if live is None and period.is_open:
             to_print = print_candidates(school.npsn, period)
             agg = to_print.aggregate(
-                n=Count("pk"), unconfirmed=Count("pk", filter=Q(confirmed_at__isnull=True))
+                n=Count("pk"),
+                unconfirmed=Count("pk", filter=Q(confirmed_at__isnull=True)),
+                shared=Count("pk", filter=Q(phone_e164__in=SharedNumber.objects.values("phone_e164"))),
             )
-            candidates, unconfirmed = agg["n"], agg["unconfirmed"]
+            candidates, unconfirmed, shared = agg["n"], agg["unconfirmed"], agg["shared"]
         if period.policy.sptjm_only_changed:
             carried = (
                 eligible_recipients(school.npsn)
@@ -298,6 +303,7 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
         failed,
         counts,
         unconfirmed,
+        shared=shared,
         print_late_now=days_late(period.sptjm_print_deadline, now) if period else 0,
         upload_late_now=days_late(period.sptjm_upload_deadline, now) if period else 0,
         excluded=excluded,

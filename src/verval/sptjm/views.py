@@ -86,6 +86,7 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             "excluded_groups": excluded_groups,
             "max_mb": _max_mb(),
             "max_bytes": settings.VERVAL["SCAN_MAX_BYTES"],
+            "shared_limit": settings.VERVAL["SHARED_NUMBER_LIMIT"],
             "statuses": DisbursementStatus,
         },
     )
