@@ -16,9 +16,13 @@ class Command(DataCommand):
     help = "Writes a synthetic Dapodik cutoff (CSV or XLSX) with realistic schools, names and typed numbers."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--students", type=int, required=True)
-        parser.add_argument("--teachers", type=int, default=0)
-        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--students", type=int, required=True, help="rows of jenis PD (peserta didik) to write"
+        )
+        parser.add_argument("--teachers", type=int, default=0, help="rows of jenis PTK (pendidik) to write")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="the same seed writes the same rows (default 1)"
+        )
         parser.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
         parser.add_argument(
             "--regencies", type=int, default=None, help="limit to K regencies chosen by the seed"
@@ -26,7 +30,9 @@ class Command(DataCommand):
         parser.add_argument(
             "--schools", type=int, default=None, help="number of schools (default: from --students)"
         )
-        parser.add_argument("--format", choices=["csv", "xlsx"], default=None)
+        parser.add_argument(
+            "--format", choices=["csv", "xlsx"], default=None, help="default: from the --out file's extension"
+        )
 
     def handle(self, *args, **o) -> None:  # type: ignore[no-untyped-def]
         for name in ("students", "teachers", "regencies", "schools"):
