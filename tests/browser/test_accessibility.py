@@ -429,3 +429,71 @@ def test_back_links_of_the_operator_pages_are_tap_targets_on_a_phone(live_server
             page.goto(base + path)
             b = page.locator("main p.back a").bounding_box()
             assert b is not None and b["height"] >= 44, (path, b)
+
+
+def _boxes(page, selector: str) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
+    return [
+        (b["width"], b["height"]) for b in (el.bounding_box() for el in page.locator(selector).all()) if b
+    ]
+
+
+def test_row_checkboxes_and_the_language_picker_are_24_px_targets_at_desktop_width(live_server, browser):  # type: ignore[no-untyped-def]
+    """WCAG 2.2 2.5.8 (decision 0052): a pointer at 1280 px, not only a finger on a phone."""
+    world = _world()
+    base = live_server.url
+    with _context(browser, "desktop") as page:
+        _sign_in(page, base, "op.a11y")
+        page.goto(f"{base}/sekolah/{NPSN}/")
+        assert page.locator(f"#r{world['residue'].pk}").count() == 1
+        rows = page.locator("input[name=pilih]").count()
+        assert rows >= 2
+        assert _boxes(page, "input.select-all") == [(24, 24)]
+        assert _boxes(page, "input[type=checkbox][name=pilih]") == [(24, 24)] * rows
+        picker = _boxes(page, "#lang-select") + _boxes(page, "form.lang button")
+        assert len(picker) == 2 and all(w >= 24 and h >= 24 for w, h in picker), picker
+
+
+# Desktop pages of each role whose small links and boxes decision 0052 measured.
+TARGET_PAGES = {
+    "op.a11y": [
+        "/beranda/",
+        f"/sekolah/{NPSN}/",
+        f"/sekolah/{NPSN}/?status=RESIDU",
+        f"/sekolah/{NPSN}/koreksi/",
+        f"/sekolah/{NPSN}/sptjm/",
+        "/cek-nomor/",
+        "/akun/saya/",
+        "/progres/saya/",
+    ],
+    "dinas.a11y": ["/beranda/", "/dinas/", "/dinas/sptjm/", "/progres/tertinggal/", "/pendaftaran/"],
+    "pusdatin.a11y": [
+        "/beranda/",
+        "/pusdatin/",
+        "/pusdatin/impor/riwayat/",
+        "/pusdatin/sptjm/",
+        "/pusdatin/penyaluran/",
+        "/pusdatin/dump/",
+        "/pengguna/",
+        "/nomor-bersama/",
+    ],
+}
+
+
+def test_desktop_pages_meet_the_target_size_of_wcag_22(live_server, browser):  # type: ignore[no-untyped-def]
+    """axe's target-size rule (2.5.8: 24 x 24 px, or 24 px apart) at 1280 px; the walks above run
+    WCAG 2.1 only (decision 0052)."""
+    _world()
+    base = live_server.url
+    found = []
+    for username, paths in TARGET_PAGES.items():
+        with _context(browser, "desktop") as page:
+            _sign_in(page, base, username)
+            for path in paths:
+                response = page.goto(base + path)
+                assert response is not None and response.status == 200, path
+                page.add_script_tag(path=str(AXE))
+                result = page.evaluate(
+                    "() => window.axe.run(document, {runOnly: ['target-size'], resultTypes: ['violations']})"
+                )
+                found += [(username, path, n["target"]) for v in result["violations"] for n in v["nodes"]]
+    assert found == []
