@@ -38,6 +38,17 @@ def test_edit_form_describes_the_number_with_its_verdict_and_hint(client, operat
     assert "aria-invalid" not in html
 
 
+def test_inline_editor_checks_the_number_on_any_input_and_is_live_once_inserted(client, operator, aktif):  # type: ignore[no-untyped-def]
+    """Decision 0052: on input (typed, pasted, dictated, suggested) without "changed", and htmx
+    settles at once, so the editor it inserts listens before the browser can show it."""
+    client.force_login(operator)
+    school_page = client.get(f"/sekolah/{aktif.school_id}/").content.decode()
+    row_editor = client.get(_edit_url(aktif), **HX).content.decode()
+    assert '"defaultSettleDelay": 0}' in school_page
+    assert f'hx-trigger="input delay:300ms" hx-target="#v{aktif.pk}"' in row_editor
+    assert f'<output id="v{aktif.pk}" class="verdict" aria-live="polite"></output>' in row_editor
+
+
 def test_edit_refused_for_a_changed_record_names_the_error_in_the_numbers_description(
     client, operator, aktif
 ):  # type: ignore[no-untyped-def]

@@ -255,8 +255,9 @@ def history(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def check_number(request: HttpRequest) -> HttpResponse:
-    """The verdict for the number being typed (htmx, keyup). POST so the number never lands in a
-    URL or an access log. The list page for many numbers is views_validation.phone_check."""
+    """The verdict for the number being typed, pasted, dictated or suggested (htmx, on input). POST so
+    the number never lands in a URL or an access log. The list page for many numbers is
+    views_validation.phone_check."""
     verdict = None
     form = PhoneCheckForm(request.POST)
     if form.is_valid() and form.cleaned_data["nomor"].strip():
