@@ -49,6 +49,19 @@ def test_dinas_list_sorts_by_column_and_searches(client, dinas_kab, region):  # 
     assert _npsns(client.get(reverse("core:dinas"), {"sort": "bogus; drop"})) == [late.npsn, school.npsn]
 
 
+def test_dinas_list_sorts_a_count_largest_first_on_the_first_click_and_turns_it_on_the_second(
+    client, dinas_kab, region
+):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_kab)
+    links = {key: link for key, _label, link in client.get(reverse("core:dinas")).context["columns"]}
+    assert links == {
+        "npsn": "npsn", "name": "name", "total": "-total", "aktif": "-aktif", "share": "-share", "residu": "-residu",
+    }  # fmt: skip
+    sorted_by_residue = client.get(reverse("core:dinas"), {"sort": "-residu"})
+    assert {key: link for key, _label, link in sorted_by_residue.context["columns"]}["residu"] == "residu"
+    assert 'href="?q=&amp;sort=residu"' in sorted_by_residue.content.decode()
+
+
 def test_dinas_prov_sees_schools_of_the_whole_province(client, dinas_prov, region, other_school):  # type: ignore[no-untyped-def]
     client.force_login(dinas_prov)
     assert other_school.npsn in _npsns(client.get(reverse("core:dinas")))

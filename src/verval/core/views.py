@@ -247,14 +247,26 @@ def dinas(request: HttpRequest) -> HttpResponse:
         s.share_pct = round(100 * s.share, 1)
         s.sptjm_state = states.get(s.npsn, "")
     pending = actions.registrations_for(request.user).filter(status=OperatorRegistration.Status.PENDING)
-    columns = [
+    # A count is looked at from its largest first (the schools with the most residue are the ones to
+    # call); a code, a name and the AKTIF share (least advanced first, the page's default) from
+    # the smallest. A second click on the sorted column turns its order around.
+    first_descending = {"total", "aktif", "residu"}
+    columns = []
+    for key, label in (
         ("npsn", "NPSN"),
         ("name", _("Sekolah")),
         ("total", _("Penerima")),
         ("aktif", _("Aktif")),
         ("share", _("% Aktif")),
         ("residu", _("Residu")),
-    ]
+    ):
+        if sort == key:
+            link = "-" + key
+        elif sort == "-" + key:
+            link = key
+        else:
+            link = "-" + key if key in first_descending else key
+        columns.append((key, label, link))
     return render(
         request,
         "core/dinas.html",
