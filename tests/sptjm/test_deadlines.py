@@ -460,6 +460,15 @@ def test_dinas_sees_late_documents_of_its_region_only(clock, dinas_kab, pusdatin
     assert '<span class="label s-TERLAMBAT">unggah terlambat 1 hari</span>' in page
 
 
+def test_late_page_says_in_your_region_to_a_dinas_and_not_to_pusdatin(clock, dinas_kab, pusdatin, queue):
+    regional = _login(dinas_kab).get("/dinas/sptjm/").content.decode()
+    national = _login(pusdatin).get("/dinas/sptjm/").content.decode()
+
+    assert "1 SPTJM periode ini di wilayah Anda dicetak atau pindaiannya diunggah" in regional
+    assert "2 SPTJM periode ini dicetak atau pindaiannya diunggah setelah batas waktu" in national
+    assert "di wilayah Anda" not in national
+
+
 def test_voided_late_document_leaves_the_dinas_list(clock, operator, pusdatin, school, period):
     clock.at(2020, 9, 23, 8, 0)
     sptjm = _print(operator, school, period)
