@@ -402,7 +402,7 @@ def late(request: HttpRequest) -> HttpResponse:
             "stale": stale[:500],
             "stale_count": stale.count(),
             # Pusdatin's scope is the nation: "di wilayah Anda" would read as a region of its own.
-            "national": request.user.role == Role.PUSDATIN,
+            "national": getattr(request.user, "role", "") == Role.PUSDATIN,
             "periods": periods,
             "period": period,
             "rows": rows[:500],
