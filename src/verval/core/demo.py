@@ -134,7 +134,8 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
         for key, value in _inject(period.code, providers=others).items():
             injected[key] += value
         left = sorted(
-            DisbursementBatch.objects.filter(
+            str(pk)
+            for pk in DisbursementBatch.objects.filter(
                 period_id=period.code, provider=DEMO_PROVIDER, state=DisbursementBatch.State.TERBIT
             ).values_list("pk", flat=True)
         )
@@ -143,7 +144,7 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
         "penyaluran": counts,
         **out,
         "injeksi": injected,
-        "untuk_kit": [str(pk) for pk in left],
+        "untuk_kit": left,
     }
 
 
