@@ -36,6 +36,7 @@ RULES = {
     "demo": 2,
     "simulator": 2,
     "simulator-injection": 2,
+    "demo-provider": None,
 }
 
 

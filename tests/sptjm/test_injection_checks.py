@@ -5,6 +5,7 @@ headers are refused with a code and a message that says what is wrong (SPEC §3 
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -173,6 +174,34 @@ def test_an_injection_time_before_the_batch_was_created_is_refused(scheduled):
 
     assert _issues(response) == [(2, "waktu", "WAKTU_SEBELUM_BATCH"), (3, "waktu", "WAKTU_SEBELUM_BATCH")]
     assert Disbursement.objects.get(recipient=r[2]).status == "BERHASIL"
+
+
+def test_a_utc_time_without_an_offset_is_read_as_wib_and_the_refusal_names_the_batchs_time(scheduled):
+    r = scheduled
+    created = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=3)
+    DisbursementBatch.objects.filter(provider="telkomsel").update(created_at=created)
+    # The platform injected an hour after the batch and logged it in UTC, without an offset.
+    utc = (created + timedelta(hours=1)).astimezone(ZoneInfo("UTC"))
+    response = _post(
+        HEADER
+        + _row(r[0], "BERHASIL", waktu=utc.strftime("%Y-%m-%dT%H:%M:%S"))
+        + _row(r[1], "BERHASIL", waktu=utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    )
+
+    assert _issues(response) == [(2, "waktu", "WAKTU_SEBELUM_BATCH")]
+    wib = created.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%dT%H:%M:%S+07:00")
+    (refused,) = response.json()["issues"]
+    assert refused["message"] == (
+        "waktu injeksi lebih dari 1 jam lebih awal daripada pembuatan batch penyaluran "
+        f"({wib} WIB). Waktu tanpa zona waktu dibaca sebagai WIB (+07:00): jika platform "
+        "Anda mencatat UTC, tulis zonanya (2020-09-10T01:15:00Z atau +00:00)."
+    )
+    assert refused["message_en"] == (
+        "waktu (injection time) is more than 1 hour earlier than the creation of the disbursement "
+        f"batch ({wib} WIB). A time without an offset is read as WIB (+07:00): if your platform "
+        "logs UTC, write its offset (2020-09-10T01:15:00Z or +00:00)."
+    )
+    assert Disbursement.objects.get(recipient=r[1]).status == "BERHASIL"
 
 
 # ------------------------------------------------------------------ headers

@@ -46,6 +46,8 @@ KINDS: dict[str, tuple[Any, str | None]] = {
     "demo": (_("Cutoff data demo"), "RETENTION_WORK_DAYS"),
     "simulator": (_("Berkas kerja simulator provider"), "RETENTION_WORK_DAYS"),
     "simulator-injection": (_("Berkas kerja simulator injeksi"), "RETENTION_WORK_DAYS"),
+    # The printed kit command points here for as long as the demo runs: pruning it would break it.
+    "demo-provider": (_("Ekspor pelanggan dan folder kerja kit provider demo"), None),
 }
 OTHER = "other"  # anything else: counted, never pruned
 

@@ -98,9 +98,15 @@ ROW_REFUSALS: dict[str, tuple[str, str]] = {
         "waktu injeksi berada di masa depan (lebih dari 1 jam setelah berkas diterima).",
         "waktu (injection time) is in the future (more than 1 hour after the file was received).",
     ),
+    # A platform logging UTC without an offset meets this for a whole file made the same day:
+    # the text names the batch's time and how a time without an offset is read (decision 0057).
     "WAKTU_SEBELUM_BATCH": (
-        "waktu injeksi lebih awal daripada pembuatan batch penyaluran (lebih dari 1 jam).",
-        "waktu (injection time) is earlier than the creation of the disbursement batch (by more than 1 hour).",
+        "waktu injeksi lebih dari 1 jam lebih awal daripada pembuatan batch penyaluran "
+        "(%(created)s WIB). Waktu tanpa zona waktu dibaca sebagai WIB (+07:00): jika platform "
+        "Anda mencatat UTC, tulis zonanya (2020-09-10T01:15:00Z atau +00:00).",
+        "waktu (injection time) is more than 1 hour earlier than the creation of the disbursement "
+        "batch (%(created)s WIB). A time without an offset is read as WIB (+07:00): if your platform "
+        "logs UTC, write its offset (2020-09-10T01:15:00Z or +00:00).",
     ),
     "ALASAN_GAGAL_WAJIB": (
         "Baris GAGAL wajib menyebutkan alasannya di kolom keterangan.",
@@ -192,10 +198,13 @@ def message(code: str) -> tuple[str, str]:
     return ACTION_REFUSALS.get(code) or ROW_REFUSALS.get(code) or EXCHANGE_REFUSALS[code]
 
 
-def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
+def issue(line: int, column: str, code: str, value: str = "", **params: object) -> RowIssue:
     """A refused row of a provider's file: its value is stored and shown, so a number in it is
-    masked whatever the column (as a results file's, exchange.resultfile.issue)."""
+    masked whatever the column (as a results file's, exchange.resultfile.issue). `params` fill
+    the message's `%(name)s` placeholders."""
     msg, msg_en = message(code)
+    if params:
+        msg, msg_en = msg % params, msg_en % params
     return RowIssue(
         line=line, column=column, code=code, message=msg, message_en=msg_en, value=masked_text(value)
     )

@@ -942,6 +942,10 @@ def apply_injection_results(
         # Packages delivered by this file so far on the numbers that more than one of its lines name
         # (every other number: only its own line can deliver on it).
         delivered_here: Counter[str] = Counter()
+        # ISO 8601 with its offset, so that the provider can compare it with its own `waktu`.
+        batch_created = (
+            timezone.localtime(batch.created_at, zones.programme_tz()).replace(microsecond=0).isoformat()
+        )
         # Lines this file moves out of DIJADWALKAN: one change per line (a second row of a pd_id
         # is refused), read under the batch's row lock, so `was` is what the update replaces.
         answered = 0
@@ -1007,7 +1011,9 @@ def apply_injection_results(
                         issues.append(issue(line, "waktu", "WAKTU_DI_MASA_DEPAN", waktu[:40]))
                         continue
                     if at < batch.created_at - CLOCK_SKEW:
-                        issues.append(issue(line, "waktu", "WAKTU_SEBELUM_BATCH", waktu[:40]))
+                        issues.append(
+                            issue(line, "waktu", "WAKTU_SEBELUM_BATCH", waktu[:40], created=batch_created)
+                        )
                         continue
                 if was == DisbursementStatus.BERHASIL and status == DisbursementStatus.GAGAL:
                     issues.append(issue(line, "status", "BERTENTANGAN_INJEKSI", status))

@@ -38,19 +38,25 @@ class Command(DataCommand):
             )
             result["loaded"] = True
         token = demo.demo_api_token()
+        url = f"http://127.0.0.1:{opts['port']}"
         if opts["json"]:
+            paths = demo.kit_paths()
             self.emit(
                 {
                     "loaded": result["loaded"],
                     "accounts": result["accounts"],
-                    "api_token": {"telkomsel": token},
+                    "api_token": {demo.DEMO_PROVIDER: token},
+                    "provider_kit": {
+                        "provider": demo.DEMO_PROVIDER,
+                        "subscribers": str(paths["subscribers"]) if paths["subscribers"].exists() else "",
+                        "workdir": str(paths["workdir"]),
+                    },
                 }
             )
             return
         self.stdout.write("\nDemo accounts (role: username / password / scope):")
         for role, acc in result["accounts"].items():
             self.stdout.write(f"  {role:<11} {acc['username']:<11} / {acc['password']} / {acc['scope']}")
-        self.stdout.write(f"\nProvider API token for telkomsel (shown once): {token}")
-        self.stdout.write(
-            f"  e.g. verval-provider sync --url http://127.0.0.1:{opts['port']} --token <token> --subscribers FILE"
-        )
+        self.stdout.write(f"\nProvider API token for {demo.DEMO_PROVIDER} (shown once): {token}")
+        for line in demo.kit_lines(url=url, token=token):
+            self.stdout.write(line)
