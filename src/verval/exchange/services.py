@@ -878,24 +878,25 @@ def apply_results(
             # Hash joins of a million rows stay in memory instead of spilling in batches.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(f"ANALYZE {stage}")
+        # Classified against the batch only (decision 0056): the registry is read for the rows
+        # the batch does not hold (below) and, for the rest, by the recipients' UPDATE, which
+        # joins it anyway. 'OK' here still means "unless the registry says the number or the
+        # status changed since the dump" (NOMOR_SUDAH_DIUBAH, STATUS_SUDAH_BERUBAH).
         cursor.execute(
             f"CREATE TEMPORARY TABLE {cls} " + ("ON COMMIT DROP " if pg else "") + "AS "  # noqa: S608
             "SELECT s.line, s.rid, s.phone, s.status, s.note, d.id AS item_id, d.phone AS sent, "
             "CASE "
             " WHEN g.first_line IS NOT NULL AND s.line > g.first_line THEN 'DUPLIKAT' "
-            " WHEN d.id IS NULL AND r.id IS NULL THEN 'PD_ID_TIDAK_DIKENAL' "
             " WHEN d.id IS NULL THEN 'BUKAN_BATCH_INI' "
             " WHEN s.phone <> d.phone THEN 'NOMOR_TIDAK_SESUAI' "
             " WHEN d.result <> '' AND d.result <> s.status THEN 'BERTENTANGAN' "
             " WHEN d.result <> '' THEN 'SAMA' "
-            " WHEN d.superseded = TRUE OR r.phone_e164 <> d.phone THEN 'NOMOR_SUDAH_DIUBAH' "
-            " WHEN r.active = FALSE OR r.status <> 'MENUNGGU_PROVIDER' THEN 'STATUS_SUDAH_BERUBAH' "
+            " WHEN d.superseded = TRUE THEN 'NOMOR_SUDAH_DIUBAH' "
             " ELSE 'OK' END AS code "
             f"FROM {stage} s "
             f"LEFT JOIN (SELECT rid, MIN(line) AS first_line FROM {stage} {'WHERE FALSE ' if staged.unique_ids else ''}"
             "GROUP BY rid HAVING COUNT(*) > 1) g ON g.rid = s.rid "
-            f"LEFT JOIN {ITEM} d ON d.batch_id = %s AND d.recipient_id = s.rid "
-            f"LEFT JOIN {RECIPIENT} r ON r.id = s.rid",
+            f"LEFT JOIN {ITEM} d ON d.batch_id = %s AND d.recipient_id = s.rid",
             [batch.id],
         )
         if pg:
@@ -903,15 +904,41 @@ def apply_results(
             # applies a million results by index lookups, one row at a time (measured: the
             # recipients' UPDATE of 550 k rows 9.7 s that way).
             cursor.execute(f"ANALYZE {cls}")
-        cursor.execute(f"SELECT code, status, COUNT(*) FROM {cls} GROUP BY code, status")  # noqa: S608
         by_code: dict[str, int] = {}
         ok_by_status: dict[str, int] = {}
-        for code, status, n in cursor.fetchall():
-            by_code[code] = by_code.get(code, 0) + n
-            if code == "OK":
-                ok_by_status[status] = n
-        for i in issues:
-            by_code[i.code] = by_code.get(i.code, 0) + 1
+
+        def count_codes() -> None:
+            cursor.execute(f"SELECT code, status, COUNT(*) FROM {cls} GROUP BY code, status")  # noqa: S608
+            by_code.clear()
+            ok_by_status.clear()
+            for code, status, n in cursor.fetchall():
+                by_code[code] = by_code.get(code, 0) + n
+                if code == "OK":
+                    ok_by_status[status] = n
+            for i in issues:
+                by_code[i.code] = by_code.get(i.code, 0) + 1
+
+        def classify_stale() -> None:
+            """The registry's half of the classification, exactly as one CASE did it before
+            decision 0056 (a recipient missing from the registry stays OK, as it did)."""
+            cursor.execute(
+                f"UPDATE {cls} AS c SET code = CASE "  # noqa: S608
+                " WHEN r.phone_e164 <> c.sent THEN 'NOMOR_SUDAH_DIUBAH' "
+                " ELSE 'STATUS_SUDAH_BERUBAH' END "
+                f"FROM {RECIPIENT} r WHERE r.id = c.rid AND c.code = 'OK' "
+                " AND (r.phone_e164 <> c.sent OR r.active = FALSE OR r.status <> 'MENUNGGU_PROVIDER')"
+            )
+            count_codes()
+
+        count_codes()
+        if by_code.get("BUKAN_BATCH_INI"):
+            # Few rows (a file with many is refused): an id the registry does not know at all.
+            cursor.execute(
+                f"UPDATE {cls} AS c SET code = 'PD_ID_TIDAK_DIKENAL' WHERE c.code = 'BUKAN_BATCH_INI' "  # noqa: S608
+                f"AND NOT EXISTS (SELECT 1 FROM {RECIPIENT} r WHERE r.id = c.rid)"
+            )
+            if cursor.rowcount:
+                count_codes()
 
         def sql_issues(limit: int | None = None) -> list[RowIssue]:
             cursor.execute(
@@ -935,9 +962,13 @@ def apply_results(
             return out
 
         refused_rows = len(issues) + sum(by_code.get(c, 0) for c in REFUSING_CODES)
-        by_code_out = {k: v for k, v in sorted(by_code.items()) if k not in ("OK", "SAMA")}
         share = settings.VERVAL["REFUSE_FILE_ABOVE_SHARE"]
         if total and refused_rows > share * total:
+            # The stale rows are not refusals (the share above does not count them) but the
+            # report counts and lists them.
+            if by_code.get("OK"):
+                classify_stale()
+            by_code_out = {k: v for k, v in sorted(by_code.items()) if k not in ("OK", "SAMA")}
             # Nothing applies, so the counts say what the file held and no outcome (as every other
             # whole-file refusal); the report keeps the first rows (REFUSED_FILE_ISSUES_KEPT) and
             # the first contradictions wherever they are in the file: Pusdatin is shown those
@@ -963,21 +994,31 @@ def apply_results(
                 counts=base.counts,
                 contradictions=contradictions,
             )
-        counts: dict[str, Any] = {
-            "batch": batch.id,
-            "provider": batch.provider,
-            "rows": total,
-            "applied": by_code.get("OK", 0),
-            "aktif": ok_by_status.get("AKTIF", 0),
-            "residu": by_code.get("OK", 0) - ok_by_status.get("AKTIF", 0),
-            "unchanged": by_code.get("SAMA", 0),
-            "stale": sum(by_code.get(c, 0) for c in INFO_CODES),
-            "contradictions": by_code.get("BERTENTANGAN", 0),
-            "refused": refused_rows,
-            "by_code": by_code_out,
-        }
-
         job_id = (job.pk if pg else job.pk.hex) if job else None
+        to_status = "CASE WHEN c.status = 'AKTIF' THEN 'AKTIF' ELSE 'RESIDU' END"
+        to_reason = "CASE WHEN c.status = 'AKTIF' THEN '' ELSE c.status END"
+        update_recipients = (
+            f"UPDATE {RECIPIENT} AS r SET status = {to_status}, reason = {to_reason}, "  # noqa: S608
+            "reason_note = CASE WHEN c.status = 'AKTIF' THEN '' ELSE c.note END, "
+            "status_changed_at = %s, updated_at = %s, version = r.version + 1 "
+            f"FROM {cls} c WHERE r.id = c.rid AND c.code = 'OK' "
+            "AND r.phone_e164 = c.sent AND r.active = TRUE AND r.status = 'MENUNGGU_PROVIDER'"
+        )
+        # The recipients first, with the registry's checks in the UPDATE's own WHERE: when it
+        # moves as many recipients as the batch-only classification found OK (the common case),
+        # no row was stale and the codes stand. Otherwise it is undone and the stale rows are
+        # classified exactly before it runs again, so that the dump rows below record
+        # `applied` and the counts say NOMOR_SUDAH_DIUBAH/STATUS_SUDAH_BERUBAH as before.
+        ok = by_code.get("OK", 0)
+        if ok:
+            savepoint = transaction.savepoint()
+            cursor.execute(update_recipients, [now, now])
+            if cursor.rowcount == ok:
+                transaction.savepoint_commit(savepoint)
+            else:
+                transaction.savepoint_rollback(savepoint)
+                classify_stale()
+                cursor.execute(update_recipients, [now, now])
         # The answered row is the result's audit trail (who, when, what, and whether it applied);
         # the recipient's timeline reads it from here (decision 0008).
         cursor.execute(
@@ -991,15 +1032,20 @@ def apply_results(
             f"FROM {cls} c WHERE d.id = c.item_id AND c.code = 'BERTENTANGAN'",
             [now],
         )
-        to_status = "CASE WHEN c.status = 'AKTIF' THEN 'AKTIF' ELSE 'RESIDU' END"
-        to_reason = "CASE WHEN c.status = 'AKTIF' THEN '' ELSE c.status END"
-        cursor.execute(
-            f"UPDATE {RECIPIENT} AS r SET status = {to_status}, reason = {to_reason}, "  # noqa: S608
-            "reason_note = CASE WHEN c.status = 'AKTIF' THEN '' ELSE c.note END, "
-            "status_changed_at = %s, updated_at = %s, version = r.version + 1 "
-            f"FROM {cls} c WHERE r.id = c.rid AND c.code = 'OK'",
-            [now, now],
-        )
+        counts: dict[str, Any] = {
+            "batch": batch.id,
+            "provider": batch.provider,
+            "rows": total,
+            "applied": by_code.get("OK", 0),
+            "aktif": ok_by_status.get("AKTIF", 0),
+            "residu": by_code.get("OK", 0) - ok_by_status.get("AKTIF", 0),
+            "unchanged": by_code.get("SAMA", 0),
+            "stale": sum(by_code.get(c, 0) for c in INFO_CODES),
+            "contradictions": by_code.get("BERTENTANGAN", 0),
+            "refused": refused_rows,
+            "by_code": {k: v for k, v in sorted(by_code.items()) if k not in ("OK", "SAMA")},
+        }
+
         row_issues = sorted(issues + sql_issues(), key=lambda i: i.line)
         if not pg:
             cursor.execute(f"DROP TABLE {cls}")
