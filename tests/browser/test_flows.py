@@ -428,3 +428,34 @@ def test_operator_goes_from_the_home_page_to_the_failed_injections_to_fix(live_s
     assert "Nomor tidak aktif" in row.inner_text()
     assert "Citra Berhasil" not in page.content()
     shot(page, "failed-injection-02-school-list")
+
+
+def test_back_after_confirming_shows_the_list_as_it_is_now_without_the_ticks(live_server, page):  # type: ignore[no-untyped-def]
+    # Back used to bring the ticks back on the list of before (decision 0054, item 16).
+    from verval.registry.models import Recipient
+
+    base = live_server.url
+    school = SchoolFactory(npsn="20155510", name="SD Negeri Kembali")
+    UserFactory(role="OPERATOR", school=school, username="op.kembali")
+    r = RecipientFactory(school=school, name="Ani Kembali", status="BELUM_VERVAL")
+    sign_in(page, base, "op.kembali")
+    page.goto(f"{base}/sekolah/{school.npsn}/")
+    box = page.locator(f"#r{r.pk} input[name=pilih]")
+    box.check()
+    page.get_by_role("button", name="Verifikasi nomor yang dipilih").first.click()
+    page.get_by_text("1 data diverifikasi.").wait_for()
+
+    page.go_back()
+    page.locator(f"#r{r.pk}", has_text="dikonfirmasi sekolah").wait_for()
+    shot(page, "confirm-back")
+    tag = Recipient.objects.get(pk=r.pk).number_tag
+    assert box.get_attribute("value") == f"{r.pk}.2.{tag}"
+    assert box.is_checked() is False
+
+    # A browser that restores the page from its back/forward cache (Safari) fires pageshow with
+    # persisted set: app.js loads the page again, which drops a tick made on the old page.
+    box.check()
+    with page.expect_navigation():
+        page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    page.locator(f"#r{r.pk}").wait_for()
+    assert box.is_checked() is False

@@ -52,6 +52,32 @@ def test_two_operators_confirming_the_same_rows_at_once_confirm_each_row_once(
     assert sorted(set(Recipient.objects.values_list("version", flat=True))) == [2]
 
 
+def test_two_operators_confirming_the_same_rows_from_pages_that_show_their_numbers_both_hear_it_is_done(
+    operator, colleague, school, patient
+):
+    # With the numbers the pages showed, the second click is no one's conflict (decision 0058).
+    rows = [RecipientFactory(school=school, status="MENUNGGU_PROVIDER") for _ in range(3)]
+    seen = {str(r.pk): r.version for r in rows}
+    shown = {str(r.pk): r.number_tag for r in rows}
+    with JobHoldsRows([r.pk for r in rows]):
+        calls = [
+            Actor(
+                lambda who=who: actions.confirm_recipients(
+                    actor=who, recipient_ids=seen, expected_versions=seen, shown_numbers=shown
+                )
+            )
+            for who in (operator, colleague)
+        ]
+        for call in calls:
+            call.start()
+        wait_until_waiting(2)
+    results = [c.join().result for c in calls]
+
+    assert sorted((r.confirmed, r.unchanged, r.refused) for r in results) == [(0, 3, {}), (3, 0, {})]
+    assert NumberHistory.objects.filter(action="confirm").count() == 3
+    assert sorted(set(Recipient.objects.values_list("version", flat=True))) == [2]
+
+
 def test_a_correction_file_and_an_edit_of_the_same_row_at_once_keep_one_number_and_tell_the_other(
     operator, colleague, school, patient
 ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from tests.factories import RecipientFactory
+from tests.factories import RecipientFactory, UserFactory
 from tests.registry.helpers import make_recipients
 from verval.core.models import AuditEvent
 from verval.registry import actions
@@ -110,3 +110,92 @@ def test_confirming_from_a_filtered_list_returns_to_that_list(client, operator, 
     # The filter comes back; a search term never goes into the address (decision 0004).
     assert response["Location"].startswith(f"/sekolah/{school.npsn}/?status=BELUM_VERVAL")
     assert "Budi" not in response["Location"]
+
+
+def _ticked(page: str, rows: list[Recipient]) -> list[str]:
+    """The checkbox values of the rows as the page shows them (what a tick sends)."""
+    values = []
+    for r in rows:
+        start = page.index(f'name="pilih" value="{r.pk}.')
+        values.append(page[start:].split('value="', 1)[1].split('"', 1)[0])
+    return values
+
+
+def test_the_list_names_each_rows_version_and_number_in_its_checkbox_and_keeps_no_tick(
+    client, operator, school
+):  # type: ignore[no-untyped-def]
+    r = make_recipients(school, 1)[0]
+    client.force_login(operator)
+    page = client.get(f"/sekolah/{school.npsn}/").content.decode()
+    assert f'name="pilih" value="{r.pk}.1.{r.number_tag}" autocomplete="off" aria-label=' in page
+    assert len(r.number_tag) == 16
+    assert 'class="select-all" data-target="pilih" autocomplete="off"' in page
+    assert "data-reload-on-restore" in page
+
+
+def test_confirming_again_from_the_page_shown_before_the_first_confirmation_is_answered_as_done(
+    client, operator, school
+):  # type: ignore[no-untyped-def]
+    rows = make_recipients(school, 2)
+    client.force_login(operator)
+    ticked = _ticked(client.get(f"/sekolah/{school.npsn}/").content.decode(), rows)
+    first = client.post(f"/sekolah/{school.npsn}/verifikasi/", {"pilih": ticked}, follow=True)
+    assert "2 data diverifikasi." in first.content.decode()
+
+    # The Back button: the same page, the same (now old) versions, sent again.
+    again = client.post(f"/sekolah/{school.npsn}/verifikasi/", {"pilih": ticked}, follow=True)
+    text = again.content.decode()
+    assert "0 data diverifikasi. 2 sudah diverifikasi sebelumnya." in text
+    assert "Tidak diverifikasi" not in text
+    assert sorted(Recipient.objects.values_list("version", flat=True)) == [2, 2]
+    assert NumberHistory.objects.filter(action="confirm").count() == 2
+    assert AuditEvent.objects.filter(action="confirm_recipients").count() == 1
+
+
+def test_reconfirming_residue_twice_from_one_page_sends_it_to_validation_once(operator, school):  # type: ignore[no-untyped-def]
+    r = make_recipients(school, 1, status="RESIDU", reason="MASA_TENGGANG", version=4)[0]
+    seen = {"expected_versions": {str(r.pk): 4}, "shown_numbers": {str(r.pk): r.number_tag}}
+    first = actions.confirm_recipients(actor=operator, recipient_ids=[r.pk], **seen)
+    second = actions.confirm_recipients(actor=operator, recipient_ids=[r.pk], **seen)
+    assert (first.reconfirmed, first.unchanged, first.refused) == (1, 0, {})
+    assert (second.reconfirmed, second.unchanged, second.refused) == (0, 1, {})
+    r.refresh_from_db()
+    assert (r.status, r.version) == ("BELUM_VERVAL", 5)
+    assert list(NumberHistory.objects.values_list("action", flat=True)) == ["reconfirm"]
+
+
+def test_a_stale_confirmation_of_a_number_someone_else_changed_is_still_refused(client, operator, school):  # type: ignore[no-untyped-def]
+    colleague = UserFactory(role="OPERATOR", school=school, username="operator.kedua")
+    r = make_recipients(school, 1)[0]
+    client.force_login(operator)
+    ticked = _ticked(client.get(f"/sekolah/{school.npsn}/").content.decode(), [r])
+    # The colleague's typed number counts as confirmed (decision 0005): confirmed, but not what
+    # this page showed.
+    actions.change_number(actor=colleague, recipient_id=r.pk, new_raw="081377451902", expected_version=1)
+    response = client.post(f"/sekolah/{school.npsn}/verifikasi/", {"pilih": ticked}, follow=True)
+    text = response.content.decode()
+    assert "0 data diverifikasi." in text and "sebelumnya" not in text
+    assert "Tidak diverifikasi: 1 diubah orang lain sejak halaman dibuka, muat ulang." in text
+    r.refresh_from_db()
+    assert (r.phone_e164, r.confirmed_by_id, r.version) == ("+6281377451902", colleague.pk, 2)
+
+
+def test_a_stale_confirmation_of_a_row_that_validation_sent_back_to_residue_is_still_refused(
+    operator, school
+):  # type: ignore[no-untyped-def]
+    r = make_recipients(school, 1)[0]
+    shown = {"expected_versions": {str(r.pk): 1}, "shown_numbers": {str(r.pk): r.number_tag}}
+    actions.confirm_recipients(actor=operator, recipient_ids=[r.pk], **shown)
+    Recipient.objects.filter(pk=r.pk).update(status="RESIDU", reason="TIDAK_AKTIF", version=3)
+    result = actions.confirm_recipients(actor=operator, recipient_ids=[r.pk], **shown)
+    assert (result.reconfirmed, result.unchanged, result.refused) == (0, 0, {"VERSI_BERUBAH": 1})
+    assert Recipient.objects.get(pk=r.pk).status == "RESIDU"
+
+
+def test_a_stale_confirmation_without_the_number_shown_is_refused_as_before(operator, school):  # type: ignore[no-untyped-def]
+    r = make_recipients(school, 1)[0]
+    actions.confirm_recipients(actor=operator, recipient_ids=[r.pk], expected_versions={str(r.pk): 1})
+    result = actions.confirm_recipients(
+        actor=operator, recipient_ids=[r.pk], expected_versions={str(r.pk): 1}
+    )
+    assert (result.unchanged, result.refused) == (0, {"VERSI_BERUBAH": 1})

@@ -206,6 +206,20 @@ def change_number(*, actor: Any, recipient_id: UUID | str, new_raw: str, expecte
 # Confirmation (verifikasi)
 
 
+def _confirmed_as_shown(r: Recipient, shown_numbers: Mapping[str, str] | None) -> bool:
+    """Confirmed, still with the number the page showed, and nothing a confirmation would do."""
+    shown = (shown_numbers or {}).get(str(r.pk))
+    return bool(
+        shown
+        and r.confirmed_at is not None
+        and r.status != NumberStatus.RESIDU
+        and r.status != NumberStatus.FORMAT_SALAH
+        and not r.reason
+        and r.phone_e164
+        and shown == r.number_tag
+    )
+
+
 @dataclass
 class ConfirmResult:
     confirmed: int = 0  # newly confirmed, status unchanged
@@ -227,6 +241,7 @@ def confirm_recipients(
     actor: Any,
     recipient_ids: Iterable[UUID | str],
     expected_versions: Mapping[str, int] | None = None,
+    shown_numbers: Mapping[str, str] | None = None,
     school_npsn: str | None = None,
 ) -> ConfirmResult:
     """The school confirms (verifikasi) the numbers it sees.
@@ -236,7 +251,10 @@ def confirm_recipients(
     - RESIDU: re-confirming the number unchanged sends it back through validation
       (BELUM_VERVAL, needs_validation, version + 1).
     - FORMAT_SALAH, or a number that fails the phone rules: refused (correct it first).
-    - Locked (SPTJM printed) or changed since the page was shown (expected_versions): refused.
+    - Locked (SPTJM printed) or changed since the page was shown (expected_versions): refused,
+      unless it is confirmed now, with the number the page showed (shown_numbers: id ->
+      Recipient.number_tag) and nothing left to do (not RESIDU): then unchanged, as a second
+      confirmation is with the version current.
     Every id must belong to the actor's own school, else nothing is done (PermissionDenied).
     """
     ids = list(dict.fromkeys(str(i) for i in recipient_ids))
@@ -260,7 +278,12 @@ def confirm_recipients(
             result.refuse(RecordLocked.code)
             continue
         if expected != r.version:
-            result.refuse(VersionConflict.code)
+            # The Back button after a confirmation shows the list as it was: its versions are
+            # older than the user's own click, which is no one else's change to report.
+            if _confirmed_as_shown(r, shown_numbers):
+                result.unchanged += 1
+            else:
+                result.refuse(VersionConflict.code)
             continue
         if (
             r.status == NumberStatus.FORMAT_SALAH
@@ -304,7 +327,15 @@ def confirm_recipients(
         else:
             ok = base.update(confirmed_at=now, confirmed_by=actor, version=F("version") + 1, updated_at=now)
             if not ok:
-                result.refuse(_why_refused(r.pk).code)
+                now_stored = Recipient.objects.filter(pk=r.pk).first()
+                if (
+                    now_stored is not None
+                    and not now_stored.locked
+                    and _confirmed_as_shown(now_stored, shown_numbers)
+                ):
+                    result.unchanged += 1  # a colleague's click on the same row got there first
+                else:
+                    result.refuse(_why_refused(r.pk).code)
                 continue
             result.confirmed += 1
             history.append(

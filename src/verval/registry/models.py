@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -114,6 +115,13 @@ class Recipient(models.Model):
         if self.category == Category.PAUD or self.grade is None:
             return "PAUD"
         return str(self.grade)
+
+    @property
+    def number_tag(self) -> str:
+        """Names the number a page showed without writing it into the form: a confirmation sent
+        again from a stale page (the Back button) is known to be about the same number. Keyed, so
+        that the form value of a request body in a log does not give the number away by trial."""
+        return salted_hmac("verval.registry.number_tag", self.phone_e164 or self.phone_raw).hexdigest()[:16]
 
 
 class NumberHistory(models.Model):

@@ -195,17 +195,23 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
-    """Confirm the ticked rows. A checkbox value is "<uuid>.<version>" (the version shown)."""
+    """Confirm the ticked rows. A checkbox value is "<uuid>.<version>.<number tag>" (the version
+    and the number shown; "<uuid>.<version>" from a page of before the tag is still read)."""
     school = access.get_school_or_deny(request.user, npsn)
     if not access.can_edit_school(request.user, school):
         raise PermissionDenied("read-only")
     expected: dict[str, int] = {}
+    shown: dict[str, str] = {}
     for value in request.POST.getlist("pilih"):
-        rid, _sep, version = value.partition(".")
+        rid, _sep, rest = value.partition(".")
+        version, _sep, tag = rest.partition(".")
         try:
-            expected[str(UUID(rid))] = int(version)
+            key = str(UUID(rid))
+            expected[key] = int(version)
         except ValueError:
             continue
+        if tag:
+            shown[key] = tag
     # Back to the list as it was (its filters and page, never a search term: _list_query).
     back = _school_url(npsn, _list_query(request))
     if not expected:
@@ -213,7 +219,11 @@ def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
         return redirect(back)
     try:
         result = actions.confirm_recipients(
-            actor=request.user, recipient_ids=list(expected), expected_versions=expected, school_npsn=npsn
+            actor=request.user,
+            recipient_ids=list(expected),
+            expected_versions=expected,
+            shown_numbers=shown,
+            school_npsn=npsn,
         )
     except actions.RecordBusy as exc:
         messages.warning(request, exc.message)
@@ -225,6 +235,12 @@ def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
         + (
             " " + _("%(n)d residu dikirim ulang ke validasi.") % {"n": result.reconfirmed}
             if result.reconfirmed
+            else ""
+        )
+        + (
+            # A second click (the Back button, a colleague) is answered, not left as "0 data".
+            " " + _("%(n)d sudah diverifikasi sebelumnya.") % {"n": result.unchanged}
+            if result.unchanged
             else ""
         ),
     )

@@ -92,12 +92,14 @@ def _row_html(
     name = escape(r.name)
     parts = [f'<tr id="r{pk}">']
     if can_edit:
-        # The label around the box is its tap target on a phone (44 px, app.css).
+        # The label around the box is its tap target on a phone (44 px, app.css). autocomplete="off":
+        # Back after a confirmation re-fetches the list (no-store), and the browser would tick the
+        # boxes again from the page before, for rows the user has not looked at again.
         box = (
             ""
             if r.locked
             else (
-                f'<label class="tap-box"><input type="checkbox" form="c" name="pilih" value="{pk}.{r.version}" aria-label="{t["pick"]} {name}"></label>'
+                f'<label class="tap-box"><input type="checkbox" form="c" name="pilih" value="{pk}.{r.version}.{r.number_tag}" autocomplete="off" aria-label="{t["pick"]} {name}"></label>'
             )
         )
         parts.append(f'<td class="pick">{box}</td>')

@@ -54,3 +54,11 @@ document.addEventListener("htmx:pushedIntoHistory", function () {
     el.value = window.location.pathname + window.location.search;
   });
 });
+// A page restored from the back/forward cache is the page as it was, not as the server has it
+// now: the school list would offer its old versions and ticks again after a confirmation (Safari
+// keeps no-store pages in that cache; Chrome may). Such a page asks to be loaded again.
+window.addEventListener("pageshow", function (event) {
+  if (event.persisted && document.querySelector("[data-reload-on-restore]")) {
+    window.location.reload();
+  }
+});
