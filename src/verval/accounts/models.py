@@ -22,6 +22,12 @@ PROVIDER_CHOICES = [
 ]
 
 
+def provider_name(code: str) -> str:
+    """A provider/operator code (indosat) as people know it (Indosat Ooredoo); an unknown code
+    stays as it is, '' stays ''."""
+    return dict(PROVIDER_CHOICES).get(code, code or "")
+
+
 class Role(models.TextChoices):
     PUSDATIN = "PUSDATIN", _("Pusdatin")
     DINAS_PROV = "DINAS_PROV", _("Admin Dinas Provinsi")

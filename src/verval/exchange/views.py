@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from verval.accounts import access
-from verval.accounts.models import PROVIDER_CHOICES, PROVIDER_CODES, Role
+from verval.accounts.models import PROVIDER_CODES, Role, provider_name
 from verval.exchange import actions, selectors
 from verval.exchange.models import NumberFormat
 from verval.phones import mask
@@ -84,12 +84,6 @@ def _token_provider(request: HttpRequest) -> str | None:
     return provider
 
 
-def _name(provider: str) -> str:
-    """What Pusdatin reads in a message or a heading: the provider's name, as the summary table
-    shows it ("Indosat Ooredoo"), not its code ("indosat")."""
-    return str(dict(PROVIDER_CHOICES).get(provider, provider))
-
-
 @login_required
 @require_POST
 def rotate_token(request: HttpRequest) -> HttpResponse:
@@ -99,7 +93,7 @@ def rotate_token(request: HttpRequest) -> HttpResponse:
     row, token = actions.issue_token(actor=request.user, provider=provider)
     # Post/redirect/get: reloading the answer to the POST issued yet another token (and so
     # revoked the one just shown). The token waits in the session for the one GET that shows it.
-    request.session[_NEW_TOKEN] = {"provider": _name(row.provider), "token": token}
+    request.session[_NEW_TOKEN] = {"provider": provider_name(row.provider), "token": token}
     return redirect("exchange:new_token")
 
 
@@ -117,7 +111,7 @@ def revoke_tokens(request: HttpRequest) -> HttpResponse:
             "%(n)d token %(provider)s dicabut: provider ini tidak dapat memakai API sampai diberi token baru.",
             revoked,
         )
-        % {"n": revoked, "provider": _name(provider)},
+        % {"n": revoked, "provider": provider_name(provider)},
     )
     return redirect("exchange:batches")
 
@@ -137,7 +131,8 @@ def set_number_format(request: HttpRequest) -> HttpResponse:
     if not done["changed"]:
         messages.info(
             request,
-            _("Format nomor %(provider)s sudah %(format)s.") % {"provider": _name(provider), "format": label},
+            _("Format nomor %(provider)s sudah %(format)s.")
+            % {"provider": provider_name(provider), "format": label},
         )
     elif done["unfinished_batches"]:
         messages.success(
@@ -149,13 +144,13 @@ def set_number_format(request: HttpRequest) -> HttpResponse:
                 "lengkap tetap memakai format lamanya; jawabannya diterima dalam format apa pun.",
                 done["unfinished_batches"],
             )
-            % {"provider": _name(provider), "format": label, "n": done["unfinished_batches"]},
+            % {"provider": provider_name(provider), "format": label, "n": done["unfinished_batches"]},
         )
     else:
         messages.success(
             request,
             _("Format nomor %(provider)s: %(format)s, mulai batch berikutnya.")
-            % {"provider": _name(provider), "format": label},
+            % {"provider": provider_name(provider), "format": label},
         )
     return redirect("exchange:batches")
 

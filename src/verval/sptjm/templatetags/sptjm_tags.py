@@ -65,9 +65,9 @@ def sptjm_status_label(code: str) -> str:
 @register.filter
 def provider_label(code: str) -> str:
     """A provider/operator code (indosat) as people know it (Indosat Ooredoo); '' stays ''."""
-    from verval.accounts.models import PROVIDER_CHOICES
+    from verval.accounts.models import provider_name
 
-    return dict(PROVIDER_CHOICES).get(code, code or "")
+    return provider_name(code)
 
 
 @register.filter
