@@ -163,9 +163,7 @@ class ApiClient:
         except ValueError:  # not JSON, or no body at all: not this API that answered
             raise self._not_the_api(path, status, hdrs) from None
         if status not in ok:
-            if not isinstance(data, dict) or "code" not in data:  # every error of the API has one
-                raise self._not_the_api(path, status, hdrs)
-            raise ApiFailure(status, self._without_token(data))
+            raise self._failure(path, status, hdrs, data)
         if shape is not None and not isinstance(data, shape):
             raise self._not_the_api(path, status, hdrs)
         return status, data
@@ -216,7 +214,7 @@ class ApiClient:
             status, hdrs, chunks = self._call("GET", path)
             have = 0
         if status not in (200, 206):
-            raise self._failure(path, status, hdrs, chunks)
+            raise self._download_failure(path, status, hdrs, chunks)
         if status == 206 and _range_start(hdrs.get("content-range", "")) != have:
             # A proxy or server that answers another range than the one asked (RFC 9110 §14.4
             # lets it) would be appended at the wrong offset; the SHA-256 check would then
@@ -227,7 +225,7 @@ class ApiClient:
             status, hdrs, chunks = self._call("GET", path)
             have = 0
             if status not in (200, 206):
-                raise self._failure(path, status, hdrs, chunks)
+                raise self._download_failure(path, status, hdrs, chunks)
         if hdrs.get("content-type", "").lower().startswith("text/html"):  # a page, never a batch file
             b"".join(chunks)
             raise self._not_the_api(path, status, hdrs)
@@ -262,17 +260,21 @@ class ApiClient:
         tag.unlink(missing_ok=True)
         return dest
 
-    def _failure(self, path: str, status: int, hdrs: dict[str, str], chunks: Iterable[bytes]) -> ApiFailure:
-        """The error a download's answer other than 200/206 stands for: the API's JSON error, or
-        an answer that is not the API's at all (a web page, a proxy's)."""
-        raw = b"".join(chunks)
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
+    def _failure(self, path: str, status: int, hdrs: dict[str, str], body: Any) -> ApiFailure:
+        """The error an answer the caller did not expect stands for: the API's JSON error (every
+        one has a `code`), or an answer that is not the API's at all (a web page, a proxy's)."""
         if not isinstance(body, dict) or "code" not in body:
             return self._not_the_api(path, status, hdrs)
         return ApiFailure(status, self._without_token(body))
+
+    def _download_failure(
+        self, path: str, status: int, hdrs: dict[str, str], chunks: Iterable[bytes]
+    ) -> ApiFailure:
+        try:
+            body = json.loads(b"".join(chunks))
+        except ValueError:
+            body = None
+        return self._failure(path, status, hdrs, body)
 
     def upload_results(self, batch_id: str, path: Path) -> tuple[int, dict[str, Any]]:
         """POST the results file as the raw body. 200: applied; 202: running as a job."""
