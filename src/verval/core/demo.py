@@ -112,14 +112,16 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
         result = sptjm_actions.upload_scan(actor=operator, sptjm_id=sptjm.pk, upload=upload)
         uploaded.append(result.sptjm)
     # The last school with a number of the demo provider waits for the second hand-over.
-    later = next(
-        (
-            doc
-            for doc in reversed(uploaded)
-            if len(uploaded) > 1 and doc.items.filter(recipient__operator=DEMO_PROVIDER).exists()
-        ),
-        None,
-    )
+    later = None
+    if len(uploaded) > 1:  # a first hand-over needs a school of its own
+        later = next(
+            (
+                doc
+                for doc in reversed(uploaded)
+                if doc.items.filter(recipient__operator=DEMO_PROVIDER).exists()
+            ),
+            None,
+        )
     first = [doc for doc in uploaded if doc is not later]
     for doc in first:
         sptjm_actions.approve_sptjm(actor=pusdatin, sptjm_id=doc.pk)
