@@ -156,7 +156,7 @@ def test_behind_xlsx_download_is_audited(client, figures, pusdatin):
     client.force_login(pusdatin)
     response = client.get(reverse("dashboard:behind_xlsx"))
     assert response.status_code == 200
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:3] == ("npsn", "nama_sekolah", "kode_kabkota")
     assert [r[0] for r in rows[1:]] == [

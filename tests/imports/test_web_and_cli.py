@@ -45,7 +45,7 @@ def test_pusdatin_upload_creates_a_job_that_succeeds(client, pusdatin, django_ca
     assert page.status_code == 200 and b"NISN_TIDAK_VALID" in page.content
     report = client.get(reverse("core:job_issues_csv", args=[job.pk]))
     body = b"".join(report.streaming_content).decode()
-    assert body.splitlines()[0] == "baris,kolom,kode,pesan,message,nilai"
+    assert body.splitlines()[0] == "\ufeffbaris,kolom,kode,pesan,message,nilai"
     assert body.splitlines()[1].startswith("32,nisn,NISN_TIDAK_VALID,")
     assert AuditEvent.objects.filter(action="download_job_report", actor=pusdatin).count() == 1
     assert AuditEvent.objects.filter(action="import_dapodik", actor=pusdatin).count() == 1

@@ -509,7 +509,8 @@ def test_a_file_refused_for_too_many_rows_offers_another_upload_and_its_report_a
     html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
     links = (
         f'<p><a href="/sekolah/{school.npsn}/koreksi/">Unggah berkas lain</a> · '
-        f'<a href="/pekerjaan/{job.pk}/laporan.csv">Unduh daftar baris yang ditolak (CSV)</a></p>'
+        f'<a href="/pekerjaan/{job.pk}/laporan.csv">Unduh daftar baris yang ditolak (CSV)</a> · '
+        f'<a href="/pekerjaan/{job.pk}/laporan.xlsx">Unduh Excel</a></p>'
     )
     assert links in html
     assert html.index(links) < html.index("<table")

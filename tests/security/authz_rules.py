@@ -152,6 +152,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "core:period_close": Rule(ONLY_PUSDATIN, method="POST"),
     "core:dinas": Rule(DINAS_ALL),
     "core:dinas_export": Rule(DINAS_ALL),
+    "core:dinas_export_xlsx": Rule(DINAS_ALL),
     # The fixture job is the operator's own bulk-correction upload of the fixture school.
     "core:job": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
     # Pusdatin alone re-queues a job (decision 0022); the fixture job is a correction file
@@ -162,6 +163,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "core:job_cancel": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN, method="POST"),
     "core:job_progress": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
     "core:job_issues_csv": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
+    "core:job_issues_xlsx": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
     # --- registry (school pages) ---------------------------------------------------------------------
     "registry:school": Rule(SCHOOL_READERS),
     "registry:confirm": Rule(SCHOOL_EDITOR, method="POST"),
@@ -256,6 +258,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "sptjm:disburse": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"periode": w.open_period.code}),
     "sptjm:reconciliation": Rule(ONLY_PUSDATIN),
     "sptjm:reconciliation_csv": Rule(ONLY_PUSDATIN),
+    "sptjm:reconciliation_xlsx": Rule(ONLY_PUSDATIN),
     # --- imports (Pusdatin) --------------------------------------------------------------------------
     "imports:upload": Rule(ONLY_PUSDATIN, method="POST"),
     "imports:jobs": Rule(ONLY_PUSDATIN),
@@ -326,4 +329,5 @@ ROUTE_KWARGS: dict[str, dict[str, Callable[[Any], Any]]] = {
     # Reports and reconciliation of the period that has disbursements (the fixture period).
     "sptjm:reconciliation": {"period_code": lambda w: w.disbursement_batch.period_id},
     "sptjm:reconciliation_csv": {"period_code": lambda w: w.disbursement_batch.period_id},
+    "sptjm:reconciliation_xlsx": {"period_code": lambda w: w.disbursement_batch.period_id},
 }

@@ -801,27 +801,33 @@ def discard_progress(job: Job) -> None:
     transaction.on_commit(unlink)
 
 
+ISSUE_COLUMNS = ["baris", "kolom", "kode", "pesan", "message", "nilai"]
+
+
+def issues_rows(job: Job) -> Iterable[list[Any]]:
+    """Every refused row of the report, in line order: what the CSV and the Excel report both
+    hold. Values are masked again on the way out: rows stored before every reader masked its
+    values must not give a number back either."""
+    for issue in job.issues.order_by("line", "id").iterator(chunk_size=5000):
+        yield [
+            issue.line,
+            issue.column,
+            issue.code,
+            issue.message,
+            issue.message_en,
+            masked_value(issue.value),
+        ]
+
+
 def issues_csv(job: Job) -> Iterable[str]:
-    """The full refused-row report as CSV lines (streamed). Values are masked again on the way
-    out: rows stored before every reader masked its values must not give a number back either
-    (the web report and the providers' API read this one function)."""
+    """The full refused-row report as CSV lines (streamed), without a byte order mark: the
+    providers' API serves these bytes as they are (the web page adds the mark)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["baris", "kolom", "kode", "pesan", "message", "nilai"])
+    writer.writerow(ISSUE_COLUMNS)
     yield buf.getvalue()
-    for issue in job.issues.order_by("line", "id").iterator(chunk_size=5000):
+    for row in issues_rows(job):
         buf.seek(0)
         buf.truncate()
-        writer.writerow(
-            csv_row(
-                [
-                    issue.line,
-                    issue.column,
-                    issue.code,
-                    issue.message,
-                    issue.message_en,
-                    masked_value(issue.value),
-                ]
-            )
-        )
+        writer.writerow(csv_row(row))
         yield buf.getvalue()

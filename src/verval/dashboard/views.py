@@ -27,7 +27,7 @@ from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES, Role
 from verval.core import audit
 from verval.core.client import client_ip
-from verval.core.spreadsheet import csv_row, xlsx_row
+from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.dashboard import charts, geo, selectors, services
 from verval.dashboard.selectors import Area, Filters
 from verval.dashboard.templatetags import dashboard_tags
@@ -461,8 +461,7 @@ def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(EXPORT_COLUMNS)
-        # A byte order mark, as the Dinas school export: Excel reads school names right with it.
-        yield "\ufeff" + buf.getvalue()
+        yield BOM + buf.getvalue()
         for row in _export_rows(qs):
             buf.seek(0)
             buf.truncate()
@@ -477,20 +476,12 @@ def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 @login_required
 def behind_xlsx(request: HttpRequest) -> HttpResponse:
-    from openpyxl import Workbook
-
     qs, regency = _behind_request(request)
     _audit_download(request, "xlsx", regency)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("sekolah_tertinggal")
-    ws.append(EXPORT_COLUMNS)
-    for row in _export_rows(qs):
-        ws.append(xlsx_row(ws, row))
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    report = xlsx_report(
+        sheet="sekolah_tertinggal",
+        columns=EXPORT_COLUMNS,
+        rows=_export_rows(qs),
+        widths=[11, 40, 13, 9, *[12] * 11, 8, 40],
     )
-    response["Content-Disposition"] = f'attachment; filename="{_behind_name(regency)}.xlsx"'
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    return xlsx_response(report, f"{_behind_name(regency)}.xlsx")

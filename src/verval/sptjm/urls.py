@@ -24,4 +24,9 @@ urlpatterns = [
         views.reconciliation_csv,
         name="reconciliation_csv",
     ),
+    path(
+        "pusdatin/penyaluran/<str:period_code>/rekonsiliasi.xlsx",
+        views.reconciliation_xlsx,
+        name="reconciliation_xlsx",
+    ),
 ]

@@ -24,7 +24,7 @@ from verval.accounts import access
 from verval.accounts.models import Role
 from verval.core import audit, files
 from verval.core.middleware import CSP
-from verval.core.spreadsheet import csv_row
+from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.core.views import file_gone
 from verval.core.when import format_deadline
 from verval.reference.models import Period
@@ -493,19 +493,48 @@ RECON_COLUMNS = [
 ]
 
 
-@login_required
-def reconciliation_csv(request: HttpRequest, period_code: str) -> HttpResponse:
+def _reconciliation_download(request: HttpRequest, period_code: str, fmt: str) -> tuple[Period, list[Any]]:
     access.require_role(request.user, Role.PUSDATIN)
     period = _period_or_404(period_code)
     rows = selectors.reconciliation(request.user, period, request.GET.get("provider") or None)
+    audit.record(
+        actor=request.user,
+        action="download_reconciliation",
+        object_type="period",
+        object_id=period.code,
+        note=f"format={fmt}",
+    )
+    return period, rows
+
+
+@login_required
+def reconciliation_csv(request: HttpRequest, period_code: str) -> HttpResponse:
+    period, rows = _reconciliation_download(request, period_code, "csv")
     buf = io.StringIO()
+    buf.write(BOM)
     writer = csv.writer(buf)
     writer.writerow(RECON_COLUMNS)
     for row in rows:
         writer.writerow(csv_row(_cell(row[c]) for c in RECON_COLUMNS))
-    audit.record(
-        actor=request.user, action="download_reconciliation", object_type="period", object_id=period.code
-    )
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="rekonsiliasi-{period.code}.csv"'
     return response
+
+
+def _xlsx_value(value: Any) -> Any:
+    """Counts and GB stay numbers a spreadsheet can sum; no recap yet is an empty cell."""
+    if isinstance(value, int | Decimal):
+        return value
+    return _cell(value)
+
+
+@login_required
+def reconciliation_xlsx(request: HttpRequest, period_code: str) -> HttpResponse:
+    period, rows = _reconciliation_download(request, period_code, "xlsx")
+    report = xlsx_report(
+        sheet="rekonsiliasi",
+        columns=RECON_COLUMNS,
+        rows=([_xlsx_value(row[c]) for c in RECON_COLUMNS] for row in rows),
+        widths=[12, *[12] * 12, 40],
+    )
+    return xlsx_response(report, f"rekonsiliasi-{period.code}.xlsx")
