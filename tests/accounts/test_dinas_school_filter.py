@@ -161,4 +161,3 @@ def test_filtered_dinas_list_queries_do_not_grow_with_the_schools(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("core:dinas"), params)
     assert len(response.context["schools"]) == 42
-

@@ -104,7 +104,9 @@ def school_list_area(user: Any, *, regency: str = "", district: str = "") -> Sch
             return None
     if district:
         parent = (
-            scope.filter(code=district, level=Region.Level.DISTRICT).values_list("parent_id", flat=True).first()
+            scope.filter(code=district, level=Region.Level.DISTRICT)
+            .values_list("parent_id", flat=True)
+            .first()
         )
         if parent is None:
             return None
