@@ -112,7 +112,7 @@ def test_behind_list_is_scoped_and_ordered(client, figures, other_school, dinas_
     assert response.status_code == 200
     assert [s.school_id for s, _reasons in response.context["items"]] == [figures.npsn]
     reasons = [str(r) for r in response.context["items"][0][1]]
-    assert reasons == ["Ada nomor aktif, SPTJM belum dicetak", "Residu/format salah ≥ 20 %"]
+    assert reasons == ["Ada nomor aktif, SPTJM belum dicetak", "Residu/format tidak valid ≥ 20%"]
     client.force_login(pusdatin)
     response = client.get(reverse("dashboard:behind"))
     assert [s.school_id for s, _r in response.context["items"]] == [figures.npsn, other_school.npsn]
@@ -218,11 +218,11 @@ def test_regency_page_lists_at_most_100_schools_unless_asked(client, figures, di
     assert reverse("dashboard:school", args=[other.npsn]) in body
 
 
-def test_percentages_keep_their_unit_on_the_same_line():
+def test_percentages_are_written_with_the_unit_against_the_figure():
     from verval.dashboard.templatetags.dashboard_tags import pct1
 
-    assert pct1(12.1, ".") == "12,1\u00a0%"
-    assert pct1(1234.56, ",") == "1,234.6\u00a0%"
+    assert pct1(12.1, ".") == "12,1%"
+    assert pct1(1234.56, ",") == "1,234.6%"
     assert pct1(None) == "–"
 
 
@@ -237,7 +237,7 @@ def test_map_legend_is_html_beside_the_map_so_it_stays_legible_on_a_phone(client
     html = client.get(reverse("dashboard:public")).content.decode()
     legend = html[html.index('<ul class="dash-legend">') :]
     legend = legend[: legend.index("</ul>")]
-    assert legend.count("<li>") == 6 and "0–20 %" in legend and "tanpa data" in legend
+    assert legend.count("<li>") == 6 and "0–20%" in legend and "tanpa data" in legend
     svg = html[html.index('<svg class="dash-map"') :]
     assert 'class="legend"' not in svg[: svg.index("</svg>")]
 

@@ -290,7 +290,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
         ("name", _("Sekolah")),
         ("total", _("Penerima")),
         ("aktif", _("Aktif")),
-        ("share", _("% Aktif")),
+        ("share", _("% aktif")),
         ("residu", _("Residu")),
     ):
         if sort == key:

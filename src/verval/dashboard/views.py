@@ -159,9 +159,9 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
     segments = [
         ("AKTIF", _("Aktif")),
         ("RESIDU", _("Residu")),
-        ("MENUNGGU_PROVIDER", _("Menunggu provider")),
-        ("FORMAT_SALAH", _("Format salah")),
-        ("BELUM_VERVAL", _("Belum verval")),
+        ("MENUNGGU_PROVIDER", _("Proses validasi provider")),
+        ("FORMAT_SALAH", _("Format tidak valid")),
+        ("BELUM_VERVAL", _("Belum diverifikasi")),
     ]
 
     def rows(items: list[tuple[str, Any, selectors.Funnel]]) -> list[dict[str, Any]]:
