@@ -367,7 +367,6 @@ def dinas_export(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(_school_csv(rows), content_type="text/csv; charset=utf-8")
     area = where.district or (where.regency if where.regencies else "") or user.region_id
     response["Content-Disposition"] = f'attachment; filename="sekolah-{area}-{zones.file_day()}.csv"'
-
     return response
 
 
