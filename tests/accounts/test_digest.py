@@ -102,7 +102,7 @@ def test_digest_counts_numbers_a_validation_run_found_invalid(school, operator, 
     _notify(capsys)
 
     (message,) = mail.outbox
-    assert message.subject == f"[Verval Ponsel] {school.name}: 2 format salah"
+    assert message.subject == f"[Verval Ponsel] {school.name}: 2 format tidak valid"
     assert (
         f"- 2 nomor dengan format tidak valid setelah validasi:\n  {SITE}/sekolah/{school.npsn}/?status=FORMAT_SALAH"
         in message.body

@@ -61,7 +61,7 @@ def test_dinas_school_list_shows_every_column_of_a_school_on_a_phone(live_server
             for c in cells.all()
         ]
         # Each cell carries its column's name (the header row is not visible on a phone).
-        assert labels == ['"NPSN"', '"Sekolah"', '"Penerima"', '"Aktif"', '"% Aktif"', '"Residu"', '"SPTJM"']
+        assert labels == ['"NPSN"', '"Sekolah"', '"Penerima"', '"Aktif"', '"% aktif"', '"Residu"', '"SPTJM"']
         for c in cells.all():
             assert c.is_visible() and inside_viewport(box(c)), c.inner_text()
         assert row.locator("td", has_text="75,0%").is_visible()  # 3 of 4 active
@@ -69,6 +69,37 @@ def test_dinas_school_list_shows_every_column_of_a_school_on_a_phone(live_server
         for link in page.locator("table.ranked thead a").all():
             b = box(link)
             assert inside_viewport(b) and b["height"] >= TAP
+        assert page.evaluate(OVERFLOW) == 0
+
+
+def test_province_dinas_narrows_its_school_list_to_a_kecamatan_on_a_phone(live_server, browser):  # type: ignore[no-untyped-def]
+    here = SchoolFactory(npsn="20155611", name="SD Negeri Leuwiliang Satu", region_id="020502")
+    SchoolFactory(npsn="20155612", name="SD Negeri Nanggung Satu", region_id="020501")
+    away = SchoolFactory(
+        npsn="20155613", name="SD Negeri Sukabumi Satu", region_id="020601", regency_id="020600"
+    )
+    for s in (here, away):
+        RecipientFactory(school=s, status="AKTIF")
+    UserFactory(role="DINAS_PROV", region_id=here.province_id, username="dinas.kecamatan")
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "dinas.kecamatan")
+        page.goto(f"{live_server.url}/dinas/")
+        assert page.locator("#f-kec").count() == 0  # the kecamatan wait for a kabupaten/kota
+        page.select_option("#f-kab", "020500")
+        page.get_by_role("button", name="Cari").click()
+        page.wait_for_url("**kabkota=020500**")
+        page.select_option("#f-kec", "020502")
+        page.get_by_role("button", name="Cari").click()
+        page.wait_for_url("**kecamatan=020502**")
+        shot(page, "mobile-360-dinas-kecamatan")
+        rows = page.locator("table.ranked tbody tr")
+        assert rows.count() == 1 and here.npsn in rows.first.inner_text()
+        for control in ("#f-kab", "#f-kec", "#f-q"):
+            b = box(page.locator(control))
+            assert inside_viewport(b) and b["height"] >= TAP, control
+        csv_link = page.get_by_role("link", name="Unduh daftar (CSV)")
+        assert "kabkota=020500" in csv_link.get_attribute("href")
+        assert "kecamatan=020502" in csv_link.get_attribute("href")
         assert page.evaluate(OVERFLOW) == 0
 
 

@@ -50,7 +50,7 @@ def test_period_dates_on_pusdatin_are_indonesian_words_not_iso(client, pusdatin)
     client.force_login(pusdatin)
     html = client.get(reverse("core:pusdatin")).content.decode()
     assert "1 Des 2026 – 28 Des 2026" in html
-    assert "Cetak SPTJM: 20 Des 2026 23.59 WIB" in html
-    assert "Unggah SPTJM: 25 Des 2026 23.59 WIB" in html
-    assert "Serah ke provider: 27 Des 2026" in html
+    assert "Batas cetak SPTJM: 20 Des 2026 23.59 WIB" in html
+    assert "Batas unggah SPTJM: 25 Des 2026 23.59 WIB" in html
+    assert "Serah terima ke provider: 27 Des 2026" in html
     assert "2026-12-20" not in html

@@ -16,6 +16,6 @@ def test_behind_page_gives_the_sptjm_deadlines_as_indonesian_words(client, pusda
     make_period("2026-12", starts=date(2026, 12, 1), sptjm_print_deadline=date(2026, 12, 7))
     client.force_login(pusdatin)
     html = client.get(reverse("dashboard:behind")).content.decode()
-    assert "Tenggat cetak SPTJM: 7 Des 2026 23.59 WIB." in html
-    assert "Tenggat unggah: 25 Des 2026 23.59 WIB." in html
+    assert "Batas cetak SPTJM: 7 Des 2026 23.59 WIB." in html
+    assert "Batas unggah SPTJM: 25 Des 2026 23.59 WIB." in html
     assert "2026-12-07" not in html

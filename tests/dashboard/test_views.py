@@ -12,6 +12,10 @@ from verval.core.models import AuditEvent
 from verval.dashboard import services
 from verval.registry.models import Recipient
 
+# A regency page computed afresh with a kecamatan chosen, as measured: a query per school or per
+# kecamatan would fail the test that adds schools.
+REGENCY_PAGE_QUERIES = 16
+
 
 @pytest.fixture
 def figures(school, other_school):
@@ -108,7 +112,7 @@ def test_behind_list_is_scoped_and_ordered(client, figures, other_school, dinas_
     assert response.status_code == 200
     assert [s.school_id for s, _reasons in response.context["items"]] == [figures.npsn]
     reasons = [str(r) for r in response.context["items"][0][1]]
-    assert reasons == ["Ada nomor aktif, SPTJM belum dicetak", "Residu/format salah ≥ 20 %"]
+    assert reasons == ["Ada nomor aktif, SPTJM belum dicetak", "Residu/format tidak valid ≥ 20%"]
     client.force_login(pusdatin)
     response = client.get(reverse("dashboard:behind"))
     assert [s.school_id for s, _r in response.context["items"]] == [figures.npsn, other_school.npsn]
@@ -214,11 +218,11 @@ def test_regency_page_lists_at_most_100_schools_unless_asked(client, figures, di
     assert reverse("dashboard:school", args=[other.npsn]) in body
 
 
-def test_percentages_keep_their_unit_on_the_same_line():
+def test_percentages_are_written_with_the_unit_against_the_figure():
     from verval.dashboard.templatetags.dashboard_tags import pct1
 
-    assert pct1(12.1, ".") == "12,1\u00a0%"
-    assert pct1(1234.56, ",") == "1,234.6\u00a0%"
+    assert pct1(12.1, ".") == "12,1%"
+    assert pct1(1234.56, ",") == "1,234.6%"
     assert pct1(None) == "–"
 
 
@@ -233,7 +237,7 @@ def test_map_legend_is_html_beside_the_map_so_it_stays_legible_on_a_phone(client
     html = client.get(reverse("dashboard:public")).content.decode()
     legend = html[html.index('<ul class="dash-legend">') :]
     legend = legend[: legend.index("</ul>")]
-    assert legend.count("<li>") == 6 and "0–20 %" in legend and "tanpa data" in legend
+    assert legend.count("<li>") == 6 and "0–20%" in legend and "tanpa data" in legend
     svg = html[html.index('<svg class="dash-map"') :]
     assert 'class="legend"' not in svg[: svg.index("</svg>")]
 
@@ -246,3 +250,62 @@ def test_breakdown_of_the_filtered_dimension_says_it_lists_every_group_and_marks
     assert f'Per jenis <small class="muted">· {note}</small>' in body
     assert body.count('class="chosen" aria-current="true"') == 1
     assert note not in client.get("/").content.decode()
+
+
+def test_regency_page_narrows_its_school_list_to_one_kecamatan_and_keeps_it_in_its_links(
+    client, figures, dinas_kab, monkeypatch
+):
+    from verval.dashboard import views
+
+    monkeypatch.setattr(views, "SCHOOL_ROWS", 1)
+    west = SchoolFactory(npsn="20199997", name="SD Negeri Leuwiliang", region_id="020502")
+    west2 = SchoolFactory(npsn="20199996", name="SD Negeri Leuwiliang Dua", region_id="020502")
+    Recipient.objects.bulk_create(
+        [
+            RecipientFactory.build(school=west, status="AKTIF"),
+            RecipientFactory.build(school=west2, status="RESIDU"),
+        ]
+    )
+    services.refresh_all()
+    client.force_login(dinas_kab)
+    url = reverse("dashboard:region", args=[figures.regency_id])
+    response = client.get(url, {"kecamatan": "020502", "jenis": "PD"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Per sekolah di Kec. Leuwiliang" in body
+    assert '<option value="020502" selected>Kec. Leuwiliang</option>' in body
+    assert figures.name not in body  # a school of Kec. Nanggung
+    assert "Menampilkan 1 dari 2 sekolah" in body
+    assert 'href="?jenis=PD&amp;kecamatan=020502&amp;semua=1"' in body
+    every = client.get(url, {"kecamatan": "020502", "jenis": "PD", "semua": "1"}).content.decode()
+    assert west.name in every and west2.name in every and figures.name not in every
+    # The figures above the list stay the kabupaten/kota's: 10 + 2 recipients, not the 2 of the kecamatan.
+    assert response.context["funnel"].imported == 12
+
+
+def test_regency_page_answers_404_for_a_kecamatan_of_another_regency_or_none(
+    client, figures, dinas_prov, other_school
+):
+    client.force_login(dinas_prov)
+    url = reverse("dashboard:region", args=[figures.regency_id])
+    assert client.get(url, {"kecamatan": other_school.region_id}).status_code == 404
+    assert client.get(url, {"kecamatan": "999999"}).status_code == 404
+    assert client.get(url, {"kecamatan": figures.regency_id}).status_code == 404
+    empty = client.get(url, {"kecamatan": "020503"}).content.decode()
+    assert "Tidak ada sekolah dengan data di Kec. Pamijahan." in empty
+
+
+def test_regency_page_with_a_kecamatan_runs_as_many_queries_for_many_schools(
+    client, figures, dinas_kab, django_assert_max_num_queries
+):
+    client.force_login(dinas_kab)
+    url = reverse("dashboard:region", args=[figures.regency_id])
+    client.get(url, {"kecamatan": "020501"})
+    with django_assert_max_num_queries(REGENCY_PAGE_QUERIES):
+        client.get(url, {"kecamatan": "020501", "jenis": "PD"})
+    for _ in range(30):
+        Recipient.objects.bulk_create([RecipientFactory.build(school=SchoolFactory(), status="AKTIF")])
+    services.refresh_all()
+    with django_assert_max_num_queries(REGENCY_PAGE_QUERIES):
+        response = client.get(url, {"kecamatan": "020501", "jenis": "PD", "semua": "1"})
+    assert len(response.context["body"]) > 0 and "Menampilkan" not in response.content.decode()

@@ -354,7 +354,7 @@ def test_rows_refused_by_a_rule_still_refuse_the_file_over_the_share_beside_lock
         rows[i]["nisn"] = "12345"
     job = import_file(write(tmp_path / "b.csv", rows))
     assert (job.state, job.error_code) == (Job.State.REFUSED, "TERLALU_BANYAK_DITOLAK")
-    assert job.error_message_en.startswith("6 of 100 rows (6.0 %) were refused")
+    assert job.error_message_en.startswith("6 of 100 rows (6.0%) were refused")
     assert Recipient.objects.get(id=uid(50)).name == "Siswa 50"  # nothing applied
     # 5 rows refused by a rule (5 %, not over the limit) and 10 locked: applied, 15 refused.
     rows[65]["nisn"] = "0030000065"

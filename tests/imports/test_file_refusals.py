@@ -110,8 +110,8 @@ def test_more_than_five_percent_refused_rows_refuses_the_file(tmp_path):  # type
     rows = many(94) + many(6, start=100, nisn="123")  # 6 % refused
     job = _refused(write(tmp_path / "a.csv", rows), "TERLALU_BANYAK_DITOLAK")
     assert job.counts == {"rows": 100, "refused": 6}
-    assert job.error_message.startswith("6 dari 100 baris (6,0 %) ditolak, lebih dari batas 5 %.")
-    assert job.error_message_en.startswith("6 of 100 rows (6.0 %) were refused")
+    assert job.error_message.startswith("6 dari 100 baris (6,0%) ditolak, lebih dari batas 5%.")
+    assert job.error_message_en.startswith("6 of 100 rows (6.0%) were refused")
     assert job.issues.filter(code="NISN_TIDAK_VALID").count() == 6
 
 

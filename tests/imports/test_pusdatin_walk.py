@@ -102,10 +102,10 @@ def test_too_many_refused_rows_message_writes_its_counts_with_thousands_separato
     job = import_file(write(tmp_path / "a.csv", rows))
     assert (job.state, job.error_code) == (Job.State.REFUSED, "TERLALU_BANYAK_DITOLAK")
     assert job.error_message == (
-        "40 dari 1.200 baris (3,3 %) ditolak, lebih dari batas 2,5 %. "
+        "40 dari 1.200 baris (3,3%) ditolak, lebih dari batas 2,5%. "
         "Berkas ditolak seluruhnya; kemungkinan berkasnya salah. Lihat laporan baris."
     )
     assert job.error_message_en == (
-        "40 of 1,200 rows (3.3 %) were refused, more than the 2.5 % limit. "
+        "40 of 1,200 rows (3.3%) were refused, more than the 2.5% limit. "
         "The whole file is refused; it is probably the wrong file. See the row report."
     )

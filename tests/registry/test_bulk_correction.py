@@ -112,6 +112,7 @@ def test_xlsx_round_trip_preview_apply_and_apply_again(
     ) in html
     assert "0857-1111-2222" in html and "0812****0000" not in html
     assert "Terapkan 2 perubahan" in html
+    assert '<div class="card"><b>37</b>tanpa koreksi</div>' in html
     assert Recipient.objects.get(pk=rows[0].pk).phone_e164 == "+6281220000000"  # preview changes nothing
 
     job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
@@ -133,7 +134,10 @@ def test_xlsx_round_trip_preview_apply_and_apply_again(
         "0813****1357",
     )
     assert AuditEvent.objects.get(action="bulk_correction").after == job.counts
-    assert client.get(f"/pekerjaan/{job.pk}/").status_code == 200
+    job_page = client.get(f"/pekerjaan/{job.pk}/")
+    assert job_page.status_code == 200
+    # The same count under the same word as in the preview (decision 0060).
+    assert '<div class="card"><dt>Tanpa koreksi</dt><dd><b>37</b></dd></div>' in job_page.content.decode()
     assert client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/")["Location"] == f"/pekerjaan/{job.pk}/"
 
     # The same file again: the numbers already equal the corrections, nothing changes.

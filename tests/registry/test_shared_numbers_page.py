@@ -65,4 +65,4 @@ def test_school_list_filters_recipients_with_a_shared_number(operator, school): 
     assert '<a href="?bersama=1">Tampilkan penerima dengan nomor bersama</a>' in everyone
     assert "Menampilkan 1–4 dari 4" in only_shared
     assert all(r.name in only_shared for r in shared) and alone.name not in only_shared
-    assert '<option value="1" selected>Dipakai melebihi batas</option>' in only_shared
+    assert '<option value="1" selected>Dipakai lebih dari batas</option>' in only_shared

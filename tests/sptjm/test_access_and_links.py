@@ -73,7 +73,7 @@ def test_pusdatin_home_and_nav_link_to_review_and_disbursement(pusdatin):  # typ
     body = _login(pusdatin).get(reverse("accounts:home")).content.decode()
     assert body.count('href="/pusdatin/sptjm/"') == 2
     assert body.count('href="/pusdatin/penyaluran/"') == 2
-    assert "Review SPTJM" in body
+    assert "Pemeriksaan SPTJM" in body
     assert "Penyaluran kuota" in body
 
 

@@ -251,7 +251,7 @@ def school_mail(changes: SchoolChanges, school_name: str, day: date) -> tuple[st
                 f"  - {labels.get(reason, reason)}: {n}\n    {school_url}?status=RESIDU&alasan={reason}"
             )
     if changes.format_salah:
-        short.append(_("%(n)s format salah") % {"n": changes.format_salah})
+        short.append(_("%(n)s format tidak valid") % {"n": changes.format_salah})
         lines.append(
             _("- %(n)s nomor dengan format tidak valid setelah validasi:\n  %(link)s")
             % {"n": changes.format_salah, "link": f"{school_url}?status=FORMAT_SALAH"}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
@@ -67,10 +68,73 @@ DINAS_SORTS = {
 }
 
 
-def region_school_rows(user: Any, q: str = "", sort: str = "share") -> Any:
+@dataclass(frozen=True, slots=True)
+class SchoolListArea:
+    """Where a Dinas narrowed its school list: a kabupaten/kota and a kecamatan ("" = not narrowed),
+    and the choices its filter form offers."""
+
+    regency: str = ""
+    district: str = ""
+    regencies: list[tuple[str, str]] = field(default_factory=list)
+    districts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def school_list_area(user: Any, *, regency: str = "", district: str = "") -> SchoolListArea | None:
+    """The `kabkota` and `kecamatan` of the Dinas school list, checked against the user's scope.
+
+    None when either names a region that is unknown, of the wrong level or outside the scope: the
+    caller answers 404 for all three alike, so a guessed code tells nothing about other regions.
+    A kecamatan of another kabupaten/kota than the one chosen (the province Dinas changed the
+    kabupaten/kota and kept the old kecamatan in the form) gives way to the kabupaten/kota.
+    """
+    from verval.reference.models import Region
+
+    regency, district = regency.strip(), district.strip()
+    scope = access.regions_for(user)
+    regencies: list[tuple[str, str]] = []
+    if user.role == Role.DINAS_KAB:
+        if regency and regency != user.region_id:
+            return None
+        regency = user.region_id
+    else:
+        regencies = list(
+            scope.filter(level=Region.Level.REGENCY).order_by("name").values_list("code", "name")
+        )
+        if regency and regency not in dict(regencies):
+            return None
+    if district:
+        parent = (
+            scope.filter(code=district, level=Region.Level.DISTRICT)
+            .values_list("parent_id", flat=True)
+            .first()
+        )
+        if parent is None:
+            return None
+        if not regency:
+            regency = parent
+        elif parent != regency:
+            district = ""
+    districts = (
+        list(
+            Region.objects.filter(level=Region.Level.DISTRICT, parent_id=regency)
+            .order_by("name")
+            .values_list("code", "name")
+        )
+        if regency
+        else []
+    )
+    return SchoolListArea(regency=regency, district=district, regencies=regencies, districts=districts)
+
+
+def region_school_rows(
+    user: Any, q: str = "", sort: str = "share", *, regency: str = "", district: str = ""
+) -> Any:
     """Schools in the user's scope with total, AKTIF count, AKTIF share and residue count.
 
     `sort` is one of DINAS_SORTS, optionally prefixed with "-" (descending); default: least advanced first.
+    `regency` / `district` narrow to a kabupaten/kota / kecamatan (checked by `school_list_area`;
+    the scope still applies whatever they say). A school's kecamatan is its `region`, the most
+    precise region the cutoff gave.
     """
     from django.db.models import Case, F, FloatField, Q, Value, When
     from django.db.models.functions import Cast
@@ -84,6 +148,10 @@ def region_school_rows(user: Any, q: str = "", sort: str = "share") -> Any:
             output_field=FloatField(),
         )
     )
+    if regency:
+        qs = qs.filter(regency_id=regency)
+    if district:
+        qs = qs.filter(region_id=district)
     q = q.strip()
     if q:
         qs = qs.filter(Q(npsn=q) | Q(name__icontains=q))

@@ -4,6 +4,7 @@ import csv
 import itertools
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
@@ -235,12 +236,44 @@ def period_close(request: HttpRequest, code: str) -> HttpResponse:
 # --- Dinas ---------------------------------------------------------------------------------------
 
 
+class _NotInRegion(Exception):
+    """A `kabkota` or `kecamatan` unknown or outside the user's region."""
+
+
+def _school_list(request: HttpRequest) -> tuple[Any, selectors.SchoolListArea, str]:
+    """The Dinas school list as the GET parameters narrow it (search, kabupaten/kota, kecamatan,
+    sort), for the page and its CSV alike; the query string that keeps those filters."""
+    access.require_role(request.user, *DINAS)
+    where = selectors.school_list_area(
+        request.user, regency=request.GET.get("kabkota", ""), district=request.GET.get("kecamatan", "")
+    )
+    if where is None:
+        raise _NotInRegion
+    q = request.GET.get("q", "")
+    rows = selectors.region_school_rows(
+        request.user,
+        q=q,
+        sort=request.GET.get("sort", "share"),
+        regency=where.regency if where.regencies else "",
+        district=where.district,
+    )
+    params = {"q": q}
+    if where.regencies and where.regency:
+        params["kabkota"] = where.regency
+    if where.district:
+        params["kecamatan"] = where.district
+    return rows, where, urlencode(params)
+
+
 @login_required
 def dinas(request: HttpRequest) -> HttpResponse:
-    access.require_role(request.user, *DINAS)
-    q = request.GET.get("q", "")
+    try:
+        rows, where, filter_query = _school_list(request)
+    except _NotInRegion:
+        # The same answer for a code that does not exist and one of another region: a guess tells
+        # nothing. Said on the page (a bookmark of an old filter), with the way back.
+        return render(request, "core/dinas_not_in_region.html", status=404)
     sort = request.GET.get("sort", "share")
-    rows = selectors.region_school_rows(request.user, q=q, sort=sort)
     page = Paginator(rows, DINAS_PAGE_SIZE).get_page(request.GET.get("page"))
     schools = list(page.object_list)
     states = selectors.sptjm_states(request.user, [s.npsn for s in schools])
@@ -258,7 +291,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
         ("name", _("Sekolah")),
         ("total", _("Penerima")),
         ("aktif", _("Aktif")),
-        ("share", _("% Aktif")),
+        ("share", _("% aktif")),
         ("residu", _("Residu")),
     ):
         if sort == key:
@@ -274,8 +307,10 @@ def dinas(request: HttpRequest) -> HttpResponse:
         {
             "schools": schools,
             "page": page,
-            "q": q,
+            "q": request.GET.get("q", ""),
             "sort": sort,
+            "where": where,
+            "filter_query": filter_query,
             "columns": columns,
             "show_sptjm": bool(states) or _sptjm_available(),
             "pending": pending[:10],
@@ -324,30 +359,32 @@ def _school_csv(rows: Any) -> Iterator[str]:
         yield writer.writerow(csv_row(row))
 
 
-def _school_list(request: HttpRequest, fmt: str) -> tuple[Any, str]:
-    """The region's schools as the page lists them (search and order kept), the download
+def _school_export(request: HttpRequest, fmt: str) -> tuple[Any, str]:
+    """The region's schools as the page lists them (search, filters and order kept), the download
     audited; and the file's name without its suffix."""
-    access.require_role(request.user, *DINAS)
-    rows = selectors.region_school_rows(
-        request.user, q=request.GET.get("q", ""), sort=request.GET.get("sort", "share")
-    )
+    try:
+        rows, where, _query = _school_list(request)
+    except _NotInRegion:
+        raise Http404("region outside the user's scope") from None
     user: Any = request.user
     audit.record(
         actor=user,
         action="download_region_school_list",
         object_type="region",
         object_id=user.region_id,
-        region_code=user.region_id,
-        note=f"format={fmt}",
+        region_code=where.district or where.regency or user.region_id,
+        # The region codes the list was narrowed to; not the search as typed (free text).
+        note=f"format={fmt} kabkota={where.regency if where.regencies else ''} kecamatan={where.district}",
         ip=_ip(request),
     )
-    return rows, f"sekolah-{user.region_id}-{zones.file_day()}"
+    area = where.district or (where.regency if where.regencies else "") or user.region_id
+    return rows, f"sekolah-{area}-{zones.file_day()}"
 
 
 @login_required
 def dinas_export(request: HttpRequest) -> StreamingHttpResponse:
     """The region's school list as CSV (aggregates only, no person or number). Audited."""
-    rows, name = _school_list(request, "csv")
+    rows, name = _school_export(request, "csv")
     response = StreamingHttpResponse(_school_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
@@ -356,7 +393,7 @@ def dinas_export(request: HttpRequest) -> StreamingHttpResponse:
 @login_required
 def dinas_export_xlsx(request: HttpRequest) -> HttpResponse:
     """The same list as an Excel file: the NPSN a text cell, the counts numbers. Audited."""
-    rows, name = _school_list(request, "xlsx")
+    rows, name = _school_export(request, "xlsx")
     report = xlsx_report(
         sheet="sekolah",
         columns=SCHOOL_COLUMNS,

@@ -58,19 +58,27 @@ def funnel_svg(stages: list[dict], *, title: str) -> SafeString:
 
 def stacked_bars_svg(rows: list[dict], segments: list[tuple[str, str]], *, title: str) -> SafeString:
     """One horizontal 100 % bar per row, split into segments (key, label); a legend on top."""
-    width, bar_h, gap, label_w, legend_h = 640, 18, 8, 120, 24
+    width, bar_h, gap, label_w, line_h = 640, 18, 8, 120, 18
+    # The legend wraps to a second line when its labels (the status names of SPEC §4, as long as
+    # "Proses validasi provider") do not fit beside each other.
+    places, x, y = [], label_w, 6
+    for key, label in segments:
+        step = 14 + 7 * len(str(label)) + 10
+        if x + step > width and x > label_w:
+            x, y = label_w, y + line_h
+        places.append((key, label, x, y))
+        x += step
+    legend_h = y + line_h
     height = legend_h + len(rows) * (bar_h + gap) + gap
     out = [
         f'<svg class="dash-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
-    x = label_w
-    for key, label in segments:
+    for key, label, x, y in places:
         out.append(
-            f'<rect x="{x}" y="6" width="10" height="10" fill="{COLOURS.get(key, "#57606a")}"/>'
-            f'<text x="{x + 14}" y="15" font-size="11" fill="#1b1f23">{escape(str(label))}</text>'
+            f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLOURS.get(key, "#57606a")}"/>'
+            f'<text x="{x + 14}" y="{y + 9}" font-size="11" fill="#1b1f23">{escape(str(label))}</text>'
         )
-        x += 14 + 7 * len(str(label)) + 10
     span = width - label_w - 10
     for i, row in enumerate(rows):
         y = legend_h + gap + i * (bar_h + gap)

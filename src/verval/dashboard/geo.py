@@ -172,7 +172,7 @@ def render_legend(metric_label: str) -> SafeString:
     a 360 px phone. Swatches are tiny SVGs (a fill attribute, which the CSP allows; a style
     attribute it would not)."""
     no_data = _("tanpa data")
-    items = [(colour, f"{i * 20}–{(i + 1) * 20} %") for i, colour in enumerate(RAMP)] + [(NO_DATA, no_data)]
+    items = [(colour, f"{i * 20}–{(i + 1) * 20}%") for i, colour in enumerate(RAMP)] + [(NO_DATA, no_data)]
     swatch = '<svg width="14" height="10" aria-hidden="true"><rect width="14" height="10" fill="{}" stroke="#57606a" stroke-width="1"/></svg>'
     lis = "".join(f"<li>{swatch.format(colour)} {escape(label)}</li>" for colour, label in items)
     return mark_safe(

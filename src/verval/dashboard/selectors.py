@@ -151,7 +151,7 @@ class Funnel:
     def stages(self) -> list[dict[str, Any]]:
         """The funnel as (key, label, value) stages in order, for the chart and the table."""
         rows = [
-            ("imported", _("Data diimpor"), self.imported),
+            ("imported", _("Diimpor"), self.imported),
             ("valid", _("Format valid"), self.valid),
             ("sent", _("Dikirim ke provider"), self.sent),
             ("AKTIF", _("Aktif (cocok di provider)"), self.aktif),
@@ -414,7 +414,7 @@ BEHIND_REASONS = {
     "SPTJM_DIKEMBALIKAN": _("SPTJM dikembalikan, perlu unggah ulang"),
     "BELUM_UNGGAH": _("SPTJM dicetak, pindaian belum diunggah"),
     "TERLAMBAT": _("Lewat tenggat periode"),
-    "RESIDU_TINGGI": _("Residu/format salah ≥ 20 %"),
+    "RESIDU_TINGGI": _("Residu/format tidak valid ≥ 20%"),
     "BELUM_VERVAL": _("Banyak nomor belum diverifikasi"),
     "GAGAL_INJEKSI": _("Ada injeksi gagal"),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -69,7 +70,9 @@ def _breadcrumbs(area: Area) -> list[tuple[str, str]]:
     return crumbs
 
 
-def _children_rows(area: Area, data: dict[str, Any], user: Any, f: Filters) -> list[dict[str, Any]]:
+def _children_rows(
+    area: Area, data: dict[str, Any], user: Any, f: Filters, district: str = ""
+) -> list[dict[str, Any]]:
     figures = data["children"]
     if not figures:
         return []
@@ -87,7 +90,10 @@ def _children_rows(area: Area, data: dict[str, Any], user: Any, f: Filters) -> l
             for code, fig in figures.items()
         ]
     else:
-        schools = dict(access.schools_for(user).filter(npsn__in=list(figures)).values_list("npsn", "name"))
+        in_scope = access.schools_for(user).filter(npsn__in=list(figures))
+        if district:
+            in_scope = in_scope.filter(region_id=district)
+        schools = dict(in_scope.values_list("npsn", "name"))
         base = reverse("dashboard:school", args=["00000000"]).replace("00000000", "{}")
         rows = [
             {"code": code, "name": schools[code], "href": base.format(code) + suffix, **fig}
@@ -153,9 +159,9 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
     segments = [
         ("AKTIF", _("Aktif")),
         ("RESIDU", _("Residu")),
-        ("MENUNGGU_PROVIDER", _("Menunggu provider")),
-        ("FORMAT_SALAH", _("Format salah")),
-        ("BELUM_VERVAL", _("Belum verval")),
+        ("MENUNGGU_PROVIDER", _("Proses validasi provider")),
+        ("FORMAT_SALAH", _("Format tidak valid")),
+        ("BELUM_VERVAL", _("Belum diverifikasi")),
     ]
 
     def rows(items: list[tuple[str, Any, selectors.Funnel]]) -> list[dict[str, Any]]:
@@ -203,7 +209,13 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _render_area(
-    request: HttpRequest, area: Area, *, with_children: bool, children_hidden: bool = False
+    request: HttpRequest,
+    area: Area,
+    *,
+    with_children: bool,
+    children_hidden: bool = False,
+    district: tuple[str, str] | None = None,
+    districts: list[tuple[str, str]] | None = None,
 ) -> HttpResponse:
     if request.user.is_authenticated and services.has_dirty():
         services.refresh_dirty(limit=DIRTY_REFRESH_ON_READ)
@@ -216,11 +228,12 @@ def _render_area(
         f"{int(with_children)}:{int(children_hidden)}:{int(request.user.is_authenticated)}"
     )
     show_all = request.GET.get("semua") == "1"
-    key += f":{int(show_all)}"
+    district_code, district_name = district or ("", "")
+    key += f":{int(show_all)}:{district_code}"
     cached = cache.get(key)
     if cached is None:
         data = selectors.cached_area_data(area, f, with_children=with_children, version=version)
-        children = _children_rows(area, data, request.user, f)
+        children = _children_rows(area, data, request.user, f, district_code)
         children_total = len(children)
         if area.level == 2 and not show_all:
             children = children[:SCHOOL_ROWS]  # the furthest behind first; the rest on request
@@ -238,7 +251,17 @@ def _render_area(
             "chosen": {"level": f.level, "kind": f.kind, "provider": f.provider},
             "children": children,
             "children_total": children_total,
-            "show_all_query": "?" + "&".join(x for x in (f.query(), "semua=1") if x),
+            "show_all_query": "?"
+            + "&".join(
+                x
+                for x in (
+                    f.query(),
+                    urlencode({"kecamatan": district_code}) if district_code else "",
+                    "semua=1",
+                )
+                if x
+            ),
+            "district_name": district_name,
             "children_hidden": children_hidden,
             "timeline": data["timeline"],
             "map": _map(area, children),
@@ -265,6 +288,8 @@ def _render_area(
         "crumbs": _breadcrumbs(area),
         "home_url": _home_url(request.user),
         "can_chase": request.user.is_authenticated and request.user.role in CHASE_ROLES,
+        "districts": districts or [],
+        "district": district_code,
         "body": mark_safe(body),  # noqa: S308 - rendered by our own template (autoescaped)
     }
     return _cacheable(request, render(request, "dashboard/area.html", context))
@@ -309,7 +334,24 @@ def region(request: HttpRequest, code: str) -> HttpResponse:
         return _render_area(request, area, with_children=True)
     area = Area(level=2, code=reg.code, name=reg.name, province=reg.code[:2] + "0000", regency=reg.code)
     show = selectors.can_list_schools(request.user, reg.code)
-    return _render_area(request, area, with_children=show, children_hidden=not show)
+    if not show:
+        return _render_area(request, area, with_children=False, children_hidden=True)
+    # The school list narrowed to one kecamatan of this kabupaten/kota (the figures above it stay
+    # the kabupaten/kota's: the aggregates are kept per school and per regency, not per kecamatan).
+    districts = list(
+        Region.objects.filter(level=Region.Level.DISTRICT, parent_id=reg.code)
+        .order_by("name")
+        .values_list("code", "name")
+    )
+    code_asked = request.GET.get("kecamatan", "")
+    district = None
+    if code_asked:
+        name = dict(districts).get(code_asked)
+        if name is None:
+            # Unknown, or a kecamatan of another kabupaten/kota: no list of anywhere else.
+            raise Http404("kecamatan not in this regency")
+        district = (code_asked, name)
+    return _render_area(request, area, with_children=True, district=district, districts=districts)
 
 
 @login_required

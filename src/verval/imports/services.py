@@ -1205,10 +1205,10 @@ class _Importer:
             wrong_id, rows_id = (f"{n:,}".replace(",", ".") for n in (wrong, self.rows))
             raise JobRefused(
                 code="TERLALU_BANYAK_DITOLAK",
-                message=f"{wrong_id} dari {rows_id} baris ({pct.replace('.', ',')} %) ditolak, lebih dari batas "
-                f"{limit.replace('.', ',')} %. "
+                message=f"{wrong_id} dari {rows_id} baris ({pct.replace('.', ',')}%) ditolak, lebih dari batas "
+                f"{limit.replace('.', ',')}%. "
                 "Berkas ditolak seluruhnya; kemungkinan berkasnya salah. Lihat laporan baris.",
-                message_en=f"{wrong:,} of {self.rows:,} rows ({pct} %) were refused, more than the {limit} % limit. "
+                message_en=f"{wrong:,} of {self.rows:,} rows ({pct}%) were refused, more than the {limit}% limit. "
                 "The whole file is refused; it is probably the wrong file. See the row report.",
                 issues=self._row_issues(issues),
                 counts={"rows": self.rows, "refused": refused},

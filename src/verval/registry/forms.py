@@ -21,7 +21,7 @@ class UploadForm(forms.Form):
     def clean_berkas(self):  # type: ignore[no-untyped-def]
         f = self.cleaned_data["berkas"]
         if f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("Berkas terlalu besar (maksimal 5 MB)."))
+            raise forms.ValidationError(_("Berkas terlalu besar (paling besar 5 MB)."))
         if not f.name.lower().endswith(".xlsx"):
             raise forms.ValidationError(_("Unggah berkas .xlsx yang diunduh dari halaman ini."))
         return f

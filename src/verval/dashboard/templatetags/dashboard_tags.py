@@ -31,10 +31,12 @@ def num(value: Any, thousands: str = "") -> str:
 
 @register.filter
 def pct1(value: Any, thousands: str = "") -> str:
-    """A percentage with one decimal and the unit, or an en dash when there is none."""
+    """A percentage with one decimal and the unit, or an en dash when there is none: "48,6%" in
+    Indonesian, "48.6%" in English. The one way the pages write a share (decision 0060)."""
     if value is None or value == "":
         return "–"
     thousands = thousands or _seps()[0]
     dec = "," if thousands == "." else "."
-    # A no-break space: "12,1 %" wrapped between the figure and its unit in narrow table cells.
-    return f"{float(value):,.1f}".replace(",", "\0").replace(".", dec).replace("\0", thousands) + "\u00a0%"
+    # No space, as Indonesian spelling (EYD) writes it; with none, a narrow table cell cannot wrap
+    # between the figure and its unit either (UAX #14: no break between a digit and "%").
+    return f"{float(value):,.1f}".replace(",", "\0").replace(".", dec).replace("\0", thousands) + "%"
