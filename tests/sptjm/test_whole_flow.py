@@ -100,7 +100,7 @@ def test_the_twelve_steps(tmp_path, capsys):
     # 3. Validation (CLI).
     call_command("validate", "--json")
     validated = _json_out(capsys)
-    assert (validated["menunggu_provider"], validated["format_salah"]) == (13, 1)
+    assert (validated["awaiting_provider"], validated["invalid_format"]) == (13, 1)
 
     # 4. Dump files (CLI).
     call_command("dump", "--json")

@@ -110,7 +110,7 @@ def test_validate_command_prints_json_counts(school):  # type: ignore[no-untyped
     out = StringIO()
     call_command("validate", "--json", stdout=out)
     data = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert (data["divalidasi"], data["menunggu_provider"], data["format_salah"]) == (2, 1, 1)
+    assert (data["validated"], data["awaiting_provider"], data["invalid_format"]) == (2, 1, 1)
     assert Job.objects.get(pk=data["job"]).state == "SUCCEEDED"
 
 
@@ -163,7 +163,7 @@ def test_recheck_replaces_stale_verdicts_and_sends_them_through_validation(schoo
     out = StringIO()
     call_command("validate", "--recheck", "--json", stdout=out)
     data = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert (data["diperiksa_ulang"], data["putusan_berubah"], data["divalidasi"]) == (2, 1, 2)
+    assert (data["rechecked"], data["verdicts_changed"], data["validated"]) == (2, 1, 2)
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert (stale.phone_e164, stale.operator, stale.reason, stale.status) == (
@@ -200,7 +200,7 @@ def test_recheck_keeps_provider_answers_of_numbers_whose_verdict_did_not_change(
     out = StringIO()
     call_command("validate", "--recheck", "--json", stdout=out)
     data = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert (data["diperiksa_ulang"], data["putusan_berubah"], data["divalidasi"]) == (2, 0, 0)
+    assert (data["rechecked"], data["verdicts_changed"], data["validated"]) == (2, 0, 0)
     residue.refresh_from_db()
     active.refresh_from_db()
     assert (residue.status, residue.reason, residue.needs_validation) == ("RESIDU", "TIDAK_AKTIF", False)

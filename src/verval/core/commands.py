@@ -33,6 +33,35 @@ FILE_NOT_FOUND = "BERKAS_TIDAK_DITEMUKAN"
 SYSTEM_ERROR = "KESALAHAN_SISTEM"  # as the provider API's 500 answer
 DATABASE_NOT_MIGRATED = "BASIS_DATA_BELUM_DIMIGRASI"
 
+# The JSON line speaks English snake_case identifiers (decision 0061). A job's stored counts keep
+# the names the provider API answers with (docs/api.md: `aktif`, `residu`, `berhasil`, `gagal`)
+# and the job page labels (core.jobs.COUNT_LABELS); on the command line they are these. SPEC codes
+# stay codes, as values (`"state": "SUCCEEDED"`) and as the keys of a breakdown by code
+# (`by_code`, `by_rule`, `matched`, `number_status`): they are upper case, never in this table.
+JSON_KEYS = {
+    "divalidasi": "validated",
+    "menunggu_provider": "awaiting_provider",
+    "format_salah": "invalid_format",
+    "nomor_dipakai_bersama": "shared_numbers",
+    "nomor_tidak_rasional": "implausible_numbers",
+    "diperiksa_ulang": "rechecked",
+    "putusan_berubah": "verdicts_changed",
+    "aktif": "active",
+    "residu": "residue",
+    "berhasil": "injected",
+    "gagal": "failed",
+}
+
+
+def english_keys(value: Any) -> Any:
+    """`value` with every key of JSON_KEYS renamed, at any depth (a simulation's counts hold the
+    counts of each job it ran)."""
+    if isinstance(value, dict):
+        return {JSON_KEYS.get(k, k): english_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [english_keys(v) for v in value]
+    return value
+
 
 class Refused(CommandError):
     """The input (or an argument) refused whole; nothing changed. Exit 2."""
@@ -139,7 +168,7 @@ class DataCommand(BaseCommand):
             # (argparse's own code), CommandError with returncode 2 under call_command.
             refused = Refused(USAGE_ERROR, message)
             if command._json_asked:
-                command.stdout.write(json.dumps(refused.json_line()))
+                command.emit(refused.json_line())
             if parser.called_from_command_line:
                 error(message)
             raise refused
@@ -154,16 +183,16 @@ class DataCommand(BaseCommand):
         except Exception as exc:
             outcome = as_outcome(exc)
             if options.get("json"):
-                self.stdout.write(json.dumps(outcome.json_line(), default=str))
+                self.emit(outcome.json_line())
             if isinstance(exc, CommandError) and outcome is not exc:
                 raise outcome from None
             # Ours as they are; a database without tables to `verval` (verval.cli says to
             # migrate); anything else is a bug and keeps its traceback (exit 1).
             raise
 
-    def emit(self, data: dict[str, Any]) -> None:
-        """The JSON line of an applied input."""
-        self.stdout.write(json.dumps(data, default=str))
+    def emit(self, data: dict[str, Any], *, sort_keys: bool = False) -> None:
+        """The JSON line (of an applied input, or of a refusal), keys in English (JSON_KEYS)."""
+        self.stdout.write(json.dumps(english_keys(data), default=str, sort_keys=sort_keys))
 
     def print_issues(self, job: Any, limit: int = 20) -> None:
         """The job's first refused rows, one line each (values stay out: the report has them

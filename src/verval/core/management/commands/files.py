@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from verval.core import actions, retention
@@ -38,7 +37,7 @@ class Command(DataCommand):
         data = retention.usage()
         retention.write_snapshot(data)
         if opts["json"]:
-            self.stdout.write(json.dumps(data))
+            self.emit(data)
             return
         self.stdout.write(f"{'kind':20} {'files':>9} {'size':>10}  {'oldest':25} kept")
         for kind, row in data["kinds"].items():
@@ -57,7 +56,7 @@ class Command(DataCommand):
             counts = retention.totals(retention.plan())
         out = {"dry_run": not opts["yes"], **counts}
         if opts["json"]:
-            self.stdout.write(json.dumps(out))
+            self.emit(out)
             return
         verb = "would delete" if out["dry_run"] else "deleted"
         for kind, row in counts["kinds"].items():

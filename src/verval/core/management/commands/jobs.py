@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -48,17 +47,17 @@ class Command(DataCommand):
         if opts["recover"]:
             counts = actions.recover_jobs()
             counts["expired"] = actions.expire_previews()
+            if opts["json"]:
+                self.emit(counts)
+                return
             self.stdout.write(
-                json.dumps(counts)
-                if opts["json"]
-                else f"re-queued {counts['requeued']}, failed {counts['failed']}, "
-                f"previews expired {counts['expired']}"
+                f"re-queued {counts['requeued']}, failed {counts['failed']}, previews expired {counts['expired']}"
             )
             return
         rows = selectors.unfinished_jobs(limit=opts["limit"])
         previews = selectors.previews_not_applied()
         if opts["json"]:
-            self.stdout.write(json.dumps({"jobs": rows, "previews_not_applied": previews}))
+            self.emit({"jobs": rows, "previews_not_applied": previews})
             return
         if previews:
             self.stdout.write(
@@ -87,7 +86,7 @@ class Command(DataCommand):
             raise Refused(refused.code, refused.message_en, job=str(job_id)) from None
         row = selectors.job_row(job)
         if opts["json"]:
-            self.stdout.write(json.dumps(row))
+            self.emit(row)
         else:
             done = "re-queued" if requeue else "cancelled" if job.is_finished else "cancel requested"
             self.stdout.write(f"{row['id']} {row['kind']}: {row['state']} ({done})")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.apps import apps
@@ -47,7 +46,7 @@ class Command(DataCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         data = collect()
         if opts["json"]:
-            self.stdout.write(json.dumps(data, sort_keys=True))
+            self.emit(data, sort_keys=True)
             return
         self.stdout.write(f"recipients (active): {data['recipients']}   inactive: {data['inactive']}")
         for section in (

@@ -4,7 +4,6 @@ from the provider's next batch (docs/decisions/0027-provider-number-format.md)."
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from verval.accounts.models import PROVIDER_CODES
@@ -29,13 +28,13 @@ class Command(DataCommand):
         if opts["format"] is None:
             current = services.number_formats([provider])[provider]
             if opts["json"]:
-                self.stdout.write(json.dumps({"provider": provider, "number_format": current}))
+                self.emit({"provider": provider, "number_format": current})
             else:
                 self.stdout.write(f"{provider}: {current} ({_example(current)})")
             return
         done = actions.set_number_format(actor=None, provider=provider, number_format=opts["format"])
         if opts["json"]:
-            self.stdout.write(json.dumps(done))
+            self.emit(done)
             return
         if not done["changed"]:
             self.stdout.write(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from verval.core import jobs
-from verval.core.commands import DataCommand, job_output
+from verval.core.commands import DataCommand, english_keys, job_output
 
 
 class Command(DataCommand):
@@ -23,5 +23,6 @@ class Command(DataCommand):
         if opts["json"]:
             self.emit(out)
         else:
-            for key, value in job.counts.items():
+            # The names of the JSON line: the stored counts are Indonesian (the job page labels them).
+            for key, value in english_keys(job.counts).items():
                 self.stdout.write(f"{key}: {value}")
