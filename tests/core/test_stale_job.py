@@ -242,3 +242,16 @@ def test_retried_abandoned_import_ends_with_the_counts_of_an_uninterrupted_run( 
             "action", "actor"
         )
     ) == [("job_requeue", pusdatin.pk)]
+
+
+def test_job_lists_mark_a_silent_job_and_only_that_one(client, pusdatin):  # type: ignore[no-untyped-def]
+    silent = _running_job(pusdatin, silent_for=timedelta(minutes=10), kind="import_dapodik")
+    _running_job(pusdatin, silent_for=timedelta(seconds=5), kind="import_dapodik")
+    client.force_login(pusdatin)
+
+    for url in ("/pusdatin/", reverse("imports:jobs")):
+        html = client.get(url).content.decode()
+
+        assert re.findall(r'<span class="warn small job-silent">([^<]*)</span>', html) == [
+            f"tanpa kabar sejak {_wib(silent.heartbeat_at)}"
+        ], url
