@@ -349,8 +349,8 @@ def test_job_page_says_when_the_worker_stopped_answering(client, pusdatin):  # t
     job = _dead_worker_job(pusdatin, attempts=2)
     client.force_login(pusdatin)
     html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
-    assert "tidak memberi kabar sejak" in html
-    assert "pekerjaan ini akan dijalankan ulang dari awal secara otomatis" in html
+    assert "Tidak ada kemajuan sejak" in html
+    assert "pekerjaan ini dijalankan ulang dari awal secara otomatis oleh pekerja latar" in html
     assert '<p class="muted small job-attempt">Percobaan ke-2 dari 3.</p>' in html
     Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()

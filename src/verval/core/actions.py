@@ -296,7 +296,7 @@ def recover_jobs(*, now: datetime | None = None) -> dict[str, int]:
     for job in Job.objects.filter(state=Job.State.RUNNING).order_by("created_at"):
         if not jobs.is_abandoned(job, now):
             continue
-        if job.queued_at is None or job.attempts >= jobs.max_attempts() or jobs.cancel_request(job):
+        if jobs.after_stop(job) != jobs.RERUN:  # what the job's page told its readers
             counts["failed"] += fail_abandoned(job=job)
             continue
         with transaction.atomic():
@@ -424,7 +424,8 @@ def requeue_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
     job whose worker died (lease expired), a job that FAILED (nothing was changed), or a job
     handed to the worker that never ran. Refused for a job alive in a worker, one that ended
     SUCCEEDED or REFUSED, and one never handed over (a correction file still awaiting the
-    school's click is the school's to apply)."""
+    school's click is the school's to apply). Idempotent: a job already waiting in the queue is
+    returned as it is, with no second task and no audit row."""
     from verval.accounts import access
     from verval.accounts.models import Role
 
@@ -458,6 +459,11 @@ def requeue_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
             "Pekerjaan ini belum pernah diserahkan ke pekerja.",
             "The job was never handed to the worker.",
         )
+    if state == "queued":
+        # Already waiting for a worker (a second click, two Pusdatin users at once): a second
+        # task would only race the first for the claim, and its audit row would record a change
+        # that did not happen (decision 0062).
+        return job
     with transaction.atomic():
         match: dict[str, Any] = {"state": job.state, "lease_owner": job.lease_owner, "attempts": job.attempts}
         if not _requeue(job, set_attempts=0, **match):

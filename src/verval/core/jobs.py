@@ -211,6 +211,42 @@ def is_abandoned(job: Job, now: datetime | None = None) -> bool:
     return beat is None or (now or timezone.now()) - beat > timedelta(seconds=lease_seconds())
 
 
+def stale_seconds() -> int:
+    """How long a running job may stay silent before its page says so: three missed heartbeats
+    (half the lease). Earlier than the lease itself, because the lease errs towards patience (a
+    live worker must never lose its job) while the person watching a frozen bar deserves to hear
+    sooner that something may be wrong."""
+    return max(1, lease_seconds() // 2)
+
+
+def is_stale(job: Job, now: datetime | None = None) -> bool:
+    """RUNNING, and no heartbeat for `stale_seconds()` (an abandoned job is stale too)."""
+    if job.state != Job.State.RUNNING:
+        return False
+    beat = last_beat(job)
+    return beat is None or (now or timezone.now()) - beat > timedelta(seconds=stale_seconds())
+
+
+# What becomes of a RUNNING job whose worker stopped (`after_stop`): run again from the start by
+# the next worker's recovery, or failed by it (and why).
+RERUN = "rerun"
+NOT_QUEUED = "not_queued"  # run by a command or a web request: whoever ran it runs it again
+LAST_ATTEMPT = "last_attempt"  # started JOB_MAX_ATTEMPTS times already
+CANCEL_PENDING = "cancel_pending"  # Pusdatin asked it to stop (decision 0029)
+
+
+def after_stop(job: Job) -> str:
+    """What the recovery (`core.actions.recover_jobs`, which decides with this function) will do
+    with this job once its lease expired, so that its page can promise only what will happen."""
+    if cancel_request(job) is not None:
+        return CANCEL_PENDING
+    if job.queued_at is None:
+        return NOT_QUEUED
+    if job.attempts >= max_attempts():
+        return LAST_ATTEMPT
+    return RERUN
+
+
 def _tasks_in_database() -> bool:
     """Tasks go through django-tasks' database backend (not the immediate one of the tests)."""
     return str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db.")
@@ -560,7 +596,9 @@ def progress_context(job: Job) -> dict[str, Any]:
     data = {} if job.is_finished else _progress_file(job)
     done, total = _done_total(job, data)
     step = STEPS.get(str(data.get("step", "")), "")
+    now = timezone.now()
     beat = last_beat(job) if job.state == Job.State.RUNNING else None
+    stale = is_stale(job, now)
     return {
         "done": done,
         "total": total,
@@ -568,8 +606,13 @@ def progress_context(job: Job) -> dict[str, Any]:
         "step": str(step),
         "step_code": str(data.get("step", "")) if step else "",
         # Whether a worker is on it (decision 0022): the page says so when it is not.
-        "liveness": liveness(job),
+        "liveness": liveness(job, now),
         "last_beat": beat,
+        # No heartbeat for a while (decision 0062): the page says since when, what will happen and
+        # polls less often, as nothing moves until a worker takes the job again.
+        "stale": stale,
+        "checked_at": now,
+        "after_stop": after_stop(job) if stale else "",
         # Pusdatin asked it to stop (decision 0029): pending while it runs, too late once it ended
         # otherwise than DIBATALKAN.
         "cancel_request": cancel_request(job),

@@ -4,7 +4,10 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -20,13 +23,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         worker = None
+        watch = threading.Event()
         if not opts["no_worker"]:
             # The worker is a separate process so that a long import never blocks a page.
-            worker = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-                [sys.executable, "-m", "verval.cli", "worker", "--interval", "1"],
-                env={**os.environ, "DJANGO_SETTINGS_MODULE": "verval.settings"},
-            )
-            self.stdout.write(f"Task worker started (pid {worker.pid}).")
+            worker = WorkerKeeper(_start_worker, self.stdout)
+            worker.start()
+            threading.Thread(
+                target=_keep_alive, args=(worker, watch), name="worker-keeper", daemon=True
+            ).start()
         # SIGTERM (a service manager, `kill`) ends the server the way Ctrl-C does, so that the
         # `finally` below stops the worker too instead of leaving it running.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -39,13 +43,95 @@ class Command(BaseCommand):
                 "runserver", f"{opts['host']}:{opts['port']}", use_reloader=False, insecure_serving=True
             )
         finally:
+            watch.set()
             if worker is not None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+                worker.stop()
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and command
+        [sys.executable, "-m", "verval.cli", "worker", "--interval", "1"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "verval.settings"},
+    )
+
+
+class WorkerKeeper:
+    """The task worker of `verval serve`, started again when it dies (decision 0062). Without it a
+    worker killed under `make run` (kill -9, the OOM killer) left the web server answering with no
+    worker behind it: the job pages promised a rerun "as soon as a worker runs again", and none
+    did until `make run` was restarted. A worker that dies again within `quick` seconds of its
+    start `give_up_after` times in a row is left dead (it would only loop), and the terminal says
+    so."""
+
+    def __init__(
+        self,
+        start: Callable[[], Any],
+        out: TextIO | Any,
+        *,
+        quick: float = 30.0,
+        give_up_after: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._start = start
+        self._out = out
+        self._quick = quick
+        self._give_up_after = give_up_after
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.process: Any = None
+        self.started_at = 0.0
+        self.quick_deaths = 0
+        self.stopping = False
+        self.given_up = False
+
+    def _say(self, line: str) -> None:
+        self._out.write(line + "\n")  # a management command's stdout would add it; a plain stream not
+
+    def start(self) -> None:
+        self.process = self._start()
+        self.started_at = self._clock()
+        self._say(f"Task worker started (pid {self.process.pid}).")
+
+    def check(self) -> None:
+        """Start the worker again if it died (called every few seconds by `_keep_alive`)."""
+        with self._lock:
+            if self.stopping or self.given_up or self.process is None:
+                return
+            code = self.process.poll()
+            if code is None:
+                return
+            quick = self._clock() - self.started_at < self._quick
+            self.quick_deaths = self.quick_deaths + 1 if quick else 0
+            if self.quick_deaths >= self._give_up_after:
+                self.given_up = True
+                self._say(
+                    f"Task worker (pid {self.process.pid}) stopped (exit code {code}) {self.quick_deaths} "
+                    "times in a row right after its start; not started again. Jobs wait until a worker "
+                    "runs (`verval worker`)."
+                )
+                return
+            self._say(
+                f"Task worker (pid {self.process.pid}) stopped (exit code {code}); starting a new one. Its "
+                "job, if it had one, is run again once its lease expires (decision 0022)."
+            )
+            self.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopping = True
+            if self.process is None:
+                return
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _keep_alive(worker: WorkerKeeper, stop: threading.Event, every: float = 2.0) -> None:
+    while not stop.wait(every):
+        worker.check()
