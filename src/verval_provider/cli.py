@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.parse
 from typing import Any
@@ -112,8 +113,9 @@ def _main(argv: list[str] | None) -> int:
     bad_url = _url_problem(args.url)
     if bad_url:
         return _refused(name, args.json, USAGE_ERROR, f"--url {bad_url}")
-    if not args.token:
-        return _refused(name, args.json, USAGE_ERROR, "--token or VERVAL_PROVIDER_TOKEN is required")
+    args.token, bad_token = _token_problem(args.token)
+    if bad_token:
+        return _refused(name, args.json, USAGE_ERROR, bad_token)
     if not args.subscribers:
         return _refused(
             name,
@@ -285,8 +287,8 @@ def _server_command(args: argparse.Namespace) -> int:
     name = f"verval-provider {args.cmd}"
     bad_url = _url_problem(args.url)
     problem = f"--url {bad_url}" if bad_url else None
-    if not problem and not args.token:
-        problem = "--token or VERVAL_PROVIDER_TOKEN is required"
+    args.token, bad_token = _token_problem(args.token)
+    problem = problem or bad_token
     if problem:  # with --json the refusal's line too, as sync gives it (docs/provider-kit.md)
         print(f"{name}: {problem}", file=sys.stderr)
         if args.json:
@@ -425,9 +427,33 @@ def _url_problem(url: str) -> str | None:
         return expected
     if not all(" " < c < "\x7f" for c in url):  # http.client refuses these, also in a traceback
         return expected + " (no spaces or non-ASCII characters)"
-    if parts.path.rstrip("/").lower().endswith("/api/v1"):  # docs/api.md's base, given as the server
+    if re.search(r"/api/v\d+(/|$)", parts.path.lower()):
+        # docs/api.md's base, or a page under it (/api/v1/docs, /api/v1/openapi.json) copied from
+        # the browser: the kit would call /api/v1/docs/api/v1/..., which the API answers 404.
         return "is the server's address without /api/v1 (the kit adds it), e.g. https://verval.example.go.id"
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        # The kit appends its paths to --url: after a ?query or #fragment they would not be paths.
+        return "is the server's address alone, without ?... or #..., e.g. https://verval.example.go.id"
     return None
+
+
+def _token_problem(token: str | None) -> tuple[str, str | None]:
+    """The token as sent, and why it cannot be one (or None). Checked before any request: a
+    token read from a file (`$(cat token.txt)`, saved on Windows) ends in a carriage return,
+    which http.client refuses in a traceback that quotes the header, token and all. Surrounding
+    white space and a pasted `Bearer ` are dropped; anything else a token never holds is refused
+    without showing the value, which is a secret."""
+    token = (token or "").strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+    if not token:
+        return token, "--token or VERVAL_PROVIDER_TOKEN is required"
+    if not all("!" <= c <= "~" for c in token):
+        return token, (
+            "--token holds a space, a line break or a character outside ASCII, which no token has: "
+            "copy the token alone, as Pusdatin gave it (it looks like vp_1a2b3c4d_...)"
+        )
+    return token, None
 
 
 def _exit_code(reports: list[dict[str, Any]]) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -51,12 +53,26 @@ def _range_start(content_range: str) -> int | None:
 
 def _unreachable(base_url: str, err: OSError) -> ApiFailure:
     reason = getattr(err, "reason", None) or err
+    # "Run again" helps a server that is down or a link that broke, not an address that can
+    # never work: a host name that does not resolve, https:// to a server that speaks http, or
+    # a certificate this machine cannot verify (a network that inspects TLS) stay as they are.
+    if isinstance(reason, socket.gaierror):
+        what = "its host name is not known here: check --url (and this machine's DNS)"
+    elif isinstance(reason, ssl.SSLCertVerificationError):
+        what = (
+            "its TLS certificate cannot be verified here: check --url; if your network inspects "
+            "TLS, point SSL_CERT_FILE at your company's CA bundle"
+        )
+    elif isinstance(reason, ssl.SSLError):
+        what = "no TLS (https) handshake there: check --url (http:// or https://, and the port)"
+    else:
+        what = "run again; a download resumes"
     return ApiFailure(
         0,
         {
             "code": "SERVER_TIDAK_TERJANGKAU",
             "message": f"Server {base_url} tidak terjangkau: {reason}",
-            "message_en": f"cannot reach {base_url}: {reason} (run again; a download resumes)",
+            "message_en": f"cannot reach {base_url}: {reason} ({what})",
         },
     )
 

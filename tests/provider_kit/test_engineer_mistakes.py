@@ -1,0 +1,227 @@
+"""Mistakes a provider's engineer makes on a first run, found by walking docs/provider-kit.md
+(decision 0063): a token read from a Windows file or pasted with `Bearer `, an address copied
+from the browser's API docs page, an export that a job gzips without renaming it, one saved as a
+spreadsheet, one whose tool quotes every field. Each either works or stops in one line that
+says what to do: no traceback, and never the token or a number."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from verval_provider.cli import main
+from verval_provider.client import _unreachable
+
+TOKEN = "vp_0123abcd_SecretPartOfTheToken"
+DUMP = "pd_id,tingkat_pendidikan,npsn,no_ponsel\n" + "".join(
+    f"{i:08d}-1111-4111-8111-111111111111,4,20100001,62812000{i:05d}\n" for i in range(1, 4)
+)
+SUBS = "msisdn,status\n6281200000001,active\n6281200000002,grace\n6281200000003,inactive\n"
+
+
+class _Batches(http.server.BaseHTTPRequestHandler):
+    """An API that lists no batch, and keeps the Authorization header of each request."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.headers.get("Authorization", ""))
+        body = b"[]"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Silent: the test reads the kit's output."""
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[str, type[_Batches]]]:
+    handler = type("Handler", (_Batches,), {"seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    "given",
+    [f"{TOKEN}\r", f"{TOKEN}\r\n", f"  {TOKEN} ", f"Bearer {TOKEN}", f"bearer {TOKEN}\n"],
+    ids=["windows-line-end", "crlf", "spaces", "bearer", "bearer-lower"],
+)
+def test_a_token_with_a_line_end_or_bearer_in_front_is_sent_as_the_token_alone(api, tmp_path, capsys, given):  # type: ignore[no-untyped-def]
+    url, handler = api
+
+    code = main(["pull", "--url", url, "--token", given, "--out", str(tmp_path / "dump")])
+
+    assert code == 0
+    assert handler.seen == [f"Bearer {TOKEN}"]
+    assert capsys.readouterr().out == "Tidak ada batch baru / no new batches.\n"
+
+
+TOKEN_REFUSED = (
+    "--token holds a space, a line break or a character outside ASCII, which no token has: copy the "
+    "token alone, as Pusdatin gave it (it looks like vp_1a2b3c4d_...)"
+)
+
+
+@pytest.mark.parametrize("given", [f"{TOKEN}\nsecond-line", f"{TOKEN}\u2026", f"{TOKEN[:9]} {TOKEN[9:]}"])
+@pytest.mark.parametrize("command", ["pull", "sync"])
+def test_a_token_no_server_could_take_stops_in_one_line_that_does_not_show_it(
+    api, tmp_path, capsys, given, command
+):  # type: ignore[no-untyped-def]
+    url, handler = api
+    where = (
+        ["--out", str(tmp_path / "d")] if command == "pull" else ["--subscribers", str(tmp_path / "s.csv")]
+    )
+
+    code = main([command, "--url", url, "--token", given, *where])
+
+    assert code == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"verval-provider {command}: {TOKEN_REFUSED}\n"
+    assert "Secret" not in captured.err + captured.out
+    assert handler.seen == []
+
+
+def test_a_refused_token_with_json_gives_the_refusal_line(api, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    url, _ = api
+
+    code = main(["pull", "--url", url, "--token", f"{TOKEN}\u00a0x", "--out", str(tmp_path), "--json"])
+
+    assert code == 2
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line == {
+        "state": "REFUSED",
+        "error_code": "ARGUMEN_TIDAK_SAH",
+        "error": "ARGUMEN_TIDAK_SAH",
+        "message": TOKEN_REFUSED,
+        "exit_code": 2,
+    }
+
+
+API_PATH = "is the server's address without /api/v1 (the kit adds it), e.g. https://verval.example.go.id"
+ALONE = "is the server's address alone, without ?... or #..., e.g. https://verval.example.go.id"
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("https://verval.example.go.id/api/v1/docs", API_PATH),
+        ("https://verval.example.go.id/api/v1/openapi.json", API_PATH),
+        ("https://verval.example.go.id/API/V1/batches", API_PATH),
+        ("https://verval.example.go.id/?lang=en", ALONE),
+        ("https://verval.example.go.id/#/batches", ALONE),
+        ("https://verval.example.go.id/?", ALONE),
+    ],
+)
+def test_an_address_copied_from_the_browser_is_refused_before_any_request(tmp_path, capsys, url, said):  # type: ignore[no-untyped-def]
+    code = main(["pull", "--url", url, "--token", TOKEN, "--out", str(tmp_path)])
+
+    assert code == 2
+    assert capsys.readouterr().err == f"verval-provider pull: --url {said}\n"
+
+
+def test_a_server_under_a_path_that_is_not_the_api_is_still_a_server_address(api, tmp_path):  # type: ignore[no-untyped-def]
+    from verval_provider.cli import _url_problem
+
+    assert _url_problem("https://host.example/apis/verval") is None
+    assert _url_problem("https://host.example/api/v1-portal") is None
+
+
+@pytest.mark.parametrize(
+    ("reason", "advice"),
+    [
+        (socket.gaierror(-2, "Name or service not known"), "its host name is not known here: check --url"),
+        (
+            ssl.SSLCertVerificationError(1, "certificate verify failed: self-signed certificate"),
+            "its TLS certificate cannot be verified here: check --url; if your network inspects TLS, "
+            "point SSL_CERT_FILE at your company's CA bundle",
+        ),
+        (
+            ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+            "no TLS (https) handshake there: check --url (http:// or https://, and the port)",
+        ),
+        (ConnectionRefusedError(111, "Connection refused"), "run again; a download resumes"),
+    ],
+    ids=["unknown-host", "certificate", "https-to-http", "refused"],
+)
+def test_an_address_that_cannot_work_says_check_url_not_run_again(reason, advice):  # type: ignore[no-untyped-def]
+    import urllib.error
+
+    failure = _unreachable("https://verval.example.go.id", urllib.error.URLError(reason))
+
+    assert failure.code == "SERVER_TIDAK_TERJANGKAU"
+    assert str(failure).startswith("SERVER_TIDAK_TERJANGKAU: cannot reach https://verval.example.go.id: ")
+    assert advice in str(failure)
+    assert ("run again" in str(failure)) == isinstance(reason, ConnectionRefusedError)
+
+
+def _match(tmp_path: Path, subs_name: str, subs: bytes) -> tuple[int, str]:
+    (tmp_path / "dump.csv.gz").write_bytes(gzip.compress(DUMP.encode()))
+    (tmp_path / subs_name).write_bytes(subs)
+    code = main(
+        [
+            "match",
+            "--dump",
+            str(tmp_path / "dump.csv.gz"),
+            "--subscribers",
+            str(tmp_path / subs_name),
+            "--out",
+            str(tmp_path / "hasil.csv"),
+        ]
+    )
+    return code, (tmp_path / "hasil.csv").read_text() if code == 0 else ""
+
+
+MATCHED = (
+    "pd_id,no_ponsel,status\n"
+    "00000001-1111-4111-8111-111111111111,6281200000001,AKTIF\n"
+    "00000002-1111-4111-8111-111111111111,6281200000002,MASA_TENGGANG\n"
+    "00000003-1111-4111-8111-111111111111,6281200000003,TIDAK_AKTIF\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("subscribers.csv", gzip.compress(SUBS.encode())),
+        ("subscribers.txt", gzip.compress(SUBS.encode())),
+        (
+            "subscribers.csv",
+            b'\xef\xbb\xbf"MSISDN","Status"\r\n"6281200000001","active"\r\n'
+            b'"6281200000002","grace"\r\n"6281200000003","inactive"\r\n',
+        ),
+        (
+            "subscribers.csv",
+            b'"status","msisdn"\n"active","081200000001"\n"grace","+6281200000002"\n'
+            b'"inactive","81200000003"\n',
+        ),
+    ],
+    ids=["gzip-named-csv", "gzip-named-txt", "quoted-header-bom-crlf", "quoted-reordered-number-forms"],
+)
+def test_an_export_gzipped_or_quoted_by_its_tool_is_matched(tmp_path, name, content):  # type: ignore[no-untyped-def]
+    assert _match(tmp_path, name, content) == (0, MATCHED)
+
+
+def test_an_export_saved_as_a_spreadsheet_is_named_as_one(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    code, _ = _match(tmp_path, "subscribers.csv", b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64)
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "verval-provider match: subscribers subscribers.csv: a spreadsheet or ZIP archive, not a CSV: "
+        "save it as CSV (comma-separated, UTF-8)\n"
+    )
+    assert not (tmp_path / "hasil.csv").exists()
