@@ -125,8 +125,11 @@ class UrllibTransport:
         except OSError as err:  # URLError (refused, unknown host, TLS), timeout, reset
             raise _unreachable(self.base_url, err) from None
         hdrs = {k.lower(): v for k, v in resp.headers.items()}
+        length = hdrs.get("content-length", "")
+        expected = int(length) if length.isdigit() and method != "HEAD" else None
 
         def chunks() -> Iterator[bytes]:
+            got = 0
             try:
                 while True:
                     try:
@@ -135,9 +138,16 @@ class UrllibTransport:
                         raise _unreachable(self.base_url, err) from None
                     if not data:
                         break
+                    got += len(data)
                     yield data
             finally:
                 resp.close()
+            if expected is not None and got < expected:
+                # http.client ends a body quietly when the server closes the connection early (a
+                # server killed or restarted mid-download): without this the part would be taken
+                # for the whole file, fail its SHA-256 and be thrown away instead of resumed.
+                closed = ConnectionError(f"the connection closed after {got:,} of {expected:,} bytes")
+                raise _unreachable(self.base_url, closed)
 
         return resp.status if hasattr(resp, "status") else resp.code, hdrs, chunks()
 
