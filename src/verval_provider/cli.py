@@ -55,16 +55,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="verval-provider", description="Verval Ponsel provider kit")
+    args = parser().parse_args(argv)
+    if args.cmd in SERVER_COMMANDS:
+        return _server_command(args)
+    return _local_or_sync(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    """Every command and option of the kit, each with its help text."""
+    parser = argparse.ArgumentParser(
+        prog="verval-provider",
+        description="Verval Ponsel provider kit: answer dump batches (sync, or pull + your own match + "
+        "upload-results) and disbursement batches (pull-disbursements, upload-injection, upload-usage, "
+        "send-recap). `verval-provider COMMAND --help` for each command; the guide is "
+        "docs/provider-kit.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("match", help="match a dump against the subscriber export")
-    m.add_argument("--dump", required=True)
+    m.add_argument("--dump", required=True, help="the dump batch file, DMP-....csv.gz as downloaded")
     m.add_argument(
         "--subscribers", required=True, help="CSV msisdn,status (active/grace/inactive/not_subscriber)"
     )
     m.add_argument("--out", required=True, help="results CSV (gzip when it ends in .gz)")
     m.add_argument("--threads", type=int, help="threads to use (default: all cores)")
-    m.add_argument("--json", action="store_true")
+    m.add_argument("--json", action="store_true", help=JSON_HELP)
     low = "write results even when under 10 %% of the dump's numbers are in the export"
     m.add_argument("--accept-low-match", action="store_true", help=low)
     s = sub.add_parser("sync", help="pull new batches, match them, upload the results")
@@ -86,13 +101,14 @@ def _main(argv: list[str] | None) -> int:
     )
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
     s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
     s.add_argument("--accept-low-match", action="store_true", help=low)
     _own_pipeline_parsers(sub)
     _disbursement_parsers(sub)
-    args = parser.parse_args(argv)
-    if args.cmd in SERVER_COMMANDS:
-        return _server_command(args)
+    return parser
+
+
+def _local_or_sync(args: argparse.Namespace) -> int:
     name = f"verval-provider {args.cmd}"
 
     if args.cmd == "match":
@@ -147,6 +163,21 @@ def _main(argv: list[str] | None) -> int:
 
 
 USAGE_ERROR = "ARGUMEN_TIDAK_SAH"
+JSON_HELP = "print one JSON object for scripts as the last line"
+PERIOD_HELP = "the period (tahap) as the server writes it, e.g. 2020-09A (pull-disbursements prints it)"
+
+
+def _version() -> str:
+    """The installed project's version; a folder copied without installing (docs/provider-kit.md,
+    install B) has none to read."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("verval-ponsel")
+    except metadata.PackageNotFoundError:
+        return "(copied folder, not installed)"
+
+
 # Codes of a failure that says nothing about the batch: the server could not be reached, or what
 # answered at --url was not its API.
 NOTHING_DONE = ("SERVER_TIDAK_TERJANGKAU", "BUKAN_API_VERVAL")
@@ -226,7 +257,7 @@ def _server_options(p: argparse.ArgumentParser, *, workdir: bool = True) -> None
             default=WORKDIR,
             help=f"the kit's folder: batches, results sent, ledger (default {WORKDIR}; the same for every command)",
         )
-    p.add_argument("--json", action="store_true", help="print one JSON object (last line)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
 def _disbursement_parsers(sub: Any) -> None:
@@ -244,12 +275,12 @@ def _disbursement_parsers(sub: Any) -> None:
     u.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
     g = sub.add_parser("upload-usage", help="send the period's usage per number")
     _server_options(g, workdir=False)
-    g.add_argument("--period", required=True)
+    g.add_argument("--period", required=True, help=PERIOD_HELP)
     g.add_argument("--usage", required=True, help="CSV pd_id,no_ponsel,pemakaian_gb, plain or gzip")
     g.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
     r = sub.add_parser("send-recap", help="send your recap of a whole period (sent, injected, failed, GB)")
     _server_options(r)
-    r.add_argument("--period", required=True)
+    r.add_argument("--period", required=True, help=PERIOD_HELP)
     r.add_argument("--dry-run", action="store_true", help="count and print the recap, send nothing")
     r.add_argument(
         "--allow-pending",
@@ -261,9 +292,9 @@ def _disbursement_parsers(sub: Any) -> None:
         help="DEMO ONLY: answer new batches with simulated results (injects nothing)",
     )
     _server_options(d)
-    d.add_argument("--period")
+    d.add_argument("--period", help="only this period (tahap), e.g. 2020-09A")
     d.add_argument("--fail-share", type=float, default=0.03, help="share of rows answered GAGAL")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=int, default=0, help="which rows fail: the same seed, the same rows")
 
 
 SERVER_COMMANDS = (

@@ -225,3 +225,33 @@ def test_an_export_saved_as_a_spreadsheet_is_named_as_one(tmp_path, capsys):  # 
         "save it as CSV (comma-separated, UTF-8)\n"
     )
     assert not (tmp_path / "hasil.csv").exists()
+
+
+def test_every_option_of_every_command_says_what_it_is_for():  # type: ignore[no-untyped-def]
+    import argparse
+
+    from verval_provider.cli import parser
+
+    commands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    silent = [
+        f"{name} {'/'.join(option.option_strings)}"
+        for name, sub in commands.choices.items()
+        for option in sub._actions
+        if option.option_strings and not option.help
+    ]
+
+    assert sorted(commands.choices) == sorted(
+        ["match", "sync", "pull", "upload-results", "pull-disbursements", "upload-injection"]
+        + ["upload-usage", "send-recap", "simulate-injection"]
+    )
+    assert silent == []
+
+
+def test_version_names_the_installed_kit(capsys):  # type: ignore[no-untyped-def]
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"verval-provider {metadata.version('verval-ponsel')}\n"
