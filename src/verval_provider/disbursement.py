@@ -335,9 +335,11 @@ def pull_batches(
                 continue
             store.save_listing(batch)
             report["downloaded"] = True
+            if report["state"] == "TERBIT":  # the listing came before this, the batch's first download
+                report["state"] = "DIAMBIL"
         say(
             f"{batch['id']} {batch['period']} #{batch['seq']}: {batch['rows']} rows, "
-            f"{batch['total_gb']} GB, {batch['state']} -> {dest}"
+            f"{batch['total_gb']} GB, {report['state']} -> {dest}"
             + ("" if report["downloaded"] else " (already here)")
         )
         reports.append(report)

@@ -119,7 +119,9 @@ def test_provider_recap_from_the_command_line_matches_after_two_runs_in_a_period
     code, pulled = _kit(capsys, token, "pull-disbursements", "--workdir", work)
     assert (code, pulled["count"]) == (0, 1)
     (first,) = pulled["batches"]
-    assert (first["seq"], first["rows"], first["downloaded"]) == (1, 4, True)
+    # The state after this download (decision 0063: it said TERBIT, the listing's before it).
+    assert (first["seq"], first["rows"], first["downloaded"], first["state"]) == (1, 4, True, "DIAMBIL")
+    assert DisbursementBatch.objects.get(pk=first["id"]).state == "DIAMBIL"
     results = _answer_all(Path(first["file"]), tmp_path / "hasil-1.csv", failed=1)
     code, answer = _kit(
         capsys,
