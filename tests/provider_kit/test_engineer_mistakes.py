@@ -255,3 +255,33 @@ def test_version_names_the_installed_kit(capsys):  # type: ignore[no-untyped-def
 
     assert done.value.code == 0
     assert capsys.readouterr().out == f"verval-provider {metadata.version('verval-ponsel')}\n"
+
+
+def test_the_servers_command_in_a_kit_only_install_points_to_verval_provider(tmp_path):  # type: ignore[no-untyped-def]
+    # The wheel installs `verval` too; without Django it ended in a ModuleNotFoundError traceback.
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _NoDjango:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'django' or name.startswith('django.'):\n"
+        "            raise ImportError('no django in a kit-only install')\n"
+        "sys.meta_path.insert(0, _NoDjango())\n"
+    )
+    src = Path(__file__).resolve().parents[2] / "src"
+    done = subprocess.run(
+        [sys.executable, "-c", "from verval.cli import main; main(['verval', '--help'])"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{tmp_path}:{src}", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "verval: this is the server's command and needs the whole project (Django); this install has "
+        "the provider kit only: use verval-provider (verval-provider --help)\n"
+    )
