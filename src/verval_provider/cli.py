@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 from verval_provider import disbursement, dumps
@@ -115,11 +116,24 @@ def _local_or_sync(args: argparse.Namespace) -> int:
         if args.threads:
             # Read once, when polars is first imported (inside match).
             os.environ["POLARS_MAX_THREADS"] = str(args.threads)
+        out = Path(args.out)
+        if out.is_dir():
+            return _refused(
+                name,
+                args.json,
+                USAGE_ERROR,
+                f"--out {out} is a folder: name the results file, e.g. {out / 'hasil.csv'}",
+            )
+        if not out.absolute().parent.is_dir():
+            return _refused(
+                name, args.json, USAGE_ERROR, f"--out {out}: there is no folder {out.parent} (make it first)"
+            )
         try:
             result = match(args.dump, args.subscribers, args.out, accept_low_match=args.accept_low_match)
-        except (MatchError, OSError) as exc:
-            code = "MATCH_FAILED" if isinstance(exc, MatchError) else "BERKAS_TIDAK_TERBACA"
-            return _refused(name, args.json, code, str(exc))
+        except MatchError as exc:
+            return _refused(name, args.json, "MATCH_FAILED", str(exc))
+        except OSError as exc:
+            return _refused(name, args.json, "BERKAS_TIDAK_TERBACA", _os_problem(exc))
         if args.json:
             print(json.dumps(result))
         else:
@@ -155,6 +169,8 @@ def _local_or_sync(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(_refusal(failure.code, str(failure), status=failure.status)))
         return 2
+    except OSError as exc:  # the workdir cannot be made or written (cron as another user, say)
+        return _refused(name, args.json, FOLDER_PROBLEM, _os_problem(exc))
     if args.json:
         print(json.dumps({"batches": reports, "count": len(reports)}))
     elif not reports:
@@ -163,6 +179,23 @@ def _local_or_sync(args: argparse.Namespace) -> int:
 
 
 USAGE_ERROR = "ARGUMEN_TIDAK_SAH"
+# A folder or file of this machine the kit cannot make, read or write (not the server's doing).
+FOLDER_PROBLEM = "BERKAS_TIDAK_BISA_DIAKSES"
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OSError as one line: the path and the system's reason, and what to check. Python's own
+    text (`[Errno 2] No such file or directory: 'x'`) is kept only when it names no path."""
+    where = exc.filename if exc.filename is not None else ""
+    reason = exc.strerror or str(exc)
+    if not where:
+        return f"{reason} (check the paths given to the command)"
+    return (
+        f"cannot use {where}: {reason} (check the path given to the command, e.g. --out, --workdir, "
+        "--subscribers, and that this user may read and write there)"
+    )
+
+
 JSON_HELP = "print one JSON object for scripts as the last line"
 PERIOD_HELP = "the period (tahap) as the server writes it, e.g. 2020-09A (pull-disbursements prints it)"
 
@@ -337,6 +370,11 @@ def _server_command(args: argparse.Namespace) -> int:
         code, out = 2, _refusal(failure.code, str(failure), status=failure.status, detail=str(failure))
         if not args.json:
             print(f"{name}: {failure}", file=sys.stderr)
+    except OSError as exc:  # --out or --workdir cannot be made or written
+        problem = _os_problem(exc)
+        code, out = 2, _refusal(FOLDER_PROBLEM, problem, detail=problem)
+        if not args.json:
+            print(f"{name}: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps({**out, "exit_code": code}, default=str))
     return code

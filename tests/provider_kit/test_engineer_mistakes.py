@@ -285,3 +285,61 @@ def test_the_servers_command_in_a_kit_only_install_points_to_verval_provider(tmp
         "verval: this is the server's command and needs the whole project (Django); this install has "
         "the provider kit only: use verval-provider (verval-provider --help)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [("pull", "--out"), ("sync", "--workdir")],
+)
+def test_a_folder_the_kit_cannot_make_stops_in_one_line_naming_it(api, tmp_path, capsys, command, where):  # type: ignore[no-untyped-def]
+    # Decision 0063: pull --out under a path that cannot be a folder ended in a traceback.
+    url, _ = api
+    (tmp_path / "a-file").write_text("")
+    folder = tmp_path / "a-file" / "kit"
+    subs = tmp_path / "subscribers.csv"
+    subs.write_text(SUBS)
+    extra = ["--subscribers", str(subs)] if command == "sync" else []
+
+    code = main([command, "--url", url, "--token", TOKEN, where, str(folder), *extra])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"verval-provider {command}: cannot use {folder}: Not a directory (check the path given to the "
+        "command, e.g. --out, --workdir, --subscribers, and that this user may read and write there)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("out", "said"),
+    [
+        ("folder", "--out {tmp}/folder is a folder: name the results file, e.g. {tmp}/folder/hasil.csv"),
+        ("none/hasil.csv", "--out {tmp}/none/hasil.csv: there is no folder {tmp}/none (make it first)"),
+    ],
+)
+def test_a_results_path_match_cannot_write_is_refused_before_matching(tmp_path, capsys, out, said):  # type: ignore[no-untyped-def]
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "dump.csv.gz").write_bytes(gzip.compress(DUMP.encode()))
+    (tmp_path / "subscribers.csv").write_text(SUBS)
+
+    code = main(
+        ["match", "--dump", str(tmp_path / "dump.csv.gz"), "--subscribers", str(tmp_path / "subscribers.csv")]
+        + ["--out", str(tmp_path / out)]
+    )
+
+    assert code == 2
+    assert capsys.readouterr().err == f"verval-provider match: {said.format(tmp=tmp_path)}\n"
+
+
+def test_a_dump_that_is_not_there_is_named_with_the_systems_reason(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    (tmp_path / "subscribers.csv").write_text(SUBS)
+    missing = tmp_path / "DMP-1.csv.gz"
+
+    code = main(
+        ["match", "--dump", str(missing), "--subscribers", str(tmp_path / "subscribers.csv")]
+        + ["--out", str(tmp_path / "hasil.csv")]
+    )
+
+    assert code == 2
+    assert capsys.readouterr().err.startswith(
+        f"verval-provider match: cannot use {missing}: No such file or directory (check the path"
+    )
