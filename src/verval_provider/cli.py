@@ -79,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
         "--subscribers", required=True, help="CSV msisdn,status (active/grace/inactive/not_subscriber)"
     )
     m.add_argument("--out", required=True, help="results CSV (gzip when it ends in .gz)")
-    m.add_argument("--threads", type=int, help="threads to use (default: all cores)")
+    m.add_argument("--threads", type=_positive, help="threads to use (default: all cores)")
     m.add_argument("--json", action="store_true", help=JSON_HELP)
     low = "write results even when under 10 %% of the dump's numbers are in the export"
     m.add_argument("--accept-low-match", action="store_true", help=low)
@@ -198,6 +198,17 @@ def _os_problem(exc: OSError) -> str:
 
 JSON_HELP = "print one JSON object for scripts as the last line"
 PERIOD_HELP = "the period (tahap) as the server writes it, e.g. 2020-09A (pull-disbursements prints it)"
+
+
+def _positive(text: str) -> int:
+    """A count of 1 or more (polars warns about and ignores anything else)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return value
 
 
 def _version() -> str:

@@ -343,3 +343,26 @@ def test_a_dump_that_is_not_there_is_named_with_the_systems_reason(tmp_path, cap
     assert capsys.readouterr().err.startswith(
         f"verval-provider match: cannot use {missing}: No such file or directory (check the path"
     )
+
+
+@pytest.mark.parametrize("threads", ["0", "-1", "two"])
+def test_a_thread_count_polars_would_ignore_is_refused_by_the_command_line(tmp_path, capsys, threads):  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as refused:
+        main(
+            [
+                "match",
+                "--dump",
+                "d",
+                "--subscribers",
+                "s",
+                "--out",
+                str(tmp_path / "o.csv"),
+                "--threads",
+                threads,
+            ]
+        )
+
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        f"argument --threads: must be a whole number of 1 or more, not '{threads}'\n"
+    )
