@@ -25,7 +25,9 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,16 @@ from verval_provider.sync import sync
 WORKDIR = "verval-provider-work"
 
 
+def _terminated(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    # `timeout 1h verval-provider sync …` (cron's guard) sends SIGTERM: stopped like Ctrl-C, with
+    # the same line and exit code, instead of silently. The caller's handler comes back after.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -53,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: list[str] | None) -> int:

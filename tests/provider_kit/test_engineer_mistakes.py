@@ -366,3 +366,45 @@ def test_a_thread_count_polars_would_ignore_is_refused_by_the_command_line(tmp_p
     assert capsys.readouterr().err.endswith(
         f"argument --threads: must be a whole number of 1 or more, not '{threads}'\n"
     )
+
+
+def test_sigterm_from_a_timeout_stops_a_command_as_ctrl_c_does(tmp_path):  # type: ignore[no-untyped-def]
+    # `timeout 1h verval-provider sync` sends SIGTERM; the guide promised the "interrupted" line
+    # and exit code 130, but the kit died silently.
+    import signal
+    import subprocess
+    import sys
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    src = Path(__file__).resolve().parents[2] / "src"
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    kit = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "verval_provider",
+            "pull",
+            "--url",
+            url,
+            "--token",
+            TOKEN,
+            "--out",
+            str(tmp_path),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
+    )
+    waiting, _ = silent.accept()  # the kit is inside its request: its handler is in place
+    kit.send_signal(signal.SIGTERM)
+    _, err = kit.communicate()
+    waiting.close()
+    silent.close()
+
+    assert kit.returncode == 130
+    assert err == (
+        "verval-provider pull: interrupted: run the same command again, it goes on where this one "
+        "stopped (a download resumes; a file the server already applied changes nothing)\n"
+    )
