@@ -167,6 +167,9 @@ def test_the_refused_whole_answer_is_documented_with_its_codes_and_a_real_messag
         "TERLALU_BANYAK_DITOLAK",
         "Too many rows refused; the whole file is refused. Check that the file and the batch are the right ones.",
     )
+    assert [(r["line"], r["column"], r["code"], r["value"]) for r in example["rows"]] == [
+        (2, "no_ponsel", "NOMOR_TIDAK_SESUAI", "0812****0350")
+    ]
 
 
 def test_the_recaps_400_names_the_figure_codes_not_a_malformed_request(document):

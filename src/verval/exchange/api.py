@@ -144,6 +144,16 @@ _ERROR_ANSWERS: dict[str, tuple[str, dict[str, Any]]] = {
         _example(
             "TERLALU_BANYAK_DITOLAK",
             *REFUSALS["TERLALU_BANYAK_DITOLAK"],
+            rows=[
+                {
+                    "line": 2,
+                    "column": "no_ponsel",
+                    "code": "NOMOR_TIDAK_SESUAI",
+                    "message": REFUSALS["NOMOR_TIDAK_SESUAI"][0],
+                    "message_en": REFUSALS["NOMOR_TIDAK_SESUAI"][1],
+                    "value": "0812****0350",
+                }
+            ],
             job_id="6acf8b22-5d0e-4b8f-9a51-0d2f8e7b6c40",
             counts={"rows": 40, "refused": 40, "by_code": {"NOMOR_TIDAK_SESUAI": 40}},
             issues_total=40,
