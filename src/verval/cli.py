@@ -187,6 +187,17 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     if args and os.path.basename(args[0]) in ("cli.py", "__main__.py"):
         args[0] = "verval"  # `python -m verval.cli` (the worker `verval serve` starts) speaks as verval
+    try:
+        import django  # noqa: F401
+    except ImportError:
+        # The project's wheel installs this command beside verval-provider; a provider's kit-only
+        # install (`pip install --no-deps`, docs/provider-kit.md) has no Django to run it.
+        print(
+            "verval: this is the server's command and needs the whole project (Django); "
+            "this install has the provider kit only: use verval-provider (verval-provider --help)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     from django.conf import settings
     from django.core.management import BaseCommand, ManagementUtility, get_commands
     from django.db.utils import OperationalError, ProgrammingError

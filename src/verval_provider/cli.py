@@ -24,8 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import signal
 import sys
+import threading
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 from verval_provider import disbursement, dumps
@@ -37,7 +41,16 @@ from verval_provider.sync import sync
 WORKDIR = "verval-provider-work"
 
 
+def _terminated(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    # `timeout 1h verval-provider sync …` (cron's guard) sends SIGTERM: stopped like Ctrl-C, with
+    # the same line and exit code, instead of silently. The caller's handler comes back after.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -51,19 +64,37 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="verval-provider", description="Verval Ponsel provider kit")
+    args = parser().parse_args(argv)
+    if args.cmd in SERVER_COMMANDS:
+        return _server_command(args)
+    return _local_or_sync(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    """Every command and option of the kit, each with its help text."""
+    parser = argparse.ArgumentParser(
+        prog="verval-provider",
+        description="Verval Ponsel provider kit: answer dump batches (sync, or pull + your own match + "
+        "upload-results) and disbursement batches (pull-disbursements, upload-injection, upload-usage, "
+        "send-recap). `verval-provider COMMAND --help` for each command; the guide is "
+        "docs/provider-kit.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("match", help="match a dump against the subscriber export")
-    m.add_argument("--dump", required=True)
+    m.add_argument("--dump", required=True, help="the dump batch file, DMP-....csv.gz as downloaded")
     m.add_argument(
         "--subscribers", required=True, help="CSV msisdn,status (active/grace/inactive/not_subscriber)"
     )
     m.add_argument("--out", required=True, help="results CSV (gzip when it ends in .gz)")
-    m.add_argument("--threads", type=int, help="threads to use (default: all cores)")
-    m.add_argument("--json", action="store_true")
+    m.add_argument("--threads", type=_positive, help="threads to use (default: all cores)")
+    m.add_argument("--json", action="store_true", help=JSON_HELP)
     low = "write results even when under 10 %% of the dump's numbers are in the export"
     m.add_argument("--accept-low-match", action="store_true", help=low)
     s = sub.add_parser("sync", help="pull new batches, match them, upload the results")
@@ -85,24 +116,38 @@ def _main(argv: list[str] | None) -> int:
     )
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
     s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help=JSON_HELP)
     s.add_argument("--accept-low-match", action="store_true", help=low)
     _own_pipeline_parsers(sub)
     _disbursement_parsers(sub)
-    args = parser.parse_args(argv)
-    if args.cmd in SERVER_COMMANDS:
-        return _server_command(args)
+    return parser
+
+
+def _local_or_sync(args: argparse.Namespace) -> int:
     name = f"verval-provider {args.cmd}"
 
     if args.cmd == "match":
         if args.threads:
             # Read once, when polars is first imported (inside match).
             os.environ["POLARS_MAX_THREADS"] = str(args.threads)
+        out = Path(args.out)
+        if out.is_dir():
+            return _refused(
+                name,
+                args.json,
+                USAGE_ERROR,
+                f"--out {out} is a folder: name the results file, e.g. {out / 'hasil.csv'}",
+            )
+        if not out.absolute().parent.is_dir():
+            return _refused(
+                name, args.json, USAGE_ERROR, f"--out {out}: there is no folder {out.parent} (make it first)"
+            )
         try:
             result = match(args.dump, args.subscribers, args.out, accept_low_match=args.accept_low_match)
-        except (MatchError, OSError) as exc:
-            code = "MATCH_FAILED" if isinstance(exc, MatchError) else "BERKAS_TIDAK_TERBACA"
-            return _refused(name, args.json, code, str(exc))
+        except MatchError as exc:
+            return _refused(name, args.json, "MATCH_FAILED", str(exc))
+        except OSError as exc:
+            return _refused(name, args.json, "BERKAS_TIDAK_TERBACA", _os_problem(exc))
         if args.json:
             print(json.dumps(result))
         else:
@@ -112,8 +157,9 @@ def _main(argv: list[str] | None) -> int:
     bad_url = _url_problem(args.url)
     if bad_url:
         return _refused(name, args.json, USAGE_ERROR, f"--url {bad_url}")
-    if not args.token:
-        return _refused(name, args.json, USAGE_ERROR, "--token or VERVAL_PROVIDER_TOKEN is required")
+    args.token, bad_token = _token_problem(args.token)
+    if bad_token:
+        return _refused(name, args.json, USAGE_ERROR, bad_token)
     if not args.subscribers:
         return _refused(
             name,
@@ -137,6 +183,8 @@ def _main(argv: list[str] | None) -> int:
         if args.json:
             print(json.dumps(_refusal(failure.code, str(failure), status=failure.status)))
         return 2
+    except OSError as exc:  # the workdir cannot be made or written (cron as another user, say)
+        return _refused(name, args.json, FOLDER_PROBLEM, _os_problem(exc))
     if args.json:
         print(json.dumps({"batches": reports, "count": len(reports)}))
     elif not reports:
@@ -145,6 +193,49 @@ def _main(argv: list[str] | None) -> int:
 
 
 USAGE_ERROR = "ARGUMEN_TIDAK_SAH"
+# A folder or file of this machine the kit cannot make, read or write (not the server's doing).
+FOLDER_PROBLEM = "BERKAS_TIDAK_BISA_DIAKSES"
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OSError as one line: the path and the system's reason, and what to check. Python's own
+    text (`[Errno 2] No such file or directory: 'x'`) is kept only when it names no path."""
+    where = exc.filename if exc.filename is not None else ""
+    reason = exc.strerror or str(exc)
+    if not where:
+        return f"{reason} (check the paths given to the command)"
+    return (
+        f"cannot use {where}: {reason} (check the path given to the command, e.g. --out, --workdir, "
+        "--subscribers, and that this user may read and write there)"
+    )
+
+
+JSON_HELP = "print one JSON object for scripts as the last line"
+PERIOD_HELP = "the period (tahap) as the server writes it, e.g. 2020-09A (pull-disbursements prints it)"
+
+
+def _positive(text: str) -> int:
+    """A count of 1 or more (polars warns about and ignores anything else)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return value
+
+
+def _version() -> str:
+    """The installed project's version; a folder copied without installing (docs/provider-kit.md,
+    install B) has none to read."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("verval-ponsel")
+    except metadata.PackageNotFoundError:
+        return "(copied folder, not installed)"
+
+
 # Codes of a failure that says nothing about the batch: the server could not be reached, or what
 # answered at --url was not its API.
 NOTHING_DONE = ("SERVER_TIDAK_TERJANGKAU", "BUKAN_API_VERVAL")
@@ -224,7 +315,7 @@ def _server_options(p: argparse.ArgumentParser, *, workdir: bool = True) -> None
             default=WORKDIR,
             help=f"the kit's folder: batches, results sent, ledger (default {WORKDIR}; the same for every command)",
         )
-    p.add_argument("--json", action="store_true", help="print one JSON object (last line)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
 def _disbursement_parsers(sub: Any) -> None:
@@ -242,12 +333,12 @@ def _disbursement_parsers(sub: Any) -> None:
     u.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
     g = sub.add_parser("upload-usage", help="send the period's usage per number")
     _server_options(g, workdir=False)
-    g.add_argument("--period", required=True)
+    g.add_argument("--period", required=True, help=PERIOD_HELP)
     g.add_argument("--usage", required=True, help="CSV pd_id,no_ponsel,pemakaian_gb, plain or gzip")
     g.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
     r = sub.add_parser("send-recap", help="send your recap of a whole period (sent, injected, failed, GB)")
     _server_options(r)
-    r.add_argument("--period", required=True)
+    r.add_argument("--period", required=True, help=PERIOD_HELP)
     r.add_argument("--dry-run", action="store_true", help="count and print the recap, send nothing")
     r.add_argument(
         "--allow-pending",
@@ -259,9 +350,9 @@ def _disbursement_parsers(sub: Any) -> None:
         help="DEMO ONLY: answer new batches with simulated results (injects nothing)",
     )
     _server_options(d)
-    d.add_argument("--period")
+    d.add_argument("--period", help="only this period (tahap), e.g. 2020-09A")
     d.add_argument("--fail-share", type=float, default=0.03, help="share of rows answered GAGAL")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=int, default=0, help="which rows fail: the same seed, the same rows")
 
 
 SERVER_COMMANDS = (
@@ -285,8 +376,8 @@ def _server_command(args: argparse.Namespace) -> int:
     name = f"verval-provider {args.cmd}"
     bad_url = _url_problem(args.url)
     problem = f"--url {bad_url}" if bad_url else None
-    if not problem and not args.token:
-        problem = "--token or VERVAL_PROVIDER_TOKEN is required"
+    args.token, bad_token = _token_problem(args.token)
+    problem = problem or bad_token
     if problem:  # with --json the refusal's line too, as sync gives it (docs/provider-kit.md)
         print(f"{name}: {problem}", file=sys.stderr)
         if args.json:
@@ -304,6 +395,11 @@ def _server_command(args: argparse.Namespace) -> int:
         code, out = 2, _refusal(failure.code, str(failure), status=failure.status, detail=str(failure))
         if not args.json:
             print(f"{name}: {failure}", file=sys.stderr)
+    except OSError as exc:  # --out or --workdir cannot be made or written
+        problem = _os_problem(exc)
+        code, out = 2, _refusal(FOLDER_PROBLEM, problem, detail=problem)
+        if not args.json:
+            print(f"{name}: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps({**out, "exit_code": code}, default=str))
     return code
@@ -425,9 +521,33 @@ def _url_problem(url: str) -> str | None:
         return expected
     if not all(" " < c < "\x7f" for c in url):  # http.client refuses these, also in a traceback
         return expected + " (no spaces or non-ASCII characters)"
-    if parts.path.rstrip("/").lower().endswith("/api/v1"):  # docs/api.md's base, given as the server
+    if re.search(r"/api/v\d+(/|$)", parts.path.lower()):
+        # docs/api.md's base, or a page under it (/api/v1/docs, /api/v1/openapi.json) copied from
+        # the browser: the kit would call /api/v1/docs/api/v1/..., which the API answers 404.
         return "is the server's address without /api/v1 (the kit adds it), e.g. https://verval.example.go.id"
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        # The kit appends its paths to --url: after a ?query or #fragment they would not be paths.
+        return "is the server's address alone, without ?... or #..., e.g. https://verval.example.go.id"
     return None
+
+
+def _token_problem(token: str | None) -> tuple[str, str | None]:
+    """The token as sent, and why it cannot be one (or None). Checked before any request: a
+    token read from a file (`$(cat token.txt)`, saved on Windows) ends in a carriage return,
+    which http.client refuses in a traceback that quotes the header, token and all. Surrounding
+    white space and a pasted `Bearer ` are dropped; anything else a token never holds is refused
+    without showing the value, which is a secret."""
+    token = (token or "").strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+    if not token:
+        return token, "--token or VERVAL_PROVIDER_TOKEN is required"
+    if not all("!" <= c <= "~" for c in token):
+        return token, (
+            "--token holds a space, a line break or a character outside ASCII, which no token has: "
+            "copy the token alone, as Pusdatin gave it (it looks like vp_1a2b3c4d_...)"
+        )
+    return token, None
 
 
 def _exit_code(reports: list[dict[str, Any]]) -> int:

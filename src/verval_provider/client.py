@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -51,12 +53,26 @@ def _range_start(content_range: str) -> int | None:
 
 def _unreachable(base_url: str, err: OSError) -> ApiFailure:
     reason = getattr(err, "reason", None) or err
+    # "Run again" helps a server that is down or a link that broke, not an address that can
+    # never work: a host name that does not resolve, https:// to a server that speaks http, or
+    # a certificate this machine cannot verify (a network that inspects TLS) stay as they are.
+    if isinstance(reason, socket.gaierror):
+        what = "its host name is not known here: check --url (and this machine's DNS)"
+    elif isinstance(reason, ssl.SSLCertVerificationError):
+        what = (
+            "its TLS certificate cannot be verified here: check --url; if your network inspects "
+            "TLS, point SSL_CERT_FILE at your company's CA bundle"
+        )
+    elif isinstance(reason, ssl.SSLError):
+        what = "no TLS (https) handshake there: check --url (http:// or https://, and the port)"
+    else:
+        what = "run again; a download resumes"
     return ApiFailure(
         0,
         {
             "code": "SERVER_TIDAK_TERJANGKAU",
             "message": f"Server {base_url} tidak terjangkau: {reason}",
-            "message_en": f"cannot reach {base_url}: {reason} (run again; a download resumes)",
+            "message_en": f"cannot reach {base_url}: {reason} ({what})",
         },
     )
 
@@ -109,8 +125,11 @@ class UrllibTransport:
         except OSError as err:  # URLError (refused, unknown host, TLS), timeout, reset
             raise _unreachable(self.base_url, err) from None
         hdrs = {k.lower(): v for k, v in resp.headers.items()}
+        length = hdrs.get("content-length", "")
+        expected = int(length) if length.isdigit() and method != "HEAD" else None
 
         def chunks() -> Iterator[bytes]:
+            got = 0
             try:
                 while True:
                     try:
@@ -119,9 +138,16 @@ class UrllibTransport:
                         raise _unreachable(self.base_url, err) from None
                     if not data:
                         break
+                    got += len(data)
                     yield data
             finally:
                 resp.close()
+            if expected is not None and got < expected:
+                # http.client ends a body quietly when the server closes the connection early (a
+                # server killed or restarted mid-download): without this the part would be taken
+                # for the whole file, fail its SHA-256 and be thrown away instead of resumed.
+                closed = ConnectionError(f"the connection closed after {got:,} of {expected:,} bytes")
+                raise _unreachable(self.base_url, closed)
 
         return resp.status if hasattr(resp, "status") else resp.code, hdrs, chunks()
 

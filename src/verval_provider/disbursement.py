@@ -276,6 +276,28 @@ def list_batches(
     return client._json("GET", "/disbursements/batches" + (f"?{query}" if query else ""), shape=list)[1]
 
 
+def _check_period(client: ApiClient, period: str) -> None:
+    """ApiFailure 404 PERIODE_TIDAK_DIKENAL when the server has no such period, naming the ones
+    it has: an empty listing alone cannot tell a typo (`2020-09a`) from a period without a batch
+    for this provider yet."""
+    codes = [
+        str(p.get("code")) for p in client._json("GET", "/periods", shape=list)[1] if isinstance(p, dict)
+    ]
+    if period in codes:
+        return
+    shown = shown_id(period)
+    known = f"; the server's periods: {', '.join(codes[:8])}" if codes else ""
+    raise ApiFailure(
+        404,
+        {
+            "code": "PERIODE_TIDAK_DIKENAL",
+            "message": f"Periode {shown} tidak ada di server; periksa --period.",
+            "message_en": f"the server has no period {shown}: check --period (pull-disbursements prints "
+            f"the period of each of your batches, e.g. 2020-09A){known}",
+        },
+    )
+
+
 def download_batch(client: ApiClient, batch: dict[str, Any], dest: Path) -> Path:
     """Download a disbursement batch (resuming `dest.part` with Range) and check its SHA-256."""
     return client.download_file(
@@ -292,7 +314,10 @@ def pull_batches(
     store = DisbursementStore.at(workdir)
     say = log or (lambda _msg: None)
     reports = []
-    for batch in sorted(list_batches(client, period=period), key=lambda b: (b["period"], b["seq"])):
+    listed = list_batches(client, period=period)
+    if period and not listed:
+        _check_period(client, period)
+    for batch in sorted(listed, key=lambda b: (b["period"], b["seq"])):
         report = {k: batch[k] for k in ("id", "period", "seq", "rows", "total_gb", "state")}
         dest = store.batch_file(batch)
         report["file"] = str(dest)
@@ -310,9 +335,11 @@ def pull_batches(
                 continue
             store.save_listing(batch)
             report["downloaded"] = True
+            if report["state"] == "TERBIT":  # the listing came before this, the batch's first download
+                report["state"] = "DIAMBIL"
         say(
             f"{batch['id']} {batch['period']} #{batch['seq']}: {batch['rows']} rows, "
-            f"{batch['total_gb']} GB, {batch['state']} -> {dest}"
+            f"{batch['total_gb']} GB, {report['state']} -> {dest}"
             + ("" if report["downloaded"] else " (already here)")
         )
         reports.append(report)
@@ -429,17 +456,8 @@ def period_recap(client: ApiClient, workdir: str | Path, period: str, *, log: Lo
     store = DisbursementStore.at(workdir)
     say = log or (lambda _msg: None)
     batches = sorted(list_batches(client, period=period), key=lambda b: b["seq"])
-    if not batches and not any(
-        p.get("code") == period for p in client._json("GET", "/periods", shape=list)[1]
-    ):
-        raise ApiFailure(
-            404,
-            {
-                "code": "PERIODE_TIDAK_DIKENAL",
-                "message": f"Periode {period} tidak ada di server.",
-                "message_en": f"the server has no period {period}",
-            },
-        )
+    if not batches:
+        _check_period(client, period)
     for batch in batches:
         if not store.has_batch(batch):
             download_batch(client, batch, store.batch_file(batch))

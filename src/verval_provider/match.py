@@ -268,12 +268,15 @@ def _read_dump(path: Path) -> tuple[Any, bool]:
 def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
     """The best rank (Int8; 0 = not in the export) of each dump row, in the dump's order.
     keys: the dump's numbers as integers (null when not digits)."""
-    if not path.name.endswith(".gz"):
-        return _plain_subscriber_ranks(path, keys, path.name)
-    # polars' scanner reads plain files; unpack once next to the output, streamed.
     if not _is_gzip(path):
-        raise MatchError(f"subscribers {path.name}: {_NOT_GZIP} (compress it with gzip, or name it .csv)")
-    plain = scratch / (_scratch_name(path.name[:-3]) + ".unpacked")
+        if path.name.endswith(".gz"):
+            raise MatchError(f"subscribers {path.name}: {_NOT_GZIP} (compress it with gzip, or name it .csv)")
+        return _plain_subscriber_ranks(path, keys, path.name)
+    # polars' scanner reads plain files; unpack once next to the output, streamed. Gzip is told
+    # by its first bytes, not the name: an export job's `.csv` is often compressed on the way
+    # (the dump is read the same way), and read as text it would pass for UTF-16.
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    plain = scratch / (_scratch_name(name) + ".unpacked")
     try:
         try:
             with open(plain, "wb") as dst:
@@ -296,7 +299,11 @@ def _export_header(path: Path, name: str) -> list[str]:
         names = first.decode("utf-8").rstrip("\r\n").lstrip("\ufeff").split(",")
     except UnicodeDecodeError:
         names = []
-    if not {"msisdn", "status"} <= {h.strip().lower() for h in names}:
+    if not {"msisdn", "status"} <= {_unquoted(h).strip().lower() for h in names}:
+        if first.startswith(b"PK\x03\x04"):  # .xlsx, .ods and .zip are all ZIP archives
+            raise MatchError(
+                wrong + "a spreadsheet or ZIP archive, not a CSV: save it as CSV (comma-separated, UTF-8)"
+            )
         if first.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
             raise MatchError(wrong + "not UTF-8 text (it looks like UTF-16): save it as a UTF-8 CSV")
         if not names:
@@ -310,6 +317,11 @@ def _export_header(path: Path, name: str) -> list[str]:
     return names
 
 
+def _unquoted(name: str) -> str:
+    """A header name as polars reads it: a tool that quotes every field writes `"msisdn"`."""
+    return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
+
+
 def _scan_export(path: Path, names: list[str], *, lines: bool = False) -> Any:
     """The export as a lazy frame of k (the msisdn as an international integer, null when it is
     not one) and status, and with `lines` its line numbers (a quoted field that spans lines would
@@ -319,7 +331,7 @@ def _scan_export(path: Path, names: list[str], *, lines: bool = False) -> Any:
     scan = pl.scan_csv(path, infer_schema=False, row_index_name="line" if lines else None, row_index_offset=2)
     # Digits with an optional leading + (polars' integer cast takes exactly that); a status in
     # lower, upper or title case.
-    return scan.rename({h: h.strip().lower() for h in names}).select(
+    return scan.rename({_unquoted(h): _unquoted(h).strip().lower() for h in names}).select(
         *(["line"] if lines else []),
         _international(pl.col("msisdn").cast(pl.Int64, strict=False)).alias("k"),
         pl.col("status"),

@@ -138,3 +138,43 @@ def test_the_recap_documents_the_bounds_the_server_takes_for_each_figure(documen
         {"type": "number", "minimum": 0, "exclusiveMaximum": 1_000_000_000_000},
         {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]+)?$"},
     ]
+
+
+BARE_REASONS = {"Bad Request", "Not Found", "Gone", "Length Required", "Unprocessable Entity"}
+
+
+def test_every_error_answer_names_its_codes_and_gives_an_example(document):
+    # Decision 0063: the docs page said "Not Found" or "Unprocessable Entity" and nothing else,
+    # so an engineer could not tell which codes a script must handle.
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            for status, answer in op["responses"].items():
+                if status.startswith("2") or status in ("304", "401", "429"):
+                    continue
+                assert answer["description"] not in BARE_REASONS, (method, path, status)
+                json_answer = answer.get("content", {}).get("application/json")
+                if status in ("400", "404", "410", "411", "422"):
+                    assert set(json_answer["example"]) >= {"code", "message", "message_en"}, (path, status)
+
+
+def test_the_refused_whole_answer_is_documented_with_its_codes_and_a_real_message(document):
+    answer = document["paths"]["/api/v1/batches/{batch_id}/results"]["post"]["responses"]["422"]
+
+    for code in ("KOLOM_SALAH", "BERKAS_TERPOTONG", "TERLALU_BANYAK_DITOLAK", "curl -d"):
+        assert code in answer["description"]
+    example = answer["content"]["application/json"]["example"]
+    assert (example["code"], example["message_en"]) == (
+        "TERLALU_BANYAK_DITOLAK",
+        "Too many rows refused; the whole file is refused. Check that the file and the batch are the right ones.",
+    )
+    assert [(r["line"], r["column"], r["code"], r["value"]) for r in example["rows"]] == [
+        (2, "no_ponsel", "NOMOR_TIDAK_SESUAI", "0812****0350")
+    ]
+
+
+def test_the_recaps_400_names_the_figure_codes_not_a_malformed_request(document):
+    answer = document["paths"]["/api/v1/reports/{period_code}/recap"]["put"]["responses"]["400"]
+
+    assert answer["description"].startswith("A figure of the recap refused: REKAP_TIDAK_VALID")
+    assert answer["content"]["application/json"]["example"]["code"] == "REKAP_TIDAK_KONSISTEN"
+    assert answer["content"]["application/json"]["example"]["rows"][0]["column"] == "sent"

@@ -119,7 +119,9 @@ def test_provider_recap_from_the_command_line_matches_after_two_runs_in_a_period
     code, pulled = _kit(capsys, token, "pull-disbursements", "--workdir", work)
     assert (code, pulled["count"]) == (0, 1)
     (first,) = pulled["batches"]
-    assert (first["seq"], first["rows"], first["downloaded"]) == (1, 4, True)
+    # The state after this download (decision 0063: it said TERBIT, the listing's before it).
+    assert (first["seq"], first["rows"], first["downloaded"], first["state"]) == (1, 4, True, "DIAMBIL")
+    assert DisbursementBatch.objects.get(pk=first["id"]).state == "DIAMBIL"
     results = _answer_all(Path(first["file"]), tmp_path / "hasil-1.csv", failed=1)
     code, answer = _kit(
         capsys,
@@ -547,7 +549,28 @@ def test_send_recap_names_a_period_the_server_does_not_have(token, in_process, c
     code, out = _kit(capsys, token, "send-recap", "--workdir", str(tmp_path), "--period", "2099-01")
 
     assert (code, out["status"], out["error"]) == (2, 404, "PERIODE_TIDAK_DIKENAL")
+    assert out["message"] == (
+        "HTTP 404 PERIODE_TIDAK_DIKENAL: the server has no period 2099-01: check --period "
+        "(pull-disbursements prints the period of each of your batches, e.g. 2020-09A)"
+    )
     assert not ProviderRecap.objects.exists()
+
+
+@pytest.mark.parametrize("command", ["send-recap", "pull-disbursements"])
+def test_a_period_typed_in_another_case_is_refused_naming_the_servers_periods(
+    token, in_process, capsys, tmp_path, db, command
+):  # type: ignore[no-untyped-def]
+    # Decision 0063: pull-disbursements answered "no disbursement batches", exit 0, for a typo.
+    period = make_period()
+
+    code, out = _kit(capsys, token, command, "--workdir", str(tmp_path), "--period", period.code.lower())
+
+    assert (code, out["status"], out["error"]) == (2, 404, "PERIODE_TIDAK_DIKENAL")
+    assert out["message"] == (
+        f"HTTP 404 PERIODE_TIDAK_DIKENAL: the server has no period {period.code.lower()}: check --period "
+        f"(pull-disbursements prints the period of each of your batches, e.g. 2020-09A); the server's "
+        f"periods: {period.code}"
+    )
 
 
 def test_upload_usage_names_a_period_the_server_does_not_have(token, in_process, capsys, tmp_path, db):  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from verval.exchange import actions
 from verval.exchange.apiaudit import audit_call, audit_refusal
 from verval.exchange.apiauth import provider_auth, provider_of, unauthenticated_error
 from verval.exchange.apierrors import (
+    ERRORS,
     ApiError,
     ErrorOut,
     IssueOut,
@@ -42,6 +43,7 @@ from verval.exchange.apiupload import (
     upload_openapi,
 )
 from verval.exchange.models import DumpBatch
+from verval.exchange.reasons import REFUSALS
 from verval.exchange.resultfile import masked_text
 from verval.exchange.services import manifest_of
 from verval.exchange.streaming import (
@@ -99,15 +101,113 @@ def _error_response(schema_ref: str = "#/components/schemas/ErrorOut") -> dict[s
     return {"application/json": {"schema": {"$ref": schema_ref}}}
 
 
+def _example(code: str, message: str, message_en: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, "message_en": message_en, "rows": [], **extra}
+
+
+# What an error status of the API means, for the statuses ninja describes only with their HTTP
+# reason ("Not Found", "Unprocessable Entity"): the codes it carries, what to do, and an example
+# answer. A provider's engineer reads the docs page to know which codes a script must handle.
+_ERROR_ANSWERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "400": (
+        "PERMINTAAN_TIDAK_VALID: a query or body value this endpoint does not take (`rows` names the "
+        "field and the value sent, masked; `allowed` lists a choice's values), an unreadable "
+        "multipart body or an invalid Content-Length",
+        _example(
+            "PERMINTAAN_TIDAK_VALID",
+            "Nilai state tidak dikenal. Pilihan: OPEN, INCOMPLETE, COMPLETE.",
+            "Unknown state. Allowed: OPEN, INCOMPLETE, COMPLETE.",
+            allowed=["OPEN", "INCOMPLETE", "COMPLETE"],
+        ),
+    ),
+    "404": (
+        "TIDAK_DITEMUKAN: no batch, job or period of yours with this id (another provider's id "
+        "answers the same); take the id from the listing",
+        _example("TIDAK_DITEMUKAN", "Tidak ditemukan.", "Not found."),
+    ),
+    "410": (
+        "BERKAS_SUDAH_DIHAPUS: the file was deleted under the retention rules; ask Pusdatin",
+        _example("BERKAS_SUDAH_DIHAPUS", *ERRORS["BERKAS_SUDAH_DIHAPUS"][1:]),
+    ),
+    "411": (
+        "CONTENT_LENGTH_DIPERLUKAN: a chunked body; send the file with its Content-Length "
+        "(`curl --data-binary @file` does)",
+        _example("CONTENT_LENGTH_DIPERLUKAN", *ERRORS["CONTENT_LENGTH_DIPERLUKAN"][1:]),
+    ),
+    "422": (
+        "The file is refused whole and nothing is changed: its structure (BERKAS_KOSONG, "
+        "ENCODING_SALAH, PEMISAH_SALAH, KOLOM_SALAH, BERKAS_TERPOTONG: cut off, or sent with "
+        "`curl -d`, which drops the line breaks) or more than 5 % of its rows refused "
+        "(TERLALU_BANYAK_DITOLAK; `rows` holds the first refused rows, `issues_url` every one, "
+        "`counts.by_code` the number per code). Fix the file, or check that file and batch belong "
+        "together, and send it again",
+        _example(
+            "TERLALU_BANYAK_DITOLAK",
+            *REFUSALS["TERLALU_BANYAK_DITOLAK"],
+            rows=[
+                {
+                    "line": 2,
+                    "column": "no_ponsel",
+                    "code": "NOMOR_TIDAK_SESUAI",
+                    "message": REFUSALS["NOMOR_TIDAK_SESUAI"][0],
+                    "message_en": REFUSALS["NOMOR_TIDAK_SESUAI"][1],
+                    "value": "0812****0350",
+                }
+            ],
+            job_id="6acf8b22-5d0e-4b8f-9a51-0d2f8e7b6c40",
+            counts={"rows": 40, "refused": 40, "by_code": {"NOMOR_TIDAK_SESUAI": 40}},
+            issues_total=40,
+            issues_url="/api/v1/jobs/6acf8b22-5d0e-4b8f-9a51-0d2f8e7b6c40/issues",
+        ),
+    ),
+}
+# The recap's 400 is the figure refused, not a malformed request.
+_RECAP_400 = (
+    "A figure of the recap refused: REKAP_TIDAK_VALID (not a number, or out of range) or "
+    "REKAP_TIDAK_KONSISTEN (injected + failed above sent, or GB without an injection); `rows` "
+    "names the figure. PERMINTAAN_TIDAK_VALID for a body that is not the recap's JSON",
+    _example(
+        "REKAP_TIDAK_KONSISTEN",
+        "Rekap tidak konsisten: injected (2600) + failed (75) melebihi sent (2596); setiap baris yang "
+        "dikirim hanya berhasil atau gagal.",
+        "Inconsistent recap: injected (2600) + failed (75) exceeds sent (2596); each row sent is "
+        "either injected or failed.",
+        rows=[
+            {
+                "line": 0,
+                "column": "sent",
+                "code": "REKAP_TIDAK_KONSISTEN",
+                "message": "Rekap tidak konsisten: injected (2600) + failed (75) melebihi sent (2596); "
+                "setiap baris yang dikirim hanya berhasil atau gagal.",
+                "message_en": "Inconsistent recap: injected (2600) + failed (75) exceeds sent (2596); "
+                "each row sent is either injected or failed.",
+                "value": "2596",
+            }
+        ],
+    ),
+)
+# ninja's descriptions of the statuses above: only these are replaced, never one an endpoint wrote.
+_BARE_REASONS = {"Bad Request", "Not Found", "Gone", "Length Required", "Unprocessable Entity"}
+
+
 def _document_common_answers(schema: Any) -> None:
     """Every operation that takes the token can answer 401 (no valid token) and 429 (rate
     limit); ninja documents only the statuses an endpoint declares, and these come from the
-    authentication in front of every endpoint."""
+    authentication in front of every endpoint. An error status an endpoint declares without
+    saying more gets the codes it carries and an example (`_ERROR_ANSWERS`)."""
     for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not operation.get("security"):
                 continue
             responses = operation.setdefault("responses", {})
+            for status, answer in responses.items():
+                code = str(status)  # ninja keys its statuses as integers
+                known = _RECAP_400 if (method, code) == ("put", "400") else _ERROR_ANSWERS.get(code)
+                if known and answer.get("description") in _BARE_REASONS:
+                    answer["description"] = known[0]
+                    content = answer.get("content", {}).get("application/json")
+                    if content is not None:
+                        content["example"] = known[1]
             responses.setdefault(
                 "401",
                 {

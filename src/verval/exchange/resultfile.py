@@ -69,6 +69,22 @@ def refused_no_line_end() -> JobRefused:
     return JobRefused(code="BERKAS_TERPOTONG", message=NO_LINE_END[0], message_en=NO_LINE_END[1])
 
 
+# A body without a single line break reads as one header holding every row. That is what `curl
+# -d @hasil.csv` sends (it drops the line breaks); named as such rather than as a header of
+# hundreds of unknown columns, which sends the provider to fix a header that is right.
+ONE_LINE = (
+    "Berkas terpotong: berkas tidak memuat satu pun ganti baris, sehingga seluruh isinya terbaca "
+    "sebagai satu baris judul. Jika dikirim dengan curl -d, kirim ulang dengan --data-binary "
+    "@berkas.csv (curl -d membuang ganti baris).",
+    "The file is cut off: it holds no line break at all, so all of it reads as one header line. "
+    "Sent with curl -d? Send it again with --data-binary @file.csv (curl -d drops the line breaks).",
+)
+
+
+def refused_one_line() -> JobRefused:
+    return JobRefused(code="BERKAS_TERPOTONG", message=ONE_LINE[0], message_en=ONE_LINE[1])
+
+
 def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
     """A refused row. Its value is stored, answered and put in the report, so a number in it is
     masked whatever the column (a provider that puts its numbers in the wrong column, as pd_id or
@@ -215,6 +231,9 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
         if len(names) == 1 and re.search(r"[;\t|]", header[0]):
             raise refused("PEMISAH_SALAH")
         if not header_fits(names, spec):
+            one_line = next(reader, None) is None and tail.last not in LINE_ENDS
+            if one_line and len(names) > len(spec.columns):  # rows glued on, not a short header
+                raise refused_one_line()
             raise refused_header(names, spec)
         width = len(names)
         least = max(names.index(c) for c in spec.required) + 1
