@@ -153,7 +153,9 @@ def test_dinas_school_list_excel_lists_its_region_only_with_the_npsn_as_text(
         (school.npsn, school.name, school.bentuk, school.regency.name, 2, 1, 50.0, 1),
     ]
     assert (ws["A2"].data_type, ws["A2"].number_format) == ("s", "@")
-    assert AuditEvent.objects.get(action="download_region_school_list").note == "format=xlsx kabkota= kecamatan="
+    assert (
+        AuditEvent.objects.get(action="download_region_school_list").note == "format=xlsx kabkota= kecamatan="
+    )
 
 
 def test_dinas_school_list_csv_and_excel_hold_the_same_schools_in_the_same_order(
