@@ -204,8 +204,14 @@ class DataCommand(BaseCommand):
         out = self._json_out or self.stdout
         out.write(json.dumps(english_keys(data), default=str, sort_keys=sort_keys))
 
+    def print_counts(self, head: str, data: dict[str, Any], keys: tuple[str, ...]) -> None:
+        """One line of counts for a person, under the names the --json line gives them (JSON_KEYS):
+        `SUCCEEDED: rows 3, applied 3, active 2, …`. A count missing from `data` is left out."""
+        named = english_keys(data)
+        self.stdout.write(head + ", ".join(f"{key} {named[key]}" for key in keys if key in named))
+
     def print_issues(self, job: Any, limit: int = 20) -> None:
         """The job's first refused rows, one line each (values stay out: the report has them
         masked; the whole report is on the job page)."""
         for issue in job.issues.all()[:limit]:
-            self.stdout.write(f"baris {issue.line} {issue.column} {issue.code}: {issue.message_en}")
+            self.stdout.write(f"line {issue.line} {issue.column} {issue.code}: {issue.message_en}")
