@@ -53,7 +53,8 @@ def test_ingest_results_text_names_its_counts_as_the_json_does(school, tmp_path)
     results.write_text(
         "pd_id,no_ponsel,status\n"
         + "".join(
-            f"{r['pd_id']},{r['no_ponsel']},{s}\n" for r, s in zip(_rows(batch["path"]), statuses, strict=True)
+            f"{r['pd_id']},{r['no_ponsel']},{s}\n"
+            for r, s in zip(_rows(batch["path"]), statuses, strict=True)
         )
     )
 

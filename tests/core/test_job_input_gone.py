@@ -94,7 +94,12 @@ def test_a_run_that_takes_over_an_abandoned_job_whose_input_is_gone_fails_it_ins
 
     job = jobs.run(job.pk, runner=lambda j: called.append(j) or {})
 
-    assert (called, job.state, job.error_code, job.attempts) == ([], Job.State.FAILED, "BERKAS_SUDAH_DIHAPUS", 1)
+    assert (called, job.state, job.error_code, job.attempts) == (
+        [],
+        Job.State.FAILED,
+        "BERKAS_SUDAH_DIHAPUS",
+        1,
+    )
 
 
 def test_a_queued_job_whose_task_was_lost_and_whose_input_is_gone_fails(pusdatin):  # type: ignore[no-untyped-def]
@@ -146,9 +151,7 @@ def test_prune_keeps_the_demo_cutoff_an_abandoned_import_reads_and_deletes_an_un
     unused, _sha, _size = files.save_stream("demo", ".csv", [b"npsn\n"])
     _age(needed, 10)
     _age(unused, 10)
-    job = jobs.create_job(
-        actor=pusdatin, kind="import_dapodik", params={"path": str(files.absolute(needed))}
-    )
+    job = jobs.create_job(actor=pusdatin, kind="import_dapodik", params={"path": str(files.absolute(needed))})
     Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, lease_owner=DEAD, attempts=1)
 
     counts = actions.prune_files(actor=pusdatin)

@@ -70,9 +70,7 @@ def test_every_data_command_is_run_here():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_each_data_command_prints_only_its_json_object_on_stdout(
-    operator, pusdatin, school, tmp_path
-):  # type: ignore[no-untyped-def]
+def test_each_data_command_prints_only_its_json_object_on_stdout(operator, pusdatin, school, tmp_path):  # type: ignore[no-untyped-def]
     cutoff = tmp_path / "cutoff.csv"
     assert _json_alone("synth", "--students", "30", "--teachers", "3", "--out", str(cutoff))["rows"] == 33
     assert _json_alone("import_dapodik", str(cutoff))["state"] == "SUCCEEDED"
@@ -107,7 +105,8 @@ def test_each_data_command_prints_only_its_json_object_on_stdout(
     rows = _dump_rows(first["path"])
     injection = tmp_path / "injeksi.csv"
     injection.write_text(
-        "pd_id,no_ponsel,status,keterangan\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},BERHASIL,\n" for r in rows)
+        "pd_id,no_ponsel,status,keterangan\n"
+        + "".join(f"{r['pd_id']},{r['no_ponsel']},BERHASIL,\n" for r in rows)
     )
     assert _json_alone("ingest_injection", str(injection), "--batch", first["id"])["state"] == "SUCCEEDED"
     _json_alone("simulate_injection", "--seed", "1")
@@ -129,7 +128,9 @@ def test_each_data_command_prints_only_its_json_object_on_stdout(
 def test_demo_under_json_prints_the_json_alone_and_says_what_it_loads_on_stderr():  # type: ignore[no-untyped-def]
     out, err = StringIO(), StringIO()
 
-    call_command("demo", "--students", "40", "--teachers", "5", "--no-round", "--json", stdout=out, stderr=err)
+    call_command(
+        "demo", "--students", "40", "--teachers", "5", "--no-round", "--json", stdout=out, stderr=err
+    )
 
     assert sorted(json.loads(out.getvalue())["accounts"]) == [
         "DINAS_KAB",

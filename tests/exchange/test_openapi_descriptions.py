@@ -19,7 +19,11 @@ def _operations(client):  # type: ignore[no-untyped-def]
 
 
 def test_every_operation_has_a_description(client):  # type: ignore[no-untyped-def]
-    lacking = [f"{method} {path}" for method, path, op in _operations(client) if not op.get("description", "").strip()]
+    lacking = [
+        f"{method} {path}"
+        for method, path, op in _operations(client)
+        if not op.get("description", "").strip()
+    ]
 
     assert lacking == []
 
