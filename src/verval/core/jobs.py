@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from verval.core import files
 from verval.core.logging import masked_value
 from verval.core.models import CANCELLED_CODE, Job, JobIssue
+from verval.core.retention import INPUT_DELETED
 from verval.core.spreadsheet import csv_row
 
 log = logging.getLogger(__name__)
@@ -243,8 +244,6 @@ def input_missing(job: Job) -> bool:
     """The job's stored input file is gone: marked deleted by the retention rules, or no longer in
     the store (removed by hand, a store restored without it). A job without a stored input (a
     validation, a dump, an import of a file outside the store) has nothing to miss."""
-    from verval.core.retention import INPUT_DELETED  # retention reads jobs' rows, not this module
-
     if (job.params or {}).get(INPUT_DELETED):
         return True
     if not job.input_path:
