@@ -46,7 +46,7 @@ from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure
 from verval_provider.match import MatchError, _blocks, _is_gzip, _mask, _readable
-from verval_provider.transfer import FINISHED, not_yours, send, shown_id
+from verval_provider.transfer import DISBURSEMENT_ID_FORM, FINISHED, not_yours, send, shown_id, well_formed
 
 INJECTION_REQUIRED = ("pd_id", "no_ponsel", "status")
 INJECTION_COLUMNS = (*INJECTION_REQUIRED, "keterangan", "kuota_gb", "waktu")
@@ -369,12 +369,20 @@ def upload_injection(
     except ApiFailure as failure:
         if failure.status != 404:
             raise
-        shown = shown_id(batch_id)
         dump = (
             " (a dump batch: those are answered by sync or upload-results)"
             if batch_id.upper().startswith("DMP-")
             else ""
         )
+        if not well_formed(batch_id):
+            raise not_yours(
+                failure,
+                f"Tidak ada batch penyaluran perusahaan Anda dengan id itu; {DISBURSEMENT_ID_FORM[0]}. "
+                "Periksa --batch.",
+                f"no disbursement batch of yours on this server has that id{dump}; {DISBURSEMENT_ID_FORM[1]}: "
+                "check --batch (pull-disbursements prints the id of each of your batches)",
+            ) from None
+        shown = shown_id(batch_id)
         raise not_yours(
             failure,
             f"Batch penyaluran {shown} tidak ada untuk perusahaan Anda; periksa --batch.",

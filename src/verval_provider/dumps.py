@@ -22,7 +22,7 @@ from typing import Any
 from verval_provider.client import ApiClient, ApiFailure
 from verval_provider.disbursement import KitFileError, Log, _key, _safe, _scan, _write_json
 from verval_provider.match import ABSENT, STATUS_MAP, _is_gzip
-from verval_provider.transfer import not_yours, save_report, send, shown_id
+from verval_provider.transfer import DUMP_ID_FORM, not_yours, save_report, send, shown_id, well_formed
 
 RESULT_REQUIRED = ("pd_id", "no_ponsel", "status")
 RESULT_COLUMNS = (*RESULT_REQUIRED, "keterangan")
@@ -43,12 +43,18 @@ def batch_of(client: ApiClient, batch_id: str) -> dict[str, Any]:
     except ApiFailure as failure:
         if failure.status != 404:
             raise
+        where = "(pull prints the id of each batch it downloads; `pull --all` lists every one)"
+        if not well_formed(batch_id):
+            raise not_yours(
+                failure,
+                f"Tidak ada batch dump perusahaan Anda dengan id itu; {DUMP_ID_FORM[0]}. Periksa --batch.",
+                f"no dump batch of yours on this server has that id; {DUMP_ID_FORM[1]}: check --batch {where}",
+            ) from None
         shown = shown_id(batch_id)
         raise not_yours(
             failure,
             f"Batch dump {shown} tidak ada untuk perusahaan Anda; periksa --batch.",
-            f"no dump batch {shown} of yours on this server: check --batch "
-            "(pull prints the id of each batch it downloads; `pull --all` lists every one)",
+            f"no dump batch {shown} of yours on this server: check --batch {where}",
         ) from None
 
 

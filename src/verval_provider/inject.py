@@ -155,7 +155,7 @@ def sync_injection(
         by_period.setdefault(batch["period"], []).append(out)
         if log:
             log(
-                f"{batch['id']}: {counts['berhasil']} berhasil, {counts['gagal']} gagal -> {answer.get('state')}"
+                f"{batch['id']}: BERHASIL {counts['berhasil']}, GAGAL {counts['gagal']} -> {answer.get('state')}"
             )
     if send_reports:
         for code, results in by_period.items():

@@ -29,6 +29,25 @@ def shown_id(batch_id: str) -> str:
     return batch_id if _BATCH_ID.fullmatch(batch_id) else _mask(batch_id)[:80]
 
 
+def well_formed(batch_id: str) -> bool:
+    """The id is in one of the forms the server writes batch ids in."""
+    return bool(_BATCH_ID.fullmatch(batch_id))
+
+
+# Named in a 404 for an id not in the form the server writes (decision 0066), instead of the id:
+# masked, a mistyped `dmp-20200915-…` read `dmp-20****15-…`, a date that looked wrong rather
+# than a letter case that was.
+DUMP_ID_FORM = (
+    "id batch dump berbentuk DMP-20200915-telkomsel-0001 (DMP dengan huruf besar, nama provider "
+    "dengan huruf kecil)",
+    "a dump batch id reads like DMP-20200915-telkomsel-0001 (DMP in capitals, the provider in lower case)",
+)
+DISBURSEMENT_ID_FORM = (
+    "id batch penyaluran adalah UUID seperti 0b9c5d1e-6f3a-4e2b-9c7d-1a2b3c4d5e6f",
+    "a disbursement batch id is a UUID such as 0b9c5d1e-6f3a-4e2b-9c7d-1a2b3c4d5e6f",
+)
+
+
 def not_yours(failure: ApiFailure, message: str, message_en: str) -> ApiFailure:
     """A 404 for a batch, said in the kit's words (what to check), the server's code kept."""
     return ApiFailure(404, {**failure.body, "message": message, "message_en": message_en})

@@ -649,3 +649,20 @@ def test_a_url_given_with_the_api_base_is_refused_with_the_address_to_give(url, 
         "verval-provider send-recap: --url is the server's address without /api/v1 (the kit adds it), "
         "e.g. https://verval.example.go.id\n"
     )
+
+
+def test_upload_injection_of_a_mistyped_batch_id_names_the_form_and_echoes_no_digits(
+    token, in_process, capsys, tmp_path, db
+):  # type: ignore[no-untyped-def]
+    results = _results(tmp_path / "h.csv", ["00000000-0000-0000-0000-000000000001,6281200000000,BERHASIL,,,"])
+    args = ["--batch", "0B9C5D1E6F3A", "--results", str(results), "--workdir", str(tmp_path)]
+
+    code = cli.main(["upload-injection", "--url", "http://verval.test", "--token", token, *args])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "verval-provider upload-injection: HTTP 404 TIDAK_DITEMUKAN: no disbursement batch of yours on "
+        "this server has that id; a disbursement batch id is a UUID such as "
+        "0b9c5d1e-6f3a-4e2b-9c7d-1a2b3c4d5e6f: check --batch (pull-disbursements prints the id of each "
+        "of your batches)\n"
+    )

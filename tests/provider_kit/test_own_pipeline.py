@@ -314,3 +314,19 @@ def test_upload_results_sends_a_large_plain_file_as_gzip(
         6,
     )
     assert Recipient.objects.filter(status="AKTIF").count() == 6
+
+
+def test_a_lower_case_dump_batch_id_is_answered_with_the_form_of_an_id_and_no_masked_date(
+    published, token, in_process, tmp_path, capsys
+):  # type: ignore[no-untyped-def]
+    url = ["--url", "http://verval.test", "--token", token]
+
+    pulled = cli.main(["pull", *url, "--out", str(tmp_path / "dumps"), "--batch", published[0].id.lower()])
+
+    assert pulled == 2
+    assert capsys.readouterr().err == (
+        "verval-provider pull: HTTP 404 TIDAK_DITEMUKAN: no dump batch of yours on this server has that "
+        "id; a dump batch id reads like DMP-20200915-telkomsel-0001 (DMP in capitals, the provider in "
+        "lower case): check --batch (pull prints the id of each batch it downloads; `pull --all` lists "
+        "every one)\n"
+    )

@@ -41,6 +41,15 @@ _ABANDONED_NOT_QUEUED = (
     "The process running this job stopped before it finished; no data was changed. Run it again, "
     "or ask Pusdatin to queue it again.",
 )
+# A job that would be run again but whose input file is gone (decision 0066): an upload again is
+# the only way forward, so the message says so rather than "contact Pusdatin".
+_INPUT_GONE = (
+    "Berkas masukan pekerjaan ini sudah tidak ada di penyimpanan berkas, sehingga pekerjaan ini "
+    "tidak dapat dijalankan ulang setelah prosesnya berhenti; data tidak diubah. Unggah berkasnya "
+    "lagi sebagai pekerjaan baru.",
+    "This job's input file is no longer in the file store, so the job cannot be run again after "
+    "its process stopped; no data was changed. Upload the file again as a new job.",
+)
 _CANCELLED = (
     "Pekerjaan ini dibatalkan oleh Pusdatin sebelum selesai; data tidak diubah.",
     "Pusdatin cancelled this job before it finished; no data was changed.",
@@ -199,9 +208,13 @@ def fail_abandoned(*, job: Job) -> bool:
         if request is not None:
             messages = cancelled_messages(job, requested_by=request.by_id, running=False)
             done = _fail(job, code=jobs.CANCELLED, messages=messages, request=request, **match)
+        elif job.queued_at and jobs.input_missing(job):
+            code = jobs.INPUT_GONE
+            done = _fail(job, code=code, messages=_INPUT_GONE, **match)
         else:
+            code = jobs.ABANDONED
             messages = _ABANDONED if job.queued_at else _ABANDONED_NOT_QUEUED
-            done = _fail(job, code=jobs.ABANDONED, messages=messages, **match)
+            done = _fail(job, code=code, messages=messages, **match)
         if done:
             jobs.mark_task_lost(job.task_id)
             if request is not None:
@@ -211,7 +224,7 @@ def fail_abandoned(*, job: Job) -> bool:
                     job,
                     actor=None,
                     action="job_fail_abandoned",
-                    after={"state": Job.State.FAILED, "error_code": jobs.ABANDONED},
+                    after={"state": Job.State.FAILED, "error_code": code},
                 )
     return done
 
@@ -306,12 +319,16 @@ def recover_jobs(*, now: datetime | None = None) -> dict[str, int]:
     for job in Job.objects.filter(state=Job.State.PENDING, queued_at__isnull=False).order_by("created_at"):
         if not jobs.task_lost(job, now):
             continue
-        if job.attempts >= jobs.max_attempts():
+        gone = jobs.input_missing(job)
+        if gone or job.attempts >= jobs.max_attempts():
+            # A requeue would be refused (or fail on the missing file): left PENDING it would wait
+            # for ever, so it fails with the reason (decision 0066).
+            code, messages = (jobs.INPUT_GONE, _INPUT_GONE) if gone else (jobs.ABANDONED, _ABANDONED)
             with transaction.atomic():
                 if _fail(
                     job,
-                    code=jobs.ABANDONED,
-                    messages=_ABANDONED,
+                    code=code,
+                    messages=messages,
                     state=Job.State.PENDING,
                     queued_at=job.queued_at,
                 ):
@@ -319,7 +336,7 @@ def recover_jobs(*, now: datetime | None = None) -> dict[str, int]:
                         job,
                         actor=None,
                         action="job_fail_abandoned",
-                        after={"state": Job.State.FAILED, "error_code": jobs.ABANDONED},
+                        after={"state": Job.State.FAILED, "error_code": code},
                     )
                     counts["failed"] += 1
             continue
@@ -445,7 +462,7 @@ def requeue_job(*, actor: Any, job_id: Any, note: str = "") -> Job:
             "Pekerjaan ini sudah selesai; unggah atau jalankan lagi sebagai pekerjaan baru.",
             "The job has ended; upload or run it again as a new job.",
         )
-    if (job.params or {}).get(INPUT_DELETED):
+    if jobs.input_missing(job):
         raise JobActionRefused(
             "BERKAS_SUDAH_DIHAPUS",
             "Berkas masukan pekerjaan ini sudah dihapus menurut aturan penyimpanan; unggah atau "
@@ -599,7 +616,12 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
     candidates = retention.plan(now)
     deleted: list[retention.Candidate] = []
     with transaction.atomic():
+        # Looked at again once the plan is made: a job queued or requeued meanwhile needs its file,
+        # and a job left RUNNING without it could never be run again (decision 0066).
+        needed, _batches = retention.protected()
         for c in candidates:
+            if c.relative in needed:
+                continue
             if c.job_id is not None:
                 job = Job.objects.filter(pk=c.job_id).only("params", "state").first()
                 if job is None or job.state not in (Job.State.SUCCEEDED, Job.State.REFUSED, Job.State.FAILED):

@@ -2,7 +2,8 @@
 
 A command built on `DataCommand`:
 
-* accepts `--json` (added here); with it the LAST line on stdout is one JSON object: the counts
+* accepts `--json` (added here); with it stdout holds one JSON object and nothing else (any other
+  line the command writes goes to stderr, decision 0066): the counts
   when it applied its input, and `{"state": "REFUSED" | "FAILED", "error_code", "error", "message",
   ...}` when it did not, also for a refusal of an argument (unknown batch or period, a missing
   file, a usage error of the options) and for an unexpected error;
@@ -22,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 EXIT_REFUSED = 2
 EXIT_FAILED = 1
@@ -150,6 +151,7 @@ class DataCommand(BaseCommand):
 
     json_help = "print one JSON object (counts, or state/error_code/message when refused) as the last line"
     _json_asked = False  # --json among the arguments parsed (for a usage error's JSON line)
+    _json_out: OutputWrapper | None = None  # where emit() writes under --json (the real stdout)
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -178,6 +180,13 @@ class DataCommand(BaseCommand):
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:
+        if options.get("json"):
+            # Under --json stdout carries the JSON object alone (scripts read it whole, decision
+            # 0066): whatever a command writes to self.stdout goes to stderr, emit() to stdout.
+            self._json_out = OutputWrapper(options["stdout"]) if options.get("stdout") else self.stdout
+            options["stdout"] = options.get("stderr") or self.stderr._out
+        else:
+            self._json_out = None
         try:
             return super().execute(*args, **options)
         except Exception as exc:
@@ -192,10 +201,17 @@ class DataCommand(BaseCommand):
 
     def emit(self, data: dict[str, Any], *, sort_keys: bool = False) -> None:
         """The JSON line (of an applied input, or of a refusal), keys in English (JSON_KEYS)."""
-        self.stdout.write(json.dumps(english_keys(data), default=str, sort_keys=sort_keys))
+        out = self._json_out or self.stdout
+        out.write(json.dumps(english_keys(data), default=str, sort_keys=sort_keys))
+
+    def print_counts(self, head: str, data: dict[str, Any], keys: tuple[str, ...]) -> None:
+        """One line of counts for a person, under the names the --json line gives them (JSON_KEYS):
+        `SUCCEEDED: rows 3, applied 3, active 2, …`. A count missing from `data` is left out."""
+        named = english_keys(data)
+        self.stdout.write(head + ", ".join(f"{key} {named[key]}" for key in keys if key in named))
 
     def print_issues(self, job: Any, limit: int = 20) -> None:
         """The job's first refused rows, one line each (values stay out: the report has them
         masked; the whole report is on the job page)."""
         for issue in job.issues.all()[:limit]:
-            self.stdout.write(f"baris {issue.line} {issue.column} {issue.code}: {issue.message_en}")
+            self.stdout.write(f"line {issue.line} {issue.column} {issue.code}: {issue.message_en}")

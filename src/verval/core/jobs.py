@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from verval.core import files
 from verval.core.logging import masked_value
 from verval.core.models import CANCELLED_CODE, Job, JobIssue
+from verval.core.retention import INPUT_DELETED
 from verval.core.spreadsheet import csv_row
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,24 @@ RERUN = "rerun"
 NOT_QUEUED = "not_queued"  # run by a command or a web request: whoever ran it runs it again
 LAST_ATTEMPT = "last_attempt"  # started JOB_MAX_ATTEMPTS times already
 CANCEL_PENDING = "cancel_pending"  # Pusdatin asked it to stop (decision 0029)
+INPUT_MISSING = "input_missing"  # its input file is no longer in the store: nothing to run again
+
+# The code a job FAILS with when it would be run again but its input file is gone (decision 0066).
+INPUT_GONE = "BERKAS_SUDAH_DIHAPUS"
+
+
+def input_missing(job: Job) -> bool:
+    """The job's stored input file is gone: marked deleted by the retention rules, or no longer in
+    the store (removed by hand, a store restored without it). A job without a stored input (a
+    validation, a dump, an import of a file outside the store) has nothing to miss."""
+    if (job.params or {}).get(INPUT_DELETED):
+        return True
+    if not job.input_path:
+        return False
+    try:
+        return not files.absolute(job.input_path).is_file()
+    except (OSError, ValueError):
+        return True
 
 
 def after_stop(job: Job) -> str:
@@ -242,6 +261,8 @@ def after_stop(job: Job) -> str:
         return CANCEL_PENDING
     if job.queued_at is None:
         return NOT_QUEUED
+    if input_missing(job):
+        return INPUT_MISSING
     if job.attempts >= max_attempts():
         return LAST_ATTEMPT
     return RERUN
@@ -422,8 +443,9 @@ def claim(job: Job) -> str | None:
         return None
     from verval.core import actions  # actions import this module
 
-    if job.attempts >= max_attempts() or cancel_request(job) is not None:
-        # Out of attempts, or Pusdatin asked the dead run to stop (decision 0029): not run again.
+    if job.attempts >= max_attempts() or cancel_request(job) is not None or input_missing(job):
+        # Out of attempts, Pusdatin asked the dead run to stop (decision 0029), or its input file
+        # is gone (decision 0066): not run again.
         actions.fail_abandoned(job=job)
         return None
     with transaction.atomic():

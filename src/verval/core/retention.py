@@ -187,17 +187,26 @@ def _size(relative: str) -> int | None:
         return None
 
 
-def _protected() -> tuple[set[str], set[str]]:
+def protected() -> tuple[set[str], set[str]]:
     """Input paths and batch ids that unfinished jobs still need (never deleted)."""
     from verval.core.models import Job
 
     unfinished = Job.objects.filter(state__in=(Job.State.PENDING, Job.State.RUNNING))
     paths, batches = set(), set()
+    root = files.root().resolve()
     for path, params in unfinished.values_list("input_path", "params"):
         if path:
             paths.add(path)
-        if isinstance(params, dict) and params.get("batch_id"):
+        params = params if isinstance(params, dict) else {}
+        if params.get("batch_id"):
             batches.add(str(params["batch_id"]))
+        # A command's import reads its file where it lies, which may be in the store (the demo's
+        # cutoff in demo/): a work folder pruned by age alone must not take it (decision 0066).
+        if params.get("path"):
+            try:
+                paths.add(Path(str(params["path"])).resolve().relative_to(root).as_posix())
+            except (OSError, ValueError):
+                pass
     return paths, batches
 
 
@@ -286,7 +295,7 @@ def _disbursements(now: datetime, protected_batches: set[str]) -> list[Candidate
     return out
 
 
-def _work_files(now: datetime) -> list[Candidate]:
+def _work_files(now: datetime, protected_paths: set[str]) -> list[Candidate]:
     from verval.core.models import Job
 
     root = files.root()
@@ -299,8 +308,9 @@ def _work_files(now: datetime) -> list[Candidate]:
     for folder in folders:
         for entry in _walk(root / folder):
             stat = entry.stat(follow_symlinks=False)
-            if stat.st_mtime < cutoff:
-                out.append(Candidate(folder, Path(entry.path).relative_to(root).as_posix(), stat.st_size))
+            relative = Path(entry.path).relative_to(root).as_posix()
+            if stat.st_mtime < cutoff and relative not in protected_paths:
+                out.append(Candidate(folder, relative, stat.st_size))
     job_files: dict[str, list[tuple[str, int]]] = {}
     for entry in _walk(root / "jobs"):
         m = _JOB_FILE.match(entry.name)
@@ -334,13 +344,13 @@ def _work_files(now: datetime) -> list[Candidate]:
 def plan(now: datetime | None = None) -> list[Candidate]:
     """Every file the retention rules allow to delete now (decision 0038)."""
     now = now or timezone.now()
-    protected_paths, protected_batches = _protected()
+    protected_paths, protected_batches = protected()
     return [
         *_job_inputs(now, protected_paths),
         *_dumps(now, protected_batches),
         *_disbursements(now, protected_batches),
         # A symlinked work folder is walked through its link: what `_unlink` would refuse is not offered.
-        *(c for c in _work_files(now) if deletable(c.relative)),
+        *(c for c in _work_files(now, protected_paths) if deletable(c.relative)),
     ]
 
 

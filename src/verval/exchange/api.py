@@ -481,6 +481,14 @@ def list_batches(request: HttpRequest) -> list[dict[str, Any]]:
 
 @get_with_head(router, "/batches/{batch_id}", response={200: BatchOut, 404: ErrorOut}, summary="One batch")
 def get_batch(request: HttpRequest, batch_id: str) -> dict[str, Any]:
+    """The batch as the list gives it: `rows`, the `sha256` and `size` of its file, `state` (OPEN:
+    no answer yet, INCOMPLETE: some rows unanswered, COMPLETE), `answered` / `unanswered` rows,
+    `aktif` / `residu` (rows answered active / not), `contradictions` (rows of applied files that
+    contradicted an earlier answer, BERTENTANGAN), and `file_url` / `manifest_url`. The id is
+    written as the list gives it, e.g. `DMP-20200915-telkomsel-0001`: case matters (`DMP` in
+    capitals, the provider in lower case). Errors: 404 TIDAK_DITEMUKAN (no batch of yours with
+    this id; another provider's answers the same), 401 TIDAK_TERAUTENTIKASI, 429
+    TERLALU_BANYAK_PERMINTAAN. HEAD answers the headers only."""
     batch = _own_batch(request, batch_id)
     audit_call(request, "api_get_batch", "dump_batch", batch.id)
     return _batch_out(batch)
@@ -591,6 +599,14 @@ def upload_results(request: HttpRequest, batch_id: str, response: HttpResponse) 
     summary="State and counts of an ingest job",
 )
 def get_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
+    """A results upload that was queued (the 202 of POST /batches/{batch_id}/results, whose
+    `Location` names this URL). `state`: PENDING or RUNNING (poll again; `counts` then holds
+    `progress_done` / `progress_total` rows), SUCCEEDED (`counts` as in the 200 of the upload),
+    REFUSED (the file was refused whole, nothing changed: `error_code`, `error_message_en`), or
+    FAILED (nothing changed: `error_code`, e.g. KESALAHAN_SISTEM, PEKERJAAN_TERHENTI; send the file
+    again). `issues` holds the first 100 refused rows, `issues_total` their number, `issues_url`
+    every one as CSV. Errors: 404 TIDAK_DITEMUKAN (no ingest job of yours with this id), 401
+    TIDAK_TERAUTENTIKASI, 429 TERLALU_BANYAK_PERMINTAAN. HEAD answers the headers only."""
     job = _own_job(request, job_id)
     audit_call(request, "api_get_job", "job", job.pk)
     out = _job_out(job)

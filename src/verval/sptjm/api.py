@@ -234,6 +234,10 @@ def _run_or_queue(job: Job, upload: Upload, response: HttpResponse) -> Any:
 
 @get_with_head(router, "/periods", response=list[PeriodOut], summary="Periods (tahap) of the programme")
 def list_periods(request: HttpRequest) -> list[dict[str, Any]]:
+    """The programme's periods, newest first (at most 100): `code` (what the period paths and the
+    `period` filter take), `name`, `policy` (the quota policy), `starts_on`, `ends_on`,
+    `handover_on` (may be null) and `is_open`. Errors: 401 TIDAK_TERAUTENTIKASI, 429
+    TERLALU_BANYAK_PERMINTAAN. HEAD answers the headers only."""
     out = [
         {
             "code": p.code,
@@ -290,6 +294,12 @@ def list_disbursement_batches(request: HttpRequest, period: str | None = None) -
     summary="One disbursement batch",
 )
 def get_disbursement_batch(request: HttpRequest, batch_id: str) -> dict[str, Any]:
+    """The batch as the list gives it: `period`, `seq`, `rows`, `total_gb`, the `sha256` and
+    `size` of its file, `state` (TERBIT: new, DIAMBIL: downloaded, SELESAI: every row has a
+    result), `number_format` and the URLs of its file and manifest. The id is a UUID, as the list
+    gives it. Errors: 404 TIDAK_DITEMUKAN (no disbursement batch of yours with this id; another
+    provider's, or a dump batch's id, answers the same), 401 TIDAK_TERAUTENTIKASI, 429
+    TERLALU_BANYAK_PERMINTAAN. HEAD answers the headers only."""
     batch = _own_batch(request, batch_id)
     audit_call(request, "api_get_disbursement_batch", "disbursement_batch", batch.pk)
     return _batch_out(batch)
@@ -302,6 +312,10 @@ def get_disbursement_batch(request: HttpRequest, batch_id: str) -> dict[str, Any
     summary="A disbursement batch's manifest",
 )
 def get_disbursement_manifest(request: HttpRequest, batch_id: str) -> dict[str, Any]:
+    """What the batch file holds, to check a download against: batch_id, period, provider, seq,
+    rows, total_gb, sha256 (of the .csv.gz), size, columns, number_format, state, created_at. Errors: 404 TIDAK_DITEMUKAN (no disbursement
+    batch of yours with this id), 401 TIDAK_TERAUTENTIKASI, 429 TERLALU_BANYAK_PERMINTAAN. HEAD
+    answers the headers only."""
     batch = _own_batch(request, batch_id)
     audit_call(request, "api_get_disbursement_manifest", "disbursement_batch", batch.pk)
     return services.manifest_of(batch)
@@ -401,6 +415,15 @@ def upload_injection_results(request: HttpRequest, batch_id: str, response: Http
     summary="State and counts of an injection or usage job",
 )
 def get_disbursement_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
+    """An injection-results or usage upload that was queued (the 202 of its upload, whose
+    `Location` names this URL); `kind` says which (ingest_injection, ingest_usage). `state`:
+    PENDING or RUNNING (poll again; `counts` then holds `progress_done` / `progress_total` rows),
+    SUCCEEDED (`counts` as in the 200 of the upload), REFUSED (the file was refused whole, nothing
+    changed: `error_code`, `error_message_en`), or FAILED (nothing changed: `error_code`, e.g.
+    KESALAHAN_SISTEM, PEKERJAAN_TERHENTI; send the file again). `issues` holds the first 100
+    refused rows, `issues_url` every one as CSV. Errors: 404 TIDAK_DITEMUKAN (no injection or
+    usage job of yours with this id), 401 TIDAK_TERAUTENTIKASI, 429 TERLALU_BANYAK_PERMINTAAN.
+    HEAD answers the headers only."""
     job = _own_job(request, job_id)
     audit_call(request, "api_get_job", "job", job.pk)
     out = _job_out(job)
@@ -446,6 +469,14 @@ def get_disbursement_job_issues(request: HttpRequest, job_id: str) -> StreamingH
     ),
 )
 def upload_usage(request: HttpRequest, period_code: str, response: HttpResponse) -> Any:
+    """Usage in GB per number for the rows this provider was sent in the period; a later upload
+    replaces the earlier figures. Small files are applied at once (200 with the job's state,
+    counts and first refused rows); large ones become a job (202 with `Location`; poll GET
+    /disbursements/jobs/{job_id}). Errors: 404 TIDAK_DITEMUKAN (no period with this code; take it
+    from GET /periods), 422 when the file is refused whole (nothing changed; the codes below),
+    400 PERMINTAAN_TIDAK_VALID, 411 CONTENT_LENGTH_DIPERLUKAN, 413 BERKAS_TERLALU_BESAR /
+    ISI_GZIP_TERLALU_BESAR, 415 JENIS_ISI_TIDAK_DIDUKUNG, 401 TIDAK_TERAUTENTIKASI, 429
+    TERLALU_BANYAK_PERMINTAAN."""
     period = _period(period_code)
     rows = selectors.rows_sent(period, provider_of(request))
     check_upload(request, rows=rows)
@@ -504,6 +535,14 @@ def put_recap(request: HttpRequest, period_code: str, body: RecapIn) -> dict[str
     summary="This provider's reconciliation for a period",
 )
 def get_reconciliation(request: HttpRequest, period_code: str) -> dict[str, Any]:
+    """This provider's row of the period's reconciliation: what the server counts (`sent` lines,
+    `berhasil`, `gagal`, `missing`: lines sent without a result yet, `excluded` recipients,
+    `duplicates`: second BERHASIL lines of a recipient, `gb_sent`, `gb_berhasil`), the provider's recap as last sent (`recap_*`, null before PUT
+    /reports/{period_code}/recap), and `flags`, the differences still open (REKAP_BELUM_ADA,
+    TERKIRIM_BERBEDA, BERHASIL_BERBEDA, GAGAL_BERBEDA, GB_BERBEDA, HASIL_BELUM_LENGKAP,
+    GB_BARIS_BERBEDA, BERHASIL_GANDA); `ok` is true when there is none. Errors: 404
+    TIDAK_DITEMUKAN (no period with this code), 401 TIDAK_TERAUTENTIKASI, 429
+    TERLALU_BANYAK_PERMINTAAN. HEAD answers the headers only."""
     period = _period(period_code)
     audit_call(request, "api_get_reconciliation", "period", period.code)
     return _recon_out(selectors.reconcile(period, provider_of(request))[0])

@@ -28,7 +28,10 @@ class Command(DataCommand):
             result = {"accounts": demo.accounts_summary(opts["password"]), "loaded": False}
             self.stdout.write("Demo data already loaded.")
         else:
-            self.stdout.write("Loading the demo data set (about 30,000 students and teachers)...")
+            self.stdout.write(
+                f"Loading the demo data set ({opts['students']:,} students and "
+                f"{opts['teachers']:,} teachers)..."
+            )
             result = demo.load(
                 password=opts["password"],
                 students=opts["students"],

@@ -33,8 +33,19 @@ class Command(DataCommand):
         if opts["json"]:
             self.emit(out)
             return
-        self.stdout.write(
-            f"SUCCEEDED: rows {out.get('rows', 0)}, applied {out.get('applied', 0)}, "
-            f"unchanged {out.get('unchanged', 0)}, refused {out.get('refused', 0)}, "
-            f"batch {out.get('batch_state', '')} unanswered {out.get('unanswered', '')}"
+        self.print_counts(
+            "SUCCEEDED: ",
+            out,
+            (
+                "rows",
+                "applied",
+                "active",
+                "residue",
+                "unchanged",
+                "stale",
+                "contradictions",
+                "refused",
+                "batch_state",
+                "unanswered",
+            ),
         )

@@ -40,7 +40,6 @@ class Command(DataCommand):
         if opts["json"]:
             self.emit(summary)
         else:
-            self.stdout.write(
-                f"{summary['batches']} batch(es), {summary['rows']} rows: applied {summary['applied']} "
-                f"(aktif {summary['aktif']}, residu {summary['residu']}), refused {summary['refused']}, errors {summary['errors']}"
+            self.print_counts(
+                "", summary, ("batches", "rows", "applied", "active", "residue", "refused", "errors")
             )

@@ -36,7 +36,8 @@ class Command(DataCommand):
         if opts["json"]:
             self.emit(c)
             return
-        self.stdout.write(
-            f"SUCCEEDED: rows {c.get('rows', 0)}, berhasil {c.get('berhasil', 0)}, gagal {c.get('gagal', 0)}, "
-            f"unchanged {c.get('unchanged', 0)}, refused {c.get('refused', 0)}, pending {c.get('pending', '')}"
+        self.print_counts(
+            "SUCCEEDED: ",
+            c,
+            ("rows", "injected", "failed", "duplicate", "unchanged", "refused", "pending"),
         )

@@ -39,6 +39,4 @@ class Command(DataCommand):
         if opts["json"]:
             self.emit({k: out[k] for k in ("batches", "rows", "berhasil", "gagal", "refused")})
         else:
-            self.stdout.write(
-                f"batches {out['batches']}: rows {out['rows']}, berhasil {out['berhasil']}, gagal {out['gagal']}, refused {out['refused']}"
-            )
+            self.print_counts("", out, ("batches", "rows", "injected", "failed", "refused"))

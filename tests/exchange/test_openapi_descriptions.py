@@ -1,0 +1,47 @@
+"""Every operation of the provider API's OpenAPI document says what it answers, and every error
+answer names its codes: a provider's engineer writes a script from the document alone
+(decision 0066)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")  # a SPEC-style code: TIDAK_DITEMUKAN
+
+
+def _operations(client):  # type: ignore[no-untyped-def]
+    doc = client.get("/api/v1/openapi.json").json()
+    return [(method.upper(), path, op) for path, ops in doc["paths"].items() for method, op in ops.items()]
+
+
+def test_every_operation_has_a_description(client):  # type: ignore[no-untyped-def]
+    lacking = [
+        f"{method} {path}"
+        for method, path, op in _operations(client)
+        if not op.get("description", "").strip()
+    ]
+
+    assert lacking == []
+
+
+def test_every_error_answer_of_every_operation_names_its_codes(client):  # type: ignore[no-untyped-def]
+    lacking = [
+        f"{method} {path} {status}"
+        for method, path, op in _operations(client)
+        for status, answer in op.get("responses", {}).items()
+        if status[0] in "45" and not CODE.search(answer.get("description", ""))
+    ]
+
+    assert lacking == []
+
+
+def test_an_operations_description_names_the_codes_of_its_errors(client):  # type: ignore[no-untyped-def]
+    ops = {(method, path): op for method, path, op in _operations(client)}
+
+    assert "TIDAK_DITEMUKAN" in ops[("GET", "/api/v1/batches/{batch_id}")]["description"]
+    assert "DMP-20200915-telkomsel-0001" in ops[("GET", "/api/v1/batches/{batch_id}")]["description"]
+    assert "REKAP_BELUM_ADA" in ops[("GET", "/api/v1/reports/{period_code}/reconciliation")]["description"]
