@@ -169,6 +169,7 @@ def test_error_pages_speak_one_language(language: str, operator: Any) -> None:
     }
 
     _assert_one_language(language, pages)
+    assert f'<html lang="{language}">' in pages["500"]
 
 
 def test_school_operator_pages_speak_one_language(language: str, operator: Any, school: Any) -> None:
