@@ -64,6 +64,27 @@ def xlsx_text(ws: Any, value: Any) -> Any:
 SHEET_ROWS = 1_048_575
 
 
+def xlsx_sheet_with_header(wb: Any, title: str, columns: Sequence[str], widths: Sequence[float]) -> Any:
+    """A new write-only sheet with the given column widths (in characters) and a bold header row
+    frozen above the data, as every report and workbook for people has it."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    return ws
+
+
 def xlsx_report(
     *, sheet: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[float]
 ) -> IO[bytes]:
@@ -74,25 +95,11 @@ def xlsx_report(
     into `<sheet>-2`, `<sheet>-3`…, each with the header. The caller streams the returned file,
     positioned at its start, and the response closes it."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
-    bold = Font(bold=True)
 
     def new_sheet(number: int) -> Any:
-        ws = wb.create_sheet(sheet if number == 1 else f"{sheet}-{number}")
-        for i, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = width
-        ws.freeze_panes = "A2"
-        header = []
-        for name in columns:
-            cell = WriteOnlyCell(ws, value=name)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        return ws
+        return xlsx_sheet_with_header(wb, sheet if number == 1 else f"{sheet}-{number}", columns, widths)
 
     sheets, written = 1, 0
     ws = new_sheet(sheets)

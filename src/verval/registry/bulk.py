@@ -29,7 +29,7 @@ from django.db.models import QuerySet
 
 from verval.core import xlsxguard
 from verval.core.jobs import JobRefused, RowIssue
-from verval.core.spreadsheet import xlsx_cell
+from verval.core.spreadsheet import xlsx_cell, xlsx_sheet_with_header
 from verval.phones import REASONS, mask, national_display
 from verval.registry.models import Kind, NumberStatus, Recipient
 
@@ -245,17 +245,7 @@ def school_xlsx(
     for _, text_en in instructions:
         info.append([text_en])
 
-    ws = wb.create_sheet(DATA_SHEET)
-    widths = {"A": 38, "B": 6, "C": 32, "D": 12, "E": 6, "F": 16, "G": 20, "H": 40, "I": 18, "J": 6}
-    for col, width in widths.items():
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
-    header = []
-    for name in columns:
-        c = WriteOnlyCell(ws, value=name)
-        c.font = bold
-        header.append(c)
-    ws.append(header)
+    ws = xlsx_sheet_with_header(wb, DATA_SHEET, columns, [38, 6, 32, 12, 6, 16, 20, 40, 18, 6])
     statuses = dict(NumberStatus.choices)
 
     def text(value: Any) -> WriteOnlyCell:
