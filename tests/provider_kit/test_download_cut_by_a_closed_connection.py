@@ -9,12 +9,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.provider_kit.local_server import serving
 from verval_provider import ApiClient, ApiFailure, UrllibTransport
 
 FILE = gzip.compress(
@@ -59,12 +59,8 @@ class _File(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[tuple[str, type[_File]]]:
     handler = type("Handler", (_File,), {"cut_at": None, "ranges": []})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(handler) as url:
+        yield url, handler
 
 
 def test_a_download_whose_connection_closes_early_is_kept_as_a_part_and_resumed(server, tmp_path: Path):  # type: ignore[no-untyped-def]

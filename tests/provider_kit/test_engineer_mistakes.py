@@ -11,12 +11,12 @@ import http.server
 import json
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.provider_kit.local_server import serving
 from verval_provider.cli import main
 from verval_provider.client import _unreachable
 
@@ -48,12 +48,8 @@ class _Batches(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def api() -> Iterator[tuple[str, type[_Batches]]]:
     handler = type("Handler", (_Batches,), {"seen": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        yield url, handler
 
 
 @pytest.mark.parametrize(

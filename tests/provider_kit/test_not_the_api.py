@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.provider_kit.local_server import serving
 from verval_provider import cli
 from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
 
@@ -48,12 +48,8 @@ class _Answer(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def site() -> Iterator[tuple[str, type[_Answer]]]:
     handler = type("Handler", (_Answer,), {})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        yield url, handler
 
 
 def _results(tmp_path: Path) -> Path:
