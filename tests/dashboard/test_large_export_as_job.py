@@ -146,6 +146,9 @@ def test_a_second_click_while_the_export_waits_opens_the_same_job(client, three_
     assert job.state == Job.State.PENDING
     assert first["Location"] == second["Location"] == reverse("core:job", args=[job.pk])
     assert _file(client, job).status_code == 404
+    page = client.get(first["Location"]).content.decode()
+    assert "Tautan unduhan muncul di halaman ini begitu berkas selesai" in page
+    assert reverse("dashboard:behind_export_file", args=[job.pk]) not in page
     # Another kabupaten/kota is another list: its own job.
     settings.VERVAL = {**settings.VERVAL, "EXPORT_JOB_ROWS": 1}
     client.get(reverse("dashboard:behind_xlsx"), {"kabkota": "020500"})
