@@ -250,6 +250,10 @@ VERVAL: dict[str, Any] = {
     "RETENTION_DUMP_DAYS": int(os.environ.get("VERVAL_RETENTION_DUMP_DAYS", "180")),
     "RETENTION_DISBURSEMENT_DAYS": int(os.environ.get("VERVAL_RETENTION_DISBURSEMENT_DAYS", "180")),
     "RETENTION_WORK_DAYS": int(os.environ.get("VERVAL_RETENTION_WORK_DAYS", "2")),
+    "RETENTION_REPORT_DAYS": int(os.environ.get("VERVAL_RETENTION_REPORT_DAYS", "7")),
+    # A late-schools list (`/progres/tertinggal/`) longer than this many schools gets its Excel
+    # file from a background job, not from the web request (decision 0068).
+    "EXPORT_JOB_ROWS": int(os.environ.get("VERVAL_EXPORT_JOB_ROWS", "20000")),
 }
 
 LOGGING = {

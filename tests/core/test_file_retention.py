@@ -32,6 +32,7 @@ RULES = {
     "sptjm-scans": None,
     "registrations": None,
     "jobs": 2,
+    "reports": 7,
     "tmp": 2,
     "demo": 2,
     "simulator": 2,

@@ -103,6 +103,8 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "dashboard:behind": Rule(STAFF_READERS),
     "dashboard:behind_csv": Rule(STAFF_READERS),
     "dashboard:behind_xlsx": Rule(STAFF_READERS),
+    # The fixture regency's Dinas's own export (decision 0068): nobody else, Pusdatin included.
+    "dashboard:behind_export_file": Rule(frozenset({DINAS_KAB})),
     # --- accounts ---------------------------------------------------------------------------------
     "accounts:login": Rule(ALL),
     "accounts:logout": Rule(ALL, method="POST"),
@@ -315,6 +317,7 @@ ROUTE_KWARGS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "accounts:user_reset_two_factor": {"pk": lambda w: w.inactive_user.pk},
     "accounts:user_resend_invitation": {"pk": lambda w: w.invitee.pk},
     "accounts:user_edit": {"pk": lambda w: w.operator.pk},
+    "dashboard:behind_export_file": {"job_id": lambda w: w.export_job.pk},
     "registry:preview": {"job_id": lambda w: w.job.pk},
     "registry:apply": {"job_id": lambda w: w.job.pk},
     "api-v1:get_job": {"job_id": lambda w: w.provider_job.pk},

@@ -59,6 +59,28 @@ class World:
         )
 
     @cached_property
+    def export_job(self) -> Any:
+        """The fixture regency's Dinas's late-schools export, written (decision 0068)."""
+        from verval.core.jobs import create_job
+        from verval.core.models import Job
+        from verval.dashboard import exports
+
+        dinas = self.users["dinas_kab"]
+        relative, sha, size = files.save_stream(exports.FOLDER, ".xlsx", [_tiny_xlsx()])
+        job = create_job(
+            actor=dinas,
+            kind=exports.KIND,
+            params={
+                "regency": "",
+                "scope": exports.scope_key(dinas),
+                "file_name": "sekolah-tertinggal-semua.xlsx",
+                "file_path": relative,
+            },
+        )
+        Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED)
+        return job
+
+    @cached_property
     def provider_job(self) -> Any:
         from verval.core.jobs import create_job
 

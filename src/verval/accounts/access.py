@@ -94,13 +94,18 @@ def regions_for(user: Any) -> QuerySet[Region]:
 
 
 def jobs_for(user: Any) -> QuerySet[Any]:
-    """Jobs: Pusdatin all; a provider its own; an operator its school's; Dinas none (reads only)."""
-    from verval.core.models import Job
+    """Jobs: Pusdatin all; a provider its own; an operator its school's; Dinas none (reads only).
+    A report export (`OWNER_ONLY_KINDS`) only to whoever asked for it, Dinas too (decision 0068)."""
+    from django.db.models import Q
+
+    from verval.core.models import OWNER_ONLY_KINDS, Job
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Job.objects.none()
     if user.role == Role.PUSDATIN:
-        return Job.objects.all()
+        return Job.objects.filter(~Q(kind__in=OWNER_ONLY_KINDS) | Q(created_by=user))
+    if user.role in (Role.DINAS_PROV, Role.DINAS_KAB):
+        return Job.objects.filter(kind__in=OWNER_ONLY_KINDS, created_by=user)
     if user.role == Role.PROVIDER and user.provider:
         return Job.objects.filter(provider=user.provider)
     if user.role == Role.OPERATOR and user.school_id:

@@ -59,6 +59,7 @@ RUNNERS: dict[str, str] = {
     "bulk_correction": "verval.registry.bulk.run_bulk_correction_job",
     "disbursement": "verval.sptjm.services.run_disbursement_job",
     "ingest_injection": "verval.sptjm.services.run_injection_job",
+    "export_behind": "verval.dashboard.exports.run_behind_export_job",
 }
 
 
@@ -840,6 +841,19 @@ def run(
     except Exception:  # noqa: BLE001
         log.exception("dashboard refresh not scheduled for job %s", job.pk)
     return job
+
+
+def output_file(job: Job) -> Path | None:
+    """The file a job wrote for its user to download (`params["file_path"]`, a report export:
+    decision 0068), or None: it wrote none, or the retention rules deleted it since."""
+    relative = str((job.params or {}).get("file_path", ""))
+    if not relative:
+        return None
+    try:
+        path = files.absolute(relative)
+    except ValueError:
+        return None
+    return path if path.is_file() else None
 
 
 def _unlink_run_files(job: Job) -> None:

@@ -172,6 +172,9 @@ CANCELLED_CODE = "DIBATALKAN"
 AWAITS_APPLY_KINDS = frozenset({"bulk_correction"})
 # Jobs the operator who uploaded them may cancel, besides Pusdatin (decision 0039).
 UPLOADER_CANCELS_KINDS = frozenset({"bulk_correction"})
+# Jobs only the user who started them sees (their file is that user's download, decision 0068);
+# they read and write no data, so the dashboard does not refresh after them.
+OWNER_ONLY_KINDS = frozenset({"export_behind"})
 
 
 def preview_expires_hours() -> int:
@@ -187,6 +190,7 @@ JOB_KINDS = {
     "disbursement": _("Penyaluran kuota"),
     "ingest_injection": _("Laporan injeksi kuota"),
     "ingest_usage": _("Laporan pemakaian kuota"),
+    "export_behind": _("Ekspor Excel sekolah tertinggal"),
 }
 
 

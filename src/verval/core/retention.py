@@ -42,6 +42,7 @@ KINDS: dict[str, tuple[Any, str | None]] = {
     "sptjm-scans": (_("Pindaian SPTJM bertanda tangan"), None),
     "registrations": (_("SK penugasan pendaftaran operator"), None),
     "jobs": (_("Berkas kerja pekerjaan (progres, sewa, pembatalan)"), "RETENTION_WORK_DAYS"),
+    "reports": (_("Ekspor laporan yang ditulis di latar belakang"), "RETENTION_REPORT_DAYS"),
     "tmp": (_("Berkas sementara impor dan unggahan"), "RETENTION_WORK_DAYS"),
     "demo": (_("Cutoff data demo"), "RETENTION_WORK_DAYS"),
     "simulator": (_("Berkas kerja simulator provider"), "RETENTION_WORK_DAYS"),
@@ -341,6 +342,21 @@ def _work_files(now: datetime, protected_paths: set[str]) -> list[Candidate]:
     return out
 
 
+def _reports(now: datetime) -> list[Candidate]:
+    """Report files a background export wrote (decision 0068): its user downloads it soon after;
+    by age alone, as nothing but that job's page names the file (which says it is gone)."""
+    cutoff = (now - timedelta(days=days("RETENTION_REPORT_DAYS"))).timestamp()
+    root = files.root()
+    out = []
+    for entry in _walk(root / "reports"):
+        if entry.name.endswith(".part"):  # an unfinished write: the work files' rule
+            continue
+        stat = entry.stat(follow_symlinks=False)
+        if stat.st_mtime < cutoff:
+            out.append(Candidate("reports", Path(entry.path).relative_to(root).as_posix(), stat.st_size))
+    return out
+
+
 def plan(now: datetime | None = None) -> list[Candidate]:
     """Every file the retention rules allow to delete now (decision 0038)."""
     now = now or timezone.now()
@@ -349,6 +365,7 @@ def plan(now: datetime | None = None) -> list[Candidate]:
         *_job_inputs(now, protected_paths),
         *_dumps(now, protected_batches),
         *_disbursements(now, protected_batches),
+        *(c for c in _reports(now) if deletable(c.relative)),
         # A symlinked work folder is walked through its link: what `_unlink` would refuse is not offered.
         *(c for c in _work_files(now, protected_paths) if deletable(c.relative)),
     ]

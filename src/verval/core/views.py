@@ -23,6 +23,7 @@ from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
 from verval.core import audit, jobs, retention
 from verval.core.client import client_ip
+from verval.core.models import Job
 from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
@@ -421,6 +422,10 @@ def _job_context(request: HttpRequest, job: Any) -> dict[str, Any]:
         "job": job,
         # Pusdatin, or the operator who uploaded a correction file (decision 0039).
         "can_cancel": access.can_cancel_job(request.user, job),
+        # A report export's file (decision 0068): offered once written, "deleted" once pruned.
+        "output_gone": job.state == Job.State.SUCCEEDED
+        and bool((job.params or {}).get("file_path"))
+        and jobs.output_file(job) is None,
         **jobs.progress_context(job),
         **_issues_context(job),
     }

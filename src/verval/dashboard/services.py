@@ -380,11 +380,11 @@ FULL_REFRESH_KINDS = {
 def refresh_after_job(job_id: Any) -> None:
     """Called by core.jobs.run when a job ends. Schedules the refresh its changes need; never raises."""
     try:
-        from verval.core.models import Job
+        from verval.core.models import OWNER_ONLY_KINDS, Job
         from verval.dashboard.tasks import refresh_all_task, refresh_schools_task
 
         job = Job.objects.filter(pk=job_id).only("state", "school_id", "kind").first()
-        if job is None or job.state != Job.State.SUCCEEDED:
+        if job is None or job.state != Job.State.SUCCEEDED or job.kind in OWNER_ONLY_KINDS:
             return
         if job.school_id and job.kind not in FULL_REFRESH_KINDS:
             refresh_schools_task.enqueue([job.school_id])

@@ -12,4 +12,5 @@ urlpatterns = [
     path("progres/tertinggal/", views.behind, name="behind"),
     path("progres/tertinggal.csv", views.behind_csv, name="behind_csv"),
     path("progres/tertinggal.xlsx", views.behind_xlsx, name="behind_xlsx"),
+    path("progres/tertinggal/ekspor/<uuid:job_id>.xlsx", views.behind_export_file, name="behind_export_file"),
 ]
