@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -37,8 +38,12 @@ def _rows(content: bytes) -> list[tuple[object, ...]]:
 
 def _start(client, django_capture_on_commit_callbacks, **query):  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(reverse("dashboard:behind_xlsx"), query)
+        response = client.post(_export_url(**query))
     return response
+
+
+def _export_url(**query: str) -> str:
+    return reverse("dashboard:behind_xlsx") + (f"?{urlencode(query)}" if query else "")
 
 
 def _file(client, job):  # type: ignore[no-untyped-def]
@@ -137,11 +142,25 @@ def test_below_the_threshold_the_excel_link_downloads_at_once_without_a_job(
     assert (event.object_type, event.object_id) == ("dashboard", "")
 
 
+def test_a_link_over_the_threshold_only_asks_and_the_button_starts_the_job(
+    client, three_behind, pusdatin, settings
+):
+    settings.VERVAL = {**settings.VERVAL, "EXPORT_JOB_ROWS": 2}
+    client.force_login(pusdatin)
+    response = client.get(_export_url())
+    assert response.status_code == 200
+    assert not Job.objects.filter(kind="export_behind").exists()
+    page = response.content.decode()
+    assert f'action="{_export_url()}"' in page
+    assert 'method="post"' in page
+    assert client.put(_export_url()).status_code == 405
+
+
 def test_a_second_click_while_the_export_waits_opens_the_same_job(client, three_behind, pusdatin, settings):
     settings.VERVAL = {**settings.VERVAL, "EXPORT_JOB_ROWS": 2}
     client.force_login(pusdatin)
-    first = client.get(reverse("dashboard:behind_xlsx"))  # on-commit hand-over not run: it waits
-    second = client.get(reverse("dashboard:behind_xlsx"))
+    first = client.post(_export_url())  # on-commit hand-over not run: it waits
+    second = client.post(_export_url())
     job = Job.objects.get(kind="export_behind")
     assert job.state == Job.State.PENDING
     assert first["Location"] == second["Location"] == reverse("core:job", args=[job.pk])
@@ -151,7 +170,7 @@ def test_a_second_click_while_the_export_waits_opens_the_same_job(client, three_
     assert reverse("dashboard:behind_export_file", args=[job.pk]) not in page
     # Another kabupaten/kota is another list: its own job.
     settings.VERVAL = {**settings.VERVAL, "EXPORT_JOB_ROWS": 1}
-    client.get(reverse("dashboard:behind_xlsx"), {"kabkota": "020500"})
+    client.post(_export_url(kabkota="020500"))
     assert Job.objects.filter(kind="export_behind").count() == 2
 
 

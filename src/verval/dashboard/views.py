@@ -14,7 +14,14 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -497,12 +504,18 @@ def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 @login_required
 def behind_xlsx(request: HttpRequest) -> HttpResponse:
-    """The Excel file at once, or, for a list longer than VERVAL_EXPORT_JOB_ROWS, a background job
-    whose page offers the file when it is written (decision 0068): a minute of a web worker per
-    300,000 rows is more than a proxy waits."""
+    """The Excel file at once, or, for a list longer than VERVAL_EXPORT_JOB_ROWS, a page whose
+    button (a POST) starts a background job whose page offers the file when it is written
+    (decision 0068): a minute of a web worker per 300,000 rows is more than a proxy waits."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
     qs, regency = _behind_request(request)
     rows = qs.count()
     if rows > exports.job_rows():
+        if request.method != "POST":
+            # A link (a bookmark, a browser's prefetch) never starts a job: the button does.
+            query = f"kabkota={regency}" if regency else ""
+            return render(request, "dashboard/behind_export_confirm.html", {"rows": rows, "query": query})
         job = actions.start_behind_export(
             actor=request.user,
             regency=regency,
