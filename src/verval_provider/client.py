@@ -30,6 +30,19 @@ TOKEN_REFUSED_HINT = (
 )
 
 
+def api_path(*segments: object, query: dict[str, str | None] | None = None) -> str:
+    """A path of the API from its segments, each percent-quoted whole (safe=""): a value typed
+    by the engineer or answered by the server (a batch id, a period, a job id) holding `/`, `?`
+    or `#` stays one segment of the path it was meant for, never another path, a query or a
+    fragment urllib drops (decisions 0045 and 0067). A WSGI server decodes the path before
+    Django routes it, so a `/` sent as %2F would still split the segment there: it goes as
+    %252F, which the server reads back as the text %2F of an id that no batch has (a 404).
+    `query`: its values encoded, None left out."""
+    path = "".join("/" + urllib.parse.quote(str(s), safe="").replace("%2F", "%252F") for s in segments)
+    params = {k: v for k, v in (query or {}).items() if v}
+    return path + (f"?{urllib.parse.urlencode(params)}" if params else "")
+
+
 class ApiFailure(Exception):
     """An error answer of the API: HTTP status plus its JSON {code, message, message_en, rows}."""
 
@@ -206,16 +219,14 @@ class ApiClient:
         return json.loads(json.dumps(body).replace(self.token, "[token]"))
 
     def batches(self, state: str | None = None) -> list[dict[str, Any]]:
-        return self._json("GET", "/batches" + (f"?state={state}" if state else ""), shape=list)[1]
+        return self._json("GET", api_path("batches", query={"state": state}), shape=list)[1]
 
     def manifest(self, batch_id: str) -> dict[str, Any]:
-        # Quoted: an id the server answered with / or ? would name another path (decision 0045).
-        return self._json("GET", f"/batches/{urllib.parse.quote(batch_id, safe='')}/manifest")[1]
+        return self._json("GET", api_path("batches", batch_id, "manifest"))[1]
 
     def download(self, batch_id: str, dest: Path, expected_sha256: str | None = None) -> Path:
         """Download a dump batch to `dest`, resuming a partial `dest.part` with Range, then check SHA-256."""
-        quoted = urllib.parse.quote(batch_id, safe="")
-        return self.download_file(f"/batches/{quoted}/file", dest, expected_sha256, what=batch_id)
+        return self.download_file(api_path("batches", batch_id, "file"), dest, expected_sha256, what=batch_id)
 
     def download_file(self, path: str, dest: Path, expected_sha256: str | None = None, *, what: str) -> Path:
         """GET a file of the API (a dump or a disbursement batch) to `dest`, resuming a partial
@@ -308,7 +319,7 @@ class ApiClient:
         ctype = "application/gzip" if path.name.endswith(".gz") else "text/csv"
         with open(path, "rb") as fh:
             headers = {"Content-Type": ctype, "Content-Length": str(path.stat().st_size)}
-            return self._json("POST", f"/batches/{batch_id}/results", headers, fh, ok=(200, 202))
+            return self._json("POST", api_path("batches", batch_id, "results"), headers, fh, ok=(200, 202))
 
     def job(self, job_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/jobs/{job_id}")[1]
+        return self._json("GET", api_path("jobs", job_id))[1]

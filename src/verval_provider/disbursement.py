@@ -36,7 +36,6 @@ import re
 import shutil
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from verval_provider.client import ApiClient, ApiFailure
+from verval_provider.client import ApiClient, ApiFailure, api_path
 from verval_provider.match import MatchError, _blocks, _is_gzip, _mask, _readable
 from verval_provider.transfer import DISBURSEMENT_ID_FORM, FINISHED, not_yours, send, shown_id, well_formed
 
@@ -272,8 +271,8 @@ def check_results(path: str | Path) -> dict[str, Any]:
 def list_batches(
     client: ApiClient, *, period: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
-    query = "&".join(f"{k}={v}" for k, v in (("period", period), ("state", state)) if v)
-    return client._json("GET", "/disbursements/batches" + (f"?{query}" if query else ""), shape=list)[1]
+    path = api_path("disbursements", "batches", query={"period": period, "state": state})
+    return client._json("GET", path, shape=list)[1]
 
 
 def _check_period(client: ApiClient, period: str) -> None:
@@ -301,7 +300,10 @@ def _check_period(client: ApiClient, period: str) -> None:
 def download_batch(client: ApiClient, batch: dict[str, Any], dest: Path) -> Path:
     """Download a disbursement batch (resuming `dest.part` with Range) and check its SHA-256."""
     return client.download_file(
-        f"/disbursements/batches/{batch['id']}/file", dest, batch["sha256"], what=f"batch {batch['id']}"
+        api_path("disbursements", "batches", batch["id"], "file"),
+        dest,
+        batch["sha256"],
+        what=f"batch {batch['id']}",
     )
 
 
@@ -365,7 +367,7 @@ def upload_injection(
     results = Path(results)
     checked = check_results(results)
     try:
-        batch = client._json("GET", f"/disbursements/batches/{batch_id}")[1]
+        batch = client._json("GET", api_path("disbursements", "batches", batch_id))[1]
     except ApiFailure as failure:
         if failure.status != 404:
             raise
@@ -396,7 +398,7 @@ def upload_injection(
     )
     answer = send(
         client,
-        f"/disbursements/batches/{batch['id']}/results",
+        api_path("disbursements", "batches", batch["id"], "results"),
         results,
         jobs="/disbursements/jobs",
         wait_seconds=wait_seconds,
@@ -424,7 +426,7 @@ def upload_usage(
     try:
         answer = send(
             client,
-            f"/reports/{urllib.parse.quote(period, safe='')}/usage",
+            api_path("reports", period, "usage"),
             usage,
             jobs="/disbursements/jobs",
             wait_seconds=wait_seconds,
@@ -476,7 +478,7 @@ def period_recap(client: ApiClient, workdir: str | Path, period: str, *, log: Lo
         if entry["state"] in FINISHED:
             continue
         try:
-            job = client._json("GET", f"/disbursements/jobs/{entry['job']}")[1]
+            job = client._json("GET", api_path("disbursements", "jobs", entry["job"]))[1]
         except ApiFailure as failure:
             if failure.status != 404:
                 raise
@@ -599,5 +601,8 @@ def _answers(store: DisbursementStore, period: str, files: list[tuple[int, str]]
 def send_recap(client: ApiClient, period: str, recap: dict[str, Any]) -> dict[str, Any]:
     """PUT the period's recap; answers the server's reconciliation row (flags, ok)."""
     return client._json(
-        "PUT", f"/reports/{period}/recap", {"Content-Type": "application/json"}, json.dumps(recap).encode()
+        "PUT",
+        api_path("reports", period, "recap"),
+        {"Content-Type": "application/json"},
+        json.dumps(recap).encode(),
     )[1]

@@ -15,11 +15,10 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from verval_provider.client import ApiClient, ApiFailure
+from verval_provider.client import ApiClient, ApiFailure, api_path
 from verval_provider.disbursement import KitFileError, Log, _key, _safe, _scan, _write_json
 from verval_provider.match import ABSENT, STATUS_MAP, _is_gzip
 from verval_provider.transfer import DUMP_ID_FORM, not_yours, save_report, send, shown_id, well_formed
@@ -38,8 +37,7 @@ UPLOAD_PER_ROW = 512
 def batch_of(client: ApiClient, batch_id: str) -> dict[str, Any]:
     """One dump batch of this provider; a 404 (unknown, or another provider's) says what to check."""
     try:
-        # Quoted: a value with / or ? would name another path of the API.
-        return client._json("GET", f"/batches/{urllib.parse.quote(batch_id, safe='')}")[1]
+        return client._json("GET", api_path("batches", batch_id))[1]
     except ApiFailure as failure:
         if failure.status != 404:
             raise
@@ -211,7 +209,7 @@ def upload_match_results(
                 f"({limit} bytes: 1 MiB + 512 a row of its {batch['rows']}): is it the right batch?"
             )
         answer = send(
-            client, f"/batches/{batch['id']}/results", body, jobs="/jobs", wait_seconds=wait_seconds
+            client, api_path("batches", batch["id"], "results"), body, jobs="/jobs", wait_seconds=wait_seconds
         )
     out: dict[str, Any] = {
         "batch": batch["id"],

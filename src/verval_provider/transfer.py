@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from verval_provider.client import ApiClient, ApiFailure
+from verval_provider.client import ApiClient, ApiFailure, api_path
 from verval_provider.match import _is_gzip, _mask
 
 # Job states of the server (verval.core.models.Job.State).
@@ -70,7 +70,7 @@ def wait_job(client: ApiClient, answer: dict[str, Any], wait_seconds: float, job
     deadline = time.monotonic() + wait_seconds
     while answer.get("state") not in FINISHED and time.monotonic() < deadline:
         time.sleep(1.0)
-        answer = client._json("GET", f"{jobs}/{answer['job_id']}")[1]
+        answer = client._json("GET", jobs + api_path(answer["job_id"]))[1]
     return answer
 
 
@@ -105,7 +105,7 @@ def save_report(client: ApiClient, jobs: str, job_id: str, dest: Path) -> Path:
     values masked), written to `dest` whole or not at all. The answer holds only the first 100."""
     dest = Path(dest)
     tmp = dest.with_name(dest.name + ".part")
-    status, _hdrs, chunks = client._call("GET", f"{jobs}/{job_id}/issues", {"Accept": "text/csv"})
+    status, _hdrs, chunks = client._call("GET", jobs + api_path(job_id, "issues"), {"Accept": "text/csv"})
     if status != 200:
         b"".join(chunks)
         raise ApiFailure(status, {"message_en": f"the report of job {job_id} could not be read"})

@@ -161,3 +161,58 @@ def test_filtered_dinas_list_queries_do_not_grow_with_the_schools(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("core:dinas"), params)
     assert len(response.context["schools"]) == 42
+
+
+def _csv_rows(response):  # type: ignore[no-untyped-def]
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))
+
+
+def test_school_list_csv_and_excel_end_with_the_kecamatan_empty_for_a_school_placed_in_a_kabupaten_only(
+    client, dinas_kab, bogor
+):  # type: ignore[no-untyped-def]
+    # Decision 0067: the column comes last, so a program reading the earlier ones by position
+    # keeps working; a cutoff that gave only a kabupaten/kota code leaves it empty.
+    from tests.core.test_report_downloads import _sheet
+
+    school, late, west = bogor
+    regency_only = SchoolFactory(npsn="20199996", name="SD Negeri Tanpa Kecamatan", region_id="020500")
+    client.force_login(dinas_kab)
+
+    rows = _csv_rows(client.get(reverse("core:dinas_export"), {"sort": "npsn"}))
+    sheet = list(
+        _sheet(client.get(reverse("core:dinas_export_xlsx"), {"sort": "npsn"})).iter_rows(values_only=True)
+    )
+
+    assert rows[0] == [
+        "npsn",
+        "nama_sekolah",
+        "bentuk",
+        "kabupaten_kota",
+        "penerima",
+        "aktif",
+        "persen_aktif",
+        "residu",
+        "kecamatan",
+    ]
+    by_npsn = {row[0]: row[8] for row in rows[1:]}
+    assert by_npsn == {
+        school.npsn: "Kec. Nanggung",
+        late.npsn: "Kec. Nanggung",
+        west.npsn: "Kec. Leuwiliang",
+        regency_only.npsn: "",
+    }
+    assert [(row[0], row[8] or "") for row in sheet[1:]] == [(row[0], row[8]) for row in rows[1:]]
+
+
+def test_school_list_csv_queries_do_not_grow_with_the_schools_of_many_kecamatan(
+    client, dinas_kab, bogor, django_assert_max_num_queries
+):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_kab)
+    url = reverse("core:dinas_export")
+    with django_assert_max_num_queries(50) as few:
+        assert len(_csv_rows(client.get(url))) == 4
+    for n in range(20):
+        SchoolFactory(region_id=LEUWILIANG if n % 2 else NANGGUNG)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(_csv_rows(client.get(url))) == 24

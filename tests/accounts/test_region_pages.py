@@ -91,6 +91,7 @@ def test_dinas_export_is_csv_of_its_schools_and_audited(client, dinas_kab, regio
         "aktif": "3",
         "persen_aktif": "75.0",
         "residu": "1",
+        "kecamatan": "Kec. Nanggung",
     }
     assert (
         AuditEvent.objects.filter(

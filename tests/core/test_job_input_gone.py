@@ -33,8 +33,27 @@ PAGE_NOTE = (
 )
 
 
-def _results_job(actor, *, minutes_silent=10):  # type: ignore[no-untyped-def]
-    """A provider's results upload handed to the worker, whose worker died RUNNING."""
+GONE_NOT_QUEUED_ID = (
+    "Berkas masukan pekerjaan ini sudah tidak ada di penyimpanan berkas, sehingga pekerjaan ini "
+    "tidak dapat dijalankan ulang setelah prosesnya berhenti; data tidak diubah. Unggah berkasnya "
+    "lagi, atau jalankan lagi perintahnya dengan berkas itu, sebagai pekerjaan baru."
+)
+GONE_NOT_QUEUED_EN = (
+    "This job's input file is no longer in the file store, so the job cannot be run again after "
+    "its process stopped; no data was changed. Upload the file again, or run the command again "
+    "with the file, as a new job."
+)
+PAGE_NOTE_NOT_QUEUED = (
+    "Berkas masukan pekerjaan ini sudah tidak ada di penyimpanan berkas, sehingga pekerjaan ini "
+    "tidak dapat dijalankan ulang: bila prosesnya memang berhenti, pekerjaan ini ditandai gagal dan "
+    "data tidak berubah. Unggah berkasnya lagi, atau jalankan lagi perintahnya dengan berkas itu, "
+    "sebagai pekerjaan baru."
+)
+
+
+def _results_job(actor, *, minutes_silent=10, queued=True):  # type: ignore[no-untyped-def]
+    """A provider's results upload handed to the worker (or, not `queued`, run by `verval
+    ingest-results`, which copies its file into the store), whose process died RUNNING."""
     relative, sha, _size = files.save_stream("results", ".csv", [b"nomor,status\n"])
     job = jobs.create_job(actor=actor, kind="ingest_results", input_path=relative, input_sha256=sha)
     beat = timezone.now() - timedelta(minutes=minutes_silent)
@@ -44,7 +63,7 @@ def _results_job(actor, *, minutes_silent=10):  # type: ignore[no-untyped-def]
         heartbeat_at=beat,
         started_at=beat,
         attempts=1,
-        queued_at=beat,
+        queued_at=beat if queued else None,
         task_id="",
     )
     job.refresh_from_db()
@@ -85,6 +104,47 @@ def test_recovery_fails_an_abandoned_job_marked_input_deleted_instead_of_leaving
 
     job.refresh_from_db()
     assert (job.state, job.error_code) == (Job.State.FAILED, "BERKAS_SUDAH_DIHAPUS")
+
+
+def test_recovery_fails_a_command_run_job_whose_input_file_is_gone_as_gone_not_as_stopped(pusdatin):  # type: ignore[no-untyped-def]
+    # Before decision 0067 it failed PEKERJAAN_TERHENTI "run it again": without its file it cannot.
+    job = _results_job(pusdatin, queued=False)
+    files.absolute(job.input_path).unlink()
+
+    assert jobs.after_stop(job) == jobs.INPUT_MISSING
+    assert actions.recover_jobs() == {"requeued": 0, "failed": 1}
+
+    job.refresh_from_db()
+    assert (job.state, job.error_code, job.error_message, job.error_message_en) == (
+        Job.State.FAILED,
+        "BERKAS_SUDAH_DIHAPUS",
+        GONE_NOT_QUEUED_ID,
+        GONE_NOT_QUEUED_EN,
+    )
+    assert _fail_events(job) == [{"state": "FAILED", "error_code": "BERKAS_SUDAH_DIHAPUS"}]
+
+
+def test_a_command_run_job_whose_input_file_is_still_there_fails_as_stopped(pusdatin):  # type: ignore[no-untyped-def]
+    job = _results_job(pusdatin, queued=False)
+
+    assert actions.recover_jobs() == {"requeued": 0, "failed": 1}
+
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == (Job.State.FAILED, "PEKERJAAN_TERHENTI")
+
+
+def test_the_page_of_a_silent_command_run_job_whose_input_is_gone_says_to_give_the_file_again(
+    client, pusdatin
+):  # type: ignore[no-untyped-def]
+    job = _results_job(pusdatin, queued=False)
+    files.absolute(job.input_path).unlink()
+    client.force_login(pusdatin)
+
+    html = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
+
+    note = re.search(r'<p class="[^"]*job-liveness"[^>]*>(.*?)</p>', html, re.S)
+    assert note is not None
+    assert note.group(1).split("\n")[-1] == PAGE_NOTE_NOT_QUEUED
 
 
 def test_a_run_that_takes_over_an_abandoned_job_whose_input_is_gone_fails_it_instead(pusdatin):  # type: ignore[no-untyped-def]

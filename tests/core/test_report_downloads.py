@@ -149,8 +149,18 @@ def test_dinas_school_list_excel_lists_its_region_only_with_the_npsn_as_text(
     ws = _sheet(response)
     rows = list(ws.iter_rows(values_only=True))
     assert rows == [
-        ("npsn", "nama_sekolah", "bentuk", "kabupaten_kota", "penerima", "aktif", "persen_aktif", "residu"),
-        (school.npsn, school.name, school.bentuk, school.regency.name, 2, 1, 50.0, 1),
+        (
+            "npsn",
+            "nama_sekolah",
+            "bentuk",
+            "kabupaten_kota",
+            "penerima",
+            "aktif",
+            "persen_aktif",
+            "residu",
+            "kecamatan",
+        ),
+        (school.npsn, school.name, school.bentuk, school.regency.name, 2, 1, 50.0, 1, school.region.name),
     ]
     assert (ws["A2"].data_type, ws["A2"].number_format) == ("s", "@")
     assert (

@@ -666,3 +666,43 @@ def test_upload_injection_of_a_mistyped_batch_id_names_the_form_and_echoes_no_di
         "0b9c5d1e-6f3a-4e2b-9c7d-1a2b3c4d5e6f: check --batch (pull-disbursements prints the id of each "
         "of your batches)\n"
     )
+
+
+@pytest.mark.parametrize("tail", ["?x=1", "#x", "/manifest"])
+def test_upload_injection_of_an_id_with_a_slash_query_or_fragment_reaches_no_other_endpoint(
+    tail, operator, pusdatin, school, period, token, capsys, tmp_path, monkeypatch
+):  # type: ignore[no-untyped-def]
+    # Unquoted, `<id>?x=1` and `<id>#x` asked for the batch <id> itself (urllib drops a fragment)
+    # and `<id>/manifest` for its manifest: an id the engineer did not type was answered. The
+    # in-process transport decodes the path as a WSGI server does, so %2F alone would not do.
+    (r,) = aktif(school, 1)
+    approve_all(operator, pusdatin, school, period)
+    _disburse(pusdatin, period)
+    batch = str(DisbursementBatch.objects.get().pk)
+    paths: list[str] = []
+    server = DjangoClientTransport()
+
+    def recording(method, path, headers, body=None):  # type: ignore[no-untyped-def]
+        paths.append(path)
+        return server(method, path, headers, body)
+
+    monkeypatch.setattr(cli, "UrllibTransport", lambda url: recording)
+    results = _results(tmp_path / "h.csv", [f"{r.pk},{r.phone_e164[1:]},BERHASIL,,,"])
+
+    code, out = _kit(
+        capsys,
+        token,
+        "upload-injection",
+        "--batch",
+        batch + tail,
+        "--results",
+        str(results),
+        "--workdir",
+        str(tmp_path / "k"),
+    )
+
+    assert (code, out["status"], out["error"]) == (2, 404, "TIDAK_DITEMUKAN")
+    quoted = {"?x=1": "%3Fx%3D1", "#x": "%23x", "/manifest": "%252Fmanifest"}[tail]
+    assert paths[0] == f"/api/v1/disbursements/batches/{batch}{quoted}"
+    assert not Job.objects.filter(kind="ingest_injection").exists()
+    assert Disbursement.objects.get().status == "DIJADWALKAN"

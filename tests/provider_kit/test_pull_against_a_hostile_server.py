@@ -63,8 +63,8 @@ def test_a_batch_id_with_dot_dot_is_written_inside_out_and_asked_for_quoted(tmp_
     assert _every_file(tmp_path) == ["a", "a/out", "a/out/.._.._x.csv.gz", "a/out/.._.._x.manifest.json"]
     assert server.paths == [
         "/api/v1/batches?state=OPEN",
-        "/api/v1/batches/..%2F..%2Fx/manifest",
-        "/api/v1/batches/..%2F..%2Fx/file",
+        "/api/v1/batches/..%252F..%252Fx/manifest",
+        "/api/v1/batches/..%252F..%252Fx/file",
     ]
     assert TOKEN not in capsys.readouterr().out
 

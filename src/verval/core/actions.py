@@ -50,6 +50,16 @@ _INPUT_GONE = (
     "This job's input file is no longer in the file store, so the job cannot be run again after "
     "its process stopped; no data was changed. Upload the file again as a new job.",
 )
+# The same for a job run directly by a command or a web request (decision 0067): its file can be
+# uploaded again, or given again to the command that ran it.
+_INPUT_GONE_NOT_QUEUED = (
+    "Berkas masukan pekerjaan ini sudah tidak ada di penyimpanan berkas, sehingga pekerjaan ini "
+    "tidak dapat dijalankan ulang setelah prosesnya berhenti; data tidak diubah. Unggah berkasnya "
+    "lagi, atau jalankan lagi perintahnya dengan berkas itu, sebagai pekerjaan baru.",
+    "This job's input file is no longer in the file store, so the job cannot be run again after "
+    "its process stopped; no data was changed. Upload the file again, or run the command again "
+    "with the file, as a new job.",
+)
 _CANCELLED = (
     "Pekerjaan ini dibatalkan oleh Pusdatin sebelum selesai; data tidak diubah.",
     "Pusdatin cancelled this job before it finished; no data was changed.",
@@ -196,7 +206,8 @@ def _requeue(job: Job, *, set_attempts: Any = None, **match: Any) -> bool:
 
 def fail_abandoned(*, job: Job) -> bool:
     """A RUNNING job whose lease expired and which cannot be re-queued: out of attempts, or run
-    by a command or a web request rather than handed to the worker. FAILED PEKERJAAN_TERHENTI;
+    by a command or a web request rather than handed to the worker. FAILED PEKERJAAN_TERHENTI,
+    or BERKAS_SUDAH_DIHAPUS when its input file is gone (however it was run: decision 0067);
     FAILED DIBATALKAN when Pusdatin had asked its run to stop (decision 0029): it is not run again."""
     request = jobs.cancel_request(job)
     match: dict[str, Any] = {
@@ -208,9 +219,10 @@ def fail_abandoned(*, job: Job) -> bool:
         if request is not None:
             messages = cancelled_messages(job, requested_by=request.by_id, running=False)
             done = _fail(job, code=jobs.CANCELLED, messages=messages, request=request, **match)
-        elif job.queued_at and jobs.input_missing(job):
+        elif jobs.input_missing(job):
             code = jobs.INPUT_GONE
-            done = _fail(job, code=code, messages=_INPUT_GONE, **match)
+            messages = _INPUT_GONE if job.queued_at else _INPUT_GONE_NOT_QUEUED
+            done = _fail(job, code=code, messages=messages, **match)
         else:
             code = jobs.ABANDONED
             messages = _ABANDONED if job.queued_at else _ABANDONED_NOT_QUEUED

@@ -260,10 +260,12 @@ def after_stop(job: Job) -> str:
     with this job once its lease expired, so that its page can promise only what will happen."""
     if cancel_request(job) is not None:
         return CANCEL_PENDING
-    if job.queued_at is None:
-        return NOT_QUEUED
+    # Before NOT_QUEUED: a command's job (`verval ingest-results` copies its file into the store)
+    # whose file is gone cannot be "run again" as that outcome says, only with the file again.
     if input_missing(job):
         return INPUT_MISSING
+    if job.queued_at is None:
+        return NOT_QUEUED
     if job.attempts >= max_attempts():
         return LAST_ATTEMPT
     return RERUN

@@ -28,7 +28,7 @@ from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
 from verval.reference import zones
-from verval.reference.models import Period, QuotaPolicy
+from verval.reference.models import Period, QuotaPolicy, Region
 
 DINAS = (Role.DINAS_PROV, Role.DINAS_KAB)
 DINAS_PAGE_SIZE = 50
@@ -344,12 +344,16 @@ SCHOOL_COLUMNS = [
     "aktif",
     "persen_aktif",
     "residu",
+    # Appended last (decision 0067): programs that read the columns above by position keep working.
+    "kecamatan",
 ]
 
 
 def _school_rows(rows: Any) -> Iterator[list[Any]]:
-    for s in rows.select_related("regency").iterator(chunk_size=2000):
-        yield [s.npsn, s.name, s.bentuk, s.regency.name, s.total, s.aktif, 100 * s.share, s.residu]
+    for s in rows.select_related("regency", "region").iterator(chunk_size=2000):
+        # Empty when the cutoff placed the school in a kabupaten/kota only (no kecamatan code).
+        district = s.region.name if s.region.level == Region.Level.DISTRICT else ""
+        yield [s.npsn, s.name, s.bentuk, s.regency.name, s.total, s.aktif, 100 * s.share, s.residu, district]
 
 
 def _school_csv(rows: Any) -> Iterator[str]:
@@ -398,8 +402,8 @@ def dinas_export_xlsx(request: HttpRequest) -> HttpResponse:
     report = xlsx_report(
         sheet="sekolah",
         columns=SCHOOL_COLUMNS,
-        rows=([*r[:6], round(r[6], 1), r[7]] for r in _school_rows(rows)),
-        widths=[11, 40, 9, 28, 10, 10, 12, 10],
+        rows=([*r[:6], round(r[6], 1), *r[7:]] for r in _school_rows(rows)),
+        widths=[11, 40, 9, 28, 10, 10, 12, 10, 28],
     )
     return xlsx_response(report, f"{name}.xlsx")
 

@@ -9,7 +9,7 @@ class Region(models.Model):
 
     class Level(models.IntegerChoices):
         PROVINCE = 1, _("Provinsi")
-        REGENCY = 2, _("Kabupaten/Kota")
+        REGENCY = 2, _("Kabupaten/kota")
         DISTRICT = 3, _("Kecamatan")
 
     code = models.CharField(max_length=6, primary_key=True)
