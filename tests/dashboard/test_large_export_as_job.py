@@ -91,6 +91,24 @@ def test_a_dinas_export_job_holds_only_its_region(
     assert '=HYPERLINK("http://x","SD")' in [r[1] for r in rows[1:]]
 
 
+def test_the_late_schools_page_lists_the_users_own_exports_only(
+    client, three_behind, dinas_kab, pusdatin, settings, django_capture_on_commit_callbacks
+):
+    settings.VERVAL = {**settings.VERVAL, "EXPORT_JOB_ROWS": 1}
+    client.force_login(dinas_kab)
+    _start(client, django_capture_on_commit_callbacks)
+    job = Job.objects.get(kind="export_behind")
+    link = reverse("core:job", args=[job.pk])
+    page = client.get(reverse("dashboard:behind")).content.decode()
+    assert "Ekspor Excel Anda" in page
+    assert f'href="{link}"' in page
+    assert f'<span class="label s-{job.state_code}">' in page
+    client.force_login(pusdatin)
+    page = client.get(reverse("dashboard:behind")).content.decode()
+    assert "Ekspor Excel Anda" not in page
+    assert link not in page
+
+
 @pytest.mark.parametrize("intruder", ["other_dinas_kab", "dinas_prov", "pusdatin"])
 def test_another_user_can_neither_see_the_export_job_nor_download_its_file(
     client, request, three_behind, dinas_kab, intruder, settings, django_capture_on_commit_callbacks

@@ -465,6 +465,12 @@ def behind(request: HttpRequest) -> HttpResponse:
             "regencies": list(regencies) if getattr(request.user, "role", None) != Role.DINAS_KAB else [],
             "deadlines": deadlines,
             "query": f"kabkota={regency}" if regency else "",
+            # A Dinas has no job list: the exports it asked for are found again where it asked.
+            "exports": list(
+                access.jobs_for(request.user)
+                .filter(kind=exports.KIND, created_by=request.user)
+                .order_by("-created_at")[:5]
+            ),
         },
     )
     patch_cache_control(response, private=True, max_age=0)
