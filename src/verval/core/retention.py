@@ -10,6 +10,7 @@ never needs the database to be counted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -204,10 +205,9 @@ def protected() -> tuple[set[str], set[str]]:
         # A command's import reads its file where it lies, which may be in the store (the demo's
         # cutoff in demo/): a work folder pruned by age alone must not take it (decision 0066).
         if params.get("path"):
-            try:
+            # A path outside the store (ValueError) is no file retention could delete.
+            with contextlib.suppress(OSError, ValueError):
                 paths.add(Path(str(params["path"])).resolve().relative_to(root).as_posix())
-            except (OSError, ValueError):
-                pass
     return paths, batches
 
 
