@@ -310,13 +310,20 @@ def test_saving_over_a_number_the_provider_found_active_asks_first(client, opera
     assert "data-confirm" not in client.get(_edit_url(aktif), **HX).content.decode()
 
 
-def test_htmx_request_after_the_session_expired_sends_the_whole_page_to_sign_in(client, aktif):  # type: ignore[no-untyped-def]
+def test_htmx_request_after_the_session_expired_is_refused_401_with_nothing_to_swap(client, aktif):  # type: ignore[no-untyped-def]
+    # app.js says next to the control that nothing was sent and links to the sign-in page
+    # (decision 0069); the page and what was typed stay.
     page = f"http://testserver/sekolah/{aktif.school_id}/?status=RESIDU"
     response = client.post(
         _edit_url(aktif), {"nomor": "0813-2468-1357", "versi": "1"}, HTTP_HX_CURRENT_URL=page, **HX
     )
-    assert response.status_code == 204
-    assert response["HX-Redirect"] == f"/masuk/?next=%2Fsekolah%2F{aktif.school_id}%2F%3Fstatus%3DRESIDU"
+    assert response.status_code == 401
+    assert response["HX-Reswap"] == "none"
+    assert response.content == b""
+    assert not response.has_header("Location")
+    assert not response.has_header("HX-Redirect")
+    assert NumberHistory.objects.filter(recipient=aktif).count() == 0
+    assert client.get(f"/sekolah/{aktif.school_id}/penerima/{aktif.pk}/", **HX).status_code == 401
     assert client.post(_edit_url(aktif), {"nomor": "0813"}).status_code == 302  # without htmx: as before
 
 

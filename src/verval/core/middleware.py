@@ -34,9 +34,11 @@ class ContentSecurityPolicyMiddleware:
 
 
 class HtmxLoginRedirectMiddleware:
-    """An htmx request whose session has expired gets the sign-in redirect as `HX-Redirect`, so the
-    whole page goes to the sign-in form (and back to the page afterwards). Followed by htmx
-    itself, the redirect put the sign-in page inside a table row of the school page."""
+    """An htmx request whose session has expired is answered 401 with nothing to swap, instead of
+    the sign-in redirect: followed by htmx, that put the sign-in page inside a table row; sent on
+    as `HX-Redirect` (decision 0054), it took the whole page away with the number just typed and
+    said nothing of it. app.js says next to the control that nothing was sent and links to the
+    sign-in page, which leads back to the page (decision 0069)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -48,11 +50,11 @@ class HtmxLoginRedirectMiddleware:
         login = resolve_url(settings.LOGIN_URL)
         if urlsplit(response.get("Location", "")).path != login:
             return response
-        page = urlsplit(request.headers.get("HX-Current-URL", ""))
-        back = page.path + (f"?{page.query}" if page.query else "") if page.path else "/"
-        redirected = HttpResponse(status=204)
-        redirected["HX-Redirect"] = f"{login}?{urlencode({REDIRECT_FIELD_NAME: back})}"
-        return redirected
+        refused = HttpResponse(status=401)
+        # htmx swaps no 4xx answer by default; said explicitly, so that a changed default does not
+        # put an empty answer into the page.
+        refused["HX-Reswap"] = "none"
+        return refused
 
 
 class FormLoginRedirectMiddleware:
