@@ -21,6 +21,7 @@ from tests.sptjm.conftest import make_period
 from verval.accounts.digest import dinas_mail
 from verval.core.numbers import grouped
 from verval.registry.models import Recipient
+from verval.sptjm.models import Sptjm
 from verval.sptjm.selectors import failure_groups
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,19 @@ def test_school_page_cards_and_list_count_group_a_school_of_more_than_a_thousand
     assert "Menampilkan 1–50 dari 1.234" in indonesian
     assert '<div class="card"><b>1,234</b>Students and teachers</div>' in english
     assert "Showing 1–50 of 1,234" in english
+
+
+def test_printing_an_sptjm_of_more_than_a_thousand_recipients_says_so_grouped(operator, school):  # type: ignore[no-untyped-def]
+    period = make_period(sptjm_print_deadline=date(2099, 9, 20), sptjm_upload_deadline=date(2099, 9, 25))
+    _aktif(school, 1234)
+
+    response = _client(operator, "id").post(
+        f"/sekolah/{school.npsn}/sptjm/cetak/", {"periode": period.code}, follow=True
+    )
+
+    sptjm = Sptjm.objects.get(school=school)
+    assert sptjm.rows == 1234
+    assert (
+        f"SPTJM {sptjm.number} dicetak: 1.234 penerima, data terkunci sampai disetujui atau dibatalkan."
+        in response.content.decode()
+    )
