@@ -88,7 +88,7 @@ def test_dinas_digest_mail_groups_its_school_counts_in_subject_and_body() -> Non
     assert "- 23.456 sekolah dengan tenggat dalam" in body
 
 
-def test_phone_check_names_its_limit_and_counts_grouped_in_both_languages(client, operator):  # type: ignore[no-untyped-def]
+def test_phone_check_names_its_limit_and_counts_grouped_in_both_languages(operator):  # type: ignore[no-untyped-def]
     pasted = "".join(f"0812{30000000 + i:08d}\n" for i in range(2001))
 
     indonesian = _client(operator, "id").post("/cek-nomor/", {"numbers": pasted}, HTTP_HX_REQUEST="true")
