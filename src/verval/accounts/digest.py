@@ -24,6 +24,7 @@ from django.utils.translation import override
 from verval.accounts import actions
 from verval.accounts.models import Digest, Role, User
 from verval.core.chunks import chunks
+from verval.core.numbers import grouped
 
 # Changes older than this are never reported, also to a school whose last digest is older: the
 # scan of the changed rows is bounded by it (a cron that stopped for longer loses the rest).
@@ -244,23 +245,23 @@ def school_mail(changes: SchoolChanges, school_name: str, day: date) -> tuple[st
     lines: list[str] = []
     total_residue = sum(changes.residue.values())
     if total_residue:
-        short.append(_("%(n)s nomor residu baru") % {"n": total_residue})
-        lines.append(_("- %(n)s nomor residu baru dari provider:") % {"n": total_residue})
+        short.append(_("%(n)s nomor residu baru") % {"n": grouped(total_residue)})
+        lines.append(_("- %(n)s nomor residu baru dari provider:") % {"n": grouped(total_residue)})
         for reason, n in sorted(changes.residue.items()):
             lines.append(
-                f"  - {labels.get(reason, reason)}: {n}\n    {school_url}?status=RESIDU&alasan={reason}"
+                f"  - {labels.get(reason, reason)}: {grouped(n)}\n    {school_url}?status=RESIDU&alasan={reason}"
             )
     if changes.format_salah:
-        short.append(_("%(n)s format tidak valid") % {"n": changes.format_salah})
+        short.append(_("%(n)s format tidak valid") % {"n": grouped(changes.format_salah)})
         lines.append(
             _("- %(n)s nomor dengan format tidak valid setelah validasi:\n  %(link)s")
-            % {"n": changes.format_salah, "link": f"{school_url}?status=FORMAT_SALAH"}
+            % {"n": grouped(changes.format_salah), "link": f"{school_url}?status=FORMAT_SALAH"}
         )
     if changes.failed:
-        short.append(_("%(n)s injeksi gagal") % {"n": changes.failed})
+        short.append(_("%(n)s injeksi gagal") % {"n": grouped(changes.failed)})
         lines.append(
             _("- %(n)s penerima gagal menerima injeksi kuota:\n  %(link)s")
-            % {"n": changes.failed, "link": f"{school_url}?injeksi=gagal"}
+            % {"n": grouped(changes.failed), "link": f"{school_url}?injeksi=gagal"}
         )
     for kind, deadline in changes.deadlines:
         days = (deadline - day).days
@@ -295,8 +296,8 @@ def dinas_mail(region_name: str, late: int, risk: int, day: date) -> tuple[str, 
     account_url = actions.absolute_url(reverse("accounts:my_account"))
     subject = _("[Verval Ponsel] %(region)s: %(late)s sekolah terlambat, %(risk)s berisiko") % {
         "region": _one_line(region_name),
-        "late": late,
-        "risk": risk,
+        "late": grouped(late),
+        "risk": grouped(risk),
     }
     body = "\n".join(
         [
@@ -304,9 +305,9 @@ def dinas_mail(region_name: str, late: int, risk: int, day: date) -> tuple[str, 
             % {"region": region_name, "date": _date(day)},
             "",
             _("- %(n)s sekolah lewat tenggat SPTJM periode ini dan masih harus mencetak atau mengunggah.")
-            % {"n": late},
+            % {"n": grouped(late)},
             _("- %(n)s sekolah dengan tenggat dalam %(days)s hari dan masih harus mencetak atau mengunggah.")
-            % {"n": risk, "days": DEADLINE_NEAR_DAYS},
+            % {"n": grouped(risk), "days": DEADLINE_NEAR_DAYS},
             "",
             _("Daftar sekolah yang perlu dikejar:"),
             behind_url,

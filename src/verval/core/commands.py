@@ -89,6 +89,15 @@ class Failed(Refused):
     exit_code = EXIT_FAILED
 
 
+def count_text(value: Any) -> Any:
+    """A count in a plain-text line for a person, grouped as English writes it ("1,234,567"; the
+    command line speaks English, decision 0061); anything else as it is. The --json line keeps
+    plain integers (decision 0073)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value
+
+
 def missing_tables(exc: BaseException) -> bool:
     """A database error that says the tables are not there (`verval migrate` not run)."""
     from django.db.utils import OperationalError, ProgrammingError
@@ -208,7 +217,7 @@ class DataCommand(BaseCommand):
         """One line of counts for a person, under the names the --json line gives them (JSON_KEYS):
         `SUCCEEDED: rows 3, applied 3, active 2, …`. A count missing from `data` is left out."""
         named = english_keys(data)
-        self.stdout.write(head + ", ".join(f"{key} {named[key]}" for key in keys if key in named))
+        self.stdout.write(head + ", ".join(f"{key} {count_text(named[key])}" for key in keys if key in named))
 
     def print_issues(self, job: Any, limit: int = 20) -> None:
         """The job's first refused rows, one line each (values stay out: the report has them

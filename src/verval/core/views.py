@@ -24,6 +24,7 @@ from verval.accounts.models import OperatorRegistration, Role
 from verval.core import audit, jobs, retention
 from verval.core.client import client_ip
 from verval.core.models import Job
+from verval.core.numbers import grouped
 from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
@@ -217,7 +218,7 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
                 "lihat daftar SPTJM periode yang sudah ditutup di halaman pemeriksaan SPTJM.",
                 count,
             )
-            % {"n": count},
+            % {"n": grouped(count)},
         )
     return redirect("core:pusdatin")
 

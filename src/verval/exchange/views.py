@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CODES, Role, provider_name
+from verval.core.numbers import grouped
 from verval.exchange import actions, selectors
 from verval.exchange.models import NumberFormat
 from verval.phones import mask
@@ -107,11 +108,11 @@ def revoke_tokens(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         ngettext(
-            "%(n)d token %(provider)s dicabut: provider ini tidak dapat memakai API sampai diberi token baru.",
-            "%(n)d token %(provider)s dicabut: provider ini tidak dapat memakai API sampai diberi token baru.",
+            "%(n)s token %(provider)s dicabut: provider ini tidak dapat memakai API sampai diberi token baru.",
+            "%(n)s token %(provider)s dicabut: provider ini tidak dapat memakai API sampai diberi token baru.",
             revoked,
         )
-        % {"n": revoked, "provider": provider_name(provider)},
+        % {"n": grouped(revoked), "provider": provider_name(provider)},
     )
     return redirect("exchange:batches")
 
@@ -138,13 +139,17 @@ def set_number_format(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             ngettext(
-                "Format nomor %(provider)s: %(format)s, mulai batch berikutnya. %(n)d batch yang belum "
+                "Format nomor %(provider)s: %(format)s, mulai batch berikutnya. %(n)s batch yang belum "
                 "lengkap tetap memakai format lamanya; jawabannya diterima dalam format apa pun.",
-                "Format nomor %(provider)s: %(format)s, mulai batch berikutnya. %(n)d batch yang belum "
+                "Format nomor %(provider)s: %(format)s, mulai batch berikutnya. %(n)s batch yang belum "
                 "lengkap tetap memakai format lamanya; jawabannya diterima dalam format apa pun.",
                 done["unfinished_batches"],
             )
-            % {"provider": provider_name(provider), "format": label, "n": done["unfinished_batches"]},
+            % {
+                "provider": provider_name(provider),
+                "format": label,
+                "n": grouped(done["unfinished_batches"]),
+            },
         )
     else:
         messages.success(

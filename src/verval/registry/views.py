@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from verval.accounts import access
 from verval.core import actions as core_actions
 from verval.core import audit, files, jobs
+from verval.core.numbers import grouped
 from verval.phones import REASONS, check, describe
 from verval.reference import zones
 from verval.registry import actions, bulk, selectors
@@ -231,15 +232,15 @@ def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
     done = result.confirmed + result.reconfirmed
     messages.success(
         request,
-        ngettext("%(n)d data diverifikasi.", "%(n)d data diverifikasi.", done) % {"n": done}
+        ngettext("%(n)s data diverifikasi.", "%(n)s data diverifikasi.", done) % {"n": grouped(done)}
         + (
-            " " + _("%(n)d residu dikirim ulang ke validasi.") % {"n": result.reconfirmed}
+            " " + _("%(n)s residu dikirim ulang ke validasi.") % {"n": grouped(result.reconfirmed)}
             if result.reconfirmed
             else ""
         )
         + (
             # A second click (the Back button, a colleague) is answered, not left as "0 data".
-            " " + _("%(n)d sudah diverifikasi sebelumnya.") % {"n": result.unchanged}
+            " " + _("%(n)s sudah diverifikasi sebelumnya.") % {"n": grouped(result.unchanged)}
             if result.unchanged
             else ""
         ),
@@ -250,7 +251,7 @@ def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
         "FORMAT_SALAH": _("format nomor salah, perbaiki dulu"),
     }
     if result.refused:
-        parts = [f"{n} {labels.get(code, code)}" for code, n in sorted(result.refused.items())]
+        parts = [f"{grouped(n)} {labels.get(code, code)}" for code, n in sorted(result.refused.items())]
         messages.warning(request, _("Tidak diverifikasi: %(list)s.") % {"list": "; ".join(parts)})
     return redirect(back)
 

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 
 from verval.accounts import access
 from verval.accounts.models import Role
+from verval.core.numbers import grouped
 from verval.reference import zones
 from verval.reference.models import Period, QuotaRule
 from verval.registry.models import NumberStatus, Recipient, SharedNumber
@@ -401,7 +402,7 @@ def failure_groups(counts: dict[str, int]) -> list[FailureGroup]:
         ),
     }
     return [
-        FailureGroup(kind, counts[kind], texts[kind](counts[kind]) % {"n": counts[kind]})
+        FailureGroup(kind, counts[kind], texts[kind](counts[kind]) % {"n": grouped(counts[kind])})
         for kind in FAILURE_GROUP_ORDER
         if counts.get(kind)
     ]

@@ -24,6 +24,7 @@ from verval.accounts import access
 from verval.accounts.models import Role
 from verval.core import audit, files
 from verval.core.middleware import CSP
+from verval.core.numbers import grouped
 from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.core.views import file_gone
 from verval.core.when import format_deadline
@@ -145,7 +146,7 @@ def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
                 _(
                     "SPTJM %(number)s dicetak: %(rows)s penerima, data terkunci sampai disetujui atau dibatalkan."
                 )
-                % {"number": sptjm.number, "rows": sptjm.rows},
+                % {"number": sptjm.number, "rows": grouped(sptjm.rows)},
             )
             if sptjm.print_late_days and sptjm.print_deadline:
                 messages.warning(
@@ -157,7 +158,10 @@ def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
                         "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
                         sptjm.print_late_days,
                     )
-                    % {"days": sptjm.print_late_days, "deadline": format_deadline(sptjm.print_deadline)},
+                    % {
+                        "days": grouped(sptjm.print_late_days),
+                        "deadline": format_deadline(sptjm.print_deadline),
+                    },
                 )
         else:
             messages.info(
@@ -198,7 +202,7 @@ def void_closed_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
         messages.success(
             request,
             _("SPTJM %(number)s dibatalkan; %(rows)s penerima dibuka kembali.")
-            % {"number": sptjm.number, "rows": sptjm.rows},
+            % {"number": sptjm.number, "rows": grouped(sptjm.rows)},
         )
     except ActionRefused as exc:
         _refusal(request, exc)
@@ -239,7 +243,10 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
                         "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
                         done.upload_late_days,
                     )
-                    % {"days": done.upload_late_days, "deadline": format_deadline(done.upload_deadline)},
+                    % {
+                        "days": grouped(done.upload_late_days),
+                        "deadline": format_deadline(done.upload_deadline),
+                    },
                 )
     return redirect(f"{_school_url(sptjm.school_id)}?periode={sptjm.period_id}")
 

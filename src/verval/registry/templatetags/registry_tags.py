@@ -8,6 +8,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from verval.core.numbers import grouped
 from verval.registry.models import NumberStatus
 
 register = template.Library()
@@ -114,7 +115,7 @@ def _row_html(
         status += f" <small>{t['locked']}</small>"
     shared_with = getattr(r, "shared_with", 0)
     if shared_with:
-        status += f' <small class="warn">{t["shared"] % {"n": shared_with}}</small>'
+        status += f' <small class="warn">{t["shared"] % {"n": grouped(shared_with)}}</small>'
     if saved == "invalid":
         status += f' <small class="warn" role="alert">{t["invalid"]}</small>'
     elif saved:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from verval.accounts import digest
-from verval.core.commands import USAGE_ERROR, DataCommand, Refused
+from verval.core.commands import USAGE_ERROR, DataCommand, Refused, count_text
 from verval.core.db import DIGEST_RUN, only_run
 
 SITE_URL_MISSING = "SITE_URL_BELUM_DIATUR"
@@ -48,4 +48,4 @@ class Command(DataCommand):
         if opts["json"]:
             self.emit(result)
         else:
-            self.stdout.write(", ".join(f"{k}: {v}" for k, v in result.items()))
+            self.stdout.write(", ".join(f"{k}: {count_text(v)}" for k, v in result.items()))

@@ -45,9 +45,9 @@ class Command(DataCommand):
                 continue
             kept = "never pruned" if row["keep_days"] is None else f"{row['keep_days']} days (rule)"
             self.stdout.write(
-                f"{kind:20} {row['files']:>9} {_size(row['bytes']):>10}  {(row['oldest'] or '-')[:16].replace('T', ' '):25} {kept}"
+                f"{kind:20} {row['files']:>9,} {_size(row['bytes']):>10}  {(row['oldest'] or '-')[:16].replace('T', ' '):25} {kept}"
             )
-        self.stdout.write(f"{'total':20} {data['files']:>9} {_size(data['bytes']):>10}")
+        self.stdout.write(f"{'total':20} {data['files']:>9,} {_size(data['bytes']):>10}")
 
     def _prune(self, opts: dict[str, Any]) -> None:
         if opts["yes"]:
@@ -60,7 +60,7 @@ class Command(DataCommand):
             return
         verb = "would delete" if out["dry_run"] else "deleted"
         for kind, row in counts["kinds"].items():
-            self.stdout.write(f"{verb} {kind}: {row['files']} files, {_size(row['bytes'])}")
-        self.stdout.write(f"{verb} {counts['files']} files, {_size(counts['bytes'])} in all")
+            self.stdout.write(f"{verb} {kind}: {row['files']:,} files, {_size(row['bytes'])}")
+        self.stdout.write(f"{verb} {counts['files']:,} files, {_size(counts['bytes'])} in all")
         if out["dry_run"]:
             self.stdout.write("dry run: nothing deleted; add --yes to delete")

@@ -51,7 +51,7 @@ class Command(DataCommand):
                 self.emit(counts)
                 return
             self.stdout.write(
-                f"re-queued {counts['requeued']}, failed {counts['failed']}, previews expired {counts['expired']}"
+                f"re-queued {counts['requeued']:,}, failed {counts['failed']:,}, previews expired {counts['expired']:,}"
             )
             return
         rows = selectors.unfinished_jobs(limit=opts["limit"])
@@ -61,7 +61,7 @@ class Command(DataCommand):
             return
         if previews:
             self.stdout.write(
-                f"{previews} correction file(s) previewed, not applied (they expire; not listed)"
+                f"{previews:,} correction file(s) previewed, not applied (they expire; not listed)"
             )
         if not rows:
             self.stdout.write("no unfinished jobs")

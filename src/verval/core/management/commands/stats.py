@@ -48,7 +48,7 @@ class Command(DataCommand):
         if opts["json"]:
             self.emit(data, sort_keys=True)
             return
-        self.stdout.write(f"recipients (active): {data['recipients']}   inactive: {data['inactive']}")
+        self.stdout.write(f"recipients (active): {data['recipients']:,}   inactive: {data['inactive']:,}")
         for section in (
             "number_status",
             "format_reason",

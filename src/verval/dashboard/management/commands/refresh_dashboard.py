@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from verval.core.commands import DataCommand
+from verval.core.commands import DataCommand, count_text
 from verval.dashboard import services
 
 
@@ -27,4 +27,4 @@ class Command(DataCommand):
         if opts["json"]:
             self.emit(result)
         else:
-            self.stdout.write(", ".join(f"{k}: {v}" for k, v in result.items()))
+            self.stdout.write(", ".join(f"{k}: {count_text(v)}" for k, v in result.items()))

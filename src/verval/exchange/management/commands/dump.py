@@ -11,6 +11,7 @@ from typing import Any
 from verval.accounts.models import PROVIDER_CODES
 from verval.core import jobs
 from verval.core.commands import DataCommand, job_output, with_paths
+from verval.core.numbers import grouped
 
 
 class Command(DataCommand):
@@ -41,8 +42,8 @@ class Command(DataCommand):
             if out.get("awaiting_validation"):
                 n = out["awaiting_validation"]
                 self.stdout.write(
-                    f"{n} nomor belum divalidasi: jalankan `verval validate` dulu / "
-                    f"{n} numbers await validation: run `verval validate` first."
+                    f"{grouped(n, language='id')} nomor belum divalidasi: jalankan `verval validate` dulu / "
+                    f"{n:,} numbers await validation: run `verval validate` first."
                 )
         for b in batches:
             self.stdout.write(f"{b['id']}\t{b['provider']}\t{b['rows']}\t{b['path']}")

@@ -47,7 +47,7 @@ class Command(DataCommand):
         )
         if done["unfinished_batches"]:
             self.stdout.write(
-                f"{done['unfinished_batches']} unfinished batch(es) keep their format; "
+                f"{done['unfinished_batches']:,} unfinished batch(es) keep their format; "
                 "their results are accepted in any format."
             )
 

@@ -26,7 +26,7 @@ class Command(DataCommand):
             if opts["json"]:
                 self.emit({"provider": opts["provider"], "revoked": revoked})
             else:
-                self.stdout.write(f"{revoked} token(s) of {opts['provider']} revoked; none issued.")
+                self.stdout.write(f"{revoked:,} token(s) of {opts['provider']} revoked; none issued.")
             return
         row, token = actions.issue_token(actor=None, provider=opts["provider"], label=opts["label"])
         if opts["json"]:

@@ -62,7 +62,7 @@ class Command(DataCommand):
             self.stdout.write(f"{label:36} {out.get(key, 0):>12,}")
         if issues:
             self.stdout.write(
-                f"refused-row report: job {job.pk} ({issues} issues; verval web: /pekerjaan/{job.pk}/)"
+                f"refused-row report: job {job.pk} ({issues:,} issues; verval web: /pekerjaan/{job.pk}/)"
             )
         if import_changed_nothing(job.kind, job.counts):
             self.stdout.write(

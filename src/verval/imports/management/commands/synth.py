@@ -64,6 +64,6 @@ class Command(DataCommand):
             self.emit(info)
         else:
             self.stdout.write(
-                f"{info['rows']} rows ({info['students']} students, {info['teachers']} teachers, "
-                f"{info['schools']} schools) -> {o['out']} in {seconds:.1f} s"
+                f"{info['rows']:,} rows ({info['students']:,} students, {info['teachers']:,} teachers, "
+                f"{info['schools']:,} schools) -> {o['out']} in {seconds:.1f} s"
             )

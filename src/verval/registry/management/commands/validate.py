@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from verval.core import jobs
-from verval.core.commands import DataCommand, english_keys, job_output
+from verval.core.commands import DataCommand, count_text, english_keys, job_output
 
 
 class Command(DataCommand):
@@ -25,4 +25,4 @@ class Command(DataCommand):
         else:
             # The names of the JSON line: the stored counts are Indonesian (the job page labels them).
             for key, value in english_keys(job.counts).items():
-                self.stdout.write(f"{key}: {value}")
+                self.stdout.write(f"{key}: {count_text(value)}")
