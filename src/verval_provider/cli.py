@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from verval_provider import disbursement, dumps
-from verval_provider.client import ApiClient, ApiFailure, UrllibTransport
+from verval_provider.client import NOT_A_SEGMENT, ApiClient, ApiFailure, UrllibTransport
 from verval_provider.disbursement import KitFileError
 from verval_provider.match import MatchError, match
 from verval_provider.sync import sync
@@ -377,7 +377,7 @@ def _server_command(args: argparse.Namespace) -> int:
     bad_url = _url_problem(args.url)
     problem = f"--url {bad_url}" if bad_url else None
     args.token, bad_token = _token_problem(args.token)
-    problem = problem or bad_token
+    problem = problem or bad_token or _id_problem(args)
     if problem:  # with --json the refusal's line too, as sync gives it (docs/provider-kit.md)
         print(f"{name}: {problem}", file=sys.stderr)
         if args.json:
@@ -528,6 +528,26 @@ def _url_problem(url: str) -> str | None:
     if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
         # The kit appends its paths to --url: after a ?query or #fragment they would not be paths.
         return "is the server's address alone, without ?... or #..., e.g. https://verval.example.go.id"
+    return None
+
+
+def _id_problem(args: argparse.Namespace) -> str | None:
+    """Why a typed --batch or --period cannot be an id, or None. Checked before any request: the
+    kit would send `.` or `..` as a path segment, which a proxy that normalises paths resolves to
+    another address (`/batches/../file` is `/file`), and an empty --batch or --period would be
+    taken as none given (pull would fetch every open batch) (decision 0075)."""
+    lister = "pull" if args.cmd in ("pull", "upload-results") else "pull-disbursements"
+    batch, period = getattr(args, "batch", None), getattr(args, "period", None)
+    if batch is not None and batch in NOT_A_SEGMENT:
+        return (
+            f'--batch {batch!r} is not a batch id: an id is never empty, "." or ".." '
+            f"({lister} prints the id of each batch)"
+        )
+    if period is not None and period in NOT_A_SEGMENT:
+        return (
+            f'--period {period!r} is not a period: a period is never empty, "." or ".." '
+            "(e.g. 2020-09A; pull-disbursements prints the period of each batch)"
+        )
     return None
 
 

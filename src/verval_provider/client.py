@@ -30,6 +30,11 @@ TOKEN_REFUSED_HINT = (
 )
 
 
+# What no id is: a normalising proxy would merge or resolve it as a path segment (decision 0075).
+NOT_A_SEGMENT = ("", ".", "..")
+UNSENDABLE_ID = "ID_TIDAK_SAH"
+
+
 def api_path(*segments: object, query: dict[str, str | None] | None = None) -> str:
     """A path of the API from its segments, each percent-quoted whole (safe=""): a value typed
     by the engineer or answered by the server (a batch id, a period, a job id) holding `/`, `?`
@@ -37,7 +42,22 @@ def api_path(*segments: object, query: dict[str, str | None] | None = None) -> s
     fragment urllib drops (decisions 0045 and 0067). A WSGI server decodes the path before
     Django routes it, so a `/` sent as %2F would still split the segment there: it goes as
     %252F, which the server reads back as the text %2F of an id that no batch has (a 404).
-    `query`: its values encoded, None left out."""
+    `query`: its values encoded, None left out.
+
+    A segment that is empty, `.` or `..` is refused before any request (ApiFailure status 0,
+    UNSENDABLE_ID): a proxy that normalises paths merges `//` and resolves dot segments, also
+    sent as %2E, so `/batches/../file` would reach `/file` of another address (decision 0075)."""
+    for s in segments:
+        if str(s) in NOT_A_SEGMENT:
+            raise ApiFailure(
+                0,
+                {
+                    "code": UNSENDABLE_ID,
+                    "message": f"Id {str(s)!r} tidak bisa dikirim sebagai bagian alamat API.",
+                    "message_en": f"the id {str(s)!r} cannot be sent as part of an API address: an id "
+                    'is never empty, "." or ".."; nothing was asked of the server for it',
+                },
+            )
     path = "".join("/" + urllib.parse.quote(str(s), safe="").replace("%2F", "%252F") for s in segments)
     params = {k: v for k, v in (query or {}).items() if v}
     return path + (f"?{urllib.parse.urlencode(params)}" if params else "")

@@ -43,7 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from verval_provider.client import ApiClient, ApiFailure, api_path
+from verval_provider.client import UNSENDABLE_ID, ApiClient, ApiFailure, api_path
 from verval_provider.match import MatchError, _blocks, _is_gzip, _mask, _readable
 from verval_provider.transfer import DISBURSEMENT_ID_FORM, FINISHED, not_yours, send, shown_id, well_formed
 
@@ -268,6 +268,11 @@ def check_results(path: str | Path) -> dict[str, Any]:
 # ------------------------------------------------------------------ API calls
 
 
+# Failures of one listed batch, reported on its row while the others are pulled: its file did not
+# match its SHA-256, or the server listed it under an id no path can carry (decision 0075).
+BATCH_FAILURES = ("SHA256_TIDAK_COCOK", UNSENDABLE_ID)
+
+
 def list_batches(
     client: ApiClient, *, period: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
@@ -329,7 +334,7 @@ def pull_batches(
             try:
                 download_batch(client, batch, dest)
             except ApiFailure as failure:
-                if failure.code != "SHA256_TIDAK_COCOK":  # the server, not this batch
+                if failure.code not in BATCH_FAILURES:  # the server, not this batch
                     raise
                 report.update({"error": failure.code, "detail": str(failure)})
                 say(f"{batch['id']}: {failure}")

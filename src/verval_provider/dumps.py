@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure, api_path
-from verval_provider.disbursement import KitFileError, Log, _key, _safe, _scan, _write_json
+from verval_provider.disbursement import BATCH_FAILURES, KitFileError, Log, _key, _safe, _scan, _write_json
 from verval_provider.match import ABSENT, STATUS_MAP, _is_gzip
 from verval_provider.transfer import DUMP_ID_FORM, not_yours, save_report, send, shown_id, well_formed
 
@@ -104,11 +104,11 @@ def pull_dumps(
         if _complete(dump, manifest_file, batch["sha256"]):
             report["downloaded"] = False
         else:
-            manifest = client.manifest(batch["id"])
             try:
+                manifest = client.manifest(batch["id"])
                 client.download(batch["id"], dump, expected_sha256=manifest["sha256"])
             except ApiFailure as failure:
-                if failure.code != "SHA256_TIDAK_COCOK":  # the server or the link, not this batch
+                if failure.code not in BATCH_FAILURES:  # the server or the link, not this batch
                     raise
                 report.update({"downloaded": False, "error": failure.code, "detail": str(failure)})
                 say(f"{batch['id']}: {failure}")

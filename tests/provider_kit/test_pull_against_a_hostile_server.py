@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from verval_provider import cli
 from verval_provider.client import ApiClient
 
@@ -69,13 +71,25 @@ def test_a_batch_id_with_dot_dot_is_written_inside_out_and_asked_for_quoted(tmp_
     assert TOKEN not in capsys.readouterr().out
 
 
-def test_a_batch_id_of_two_dots_is_a_file_in_out_not_its_parent(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("batch_id", ["..", ".", ""])
+def test_a_listed_batch_id_of_dots_or_nothing_is_reported_and_never_asked_for(
+    batch_id, tmp_path, monkeypatch, capsys
+):  # type: ignore[no-untyped-def]
+    # Sent as is, `/batches/../manifest` is `/manifest` behind a proxy that normalises paths,
+    # and `/batches//file` is `/batches/file` (decision 0075): the batch is left, on its row.
     out = tmp_path / "out"
+    server = HostileServer(batch_id)
 
-    assert _pull(monkeypatch, HostileServer(".."), out) == 0
+    assert _pull(monkeypatch, server, out) == 1
 
-    assert _every_file(tmp_path) == ["out", "out/...csv.gz", "out/...manifest.json"]
-    assert (out / "...csv.gz").read_bytes() == DUMP
+    assert server.paths == ["/api/v1/batches?state=OPEN"]
+    assert _every_file(tmp_path) == ["out"]
+    (report,) = json.loads(capsys.readouterr().out)["batches"]
+    assert (report["batch"], report["downloaded"], report["error"]) == (batch_id, False, "ID_TIDAK_SAH")
+    assert report["detail"] == (
+        f"ID_TIDAK_SAH: the id {batch_id!r} cannot be sent as part of an API address: an id is never "
+        'empty, "." or ".."; nothing was asked of the server for it'
+    )
 
 
 def test_a_server_error_page_that_echoes_the_token_is_not_printed(tmp_path, monkeypatch, capsys):  # type: ignore[no-untyped-def]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from pathlib import Path
 
 from django.core.management import call_command
 from openpyxl import load_workbook
@@ -45,3 +47,39 @@ def test_reconciliation_csv_starts_with_a_bom_and_its_excel_keeps_counts_as_numb
 def test_dinas_cannot_download_the_reconciliation_as_excel(client, dinas_kab, period):  # type: ignore[no-untyped-def]
     client.force_login(dinas_kab)
     assert client.get(f"/pusdatin/penyaluran/{period.code}/rekonsiliasi.xlsx").status_code == 403
+
+
+def _documented_columns() -> list[str]:
+    """The first cell of each row of docs/sptjm.md's table under "The reconciliation file"."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sptjm.md").read_text(encoding="utf-8")
+    section = text.split("### The reconciliation file", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE)
+
+
+def test_every_column_of_the_reconciliation_file_is_documented_in_its_order(client, pusdatin, period):  # type: ignore[no-untyped-def]
+    # The names are a published format that scripts parse (decision 0075): a column added,
+    # renamed or moved must be written in docs/sptjm.md, in both languages, the same day.
+    client.force_login(pusdatin)
+
+    body = client.get(f"/pusdatin/penyaluran/{period.code}/rekonsiliasi.csv").content.decode("utf-8-sig")
+    ws = _sheet(client.get(f"/pusdatin/penyaluran/{period.code}/rekonsiliasi.xlsx"))
+
+    header = body.splitlines()[0].split(",")
+    assert _documented_columns() == header
+    assert list(next(ws.iter_rows(values_only=True))) == header
+    assert header == [
+        "provider",
+        "sent",
+        "berhasil",
+        "gagal",
+        "missing",
+        "excluded",
+        "gb_sent",
+        "gb_berhasil",
+        "gb_reported_rows",
+        "recap_sent",
+        "recap_injected",
+        "recap_failed",
+        "recap_gb",
+        "flags",
+    ]

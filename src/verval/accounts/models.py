@@ -31,7 +31,7 @@ def provider_name(code: str) -> str:
 class Role(models.TextChoices):
     PUSDATIN = "PUSDATIN", _("Pusdatin")
     DINAS_PROV = "DINAS_PROV", _("Admin Dinas Provinsi")
-    DINAS_KAB = "DINAS_KAB", _("Admin Dinas Kabupaten/Kota")
+    DINAS_KAB = "DINAS_KAB", _("Admin Dinas Kabupaten/kota")
     OPERATOR = "OPERATOR", _("Operator Sekolah")
     PROVIDER = "PROVIDER", _("Provider")
 
