@@ -85,6 +85,25 @@ def xlsx_sheet_with_header(wb: Any, title: str, columns: Sequence[str], widths: 
     return ws
 
 
+class _TextCells:
+    """One `xlsx_text` cell per column, refilled for each row. A write-only sheet serialises a row
+    inside `append`, before the next row exists, so a cell can carry the next row's value; making a
+    new styled cell for every text took 8–15 % of the CPU time of a report (decision 0074)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.cells: dict[int, Any] = {}
+
+    def cell(self, column: int, value: str) -> Any:
+        cell = self.cells.get(column)
+        if cell is None:
+            cell = self.cells[column] = xlsx_text(self.ws, value)
+            return cell
+        cell.value = value  # checks length and illegal characters as a new cell does
+        cell.data_type = "s"
+        return cell
+
+
 def xlsx_report(
     *, sheet: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[float]
 ) -> IO[bytes]:
@@ -103,11 +122,13 @@ def xlsx_report(
 
     sheets, written = 1, 0
     ws = new_sheet(sheets)
+    text = _TextCells(ws)
     for row in rows:
         if written == SHEET_ROWS:
             sheets, written = sheets + 1, 0
             ws = new_sheet(sheets)
-        ws.append([xlsx_text(ws, v) if isinstance(v, str) and v else v for v in row])
+            text = _TextCells(ws)
+        ws.append([text.cell(i, v) if isinstance(v, str) and v else v for i, v in enumerate(row)])
         written += 1
     out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
     wb.save(out)

@@ -27,7 +27,7 @@ WIDTHS = [11, 40, 13, 9, *[12] * 11, 8, 40]
 
 def job_rows() -> int:
     """Above this many schools the Excel file is written by the worker, not the web request."""
-    return max(0, int(settings.VERVAL.get("EXPORT_JOB_ROWS", 20_000)))
+    return max(0, int(settings.VERVAL.get("EXPORT_JOB_ROWS", 25_000)))
 
 
 def export_rows(qs: Any) -> Iterator[list[Any]]:
