@@ -535,15 +535,16 @@ def _id_problem(args: argparse.Namespace) -> str | None:
     """Why a typed --batch or --period cannot be an id, or None. Checked before any request: the
     kit would send `.` or `..` as a path segment, which a proxy that normalises paths resolves to
     another address (`/batches/../file` is `/file`), and an empty --batch or --period would be
-    taken as none given (pull would fetch every open batch) (decision 0075)."""
+    taken as none given (pull would fetch every open batch) (decision 0075). An id of spaces alone
+    is as empty: no batch or period has one, and it would be sent as `%20`."""
     lister = "pull" if args.cmd in ("pull", "upload-results") else "pull-disbursements"
     batch, period = getattr(args, "batch", None), getattr(args, "period", None)
-    if batch is not None and batch in NOT_A_SEGMENT:
+    if batch is not None and batch.strip() in NOT_A_SEGMENT:
         return (
             f'--batch {batch!r} is not a batch id: an id is never empty, "." or ".." '
             f"({lister} prints the id of each batch)"
         )
-    if period is not None and period in NOT_A_SEGMENT:
+    if period is not None and period.strip() in NOT_A_SEGMENT:
         return (
             f'--period {period!r} is not a period: a period is never empty, "." or ".." '
             "(e.g. 2020-09A; pull-disbursements prints the period of each batch)"

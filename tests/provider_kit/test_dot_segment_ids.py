@@ -40,7 +40,7 @@ BATCH_HINT = {
 PERIOD_HINT = "e.g. 2020-09A; pull-disbursements prints the period of each batch"
 
 
-@pytest.mark.parametrize("value", ["..", ".", ""])
+@pytest.mark.parametrize("value", ["..", ".", "", " "])
 @pytest.mark.parametrize(
     ("command", "option", "rest"),
     [

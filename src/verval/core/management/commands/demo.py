@@ -10,13 +10,26 @@ class Command(DataCommand):
     help = "Loads the demo data set and one account per role (what `make run` uses)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--password", default=demo.DEMO_PASSWORD)
+        parser.add_argument(
+            "--password",
+            default=demo.DEMO_PASSWORD,
+            help="the password of every demo account (default: the printed one)",
+        )
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing if the demo is already loaded"
         )
-        parser.add_argument("--students", type=int, default=28000)
-        parser.add_argument("--teachers", type=int, default=2000)
-        parser.add_argument("--seed", type=int, default=2020)
+        parser.add_argument(
+            "--students", type=int, default=28000, help="students in the demo cutoff (default 28000)"
+        )
+        parser.add_argument(
+            "--teachers", type=int, default=2000, help="teachers in the demo cutoff (default 2000)"
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=2020,
+            help="the synthesiser's seed: the same seed, the same demo (default 2020)",
+        )
         parser.add_argument("--no-round", action="store_true", help="skip the simulated provider round")
         parser.add_argument(
             "--port", type=int, default=8000, help="the web server's port, for the printed example"
