@@ -25,4 +25,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (JSON, files).
     path("favicon.ico", core_views.favicon, name="favicon"),
+    # For a load balancer or monitor (docs/deployment.md "Health check"); no session, no data.
+    path("healthz", core_views.healthz, name="healthz"),
 ]

@@ -184,6 +184,7 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     ),
     # --- exchange: Pusdatin pages ----------------------------------------------------------------------
     "favicon": Rule(ALL, note="the site icon, for pages without a <link rel=icon>"),
+    "healthz": Rule(ALL, note="a load balancer's probe: ok/error and queue counts, no data"),
     "exchange:batches": Rule(ONLY_PUSDATIN),
     "exchange:publish": Rule(ONLY_PUSDATIN, method="POST"),
     "exchange:rotate_token": Rule(ONLY_PUSDATIN, method="POST", data=lambda w: {"provider": "telkomsel"}),

@@ -13,15 +13,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
-from verval.core import audit, jobs, retention
+from verval.core import audit, health, jobs, retention
 from verval.core.client import client_ip
 from verval.core.models import Job
 from verval.core.numbers import grouped
@@ -542,3 +543,10 @@ def favicon(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(icon, content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For a load balancer or monitor: 200 when this process can serve, 503 when not."""
+    healthy, body = health.status()
+    return JsonResponse(body, status=200 if healthy else 503)
