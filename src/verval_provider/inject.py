@@ -122,7 +122,8 @@ def sync_injection(
     log: Callable[[str], Any] | None = None,
 ) -> dict[str, Any]:
     """DEMO: "inject" every new disbursement batch (simulated results), upload them, then usage
-    and the recap of each period touched.
+    (when this run answered some row BERHASIL: `usage` is `{}` otherwise) and the recap of each
+    period touched.
 
     The recap covers the whole period — every batch of it, this run's and earlier runs' (the
     kit keeps each results file it sent in the workdir, `verval_provider.disbursement`) — as
@@ -160,8 +161,14 @@ def sync_injection(
     if send_reports:
         for code, results in by_period.items():
             usage = workdir / f"pemakaian-{code}.csv"
-            usage_report(results, usage, seed=seed)
-            usage_answer = upload_usage(client, code, usage)
+            usage_answer: dict[str, Any] = {}
+            # When every row this run answered is GAGAL (3 new rows at a share of 0.2: 1 run in
+            # 125) there is no usage to report, and the kit refuses a usage file without a row
+            # (decision 0070): the recap is sent all the same.
+            if usage_report(results, usage, seed=seed):
+                usage_answer = upload_usage(client, code, usage)
+            elif log:
+                log(f"{code}: no BERHASIL row in this run, no usage report sent")
             for path in results:  # the workdir keeps the copies the server applied
                 path.unlink(missing_ok=True)
             whole = period_recap(client, workdir, code)

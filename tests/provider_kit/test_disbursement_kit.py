@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.sptjm.conftest import aktif, approve_all, make_period
+from tests.sptjm.conftest import aktif, aktif_pinned, approve_all, make_period
 from verval.core import jobs
 from verval.core.models import Job
 from verval.exchange import actions as exchange_actions
 from verval.exchange.simulator import DjangoClientTransport
 from verval.sptjm import actions
-from verval.sptjm.models import Disbursement, DisbursementBatch, ProviderRecap
+from verval.sptjm.models import Disbursement, DisbursementBatch, ProviderRecap, UsageReport
 from verval_provider import cli
 from verval_provider.client import ApiClient
 from verval_provider.disbursement import DisbursementStore, period_recap
@@ -89,23 +89,61 @@ def test_simulated_recap_after_a_second_disbursement_run_covers_the_whole_period
 ):
     from verval.sptjm.simulator import simulate_injection
 
-    aktif(school, 5)
+    aktif_pinned(school, 1, 2, 3, 4, 5)
     approve_all(operator, pusdatin, school, period)
     _disburse(pusdatin, period)
     simulate_injection(period.code, fail_share=0.2, seed=1)
-    aktif(school, 3)
+    aktif_pinned(school, 6, 7, 18)
     approve_all(operator, pusdatin, school, period)
     _disburse(pusdatin, period)
 
     out = simulate_injection(period.code, fail_share=0.2, seed=1)
 
+    assert (out["batches"], out["berhasil"], out["gagal"]) == (1, 2, 1)
     report = out["providers"]["telkomsel"]["periods"][period.code]
-    assert report["recap"]["sent"] == 8
+    assert report["recap"] == {"sent": 8, "injected": 6, "failed": 2, "gb": "210"}
     assert (report["reconciliation"]["flags"], report["reconciliation"]["ok"]) == ([], True)
     recap = ProviderRecap.objects.get(period=period, provider="telkomsel")
-    berhasil = Disbursement.objects.filter(status="BERHASIL").count()
-    assert (recap.sent, recap.injected, recap.failed) == (8, berhasil, 8 - berhasil)
-    assert recap.gb == Decimal(35 * berhasil)
+    assert (recap.sent, recap.injected, recap.failed, recap.gb) == (8, 6, 2, Decimal("210"))
+    assert Disbursement.objects.filter(status="BERHASIL").count() == 6
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "usage_added", "recap"),
+    [
+        # Every row of the second run GAGAL: 1 run in 125 of the test above when its pd_ids were
+        # random (0.2 ** 3), the one failure seen in 126 runs.
+        ((1, 2, 3, 5, 6), (4, 18, 29), [5, None], {"sent": 8, "injected": 5, "failed": 3, "gb": "175"}),
+        # Every row of the first run GAGAL (0.2 ** 5).
+        ((4, 18, 29, 31, 33), (1, 2, 3), [None, 3], {"sent": 8, "injected": 3, "failed": 5, "gb": "105"}),
+    ],
+)
+def test_a_simulated_run_whose_rows_all_fail_sends_no_usage_and_still_sends_the_whole_recap(
+    operator, pusdatin, school, period, first, second, usage_added, recap
+):
+    # The usage file of such a run had no row, the kit refused to send it (KitFileError) and the
+    # simulation stopped before the recap.
+    from verval.sptjm.simulator import simulate_injection
+
+    runs = []
+    for numbers in (first, second):
+        aktif_pinned(school, *numbers)
+        approve_all(operator, pusdatin, school, period)
+        _disburse(pusdatin, period)
+        runs.append(simulate_injection(period.code, fail_share=0.2, seed=1))
+
+    reports = [run["providers"]["telkomsel"]["periods"][period.code] for run in runs]
+    assert [r["usage"].get("added") for r in reports] == usage_added
+    assert reports[1]["recap"] == recap
+    assert (reports[1]["reconciliation"]["flags"], reports[1]["reconciliation"]["ok"]) == ([], True)
+    saved = ProviderRecap.objects.get(period=period, provider="telkomsel")
+    assert (saved.sent, saved.injected, saved.failed, str(saved.gb.normalize())) == (
+        8,
+        recap["injected"],
+        recap["failed"],
+        recap["gb"],
+    )
+    assert UsageReport.objects.filter(period=period).count() == recap["injected"]
 
 
 def test_provider_recap_from_the_command_line_matches_after_two_runs_in_a_period(

@@ -4,6 +4,7 @@ AKTIF recipients, a printed document rendered as a "scan"."""
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import date
 
 import pytest
@@ -30,6 +31,22 @@ def aktif(school, n: int = 1, **kw):  # type: ignore[no-untyped-def]
     kw.setdefault("status", "AKTIF")
     kw.setdefault("needs_validation", False)
     return [RecipientFactory(school=school, **kw) for _ in range(n)]
+
+
+def aktif_pinned(school, *numbers: int):  # type: ignore[no-untyped-def]
+    """AKTIF recipients whose pd_ids end in `numbers`. The provider simulator answers a row GAGAL
+    by a hash of the seed and its pd_id, so with `aktif`'s random pd_ids (uuid4) which rows fail
+    changes from run to run (decision 0070). With seed 1 and a GAGAL share of 0.2 it answers 4,
+    18, 29, 31 and 33 GAGAL, and 1 to 3 and 5 to 17 BERHASIL."""
+    return [
+        RecipientFactory(
+            school=school,
+            id=uuid.UUID(f"00000000-0000-4000-8000-{n:012d}"),
+            status="AKTIF",
+            needs_validation=False,
+        )
+        for n in numbers
+    ]
 
 
 def rasterise(pdf: bytes, page: int = 0, dpi: int = 150, fmt: str = "PNG") -> bytes:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import uuid
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -8,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tests.sptjm.conftest import aktif, approve_all, make_period
+from tests.sptjm.conftest import aktif, aktif_pinned, approve_all, make_period
 from verval.core import files, jobs
 from verval.sptjm import actions
 from verval.sptjm.models import Disbursement, DisbursementBatch, UsageReport
@@ -169,19 +170,19 @@ def test_a_failed_injection_goes_out_again_once_the_school_fixed_the_number(
 def test_simulated_provider_injects_and_reports_through_the_api(operator, pusdatin, school, period):
     from verval.sptjm.simulator import simulate_injection
 
-    aktif(school, 10)
+    aktif_pinned(school, *range(1, 11))  # seed 1 answers the fourth GAGAL
     approve_all(operator, pusdatin, school, period)
     _run(pusdatin, period)
 
     out = simulate_injection(period.code, fail_share=0.2, seed=1)
 
-    assert out["batches"] == 1
-    assert out["rows"] == 10
-    assert out["berhasil"] + out["gagal"] == 10
-    assert Disbursement.objects.filter(status="GAGAL").count() == out["gagal"]
+    assert (out["batches"], out["rows"], out["berhasil"], out["gagal"]) == (1, 10, 9, 1)
+    assert list(Disbursement.objects.filter(status="GAGAL").values_list("recipient_id", flat=True)) == [
+        uuid.UUID("00000000-0000-4000-8000-000000000004")
+    ]
     recon = out["providers"]["telkomsel"]["periods"][period.code]["reconciliation"]
     assert (recon["ok"], recon["flags"]) == (True, [])
-    assert UsageReport.objects.filter(period=period).count() == out["berhasil"]
+    assert UsageReport.objects.filter(period=period).count() == 9
     assert DisbursementBatch.objects.get().state == "SELESAI"
 
 
