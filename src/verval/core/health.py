@@ -8,6 +8,7 @@ shows as tasks waiting longer and longer, which nothing else on the server says.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from typing import Any
@@ -31,11 +32,10 @@ def _database() -> bool:
 
 def _file_store() -> bool:
     store = settings.DATA_DIR
-    try:
-        # A fresh install has no store folder until its first file; the store makes it then too.
+    # A fresh install has no store folder until its first file; the store makes it then too. A
+    # folder it cannot make is what the check below reports.
+    with contextlib.suppress(OSError):
         store.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        pass
     if store.is_dir() and os.access(store, os.W_OK | os.X_OK):
         return True
     log.error("health: the file store is not a folder this process can write to (VERVAL_DATA_DIR)")
