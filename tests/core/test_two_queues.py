@@ -200,6 +200,22 @@ def test_a_job_requeued_by_hand_goes_back_to_its_own_queue(  # type: ignore[no-u
     assert _queue_of(job) == "interactive"
 
 
+def test_an_export_cancelled_in_its_queue_is_not_run_by_the_interactive_worker(  # type: ignore[no-untyped-def]
+    db_tasks, monkeypatch, pusdatin, django_capture_on_commit_callbacks
+):
+    ran: list[str] = []
+    monkeypatch.setitem(jobs.RUNNERS, "export_behind", "tests.core.test_two_queues.quick_runner")
+    monkeypatch.setattr(jobs, "import_string", lambda path: lambda job: ran.append(path) or {})
+    export = _handed_over(pusdatin, "export_behind", django_capture_on_commit_callbacks)
+
+    actions.cancel_job(actor=pusdatin, job_id=export.pk)
+    _work(monkeypatch, "--queue-name", "interactive")
+
+    export.refresh_from_db()
+    assert (export.state, export.error_code, ran) == ("FAILED", "DIBATALKAN", [])
+    assert DBTaskResult.objects.get(id=export.task_id).status == "SUCCESSFUL"
+
+
 class FakeProcess:
     def __init__(self, pid: int) -> None:
         self.pid = pid
