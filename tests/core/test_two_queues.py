@@ -18,6 +18,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from verval.core import actions, jobs, queues
+from verval.core.management.commands import worker as worker_command
 from verval.core.management.commands.serve import _keep_alive, start_workers
 from verval.core.models import Job
 from verval.dashboard.tasks import refresh_all_task, refresh_dirty_task, refresh_schools_task
@@ -91,8 +92,11 @@ def test_a_schools_dashboard_refresh_is_interactive_and_the_full_refresh_heavy(d
 
 
 def _work(monkeypatch, *options: str) -> None:  # type: ignore[no-untyped-def]
-    # The worker would take over pytest's Ctrl-C; in batch mode it stops once its queue is empty.
+    # The worker would take over pytest's Ctrl-C, and close the connection that holds the test's
+    # transaction (PostgreSQL); in batch mode it stops once its queues are empty.
     monkeypatch.setattr(db_worker.Worker, "configure_signals", lambda self: None)
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker_command.connections, "close_all", lambda: None)
     call_command("worker", *options, "--batch", "--no-startup-delay", "--no-reload", stdout=StringIO())
 
 
