@@ -359,3 +359,33 @@ def test_a_jobs_write_inside_a_callers_transaction_is_not_retried(pusdatin):  # 
     with pytest.raises(OperationalError):
         jobs.when_database_free(write, job=job)
     assert len(tries) == 1
+
+
+def _worker_meeting(monkeypatch, error: OperationalError) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run `verval worker` over a db_worker whose first look for a task meets `error`."""
+    looks: list[str] = []
+
+    def look(self, *args, **options):  # type: ignore[no-untyped-def]
+        looks.append(options["queue_name"])
+        if len(looks) == 1:
+            raise error
+
+    monkeypatch.setattr(db_worker.Command, "handle", look)
+    monkeypatch.setattr(connection, "close", lambda: None)
+    _work(monkeypatch, "--queue-name", "interactive")
+    return looks
+
+
+def test_an_interactive_worker_waits_out_an_imports_sqlite_lock_instead_of_dying(db_tasks, monkeypatch, db):  # type: ignore[no-untyped-def]
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's workers take tasks without waiting for each other")
+    # db_worker's BEGIN EXCLUSIVE after the 30 s busy timeout, measured under a running import.
+    assert _worker_meeting(monkeypatch, OperationalError("database is locked")) == [
+        "interactive",
+        "interactive",
+    ]
+
+
+def test_a_worker_still_stops_on_any_other_database_error(db_tasks, monkeypatch, db):  # type: ignore[no-untyped-def]
+    with pytest.raises(OperationalError):
+        _worker_meeting(monkeypatch, OperationalError("no such table: django_tasks_database_dbtaskresult"))

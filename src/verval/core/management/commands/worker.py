@@ -13,9 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import connections
+from django.db import OperationalError, connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from django_tasks_db.utils import is_locked_database_exception
 
 from verval.core import queues
 
@@ -85,4 +86,15 @@ class Command(DbWorkerCommand):
             threading.Thread(
                 target=_recover_forever, args=(threading.Event(), every), name="job-recovery", daemon=True
             ).start()
-        super().handle(*args, **options)
+        while True:
+            try:
+                super().handle(*args, **options)
+                return
+            except OperationalError as error:
+                # db_worker takes each task in an EXCLUSIVE transaction whose BEGIN it does not
+                # guard: on SQLite, while another worker's import holds the write lock past the
+                # 30 s busy timeout, the worker process died (decision 0071). It waits instead.
+                if connections["default"].vendor != "sqlite" or not is_locked_database_exception(error):
+                    raise
+                log.warning("database busy with another worker's transaction; looking for tasks again")
+                connections["default"].close()
