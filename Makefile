@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-# Migrates the embedded SQLite database, loads the demo once, then serves the web app and the
-# task worker from one terminal (Ctrl-C stops both).
+# Migrates the embedded SQLite database, loads the demo once, then serves the web app and a task
+# worker per queue (decision 0071) from one terminal (Ctrl-C stops all three).
 run: install
 	$(BIN)/verval migrate --noinput
 	$(BIN)/verval demo --if-empty --port $(PORT)

@@ -63,8 +63,8 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Serving and workers",
         (
-            ("serve", "web server and task worker in one terminal (what `make run` uses)"),
-            ("worker", "the task worker; re-queues jobs whose worker died"),
+            ("serve", "web server and a worker per queue in one terminal (what `make run` uses)"),
+            ("worker", "the task worker (--queue-name: one queue); re-queues jobs whose worker died"),
             ("jobs", "unfinished jobs and their workers; requeue or cancel a stuck one"),
             ("notify", "the daily digest by e-mail (once a day, from cron)"),
         ),

@@ -177,6 +177,8 @@ TASKS = {
             if TESTING
             else "django_tasks_db.DatabaseBackend",
         ),
+        # verval.core.queues.ALL (decision 0071); a task sent to another name is refused.
+        "QUEUES": ["default", "interactive"],
     }
 }
 

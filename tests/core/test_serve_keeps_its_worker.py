@@ -81,7 +81,7 @@ def test_serve_gives_up_on_a_worker_that_dies_right_after_every_start():  # type
     assert keeper.given_up is True
     assert out.getvalue().splitlines()[-1] == (
         "Task worker (pid 102) stopped (exit code 1) 3 times in a row right after its start; not started "
-        "again. Jobs wait until a worker runs (`verval worker`)."
+        "again. Its jobs wait until a worker runs (`verval worker`)."
     )
 
 

@@ -33,16 +33,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.utils import is_locked_database_exception
 
-from verval.core import files
+from verval.core import files, queues
 from verval.core.logging import masked_value
 from verval.core.models import CANCELLED_CODE, Job, JobIssue
 from verval.core.retention import INPUT_DELETED
@@ -425,6 +426,50 @@ class _Lease:
 
 _LEASES: dict[str, _Lease] = {}
 
+# How long a job's own bookkeeping write waits before it tries again while SQLite is busy (each try
+# itself waits the connection's 30 s busy timeout first).
+BUSY_RETRY_SECONDS = 1.0
+
+_T = TypeVar("_T")
+
+
+def _beat_file(job: Job, owner: str) -> None:
+    with contextlib.suppress(OSError):  # a missed beat is retried with the next try
+        path = lease_path(job)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".lease-tmp")
+        tmp.write_text(json.dumps({"owner": owner, "beat": time.time()}))
+        os.replace(tmp, path)
+
+
+def when_database_free(write: Callable[[], _T], *, job: Job, owner: str = "") -> _T:
+    """Run `write`, a short write of a job's own bookkeeping (its claim, its outcome, the file an
+    export wrote), again for as long as SQLite answers "database is locked". With a worker per
+    queue (decision 0071), a short job may end while another worker's import holds SQLite's only
+    write lock for minutes; without this its outcome was lost after the 30 s busy timeout and the
+    job ran again once its lease expired. While it waits, the lease file of the claim `owner` is
+    beaten, so the job is not taken for dead. Any other error, PostgreSQL (whose writers do not
+    lock each other out), and a write inside a caller's transaction (a retry there would repeat
+    only part of it) raise at once."""
+    connection = connections["default"]
+    waited = False
+    while True:
+        try:
+            return write()
+        except OperationalError as error:
+            if (
+                connection.vendor != "sqlite"
+                or connection.in_atomic_block
+                or not is_locked_database_exception(error)
+            ):
+                raise
+            if not waited:
+                log.warning("job %s (%s): database busy with another transaction; waiting", job.pk, job.kind)
+                waited = True
+            if owner:
+                _beat_file(job, owner)
+            time.sleep(BUSY_RETRY_SECONDS)
+
 
 def claim(job: Job) -> str | None:
     """Make this process the job's one runner: PENDING -> RUNNING, or take over a RUNNING job whose
@@ -676,17 +721,19 @@ def create_job(
 
 
 def enqueue(job: Job) -> None:
-    """Hand the job to the worker once the transaction that created it commits. The row keeps
-    when (and, once enqueued, which task), so that a hand-over that never ran is found again
-    (`task_lost`)."""
+    """Hand the job to the worker once the transaction that created it commits, on its kind's
+    queue (decision 0071; a recovery's hand-over goes through here too, so a job goes back to its
+    own queue). The row keeps when (and, once enqueued, which task), so that a hand-over that
+    never ran is found again (`task_lost`)."""
     from verval.core.tasks import run_job_task
 
     job_id = str(job.pk)
+    task = run_job_task.using(queue_name=queues.for_kind(job.kind))
     job.queued_at = timezone.now()
     Job.objects.filter(pk=job_id).update(queued_at=job.queued_at)
 
     def hand_over() -> None:
-        result = run_job_task.enqueue(job_id)
+        result = task.enqueue(job_id)
         Job.objects.filter(pk=job_id).update(task_id=str(result.id)[:64])
 
     transaction.on_commit(hand_over)
@@ -728,13 +775,13 @@ def run(
     job = Job.objects.get(pk=job_id)
     if job.is_finished:
         return job
-    owner = claim(job)
+    owner = when_database_free(lambda: claim(job), job=job)
     if owner is None:
         return Job.objects.get(pk=job_id)
     job.refresh_from_db()
     fn = runner or import_string(RUNNERS[job.kind])
     # A re-run starts with a clean report.
-    JobIssue.objects.filter(job=job).delete()
+    when_database_free(JobIssue.objects.filter(job=job).delete, job=job, owner=owner)
     issues: list[RowIssue] = []
     cancelled: CancelRequest | None = None
     try:
@@ -791,47 +838,52 @@ def run(
     )
     job.progress_done = max(done, job.progress_done)
     job.progress_total = max(total, job.progress_total)
+
     # The outcome is written only while this run still holds its claim (a run that was taken over
     # leaves the job to its new owner), with its refused rows and what became of a cancel request
     # (decision 0029) in the same transaction.
-    with transaction.atomic():
-        request = cancelled or read_cancel_request(job, owner)
-        fields: dict[str, Any] = {}
-        requested_before = None
-        if request is not None:  # on SQLite the row gets the request only now
-            fields = {
-                "cancel_requested_at": request.at,
-                "cancel_requested_by_id": request.by_id,
-                "cancel_note": request.note,
-            }
-            requested_before = (
-                Job.objects.filter(pk=job.pk).values_list("cancel_requested_at", flat=True).first()
-            )
-        recorded = Job.objects.filter(pk=job.pk, lease_owner=owner).update(
-            state=job.state,
-            error_code=job.error_code,
-            error_message=job.error_message,
-            error_message_en=job.error_message_en,
-            counts=job.counts,
-            finished_at=job.finished_at,
-            progress_done=job.progress_done,
-            progress_total=job.progress_total,
-            **fields,
-        )
-        if recorded:
-            save_issues(job, issues)
-            if request is not None:
-                from verval.core import actions
-
-                actions.record_cancel_outcome(
-                    job=job,
-                    request=request,
-                    cancelled=cancelled is not None,
-                    logged=requested_before is not None,
+    def record_outcome() -> int:
+        with transaction.atomic():
+            request = cancelled or read_cancel_request(job, owner)
+            fields: dict[str, Any] = {}
+            requested_before = None
+            if request is not None:  # on SQLite the row gets the request only now
+                fields = {
+                    "cancel_requested_at": request.at,
+                    "cancel_requested_by_id": request.by_id,
+                    "cancel_note": request.note,
+                }
+                requested_before = (
+                    Job.objects.filter(pk=job.pk).values_list("cancel_requested_at", flat=True).first()
                 )
-                job.cancel_requested_at = request.at
-                job.cancel_requested_by_id = request.by_id
-                job.cancel_note = request.note
+            recorded = Job.objects.filter(pk=job.pk, lease_owner=owner).update(
+                state=job.state,
+                error_code=job.error_code,
+                error_message=job.error_message,
+                error_message_en=job.error_message_en,
+                counts=job.counts,
+                finished_at=job.finished_at,
+                progress_done=job.progress_done,
+                progress_total=job.progress_total,
+                **fields,
+            )
+            if recorded:
+                save_issues(job, issues)
+                if request is not None:
+                    from verval.core import actions
+
+                    actions.record_cancel_outcome(
+                        job=job,
+                        request=request,
+                        cancelled=cancelled is not None,
+                        logged=requested_before is not None,
+                    )
+                    job.cancel_requested_at = request.at
+                    job.cancel_requested_by_id = request.by_id
+                    job.cancel_note = request.note
+        return recorded
+
+    recorded = when_database_free(record_outcome, job=job, owner=owner)
     if not recorded:
         log.warning("job %s (%s): taken over while it ran; outcome left to the new run", job.pk, job.kind)
         return Job.objects.get(pk=job_id)

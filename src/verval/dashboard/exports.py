@@ -113,7 +113,10 @@ def run_behind_export_job(job: Any) -> dict[str, Any]:
     finally:
         report.close()
     params.update(file_path=relative, file_sha256=sha256, file_size=size)
-    # Not among the fields `jobs.run` records: written here, before the outcome is.
-    type(job).objects.filter(pk=job.pk).update(params=params)
+    # Not among the fields `jobs.run` records: written here, before the outcome is, and waiting
+    # like the outcome for an import's SQLite transaction (decision 0071).
+    jobs.when_database_free(
+        lambda: type(job).objects.filter(pk=job.pk).update(params=params), job=job, owner=job.lease_owner
+    )
     job.params = params
     return {"rows": written}

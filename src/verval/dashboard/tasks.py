@@ -6,10 +6,14 @@ from datetime import datetime
 
 from django_tasks import task
 
+from verval.core import queues
 from verval.dashboard import services
 
 
-@task()
+# The full refresh reads the whole registry (minutes at 10 M: docs/benchmarks-dashboard.md) and
+# follows a registry-wide job: it stays on the heavy queue. A school's refresh after a save is
+# seconds, and the person who saved is looking at the figures (decision 0071).
+@task(queue_name=queues.HEAVY)
 def refresh_all_task(requested_at: str = "") -> str:
     """Full refresh; skipped when a full refresh already finished after this one was asked for."""
     from verval.dashboard.models import StatsState
@@ -23,11 +27,11 @@ def refresh_all_task(requested_at: str = "") -> str:
     return str(services.refresh_all()["seconds"])
 
 
-@task()
+@task(queue_name=queues.INTERACTIVE)
 def refresh_schools_task(npsns: list[str]) -> str:
     return str(services.refresh_schools(npsns)["schools"])
 
 
-@task()
+@task(queue_name=queues.INTERACTIVE)
 def refresh_dirty_task() -> str:
     return str(services.refresh_dirty()["schools"])

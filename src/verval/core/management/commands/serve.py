@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -12,9 +13,14 @@ from typing import Any, TextIO
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from verval.core import queues
+
 
 class Command(BaseCommand):
-    help = "Runs the web server and the task worker together (what `make run` uses). Ctrl-C stops both."
+    help = (
+        "Runs the web server and two task workers, one per queue (what `make run` uses). Ctrl-C stops "
+        "all three."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -22,14 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="start only the web server")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        worker = None
+        workers: list[WorkerKeeper] = []
         watch = threading.Event()
         if not opts["no_worker"]:
-            # The worker is a separate process so that a long import never blocks a page.
-            worker = WorkerKeeper(_start_worker, self.stdout)
-            worker.start()
+            # The workers are separate processes so that a long import never blocks a page, and
+            # one per queue so that an export does not wait for the import (decision 0071).
+            workers = start_workers(self.stdout)
             threading.Thread(
-                target=_keep_alive, args=(worker, watch), name="worker-keeper", daemon=True
+                target=_keep_alive, args=(workers, watch), name="worker-keeper", daemon=True
             ).start()
         # SIGTERM (a service manager, `kill`) ends the server the way Ctrl-C does, so that the
         # `finally` below stops the worker too instead of leaving it running.
@@ -44,7 +50,7 @@ class Command(BaseCommand):
             )
         finally:
             watch.set()
-            if worker is not None:
+            for worker in workers:
                 worker.stop()
 
 
@@ -52,11 +58,23 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _start_worker() -> subprocess.Popen[bytes]:
+def _start_worker(queue: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "verval.cli", "worker", "--interval", "1"],
+        [sys.executable, "-m", "verval.cli", "worker", "--interval", "1", "--queue-name", queue],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "verval.settings"},
     )
+
+
+def start_workers(
+    out: TextIO | Any, start: Callable[[str], Any] = _start_worker, **keeper: Any
+) -> list[WorkerKeeper]:
+    """One kept worker per queue (`queues.ALL`), started."""
+    workers = [
+        WorkerKeeper(functools.partial(start, queue), out, queue=queue, **keeper) for queue in queues.ALL
+    ]
+    for worker in workers:
+        worker.start()
+    return workers
 
 
 class WorkerKeeper:
@@ -65,13 +83,14 @@ class WorkerKeeper:
     worker behind it: the job pages promised a rerun "as soon as a worker runs again", and none
     did until `make run` was restarted. A worker that dies again within `quick` seconds of its
     start `give_up_after` times in a row is left dead (it would only loop), and the terminal says
-    so."""
+    so. Each queue's worker has its own keeper (decision 0071), whose lines name the queue."""
 
     def __init__(
         self,
         start: Callable[[], Any],
         out: TextIO | Any,
         *,
+        queue: str = "",
         quick: float = 30.0,
         give_up_after: int = 5,
         clock: Callable[[], float] = time.monotonic,
@@ -81,6 +100,7 @@ class WorkerKeeper:
         self._quick = quick
         self._give_up_after = give_up_after
         self._clock = clock
+        self._name = f"Task worker of queue {queue}" if queue else "Task worker"
         self._lock = threading.Lock()
         self.process: Any = None
         self.started_at = 0.0
@@ -94,7 +114,7 @@ class WorkerKeeper:
     def start(self) -> None:
         self.process = self._start()
         self.started_at = self._clock()
-        self._say(f"Task worker started (pid {self.process.pid}).")
+        self._say(f"{self._name} started (pid {self.process.pid}).")
 
     def check(self) -> None:
         """Start the worker again if it died (called every few seconds by `_keep_alive`)."""
@@ -109,14 +129,14 @@ class WorkerKeeper:
             if self.quick_deaths >= self._give_up_after:
                 self.given_up = True
                 self._say(
-                    f"Task worker (pid {self.process.pid}) stopped (exit code {code}) {self.quick_deaths} "
-                    "times in a row right after its start; not started again. Jobs wait until a worker "
-                    "runs (`verval worker`)."
+                    f"{self._name} (pid {self.process.pid}) stopped (exit code {code}) {self.quick_deaths} "
+                    "times in a row right after its start; not started again. Its jobs wait until a "
+                    "worker runs (`verval worker`)."
                 )
                 return
             self._say(
-                f"Task worker (pid {self.process.pid}) stopped (exit code {code}); starting a new one. Its "
-                "job, if it had one, is run again once its lease expires (decision 0022)."
+                f"{self._name} (pid {self.process.pid}) stopped (exit code {code}); starting a new one. "
+                "Its job, if it had one, is run again once its lease expires (decision 0022)."
             )
             self.start()
 
@@ -132,6 +152,7 @@ class WorkerKeeper:
                 self.process.kill()
 
 
-def _keep_alive(worker: WorkerKeeper, stop: threading.Event, every: float = 2.0) -> None:
+def _keep_alive(workers: list[WorkerKeeper], stop: threading.Event, every: float = 2.0) -> None:
     while not stop.wait(every):
-        worker.check()
+        for worker in workers:
+            worker.check()

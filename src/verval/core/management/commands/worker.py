@@ -1,6 +1,8 @@
 """`verval worker`: django-tasks' database worker (`db_worker`, same options) that also recovers
 jobs whose worker died (decision 0022): once when it starts, then every
-VERVAL["JOB_RECOVER_EVERY_SECONDS"] from a thread, so that several workers share the duty."""
+VERVAL["JOB_RECOVER_EVERY_SECONDS"] from a thread, so that several workers share the duty. It
+serves every queue by default; `--queue-name default` or `--queue-name interactive` makes it one
+queue's worker (decision 0071)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,13 @@ import threading
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.core.management.base import CommandError
+from django.db import OperationalError, connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from django_tasks_db.utils import is_locked_database_exception
+
+from verval.core import queues
 
 log = logging.getLogger("verval.core.worker")
 
@@ -49,8 +55,15 @@ def _recover_forever(stop: threading.Event, every: float) -> None:
 class Command(DbWorkerCommand):
     help = (
         "Runs the task worker (django-tasks' db_worker, same options) and recovers jobs whose worker "
-        "died: when it starts and every VERVAL_JOB_RECOVER_EVERY_SECONDS."
+        "died: when it starts and every VERVAL_JOB_RECOVER_EVERY_SECONDS. Serves every queue unless "
+        "--queue-name names some (default, interactive: decision 0071)."
     )
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        # db_worker serves only the queue named "default" unless told otherwise: a deployment that
+        # kept its one `verval worker` line would never run an export or a school's refresh.
+        parser.set_defaults(queue_name="*")
 
     def configure_logging(self, verbosity: int) -> None:
         # db_worker sets its loggers to INFO at the default verbosity, over the LOGGING settings:
@@ -61,6 +74,10 @@ class Command(DbWorkerCommand):
             super().configure_logging(verbosity)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        unknown = sorted(set(str(options.get("queue_name") or "").split(",")) - {"*", *queues.ALL})
+        if unknown:
+            # A misspelt name would make a worker that waits for ever on a queue nobody sends to.
+            raise CommandError(f"unknown queue {', '.join(unknown)}; the queues are {', '.join(queues.ALL)}")
         # With --reload the first process only watches files; the child it starts does the work.
         if not options.get("reload") or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
             recover_once()
@@ -69,4 +86,15 @@ class Command(DbWorkerCommand):
             threading.Thread(
                 target=_recover_forever, args=(threading.Event(), every), name="job-recovery", daemon=True
             ).start()
-        super().handle(*args, **options)
+        while True:
+            try:
+                super().handle(*args, **options)
+                return
+            except OperationalError as error:
+                # db_worker takes each task in an EXCLUSIVE transaction whose BEGIN it does not
+                # guard: on SQLite, while another worker's import holds the write lock past the
+                # 30 s busy timeout, the worker process died (decision 0071). It waits instead.
+                if connections["default"].vendor != "sqlite" or not is_locked_database_exception(error):
+                    raise
+                log.warning("database busy with another worker's transaction; looking for tasks again")
+                connections["default"].close()
