@@ -53,3 +53,19 @@ class RecipientFactory(factory.django.DjangoModelFactory):
     phone_raw = factory.Sequence(lambda n: f"0812{10000000 + n:08d}")
     phone_e164 = factory.LazyAttribute(lambda r: "+62" + r.phone_raw[1:])
     operator = "telkomsel"
+
+
+def correction_job(operator, school, *, content: bytes = b"PK\x03\x04", folder: str = "uploads"):  # type: ignore[no-untyped-def]
+    """A school's correction file, stored and recorded as a job (PENDING, not yet queued): the
+    common start of the tests of the job page, previews and retention."""
+    from verval.core import files, jobs
+
+    relative, sha, _size = files.save_stream(folder, ".xlsx", [content])
+    return jobs.create_job(
+        actor=operator,
+        kind="bulk_correction",
+        school_id=school.npsn,
+        input_name="koreksi.xlsx",
+        input_path=relative,
+        input_sha256=sha,
+    )

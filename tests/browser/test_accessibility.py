@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.browser.test_flows import ARTIFACTS, PASSWORD, PDF_BYTES, shot
-from tests.factories import RecipientFactory, SchoolFactory, UserFactory
+from tests.factories import RecipientFactory, SchoolFactory, UserFactory, correction_job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -132,7 +132,7 @@ def _world() -> dict[str, Any]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tests.sptjm.conftest import aktif, make_period
-    from verval.core import files, jobs
+    from verval.core import files
     from verval.core.models import Job
     from verval.dashboard.services import refresh_all
     from verval.sptjm import actions
@@ -157,15 +157,7 @@ def _world() -> dict[str, Any]:
         sptjm_id=theirs.pk,
         upload=SimpleUploadedFile("pindaian.pdf", files.absolute(theirs.pdf_path).read_bytes()),
     )
-    relative, sha, _size = files.save_stream("bulk_correction", ".xlsx", [b"PK\x03\x04"])
-    queued = jobs.create_job(
-        actor=operator,
-        kind="bulk_correction",
-        school_id=school.npsn,
-        input_name="koreksi.xlsx",
-        input_path=relative,
-        input_sha256=sha,
-    )
+    queued = correction_job(operator, school, folder="bulk_correction")
     Job.objects.filter(pk=queued.pk).update(params={"applied": True}, queued_at=queued.created_at)
     refresh_all()
     return {"school": school, "residue": residue, "queued": queued, "uploaded": theirs, "printed": printed}

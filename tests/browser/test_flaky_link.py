@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_flows import sign_in
-from tests.factories import RecipientFactory, SchoolFactory, UserFactory
+from tests.factories import RecipientFactory, SchoolFactory, UserFactory, correction_job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -208,21 +208,12 @@ def test_an_expired_session_on_an_inline_save_says_so_with_a_sign_in_link_and_sw
 def test_the_job_page_says_its_progress_stopped_coming_while_offline_and_clears_when_back(live_server, page):  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
-    from verval.core import files, jobs
     from verval.core.models import Job
 
     base = live_server.url
     school = SchoolFactory(npsn="20169005", name="SD Negeri Pantau")
     operator = UserFactory(role="OPERATOR", school=school, username="op.pantau")
-    relative, sha, _size = files.save_stream("uploads", ".xlsx", [b"PK\x03\x04"])
-    job = jobs.create_job(
-        actor=operator,
-        kind="bulk_correction",
-        school_id=school.npsn,
-        input_name="koreksi.xlsx",
-        input_path=relative,
-        input_sha256=sha,
-    )
+    job = correction_job(operator, school)
     Job.objects.filter(pk=job.pk).update(params={"applied": True}, queued_at=job.created_at)
     sign_in(page, base, "op.pantau")
     page.goto(f"{base}/pekerjaan/{job.pk}/")

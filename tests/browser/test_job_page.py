@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import SchoolFactory, UserFactory
+from tests.factories import SchoolFactory, UserFactory, correction_job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,21 +21,12 @@ def page(browser):  # type: ignore[no-untyped-def]
 
 
 def test_applying_text_goes_away_by_itself_when_the_correction_is_done(live_server, page):  # type: ignore[no-untyped-def]
-    from verval.core import files, jobs
     from verval.core.models import Job
 
     base = live_server.url
     school = SchoolFactory(npsn="20155503", name="SD Negeri Terapkan")
     operator = UserFactory(role="OPERATOR", school=school, username="op.terapkan")
-    relative, sha, _size = files.save_stream("uploads", ".xlsx", [b"PK\x03\x04"])
-    job = jobs.create_job(
-        actor=operator,
-        kind="bulk_correction",
-        school_id=school.npsn,
-        input_name="koreksi.xlsx",
-        input_path=relative,
-        input_sha256=sha,
-    )
+    job = correction_job(operator, school)
     Job.objects.filter(pk=job.pk).update(params={"applied": True}, queued_at=job.created_at)
 
     page.goto(f"{base}/masuk/")

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.factories import RecipientFactory
+from tests.factories import RecipientFactory, correction_job
 from verval.core import actions, files, jobs
 from verval.core.models import AuditEvent, Job
 from verval.exchange import actions as exchange_actions
@@ -49,15 +49,7 @@ def _files(*args: str) -> dict:  # type: ignore[type-arg]
 
 def _expired_preview(operator, school, *, days_ago: float = 3.0) -> Job:  # type: ignore[no-untyped-def]
     """A correction file that expired before expiry deleted files (decision 0035's leftovers)."""
-    relative, sha, _size = files.save_stream("bulk_correction", ".xlsx", [b"PK\x03\x04" + b"x" * 96])
-    job = jobs.create_job(
-        actor=operator,
-        kind="bulk_correction",
-        school_id=school.npsn,
-        input_name="koreksi.xlsx",
-        input_path=relative,
-        input_sha256=sha,
-    )
+    job = correction_job(operator, school, content=b"PK\x03\x04" + b"x" * 96, folder="bulk_correction")
     Job.objects.filter(pk=job.pk).update(
         state=Job.State.FAILED,
         error_code=jobs.PREVIEW_EXPIRED,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verval.core import files
-from verval.core.jobs import create_job
+from tests.factories import correction_job
 from verval.core.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -15,15 +14,7 @@ APPLYING = "Perubahan sedang diterapkan. Halaman ini diperbarui sendiri; tidak p
 
 
 def _upload(operator, school):  # type: ignore[no-untyped-def]
-    relative, sha, _size = files.save_stream("uploads", ".xlsx", [b"PK\x03\x04"])
-    return create_job(
-        actor=operator,
-        kind="bulk_correction",
-        school_id=school.npsn,
-        input_name="koreksi.xlsx",
-        input_path=relative,
-        input_sha256=sha,
-    )
+    return correction_job(operator, school)
 
 
 def test_job_page_of_an_uploaded_correction_offers_its_preview(client, operator, school):  # type: ignore[no-untyped-def]

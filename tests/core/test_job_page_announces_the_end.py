@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from verval.core import files
-from verval.core.jobs import create_job
+from tests.factories import correction_job
 from verval.core.models import Job
 
 pytestmark = pytest.mark.django_db
 
 
 def _applied(operator, school):  # type: ignore[no-untyped-def]
-    relative, sha, _size = files.save_stream("uploads", ".xlsx", [b"PK\x03\x04"])
-    job = create_job(
-        actor=operator,
-        kind="bulk_correction",
-        school_id=school.npsn,
-        input_name="koreksi.xlsx",
-        input_path=relative,
-        input_sha256=sha,
-    )
+    job = correction_job(operator, school)
     Job.objects.filter(pk=job.pk).update(params={"applied": True})
     return job
 

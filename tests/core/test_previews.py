@@ -12,7 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from verval.core import actions, files, jobs
+from tests.factories import correction_job
+from verval.core import actions, jobs
 from verval.core.management.commands.worker import recover_once
 from verval.core.models import AuditEvent, Job
 
@@ -25,15 +26,7 @@ EXPIRED_MESSAGE = (
 
 
 def _preview(operator, school, *, hours_ago=0.0, **fields):  # type: ignore[no-untyped-def]
-    relative, sha, _size = files.save_stream("uploads", ".xlsx", [b"PK\x03\x04"])
-    job = jobs.create_job(
-        actor=operator,
-        kind="bulk_correction",
-        school_id=school.npsn,
-        input_name="koreksi.xlsx",
-        input_path=relative,
-        input_sha256=sha,
-    )
+    job = correction_job(operator, school)
     Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=hours_ago), **fields)
     job.refresh_from_db()
     return job
