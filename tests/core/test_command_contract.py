@@ -210,6 +210,7 @@ def test_every_verval_command_with_json_shares_the_contract():
         "ingest_results",
         "jobs",
         "notify",
+        "period",
         "provider_format",
         "provider_token",
         "refresh_dashboard",

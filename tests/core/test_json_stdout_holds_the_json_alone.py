@@ -39,6 +39,7 @@ RUN_HERE = {
     "provider_format",
     "provider_token",
     "demo",
+    "period",
 }
 
 
@@ -121,6 +122,19 @@ def test_each_data_command_prints_only_its_json_object_on_stdout(operator, pusda
         ("provider_token", "--provider", "telkomsel"),
     ):
         _json_alone(*args)
+
+
+@pytest.mark.django_db
+def test_each_period_subcommand_prints_only_its_json_object_on_stdout():  # type: ignore[no-untyped-def]
+    make_period("2020-09A", "2020", date(2020, 9, 1))  # open: opening October closes it
+    create = ("create", "2020-10A", "--name", "Tahap 2", "--policy", "2020")
+    assert _json_alone("period", *create, "--starts", "2020-10-01", "--ends", "2020-10-28")["period"][
+        "code"
+    ] == ("2020-10A")
+    assert _json_alone("period", "open", "2020-10A")["closed"] == ["2020-09A"]
+    assert _json_alone("period", "close", "2020-10A")["changed"] is True
+    assert [p["code"] for p in _json_alone("period", "list")["periods"]] == ["2020-10A", "2020-09A"]
+    assert _json_alone("period", "open", "NOPE")["error_code"] == "PERIODE_TIDAK_DIKENAL"
 
 
 @pytest.mark.django_db(transaction=True)

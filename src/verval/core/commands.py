@@ -18,6 +18,7 @@ Commands refuse by raising `Refused(code, message, **details)`, report a system 
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -167,25 +168,38 @@ class DataCommand(BaseCommand):
         parser.add_argument("--json", action="store_true", help=self.json_help)
         command = self
         parse_args = parser.parse_args
-        error = parser.error
 
         def parse(args: Any = None, namespace: Any = None) -> Any:
             argv = sys.argv[2:] if args is None else list(args)
             command._json_asked = "--json" in argv
             return parse_args(args, namespace)
 
-        def usage_error(message: str) -> NoReturn:
-            # argparse's usage errors refuse the arguments whole: exit 2 from the command line
-            # (argparse's own code), CommandError with returncode 2 under call_command.
-            refused = Refused(USAGE_ERROR, message)
-            if command._json_asked:
-                command.emit(refused.json_line())
-            if parser.called_from_command_line:
-                error(message)
-            raise refused
+        def refuse_usage(parser: Any) -> None:
+            error = parser.error
+
+            def usage_error(message: str) -> NoReturn:
+                # argparse's usage errors refuse the arguments whole: exit 2 from the command line
+                # (argparse's own code), CommandError with returncode 2 under call_command.
+                refused = Refused(USAGE_ERROR, message)
+                if command._json_asked:
+                    command.emit(refused.json_line())
+                if parser.called_from_command_line:
+                    error(message)
+                raise refused
+
+            parser.error = usage_error
 
         parser.parse_args = parse  # type: ignore[method-assign]
-        parser.error = usage_error  # type: ignore[method-assign]
+        refuse_usage(parser)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):  # `verval period open CODE --json`
+                for sub in action.choices.values():
+                    # After the subcommand argparse hands the rest to its parser alone; SUPPRESS
+                    # keeps a --json given before the subcommand.
+                    sub.add_argument(
+                        "--json", action="store_true", default=argparse.SUPPRESS, help=self.json_help
+                    )
+                    refuse_usage(sub)
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:

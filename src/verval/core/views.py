@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,7 +15,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -30,7 +29,8 @@ from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
 from verval.reference import zones
-from verval.reference.models import Period, QuotaPolicy, Region
+from verval.reference.forms import PeriodForm
+from verval.reference.models import Period, Region
 
 DINAS = (Role.DINAS_PROV, Role.DINAS_KAB)
 DINAS_PAGE_SIZE = 50
@@ -88,40 +88,6 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             "store": retention.panel(),
             "overlaps": reference_selectors.overlapping_periods(),
         },
-    )
-
-
-# A date input takes and gives yyyy-mm-dd whatever the page's language; the Indonesian format
-# (d-m-Y) left every date box of the edit form empty.
-_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class PeriodForm(forms.Form):
-    code = forms.RegexField(
-        label=gettext_lazy("Kode periode"),
-        regex=r"^[A-Za-z0-9_-]{2,32}$",
-        help_text=gettext_lazy("Misalnya 2020-09-T1 (huruf, angka, tanda hubung)."),
-    )
-    name = forms.CharField(label=gettext_lazy("Nama"), max_length=120)
-    policy = forms.ModelChoiceField(
-        label=gettext_lazy("Kebijakan kuota"), queryset=QuotaPolicy.objects.all(), empty_label=None
-    )
-    starts_on = forms.DateField(label=gettext_lazy("Mulai"), widget=_DATE)
-    ends_on = forms.DateField(label=gettext_lazy("Selesai"), widget=_DATE)
-    sptjm_print_deadline = forms.DateField(
-        label=gettext_lazy("Batas cetak SPTJM"),
-        required=False,
-        widget=_DATE,
-    )
-    sptjm_upload_deadline = forms.DateField(
-        label=gettext_lazy("Batas unggah SPTJM"),
-        required=False,
-        widget=_DATE,
-    )
-    handover_on = forms.DateField(
-        label=gettext_lazy("Tanggal serah ke provider"),
-        required=False,
-        widget=_DATE,
     )
 
 

@@ -1,4 +1,6 @@
-"""Changes to reference data made from the web: periods (tahap) and their schedule."""
+"""Changes to reference data made from the web and from `verval period`: periods (tahap) and their
+schedule. `actor=None` is the server's command line (its audit rows have no actor, as
+`verval provider-token`'s); a web request always passes its user, who must be Pusdatin."""
 
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ PERIOD_FIELDS = (
     "sptjm_upload_deadline",
     "handover_on",
 )
+
+
+def _require_pusdatin(actor: Any) -> None:
+    if actor is not None:
+        access.require_role(actor, Role.PUSDATIN)
 
 
 def _snapshot(period: Period) -> dict[str, Any]:
@@ -103,7 +110,7 @@ def save_period(
     change: its rows carry the packages of that policy. Its other fields stay editable. The
     period row is locked as the disbursement run locks it, so neither overtakes the other.
     """
-    access.require_role(actor, Role.PUSDATIN)
+    _require_pusdatin(actor)
     _check_dates(
         starts_on,
         ends_on,
@@ -152,7 +159,7 @@ def save_period(
 @transaction.atomic
 def open_period(*, actor: Any, code: str) -> Period:
     """Open a period; the period open before it (if any) is closed: one current round at a time."""
-    access.require_role(actor, Role.PUSDATIN)
+    _require_pusdatin(actor)
     period = Period.objects.select_for_update().get(code=code)
     for other in Period.objects.select_for_update().filter(is_open=True).exclude(code=code):
         other.is_open = False
@@ -169,7 +176,7 @@ def open_period(*, actor: Any, code: str) -> Period:
 
 @transaction.atomic
 def close_period(*, actor: Any, code: str) -> Period:
-    access.require_role(actor, Role.PUSDATIN)
+    _require_pusdatin(actor)
     period = Period.objects.select_for_update().get(code=code)
     if period.is_open:
         period.is_open = False

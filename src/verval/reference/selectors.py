@@ -52,3 +52,17 @@ def never_opened(periods: Iterable[Period]) -> set[str]:
         | Exists(same.filter(disbursement_batches__isnull=False))
     )
     return set(closed) - set(opened.values_list("code", flat=True))
+
+
+def period_states() -> list[tuple[Period, str]]:
+    """Every period, newest start first, with its state as `verval period list` names it: `open`,
+    `closed`, or `never_opened` (closed and never open: the "Belum dibuka" of /pusdatin/). Two
+    queries."""
+    periods = list(Period.objects.order_by("-starts_on", "code"))
+    unopened = never_opened(periods)
+    return [(p, "open" if p.is_open else "never_opened" if p.code in unopened else "closed") for p in periods]
+
+
+def open_period_codes() -> list[str]:
+    """Codes of the open periods (one, or none, as reference.actions.open_period keeps it)."""
+    return list(Period.objects.filter(is_open=True).order_by("code").values_list("code", flat=True))

@@ -164,6 +164,13 @@ def stale_documents(user: Any, period_codes: Any = None) -> QuerySet[Sptjm]:
     return qs.order_by("period__starts_on", "period_id", "school_id", "seq")
 
 
+def live_documents_count(period_codes: Any) -> int:
+    """How many documents of these periods still hold their records (printed, uploaded or
+    returned), over every school: what closing them leaves behind, for the server's command line
+    (`verval period`), which has no user to scope by. The web page asks stale_documents(user)."""
+    return Sptjm.objects.filter(period_id__in=list(period_codes), status__in=LIVE_STATUSES).count()
+
+
 def approval_carries(sptjm: Sptjm) -> bool:
     """Whether approving this document still covers its recipients for a period that can be
     disbursed: its own period is open, or the open period's policy carries numbers approved in

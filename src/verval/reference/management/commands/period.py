@@ -1,0 +1,213 @@
+"""`verval period list | create CODE … | open CODE | close CODE [--json]`: Pusdatin's periods
+(tahap) from the command line, for an install scripted end to end (docs/deployment.md step 11).
+
+`create` takes the fields of the web form (`/pusdatin/periode/baru/`) and goes through the same
+form and the same action, so the checks live in one place: reference.forms.PeriodForm (code,
+name, policy, dates) and reference.actions.save_period (schedule order, overlap, code in use).
+A refusal is a SPEC-style code and an English message, exit 2, nothing created (decision 0026);
+the audit rows have no actor, as every command's. Decision 0076."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import translation
+
+from verval.core.commands import USAGE_ERROR, DataCommand, Refused
+from verval.reference import actions, selectors
+from verval.reference.forms import PeriodForm
+from verval.reference.models import Period
+
+# The form's fields as the command's options name them (a refusal names the option to fix).
+OPTIONS = {
+    "code": "CODE",
+    "name": "--name",
+    "policy": "--policy",
+    "starts_on": "--starts",
+    "ends_on": "--ends",
+    "sptjm_print_deadline": "--print-deadline",
+    "sptjm_upload_deadline": "--upload-deadline",
+    "handover_on": "--handover",
+}
+
+# save_period's ValidationError codes as the command's refusal codes. `dates` (the end before
+# the start) and a deadline's field name (out of the period or out of order) are one kind.
+SCHEDULE_OUT_OF_ORDER = "JADWAL_TIDAK_URUT"
+ACTION_CODES = {
+    "code": "PERIODE_SUDAH_ADA",
+    "overlap": "PERIODE_BERTUMPANG_TINDIH",
+    "dates": SCHEDULE_OUT_OF_ORDER,
+    "sptjm_print_deadline": SCHEDULE_OUT_OF_ORDER,
+    "sptjm_upload_deadline": SCHEDULE_OUT_OF_ORDER,
+    "handover_on": SCHEDULE_OUT_OF_ORDER,
+}
+UNKNOWN_POLICY = "KEBIJAKAN_TIDAK_DIKENAL"
+UNKNOWN_PERIOD = "PERIODE_TIDAK_DIKENAL"
+DATE = "YYYY-MM-DD"
+
+
+class Command(DataCommand):
+    help = (
+        "List, create, open or close a period (tahap): its code, schedule and quota policy, as on "
+        "/pusdatin/. Opening a period closes the one open before it."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{list,create,open,close}")
+        sub.add_parser("list", help="every period: code, state, dates, quota policy, deadlines, name")
+        create = sub.add_parser("create", help="create a period (closed: open it with `open`)")
+        create.add_argument("code", help="the period's code, e.g. 2020-09-T1 (letters, digits, - and _)")
+        create.add_argument("--name", required=True, help="its name, e.g. 'Tahap 1 September 2020'")
+        create.add_argument("--policy", required=True, help="quota policy code: 2020 or 2021 (SPEC §6)")
+        create.add_argument("--starts", required=True, metavar=DATE, help="first day")
+        create.add_argument("--ends", required=True, metavar=DATE, help="last day (periods share no day)")
+        create.add_argument("--print-deadline", metavar=DATE, help="last day to print an SPTJM")
+        create.add_argument("--upload-deadline", metavar=DATE, help="last day to upload a signed SPTJM")
+        create.add_argument("--handover", metavar=DATE, help="the day the data go to the providers")
+        for name, text in (
+            ("open", "open a period; the period open before it is closed"),
+            ("close", "close a period"),
+        ):
+            sub.add_parser(name, help=text).add_argument("code", help="the period's code")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        getattr(self, f"_{opts['action']}")(opts)
+
+    def _list(self, opts: dict[str, Any]) -> None:
+        rows = [_row(period, state) for period, state in selectors.period_states()]
+        if opts["json"]:
+            self.emit({"periods": rows})
+            return
+        if not rows:
+            self.stdout.write("No periods yet: create one with `verval period create CODE …`.")
+            return
+        for row in rows:
+            self.stdout.write(_line(row))
+
+    def _create(self, opts: dict[str, Any]) -> None:
+        data = {
+            "code": opts["code"],
+            "name": opts["name"],
+            "policy": opts["policy"],
+            "starts_on": opts["starts"],
+            "ends_on": opts["ends"],
+            "sptjm_print_deadline": opts["print_deadline"] or "",
+            "sptjm_upload_deadline": opts["upload_deadline"] or "",
+            "handover_on": opts["handover"] or "",
+        }
+        # The form's and the action's messages in English, the command line's language (decision 0061).
+        with translation.override("en"):
+            form = PeriodForm(data)
+            if not form.is_valid():
+                raise _form_refusal(form, data)
+            try:
+                period = actions.save_period(actor=None, create=True, **form.cleaned_data)
+            except ValidationError as exc:
+                code = ACTION_CODES.get(str(exc.code), USAGE_ERROR)
+                details: dict[str, Any] = {"period": opts["code"]}
+                if code == SCHEDULE_OUT_OF_ORDER:
+                    details["option"] = OPTIONS.get(str(exc.code), "--ends")
+                raise Refused(code, exc.messages[0], **details) from None
+        row = _row(period, "never_opened")
+        if opts["json"]:
+            self.emit({"period": row})
+            return
+        self.stdout.write(f"Period {period.code} created (not open yet): {_line(row)}")
+        self.stdout.write(f"Open it with: verval period open {period.code}")
+
+    def _open(self, opts: dict[str, Any]) -> None:
+        code = opts["code"]
+        before = selectors.open_period_codes()
+        closing = [c for c in before if c != code]
+        try:
+            period = actions.open_period(actor=None, code=code)
+        except Period.DoesNotExist:
+            raise _unknown(code) from None
+        self._changed(period, "open", changed=code not in before, closing=closing, opts=opts)
+
+    def _close(self, opts: dict[str, Any]) -> None:
+        code = opts["code"]
+        before = selectors.open_period_codes()
+        try:
+            period = actions.close_period(actor=None, code=code)
+        except Period.DoesNotExist:
+            raise _unknown(code) from None
+        closing = [code] if code in before else []
+        self._changed(period, "closed", changed=code in before, closing=closing, opts=opts)
+
+    def _changed(self, period: Period, state: str, *, changed: bool, closing: list[str], opts: Any) -> None:
+        from verval.sptjm import selectors as sptjm_selectors  # sptjm builds on reference
+
+        live = sptjm_selectors.live_documents_count(closing) if closing else 0
+        out: dict[str, Any] = {"period": _row(period, state), "changed": changed}
+        if opts["action"] == "open":
+            out["closed"] = [c for c in closing if c != period.code]
+        out["live_documents"] = live
+        if opts["json"]:
+            self.emit(out)
+            return
+        verb = "opened" if state == "open" else "closed"
+        line = f"Period {period.code} {verb}." if changed else f"Period {period.code} is already {state}."
+        if out.get("closed"):
+            line += f" Closed {', '.join(out['closed'])}: one period is open at a time."
+        self.stdout.write(line)
+        if live:
+            self.stdout.write(
+                f"{live:,} SPTJM of the closed period still hold their recipients' data (printed, "
+                "uploaded or returned): upload and review them or void them (the SPTJM review page lists them)."
+            )
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _row(period: Period, state: str) -> dict[str, Any]:
+    return {
+        "code": period.code,
+        "name": period.name,
+        "state": state,
+        "policy": period.policy_id,
+        "starts_on": _iso(period.starts_on),
+        "ends_on": _iso(period.ends_on),
+        "sptjm_print_deadline": _iso(period.sptjm_print_deadline),
+        "sptjm_upload_deadline": _iso(period.sptjm_upload_deadline),
+        "handover_on": _iso(period.handover_on),
+    }
+
+
+def _line(row: dict[str, Any]) -> str:
+    """`2020-09A open 2020-09-01 to 2020-09-28, policy 2020, print by 2020-09-20, upload by
+    2020-09-25, handover - : Tahap 1` (a deadline not set is `-`)."""
+    return (
+        f"{row['code']} {row['state']} {row['starts_on']} to {row['ends_on']}, policy {row['policy']}, "
+        f"print by {row['sptjm_print_deadline'] or '-'}, upload by {row['sptjm_upload_deadline'] or '-'}, "
+        f"handover {row['handover_on'] or '-'}: {row['name']}"
+    )
+
+
+def _form_refusal(form: PeriodForm, data: dict[str, Any]) -> Refused:
+    """The first field the form refused (in the form's order), named by its option."""
+    for field in form.fields:
+        errors = form.errors.as_data().get(field)
+        if not errors:
+            continue
+        if field == "policy" and errors[0].code == "invalid_choice":
+            known = ", ".join(sorted(form.fields["policy"].queryset.values_list("pk", flat=True)))  # type: ignore[attr-defined]
+            return Refused(
+                UNKNOWN_POLICY,
+                f"unknown quota policy {data['policy']!r} (known: {known})",
+                period=data["code"],
+                option="--policy",
+            )
+        # The code's pattern error says only "Enter a valid value."; its help text says what is.
+        hint = f" {form.fields[field].help_text}" if form.fields[field].help_text else ""
+        message = f"{OPTIONS[field]}: {' '.join(errors[0].messages)}{hint}"
+        return Refused(USAGE_ERROR, message, period=data["code"], option=OPTIONS[field])
+    return Refused(USAGE_ERROR, "the period's fields were refused", period=data["code"])  # pragma: no cover
+
+
+def _unknown(code: str) -> Refused:
+    return Refused(UNKNOWN_PERIOD, f"no period {code!r}", period=code)
