@@ -219,7 +219,7 @@ def test_closing_a_period_with_a_printed_sptjm_says_how_many_documents_it_leaves
     aktif(school, 2)
     sptjm_actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
 
-    text = _call("close", "2020-09A")
+    text = _call("close", "2020-09A", "--yes")
 
     assert text.splitlines() == [
         "Period 2020-09A closed.",
@@ -227,6 +227,37 @@ def test_closing_a_period_with_a_printed_sptjm_says_how_many_documents_it_leaves
         "upload and review them or void them (the SPTJM review page lists them).",
     ]
     assert Period.objects.get(code="2020-09A").is_open is False
+
+
+@pytest.mark.parametrize(("action", "code"), [("close", "2020-09A"), ("open", "2020-10A")])
+def test_closing_a_period_with_a_printed_sptjm_without_yes_is_refused_and_changes_nothing(
+    action, code, school, operator
+):  # type: ignore[no-untyped-def]
+    from verval.sptjm import actions as sptjm_actions
+
+    period = make_period("2020-09A", starts=date(2020, 9, 1))  # open
+    make_period("2020-10A", starts=date(2020, 10, 1), is_open=False)
+    aktif(school, 2)
+    sptjm_actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    audited = AuditEvent.objects.count()
+
+    returncode, line = _refusal(action, code)
+
+    assert (returncode, line) == (
+        2,
+        {
+            "state": "REFUSED",
+            "error_code": "KONFIRMASI_DIPERLUKAN",
+            "error": "KONFIRMASI_DIPERLUKAN",
+            "message": "1 SPTJM of 2020-09A are still printed, uploaded or returned and keep their "
+            "recipients' data locked; closing leaves them to be uploaded, reviewed or voided. Run again "
+            "with --yes to close it anyway; nothing was changed.",
+            "period": "2020-09A",
+            "live_documents": 1,
+        },
+    )
+    assert dict(Period.objects.values_list("code", "is_open")) == {"2020-09A": True, "2020-10A": False}
+    assert AuditEvent.objects.count() == audited
 
 
 @pytest.mark.parametrize("action", ["open", "close"])

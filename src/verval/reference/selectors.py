@@ -63,6 +63,10 @@ def period_states() -> list[tuple[Period, str]]:
     return [(p, "open" if p.is_open else "never_opened" if p.code in unopened else "closed") for p in periods]
 
 
+def period_exists(code: str) -> bool:
+    return Period.objects.filter(code=code).exists()
+
+
 def open_period_codes() -> list[str]:
     """Codes of the open periods (one, or none, as reference.actions.open_period keeps it)."""
     return list(Period.objects.filter(is_open=True).order_by("code").values_list("code", flat=True))

@@ -45,6 +45,8 @@ ACTION_CODES = {
 }
 UNKNOWN_POLICY = "KEBIJAKAN_TIDAK_DIKENAL"
 UNKNOWN_PERIOD = "PERIODE_TIDAK_DIKENAL"
+# Closing a period that still has live SPTJM, without --yes (the web page's second question).
+NEEDS_YES = "KONFIRMASI_DIPERLUKAN"
 DATE = "YYYY-MM-DD"
 
 
@@ -70,7 +72,13 @@ class Command(DataCommand):
             ("open", "open a period; the period open before it is closed"),
             ("close", "close a period"),
         ):
-            sub.add_parser(name, help=text).add_argument("code", help="the period's code")
+            change = sub.add_parser(name, help=text)
+            change.add_argument("code", help="the period's code")
+            change.add_argument(
+                "--yes",
+                action="store_true",
+                help="close a period whose SPTJM are still printed, uploaded or returned (the web page asks too)",
+            )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         getattr(self, f"_{opts['action']}")(opts)
@@ -121,6 +129,8 @@ class Command(DataCommand):
         code = opts["code"]
         before = selectors.open_period_codes()
         closing = [c for c in before if c != code]
+        if selectors.period_exists(code):
+            _confirmed(closing, opts)
         try:
             period = actions.open_period(actor=None, code=code)
         except Period.DoesNotExist:
@@ -130,6 +140,7 @@ class Command(DataCommand):
     def _close(self, opts: dict[str, Any]) -> None:
         code = opts["code"]
         before = selectors.open_period_codes()
+        _confirmed([code] if code in before else [], opts)
         try:
             period = actions.close_period(actor=None, code=code)
         except Period.DoesNotExist:
@@ -158,6 +169,23 @@ class Command(DataCommand):
                 f"{live:,} SPTJM of the closed period still hold their recipients' data (printed, "
                 "uploaded or returned): upload and review them or void them (the SPTJM review page lists them)."
             )
+
+
+def _confirmed(closing: list[str], opts: Any) -> None:
+    """The web page lists a closing period's live SPTJM and asks again before it closes it; here
+    `--yes` is that second answer. Without it nothing changes."""
+    from verval.sptjm import selectors as sptjm_selectors  # sptjm builds on reference
+
+    live = sptjm_selectors.live_documents_count(closing) if closing else 0
+    if live and not opts["yes"]:
+        raise Refused(
+            NEEDS_YES,
+            f"{live:,} SPTJM of {', '.join(closing)} are still printed, uploaded or returned and keep "
+            "their recipients' data locked; closing leaves them to be uploaded, reviewed or voided. "
+            "Run again with --yes to close it anyway; nothing was changed.",
+            period=closing[0],
+            live_documents=live,
+        )
 
 
 def _iso(value: date | None) -> str | None:
