@@ -19,12 +19,11 @@ pytestmark = pytest.mark.django_db
 
 HEAVY_NOTE = (
     "Menunggu giliran di antrean pekerjaan besar (impor Dapodik, validasi, dump, hasil provider, dan "
-    "pekerjaan lain atas seluruh data). Pekerjaan di antrean ini dijalankan berurutan, jadi pekerjaan "
-    "ini menunggu pekerjaan sebelumnya selesai."
+    "pekerjaan lain atas seluruh data), yang masing-masing dapat berjalan beberapa menit."
 )
 QUICK_NOTE = (
-    "Menunggu giliran di antrean cepat (ekspor Excel dan berkas koreksi sekolah), yang tidak menunggu "
-    "impor atau pekerjaan besar lain."
+    "Menunggu giliran di antrean cepat untuk pekerjaan singkat (ekspor Excel, berkas koreksi sekolah); "
+    "impor dan pekerjaan besar lain berjalan di antrean lain."
 )
 
 
