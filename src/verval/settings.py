@@ -278,7 +278,10 @@ VERVAL: dict[str, Any] = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_numbers": {"()": "verval.core.logging.MaskPhoneNumbersFilter"}},
+    "filters": {
+        "mask_numbers": {"()": "verval.core.logging.MaskPhoneNumbersFilter"},
+        "one_line_warning": {"()": "verval.core.logging.OneLineWarningFilter"},
+    },
     # Django's own access log of `verval serve` (runserver) quotes each request line: a path or
     # query with a number in it (a fuzzer's, a client's mistake) was printed as sent. Same
     # handler as Django's default, with the number filter.
@@ -308,6 +311,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("VERVAL_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # A request for a host not in ALLOWED_HOSTS (bots, all day on a public address): one line
+        # at WARNING, not an ERROR with a traceback each. The handlers still mask numbers.
+        "django.security.DisallowedHost": {"filters": ["one_line_warning"]},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # fpdf2 subsets fonts with fontTools, which reports every table it prunes at INFO: a
         # screenful per printed SPTJM in the `make run` terminal.

@@ -228,3 +228,35 @@ def test_the_job_page_says_its_progress_stopped_coming_while_offline_and_clears_
     )
     page.locator("#job-progress .label.s-SUCCEEDED", has_text="Selesai").wait_for()
     expect(page.locator(".net-error")).to_have_count(0)
+
+
+TWO_FACTOR = (
+    "Akun ini harus melewati verifikasi dua langkah dulu, jadi isian tadi belum terkirim. "
+    "Lakukan verifikasi, lalu kirim ulang. Verifikasi dua langkah"
+)
+
+
+def test_a_session_gated_by_two_factor_keeps_the_page_and_links_to_verify_and_back(live_server, page):  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from playwright.sync_api import expect
+
+    from verval.core import jobs
+
+    base = live_server.url
+    staff = UserFactory(role="PUSDATIN", username="pusdatin.gerbang")
+    job = jobs.create_job(actor=staff, kind="validate")
+    sign_in(page, base, "pusdatin.gerbang")
+    page.goto(f"{base}/pekerjaan/{job.pk}/")
+    # A device confirmed in another browser: this session must pass two-factor from now on.
+    TOTPDevice.objects.create(user=staff, name="hp", confirmed=True)
+
+    message = page.locator("#job-progress + .net-error")
+    expect(message).to_have_text(TWO_FACTOR)
+    link = message.get_by_role("link", name="Verifikasi dua langkah")
+    assert link.get_attribute("href") == f"{reverse('accounts:otp_verify')}?next=%2Fpekerjaan%2F{job.pk}%2F"
+    assert page.url == f"{base}/pekerjaan/{job.pk}/"  # the page stays: no HX-Redirect
+    expect(page.locator("#job-progress")).to_have_count(1)
+
+    link.click()
+    page.wait_for_url(f"{base}{reverse('accounts:otp_verify')}?next=%2Fpekerjaan%2F{job.pk}%2F")

@@ -167,3 +167,41 @@ def test_only_pusdatin_resets_two_factor_and_not_its_own(client, pusdatin, dinas
     with pytest.raises(ValidationError):
         actions.reset_two_factor(actor=pusdatin, user_id=pusdatin.pk)
     assert TOTPDevice.objects.filter(user=pusdatin).count() == 1
+
+
+def test_htmx_request_before_two_factor_is_refused_403_with_nothing_to_swap(client, dinas_kab):  # type: ignore[no-untyped-def]
+    # A device confirmed in another browser gates this session; an htmx request is not sent away
+    # to the verify page (the page and what was typed stay): app.js says why next to the control.
+    TOTPDevice.objects.create(user=dinas_kab, name="hp", confirmed=True)
+    client.force_login(dinas_kab)
+    response = client.get(reverse("core:dinas"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+    assert response["HX-Reswap"] == "none"
+    assert response["Verval-Refused"] == "two-factor"
+    assert response.content == b""
+    assert not response.has_header("Location")
+    assert not response.has_header("HX-Redirect")
+    plain = client.get(reverse("core:dinas"))  # without htmx: the redirect as before
+    assert plain.status_code == 302
+    assert plain["Location"] == reverse("accounts:otp_verify") + "?next=%2Fdinas%2F"
+
+
+def test_two_factor_message_links_to_verify_which_sends_a_user_without_device_to_setup(
+    client, dinas_prov, pusdatin, require_2fa
+):  # type: ignore[no-untyped-def]
+    TOTPDevice.objects.create(user=pusdatin, name="hp", confirmed=True)
+    client.force_login(pusdatin)
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(user=pusdatin).persistent_id
+    session.save()
+    page = client.get(reverse("accounts:home")).content.decode()
+    assert (
+        '<span data-net="two-factor">Akun ini harus melewati verifikasi dua langkah dulu, jadi isian '
+        "tadi belum terkirim. Lakukan verifikasi, lalu kirim ulang. "
+        f'<a href="{reverse("accounts:otp_verify")}" data-sign-in>Verifikasi dua langkah</a></span>'
+    ) in page
+    client.force_login(dinas_prov)
+    forwarded = client.get(reverse("accounts:otp_verify") + "?next=%2Fdinas%2F")
+    assert forwarded.status_code == 302
+    assert forwarded["Location"] == reverse("accounts:otp_setup") + "?next=%2Fdinas%2F"
+    assert client.get(forwarded["Location"]).status_code == 200

@@ -44,13 +44,30 @@ class TwoFactorMiddleware:
             return self.get_response(request)
         has_device = user_has_device(user, confirmed=True)
         target = reverse("accounts:otp_verify") if has_device else reverse("accounts:otp_setup")
-        if request.path == target:
+        # The verify page too when there is no device yet: it forwards to setup with `next` kept,
+        # so the link of an htmx refusal (below) can name one address whatever the user has.
+        if request.path in (target, reverse("accounts:otp_verify")):
             return self.get_response(request)
+        if request.headers.get("HX-Request") == "true":
+            return two_factor_refusal()
         nxt = request.get_full_path() if request.method == "GET" else "/beranda/"
-        response = HttpResponseRedirect(f"{target}?{urlencode({'next': nxt})}")
-        if request.headers.get("HX-Request"):
-            response["HX-Redirect"] = response["Location"]
-        return response
+        return HttpResponseRedirect(f"{target}?{urlencode({'next': nxt})}")
+
+
+# The header app.js reads to tell this refusal from any other 403 (a stale CSRF token).
+REFUSED_HEADER = "Verval-Refused"
+
+
+def two_factor_refusal() -> HttpResponse:
+    """An htmx request of a session that must pass two-factor first (a device confirmed in another
+    browser, REQUIRE_TWO_FACTOR switched on, a device reset): 403 with nothing to swap, instead of
+    `HX-Redirect`, which replaced the whole page with the verify page and lost what was typed.
+    app.js says next to the control that nothing was sent and links to the verify page with `next`
+    back to the page (decisions 0069, 0077)."""
+    response = HttpResponse(status=403)
+    response["HX-Reswap"] = "none"
+    response[REFUSED_HEADER] = "two-factor"
+    return response
 
 
 class UserTimeZoneMiddleware:

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import OperationalError, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -322,6 +322,30 @@ def liveness(job: Job, now: datetime | None = None) -> str:
     if job.queued_at is None:
         return "preview" if job.awaits_apply else "waiting"
     return "lost" if task_lost(job, now) else "queued"
+
+
+def queue_of(job: Job) -> str | None:
+    """The worker queue a job was handed to (decision 0071), None for one never handed to the
+    worker (run by a command or at upload, a preview). Not stored: a kind's queue is fixed."""
+    return queues.for_kind(job.kind) if job.queued_at is not None else None
+
+
+def ahead_in_queue(job: Job) -> int:
+    """Unfinished jobs handed to the same queue before this one: what a queued job waits behind
+    (a national import, say), told on its page so that the wait is explained."""
+    queue = queue_of(job)
+    if queue is None:
+        return 0
+    same = Q(kind__in=queues.INTERACTIVE_KINDS)
+    return (
+        Job.objects.filter(
+            same if queue == queues.INTERACTIVE else ~same,
+            state__in=(Job.State.PENDING, Job.State.RUNNING),
+            queued_at__lt=job.queued_at,
+        )
+        .exclude(pk=job.pk)
+        .count()
+    )
 
 
 def mark_task_lost(task_id: str) -> None:
@@ -669,6 +693,7 @@ def progress_context(job: Job) -> dict[str, Any]:
     now = timezone.now()
     beat = last_beat(job) if job.state == Job.State.RUNNING else None
     stale = is_stale(job, now)
+    state = liveness(job, now)
     return {
         "done": done,
         "total": total,
@@ -676,7 +701,10 @@ def progress_context(job: Job) -> dict[str, Any]:
         "step": str(step),
         "step_code": str(data.get("step", "")) if step else "",
         # Whether a worker is on it (decision 0022): the page says so when it is not.
-        "liveness": liveness(job, now),
+        "liveness": state,
+        # Which queue a waiting job is in and how many wait before it (decisions 0071, 0077).
+        "queue": queue_of(job),
+        "ahead": ahead_in_queue(job) if state == "queued" else 0,
         "last_beat": beat,
         # No heartbeat for a while (decision 0062): the page says since when, what will happen and
         # polls less often, as nothing moves until a worker takes the job again.

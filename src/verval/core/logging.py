@@ -63,3 +63,19 @@ class MaskPhoneNumbersFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = mask_text(record.stack_info)
         return True
+
+
+class OneLineWarningFilter(logging.Filter):
+    """A record that is expected noise rather than a fault: kept, but at WARNING and without its
+    traceback. Django logs every request naming a host not in ALLOWED_HOSTS at ERROR with the
+    exception (`django.security.DisallowedHost`); on a public address bots send such requests all
+    day, and a traceback each buried the errors that matter (decision 0077)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno = logging.WARNING
+            record.levelname = logging.getLevelName(logging.WARNING)
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True

@@ -22,6 +22,8 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
         "kind": job.kind,
         "state": job.state,
         "liveness": jobs.liveness(job, now),
+        # The worker queue it was handed to (decision 0071); None when never handed to the worker.
+        "queue": jobs.queue_of(job),
         "attempts": job.attempts,
         "max_attempts": jobs.max_attempts(),
         "school_id": job.school_id,

@@ -199,6 +199,7 @@ window.addEventListener("pageshow", function (event) {
     Array.prototype.forEach.call(source.childNodes, function (n) {
       message.appendChild(n.cloneNode(true));
     });
+    // The sign-in or two-factor link leads back to this page.
     var signIn = message.querySelector("a[data-sign-in]");
     if (signIn) {
       var here = window.location.pathname + window.location.search;
@@ -221,7 +222,10 @@ window.addEventListener("pageshow", function (event) {
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     var kind = "refused";
-    if (status === 401) {
+    // The two-factor gate's 403 says so in a header: a 403 alone is also a stale CSRF token.
+    if (event.detail.xhr.getResponseHeader("Verval-Refused") === "two-factor") {
+      kind = "two-factor";
+    } else if (status === 401) {
       kind = "session";
     } else if (status === 502 || status === 503 || status === 504) {
       kind = "unavailable";

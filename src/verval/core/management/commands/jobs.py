@@ -66,12 +66,14 @@ class Command(DataCommand):
         if not rows:
             self.stdout.write("no unfinished jobs")
             return
-        self.stdout.write(f"{'id':36}  {'kind':16} {'state':8} {'liveness':9} attempts  last beat")
+        self.stdout.write(
+            f"{'id':36}  {'kind':16} {'state':8} {'liveness':9} {'queue':11} attempts  last beat"
+        )
         for r in rows:
             beat = "-" if r["seconds_since_beat"] is None else f"{r['seconds_since_beat']} s ago"
             cancel = "  (cancel requested)" if r["cancel_requested_at"] else ""
             self.stdout.write(
-                f"{r['id']:36}  {r['kind']:16} {r['state']:8} {r['liveness']:9} "
+                f"{r['id']:36}  {r['kind']:16} {r['state']:8} {r['liveness']:9} {r['queue'] or '-':11} "
                 f"{r['attempts']}/{r['max_attempts']:<6} {beat}{cancel}"
             )
 
