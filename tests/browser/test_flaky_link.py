@@ -108,7 +108,7 @@ def test_a_failed_filter_says_so_in_the_filter_keeps_the_choice_and_clears_on_su
     from playwright.sync_api import expect
 
     base = live_server.url
-    school = SchoolFactory(npsn=f"201690{status}", name="SD Negeri Saring")
+    school = SchoolFactory(npsn=f"20169{status}", name="SD Negeri Saring")
     UserFactory(role="OPERATOR", school=school, username=f"op.saring{status}")
     RecipientFactory(school=school, name="Rina Aktif", status="AKTIF")
     RecipientFactory(school=school, name="Rudi Residu", status="RESIDU", reason="TIDAK_TERDAFTAR")
