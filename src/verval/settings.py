@@ -247,6 +247,12 @@ VERVAL: dict[str, Any] = {
     "JOB_LEASE_SECONDS": int(os.environ.get("VERVAL_JOB_LEASE_SECONDS", "120")),
     "JOB_MAX_ATTEMPTS": int(os.environ.get("VERVAL_JOB_MAX_ATTEMPTS", "3")),
     "JOB_RECOVER_EVERY_SECONDS": int(os.environ.get("VERVAL_JOB_RECOVER_EVERY_SECONDS", "60")),
+    # Every `verval worker` writes a heartbeat file this often, naming the queues it serves; a
+    # queue none of whose workers was heard from for WORKER_SILENT_SECONDS (at least three beats)
+    # has no worker, and its waiting jobs' pages, `verval jobs`, /healthz and Pusdatin's page say
+    # so (decision 0082).
+    "WORKER_BEAT_SECONDS": float(os.environ.get("VERVAL_WORKER_BEAT_SECONDS", "15")),
+    "WORKER_SILENT_SECONDS": int(os.environ.get("VERVAL_WORKER_SILENT_SECONDS", "60")),
     # A running job looks for Pusdatin's cancel request at its checkpoints at most this often
     # (decision 0029).
     "JOB_CANCEL_CHECK_SECONDS": float(os.environ.get("VERVAL_JOB_CANCEL_CHECK_SECONDS", "1")),

@@ -365,12 +365,13 @@ def _worker_meeting(monkeypatch, error: OperationalError) -> list[str]:  # type:
     """Run `verval worker` over a db_worker whose first look for a task meets `error`."""
     looks: list[str] = []
 
-    def look(self, *args, **options):  # type: ignore[no-untyped-def]
+    def look(self, **options):  # type: ignore[no-untyped-def]
         looks.append(options["queue_name"])
         if len(looks) == 1:
             raise error
 
-    monkeypatch.setattr(db_worker.Command, "handle", look)
+    # db_worker's handle, which `verval worker` runs with its own Worker (decision 0082).
+    monkeypatch.setattr(worker_command.Command, "_run_worker", look)
     monkeypatch.setattr(connection, "close", lambda: None)
     _work(monkeypatch, "--queue-name", "interactive")
     return looks

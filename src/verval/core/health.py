@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+
+from verval.core import workers
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +46,46 @@ def _file_store() -> bool:
 
 
 def _task_queue() -> dict[str, Any]:
-    """Tasks ready to run and how long the oldest has waited (the database task backend only)."""
+    """Tasks ready to run and how long the oldest has waited (the database task backend only),
+    and per queue its live workers and waiting tasks (decision 0082): `queues_without_worker`
+    names each queue whose tasks have waited `workers.silent_seconds()` with no live worker."""
     if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
         return {}
+    from django.db.models import Count, Min
     from django_tasks_db.models import DBTaskResult
 
+    now = timezone.now()
     waiting = DBTaskResult.objects.ready()
     oldest = waiting.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
-    return {
-        "tasks_waiting": waiting.count(),
-        "oldest_task_waiting_seconds": int((timezone.now() - oldest).total_seconds()) if oldest else 0,
+    per_queue: dict[str, dict[str, Any]] = {
+        row["queue_name"]: dict(row)
+        for row in waiting.values("queue_name").annotate(n=Count("id"), oldest=Min("enqueued_at"))
     }
+    states = workers.queue_states(now)
+    body: dict[str, Any] = {
+        "tasks_waiting": waiting.count(),
+        "oldest_task_waiting_seconds": int((now - oldest).total_seconds()) if oldest else 0,
+        "queues": {},
+        "queues_without_worker": [],
+    }
+    for name, state in states.items():
+        row = per_queue.get(name) or {"n": 0, "oldest": None}
+        first: datetime | None = row["oldest"]
+        age = int((now - first).total_seconds()) if first else 0
+        body["queues"][name] = {
+            "workers": state.workers,
+            "tasks_waiting": row["n"],
+            "oldest_task_waiting_seconds": age,
+        }
+        if not state.served and row["n"] and age >= workers.silent_seconds():
+            body["queues_without_worker"].append(name)
+    return body
 
 
 def status() -> tuple[bool, dict[str, Any]]:
-    """(healthy, the JSON body): counts and "ok"/"error" only, no names, paths or messages."""
+    """(healthy, the JSON body): counts and "ok"/"degraded"/"error" only, no names, paths or
+    messages. "degraded" (still 200: the pages work) when tasks wait in a queue no live worker
+    serves (decision 0082)."""
     database = _database()
     store = _file_store()
     body: dict[str, Any] = {
@@ -67,4 +95,6 @@ def status() -> tuple[bool, dict[str, Any]]:
     }
     if database:
         body.update(_task_queue())
+        if body["status"] == "ok" and body.get("queues_without_worker"):
+            body["status"] = "degraded"
     return database and store, body

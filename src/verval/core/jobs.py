@@ -348,6 +348,20 @@ def ahead_in_queue(job: Job) -> int:
     )
 
 
+def no_worker_for(job: Job, now: datetime | None = None) -> Any:
+    """The state of the queue a job waits in (`workers.QueueState`) when no live worker has served
+    it and the job has waited there at least `workers.silent_seconds()` (a worker just starting
+    is not reported), else None (decision 0082)."""
+    from verval.core import workers
+
+    now = now or timezone.now()
+    if job.state != Job.State.PENDING or job.queued_at is None:
+        return None
+    if now - job.queued_at < timedelta(seconds=workers.silent_seconds()):
+        return None
+    return workers.unserved(queue_of(job), now)
+
+
 def mark_task_lost(task_id: str) -> None:
     """django-tasks leaves the task of a worker that died RUNNING forever: close it as FAILED."""
     if not task_id or not _tasks_in_database():
@@ -705,6 +719,8 @@ def progress_context(job: Job) -> dict[str, Any]:
         # Which queue a waiting job is in and how many wait before it (decisions 0071, 0077).
         "queue": queue_of(job),
         "ahead": ahead_in_queue(job) if state == "queued" else 0,
+        # No live worker serves that queue (decision 0082): the page says so and what to do.
+        "no_worker": no_worker_for(job, now) if state == "queued" else None,
         "last_beat": beat,
         # No heartbeat for a while (decision 0062): the page says since when, what will happen and
         # polls less often, as nothing moves until a worker takes the job again.

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from verval.core import jobs
+from verval.core import jobs, queues, workers
 from verval.core.models import AWAITS_APPLY_KINDS, Job
 
 
@@ -36,7 +36,50 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
         "error_code": job.error_code,
         # Pusdatin asked the run to stop (decision 0029): when (None: not asked).
         "cancel_requested_at": cancel.at.isoformat() if cancel else None,
+        # It waits in a queue no live worker serves (decision 0082).
+        "no_worker": jobs.no_worker_for(job, now) is not None,
     }
+
+
+def queues_waiting(now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each worker queue: its live workers, when a worker of it was last heard from (a datetime,
+    None when never), and the jobs waiting in it (handed over, not started) with the oldest one's
+    wait (decision 0082). Empty without the database task backend (no workers)."""
+    if not workers.tracked():
+        return []
+    now = now or timezone.now()
+    interactive = Q(kind__in=queues.INTERACTIVE_KINDS)
+    report = []
+    for name, state in workers.queue_states(now).items():
+        waiting = Job.objects.filter(
+            interactive if name == queues.INTERACTIVE else ~interactive,
+            state=Job.State.PENDING,
+            queued_at__isnull=False,
+        )
+        oldest = waiting.order_by("queued_at").values_list("queued_at", flat=True).first()
+        report.append(
+            {
+                "queue": name,
+                "workers": state.workers,
+                "last_seen": state.last_seen,
+                "jobs_waiting": waiting.count(),
+                "oldest_job_waiting_seconds": int((now - oldest).total_seconds()) if oldest else 0,
+            }
+        )
+    return report
+
+
+def queue_report(now: datetime | None = None) -> list[dict[str, Any]]:
+    """`queues_waiting` for `verval jobs`: times as ISO text and seconds since the last beat."""
+    now = now or timezone.now()
+    return [
+        {
+            **q,
+            "last_seen": q["last_seen"].isoformat() if q["last_seen"] else None,
+            "seconds_since_seen": int((now - q["last_seen"]).total_seconds()) if q["last_seen"] else None,
+        }
+        for q in queues_waiting(now)
+    ]
 
 
 def _previews() -> Q:

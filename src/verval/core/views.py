@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_POST
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
 from verval.core import audit, health, jobs, retention
+from verval.core import selectors as core_selectors
 from verval.core.client import client_ip
 from verval.core.models import Job
 from verval.core.numbers import grouped
@@ -87,6 +89,9 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             # The last `verval files` listing: a page view never walks the store.
             "store": retention.panel(),
             "overlaps": reference_selectors.overlapping_periods(),
+            # A worker queue without a live worker (decision 0082): its jobs wait for ever.
+            "unserved_queues": [q for q in core_selectors.queues_waiting() if not q["workers"]],
+            "checked_at": timezone.now(),
         },
     )
 

@@ -56,9 +56,12 @@ class Command(DataCommand):
             return
         rows = selectors.unfinished_jobs(limit=opts["limit"])
         previews = selectors.previews_not_applied()
+        served = selectors.queue_report()
         if opts["json"]:
-            self.emit({"jobs": rows, "previews_not_applied": previews})
+            self.emit({"jobs": rows, "previews_not_applied": previews, "queues": served})
             return
+        for q in served:
+            self._queue_line(q)
         if previews:
             self.stdout.write(
                 f"{previews:,} correction file(s) previewed, not applied (they expire; not listed)"
@@ -72,10 +75,34 @@ class Command(DataCommand):
         for r in rows:
             beat = "-" if r["seconds_since_beat"] is None else f"{r['seconds_since_beat']} s ago"
             cancel = "  (cancel requested)" if r["cancel_requested_at"] else ""
+            cancel += "  (no worker serves its queue)" if r["no_worker"] else ""
             self.stdout.write(
                 f"{r['id']:36}  {r['kind']:16} {r['state']:8} {r['liveness']:9} {r['queue'] or '-':11} "
                 f"{r['attempts']}/{r['max_attempts']:<6} {beat}{cancel}"
             )
+
+    def _queue_line(self, q: dict[str, Any]) -> None:
+        """One line a queue (decision 0082); a queue without a live worker says what to run."""
+        name = q["queue"]
+        if q["workers"]:
+            self.stdout.write(
+                f"queue {name}: {q['workers']} worker(s) alive, {q['jobs_waiting']:,} job(s) waiting"
+            )
+            return
+        seen = (
+            "never seen"
+            if q["seconds_since_seen"] is None
+            else f"last seen {q['seconds_since_seen']:,} s ago"
+        )
+        waiting = (
+            f"{q['jobs_waiting']:,} job(s) wait there, the oldest for {q['oldest_job_waiting_seconds']:,} s"
+            if q["jobs_waiting"]
+            else "no job waits there now"
+        )
+        self.stdout.write(
+            f"queue {name}: NO WORKER ({seen}); {waiting}. "
+            f"Start one on the server: verval worker --queue-name {name} (docs/deployment.md, Two queues)"
+        )
 
     def _act(self, opts: dict[str, Any]) -> None:
         requeue = bool(opts["requeue"])
