@@ -28,3 +28,7 @@ urlpatterns = [
     # For a load balancer or monitor (docs/deployment.md "Health check"); no session, no data.
     path("healthz", core_views.healthz, name="healthz"),
 ]
+
+# A request Django cannot read (too many fields, a body too large) gets a page that says what
+# happened and leads back, not a bare "Bad Request (400)" (decision 0082).
+handler400 = "verval.core.views.bad_request"

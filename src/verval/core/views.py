@@ -42,6 +42,28 @@ def _ip(request: HttpRequest) -> str | None:
     return client_ip(request)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400 (decision 0082). Django's own answer is a bare "Bad Request (400)": a form that
+    posts more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000), or a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, left its user on a blank page with nothing saved and nothing said.
+    No page of the site posts that many (the largest, a school's list at 500 rows a page, posts
+    502), but a user who reaches the limit hears what happened and how to go on. A request for a
+    host the site does not serve keeps the bare answer: it comes from bots, and its host is not
+    one to link back to."""
+    from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    from verval.core.middleware import form_page
+
+    if isinstance(exception, DisallowedHost):
+        return HttpResponse("Bad Request (400)", status=400, content_type="text/plain")
+    context = {
+        "back": form_page(request),
+        "too_many": isinstance(exception, TooManyFieldsSent | TooManyFilesSent),
+        "too_big": isinstance(exception, RequestDataTooBig),
+    }
+    return render(request, "core/bad_request.html", context, status=400)
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW. A form of a page opened before the user signed in again (in another tab,
     after the session expired) carries a token that no longer holds: Django's own page said so in
