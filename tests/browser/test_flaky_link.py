@@ -260,3 +260,52 @@ def test_a_session_gated_by_two_factor_keeps_the_page_and_links_to_verify_and_ba
 
     link.click()
     page.wait_for_url(f"{base}{reverse('accounts:otp_verify')}?next=%2Fpekerjaan%2F{job.pk}%2F")
+
+
+def test_cek_nomor_offline_or_on_a_server_error_keeps_the_pasted_list_says_so_and_checks_once_back(
+    live_server, page
+):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    school = SchoolFactory(npsn="20169006", name="SD Negeri Periksa")
+    UserFactory(role="OPERATOR", school=school, username="op.periksa")
+    sign_in(page, base, "op.periksa")
+    page.goto(f"{base}/cek-nomor/")
+    pasted = "0813 2741 8856\n0812-1"
+    field = page.get_by_label("Nomor ponsel")
+    field.fill(pasted)
+    button = page.get_by_role("button", name="Periksa")
+    form = page.locator("form[hx-post]")
+    message = form.locator(".net-error")
+
+    page.context.set_offline(True)
+    button.click()
+    expect(message).to_have_text(OFFLINE)
+    assert message.get_attribute("role") == "alert"
+    expect(field).to_have_value(pasted)
+    expect(page.locator("#results table")).to_have_count(0)
+    expect(form).not_to_have_attribute("aria-busy", "true")
+    expect(button).not_to_have_attribute("aria-disabled", "true")
+    page.context.set_offline(False)
+
+    check_url = f"{base}/cek-nomor/"
+
+    def fail_posts(route):  # type: ignore[no-untyped-def]
+        if route.request.method == "POST":
+            route.fulfill(status=502, body="<h1>Bad Gateway</h1>", content_type="text/html")
+        else:
+            route.continue_()
+
+    page.route(check_url, fail_posts)
+    button.click()
+    expect(message).to_have_text(UNAVAILABLE)
+    expect(field).to_have_value(pasted)
+    assert page.locator("#results h1").count() == 0  # nothing of the proxy's page swapped in
+
+    page.unroute(check_url)
+    button.click()
+    expect(page.locator("#results")).to_contain_text("2 nomor diperiksa")
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    expect(message).to_have_count(0)
+    expect(field).to_have_value(pasted)
