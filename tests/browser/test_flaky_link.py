@@ -206,6 +206,7 @@ def test_an_expired_session_on_an_inline_save_says_so_with_a_sign_in_link_and_sw
 
 
 def test_the_job_page_says_its_progress_stopped_coming_while_offline_and_clears_when_back(live_server, page):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
     from playwright.sync_api import expect
 
     from verval.core.models import Job
@@ -214,7 +215,15 @@ def test_the_job_page_says_its_progress_stopped_coming_while_offline_and_clears_
     school = SchoolFactory(npsn="20169005", name="SD Negeri Pantau")
     operator = UserFactory(role="OPERATOR", school=school, username="op.pantau")
     job = correction_job(operator, school)
-    Job.objects.filter(pk=job.pk).update(params={"applied": True}, queued_at=job.created_at)
+    # Being applied, its worker's heartbeat fresh: the page asks for progress every 2 s (a job
+    # waiting in the queue is asked every 5 s, decision 0080).
+    Job.objects.filter(pk=job.pk).update(
+        params={"applied": True},
+        queued_at=job.created_at,
+        state=Job.State.RUNNING,
+        lease_owner="w:1:a",
+        heartbeat_at=timezone.now(),
+    )
     sign_in(page, base, "op.pantau")
     page.goto(f"{base}/pekerjaan/{job.pk}/")
 

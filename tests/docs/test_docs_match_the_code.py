@@ -39,6 +39,7 @@ DELIBERATE_ADDRESSES: dict[tuple[str, str], str] = {
     # Served by the web server in front of Django in production (collectstatic), not a route.
     ("docs/deployment.md", "/static/"): "the web server's, not Django's",
     ("docs/security.md", "/static/"): "the web server's, not Django's",
+    ("README.md", "/static/"): "served by `verval serve`'s static handler, not a route (decision 0080)",
     # The kit's --url is the server's address without `/api/v1` (said in so many words).
     ("docs/provider-kit.md", "/api/v1"): "what not to put in --url",
     # The tail of a route named in the line before (`/batches/{id}` then `/manifest`).

@@ -698,6 +698,21 @@ def import_changed_nothing(kind: str, counts: dict[str, Any] | None) -> bool:
     )
 
 
+# How often the job page asks for its progress, by `liveness` (decision 0080): every poll is about
+# 1 KB on a phone's link, most of it headers. The bar moves only while a worker runs the job; a
+# job in the queue waits for a worker (behind a national import, minutes), and a correction file
+# awaiting the school's click changes only when someone applies it (on its preview page, which
+# leads here) or when it expires after a day.
+POLL_SECONDS = {"alive": 2, "waiting": 2, "queued": 5, "lost": 5, "abandoned": 10, "preview": 60}
+# RUNNING without a recent heartbeat (decision 0062): nothing moves until a worker takes it again.
+POLL_SECONDS_SILENT = 10
+
+
+def poll_seconds(state: str, stale: bool) -> int:
+    """Seconds between two polls of a job's page, for its `liveness` and silence."""
+    return POLL_SECONDS_SILENT if stale else POLL_SECONDS.get(state, 2)
+
+
 def progress_context(job: Job) -> dict[str, Any]:
     """done, total, percent and step of a job for its page: a running job's from its progress
     file, read once (the job row only gets its figures when the job ends)."""
@@ -708,6 +723,7 @@ def progress_context(job: Job) -> dict[str, Any]:
     beat = last_beat(job) if job.state == Job.State.RUNNING else None
     stale = is_stale(job, now)
     state = liveness(job, now)
+    no_worker = no_worker_for(job, now) if state == "queued" else None
     return {
         "done": done,
         "total": total,
@@ -720,11 +736,13 @@ def progress_context(job: Job) -> dict[str, Any]:
         "queue": queue_of(job),
         "ahead": ahead_in_queue(job) if state == "queued" else 0,
         # No live worker serves that queue (decision 0082): the page says so and what to do.
-        "no_worker": no_worker_for(job, now) if state == "queued" else None,
+        "no_worker": no_worker,
         "last_beat": beat,
         # No heartbeat for a while (decision 0062): the page says since when, what will happen and
         # polls less often, as nothing moves until a worker takes the job again.
         "stale": stale,
+        # With no worker for its queue nothing moves until one starts: as slowly as a silent job.
+        "poll_seconds": poll_seconds(state, stale or no_worker is not None),
         "checked_at": now,
         "after_stop": after_stop(job) if stale else "",
         # Pusdatin asked it to stop (decision 0029): pending while it runs, too late once it ended

@@ -10,10 +10,13 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.contrib.staticfiles.management.commands.runserver import Command as RunServer
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from verval.core import queues
+from verval.core.staticserve import CachingStaticFilesHandler
 
 
 class Command(BaseCommand):
@@ -46,12 +49,26 @@ class Command(BaseCommand):
         )
         try:
             call_command(
-                "runserver", f"{opts['host']}:{opts['port']}", use_reloader=False, insecure_serving=True
+                CachingRunServer(),
+                f"{opts['host']}:{opts['port']}",
+                use_reloader=False,
+                insecure_serving=True,
             )
         finally:
             watch.set()
             for worker in workers:
                 worker.stop()
+
+
+class CachingRunServer(RunServer):
+    """Django's `runserver` whose `/static/` is compressed and cached as in production
+    (`verval.core.staticserve`, decision 0080): the demo is what schools on slow links try first."""
+
+    def get_handler(self, *args: Any, **options: Any) -> Any:
+        handler = super().get_handler(*args, **options)
+        if isinstance(handler, StaticFilesHandler):
+            return CachingStaticFilesHandler(handler.application)
+        return handler
 
 
 def _interrupt(signum: int, frame: Any) -> None:
