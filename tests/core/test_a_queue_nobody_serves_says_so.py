@@ -166,7 +166,7 @@ def test_a_job_just_queued_or_in_a_served_queue_only_says_it_waits(db_tasks, cli
         page = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
         assert "Tidak ada pekerja latar" not in page
         assert "Menunggu giliran di antrean" in page
-        assert 'hx-trigger="every 2s"' in page
+        assert 'hx-trigger="every 5s"' in page
 
 
 def test_verval_jobs_names_a_queue_without_a_worker_and_the_command_to_start_one(db_tasks, pusdatin):  # type: ignore[no-untyped-def]
