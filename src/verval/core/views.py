@@ -99,6 +99,12 @@ def _period_form_page(request: HttpRequest, period: Period | None) -> HttpRespon
         else {f: getattr(period, f) for f in ("code", "policy", *reference_actions.PERIOD_FIELDS)}
     )
     form = PeriodForm(request.POST or None, initial=initial)
+    # A closed period is the record of a round that ran: shown, not edited (decision 0078; the
+    # action refuses it too).
+    closed = period is not None and reference_selectors.period_state(period) == "closed"
+    if closed:
+        for field in form.fields.values():
+            field.disabled = True
     if not create:
         form.fields["code"].disabled = True  # the code is the key; it does not change
         if period.disbursements.exists():  # type: ignore[union-attr]
@@ -117,7 +123,7 @@ def _period_form_page(request: HttpRequest, period: Period | None) -> HttpRespon
         else:
             messages.success(request, _("Periode %(code)s disimpan.") % {"code": saved.code})
             return redirect("core:pusdatin")
-    return render(request, "core/period_form.html", {"form": form, "period": period})
+    return render(request, "core/period_form.html", {"form": form, "period": period, "closed": closed})
 
 
 @login_required
