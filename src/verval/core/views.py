@@ -86,9 +86,24 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             "never_opened": reference_selectors.never_opened(periods),
             # The last `verval files` listing: a page view never walks the store.
             "store": retention.panel(),
-            "overlaps": reference_selectors.overlapping_periods(),
+            "overlaps": _overlaps_to_edit(),
         },
     )
+
+
+def _overlaps_to_edit() -> list[tuple[Any, str | None]]:
+    """Each pair of periods sharing a day with the one to edit: the later one, or the earlier when
+    the later is closed (a closed period is not edited, decision 0078); None when both are."""
+    overlaps = reference_selectors.overlapping_periods()
+    if not overlaps:
+        return []
+    pairs = [p for o in overlaps for p in (o.first, o.second)]
+    unopened = reference_selectors.never_opened(pairs)
+
+    def editable(period: Period) -> bool:
+        return period.is_open or period.code in unopened
+
+    return [(o, next((p.code for p in (o.second, o.first) if editable(p)), None)) for o in overlaps]
 
 
 def _period_form_page(request: HttpRequest, period: Period | None) -> HttpResponse:
