@@ -207,3 +207,73 @@ def test_stats_counts_one_tahaps_sptjm_and_disbursements_with_period(operator, p
     assert "disbursement_status (period T2):" in text.getvalue().splitlines()
     with pytest.raises(CommandError):
         call_command("stats", "--period", "T9", "--json", stdout=StringIO(), stderr=StringIO())
+
+
+def test_closing_tahap_1_with_approved_recipients_in_no_batch_asks_again_on_the_web(
+    operator, pusdatin, school
+):  # type: ignore[no-untyped-def]
+    tahap_1 = make_period("T1", "2020", date(2020, 9, 1))
+    aktif(school, 3)
+    approve_all(operator, pusdatin, school, tahap_1)  # approved after the last hand-over
+    make_period("T2", "2020", date(2020, 10, 1), is_open=False)
+    web = _login(pusdatin)
+
+    asked = web.post("/pusdatin/periode/T2/buka/").content.decode()
+    still = dict(Period.objects.values_list("code", "is_open"))
+    done = web.post("/pusdatin/periode/T2/buka/", {"lanjut": "1"}, follow=True).content.decode()
+
+    assert (
+        "3 penerima tercakup SPTJM yang disetujui di periode T1 belum masuk batch penyaluran. Periode "
+        'yang ditutup tidak disalurkan lagi: jalankan dulu "Buat batch penyaluran" untuk periode '
+        "itu bila mereka harus menerima kuotanya."
+    ) in asked
+    assert "SPTJM yang dicetak, diunggah atau dikembalikan" not in asked  # none is live
+    assert still == {"T1": True, "T2": False}
+    assert dict(Period.objects.values_list("code", "is_open")) == {"T1": False, "T2": True}
+    assert (
+        "3 penerima yang tercakup SPTJM yang disetujui tidak mendapat penyaluran periode yang ditutup: "
+        "periode itu tidak disalurkan lagi."
+    ) in done
+
+
+def test_closing_tahap_1_after_its_disbursement_run_asks_nothing(operator, pusdatin, school):  # type: ignore[no-untyped-def]
+    tahap_1 = make_period("T1", "2020", date(2020, 9, 1))
+    aktif(school, 3)
+    approve_all(operator, pusdatin, school, tahap_1)
+    jobs.run(actions.request_disbursement(actor=pusdatin, period_code="T1", enqueue=False).pk)
+
+    response = _login(pusdatin).post("/pusdatin/periode/T1/tutup/")
+
+    assert response.status_code == 302
+    assert Period.objects.get(code="T1").is_open is False
+
+
+def test_period_close_without_yes_is_refused_while_approved_recipients_are_in_no_batch(
+    operator, pusdatin, school
+):  # type: ignore[no-untyped-def]
+    tahap_1 = make_period("T1", "2020", date(2020, 9, 1))
+    aktif(school, 2)
+    approve_all(operator, pusdatin, school, tahap_1)
+    out = StringIO()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("period", "close", "T1", "--json", stdout=out, stderr=StringIO())
+    line = json.loads(out.getvalue().strip().splitlines()[-1])
+    closed = StringIO()
+    call_command("period", "close", "T1", "--yes", "--json", stdout=closed)
+
+    assert refused.value.returncode == 2
+    assert line == {
+        "state": "REFUSED",
+        "error_code": "KONFIRMASI_DIPERLUKAN",
+        "error": "KONFIRMASI_DIPERLUKAN",
+        "message": "2 recipients covered by an approved SPTJM of T1 are in no disbursement batch yet, and a "
+        "closed period is not disbursed: run `verval disburse --period T1` first if they are to receive "
+        "its quota. Run again with --yes to close it anyway; nothing was changed.",
+        "period": "T1",
+        "not_disbursed": 2,
+    }
+    assert (json.loads(closed.getvalue())["not_disbursed"], Period.objects.get(code="T1").is_open) == (
+        2,
+        False,
+    )

@@ -176,9 +176,13 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
         if opening
         else ([code] if period.is_open else [])
     )
+    from verval.sptjm import selectors as sptjm_selectors
+
     left = _live_documents_left(request, closing)
     count = left.count()
-    if count and request.POST.get("lanjut") != "1":
+    # Approved but not yet in a disbursement batch: a closed period is not disbursed (0078).
+    undisbursed = sptjm_selectors.not_disbursed_count(closing) if closing else 0
+    if (count or undisbursed) and request.POST.get("lanjut") != "1":
         return render(
             request,
             "core/period_confirm.html",
@@ -188,6 +192,7 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
                 "closing": closing,
                 "documents": left[:500],
                 "count": count,
+                "undisbursed": undisbursed,
             },
         )
     if opening:
@@ -207,6 +212,18 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
                 count,
             )
             % {"n": grouped(count)},
+        )
+    if undisbursed:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)s penerima yang tercakup SPTJM yang disetujui tidak mendapat penyaluran periode yang "
+                "ditutup: periode itu tidak disalurkan lagi.",
+                "%(n)s penerima yang tercakup SPTJM yang disetujui tidak mendapat penyaluran periode yang "
+                "ditutup: periode itu tidak disalurkan lagi.",
+                undisbursed,
+            )
+            % {"n": grouped(undisbursed)},
         )
     return redirect("core:pusdatin")
 

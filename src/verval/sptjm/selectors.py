@@ -171,6 +171,18 @@ def live_documents_count(period_codes: Any) -> int:
     return Sptjm.objects.filter(period_id__in=list(period_codes), status__in=LIVE_STATUSES).count()
 
 
+def not_disbursed_count(period_codes: Any) -> int:
+    """Recipients covered by an approved SPTJM for these periods (as the disbursement run reads
+    it) that no disbursement run of the period has taken yet: closing the period leaves them
+    unpaid for it, since a closed period is not disbursed (PERIODE_TIDAK_DIBUKA). Over every
+    school (Pusdatin closes periods); one query, and one more per period. Decision 0078."""
+    total = 0
+    for period in Period.objects.filter(code__in=list(period_codes)).select_related("policy"):
+        taken = Disbursement.objects.filter(period=period, recipient=OuterRef("pk"))
+        total += covered_recipients(period).exclude(Exists(taken)).count()
+    return total
+
+
 def approval_carries(sptjm: Sptjm) -> bool:
     """Whether approving this document still covers its recipients for a period that can be
     disbursed: its own period is open, or the open period's policy carries numbers approved in

@@ -177,32 +177,58 @@ class Command(DataCommand):
         code = opts["code"]
         before = selectors.open_period_codes()
         closing = [c for c in before if c != code]
-        live = _confirmed(closing, opts) if selectors.period_exists(code) else 0
+        live, undisbursed = _confirmed(closing, opts) if selectors.period_exists(code) else (0, 0)
         try:
             period = actions.open_period(actor=None, code=code)
         except Period.DoesNotExist:
             raise _unknown(code) from None
-        self._changed(period, "open", changed=code not in before, closing=closing, live=live, opts=opts)
+        self._changed(
+            period,
+            "open",
+            changed=code not in before,
+            closing=closing,
+            live=live,
+            undisbursed=undisbursed,
+            opts=opts,
+        )
 
     def _close(self, opts: dict[str, Any]) -> None:
         code = opts["code"]
         before = selectors.open_period_codes()
         closing = [code] if code in before else []
-        live = _confirmed(closing, opts)
+        live, undisbursed = _confirmed(closing, opts)
         try:
             period = actions.close_period(actor=None, code=code)
         except Period.DoesNotExist:
             raise _unknown(code) from None
-        self._changed(period, "closed", changed=code in before, closing=closing, live=live, opts=opts)
+        self._changed(
+            period,
+            "closed",
+            changed=code in before,
+            closing=closing,
+            live=live,
+            undisbursed=undisbursed,
+            opts=opts,
+        )
 
     def _changed(
-        self, period: Period, state: str, *, changed: bool, closing: list[str], live: int, opts: Any
+        self,
+        period: Period,
+        state: str,
+        *,
+        changed: bool,
+        closing: list[str],
+        live: int,
+        undisbursed: int,
+        opts: Any,
     ) -> None:
-        """`live`: the closing period's live SPTJM, as _confirmed counted them (one query)."""
+        """`live`, `undisbursed`: the closing period's live SPTJM and its approved recipients in no
+        disbursement batch, as _confirmed counted them."""
         out: dict[str, Any] = {"period": _row(period, state), "changed": changed}
         if opts["action"] == "open":
             out["closed"] = [c for c in closing if c != period.code]
         out["live_documents"] = live
+        out["not_disbursed"] = undisbursed
         if opts["json"]:
             self.emit(out)
             return
@@ -215,6 +241,11 @@ class Command(DataCommand):
             self.stdout.write(
                 f"{live:,} SPTJM of the closed period still hold their recipients' data (printed, "
                 "uploaded or returned): upload and review them or void them (the SPTJM review page lists them)."
+            )
+        if undisbursed:
+            self.stdout.write(
+                f"{undisbursed:,} recipients covered by an approved SPTJM of the closed period were in no "
+                "disbursement batch: they receive no quota for it."
             )
 
 
@@ -235,23 +266,37 @@ def _save(data: dict[str, Any], *, create: bool) -> Period:
             raise Refused(code, exc.messages[0], **details) from None
 
 
-def _confirmed(closing: list[str], opts: Any) -> int:
-    """The web page lists a closing period's live SPTJM and asks again before it closes it; here
-    `--yes` is that second answer. Without it nothing changes. Returns the count (one query, none
-    when nothing closes) for the command's output."""
+def _confirmed(closing: list[str], opts: Any) -> tuple[int, int]:
+    """The web page lists a closing period's live SPTJM, and says how many recipients approved
+    for it are in no disbursement batch yet (a closed period is not disbursed, decision 0078), and
+    asks again before it closes it; here `--yes` is that second answer. Without it nothing
+    changes. Returns both counts for the command's output (counted once; nothing when nothing
+    closes)."""
     from verval.sptjm import selectors as sptjm_selectors  # sptjm builds on reference
 
-    live = sptjm_selectors.live_documents_count(closing) if closing else 0
-    if live and not opts["yes"]:
-        raise Refused(
-            NEEDS_YES,
-            f"{live:,} SPTJM of {', '.join(closing)} are still printed, uploaded or returned and keep "
-            "their recipients' data locked; closing leaves them to be uploaded, reviewed or voided. "
-            "Run again with --yes to close it anyway; nothing was changed.",
-            period=closing[0],
-            live_documents=live,
-        )
-    return live
+    if not closing:
+        return 0, 0
+    live = sptjm_selectors.live_documents_count(closing)
+    undisbursed = sptjm_selectors.not_disbursed_count(closing)
+    if (live or undisbursed) and not opts["yes"]:
+        said = []
+        details: dict[str, Any] = {"period": closing[0]}
+        if live:
+            said.append(
+                f"{live:,} SPTJM of {', '.join(closing)} are still printed, uploaded or returned and keep "
+                "their recipients' data locked; closing leaves them to be uploaded, reviewed or voided."
+            )
+            details["live_documents"] = live
+        if undisbursed:
+            said.append(
+                f"{undisbursed:,} recipients covered by an approved SPTJM of {', '.join(closing)} are in no "
+                "disbursement batch yet, and a closed period is not disbursed: run `verval disburse "
+                f"--period {closing[0]}` first if they are to receive its quota."
+            )
+            details["not_disbursed"] = undisbursed
+        said.append("Run again with --yes to close it anyway; nothing was changed.")
+        raise Refused(NEEDS_YES, " ".join(said), **details)
+    return live, undisbursed
 
 
 def _iso(value: date | None) -> str | None:
