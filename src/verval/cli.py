@@ -27,7 +27,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("migrate", "create or update the database tables (Django's; after every upgrade)"),
             ("createsuperuser", "create the first Pusdatin account (Django's)"),
-            ("period", "list, create, open or close a period (tahap): its schedule and quota policy"),
+            ("period", "list, create, edit, open or close a period (tahap): schedule and quota policy"),
             ("demo", "load the demo data set and one account per role (what `make run` uses)"),
             ("synth", "write a synthetic Dapodik cutoff (CSV or XLSX) for tests and demos"),
         ),

@@ -135,6 +135,7 @@ def _world() -> dict[str, Any]:
     from verval.core import files
     from verval.core.models import Job
     from verval.dashboard.services import refresh_all
+    from verval.reference import actions as reference_actions
     from verval.sptjm import actions
 
     school = SchoolFactory(npsn=NPSN, name="SD Negeri Aksesibel")
@@ -144,6 +145,9 @@ def _world() -> dict[str, Any]:
     UserFactory(role="DINAS_KAB", region_id=school.regency_id, username="dinas.a11y")
     UserFactory(role="PUSDATIN", username="pusdatin.a11y")
     UserFactory(role="PROVIDER", provider="telkomsel", username="telkomsel.a11y")
+    # A tahap that ran and was closed (decision 0078): its period page is shown, not edited.
+    make_period("2026-10", starts=date(2026, 10, 1))
+    reference_actions.close_period(actor=None, code="2026-10")
     period = make_period("2026-11", starts=date(2026, 11, 1))
     residue = RecipientFactory(school=school, status="RESIDU", reason="TIDAK_AKTIF", needs_validation=False)
     RecipientFactory(school=school, status="FORMAT_SALAH", reason="TERLALU_PENDEK")
@@ -272,6 +276,7 @@ def test_pusdatin_pages_have_no_serious_axe_violations(live_server, browser, lan
         _language(page, lang)
         walk.check("home")
         walk.goto(f"{base}/pusdatin/", "pusdatin")
+        walk.goto(f"{base}/pusdatin/periode/2026-10/ubah/", "period-closed")
         walk.goto(f"{base}/pusdatin/impor/riwayat/", "import-jobs")
         walk.goto(f"{base}/pekerjaan/{world['queued'].pk}/", "job")
         walk.goto(f"{base}/pusdatin/sptjm/", "sptjm-queue")

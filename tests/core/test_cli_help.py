@@ -127,7 +127,7 @@ def test_an_unknown_option_is_one_error_line_under_the_commands_own_usage(tmp_pa
     assert (done.returncode, done.stdout) == (2, "")
     assert (
         done.stderr
-        == "usage: verval stats [-h] [--json]\nverval stats: error: unrecognized arguments: --bogus\n"
+        == "usage: verval stats [-h] [--period CODE] [--json]\nverval stats: error: unrecognized arguments: --bogus\n"
     )
 
 

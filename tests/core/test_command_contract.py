@@ -164,7 +164,7 @@ def test_an_unexpected_error_prints_a_failed_line_without_its_text_and_keeps_the
 ):
     from verval.core.management.commands import stats
 
-    def broken() -> dict:
+    def broken(*args: object) -> dict:
         raise RuntimeError("+6281217263845")
 
     monkeypatch.setattr(stats, "collect", broken)

@@ -118,6 +118,7 @@ def test_each_data_command_prints_only_its_json_object_on_stdout(operator, pusda
         ("jobs",),
         ("notify", "--dry-run"),
         ("refresh_dashboard",),
+        ("stats", "--period", "2020-09A"),
         ("provider_format", "--provider", "telkomsel"),
         ("provider_token", "--provider", "telkomsel"),
     ):
@@ -131,7 +132,9 @@ def test_each_period_subcommand_prints_only_its_json_object_on_stdout():  # type
     assert _json_alone("period", *create, "--starts", "2020-10-01", "--ends", "2020-10-28")["period"][
         "code"
     ] == ("2020-10A")
+    assert _json_alone("period", "edit", "2020-10A", "--name", "Tahap 2 Oktober")["changed"] == ["name"]
     assert _json_alone("period", "open", "2020-10A")["closed"] == ["2020-09A"]
+    assert _json_alone("period", "edit", "2020-09A", "--name", "x")["error_code"] == "PERIODE_DITUTUP"
     assert _json_alone("period", "close", "2020-10A")["changed"] is True
     assert [p["code"] for p in _json_alone("period", "list")["periods"]] == ["2020-10A", "2020-09A"]
     assert _json_alone("period", "open", "NOPE")["error_code"] == "PERIODE_TIDAK_DIKENAL"

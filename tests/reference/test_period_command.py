@@ -364,3 +364,164 @@ def test_the_actions_still_refuse_a_signed_in_user_who_is_not_pusdatin_and_an_an
 
     assert list(Period.objects.values_list("code", "is_open")) == [("2020-09A", False)]
     assert AuditEvent.objects.count() == 0
+
+
+# ------------------------------------------------------------------ edit (decision 0078)
+
+
+def _open_then_close(code: str) -> None:
+    _call("open", code)
+    _call("close", code)
+
+
+def test_edit_changes_only_the_options_given_and_writes_the_web_pages_audit_row(pusdatin):
+    make_period("2020-10A", starts=date(2020, 10, 1), is_open=False, handover_on=date(2020, 10, 27))
+    before = _saved("2020-10A")
+
+    line = _run("edit", "2020-10A", "--name", "Oktober 2020 tahap 1", "--upload-deadline", "2020-10-26")
+
+    assert line == {
+        "period": {
+            "code": "2020-10A",
+            "name": "Oktober 2020 tahap 1",
+            "state": "never_opened",
+            "policy": "2020",
+            "starts_on": "2020-10-01",
+            "ends_on": "2020-10-28",
+            "sptjm_print_deadline": "2020-10-20",
+            "sptjm_upload_deadline": "2020-10-26",
+            "handover_on": "2020-10-27",
+        },
+        "changed": ["name", "sptjm_upload_deadline"],
+    }
+    assert _saved("2020-10A") == {
+        **before,
+        "name": "Oktober 2020 tahap 1",
+        "sptjm_upload_deadline": date(2020, 10, 26),
+    }
+    row = AuditEvent.objects.get()
+    assert (row.action, row.object_id, row.actor_id) == ("update_period", "2020-10A", None)
+    assert (row.before["name"], row.after["name"]) == ("Tahap 2020-10A", "Oktober 2020 tahap 1")
+    assert (row.before["sptjm_upload_deadline"], row.after["sptjm_upload_deadline"]) == (
+        "2020-10-25",
+        "2020-10-26",
+    )
+    # The same row the web page writes for the same change.
+    client = Client()
+    client.force_login(pusdatin)
+    client.post(
+        reverse("core:period_edit", args=["2020-10A"]),
+        {
+            "name": "Oktober 2020 tahap 1",
+            "policy": "2020",
+            "starts_on": "2020-10-01",
+            "ends_on": "2020-10-28",
+            "sptjm_print_deadline": "2020-10-20",
+            "sptjm_upload_deadline": "2020-10-26",
+            "handover_on": "2020-10-27",
+        },
+    )
+    web = AuditEvent.objects.exclude(pk=row.pk).get()
+    assert (web.action, web.actor_id, web.after) == ("update_period", pusdatin.pk, row.after)
+
+
+def test_edit_of_the_open_period_keeps_it_open_and_an_empty_deadline_removes_it():
+    make_period("2020-09A", starts=date(2020, 9, 1), handover_on=date(2020, 9, 27))  # open
+
+    line = _run("edit", "2020-09A", "--handover", "")
+    text = _call("edit", "2020-09A", "--ends", "2020-09-30")
+
+    assert (line["period"]["state"], line["period"]["handover_on"], line["changed"]) == (
+        "open",
+        None,
+        ["handover_on"],
+    )
+    assert text.splitlines() == [
+        "Period 2020-09A saved; changed: ends_on.",
+        "2020-09A open 2020-09-01 to 2020-09-30, policy 2020, print by 2020-09-20, upload by 2020-09-25, "
+        "handover -: Tahap 2020-09A",
+    ]
+    assert Period.objects.filter(code="2020-09A", is_open=True, handover_on=None).exists()
+
+
+def test_edit_of_a_closed_period_is_refused_and_changes_nothing():
+    make_period("2020-09A", starts=date(2020, 9, 1), is_open=False)
+    _open_then_close("2020-09A")
+    saved, audited = _saved("2020-09A"), AuditEvent.objects.count()
+
+    returncode, line = _refusal("edit", "2020-09A", "--name", "Tahap lain")
+
+    assert (returncode, line["error_code"], line["period"]) == (2, "PERIODE_DITUTUP", "2020-09A")
+    assert (_saved("2020-09A"), AuditEvent.objects.count()) == (saved, audited)
+
+
+def test_edit_is_refused_by_the_forms_and_the_actions_rules_with_their_codes():
+    make_period("2020-09A", starts=date(2020, 9, 1), is_open=False)
+    make_period("2020-10A", starts=date(2020, 10, 1), is_open=False)
+    saved = _saved("2020-10A")
+
+    refusals = [
+        _refusal("edit", "2020-10A", "--policy", "2019"),
+        _refusal("edit", "2020-10A", "--ends", "2020-09-30"),
+        _refusal("edit", "2020-10A", "--starts", "2020-09-20"),
+        _refusal("edit", "2020-10A", "--name", ""),
+        _refusal("edit", "2020-10A"),
+        _refusal("edit", "2099-01", "--name", "x"),
+    ]
+
+    assert [(code, line["error_code"], line.get("option")) for code, line in refusals] == [
+        (2, "KEBIJAKAN_TIDAK_DIKENAL", "--policy"),
+        (2, "JADWAL_TIDAK_URUT", "--ends"),
+        (2, "PERIODE_BERTUMPANG_TINDIH", None),
+        (2, "ARGUMEN_TIDAK_SAH", "--name"),
+        (2, "ARGUMEN_TIDAK_SAH", None),
+        (2, "PERIODE_TIDAK_DIKENAL", None),
+    ]
+    assert refusals[4][1]["message"] == (
+        "nothing to change: give at least one of --name, --policy, --starts, --ends, "
+        "--print-deadline, --upload-deadline, --handover"
+    )
+    assert _saved("2020-10A") == saved
+    assert AuditEvent.objects.count() == 0
+
+
+def test_edit_of_the_policy_of_a_period_whose_disbursement_started_is_refused(operator, pusdatin, school):
+    from tests.sptjm.conftest import approve_all
+    from verval.core import jobs
+    from verval.sptjm import actions as sptjm_actions
+
+    period = make_period("2020-09A", starts=date(2020, 9, 1))  # open
+    aktif(school, 1)
+    approve_all(operator, pusdatin, school, period)
+    jobs.run(sptjm_actions.request_disbursement(actor=pusdatin, period_code=period.code, enqueue=False).pk)
+
+    returncode, line = _refusal("edit", "2020-09A", "--policy", "2021")
+
+    assert (returncode, line["error_code"]) == (2, "KEBIJAKAN_TERKUNCI")
+    assert Period.objects.get(code="2020-09A").policy_id == "2020"
+
+
+def test_close_counts_the_closing_periods_live_sptjm_once(monkeypatch, school, operator):
+    from verval.sptjm import actions as sptjm_actions
+    from verval.sptjm import selectors as sptjm_selectors
+
+    period = make_period("2020-09A", starts=date(2020, 9, 1))  # open
+    make_period("2020-10A", starts=date(2020, 10, 1), is_open=False)
+    aktif(school, 2)
+    sptjm_actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    counted: list[list[str]] = []
+    real = sptjm_selectors.live_documents_count
+
+    def counting(codes):  # type: ignore[no-untyped-def]
+        counted.append(list(codes))
+        return real(codes)
+
+    monkeypatch.setattr(sptjm_selectors, "live_documents_count", counting)
+
+    closed = _run("close", "2020-09A", "--yes")
+    _call("open", "2020-09A")
+    opened = _run("open", "2020-10A", "--yes")
+
+    assert (closed["live_documents"], opened["live_documents"]) == (1, 1)
+    # One count per command that closes a period (reopening 2020-09A closed nothing: no count).
+    assert counted == [["2020-09A"], ["2020-09A"]]

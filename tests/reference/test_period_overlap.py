@@ -139,3 +139,22 @@ def test_pusdatin_home_has_no_overlap_warning_for_periods_that_follow_each_other
     client.force_login(pusdatin)
 
     assert "period-overlap" not in client.get("/pusdatin/").content.decode()
+
+
+def test_overlap_warning_links_to_the_period_still_editable_and_to_none_when_both_are_closed(
+    pusdatin, september
+):  # type: ignore[no-untyped-def]
+    # Stored overlapping before decision 0026; the later one ran and was closed (decision 0078).
+    make_period("2020-10A", "2020", date(2020, 9, 20), ends_on=date(2020, 10, 17))
+    actions.close_period(actor=None, code="2020-10A")
+    client = Client()
+    client.force_login(pusdatin)
+
+    first = client.get("/pusdatin/").content.decode()
+    actions.close_period(actor=None, code="2020-09A")
+    both = client.get("/pusdatin/").content.decode()
+
+    assert '<a href="/pusdatin/periode/2020-09A/ubah/">Ubah 2020-09A</a></p>' in first
+    assert "Ubah 2020-10A" not in first
+    assert "salah satunya.</p>" in both
+    assert '/ubah/">Ubah 2020-' not in both

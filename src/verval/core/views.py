@@ -110,12 +110,27 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             "never_opened": reference_selectors.never_opened(periods),
             # The last `verval files` listing: a page view never walks the store.
             "store": retention.panel(),
-            "overlaps": reference_selectors.overlapping_periods(),
+            "overlaps": _overlaps_to_edit(),
             # A worker queue without a live worker (decision 0082): its jobs wait for ever.
             "unserved_queues": [q for q in core_selectors.queues_waiting() if not q["workers"]],
             "checked_at": timezone.now(),
         },
     )
+
+
+def _overlaps_to_edit() -> list[tuple[Any, str | None]]:
+    """Each pair of periods sharing a day with the one to edit: the later one, or the earlier when
+    the later is closed (a closed period is not edited, decision 0078); None when both are."""
+    overlaps = reference_selectors.overlapping_periods()
+    if not overlaps:
+        return []
+    pairs = [p for o in overlaps for p in (o.first, o.second)]
+    unopened = reference_selectors.never_opened(pairs)
+
+    def editable(period: Period) -> bool:
+        return period.is_open or period.code in unopened
+
+    return [(o, next((p.code for p in (o.second, o.first) if editable(p)), None)) for o in overlaps]
 
 
 def _period_form_page(request: HttpRequest, period: Period | None) -> HttpResponse:
@@ -126,6 +141,12 @@ def _period_form_page(request: HttpRequest, period: Period | None) -> HttpRespon
         else {f: getattr(period, f) for f in ("code", "policy", *reference_actions.PERIOD_FIELDS)}
     )
     form = PeriodForm(request.POST or None, initial=initial)
+    # A closed period is the record of a round that ran: shown, not edited (decision 0078; the
+    # action refuses it too).
+    closed = period is not None and reference_selectors.period_state(period) == "closed"
+    if closed:
+        for field in form.fields.values():
+            field.disabled = True
     if not create:
         form.fields["code"].disabled = True  # the code is the key; it does not change
         if period.disbursements.exists():  # type: ignore[union-attr]
@@ -144,7 +165,7 @@ def _period_form_page(request: HttpRequest, period: Period | None) -> HttpRespon
         else:
             messages.success(request, _("Periode %(code)s disimpan.") % {"code": saved.code})
             return redirect("core:pusdatin")
-    return render(request, "core/period_form.html", {"form": form, "period": period})
+    return render(request, "core/period_form.html", {"form": form, "period": period, "closed": closed})
 
 
 @login_required
@@ -182,9 +203,13 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
         if opening
         else ([code] if period.is_open else [])
     )
+    from verval.sptjm import selectors as sptjm_selectors
+
     left = _live_documents_left(request, closing)
     count = left.count()
-    if count and request.POST.get("lanjut") != "1":
+    # Approved but not yet in a disbursement batch: a closed period is not disbursed (0078).
+    undisbursed = sptjm_selectors.not_disbursed_count(closing) if closing else 0
+    if (count or undisbursed) and request.POST.get("lanjut") != "1":
         return render(
             request,
             "core/period_confirm.html",
@@ -194,6 +219,7 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
                 "closing": closing,
                 "documents": left[:500],
                 "count": count,
+                "undisbursed": undisbursed,
             },
         )
     if opening:
@@ -213,6 +239,18 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
                 count,
             )
             % {"n": grouped(count)},
+        )
+    if undisbursed:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)s penerima yang tercakup SPTJM yang disetujui tidak mendapat penyaluran periode yang "
+                "ditutup: periode itu tidak disalurkan lagi.",
+                "%(n)s penerima yang tercakup SPTJM yang disetujui tidak mendapat penyaluran periode yang "
+                "ditutup: periode itu tidak disalurkan lagi.",
+                undisbursed,
+            )
+            % {"n": grouped(undisbursed)},
         )
     return redirect("core:pusdatin")
 

@@ -16,6 +16,7 @@ from verval.accounts.models import Role
 from verval.core import audit
 from verval.core.when import format_day
 from verval.reference.models import Period, QuotaPolicy
+from verval.reference.selectors import never_opened
 
 PERIOD_FIELDS = (
     "name",
@@ -109,6 +110,10 @@ def save_period(
     The policy of a period whose disbursement has started (it has disbursement rows) does not
     change: its rows carry the packages of that policy. Its other fields stay editable. The
     period row is locked as the disbursement run locks it, so neither overtakes the other.
+
+    A closed period (opened, then closed: not one never opened) is not edited at all: its
+    schedule and policy are the record of a round that ran, and its dates decide which period is
+    "the previous one" of the low-usage rule (SPEC §6). Decision 0078.
     """
     _require_pusdatin(actor)
     _check_dates(
@@ -126,6 +131,15 @@ def save_period(
     else:
         period = Period.objects.select_for_update().get(code=code)
         before = _snapshot(period)
+        if not period.is_open and period.code not in never_opened([period]):
+            raise ValidationError(
+                _(
+                    "Periode %(code)s sudah ditutup: jadwal dan kebijakan kuotanya adalah catatan "
+                    "tahap yang sudah berjalan dan tidak dapat diubah lagi."
+                ),
+                code="closed",
+                params={"code": period.code},
+            )
         if policy.pk != period.policy_id and period.disbursements.exists():  # type: ignore[attr-defined]
             raise ValidationError(
                 _(

@@ -171,13 +171,32 @@ def live_documents_count(period_codes: Any) -> int:
     return Sptjm.objects.filter(period_id__in=list(period_codes), status__in=LIVE_STATUSES).count()
 
 
+def not_disbursed_count(period_codes: Any) -> int:
+    """Recipients covered by an approved SPTJM for these periods (as the disbursement run reads
+    it) that no disbursement run of the period has taken yet: closing the period leaves them
+    unpaid for it, since a closed period is not disbursed (PERIODE_TIDAK_DIBUKA). Over every
+    school (Pusdatin closes periods); one query, and one more per period. Decision 0078."""
+    total = 0
+    for period in Period.objects.filter(code__in=list(period_codes)).select_related("policy"):
+        taken = Disbursement.objects.filter(period=period, recipient=OuterRef("pk"))
+        total += covered_recipients(period).exclude(Exists(taken)).count()
+    return total
+
+
 def approval_carries(sptjm: Sptjm) -> bool:
     """Whether approving this document still covers its recipients for a period that can be
     disbursed: its own period is open, or the open period's policy carries numbers approved in
-    an earlier period (2021: SPTJM only for new or changed numbers)."""
+    an earlier period (2021: SPTJM only for new or changed numbers). What the open period asks,
+    not the document's own period's policy: a 2020 document approved under a 2021 period carries,
+    a 2021 document under a 2020 period does not (decision 0078)."""
     if sptjm.period.is_open:
         return True
-    current = current_period()
+    return _carries_into(sptjm, current_period())
+
+
+def _carries_into(sptjm: Sptjm, current: Period | None) -> bool:
+    if sptjm.period.is_open:
+        return True
     return bool(
         current is not None
         and current.policy.sptjm_only_changed
@@ -323,6 +342,17 @@ def school_page(user: Any, npsn: str, period_code: str | None = None) -> SchoolP
     )
 
 
+def period_jobs(user: Any, period: Period, batches: Any) -> QuerySet[Any]:
+    """The disbursement page's jobs of one period, newest first: its disbursement runs and usage
+    reports (their `period` parameter) and the injection results of its batches. Before decision
+    0078 the page of tahap 2 listed tahap 1's jobs under its own figures."""
+    batch_ids = [str(pk) for pk in batches.values_list("pk", flat=True)]
+    return access.jobs_for(user).filter(
+        Q(kind__in=["disbursement", "ingest_usage"], params__period=period.code)
+        | Q(kind="ingest_injection", params__batch_id__in=batch_ids)
+    )
+
+
 def unresolved_failures(user: Any, npsn: str | None = None) -> QuerySet[Disbursement]:
     """Failed injections a school still has to act on, in the user's scope: each recipient's
     current GAGAL row of its latest period with one, left out when the recipient was delivered
@@ -451,7 +481,8 @@ def failure_summary(user: Any, npsn: str, top: int = 3) -> dict[str, Any]:
 class HomeStep:
     """One SPTJM matter of a school as its operator's home page says it: the document (None: the
     open period has none yet), what to do next (`step`: CETAK, UNGGAH, UNGGAH_LAGI, TUNGGU,
-    SELESAI, TIDAK_ADA), the deadline of that step and how many days it is past."""
+    SELESAI, TIDAK_ADA, or BATALKAN: a closed period's document whose approval would not carry
+    into the open period), the deadline of that step and how many days it is past."""
 
     period: Period
     document: Sptjm | None
@@ -483,6 +514,12 @@ def home_sptjm(user: Any, npsn: str) -> list[HomeStep]:
     steps: list[HomeStep] = []
     for d in documents:
         if d.status not in LIVE_STATUSES:
+            continue
+        if not d.period.is_open and not _carries_into(d, period):
+            # A closed period's document whose approval no longer leads to a disbursement (the
+            # open period's policy asks a new SPTJM): uploading it is no step forward; voiding it
+            # frees its records for the open period's SPTJM, as the SPTJM page says. Decision 0078.
+            steps.append(HomeStep(d.period, d, "BATALKAN"))
             continue
         deadline = d.period.sptjm_upload_deadline
         step = {

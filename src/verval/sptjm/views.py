@@ -442,9 +442,7 @@ def disbursement(request: HttpRequest) -> HttpResponse:
     if period is not None:
         ctx["batches"] = selectors.batches_for(request.user).filter(period=period).order_by("provider", "seq")
         ctx["counts"] = selectors.disbursement_counts(request.user, period)
-        ctx["jobs"] = access.jobs_for(request.user).filter(
-            kind__in=["disbursement", "ingest_injection", "ingest_usage"]
-        )[:10]
+        ctx["jobs"] = selectors.period_jobs(request.user, period, ctx["batches"])[:10]
     return render(request, "sptjm/disbursement.html", ctx)
 
 

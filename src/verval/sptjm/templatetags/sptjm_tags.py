@@ -30,6 +30,15 @@ def sptjm_pusdatin_context(context: dict[str, Any]) -> dict[str, Any]:
 
 
 @register.filter
+def approval_carries(sptjm: Any) -> bool:
+    """Whether approving a document still covers its numbers for the open period: what a closed
+    period's document card tells the school to do (upload, or void). Decision 0078."""
+    from verval.sptjm.selectors import approval_carries as carries
+
+    return carries(sptjm)
+
+
+@register.filter
 def gb(value: Any) -> str:
     """GB for a page, grouped and in the page's language (14.203 / 14,203; 7,5 / 7.5)."""
     from django.utils.formats import number_format

@@ -5,7 +5,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Count
 
-from verval.core.commands import DataCommand
+from verval.core.commands import DataCommand, Refused
 from verval.registry.models import Recipient
 
 
@@ -14,7 +14,9 @@ def _by(model: Any, field: str, **filters: Any) -> dict[str, int]:
     return {str(key or "-"): n for key, n in rows}
 
 
-def collect() -> dict[str, Any]:
+def collect(period: str | None = None) -> dict[str, Any]:
+    """Every count; the SPTJM and disbursement ones of one period when `period` is given (a
+    tahap's figures, not the sum of every tahap: decision 0078)."""
     active = {"active": True}
     data: dict[str, Any] = {
         "recipients": Recipient.objects.filter(**active).count(),
@@ -27,8 +29,11 @@ def collect() -> dict[str, Any]:
     # SPTJM and disbursement figures, from the sptjm app's models.
     sptjm = apps.get_model("sptjm", "Sptjm")
     disbursement = apps.get_model("sptjm", "Disbursement")
-    data["sptjm_status"] = _by(sptjm, "status")
-    data["disbursement_status"] = _by(disbursement, "status", is_current=True)  # per recipient
+    of_period = {"period_id": period} if period else {}
+    data["period"] = period
+    data["sptjm_status"] = _by(sptjm, "status", **of_period)
+    # Per recipient and period (without --period a recipient of two periods counts twice).
+    data["disbursement_status"] = _by(disbursement, "status", is_current=True, **of_period)
     # Lines naming a recipient, SPTJM item or job that does not exist: 0 unless a row was deleted
     # by hand (the lines carry no database keys, decision 0048).
     from verval.sptjm.selectors import orphan_lines
@@ -43,8 +48,20 @@ class Command(DataCommand):
         "and disbursement lines naming a recipient, SPTJM item or job that does not exist."
     )
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--period",
+            metavar="CODE",
+            help="SPTJM and disbursement counts of this period only (default: every period summed)",
+        )
+
     def handle(self, *args: Any, **opts: Any) -> None:
-        data = collect()
+        from verval.reference.selectors import period_exists
+
+        code = opts["period"]
+        if code and not period_exists(code):
+            raise Refused("PERIODE_TIDAK_DIKENAL", f"no period {code!r}", period=code)
+        data = collect(code)
         if opts["json"]:
             self.emit(data, sort_keys=True)
             return
@@ -58,6 +75,9 @@ class Command(DataCommand):
             "disbursement_status",
             "disbursement_orphans",
         ):
-            self.stdout.write(f"\n{section}:")
+            scope = ""
+            if section in ("sptjm_status", "disbursement_status"):
+                scope = f" (period {code})" if code else " (every period; --period CODE for one)"
+            self.stdout.write(f"\n{section}{scope}:")
             for key, n in data[section].items():
                 self.stdout.write(f"  {key:<24}{n:>12,}")
