@@ -6,9 +6,10 @@ import os
 import shutil
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from hypothesis import settings as hypothesis_settings
 
+from tests import privacy_canary
 from tests.factories import RecipientFactory, SchoolFactory, UserFactory
 
 # CI runs the same examples every time (a failure found while developing is pinned as an explicit
@@ -71,6 +72,44 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
     if skipped:
         terminalreporter.write_line(
             f"verval: NOTICE {len(skipped)} tests skipped (each reason is listed above: a database or browser this run lacks)"
+        )
+
+
+# Fixtures through which a test reaches the database (pytest-django's, all built on its helper).
+_DB_FIXTURES = {"_django_db_helper", "db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
+    """Decision 0081: the test fails when a phone number or a name of someone it created reached
+    a log line, a stored job text or an address (tests/privacy_canary.py says where it looks)."""
+    privacy_canary.install_log_handler()
+    privacy_canary.install_request_hook()
+    uses_db = bool(_DB_FIXTURES.intersection(request.fixturenames)) or bool(
+        request.node.get_closest_marker("django_db")
+    )
+    if uses_db:
+        # Set up now so that its rollback comes after the reads below.
+        request.getfixturevalue("_django_db_helper")
+    collector = privacy_canary.Collector(
+        judge_requested_addresses=request.node.get_closest_marker("address_typed_by_a_client") is None
+    )
+    with privacy_canary.collecting(collector):
+        yield collector
+    names: set[str] = set()
+    if uses_db:
+        try:
+            privacy_canary.stored_texts(collector)
+            if collector.texts:
+                names = privacy_canary.stored_names()
+        except DatabaseError:
+            # A test that left its transaction broken (and failed for it): nothing to read.
+            pass
+    findings = collector.findings(names)
+    if findings:
+        pytest.fail(
+            "privacy canary (decision 0081): a phone number or a name got out\n  " + "\n  ".join(findings),
+            pytrace=False,
         )
 
 

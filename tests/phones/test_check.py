@@ -179,6 +179,21 @@ def test_every_reason_has_messages_and_action_in_both_languages(code: str) -> No
     assert code.isupper() and " " not in code
 
 
+@pytest.mark.parametrize("code", sorted(REASONS) + sorted(WARNINGS))
+def test_no_reason_text_holds_a_phone_number_not_even_an_example(code: str) -> None:
+    # The texts are stored with refused rows and reach job reports and logs (decision 0081).
+    from tests.privacy_canary import find_numbers
+
+    r = describe(code)
+    assert r is not None
+    assert [find_numbers(t) for t in (r.message_id, r.message_en, r.action_id, r.action_en)] == [
+        [],
+        [],
+        [],
+        [],
+    ]
+
+
 def test_none_input_is_blank_with_empty_input() -> None:
     assert check(None) == Verdict("", None, None, False, "KOSONG", None, None)
 

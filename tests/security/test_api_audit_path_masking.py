@@ -23,6 +23,8 @@ def tsel_token(db):  # type: ignore[no-untyped-def]
     return actions.issue_token(actor=None, provider="telkomsel")[1]
 
 
+# A client sends the number in the path; the audit row must not keep it (decision 0081).
+@pytest.mark.address_typed_by_a_client
 def test_refused_call_with_a_number_in_its_path_is_audited_with_the_number_masked(client, tsel_token):
     r = client.get("/api/v1/batches/6281234567890", headers={"Authorization": f"Bearer {tsel_token}"})
 
@@ -35,6 +37,8 @@ def test_refused_call_with_a_number_in_its_path_is_audited_with_the_number_maske
     }
 
 
+# A client sends the number in the path; the audit row must not keep it (decision 0081).
+@pytest.mark.address_typed_by_a_client
 def test_call_without_token_and_a_number_in_its_path_is_audited_with_the_number_masked(client, db):
     r = client.get("/api/v1/batches/0812-3456-7890/file")
 
@@ -46,6 +50,8 @@ def test_call_without_token_and_a_number_in_its_path_is_audited_with_the_number_
     }
 
 
+# A client sends the number in the path; the audit row must not keep it (decision 0081).
+@pytest.mark.address_typed_by_a_client
 def test_throttled_call_with_a_number_in_its_path_is_audited_with_the_number_masked(
     client, tsel_token, settings
 ):

@@ -2,10 +2,13 @@
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 
-# 8-15 digits, optionally with + and separators: catches numbers in any typed form.
-_PHONE = re.compile(r"(?<!\d)(?:\+?\s?62[\s\-.]?(?:\(0\)\s?)?|\(?0)?8\d{1,2}\)?[\d\s\-.]{5,14}\d(?!\d)")
+# 8-15 digits, optionally with +, 00 and separators: catches numbers in any typed form.
+_PHONE = re.compile(
+    r"(?<!\d)(?:(?:\+|00)?\s?62[\s\-.]?(?:\(0\)\s?)?|\(?0)?8\d{1,2}\)?[\d\s\-.]{5,14}\d(?!\d)"
+)
 
 
 # Ids are left whole: their digit groups can look like a number typed with dashes
@@ -29,8 +32,34 @@ def _outside_ids(text: str, mask: Callable[[str], str]) -> str:
     return "".join(out)
 
 
+def _ascii_digits(text: str) -> str:
+    """Digits as the number engine reads them (verval.phones.core._normalize): a number typed in
+    full-width or other decimal digits, with typographic dashes or spaces, or with invisible
+    characters between its digits, read as the ASCII number it is (decision 0081). The other
+    characters of the line stay as they are."""
+    out = []
+    for c in text:
+        if c.isascii():
+            out.append(c)
+        elif c.isdecimal():
+            out.append(str(unicodedata.decimal(c)))
+        elif c == "\uff0b":  # full-width plus
+            out.append("+")
+        else:
+            category = unicodedata.category(c)
+            if category == "Pd":
+                out.append("-")
+            elif category == "Zs":
+                out.append(" ")
+            elif category != "Cf":
+                out.append(c)
+    return "".join(out)
+
+
 def mask_text(text: str) -> str:
     """A log line: every number in any typed form becomes [nomor]."""
+    if not text.isascii():
+        text = _ascii_digits(text)
     return _outside_ids(text, lambda part: _PHONE.sub("[nomor]", part))
 
 

@@ -4,7 +4,9 @@ The codes are stable wire values (stored in the database, written to CSV files a
 schools); never rename one. Add new codes at the end. Every code carries a message in
 Indonesian and English and a "what to do" line a school operator understands.
 
-No phone number ever appears in these texts: they are shown next to the (masked) number.
+No phone number ever appears in these texts, not even an example (they are stored with refused
+rows and reach job reports and logs; the privacy canary of decision 0081 holds them to it): they
+are shown next to the (masked) number.
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ REASONS: dict[str, Reason] = {
             "KARAKTER_TIDAK_SAH",
             "Nomor berisi huruf atau tanda yang bukan bagian nomor telepon.",
             "The number contains letters or symbols that are not part of a phone number.",
-            "Tulis hanya angka, misalnya 081234567890. Hapus huruf, nama, dan keterangan (HP, WA, dll.).",
-            "Type digits only, e.g. 081234567890. Remove letters, names and notes (HP, WA, etc.).",
+            "Tulis hanya angka: 10 sampai 13 angka yang diawali 08. Hapus huruf, nama, dan keterangan "
+            "(HP, WA, dll.).",
+            "Type digits only: 10 to 13 digits starting with 08. Remove letters, names and notes "
+            "(HP, WA, etc.).",
         ),
         _r(
             "NOTASI_ILMIAH",
@@ -112,9 +116,9 @@ REASONS: dict[str, Reason] = {
         ),
         _r(
             "NOMOR_CONTOH",
-            "Nomor ini tampak seperti nomor contoh/isian asal (misalnya 081234567890, 0800000000, "
+            "Nomor ini tampak seperti nomor contoh/isian asal (misalnya 08 lalu 1234567890, 0800000000, "
             "atau angka berulang/berurutan).",
-            "This looks like a placeholder number (e.g. 081234567890, 0800000000, or repeated/"
+            "This looks like a placeholder number (e.g. 08 then 1234567890, 0800000000, or repeated/"
             "sequential digits).",
             "Ganti dengan nomor ponsel asli yang aktif. Jika nomor ini memang benar, hubungi Dinas.",
             "Replace it with the real, active mobile number. If the number is genuine, contact the "
