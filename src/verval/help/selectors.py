@@ -41,7 +41,7 @@ def help_context(user: Any) -> HelpContext:
         scan_max_mb=int(settings.VERVAL["SCAN_MAX_BYTES"] // (1024 * 1024)),
     )
     if getattr(user, "role", None) == Role.OPERATOR and user.school_id:
-        school = access.get_school_or_deny(user, user.school_id)
-        ctx.school = access.schools_for(user).select_related("regency", "province").get(pk=school.pk)
-        ctx.steps = sptjm_selectors.home_sptjm(user, school.npsn)
+        schools = access.schools_for(user).select_related("regency", "province")
+        ctx.school = access.get_in_scope(schools, npsn=user.school_id)
+        ctx.steps = sptjm_selectors.home_sptjm(user, ctx.school.npsn)
     return ctx
