@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "verval.exchange",
     "verval.sptjm",
     "verval.dashboard",
+    "verval.help",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("verval.imports.urls")),
     path("", include("verval.exchange.urls")),
     path("", include("verval.sptjm.urls")),
+    path("", include("verval.help.urls")),
     path("pusdatin/validasi/", views_validation.start_validation, name="validate"),
     path("nomor-bersama/", views_validation.shared_numbers, name="shared_numbers"),
     path("api/v1/", api.urls),

@@ -238,6 +238,7 @@ def test_operator_pages_have_no_serious_axe_violations(live_server, browser, lan
         walk.goto(f"{base}/cek-nomor/", "phone-check")
         walk.goto(f"{base}/akun/saya/", "my-account")
         walk.goto(f"{base}/progres/saya/", "my-progress")
+        walk.goto(f"{base}/bantuan/sekolah/", "help")
         # a form of a page opened before signing in again: its token no longer holds (decision 0054)
         page.goto(f"{school}/?status=RESIDU")
         page.evaluate("document.querySelector('form#c [name=csrfmiddlewaretoken]').value = 'x'.repeat(64)")
@@ -263,6 +264,8 @@ def test_dinas_pages_have_no_serious_axe_violations(live_server, browser, lang, 
         walk.goto(f"{base}/progres/sekolah/{NPSN}/", "dashboard-school")
         walk.goto(f"{base}/sekolah/{NPSN}/?status=RESIDU", "residue-list-read-only")
         walk.goto(f"{base}/pendaftaran/", "registrations")
+        walk.goto(f"{base}/bantuan/dinas/", "help")
+        walk.goto(f"{base}/bantuan/sekolah/", "help-operator")
         walk.done()
 
 
@@ -289,6 +292,7 @@ def test_pusdatin_pages_have_no_serious_axe_violations(live_server, browser, lan
         page.locator(".errorlist").first.wait_for()
         walk.check("staff-create-errors")
         walk.goto(f"{base}/nomor-bersama/", "shared-numbers")
+        walk.goto(f"{base}/bantuan/pusdatin/", "help")
         walk.goto(f"{base}/", "public-dashboard-signed-in")
         walk.done()
 
@@ -303,6 +307,7 @@ def test_provider_home_has_no_serious_axe_violations(live_server, browser, lang,
         _language(page, lang)
         walk.check("home")
         walk.goto(f"{base}/akun/saya/", "my-account")
+        walk.goto(f"{base}/bantuan/provider/", "help")
         walk.done()
 
 
@@ -318,6 +323,7 @@ PHONE_PAGES = (
     f"/sekolah/{NPSN}/sptjm/",
     "/cek-nomor/",
     "/akun/saya/",
+    "/bantuan/sekolah/",
 )
 # Marks an element, so that a later check can tell the same element from a new one in its place.
 MARK = "el => { el.dataset.kept = 'yes'; }"
@@ -472,8 +478,16 @@ TARGET_PAGES = {
         "/cek-nomor/",
         "/akun/saya/",
         "/progres/saya/",
+        "/bantuan/sekolah/",
     ],
-    "dinas.a11y": ["/beranda/", "/dinas/", "/dinas/sptjm/", "/progres/tertinggal/", "/pendaftaran/"],
+    "dinas.a11y": [
+        "/beranda/",
+        "/dinas/",
+        "/dinas/sptjm/",
+        "/progres/tertinggal/",
+        "/pendaftaran/",
+        "/bantuan/dinas/",
+    ],
     "pusdatin.a11y": [
         "/beranda/",
         "/pusdatin/",
@@ -483,6 +497,7 @@ TARGET_PAGES = {
         "/pusdatin/dump/",
         "/pengguna/",
         "/nomor-bersama/",
+        "/bantuan/pusdatin/",
     ],
 }
 

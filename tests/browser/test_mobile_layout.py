@@ -114,9 +114,11 @@ def test_operator_header_is_compact_and_the_home_cards_open_the_filtered_list(li
         sign_in(page, base, "op.ringkas")
         shot(page, "mobile-360-header")
         header = box(page.locator("header.top"))
-        assert header["height"] <= 110  # 93 px measured; it was 216-226 px
+        # 93 px measured with four menu items; it was 216-226 px. "Bantuan" (decision 0083), the
+        # fifth, takes a second menu row on a 360 px phone: 137 px measured.
+        assert header["height"] <= 140
         links = page.locator("header nav a").all()
-        assert len(links) == 4
+        assert len(links) == 5
         for link in links:
             b = box(link)
             assert inside_viewport(b) and b["height"] >= TAP

@@ -60,6 +60,12 @@ ALLOWED = (
     # The SPEC's own term for a returned SPTJM, kept beside its English as a gloss (docs/i18n.md):
     # "Returned by Pusdatin (belum sempurna, incomplete)".
     re.compile(r"\bbelum sempurna\b", re.IGNORECASE),
+    # The disbursement statuses are SPEC codes of one word (SPEC §4, §7), shown as codes beside
+    # their label on the help page (decision 0083); case-sensitive, so the words themselves are caught.
+    re.compile(r"\b(?:BERHASIL|GAGAL)\b"),
+    # The words a provider's reason for a failed injection is sorted by, quoted as providers write
+    # them, in either language (sptjm.reasons._FAILURE_WORDS; the help page, decision 0083).
+    re.compile(r"“[^“”]{1,40}”"),
 )
 
 # Attributes a person reads or hears (a screen reader reads aria-label, a tooltip is a title).
@@ -188,6 +194,7 @@ def test_school_operator_pages_speak_one_language(language: str, operator: Any, 
         "history": _page(client.get(reverse("registry:history", args=[school.npsn, residue.pk]))),
         "correction upload refused": _page(client.post(reverse("registry:upload", args=[school.npsn]), {})),
         "sptjm": _page(client.get(reverse("sptjm:school", args=[school.npsn]))),
+        "help": _page(client.get(reverse("help:operator"))),
         "number check": _page(
             client.post(
                 reverse("registry:phone_check"),
@@ -206,6 +213,7 @@ def test_dinas_pages_speak_one_language(language: str, dinas_kab: Any, dinas_pro
     kab, prov = _client(language, dinas_kab), _client(language, dinas_prov)
     pages = {
         "dinas kab": _page(kab.get(reverse("core:dinas"))),
+        "help, dinas": _page(kab.get(reverse("help:dinas"))),
         "dinas prov": _page(prov.get(reverse("core:dinas"))),
         "late sptjm": _page(kab.get(reverse("sptjm:late"))),
         "registrations, none": _page(kab.get(reverse("accounts:registrations"))),
@@ -236,6 +244,7 @@ def test_pusdatin_pages_and_a_refused_job_speak_one_language(language: str, pusd
     client = _client(language, pusdatin)
     pages = {
         "pusdatin": _page(client.get(reverse("core:pusdatin"))),
+        "help, pusdatin": _page(client.get(reverse("help:pusdatin"))),
         "dumps, none": _page(client.get(reverse("exchange:batches"))),
         "imports": _page(client.get(reverse("imports:jobs"))),
         "refused job": _page(client.get(reverse("core:job", args=[job.pk]))),
@@ -253,6 +262,10 @@ def test_pusdatin_pages_and_a_refused_job_speak_one_language(language: str, pusd
 
 
 def test_provider_home_speaks_one_language(language: str, provider_user: Any) -> None:
-    pages = {"home": _page(_client(language, provider_user).get(reverse("accounts:home")))}
+    provider = _client(language, provider_user)
+    pages = {
+        "home": _page(provider.get(reverse("accounts:home"))),
+        "help, provider": _page(provider.get(reverse("help:provider"))),
+    }
 
     _assert_one_language(language, pages)

@@ -291,7 +291,10 @@ def test_preview_shows_a_refused_correction_as_typed_and_the_job_report_keeps_it
     job = _upload(client, school.npsn, data)
     html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
     # The letter O instead of a zero is exactly what the operator has to see to fix it.
-    assert '<td class="small">0813111122O3</td><td class="hide-sm small">KARAKTER_TIDAK_SAH</td>' in html
+    assert (
+        '<td class="small">0813111122O3</td><td class="hide-sm small"><a href="/bantuan/sekolah/#alasan-KARAKTER_TIDAK_SAH">KARAKTER_TIDAK_SAH</a></td>'
+        in html
+    )
     assert "0813***1223" not in html
     job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
     # The saved report is opened and downloaded by Pusdatin too, who sees numbers masked.
@@ -393,7 +396,10 @@ def test_a_file_refused_whole_at_its_preview_ends_refused_with_its_code_and_repo
     )
     # The school's operator still sees the preview, with the value as typed, and nothing to apply.
     html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
-    assert '<td class="small">0813111122O3</td><td class="hide-sm small">KARAKTER_TIDAK_SAH</td>' in html
+    assert (
+        '<td class="small">0813111122O3</td><td class="hide-sm small"><a href="/bantuan/sekolah/#alasan-KARAKTER_TIDAK_SAH">KARAKTER_TIDAK_SAH</a></td>'
+        in html
+    )
     assert "Terapkan" not in html
     page = client.get(f"/pekerjaan/{job.pk}/").content.decode()
     assert '<span class="label s-REFUSED">Ditolak</span>' in page

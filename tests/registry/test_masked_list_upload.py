@@ -40,7 +40,8 @@ def test_uploading_the_masked_list_a_dinas_downloads_says_it_is_a_masked_list(op
     html = _upload_preview(_login(operator), school.npsn, masked)
 
     assert (
-        f'<p class="error" role="alert">{MESSAGE} <span class="small">(DAFTAR_BERMASKER)</span></p>' in html
+        f'<p class="error" role="alert">{MESSAGE} <span class="small">(<a href="/bantuan/sekolah/#koreksi-DAFTAR_BERMASKER">DAFTAR_BERMASKER</a>)</span></p>'
+        in html
     )
     assert f'href="/sekolah/{school.npsn}/unduh.xlsx">Unduh daftar sekolah Anda (Excel)</a>' in html
     assert "Kolom tidak sesuai" not in html and "Terapkan" not in html
@@ -60,7 +61,10 @@ def test_another_schools_masked_list_with_correction_columns_added_is_refused_as
 
     html = _upload_preview(_login(operator), school.npsn, out.getvalue())
 
-    assert f'{MESSAGE} <span class="small">(DAFTAR_BERMASKER)</span>' in html
+    assert (
+        f'{MESSAGE} <span class="small">(<a href="/bantuan/sekolah/#koreksi-DAFTAR_BERMASKER">DAFTAR_BERMASKER</a>)</span>'
+        in html
+    )
 
 
 def test_the_schools_own_list_is_not_taken_for_a_masked_one(operator, school):  # type: ignore[no-untyped-def]

@@ -166,6 +166,13 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "core:job_progress": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
     "core:job_issues_csv": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
     "core:job_issues_xlsx": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
+    # --- help pages (decision 0083): each role its own; Dinas and Pusdatin also the operator's
+    # (they answer its questions), Pusdatin every one. /bantuan/ sends each to its own page.
+    "help:index": Rule(SIGNED_IN),
+    "help:operator": Rule(ANY_OPERATOR | STAFF_READERS),
+    "help:dinas": Rule(STAFF_READERS),
+    "help:pusdatin": Rule(ONLY_PUSDATIN),
+    "help:provider": Rule(ANY_PROVIDER | ONLY_PUSDATIN),
     # --- registry (school pages) ---------------------------------------------------------------------
     "registry:school": Rule(SCHOOL_READERS),
     "registry:confirm": Rule(SCHOOL_EDITOR, method="POST"),

@@ -84,6 +84,20 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# What a scan upload (actions.upload_scan) can be refused with, in the order it checks, and the
+# code of the warning it accepts a scan with. The help page explains each (verval.help).
+UPLOAD_REFUSALS = (
+    "STATUS_TIDAK_SESUAI",
+    "VERSI_BERUBAH",
+    "BERKAS_KOSONG",
+    "BERKAS_TERLALU_BESAR",
+    "JENIS_BERKAS_SALAH",
+    "BERKAS_RUSAK",
+    "HALAMAN_TERLALU_BANYAK",
+    "QR_DOKUMEN_LAIN",
+)
+UPLOAD_WARNINGS = ("QR_TIDAK_DITEMUKAN",)
+
 # Row refusals of an injection or usage file (on top of the exchange's structural codes).
 ROW_REFUSALS: dict[str, tuple[str, str]] = {
     # The exchange's text speaks of the dump; here the number was sent in a disbursement batch.

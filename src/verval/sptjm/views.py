@@ -37,8 +37,11 @@ from verval.sptjm.reasons import ActionRefused, failure_advice, flag_label, mask
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
 
 
-def _refusal(request: HttpRequest, exc: ActionRefused) -> None:
-    messages.error(request, exc.message_en if get_language() == "en" else exc.message)
+def _refusal(request: HttpRequest, exc: ActionRefused, help_section: str = "") -> None:
+    """The refusal as an error message; with `help_section`, the message links to the code's
+    entry on the help page (decision 0083)."""
+    tags = f"help:{help_section}:{exc.code}" if help_section else ""
+    messages.error(request, exc.message_en if get_language() == "en" else exc.message, extra_tags=tags)
 
 
 def _version(request: HttpRequest) -> int | None:
@@ -215,18 +218,22 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     sptjm = selectors.get_sptjm_to_edit(request.user, sptjm_id)
     upload = request.FILES.get("pindaian")
     if upload is None:
-        _refusal(request, ActionRefused("BERKAS_KOSONG"))
+        _refusal(request, ActionRefused("BERKAS_KOSONG"), "unggah")
     else:
         try:
             result = actions.upload_scan(
                 actor=request.user, sptjm_id=sptjm.pk, upload=upload, version=_version(request)
             )
         except ActionRefused as exc:
-            _refusal(request, exc)
+            _refusal(request, exc, "unggah")
         else:
             if result.warning:
                 warning = ActionRefused(result.warning)
-                messages.warning(request, warning.message_en if get_language() == "en" else warning.message)
+                messages.warning(
+                    request,
+                    warning.message_en if get_language() == "en" else warning.message,
+                    extra_tags=f"help:unggah:{warning.code}",
+                )
             else:
                 messages.success(
                     request,
