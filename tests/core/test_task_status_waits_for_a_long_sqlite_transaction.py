@@ -20,6 +20,7 @@ import pytest
 from django.db import OperationalError, connection
 from django_tasks_db.models import DBTaskResult
 
+from verval.core import jobs
 from verval.core.management.commands import worker as worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +124,7 @@ def test_a_tasks_status_waits_for_a_long_sqlite_transaction_and_is_recorded(tmp_
 
 @pytest.mark.django_db(transaction=True)
 def test_only_a_locked_sqlite_database_is_waited_for_in_a_tasks_status(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(worker_command, "BUSY_RETRY_SECONDS", 0)
+    monkeypatch.setattr(jobs, "BUSY_RETRY_SECONDS", 0)
     tries: list[int] = []
 
     def write() -> str:

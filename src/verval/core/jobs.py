@@ -480,21 +480,20 @@ def _beat_file(job: Job, owner: str) -> None:
         os.replace(tmp, path)
 
 
-def when_database_free(write: Callable[[], _T], *, job: Job, owner: str = "") -> _T:
-    """Run `write`, a short write of a job's own bookkeeping (its claim, its outcome, the file an
-    export wrote), again for as long as SQLite answers "database is locked". With a worker per
-    queue (decision 0071), a short job may end while another worker's import holds SQLite's only
-    write lock for minutes; without this its outcome was lost after the 30 s busy timeout and the
-    job ran again once its lease expired. While it waits, the lease file of the claim `owner` is
-    beaten, so the job is not taken for dead. Any other error, PostgreSQL (whose writers do not
-    lock each other out), and a write inside a caller's transaction (a retry there would repeat
-    only part of it) raise at once."""
-    connection = connections["default"]
+def while_sqlite_locked(
+    write: Callable[[], _T], *, on_first_wait: Callable[[], None], each_wait: Callable[[], None] | None = None
+) -> _T:
+    """Run `write` again, a second apart, for as long as SQLite answers "database is locked"
+    (an import's transaction holds its only write lock for minutes). Any other error, PostgreSQL
+    (whose writers do not lock each other out), and a write inside a caller's transaction (a retry
+    there would repeat only part of it) raise at once. `on_first_wait` logs once; `each_wait` runs
+    before every pause."""
     waited = False
     while True:
         try:
             return write()
         except OperationalError as error:
+            connection = connections["default"]
             if (
                 connection.vendor != "sqlite"
                 or connection.in_atomic_block
@@ -502,11 +501,27 @@ def when_database_free(write: Callable[[], _T], *, job: Job, owner: str = "") ->
             ):
                 raise
             if not waited:
-                log.warning("job %s (%s): database busy with another transaction; waiting", job.pk, job.kind)
+                on_first_wait()
                 waited = True
-            if owner:
-                _beat_file(job, owner)
+            if each_wait is not None:
+                each_wait()
             time.sleep(BUSY_RETRY_SECONDS)
+
+
+def when_database_free(write: Callable[[], _T], *, job: Job, owner: str = "") -> _T:
+    """Run `write`, a short write of a job's own bookkeeping (its claim, its outcome, the file an
+    export wrote), again for as long as SQLite answers "database is locked". With a worker per
+    queue (decision 0071), a short job may end while another worker's import holds SQLite's only
+    write lock for minutes; without this its outcome was lost after the 30 s busy timeout and the
+    job ran again once its lease expired. While it waits, the lease file of the claim `owner` is
+    beaten, so the job is not taken for dead."""
+    return while_sqlite_locked(
+        write,
+        on_first_wait=lambda: log.warning(
+            "job %s (%s): database busy with another transaction; waiting", job.pk, job.kind
+        ),
+        each_wait=(lambda: _beat_file(job, owner)) if owner else None,
+    )
 
 
 def claim(job: Job) -> str | None:

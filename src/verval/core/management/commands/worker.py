@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +20,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import is_locked_database_exception
 
-from verval.core import queues, workers
+from verval.core import jobs, queues, workers
 
 log = logging.getLogger("verval.core.worker")
 
@@ -55,31 +54,18 @@ def _recover_forever(stop: threading.Event, every: float) -> None:
         connections.close_all()
 
 
-BUSY_RETRY_SECONDS = 1.0
-
-
 def _until_database_free(write: Any, what: str, task_id: Any) -> Any:
     """Run django-tasks' own write of a task's status again for as long as SQLite answers
     "database is locked" (decision 0082). Its `set_successful` / `set_failed` try three times,
     i.e. 90 s with the 30 s busy timeout; an import's transaction holds the lock for minutes,
     after which the worker lost the task's status (the task stayed RUNNING for ever) and went
     back to looking for tasks. PostgreSQL and any other error: raised at once, as before."""
-    waited = False
-    while True:
-        try:
-            return write()
-        except OperationalError as error:
-            connection = connections["default"]
-            if (
-                connection.vendor != "sqlite"
-                or connection.in_atomic_block
-                or not is_locked_database_exception(error)
-            ):
-                raise
-            if not waited:
-                log.warning("task %s: database busy; recording its %s when it is free", task_id, what)
-                waited = True
-            time.sleep(BUSY_RETRY_SECONDS)
+    return jobs.while_sqlite_locked(
+        write,
+        on_first_wait=lambda: log.warning(
+            "task %s: database busy; recording its %s when it is free", task_id, what
+        ),
+    )
 
 
 class VervalWorker(Worker):
