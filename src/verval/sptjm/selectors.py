@@ -556,15 +556,16 @@ def schools_with_print_candidates(schools: Any, period: Period) -> set[str]:
     live = SptjmItem.objects.filter(
         recipient=OuterRef("pk"), sptjm__period=period, sptjm__status__in=LIVE_STATUSES
     )
-    return set(
+    candidates = (
         eligible_recipients()
-        .filter(school__in=schools, locked=False)
+        .filter(school=OuterRef("pk"), locked=False)
         .exclude(Exists(covering_items(period)))
         .exclude(Exists(live))
-        .order_by()
-        .values_list("school_id", flat=True)
-        .distinct()
     )
+    # One candidate is enough: each school's recipients are read until the first one. Reading
+    # every candidate of the list's schools and keeping their distinct schools read all 160,245
+    # AKTIF recipients of a kabupaten of 5,000 schools: 3.3 s of its late-schools page (0079).
+    return set(schools.filter(Exists(candidates)).order_by().values_list("npsn", flat=True))
 
 
 def schools_with_carried(schools: Any, period: Period) -> set[str]:
