@@ -33,6 +33,8 @@ BENCHES = [
     ),
     ("validate", ["bench_validate.py", "--rows", "1000000"], ["bench_validate.py", "--rows", "10000000"]),
     ("school page", ["bench_school_page.py"], ["bench_school_page.py"]),
+    # The biggest school (7,300 recipients, its SPTJM and scan) and kabupaten (5,000 schools).
+    ("big school", ["bench_big_school.py"], ["bench_big_school.py", "--district-students", "1000000"]),
     ("disburse", ["bench_disburse.py", "--rows", "1000000"], ["bench_disburse.py", "--rows", "10000000"]),
 ]
 
@@ -43,7 +45,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated names: phones,import,exchange,dashboard,validate,school page,disburse",
+        help="comma-separated names: phones,import,exchange,dashboard,validate,school page,big school,disburse",
     )
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
