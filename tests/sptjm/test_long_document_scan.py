@@ -65,6 +65,19 @@ def test_scan_with_two_pages_swapped_is_accepted_as_complete(operator, four_page
     assert (result.verdict, result.warning) == ("QR_COCOK", "")
 
 
+def test_photo_of_one_page_of_a_long_document_is_accepted_without_the_pages_warning(operator, four_pages):  # type: ignore[no-untyped-def]
+    from tests.sptjm.conftest import rasterise
+
+    photo = rasterise(files.absolute(four_pages.pdf_path).read_bytes(), page=0)
+    result = actions.upload_scan(
+        actor=operator, sptjm_id=four_pages.pk, upload=SimpleUploadedFile("foto.png", photo)
+    )
+
+    assert (result.verdict, result.warning, result.sptjm.scan_type) == ("QR_COCOK", "", "png")
+    audit = AuditEvent.objects.get(action="upload_sptjm_scan")
+    assert (audit.after["printed_pages"], audit.after["pages_with_qr"]) == (4, 1)
+
+
 def test_school_is_told_on_the_page_how_many_printed_pages_carried_the_qr(client, operator, four_pages):  # type: ignore[no-untyped-def]
     client.force_login(operator)
     response = client.post(

@@ -286,12 +286,18 @@ class ScanCheck:
     verdict: str
     pages_with_qr: int
     printed_pages: int
+    kind: str
 
     @property
     def pages_short(self) -> bool:
-        """This document's QR was read, but on fewer pages than were printed: a page may be
-        missing from the scan (or scanned too poorly to read). Said to the school as a warning."""
-        return self.verdict == QrVerdict.QR_COCOK and 0 < self.pages_with_qr < self.printed_pages
+        """This document's QR was read on some pages of a PDF scan, but on fewer than were
+        printed: a page may be missing (or scanned too poorly to read). Said to the school as a
+        warning. A photo (JPG, PNG) is one page: it can never hold the whole document."""
+        return (
+            self.kind == "pdf"
+            and self.verdict == QrVerdict.QR_COCOK
+            and 0 < self.pages_with_qr < self.printed_pages
+        )
 
 
 def check_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) -> str:
@@ -322,8 +328,7 @@ def read_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) -
         verdict = QrVerdict.QR_DOKUMEN_LAIN
     else:
         verdict = QrVerdict.QR_COCOK if ours else QrVerdict.QR_TIDAK_DITEMUKAN
-    # An image is one page: only a PDF can hold the whole document.
-    return ScanCheck(verdict=verdict, pages_with_qr=ours, printed_pages=printed if kind == "pdf" else ours)
+    return ScanCheck(verdict=verdict, pages_with_qr=ours, printed_pages=printed, kind=kind)
 
 
 def _sent_again(sptjm: Sptjm, version: int | None, sha256: str) -> bool:
