@@ -492,6 +492,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--corrections", type=int, default=300)
     parser.add_argument("--scan-dpi", type=int, default=150)
+    parser.add_argument("--keep", action="store_true", help="keep the file store (and SQLite database)")
     parser.add_argument(
         "--db-name", default="verval_bench_bigschool", help="with DATABASE_URL: dropped and created"
     )
@@ -549,6 +550,10 @@ def main() -> int:
         dinas = User.objects.create(username="bench-dinas-big", role="DINAS_KAB", region_id=regency)
         district_part(args, regency, dinas)
     print(f"\nload after: {os.getloadavg()}")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(var, ignore_errors=True)  # 300-500 MB: the scans, the PDF, the SQLite database
     return 0
 
 
