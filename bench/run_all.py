@@ -33,6 +33,8 @@ BENCHES = [
     ),
     ("validate", ["bench_validate.py", "--rows", "1000000"], ["bench_validate.py", "--rows", "10000000"]),
     ("school page", ["bench_school_page.py"], ["bench_school_page.py"]),
+    # The biggest school (7,300 recipients, its SPTJM and scan) and kabupaten (5,000 schools).
+    ("big school", ["bench_big_school.py"], ["bench_big_school.py", "--district-students", "1000000"]),
     ("disburse", ["bench_disburse.py", "--rows", "1000000"], ["bench_disburse.py", "--rows", "10000000"]),
     # A school operator's pages in Chromium over slow and good 3G (decision 0080; needs chromium).
     ("slow link", ["bench_slow_link.py"], ["bench_slow_link.py"]),
@@ -45,7 +47,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated names: phones,import,exchange,kit,dashboard,validate,school page,disburse,slow link",
+        help="comma-separated names: phones,import,exchange,kit,dashboard,validate,school page,big school,disburse,slow link",
     )
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}

@@ -236,7 +236,11 @@ VERVAL: dict[str, Any] = {
     ],
     "TWO_FACTOR_ROLES": ["PUSDATIN", "DINAS_PROV", "DINAS_KAB"],
     "REQUIRE_TWO_FACTOR": _flag("VERVAL_REQUIRE_2FA", False),
+    # A signed scan may be as large as SCAN_MAX_BYTES, or SCAN_MAX_BYTES_PER_PAGE for each page of
+    # the printed document when that is more: a school of 7,300 recipients prints 160 pages, whose
+    # scan at 150 dpi in grey is 50-70 MB (decision 0079).
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,
+    "SCAN_MAX_BYTES_PER_PAGE": int(os.environ.get("VERVAL_SCAN_MAX_BYTES_PER_PAGE", str(1024 * 1024))),
     # Provider API rate limits per minute (docs/api.md "Rate limits"; 0 turns one off): calls per
     # token, and calls without a valid token per client address.
     "API_RATE_PER_MINUTE": int(os.environ.get("VERVAL_API_RATE_PER_MINUTE", "600")),

@@ -216,3 +216,20 @@ def test_school_list_csv_queries_do_not_grow_with_the_schools_of_many_kecamatan(
         SchoolFactory(region_id=LEUWILIANG if n % 2 else NANGGUNG)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(_csv_rows(client.get(url))) == 24
+
+
+def test_school_list_pager_counts_the_schools_without_reading_their_recipients(client, dinas_kab, bogor):  # type: ignore[no-untyped-def]
+    # A kabupaten of 5,000 schools counted every recipient twice a page: once for the rows shown,
+    # once for the pager (decision 0079). Now only the rows shown read the recipients.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    SchoolFactory.create_batch(55, region_id=LEUWILIANG, name="SD Swasta Leuwiliang")
+    client.force_login(dinas_kab)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("core:dinas"), {"q": "leuwiliang"})
+
+    assert response.context["page"].paginator.count == 56
+    assert response.context["page"].paginator.num_pages == 2
+    assert len(response.context["schools"]) == 50
+    assert sum('"registry_recipient"' in q["sql"] for q in queries.captured_queries) == 1

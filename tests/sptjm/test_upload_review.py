@@ -8,7 +8,7 @@ from tests.sptjm.conftest import aktif, rasterise
 from verval.core import files
 from verval.core.models import AuditEvent
 from verval.registry.models import Recipient
-from verval.sptjm import actions
+from verval.sptjm import actions, selectors
 from verval.sptjm.models import SptjmItem
 from verval.sptjm.reasons import ActionRefused
 
@@ -84,12 +84,56 @@ def test_scan_type_is_checked_from_content(operator, printed):
 
 
 def test_scan_size_is_limited(operator, printed, settings):
-    settings.VERVAL = {**settings.VERVAL, "SCAN_MAX_BYTES": 1000}
+    settings.VERVAL = {**settings.VERVAL, "SCAN_MAX_BYTES": 1000, "SCAN_MAX_BYTES_PER_PAGE": 100}
     with pytest.raises(ActionRefused) as exc:
         actions.upload_scan(
             actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", b"%PDF-" + b"0" * 1000)
         )
     assert exc.value.code == "BERKAS_TERLALU_BESAR"
+
+
+def test_scan_limit_grows_with_the_pages_of_the_printed_document(operator, printed, settings):
+    # The document of three recipients prints on two pages (statement, lampiran): 2 x 600 bytes.
+    settings.VERVAL = {**settings.VERVAL, "SCAN_MAX_BYTES": 1000, "SCAN_MAX_BYTES_PER_PAGE": 600}
+    assert selectors.printed_pages(printed) == 2
+    assert selectors.scan_max_bytes(printed) == 1200
+
+    with pytest.raises(ActionRefused) as exc:
+        actions.upload_scan(
+            actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", b"%PDF-" + b"0" * 1196)
+        )
+    assert exc.value.code == "BERKAS_TERLALU_BESAR"
+    # 1,100 bytes: over SCAN_MAX_BYTES, within the document's own limit, so it is read (and this
+    # one is no PDF a renderer can open).
+    with pytest.raises(ActionRefused) as exc:
+        actions.upload_scan(
+            actor=operator, sptjm_id=printed.pk, upload=SimpleUploadedFile("s.pdf", b"%PDF-" + b"0" * 1095)
+        )
+    assert exc.value.code == "BERKAS_RUSAK"
+
+
+def test_scan_of_a_long_document_larger_than_the_fixed_limit_is_accepted(operator, school, period, settings):
+    # 120 recipients print on 4 pages: a scan of 3 MB passes a fixed limit of 2 MB at 1 MB a page.
+    aktif(school, 120)
+    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    settings.VERVAL = {
+        **settings.VERVAL,
+        "SCAN_MAX_BYTES": 2 * 1024 * 1024,
+        "SCAN_MAX_BYTES_PER_PAGE": 1024 * 1024,
+    }
+    scan = _pdf(sptjm)
+    padded = scan + b"\n%" + b"x" * (3 * 1024 * 1024 - len(scan)) + b"\n"
+
+    result = actions.upload_scan(
+        actor=operator, sptjm_id=sptjm.pk, upload=SimpleUploadedFile("s.pdf", padded)
+    )
+
+    assert selectors.printed_pages(sptjm) == 4
+    assert (result.verdict, result.sptjm.status, result.sptjm.scan_size) == (
+        "QR_COCOK",
+        "DIUNGGAH",
+        len(padded),
+    )
 
 
 def test_scan_form_carries_its_size_limit_for_the_browser_to_check_before_uploading(
@@ -100,6 +144,20 @@ def test_scan_form_carries_its_size_limit_for_the_browser_to_check_before_upload
     html = client.get(f"/sekolah/{printed.school_id}/sptjm/").content.decode()
     assert 'data-max-bytes="3145728"' in html
     assert 'data-too-big="Berkas ini lebih besar dari 3 MB.' in html
+
+
+def test_scan_form_of_a_long_document_says_its_own_larger_limit(client, operator, printed, settings):  # type: ignore[no-untyped-def]
+    # Two printed pages at 2 MB a page: 4 MB, more than the fixed 3 MB.
+    settings.VERVAL = {
+        **settings.VERVAL,
+        "SCAN_MAX_BYTES": 3 * 1024 * 1024,
+        "SCAN_MAX_BYTES_PER_PAGE": 2 * 1024 * 1024,
+    }
+    client.force_login(operator)
+    html = client.get(f"/sekolah/{printed.school_id}/sptjm/").content.decode()
+    assert 'data-max-bytes="4194304"' in html
+    assert 'data-too-big="Berkas ini lebih besar dari 4 MB.' in html
+    assert "PDF, JPG atau PNG, paling besar 4 MB." in html
 
 
 def test_broken_pdf_is_refused(operator, printed):

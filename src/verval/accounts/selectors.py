@@ -136,7 +136,7 @@ def region_school_rows(
     the scope still applies whatever they say). A school's kecamatan is its `region`, the most
     precise region the cutoff gave.
     """
-    from django.db.models import Case, F, FloatField, Q, Value, When
+    from django.db.models import Case, F, FloatField, Value, When
     from django.db.models.functions import Cast
 
     from verval.registry.selectors import school_progress
@@ -148,6 +148,23 @@ def region_school_rows(
             output_field=FloatField(),
         )
     )
+    qs = _narrow(qs, q, regency=regency, district=district)
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    fields = DINAS_SORTS.get(key, DINAS_SORTS["share"])
+    return qs.order_by(*[("-" + f if desc else f) for f in fields])
+
+
+def region_school_count(user: Any, q: str = "", *, regency: str = "", district: str = "") -> int:
+    """How many schools `region_school_rows` lists for the same filters, counted without their
+    recipients: the list of a kabupaten of 5,000 schools counted them all twice, once for the
+    page and once for the page count (decision 0079)."""
+    return int(_narrow(access.schools_for(user), q, regency=regency, district=district).count())
+
+
+def _narrow(qs: Any, q: str, *, regency: str, district: str) -> Any:
+    from django.db.models import Q
+
     if regency:
         qs = qs.filter(regency_id=regency)
     if district:
@@ -155,10 +172,7 @@ def region_school_rows(
     q = q.strip()
     if q:
         qs = qs.filter(Q(npsn=q) | Q(name__icontains=q))
-    desc = sort.startswith("-")
-    key = sort.lstrip("-")
-    fields = DINAS_SORTS.get(key, DINAS_SORTS["share"])
-    return qs.order_by(*[("-" + f if desc else f) for f in fields])
+    return qs
 
 
 def sptjm_states(user: Any, npsns: list[str]) -> dict[str, str]:

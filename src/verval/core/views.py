@@ -274,6 +274,15 @@ class _NotInRegion(Exception):
     """A `kabkota` or `kecamatan` unknown or outside the user's region."""
 
 
+def _school_count(request: HttpRequest, where: selectors.SchoolListArea) -> int:
+    return selectors.region_school_count(
+        request.user,
+        q=request.GET.get("q", ""),
+        regency=where.regency if where.regencies else "",
+        district=where.district,
+    )
+
+
 def _school_list(request: HttpRequest) -> tuple[Any, selectors.SchoolListArea, str]:
     """The Dinas school list as the GET parameters narrow it (search, kabupaten/kota, kecamatan,
     sort), for the page and its CSV alike; the query string that keeps those filters."""
@@ -308,7 +317,10 @@ def dinas(request: HttpRequest) -> HttpResponse:
         # nothing. Said on the page (a bookmark of an old filter), with the way back.
         return render(request, "core/dinas_not_in_region.html", status=404)
     sort = request.GET.get("sort", "share")
-    page = Paginator(rows, DINAS_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, DINAS_PAGE_SIZE)
+    # The schools counted without their recipients (a kabupaten of 5,000 schools: decision 0079).
+    paginator.count = _school_count(request, where)  # type: ignore[misc]
+    page = paginator.get_page(request.GET.get("page"))
     schools = list(page.object_list)
     states = selectors.sptjm_states(request.user, [s.npsn for s in schools])
     for s in schools:

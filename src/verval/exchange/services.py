@@ -366,6 +366,39 @@ def write_dump_files(
     return counts
 
 
+def statistics_stale(known: float, changed: int, live: int) -> bool:
+    """A table's planner statistics are too old to plan the dump's joins: never gathered
+    (`reltuples` -1), or more rows changed or added since than a fifth of the rows they know of
+    (with 1,000 rows of slack, so that small changes never pay for an ANALYZE)."""
+    if known < 0:
+        return True
+    return changed > 0.2 * known + 1000 or live > 2 * known + 1000
+
+
+def _fresh_statistics(cursor: Any, tables: Iterable[str]) -> list[str]:
+    """PostgreSQL: ANALYZE those of `tables` whose statistics are stale; returns their names.
+
+    A dump right after a large validation planned on the registry's statistics from before it
+    (about one recipient MENUNGGU_PROVIDER where 230 k were): a nested loop that, with the dump
+    rows' own INSERT (below), ran for more than 15 minutes instead of seconds (decision 0079).
+    ANALYZE reads a sample: well under a second at millions of rows. Not for the dump rows: an
+    empty table analysed is planned as empty even while the INSERT fills it."""
+    if connection.vendor != "postgresql":
+        return []
+    done = []
+    for table in tables:
+        cursor.execute(
+            "SELECT c.reltuples, COALESCE(s.n_mod_since_analyze, 0), COALESCE(s.n_live_tup, 0) FROM pg_class c "
+            "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = %s::regclass",
+            [table],
+        )
+        row = cursor.fetchone()
+        if row is not None and statistics_stale(float(row[0]), int(row[1]), int(row[2])):
+            cursor.execute(f"ANALYZE {table}")
+            done.append(table)
+    return done
+
+
 def publish_dump_batches(
     *, actor: Any, providers: list[str], job: Job | None = None, progress: Progress | None = None
 ) -> list[DumpBatch]:
@@ -384,6 +417,7 @@ def publish_dump_batches(
     )
     with connection.cursor() as cursor:
         serialise_jobs(DUMP_JOBS)
+        _fresh_statistics(cursor, (RECIPIENT,))
         # An open row whose recipient now has another number is superseded by the new one.
         cursor.execute(
             f"UPDATE {ITEM} SET is_open = FALSE, superseded = TRUE WHERE is_open = TRUE AND EXISTS ("  # noqa: S608
@@ -412,6 +446,13 @@ def publish_dump_batches(
         route = " ".join(["WHEN %s THEN %s"] * len(planned))
         route_params: list[str] = [v for b in planned for v in (b.provider, b.id)]
         grade = _GRADE_SQL.format(text="varchar(4)")
+        if connection.vendor == "postgresql":
+            # The INSERT reads the table it writes: planned as a nested loop, each recipient's NOT
+            # EXISTS scans the dump rows again, those this INSERT already wrote included — a
+            # quadratic run whenever the dump rows look empty or small to the planner (a first
+            # dump after they were analysed empty, a pilot's few thousand rows). A hash or merge
+            # anti-join reads them once (decision 0079).
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(
             f"INSERT INTO {ITEM} (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result) "  # noqa: S608
             f"SELECT CASE r.operator {route} END, r.id, r.phone_e164, {grade}, r.school_id, '', '', TRUE, FALSE, '' "
@@ -420,6 +461,8 @@ def publish_dump_batches(
             [*route_params, *providers],
         )
         total = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
         if touched:
             refresh_batches(touched)
         if progress is not None:

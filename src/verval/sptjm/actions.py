@@ -9,7 +9,7 @@ deadline in force then and the days late (docs/decisions/0018-sptjm-deadlines.md
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -265,6 +265,7 @@ class UploadResult:
     sptjm: Sptjm
     verdict: str
     warning: str = ""  # an ACTION_REFUSALS code shown as a warning (the upload was accepted)
+    warning_params: dict[str, Any] = field(default_factory=dict)  # its %(name)s placeholders
 
 
 def _size(upload: Any) -> int:
@@ -277,31 +278,57 @@ def _size(upload: Any) -> int:
     return int(size)
 
 
-def check_scan(sptjm: Sptjm, path: Path, kind: str) -> str:
+@dataclass(frozen=True)
+class ScanCheck:
+    """What the QR codes of a scan say: the verdict, and for a PDF scan of a document printed on
+    several pages, on how many of its pages this document's own QR was read."""
+
+    verdict: str
+    pages_with_qr: int
+    printed_pages: int
+    kind: str
+
+    @property
+    def pages_short(self) -> bool:
+        """This document's QR was read on some pages of a PDF scan, but on fewer than were
+        printed: a page may be missing (or scanned too poorly to read). Said to the school as a
+        warning. A photo (JPG, PNG) is one page: it can never hold the whole document."""
+        return (
+            self.kind == "pdf"
+            and self.verdict == QrVerdict.QR_COCOK
+            and 0 < self.pages_with_qr < self.printed_pages
+        )
+
+
+def check_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) -> str:
     """QR verdict of a stored scan against its document."""
-    found_ours = found_other = False
+    return read_scan(sptjm, path, kind, printed).verdict
+
+
+def read_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) -> ScanCheck:
+    """The QR codes of every page of a stored scan against its document."""
+    found_other = False
+    ours = 0
     # Every page is read, so a scan may hold the printed pages and a few more (a cover letter, a
     # page scanned twice), not a document of another school appended after them.
+    if printed is None:
+        printed = selectors.printed_pages(sptjm)
     try:
-        printed = document.page_count(files.absolute(sptjm.pdf_path)) if sptjm.pdf_path else 12
-    except Exception:  # noqa: BLE001 - the stored PDF is ours; if it cannot be read, the old bound
-        printed = 12
-    try:
-        for text in document.read_qr_codes(path, kind, max_pages=printed + 2):
-            parsed = document.parse_qr_payload(text)
-            if parsed is None:
-                continue
-            if parsed == (sptjm.number, sptjm.content_sha256):
-                found_ours = True
-            else:
+        for texts in document.read_qr_pages(path, kind, max_pages=printed + 2):
+            parsed = {document.parse_qr_payload(text) for text in texts} - {None}
+            if (sptjm.number, sptjm.content_sha256) in parsed:
+                ours += 1
+            if parsed - {(sptjm.number, sptjm.content_sha256)}:
                 found_other = True
     except document.TooManyPages as exc:
         raise ActionRefused("HALAMAN_TERLALU_BANYAK") from exc
     except Exception as exc:  # noqa: BLE001 - any decoder/renderer failure means an unreadable file
         raise ActionRefused("BERKAS_RUSAK") from exc
     if found_other:
-        return QrVerdict.QR_DOKUMEN_LAIN
-    return QrVerdict.QR_COCOK if found_ours else QrVerdict.QR_TIDAK_DITEMUKAN
+        verdict = QrVerdict.QR_DOKUMEN_LAIN
+    else:
+        verdict = QrVerdict.QR_COCOK if ours else QrVerdict.QR_TIDAK_DITEMUKAN
+    return ScanCheck(verdict=verdict, pages_with_qr=ours, printed_pages=printed, kind=kind)
 
 
 def _sent_again(sptjm: Sptjm, version: int | None, sha256: str) -> bool:
@@ -329,7 +356,8 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
     size = _size(upload)
     if size == 0:
         raise ActionRefused("BERKAS_KOSONG")
-    if size > settings.VERVAL["SCAN_MAX_BYTES"]:
+    printed = selectors.printed_pages(sptjm)
+    if size > selectors.scan_max_bytes(sptjm, printed):
         raise ActionRefused("BERKAS_TERLALU_BESAR")
     upload.seek(0)
     kind = document.sniff(upload.read(16))
@@ -339,7 +367,8 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
     rel, sha, stored = files.save_upload("sptjm-scans", upload, suffix=f".{kind}")
     path = files.absolute(rel)
     try:
-        verdict = check_scan(sptjm, path, kind)
+        scanned = read_scan(sptjm, path, kind, printed)
+        verdict = scanned.verdict
         if verdict == QrVerdict.QR_DOKUMEN_LAIN:
             raise ActionRefused("QR_DOKUMEN_LAIN")
         with transaction.atomic():
@@ -386,11 +415,20 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
                     "size": stored,
                     "upload_deadline": _iso(deadline),
                     "late_days": locked.upload_late_days,
+                    "printed_pages": scanned.printed_pages,
+                    "pages_with_qr": scanned.pages_with_qr,
                 },
             )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    if scanned.pages_short:
+        return UploadResult(
+            sptjm=locked,
+            verdict=verdict,
+            warning="QR_HALAMAN_KURANG",
+            warning_params={"found": scanned.pages_with_qr, "pages": scanned.printed_pages},
+        )
     warning = "QR_TIDAK_DITEMUKAN" if verdict == QrVerdict.QR_TIDAK_DITEMUKAN else ""
     return UploadResult(sptjm=locked, verdict=verdict, warning=warning)
 
@@ -473,7 +511,6 @@ def return_sptjm(
 
 
 def _mail_return(sptjm: Sptjm, base_url: str) -> None:
-    from django.conf import settings
     from django.urls import reverse
     from django.utils.translation import gettext, override
 

@@ -445,6 +445,14 @@ def page_count(path: Path) -> int:
 def read_qr_codes(path: Path, kind: str, dpi: int = 170, max_pages: int = 12) -> Iterable[str]:
     """Texts of the QR codes found in a scan (lazily, page by page for PDFs), every page of it;
     TooManyPages when a PDF has more than max_pages."""
+    for texts in read_qr_pages(path, kind, dpi, max_pages):
+        yield from texts
+
+
+def read_qr_pages(path: Path, kind: str, dpi: int = 170, max_pages: int = 12) -> Iterable[list[str]]:
+    """The texts of the QR codes of each page of a scan, one list a page (an image is one page),
+    lazily: one page is in memory at a time, whatever the length of the scan (a school of 7,300
+    recipients prints 160 pages). TooManyPages when a PDF has more than max_pages."""
     from PIL import Image
 
     if kind == "pdf":
@@ -460,11 +468,11 @@ def read_qr_codes(path: Path, kind: str, dpi: int = 170, max_pages: int = 12) ->
                     img = page.render(scale=dpi / 72).to_pil().convert("L")
                 finally:
                     page.close()
-                yield from _decode_image(img)
+                yield _decode_image(img)
         finally:
             doc.close()
         return
     Image.MAX_IMAGE_PIXELS = 80_000_000
     with Image.open(path) as img:
         img.load()
-        yield from _decode_image(img.convert("L"))
+        yield _decode_image(img.convert("L"))

@@ -60,6 +60,13 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "Kode QR tidak terbaca pada pindaian. Pindaian tetap diterima, tetapi pastikan seluruh halaman terpindai jelas.",
         "No QR code could be read on the scan. The scan is accepted, but make sure every page is scanned clearly.",
     ),
+    "QR_HALAMAN_KURANG": (
+        "Kode QR dokumen ini terbaca pada %(found)s dari %(pages)s halaman yang dicetak. Pindaian tetap "
+        "diterima, tetapi periksa apakah ada halaman yang terlewat atau kurang jelas, lalu unggah ulang "
+        "bila perlu.",
+        "The QR code of this document was read on %(found)s of the %(pages)s printed pages. The scan is "
+        "accepted, but check whether a page was left out or scanned unclearly, and upload again if so.",
+    ),
     "ALASAN_WAJIB": ("Alasan pengembalian wajib diisi.", "A reason for returning is required."),
     "BATCH_TIDAK_DIKENAL": ("Batch penyaluran tidak ditemukan.", "Disbursement batch not found."),
     "REKAP_TIDAK_VALID": (

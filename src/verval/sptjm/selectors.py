@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -15,10 +16,12 @@ from django.utils.translation import get_language
 
 from verval.accounts import access
 from verval.accounts.models import Role
+from verval.core import files
 from verval.core.numbers import grouped
 from verval.reference import zones
 from verval.reference.models import Period, QuotaRule
 from verval.registry.models import NumberStatus, Recipient, SharedNumber
+from verval.sptjm import document
 from verval.sptjm.models import (
     LATE,
     LIVE_STATUSES,
@@ -590,15 +593,16 @@ def schools_with_print_candidates(schools: Any, period: Period) -> set[str]:
     live = SptjmItem.objects.filter(
         recipient=OuterRef("pk"), sptjm__period=period, sptjm__status__in=LIVE_STATUSES
     )
-    return set(
+    candidates = (
         eligible_recipients()
-        .filter(school__in=schools, locked=False)
+        .filter(school=OuterRef("pk"), locked=False)
         .exclude(Exists(covering_items(period)))
         .exclude(Exists(live))
-        .order_by()
-        .values_list("school_id", flat=True)
-        .distinct()
     )
+    # One candidate is enough: each school's recipients are read until the first one. Reading
+    # every candidate of the list's schools and keeping their distinct schools read all 160,245
+    # AKTIF recipients of a kabupaten of 5,000 schools: 3.3 s of its late-schools page (0079).
+    return set(schools.filter(Exists(candidates)).order_by().values_list("npsn", flat=True))
 
 
 def schools_with_carried(schools: Any, period: Period) -> set[str]:
@@ -861,3 +865,24 @@ def orphan_lines() -> dict[str, int]:
         .exclude(Exists(Job.objects.filter(pk=OuterRef("result_job_id"))))
         .count(),
     }
+
+
+# ------------------------------------------------------------------ scans
+
+
+def printed_pages(sptjm: Sptjm) -> int:
+    """The pages of the document as printed (its stored PDF); 12 when it cannot be read."""
+    try:
+        return document.page_count(files.absolute(sptjm.pdf_path)) if sptjm.pdf_path else 12
+    except Exception:  # noqa: BLE001 - the stored PDF is ours; if it cannot be read, the old bound
+        return 12
+
+
+def scan_max_bytes(sptjm: Sptjm, pages: int | None = None) -> int:
+    """The largest scan accepted for this document: SCAN_MAX_BYTES, or SCAN_MAX_BYTES_PER_PAGE for
+    each printed page when that is more. A 160-page document (7,300 recipients) scanned at 150 dpi
+    in grey is 50-70 MB: a fixed 10 MB refused every honest scan of it (decision 0079)."""
+    limits = settings.VERVAL
+    if pages is None:
+        pages = printed_pages(sptjm)
+    return max(int(limits["SCAN_MAX_BYTES"]), pages * int(limits["SCAN_MAX_BYTES_PER_PAGE"]))

@@ -77,6 +77,13 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         for f in page.failed
     ]
     excluded_page, excluded_groups = _excluded(request, page, full_numbers=can_edit)
+    if can_edit:
+        # Each document's own scan limit (it grows with the pages printed: decision 0079).
+        for d in [page.live, *(page.other_live or [])]:
+            if d is not None:
+                limit = selectors.scan_max_bytes(d)
+                setattr(d, "scan_max_bytes", limit)  # noqa: B010 - a template attribute, not a field
+                setattr(d, "scan_max_mb", limit // (1024 * 1024))  # noqa: B010
     return render(
         request,
         "sptjm/school.html",
@@ -88,8 +95,6 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             "failed": failed,
             "excluded_page": excluded_page,
             "excluded_groups": excluded_groups,
-            "max_mb": _max_mb(),
-            "max_bytes": settings.VERVAL["SCAN_MAX_BYTES"],
             "shared_limit": settings.VERVAL["SHARED_NUMBER_LIMIT"],
             "statuses": DisbursementStatus,
         },
@@ -126,12 +131,6 @@ def _excluded(
             }
         )
     return rows, groups
-
-
-def _max_mb() -> int:
-    from django.conf import settings
-
-    return int(settings.VERVAL["SCAN_MAX_BYTES"] // (1024 * 1024))
 
 
 @login_required
@@ -228,7 +227,7 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
             _refusal(request, exc, "unggah")
         else:
             if result.warning:
-                warning = ActionRefused(result.warning)
+                warning = ActionRefused(result.warning, **result.warning_params)
                 messages.warning(
                     request,
                     warning.message_en if get_language() == "en" else warning.message,
