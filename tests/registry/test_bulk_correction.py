@@ -435,7 +435,11 @@ def test_a_file_with_the_wrong_structure_ends_refused_at_its_upload_and_waits_fo
     from django.core.management import call_command
 
     call_command("jobs", "--json", stdout=out)
-    assert json.loads(out.getvalue().strip().splitlines()[-1]) == {"jobs": [], "previews_not_applied": 0, "queues": []}
+    assert json.loads(out.getvalue().strip().splitlines()[-1]) == {
+        "jobs": [],
+        "previews_not_applied": 0,
+        "queues": [],
+    }
 
 
 def test_a_file_that_can_be_applied_stays_a_preview_awaiting_its_click(client, operator, school):  # type: ignore[no-untyped-def]

@@ -103,7 +103,7 @@ UPLOAD_REFUSALS = (
     "HALAMAN_TERLALU_BANYAK",
     "QR_DOKUMEN_LAIN",
 )
-UPLOAD_WARNINGS = ("QR_TIDAK_DITEMUKAN",)
+UPLOAD_WARNINGS = ("QR_TIDAK_DITEMUKAN", "QR_HALAMAN_KURANG")
 
 # Row refusals of an injection or usage file (on top of the exchange's structural codes).
 ROW_REFUSALS: dict[str, tuple[str, str]] = {
