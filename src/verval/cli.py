@@ -276,6 +276,19 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         raise SystemExit(EXIT_FAILED) from None
+    except BrokenPipeError:
+        # The reader stopped reading (`verval stats | head`): a choice of the reader's, not an
+        # error of the command, so no traceback. Python's own advice: point stdout at devnull so
+        # the interpreter's last flush does not raise again, and exit as a process SIGPIPE ended
+        # (128 + 13), which a shell pipeline takes as the reader's choice. A data command prints its
+        # summary after it committed; one stopped while it still printed progress rolled back.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(EXIT_READER_GONE) from None
+
+
+# What `verval` exits with when whoever read its output stopped reading (a closed pipe).
+EXIT_READER_GONE = 141
 
 
 if __name__ == "__main__":
