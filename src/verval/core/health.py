@@ -55,15 +55,17 @@ def _task_queue() -> dict[str, Any]:
     from django_tasks_db.models import DBTaskResult
 
     now = timezone.now()
-    waiting = DBTaskResult.objects.ready()
-    oldest = waiting.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
     per_queue: dict[str, dict[str, Any]] = {
         row["queue_name"]: dict(row)
-        for row in waiting.values("queue_name").annotate(n=Count("id"), oldest=Min("enqueued_at"))
+        for row in DBTaskResult.objects.ready()
+        .values("queue_name")
+        .annotate(n=Count("id"), oldest=Min("enqueued_at"))
     }
+    # The totals over every queue, from the same one query.
+    oldest = min((row["oldest"] for row in per_queue.values()), default=None)
     states = workers.queue_states(now)
     body: dict[str, Any] = {
-        "tasks_waiting": waiting.count(),
+        "tasks_waiting": sum(row["n"] for row in per_queue.values()),
         "oldest_task_waiting_seconds": int((now - oldest).total_seconds()) if oldest else 0,
         "queues": {},
         "queues_without_worker": [],
