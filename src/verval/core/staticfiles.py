@@ -18,6 +18,11 @@ from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import StaticFilesStorage
 
 
+def tag(data: bytes) -> str:
+    """The version tag of a file's bytes: the first 12 hex digits of their SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
 @lru_cache(maxsize=512)
 def version(name: str) -> str:
     """The first 12 hex digits of the SHA-256 of the file the web server hands out: the collected
@@ -27,12 +32,12 @@ def version(name: str) -> str:
     path = collected if collected and collected.is_file() else finders.find(name)
     if not path or not Path(str(path)).is_file():
         return ""
-    return hashlib.sha256(Path(str(path)).read_bytes()).hexdigest()[:12]
+    return tag(Path(str(path)).read_bytes())
 
 
 class VersionedStaticFilesStorage(StaticFilesStorage):
     def url(self, name: str | None) -> str:
         url = super().url(name)
         # A template hands a SafeString, whose str() is itself and which pathlib cannot intern.
-        tag = version(name.encode().decode()) if name else ""
-        return f"{url}?v={tag}" if tag else url
+        version_tag = version(name.encode().decode()) if name else ""
+        return f"{url}?v={version_tag}" if version_tag else url

@@ -17,7 +17,6 @@ What nginx does in production (docs/deployment.md, step 8) is the same.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import mimetypes
 import posixpath
 from functools import lru_cache
@@ -28,6 +27,8 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date
 from django.views.static import was_modified_since
+
+from verval.core import staticfiles
 
 FOREVER = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -41,7 +42,7 @@ def _content(path: str, mtime_ns: int, size: int) -> tuple[bytes, bytes, str]:
     """The file's bytes, their gzip (level 9, once per version of the file) and its version tag.
     The modification time and size are in the key, so an edited file is read again."""
     data = Path(path).read_bytes()
-    return data, gzip.compress(data, compresslevel=9, mtime=0), hashlib.sha256(data).hexdigest()[:12]
+    return data, gzip.compress(data, compresslevel=9, mtime=0), staticfiles.tag(data)
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:
