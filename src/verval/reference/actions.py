@@ -16,7 +16,7 @@ from verval.accounts.models import Role
 from verval.core import audit
 from verval.core.when import format_day
 from verval.reference.models import Period, QuotaPolicy
-from verval.reference.selectors import never_opened
+from verval.reference.selectors import period_state
 
 PERIOD_FIELDS = (
     "name",
@@ -131,7 +131,7 @@ def save_period(
     else:
         period = Period.objects.select_for_update().get(code=code)
         before = _snapshot(period)
-        if not period.is_open and period.code not in never_opened([period]):
+        if period_state(period) == "closed":
             raise ValidationError(
                 _(
                     "Periode %(code)s sudah ditutup: jadwal dan kebijakan kuotanya adalah catatan "

@@ -192,14 +192,11 @@ def approval_carries(sptjm: Sptjm) -> bool:
     an earlier period (2021: SPTJM only for new or changed numbers). What the open period asks,
     not the document's own period's policy: a 2020 document approved under a 2021 period carries,
     a 2021 document under a 2020 period does not (decision 0078)."""
-    if sptjm.period.is_open:
-        return True
-    return _carries_into(sptjm, current_period())
+    return sptjm.period.is_open or _carries_into(sptjm, current_period())
 
 
 def _carries_into(sptjm: Sptjm, current: Period | None) -> bool:
-    if sptjm.period.is_open:
-        return True
+    """Whether approving a closed period's document covers its recipients for `current`."""
     return bool(
         current is not None
         and current.policy.sptjm_only_changed
