@@ -1,5 +1,7 @@
-"""The scan of a document printed on many pages (the biggest schools, decision 0079): a page
-missing from the scan is said to the school, pages out of order are not seen by the QR."""
+"""The scan of a document printed on many pages (the biggest schools, decisions 0079 and 0084):
+the QR of each page names its page of the printed count, so the check names the pages missing
+from the scan, scanned twice or out of order; a document printed before that (the same QR on
+every page) is checked as it always was."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.sptjm.conftest import aktif
 from verval.core import files
 from verval.core.models import AuditEvent
-from verval.sptjm import actions, selectors
+from verval.sptjm import actions, document, selectors
+from verval.sptjm.reasons import ActionRefused
+
+
+def _old_qr(number: str, sha256: str, page: int | None = None, pages: int | None = None) -> str:
+    """The QR text of a print before decision 0084: no page number."""
+    return f"VERVAL-SPTJM|1|{number}|{sha256}"
 
 
 @pytest.fixture
@@ -23,46 +31,176 @@ def four_pages(operator, school, period):  # type: ignore[no-untyped-def]
     return sptjm
 
 
-def _scan(sptjm, pages: list[int]) -> SimpleUploadedFile:  # type: ignore[no-untyped-def]
-    """The printed pages in the order given, as one PDF (a scanner's multi-page file)."""
+@pytest.fixture
+def six_pages(operator, school, period):  # type: ignore[no-untyped-def]
+    aktif(school, 200)
+    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    assert selectors.printed_pages(sptjm) == 6
+    return sptjm
+
+
+@pytest.fixture
+def old_four_pages(operator, school, period, monkeypatch):  # type: ignore[no-untyped-def]
+    """Four pages printed with the QR of before decision 0084 (the same on every page)."""
+    monkeypatch.setattr(document, "qr_payload", _old_qr)
+    aktif(school, 120)
+    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    monkeypatch.undo()
+    codes = list(document.read_qr_codes(files.absolute(sptjm.pdf_path), "pdf"))
+    assert codes == [f"VERVAL-SPTJM|1|{sptjm.number}|{sptjm.content_sha256}"] * 4
+    return sptjm
+
+
+def _scan(*parts) -> SimpleUploadedFile:  # type: ignore[no-untyped-def]
+    """Pages of printed documents, as (document, pages in the order given), in one PDF (a
+    scanner's multi-page file)."""
     import pypdfium2 as pdfium
 
-    src = pdfium.PdfDocument(files.absolute(sptjm.pdf_path).read_bytes())
     out = pdfium.PdfDocument.new()
-    out.import_pages(src, pages=pages)
+    for sptjm, pages in parts:
+        src = pdfium.PdfDocument(files.absolute(sptjm.pdf_path).read_bytes())
+        out.import_pages(src, pages=pages)
     buf = io.BytesIO()
     out.save(buf)
     return SimpleUploadedFile("scan.pdf", buf.getvalue())
 
 
-def test_scan_with_a_printed_page_missing_is_accepted_with_a_warning_naming_the_pages(operator, four_pages):
-    result = actions.upload_scan(actor=operator, sptjm_id=four_pages.pk, upload=_scan(four_pages, [0, 1, 3]))
+def _upload(operator, sptjm, *pages: int) -> actions.UploadResult:  # type: ignore[no-untyped-def]
+    """The scan of `sptjm`'s printed pages (1 the first) in the order given."""
+    scan = _scan((sptjm, [p - 1 for p in pages]))
+    return actions.upload_scan(actor=operator, sptjm_id=sptjm.pk, upload=scan)
+
+
+def _audit() -> dict:  # type: ignore[type-arg]
+    return AuditEvent.objects.get(action="upload_sptjm_scan").after  # type: ignore[no-any-return]
+
+
+def test_every_printed_page_carries_its_page_number_and_the_page_count(four_pages):  # type: ignore[no-untyped-def]
+    pages = list(document.read_qr_pages(files.absolute(four_pages.pdf_path), "pdf"))
+
+    assert [[document.parse_qr_payload(t) for t in texts] for texts in pages] == [
+        [document.QrPayload(four_pages.number, four_pages.content_sha256, page, 4)] for page in (1, 2, 3, 4)
+    ]
+
+
+def test_scan_missing_pages_two_and_five_of_six_names_them(operator, six_pages):  # type: ignore[no-untyped-def]
+    result = _upload(operator, six_pages, 1, 3, 4, 6)
 
     assert (result.verdict, result.sptjm.status) == ("QR_COCOK", "DIUNGGAH")
-    assert result.warning == "QR_HALAMAN_KURANG"
-    assert result.warning_params == {"found": 3, "pages": 4}
-    audit = AuditEvent.objects.get(action="upload_sptjm_scan")
-    assert (audit.after["printed_pages"], audit.after["pages_with_qr"]) == (4, 3)
+    assert result.warnings == [("QR_HALAMAN_KURANG", {"found": 4, "pages": 6, "missing": "2, 5"})]
+    assert actions.warning_text(*result.warnings[0]) == (
+        "Halaman 2, 5 tidak terbaca pada pindaian: kode QR dokumen ini terbaca pada 4 dari 6 halaman "
+        "yang dicetak. Pindaian tetap diterima, tetapi periksa apakah halaman itu terlewat atau kurang "
+        "jelas, lalu unggah ulang bila perlu."
+    )
+    after = _audit()
+    assert {k: after[k] for k in ("printed_pages", "pages_with_qr", "missing_pages", "warnings")} == {
+        "printed_pages": 6,
+        "pages_with_qr": 4,
+        "missing_pages": [2, 5],
+        "warnings": ["QR_HALAMAN_KURANG"],
+    }
+    assert (after["repeated_pages"], after["pages_out_of_order"]) == ([], [])
+    assert result.sptjm.scan_pages["missing_pages"] == [2, 5]
 
 
-def test_complete_scan_of_a_long_document_is_accepted_without_warning(operator, four_pages):
-    result = actions.upload_scan(
-        actor=operator, sptjm_id=four_pages.pk, upload=_scan(four_pages, [0, 1, 2, 3])
+def test_complete_scan_of_a_long_document_is_accepted_without_warning(operator, four_pages):  # type: ignore[no-untyped-def]
+    result = _upload(operator, four_pages, 1, 2, 3, 4)
+
+    assert (result.verdict, result.warnings, result.warning, result.warning_params) == (
+        "QR_COCOK",
+        [],
+        "",
+        {},
+    )
+    after = _audit()
+    assert (after["printed_pages"], after["pages_with_qr"], after["missing_pages"], after["warnings"]) == (
+        4,
+        4,
+        [],
+        [],
     )
 
-    assert (result.verdict, result.warning, result.warning_params) == ("QR_COCOK", "", {})
-    audit = AuditEvent.objects.get(action="upload_sptjm_scan")
-    assert (audit.after["printed_pages"], audit.after["pages_with_qr"]) == (4, 4)
 
+def test_scan_with_a_page_twice_is_accepted_with_a_warning_naming_it(operator, four_pages):  # type: ignore[no-untyped-def]
+    result = _upload(operator, four_pages, 1, 2, 3, 3, 4)
 
-def test_scan_with_two_pages_swapped_is_accepted_as_complete(operator, four_pages):
-    # Every page carries the same QR (number and content hash, no page number): the order of
-    # the pages is not machine-read; Pusdatin sees "Halaman n/N" in each footer.
-    result = actions.upload_scan(
-        actor=operator, sptjm_id=four_pages.pk, upload=_scan(four_pages, [0, 2, 1, 3])
+    assert (result.verdict, result.warnings) == ("QR_COCOK", [("QR_HALAMAN_GANDA", {"repeated": "3"})])
+    assert actions.warning_text(*result.warnings[0], "en") == (
+        "Scanned more than once: page 3. The scan is accepted; remove the extra copies and upload again if you wish."
     )
+    after = _audit()
+    assert (after["pages_with_qr"], after["repeated_pages"], after["pages_out_of_order"]) == (4, [3], [])
 
-    assert (result.verdict, result.warning) == ("QR_COCOK", "")
+
+def test_a_page_twice_in_place_of_a_missing_one_is_no_longer_counted_as_complete(operator, four_pages):  # type: ignore[no-untyped-def]
+    # Four scanned pages of a four-page document: before decision 0084, "4 of 4".
+    result = _upload(operator, four_pages, 1, 2, 2, 4)
+
+    assert result.warnings == [
+        ("QR_HALAMAN_KURANG", {"found": 3, "pages": 4, "missing": "3"}),
+        ("QR_HALAMAN_GANDA", {"repeated": "2"}),
+    ]
+
+
+def test_scan_with_pages_out_of_order_is_accepted_with_a_warning_naming_them(operator, four_pages):  # type: ignore[no-untyped-def]
+    result = _upload(operator, four_pages, 1, 3, 2, 4)
+
+    assert (result.verdict, result.warnings) == (
+        "QR_COCOK",
+        [("QR_HALAMAN_TIDAK_URUT", {"out_of_order": "2"})],
+    )
+    assert actions.warning_text(*result.warnings[0]).startswith(
+        "Halaman 2 terpindai sesudah halaman bernomor lebih besar:"
+    )
+    assert _audit()["pages_out_of_order"] == [2]
+
+
+def test_a_scan_in_reverse_order_names_every_page_after_the_first_read(operator, four_pages):  # type: ignore[no-untyped-def]
+    result = _upload(operator, four_pages, 4, 3, 2, 1)
+
+    assert result.warnings == [("QR_HALAMAN_TIDAK_URUT", {"out_of_order": "1–3"})]
+
+
+def test_a_page_of_an_older_print_of_the_same_school_is_refused_naming_its_place(operator, school, period):  # type: ignore[no-untyped-def]
+    aktif(school, 2)
+    older, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    actions.void_sptjm(actor=operator, sptjm_id=older.pk)
+    aktif(school, 1)
+    newer, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+
+    with pytest.raises(ActionRefused) as exc:
+        actions.upload_scan(
+            actor=operator, sptjm_id=newer.pk, upload=_scan((newer, [0]), (older, [1]), (newer, [1]))
+        )
+
+    assert exc.value.code == "QR_DOKUMEN_LAIN"
+    assert exc.value.message == (
+        f"Halaman ke-2 pindaian berasal dari cetakan SPTJM lain sekolah ini ({older.number}), bukan dari "
+        "dokumen ini. Unggah pindaian yang hanya berisi halaman dokumen ini."
+    )
+    newer.refresh_from_db()
+    assert (newer.status, newer.scan_path) == ("DICETAK", "")
+
+
+def test_old_print_with_a_page_missing_is_checked_as_before(operator, old_four_pages):  # type: ignore[no-untyped-def]
+    result = _upload(operator, old_four_pages, 1, 2, 4)
+
+    assert (result.verdict, result.sptjm.status) == ("QR_COCOK", "DIUNGGAH")
+    assert result.warnings == [("QR_HALAMAN_KURANG", {"found": 3, "pages": 4})]
+    assert actions.warning_text(*result.warnings[0]).startswith(
+        "Kode QR dokumen ini terbaca pada 3 dari 4 halaman yang dicetak."
+    )
+    after = _audit()
+    assert (after["printed_pages"], after["pages_with_qr"], "missing_pages" in after) == (4, 3, False)
+
+
+def test_old_print_with_pages_swapped_or_twice_is_accepted_as_before(operator, old_four_pages):  # type: ignore[no-untyped-def]
+    # The same QR on every page: neither the order nor a repeat can be read from it.
+    result = _upload(operator, old_four_pages, 1, 3, 2, 2, 4)
+
+    assert (result.verdict, result.warnings) == ("QR_COCOK", [])
+    assert _audit()["pages_with_qr"] == 5
 
 
 def test_photo_of_one_page_of_a_long_document_is_accepted_without_the_pages_warning(operator, four_pages):  # type: ignore[no-untyped-def]
@@ -74,19 +212,50 @@ def test_photo_of_one_page_of_a_long_document_is_accepted_without_the_pages_warn
     )
 
     assert (result.verdict, result.warning, result.sptjm.scan_type) == ("QR_COCOK", "", "png")
-    audit = AuditEvent.objects.get(action="upload_sptjm_scan")
-    assert (audit.after["printed_pages"], audit.after["pages_with_qr"]) == (4, 1)
+    after = _audit()
+    assert (after["printed_pages"], after["pages_with_qr"], "missing_pages" in after) == (4, 1, False)
 
 
-def test_school_is_told_on_the_page_how_many_printed_pages_carried_the_qr(client, operator, four_pages):  # type: ignore[no-untyped-def]
+def test_school_is_told_on_the_page_which_printed_pages_were_not_read(client, operator, four_pages):  # type: ignore[no-untyped-def]
     client.force_login(operator)
     response = client.post(
         f"/sptjm/{four_pages.pk}/unggah/",
-        {"pindaian": _scan(four_pages, [0, 2, 3]), "version": four_pages.version},
+        {"pindaian": _scan((four_pages, [0, 2, 3])), "version": four_pages.version},
         follow=True,
     )
 
     html = response.content.decode()
-    assert "Kode QR dokumen ini terbaca pada 3 dari 4 halaman yang dicetak." in html
+    assert "Halaman 2 tidak terbaca pada pindaian: kode QR dokumen ini terbaca pada 3 dari 4 halaman" in html
     four_pages.refresh_from_db()
     assert four_pages.status == "DIUNGGAH"
+
+
+def test_pusdatin_review_page_names_the_pages_missing_repeated_and_out_of_order(  # type: ignore[no-untyped-def]
+    client, operator, pusdatin, six_pages
+):
+    _upload(operator, six_pages, 1, 4, 3, 3, 6)
+    client.force_login(pusdatin)
+
+    html = client.get(f"/pusdatin/sptjm/{six_pages.pk}/").content.decode()
+
+    assert "Kode QR dokumen ini terbaca pada 4 dari 6 halaman yang dicetak." in html
+    assert "Halaman tidak terbaca: 2, 5" in html
+    assert "Halaman terpindai lebih dari sekali: 3" in html
+    assert "Halaman tidak urut (terpindai sesudah halaman bernomor lebih besar): 3" in html
+
+
+def test_the_same_scan_sent_twice_is_told_the_same_warnings(operator, four_pages):  # type: ignore[no-untyped-def]
+    scan = _scan((four_pages, [0, 2, 3]))
+    first = actions.upload_scan(
+        actor=operator, sptjm_id=four_pages.pk, upload=scan, version=four_pages.version
+    )
+    scan.seek(0)
+
+    again = actions.upload_scan(
+        actor=operator, sptjm_id=four_pages.pk, upload=scan, version=four_pages.version
+    )
+
+    assert (
+        again.warnings == first.warnings == [("QR_HALAMAN_KURANG", {"found": 3, "pages": 4, "missing": "2"})]
+    )
+    assert AuditEvent.objects.filter(action="upload_sptjm_scan").count() == 1

@@ -38,14 +38,18 @@ def test_print_lists_uncovered_aktif_recipients_and_locks_them(operator, school,
     assert AuditEvent.objects.filter(action="print_sptjm", object_id=str(sptjm.pk)).count() == 1
 
 
-def test_pdf_qr_carries_number_and_content_hash(operator, school, period):
+def test_pdf_qr_carries_number_page_of_pages_and_content_hash(operator, school, period):
     aktif(school, 2)
     sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
 
     codes = list(document.read_qr_codes(files.absolute(sptjm.pdf_path), "pdf"))
 
-    assert codes[0] == f"VERVAL-SPTJM|1|{sptjm.number}|{sptjm.content_sha256}"
-    assert len(codes) == 2  # one per page: statement and list
+    sha = sptjm.content_sha256.upper()
+    # one per page: statement and list (decision 0084: the page and the page count)
+    assert codes == [
+        f"VERVAL-SPTJM|2|{sptjm.number}|1|2|{sha}",
+        f"VERVAL-SPTJM|2|{sptjm.number}|2|2|{sha}",
+    ]
 
 
 def test_printing_again_returns_the_same_live_document(operator, school, period):

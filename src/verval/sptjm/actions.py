@@ -9,6 +9,7 @@ deadline in force then and the days late (docs/decisions/0018-sptjm-deadlines.md
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -264,8 +265,17 @@ def void_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptj
 class UploadResult:
     sptjm: Sptjm
     verdict: str
-    warning: str = ""  # an ACTION_REFUSALS code shown as a warning (the upload was accepted)
-    warning_params: dict[str, Any] = field(default_factory=dict)  # its %(name)s placeholders
+    # (code, params) of each warning the upload was accepted with: an ACTION_REFUSALS code and
+    # the values of its %(name)s placeholders; the text is ScanCheck.warning_text's.
+    warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def warning(self) -> str:
+        return self.warnings[0][0] if self.warnings else ""
+
+    @property
+    def warning_params(self) -> dict[str, Any]:
+        return self.warnings[0][1] if self.warnings else {}
 
 
 def _size(upload: Any) -> int:
@@ -281,12 +291,20 @@ def _size(upload: Any) -> int:
 @dataclass(frozen=True)
 class ScanCheck:
     """What the QR codes of a scan say: the verdict, and for a PDF scan of a document printed on
-    several pages, on how many of its pages this document's own QR was read."""
+    several pages, on how many of its pages this document's own QR was read. A document printed
+    since decision 0084 names its page in its QR: then also which printed pages were not read,
+    which were scanned more than once and which come after a later page (`paged`)."""
 
     verdict: str
     pages_with_qr: int
     printed_pages: int
     kind: str
+    paged: bool = False
+    missing: tuple[int, ...] = ()
+    repeated: tuple[int, ...] = ()
+    out_of_order: tuple[int, ...] = ()
+    other_at: int = 0  # the scan's page (1 the first) carrying another document's QR, 0: none
+    other_number: str = ""  # that document's number
 
     @property
     def pages_short(self) -> bool:
@@ -299,6 +317,62 @@ class ScanCheck:
             and 0 < self.pages_with_qr < self.printed_pages
         )
 
+    def warnings(self) -> list[tuple[str, dict[str, Any]]]:
+        """The warnings an accepted scan is told, as (code, params), in this order: no QR at all;
+        printed pages not read; pages scanned twice; pages out of order (decision 0084)."""
+        if self.verdict == QrVerdict.QR_TIDAK_DITEMUKAN:
+            return [("QR_TIDAK_DITEMUKAN", {})]
+        out: list[tuple[str, dict[str, Any]]] = []
+        if self.pages_short:
+            found = {"found": self.pages_with_qr, "pages": self.printed_pages}
+            if self.paged:
+                out.append(("QR_HALAMAN_KURANG", {**found, "missing": page_list(self.missing)}))
+            else:
+                out.append(("QR_HALAMAN_KURANG", found))
+        if self.repeated:
+            out.append(("QR_HALAMAN_GANDA", {"repeated": page_list(self.repeated)}))
+        if self.out_of_order:
+            out.append(("QR_HALAMAN_TIDAK_URUT", {"out_of_order": page_list(self.out_of_order)}))
+        return out
+
+    def audit(self) -> dict[str, Any]:
+        """The check as the upload's audit row and the document keep it (`Sptjm.scan_pages`)."""
+        row: dict[str, Any] = {"printed_pages": self.printed_pages, "pages_with_qr": self.pages_with_qr}
+        if self.paged:
+            row |= {
+                "missing_pages": list(self.missing),
+                "repeated_pages": list(self.repeated),
+                "pages_out_of_order": list(self.out_of_order),
+            }
+        return row
+
+
+def warning_text(code: str, params: dict[str, Any], language: str | None = None) -> str:
+    """A warning's message in the page's language: a page list names the printed pages it is about."""
+    text = "QR_HALAMAN_KURANG_NOMOR" if code == "QR_HALAMAN_KURANG" and "missing" in params else ""
+    warning = ActionRefused(code, text=text, **params)
+    return warning.message_en if (language or "").startswith("en") else warning.message
+
+
+def page_list(pages: Any, limit: int = 12) -> str:
+    """Page numbers as a reader takes them in: runs of three or more as ranges, "37, 41, 50–58";
+    past `limit` items, "… (n halaman)" with the count of all of them."""
+    items: list[str] = []
+    numbers = sorted(pages)
+    i = 0
+    while i < len(numbers):
+        j = i
+        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
+            j += 1
+        if j - i >= 2:
+            items.append(f"{numbers[i]}–{numbers[j]}")
+        else:
+            items.extend(str(n) for n in numbers[i : j + 1])
+        i = j + 1
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f", … ({len(numbers)})"
+    return ", ".join(items)
+
 
 def check_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) -> str:
     """QR verdict of a stored scan against its document."""
@@ -306,29 +380,75 @@ def check_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) 
 
 
 def read_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) -> ScanCheck:
-    """The QR codes of every page of a stored scan against its document."""
-    found_other = False
+    """The QR codes of every page of a stored scan against its document.
+
+    A QR of another document (another school's, or another print of this school's) on any page
+    makes the verdict QR_DOKUMEN_LAIN, with the first such page of the scan. A document whose QR
+    names its page (decision 0084) is also checked page by page: which printed pages were not
+    read, which were read on more than one page of the scan, and which were first read after a
+    page with a higher number (a repeat is said as a repeat, not again as out of order)."""
     ours = 0
+    other_at, other_number = 0, ""
+    seen: list[int] = []  # the printed page of each scan page of ours that names one, in scan order
     # Every page is read, so a scan may hold the printed pages and a few more (a cover letter, a
     # page scanned twice), not a document of another school appended after them.
     if printed is None:
         printed = selectors.printed_pages(sptjm)
     try:
-        for texts in document.read_qr_pages(path, kind, max_pages=printed + 2):
-            parsed = {document.parse_qr_payload(text) for text in texts} - {None}
-            if (sptjm.number, sptjm.content_sha256) in parsed:
+        for at, texts in enumerate(document.read_qr_pages(path, kind, max_pages=printed + 2), start=1):
+            parsed = [p for p in map(document.parse_qr_payload, texts) if p is not None]
+            mine = [p for p in parsed if (p.number, p.sha256) == (sptjm.number, sptjm.content_sha256)]
+            if mine:
                 ours += 1
-            if parsed - {(sptjm.number, sptjm.content_sha256)}:
-                found_other = True
+                named = sorted(p.page for p in mine if p.page is not None)
+                seen.extend(named[:1])  # one page of paper is one printed page
+            other = next(
+                (p for p in parsed if (p.number, p.sha256) != (sptjm.number, sptjm.content_sha256)), None
+            )
+            if other is not None and not other_at:
+                other_at, other_number = at, other.number
     except document.TooManyPages as exc:
         raise ActionRefused("HALAMAN_TERLALU_BANYAK") from exc
     except Exception as exc:  # noqa: BLE001 - any decoder/renderer failure means an unreadable file
         raise ActionRefused("BERKAS_RUSAK") from exc
-    if found_other:
+    if other_at:
         verdict = QrVerdict.QR_DOKUMEN_LAIN
     else:
         verdict = QrVerdict.QR_COCOK if ours else QrVerdict.QR_TIDAK_DITEMUKAN
-    return ScanCheck(verdict=verdict, pages_with_qr=ours, printed_pages=printed, kind=kind)
+    if not seen or kind != "pdf":  # a print before decision 0084, no QR of ours, or a photo: as ever
+        return ScanCheck(
+            verdict=verdict,
+            pages_with_qr=ours,
+            printed_pages=printed,
+            kind=kind,
+            other_at=other_at,
+            other_number=other_number,
+        )
+    times = Counter(seen)
+    # Missing pages are counted against the stored PDF's pages, not the count a QR says: the hash
+    # is printed in every footer, so a QR can be made up, and its count could be any number.
+    late: list[int] = []
+    highest = 0
+    first: set[int] = set()
+    for page in seen:
+        if page in first:
+            continue  # a repeat: said as such, not as out of order
+        first.add(page)
+        if page < highest:
+            late.append(page)
+        highest = max(highest, page)
+    return ScanCheck(
+        verdict=verdict,
+        pages_with_qr=len(times),
+        printed_pages=printed,
+        kind=kind,
+        paged=True,
+        missing=tuple(p for p in range(1, printed + 1) if p not in times),
+        repeated=tuple(sorted(p for p, n in times.items() if n > 1)),
+        out_of_order=tuple(sorted(late)),
+        other_at=other_at,
+        other_number=other_number,
+    )
 
 
 def _sent_again(sptjm: Sptjm, version: int | None, sha256: str) -> bool:
@@ -370,7 +490,7 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
         scanned = read_scan(sptjm, path, kind, printed)
         verdict = scanned.verdict
         if verdict == QrVerdict.QR_DOKUMEN_LAIN:
-            raise ActionRefused("QR_DOKUMEN_LAIN")
+            raise _other_document(sptjm, scanned)
         with transaction.atomic():
             locked = Sptjm.objects.select_for_update().get(pk=sptjm.pk)
             if locked.status not in LIVE_STATUSES:
@@ -380,8 +500,10 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
                 # second was told "diubah orang lain" although the upload had succeeded.
                 path.unlink(missing_ok=True)
                 again = locked.qr_verdict
-                warning = "QR_TIDAK_DITEMUKAN" if again == QrVerdict.QR_TIDAK_DITEMUKAN else ""
-                return UploadResult(sptjm=locked, verdict=again, warning=warning)
+                told = [(code, params) for code, params in locked.scan_pages.get("warnings", [])]
+                if not told and again == QrVerdict.QR_TIDAK_DITEMUKAN:  # a scan from before 0084
+                    told = [("QR_TIDAK_DITEMUKAN", {})]
+                return UploadResult(sptjm=locked, verdict=again, warnings=told)
             _check_version(locked, version)
             before = {
                 "status": locked.status,
@@ -392,6 +514,8 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
             locked.uploaded_by, locked.uploaded_at = actor, timezone.now()
             locked.upload_count += 1
             locked.qr_verdict = verdict
+            warnings = scanned.warnings()
+            locked.scan_pages = {**scanned.audit(), "warnings": [list(w) for w in warnings]}
             # The deadline in force now (read in this transaction: a schedule changed later does
             # not rewrite the mark); a late scan is accepted and marked, Pusdatin decides.
             deadline = Period.objects.values_list("sptjm_upload_deadline", flat=True).get(pk=locked.period_id)
@@ -415,22 +539,27 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
                     "size": stored,
                     "upload_deadline": _iso(deadline),
                     "late_days": locked.upload_late_days,
-                    "printed_pages": scanned.printed_pages,
-                    "pages_with_qr": scanned.pages_with_qr,
+                    **scanned.audit(),
+                    "warnings": [code for code, _params in warnings],
                 },
             )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    if scanned.pages_short:
-        return UploadResult(
-            sptjm=locked,
-            verdict=verdict,
-            warning="QR_HALAMAN_KURANG",
-            warning_params={"found": scanned.pages_with_qr, "pages": scanned.printed_pages},
+    return UploadResult(sptjm=locked, verdict=verdict, warnings=warnings)
+
+
+def _other_document(sptjm: Sptjm, scanned: ScanCheck) -> ActionRefused:
+    """QR_DOKUMEN_LAIN naming the page of a PDF scan that carries another document's QR, and
+    that document's number when it is another print of this school's (decision 0084)."""
+    if scanned.kind != "pdf" or not scanned.other_at:
+        return ActionRefused("QR_DOKUMEN_LAIN")
+    parts = scanned.other_number.split("/")  # SPTJM/<period>/<npsn>/<seq>
+    if len(parts) == 4 and parts[0] == "SPTJM" and parts[2] == sptjm.school_id:
+        return ActionRefused(
+            "QR_DOKUMEN_LAIN", text="QR_DOKUMEN_LAIN_CETAKAN", at=scanned.other_at, other=scanned.other_number
         )
-    warning = "QR_TIDAK_DITEMUKAN" if verdict == QrVerdict.QR_TIDAK_DITEMUKAN else ""
-    return UploadResult(sptjm=locked, verdict=verdict, warning=warning)
+    return ActionRefused("QR_DOKUMEN_LAIN", text="QR_DOKUMEN_LAIN_HALAMAN", at=scanned.other_at)
 
 
 # ------------------------------------------------------------------ review

@@ -1,22 +1,24 @@
 """The SPTJM document: canonical content hash, QR payload, PDF rendering and QR reading of scans.
 
 Pure functions over plain data (no database), so the document can be tested and rendered alone.
-The QR on every page carries `VERVAL-SPTJM|1|<document number>|<sha256 of the canonical list>`.
+The QR on page p of N carries `VERVAL-SPTJM|2|<document number>|<p>|<N>|<SHA-256 of the canonical
+list, upper case>` (decision 0084); a document printed before that carries
+`VERVAL-SPTJM|1|<document number>|<sha256>` on every page, and is read as it always was.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 QR_PREFIX = "VERVAL-SPTJM"
-QR_VERSION = "1"
+QR_VERSION = "1"  # of the canonical list (content_hash) and of the QR without a page number
+QR_PAGED_VERSION = "2"  # the QR that names its page (decision 0084)
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 MONTHS_ID = [
     "Januari",
@@ -98,14 +100,36 @@ def content_hash(number: str, period_code: str, npsn: str, lines: Iterable[Line]
     return hashlib.sha256(canonical_bytes(number, period_code, npsn, lines)).hexdigest()
 
 
-def qr_payload(number: str, sha256: str) -> str:
-    return f"{QR_PREFIX}|{QR_VERSION}|{number}|{sha256}"
+class QrPayload(NamedTuple):
+    """What one QR code of a document says: its number and content hash, and, on a document
+    printed since decision 0084, which page of how many it is on (None on an older print)."""
+
+    number: str
+    sha256: str
+    page: int | None = None
+    pages: int | None = None
 
 
-def parse_qr_payload(text: str) -> tuple[str, str] | None:
+def qr_payload(number: str, sha256: str, page: int | None = None, pages: int | None = None) -> str:
+    """The QR text of page `page` of `pages`; without them, that of a print before decision 0084.
+
+    The hash comes last and in upper case: the QR encodes it in alphanumeric mode (5.5 bits a
+    character instead of 8), so the page number costs no QR version: a code of the same module size
+    as before, read as well from a small phone photo (decision 0084)."""
+    if page is None or pages is None:
+        return f"{QR_PREFIX}|{QR_VERSION}|{number}|{sha256}"
+    return f"{QR_PREFIX}|{QR_PAGED_VERSION}|{number}|{page}|{pages}|{sha256.upper()}"
+
+
+def parse_qr_payload(text: str) -> QrPayload | None:
+    """The payload of a QR text of ours (either version), or None for any other text."""
     parts = text.strip().split("|")
     if len(parts) == 4 and parts[0] == QR_PREFIX:
-        return parts[2], parts[3]
+        return QrPayload(parts[2], parts[3])
+    if len(parts) == 6 and parts[0] == QR_PREFIX and parts[1] == QR_PAGED_VERSION:
+        page, pages = parts[3], parts[4]
+        if page.isdigit() and pages.isdigit() and 1 <= int(page) <= int(pages):
+            return QrPayload(parts[2], parts[5].lower(), int(page), int(pages))
     return None
 
 
@@ -129,13 +153,27 @@ def date_id(value: date) -> str:
     return f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
 
 
-def _qr_png(payload: str) -> io.BytesIO:
+def _qr_code(payload: str, mask: int | None = None):  # type: ignore[no-untyped-def]
+    """The QR of a payload (segno), error correction M. A paged payload's upper-case hash is a
+    segment of its own in alphanumeric mode. `mask` None: segno picks the best of eight."""
     import segno
 
-    buf = io.BytesIO()
-    segno.make(payload, error="m", micro=False).save(buf, kind="png", scale=8, border=4)
-    buf.seek(0)
-    return buf
+    head, _, tail = payload.rpartition("|")
+    content: str | list[str] = [f"{head}|", tail] if tail.isupper() and tail.isalnum() else payload
+    return segno.make(content, error="m", micro=False, mask=mask)  # type: ignore[arg-type]  # segments: a list
+
+
+def _qr_image(code):  # type: ignore[no-untyped-def]
+    """The QR as a black-and-white image, 8 pixels a module and the 4-module quiet zone (as
+    segno's PNG of scale 8, without writing and reading a PNG for each page)."""
+    from PIL import Image
+
+    size = code.symbol_size(scale=1, border=4)[0]
+    pixels = bytearray()
+    for row in code.matrix_iter(scale=1, border=4):
+        pixels.extend(0 if dark else 255 for dark in row)
+    image = Image.frombytes("L", (size, size), bytes(pixels))
+    return image.resize((size * 8, size * 8), Image.Resampling.NEAREST).convert("1")
 
 
 def render_pdf(data: DocumentData) -> bytes:
@@ -144,17 +182,15 @@ def render_pdf(data: DocumentData) -> bytes:
     from fpdf import FPDF
 
     sha = content_hash(data.number, data.period_code, data.npsn, data.lines)
-    qr = _qr_png(qr_payload(data.number, sha)).getvalue()
     by_op, by_cat = totals(data.lines)
 
     class Doc(FPDF):
-        def header(self) -> None:  # every page: number, QR (so any scanned page identifies the document)
+        def header(self) -> None:  # every page: number and, drawn at the end (_page_qr_codes), the QR
             self.set_font("dejavu", "", 8)
             self.set_xy(15, 8)
             self.cell(140, 4, f"Nomor: {data.number}")
             self.set_xy(15, 12)
             self.cell(140, 4, f"NPSN {data.npsn} · {data.period_name}")
-            self.image(io.BytesIO(qr), x=170, y=6, w=28, h=28)
             self.set_y(36)
 
         def footer(self) -> None:
@@ -274,7 +310,25 @@ def render_pdf(data: DocumentData) -> bytes:
         ),
         align=("R", "L", "L", "L", "L", "L", "R"),
     )
+    _page_qr_codes(pdf, data.number, sha)
     return bytes(pdf.output())
+
+
+def _page_qr_codes(pdf, number: str, sha: str) -> None:  # type: ignore[no-untyped-def]
+    """The QR of every page, naming its page and the page count (so any scanned page identifies
+    the document and where it belongs). Drawn once every page is laid out: the count is known
+    only then, and fpdf2 writes to an earlier page when `page` is set back to it."""
+    last = pdf.page
+    pages = pdf.pages_count
+    # The mask segno picks for page 1 serves every page: the payloads differ by a few digits, and
+    # choosing among the eight took 8 of the 10 ms a page costs (a 160-page document: 1.3 s).
+    mask = None
+    for page in range(1, pages + 1):
+        code = _qr_code(qr_payload(number, sha, page, pages), mask)
+        mask = code.mask
+        pdf.page = page
+        pdf.image(_qr_image(code), x=170, y=6, w=28, h=28)
+    pdf.page = last
 
 
 # Space between the statement and the signature block, and the block's own height up to its

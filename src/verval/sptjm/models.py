@@ -87,6 +87,10 @@ class Sptjm(models.Model):
     uploaded_at = models.DateTimeField(null=True, blank=True)
     upload_count = models.PositiveSmallIntegerField(default=0)
     qr_verdict = models.CharField(max_length=24, choices=QrVerdict.choices, blank=True)
+    # The page check of the latest scan (actions.ScanCheck.audit, with its warnings): printed
+    # pages, pages read and, for a document whose QR names its page (decision 0084), the pages
+    # missing, repeated and out of order. Empty: no scan yet, or uploaded before this was kept.
+    scan_pages = models.JSONField(default=dict, blank=True)
     # The same for the latest scan (the one Pusdatin reviews); each upload's own verdict is in
     # its audit row. None: no scan yet (or uploaded before this was recorded).
     upload_deadline = models.DateField(null=True, blank=True)

@@ -67,6 +67,41 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "The QR code of this document was read on %(found)s of the %(pages)s printed pages. The scan is "
         "accepted, but check whether a page was left out or scanned unclearly, and upload again if so.",
     ),
+    # Texts under QR_DOKUMEN_LAIN and QR_HALAMAN_KURANG naming pages, and the warnings of a
+    # document whose QR names its page (decision 0084).
+    "QR_DOKUMEN_LAIN_HALAMAN": (
+        "Halaman ke-%(at)s pindaian memuat kode QR dokumen SPTJM lain. Unggah pindaian yang hanya berisi "
+        "halaman dokumen ini.",
+        "Page %(at)s of the scan carries the QR code of another SPTJM. Upload a scan of this document's "
+        "pages only.",
+    ),
+    "QR_DOKUMEN_LAIN_CETAKAN": (
+        "Halaman ke-%(at)s pindaian berasal dari cetakan SPTJM lain sekolah ini (%(other)s), bukan dari "
+        "dokumen ini. Unggah pindaian yang hanya berisi halaman dokumen ini.",
+        "Page %(at)s of the scan comes from another print of this school's SPTJM (%(other)s), not from "
+        "this document. Upload a scan of this document's pages only.",
+    ),
+    "QR_HALAMAN_KURANG_NOMOR": (
+        "Halaman %(missing)s tidak terbaca pada pindaian: kode QR dokumen ini terbaca pada %(found)s dari "
+        "%(pages)s halaman yang dicetak. Pindaian tetap diterima, tetapi periksa apakah halaman itu "
+        "terlewat atau kurang jelas, lalu unggah ulang bila perlu.",
+        "Not read on the scan: page %(missing)s. The QR code of this document was read on %(found)s of "
+        "the %(pages)s printed pages. The scan is accepted, but check whether those pages were left out "
+        "or scanned unclearly, and upload again if so.",
+    ),
+    "QR_HALAMAN_GANDA": (
+        "Halaman %(repeated)s terpindai lebih dari sekali. Pindaian tetap diterima; buang salinan yang "
+        "berlebih lalu unggah ulang bila perlu.",
+        "Scanned more than once: page %(repeated)s. The scan is accepted; remove the extra copies and "
+        "upload again if you wish.",
+    ),
+    "QR_HALAMAN_TIDAK_URUT": (
+        "Halaman %(out_of_order)s terpindai sesudah halaman bernomor lebih besar: urutan halaman pada "
+        "pindaian tidak sama dengan dokumen yang dicetak. Pindaian tetap diterima; urutkan halamannya "
+        "lalu unggah ulang bila perlu.",
+        "Scanned after a later page: page %(out_of_order)s. The pages of the scan are not in the printed "
+        "order. The scan is accepted; put the pages in order and upload again if you wish.",
+    ),
     "ALASAN_WAJIB": ("Alasan pengembalian wajib diisi.", "A reason for returning is required."),
     "BATCH_TIDAK_DIKENAL": ("Batch penyaluran tidak ditemukan.", "Disbursement batch not found."),
     "REKAP_TIDAK_VALID": (
@@ -103,7 +138,7 @@ UPLOAD_REFUSALS = (
     "HALAMAN_TERLALU_BANYAK",
     "QR_DOKUMEN_LAIN",
 )
-UPLOAD_WARNINGS = ("QR_TIDAK_DITEMUKAN", "QR_HALAMAN_KURANG")
+UPLOAD_WARNINGS = ("QR_TIDAK_DITEMUKAN", "QR_HALAMAN_KURANG", "QR_HALAMAN_GANDA", "QR_HALAMAN_TIDAK_URUT")
 
 # Row refusals of an injection or usage file (on top of the exchange's structural codes).
 ROW_REFUSALS: dict[str, tuple[str, str]] = {

@@ -31,7 +31,7 @@ from verval.core.when import format_deadline
 from verval.reference.models import Period
 from verval.sptjm import actions, selectors
 from verval.sptjm.document import gb
-from verval.sptjm.models import DisbursementStatus, QrVerdict, SptjmStatus
+from verval.sptjm.models import DisbursementStatus, QrVerdict, Sptjm, SptjmStatus
 from verval.sptjm.reasons import ActionRefused, failure_advice, flag_label, masked_note
 
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
@@ -226,14 +226,13 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
         except ActionRefused as exc:
             _refusal(request, exc, "unggah")
         else:
-            if result.warning:
-                warning = ActionRefused(result.warning, **result.warning_params)
+            for code, params in result.warnings:
                 messages.warning(
                     request,
-                    warning.message_en if get_language() == "en" else warning.message,
-                    extra_tags=f"help:unggah:{warning.code}",
+                    actions.warning_text(code, params, get_language()),
+                    extra_tags=f"help:unggah:{code}",
                 )
-            else:
+            if not result.warnings:
                 messages.success(
                     request,
                     _("Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin."),
@@ -328,6 +327,22 @@ def review(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     return _review_page(request, sptjm_id)
 
 
+def _scan_pages(sptjm: Sptjm) -> dict[str, Any]:
+    """The page check of the latest scan for the reviewer: pages read of those printed and, for
+    a document whose QR names its page (decision 0084), the pages missing, repeated and out of
+    order as page lists ("37, 41"). Empty for a scan uploaded before it was kept."""
+    kept = sptjm.scan_pages or {}
+    if sptjm.scan_type != "pdf" or "printed_pages" not in kept:
+        return {}
+    return {
+        "read": kept["pages_with_qr"],
+        "printed": kept["printed_pages"],
+        "missing": actions.page_list(kept.get("missing_pages", [])),
+        "repeated": actions.page_list(kept.get("repeated_pages", [])),
+        "out_of_order": actions.page_list(kept.get("pages_out_of_order", [])),
+    }
+
+
 def _review_page(
     request: HttpRequest, sptjm_id: UUID, *, reason: str = "", error: str = "", status: int = 200
 ) -> HttpResponse:
@@ -349,6 +364,7 @@ def _review_page(
             "by_operator": by_operator,
             "by_category": by_category,
             "verdicts": QrVerdict,
+            "scan_pages": _scan_pages(sptjm),
             "can_review": sptjm.status == SptjmStatus.DIUNGGAH,
             # A document of a closed period: does approving it still cover anything?
             "current_carries": selectors.approval_carries(sptjm),
