@@ -11,7 +11,7 @@ its operator and its Dinas do:
     --part sptjm     printing the SPTJM of every recipient (time, peak RSS, pages, bytes, the QR on
                      every page), then the signed "scan" (every page rasterised at --scan-dpi and
                      put back in one PDF of JPEGs as a scanner does): upload and QR check (time,
-                     peak RSS), a page missing, two pages swapped
+                     peak RSS), a page missing, two pages swapped, a page twice
     --part district  the Dinas kabupaten pages with --schools schools (list, sort, kecamatan
                      filter, late schools and their export, the dashboard roll-ups)
 
@@ -339,7 +339,11 @@ def sptjm_part(args: argparse.Namespace, npsn: str, operator: Any, pusdatin: Any
     # The QR on every page of the printed PDF (rendered, not scanned).
     with Peak() as peak:
         found = list(document.read_qr_codes(pdf_path, "pdf", max_pages=pages))
-    ours = sum(1 for t in found if document.parse_qr_payload(t) == (sptjm.number, sptjm.content_sha256))
+    ours = sum(
+        1
+        for t in found
+        if (document.parse_qr_payload(t) or ("", ""))[:2] == (sptjm.number, sptjm.content_sha256)
+    )
     print(
         f"| QR read from every printed page | {peak.seconds:.2f} | {peak.grew:.0f} | {ours} of {pages} pages |"
     )
@@ -371,6 +375,7 @@ def sptjm_part(args: argparse.Namespace, npsn: str, operator: Any, pusdatin: Any
             f"pages {gone + 1} and {gone + 2} swapped",
             scan([*range(gone), gone + 1, gone, *range(gone + 2, pages)]),
         ),
+        (f"page {gone + 1} twice", scan([*range(gone + 1), *range(gone, pages)])),
     ]
     for label, blob in variants:
         sptjm.refresh_from_db()
