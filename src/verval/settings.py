@@ -292,10 +292,12 @@ LOGGING = {
     "filters": {
         "mask_numbers": {"()": "verval.core.logging.MaskPhoneNumbersFilter"},
         "one_line_warning": {"()": "verval.core.logging.OneLineWarningFilter"},
+        "without_query": {"()": "verval.core.logging.AccessLogWithoutQueryFilter"},
     },
     # Django's own access log of `verval serve` (runserver) quotes each request line: a path or
-    # query with a number in it (a fuzzer's, a client's mistake) was printed as sent. Same
-    # handler as Django's default, with the number filter.
+    # query with a number in it (a fuzzer's, a client's mistake) was printed as sent, and a search
+    # term of a GET form (`?q=`) too. Same handler as Django's default, with the number filter,
+    # and the query string left out (decision 0087).
     "formatters": {
         # Time with its offset, level and logger: under gunicorn or a service manager the lines
         # of several processes meet in one file, and a bare message said neither when nor where.
@@ -316,7 +318,7 @@ LOGGING = {
             "level": "INFO",
             "class": "logging.StreamHandler",
             "formatter": "django.server",
-            "filters": ["mask_numbers"],
+            "filters": ["without_query", "mask_numbers"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("VERVAL_LOG_LEVEL", "INFO")},

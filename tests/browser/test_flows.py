@@ -358,8 +358,7 @@ def test_switching_language_keeps_the_filter_chosen_without_a_reload(live_server
     page.goto(f"{base}/sekolah/{school.npsn}/")
     page.locator("select[name=status]").select_option("RESIDU")
     page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=RESIDU*")
-    page.locator("#lang-select").select_option("en")
-    page.locator("form.lang button").click()
+    page.get_by_role("button", name="EN English").click()
     page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=RESIDU*")
     assert page.locator("html").get_attribute("lang") == "en"
 

@@ -15,7 +15,7 @@ def test_an_operator_opens_help_from_the_menu_and_prints_it_without_the_menu(liv
     base = live_server.url
     with _context(browser, "phone") as page:
         _sign_in(page, base, "op.a11y")
-        page.get_by_role("navigation", name="Menu utama").get_by_role("link", name="Bantuan").click()
+        page.get_by_role("banner").get_by_role("link", name="Bantuan").click()
         page.wait_for_url(f"{base}/bantuan/sekolah/")
         assert page.get_by_role("heading", level=1).inner_text() == "Bantuan: Operator Sekolah"
         assert page.evaluate("document.scrollingElement.scrollWidth") <= page.viewport_size["width"]

@@ -32,8 +32,7 @@ def _fits(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _english(page) -> None:  # type: ignore[no-untyped-def]
-    page.locator("#lang-select").select_option("en")
-    page.locator("form.lang button").click()
+    page.get_by_role("button", name="EN English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
 

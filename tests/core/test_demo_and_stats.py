@@ -73,7 +73,7 @@ def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore
     from verval.core.demo import sptjm_round
 
     approved = Sptjm.objects.filter(status="DISETUJUI").count()
-    second = sptjm_round(keep_npsn=operator.school_id)
+    second = sptjm_round(keep_npsn=operator.school_id, period_code=period.code)
     assert Sptjm.objects.filter(status="DISETUJUI").count() == approved + second["sptjm_disetujui"]
 
     stats = StringIO()
@@ -82,6 +82,32 @@ def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore
     assert counts["recipients"] == Recipient.objects.filter(active=True).count()
     assert sum(counts["number_status"].values()) == counts["recipients"]
     assert counts["number_status"]["RESIDU"] == Recipient.objects.filter(status="RESIDU", active=True).count()
+
+
+def test_the_demos_queued_round_finds_its_period_by_code_after_the_period_is_renamed(monkeypatch):  # type: ignore[no-untyped-def]
+    from verval.core import tasks
+    from verval.reference.models import Period
+    from verval.sptjm.models import Sptjm
+
+    # The round waits in the worker's queue (ImmediateBackend would play it inside `demo`).
+    queued: list[tuple[object, ...]] = []
+    round_task = tasks.demo_sptjm_round_task
+
+    class Queue:
+        def enqueue(self, *args: object) -> None:
+            queued.append(args)
+
+    monkeypatch.setattr(tasks, "demo_sptjm_round_task", Queue())
+    call_command("demo", "--students", "600", "--teachers", "60", "--json", stdout=StringIO())
+    (args,) = queued
+    # Meanwhile Pusdatin gives the period a name of its own (`verval period edit --name`).
+    period = Period.objects.get(is_open=True)
+    Period.objects.filter(pk=period.pk).update(name="Tahap 1 Desember")
+
+    played = round_task.call(*args)
+
+    assert played["sptjm_disetujui"] > 0
+    assert Sptjm.objects.filter(period=period, status="DISETUJUI").count() == played["sptjm_disetujui"]
 
 
 def test_a_command_on_a_database_without_tables_says_to_migrate_and_exits_1(tmp_path):  # type: ignore[no-untyped-def]

@@ -226,11 +226,14 @@ def test_percentages_are_written_with_the_unit_against_the_figure():
     assert pct1(None) == "–"
 
 
-def test_public_pages_do_not_load_htmx_which_only_signed_in_pages_use(client, figures, pusdatin):
+def test_the_dashboard_does_not_load_htmx_which_it_does_not_use_signed_in_or_not(client, figures, pusdatin):
     public = client.get(reverse("dashboard:public")).content.decode()
     assert "htmx.min.js" not in public and "hx-headers" not in public
     client.force_login(pusdatin)
-    assert "htmx.min.js" in client.get(reverse("dashboard:public")).content.decode()
+    # Loaded by the pages with hx-* attributes alone (decision 0087): the number check is one.
+    signed_in = client.get(reverse("dashboard:public")).content.decode()
+    assert "htmx.min.js" not in signed_in and "hx-headers" not in signed_in
+    assert "htmx.min.js" in client.get(reverse("registry:phone_check")).content.decode()
 
 
 def test_map_legend_is_html_beside_the_map_so_it_stays_legible_on_a_phone(client, figures):

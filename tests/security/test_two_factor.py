@@ -194,7 +194,8 @@ def test_two_factor_message_links_to_verify_which_sends_a_user_without_device_to
     session = client.session
     session["otp_device_id"] = TOTPDevice.objects.get(user=pusdatin).persistent_id
     session.save()
-    page = client.get(reverse("accounts:home")).content.decode()
+    # The messages come with htmx, on a page that uses it (decision 0087).
+    page = client.get(reverse("registry:phone_check")).content.decode()
     assert (
         '<span data-net="two-factor">Akun ini harus melewati verifikasi dua langkah dulu, jadi isian '
         "tadi belum terkirim. Lakukan verifikasi, lalu kirim ulang. "

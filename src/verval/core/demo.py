@@ -60,7 +60,7 @@ def load(
     if job.state != job.State.SUCCEEDED:
         raise RuntimeError(f"demo import refused: {job.error_code}")
     accounts = _accounts(password)
-    _period()
+    period = _period()
     steps: dict[str, Any] = {"import": job.counts}
     if play_round:
         steps["validate"] = _quiet("validate", "--json").strip().splitlines()[-1]
@@ -71,12 +71,13 @@ def load(
         # server is up, so that the pages (with residue) are there at once.
         from verval.core.tasks import demo_sptjm_round_task
 
-        demo_sptjm_round_task.enqueue(accounts[Role.OPERATOR]["scope"])
+        # The period goes by its code (its key): a name Pusdatin edits in the meantime changes nothing.
+        demo_sptjm_round_task.enqueue(accounts[Role.OPERATOR]["scope"], period.code)
         steps["disbursement"] = "queued"
     return {"accounts": accounts, "password": password, "steps": steps}
 
 
-def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
+def sptjm_round(*, keep_npsn: str, period_code: str, schools: int = 8) -> dict[str, Any]:
     """Steps 8-12 for a few schools: print, upload the signed scan (here: the printed PDF itself,
     whose QR the upload check reads), approve, disburse, and let the simulated providers inject.
     The demo operator's own school is left before printing so that a visitor can do it.
@@ -91,8 +92,9 @@ def sptjm_round(*, keep_npsn: str, schools: int = 8) -> dict[str, Any]:
     from verval.sptjm.models import DisbursementBatch
     from verval.sptjm.reasons import ActionRefused
 
-    # The worker may play this on a later day than the demo was loaded: the open period it made.
-    period = Period.objects.filter(is_open=True, name__endswith=_DEMO_PERIOD_SUFFIX).latest("starts_on")
+    # The period the demo made, by its code: the worker may play this on a later day (another
+    # month: demo_period_code would name another one), and its name may have been edited since.
+    period = Period.objects.get(code=period_code)
     pusdatin = User.objects.get(username="pusdatin")
     candidates = (
         School.objects.exclude(npsn=keep_npsn)
@@ -354,9 +356,9 @@ def demo_period_code(today: dt.date | None = None) -> str:
     return f"{today:%Y-%m}-T1"
 
 
-def _period() -> None:
+def _period() -> Period:
     today = dt.date.today()
-    Period.objects.get_or_create(
+    period, _created = Period.objects.get_or_create(
         code=demo_period_code(today),
         defaults={
             "name": f"{_MONTHS_ID[today.month - 1]} {today.year} tahap 1{_DEMO_PERIOD_SUFFIX}",
@@ -369,6 +371,7 @@ def _period() -> None:
             "is_open": True,
         },
     )
+    return period
 
 
 def demo_api_token() -> str:

@@ -463,7 +463,8 @@ def _job(request: HttpRequest, job_id: UUID):  # type: ignore[no-untyped-def]
 @login_required
 def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = _job(request, job_id)
-    return render(request, "core/job.html", _job_context(request, job))
+    # A job still running polls its progress with htmx; a finished one's page is plain (decision 0087).
+    return render(request, "core/job.html", {**_job_context(request, job), "uses_htmx": not job.is_finished})
 
 
 def _job_context(request: HttpRequest, job: Any) -> dict[str, Any]:

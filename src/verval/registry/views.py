@@ -86,6 +86,7 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         kinds=Kind.choices,
         corrections=selectors.recent_corrections(request.user, npsn) if can_edit else [],
         shared_limit=settings.VERVAL["SHARED_NUMBER_LIMIT"],
+        uses_htmx=True,  # base.html loads htmx only for a page that says so (decision 0087)
     )
     return render(request, "registry/school.html", context)
 
@@ -135,6 +136,7 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
     if not ctx["can_edit"]:
         raise PermissionDenied("read-only")
     ctx["back"] = _list_query(request)
+    ctx["uses_htmx"] = True  # the page of its own checks the number as it is typed
     r = ctx["r"]
     template = "registry/_row_edit.html" if _htmx(request) else "registry/edit.html"
     if request.method == "GET":

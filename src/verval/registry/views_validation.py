@@ -89,6 +89,7 @@ def phone_check(request: HttpRequest) -> HttpResponse:
         "truncated": truncated,
         "limit": MAX_PASTED_NUMBERS,
         "valid": sum(1 for r in results if r["v"].valid),  # r["v"] is a Verdict
+        "uses_htmx": True,  # the list is checked in place (decision 0087)
     }
     template = (
         "registry/_phone_check_results.html"
