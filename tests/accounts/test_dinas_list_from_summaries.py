@@ -201,6 +201,18 @@ def test_a_dirty_school_is_counted_from_its_recipients(region, dinas_kab):  # ty
     assert (rows[school.npsn], rows[late.npsn]) == ((5, 4, 1), (50, 40, 7))
 
 
+def test_a_list_with_more_dirty_schools_than_the_limit_is_counted_whole(region, dinas_kab, monkeypatch):  # type: ignore[no-untyped-def]
+    school, late, _west = region
+    services.refresh_all()
+    SchoolSummary.objects.filter(school_id__in=[school.npsn, late.npsn]).update(
+        imported=50, aktif=40, residu=7
+    )
+    monkeypatch.setattr(dashboard_selectors, "DIRTY_COUNTED_MAX", 1)
+    services.mark_dirty(["20199996", "20199995"])
+    rows = {s.npsn: (s.total, s.aktif, s.residu) for s in selectors.region_school_rows(dinas_kab)}
+    assert (rows[school.npsn], rows[late.npsn]) == ((5, 4, 1), (3, 1, 0))
+
+
 @pytest.mark.parametrize(
     ("kind", "state", "school_id", "ended", "counted"),
     [
