@@ -127,7 +127,13 @@ def school_list_area(user: Any, *, regency: str = "", district: str = "") -> Sch
 
 
 def region_school_rows(
-    user: Any, q: str = "", sort: str = "share", *, regency: str = "", district: str = ""
+    user: Any,
+    q: str = "",
+    sort: str = "share",
+    *,
+    regency: str = "",
+    district: str = "",
+    counted: bool | None = None,
 ) -> Any:
     """Schools in the user's scope with total, AKTIF count, AKTIF share and residue count.
 
@@ -135,13 +141,25 @@ def region_school_rows(
     `regency` / `district` narrow to a kabupaten/kota / kecamatan (checked by `school_list_area`;
     the scope still applies whatever they say). A school's kecamatan is its `region`, the most
     precise region the cutoff gave.
+
+    The figures come from the dashboard's school summaries whenever those include every registry
+    job's changes (`dashboard.selectors.summaries_follow_every_job`; a school marked dirty is
+    counted live in the same statement), else from the recipients, as before: the same figures
+    either way (decision 0085). `counted=True` always counts, `False` reads the summaries (unless
+    more than `dashboard.selectors.DIRTY_COUNTED_MAX` of the schools are dirty).
     """
     from django.db.models import Case, F, FloatField, Value, When
     from django.db.models.functions import Cast
 
+    from verval.dashboard import selectors as dashboard_selectors
     from verval.registry.selectors import school_progress
 
-    qs = school_progress(user).annotate(
+    if counted is None:
+        counted = not dashboard_selectors.summaries_follow_every_job()
+    qs = None if counted else dashboard_selectors.school_counts(access.schools_for(user))
+    if qs is None:
+        qs = school_progress(user)
+    qs = qs.annotate(
         share=Case(
             When(total=0, then=Value(0.0)),
             default=Cast(F("aktif"), FloatField()) / Cast(F("total"), FloatField()),

@@ -85,7 +85,8 @@ class SchoolSummary(models.Model):
         primary_key=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
-        related_name="+",
+        # School -> its summary, one LEFT JOIN for the Dinas school list (decision 0085).
+        related_name="summary",
     )
     regency = models.CharField(max_length=6, db_index=True)
     province = models.CharField(max_length=6)

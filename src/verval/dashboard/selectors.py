@@ -22,7 +22,14 @@ from django.utils.translation import gettext_lazy as _
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES, Role
 from verval.dashboard import services, sources
-from verval.dashboard.models import DailySnapshot, RegionStat, SchoolStat, SchoolSummary
+from verval.dashboard.models import (
+    DailySnapshot,
+    DirtySchool,
+    RegionStat,
+    SchoolStat,
+    SchoolSummary,
+    StatsState,
+)
 from verval.reference import zones
 
 CACHE_SECONDS = 600
@@ -464,3 +471,92 @@ def behind_schools(user: Any, *, regency: str = "") -> QuerySet[SchoolSummary]:
     if regency:
         qs = qs.filter(regency=regency)
     return qs.filter(score__gte=BEHIND_MIN_SCORE).select_related("school").order_by("-score", "school_id")
+
+
+# --- the Dinas school list (decision 0085) ------------------------------------------------------
+
+
+def summaries_follow_every_job() -> bool:
+    """Whether SchoolSummary includes every registry job's changes: a full refresh has committed,
+    and no job answered by a full refresh (`services.jobs_refreshed_in_full`) is running or ended
+    after that refresh started. Changes of single records are not asked about here: they mark
+    their school dirty in their own transaction, and `school_counts` counts a dirty school live.
+
+    A failed job is not asked about either: its transaction was rolled back (decisions 0029,
+    0039), and `refresh_after_job` refreshes nothing for it."""
+    from verval.core.models import Job
+
+    state = StatsState.objects.filter(pk=1).values_list("full_refreshed_at", "full_seconds").first()
+    if state is None or state[0] is None or state[1] is None:
+        return False
+    # The refresh's own start: its transaction read every change committed before it.
+    started = state[0] - datetime.timedelta(seconds=state[1])
+    return not (
+        services.jobs_refreshed_in_full()
+        .filter(Q(state=Job.State.RUNNING) | Q(state=Job.State.SUCCEEDED, finished_at__gte=started))
+        .exists()
+    )
+
+
+# Dirty schools of one list counted live at most; beyond, the whole list is counted (the worker
+# that refreshes them lags far behind: decision 0082 says so on Pusdatin's page).
+DIRTY_COUNTED_MAX = 500
+
+
+def school_counts(schools: QuerySet[Any]) -> QuerySet[Any] | None:
+    """`schools` (reference.School) with `total` (active recipients), `aktif` and `residu` as
+    `registry.selectors.school_progress` counts them, read from SchoolSummary (`imported`,
+    `aktif`, `residu`: the same active recipients, summed from the R facts) — except for a school
+    marked dirty, whose summary may be behind a change not yet refreshed: those schools are
+    counted from their recipients first (one grouped query) and their figures written into the
+    statement. A school without a summary row (no active recipient) counts 0. None when more than
+    DIRTY_COUNTED_MAX of the schools are dirty. Only for when `summaries_follow_every_job()`: a
+    registry job's changes mark no school dirty.
+
+    Not a per-school test in SQL ("is this school dirty? then count"): the count beside it gives
+    the statement the cost of 5,000 counts of recipients, which makes PostgreSQL compile it (JIT,
+    3.4–4.7 s at 1 M recipients; decision 0028 met the same) whether or not a count runs."""
+    from django.db.models import BigIntegerField, Case, Count, F, Q, Value, When
+    from django.db.models.functions import Coalesce
+
+    from verval.registry.models import NumberStatus, Recipient
+
+    dirty = list(
+        DirtySchool.objects.filter(npsn__in=schools.values("npsn"))
+        .order_by("npsn")
+        .values_list("npsn", flat=True)[: DIRTY_COUNTED_MAX + 1]
+    )
+    if len(dirty) > DIRTY_COUNTED_MAX:
+        return None
+    live: dict[str, dict[str, int]] = {npsn: {"total": 0, "aktif": 0, "residu": 0} for npsn in dirty}
+    if dirty:
+        for row in (
+            Recipient.objects.filter(school_id__in=dirty, active=True)
+            .order_by()
+            .values("school_id")
+            .annotate(
+                total=Count("pk"),
+                aktif=Count("pk", filter=Q(status=NumberStatus.AKTIF)),
+                residu=Count("pk", filter=Q(status=NumberStatus.RESIDU)),
+            )
+        ):
+            live[row["school_id"]] = {k: row[k] for k in ("total", "aktif", "residu")}
+
+    def figure(name: str, column: str) -> Any:
+        # One LEFT JOIN of the summaries (a correlated look-up per school and column cost 0.2 s
+        # for 5,000 schools on PostgreSQL).
+        summary = Coalesce(F(f"summary__{column}"), Value(0), output_field=BigIntegerField())
+        if not live:
+            return summary
+        by_value: dict[int, list[str]] = {}
+        for npsn, figures in live.items():
+            by_value.setdefault(figures[name], []).append(npsn)
+        return Case(
+            *[When(npsn__in=npsns, then=Value(n)) for n, npsns in sorted(by_value.items())],
+            default=summary,
+            output_field=BigIntegerField(),
+        )
+
+    return schools.annotate(
+        total=figure("total", "imported"), aktif=figure("aktif", "aktif"), residu=figure("residu", "residu")
+    )

@@ -377,6 +377,21 @@ FULL_REFRESH_KINDS = {
 }
 
 
+def jobs_refreshed_in_full() -> Any:
+    """The jobs `refresh_after_job` answers with a full refresh (every kind but the owner-only
+    ones, unless the job names a school and its kind is not one of FULL_REFRESH_KINDS): until a
+    full refresh that started after such a job ended has committed, the aggregates may miss its
+    changes. A job of one school is not here: its changes write an audit row naming the school,
+    which marks it dirty in the same transaction (signals.py)."""
+    from django.db.models import Q
+
+    from verval.core.models import OWNER_ONLY_KINDS, Job
+
+    return Job.objects.exclude(kind__in=OWNER_ONLY_KINDS).filter(
+        Q(school_id="") | Q(kind__in=FULL_REFRESH_KINDS)
+    )
+
+
 def refresh_after_job(job_id: Any) -> None:
     """Called by core.jobs.run when a job ends. Schedules the refresh its changes need; never raises."""
     try:
