@@ -463,4 +463,8 @@ def behind_schools(user: Any, *, regency: str = "") -> QuerySet[SchoolSummary]:
     qs = access.scope_by_school(user, SchoolSummary.objects.all(), school_field="school")
     if regency:
         qs = qs.filter(regency=regency)
-    return qs.filter(score__gte=BEHIND_MIN_SCORE).select_related("school").order_by("-score", "school_id")
+    return (
+        qs.filter(score__gte=BEHIND_MIN_SCORE)
+        .select_related("school", "school__regency")
+        .order_by("-score", "school_id")
+    )

@@ -444,8 +444,15 @@ def behind(request: HttpRequest) -> HttpResponse:
         page = 1
     rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
     deadlines = selectors.period_deadlines()
+    # A list over several kabupaten/kota (Pusdatin, a province Dinas, not narrowed to one) names
+    # each school's: school names repeat from one kabupaten/kota to the next.
+    spans_regencies = not regency and getattr(request.user, "role", None) != Role.DINAS_KAB
     items = [
-        (s, [selectors.BEHIND_REASONS[r] for r in selectors.behind_reasons(s, deadlines)])
+        (
+            s,
+            [selectors.BEHIND_REASONS[r] for r in selectors.behind_reasons(s, deadlines)],
+            s.school.regency.name if spans_regencies else "",
+        )
         for s in rows[:PAGE_SIZE]
     ]
     regencies = (
