@@ -35,11 +35,13 @@ def job_rows() -> int:
 
 def export_rows(qs: Any) -> Iterator[list[Any]]:
     deadlines = selectors.period_deadlines()
+    # The names of the ~500 kabupaten/kota read once: a join per row costs a model per school.
+    regencies = selectors.regency_names()
     for s in qs.iterator(chunk_size=2000):
         yield [
             s.school_id, s.school.name, s.regency, s.level, s.imported, s.belum, s.format_salah, s.aktif, s.residu,
             s.sptjm_printed, s.sptjm_uploaded, s.sptjm_approved, s.sptjm_returned, s.berhasil, s.gagal, s.score,
-            " ".join(selectors.behind_reasons(s, deadlines)), s.school.regency.name,
+            " ".join(selectors.behind_reasons(s, deadlines)), regencies.get(s.regency, ""),
         ]  # fmt: skip
 
 
