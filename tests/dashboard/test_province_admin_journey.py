@@ -121,3 +121,24 @@ def test_school_progress_page_leads_to_the_schools_own_list(client, dinas_prov, 
     # A region page has no such link.
     region_html = client.get(reverse("dashboard:region", args=[BOGOR])).content.decode()
     assert "Data peserta didik dan PTK sekolah ini" not in region_html
+
+
+def test_export_job_page_leads_back_to_the_list_it_was_asked_from(  # type: ignore[no-untyped-def]
+    client, dinas_prov, two_regencies, settings, django_capture_on_commit_callbacks
+):
+    # The job page of a late-schools export was a dead end for a Dinas: no menu entry leads to
+    # /progres/tertinggal/, and the page linked only to the file.
+    client.force_login(dinas_prov)
+    settings.VERVAL = {**settings.VERVAL, "EXPORT_JOB_ROWS": 0}
+    for query, back in (
+        ("", "/progres/tertinggal/"),
+        (f"?kabkota={BOGOR}", f"/progres/tertinggal/?kabkota={BOGOR}"),
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("dashboard:behind_xlsx") + query, follow=True)
+        assert response.status_code == 200 and response.context["job"].kind == "export_behind"
+        html = response.content.decode()
+        assert (
+            f'<p class="back"><a href="{back}">« Kembali ke sekolah yang perlu ditindaklanjuti</a></p>'
+            in html
+        )
