@@ -1,5 +1,5 @@
 """The late-schools download (`/progres/tertinggal/`, decision 0068): seconds to write N synthetic
-rows of its 17 columns as the streamed CSV (the view's own loop) and as the Excel report, with the
+rows of its 18 columns as the streamed CSV (the view's own loop) and as the Excel report, with the
 growth of the process's peak memory (no database: the rows' read is the same for both formats).
 CPU seconds are the process's own, which the shared VM's load does not inflate as it does the wall
 clock.
@@ -26,7 +26,7 @@ def rows(n: int) -> Iterator[list[object]]:
         yield [
             f"{20500000 + i:08d}", f"SD NEGERI {i % 997} KECAMATAN CONTOH", "020500", "SD",
             120 + i % 300, i % 40, i % 7, 60 + i % 50, i % 20, i % 2, i % 2, 0, 0, i % 90, i % 5,
-            round(1.5 + (i % 100) / 10, 1), "BELUM_VERVAL SPTJM_BELUM_DIUNGGAH",
+            round(1.5 + (i % 100) / 10, 1), "BELUM_VERVAL SPTJM_BELUM_DIUNGGAH", "Kab. Bogor",
         ]  # fmt: skip
 
 

@@ -269,6 +269,37 @@ def test_dinas_pages_have_no_serious_axe_violations(live_server, browser, lang, 
 
 
 @pytest.mark.parametrize(("lang", "width"), CASES)
+def test_province_dinas_pages_have_no_serious_axe_violations(live_server, browser, lang, width):  # type: ignore[no-untyped-def]
+    # The province Dinas' pages span several kabupaten/kota (decision 0089): its lists name each
+    # school's, its filters offer the kabupaten/kota, its region page lists them.
+    from verval.dashboard.services import refresh_all
+
+    world = _world()
+    elsewhere = SchoolFactory(
+        npsn="20155903", name="SD Negeri Sukabumi Aksesibel", region_id="020601", regency_id="020600"
+    )
+    RecipientFactory.create_batch(2, school=elsewhere, status="AKTIF", needs_validation=False)
+    refresh_all()
+    UserFactory(role="DINAS_PROV", region_id=world["school"].province_id, username="dinas.prov.a11y")
+    base = live_server.url
+    with _context(browser, width) as page:
+        walk = Walk(page, f"dinas-prov-{lang}-{width}")
+        _sign_in(page, base, "dinas.prov.a11y")
+        _language(page, lang)
+        walk.check("home")
+        walk.goto(f"{base}/dinas/", "schools")
+        walk.goto(f"{base}/dinas/?kabkota={world['school'].regency_id}", "schools-of-one-regency")
+        walk.goto(f"{base}/dinas/sptjm/", "late-sptjm")
+        walk.goto(f"{base}/progres/tertinggal/", "behind")
+        walk.goto(f"{base}/progres/wilayah/{world['school'].province_id}/", "dashboard-province")
+        walk.goto(f"{base}/progres/wilayah/{world['school'].regency_id}/", "dashboard-region")
+        walk.goto(f"{base}/progres/sekolah/{NPSN}/", "dashboard-school")
+        walk.goto(f"{base}/pengguna/", "users")
+        walk.goto(f"{base}/bantuan/dinas/", "help")
+        walk.done()
+
+
+@pytest.mark.parametrize(("lang", "width"), CASES)
 def test_pusdatin_pages_have_no_serious_axe_violations(live_server, browser, lang, width):  # type: ignore[no-untyped-def]
     world = _world()
     base = live_server.url

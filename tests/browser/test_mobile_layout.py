@@ -332,3 +332,27 @@ def test_other_tables_are_cards_with_labels_on_a_phone(live_server, browser, rol
                 label = page.evaluate("td => getComputedStyle(td, '::before').content", cell.element_handle())
                 assert label == '"' + cell.get_attribute("data-label") + '"'
         assert page.evaluate(OVERFLOW) == 0
+
+
+def test_province_late_page_shows_what_is_late_of_each_school_on_a_phone(live_server, browser):  # type: ignore[no-untyped-def]
+    # Decision 0089: the late page's tables were wide tables scrolling inside their box, so on a
+    # phone the "Terlambat" column (print or upload: what to chase) was out of view.
+    from datetime import date
+
+    from tests.sptjm.conftest import aktif, make_period
+
+    make_period("2020-09A", sptjm_print_deadline=date(2020, 9, 20), sptjm_upload_deadline=date(2020, 9, 25))
+    school = SchoolFactory(npsn="20155621", name="SD Negeri Terlambat Dengan Nama Yang Cukup Panjang")
+    aktif(school, 2)
+    UserFactory(role="DINAS_PROV", region_id=school.province_id, username="dinas.telat")
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "dinas.telat")
+        page.goto(f"{live_server.url}/dinas/sptjm/")
+        shot(page, "mobile-360-dinas-late")
+        row = page.locator("table tbody tr", has_text=school.npsn)
+        for c in row.locator("td").all():
+            assert c.is_visible() and inside_viewport(box(c)), c.inner_text()
+        late = row.locator("td", has_text="cetak, unggah")
+        assert late.is_visible() and inside_viewport(box(late))
+        assert row.locator("td", has_text="Kab. Bogor").is_visible()
+        assert page.evaluate(OVERFLOW) == 0

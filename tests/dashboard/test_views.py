@@ -110,12 +110,12 @@ def test_behind_list_is_scoped_and_ordered(client, figures, other_school, dinas_
     client.force_login(dinas_kab)
     response = client.get(reverse("dashboard:behind"))
     assert response.status_code == 200
-    assert [s.school_id for s, _reasons in response.context["items"]] == [figures.npsn]
+    assert [s.school_id for s, _reasons, _where in response.context["items"]] == [figures.npsn]
     reasons = [str(r) for r in response.context["items"][0][1]]
     assert reasons == ["Ada nomor aktif, SPTJM belum dicetak", "Residu/format tidak valid ≥ 20%"]
     client.force_login(pusdatin)
     response = client.get(reverse("dashboard:behind"))
-    assert [s.school_id for s, _r in response.context["items"]] == [figures.npsn, other_school.npsn]
+    assert [s.school_id for s, _r, _where in response.context["items"]] == [figures.npsn, other_school.npsn]
     client.force_login(operator)
     assert client.get(reverse("dashboard:behind")).status_code == 403
 
@@ -126,7 +126,7 @@ def test_behind_list_answers_any_page_number_without_an_error(client, figures, d
     response = client.get(reverse("dashboard:behind"), {"hal": page})
     assert response.status_code == 200
     expected = [] if page.startswith("9") else [figures.npsn]  # far past the end, or page 1
-    assert [s.school_id for s, _reasons in response.context["items"]] == expected
+    assert [s.school_id for s, _reasons, _where in response.context["items"]] == expected
     if not expected:  # not "no school is behind": the list is only shorter than that
         html = response.content.decode()
         assert "Halaman ini kosong: daftarnya lebih pendek." in html and "hal=1" in html

@@ -323,9 +323,13 @@ def dinas(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     schools = list(page.object_list)
     states = selectors.sptjm_states(request.user, [s.npsn for s in schools])
+    # A list over several kabupaten/kota (a province Dinas, not narrowed to one) says where each
+    # school is: school names repeat from one kabupaten/kota to the next ("SD NEGERI 1 ...").
+    regency_names = dict(where.regencies) if where.regencies and not where.regency else {}
     for s in schools:
         s.share_pct = round(100 * s.share, 1)
         s.sptjm_state = states.get(s.npsn, "")
+        s.regency_name = regency_names.get(s.regency_id, "")
     pending = actions.registrations_for(request.user).filter(status=OperatorRegistration.Status.PENDING)
     # A count is looked at from its largest first (the schools with the most residue are the ones to
     # call); a code, a name and the AKTIF share (least advanced first, the page's default) from

@@ -21,8 +21,11 @@ EXPORT_COLUMNS = [
     "npsn", "nama_sekolah", "kode_kabkota", "jenjang", "diimpor", "belum_verval", "format_salah", "aktif", "residu",
     "sptjm_dicetak", "sptjm_diunggah", "sptjm_disetujui", "sptjm_dikembalikan", "injeksi_berhasil", "injeksi_gagal",
     "skor", "alasan",
+    # Appended last (as decision 0067 did for the Dinas list): a program reading the columns above
+    # by position keeps working; a person reads the kabupaten/kota's name, not only its code.
+    "kabupaten_kota",
 ]  # fmt: skip
-WIDTHS = [11, 40, 13, 9, *[12] * 11, 8, 40]
+WIDTHS = [11, 40, 13, 9, *[12] * 11, 8, 40, 28]
 
 
 def job_rows() -> int:
@@ -32,11 +35,13 @@ def job_rows() -> int:
 
 def export_rows(qs: Any) -> Iterator[list[Any]]:
     deadlines = selectors.period_deadlines()
+    # The names of the ~500 kabupaten/kota read once: a join per row costs a model per school.
+    regencies = selectors.regency_names()
     for s in qs.iterator(chunk_size=2000):
         yield [
             s.school_id, s.school.name, s.regency, s.level, s.imported, s.belum, s.format_salah, s.aktif, s.residu,
             s.sptjm_printed, s.sptjm_uploaded, s.sptjm_approved, s.sptjm_returned, s.berhasil, s.gagal, s.score,
-            " ".join(selectors.behind_reasons(s, deadlines)),
+            " ".join(selectors.behind_reasons(s, deadlines)), regencies.get(s.regency, ""),
         ]  # fmt: skip
 
 

@@ -465,6 +465,13 @@ def period_deadlines() -> dict[str, Any]:
     }
 
 
+def regency_names() -> dict[str, str]:
+    """code -> name of every kabupaten/kota (about 500 rows)."""
+    from verval.reference.models import Region
+
+    return dict(Region.objects.filter(level=Region.Level.REGENCY).values_list("code", "name"))
+
+
 def behind_schools(user: Any, *, regency: str = "") -> QuerySet[SchoolSummary]:
     """Schools in the user's scope that need chasing, furthest behind first."""
     qs = access.scope_by_school(user, SchoolSummary.objects.all(), school_field="school")

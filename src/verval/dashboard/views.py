@@ -444,16 +444,23 @@ def behind(request: HttpRequest) -> HttpResponse:
         page = 1
     rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
     deadlines = selectors.period_deadlines()
-    items = [
-        (s, [selectors.BEHIND_REASONS[r] for r in selectors.behind_reasons(s, deadlines)])
-        for s in rows[:PAGE_SIZE]
-    ]
-    regencies = (
+    regencies = list(
         access.regions_for(request.user)
         .filter(level=Region.Level.REGENCY)
         .order_by("name")
         .values_list("code", "name")
     )
+    # A list over several kabupaten/kota (Pusdatin, a province Dinas, not narrowed to one) names
+    # each school's: school names repeat from one kabupaten/kota to the next.
+    names = dict(regencies) if not regency and getattr(request.user, "role", None) != Role.DINAS_KAB else {}
+    items = [
+        (
+            s,
+            [selectors.BEHIND_REASONS[r] for r in selectors.behind_reasons(s, deadlines)],
+            names.get(s.regency, ""),
+        )
+        for s in rows[:PAGE_SIZE]
+    ]
     response = render(
         request,
         "dashboard/behind.html",
@@ -462,7 +469,7 @@ def behind(request: HttpRequest) -> HttpResponse:
             "page": page,
             "has_next": len(rows) > PAGE_SIZE,
             "regency": regency,
-            "regencies": list(regencies) if getattr(request.user, "role", None) != Role.DINAS_KAB else [],
+            "regencies": regencies if getattr(request.user, "role", None) != Role.DINAS_KAB else [],
             "deadlines": deadlines,
             "query": f"kabkota={regency}" if regency else "",
             # A Dinas has no job list: the exports it asked for are found again where it asked.

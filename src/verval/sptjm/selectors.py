@@ -715,10 +715,12 @@ def late_schools(user: Any, period: Period) -> list[dict[str, Any]]:
         Exists(eligible_recipients().filter(school=OuterRef("pk")))
         | Exists(Sptjm.objects.filter(school=OuterRef("pk"), period=period, status__in=LIVE_STATUSES))
     )
-    names = dict(schools.values_list("npsn", "name"))
+    names = {
+        npsn: (name, regency) for npsn, name, regency in schools.values_list("npsn", "name", "regency__name")
+    }
     states = school_sptjm_state(user, list(names), period)
     return [
-        {"npsn": npsn, "name": names[npsn], **state}
+        {"npsn": npsn, "name": names[npsn][0], "regency": names[npsn][1], **state}
         for npsn, state in sorted(states.items())
         if state["late"]
     ]

@@ -413,6 +413,11 @@ def return_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 # ------------------------------------------------------------------ Dinas
 
 
+# Rows of each list of the late page; a longer list says how many it leaves out (a province Dinas
+# has thousands of schools) and where the whole one is.
+LATE_ROWS = 500
+
+
 @login_required
 def late(request: HttpRequest) -> HttpResponse:
     """Deadlines of the open periods and the schools in scope that are late (Dinas, Pusdatin)."""
@@ -428,15 +433,18 @@ def late(request: HttpRequest) -> HttpResponse:
         request,
         "sptjm/late.html",
         {
-            "stale": stale[:500],
+            "stale": stale[:LATE_ROWS],
             "stale_count": stale.count(),
             # Pusdatin's scope is the nation: "di wilayah Anda" would read as a region of its own.
             "national": getattr(request.user, "role", "") == Role.PUSDATIN,
             "periods": periods,
             "period": period,
-            "rows": rows[:500],
+            "rows": rows[:LATE_ROWS],
             "count": len(rows),
-            "late_documents": documents[:500] if documents is not None else [],
+            "limit": LATE_ROWS,
+            # A list over several kabupaten/kota (a province Dinas, Pusdatin) names each school's.
+            "show_regency": getattr(request.user, "role", "") != Role.DINAS_KAB,
+            "late_documents": documents[:LATE_ROWS] if documents is not None else [],
             "late_documents_count": documents.count() if documents is not None else 0,
         },
     )
