@@ -1018,6 +1018,7 @@ def apply_results(
         staged = _stage_rows(path, stage, progress)
     finally:
         _ingest_trace.reset(token)
+    trace("stage")  # the careful reader's whole pass (the fast one records its own phases)
     issues = staged.issues or []
     total = staged.rows
     with connection.cursor() as cursor:
