@@ -15,9 +15,12 @@ import os
 import queue
 import re
 import select
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -612,6 +615,61 @@ def run_dump_job(job: Job) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Match results
 
+_TRACE = os.environ.get("VERVAL_INGEST_TRACE") == "1"
+
+
+class _Trace:
+    """Phase timings of an ingest on stderr when VERVAL_INGEST_TRACE=1 (the convention of
+    VERVAL_IMPORT_TRACE): for each phase the wall time, this process's CPU time (all its threads:
+    polars reads in several) and, when PostgreSQL runs on this machine, the CPU time of the
+    server process that runs the statements (its parallel workers not counted), so that the
+    client's share and the server's can be told apart on a shared machine."""
+
+    def __init__(self) -> None:
+        self.on = _TRACE
+        self.acc: dict[str, list[float]] = {}
+        self._stat: Path | None = None
+        if self.on and is_pg():
+            connection.ensure_connection()
+            stat = Path(f"/proc/{connection.connection.info.backend_pid}/stat")
+            self._stat = stat if stat.exists() else None
+        self.last = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        server = 0.0
+        if self._stat is not None:
+            try:
+                fields = self._stat.read_text().rsplit(")", 1)[1].split()
+                server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except OSError:
+                pass
+        return time.perf_counter(), time.process_time(), server
+
+    def __call__(self, phase: str) -> None:
+        if not self.on:
+            return
+        now = self._now()
+        acc = self.acc.setdefault(phase, [0.0, 0.0, 0.0])
+        for i in range(3):
+            acc[i] += now[i] - self.last[i]
+        self.last = now
+
+    def report(self) -> None:
+        if self.on:
+            server = self._stat is not None
+            sys.stderr.write(
+                "ingest phases: "
+                + ", ".join(
+                    f"{k} {w:.2f}s (client {c:.2f}" + (f", server {s:.2f})" if server else ")")
+                    for k, (w, c, s) in self.acc.items()
+                )
+                + "\n"
+            )
+
+
+# The trace of the ingest under way, for the reader's phases (its signature stays the same).
+_ingest_trace: ContextVar[_Trace | None] = ContextVar("_ingest_trace", default=None)
+
 _UUID_RE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 _STATUSES = frozenset(ResultStatus.values)
 REFUSING_CODES = ("DUPLIKAT", "PD_ID_TIDAK_DIKENAL", "BUKAN_BATCH_INI", "NOMOR_TIDAK_SESUAI", "BERTENTANGAN")
@@ -624,6 +682,42 @@ _COLUMN_OF = {
     "NOMOR_SUDAH_DIUBAH": "no_ponsel",
     "STATUS_SUDAH_BERUBAH": "status",
 }
+
+
+# A results file that answers fewer dump rows than this share of the table finds them through
+# the primary key, one lookup per row, instead of reading the whole table into a hash join: a
+# dump of six providers holds every provider's rows on every page, so a small provider's batch
+# (4-16 % of the rows at 1 M) paid for a scan and a hash of all of them. Measured (decision
+# 0088): that UPDATE's server CPU for the five smaller batches of a 1 M-row dump 2.7-3.8 s by
+# hash join, 1.6-1.8 s by lookups. The recipients' UPDATE gained nothing measurable from the
+# same change and keeps the planner's choice.
+KEY_LOOKUPS_BELOW_SHARE = 0.2
+
+
+def _key_lookups(cursor: Any, table: str, rows: int) -> bool:
+    """Plan the next statements as primary-key lookups (no hash or merge join) when `rows` is
+    under KEY_LOOKUPS_BELOW_SHARE of `table`'s rows as its statistics know them (PostgreSQL
+    only); returns whether it did, for _default_joins to undo."""
+    if not is_pg() or rows <= 0:
+        return False
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+    found = cursor.fetchone()
+    if found is None or rows >= KEY_LOOKUPS_BELOW_SHARE * found[0]:
+        return False  # never analysed (-1) or not small: the planner's own choice
+    # JIT off as well: the lookups' estimated cost passes jit_above_cost, and compiling the
+    # expressions took longer (~0.1 s) than running them for a few ten thousand rows.
+    for setting in _KEY_LOOKUP_SETTINGS:
+        cursor.execute(f"SET LOCAL {setting} = off")
+    return True
+
+
+_KEY_LOOKUP_SETTINGS = ("enable_hashjoin", "enable_mergejoin", "jit")
+
+
+def _default_joins(cursor: Any, changed: bool) -> None:
+    if changed:
+        for setting in _KEY_LOOKUP_SETTINGS:
+            cursor.execute(f"SET LOCAL {setting} TO DEFAULT")
 
 
 def normalize_msisdn(value: str) -> str | None:
@@ -667,6 +761,7 @@ def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
     550 k rows staged (parse, checks and COPY) in 2.1–2.5 s against 3.7–4.2 s row by row."""
     import polars as pl
 
+    trace = _ingest_trace.get() or _Trace()
     data = read_whole(path, FAST_READ_LIMIT)
     if data is None:
         return None
@@ -737,6 +832,7 @@ def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
             pd_id[:40] if column == "pd_id" else masked_value(no_ponsel) if column == "no_ponsel" else st[:40]
         )
         issues.append(issue(int(line), column, codes[column], value))
+    trace("read and check")
     pg = is_pg()
     # PostgreSQL's uuid input takes the id with or without its dashes; SQLite stores 32 hex digits.
     rid = pl.col("_pid") if pg else pl.col("_pid").str.replace_all("-", "", literal=True)
@@ -758,9 +854,11 @@ def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
             raw = connection.connection
             for i in range(0, good.height, 20_000):
                 raw.executemany(insert, good.slice(i, 20_000).rows())
+    trace("stage")
     # The database compares ids as UUIDs (PostgreSQL) or as 32 hex digits (SQLite): without dashes
     # and in lower case, the same id has one spelling.
     repeated = good.select(pl.col("rid").str.replace_all("-", "", literal=True).is_duplicated().any()).item()
+    trace("repeated ids")
     return _Staged(rows=frame.height, issues=issues, unique_ids=not repeated)
 
 
@@ -902,6 +1000,7 @@ def apply_results(
 ) -> tuple[dict[str, Any], list[RowIssue]]:
     """Check and apply one results file to a batch. Call inside transaction.atomic()."""
     pg = is_pg()
+    trace = _Trace()
     tag = uuid.uuid4().hex[:12]
     stage, cls = f"vv_stage_{tag}", f"vv_cls_{tag}"
     now = timezone.now()
@@ -913,7 +1012,13 @@ def apply_results(
             "phone varchar(16) NOT NULL, status varchar(20) NOT NULL, note varchar(255) NOT NULL)"
             + (" ON COMMIT DROP" if pg else "")
         )
-    staged = _stage_rows(path, stage, progress)
+    trace("start")
+    token = _ingest_trace.set(trace)
+    try:
+        staged = _stage_rows(path, stage, progress)
+    finally:
+        _ingest_trace.reset(token)
+    trace("stage")  # the careful reader's whole pass (the fast one records its own phases)
     issues = staged.issues or []
     total = staged.rows
     with connection.cursor() as cursor:
@@ -921,6 +1026,7 @@ def apply_results(
             # Hash joins of a million rows stay in memory instead of spilling in batches.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(f"ANALYZE {stage}")
+            trace("analyze staging")
         # Classified against the batch only (decision 0056): the registry is read for the rows
         # the batch does not hold (below) and, for the rest, by the recipients' UPDATE, which
         # joins it anyway. 'OK' here still means "unless the registry says the number or the
@@ -946,7 +1052,9 @@ def apply_results(
             # Without statistics the planner takes the classified table for a few hundred rows and
             # applies a million results by index lookups, one row at a time (measured: the
             # recipients' UPDATE of 550 k rows 9.7 s that way).
+            trace("classify")
             cursor.execute(f"ANALYZE {cls}")
+        trace("analyze classified" if pg else "classify")
         by_code: dict[str, int] = {}
         ok_by_status: dict[str, int] = {}
 
@@ -982,6 +1090,7 @@ def apply_results(
             )
             if cursor.rowcount:
                 count_codes()
+        trace("count")
 
         def sql_issues(limit: int | None = None) -> list[RowIssue]:
             cursor.execute(
@@ -1062,6 +1171,9 @@ def apply_results(
                 transaction.savepoint_rollback(savepoint)
                 classify_stale()
                 cursor.execute(update_recipients, [now, now])
+        trace("update recipients")
+        answered = sum(by_code.get(c, 0) for c in ("OK", "NOMOR_SUDAH_DIUBAH", "STATUS_SUDAH_BERUBAH"))
+        lookups = _key_lookups(cursor, ITEM, answered)
         # The answered row is the result's audit trail (who, when, what, and whether it applied);
         # the recipient's timeline reads it from here (decision 0008).
         cursor.execute(
@@ -1070,11 +1182,14 @@ def apply_results(
             f"FROM {cls} c WHERE d.id = c.item_id AND c.code IN ('OK', 'NOMOR_SUDAH_DIUBAH', 'STATUS_SUDAH_BERUBAH')",
             [now, user_id, job_id],
         )
+        _default_joins(cursor, lookups)
+        trace("update dump rows")
         cursor.execute(
             f"UPDATE {ITEM} AS d SET conflict_result = c.status, conflict_at = %s "  # noqa: S608
             f"FROM {cls} c WHERE d.id = c.item_id AND c.code = 'BERTENTANGAN'",
             [now],
         )
+        trace("contradictions")
         counts: dict[str, Any] = {
             "batch": batch.id,
             "provider": batch.provider,
@@ -1093,9 +1208,12 @@ def apply_results(
         if not pg:
             cursor.execute(f"DROP TABLE {cls}")
             cursor.execute(f"DROP TABLE {stage}")
+    trace("issues")
     refresh_batches([batch.id])
     DumpBatch.objects.filter(pk=batch.id).update(last_result_at=now)
     batch.refresh_from_db()
+    trace("batch counts")
+    trace.report()
     counts.update({"batch_state": batch.state, "answered": batch.answered, "unanswered": batch.unanswered})
     return counts, row_issues
 
@@ -1108,6 +1226,7 @@ def run_ingest_job(job: Job) -> dict[str, Any]:
     batch_id = job.params.get("batch_id", "")
     # A job run again (it died RUNNING) starts from a clean report, this part of it included.
     RefusedContradiction.objects.filter(job=job).delete()
+    trace = _Trace()
     try:
         with transaction.atomic():
             # Not beside an import or a validation run: they write the same recipients in another
@@ -1123,7 +1242,10 @@ def run_ingest_job(job: Job) -> dict[str, Any]:
                 job=job,
                 progress=progress,
             )
+            trace("apply")
             save_issues(job, issues)
+        trace("save issues and commit")
+        trace.report()
     except ContradictionsRefused as exc:
         save_refused_contradictions(job, batch_id, exc.contradictions)
         raise
