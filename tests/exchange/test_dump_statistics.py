@@ -66,8 +66,8 @@ def test_dump_rows_are_inserted_without_a_nested_loop_over_the_table_being_writt
     statements = [q["sql"] for q in seen.captured_queries]
     insert = next(i for i, sql in enumerate(statements) if sql.startswith("INSERT INTO exchange_dumpitem"))
 
-    assert statements[insert - 1] == "SET LOCAL enable_nestloop = off"
-    assert statements[insert + 1] == "SET LOCAL enable_nestloop TO DEFAULT"
+    assert statements[insert - 1] == "SELECT set_config('enable_nestloop', 'off', true)"
+    assert statements[insert + 1] == "SELECT set_config('enable_nestloop', 'on', true)"
     assert sorted((b.provider, b.rows) for b in batches) == [("indosat", 3), ("telkomsel", 10)]
 
 

@@ -47,7 +47,7 @@ def test_a_small_share_of_the_dump_rows_is_answered_by_key_lookups_with_the_same
             cursor.execute(settings)
             after = cursor.fetchone()
 
-    assert planned == [True]
+    assert planned == [{"enable_hashjoin": "off", "enable_mergejoin": "off", "jit": "off"}]
     assert after == before
     assert (counts["applied"], counts["aktif"], counts["residu"], counts["stale"], counts["refused"]) == (
         28,

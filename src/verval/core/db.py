@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
@@ -167,3 +168,23 @@ def only_run(key: int, name: str) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def planner_settings(cursor: Any, **values: str) -> Iterator[None]:
+    """PostgreSQL settings for the statements inside the block only, then back to what they
+    were (`enable_nestloop="off"` where the planner's estimate would pick a quadratic plan, and
+    the like; each use says why). `set_config(…, true)` is `SET LOCAL`: a block left by an error
+    needs no restoring, the transaction or savepoint that rolls back takes the setting with it.
+    Elsewhere (SQLite) and with no values, nothing is set."""
+    if connection.vendor != "postgresql" or not values:
+        yield
+        return
+    names = list(values)
+    cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+    before = cursor.fetchone()
+    for name in names:
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, values[name]])
+    yield
+    for name, value in zip(names, before, strict=True):
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])

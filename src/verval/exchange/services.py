@@ -31,7 +31,7 @@ from django.utils import timezone
 from isal import isal_zlib
 
 from verval.core import audit, files
-from verval.core.db import DUMP_JOBS, REGISTRY_JOBS, serialise_jobs, share_jobs
+from verval.core.db import DUMP_JOBS, REGISTRY_JOBS, planner_settings, serialise_jobs, share_jobs
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.exchange.models import (
@@ -449,23 +449,20 @@ def publish_dump_batches(
         route = " ".join(["WHEN %s THEN %s"] * len(planned))
         route_params: list[str] = [v for b in planned for v in (b.provider, b.id)]
         grade = _GRADE_SQL.format(text="varchar(4)")
-        if connection.vendor == "postgresql":
-            # The INSERT reads the table it writes: planned as a nested loop, each recipient's NOT
-            # EXISTS scans the dump rows again, those this INSERT already wrote included — a
-            # quadratic run whenever the dump rows look empty or small to the planner (a first
-            # dump after they were analysed empty, a pilot's few thousand rows). A hash or merge
-            # anti-join reads them once (decision 0079).
-            cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute(
-            f"INSERT INTO {ITEM} (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result) "  # noqa: S608
-            f"SELECT CASE r.operator {route} END, r.id, r.phone_e164, {grade}, r.school_id, '', '', TRUE, FALSE, '' "
-            f"FROM {RECIPIENT} r WHERE {eligible} "
-            f"AND NOT EXISTS (SELECT 1 FROM {ITEM} d WHERE d.recipient_id = r.id AND d.is_open = TRUE)",
-            [*route_params, *providers],
-        )
-        total = cursor.rowcount
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
+        # The INSERT reads the table it writes: planned as a nested loop, each recipient's NOT
+        # EXISTS scans the dump rows again, those this INSERT already wrote included — a
+        # quadratic run whenever the dump rows look empty or small to the planner (a first
+        # dump after they were analysed empty, a pilot's few thousand rows). A hash or merge
+        # anti-join reads them once (decision 0079).
+        with planner_settings(cursor, enable_nestloop="off"):
+            cursor.execute(
+                f"INSERT INTO {ITEM} (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result) "  # noqa: S608
+                f"SELECT CASE r.operator {route} END, r.id, r.phone_e164, {grade}, r.school_id, '', '', TRUE, FALSE, '' "
+                f"FROM {RECIPIENT} r WHERE {eligible} "
+                f"AND NOT EXISTS (SELECT 1 FROM {ITEM} d WHERE d.recipient_id = r.id AND d.is_open = TRUE)",
+                [*route_params, *providers],
+            )
+            total = cursor.rowcount
         if touched:
             refresh_batches(touched)
         if progress is not None:
@@ -694,30 +691,19 @@ _COLUMN_OF = {
 KEY_LOOKUPS_BELOW_SHARE = 0.2
 
 
-def _key_lookups(cursor: Any, table: str, rows: int) -> bool:
-    """Plan the next statements as primary-key lookups (no hash or merge join) when `rows` is
-    under KEY_LOOKUPS_BELOW_SHARE of `table`'s rows as its statistics know them (PostgreSQL
-    only); returns whether it did, for _default_joins to undo."""
+def _key_lookups(cursor: Any, table: str, rows: int) -> dict[str, str]:
+    """The planner settings (for core.db.planner_settings) that make the next statement find its
+    rows through the primary key (no hash or merge join) when `rows` is under
+    KEY_LOOKUPS_BELOW_SHARE of `table`'s rows as its statistics know them; none otherwise."""
     if not is_pg() or rows <= 0:
-        return False
+        return {}
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
     found = cursor.fetchone()
     if found is None or rows >= KEY_LOOKUPS_BELOW_SHARE * found[0]:
-        return False  # never analysed (-1) or not small: the planner's own choice
+        return {}  # never analysed (-1) or not small: the planner's own choice
     # JIT off as well: the lookups' estimated cost passes jit_above_cost, and compiling the
     # expressions took longer (~0.1 s) than running them for a few ten thousand rows.
-    for setting in _KEY_LOOKUP_SETTINGS:
-        cursor.execute(f"SET LOCAL {setting} = off")
-    return True
-
-
-_KEY_LOOKUP_SETTINGS = ("enable_hashjoin", "enable_mergejoin", "jit")
-
-
-def _default_joins(cursor: Any, changed: bool) -> None:
-    if changed:
-        for setting in _KEY_LOOKUP_SETTINGS:
-            cursor.execute(f"SET LOCAL {setting} TO DEFAULT")
+    return {"enable_hashjoin": "off", "enable_mergejoin": "off", "jit": "off"}
 
 
 def normalize_msisdn(value: str) -> str | None:
@@ -1173,16 +1159,15 @@ def apply_results(
                 cursor.execute(update_recipients, [now, now])
         trace("update recipients")
         answered = sum(by_code.get(c, 0) for c in ("OK", "NOMOR_SUDAH_DIUBAH", "STATUS_SUDAH_BERUBAH"))
-        lookups = _key_lookups(cursor, ITEM, answered)
         # The answered row is the result's audit trail (who, when, what, and whether it applied);
         # the recipient's timeline reads it from here (decision 0008).
-        cursor.execute(
-            f"UPDATE {ITEM} AS d SET result = c.status, note = c.note, answered_at = %s, is_open = FALSE, "  # noqa: S608
-            "applied = (c.code = 'OK'), answered_by_id = %s, answered_in_id = %s "
-            f"FROM {cls} c WHERE d.id = c.item_id AND c.code IN ('OK', 'NOMOR_SUDAH_DIUBAH', 'STATUS_SUDAH_BERUBAH')",
-            [now, user_id, job_id],
-        )
-        _default_joins(cursor, lookups)
+        with planner_settings(cursor, **_key_lookups(cursor, ITEM, answered)):
+            cursor.execute(
+                f"UPDATE {ITEM} AS d SET result = c.status, note = c.note, answered_at = %s, is_open = FALSE, "  # noqa: S608
+                "applied = (c.code = 'OK'), answered_by_id = %s, answered_in_id = %s "
+                f"FROM {cls} c WHERE d.id = c.item_id AND c.code IN ('OK', 'NOMOR_SUDAH_DIUBAH', 'STATUS_SUDAH_BERUBAH')",
+                [now, user_id, job_id],
+            )
         trace("update dump rows")
         cursor.execute(
             f"UPDATE {ITEM} AS d SET conflict_result = c.status, conflict_at = %s "  # noqa: S608

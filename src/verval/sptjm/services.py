@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from verval.accounts.models import PROVIDER_CHOICES
 from verval.core import audit, files
 from verval.core.chunks import chunks
+from verval.core.db import planner_settings
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.exchange.models import NumberFormat
@@ -441,15 +442,14 @@ def _schedule_pg(
         # two columns' selectivities) and then looks a million rows up one by one (a first version
         # of the statement: 14.2 s at 1 M candidates, 8.1 s with hash joins). Every input here is
         # large, so nested loops are off for the next two statements, and sorts get the memory to
-        # stay off disk; both settings end with them (SET LOCAL … TO DEFAULT: this transaction only).
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(_CANDIDATES_PG.format(item_join=item_join, item_period=item_period, low=low), params)
-        total = cursor.rowcount
-        cursor.execute("ANALYZE disb_cand")
-        cursor.execute(_CAP_PG, params)
-        cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
-        cursor.execute("SET LOCAL work_mem TO DEFAULT")
+        # stay off disk; both settings end with them (core.db.planner_settings).
+        with planner_settings(cursor, enable_nestloop="off", work_mem="256MB"):
+            cursor.execute(
+                _CANDIDATES_PG.format(item_join=item_join, item_period=item_period, low=low), params
+            )
+            total = cursor.rowcount
+            cursor.execute("ANALYZE disb_cand")
+            cursor.execute(_CAP_PG, params)
         if progress:
             progress.update(0, total, force=True)
         cursor.execute("SELECT rule, count(*), count(old_id) FROM disb_cand GROUP BY rule")
