@@ -125,7 +125,7 @@ def test_the_dump_files_rewritten_alone_are_the_same_files(school, pusdatin):
         )
     actions.set_number_format(actor=pusdatin, provider="indosat", number_format="national")
     batches = actions.publish_dumps(actor=None)
-    out = files.root() / "again"
+    out = files.root() / "dumps" / "again"  # dumps, where the product writes them (the canary's kinds)
     out.mkdir()
     with transaction.atomic(), connection.cursor() as cursor:
         sinks = [services.GzipSink(out / f"{b.provider}.csv.gz") for b in batches]
