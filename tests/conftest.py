@@ -80,12 +80,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
 _DB_FIXTURES = {"_django_db_helper", "db", "transactional_db", "live_server"}
 
 
+# PRIVACY_CANARY_REPORT=<file>: every finding of every test, allowed ones too, one JSON line each.
+_CANARY_REPORT = os.environ.get("PRIVACY_CANARY_REPORT", "")
+
+
 @pytest.fixture(autouse=True)
 def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
-    """Decision 0081: the test fails when a phone number or a name of someone it created reached
-    a log line, a stored job text or an address (tests/privacy_canary.py says where it looks)."""
+    """Decisions 0081, 0086: the test fails when a phone number or a name of someone it created
+    reached a log line, an address, a stored job text or refused value, an audit row, an e-mail,
+    what a command wrote or a file in the store (tests/privacy_canary.py says where it looks)."""
     privacy_canary.install_log_handler()
     privacy_canary.install_request_hook()
+    privacy_canary.install_command_hook()
+    privacy_canary.install_file_store_hook()
+    privacy_canary.forget_file_stores()
     uses_db = bool(_DB_FIXTURES.intersection(request.fixturenames)) or bool(
         request.node.get_closest_marker("django_db")
     )
@@ -93,21 +101,30 @@ def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
         # Set up now so that its rollback comes after the reads below.
         request.getfixturevalue("_django_db_helper")
     collector = privacy_canary.Collector(
-        judge_requested_addresses=request.node.get_closest_marker("address_typed_by_a_client") is None
+        judge_requested_addresses=request.node.get_closest_marker("address_typed_by_a_client") is None,
+        keep_allowed=bool(_CANARY_REPORT),
     )
     with privacy_canary.collecting(collector):
         yield collector
+    privacy_canary.mail_texts(collector)
+    privacy_canary.file_texts(collector)
     names: set[str] = set()
     # A test that left its transaction broken (and failed for it) has nothing to read.
     with contextlib.suppress(DatabaseError):
         if uses_db:
             privacy_canary.stored_texts(collector)
-            if collector.texts:
+            privacy_canary.audit_texts(collector)
+            if collector.texts or (_CANARY_REPORT and collector.allowed):
                 names = privacy_canary.stored_names()
     findings = collector.findings(names)
+    if _CANARY_REPORT:
+        privacy_canary.report(
+            _CANARY_REPORT, request.node.nodeid, findings, collector.allowed_findings(names)
+        )
     if findings:
         pytest.fail(
-            "privacy canary (decision 0081): a phone number or a name got out\n  " + "\n  ".join(findings),
+            "privacy canary (decisions 0081, 0086): a phone number or a name got out\n  "
+            + "\n  ".join(findings),
             pytrace=False,
         )
 

@@ -1,4 +1,4 @@
-"""The privacy canary (decision 0081): every test of the suite fails when a phone number or a
+"""The privacy canary (decisions 0081, 0086): every test of the suite fails when a phone number or a
 person's name reaches a place the rule keeps them out of.
 
 What it looks at, for each test (`tests/conftest.py` turns it on for every test):
@@ -14,8 +14,13 @@ What it looks at, for each test (`tests/conftest.py` turns it on for every test)
   addresses an HTML page links, posts or pushes to (`href`, `src`, `action`, `formaction`,
   `hx-get|post|put|patch|delete`, `hx-push-url`; `tel:` and `mailto:` links left out);
 - when the test used the database: the stored texts of every job (`error_message`,
-  `error_message_en`, `cancel_note`) and of its refused rows (`message`, `message_en`), read
-  once at teardown.
+  `error_message_en`, `cancel_note`) and of its refused rows (`message`, `message_en`, `value`),
+  and every audit row (`object_id`, `note`, `before`, `after`), read once at teardown;
+- the e-mails the test sent (Django's test outbox): subject, body, HTML part, attachments;
+- what each management command wrote while it ran, to standard error and to standard output
+  (standard output of the commands in ALLOWED_COMMAND_OUTPUT is kept apart, not judged);
+- every file in each file store the test used (`verval.core.files.root`), except the kinds in
+  ALLOWED_FILE_KINDS, whose files carry numbers by purpose (decision 0086).
 
 A phone number is an Indonesian mobile number in any form SPEC §5 accepts: `08…`, `628…`,
 `+62 8…`, `0062 8…`, with spaces, dots, dashes or brackets between the digits, full-width digits,
@@ -28,6 +33,7 @@ something was captured), of four characters or more, matched as whole words igno
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import threading
@@ -35,6 +41,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote_plus
 
 from verval.phones import mask
@@ -143,14 +150,22 @@ def checked_names(values: Iterable[str | None]) -> set[str]:
     return out
 
 
+_CUT_NUMBER = re.compile(r"[\d \t.\-()+]+$")
+_SHOWN = 400  # characters of a text a finding quotes
+_NUMBERS_SHOWN = 10  # findings of distinct numbers per text; the rest counted in one line
+
+
 def _masked(text: str) -> str:
-    """The finding as the report prints it: the number masked, so that the report itself does
-    not carry it."""
+    """The finding as the report prints it: the first 400 characters, the numbers in them masked,
+    so that the report itself does not carry them (a number the cut halves is left out)."""
     if not text.isascii():
         text = _ascii_digits(text)
-    for number in find_numbers(text):
+    cut = len(text) > _SHOWN
+    if cut:
+        text = _CUT_NUMBER.sub("", text[:_SHOWN])
+    for number in dict.fromkeys(find_numbers(text)):
         text = text.replace(number, mask(number))
-    return text if len(text) <= 400 else text[:400] + "…"
+    return text + "…" if cut else text
 
 
 @dataclass
@@ -161,10 +176,18 @@ class Collector:
     addresses it requests are not judged; what the product answers, logs and stores still is."""
 
     judge_requested_addresses: bool = True
+    # Keep the texts the allow-lists let through, to list what they carry (PRIVACY_CANARY_REPORT);
+    # otherwise an allowed file is not even read.
+    keep_allowed: bool = False
 
     texts: list[tuple[str, str]] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Texts that carry numbers by purpose (ALLOWED_COMMAND_OUTPUT, ALLOWED_FILE_KINDS): kept
+    # apart, never judged; `allowed_findings` lists what they carry (PRIVACY_CANARY_REPORT).
+    allowed: list[tuple[str, str]] = field(default_factory=list)
+    # Texts judged for numbers only (AUDIT_NOTES_TYPED_BY_A_REVIEWER).
+    numbers_only: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, where: str, text: str) -> None:
         if text and (where, text) not in self.seen:
@@ -172,15 +195,38 @@ class Collector:
                 self.seen.add((where, text))
                 self.texts.append((where, text))
 
+    def add_numbers_only(self, where: str, text: str) -> None:
+        if text:
+            with self.lock:
+                self.numbers_only.append((where, text))
+
+    def allow(self, where: str, text: str) -> None:
+        if text and self.keep_allowed:
+            with self.lock:
+                self.allowed.append((where, text))
+
     def findings(self, names: Iterable[str] = ()) -> list[str]:
-        names = list(names)
-        out = []
-        for where, text in self.texts:
-            for number in dict.fromkeys(mask(n) for n in find_numbers(text)):
-                out.append(f"{where}: number {number} in {_masked(text)!r}")
-            for name in find_names(text, names):
-                out.append(f"{where}: name {name!r} in {_masked(text)!r}")
-        return out
+        return _judge(self.texts, list(names)) + _judge(self.numbers_only, [])
+
+    def allowed_findings(self, names: Iterable[str] = ()) -> list[str]:
+        return _judge(self.allowed, list(names))
+
+
+def _judge(texts: Iterable[tuple[str, str]], names: list[str]) -> list[str]:
+    out = []
+    for where, text in texts:
+        numbers = list(dict.fromkeys(mask(n) for n in find_numbers(text)))
+        found = find_names(text, names)
+        if not numbers and not found:
+            continue
+        shown = repr(_masked(text))  # once per text: a dump holds thousands of numbers
+        for number in numbers[:_NUMBERS_SHOWN]:
+            out.append(f"{where}: number {number} in {shown}")
+        if len(numbers) > _NUMBERS_SHOWN:
+            out.append(f"{where}: {len(numbers) - _NUMBERS_SHOWN} more numbers")
+        for name in found:
+            out.append(f"{where}: name {name!r} in {shown}")
+    return out
 
 
 _active: Collector | None = None
@@ -344,9 +390,246 @@ def stored_texts(collector: Collector) -> None:
     for pk, *texts in Job.objects.values_list("pk", "error_message", "error_message_en", "cancel_note"):
         for text in texts:
             collector.add(f"stored text of job {pk}", text or "")
-    for job_id, line, *texts in JobIssue.objects.values_list("job_id", "line", "message", "message_en"):
+    for job_id, line, *texts in JobIssue.objects.values_list(
+        "job_id", "line", "message", "message_en", "value"
+    ):
         for text in texts:
             collector.add(f"stored refusal of job {job_id} line {line}", text or "")
+
+
+# Audit rows whose note is the reason a reviewer typed for the person it concerns, kept as typed
+# (the school reads the same text on its SPTJM page): it may name a recipient ("Nama … tidak
+# terbaca"). Its numbers are judged, as in every audit row; names are not.
+AUDIT_NOTES_TYPED_BY_A_REVIEWER = {
+    "return_sptjm": "Pusdatin's reason for returning an SPTJM",
+    "reject_registration": "the Dinas's reason for refusing a registration",
+    "deactivate_user": "the reason an account was switched off",
+}
+
+
+def audit_texts(collector: Collector) -> None:
+    """The audit rows the test wrote: numbers in them are masked (SPEC §9, docs/security.md)."""
+    from verval.core.models import AuditEvent
+
+    rows = AuditEvent.objects.values_list("pk", "action", "object_id", "before", "after", "note")
+    for pk, action, object_id, before, after, note in rows:
+        where = f"audit row {pk} {action}"
+        collector.add(where, object_id or "")
+        if action in AUDIT_NOTES_TYPED_BY_A_REVIEWER:
+            collector.add_numbers_only(f"{where} (reason as typed)", note or "")
+        else:
+            collector.add(where, note or "")
+        for value in (before, after):
+            if value is not None:
+                collector.add(where, json.dumps(value, ensure_ascii=False, default=str))
+
+
+# ---------------------------------------------------------------------------------------------
+# E-mails
+
+
+def mail_texts(collector: Collector) -> None:
+    """The e-mails the test sent (Django's test outbox): subject, body, HTML part, attachments."""
+    from django.core import mail
+
+    for i, message in enumerate(getattr(mail, "outbox", ()), start=1):
+        where = f"e-mail {i}"
+        collector.add(f"{where} subject", str(message.subject))
+        collector.add(f"{where} body", str(message.body))
+        for content, _mimetype in getattr(message, "alternatives", ()):
+            collector.add(f"{where} alternative part", _text(content))
+        for attachment in message.attachments:
+            content = attachment[1] if isinstance(attachment, tuple) else attachment.get_payload()
+            collector.add(f"{where} attachment", _text(content))
+
+
+def _text(content: object) -> str:
+    if isinstance(content, bytes):
+        return content.decode("utf-8", "replace")
+    return str(content)
+
+
+# ---------------------------------------------------------------------------------------------
+# What commands write
+
+# Commands whose standard output is, by purpose, the numbers they were given or asked for: not
+# judged (their standard error is). `phones check` prints a verdict for each number read from
+# standard input, the number in E.164 and national form with it.
+ALLOWED_COMMAND_OUTPUT = {"phones": "verdicts of the numbers read from standard input"}
+
+_MAX_OUTPUT = 1 << 20  # characters of one stream of one command kept to judge
+
+# The commands running now (nested: a command that calls another): name, the object its standard
+# error writes to, and what it wrote so far (stream -> parts).
+_commands: list[tuple[str, object, dict[str, list[str]]]] = []
+
+
+class _Tee:
+    """Stands in for sys.stdout / sys.stderr while a command runs: what the command writes there
+    without its OutputWrapper (`print`, `sys.stdout.write`) is noted, then passed on."""
+
+    def __init__(self, out: object, stream: str) -> None:
+        self._tee_out = out
+        self._tee_stream = stream
+
+    def write(self, text: str) -> int:
+        if _commands:
+            _note_output(self._tee_stream, text)
+        return self._tee_out.write(text)  # type: ignore[attr-defined, no-any-return]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._tee_out, name)
+
+
+def _note_output(stream: str, text: object) -> None:
+    parts = _commands[-1][2].setdefault(stream, [])
+    if sum(len(p) for p in parts) < _MAX_OUTPUT:
+        parts.append(str(text))
+
+
+def install_command_hook() -> None:
+    """BaseCommand.execute notes which command runs; OutputWrapper.write notes what it writes,
+    to standard error when its stream is the one the command's `stderr` writes to (a DataCommand
+    under --json sends its person-readable lines there too)."""
+    import sys
+
+    from django.core.management.base import BaseCommand, OutputWrapper
+
+    if getattr(BaseCommand.execute, "_privacy_canary", False):
+        return
+    original_execute = BaseCommand.execute
+    original_write = OutputWrapper.write
+
+    def execute(self, *args, **options):  # type: ignore[no-untyped-def]
+        name = type(self).__module__.rpartition(".")[2]
+        stderr = options.get("stderr") or self.stderr._out
+        stderr = stderr._tee_out if isinstance(stderr, _Tee) else stderr
+        _commands.append((name, stderr, {}))
+        real_out, real_err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Tee(real_out, "stdout"), _Tee(real_err, "stderr")
+        try:
+            return original_execute(self, *args, **options)
+        finally:
+            if isinstance(sys.stdout, _Tee):
+                sys.stdout = real_out
+            if isinstance(sys.stderr, _Tee):
+                sys.stderr = real_err
+            _name, _err, written = _commands.pop()
+            if _active is not None:
+                for stream, parts in written.items():
+                    where = f"standard {'error' if stream == 'stderr' else 'output'} of command {name}"
+                    if stream == "stdout" and name in ALLOWED_COMMAND_OUTPUT:
+                        _active.allow(where, "".join(parts))
+                    else:
+                        _active.add(where, "".join(parts))
+
+    def write(self, msg="", style_func=None, ending=None):  # type: ignore[no-untyped-def]
+        # A wrapper of a stand-in (a command made while another ran) is noted by the stand-in.
+        if _commands and not isinstance(self._out, _Tee):
+            _note_output("stderr" if self._out is _commands[-1][1] else "stdout", f"{msg}\n")
+        return original_write(self, msg, style_func, ending)
+
+    execute._privacy_canary = True  # type: ignore[attr-defined]
+    BaseCommand.execute = execute  # type: ignore[method-assign]
+    OutputWrapper.write = write  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------
+# Files in the store
+
+# The file store's kinds (verval.core.retention.KINDS, the top folder) whose files carry numbers
+# by purpose: not judged. Everything else the product writes there is: job work files, background
+# report exports, the dump manifests, the store's usage snapshot, any folder not listed here.
+ALLOWED_FILE_KINDS = {
+    "dumps": "the dump to a provider (its manifest, `.json`, is judged)",
+    "disbursements": "a disbursement batch to a provider",
+    "sptjm": "the SPTJM document, which lists every number in full",
+    "results": "a provider's upload as received",
+    "injection-results": "a provider's upload as received",
+    "usage-reports": "a provider's upload as received",
+    "imports": "a Dapodik cutoff as uploaded",
+    "bulk_correction": "a school's correction file as uploaded",
+    "sptjm-scans": "a school's signed scan as uploaded",
+    "registrations": "an applicant's letter as uploaded",
+    "tmp": "spools of uploads and imports being read",
+    "demo": "the demo's cutoff (an import file)",
+    "simulator": "the provider simulator's subscriber data and answers",
+    "simulator-injection": "the injection simulator's answers",
+    "demo-provider": "the demo provider's subscriber export and kit folder",
+}
+_MAX_FILE = 8 << 20  # bytes of one file read to judge
+
+_stores: set[str] = set()  # the file stores the running test used (verval.core.files.root)
+
+
+def install_file_store_hook() -> None:
+    from verval.core import files
+
+    if getattr(files.root, "_privacy_canary", False):
+        return
+    original = files.root
+
+    def root():  # type: ignore[no-untyped-def]
+        path = original()
+        if _active is not None:
+            _stores.add(str(path))
+        return path
+
+    root._privacy_canary = True  # type: ignore[attr-defined]
+    files.root = root
+
+
+def forget_file_stores() -> None:
+    _stores.clear()
+
+
+def file_texts(collector: Collector) -> None:
+    """Every file in the stores the test used, read as text (`.gz` unpacked, an Excel file's
+    sheets and strings)."""
+    for store in sorted(_stores):
+        base = Path(store)
+        for path in sorted(base.rglob("*")):
+            if not path.is_file() or path.is_symlink():
+                continue
+            relative = path.relative_to(base).as_posix()
+            kind = relative.split("/", 1)[0] if "/" in relative else ""
+            where = f"file {relative}"
+            allowed = kind in ALLOWED_FILE_KINDS and not (kind == "dumps" and relative.endswith(".json"))
+            if allowed and not collector.keep_allowed:
+                continue
+            try:
+                text = _file_text(path)
+            except Exception as exc:  # noqa: BLE001 - a file the canary cannot read is named
+                collector.add("canary", f"could not read {where}: {type(exc).__name__}")
+                continue
+            if allowed:
+                collector.allow(where, text)
+            else:
+                collector.add(where, text)
+    _stores.clear()
+
+
+def _file_text(path: Path) -> str:
+    import gzip
+    import zipfile
+
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head[:2] == b"\x1f\x8b":
+        with gzip.open(path, "rb") as fh:
+            data = fh.read(_MAX_FILE)
+    elif head == b"PK\x03\x04":
+        with zipfile.ZipFile(path) as archive:
+            parts = [
+                archive.read(info)[:_MAX_FILE]
+                for info in archive.infolist()
+                if info.filename.endswith((".xml", ".csv", ".txt", ".json"))
+            ]
+        data = b"\n".join(parts)
+    else:
+        with open(path, "rb") as fh:
+            data = fh.read(_MAX_FILE)
+    return data.decode("utf-8", "replace")
 
 
 def stored_names() -> set[str]:
@@ -358,3 +641,12 @@ def stored_names() -> set[str]:
         names += [first, last, f"{first} {last}"]
     names += list(OperatorRegistration.objects.values_list("full_name", flat=True))
     return checked_names(names)
+
+
+def report(path: str, test: str, findings: list[str], allowed: list[str]) -> None:
+    """Appends the test's findings, those of texts allowed to carry numbers too, as JSON lines."""
+    with open(path, "a", encoding="utf-8") as out:
+        for finding in findings:
+            out.write(json.dumps({"test": test, "finding": finding, "allowed": False}) + "\n")
+        for finding in allowed:
+            out.write(json.dumps({"test": test, "finding": finding, "allowed": True}) + "\n")

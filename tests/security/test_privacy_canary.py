@@ -6,6 +6,7 @@ import io
 import logging
 
 import pytest
+from django.core.management import call_command
 from django.http import HttpResponse, HttpResponseRedirect
 
 from tests import privacy_canary
@@ -174,3 +175,153 @@ def test_the_log_filter_masks_a_number_in_full_width_digits_typographic_dashes_o
     from verval.core.logging import mask_text
 
     assert mask_text(f"upload refused: {typed} (baris 3)") == "upload refused: [nomor] (baris 3)"
+
+
+# --- The channels of decision 0086: audit rows, e-mails, command output, files, refused values.
+
+
+def test_a_number_in_an_audit_row_fails_the_canary_and_a_masked_one_passes(pusdatin):  # type: ignore[no-untyped-def]
+    from verval.core import audit
+
+    row = audit.record(actor=pusdatin, action="change_number", after={"phone": "+6281234567890"})
+    leaked = Collector()
+    privacy_canary.audit_texts(leaked)
+    row.after = {"phone": mask("+6281234567890")}
+    row.save()
+    masked = Collector()
+    privacy_canary.audit_texts(masked)
+
+    assert leaked.findings() == [
+        f'audit row {row.pk} change_number: number 0812****7890 in \'{{"phone": "0812****7890"}}\''
+    ]
+    assert masked.findings() == []
+
+
+def test_a_name_in_an_audit_rows_note_fails_the_canary_unless_it_is_a_reviewers_reason(pusdatin, recipient):  # type: ignore[no-untyped-def]
+    from verval.core import audit
+    from verval.core.models import AuditEvent
+
+    typed = audit.record(actor=pusdatin, action="return_sptjm", note=f"Nama {recipient.name} tidak terbaca")
+    named = audit.record(actor=pusdatin, action="upload_cutoff", note=f"cutoff {recipient.name}.csv")
+    seen = Collector()
+    privacy_canary.audit_texts(seen)
+    names = privacy_canary.stored_names()
+    AuditEvent.objects.filter(pk=named.pk).delete()  # the test's own canary would fail it
+
+    assert typed.note == f"Nama {recipient.name} tidak terbaca"
+    assert seen.findings(names) == [
+        f"audit row {named.pk} upload_cutoff: name {recipient.name!r} in 'cutoff {recipient.name}.csv'"
+    ]
+
+
+def test_a_number_or_a_recipients_name_in_a_refused_rows_value_fails_the_canary(pusdatin, recipient):  # type: ignore[no-untyped-def]
+    from verval.core.models import JobIssue
+
+    job = jobs.create_job(actor=pusdatin, kind="validate")
+    JobIssue.objects.create(
+        job=job, line=3, column="no_ponsel", code="X", message="m", value="0812 3456 7890"
+    )
+    JobIssue.objects.create(job=job, line=4, column="nama", code="X", message="m", value=recipient.name)
+    leaked = Collector()
+    privacy_canary.stored_texts(leaked)
+    names = privacy_canary.stored_names()
+    job.issues.all().delete()  # the test's own canary would fail it
+
+    assert leaked.findings(names) == [
+        f"stored refusal of job {job.pk} line 3: number 0812****7890 in '0812****7890'",
+        f"stored refusal of job {job.pk} line 4: name {recipient.name!r} in {recipient.name!r}",
+    ]
+
+
+def test_a_number_in_an_e_mail_sent_fails_the_canary(mailoutbox):  # type: ignore[no-untyped-def]
+    from django.core.mail import EmailMultiAlternatives
+
+    message = EmailMultiAlternatives("Ringkasan", "Nomor 0812-3456-7890 ditolak", "a@b.id", ["c@d.id"])
+    message.attach_alternative("<p>Nomor +62 812 3456 7891</p>", "text/html")
+    message.send()
+    leaked = Collector()
+    privacy_canary.mail_texts(leaked)
+    mailoutbox.clear()  # the test's own canary would fail it
+
+    assert leaked.findings() == [
+        "e-mail 1 body: number 0812****7890 in 'Nomor 0812****7890 ditolak'",
+        "e-mail 1 alternative part: number 0812****7891 in '<p>Nomor 0812****7891</p>'",
+    ]
+
+
+def _command(module: str, stdout_text: str, stderr_text: str):  # type: ignore[no-untyped-def]
+    from django.core.management.base import BaseCommand
+
+    class Command(BaseCommand):
+        def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+            self.stdout.write(stdout_text)
+            self.stderr.write(stderr_text)
+
+    Command.__module__ = f"verval.core.management.commands.{module}"
+    return Command()
+
+
+def test_a_number_a_command_writes_to_standard_error_fails_the_canary_also_from_an_allowed_command():  # type: ignore[no-untyped-def]
+    privacy_canary.install_command_hook()
+    with collecting(Collector()) as leaked:
+        call_command(
+            _command("validate", "rows 3, nomor 081234567890", "line 3 +6281234567891"),
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+    with collecting(Collector(keep_allowed=True)) as allowed:
+        call_command(
+            _command("phones", "081234567890,+6281234567890,valid", "baris 3: 081234567891"),
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+
+    assert leaked.findings() == [
+        "standard output of command validate: number 0812****7890 in 'rows 3, nomor 0812****7890\\n'",
+        "standard error of command validate: number 0812****7891 in 'line 3 0812****7891\\n'",
+    ]
+    assert allowed.findings() == [
+        "standard error of command phones: number 0812****7891 in 'baris 3: 0812****7891\\n'"
+    ]
+    assert allowed.allowed_findings() == [
+        "standard output of command phones: number 0812****7890 in '0812****7890,0812****7890,valid\\n'"
+    ]
+
+
+def test_a_number_printed_straight_to_sys_stderr_by_a_command_fails_the_canary():  # type: ignore[no-untyped-def]
+    import sys
+
+    from django.core.management.base import BaseCommand
+
+    class Command(BaseCommand):
+        def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+            print("ditolak 0812.3456.7890", file=sys.stderr)
+
+    Command.__module__ = "verval.core.management.commands.jobs"
+    privacy_canary.install_command_hook()
+    with collecting(Collector()) as leaked:
+        call_command(Command())
+
+    assert leaked.findings() == [
+        "standard error of command jobs: number 0812****7890 in 'ditolak 0812****7890\\n'"
+    ]
+
+
+def test_a_number_in_a_file_the_product_writes_fails_the_canary_unless_its_kind_carries_numbers():  # type: ignore[no-untyped-def]
+    import gzip
+
+    from verval.core import files
+
+    privacy_canary.install_file_store_hook()
+    with collecting(Collector(keep_allowed=True)) as seen:
+        files.new_path("jobs", ".progress")[1].write_text('{"step": "0812-3456-7890"}')
+        rel, path = files.new_path("dumps", ".csv.gz")
+        path.write_bytes(gzip.compress(b"pd_id,no_ponsel\nx,081234567891\n"))
+        files.new_path("dumps", ".json")[1].write_text('{"first": "081234567892"}')
+    privacy_canary.file_texts(seen)
+
+    assert sorted(f.split(":", 1)[1] for f in seen.findings()) == [
+        ' number 0812****7890 in \'{"step": "0812****7890"}\'',
+        ' number 0812****7892 in \'{"first": "0812****7892"}\'',
+    ]
+    assert [f.split(":", 1)[0] for f in seen.allowed_findings()] == [f"file {rel}"]

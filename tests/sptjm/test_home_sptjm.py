@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 
 from tests.sptjm.conftest import aktif, make_period
+from verval.core.models import AuditEvent
 from verval.reference import actions as reference_actions
 from verval.sptjm import actions
 from verval.sptjm.models import Sptjm
@@ -164,6 +165,23 @@ def test_returning_an_sptjm_mails_the_schools_operator_without_numbers_or_names(
         f"Batas unggah: 25 Sep 2099 23.59 WIB.\nhttp://x/sekolah/{school.npsn}/sptjm/"
     )
     assert listed.name not in message.body and listed.phone_e164[3:] not in message.body
+
+
+def test_a_number_typed_in_the_return_reason_is_masked_in_the_audit_row(operator, pusdatin, school):  # type: ignore[no-untyped-def]
+    # Decision 0086: numbers in audit rows are masked, also in what a reviewer typed; the SPTJM
+    # keeps the reason as typed for the school, whose numbers it is.
+    period = make_period()
+    aktif(school, 1)
+    sptjm = _uploaded(operator, school, period)
+
+    actions.return_sptjm(
+        actor=pusdatin, sptjm_id=sptjm.pk, reason="Baris 3: nomor 0812-3456-7890 tidak terbaca"
+    )
+
+    event = AuditEvent.objects.get(action="return_sptjm")
+    assert event.note == "Baris 3: nomor 0812****7890 tidak terbaca"
+    sptjm.refresh_from_db()
+    assert sptjm.return_reason == "Baris 3: nomor 0812-3456-7890 tidak terbaca"
 
 
 def test_returning_an_sptjm_mails_nobody_when_the_transaction_rolls_back(operator, pusdatin, school):  # type: ignore[no-untyped-def]

@@ -1,9 +1,14 @@
-"""Audit rows: written by actions in the same transaction as the change they record."""
+"""Audit rows: written by actions in the same transaction as the change they record.
+
+Numbers in audit rows are masked: actions write masked values in `before` / `after`
+(`verval.phones.mask`), and the note, which often holds what a person typed (a reason, a file's
+name), is masked here (decision 0086)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from verval.core.logging import masked_numbers
 from verval.core.models import AuditEvent
 
 
@@ -32,6 +37,6 @@ def record(
         provider=provider or "",
         before=before,
         after=after,
-        note=note,
+        note=masked_numbers(note) if note else note,
         ip=ip,
     )

@@ -828,7 +828,8 @@ def save_issues(job: Job, issues: Iterable[RowIssue]) -> int:
                 code=issue.code,
                 message=issue.message,
                 message_en=issue.message_en,
-                value=issue.value[:200],
+                # Masked when the refusal is made; again here, whatever made it (decision 0086).
+                value=masked_value(issue.value)[:200],
             )
         )
         count += 1

@@ -11,6 +11,10 @@ _PHONE = re.compile(
 )
 
 
+# A mobile number's national significant digits (SPEC §5): what masked_numbers masks.
+_MOBILE = re.compile(r"8[1-35-9]\d{7,10}")
+
+
 # Ids are left whole: their digit groups can look like a number typed with dashes
 # ("…-e812-3456-78d…"), and a task or job id cut by "[nomor]" cannot be looked up any more.
 _ID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
@@ -100,6 +104,26 @@ class AccessLogWithoutQueryFilter(logging.Filter):
             record.msg = cleaned
             record.args = ()
         return True
+
+
+def masked_numbers(text: str) -> str:
+    """What a person typed, kept where numbers are masked (an audit row's note: a reason, a
+    file's name): every phone number in it, in any typed form, masked like every number shown
+    (`0812-3456-7890` -> `0812****7890`); ids, counts and codes as they are (decision 0086)."""
+    from verval.phones import mask
+
+    def one(match: re.Match[str]) -> str:
+        typed = match.group()
+        digits = re.sub(r"\D", "", typed)
+        national = re.sub(r"^(?:0062|62|0)", "", digits)
+        if not _MOBILE.fullmatch(national):
+            return typed  # eight digits of a token's prefix, a count: not a number of SPEC §5
+        number = typed.lstrip()
+        return typed[: len(typed) - len(number)] + mask(number)
+
+    if not text.isascii():
+        text = _ascii_digits(text)
+    return _outside_ids(text, lambda part: _PHONE.sub(one, part))
 
 
 class MaskPhoneNumbersFilter(logging.Filter):

@@ -29,6 +29,7 @@ from django.db.models import QuerySet
 
 from verval.core import xlsxguard
 from verval.core.jobs import JobRefused, RowIssue
+from verval.core.logging import masked_value
 from verval.core.spreadsheet import xlsx_cell, xlsx_sheet_with_header
 from verval.phones import REASONS, mask, national_display
 from verval.registry.models import Kind, NumberStatus, Recipient
@@ -141,7 +142,10 @@ def issue(line: int, column: str, code: str, value: str = "") -> RowIssue:
         msg_id, msg_en = f"{r.message_id} {r.action_id}", f"{r.message_en} {r.action_en}"
     else:
         msg_id = msg_en = code
-    return RowIssue(line=line, column=column, code=code, message=msg_id, message_en=msg_en, value=value)
+    # A number typed in the wrong column (the id, the version) is masked as every refused value.
+    return RowIssue(
+        line=line, column=column, code=code, message=msg_id, message_en=msg_en, value=masked_value(value)
+    )
 
 
 def refuse(

@@ -15,7 +15,7 @@ from verval.exchange.models import NumberFormat
 class Command(DataCommand):
     help = (
         "Show or set the number format of a provider's dumps and disbursement batches: "
-        "msisdn (6281234567890, the default), e164 (+6281234567890) or national (081234567890). "
+        "msisdn (628…, the default), e164 (+628…) or national (08…). "
         "A change applies from the next batch."
     )
 
@@ -53,8 +53,10 @@ class Command(DataCommand):
 
 
 def _example(number_format: str) -> str:
+    # The shape, not a whole number: an example number on standard output is, to whoever scans
+    # the logs of the runs, a number like a child's (decisions 0081, 0086).
     return {
-        NumberFormat.MSISDN: "6281234567890",
-        NumberFormat.E164: "+6281234567890",
-        NumberFormat.NATIONAL: "081234567890",
+        NumberFormat.MSISDN: "628…",
+        NumberFormat.E164: "+628…",
+        NumberFormat.NATIONAL: "08…",
     }[NumberFormat(number_format)]
