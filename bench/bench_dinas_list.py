@@ -1,4 +1,5 @@
-"""The Dinas school list (`/dinas/`) of a kabupaten, on a database another bench built (decision 0085).
+"""The Dinas school list (`/dinas/`) of a kabupaten (decision 0085) and the Dinas home page of the
+kabupaten and of its province (`/beranda/`, decision 0090), on a database another bench built.
 
 Run it over the kabupaten `bench/bench_big_school.py --part district --keep` leaves (SQLite: the
 `verval.sqlite3` in the `verval-bigschool-*` directory it made under TMPDIR; PostgreSQL: its
@@ -12,8 +13,9 @@ alternately, to compare the two:
 Each page goes through Django's test client (the whole request) as the kabupaten's Dinas. Prints a
 Markdown table: wall time p50 / p95, this process's CPU time p50 (on SQLite the database works in
 this process; on PostgreSQL in the server, which this figure leaves out), queries a request, bytes. It
-changes nothing but the session of the Dinas user it signs in (created once if missing) and, for
-one case, 25 schools marked dirty (as an edit marks them) that it unmarks afterwards.
+changes nothing but the sessions of the Dinas users it signs in (a kabupaten's and a province's,
+created once if missing) and, for the `dirty` cases, 25 schools marked dirty (as an edit marks
+them) that it unmarks afterwards.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--label", default="", help="printed in the table's heading (e.g. old, new)")
     parser.add_argument(
-        "--cases", default="", help="some of page1,name,residu,last,kecamatan,csv,dirty (default: all)"
+        "--cases",
+        default="",
+        help="some of page1,name,residu,last,kecamatan,csv,dirty,home,homeprov,homedirty (default: all)",
     )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
@@ -66,6 +70,10 @@ def main() -> int:
     dinas, _ = User.objects.get_or_create(
         username="bench-dinas-list", defaults={"role": "DINAS_KAB", "region_id": regency}
     )
+    province = School.objects.filter(regency_id=regency).values_list("province_id", flat=True).first()
+    dinas_prov, _ = User.objects.get_or_create(
+        username="bench-dinas-prov", defaults={"role": "DINAS_PROV", "region_id": province}
+    )
     schools = School.objects.filter(regency_id=regency).count()
     kecamatan = (
         School.objects.filter(regency_id=regency)
@@ -76,6 +84,8 @@ def main() -> int:
     last = (schools + 49) // 50
     client = Client()
     client.force_login(dinas)
+    province_client = Client()
+    province_client.force_login(dinas_prov)
     cases = {
         "page1": ("page 1 (least advanced first)", "/dinas/"),
         "name": ("sorted by name", "/dinas/?sort=name"),
@@ -84,6 +94,9 @@ def main() -> int:
         "kecamatan": ("kecamatan filter", f"/dinas/?kecamatan={kecamatan}"),
         "csv": ("CSV of every school", "/dinas/sekolah.csv"),
         "dirty": ("page 1, 25 schools marked dirty", "/dinas/?dirty=25"),
+        "home": ("home page, kabupaten Dinas", "/beranda/"),
+        "homeprov": ("home page, province Dinas", "/beranda/?provinsi=1"),
+        "homedirty": ("home page, kabupaten Dinas, 25 schools marked dirty", "/beranda/?dirty=25"),
     }
     wanted = [cases[key] for key in args.cases.split(",")] if args.cases else list(cases.values())
     try:
@@ -93,7 +106,8 @@ def main() -> int:
     except ImportError:
         source = "counted (code before decision 0085)"
     print(
-        f"\n### {args.label or 'Dinas list'}: {schools:,} schools of {regency}, {connection.vendor}, "
+        f"\n### {args.label or 'Dinas list'}: {schools:,} schools of {regency} "
+        f"({School.objects.filter(province_id=province).count():,} in {province}), {connection.vendor}, "
         f"figures {source}, load {os.getloadavg()[0]:.1f}\n"
     )
     print("| page | p50 ms | p95 ms | CPU p50 ms | queries | KB |")
@@ -101,7 +115,8 @@ def main() -> int:
     for label, path in wanted:
 
         def call(path: str = path) -> Any:
-            response = client.get(path)
+            # The query string only names the case (the pages ignore it), as `dirty=25` does.
+            response = (province_client if "provinsi=" in path else client).get(path)
             body = b"".join(response.streaming_content) if response.streaming else response.content
             assert response.status_code == 200, (path, response.status_code)
             return body

@@ -1,6 +1,7 @@
-"""The Dinas school list reads the dashboard's school summaries, with the figures it counted
-before (decision 0085): every column, every order, every filter, right after an edit, an import
-and a provider batch, before and after the refresh that follows them."""
+"""The Dinas school list (decision 0085) and the Dinas home page (decision 0090) read the
+dashboard's school summaries, with the figures they counted before: every column, every order,
+every filter, every status, right after an edit, an import and a provider batch, before and after
+the refresh that follows them."""
 
 from __future__ import annotations
 
@@ -14,20 +15,26 @@ from django.utils import timezone
 
 from tests.factories import RecipientFactory, SchoolFactory, UserFactory
 from tests.imports.helpers import NPSN, many, write
-from verval.accounts import selectors
+from verval.accounts import access, selectors
 from verval.core import jobs
 from verval.core.models import Job
 from verval.dashboard import selectors as dashboard_selectors
 from verval.dashboard import services
 from verval.dashboard.models import DirtySchool, SchoolSummary
-from verval.registry.models import Recipient
+from verval.registry.models import NumberStatus, Recipient
 
 pytestmark = pytest.mark.django_db
 
 NANGGUNG = "020501"  # Kab. Bogor
 LEUWILIANG = "020502"  # Kab. Bogor
 SUKABUMI = "020600"
+# The Dinas home page's queries when read from the summaries: 6 when it counted (decision 0090).
+HOME_QUERIES = 9
 SORTS = [s for key in selectors.DINAS_SORTS for s in (key, "-" + key)]
+# Kab. Bogor's home page counted from the recipients of `region`, and read with the first
+# school's summary made to say 40 AKTIF and 7 RESIDU instead of 4 and 1.
+COUNTED_HOME = {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 6, "RESIDU": 3}
+SUMMARY_HOME = {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 42, "RESIDU": 9}
 
 
 @pytest.fixture
@@ -63,10 +70,25 @@ def _rows(user, counted, **where):  # type: ignore[no-untyped-def]
     }
 
 
+def _home_counted(user):  # type: ignore[no-untyped-def]
+    """The home page's figures counted from the recipients, as before decision 0090."""
+    live = access.recipients_for(user).filter(active=True)
+    counts = {s: live.filter(status=s).count() for s in NumberStatus.values}
+    by_status = {s: n for s, n in counts.items() if n}
+    return sum(by_status.values()), by_status
+
+
+def _home(user):  # type: ignore[no-untyped-def]
+    summary = selectors.home_summary(user)
+    return summary["recipients"], summary["by_status"]
+
+
 def _assert_same_figures(*users):  # type: ignore[no-untyped-def]
     """The list as shown (summaries when current) = the list as counted from the recipients, in
-    every order and under every filter, for each Dinas; returns the counted list by share."""
+    every order and under every filter, for each Dinas, and so are the figures of its home page;
+    returns the counted list by share."""
     for user in users:
+        assert _home(user) == _home_counted(user), user.role
         for where in (
             {},
             {"regency": "020500"},
@@ -113,6 +135,10 @@ def test_every_figure_is_the_counted_one_after_an_edit_an_import_and_a_batch(
         ("20199996", 0, 0, 0, 0.0),
         (west.npsn, 4, 1, 2, 0.25),
     ]
+    assert (_home(dinas_kab), _home(dinas_prov)) == (
+        (12, {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 6, "RESIDU": 3}),
+        (14, {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 8, "RESIDU": 3}),
+    )
 
     # 1. An edit: the operator changes an AKTIF number. The school is dirty and its summary behind
     #    (the refresh task runs after the commit); the list counts that school live.
@@ -162,6 +188,10 @@ def test_every_figure_is_the_counted_one_after_an_edit_an_import_and_a_batch(
     services.refresh_all()
     assert dashboard_selectors.summaries_follow_every_job()
     assert _assert_same_figures(dinas_kab, dinas_prov)[-1] == (NPSN, 12, 9, 3, 0.75)
+    assert _home(dinas_kab) == (
+        24,
+        {"FORMAT_SALAH": 4, "MENUNGGU_PROVIDER": 8, "AKTIF": 9, "RESIDU": 3},
+    )
 
 
 def test_the_page_and_its_downloads_read_the_summaries_when_they_are_current(client, region, dinas_kab):  # type: ignore[no-untyped-def]
@@ -199,6 +229,11 @@ def test_a_dirty_school_is_counted_from_its_recipients(region, dinas_kab):  # ty
     services.mark_dirty([school.npsn])
     rows = {s.npsn: (s.total, s.aktif, s.residu) for s in selectors.region_school_rows(dinas_kab)}
     assert (rows[school.npsn], rows[late.npsn]) == ((5, 4, 1), (50, 40, 7))
+    # The home page: the dirty school's 4 AKTIF and 1 RESIDU counted, the other's 40 and 7 read.
+    assert _home(dinas_kab) == (
+        58,
+        {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 45, "RESIDU": 10},
+    )
 
 
 def test_a_list_with_more_dirty_schools_than_the_limit_is_counted_whole(region, dinas_kab, monkeypatch):  # type: ignore[no-untyped-def]
@@ -211,6 +246,7 @@ def test_a_list_with_more_dirty_schools_than_the_limit_is_counted_whole(region, 
     services.mark_dirty(["20199996", "20199995"])
     rows = {s.npsn: (s.total, s.aktif, s.residu) for s in selectors.region_school_rows(dinas_kab)}
     assert (rows[school.npsn], rows[late.npsn]) == ((5, 4, 1), (3, 1, 0))
+    assert _home(dinas_kab) == (12, COUNTED_HOME)
 
 
 @pytest.mark.parametrize(
@@ -240,6 +276,7 @@ def test_the_list_counts_while_the_summaries_may_miss_a_job(
     )
     rows = {s.npsn: (s.total, s.aktif, s.residu) for s in selectors.region_school_rows(dinas_kab)}
     assert rows[school.npsn] == ((5, 4, 1) if counted else (50, 40, 7))
+    assert _home(dinas_kab) == ((12, COUNTED_HOME) if counted else (54, SUMMARY_HOME))
 
 
 def test_before_the_first_full_refresh_the_list_counts(region, dinas_kab):  # type: ignore[no-untyped-def]
@@ -249,6 +286,7 @@ def test_before_the_first_full_refresh_the_list_counts(region, dinas_kab):  # ty
     assert not dashboard_selectors.summaries_follow_every_job()
     rows = {s.npsn: (s.total, s.aktif, s.residu) for s in selectors.region_school_rows(dinas_kab)}
     assert rows[school.npsn] == (5, 4, 1)
+    assert _home(dinas_kab) == (12, COUNTED_HOME)
 
 
 def test_the_list_from_the_summaries_costs_the_same_queries_whatever_the_schools(
@@ -270,3 +308,56 @@ def test_the_list_from_the_summaries_costs_the_same_queries_whatever_the_schools
     services.mark_dirty(["20190001", "20190002", "20190003"])
     with django_assert_num_queries(13):
         assert client.get(reverse("core:dinas")).status_code == 200
+
+
+def test_the_dinas_home_page_shows_the_summaries_when_they_are_current(client, region, dinas_prov):  # type: ignore[no-untyped-def]
+    school, _late, _west = region
+    services.refresh_all()
+    # A summary that disagrees with the recipients (and with its own `imported`, which the home
+    # page does not read) shows which one the page read.
+    SchoolSummary.objects.filter(school_id=school.npsn).update(belum=20, menunggu=0, aktif=40, residu=7)
+    client.force_login(dinas_prov)
+    summary = client.get(reverse("accounts:home")).context["summary"]
+    assert (summary["schools"], summary["recipients"], summary["by_status"]) == (
+        6,
+        76,
+        {"BELUM_VERVAL": 21, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 44, "RESIDU": 9},
+    )
+    # A school of the province made dirty: its figures are counted again.
+    services.mark_dirty([school.npsn])
+    summary = client.get(reverse("accounts:home")).context["summary"]
+    assert (summary["recipients"], summary["by_status"]) == (
+        14,
+        {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 8, "RESIDU": 3},
+    )
+
+
+def test_the_operator_and_pusdatin_home_pages_still_count(region, operator, pusdatin):  # type: ignore[no-untyped-def]
+    school, _late, _west = region
+    services.refresh_all()
+    SchoolSummary.objects.filter(school_id=school.npsn).update(aktif=40, residu=7)
+    assert _home(operator) == (5, {"AKTIF": 4, "RESIDU": 1})
+    assert _home(pusdatin) == _home_counted(pusdatin)
+    assert _home(pusdatin)[1]["AKTIF"] == 8
+
+
+def test_the_dinas_home_page_from_the_summaries_costs_the_same_queries_whatever_the_schools(
+    client, region, dinas_kab, django_assert_num_queries
+):  # type: ignore[no-untyped-def]
+    school, _late, _west = region
+    services.refresh_all()
+    client.force_login(dinas_kab)
+    # The page's queries (6 before decision 0090, one of them the count of the recipients by
+    # status), now the summaries' state, the jobs since their refresh, the dirty schools and the
+    # summaries' sums instead; one more counts the dirty schools' recipients.
+    with django_assert_num_queries(HOME_QUERIES):
+        assert client.get(reverse("accounts:home")).status_code == 200
+    services.mark_dirty([school.npsn])
+    with django_assert_num_queries(HOME_QUERIES + 1):
+        assert client.get(reverse("accounts:home")).status_code == 200
+    for n in range(30):
+        SchoolFactory(npsn=f"2019{n:04d}", name=f"SD Negeri Tambahan {n}")
+    services.refresh_all()
+    services.mark_dirty(["20190001", "20190002", "20190003"])
+    with django_assert_num_queries(HOME_QUERIES + 1):
+        assert client.get(reverse("accounts:home")).status_code == 200

@@ -13,7 +13,10 @@ from verval.registry.models import NumberStatus
 
 
 def home_summary(user: Any) -> dict[str, Any]:
-    """The counts a role may see on its home page, each through the scoping helpers."""
+    """The counts a role may see on its home page, each through the scoping helpers.
+
+    A Dinas's recipients by status are read from the dashboard's school summaries under the Dinas
+    list's rules (`dashboard.selectors.status_counts`, decision 0090): the figures a count gives."""
     summary: dict[str, Any] = {"role": user.role}
     if user.role == Role.PROVIDER:
         from verval.exchange.selectors import provider_home_counts
@@ -21,10 +24,18 @@ def home_summary(user: Any) -> dict[str, Any]:
         summary.update(provider_home_counts(user))
         return summary
     schools = access.schools_for(user)
-    recipients = access.recipients_for(user).filter(active=True)
-    counts = dict(recipients.values_list("status").annotate(n=Count("id")).order_by())
+    counts: dict[str, int] | None = None
+    if user.role in (Role.DINAS_KAB, Role.DINAS_PROV):
+        # The region's schools' summaries while they are current, a dirty school counted live:
+        # the figures of the count below (decisions 0085, 0090), without 10 M recipients a view.
+        from verval.dashboard.selectors import status_counts
+
+        counts = status_counts(schools)
+    if counts is None:
+        recipients = access.recipients_for(user).filter(active=True)
+        counts = dict(recipients.values_list("status").annotate(n=Count("id")).order_by())
     # In the order of the flow (SPEC §4), not the database's.
-    by_status = {code: counts[code] for code in NumberStatus.values if code in counts}
+    by_status = {code: counts[code] for code in NumberStatus.values if counts.get(code)}
     summary.update(
         {
             "schools": schools.count() if user.role != Role.OPERATOR else 1,
@@ -143,10 +154,11 @@ def region_school_rows(
     precise region the cutoff gave.
 
     The figures come from the dashboard's school summaries whenever those include every registry
-    job's changes (`dashboard.selectors.summaries_follow_every_job`; a school marked dirty is
-    counted live in the same statement), else from the recipients, as before: the same figures
-    either way (decision 0085). `counted=True` always counts, `False` reads the summaries (unless
-    more than `dashboard.selectors.DIRTY_COUNTED_MAX` of the schools are dirty).
+    job's changes (`dashboard.selectors.school_counts`, whose rules the home page shares; a school
+    marked dirty is counted live in the same statement), else from the recipients, as before: the
+    same figures either way (decision 0085). `counted=True` always counts, `False` reads the
+    summaries whatever the jobs (unless more than `dashboard.selectors.DIRTY_COUNTED_MAX` of the
+    schools are dirty).
     """
     from django.db.models import Case, F, FloatField, Value, When
     from django.db.models.functions import Cast
@@ -154,9 +166,11 @@ def region_school_rows(
     from verval.dashboard import selectors as dashboard_selectors
     from verval.registry.selectors import school_progress
 
-    if counted is None:
-        counted = not dashboard_selectors.summaries_follow_every_job()
-    qs = None if counted else dashboard_selectors.school_counts(access.schools_for(user))
+    qs = (
+        None
+        if counted
+        else dashboard_selectors.school_counts(access.schools_for(user), check_jobs=counted is None)
+    )
     if qs is None:
         qs = school_progress(user)
     qs = qs.annotate(

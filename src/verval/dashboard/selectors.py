@@ -509,25 +509,54 @@ def summaries_follow_every_job() -> bool:
 # that refreshes them lags far behind: decision 0082 says so on Pusdatin's page).
 DIRTY_COUNTED_MAX = 500
 
+# A figure of `school_counts`: its name -> (the SchoolSummary column that holds it, the status of
+# the active recipients it counts; None = every active recipient). The summary's columns are the
+# R facts' sums by status (services.refresh_*: `imported`, `belum`, `format_salah`, `menunggu`,
+# `aktif`, `residu`).
+LIST_FIGURES: dict[str, tuple[str, str | None]] = {
+    "total": ("imported", None),
+    "aktif": ("aktif", "AKTIF"),
+    "residu": ("residu", "RESIDU"),
+}
+# Every status, for the Dinas home page (decision 0090); in the order of NumberStatus.
+STATUS_FIGURES: dict[str, tuple[str, str | None]] = {
+    "belum": ("belum", "BELUM_VERVAL"),
+    "format_salah": ("format_salah", "FORMAT_SALAH"),
+    "menunggu": ("menunggu", "MENUNGGU_PROVIDER"),
+    "aktif": ("aktif", "AKTIF"),
+    "residu": ("residu", "RESIDU"),
+}
 
-def school_counts(schools: QuerySet[Any]) -> QuerySet[Any] | None:
-    """`schools` (reference.School) with `total` (active recipients), `aktif` and `residu` as
-    `registry.selectors.school_progress` counts them, read from SchoolSummary (`imported`,
-    `aktif`, `residu`: the same active recipients, summed from the R facts) — except for a school
-    marked dirty, whose summary may be behind a change not yet refreshed: those schools are
-    counted from their recipients first (one grouped query) and their figures written into the
-    statement. A school without a summary row (no active recipient) counts 0. None when more than
-    DIRTY_COUNTED_MAX of the schools are dirty. Only for when `summaries_follow_every_job()`: a
-    registry job's changes mark no school dirty.
+
+def school_counts(
+    schools: QuerySet[Any],
+    figures: dict[str, tuple[str, str | None]] | None = None,
+    *,
+    check_jobs: bool = True,
+) -> QuerySet[Any] | None:
+    """`schools` (reference.School) annotated with `figures` (default LIST_FIGURES: `total`
+    (active recipients), `aktif` and `residu` as `registry.selectors.school_progress` counts them),
+    read from SchoolSummary — except for a school marked dirty, whose summary may be behind a
+    change not yet refreshed: those schools are counted from their recipients first (one grouped
+    query) and their figures written into the statement. A school without a summary row (no
+    active recipient) counts 0.
+
+    None — the caller counts from the recipients, as before — when the summaries may miss a
+    registry job's changes (`summaries_follow_every_job()`, asked unless `check_jobs` is False: a
+    job marks no school dirty) or when more than DIRTY_COUNTED_MAX of the schools are dirty. The
+    one place of these rules, for the Dinas list (decision 0085) and the Dinas home page (0090).
 
     Not a per-school test in SQL ("is this school dirty? then count"): the count beside it gives
     the statement the cost of 5,000 counts of recipients, which makes PostgreSQL compile it (JIT,
     3.4–4.7 s at 1 M recipients; decision 0028 met the same) whether or not a count runs."""
-    from django.db.models import BigIntegerField, Case, Count, F, Q, Value, When
+    from django.db.models import BigIntegerField, Case, Count, F, Value, When
     from django.db.models.functions import Coalesce
 
-    from verval.registry.models import NumberStatus, Recipient
+    from verval.registry.models import Recipient
 
+    figures = LIST_FIGURES if figures is None else figures
+    if check_jobs and not summaries_follow_every_job():
+        return None
     dirty = list(
         DirtySchool.objects.filter(npsn__in=schools.values("npsn"))
         .order_by("npsn")
@@ -535,19 +564,21 @@ def school_counts(schools: QuerySet[Any]) -> QuerySet[Any] | None:
     )
     if len(dirty) > DIRTY_COUNTED_MAX:
         return None
-    live: dict[str, dict[str, int]] = {npsn: {"total": 0, "aktif": 0, "residu": 0} for npsn in dirty}
+    live: dict[str, dict[str, int]] = {npsn: dict.fromkeys(figures, 0) for npsn in dirty}
     if dirty:
-        for row in (
+        rows: Any = (
             Recipient.objects.filter(school_id__in=dirty, active=True)
             .order_by()
             .values("school_id")
             .annotate(
-                total=Count("pk"),
-                aktif=Count("pk", filter=Q(status=NumberStatus.AKTIF)),
-                residu=Count("pk", filter=Q(status=NumberStatus.RESIDU)),
+                **{
+                    name: Count("pk") if status is None else Count("pk", filter=Q(status=status))
+                    for name, (_column, status) in figures.items()
+                }
             )
-        ):
-            live[row["school_id"]] = {k: row[k] for k in ("total", "aktif", "residu")}
+        )
+        for row in rows:
+            live[row["school_id"]] = {name: row[name] for name in figures}
 
     def figure(name: str, column: str) -> Any:
         # One LEFT JOIN of the summaries (a correlated look-up per school and column cost 0.2 s
@@ -556,14 +587,25 @@ def school_counts(schools: QuerySet[Any]) -> QuerySet[Any] | None:
         if not live:
             return summary
         by_value: dict[int, list[str]] = {}
-        for npsn, figures in live.items():
-            by_value.setdefault(figures[name], []).append(npsn)
+        for npsn, counts in live.items():
+            by_value.setdefault(counts[name], []).append(npsn)
         return Case(
             *[When(npsn__in=npsns, then=Value(n)) for n, npsns in sorted(by_value.items())],
             default=summary,
             output_field=BigIntegerField(),
         )
 
-    return schools.annotate(
-        total=figure("total", "imported"), aktif=figure("aktif", "aktif"), residu=figure("residu", "residu")
-    )
+    return schools.annotate(**{name: figure(name, column) for name, (column, _status) in figures.items()})
+
+
+def status_counts(schools: QuerySet[Any]) -> dict[str, int] | None:
+    """Status code -> active recipients of `schools` with it (every status, 0 included), summed
+    from `school_counts(schools, STATUS_FIGURES)`: the same figures as a count of the recipients
+    by status, under the same rules. None when `school_counts` gives way to a count (decision 0090)."""
+    from django.db.models import Sum
+
+    qs = school_counts(schools, STATUS_FIGURES)
+    if qs is None:
+        return None
+    sums = qs.aggregate(**{f"sum_{name}": Sum(name) for name in STATUS_FIGURES})
+    return {str(status): int(sums[f"sum_{name}"] or 0) for name, (_c, status) in STATUS_FIGURES.items()}
