@@ -186,6 +186,21 @@ def test_dinas_rejects_with_reason_and_applicant_is_told(client, dinas_kab, pend
     )
 
 
+def test_number_typed_into_a_rejection_reason_is_masked_in_the_applicants_email(  # type: ignore[no-untyped-def]
+    client, dinas_kab, pending, commit
+):
+    client.force_login(dinas_kab)
+    with commit():
+        client.post(
+            reverse("accounts:registration_reject", args=[pending.pk]),
+            {"reason": "Nomor 0812-3456-7890 bukan nomor sekolah"},
+        )
+    pending.refresh_from_db()
+
+    assert pending.decision_note == "Nomor 0812-3456-7890 bukan nomor sekolah"
+    assert "ditolak dengan alasan: Nomor 0812****7890 bukan nomor sekolah" in mail.outbox[0].body
+
+
 def test_reject_without_reason_changes_nothing(client, dinas_kab, pending):  # type: ignore[no-untyped-def]
     client.force_login(dinas_kab)
     client.post(reverse("accounts:registration_reject", args=[pending.pk]), {"reason": "  "})

@@ -29,6 +29,7 @@ from django.utils.translation import override
 from verval.accounts import access, letters, throttle
 from verval.accounts.models import Digest, OperatorRegistration, Role, User
 from verval.core import audit, files
+from verval.core.logging import masked_numbers
 from verval.reference.zones import ZONES
 
 DINAS_ROLES = (Role.DINAS_KAB, Role.DINAS_PROV)
@@ -305,7 +306,9 @@ def reject_registration(
         _mail_on_commit(
             _("Pendaftaran operator Verval Ponsel ditolak"),
             _("Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s ditolak dengan alasan: %(reason)s")
-            % {"npsn": registration.school_id, "reason": reason},
+            # The reason as typed stays on the registration for the Dinas; an e-mail leaves our
+            # hands, so a number typed into it goes masked (decision 0086).
+            % {"npsn": registration.school_id, "reason": masked_numbers(reason)},
             [registration.email],
         )
     return registration
