@@ -356,3 +356,33 @@ def test_province_late_page_shows_what_is_late_of_each_school_on_a_phone(live_se
         assert late.is_visible() and inside_viewport(box(late))
         assert row.locator("td", has_text="Kab. Bogor").is_visible()
         assert page.evaluate(OVERFLOW) == 0
+
+
+def test_sptjm_page_on_a_phone_names_the_pages_missing_from_the_scan_above_the_upload(live_server, browser):  # type: ignore[no-untyped-def]
+    from tests.sptjm.conftest import aktif, make_period
+    from tests.sptjm.test_long_document_scan import _upload
+    from verval.sptjm import actions
+
+    school = SchoolFactory(npsn="20155608", name="SD Negeri Halaman Terlewat")
+    operator = UserFactory(role="OPERATOR", school=school, username="op.halaman")
+    period = make_period()
+    aktif(school, 200)  # six pages
+    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    _upload(operator, sptjm, 1, 3, 4, 6)
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "op.halaman")
+        page.goto(f"{live_server.url}/sekolah/{school.npsn}/sptjm/")
+        shot(page, "mobile-360-sptjm-pages-missing")
+        note = page.locator(".card.doc .page-notes li")
+        assert note.count() == 1
+        assert note.inner_text().startswith("Halaman 2, 5 tidak terbaca pada pindaian")
+        notes, card = box(page.locator(".page-notes")), box(page.locator(".card.doc"))
+        assert (
+            inside_viewport(notes)
+            and notes["x"] >= card["x"]
+            and notes["x"] + notes["width"] <= card["x"] + card["width"]
+        )
+        assert notes["y"] + notes["height"] < box(page.locator("#pindaian"))["y"]
+        assert page.evaluate(OVERFLOW) == 0
+        note.get_by_role("link", name="Apa artinya?").click()
+        page.wait_for_url(f"{live_server.url}/bantuan/sekolah/#unggah-QR_HALAMAN_KURANG")

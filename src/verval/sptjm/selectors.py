@@ -144,13 +144,30 @@ def document_totals(sptjm: Sptjm) -> tuple[list[dict[str, Any]], list[dict[str, 
     return by_op, by_cat  # type: ignore[return-value]  # values() rows are plain dicts
 
 
-def review_queue(user: Any, late: bool | None = None) -> QuerySet[Sptjm]:
+# The warnings of a scan's page check (decision 0084): printed pages not read, pages scanned
+# more than once, pages out of order. Told at upload, kept in `Sptjm.scan_pages["warnings"]`.
+PAGE_WARNINGS = ("QR_HALAMAN_KURANG", "QR_HALAMAN_GANDA", "QR_HALAMAN_TIDAK_URUT")
+
+# A document whose latest scan was accepted with a page warning. The warnings are kept as
+# [code, params] pairs in the order told, at most three of them (a scan without any QR has only
+# QR_TIDAK_DITEMUKAN): a JSON path per place, which SQLite and PostgreSQL both read (decision 0092).
+PAGE_WARNED = (
+    Q(scan_pages__warnings__0__0__in=PAGE_WARNINGS)
+    | Q(scan_pages__warnings__1__0__in=PAGE_WARNINGS)
+    | Q(scan_pages__warnings__2__0__in=PAGE_WARNINGS)
+)
+
+
+def review_queue(user: Any, late: bool | None = None, pages: bool = False) -> QuerySet[Sptjm]:
     """Uploaded documents waiting for Pusdatin, oldest scan first. `late`: True only those printed
-    or uploaded after the deadline in force then, False only the others, None all."""
+    or uploaded after the deadline in force then, False only the others, None all. `pages`: only
+    those whose scan was accepted with a page warning (pages not read, twice or out of order)."""
     access.require_role(user, "PUSDATIN")
     qs = sptjms_for(user).filter(status=SptjmStatus.DIUNGGAH)
     if late is not None:
         qs = qs.filter(LATE) if late else qs.exclude(LATE)
+    if pages:
+        qs = qs.filter(PAGE_WARNED)
     return qs.order_by("uploaded_at", "pk")
 
 

@@ -302,7 +302,8 @@ LATE_FILTER = {"1": True, "0": False}
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     late = request.GET.get("terlambat", "")
-    queue = selectors.review_queue(request.user, LATE_FILTER.get(late))
+    pages = request.GET.get("halaman", "") == "1"  # only scans with a page warning (decision 0092)
+    queue = selectors.review_queue(request.user, LATE_FILTER.get(late), pages)
     stale = selectors.stale_documents(request.user)
     return render(
         request,
@@ -313,7 +314,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "queue": queue[:200],
             "count": queue.count(),
             "late": late if late in LATE_FILTER else "",
-            "total": selectors.review_queue(request.user).count() if late in LATE_FILTER else None,
+            "pages": pages,
+            "total": selectors.review_queue(request.user).count() if late in LATE_FILTER or pages else None,
         },
     )
 

@@ -93,3 +93,52 @@ def exclusion_rule_label(code: str) -> str:
     from verval.sptjm.models import ExclusionRule
 
     return str(dict(ExclusionRule.choices).get(code, code))
+
+
+@register.filter
+def page_warnings(sptjm: Any) -> list[dict[str, str]]:
+    """The page warnings of a document's latest scan while it awaits review or was returned, as
+    the school was told them at upload (the pages named, what to do) with the help entry of each
+    (decision 0092). Empty for a scan without one, or uploaded before they were kept."""
+    from django.utils.translation import get_language
+
+    from verval.help.entries import help_url
+    from verval.sptjm.actions import warning_text
+    from verval.sptjm.models import SptjmStatus
+    from verval.sptjm.selectors import PAGE_WARNINGS
+
+    if sptjm.status not in (SptjmStatus.DIUNGGAH, SptjmStatus.DIKEMBALIKAN):
+        return []
+    return [
+        {"code": code, "text": warning_text(code, params, get_language()), "help": help_url("unggah", code)}
+        for code, params in (sptjm.scan_pages or {}).get("warnings", [])
+        if code in PAGE_WARNINGS
+    ]
+
+
+@register.filter
+def page_marks(sptjm: Any) -> list[str]:
+    """Short labels of a scan's page warnings for the review queue: "3 halaman tidak terbaca",
+    "1 halaman terpindai ganda", "2 halaman tidak urut" (decision 0092)."""
+    from django.utils.translation import ngettext
+
+    from verval.core.numbers import grouped
+
+    kept = sptjm.scan_pages or {}
+    codes = {code for code, _params in kept.get("warnings", [])}
+    marks: list[str] = []
+    if "QR_HALAMAN_KURANG" in codes:
+        # A document printed before decision 0084 says only how many pages were read.
+        n = len(kept.get("missing_pages") or []) or kept["printed_pages"] - kept["pages_with_qr"]
+        marks.append(
+            ngettext("%(n)s halaman tidak terbaca", "%(n)s halaman tidak terbaca", n) % {"n": grouped(n)}
+        )
+    if "QR_HALAMAN_GANDA" in codes:
+        n = len(kept.get("repeated_pages", []))
+        marks.append(
+            ngettext("%(n)s halaman terpindai ganda", "%(n)s halaman terpindai ganda", n) % {"n": grouped(n)}
+        )
+    if "QR_HALAMAN_TIDAK_URUT" in codes:
+        n = len(kept.get("pages_out_of_order", []))
+        marks.append(ngettext("%(n)s halaman tidak urut", "%(n)s halaman tidak urut", n) % {"n": grouped(n)})
+    return marks
