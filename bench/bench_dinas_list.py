@@ -1,5 +1,6 @@
-"""The Dinas school list (`/dinas/`) of a kabupaten (decision 0085) and the Dinas home page of the
-kabupaten and of its province (`/beranda/`, decision 0090), on a database another bench built.
+"""The Dinas school list (`/dinas/`) of a kabupaten (decision 0085), the Dinas home page of the
+kabupaten and of its province (`/beranda/`, decision 0090) and Pusdatin's home page (the nation,
+decision 0091), on a database another bench built.
 
 Run it over the kabupaten `bench/bench_big_school.py --part district --keep` leaves (SQLite: the
 `verval.sqlite3` in the `verval-bigschool-*` directory it made under TMPDIR; PostgreSQL: its
@@ -13,8 +14,8 @@ alternately, to compare the two:
 Each page goes through Django's test client (the whole request) as the kabupaten's Dinas. Prints a
 Markdown table: wall time p50 / p95, this process's CPU time p50 (on SQLite the database works in
 this process; on PostgreSQL in the server, which this figure leaves out), queries a request, bytes. It
-changes nothing but the sessions of the Dinas users it signs in (a kabupaten's and a province's,
-created once if missing) and, for the `dirty` cases, 25 schools marked dirty (as an edit marks
+changes nothing but the sessions of the users it signs in (a kabupaten's Dinas, a province's and a
+Pusdatin user, created once if missing) and, for the `dirty` cases, 25 schools marked dirty (as an edit marks
 them) that it unmarks afterwards.
 """
 
@@ -40,7 +41,7 @@ def main() -> int:
     parser.add_argument(
         "--cases",
         default="",
-        help="some of page1,name,residu,last,kecamatan,csv,dirty,home,homeprov,homedirty (default: all)",
+        help="some of page1,name,residu,last,kecamatan,csv,dirty,home,homeprov,homedirty,homepus,homepusdirty (default: all)",
     )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
@@ -74,6 +75,7 @@ def main() -> int:
     dinas_prov, _ = User.objects.get_or_create(
         username="bench-dinas-prov", defaults={"role": "DINAS_PROV", "region_id": province}
     )
+    pusdatin, _ = User.objects.get_or_create(username="bench-pusdatin", defaults={"role": "PUSDATIN"})
     schools = School.objects.filter(regency_id=regency).count()
     kecamatan = (
         School.objects.filter(regency_id=regency)
@@ -86,6 +88,8 @@ def main() -> int:
     client.force_login(dinas)
     province_client = Client()
     province_client.force_login(dinas_prov)
+    pusdatin_client = Client()
+    pusdatin_client.force_login(pusdatin)
     cases = {
         "page1": ("page 1 (least advanced first)", "/dinas/"),
         "name": ("sorted by name", "/dinas/?sort=name"),
@@ -97,6 +101,8 @@ def main() -> int:
         "home": ("home page, kabupaten Dinas", "/beranda/"),
         "homeprov": ("home page, province Dinas", "/beranda/?provinsi=1"),
         "homedirty": ("home page, kabupaten Dinas, 25 schools marked dirty", "/beranda/?dirty=25"),
+        "homepus": ("home page, Pusdatin (the nation)", "/beranda/?pusdatin=1"),
+        "homepusdirty": ("home page, Pusdatin, 25 schools marked dirty", "/beranda/?pusdatin=1&dirty=25"),
     }
     wanted = [cases[key] for key in args.cases.split(",")] if args.cases else list(cases.values())
     try:
@@ -116,7 +122,8 @@ def main() -> int:
 
         def call(path: str = path) -> Any:
             # The query string only names the case (the pages ignore it), as `dirty=25` does.
-            response = (province_client if "provinsi=" in path else client).get(path)
+            who = province_client if "provinsi=" in path else client
+            response = (pusdatin_client if "pusdatin=" in path else who).get(path)
             body = b"".join(response.streaming_content) if response.streaming else response.content
             assert response.status_code == 200, (path, response.status_code)
             return body

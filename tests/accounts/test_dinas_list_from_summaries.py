@@ -1,5 +1,5 @@
-"""The Dinas school list (decision 0085) and the Dinas home page (decision 0090) read the
-dashboard's school summaries, with the figures they counted before: every column, every order,
+"""The Dinas school list (decision 0085), the Dinas home page (decision 0090) and Pusdatin's home
+page (decision 0091) read the dashboard's school summaries, with the figures they counted before: every column, every order,
 every filter, every status, right after an edit, an import and a provider batch, before and after
 the refresh that follows them."""
 
@@ -34,6 +34,8 @@ SORTS = [s for key in selectors.DINAS_SORTS for s in (key, "-" + key)]
 # Kab. Bogor's home page counted from the recipients of `region`, and read with the first
 # school's summary made to say 40 AKTIF and 7 RESIDU instead of 4 and 1.
 COUNTED_HOME = {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 6, "RESIDU": 3}
+# The nation (Pusdatin's home page) counted: Kab. Bogor and Kab. Sukabumi's school.
+NATION_COUNTED = {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 8, "RESIDU": 3}
 SUMMARY_HOME = {"BELUM_VERVAL": 1, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 42, "RESIDU": 9}
 
 
@@ -85,10 +87,12 @@ def _home(user):  # type: ignore[no-untyped-def]
 
 def _assert_same_figures(*users):  # type: ignore[no-untyped-def]
     """The list as shown (summaries when current) = the list as counted from the recipients, in
-    every order and under every filter, for each Dinas, and so are the figures of its home page;
-    returns the counted list by share."""
+    every order and under every filter, for each Dinas, and so are the figures of its home page
+    (and of Pusdatin's, which has no list); returns the counted list by share."""
     for user in users:
         assert _home(user) == _home_counted(user), user.role
+        if user.role == "PUSDATIN":
+            continue
         for where in (
             {},
             {"regency": "020500"},
@@ -130,7 +134,7 @@ def test_every_figure_is_the_counted_one_after_an_edit_an_import_and_a_batch(
     services.refresh_all()
     assert dashboard_selectors.summaries_follow_every_job()
     assert not DirtySchool.objects.exists()
-    assert _assert_same_figures(dinas_kab, dinas_prov)[:3] == [
+    assert _assert_same_figures(dinas_kab, dinas_prov, pusdatin)[:3] == [
         ("20199995", 0, 0, 0, 0.0),
         ("20199996", 0, 0, 0, 0.0),
         (west.npsn, 4, 1, 2, 0.25),
@@ -149,27 +153,27 @@ def test_every_figure_is_the_counted_one_after_an_edit_an_import_and_a_batch(
     assert list(DirtySchool.objects.values_list("npsn", flat=True)) == [school.npsn]
     assert (_summary(school.npsn), _counted(school.npsn)) == ((5, 4, 1), (5, 3, 1))
     assert dashboard_selectors.summaries_follow_every_job()
-    _assert_same_figures(dinas_kab, dinas_prov)
+    _assert_same_figures(dinas_kab, dinas_prov, pusdatin)
     services.refresh_dirty()
     assert _summary(school.npsn) == (5, 3, 1)
-    _assert_same_figures(dinas_kab, dinas_prov)
+    _assert_same_figures(dinas_kab, dinas_prov, pusdatin)
 
     # 2. A cutoff import (a job) brings a new school of 12 recipients into Kab. Bogor; the full
     #    refresh it asks for has not run yet.
     import_file(write(tmp_path / "cutoff.csv", many(12)), actor=pusdatin)
     assert (_summary(NPSN), _counted(NPSN)) == ((0, 0, 0), (12, 0, 0))
     assert not dashboard_selectors.summaries_follow_every_job()
-    _assert_same_figures(dinas_kab, dinas_prov)
+    _assert_same_figures(dinas_kab, dinas_prov, pusdatin)
     services.refresh_all()
     assert dashboard_selectors.summaries_follow_every_job()
-    _assert_same_figures(dinas_kab, dinas_prov)
+    _assert_same_figures(dinas_kab, dinas_prov, pusdatin)
 
     # 3. A provider batch: validation, the dump, the provider's answers (three jobs).
     _run(jobs.create_job(actor=pusdatin, kind="validate"))
     assert not dashboard_selectors.summaries_follow_every_job()
-    _assert_same_figures(dinas_kab, dinas_prov)
+    _assert_same_figures(dinas_kab, dinas_prov, pusdatin)
     _run(jobs.create_job(actor=pusdatin, kind="dump", params={"provider": "telkomsel"}))
-    _assert_same_figures(dinas_kab, dinas_prov)
+    _assert_same_figures(dinas_kab, dinas_prov, pusdatin)
     services.refresh_all()
     batch = DumpBatch.objects.get(provider="telkomsel")
     waiting = list(
@@ -184,10 +188,10 @@ def test_every_figure_is_the_counted_one_after_an_edit_an_import_and_a_batch(
     _run(exchange_actions.create_ingest_job(actor=pusdatin, batch=batch, path=path))
     assert (_summary(NPSN), _counted(NPSN)) == ((12, 0, 0), (12, 9, 3))
     assert not dashboard_selectors.summaries_follow_every_job()
-    _assert_same_figures(dinas_kab, dinas_prov)
+    _assert_same_figures(dinas_kab, dinas_prov, pusdatin)
     services.refresh_all()
     assert dashboard_selectors.summaries_follow_every_job()
-    assert _assert_same_figures(dinas_kab, dinas_prov)[-1] == (NPSN, 12, 9, 3, 0.75)
+    assert _assert_same_figures(dinas_kab, dinas_prov, pusdatin)[-1] == (NPSN, 12, 9, 3, 0.75)
     assert _home(dinas_kab) == (
         24,
         {"FORMAT_SALAH": 4, "MENUNGGU_PROVIDER": 8, "AKTIF": 9, "RESIDU": 3},
@@ -332,32 +336,58 @@ def test_the_dinas_home_page_shows_the_summaries_when_they_are_current(client, r
     )
 
 
-def test_the_operator_and_pusdatin_home_pages_still_count(region, operator, pusdatin):  # type: ignore[no-untyped-def]
+def test_pusdatin_home_page_shows_the_summaries_when_they_are_current(client, region, pusdatin):  # type: ignore[no-untyped-def]
+    school, _late, _west = region
+    services.refresh_all()
+    # A summary that disagrees with the recipients shows which one the page read (decision 0091).
+    SchoolSummary.objects.filter(school_id=school.npsn).update(belum=20, menunggu=0, aktif=40, residu=7)
+    client.force_login(pusdatin)
+    summary = client.get(reverse("accounts:home")).context["summary"]
+    assert (summary["recipients"], summary["by_status"]) == (
+        76,
+        {"BELUM_VERVAL": 21, "FORMAT_SALAH": 1, "MENUNGGU_PROVIDER": 1, "AKTIF": 44, "RESIDU": 9},
+    )
+    # The school made dirty (an edit not yet refreshed): the nation's figures are counted again.
+    services.mark_dirty([school.npsn])
+    summary = client.get(reverse("accounts:home")).context["summary"]
+    assert (summary["recipients"], summary["by_status"]) == _home_counted(pusdatin) == (14, NATION_COUNTED)
+
+
+def test_pusdatin_home_page_counts_while_the_summaries_may_miss_a_job(region, pusdatin):  # type: ignore[no-untyped-def]
+    school, _late, _west = region
+    services.refresh_all()
+    SchoolSummary.objects.filter(school_id=school.npsn).update(aktif=40, residu=7)
+    assert _home(pusdatin) == (56, NATION_COUNTED | {"AKTIF": 44, "RESIDU": 9})
+    Job.objects.create(kind="validate", state="RUNNING", created_by=pusdatin)
+    assert _home(pusdatin) == _home_counted(pusdatin) == (14, NATION_COUNTED)
+
+
+def test_the_operator_home_page_still_counts(region, operator):  # type: ignore[no-untyped-def]
     school, _late, _west = region
     services.refresh_all()
     SchoolSummary.objects.filter(school_id=school.npsn).update(aktif=40, residu=7)
     assert _home(operator) == (5, {"AKTIF": 4, "RESIDU": 1})
-    assert _home(pusdatin) == _home_counted(pusdatin)
-    assert _home(pusdatin)[1]["AKTIF"] == 8
 
 
-def test_the_dinas_home_page_from_the_summaries_costs_the_same_queries_whatever_the_schools(
-    client, region, dinas_kab, django_assert_num_queries
+# Pusdatin's page has no region to name: one query fewer (5 when it counted, decision 0091).
+@pytest.mark.parametrize(("role", "queries"), [("dinas_kab", HOME_QUERIES), ("pusdatin", HOME_QUERIES - 1)])
+def test_the_home_page_from_the_summaries_costs_the_same_queries_whatever_the_schools(
+    client, region, role, queries, request, django_assert_num_queries
 ):  # type: ignore[no-untyped-def]
     school, _late, _west = region
     services.refresh_all()
-    client.force_login(dinas_kab)
+    client.force_login(request.getfixturevalue(role))
     # The page's queries (6 before decision 0090, one of them the count of the recipients by
     # status), now the summaries' state, the jobs since their refresh, the dirty schools and the
     # summaries' sums instead; one more counts the dirty schools' recipients.
-    with django_assert_num_queries(HOME_QUERIES):
+    with django_assert_num_queries(queries):
         assert client.get(reverse("accounts:home")).status_code == 200
     services.mark_dirty([school.npsn])
-    with django_assert_num_queries(HOME_QUERIES + 1):
+    with django_assert_num_queries(queries + 1):
         assert client.get(reverse("accounts:home")).status_code == 200
     for n in range(30):
         SchoolFactory(npsn=f"2019{n:04d}", name=f"SD Negeri Tambahan {n}")
     services.refresh_all()
     services.mark_dirty(["20190001", "20190002", "20190003"])
-    with django_assert_num_queries(HOME_QUERIES + 1):
+    with django_assert_num_queries(queries + 1):
         assert client.get(reverse("accounts:home")).status_code == 200

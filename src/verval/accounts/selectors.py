@@ -15,8 +15,10 @@ from verval.registry.models import NumberStatus
 def home_summary(user: Any) -> dict[str, Any]:
     """The counts a role may see on its home page, each through the scoping helpers.
 
-    A Dinas's recipients by status are read from the dashboard's school summaries under the Dinas
-    list's rules (`dashboard.selectors.status_counts`, decision 0090): the figures a count gives."""
+    The recipients by status of a Dinas (decision 0090) and of Pusdatin (the nation, decision 0091)
+    are read from the dashboard's school summaries under the Dinas list's rules
+    (`dashboard.selectors.status_counts`): the figures a count gives. An operator's one school is
+    counted."""
     summary: dict[str, Any] = {"role": user.role}
     if user.role == Role.PROVIDER:
         from verval.exchange.selectors import provider_home_counts
@@ -25,9 +27,10 @@ def home_summary(user: Any) -> dict[str, Any]:
         return summary
     schools = access.schools_for(user)
     counts: dict[str, int] | None = None
-    if user.role in (Role.DINAS_KAB, Role.DINAS_PROV):
-        # The region's schools' summaries while they are current, a dirty school counted live:
-        # the figures of the count below (decisions 0085, 0090), without 10 M recipients a view.
+    if user.role in (Role.DINAS_KAB, Role.DINAS_PROV, Role.PUSDATIN):
+        # The scope's schools' summaries while they are current, a dirty school counted live:
+        # the figures of the count below (decisions 0085, 0090, 0091), without counting a
+        # province's or the nation's recipients on each view.
         from verval.dashboard.selectors import status_counts
 
         counts = status_counts(schools)

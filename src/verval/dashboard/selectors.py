@@ -544,7 +544,8 @@ def school_counts(
     None — the caller counts from the recipients, as before — when the summaries may miss a
     registry job's changes (`summaries_follow_every_job()`, asked unless `check_jobs` is False: a
     job marks no school dirty) or when more than DIRTY_COUNTED_MAX of the schools are dirty. The
-    one place of these rules, for the Dinas list (decision 0085) and the Dinas home page (0090).
+    one place of these rules, for the Dinas list (decision 0085) and the Dinas and Pusdatin home
+    pages (0090, 0091).
 
     Not a per-school test in SQL ("is this school dirty? then count"): the count beside it gives
     the statement the cost of 5,000 counts of recipients, which makes PostgreSQL compile it (JIT,
@@ -601,7 +602,8 @@ def school_counts(
 def status_counts(schools: QuerySet[Any]) -> dict[str, int] | None:
     """Status code -> active recipients of `schools` with it (every status, 0 included), summed
     from `school_counts(schools, STATUS_FIGURES)`: the same figures as a count of the recipients
-    by status, under the same rules. None when `school_counts` gives way to a count (decision 0090)."""
+    by status, under the same rules. None when `school_counts` gives way to a count (decision 0090;
+    Pusdatin's home page passes every school, decision 0091)."""
     from django.db.models import Sum
 
     qs = school_counts(schools, STATUS_FIGURES)
