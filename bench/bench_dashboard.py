@@ -274,10 +274,10 @@ def load(connection, rnd: random.Random, n: int, n_schools: int, districts: list
         # SPTJM per school for two thirds of the schools; approved for half of those.
         cur.execute(f"""INSERT INTO sptjm_sptjm (id, number, school_id, period_id, seq, status, rows, total_gb, content_sha256,
                         pdf_path, pdf_sha256, printed_at, scan_path, scan_type, scan_sha256, scan_size, upload_count, qr_verdict,
-                        return_reason, version)
+                        return_reason, version, scan_pages)
                      SELECT gen_random_uuid(), 'SPTJM/{PERIOD}/' || npsn || '/1', npsn, '{PERIOD}', 1,
                         CASE WHEN hashtext(npsn) % 6 IN (0, 1, 2) THEN 'DISETUJUI' WHEN hashtext(npsn) % 6 = 3 THEN 'DIUNGGAH'
-                             ELSE 'DICETAK' END, 0, 0, '', '', '', now(), '', '', '', 0, 0, '', '', 1
+                             ELSE 'DICETAK' END, 0, 0, '', '', '', now(), '', '', '', 0, 0, '', '', 1, '{{}}'
                      FROM reference_school WHERE hashtext(npsn) % 3 <> 0""")  # noqa: S608
         cur.execute(f"""INSERT INTO sptjm_sptjmitem (sptjm_id, recipient_id, period_id, line, phone_e164, operator, category,
                         package_gb, approved)

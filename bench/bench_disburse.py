@@ -133,10 +133,10 @@ def load(cursor: Any, n: int, period_code: str, providers_used: list[str]) -> No
     cursor.execute(
         "INSERT INTO sptjm_sptjm (id, number, school_id, period_id, seq, status, rows, total_gb, content_sha256, pdf_path, pdf_sha256, "
         "printed_by_id, printed_at, scan_path, scan_type, scan_sha256, scan_size, uploaded_by_id, uploaded_at, upload_count, qr_verdict, "
-        "reviewed_by_id, reviewed_at, return_reason, voided_by_id, voided_at, version) "
+        "reviewed_by_id, reviewed_at, return_reason, voided_by_id, voided_at, version, scan_pages) "
         "SELECT gen_random_uuid(), 'SPTJM/' || %s || '/' || npsn || '/1', npsn, %s, 1, 'DISETUJUI', 0, 0, '', '', '', "
         "NULL, now() - interval '2 days', '', 'pdf', '', 0, NULL, now() - interval '1 day', 1, 'QR_COCOK', "
-        "NULL, timestamp with time zone '2020-09-10 08:00+07' + (substr(npsn, 2)::int - 40000000) * interval '1 second', '', NULL, NULL, 1 "
+        "NULL, timestamp with time zone '2020-09-10 08:00+07' + (substr(npsn, 2)::int - 40000000) * interval '1 second', '', NULL, NULL, 1, '{}' "
         "FROM reference_school WHERE npsn LIKE '4%%'",
         [period_code, period_code],
     )

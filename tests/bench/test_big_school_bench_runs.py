@@ -29,5 +29,8 @@ def test_big_school_benchmark_runs_every_part_on_sqlite(tmp_path: Path) -> None:
     assert "SUCCEEDED {'rows': 160, 'changed': 5," in out
     assert "| upload: whole scan" in out and "verdict QR_COCOK, Pindaian diterima" in out
     assert "| upload: page 4 missing" in out
-    assert "Halaman 4 tidak terbaca pada pindaian: kode QR dokumen ini terbaca pada 4 dari 5 halaman yang dicetak." in out
+    assert (
+        "Halaman 4 tidak terbaca pada pindaian: kode QR dokumen ini terbaca pada 4 dari 5 halaman yang dicetak."
+        in out
+    )
     assert "| late schools (SPTJM, print deadline passed) page | 200 |" in out
