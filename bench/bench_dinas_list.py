@@ -1,6 +1,7 @@
 """The Dinas school list (`/dinas/`) of a kabupaten (decision 0085), the Dinas home page of the
 kabupaten and of its province (`/beranda/`, decision 0090) and Pusdatin's home page (the nation,
-decision 0091), on a database another bench built.
+decision 0091) and the late-schools page as Pusdatin (`/dinas/sptjm/`, decision 0093), on a
+database another bench built.
 
 Run it over the kabupaten `bench/bench_big_school.py --part district --keep` leaves (SQLite: the
 `verval.sqlite3` in the `verval-bigschool-*` directory it made under TMPDIR; PostgreSQL: its
@@ -41,7 +42,7 @@ def main() -> int:
     parser.add_argument(
         "--cases",
         default="",
-        help="some of page1,name,residu,last,kecamatan,csv,dirty,home,homeprov,homedirty,homepus,homepusdirty (default: all)",
+        help="some of page1,name,residu,last,kecamatan,csv,dirty,home,homeprov,homedirty,homepus,homepusdirty,latepus (default: all)",
     )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
@@ -103,6 +104,7 @@ def main() -> int:
         "homedirty": ("home page, kabupaten Dinas, 25 schools marked dirty", "/beranda/?dirty=25"),
         "homepus": ("home page, Pusdatin (the nation)", "/beranda/?pusdatin=1"),
         "homepusdirty": ("home page, Pusdatin, 25 schools marked dirty", "/beranda/?pusdatin=1&dirty=25"),
+        "latepus": ("late schools, Pusdatin (the nation)", "/dinas/sptjm/?pusdatin=1"),
     }
     wanted = [cases[key] for key in args.cases.split(",")] if args.cases else list(cases.values())
     try:
