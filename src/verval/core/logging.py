@@ -90,19 +90,27 @@ def without_query(text: str) -> str:
     return _QUERY.sub("", text)
 
 
+def _rewrite_message(record: logging.LogRecord, rewrite: Callable[[str], str]) -> bool:
+    """The record's message, formatted with its arguments, replaced by `rewrite` of it when that
+    differs. False when the message cannot be formatted: such a record is let through as it is,
+    since a broken format string must not kill logging."""
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a broken format string must not kill logging
+        return False
+    rewritten = rewrite(message)
+    if rewritten != message:
+        record.msg = rewritten
+        record.args = ()
+    return True
+
+
 class AccessLogWithoutQueryFilter(logging.Filter):
     """`verval serve`'s access log (Django's runserver, logger `django.server`) without query
     strings: it quotes each request line as sent."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken format string must not kill logging
-            return True
-        cleaned = without_query(message)
-        if cleaned != message:
-            record.msg = cleaned
-            record.args = ()
+        _rewrite_message(record, without_query)
         return True
 
 
@@ -128,14 +136,8 @@ def masked_numbers(text: str) -> str:
 
 class MaskPhoneNumbersFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken format string must not kill logging
+        if not _rewrite_message(record, mask_text):
             return True
-        masked = mask_text(message)
-        if masked != message:
-            record.msg = masked
-            record.args = ()
         # A traceback quotes the exception's message and may quote source lines with values (a
         # database error names the row's key): formatted once here, masked, and kept as the text
         # every formatter prints instead of formatting it again.

@@ -9,6 +9,7 @@ Called from verval.exchange.actions (state changes) and the job runners below.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -635,11 +636,10 @@ class _Trace:
     def _now(self) -> tuple[float, float, float]:
         server = 0.0
         if self._stat is not None:
-            try:
+            # The server process may be gone between two phases: its share then reads as 0.
+            with contextlib.suppress(OSError):
                 fields = self._stat.read_text().rsplit(")", 1)[1].split()
                 server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            except OSError:
-                pass
         return time.perf_counter(), time.process_time(), server
 
     def __call__(self, phase: str) -> None:
