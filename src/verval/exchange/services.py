@@ -9,16 +9,13 @@ Called from verval.exchange.actions (state changes) and the job runners below.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import queue
 import re
 import select
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -35,6 +32,7 @@ from verval.core import audit, files
 from verval.core.db import DUMP_JOBS, REGISTRY_JOBS, planner_settings, serialise_jobs, share_jobs
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
+from verval.core.trace import PhaseTrace
 from verval.exchange.models import (
     DumpBatch,
     NumberFormat,
@@ -613,59 +611,16 @@ def run_dump_job(job: Job) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Match results
 
-_TRACE = os.environ.get("VERVAL_INGEST_TRACE") == "1"
 
-
-class _Trace:
-    """Phase timings of an ingest on stderr when VERVAL_INGEST_TRACE=1 (the convention of
-    VERVAL_IMPORT_TRACE): for each phase the wall time, this process's CPU time (all its threads:
-    polars reads in several) and, when PostgreSQL runs on this machine, the CPU time of the
-    server process that runs the statements (its parallel workers not counted), so that the
-    client's share and the server's can be told apart on a shared machine."""
-
-    def __init__(self) -> None:
-        self.on = _TRACE
-        self.acc: dict[str, list[float]] = {}
-        self._stat: Path | None = None
-        if self.on and is_pg():
-            connection.ensure_connection()
-            stat = Path(f"/proc/{connection.connection.info.backend_pid}/stat")
-            self._stat = stat if stat.exists() else None
-        self.last = self._now()
-
-    def _now(self) -> tuple[float, float, float]:
-        server = 0.0
-        if self._stat is not None:
-            # The server process may be gone between two phases: its share then reads as 0.
-            with contextlib.suppress(OSError):
-                fields = self._stat.read_text().rsplit(")", 1)[1].split()
-                server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return time.perf_counter(), time.process_time(), server
-
-    def __call__(self, phase: str) -> None:
-        if not self.on:
-            return
-        now = self._now()
-        acc = self.acc.setdefault(phase, [0.0, 0.0, 0.0])
-        for i in range(3):
-            acc[i] += now[i] - self.last[i]
-        self.last = now
-
-    def report(self) -> None:
-        if self.on:
-            server = self._stat is not None
-            sys.stderr.write(
-                "ingest phases: "
-                + ", ".join(
-                    f"{k} {w:.2f}s (client {c:.2f}" + (f", server {s:.2f})" if server else ")")
-                    for k, (w, c, s) in self.acc.items()
-                )
-                + "\n"
-            )
+def _new_trace() -> PhaseTrace:
+    """Phase timings of an ingest on stderr when VERVAL_INGEST_TRACE=1: for each phase the wall
+    time, the client's CPU and the server process's, so that the client's share and the server's
+    can be told apart on a shared machine."""
+    return PhaseTrace("ingest", "VERVAL_INGEST_TRACE", cpu=True)
 
 
 # The trace of the ingest under way, for the reader's phases (its signature stays the same).
-_ingest_trace: ContextVar[_Trace | None] = ContextVar("_ingest_trace", default=None)
+_ingest_trace: ContextVar[PhaseTrace | None] = ContextVar("_ingest_trace", default=None)
 
 _UUID_RE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 _STATUSES = frozenset(ResultStatus.values)
@@ -747,7 +702,7 @@ def _stage_rows_fast(path: Path, table: str) -> _Staged | None:
     550 k rows staged (parse, checks and COPY) in 2.1–2.5 s against 3.7–4.2 s row by row."""
     import polars as pl
 
-    trace = _ingest_trace.get() or _Trace()
+    trace = _ingest_trace.get() or _new_trace()
     data = read_whole(path, FAST_READ_LIMIT)
     if data is None:
         return None
@@ -986,7 +941,7 @@ def apply_results(
 ) -> tuple[dict[str, Any], list[RowIssue]]:
     """Check and apply one results file to a batch. Call inside transaction.atomic()."""
     pg = is_pg()
-    trace = _Trace()
+    trace = _new_trace()
     tag = uuid.uuid4().hex[:12]
     stage, cls = f"vv_stage_{tag}", f"vv_cls_{tag}"
     now = timezone.now()
@@ -1211,7 +1166,7 @@ def run_ingest_job(job: Job) -> dict[str, Any]:
     batch_id = job.params.get("batch_id", "")
     # A job run again (it died RUNNING) starts from a clean report, this part of it included.
     RefusedContradiction.objects.filter(job=job).delete()
-    trace = _Trace()
+    trace = _new_trace()
     try:
         with transaction.atomic():
             # Not beside an import or a validation run: they write the same recipients in another

@@ -34,11 +34,9 @@ import hashlib
 import io
 import json
 import logging
-import os
 import queue
 import re
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -56,37 +54,12 @@ from verval.core import audit, files
 from verval.core.db import REGISTRY_JOBS, serialise_jobs
 from verval.core.jobs import JobRefused, Progress, RowIssue
 from verval.core.models import Job
+from verval.core.trace import PhaseTrace
 from verval.imports.reader import Cutoff, FileRefused, open_cutoff
 from verval.imports.rules import RULES, validate
 from verval.phones import check_series, mask
 
 log = logging.getLogger(__name__)
-_TRACE = os.environ.get("VERVAL_IMPORT_TRACE") == "1"
-
-
-class _Timer:
-    """Phase timings on stderr when VERVAL_IMPORT_TRACE=1 (for bench/bench_import.py)."""
-
-    def __init__(self) -> None:
-        self.t = time.perf_counter()
-        self.acc: dict[str, float] = {}
-
-    def __call__(self, phase: str) -> None:
-        now = time.perf_counter()
-        self.acc[phase] = self.acc.get(phase, 0.0) + now - self.t
-        self.t = now
-
-    def note(self, what: str, seconds: float) -> None:
-        """A figure that is not a phase of the wall clock (a thread's CPU time)."""
-        self.acc[what] = seconds
-
-    def report(self) -> None:
-        if _TRACE:
-            sys.stderr.write(
-                "import phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.acc.items()) + "\n"
-            )
-
-
 STAGE_COLUMNS = [
     "line", "id", "refused", "kind", "category", "name", "nisn", "nik", "grade", "npsn",
     "phone_raw", "phone_e164", "operator", "reason", "phone_key", "h",
@@ -585,7 +558,7 @@ class _Importer:
         self.region_codes = pl.Series(
             "code", list(Region.objects.filter(level__gte=2).values_list("code", flat=True)), dtype=pl.String
         )
-        tick = _Timer()
+        tick = PhaseTrace("import", "VERVAL_IMPORT_TRACE")  # for bench/bench_import.py
         with connection.cursor() as cur, ExitStack() as cleanup:
             self.cur = cur
             # One import or validation run at a time (decision 0042): two first loads would both
