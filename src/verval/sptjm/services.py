@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -732,23 +732,20 @@ def _to_db(value: Any) -> Any:
     return value
 
 
-def _large_reads(cursor: Any, on: bool) -> None:
-    """PostgreSQL, for the query that reads every staged line back through a server-side cursor:
-    planned for all its rows (cursor_tuple_fraction 1: a cursor is otherwise planned for its first
-    tenth, and the planner then chose a plan that rescans the staged lines once per line, minutes
-    for 50 k lines), its sort in memory (work_mem) and no JIT, which its per-line subplans' cost
-    estimate would switch on for nothing (~0.75–1 s of compiling per file, measured). All back to
-    the defaults after it (this transaction only)."""
-    if connection.vendor != "postgresql":
-        return
-    if on:
-        cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SET LOCAL jit = off")
-    else:
-        cursor.execute("SET LOCAL cursor_tuple_fraction TO DEFAULT")
-        cursor.execute("SET LOCAL work_mem TO DEFAULT")
-        cursor.execute("SET LOCAL jit TO DEFAULT")
+def _large_reads(cursor: Any, sql: str, params: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of `sql`, a query that reads every staged line back, in blocks of STAGE_BLOCK
+    through a server-side cursor. PostgreSQL plans it for all its rows (cursor_tuple_fraction 1:
+    a cursor is otherwise planned for its first tenth, and the planner then chose a plan that
+    rescans the staged lines once per line, minutes for 50 k lines), sorts in memory (work_mem)
+    and without JIT, which its per-line subplans' cost estimate would switch on for nothing
+    (~0.75–1 s of compiling per file, measured). The settings hold until the last block is read,
+    then go back to what they were before (core.db.planner_settings), not to the defaults."""
+    with planner_settings(cursor, cursor_tuple_fraction="1", work_mem="256MB", jit="off"):
+        rows = connection.chunked_cursor()
+        rows.execute(sql, params)
+        while block := rows.fetchmany(STAGE_BLOCK):
+            yield block
+        rows.close()
 
 
 def _fresh_statistics(cursor: Any) -> None:
@@ -949,11 +946,8 @@ def apply_injection_results(
         # Lines this file moves out of DIJADWALKAN: one change per line (a second row of a pd_id
         # is refused), read under the batch's row lock, so `was` is what the update replaces.
         answered = 0
-        _large_reads(cursor, True)
-        rows = connection.chunked_cursor()
-        rows.execute(_INJECTION_CONTEXT.format(ctx=ctx), params)
         done = 0
-        while block := rows.fetchmany(STAGE_BLOCK):
+        for block in _large_reads(cursor, _INJECTION_CONTEXT.format(ctx=ctx), params):
             for (
                 line,
                 phone,
@@ -1062,8 +1056,6 @@ def apply_injection_results(
             done += len(block)
             if progress:
                 progress.update(read // 2 + done // 2)
-        rows.close()
-        _large_reads(cursor, False)
         counts["rows"] += sum(1 for i in issues if i.code == "JUMLAH_KOLOM")
         issues.sort(key=lambda i: i.line)
         _check_share(counts["rows"], issues, counts)
@@ -1210,10 +1202,7 @@ def apply_usage(
         }
         changes = _Stage(cursor, out, ("line", "uid", "rid", "e164", "usage"))
         _fresh_statistics(cursor)
-        _large_reads(cursor, True)
-        rows = connection.chunked_cursor()
-        rows.execute(_USAGE_CONTEXT.format(stage=stage), params)
-        while block := rows.fetchmany(STAGE_BLOCK):
+        for block in _large_reads(cursor, _USAGE_CONTEXT.format(stage=stage), params):
             for line, rid, phone, e164, usage, nth, sent, uid, old_usage, old_phone in block:
                 if sent is None:
                     issues.append(issue(line, "pd_id", "BUKAN_PENERIMA_PROVIDER"))
@@ -1242,8 +1231,6 @@ def apply_usage(
                     counts["changed"] += 1
                 else:
                     counts["unchanged"] += 1
-        rows.close()
-        _large_reads(cursor, False)
         counts["rows"] += sum(1 for i in issues if i.code == "JUMLAH_KOLOM")
         issues.sort(key=lambda i: i.line)
         _check_share(counts["rows"], issues, counts)
