@@ -10,12 +10,16 @@ a request's transaction waits for a lock only briefly and then tells the user to
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
+
+log = logging.getLogger(__name__)
 
 # PostgreSQL's lock_not_available, what lock_timeout raises.
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -188,3 +192,59 @@ def planner_settings(cursor: Any, **values: str) -> Iterator[None]:
     yield
     for name, value in zip(names, before, strict=True):
         cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+# A bulk job's changes make a table's planner statistics stale when they are more than this share
+# of the rows the statistics know, plus ANALYZE_SLACK_ROWS (so that small changes never pay for an
+# ANALYZE): autoanalyze's own rule (autovacuum_analyze_scale_factor 0.1), applied at once instead
+# of at autovacuum's next pass, which a page read right after the job does not wait for.
+ANALYZE_SHARE = 0.1
+ANALYZE_SLACK_ROWS = 1000
+
+
+def analyze_after_commit() -> list[str]:
+    """PostgreSQL, at the end of a bulk job's transaction: once it commits, ANALYZE the tables it
+    changed by more than ANALYZE_SHARE of their rows (with the changes committed since their last
+    statistics: six ingests of a few percent each add up); returns their names. A table it only
+    read is left alone. After a provider's results turned 640 k recipients AKTIF,
+    statistics from before them had the late-schools page planned as a join of every candidate
+    with every school, 38-127 s instead of 0.3 s (decisions 0093, 0099).
+
+    After the commit, not inside the transaction: ANALYZE neither lengthens the job's transaction
+    nor can fail it (an error is logged, `robust`). SKIP_LOCKED: a table autovacuum is working on
+    gets its statistics from autovacuum, and the job does not wait for it (nor cancel it).
+    The changes are counted by the transaction itself (`pg_stat_xact_user_tables`), exact and
+    known before the commit; the shared counters get them only some time after it.
+    Elsewhere (SQLite), nothing."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.relid::regclass::text, c.reltuples, x.n_tup_ins + x.n_tup_upd + x.n_tup_del, "
+            "COALESCE(s.n_mod_since_analyze, 0) FROM pg_stat_xact_user_tables x "
+            "JOIN pg_class c ON c.oid = x.relid LEFT JOIN pg_stat_user_tables s ON s.relid = x.relid "
+            "WHERE c.relpersistence = 'p' AND c.relkind = 'r' AND x.n_tup_ins + x.n_tup_upd + x.n_tup_del > 0"
+        )
+        stale = sorted(
+            table
+            for table, known, changed, before in cursor.fetchall()
+            if statistics_stale(float(known), int(changed) + int(before))
+        )
+    if stale:
+        transaction.on_commit(lambda: analyze(stale), robust=True)
+    return stale
+
+
+def statistics_stale(known: float, changed: int) -> bool:
+    """More rows changed since a table's statistics than ANALYZE_SHARE of the rows they know of
+    (plus ANALYZE_SLACK_ROWS); a table never analysed (`reltuples` -1) counts as knowing none."""
+    return changed > ANALYZE_SHARE * max(known, 0.0) + ANALYZE_SLACK_ROWS
+
+
+def analyze(tables: list[str]) -> None:
+    """ANALYZE each table, unless another process (autovacuum) holds it; logs how long it took."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            started = time.perf_counter()
+            cursor.execute(f"ANALYZE (SKIP_LOCKED) {table}")  # a name from the catalogue
+            log.info("statistics of %s refreshed in %.2f s", table, time.perf_counter() - started)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from verval.accounts.models import PROVIDER_CODES
 from verval.core import audit, files, jobs
+from verval.core.db import analyze_after_commit
 from verval.core.jobs import Progress, RowIssue
 from verval.core.models import Job
 from verval.exchange import services
@@ -141,7 +142,9 @@ def publish_dumps(
         if code not in PROVIDER_CODES:
             raise ValueError(f"unknown provider {code!r}")
     with transaction.atomic():
-        return services.publish_dump_batches(actor=actor, providers=providers, job=job, progress=progress)
+        batches = services.publish_dump_batches(actor=actor, providers=providers, job=job, progress=progress)
+        analyze_after_commit()
+        return batches
 
 
 def request_dump(*, actor: Any, provider: str | None = None) -> Job:

@@ -29,7 +29,14 @@ from django.utils import timezone
 from isal import isal_zlib
 
 from verval.core import audit, files
-from verval.core.db import DUMP_JOBS, REGISTRY_JOBS, planner_settings, serialise_jobs, share_jobs
+from verval.core.db import (
+    DUMP_JOBS,
+    REGISTRY_JOBS,
+    analyze_after_commit,
+    planner_settings,
+    serialise_jobs,
+    share_jobs,
+)
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.core.trace import PhaseTrace
@@ -1184,7 +1191,9 @@ def run_ingest_job(job: Job) -> dict[str, Any]:
             )
             trace("apply")
             save_issues(job, issues)
-        trace("save issues and commit")
+            transaction.on_commit(lambda: trace("save issues and commit"))
+            analyze_after_commit()
+        trace("analyze after commit")
         trace.report()
     except ContradictionsRefused as exc:
         save_refused_contradictions(job, batch_id, exc.contradictions)

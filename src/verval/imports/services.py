@@ -51,7 +51,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from verval.core import audit, files
-from verval.core.db import REGISTRY_JOBS, serialise_jobs
+from verval.core.db import REGISTRY_JOBS, analyze_after_commit, serialise_jobs
 from verval.core.jobs import JobRefused, Progress, RowIssue
 from verval.core.models import Job
 from verval.core.trace import PhaseTrace
@@ -493,7 +493,9 @@ def import_cutoff(path: str | Path, *, job: Job, actor: Any = None) -> dict[str,
                     extra |= {"foreign_keys": 0, "threads": 2}
                 stack.enter_context(sqlite_import_pragmas(cur, extra))
             with transaction.atomic():
-                return _Importer(cut, job, actor, progress).run()
+                counts = _Importer(cut, job, actor, progress).run()
+                analyze_after_commit()
+                return counts
     except FileRefused as exc:
         raise _refused(exc) from None
     finally:

@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from verval.core import audit
-from verval.core.db import REGISTRY_JOBS, serialise_jobs
+from verval.core.db import REGISTRY_JOBS, analyze_after_commit, serialise_jobs
 from verval.core.jobs import Progress
 from verval.core.models import Job
 from verval.registry.models import NumberHistory, NumberStatus, Recipient, SharedNumber
@@ -82,6 +82,7 @@ def validate_pending(*, actor: Any, job: Job | None = None) -> dict[str, int]:
         audit.record(
             actor=actor, action="validate", object_type="job", object_id=job.pk if job else "", after=counts
         )
+        analyze_after_commit()
     if progress:
         progress.update(total, total, force=True)
     return counts
@@ -224,4 +225,5 @@ def recheck_verdicts(*, actor: Any, job: Job | None = None) -> dict[str, int]:
             if progress:
                 progress.update(checked)
         audit.record(actor=actor, action="recheck_verdicts", after={"diperiksa": checked, "berubah": changed})
+        analyze_after_commit()
     return {"diperiksa_ulang": checked, "putusan_berubah": changed}

@@ -22,7 +22,7 @@ from django.utils.dateparse import parse_datetime
 from verval.accounts.models import PROVIDER_CHOICES
 from verval.core import audit, files
 from verval.core.chunks import chunks
-from verval.core.db import planner_settings
+from verval.core.db import analyze_after_commit, planner_settings
 from verval.core.jobs import JobRefused, Progress, RowIssue, save_issues
 from verval.core.models import Job
 from verval.exchange.models import NumberFormat
@@ -564,6 +564,7 @@ def run_disbursement_job(job: Job) -> dict[str, Any]:
         if period is None or not period.is_open:
             raise refused("PERIODE_TIDAK_DIBUKA")
         counts = disburse(actor=job.created_by, period=period, job=job, progress=progress)
+        analyze_after_commit()
     job.progress_done = job.progress_total = counts["candidates"]
     return counts
 
@@ -1125,6 +1126,7 @@ def run_injection_job(job: Job) -> dict[str, Any]:
             provider=batch.provider,
             after=counts,
         )
+        analyze_after_commit()
     job.progress_done = job.progress_total = counts["rows"]
     return counts
 
@@ -1263,6 +1265,7 @@ def run_usage_job(job: Job) -> dict[str, Any]:
             provider=job.provider,
             after=counts,
         )
+        analyze_after_commit()
     job.progress_done = job.progress_total = counts["rows"]
     return counts
 
