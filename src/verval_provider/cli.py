@@ -171,14 +171,6 @@ def _local_or_sync(args: argparse.Namespace) -> int:
             USAGE_ERROR,
             "--subscribers or VERVAL_PROVIDER_SUBSCRIBERS is required (your subscriber export, CSV msisdn,status)",
         )
-    try:
-        # Before any request: a mistyped export path was found only after the first batch was
-        # downloaded (decision 0100), and with no batch waiting not at all, so that cron's
-        # hourly run said "no new batches" until the day one came.
-        with open(args.subscribers, "rb"):
-            pass
-    except OSError as exc:
-        return _refused(name, args.json, FOLDER_PROBLEM, _os_problem(exc))
     client = ApiClient(args.token, UrllibTransport(args.url))
     try:
         reports = sync(

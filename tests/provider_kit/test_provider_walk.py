@@ -139,6 +139,18 @@ def test_sync_names_a_subscriber_export_it_cannot_read_before_any_request(api, t
     assert not (tmp_path / "work").exists()
 
 
+def test_sync_from_python_raises_for_an_export_it_cannot_open_before_any_request(api, tmp_path):  # type: ignore[no-untyped-def]
+    from verval_provider import ApiClient, UrllibTransport, sync
+
+    url, handler = api
+    client = ApiClient(TOKEN, UrllibTransport(url))
+
+    with pytest.raises(FileNotFoundError) as raised:
+        sync(client, tmp_path / "missing.csv", tmp_path / "work")
+
+    assert (raised.value.filename, handler.asked) == (str(tmp_path / "missing.csv"), [])
+
+
 def test_each_commands_help_page_opens_with_what_the_command_does(capsys):  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit):
         main(["sync", "--help"])
