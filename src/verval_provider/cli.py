@@ -98,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
     low = "write results even when under 10 %% of the dump's numbers are in the export"
     m.add_argument("--accept-low-match", action="store_true", help=low)
     s = sub.add_parser("sync", help="pull new batches, match them, upload the results")
-    s.add_argument("--url", required=True, help="server address, e.g. https://verval.example")
+    s.add_argument("--url", required=True, help=URL_HELP)
     s.add_argument(
         "--token",
         default=os.environ.get("VERVAL_PROVIDER_TOKEN"),
@@ -115,11 +115,15 @@ def parser() -> argparse.ArgumentParser:
         help=f"downloads, results and done.json (default {WORKDIR}; keep it between runs)",
     )
     s.add_argument("--gzip", action="store_true", help="upload results gzip-compressed")
-    s.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large upload's job")
+    s.add_argument("--wait", type=float, default=600.0, help=WAIT_HELP)
     s.add_argument("--json", action="store_true", help=JSON_HELP)
     s.add_argument("--accept-low-match", action="store_true", help=low)
     _own_pipeline_parsers(sub)
     _disbursement_parsers(sub)
+    # `verval-provider sync --help` listed the options alone: each command's page now opens with
+    # the line the command list shows for it (decision 0100).
+    for listed in sub._choices_actions:
+        sub.choices[listed.dest].description = f"{listed.help}."
     return parser
 
 
@@ -211,6 +215,8 @@ def _os_problem(exc: OSError) -> str:
 
 
 JSON_HELP = "print one JSON object for scripts as the last line"
+URL_HELP = "the server's address as Pusdatin gives it, without /api/v1, e.g. https://verval.example.go.id"
+WAIT_HELP = "seconds to wait for a large file's job on the server (default 600)"
 PERIOD_HELP = "the period (tahap) as the server writes it, e.g. 2020-09A (pull-disbursements prints it)"
 
 
@@ -273,7 +279,7 @@ def _own_pipeline_parsers(sub: Any) -> None:
         help="CSV pd_id,no_ponsel,status[,keterangan], plain or gzip (sent as gzip when above 1 MiB)",
     )
     u.add_argument("--refused-out", help="write every row the server refused to this CSV")
-    u.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
+    u.add_argument("--wait", type=float, default=600.0, help=WAIT_HELP)
 
 
 def _pull(client: ApiClient, args: argparse.Namespace, say: Any) -> tuple[int, dict[str, Any]]:
@@ -303,7 +309,7 @@ def _upload_results(client: ApiClient, args: argparse.Namespace, say: Any) -> tu
 
 
 def _server_options(p: argparse.ArgumentParser, *, workdir: bool = True) -> None:
-    p.add_argument("--url", required=True, help="server address, e.g. https://verval.example")
+    p.add_argument("--url", required=True, help=URL_HELP)
     p.add_argument(
         "--token",
         default=os.environ.get("VERVAL_PROVIDER_TOKEN"),
@@ -330,12 +336,12 @@ def _disbursement_parsers(sub: Any) -> None:
         required=True,
         help="CSV pd_id,no_ponsel,status[,keterangan,kuota_gb,waktu] (BERHASIL/GAGAL), plain or gzip",
     )
-    u.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
+    u.add_argument("--wait", type=float, default=600.0, help=WAIT_HELP)
     g = sub.add_parser("upload-usage", help="send the period's usage per number")
     _server_options(g, workdir=False)
     g.add_argument("--period", required=True, help=PERIOD_HELP)
     g.add_argument("--usage", required=True, help="CSV pd_id,no_ponsel,pemakaian_gb, plain or gzip")
-    g.add_argument("--wait", type=float, default=600.0, help="seconds to wait for a large file's job")
+    g.add_argument("--wait", type=float, default=600.0, help=WAIT_HELP)
     r = sub.add_parser("send-recap", help="send your recap of a whole period (sent, injected, failed, GB)")
     _server_options(r)
     r.add_argument("--period", required=True, help=PERIOD_HELP)

@@ -27,6 +27,11 @@ def sync(
     The workdir keeps the downloaded dumps and results and a `done.json` of batches answered,
     so running sync again does not upload twice.
     """
+    # Before any request (an OSError naming the path): a mistyped export path was found only
+    # after the first batch was downloaded, and with no batch waiting not at all, so that cron's
+    # hourly run said "no new batches" until the day one came (decision 0100).
+    with open(subscribers, "rb"):
+        pass
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     done_file = workdir / "done.json"

@@ -157,6 +157,42 @@ def test_every_error_answer_names_its_codes_and_gives_an_example(document):
                     assert set(json_answer["example"]) >= {"code", "message", "message_en"}, (path, status)
 
 
+def test_every_json_error_answer_shows_an_example_body_with_its_code(document):
+    # Decision 0100: 401, 413, 415, 416 and 429 were an empty ErrorOut schema on the docs page.
+    examples = {
+        (status, answer["content"]["application/json"].get("example", {}).get("code"))
+        for operations in document["paths"].values()
+        for op in operations.values()
+        for status, answer in op["responses"].items()
+        if status >= "400" and "application/json" in answer.get("content", {})
+    }
+
+    assert examples == {
+        ("400", "PERMINTAAN_TIDAK_VALID"),
+        ("400", "REKAP_TIDAK_KONSISTEN"),
+        ("401", "TIDAK_TERAUTENTIKASI"),
+        ("404", "TIDAK_DITEMUKAN"),
+        ("410", "BERKAS_SUDAH_DIHAPUS"),
+        ("411", "CONTENT_LENGTH_DIPERLUKAN"),
+        ("413", "BERKAS_TERLALU_BESAR"),
+        ("415", "JENIS_ISI_TIDAK_DIDUKUNG"),
+        ("416", "RENTANG_TIDAK_VALID"),
+        ("422", "TERLALU_BANYAK_DITOLAK"),
+        ("429", "TERLALU_BANYAK_PERMINTAAN"),
+    }
+
+
+@pytest.mark.django_db
+def test_the_example_of_a_refusal_is_what_the_server_answers(client):  # type: ignore[no-untyped-def]
+    document = client.get("/api/v1/openapi.json").json()
+    responses = document["paths"]["/api/v1/batches"]["get"]["responses"]
+
+    answer = client.get("/api/v1/batches", HTTP_AUTHORIZATION="Bearer vp_00000000_unknown")
+
+    assert answer.status_code == 401
+    assert answer.json() == responses["401"]["content"]["application/json"]["example"]
+
+
 def test_the_refused_whole_answer_is_documented_with_its_codes_and_a_real_message(document):
     answer = document["paths"]["/api/v1/batches/{batch_id}/results"]["post"]["responses"]["422"]
 

@@ -94,6 +94,7 @@ def test_sync_reports_an_export_the_matcher_refuses_and_uploads_nothing(publishe
 def test_sync_says_when_the_server_cannot_be_reached(tmp_path, capsys):
     from verval_provider.cli import main
 
+    (tmp_path / "s.csv").write_text("msisdn,status\n")  # read before any request (decision 0100)
     code = main(
         ["sync", "--url", "http://127.0.0.1:9", "--token", "vp_x", "--subscribers", str(tmp_path / "s.csv")]
     )
@@ -200,8 +201,10 @@ def test_sync_that_cannot_reach_the_server_prints_a_refused_json_line(tmp_path, 
 
     from verval_provider.cli import main
 
+    (tmp_path / "s.csv").write_text("msisdn,status\n")  # read before any request (decision 0100)
     code = main(
-        ["sync", "--url", "http://127.0.0.1:9", "--token", "vp_x", "--subscribers", "s.csv", "--json"]
+        ["sync", "--url", "http://127.0.0.1:9", "--token", "vp_x", "--subscribers", str(tmp_path / "s.csv")]
+        + ["--json"]
     )
 
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -188,6 +188,28 @@ _RECAP_400 = (
 )
 # ninja's descriptions of the statuses above: only these are replaced, never one an endpoint wrote.
 _BARE_REASONS = {"Bad Request", "Not Found", "Gone", "Length Required", "Unprocessable Entity"}
+# An example answer for the error statuses an endpoint (or the token check in front of every
+# endpoint) describes in words but without one: the docs page showed the 401, 413, 415, 416 and
+# 429 answers as an empty schema, so a script's author could not see the body to handle
+# (decision 0100). The messages are the server's own (ERRORS; the 413 as an upload of 3 MB to a
+# batch of 40 rows words it).
+_ERROR_EXAMPLES: dict[str, dict[str, Any]] = {
+    "401": _example("TIDAK_TERAUTENTIKASI", *ERRORS["TIDAK_TERAUTENTIKASI"][1:]),
+    "413": _example(
+        "BERKAS_TERLALU_BESAR",
+        "Berkas terlalu besar: 3.000.000 byte. Untuk 40 baris batch ini berkas paling besar 1.069.056 byte.",
+        "File too large: 3,000,000 bytes. For this batch's 40 rows the limit is 1,069,056 bytes.",
+        size_bytes=3000000,
+        limit_bytes=1069056,
+    ),
+    "415": _example(
+        "JENIS_ISI_TIDAK_DIDUKUNG",
+        *ERRORS["JENIS_ISI_TIDAK_DIDUKUNG"][1:],
+        allowed=["text/csv", "application/gzip", "application/x-gzip", "multipart/form-data"],
+    ),
+    "416": _example("RENTANG_TIDAK_VALID", *ERRORS["RENTANG_TIDAK_VALID"][1:]),
+    "429": _example("TERLALU_BANYAK_PERMINTAAN", *ERRORS["TERLALU_BANYAK_PERMINTAAN"][1:]),
+}
 
 
 def _document_common_answers(schema: Any) -> None:
@@ -230,6 +252,10 @@ def _document_common_answers(schema: Any) -> None:
                     "content": _error_response(),
                 },
             )
+            for status, answer in responses.items():
+                content = answer.get("content", {}).get("application/json")
+                if content is not None and "example" not in content and str(status) in _ERROR_EXAMPLES:
+                    content["example"] = _ERROR_EXAMPLES[str(status)]
 
 
 # ---------------------------------------------------------------------------------------------
