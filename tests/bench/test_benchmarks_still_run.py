@@ -54,3 +54,27 @@ def test_disbursement_benchmark_runs_and_ingests_the_answers_on_the_current_sche
     assert done.returncode == 0, done.stderr[-3000:]
     assert "checks passed" in done.stdout
     assert "| injection results: all providers |" in done.stdout
+
+
+def test_national_benchmark_builds_the_nation_in_sql_and_opens_every_page(tmp_path: Path) -> None:
+    import psycopg
+
+    db = f"verval_bench_smoke_national_{os.getpid()}"
+    try:
+        built = _run(
+            tmp_path, "bench/bench_national.py", "--part", "build", "--schools", "3000",
+            "--recipients", "12000", "--base-url", _server(), "--db", db,
+        )  # fmt: skip
+        assert built.returncode == 0, built.stderr[-3000:]
+        assert f"### Built {db}: 2,999 schools, 12,000 recipients" in built.stdout
+        done = _run(
+            tmp_path, "bench/bench_national.py", "--part", "pages", "--runs", "1", "--label", "smoke",
+            "--base-url", _server(), "--db", db,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "### smoke: 2,999 schools" in done.stdout
+        for case in ("Pusdatin home", "school list CSV, province Dinas", "late schools, Pusdatin"):
+            assert f"| {case} |" in done.stdout
+    finally:
+        with psycopg.connect(f"{_server()}/postgres", autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

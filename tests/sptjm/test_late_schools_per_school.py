@@ -9,10 +9,12 @@ from __future__ import annotations
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.factories import SchoolFactory
 from tests.sptjm.conftest import aktif, make_period
 from verval.sptjm import actions, selectors
+from verval.sptjm.models import Sptjm, SptjmStatus
 
 
 def test_pusdatin_sees_the_late_schools_of_every_region_with_exact_states(
@@ -47,8 +49,40 @@ def test_late_schools_read_each_schools_recipients_up_to_the_first_not_by_exists
 
     reading_recipients = [q["sql"] for q in queries.captured_queries if '"registry_recipient"' in q["sql"]]
     assert [r["npsn"] for r in rows] == [school.npsn]
-    # The schools listed (a first eligible recipient) and those with something to print (a first
-    # candidate): two statements, each a per-school subquery stopped at one row, no EXISTS.
-    assert len(reading_recipients) == 2
+    # The schools without a document that have something to print (a first candidate): one
+    # statement, a per-school subquery stopped at one row, no EXISTS (decisions 0093, 0094).
+    assert len(reading_recipients) == 1
     assert all('EXISTS(SELECT 1 AS "a" FROM "registry_recipient"' not in sql for sql in reading_recipients)
     assert all("LIMIT 1) IS NOT NULL" in sql for sql in reading_recipients)
+
+
+def test_late_schools_are_asked_about_by_scope_not_by_a_list_of_every_school(
+    operator, pusdatin, school, other_school
+):
+    period = make_period()
+    aktif(school, 2)
+    actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    aktif(other_school, 3)
+    approved = SchoolFactory()
+    aktif(approved, 1)
+    Sptjm.objects.create(
+        number=f"SPTJM/{period.code}/{approved.npsn}/1", school=approved, period=period, seq=1,
+        status=SptjmStatus.DISETUJUI, rows=1, printed_at=timezone.now(), uploaded_at=timezone.now(),
+    )  # fmt: skip
+    Sptjm.objects.create(
+        number=f"SPTJM/{period.code}/{approved.npsn}/2", school=approved, period=period, seq=2,
+        status=SptjmStatus.DICETAK, rows=1, printed_at=timezone.now(),
+    )  # fmt: skip  # printed again after the approval: the approval decides, not late
+    quiet = SchoolFactory()  # no recipient, no document: never late
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = selectors.late_schools(pusdatin, period)
+
+    assert [(r["npsn"], r["name"], r["status"], r["late"]) for r in rows] == sorted(
+        [(school.npsn, school.name, "DICETAK", True), (other_school.npsn, other_school.name, "", True)]
+    )
+    # A school with a document is not named in any statement (those without one are asked for a
+    # print candidate in bounded chunks): the nation's 440,000 schools were once passed back as
+    # an IN list to every statement (decision 0094).
+    assert [q["sql"] for q in queries.captured_queries if f"'{approved.npsn}'" in q["sql"]] == []
+    assert quiet.npsn not in {r["npsn"] for r in rows}
