@@ -163,8 +163,8 @@ def _period_form_page(request: HttpRequest, period: Period | None) -> HttpRespon
             # "Tenggat tidak boleh sesudah tanggal selesai periode." left three dates to guess from.
             # The end before the start ("dates") goes under the end, the date to correct, and
             # marks it as the deadlines are (decision 0097).
-            field = "ends_on" if exc.code == "dates" else exc.code
-            form.add_error(field if field in form.fields else None, exc)
+            where = "ends_on" if exc.code == "dates" else exc.code
+            form.add_error(where if where in form.fields else None, exc)
         else:
             messages.success(request, _("Periode %(code)s disimpan.") % {"code": saved.code})
             return redirect("core:pusdatin")
