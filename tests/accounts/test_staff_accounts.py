@@ -86,6 +86,20 @@ def test_dinas_account_needs_region_of_the_right_level(client, pusdatin):  # typ
     assert not User.objects.filter(username="salah.level").exists()
 
 
+def test_the_new_account_form_offers_a_way_back_to_the_accounts_and_keeps_what_was_typed(client, pusdatin):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    html = client.get(reverse("accounts:staff_create")).content.decode()
+    assert '<a href="/pengguna/">Batal</a>' in html
+    data = {"role": "DINAS_KAB", "region": "999999", "full_name": "Dinas Uji", "username": "dinas.uji"}
+    response = client.post(reverse("accounts:staff_create"), {**data, "email": "bukan-surel"})
+    html = response.content.decode()
+    assert '<a href="/pengguna/">Batal</a>' in html
+    assert sorted(response.context["form"].errors) == ["email", "region"]
+    for value in ("999999", "Dinas Uji", "dinas.uji", "bukan-surel"):
+        assert f'value="{value}"' in html
+    assert not User.objects.filter(username="dinas.uji").exists()
+
+
 def test_dinas_and_operator_cannot_create_accounts(client, dinas_prov, operator):  # type: ignore[no-untyped-def]
     data = {"role": "PUSDATIN", "full_name": "X", "username": "naik.pangkat", "email": "x@example.test"}
     for user in (dinas_prov, operator):

@@ -105,18 +105,23 @@ def test_province_dinas_narrows_its_school_list_to_a_kecamatan_on_a_phone(live_s
 
 def _one_line(page, element) -> bool:  # type: ignore[no-untyped-def]
     """The element's text is on one line: a menu item wraps as a whole, never word by word."""
-    return (
+    # Rectangles on one line, not one rectangle: a label in a span (the phone's short menu
+    # labels, decision 0097) gives the span's and its text's, a pixel apart; a second line
+    # starts a whole line height lower.
+    return bool(
         page.evaluate(
-            "a => { const r = document.createRange(); r.selectNodeContents(a); return r.getClientRects().length }",
+            "a => { const r = document.createRange(); r.selectNodeContents(a);"
+            " const rs = [...r.getClientRects()].filter(c => c.width);"
+            " const tops = rs.map(c => c.top);"
+            " return Math.max(...tops) - Math.min(...tops) < Math.min(...rs.map(c => c.height)) / 2 }",
             element.element_handle(),
         )
-        == 1
     )
 
 
 def _assert_compact_header(page, menu: list[str], help_label: str, sign_out: str) -> None:  # type: ignore[no-untyped-def]
-    """The operator's header on a 360 px phone: two rows, the brand with help, the language and
-    "Keluar" on the first, the four menu items on the second, nothing cut or wrapped, every
+    """A signed-in header on a 360 px phone: two rows, the brand with help, the language and
+    "Keluar" on the first, the menu items on the second, nothing cut or wrapped, every
     target at least 40 px high (decision 0052; WCAG 2.2 2.5.8 asks 24)."""
     header = box(page.locator("header.top"))
     # 93 px with four menu items (decision 0044's walk; it was 216-226 px). "Bantuan" as a fifth
@@ -169,6 +174,56 @@ def test_operator_header_is_compact_and_the_home_cards_open_the_filtered_list(li
         page.locator("a.card", has_text="Format tidak valid").click()
         page.wait_for_url(f"{base}/sekolah/{school.npsn}/?status=FORMAT_SALAH")
         page.get_by_text("Menampilkan 1–1 dari 1").wait_for()
+
+
+@pytest.mark.parametrize(
+    ("role", "menu", "menu_en"),
+    [
+        # Short labels on a phone (decision 0097): the long ones took a second menu row, 136.8 px.
+        ("PUSDATIN", ["Beranda", "Pusdatin", "SPTJM", "Kuota", "Nomor"], ["Home", "Pusdatin", "SPTJM"]),
+        (
+            "DINAS_PROV",
+            ["Beranda", "Sekolah di wilayah", "Terlambat"],
+            ["Home", "Schools in the region", "Late"],
+        ),
+        (
+            "DINAS_KAB",
+            ["Beranda", "Sekolah di wilayah", "Terlambat"],
+            ["Home", "Schools in the region", "Late"],
+        ),
+    ],
+)
+def test_dinas_and_pusdatin_headers_take_two_rows_on_a_phone_as_the_operators_does(  # type: ignore[no-untyped-def]
+    live_server, browser, role, menu, menu_en
+):
+    school = SchoolFactory(npsn="20155609", name="SD Negeri Kepala Dinas")
+    region = {"DINAS_PROV": school.province_id, "DINAS_KAB": school.regency_id}.get(role)
+    UserFactory(role=role, region_id=region, username="kepala.ringkas")
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "kepala.ringkas")
+        for path in ["/beranda/", "/bantuan/"]:
+            page.goto(f"{live_server.url}{path}")
+            shot(page, f"mobile-360-header-{role.lower()}")
+            _assert_compact_header(page, menu, "Bantuan", "Keluar")
+        page.get_by_role("button", name="EN English").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "en"
+        # The English labels of new msgids wait for the catalog: only the ones it holds are named.
+        labels = [link.inner_text() for link in page.locator("header nav a").all()]
+        assert labels[: len(menu_en)] == menu_en and len(labels) == len(menu)
+        shot(page, f"mobile-360-header-{role.lower()}-en")
+        _assert_compact_header(page, labels, "Help", "Sign out")
+    # The desktop keeps the long labels.
+    desktop = browser.new_context(viewport={"width": 1280, "height": 640}, locale="id-ID")
+    try:
+        page = desktop.new_page()
+        sign_in(page, live_server.url, "kepala.ringkas")
+        labels = [link.inner_text() for link in page.locator("header nav a").all()]
+        assert labels == {
+            "PUSDATIN": ["Beranda", "Pusdatin", "Pemeriksaan SPTJM", "Penyaluran kuota", "Cek nomor"],
+        }.get(role, ["Beranda", "Sekolah di wilayah", "Sekolah terlambat SPTJM"])
+    finally:
+        desktop.close()
 
 
 def test_school_list_on_a_phone_rows_tap_targets_and_a_second_confirm_button(live_server, browser):  # type: ignore[no-untyped-def]

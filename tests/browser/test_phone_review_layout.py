@@ -113,6 +113,12 @@ def test_pusdatin_pages_fit_a_phone_and_their_actions_are_on_screen(live_server,
         page.goto(f"{base}/pusdatin/sptjm/{doc.pk}/")
         assert inside_viewport(box(page.get_by_role("button", name="Setujui")))
         _fits(page, "review")
+        # The summaries by operator and by category fit whole, no scrolling inside their box:
+        # "SD/SMP/SMA/SMK/SLB/Kesetaraan", one word, pushed the category table's figures out of
+        # view (decision 0097).
+        for caption in ("cap-operator", "cap-category"):
+            wrap = page.locator(f".table-wrap[aria-labelledby={caption}]")
+            assert wrap.evaluate("w => w.scrollWidth - w.clientWidth") == 0, caption
 
         page.goto(f"{base}/pusdatin/dump/{batch.id}/")
         assert inside_viewport(box(page.locator("code", has_text="abab")))
@@ -132,3 +138,48 @@ def test_pusdatin_pages_fit_a_phone_and_their_actions_are_on_screen(live_server,
         assert inside_viewport(box(result))
         assert result.locator("code", has_text="KARAKTER_TIDAK_SAH").is_visible()
         _fits(page, "phone-check")
+
+
+def test_disbursement_and_reconciliation_tables_are_cards_on_a_phone(live_server, browser):  # type: ignore[no-untyped-def]
+    """The batch table (eight columns) and the reconciliation (twelve) scrolled inside their box
+    at 360 px, 264 and 556 px of them out of view, the reconciliation's verdict last: each row is
+    now a card whose cells carry their column's name (decision 0097)."""
+    from tests.sptjm.conftest import aktif, approve_all, make_period
+    from verval.core import jobs
+    from verval.sptjm import actions
+
+    school = SchoolFactory(npsn="20155704", name="SD Negeri Kartu Penyaluran")
+    operator = UserFactory(role="OPERATOR", school=school)
+    pusdatin = UserFactory(role="PUSDATIN", username="pusdatin.salur")
+    period = make_period("2026-11", starts=date(2026, 11, 1))
+    aktif(school, 2)
+    aktif(school, 1, operator="indosat", phone_raw="081500000001", phone_e164="+6281500000001")
+    approve_all(operator, pusdatin, school, period)
+    jobs.run(actions.request_disbursement(actor=pusdatin, period_code=period.code, enqueue=False).pk)
+    base = live_server.url
+    with phone(browser) as page:
+        sign_in(page, base, "pusdatin.salur")
+        for name, path, table, labels in (
+            (
+                "disbursement",
+                f"/pusdatin/penyaluran/?periode={period.code}",
+                "table.batches",
+                ["Provider", "#", "Jumlah baris", "GB", "Status", "Format nomor", "Dibuat", "SHA-256"],
+            ),
+            (
+                "reconciliation",
+                f"/pusdatin/penyaluran/{period.code}/rekonsiliasi/",
+                "table.recon",
+                ["Provider", "Dikirim", "Berhasil", "Gagal", "Tanpa hasil", "Dikecualikan", "GB berhasil"]
+                + ["Rekap: dikirim", "Rekap: berhasil", "Rekap: gagal", "Rekap: GB", "Selisih"],
+            ),
+        ):
+            page.goto(base + path)
+            rows = page.locator(f"{table} tbody tr")
+            assert rows.count() == 2, name
+            assert rows.first.locator("td").evaluate_all("tds => tds.map(t => t.dataset.label)") == labels
+            for cell in rows.first.locator("td").all():
+                assert inside_viewport(box(cell)), (name, cell.inner_text())
+            wrap = page.locator(f".table-wrap:has({table})")
+            assert wrap.evaluate("w => w.scrollWidth - w.clientWidth") == 0, name
+            _fits(page, name)

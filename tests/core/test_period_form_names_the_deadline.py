@@ -55,3 +55,19 @@ def test_overlapping_period_stays_a_message_of_the_whole_form(client, pusdatin):
     assert form.non_field_errors()[0].startswith(
         "Tanggal periode bertumpang tindih dengan periode 2020-10-T1 "
     )
+
+
+def test_an_end_before_the_start_is_named_under_the_end_date(client, pusdatin):  # type: ignore[no-untyped-def]
+    client.force_login(pusdatin)
+    response = client.post(reverse("core:period_create"), {**DATA, "ends_on": "2020-09-30"})
+    form = response.context["form"]
+    assert (form.non_field_errors(), form.errors) == (
+        [],
+        {"ends_on": ["Tanggal selesai harus sesudah tanggal mulai."]},
+    )
+    html = response.content.decode()
+    assert "Periksa isian yang ditandai di bawah." in html
+    assert 'aria-invalid="true" aria-describedby="id_ends_on_error"' in html
+    # Nothing typed is lost.
+    assert 'value="Oktober 2020 tahap 1"' in html and 'value="2020-10-15"' in html
+    assert not Period.objects.exists()

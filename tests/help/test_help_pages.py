@@ -331,3 +331,21 @@ def test_an_unknown_code_gets_no_link():  # type: ignore[no-untyped-def]
     assert (
         entries.help_url_for("TELEPON_RUMAH", "koreksi", "alasan") == "/bantuan/sekolah/#alasan-TELEPON_RUMAH"
     )
+
+
+@pytest.mark.django_db
+def test_pusdatin_reads_the_dinas_help_without_links_to_pages_only_a_dinas_opens(pusdatin, dinas_kab):  # type: ignore[no-untyped-def]
+    """Decision 0097: the Dinas help linked Pusdatin to the Dinas' school list and registrations,
+    both 403 for it. For Pusdatin they are the same words without the link; for the Dinas,
+    links; every link left on Pusdatin's copy opens for it."""
+    theirs = _client(pusdatin)
+    html = theirs.get("/bantuan/dinas/").content.decode()
+    main = html[html.index("<main") : html.index("</main>")]
+    assert 'href="/dinas/"' not in main and 'href="/pendaftaran/"' not in main
+    assert "Ikuti progres sekolah di wilayah Anda di Sekolah di wilayah:" in main
+    assert "Putuskan pendaftaran operator: setujui" in main
+    links = set(re.findall(r'href="(/[^"#?]*)', main))
+    assert links and {path: theirs.get(path).status_code for path in links} == {path: 200 for path in links}
+    own = _client(dinas_kab).get("/bantuan/dinas/").content.decode()
+    assert '<a href="/dinas/">Sekolah di wilayah</a>' in own
+    assert '<a href="/pendaftaran/">pendaftaran operator</a>' in own

@@ -47,7 +47,10 @@ def test_disbursement_page_names_statuses_rules_and_providers(operator, pusdatin
     assert (
         "<p>Dikecualikan menurut aturan: Satu nomor paling banyak menerima 3 paket per periode (1)</p>"
     ) in page
-    assert '<tr><td>AXIS</td><td class="num">1</td><td class="num">4</td><td class="num">140</td>' in page
+    assert (
+        '<tr><td class="lead full" data-label="Provider">AXIS</td><td class="num" data-label="#">1</td>'
+        '<td class="num" data-label="Jumlah baris">4</td><td class="num" data-label="GB">140</td>'
+    ) in page
     for code in ("BERHASIL", "GAGAL", "DIKECUALIKAN", "MAKS_3_PAKET", "axis"):
         assert f">{code}<" not in page
         assert f"{code} 1" not in page
@@ -67,9 +70,10 @@ def test_reconciliation_groups_the_provider_recap_like_our_own_figures(pusdatin,
     page = _login(pusdatin).get(f"/pusdatin/penyaluran/{period.code}/rekonsiliasi/").content.decode()
 
     assert (
-        '<td class="num">2.150</td><td class="num">2.150</td><td class="num">0</td><td class="num">75.250</td>'
+        '<td class="num" data-label="Rekap: dikirim">2.150</td><td class="num" data-label="Rekap: berhasil">2.150</td>'
+        '<td class="num" data-label="Rekap: gagal">0</td><td class="num" data-label="Rekap: GB">75.250</td>'
     ) in page
-    assert "<tr><td>Indosat Ooredoo</td>" in page
+    assert '<tr><td class="lead full" data-label="Provider">Indosat Ooredoo</td>' in page
     assert ">2150<" not in page
 
 
@@ -80,8 +84,11 @@ def test_reconciliation_row_without_a_recap_shows_dashes(operator, pusdatin, sch
 
     page = _login(pusdatin).get(f"/pusdatin/penyaluran/{period.code}/rekonsiliasi/").content.decode()
 
-    assert "<tr><td>Telkomsel</td>" in page
-    assert '<td class="num">–</td><td class="num">–</td><td class="num">–</td><td class="num">–</td>' in page
+    assert '<tr><td class="lead full" data-label="Provider">Telkomsel</td>' in page
+    assert (
+        '<td class="num" data-label="Rekap: dikirim">–</td><td class="num" data-label="Rekap: berhasil">–</td>'
+        '<td class="num" data-label="Rekap: gagal">–</td><td class="num" data-label="Rekap: GB">–</td>'
+    ) in page
 
 
 def test_reconciliation_page_names_difference_flags_in_the_page_language(operator, pusdatin, school, period):

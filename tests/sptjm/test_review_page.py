@@ -150,7 +150,8 @@ def test_review_page_names_providers_and_categories(operator, pusdatin, school, 
 
     assert f'<tr><td>{label}</td><td class="num">1</td><td class="num">35</td></tr>' in page  # totals
     assert (
-        '<tr><td>SD/SMP/SMA/SMK/SLB/Kesetaraan</td><td class="num">1</td><td class="num">35</td></tr>' in page
+        '<tr><td class="break-any">SD/SMP/SMA/SMK/SLB/Kesetaraan</td><td class="num">1</td><td class="num">35</td></tr>'
+        in page
     )
     assert f"<td>{label}</td><td>SD/SMP/SMA/SMK/SLB/Kesetaraan</td>" in page  # the list row
     assert f"<td>{operator_code}</td>" not in page

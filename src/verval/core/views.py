@@ -161,7 +161,10 @@ def _period_form_page(request: HttpRequest, period: Period | None) -> HttpRespon
         except ValidationError as exc:
             # A deadline out of place is named by its field (its code): at the top of the form,
             # "Tenggat tidak boleh sesudah tanggal selesai periode." left three dates to guess from.
-            form.add_error(exc.code if exc.code in form.fields else None, exc)
+            # The end before the start ("dates") goes under the end, the date to correct, and
+            # marks it as the deadlines are (decision 0097).
+            where = "ends_on" if exc.code == "dates" else exc.code
+            form.add_error(where if where in form.fields else None, exc)
         else:
             messages.success(request, _("Periode %(code)s disimpan.") % {"code": saved.code})
             return redirect("core:pusdatin")
