@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import Role
-from verval.core import audit, files
+from verval.core import audit, files, pagination
 from verval.core.middleware import CSP
 from verval.core.numbers import grouped
 from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
@@ -114,7 +114,7 @@ def _excluded(
 
     if page.period is None or not page.excluded_by_rule or page.excluded is None:
         return None, []
-    rows = Paginator(page.excluded, EXCLUDED_PAGE_SIZE).get_page(request.GET.get("dikecualikan"))
+    rows = pagination.page_of(request, Paginator(page.excluded, EXCLUDED_PAGE_SIZE), "dikecualikan")
     help_of = selectors.exclusion_help(page.period, page.excluded_by_rule)
     groups: list[dict[str, Any]] = []
     for d in rows:
@@ -351,8 +351,8 @@ def _review_page(
     """The review page; after a refused return it shows the reason as typed with the refusal."""
     access.require_role(request.user, Role.PUSDATIN)
     sptjm = selectors.get_sptjm(request.user, sptjm_id)
-    items = Paginator(sptjm.items.select_related("recipient").order_by("line"), REVIEW_PAGE_SIZE).get_page(
-        request.GET.get("hal")
+    items = pagination.page_of(
+        request, Paginator(sptjm.items.select_related("recipient").order_by("line"), REVIEW_PAGE_SIZE), "hal"
     )
     by_operator, by_category = selectors.document_totals(sptjm)
     return render(
