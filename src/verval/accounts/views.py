@@ -30,6 +30,7 @@ from verval.accounts.forms import (
     TokenForm,
 )
 from verval.accounts.models import OperatorRegistration, Role, User
+from verval.core import pagination
 from verval.core.client import client_ip
 from verval.core.views import file_gone
 from verval.reference.zones import CHOICES as ZONE_CHOICES
@@ -126,8 +127,19 @@ def registrations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", OperatorRegistration.Status.PENDING)
     if status not in OperatorRegistration.Status.values:
         status = OperatorRegistration.Status.PENDING
-    qs = actions.registrations_for(request.user).filter(status=status)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # The waiting list is the Dinas's queue: the registrations it decides. Those the other level
+    # decides (decision 0096) are read on their own list (`?pihak=lain`), without the buttons;
+    # a decided registration is history, listed whoever decided it.
+    others = request.GET.get("pihak") == "lain" and status == OperatorRegistration.Status.PENDING
+    visible = actions.registrations_for(request.user).filter(status=status)
+    if status == OperatorRegistration.Status.PENDING:
+        queue = visible.filter(can_decide=True)
+        read_only = visible.filter(can_decide=False)
+        qs = read_only if others else queue
+        other_count = 0 if others else read_only.count()
+    else:
+        qs, other_count = visible, 0
+    page = pagination.page_of(request, Paginator(qs, 50))
     return render(
         request,
         "accounts/registrations.html",
@@ -136,6 +148,11 @@ def registrations(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": OperatorRegistration.Status.choices,
             "reject_form": RejectForm(),
+            "others": others,
+            "other_count": other_count,
+            "other_level": _("Dinas Pendidikan kabupaten/kota")
+            if getattr(request.user, "role", None) == Role.DINAS_PROV
+            else _("Dinas Pendidikan provinsi"),
         },
     )
 
@@ -204,7 +221,7 @@ def users(request: HttpRequest) -> HttpResponse:
         )
     if role in Role.values:
         qs = qs.filter(role=role)
-    page = Paginator(qs, 50).get_page(form.get("page"))
+    page = pagination.page_of(request, Paginator(qs, 50), value=form.get("page"))
     with_device: set[int] = set()
     if getattr(request.user, "role", None) == Role.PUSDATIN:
         from django_otp.plugins.otp_totp.models import TOTPDevice

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
-from verval.core import audit, health, jobs, retention
+from verval.core import audit, health, jobs, pagination, retention
 from verval.core import selectors as core_selectors
 from verval.core.client import client_ip
 from verval.core.models import Job
@@ -320,7 +320,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(rows, DINAS_PAGE_SIZE)
     # The schools counted without their recipients (a kabupaten of 5,000 schools: decision 0079).
     paginator.count = _school_count(request, where)  # type: ignore[misc]
-    page = paginator.get_page(request.GET.get("page"))
+    page = pagination.page_of(request, paginator)
     schools = list(page.object_list)
     states = selectors.sptjm_states(request.user, [s.npsn for s in schools])
     # A list over several kabupaten/kota (a province Dinas, not narrowed to one) says where each
@@ -330,7 +330,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
         s.share_pct = round(100 * s.share, 1)
         s.sptjm_state = states.get(s.npsn, "")
         s.regency_name = regency_names.get(s.regency_id, "")
-    pending = actions.registrations_for(request.user).filter(status=OperatorRegistration.Status.PENDING)
+    pending = actions.registrations_to_decide(request.user).filter(status=OperatorRegistration.Status.PENDING)
     # A count is looked at from its largest first (the schools with the most residue are the ones to
     # call); a code, a name and the AKTIF share (least advanced first, the page's default) from
     # the smallest. A second click on the sorted column turns its order around.
