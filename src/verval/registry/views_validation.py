@@ -8,17 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import Role
 from verval.core import jobs
+from verval.core.postonly import post_only
 from verval.phones import mask, national_display
 from verval.registry import shared
 
 
 @login_required
-@require_POST
+@post_only("core:pusdatin")
 def start_validation(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     job = jobs.create_job(actor=request.user, kind="validate")
@@ -38,7 +38,7 @@ def shared_numbers(request: HttpRequest) -> HttpResponse:
     # else (Dinas, Pusdatin) reads them masked (docs/team-conventions.md, privacy).
     school_id = getattr(request.user, "school_id", None)
     own_school = school_id if school_id and access.can_edit_school(request.user, school_id) else None
-    rows = []
+    rows: list[dict[str, Any]] = []
     sharing = shared.people_sharing_many(
         request.user, [f.phone_e164 for f in flags], limit=SHARED_PEOPLE_SHOWN
     )
@@ -76,8 +76,9 @@ def shared_numbers(request: HttpRequest) -> HttpResponse:
         )
     if not national:
         # The 200 flags are the nation's largest; within them, the scope's largest first.
-        rows.sort(key=lambda row: -row["recipients"])
-    scope = "national" if national else ("school" if request.user.role == Role.OPERATOR else "region")
+        rows.sort(key=lambda row: -int(row["recipients"]))
+    role = getattr(request.user, "role", None)
+    scope = "national" if national else ("school" if role == Role.OPERATOR else "region")
     return render(
         request, "registry/shared_numbers.html", {"rows": rows, "own_school": own_school, "scope": scope}
     )
