@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
@@ -27,6 +26,7 @@ from verval.core import selectors as core_selectors
 from verval.core.client import client_ip
 from verval.core.models import Job
 from verval.core.numbers import grouped
+from verval.core.postonly import post_only
 from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
@@ -256,13 +256,13 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
 
 
 @login_required
-@require_POST
+@post_only("core:pusdatin")
 def period_open(request: HttpRequest, code: str) -> HttpResponse:
     return _period_change(request, code, opening=True)
 
 
 @login_required
-@require_POST
+@post_only("core:pusdatin")
 def period_close(request: HttpRequest, code: str) -> HttpResponse:
     return _period_change(request, code, opening=False)
 
@@ -492,7 +492,7 @@ def _issues_context(job: Any) -> dict[str, Any]:
 
 
 @login_required
-@require_POST
+@post_only("core:job", "job_id")
 def job_requeue(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Pusdatin hands a stuck or failed job to the worker again (what `verval jobs --requeue`
     does; decision 0022)."""
@@ -500,7 +500,7 @@ def job_requeue(request: HttpRequest, job_id: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("core:job", "job_id")
 def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Pusdatin stops a job (`verval jobs --cancel`): at once when no worker is running it, at its
     next checkpoint when one is (decision 0029). The operator who uploaded a correction file may

@@ -441,7 +441,7 @@ def behind(request: HttpRequest) -> HttpResponse:
     # past the end says so (the list does not count its rows: an empty page past the first).
     page = pagination.number(request.GET.get("hal"))
     rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]) if page >= 1 else []
-    pagination.check(page, page if rows else 1, "hal")
+    pagination.check(page, page if rows else None, "hal")
     deadlines = selectors.period_deadlines()
     regencies = list(
         access.regions_for(request.user)
