@@ -10,13 +10,12 @@ from django.db import transaction
 from django.test import Client
 
 from tests.security import authz_rules as R
-from tests.security.test_authorization_matrix import (  # noqa: F401 - fixtures
-    ROUTES,
-    _build_path,
-    _no_two_factor_no_throttle,
-    rules_for,
-    world,
-)
+from tests.security import test_authorization_matrix as matrix
+from tests.security.test_authorization_matrix import ROUTES, _build_path, rules_for
+
+# The matrix's fixtures: its world of objects and roles, without two-factor or throttling.
+world = matrix.world
+no_two_factor_no_throttle = matrix._no_two_factor_no_throttle
 
 POST_ONLY = [
     r
