@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "verval.accounts.middleware.TwoFactorMiddleware",
     "verval.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "verval.core.middleware.PageOutOfRangeMiddleware",
     "verval.core.middleware.HtmxLoginRedirectMiddleware",
     "verval.core.middleware.FormLoginRedirectMiddleware",
     "verval.core.middleware.PrivatePagesMiddleware",

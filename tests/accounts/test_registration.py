@@ -137,7 +137,10 @@ def test_dinas_approves_and_new_operator_signs_in_with_own_password(
     assert client.login(username="budi.op", password="Kuota-Belajar-2020")
 
 
-def test_dinas_prov_of_the_province_may_approve(client, dinas_prov, pending):  # type: ignore[no-untyped-def]
+def test_dinas_prov_approves_an_sd_registration_when_its_kabupaten_has_no_dinas_account(
+    client, dinas_prov, pending
+):  # type: ignore[no-untyped-def]
+    # An SD is the kabupaten/kota's; without a Dinas account there, the province decides (decision 0096).
     client.force_login(dinas_prov)
     client.post(reverse("accounts:registration_approve", args=[pending.pk]))
     pending.refresh_from_db()

@@ -229,9 +229,11 @@ def test_history_page_lists_changes_with_masked_numbers(client, operator, dinas_
     assert "081324681357" not in html and "0813-2468-1357" not in html
 
 
-def test_live_check_returns_the_verdict_and_needs_post(client, operator):  # type: ignore[no-untyped-def]
+def test_live_check_returns_the_verdict_on_post_and_a_get_leads_to_the_check_page(client, operator):  # type: ignore[no-untyped-def]
     client.force_login(operator)
-    assert client.get("/cek-nomor/satu/").status_code == 405
+    # A GET (no number: numbers never travel in an address) leads to Cek nomor (decision 0096).
+    response = client.get("/cek-nomor/satu/")
+    assert (response.status_code, response["Location"]) == (302, "/cek-nomor/")
     ok = client.post("/cek-nomor/satu/", {"nomor": "0812 3456 7891"}, **HX).content.decode()
     assert "0812-3456-7891" in ok and "Telkomsel" in ok
     bad = client.post("/cek-nomor/satu/", {"nomor": "8.1234E+11"}, **HX).content.decode()

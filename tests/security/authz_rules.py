@@ -66,8 +66,11 @@ DINAS_ALL = frozenset({DINAS_KAB, OTHER_DINAS_KAB, DINAS_PROV})
 STAFF_READERS = DINAS_ALL | {PUSDATIN}
 # Readers of the fixture school's data: its operator, its regency's and province's Dinas, Pusdatin.
 SCHOOL_READERS = frozenset({OPERATOR, DINAS_KAB, DINAS_PROV, PUSDATIN})
-# Those who may decide on the fixture school's registration / manage its operator.
+# Those who may read the fixture school's registrations / manage its operator.
 SCHOOL_DINAS = frozenset({DINAS_KAB, DINAS_PROV})
+# The one that decides its registrations: the fixture school is an SD, its kabupaten/kota Dinas's
+# (the province reads them only; decision 0096).
+SCHOOL_DECIDER = frozenset({DINAS_KAB})
 SCHOOL_EDITOR = frozenset({OPERATOR})
 ONLY_PUSDATIN = frozenset({PUSDATIN})
 ANY_OPERATOR = frozenset({OPERATOR, OTHER_OPERATOR})
@@ -112,9 +115,9 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "accounts:register": Rule(ALL),
     "accounts:registrations": Rule(DINAS_ALL),
     "accounts:registration_letter": Rule(SCHOOL_DINAS),
-    "accounts:registration_approve": Rule(SCHOOL_DINAS, method="POST"),
+    "accounts:registration_approve": Rule(SCHOOL_DECIDER, method="POST"),
     "accounts:registration_reject": Rule(
-        SCHOOL_DINAS, method="POST", data=lambda w: {"reason": "SK tidak sah"}
+        SCHOOL_DECIDER, method="POST", data=lambda w: {"reason": "SK tidak sah"}
     ),
     "accounts:users": rules(
         Rule(STAFF_READERS),

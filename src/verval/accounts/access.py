@@ -159,6 +159,57 @@ def can_cancel_job(user: Any, job: Any) -> bool:
     )
 
 
+# Who decides an operator registration (decision 0096). UU 23/2014 gives the province SMA, SMK and
+# special education (SLB) and the kabupaten/kota PAUD, SD, SMP and kesetaraan; a school whose form
+# is not listed here (including one Dapodik gives no known form) is the kabupaten/kota's. The forms
+# are those of the dashboard's SMA, SMK and SLB levels (`dashboard.sources`), madrasah included so
+# that one school is never the province's on one page and the kabupaten/kota's on another.
+PROVINCE_SCHOOL_FORMS = ("SMA", "MA", "SMK", "MAK", "SLB", "SDLB", "SMPLB", "SMLB", "SMALB", "TKLB")
+
+
+def _active_dinas(role: str, region_field: str) -> Any:
+    """EXISTS an active Dinas account of `role` for the region in `region_field` of the row."""
+    from django.db.models import Exists, OuterRef
+
+    from verval.accounts.models import User
+
+    return Exists(User.objects.filter(role=role, is_active=True, region_id=OuterRef(region_field)))
+
+
+def decides_registration_q(user: Any, prefix: str = "school__") -> Q:
+    """Q over rows with a School (through `prefix`) whose operator registration `user` decides.
+
+    The level UU 23/2014 makes responsible for the school decides; when that level has no active
+    Dinas account in the school's region the other level decides instead, so that no
+    registration waits for an account that does not exist (decision 0096). Pusdatin, operators
+    and providers decide none. Computed at each read: a Dinas account created or deactivated
+    moves the school's pending registrations at once, with nothing to migrate."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.region_id:
+        return _NOTHING
+    province_form = Q(**{f"{prefix}bentuk__in": PROVINCE_SCHOOL_FORMS})
+    if user.role == Role.DINAS_PROV:
+        no_regency_dinas = ~_active_dinas(Role.DINAS_KAB, f"{prefix}regency_id")
+        return Q(**{f"{prefix}province_id": user.region_id}) & (province_form | Q(no_regency_dinas))
+    if user.role == Role.DINAS_KAB:
+        no_province_dinas = ~_active_dinas(Role.DINAS_PROV, f"{prefix}province_id")
+        return Q(**{f"{prefix}regency_id": user.region_id}) & (~province_form | Q(no_province_dinas))
+    return _NOTHING
+
+
+def registration_decider(school: School) -> str:
+    """The role that decides a registration for `school` today (DINAS_PROV or DINAS_KAB): the
+    responsible level, or the other one when the responsible level has no active account."""
+    from verval.accounts.models import User
+
+    if school.bentuk in PROVINCE_SCHOOL_FORMS:
+        responsible, region, other = Role.DINAS_PROV, school.province_id, Role.DINAS_KAB
+    else:
+        responsible, region, other = Role.DINAS_KAB, school.regency_id, Role.DINAS_PROV
+    if User.objects.filter(role=responsible, region_id=region, is_active=True).exists():
+        return responsible
+    return other
+
+
 def require_role(user: User | Any, *roles: str) -> None:
     if not getattr(user, "is_authenticated", False) or user.role not in roles:
         raise PermissionDenied("role not allowed")

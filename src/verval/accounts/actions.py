@@ -18,7 +18,18 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -154,11 +165,8 @@ def submit_registration(
             region_code=school.regency_id,
             ip=ip,
         )
-        admins = (
-            User.objects.filter(is_active=True)
-            .filter(models_q_dinas_for_school(school))
-            .values_list("email", flat=True)
-        )
+        # Told: the Dinas that decides it (decision 0096); the other level reads it on its page.
+        admins = deciding_dinas(school).values_list("email", flat=True)
         link = _absolute(f"{reverse('accounts:registrations')}#reg-{registration.pk}", base_url)
         with _default_language():
             _mail_on_commit(
@@ -185,16 +193,17 @@ def submit_registration(
     return registration
 
 
-def models_q_dinas_for_school(school: Any) -> Any:
-    from django.db.models import Q
-
-    return Q(role=Role.DINAS_KAB, region_id=school.regency_id) | Q(
-        role=Role.DINAS_PROV, region_id=school.province_id
-    )
+def deciding_dinas(school: Any) -> Any:
+    """The active Dinas accounts that decide a registration for `school` (decision 0096)."""
+    role = access.registration_decider(school)
+    region = school.province_id if role == Role.DINAS_PROV else school.regency_id
+    return User.objects.filter(is_active=True, role=role, region_id=region).exclude(email="")
 
 
 def registrations_for(user: Any) -> Any:
-    """Registrations a user may decide on: Dinas for the schools of its region; nobody else."""
+    """Registrations a user may read: Dinas, both levels, for the schools of its region; nobody
+    else. `can_decide` says which of them this Dinas decides (`access.decides_registration_q`,
+    decision 0096); the others it reads only."""
     if not getattr(user, "is_authenticated", False) or user.role not in DINAS_ROLES:
         return OperatorRegistration.objects.none()
     # What a Dinas deciding should know: the school's active operators, the other requests still
@@ -212,8 +221,18 @@ def registrations_for(user: Any) -> Any:
             school_pending_others=_count(pending.filter(school=OuterRef("school"))),
             email_pending_others=_count(same_email),
             email_is_school_operator=Exists(operators.filter(email__iexact=OuterRef("email"))),
+            can_decide=Case(
+                When(access.decides_registration_q(user), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
         ),
     )
+
+
+def registrations_to_decide(user: Any) -> Any:
+    """The registrations of `user`'s region that `user` decides: its queue (decision 0096)."""
+    return registrations_for(user).filter(access.decides_registration_q(user))
 
 
 def _count(qs: Any) -> Any:
@@ -225,9 +244,11 @@ def _count(qs: Any) -> Any:
 
 
 def _locked_pending(actor: Any, registration_id: int) -> OperatorRegistration:
-    registration = registrations_for(actor).select_for_update().filter(pk=registration_id).first()
+    # Only the Dinas that decides it: the other level reads the registration but is refused here
+    # as anyone outside the region is, whatever page the request came from (decision 0096).
+    registration = registrations_to_decide(actor).select_for_update().filter(pk=registration_id).first()
     if registration is None:
-        raise PermissionDenied("registration outside the user's scope")
+        raise PermissionDenied("registration not decided by this user")
     if registration.status != OperatorRegistration.Status.PENDING:
         raise ValidationError(_("Pendaftaran ini sudah diputuskan."), code="decided")
     return registration

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView, PasswordResetView
+from django.contrib.auth.views import LoginView, LogoutView, PasswordResetView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -16,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, backends, selectors
 from verval.accounts.forms import (
@@ -30,7 +30,9 @@ from verval.accounts.forms import (
     TokenForm,
 )
 from verval.accounts.models import OperatorRegistration, Role, User
+from verval.core import pagination
 from verval.core.client import client_ip
+from verval.core.postonly import lead_to_form, post_only
 from verval.core.views import file_gone
 from verval.reference.zones import CHOICES as ZONE_CHOICES
 
@@ -49,13 +51,28 @@ class SignInView(LoginView):
         return super().form_invalid(form)
 
 
+class SignOutView(LogoutView):
+    """Django's own sign-out (`/akun/logout/`), which answered a GET with an empty 405: a GET
+    leads to the page with the "Keluar" button, as `post_only` does; a POST is Django's."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return lead_to_form(request, _signed_out_or_home(request))
+
+
 class ResetPasswordView(PasswordResetView):
     """ "Lupa kata sandi?": also reaches an active account that never set a password (decision 0019)."""
 
     form_class = InvitationAwarePasswordResetForm
 
 
-@require_POST
+def _signed_out_or_home(request: HttpRequest, **kwargs: Any) -> str:
+    """Where the "Keluar" button is: every signed-in page's menu (the home page for a GET)."""
+    return reverse("accounts:home" if request.user.is_authenticated else "dashboard:public")
+
+
+@post_only(_signed_out_or_home)
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("dashboard:public")
@@ -76,7 +93,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:home")
 def time_zone(request: HttpRequest) -> HttpResponse:
     try:
         actions.set_time_zone(actor=request.user, zone=request.POST.get("zona", ""), ip=client_ip(request))
@@ -126,8 +143,19 @@ def registrations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", OperatorRegistration.Status.PENDING)
     if status not in OperatorRegistration.Status.values:
         status = OperatorRegistration.Status.PENDING
-    qs = actions.registrations_for(request.user).filter(status=status)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # The waiting list is the Dinas's queue: the registrations it decides. Those the other level
+    # decides (decision 0096) are read on their own list (`?pihak=lain`), without the buttons;
+    # a decided registration is history, listed whoever decided it.
+    others = request.GET.get("pihak") == "lain" and status == OperatorRegistration.Status.PENDING
+    visible = actions.registrations_for(request.user).filter(status=status)
+    if status == OperatorRegistration.Status.PENDING:
+        queue = visible.filter(can_decide=True)
+        read_only = visible.filter(can_decide=False)
+        qs = read_only if others else queue
+        other_count = 0 if others else read_only.count()
+    else:
+        qs, other_count = visible, 0
+    page = pagination.page_of(request, Paginator(qs, 50))
     return render(
         request,
         "accounts/registrations.html",
@@ -136,6 +164,11 @@ def registrations(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": OperatorRegistration.Status.choices,
             "reject_form": RejectForm(),
+            "others": others,
+            "other_count": other_count,
+            "other_level": _("Dinas Pendidikan kabupaten/kota")
+            if getattr(request.user, "role", None) == Role.DINAS_PROV
+            else _("Dinas Pendidikan provinsi"),
         },
     )
 
@@ -153,7 +186,7 @@ def registration_letter(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @login_required
-@require_POST
+@post_only("accounts:registrations", anchor="reg-{pk}")
 def registration_approve(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, *DINAS)
     try:
@@ -168,7 +201,7 @@ def registration_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:registrations", anchor="reg-{pk}")
 def registration_reject(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, *DINAS)
     form = RejectForm(request.POST)
@@ -204,7 +237,7 @@ def users(request: HttpRequest) -> HttpResponse:
         )
     if role in Role.values:
         qs = qs.filter(role=role)
-    page = Paginator(qs, 50).get_page(form.get("page"))
+    page = pagination.page_of(request, Paginator(qs, 50), value=form.get("page"))
     with_device: set[int] = set()
     if getattr(request.user, "role", None) == Role.PUSDATIN:
         from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -263,7 +296,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:users")
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN, *DINAS)
     form = DeactivateForm(request.POST)
@@ -278,7 +311,7 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:users")
 def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     if not User.objects.filter(pk=pk).exists():
@@ -293,7 +326,7 @@ def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:users")
 def user_resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN, *DINAS)
     try:
@@ -339,7 +372,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:users")
 def user_reset_two_factor(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     try:

@@ -121,3 +121,21 @@ class PrivatePagesMiddleware:
         if getattr(user, "is_authenticated", False) and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+class PageOutOfRangeMiddleware:
+    """A page number past the end of a list redirects within the list, with a notice
+    (`core.pagination`, decision 0096), whichever view raised it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from verval.core import pagination
+
+        if isinstance(exception, pagination.PageOutOfRange):
+            return pagination.redirect_within(request, exception)
+        return None

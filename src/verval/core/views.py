@@ -18,15 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
-from verval.core import audit, health, jobs, retention
+from verval.core import audit, health, jobs, pagination, retention
 from verval.core import selectors as core_selectors
 from verval.core.client import client_ip
 from verval.core.models import Job
 from verval.core.numbers import grouped
+from verval.core.postonly import post_only
 from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
@@ -259,13 +259,13 @@ def _period_change(request: HttpRequest, code: str, *, opening: bool) -> HttpRes
 
 
 @login_required
-@require_POST
+@post_only("core:pusdatin")
 def period_open(request: HttpRequest, code: str) -> HttpResponse:
     return _period_change(request, code, opening=True)
 
 
 @login_required
-@require_POST
+@post_only("core:pusdatin")
 def period_close(request: HttpRequest, code: str) -> HttpResponse:
     return _period_change(request, code, opening=False)
 
@@ -323,7 +323,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(rows, DINAS_PAGE_SIZE)
     # The schools counted without their recipients (a kabupaten of 5,000 schools: decision 0079).
     paginator.count = _school_count(request, where)  # type: ignore[misc]
-    page = paginator.get_page(request.GET.get("page"))
+    page = pagination.page_of(request, paginator)
     schools = list(page.object_list)
     states = selectors.sptjm_states(request.user, [s.npsn for s in schools])
     # A list over several kabupaten/kota (a province Dinas, not narrowed to one) says where each
@@ -333,7 +333,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
         s.share_pct = round(100 * s.share, 1)
         s.sptjm_state = states.get(s.npsn, "")
         s.regency_name = regency_names.get(s.regency_id, "")
-    pending = actions.registrations_for(request.user).filter(status=OperatorRegistration.Status.PENDING)
+    pending = actions.registrations_to_decide(request.user).filter(status=OperatorRegistration.Status.PENDING)
     # A count is looked at from its largest first (the schools with the most residue are the ones to
     # call); a code, a name and the AKTIF share (least advanced first, the page's default) from
     # the smallest. A second click on the sorted column turns its order around.
@@ -500,7 +500,7 @@ def _issues_context(job: Any) -> dict[str, Any]:
 
 
 @login_required
-@require_POST
+@post_only("core:job", "job_id")
 def job_requeue(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Pusdatin hands a stuck or failed job to the worker again (what `verval jobs --requeue`
     does; decision 0022)."""
@@ -508,7 +508,7 @@ def job_requeue(request: HttpRequest, job_id: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("core:job", "job_id")
 def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Pusdatin stops a job (`verval jobs --cancel`): at once when no worker is running it, at its
     next checkpoint when one is (decision 0029). The operator who uploaded a correction file may

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CHOICES, Role
-from verval.core import audit, jobs
+from verval.core import audit, jobs, pagination
 from verval.core.client import client_ip
 from verval.core.models import Job
 from verval.core.spreadsheet import xlsx_response
@@ -437,12 +437,11 @@ def _behind_request(request: HttpRequest) -> tuple[Any, str]:
 @login_required
 def behind(request: HttpRequest) -> HttpResponse:
     qs, regency = _behind_request(request)
-    try:
-        # Bounded: a page number past 64-bit integers reached the database's OFFSET (an error).
-        page = min(max(1, int(request.GET.get("hal", "1"))), 1_000_000)
-    except ValueError:
-        page = 1
-    rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    # Bounded (a page number past 64-bit integers reached the database's OFFSET, an error); a page
+    # past the end says so (the list does not count its rows: an empty page past the first).
+    page = pagination.number(request.GET.get("hal"))
+    rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]) if page >= 1 else []
+    pagination.check(page, page if rows else None, "hal")
     deadlines = selectors.period_deadlines()
     regencies = list(
         access.regions_for(request.user)

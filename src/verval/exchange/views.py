@@ -8,11 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import PROVIDER_CODES, Role, provider_name
 from verval.core.numbers import grouped
+from verval.core.postonly import post_only
 from verval.exchange import actions, selectors
 from verval.exchange.models import NumberFormat
 from verval.phones import mask
@@ -64,7 +64,7 @@ def batch_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("exchange:batches")
 def publish(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     provider = request.POST.get("provider") or None
@@ -86,7 +86,7 @@ def _token_provider(request: HttpRequest) -> str | None:
 
 
 @login_required
-@require_POST
+@post_only("exchange:batches")
 def rotate_token(request: HttpRequest) -> HttpResponse:
     provider = _token_provider(request)
     if provider is None:
@@ -99,7 +99,7 @@ def rotate_token(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("exchange:batches")
 def revoke_tokens(request: HttpRequest) -> HttpResponse:
     provider = _token_provider(request)
     if provider is None:
@@ -118,7 +118,7 @@ def revoke_tokens(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("exchange:batches")
 def set_number_format(request: HttpRequest) -> HttpResponse:
     provider = _token_provider(request)
     if provider is None:

@@ -4,17 +4,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import Role
 from verval.core.client import client_ip
+from verval.core.postonly import post_only
 from verval.imports import actions
 from verval.imports.forms import CutoffUploadForm
 
 
 @login_required
-@require_POST
+@post_only("core:pusdatin")
 def upload(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     form = CutoffUploadForm(request.POST, request.FILES)

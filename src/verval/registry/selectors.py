@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import get_language, gettext
 
 from verval.accounts import access
+from verval.core import pagination
 from verval.registry.models import Kind, NumberHistory, NumberStatus, Recipient, ResidueReason, SharedNumber
 
 PAGE_SIZES = (50, 100, 200, 500)
@@ -216,10 +217,7 @@ class Filters:
             size = int(data.get("n", DEFAULT_PAGE_SIZE))
         except ValueError:
             size = DEFAULT_PAGE_SIZE
-        try:
-            page = max(1, int(data.get("hal", 1)))
-        except ValueError:
-            page = 1
+        page = pagination.number(data.get("hal", 1))
         query = (post.get("q", "") if post is not None else "").strip()[:100]
         return cls(
             status=status if status in NumberStatus.values else "",
@@ -364,7 +362,9 @@ def school_page(user: Any, npsn: str, filters: Filters, *, full_numbers: bool) -
             qs = qs.filter(name__icontains=term)
     count = qs.count()
     pages = max(1, -(-count // filters.size))
-    number = min(filters.page, pages)
+    # A page past the end says so (decision 0096) rather than showing the last one.
+    pagination.check(filters.page, pages, "hal")
+    number = filters.page
     start = (number - 1) * filters.size
     rows = list(qs.only(*_LIST_FIELDS).order_by("kind", "grade", "name", "id")[start : start + filters.size])
     # A failed injection is fixed here (a new number): the row says so, with the provider's reason.

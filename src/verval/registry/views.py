@@ -20,12 +20,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from verval.accounts import access
 from verval.core import actions as core_actions
 from verval.core import audit, files, jobs
 from verval.core.numbers import grouped
+from verval.core.postonly import post_only
 from verval.phones import REASONS, check, describe
 from verval.reference import zones
 from verval.registry import actions, bulk, selectors
@@ -196,7 +197,7 @@ def edit_number(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("registry:school", "npsn")
 def confirm(request: HttpRequest, npsn: str) -> HttpResponse:
     """Confirm the ticked rows. A checkbox value is "<uuid>.<version>.<number tag>" (the version
     and the number shown; "<uuid>.<version>" from a page of before the tag is still read)."""
@@ -272,7 +273,7 @@ def history(request: HttpRequest, npsn: str, rid: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("registry:phone_check")
 def check_number(request: HttpRequest) -> HttpResponse:
     """The verdict for the number being typed, pasted, dictated or suggested (htmx, on input). POST so
     the number never lands in a URL or an access log. The list page for many numbers is
@@ -443,7 +444,7 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("registry:preview", "npsn", "job_id")
 def apply(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
     _editor_school(request, npsn)
     job = _job(request, npsn, job_id)

@@ -8,17 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import Role
 from verval.core import jobs
+from verval.core.postonly import post_only
 from verval.phones import mask, national_display
 from verval.registry import shared
 
 
 @login_required
-@require_POST
+@post_only("core:pusdatin")
 def start_validation(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
     job = jobs.create_job(actor=request.user, kind="validate")
@@ -38,12 +38,24 @@ def shared_numbers(request: HttpRequest) -> HttpResponse:
     # else (Dinas, Pusdatin) reads them masked (docs/team-conventions.md, privacy).
     school_id = getattr(request.user, "school_id", None)
     own_school = school_id if school_id and access.can_edit_school(request.user, school_id) else None
-    rows = []
+    rows: list[dict[str, Any]] = []
     sharing = shared.people_sharing_many(
         request.user, [f.phone_e164 for f in flags], limit=SHARED_PEOPLE_SHOWN
     )
+    # Pusdatin reads a flag's national figures (the flag is national: SPEC §5). Everyone else reads
+    # the recipients and schools of its own scope, the same people the page names, and whether
+    # the number is also used outside it, without a count (decision 0096): a national count beside
+    # a region's names read as a contradiction and told a Dinas a figure outside its scope.
+    national = getattr(request.user, "role", None) == Role.PUSDATIN
+    elsewhere = (
+        set()
+        if national
+        else shared.held_elsewhere(
+            request.user, [f.phone_e164 for f in flags], {p: s.recipients for p, s in sharing.items()}
+        )
+    )
     for flag in flags:
-        people, more = sharing[flag.phone_e164]
+        people, more, in_scope, schools = sharing[flag.phone_e164]
         for r in people:
             r.edit_url = (  # type: ignore[attr-defined]
                 reverse("registry:edit", args=[r.school_id, r.pk])
@@ -51,8 +63,25 @@ def shared_numbers(request: HttpRequest) -> HttpResponse:
                 else ""
             )
         number = national_display(flag.phone_e164) if own_school else mask(flag.phone_e164)
-        rows.append({"flag": flag, "masked": number, "people": people, "more": more})
-    return render(request, "registry/shared_numbers.html", {"rows": rows, "own_school": own_school})
+        rows.append(
+            {
+                "flag": flag,
+                "masked": number,
+                "people": people,
+                "more": more,
+                "recipients": flag.recipients if national else in_scope,
+                "schools": flag.schools if national else schools,
+                "elsewhere": flag.phone_e164 in elsewhere,
+            }
+        )
+    if not national:
+        # The 200 flags are the nation's largest; within them, the scope's largest first.
+        rows.sort(key=lambda row: -int(row["recipients"]))
+    role = getattr(request.user, "role", None)
+    scope = "national" if national else ("school" if role == Role.OPERATOR else "region")
+    return render(
+        request, "registry/shared_numbers.html", {"rows": rows, "own_school": own_school, "scope": scope}
+    )
 
 
 MAX_PASTED_NUMBERS = 2000

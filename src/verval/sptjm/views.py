@@ -18,13 +18,13 @@ from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_POST
 
 from verval.accounts import access
 from verval.accounts.models import Role
-from verval.core import audit, files
+from verval.core import audit, files, pagination
 from verval.core.middleware import CSP
 from verval.core.numbers import grouped
+from verval.core.postonly import post_only
 from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.core.views import file_gone
 from verval.core.when import format_deadline
@@ -114,7 +114,7 @@ def _excluded(
 
     if page.period is None or not page.excluded_by_rule or page.excluded is None:
         return None, []
-    rows = Paginator(page.excluded, EXCLUDED_PAGE_SIZE).get_page(request.GET.get("dikecualikan"))
+    rows = pagination.page_of(request, Paginator(page.excluded, EXCLUDED_PAGE_SIZE), "dikecualikan")
     help_of = selectors.exclusion_help(page.period, page.excluded_by_rule)
     groups: list[dict[str, Any]] = []
     for d in rows:
@@ -134,7 +134,7 @@ def _excluded(
 
 
 @login_required
-@require_POST
+@post_only("sptjm:school", "npsn")
 def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
     period_code = request.POST.get("periode", "")
     try:
@@ -180,8 +180,15 @@ def _school_url(npsn: str) -> str:
     return reverse("sptjm:school", args=[npsn])
 
 
+def _sptjm_school_page(request: HttpRequest, sptjm_id: UUID) -> str:
+    """The school's SPTJM page, where a document's upload and void forms are (a document outside
+    the reader's scope: 403, as its POST)."""
+    sptjm = selectors.get_sptjm(request.user, sptjm_id)
+    return reverse("sptjm:school", kwargs={"npsn": sptjm.school_id})
+
+
 @login_required
-@require_POST
+@post_only(_sptjm_school_page)
 def void_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     sptjm = selectors.get_sptjm_to_edit(request.user, sptjm_id)
     try:
@@ -193,7 +200,7 @@ def void_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("sptjm:review", "sptjm_id")
 def void_closed_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     """Pusdatin voids a document of a closed period that its school left printed, uploaded or
     returned, so that its records are unlocked (decision 0024)."""
@@ -212,7 +219,7 @@ def void_closed_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only(_sptjm_school_page)
 def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     sptjm = selectors.get_sptjm_to_edit(request.user, sptjm_id)
     upload = request.FILES.get("pindaian")
@@ -351,8 +358,8 @@ def _review_page(
     """The review page; after a refused return it shows the reason as typed with the refusal."""
     access.require_role(request.user, Role.PUSDATIN)
     sptjm = selectors.get_sptjm(request.user, sptjm_id)
-    items = Paginator(sptjm.items.select_related("recipient").order_by("line"), REVIEW_PAGE_SIZE).get_page(
-        request.GET.get("hal")
+    items = pagination.page_of(
+        request, Paginator(sptjm.items.select_related("recipient").order_by("line"), REVIEW_PAGE_SIZE), "hal"
     )
     by_operator, by_category = selectors.document_totals(sptjm)
     return render(
@@ -378,7 +385,7 @@ def _review_page(
 
 
 @login_required
-@require_POST
+@post_only("sptjm:review", "sptjm_id")
 def approve_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     try:
         sptjm = actions.approve_sptjm(actor=request.user, sptjm_id=sptjm_id, version=_version(request))
@@ -390,7 +397,7 @@ def approve_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("sptjm:review", "sptjm_id")
 def return_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
     reason = request.POST.get("alasan", "")
     try:
@@ -479,7 +486,7 @@ def disbursement(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("sptjm:disbursement")
 def disburse_view(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("periode", "")
     try:
