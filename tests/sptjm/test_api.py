@@ -271,6 +271,9 @@ def test_usage_upload_larger_than_the_period_allows_is_refused_with_413(schedule
     response = _post_csv(_client(), f"/api/v1/reports/{period.code}/usage", text)
 
     assert (response.status_code, response.json()["limit_bytes"]) == (413, limit)
+    assert response.json()["message_en"] == (
+        f"File too large: {len(text):,} bytes. For the period's 4 rows the limit is {limit:,} bytes."
+    )
 
 
 def test_head_of_a_disbursement_file_does_not_mark_it_downloaded(scheduled):

@@ -69,14 +69,20 @@ def unpacked_limit(rows: int) -> int:
     return UNPACKED_SLACK_BYTES + max(rows, 0) * UNPACKED_BYTES_PER_ROW
 
 
+# What the rows an upload's limits are counted from are, in a refusal's two languages: a batch's
+# rows, or for a usage report the rows sent to the provider in the period (decision 0100).
+BATCH_ROWS = ("baris batch ini", "this batch's")
+PERIOD_ROWS = ("baris yang dikirim kepada Anda pada periode ini", "the period's")
+
+
 def _id_number(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def check_upload(request: HttpRequest, *, rows: int) -> None:
+def check_upload(request: HttpRequest, *, rows: int, rows_of: tuple[str, str] = BATCH_ROWS) -> None:
     """Everything an upload is refused for before a byte of it is read: its length (400, 411,
     413: check_upload_size), then its type (415)."""
-    check_upload_size(request, rows=rows)
+    check_upload_size(request, rows=rows, rows_of=rows_of)
     check_upload_type(request)
 
 
@@ -90,7 +96,7 @@ def check_upload_type(request: HttpRequest) -> None:
         raise ApiError("JENIS_ISI_TIDAK_DIDUKUNG", extra={"allowed": list(UPLOAD_CONTENT_TYPES)})
 
 
-def check_upload_size(request: HttpRequest, *, rows: int) -> None:
+def check_upload_size(request: HttpRequest, *, rows: int, rows_of: tuple[str, str] = BATCH_ROWS) -> None:
     """Refuse an upload before reading it: 400 for a Content-Length that is not a whole number
     (`-5` would read as an empty body), 411 for a chunked body without Content-Length (WSGI
     hands it over as empty: it would read as an empty file), 413 when the body as sent (gzip or
@@ -111,9 +117,9 @@ def check_upload_size(request: HttpRequest, *, rows: int) -> None:
     if length > limit:
         raise ApiError(
             "BERKAS_TERLALU_BESAR",
-            f"Berkas terlalu besar: {_id_number(length)} byte. Untuk {_id_number(rows)} baris batch ini "
+            f"Berkas terlalu besar: {_id_number(length)} byte. Untuk {_id_number(rows)} {rows_of[0]} "
             f"berkas paling besar {_id_number(limit)} byte.",
-            f"File too large: {length:,} bytes. For this batch's {rows:,} rows the limit is {limit:,} bytes.",
+            f"File too large: {length:,} bytes. For {rows_of[1]} {rows:,} rows the limit is {limit:,} bytes.",
             extra={"size_bytes": length, "limit_bytes": limit},
         )
 
@@ -124,8 +130,9 @@ class _Unpacked:
     padding between them, as gzip readers accept). Bytes no gzip reader takes end the count: the
     ingest reads no further either and refuses the file (BERKAS_TERPOTONG)."""
 
-    def __init__(self, rows: int) -> None:
+    def __init__(self, rows: int, rows_of: tuple[str, str] = BATCH_ROWS) -> None:
         self.rows = rows
+        self.rows_of = rows_of
         self.limit = unpacked_limit(rows)
         self.size = 0
         self._inflate: Any = None
@@ -166,8 +173,8 @@ class _Unpacked:
         return ApiError(
             "ISI_GZIP_TERLALU_BESAR",
             f"Isi berkas gzip terlalu besar: setelah dibuka lebih dari {_id_number(limit)} byte. Untuk "
-            f"{_id_number(rows)} baris batch ini isi berkas paling besar {_id_number(limit)} byte.",
-            f"The gzip file unpacks to more than {limit:,} bytes. For this batch's {rows:,} rows it may "
+            f"{_id_number(rows)} {self.rows_of[0]} isi berkas paling besar {_id_number(limit)} byte.",
+            f"The gzip file unpacks to more than {limit:,} bytes. For {self.rows_of[1]} {rows:,} rows it may "
             f"unpack to at most {limit:,} bytes.",
             extra={"limit_bytes": limit},
         )
@@ -204,7 +211,9 @@ class Upload:
             self._spool.close()
 
 
-def open_upload(request: HttpRequest, *, rows: int, name: str) -> Upload:
+def open_upload(
+    request: HttpRequest, *, rows: int, name: str, rows_of: tuple[str, str] = BATCH_ROWS
+) -> Upload:
     """The body of an upload, raw or as multipart field `file`. A gzip body is unpacked once as
     it is read (counted, not kept) and refused with 413 ISI_GZIP_TERLALU_BESAR as soon as it
     passes what `rows` rows may unpack to; nothing is stored then. A raw gzip body is spooled
@@ -237,7 +246,7 @@ def open_upload(request: HttpRequest, *, rows: int, name: str) -> Upload:
             source.seek(0)
             return Upload(source, name)
         return Upload(_Prefixed(head, source), name)
-    meter = _Unpacked(rows)
+    meter = _Unpacked(rows, rows_of)
     meter.feed(head)
     if isinstance(source, UploadedFile):  # already stored by Django: read through, then rewind
         for chunk in iter(lambda: source.read(_STEP), b""):

@@ -24,6 +24,7 @@ from verval.exchange.apiauth import provider_auth, provider_of
 from verval.exchange.apierrors import ApiError, ErrorOut, IssueOut, issue_out, not_found
 from verval.exchange.apiroutes import get_with_head, state_filter, state_parameter
 from verval.exchange.apiupload import (
+    PERIOD_ROWS,
     UPLOAD_RESPONSES,
     Upload,
     check_upload,
@@ -479,8 +480,8 @@ def upload_usage(request: HttpRequest, period_code: str, response: HttpResponse)
     TERLALU_BANYAK_PERMINTAAN."""
     period = _period(period_code)
     rows = selectors.rows_sent(period, provider_of(request))
-    check_upload(request, rows=rows)
-    upload = open_upload(request, rows=rows, name=f"pemakaian-{period.code}.csv")
+    check_upload(request, rows=rows, rows_of=PERIOD_ROWS)
+    upload = open_upload(request, rows=rows, name=f"pemakaian-{period.code}.csv", rows_of=PERIOD_ROWS)
     try:
         job = actions.create_usage_job(
             actor=None, period=period, provider=provider_of(request), upload=upload.file, name=upload.name
