@@ -193,3 +193,15 @@ def test_another_reader_of_the_school_page_sees_no_scan_check(operator, dinas_ka
 
     assert Job.objects.get(kind="sptjm_scan").state == "PENDING"
     assert "sedang diperiksa" not in html
+
+
+def test_pusdatin_home_keeps_the_schools_scan_checks_out_of_its_recent_jobs(  # type: ignore[no-untyped-def]
+    operator, pusdatin, printed, send_scan
+):
+    send_scan(_login(operator), printed, _own_pdf(printed), printed.version)
+    job = Job.objects.get(kind="sptjm_scan")
+
+    html = _login(pusdatin).get("/pusdatin/").content.decode()
+
+    assert f"/pekerjaan/{job.pk}/" not in html
+    assert "Pemeriksaan pindaian SPTJM" not in html
