@@ -317,6 +317,43 @@ def test_sptjm_page_on_a_phone_puts_the_upload_before_the_schedule(live_server, 
         assert page.evaluate(OVERFLOW) == 0
 
 
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_sptjm_history_shows_both_late_labels_whole_on_a_phone(live_server, browser, language):  # type: ignore[no-untyped-def]
+    # Decision 0095: a document printed and uploaded late carries two labels in the "Tenggat"
+    # cell; they did not wrap and ran past the right edge of a 360 px screen. A demo of the 2020
+    # periods counts its days late in thousands.
+    from datetime import date
+
+    from tests.sptjm.conftest import aktif, make_period
+    from verval.sptjm import actions
+    from verval.sptjm.models import Sptjm
+
+    school = SchoolFactory(npsn="20155606", name="SD Negeri Terlambat")
+    operator = UserFactory(role="OPERATOR", school=school, username="op.terlambat")
+    period = make_period()
+    aktif(school, 3)
+    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    Sptjm.objects.filter(pk=sptjm.pk).update(
+        print_deadline=date(2020, 9, 20),
+        print_late_days=2_251,
+        upload_deadline=date(2020, 9, 25),
+        upload_late_days=2_258,
+    )
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "op.terlambat")
+        if language == "en":
+            page.get_by_role("button", name="EN English").click()
+            page.wait_for_load_state()
+        page.goto(f"{live_server.url}/sekolah/{school.npsn}/sptjm/")
+        assert page.locator("html").get_attribute("lang") == language
+        shot(page, f"mobile-360-sptjm-late-labels-{language}")
+        labels = page.locator("section[aria-labelledby=h-doc] table .s-TERLAMBAT")
+        assert labels.count() == 2
+        for i in range(2):
+            assert inside_viewport(box(labels.nth(i))), labels.nth(i).inner_text()
+        assert page.evaluate(OVERFLOW) == 0
+
+
 def test_password_change_shows_the_rules_after_the_new_password_input(live_server, browser):  # type: ignore[no-untyped-def]
     UserFactory(role="PUSDATIN", username="pusdatin.sandi")
     with phone(browser) as page:

@@ -106,10 +106,17 @@ def test_every_status_has_a_meaning_and_what_to_do_written_for_it():  # type: ig
 def test_the_upload_refusals_the_help_lists_are_every_code_the_upload_raises():  # type: ignore[no-untyped-def]
     source = "".join(
         inspect.getsource(f)
-        for f in (actions.upload_scan, actions.check_scan, actions.read_scan, actions._other_document)
+        for f in (
+            actions._received,
+            actions._check_and_apply,
+            actions.check_received_scan,
+            actions.check_scan,
+            actions.read_scan,
+            actions._other_document,
+        )
     )
     # Refusals (some with a text naming a page), and the warnings ScanCheck.warnings says.
-    warned = inspect.getsource(actions.ScanCheck.warnings) + inspect.getsource(actions.upload_scan)
+    warned = inspect.getsource(actions.ScanCheck.warnings) + inspect.getsource(actions._check_and_apply)
     raised = set(re.findall(r'ActionRefused\(\s*"(\w+)"[,)]', source)) | set(
         re.findall(r'\(\s*"(QR_\w+)",', warned)
     )

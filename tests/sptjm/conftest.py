@@ -88,3 +88,23 @@ def _fresh_api_counters():  # type: ignore[no-untyped-def]
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def send_scan(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """Sends a scan through the school's page as a browser does and lets its check run: the page
+    queues a job (decision 0095), which the immediate task backend runs when the request's
+    transaction commits. Answers the page the browser is sent back to (`follow`), else the POST's
+    own answer."""
+
+    def send(web, sptjm, upload, version=None, follow=True):  # type: ignore[no-untyped-def]
+        data = {"pindaian": upload}
+        if version is not None:
+            data["version"] = version
+        with django_capture_on_commit_callbacks(execute=True):
+            response = web.post(f"/sptjm/{sptjm.pk}/unggah/", data)
+        if follow and response.status_code == 302:
+            return web.get(response["Location"])
+        return response
+
+    return send

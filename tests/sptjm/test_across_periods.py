@@ -77,15 +77,14 @@ def test_school_voids_a_closed_periods_sptjm_and_prints_its_recipients_in_the_op
     assert (created, printed.rows, printed.number) == (True, 2, f"SPTJM/2020-10A/{school.npsn}/1")
 
 
-def test_school_uploads_the_scan_of_a_closed_periods_sptjm(operator, pusdatin, school):
+def test_school_uploads_the_scan_of_a_closed_periods_sptjm(operator, pusdatin, school, send_scan):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     old, new, sptjm = _printed_then_replaced(operator, pusdatin, school)
     scan = files.absolute(sptjm.pdf_path).read_bytes()
 
-    response = _login(operator).post(
-        f"/sptjm/{sptjm.pk}/unggah/",
-        {"pindaian": SimpleUploadedFile("s.pdf", scan), "version": sptjm.version},
+    response = send_scan(
+        _login(operator), sptjm, SimpleUploadedFile("s.pdf", scan), sptjm.version, follow=False
     )
 
     assert response["Location"] == f"/sekolah/{school.npsn}/sptjm/?periode={old.code}"

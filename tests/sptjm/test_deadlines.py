@@ -426,14 +426,12 @@ def test_school_page_says_nothing_of_lateness_on_time(clock, operator, school, p
     assert '<span class="small muted">tepat waktu (batas 20 Sep 2020 23.59 WIB)</span>' in html
 
 
-def test_late_upload_through_the_page_warns_the_school(clock, operator, school, period):
+def test_late_upload_through_the_page_warns_the_school(clock, operator, school, period, send_scan):
     clock.at(2020, 9, 15, 10, 0)
     sptjm = _print(operator, school, period)
     clock.at(2020, 9, 26, 10, 0)
 
-    response = _login(operator).post(
-        f"/sptjm/{sptjm.pk}/unggah/", {"pindaian": _blank_scan(), "version": sptjm.version}, follow=True
-    )
+    response = send_scan(_login(operator), sptjm, _blank_scan(), sptjm.version)
 
     html = response.content.decode()
     assert (

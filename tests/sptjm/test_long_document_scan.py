@@ -216,13 +216,11 @@ def test_photo_of_one_page_of_a_long_document_is_accepted_without_the_pages_warn
     assert (after["printed_pages"], after["pages_with_qr"], "missing_pages" in after) == (4, 1, False)
 
 
-def test_school_is_told_on_the_page_which_printed_pages_were_not_read(client, operator, four_pages):  # type: ignore[no-untyped-def]
+def test_school_is_told_on_the_page_which_printed_pages_were_not_read(
+    client, operator, four_pages, send_scan
+):  # type: ignore[no-untyped-def]
     client.force_login(operator)
-    response = client.post(
-        f"/sptjm/{four_pages.pk}/unggah/",
-        {"pindaian": _scan((four_pages, [0, 2, 3])), "version": four_pages.version},
-        follow=True,
-    )
+    response = send_scan(client, four_pages, _scan((four_pages, [0, 2, 3])), four_pages.version)
 
     html = response.content.decode()
     assert "Halaman 2 tidak terbaca pada pindaian: kode QR dokumen ini terbaca pada 3 dari 4 halaman" in html
@@ -259,3 +257,44 @@ def test_the_same_scan_sent_twice_is_told_the_same_warnings(operator, four_pages
         again.warnings == first.warnings == [("QR_HALAMAN_KURANG", {"found": 3, "pages": 4, "missing": "2"})]
     )
     assert AuditEvent.objects.filter(action="upload_sptjm_scan").count() == 1
+
+
+def test_missing_pages_are_counted_against_the_stored_pdf_not_the_count_a_qr_says(  # type: ignore[no-untyped-def]
+    operator, school, period, monkeypatch
+):
+    # The hash is printed in every footer, so anyone can make a QR for this document that says it
+    # has 2 pages: a scan of pages 1 and 2 must still be told that pages 3 and 4 are missing.
+    real = document.qr_payload
+    monkeypatch.setattr(
+        document, "qr_payload", lambda number, sha, page=None, pages=None: real(number, sha, page, 2)
+    )
+    aktif(school, 120)
+    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    monkeypatch.undo()
+    pages = list(document.read_qr_pages(files.absolute(sptjm.pdf_path), "pdf"))
+    assert [document.parse_qr_payload(texts[0]) for texts in pages[:2]] == [
+        document.QrPayload(sptjm.number, sptjm.content_sha256, page, 2) for page in (1, 2)
+    ]
+
+    result = _upload(operator, sptjm, 1, 2)
+
+    assert result.warnings == [("QR_HALAMAN_KURANG", {"found": 2, "pages": 4, "missing": "3, 4"})]
+    assert (_audit()["printed_pages"], _audit()["missing_pages"]) == (4, [3, 4])
+
+
+def test_the_card_names_the_pages_to_check_before_saying_what_the_qr_matched(  # type: ignore[no-untyped-def]
+    client, operator, four_pages
+):
+    _upload(operator, four_pages, 1, 3, 4)
+    client.force_login(operator)
+
+    html = client.get(f"/sekolah/{four_pages.school_id}/sptjm/").content.decode()
+
+    card = html[html.index('<div class="card doc">') :]
+    notes = card.index("Halaman yang perlu diperiksa pada pindaian terakhir:")
+    matched = card.index(
+        "Kode QR pindaian terakhir cocok dengan nomor dan isi dokumen ini, terbaca pada 3 dari 4 halaman "
+        "yang dicetak."
+    )
+    assert notes < matched
+    assert "QR cocok dengan dokumen" not in card  # the bare label read as "all is well"

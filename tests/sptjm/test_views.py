@@ -20,7 +20,7 @@ def _login(user) -> Client:  # type: ignore[no-untyped-def]
     return client
 
 
-def test_school_prints_downloads_and_uploads_through_the_web(operator, school, period):
+def test_school_prints_downloads_and_uploads_through_the_web(operator, school, period, send_scan):
     aktif(school, 3)
     web = _login(operator)
     page = web.get(f"/sekolah/{school.npsn}/sptjm/")
@@ -39,18 +39,14 @@ def test_school_prints_downloads_and_uploads_through_the_web(operator, school, p
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = web.post(
-        f"/sptjm/{sptjm.pk}/unggah/",
-        {"pindaian": SimpleUploadedFile("scan.png", rasterise(body)), "version": sptjm.version},
-        follow=True,
-    )
+    upload = send_scan(web, sptjm, SimpleUploadedFile("scan.png", rasterise(body)), sptjm.version)
     assert "kode QR cocok" in upload.content.decode()
     sptjm.refresh_from_db()
     assert (sptjm.status, sptjm.qr_verdict) == ("DIUNGGAH", "QR_COCOK")
 
 
 def test_a_scan_sent_twice_from_one_form_is_stored_once_and_both_answers_say_it_was_received(
-    operator, school, period
+    operator, school, period, send_scan
 ):  # type: ignore[no-untyped-def]
     # A double click on "Unggah" on a slow line: the second send carried the version the first
     # had just changed and answered "SPTJM sudah diubah orang lain", although the scan was stored.
@@ -63,12 +59,7 @@ def test_a_scan_sent_twice_from_one_form_is_stored_once_and_both_answers_say_it_
     scan = rasterise(files.absolute(sptjm.pdf_path).read_bytes())
     form = sptjm.version
     answers = [
-        web.post(
-            f"/sptjm/{sptjm.pk}/unggah/",
-            {"pindaian": SimpleUploadedFile("scan.png", scan), "version": form},
-            follow=True,
-        ).content.decode()
-        for _ in range(2)
+        send_scan(web, sptjm, SimpleUploadedFile("scan.png", scan), form).content.decode() for _ in range(2)
     ]
     for html in answers:
         assert "Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin." in html
@@ -80,15 +71,11 @@ def test_a_scan_sent_twice_from_one_form_is_stored_once_and_both_answers_say_it_
         files.absolute(sptjm.scan_path).name
     ]
     # Another file on that stale form is still refused.
-    other = web.post(
-        f"/sptjm/{sptjm.pk}/unggah/",
-        {
-            "pindaian": SimpleUploadedFile(
-                "lain.png", rasterise(files.absolute(sptjm.pdf_path).read_bytes(), dpi=120)
-            ),
-            "version": form,
-        },
-        follow=True,
+    other = send_scan(
+        web,
+        sptjm,
+        SimpleUploadedFile("lain.png", rasterise(files.absolute(sptjm.pdf_path).read_bytes(), dpi=120)),
+        form,
     ).content.decode()
     assert "SPTJM sudah diubah orang lain sejak halaman dibuka. Muat ulang halaman." in other
 
@@ -128,17 +115,14 @@ def test_sptjm_page_warns_before_printing_that_a_shared_number_would_be_locked(
     )
 
 
-def test_pusdatin_reviews_the_scan_beside_the_data(operator, pusdatin, school, period):
+def test_pusdatin_reviews_the_scan_beside_the_data(operator, pusdatin, school, period, send_scan):
     aktif(school, 2)
     web = _login(operator)
     web.post(f"/sekolah/{school.npsn}/sptjm/cetak/", {"periode": period.code})
     sptjm = Sptjm.objects.get()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    web.post(
-        f"/sptjm/{sptjm.pk}/unggah/",
-        {"pindaian": SimpleUploadedFile("s.pdf", files.absolute(sptjm.pdf_path).read_bytes())},
-    )
+    send_scan(web, sptjm, SimpleUploadedFile("s.pdf", files.absolute(sptjm.pdf_path).read_bytes()))
     admin = _login(pusdatin)
 
     queue = admin.get("/pusdatin/sptjm/")

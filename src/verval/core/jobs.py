@@ -61,6 +61,7 @@ RUNNERS: dict[str, str] = {
     "disbursement": "verval.sptjm.services.run_disbursement_job",
     "ingest_injection": "verval.sptjm.services.run_injection_job",
     "export_behind": "verval.dashboard.exports.run_behind_export_job",
+    "sptjm_scan": "verval.sptjm.services.run_scan_check_job",
 }
 
 
@@ -668,6 +669,9 @@ COUNT_LABELS = {
     "berhasil": _("Berhasil"),
     "gagal": _("Gagal"),
     "pending": _("Menunggu"),
+    "printed_pages": _("Halaman dicetak"),
+    "pages_with_qr": _("Halaman dengan kode QR dokumen ini"),
+    "warnings": _("Peringatan"),
 }
 # Columns shown for a list of files a job wrote (dump or disbursement batches): label, numeric.
 _TABLE_COLUMNS = {

@@ -191,6 +191,7 @@ JOB_KINDS = {
     "ingest_injection": _("Laporan injeksi kuota"),
     "ingest_usage": _("Laporan pemakaian kuota"),
     "export_behind": _("Ekspor Excel sekolah tertinggal"),
+    "sptjm_scan": _("Pemeriksaan pindaian SPTJM"),
 }
 
 

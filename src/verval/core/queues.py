@@ -14,8 +14,9 @@ ALL = (HEAVY, INTERACTIVE)
 
 # Job kinds a person waits for and whose size is bounded: an export of one user's list (about a
 # minute at 300,000 schools, decision 0068), one school's correction file (at most 20,000 rows,
-# `registry.bulk.MAX_ROWS`). Every other kind works over the registry or a provider's batch.
-INTERACTIVE_KINDS = frozenset({"export_behind", "bulk_correction"})
+# `registry.bulk.MAX_ROWS`), the QR check of one school's signed SPTJM scan (at most a few CPU
+# seconds: decision 0095). Every other kind works over the registry or a provider's batch.
+INTERACTIVE_KINDS = frozenset({"export_behind", "bulk_correction", "sptjm_scan"})
 
 
 def for_kind(kind: str) -> str:

@@ -366,6 +366,11 @@ def has_dirty() -> bool:
     return DirtySchool.objects.exists()
 
 
+# Job kinds that change one document through an action whose audit row marks its school dirty
+# (signals), as the same action did inside a web request: no refresh of their own. A scan check
+# (decision 0095) runs thousands of times at an upload deadline.
+MARKED_BY_AUDIT_KINDS = frozenset({"sptjm_scan"})
+
 # Job kinds whose effect is limited to the job's school (job.school_id); everything else refreshes in full.
 FULL_REFRESH_KINDS = {
     "import_dapodik",
@@ -399,7 +404,11 @@ def refresh_after_job(job_id: Any) -> None:
         from verval.dashboard.tasks import refresh_all_task, refresh_schools_task
 
         job = Job.objects.filter(pk=job_id).only("state", "school_id", "kind").first()
-        if job is None or job.state != Job.State.SUCCEEDED or job.kind in OWNER_ONLY_KINDS:
+        if (
+            job is None
+            or job.state != Job.State.SUCCEEDED
+            or job.kind in OWNER_ONLY_KINDS | MARKED_BY_AUDIT_KINDS
+        ):
             return
         if job.school_id and job.kind not in FULL_REFRESH_KINDS:
             refresh_schools_task.enqueue([job.school_id])

@@ -379,14 +379,22 @@ def check_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) 
     return read_scan(sptjm, path, kind, printed).verdict
 
 
-def read_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) -> ScanCheck:
+def read_scan(
+    sptjm: Sptjm,
+    path: Path,
+    kind: str,
+    printed: int | None = None,
+    progress: jobs.Progress | None = None,
+) -> ScanCheck:
     """The QR codes of every page of a stored scan against its document.
 
     A QR of another document (another school's, or another print of this school's) on any page
     makes the verdict QR_DOKUMEN_LAIN, with the first such page of the scan. A document whose QR
     names its page (decision 0084) is also checked page by page: which printed pages were not
     read, which were read on more than one page of the scan, and which were first read after a
-    page with a higher number (a repeat is said as a repeat, not again as out of order)."""
+    page with a higher number (a repeat is said as a repeat, not again as out of order).
+
+    Run as a job (decision 0095), `progress` counts the scan's pages read of the pages printed."""
     ours = 0
     other_at, other_number = 0, ""
     seen: list[int] = []  # the printed page of each scan page of ours that names one, in scan order
@@ -407,6 +415,10 @@ def read_scan(sptjm: Sptjm, path: Path, kind: str, printed: int | None = None) -
             )
             if other is not None and not other_at:
                 other_at, other_number = at, other.number
+            if progress is not None:
+                progress.update(at, max(printed, at))
+    except (jobs.LeaseLost, jobs.JobCancelled):
+        raise  # the job's own checkpoint (decision 0029), not a fault of the file
     except document.TooManyPages as exc:
         raise ActionRefused("HALAMAN_TERLALU_BANYAK") from exc
     except Exception as exc:  # noqa: BLE001 - any decoder/renderer failure means an unreadable file
@@ -461,13 +473,10 @@ def _sent_again(sptjm: Sptjm, version: int | None, sha256: str) -> bool:
     )
 
 
-def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None = None) -> UploadResult:
-    """Store the signed scan (PDF/JPG/PNG by magic bytes), read its QR, move to DIUNGGAH.
-
-    A scan whose QR belongs to another document is refused; one without a readable QR is accepted
-    with a warning (Pusdatin sees the verdict when reviewing). Past the upload deadline the scan
-    is accepted and marked late (`upload_late_days`, of the latest scan).
-    """
+def _received(actor: Any, sptjm_id: Any, upload: Any) -> tuple[Sptjm, int, str]:
+    """The checks of an upload that need no reading of its pages (who, the document's state, the
+    size, the type by magic bytes), in the order the help page lists them: the document, its
+    printed pages and the scan's type."""
     sptjm = Sptjm.objects.filter(pk=sptjm_id).first()
     if sptjm is None or not access.can_edit_school(actor, sptjm.school_id):
         raise PermissionDenied("only the school's operator uploads its SPTJM")
@@ -484,68 +493,161 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
     upload.seek(0)
     if kind is None:
         raise ActionRefused("JENIS_BERKAS_SALAH")
+    return sptjm, printed, kind
+
+
+def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None = None) -> UploadResult:
+    """Store the signed scan (PDF/JPG/PNG by magic bytes), read its QR, move to DIUNGGAH.
+
+    A scan whose QR belongs to another document is refused; one without a readable QR is accepted
+    with a warning (Pusdatin sees the verdict when reviewing). Past the upload deadline the scan
+    is accepted and marked late (`upload_late_days`, of the latest scan).
+
+    In one go, for the demo and the tests; the web page receives the scan (`receive_scan`) and a
+    job checks it (`check_received_scan`, decision 0095), with the same checks in the same order.
+    """
+    sptjm, printed, kind = _received(actor, sptjm_id, upload)
     rel, sha, stored = files.save_upload("sptjm-scans", upload, suffix=f".{kind}")
     path = files.absolute(rel)
     try:
-        scanned = read_scan(sptjm, path, kind, printed)
-        verdict = scanned.verdict
-        if verdict == QrVerdict.QR_DOKUMEN_LAIN:
-            raise _other_document(sptjm, scanned)
-        with transaction.atomic():
-            locked = Sptjm.objects.select_for_update().get(pk=sptjm.pk)
-            if locked.status not in LIVE_STATUSES:
-                raise ActionRefused("STATUS_TIDAK_SESUAI")
-            if _sent_again(locked, version, sha):
-                # A double click on a slow line: the first send stored this very file, and the
-                # second was told "diubah orang lain" although the upload had succeeded.
-                path.unlink(missing_ok=True)
-                again = locked.qr_verdict
-                told = [(code, params) for code, params in locked.scan_pages.get("warnings", [])]
-                if not told and again == QrVerdict.QR_TIDAK_DITEMUKAN:  # a scan from before 0084
-                    told = [("QR_TIDAK_DITEMUKAN", {})]
-                return UploadResult(sptjm=locked, verdict=again, warnings=told)
-            _check_version(locked, version)
-            before = {
-                "status": locked.status,
-                "scan_sha256": locked.scan_sha256,
-                "late_days": locked.upload_late_days,
-            }
-            locked.scan_path, locked.scan_type, locked.scan_sha256, locked.scan_size = rel, kind, sha, stored
-            locked.uploaded_by, locked.uploaded_at = actor, timezone.now()
-            locked.upload_count += 1
-            locked.qr_verdict = verdict
-            warnings = scanned.warnings()
-            locked.scan_pages = {**scanned.audit(), "warnings": [list(w) for w in warnings]}
-            # The deadline in force now (read in this transaction: a schedule changed later does
-            # not rewrite the mark); a late scan is accepted and marked, Pusdatin decides.
-            deadline = Period.objects.values_list("sptjm_upload_deadline", flat=True).get(pk=locked.period_id)
-            locked.upload_deadline = deadline
-            locked.upload_late_days = days_late(deadline, locked.uploaded_at)
-            locked.status = SptjmStatus.DIUNGGAH
-            locked.version += 1
-            locked.save()
-            audit.record(
-                actor=actor,
-                action="upload_sptjm_scan",
-                object_type="sptjm",
-                object_id=locked.pk,
-                school_id=locked.school_id,
-                before=before,
-                after={
-                    "status": locked.status,
-                    "qr": verdict,
-                    "scan_sha256": sha,
-                    "type": kind,
-                    "size": stored,
-                    "upload_deadline": _iso(deadline),
-                    "late_days": locked.upload_late_days,
-                    **scanned.audit(),
-                    "warnings": [code for code, _params in warnings],
-                },
-            )
+        return _check_and_apply(actor, sptjm, rel, sha, stored, kind, printed, version)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+SCAN_CHECK = "sptjm_scan"  # the job kind that checks a received scan (decision 0095)
+
+
+def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None = None) -> Job:
+    """Store the signed scan and hand the reading of its QR codes to a job (decision 0095).
+
+    What needs no reading of its pages is refused here at once, as `upload_scan` does; the rest
+    (the QR of every page: 3-5 CPU seconds for 160 pages) runs in the job, which accepts the scan
+    or refuses it exactly as `upload_scan` would. Nothing of the document changes here: a scan
+    refused by the job leaves it as it was. No audit row: the job writes the upload's, as before."""
+    sptjm, _printed, kind = _received(actor, sptjm_id, upload)
+    rel, sha, stored = files.save_upload("sptjm-scans", upload, suffix=f".{kind}")
+    try:
+        with transaction.atomic():
+            job = jobs.create_job(
+                actor=actor,
+                kind=SCAN_CHECK,
+                # The document's number, not the file's name (a name may be anything a phone wrote).
+                input_name=sptjm.number,
+                input_path=rel,
+                input_sha256=sha,
+                school_id=sptjm.school_id,
+                params={"sptjm": str(sptjm.pk), "version": version, "type": kind, "size": stored},
+            )
+            jobs.enqueue(job)
+    except BaseException:
+        files.absolute(rel).unlink(missing_ok=True)
+        raise
+    return job
+
+
+def check_received_scan(job: Job, progress: jobs.Progress | None = None) -> UploadResult:
+    """The job's part of an upload (decision 0095): the checks `upload_scan` makes after storing
+    the file, for the scan `receive_scan` stored, by the operator who sent it. A scan refused
+    (ActionRefused) or not checked (any error) is deleted; the document is left as it was."""
+    params = job.params or {}
+    path = files.absolute(job.input_path)
+    try:
+        sptjm = Sptjm.objects.filter(pk=str(params["sptjm"])).first()
+        if sptjm is None or not access.can_edit_school(job.created_by, sptjm.school_id):
+            raise PermissionDenied("only the school's operator uploads its SPTJM")
+        if sptjm.status not in LIVE_STATUSES:
+            raise ActionRefused("STATUS_TIDAK_SESUAI")
+        printed = selectors.printed_pages(sptjm)
+        version = params.get("version")
+        return _check_and_apply(
+            job.created_by,
+            sptjm,
+            job.input_path,
+            job.input_sha256,
+            int(params.get("size", 0)),
+            str(params.get("type", "")),
+            printed,
+            None if version is None else int(version),
+            progress,
+        )
+    except jobs.LeaseLost:
+        raise  # another worker runs this job now, on this file
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _check_and_apply(
+    actor: Any,
+    sptjm: Sptjm,
+    rel: str,
+    sha: str,
+    stored: int,
+    kind: str,
+    printed: int,
+    version: int | None,
+    progress: jobs.Progress | None = None,
+) -> UploadResult:
+    """Read the stored scan's QR codes and, unless refused, make it the document's scan."""
+    path = files.absolute(rel)
+    scanned = read_scan(sptjm, path, kind, printed, progress)
+    verdict = scanned.verdict
+    if verdict == QrVerdict.QR_DOKUMEN_LAIN:
+        raise _other_document(sptjm, scanned)
+    with transaction.atomic():
+        locked = Sptjm.objects.select_for_update().get(pk=sptjm.pk)
+        if locked.status not in LIVE_STATUSES:
+            raise ActionRefused("STATUS_TIDAK_SESUAI")
+        if _sent_again(locked, version, sha):
+            # A double click on a slow line: the first send stored this very file, and the
+            # second was told "diubah orang lain" although the upload had succeeded.
+            path.unlink(missing_ok=True)
+            again = locked.qr_verdict
+            told = [(code, params) for code, params in locked.scan_pages.get("warnings", [])]
+            if not told and again == QrVerdict.QR_TIDAK_DITEMUKAN:  # a scan from before 0084
+                told = [("QR_TIDAK_DITEMUKAN", {})]
+            return UploadResult(sptjm=locked, verdict=again, warnings=told)
+        _check_version(locked, version)
+        before = {
+            "status": locked.status,
+            "scan_sha256": locked.scan_sha256,
+            "late_days": locked.upload_late_days,
+        }
+        locked.scan_path, locked.scan_type, locked.scan_sha256, locked.scan_size = rel, kind, sha, stored
+        locked.uploaded_by, locked.uploaded_at = actor, timezone.now()
+        locked.upload_count += 1
+        locked.qr_verdict = verdict
+        warnings = scanned.warnings()
+        locked.scan_pages = {**scanned.audit(), "warnings": [list(w) for w in warnings]}
+        # The deadline in force now (read in this transaction: a schedule changed later does
+        # not rewrite the mark); a late scan is accepted and marked, Pusdatin decides.
+        deadline = Period.objects.values_list("sptjm_upload_deadline", flat=True).get(pk=locked.period_id)
+        locked.upload_deadline = deadline
+        locked.upload_late_days = days_late(deadline, locked.uploaded_at)
+        locked.status = SptjmStatus.DIUNGGAH
+        locked.version += 1
+        locked.save()
+        audit.record(
+            actor=actor,
+            action="upload_sptjm_scan",
+            object_type="sptjm",
+            object_id=locked.pk,
+            school_id=locked.school_id,
+            before=before,
+            after={
+                "status": locked.status,
+                "qr": verdict,
+                "scan_sha256": sha,
+                "type": kind,
+                "size": stored,
+                "upload_deadline": _iso(deadline),
+                "late_days": locked.upload_late_days,
+                **scanned.audit(),
+                "warnings": [code for code, _params in warnings],
+            },
+        )
     return UploadResult(sptjm=locked, verdict=verdict, warnings=warnings)
 
 

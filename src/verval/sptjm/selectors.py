@@ -960,3 +960,106 @@ def scan_max_bytes(sptjm: Sptjm, pages: int | None = None) -> int:
     if pages is None:
         pages = printed_pages(sptjm)
     return max(int(limits["SCAN_MAX_BYTES"]), pages * int(limits["SCAN_MAX_BYTES_PER_PAGE"]))
+
+
+@dataclass(frozen=True)
+class ScanCheckState:
+    """What the school's page says of the latest scan a user sent for a document (decision 0095):
+    `checking` while its job waits or runs; `refused` (or `failed`) when that job refused it after
+    the document's last accepted scan, with the reason; `accepted` while the document awaits
+    review with that very scan. None when there is nothing more to say than the document does."""
+
+    state: str
+    job: Any
+    message: str = ""
+    help: str = ""
+    # Accepted: what the upload used to be told at once, (css class, text, help address) a line.
+    lines: tuple[tuple[str, str, str], ...] = ()
+
+
+def scan_checks(user: Any, documents: list[Sptjm]) -> dict[str, ScanCheckState]:
+    """The state of the latest scan check (`sptjm_scan` job) of each document, by document id, of
+    the jobs this user may see (`access.jobs_for`: an operator sees the ones it sent)."""
+    from verval.core.models import Job
+    from verval.help.entries import help_url_for
+    from verval.sptjm.actions import SCAN_CHECK
+
+    if not documents:
+        return {}
+    wanted = {str(d.pk): d for d in documents}
+    schools = {d.school_id for d in documents}
+    latest: dict[str, Any] = {}
+    # A school sends a few scans a period: its latest scan checks, newest first, are few rows.
+    for job in (
+        access.jobs_for(user).filter(kind=SCAN_CHECK, school_id__in=schools).order_by("-created_at")[:50]
+    ):
+        key = str((job.params or {}).get("sptjm", ""))
+        if key in wanted and key not in latest:
+            latest[key] = job
+    english = (get_language() or "").startswith("en")
+    out: dict[str, ScanCheckState] = {}
+    for key, job in latest.items():
+        d = wanted[key]
+        if not job.is_finished:
+            out[key] = ScanCheckState("checking", job)
+        elif job.state in (Job.State.REFUSED, Job.State.FAILED):
+            if d.uploaded_at is None or job.created_at > d.uploaded_at:
+                out[key] = ScanCheckState(
+                    "refused" if job.state == Job.State.REFUSED else "failed",
+                    job,
+                    job.error_message_en if english else job.error_message,
+                    help_url_for(job.error_code, "unggah") if job.state == Job.State.REFUSED else "",
+                )
+        elif d.status == SptjmStatus.DIUNGGAH and d.scan_sha256 == job.input_sha256:
+            out[key] = ScanCheckState("accepted", job, lines=_accepted_lines(d))
+    return out
+
+
+def _accepted_lines(d: Sptjm) -> tuple[tuple[str, str, str], ...]:
+    """What the school was told at once when the upload ran in its request (before decision 0095),
+    in the same words: accepted without a warning, or with the scan's warnings other than its page
+    warnings (those follow in the card's page notes, decision 0092), and the late mark."""
+    from django.utils.translation import gettext, ngettext
+
+    from verval.core.when import format_deadline
+    from verval.help.entries import help_url
+    from verval.sptjm.actions import warning_text
+
+    language = get_language()
+    told = [(code, params) for code, params in (d.scan_pages or {}).get("warnings", [])]
+    if not told and d.qr_verdict == "QR_TIDAK_DITEMUKAN":  # a scan from before decision 0084
+        told = [("QR_TIDAK_DITEMUKAN", {})]
+    lines: list[tuple[str, str, str]] = []
+    if not told:
+        lines.append(
+            (
+                "success",
+                gettext("Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin."),
+                "",
+            )
+        )
+    else:
+        lines.append(
+            ("warn", gettext("Pindaian diterima dengan peringatan. Menunggu pemeriksaan Pusdatin."), "")
+        )
+        lines.extend(
+            ("warn", warning_text(code, params, language), help_url("unggah", code))
+            for code, params in told
+            if code not in PAGE_WARNINGS
+        )
+    if d.upload_late_days and d.upload_deadline:
+        lines.append(
+            (
+                "warn",
+                ngettext(
+                    "Pindaian diunggah %(days)s hari setelah batas unggah (%(deadline)s) dan tercatat "
+                    "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
+                    "Pindaian diunggah %(days)s hari setelah batas unggah (%(deadline)s) dan tercatat "
+                    "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
+                    d.upload_late_days,
+                )
+                % {"days": grouped(d.upload_late_days), "deadline": format_deadline(d.upload_deadline)},
+                "",
+            )
+        )
+    return tuple(lines)

@@ -1278,3 +1278,23 @@ __all__ = [
     "run_injection_job",
     "run_usage_job",
 ]
+
+
+def run_scan_check_job(job: Job) -> dict[str, Any]:
+    """Runner of `sptjm_scan` (decision 0095): the QR check of a scan the school's page received
+    (`actions.receive_scan`), made and applied by `actions.check_received_scan`. A refusal is the
+    job's (REFUSED with the upload's code and message): the document was left as it was. The
+    counts are what the job page shows; the outcome itself is on the document and its audit row."""
+    from verval.sptjm import actions
+    from verval.sptjm.reasons import ActionRefused
+
+    try:
+        result = actions.check_received_scan(job, Progress(job))
+    except ActionRefused as refused:
+        raise JobRefused(refused.code, refused.message, refused.message_en) from refused
+    kept = result.sptjm.scan_pages or {}
+    return {
+        "printed_pages": int(kept.get("printed_pages", 0)),
+        "pages_with_qr": int(kept.get("pages_with_qr", 0)),
+        "warnings": len(result.warnings),
+    }

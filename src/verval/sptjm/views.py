@@ -78,12 +78,15 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
     ]
     excluded_page, excluded_groups = _excluded(request, page, full_numbers=can_edit)
     if can_edit:
-        # Each document's own scan limit (it grows with the pages printed: decision 0079).
-        for d in [page.live, *(page.other_live or [])]:
-            if d is not None:
-                limit = selectors.scan_max_bytes(d)
-                setattr(d, "scan_max_bytes", limit)  # noqa: B010 - a template attribute, not a field
-                setattr(d, "scan_max_mb", limit // (1024 * 1024))  # noqa: B010
+        live = [d for d in [page.live, *(page.other_live or [])] if d is not None]
+        # The latest scan sent of each, checked in a job (decision 0095): checking, refused, accepted.
+        checks = selectors.scan_checks(request.user, live)
+        for d in live:
+            # Each document's own scan limit (it grows with the pages printed: decision 0079).
+            limit = selectors.scan_max_bytes(d)
+            setattr(d, "scan_max_bytes", limit)  # noqa: B010 - a template attribute, not a field
+            setattr(d, "scan_max_mb", limit // (1024 * 1024))  # noqa: B010
+            setattr(d, "scan_check", checks.get(str(d.pk)))  # noqa: B010
     return render(
         request,
         "sptjm/school.html",
@@ -221,45 +224,26 @@ def void_closed_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
 @login_required
 @post_only(_sptjm_school_page)
 def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
+    """Receives the scan and hands its QR check to a job (decision 0095): the school's page says
+    at once that it was received, then what the check found (`selectors.scan_checks`)."""
     sptjm = selectors.get_sptjm_to_edit(request.user, sptjm_id)
     upload = request.FILES.get("pindaian")
     if upload is None:
         _refusal(request, ActionRefused("BERKAS_KOSONG"), "unggah")
     else:
         try:
-            result = actions.upload_scan(
+            actions.receive_scan(
                 actor=request.user, sptjm_id=sptjm.pk, upload=upload, version=_version(request)
             )
         except ActionRefused as exc:
             _refusal(request, exc, "unggah")
         else:
-            for code, params in result.warnings:
-                messages.warning(
-                    request,
-                    actions.warning_text(code, params, get_language()),
-                    extra_tags=f"help:unggah:{code}",
-                )
-            if not result.warnings:
-                messages.success(
-                    request,
-                    _("Pindaian diterima; kode QR cocok dengan dokumen. Menunggu pemeriksaan Pusdatin."),
-                )
-            done = result.sptjm
-            if done.upload_late_days and done.upload_deadline:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "Pindaian diunggah %(days)s hari setelah batas unggah (%(deadline)s) dan tercatat "
-                        "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
-                        "Pindaian diunggah %(days)s hari setelah batas unggah (%(deadline)s) dan tercatat "
-                        "terlambat; Pusdatin melihat catatan ini saat memeriksa.",
-                        done.upload_late_days,
-                    )
-                    % {
-                        "days": grouped(done.upload_late_days),
-                        "deadline": format_deadline(done.upload_deadline),
-                    },
-                )
+            messages.success(
+                request,
+                _(
+                    "Pindaian diterima untuk diperiksa. Hasil pemeriksaan kode QR tampil pada dokumen di bawah."
+                ),
+            )
     return redirect(f"{_school_url(sptjm.school_id)}?periode={sptjm.period_id}")
 
 
