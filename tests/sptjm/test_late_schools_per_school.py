@@ -6,6 +6,8 @@ Pusdatin at 1 M recipients (docs/decisions/0093-the-late-schools-page-per-school
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from tests.factories import SchoolFactory
 from tests.sptjm.conftest import aktif, make_period
+from verval.reference import zones
 from verval.sptjm import actions, selectors
 from verval.sptjm.models import Sptjm, SptjmStatus
 
@@ -86,3 +89,75 @@ def test_late_schools_are_asked_about_by_scope_not_by_a_list_of_every_school(
     # an IN list to every statement (decision 0094).
     assert [q["sql"] for q in queries.captured_queries if f"'{approved.npsn}'" in q["sql"]] == []
     assert quiet.npsn not in {r["npsn"] for r in rows}
+
+
+def _printed(school, period):  # type: ignore[no-untyped-def]
+    """A printed document of the period, not uploaded: the school is late to upload."""
+    return Sptjm.objects.create(
+        number=f"SPTJM/{period.code}/{school.npsn}/1", school=school, period=period, seq=1,
+        status=SptjmStatus.DICETAK, rows=1, printed_at=timezone.now(),
+    )  # fmt: skip
+
+
+def test_the_late_page_names_only_the_schools_it_shows_and_counts_every_late_one(pusdatin, monkeypatch):
+    period = make_period()
+    first, second, third = sorted((SchoolFactory() for _ in range(3)), key=lambda s: s.npsn)
+    for school in (first, second, third):
+        aktif(school, 1)
+        _printed(school, period)
+    monkeypatch.setattr("verval.sptjm.views.LATE_ROWS", 2)
+    client = Client()
+    client.force_login(pusdatin)
+
+    with CaptureQueriesContext(connection) as queries:
+        shown = selectors.late_schools_shown(pusdatin, period, 2)
+    page = client.get("/dinas/sptjm/").content.decode()
+
+    assert [(r["npsn"], r["name"], r["status"], r["late_upload"]) for r in shown.rows] == [
+        (first.npsn, first.name, "DICETAK", True),
+        (second.npsn, second.name, "DICETAK", True),
+    ]
+    assert shown.count == 3
+    # The third is counted, never named: its name is not read (decision 0101).
+    assert [q["sql"] for q in queries.captured_queries if f"'{third.npsn}'" in q["sql"]] == []
+    assert "3 sekolah melewati batas waktu tanpa SPTJM yang diunggah atau disetujui." in page
+    assert "Yang tampil hanya 2 sekolah pertama (menurut NPSN) dari 3." in page
+    assert first.name in page and second.name in page and third.name not in page
+    assert [r["npsn"] for r in selectors.late_schools(pusdatin, period)] == [
+        first.npsn,
+        second.npsn,
+        third.npsn,
+    ]
+
+
+def test_before_both_deadlines_no_school_is_late_and_nothing_is_asked(pusdatin, school, other_school):
+    period = make_period(
+        sptjm_print_deadline=zones.programme_today() + timedelta(days=1),
+        sptjm_upload_deadline=zones.programme_today() + timedelta(days=2),
+    )
+    aktif(school, 2)
+    _printed(school, period)
+    aktif(other_school, 1)
+
+    with CaptureQueriesContext(connection) as queries:
+        shown = selectors.late_schools_shown(pusdatin, period, 500)
+
+    assert (shown.rows, shown.count) == ([], 0)
+    assert queries.captured_queries == []
+
+
+def test_past_the_print_deadline_only_the_schools_without_a_document_are_late(pusdatin, school, other_school):
+    period = make_period(
+        sptjm_print_deadline=zones.programme_today() - timedelta(days=1),
+        sptjm_upload_deadline=zones.programme_today() + timedelta(days=2),
+    )
+    aktif(school, 2)
+    _printed(school, period)
+    aktif(other_school, 1)
+
+    shown = selectors.late_schools_shown(pusdatin, period, 500)
+
+    assert [(r["npsn"], r["status"], r["late_print"], r["late_upload"]) for r in shown.rows] == [
+        (other_school.npsn, "", True, False)
+    ]
+    assert shown.count == 1

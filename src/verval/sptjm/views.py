@@ -419,7 +419,8 @@ def late(request: HttpRequest) -> HttpResponse:
     period = next(
         (p for p in periods if p.code == request.GET.get("periode")), periods[0] if periods else None
     )
-    rows = selectors.late_schools(request.user, period) if period else []
+    # The first LATE_ROWS late schools only, named, and how many in all (decision 0101).
+    shown = selectors.late_schools_shown(request.user, period, LATE_ROWS) if period else None
     documents = selectors.late_documents(request.user, period) if period else None
     stale = selectors.stale_documents(request.user)
     return render(
@@ -432,8 +433,8 @@ def late(request: HttpRequest) -> HttpResponse:
             "national": getattr(request.user, "role", "") == Role.PUSDATIN,
             "periods": periods,
             "period": period,
-            "rows": rows[:LATE_ROWS],
-            "count": len(rows),
+            "rows": shown.rows if shown is not None else [],
+            "count": shown.count if shown is not None else 0,
             "limit": LATE_ROWS,
             # A list over several kabupaten/kota (a province Dinas, Pusdatin) names each school's.
             "show_regency": getattr(request.user, "role", "") != Role.DINAS_KAB,
