@@ -407,7 +407,7 @@ def observe_exchange(request, response) -> None:  # type: ignore[no-untyped-def]
             )
 
 
-# Who reads a page's numbers masked (SPEC §2 and §9; `registry.access.can_edit_school`, decision
+# Who reads a page's numbers masked (SPEC §2 and §9; `accounts.access.can_edit_school`, decision
 # 0098): only a school's own operator edits, so sees, its numbers in full (`full_numbers=can_edit`
 # in the registry's and the SPTJM's views). Dinas and Pusdatin read masked numbers; a provider gets
 # the numbers routed to it as files through the API, never on a page; the public sees aggregates.
