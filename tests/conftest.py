@@ -86,13 +86,17 @@ _CANARY_REPORT = os.environ.get("PRIVACY_CANARY_REPORT", "")
 
 @pytest.fixture(autouse=True)
 def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
-    """Decisions 0081, 0086: the test fails when a phone number or a name of someone it created
-    reached a log line, an address, a stored job text or refused value, an audit row, an e-mail,
-    what a command wrote or a file in the store (tests/privacy_canary.py says where it looks)."""
+    """Decisions 0081, 0086, 0098: the test fails when a phone number or a name of someone it
+    created reached a log line, an address, a stored job text or refused value, an audit row, an
+    e-mail, what a command wrote (in the test's process or its own), what the provider kit printed
+    or wrote beside its data files, a file in the store, or the text of a page whose reader sees
+    numbers masked (tests/privacy_canary.py says where it looks)."""
     privacy_canary.install_log_handler()
     privacy_canary.install_request_hook()
     privacy_canary.install_command_hook()
     privacy_canary.install_file_store_hook()
+    privacy_canary.install_process_hook()
+    privacy_canary.install_kit_hook()
     privacy_canary.forget_file_stores()
     uses_db = bool(_DB_FIXTURES.intersection(request.fixturenames)) or bool(
         request.node.get_closest_marker("django_db")
@@ -107,6 +111,8 @@ def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
     with privacy_canary.collecting(collector):
         yield collector
     privacy_canary.mail_texts(collector)
+    privacy_canary.spooled_texts(collector)
+    privacy_canary.kit_texts(collector)
     privacy_canary.file_texts(collector)
     names: set[str] = set()
     # A test that left its transaction broken (and failed for it) has nothing to read.
@@ -123,7 +129,7 @@ def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
         )
     if findings:
         pytest.fail(
-            "privacy canary (decisions 0081, 0086): a phone number or a name got out\n  "
+            "privacy canary (decisions 0081, 0086, 0098): a phone number or a name got out\n  "
             + "\n  ".join(findings),
             pytrace=False,
         )

@@ -1,4 +1,4 @@
-"""The privacy canary (decisions 0081, 0086): every test of the suite fails when a phone number or a
+"""The privacy canary (decisions 0081, 0086, 0098): every test of the suite fails when a phone number or a
 person's name reaches a place the rule keeps them out of.
 
 What it looks at, for each test (`tests/conftest.py` turns it on for every test):
@@ -20,7 +20,13 @@ What it looks at, for each test (`tests/conftest.py` turns it on for every test)
 - what each management command wrote while it ran, to standard error and to standard output
   (standard output of the commands in ALLOWED_COMMAND_OUTPUT is kept apart, not judged);
 - every file in each file store the test used (`verval.core.files.root`), except the kinds in
-  ALLOWED_FILE_KINDS, whose files carry numbers by purpose (decision 0086).
+  ALLOWED_FILE_KINDS, whose files carry numbers by purpose (decision 0086);
+- what a product's program started as a separate process wrote to standard output and standard
+  error, and its file store (decision 0098, install_process_hook);
+- what the provider kit printed, and the files it wrote in the folders it was given but its data
+  files (decision 0098, install_kit_hook, kit_texts);
+- the text of every HTML page answered to a reader who sees numbers masked (MASKED_READERS),
+  judged for numbers (decision 0098).
 
 A phone number is an Indonesian mobile number in any form SPEC §5 accepts: `08…`, `628…`,
 `+62 8…`, `0062 8…`, with spaces, dots, dashes or brackets between the digits, full-width digits,
@@ -55,11 +61,28 @@ _OPAQUE = re.compile(
 _RUN = re.compile(r"(?<![0-9A-Za-z])(?:\(\+?|\+)?\d[\d \t.\-()]*(?<=\d)(?![0-9A-Za-z])")
 _GROUP = re.compile(r"\d+")
 _MOBILE = re.compile(r"8[1-35-9]\d{7,10}")
+# Attributes whose value is an address the browser (or htmx, which also reads them with a `data-`
+# prefix) requests, and `data-…-url` / `data-href`-style attributes a script would follow.
 _URL_ATTR = re.compile(
-    r"""\b(?:href|src|action|formaction|hx-(?:get|post|put|patch|delete|push-url))\s*=\s*(["'])(.*?)\1""",
+    r"""(?<![\w-])(?:(?:data-)?(?:href|src|srcset|action|formaction|poster|cite|ping|"""
+    r"""hx-(?:get|post|put|patch|delete|push-url|replace-url))|"""
+    r"""data-[\w-]*(?:url|href|src|action|link|path)[\w-]*)\s*=\s*(["'])(.*?)\1""",
     re.IGNORECASE | re.DOTALL,
 )
-_URL_HEADERS = ("Location", "HX-Push-Url", "HX-Redirect", "HX-Location")
+# <meta http-equiv="refresh" content="5; url=/…">: the address is inside the content.
+_META_REFRESH = re.compile(
+    r"""<meta\b[^>]*http-equiv\s*=\s*["']?refresh["']?[^>]*\bcontent\s*=\s*(["'])(.*?)\1""",
+    re.IGNORECASE | re.DOTALL,
+)
+_URL_HEADERS = (
+    "Location",
+    "Content-Location",
+    "Refresh",
+    "HX-Push-Url",
+    "HX-Replace-Url",
+    "HX-Redirect",
+    "HX-Location",
+)
 
 
 def _is_mobile(digits: str, *, one_run: bool) -> bool:
@@ -104,15 +127,20 @@ def find_numbers(text: str) -> list[str]:
     text = _OPAQUE.sub(" ", text)
     found = []
     for run in _RUN.finditer(text):
-        groups = _GROUP.findall(run.group())
+        spans = list(_GROUP.finditer(run.group()))
+        groups = [g.group() for g in spans]
         hit = False
         for i in range(len(groups)):
+            # The digits after a decimal point (`load 5.82177734375`) are a fraction, not a number
+            # whose leading zero a spreadsheet dropped (decision 0098); `0812.3456.7890` still is
+            # one, read from its first group.
+            fraction = i > 0 and run.group()[spans[i - 1].end() : spans[i].start()] == "."
             digits = ""
             for j in range(i, len(groups)):
                 digits += groups[j]
                 if len(digits) > 16:
                     break
-                if _is_mobile(digits, one_run=i == j):
+                if _is_mobile(digits, one_run=i == j and not fraction):
                     hit = True
                     break
             if hit:
@@ -155,17 +183,29 @@ _SHOWN = 400  # characters of a text a finding quotes
 _NUMBERS_SHOWN = 10  # findings of distinct numbers per text; the rest counted in one line
 
 
-def _masked(text: str) -> str:
-    """The finding as the report prints it: the first 400 characters, the numbers in them masked,
-    so that the report itself does not carry them (a number the cut halves is left out)."""
+_CUT_NUMBER_START = re.compile(r"^[\d \t.\-()+]+")
+
+
+def _masked(text: str, near: str = "") -> str:
+    """The finding as the report prints it: 400 characters — the first ones, or those around the
+    first place `near` (what was found) stands in a longer text such as a page (decision 0098) —
+    the numbers in them masked, so that the report itself does not carry them (a number the cut
+    halves is left out)."""
     if not text.isascii():
         text = _ascii_digits(text)
-    cut = len(text) > _SHOWN
+    start = 0
+    if near and len(text) > _SHOWN:
+        start = max(0, text.casefold().find(near.casefold()) - _SHOWN // 2)
+    cut_before = start > 0
+    cut = len(text) > start + _SHOWN
+    text = text[start : start + _SHOWN]
     if cut:
-        text = _CUT_NUMBER.sub("", text[:_SHOWN])
+        text = _CUT_NUMBER.sub("", text)
+    if cut_before:
+        text = _CUT_NUMBER_START.sub("", text)
     for number in dict.fromkeys(find_numbers(text)):
         text = text.replace(number, mask(number))
-    return text + "…" if cut else text
+    return ("…" if cut_before else "") + text + ("…" if cut else "")
 
 
 @dataclass
@@ -196,8 +236,9 @@ class Collector:
                 self.texts.append((where, text))
 
     def add_numbers_only(self, where: str, text: str) -> None:
-        if text:
+        if text and ("numbers only " + where, text) not in self.seen:
             with self.lock:
+                self.seen.add(("numbers only " + where, text))
                 self.numbers_only.append((where, text))
 
     def allow(self, where: str, text: str) -> None:
@@ -215,11 +256,13 @@ class Collector:
 def _judge(texts: Iterable[tuple[str, str]], names: list[str]) -> list[str]:
     out = []
     for where, text in texts:
-        numbers = list(dict.fromkeys(mask(n) for n in find_numbers(text)))
+        raw = find_numbers(text)
+        numbers = list(dict.fromkeys(mask(n) for n in raw))
         found = find_names(text, names)
         if not numbers and not found:
             continue
-        shown = repr(_masked(text))  # once per text: a dump holds thousands of numbers
+        # Once per text (a dump holds thousands of numbers), around the first thing found.
+        shown = repr(_masked(text, raw[0] if raw else found[0]))
         for number in numbers[:_NUMBERS_SHOWN]:
             out.append(f"{where}: number {number} in {shown}")
         if len(numbers) > _NUMBERS_SHOWN:
@@ -351,11 +394,52 @@ def observe_exchange(request, response) -> None:  # type: ignore[no-untyped-def]
     content_type = response.get("Content-Type", "")
     if content_type.startswith("text/html") and not getattr(response, "streaming", False):
         page = response.content.decode(response.charset or "utf-8", "replace")
-        for match in _URL_ATTR.finditer(page):
+        for match in [*_URL_ATTR.finditer(page), *_META_REFRESH.finditer(page)]:
             value = match.group(2).strip()
             if value.lower().startswith(("tel:", "mailto:", "data:", "#")):
                 continue
             collector.add(f"address in the page of {request.path}", _url(value))
+        reader = page_reader(request)
+        if reader is not None:
+            # Names are on these pages by purpose (a Dinas reads the school's list); numbers are not.
+            collector.add_numbers_only(
+                f"text of the page {request.method} {request.path} read by {reader}", html.unescape(page)
+            )
+
+
+# Who reads a page's numbers masked (SPEC §2 and §9; `accounts.access.can_edit_school`, decision
+# 0098): only a school's own operator edits, so sees, its numbers in full (`full_numbers=can_edit`
+# in the registry's and the SPTJM's views). Dinas and Pusdatin read masked numbers; a provider gets
+# the numbers routed to it as files through the API, never on a page; the public sees aggregates.
+MASKED_READERS = {
+    "DINAS_KAB": "reads its kabupaten's schools, numbers masked",
+    "DINAS_PROV": "reads its province's schools, numbers masked",
+    "PUSDATIN": "reads every school, numbers masked",
+    "PROVIDER": "its numbers come as files through the API",
+    "anonymous": "the public sees aggregates only",
+}
+
+
+def page_reader(request) -> str | None:  # type: ignore[no-untyped-def]
+    """The role whose page this is when that role reads numbers masked (MASKED_READERS); None for a
+    school operator (its own school's numbers in full) or when the canary cannot tell without a
+    query the view did not make."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return None
+    wrapped = getattr(user, "_wrapped", user)
+    from django.utils.functional import empty
+
+    if wrapped is empty:
+        # The view never looked at the user: a request without a session cookie is anonymous;
+        # reading the session now would query the database behind the test's back.
+        from django.conf import settings
+
+        return None if settings.SESSION_COOKIE_NAME in request.COOKIES else "anonymous"
+    if not getattr(user, "is_authenticated", False):
+        return "anonymous"
+    role = getattr(user, "role", "")
+    return role if role in MASKED_READERS else None
 
 
 def install_request_hook() -> None:
@@ -580,7 +664,12 @@ def install_file_store_hook() -> None:
 
 
 def forget_file_stores() -> None:
+    """What an earlier test left (one that failed before its teardown read it)."""
     _stores.clear()
+    _kit_paths.clear()
+    for _where, _allowed, spool in _spools:
+        spool.close()  # type: ignore[attr-defined]
+    _spools.clear()
 
 
 def file_texts(collector: Collector) -> None:
@@ -650,3 +739,340 @@ def report(path: str, test: str, findings: list[str], allowed: list[str]) -> Non
             out.write(json.dumps({"test": test, "finding": finding, "allowed": False}) + "\n")
         for finding in allowed:
             out.write(json.dumps({"test": test, "finding": finding, "allowed": True}) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands run as a separate process (decision 0098)
+
+# What a test runs in a process of its own and the canary reads: the product's programs (`verval`,
+# `verval-provider`, gunicorn serving the product) and Python scripts a test writes to run the
+# product's code (`python -c …`). Other programs (the browser, git) are not the product.
+_PYTHON_MODULES = {
+    "verval": "verval",
+    "verval.cli": "verval",
+    "verval_provider": "verval-provider",
+    "verval_provider.cli": "verval-provider",
+    "gunicorn": "gunicorn",
+}
+_MAX_CHILD_OUTPUT = 8 << 20  # bytes of one stream of one process kept to judge
+
+
+def product_program(args: object) -> str | None:
+    """'verval <command>', 'verval-provider <command>', 'gunicorn', 'python -c' or 'python <script>'
+    for a command line of the product's; None for any other program."""
+    import os
+    import shlex
+    import sys
+
+    if isinstance(args, (str, bytes, os.PathLike)):
+        argv = shlex.split(os.fsdecode(args)) if isinstance(args, (str, bytes)) else [os.fspath(args)]
+    else:
+        try:
+            argv = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in args]  # type: ignore[attr-defined]
+        except TypeError:
+            return None
+    if not argv:
+        return None
+    base = os.path.basename(argv[0])
+    rest = argv[1:]
+    if base in ("verval", "verval-provider"):
+        program = base
+    elif argv[0] == sys.executable or base.startswith("python"):
+        program = ""
+        while rest:
+            head = rest.pop(0)
+            if head == "-m" and rest:
+                program = _PYTHON_MODULES.get(rest.pop(0), "")
+                if not program:
+                    return None  # a module of someone else's (pip, playwright)
+                break
+            if head == "-c":
+                return "python -c"
+            if not head.startswith("-"):
+                return f"python {os.path.basename(head)}"
+        if not program:
+            return None
+    else:
+        return None
+    if program == "gunicorn":
+        return program
+    command = next((a for a in rest if not a.startswith("-")), "")
+    return f"{program} {command}".strip()
+
+
+# Processes whose standard output is, by purpose, the numbers they were given (as in-process
+# commands, ALLOWED_COMMAND_OUTPUT): `verval phones check` prints a verdict for each number read.
+ALLOWED_PROCESS_OUTPUT = {"verval phones": ALLOWED_COMMAND_OUTPUT["phones"]}
+
+
+def _stream_where(program: str, stream: str) -> tuple[str, bool]:
+    name = "standard error" if stream == "stderr" else "standard output"
+    allowed = stream == "stdout" and any(
+        program == p or program.startswith(p + " ") for p in ALLOWED_PROCESS_OUTPUT
+    )
+    return f"{name} of {program} (separate process)", allowed
+
+
+def _note_process_text(where: str, allowed: bool, data: object) -> None:
+    collector = _active
+    if collector is None or not data:
+        return
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+    if allowed:
+        collector.allow(where, text)
+    else:
+        collector.add(where, text)
+
+
+class _TappedPipe:
+    """Stands in for a child's `stdout` / `stderr` pipe: what the test reads from it is noted."""
+
+    def __init__(self, pipe: object, where: str, allowed: bool) -> None:
+        self._tap_pipe = pipe
+        self._tap_where = where
+        self._tap_allowed = allowed
+
+    def _tap(self, data: object) -> object:
+        _note_process_text(self._tap_where, self._tap_allowed, data)
+        return data
+
+    def read(self, *args: object) -> object:
+        return self._tap(self._tap_pipe.read(*args))  # type: ignore[attr-defined]
+
+    def readline(self, *args: object) -> object:
+        return self._tap(self._tap_pipe.readline(*args))  # type: ignore[attr-defined]
+
+    def readlines(self, *args: object) -> object:
+        lines = self._tap_pipe.readlines(*args)  # type: ignore[attr-defined]
+        for line in lines:
+            self._tap(line)
+        return lines
+
+    def __iter__(self) -> _TappedPipe:
+        return self
+
+    def __next__(self) -> object:
+        return self._tap(next(self._tap_pipe))  # type: ignore[call-overload]
+
+    def __enter__(self) -> _TappedPipe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._tap_pipe.close()  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._tap_pipe, name)
+
+
+# Streams of the running test's processes that went to a file the canary gave them (the test let
+# them inherit the terminal or sent them to /dev/null): read at the test's end.
+_spools: list[tuple[str, bool, object]] = []
+
+
+def install_process_hook() -> None:
+    """subprocess.Popen (which subprocess.run uses) of a product's program, while a test runs: what
+    the process writes is read — from the pipes the test reads (and what `communicate` returns),
+    or from a file standing in for the terminal or /dev/null — and its file store (the
+    VERVAL_DATA_DIR / VERVAL_VAR_DIR it is given) is read at the end as the test's own is; the
+    provider kit's folders (`--workdir`, `--out`, `--refused-out`) too."""
+    import subprocess
+    import tempfile
+
+    if getattr(subprocess.Popen.__init__, "_privacy_canary", False):
+        return
+    original_init = subprocess.Popen.__init__
+    original_communicate = subprocess.Popen.communicate
+
+    def __init__(self, args, *more, **kwargs):  # type: ignore[no-untyped-def]
+        program = product_program(args) if _active is not None else None
+        if program is None:
+            original_init(self, args, *more, **kwargs)
+            return
+        spooled = []
+        if not more:  # streams given by keyword (every test does); positional ones left alone
+            for stream in ("stdout", "stderr"):
+                if kwargs.get(stream) in (None, subprocess.DEVNULL):
+                    spool = tempfile.TemporaryFile()
+                    kwargs[stream] = spool
+                    spooled.append((stream, spool))
+        _note_process_stores(program, args, kwargs.get("env"), kwargs.get("cwd"))
+        try:
+            original_init(self, args, *more, **kwargs)
+        except BaseException:
+            for _stream, spool in spooled:
+                spool.close()
+            raise
+        for stream, spool in spooled:
+            where, allowed = _stream_where(program, stream)
+            _spools.append((where, allowed, spool))
+        self._privacy_canary_program = program
+        for stream in ("stdout", "stderr"):
+            pipe = getattr(self, stream)
+            if pipe is not None:
+                setattr(self, stream, _TappedPipe(pipe, *_stream_where(program, stream)))
+
+    def communicate(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        out, err = original_communicate(self, *args, **kwargs)
+        program = getattr(self, "_privacy_canary_program", None)
+        if program is not None:
+            _note_process_text(*_stream_where(program, "stdout"), out)
+            _note_process_text(*_stream_where(program, "stderr"), err)
+        return out, err
+
+    __init__._privacy_canary = True  # type: ignore[attr-defined]
+    subprocess.Popen.__init__ = __init__  # type: ignore[method-assign]
+    subprocess.Popen.communicate = communicate  # type: ignore[method-assign]
+
+
+def _note_process_stores(program: str, args: object, env: object, cwd: object) -> None:
+    import os
+
+    environ = env if isinstance(env, dict) else os.environ
+    base = Path(os.fspath(cwd)) if cwd is not None else Path.cwd()
+    data_dir = environ.get("VERVAL_DATA_DIR")
+    var_dir = environ.get("VERVAL_VAR_DIR")
+    if data_dir:
+        _stores.add(str(base / data_dir))
+    elif var_dir:
+        _stores.add(str(base / var_dir / "files"))
+    if program.startswith("verval-provider") and not isinstance(args, (str, bytes)):
+        note_kit_paths([str(a) for a in args], base)  # type: ignore[attr-defined]
+
+
+def spooled_texts(collector: Collector) -> None:
+    """What the test's processes wrote to the files standing in for the terminal or /dev/null."""
+    for where, allowed, spool in _spools:
+        try:
+            spool.seek(0)  # type: ignore[attr-defined]
+            data = spool.read(_MAX_CHILD_OUTPUT)  # type: ignore[attr-defined]
+        except (OSError, ValueError) as exc:
+            collector.add("canary", f"could not read {where}: {type(exc).__name__}")
+            continue
+        finally:
+            spool.close()  # type: ignore[attr-defined]
+        text = data.decode("utf-8", "replace")
+        if allowed:
+            collector.allow(where, text)
+        else:
+            collector.add(where, text)
+    _spools.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# The provider kit (decision 0098)
+
+# The kit's files that carry numbers by purpose: the dumps and disbursement batches it downloads,
+# the results files it writes or keeps a copy of, the usage files (`*.csv`, `*.csv.gz`, and those
+# being written, `….part`). Judged: its ledgers and listings (`done.json`, `hasil.json`, the
+# batches' `.json`), the manifests, the ETag notes, the rows the server refused (`--refused-out`,
+# masked by the server) and anything else it writes.
+_KIT_DATA_FILE = re.compile(r"\.csv(?:\.gz)?(?:\.part)?$")
+_kit_paths: dict[str, str] = {}  # path -> what it is ("workdir", "out", "refused-out")
+
+
+def note_kit_paths(argv: list[str], base: Path | None = None) -> None:
+    """The folders and files a kit command line writes to: its `--workdir` (default
+    `verval-provider-work`, for the commands that have one), `--out` and `--refused-out`."""
+    base = base or Path.cwd()
+    command = next((a for a in argv if not a.startswith("-")), "")
+    given: dict[str, str] = {}
+    for i, arg in enumerate(argv):
+        for option in ("--workdir", "--out", "--refused-out"):
+            if arg == option and i + 1 < len(argv):
+                given[option] = argv[i + 1]
+            elif arg.startswith(option + "="):
+                given[option] = arg.split("=", 1)[1]
+    if "--workdir" not in given and command in (
+        "sync",
+        "pull-disbursements",
+        "upload-injection",
+        "send-recap",
+        "simulate-injection",
+    ):
+        given["--workdir"] = "verval-provider-work"
+    for option, path in given.items():
+        _kit_paths[str(base / path)] = option[2:]
+
+
+def kit_texts(collector: Collector) -> None:
+    """Every file the test's kit commands wrote in the folders and files they were given, but the
+    data files (_KIT_DATA_FILE), whose purpose is to carry numbers."""
+    refused = {p for p, what in _kit_paths.items() if what == "refused-out"}
+    paths: set[Path] = set()
+    for given in _kit_paths:
+        path = Path(given)
+        if path.is_dir():
+            paths.update(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+        elif path.is_file():
+            paths.add(path)
+    for path in sorted(paths):
+        where = f"kit file {path.name}"
+        allowed = str(path) not in refused and bool(_KIT_DATA_FILE.search(path.name))
+        if allowed and not collector.keep_allowed:
+            continue
+        try:
+            text = _file_text(path)
+        except Exception as exc:  # noqa: BLE001 - a file the canary cannot read is named
+            collector.add("canary", f"could not read {where}: {type(exc).__name__}")
+            continue
+        if allowed:
+            collector.allow(where, text)
+        else:
+            collector.add(where, text)
+    _kit_paths.clear()
+
+
+class _Copy:
+    """Stands in for sys.stdout / sys.stderr while the kit runs in the test's process."""
+
+    def __init__(self, out: object, parts: list[str]) -> None:
+        self._copy_out = out
+        self._copy_parts = parts
+
+    def write(self, text: str) -> int:
+        self._copy_parts.append(str(text))
+        return self._copy_out.write(text)  # type: ignore[attr-defined, no-any-return]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._copy_out, name)
+
+
+def install_kit_hook() -> None:
+    """verval_provider.cli._main, which main calls: what the kit prints to standard output and
+    standard error while a test runs it (the kit has no logger: what it prints is its log), and the
+    paths it was given (kit_texts). `main`'s own line on Ctrl-C / SIGTERM is printed outside
+    `_main`: the test that sends the signal runs the kit as a process (install_process_hook)."""
+    import sys
+
+    try:
+        from verval_provider import cli
+    except ImportError:
+        return
+    if getattr(cli._main, "_privacy_canary", False):
+        return
+    original = cli._main
+
+    def _main(argv):  # type: ignore[no-untyped-def]
+        if _active is None:
+            return original(argv)
+        args = list(argv if argv is not None else sys.argv[1:])
+        command = next((a for a in args if not a.startswith("-")), "")
+        note_kit_paths(args)
+        out: list[str] = []
+        err: list[str] = []
+        real_out, real_err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Copy(real_out, out), _Copy(real_err, err)
+        try:
+            return original(argv)
+        finally:
+            if isinstance(sys.stdout, _Copy):
+                sys.stdout = real_out
+            if isinstance(sys.stderr, _Copy):
+                sys.stderr = real_err
+            collector = _active
+            if collector is not None:
+                collector.add(f"standard output of verval-provider {command}", "".join(out))
+                collector.add(f"standard error of verval-provider {command}", "".join(err))
+
+    _main._privacy_canary = True  # type: ignore[attr-defined]
+    cli._main = _main

@@ -564,9 +564,9 @@ def match(
             raise MatchError(
                 f"subscribers {subscribers.name}: only {found} of the dump's {rows.height} numbers are in "
                 f"the export (under {LOW_MATCH_SHARE:.0%}); no results written. Is it the right file, "
-                "with msisdn like 6281234567890? If the answer really is that few, run again with "
-                "--accept-low-match."
-            )
+                "with msisdn in a form the guide lists (628…, 08…, +628…)? If the answer really is "
+                "that few, run again with --accept-low-match."
+            )  # the shape, not an example: this line lands in cron mail and logs (decision 0098)
     _write(
         pl.DataFrame(
             [

@@ -357,3 +357,16 @@ def test_a_change_counts_the_providers_unfinished_disbursement_batches_in_anothe
     assert (done["changed"], done["unfinished_batches"]) == (True, 2)
     again = actions.set_number_format(actor=pusdatin, provider="telkomsel", number_format="msisdn")
     assert again["unfinished_batches"] == 0  # both were written as msisdn
+
+
+def test_pusdatins_format_choice_shows_each_forms_shape_and_no_example_number(client, pusdatin):
+    # An example number on Pusdatin's page (where numbers are masked) cannot be told from a
+    # child's by whoever scans pages or screenshots (decision 0098; the privacy canary found it).
+    client.force_login(pusdatin)
+    page = client.get("/pusdatin/dump/").content.decode()
+
+    assert (
+        '<select id="format-telkomsel" name="number_format"><option value="msisdn" selected>'
+        '628… (E.164 tanpa +, bawaan)</option><option value="e164">+628… (E.164 dengan +)</option>'
+        '<option value="national">08… (nasional, awalan 0)</option></select>'
+    ) in page

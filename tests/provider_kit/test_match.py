@@ -271,7 +271,11 @@ def test_match_refuses_an_export_that_holds_almost_none_of_the_dump_and_writes_n
 
     assert main([*args, "--out", str(tmp_path / "hasil.csv")]) == 2
 
-    assert "only 19 of the dump's 200 numbers are in the export" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "verval-provider match: subscribers subs.csv: only 19 of the dump's 200 numbers are in the "
+        "export (under 10%); no results written. Is it the right file, with msisdn in a form the guide "
+        "lists (628…, 08…, +628…)? If the answer really is that few, run again with --accept-low-match.\n"
+    )
     assert not (tmp_path / "hasil.csv").exists()
     assert main([*args, "--out", str(tmp_path / "hasil.csv"), "--accept-low-match", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["by_status"] == {"AKTIF": 19, "TIDAK_TERDAFTAR": 181}

@@ -223,6 +223,10 @@ def test_the_schools_operator_finds_a_number_however_it_is_typed_and_a_reader_ca
     for term in ("081211112222", "6281211112222", "0812-1111-2222", "11112222"):
         html = client.post(f"/sekolah/{school.npsn}/", {"q": term}).content.decode()
         assert "Ani Residu" in html and "Menampilkan 1–1 dari 1" in html, term
+    assert 'name="q" value="11112222"' in html  # the operator's own term, as typed
     client.force_login(dinas_kab)
     html = client.post(f"/sekolah/{school.npsn}/", {"q": "081211112222"}).content.decode()
     assert "Ani Residu" not in html and "Cari nama atau NISN" in html
+    # The reader's search box gives the number back masked, as the reader sees every number
+    # (decision 0098).
+    assert 'name="q" value="0812****2222"' in html

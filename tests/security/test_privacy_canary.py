@@ -1,9 +1,12 @@
-"""The privacy canary itself (decision 0081): what it counts as a leak and what it lets pass."""
+"""The privacy canary itself (decisions 0081, 0086, 0098): what it counts as a leak and what it lets
+pass."""
 
 from __future__ import annotations
 
 import io
 import logging
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -325,3 +328,156 @@ def test_a_number_in_a_file_the_product_writes_fails_the_canary_unless_its_kind_
         ' number 0812****7892 in \'{"first": "0812****7892"}\'',
     ]
     assert [f.split(":", 1)[0] for f in seen.allowed_findings()] == [f"file {rel}"]
+
+
+def test_a_decimal_fraction_is_not_a_number_whose_leading_zero_was_dropped():  # type: ignore[no-untyped-def]
+    assert find_numbers("load after: (5.82177734375, 6.52, 3.64)") == []
+    assert find_numbers("baris 3 81234567890") == ["3 81234567890"]
+
+
+def _page_request(rf, user):  # type: ignore[no-untyped-def]
+    request = rf.get("/sekolah/20100001/")
+    request.user = user
+    return request
+
+
+@pytest.mark.parametrize("role", ["dinas_kab", "dinas_prov", "pusdatin", "provider_user"])
+def test_a_full_number_in_the_text_of_a_page_whose_reader_sees_numbers_masked_fails_the_canary(  # type: ignore[no-untyped-def]
+    role, request, rf
+):
+    user = request.getfixturevalue(role)
+    page = HttpResponse("<td>Siswa 12</td><td>0812-3456-7890</td><td>0856****4321</td>")
+    with collecting(Collector()) as leaked:
+        privacy_canary.observe_exchange(_page_request(rf, user), page)
+
+    assert leaked.findings() == [
+        f"text of the page GET /sekolah/20100001/ read by {user.role}: number 0812****7890 in "
+        "'<td>Siswa 12</td><td>0812****7890</td><td>0856****4321</td>'"
+    ]
+
+
+def test_the_schools_own_operator_reads_its_numbers_in_full_and_the_public_reads_none(rf, operator):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import AnonymousUser
+
+    page = HttpResponse("<td>0812-3456-7890</td>")
+    with collecting(Collector()) as own:
+        privacy_canary.observe_exchange(_page_request(rf, operator), page)
+    with collecting(Collector()) as public:
+        privacy_canary.observe_exchange(_page_request(rf, AnonymousUser()), page)
+
+    assert own.findings() == []
+    assert public.findings() == [
+        "text of the page GET /sekolah/20100001/ read by anonymous: number 0812****7890 in "
+        "'<td>0812****7890</td>'"
+    ]
+
+
+def test_a_number_in_a_data_attribute_address_a_meta_refresh_or_hx_replace_url_fails_the_canary(rf):  # type: ignore[no-untyped-def]
+    page = HttpResponse(
+        '<div data-hx-get="/cari/?n=081234567891"></div><span data-poll-url="/x/6281234567892/"></span>'
+        '<meta http-equiv="refresh" content="5; url=/y/?n=%2B6281234567893">'
+    )
+    page["HX-Replace-Url"] = "/z/?n=081234567894"
+    with collecting(Collector()) as leaked:
+        privacy_canary.observe_exchange(rf.get("/sekolah/"), page)
+
+    assert sorted(leaked.findings()) == [
+        "HX-Replace-Url of GET /sekolah/: number 0812****7894 in '/z/?n=0812****7894'",
+        "address in the page of /sekolah/: number 0812****7891 in '/cari/?n=0812****7891'",
+        "address in the page of /sekolah/: number 0812****7892 in '/x/0812****7892/'",
+        "address in the page of /sekolah/: number 0812****7893 in '5; url=/y/?n=0812****7893'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "program"),
+    [
+        (["verval", "stats"], "verval stats"),
+        ([sys.executable, "-m", "verval.cli", "--json", "phones", "check"], "verval phones"),
+        ([sys.executable, "-m", "verval_provider", "sync", "--url", "u"], "verval-provider sync"),
+        ([sys.executable, "-m", "gunicorn", "-c", "x"], "gunicorn"),
+        ([sys.executable, "-c", "print(1)"], "python -c"),
+        ([sys.executable, "bench/bench_ingest.py", "--rows", "9"], "python bench_ingest.py"),
+        (["/usr/bin/chromium", "--headless"], None),
+        ([sys.executable, "-m", "pip", "list"], None),
+    ],
+)
+def test_the_canary_reads_the_processes_of_the_products_programs_only(argv, program):  # type: ignore[no-untyped-def]
+    assert privacy_canary.product_program(argv) == program
+
+
+def test_a_number_a_separate_process_writes_fails_the_canary_wherever_its_streams_go():  # type: ignore[no-untyped-def]
+    import subprocess
+
+    privacy_canary.install_process_hook()
+    script = "import sys; print('nomor 081234567890'); print('0856****4321', file=sys.stderr)"
+    with collecting(Collector()) as piped:
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    with collecting(Collector()) as discarded:
+        subprocess.run(
+            [sys.executable, "-c", script.replace("081234567890", "6281234567891")],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+        privacy_canary.spooled_texts(discarded)
+
+    assert piped.findings() == [
+        "standard output of python -c (separate process): number 0812****7890 in 'nomor 0812****7890\\n'"
+    ]
+    assert discarded.findings() == [
+        "standard output of python -c (separate process): number 0812****7891 in 'nomor 0812****7891\\n'"
+    ]
+
+
+def test_verval_phones_check_as_a_process_may_print_the_numbers_it_read_but_not_on_standard_error():  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+
+    privacy_canary.install_process_hook()
+    with collecting(Collector(keep_allowed=True)) as seen:
+        subprocess.run(
+            [sys.executable, "-m", "verval.cli", "phones", "check"],
+            input="081234567890\n",
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "verval.settings"},
+            check=True,
+            timeout=120,
+        )
+
+    assert seen.findings() == []
+    assert [f.split(":", 1)[0] for f in seen.allowed_findings()] == [
+        "standard output of verval phones (separate process)"
+    ]
+
+
+def test_a_number_the_provider_kit_prints_or_writes_beside_its_data_files_fails_the_canary(  # type: ignore[no-untyped-def]
+    tmp_path, capsys, monkeypatch
+):
+    from verval_provider import cli
+
+    def send_recap(args):  # type: ignore[no-untyped-def]
+        # What a kit command writes: its workdir's ledger and data files, and its lines.
+        period = Path(args.workdir) / "penyaluran" / "2020-09A"
+        period.mkdir(parents=True)
+        (period / "hasil.json").write_text('[{"msisdn": "6281234567891"}]')
+        (period / "b1.csv.gz").write_bytes(b"x")
+        (Path(args.workdir) / "DMP-1-hasil.csv").write_text("pd_id,no_ponsel\nx,6281234567892\n")
+        print("sent 3 rows, first 081234567893")
+        print("0856****4321 refused", file=sys.stderr)
+        return 0
+
+    monkeypatch.setattr(cli, "_server_command", send_recap)
+    privacy_canary.install_kit_hook()
+    with collecting(Collector(keep_allowed=True)) as seen:
+        cli.main(
+            ["send-recap", "--url", "http://verval.test", "--period", "x", "--workdir", str(tmp_path / "k")]
+        )
+        privacy_canary.kit_texts(seen)
+    capsys.readouterr()
+
+    assert sorted(f.split(" in ", 1)[0] for f in seen.findings()) == [
+        "kit file hasil.json: number 0812****7891",
+        "standard output of verval-provider send-recap: number 0812****7893",
+    ]
+    assert [f.split(":", 1)[0] for f in seen.allowed_findings()] == ["kit file DMP-1-hasil.csv"]

@@ -181,8 +181,8 @@ def test_the_penyaluran_page_shows_each_batchs_number_format(small_run, pusdatin
 
     html = c.get(f"/pusdatin/penyaluran/?periode={period.code}").content.decode()
 
-    assert '<code>e164</code> <small class="muted">+6281234567890 (E.164 dengan +)</small>' in html
-    assert '<code>msisdn</code> <small class="muted">6281234567890 (E.164 tanpa +, bawaan)</small>' in html
+    assert '<code>e164</code> <small class="muted">+628… (E.164 dengan +)</small>' in html
+    assert '<code>msisdn</code> <small class="muted">628… (E.164 tanpa +, bawaan)</small>' in html
 
 
 # ------------------------------------------------------------------ what the provider sends back

@@ -24,11 +24,14 @@ class ResultStatus(models.TextChoices):
 class NumberFormat(models.TextChoices):
     """How a dump writes `no_ponsel` (SPEC §7: E.164 without `+` unless the provider asks
     otherwise). Set per provider by Pusdatin (ProviderSetting), recorded on each batch when it is
-    published (docs/decisions/0027-provider-number-format.md)."""
+    published (docs/decisions/0027-provider-number-format.md). The labels show each form's shape,
+    not an example number: Pusdatin's page is one where numbers are masked, and a whole example
+    cannot be told from a child's number by whoever scans pages, logs or screenshots (decision
+    0098, as `verval provider-format` in decision 0086)."""
 
-    MSISDN = "msisdn", _("6281234567890 (E.164 tanpa +, bawaan)")
-    E164 = "e164", _("+6281234567890 (E.164 dengan +)")
-    NATIONAL = "national", _("081234567890 (nasional, awalan 0)")
+    MSISDN = "msisdn", _("628… (E.164 tanpa +, bawaan)")
+    E164 = "e164", _("+628… (E.164 dengan +)")
+    NATIONAL = "national", _("08… (nasional, awalan 0)")
 
 
 class ProviderSetting(models.Model):
