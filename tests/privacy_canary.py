@@ -682,20 +682,25 @@ def file_texts(collector: Collector) -> None:
                 continue
             relative = path.relative_to(base).as_posix()
             kind = relative.split("/", 1)[0] if "/" in relative else ""
-            where = f"file {relative}"
             allowed = kind in ALLOWED_FILE_KINDS and not (kind == "dumps" and relative.endswith(".json"))
-            if allowed and not collector.keep_allowed:
-                continue
-            try:
-                text = _file_text(path)
-            except Exception as exc:  # noqa: BLE001 - a file the canary cannot read is named
-                collector.add("canary", f"could not read {where}: {type(exc).__name__}")
-                continue
-            if allowed:
-                collector.allow(where, text)
-            else:
-                collector.add(where, text)
+            _read_file(collector, path, f"file {relative}", allowed=allowed)
     _stores.clear()
+
+
+def _read_file(collector: Collector, path: Path, where: str, *, allowed: bool) -> None:
+    """One file's text to the collector: as allowed (only kept when the report wants every
+    finding) or as a finding; a file the canary cannot read is named as its own finding."""
+    if allowed and not collector.keep_allowed:
+        return
+    try:
+        text = _file_text(path)
+    except Exception as exc:  # noqa: BLE001 - a file the canary cannot read is named
+        collector.add("canary", f"could not read {where}: {type(exc).__name__}")
+        return
+    if allowed:
+        collector.allow(where, text)
+    else:
+        collector.add(where, text)
 
 
 def _file_text(path: Path) -> str:
@@ -1006,19 +1011,8 @@ def kit_texts(collector: Collector) -> None:
         elif path.is_file():
             paths.add(path)
     for path in sorted(paths):
-        where = f"kit file {path.name}"
         allowed = str(path) not in refused and bool(_KIT_DATA_FILE.search(path.name))
-        if allowed and not collector.keep_allowed:
-            continue
-        try:
-            text = _file_text(path)
-        except Exception as exc:  # noqa: BLE001 - a file the canary cannot read is named
-            collector.add("canary", f"could not read {where}: {type(exc).__name__}")
-            continue
-        if allowed:
-            collector.allow(where, text)
-        else:
-            collector.add(where, text)
+        _read_file(collector, path, f"kit file {path.name}", allowed=allowed)
     _kit_paths.clear()
 
 

@@ -19,3 +19,12 @@ def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def reply_json(handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
+    """A 200 with a JSON body and its length, as the API answers a list."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)

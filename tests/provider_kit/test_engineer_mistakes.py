@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.provider_kit.local_server import serving
+from tests.provider_kit.local_server import reply_json, serving
 from verval_provider.cli import main
 from verval_provider.client import _unreachable
 
@@ -35,11 +35,7 @@ class _Batches(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         type(self).seen.append(self.headers.get("Authorization", ""))
         body = b"[]"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply_json(self, body)
 
     def log_message(self, *args: object) -> None:
         """Silent: the test reads the kit's output."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.provider_kit.local_server import serving
+from tests.provider_kit.local_server import reply_json, serving
 from verval_provider.cli import main, parser
 
 TOKEN = "vp_0123abcd_SecretPartOfTheToken"
@@ -101,11 +101,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         type(self).asked.append(self.path)
         body = b'[{"id": "DMP-20261201-telkomsel-0002", "rows": 4, "created_at": "2026-12-01T08:00:00Z"}]'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply_json(self, body)
 
     def log_message(self, *args: object) -> None:
         """Silent: the test reads the kit's output."""
