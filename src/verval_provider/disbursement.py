@@ -35,7 +35,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,7 +44,15 @@ from typing import Any
 
 from verval_provider.client import UNSENDABLE_ID, ApiClient, ApiFailure, api_path
 from verval_provider.match import MatchError, _blocks, _is_gzip, _mask, _readable
-from verval_provider.transfer import DISBURSEMENT_ID_FORM, FINISHED, not_yours, send, shown_id, well_formed
+from verval_provider.transfer import (
+    DISBURSEMENT_ID_FORM,
+    FINISHED,
+    local_time,
+    not_yours,
+    send,
+    shown_id,
+    well_formed,
+)
 
 INJECTION_REQUIRED = ("pd_id", "no_ponsel", "status")
 INJECTION_COLUMNS = (*INJECTION_REQUIRED, "keterangan", "kuota_gb", "waktu")
@@ -133,7 +140,7 @@ class DisbursementStore:
                 "job": job_id,
                 "state": state,
                 "source": source.name,
-                "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "at": local_time(),
             }
         )
         self._save_ledger(period, entries)

@@ -10,6 +10,7 @@ from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure
 from verval_provider.match import MatchError, match
+from verval_provider.transfer import local_time
 
 
 def sync(
@@ -73,7 +74,7 @@ def sync(
                 f"{batch_id}: uploaded, job {answer.get('job_id')} {answer.get('state')} {answer.get('counts', {})}"
             )
             if answer.get("state") == "SUCCEEDED":
-                done[batch_id] = {"job": answer.get("job_id"), "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                done[batch_id] = {"job": answer.get("job_id"), "at": local_time()}
                 # Beside it, then renamed: a run cut off here must not leave a half-written ledger.
                 part = done_file.with_name(done_file.name + ".part")
                 part.write_text(json.dumps(done, indent=1))

@@ -8,11 +8,20 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure, api_path
 from verval_provider.match import _is_gzip, _mask
+
+
+def local_time() -> str:
+    """Now on this machine's clock, with its offset from UTC ("2026-12-01T17:10:00+07:00"): a
+    ledger entry (done.json, hasil.json) read on another machine or after a clock change still
+    says when it was written (decision 0100)."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
 
 # Job states of the server (verval.core.models.Job.State).
 FINISHED = ("SUCCEEDED", "REFUSED", "FAILED")

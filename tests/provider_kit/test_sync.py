@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,9 @@ def test_sync_over_http_pulls_matches_and_uploads(live_server, published, tmp_pa
         "TIDAK_TERDAFTAR",
         "TIDAK_TERDAFTAR",
     ]
+    # The ledger says when, with the machine's offset: read elsewhere it is still unambiguous.
+    answered = json.loads((tmp_path / "work" / "done.json").read_text())[batch.id]
+    assert datetime.fromisoformat(answered["at"]).utcoffset() is not None
     assert sync(client, subs, tmp_path / "work") == []  # nothing new
 
 
