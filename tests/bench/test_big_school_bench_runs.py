@@ -27,10 +27,23 @@ def test_big_school_benchmark_runs_every_part_on_sqlite(tmp_path: Path) -> None:
     out = done.stdout
     assert "| operator, inline edit saved (htmx: row + counts) | 1 |" in out
     assert "SUCCEEDED {'rows': 160, 'changed': 5," in out
-    assert "| upload: whole scan" in out and "verdict QR_COCOK, Pindaian diterima" in out
-    assert "| upload: page 4 missing" in out
-    assert (
-        "Halaman 4 tidak terbaca pada pindaian: kode QR dokumen ini terbaca pada 4 dari 5 halaman yang dicetak."
-        in out
-    )
+    # The request only receives a scan; the worker's check says what it found (decision 0095).
+    assert "HTTP 302, status DICETAK, verdict -, Pindaian diterima untuk diperiksa." in out
+    checks = {
+        line.split("|")[1].strip(): line.split("; ", 1)[1].rstrip(" |")
+        for line in out.splitlines()
+        if ", the check (worker) |" in line
+    }
+    assert checks == {
+        "upload: whole scan, the check (worker)": "job SUCCEEDED, status DIUNGGAH, verdict QR_COCOK, warnings -",
+        "upload: page 4 missing, the check (worker)": (
+            "job SUCCEEDED, status DIUNGGAH, verdict QR_COCOK, warnings QR_HALAMAN_KURANG"
+        ),
+        "upload: pages 4 and 5 swapped, the check (worker)": (
+            "job SUCCEEDED, status DIUNGGAH, verdict QR_COCOK, warnings QR_HALAMAN_TIDAK_URUT"
+        ),
+        "upload: page 4 twice, the check (worker)": (
+            "job SUCCEEDED, status DIUNGGAH, verdict QR_COCOK, warnings QR_HALAMAN_GANDA"
+        ),
+    }
     assert "| late schools (SPTJM, print deadline passed) page | 200 |" in out
