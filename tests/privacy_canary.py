@@ -400,7 +400,7 @@ def observe_exchange(request, response) -> None:  # type: ignore[no-untyped-def]
                 continue
             collector.add(f"address in the page of {request.path}", _url(value))
         reader = page_reader(request)
-        if reader is not None:
+        if reader is not None and request.path not in PAGES_THAT_CHECK_TYPED_NUMBERS:
             # Names are on these pages by purpose (a Dinas reads the school's list); numbers are not.
             collector.add_numbers_only(
                 f"text of the page {request.method} {request.path} read by {reader}", html.unescape(page)
@@ -417,6 +417,15 @@ MASKED_READERS = {
     "PUSDATIN": "reads every school, numbers masked",
     "PROVIDER": "its numbers come as files through the API",
     "anonymous": "the public sees aggregates only",
+}
+
+
+# Pages whose purpose is to give back the numbers the reader typed, each with its verdict (decision
+# 0104): every role checks a number there before using it, and the page shows no number but those
+# typed in the request. Their answers are asserted in full by tests/security/test_search_echo.py.
+PAGES_THAT_CHECK_TYPED_NUMBERS = {
+    "/cek-nomor/": "the number check: each pasted number, as typed and in its standard form",
+    "/cek-nomor/satu/": "the verdict beside a number field: the typed number in its standard form",
 }
 
 

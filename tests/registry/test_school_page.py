@@ -227,6 +227,6 @@ def test_the_schools_operator_finds_a_number_however_it_is_typed_and_a_reader_ca
     client.force_login(dinas_kab)
     html = client.post(f"/sekolah/{school.npsn}/", {"q": "081211112222"}).content.decode()
     assert "Ani Residu" not in html and "Cari nama atau NISN" in html
-    # The reader's search box gives the number back masked, as the reader sees every number
-    # (decision 0098).
-    assert 'name="q" value="0812****2222"' in html
+    # The reader's search gives the number back masked, as the reader sees every number, above
+    # the box and not in it (decisions 0098, 0104).
+    assert "Dicari: 0812****2222 (" in html and 'name="q" value=""' in html

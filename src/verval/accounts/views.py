@@ -33,6 +33,7 @@ from verval.accounts.models import OperatorRegistration, Role, User
 from verval.core import pagination
 from verval.core.client import client_ip
 from verval.core.postonly import lead_to_form, post_only
+from verval.core.search import search_echo
 from verval.core.views import file_gone
 from verval.reference.zones import CHOICES as ZONE_CHOICES
 
@@ -254,6 +255,9 @@ def users(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "q": q,
+            # Dinas and Pusdatin read numbers masked: one typed here comes back masked, above the
+            # box; the pager, which sends the box again, is left out for it (decision 0104).
+            "search": search_echo(q, full_numbers=False),
             "role": role,
             "roles": Role.choices,
             "with_device": with_device,

@@ -27,6 +27,7 @@ from verval.core.client import client_ip
 from verval.core.models import Job
 from verval.core.numbers import grouped
 from verval.core.postonly import post_only
+from verval.core.search import search_echo
 from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
@@ -106,7 +107,8 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
         "core/pusdatin.html",
         {
             "jobs": recent,
-            "q": q,
+            # Pusdatin reads numbers masked: one typed here comes back masked (decision 0104).
+            "search": search_echo(q, full_numbers=False),
             "found": found,
             "periods": periods,
             "never_opened": reference_selectors.never_opened(periods),
@@ -305,7 +307,9 @@ def _school_list(request: HttpRequest) -> tuple[Any, selectors.SchoolListArea, s
         regency=where.regency if where.regencies else "",
         district=where.district,
     )
-    params = {"q": q}
+    # The links that keep the filters (sort, CSV, Excel) carry the term as the box gives it back:
+    # never a phone number a reader typed (decision 0104). A number finds no school (NPSN, name).
+    params = {"q": search_echo(q, full_numbers=False).value}
     if where.regencies and where.regency:
         params["kabkota"] = where.regency
     if where.district:
@@ -362,7 +366,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
         {
             "schools": schools,
             "page": page,
-            "q": request.GET.get("q", ""),
+            "search": search_echo(request.GET.get("q", ""), full_numbers=False),
             "sort": sort,
             "where": where,
             "filter_query": filter_query,

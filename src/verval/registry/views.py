@@ -25,9 +25,9 @@ from django.views.decorators.http import require_http_methods
 from verval.accounts import access
 from verval.core import actions as core_actions
 from verval.core import audit, files, jobs
-from verval.core.logging import masked_numbers
 from verval.core.numbers import grouped
 from verval.core.postonly import post_only
+from verval.core.search import search_echo
 from verval.phones import REASONS, check, describe
 from verval.reference import zones
 from verval.registry import actions, bulk, selectors
@@ -69,9 +69,9 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         "page_sizes": selectors.PAGE_SIZES,
         "searching": bool(filters.query),
         # The search box gives back what was typed; to a reader (Dinas, Pusdatin), who sees every
-        # number masked and cannot search by one, a number typed there comes back masked too
-        # (decision 0098: the privacy canary found it in the page).
-        "shown_query": filters.query if can_edit else masked_numbers(filters.query),
+        # number masked and cannot search by one, a number typed there comes back masked, above
+        # the box and not in it (decisions 0098, 0104).
+        "search": search_echo(filters.query, full_numbers=can_edit),
         "row_base": _row_base(npsn),
         # The edit links carry the list's filters and page, so that saving without JavaScript comes
         # back to this list. A search result's page number means nothing without its term, which
