@@ -242,6 +242,9 @@ VERVAL: dict[str, Any] = {
     # scan at 150 dpi in grey is 50-70 MB (decision 0079).
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,
     "SCAN_MAX_BYTES_PER_PAGE": int(os.environ.get("VERVAL_SCAN_MAX_BYTES_PER_PAGE", str(1024 * 1024))),
+    # A school's SPTJM of more recipients than this is printed by a job (`sptjm_print`), not in the
+    # request: the print of 1,000 takes about 1 CPU second, of 7,300 about 4.3 (decision 0102).
+    "SPTJM_PRINT_IN_REQUEST_MAX": int(os.environ.get("VERVAL_SPTJM_PRINT_IN_REQUEST_MAX", "1000")),
     # Provider API rate limits per minute (docs/api.md "Rate limits"; 0 turns one off): calls per
     # token, and calls without a valid token per client address.
     "API_RATE_PER_MINUTE": int(os.environ.get("VERVAL_API_RATE_PER_MINUTE", "600")),

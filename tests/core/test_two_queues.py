@@ -75,6 +75,7 @@ def test_each_job_kind_is_handed_to_the_queue_chosen_for_it(
         "export_behind": "interactive",
         "ingest_usage": "default",
         "sptjm_scan": "interactive",
+        "sptjm_print": "interactive",
     }
 
 

@@ -62,6 +62,7 @@ RUNNERS: dict[str, str] = {
     "ingest_injection": "verval.sptjm.services.run_injection_job",
     "export_behind": "verval.dashboard.exports.run_behind_export_job",
     "sptjm_scan": "verval.sptjm.services.run_scan_check_job",
+    "sptjm_print": "verval.sptjm.services.run_print_job",
 }
 
 

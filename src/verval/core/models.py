@@ -192,6 +192,7 @@ JOB_KINDS = {
     "ingest_usage": _("Laporan pemakaian kuota"),
     "export_behind": _("Ekspor Excel sekolah tertinggal"),
     "sptjm_scan": _("Pemeriksaan pindaian SPTJM"),
+    "sptjm_print": _("Pencetakan SPTJM"),
 }
 
 

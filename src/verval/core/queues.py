@@ -15,8 +15,10 @@ ALL = (HEAVY, INTERACTIVE)
 # Job kinds a person waits for and whose size is bounded: an export of one user's list (about a
 # minute at 300,000 schools, decision 0068), one school's correction file (at most 20,000 rows,
 # `registry.bulk.MAX_ROWS`), the QR check of one school's signed SPTJM scan (at most a few CPU
-# seconds: decision 0095). Every other kind works over the registry or a provider's batch.
-INTERACTIVE_KINDS = frozenset({"export_behind", "bulk_correction", "sptjm_scan"})
+# seconds: decision 0095), the print of one school's SPTJM too large for its request (about 4 CPU
+# seconds at 7,300 recipients: decision 0102). Every other kind works over the registry or a
+# provider's batch.
+INTERACTIVE_KINDS = frozenset({"export_behind", "bulk_correction", "sptjm_scan", "sptjm_print"})
 
 
 def for_kind(kind: str) -> str:

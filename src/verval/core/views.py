@@ -89,9 +89,11 @@ def file_gone(request: HttpRequest) -> HttpResponse:
 @login_required
 def pusdatin(request: HttpRequest) -> HttpResponse:
     access.require_role(request.user, Role.PUSDATIN)
-    # Not the schools' scan checks (decision 0095): thousands at an upload deadline would push the
-    # imports and ingests off this list; each is its school's, on its SPTJM page (`verval jobs` lists them).
-    recent = access.jobs_for(request.user).exclude(kind="sptjm_scan").select_related("created_by")[:20]
+    # Not the schools' scan checks and prints (decisions 0095, 0102): thousands at a deadline would
+    # push the imports and ingests off this list; each is its school's, on its SPTJM page (`verval
+    # jobs` lists them).
+    schools_own = ("sptjm_scan", "sptjm_print")
+    recent = access.jobs_for(request.user).exclude(kind__in=schools_own).select_related("created_by")[:20]
     q = request.GET.get("q", "").strip()
     found = None
     if q:

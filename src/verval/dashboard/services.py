@@ -368,8 +368,9 @@ def has_dirty() -> bool:
 
 # Job kinds that change one document through an action whose audit row marks its school dirty
 # (signals), as the same action did inside a web request: no refresh of their own. A scan check
-# (decision 0095) runs thousands of times at an upload deadline.
-MARKED_BY_AUDIT_KINDS = frozenset({"sptjm_scan"})
+# (decision 0095) runs thousands of times at an upload deadline; a large school's print (decision
+# 0102) writes the same print_sptjm audit row as a print in the request.
+MARKED_BY_AUDIT_KINDS = frozenset({"sptjm_scan", "sptjm_print"})
 
 # Job kinds whose effect is limited to the job's school (job.school_id); everything else refreshes in full.
 FULL_REFRESH_KINDS = {

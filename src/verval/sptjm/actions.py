@@ -216,6 +216,61 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
     return sptjm, True
 
 
+PRINT = "sptjm_print"  # the job kind that prints a large document (decision 0102)
+
+
+def request_print(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm | None, bool, Job | None]:
+    """The school page's print (decision 0102): (document, created, None) when printed here, or
+    (None, False, job) when a `sptjm_print` job prints it.
+
+    A document of up to VERVAL["SPTJM_PRINT_IN_REQUEST_MAX"] recipients is printed at once by
+    `print_sptjm` (under a second of CPU); a larger one by a job on the `interactive` queue that
+    calls the same `print_sptjm`, so its lock, audit row and PDF are those of a print in the
+    request. What needs no printing is said at once, as before: who, the period, a live document
+    (returned unchanged), nothing to print. A print already waiting or running for the school and
+    period is returned instead of a second one (the school's row lock orders two clicks; the
+    second job would find the live document anyway, as a second `print_sptjm` does)."""
+    if not access.can_edit_school(actor, npsn):
+        raise PermissionDenied("only the school's operator prints its SPTJM")
+    period = _open_period(period_code)
+    with brief_lock_wait(_busy):
+        school = School.objects.select_for_update().get(npsn=npsn)
+        live = Sptjm.objects.filter(school=school, period=period, status__in=LIVE_STATUSES).first()
+        if live is not None:
+            return live, False, None
+        waiting = (
+            Job.objects.filter(kind=PRINT, school_id=npsn, params__period=period.code)
+            .exclude(state__in=(Job.State.SUCCEEDED, Job.State.REFUSED, Job.State.FAILED))
+            .first()
+        )
+        if waiting is not None:
+            return None, False, waiting
+        rows = selectors.print_candidates(npsn, period).count()
+        if rows == 0:
+            raise ActionRefused("TIDAK_ADA_DATA")
+        if rows > int(settings.VERVAL["SPTJM_PRINT_IN_REQUEST_MAX"]):
+            job = jobs.create_job(
+                actor=actor,
+                kind=PRINT,
+                input_name=f"SPTJM {period.code} {npsn}",
+                school_id=npsn,
+                params={"period": period.code, "rows": rows},
+            )
+            jobs.enqueue(job)
+            return None, False, job
+        # In this transaction, under the school's lock already held: no job slips in between.
+        sptjm, created = print_sptjm(actor=actor, npsn=npsn, period_code=period.code)
+    return sptjm, created, None
+
+
+def print_requested(job: Job) -> tuple[Sptjm, bool]:
+    """The job's part of a large print (decision 0102): `print_sptjm` for the operator who asked,
+    which checks again who may print, the period and a live document. A refusal changes nothing."""
+    return print_sptjm(
+        actor=job.created_by, npsn=job.school_id, period_code=str((job.params or {})["period"])
+    )
+
+
 def void_sptjm(*, actor: Any, sptjm_id: Any, version: int | None = None) -> Sptjm:
     """DIBATALKAN, records unlocked: by the school's operator before approval, in any period (a
     document of a closed period too: else its records would stay locked for good); by Pusdatin

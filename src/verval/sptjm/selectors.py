@@ -1101,3 +1101,44 @@ def _accepted_lines(d: Sptjm) -> tuple[tuple[str, str, str], ...]:
             )
         )
     return tuple(lines)
+
+
+@dataclass(frozen=True)
+class PrintJobState:
+    """What the school's page says of the latest large print a user asked for a period (decision
+    0102): `preparing` while its job waits or runs; `refused` (or `failed`) when that job ended so,
+    after the period's latest document was printed, with the reason. None otherwise: a print done
+    is the document itself, on the page with its download as after a print in the request."""
+
+    state: str
+    job: Any
+    message: str = ""
+
+
+def print_job(user: Any, npsn: str, period: Period) -> PrintJobState | None:
+    """The state of the latest `sptjm_print` job of this school and period that this user may see
+    (`access.jobs_for`: an operator sees the ones it asked for)."""
+    from verval.core.models import Job
+    from verval.sptjm.actions import PRINT
+
+    job = (
+        access.jobs_for(user)
+        .filter(kind=PRINT, school_id=npsn, params__period=period.code)
+        .order_by("-created_at")
+        .first()
+    )
+    if job is None:
+        return None
+    if not job.is_finished:
+        return PrintJobState("preparing", job)
+    if job.state not in (Job.State.REFUSED, Job.State.FAILED):
+        return None
+    printed = Sptjm.objects.filter(school_id=npsn, period=period).aggregate(at=Max("printed_at"))["at"]
+    if printed is not None and printed > job.created_at:
+        return None  # a later print says more than this job's refusal
+    english = (get_language() or "").startswith("en")
+    return PrintJobState(
+        "refused" if job.state == Job.State.REFUSED else "failed",
+        job,
+        job.error_message_en if english else job.error_message,
+    )

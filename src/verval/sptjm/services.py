@@ -1298,3 +1298,18 @@ def run_scan_check_job(job: Job) -> dict[str, Any]:
         "pages_with_qr": int(kept.get("pages_with_qr", 0)),
         "warnings": len(result.warnings),
     }
+
+
+def run_print_job(job: Job) -> dict[str, Any]:
+    """Runner of `sptjm_print` (decision 0102): a large school's print, made by the same
+    `print_sptjm` as a small one in its request (`actions.print_requested`). A refusal is the
+    job's (REFUSED with the print's code and message): nothing was printed, nothing locked. The
+    counts are what the job page shows; the document itself is on the school's SPTJM page."""
+    from verval.sptjm import actions
+    from verval.sptjm.reasons import ActionRefused
+
+    try:
+        sptjm, _created = actions.print_requested(job)
+    except ActionRefused as refused:
+        raise JobRefused(refused.code, refused.message, refused.message_en) from refused
+    return {"rows": sptjm.rows}

@@ -77,6 +77,8 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         for f in page.failed
     ]
     excluded_page, excluded_groups = _excluded(request, page, full_numbers=can_edit)
+    # A large print asked for and prepared by a job (decision 0102): preparing, or refused.
+    printing = selectors.print_job(request.user, npsn, page.period) if can_edit and page.period else None
     if can_edit:
         live = [d for d in [page.live, *(page.other_live or [])] if d is not None]
         # The latest scan sent of each, checked in a job (decision 0095): checking, refused, accepted.
@@ -96,6 +98,7 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
             "can_edit": can_edit,
             "can_open_documents": selectors.can_open_documents(request.user, npsn),
             "failed": failed,
+            "printing": printing,
             "excluded_page": excluded_page,
             "excluded_groups": excluded_groups,
             "shared_limit": settings.VERVAL["SHARED_NUMBER_LIMIT"],
@@ -141,11 +144,14 @@ def _excluded(
 def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
     period_code = request.POST.get("periode", "")
     try:
-        sptjm, created = actions.print_sptjm(actor=request.user, npsn=npsn, period_code=period_code)
+        # A large document is printed by a job (decision 0102); the page says it is being prepared.
+        sptjm, created, _job = actions.request_print(actor=request.user, npsn=npsn, period_code=period_code)
     except ActionRefused as exc:
         _refusal(request, exc)
     else:
-        if created:
+        if sptjm is None:
+            pass  # a job prints it: the page says so at once (selectors.print_job), no message twice
+        elif created:
             messages.success(
                 request,
                 _(
