@@ -473,3 +473,44 @@ def test_voided_late_document_leaves_the_dinas_list(clock, operator, pusdatin, s
     actions.void_sptjm(actor=operator, sptjm_id=sptjm.pk)
 
     assert list(selectors.late_documents(pusdatin, period)) == []
+
+
+# ------------------------------------------------------------------ work a job does after the deadline
+
+
+def test_a_scan_received_on_the_deadline_day_and_checked_after_midnight_is_on_time(
+    clock, operator, school, period
+):
+    from verval.core import jobs
+
+    clock.at(2020, 9, 15, 10, 0)
+    sptjm = _print(operator, school, period)
+    received = clock.at(2020, 9, 25, 23, 50)
+    job = actions.receive_scan(actor=operator, sptjm_id=sptjm.pk, upload=_blank_scan())
+    clock.at(2020, 9, 26, 0, 20)  # the queue was long at the deadline (decision 0095)
+
+    assert jobs.run(job.pk).state == "SUCCEEDED"
+
+    sptjm.refresh_from_db()
+    assert (sptjm.status, sptjm.uploaded_at, sptjm.upload_late_days) == ("DIUNGGAH", received, 0)
+    [event] = _audit("upload_sptjm_scan", sptjm)
+    assert event.after["late_days"] == 0
+
+
+def test_a_large_print_asked_on_the_deadline_day_and_made_after_midnight_is_on_time(
+    clock, operator, school, period, settings
+):
+    from verval.core import jobs
+
+    settings.VERVAL = {**settings.VERVAL, "SPTJM_PRINT_IN_REQUEST_MAX": 1}
+    aktif(school, 2)
+    clock.at(2020, 9, 20, 23, 50)
+    _none, _created, job = actions.request_print(actor=operator, npsn=school.npsn, period_code=period.code)
+    assert job is not None
+    made = clock.at(2020, 9, 21, 0, 10)  # a busy worker reached it after midnight (decision 0102)
+
+    assert jobs.run(job.pk).state == "SUCCEEDED"
+
+    sptjm = Sptjm.objects.get(school=school)
+    # The PDF lists the records as they were when it was made; the lateness counts from the click.
+    assert (sptjm.printed_at, sptjm.print_deadline, sptjm.print_late_days) == (made, date(2020, 9, 20), 0)

@@ -46,6 +46,8 @@ def fixed_clock(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(
         actions, "timezone", types.SimpleNamespace(now=lambda: PRINTED_AT, localtime=timezone.localtime)
     )
+    # The job's own row too: a job's print counts its lateness from when it was asked for.
+    monkeypatch.setattr(timezone, "now", lambda: PRINTED_AT)
 
 
 def test_a_large_print_is_queued_and_the_page_says_at_once_that_it_is_being_prepared(  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,16 @@ def _check_version(sptjm: Sptjm, version: int | None) -> None:
 # ------------------------------------------------------------------ print / void
 
 
-def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool]:
+def print_sptjm(
+    *, actor: Any, npsn: str, period_code: str, requested_at: datetime | None = None
+) -> tuple[Sptjm, bool]:
     """Print the school's SPTJM for a period; returns (document, created).
 
     While a document of the period is live (DICETAK/DIUNGGAH/DIKEMBALIKAN) printing returns it
     unchanged. Otherwise a new one lists every AKTIF recipient not yet covered, and locks them;
     past the print deadline it is printed all the same and marked late (`print_late_days`).
+    `requested_at`: when the school asked, for a print a job makes later (decision 0102); its
+    lateness counts from the click, not from when a busy worker reached it.
     """
     from verval.phones import national_display
 
@@ -176,7 +181,7 @@ def print_sptjm(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm, bool
             printed_at=printed_at,
             # Against the deadline printed on this very PDF; a late print is marked, not refused.
             print_deadline=period.sptjm_print_deadline,
-            print_late_days=days_late(period.sptjm_print_deadline, printed_at),
+            print_late_days=days_late(period.sptjm_print_deadline, requested_at or printed_at),
         )
         SptjmItem.objects.bulk_create(
             [
@@ -267,7 +272,10 @@ def print_requested(job: Job) -> tuple[Sptjm, bool]:
     """The job's part of a large print (decision 0102): `print_sptjm` for the operator who asked,
     which checks again who may print, the period and a live document. A refusal changes nothing."""
     return print_sptjm(
-        actor=job.created_by, npsn=job.school_id, period_code=str((job.params or {})["period"])
+        actor=job.created_by,
+        npsn=job.school_id,
+        period_code=str((job.params or {})["period"]),
+        requested_at=job.created_at,
     )
 
 
@@ -626,6 +634,7 @@ def check_received_scan(job: Job, progress: jobs.Progress | None = None) -> Uplo
             printed,
             None if version is None else int(version),
             progress,
+            received_at=job.created_at,
         )
     except jobs.LeaseLost:
         raise  # another worker runs this job now, on this file
@@ -644,8 +653,12 @@ def _check_and_apply(
     printed: int,
     version: int | None,
     progress: jobs.Progress | None = None,
+    *,
+    received_at: datetime | None = None,
 ) -> UploadResult:
-    """Read the stored scan's QR codes and, unless refused, make it the document's scan."""
+    """Read the stored scan's QR codes and, unless refused, make it the document's scan.
+    `received_at`: when the school's upload arrived, for a check a job makes later (decision
+    0095): at a deadline the queue may reach it after midnight, and the school uploaded in time."""
     path = files.absolute(rel)
     scanned = read_scan(sptjm, path, kind, printed, progress)
     verdict = scanned.verdict
@@ -671,7 +684,7 @@ def _check_and_apply(
             "late_days": locked.upload_late_days,
         }
         locked.scan_path, locked.scan_type, locked.scan_sha256, locked.scan_size = rel, kind, sha, stored
-        locked.uploaded_by, locked.uploaded_at = actor, timezone.now()
+        locked.uploaded_by, locked.uploaded_at = actor, received_at or timezone.now()
         locked.upload_count += 1
         locked.qr_verdict = verdict
         warnings = scanned.warnings()
