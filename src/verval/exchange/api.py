@@ -144,7 +144,9 @@ _ERROR_ANSWERS: dict[str, tuple[str, dict[str, Any]]] = {
         "`curl -d`, which drops the line breaks) or more than 5 % of its rows refused "
         "(TERLALU_BANYAK_DITOLAK; `rows` holds the first refused rows, `issues_url` every one, "
         "`counts.by_code` the number per code). Fix the file, or check that file and batch belong "
-        "together, and send it again",
+        "together, and send it again. When every refused row contradicts an earlier answer "
+        "(BERTENTANGAN), the message says so instead: the first answers stay, Pusdatin sees the "
+        "contradictions and will contact you; remove those rows to apply the others",
         _example(
             "TERLALU_BANYAK_DITOLAK",
             *REFUSALS["TERLALU_BANYAK_DITOLAK"],
