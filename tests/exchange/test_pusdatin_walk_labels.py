@@ -47,3 +47,32 @@ def test_number_format_message_names_the_provider(client, pusdatin):  # type: ig
         "/pusdatin/dump/format-nomor/", {"provider": "xl", "number_format": "national"}, follow=True
     ).content.decode()
     assert "Format nomor XL Axiata: 08… (nasional, awalan 0), mulai batch berikutnya." in page
+
+
+@pytest.mark.parametrize(
+    ("provider", "named"),
+    [("telkomsel", "Telkomsel"), ("indosat", "Indosat Ooredoo"), (None, "Semua provider")],
+)
+def test_a_dump_jobs_page_names_the_provider_it_was_for(client, pusdatin, provider, named):  # type: ignore[no-untyped-def]
+    # Decision 0103: the walk of decision 0097 read "Dump ke provider" and nothing of which one.
+    from verval.exchange import actions
+
+    job = actions.request_dump(actor=pusdatin, provider=provider)
+    client.force_login(pusdatin)
+
+    html = _get(client, f"/pekerjaan/{job.pk}/")
+
+    assert "<h1>Dump ke provider</h1>" in html
+    assert f'<p class="muted small break-any">{named} · ' in html
+
+
+def test_a_dump_jobs_page_names_its_provider_in_english_too(client, pusdatin):  # type: ignore[no-untyped-def]
+    from verval.exchange import actions
+
+    job = actions.request_dump(actor=pusdatin, provider="xl")
+    client.force_login(pusdatin)
+    client.cookies["django_language"] = "en"
+
+    html = _get(client, f"/pekerjaan/{job.pk}/", "en")
+
+    assert '<p class="muted small break-any">XL Axiata · ' in html
