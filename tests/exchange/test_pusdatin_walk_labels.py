@@ -76,3 +76,38 @@ def test_a_dump_jobs_page_names_its_provider_in_english_too(client, pusdatin):  
     html = _get(client, f"/pekerjaan/{job.pk}/", "en")
 
     assert '<p class="muted small break-any">XL Axiata · ' in html
+
+
+def test_the_dump_summary_calls_its_figures_answers_and_says_why_they_exceed_todays_statuses(
+    client, pusdatin, tsel_batch, tmp_path
+):  # type: ignore[no-untyped-def]
+    # Decision 0103 (found by decision 0097's walk): recipients answered residu, corrected by
+    # their school and dumped again stay residu answers here; the dashboard counts their status.
+    from tests.exchange.helpers import dump_rows, results_file
+    from verval.core import jobs
+    from verval.exchange import actions
+    from verval.registry.models import Recipient
+
+    rows = dump_rows(tsel_batch)
+    answers = [(r["pd_id"], r["no_ponsel"], "TIDAK_AKTIF" if i < 2 else "AKTIF") for i, r in enumerate(rows)]
+    jobs.run(actions.create_ingest_job(actor=None, batch=tsel_batch, path=results_file(tmp_path, answers)).pk)
+    # The school corrects one residu number; validation sends it back to the provider.
+    Recipient.objects.filter(pk=rows[0]["pd_id"]).update(phone_e164="+6281299999999", status="MENUNGGU_PROVIDER")
+    (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    client.force_login(pusdatin)
+
+    html = _get(client, "/pusdatin/dump/")
+
+    assert Recipient.objects.filter(operator="telkomsel", status="RESIDU").count() == 1
+    assert (
+        '<td data-label="Jawaban aktif">8</td><td data-label="Jawaban residu">2</td>'
+        '<td data-label="Bertentangan">0</td>'
+    ) in html
+    assert "<th>Jawaban aktif</th><th>Jawaban residu</th>" in html
+    assert (
+        '<p class="muted small" id="answers-note">Jawaban aktif dan Jawaban residu menghitung jawaban '
+        "provider di semua batchnya, juga jawaban untuk nomor yang kemudian diperbaiki sekolah dan dikirim "
+        "lagi di batch berikutnya; jumlahnya bisa lebih besar daripada status penerima hari ini, yang ada "
+        'di <a href="/">dasbor nasional</a>.</p>'
+    ) in html
+    assert "<th>Residu</th>" not in html
