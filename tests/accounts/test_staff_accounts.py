@@ -89,8 +89,16 @@ def test_dinas_account_needs_region_of_the_right_level(client, pusdatin):  # typ
 @pytest.mark.parametrize(
     ("role", "region", "message"),
     [
-        ("DINAS_KAB", "", "Kode wilayah wajib diisi untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00)."),
-        ("DINAS_PROV", "  ", "Kode wilayah wajib diisi untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00)."),
+        (
+            "DINAS_KAB",
+            "",
+            "Kode wilayah wajib diisi untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00).",
+        ),
+        (
+            "DINAS_PROV",
+            "  ",
+            "Kode wilayah wajib diisi untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00).",
+        ),
         (
             "DINAS_KAB",
             "999999",
@@ -103,7 +111,13 @@ def test_an_empty_region_is_said_to_be_required_and_an_unknown_one_not_found(
 ):  # type: ignore[no-untyped-def]
     # Decision 0103: the walk of decision 0097 read "tidak ditemukan" for a field left empty.
     client.force_login(pusdatin)
-    data = {"role": role, "region": region, "full_name": "X", "username": "dinas.baru", "email": "x@example.test"}
+    data = {
+        "role": role,
+        "region": region,
+        "full_name": "X",
+        "username": "dinas.baru",
+        "email": "x@example.test",
+    }
 
     response = client.post(reverse("accounts:staff_create"), data)
 

@@ -241,11 +241,15 @@ def test_every_operation_refers_to_the_shared_500_and_its_example_is_the_servers
     assert answer.json() == example
 
 
-def test_the_405_is_defined_once_and_named_in_the_description_not_on_each_operation(client, document, tsel_token):
+def test_the_405_is_defined_once_and_named_in_the_description_not_on_each_operation(
+    client, document, tsel_token
+):
     # No operation answers 405 (each is a method its path takes): a row on all twenty would
     # document an answer none of them gives.
     answer = document["components"]["responses"]["MetodeTidakDiizinkan"]
-    statuses = {status for ops in document["paths"].values() for op in ops.values() for status in op["responses"]}
+    statuses = {
+        status for ops in document["paths"].values() for op in ops.values() for status in op["responses"]
+    }
 
     refused = client.delete("/api/v1/batches", HTTP_AUTHORIZATION=f"Bearer {tsel_token}")
 

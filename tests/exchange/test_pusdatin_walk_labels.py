@@ -92,7 +92,9 @@ def test_the_dump_summary_calls_its_figures_answers_and_says_why_they_exceed_tod
     answers = [(r["pd_id"], r["no_ponsel"], "TIDAK_AKTIF" if i < 2 else "AKTIF") for i, r in enumerate(rows)]
     jobs.run(actions.create_ingest_job(actor=None, batch=tsel_batch, path=results_file(tmp_path, answers)).pk)
     # The school corrects one residu number; validation sends it back to the provider.
-    Recipient.objects.filter(pk=rows[0]["pd_id"]).update(phone_e164="+6281299999999", status="MENUNGGU_PROVIDER")
+    Recipient.objects.filter(pk=rows[0]["pd_id"]).update(
+        phone_e164="+6281299999999", status="MENUNGGU_PROVIDER"
+    )
     (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
     client.force_login(pusdatin)
 

@@ -258,4 +258,7 @@ def test_the_api_answers_a_file_of_contradictions_with_their_advice(client, tsel
         ONLY_CONTRADICTIONS_ID,
         ONLY_CONTRADICTIONS_EN,
     )
-    assert [(row["line"], row["code"]) for row in r.json()["rows"]] == [(2, "BERTENTANGAN"), (3, "BERTENTANGAN")]
+    assert [(row["line"], row["code"]) for row in r.json()["rows"]] == [
+        (2, "BERTENTANGAN"),
+        (3, "BERTENTANGAN"),
+    ]
