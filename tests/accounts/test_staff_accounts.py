@@ -86,6 +86,45 @@ def test_dinas_account_needs_region_of_the_right_level(client, pusdatin):  # typ
     assert not User.objects.filter(username="salah.level").exists()
 
 
+@pytest.mark.parametrize(
+    ("role", "region", "message"),
+    [
+        (
+            "DINAS_KAB",
+            "",
+            "Kode wilayah wajib diisi untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00).",
+        ),
+        (
+            "DINAS_PROV",
+            "  ",
+            "Kode wilayah wajib diisi untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00).",
+        ),
+        (
+            "DINAS_KAB",
+            "999999",
+            "Kode wilayah tidak ditemukan untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00).",
+        ),
+    ],
+)
+def test_an_empty_region_is_said_to_be_required_and_an_unknown_one_not_found(
+    client, pusdatin, role, region, message
+):  # type: ignore[no-untyped-def]
+    # Decision 0103: the walk of decision 0097 read "tidak ditemukan" for a field left empty.
+    client.force_login(pusdatin)
+    data = {
+        "role": role,
+        "region": region,
+        "full_name": "X",
+        "username": "dinas.baru",
+        "email": "x@example.test",
+    }
+
+    response = client.post(reverse("accounts:staff_create"), data)
+
+    assert response.context["form"].errors == {"region": [message]}
+    assert not User.objects.filter(username="dinas.baru").exists()
+
+
 def test_the_new_account_form_offers_a_way_back_to_the_accounts_and_keeps_what_was_typed(client, pusdatin):  # type: ignore[no-untyped-def]
     client.force_login(pusdatin)
     html = client.get(reverse("accounts:staff_create")).content.decode()

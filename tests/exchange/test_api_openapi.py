@@ -149,7 +149,7 @@ def test_every_error_answer_names_its_codes_and_gives_an_example(document):
     for path, operations in document["paths"].items():
         for method, op in operations.items():
             for status, answer in op["responses"].items():
-                if status.startswith("2") or status in ("304", "401", "429"):
+                if status.startswith("2") or status in ("304", "401", "429") or "$ref" in answer:
                     continue
                 assert answer["description"] not in BARE_REASONS, (method, path, status)
                 json_answer = answer.get("content", {}).get("application/json")
@@ -214,3 +214,48 @@ def test_the_recaps_400_names_the_figure_codes_not_a_malformed_request(document)
     assert answer["description"].startswith("A figure of the recap refused: REKAP_TIDAK_VALID")
     assert answer["content"]["application/json"]["example"]["code"] == "REKAP_TIDAK_KONSISTEN"
     assert answer["content"]["application/json"]["example"]["rows"][0]["column"] == "sent"
+
+
+def test_every_operation_refers_to_the_shared_500_and_its_example_is_the_servers_answer(
+    client, document, tsel_batch, tsel_token, monkeypatch
+):  # type: ignore[no-untyped-def]
+    # Decision 0103: any operation can answer 500; one definition, referred to by all twenty.
+    from verval.exchange import api
+
+    refs = {
+        op["responses"]["500"]["$ref"]
+        for ops in document["paths"].values()
+        for op in ops.values()
+        if op.get("security")
+    }
+    example = document["components"]["responses"]["KesalahanSistem"]["content"]["application/json"]["example"]
+
+    def broken(batch):  # type: ignore[no-untyped-def]
+        raise RuntimeError("rusak")
+
+    monkeypatch.setattr(api, "_batch_out", broken)
+    answer = client.get("/api/v1/batches", HTTP_AUTHORIZATION=f"Bearer {tsel_token}")
+
+    assert refs == {"#/components/responses/KesalahanSistem"}
+    assert answer.status_code == 500
+    assert answer.json() == example
+
+
+def test_the_405_is_defined_once_and_named_in_the_description_not_on_each_operation(
+    client, document, tsel_token
+):
+    # No operation answers 405 (each is a method its path takes): a row on all twenty would
+    # document an answer none of them gives.
+    answer = document["components"]["responses"]["MetodeTidakDiizinkan"]
+    statuses = {
+        status for ops in document["paths"].values() for op in ops.values() for status in op["responses"]
+    }
+
+    refused = client.delete("/api/v1/batches", HTTP_AUTHORIZATION=f"Bearer {tsel_token}")
+
+    assert "405" not in statuses
+    assert "Allow" in answer["headers"]
+    assert refused.status_code == 405
+    assert refused.json() == answer["content"]["application/json"]["example"]
+    assert "405 (METODE_TIDAK_DIIZINKAN" in document["info"]["description"]
+    assert "components.responses.MetodeTidakDiizinkan" in document["info"]["description"]

@@ -47,3 +47,69 @@ def test_number_format_message_names_the_provider(client, pusdatin):  # type: ig
         "/pusdatin/dump/format-nomor/", {"provider": "xl", "number_format": "national"}, follow=True
     ).content.decode()
     assert "Format nomor XL Axiata: 08… (nasional, awalan 0), mulai batch berikutnya." in page
+
+
+@pytest.mark.parametrize(
+    ("provider", "named"),
+    [("telkomsel", "Telkomsel"), ("indosat", "Indosat Ooredoo"), (None, "Semua provider")],
+)
+def test_a_dump_jobs_page_names_the_provider_it_was_for(client, pusdatin, provider, named):  # type: ignore[no-untyped-def]
+    # Decision 0103: the walk of decision 0097 read "Dump ke provider" and nothing of which one.
+    from verval.exchange import actions
+
+    job = actions.request_dump(actor=pusdatin, provider=provider)
+    client.force_login(pusdatin)
+
+    html = _get(client, f"/pekerjaan/{job.pk}/")
+
+    assert "<h1>Dump ke provider</h1>" in html
+    assert f'<p class="muted small break-any">{named} · ' in html
+
+
+def test_a_dump_jobs_page_names_its_provider_in_english_too(client, pusdatin):  # type: ignore[no-untyped-def]
+    from verval.exchange import actions
+
+    job = actions.request_dump(actor=pusdatin, provider="xl")
+    client.force_login(pusdatin)
+    client.cookies["django_language"] = "en"
+
+    html = _get(client, f"/pekerjaan/{job.pk}/", "en")
+
+    assert '<p class="muted small break-any">XL Axiata · ' in html
+
+
+def test_the_dump_summary_calls_its_figures_answers_and_says_why_they_exceed_todays_statuses(
+    client, pusdatin, tsel_batch, tmp_path
+):  # type: ignore[no-untyped-def]
+    # Decision 0103 (found by decision 0097's walk): recipients answered residu, corrected by
+    # their school and dumped again stay residu answers here; the dashboard counts their status.
+    from tests.exchange.helpers import dump_rows, results_file
+    from verval.core import jobs
+    from verval.exchange import actions
+    from verval.registry.models import Recipient
+
+    rows = dump_rows(tsel_batch)
+    answers = [(r["pd_id"], r["no_ponsel"], "TIDAK_AKTIF" if i < 2 else "AKTIF") for i, r in enumerate(rows)]
+    jobs.run(actions.create_ingest_job(actor=None, batch=tsel_batch, path=results_file(tmp_path, answers)).pk)
+    # The school corrects one residu number; validation sends it back to the provider.
+    Recipient.objects.filter(pk=rows[0]["pd_id"]).update(
+        phone_e164="+6281299999999", status="MENUNGGU_PROVIDER"
+    )
+    (second,) = actions.publish_dumps(actor=None, provider="telkomsel")
+    client.force_login(pusdatin)
+
+    html = _get(client, "/pusdatin/dump/")
+
+    assert Recipient.objects.filter(operator="telkomsel", status="RESIDU").count() == 1
+    assert (
+        '<td data-label="Jawaban aktif">8</td><td data-label="Jawaban residu">2</td>'
+        '<td data-label="Bertentangan">0</td>'
+    ) in html
+    assert "<th>Jawaban aktif</th><th>Jawaban residu</th>" in html
+    assert (
+        '<p class="muted small" id="answers-note">Jawaban aktif dan Jawaban residu menghitung jawaban '
+        "provider di semua batchnya, juga jawaban untuk nomor yang kemudian diperbaiki sekolah dan dikirim "
+        "lagi di batch berikutnya; jumlahnya bisa lebih besar daripada status penerima hari ini, yang ada "
+        'di <a href="/">dasbor nasional</a>.</p>'
+    ) in html
+    assert "<th>Residu</th>" not in html

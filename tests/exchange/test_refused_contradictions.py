@@ -187,3 +187,78 @@ def test_a_provider_finds_the_contradictions_of_its_refused_file_in_its_report_a
     ]
     assert other.status_code == 404
     assert RefusedContradiction.objects.filter(batch=tsel_batch).count() == 2
+
+
+# Decision 0103: a file refused only because its rows contradict earlier answers is most likely a
+# deliberate correction; "check that the file and the batch are the right ones" fits a wrong file.
+ONLY_CONTRADICTIONS_ID = (
+    "Terlalu banyak baris ditolak; berkas ditolak seluruhnya. Semua baris yang ditolak bertentangan "
+    "dengan jawaban Anda sebelumnya untuk batch ini: jawaban pertama tetap berlaku dan tidak dapat "
+    "diganti dengan berkas. Pusdatin melihat pertentangan ini di halaman batch dan akan menghubungi "
+    "Anda. Untuk menerapkan baris lainnya, hapus baris yang bertentangan (lihat laporan) lalu kirim "
+    "ulang berkas."
+)
+ONLY_CONTRADICTIONS_EN = (
+    "Too many rows refused; the whole file is refused. Every refused row contradicts your earlier "
+    "answer for this batch: the first answer stays and a file cannot replace it. Pusdatin sees these "
+    "contradictions on the batch page and will contact you. To apply the other rows, remove the "
+    "contradicting rows (see the report) and send the file again."
+)
+
+
+def test_a_file_refused_only_for_contradictions_is_told_what_pusdatin_does_with_them(refused_job):
+    assert (refused_job.error_code, refused_job.error_message, refused_job.error_message_en) == (
+        "TERLALU_BANYAK_DITOLAK",
+        ONLY_CONTRADICTIONS_ID,
+        ONLY_CONTRADICTIONS_EN,
+    )
+
+
+def test_a_file_refused_for_contradictions_and_other_refusals_keeps_the_advice_to_check_the_file(
+    tsel_batch, rows, tmp_path
+):
+    answers = [(r["pd_id"], r["no_ponsel"], "AKTIF") for r in rows]
+    answers[0] = (rows[0]["pd_id"], rows[0]["no_ponsel"], "RUSAK")
+    answers[1] = (rows[1]["pd_id"], rows[1]["no_ponsel"], "TIDAK_AKTIF")
+
+    job = ingest(tsel_batch, results_file(tmp_path, answers, name="b.csv"))
+
+    assert (job.error_code, job.error_message_en) == (
+        "TERLALU_BANYAK_DITOLAK",
+        "Too many rows refused; the whole file is refused. Check that the file and the batch are the right ones.",
+    )
+
+
+def test_the_job_page_gives_the_contradictions_advice_in_both_languages(client, provider_user, refused_job):
+    client.force_login(provider_user)
+
+    indonesian = client.get(f"/pekerjaan/{refused_job.pk}/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/pekerjaan/{refused_job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert f"<code>TERLALU_BANYAK_DITOLAK</code> {ONLY_CONTRADICTIONS_ID}</p>" in indonesian
+    assert f"<code>TERLALU_BANYAK_DITOLAK</code> {ONLY_CONTRADICTIONS_EN}</p>" in english
+
+
+def test_the_api_answers_a_file_of_contradictions_with_their_advice(client, tsel_batch, rows, tsel_token):
+    body = "pd_id,no_ponsel,status\n" + "".join(
+        f"{r['pd_id']},{r['no_ponsel']},{'TIDAK_AKTIF' if i < 2 else 'AKTIF'}\n" for i, r in enumerate(rows)
+    )
+
+    r = client.post(
+        f"/api/v1/batches/{tsel_batch.id}/results",
+        data=body.encode(),
+        content_type="text/csv",
+        headers={"Authorization": f"Bearer {tsel_token}"},
+    )
+
+    assert r.status_code == 422
+    assert (r.json()["code"], r.json()["message"], r.json()["message_en"]) == (
+        "TERLALU_BANYAK_DITOLAK",
+        ONLY_CONTRADICTIONS_ID,
+        ONLY_CONTRADICTIONS_EN,
+    )
+    assert [(row["line"], row["code"]) for row in r.json()["rows"]] == [
+        (2, "BERTENTANGAN"),
+        (3, "BERTENTANGAN"),
+    ]

@@ -173,6 +173,12 @@ EMAIL_TAKEN = _("Surel ini sudah dipakai akun lain; setiap akun Dinas/provider p
 
 
 def _region_for_role(form: forms.Form, role: str, code: str) -> Region | None:
+    if not code.strip():
+        # An empty field is a missing code, not an unknown one (decision 0103).
+        form.add_error(
+            "region", _("Kode wilayah wajib diisi untuk peran ini (provinsi PP0000, kabupaten/kota PPKK00).")
+        )
+        return None
     level = Region.Level.REGENCY if role == Role.DINAS_KAB else Region.Level.PROVINCE
     region = Region.objects.filter(code=code.strip(), level=level).first()
     if region is None:

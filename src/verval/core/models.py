@@ -107,6 +107,13 @@ class Job(models.Model):
         return str(JOB_KINDS.get(self.kind, self.kind))
 
     @property
+    def provider_name(self) -> str:
+        """The provider the job was for as people know it (Telkomsel), '' for none (decision 0103)."""
+        from verval.accounts.models import provider_name
+
+        return provider_name(self.provider)
+
+    @property
     def percent(self) -> int:
         return self.percent_of(self.progress_done, self.progress_total)
 

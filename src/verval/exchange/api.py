@@ -86,7 +86,11 @@ api = ProviderApi(
     description=(
         "Dump batches out, match and injection results back. One Bearer token per provider "
         "(`Authorization: Bearer vp_...`). Errors: JSON `{code, message, message_en, rows}`. Each endpoint below "
-        "says what it takes and answers; the schema alone: /api/v1/openapi.json."
+        "says what it takes and answers; the schema alone: /api/v1/openapi.json. Any endpoint may answer 500 "
+        "(KESALAHAN_SISTEM: nothing was changed; try again later or tell Pusdatin). A method a path does not "
+        "take answers 405 (METODE_TIDAK_DIIZINKAN, with `Allow` listing the methods it takes; "
+        "`components.responses.MetodeTidakDiizinkan`): no operation below answers it, since each is a method "
+        "its path takes."
     ),
     urls_namespace="api-v1",
 )
@@ -140,7 +144,9 @@ _ERROR_ANSWERS: dict[str, tuple[str, dict[str, Any]]] = {
         "`curl -d`, which drops the line breaks) or more than 5 % of its rows refused "
         "(TERLALU_BANYAK_DITOLAK; `rows` holds the first refused rows, `issues_url` every one, "
         "`counts.by_code` the number per code). Fix the file, or check that file and batch belong "
-        "together, and send it again",
+        "together, and send it again. When every refused row contradicts an earlier answer "
+        "(BERTENTANGAN), the message says so instead: the first answers stay, Pusdatin sees the "
+        "contradictions and will contact you; remove those rows to apply the others",
         _example(
             "TERLALU_BANYAK_DITOLAK",
             *REFUSALS["TERLALU_BANYAK_DITOLAK"],
@@ -212,11 +218,44 @@ _ERROR_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+# The two answers of any address that no operation declares (decision 0103). The 500 is shared
+# by every operation through one reference (a row on each operation's docs, one definition in the
+# document); the 405 is never an operation's answer (an operation is a method its path takes), so
+# it is defined once beside the 500 and the API's description points to it instead of adding a
+# row to the twenty operations that cannot give it.
+_COMMON_RESPONSES: dict[str, dict[str, Any]] = {
+    "KesalahanSistem": {
+        "description": "System error (KESALAHAN_SISTEM): nothing was changed; try again later or tell "
+        "Pusdatin. An upload whose job failed adds its `job_id`. The answer never carries the "
+        "error's text, which is only logged",
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/ErrorOut"},
+                "example": _example("KESALAHAN_SISTEM", *ERRORS["KESALAHAN_SISTEM"][1:]),
+            }
+        },
+    },
+    "MetodeTidakDiizinkan": {
+        "description": "A method the path does not take (METODE_TIDAK_DIIZINKAN); `Allow` lists the "
+        "methods it takes",
+        "headers": {"Allow": {"schema": {"type": "string"}, "description": "e.g. GET, HEAD"}},
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/ErrorOut"},
+                "example": _example("METODE_TIDAK_DIIZINKAN", *ERRORS["METODE_TIDAK_DIIZINKAN"][1:]),
+            }
+        },
+    },
+}
+
+
 def _document_common_answers(schema: Any) -> None:
     """Every operation that takes the token can answer 401 (no valid token) and 429 (rate
     limit); ninja documents only the statuses an endpoint declares, and these come from the
     authentication in front of every endpoint. An error status an endpoint declares without
-    saying more gets the codes it carries and an example (`_ERROR_ANSWERS`)."""
+    saying more gets the codes it carries and an example (`_ERROR_ANSWERS`). Every operation
+    refers to the shared 500 (`_COMMON_RESPONSES`)."""
+    schema.setdefault("components", {}).setdefault("responses", {}).update(_COMMON_RESPONSES)
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
             if not operation.get("security"):
@@ -252,6 +291,7 @@ def _document_common_answers(schema: Any) -> None:
                     "content": _error_response(),
                 },
             )
+            responses.setdefault("500", {"$ref": "#/components/responses/KesalahanSistem"})
             for status, answer in responses.items():
                 content = answer.get("content", {}).get("application/json")
                 if content is not None and "example" not in content and str(status) in _ERROR_EXAMPLES:

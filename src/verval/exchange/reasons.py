@@ -121,5 +121,21 @@ REFUSALS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# TERLALU_BANYAK_DITOLAK's message when every refused row contradicts an earlier answer: such a
+# file is most likely a deliberate correction, not a wrong file, and a file cannot change an
+# answer (decision 0103). Not a code of its own: scripts keep handling TERLALU_BANYAK_DITOLAK,
+# and the help lists codes only.
+ONLY_CONTRADICTIONS: tuple[str, str] = (
+    "Terlalu banyak baris ditolak; berkas ditolak seluruhnya. Semua baris yang ditolak bertentangan "
+    "dengan jawaban Anda sebelumnya untuk batch ini: jawaban pertama tetap berlaku dan tidak dapat "
+    "diganti dengan berkas. Pusdatin melihat pertentangan ini di halaman batch dan akan menghubungi "
+    "Anda. Untuk menerapkan baris lainnya, hapus baris yang bertentangan (lihat laporan) lalu kirim "
+    "ulang berkas.",
+    "Too many rows refused; the whole file is refused. Every refused row contradicts your earlier "
+    "answer for this batch: the first answer stays and a file cannot replace it. Pusdatin sees these "
+    "contradictions on the batch page and will contact you. To apply the other rows, remove the "
+    "contradicting rows (see the report) and send the file again.",
+)
+
 # Codes that report a row without refusing it (they do not count towards the refusal share).
 INFO_CODES = frozenset({"NOMOR_SUDAH_DIUBAH", "STATUS_SUDAH_BERUBAH"})

@@ -45,8 +45,9 @@ MATCH_RESULTS = FileSpec(required=("pd_id", "no_ponsel", "status"), optional=("k
 REFUSED_FILE_ISSUES_KEPT = 10_000
 
 
-def refused(code: str, **counts: object) -> JobRefused:
-    msg, msg_en = REFUSALS[code]
+def refused(code: str, *, texts: tuple[str, str] | None = None, **counts: object) -> JobRefused:
+    """The whole file refused with `code`; `texts` words it more precisely than the code's own."""
+    msg, msg_en = texts or REFUSALS[code]
     return JobRefused(code=code, message=msg, message_en=msg_en, counts=dict(counts))
 
 

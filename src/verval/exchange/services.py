@@ -47,7 +47,7 @@ from verval.exchange.models import (
     RefusedContradiction,
     ResultStatus,
 )
-from verval.exchange.reasons import INFO_CODES, REFUSALS
+from verval.exchange.reasons import INFO_CODES, ONLY_CONTRADICTIONS, REFUSALS
 from verval.exchange.resultfile import (
     MATCH_RESULTS,
     REFUSED_FILE_ISSUES_KEPT,
@@ -1078,8 +1078,11 @@ def apply_results(
             contradictions = _contradictions(cursor, cls, kept) if by_code.get("BERTENTANGAN") else []
             listed = {i.line for i in first if i.code == "BERTENTANGAN"}
             first += [c.issue() for c in contradictions if c.line not in listed]
+            # Refused only by contradictions: advice for a correction, not for a wrong file.
+            only_contradictions = not issues and refused_rows == by_code.get("BERTENTANGAN", 0)
             base = refused(
                 "TERLALU_BANYAK_DITOLAK",
+                texts=ONLY_CONTRADICTIONS if only_contradictions else None,
                 batch=batch.id,
                 provider=batch.provider,
                 rows=total,
