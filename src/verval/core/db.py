@@ -213,8 +213,10 @@ def analyze_after_commit() -> list[str]:
     After the commit, not inside the transaction: ANALYZE neither lengthens the job's transaction
     nor can fail it (an error is logged, `robust`). SKIP_LOCKED: a table autovacuum is working on
     gets its statistics from autovacuum, and the job does not wait for it (nor cancel it).
-    The changes are counted by the transaction itself (`pg_stat_xact_user_tables`), exact and
-    known before the commit; the shared counters get them only some time after it.
+    The changes are counted by the transaction itself (`pg_stat_xact_user_tables`), known before
+    the commit; the shared counters get them only some time after it. That view also holds the
+    connection's earlier transactions not yet reported (PostgreSQL reports them at most once a
+    second, between transactions), so a table may be analysed a little early, never late.
     Elsewhere (SQLite), nothing."""
     if connection.vendor != "postgresql":
         return []
