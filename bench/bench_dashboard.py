@@ -51,6 +51,15 @@ PERIOD = "2020-09A"
 NULL = "\\N"
 
 
+def open_dump_rows(cur) -> None:  # type: ignore[no-untyped-def]
+    """One open Telkomsel batch holding half the waiting numbers (they count as "sent")."""
+    cur.execute("INSERT INTO exchange_dumpbatch (id, provider, created_at, rows, sha256, size, file_path, manifest_path, state, answered, aktif, residu, superseded, contradictions, number_format)"
+                " VALUES ('DMP-BENCH', 'telkomsel', now(), 0, '', 0, '', '', 'OPEN', 0, 0, 0, 0, 0, 'msisdn')")  # fmt: skip
+    cur.execute("INSERT INTO exchange_dumpitem (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result)"
+                " SELECT 'DMP-BENCH', id, phone_e164, '', school_id, '', '', true, false, '' FROM registry_recipient"
+                " WHERE status = 'MENUNGGU_PROVIDER' AND hashtext(id::text) % 2 = 0")  # fmt: skip
+
+
 def weighted(items: list[tuple], rnd: random.Random, n: int) -> list[tuple]:
     return rnd.choices(items, weights=[i[-1] for i in items], k=n)
 
@@ -266,11 +275,7 @@ def load(connection, rnd: random.Random, n: int, n_schools: int, districts: list
         for _name, definition in indexes:
             cur.execute(definition)
         # Open dump rows for half the waiting numbers (they count as "sent").
-        cur.execute("INSERT INTO exchange_dumpbatch (id, provider, created_at, rows, sha256, size, file_path, manifest_path, state, answered, aktif, residu, superseded, contradictions, number_format)"
-                    " VALUES ('DMP-BENCH', 'telkomsel', now(), 0, '', 0, '', '', 'OPEN', 0, 0, 0, 0, 0, 'msisdn')")  # fmt: skip
-        cur.execute("INSERT INTO exchange_dumpitem (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result)"
-                    " SELECT 'DMP-BENCH', id, phone_e164, '', school_id, '', '', true, false, '' FROM registry_recipient"
-                    " WHERE status = 'MENUNGGU_PROVIDER' AND hashtext(id::text) % 2 = 0")  # fmt: skip
+        open_dump_rows(cur)
         # SPTJM per school for two thirds of the schools; approved for half of those.
         cur.execute(f"""INSERT INTO sptjm_sptjm (id, number, school_id, period_id, seq, status, rows, total_gb, content_sha256,
                         pdf_path, pdf_sha256, printed_at, scan_path, scan_type, scan_sha256, scan_size, upload_count, qr_verdict,

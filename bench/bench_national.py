@@ -56,7 +56,7 @@ PROVINCE_SCHOOLS = {
 PERIOD = "2020-09A"
 # (status, reason, per cent): the dashboard bench's mix, roughly the 2020 figures; bench/ is on
 # sys.path when a bench script runs, as for benchdb.
-from bench_dashboard import STATUS_MIX  # noqa: E402
+from bench_dashboard import STATUS_MIX, open_dump_rows  # noqa: E402
 
 
 def setup_django() -> None:
@@ -150,11 +150,7 @@ def build(args: argparse.Namespace) -> None:
             cur.execute(definition)
         timings["recipient indexes"] = time.monotonic() - t
         t = time.monotonic()
-        cur.execute("INSERT INTO exchange_dumpbatch (id, provider, created_at, rows, sha256, size, file_path, manifest_path, state, answered, aktif, residu, superseded, contradictions, number_format)"
-                    " VALUES ('DMP-BENCH', 'telkomsel', now(), 0, '', 0, '', '', 'OPEN', 0, 0, 0, 0, 0, 'msisdn')")  # fmt: skip
-        cur.execute("INSERT INTO exchange_dumpitem (batch_id, recipient_id, phone, grade, npsn, result, note, is_open, superseded, conflict_result)"
-                    " SELECT 'DMP-BENCH', id, phone_e164, '', school_id, '', '', true, false, '' FROM registry_recipient"
-                    " WHERE status = 'MENUNGGU_PROVIDER' AND hashtext(id::text) % 2 = 0")  # fmt: skip
+        open_dump_rows(cur)
         # An SPTJM for nine schools in ten: 6 of 10 approved, 2 uploaded (Pusdatin's review queue),
         # 1 printed (late for the upload, past its deadline); the tenth school printed nothing
         # (late, when it has an AKTIF recipient).
