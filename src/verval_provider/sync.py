@@ -31,8 +31,8 @@ def sync(
     # Before any request (an OSError naming the path): a mistyped export path was found only
     # after the first batch was downloaded, and with no batch waiting not at all, so that cron's
     # hourly run said "no new batches" until the day one came (decision 0100).
-    with open(subscribers, "rb"):
-        pass
+    with open(subscribers, "rb") as export:  # a folder or an unreadable file fails here too
+        export.read(1)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     done_file = workdir / "done.json"
