@@ -1,8 +1,9 @@
 """Every log line of one install in one zone, with its offset (decision 0082): gunicorn's master
 never loads the application, so it wrote UTC while its workers, once Django set `TZ`, wrote WIB.
 `verval.gunicorn_conf` sets the site's zone in the master and gives gunicorn's own lines the
-application's format. Real processes; the gunicorn walk needs gunicorn (not a dependency: the site
-picks its WSGI server, decision 0072) and is skipped without it."""
+application's format. Real processes; the gunicorn walk needs gunicorn (not a dependency of the
+product: the site picks its WSGI server, decision 0072; the `dev` extra installs it for the suite)
+and is skipped without it."""
 
 from __future__ import annotations
 
