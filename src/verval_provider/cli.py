@@ -204,7 +204,9 @@ def _local_or_sync(args: argparse.Namespace) -> int:
         print("Tidak ada batch baru / no new batches.")
     for report in reports:  # answers sent with values of the export unread (decision 0106)
         for line in unreadable_warning(
-            report.get("unreadable") or {"count": 0}, Path(args.subscribers).name, sent="job" in report
+            report.get("unreadable") or {"count": 0},
+            Path(args.subscribers).name,
+            sent=report.get("state") in ("SUCCEEDED", "PENDING", "RUNNING"),  # accepted by the server
         ):
             print(f"{name}: {report['batch']}: {line}", file=sys.stderr)
     return _exit_code(reports)
