@@ -35,7 +35,7 @@ from typing import Any
 from verval_provider import disbursement, dumps
 from verval_provider.client import NOT_A_SEGMENT, ApiClient, ApiFailure, UrllibTransport
 from verval_provider.disbursement import KitFileError
-from verval_provider.match import MatchError, match
+from verval_provider.match import MatchError, match, unreadable_summary, unreadable_warning
 from verval_provider.sync import sync
 
 WORKDIR = "verval-provider-work"
@@ -155,8 +155,17 @@ def _local_or_sync(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result))
         else:
-            print(f"{result['rows']} rows -> {result['out']} in {result['seconds']} s: {result['by_status']}")
-        return 0
+            unread = unreadable_summary(result["unreadable"])
+            print(
+                f"{result['rows']} rows -> {result['out']} in {result['seconds']} s: {result['by_status']}"
+                + (f"; {unread}" if unread else "")
+            )
+        # Results written, but values of the export matched nothing unread: said on stderr (with
+        # --json too) and exit 1, so that `match && upload-results` stops and cron's wrapper sees
+        # it (decision 0106).
+        for line in unreadable_warning(result["unreadable"], Path(args.subscribers).name, sent=False):
+            print(f"{name}: {line}", file=sys.stderr)
+        return 1 if result["unreadable"]["count"] else 0
 
     bad_url = _url_problem(args.url)
     if bad_url:
@@ -193,6 +202,13 @@ def _local_or_sync(args: argparse.Namespace) -> int:
         print(json.dumps({"batches": reports, "count": len(reports)}))
     elif not reports:
         print("Tidak ada batch baru / no new batches.")
+    for report in reports:  # answers sent with values of the export unread (decision 0106)
+        for line in unreadable_warning(
+            report.get("unreadable") or {"count": 0},
+            Path(args.subscribers).name,
+            sent=report.get("state") in ("SUCCEEDED", "PENDING", "RUNNING"),  # accepted by the server
+        ):
+            print(f"{name}: {report['batch']}: {line}", file=sys.stderr)
     return _exit_code(reports)
 
 
@@ -580,10 +596,13 @@ def _token_problem(token: str | None) -> tuple[str, str | None]:
 def _exit_code(reports: list[dict[str, Any]]) -> int:
     """2: run again later (the server was lost, the token refused, or the server asked to slow
     down (429), in the middle of the run: the next run resumes); 1: a batch was refused or could
-    not be matched; 0: all applied."""
+    not be matched, or was answered from an export holding msisdn values the kit cannot read
+    (decision 0106); 0: all applied."""
     if any(r.get("error") in NOTHING_DONE or r.get("status") in (401, 429) for r in reports):
         return 2
-    return 1 if any(r.get("state") != "SUCCEEDED" for r in reports) else 0
+    if any(r.get("state") != "SUCCEEDED" for r in reports):
+        return 1
+    return 1 if any(r.get("unreadable", {}).get("count") for r in reports) else 0
 
 
 if __name__ == "__main__":

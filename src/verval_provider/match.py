@@ -272,8 +272,9 @@ def _read_dump(path: Path) -> tuple[Any, bool]:
     return dump.with_columns(k.alias("k")), plain
 
 
-def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> Any:
-    """The best rank (Int8; 0 = not in the export) of each dump row, in the dump's order.
+def _subscriber_ranks(path: Path, keys: Any, scratch: Path) -> tuple[Any, dict[str, Any]]:
+    """The best rank (Int8; 0 = not in the export) of each dump row, in the dump's order, and the
+    export's msisdn values the kit cannot read (count, first lines, by kind).
     keys: the dump's numbers as integers (null when not digits)."""
     if not _is_gzip(path):
         if path.name.endswith(".gz"):
@@ -329,10 +330,12 @@ def _unquoted(name: str) -> str:
     return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
 
 
-def _scan_export(path: Path, names: list[str], *, lines: bool = False) -> Any:
+def _scan_export(path: Path, names: list[str], *, lines: bool = False, raw: bool = False) -> Any:
     """The export as a lazy frame of k (the msisdn as an international integer, null when it is
-    not one) and status, and with `lines` its line numbers (a quoted field that spans lines would
-    shift them: asked for only to name a bad line)."""
+    not one), status and no_msisdn (true where polars read no msisdn at all: a blank line, or an
+    empty field); with `lines` its line numbers (a quoted field that spans lines would shift them:
+    asked for only to name a bad line), with `raw` the msisdn as written (only to say what kind
+    of value a bad line holds, never to show it)."""
     import polars as pl
 
     scan = pl.scan_csv(path, infer_schema=False, row_index_name="line" if lines else None, row_index_offset=2)
@@ -341,23 +344,155 @@ def _scan_export(path: Path, names: list[str], *, lines: bool = False) -> Any:
     # read without them: left null it would come back TIDAK_TERDAFTAR, a wrong answer that a later
     # correction cannot undo (refused as contradicting it). Only the values the cast refuses are
     # cleaned, so a clean export costs what it did (10 M rows: the same CPU seconds, decision
-    # 0100). A dot is not removed: `6281234567890.0` from a spreadsheet would gain a digit.
+    # 0100). A float that is exactly an integer (`6281234567890.0`, `.00`: a spreadsheet's or
+    # pandas' float column) is read as that integer when its integer part has at most 15 digits
+    # (E.164's longest number): such a float holds it exactly (below 2^53) and prints its digits
+    # unchanged, so nothing is guessed (decision 0106). Scientific notation (`6.28123E+12`) has
+    # lost digits and any other decimal is not a number: both stay null, and are counted.
     digits = pl.col("msisdn").cast(pl.Int64, strict=False)
-    cleaned = pl.col("msisdn").str.replace_all(r"[\s\-]", "").cast(pl.Int64, strict=False)
+    cleaned = (
+        pl.col("msisdn")
+        .str.replace_all(r"[\s\-]", "")
+        .str.replace(r"^(\+?\d{1,15})\.0+$", "${1}")
+        .cast(pl.Int64, strict=False)
+    )
     # Read first, then made international in a second step: inside _international's dozen
     # comparisons the read was evaluated once per comparison (10 M rows: +0.2 CPU seconds).
     return (
         scan.rename({_unquoted(h): _unquoted(h).strip().lower() for h in names})
         .select(
             *(["line"] if lines else []),
+            *(["msisdn"] if raw else []),
             pl.when(digits.is_null()).then(cleaned).otherwise(digits).alias("k"),
             pl.col("status"),
+            pl.col("msisdn").is_null().alias("no_msisdn"),
         )
         .with_columns(_international(pl.col("k")).alias("k"))
     )
 
 
-def _plain_subscriber_ranks(path: Path, keys: Any, name: str) -> Any:
+# How many first lines of the export's unreadable values a message and the JSON name.
+UNREADABLE_LINES = 5
+# An unreadable msisdn, by kind: what the engineer does about it differs. Scientific notation is
+# what a spreadsheet shows (and saves) for a long number in a General cell: its digits are lost.
+_SCIENTIFIC = r"^[+]?(\d+[.,]?\d*|[.,]\d+)[eE][+]?\d+$"
+UNREADABLE_KINDS = ("scientific_notation", "empty", "other")
+
+
+def _unreadable(scan: Any) -> Any:
+    """The rows of a scan of _scan_export whose msisdn the kit cannot read as a number: k null,
+    except a line polars read as neither msisdn nor status (a blank line, which holds no value)."""
+    import polars as pl
+
+    return scan.filter(pl.col("k").is_null()).filter(~(pl.col("no_msisdn") & pl.col("status").is_null()))
+
+
+def _no_unreadable() -> dict[str, Any]:
+    return {"count": 0, "first_lines": [], "by_kind": dict.fromkeys(UNREADABLE_KINDS, 0)}
+
+
+def _unreadable_lines(path: Path, names: list[str]) -> dict[str, Any]:
+    """How many msisdn values of the export the kit cannot read, by kind, and the first lines that
+    hold one (the export is scanned again with line numbers: only when the match found some).
+    Never the values: they are phone numbers, or were meant to be."""
+    import polars as pl
+
+    value = pl.col("msisdn").str.replace_all(r"[\s\-]", "")
+    kind = (
+        pl.when(pl.col("msisdn").is_null() | (value == ""))
+        .then(pl.lit("empty"))
+        .when(value.str.contains(_SCIENTIFIC))
+        .then(pl.lit("scientific_notation"))
+        .otherwise(pl.lit("other"))
+    )
+    bad = (
+        _unreadable(_scan_export(path, names, lines=True, raw=True))
+        .select("line", kind.alias("kind"))
+        .collect(engine="streaming")
+    )
+    found = dict(bad.get_column("kind").value_counts().iter_rows())
+    return {
+        "count": bad.height,
+        "first_lines": bad.get_column("line").sort().head(UNREADABLE_LINES).to_list(),
+        "by_kind": {k: found.get(k, 0) for k in UNREADABLE_KINDS},
+    }
+
+
+def _grouped(n: int, sep: str) -> str:
+    return f"{n:,}".replace(",", sep)
+
+
+def _line_list(unreadable: dict[str, Any], sep: str) -> str:
+    lines = ", ".join(_grouped(n, sep) for n in unreadable["first_lines"])
+    return lines + (", …" if unreadable["count"] > len(unreadable["first_lines"]) else "")
+
+
+def unreadable_summary(unreadable: dict[str, Any]) -> str:
+    """One short English clause for a summary line: `3 msisdn values of the export unreadable
+    (lines 5, 9, 12)`; empty when there are none."""
+    n = unreadable["count"]
+    if not n:
+        return ""
+    return f"{_grouped(n, ',')} msisdn value{'s' if n != 1 else ''} of the export unreadable (line{'s' if n != 1 else ''} {_line_list(unreadable, ',')})"
+
+
+def unreadable_warning(unreadable: dict[str, Any], export: str, *, sent: bool) -> list[str]:
+    """The warning about an export's unreadable msisdn values, in Indonesian then English (one
+    line each, as the kit's other two-language lines): how many, of which kind, the first lines,
+    what it did to the answers and what to do. No value is quoted. Empty when there are none.
+    `sent`: the answers have been uploaded (sync), not only written (match)."""
+    n = unreadable["count"]
+    if not n:
+        return []
+    kinds = unreadable["by_kind"]
+    id_kinds, en_kinds = [], []
+    if kinds.get("scientific_notation"):
+        k = kinds["scientific_notation"]
+        id_kinds.append(
+            f"{_grouped(k, '.')} dalam notasi ilmiah (seperti 6,28E+12: digitnya sudah hilang; format kolom "
+            "sebagai angka tanpa desimal atau sebagai teks, lalu ekspor ulang)"
+        )
+        en_kinds.append(
+            f"{_grouped(k, ',')} in scientific notation (like 6.28E+12: its digits are lost; format the column "
+            "as a number without decimals or as text, and export again)"
+        )
+    if kinds.get("empty"):
+        id_kinds.append(f"{_grouped(kinds['empty'], '.')} kosong")
+        en_kinds.append(f"{_grouped(kinds['empty'], ',')} empty")
+    if kinds.get("other"):
+        id_kinds.append(f"{_grouped(kinds['other'], '.')} lainnya (huruf, tanda kurung, desimal selain .0)")
+        en_kinds.append(
+            f"{_grouped(kinds['other'], ',')} other (a letter, brackets, a decimal other than .0)"
+        )
+    plural = n != 1
+    if sent:
+        id_after = (
+            "Nomor dump yang tertulis demikian sudah dijawab TIDAK_TERDAFTAR dan dikirim; server menolak "
+            "jawaban lain untuknya (BERTENTANGAN): perbaiki baris-baris ini sebelum batch berikutnya."
+        )
+        en_after = (
+            "A dump number written so was answered TIDAK_TERDAFTAR and sent; the server refuses a different "
+            "answer for it (BERTENTANGAN): correct these lines before the next batch."
+        )
+    else:
+        id_after = (
+            "Nomor dump yang tertulis demikian dijawab TIDAK_TERDAFTAR, dan setelah dikirim server menolak "
+            "jawaban lain untuknya (BERTENTANGAN): perbaiki baris-baris ini dan cocokkan ulang sebelum mengunggah."
+        )
+        en_after = (
+            "A dump number written so is answered TIDAK_TERDAFTAR, and once sent the server refuses a "
+            "different answer for it (BERTENTANGAN): correct these lines and match again before you upload."
+        )
+    return [
+        f"{export}: {_grouped(n, '.')} nilai msisdn tidak terbaca sebagai nomor dan tidak cocok dengan nomor "
+        f"mana pun (baris {_line_list(unreadable, '.')}): {'; '.join(id_kinds)}. {id_after}",
+        f"{export}: {_grouped(n, ',')} msisdn value{'s' if plural else ''} cannot be read as a number and "
+        f"match{'' if plural else 'es'} nothing (line{'s' if plural else ''} {_line_list(unreadable, ',')}): "
+        f"{'; '.join(en_kinds)}. {en_after}",
+    ]
+
+
+def _plain_subscriber_ranks(path: Path, keys: Any, name: str) -> tuple[Any, dict[str, Any]]:
     """_subscriber_ranks of an unpacked export; `name` is the file's name for messages."""
     import polars as pl
 
@@ -383,7 +518,11 @@ def _plain_subscriber_ranks(path: Path, keys: Any, name: str) -> Any:
         .replace_strict(_STATUS_RANKS, default=None, return_dtype=pl.Int8)
         .alias("r"),
     )
-    pairs = joined.select("i", "r").collect(engine="streaming")
+    # The export's unreadable values are counted in the same pass: polars runs both queries over
+    # one scan (collect_all shares it), so a clean export costs what it did (decision 0106).
+    pairs, unreadable = pl.collect_all(
+        [joined.select("i", "r"), _unreadable(scan).select(pl.len())], engine="streaming"
+    )
     if pairs.get_column("r").null_count():
         raise MatchError(f"subscribers {name}: {_bad_statuses(path, names, rows)}")
     # A row with several pairs keeps its best (lowest) rank: one sort of a combined integer key
@@ -394,9 +533,11 @@ def _plain_subscriber_ranks(path: Path, keys: Any, name: str) -> Any:
     )
     previous = pl.col("i").shift(1)
     best = best.filter(previous.is_null() | (pl.col("i") != previous))
-    return pl.zeros(len(keys), dtype=pl.Int8, eager=True).scatter(
+    ranks = pl.zeros(len(keys), dtype=pl.Int8, eager=True).scatter(
         best.get_column("i"), best.get_column("r").cast(pl.Int8)
     )
+    # Which lines and of which kind: a second scan, only for an export that holds such values.
+    return ranks, (_unreadable_lines(path, names) if unreadable.item() else _no_unreadable())
 
 
 def _status(status: Any) -> Any:
@@ -438,7 +579,9 @@ def _international(k: Any) -> Any:
     62, a national one (its leading 0 gone) with 8, and no other number is touched."""
     import polars as pl
 
-    expr: Any = pl.when(pl.lit(False)).then(k)
+    # A negative value (`-6281234567890`: the cast reads a leading minus) is no phone number:
+    # null, so that it is counted as unreadable rather than matched as nothing, silently.
+    expr: Any = pl.when(k < 0).then(pl.lit(None, dtype=pl.Int64))
     for digits in range(8, 14):  # 8xx numbers of 8 to 13 digits without their 0
         low = 8 * 10 ** (digits - 1)
         expr = expr.when((k >= low) & (k < low + 10 ** (digits - 1))).then(k + 62 * 10**digits)
@@ -541,7 +684,10 @@ def match(
     count: bool = True,
     accept_low_match: bool = False,
 ) -> dict[str, Any]:
-    """Write the results file; returns rows, counts by status, seconds and the output path.
+    """Write the results file; returns rows, counts by status, seconds, the output path and
+    `unreadable`: the export's msisdn values the kit cannot read as a number (`count`, the
+    `first_lines` that hold one, `by_kind`: scientific_notation, empty, other), which match
+    nothing (unreadable_warning says so).
     Threads: polars sizes its pool once per process from POLARS_MAX_THREADS (the command line's
     --threads sets it before polars is imported).
 
@@ -557,15 +703,17 @@ def match(
     with _readable("dump", dump):
         rows, plain = _read_dump(dump)
     with _readable("subscribers", subscribers):
-        rank = _subscriber_ranks(subscribers, rows.get_column("k"), out.parent)
+        rank, unreadable = _subscriber_ranks(subscribers, rows.get_column("k"), out.parent)
     if not accept_low_match and rows.height >= LOW_MATCH_MIN_ROWS:
         found = int((rank > 0).sum())
         if found < LOW_MATCH_SHARE * rows.height:
+            unread = unreadable_summary(unreadable)
             raise MatchError(
                 f"subscribers {subscribers.name}: only {found} of the dump's {rows.height} numbers are in "
                 f"the export (under {LOW_MATCH_SHARE:.0%}); no results written. Is it the right file, "
-                "with msisdn in a form the guide lists (628…, 08…, +628…)? If the answer really is "
-                "that few, run again with --accept-low-match."
+                "with msisdn in a form the guide lists (628…, 08…, +628…)? "
+                + (f"It holds {unread}. " if unread else "")
+                + "If the answer really is that few, run again with --accept-low-match."
             )  # the shape, not an example: this line lands in cron mail and logs (decision 0098)
     _write(
         pl.DataFrame(
@@ -587,4 +735,5 @@ def match(
         "by_status": by_status,
         "seconds": round(time.perf_counter() - started, 3),
         "out": str(out),
+        "unreadable": unreadable,
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from verval_provider.client import ApiClient, ApiFailure
-from verval_provider.match import MatchError, match
+from verval_provider.match import MatchError, match, unreadable_summary
 from verval_provider.transfer import local_time
 
 
@@ -23,7 +23,10 @@ def sync(
     accept_low_match: bool = False,
     log: Any = None,
 ) -> list[dict[str, Any]]:
-    """Handle every batch that has no answer yet (state OPEN). Returns one report per batch.
+    """Handle every batch that has no answer yet (state OPEN). Returns one report per batch:
+    batch, rows, and once matched `matched` (counts by status) and `unreadable` (the export's
+    msisdn values the kit cannot read: count, first_lines, by_kind), then the upload's job,
+    state and counts, or state ERROR with error and detail.
 
     The workdir keeps the downloaded dumps and results and a `done.json` of batches answered,
     so running sync again does not upload twice.
@@ -53,7 +56,14 @@ def sync(
             out = workdir / (f"{batch_id}-hasil.csv" + (".gz" if gzip_results else ""))
             matched = match(dump, subscribers, out, accept_low_match=accept_low_match)
             report["matched"] = matched["by_status"]
-            say(f"{batch_id}: matched {matched['rows']} rows {matched['by_status']}")
+            # The export's msisdn values the kit cannot read match nothing: counted, with their
+            # first lines, in the report and the ledger (the command warns and exits 1; 0106).
+            report["unreadable"] = matched["unreadable"]
+            unread = unreadable_summary(matched["unreadable"])
+            say(
+                f"{batch_id}: matched {matched['rows']} rows {matched['by_status']}"
+                + (f"; {unread}" if unread else "")
+            )
             status, answer = client.upload_results(batch_id, out)
             deadline = time.monotonic() + wait_seconds
             while (
@@ -74,7 +84,11 @@ def sync(
                 f"{batch_id}: uploaded, job {answer.get('job_id')} {answer.get('state')} {answer.get('counts', {})}"
             )
             if answer.get("state") == "SUCCEEDED":
-                done[batch_id] = {"job": answer.get("job_id"), "at": local_time()}
+                done[batch_id] = {
+                    "job": answer.get("job_id"),
+                    "at": local_time(),
+                    "unreadable": matched["unreadable"],
+                }
                 # Beside it, then renamed: a run cut off here must not leave a half-written ledger.
                 part = done_file.with_name(done_file.name + ".part")
                 part.write_text(json.dumps(done, indent=1))

@@ -154,7 +154,8 @@ def test_simulate_providers_json_keys_are_english_at_every_depth(school):  # typ
     assert set(xl) == {"subscribers", "batches"}
     assert set(xl["subscribers"]) == {"active", "grace", "inactive", "unknown"}
     (batch,) = xl["batches"]
-    assert set(batch) == {"batch", "rows", "matched", "job", "state", "counts"}
+    assert set(batch) == {"batch", "rows", "matched", "unreadable", "job", "state", "counts"}
+    assert set(batch["unreadable"]) == {"count", "first_lines", "by_kind"}
     assert set(batch["counts"]) == INGEST_KEYS - {"job", "state"}
     # A breakdown by SPEC code keeps the codes as keys.
     assert set(batch["matched"]) <= {

@@ -22,15 +22,15 @@ DUMP = "pd_id,tingkat_pendidikan,npsn,no_ponsel\n" + "".join(
 )
 
 
-def _match(tmp_path: Path, export: str) -> str:
-    """The results file of matching DUMP against `export` (the command must succeed)."""
+def _match(tmp_path: Path, export: str, *, code: int = 0) -> str:
+    """The results file of matching DUMP against `export` (the command must exit with `code`)."""
     (tmp_path / "dump.csv.gz").write_bytes(gzip.compress(DUMP.encode()))
     (tmp_path / "subscribers.csv").write_text(export)
-    code = main(
+    exit_code = main(
         ["match", "--dump", str(tmp_path / "dump.csv.gz"), "--subscribers", str(tmp_path / "subscribers.csv")]
         + ["--out", str(tmp_path / "hasil.csv")]
     )
-    assert code == 0
+    assert exit_code == code
     return (tmp_path / "hasil.csv").read_text()
 
 
@@ -61,13 +61,15 @@ def test_an_export_with_numbers_typed_with_spaces_or_dashes_is_matched(tmp_path,
     assert _match(tmp_path, export) == ANSWERED
 
 
-def test_a_number_with_a_dot_or_a_letter_still_matches_nothing(tmp_path):  # type: ignore[no-untyped-def]
-    # `6281200000001.0` (a spreadsheet's number) without its dot would be another number.
+def test_a_number_with_a_letter_still_matches_nothing_and_one_with_a_dot_zero_is_read(tmp_path):  # type: ignore[no-untyped-def]
+    # `6281200000001.0` (a spreadsheet's float) is exactly 6281200000001 (decision 0106); a letter
+    # is never guessed: it matches nothing, and the command says so and exits 1
+    # (tests/provider_kit/test_unreadable_values.py).
     export = "msisdn,status\n6281200000001.0,active\n0812 0000 000x,grace\n6281200000003,inactive\n"
 
-    assert _match(tmp_path, export) == (
+    assert _match(tmp_path, export, code=1) == (
         "pd_id,no_ponsel,status\n"
-        "00000001-1111-4111-8111-111111111111,6281200000001,TIDAK_TERDAFTAR\n"
+        "00000001-1111-4111-8111-111111111111,6281200000001,AKTIF\n"
         "00000002-1111-4111-8111-111111111111,6281200000002,TIDAK_TERDAFTAR\n"
         "00000003-1111-4111-8111-111111111111,6281200000003,TIDAK_AKTIF\n"
         "00000004-1111-4111-8111-111111111111,6281200000004,TIDAK_TERDAFTAR\n"

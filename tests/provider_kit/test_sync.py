@@ -143,6 +143,16 @@ def test_sync_exits_2_when_the_connection_is_lost_during_a_download(
         ([{"state": "REFUSED"}], 1),
         ([{"state": "ERROR", "error": "TERLALU_BANYAK_PERMINTAAN", "status": 429}], 2),
         ([{"state": "ERROR", "error": "TIDAK_TERAUTENTIKASI", "status": 401}, {"state": "SUCCEEDED"}], 2),
+        # Answered from an export with msisdn values the kit cannot read: look at it (decision 0106).
+        (
+            [
+                {"state": "SUCCEEDED", "unreadable": {"count": 0}},
+                {"state": "SUCCEEDED", "unreadable": {"count": 2}},
+            ],
+            1,
+        ),
+        ([{"state": "SUCCEEDED", "unreadable": {"count": 0}}], 0),
+        ([{"state": "SUCCEEDED", "unreadable": {"count": 2}}, {"state": "ERROR", "status": 429}], 2),
     ],
 )
 def test_sync_exit_code_says_whether_to_run_again_or_look_at_a_refusal(reports, code):  # type: ignore[no-untyped-def]
