@@ -155,3 +155,24 @@ def test_the_dinas_help_says_an_operator_account_deactivated_by_mistake_is_react
         "akun operator yang tidak lagi bertugas, dengan alasan; akun yang dinonaktifkan karena keliru "
         "diaktifkan lagi di halaman yang sama."
     ) in html
+
+
+def test_a_search_of_the_dinas_list_that_finds_no_school_says_so_and_leads_back(school, dinas_kab):  # type: ignore[no-untyped-def]
+    client = _login(dinas_kab)
+
+    found_none = client.get(reverse("core:dinas"), {"q": "tidak ada yang begini"}).content.decode()
+    found_one = client.get(reverse("core:dinas"), {"q": school.npsn}).content.decode()
+
+    assert (
+        '<td colspan="7" class="muted">Tidak ada sekolah yang cocok dengan pencarian atau saringan ini. '
+        f'<a class="tap" href="{reverse("core:dinas")}">Tampilkan semua sekolah di wilayah Anda</a></td>'
+    ) in found_none
+    assert "Tidak ada sekolah yang cocok" not in found_one
+
+
+def test_a_dinas_list_of_a_region_without_schools_says_only_that_there_are_none(db):  # type: ignore[no-untyped-def]
+    empty = UserFactory(role="DINAS_KAB", region_id="020600", username="dinaskosong")
+
+    html = _login(empty).get(reverse("core:dinas")).content.decode()
+
+    assert '<td colspan="7" class="muted">Tidak ada sekolah.</td>' in html
