@@ -263,6 +263,10 @@ def test_dinas_pages_have_no_serious_axe_violations(live_server, browser, lang, 
         walk.goto(f"{base}/progres/sekolah/{NPSN}/", "dashboard-school")
         walk.goto(f"{base}/sekolah/{NPSN}/?status=RESIDU", "residue-list-read-only")
         walk.goto(f"{base}/pendaftaran/", "registrations")
+        # The operators' accounts with their (de)activation buttons, and a search that finds no
+        # school with its way back (decision 0109).
+        walk.goto(f"{base}/pengguna/", "accounts")
+        walk.goto(f"{base}/dinas/?q=tidak-ada-sekolah-begini", "schools-none-found")
         walk.goto(f"{base}/bantuan/dinas/", "help")
         walk.goto(f"{base}/bantuan/sekolah/", "help-operator")
         walk.done()

@@ -126,7 +126,8 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     ),
     "accounts:staff_create": Rule(ONLY_PUSDATIN),
     "accounts:user_deactivate": Rule(SCHOOL_DINAS | ONLY_PUSDATIN, method="POST"),
-    "accounts:user_reactivate": Rule(ONLY_PUSDATIN, method="POST"),
+    # A Dinas undoes its own deactivation of an operator of its region (decision 0109).
+    "accounts:user_reactivate": Rule(SCHOOL_DINAS | ONLY_PUSDATIN, method="POST"),
     "accounts:user_reset_two_factor": Rule(ONLY_PUSDATIN, method="POST"),
     # An operator of the fixture school who never set a password: Pusdatin, and the Dinas whose
     # /pengguna/ lists it, may send a new set-password link.

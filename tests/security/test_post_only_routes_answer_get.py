@@ -124,3 +124,30 @@ def test_other_methods_than_get_and_post_still_answer_405(client, pusdatin) -> N
 
     assert client.put("/pusdatin/impor/").status_code == 405
     assert client.delete("/keluar/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_get_of_a_pusdatin_forms_address_by_a_dinas_ends_on_the_403_page_without_the_go_on_notice(
+    client, dinas_kab
+) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(dinas_kab)
+
+    response = client.get("/pusdatin/impor/", follow=True)
+
+    html = response.content.decode()
+    assert response.redirect_chain == [("/pusdatin/", 302)]
+    assert response.status_code == 403
+    assert "<h1>Tidak boleh diakses</h1>" in html
+    assert "Silakan ulangi dari halaman ini" not in html
+    # Dropped, not kept for the next page either.
+    assert "Silakan ulangi dari halaman ini" not in client.get("/beranda/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_403_page_still_shows_other_messages(client, dinas_kab) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(dinas_kab)
+    client.post("/akun/zona-waktu/", {"zona": "Mars/Olympus", "next": "/pusdatin/"})
+
+    html = client.get("/pusdatin/").content.decode()
+
+    assert '<ul class="messages"><li class="msg-error" role="alert">' in html

@@ -576,8 +576,12 @@ def deactivate_user(*, actor: Any, user_id: int, reason: str = "", ip: str | Non
 
 @transaction.atomic
 def reactivate_user(*, actor: Any, user_id: int, ip: str | None = None) -> User:
-    access.require_role(actor, Role.PUSDATIN)
-    user = User.objects.select_for_update().get(pk=user_id)
+    """Pusdatin any account; a Dinas an operator of its region, as it may deactivate one
+    (`users_for`): a deactivation made by mistake is undone by whoever made it (decision 0109)."""
+    access.require_role(actor, Role.PUSDATIN, *DINAS_ROLES)
+    user = users_for(actor).select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise PermissionDenied("user outside the actor's scope")
     if not user.is_active:
         # Its address may meanwhile belong to its replacement (decision 0019).
         if user.email and email_taken(user.email, exclude_pk=user.pk):

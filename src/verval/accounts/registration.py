@@ -7,8 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from verval.accounts import actions, throttle
+from verval.accounts import access, actions, throttle
 from verval.accounts.forms import RegistrationForm
+from verval.accounts.models import Role
 from verval.core.client import client_ip
 
 
@@ -43,8 +44,15 @@ def register_view(request: HttpRequest) -> HttpResponse:
                 status = 429 if getattr(exc, "code", None) == "throttled" else 200
                 return render(request, "accounts/register.html", {"form": form}, status=status)
             else:
+                school = data["npsn"]
+                # The office that decides (decision 0096), named, so the operator knows whom to ask
+                # about it: the province for SMA/SMK/SLB, the kabupaten/kota for the rest (0109).
+                decider = access.registration_decider(school)
+                office = school.province if decider == Role.DINAS_PROV else school.regency
                 return render(
-                    request, "accounts/register_done.html", {"school": data["npsn"], "email": data["email"]}
+                    request,
+                    "accounts/register_done.html",
+                    {"school": school, "email": data["email"], "office": office.name if office else ""},
                 )
     else:
         form = RegistrationForm()

@@ -47,6 +47,15 @@ def home_summary(user: Any) -> dict[str, Any]:
             "scope_name": _scope_name(user),
         }
     )
+    if user.role in (Role.DINAS_KAB, Role.DINAS_PROV):
+        # The registrations this Dinas decides (decision 0096), said where it starts its day: the
+        # home page led to them only through the school list (decision 0109).
+        from verval.accounts.actions import registrations_to_decide
+        from verval.accounts.models import OperatorRegistration
+
+        summary["pending_registrations"] = (
+            registrations_to_decide(user).filter(status=OperatorRegistration.Status.PENDING).count()
+        )
     if user.role == Role.OPERATOR and user.school_id:
         # Failed injections are fixed in the school list: the home page says how many, and why.
         from verval.sptjm.reasons import masked_note

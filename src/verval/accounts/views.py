@@ -317,9 +317,7 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @post_only("accounts:users")
 def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    access.require_role(request.user, Role.PUSDATIN)
-    if not User.objects.filter(pk=pk).exists():
-        raise PermissionDenied("no such user")
+    access.require_role(request.user, Role.PUSDATIN, *DINAS)
     try:
         user = actions.reactivate_user(actor=request.user, user_id=pk, ip=client_ip(request))
     except ValidationError as exc:

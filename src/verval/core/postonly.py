@@ -23,6 +23,9 @@ from django.utils.translation import gettext as _
 
 Target = str | Callable[..., str]
 
+# The notice's tag, which the 403 page (templates/403.html) reads.
+POST_ONLY_TAG = "post-only"
+
 
 def form_address(request: HttpRequest, target: Target, kwargs: dict[str, Any], keep: tuple[str, ...]) -> str:
     if callable(target):
@@ -38,6 +41,9 @@ def lead_to_form(request: HttpRequest, address: str) -> HttpResponse:
             "Alamat tadi hanya bekerja lewat tombol atau formulirnya, tidak bisa dibuka "
             "langsung. Silakan ulangi dari halaman ini."
         ),
+        # The 403 page leaves it out: a form's page that refuses its reader is no page to go on
+        # from (decision 0109).
+        extra_tags=POST_ONLY_TAG,
     )
     return redirect(address)
 

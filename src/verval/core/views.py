@@ -372,6 +372,10 @@ def dinas(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "where": where,
             "filter_query": filter_query,
+            # A search or a kecamatan that finds nothing says so and leads back (decision 0109).
+            "narrowed": bool(
+                request.GET.get("q", "").strip() or where.district or (where.regencies and where.regency)
+            ),
             "columns": columns,
             "show_sptjm": bool(states) or _sptjm_available(),
             "pending": pending[:10],

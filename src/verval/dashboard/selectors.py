@@ -437,6 +437,10 @@ def behind_reasons(s: SchoolSummary, deadlines: dict[str, Any]) -> list[str]:
             out.append("TERLAMBAT")
     if s.sptjm_returned > 0:
         out.append("SPTJM_DIKEMBALIKAN")
+        # A returned scan not sent again is late once the upload deadline passed, as the late page
+        # (`sptjm.selectors.late_schools`) counts it (decision 0109).
+        if deadlines.get("upload") and today > deadlines["upload"] and "TERLAMBAT" not in out:
+            out.append("TERLAMBAT")
     if s.sptjm_printed > 0 and s.sptjm_uploaded == 0 and s.sptjm_returned == 0:
         out.append("BELUM_UNGGAH")
         if deadlines.get("upload") and today > deadlines["upload"] and "TERLAMBAT" not in out:
