@@ -76,7 +76,10 @@ def _signed_out_or_home(request: HttpRequest, **kwargs: Any) -> str:
 @post_only(_signed_out_or_home)
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
-    return redirect("dashboard:public")
+    # On a phone or computer the school shares, the next person sees that nobody is signed in
+    # (the public page said nothing and is cached by the browser: no message there; decision 0108).
+    messages.success(request, _("Anda sudah keluar"))
+    return redirect("accounts:login")
 
 
 @login_required
