@@ -122,8 +122,7 @@ def test_required_two_factor_does_not_apply_to_operators_or_providers(
 def test_signing_out_works_before_verification(client, dinas_kab, require_2fa):  # type: ignore[no-untyped-def]
     client.force_login(dinas_kab)
     response = client.post(reverse("accounts:logout"))
-    # To the sign-in page, which says so (decision 0108).
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:login")
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:public")
 
 
 def test_setup_page_says_when_two_factor_is_already_on(client, pusdatin):  # type: ignore[no-untyped-def]

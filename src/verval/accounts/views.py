@@ -77,9 +77,10 @@ def _signed_out_or_home(request: HttpRequest, **kwargs: Any) -> str:
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     # On a phone or computer the school shares, the next person sees that nobody is signed in
-    # (the public page said nothing and is cached by the browser: no message there; decision 0108).
+    # (the public page said nothing; decision 0108). That page is not kept in the browser's cache
+    # while it shows the message (dashboard.views._cacheable).
     messages.success(request, _("Anda sudah keluar"))
-    return redirect("accounts:login")
+    return redirect("dashboard:public")
 
 
 @login_required
