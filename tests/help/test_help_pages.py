@@ -315,8 +315,8 @@ def test_a_refused_scan_links_its_message_to_the_entry(operator, school, period)
     ).content.decode()
 
     assert (
-        '<li class="msg-error" role="alert">Pindaian harus berupa PDF, JPG atau PNG (diperiksa dari isi '
-        'berkas, bukan namanya). <a href="/bantuan/sekolah/#unggah-JENIS_BERKAS_SALAH">Apa artinya?</a></li>'
+        '<p class="msg-error" role="alert">Pindaian harus berupa PDF, JPG atau PNG (diperiksa dari isi '
+        'berkas, bukan namanya). <a href="/bantuan/sekolah/#unggah-JENIS_BERKAS_SALAH">Apa artinya?</a></p>'
     ) in page
     assert 'id="unggah-JENIS_BERKAS_SALAH"' in client.get("/bantuan/sekolah/").content.decode()
 

@@ -135,10 +135,10 @@ def test_messages_after_a_redirect_are_alerts_when_they_warn_and_statuses_otherw
         _edit_url(aktif), {"nomor": "0813-2468-1357", "versi": "1"}, follow=True
     ).content.decode()
     assert (
-        '<li class="msg-success" role="status">Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya.</li>'
+        '<p class="msg-success" role="status">Nomor tersimpan. Nomor akan diperiksa ulang pada validasi berikutnya.</p>'
         in saved
     )
     invalid = client.post(_edit_url(aktif), {"nomor": "12345", "versi": "2"}, follow=True).content.decode()
     assert (
-        '<li class="msg-warning" role="alert">Nomor tersimpan, tetapi bukan nomor ponsel yang sah' in invalid
+        '<p class="msg-warning" role="alert">Nomor tersimpan, tetapi bukan nomor ponsel yang sah' in invalid
     )

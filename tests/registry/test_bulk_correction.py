@@ -292,7 +292,7 @@ def test_preview_shows_a_refused_correction_as_typed_and_the_job_report_keeps_it
     html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
     # The letter O instead of a zero is exactly what the operator has to see to fix it.
     assert (
-        '<td class="small">0813111122O3</td><td class="hide-sm small"><a href="/bantuan/sekolah/#alasan-KARAKTER_TIDAK_SAH">KARAKTER_TIDAK_SAH</a></td>'
+        '<td class="small" data-label="Nilai">0813111122O3</td><td class="hide-sm small"><a href="/bantuan/sekolah/#alasan-KARAKTER_TIDAK_SAH">KARAKTER_TIDAK_SAH</a></td>'
         in html
     )
     assert "0813***1223" not in html
@@ -397,7 +397,7 @@ def test_a_file_refused_whole_at_its_preview_ends_refused_with_its_code_and_repo
     # The school's operator still sees the preview, with the value as typed, and nothing to apply.
     html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
     assert (
-        '<td class="small">0813111122O3</td><td class="hide-sm small"><a href="/bantuan/sekolah/#alasan-KARAKTER_TIDAK_SAH">KARAKTER_TIDAK_SAH</a></td>'
+        '<td class="small" data-label="Nilai">0813111122O3</td><td class="hide-sm small"><a href="/bantuan/sekolah/#alasan-KARAKTER_TIDAK_SAH">KARAKTER_TIDAK_SAH</a></td>'
         in html
     )
     assert "Terapkan" not in html
@@ -548,11 +548,11 @@ def test_a_refused_row_of_the_schools_own_list_is_named_in_the_preview_and_not_i
     }
     job = _upload(client, school.npsn, _fill(_download(client, school.npsn), corrections))
     html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
-    assert '<td>Siti Nurhaliza</td><td class="hide-sm">nomor_koreksi</td>' in html
-    assert '<td class="small">0813111122O3</td>' in html
+    assert '<td class="lead">Siti Nurhaliza</td><td class="hide-sm">nomor_koreksi</td>' in html
+    assert '<td class="small" data-label="Nilai">0813111122O3</td>' in html
     assert (
-        '<td>Budi Terkunci</td><td class="hide-sm">id</td><td>Data terkunci karena tercantum pada SPTJM yang '
-        'sudah dicetak.</td><td class="small"></td>'
+        '<td class="lead">Budi Terkunci</td><td class="hide-sm">id</td><td>Data terkunci karena tercantum pada '
+        'SPTJM yang sudah dicetak.</td><td class="small" data-label="Nilai"></td>'
     ) in html
     assert str(rows[1].pk) not in html
     job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)

@@ -282,7 +282,7 @@ def test_a_cancel_after_the_apply_finished_is_refused_with_a_clear_message(
 
     assert response.redirect_chain == [(f"/pekerjaan/{job.pk}/", 302)]
     assert (
-        '<li class="msg-error" role="alert">Pekerjaan ini sudah selesai sebelum pembatalan, sehingga hasilnya tetap berlaku.</li>'
+        '<p class="msg-error" role="alert">Pekerjaan ini sudah selesai sebelum pembatalan, sehingga hasilnya tetap berlaku.</p>'
         in response.content.decode()
     )
     job.refresh_from_db()

@@ -150,4 +150,4 @@ def test_the_403_page_still_shows_other_messages(client, dinas_kab) -> None:  # 
 
     html = client.get("/pusdatin/").content.decode()
 
-    assert '<ul class="messages"><li class="msg-error" role="alert">' in html
+    assert '<div class="messages"><p class="msg-error" role="alert">' in html

@@ -76,6 +76,10 @@ def _signed_out_or_home(request: HttpRequest, **kwargs: Any) -> str:
 @post_only(_signed_out_or_home)
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
+    # On a phone or computer the school shares, the next person sees that nobody is signed in
+    # (the public page said nothing; decision 0108). That page is not kept in the browser's cache
+    # while it shows the message (dashboard.views._cacheable).
+    messages.success(request, _("Anda sudah keluar"))
     return redirect("dashboard:public")
 
 

@@ -56,8 +56,11 @@ def _filters(request: HttpRequest) -> tuple[Filters, list[tuple[str, str]]]:
 def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Anonymous pages: cacheable by the browser for a few minutes; signed-in pages: not at all
     (they name schools). Not by shared caches: the HTML carries the visitor's CSRF token (the
-    language form), which a proxy would hand to everyone."""
-    if request.user.is_authenticated:
+    language form), which a proxy would hand to everyone. A page that showed a one-time message
+    ("Anda sudah keluar" after signing out, decision 0108) is not kept either: the browser's copy
+    would show it again on the next visit."""
+    shown_message = getattr(getattr(request, "_messages", None), "used", False)
+    if request.user.is_authenticated or shown_message:
         patch_cache_control(response, private=True, max_age=0)
     else:
         patch_cache_control(response, private=True, max_age=PUBLIC_MAX_AGE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -231,6 +232,19 @@ class Filters:
             size=size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE,
         )
 
+    @property
+    def narrows(self) -> bool:
+        """Whether a filter or a search leaves recipients out (the page size does not)."""
+        return bool(
+            self.status
+            or self.kind
+            or self.grade is not None
+            or self.reason
+            or self.query
+            or self.failed
+            or self.shared
+        )
+
     def querystring(self, page: int | None = None) -> str:
         """The GET form of the filters (never the search term)."""
         from urllib.parse import urlencode
@@ -442,3 +456,18 @@ def school_export_rows(user: Any, npsn: str) -> QuerySet[Recipient]:
 
 def recent_corrections(user: Any, npsn: str) -> QuerySet[Any]:
     return access.jobs_for(user).filter(kind="bulk_correction", school_id=npsn).order_by("-created_at")[:5]
+
+
+def others_on_number(user: Any, recipient_id: str, e164: str) -> int | None:
+    """How many other recipients of the same school hold `e164`, for the school's own operator
+    typing it as `recipient_id`'s number (the live check, decision 0108); None for anyone else or an
+    unknown id. Only the school's own count: other schools' use of a number is not the operator's to
+    see (the shared-number page marks it without a count)."""
+    try:
+        rid = uuid.UUID(str(recipient_id))
+    except ValueError:
+        return None
+    own = access.recipients_for(user).filter(pk=rid).values_list("school_id", flat=True).first()
+    if own is None or not access.can_edit_school(user, own):
+        return None
+    return access.recipients_for(user).filter(school_id=own, phone_e164=e164).exclude(pk=rid).count()

@@ -291,7 +291,36 @@ def check_number(request: HttpRequest) -> HttpResponse:
         dict(_operators()).get(verdict.operator, verdict.operator) if verdict and verdict.operator else ""
     )
     ctx = {"form": form, "verdict": verdict, "reason": _reason(verdict), "operator_name": operator_name}
+    # Typed in a row's editor: a number the school already uses for others (a sibling's, a parent's)
+    # is said at once, not only after Pusdatin's next validation run flags it (decision 0108).
+    if verdict is not None and verdict.valid and verdict.e164 and request.POST.get("penerima"):
+        others = selectors.others_on_number(request.user, request.POST["penerima"], verdict.e164)
+        if others:
+            ctx["shared"] = _shared_hint(others)
     return render(request, "registry/_verdict.html", ctx)
+
+
+def _shared_hint(others: int) -> dict[str, Any]:
+    limit = settings.VERVAL["SHARED_NUMBER_LIMIT"]
+    if others + 1 > limit:
+        text = ngettext(
+            "Nomor ini sudah dipakai %(n)d penerima lain di sekolah ini. Bila disimpan, nomor ini dipakai "
+            "lebih dari %(limit)d penerima dan ditandai sebagai nomor bersama: pastikan nomor ini memang "
+            "milik penerima ini atau orang tua/walinya.",
+            "Nomor ini sudah dipakai %(n)d penerima lain di sekolah ini. Bila disimpan, nomor ini dipakai "
+            "lebih dari %(limit)d penerima dan ditandai sebagai nomor bersama: pastikan nomor ini memang "
+            "milik penerima ini atau orang tua/walinya.",
+            others,
+        )
+        return {"over": True, "text": text % {"n": others, "limit": limit}}
+    text = ngettext(
+        "Nomor ini juga dipakai %(n)d penerima lain di sekolah ini (misalnya saudara kandung). Satu nomor "
+        "boleh dipakai paling banyak %(limit)d penerima.",
+        "Nomor ini juga dipakai %(n)d penerima lain di sekolah ini (misalnya saudara kandung). Satu nomor "
+        "boleh dipakai paling banyak %(limit)d penerima.",
+        others,
+    )
+    return {"over": False, "text": text % {"n": others, "limit": limit}}
 
 
 def _reason(verdict: Any) -> Any:
