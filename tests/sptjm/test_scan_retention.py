@@ -144,3 +144,13 @@ def test_a_path_outside_the_scans_folder_is_never_pruned_as_an_unaccepted_scan(o
     Job.objects.filter(pk=job.pk).update(input_path=f"sptjm-scans/../{printed.pdf_path}")
     assert retention.deletable(f"sptjm-scans/../{printed.pdf_path}", unaccepted_scan=True) is None
     assert _offered() == set()
+
+
+def test_the_files_listing_names_the_rule_of_a_scan_its_check_did_not_accept(operator, printed):  # type: ignore[no-untyped-def]
+    _received(operator, printed)
+
+    out = StringIO()
+    call_command("files", stdout=out)
+
+    [row] = [line for line in out.getvalue().splitlines() if line.startswith("sptjm-scans ")]
+    assert row.endswith("never pruned; a scan its check did not accept: 7 days")

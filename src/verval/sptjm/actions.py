@@ -592,9 +592,9 @@ def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None 
     refused by the job leaves it as it was. No audit row: the job writes the upload's, as before.
 
     Returns (job, created). While a check of the document waits or runs (another operator of the
-    school, or this one a moment ago), the same file joins it ((that job, False), the copy deleted)
-    and another file is refused `PINDAIAN_SEDANG_DIPERIKSA`, deleted too (decision 0107): it would be read in full
-    only to be told the document changed meanwhile."""
+    school, or this one a moment ago), the same file joins it ((that job, False), the copy
+    deleted) and another file is refused `PINDAIAN_SEDANG_DIPERIKSA`, deleted too (decision
+    0107): it would be read in full only to be told the document changed meanwhile."""
     sptjm, _printed, kind = _received(actor, sptjm_id, upload)
     rel, sha, stored = files.save_upload("sptjm-scans", upload, suffix=f".{kind}")
     try:
