@@ -284,6 +284,8 @@ VERVAL: dict[str, Any] = {
     "RETENTION_DISBURSEMENT_DAYS": int(os.environ.get("VERVAL_RETENTION_DISBURSEMENT_DAYS", "180")),
     "RETENTION_WORK_DAYS": int(os.environ.get("VERVAL_RETENTION_WORK_DAYS", "2")),
     "RETENTION_REPORT_DAYS": int(os.environ.get("VERVAL_RETENTION_REPORT_DAYS", "7")),
+    # A signed scan its check did not accept (refused, failed, abandoned): decision 0107.
+    "RETENTION_REFUSED_SCAN_DAYS": int(os.environ.get("VERVAL_RETENTION_REFUSED_SCAN_DAYS", "7")),
     # A late-schools list (`/progres/tertinggal/`) longer than this many schools gets its Excel
     # file from a background job, not from the web request (decision 0068; 25,000 since the
     # writer got faster, decision 0074).

@@ -38,6 +38,7 @@ RULES = {
     "simulator": 2,
     "simulator-injection": 2,
     "demo-provider": None,
+    "sptjm-scans-unaccepted": 7,
 }
 
 

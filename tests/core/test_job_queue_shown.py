@@ -22,7 +22,7 @@ HEAVY_NOTE = (
     "pekerjaan lain atas seluruh data), yang masing-masing dapat berjalan beberapa menit."
 )
 QUICK_NOTE = (
-    "Menunggu giliran di antrean cepat untuk pekerjaan singkat (ekspor Excel, berkas koreksi sekolah); "
+    "Menunggu giliran di antrean cepat untuk pekerjaan singkat (pemeriksaan pindaian dan cetak SPTJM, ekspor Excel, berkas koreksi sekolah); "
     "impor dan pekerjaan besar lain berjalan di antrean lain."
 )
 

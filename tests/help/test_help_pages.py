@@ -108,6 +108,7 @@ def test_the_upload_refusals_the_help_lists_are_every_code_the_upload_raises(): 
         inspect.getsource(f)
         for f in (
             actions._received,
+            actions.receive_scan,
             actions._check_and_apply,
             actions.check_received_scan,
             actions.check_scan,

@@ -98,3 +98,33 @@ def test_two_disbursement_runs_at_once_schedule_each_recipient_once(operator, pu
     assert sorted(j.counts["scheduled"] for j in done) == [0, 3]
     assert list(DisbursementBatch.objects.values_list("provider", "rows")) == [("telkomsel", 3)]
     assert Disbursement.objects.count() == 3
+
+
+def test_two_operators_sending_different_scans_at_once_get_one_check_and_one_refusal(
+    uploaded, operator, school, patient, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from verval.core import files
+
+    colleague = UserFactory(role="OPERATOR", school=school, username="operator-b")
+    monkeypatch.setattr(jobs, "enqueue", lambda job: None)  # both checks stay waiting: decided by the lock
+    body = files.absolute(uploaded.pdf_path).read_bytes()
+    first, second = _race(
+        uploaded,
+        lambda: actions.receive_scan(
+            actor=operator, sptjm_id=uploaded.pk, upload=SimpleUploadedFile("a.pdf", body)
+        ),
+        lambda: actions.receive_scan(
+            actor=colleague, sptjm_id=uploaded.pk, upload=SimpleUploadedFile("b.pdf", body + b"\n% b\n")
+        ),
+    )
+
+    (won,) = [a for a in (first, second) if a.error is None]
+    (lost,) = [a for a in (first, second) if a.error is not None]
+    assert isinstance(lost.error, ActionRefused)
+    assert lost.error.code == "PINDAIAN_SEDANG_DIPERIKSA"
+    job, created = won.result
+    assert created is True
+    assert list(Job.objects.filter(kind="sptjm_scan").values_list("pk", flat=True)) == [job.pk]
+    assert sorted(p.name for p in (files.root() / "sptjm-scans").iterdir()) == [job.input_path.split("/")[1]]

@@ -486,7 +486,7 @@ def test_a_scan_received_on_the_deadline_day_and_checked_after_midnight_is_on_ti
     clock.at(2020, 9, 15, 10, 0)
     sptjm = _print(operator, school, period)
     received = clock.at(2020, 9, 25, 23, 50)
-    job = actions.receive_scan(actor=operator, sptjm_id=sptjm.pk, upload=_blank_scan())
+    job, _created = actions.receive_scan(actor=operator, sptjm_id=sptjm.pk, upload=_blank_scan())
     clock.at(2020, 9, 26, 0, 20)  # the queue was long at the deadline (decision 0095)
 
     assert jobs.run(job.pk).state == "SUCCEEDED"

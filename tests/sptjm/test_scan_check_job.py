@@ -184,17 +184,6 @@ def test_the_scan_checks_own_page_leads_back_to_the_sptjm_page(operator, school,
     assert "Halaman dengan kode QR dokumen ini" in html
 
 
-def test_another_reader_of_the_school_page_sees_no_scan_check(operator, dinas_kab, school, printed):  # type: ignore[no-untyped-def]
-    _login(operator).post(
-        f"/sptjm/{printed.pk}/unggah/", {"pindaian": _own_pdf(printed), "version": printed.version}
-    )
-
-    html = _login(dinas_kab).get(f"/sekolah/{school.npsn}/sptjm/").content.decode()
-
-    assert Job.objects.get(kind="sptjm_scan").state == "PENDING"
-    assert "sedang diperiksa" not in html
-
-
 def test_pusdatin_home_keeps_the_schools_scan_checks_out_of_its_recent_jobs(  # type: ignore[no-untyped-def]
     operator, pusdatin, printed, send_scan
 ):
@@ -205,30 +194,3 @@ def test_pusdatin_home_keeps_the_schools_scan_checks_out_of_its_recent_jobs(  # 
 
     assert f"/pekerjaan/{job.pk}/" not in html
     assert "Pemeriksaan pindaian SPTJM" not in html
-
-
-def test_file_retention_never_offers_a_scan_that_arrived_as_a_checks_input(  # type: ignore[no-untyped-def]
-    operator, printed
-):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from verval.core import retention
-
-    accepted = actions.receive_scan(actor=operator, sptjm_id=printed.pk, upload=_own_pdf(printed))
-    jobs.run(accepted.pk)
-    printed.refresh_from_db()
-    abandoned = actions.receive_scan(actor=operator, sptjm_id=printed.pk, upload=_own_pdf(printed, "b.pdf"))
-    Job.objects.filter(pk=abandoned.pk).update(state=Job.State.FAILED, error_code=jobs.ABANDONED)
-    # Both checks long finished, past every rule a job's input has.
-    Job.objects.update(finished_at=timezone.now() - timedelta(days=400))
-
-    offered = {c.relative for c in retention.plan()}
-
-    # A scan is now a job's input, and finished jobs' inputs are pruned by age; the signed
-    # statement's folder has no rule whatever row names it (decisions 0038, 0045). A check whose
-    # worker died leaves its file there too: kept, counted under sptjm-scans (decision 0095).
-    assert printed.scan_path == Job.objects.get(pk=accepted.pk).input_path
-    assert offered.isdisjoint({printed.scan_path, Job.objects.get(pk=abandoned.pk).input_path})
-    assert len(_stored_scans()) == 2

@@ -113,6 +113,18 @@ def jobs_for(user: Any) -> QuerySet[Any]:
     return Job.objects.none()
 
 
+def school_work_for(user: Any, npsn: str) -> QuerySet[Any]:
+    """The jobs acting on one school's SPTJM (`SCHOOL_SHARED_KINDS`: scan checks, large prints) for
+    every reader of that school (`schools_for`): its operators, whoever started the job, the Dinas
+    of its region and Pusdatin; nothing for anyone else (decision 0107). What a page shows of them
+    is read-only: the job's own page stays `jobs_for`'s."""
+    from verval.core.models import SCHOOL_SHARED_KINDS, Job
+
+    if not schools_for(user).filter(npsn=npsn).exists():
+        return Job.objects.none()
+    return Job.objects.filter(kind__in=SCHOOL_SHARED_KINDS, school_id=npsn)
+
+
 def get_school_or_deny(user: Any, npsn: str) -> School:
     school = schools_for(user).filter(npsn=npsn).first()
     if school is None:

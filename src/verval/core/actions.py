@@ -603,9 +603,9 @@ _ENDED_BEFORE_CANCEL = (
 )
 
 
-def _unlink(relative: str) -> int | None:
+def _unlink(relative: str, *, unaccepted_scan: bool = False) -> int | None:
     """Delete one stored file; its size, or None when it was not there (or not in the store)."""
-    path = retention.deletable(relative)
+    path = retention.deletable(relative, unaccepted_scan=unaccepted_scan)
     if path is None:
         return None
     try:
@@ -614,6 +614,13 @@ def _unlink(relative: str) -> int | None:
     except (OSError, ValueError):
         return None
     return size
+
+
+def _named_as_scan(relative: str) -> bool:
+    """A document names this file as its scan (decision 0107: such a file is never pruned)."""
+    from verval.sptjm.models import Sptjm
+
+    return Sptjm.objects.filter(scan_path=relative).exists()
 
 
 def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
@@ -645,7 +652,9 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
                 )
                 if not marked:
                     continue
-            size = _unlink(c.relative)
+            if c.unaccepted_scan and _named_as_scan(c.relative):
+                continue  # became a document's scan meanwhile: the signed statement stays
+            size = _unlink(c.relative, unaccepted_scan=c.unaccepted_scan)
             if size is None:
                 continue  # gone meanwhile (another prune): not ours to count
             for other in c.also:

@@ -182,6 +182,9 @@ UPLOADER_CANCELS_KINDS = frozenset({"bulk_correction"})
 # Jobs only the user who started them sees (their file is that user's download, decision 0068);
 # they read and write no data, so the dashboard does not refresh after them.
 OWNER_ONLY_KINDS = frozenset({"export_behind"})
+# Jobs that act on a school's SPTJM (a scan check, a large print): while one waits or runs, every
+# reader of the school sees it on the SPTJM page, not only who started it (decision 0107).
+SCHOOL_SHARED_KINDS = frozenset({"sptjm_scan", "sptjm_print"})
 
 
 def preview_expires_hours() -> int:

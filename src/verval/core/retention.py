@@ -60,6 +60,13 @@ _JOB_FILE = re.compile(r"^([0-9a-f-]{36})\.(progress|lease|cancel)$")
 # Stored in a job's params when its input file was deleted by the rules.
 INPUT_DELETED = "input_deleted_at"
 
+# A signed scan whose check did not accept it (refused, failed, abandoned, cancelled: decision
+# 0107) never became a document's scan: the one exception to the legal folders' "never", by the
+# job that names it, `RETENTION_REFUSED_SCAN_DAYS` after that job ended.
+SCANS = "sptjm-scans"
+SCAN_CHECK = "sptjm_scan"  # verval.sptjm.actions.SCAN_CHECK (core does not import the apps)
+UNACCEPTED_SCANS = "sptjm-scans-unaccepted"  # its key in `rules()` (the audit row's rules in force)
+
 
 def days(setting: str) -> int:
     return max(0, int(settings.VERVAL.get(setting, 0)))
@@ -71,8 +78,13 @@ def kind_of(relative: str) -> str:
 
 
 def rules() -> dict[str, int | None]:
-    """Each kind's days (None: never pruned), as the settings say now."""
-    return {kind: (days(setting) if setting else None) for kind, (_label, setting) in KINDS.items()}
+    """Each kind's days (None: never pruned), as the settings say now; and the days of a scan its
+    check did not accept (`UNACCEPTED_SCANS`, decision 0107), the one rule inside a legal folder."""
+    out: dict[str, int | None] = {
+        kind: (days(setting) if setting else None) for kind, (_label, setting) in KINDS.items()
+    }
+    out[UNACCEPTED_SCANS] = days("RETENTION_REFUSED_SCAN_DAYS")
+    return out
 
 
 # --- usage ----------------------------------------------------------------------------------------
@@ -166,13 +178,19 @@ class Candidate:
     size: int
     job_id: Any = None  # the job whose input this is (its row is marked when it goes)
     also: list[str] = field(default_factory=list)  # files that go with it (a dump's manifest)
+    unaccepted_scan: bool = False  # a scan its check did not accept (decision 0107)
 
 
-def deletable(relative: str) -> Path | None:
+def deletable(relative: str, *, unaccepted_scan: bool = False) -> Path | None:
     """The file a stored path names, if the rules may ever delete it; else None. The path comes
     from a database row: `..` or a symlink on the way would name another file (an SPTJM scan, one
-    outside the store), and the legal folders have no rule whatever row names them (decision 0045)."""
-    if rules().get(kind_of(relative)) is None and not relative.endswith(".part"):
+    outside the store), and the legal folders have no rule whatever row names them (decision 0045)
+    but for `unaccepted_scan`: a file directly in `sptjm-scans/` that a scan check's job names and
+    no document does (`_unaccepted_scans` decides that, decision 0107)."""
+    if unaccepted_scan:
+        if kind_of(relative) != SCANS or relative.count("/") != 1:
+            return None
+    elif rules().get(kind_of(relative)) is None and not relative.endswith(".part"):
         return None
     try:
         path = files.absolute(relative)
@@ -181,8 +199,8 @@ def deletable(relative: str) -> Path | None:
     return path if path == files.root().resolve() / relative else None
 
 
-def _size(relative: str) -> int | None:
-    path = deletable(relative)
+def _size(relative: str, *, unaccepted_scan: bool = False) -> int | None:
+    path = deletable(relative, unaccepted_scan=unaccepted_scan)
     try:
         return path.stat().st_size if path else None
     except OSError:
@@ -254,6 +272,50 @@ def _job_inputs(now: datetime, protected_paths: set[str]) -> list[Candidate]:
         size = _size(path)
         if size is not None:
             out.append(Candidate(kind_of(path), path, size, job_id=pk))
+    return out
+
+
+def _unaccepted_scans(now: datetime, protected_paths: set[str]) -> list[Candidate]:
+    """Scans a check did not accept (decision 0107): its job ended REFUSED (another document's
+    QR, unreadable, too many pages…) or FAILED (a system error, its worker died three times, a
+    cancel), `RETENTION_REFUSED_SCAN_DAYS` before `now`. Such a file was never a document's scan:
+    the school was told to upload again, nobody reviews it, and it lists the school's recipients.
+    A check deletes its refused file itself; what remains is an abandoned or cancelled check's (the
+    check never ran to its end), or one whose deletion failed. A path any document names as its
+    scan is never offered, whatever the job says; neither is an accepted check's input (SUCCEEDED,
+    not looked at), which is the document's signed statement."""
+    from verval.core.models import Job
+    from verval.sptjm.models import Sptjm
+
+    cutoff = now - timedelta(days=days("RETENTION_REFUSED_SCAN_DAYS"))
+    rows = (
+        Job.objects.filter(
+            kind=SCAN_CHECK, state__in=(Job.State.REFUSED, Job.State.FAILED), finished_at__lt=cutoff
+        )
+        .exclude(input_path="")
+        .exclude(params__has_key=INPUT_DELETED)
+        .values_list("pk", "input_path")
+    )
+    out = []
+    chunk: list[tuple[Any, str]] = []
+
+    def flush() -> None:
+        named = set(
+            Sptjm.objects.filter(scan_path__in=[p for _pk, p in chunk]).values_list("scan_path", flat=True)
+        )
+        for pk, path in chunk:
+            if path in named or path in protected_paths:
+                continue
+            size = _size(path, unaccepted_scan=True)
+            if size is not None:
+                out.append(Candidate(SCANS, path, size, job_id=pk, unaccepted_scan=True))
+        chunk.clear()
+
+    for row in rows.iterator(chunk_size=2000):
+        chunk.append(row)
+        if len(chunk) >= 2000:
+            flush()
+    flush()
     return out
 
 
@@ -363,6 +425,7 @@ def plan(now: datetime | None = None) -> list[Candidate]:
     protected_paths, protected_batches = protected()
     return [
         *_job_inputs(now, protected_paths),
+        *_unaccepted_scans(now, protected_paths),
         *_dumps(now, protected_batches),
         *_disbursements(now, protected_batches),
         *(c for c in _reports(now) if deletable(c.relative)),

@@ -226,7 +226,8 @@ PRINT = "sptjm_print"  # the job kind that prints a large document (decision 010
 
 def request_print(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm | None, bool, Job | None]:
     """The school page's print (decision 0102): (document, created, None) when printed here, or
-    (None, False, job) when a `sptjm_print` job prints it.
+    (None, created, job) when a `sptjm_print` job prints it: created False when that job was
+    already asked for, by this operator or another of the school (decision 0107).
 
     A document of up to VERVAL["SPTJM_PRINT_IN_REQUEST_MAX"] recipients is printed at once by
     `print_sptjm` (under a second of CPU); a larger one by a job on the `interactive` queue that
@@ -262,7 +263,7 @@ def request_print(*, actor: Any, npsn: str, period_code: str) -> tuple[Sptjm | N
                 params={"period": period.code, "rows": rows},
             )
             jobs.enqueue(job)
-            return None, False, job
+            return None, True, job
         # In this transaction, under the school's lock already held: no job slips in between.
         sptjm, created = print_sptjm(actor=actor, npsn=npsn, period_code=period.code)
     return sptjm, created, None
@@ -582,17 +583,32 @@ def upload_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None =
 SCAN_CHECK = "sptjm_scan"  # the job kind that checks a received scan (decision 0095)
 
 
-def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None = None) -> Job:
+def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None = None) -> tuple[Job, bool]:
     """Store the signed scan and hand the reading of its QR codes to a job (decision 0095).
 
     What needs no reading of its pages is refused here at once, as `upload_scan` does; the rest
     (the QR of every page: 3-5 CPU seconds for 160 pages) runs in the job, which accepts the scan
     or refuses it exactly as `upload_scan` would. Nothing of the document changes here: a scan
-    refused by the job leaves it as it was. No audit row: the job writes the upload's, as before."""
+    refused by the job leaves it as it was. No audit row: the job writes the upload's, as before.
+
+    Returns (job, created). While a check of the document waits or runs (another operator of the
+    school, or this one a moment ago), the same file joins it ((that job, False), the copy
+    deleted) and another file is refused `PINDAIAN_SEDANG_DIPERIKSA`, deleted too (decision
+    0107): it would be read in full only to be told the document changed meanwhile."""
     sptjm, _printed, kind = _received(actor, sptjm_id, upload)
     rel, sha, stored = files.save_upload("sptjm-scans", upload, suffix=f".{kind}")
     try:
-        with transaction.atomic():
+        with brief_lock_wait(_busy):
+            # The document's row orders two receipts (two operators of the school, a double click):
+            # the second finds the first's check (decision 0107).
+            Sptjm.objects.select_for_update().filter(pk=sptjm.pk).first()
+            running = _scan_in_check(sptjm)
+            if running is not None:
+                if running.input_sha256 != sha:
+                    raise ActionRefused("PINDAIAN_SEDANG_DIPERIKSA")
+                # The very file already in check: nothing to read twice; the page says the check.
+                files.absolute(rel).unlink(missing_ok=True)
+                return running, False
             job = jobs.create_job(
                 actor=actor,
                 kind=SCAN_CHECK,
@@ -607,7 +623,17 @@ def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None 
     except BaseException:
         files.absolute(rel).unlink(missing_ok=True)
         raise
-    return job
+    return job, True
+
+
+def _scan_in_check(sptjm: Sptjm) -> Job | None:
+    """The scan check of this document still waiting or running, if any (decision 0107)."""
+    return (
+        Job.objects.filter(kind=SCAN_CHECK, school_id=sptjm.school_id, params__sptjm=str(sptjm.pk))
+        .exclude(state__in=(Job.State.SUCCEEDED, Job.State.REFUSED, Job.State.FAILED))
+        .order_by("created_at")
+        .first()
+    )
 
 
 def check_received_scan(job: Job, progress: jobs.Progress | None = None) -> UploadResult:

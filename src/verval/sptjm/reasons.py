@@ -42,6 +42,15 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "The scan file is larger than the limit shown on the page. Scan again at 150–200 dpi or in black and white.",
     ),
     "BERKAS_KOSONG": ("Berkas pindaian kosong.", "The scan file is empty."),
+    # Decision 0107: one check of a document at a time; the same file joins the running one.
+    "PINDAIAN_SEDANG_DIPERIKSA": (
+        "Pindaian lain untuk SPTJM ini sedang diperiksa (diunggah oleh Anda atau operator lain sekolah "
+        "ini). Berkas ini tidak disimpan. Tunggu hasil pemeriksaan itu di halaman ini, lalu unggah lagi "
+        "bila masih perlu.",
+        "Another scan of this SPTJM is being checked (uploaded by you or another operator of this "
+        "school). This file was not kept. Wait for that check's result on this page, then upload again "
+        "if still needed.",
+    ),
     "JENIS_BERKAS_SALAH": (
         "Pindaian harus berupa PDF, JPG atau PNG (diperiksa dari isi berkas, bukan namanya).",
         "The scan must be a PDF, JPG or PNG (checked from the content, not the name).",
@@ -134,6 +143,7 @@ UPLOAD_REFUSALS = (
     "BERKAS_KOSONG",
     "BERKAS_TERLALU_BESAR",
     "JENIS_BERKAS_SALAH",
+    "PINDAIAN_SEDANG_DIPERIKSA",
     "BERKAS_RUSAK",
     "HALAMAN_TERLALU_BANYAK",
     "QR_DOKUMEN_LAIN",

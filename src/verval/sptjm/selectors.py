@@ -1001,11 +1001,41 @@ def scan_max_bytes(sptjm: Sptjm, pages: int | None = None) -> int:
 
 
 @dataclass(frozen=True)
+class JobWait:
+    """Who started a school's SPTJM job and where it stands, as a reader of the school sees it
+    while it waits or runs (decision 0107). `who`: "self" (this user started it), "colleague"
+    (another operator of the same school), "school" (a reader who does not edit the school: Dinas,
+    Pusdatin). `running`: a worker has taken it (since `job.started_at`); else it waits behind
+    `ahead` unfinished jobs of its queue. `job_page`: the user may open the job's own page."""
+
+    who: str
+    running: bool
+    ahead: int
+    job_page: bool
+
+
+def _wait(user: Any, job: Any, editor: bool) -> JobWait:
+    from verval.core import jobs
+    from verval.core.models import Job
+
+    who = "self" if job.created_by_id == user.pk else ("colleague" if editor else "school")
+    running = job.state == Job.State.RUNNING
+    return JobWait(
+        who=who,
+        running=running,
+        ahead=0 if running else jobs.ahead_in_queue(job),
+        job_page=access.jobs_for(user).filter(pk=job.pk).exists(),
+    )
+
+
+@dataclass(frozen=True)
 class ScanCheckState:
-    """What the school's page says of the latest scan a user sent for a document (decision 0095):
-    `checking` while its job waits or runs; `refused` (or `failed`) when that job refused it after
-    the document's last accepted scan, with the reason; `accepted` while the document awaits
-    review with that very scan. None when there is nothing more to say than the document does."""
+    """What the school's page says of the latest scan sent for a document (decisions 0095, 0107):
+    `checking` while its job waits or runs, to every reader of the school (`wait`: who sent it and
+    where it stands); to the school's operators also `refused` (or `failed`) when that job refused
+    it after the document's last accepted scan, with the reason, and `accepted` while the document
+    awaits review with that very scan. None when there is nothing more to say than the document
+    does."""
 
     state: str
     job: Any
@@ -1013,11 +1043,13 @@ class ScanCheckState:
     help: str = ""
     # Accepted: what the upload used to be told at once, (css class, text, help address) a line.
     lines: tuple[tuple[str, str, str], ...] = ()
+    wait: JobWait | None = None
 
 
 def scan_checks(user: Any, documents: list[Sptjm]) -> dict[str, ScanCheckState]:
-    """The state of the latest scan check (`sptjm_scan` job) of each document, by document id, of
-    the jobs this user may see (`access.jobs_for`: an operator sees the ones it sent)."""
+    """The state of the latest scan check (`sptjm_scan` job) of each document, by document id:
+    whoever of the school's operators sent it (`access.school_work_for`, decision 0107). A reader
+    who does not edit the school (Dinas, Pusdatin) is told only of a check still in progress."""
     from verval.core.models import Job
     from verval.help.entries import help_url_for
     from verval.sptjm.actions import SCAN_CHECK
@@ -1025,21 +1057,24 @@ def scan_checks(user: Any, documents: list[Sptjm]) -> dict[str, ScanCheckState]:
     if not documents:
         return {}
     wanted = {str(d.pk): d for d in documents}
-    schools = {d.school_id for d in documents}
     latest: dict[str, Any] = {}
-    # A school sends a few scans a period: its latest scan checks, newest first, are few rows.
-    for job in (
-        access.jobs_for(user).filter(kind=SCAN_CHECK, school_id__in=schools).order_by("-created_at")[:50]
-    ):
-        key = str((job.params or {}).get("sptjm", ""))
-        if key in wanted and key not in latest:
-            latest[key] = job
+    editors: dict[str, bool] = {}
+    for npsn in sorted({d.school_id for d in documents}):
+        editors[npsn] = access.can_edit_school(user, npsn)
+        # A school sends a few scans a period: its latest scan checks, newest first, are few rows.
+        for job in access.school_work_for(user, npsn).filter(kind=SCAN_CHECK).order_by("-created_at")[:50]:
+            key = str((job.params or {}).get("sptjm", ""))
+            if key in wanted and key not in latest:
+                latest[key] = job
     english = (get_language() or "").startswith("en")
     out: dict[str, ScanCheckState] = {}
     for key, job in latest.items():
         d = wanted[key]
+        editor = editors[d.school_id]
         if not job.is_finished:
-            out[key] = ScanCheckState("checking", job)
+            out[key] = ScanCheckState("checking", job, wait=_wait(user, job, editor))
+        elif not editor:
+            continue  # the outcome is the document itself, as its readers see it
         elif job.state in (Job.State.REFUSED, Job.State.FAILED):
             if d.uploaded_at is None or job.created_at > d.uploaded_at:
                 out[key] = ScanCheckState(
@@ -1105,33 +1140,38 @@ def _accepted_lines(d: Sptjm) -> tuple[tuple[str, str, str], ...]:
 
 @dataclass(frozen=True)
 class PrintJobState:
-    """What the school's page says of the latest large print a user asked for a period (decision
-    0102): `preparing` while its job waits or runs; `refused` (or `failed`) when that job ended so,
-    after the period's latest document was printed, with the reason. None otherwise: a print done
-    is the document itself, on the page with its download as after a print in the request."""
+    """What the school's page says of the latest large print asked for a period (decisions 0102,
+    0107): `preparing` while its job waits or runs, to every reader of the school (`wait`: who
+    asked and where it stands); to the school's operators also `refused` (or `failed`) when that
+    job ended so, after the period's latest document was printed, with the reason. None otherwise:
+    a print done is the document itself, on the page with its download as after a print in the
+    request."""
 
     state: str
     job: Any
     message: str = ""
+    wait: JobWait | None = None
 
 
 def print_job(user: Any, npsn: str, period: Period) -> PrintJobState | None:
-    """The state of the latest `sptjm_print` job of this school and period that this user may see
-    (`access.jobs_for`: an operator sees the ones it asked for)."""
+    """The state of the latest `sptjm_print` job of this school and period, whichever of the
+    school's operators asked for it (`access.school_work_for`, decision 0107). A reader who does
+    not edit the school (Dinas, Pusdatin) is told only of a print still in progress."""
     from verval.core.models import Job
     from verval.sptjm.actions import PRINT
 
     job = (
-        access.jobs_for(user)
-        .filter(kind=PRINT, school_id=npsn, params__period=period.code)
+        access.school_work_for(user, npsn)
+        .filter(kind=PRINT, params__period=period.code)
         .order_by("-created_at")
         .first()
     )
     if job is None:
         return None
+    editor = access.can_edit_school(user, npsn)
     if not job.is_finished:
-        return PrintJobState("preparing", job)
-    if job.state not in (Job.State.REFUSED, Job.State.FAILED):
+        return PrintJobState("preparing", job, wait=_wait(user, job, editor))
+    if not editor or job.state not in (Job.State.REFUSED, Job.State.FAILED):
         return None
     printed = Sptjm.objects.filter(school_id=npsn, period=period).aggregate(at=Max("printed_at"))["at"]
     if printed is not None and printed > job.created_at:

@@ -77,18 +77,19 @@ def school(request: HttpRequest, npsn: str) -> HttpResponse:
         for f in page.failed
     ]
     excluded_page, excluded_groups = _excluded(request, page, full_numbers=can_edit)
-    # A large print asked for and prepared by a job (decision 0102): preparing, or refused.
-    printing = selectors.print_job(request.user, npsn, page.period) if can_edit and page.period else None
-    if can_edit:
-        live = [d for d in [page.live, *(page.other_live or [])] if d is not None]
-        # The latest scan sent of each, checked in a job (decision 0095): checking, refused, accepted.
-        checks = selectors.scan_checks(request.user, live)
-        for d in live:
+    # A large print asked for and prepared by a job (decision 0102): preparing, or refused. Every
+    # reader of the school sees one in progress, whoever asked (decision 0107).
+    printing = selectors.print_job(request.user, npsn, page.period) if page.period else None
+    live = [d for d in [page.live, *(page.other_live or [])] if d is not None]
+    # The latest scan sent of each, checked in a job (decision 0095): checking, refused, accepted.
+    checks = selectors.scan_checks(request.user, live)
+    for d in live:
+        setattr(d, "scan_check", checks.get(str(d.pk)))  # noqa: B010 - a template attribute, not a field
+        if can_edit:
             # Each document's own scan limit (it grows with the pages printed: decision 0079).
             limit = selectors.scan_max_bytes(d)
-            setattr(d, "scan_max_bytes", limit)  # noqa: B010 - a template attribute, not a field
+            setattr(d, "scan_max_bytes", limit)  # noqa: B010
             setattr(d, "scan_max_mb", limit // (1024 * 1024))  # noqa: B010
-            setattr(d, "scan_check", checks.get(str(d.pk)))  # noqa: B010
     return render(
         request,
         "sptjm/school.html",
@@ -149,8 +150,14 @@ def print_view(request: HttpRequest, npsn: str) -> HttpResponse:
     except ActionRefused as exc:
         _refusal(request, exc)
     else:
-        if sptjm is None:
+        if sptjm is None and created:
             pass  # a job prints it: the page says so at once (selectors.print_job), no message twice
+        elif sptjm is None:
+            # Asked already, by this operator or another of the school (decision 0107): one print.
+            messages.info(
+                request,
+                _("SPTJM ini sudah diminta dan sedang disiapkan; tidak dicetak dua kali."),
+            )
         elif created:
             messages.success(
                 request,
@@ -238,18 +245,27 @@ def upload_view(request: HttpRequest, sptjm_id: UUID) -> HttpResponse:
         _refusal(request, ActionRefused("BERKAS_KOSONG"), "unggah")
     else:
         try:
-            actions.receive_scan(
+            _job, created = actions.receive_scan(
                 actor=request.user, sptjm_id=sptjm.pk, upload=upload, version=_version(request)
             )
         except ActionRefused as exc:
             _refusal(request, exc, "unggah")
         else:
-            messages.success(
-                request,
-                _(
-                    "Pindaian diterima untuk diperiksa. Hasil pemeriksaan kode QR tampil pada dokumen di bawah."
-                ),
-            )
+            if created:
+                messages.success(
+                    request,
+                    _(
+                        "Pindaian diterima untuk diperiksa. Hasil pemeriksaan kode QR tampil pada dokumen di bawah."
+                    ),
+                )
+            else:  # the same file already in check, sent by this operator or another (decision 0107)
+                messages.info(
+                    request,
+                    _(
+                        "Berkas yang sama sudah diterima dan sedang diperiksa; tidak diperiksa dua kali. "
+                        "Hasilnya tampil pada dokumen di bawah."
+                    ),
+                )
     return redirect(f"{_school_url(sptjm.school_id)}?periode={sptjm.period_id}")
 
 

@@ -44,6 +44,10 @@ class Command(DataCommand):
             if not row["files"]:
                 continue
             kept = "never pruned" if row["keep_days"] is None else f"{row['keep_days']} days (rule)"
+            if kind == retention.SCANS:  # the one rule inside a legal folder (decision 0107)
+                kept += (
+                    f"; a scan its check did not accept: {retention.rules()[retention.UNACCEPTED_SCANS]} days"
+                )
             self.stdout.write(
                 f"{kind:20} {row['files']:>9,} {_size(row['bytes']):>10}  {(row['oldest'] or '-')[:16].replace('T', ' '):25} {kept}"
             )
