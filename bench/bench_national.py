@@ -272,6 +272,7 @@ def pages(args: argparse.Namespace) -> None:
         "kabcsv": ("school list CSV, kabupaten Dinas", "kab", "/dinas/sekolah.csv"),
         "latepus": ("late schools, Pusdatin", "pus", "/dinas/sptjm/"),
         "lateprov": ("late schools, province Dinas", "prov", "/dinas/sptjm/"),
+        "latekab": ("late schools, kabupaten Dinas", "kab", "/dinas/sptjm/"),
         "review": ("SPTJM review queue, Pusdatin", "pus", "/pusdatin/sptjm/"),
         "regkab": ("registrations queue, kabupaten Dinas", "kab", "/pendaftaran/"),
         "regprov": ("registrations queue, province Dinas", "prov", "/pendaftaran/"),

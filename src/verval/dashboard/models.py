@@ -114,6 +114,35 @@ class SchoolSummary(models.Model):
         return f"{self.school_id} {self.aktif}/{self.imported}"
 
 
+class SchoolSptjm(models.Model):
+    """The late-schools page's facts of one school for one period, one row per school of
+    reference.School (decision 0105): the period they were read for (`services.current_period_code()`
+    at the refresh), the school's best document of it by rank (DISETUJUI > DIUNGGAH >
+    DIKEMBALIKAN > DICETAK, voided ones ignored; '' none), and, for a school without one, whether
+    it has a print candidate under a policy that asks an SPTJM for every number
+    (`sptjm.selectors.print_candidates` without the 2021 carry). Not columns of SchoolSummary: a
+    summary row exists only for a school with facts, and a document's school needs a row too."""
+
+    school = models.OneToOneField(
+        "reference.School",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="sptjm_facts",
+    )
+    period = models.CharField(max_length=32)
+    state = models.CharField(max_length=12, blank=True)
+    to_print = models.BooleanField(default=False)
+
+    class Meta:
+        # The late ones of a period (`state`, `to_print`) read from the index alone, and rows of
+        # another period found by two range reads (decision 0105).
+        indexes = [models.Index(fields=["period", "state", "to_print"], name="dash_sptjm_late")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.period} {self.state or '-'}{' to print' if self.to_print else ''}"
+
+
 class DailySnapshot(models.Model):
     day = models.DateField()
     area = models.CharField(max_length=6, blank=True)  # '' nation, else a province or regency code
@@ -148,6 +177,9 @@ class StatsState(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True)
     full_refreshed_at = models.DateTimeField(null=True, blank=True)
     full_seconds = models.FloatField(null=True, blank=True)
+    # When a full refresh last wrote every SchoolSptjm row: null until the first one after the
+    # table was added, and the late-schools page counts live until then (decision 0105).
+    sptjm_facts_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"v{self.version}"

@@ -30,6 +30,7 @@ from verval.dashboard.models import (
     DailySnapshot,
     DirtySchool,
     RegionStat,
+    SchoolSptjm,
     SchoolStat,
     SchoolSummary,
     StatsState,
@@ -100,7 +101,8 @@ def _bump(full_seconds: float | None = None) -> None:
     if full_seconds is not None:
         state.full_refreshed_at = now
         state.full_seconds = full_seconds
-        fields += ["full_refreshed_at", "full_seconds"]
+        state.sptjm_facts_at = now  # every SchoolSptjm row written (decision 0105)
+        fields += ["full_refreshed_at", "full_seconds", "sptjm_facts_at"]
     state.save(update_fields=fields)
 
 
@@ -154,6 +156,14 @@ def _insert_summaries(cur: Any, npsns: list[str] | None, period: str) -> None:
             FROM ({inner}) t JOIN {_q(School)} sc ON sc.npsn = t.npsn""",  # noqa: S608
         [t, period, period, period, period, period, period, *params],
     )
+
+
+def _insert_sptjm_facts(cur: Any, npsns: list[str] | None, period: str) -> None:
+    """SchoolSptjm of every school (of `npsns`) for `period` (decision 0105)."""
+    select = sources.sptjm_facts_select(npsns, period)
+    if select is not None:
+        sql, params = select
+        cur.execute(f"INSERT INTO {_q(SchoolSptjm)} (school_id, period, state, to_print) {sql}", params)  # noqa: S608
 
 
 # --- region level -------------------------------------------------------------------------------------
@@ -259,8 +269,10 @@ def refresh_all() -> dict[str, Any]:
         _lock(cur, big=True)
         cur.execute(f"DELETE FROM {_q(SchoolStat)}")  # noqa: S608
         cur.execute(f"DELETE FROM {_q(SchoolSummary)}")  # noqa: S608
+        cur.execute(f"DELETE FROM {_q(SchoolSptjm)}")  # noqa: S608
         _insert_school_facts(cur, None)
         _insert_summaries(cur, None, period)
+        _insert_sptjm_facts(cur, None, period)
         _rollup_regencies(cur, None)
         _rollup_provinces(cur, None)
         _rollup_nation(cur)
@@ -270,7 +282,7 @@ def refresh_all() -> dict[str, Any]:
         _bump(full_seconds=seconds)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            for model in (SchoolStat, RegionStat, SchoolSummary):
+            for model in (SchoolStat, RegionStat, SchoolSummary, SchoolSptjm):
                 cur.execute(f"ANALYZE {_q(model)}")
     return {
         "school_rows": SchoolStat.objects.count(),
@@ -306,8 +318,10 @@ def refresh_schools(npsns: Iterable[str]) -> dict[str, Any]:
                 provinces.add(prov)
             cur.execute(f"DELETE FROM {_q(SchoolStat)} WHERE npsn IN ({_in(chunk)})", chunk)  # noqa: S608
             cur.execute(f"DELETE FROM {_q(SchoolSummary)} WHERE school_id IN ({_in(chunk)})", chunk)  # noqa: S608
+            cur.execute(f"DELETE FROM {_q(SchoolSptjm)} WHERE school_id IN ({_in(chunk)})", chunk)  # noqa: S608
             _insert_school_facts(cur, chunk)
             _insert_summaries(cur, chunk, period)
+            _insert_sptjm_facts(cur, chunk, period)
         for chunk in chunks(sorted(regencies), _CHUNK):
             _rollup_regencies(cur, chunk)
         for chunk in chunks(sorted(provinces), _CHUNK):

@@ -77,7 +77,20 @@ def _klass(r: Recipient) -> str:
 
 
 def _unlock(sptjm: Sptjm) -> int:
+    """Unlock the document's records (a void or an approval). A record that has since moved to
+    another school gives that school a print candidate back (and, on an approval, a covered
+    number): that school is marked dirty as well, as the audit row marks the document's
+    (the late-schools page reads the summaries' `to_print`, decision 0105)."""
+    from verval.dashboard.services import mark_dirty
+
     ids = SptjmItem.objects.filter(sptjm=sptjm).values("recipient_id")
+    mark_dirty(
+        Recipient.objects.filter(pk__in=ids)
+        .exclude(school_id=sptjm.school_id)
+        .order_by()
+        .values_list("school_id", flat=True)
+        .distinct()
+    )
     return Recipient.objects.filter(pk__in=ids, locked=True).update(locked=False, version=F("version") + 1)
 
 

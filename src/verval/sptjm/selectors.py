@@ -800,11 +800,16 @@ def late_schools_shown(user: Any, period: Period, limit: int | None) -> LateScho
     # late school is one of those): for Pusdatin that list was the nation's ~440,000 schools,
     # passed back as an IN list to each statement (decision 0094).
     scope = access.schools_for(user)
-    late = {
-        npsn: state
-        for npsn, state in _states(scope, period, only_maybe_late=True, with_carried=False).items()
-        if state["late"]
-    }
+    summarised = _late_from_summaries(scope, period, limit, today)
+    if summarised is not None:
+        late, count = summarised
+    else:
+        late = {
+            npsn: state
+            for npsn, state in _states(scope, period, only_maybe_late=True, with_carried=False).items()
+            if state["late"]
+        }
+        count = len(late)
     late_npsns = sorted(late)
     shown = late_npsns if limit is None else late_npsns[:limit]
     # Whether a school has carried recipients (2021 policy) is asked of the schools shown only:
@@ -830,8 +835,78 @@ def late_schools_shown(user: Any, period: Period, limit: int | None) -> LateScho
             }
             for npsn in shown
         ],
-        len(late_npsns),
+        count,
     )
+
+
+def _late_from_summaries(
+    scope: QuerySet[Any], period: Period, limit: int | None, today: date
+) -> tuple[dict[str, dict[str, Any]], int] | None:
+    """The late schools of `scope` from the dashboard's SchoolSptjm rows (decision 0105): the
+    states of the first `limit` of them by NPSN (None: every one) and how many in all — what
+    `_states(…, only_maybe_late=True)` gives —, or None when the rows cannot say so and the
+    caller counts live. The rules of the Dinas list's summaries (`dashboard.selectors.
+    school_counts`), and two of this page's own:
+
+    - a period whose policy asks an SPTJM for new or changed numbers only (2021): `to_print`
+      does not know the carried recipients;
+    - the rows may miss a job's changes (`summaries_follow_every_job`), or no full refresh has
+      written them yet (`StatsState.sptjm_facts_at`, null after the migration that added them);
+    - more than DIRTY_COUNTED_MAX schools of the scope are behind: marked dirty (a change the
+      refresh has not read yet) or read for another period than `period` (the page shows any
+      open period; a refresh reads the current one). Fewer are asked live, as before, and their
+      rows left out.
+
+    A school without a row was created after the refresh: a document or a recipient of it since
+    would have marked it dirty, so it has neither and is not late."""
+    from verval.dashboard import selectors as dashboard
+    from verval.dashboard.models import DirtySchool, SchoolSptjm, StatsState
+
+    if period.policy.sptjm_only_changed or not dashboard.summaries_follow_every_job():
+        return None
+    # Rows a full refresh wrote for every school: not the empty table of a fresh migration, nor
+    # the rows of the few schools a school's refresh wrote before the first full one.
+    if not StatsState.objects.filter(pk=1, sptjm_facts_at__isnull=False).exists():
+        return None
+    most = dashboard.DIRTY_COUNTED_MAX
+    # Pusdatin's scope is every school: its rows are read without a join to the schools (a row
+    # is written for each school of reference.School, and no path removes a school).
+    in_scope: dict[str, Any] = {"school__in": scope} if scope.query.where else {}
+    behind = set(
+        DirtySchool.objects.filter(npsn__in=scope.values("npsn")).values_list("npsn", flat=True)[: most + 1]
+    )
+    # Rows of another period: two range reads of the index, in the whole table first (none,
+    # but for the time between a period's opening and the next refresh).
+    other_period = SchoolSptjm.objects.filter(Q(period__lt=period.code) | Q(period__gt=period.code))
+    if len(behind) <= most and other_period.exists():
+        behind |= set(other_period.filter(**in_scope).values_list("school_id", flat=True)[: most + 1])
+    if len(behind) > most:
+        return None
+    # `_late`'s rule as a filter: without a document, late past either deadline with a print
+    # candidate; with a printed or returned one as its best, late past the upload deadline.
+    late_q = Q(state="", to_print=True)
+    if period.sptjm_upload_deadline and today > period.sptjm_upload_deadline:
+        late_q |= Q(state__in=(SptjmStatus.DICETAK, SptjmStatus.DIKEMBALIKAN))
+    summarised = SchoolSptjm.objects.filter(late_q, period=period.code, **in_scope)
+    if behind:
+        summarised = summarised.exclude(school_id__in=sorted(behind))
+    rows = summarised.order_by("school_id").values_list("school_id", "state", "to_print")
+    # A Dinas's late schools (11,608 of Jawa Barat's 60,073) are read whole and counted here, one
+    # statement; Pusdatin's 84,100 are counted by the database and the first `limit` read.
+    first = rows if limit is None or in_scope else rows[:limit]
+    late = {
+        npsn: _state(period, status, status == SptjmStatus.DISETUJUI, *_late(period, status, to_print, today))
+        for npsn, status, to_print in first
+    }
+    count = len(late) if limit is None or len(late) < limit or in_scope else summarised.count()
+    if behind:
+        live = _states(
+            scope.filter(npsn__in=sorted(behind)), period, only_maybe_late=True, with_carried=False
+        )
+        late_live = {npsn: state for npsn, state in live.items() if state["late"]}
+        late.update(late_live)
+        count += len(late_live)
+    return late, count
 
 
 # Schools are asked for their print candidates, and late schools for their names, this many at
