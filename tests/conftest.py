@@ -86,11 +86,13 @@ _CANARY_REPORT = os.environ.get("PRIVACY_CANARY_REPORT", "")
 
 @pytest.fixture(autouse=True)
 def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
-    """Decisions 0081, 0086, 0098: the test fails when a phone number or a name of someone it
-    created reached a log line, an address, a stored job text or refused value, an audit row, an
-    e-mail, what a command wrote (in the test's process or its own), what the provider kit printed
-    or wrote beside its data files, a file in the store, or the text of a page whose reader sees
-    numbers masked (tests/privacy_canary.py says where it looks)."""
+    """Decisions 0081, 0086, 0098, 0110: the test fails when a phone number or a name of someone it
+    created reached a log line, an address, a stored job text or refused value, an audit row (in
+    the test's database or a separate process's own SQLite file), an e-mail, what a command wrote
+    (in the test's process or its own), what the provider kit printed or wrote beside its data
+    files, a file in the store, the text of a page, JSON answer or download whose reader sees
+    numbers masked, or a JSON answer of the provider API; and when a download wrote no audit row
+    (tests/privacy_canary.py says where it looks)."""
     privacy_canary.install_log_handler()
     privacy_canary.install_request_hook()
     privacy_canary.install_command_hook()
@@ -114,14 +116,15 @@ def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
     privacy_canary.spooled_texts(collector)
     privacy_canary.kit_texts(collector)
     privacy_canary.file_texts(collector)
-    names: set[str] = set()
+    privacy_canary.download_texts(collector)
+    names = privacy_canary.process_db_texts(collector)
     # A test that left its transaction broken (and failed for it) has nothing to read.
     with contextlib.suppress(DatabaseError):
         if uses_db:
             privacy_canary.stored_texts(collector)
             privacy_canary.audit_texts(collector)
             if collector.texts or (_CANARY_REPORT and collector.allowed):
-                names = privacy_canary.stored_names()
+                names |= privacy_canary.stored_names()
     findings = collector.findings(names)
     if _CANARY_REPORT:
         privacy_canary.report(
@@ -129,8 +132,8 @@ def privacy_canary_guard(request):  # type: ignore[no-untyped-def]
         )
     if findings:
         pytest.fail(
-            "privacy canary (decisions 0081, 0086, 0098): a phone number or a name got out\n  "
-            + "\n  ".join(findings),
+            "privacy canary (decisions 0081, 0086, 0098, 0110): a phone number or a name got out,"
+            " or a download was not audited\n  " + "\n  ".join(findings),
             pytrace=False,
         )
 

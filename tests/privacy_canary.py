@@ -1,5 +1,5 @@
-"""The privacy canary (decisions 0081, 0086, 0098): every test of the suite fails when a phone number or a
-person's name reaches a place the rule keeps them out of.
+"""The privacy canary (decisions 0081, 0086, 0098, 0110): every test of the suite fails when a phone number
+or a person's name reaches a place the rule keeps them out of, or when a download writes no audit row.
 
 What it looks at, for each test (`tests/conftest.py` turns it on for every test):
 
@@ -26,7 +26,18 @@ What it looks at, for each test (`tests/conftest.py` turns it on for every test)
 - what the provider kit printed, and the files it wrote in the folders it was given but its data
   files (decision 0098, install_kit_hook, kit_texts);
 - the text of every HTML page answered to a reader who sees numbers masked (MASKED_READERS),
-  judged for numbers (decision 0098).
+  judged for numbers (decision 0098);
+- every download (an answer with a Content-Disposition or a file's media type, is_download): it
+  fails the test unless an audit row of a `download…` action was written while it was answered;
+  its body, as far as the test read it, is judged at teardown — for numbers when its reader sees
+  numbers masked, for numbers and names when it goes to a provider through the API — except the
+  downloads that carry numbers by purpose (ALLOWED_DOWNLOADS) and a school operator's own
+  (decision 0110, note_download, download_texts);
+- every JSON answer of the provider API, any status, for numbers and names; other JSON answers to
+  a reader who sees numbers masked, for numbers (decision 0110);
+- the SQLite database of a process a test starts (its DATABASE_URL's file or VERVAL_VAR_DIR's
+  default): job texts, refused rows, audit rows, and the names it holds (decision 0110,
+  process_db_texts).
 
 A phone number is an Indonesian mobile number in any form SPEC §5 accepts: `08…`, `628…`,
 `+62 8…`, `0062 8…`, with spaces, dots, dashes or brackets between the digits, full-width digits,
@@ -228,6 +239,12 @@ class Collector:
     allowed: list[tuple[str, str]] = field(default_factory=list)
     # Texts judged for numbers only (AUDIT_NOTES_TYPED_BY_A_REVIEWER).
     numbers_only: list[tuple[str, str]] = field(default_factory=list)
+    # What is wrong but is no number or name: a download without its audit row (decision 0110).
+    problems: list[str] = field(default_factory=list)
+    # The downloads answered (decision 0110): where, what is judged ("all", "numbers", "allowed")
+    # and the chunks of the body as the test read them; turned into text at teardown
+    # (download_texts), since a streamed body is only there once the test has read it.
+    downloads: list[tuple[str, str, list[bytes]]] = field(default_factory=list)
 
     def add(self, where: str, text: str) -> None:
         if text and (where, text) not in self.seen:
@@ -246,8 +263,12 @@ class Collector:
             with self.lock:
                 self.allowed.append((where, text))
 
+    def problem(self, text: str) -> None:
+        with self.lock:
+            self.problems.append(text)
+
     def findings(self, names: Iterable[str] = ()) -> list[str]:
-        return _judge(self.texts, list(names)) + _judge(self.numbers_only, [])
+        return [*self.problems, *_judge(self.texts, list(names)), *_judge(self.numbers_only, [])]
 
     def allowed_findings(self, names: Iterable[str] = ()) -> list[str]:
         return _judge(self.allowed, list(names))
@@ -381,8 +402,11 @@ def _url(value: str) -> str:
     return unquote_plus(html.unescape(value))
 
 
-def observe_exchange(request, response) -> None:  # type: ignore[no-untyped-def]
-    """One request the app answered: its address, the addresses its answer sends the browser to."""
+def observe_exchange(request, response, audits: list[str] | None = None) -> None:  # type: ignore[no-untyped-def]
+    """One request the app answered: its address, the addresses its answer sends the browser to,
+    the text of a page or JSON answer its reader sees numbers masked in, and a download (decision
+    0110: its body, and the audit row it must have written — `audits`, the actions of the audit
+    rows written while it was answered; None when unknown)."""
     collector = _active
     if collector is None:
         return
@@ -392,7 +416,12 @@ def observe_exchange(request, response) -> None:  # type: ignore[no-untyped-def]
         if response.has_header(header):
             collector.add(f"{header} of {request.method} {request.path}", _url(response[header]))
     content_type = response.get("Content-Type", "")
-    if content_type.startswith("text/html") and not getattr(response, "streaming", False):
+    if is_download(response):
+        note_download(collector, request, response, audits)
+        return
+    if getattr(response, "streaming", False):
+        return
+    if content_type.startswith("text/html"):
         page = response.content.decode(response.charset or "utf-8", "replace")
         for match in [*_URL_ATTR.finditer(page), *_META_REFRESH.finditer(page)]:
             value = match.group(2).strip()
@@ -405,6 +434,129 @@ def observe_exchange(request, response) -> None:  # type: ignore[no-untyped-def]
             collector.add_numbers_only(
                 f"text of the page {request.method} {request.path} read by {reader}", html.unescape(page)
             )
+    elif content_type.startswith(("application/json", "application/problem+json")):
+        text = response.content.decode(response.charset or "utf-8", "replace")
+        if is_api(request):
+            # Numbers reach a provider in its batch files only; a JSON answer — a listing, a job's
+            # counts, an error with its refused rows — carries none, not even one the provider
+            # sent, and no name (decision 0110).
+            collector.add(
+                f"JSON answer {response.status_code} of the API {request.method} {request.path}", text
+            )
+        else:
+            reader = page_reader(request)
+            if reader is not None:
+                collector.add_numbers_only(
+                    f"JSON answer of {request.method} {request.path} read by {reader}", text
+                )
+
+
+def is_api(request) -> bool:  # type: ignore[no-untyped-def]
+    return str(request.path).startswith("/api/")
+
+
+# What a download's media type is when it has no Content-Disposition (decision 0110).
+_DOWNLOAD_TYPES = (
+    "text/csv",
+    "application/pdf",
+    "application/gzip",
+    "application/x-gzip",
+    "application/zip",
+    "application/octet-stream",
+    "application/vnd.openxmlformats-officedocument",
+    "application/vnd.ms-excel",
+)
+
+
+def is_download(response) -> bool:  # type: ignore[no-untyped-def]
+    """A file the app hands over: an answer with a Content-Disposition or a file's media type
+    (CSV, Excel, PDF, gzip, zip), 200 or 206 (a 304 hands nothing over)."""
+    if response.status_code not in (200, 206):
+        return False
+    if response.has_header("Content-Disposition"):
+        return True
+    return response.get("Content-Type", "").startswith(_DOWNLOAD_TYPES)
+
+
+# Downloads that carry numbers by purpose to whoever may fetch them (decision 0110): not judged.
+# Every other download is: for numbers when its reader sees numbers masked (MASKED_READERS, as
+# pages), for numbers and names when it goes to a provider through the API. A school operator's
+# own downloads (its school's list with full numbers, the SPTJM it prints) are not judged.
+ALLOWED_DOWNLOADS = {
+    r"/api/v1/batches/[^/]+/file": "a dump batch, to the provider it is routed to",
+    r"/api/v1/disbursements/batches/[^/]+/file": "a disbursement batch, to the provider it is routed to",
+    r"/sptjm/[^/]+/dokumen\.pdf": "the SPTJM document, which lists every number in full: the school's "
+    "operator and Pusdatin, who reviews it (sptjm.selectors.get_sptjm_document)",
+    r"/sptjm/[^/]+/pindaian/": "the school's signed scan of that document, as uploaded",
+    r"/pendaftaran/\d+/sk/": "an applicant's letter, as uploaded",
+}
+_ALLOWED_DOWNLOAD = re.compile("|".join(f"(?:{p})" for p in ALLOWED_DOWNLOADS))
+
+
+def note_download(collector: Collector, request, response, audits: list[str] | None) -> None:  # type: ignore[no-untyped-def]
+    """A download: it fails the test without an audit row of a `download…` action written while it
+    was answered (SPEC §9: log every export and download; docs/team-conventions.md); its body is
+    kept to be judged at teardown (download_texts)."""
+    path = str(request.path)
+    where = f"download {request.method} {path}"
+    if audits is not None and not any("download" in action for action in audits):
+        written = ", ".join(audits) or "none"
+        collector.problem(f"{where}: no audit row of the download (audit rows written: {written})")
+    if request.method == "HEAD":
+        return
+    if _ALLOWED_DOWNLOAD.fullmatch(path):
+        judged = "allowed"
+        if not collector.keep_allowed:
+            return
+    elif is_api(request):
+        judged = "all"
+        where += " to a provider"
+    else:
+        reader = page_reader(request)
+        if reader is None:
+            return  # a school operator's own school, numbers in full
+        judged = "numbers"
+        where += f" read by {reader}"
+    chunks: list[bytes] = []
+    collector.downloads.append((where, judged, chunks))
+    if not getattr(response, "streaming", False):
+        chunks.append(bytes(response.content[:_MAX_FILE]))
+        return
+    if getattr(response, "is_async", False):
+        return  # a WSGI app never answers one
+    body = response.streaming_content
+
+    def tee():  # type: ignore[no-untyped-def]
+        kept = 0
+        for chunk in body:
+            if kept < _MAX_FILE:
+                chunks.append(bytes(chunk[: _MAX_FILE - kept]))
+                kept += len(chunk)
+            yield chunk
+
+    # What the test (or the server) reads goes through tee; a FileResponse then no longer hands
+    # its file to the server's wsgi.file_wrapper, so the live server's downloads are read too.
+    response.streaming_content = tee()
+
+
+def download_texts(collector: Collector) -> None:
+    """The bodies of the test's downloads, as far as it read them, as text (gzip unpacked, an
+    Excel file's sheets and strings, a PDF's text)."""
+    for where, judged, chunks in collector.downloads:
+        if not chunks:
+            continue
+        try:
+            text = _bytes_text(b"".join(chunks))
+        except Exception as exc:  # noqa: BLE001 - a download the canary cannot read is named
+            collector.problem(f"canary: could not read {where}: {type(exc).__name__}")
+            continue
+        if judged == "allowed":
+            collector.allow(where, text)
+        elif judged == "numbers":
+            collector.add_numbers_only(where, text)
+        else:
+            collector.add(where, text)
+    collector.downloads.clear()
 
 
 # Who reads a page's numbers masked (SPEC §2 and §9; `accounts.access.can_edit_school`, decision
@@ -451,17 +603,42 @@ def page_reader(request) -> str | None:  # type: ignore[no-untyped-def]
     return role if role in MASKED_READERS else None
 
 
+# The actions of the audit rows written while this thread answers a request (the test client
+# answers in the test's thread, the live server in its own).
+_answering = threading.local()
+
+
+def _install_audit_watch() -> None:
+    from django.db.models.signals import post_save
+
+    from verval.core.models import AuditEvent
+
+    def noted(sender, instance, created, **kwargs):  # type: ignore[no-untyped-def]
+        audits = getattr(_answering, "audits", None)
+        if created and audits is not None:
+            audits.append(instance.action)
+
+    post_save.connect(noted, sender=AuditEvent, weak=False, dispatch_uid="privacy_canary_audits")
+
+
 def install_request_hook() -> None:
     from django.core.handlers.base import BaseHandler
 
     if getattr(BaseHandler.get_response, "_privacy_canary", False):
         return
     original = BaseHandler.get_response
+    _install_audit_watch()
 
     def get_response(self, request):  # type: ignore[no-untyped-def]
-        response = original(self, request)
+        outer = getattr(_answering, "audits", None)
+        audits: list[str] = []
+        _answering.audits = audits
         try:
-            observe_exchange(request, response)
+            response = original(self, request)
+        finally:
+            _answering.audits = outer
+        try:
+            observe_exchange(request, response, audits)
         except Exception as exc:  # noqa: BLE001 - the canary never changes what a test sees
             if _active is not None:
                 _active.add("canary", f"could not read the answer: {type(exc).__name__}")
@@ -676,6 +853,7 @@ def forget_file_stores() -> None:
     """What an earlier test left (one that failed before its teardown read it)."""
     _stores.clear()
     _kit_paths.clear()
+    _process_dbs.clear()
     for _where, _allowed, spool in _spools:
         spool.close()  # type: ignore[attr-defined]
     _spools.clear()
@@ -732,6 +910,46 @@ def _file_text(path: Path) -> str:
     else:
         with open(path, "rb") as fh:
             data = fh.read(_MAX_FILE)
+    return data.decode("utf-8", "replace")
+
+
+def _bytes_text(data: bytes) -> str:
+    """A download's body as text: gzip unpacked (as much as a cut body holds: a 206 answers part
+    of a file), an Excel or zip file's XML, CSV, text and JSON parts, a PDF's text."""
+    import io
+    import zipfile
+    import zlib
+
+    if data[:2] == b"\x1f\x8b":
+        unpack = zlib.decompressobj(wbits=31)
+        try:
+            data = unpack.decompress(data, _MAX_FILE)
+        except zlib.error:
+            pass  # a part of a file cut mid-block: judged as it came
+    elif data[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            data = b"\n".join(
+                archive.read(info)[:_MAX_FILE]
+                for info in archive.infolist()
+                if info.filename.endswith((".xml", ".csv", ".txt", ".json"))
+            )
+    elif data[:5] == b"%PDF-":
+        import pypdfium2 as pdfium
+
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            return data.decode("utf-8", "replace")  # a test's stand-in for a PDF: its bytes as text
+        try:
+            pages = []
+            for page in document:
+                textpage = page.get_textpage()
+                pages.append(textpage.get_text_range())
+                textpage.close()
+                page.close()
+        finally:
+            document.close()
+        return "\n".join(pages)
     return data.decode("utf-8", "replace")
 
 
@@ -949,8 +1167,94 @@ def _note_process_stores(program: str, args: object, env: object, cwd: object) -
         _stores.add(str(base / data_dir))
     elif var_dir:
         _stores.add(str(base / var_dir / "files"))
+    # Its database when it is a SQLite file of its own (decision 0110): the one DATABASE_URL names,
+    # or the VERVAL_VAR_DIR's default. One the test's process shares (PostgreSQL's, read by
+    # stored_texts and audit_texts when the test commits) or none given (the checkout's var/,
+    # not the test's) is not read.
+    url = str(environ.get("DATABASE_URL") or "")
+    if url.startswith("sqlite:///"):
+        _process_dbs.add(str(base / url[len("sqlite:///") :]))
+    elif not url and var_dir:
+        _process_dbs.add(str(base / var_dir / "verval.sqlite3"))
     if program.startswith("verval-provider") and not isinstance(args, (str, bytes)):
         note_kit_paths([str(a) for a in args], base)  # type: ignore[attr-defined]
+
+
+_process_dbs: set[str] = set()  # the SQLite files of the running test's processes
+
+
+def process_db_texts(collector: Collector) -> set[str]:
+    """What the test's processes stored in SQLite files of their own (decision 0110), read as
+    stored_texts and audit_texts read the test's database: job texts, refused rows, audit rows.
+    Answers the names of the people they created (stored_names), to be looked for in everything
+    the test let out."""
+    import sqlite3
+
+    names: set[str] = set()
+    for path in sorted(_process_dbs):
+        if not Path(path).is_file():
+            continue
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        except sqlite3.Error as exc:
+            collector.add("canary", f"could not open the database of a process: {type(exc).__name__}")
+            continue
+        try:
+            names |= _process_db_rows(collector, db, Path(path).name)
+        finally:
+            db.close()
+    _process_dbs.clear()
+    return names
+
+
+def _rows(db, table: str, columns: str) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    try:
+        return db.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608 - our own names
+    except sqlite3.OperationalError:
+        return []  # a database the process did not migrate (a command that failed first)
+
+
+def _process_db_rows(collector: Collector, db, name: str) -> set[str]:  # type: ignore[no-untyped-def]
+    from verval.accounts.models import OperatorRegistration, User
+    from verval.core.models import AuditEvent, Job, JobIssue
+    from verval.registry.models import Recipient
+
+    of = f"(database {name} of a separate process)"
+    for pk, *texts in _rows(db, Job._meta.db_table, "id, error_message, error_message_en, cancel_note"):
+        for text in texts:
+            collector.add(f"stored text of job {pk} {of}", str(text or ""))
+    for job_id, line, *texts in _rows(
+        db, JobIssue._meta.db_table, "job_id, line, message, message_en, value"
+    ):
+        for text in texts:
+            collector.add(f"stored refusal of job {job_id} line {line} {of}", str(text or ""))
+    for pk, action, object_id, before, after, note in _rows(
+        db, AuditEvent._meta.db_table, "id, action, object_id, before, after, note"
+    ):
+        where = f"audit row {pk} {action} {of}"
+        collector.add(where, str(object_id or ""))
+        if action in AUDIT_NOTES_TYPED_BY_A_REVIEWER:
+            collector.add_numbers_only(f"{where} (reason as typed)", str(note or ""))
+        else:
+            collector.add(where, str(note or ""))
+        for value in (before, after):
+            if value is not None:
+                collector.add(where, _json_text(value))
+    found: list[str] = [str(n) for (n,) in _rows(db, Recipient._meta.db_table, "name")]
+    for first, last in _rows(db, User._meta.db_table, "first_name, last_name"):
+        found += [str(first or ""), str(last or ""), f"{first or ''} {last or ''}"]
+    found += [str(n) for (n,) in _rows(db, OperatorRegistration._meta.db_table, "full_name")]
+    return checked_names(found)
+
+
+def _json_text(value: object) -> str:
+    """A JSON column as stored in SQLite, its escapes (`\\u00e9`) read: as audit_texts sees it."""
+    try:
+        return json.dumps(json.loads(str(value)), ensure_ascii=False)
+    except ValueError:
+        return str(value)
 
 
 def spooled_texts(collector: Collector) -> None:

@@ -60,3 +60,23 @@ def test_an_operations_description_names_the_codes_of_its_errors(client):  # typ
     assert "TIDAK_DITEMUKAN" in ops[("GET", "/api/v1/batches/{batch_id}")]["description"]
     assert "DMP-20200915-telkomsel-0001" in ops[("GET", "/api/v1/batches/{batch_id}")]["description"]
     assert "REKAP_BELUM_ADA" in ops[("GET", "/api/v1/reports/{period_code}/reconciliation")]["description"]
+
+
+def test_the_number_format_descriptions_name_each_form_by_its_shape_and_no_example_number(client):  # type: ignore[no-untyped-def]
+    # Found by the privacy canary (decision 0110): the document a provider's engineer reads gave
+    # SPEC §5's placeholder number in full, which nobody can tell from a child's.
+    from tests.privacy_canary import find_numbers
+
+    text = client.get("/api/v1/openapi.json").content.decode()
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+
+    assert find_numbers(text) == []
+    assert schemas["BatchOut"]["properties"]["number_format"]["description"] == (
+        "How the file writes no_ponsel: msisdn (628…), e164 (+628…) or national (08…). "
+        "Results may give the number in any of these forms."
+    )
+    assert schemas["DisbursementBatchOut"]["properties"]["number_format"]["description"] == (
+        "How the file writes no_ponsel: msisdn (628…), e164 (+628…) or national (08…), the "
+        "provider's number format when the batch was written. Injection results and usage may give "
+        "the number in any of these forms."
+    )

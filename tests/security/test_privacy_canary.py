@@ -1,4 +1,4 @@
-"""The privacy canary itself (decisions 0081, 0086, 0098): what it counts as a leak and what it lets
+"""The privacy canary itself (decisions 0081, 0086, 0098, 0110): what it counts as a leak and what it lets
 pass."""
 
 from __future__ import annotations
@@ -481,3 +481,232 @@ def test_a_number_the_provider_kit_prints_or_writes_beside_its_data_files_fails_
         "standard output of verval-provider send-recap: number 0812****7893",
     ]
     assert [f.split(":", 1)[0] for f in seen.allowed_findings()] == ["kit file DMP-1-hasil.csv"]
+
+
+# --- Decision 0110: downloads and their audit rows, the provider API's JSON answers, a separate
+# process's own SQLite database.
+
+
+def _download_request(rf, user, path="/dinas/sekolah.csv"):  # type: ignore[no-untyped-def]
+    request = rf.get(path)
+    request.user = user
+    return request
+
+
+def _csv(text: str):  # type: ignore[no-untyped-def]
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="x.csv"'
+    return response
+
+
+def test_a_download_that_writes_no_audit_row_fails_the_canary(rf, dinas_kab):  # type: ignore[no-untyped-def]
+    with collecting(Collector()) as unaudited:
+        privacy_canary.observe_exchange(_download_request(rf, dinas_kab), _csv("npsn\n20100001\n"), [])
+    with collecting(Collector()) as other_row:
+        privacy_canary.observe_exchange(
+            _download_request(rf, dinas_kab), _csv("npsn\n20100001\n"), ["sign_in"]
+        )
+    with collecting(Collector()) as audited:
+        privacy_canary.observe_exchange(
+            _download_request(rf, dinas_kab), _csv("npsn\n20100001\n"), ["download_region_school_list"]
+        )
+        privacy_canary.download_texts(audited)
+
+    assert unaudited.findings() == [
+        "download GET /dinas/sekolah.csv: no audit row of the download (audit rows written: none)"
+    ]
+    assert other_row.findings() == [
+        "download GET /dinas/sekolah.csv: no audit row of the download (audit rows written: sign_in)"
+    ]
+    assert audited.findings() == []
+
+
+def test_a_real_download_whose_audit_row_is_not_written_fails_the_canary(client, dinas_kab, monkeypatch):  # type: ignore[no-untyped-def]
+    from verval.core import views
+
+    client.force_login(dinas_kab)
+    with collecting(Collector()) as audited:
+        client.get("/dinas/sekolah.csv")
+    monkeypatch.setattr(views.audit, "record", lambda **kwargs: None)
+    with collecting(Collector()) as unaudited:
+        client.get("/dinas/sekolah.csv")
+
+    assert audited.findings() == []
+    assert unaudited.findings() == [
+        "download GET /dinas/sekolah.csv: no audit row of the download (audit rows written: none)"
+    ]
+
+
+def test_a_full_number_in_a_download_to_a_reader_of_masked_numbers_fails_the_canary_however_it_is_sent(  # type: ignore[no-untyped-def]
+    rf, dinas_kab, pusdatin
+):
+    from django.http import FileResponse, StreamingHttpResponse
+
+    from verval.core.spreadsheet import xlsx_report, xlsx_response
+
+    streamed = StreamingHttpResponse(iter([b"nisn,no_ponsel\n", b"0030000001,0812-3456-7890\n"]))
+    streamed["Content-Disposition"] = 'attachment; filename="x.csv"'
+    excel = xlsx_response(
+        xlsx_report(sheet="s", columns=["no_ponsel"], rows=[["+6281234567891"]], widths=[20]), "x.xlsx"
+    )
+    audit = ["download_x"]
+    with collecting(Collector()) as leaked:
+        privacy_canary.observe_exchange(_download_request(rf, dinas_kab), _csv("n\n0856****4321\n"), audit)
+        privacy_canary.observe_exchange(_download_request(rf, dinas_kab), streamed, audit)
+        privacy_canary.observe_exchange(_download_request(rf, pusdatin, "/x.xlsx"), excel, audit)
+        b"".join(streamed.streaming_content)  # what the test reads is what the canary reads
+        b"".join(excel.streaming_content)
+        privacy_canary.download_texts(leaked)
+
+    assert isinstance(excel, FileResponse) and excel.file_to_stream is None
+    assert [f.split(" in ", 1)[0] for f in leaked.findings()] == [
+        "download GET /dinas/sekolah.csv read by DINAS_KAB: number 0812****7890",
+        "download GET /x.xlsx read by PUSDATIN: number 0812****7891",
+    ]
+
+
+def test_a_full_number_in_a_pdf_download_fails_the_canary_and_the_schools_operator_downloads_its_own(  # type: ignore[no-untyped-def]
+    rf, dinas_prov, operator
+):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Nomor 0812 3456 7890")
+    data = bytes(pdf.output())
+    audit = ["download_x"]
+    with collecting(Collector()) as seen:
+        for user in (dinas_prov, operator):
+            response = HttpResponse(data, content_type="application/pdf")
+            privacy_canary.observe_exchange(_download_request(rf, user, "/laporan.pdf"), response, audit)
+        privacy_canary.download_texts(seen)
+
+    assert seen.findings() == [
+        "download GET /laporan.pdf read by DINAS_PROV: number 0812****7890 in 'Nomor 0812****7890'"
+    ]
+
+
+def test_a_download_that_carries_numbers_by_purpose_is_kept_apart_and_not_judged(rf, pusdatin):  # type: ignore[no-untyped-def]
+    with collecting(Collector(keep_allowed=True)) as seen:
+        privacy_canary.observe_exchange(
+            _download_request(rf, pusdatin, "/sptjm/3f0a/dokumen.pdf"),
+            _csv("0812-3456-7890"),
+            ["download_sptjm_pdf"],
+        )
+        privacy_canary.download_texts(seen)
+
+    assert seen.findings() == []
+    assert seen.allowed_findings() == [
+        "download GET /sptjm/3f0a/dokumen.pdf: number 0812****7890 in '0812****7890'"
+    ]
+
+
+def _api_request(rf, path="/api/v1/batches/DMP-1/results"):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.post(path, data="pd_id,no_ponsel\nx,081234567890\n", content_type="text/csv")
+    request.user = AnonymousUser()  # the API's token is no session user
+    return request
+
+
+def test_a_number_in_a_json_answer_of_the_api_fails_the_canary_even_one_the_provider_sent(rf, recipient):  # type: ignore[no-untyped-def]
+    from django.http import JsonResponse
+
+    echoed = JsonResponse({"code": "X", "rows": [{"line": 2, "value": "081234567890"}]}, status=422)
+    named = JsonResponse({"code": "X", "rows": [{"line": 2, "value": recipient.name}]}, status=400)
+    masked = JsonResponse({"code": "X", "rows": [{"line": 2, "value": "0812****7890"}]}, status=422)
+    with collecting(Collector()) as seen:
+        for answer in (echoed, named, masked):
+            privacy_canary.observe_exchange(_api_request(rf), answer, [])
+    names = privacy_canary.stored_names()
+
+    assert seen.findings(names) == [
+        "JSON answer 422 of the API POST /api/v1/batches/DMP-1/results: number 0812****7890 in "
+        '\'{"code": "X", "rows": [{"line": 2, "value": "0812****7890"}]}\'',
+        f"JSON answer 400 of the API POST /api/v1/batches/DMP-1/results: name {recipient.name!r} in "
+        f'\'{{"code": "X", "rows": [{{"line": 2, "value": "{recipient.name}"}}]}}\'',
+    ]
+
+
+def test_a_providers_batch_file_is_not_judged_and_its_refused_rows_report_is(rf):  # type: ignore[no-untyped-def]
+    import gzip
+
+    batch = HttpResponse(
+        gzip.compress(b"pd_id,no_ponsel\nx,6281234567890\n"), content_type="application/gzip"
+    )
+    batch["Content-Disposition"] = 'attachment; filename="DMP-1.csv.gz"'
+    with collecting(Collector(keep_allowed=True)) as seen:
+        privacy_canary.observe_exchange(
+            _api_request(rf, "/api/v1/batches/DMP-1/file"), batch, ["download_dump"]
+        )
+        privacy_canary.observe_exchange(
+            _api_request(rf, "/api/v1/jobs/1/issues"),
+            _csv("baris,nilai\n2,+6281234567891\n"),
+            ["download_job_report"],
+        )
+        privacy_canary.download_texts(seen)
+
+    assert seen.findings() == [
+        "download POST /api/v1/jobs/1/issues to a provider: number 0812****7891 in "
+        "'baris,nilai\\n2,0812****7891\\n'"
+    ]
+    assert [f.split(":", 1)[0] for f in seen.allowed_findings()] == [
+        "download POST /api/v1/batches/DMP-1/file"
+    ]
+
+
+_CHILD_DB = """
+import os, sqlite3, sys
+db = sqlite3.connect(os.path.join(os.environ["VERVAL_VAR_DIR"], "verval.sqlite3"))
+db.execute("CREATE TABLE core_auditevent (id, action, object_id, before, after, note)")
+db.execute("CREATE TABLE registry_recipient (name)")
+db.execute("INSERT INTO core_auditevent VALUES (1, 'edit_number', 'r1', NULL, ?, '')", (sys.argv[1],))
+db.execute("INSERT INTO core_auditevent VALUES (2, 'import', 'j1', NULL, NULL, 'Siti Rahayu ditolak')")
+db.execute("INSERT INTO registry_recipient VALUES ('Siti Rahayu')")
+db.commit()
+"""
+
+
+def test_a_number_or_a_name_in_the_sqlite_database_of_a_separate_process_fails_the_canary(tmp_path):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+
+    privacy_canary.install_process_hook()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    with collecting(Collector()) as seen:
+        subprocess.run(
+            [sys.executable, "-c", _CHILD_DB, '{"phone": "+6281234567890"}'],
+            env={**env, "VERVAL_VAR_DIR": str(tmp_path)},
+            check=True,
+        )
+        names = privacy_canary.process_db_texts(seen)
+        privacy_canary.spooled_texts(seen)
+
+    assert names == {"Siti Rahayu"}
+    assert seen.findings(names) == [
+        "audit row 1 edit_number (database verval.sqlite3 of a separate process): number 0812****7890 "
+        'in \'{"phone": "0812****7890"}\'',
+        "audit row 2 import (database verval.sqlite3 of a separate process): name 'Siti Rahayu' in "
+        "'Siti Rahayu ditolak'",
+    ]
+
+
+def test_the_canary_reads_the_database_a_process_is_given_and_not_the_checkouts(tmp_path):  # type: ignore[no-untyped-def]
+    privacy_canary.forget_file_stores()
+    privacy_canary._note_process_stores(
+        "verval stats", ["verval", "stats"], {"DATABASE_URL": "sqlite:///db/a.sqlite3"}, tmp_path
+    )
+    privacy_canary._note_process_stores(
+        "verval stats", ["verval", "stats"], {"VERVAL_VAR_DIR": "var2"}, tmp_path
+    )
+    privacy_canary._note_process_stores(
+        "verval stats", ["verval", "stats"], {"DATABASE_URL": "postgres://x/y"}, tmp_path
+    )
+    privacy_canary._note_process_stores("verval stats", ["verval", "stats"], {}, tmp_path)
+
+    assert privacy_canary._process_dbs == {
+        str(tmp_path / "db/a.sqlite3"),
+        str(tmp_path / "var2/verval.sqlite3"),
+    }
+    privacy_canary.forget_file_stores()

@@ -433,8 +433,8 @@ class BatchOut(Schema):
     size: int
     state: str
     number_format: str = Field(
-        description="How the file writes no_ponsel: msisdn (6281234567890), e164 (+6281234567890) "
-        "or national (081234567890). Results may give the number in any of these forms."
+        description="How the file writes no_ponsel: msisdn (628…), e164 (+628…) "
+        "or national (08…). Results may give the number in any of these forms."
     )
     answered: int
     unanswered: int

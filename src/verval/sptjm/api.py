@@ -74,8 +74,8 @@ class DisbursementBatchOut(Schema):
     size: int
     state: str
     number_format: str = Field(
-        description="How the file writes no_ponsel: msisdn (6281234567890), e164 (+6281234567890) "
-        "or national (081234567890), the provider's number format when the batch was written. "
+        description="How the file writes no_ponsel: msisdn (628…), e164 (+628…) "
+        "or national (08…), the provider's number format when the batch was written. "
         "Injection results and usage may give the number in any of these forms."
     )
     file_url: str
