@@ -114,7 +114,7 @@ def test_gunicorns_access_log_under_our_settings_writes_no_query_string(tmp_path
                 headers={"Host": "localhost", "Referer": "http://localhost/dinas/?q=Siti+Aminah"},
             )
             try:
-                urllib.request.urlopen(request, timeout=10)  # noqa: S310 - our own server
+                urllib.request.urlopen(request, timeout=30)  # noqa: S310 - our own server
             except urllib.error.HTTPError as answer:
                 assert answer.code == 404
                 break
@@ -128,10 +128,14 @@ def test_gunicorns_access_log_under_our_settings_writes_no_query_string(tmp_path
         server.terminate()
         server.wait(timeout=60)
 
-    (line,) = access.read_text().splitlines()
-    assert '"GET /tidak-ada/ HTTP/1.1" 404 ' in line
-    assert '"http://localhost/dinas/"' in line
-    assert "Budi" not in line and "Siti" not in line and "?" not in line
+    # On a loaded machine the first request may time out and be sent again: every line then
+    # stands for the same request, and none may carry its query.
+    lines = access.read_text().splitlines()
+    assert lines
+    for line in lines:
+        assert '"GET /tidak-ada/ HTTP/1.1" 404 ' in line
+        assert '"http://localhost/dinas/"' in line
+        assert "Budi" not in line and "Siti" not in line and "?" not in line
 
 
 def test_the_deployment_docs_nginx_example_logs_no_query_string():
