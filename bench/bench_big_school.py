@@ -86,6 +86,29 @@ def fresh_postgres(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def django_in_scratch(db_name: str, prefix: str, task_backend: str) -> Path:
+    """Django set up on a scratch file store, and with DATABASE_URL on a fresh PostgreSQL database
+    of its own (`db_name`, dropped and created), migrated; the file store's folder."""
+    url = os.environ.get("DATABASE_URL")
+    os.environ["VERVAL_VAR_DIR"] = tempfile.mkdtemp(prefix=prefix)
+    if url:
+        url = url.rsplit("/", 1)[0] + "/" + db_name
+        os.environ["DATABASE_URL"] = url
+        fresh_postgres(url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
+    os.environ.setdefault("VERVAL_LOG_LEVEL", "WARNING")
+    os.environ["VERVAL_TASK_BACKEND"] = task_backend
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    return Path(os.environ["VERVAL_VAR_DIR"])
+
+
 def command(name: str, *args: str) -> str:
     from django.core.management import call_command
 
@@ -545,28 +568,14 @@ def main() -> int:
     args = parser.parse_args()
     parts = set(args.part.split(","))
 
-    url = os.environ.get("DATABASE_URL")
-    os.environ["VERVAL_VAR_DIR"] = tempfile.mkdtemp(prefix="verval-bigschool-")
-    if url:
-        url = url.rsplit("/", 1)[0] + "/" + args.db_name
-        os.environ["DATABASE_URL"] = url
-        fresh_postgres(url)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
-    os.environ.setdefault("VERVAL_LOG_LEVEL", "WARNING")
-    os.environ["VERVAL_TASK_BACKEND"] = "django_tasks.backends.immediate.ImmediateBackend"
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    var = django_in_scratch(
+        args.db_name, "verval-bigschool-", "django_tasks.backends.immediate.ImmediateBackend"
+    )
     from django.db import connection
 
     from verval.accounts.models import User
     from verval.reference.models import School
 
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    var = Path(os.environ["VERVAL_VAR_DIR"])
     print(f"database {connection.vendor}; load before: {os.getloadavg()}")
     pusdatin = User.objects.create(username="bench-pusdatin", role="PUSDATIN")
     if parts & {"school", "sptjm"}:

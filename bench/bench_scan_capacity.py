@@ -23,7 +23,6 @@ import io
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_big_school import build, fresh_postgres  # noqa: E402
+from bench_big_school import build, django_in_scratch  # noqa: E402
 
 
 def main() -> int:
@@ -46,25 +45,12 @@ def main() -> int:
     parser.add_argument("--db-name", default="verval_bench_scancapacity", help="with DATABASE_URL")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL")
-    os.environ["VERVAL_VAR_DIR"] = tempfile.mkdtemp(prefix="verval-scancap-")
-    if url:
-        url = url.rsplit("/", 1)[0] + "/" + args.db_name
-        os.environ["DATABASE_URL"] = url
-        fresh_postgres(url)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "verval.settings")
-    os.environ.setdefault("VERVAL_LOG_LEVEL", "WARNING")
     # The receipt queues the job; the bench runs it as the worker would (`jobs.run`), timed alone.
-    os.environ["VERVAL_TASK_BACKEND"] = "django_tasks_db.DatabaseBackend"
-    import django
-
-    django.setup()
+    var = django_in_scratch(args.db_name, "verval-scancap-", "django_tasks_db.DatabaseBackend")
     from datetime import date
 
     import pypdfium2 as pdfium
-    from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.management import call_command
     from django.db import connection
 
     from verval.accounts.models import User
@@ -73,9 +59,6 @@ def main() -> int:
     from verval.registry.models import Recipient
     from verval.sptjm import actions
 
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    var = Path(os.environ["VERVAL_VAR_DIR"])
     build(var, args.students, args.teachers, 1, seed=7)
     school = School.objects.get()
     operator = User.objects.create(username="bench-operator", role="OPERATOR", school=school)

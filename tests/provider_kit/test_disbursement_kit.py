@@ -24,13 +24,6 @@ from verval_provider.client import ApiClient
 from verval_provider.disbursement import DisbursementStore, period_recap
 
 
-@pytest.fixture(autouse=True)
-def _fresh_api_counters():  # type: ignore[no-untyped-def]
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def period(db):  # type: ignore[no-untyped-def]
     return make_period()

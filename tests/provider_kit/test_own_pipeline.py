@@ -21,23 +21,6 @@ from verval.registry.models import Recipient
 from verval_provider import cli, dumps
 
 
-@pytest.fixture(autouse=True)
-def _fresh_api_counters():  # type: ignore[no-untyped-def]
-    from django.core.cache import cache
-
-    cache.clear()
-
-
-@pytest.fixture
-def published(school):  # type: ignore[no-untyped-def]
-    recipients = [
-        RecipientFactory(school=school, status="MENUNGGU_PROVIDER", phone_raw=f"0812{70000000 + i:08d}")
-        for i in range(6)
-    ]
-    (batch,) = actions.publish_dumps(actor=None, provider="telkomsel")
-    return batch, recipients
-
-
 @pytest.fixture
 def token(db) -> str:  # type: ignore[no-untyped-def]
     return actions.issue_token(actor=None, provider="telkomsel")[1]

@@ -6,22 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import RecipientFactory
 from verval.exchange import actions
 from verval.exchange.models import DumpBatch
 from verval.exchange.simulator import DjangoClientTransport
 from verval.registry.models import Recipient
 from verval_provider import ApiClient, ApiFailure, UrllibTransport, sync
-
-
-@pytest.fixture
-def published(school):  # type: ignore[no-untyped-def]
-    recipients = [
-        RecipientFactory(school=school, status="MENUNGGU_PROVIDER", phone_raw=f"0812{70000000 + i:08d}")
-        for i in range(6)
-    ]
-    (batch,) = actions.publish_dumps(actor=None, provider="telkomsel")
-    return batch, recipients
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import RecipientFactory
 from verval.exchange import actions
 from verval.exchange.simulator import DjangoClientTransport
 from verval_provider import cli, match
@@ -255,16 +254,6 @@ def test_an_export_the_ten_percent_rule_refuses_says_how_many_values_it_could_no
         "is that few, run again with --accept-low-match."
     )
     assert not (tmp_path / "hasil.csv").exists()
-
-
-@pytest.fixture
-def published(school):  # type: ignore[no-untyped-def]
-    recipients = [
-        RecipientFactory(school=school, status="MENUNGGU_PROVIDER", phone_raw=f"0812{70000000 + i:08d}")
-        for i in range(6)
-    ]
-    (batch,) = actions.publish_dumps(actor=None, provider="telkomsel")
-    return batch, recipients
 
 
 def _sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:
