@@ -11,6 +11,7 @@ import pytest
 
 from tests.factories import RecipientFactory
 from verval.reference.models import Period
+from verval.sptjm import actions as sptjm_actions
 
 
 def make_period(code: str = "2020-09A", policy: str = "2020", starts: date = date(2020, 9, 1), **kw):  # type: ignore[no-untyped-def]
@@ -108,3 +109,20 @@ def send_scan(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-de
         return response
 
     return send
+
+
+@pytest.fixture
+def printed(operator, school, period):  # type: ignore[no-untyped-def]
+    """The school's SPTJM of `period`, printed by its operator for two AKTIF recipients."""
+    aktif(school, 2)
+    sptjm, _ = sptjm_actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
+    return sptjm
+
+
+def own_pdf(sptjm, name: str = "scan.pdf"):  # type: ignore[no-untyped-def]
+    """The printed PDF itself sent back as the signed scan (its QR codes read as they were printed)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from verval.core import files
+
+    return SimpleUploadedFile(name, files.absolute(sptjm.pdf_path).read_bytes())

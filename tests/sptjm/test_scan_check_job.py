@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.sptjm.conftest import aktif
+from tests.sptjm.conftest import aktif, own_pdf
 from verval.core import files, jobs, queues
 from verval.core.models import AuditEvent, Job
 from verval.sptjm import actions
@@ -50,17 +49,6 @@ def _stored_scans() -> list[str]:
     return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
-@pytest.fixture
-def printed(operator, school, period):  # type: ignore[no-untyped-def]
-    aktif(school, 2)
-    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
-    return sptjm
-
-
-def _own_pdf(sptjm: Sptjm, name: str = "scan.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, files.absolute(sptjm.pdf_path).read_bytes())
-
-
 def test_the_page_says_at_once_that_the_scan_was_received_and_the_job_then_accepts_it(  # type: ignore[no-untyped-def]
     operator, school, period, printed
 ):
@@ -69,7 +57,7 @@ def test_the_page_says_at_once_that_the_scan_was_received_and_the_job_then_accep
     body = files.absolute(printed.pdf_path).read_bytes()
 
     response = web.post(
-        f"/sptjm/{printed.pk}/unggah/", {"pindaian": _own_pdf(printed), "version": printed.version}
+        f"/sptjm/{printed.pk}/unggah/", {"pindaian": own_pdf(printed), "version": printed.version}
     )
 
     # Received: a job waits to read it; the document is untouched until the job has read it.
@@ -128,14 +116,14 @@ def test_a_scan_of_another_document_is_refused_by_its_check_and_leaves_the_sptjm
     operator, other_operator, other_school, period, printed, send_scan
 ):
     web = _login(operator)
-    send_scan(web, printed, _own_pdf(printed), printed.version)
+    send_scan(web, printed, own_pdf(printed), printed.version)
     accepted = _state(printed)
     assert accepted["status"] == "DIUNGGAH"
     aktif(other_school, 1)
     theirs, _ = actions.print_sptjm(actor=other_operator, npsn=other_school.npsn, period_code=period.code)
     kept = _stored_scans()
 
-    html = send_scan(web, printed, _own_pdf(theirs), accepted["version"]).content.decode()
+    html = send_scan(web, printed, own_pdf(theirs), accepted["version"]).content.decode()
 
     job = Job.objects.filter(kind="sptjm_scan").order_by("-created_at").first()
     assert (job.state, job.error_code) == ("REFUSED", "QR_DOKUMEN_LAIN")
@@ -174,7 +162,7 @@ def test_a_scan_that_cannot_be_read_is_refused_with_the_reason_and_changes_nothi
 
 def test_the_scan_checks_own_page_leads_back_to_the_sptjm_page(operator, school, printed, send_scan):  # type: ignore[no-untyped-def]
     web = _login(operator)
-    send_scan(web, printed, _own_pdf(printed), printed.version)
+    send_scan(web, printed, own_pdf(printed), printed.version)
     job = Job.objects.get(kind="sptjm_scan")
 
     html = web.get(f"/pekerjaan/{job.pk}/").content.decode()
@@ -187,7 +175,7 @@ def test_the_scan_checks_own_page_leads_back_to_the_sptjm_page(operator, school,
 def test_pusdatin_home_keeps_the_schools_scan_checks_out_of_its_recent_jobs(  # type: ignore[no-untyped-def]
     operator, pusdatin, printed, send_scan
 ):
-    send_scan(_login(operator), printed, _own_pdf(printed), printed.version)
+    send_scan(_login(operator), printed, own_pdf(printed), printed.version)
     job = Job.objects.get(kind="sptjm_scan")
 
     html = _login(pusdatin).get("/pusdatin/").content.decode()

@@ -16,18 +16,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.sptjm.conftest import aktif
 from verval.core import files, jobs, retention
 from verval.core.models import AuditEvent, Job
 from verval.sptjm import actions
 from verval.sptjm.models import Sptjm
-
-
-@pytest.fixture
-def printed(operator, school, period):  # type: ignore[no-untyped-def]
-    aktif(school, 2)
-    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
-    return sptjm
 
 
 def _own_pdf(sptjm: Sptjm, tail: bytes = b"") -> SimpleUploadedFile:

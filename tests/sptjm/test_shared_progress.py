@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from tests.factories import UserFactory
-from tests.sptjm.conftest import aktif
+from tests.sptjm.conftest import aktif, own_pdf
 from verval.accounts import access
 from verval.core import files, jobs
 from verval.core.models import AuditEvent, Job
@@ -51,21 +51,10 @@ def colleague(school):  # type: ignore[no-untyped-def]
     return UserFactory(role="OPERATOR", school=school, username="operator-b")
 
 
-@pytest.fixture
-def printed(operator, school, period):  # type: ignore[no-untyped-def]
-    aktif(school, 2)
-    sptjm, _ = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
-    return sptjm
-
-
-def _own_pdf(sptjm: Sptjm, name: str = "scan.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, files.absolute(sptjm.pdf_path).read_bytes())
-
-
 def _sent(operator, printed) -> Job:  # type: ignore[no-untyped-def]
     """The operator's scan received through the page; its check waits in the queue."""
     response = _login(operator).post(
-        f"/sptjm/{printed.pk}/unggah/", {"pindaian": _own_pdf(printed), "version": printed.version}
+        f"/sptjm/{printed.pk}/unggah/", {"pindaian": own_pdf(printed), "version": printed.version}
     )
     assert response.status_code == 302
     return Job.objects.filter(kind="sptjm_scan", created_by=operator).latest("created_at")
@@ -209,7 +198,7 @@ def test_the_same_scan_sent_again_by_another_operator_joins_the_running_check(  
     with django_capture_on_commit_callbacks(execute=True):
         response = web.post(
             f"/sptjm/{printed.pk}/unggah/",
-            {"pindaian": _own_pdf(printed, "again.pdf"), "version": printed.version},
+            {"pindaian": own_pdf(printed, "again.pdf"), "version": printed.version},
         )
     html = web.get(response["Location"]).content.decode()
 
@@ -228,7 +217,7 @@ def test_a_new_scan_is_received_again_once_the_check_ended(operator, colleague, 
         _login(operator), printed, SimpleUploadedFile("rusak.pdf", b"%PDF-1.4\nnot a pdf"), printed.version
     )
 
-    send_scan(_login(colleague), printed, _own_pdf(printed), printed.version)
+    send_scan(_login(colleague), printed, own_pdf(printed), printed.version)
 
     assert list(
         Job.objects.filter(kind="sptjm_scan").order_by("created_at").values_list("state", flat=True)
