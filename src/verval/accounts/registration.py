@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from verval.accounts import access, actions, throttle
 from verval.accounts.forms import RegistrationForm
-from verval.accounts.models import Role
 from verval.core.client import client_ip
 
 
