@@ -70,7 +70,7 @@ def sha256_upload(upload: IO[bytes] | object) -> str:
     else:
         for chunk in iter(lambda: upload.read(1 << 20), b""):  # type: ignore[attr-defined]
             digest.update(chunk)
-    upload.seek(0)  # type: ignore[attr-defined]
+    upload.seek(0)  # type: ignore[union-attr]
     return digest.hexdigest()
 
 
