@@ -26,7 +26,7 @@ ACTION_LABELS = {
     "provider_result": _("Hasil provider"),
 }
 _STATUS_LABELS = dict(NumberStatus.choices)
-_VERDICTS_AFTER_CONFIRMATION = frozenset({NumberStatus.FORMAT_SALAH, NumberStatus.RESIDU})
+_VERDICTS_AFTER_CONFIRMATION = frozenset({NumberStatus.FORMAT_SALAH.value, NumberStatus.RESIDU.value})
 
 
 @register.filter
