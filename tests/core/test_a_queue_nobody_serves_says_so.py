@@ -229,14 +229,41 @@ def test_pusdatins_page_warns_of_a_queue_without_a_worker(db_tasks, client, pusd
     client.force_login(pusdatin)
     page = client.get("/pusdatin/").content.decode()
     assert (
-        "Antrean cepat (ekspor Excel, berkas koreksi sekolah, pembaruan dasbor sekolah) tidak dilayani "
-        "pekerja latar mana pun. Belum pernah ada pekerja antrean ini yang terlihat. 1 pekerjaan menunggu "
-        "di sana. Jalankan pekerjanya di server: <code>verval worker --queue-name interactive</code>"
+        "Antrean cepat (pemeriksaan pindaian dan cetak SPTJM sekolah, ekspor Excel, berkas koreksi sekolah, "
+        "pembaruan dasbor sekolah) tidak dilayani pekerja latar mana pun. Belum pernah ada pekerja antrean "
+        "ini yang terlihat. 1 pekerjaan menunggu di sana: Ekspor Excel sekolah tertinggal (1). Jalankan "
+        "pekerjanya di server: <code>verval worker --queue-name interactive</code>"
     ) in page
     assert "Antrean pekerjaan besar (impor" not in page
 
     _worker_file(("interactive",), beat_ago=0)
     assert "queue-no-worker" not in client.get("/pusdatin/").content.decode()
+
+
+def test_pusdatins_warning_names_the_schools_sptjm_scan_checks_and_prints_waiting_without_a_worker(
+    db_tasks, client, pusdatin
+):  # type: ignore[no-untyped-def]
+    _worker_file(("default",), beat_ago=2)
+    _queued(pusdatin, "sptjm_scan", timedelta(minutes=4))
+    _queued(pusdatin, "sptjm_scan", timedelta(minutes=3))
+    _queued(pusdatin, "sptjm_print", timedelta(minutes=2))
+    client.force_login(pusdatin)
+
+    page = client.get("/pusdatin/").content.decode()
+
+    assert (
+        "Antrean cepat (pemeriksaan pindaian dan cetak SPTJM sekolah, ekspor Excel, berkas koreksi sekolah, "
+        "pembaruan dasbor sekolah) tidak dilayani pekerja latar mana pun. Belum pernah ada pekerja antrean "
+        "ini yang terlihat. 3 pekerjaan menunggu di sana: Pemeriksaan pindaian SPTJM (2), Pencetakan SPTJM "
+        "(1). Jalankan pekerjanya di server: <code>verval worker --queue-name interactive</code>"
+    ) in page
+    out = StringIO()
+    call_command("jobs", "--json", stdout=out)
+    queues_json = json.loads(out.getvalue().splitlines()[-1])["queues"]
+    assert [(q["queue"], q["jobs_waiting"], q["jobs_waiting_by_kind"]) for q in queues_json] == [
+        ("default", 0, {}),
+        ("interactive", 3, {"sptjm_print": 1, "sptjm_scan": 2}),
+    ]
 
 
 def test_a_heartbeat_is_one_small_file_written_whole_with_no_temporary_file_left(db_tasks, db):  # type: ignore[no-untyped-def]

@@ -187,6 +187,8 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "registry:upload": Rule(SCHOOL_EDITOR),
     "registry:preview": Rule(SCHOOL_EDITOR),
     "registry:apply": Rule(SCHOOL_EDITOR, method="POST"),
+    "registry:preview_issues_csv": Rule(SCHOOL_EDITOR),
+    "registry:preview_issues_xlsx": Rule(SCHOOL_EDITOR),
     "registry:phone_check": Rule(SIGNED_IN),
     "registry:check_number": Rule(SIGNED_IN, method="POST", data=lambda w: {"number": "081234567890"}),
     "validate": Rule(ONLY_PUSDATIN, method="POST"),
@@ -332,6 +334,8 @@ ROUTE_KWARGS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "dashboard:behind_export_file": {"job_id": lambda w: w.export_job.pk},
     "registry:preview": {"job_id": lambda w: w.job.pk},
     "registry:apply": {"job_id": lambda w: w.job.pk},
+    "registry:preview_issues_csv": {"job_id": lambda w: w.job.pk},
+    "registry:preview_issues_xlsx": {"job_id": lambda w: w.job.pk},
     "api-v1:get_job": {"job_id": lambda w: w.provider_job.pk},
     "api-v1:get_job_issues": {"job_id": lambda w: w.provider_job.pk},
     # Disbursement side of the provider API: telkomsel's disbursement batch and injection job.

@@ -30,8 +30,10 @@ def test_print_while_a_job_holds_the_schools_rows_is_refused_and_prints_nothing(
         response = client.post(f"/sekolah/{school.npsn}/sptjm/cetak/", {"periode": period.code}, follow=True)
     shown = [str(m) for m in response.context["messages"]]
     assert shown == [
-        "Data sekolah ini sedang diperbarui oleh proses Pusdatin (impor Dapodik, hasil provider, atau "
-        "validasi). Tidak ada yang diubah; coba lagi beberapa menit lagi."
+        "Data sekolah ini sedang diperbarui oleh proses lain: pekerjaan Pusdatin (misalnya impor "
+        "Dapodik, validasi atau hasil provider), pekerjaan sekolah ini (berkas koreksi, cetak SPTJM atau "
+        "pemeriksaan pindaian), atau simpanan pengguna lain. Tidak ada yang diubah; coba lagi beberapa "
+        "menit lagi."
     ]
     sptjm, created = actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
     assert (created, sptjm.rows) == (True, 3)

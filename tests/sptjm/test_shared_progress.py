@@ -212,6 +212,31 @@ def test_the_same_scan_sent_again_by_another_operator_joins_the_running_check(  
     assert AuditEvent.objects.filter(action="upload_sptjm_scan").count() == 1
 
 
+def test_a_scan_refused_or_joining_a_running_check_is_never_written_to_the_store(  # type: ignore[no-untyped-def]
+    operator, colleague, printed, monkeypatch
+):
+    first = _sent(operator, printed)
+    written: list[str] = []
+    save = files.save_upload
+    monkeypatch.setattr(files, "save_upload", lambda *a, **k: written.append(a[0]) or save(*a, **k))
+    other = SimpleUploadedFile(
+        "lain.pdf", files.absolute(printed.pdf_path).read_bytes() + b"\n% another scan\n"
+    )
+
+    refused = _login(colleague).post(
+        f"/sptjm/{printed.pk}/unggah/", {"pindaian": other, "version": printed.version}, follow=True
+    )
+    joined = _login(colleague).post(
+        f"/sptjm/{printed.pk}/unggah/",
+        {"pindaian": own_pdf(printed, "again.pdf"), "version": printed.version},
+    )
+
+    assert "Berkas ini tidak disimpan." in refused.content.decode()
+    assert joined.status_code == 302
+    assert written == []
+    assert list(Job.objects.filter(kind="sptjm_scan").values_list("pk", flat=True)) == [first.pk]
+
+
 def test_a_new_scan_is_received_again_once_the_check_ended(operator, colleague, printed, send_scan):  # type: ignore[no-untyped-def]
     send_scan(
         _login(operator), printed, SimpleUploadedFile("rusak.pdf", b"%PDF-1.4\nnot a pdf"), printed.version

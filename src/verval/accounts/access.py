@@ -222,6 +222,14 @@ def registration_decider(school: School) -> str:
     return other
 
 
+def registration_office(school: School) -> str:
+    """The name of the office that decides a registration for `school` today ("Kab. Bogor",
+    "Prov. Jawa Barat"; `registration_decider`'s region), or "" when that region is unknown. The
+    page after registering and the applicant's e-mail both name it (decisions 0109, 0113)."""
+    region = school.province if registration_decider(school) == Role.DINAS_PROV else school.regency
+    return region.name if region else ""
+
+
 def require_role(user: User | Any, *roles: str) -> None:
     if not getattr(user, "is_authenticated", False) or user.role not in roles:
         raise PermissionDenied("role not allowed")

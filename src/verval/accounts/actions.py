@@ -178,15 +178,20 @@ def submit_registration(
                 % {"npsn": school.npsn, "school": school.name, "link": link},
                 list(admins),
             )
-        _mail_on_commit(
-            _("Pendaftaran operator Verval Ponsel diterima"),
-            _(
+        # The applicant is told the office that decides, as the page after registering tells it
+        # (decision 0109): "setempat" sent an SMA's operator to the kabupaten's office (0113).
+        office = access.registration_office(school)
+        if office:
+            body = _(
                 "Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s sudah kami terima dan menunggu "
-                "persetujuan Dinas Pendidikan setempat. Anda akan menerima surel setelah diputuskan."
-            )
-            % {"npsn": school.npsn},
-            [email],
-        )
+                "persetujuan Dinas Pendidikan %(office)s. Anda akan menerima surel setelah diputuskan."
+            ) % {"npsn": school.npsn, "office": office}
+        else:
+            body = _(
+                "Pendaftaran Anda sebagai operator sekolah NPSN %(npsn)s sudah kami terima dan menunggu "
+                "persetujuan Dinas Pendidikan. Anda akan menerima surel setelah diputuskan."
+            ) % {"npsn": school.npsn}
+        _mail_on_commit(_("Pendaftaran operator Verval Ponsel diterima"), body, [email])
     # Counted once stored (not on commit: a registration rolled back later still counts, which
     # errs on the side of the limit).
     throttle.note_registration(school.npsn, email)

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from verval.accounts import access, actions, throttle
 from verval.accounts.forms import RegistrationForm
-from verval.accounts.models import Role
 from verval.core.client import client_ip
 
 
@@ -47,12 +46,11 @@ def register_view(request: HttpRequest) -> HttpResponse:
                 school = data["npsn"]
                 # The office that decides (decision 0096), named, so the operator knows whom to ask
                 # about it: the province for SMA/SMK/SLB, the kabupaten/kota for the rest (0109).
-                decider = access.registration_decider(school)
-                office = school.province if decider == Role.DINAS_PROV else school.regency
+                office = access.registration_office(school)
                 return render(
                     request,
                     "accounts/register_done.html",
-                    {"school": school, "email": data["email"], "office": office.name if office else ""},
+                    {"school": school, "email": data["email"], "office": office},
                 )
     else:
         form = RegistrationForm()

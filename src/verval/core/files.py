@@ -60,6 +60,20 @@ def save_upload(folder: str, upload: IO[bytes] | object, suffix: str = "") -> tu
     return save_stream(folder, suffix, chunks)
 
 
+def sha256_upload(upload: IO[bytes] | object) -> str:
+    """The SHA-256 of an upload not yet stored, read in chunks and rewound: what `save_upload`
+    would return, for a check that may refuse it before it is written (decision 0113)."""
+    digest = hashlib.sha256()
+    if hasattr(upload, "chunks"):
+        for chunk in upload.chunks():  # type: ignore[attr-defined]
+            digest.update(chunk)
+    else:
+        for chunk in iter(lambda: upload.read(1 << 20), b""):  # type: ignore[attr-defined]
+            digest.update(chunk)
+    upload.seek(0)  # type: ignore[union-attr]
+    return digest.hexdigest()
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -1024,7 +1024,13 @@ def issues_rows(job: Job) -> Iterable[list[Any]]:
     """Every refused row of the report, in line order: what the CSV and the Excel report both
     hold. Values are masked again on the way out: rows stored before every reader masked its
     values must not give a number back either."""
-    for issue in job.issues.order_by("line", "id").iterator(chunk_size=5000):
+    return report_rows(job.issues.order_by("line", "id").iterator(chunk_size=5000))
+
+
+def report_rows(issues: Iterable[Any]) -> Iterable[list[Any]]:
+    """Rows of a refused-row report from stored `JobIssue`s or a preview's `RowIssue`s (a
+    school's correction file before it is applied, decision 0113), the value masked."""
+    for issue in issues:
         yield [
             issue.line,
             issue.column,
@@ -1038,11 +1044,16 @@ def issues_rows(job: Job) -> Iterable[list[Any]]:
 def issues_csv(job: Job) -> Iterable[str]:
     """The full refused-row report as CSV lines (streamed), without a byte order mark: the
     providers' API serves these bytes as they are (the web page adds the mark)."""
+    return report_csv(issues_rows(job))
+
+
+def report_csv(rows: Iterable[list[Any]]) -> Iterable[str]:
+    """`report_rows` as CSV lines under `ISSUE_COLUMNS`, without a byte order mark."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(ISSUE_COLUMNS)
     yield buf.getvalue()
-    for row in issues_rows(job):
+    for row in rows:
         buf.seek(0)
         buf.truncate()
         writer.writerow(csv_row(row))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from verval.core import jobs, queues, workers
-from verval.core.models import AWAITS_APPLY_KINDS, Job
+from verval.core.models import AWAITS_APPLY_KINDS, JOB_KINDS, Job
 
 
 def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
@@ -43,8 +43,9 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
 
 def queues_waiting(now: datetime | None = None) -> list[dict[str, Any]]:
     """Each worker queue: its live workers, when a worker of it was last heard from (a datetime,
-    None when never), and the jobs waiting in it (handed over, not started) with the oldest one's
-    wait (decision 0082). Empty without the database task backend (no workers)."""
+    None when never), and the jobs waiting in it (handed over, not started), per kind too, with
+    the oldest one's wait (decisions 0082, 0113). Empty without the database task backend (no
+    workers)."""
     if not workers.tracked():
         return []
     now = now or timezone.now()
@@ -57,16 +58,37 @@ def queues_waiting(now: datetime | None = None) -> list[dict[str, Any]]:
             queued_at__isnull=False,
         )
         oldest = waiting.order_by("queued_at").values_list("queued_at", flat=True).first()
+        by_kind = dict(waiting.order_by("kind").values_list("kind").annotate(n=Count("pk")))
         report.append(
             {
                 "queue": name,
                 "workers": state.workers,
                 "last_seen": state.last_seen,
-                "jobs_waiting": waiting.count(),
+                "jobs_waiting": sum(by_kind.values()),
+                # What waits, said by Pusdatin's warning: a school's SPTJM scan checks and prints
+                # wait in the quick queue beside exports and correction files (decision 0113).
+                "jobs_waiting_by_kind": by_kind,
                 "oldest_job_waiting_seconds": int((now - oldest).total_seconds()) if oldest else 0,
             }
         )
     return report
+
+
+def unserved_queues(now: datetime | None = None) -> list[dict[str, Any]]:
+    """The queues no live worker serves (`queues_waiting`), for Pusdatin's warning: each with the
+    kinds of the jobs waiting in it as people read them, most first ("2 Pemeriksaan pindaian
+    SPTJM")."""
+    return [
+        {
+            **q,
+            "waiting_kinds": [
+                (str(JOB_KINDS.get(kind, kind)), n)
+                for kind, n in sorted(q["jobs_waiting_by_kind"].items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+        }
+        for q in queues_waiting(now)
+        if not q["workers"]
+    ]
 
 
 def queue_report(now: datetime | None = None) -> list[dict[str, Any]]:

@@ -118,7 +118,7 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             "store": retention.panel(),
             "overlaps": _overlaps_to_edit(),
             # A worker queue without a live worker (decision 0082): its jobs wait for ever.
-            "unserved_queues": [q for q in core_selectors.queues_waiting() if not q["workers"]],
+            "unserved_queues": core_selectors.unserved_queues(),
             "checked_at": timezone.now(),
         },
     )

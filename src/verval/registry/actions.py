@@ -58,10 +58,15 @@ class RecordLocked(RegistryError):
 
 
 class RecordBusy(RegistryError):
+    # Any transaction holding the rows longer than VERVAL_EDIT_LOCK_WAIT_MS: a Pusdatin job, but
+    # also the school's own job (a correction file, a large SPTJM printed or a scan checked) or
+    # another user's long save. Which one is not known here, so all three are named (0113).
     code = "SEDANG_DIPROSES"
     message = _(
-        "Data ini sedang diperbarui oleh proses Pusdatin (impor Dapodik, hasil provider, atau "
-        "validasi). Perubahan Anda belum disimpan; coba lagi beberapa menit lagi."
+        "Data ini sedang diperbarui oleh proses lain: pekerjaan Pusdatin (misalnya impor Dapodik, "
+        "validasi atau hasil provider), pekerjaan sekolah ini (berkas koreksi, cetak SPTJM atau "
+        "pemeriksaan pindaian), atau simpanan pengguna lain. Perubahan Anda belum disimpan; coba lagi "
+        "beberapa menit lagi."
     )
 
 

@@ -13,6 +13,18 @@ urlpatterns = [
     path("sekolah/<str:npsn>/koreksi/", views.upload, name="upload"),
     path("sekolah/<str:npsn>/koreksi/<uuid:job_id>/", views.preview, name="preview"),
     path("sekolah/<str:npsn>/koreksi/<uuid:job_id>/terapkan/", views.apply, name="apply"),
+    path(
+        "sekolah/<str:npsn>/koreksi/<uuid:job_id>/ditolak.csv",
+        views.preview_issues,
+        {"fmt": "csv"},
+        name="preview_issues_csv",
+    ),
+    path(
+        "sekolah/<str:npsn>/koreksi/<uuid:job_id>/ditolak.xlsx",
+        views.preview_issues,
+        {"fmt": "xlsx"},
+        name="preview_issues_xlsx",
+    ),
     path("cek-nomor/", views_validation.phone_check, name="phone_check"),
     path("cek-nomor/satu/", views.check_number, name="check_number"),
 ]

@@ -28,6 +28,7 @@ from verval.core import audit, files, jobs
 from verval.core.numbers import grouped
 from verval.core.postonly import post_only
 from verval.core.search import search_echo
+from verval.core.spreadsheet import BOM, xlsx_report, xlsx_response
 from verval.phones import REASONS, check, describe
 from verval.reference import zones
 from verval.registry import actions, bulk, selectors
@@ -436,7 +437,7 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
     if refused_here and bulk.preview_refusal(plan, refused) is None:
         # Refused at its upload; the data it was checked against changed since: its job page says.
         return redirect("core:job", job_id=job.pk)
-    issues = refused.issues if refused is not None else (plan.issues if plan is not None else [])
+    issues = _preview_issues(plan, refused)
     typed = plan.typed if plan is not None else {}
     en = _english()
     whole = bulk.preview_refusal(plan, refused)
@@ -454,8 +455,9 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
             "other_school_message": (other_school.message_en if en else other_school.message)
             if other_school
             else "",
-            # Its refused rows as a file, for a file refused whole at upload (its report is saved).
-            "report": bool(refused_here and issues),
+            # Its refused rows as a file: a file refused whole at upload has its report saved; one
+            # awaiting its click has a few refused rows the operator fixes in the file (0113).
+            "report": _report_urls(npsn, job.pk, saved=bool(refused_here)) if issues else None,
             # The school's own operator (_editor_school) sees a refused correction as typed; the
             # job's saved report keeps it masked (bulk.Plan.typed says why).
             "issues": [
@@ -475,6 +477,49 @@ def preview(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
             "reasons": REASONS,
         },
     )
+
+
+def _preview_issues(plan: Any, refused: Any) -> list[Any]:
+    return refused.issues if refused is not None else (plan.issues if plan is not None else [])
+
+
+def _report_urls(npsn: str, job_id: UUID, *, saved: bool) -> dict[str, str]:
+    if saved:
+        return {fmt: reverse(f"core:job_issues_{fmt}", kwargs={"job_id": job_id}) for fmt in ("csv", "xlsx")}
+    return {
+        fmt: reverse(f"registry:preview_issues_{fmt}", kwargs={"npsn": npsn, "job_id": job_id})
+        for fmt in ("csv", "xlsx")
+    }
+
+
+@login_required
+def preview_issues(request: HttpRequest, npsn: str, job_id: UUID, fmt: str) -> HttpResponse:
+    """The refused rows of a correction file awaiting its click, as the job's report would hold
+    them (CSV or Excel, values masked): the file is not applied yet, so nothing is saved; they are
+    read from the file as the preview reads them (decision 0113)."""
+    _editor_school(request, npsn)
+    job = _job(request, npsn, job_id)
+    if not files.absolute(job.input_path).is_file():  # deleted by the retention rules: the job page says so
+        return redirect("core:job", job_id=job.pk)
+    issues = _preview_issues(*bulk.preview_from_file(npsn, files.absolute(job.input_path)))
+    audit.record(
+        actor=request.user,
+        action="download_job_report",
+        object_type="job",
+        object_id=job.pk,
+        school_id=npsn,
+        note=f"format={fmt} preview",
+    )
+    rows = jobs.report_rows(issues)
+    name = f"laporan-{job.kind}-{job.pk}"
+    if fmt == "xlsx":
+        report = xlsx_report(
+            sheet="laporan", columns=jobs.ISSUE_COLUMNS, rows=rows, widths=[8, 22, 26, 60, 60, 22]
+        )
+        return xlsx_response(report, f"{name}.xlsx")
+    response = HttpResponse(BOM + "".join(jobs.report_csv(rows)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
 
 
 @login_required

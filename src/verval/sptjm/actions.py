@@ -605,10 +605,17 @@ def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None 
     refused by the job leaves it as it was. No audit row: the job writes the upload's, as before.
 
     Returns (job, created). While a check of the document waits or runs (another operator of the
-    school, or this one a moment ago), the same file joins it ((that job, False), the copy
-    deleted) and another file is refused `PINDAIAN_SEDANG_DIPERIKSA`, deleted too (decision
-    0107): it would be read in full only to be told the document changed meanwhile."""
+    school, or this one a moment ago), the same file joins it ((that job, False)) and another file
+    is refused `PINDAIAN_SEDANG_DIPERIKSA` (decision 0107): it would be read in full only to be
+    told the document changed meanwhile. Both are decided from the upload's SHA-256 before it is
+    written to the store (decision 0113); only two receipts racing each other store the second
+    copy, which the check under the document's lock below deletes."""
     sptjm, _printed, kind = _received(actor, sptjm_id, upload)
+    running = _scan_in_check(sptjm)
+    if running is not None:
+        if running.input_sha256 != files.sha256_upload(upload):
+            raise ActionRefused("PINDAIAN_SEDANG_DIPERIKSA")
+        return running, False
     rel, sha, stored = files.save_upload("sptjm-scans", upload, suffix=f".{kind}")
     try:
         with brief_lock_wait(_busy):

@@ -26,11 +26,16 @@ ACTION_REFUSALS: dict[str, tuple[str, str]] = {
         "SPTJM tidak dalam status yang mengizinkan tindakan ini.",
         "The SPTJM's status does not allow this.",
     ),
+    # Raised for whichever transaction holds the rows (decision 0041): all three kinds are named.
     "SEDANG_DIPROSES": (
-        "Data sekolah ini sedang diperbarui oleh proses Pusdatin (impor Dapodik, hasil provider, atau "
-        "validasi). Tidak ada yang diubah; coba lagi beberapa menit lagi.",
-        "This school's data is being updated by a Pusdatin job (Dapodik import, provider results or "
-        "validation). Nothing was changed; try again in a few minutes.",
+        "Data sekolah ini sedang diperbarui oleh proses lain: pekerjaan Pusdatin (misalnya impor "
+        "Dapodik, validasi atau hasil provider), pekerjaan sekolah ini (berkas koreksi, cetak SPTJM atau "
+        "pemeriksaan pindaian), atau simpanan pengguna lain. Tidak ada yang diubah; coba lagi beberapa "
+        "menit lagi.",
+        "This school's data is being updated by another process: a Pusdatin job (such as a Dapodik "
+        "import, validation or provider results), a job of this school (a correction file, an SPTJM "
+        "being printed or a scan being checked) or another user's save. Nothing was changed; try again "
+        "in a few minutes.",
     ),
     "VERSI_BERUBAH": (
         "SPTJM sudah diubah orang lain sejak halaman dibuka. Muat ulang halaman.",

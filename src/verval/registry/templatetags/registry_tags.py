@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "provider_result": _("Hasil provider"),
 }
 _STATUS_LABELS = dict(NumberStatus.choices)
+_VERDICTS_AFTER_CONFIRMATION = frozenset({NumberStatus.FORMAT_SALAH.value, NumberStatus.RESIDU.value})
 
 
 @register.filter
@@ -58,6 +59,9 @@ def _texts() -> dict[str, str]:
     return {
         "pick": escape(gettext("Pilih")),
         "confirmed": escape(gettext("dikonfirmasi sekolah")),
+        # Beside "Belum diverifikasi" (SPEC §4's label of BELUM_VERVAL: Pusdatin's validation has
+        # not run) the school's tick read as a contradiction; it says what still waits (0113).
+        "confirmed_waiting": escape(gettext("dikonfirmasi sekolah, menunggu validasi Pusdatin")),
         "locked": escape(gettext("terkunci SPTJM")),
         "saved": escape(gettext("Tersimpan")),
         "same": escape(gettext("Nomor sama, tidak ada perubahan")),
@@ -109,8 +113,11 @@ def _row_html(
     parts.append(f'<td class="hide-sm">{escape(r.grade_label)}</td>')
     parts.append(f'<td class="nowrap no">{escape(r.shown_number) or "-"}</td>')
     status = f'<td class="st"><span class="label s-{r.status}">{statuses.get(r.status, r.status)}</span>'
-    if r.confirmed_at:
-        status += f' <small class="okay">✓ {t["confirmed"]}</small>'
+    # A tick only where it is the latest word: a FORMAT_SALAH or RESIDU verdict came after the
+    # school's confirmation and asks it to act again (re-confirming a residu is a new one).
+    if r.confirmed_at and r.status not in _VERDICTS_AFTER_CONFIRMATION:
+        confirmed = t["confirmed_waiting"] if r.status == NumberStatus.BELUM_VERVAL else t["confirmed"]
+        status += f' <small class="okay">✓ {confirmed}</small>'
     if r.locked:
         status += f" <small>{t['locked']}</small>"
     shared_with = getattr(r, "shared_with", 0)
