@@ -22,8 +22,13 @@ run: install
 	$(BIN)/verval demo --if-empty --port $(PORT)
 	$(BIN)/verval serve --port $(PORT)
 
+# Three pytest-xdist workers, each test file on one of them (decision 0111): the suite waits on
+# browsers, servers and subprocesses much of the time, so three overlap well on two cores.
+# `make test PYTEST_WORKERS=` runs it in one process; PYTEST_ARGS still picks tests and options.
+PYTEST_WORKERS ?= -n 3 --dist loadfile
+
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 check: install
 	$(BIN)/ruff check src tests bench

@@ -52,6 +52,21 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+_NO_BROWSER_IN_CI = "VERVAL_REQUIRE_BROWSER=1 but chromium (/usr/bin/chromium) or playwright is missing"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Under pytest-xdist (`make test`, decision 0111) the main process collects nothing, and a
+    # worker's refusal would read as a crashed worker: refuse here, before any worker starts.
+    if (
+        os.environ.get("VERVAL_REQUIRE_BROWSER") == "1"
+        and not hasattr(config, "workerinput")
+        and config.getoption("numprocesses", None)
+        and not (_chromium() and _playwright_available())
+    ):
+        raise pytest.UsageError(_NO_BROWSER_IN_CI)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     is_pg = os.environ.get("DATABASE_URL", "").startswith("postgres")
     have_browser = bool(_chromium() and _playwright_available())
@@ -59,12 +74,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords and not is_pg:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)"))
+        if "sqlite_pass" in item.keywords and is_pg:
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="its processes use a SQLite file of their own: the SQLite pass runs it (decision 0111)"
+                )
+            )
         if "browser" in item.keywords and not have_browser:
             if require_browser:
                 # CI must not pass without its browser tests (an xfail that never runs would).
-                raise pytest.UsageError(
-                    "VERVAL_REQUIRE_BROWSER=1 but chromium (/usr/bin/chromium) or playwright is missing"
-                )
+                raise pytest.UsageError(_NO_BROWSER_IN_CI)
             item.add_marker(pytest.mark.skip(reason="needs chromium and playwright"))
 
 
@@ -72,7 +91,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped:
         terminalreporter.write_line(
-            f"verval: NOTICE {len(skipped)} tests skipped (each reason is listed above: a database or browser this run lacks)"
+            f"verval: NOTICE {len(skipped)} tests skipped (each reason is listed above: a database or browser this run lacks, or a test the SQLite pass runs)"
         )
 
 

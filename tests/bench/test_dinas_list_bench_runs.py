@@ -9,7 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+# Its processes run on a SQLite file of their own whatever DATABASE_URL says: the PostgreSQL pass
+# would repeat the SQLite pass's run (decision 0111).
+pytestmark = pytest.mark.sqlite_pass
 
 
 def test_dinas_list_benchmark_runs_over_the_big_school_benchs_kabupaten(tmp_path: Path) -> None:

@@ -14,7 +14,13 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+# Its processes run on a SQLite file of their own whatever DATABASE_URL says: the PostgreSQL pass
+# would repeat the SQLite pass's run (decision 0111).
+pytestmark = pytest.mark.sqlite_pass
 
 SETUP = """
 from django.core.management import call_command

@@ -115,6 +115,8 @@ def run_worker_across_a_long_transaction(tmp_path: Path, command: str) -> dict[s
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+# Its processes run on a SQLite file of their own whatever DATABASE_URL says (decision 0111).
+@pytest.mark.sqlite_pass
 def test_a_tasks_status_waits_for_a_long_sqlite_transaction_and_is_recorded(tmp_path):  # type: ignore[no-untyped-def]
     assert run_worker_across_a_long_transaction(tmp_path, "worker") == {
         "job": "SUCCEEDED",
