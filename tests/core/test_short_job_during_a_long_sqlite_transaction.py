@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.core.sqlite_lock import SHORT_TIMEOUT
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Its processes run on a SQLite file of their own whatever DATABASE_URL says: the PostgreSQL pass
@@ -27,15 +29,6 @@ pytestmark = pytest.mark.sqlite_pass
 BUSY_TIMEOUT_SECONDS = 1  # the settings' 30 s, lowered in the job's process (SHORT_TIMEOUT)
 HOLD_SECONDS = 5  # longer than the busy timeout: the job's outcome meets "database is locked"
 
-SHORT_TIMEOUT = """
-import django
-from django.conf import settings
-settings.DATABASES["default"]["OPTIONS"]["timeout"] = 1
-settings.DATABASES["default"]["OPTIONS"]["init_command"] = settings.DATABASES["default"]["OPTIONS"][
-    "init_command"
-].replace("busy_timeout=30000", "busy_timeout=1000")
-django.setup()
-"""
 
 SETUP = """
 from django.core.management import call_command

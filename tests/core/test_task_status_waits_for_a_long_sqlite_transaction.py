@@ -20,21 +20,13 @@ import pytest
 from django.db import OperationalError, connection
 from django_tasks_db.models import DBTaskResult
 
+from tests.core.sqlite_lock import SHORT_TIMEOUT
 from verval.core import jobs
 from verval.core.management.commands import worker as worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLD_SECONDS = 8  # more than django-tasks' 3 tries of the 1 s busy timeout, twice (success, failure)
 
-SHORT_TIMEOUT = """
-import django
-from django.conf import settings
-settings.DATABASES["default"]["OPTIONS"]["timeout"] = 1
-settings.DATABASES["default"]["OPTIONS"]["init_command"] = settings.DATABASES["default"]["OPTIONS"][
-    "init_command"
-].replace("busy_timeout=30000", "busy_timeout=1000")
-django.setup()
-"""
 
 SETUP = """
 from django.core.management import call_command

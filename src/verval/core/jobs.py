@@ -47,7 +47,7 @@ from verval.core import files, queues
 from verval.core.logging import masked_value
 from verval.core.models import CANCELLED_CODE, Job, JobIssue
 from verval.core.retention import INPUT_DELETED
-from verval.core.spreadsheet import csv_row
+from verval.core.spreadsheet import csv_row, xlsx_report
 
 log = logging.getLogger(__name__)
 
@@ -1045,6 +1045,13 @@ def issues_csv(job: Job) -> Iterable[str]:
     """The full refused-row report as CSV lines (streamed), without a byte order mark: the
     providers' API serves these bytes as they are (the web page adds the mark)."""
     return report_csv(issues_rows(job))
+
+
+def report_xlsx(rows: Iterable[list[Any]]) -> Any:
+    """`report_rows` as an Excel report: the CSV's rows and columns, the value a text cell (a NISN
+    or NPSN keeps its leading zero). Shared by a job's saved report and a correction file's
+    preview, so both downloads read alike."""
+    return xlsx_report(sheet="laporan", columns=ISSUE_COLUMNS, rows=rows, widths=[8, 22, 26, 60, 60, 22])
 
 
 def report_csv(rows: Iterable[list[Any]]) -> Iterable[str]:

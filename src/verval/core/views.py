@@ -593,13 +593,7 @@ def job_issues_xlsx(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """The refused-row report as an Excel file: the rows and columns of the CSV, the value a
     text cell (a NISN or NPSN keeps its leading zero)."""
     job = _job_report(request, job_id, "xlsx")
-    report = xlsx_report(
-        sheet="laporan",
-        columns=jobs.ISSUE_COLUMNS,
-        rows=jobs.issues_rows(job),
-        widths=[8, 22, 26, 60, 60, 22],
-    )
-    return xlsx_response(report, f"laporan-{job.kind}-{job.pk}.xlsx")
+    return xlsx_response(jobs.report_xlsx(jobs.issues_rows(job)), f"laporan-{job.kind}-{job.pk}.xlsx")
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

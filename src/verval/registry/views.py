@@ -28,7 +28,7 @@ from verval.core import audit, files, jobs
 from verval.core.numbers import grouped
 from verval.core.postonly import post_only
 from verval.core.search import search_echo
-from verval.core.spreadsheet import BOM, xlsx_report, xlsx_response
+from verval.core.spreadsheet import BOM, xlsx_response
 from verval.phones import REASONS, check, describe
 from verval.reference import zones
 from verval.registry import actions, bulk, selectors
@@ -513,10 +513,7 @@ def preview_issues(request: HttpRequest, npsn: str, job_id: UUID, fmt: str) -> H
     rows = jobs.report_rows(issues)
     name = f"laporan-{job.kind}-{job.pk}"
     if fmt == "xlsx":
-        report = xlsx_report(
-            sheet="laporan", columns=jobs.ISSUE_COLUMNS, rows=rows, widths=[8, 22, 26, 60, 60, 22]
-        )
-        return xlsx_response(report, f"{name}.xlsx")
+        return xlsx_response(jobs.report_xlsx(rows), f"{name}.xlsx")
     response = HttpResponse(BOM + "".join(jobs.report_csv(rows)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
