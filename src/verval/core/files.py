@@ -51,25 +51,23 @@ def save_stream(folder: str, suffix: str, chunks: Iterable[bytes]) -> tuple[str,
     return relative, digest.hexdigest(), size
 
 
-def save_upload(folder: str, upload: IO[bytes] | object, suffix: str = "") -> tuple[str, str, int]:
-    chunks: Iterable[bytes]
+def _upload_chunks(upload: IO[bytes] | object) -> Iterable[bytes]:
+    """A Django upload's own chunks, or 1 MiB reads of a plain file object."""
     if hasattr(upload, "chunks"):
-        chunks = upload.chunks()  # type: ignore[attr-defined]
-    else:
-        chunks = iter(lambda: upload.read(1 << 20), b"")  # type: ignore[attr-defined]
-    return save_stream(folder, suffix, chunks)
+        return upload.chunks()  # type: ignore[no-any-return]
+    return iter(lambda: upload.read(1 << 20), b"")  # type: ignore[attr-defined]
+
+
+def save_upload(folder: str, upload: IO[bytes] | object, suffix: str = "") -> tuple[str, str, int]:
+    return save_stream(folder, suffix, _upload_chunks(upload))
 
 
 def sha256_upload(upload: IO[bytes] | object) -> str:
     """The SHA-256 of an upload not yet stored, read in chunks and rewound: what `save_upload`
     would return, for a check that may refuse it before it is written (decision 0113)."""
     digest = hashlib.sha256()
-    if hasattr(upload, "chunks"):
-        for chunk in upload.chunks():  # type: ignore[attr-defined]
-            digest.update(chunk)
-    else:
-        for chunk in iter(lambda: upload.read(1 << 20), b""):  # type: ignore[attr-defined]
-            digest.update(chunk)
+    for chunk in _upload_chunks(upload):
+        digest.update(chunk)
     upload.seek(0)  # type: ignore[union-attr]
     return digest.hexdigest()
 

@@ -613,9 +613,7 @@ def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None 
     sptjm, _printed, kind = _received(actor, sptjm_id, upload)
     running = _scan_in_check(sptjm)
     if running is not None:
-        if running.input_sha256 != files.sha256_upload(upload):
-            raise ActionRefused("PINDAIAN_SEDANG_DIPERIKSA")
-        return running, False
+        return _joined(running, files.sha256_upload(upload)), False
     rel, sha, stored = files.save_upload("sptjm-scans", upload, suffix=f".{kind}")
     try:
         with brief_lock_wait(_busy):
@@ -624,11 +622,10 @@ def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None 
             Sptjm.objects.select_for_update().filter(pk=sptjm.pk).first()
             running = _scan_in_check(sptjm)
             if running is not None:
-                if running.input_sha256 != sha:
-                    raise ActionRefused("PINDAIAN_SEDANG_DIPERIKSA")
+                joined = _joined(running, sha)
                 # The very file already in check: nothing to read twice; the page says the check.
                 files.absolute(rel).unlink(missing_ok=True)
-                return running, False
+                return joined, False
             job = jobs.create_job(
                 actor=actor,
                 kind=SCAN_CHECK,
@@ -644,6 +641,13 @@ def receive_scan(*, actor: Any, sptjm_id: Any, upload: Any, version: int | None 
         files.absolute(rel).unlink(missing_ok=True)
         raise
     return job, True
+
+
+def _joined(running: Job, sha256: str) -> Job:
+    """The check a scan joins when it is the very file in check; another file is refused."""
+    if running.input_sha256 != sha256:
+        raise ActionRefused("PINDAIAN_SEDANG_DIPERIKSA")
+    return running
 
 
 def _scan_in_check(sptjm: Sptjm) -> Job | None:
