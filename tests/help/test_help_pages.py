@@ -109,6 +109,7 @@ def test_the_upload_refusals_the_help_lists_are_every_code_the_upload_raises(): 
         for f in (
             actions._received,
             actions.receive_scan,
+            actions._joined,
             actions._check_and_apply,
             actions.check_received_scan,
             actions.check_scan,
