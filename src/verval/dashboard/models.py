@@ -102,6 +102,9 @@ class SchoolSummary(models.Model):
     sptjm_uploaded = models.BigIntegerField(default=0)
     sptjm_approved = models.BigIntegerField(default=0)
     sptjm_returned = models.BigIntegerField(default=0)
+    # Of sptjm_printed, _uploaded and _approved: the AKTIF recipients carried from an SPTJM approved
+    # in an earlier period (2021, `S` facts DIBAWA), on no document of this period (decision 0116).
+    sptjm_carried = models.BigIntegerField(default=0)
     berhasil = models.BigIntegerField(default=0)
     gagal = models.BigIntegerField(default=0)
     # Higher = further behind: needs action first. See services.SCORE_SQL.
@@ -112,6 +115,23 @@ class SchoolSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_id} {self.aktif}/{self.imported}"
+
+    # What the school itself has to print or upload for the period: its own documents, not the
+    # recipients carried without one (they count as printed, uploaded and approved in the funnel).
+    # The same rules as SQL: services.SCORE_SQL and accounts.digest.TO_PRINT / TO_UPLOAD.
+    @property
+    def has_to_print(self) -> bool:
+        """AKTIF recipients not carried, and no document of the period lists anyone."""
+        return self.aktif - self.sptjm_carried > 0 and self.sptjm_printed - self.sptjm_carried == 0
+
+    @property
+    def has_printed_not_uploaded(self) -> bool:
+        """A document of the period printed, none uploaded or approved, none returned."""
+        return (
+            self.sptjm_printed - self.sptjm_carried > 0
+            and self.sptjm_uploaded - self.sptjm_carried == 0
+            and self.sptjm_returned == 0
+        )
 
 
 class SchoolSptjm(models.Model):

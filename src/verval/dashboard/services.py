@@ -55,11 +55,14 @@ _STAR_SUBSETS = [
     for keep_op in (True, False)
     if not (keep_level and keep_kind and keep_op)
 ]
-# Behind-schedule score of a school (higher = chase first), from its summary columns.
+# Behind-schedule score of a school (higher = chase first), from its summary columns. The SPTJM
+# steps read the school's own documents of the period: the recipients carried from an earlier
+# period's SPTJM (2021) count as printed, uploaded and approved in the funnel, but they are no
+# document the school prints or uploads (decision 0116; `SchoolSummary.has_to_print`, `has_printed_not_uploaded`).
 SCORE_SQL = (
-    "(CASE WHEN aktif > 0 AND sptjm_printed = 0 THEN 1000 ELSE 0 END)"
+    "(CASE WHEN aktif - sptjm_carried > 0 AND sptjm_printed - sptjm_carried = 0 THEN 1000 ELSE 0 END)"
     " + (CASE WHEN sptjm_returned > 0 THEN 500 ELSE 0 END)"
-    " + (CASE WHEN sptjm_printed > 0 AND sptjm_uploaded = 0 THEN 300 ELSE 0 END)"
+    " + (CASE WHEN sptjm_printed - sptjm_carried > 0 AND sptjm_uploaded - sptjm_carried = 0 THEN 300 ELSE 0 END)"
     " + (CASE WHEN imported > 0 THEN (100 * (residu + format_salah + belum)) / imported ELSE 0 END)"
     " + (CASE WHEN gagal > 0 THEN 50 ELSE 0 END)"
 )
@@ -142,19 +145,20 @@ def _insert_summaries(cur: Any, npsns: list[str] | None, period: str) -> None:
           SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status IN ('DIUNGGAH','DISETUJUI','DIBAWA') THEN st.count ELSE 0 END) AS sptjm_uploaded,
           SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status IN ('DISETUJUI','DIBAWA') THEN st.count ELSE 0 END) AS sptjm_approved,
           SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status = 'DIKEMBALIKAN' THEN st.count ELSE 0 END) AS sptjm_returned,
+          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status = 'DIBAWA' THEN st.count ELSE 0 END) AS sptjm_carried,
           SUM(CASE WHEN st.fact = 'D' AND st.period = %s AND st.status = 'BERHASIL' THEN st.count ELSE 0 END) AS berhasil,
           SUM(CASE WHEN st.fact = 'D' AND st.period = %s AND st.status = 'GAGAL' THEN st.count ELSE 0 END) AS gagal
         FROM {_q(SchoolStat)} st WHERE 1 = 1{where}
         GROUP BY st.npsn"""  # noqa: S608
     cols = (
         "imported, belum, format_salah, menunggu, sent, aktif, residu, sptjm_printed, sptjm_uploaded,"
-        " sptjm_approved, sptjm_returned, berhasil, gagal"
+        " sptjm_approved, sptjm_returned, sptjm_carried, berhasil, gagal"
     )
     cur.execute(
         f"""INSERT INTO {_q(SchoolSummary)} (school_id, regency, province, level, {cols}, score)
             SELECT t.npsn, t.regency, t.province, {sources.level_sql("sc.bentuk", "''")}, {cols}, {SCORE_SQL}
             FROM ({inner}) t JOIN {_q(School)} sc ON sc.npsn = t.npsn""",  # noqa: S608
-        [t, period, period, period, period, period, period, *params],
+        [t, period, period, period, period, period, period, period, *params],
     )
 
 
