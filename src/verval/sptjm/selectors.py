@@ -49,7 +49,15 @@ def current_period() -> Period | None:
 
 
 def previous_period(period: Period) -> Period | None:
-    return Period.objects.filter(starts_on__lt=period.starts_on).order_by("-starts_on").first()
+    """The period before `period` whose usage the 2021 low-usage rule reads: the latest one
+    starting earlier that was ever opened. A period created and never opened (a tahap skipped, or
+    made by mistake) paid nothing and holds no usage report: taking it excluded no number at all
+    (decision 0116). One query for the earlier periods, one for which of them never opened."""
+    from verval.reference.selectors import never_opened
+
+    earlier = list(Period.objects.filter(starts_on__lt=period.starts_on).order_by("-starts_on", "code"))
+    unopened = never_opened(earlier)
+    return next((p for p in earlier if p.code not in unopened), None)
 
 
 def package_map(period: Period) -> dict[str, Decimal]:
