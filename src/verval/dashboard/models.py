@@ -139,8 +139,8 @@ class SchoolSptjm(models.Model):
     reference.School (decision 0105): the period they were read for (`services.current_period_code()`
     at the refresh), the school's best document of it by rank (DISETUJUI > DIUNGGAH >
     DIKEMBALIKAN > DICETAK, voided ones ignored; '' none), and, for a school without one, whether
-    it has a print candidate under a policy that asks an SPTJM for every number
-    (`sptjm.selectors.print_candidates` without the 2021 carry). Not columns of SchoolSummary: a
+    it has a print candidate (`sptjm.selectors.print_candidates`: under a 2021 policy a number
+    approved in an earlier period is carried, decision 0116). Not columns of SchoolSummary: a
     summary row exists only for a school with facts, and a document's school needs a row too."""
 
     school = models.OneToOneField(
@@ -200,6 +200,10 @@ class StatsState(models.Model):
     # When a full refresh last wrote every SchoolSptjm row: null until the first one after the
     # table was added, and the late-schools page counts live until then (decision 0105).
     sptjm_facts_at = models.DateTimeField(null=True, blank=True)
+    # What those rows were read under (`services.sptjm_facts_key`): the period and the periods
+    # whose approved items cover a recipient for it. The page reads them only while the periods
+    # still say the same (a policy or a start date edited since: it counts live; decision 0116).
+    sptjm_facts_key = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"v{self.version}"
