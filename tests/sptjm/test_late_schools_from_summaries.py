@@ -317,15 +317,6 @@ def test_until_a_full_refresh_writes_the_rows_the_page_counts_live(town, pusdati
     assert _summary_path(pusdatin, town["period"]) is not None
 
 
-def test_a_2021_policy_period_is_counted_live(db, pusdatin, school):
-    period = make_period("2021-03", "2021")
-    aktif(school, 1)
-    services.refresh_all()
-
-    assert _summary_path(pusdatin, period) is None
-    assert selectors.late_schools_shown(pusdatin, period, 500).count == 1
-
-
 def test_while_a_registry_job_runs_the_page_counts_live(town, pusdatin):
     Job.objects.create(kind="ingest_results", state=Job.State.RUNNING)
 

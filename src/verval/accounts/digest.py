@@ -34,8 +34,14 @@ DEADLINE_NEAR_DAYS = 3
 # Mails handed to the mail server per send_messages call, and recorded per transaction.
 SEND_BATCH = 200
 
-TO_PRINT = "(s.aktif > 0 AND s.sptjm_printed = 0)"
-TO_UPLOAD = "((s.sptjm_printed > 0 AND s.sptjm_uploaded = 0) OR s.sptjm_returned > 0)"
+# The school's own documents of the period: recipients carried from an earlier period's SPTJM
+# (2021) are no document to print or upload (SchoolSummary.has_to_print and
+# has_printed_not_uploaded, decision 0116).
+TO_PRINT = "(s.aktif - s.sptjm_carried > 0 AND s.sptjm_printed - s.sptjm_carried = 0)"
+TO_UPLOAD = (
+    "((s.sptjm_printed - s.sptjm_carried > 0 AND s.sptjm_uploaded - s.sptjm_carried = 0)"
+    " OR s.sptjm_returned > 0)"
+)
 
 
 @dataclass

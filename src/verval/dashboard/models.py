@@ -102,6 +102,9 @@ class SchoolSummary(models.Model):
     sptjm_uploaded = models.BigIntegerField(default=0)
     sptjm_approved = models.BigIntegerField(default=0)
     sptjm_returned = models.BigIntegerField(default=0)
+    # Of sptjm_printed, _uploaded and _approved: the AKTIF recipients carried from an SPTJM approved
+    # in an earlier period (2021, `S` facts DIBAWA), on no document of this period (decision 0116).
+    sptjm_carried = models.BigIntegerField(default=0)
     berhasil = models.BigIntegerField(default=0)
     gagal = models.BigIntegerField(default=0)
     # Higher = further behind: needs action first. See services.SCORE_SQL.
@@ -113,14 +116,31 @@ class SchoolSummary(models.Model):
     def __str__(self) -> str:
         return f"{self.school_id} {self.aktif}/{self.imported}"
 
+    # What the school itself has to print or upload for the period: its own documents, not the
+    # recipients carried without one (they count as printed, uploaded and approved in the funnel).
+    # The same rules as SQL: services.SCORE_SQL and accounts.digest.TO_PRINT / TO_UPLOAD.
+    @property
+    def has_to_print(self) -> bool:
+        """AKTIF recipients not carried, and no document of the period lists anyone."""
+        return self.aktif - self.sptjm_carried > 0 and self.sptjm_printed - self.sptjm_carried == 0
+
+    @property
+    def has_printed_not_uploaded(self) -> bool:
+        """A document of the period printed, none uploaded or approved, none returned."""
+        return (
+            self.sptjm_printed - self.sptjm_carried > 0
+            and self.sptjm_uploaded - self.sptjm_carried == 0
+            and self.sptjm_returned == 0
+        )
+
 
 class SchoolSptjm(models.Model):
     """The late-schools page's facts of one school for one period, one row per school of
     reference.School (decision 0105): the period they were read for (`services.current_period_code()`
     at the refresh), the school's best document of it by rank (DISETUJUI > DIUNGGAH >
     DIKEMBALIKAN > DICETAK, voided ones ignored; '' none), and, for a school without one, whether
-    it has a print candidate under a policy that asks an SPTJM for every number
-    (`sptjm.selectors.print_candidates` without the 2021 carry). Not columns of SchoolSummary: a
+    it has a print candidate (`sptjm.selectors.print_candidates`: under a 2021 policy a number
+    approved in an earlier period is carried, decision 0116). Not columns of SchoolSummary: a
     summary row exists only for a school with facts, and a document's school needs a row too."""
 
     school = models.OneToOneField(
@@ -180,6 +200,10 @@ class StatsState(models.Model):
     # When a full refresh last wrote every SchoolSptjm row: null until the first one after the
     # table was added, and the late-schools page counts live until then (decision 0105).
     sptjm_facts_at = models.DateTimeField(null=True, blank=True)
+    # What those rows were read under (`services.sptjm_facts_key`): the period and the periods
+    # whose approved items cover a recipient for it. The page reads them only while the periods
+    # still say the same (a policy or a start date edited since: it counts live; decision 0116).
+    sptjm_facts_key = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"v{self.version}"

@@ -431,7 +431,7 @@ def behind_reasons(s: SchoolSummary, deadlines: dict[str, Any]) -> list[str]:
     # The programme's day: the deadlines are WIB dates for every school (decision 0037).
     today = zones.programme_today()
     out = []
-    if s.aktif > 0 and s.sptjm_printed == 0:
+    if s.has_to_print:
         out.append("BELUM_SPTJM")
         if deadlines.get("print") and today > deadlines["print"]:
             out.append("TERLAMBAT")
@@ -441,7 +441,7 @@ def behind_reasons(s: SchoolSummary, deadlines: dict[str, Any]) -> list[str]:
         # (`sptjm.selectors.late_schools`) counts it (decision 0109).
         if deadlines.get("upload") and today > deadlines["upload"] and "TERLAMBAT" not in out:
             out.append("TERLAMBAT")
-    if s.sptjm_printed > 0 and s.sptjm_uploaded == 0 and s.sptjm_returned == 0:
+    if s.has_printed_not_uploaded:
         out.append("BELUM_UNGGAH")
         if deadlines.get("upload") and today > deadlines["upload"] and "TERLAMBAT" not in out:
             out.append("TERLAMBAT")

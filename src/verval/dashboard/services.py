@@ -15,6 +15,7 @@ writers anyway), so readers see the old figures until the new ones are complete.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -55,11 +56,14 @@ _STAR_SUBSETS = [
     for keep_op in (True, False)
     if not (keep_level and keep_kind and keep_op)
 ]
-# Behind-schedule score of a school (higher = chase first), from its summary columns.
+# Behind-schedule score of a school (higher = chase first), from its summary columns. The SPTJM
+# steps read the school's own documents of the period: the recipients carried from an earlier
+# period's SPTJM (2021) count as printed, uploaded and approved in the funnel, but they are no
+# document the school prints or uploads (decision 0116; `SchoolSummary.has_to_print`, `has_printed_not_uploaded`).
 SCORE_SQL = (
-    "(CASE WHEN aktif > 0 AND sptjm_printed = 0 THEN 1000 ELSE 0 END)"
+    "(CASE WHEN aktif - sptjm_carried > 0 AND sptjm_printed - sptjm_carried = 0 THEN 1000 ELSE 0 END)"
     " + (CASE WHEN sptjm_returned > 0 THEN 500 ELSE 0 END)"
-    " + (CASE WHEN sptjm_printed > 0 AND sptjm_uploaded = 0 THEN 300 ELSE 0 END)"
+    " + (CASE WHEN sptjm_printed - sptjm_carried > 0 AND sptjm_uploaded - sptjm_carried = 0 THEN 300 ELSE 0 END)"
     " + (CASE WHEN imported > 0 THEN (100 * (residu + format_salah + belum)) / imported ELSE 0 END)"
     " + (CASE WHEN gagal > 0 THEN 50 ELSE 0 END)"
 )
@@ -92,7 +96,30 @@ def current_period_code() -> str:
     return period.code if period else ""
 
 
-def _bump(full_seconds: float | None = None) -> None:
+def covering_periods(period: str) -> list[str]:
+    """The periods whose approved SPTJM items cover a recipient for `period`, as
+    `sptjm.selectors.covering_items` reads them: the period itself and, when its policy asks an
+    SPTJM only for new or changed numbers (2021), every period that starts before it."""
+    from verval.reference.models import Period
+
+    row = Period.objects.filter(code=period).values_list("starts_on", "policy__sptjm_only_changed").first()
+    if row is None or not row[1]:
+        return [period]
+    earlier = Period.objects.filter(starts_on__lt=row[0]).order_by("code").values_list("code", flat=True)
+    return [period, *earlier]
+
+
+def sptjm_facts_key(period: str) -> str:
+    """What the SchoolSptjm rows of `period` depend on besides the facts that mark a school dirty:
+    the periods covering it (`covering_periods`). A policy or a start date edited changes it."""
+    return _key(covering_periods(period))
+
+
+def _key(covering: list[str]) -> str:
+    return hashlib.sha256("\n".join(covering).encode()).hexdigest()
+
+
+def _bump(full_seconds: float | None = None, *, facts_key: str = "") -> None:
     now = timezone.now()
     state, _ = StatsState.objects.get_or_create(pk=1)
     state.version += 1
@@ -102,7 +129,14 @@ def _bump(full_seconds: float | None = None) -> None:
         state.full_refreshed_at = now
         state.full_seconds = full_seconds
         state.sptjm_facts_at = now  # every SchoolSptjm row written (decision 0105)
-        fields += ["full_refreshed_at", "full_seconds", "sptjm_facts_at"]
+        state.sptjm_facts_key = facts_key  # under these periods (decision 0116)
+        fields += ["full_refreshed_at", "full_seconds", "sptjm_facts_at", "sptjm_facts_key"]
+    elif facts_key and facts_key != state.sptjm_facts_key:
+        # A school's rows written under other periods than the full refresh's (a policy or a
+        # start date edited since): the rows no longer agree; the page counts live until the next
+        # full refresh rewrites them all.
+        state.sptjm_facts_at = None
+        fields.append("sptjm_facts_at")
     state.save(update_fields=fields)
 
 
@@ -142,25 +176,27 @@ def _insert_summaries(cur: Any, npsns: list[str] | None, period: str) -> None:
           SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status IN ('DIUNGGAH','DISETUJUI','DIBAWA') THEN st.count ELSE 0 END) AS sptjm_uploaded,
           SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status IN ('DISETUJUI','DIBAWA') THEN st.count ELSE 0 END) AS sptjm_approved,
           SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status = 'DIKEMBALIKAN' THEN st.count ELSE 0 END) AS sptjm_returned,
+          SUM(CASE WHEN st.fact = 'S' AND st.period = %s AND st.status = 'DIBAWA' THEN st.count ELSE 0 END) AS sptjm_carried,
           SUM(CASE WHEN st.fact = 'D' AND st.period = %s AND st.status = 'BERHASIL' THEN st.count ELSE 0 END) AS berhasil,
           SUM(CASE WHEN st.fact = 'D' AND st.period = %s AND st.status = 'GAGAL' THEN st.count ELSE 0 END) AS gagal
         FROM {_q(SchoolStat)} st WHERE 1 = 1{where}
         GROUP BY st.npsn"""  # noqa: S608
     cols = (
         "imported, belum, format_salah, menunggu, sent, aktif, residu, sptjm_printed, sptjm_uploaded,"
-        " sptjm_approved, sptjm_returned, berhasil, gagal"
+        " sptjm_approved, sptjm_returned, sptjm_carried, berhasil, gagal"
     )
     cur.execute(
         f"""INSERT INTO {_q(SchoolSummary)} (school_id, regency, province, level, {cols}, score)
             SELECT t.npsn, t.regency, t.province, {sources.level_sql("sc.bentuk", "''")}, {cols}, {SCORE_SQL}
             FROM ({inner}) t JOIN {_q(School)} sc ON sc.npsn = t.npsn""",  # noqa: S608
-        [t, period, period, period, period, period, period, *params],
+        [t, period, period, period, period, period, period, period, *params],
     )
 
 
-def _insert_sptjm_facts(cur: Any, npsns: list[str] | None, period: str) -> None:
-    """SchoolSptjm of every school (of `npsns`) for `period` (decision 0105)."""
-    select = sources.sptjm_facts_select(npsns, period)
+def _insert_sptjm_facts(cur: Any, npsns: list[str] | None, period: str, covering: list[str]) -> None:
+    """SchoolSptjm of every school (of `npsns`) for `period` (decision 0105), the approved items
+    of the `covering` periods covering a recipient (decision 0116)."""
+    select = sources.sptjm_facts_select(npsns, period, covering)
     if select is not None:
         sql, params = select
         cur.execute(f"INSERT INTO {_q(SchoolSptjm)} (school_id, period, state, to_print) {sql}", params)  # noqa: S608
@@ -272,14 +308,15 @@ def refresh_all() -> dict[str, Any]:
         cur.execute(f"DELETE FROM {_q(SchoolSptjm)}")  # noqa: S608
         _insert_school_facts(cur, None)
         _insert_summaries(cur, None, period)
-        _insert_sptjm_facts(cur, None, period)
+        covering = covering_periods(period)
+        _insert_sptjm_facts(cur, None, period, covering)
         _rollup_regencies(cur, None)
         _rollup_provinces(cur, None)
         _rollup_nation(cur)
         take_snapshot(cur, period)
         DirtySchool.objects.filter(marked_at__lte=started_at).delete()
         seconds = time.monotonic() - started
-        _bump(full_seconds=seconds)
+        _bump(full_seconds=seconds, facts_key=_key(covering))
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             for model in (SchoolStat, RegionStat, SchoolSummary, SchoolSptjm):
@@ -305,6 +342,7 @@ def refresh_schools(npsns: Iterable[str]) -> dict[str, Any]:
         _lock(cur)
         regencies: set[str] = set()
         provinces: set[str] = set()
+        covering = covering_periods(period)
         for chunk in chunks(wanted, _CHUNK):
             cur.execute(
                 f"SELECT DISTINCT regency, province FROM {_q(SchoolStat)} WHERE npsn IN ({_in(chunk)})",  # noqa: S608
@@ -321,14 +359,14 @@ def refresh_schools(npsns: Iterable[str]) -> dict[str, Any]:
             cur.execute(f"DELETE FROM {_q(SchoolSptjm)} WHERE school_id IN ({_in(chunk)})", chunk)  # noqa: S608
             _insert_school_facts(cur, chunk)
             _insert_summaries(cur, chunk, period)
-            _insert_sptjm_facts(cur, chunk, period)
+            _insert_sptjm_facts(cur, chunk, period, covering)
         for chunk in chunks(sorted(regencies), _CHUNK):
             _rollup_regencies(cur, chunk)
         for chunk in chunks(sorted(provinces), _CHUNK):
             _rollup_provinces(cur, chunk)
         _rollup_nation(cur)
         take_snapshot(cur, period)
-        _bump()
+        _bump(facts_key=_key(covering))
     return {
         "schools": len(wanted),
         "regions": len(regencies) + len(provinces),

@@ -162,16 +162,18 @@ def carried_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:
     return sql, [True, True, *params, True]
 
 
-def sptjm_facts_select(npsns: list[str] | None, period: str) -> tuple[str, list[Any]] | None:
+def sptjm_facts_select(
+    npsns: list[str] | None, period: str, covering: list[str] | None = None
+) -> tuple[str, list[Any]] | None:
     """The rows of SchoolSptjm (decision 0105): every school of reference.School (of `npsns`),
     with `period, state, to_print`.
 
     `state`: the best non-voided document of `period` by SPTJM_RANK, as `sptjm.selectors._states`
     ranks them. `to_print`: the school has no such document and a print candidate — an active
-    AKTIF recipient with a number, not locked, whose current number no approved item of `period`
-    lists and that no live document of `period` lists (the rule of `sptjm.selectors.
-    print_candidates` under a policy that asks an SPTJM for every number; the page counts a
-    2021-policy period live). Asked as "the school's first candidate" (LIMIT 1), of the schools
+    AKTIF recipient with a number, not locked, whose current number no approved item of the
+    `covering` periods lists (`services.covering_periods`: `period`, and under a 2021 policy every
+    earlier one, whose approved numbers are carried; decision 0116) and that no live document of
+    `period` lists (the rule of `sptjm.selectors.print_candidates`). Asked as "the school's first candidate" (LIMIT 1), of the schools
     without a document only: a per-school index read, not an EXISTS PostgreSQL may plan as a join
     on its statistics (decision 0093)."""
     from verval.reference.models import School
@@ -184,12 +186,14 @@ def sptjm_facts_select(npsns: list[str] | None, period: str) -> tuple[str, list[
     rank = "CASE s.status " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in SPTJM_RANK.items()) + " ELSE 0 END"
     state = "CASE d.rk " + " ".join(f"WHEN {v} THEN '{k}'" for k, v in SPTJM_RANK.items()) + " ELSE '' END"
     live = ",".join(f"'{s}'" for s in ("DICETAK", "DIUNGGAH", "DIKEMBALIKAN"))
+    covering = covering or [period]
     docs_where, docs_params = school_filter("s.school_id", npsns)
     where, params = school_filter("sc.npsn", npsns)
     first_candidate = f"""(SELECT r.id FROM {q(Recipient)} r
             WHERE r.school_id = sc.npsn AND r.active = %s AND r.status = 'AKTIF' AND r.phone_e164 <> ''
               AND r.locked = %s
-              AND NOT EXISTS (SELECT 1 FROM {q(item)} ci WHERE ci.recipient_id = r.id AND ci.period_id = %s
+              AND NOT EXISTS (SELECT 1 FROM {q(item)} ci WHERE ci.recipient_id = r.id
+                              AND ci.period_id IN ({",".join(["%s"] * len(covering))})
                               AND ci.approved = %s AND ci.phone_e164 = r.phone_e164)
               AND NOT EXISTS (SELECT 1 FROM {q(item)} li JOIN {q(sptjm)} ls ON ls.id = li.sptjm_id
                               WHERE li.recipient_id = r.id AND ls.period_id = %s AND ls.status IN ({live}))
@@ -202,7 +206,7 @@ def sptjm_facts_select(npsns: list[str] | None, period: str) -> tuple[str, list[
                    WHERE s.period_id = %s AND s.status <> 'DIBATALKAN'{docs_where}
                    GROUP BY s.school_id) d ON d.school_id = sc.npsn
         WHERE 1 = 1{where}"""  # noqa: S608
-    return sql, [period, True, False, period, True, period, period, *docs_params, *params]
+    return sql, [period, True, False, *covering, True, period, period, *docs_params, *params]
 
 
 def disbursement_select(npsns: list[str] | None) -> tuple[str, list[Any]] | None:

@@ -49,7 +49,15 @@ def current_period() -> Period | None:
 
 
 def previous_period(period: Period) -> Period | None:
-    return Period.objects.filter(starts_on__lt=period.starts_on).order_by("-starts_on").first()
+    """The period before `period` whose usage the 2021 low-usage rule reads: the latest one
+    starting earlier that was ever opened. A period created and never opened (a tahap skipped, or
+    made by mistake) paid nothing and holds no usage report: taking it excluded no number at all
+    (decision 0116). One query for the earlier periods, one for which of them never opened."""
+    from verval.reference.selectors import never_opened
+
+    earlier = list(Period.objects.filter(starts_on__lt=period.starts_on).order_by("-starts_on", "code"))
+    unopened = never_opened(earlier)
+    return next((p for p in earlier if p.code not in unopened), None)
 
 
 def package_map(period: Period) -> dict[str, Decimal]:
@@ -848,10 +856,11 @@ def _late_from_summaries(
     caller counts live. The rules of the Dinas list's summaries (`dashboard.selectors.
     school_counts`), and two of this page's own:
 
-    - a period whose policy asks an SPTJM for new or changed numbers only (2021): `to_print`
-      does not know the carried recipients;
     - the rows may miss a job's changes (`summaries_follow_every_job`), or no full refresh has
-      written them yet (`StatsState.sptjm_facts_at`, null after the migration that added them);
+      written them yet (`StatsState.sptjm_facts_at`, null after the migration that added them),
+      or they were read under other periods than `period`'s covering ones today
+      (`StatsState.sptjm_facts_key`: a policy or a start date edited since, which decides what a
+      2021 policy carries; decision 0116);
     - more than DIRTY_COUNTED_MAX schools of the scope are behind: marked dirty (a change the
       refresh has not read yet) or read for another period than `period` (the page shows any
       open period; a refresh reads the current one). Fewer are asked live, as before, and their
@@ -860,14 +869,26 @@ def _late_from_summaries(
     A school without a row was created after the refresh: a document or a recipient of it since
     would have marked it dirty, so it has neither and is not late."""
     from verval.dashboard import selectors as dashboard
+    from verval.dashboard import services
     from verval.dashboard.models import DirtySchool, SchoolSptjm, StatsState
 
-    if period.policy.sptjm_only_changed or not dashboard.summaries_follow_every_job():
+    if not dashboard.summaries_follow_every_job():
         return None
     # Rows a full refresh wrote for every school: not the empty table of a fresh migration, nor
-    # the rows of the few schools a school's refresh wrote before the first full one.
-    if not StatsState.objects.filter(pk=1, sptjm_facts_at__isnull=False).exists():
+    # the rows of the few schools a school's refresh wrote before the first full one; and written
+    # under the periods that cover a recipient for `period` today (its policy's carry, 2021).
+    # A page of another period than the refresh's finds that period's rows behind (below).
+    key = (
+        StatsState.objects.filter(pk=1, sptjm_facts_at__isnull=False)
+        .values_list("sptjm_facts_key", flat=True)
+        .first()
+    )
+    if key is None:
         return None
+    if key != services.sptjm_facts_key(period.code):
+        current = services.current_period_code()
+        if current == period.code or key != services.sptjm_facts_key(current):
+            return None
     most = dashboard.DIRTY_COUNTED_MAX
     # Pusdatin's scope is every school: its rows are read without a join to the schools (a row
     # is written for each school of reference.School, and no path removes a school).
