@@ -604,7 +604,8 @@ _ENDED_BEFORE_CANCEL = (
 
 
 def _unlink(relative: str, *, unaccepted_scan: bool = False) -> int | None:
-    """Delete one stored file; its size, or None when it was not there (or not in the store)."""
+    """Delete one stored file; its size, or None when it was not there (or not in the store).
+    `unaccepted_scan`: a file directly in `sptjm-scans/` (`retention.deletable`)."""
     path = retention.deletable(relative, unaccepted_scan=unaccepted_scan)
     if path is None:
         return None
@@ -654,7 +655,9 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
                     continue
             if c.unaccepted_scan and _named_as_scan(c.relative):
                 continue  # became a document's scan meanwhile: the signed statement stays
-            size = _unlink(c.relative, unaccepted_scan=c.unaccepted_scan)
+            if c.orphan_scan and retention.named_scans([c.relative]):
+                continue  # a row names it now (decision 0115): not an orphan
+            size = _unlink(c.relative, unaccepted_scan=c.unaccepted_scan or c.orphan_scan)
             if size is None:
                 continue  # gone meanwhile (another prune): not ours to count
             for other in c.also:
