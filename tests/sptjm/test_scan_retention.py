@@ -277,3 +277,14 @@ def test_the_files_listing_counts_the_scans_no_row_names_without_naming_them(ope
         "bytes": size,
         "keep_days": 1,
     }
+
+
+def test_an_orphan_a_row_names_by_the_time_of_the_delete_stays(operator, printed, monkeypatch):  # type: ignore[no-untyped-def]
+    lost = _orphan(printed, days_old=2)
+    planned = retention.plan()
+    assert [c.relative for c in planned] == [lost]
+    monkeypatch.setattr(retention, "plan", lambda now=None: planned)
+    Job.objects.create(kind="sptjm_scan", state=Job.State.SUCCEEDED, input_path=lost)
+
+    assert core_actions.prune_files(actor=None)["files"] == 0
+    assert files.absolute(lost).is_file()

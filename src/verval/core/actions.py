@@ -639,6 +639,8 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
         # Looked at again once the plan is made: a job queued or requeued meanwhile needs its file,
         # and a job left RUNNING without it could never be run again (decision 0066).
         needed, _batches = retention.protected()
+        # A row that names an orphan found by the plan, committed since (decision 0115).
+        named_now = retention.named_scans([c.relative for c in candidates if c.orphan_scan])
         for c in candidates:
             if c.relative in needed:
                 continue
@@ -655,7 +657,7 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
                     continue
             if c.unaccepted_scan and _named_as_scan(c.relative):
                 continue  # became a document's scan meanwhile: the signed statement stays
-            if c.orphan_scan and retention.named_scans([c.relative]):
+            if c.orphan_scan and c.relative in named_now:
                 continue  # a row names it now (decision 0115): not an orphan
             size = _unlink(c.relative, unaccepted_scan=c.unaccepted_scan or c.orphan_scan)
             if size is None:

@@ -335,17 +335,39 @@ def _unaccepted_scans(now: datetime, protected_paths: set[str]) -> list[Candidat
 
 
 def named_scans(paths: list[str]) -> set[str]:
-    """Those of `paths` a row names: a document as its scan, a job (a scan check) as its input."""
+    """Those of `paths` a row names: a document as its scan, a job (a scan check) as its input.
+    Neither column has an index: for a few paths (the prune's look just before its deletes)."""
     from verval.core.models import Job
     from verval.sptjm.models import Sptjm
 
-    return set(Sptjm.objects.filter(scan_path__in=paths).values_list("scan_path", flat=True)) | set(
-        Job.objects.filter(input_path__in=paths).values_list("input_path", flat=True)
+    named: set[str] = set()
+    for start in range(0, len(paths), 2000):
+        chunk = paths[start : start + 2000]
+        named |= set(Sptjm.objects.filter(scan_path__in=chunk).values_list("scan_path", flat=True))
+        named |= set(Job.objects.filter(input_path__in=chunk).values_list("input_path", flat=True))
+    return named
+
+
+def _scan_rows() -> Any:
+    """Every path in `sptjm-scans/` a row names, one read of each table (no index names them)."""
+    from verval.core.models import Job
+    from verval.sptjm.models import Sptjm
+
+    prefix = f"{SCANS}/"
+    yield from (
+        Sptjm.objects.filter(scan_path__startswith=prefix)
+        .values_list("scan_path", flat=True)
+        .iterator(chunk_size=5000)
+    )
+    yield from (
+        Job.objects.filter(input_path__startswith=prefix)
+        .values_list("input_path", flat=True)
+        .iterator(chunk_size=5000)
     )
 
 
 def orphan_scans(now: datetime) -> list[Candidate]:
-    """Files directly in `sptjm-scans/` that no row names (`named_scans`), last written more than
+    """Files directly in `sptjm-scans/` that no row names (`_scan_rows`), last written more than
     `orphan_scan_days()` before `now` (decision 0115): the upload of a scan check whose row never
     committed (a crash between `receive_scan`'s store and its commit). A younger file may be a
     scan being received this minute, its row not yet committed. Never offered either: a file whose
@@ -356,7 +378,7 @@ def orphan_scans(now: datetime) -> list[Candidate]:
 
     cutoff = (now - timedelta(days=orphan_scan_days())).timestamp()
     root = files.root()
-    old: dict[str, int] = {}
+    old: dict[str, int] = {}  # relative path -> size
     for entry in _walk(root / SCANS):
         relative = Path(entry.path).relative_to(root).as_posix()
         if relative.count("/") != 1 or entry.name.endswith(".part"):  # a write not finished: work files
@@ -364,24 +386,20 @@ def orphan_scans(now: datetime) -> list[Candidate]:
         stat = entry.stat(follow_symlinks=False)
         if stat.st_mtime < cutoff:
             old[relative] = stat.st_size
+    if old:
+        for named in _scan_rows():
+            old.pop(named, None)
     out: list[Candidate] = []
-    paths = sorted(old)
+    paths = sorted(p for p in old if deletable(p, unaccepted_scan=True) is not None)
     for start in range(0, len(paths), 2000):
-        chunk = paths[start : start + 2000]
-        named = named_scans(chunk)
         hashes: dict[str, str] = {}
-        for relative in chunk:
-            if relative not in named and deletable(relative, unaccepted_scan=True) is not None:
-                with contextlib.suppress(OSError):
-                    hashes[relative] = files.sha256_file(files.absolute(relative))
-        accepted = (
-            set(
-                AuditEvent.objects.filter(
-                    action=UPLOAD_AUDIT, after__scan_sha256__in=sorted(set(hashes.values()))
-                ).values_list("after__scan_sha256", flat=True)
-            )
-            if hashes
-            else set()
+        for relative in paths[start : start + 2000]:
+            with contextlib.suppress(OSError):
+                hashes[relative] = files.sha256_file(files.absolute(relative))
+        accepted = set(
+            AuditEvent.objects.filter(
+                action=UPLOAD_AUDIT, after__scan_sha256__in=sorted(set(hashes.values()))
+            ).values_list("after__scan_sha256", flat=True)
         )
         out.extend(
             Candidate(ORPHAN_SCANS, relative, old[relative], orphan_scan=True)
