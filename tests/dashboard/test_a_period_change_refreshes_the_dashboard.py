@@ -120,3 +120,23 @@ def test_saving_a_later_period_while_none_is_open_refreshes_the_dashboard(
         )
 
     assert set(SchoolSptjm.objects.values_list("period", flat=True)) == {"2020-11"}
+
+
+def test_changing_a_periods_policy_refreshes_the_dashboard(
+    september, pusdatin, django_capture_on_commit_callbacks
+):
+    """A policy that asks an SPTJM for changed numbers only counts the carried records of its
+    period (the `S` facts `DIBAWA`): another policy changes them."""
+    _period, october = september
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        reference_actions.save_period(
+            actor=pusdatin,
+            code=october.code,
+            name=october.name,
+            policy=QuotaPolicy.objects.get(pk="2021"),
+            starts_on=october.starts_on,
+            ends_on=october.ends_on,
+        )
+
+    assert [c.__name__ for c in callbacks] == ["_enqueue_full_refresh"]

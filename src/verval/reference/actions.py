@@ -40,10 +40,11 @@ def _current_period() -> str:
     return current_period_code()
 
 
-def _follow_current_period(before: str) -> None:
-    """When the action changed the period the dashboard's facts are read for, schedule the full
-    refresh after the commit, as a job's end does: until it runs, the pages count live."""
-    if _current_period() != before:
+def _follow_current_period(before: str, *, changed: bool = False) -> None:
+    """When the action changed the period the dashboard's facts are read for (or, `changed`,
+    what they count of a period), schedule the full refresh after the commit, as a job's end
+    does: until it runs, the pages count live (decision 0115)."""
+    if changed or _current_period() != before:
         from verval.dashboard.services import refresh_all_on_commit
 
         refresh_all_on_commit()
@@ -168,6 +169,9 @@ def save_period(
             )
     _refuse_overlap(code=code, starts_on=starts_on, ends_on=ends_on)
     current = _current_period()  # with no period open, a new or moved start may change it
+    # A policy asking an SPTJM for changed numbers only counts carried records (the dashboard's
+    # DIBAWA facts, `dashboard.sources`) in its period: another policy changes them.
+    policy_changed = before is not None and before["policy"] != policy.pk
     period.name = name
     period.policy = policy
     period.starts_on = starts_on
@@ -184,7 +188,7 @@ def save_period(
         before=before,
         after=_snapshot(period),
     )
-    _follow_current_period(current)
+    _follow_current_period(current, changed=policy_changed)
     return period
 
 
