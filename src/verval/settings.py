@@ -286,6 +286,9 @@ VERVAL: dict[str, Any] = {
     "RETENTION_REPORT_DAYS": int(os.environ.get("VERVAL_RETENTION_REPORT_DAYS", "7")),
     # A signed scan its check did not accept (refused, failed, abandoned): decision 0107.
     "RETENTION_REFUSED_SCAN_DAYS": int(os.environ.get("VERVAL_RETENTION_REFUSED_SCAN_DAYS", "7")),
+    # A signed scan no row names (its upload's row never committed), by the file's age; at least
+    # one day, as a scan being received is stored before its row commits: decision 0115.
+    "RETENTION_ORPHAN_SCAN_DAYS": int(os.environ.get("VERVAL_RETENTION_ORPHAN_SCAN_DAYS", "1")),
     # A late-schools list (`/progres/tertinggal/`) longer than this many schools gets its Excel
     # file from a background job, not from the web request (decision 0068; 25,000 since the
     # writer got faster, decision 0074).

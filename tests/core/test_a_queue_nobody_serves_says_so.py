@@ -18,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from verval.core import jobs, queues, workers
 from verval.core.management.commands import worker as worker_command
 from verval.core.models import Job
+from verval.dashboard import tasks as dashboard_tasks
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": list(queues.ALL)}}
 NO_INTERACTIVE = (
@@ -272,3 +273,65 @@ def test_a_heartbeat_is_one_small_file_written_whole_with_no_temporary_file_left
     beat.beat()
     assert sorted(p.name for p in beat.path.parent.iterdir()) == [beat.path.name]
     assert set(json.loads(beat.path.read_text())) == {"queues", "host", "pid", "started", "beat", "stopped"}
+
+
+def _waiting_refresh(task) -> None:  # type: ignore[no-untyped-def]
+    """A dashboard refresh enqueued through the database backend, waiting for a worker."""
+    task.enqueue(*([["20100001"]] if task is dashboard_tasks.refresh_schools_task else []))
+
+
+def test_pusdatins_warning_and_verval_jobs_count_the_dashboard_refreshes_waiting_without_a_worker(
+    db_tasks, client, pusdatin
+):  # type: ignore[no-untyped-def]
+    """The dashboard refreshes are tasks, not jobs (decision 0115): a school's waits in the quick
+    queue, the full one in the heavy queue; `/healthz` counted them, the warning did not."""
+    _queued(pusdatin, "sptjm_scan", timedelta(minutes=4))
+    _waiting_refresh(dashboard_tasks.refresh_dirty_task)
+    _waiting_refresh(dashboard_tasks.refresh_schools_task)
+    _waiting_refresh(dashboard_tasks.refresh_all_task)
+    _ready_task("default", timedelta(minutes=1))  # a job's task: counted by its job row, not here
+    client.force_login(pusdatin)
+
+    page = client.get("/pusdatin/").content.decode()
+
+    assert (
+        "1 pekerjaan menunggu di sana: Pemeriksaan pindaian SPTJM (1). 2 pembaruan angka dasbor menunggu "
+        "di sana. Jalankan pekerjanya di server: <code>verval worker --queue-name interactive</code>"
+    ) in page
+    assert (
+        "Belum pernah ada pekerja antrean ini yang terlihat. 1 pembaruan angka dasbor menunggu di sana. "
+        "Jalankan pekerjanya di server: <code>verval worker --queue-name default</code>"
+    ) in page
+    out = StringIO()
+    call_command("jobs", "--json", stdout=out)
+    queues_json = json.loads(out.getvalue().splitlines()[-1])["queues"]
+    assert [(q["queue"], q["jobs_waiting"], q["dashboard_refreshes_waiting"]) for q in queues_json] == [
+        ("default", 0, 1),
+        ("interactive", 1, 2),
+    ]
+    out = StringIO()
+    call_command("jobs", stdout=out)
+    assert [line.split(". Start")[0] for line in out.getvalue().splitlines()[:2]] == [
+        "queue default: NO WORKER (never seen); no job waits there now, but 1 dashboard refresh(es) wait there",
+        "queue interactive: NO WORKER (never seen); 1 job(s) wait there, the oldest for 240 s, "
+        "and 2 dashboard refresh(es)",
+    ]
+
+
+def test_a_dashboard_refresh_that_ran_or_a_served_queue_is_not_counted_as_waiting(db_tasks, client, pusdatin):  # type: ignore[no-untyped-def]
+    _worker_file(("default",), beat_ago=2)
+    _waiting_refresh(dashboard_tasks.refresh_all_task)
+    _waiting_refresh(dashboard_tasks.refresh_dirty_task)
+    DBTaskResult.objects.filter(task_path=dashboard_tasks.refresh_dirty_task.module_path).update(
+        status="SUCCESSFUL"
+    )
+    client.force_login(pusdatin)
+
+    page = client.get("/pusdatin/").content.decode()
+
+    assert "pembaruan angka dasbor" not in page
+    out = StringIO()
+    call_command("jobs", stdout=out)
+    assert out.getvalue().splitlines()[0] == (
+        "queue default: 1 worker(s) alive, 0 job(s) waiting, 1 dashboard refresh(es) waiting"
+    )

@@ -39,6 +39,7 @@ RULES = {
     "simulator-injection": 2,
     "demo-provider": None,
     "sptjm-scans-unaccepted": 7,
+    "sptjm-scans-orphaned": 1,
 }
 
 
@@ -222,7 +223,10 @@ def test_work_files_of_finished_jobs_and_old_temporary_files_go_unfinished_ones_
     import os
 
     done = jobs.create_job(actor=pusdatin, kind="validate")
-    Job.objects.filter(pk=done.pk).update(state=Job.State.SUCCEEDED, finished_at=timezone.now())
+    # The scan's row: a scan no row names is an orphan and goes after a day (decision 0115).
+    Job.objects.filter(pk=done.pk).update(
+        state=Job.State.SUCCEEDED, finished_at=timezone.now(), input_path="sptjm-scans/abc.pdf"
+    )
     waiting = jobs.create_job(actor=pusdatin, kind="validate")
     old = (timezone.now() - timedelta(days=3)).timestamp()
     paths = {
@@ -231,6 +235,7 @@ def test_work_files_of_finished_jobs_and_old_temporary_files_go_unfinished_ones_
         "spill": files.root() / "tmp" / "import-x" / "b1.arrow",
         "part": files.root() / "sptjm-scans" / "abc.pdf.part",
         "scan": files.root() / "sptjm-scans" / "abc.pdf",
+        "orphan": files.root() / "sptjm-scans" / "def.pdf",
     }
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -240,6 +245,7 @@ def test_work_files_of_finished_jobs_and_old_temporary_files_go_unfinished_ones_
     assert actions.prune_files(actor=pusdatin)["kinds"] == {
         "jobs": {"files": 1, "bytes": 5},
         "tmp": {"files": 2, "bytes": 10},
+        "sptjm-scans-orphaned": {"files": 1, "bytes": 5},
     }
     assert {name: p.exists() for name, p in {**paths, "spill folder": paths["spill"].parent}.items()} == {
         "done": False,
@@ -248,6 +254,7 @@ def test_work_files_of_finished_jobs_and_old_temporary_files_go_unfinished_ones_
         "spill folder": False,
         "part": False,
         "scan": True,
+        "orphan": False,
     }
 
 

@@ -8,14 +8,17 @@ marked as for every pruned input."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
+from verval.core import actions as core_actions
 from verval.core import files, jobs, retention
 from verval.core.models import AuditEvent, Job
 from verval.sptjm import actions
@@ -146,3 +149,142 @@ def test_the_files_listing_names_the_rule_of_a_scan_its_check_did_not_accept(ope
 
     [row] = [line for line in out.getvalue().splitlines() if line.startswith("sptjm-scans ")]
     assert row.endswith("never pruned; a scan its check did not accept: 7 days")
+
+
+# --- scans no row names (decision 0115) -----------------------------------------------------------
+
+
+def _orphan(printed, days_old: float, tail: bytes = b"\n% lost\n") -> str:  # type: ignore[no-untyped-def]
+    """A scan stored as `receive_scan` stores it, whose row never committed (a crash between the
+    store and the commit), last written `days_old` days ago."""
+    relative, _sha, _size = files.save_upload("sptjm-scans", _own_pdf(printed, tail), suffix=".pdf")
+    _age(relative, days_old)
+    return relative
+
+
+def _age(relative: str, days_old: float) -> None:
+    when = (timezone.now() - timedelta(days=days_old)).timestamp()
+    os.utime(files.absolute(relative), (when, when))
+
+
+def test_a_scan_no_row_names_is_pruned_once_a_day_old_and_audited_as_its_own_kind(  # type: ignore[no-untyped-def]
+    operator, printed
+):
+    accepted = _received(operator, printed)
+    jobs.run(accepted.pk)
+    printed.refresh_from_db()
+    refused = _ended(_received(operator, printed, b"\n% b\n"), "FAILED", jobs.ABANDONED, days_ago=1)
+    _age(printed.scan_path, 400)
+    _age(refused.input_path, 400)
+    young = _orphan(printed, days_old=0.9)
+    lost = _orphan(printed, days_old=1.1, tail=b"\n% lost too\n")
+    size = files.absolute(lost).stat().st_size
+
+    assert [(c.kind, c.relative, c.orphan_scan) for c in retention.plan()] == [
+        ("sptjm-scans-orphaned", lost, True)
+    ]
+    out = StringIO()
+    call_command("files", "--prune", "--yes", "--json", stdout=out)
+
+    answer = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert answer["kinds"] == {"sptjm-scans-orphaned": {"files": 1, "bytes": size}}
+    assert not files.absolute(lost).exists()
+    for kept in (printed.scan_path, refused.input_path, young):
+        assert files.absolute(kept).is_file()
+    event = AuditEvent.objects.get(action="prune_files")
+    assert event.after["kinds"] == {"sptjm-scans-orphaned": {"files": 1, "bytes": size}}
+    assert event.after["rules"]["sptjm-scans-orphaned"] == 1
+
+
+def test_a_scan_being_received_is_never_pruned_even_with_the_grace_set_to_nothing(  # type: ignore[no-untyped-def]
+    operator, printed, settings, monkeypatch
+):
+    """The window the grace exists for: `receive_scan` has stored the file and its job row is not
+    yet written, and a `verval files --prune --yes` runs right then."""
+    settings.VERVAL = {**settings.VERVAL, "RETENTION_ORPHAN_SCAN_DAYS": 0}
+    create_job = jobs.create_job
+    pruned = []
+
+    def prune_then_create(**kwargs):  # type: ignore[no-untyped-def]
+        stored = files.absolute(kwargs["input_path"])
+        assert stored.is_file() and not Job.objects.filter(input_path=kwargs["input_path"]).exists()
+        pruned.append(core_actions.prune_files(actor=None))
+        assert stored.is_file()
+        return create_job(**kwargs)
+
+    monkeypatch.setattr(jobs, "create_job", prune_then_create)
+
+    job = _received(operator, printed)
+
+    assert retention.orphan_scan_days() == 1
+    assert pruned == [{"kinds": {}, "files": 0, "bytes": 0}]
+    assert files.absolute(job.input_path).is_file()
+    assert jobs.run(job.pk).state == "SUCCEEDED"
+
+
+def test_a_replaced_scan_the_one_step_upload_accepted_is_never_offered(operator, printed):  # type: ignore[no-untyped-def]
+    """`upload_scan` (the demo's path, and the web's before decision 0095) replaces a document's
+    scan without a job: the first file is then named by no row but its upload's audit row (its
+    SHA-256). It was the school's signed statement: it stays."""
+    actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=_own_pdf(printed))
+    first = Sptjm.objects.get(pk=printed.pk).scan_path
+    actions.upload_scan(actor=operator, sptjm_id=printed.pk, upload=_own_pdf(printed, b"\n% again\n"))
+    second = Sptjm.objects.get(pk=printed.pk).scan_path
+    assert first != second and not retention.named_scans([first])
+    _age(first, 400)
+    _age(second, 400)
+
+    assert retention.orphan_scans(timezone.now()) == []
+    assert _offered() == set()
+
+
+def test_only_files_directly_in_the_scans_folder_and_older_than_the_setting_are_offered(  # type: ignore[no-untyped-def]
+    printed, settings
+):
+    settings.VERVAL = {**settings.VERVAL, "RETENTION_ORPHAN_SCAN_DAYS": 3}
+    two_days = _orphan(printed, days_old=2)
+    four_days = _orphan(printed, days_old=4, tail=b"\n% four\n")
+    nested = files.absolute("sptjm-scans/sub/x.pdf")
+    nested.parent.mkdir(parents=True)
+    nested.write_bytes(b"%PDF-1.4 not ours to judge")
+    _age("sptjm-scans/sub/x.pdf", 400)
+    part = files.absolute("sptjm-scans/y.pdf.part")
+    part.write_bytes(b"%PDF-1.4 half written")
+    _age("sptjm-scans/y.pdf.part", 0.5)
+
+    assert [c.relative for c in retention.orphan_scans(timezone.now())] == [four_days]
+    assert two_days not in _offered()
+
+
+def test_the_files_listing_counts_the_scans_no_row_names_without_naming_them(operator, printed):  # type: ignore[no-untyped-def]
+    _received(operator, printed)
+    lost = [_orphan(printed, days_old=2, tail=f"\n% {n}\n".encode()) for n in range(2)]
+    _orphan(printed, days_old=0.5, tail=b"\n% being received\n")
+    size = sum(files.absolute(p).stat().st_size for p in lost)
+
+    out = StringIO()
+    call_command("files", stdout=out)
+
+    text = out.getvalue()
+    [row] = [line for line in text.splitlines() if line.startswith("sptjm-scans-orphaned ")]
+    assert row.split()[1] == "2"
+    assert row.endswith("of sptjm-scans, named by no row and older than 1 day(s): deleted by --prune --yes")
+    assert all(Path(p).name not in text for p in lost)
+    out = StringIO()
+    call_command("files", "--json", stdout=out)
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["orphan_scans"] == {
+        "files": 2,
+        "bytes": size,
+        "keep_days": 1,
+    }
+
+
+def test_an_orphan_a_row_names_by_the_time_of_the_delete_stays(operator, printed, monkeypatch):  # type: ignore[no-untyped-def]
+    lost = _orphan(printed, days_old=2)
+    planned = retention.plan()
+    assert [c.relative for c in planned] == [lost]
+    monkeypatch.setattr(retention, "plan", lambda now=None: planned)
+    Job.objects.create(kind="sptjm_scan", state=Job.State.SUCCEEDED, input_path=lost)
+
+    assert core_actions.prune_files(actor=None)["files"] == 0
+    assert files.absolute(lost).is_file()

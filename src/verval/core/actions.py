@@ -604,7 +604,8 @@ _ENDED_BEFORE_CANCEL = (
 
 
 def _unlink(relative: str, *, unaccepted_scan: bool = False) -> int | None:
-    """Delete one stored file; its size, or None when it was not there (or not in the store)."""
+    """Delete one stored file; its size, or None when it was not there (or not in the store).
+    `unaccepted_scan`: a file directly in `sptjm-scans/` (`retention.deletable`)."""
     path = retention.deletable(relative, unaccepted_scan=unaccepted_scan)
     if path is None:
         return None
@@ -638,6 +639,8 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
         # Looked at again once the plan is made: a job queued or requeued meanwhile needs its file,
         # and a job left RUNNING without it could never be run again (decision 0066).
         needed, _batches = retention.protected()
+        # A row that names an orphan found by the plan, committed since (decision 0115).
+        named_now = retention.named_scans([c.relative for c in candidates if c.orphan_scan])
         for c in candidates:
             if c.relative in needed:
                 continue
@@ -654,7 +657,9 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
                     continue
             if c.unaccepted_scan and _named_as_scan(c.relative):
                 continue  # became a document's scan meanwhile: the signed statement stays
-            size = _unlink(c.relative, unaccepted_scan=c.unaccepted_scan)
+            if c.orphan_scan and c.relative in named_now:
+                continue  # a row names it now (decision 0115): not an orphan
+            size = _unlink(c.relative, unaccepted_scan=c.unaccepted_scan or c.orphan_scan)
             if size is None:
                 continue  # gone meanwhile (another prune): not ours to count
             for other in c.also:

@@ -66,6 +66,12 @@ INPUT_DELETED = "input_deleted_at"
 SCANS = "sptjm-scans"
 SCAN_CHECK = "sptjm_scan"  # verval.sptjm.actions.SCAN_CHECK (core does not import the apps)
 UNACCEPTED_SCANS = "sptjm-scans-unaccepted"  # its key in `rules()` (the audit row's rules in force)
+# A scan stored by `receive_scan` (or `upload_scan`) whose row never committed (a crash between the
+# store and the commit: decision 0115) is named by no row: it goes once older than the longest
+# upload could take to commit (`RETENTION_ORPHAN_SCAN_DAYS`, at least a day), its own kind in the
+# prune's counts and the audit row's rules.
+ORPHAN_SCANS = "sptjm-scans-orphaned"
+UPLOAD_AUDIT = "upload_sptjm_scan"  # verval.sptjm.actions' audit row of an accepted scan
 
 
 def days(setting: str) -> int:
@@ -84,7 +90,15 @@ def rules() -> dict[str, int | None]:
         kind: (days(setting) if setting else None) for kind, (_label, setting) in KINDS.items()
     }
     out[UNACCEPTED_SCANS] = days("RETENTION_REFUSED_SCAN_DAYS")
+    out[ORPHAN_SCANS] = orphan_scan_days()
     return out
+
+
+def orphan_scan_days() -> int:
+    """How old a scan named by no row must be to go (decision 0115). Never less than a day: a
+    scan being received right now is stored before its row commits, and nothing else tells the
+    two apart."""
+    return max(1, days("RETENTION_ORPHAN_SCAN_DAYS"))
 
 
 # --- usage ----------------------------------------------------------------------------------------
@@ -179,6 +193,7 @@ class Candidate:
     job_id: Any = None  # the job whose input this is (its row is marked when it goes)
     also: list[str] = field(default_factory=list)  # files that go with it (a dump's manifest)
     unaccepted_scan: bool = False  # a scan its check did not accept (decision 0107)
+    orphan_scan: bool = False  # a scan no row names (decision 0115)
 
 
 def deletable(relative: str, *, unaccepted_scan: bool = False) -> Path | None:
@@ -319,6 +334,81 @@ def _unaccepted_scans(now: datetime, protected_paths: set[str]) -> list[Candidat
     return out
 
 
+def named_scans(paths: list[str]) -> set[str]:
+    """Those of `paths` a row names: a document as its scan, a job (a scan check) as its input.
+    Neither column has an index: for a few paths (the prune's look just before its deletes)."""
+    from verval.core.models import Job
+    from verval.sptjm.models import Sptjm
+
+    named: set[str] = set()
+    for start in range(0, len(paths), 2000):
+        chunk = paths[start : start + 2000]
+        named |= set(Sptjm.objects.filter(scan_path__in=chunk).values_list("scan_path", flat=True))
+        named |= set(Job.objects.filter(input_path__in=chunk).values_list("input_path", flat=True))
+    return named
+
+
+def _scan_rows() -> Any:
+    """Every path in `sptjm-scans/` a row names, one read of each table (no index names them)."""
+    from verval.core.models import Job
+    from verval.sptjm.models import Sptjm
+
+    prefix = f"{SCANS}/"
+    yield from (
+        Sptjm.objects.filter(scan_path__startswith=prefix)
+        .values_list("scan_path", flat=True)
+        .iterator(chunk_size=5000)
+    )
+    yield from (
+        Job.objects.filter(input_path__startswith=prefix)
+        .values_list("input_path", flat=True)
+        .iterator(chunk_size=5000)
+    )
+
+
+def orphan_scans(now: datetime) -> list[Candidate]:
+    """Files directly in `sptjm-scans/` that no row names (`_scan_rows`), last written more than
+    `orphan_scan_days()` before `now` (decision 0115): the upload of a scan check whose row never
+    committed (a crash between `receive_scan`'s store and its commit). A younger file may be a
+    scan being received this minute, its row not yet committed. Never offered either: a file whose
+    SHA-256 an accepted upload's audit row names (`upload_sptjm_scan`): a scan the one-step
+    `upload_scan` accepted and a later scan replaced on its document is named by no row but that
+    one, and it stays the school's signed statement. Only files named by no path are hashed."""
+    from verval.core.models import AuditEvent
+
+    cutoff = (now - timedelta(days=orphan_scan_days())).timestamp()
+    root = files.root()
+    old: dict[str, int] = {}  # relative path -> size
+    for entry in _walk(root / SCANS):
+        relative = Path(entry.path).relative_to(root).as_posix()
+        if relative.count("/") != 1 or entry.name.endswith(".part"):  # a write not finished: work files
+            continue
+        stat = entry.stat(follow_symlinks=False)
+        if stat.st_mtime < cutoff:
+            old[relative] = stat.st_size
+    if old:
+        for named in _scan_rows():
+            old.pop(named, None)
+    out: list[Candidate] = []
+    paths = sorted(p for p in old if deletable(p, unaccepted_scan=True) is not None)
+    for start in range(0, len(paths), 2000):
+        hashes: dict[str, str] = {}
+        for relative in paths[start : start + 2000]:
+            with contextlib.suppress(OSError):
+                hashes[relative] = files.sha256_file(files.absolute(relative))
+        accepted = set(
+            AuditEvent.objects.filter(
+                action=UPLOAD_AUDIT, after__scan_sha256__in=sorted(set(hashes.values()))
+            ).values_list("after__scan_sha256", flat=True)
+        )
+        out.extend(
+            Candidate(ORPHAN_SCANS, relative, old[relative], orphan_scan=True)
+            for relative, sha in hashes.items()
+            if sha not in accepted
+        )
+    return out
+
+
 def _dumps(now: datetime, protected_batches: set[str]) -> list[Candidate]:
     from verval.exchange.models import DumpBatch
 
@@ -426,6 +516,7 @@ def plan(now: datetime | None = None) -> list[Candidate]:
     return [
         *_job_inputs(now, protected_paths),
         *_unaccepted_scans(now, protected_paths),
+        *(c for c in orphan_scans(now) if c.relative not in protected_paths),
         *_dumps(now, protected_batches),
         *_disbursements(now, protected_batches),
         *(c for c in _reports(now) if deletable(c.relative)),

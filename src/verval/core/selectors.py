@@ -41,14 +41,31 @@ def job_row(job: Job, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+def _dashboard_refreshes_waiting() -> dict[str, int]:
+    """Per queue, the dashboard refreshes waiting for a worker (`dashboard.tasks.REFRESH_TASKS`):
+    tasks of the database backend, not jobs, read as `/healthz` reads the tasks (decision 0115)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from verval.dashboard.tasks import REFRESH_TASKS
+
+    return dict(
+        DBTaskResult.objects.ready()
+        .filter(task_path__in=[t.module_path for t in REFRESH_TASKS])
+        .order_by()
+        .values_list("queue_name")
+        .annotate(n=Count("id"))
+    )
+
+
 def queues_waiting(now: datetime | None = None) -> list[dict[str, Any]]:
     """Each worker queue: its live workers, when a worker of it was last heard from (a datetime,
     None when never), and the jobs waiting in it (handed over, not started), per kind too, with
-    the oldest one's wait (decisions 0082, 0113). Empty without the database task backend (no
-    workers)."""
+    the oldest one's wait (decisions 0082, 0113), and the dashboard refreshes waiting there
+    (decision 0115). Empty without the database task backend (no workers)."""
     if not workers.tracked():
         return []
     now = now or timezone.now()
+    refreshes = _dashboard_refreshes_waiting()
     interactive = Q(kind__in=queues.INTERACTIVE_KINDS)
     report = []
     for name, state in workers.queue_states(now).items():
@@ -69,6 +86,9 @@ def queues_waiting(now: datetime | None = None) -> list[dict[str, Any]]:
                 # wait in the quick queue beside exports and correction files (decision 0113).
                 "jobs_waiting_by_kind": by_kind,
                 "oldest_job_waiting_seconds": int((now - oldest).total_seconds()) if oldest else 0,
+                # Tasks, not jobs: a school's refresh after a save waits in the quick queue, the
+                # full refresh after a registry job or a period's opening in the heavy one.
+                "dashboard_refreshes_waiting": refreshes.get(name, 0),
             }
         )
     return report

@@ -7,6 +7,8 @@ Public entry points for the other apps:
   A post_save hook (signals.py) already does this for Recipient, Sptjm and Disbursement saves.
 - `refresh_after_job(job_id)`: called by core.jobs.run after every job (SUCCEEDED or not);
   schedules a refresh of the job's school or a full refresh. Never raises.
+- `refresh_all_on_commit()`: an action that changes what every school's figures are read for
+  (the current period: `current_period_code()`) schedules the full refresh the same way.
 - `refresh_schools(npsns)`, `refresh_all()`, `refresh_dirty()`: the work itself, set-based SQL.
 
 Every refresh runs in one transaction under one lock (PostgreSQL advisory lock; SQLite serialises
@@ -448,6 +450,27 @@ def jobs_refreshed_in_full() -> Any:
     return Job.objects.exclude(kind__in=OWNER_ONLY_KINDS).filter(
         Q(school_id="") | Q(kind__in=FULL_REFRESH_KINDS)
     )
+
+
+def refresh_all_on_commit() -> None:
+    """After the current transaction commits, enqueue the full refresh a job ending would
+    (`refresh_all_task`, which coalesces with any full refresh started after it was asked for);
+    at most one per transaction. For an action that changes the current period
+    (`reference.actions.open_period`, `close_period`, `save_period`): the summaries and the
+    SchoolSptjm rows are read for that period, and the pages count live until they are. A
+    failure to enqueue is logged (`robust`): it never undoes the action that committed."""
+    if not (
+        connection.in_atomic_block
+        and any(item[1] is _enqueue_full_refresh for item in connection.run_on_commit)
+    ):
+        transaction.on_commit(_enqueue_full_refresh, robust=True)
+
+
+def _enqueue_full_refresh() -> None:
+    from verval.dashboard.tasks import refresh_all_task
+
+    # Asked for once the change committed: a full refresh that started after this saw it.
+    refresh_all_task.enqueue(timezone.now().isoformat())
 
 
 def refresh_after_job(job_id: Any) -> None:

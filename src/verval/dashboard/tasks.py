@@ -35,3 +35,8 @@ def refresh_schools_task(npsns: list[str]) -> str:
 @task(queue_name=queues.INTERACTIVE)
 def refresh_dirty_task() -> str:
     return str(services.refresh_dirty()["schools"])
+
+
+# What Pusdatin's "no worker serves this queue" warning and `verval jobs` count beside the jobs
+# waiting in a queue (decision 0115): these are tasks, not `core.Job` rows.
+REFRESH_TASKS = (refresh_all_task, refresh_schools_task, refresh_dirty_task)

@@ -33,6 +33,23 @@ def _require_pusdatin(actor: Any) -> None:
         access.require_role(actor, Role.PUSDATIN)
 
 
+def _current_period() -> str:
+    """The period the dashboard's summaries are read for (the open one, else the latest)."""
+    from verval.dashboard.services import current_period_code
+
+    return current_period_code()
+
+
+def _follow_current_period(before: str, *, changed: bool = False) -> None:
+    """When the action changed the period the dashboard's facts are read for (or, `changed`,
+    what they count of a period), schedule the full refresh after the commit, as a job's end
+    does: until it runs, the pages count live (decision 0115)."""
+    if changed or _current_period() != before:
+        from verval.dashboard.services import refresh_all_on_commit
+
+        refresh_all_on_commit()
+
+
 def _snapshot(period: Period) -> dict[str, Any]:
     data: dict[str, Any] = {f: getattr(period, f) for f in PERIOD_FIELDS}
     data = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
@@ -151,6 +168,10 @@ def save_period(
                 params={"code": period.code, "policy": period.policy_id},
             )
     _refuse_overlap(code=code, starts_on=starts_on, ends_on=ends_on)
+    current = _current_period()  # with no period open, a new or moved start may change it
+    # A policy asking an SPTJM for changed numbers only counts carried records (the dashboard's
+    # DIBAWA facts, `dashboard.sources`) in its period: another policy changes them.
+    policy_changed = before is not None and before["policy"] != policy.pk
     period.name = name
     period.policy = policy
     period.starts_on = starts_on
@@ -167,6 +188,7 @@ def save_period(
         before=before,
         after=_snapshot(period),
     )
+    _follow_current_period(current, changed=policy_changed)
     return period
 
 
@@ -175,6 +197,7 @@ def open_period(*, actor: Any, code: str) -> Period:
     """Open a period; the period open before it (if any) is closed: one current round at a time."""
     _require_pusdatin(actor)
     period = Period.objects.select_for_update().get(code=code)
+    current = _current_period()
     for other in Period.objects.select_for_update().filter(is_open=True).exclude(code=code):
         other.is_open = False
         other.save(update_fields=["is_open"])
@@ -185,6 +208,7 @@ def open_period(*, actor: Any, code: str) -> Period:
         period.is_open = True
         period.save(update_fields=["is_open"])
         audit.record(actor=actor, action="open_period", object_type="period", object_id=period.code)
+    _follow_current_period(current)
     return period
 
 
@@ -192,8 +216,11 @@ def open_period(*, actor: Any, code: str) -> Period:
 def close_period(*, actor: Any, code: str) -> Period:
     _require_pusdatin(actor)
     period = Period.objects.select_for_update().get(code=code)
+    current = _current_period()
     if period.is_open:
         period.is_open = False
         period.save(update_fields=["is_open"])
         audit.record(actor=actor, action="close_period", object_type="period", object_id=period.code)
+    # With none open, the dashboard reads the latest period: another one when a later period waits.
+    _follow_current_period(current)
     return period

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from verval.core import actions, retention
 from verval.core.commands import USAGE_ERROR, DataCommand, Refused
 
@@ -35,6 +37,13 @@ class Command(DataCommand):
             self._prune(opts)
             return
         data = retention.usage()
+        # Of `sptjm-scans`, the files no row names, old enough to go (decision 0115): counts only.
+        orphans = retention.totals(retention.orphan_scans(timezone.now()))
+        data["orphan_scans"] = {
+            "files": orphans["files"],
+            "bytes": orphans["bytes"],
+            "keep_days": retention.orphan_scan_days(),
+        }
         retention.write_snapshot(data)
         if opts["json"]:
             self.emit(data)
@@ -51,6 +60,13 @@ class Command(DataCommand):
             self.stdout.write(
                 f"{kind:20} {row['files']:>9,} {_size(row['bytes']):>10}  {(row['oldest'] or '-')[:16].replace('T', ' '):25} {kept}"
             )
+            if kind == retention.SCANS:
+                orphaned = data["orphan_scans"]
+                self.stdout.write(
+                    f"{retention.ORPHAN_SCANS:20} {orphaned['files']:>9,} {_size(orphaned['bytes']):>10}  "
+                    f"{'-':25} of sptjm-scans, named by no row and older than "
+                    f"{orphaned['keep_days']} day(s): deleted by --prune --yes"
+                )
         self.stdout.write(f"{'total':20} {data['files']:>9,} {_size(data['bytes']):>10}")
 
     def _prune(self, opts: dict[str, Any]) -> None:

@@ -84,9 +84,11 @@ class Command(DataCommand):
     def _queue_line(self, q: dict[str, Any]) -> None:
         """One line a queue (decision 0082); a queue without a live worker says what to run."""
         name = q["queue"]
+        refreshes = q["dashboard_refreshes_waiting"]
         if q["workers"]:
             self.stdout.write(
                 f"queue {name}: {q['workers']} worker(s) alive, {q['jobs_waiting']:,} job(s) waiting"
+                + (f", {refreshes:,} dashboard refresh(es) waiting" if refreshes else "")
             )
             return
         seen = (
@@ -99,6 +101,12 @@ class Command(DataCommand):
             if q["jobs_waiting"]
             else "no job waits there now"
         )
+        if refreshes:  # tasks, not jobs (decision 0115)
+            waiting += (
+                f", and {refreshes:,} dashboard refresh(es)"
+                if q["jobs_waiting"]
+                else f", but {refreshes:,} dashboard refresh(es) wait there"
+            )
         self.stdout.write(
             f"queue {name}: NO WORKER ({seen}); {waiting}. "
             f"Start one on the server: verval worker --queue-name {name} (docs/deployment.md, Two queues)"
