@@ -732,6 +732,21 @@ def check(args: argparse.Namespace) -> list[str]:
     tasks_failed = Counter(DBTaskResult.objects.filter(status="FAILED").values_list("task_path", flat=True))
     if tasks_failed:
         problems.append(f"failed tasks: {dict(tasks_failed)}")
+    # How long the tasks waited in their queue and ran (the quick queue's wait is what a school's
+    # correction file and scan check feel), and how many dirty-school refreshes found nothing.
+    print("\n| task | queue | count | run s, total | waited s, mean | waited s, max | found nothing |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    by_path: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for t in DBTaskResult.objects.exclude(started_at=None).exclude(finished_at=None):
+        by_path[(t.task_path.rsplit(".", 1)[-1], t.queue_name)].append(t)
+    for (name, queue), ts in sorted(by_path.items()):
+        ran = sum((t.finished_at - t.started_at).total_seconds() for t in ts)
+        waited = [(t.started_at - t.enqueued_at).total_seconds() for t in ts]
+        nothing = sum(1 for t in ts if str(t.return_value) in {"0", "skipped"})
+        print(
+            f"| {name} | {queue} | {len(ts)} | {ran:.0f} | {statistics.mean(waited):.1f} | "
+            f"{max(waited):.1f} | {nothing} |"
+        )
     task_states = Counter(DBTaskResult.objects.values_list("task_path", "status"))
     print(
         "tasks by state: "
