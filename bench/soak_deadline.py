@@ -68,7 +68,6 @@ PASSWORD = "Soak-Deadline-2020"
 PERIOD = "SOAK-1"
 ROW_RE = re.compile(r'name="pilih" value="([0-9a-f-]{36})\.(\d+)\.([^"]*)"')
 VERSI_RE = re.compile(r'name="versi" value="(\d+)"')
-CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CONFIRMED_RE = re.compile(r"([\d.]+) data diverifikasi")
 JOB_STATE_RE = re.compile(r'class="label s-(PENDING|RUNNING|SUCCEEDED|REFUSED|FAILED)"')
 UPLOAD_FORM_RE = re.compile(r'action="(/sptjm/[0-9a-f-]{36}/unggah/)"')
@@ -91,7 +90,7 @@ class Record:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.actions: dict[str, Tally] = defaultdict(Tally)
-        # rid -> (number typed, version the page showed after the save, seconds since start)
+        # rid -> (number typed, version the page showed after the save), the last save of ours
         self.saves: dict[str, tuple[str, int]] = {}
         self.changed_saves = 0  # saves that changed a number (a history and an audit row each)
         self.confirmed = 0  # rows the pages said were confirmed (or re-confirmed)
@@ -623,7 +622,7 @@ def wait_for_jobs(limit: float) -> list[tuple[str, str, str]]:
         due = Q(run_after__isnull=True) | Q(run_after__lte=timezone.now())
         tasks = list(
             DBTaskResult.objects.filter(Q(status="RUNNING") | (Q(status="READY") & due)).values_list(
-                "task_path", "status", "status"
+                "task_path", "status", "queue_name"
             )
         )
         if not open_jobs and not tasks:
