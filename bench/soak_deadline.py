@@ -563,7 +563,9 @@ def start_processes(args: argparse.Namespace, env: dict[str, str], logdir: Path,
                 "--timeout",
                 "120",
                 "--control-socket",
-                str(logdir / "gunicorn.ctl"),
+                # Its own, and short: an AF_UNIX path holds at most 107 bytes (the default
+                # ~/.gunicorn/gunicorn.ctl would be shared with any other gunicorn of the user).
+                f"/tmp/verval-soak-{os.getpid()}.ctl",
             ],
             env=env,
             stdout=open(logdir / "gunicorn.log", "w"),  # noqa: SIM115
