@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -400,7 +401,22 @@ def mark_dirty(npsns: Iterable[str]) -> int:
 def _enqueue_dirty_refresh() -> None:
     from verval.dashboard.tasks import refresh_dirty_task
 
+    if _dirty_refresh_waiting(refresh_dirty_task.module_path):
+        return
     refresh_dirty_task.enqueue()
+
+
+def _dirty_refresh_waiting(task_path: str) -> bool:
+    """Whether a refresh of the dirty schools waits in the queue, not yet started (database task
+    backend). It reads the marks when it starts, after this transaction's commit, so it refreshes
+    this one's schools too: one more task would find nothing left. Without this check every save
+    queued a refresh of its own, and at a deadline the quick queue's worker spent most of its time
+    on them while correction files and scan checks waited behind (decision 0117)."""
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=task_path, status="READY").exists()
 
 
 def refresh_dirty(limit: int | None = None) -> dict[str, Any]:

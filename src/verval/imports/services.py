@@ -58,6 +58,7 @@ from verval.core.trace import PhaseTrace
 from verval.imports.reader import Cutoff, FileRefused, open_cutoff
 from verval.imports.rules import RULES, validate
 from verval.phones import check_series, mask
+from verval.registry.models import history_mask
 
 log = logging.getLogger(__name__)
 STAGE_COLUMNS = [
@@ -1419,8 +1420,8 @@ class _Importer:
                             "import_number_kept" if kept else "import_number_changed",
                             old_status or "",
                             (old_status or "") if kept else "BELUM_VERVAL",
-                            mask(old or "")[:20],
-                            mask((old if kept else new) or "")[:20],
+                            history_mask(old),
+                            history_mask(old if kept else new),
                             f"Dapodik: {mask(new or '')}"[:255] if kept else "cutoff Dapodik",
                         )
                         for rid, old, old_status, new in batch

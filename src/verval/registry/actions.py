@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from verval.accounts import access
 from verval.core import audit
 from verval.core.db import brief_lock_wait
-from verval.phones import check, mask
-from verval.registry.models import NumberHistory, NumberStatus, Recipient
+from verval.phones import check
+from verval.registry.models import NumberHistory, NumberStatus, Recipient, history_mask
 from verval.registry.services import recount_numbers
 
 
@@ -92,7 +92,7 @@ def _load(actor: Any, recipient_id: Any) -> Recipient:
 
 
 def _shown(recipient: Recipient) -> str:
-    return mask(recipient.phone_e164 or recipient.phone_raw)
+    return history_mask(recipient.phone_e164 or recipient.phone_raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +178,7 @@ def change_number(*, actor: Any, recipient_id: UUID | str, new_raw: str, expecte
     if not _apply_number(recipient, new, expected_version, now, actor):
         raise _why_refused(recipient.pk)
     recount_numbers([recipient.phone_e164, new.e164])
-    after_masked = mask(new.e164 or new.raw)
+    after_masked = history_mask(new.e164 or new.raw)
     NumberHistory.objects.create(
         recipient=recipient,
         actor=actor,

@@ -32,7 +32,7 @@ from verval.core.jobs import JobRefused, RowIssue
 from verval.core.logging import masked_value
 from verval.core.spreadsheet import xlsx_cell, xlsx_sheet_with_header
 from verval.phones import REASONS, mask, national_display
-from verval.registry.models import Kind, NumberStatus, Recipient
+from verval.registry.models import Kind, NumberStatus, Recipient, history_mask
 
 DATA_SHEET = "Data"
 INFO_SHEET = "Petunjuk"
@@ -396,7 +396,7 @@ class Change:
 
     @property
     def old_masked(self) -> str:
-        return mask(self.recipient.phone_e164 or self.recipient.phone_raw)
+        return history_mask(self.recipient.phone_e164 or self.recipient.phone_raw)
 
     @property
     def old_national(self) -> str:
@@ -411,7 +411,7 @@ class Change:
 
     @property
     def new_masked(self) -> str:
-        return mask(self.new.e164 or self.new.raw)
+        return history_mask(self.new.e164 or self.new.raw)
 
 
 @dataclass

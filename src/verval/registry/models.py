@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from verval.phones import mask
+
 
 class NumberStatus(models.TextChoices):
     BELUM_VERVAL = "BELUM_VERVAL", _("Belum diverifikasi")
@@ -124,6 +126,19 @@ class Recipient(models.Model):
         return salted_hmac("verval.registry.number_tag", self.phone_e164 or self.phone_raw).hexdigest()[:16]
 
 
+HISTORY_PHONE_CHARS = 20  # NumberHistory.phone_before / phone_after
+
+
+def history_mask(value: str | None) -> str:
+    """A number masked as a history row keeps it: `mask`, and for more than 20 digits (two numbers
+    typed in one field) its first and last four digits around 12 stars, so that it fits the
+    columns (decision 0117: a longer value was a 500 on PostgreSQL)."""
+    shown = mask(value)
+    if len(shown) <= HISTORY_PHONE_CHARS:
+        return shown
+    return shown[:4] + "*" * (HISTORY_PHONE_CHARS - 8) + shown[-4:]
+
+
 class NumberHistory(models.Model):
     """Every status or number change of a recipient: who, when, from, to and why."""
 
@@ -157,8 +172,8 @@ class NumberHistory(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     reason = models.CharField(max_length=32, blank=True)
-    phone_before = models.CharField(max_length=20, blank=True)  # masked
-    phone_after = models.CharField(max_length=20, blank=True)  # masked
+    phone_before = models.CharField(max_length=HISTORY_PHONE_CHARS, blank=True)  # history_mask
+    phone_after = models.CharField(max_length=HISTORY_PHONE_CHARS, blank=True)  # history_mask
     note = models.CharField(max_length=255, blank=True)
 
     class Meta:
