@@ -6,7 +6,7 @@ application (its workers do), so it logged in the server's zone (UTC) while its 
 Django had set `TZ` to the site's `TIME_ZONE`, logged in WIB: a restart read as seven hours before
 the requests around it. Reading the settings here sets `TZ` in the master too, before it forks,
 and gunicorn's own lines take the application's format (time with its offset, level, logger,
-process).
+process). A request may run for 300 s (`timeout`), not gunicorn's 30.
 
 Its access log (off unless asked, `--access-logfile -`) leaves query strings out and masks numbers
 in the addresses it writes: the request line, the path and the referring page (decision 0087).
@@ -28,6 +28,12 @@ os.environ["TZ"] = settings.TIME_ZONE
 time.tzset()
 
 from verval.core.logging import mask_text, without_query  # noqa: E402 - after the zone is set
+
+# A worker's request may take minutes: a results file of up to VERVAL_API_SYNC_INGEST_BYTES is
+# applied while its request waits, and under a deadline's load the soak saw an SPTJM print of ~300
+# recipients take 31 s (decision 0117). gunicorn's own 30 s would kill the worker mid-request; a
+# `--timeout` on the command line still wins.
+timeout = 300
 
 LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
