@@ -12,8 +12,17 @@ from verval.dashboard.selectors import behind_reasons
 
 
 def _returned() -> SchoolSummary:
-    # Printed, uploaded, returned: the summary's counts of the period's documents by status.
-    return SchoolSummary(imported=10, aktif=8, residu=1, sptjm_printed=1, sptjm_uploaded=0, sptjm_returned=1)
+    # Printed, uploaded, returned: the summary's counts of the period's documents by status, and
+    # the school's SchoolSptjm row the refresh copies into it (decision 0119).
+    return SchoolSummary(
+        imported=10,
+        aktif=8,
+        residu=1,
+        sptjm_printed=1,
+        sptjm_uploaded=0,
+        sptjm_returned=1,
+        sptjm_state="DIKEMBALIKAN",
+    )
 
 
 def test_a_returned_sptjm_not_uploaded_again_is_late_after_the_upload_deadline() -> None:
@@ -29,7 +38,7 @@ def test_a_returned_sptjm_is_not_late_before_the_upload_deadline() -> None:
 
 
 def test_a_printed_sptjm_not_uploaded_is_still_late_once_after_the_upload_deadline() -> None:
-    summary = SchoolSummary(imported=10, aktif=8, sptjm_printed=1)
+    summary = SchoolSummary(imported=10, aktif=8, sptjm_printed=1, sptjm_state="DICETAK")
 
     reasons = behind_reasons(summary, {"print": date(2020, 9, 20), "upload": date(2020, 9, 25)})
 

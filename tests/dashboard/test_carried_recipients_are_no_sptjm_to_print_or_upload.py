@@ -25,14 +25,19 @@ DEADLINES = {"print": date(2021, 3, 20), "upload": date(2021, 3, 25)}
 
 
 def test_a_printed_sptjm_of_new_numbers_beside_carried_ones_is_not_uploaded() -> None:
-    # 6 carried, 2 on the period's printed document: printed 8, uploaded 6 (the carried ones).
-    summary = SchoolSummary(aktif=8, sptjm_printed=8, sptjm_uploaded=6, sptjm_approved=6, sptjm_carried=6)
+    # 6 carried, 2 on the period's printed document: printed 8, uploaded 6 (the carried ones); the
+    # school's SchoolSptjm row, copied by the refresh: a printed document (decision 0119).
+    summary = SchoolSummary(
+        aktif=8, sptjm_printed=8, sptjm_uploaded=6, sptjm_approved=6, sptjm_carried=6, sptjm_state="DICETAK"
+    )
 
     assert behind_reasons(summary, DEADLINES) == ["BELUM_UNGGAH", "TERLAMBAT"]
 
 
 def test_new_numbers_beside_carried_ones_with_no_sptjm_printed_are_to_print() -> None:
-    summary = SchoolSummary(aktif=8, sptjm_printed=6, sptjm_uploaded=6, sptjm_approved=6, sptjm_carried=6)
+    summary = SchoolSummary(
+        aktif=8, sptjm_printed=6, sptjm_uploaded=6, sptjm_approved=6, sptjm_carried=6, sptjm_to_print=True
+    )
 
     assert behind_reasons(summary, DEADLINES) == ["BELUM_SPTJM", "TERLAMBAT"]
 

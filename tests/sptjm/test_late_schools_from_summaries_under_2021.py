@@ -204,3 +204,48 @@ def test_a_schools_refresh_under_other_periods_leaves_the_rows_to_the_next_full_
     assert selectors.late_schools_shown(pusdatin, period, 500).count == 4
     services.refresh_all()
     assert _same_as_live(monkeypatch, pusdatin, period).count == 4
+
+
+def _create_earlier_period(town: dict[str, Any]) -> Period:
+    """Pusdatin creates a tahap starting before the 2020 tahap, and does not open it."""
+    return reference_actions.save_period(
+        actor=town["pusdatin"],
+        code="2021-01",
+        name="Tahap 2021-01",
+        policy=QuotaPolicy.objects.get(pk="2020"),
+        starts_on=date(2021, 1, 1),
+        ends_on=date(2021, 1, 28),
+        create=True,
+    )
+
+
+def test_a_period_created_before_and_never_opened_leaves_the_page_on_its_rows(
+    monkeypatch, carried_town, pusdatin
+):
+    """A period never opened holds no SPTJM item and covers no one: the rows are still right, and
+    the page keeps reading them (decision 0119; it counted live until the next full refresh)."""
+    key = StatsState.objects.get().sptjm_facts_key
+    _create_earlier_period(carried_town)
+
+    assert services.covering_periods(carried_town["period"].code) == ["2021-03", "2021-02"]
+    assert services.sptjm_facts_key(carried_town["period"].code) == key
+    shown = _same_as_live(monkeypatch, pusdatin, carried_town["period"])
+    assert [r["npsn"] for r in shown.rows] == _late(carried_town, "to_print", "printed", "fresh", "changed")
+
+
+def test_a_period_never_opened_counts_once_opened(monkeypatch, carried_town, pusdatin):
+    """Opened (and closed again), the period may hold approved items: it covers again, the key
+    changes and the page counts live until a full refresh writes the rows under it."""
+    key = StatsState.objects.get().sptjm_facts_key
+    earlier = _create_earlier_period(carried_town)
+    period = carried_town["period"]
+    reference_actions.open_period(actor=pusdatin, code=earlier.code)
+    reference_actions.open_period(actor=pusdatin, code=period.code)
+
+    assert services.covering_periods(period.code) == ["2021-03", "2021-01", "2021-02"]
+    assert services.sptjm_facts_key(period.code) != key
+    assert _summary_path(pusdatin, period) is None
+    assert selectors.late_schools_shown(pusdatin, period, 500) == _live(monkeypatch, pusdatin, period)
+    services.refresh_all()
+    shown = _same_as_live(monkeypatch, pusdatin, period)
+    assert [r["npsn"] for r in shown.rows] == _late(carried_town, "to_print", "printed", "fresh", "changed")

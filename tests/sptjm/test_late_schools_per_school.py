@@ -72,17 +72,26 @@ def test_late_schools_are_asked_about_by_scope_not_by_a_list_of_every_school(
         number=f"SPTJM/{period.code}/{approved.npsn}/1", school=approved, period=period, seq=1,
         status=SptjmStatus.DISETUJUI, rows=1, printed_at=timezone.now(), uploaded_at=timezone.now(),
     )  # fmt: skip
-    Sptjm.objects.create(
-        number=f"SPTJM/{period.code}/{approved.npsn}/2", school=approved, period=period, seq=2,
-        status=SptjmStatus.DICETAK, rows=1, printed_at=timezone.now(),
-    )  # fmt: skip  # printed again after the approval: the approval decides, not late
+    # Printed again after the approval and not uploaded: late to upload that one (decision 0119;
+    # the approval decided before, and the second document's numbers waited unchased).
+    again = SchoolFactory()
+    aktif(again, 1)
+    for seq, status in ((1, SptjmStatus.DISETUJUI), (2, SptjmStatus.DICETAK)):
+        Sptjm.objects.create(
+            number=f"SPTJM/{period.code}/{again.npsn}/{seq}", school=again, period=period, seq=seq,
+            status=status, rows=1, printed_at=timezone.now(),
+        )  # fmt: skip
     quiet = SchoolFactory()  # no recipient, no document: never late
 
     with CaptureQueriesContext(connection) as queries:
         rows = selectors.late_schools(pusdatin, period)
 
     assert [(r["npsn"], r["name"], r["status"], r["late"]) for r in rows] == sorted(
-        [(school.npsn, school.name, "DICETAK", True), (other_school.npsn, other_school.name, "", True)]
+        [
+            (school.npsn, school.name, "DICETAK", True),
+            (other_school.npsn, other_school.name, "", True),
+            (again.npsn, again.name, "DICETAK", True),
+        ]
     )
     # A school with a document is not named in any statement (those without one are asked for a
     # print candidate in bounded chunks): the nation's 440,000 schools were once passed back as

@@ -34,14 +34,13 @@ DEADLINE_NEAR_DAYS = 3
 # Mails handed to the mail server per send_messages call, and recorded per transaction.
 SEND_BATCH = 200
 
-# The school's own documents of the period: recipients carried from an earlier period's SPTJM
-# (2021) are no document to print or upload (SchoolSummary.has_to_print and
-# has_printed_not_uploaded, decision 0116).
-TO_PRINT = "(s.aktif - s.sptjm_carried > 0 AND s.sptjm_printed - s.sptjm_carried = 0)"
-TO_UPLOAD = (
-    "((s.sptjm_printed - s.sptjm_carried > 0 AND s.sptjm_uploaded - s.sptjm_carried = 0)"
-    " OR s.sptjm_returned > 0)"
-)
+# The school's own documents of the period, as the late-schools page reads them (its SchoolSptjm
+# row, copied into the summary): recipients carried from an earlier period's SPTJM (2021) or
+# locked by another period's live one are nothing to print, a document printed or returned and
+# not uploaded is to upload whatever other documents the school has (SchoolSummary.has_to_print,
+# has_returned and has_printed_not_uploaded; decisions 0116, 0119).
+TO_PRINT = "(s.sptjm_to_print)"
+TO_UPLOAD = "(s.sptjm_state IN ('DICETAK', 'DIKEMBALIKAN'))"
 
 
 @dataclass

@@ -105,6 +105,12 @@ class SchoolSummary(models.Model):
     # Of sptjm_printed, _uploaded and _approved: the AKTIF recipients carried from an SPTJM approved
     # in an earlier period (2021, `S` facts DIBAWA), on no document of this period (decision 0116).
     sptjm_carried = models.BigIntegerField(default=0)
+    # The school's SchoolSptjm row of the same refresh (decision 0119): its `state` (the document
+    # that says what the school still has to do, a printed or returned one first) and `to_print`
+    # (no document, and a print candidate: not carried, not locked by another period's live SPTJM).
+    # The list, its score and the digest read them, as the late-schools page does.
+    sptjm_state = models.CharField(max_length=12, blank=True, default="")
+    sptjm_to_print = models.BooleanField(default=False)
     berhasil = models.BigIntegerField(default=0)
     gagal = models.BigIntegerField(default=0)
     # Higher = further behind: needs action first. See services.SCORE_SQL.
@@ -117,28 +123,33 @@ class SchoolSummary(models.Model):
         return f"{self.school_id} {self.aktif}/{self.imported}"
 
     # What the school itself has to print or upload for the period: its own documents, not the
-    # recipients carried without one (they count as printed, uploaded and approved in the funnel).
-    # The same rules as SQL: services.SCORE_SQL and accounts.digest.TO_PRINT / TO_UPLOAD.
+    # recipients carried without one (they count as printed, uploaded and approved in the funnel,
+    # decision 0116), nor the recipients locked by another period's live SPTJM, and a document
+    # waiting for its scan beside an approved one (decision 0119): the late-schools page's rules,
+    # from the same SchoolSptjm row. The same rules as SQL: services.SCORE_SQL and
+    # accounts.digest.TO_PRINT / TO_UPLOAD.
     @property
     def has_to_print(self) -> bool:
-        """AKTIF recipients not carried, and no document of the period lists anyone."""
-        return self.aktif - self.sptjm_carried > 0 and self.sptjm_printed - self.sptjm_carried == 0
+        """No document of the period, and a print candidate (`SchoolSptjm.to_print`)."""
+        return self.sptjm_to_print
+
+    @property
+    def has_returned(self) -> bool:
+        """A document of the period returned and not uploaded again."""
+        return self.sptjm_state == "DIKEMBALIKAN"
 
     @property
     def has_printed_not_uploaded(self) -> bool:
-        """A document of the period printed, none uploaded or approved, none returned."""
-        return (
-            self.sptjm_printed - self.sptjm_carried > 0
-            and self.sptjm_uploaded - self.sptjm_carried == 0
-            and self.sptjm_returned == 0
-        )
+        """A document of the period printed and not uploaded (whatever others it has), none returned."""
+        return self.sptjm_state == "DICETAK"
 
 
 class SchoolSptjm(models.Model):
     """The late-schools page's facts of one school for one period, one row per school of
     reference.School (decision 0105): the period they were read for (`services.current_period_code()`
-    at the refresh), the school's best document of it by rank (DISETUJUI > DIUNGGAH >
-    DIKEMBALIKAN > DICETAK, voided ones ignored; '' none), and, for a school without one, whether
+    at the refresh), the school's document of it that says what it still has to do
+    (`sources.STEP_RANK`: DIKEMBALIKAN > DICETAK > DISETUJUI > DIUNGGAH, voided ones ignored; ''
+    none; decision 0119), and, for a school without one, whether
     it has a print candidate (`sptjm.selectors.print_candidates`: under a 2021 policy a number
     approved in an earlier period is carried, decision 0116). Not columns of SchoolSummary: a
     summary row exists only for a school with facts, and a document's school needs a row too."""

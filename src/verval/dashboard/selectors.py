@@ -435,7 +435,7 @@ def behind_reasons(s: SchoolSummary, deadlines: dict[str, Any]) -> list[str]:
         out.append("BELUM_SPTJM")
         if deadlines.get("print") and today > deadlines["print"]:
             out.append("TERLAMBAT")
-    if s.sptjm_returned > 0:
+    if s.has_returned:
         out.append("SPTJM_DIKEMBALIKAN")
         # A returned scan not sent again is late once the upload deadline passed, as the late page
         # (`sptjm.selectors.late_schools`) counts it (decision 0109).

@@ -60,13 +60,16 @@ _STAR_SUBSETS = [
     if not (keep_level and keep_kind and keep_op)
 ]
 # Behind-schedule score of a school (higher = chase first), from its summary columns. The SPTJM
-# steps read the school's own documents of the period: the recipients carried from an earlier
-# period's SPTJM (2021) count as printed, uploaded and approved in the funnel, but they are no
-# document the school prints or uploads (decision 0116; `SchoolSummary.has_to_print`, `has_printed_not_uploaded`).
+# steps read the school's SchoolSptjm row, as the late-schools page does: recipients carried from
+# an earlier period's SPTJM (2021) count as printed, uploaded and approved in the funnel, but they
+# are no document the school prints or uploads (decision 0116); recipients locked by another
+# period's live SPTJM are nothing to print here; a document printed and not uploaded beside an
+# approved one is still to upload (decision 0119; `SchoolSummary.has_to_print`, `has_returned`,
+# `has_printed_not_uploaded`).
 SCORE_SQL = (
-    "(CASE WHEN aktif - sptjm_carried > 0 AND sptjm_printed - sptjm_carried = 0 THEN 1000 ELSE 0 END)"
-    " + (CASE WHEN sptjm_returned > 0 THEN 500 ELSE 0 END)"
-    " + (CASE WHEN sptjm_printed - sptjm_carried > 0 AND sptjm_uploaded - sptjm_carried = 0 THEN 300 ELSE 0 END)"
+    "(CASE WHEN sptjm_to_print THEN 1000 ELSE 0 END)"
+    " + (CASE WHEN sptjm_state = 'DIKEMBALIKAN' THEN 500 ELSE 0 END)"
+    " + (CASE WHEN sptjm_state = 'DICETAK' THEN 300 ELSE 0 END)"
     " + (CASE WHEN imported > 0 THEN (100 * (residu + format_salah + belum)) / imported ELSE 0 END)"
     " + (CASE WHEN gagal > 0 THEN 50 ELSE 0 END)"
 )
@@ -102,14 +105,20 @@ def current_period_code() -> str:
 def covering_periods(period: str) -> list[str]:
     """The periods whose approved SPTJM items cover a recipient for `period`, as
     `sptjm.selectors.covering_items` reads them: the period itself and, when its policy asks an
-    SPTJM only for new or changed numbers (2021), every period that starts before it."""
+    SPTJM only for new or changed numbers (2021), every period that starts before it and was ever
+    opened. A period never opened (`reference.selectors.never_opened`: no audit row of opening or
+    closing it, no SPTJM, no disbursement batch) holds no SPTJM item, so it covers no one: leaving
+    it out keeps the key (`sptjm_facts_key`) of the rows when such a period is created, and the
+    key changes when it is opened (decision 0119)."""
     from verval.reference.models import Period
+    from verval.reference.selectors import never_opened
 
     row = Period.objects.filter(code=period).values_list("starts_on", "policy__sptjm_only_changed").first()
     if row is None or not row[1]:
         return [period]
-    earlier = Period.objects.filter(starts_on__lt=row[0]).order_by("code").values_list("code", flat=True)
-    return [period, *earlier]
+    earlier = list(Period.objects.filter(starts_on__lt=row[0]).order_by("code"))
+    unopened = never_opened(earlier)
+    return [period, *(p.code for p in earlier if p.code not in unopened)]
 
 
 def sptjm_facts_key(period: str) -> str:
@@ -188,11 +197,15 @@ def _insert_summaries(cur: Any, npsns: list[str] | None, period: str) -> None:
         "imported, belum, format_salah, menunggu, sent, aktif, residu, sptjm_printed, sptjm_uploaded,"
         " sptjm_approved, sptjm_returned, sptjm_carried, berhasil, gagal"
     )
+    # The school's SchoolSptjm row, written before in the same transaction (decision 0119).
+    step = f"""SELECT t.*, COALESCE(f.state, '') AS sptjm_state, COALESCE(f.to_print, %s) AS sptjm_to_print
+        FROM ({inner}) t LEFT JOIN {_q(SchoolSptjm)} f ON f.school_id = t.npsn"""  # noqa: S608
+    cols += ", sptjm_state, sptjm_to_print"
     cur.execute(
         f"""INSERT INTO {_q(SchoolSummary)} (school_id, regency, province, level, {cols}, score)
             SELECT t.npsn, t.regency, t.province, {sources.level_sql("sc.bentuk", "''")}, {cols}, {SCORE_SQL}
-            FROM ({inner}) t JOIN {_q(School)} sc ON sc.npsn = t.npsn""",  # noqa: S608
-        [t, period, period, period, period, period, period, period, *params],
+            FROM ({step}) t JOIN {_q(School)} sc ON sc.npsn = t.npsn""",  # noqa: S608
+        [False, t, period, period, period, period, period, period, period, *params],
     )
 
 
@@ -310,9 +323,9 @@ def refresh_all() -> dict[str, Any]:
         cur.execute(f"DELETE FROM {_q(SchoolSummary)}")  # noqa: S608
         cur.execute(f"DELETE FROM {_q(SchoolSptjm)}")  # noqa: S608
         _insert_school_facts(cur, None)
-        _insert_summaries(cur, None, period)
         covering = covering_periods(period)
         _insert_sptjm_facts(cur, None, period, covering)
+        _insert_summaries(cur, None, period)  # reads the SchoolSptjm rows (decision 0119)
         _rollup_regencies(cur, None)
         _rollup_provinces(cur, None)
         _rollup_nation(cur)
@@ -361,8 +374,8 @@ def refresh_schools(npsns: Iterable[str]) -> dict[str, Any]:
             cur.execute(f"DELETE FROM {_q(SchoolSummary)} WHERE school_id IN ({_in(chunk)})", chunk)  # noqa: S608
             cur.execute(f"DELETE FROM {_q(SchoolSptjm)} WHERE school_id IN ({_in(chunk)})", chunk)  # noqa: S608
             _insert_school_facts(cur, chunk)
-            _insert_summaries(cur, chunk, period)
             _insert_sptjm_facts(cur, chunk, period, covering)
+            _insert_summaries(cur, chunk, period)  # reads the SchoolSptjm rows (decision 0119)
         for chunk in chunks(sorted(regencies), _CHUNK):
             _rollup_regencies(cur, chunk)
         for chunk in chunks(sorted(provinces), _CHUNK):

@@ -24,6 +24,11 @@ _BENTUK = {
     "KESETARAAN": ("PKBM", "SKB", "KESETARAAN", "PAKET A", "PAKET B", "PAKET C"),
 }
 SPTJM_RANK = {"DICETAK": 1, "DIKEMBALIKAN": 2, "DIUNGGAH": 3, "DISETUJUI": 4}
+# The document that says what a school still has to do for a period (SchoolSptjm.state, the
+# late-schools page): one waiting for its scan (returned, then printed) before any uploaded or
+# approved one. A school with an approved SPTJM and a second one of new numbers printed and not
+# uploaded is late to upload it (decision 0119); by SPTJM_RANK it was "approved" and late nowhere.
+STEP_RANK = {"DIUNGGAH": 1, "DISETUJUI": 2, "DICETAK": 3, "DIKEMBALIKAN": 4}
 
 
 def level_sql(bentuk: str, category: str) -> str:
@@ -168,8 +173,9 @@ def sptjm_facts_select(
     """The rows of SchoolSptjm (decision 0105): every school of reference.School (of `npsns`),
     with `period, state, to_print`.
 
-    `state`: the best non-voided document of `period` by SPTJM_RANK, as `sptjm.selectors._states`
-    ranks them. `to_print`: the school has no such document and a print candidate — an active
+    `state`: the non-voided document of `period` that says what the school still has to do, by
+    STEP_RANK (a returned or printed one before an uploaded or approved one, decision 0119), as
+    `sptjm.selectors._states` ranks them. `to_print`: the school has no such document and a print candidate — an active
     AKTIF recipient with a number, not locked, whose current number no approved item of the
     `covering` periods lists (`services.covering_periods`: `period`, and under a 2021 policy every
     earlier one, whose approved numbers are carried; decision 0116) and that no live document of
@@ -183,8 +189,8 @@ def sptjm_facts_select(
     item = model_if_present("sptjm", "SptjmItem")
     if sptjm is None or item is None:
         return None
-    rank = "CASE s.status " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in SPTJM_RANK.items()) + " ELSE 0 END"
-    state = "CASE d.rk " + " ".join(f"WHEN {v} THEN '{k}'" for k, v in SPTJM_RANK.items()) + " ELSE '' END"
+    rank = "CASE s.status " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in STEP_RANK.items()) + " ELSE 0 END"
+    state = "CASE d.rk " + " ".join(f"WHEN {v} THEN '{k}'" for k, v in STEP_RANK.items()) + " ELSE '' END"
     live = ",".join(f"'{s}'" for s in ("DICETAK", "DIUNGGAH", "DIKEMBALIKAN"))
     covering = covering or [period]
     docs_where, docs_params = school_filter("s.school_id", npsns)

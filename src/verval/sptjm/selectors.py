@@ -655,14 +655,16 @@ def schools_with_carried(schools: Any, period: Period) -> set[str]:
 
 
 def school_sptjm_state(user: Any, npsns: Any, period: Period | None = None) -> dict[str, dict[str, Any]]:
-    """npsn -> {"period", "status" (latest SPTJM status or ""), "approved", "carried", "late_print",
+    """npsn -> {"period", "status" (an SPTJM status or ""), "approved", "carried", "late_print",
     "late_upload", "late"}.
 
-    For schools in the user's scope only (others are left out). `status` is the most advanced
-    document of the period (DISETUJUI > DIUNGGAH > DIKEMBALIKAN > DICETAK; voided ones ignored).
+    For schools in the user's scope only (others are left out). `status` is the document of the
+    period that says what the school still has to do: one waiting for its scan (DIKEMBALIKAN >
+    DICETAK), else the most advanced (DISETUJUI > DIUNGGAH); voided ones ignored. A school with an
+    approved SPTJM and a second one printed and not uploaded is DICETAK (decision 0119).
     `carried`: the school has recipients covered by an SPTJM approved in an earlier period (2021
     policy). Late: past the print deadline without a printed document, or past the upload
-    deadline without an uploaded or approved one. A school without a document of the period is
+    deadline with a printed or returned one (whatever other documents it has). A school without a document of the period is
     late only when it has something to print (print candidates): under the 2021 policy a school
     whose numbers are all carried has nothing to do. A printed or returned document not uploaded
     by the upload deadline is late whatever else.
@@ -681,30 +683,26 @@ def _states(
 ) -> dict[str, dict[str, Any]]:
     """`school_sptjm_state` of `schools` (a queryset, never a list of NPSNs: a list of the
     nation's 440,000 made each statement a 440,000-value IN list, decision 0094). With
-    `only_maybe_late`, only the schools that can be late: those whose best document of the period
-    is printed or returned, and those without one that have print candidates (`_late` says no to
+    `only_maybe_late`, only the schools that can be late: those with a printed or returned
+    document of the period, and those without one that have print candidates (`_late` says no to
     every other school). Without `with_carried`, `carried` is False for every school: the caller
-    asks it of the schools it shows (`late_schools_shown`)."""
+    asks it of the schools it shows (`late_schools_shown`).
+
+    The rank is `dashboard.sources.STEP_RANK`'s: a document waiting for its scan says what the
+    school has to do before an uploaded or approved one (decision 0119)."""
     rank = {
-        SptjmStatus.DICETAK: 1,
-        SptjmStatus.DIKEMBALIKAN: 2,
-        SptjmStatus.DIUNGGAH: 3,
-        SptjmStatus.DISETUJUI: 4,
+        SptjmStatus.DIUNGGAH: 1,
+        SptjmStatus.DISETUJUI: 2,
+        SptjmStatus.DICETAK: 3,
+        SptjmStatus.DIKEMBALIKAN: 4,
     }
     documents = Sptjm.objects.filter(period=period, school__in=schools).exclude(status=SptjmStatus.DIBATALKAN)
     waiting = (SptjmStatus.DICETAK, SptjmStatus.DIKEMBALIKAN)
     if only_maybe_late:
-        # A school whose best document is uploaded or approved is late for nothing (`_late`):
-        # the printed and returned documents of the other schools only, not the nation's 400,000.
-        documents = documents.filter(status__in=waiting).exclude(
-            Exists(
-                Sptjm.objects.filter(
-                    school=OuterRef("school"),
-                    period=period,
-                    status__in=(SptjmStatus.DIUNGGAH, SptjmStatus.DISETUJUI),
-                )
-            )
-        )
+        # A school whose documents are all uploaded or approved is late for nothing (`_late`):
+        # the printed and returned documents only, not the nation's 400,000. One of them beside
+        # an approved one is still late to upload (decision 0119).
+        documents = documents.filter(status__in=waiting)
     best: dict[str, str] = {}
     # The rank decides, not the order: no sort of the documents.
     for npsn, status in documents.order_by().values_list("school_id", "status"):
@@ -904,7 +902,8 @@ def _late_from_summaries(
     if len(behind) > most:
         return None
     # `_late`'s rule as a filter: without a document, late past either deadline with a print
-    # candidate; with a printed or returned one as its best, late past the upload deadline.
+    # candidate; with a printed or returned one (`state` names it before an uploaded or approved
+    # one, decision 0119), late past the upload deadline.
     late_q = Q(state="", to_print=True)
     if period.sptjm_upload_deadline and today > period.sptjm_upload_deadline:
         late_q |= Q(state__in=(SptjmStatus.DICETAK, SptjmStatus.DIKEMBALIKAN))
