@@ -251,19 +251,30 @@ def _candidates_held(npsn: str, period: Period) -> list[Recipient]:
     held by another transaction waits the save's brief wait (SEDANG_DIPROSES after it). SQLite:
     the print's transaction is the one writer from its start (IMMEDIATE), nothing to hold."""
     for _attempt in range(HOLD_ATTEMPTS):
-        recipients = list(selectors.print_candidates(npsn, period))
-        if connection.vendor != "postgresql" or not recipients:
-            return recipients
-        read = {r.pk: r.version for r in recipients}
-        held = dict(
-            Recipient.objects.filter(pk__in=list(read))
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", "version")
-        )
-        if held == read:
-            return recipients
+        try:
+            # A savepoint each read: rolled back, it lets the rows of a read gone stale go, so
+            # the rows kept are locked by one statement in id order.
+            with transaction.atomic():
+                recipients = list(selectors.print_candidates(npsn, period))
+                if connection.vendor != "postgresql" or not recipients:
+                    return recipients
+                read = {r.pk: r.version for r in recipients}
+                held = dict(
+                    Recipient.objects.filter(pk__in=list(read))
+                    .order_by("pk")
+                    .select_for_update()
+                    .values_list("pk", "version")
+                )
+                if held != read:
+                    raise _ReadAgain
+                return recipients
+        except _ReadAgain:
+            continue
     raise _busy()
+
+
+class _ReadAgain(Exception):
+    """Rows changed between the print's read and its lock (`_candidates_held`)."""
 
 
 PRINT = "sptjm_print"  # the job kind that prints a large document (decision 0102)
