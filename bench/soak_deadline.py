@@ -98,6 +98,20 @@ class Record:
         self.file_rows: dict[str, dict[str, str]] = {}  # job id -> {rid: number the file gave}
         self.jobs: list[dict[str, Any]] = []
         self.failures: list[str] = []
+        # Two operators of one school (decision 0121): a save sent with the version of a form the
+        # other's save made stale must be refused; a save accepted so is a lost update.
+        self.stale_accepted: list[str] = []
+        self.race_both_saved: list[str] = []
+        # Pusdatin's review: what the pages said was approved / returned.
+        self.approved: set[str] = set()
+        self.returned = 0
+        self.disbursement_jobs: list[str] = []
+
+    def saved(self, rid: str, number: str, version: int) -> None:
+        """A save the page confirmed; the one of the highest version is what must be stored."""
+        with self.lock:
+            if rid not in self.saves or self.saves[rid][1] < version:
+                self.saves[rid] = (number, version)
 
     def add(self, action: str, status: int, ms: float, code: str = "") -> None:
         with self.lock:
@@ -110,7 +124,14 @@ class Record:
 
 REC = Record()
 STOP = threading.Event()
-CODES: dict[str, str] = {}  # code -> the Indonesian text a page shows for it (HTML-escaped)
+# Per school, shared by its operators: the rows in a correction file of theirs (no one edits them
+# inline, so each row has one writer the checks can name), and the saves just done (rid, the
+# version the form had, who saved), which the other operator then sends a stale form for.
+IN_FILES: dict[str, set[str]] = defaultdict(set)
+RECENT: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+CODES: dict[str, list[str]] = defaultdict(
+    list
+)  # code -> the Indonesian texts a page shows for it (HTML-escaped)
 
 
 def load_codes() -> None:
@@ -125,15 +146,15 @@ def load_codes() -> None:
             registry_actions.VersionConflict,
             registry_actions.RecordLocked,
         ):
-            CODES[cls.code] = html.escape(str(cls.message))
+            CODES[cls.code].append(html.escape(str(cls.message)))
         for code, (text, _en) in ACTION_REFUSALS.items():
-            CODES.setdefault(code, html.escape(text))
-    CODES["KESALAHAN_SISTEM"] = "KESALAHAN_SISTEM"
+            CODES[code].append(html.escape(text))
+    CODES["KESALAHAN_SISTEM"].append("KESALAHAN_SISTEM")
 
 
 def code_in(body: str) -> str:
-    for code, text in CODES.items():
-        if text and text[:60] in body:
+    for code, texts in CODES.items():
+        if any(text and text[:60] in body for text in texts):
             return code
     return ""
 
@@ -229,24 +250,91 @@ def think(low: float, high: float) -> None:
     STOP.wait(random.uniform(low, high))
 
 
-def operator_loop(base: str, username: str, npsn: str, pages: int, seed: int) -> None:
+def new_number(rnd: random.Random, prefix: str = "0813") -> str:
+    return prefix + "".join(rnd.choice("0123456789") for _ in range(8))
+
+
+def save_number(
+    s: Session, action: str, url: str, rid: str, versi: int, number: str
+) -> tuple[int, str, int | None]:
+    """(status, body, the version the page showed after the save, or None when not saved)."""
+    status, body, _u = s.call(
+        action, f"{url}penerima/{rid}/ubah/", {"nomor": number, "versi": str(versi)}, htmx=True
+    )
+    saved = ROW_RE.search(body)
+    if status == 200 and saved and 'name="nomor"' not in body:
+        return status, body, int(saved.group(2))
+    return status, body, None
+
+
+def operator_loop(
+    base: str,
+    username: str,
+    npsn: str,
+    pages: int,
+    seed: int,
+    partner: str | None = None,
+    sptjm_share: float = 0.05,
+) -> None:
     rnd = random.Random(seed)
     s = Session(base)
     if not s.sign_in(username):
         REC.failures.append(f"{username} could not sign in")
         return
     rows: list[tuple[str, int, str]] = []
-    in_files: set[str] = set()
-    printed = False
+    in_files = IN_FILES[npsn]
+    recent = RECENT[npsn]
+    uploaded = False
+    other: Session | None = None  # the partner's second browser, for a save at the same instant
+    went_stale = raced = False
     url = f"/sekolah/{npsn}/"
     while not STOP.is_set():
         pick = rnd.random()
-        if pick < 0.30 or not rows:
+        if rows and rnd.random() < sptjm_share:
+            if not uploaded or rnd.random() < 0.7:
+                if partner and other is None:
+                    other = Session(base)
+                    if not other.sign_in(partner):
+                        REC.failures.append(f"{partner} (second browser) could not sign in")
+                free = [r for r, _v, _t in rows if r not in in_files]
+                uploaded = sptjm(s, npsn, uploaded, rnd, other, free) or uploaded
+        elif pick < 0.30 or not rows:
             status, body, _u = s.call("operator: school page", f"{url}?hal={rnd.randint(1, pages)}")
             found = ROW_RE.findall(body)
             if found:
                 rows = [(rid, int(v), tag) for rid, v, tag in found]
         elif pick < 0.62:
+            theirs = [r for r in recent if r[2] != username and r[0] not in in_files]
+            # Each at least once (the tiny run in tests/bench requires both), then now and then.
+            if partner and theirs and (not went_stale or rnd.random() < 0.3):
+                went_stale = True
+                # A form opened before the other operator saved that row: it must be refused.
+                rid, versi_before, _who = rnd.choice(theirs)
+                number = new_number(rnd, "0815")
+                status, body, shown = save_number(
+                    s,
+                    "operator: save a row the other just saved (stale form)",
+                    url,
+                    rid,
+                    versi_before,
+                    number,
+                )
+                if shown is not None:
+                    with REC.lock:
+                        REC.stale_accepted.append(rid)
+                        REC.changed_saves += 1
+                    REC.saved(rid, number, shown)
+                think(0.3, 1.5)
+                continue
+            if partner and (not raced or rnd.random() < 0.15):
+                raced = True
+                if other is None:
+                    other = Session(base)
+                    if not other.sign_in(partner):
+                        REC.failures.append(f"{partner} (second browser) could not sign in")
+                race(s, other, url, rnd, rows, in_files)
+                think(0.3, 1.5)
+                continue
             rid, _v, _tag = rnd.choice(rows)
             if rid in in_files:
                 continue
@@ -256,19 +344,18 @@ def operator_loop(base: str, username: str, npsn: str, pages: int, seed: int) ->
             versi = VERSI_RE.search(body)
             if status != 200 or versi is None:
                 continue
-            number = "0813" + "".join(rnd.choice("0123456789") for _ in range(8))
-            status, body, _u = s.call(
-                "operator: save a number (htmx POST)",
-                f"{url}penerima/{rid}/ubah/",
-                {"nomor": number, "versi": versi.group(1)},
-                htmx=True,
+            number = new_number(rnd)
+            status, body, shown = save_number(
+                s, "operator: save a number (htmx POST)", url, rid, int(versi.group(1)), number
             )
-            saved = ROW_RE.search(body)
-            if status == 200 and saved and 'name="nomor"' not in body:
-                with REC.lock:
-                    REC.saves[rid] = (number, int(saved.group(2)))
-                    if int(saved.group(2)) != int(versi.group(1)):
+            if shown is not None:
+                REC.saved(rid, number, shown)
+                if shown != int(versi.group(1)):
+                    with REC.lock:
                         REC.changed_saves += 1
+                        if partner:
+                            recent.append((rid, int(versi.group(1)), username))
+                            del recent[:-20]
         elif pick < 0.82:
             chosen = rnd.sample(rows, min(len(rows), rnd.randint(3, 25)))
             status, body, _u = s.call(
@@ -285,11 +372,56 @@ def operator_loop(base: str, username: str, npsn: str, pages: int, seed: int) ->
                 rows = [(rid, int(v), tag) for rid, v, tag in found]
         elif pick < 0.90:
             correction_file(s, url, rnd, in_files, set(r for r, _v, _t in rows))
-        elif pick < 0.95 and not printed:
-            printed = sptjm(s, npsn)
         else:
             s.call("operator: home", "/beranda/")
         think(0.3, 1.5)
+
+
+def race(
+    s: Session,
+    other: Session,
+    url: str,
+    rnd: random.Random,
+    rows: list[tuple[str, int, str]],
+    in_files: set[str],
+) -> None:
+    """Both operators of the school open one row's form and save different numbers at the same
+    instant (two requests in flight): one is stored, the other refused; never both."""
+    free = [r for r, _v, _t in rows if r not in in_files]
+    if not free:
+        return
+    rid = rnd.choice(free)
+    forms = [
+        who.call("operator: edit form (htmx GET)", f"{url}penerima/{rid}/ubah/", htmx=True)
+        for who in (s, other)
+    ]
+    versions = [VERSI_RE.search(body) for _st, body, _u in forms]
+    if not all(versions) or versions[0].group(1) != versions[1].group(1):  # type: ignore[union-attr]
+        return
+    versi = int(versions[0].group(1))  # type: ignore[union-attr]
+    numbers = [new_number(rnd, "0816"), new_number(rnd, "0817")]
+    results: list[int | None] = [None, None]
+    gate = threading.Barrier(2)
+
+    def send(i: int, who: Session) -> None:
+        gate.wait()
+        results[i] = save_number(
+            who, "operator: save the same row at once (two operators)", url, rid, versi, numbers[i]
+        )[2]
+
+    both = [threading.Thread(target=send, args=(i, who)) for i, who in enumerate((s, other))]
+    for t in both:
+        t.start()
+    for t in both:
+        t.join()
+    won = [i for i in (0, 1) if results[i] is not None and results[i] != versi]
+    if len(won) > 1:
+        with REC.lock:
+            REC.race_both_saved.append(rid)
+    for i in won:
+        with REC.lock:
+            REC.changed_saves += 1
+        REC.saved(rid, numbers[i], results[i])  # type: ignore[arg-type]
 
 
 def correction_file(s: Session, url: str, rnd: random.Random, in_files: set[str], on_page: set[str]) -> None:
@@ -355,26 +487,80 @@ def correction_file(s: Session, url: str, rnd: random.Random, in_files: set[str]
         STOP.wait(2)
 
 
-def sptjm(s: Session, npsn: str) -> bool:
+def sptjm(
+    s: Session,
+    npsn: str,
+    uploaded: bool,
+    rnd: random.Random,
+    other: Session | None = None,
+    free: list[str] | None = None,
+) -> bool:
+    """Print the school's SPTJM (unless printed) and upload its PDF as the scan; once uploaded,
+    upload it again when Pusdatin returned it, and now and then while it waits for review (the
+    reviewer's form is then stale). With `other` (the school's other operator), that one saves a
+    row at the instant the print is sent: the save is stored before the print (and printed) or
+    refused, never stored in a row the SPTJM holds. True when a scan was uploaded."""
     status, body, _u = s.call("operator: SPTJM page", f"/sekolah/{npsn}/sptjm/")
     form = PRINT_FORM_RE.search(body)
     if form and not PDF_RE.search(body):
+        saver = None
+        if other is not None and free:
+            gate = threading.Barrier(2)
+            saver = threading.Thread(target=save_while_printing, args=(other, npsn, rnd.choice(free), gate))
+            saver.start()
+            try:
+                gate.wait(timeout=150)  # the other has its form open: both are sent now
+            except threading.BrokenBarrierError:
+                pass
         status, body, _u = s.call("operator: print SPTJM", form.group(1), {"periode": PERIOD})
+        if saver is not None:
+            saver.join()
     pdf = PDF_RE.search(body)
     upload = UPLOAD_FORM_RE.search(body)
     if not (pdf and upload):
+        return False
+    returned = "s-DIKEMBALIKAN" in body
+    if uploaded and not returned and not ("s-DIUNGGAH" in body and rnd.random() < 0.25):
         return False
     status, _b, _u = s.call("operator: download SPTJM PDF", pdf.group(1))
     if status != 200:
         return False
     version = re.search(r'name="version" value="(\d+)"', body)
+    action = (
+        "operator: upload SPTJM scan"
+        if not uploaded
+        else "operator: upload SPTJM scan again (returned)"
+        if returned
+        else "operator: upload SPTJM scan again (in review)"
+    )
     status, body, _u = s.call(
-        "operator: upload SPTJM scan",
+        action,
         upload.group(1),
         {"version": version.group(1)} if version else {},
         files={"pindaian": ("pindaian.pdf", s.last_raw)},
     )
     return status == 200
+
+
+def save_while_printing(other: Session, npsn: str, rid: str, gate: threading.Barrier) -> None:
+    url = f"/sekolah/{npsn}/"
+    status, body, _u = other.call("operator: edit form (htmx GET)", f"{url}penerima/{rid}/ubah/", htmx=True)
+    versi = VERSI_RE.search(body)
+    try:
+        gate.wait(timeout=150)
+    except threading.BrokenBarrierError:
+        return
+    if versi is None:
+        return
+    number = new_number(random.Random(rid), "0818")
+    _st, _b, shown = save_number(
+        other, "operator: save a row while the other prints the SPTJM", url, rid, int(versi.group(1)), number
+    )
+    if shown is not None:
+        REC.saved(rid, number, shown)
+        if shown != int(versi.group(1)):
+            with REC.lock:
+                REC.changed_saves += 1
 
 
 def dinas_loop(base: str, username: str, npsns: list[str], regions: list[str], seed: int) -> None:
@@ -394,6 +580,82 @@ def dinas_loop(base: str, username: str, npsns: list[str], regions: list[str], s
         else:
             s.call("dinas: a school's page", f"/sekolah/{rnd.choice(npsns)}/?hal={rnd.randint(1, 3)}")
         think(0.5, 2.0)
+
+
+# ------------------------------------------------------------------ Pusdatin
+
+REVIEW_RE = re.compile(r'href="/pusdatin/sptjm/([0-9a-f-]{36})/"')
+REVIEW_VERSION_RE = re.compile(
+    r'action="/pusdatin/sptjm/[0-9a-f-]{36}/setujui/">.*?name="version" value="(\d+)"', re.S
+)
+APPROVED_RE = re.compile(r"SPTJM (\S+) disetujui\.")
+RETURNED_RE = re.compile(r"SPTJM (\S+) dikembalikan ke sekolah\.")
+
+
+def reviewer_loop(base: str, warmup: float, seed: int) -> None:
+    """Pusdatin reviews the uploaded scans while the schools keep uploading: opens one from the
+    queue, reads it a while, approves it (about two in three) or returns it with a reason."""
+    rnd = random.Random(seed)
+    STOP.wait(warmup)
+    s = Session(base)
+    if not s.sign_in("soak-reviewer"):
+        REC.failures.append("the reviewer could not sign in")
+        return
+    while not STOP.is_set():
+        status, body, _u = s.call("pusdatin: review queue", "/pusdatin/sptjm/")
+        waiting = REVIEW_RE.findall(body)
+        if not waiting:
+            think(3, 6)
+            continue
+        sid = rnd.choice(waiting[:5])
+        status, body, _u = s.call("pusdatin: review page", f"/pusdatin/sptjm/{sid}/")
+        version = REVIEW_VERSION_RE.search(body)
+        if version is None:
+            continue
+        think(1, 4)  # reading the scan; the school may upload again meanwhile
+        if not REC.approved or rnd.random() < 0.67:
+            status, body, _u = s.call(
+                "pusdatin: approve SPTJM", f"/pusdatin/sptjm/{sid}/setujui/", {"version": version.group(1)}
+            )
+            if APPROVED_RE.search(body):
+                with REC.lock:
+                    REC.approved.add(sid)
+        else:
+            status, body, _u = s.call(
+                "pusdatin: return SPTJM with a reason",
+                f"/pusdatin/sptjm/{sid}/kembalikan/",
+                {"version": version.group(1), "alasan": "Tanda tangan kepala sekolah tidak terbaca."},
+            )
+            if RETURNED_RE.search(body):
+                with REC.lock:
+                    REC.returned += 1
+        think(1, 3)
+
+
+def disburse(s: Session) -> None:
+    """Pusdatin runs the disbursement from its page and waits for the job (the operators keep working)."""
+    status, body, final = s.call(
+        "pusdatin: run disbursement (page)", "/pusdatin/penyaluran/jalankan/", {"periode": PERIOD}
+    )
+    m = re.search(r"/pekerjaan/([0-9a-f-]{36})/", final or "")
+    if m is None:
+        REC.failures.append(f"disbursement not started: HTTP {status} {final}")
+        return
+    with REC.lock:
+        REC.disbursement_jobs.append(m.group(1))
+    started = time.perf_counter()
+    while time.perf_counter() - started < 300:
+        status, body, _u = s.call("pusdatin: job page poll", f"/pekerjaan/{m.group(1)}/progres/", htmx=True)
+        state = JOB_STATE_RE.search(body)
+        if state and state.group(1) in FINAL_JOB_STATES:
+            REC.add(
+                "pusdatin: disbursement done (wait)",
+                200,
+                (time.perf_counter() - started) * 1000,
+                state.group(1),
+            )
+            return
+        time.sleep(2)
 
 
 # ------------------------------------------------------------------ Pusdatin's jobs
@@ -447,6 +709,12 @@ def pusdatin_loop(
         importer.join()
         run_command(env, logdir, "dump", "dump")
         run_command(env, logdir, "simulate-providers", "simulate-providers", "--url", base)
+        # The SPTJMs approved so far are disbursed, and the providers inject the batches and send
+        # their results through the API, while the schools keep working (decision 0121).
+        disburse(s)
+        run_command(
+            env, logdir, "simulate-injection", "simulate-injection", "--period", PERIOD, "--url", base
+        )
         run_command(env, logdir, "refresh-dashboard", "refresh-dashboard")
         s.call("pusdatin: home", "/pusdatin/")
         STOP.wait(5)
@@ -502,6 +770,12 @@ def prepare(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
         for i in range(args.dinas)
     ]
     users.append(User(username="soak-pusdatin", role="PUSDATIN", password=hashed))
+    users.append(User(username="soak-reviewer", role="PUSDATIN", password=hashed))
+    # A second operator in the first --pairs schools, working at once with the first (decision 0121).
+    users += [
+        User(username=f"soak-op-{s['npsn']}-b", role="OPERATOR", school_id=s["npsn"], password=hashed)
+        for s in chosen[: args.pairs]
+    ]
     User.objects.bulk_create(users)
     # Later cutoffs: each changes the numbers of --later-share of the rows (a different set each).
     cutoff = var / f"cutoff-{args.students}-{args.schools}.csv"
@@ -532,7 +806,19 @@ def prepare(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     for s in schools:
         regions_by_regency[s["regency_id"]].append(s["npsn"])
     return var, {
-        "operators": [(f"soak-op-{s['npsn']}", s["npsn"], max(1, (s["n"] + 49) // 50)) for s in chosen],
+        "operators": [
+            (
+                f"soak-op-{s['npsn']}",
+                s["npsn"],
+                max(1, (s["n"] + 49) // 50),
+                f"soak-op-{s['npsn']}-b" if i < args.pairs else None,
+            )
+            for i, s in enumerate(chosen)
+        ]
+        + [
+            (f"soak-op-{s['npsn']}-b", s["npsn"], max(1, (s["n"] + 49) // 50), f"soak-op-{s['npsn']}")
+            for s in chosen[: args.pairs]
+        ],
         "dinas": [
             (
                 f"soak-dinas-{i}",
@@ -698,6 +984,14 @@ def check(args: argparse.Namespace) -> list[str]:
         "refused rows of the correction files by code: "
         + (", ".join(f"{k}: {v}" for k, v in issues.items()) or "none")
     )
+    # Two operators of one school: a stale form never saved, two saves at once never both.
+    if REC.stale_accepted:
+        problems.append(
+            f"{len(REC.stale_accepted)} saves with a form the other operator had made stale were stored"
+        )
+    if REC.race_both_saved:
+        problems.append(f"{len(REC.race_both_saved)} rows saved by both operators at once (a lost update)")
+    problems += check_sptjm_and_disbursement()
     # No recipient locked without an SPTJM that holds it.
     live = Sptjm.objects.filter(status__in=["DICETAK", "DIUNGGAH", "DIKEMBALIKAN"]).values("school_id")
     stray = Recipient.objects.filter(locked=True).exclude(school_id__in=live).count()
@@ -764,6 +1058,83 @@ def check(args: argparse.Namespace) -> list[str]:
     return problems
 
 
+def check_sptjm_and_disbursement() -> list[str]:
+    """Pusdatin's review as its pages said; every row an SPTJM still holds has the number it
+    printed; every disbursement line is an approved item's recipient with that item's number;
+    the batches and the providers' results count what the database holds (decision 0121)."""
+    from django.db.models import Count, Exists, F, OuterRef, Q
+
+    from verval.core.models import AuditEvent
+    from verval.reference.models import Period
+    from verval.sptjm.models import Disbursement, DisbursementBatch, Sptjm, SptjmItem
+
+    problems: list[str] = []
+    reviewer = Q(actor__username="soak-reviewer")
+    approved_audit = set(
+        AuditEvent.objects.filter(reviewer, action="approve_sptjm").values_list("object_id", flat=True)
+    )
+    approved_now = {str(pk) for pk in Sptjm.objects.filter(status="DISETUJUI").values_list("pk", flat=True)}
+    if not (approved_audit == REC.approved == approved_now):
+        problems.append(
+            f"approvals: pages said {len(REC.approved)}, audit rows {len(approved_audit)}, approved SPTJMs {len(approved_now)}"
+        )
+    returned_audit = AuditEvent.objects.filter(reviewer, action="return_sptjm").count()
+    if returned_audit != REC.returned:
+        problems.append(f"returns: pages said {REC.returned}, audit rows {returned_audit}")
+    not_approved = SptjmItem.objects.filter(sptjm__status="DISETUJUI", approved=False).count()
+    if not_approved:
+        problems.append(f"{not_approved} items of approved SPTJMs not approved")
+    held = SptjmItem.objects.filter(sptjm__status__in=["DICETAK", "DIUNGGAH", "DIKEMBALIKAN"])
+    moved = held.exclude(phone_e164=F("recipient__phone_e164")).count()
+    unlocked = held.filter(recipient__locked=False).count()
+    if moved or unlocked:
+        problems.append(
+            f"rows an SPTJM holds: {moved} with another number than printed, {unlocked} not locked"
+        )
+    period = Period.objects.get(code=PERIOD)
+    lines = Disbursement.objects.filter(period=period).exclude(status="DIKECUALIKAN")
+    uncovered = lines.exclude(
+        Exists(
+            SptjmItem.objects.filter(
+                period=period,
+                approved=True,
+                recipient=OuterRef("recipient"),
+                phone_e164=OuterRef("phone_e164"),
+            )
+        )
+    ).count()
+    if uncovered:
+        problems.append(
+            f"{uncovered} disbursement lines without an approved item of that recipient and number"
+        )
+    twice = (
+        Disbursement.objects.filter(period=period, is_current=True)
+        .values("recipient")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    if twice:
+        problems.append(f"{twice} recipients with more than one current disbursement line")
+    for batch in DisbursementBatch.objects.filter(period=period).annotate(n=Count("disbursements")):
+        if batch.n != batch.rows:
+            problems.append(f"batch {batch.provider}-{batch.seq}: {batch.rows} rows said, {batch.n} lines")
+    injected = [j["out"] for j in REC.jobs if j["job"] == "simulate-injection" and isinstance(j["out"], dict)]
+    by_status = Counter(lines.values_list("status", flat=True))
+    said = Counter()
+    for out in injected:
+        said.update({k: out.get(k, 0) or 0 for k in ("injected", "failed", "refused")})
+    if injected and (said["injected"], said["failed"]) != (by_status["BERHASIL"], by_status["GAGAL"]):
+        problems.append(f"injection results: providers sent {dict(said)}, lines {dict(by_status)}")
+    if said["refused"]:
+        problems.append(f"{said['refused']} injection result rows refused")
+    print(
+        f"\nreview: {len(REC.approved)} approved, {REC.returned} returned; disbursement runs "
+        f"{len(REC.disbursement_jobs)}, lines by status {dict(by_status)}, providers said {dict(said)}"
+    )
+    return problems
+
+
 def server_errors(logdir: Path) -> list[str]:
     found = []
     for log in sorted(logdir.glob("*.log")):
@@ -812,6 +1183,18 @@ def main() -> int:
     parser.add_argument("--schools", type=int, default=200)
     parser.add_argument("--operators", type=int, default=40, help="school operators at once (one per school)")
     parser.add_argument("--dinas", type=int, default=6, help="Dinas users at once")
+    parser.add_argument(
+        "--sptjm-share",
+        type=float,
+        default=0.05,
+        help="an operator's chance, per action, of going to the SPTJM page (print, upload, upload again)",
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=None,
+        help="schools with a second operator working at once (default: a quarter of --operators, at least 1)",
+    )
     parser.add_argument("--duration", type=float, default=240, help="seconds the users work")
     parser.add_argument("--warmup", type=float, default=20, help="seconds before Pusdatin's first job")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of Pusdatin's jobs (at most)")
@@ -832,6 +1215,9 @@ def main() -> int:
     parser.add_argument("--db-name", default="verval_hsoak")
     parser.add_argument("--keep", action="store_true", help="keep the database, the file store and the logs")
     args = parser.parse_args()
+    if args.pairs is None:
+        args.pairs = max(1, args.operators // 4)
+    args.pairs = min(args.pairs, args.operators)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         parser.error("set DATABASE_URL to a PostgreSQL server (the soak is about PostgreSQL's locks)")
     var, plan = prepare(args)
@@ -870,9 +1256,16 @@ def soak(
         f"load before: {os.getloadavg()}"
     )
     threads = [
-        threading.Thread(target=operator_loop, args=(base, u, npsn, pages, args.seed + i), daemon=True)
-        for i, (u, npsn, pages) in enumerate(plan["operators"])
+        threading.Thread(
+            target=operator_loop,
+            args=(base, u, npsn, pages, args.seed + i, partner, args.sptjm_share),
+            daemon=True,
+        )
+        for i, (u, npsn, pages, partner) in enumerate(plan["operators"])
     ]
+    threads.append(
+        threading.Thread(target=reviewer_loop, args=(base, args.warmup, args.seed + 2000), daemon=True)
+    )
     threads += [
         threading.Thread(target=dinas_loop, args=(base, u, npsns, regions, args.seed + 1000 + i), daemon=True)
         for i, (u, npsns, regions) in enumerate(plan["dinas"])

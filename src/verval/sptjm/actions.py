@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -127,7 +127,7 @@ def print_sptjm(
         live = Sptjm.objects.filter(school=school, period=period, status__in=LIVE_STATUSES).first()
         if live is not None:
             return live, False
-        recipients = list(selectors.print_candidates(npsn, period))
+        recipients = _candidates_held(npsn, period)
         if not recipients:
             raise ActionRefused("TIDAK_ADA_DATA")
         packages = selectors.package_map(period)
@@ -232,6 +232,49 @@ def print_sptjm(
             },
         )
     return sptjm, True
+
+
+# How often a print reads its recipients again after some changed between its read and its lock
+# (each time some other writer committed meanwhile); then it is refused as busy.
+HOLD_ATTEMPTS = 5
+
+
+def _candidates_held(npsn: str, period: Period) -> list[Recipient]:
+    """The recipients the print lists, read and then locked unchanged (decision 0121).
+
+    Read without a lock, a row could change before the print's own update locked it: a Dapodik
+    import, a correction file or another operator's save committing meanwhile (the soak met all
+    three) left a locked recipient with another number, or no longer AKTIF, than the signed
+    document lists, and an approval that covers nothing. So the rows read are locked (in id
+    order, as an import locks them: no deadlock with it) and their versions compared with those
+    read; a row changed meanwhile has them read again, as an import does (`_hold_rows`). A row
+    held by another transaction waits the save's brief wait (SEDANG_DIPROSES after it). SQLite:
+    the print's transaction is the one writer from its start (IMMEDIATE), nothing to hold."""
+    for _attempt in range(HOLD_ATTEMPTS):
+        try:
+            # A savepoint each read: rolled back, it lets the rows of a read gone stale go, so
+            # the rows kept are locked by one statement in id order.
+            with transaction.atomic():
+                recipients = list(selectors.print_candidates(npsn, period))
+                if connection.vendor != "postgresql" or not recipients:
+                    return recipients
+                read = {r.pk: r.version for r in recipients}
+                held = dict(
+                    Recipient.objects.filter(pk__in=list(read))
+                    .order_by("pk")
+                    .select_for_update()
+                    .values_list("pk", "version")
+                )
+                if held != read:
+                    raise _ReadAgain
+                return recipients
+        except _ReadAgain:
+            continue
+    raise _busy()
+
+
+class _ReadAgain(Exception):
+    """Rows changed between the print's read and its lock (`_candidates_held`)."""
 
 
 PRINT = "sptjm_print"  # the job kind that prints a large document (decision 0102)

@@ -555,8 +555,11 @@ def run_disbursement_job(job: Job) -> dict[str, Any]:
         # One disbursement run at a time per period: lock the period row, and read it again under
         # the lock (its policy as saved last: reference.actions.save_period takes the same lock).
         # Only an open period is disbursed, also when it was closed after the job was queued.
+        # NO KEY: the writers of a period's disbursement still exclude each other, but a school's
+        # print (its document's and items' keys to the period take KEY SHARE) is not held up for
+        # the whole run and refused SEDANG_DIPROSES (decision 0121).
         period = (
-            Period.objects.select_for_update(of=("self",))
+            Period.objects.select_for_update(of=("self",), no_key=True)
             .select_related("policy")
             .filter(pk=period.pk)
             .first()
@@ -1112,8 +1115,9 @@ def run_injection_job(job: Job) -> dict[str, Any]:
             raise refused("BATCH_TIDAK_DIKENAL")
         # A result may move a recipient's current row to another batch's (or provider's) attempt
         # and counts the packages delivered on a number: one writer per period at a time, as a
-        # disbursement run (which locks the period row too).
-        Period.objects.select_for_update().filter(pk=batch.period_id).first()
+        # disbursement run (which locks the period row too). NO KEY, as the run: a school's print
+        # meanwhile is not refused (decision 0121).
+        Period.objects.select_for_update(no_key=True).filter(pk=batch.period_id).first()
         counts, issues = apply_injection_results(
             actor=job.created_by, batch=batch, path=files.absolute(job.input_path), job=job, progress=progress
         )
