@@ -57,6 +57,12 @@ def main() -> int:
     parser.add_argument("--unaccepted", type=int, default=1_000)
     parser.add_argument("--orphans", type=int, default=5)
     parser.add_argument("--db-name", default="verval_bench_filestore")
+    parser.add_argument(
+        "--strategies",
+        type=int,
+        default=0,
+        help="also time N rounds of four ways to ask which scan files a row names (decision 0120)",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -196,6 +202,8 @@ def main() -> int:
         flush=True,
     )
     rows: list[tuple[str, str, str, str, str]] = []
+    if args.strategies:
+        _strategies(scans, root, rows, rounds=args.strategies)
 
     # One document look-up by path, as the prune asked it per unaccepted scan.
     probe = [j.input_path for j in unaccepted[:50]] or [f"sptjm-scans/none-{n}" for n in range(50)]
@@ -273,6 +281,77 @@ def main() -> int:
     drop_database(db_url)
     shutil.rmtree(scans, ignore_errors=True)
     return 0
+
+
+def _strategies(scans: Path, root: Path, rows: list[tuple[str, str, str, str, str]], rounds: int) -> None:
+    """Which of the folder's files does a row name? Four ways, alternately, same data and load:
+    every path read back by its prefix (decision 0115's code), `IN` lists of 2,000 and of 500 (the
+    planner may prefer a whole read of the table to 2,000 index look-ups), and one anti-join of the
+    whole list on PostgreSQL (`unnest`)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from verval.core.models import Job
+    from verval.sptjm.models import Sptjm
+
+    paths = [f"sptjm-scans/{e.name}" for e in os.scandir(scans)]
+
+    def stream() -> int:
+        left = dict.fromkeys(paths)
+        for model, column in ((Sptjm, "scan_path"), (Job, "input_path")):
+            q = model.objects.filter(**{f"{column}__startswith": "sptjm-scans/"}).values_list(
+                column, flat=True
+            )
+            for named in q.iterator(chunk_size=5000):
+                left.pop(named, None)
+        return len(left)
+
+    def chunks(size: int) -> Any:
+        def run() -> int:
+            left = 0
+            for start in range(0, len(paths), size):
+                chunk = paths[start : start + size]
+                named = set(Sptjm.objects.filter(scan_path__in=chunk).values_list("scan_path", flat=True))
+                named |= set(Job.objects.filter(input_path__in=chunk).values_list("input_path", flat=True))
+                left += sum(1 for p in chunk if p not in named)
+            return left
+
+        return run
+
+    def anti_join() -> int:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT p FROM unnest(%s::varchar[]) AS t(p) "
+                "WHERE NOT EXISTS (SELECT 1 FROM sptjm_sptjm s WHERE s.scan_path = t.p) "
+                "AND NOT EXISTS (SELECT 1 FROM core_job j WHERE j.input_path = t.p)",
+                [paths],
+            )
+            return len(cur.fetchall())
+
+    ways = {
+        "stream by prefix": stream,
+        "IN of 2,000": chunks(2000),
+        "IN of 500": chunks(500),
+        "one anti-join": anti_join,
+    }
+    figures: dict[str, list[tuple[float, float, int, int]]] = {k: [] for k in ways}
+    for _round in range(rounds):
+        for name, fn in ways.items():
+            with CaptureQueriesContext(connection) as q:
+                left, wall, cpu = _timed(fn)
+            figures[name].append((wall, cpu, len(q.captured_queries), left))
+    for name, runs in figures.items():
+        walls = ", ".join(f"{w:.2f}" for w, _c, _q, _l in runs)
+        cpus = ", ".join(f"{c:.2f}" for _w, c, _q, _l in runs)
+        rows.append(
+            (
+                f"which of {len(paths):,} files a row names: {name}",
+                walls + " s",
+                cpus + " s",
+                str(runs[0][2]),
+                f"unnamed {runs[0][3]}",
+            )
+        )
 
 
 if __name__ == "__main__":
