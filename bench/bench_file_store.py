@@ -245,6 +245,23 @@ def main() -> int:
         )
     )
 
+    # The orphan search alone, its memory peak (Python's allocations, tracemalloc).
+    import tracemalloc
+
+    tracemalloc.start()
+    found_orphans, wall, cpu = _timed(lambda: retention.orphan_scans(timezone.now()))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    rows.append(
+        (
+            "`retention.orphan_scans()` under tracemalloc",
+            f"{wall:.2f} s",
+            f"{cpu:.2f} s",
+            "-",
+            f"peak {peak / 2**20:.1f} MiB; orphans {len(found_orphans)}",
+        )
+    )
+
     with CaptureQueriesContext(connection) as q:
         planned, wall, cpu = _timed(retention.plan)
     kinds = retention.totals(planned)["kinds"]

@@ -352,8 +352,9 @@ def _unaccepted_scans(now: datetime, protected_paths: set[str]) -> list[Candidat
     return out
 
 
-# Paths asked of the database at a time (`IN (…)`, by the indexes of decision 0120).
-LOOKUP_CHUNK = 2000
+# Paths asked of the database at a time (`IN (…)`, by the indexes of decision 0120): for the few
+# paths the prune asks about (the scans it may delete), not for a whole folder (`_scan_rows`).
+LOOKUP_CHUNK = 500
 
 
 def documents_naming(paths: list[str]) -> set[str]:
@@ -383,37 +384,57 @@ def named_scans(paths: list[str]) -> set[str]:
     return named
 
 
+def _scan_rows() -> Any:
+    """Every path in `sptjm-scans/` a row names: one read of each table, streamed. The question
+    is asked of every file of the folder (nearly all of them older than the grace), so one pass
+    over the rows beats asking the index a chunk of paths at a time: at 200,000 scans 1.3–2.5 s
+    against 9–22 s for `IN` lists of 500 or 2,000, whose plans PostgreSQL turns into whole reads
+    of the tables once a list is long (decision 0120, docs/benchmarks.md). With the indexes a
+    prefix read covers only the rows of the folder when they are few among the jobs."""
+    from verval.core.models import Job
+    from verval.sptjm.models import Sptjm
+
+    prefix = f"{SCANS}/"
+    yield from (
+        Sptjm.objects.filter(scan_path__startswith=prefix)
+        .order_by()
+        .values_list("scan_path", flat=True)
+        .iterator(chunk_size=5000)
+    )
+    yield from (
+        Job.objects.filter(input_path__startswith=prefix)
+        .order_by()
+        .values_list("input_path", flat=True)
+        .iterator(chunk_size=5000)
+    )
+
+
 class _OrphanFinder:
-    """The orphan scans of one walk of `sptjm-scans/` (`orphan_scans`), fed a file at a time:
-    the old ones are asked of the rows a chunk at a time (`named_scans`, by the indexes), so only
-    the unnamed ones are kept, whatever the folder holds (decision 0120)."""
+    """The orphan scans of one walk of `sptjm-scans/` (`orphan_scans`, or `usage(orphans=True)`
+    in the listing's own walk: decision 0120), fed a file at a time. Keeps the files older than the
+    grace (path and size), then drops those a row names (`_scan_rows`)."""
 
     def __init__(self, now: datetime) -> None:
         self.cutoff = (now - timedelta(days=orphan_scan_days())).timestamp()
-        self.pending: dict[str, int] = {}  # relative path -> size, not yet asked
-        self.unnamed: dict[str, int] = {}
+        self.old: dict[str, int] = {}  # relative path -> size
 
     def see(self, relative: str, name: str, stat: os.stat_result) -> None:
         if relative.count("/") != 1 or name.endswith(".part"):  # a subfolder; a write not finished
             return
         if stat.st_mtime < self.cutoff:
-            self.pending[relative] = stat.st_size
-            if len(self.pending) >= LOOKUP_CHUNK:
-                self._ask()
-
-    def _ask(self) -> None:
-        if self.pending:
-            named = named_scans(list(self.pending))
-            self.unnamed.update((p, size) for p, size in self.pending.items() if p not in named)
-            self.pending.clear()
+            self.old[relative] = stat.st_size
 
     def candidates(self) -> list[Candidate]:
-        """The unnamed ones but a scan an accepted upload's audit row names by its hash."""
+        """The old files no row names, but a scan an accepted upload's audit row names by its
+        hash. Only those are hashed."""
         from verval.core.models import AuditEvent
 
-        self._ask()
+        old = self.old
+        if old:
+            for named in _scan_rows():
+                old.pop(named, None)
         out: list[Candidate] = []
-        paths = sorted(p for p in self.unnamed if deletable(p, unaccepted_scan=True) is not None)
+        paths = sorted(p for p in old if deletable(p, unaccepted_scan=True) is not None)
         for start in range(0, len(paths), LOOKUP_CHUNK):
             hashes: dict[str, str] = {}
             for relative in paths[start : start + LOOKUP_CHUNK]:
@@ -425,7 +446,7 @@ class _OrphanFinder:
                 ).values_list("after__scan_sha256", flat=True)
             )
             out.extend(
-                Candidate(ORPHAN_SCANS, relative, self.unnamed[relative], orphan_scan=True)
+                Candidate(ORPHAN_SCANS, relative, old[relative], orphan_scan=True)
                 for relative, sha in hashes.items()
                 if sha not in accepted
             )
@@ -433,7 +454,7 @@ class _OrphanFinder:
 
 
 def orphan_scans(now: datetime) -> list[Candidate]:
-    """Files directly in `sptjm-scans/` that no row names (`named_scans`), last written more than
+    """Files directly in `sptjm-scans/` that no row names (`_scan_rows`), last written more than
     `orphan_scan_days()` before `now` (decision 0115): the upload of a scan check whose row never
     committed (a crash between `receive_scan`'s store and its commit). A younger file may be a
     scan being received this minute, its row not yet committed. Never offered either: a file whose
