@@ -57,6 +57,7 @@ def main() -> int:
     parser.add_argument("--unaccepted", type=int, default=1_000)
     parser.add_argument("--orphans", type=int, default=5)
     parser.add_argument("--db-name", default="verval_bench_filestore")
+    parser.add_argument("--data-dir", help="the file store (default: var/bench-files, as the other benches)")
     parser.add_argument(
         "--strategies",
         type=int,
@@ -74,6 +75,10 @@ def main() -> int:
 
     db_url = url.rsplit("/", 1)[0] + "/" + args.db_name
     fresh_database(db_url)  # the file store under var/bench-files
+    if args.data_dir:
+        from django.conf import settings
+
+        settings.DATA_DIR = Path(args.data_dir).absolute()
 
     from datetime import date, timedelta
 
