@@ -344,3 +344,67 @@ def test_a_web_download_of_a_file_no_longer_in_the_store_says_so_with_410(client
     assert response.status_code == 410
     assert f"<p>{GONE}</p>" in response.content.decode()
     assert AuditEvent.objects.filter(action="download_sptjm_pdf").count() == 0
+
+
+def _scan_file(name: str, days_old: float, size: int) -> None:
+    import os
+
+    path = files.root() / "sptjm-scans" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%" * size)
+    when = (timezone.now() - timedelta(days=days_old)).timestamp()
+    os.utime(path, (when, when))
+
+
+def test_the_pusdatin_page_shows_the_scans_no_row_names_as_verval_files_counts_them(client, pusdatin):  # type: ignore[no-untyped-def]
+    """The line `verval files` prints under `sptjm-scans` (decision 0115) on the panel too
+    (decision 0120): how many, their size, and that they are old enough for the prune."""
+    _scan_file("named.pdf", 3, 1000)
+    Job.objects.create(kind="sptjm_scan", state=Job.State.SUCCEEDED, input_path="sptjm-scans/named.pdf")
+    _scan_file("lost-1.pdf", 3, 2048)
+    _scan_file("lost-2.pdf", 2, 2048)
+    _scan_file("being-received.pdf", 0.5, 700)  # younger than the grace: not counted
+    assert _files()["orphan_scans"] == {"files": 2, "bytes": 4096, "keep_days": 1}
+    client.force_login(pusdatin)
+
+    page = client.get("/pusdatin/").content.decode()
+
+    store = page.split('id="h-store"')[1]
+    assert (
+        '<tr class="store-orphans"><td class="lead" data-label="Jenis berkas">Di antaranya, pindaian yang tidak '
+        'disebut dokumen maupun pekerjaan mana pun</td><td class="num" data-label="Berkas">2</td>'
+        '<td class="num" data-label="Ukuran">4,0\xa0KB</td><td data-label="Tertua">lebih dari 1 hari lalu</td>'
+        '<td data-label="Disimpan">dihapus oleh <code>verval files --prune --yes</code></td></tr>'
+    ) in store
+    # Right under the folder's own row, and not added to the total (they are of that row).
+    assert store.index("Pindaian SPTJM bertanda tangan") < store.index("store-orphans")
+    assert '<tr><td class="lead">Jumlah</td><td class="num" data-label="Berkas">4</td>' in store
+
+
+def test_a_listing_written_before_the_orphans_were_counted_shows_no_such_line(client, pusdatin):  # type: ignore[no-untyped-def]
+    from verval.core import retention
+
+    _scan_file("lost.pdf", 3, 10)
+    listed = retention.usage()  # as `verval files` wrote it before decision 0115
+    assert "orphan_scans" not in listed
+    retention.write_snapshot(listed)
+    client.force_login(pusdatin)
+
+    page = client.get("/pusdatin/").content.decode()
+
+    assert "Pindaian SPTJM bertanda tangan" in page
+    assert "store-orphans" not in page
+
+
+def test_the_file_store_panel_is_read_for_pusdatin_only(
+    pusdatin, operator, dinas_kab, dinas_prov, provider_user
+):  # type: ignore[no-untyped-def]
+    from verval.core import selectors
+
+    _scan_file("lost.pdf", 3, 10)
+    _files()
+
+    assert selectors.file_store_panel(pusdatin)["orphan_scans"] == {"files": 1, "bytes": 10, "keep_days": 1}
+    assert [selectors.file_store_panel(u) for u in (operator, dinas_kab, dinas_prov, provider_user)] == [
+        None
+    ] * 4

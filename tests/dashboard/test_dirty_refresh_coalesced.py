@@ -60,3 +60,21 @@ def test_a_save_after_the_waiting_refresh_started_queues_another(db_tasks):  # t
     _mark("20100003")
 
     assert _dirty_tasks() == ["RUNNING", "READY"]
+
+
+def test_a_save_while_the_waiting_refresh_is_held_to_a_later_time_queues_no_second_one(db_tasks):  # type: ignore[no-untyped-def]
+    """Not started is what counts, not the backend's `ready()` (its `run_after` passed, decision
+    0120): a refresh held back reads the marks when it starts, after this save, and covers it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _mark("20100001")
+    DBTaskResult.objects.filter(task_path=refresh_dirty_task.module_path).update(
+        run_after=timezone.now() + timedelta(hours=1)
+    )
+    assert not DBTaskResult.objects.ready().filter(task_path=refresh_dirty_task.module_path).exists()
+
+    _mark("20100002")
+
+    assert _dirty_tasks() == ["READY"]

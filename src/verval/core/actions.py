@@ -617,13 +617,6 @@ def _unlink(relative: str, *, unaccepted_scan: bool = False) -> int | None:
     return size
 
 
-def _named_as_scan(relative: str) -> bool:
-    """A document names this file as its scan (decision 0107: such a file is never pruned)."""
-    from verval.sptjm.models import Sptjm
-
-    return Sptjm.objects.filter(scan_path=relative).exists()
-
-
 def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
     """Delete what the retention rules allow (`retention.plan`, decision 0038) and write one audit
     row (`prune_files`) with the files and bytes deleted per kind. A job whose input goes is
@@ -641,6 +634,9 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
         needed, _batches = retention.protected()
         # A row that names an orphan found by the plan, committed since (decision 0115).
         named_now = retention.named_scans([c.relative for c in candidates if c.orphan_scan])
+        # A document that holds an unaccepted scan's file now (decision 0107): one look for all of
+        # them, by the index (decision 0120; it was one read of the document table per file).
+        held_now = retention.documents_naming([c.relative for c in candidates if c.unaccepted_scan])
         for c in candidates:
             if c.relative in needed:
                 continue
@@ -655,7 +651,7 @@ def prune_files(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
                 )
                 if not marked:
                     continue
-            if c.unaccepted_scan and _named_as_scan(c.relative):
+            if c.unaccepted_scan and c.relative in held_now:
                 continue  # became a document's scan meanwhile: the signed statement stays
             if c.orphan_scan and c.relative in named_now:
                 continue  # a row names it now (decision 0115): not an orphan

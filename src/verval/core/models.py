@@ -97,6 +97,13 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The file store asks "does a job name this file?" of the scans in `sptjm-scans/`
+        # (`retention.named_scans`, decision 0120): by value, a chunk of paths at a time. The
+        # pattern operator class serves `=`/`IN` and a `LIKE 'prefix%'` whatever the database's
+        # collation (PostgreSQL; other databases ignore it).
+        indexes = [
+            models.Index(fields=["input_path"], name="job_input_path", opclasses=["varchar_pattern_ops"])
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} {self.state}"

@@ -116,33 +116,48 @@ def _walk(path: Path) -> Any:
         return
 
 
-def usage(now: datetime | None = None) -> dict[str, Any]:
-    """Files, bytes and the oldest file (modification time) of each kind; walks the whole store."""
+def usage(now: datetime | None = None, *, orphans: bool = False) -> dict[str, Any]:
+    """Files, bytes and the oldest file (modification time) of each kind; walks the whole store.
+    `orphans`: also the scans no row names, old enough to go (`orphan_scans`, decision 0115),
+    counted under `orphan_scans` from the same walk (decision 0120: `verval files` read
+    `sptjm-scans/`, the store's largest folder, twice)."""
     now = now or timezone.now()
     root = files.root()
     kinds: dict[str, dict[str, Any]] = {k: {"files": 0, "bytes": 0, "oldest": None} for k in (*KINDS, OTHER)}
+    finder = _OrphanFinder(now) if orphans else None
     for entry in _walk(root):
         relative = Path(entry.path).relative_to(root).as_posix()
         if relative == SNAPSHOT:
             continue
         stat = entry.stat(follow_symlinks=False)
-        row = kinds[kind_of(relative)]
+        kind = kind_of(relative)
+        row = kinds[kind]
         row["files"] += 1
         row["bytes"] += stat.st_size
         if row["oldest"] is None or stat.st_mtime < row["oldest"]:
             row["oldest"] = stat.st_mtime
+        if finder is not None and kind == SCANS:
+            finder.see(relative, entry.name, stat)
     for row in kinds.values():
         if row["oldest"] is not None:
             row["oldest"] = datetime.fromtimestamp(row["oldest"], tz=UTC).isoformat()
     day_rules = rules()
     for kind, row in kinds.items():
         row["keep_days"] = day_rules.get(kind)
-    return {
+    data = {
         "measured_at": now.isoformat(),
         "files": sum(r["files"] for r in kinds.values()),
         "bytes": sum(r["bytes"] for r in kinds.values()),
         "kinds": kinds,
     }
+    if finder is not None:
+        found = totals(finder.candidates())
+        data["orphan_scans"] = {
+            "files": found["files"],
+            "bytes": found["bytes"],
+            "keep_days": orphan_scan_days(),
+        }
+    return data
 
 
 def write_snapshot(data: dict[str, Any]) -> None:
@@ -174,11 +189,17 @@ def panel() -> dict[str, Any] | None:
         oldest = datetime.fromisoformat(row["oldest"]) if row.get("oldest") else None
         folder = f"{kind}/" if kind in KINDS else ""
         rows.append({"kind": kind, "folder": folder, "label": label, **row, "oldest": oldest})
+    # The line `verval files` prints under `sptjm-scans` (decision 0115): scans no row names, old
+    # enough for `--prune --yes` to delete. A listing written before that has none.
+    orphaned = data.get("orphan_scans")
+    if not (isinstance(orphaned, dict) and any(r["kind"] == SCANS for r in rows)):
+        orphaned = None
     return {
         "measured_at": datetime.fromisoformat(data["measured_at"]),
         "files": data.get("files", 0),
         "bytes": data.get("bytes", 0),
         "rows": rows,
+        "orphan_scans": orphaned,
     }
 
 
@@ -300,7 +321,6 @@ def _unaccepted_scans(now: datetime, protected_paths: set[str]) -> list[Candidat
     scan is never offered, whatever the job says; neither is an accepted check's input (SUCCEEDED,
     not looked at), which is the document's signed statement."""
     from verval.core.models import Job
-    from verval.sptjm.models import Sptjm
 
     cutoff = now - timedelta(days=days("RETENTION_REFUSED_SCAN_DAYS"))
     rows = (
@@ -315,9 +335,7 @@ def _unaccepted_scans(now: datetime, protected_paths: set[str]) -> list[Candidat
     chunk: list[tuple[Any, str]] = []
 
     def flush() -> None:
-        named = set(
-            Sptjm.objects.filter(scan_path__in=[p for _pk, p in chunk]).values_list("scan_path", flat=True)
-        )
+        named = documents_naming([p for _pk, p in chunk])
         for pk, path in chunk:
             if path in named or path in protected_paths:
                 continue
@@ -326,44 +344,113 @@ def _unaccepted_scans(now: datetime, protected_paths: set[str]) -> list[Candidat
                 out.append(Candidate(SCANS, path, size, job_id=pk, unaccepted_scan=True))
         chunk.clear()
 
-    for row in rows.iterator(chunk_size=2000):
+    for row in rows.iterator(chunk_size=LOOKUP_CHUNK):
         chunk.append(row)
-        if len(chunk) >= 2000:
+        if len(chunk) >= LOOKUP_CHUNK:
             flush()
     flush()
     return out
 
 
-def named_scans(paths: list[str]) -> set[str]:
-    """Those of `paths` a row names: a document as its scan, a job (a scan check) as its input.
-    Neither column has an index: for a few paths (the prune's look just before its deletes)."""
-    from verval.core.models import Job
+# Paths asked of the database at a time (`IN (…)`, by the indexes of decision 0120): for the few
+# paths the prune asks about (the scans it may delete), not for a whole folder (`_scan_rows`).
+LOOKUP_CHUNK = 500
+
+
+def documents_naming(paths: list[str]) -> set[str]:
+    """Those of `paths` a document names as its scan (`Sptjm.scan_path`): the signed statement,
+    never pruned (decisions 0045, 0107). The one place that asks it: the scans a check did not
+    accept are offered only when this says no, and asked again just before their delete
+    (`core.actions.prune_files`); `named_scans` asks it too. By the `sptjm_scan_path` index."""
     from verval.sptjm.models import Sptjm
 
     named: set[str] = set()
-    for start in range(0, len(paths), 2000):
-        chunk = paths[start : start + 2000]
+    for start in range(0, len(paths), LOOKUP_CHUNK):
+        chunk = paths[start : start + LOOKUP_CHUNK]
         named |= set(Sptjm.objects.filter(scan_path__in=chunk).values_list("scan_path", flat=True))
+    return named
+
+
+def named_scans(paths: list[str]) -> set[str]:
+    """Those of `paths` any row names: a document as its scan (`documents_naming`), a job (a scan
+    check) as its input. Not the same question as `documents_naming`: a scan its check did not
+    accept is named by its own job, and still offered. By the indexes of decision 0120."""
+    from verval.core.models import Job
+
+    named = documents_naming(paths)
+    for start in range(0, len(paths), LOOKUP_CHUNK):
+        chunk = paths[start : start + LOOKUP_CHUNK]
         named |= set(Job.objects.filter(input_path__in=chunk).values_list("input_path", flat=True))
     return named
 
 
 def _scan_rows() -> Any:
-    """Every path in `sptjm-scans/` a row names, one read of each table (no index names them)."""
+    """Every path in `sptjm-scans/` a row names: one read of each table, streamed. The question
+    is asked of every file of the folder (nearly all of them older than the grace), so one pass
+    over the rows beats asking the index a chunk of paths at a time: at 200,000 scans 1.3–2.5 s
+    against 9–22 s for `IN` lists of 500 or 2,000, whose plans PostgreSQL turns into whole reads
+    of the tables once a list is long (decision 0120, docs/benchmarks.md). With the indexes a
+    prefix read covers only the rows of the folder when they are few among the jobs."""
     from verval.core.models import Job
     from verval.sptjm.models import Sptjm
 
     prefix = f"{SCANS}/"
     yield from (
         Sptjm.objects.filter(scan_path__startswith=prefix)
+        .order_by()
         .values_list("scan_path", flat=True)
         .iterator(chunk_size=5000)
     )
     yield from (
         Job.objects.filter(input_path__startswith=prefix)
+        .order_by()
         .values_list("input_path", flat=True)
         .iterator(chunk_size=5000)
     )
+
+
+class _OrphanFinder:
+    """The orphan scans of one walk of `sptjm-scans/` (`orphan_scans`, or `usage(orphans=True)`
+    in the listing's own walk: decision 0120), fed a file at a time. Keeps the files older than the
+    grace (path and size), then drops those a row names (`_scan_rows`)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.cutoff = (now - timedelta(days=orphan_scan_days())).timestamp()
+        self.old: dict[str, int] = {}  # relative path -> size
+
+    def see(self, relative: str, name: str, stat: os.stat_result) -> None:
+        if relative.count("/") != 1 or name.endswith(".part"):  # a subfolder; a write not finished
+            return
+        if stat.st_mtime < self.cutoff:
+            self.old[relative] = stat.st_size
+
+    def candidates(self) -> list[Candidate]:
+        """The old files no row names, but a scan an accepted upload's audit row names by its
+        hash. Only those are hashed."""
+        from verval.core.models import AuditEvent
+
+        old = self.old
+        if old:
+            for named in _scan_rows():
+                old.pop(named, None)
+        out: list[Candidate] = []
+        paths = sorted(p for p in old if deletable(p, unaccepted_scan=True) is not None)
+        for start in range(0, len(paths), LOOKUP_CHUNK):
+            hashes: dict[str, str] = {}
+            for relative in paths[start : start + LOOKUP_CHUNK]:
+                with contextlib.suppress(OSError):
+                    hashes[relative] = files.sha256_file(files.absolute(relative))
+            accepted = set(
+                AuditEvent.objects.filter(
+                    action=UPLOAD_AUDIT, after__scan_sha256__in=sorted(set(hashes.values()))
+                ).values_list("after__scan_sha256", flat=True)
+            )
+            out.extend(
+                Candidate(ORPHAN_SCANS, relative, old[relative], orphan_scan=True)
+                for relative, sha in hashes.items()
+                if sha not in accepted
+            )
+        return out
 
 
 def orphan_scans(now: datetime) -> list[Candidate]:
@@ -373,40 +460,15 @@ def orphan_scans(now: datetime) -> list[Candidate]:
     scan being received this minute, its row not yet committed. Never offered either: a file whose
     SHA-256 an accepted upload's audit row names (`upload_sptjm_scan`): a scan the one-step
     `upload_scan` accepted and a later scan replaced on its document is named by no row but that
-    one, and it stays the school's signed statement. Only files named by no path are hashed."""
-    from verval.core.models import AuditEvent
-
-    cutoff = (now - timedelta(days=orphan_scan_days())).timestamp()
+    one, and it stays the school's signed statement. Only files named by no path are hashed.
+    `usage(orphans=True)` finds the same in its own walk."""
     root = files.root()
-    old: dict[str, int] = {}  # relative path -> size
+    finder = _OrphanFinder(now)
     for entry in _walk(root / SCANS):
-        relative = Path(entry.path).relative_to(root).as_posix()
-        if relative.count("/") != 1 or entry.name.endswith(".part"):  # a write not finished: work files
-            continue
-        stat = entry.stat(follow_symlinks=False)
-        if stat.st_mtime < cutoff:
-            old[relative] = stat.st_size
-    if old:
-        for named in _scan_rows():
-            old.pop(named, None)
-    out: list[Candidate] = []
-    paths = sorted(p for p in old if deletable(p, unaccepted_scan=True) is not None)
-    for start in range(0, len(paths), 2000):
-        hashes: dict[str, str] = {}
-        for relative in paths[start : start + 2000]:
-            with contextlib.suppress(OSError):
-                hashes[relative] = files.sha256_file(files.absolute(relative))
-        accepted = set(
-            AuditEvent.objects.filter(
-                action=UPLOAD_AUDIT, after__scan_sha256__in=sorted(set(hashes.values()))
-            ).values_list("after__scan_sha256", flat=True)
+        finder.see(
+            Path(entry.path).relative_to(root).as_posix(), entry.name, entry.stat(follow_symlinks=False)
         )
-        out.extend(
-            Candidate(ORPHAN_SCANS, relative, old[relative], orphan_scan=True)
-            for relative, sha in hashes.items()
-            if sha not in accepted
-        )
-    return out
+    return finder.candidates()
 
 
 def _dumps(now: datetime, protected_batches: set[str]) -> list[Candidate]:

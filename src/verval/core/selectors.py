@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from verval.core import jobs, queues, workers
+from verval.core import jobs, queues, retention, workers
 from verval.core.models import AWAITS_APPLY_KINDS, JOB_KINDS, Job
 
 
@@ -151,3 +151,15 @@ def previews_not_applied() -> int:
 def job_detail(job_id: Any) -> dict[str, Any] | None:
     job = Job.objects.filter(pk=job_id).first()
     return None if job is None else job_row(job)
+
+
+def file_store_panel(user: Any) -> dict[str, Any] | None:
+    """The file store as the last `verval files` listed it (`retention.panel`: its kinds, and the
+    scans no row names, old enough for `verval files --prune --yes`), for Pusdatin only: the store
+    is the whole nation's (decision 0120). None for anyone else, or when it was never listed. A
+    page view never walks the store."""
+    from verval.accounts.models import Role
+
+    if getattr(user, "role", None) != Role.PUSDATIN or not getattr(user, "is_active", False):
+        return None
+    return retention.panel()

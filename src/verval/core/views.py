@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 
 from verval.accounts import access, actions, selectors
 from verval.accounts.models import OperatorRegistration, Role
-from verval.core import audit, health, jobs, pagination, retention
+from verval.core import audit, health, jobs, pagination
 from verval.core import selectors as core_selectors
 from verval.core.client import client_ip
 from verval.core.models import Job
@@ -115,7 +115,7 @@ def pusdatin(request: HttpRequest) -> HttpResponse:
             "periods": periods,
             "never_opened": reference_selectors.never_opened(periods),
             # The last `verval files` listing: a page view never walks the store.
-            "store": retention.panel(),
+            "store": core_selectors.file_store_panel(request.user),
             "overlaps": _overlaps_to_edit(),
             # A worker queue without a live worker (decision 0082): its jobs wait for ever.
             "unserved_queues": core_selectors.unserved_queues(),

@@ -424,12 +424,20 @@ def _dirty_refresh_waiting(task_path: str) -> bool:
     backend). It reads the marks when it starts, after this transaction's commit, so it refreshes
     this one's schools too: one more task would find nothing left. Without this check every save
     queued a refresh of its own, and at a deadline the quick queue's worker spent most of its time
-    on them while correction files and scan checks waited behind (decision 0117)."""
+    on them while correction files and scan checks waited behind (decision 0117).
+
+    Not the backend's `ready()` (`/healthz` and `core.selectors.queues_waiting` count with it, decision
+    0115): that is "a worker may take it now", status READY *and* its `run_after` passed. The
+    question here is "not started yet", whenever it may start: a refresh held back to a later
+    `run_after` still reads the marks when it starts, after this commit, and covers this save too;
+    `ready()` would queue a second one beside it (decision 0120). Both are the backend's READY
+    status; no refresh is queued with a `run_after` today, so the two agree in practice."""
     if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
         return False
+    from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    return DBTaskResult.objects.filter(task_path=task_path, status="READY").exists()
+    return DBTaskResult.objects.filter(task_path=task_path, status=TaskResultStatus.READY).exists()
 
 
 def refresh_dirty(limit: int | None = None) -> dict[str, Any]:

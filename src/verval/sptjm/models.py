@@ -118,7 +118,12 @@ class Sptjm(models.Model):
                 name="sptjm_one_live_per_school_period",
             ),
         ]
-        indexes = [models.Index(fields=["period", "status"], name="sptjm_period_status")]
+        indexes = [
+            models.Index(fields=["period", "status"], name="sptjm_period_status"),
+            # "Is this file a document's scan?" (`retention.documents_naming`, decision 0120): the
+            # prune asks it of every scan it may delete. See `core.Job`'s `job_input_path`.
+            models.Index(fields=["scan_path"], name="sptjm_scan_path", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.number

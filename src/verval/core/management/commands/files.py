@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from verval.core import actions, retention
 from verval.core.commands import USAGE_ERROR, DataCommand, Refused
 
@@ -36,14 +34,9 @@ class Command(DataCommand):
         if opts["prune"]:
             self._prune(opts)
             return
-        data = retention.usage()
-        # Of `sptjm-scans`, the files no row names, old enough to go (decision 0115): counts only.
-        orphans = retention.totals(retention.orphan_scans(timezone.now()))
-        data["orphan_scans"] = {
-            "files": orphans["files"],
-            "bytes": orphans["bytes"],
-            "keep_days": retention.orphan_scan_days(),
-        }
+        # With, of `sptjm-scans`, the files no row names, old enough to go (decision 0115): counts
+        # only, found in the same walk (decision 0120).
+        data = retention.usage(orphans=True)
         retention.write_snapshot(data)
         if opts["json"]:
             self.emit(data)
