@@ -472,19 +472,24 @@ def correction_file(s: Session, url: str, rnd: random.Random, in_files: set[str]
         REC.file_rows[m.group(1)] = given
         for rid in given:  # the file writes them after any inline save of ours
             REC.saves.pop(rid, None)
+    poll_job_page(s, m.group(1), "operator", "correction file applied", limit=90, stoppable=True)
+
+
+def poll_job_page(s: Any, job_id: str, who: str, what: str, *, limit: float, stoppable: bool) -> None:
+    """Polls the job's progress fragment, as its page does, every 2 s until a final state (recorded
+    as `<who>: <what> (wait)` with the seconds waited) or `limit` s; `stoppable`: also until the
+    soak's end."""
     started = time.perf_counter()
-    while not STOP.is_set() and time.perf_counter() - started < 90:
-        status, body, _u = s.call("operator: job page poll", f"/pekerjaan/{m.group(1)}/progres/", htmx=True)
+    while time.perf_counter() - started < limit and not (stoppable and STOP.is_set()):
+        _status, body, _u = s.call(f"{who}: job page poll", f"/pekerjaan/{job_id}/progres/", htmx=True)
         state = JOB_STATE_RE.search(body)
         if state and state.group(1) in FINAL_JOB_STATES:
-            REC.add(
-                "operator: correction file applied (wait)",
-                200,
-                (time.perf_counter() - started) * 1000,
-                state.group(1),
-            )
+            REC.add(f"{who}: {what} (wait)", 200, (time.perf_counter() - started) * 1000, state.group(1))
             return
-        STOP.wait(2)
+        if stoppable:
+            STOP.wait(2)
+        else:
+            time.sleep(2)
 
 
 def sptjm(
@@ -643,19 +648,7 @@ def disburse(s: Session) -> None:
         return
     with REC.lock:
         REC.disbursement_jobs.append(m.group(1))
-    started = time.perf_counter()
-    while time.perf_counter() - started < 300:
-        status, body, _u = s.call("pusdatin: job page poll", f"/pekerjaan/{m.group(1)}/progres/", htmx=True)
-        state = JOB_STATE_RE.search(body)
-        if state and state.group(1) in FINAL_JOB_STATES:
-            REC.add(
-                "pusdatin: disbursement done (wait)",
-                200,
-                (time.perf_counter() - started) * 1000,
-                state.group(1),
-            )
-            return
-        time.sleep(2)
+    poll_job_page(s, m.group(1), "pusdatin", "disbursement done", limit=300, stoppable=False)
 
 
 # ------------------------------------------------------------------ Pusdatin's jobs
