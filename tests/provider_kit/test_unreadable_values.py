@@ -31,6 +31,8 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 def _digits_left(text: str, batch_id: str) -> re.Match[str] | None:
     """A run of seven digits in `text` outside the batch's and the jobs' ids: a number, unmasked."""
     return LONG_DIGITS.search(UUID.sub("", text.replace(batch_id, "")))
+
+
 NONE_UNREADABLE = {
     "count": 0,
     "first_lines": [],
