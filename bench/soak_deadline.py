@@ -1141,6 +1141,18 @@ def server_errors(logdir: Path) -> list[str]:
     return found
 
 
+def first_traceback(logdir: Path) -> str:
+    """The first traceback of the server's logs in full, with the three lines before it: the one
+    line per error above names the exception, not where it was raised (a run in CI once met
+    three "can't change 'autocommit' now" in the default worker's log that it could not place)."""
+    for log in sorted(logdir.glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback"):
+                return f"{log.name}:\n" + "\n".join(lines[max(0, i - 3) : i + 120])
+    return ""
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
 
@@ -1303,6 +1315,8 @@ def soak(
         print("  " + line)
     for f in REC.failures[:20]:
         print("client failure: " + f)
+    if errors and (full := first_traceback(logdir)):
+        print("\nthe first server-side traceback in full:\n" + full)
     print(f"\nchecks: {len(problems)} problem(s)")
     for p in problems:
         print("  PROBLEM: " + p)
