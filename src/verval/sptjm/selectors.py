@@ -688,14 +688,10 @@ def _states(
     every other school). Without `with_carried`, `carried` is False for every school: the caller
     asks it of the schools it shows (`late_schools_shown`).
 
-    The rank is `dashboard.sources.STEP_RANK`'s: a document waiting for its scan says what the
-    school has to do before an uploaded or approved one (decision 0119)."""
-    rank = {
-        SptjmStatus.DIUNGGAH: 1,
-        SptjmStatus.DISETUJUI: 2,
-        SptjmStatus.DICETAK: 3,
-        SptjmStatus.DIKEMBALIKAN: 4,
-    }
+    The rank is `dashboard.sources.STEP_RANK`, the SchoolSptjm rows' own: a document waiting for
+    its scan says what the school has to do before an uploaded or approved one (decision 0119)."""
+    from verval.dashboard.sources import STEP_RANK as rank
+
     documents = Sptjm.objects.filter(period=period, school__in=schools).exclude(status=SptjmStatus.DIBATALKAN)
     waiting = (SptjmStatus.DICETAK, SptjmStatus.DIKEMBALIKAN)
     if only_maybe_late:
