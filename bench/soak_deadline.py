@@ -34,6 +34,7 @@ docs/benchmarks.md; nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import html
 import io
@@ -513,10 +514,10 @@ def sptjm(
             gate = threading.Barrier(2)
             saver = threading.Thread(target=save_while_printing, args=(other, npsn, rnd.choice(free), gate))
             saver.start()
-            try:
-                gate.wait(timeout=150)  # the other has its form open: both are sent now
-            except threading.BrokenBarrierError:
-                pass
+            # The other has its form open: both are sent now (or, if it never got there, the
+            # print alone).
+            with contextlib.suppress(threading.BrokenBarrierError):
+                gate.wait(timeout=150)
         status, body, _u = s.call("operator: print SPTJM", form.group(1), {"periode": PERIOD})
         if saver is not None:
             saver.join()
