@@ -62,6 +62,32 @@ def test_two_reviewers_approving_and_returning_at_once_one_wins_the_other_is_tol
     assert AuditEvent.objects.filter(action__in=["approve_sptjm", "return_sptjm"]).count() == 1
 
 
+@pytest.mark.parametrize("review", ["approve", "return"])
+def test_a_review_while_another_transaction_holds_the_sptjm_is_refused_after_the_brief_wait(
+    uploaded, pusdatin, brief_lock_wait, mailoutbox, review
+):
+    call = {
+        "approve": lambda: actions.approve_sptjm(
+            actor=pusdatin, sptjm_id=uploaded.pk, version=uploaded.version
+        ),
+        "return": lambda: actions.return_sptjm(
+            actor=pusdatin, sptjm_id=uploaded.pk, reason="Meterai tidak ada", version=uploaded.version
+        ),
+    }[review]
+    with (
+        Holds("SELECT 1 FROM sptjm_sptjm WHERE id = %s FOR UPDATE", [uploaded.pk]),
+        pytest.raises(ActionRefused) as caught,
+    ):
+        call()
+    assert caught.value.code == "SEDANG_DIPROSES"
+    uploaded.refresh_from_db()
+    assert (uploaded.status, uploaded.return_reason) == ("DIUNGGAH", "")
+    assert AuditEvent.objects.filter(action__in=["approve_sptjm", "return_sptjm"]).count() == 0
+    assert len(mailoutbox) == 0
+    # Once the holder is gone the same call goes through.
+    assert call().status == {"approve": "DISETUJUI", "return": "DIKEMBALIKAN"}[review]
+
+
 def test_a_school_voiding_while_pusdatin_approves_ends_in_one_of_the_two(
     uploaded, operator, pusdatin, patient
 ):

@@ -881,7 +881,9 @@ def return_sptjm(
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused("ALASAN_WAJIB")
-    with transaction.atomic():
+    # As approving: a reviewer is told SEDANG_DIPROSES after the brief wait instead of waiting,
+    # request open, for whatever holds the document (a scan check, the school voiding it).
+    with brief_lock_wait(_busy):
         sptjm = _review(actor, sptjm_id, version)
         sptjm.status = SptjmStatus.DIKEMBALIKAN
         sptjm.return_reason = reason[:2000]
