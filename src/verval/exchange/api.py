@@ -23,7 +23,7 @@ from verval.core import files, jobs
 from verval.core.models import Job
 from verval.exchange import actions
 from verval.exchange.apiaudit import audit_call, audit_refusal
-from verval.exchange.apiauth import provider_auth, provider_of, unauthenticated_error
+from verval.exchange.apiauth import own_rows, provider_auth, provider_of, unauthenticated_error
 from verval.exchange.apierrors import (
     ERRORS,
     ApiError,
@@ -497,7 +497,7 @@ def _job_out(job: Job) -> dict[str, Any]:
 
 
 def _own_batch(request: HttpRequest, batch_id: str) -> DumpBatch:
-    batch = DumpBatch.objects.filter(pk=batch_id, provider=provider_of(request)).first()
+    batch = own_rows(request, DumpBatch.objects.all()).filter(pk=batch_id).first()
     if batch is None:
         raise not_found()
     return batch
@@ -508,7 +508,7 @@ def _own_job(request: HttpRequest, job_id: str) -> Job:
         job_uuid = uuid.UUID(job_id)
     except ValueError:  # a malformed id is simply not found; a database error stays a 500
         raise not_found() from None
-    job = Job.objects.filter(pk=job_uuid, provider=provider_of(request), kind="ingest_results").first()
+    job = own_rows(request, Job.objects.all()).filter(pk=job_uuid, kind="ingest_results").first()
     if job is None:
         raise not_found()
     return job
@@ -537,7 +537,7 @@ def list_batches(request: HttpRequest) -> list[dict[str, Any]]:
     """Newest first. `state`: OPEN (no answer yet), INCOMPLETE (some rows unanswered), COMPLETE;
     another value answers 400 with the allowed ones."""
     state = state_filter(request.GET.get("state"), BATCH_STATES)
-    qs = DumpBatch.objects.filter(provider=provider_of(request))
+    qs = own_rows(request, DumpBatch.objects.all())
     if state:
         qs = qs.filter(state=state)
     out = [_batch_out(b) for b in qs[:1000]]

@@ -5,6 +5,8 @@
   `request.provider` (code) and `request.provider_token`, and limits the calls per token and
   minute (429, verval.exchange.apiratelimit).
 - `provider_of(request)`: the authenticated provider code.
+- `own_rows(request, qs)`: the provider-keyed rows the calling token may read (its provider's);
+  every API read of batches and jobs goes through it.
 - `unauthenticated_error(request)`: the answer to a call without a valid token (401, or 429 for
   an address over its limit), after its audit row.
 
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
+from typing import TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -67,6 +71,8 @@ from verval.exchange.apiupload import (
 )
 from verval.exchange.models import ProviderToken
 
+M = TypeVar("M", bound=Model)
+
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
@@ -109,6 +115,17 @@ provider_auth = ProviderTokenAuth()
 
 def provider_of(request: HttpRequest) -> str:
     return request.auth.provider  # type: ignore[attr-defined]
+
+
+def own_rows(request: HttpRequest, qs: QuerySet[M], provider_field: str = "provider") -> QuerySet[M]:
+    """The rows of `qs` the calling token may read: its provider's, nothing else. The API's
+    principal is the token, not a signed-in user, so `accounts.access.scope_by_provider` (the
+    same rule for a provider's account) cannot be asked; a request that reached here without a
+    token's provider reads nothing."""
+    provider = getattr(request.auth, "provider", "") if getattr(request, "auth", None) is not None else ""
+    if not provider:
+        return qs.none()
+    return qs.filter(**{provider_field: provider})
 
 
 def unauthenticated_error(request: HttpRequest) -> ApiError:

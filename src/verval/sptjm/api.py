@@ -20,7 +20,7 @@ from pydantic.json_schema import JsonDict
 from verval.core import files, jobs
 from verval.core.models import Job
 from verval.exchange.apiaudit import audit_call
-from verval.exchange.apiauth import provider_auth, provider_of
+from verval.exchange.apiauth import own_rows, provider_auth, provider_of
 from verval.exchange.apierrors import ApiError, ErrorOut, IssueOut, issue_out, not_found
 from verval.exchange.apiroutes import get_with_head, state_filter, state_parameter
 from verval.exchange.apiupload import (
@@ -191,7 +191,7 @@ def _job_out(job: Job) -> dict[str, Any]:
 
 def _own_batch(request: HttpRequest, batch_id: str) -> DisbursementBatch:
     try:
-        batch = DisbursementBatch.objects.filter(pk=batch_id, provider=provider_of(request)).first()
+        batch = own_rows(request, DisbursementBatch.objects.all()).filter(pk=batch_id).first()
     except Exception:  # noqa: BLE001 - a malformed id is simply not found
         batch = None
     if batch is None:
@@ -201,7 +201,7 @@ def _own_batch(request: HttpRequest, batch_id: str) -> DisbursementBatch:
 
 def _own_job(request: HttpRequest, job_id: str) -> Job:
     try:
-        job = Job.objects.filter(pk=job_id, provider=provider_of(request), kind__in=JOB_KINDS).first()
+        job = own_rows(request, Job.objects.all()).filter(pk=job_id, kind__in=JOB_KINDS).first()
     except Exception:  # noqa: BLE001
         job = None
     if job is None:
@@ -278,7 +278,7 @@ def list_disbursement_batches(request: HttpRequest, period: str | None = None) -
     """Newest first. `state`: TERBIT (new), DIAMBIL (downloaded), SELESAI (every row has a
     result); another value answers 400 with the allowed ones."""
     wanted = state_filter(request.GET.get("state"), BATCH_STATES)
-    qs = DisbursementBatch.objects.filter(provider=provider_of(request))
+    qs = own_rows(request, DisbursementBatch.objects.all())
     if period:
         qs = qs.filter(period_id=period)
     if wanted:
