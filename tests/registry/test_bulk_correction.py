@@ -580,3 +580,25 @@ def test_a_file_whose_every_correction_was_refused_does_not_say_there_is_nothing
         "<p>Tidak ada yang perlu diubah.</p>"
         in client.get(f"/sekolah/{school.npsn}/koreksi/{nothing.pk}/").content.decode()
     )
+
+
+def test_the_click_on_apply_is_audited_once_and_another_schools_operator_cannot_apply(
+    client, operator, other_operator, school, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    from django.core.exceptions import PermissionDenied
+
+    from verval.core import actions as core_actions
+
+    rows = make_recipients(school, 2)
+    client.force_login(operator)
+    data = _fill(_download(client, school.npsn), {str(rows[0].pk): "081324681357"})
+    job = _upload(client, school.npsn, data)
+    with pytest.raises(PermissionDenied):
+        core_actions.apply_preview(actor=other_operator, job=job)
+    assert Job.objects.get(pk=job.pk).awaits_apply is True
+
+    job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
+    (clicked,) = AuditEvent.objects.filter(action="job_apply_preview")
+    assert (clicked.actor_id, clicked.object_id, clicked.school_id) == (operator.pk, str(job.pk), school.npsn)
+    assert (job.state, job.counts["changed"]) == ("SUCCEEDED", 1)

@@ -179,6 +179,7 @@ def test_the_operator_cancels_the_apply_and_no_number_of_the_file_changes(
     assert JobIssue.objects.filter(job=job).count() == 0
     assert AuditEvent.objects.filter(action="bulk_correction").count() == 0
     assert _job_audit(job) == [
+        ("job_apply_preview", operator.pk, ""),
         ("job_cancel_request", operator.pk, "berkas lama"),
         ("job_cancel", operator.pk, "berkas lama"),
     ]
@@ -229,6 +230,7 @@ def test_pusdatin_cancels_the_apply_of_a_school_correction_file(
     assert (job.state, job.error_code, job.error_message) == (Job.State.FAILED, "DIBATALKAN", BY_PUSDATIN)
     assert _numbers(recipients) == before
     assert _job_audit(job) == [
+        ("job_apply_preview", operator.pk, ""),
         ("job_cancel_request", pusdatin.pk, "sekolah salah unggah"),
         ("job_cancel", pusdatin.pk, "sekolah salah unggah"),
     ]
@@ -254,6 +256,7 @@ def test_a_cancel_at_the_commit_step_is_too_late_and_the_file_is_applied(
     assert (job.state, job.error_code, job.counts["changed"]) == (Job.State.SUCCEEDED, "", 5)
     assert [v for *_, v in _numbers(recipients)] == [1, 2, 2, 2, 2, 2]
     assert _job_audit(job) == [
+        ("job_apply_preview", operator.pk, ""),
         ("job_cancel_request", operator.pk, "terlambat"),
         ("job_cancel_too_late", operator.pk, "terlambat"),
     ]
@@ -288,7 +291,7 @@ def test_a_cancel_after_the_apply_finished_is_refused_with_a_clear_message(
     job.refresh_from_db()
     assert (job.state, job.error_code, job.cancel_requested_at) == (Job.State.SUCCEEDED, "", None)
     assert [v for *_, v in _numbers(recipients)] == [1, 2, 2, 2, 2, 2]
-    assert _job_audit(job) == []
+    assert _job_audit(job) == [("job_apply_preview", operator.pk, "")]
     with pytest.raises(actions.JobActionRefused) as refused:
         actions.cancel_job(actor=operator, job_id=job.pk)
     assert refused.value.code == "PEKERJAAN_SUDAH_SELESAI"

@@ -361,6 +361,32 @@ def recover_jobs(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def apply_preview(*, actor: Any, job: Job) -> bool:
+    """The click on "Terapkan" of a job awaiting it (a school's correction file, decision 0035):
+    claimed once, so that a double click or a second operator does not run the file twice,
+    audited, and handed to the worker when the claim commits. Only the school's editors; False
+    when the job no longer awaits its click (applied, refused or expired: nothing changed)."""
+    from django.core.exceptions import PermissionDenied
+
+    from verval.accounts import access
+
+    if not access.can_edit_school(actor, job.school_id):
+        raise PermissionDenied("only the school's editors apply its files")
+    with transaction.atomic():
+        claimed = (
+            Job.objects.filter(pk=job.pk, state=Job.State.PENDING, queued_at__isnull=True)
+            .exclude(params__has_key="applied")
+            .update(params={**job.params, "applied": True})
+        )
+        if not claimed:
+            return False
+        _record(
+            job, actor=actor, action="job_apply_preview", after={"state": Job.State.PENDING, "applied": True}
+        )
+        jobs.enqueue(job)
+    return True
+
+
 def refuse_before_run(*, actor: Any, job: Job, refused: jobs.JobRefused) -> bool:
     """A job whose input is refused whole before it was handed to a worker (a school's correction
     file refused at its preview, decision 0035): REFUSED with the refusal's code, messages, counts

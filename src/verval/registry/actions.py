@@ -384,6 +384,40 @@ class BulkOutcome:
     issues: list[Any]
 
 
+def upload_correction_file(*, actor: Any, school_npsn: str, upload: Any) -> Any:
+    """A school's correction file (the page's Excel round trip) stored and made a job that awaits
+    the school's click on its preview (decision 0035), audited as `upload_school_xlsx`; a file
+    refused whole at its preview ends REFUSED at once, with its report. Returns the job."""
+    from verval.core import actions as core_actions
+    from verval.core import files, jobs
+    from verval.registry import bulk
+
+    _require_editor(actor, school_npsn)
+    relative, sha256, size = files.save_upload("bulk_correction", upload, ".xlsx")
+    refusal = bulk.preview_refusal(*bulk.preview_from_file(school_npsn, files.absolute(relative)))
+    with transaction.atomic():
+        job = jobs.create_job(
+            actor=actor,
+            kind="bulk_correction",
+            input_name=upload.name[:255],
+            input_path=relative,
+            input_sha256=sha256,
+            school_id=school_npsn,
+            params={"bytes": size},
+        )
+        audit.record(
+            actor=actor,
+            action="upload_school_xlsx",
+            object_type="job",
+            object_id=job.pk,
+            school_id=school_npsn,
+            after={"bytes": size, "sha256": sha256},
+        )
+        if refusal is not None:
+            core_actions.refuse_before_run(actor=actor, job=job, refused=refusal)
+    return job
+
+
 def bulk_correct(
     *, actor: Any, school_npsn: str, rows: list[Any], job: Any = None, progress: Any = None
 ) -> BulkOutcome:

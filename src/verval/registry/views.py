@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -384,30 +383,9 @@ def upload(request: HttpRequest, npsn: str) -> HttpResponse:
     school = _editor_school(request, npsn)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload_file = form.cleaned_data["berkas"]
-        relative, sha256, size = files.save_upload("bulk_correction", upload_file, ".xlsx")
-        # A file refused whole at its preview ends REFUSED at once, with its report (decision 0035).
-        refusal = bulk.preview_refusal(*bulk.preview_from_file(npsn, files.absolute(relative)))
-        with transaction.atomic():
-            job = jobs.create_job(
-                actor=request.user,
-                kind="bulk_correction",
-                input_name=upload_file.name[:255],
-                input_path=relative,
-                input_sha256=sha256,
-                school_id=npsn,
-                params={"bytes": size},
-            )
-            audit.record(
-                actor=request.user,
-                action="upload_school_xlsx",
-                object_type="job",
-                object_id=job.pk,
-                school_id=npsn,
-                after={"bytes": size, "sha256": sha256},
-            )
-            if refusal is not None:
-                core_actions.refuse_before_run(actor=request.user, job=job, refused=refusal)
+        job = actions.upload_correction_file(
+            actor=request.user, school_npsn=npsn, upload=form.cleaned_data["berkas"]
+        )
         return redirect("registry:preview", npsn=npsn, job_id=job.pk)
     return render(
         request, "registry/upload.html", {"school": school, "form": form}, status=400 if form.errors else 200
@@ -524,13 +502,5 @@ def preview_issues(request: HttpRequest, npsn: str, job_id: UUID, fmt: str) -> H
 def apply(request: HttpRequest, npsn: str, job_id: UUID) -> HttpResponse:
     _editor_school(request, npsn)
     job = _job(request, npsn, job_id)
-    # Claim the job once (a double click must not run it twice), then hand it to the worker.
-    claimed = (
-        type(job)
-        .objects.filter(pk=job.pk, state=job.State.PENDING)
-        .exclude(params__has_key="applied")
-        .update(params={**job.params, "applied": True})
-    )
-    if claimed:
-        jobs.enqueue(job)
+    core_actions.apply_preview(actor=request.user, job=job)
     return redirect(reverse("core:job", kwargs={"job_id": job.pk}))
