@@ -126,6 +126,8 @@ def test_only_pusdatin_can_start_validation(
         response = client.post("/pusdatin/validasi/")
     assert response.status_code == 302
     assert Recipient.objects.filter(status="MENUNGGU_PROVIDER").count() == 1
+    (started,) = AuditEvent.objects.filter(action="request_validation")
+    assert (started.actor_id, started.object_id) == (pusdatin.pk, str(Job.objects.get(kind="validate").pk))
 
 
 def test_phone_check_page_shows_each_verdict_with_reason_and_action(client, operator):  # type: ignore[no-untyped-def]

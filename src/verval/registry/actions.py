@@ -384,6 +384,20 @@ class BulkOutcome:
     issues: list[Any]
 
 
+def request_validation(*, actor: Any) -> Any:
+    """Pusdatin's validation run (SPEC §3 step 3) started from its page: the job, audited as
+    `request_validation`, handed to the worker when it commits (as a dump is, `request_dump`)."""
+    from verval.accounts.models import Role
+    from verval.core import jobs
+
+    access.require_role(actor, Role.PUSDATIN)
+    with transaction.atomic():
+        job = jobs.create_job(actor=actor, kind="validate")
+        audit.record(actor=actor, action="request_validation", object_type="job", object_id=job.pk)
+        jobs.enqueue(job)
+    return job
+
+
 def upload_correction_file(*, actor: Any, school_npsn: str, upload: Any) -> Any:
     """A school's correction file (the page's Excel round trip) stored and made a job that awaits
     the school's click on its preview (decision 0035), audited as `upload_school_xlsx`; a file

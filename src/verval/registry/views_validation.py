@@ -11,18 +11,15 @@ from django.urls import reverse
 
 from verval.accounts import access
 from verval.accounts.models import Role
-from verval.core import jobs
 from verval.core.postonly import post_only
 from verval.phones import mask, national_display
-from verval.registry import shared
+from verval.registry import actions, shared
 
 
 @login_required
 @post_only("core:pusdatin")
 def start_validation(request: HttpRequest) -> HttpResponse:
-    access.require_role(request.user, Role.PUSDATIN)
-    job = jobs.create_job(actor=request.user, kind="validate")
-    jobs.enqueue(job)
+    job = actions.request_validation(actor=request.user)
     return redirect("core:job", job_id=job.pk)
 
 
