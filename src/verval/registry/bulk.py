@@ -63,6 +63,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Berkas tidak dapat dibaca sebagai berkas Excel (.xlsx). Unggah berkas yang diunduh dari halaman sekolah.",
         "The file cannot be read as an Excel workbook (.xlsx). Upload the file downloaded from the school page.",
     ),
+    # An OLE2 compound file: Excel 97-2003 (.xls), or an .xlsx saved with a password (Excel
+    # encrypts the workbook into such a container); the bytes cannot tell which without parsing
+    # the container, and the remedy is the same.
+    "FILE_XLS_ATAU_BERSANDI": (
+        "Berkas ini berkas Excel lama (.xls) atau berkas Excel yang dilindungi kata sandi, dan tidak dapat "
+        "dibaca. Buka di Excel, hapus kata sandinya bila ada, simpan sebagai .xlsx, lalu unggah lagi.",
+        "This is an old Excel file (.xls) or a password-protected Excel file, and cannot be read. Open it in "
+        "Excel, remove the password if there is one, save it as .xlsx, and upload it again.",
+    ),
     "FILE_TERLALU_BESAR": (
         "Berkas terlalu besar untuk satu sekolah.",
         "The file is too large for one school.",
@@ -322,10 +331,25 @@ def _is_masked_list(rows: list[list[Any]]) -> bool:
     return "nomor_koreksi" not in header and "versi" not in header
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _head(source: str | Path | IO[bytes]) -> bytes:
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as fh:
+            return fh.read(len(OLE_MAGIC))
+    source.seek(0)
+    head = source.read(len(OLE_MAGIC))
+    source.seek(0)
+    return head
+
+
 def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
     """The data rows of an uploaded file; JobRefused (whole file) on a structure error."""
     from python_calamine import CalamineWorkbook
 
+    if _head(source).startswith(OLE_MAGIC):
+        raise refuse("FILE_XLS_ATAU_BERSANDI")
     try:
         if isinstance(source, (str, Path)) and Path(source).stat().st_size > MAX_UPLOAD_BYTES:
             raise refuse("FILE_TERLALU_BESAR")
