@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import datetime
 import io
 import uuid
 from collections.abc import Iterable
@@ -115,6 +116,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "TERKUNCI_SPTJM": (
         "Data terkunci karena tercantum pada SPTJM yang sudah dicetak.",
         "The record is locked: it is listed on a printed SPTJM.",
+    ),
+    # Excel turns a typed entry into a date (a number with slashes or dashes, a paste): the
+    # number engine read "2020-01-02" as a landline and said so, which sent the school after a
+    # fixed-line number nobody typed.
+    "NOMOR_BERUPA_TANGGAL": (
+        "Sel nomor_koreksi berisi tanggal, bukan nomor: Excel mengubah isiannya menjadi tanggal. Ubah "
+        "format sel menjadi Teks, ketik ulang nomornya (diawali 08), lalu unggah lagi.",
+        "The nomor_koreksi cell holds a date, not a number: Excel turned the entry into a date. Format "
+        "the cell as Text, type the number again (starting with 08), and upload again.",
     ),
     "VERSI_BERUBAH": (
         "Data sudah diubah sejak berkas diunduh. Unduh ulang berkas dan isi kembali koreksinya.",
@@ -303,6 +313,12 @@ class UploadRow:
     # belongs to its name (a sheet sorted without its id column) is caught by these.
     nisn: str = ""
     name: str = ""
+    # The nomor_koreksi cell is a date or time cell (NOMOR_BERUPA_TANGGAL).
+    correction_is_date: bool = False
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, (datetime.date, datetime.time, datetime.timedelta))
 
 
 def _cell_text(value: Any) -> str:
@@ -402,6 +418,9 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
                 version=get("versi"),
                 nisn=get("nisn") if "nisn" in pos else "",
                 name=get("nama") if "nama" in pos else "",
+                correction_is_date=_is_date(
+                    raw[pos["nomor_koreksi"]] if pos["nomor_koreksi"] < len(raw) else None
+                ),
             )
         )
         if len(out) > MAX_ROWS:
@@ -560,6 +579,11 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
         rec = own[rid]
         if not _same_person(row, rec):
             result.issues.append(issue(row.line, "id", "BARIS_TIDAK_COCOK", rid))
+            continue
+        if row.correction_is_date:
+            result.issues.append(
+                issue(row.line, "nomor_koreksi", "NOMOR_BERUPA_TANGGAL", row.correction[:20])
+            )
             continue
         new = parsed[at]
         if not new.valid:
