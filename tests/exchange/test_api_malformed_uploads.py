@@ -125,8 +125,8 @@ def test_gzip_upload_with_a_broken_deflate_stream_is_refused_whole_as_cut_off_no
     body_out = r.json()
     assert (body_out["code"], body_out["message"], body_out["message_en"], body_out["counts"]) == (
         "BERKAS_TERPOTONG",
-        "Berkas terpotong (baris terakhir tidak lengkap).",
-        "The file is cut off (last row incomplete).",
+        "Berkas gzip terpotong atau rusak: isinya tidak dapat dibuka sampai akhir. Kirim ulang berkas yang utuh.",
+        "The gzip file is cut off or damaged: it cannot be unpacked to its end. Send the complete file again.",
         {},
     )
     assert Job.objects.get().state == Job.State.REFUSED

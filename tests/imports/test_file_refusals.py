@@ -233,3 +233,39 @@ def test_xlsx_with_one_empty_sheet_names_it(tmp_path):  # type: ignore[no-untype
         job.error_message_en
         == 'The first sheet ("Sheet") is empty. The data must be on the first sheet of the Excel file.'
     )
+
+
+def test_a_file_without_its_header_row_is_refused_without_quoting_its_first_row(tmp_path):  # type: ignore[no-untyped-def]
+    text = csv_text(many(5, nama="Budi Santoso"))
+    path = tmp_path / "a.csv"
+    path.write_text(text.split("\n", 1)[1])  # the header row left out: line 1 is a student
+    job = _refused(path, "KOLOM_TIDAK_LENGKAP")
+    assert job.error_message_en == (
+        "Line 1 holds none of the known column titles: the file has no header row, or another row (a "
+        "sheet title, merged cells) sits above it. Line 1 must hold the column titles: jenis,id,nama,nisn,"
+        "tingkat_pendidikan,bentuk_pendidikan,npsn,nama_sekolah,kode_wilayah,nomor_telepon_seluler."
+    )
+    stored = [job.error_message, *job.issues.values_list("message", "message_en", "value").get()]
+    assert [m for m in stored if "Budi" in m or "081210000000" in m] == []
+
+
+def test_an_untitled_column_is_named_by_its_position(tmp_path):  # type: ignore[no-untyped-def]
+    header = ["" if h == "nama" else h for h in HEADER]  # Excel's merged header cell B1:C1
+    job = _refused(write(tmp_path / "a.csv", many(5), header=header), "KOLOM_TIDAK_LENGKAP")
+    assert job.error_message == (
+        "Kolom wajib tidak ada: nama. Kolom tidak dikenal (mungkin salah nama): (kolom ke-3 tanpa judul)."
+    )
+    assert (
+        job.error_message_en
+        == "Required columns are missing: nama. Unknown columns (renamed?): (column 3, untitled)."
+    )
+
+
+def test_an_old_or_password_protected_excel_file_is_refused_naming_both(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504)
+    job = _refused(path, "FORMAT_TIDAK_DIDUKUNG")
+    assert job.error_message_en == (
+        "This is an old Excel file (.xls) or a password-protected Excel file; neither is supported. "
+        "Remove the password if there is one, then save it as .xlsx or UTF-8 CSV."
+    )

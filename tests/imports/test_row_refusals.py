@@ -96,6 +96,12 @@ def test_duplicate_id_refuses_every_later_occurrence(tmp_path):  # type: ignore[
     assert Recipient.objects.get(id=uid(0)).name == "Siswa 0"
 
 
+def test_a_repeated_id_is_reported_as_the_file_writes_it(tmp_path):  # type: ignore[no-untyped-def]
+    # SQLite stages ids as 32 hex digits, which the report's masking took for a number.
+    job = import_file(write(tmp_path / "a.csv", many(60) + [student(7)]))
+    assert list(job.issues.values_list("line", "code", "value")) == [(62, "ID_GANDA", uid(7))]
+
+
 def test_refused_row_report_never_holds_a_name_or_full_nik(tmp_path):  # type: ignore[no-untyped-def]
     rows = many(40) + [student(700, nama="", nik="320112345")]
     job = import_file(write(tmp_path / "a.csv", rows))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 
@@ -247,6 +248,47 @@ def test_a_file_with_the_wrong_structure_is_refused_whole(
     assert code in html and "Terapkan" not in html
     job = _apply(client, school.npsn, job, django_capture_on_commit_callbacks)
     assert (job.state, job.error_code) == ("REFUSED", code)
+
+
+# The first bytes of an OLE2 compound file: what Excel 97-2003 writes, and what Excel writes for
+# an .xlsx saved with a password.
+OLE2 = bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504
+
+
+def test_an_old_or_password_protected_excel_file_is_refused_with_a_message_that_says_so(
+    client, operator, school
+):  # type: ignore[no-untyped-def]
+    client.force_login(operator)
+    job = _upload(client, school.npsn, OLE2)
+    assert (job.state, job.error_code) == ("REFUSED", "FILE_XLS_ATAU_BERSANDI")
+    assert job.error_message_en == (
+        "This is an old Excel file (.xls) or a password-protected Excel file, and cannot be read. Open it in "
+        "Excel, remove the password if there is one, save it as .xlsx, and upload it again."
+    )
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert "dilindungi kata sandi" in html and "Terapkan" not in html
+
+
+def test_a_correction_excel_turned_into_a_date_is_refused_as_a_date_not_a_landline(
+    operator, school, tmp_path
+):  # type: ignore[no-untyped-def]
+    r = make_recipients(school, 1)[0]
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(
+        xlsx_bytes([[str(r.pk), datetime.date(2020, 1, 2), 1]], header=["id", "nomor_koreksi", "versi"])
+    )
+    plan = bulk.plan(school.npsn, bulk.read_xlsx(path))
+    assert [(i.line, i.column, i.code, i.message_en, i.value) for i in plan.issues] == [
+        (
+            2,
+            "nomor_koreksi",
+            "NOMOR_BERUPA_TANGGAL",
+            "The nomor_koreksi cell holds a date, not a number: Excel turned the entry into a date. Format "
+            "the cell as Text, type the number again (starting with 08), and upload again.",
+            "20****02",  # masked as every value shown back: digits alike are not told apart
+        )
+    ]
+    assert plan.changes == []
 
 
 def test_numbers_typed_into_general_cells_are_recovered(operator, school, tmp_path):  # type: ignore[no-untyped-def]

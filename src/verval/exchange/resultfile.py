@@ -66,6 +66,14 @@ LINE_ENDS = (b"\n", b"\r")
 _ISAL_ERROR = cast("type[Exception]", isal_zlib.error)
 
 
+# A gzip stream that ends early or holds a broken block: the code's own text ("last row
+# incomplete") sent providers to look for a short row in a file whose rows were all whole.
+BROKEN_GZIP = (
+    "Berkas gzip terpotong atau rusak: isinya tidak dapat dibuka sampai akhir. Kirim ulang berkas yang utuh.",
+    "The gzip file is cut off or damaged: it cannot be unpacked to its end. Send the complete file again.",
+)
+
+
 def refused_no_line_end() -> JobRefused:
     return JobRefused(code="BERKAS_TERPOTONG", message=NO_LINE_END[0], message_en=NO_LINE_END[1])
 
@@ -275,6 +283,6 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
     except UnicodeDecodeError:
         raise refused("ENCODING_SALAH") from None
     except (EOFError, zlib.error, gzip.BadGzipFile):
-        raise refused("BERKAS_TERPOTONG") from None
+        raise refused("BERKAS_TERPOTONG", texts=BROKEN_GZIP) from None
     except csv.Error:
         raise refused("BERKAS_TERPOTONG") from None

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import polars as pl
 
 from verval.core import xlsxguard
+from verval.core.logging import masked_value
 from verval.imports.rules import NIK_NUMBER_MARK
 
 if TYPE_CHECKING:
@@ -126,8 +127,12 @@ def open_cutoff(path: str | Path) -> Cutoff:
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileRefused(
             "FORMAT_TIDAK_DIDUKUNG",
-            "Berkas Excel lama (.xls) tidak didukung; simpan sebagai .xlsx atau CSV UTF-8.",
-            "Old Excel files (.xls) are not supported; save as .xlsx or UTF-8 CSV.",
+            # An .xlsx saved with a password is such a container too (Excel encrypts the
+            # workbook into it): the message names both, the remedy being the same.
+            "Berkas ini berkas Excel lama (.xls) atau berkas Excel yang dilindungi kata sandi; keduanya "
+            "tidak didukung. Hapus kata sandinya bila ada, lalu simpan sebagai .xlsx atau CSV UTF-8.",
+            "This is an old Excel file (.xls) or a password-protected Excel file; neither is supported. "
+            "Remove the password if there is one, then save it as .xlsx or UTF-8 CSV.",
         )
     cleanup: list[Path] = []
     offset = 0
@@ -346,13 +351,15 @@ def _check_header(line: str) -> list[str]:
                     f"Columns are separated by {name_en}, not commas. Save the file again as CSV with comma (,) separators.",
                     1,
                 )
+        if not known & set(columns):
+            raise _no_header_row()
         missing = [c for c in REQUIRED if c not in columns]
-        unknown = [c for c in columns if c not in known]
+        unknown = [(i, c) for i, c in enumerate(columns, start=1) if c not in known]
         msg_id = "Kolom wajib tidak ada: " + ", ".join(missing) + "."
         msg_en = "Required columns are missing: " + ", ".join(missing) + "."
         if unknown:
-            msg_id += " Kolom tidak dikenal (mungkin salah nama): " + ", ".join(unknown) + "."
-            msg_en += " Unknown columns (renamed?): " + ", ".join(unknown) + "."
+            msg_id += " Kolom tidak dikenal (mungkin salah nama): " + _titles_shown(unknown, "id") + "."
+            msg_en += " Unknown columns (renamed?): " + _titles_shown(unknown, "en") + "."
         raise FileRefused("KOLOM_TIDAK_LENGKAP", msg_id, msg_en, 1)
     dup = sorted({c for c in columns if columns.count(c) > 1 and c in known})
     if dup:
@@ -363,6 +370,45 @@ def _check_header(line: str) -> list[str]:
             1,
         )
     return columns
+
+
+# Unknown titles shown in KOLOM_TIDAK_LENGKAP: at most this many, each cut to this length.
+TITLES_SHOWN = 10
+TITLE_CHARS = 40
+
+
+def _no_header_row() -> FileRefused:
+    """Line 1 holds not one known title: a file without its header row, whose first row of data
+    would otherwise be quoted back as "unknown columns" (a name, a NIK and a phone number in the
+    job's message and on its page), or a sheet with a title row above the header (Excel's merged
+    "DATA CUTOFF" cell)."""
+    expected = ",".join(REQUIRED)
+    return FileRefused(
+        "KOLOM_TIDAK_LENGKAP",
+        "Baris 1 tidak memuat satu pun judul kolom yang dikenal: berkasnya tanpa baris judul, atau ada "
+        "baris lain (judul lembar, sel yang digabung) di atasnya. Baris 1 harus berisi judul kolom: "
+        f"{expected}.",
+        "Line 1 holds none of the known column titles: the file has no header row, or another row (a "
+        "sheet title, merged cells) sits above it. Line 1 must hold the column titles: "
+        f"{expected}.",
+        1,
+    )
+
+
+def _titles_shown(unknown: list[tuple[int, str]], lang: str) -> str:
+    """The unknown titles as a person can find them: an empty one (a merged or blank header cell)
+    by its position, the others cut short with any number in them masked."""
+    shown = []
+    for position, title in unknown[:TITLES_SHOWN]:
+        if not title:
+            shown.append(
+                f"(kolom ke-{position} tanpa judul)" if lang == "id" else f"(column {position}, untitled)"
+            )
+        else:
+            shown.append(masked_value(title)[:TITLE_CHARS])
+    if len(unknown) > TITLES_SHOWN:
+        shown.append(f"… (+{len(unknown) - TITLES_SHOWN})")
+    return ", ".join(shown)
 
 
 def _cut_off(line: int) -> FileRefused:

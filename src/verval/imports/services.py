@@ -40,6 +40,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -1023,7 +1024,7 @@ class _Importer:
                     "line": pl.Series(lines, dtype=pl.Int64),
                     "column": ["id"] * len(lines),
                     "code": ["ID_GANDA"] * len(lines),
-                    "value": ids,
+                    "value": [_uuid_text(i) for i in ids],
                 }
             )
         )
@@ -1459,3 +1460,13 @@ class _Importer:
             [self.now_db],
         )
         return c.rowcount
+
+
+def _uuid_text(rid: str) -> str:
+    """A repeated id as the file writes it (8-4-4-4-12): SQLite's staging keeps it as 32 hex
+    digits, which the report's masking took for a number (`b00cb661bfde43*****38f0fe647ad76`),
+    so the person looking for the line could not search the file for it."""
+    try:
+        return str(uuid.UUID(rid))
+    except ValueError:
+        return rid

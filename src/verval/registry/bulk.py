@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import datetime
 import io
 import uuid
 from collections.abc import Iterable
@@ -63,6 +64,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Berkas tidak dapat dibaca sebagai berkas Excel (.xlsx). Unggah berkas yang diunduh dari halaman sekolah.",
         "The file cannot be read as an Excel workbook (.xlsx). Upload the file downloaded from the school page.",
     ),
+    # An OLE2 compound file: Excel 97-2003 (.xls), or an .xlsx saved with a password (Excel
+    # encrypts the workbook into such a container); the bytes cannot tell which without parsing
+    # the container, and the remedy is the same.
+    "FILE_XLS_ATAU_BERSANDI": (
+        "Berkas ini berkas Excel lama (.xls) atau berkas Excel yang dilindungi kata sandi, dan tidak dapat "
+        "dibaca. Buka di Excel, hapus kata sandinya bila ada, simpan sebagai .xlsx, lalu unggah lagi.",
+        "This is an old Excel file (.xls) or a password-protected Excel file, and cannot be read. Open it in "
+        "Excel, remove the password if there is one, save it as .xlsx, and upload it again.",
+    ),
     "FILE_TERLALU_BESAR": (
         "Berkas terlalu besar untuk satu sekolah.",
         "The file is too large for one school.",
@@ -106,6 +116,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "TERKUNCI_SPTJM": (
         "Data terkunci karena tercantum pada SPTJM yang sudah dicetak.",
         "The record is locked: it is listed on a printed SPTJM.",
+    ),
+    # Excel turns a typed entry into a date (a number with slashes or dashes, a paste): the
+    # number engine read "2020-01-02" as a landline and said so, which sent the school after a
+    # fixed-line number nobody typed.
+    "NOMOR_BERUPA_TANGGAL": (
+        "Sel nomor_koreksi berisi tanggal, bukan nomor: Excel mengubah isiannya menjadi tanggal. Ubah "
+        "format sel menjadi Teks, ketik ulang nomornya (diawali 08), lalu unggah lagi.",
+        "The nomor_koreksi cell holds a date, not a number: Excel turned the entry into a date. Format "
+        "the cell as Text, type the number again (starting with 08), and upload again.",
     ),
     "VERSI_BERUBAH": (
         "Data sudah diubah sejak berkas diunduh. Unduh ulang berkas dan isi kembali koreksinya.",
@@ -294,6 +313,12 @@ class UploadRow:
     # belongs to its name (a sheet sorted without its id column) is caught by these.
     nisn: str = ""
     name: str = ""
+    # The nomor_koreksi cell is a date or time cell (NOMOR_BERUPA_TANGGAL).
+    correction_is_date: bool = False
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, (datetime.date, datetime.time, datetime.timedelta))
 
 
 def _cell_text(value: Any) -> str:
@@ -322,10 +347,25 @@ def _is_masked_list(rows: list[list[Any]]) -> bool:
     return "nomor_koreksi" not in header and "versi" not in header
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _head(source: str | Path | IO[bytes]) -> bytes:
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as fh:
+            return fh.read(len(OLE_MAGIC))
+    source.seek(0)
+    head = source.read(len(OLE_MAGIC))
+    source.seek(0)
+    return head
+
+
 def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
     """The data rows of an uploaded file; JobRefused (whole file) on a structure error."""
     from python_calamine import CalamineWorkbook
 
+    if _head(source).startswith(OLE_MAGIC):
+        raise refuse("FILE_XLS_ATAU_BERSANDI")
     try:
         if isinstance(source, (str, Path)) and Path(source).stat().st_size > MAX_UPLOAD_BYTES:
             raise refuse("FILE_TERLALU_BESAR")
@@ -378,6 +418,9 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
                 version=get("versi"),
                 nisn=get("nisn") if "nisn" in pos else "",
                 name=get("nama") if "nama" in pos else "",
+                correction_is_date=_is_date(
+                    raw[pos["nomor_koreksi"]] if pos["nomor_koreksi"] < len(raw) else None
+                ),
             )
         )
         if len(out) > MAX_ROWS:
@@ -536,6 +579,11 @@ def plan(school_npsn: str, rows: list[UploadRow]) -> Plan:
         rec = own[rid]
         if not _same_person(row, rec):
             result.issues.append(issue(row.line, "id", "BARIS_TIDAK_COCOK", rid))
+            continue
+        if row.correction_is_date:
+            result.issues.append(
+                issue(row.line, "nomor_koreksi", "NOMOR_BERUPA_TANGGAL", row.correction[:20])
+            )
             continue
         new = parsed[at]
         if not new.valid:
