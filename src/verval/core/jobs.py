@@ -41,6 +41,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_tasks_db.utils import is_locked_database_exception
 
 from verval.core import files, queues
@@ -634,7 +635,7 @@ COUNT_LABELS = {
     "changed": _("Berubah"),
     "unchanged": _("Tidak berubah"),
     "removed": _("Dinonaktifkan"),
-    "refused": _("Ditolak"),
+    "refused": pgettext_lazy("job", "Ditolak"),
     "numbers_changed": _("Nomor berubah"),
     "corrections_in_dapodik": _("Koreksi sekolah kini ada di Dapodik"),
     "corrections_kept": _("Koreksi sekolah dipertahankan (Dapodik berbeda)"),

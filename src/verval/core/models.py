@@ -50,7 +50,8 @@ class Job(models.Model):
         PENDING = "PENDING", _("Menunggu")
         RUNNING = "RUNNING", _("Berjalan")
         SUCCEEDED = "SUCCEEDED", _("Selesai")
-        REFUSED = "REFUSED", _("Ditolak")
+        # "Refused" in English: a registration's "Ditolak" is "Rejected" (accounts).
+        REFUSED = "REFUSED", pgettext_lazy("job", "Ditolak")
         FAILED = "FAILED", _("Gagal")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
