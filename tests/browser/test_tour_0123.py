@@ -62,3 +62,25 @@ def test_the_number_check_shows_each_typed_number_on_one_line_on_a_desktop(live_
         assert typed.all_inner_texts() == ["081234567890", "6281311112222", "021 555 1234"]
         # An inline element broken over two lines has two client rectangles.
         assert [code.evaluate("e => e.getClientRects().length") for code in typed.all()] == [1, 1, 1]
+
+
+def test_a_job_pages_figures_start_under_their_labels_on_a_phone(live_server, browser):  # type: ignore[no-untyped-def]
+    from tests.factories import correction_job
+    from verval.core.models import Job
+
+    school = SchoolFactory(npsn="20155813")
+    operator = UserFactory(role="OPERATOR", school=school, username="op.angka")
+    job = correction_job(operator, school)
+    Job.objects.filter(pk=job.pk).update(
+        state="SUCCEEDED", counts={"rows": 1048575, "changed": 2, "unchanged": 0, "refused": 0}
+    )
+    with phone(browser) as page:
+        sign_in(page, live_server.url, "op.angka")
+        page.goto(f"{live_server.url}/pekerjaan/{job.pk}/")
+        cards = page.locator("dl.cards .card")
+        cards.first.wait_for()
+        shot(page, "tour-0123-job-figures-phone")
+        assert cards.locator("dd").all_inner_texts() == ["1.048.575", "2", "0", "0"]
+        for card in cards.all():
+            assert box(card.locator("dd")).get("x") == box(card.locator("dt")).get("x")
+            assert inside_viewport(box(card.locator("dd b")))
