@@ -16,6 +16,13 @@ from tests.factories import RecipientFactory, SchoolFactory, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# The lines a cell's text takes: the distinct tops of its text's rectangles.
+LINES = (
+    "e => { const r = document.createRange(); r.selectNodeContents(e);"
+    " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
+)
+
+
 @contextmanager
 def desktop(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
@@ -62,6 +69,9 @@ def test_the_number_check_shows_each_typed_number_on_one_line_on_a_desktop(live_
         assert typed.all_inner_texts() == ["081234567890", "6281311112222", "021 555 1234"]
         # An inline element broken over two lines has two client rectangles.
         assert [code.evaluate("e => e.getClientRects().length") for code in typed.all()] == [1, 1, 1]
+        national = page.locator("table.checked td[data-label='Bentuk baku']")
+        assert national.all_inner_texts() == ["—", "0813-1111-2222", "—"]
+        assert [cell.evaluate(LINES) for cell in national.all()] == [1, 1, 1]
 
 
 def test_a_job_pages_figures_start_under_their_labels_on_a_phone(live_server, browser):  # type: ignore[no-untyped-def]
