@@ -137,3 +137,12 @@ def test_demo_leaves_the_printed_provider_a_dump_its_subscriber_export_answers(i
     assert (code, answer["counts"]["berhasil"]) == (0, waiting.rows)
     code, sent = _run_kit(capsys, ["send-recap", *common, "--period", waiting.period_id])
     assert (code, sent["reconciliation"]["ok"]) == (0, True)
+
+    # `make run` again (`verval demo --if-empty`) prints the commands without promising work
+    # that is done: no dump waits, the round's batches are all answered.
+    again = demo.kit_lines(url="http://127.0.0.1:8765", token="vp_again")
+    assert [line for line in again if not line.startswith("    ")] == [
+        f"  Subscriber export of telkomsel (the simulator's): {subscribers}",
+        "  No dump batch waits for telkomsel's answer; the provider kit answers the next one:",
+        "  Every disbursement batch of telkomsel is answered; the provider kit fetches the next one:",
+    ]

@@ -225,7 +225,10 @@ def test_history_page_lists_changes_with_masked_numbers(client, operator, dinas_
     response = client.get(f"/sekolah/{aktif.school_id}/penerima/{aktif.pk}/riwayat/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "0812****2222 → 0813****1357" in html and "Nomor diubah" in html
+    assert (
+        '<span class="nowrap">0812****2222</span> → <span class="nowrap">0813****1357</span>' in html
+        and "Nomor diubah" in html
+    )
     assert "081324681357" not in html and "0813-2468-1357" not in html
 
 

@@ -112,6 +112,6 @@ def test_the_number_check_gives_back_the_numbers_typed_by_purpose(client, school
     client.force_login(request.getfixturevalue(role))
     html = client.post("/cek-nomor/", {"numbers": "0812-1111-2222\n"}).content.decode()
     assert "<code>0812-1111-2222</code>" in html
-    assert '<td data-label="Bentuk baku">0812-1111-2222</td>' in html
+    assert '<td class="nowrap" data-label="Bentuk baku">0812-1111-2222</td>' in html
     html = client.post("/cek-nomor/satu/", {"nomor": "+6281211112222"}).content.decode()
     assert "Format benar: 0812-1111-2222" in html

@@ -264,20 +264,35 @@ def kit_lines(*, url: str, token: str) -> list[str]:
     waiting = DumpBatch.objects.filter(provider=DEMO_PROVIDER, state=DumpBatch.State.OPEN).order_by("id")
     kit = kit_program()
     lines = [f"  Subscriber export of {DEMO_PROVIDER} (the simulator's): {paths['subscribers']}"]
+    # A second `make run` prints these lines again after the kit answered everything: "Answer it"
+    # and "follows once the worker has played the round" then pointed at work that was done.
     if waiting:
         names = ", ".join(f"{b.id} ({b.rows} rows)" for b in waiting)
         lines.append(f"  Dump batch waiting for {DEMO_PROVIDER}'s answer: {names}")
-    lines += [
-        "  Answer it with the provider kit:",
+        lines.append("  Answer it with the provider kit:")
+    else:
+        lines.append(
+            f"  No dump batch waits for {DEMO_PROVIDER}'s answer; the provider kit answers the next one:"
+        )
+    lines.append(
         f"    {kit} sync --url {url} --token {token} --subscribers {paths['subscribers']} "
-        f"--workdir {paths['workdir']}",
-    ]
-    injection = DisbursementBatch.objects.filter(
-        provider=DEMO_PROVIDER, state=DisbursementBatch.State.TERBIT
-    ).order_by("created_at")
+        f"--workdir {paths['workdir']}"
+    )
+    batches = DisbursementBatch.objects.filter(provider=DEMO_PROVIDER).order_by("created_at")
+    injection = [b for b in batches if b.state == DisbursementBatch.State.TERBIT]
+    pulled = [b for b in batches if b.state == DisbursementBatch.State.DIAMBIL]
     if injection:
         names = ", ".join(f"{b.id} ({b.period_id} #{b.seq}, {b.rows} rows)" for b in injection)
         lines.append(f"  Disbursement batch waiting for {DEMO_PROVIDER}'s injection: {names}")
+    elif pulled:
+        names = ", ".join(f"{b.id} ({b.period_id} #{b.seq}, {b.rows} rows)" for b in pulled)
+        lines.append(
+            f"  Disbursement batch pulled, its injection results not sent yet (docs/provider-kit.md): {names}"
+        )
+    elif batches:
+        lines.append(
+            f"  Every disbursement batch of {DEMO_PROVIDER} is answered; the provider kit fetches the next one:"
+        )
     else:
         lines.append(
             "  Its disbursement batch follows once the worker has played the SPTJM round (a minute):"
