@@ -28,6 +28,25 @@ def test_demo_prints_the_provider_example_with_the_servers_port():  # type: igno
     ]
 
 
+def test_demo_prints_each_accounts_scope_by_name_with_its_code():  # type: ignore[no-untyped-def]
+    from verval.reference.models import Region
+
+    out = StringIO()
+    call_command("demo", "--students", "40", "--teachers", "5", "--no-round", stdout=out)
+    operator = User.objects.get(username="operator")
+    school = operator.school
+    province = Region.objects.get(code=school.province_id)
+    regency = Region.objects.get(code=school.regency_id)
+    lines = [line for line in out.getvalue().splitlines() if "/ verval-demo-2020 /" in line]
+    assert lines == [
+        "  PUSDATIN    pusdatin    / verval-demo-2020 / seluruh Indonesia / nationwide",
+        f"  DINAS_PROV  dinas.prov  / verval-demo-2020 / {province.name} ({province.code})",
+        f"  DINAS_KAB   dinas.kab   / verval-demo-2020 / {regency.name} ({regency.code})",
+        f"  OPERATOR    operator    / verval-demo-2020 / {school.name} (NPSN {school.npsn})",
+        "  PROVIDER    telkomsel   / verval-demo-2020 / telkomsel",
+    ]
+
+
 def test_demo_loads_accounts_for_every_role_and_plays_a_round():  # type: ignore[no-untyped-def]
     out = StringIO()
     call_command("demo", "--students", "900", "--teachers", "100", "--json", stdout=out)

@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 
 from verval.accounts.models import PROVIDER_CODES, Role, User
 from verval.core import files
-from verval.reference.models import Period, QuotaPolicy, School
+from verval.reference.models import Period, QuotaPolicy, Region, School
 from verval.registry.models import Recipient
 
 DEMO_PASSWORD = "verval-demo-2020"
@@ -396,6 +396,20 @@ def demo_api_token() -> str:
 
     _, token = issue_token(actor=None, provider="telkomsel", label="demo", rotate=False)
     return token
+
+
+def scope_label(role: str, scope: str) -> str:
+    """What a demo account sees, as the printed list says it: the region's or school's name with
+    its code (a bare "3201" or "20212345" tells a new user nothing), the whole country for Pusdatin."""
+    if role == Role.PUSDATIN:
+        return "seluruh Indonesia / nationwide"
+    if role in (Role.DINAS_PROV, Role.DINAS_KAB):
+        name = Region.objects.filter(code=scope).values_list("name", flat=True).first()
+        return f"{name} ({scope})" if name else scope
+    if role == Role.OPERATOR:
+        name = School.objects.filter(npsn=scope).values_list("name", flat=True).first()
+        return f"{name} (NPSN {scope})" if name else scope
+    return scope
 
 
 def accounts_summary(password: str | None = None) -> dict[str, dict[str, str]]:

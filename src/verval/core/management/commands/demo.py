@@ -72,7 +72,9 @@ class Command(DataCommand):
             return
         self.stdout.write("\nDemo accounts (role: username / password / scope):")
         for role, acc in result["accounts"].items():
-            self.stdout.write(f"  {role:<11} {acc['username']:<11} / {acc['password']} / {acc['scope']}")
+            self.stdout.write(
+                f"  {role:<11} {acc['username']:<11} / {acc['password']} / {demo.scope_label(role, acc['scope'])}"
+            )
         self.stdout.write(f"\nProvider API token for {demo.DEMO_PROVIDER} (shown once): {token}")
         for line in demo.kit_lines(url=url, token=token):
             self.stdout.write(line)
