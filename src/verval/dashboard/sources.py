@@ -204,13 +204,20 @@ def sptjm_facts_select(
     docs_where, docs_params = school_filter("s.school_id", npsns)
     recipients_where, recipients_params = school_filter("r.school_id", npsns)
     where, params = school_filter("sc.npsn", npsns)
+    # A school's refresh: the items of its own recipients only. Without it PostgreSQL hashed every
+    # live and every approved item of the period for 100 schools (0.2 s at 300,000 recipients,
+    # growing with the nation's items, not with the schools'); the same rows either way.
+    own_items, own_params = "", []
+    if npsns is not None:
+        own_items = f" AND {{alias}}.recipient_id IN (SELECT r2.id FROM {q(Recipient)} r2 WHERE r2.school_id IN ({','.join(['%s'] * len(npsns))}))"  # noqa: S608
+        own_params = list(npsns)
     candidates = f"""SELECT r.school_id, COUNT(*) AS n FROM {q(Recipient)} r
             WHERE r.active = %s AND r.status = 'AKTIF' AND r.phone_e164 <> '' AND r.locked = %s{recipients_where}
               AND NOT EXISTS (SELECT 1 FROM {q(item)} ci WHERE ci.recipient_id = r.id
                               AND ci.period_id IN ({",".join(["%s"] * len(covering))})
-                              AND ci.approved = %s AND ci.phone_e164 = r.phone_e164)
+                              AND ci.approved = %s AND ci.phone_e164 = r.phone_e164{own_items.format(alias="ci")})
               AND NOT EXISTS (SELECT 1 FROM {q(item)} li JOIN {q(sptjm)} ls ON ls.id = li.sptjm_id
-                              WHERE li.recipient_id = r.id AND ls.period_id = %s AND ls.status IN ({live}))
+                              WHERE li.recipient_id = r.id AND ls.period_id = %s AND ls.status IN ({live}){own_items.format(alias="li")})
             GROUP BY r.school_id"""  # noqa: S608
     sql = f"""
         SELECT sc.npsn, %s, {state}, CASE WHEN d.live > 0 THEN 0 ELSE COALESCE(c.n, 0) END
@@ -231,7 +238,9 @@ def sptjm_facts_select(
         *recipients_params,
         *covering,
         True,
+        *own_params,
         period,
+        *own_params,
         *params,
     ]
 
