@@ -86,7 +86,7 @@ def main() -> None:
             """INSERT INTO dashboard_schoolsummary (school_id, regency, province, level, imported, belum,
                  format_salah, menunggu, sent, aktif, residu, sptjm_printed, sptjm_uploaded, sptjm_approved,
                  sptjm_returned, berhasil, gagal, score, sptjm_carried, sptjm_state, sptjm_to_print)
-               SELECT npsn, regency_id, province_id, 'SD', 50, 0, 1, 0, 50, 45, 4, 0, 0, 0, 0, 0, 0, 1000, 0, '', TRUE
+               SELECT npsn, regency_id, province_id, 'SD', 50, 0, 1, 0, 50, 45, 4, 0, 0, 0, 0, 0, 0, 1000, 0, '', 45
                FROM reference_school"""
         )
         cur.execute("ANALYZE")

@@ -45,7 +45,7 @@ def test_opening_a_period_refreshes_the_dashboard_for_it_once_committed(
     assert len(callbacks) == 1
     assert set(SchoolSptjm.objects.values_list("period", flat=True)) == {"2020-10"}
     # The September document still locks its records: nothing to print in October, not late.
-    assert SchoolSptjm.objects.get(school_id=school.npsn).to_print is False
+    assert SchoolSptjm.objects.get(school_id=school.npsn).to_print == 0
     assert SchoolSummary.objects.get(school_id=school.npsn).sptjm_printed == 0
     late, count = _summary_path(pusdatin, october)
     assert (sorted(late), count) == (["69990001"], 1)

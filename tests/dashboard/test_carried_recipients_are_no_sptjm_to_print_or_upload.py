@@ -36,7 +36,7 @@ def test_a_printed_sptjm_of_new_numbers_beside_carried_ones_is_not_uploaded() ->
 
 def test_new_numbers_beside_carried_ones_with_no_sptjm_printed_are_to_print() -> None:
     summary = SchoolSummary(
-        aktif=8, sptjm_printed=6, sptjm_uploaded=6, sptjm_approved=6, sptjm_carried=6, sptjm_to_print=True
+        aktif=8, sptjm_printed=6, sptjm_uploaded=6, sptjm_approved=6, sptjm_carried=6, sptjm_to_print=2
     )
 
     assert behind_reasons(summary, DEADLINES) == ["BELUM_SPTJM", "TERLAMBAT"]

@@ -116,7 +116,7 @@ def test_after_a_refresh_the_late_page_reads_the_summaries_and_no_recipient(
     assert shown.count == 3
     assert [q["sql"] for q in queries.captured_queries if '"registry_recipient"' in q["sql"]] == []
     assert [q["sql"] for q in queries.captured_queries if '"sptjm_sptjm"' in q["sql"]] == []
-    assert SchoolSptjm.objects.get(school_id=town["locked_only"].npsn).to_print is False
+    assert SchoolSptjm.objects.get(school_id=town["locked_only"].npsn).to_print == 0
     assert SchoolSptjm.objects.get(school_id=town["uploaded"].npsn).state == "DIUNGGAH"
     # One row per school, a school without a recipient or a document too.
     assert SchoolSptjm.objects.get(school_id=town["quiet"].npsn).period == period.code

@@ -66,11 +66,13 @@ def test_late_schools_are_asked_about_by_scope_not_by_a_list_of_every_school(
     aktif(school, 2)
     actions.print_sptjm(actor=operator, npsn=school.npsn, period_code=period.code)
     aktif(other_school, 3)
-    approved = SchoolFactory()
-    aktif(approved, 1)
+    # Uploaded and waiting for Pusdatin, a new recipient since: a print returns that document,
+    # nothing to print now, not late (decision 0122; an approved one would have it to print).
+    uploaded = SchoolFactory()
+    aktif(uploaded, 1)
     Sptjm.objects.create(
-        number=f"SPTJM/{period.code}/{approved.npsn}/1", school=approved, period=period, seq=1,
-        status=SptjmStatus.DISETUJUI, rows=1, printed_at=timezone.now(), uploaded_at=timezone.now(),
+        number=f"SPTJM/{period.code}/{uploaded.npsn}/1", school=uploaded, period=period, seq=1,
+        status=SptjmStatus.DIUNGGAH, rows=1, printed_at=timezone.now(), uploaded_at=timezone.now(),
     )  # fmt: skip
     # Printed again after the approval and not uploaded: late to upload that one (decision 0119;
     # the approval decided before, and the second document's numbers waited unchased).
@@ -93,10 +95,10 @@ def test_late_schools_are_asked_about_by_scope_not_by_a_list_of_every_school(
             (again.npsn, again.name, "DICETAK", True),
         ]
     )
-    # A school with a document is not named in any statement (those without one are asked for a
-    # print candidate in bounded chunks): the nation's 440,000 schools were once passed back as
-    # an IN list to every statement (decision 0094).
-    assert [q["sql"] for q in queries.captured_queries if f"'{approved.npsn}'" in q["sql"]] == []
+    # A school with a live document is not named in any statement (those without one, or with
+    # approved ones only, are asked for a print candidate in bounded chunks): the nation's 440,000
+    # schools were once passed back as an IN list to every statement (decision 0094).
+    assert [q["sql"] for q in queries.captured_queries if f"'{uploaded.npsn}'" in q["sql"]] == []
     assert quiet.npsn not in {r["npsn"] for r in rows}
 
 

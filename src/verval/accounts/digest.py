@@ -39,7 +39,7 @@ SEND_BATCH = 200
 # locked by another period's live one are nothing to print, a document printed or returned and
 # not uploaded is to upload whatever other documents the school has (SchoolSummary.has_to_print,
 # has_returned and has_printed_not_uploaded; decisions 0116, 0119).
-TO_PRINT = "(s.sptjm_to_print)"
+TO_PRINT = "(s.sptjm_to_print > 0)"
 TO_UPLOAD = "(s.sptjm_state IN ('DICETAK', 'DIKEMBALIKAN'))"
 
 

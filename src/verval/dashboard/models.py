@@ -107,10 +107,11 @@ class SchoolSummary(models.Model):
     sptjm_carried = models.BigIntegerField(default=0)
     # The school's SchoolSptjm row of the same refresh (decision 0119): its `state` (the document
     # that says what the school still has to do, a printed or returned one first) and `to_print`
-    # (no document, and a print candidate: not carried, not locked by another period's live SPTJM).
-    # The list, its score and the digest read them, as the late-schools page does.
+    # (how many recipients a print would list now: no live document, not carried, not locked by
+    # another period's live SPTJM; decision 0122). The list, its score and the digest read them,
+    # as the late-schools page does.
     sptjm_state = models.CharField(max_length=12, blank=True, default="")
-    sptjm_to_print = models.BooleanField(default=False)
+    sptjm_to_print = models.PositiveIntegerField(default=0)
     berhasil = models.BigIntegerField(default=0)
     gagal = models.BigIntegerField(default=0)
     # Higher = further behind: needs action first. See services.SCORE_SQL.
@@ -130,8 +131,9 @@ class SchoolSummary(models.Model):
     # accounts.digest.TO_PRINT / TO_UPLOAD.
     @property
     def has_to_print(self) -> bool:
-        """No document of the period, and a print candidate (`SchoolSptjm.to_print`)."""
-        return self.sptjm_to_print
+        """A print of the period would list someone now (`SchoolSptjm.to_print`): no document of
+        it, or only approved ones and AKTIF numbers none of them lists (decision 0122)."""
+        return self.sptjm_to_print > 0
 
     @property
     def has_returned(self) -> bool:
@@ -149,9 +151,11 @@ class SchoolSptjm(models.Model):
     reference.School (decision 0105): the period they were read for (`services.current_period_code()`
     at the refresh), the school's document of it that says what it still has to do
     (`sources.STEP_RANK`: DIKEMBALIKAN > DICETAK > DISETUJUI > DIUNGGAH, voided ones ignored; ''
-    none; decision 0119), and, for a school without one, whether
-    it has a print candidate (`sptjm.selectors.print_candidates`: under a 2021 policy a number
-    approved in an earlier period is carried, decision 0116). Not columns of SchoolSummary: a
+    none; decision 0119), and `to_print`: how many recipients the school's print would list now
+    (`sptjm.selectors.print_candidates`: under a 2021 policy a number approved in an earlier period
+    is carried, decision 0116), 0 while a document of the period is live (the print returns it) —
+    so a school whose documents are all approved and that has new AKTIF numbers has some
+    (decision 0122). Not columns of SchoolSummary: a
     summary row exists only for a school with facts, and a document's school needs a row too."""
 
     school = models.OneToOneField(
@@ -163,7 +167,7 @@ class SchoolSptjm(models.Model):
     )
     period = models.CharField(max_length=32)
     state = models.CharField(max_length=12, blank=True)
-    to_print = models.BooleanField(default=False)
+    to_print = models.PositiveIntegerField(default=0)
 
     class Meta:
         # The late ones of a period (`state`, `to_print`) read from the index alone, and rows of
@@ -171,7 +175,7 @@ class SchoolSptjm(models.Model):
         indexes = [models.Index(fields=["period", "state", "to_print"], name="dash_sptjm_late")]
 
     def __str__(self) -> str:
-        return f"{self.school_id} {self.period} {self.state or '-'}{' to print' if self.to_print else ''}"
+        return f"{self.school_id} {self.period} {self.state or '-'}{f' {self.to_print} to print' if self.to_print else ''}"
 
 
 class DailySnapshot(models.Model):

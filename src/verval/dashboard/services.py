@@ -67,7 +67,7 @@ _STAR_SUBSETS = [
 # approved one is still to upload (decision 0119; `SchoolSummary.has_to_print`, `has_returned`,
 # `has_printed_not_uploaded`).
 SCORE_SQL = (
-    "(CASE WHEN sptjm_to_print THEN 1000 ELSE 0 END)"
+    "(CASE WHEN sptjm_to_print > 0 THEN 1000 ELSE 0 END)"
     " + (CASE WHEN sptjm_state = 'DIKEMBALIKAN' THEN 500 ELSE 0 END)"
     " + (CASE WHEN sptjm_state = 'DICETAK' THEN 300 ELSE 0 END)"
     " + (CASE WHEN imported > 0 THEN (100 * (residu + format_salah + belum)) / imported ELSE 0 END)"
@@ -198,14 +198,14 @@ def _insert_summaries(cur: Any, npsns: list[str] | None, period: str) -> None:
         " sptjm_approved, sptjm_returned, sptjm_carried, berhasil, gagal"
     )
     # The school's SchoolSptjm row, written before in the same transaction (decision 0119).
-    step = f"""SELECT t.*, COALESCE(f.state, '') AS sptjm_state, COALESCE(f.to_print, %s) AS sptjm_to_print
+    step = f"""SELECT t.*, COALESCE(f.state, '') AS sptjm_state, COALESCE(f.to_print, 0) AS sptjm_to_print
         FROM ({inner}) t LEFT JOIN {_q(SchoolSptjm)} f ON f.school_id = t.npsn"""  # noqa: S608
     cols += ", sptjm_state, sptjm_to_print"
     cur.execute(
         f"""INSERT INTO {_q(SchoolSummary)} (school_id, regency, province, level, {cols}, score)
             SELECT t.npsn, t.regency, t.province, {sources.level_sql("sc.bentuk", "''")}, {cols}, {SCORE_SQL}
             FROM ({step}) t JOIN {_q(School)} sc ON sc.npsn = t.npsn""",  # noqa: S608
-        [False, t, period, period, period, period, period, period, period, *params],
+        [t, period, period, period, period, period, period, period, *params],
     )
 
 

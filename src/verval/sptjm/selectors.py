@@ -663,7 +663,8 @@ def school_sptjm_state(user: Any, npsns: Any, period: Period | None = None) -> d
     DICETAK), else the most advanced (DISETUJUI > DIUNGGAH); voided ones ignored. A school with an
     approved SPTJM and a second one printed and not uploaded is DICETAK (decision 0119).
     `carried`: the school has recipients covered by an SPTJM approved in an earlier period (2021
-    policy). Late: past the print deadline without a printed document, or past the upload
+    policy). Late: past the print deadline with something a print would list now (no document,
+    or only approved ones and AKTIF numbers none lists: decision 0122), or past the upload
     deadline with a printed or returned one (whatever other documents it has). A school without a document of the period is
     late only when it has something to print (print candidates): under the 2021 policy a school
     whose numbers are all carried has nothing to do. A printed or returned document not uploaded
@@ -684,8 +685,8 @@ def _states(
     """`school_sptjm_state` of `schools` (a queryset, never a list of NPSNs: a list of the
     nation's 440,000 made each statement a 440,000-value IN list, decision 0094). With
     `only_maybe_late`, only the schools that can be late: those with a printed or returned
-    document of the period, and those without one that have print candidates (`_late` says no to
-    every other school). Without `with_carried`, `carried` is False for every school: the caller
+    document of the period, and those without a live one (none, or only approved ones) that have
+    print candidates (`_late` says no to every other school; decision 0122). Without `with_carried`, `carried` is False for every school: the caller
     asks it of the schools it shows (`late_schools_shown`).
 
     The rank is `dashboard.sources.STEP_RANK`, the SchoolSptjm rows' own: a document waiting for
@@ -704,21 +705,30 @@ def _states(
     for npsn, status in documents.order_by().values_list("school_id", "status"):
         if rank.get(status, 0) > rank.get(best.get(npsn, ""), 0):  # type: ignore[call-overload]
             best[npsn] = status
-    # Only schools without a document can be late for want of one: ask for their candidates only.
-    without_document = schools.exclude(
-        Exists(
-            Sptjm.objects.filter(school=OuterRef("pk"), period=period).exclude(status=SptjmStatus.DIBATALKAN)
-        )
+    # Only schools without a live document can print (a print returns the live one): those
+    # without a document and those whose documents are all approved, with new AKTIF numbers since
+    # (decision 0122). Ask for their candidates only.
+    without_live = schools.exclude(
+        Exists(Sptjm.objects.filter(school=OuterRef("pk"), period=period, status__in=LIVE_STATUSES))
     )
     # Those schools are read first, then asked for a candidate NAMES_CHUNK at a time: in one
     # statement PostgreSQL ran the per-school candidate subquery on every school of the scope
     # before it took away those with a document (a filter on the scan, the anti-join after it):
     # 60,000 probes for a province where 6,000 schools have no document, 13 s (decision 0094).
-    pending = list(without_document.order_by("npsn").values_list("npsn", flat=True))
+    pending = list(without_live.order_by("npsn").values_list("npsn", flat=True))
     to_print: set[str] = set()
     for start in range(0, len(pending), NAMES_CHUNK):
         chunk = schools.model.objects.filter(npsn__in=pending[start : start + NAMES_CHUNK])
-        to_print |= schools_with_print_candidates(chunk, period)
+        found = schools_with_print_candidates(chunk, period)
+        to_print |= found
+        if only_maybe_late and found:
+            # The approved documents were not read above: the status the page shows for a school
+            # approved and with new numbers to print, as its SchoolSptjm row says.
+            approved = Sptjm.objects.filter(
+                period=period, school_id__in=sorted(found), status=SptjmStatus.DISETUJUI
+            )
+            for npsn in approved.order_by().values_list("school_id", flat=True).distinct():
+                best.setdefault(npsn, SptjmStatus.DISETUJUI)
     carried = schools_with_carried(schools, period) if with_carried else set()
     # The programme's day, not the reader's: a school is late at 00:00 WIB wherever it is (0037).
     today = zones.programme_today()
@@ -759,11 +769,14 @@ def _state(
 
 
 def _late(period: Period, status: str, has_candidates: bool, today: date) -> tuple[bool, bool]:
-    """(late to print, late to upload). Without a document: late only with print candidates.
-    With a printed or returned one: late to upload past the upload deadline."""
+    """(late to print, late to upload). `has_candidates`: a print would list someone now (no live
+    document). Late to print past the print deadline with candidates, whether the school has no
+    document or only approved ones (new AKTIF numbers since: decision 0122). Without a document:
+    late only with print candidates. With a printed or returned one: late to upload past the
+    upload deadline."""
     if not status and not has_candidates:
         return False, False
-    late_print = bool(period.sptjm_print_deadline and today > period.sptjm_print_deadline and not status)
+    late_print = bool(period.sptjm_print_deadline and today > period.sptjm_print_deadline and has_candidates)
     late_upload = bool(
         period.sptjm_upload_deadline
         and today > period.sptjm_upload_deadline
@@ -898,9 +911,12 @@ def _late_from_summaries(
     if len(behind) > most:
         return None
     # `_late`'s rule as a filter: without a document, late past either deadline with a print
-    # candidate; with a printed or returned one (`state` names it before an uploaded or approved
-    # one, decision 0119), late past the upload deadline.
-    late_q = Q(state="", to_print=True)
+    # candidate; with only approved ones and a candidate, late past the print deadline (decision
+    # 0122); with a printed or returned one (`state` names it before an uploaded or approved one,
+    # decision 0119), late past the upload deadline.
+    late_q = Q(state="", to_print__gt=0)
+    if period.sptjm_print_deadline and today > period.sptjm_print_deadline:
+        late_q |= Q(to_print__gt=0)
     if period.sptjm_upload_deadline and today > period.sptjm_upload_deadline:
         late_q |= Q(state__in=(SptjmStatus.DICETAK, SptjmStatus.DIKEMBALIKAN))
     summarised = SchoolSptjm.objects.filter(late_q, period=period.code, **in_scope)
@@ -911,7 +927,9 @@ def _late_from_summaries(
     # statement; Pusdatin's 84,100 are counted by the database and the first `limit` read.
     first = rows if limit is None or in_scope else rows[:limit]
     late = {
-        npsn: _state(period, status, status == SptjmStatus.DISETUJUI, *_late(period, status, to_print, today))
+        npsn: _state(
+            period, status, status == SptjmStatus.DISETUJUI, *_late(period, status, to_print > 0, today)
+        )
         for npsn, status, to_print in first
     }
     count = len(late) if limit is None or len(late) < limit or in_scope else summarised.count()
