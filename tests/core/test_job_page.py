@@ -71,3 +71,23 @@ def test_the_refreshed_part_offers_the_preview_while_the_file_awaits_its_click(c
     fragment = client.get(f"/pekerjaan/{job.pk}/progres/").content.decode()
     assert NOT_APPLIED in fragment and APPLYING not in fragment
     assert f'<a class="button" href="/sekolah/{school.npsn}/koreksi/{job.pk}/">' in fragment
+
+
+@pytest.mark.parametrize(
+    ("language", "state", "whole_file"), [("id", "Ditolak", "berkas"), ("en", "Refused", "file")]
+)
+def test_a_file_refused_whole_shows_refused_and_its_issue_against_the_file_not_line_0(
+    client, operator, school, language, state, whole_file
+):  # type: ignore[no-untyped-def]
+    from verval.core.models import JobIssue
+
+    job = _upload(operator, school)
+    Job.objects.filter(pk=job.pk).update(state="REFUSED", error_code="FILE_KOSONG")
+    JobIssue.objects.create(
+        job=job, line=0, code="FILE_KOSONG", message="Berkas kosong.", message_en="Empty file."
+    )
+    client.force_login(operator)
+    client.cookies["django_language"] = language
+    html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
+    assert f">{state}</span>" in html
+    assert f'<tr><td class="num">{whole_file}</td><td></td><td><code>FILE_KOSONG</code></td>' in html
