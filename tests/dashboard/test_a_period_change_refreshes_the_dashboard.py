@@ -51,7 +51,10 @@ def test_opening_a_period_refreshes_the_dashboard_for_it_once_committed(
     assert (sorted(late), count) == (["69990001"], 1)
     shown = _same_as_live(monkeypatch, pusdatin, october)
     assert [(r["npsn"], r["late_print"]) for r in shown.rows] == [("69990001", True)]
-    assert b"1 sekolah melewati batas waktu: ada nomor yang belum tercetak di SPTJM, atau SPTJM yang belum diunggah." in _page(pusdatin)
+    assert (
+        b"1 sekolah melewati batas waktu: ada nomor yang belum tercetak di SPTJM, atau SPTJM yang belum diunggah."
+        in _page(pusdatin)
+    )
 
 
 def test_opening_a_period_from_its_web_page_refreshes_the_dashboard(

@@ -122,7 +122,10 @@ def test_after_a_refresh_the_late_page_reads_the_summaries_and_no_recipient(
     assert SchoolSptjm.objects.get(school_id=town["quiet"].npsn).period == period.code
     assert not SchoolSummary.objects.filter(school_id=town["quiet"].npsn).exists()
     _same_as_live(monkeypatch, pusdatin, period)
-    assert b"3 sekolah melewati batas waktu: ada nomor yang belum tercetak di SPTJM, atau SPTJM yang belum diunggah." in _page(pusdatin)
+    assert (
+        b"3 sekolah melewati batas waktu: ada nomor yang belum tercetak di SPTJM, atau SPTJM yang belum diunggah."
+        in _page(pusdatin)
+    )
 
 
 def test_the_page_shows_the_first_schools_by_npsn_and_counts_the_rest_from_the_summaries(

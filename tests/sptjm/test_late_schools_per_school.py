@@ -40,7 +40,10 @@ def test_pusdatin_sees_the_late_schools_of_every_region_with_exact_states(
     assert [(r["npsn"], r["status"], r["late_print"], r["late_upload"]) for r in rows] == sorted(
         [(school.npsn, "DICETAK", False, True), (other_school.npsn, "", True, True)]
     )
-    assert "2 sekolah melewati batas waktu: ada nomor yang belum tercetak di SPTJM, atau SPTJM yang belum diunggah." in page
+    assert (
+        "2 sekolah melewati batas waktu: ada nomor yang belum tercetak di SPTJM, atau SPTJM yang belum diunggah."
+        in page
+    )
 
 
 def test_late_schools_read_each_schools_recipients_up_to_the_first_not_by_exists(pusdatin, school):
@@ -131,7 +134,10 @@ def test_the_late_page_names_only_the_schools_it_shows_and_counts_every_late_one
     assert shown.count == 3
     # The third is counted, never named: its name is not read (decision 0101).
     assert [q["sql"] for q in queries.captured_queries if f"'{third.npsn}'" in q["sql"]] == []
-    assert "3 sekolah melewati batas waktu: ada nomor yang belum tercetak di SPTJM, atau SPTJM yang belum diunggah." in page
+    assert (
+        "3 sekolah melewati batas waktu: ada nomor yang belum tercetak di SPTJM, atau SPTJM yang belum diunggah."
+        in page
+    )
     assert "Yang tampil hanya 2 sekolah pertama (menurut NPSN) dari 3." in page
     assert first.name in page and second.name in page and third.name not in page
     assert [r["npsn"] for r in selectors.late_schools(pusdatin, period)] == [
