@@ -122,7 +122,7 @@ def own_rows(request: HttpRequest, qs: QuerySet[M], provider_field: str = "provi
     principal is the token, not a signed-in user, so `accounts.access.scope_by_provider` (the
     same rule for a provider's account) cannot be asked; a request that reached here without a
     token's provider reads nothing."""
-    provider = getattr(request.auth, "provider", "") if getattr(request, "auth", None) is not None else ""
+    provider = getattr(getattr(request, "auth", None), "provider", "")
     if not provider:
         return qs.none()
     return qs.filter(**{provider_field: provider})
