@@ -27,6 +27,10 @@ from pathlib import Path
 from typing import IO
 from xml.parsers import expat
 
+# The signature of an OLE2 compound file: Excel 97-2003 (.xls), or an .xlsx saved with a password
+# (Excel encrypts the workbook into such a container). Neither reader can read it; both say so.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
 # The folders python-calamine takes a sheet from (the second part of its path must be one of
 # these, or it refuses the workbook).
 _SHEET_FOLDERS = ("xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/")

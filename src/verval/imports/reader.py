@@ -124,7 +124,7 @@ def open_cutoff(path: str | Path) -> Cutoff:
         raise FileRefused("BERKAS_KOSONG", "Berkas kosong.", "The file is empty.")
     if head.startswith(b"PK\x03\x04"):
         return _open_xlsx(path)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(xlsxguard.OLE2_MAGIC):
         raise FileRefused(
             "FORMAT_TIDAK_DIDUKUNG",
             # An .xlsx saved with a password is such a container too (Excel encrypts the

@@ -347,15 +347,12 @@ def _is_masked_list(rows: list[list[Any]]) -> bool:
     return "nomor_koreksi" not in header and "versi" not in header
 
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
 def _head(source: str | Path | IO[bytes]) -> bytes:
     if isinstance(source, (str, Path)):
         with open(source, "rb") as fh:
-            return fh.read(len(OLE_MAGIC))
+            return fh.read(len(xlsxguard.OLE2_MAGIC))
     source.seek(0)
-    head = source.read(len(OLE_MAGIC))
+    head = source.read(len(xlsxguard.OLE2_MAGIC))
     source.seek(0)
     return head
 
@@ -364,7 +361,7 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
     """The data rows of an uploaded file; JobRefused (whole file) on a structure error."""
     from python_calamine import CalamineWorkbook
 
-    if _head(source).startswith(OLE_MAGIC):
+    if _head(source).startswith(xlsxguard.OLE2_MAGIC):
         raise refuse("FILE_XLS_ATAU_BERSANDI")
     try:
         if isinstance(source, (str, Path)) and Path(source).stat().st_size > MAX_UPLOAD_BYTES:
