@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -7,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from django.contrib.staticfiles.handlers import StaticFilesHandler
@@ -31,33 +32,72 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="start only the web server")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        workers: list[WorkerKeeper] = []
-        watch = threading.Event()
-        if not opts["no_worker"]:
-            # The workers are separate processes so that a long import never blocks a page, and
-            # one per queue so that an export does not wait for the import (decision 0071).
-            workers = start_workers(self.stdout)
-            threading.Thread(
-                target=_keep_alive, args=(workers, watch), name="worker-keeper", daemon=True
-            ).start()
-        # SIGTERM (a service manager, `kill`) ends the server the way Ctrl-C does, so that the
-        # `finally` below stops the worker too instead of leaving it running.
-        signal.signal(signal.SIGTERM, _interrupt)
+        # Before the workers start, so that they begin with SIGINT's default action, not an
+        # inherited "ignore".
+        stop_on_signals()
         url = f"http://{opts['host']}:{opts['port']}/"
-        self.stdout.write(
-            self.style.SUCCESS(f"Verval Ponsel: {url}  (sign in at {url}masuk/, API docs {url}api/v1/docs)")
-        )
-        try:
+
+        def run_server() -> None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Verval Ponsel: {url}  (sign in at {url}masuk/, API docs {url}api/v1/docs)"
+                )
+            )
             call_command(
                 CachingRunServer(),
                 f"{opts['host']}:{opts['port']}",
                 use_reloader=False,
                 insecure_serving=True,
             )
-        finally:
-            watch.set()
-            for worker in workers:
-                worker.stop()
+
+        # The workers are separate processes so that a long import never blocks a page, and one
+        # per queue so that an export does not wait for the import (decision 0071).
+        serve_with_workers([] if opts["no_worker"] else worker_keepers(self.stdout), run_server)
+
+
+def stop_on_signals() -> None:
+    """SIGINT (Ctrl-C, `kill -INT`) and SIGTERM (a service manager, `kill`) both end the server
+    with a KeyboardInterrupt in the main thread, so that `serve_with_workers` stops the workers
+    too instead of leaving them running. SIGINT is set explicitly (decision 0127): a process
+    started with SIGINT ignored (`make run &` or `nohup` from a script: the shell ignores SIGINT
+    in its background jobs, and children inherit it) kept Python from installing its own
+    handler, so Ctrl-C and `kill -INT` did nothing to the server."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+
+
+def serve_with_workers(workers: list[WorkerKeeper], serve: Callable[[], object], every: float = 2.0) -> None:
+    """Start `workers` and keep them alive while `serve` (the web server) runs, then stop every
+    worker, whatever ended the server. They start inside the `try`, so that a Ctrl-C right after
+    a worker's start stops it too."""
+    watch = threading.Event()
+    try:
+        for worker in workers:
+            worker.start()
+        if workers:
+            threading.Thread(
+                target=_keep_alive, args=(workers, watch, every), name="worker-keeper", daemon=True
+            ).start()
+        serve()
+    finally:
+        watch.set()
+        # A second Ctrl-C while the workers stop must not cut the stop short and leave them
+        # running; the stop itself is bounded (SIGKILL after `stop_workers`' timeout).
+        with _signals_ignored():
+            stop_workers(workers)
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set them
+        yield
+        return
+    before = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 class CachingRunServer(RunServer):
@@ -82,13 +122,18 @@ def _start_worker(queue: str) -> subprocess.Popen[bytes]:
     )
 
 
+def worker_keepers(
+    out: TextIO | Any, start: Callable[[str], Any] = _start_worker, **keeper: Any
+) -> list[WorkerKeeper]:
+    """One keeper per queue (`queues.ALL`), its worker not started yet."""
+    return [WorkerKeeper(functools.partial(start, queue), out, queue=queue, **keeper) for queue in queues.ALL]
+
+
 def start_workers(
     out: TextIO | Any, start: Callable[[str], Any] = _start_worker, **keeper: Any
 ) -> list[WorkerKeeper]:
     """One kept worker per queue (`queues.ALL`), started."""
-    workers = [
-        WorkerKeeper(functools.partial(start, queue), out, queue=queue, **keeper) for queue in queues.ALL
-    ]
+    workers = worker_keepers(out, start, **keeper)
     for worker in workers:
         worker.start()
     return workers
@@ -158,15 +203,37 @@ class WorkerKeeper:
             self.start()
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_or_kill(10.0)
+
+    def terminate(self) -> None:
+        """Mark the worker stopping (`check` starts no new one) and send it SIGTERM."""
         with self._lock:
             self.stopping = True
-            if self.process is None:
-                return
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            if self.process is not None and self.process.poll() is None:
+                self.process.terminate()
+
+    def wait_or_kill(self, timeout: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def stop_workers(workers: list[WorkerKeeper], timeout: float = 10.0) -> None:
+    """Stop every worker: all are marked stopping first, so that the keeper starts none of them
+    again while another is being stopped (a worker that ended on the same Ctrl-C, exit code 0,
+    was started again, decision 0123), then all are told to end at once and waited for."""
+    for worker in workers:
+        worker.stopping = True
+    for worker in workers:
+        worker.terminate()
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        worker.wait_or_kill(max(0.0, deadline - time.monotonic()))
 
 
 def _keep_alive(workers: list[WorkerKeeper], stop: threading.Event, every: float = 2.0) -> None:
