@@ -165,7 +165,7 @@ def test_job_page_names_the_job_and_its_counts_and_lists_the_batches_it_wrote(cl
     client.force_login(pusdatin)
     html = client.get(f"/pekerjaan/{job.pk}/").content.decode()
     assert "<h1>Dump ke provider</h1>" in html
-    assert '<div class="card"><dt>Jumlah baris</dt><dd><b>2.618</b></dd></div>' in html
+    assert '<div class="card"><dt>Jumlah baris</dt><dd><b class="fig">2.618</b></dd></div>' in html
     assert '<div class="card"><dt>Periode</dt><dd><b>2020-09-T1</b></dd></div>' in html
     assert "<p>Per kode: <code>DUPLIKAT</code> 2</p>" in html
     assert (
