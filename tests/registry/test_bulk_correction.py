@@ -138,7 +138,10 @@ def test_xlsx_round_trip_preview_apply_and_apply_again(
     job_page = client.get(f"/pekerjaan/{job.pk}/")
     assert job_page.status_code == 200
     # The same count under the same word as in the preview (decision 0060).
-    assert '<div class="card"><dt>Tanpa koreksi</dt><dd><b class="fig">37</b></dd></div>' in job_page.content.decode()
+    assert (
+        '<div class="card"><dt>Tanpa koreksi</dt><dd><b class="fig">37</b></dd></div>'
+        in job_page.content.decode()
+    )
     assert client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/")["Location"] == f"/pekerjaan/{job.pk}/"
 
     # The same file again: the numbers already equal the corrections, nothing changes.
