@@ -341,9 +341,16 @@ def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
             "v", "nd", "plus",
             (pl.col("castable") & (pl.col("nd") <= _MAX_DIGITS)
              & (~pl.col("plus") | raw.str.contains(_PLUS_OK_RE))
-             & ~(raw.str.contains(".", literal=True) & raw.str.contains(_DECIMAL_TAIL_RE))
-             & ~((pl.col("nd") == 8) & raw.str.contains(_DATE_FULL_RE))).alias("ok"),
+             & ~(raw.str.contains(".", literal=True) & raw.str.contains(_DECIMAL_TAIL_RE))).alias("ok"),
         ).collect()  # fmt: skip
+        # A date (2024-01-05) has 8 digits: only those rows pay for the pattern.
+        eight = (sub_ints.get_column("ok") & (sub_ints.get_column("nd") == 8)).arg_true()
+        if eight.len():
+            dates = base.get_column("input").gather(idx.gather(eight)).str.contains(_DATE_FULL_RE)
+            if dates.any():
+                sub_ints = sub_ints.with_columns(
+                    sub_ints.get_column("ok").scatter(eight.filter(dates), False)
+                )
         v = v.scatter(idx, sub_ints.get_column("v"))
         nd = nd.scatter(idx, sub_ints.get_column("nd"))
         plus = plus.scatter(idx, sub_ints.get_column("plus"))
