@@ -4,14 +4,20 @@ file as a CSV line with an extra field does."""
 
 from __future__ import annotations
 
-import pytest
+import datetime
 
+import pytest
+from django.utils.html import escape
+
+from tests.factories import UserFactory
 from tests.imports.helpers import HEADER, NPSN, many, student, teacher, uid, write, write_xlsx
 from verval.core.models import AuditEvent, Job
 from verval.imports import reader
 from verval.imports.actions import import_file
+from verval.phones import REASONS
 from verval.reference.models import School
 from verval.registry.models import Recipient
+from verval.registry.services import validate_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +196,79 @@ def test_xlsx_nik_saved_as_a_number_refuses_its_row_instead_of_storing_a_wrong_l
 def test_csv_nik_with_letters_is_still_refused_as_not_sixteen_digits(tmp_path):  # type: ignore[no-untyped-def]
     job = import_file(write(tmp_path / "a.csv", [*many(30), student(30, nik="32012345678901AB")]))
     assert list(job.issues.values_list("line", "column", "code")) == [(32, "nik", "NIK_TIDAK_VALID")]
+
+
+def test_xlsx_phone_cell_that_excel_turned_into_a_date_is_refused_as_a_date_not_a_landline(client, tmp_path):  # type: ignore[no-untyped-def]
+    # Read as digits, 2024-01-05 was a landline (TELEPON_RUMAH) and 10:30:00 a letter
+    # (KARAKTER_TIDAK_SAH): the school was sent after a number nobody typed (decision 0126).
+    path = write_xlsx(
+        tmp_path / "a.xlsx",
+        many(30),
+        K2=datetime.date(2024, 1, 5),
+        K3=datetime.datetime(2024, 1, 5, 10, 30),
+        K4=datetime.datetime(2024, 1, 5),
+        K5=datetime.time(8, 12),
+    )
+    job = import_file(path)
+    assert (job.state, job.counts["added"], job.counts["refused"]) == (Job.State.SUCCEEDED, 30, 0)
+    stored = Recipient.objects.filter(pk__in=[uid(i) for i in range(4)]).order_by("pk")
+    assert list(stored.values_list("phone_raw", "phone_e164", "operator", "reason")) == [
+        ("2024-01-05", "", "", "NOMOR_BERUPA_TANGGAL"),
+        ("2024-01-05 10:30:00", "", "", "NOMOR_BERUPA_TANGGAL"),
+        ("2024-01-05", "", "", "NOMOR_BERUPA_TANGGAL"),
+        ("08:12:00", "", "", "NOMOR_BERUPA_TANGGAL"),
+    ]
+
+    validate_pending(actor=None)
+    assert list(stored.values_list("status", "reason")) == [("FORMAT_SALAH", "NOMOR_BERUPA_TANGGAL")] * 4
+    client.force_login(UserFactory(role="OPERATOR", school=School.objects.get(pk=NPSN), username="op"))
+    html = client.get(f"/sekolah/{NPSN}/?status=FORMAT_SALAH", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # Each row: the cell as the sheet holds it, then the reason (the summary and the filter name it too).
+    assert html.count(f"<br><small>{escape(REASONS['NOMOR_BERUPA_TANGGAL'].message_en)}") == 4
+    assert '<td class="nowrap no">2024-01-05 10:30:00</td>' in html
+    assert escape(REASONS["TELEPON_RUMAH"].message_en) not in html
+
+
+def test_xlsx_phone_stored_as_a_number_keeps_the_zero_typed_when_it_is_invalid(tmp_path):  # type: ignore[no-untyped-def]
+    # 0211-2345-678 typed into a General cell is stored as the number 2112345678: the engine
+    # reads it as 02112345678 (a landline), and the number kept as typed says so too.
+    path = write_xlsx(
+        tmp_path / "a.xlsx",
+        many(30),
+        K2=2112345678,
+        K3=8121726,
+        K4=81217263845,
+        K5=6281217263845,
+        K6=62211234567,
+    )
+    job = import_file(path)
+    assert (job.state, job.counts["added"]) == (Job.State.SUCCEEDED, 30)
+    stored = Recipient.objects.filter(pk__in=[uid(i) for i in range(5)]).order_by("pk")
+    assert list(stored.values_list("phone_raw", "phone_e164", "reason")) == [
+        ("02112345678", "", "TELEPON_RUMAH"),
+        ("08121726", "", "TERLALU_PENDEK"),
+        ("081217263845", "+6281217263845", ""),
+        ("6281217263845", "+6281217263845", ""),  # a country code, not a lost 0
+        ("62211234567", "", "TELEPON_RUMAH"),
+    ]
+
+
+def test_xlsx_with_invalid_phones_stored_as_numbers_changes_nothing_after_the_same_cutoff_as_csv(tmp_path):  # type: ignore[no-untyped-def]
+    # The same cutoff saved as CSV and as XLSX (its numbers turned into number cells) is the
+    # same data: an invalid number's missing 0 made it "changed" and sent it back to BELUM_VERVAL.
+    rows = [
+        *many(28),
+        student(28, nomor_telepon_seluler="02112345678"),
+        student(29, nomor_telepon_seluler="08121726"),
+    ]
+    import_file(write(tmp_path / "a.csv", rows))
+    path = write_xlsx(tmp_path / "a.xlsx", rows)
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    for line in range(2, 32):
+        cell = book.active[f"K{line}"]
+        cell.value = int(cell.value)  # as Excel stores a number typed into a General cell
+    book.save(path)
+    job = import_file(path)
+    assert (job.counts["unchanged"], job.counts["changed"], job.counts["refused"]) == (30, 0, 0)

@@ -77,9 +77,14 @@ def typed(draw: st.DrawFn) -> tuple[str, str, str]:
     return form, n, render(form, n)
 
 
-JUNK_ALPHABET = "0123456789 +-.()/,;_eExXaO'\"\t\u3000０٣\u2013#&|?"
+JUNK_ALPHABET = "0123456789 +-.()/,;:_eExXaO'\"\t\u3000０٣\u2013#&|?"
 any_text = st.one_of(
     st.text(JUNK_ALPHABET, max_size=30),
     st.text(max_size=20),
     typed().map(lambda t: t[2]),
+    # Dates and times as a date cell is read (NOMOR_BERUPA_TANGGAL), and near misses.
+    st.from_regex(
+        r"\A ?[0-9]{4}-[01][0-9]-[0-3][0-9](?:[ T][0-2][0-9]:[0-5][0-9](?::[0-6][0-9](?:\.[0-9]{1,7})?)?)? ?\Z"
+    ),
+    st.from_regex(r"\A ?[0-9]{1,5}:[0-6][0-9](?::[0-5][0-9])? ?\Z"),
 )

@@ -126,6 +126,40 @@ def test_check_series_decides_two_numbers_in_one_field_like_check_mostly_in_pola
     assert sorted(sent_to_check) == ["0812 3456 7890 0857 1234 5678", "0812-3456-7890-1234-5678"]
 
 
+def test_check_series_names_a_date_like_check_and_decides_it_in_polars(monkeypatch) -> None:
+    from verval.phones import bulk
+
+    sent_to_check: list[str] = []
+    scalar = bulk._scalar
+
+    def counting(df: pl.DataFrame) -> pl.DataFrame:
+        sent_to_check.extend(df.get_column("input").to_list())
+        return scalar(df)
+
+    monkeypatch.setattr(bulk, "_scalar", counting)
+    texts = [
+        "2024-01-05",  # tier 1 would read its digits as a landline
+        " 2024-01-05 ",
+        "2024-01-05 00:00:00",
+        "2024-01-05 10:30:00.500000",
+        "08:12:00",
+        "２０２４-０１-０５",  # full-width digits: folded first
+        "2024-01-05\t",  # other white space: check()
+        "2024-13-05",  # no month 13: digits
+        "08-12-2024",  # a date in another order: digits
+        "0812:3456:7890",
+    ]
+    verdicts = _series_verdicts(texts)
+    assert verdicts == [check(t) for t in texts]
+    assert [v.reason for v in verdicts] == [
+        *["NOMOR_BERUPA_TANGGAL"] * 7,
+        "TELEPON_RUMAH",
+        "TERLALU_PENDEK",
+        "KARAKTER_TIDAK_SAH",
+    ]
+    assert sent_to_check == ["2024-01-05\t"]
+
+
 def test_check_series_accepts_numbers_from_a_numeric_spreadsheet_column() -> None:
     df = check_series(pl.Series([81217263845, None], dtype=pl.Int64), with_warning=True)
     assert df.row(0) == (

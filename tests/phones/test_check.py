@@ -5,8 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verval.phones import OPERATORS, REASONS, WARNINGS, Verdict, check, describe, mask, national_display
+
+from .strategies import nsn
 
 VALID = "+6281217263845"
 
@@ -158,6 +162,20 @@ REFUSED = [
     ("081398765432", "NOMOR_CONTOH"),
     ("1111111111", "NOMOR_CONTOH"),
     ("123456789", "NOMOR_CONTOH"),
+    # A date cell as the Excel readers write it (imports.reader._cell), or its text in a CSV:
+    # read as digits, 2024-01-05 was a landline and 10:30:00 a letter.
+    ("2024-01-05", "NOMOR_BERUPA_TANGGAL"),
+    ("2024-01-05 00:00:00", "NOMOR_BERUPA_TANGGAL"),
+    ("2024-01-05 10:30", "NOMOR_BERUPA_TANGGAL"),
+    ("2024-01-05T10:30:00.500000", "NOMOR_BERUPA_TANGGAL"),
+    ("08:12:00", "NOMOR_BERUPA_TANGGAL"),
+    ("30:00:00", "NOMOR_BERUPA_TANGGAL"),
+    (" '2024-01-05' ", "NOMOR_BERUPA_TANGGAL"),
+    ("２０２４-０１-０５", "NOMOR_BERUPA_TANGGAL"),
+    # Not the shape of a date: the rules as before.
+    ("2024-13-05", "TELEPON_RUMAH"),
+    ("08-12-2024", "TERLALU_PENDEK"),
+    ("0812:3456:7890", "KARAKTER_TIDAK_SAH"),
 ]
 
 
@@ -260,3 +278,46 @@ def test_mask_never_leaks_letters_or_middle_digits() -> None:
 )
 def test_national_display(value: str | None, shown: str) -> None:
     assert national_display(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("digits", "typed", "reason"),
+    [
+        ("81217263845", "081217263845", None),  # valid: the 0 the cell dropped
+        ("2112345678", "02112345678", "TELEPON_RUMAH"),
+        ("8121726", "08121726", "TERLALU_PENDEK"),
+        ("8101234567", "08101234567", "PREFIKS_TIDAK_DIKENAL"),
+        ("6281217263845", "6281217263845", None),  # the country code, not a lost 0
+        ("62211234567", "62211234567", "TELEPON_RUMAH"),
+        ("14045", "14045", "NOMOR_LAYANAN"),
+        ("1111111111", "1111111111", "NOMOR_CONTOH"),  # a run as a whole, not 0 + a run
+        ("0", "0", "KOSONG"),
+    ],
+)
+def test_a_number_cell_gets_back_the_zero_the_engine_reads_it_without(
+    digits: str, typed: str, reason: str | None
+) -> None:
+    from verval.phones.core import with_lost_zero
+
+    assert with_lost_zero(digits) == typed
+    assert check(typed).reason == check(digits).reason == reason
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        nsn(),  # national significant numbers, mobile and not, of every length
+        st.from_regex(r"\A[1-9][0-9]{0,14}\Z"),
+        st.integers(min_value=1, max_value=10**15 - 1).map(str),
+    )
+)
+def test_the_zero_given_back_to_a_number_cell_never_changes_its_verdict(digits: str) -> None:
+    from verval.phones.core import with_lost_zero
+
+    before, after = check(digits), check(with_lost_zero(digits))
+    assert (after.valid, after.e164, after.reason, after.operator) == (
+        before.valid,
+        before.e164,
+        before.reason,
+        before.operator,
+    )

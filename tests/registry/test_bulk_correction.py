@@ -253,6 +253,80 @@ def test_a_file_with_the_wrong_structure_is_refused_whole(
     assert (job.state, job.error_code) == ("REFUSED", code)
 
 
+def _refusal(tmp_path, data):  # type: ignore[no-untyped-def]
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(data)
+    with pytest.raises(JobRefused) as refused:
+        bulk.read_xlsx(path)
+    return refused.value
+
+
+def test_a_correction_file_with_a_merged_and_a_deleted_title_names_the_missing_columns(
+    client, operator, school, tmp_path
+):  # type: ignore[no-untyped-def]
+    # The download's titles with nomor_koreksi's cell merged into its neighbour (left empty,
+    # column I), versi deleted and alasan renamed to a note holding a number.
+    header = [*HEADER[:7], "hp 081217263845", "", "", ""]
+    data = xlsx_bytes([["x"] * 8], header=header)
+    refused = _refusal(tmp_path, data)
+    assert (refused.code, refused.message, refused.message_en) == (
+        "KOLOM_TIDAK_SESUAI",
+        'Kolom wajib tidak ada di baris 1 lembar "Data": nomor_koreksi, versi. Kolom tidak dikenal (mungkin '
+        "salah nama): hp 0812****3845. Jangan mengubah, menggabung, atau menghapus judul kolom; unduh berkas "
+        "baru bila perlu.",
+        'Required columns are missing from row 1 of the sheet "Data": nomor_koreksi, versi. Unknown columns '
+        "(renamed?): hp 0812****3845. Do not rename, merge or delete the column titles; download a new file "
+        "if needed.",
+    )
+    merged = [*HEADER[:8], "", "versi"]
+    refused = _refusal(tmp_path, xlsx_bytes([["x"] * 10], header=merged))
+    assert refused.message_en == (
+        'Required columns are missing from row 1 of the sheet "Data": nomor_koreksi. Unknown columns '
+        "(renamed?): (column I, untitled). Do not rename, merge or delete the column titles; download a new "
+        "file if needed."
+    )
+    assert "(kolom I tanpa judul)" in refused.message
+    client.force_login(operator)
+    job = _upload(client, school.npsn, xlsx_bytes([["x"] * 10], header=merged))
+    html = client.get(f"/sekolah/{school.npsn}/koreksi/{job.pk}/").content.decode()
+    assert "Kolom wajib tidak ada di baris 1 lembar &quot;Data&quot;: nomor_koreksi." in html
+
+
+def test_a_correction_file_names_at_most_ten_unknown_titles(tmp_path):  # type: ignore[no-untyped-def]
+    header = ["id", *(f"kolom{i}" for i in range(12)), "x" * 60]
+    refused = _refusal(tmp_path, xlsx_bytes([], header=header))
+    assert refused.message_en == (
+        'Required columns are missing from row 1 of the sheet "Data": nomor_koreksi, versi. Unknown columns '
+        "(renamed?): kolom0, kolom1, kolom2, kolom3, kolom4, kolom5, kolom6, kolom7, kolom8, kolom9, … (+3). "
+        "Do not rename, merge or delete the column titles; download a new file if needed."
+    )
+
+
+def test_a_correction_file_without_its_header_row_is_refused_without_quoting_its_first_row(tmp_path):  # type: ignore[no-untyped-def]
+    row = ["b00cb661-bfde-4300-8000-38f0fe647ad7", "PD", "Siti Aminah", "0030000000", 1, "081217263845"]
+    refused = _refusal(tmp_path, xlsx_bytes([row, row]))
+    assert (refused.code, refused.message_en) == (
+        "KOLOM_TIDAK_SESUAI",
+        'Row 1 of the sheet "Data" holds none of the download\'s column titles: its header row was deleted, or '
+        "another row sits above it. Row 1 must hold the download's column titles, at least id, nomor_koreksi, "
+        "versi. Download a new file if needed.",
+    )
+    assert "Siti" not in refused.message and "0812" not in refused.message
+
+
+def test_a_correction_file_whose_data_sheet_was_emptied_is_refused_as_empty(tmp_path):  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Petunjuk"
+    book.active.append(["Petunjuk koreksi nomor ponsel (Verval Ponsel)"])
+    book.create_sheet("Data")
+    out = io.BytesIO()
+    book.save(out)
+    refused = _refusal(tmp_path, out.getvalue())
+    assert (refused.code, refused.message_en) == ("FILE_KOSONG", "The file holds no data rows.")
+
+
 # The first bytes of an OLE2 compound file: what Excel 97-2003 writes, and what Excel writes for
 # an .xlsx saved with a password.
 OLE2 = bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504

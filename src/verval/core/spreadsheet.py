@@ -144,3 +144,43 @@ def xlsx_response(report: IO[bytes], filename: str) -> Any:
     response = FileResponse(report, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
     patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+# Unknown column titles named in a refusal (the cutoff's KOLOM_TIDAK_LENGKAP, the correction
+# file's KOLOM_TIDAK_SESUAI): at most this many, each cut to this length (decision 0124).
+TITLES_SHOWN = 10
+TITLE_CHARS = 40
+
+
+def column_letters(n: int) -> str:
+    """1 -> A, 27 -> AA."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def titles_shown(unknown: Sequence[tuple[int, str]], lang: str, *, letters: bool = False) -> str:
+    """Unknown titles (position from 1, title) as a person can find them: an empty one (a merged
+    or blank header cell) by its position (its column letter with `letters`, for an Excel sheet),
+    the others cut short with any number in them masked; at most TITLES_SHOWN."""
+    from verval.core.logging import masked_value
+
+    shown = []
+    for position, title in unknown[:TITLES_SHOWN]:
+        if not title:
+            if letters:
+                where = column_letters(position)
+                shown.append(
+                    f"(kolom {where} tanpa judul)" if lang == "id" else f"(column {where}, untitled)"
+                )
+            else:
+                shown.append(
+                    f"(kolom ke-{position} tanpa judul)" if lang == "id" else f"(column {position}, untitled)"
+                )
+        else:
+            shown.append(masked_value(title)[:TITLE_CHARS])
+    if len(unknown) > TITLES_SHOWN:
+        shown.append(f"… (+{len(unknown) - TITLES_SHOWN})")
+    return ", ".join(shown)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import os
 import tempfile
@@ -27,8 +28,9 @@ from typing import TYPE_CHECKING, NamedTuple
 import polars as pl
 
 from verval.core import xlsxguard
-from verval.core.logging import masked_value
+from verval.core.spreadsheet import column_letters, titles_shown
 from verval.imports.rules import NIK_NUMBER_MARK
+from verval.phones.core import with_lost_zero
 
 if TYPE_CHECKING:
     from python_calamine import SheetMetadata
@@ -358,8 +360,8 @@ def _check_header(line: str) -> list[str]:
         msg_id = "Kolom wajib tidak ada: " + ", ".join(missing) + "."
         msg_en = "Required columns are missing: " + ", ".join(missing) + "."
         if unknown:
-            msg_id += " Kolom tidak dikenal (mungkin salah nama): " + _titles_shown(unknown, "id") + "."
-            msg_en += " Unknown columns (renamed?): " + _titles_shown(unknown, "en") + "."
+            msg_id += " Kolom tidak dikenal (mungkin salah nama): " + titles_shown(unknown, "id") + "."
+            msg_en += " Unknown columns (renamed?): " + titles_shown(unknown, "en") + "."
         raise FileRefused("KOLOM_TIDAK_LENGKAP", msg_id, msg_en, 1)
     dup = sorted({c for c in columns if columns.count(c) > 1 and c in known})
     if dup:
@@ -370,11 +372,6 @@ def _check_header(line: str) -> list[str]:
             1,
         )
     return columns
-
-
-# Unknown titles shown in KOLOM_TIDAK_LENGKAP: at most this many, each cut to this length.
-TITLES_SHOWN = 10
-TITLE_CHARS = 40
 
 
 def _no_header_row() -> FileRefused:
@@ -393,22 +390,6 @@ def _no_header_row() -> FileRefused:
         f"{expected}.",
         1,
     )
-
-
-def _titles_shown(unknown: list[tuple[int, str]], lang: str) -> str:
-    """The unknown titles as a person can find them: an empty one (a merged or blank header cell)
-    by its position, the others cut short with any number in them masked."""
-    shown = []
-    for position, title in unknown[:TITLES_SHOWN]:
-        if not title:
-            shown.append(
-                f"(kolom ke-{position} tanpa judul)" if lang == "id" else f"(column {position}, untitled)"
-            )
-        else:
-            shown.append(masked_value(title)[:TITLE_CHARS])
-    if len(unknown) > TITLES_SHOWN:
-        shown.append(f"… (+{len(unknown) - TITLES_SHOWN})")
-    return ", ".join(shown)
 
 
 def _cut_off(line: int) -> FileRefused:
@@ -574,7 +555,23 @@ def _cell(v: object) -> str:
         return str(int(v)) if v.is_integer() else repr(v)
     if isinstance(v, bool):
         return "1" if v else "0"
+    if isinstance(v, (datetime.date, datetime.time, datetime.timedelta)):
+        return _date_cell(v)
     return str(v)
+
+
+def _date_cell(v: datetime.date | datetime.time | datetime.timedelta) -> str:
+    """A date or time cell (Excel turned what was typed into a date) as ISO text: 2024-01-05,
+    2024-01-05 10:30:00, 10:30:00, a duration as 30:00:00. In the phone column the number engine
+    names it (NOMOR_BERUPA_TANGGAL, phones.core.DATE_PATTERN) instead of reading its digits as
+    a landline; elsewhere the column's rule refuses it."""
+    if isinstance(v, datetime.datetime):
+        return v.date().isoformat() if v.time() == datetime.time() else v.isoformat(sep=" ")
+    if isinstance(v, (datetime.date, datetime.time)):
+        return v.isoformat()
+    seconds = int(v.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 # Codes of a fixed number of digits that Excel turns into numbers when a cell is not formatted as
@@ -593,6 +590,17 @@ def _code_cell(v: object, width: int) -> str:
     return _cell(v)
 
 
+# A phone number typed into a cell not formatted as Text is stored as a number without its
+# leading 0 (081234567890 -> 81234567890). The engine reads such digits as a number that lost its
+# 0 (NOL_DEPAN_HILANG) and judges them so; the text kept "as typed" (phone_raw, what the school
+# page shows beside the reason) gets that 0 back, as the operator typed it and as the same cutoff
+# saved as CSV holds it (decision 0126). A text cell is read as typed.
+def _phone_cell(v: object) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and float(v).is_integer():
+        return with_lost_zero(str(int(v)))
+    return _cell(v)
+
+
 # A NIK has 16 digits, and Excel keeps only 15 significant digits of a number: a NIK typed into
 # a cell not formatted as Text is stored with its last digit turned into 0, and no reader can
 # tell the digit back. Such a cell is marked so that the rules refuse its row (NIK_ANGKA_EXCEL)
@@ -601,15 +609,6 @@ def _nik_cell(v: object) -> str:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return NIK_NUMBER_MARK + _cell(v)
     return _cell(v)
-
-
-def _column_letters(n: int) -> str:
-    """1 -> A, 27 -> AA."""
-    out = ""
-    while n > 0:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def _damaged_xlsx() -> FileRefused:
@@ -640,8 +639,8 @@ def _check_reach(path: Path) -> None:
     if rows > XLSX_MAX_ROWS or columns > XLSX_MAX_COLUMNS or rows * columns > XLSX_MAX_CELLS:
         # Names the farthest row and column (of any sheet), so that the stray cell can be found.
         # The numbers come from the file's cell references, never from a cell's content.
-        where = f"baris {rows} dan kolom {_column_letters(columns)}"
-        where_en = f"row {rows} and column {_column_letters(columns)}"
+        where = f"baris {rows} dan kolom {column_letters(columns)}"
+        where_en = f"row {rows} and column {column_letters(columns)}"
         raise FileRefused(
             "SEL_DI_LUAR_DATA",
             f"Berkas Excel terisi sampai {where}: ada isian jauh di bawah atau di kanan data (misalnya di "
@@ -708,8 +707,8 @@ def _xlsx_structure_error(line: int, found: int, expected: int, first: int) -> F
     """A row with a value to the right of the header's last column: STRUKTUR_RUSAK, as a CSV
     line with more fields than the header. `first` is the sheet column (A = 1) of the header's
     first cell; the message names the cell, never its content."""
-    cell = f"{_column_letters(first + found - 1)}{line}"
-    titled = f"{_column_letters(first)}-{_column_letters(first + expected - 1)}"
+    cell = f"{column_letters(first + found - 1)}{line}"
+    titled = f"{column_letters(first)}-{column_letters(first + expected - 1)}"
     return FileRefused(
         "STRUKTUR_RUSAK",
         f"Baris {line} berisi {found} kolom, seharusnya {expected}: sel {cell} terisi di luar kolom yang "
@@ -727,6 +726,7 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
     names = [f"c{i}" for i in range(ncols)]
     widths = [XLSX_NUMERIC_WIDTH.get(c, 0) for c in cut.columns]  # 0: read as typed
     nik = cut.columns.index("nik") if "nik" in cut.columns else -1
+    phone = cut.columns.index("nomor_telepon_seluler")
     wb = CalamineWorkbook.from_path(str(cut.path))
     sheet = wb.get_sheet_by_index(0)
     # iter_rows starts at the sheet's first used column (and at row 1): letters for the message.
@@ -745,6 +745,8 @@ def _xlsx_batches(cut: Cutoff) -> Iterator[pl.DataFrame]:
         cells = [_code_cell(c, w) if w else _cell(c) for c, w in zip(row[:ncols], widths, strict=False)]
         if 0 <= nik < len(cells):
             cells[nik] = _nik_cell(row[nik])
+        if 0 <= phone < len(cells):
+            cells[phone] = _phone_cell(row[phone])
         if len(cells) < ncols:
             cells += [""] * (ncols - len(cells))
         for i, v in enumerate(cells):

@@ -8,9 +8,9 @@ Three tiers, each deciding what it can and passing the rest on:
    country code, the prefix and the subscriber part are found with integer division,
    placeholders with integer keys. It mirrors core._classify step by step.
 2. Cheap vectorised verdicts on the remainder: other scripts' digits folded, spreadsheet
-   decimals, common blank words (KOSONG), scientific notation, printable-ASCII text with letters
-   or odd symbols (KARAKTER_TIDAK_SAH) and two numbers in one field (DUA_NOMOR) when no earlier
-   rule can apply.
+   decimals, common blank words (KOSONG), dates (NOMOR_BERUPA_TANGGAL), scientific notation,
+   printable-ASCII text with letters or odd symbols (KARAKTER_TIDAK_SAH) and two numbers in one
+   field (DUA_NOMOR) when no earlier rule can apply.
 3. check() for what is left (two numbers that pair up in more than one way, very long digit
    runs of allowed characters, ...): well under one percent of a real file.
 
@@ -30,6 +30,7 @@ import polars as pl
 from .core import (
     ALLOWED_PATTERN,
     BLANK_PATTERN,
+    DATE_PATTERN,
     DECIMAL_MIN_DIGITS,
     MOBILE_LIKE_PATTERN,
     MULTI_SPLIT_PATTERN,
@@ -62,6 +63,7 @@ REASON_CODES = (
     "NOMOR_LAYANAN",
     "PREFIKS_TIDAK_DIKENAL",
     "NOMOR_CONTOH",
+    "NOMOR_BERUPA_TANGGAL",
 )
 _R = {code: i for i, code in enumerate(REASON_CODES) if code}
 _REASON_NAMES = pl.Series("reason", list(REASON_CODES), dtype=pl.String)
@@ -112,6 +114,8 @@ _DECIMAL_FULL_RE = r"^ *([( ]*\+?[0-9 \-.()/,_]*[0-9])[.,]0{1,2} *$"
 _PRINTABLE_RE = r"^[ !#-&(-_a-~]*$"
 _SCI_FULL_RE = r"^ *(?:" + SCI_PATTERN + r") *$"
 _BLANK_FULL_RE = r"^(?:" + BLANK_PATTERN + r")$"
+# A date or a time (core.DATE_PATTERN) with spaces around it, as check() strips them.
+_DATE_FULL_RE = r"^ *(?:" + DATE_PATTERN + r") *$"
 # Characters check() folds to ASCII (NFKC + its own table); asserted below.
 _FOLD = {
     **{chr(0xFF10 + i): str(i) for i in range(10)},
@@ -323,7 +327,7 @@ def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
     plus = pl.repeat(False, base.height, dtype=pl.Boolean, eager=True).alias("plus")
     if not ok.all():
         # Tier 1b: digits with ( ) - . and spaces, at most one + at the start, no spreadsheet
-        # decimal at the end, at most 15 digits.
+        # decimal at the end, at most 15 digits, not a date (2024-01-05: tier 2 names it).
         idx = ok.not_().arg_true()
         sub = (
             base.filter(~ok)
@@ -339,6 +343,14 @@ def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
              & (~pl.col("plus") | raw.str.contains(_PLUS_OK_RE))
              & ~(raw.str.contains(".", literal=True) & raw.str.contains(_DECIMAL_TAIL_RE))).alias("ok"),
         ).collect()  # fmt: skip
+        # A date (2024-01-05) has 8 digits: only those rows pay for the pattern.
+        eight = (sub_ints.get_column("ok") & (sub_ints.get_column("nd") == 8)).arg_true()
+        if eight.len():
+            dates = base.get_column("input").gather(idx.gather(eight)).str.contains(_DATE_FULL_RE)
+            if dates.any():
+                sub_ints = sub_ints.with_columns(
+                    sub_ints.get_column("ok").scatter(eight.filter(dates), False)
+                )
         v = v.scatter(idx, sub_ints.get_column("v"))
         nd = nd.scatter(idx, sub_ints.get_column("nd"))
         plus = plus.scatter(idx, sub_ints.get_column("plus"))
@@ -379,7 +391,9 @@ def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
     printable = raw.str.contains(_PRINTABLE_RE)
     not_allowed = ~raw.str.contains("^" + ALLOWED_PATTERN + "$")
     kind = (
-        pl.when(ext.is_not_null() & (ext_nd <= _MAX_DIGITS))
+        pl.when(s.str.contains(_DATE_FULL_RE))
+        .then(7)  # a date or a time (NOMOR_BERUPA_TANGGAL), before it reads as digits
+        .when(ext.is_not_null() & (ext_nd <= _MAX_DIGITS))
         .then(1)  # number + spreadsheet decimal
         .when(is_ascii_allowed & (nd >= 1) & (nd <= _MAX_DIGITS))
         .then(2)  # number with separators (after folding)
@@ -421,6 +435,9 @@ def _tier2(rest: pl.DataFrame) -> list[pl.DataFrame]:
             .otherwise(_R["KARAKTER_TIDAK_SAH"])
         )
         out.append(_const(blank, code))
+    dates = t.filter(k == 7)
+    if dates.height:
+        out.append(_const(dates, pl.lit(_R["NOMOR_BERUPA_TANGGAL"])))
     sci = t.filter(k == 4)
     if sci.height:
         out.append(_const(sci, pl.lit(_R["NOTASI_ILMIAH"])))

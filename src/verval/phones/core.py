@@ -21,6 +21,7 @@ __all__ = [
     "check_many",
     "mask",
     "national_display",
+    "with_lost_zero",
     "PLACEHOLDER_NATIONAL",
     "SUBSCRIBER_RUNS",
     "WHOLE_RUNS",
@@ -96,6 +97,16 @@ BLANK_PATTERN = (
 _BLANK_RE = re.compile(BLANK_PATTERN)
 SCI_PATTERN = r"[+-]?\d+(?:[.,]\d*)?\s*[eE]\s*[+-]?\s*\d+"
 _SCI_RE = re.compile(SCI_PATTERN)
+# A date or a time as the readers of Excel files write a date cell (ISO: 2024-01-05,
+# 2024-01-05 10:30:00, 10:30:00; imports.reader._cell), and as a sheet saved as CSV may write
+# one: Excel turned what was typed into a date. Such a text has at most 8 digits, or a colon, so
+# it is refused by the other rules too; this one says why (NOMOR_BERUPA_TANGGAL).
+DATE_PATTERN = (
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
+    r"|[0-9]{1,4}:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+)
+_DATE_RE = re.compile(DATE_PATTERN)
 # A spreadsheet decimal ".0"/".00" (or ",0") at the very end, also after a number written with
 # separators ("0812-7364-2910.0"): the text before it is a number of the allowed characters that
 # ends in a digit. Dropped before the separators are (with >= 6 digits before it); read as a digit
@@ -235,6 +246,8 @@ def check(raw: str | None) -> Verdict:
     d = _NON_DIGIT_RE.sub("", s)
     if not d and _BLANK_RE.fullmatch(s.lower()):
         return _invalid(inp, "KOSONG")
+    if _DATE_RE.fullmatch(s):
+        return _invalid(inp, "NOMOR_BERUPA_TANGGAL")
     if _SCI_RE.fullmatch(s):
         return _invalid(inp, "NOTASI_ILMIAH")
     warning = None
@@ -249,6 +262,25 @@ def check(raw: str | None) -> Verdict:
     if not _ALLOWED_RE.fullmatch(s):
         return _invalid(inp, "KARAKTER_TIDAK_SAH")
     return _classify(inp, d, "+" in s, warning)
+
+
+def with_lost_zero(digits: str) -> str:
+    """The digits of a spreadsheet's number cell as they were typed: with the leading 0 that a
+    number cannot hold (0812... typed into a General cell is stored as 812...) when check()
+    reads the digits as a national number that lost it (the route of NOL_DEPAN_HILANG), so that
+    the 0 changes nothing in the verdict: 2112345678 -> 02112345678 (TELEPON_RUMAH either way).
+    Digits check() reads otherwise are returned unchanged: a country code (62...), a service
+    number (1 and at most 7 digits), a run of one digit or a sequence (NOMOR_CONTOH as a whole),
+    all zeros, anything that is not plain ASCII digits."""
+    if (
+        not (digits.isascii() and digits.isdigit())
+        or digits[0] == "0"
+        or digits.startswith("62")
+        or (digits[0] == "1" and len(digits) <= 7)
+        or digits in WHOLE_RUNS
+    ):
+        return digits
+    return "0" + digits
 
 
 def check_many(values: Iterable[str | None]) -> list[Verdict]:

@@ -124,6 +124,19 @@ REASONS: dict[str, Reason] = {
             "Replace it with the real, active mobile number. If the number is genuine, contact the "
             "district office (Dinas).",
         ),
+        # A date cell (or its text, 2024-01-05): read as digits it looked like a landline
+        # (TELEPON_RUMAH) and sent the school after a fixed-line number nobody typed.
+        _r(
+            "NOMOR_BERUPA_TANGGAL",
+            "Isian nomor berupa tanggal atau jam, bukan nomor ponsel: biasanya Excel mengubah nomor yang "
+            "diketik menjadi tanggal.",
+            "The number field holds a date or a time, not a mobile number: usually a spreadsheet (Excel) "
+            "turned the number typed into a date.",
+            "Ketik ulang nomor ponsel lengkap (diawali 08). Di Excel, format kolom nomor sebagai Teks (Text) "
+            "sebelum mengetik atau menempel nomor.",
+            "Re-type the full mobile number (starting with 08). In the spreadsheet, format the number column "
+            "as Text before typing or pasting numbers.",
+        ),
     )
 }
 

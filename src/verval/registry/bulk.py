@@ -31,7 +31,7 @@ from django.db.models import QuerySet
 from verval.core import xlsxguard
 from verval.core.jobs import JobRefused, RowIssue
 from verval.core.logging import masked_value
-from verval.core.spreadsheet import xlsx_cell, xlsx_sheet_with_header
+from verval.core.spreadsheet import titles_shown, xlsx_cell, xlsx_sheet_with_header
 from verval.phones import REASONS, mask, national_display
 from verval.registry.models import Kind, NumberStatus, Recipient, history_mask
 
@@ -357,6 +357,50 @@ def _head(source: str | Path | IO[bytes]) -> bytes:
     return head
 
 
+def _wrong_columns(headers: list[tuple[str, list[str], bool]]) -> JobRefused:
+    """KOLOM_TIDAK_SESUAI naming what is wrong with row 1 of the sheet that holds the most of the
+    download's titles (on a tie the Data sheet, then a sheet that is not empty): the required
+    columns missing and the titles not of the download (a renamed column; an untitled one, a
+    merged or blank header cell, by its column letter), capped and masked as the cutoff's
+    (decision 0124). A row 1 without one known title is a data row or a sheet title: never
+    quoted. That sheet empty (an emptied Data sheet): FILE_KOSONG."""
+    known = set(COLUMNS)
+    best = max(headers, key=lambda h: (len(known & set(h[1])), h[0] == DATA_SHEET, not h[2]), default=None)
+    if best is None or best[2]:
+        return refuse("FILE_KOSONG")
+    name, header, _ = best
+    while header and not header[-1]:
+        header = header[:-1]
+    sheet = masked_value(name)[:31]
+    required = ", ".join(REQUIRED)
+    if not known & set(header):
+        msg_id = (
+            f'Baris 1 lembar "{sheet}" tidak memuat satu pun judul kolom berkas unduhan: baris judulnya '
+            "terhapus, atau ada baris lain di atasnya. Baris 1 harus memuat judul kolom berkas unduhan, "
+            f"setidaknya {required}. Unduh berkas baru bila perlu."
+        )
+        msg_en = (
+            f'Row 1 of the sheet "{sheet}" holds none of the download\'s column titles: its header row was '
+            "deleted, or another row sits above it. Row 1 must hold the download's column titles, at least "
+            f"{required}. Download a new file if needed."
+        )
+    else:
+        missing = ", ".join(c for c in REQUIRED if c not in header)
+        unknown = [(i, t) for i, t in enumerate(header, start=1) if t not in known]
+        msg_id = f'Kolom wajib tidak ada di baris 1 lembar "{sheet}": {missing}.'
+        msg_en = f'Required columns are missing from row 1 of the sheet "{sheet}": {missing}.'
+        if unknown:
+            msg_id += (
+                " Kolom tidak dikenal (mungkin salah nama): "
+                + titles_shown(unknown, "id", letters=True)
+                + "."
+            )
+            msg_en += " Unknown columns (renamed?): " + titles_shown(unknown, "en", letters=True) + "."
+        msg_id += " Jangan mengubah, menggabung, atau menghapus judul kolom; unduh berkas baru bila perlu."
+        msg_en += " Do not rename, merge or delete the column titles; download a new file if needed."
+    return JobRefused(code="KOLOM_TIDAK_SESUAI", message=msg_id, message_en=msg_en)
+
+
 def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
     """The data rows of an uploaded file; JobRefused (whole file) on a structure error."""
     from python_calamine import CalamineWorkbook
@@ -381,18 +425,23 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
         candidates = [DATA_SHEET] + [n for n in names if n != DATA_SHEET] if DATA_SHEET in names else names
         table: list[list[Any]] | None = None
         masked = False
+        headers: list[tuple[str, list[str], bool]] = []  # each sheet's row 1 and emptiness
         for name in candidates:
             rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
             if rows and {"id", "nomor_koreksi", "versi"} <= {_cell_text(v).lower() for v in rows[0]}:
                 table = rows
                 break
             masked = masked or _is_masked_list(rows)
+            empty = not any(_cell_text(v) for row in rows for v in row)
+            headers.append((name, [] if empty else [_cell_text(v).lower() for v in rows[0]], empty))
     except JobRefused:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser error means "not a readable workbook"
         raise refuse("FILE_TIDAK_TERBACA") from exc
     if table is None:
-        raise refuse("DAFTAR_BERMASKER" if masked else "KOLOM_TIDAK_SESUAI")
+        if masked:
+            raise refuse("DAFTAR_BERMASKER")
+        raise _wrong_columns(headers)
     if _is_masked_list(table):  # the correction columns added to a masked list by hand
         raise refuse("DAFTAR_BERMASKER")
     header = [_cell_text(v).lower() for v in table[0]]
