@@ -373,9 +373,23 @@ def test_numbers_typed_into_general_cells_are_recovered(operator, school, tmp_pa
     path = tmp_path / "f.xlsx"
     path.write_bytes(xlsx_bytes([[str(r.pk), 81324681357, 1]], header=["id", "nomor_koreksi", "versi"]))
     rows = bulk.read_xlsx(path)
-    assert rows == [bulk.UploadRow(2, str(r.pk), "81324681357", "1")]
+    assert rows == [bulk.UploadRow(2, str(r.pk), "081324681357", "1")]
     plan = bulk.plan(school.npsn, rows)
     assert [c.new.e164 for c in plan.changes] == ["+6281324681357"]
+
+
+def test_a_refused_number_typed_into_a_general_cell_is_shown_back_with_its_zero(operator, school, tmp_path):  # type: ignore[no-untyped-def]
+    # 021-1234-5678 typed into a General cell is stored as the number 2112345678: the school
+    # typed the 0, so the refusal shows it back with it (decision 0126).
+    r = make_recipients(school, 1)[0]
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(xlsx_bytes([[str(r.pk), 2112345678, 1]], header=["id", "nomor_koreksi", "versi"]))
+    plan = bulk.plan(school.npsn, bulk.read_xlsx(path))
+    assert [(i.line, i.column, i.code, i.value) for i in plan.issues] == [
+        (2, "nomor_koreksi", "TELEPON_RUMAH", "0211***5678")
+    ]
+    assert plan.typed == {2: "02112345678"}
+    assert plan.changes == []
 
 
 def test_an_uploaded_file_not_yet_applied_leads_back_to_its_preview(

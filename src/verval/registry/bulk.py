@@ -33,6 +33,7 @@ from verval.core.jobs import JobRefused, RowIssue
 from verval.core.logging import masked_value
 from verval.core.spreadsheet import titles_shown, xlsx_cell, xlsx_sheet_with_header
 from verval.phones import REASONS, mask, national_display
+from verval.phones.core import with_lost_zero
 from verval.registry.models import Kind, NumberStatus, Recipient, history_mask
 
 DATA_SHEET = "Data"
@@ -321,6 +322,15 @@ def _is_date(value: Any) -> bool:
     return isinstance(value, (datetime.date, datetime.time, datetime.timedelta))
 
 
+def _typed_number(value: Any, text: str) -> str:
+    """The nomor_koreksi cell as the operator typed it: a number cell cannot hold the leading 0
+    of 0812... (a General cell), so it gets it back where the engine reads the digits as a number
+    that lost it; a refused number is then shown back as typed (decision 0126)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and text:
+        return with_lost_zero(text)
+    return text
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -460,7 +470,10 @@ def read_xlsx(source: str | Path | IO[bytes]) -> list[UploadRow]:
             UploadRow(
                 line=index,
                 id=get("id"),
-                correction=get("nomor_koreksi"),
+                correction=_typed_number(
+                    raw[pos["nomor_koreksi"]] if pos["nomor_koreksi"] < len(raw) else None,
+                    get("nomor_koreksi"),
+                ),
                 version=get("versi"),
                 nisn=get("nisn") if "nisn" in pos else "",
                 name=get("nama") if "nama" in pos else "",
