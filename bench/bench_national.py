@@ -392,6 +392,10 @@ def late(args: argparse.Namespace) -> None:
     for key, user in users.items():
         clients[key] = Client()
         clients[key].force_login(user)
+    if args.serial:
+        # No parallel workers: the backend's CPU is then all of the server's work.
+        with connection.cursor() as cur:
+            cur.execute("SET max_parallel_workers_per_gather = 0")
     period = services.current_period_code()
     covering = services.covering_periods(period)
     print(f"\n### {args.label or 'late'}: {describe()}; load {os.getloadavg()[0]:.1f}\n")
