@@ -510,6 +510,9 @@ def main() -> int:
     parser.add_argument("--refresh", action="store_true", help="also time a full dashboard refresh")
     parser.add_argument("--live-runs", type=int, default=1, help="--part late: runs of the live path")
     parser.add_argument(
+        "--serial", action="store_true", help="--part late: no parallel query (server CPU complete)"
+    )
+    parser.add_argument(
         "--plans", default="", help="--part late: write the statement's plans to this directory"
     )
     args = parser.parse_args()
