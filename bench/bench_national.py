@@ -22,6 +22,15 @@ hold about what they hold in Dapodik. Two parts:
     PYTHONPATH=src python bench/bench_national.py --part pages --runs 3 --label new
     PYTHONPATH=/tmp/old/src python bench/bench_national.py --part pages --runs 3 --label old
 
+    --part late    what decision 0122 changed (decision 0128): the SchoolSptjm statement alone
+                   (EXPLAIN ANALYZE), a school's refresh, the late-schools page and the
+                   schools-to-chase list from the rows, the late-schools page on its live path
+                   (the rows said stale), `--cases refresh` the full refresh; wall, this
+                   process's CPU and the PostgreSQL backend's CPU (/proc/<pid>/stat), each run
+
+    PYTHONPATH=src python bench/bench_national.py --part late --label new --runs 3
+    PYTHONPATH=/tmp/old/src python bench/bench_national.py --part late --label old --runs 3
+
 `--part pages` prints a Markdown table (wall p50 / p95, this process's CPU p50 — PostgreSQL's
 work is not in it —, queries a request, KB); `--bodies DIR` writes each page's body (the CSRF
 token blanked) to DIR/<case>.html to compare two checkouts byte for byte; `--cases` picks some.
@@ -37,6 +46,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -322,11 +332,173 @@ def pages(args: argparse.Namespace) -> None:
     print(f"\nload after: {os.getloadavg()[0]:.1f}")
 
 
+def _backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far (/proc/<pid>/stat utime +
+    stime, decision 0088): the server's work of a request or a refresh, apart from the two other
+    engineers' load. A parallel query's workers are other processes, not in it."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def late(args: argparse.Namespace) -> None:
+    """The costs decision 0122 changed (decision 0128): the SchoolSptjm statement alone, a
+    school's refresh, the late-schools page and the schools-to-chase list as Pusdatin from the
+    rows, the late-schools page on its live path (the rows said stale, as while a registry job
+    runs), and optionally the full refresh. Wall, this process's CPU, the server backend's CPU."""
+    setup_django()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from verval.accounts.models import User
+    from verval.dashboard import selectors as dashboard_selectors
+    from verval.dashboard import services, sources
+
+    settings.ALLOWED_HOSTS = ["*"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT province_id FROM reference_school GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+        province = cur.fetchone()[0]
+        cur.execute("SELECT regency_id FROM reference_school GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+        regency = cur.fetchone()[0]
+        # Schools of the biggest province: one with an approved SPTJM, one with none, 100 of them.
+        cur.execute(
+            """SELECT sc.npsn, COALESCE(MAX(s.status), '') FROM reference_school sc
+               LEFT JOIN sptjm_sptjm s ON s.school_id = sc.npsn
+               WHERE sc.province_id = %s GROUP BY sc.npsn ORDER BY sc.npsn LIMIT 400""",
+            [province],
+        )
+        schools = cur.fetchall()
+    approved = next(n for n, st in schools if st == "DISETUJUI")
+    without = next(n for n, st in schools if st == "")
+    hundred = [n for n, _st in schools[:100]]
+    users = {
+        "pus": User.objects.get_or_create(username="bench-nat-pusdatin", defaults={"role": "PUSDATIN"})[0],
+        "prov": User.objects.get_or_create(
+            username="bench-nat-prov", defaults={"role": "DINAS_PROV", "region_id": province}
+        )[0],
+        "kab": User.objects.get_or_create(
+            username="bench-nat-kab", defaults={"role": "DINAS_KAB", "region_id": regency}
+        )[0],
+    }
+    clients = {}
+    for key, user in users.items():
+        clients[key] = Client()
+        clients[key].force_login(user)
+    if args.serial:
+        # No parallel workers: the backend's CPU is then all of the server's work.
+        with connection.cursor() as cur:
+            cur.execute("SET max_parallel_workers_per_gather = 0")
+    period = services.current_period_code()
+    covering = services.covering_periods(period)
+    print(f"\n### {args.label or 'late'}: {describe()}; load {os.getloadavg()[0]:.1f}\n")
+    print("| case | wall s (each run) | client CPU s | server CPU s | load | sha256 |")
+    print("|---|---|---|---|---|---|")
+
+    def timed(label: str, fn: Any, runs: int) -> None:
+        walls, cpus, servers, loads = [], [], [], []
+        digest = ""
+        for _ in range(runs):
+            server, cpu, wall = _backend_cpu(), time.process_time(), time.perf_counter()
+            out = fn()
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+            servers.append(_backend_cpu() - server)
+            loads.append(os.getloadavg()[0])
+            if isinstance(out, bytes):
+                digest = hashlib.sha256(out).hexdigest()[:12]
+        fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+        print(
+            f"| {label} | {fmt(walls)} | {fmt(cpus)} | {fmt(servers)} | {fmt(loads)} | {digest} |", flush=True
+        )
+
+    csrf = re.compile(
+        rb'(name="csrfmiddlewaretoken" value=")[^"]*"|("csrfToken": ")[^"]*"|(csrf_token" content=")[^"]*"'
+    )
+
+    def page(who: str, path: str, key: str) -> Any:
+        def get() -> bytes:
+            response = clients[who].get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            body = csrf.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + b'"', body)
+            if args.bodies:
+                Path(args.bodies).mkdir(parents=True, exist_ok=True)
+                (Path(args.bodies) / f"{key}.html").write_bytes(body)
+            return body
+
+        return get
+
+    def explain(npsns: list[str] | None) -> Any:
+        def run() -> None:
+            select = sources.sptjm_facts_select(npsns, period, covering)
+            assert select is not None
+            sql, params = select
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                plan = [r[0] for r in cur.fetchall()]
+            if args.plans:
+                Path(args.plans).mkdir(parents=True, exist_ok=True)
+                name = "all" if npsns is None else f"{len(npsns)}"
+                (Path(args.plans) / f"facts-{name}.txt").write_text("\n".join(plan) + "\n")
+
+        return run
+
+    wanted = args.cases.split(",") if args.cases else ["statement", "school", "pages", "live"]
+    if "statement" in wanted:
+        timed("SchoolSptjm select, EXPLAIN ANALYZE, every school", explain(None), args.runs)
+        timed("SchoolSptjm select, EXPLAIN ANALYZE, 100 schools", explain(hundred), args.runs)
+        timed("SchoolSptjm select, EXPLAIN ANALYZE, 1 school", explain([approved]), args.runs)
+    if "school" in wanted:
+        timed(
+            "refresh_schools: 1 school, approved SPTJM",
+            lambda: services.refresh_schools([approved]),
+            args.runs,
+        )
+        timed("refresh_schools: 1 school, no SPTJM", lambda: services.refresh_schools([without]), args.runs)
+        timed("refresh_schools: 100 schools", lambda: services.refresh_schools(hundred), args.runs)
+    if "pages" in wanted:
+        timed("late schools, Pusdatin (rows)", page("pus", "/dinas/sptjm/", "latepus"), args.runs)
+        timed("late schools, province Dinas (rows)", page("prov", "/dinas/sptjm/", "lateprov"), args.runs)
+        timed("schools to chase, Pusdatin", page("pus", "/progres/tertinggal/", "behind"), args.runs)
+    if "live" in wanted:
+        # The path taken while a registry job runs (or ended after the last full refresh began):
+        # `summaries_follow_every_job` says no and `_late_from_summaries` gives None.
+        follows = dashboard_selectors.summaries_follow_every_job
+        dashboard_selectors.summaries_follow_every_job = lambda: False
+        try:
+            timed(
+                "late schools, Pusdatin (live)", page("pus", "/dinas/sptjm/", "latepus-live"), args.live_runs
+            )
+            timed(
+                "late schools, province Dinas (live)",
+                page("prov", "/dinas/sptjm/", "lateprov-live"),
+                args.live_runs,
+            )
+            timed(
+                "late schools, kabupaten Dinas (live)",
+                page("kab", "/dinas/sptjm/", "latekab-live"),
+                args.live_runs,
+            )
+        finally:
+            dashboard_selectors.summaries_follow_every_job = follows
+    if "refresh" in wanted:
+        timed("full refresh (refresh_all)", services.refresh_all, 1)
+    print(f"\nload after: {os.getloadavg()[0]:.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--part", choices=["build", "pages"], required=True)
+    parser.add_argument("--part", choices=["build", "pages", "late"], required=True)
     parser.add_argument("--base-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--db", default="verval_bench_national")
     parser.add_argument("--schools", type=int, default=440_000)
@@ -336,12 +508,22 @@ def main() -> int:
     parser.add_argument("--cases", default="", help="comma-separated case keys (default: all)")
     parser.add_argument("--bodies", default="", help="write each page's body to this directory")
     parser.add_argument("--refresh", action="store_true", help="also time a full dashboard refresh")
+    parser.add_argument("--live-runs", type=int, default=1, help="--part late: runs of the live path")
+    parser.add_argument(
+        "--serial", action="store_true", help="--part late: no parallel query (server CPU complete)"
+    )
+    parser.add_argument(
+        "--plans", default="", help="--part late: write the statement's plans to this directory"
+    )
     args = parser.parse_args()
     if args.part == "build":
         build(args)
     else:
         os.environ["DATABASE_URL"] = f"{args.base_url}/{args.db}"
-        pages(args)
+        if args.part == "pages":
+            pages(args)
+        else:
+            late(args)
     return 0
 
 

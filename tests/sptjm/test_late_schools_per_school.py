@@ -1,8 +1,9 @@
-"""The late-schools page (`/dinas/sptjm/`) asks each school for its first eligible recipient and
-its first print candidate, one index read per school, instead of an EXISTS that PostgreSQL turns
+"""The late-schools page (`/dinas/sptjm/`) on its live path reads the scope's print candidates
+from the recipients, one statement, instead of an EXISTS from the schools that PostgreSQL turns
 into a join whose plan follows the statistics: on statistics taken before a provider's answers
 (no AKTIF recipient) it compared every school with every candidate of the nation, 125 s for
-Pusdatin at 1 M recipients (docs/decisions/0093-the-late-schools-page-per-school.md)."""
+Pusdatin at 1 M recipients (docs/decisions/0093-the-late-schools-page-per-school.md), and instead
+of a first-candidate probe per school (0093 to 0122; decision 0128)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_pusdatin_sees_the_late_schools_of_every_region_with_exact_states(
     )
 
 
-def test_late_schools_read_each_schools_recipients_up_to_the_first_not_by_exists(pusdatin, school):
+def test_late_schools_read_the_scopes_recipients_once_not_a_probe_per_school_nor_by_exists(pusdatin, school):
     period = make_period()
     aktif(school, 2)
 
@@ -55,11 +56,16 @@ def test_late_schools_read_each_schools_recipients_up_to_the_first_not_by_exists
 
     reading_recipients = [q["sql"] for q in queries.captured_queries if '"registry_recipient"' in q["sql"]]
     assert [r["npsn"] for r in rows] == [school.npsn]
-    # The schools without a document that have something to print (a first candidate): one
-    # statement, a per-school subquery stopped at one row, no EXISTS (decisions 0093, 0094).
+    # The schools without a live document that have something to print: one statement that
+    # reads the recipients and keeps their distinct schools, not an EXISTS from the schools
+    # (decision 0093) nor a first-candidate probe per school, which since decision 0122 ran on
+    # every school without a live document, 308,218 of the nation's (35 s, decision 0128).
     assert len(reading_recipients) == 1
     assert all('EXISTS(SELECT 1 AS "a" FROM "registry_recipient"' not in sql for sql in reading_recipients)
-    assert all("LIMIT 1) IS NOT NULL" in sql for sql in reading_recipients)
+    assert all("LIMIT 1) IS NOT NULL" not in sql for sql in reading_recipients)
+    assert all(
+        sql.startswith('SELECT DISTINCT "registry_recipient"."school_id"') for sql in reading_recipients
+    )
 
 
 def test_late_schools_are_asked_about_by_scope_not_by_a_list_of_every_school(

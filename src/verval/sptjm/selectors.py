@@ -707,25 +707,36 @@ def _states(
             best[npsn] = status
     # Only schools without a live document can print (a print returns the live one): those
     # without a document and those whose documents are all approved, with new AKTIF numbers since
-    # (decision 0122). Ask for their candidates only.
-    without_live = schools.exclude(
-        Exists(Sptjm.objects.filter(school=OuterRef("pk"), period=period, status__in=LIVE_STATUSES))
+    # (decision 0122). Their candidates are read set-based, one statement over the scope's AKTIF
+    # recipients (hash anti-joins on the items and the live documents), not a first-candidate
+    # probe per school NAMES_CHUNK schools at a time: since 0122 the probes were of every school
+    # without a live document, 308,218 of the nation's 440,000 (the approved ones read each of
+    # their AKTIF recipients, having none), 35 s of Pusdatin's page against 5 s (decision 0128).
+    # Not the schools with a first-candidate subquery each, nor an EXISTS from the schools: the
+    # first ran on every school of the scope (decision 0094), the second compared schools with
+    # candidates on bad statistics (decision 0093); this one reads recipients only.
+    live_document = Sptjm.objects.filter(
+        school=OuterRef("school_id"), period=period, status__in=LIVE_STATUSES
     )
-    # Those schools are read first, then asked for a candidate NAMES_CHUNK at a time: in one
-    # statement PostgreSQL ran the per-school candidate subquery on every school of the scope
-    # before it took away those with a document (a filter on the scan, the anti-join after it):
-    # 60,000 probes for a province where 6,000 schools have no document, 13 s (decision 0094).
-    pending = list(without_live.order_by("npsn").values_list("npsn", flat=True))
-    to_print: set[str] = set()
-    for start in range(0, len(pending), NAMES_CHUNK):
-        chunk = schools.model.objects.filter(npsn__in=pending[start : start + NAMES_CHUNK])
-        found = schools_with_print_candidates(chunk, period)
-        to_print |= found
-        if only_maybe_late and found:
-            # The approved documents were not read above: the status the page shows for a school
-            # approved and with new numbers to print, as its SchoolSptjm row says.
+    live_item = SptjmItem.objects.filter(
+        recipient=OuterRef("pk"), sptjm__period=period, sptjm__status__in=LIVE_STATUSES
+    )
+    candidates = eligible_recipients().filter(locked=False)
+    if schools.query.where:  # Pusdatin's scope is every school: no join to them
+        candidates = candidates.filter(school__in=schools)
+    candidates = (
+        candidates.exclude(Exists(live_document))
+        .exclude(Exists(covering_items(period)))
+        .exclude(Exists(live_item))
+    )
+    to_print: set[str] = set(candidates.order_by().values_list("school_id", flat=True).distinct())
+    if only_maybe_late and to_print:
+        # The approved documents were not read above: the status the page shows for a school
+        # approved and with new numbers to print, as its SchoolSptjm row says.
+        found = sorted(to_print)
+        for start in range(0, len(found), NAMES_CHUNK):
             approved = Sptjm.objects.filter(
-                period=period, school_id__in=sorted(found), status=SptjmStatus.DISETUJUI
+                period=period, school_id__in=found[start : start + NAMES_CHUNK], status=SptjmStatus.DISETUJUI
             )
             for npsn in approved.order_by().values_list("school_id", flat=True).distinct():
                 best.setdefault(npsn, SptjmStatus.DISETUJUI)
@@ -943,8 +954,8 @@ def _late_from_summaries(
     return late, count
 
 
-# Schools are asked for their print candidates, and late schools for their names, this many at
-# a time (a bounded IN list; decision 0094).
+# Late schools are asked for their names, and schools with print candidates for their approved
+# documents, this many at a time (a bounded IN list; decision 0094).
 NAMES_CHUNK = 2000
 
 
