@@ -25,7 +25,9 @@ run: install
 # Three pytest-xdist workers, each test file on one of them (decision 0111): the suite waits on
 # browsers, servers and subprocesses much of the time, so three overlap well on two cores.
 # `make test PYTEST_WORKERS=` runs it in one process; PYTEST_ARGS still picks tests and options.
-PYTEST_WORKERS ?= -n 3 --dist loadfile
+# --no-loadscope-reorder: the files go out in the order tests/conftest.py gives them, the browser
+# and bench files first (xdist's own order, most tests first, put the long bench files last; 0129).
+PYTEST_WORKERS ?= -n 3 --dist loadfile --no-loadscope-reorder
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -67,7 +67,34 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(_NO_BROWSER_IN_CI)
 
 
+# The folders whose files take longest per test (a Chromium walk, a benchmark's whole run): under
+# `make test` (pytest-xdist, a file per worker, decision 0111) their files are handed out first, so
+# that no long file starts last and leaves two workers idle while it runs (decision 0129).
+_LONG_FIRST = ("tests/browser/", "tests/bench/")
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def _long_files_first(items: list[pytest.Item]) -> None:
+    """Browser and bench files first, then the rest; within each, files with more tests first (what
+    pytest-xdist's own ordering does, which `make test` switches off as it would put the bench
+    files, one long test each, last). A stable sort: each file's tests keep pytest-django's order."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[_file_of(item)] = counts.get(_file_of(item), 0) + 1
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        path = _file_of(item)
+        return (0 if path.startswith(_LONG_FIRST) else 1, -counts[path])
+
+    items.sort(key=rank)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: its order is what xdist hands out
+        _long_files_first(items)
     is_pg = os.environ.get("DATABASE_URL", "").startswith("postgres")
     have_browser = bool(_chromium() and _playwright_available())
     require_browser = os.environ.get("VERVAL_REQUIRE_BROWSER") == "1"

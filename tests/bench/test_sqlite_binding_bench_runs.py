@@ -10,7 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+# The benchmark runs on SQLite files of its own whatever DATABASE_URL says: the PostgreSQL pass
+# would repeat the SQLite pass's run (decisions 0111, 0129).
+pytestmark = pytest.mark.sqlite_pass
 
 
 def test_sqlite_binding_benchmark_inserts_every_row_of_a_small_cutoff() -> None:

@@ -408,6 +408,8 @@ print(json.dumps({
 """
 
 
+# Its processes use a SQLite file of their own whatever DATABASE_URL says (decisions 0111, 0129).
+@pytest.mark.sqlite_pass
 def test_verval_jobs_cancels_a_job_running_in_a_worker_process_on_sqlite(tmp_path):  # type: ignore[no-untyped-def]
     import subprocess
     import sys
