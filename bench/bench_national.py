@@ -210,6 +210,18 @@ def build(args: argparse.Namespace) -> None:
     print(describe())
 
 
+def biggest_regions() -> tuple[str, str]:
+    """The province and the kabupaten/kota with the most schools (ties: the lowest code)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT province_id FROM reference_school GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+        province = cur.fetchone()[0]
+        cur.execute("SELECT regency_id FROM reference_school GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+        regency = cur.fetchone()[0]
+    return province, regency
+
+
 def describe() -> str:
     from django.db import connection
 
@@ -244,11 +256,7 @@ def pages(args: argparse.Namespace) -> None:
     from verval.reference.models import School
 
     settings.ALLOWED_HOSTS = ["*"]
-    with connection.cursor() as cur:
-        cur.execute("SELECT province_id FROM reference_school GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
-        province = cur.fetchone()[0]
-        cur.execute("SELECT regency_id FROM reference_school GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
-        regency = cur.fetchone()[0]
+    province, regency = biggest_regions()
     npsn = School.objects.filter(regency_id=regency).order_by("npsn").values_list("npsn", flat=True).first()
     users = {
         "pus": User.objects.get_or_create(username="bench-nat-pusdatin", defaults={"role": "PUSDATIN"})[0],
@@ -363,11 +371,8 @@ def late(args: argparse.Namespace) -> None:
     from verval.dashboard import services, sources
 
     settings.ALLOWED_HOSTS = ["*"]
+    province, regency = biggest_regions()
     with connection.cursor() as cur:
-        cur.execute("SELECT province_id FROM reference_school GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
-        province = cur.fetchone()[0]
-        cur.execute("SELECT regency_id FROM reference_school GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
-        regency = cur.fetchone()[0]
         # Schools of the biggest province: one with an approved SPTJM, one with none, 100 of them.
         cur.execute(
             """SELECT sc.npsn, COALESCE(MAX(s.status), '') FROM reference_school sc
