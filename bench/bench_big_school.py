@@ -576,7 +576,7 @@ def main() -> int:
     from verval.accounts.models import User
     from verval.reference.models import School
 
-    print(f"database {connection.vendor}; load before: {os.getloadavg()}")
+    print(f"database {connection.vendor}; load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     pusdatin = User.objects.create(username="bench-pusdatin", role="PUSDATIN")
     if parts & {"school", "sptjm"}:
         took = build(var, args.students, args.teachers, 1, seed=7)
@@ -604,7 +604,7 @@ def main() -> int:
         print(f"refresh-dashboard {time.perf_counter() - started:.2f} s")
         dinas = User.objects.create(username="bench-dinas-big", role="DINAS_KAB", region_id=regency)
         district_part(args, regency, dinas)
-    print(f"\nload after: {os.getloadavg()}")
+    print(f"\nload after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not args.keep:
         import shutil
 

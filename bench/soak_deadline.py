@@ -1259,7 +1259,7 @@ def soak(
     print(
         f"{plan['schools']} schools, {plan['recipients']:,} recipients; {len(plan['operators'])} operators, "
         f"{len(plan['dinas'])} Dinas users, Pusdatin; gunicorn {args.web_workers} workers + 2 verval workers; "
-        f"load before: {os.getloadavg()}"
+        f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     threads = [
         threading.Thread(
