@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
+from verval.phones.core import with_lost_zero
+
 # What a spreadsheet program reads as the start of a formula (tab and CR: some strip them first).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -184,3 +186,18 @@ def titles_shown(unknown: Sequence[tuple[int, str]], lang: str, *, letters: bool
     if len(unknown) > TITLES_SHOWN:
         shown.append(f"… (+{len(unknown) - TITLES_SHOWN})")
     return ", ".join(shown)
+
+
+def phone_number_cell(value: object) -> str | None:
+    """A phone typed into a cell not formatted as Text, as it was typed: Excel stores
+    081234567890 as the number 81234567890, and the 0 comes back where the engine reads the digits
+    as a number that lost it (`phones.core.with_lost_zero`; decision 0126). None for any other
+    cell, which its reader reads as text."""
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value > 0
+        and float(value).is_integer()
+    ):
+        return with_lost_zero(str(int(value)))
+    return None

@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import polars as pl
 
 from verval.core import xlsxguard
-from verval.core.spreadsheet import column_letters, titles_shown
+from verval.core.spreadsheet import column_letters, phone_number_cell, titles_shown
 from verval.imports.rules import NIK_NUMBER_MARK
-from verval.phones.core import with_lost_zero
 
 if TYPE_CHECKING:
     from python_calamine import SheetMetadata
@@ -591,14 +590,12 @@ def _code_cell(v: object, width: int) -> str:
 
 
 # A phone number typed into a cell not formatted as Text is stored as a number without its
-# leading 0 (081234567890 -> 81234567890). The engine reads such digits as a number that lost its
-# 0 (NOL_DEPAN_HILANG) and judges them so; the text kept "as typed" (phone_raw, what the school
-# page shows beside the reason) gets that 0 back, as the operator typed it and as the same cutoff
-# saved as CSV holds it (decision 0126). A text cell is read as typed.
+# leading 0; the text kept "as typed" (phone_raw, what the school page shows beside the reason)
+# gets that 0 back, as the same cutoff saved as CSV holds it (decision 0126). A text cell is read
+# as typed.
 def _phone_cell(v: object) -> str:
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and float(v).is_integer():
-        return with_lost_zero(str(int(v)))
-    return _cell(v)
+    typed = phone_number_cell(v)
+    return _cell(v) if typed is None else typed
 
 
 # A NIK has 16 digits, and Excel keeps only 15 significant digits of a number: a NIK typed into

@@ -31,9 +31,8 @@ from django.db.models import QuerySet
 from verval.core import xlsxguard
 from verval.core.jobs import JobRefused, RowIssue
 from verval.core.logging import masked_value
-from verval.core.spreadsheet import titles_shown, xlsx_cell, xlsx_sheet_with_header
+from verval.core.spreadsheet import phone_number_cell, titles_shown, xlsx_cell, xlsx_sheet_with_header
 from verval.phones import REASONS, mask, national_display
-from verval.phones.core import with_lost_zero
 from verval.registry.models import Kind, NumberStatus, Recipient, history_mask
 
 DATA_SHEET = "Data"
@@ -323,12 +322,10 @@ def _is_date(value: Any) -> bool:
 
 
 def _typed_number(value: Any, text: str) -> str:
-    """The nomor_koreksi cell as the operator typed it: a number cell cannot hold the leading 0
-    of 0812... (a General cell), so it gets it back where the engine reads the digits as a number
-    that lost it; a refused number is then shown back as typed (decision 0126)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and text:
-        return with_lost_zero(text)
-    return text
+    """The nomor_koreksi cell as the operator typed it, its 0 back if Excel stored it as a number
+    (decision 0126): a refused number is then shown back as typed."""
+    typed = phone_number_cell(value)
+    return text if typed is None else typed
 
 
 def _cell_text(value: Any) -> str:
