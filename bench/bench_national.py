@@ -222,6 +222,28 @@ def biggest_regions() -> tuple[str, str]:
     return province, regency
 
 
+def signed_in(province: str, regency: str) -> dict[str, Any]:
+    """Pusdatin, the province's Dinas and the kabupaten's, each with a signed-in test client."""
+    from django.test import Client
+
+    from verval.accounts.models import User
+
+    users = {
+        "pus": User.objects.get_or_create(username="bench-nat-pusdatin", defaults={"role": "PUSDATIN"})[0],
+        "prov": User.objects.get_or_create(
+            username="bench-nat-prov", defaults={"role": "DINAS_PROV", "region_id": province}
+        )[0],
+        "kab": User.objects.get_or_create(
+            username="bench-nat-kab", defaults={"role": "DINAS_KAB", "region_id": regency}
+        )[0],
+    }
+    clients = {}
+    for key, user in users.items():
+        clients[key] = Client()
+        clients[key].force_login(user)
+    return clients
+
+
 def describe() -> str:
     from django.db import connection
 
@@ -249,28 +271,14 @@ def pages(args: argparse.Namespace) -> None:
     from django.conf import settings
     from django.core.cache import cache
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from verval.accounts.models import User
     from verval.reference.models import School
 
     settings.ALLOWED_HOSTS = ["*"]
     province, regency = biggest_regions()
     npsn = School.objects.filter(regency_id=regency).order_by("npsn").values_list("npsn", flat=True).first()
-    users = {
-        "pus": User.objects.get_or_create(username="bench-nat-pusdatin", defaults={"role": "PUSDATIN"})[0],
-        "prov": User.objects.get_or_create(
-            username="bench-nat-prov", defaults={"role": "DINAS_PROV", "region_id": province}
-        )[0],
-        "kab": User.objects.get_or_create(
-            username="bench-nat-kab", defaults={"role": "DINAS_KAB", "region_id": regency}
-        )[0],
-    }
-    clients = {}
-    for key, user in users.items():
-        clients[key] = Client()
-        clients[key].force_login(user)
+    clients = signed_in(province, regency)
     cases: dict[str, tuple[str, str, str]] = {
         # key: (label, who, path)
         "pushome": ("Pusdatin home", "pus", "/beranda/"),
@@ -364,9 +372,7 @@ def late(args: argparse.Namespace) -> None:
     setup_django()
     from django.conf import settings
     from django.db import connection
-    from django.test import Client
 
-    from verval.accounts.models import User
     from verval.dashboard import selectors as dashboard_selectors
     from verval.dashboard import services, sources
 
@@ -384,19 +390,7 @@ def late(args: argparse.Namespace) -> None:
     approved = next(n for n, st in schools if st == "DISETUJUI")
     without = next(n for n, st in schools if st == "")
     hundred = [n for n, _st in schools[:100]]
-    users = {
-        "pus": User.objects.get_or_create(username="bench-nat-pusdatin", defaults={"role": "PUSDATIN"})[0],
-        "prov": User.objects.get_or_create(
-            username="bench-nat-prov", defaults={"role": "DINAS_PROV", "region_id": province}
-        )[0],
-        "kab": User.objects.get_or_create(
-            username="bench-nat-kab", defaults={"role": "DINAS_KAB", "region_id": regency}
-        )[0],
-    }
-    clients = {}
-    for key, user in users.items():
-        clients[key] = Client()
-        clients[key].force_login(user)
+    clients = signed_in(province, regency)
     if args.serial:
         # No parallel workers: the backend's CPU is then all of the server's work.
         with connection.cursor() as cur:
