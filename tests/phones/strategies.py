@@ -87,4 +87,7 @@ any_text = st.one_of(
         r"\A ?[0-9]{4}-[01][0-9]-[0-3][0-9](?:[ T][0-2][0-9]:[0-5][0-9](?::[0-6][0-9](?:\.[0-9]{1,7})?)?)? ?\Z"
     ),
     st.from_regex(r"\A ?[0-9]{1,5}:[0-6][0-9](?::[0-5][0-9])? ?\Z"),
+    # Day and month in either order (decision 0134), and near misses: day 32, month 13, a
+    # two-digit or 18xx year, two different separators.
+    st.from_regex(r"\A ?[0-3]?[0-9][-/.][01]?[0-9][-/.](?:1[89]|20)?[0-9]{2} ?\Z"),
 )

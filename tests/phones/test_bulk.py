@@ -145,16 +145,21 @@ def test_check_series_names_a_date_like_check_and_decides_it_in_polars(monkeypat
         "08:12:00",
         "２０２４-０１-０５",  # full-width digits: folded first
         "2024-01-05\t",  # other white space: check()
+        "08-12-2024",  # day and month in either order (decision 0134), tier 1b's separators
+        "5.1.2024",
+        "05/01/2024",  # a slash: tier 2
         "2024-13-05",  # no month 13: digits
-        "08-12-2024",  # a date in another order: digits
+        "13/13/2024",
+        "05.01-2024",  # two separators
         "0812:3456:7890",
     ]
     verdicts = _series_verdicts(texts)
     assert verdicts == [check(t) for t in texts]
     assert [v.reason for v in verdicts] == [
-        *["NOMOR_BERUPA_TANGGAL"] * 7,
+        *["NOMOR_BERUPA_TANGGAL"] * 10,
         "TELEPON_RUMAH",
-        "TERLALU_PENDEK",
+        "PREFIKS_TIDAK_DIKENAL",
+        "TELEPON_RUMAH",
         "KARAKTER_TIDAK_SAH",
     ]
     assert sent_to_check == ["2024-01-05\t"]

@@ -172,9 +172,18 @@ REFUSED = [
     ("30:00:00", "NOMOR_BERUPA_TANGGAL"),
     (" '2024-01-05' ", "NOMOR_BERUPA_TANGGAL"),
     ("２０２４-０１-０５", "NOMOR_BERUPA_TANGGAL"),
+    # A date cell of a sheet saved as CSV, day and month in either order (decision 0134): read
+    # as digits, these were a short number, a landline or an unknown prefix.
+    ("08-12-2024", "NOMOR_BERUPA_TANGGAL"),
+    ("05/01/2024", "NOMOR_BERUPA_TANGGAL"),
+    ("12/31/2024", "NOMOR_BERUPA_TANGGAL"),
+    ("5.1.1999", "NOMOR_BERUPA_TANGGAL"),
     # Not the shape of a date: the rules as before.
     ("2024-13-05", "TELEPON_RUMAH"),
-    ("08-12-2024", "TERLALU_PENDEK"),
+    ("13/13/2024", "PREFIKS_TIDAK_DIKENAL"),
+    ("05/01-2024", "TELEPON_RUMAH"),
+    ("05/01/1850", "TELEPON_RUMAH"),
+    ("08-12-34", "TERLALU_PENDEK"),
     ("0812:3456:7890", "KARAKTER_TIDAK_SAH"),
 ]
 

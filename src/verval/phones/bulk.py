@@ -327,7 +327,7 @@ def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
     plus = pl.repeat(False, base.height, dtype=pl.Boolean, eager=True).alias("plus")
     if not ok.all():
         # Tier 1b: digits with ( ) - . and spaces, at most one + at the start, no spreadsheet
-        # decimal at the end, at most 15 digits, not a date (2024-01-05: tier 2 names it).
+        # decimal at the end, at most 15 digits, not a date (2024-01-05, 05.01.2024: tier 2 names it).
         idx = ok.not_().arg_true()
         sub = (
             base.filter(~ok)
@@ -343,14 +343,13 @@ def _check_chunk(inputs: pl.Series, columns: Sequence[str]) -> pl.DataFrame:
              & (~pl.col("plus") | raw.str.contains(_PLUS_OK_RE))
              & ~(raw.str.contains(".", literal=True) & raw.str.contains(_DECIMAL_TAIL_RE))).alias("ok"),
         ).collect()  # fmt: skip
-        # A date (2024-01-05) has 8 digits: only those rows pay for the pattern.
-        eight = (sub_ints.get_column("ok") & (sub_ints.get_column("nd") == 8)).arg_true()
-        if eight.len():
-            dates = base.get_column("input").gather(idx.gather(eight)).str.contains(_DATE_FULL_RE)
+        # A date (2024-01-05, 5-1-2024) has 6 to 8 digits: only those rows pay for the pattern.
+        n_digits = sub_ints.get_column("nd")
+        few = (sub_ints.get_column("ok") & (n_digits >= 6) & (n_digits <= 8)).arg_true()
+        if few.len():
+            dates = base.get_column("input").gather(idx.gather(few)).str.contains(_DATE_FULL_RE)
             if dates.any():
-                sub_ints = sub_ints.with_columns(
-                    sub_ints.get_column("ok").scatter(eight.filter(dates), False)
-                )
+                sub_ints = sub_ints.with_columns(sub_ints.get_column("ok").scatter(few.filter(dates), False))
         v = v.scatter(idx, sub_ints.get_column("v"))
         nd = nd.scatter(idx, sub_ints.get_column("nd"))
         plus = plus.scatter(idx, sub_ints.get_column("plus"))

@@ -101,10 +101,17 @@ _SCI_RE = re.compile(SCI_PATTERN)
 # 2024-01-05 10:30:00, 10:30:00; imports.reader._cell), and as a sheet saved as CSV may write
 # one: Excel turned what was typed into a date. Such a text has at most 8 digits, or a colon, so
 # it is refused by the other rules too; this one says why (NOMOR_BERUPA_TANGGAL).
+# A day and a month in either order (05/01/2024 is 5 January or 1 May by the locale: a date
+# either way), one separator throughout, a four-digit year: what a sheet saved as CSV writes for
+# a date cell (decision 0134). At most 8 digits, so never a mobile number. The separator is
+# spelt out three times: the Rust regex engine of the bulk path has no back-references.
+_D = r"(?:0?[1-9]|[12][0-9]|3[01])"
+_M = r"(?:0?[1-9]|1[0-2])"
 DATE_PATTERN = (
     r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
     r"(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
     r"|[0-9]{1,4}:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    + "".join(rf"|(?:{_M}{sep}{_D}|{_D}{sep}{_M}){sep}(?:19|20)[0-9]{{2}}" for sep in ("/", "-", r"\."))
 )
 _DATE_RE = re.compile(DATE_PATTERN)
 # A spreadsheet decimal ".0"/".00" (or ",0") at the very end, also after a number written with
