@@ -347,3 +347,27 @@ def test_a_usage_row_refused_for_its_pd_id_names_that_pd_id(scheduled, period, s
         (5, "BUKAN_PENERIMA_PROVIDER", stranger),
         (6, "PD_ID_TIDAK_VALID", "bukan-uuid"),
     ]
+
+
+# A client that puts a number where the period goes gets it back masked.
+@pytest.mark.address_typed_by_a_client
+def test_a_report_for_an_unknown_period_names_the_period_and_where_the_codes_are(scheduled):
+    client = _client()
+    usage = _post_csv(client, "/api/v1/reports/2020-13-T9/usage", "pd_id,no_ponsel,pemakaian_gb\n")
+    recap = client.put(
+        "/api/v1/reports/0812345678901/recap",
+        data=json.dumps({"sent": 1, "injected": 1, "failed": 0, "gb": 1}),
+        content_type="application/json",
+    )
+    reconciliation = client.get("/api/v1/reports/2020-13-T9/reconciliation")
+    assert [(r.status_code, r.json()["code"]) for r in (usage, recap, reconciliation)] == [
+        (404, "TIDAK_DITEMUKAN")
+    ] * 3
+    assert (usage.json()["message"], usage.json()["message_en"]) == (
+        "Periode 2020-13-T9 tidak dikenal. Kode periode didaftar oleh GET /api/v1/periods.",
+        "Unknown period 2020-13-T9: GET /api/v1/periods lists the period codes.",
+    )
+    assert (
+        recap.json()["message_en"]
+        == "Unknown period 0812*****8901: GET /api/v1/periods lists the period codes."
+    )
