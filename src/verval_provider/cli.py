@@ -70,7 +70,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = parser().parse_args(argv)
+    kit = parser()
+    args, unknown = kit.parse_known_args(argv)
+    if unknown:
+        # An option another command takes (`--workdir`, copied from the pull-disbursements line
+        # into upload-results) was answered with the kit's list of commands: the command's own
+        # usage shows the options it does take.
+        commands = next(a for a in kit._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.cmd].error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.cmd in SERVER_COMMANDS:
         return _server_command(args)
     return _local_or_sync(args)

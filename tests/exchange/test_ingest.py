@@ -253,6 +253,40 @@ def test_structurally_wrong_file_is_refused_whole(tsel_batch, tmp_path, content,
     assert (job.state, job.error_code) == (Job.State.REFUSED, code)
 
 
+def test_a_results_file_not_in_utf8_is_refused_naming_its_first_line_that_is_not(tsel_batch, rows, tmp_path):
+    text = "pd_id,no_ponsel,status,keterangan\n" + "".join(
+        f"{r['pd_id']},{r['no_ponsel']},TIDAK_AKTIF,{'Nomor tidak aktif – ñ' if i in (3, 5) else ''}\n"
+        for i, r in enumerate(rows[:6])
+    )
+    path = tmp_path / "hasil.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("cp1252")))
+    job = ingest(tsel_batch, path)
+    assert (job.state, job.error_code) == (Job.State.REFUSED, "ENCODING_SALAH")
+    assert job.error_message == (
+        "Berkas bukan teks UTF-8. Baris 5 memuat karakter yang tidak sah dalam UTF-8 (misalnya disimpan "
+        "sebagai Windows-1252/ANSI). Simpan ulang berkas sebagai CSV UTF-8."
+    )
+    assert job.error_message_en == (
+        "The file is not UTF-8 text. Line 5 holds characters that are not valid UTF-8 (saved as "
+        "Windows-1252/ANSI, say). Save the file again as CSV UTF-8."
+    )
+    assert Recipient.objects.filter(status="RESIDU").count() == 0
+
+
+def test_a_results_file_in_utf16_is_refused_saying_so(tsel_batch, rows, tmp_path):
+    path = tmp_path / "hasil.csv"
+    path.write_bytes(
+        ("pd_id,no_ponsel,status\n" + "".join(f"{r['pd_id']},{r['no_ponsel']},AKTIF\n" for r in rows)).encode(
+            "utf-16"
+        )
+    )
+    job = ingest(tsel_batch, path)
+    assert (job.error_code, job.error_message_en) == (
+        "ENCODING_SALAH",
+        'The file is not UTF-8 text. This file is UTF-16 (Excel: "Unicode Text"). Save the file again as CSV UTF-8.',
+    )
+
+
 def test_cut_off_file_is_refused_whole(tsel_batch, rows, tmp_path):
     text = (
         "pd_id,no_ponsel,status\n"

@@ -400,3 +400,16 @@ def test_sigterm_from_a_timeout_stops_a_command_as_ctrl_c_does(tmp_path):  # typ
         "verval-provider pull: interrupted: run the same command again, it goes on where this one "
         "stopped (a download resumes; a file the server already applied changes nothing)\n"
     )
+
+
+def test_an_option_the_command_does_not_take_is_answered_with_that_commands_usage(capsys):  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as refused:
+        main(
+            ["upload-results", "--url", "http://127.0.0.1:9", "--batch", "B", "--results", "r.csv"]
+            + ["--workdir", "kerja"]
+        )
+
+    err = capsys.readouterr().err
+    assert refused.value.code == 2
+    assert err.startswith("usage: verval-provider upload-results ")
+    assert err.endswith("verval-provider upload-results: error: unrecognized arguments: --workdir kerja\n")

@@ -301,3 +301,73 @@ def test_head_on_the_report_of_an_injection_job_answers_the_get_headers_without_
     assert _client("indosat").head(report_url).status_code == 404
     methods = AuditEvent.objects.filter(action="download_job_report").order_by("id")
     assert [e.after["method"] for e in methods] == ["GET", "HEAD"]
+
+
+def test_an_injection_row_refused_for_its_pd_id_names_that_pd_id(scheduled, settings):
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 1.0}
+    r = scheduled
+    stranger = "0b8e3c1e-5f7a-4d2b-9c1e-3a4b5c6d7e8f"
+    text = (
+        "pd_id,no_ponsel,status\n"
+        f"{r[0].pk},{r[0].phone_e164[1:]},BERHASIL\n"
+        f"{str(r[0].pk).upper()},{r[0].phone_e164[1:]},BERHASIL\n"
+        f"{stranger},6281200000000,BERHASIL\n"
+        "nomor-6281234567890,6281200000000,BERHASIL\n"
+    )
+    body = _post_csv(_client(), f"/api/v1/disbursements/batches/{_batch().pk}/results", text).json()
+    assert [(i["line"], i["code"], i["value"]) for i in body["issues"]] == [
+        (3, "DUPLIKAT", str(r[0].pk)),
+        (4, "BUKAN_PENERIMA_PROVIDER", stranger),
+        (5, "PD_ID_TIDAK_VALID", "nomor-0812****7890"),
+    ]
+
+
+def test_a_usage_row_refused_for_its_pd_id_names_that_pd_id(scheduled, period, settings):
+    settings.VERVAL = {**settings.VERVAL, "REFUSE_FILE_ABOVE_SHARE": 1.0}
+    r = scheduled
+    client = _client()
+    _post_csv(
+        client,
+        f"/api/v1/disbursements/batches/{_batch().pk}/results",
+        _results(r, ["BERHASIL"] * 3 + ["GAGAL"]),
+    )
+    stranger = "0b8e3c1e-5f7a-4d2b-9c1e-3a4b5c6d7e8f"
+    text = (
+        "pd_id,no_ponsel,pemakaian_gb\n"
+        f"{r[0].pk},{r[0].phone_e164[1:]},1.5\n"
+        f"{r[0].pk},{r[0].phone_e164[1:]},2.5\n"
+        f"{r[3].pk},{r[3].phone_e164[1:]},0.5\n"
+        f"{stranger},6281200000000,0.5\n"
+        "bukan-uuid,6281200000000,0.5\n"
+    )
+    body = _post_csv(client, f"/api/v1/reports/{period.code}/usage", text).json()
+    assert [(i["line"], i["code"], i["value"]) for i in body["issues"]] == [
+        (3, "DUPLIKAT", str(r[0].pk)),
+        (4, "INJEKSI_TIDAK_BERHASIL", str(r[3].pk)),
+        (5, "BUKAN_PENERIMA_PROVIDER", stranger),
+        (6, "PD_ID_TIDAK_VALID", "bukan-uuid"),
+    ]
+
+
+# A client that puts a number where the period goes gets it back masked.
+@pytest.mark.address_typed_by_a_client
+def test_a_report_for_an_unknown_period_names_the_period_and_where_the_codes_are(scheduled):
+    client = _client()
+    usage = _post_csv(client, "/api/v1/reports/2020-13-T9/usage", "pd_id,no_ponsel,pemakaian_gb\n")
+    recap = client.put(
+        "/api/v1/reports/0812345678901/recap",
+        data=json.dumps({"sent": 1, "injected": 1, "failed": 0, "gb": 1}),
+        content_type="application/json",
+    )
+    reconciliation = client.get("/api/v1/reports/2020-13-T9/reconciliation")
+    assert [(r.status_code, r.json()["code"]) for r in (usage, recap, reconciliation)] == [
+        (404, "TIDAK_DITEMUKAN")
+    ] * 3
+    assert (usage.json()["message"], usage.json()["message_en"]) == (
+        "Periode 2020-13-T9 tidak dikenal. Kode periode didaftar oleh GET /api/v1/periods.",
+        "Unknown period 2020-13-T9: GET /api/v1/periods lists the period codes.",
+    )
+    assert (
+        recap.json()["message_en"]
+        == "Unknown period 0812*****8901: GET /api/v1/periods lists the period codes."
+    )

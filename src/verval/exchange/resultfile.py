@@ -122,6 +122,43 @@ def _names_shown(names: list[str]) -> str:
     return ", ".join(shown) + (f", … (+{more})" if more > 0 else "")
 
 
+def first_line_not_utf8(path: Path) -> tuple[int, bool]:
+    """(the first line that is not UTF-8, whether the file starts with a UTF-16 byte order mark),
+    or (0, …) when every line reads. Read again only once a file has been refused: the text layer
+    decodes in blocks, so the line it was on when it failed is not the line that failed."""
+    with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as fh:  # noqa: SIM115
+        first = True
+        for number, raw in enumerate(fh, start=1):
+            if first and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                return number, True
+            first = False
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number, False
+    return 0, False
+
+
+def refused_encoding(path: Path) -> JobRefused:
+    """ENCODING_SALAH naming the first line that is not UTF-8 (a provider with a million rows
+    could not find one accented `keterangan` written as Windows-1252) or saying the file is
+    UTF-16, and how to save it again."""
+    msg, msg_en = REFUSALS["ENCODING_SALAH"]
+    try:
+        line, utf16 = first_line_not_utf8(path)
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
+        line, utf16 = 0, False
+    if utf16:
+        msg += ' Berkas ini UTF-16 (Excel: "Teks Unicode").'
+        msg_en += ' This file is UTF-16 (Excel: "Unicode Text").'
+    elif line:
+        msg += f" Baris {line} memuat karakter yang tidak sah dalam UTF-8 (misalnya disimpan sebagai Windows-1252/ANSI)."
+        msg_en += f" Line {line} holds characters that are not valid UTF-8 (saved as Windows-1252/ANSI, say)."
+    msg += " Simpan ulang berkas sebagai CSV UTF-8."
+    msg_en += " Save the file again as CSV UTF-8."
+    return JobRefused(code="ENCODING_SALAH", message=msg, message_en=msg_en)
+
+
 def refused_header(names: list[str], spec: FileSpec) -> JobRefused:
     """KOLOM_SALAH naming what is wrong with the header: the columns the format does not know,
     the required ones it lacks, the ones it holds twice, and the header expected (Indonesian and
@@ -281,7 +318,7 @@ def iter_rows(path: Path, spec: FileSpec, issues: list[RowIssue]) -> Iterator[tu
         if data_rows == 0:
             raise refused("BERKAS_KOSONG")
     except UnicodeDecodeError:
-        raise refused("ENCODING_SALAH") from None
+        raise refused_encoding(path) from None
     except (EOFError, zlib.error, gzip.BadGzipFile):
         raise refused("BERKAS_TERPOTONG", texts=BROKEN_GZIP) from None
     except csv.Error:

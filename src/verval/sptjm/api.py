@@ -210,9 +210,17 @@ def _own_job(request: HttpRequest, job_id: str) -> Job:
 
 
 def _period(code: str) -> Period:
+    """The period of a report path; an unknown code is named with where the codes are listed (a
+    bare "Not found." left a script to guess which part of the path was wrong). Periods are no
+    provider's own, unlike batches and jobs, whose 404 stays the same for another's and none."""
     period = Period.objects.filter(code=code).first()
     if period is None:
-        raise not_found()
+        shown = masked_text(code[:40])
+        raise ApiError(
+            "TIDAK_DITEMUKAN",
+            f"Periode {shown} tidak dikenal. Kode periode didaftar oleh GET /api/v1/periods.",
+            f"Unknown period {shown}: GET /api/v1/periods lists the period codes.",
+        )
     return period
 
 

@@ -693,6 +693,14 @@ def _drop_temp_tables(cursor: Any, *names: str) -> None:
             cursor.execute(f"DROP TABLE {name}")
 
 
+def _pd_id_text(rid: Any) -> str:
+    """A refused row's pd_id as the file writes it (lower case, with hyphens): SQLite hands the
+    staged id back as 32 hex digits, PostgreSQL as a uuid. Without it a DUPLIKAT or
+    BUKAN_BATCH_INI row of an injection or usage file named no recipient, as the match results'
+    do (decision 0133)."""
+    return str(uuid.UUID(str(rid)))
+
+
 def _db_uuid(value: uuid.UUID) -> Any:
     """A uuid as the database takes it: PostgreSQL's uuid, SQLite's 32 hex digits (Django's)."""
     return value if connection.features.has_native_uuid_field else value.hex
@@ -810,7 +818,7 @@ SELECT c.line, c.phone, c.status, c.note, c.kuota, c.waktu,
        CASE WHEN c.did IS NOT NULL AND c.status = 'BERHASIL' AND c.was <> 'BERHASIL' THEN (
          SELECT count(*) FROM sptjm_disbursement b WHERE b.period_id = %(period)s
          AND b.phone_e164 = c.sent AND b.status = 'BERHASIL') END AS delivered,
-       m.n AS lines_on_number
+       m.n AS lines_on_number, c.rid
 FROM {ctx} c LEFT JOIN (SELECT sent, count(*) AS n FROM {ctx} WHERE sent IS NOT NULL GROUP BY sent) m
   ON m.sent = c.sent
 ORDER BY c.line
@@ -902,7 +910,7 @@ def apply_injection_results(
             read += 1
             rid = _parse_uuid(pd_id)
             if rid is None:
-                issues.append(issue(line, "pd_id", "PD_ID_TIDAK_VALID"))
+                issues.append(issue(line, "pd_id", "PD_ID_TIDAK_VALID", pd_id[:40]))
                 continue
             staged.add(
                 (
@@ -972,13 +980,14 @@ def apply_injection_results(
                 standing_status,
                 delivered,
                 lines_on_number,
+                rid,
             ) in block:
                 if did is None:
                     code = "BUKAN_BATCH_INI" if elsewhere else "BUKAN_PENERIMA_PROVIDER"
-                    issues.append(issue(line, "pd_id", code))
+                    issues.append(issue(line, "pd_id", code, _pd_id_text(rid)))
                     continue
                 if nth > 1:
-                    issues.append(issue(line, "pd_id", "DUPLIKAT"))
+                    issues.append(issue(line, "pd_id", "DUPLIKAT", _pd_id_text(rid)))
                     continue
                 e164 = normalize_msisdn(phone)
                 if e164 is None:
@@ -1196,7 +1205,7 @@ def apply_usage(
             read += 1
             rid = _parse_uuid(pd_id)
             if rid is None:
-                issues.append(issue(line, "pd_id", "PD_ID_TIDAK_VALID"))
+                issues.append(issue(line, "pd_id", "PD_ID_TIDAK_VALID", pd_id[:40]))
                 continue
             staged.add((line, db_uuid(rid), phone, normalize_msisdn(phone), usage))
         staged.flush()
@@ -1211,10 +1220,10 @@ def apply_usage(
         for block in _large_reads(cursor, _USAGE_CONTEXT.format(stage=stage), params):
             for line, rid, phone, e164, usage, nth, sent, uid, old_usage, old_phone in block:
                 if sent is None:
-                    issues.append(issue(line, "pd_id", "BUKAN_PENERIMA_PROVIDER"))
+                    issues.append(issue(line, "pd_id", "BUKAN_PENERIMA_PROVIDER", _pd_id_text(rid)))
                     continue
                 if nth > 1:
-                    issues.append(issue(line, "pd_id", "DUPLIKAT"))
+                    issues.append(issue(line, "pd_id", "DUPLIKAT", _pd_id_text(rid)))
                     continue
                 if e164 is None:
                     issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_VALID", masked_value(phone)))
@@ -1223,7 +1232,7 @@ def apply_usage(
                     issues.append(issue(line, "no_ponsel", "NOMOR_TIDAK_SESUAI", mask(phone)))
                     continue
                 if sent == 1:
-                    issues.append(issue(line, "pd_id", "INJEKSI_TIDAK_BERHASIL"))
+                    issues.append(issue(line, "pd_id", "INJEKSI_TIDAK_BERHASIL", _pd_id_text(rid)))
                     continue
                 value = _parse_gb(usage)
                 if value is None:
