@@ -25,8 +25,10 @@ hold about what they hold in Dapodik. Two parts:
     --part late    what decision 0122 changed (decision 0128): the SchoolSptjm statement alone
                    (EXPLAIN ANALYZE), a school's refresh, the late-schools page and the
                    schools-to-chase list from the rows, the late-schools page on its live path
-                   (the rows said stale), `--cases refresh` the full refresh; wall, this
-                   process's CPU and the PostgreSQL backend's CPU (/proc/<pid>/stat), each run
+                   (the rows said stale), `--cases dirty` the page from the rows with 500
+                   schools marked dirty (asked live; decision 0131), `--cases refresh` the
+                   full refresh; wall, this process's CPU and the PostgreSQL backend's CPU
+                   (/proc/<pid>/stat), each run
 
     PYTHONPATH=src python bench/bench_national.py --part late --label new --runs 3
     PYTHONPATH=/tmp/old/src python bench/bench_national.py --part late --label old --runs 3
@@ -488,6 +490,30 @@ def late(args: argparse.Namespace) -> None:
             )
         finally:
             dashboard_selectors.summaries_follow_every_job = follows
+    if "dirty" in wanted:
+        # The page's ordinary live part (decision 0128): the schools the rows are behind on, at
+        # most DIRTY_COUNTED_MAX, asked live — 500 of the province's (every 120th by NPSN) marked
+        # dirty for the time of these runs — as Pusdatin and as the province's Dinas (decision 0131).
+        from verval.dashboard.models import DirtySchool
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT npsn FROM reference_school WHERE province_id = %s ORDER BY npsn", [province])
+            dirty = [row[0] for row in cur.fetchall()][::120][:500]
+        assert not DirtySchool.objects.exists(), "the bench marks its own dirty schools"
+        DirtySchool.objects.bulk_create(DirtySchool(npsn=npsn) for npsn in dirty)
+        try:
+            timed(
+                f"late schools, Pusdatin (rows, {len(dirty)} dirty)",
+                page("pus", "/dinas/sptjm/", "latepus-dirty"),
+                args.runs,
+            )
+            timed(
+                f"late schools, province Dinas (rows, {len(dirty)} dirty)",
+                page("prov", "/dinas/sptjm/", "lateprov-dirty"),
+                args.runs,
+            )
+        finally:
+            DirtySchool.objects.filter(npsn__in=dirty).delete()
     if "refresh" in wanted:
         timed("full refresh (refresh_all)", services.refresh_all, 1)
     print(f"\nload after: {os.getloadavg()[0]:.1f}")

@@ -325,3 +325,39 @@ def test_while_a_registry_job_runs_the_page_counts_live(town, pusdatin):
 
     assert _summary_path(pusdatin, town["period"]) is None
     assert selectors.late_schools_shown(pusdatin, town["period"], 500).count == 3
+
+
+def test_the_dirty_schools_are_asked_by_their_npsns_not_through_the_scopes_schools(
+    monkeypatch, town, operator, pusdatin, dinas_prov, school, other_school
+):
+    """The few schools the rows are behind on are asked live by their NPSNs (decision 0131):
+    their documents and recipients by `school_id IN` that list, not through a subquery of the
+    scope's schools, which PostgreSQL read for Pusdatin's 500 by a seq scan of the nation's
+    440,000. The same rows, count and bytes as the page counted live, for Pusdatin and a province."""
+    _print(town, school, operator)  # late to upload now, no longer to print
+    aktif(other_school, 1)  # Kab. Sukabumi, the same province: late to print
+    dirty = sorted(DirtySchool.objects.values_list("npsn", flat=True))
+    assert dirty == sorted([school.npsn, other_school.npsn])
+    in_list = ", ".join(f"'{npsn}'" for npsn in dirty)
+
+    for user in (pusdatin, dinas_prov):
+        with CaptureQueriesContext(connection) as queries:
+            shown = selectors.late_schools_shown(user, town["period"], 500)
+
+        asked = [
+            q["sql"]
+            for q in queries.captured_queries
+            if '"registry_recipient"' in q["sql"] or q["sql"].startswith('SELECT "sptjm_sptjm"."school_id"')
+        ]
+        assert len(asked) == 2
+        assert all(f'"school_id" IN ({in_list})' in sql for sql in asked)
+        assert all('"reference_school"' not in sql for sql in asked)
+        assert _states(shown) == sorted(
+            [
+                (school.npsn, "DICETAK", False, True),
+                (other_school.npsn, "", True, True),
+                (town["printed"].npsn, "DICETAK", False, True),
+                (town["returned"].npsn, "DIKEMBALIKAN", False, True),
+            ]
+        )
+        assert _same_as_live(monkeypatch, user, town["period"]) == shown
