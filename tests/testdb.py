@@ -116,10 +116,15 @@ class TemplateTestDatabase:
                 finally:
                     del test_settings["TEMPLATE"]
             name = create_empty(verbosity, autoclobber, keepdb)
+            # A connection still open would be to the real database file: close it before the copy.
+            connection.close()
             # The memory database lives as long as a connection to it: Django keeps this one open
             # (it ignores close() on a memory database) for the whole session.
             connection.settings_dict["NAME"] = name
             connection.ensure_connection()
+            files = [row[2] for row in connection.connection.execute("PRAGMA database_list")]
+            if files != [""]:  # never write the template over a database on disk
+                raise RuntimeError("the SQLite test database is not in memory")
             source = sqlite3.connect(self.template)
             try:
                 source.backup(connection.connection)
