@@ -12,6 +12,7 @@ from hypothesis import settings as hypothesis_settings
 
 from tests import privacy_canary
 from tests.factories import RecipientFactory, SchoolFactory, UserFactory
+from tests.testdb import TemplateTestDatabase
 
 # CI runs the same examples every time (a failure found while developing is pinned as an explicit
 # test); nobody's machine load makes a property test fail on a deadline.
@@ -120,6 +121,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
         terminalreporter.write_line(
             f"verval: NOTICE {len(skipped)} tests skipped (each reason is listed above: a database or browser this run lacks, or a test the SQLite pass runs)"
         )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, request, tmp_path_factory, django_db_blocker
+):  # type: ignore[no-untyped-def]
+    """pytest-django's (each xdist worker's database named after the worker), and under xdist the
+    workers' databases copied from one migrated template (tests/testdb.py, decision 0132).
+    pytest-django runs this before it creates the test databases."""
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    if worker is None or not TemplateTestDatabase.applies():
+        yield
+        return
+    template = TemplateTestDatabase(tmp_path_factory.getbasetemp().parent, worker)
+    template.install()
+    yield
+    with django_db_blocker.unblock():
+        template.release()
 
 
 # Fixtures through which a test reaches the database (pytest-django's, all built on its helper).
