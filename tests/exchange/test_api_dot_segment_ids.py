@@ -1,7 +1,8 @@
 """The API never takes `.`, `..` or nothing for an id (decision 0075): Django routes the path as
 the WSGI server decoded it, without resolving dot segments, so `/batches/../file` (or
 `%2E%2E`) asks for a batch whose id is `..`, which no batch has, and `/batches//file` matches
-no route. Each answers the API's JSON 404, whatever the kit or another client sends."""
+no route. Each answers the API's JSON 404, whatever the kit or another client sends; a report's
+period path names the period it does not know (decision 0133)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ def test_an_id_of_dots_or_nothing_answers_the_apis_json_404_on_every_route(
     r = getattr(client, method)(route.format(segment), headers={"Authorization": f"Bearer {token}"}, **body)
 
     assert (r.status_code, r["Content-Type"].split(";")[0]) == (404, "application/json")
+    if route.startswith("/api/v1/reports/") and segment:
+        # A report's period is no provider's own: an unknown one is named (decision 0133), as
+        # the WSGI server decoded it.
+        period = segment.replace("%2E", ".").replace("%2e", ".")
+        assert r.json() == {
+            "code": "TIDAK_DITEMUKAN",
+            "message": f"Periode {period} tidak dikenal. Kode periode didaftar oleh GET /api/v1/periods.",
+            "message_en": f"Unknown period {period}: GET /api/v1/periods lists the period codes.",
+            "rows": [],
+        }
+        return
     assert r.json() == {
         "code": "TIDAK_DITEMUKAN",
         "message": "Tidak ditemukan.",
