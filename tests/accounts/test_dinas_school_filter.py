@@ -80,8 +80,8 @@ def test_kecamatan_filter_pages_and_the_pager_keeps_it(client, dinas_kab, bogor)
     client.force_login(dinas_kab)
     first = client.get(reverse("core:dinas"), {"kecamatan": LEUWILIANG})
     assert first.context["page"].paginator.count == 56
-    assert f"?kecamatan={LEUWILIANG}&amp;page=2" in first.content.decode()
-    second = client.get(reverse("core:dinas"), {"kecamatan": LEUWILIANG, "page": 2})
+    assert f"?kecamatan={LEUWILIANG}&amp;hal=2" in first.content.decode()
+    second = client.get(reverse("core:dinas"), {"kecamatan": LEUWILIANG, "hal": 2})
     assert len(second.context["schools"]) == 6
     assert all(s.region_id == LEUWILIANG for s in second.context["schools"])
 

@@ -72,7 +72,7 @@ def test_dinas_list_is_paged(client, dinas_kab, school):  # type: ignore[no-unty
     client.force_login(dinas_kab)
     first = client.get(reverse("core:dinas"))
     assert len(first.context["schools"]) == 50 and first.context["page"].paginator.num_pages == 2
-    assert len(client.get(reverse("core:dinas"), {"page": 2}).context["schools"]) == 11
+    assert len(client.get(reverse("core:dinas"), {"hal": 2}).context["schools"]) == 11
 
 
 def test_dinas_export_is_csv_of_its_schools_and_audited(client, dinas_kab, region, other_school):  # type: ignore[no-untyped-def]

@@ -125,16 +125,62 @@ def test_behind_list_answers_any_page_number_without_an_error(client, figures, d
     client.force_login(dinas_kab)
     response = client.get(reverse("dashboard:behind"), {"hal": page}, follow=True)
     assert response.status_code == 200
-    # Far past the end or below 1: the first page, with a notice (decision 0096); "dua": page 1.
+    # Far past the end: the last page (here the first), with a notice, as every list (decision
+    # 0136); below 1: the first page, with a notice (decision 0096); "dua": page 1.
     assert [s.school_id for s, _reasons, _where in response.context["items"]] == [figures.npsn]
     html = response.content.decode()
-    assert ("Yang ditampilkan halaman pertama." in html) == (page != "dua")
+    notice = {
+        "99999999999999999999": "Halaman 1.000.000.000 tidak ada: daftar ini hanya 1 halaman. "
+        "Yang ditampilkan halaman terakhir.",
+        "-3": "Halaman -3 tidak ada. Yang ditampilkan halaman pertama.",
+    }
+    assert ("Yang ditampilkan halaman" in html) == (page != "dua")
+    if page in notice:
+        assert notice[page] in html
     assert "Tidak ada sekolah yang tertinggal" not in html
 
 
-def test_behind_list_refuses_regency_outside_scope(client, figures, dinas_kab, other_school):
+# Was a bare 403 "Tidak boleh diakses" until decision 0136: now the answer of `/dinas/` to a
+# kabupaten/kota outside the region, a 404 that says so with the way back (a bookmark of an old
+# filter), for the list and its two downloads alike, and nothing downloaded or audited.
+NOT_IN_REGION = "Kabupaten/kota atau kecamatan itu tidak ada di wilayah Anda."
+BACK = '<a class="button" href="/progres/tertinggal/">Tampilkan semua sekolah yang perlu ditindaklanjuti</a>'
+
+
+@pytest.mark.parametrize("name", ["dashboard:behind", "dashboard:behind_csv", "dashboard:behind_xlsx"])
+def test_behind_list_answers_a_regency_outside_the_region_with_a_404_that_says_so_and_leads_back(
+    client, figures, dinas_kab, other_school, name
+):
     client.force_login(dinas_kab)
-    assert client.get(reverse("dashboard:behind"), {"kabkota": other_school.regency_id}).status_code == 403
+
+    response = client.get(reverse(name), {"kabkota": other_school.regency_id})
+
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert f'<p role="alert">{NOT_IN_REGION}</p>' in html and BACK in html
+    assert not AuditEvent.objects.filter(action__startswith="download_behind_schools").exists()
+
+
+def test_behind_list_answers_pusdatin_a_regency_that_does_not_exist_as_one_outside_a_region(
+    client, figures, pusdatin
+):
+    client.force_login(pusdatin)
+
+    unknown = client.get(reverse("dashboard:behind"), {"kabkota": "999900"})
+    a_province = client.get(reverse("dashboard:behind"), {"kabkota": figures.province_id})
+
+    assert (unknown.status_code, a_province.status_code) == (404, 404)
+    assert NOT_IN_REGION in unknown.content.decode() and BACK in a_province.content.decode()
+    assert client.get(reverse("dashboard:behind"), {"kabkota": figures.regency_id}).status_code == 200
+
+
+def test_behind_list_answers_in_english_a_regency_outside_the_region(client, figures, dinas_kab, other_school):
+    client.force_login(dinas_kab)
+    client.cookies["django_language"] = "en"
+
+    html = client.get(reverse("dashboard:behind"), {"kabkota": other_school.regency_id}).content.decode()
+
+    assert "That regency/city or subdistrict is not in your region." in html
 
 
 def test_behind_csv_download_is_scoped_and_audited(client, figures, other_school, dinas_kab):

@@ -242,7 +242,7 @@ def users(request: HttpRequest) -> HttpResponse:
         )
     if role in Role.values:
         qs = qs.filter(role=role)
-    page = pagination.page_of(request, Paginator(qs, 50), value=form.get("page"))
+    page = pagination.page_of(request, Paginator(qs, 50), data=form)
     with_device: set[int] = set()
     if getattr(request.user, "role", None) == Role.PUSDATIN:
         from django_otp.plugins.otp_totp.models import TOTPDevice

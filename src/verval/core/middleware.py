@@ -125,7 +125,8 @@ class PrivatePagesMiddleware:
 
 class PageOutOfRangeMiddleware:
     """A page number past the end of a list redirects within the list, with a notice
-    (`core.pagination`, decision 0096), whichever view raised it."""
+    (`core.pagination`, decision 0096), whichever view raised it; a page named by its old
+    name (`page`) redirects to the address that names it `hal` (decision 0136)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -138,4 +139,6 @@ class PageOutOfRangeMiddleware:
 
         if isinstance(exception, pagination.PageOutOfRange):
             return pagination.redirect_within(request, exception)
+        if isinstance(exception, pagination.OldPageName):
+            return pagination.renamed(request)
         return None

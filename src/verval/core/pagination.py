@@ -1,6 +1,6 @@
 """One rule for a page number past the end of a list (decision 0096).
 
-A list asked for a page it does not have (`/dinas/?page=99` of a list of 3 pages; the last page of
+A list asked for a page it does not have (`/dinas/?hal=99` of a list of 3 pages; the last page of
 a school's "belum dikonfirmasi" list after its last rows were confirmed; a bookmark of a list that
 has since shrunk) redirects to its last page, with the same filters, and says so in a notice:
 "Halaman 99 tidak ada: daftar ini hanya 3 halaman. Yang ditampilkan halaman terakhir." Django's
@@ -11,6 +11,14 @@ worth a notice).
 
 The views catch nothing: `page_of` (or a selector that counts its own pages, through `check`)
 raises `PageOutOfRange`, and `core.middleware.PageOutOfRangeMiddleware` answers it.
+
+One name for the page number on every list (decision 0136): `hal`, Indonesian like the other
+parameters of the addresses (`kabkota`, `kecamatan`, `periode`, `jenis`). `/dinas/`,
+`/pendaftaran/` and `/pengguna/` named it `page` before: an address with `page` and no `hal` (a
+bookmark) is sent, permanently, to the same address with `page` renamed `hal` (`OldPageName`,
+answered by the same middleware); a POST body's `page` (a form loaded before) is read as `hal`.
+A list with a second list on its page names that one's page itself (`?dikecualikan=` of a
+school's SPTJM page): those keep their names.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponsePermanentRedirect, HttpResponseRedirect, QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,6 +44,14 @@ class PageOutOfRange(Exception):
         self.param = param
 
 
+PARAM = "hal"
+OLD_PARAM = "page"
+
+
+class OldPageName(Exception):
+    """A GET that names its page in `page` (the name before decision 0136) and not in `hal`."""
+
+
 def number(value: Any) -> int:
     """The page number asked for; 1 when it is missing or not a number. Bounded, so that a number
     past 64-bit integers never reaches the database's OFFSET."""
@@ -45,19 +61,40 @@ def number(value: Any) -> int:
         return 1
 
 
-def check(asked: int, num_pages: int | None, param: str = "page") -> None:
+def asked(request: HttpRequest, data: Any = None, param: str = PARAM) -> int:
+    """The page number the request asks for in `param` of `data` (the query string unless a POST
+    body is given). A query string with the old `page` and no `hal` raises OldPageName (a redirect
+    to the address with `hal`); a POST body's `page` is read as `hal`."""
+    source = request.GET if data is None else data
+    if param == PARAM and PARAM not in source and OLD_PARAM in source:
+        if source is request.GET:
+            raise OldPageName
+        return number(source.get(OLD_PARAM))
+    return number(source.get(param))
+
+
+def check(asked: int, num_pages: int | None, param: str = PARAM) -> None:
     """Raise PageOutOfRange unless `asked` is a page of the list (page 1 always is: an empty
     list has an empty first page)."""
     if asked < 1 or (asked > 1 and (num_pages is None or asked > num_pages)):
         raise PageOutOfRange(asked, num_pages, param)
 
 
-def page_of(request: HttpRequest, paginator: Paginator, param: str = "page", value: Any = None) -> Page:
-    """The page of `paginator` the request asks for in `param` (or `value`, for a page number sent
-    in a POST body), or PageOutOfRange."""
-    asked = number(request.GET.get(param) if value is None else value)
-    check(asked, paginator.num_pages, param)
-    return paginator.page(asked)
+def page_of(request: HttpRequest, paginator: Paginator, param: str = PARAM, data: Any = None) -> Page:
+    """The page of `paginator` the request asks for in `param` of the query string (or of `data`,
+    a POST body that sends the page number), or PageOutOfRange (or OldPageName)."""
+    wanted = asked(request, data, param)
+    check(wanted, paginator.num_pages, param)
+    return paginator.page(wanted)
+
+
+def renamed(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """The answer to OldPageName: the same address and filters, in their order, with `page`
+    renamed `hal` (a bookmark made before decision 0136)."""
+    query = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        query.setlist(PARAM if key == OLD_PARAM else key, values)
+    return HttpResponsePermanentRedirect(f"{request.path}?{query.urlencode()}")
 
 
 def redirect_within(request: HttpRequest, exc: PageOutOfRange) -> HttpResponseRedirect:

@@ -14,6 +14,7 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.http.response import HttpResponseBase
 from django.http import (
     Http404,
     HttpRequest,
@@ -426,6 +427,10 @@ CHASE_ROLES = (Role.PUSDATIN, Role.DINAS_PROV, Role.DINAS_KAB)
 PAGE_SIZE = 50
 
 
+class _NotInRegion(Exception):
+    """A `kabkota` that is not a kabupaten/kota of the user's region (or does not exist)."""
+
+
 def _behind_request(request: HttpRequest) -> tuple[Any, str]:
     access.require_role(request.user, *CHASE_ROLES)
     regency = request.GET.get("kabkota", "")
@@ -433,18 +438,31 @@ def _behind_request(request: HttpRequest) -> tuple[Any, str]:
         regency
         and not access.regions_for(request.user).filter(code=regency, level=Region.Level.REGENCY).exists()
     ):
-        raise PermissionDenied("region outside the user's scope")
+        raise _NotInRegion
     return selectors.behind_schools(request.user, regency=regency), regency
+
+
+def _not_in_region(request: HttpRequest) -> HttpResponse:
+    """The answer of the list and of its CSV and Excel to a `kabkota` outside the user's region,
+    as `/dinas/` answers (decision 0136): a 404 that says so, with the way back to the whole list.
+    The same for a code that does not exist: a guess tells nothing about other regions."""
+    return render(request, "dashboard/behind_not_in_region.html", status=404)
 
 
 @login_required
 def behind(request: HttpRequest) -> HttpResponse:
-    qs, regency = _behind_request(request)
-    # Bounded (a page number past 64-bit integers reached the database's OFFSET, an error); a page
-    # past the end says so (the list does not count its rows: an empty page past the first).
-    page = pagination.number(request.GET.get("hal"))
+    try:
+        qs, regency = _behind_request(request)
+    except _NotInRegion:
+        return _not_in_region(request)
+    # Bounded (a page number past 64-bit integers reached the database's OFFSET, an error). The
+    # list does not count its rows to show a page; a page past the end (an empty page past the
+    # first) counts them once, to go to the last page with a notice as every list does
+    # (decision 0136).
+    page = pagination.asked(request)
     rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]) if page >= 1 else []
-    pagination.check(page, page if rows else None, "hal")
+    if page != 1 and not rows:
+        pagination.check(page, max(1, -(-qs.count() // PAGE_SIZE)))
     deadlines = selectors.period_deadlines()
     regencies = list(
         access.regions_for(request.user)
@@ -504,10 +522,13 @@ def _behind_name(regency: str) -> str:
 
 
 @login_required
-def behind_csv(request: HttpRequest) -> StreamingHttpResponse:
+def behind_csv(request: HttpRequest) -> HttpResponseBase:
     # Streamed whatever its length: writing the lines costs ~1 s per 300,000 schools and no memory
     # (decision 0068), so no background job.
-    qs, regency = _behind_request(request)
+    try:
+        qs, regency = _behind_request(request)
+    except _NotInRegion:
+        return _not_in_region(request)
     _audit_download(request, "csv", regency)
     response = StreamingHttpResponse(
         exports.csv_lines(exports.export_rows(qs)), content_type="text/csv; charset=utf-8"
@@ -524,7 +545,10 @@ def behind_xlsx(request: HttpRequest) -> HttpResponse:
     (decision 0068): a minute of a web worker per 300,000 rows is more than a proxy waits."""
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    qs, regency = _behind_request(request)
+    try:
+        qs, regency = _behind_request(request)
+    except _NotInRegion:
+        return _not_in_region(request)
     rows = qs.count()
     if rows > exports.job_rows():
         if request.method != "POST":
