@@ -362,7 +362,9 @@ def test_a_correction_excel_turned_into_a_date_is_refused_as_a_date_not_a_landli
             "NOMOR_BERUPA_TANGGAL",
             "The nomor_koreksi cell holds a date, not a number: Excel turned the entry into a date. Format "
             "the cell as Text, type the number again (starting with 08), and upload again.",
-            "20****02",  # masked as every value shown back: digits alike are not told apart
+            # A date is shown as the file holds it (decision 0136; was "20****02": its eight
+            # digits with dashes were taken for a number): the operator finds the cell by it.
+            "2020-01-02",
         )
     ]
     assert plan.changes == []

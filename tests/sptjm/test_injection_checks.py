@@ -176,6 +176,26 @@ def test_an_injection_time_before_the_batch_was_created_is_refused(scheduled):
     assert Disbursement.objects.get(recipient=r[2]).status == "BERHASIL"
 
 
+def test_a_refused_injection_time_comes_back_as_written_and_its_number_masked(scheduled):
+    # Decision 0136: the walk of 0133 read `20****01T00:00:00` for the time it sent.
+    r = scheduled
+    response = _post(
+        HEADER
+        + _row(r[0], "BERHASIL", waktu="2020-01-01T00:00:00")
+        + _row(r[1], "BERHASIL", waktu="2020-09-21T10:00:00+07:00")
+        + f"{r[2].pk},0812-3456-7890,BERHASIL,,,\n"
+    )
+
+    assert [(i["line"], i["column"], i["code"], i["value"]) for i in response.json()["issues"]] == [
+        (2, "waktu", "WAKTU_SEBELUM_BATCH", "2020-01-01T00:00:00"),
+        (3, "waktu", "WAKTU_SEBELUM_BATCH", "2020-09-21T10:00:00+07:00"),
+        (4, "no_ponsel", "NOMOR_TIDAK_VALID", "0812****7890"),
+    ]
+    report = _client().get(f"/api/v1/disbursements/jobs/{response.json()['job_id']}/issues")
+    text = b"".join(report.streaming_content).decode("utf-8-sig")
+    assert ",2020-01-01T00:00:00\r\n" in text and "0812-3456-7890" not in text and "0812****7890" in text
+
+
 def test_a_utc_time_without_an_offset_is_read_as_wib_and_the_refusal_names_the_batchs_time(scheduled):
     r = scheduled
     created = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=3)

@@ -23,17 +23,43 @@ _ID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # Seven or more digits, alone or typed with spaces, dots or dashes between them: what a phone
 # number can look like in any column of a file (a number as pd_id or status, say). A
 # parenthesised area part ("(0812) 3456-7890") belongs to the number that follows it: masked
-# alone, the digits after the bracket would leave the prefix readable.
-_NUMBER_LIKE = re.compile(r"(?:\(\+?\d{1,5}\)[ .\-]?)?\+?\d(?:[ .\-]?\d){6,}")
+# alone, the digits after the bracket would leave the prefix readable; its digits count towards
+# the seven (decision 0136: "(0810) 1234.56", ten digits, was shown whole, six after the bracket).
+_NUMBER_LIKE = re.compile(r"(?:\(\+?\d{1,5}\)[ .\-]?)?\+?\d(?:[ .\-]?\d)*")
+_NUMBER_MIN_DIGITS = 7
 
 
-def _outside_ids(text: str, mask: Callable[[str], str]) -> str:
+# A date or a date and time as a file writes it, left whole in a value shown back (decision 0136):
+# ISO (`2020-01-01`, `2020-01-01T00:00:00`, with seconds' fractions and an offset), and day and
+# month in either order with `/`, `-` or `.` and a four-digit year (`01/02/2020`, `1-2-2020`, as
+# `phones.core.DATE_PATTERN` reads them). Its eight digits with dashes took it for a number: a
+# `waktu` of an injection report came back as `20****01T00:00:00`. Such a text has at most 8
+# digits, fewer than any mobile number; it is kept only when no digit touches it, directly or
+# across one separator, so a number typed around a date-like stretch ("0812-2020-01-01",
+# "2020-01-01 0812 3456") is masked whole as before. ASCII digits only: other digits are masked.
+_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+_DATE = re.compile(
+    r"(?<![0-9+)])(?<![0-9+)][ .\-/])(?:"
+    r"(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
+    + "".join(rf"|(?:{_DAY}{sep}{_MONTH}|{_MONTH}{sep}{_DAY}){sep}(?:19|20)[0-9]{{2}}" for sep in ("/", "-", r"\."))
+    + r")(?![ .\-/]?[0-9])"
+)
+
+
+def _outside(pattern: re.Pattern[str], text: str, mask: Callable[[str], str]) -> str:
     out, last = [], 0
-    for match in _ID.finditer(text):
+    for match in pattern.finditer(text):
         out += [mask(text[last : match.start()]), match.group()]
         last = match.end()
     out.append(mask(text[last:]))
     return "".join(out)
+
+
+def _outside_ids(text: str, mask: Callable[[str], str]) -> str:
+    return _outside(_ID, text, mask)
 
 
 def _ascii_digits(text: str) -> str:
@@ -70,10 +96,17 @@ def mask_text(text: str) -> str:
 def masked_value(value: str) -> str:
     """A value shown back to a user (a refused row's, a provider's note): every stretch that
     could be a phone number masked like every number shown (`6281234567890` -> `0812****7890`),
-    ids and the rest as they are."""
+    ids, dates and times (`2020-01-01T00:00:00`, `01/02/2020`) and the rest as they are."""
     from verval.phones import mask
 
-    return _outside_ids(value, lambda part: _NUMBER_LIKE.sub(lambda m: mask(m.group()), part))
+    def one(match: re.Match[str]) -> str:
+        typed = match.group()
+        return mask(typed) if sum(c.isdigit() for c in typed) >= _NUMBER_MIN_DIGITS else typed
+
+    def numbers(part: str) -> str:
+        return _NUMBER_LIKE.sub(one, part)
+
+    return _outside_ids(value, lambda part: _outside(_DATE, part, numbers))
 
 
 # A query string inside a logged address: from "?" to the request line's " HTTP/", a quote or the
