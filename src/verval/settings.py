@@ -302,6 +302,7 @@ LOGGING = {
         "mask_numbers": {"()": "verval.core.logging.MaskPhoneNumbersFilter"},
         "one_line_warning": {"()": "verval.core.logging.OneLineWarningFilter"},
         "without_query": {"()": "verval.core.logging.AccessLogWithoutQueryFilter"},
+        "client_error_one_line": {"()": "verval.core.logging.ClientErrorOneLineFilter"},
     },
     # Django's own access log of `verval serve` (runserver) quotes each request line: a path or
     # query with a number in it (a fuzzer's, a client's mistake) was printed as sent, and a search
@@ -336,6 +337,10 @@ LOGGING = {
         # A request for a host not in ALLOWED_HOSTS (bots, all day on a public address): one line
         # at WARNING, not an ERROR with a traceback each. The handlers still mask numbers.
         "django.security.DisallowedHost": {"filters": ["one_line_warning"]},
+        # An answer 400-499 (a 403 refused on purpose, a 404): one line with the status, method
+        # and path, without the traceback Django adds to a PermissionDenied; a 5xx keeps its
+        # traceback (decision 0136).
+        "django.request": {"filters": ["client_error_one_line"]},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # fpdf2 subsets fonts with fontTools, which reports every table it prunes at INFO: a
         # screenful per printed SPTJM in the `make run` terminal.

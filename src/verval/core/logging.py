@@ -197,3 +197,34 @@ class OneLineWarningFilter(logging.Filter):
         record.exc_text = None
         record.stack_info = None
         return True
+
+
+class ClientErrorOneLineFilter(logging.Filter):
+    """`django.request`'s record of an answer 400–499 as one line, without the traceback: the
+    status, the method, the path (never the query string: a search term of a GET form is no
+    business of a log, decision 0087) and Django's reason (`403 GET /progres/tertinggal/:
+    Forbidden (Permission denied)`). Django logs a PermissionDenied (and a bad request body) with
+    the exception: every 403 a user met wrote a traceback of the view that refused, the noise of
+    a decision the code made on purpose (decision 0136). A 5xx is a fault: its record, traceback
+    and all, passes untouched."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if not isinstance(status, int) or not 400 <= status < 500:
+            return True
+        request = getattr(record, "request", None)
+        path = getattr(request, "path", None)
+        if isinstance(path, str):
+            method = str(getattr(request, "method", "") or "-")
+            shown = path.encode("unicode_escape").decode("ascii")
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a broken format string must not kill logging
+                message = ""
+            reason = message.removesuffix(f": {shown}") if message.endswith(f": {shown}") else ""
+            record.msg = f"{status} {method} {shown}" + (f": {reason}" if reason else "")
+            record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
