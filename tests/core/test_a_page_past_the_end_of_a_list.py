@@ -99,7 +99,11 @@ def test_the_late_schools_list_of_three_pages_asked_for_page_9_goes_to_page_3_wi
     monkeypatch.setattr("verval.dashboard.views.PAGE_SIZE", 1)
     schools = [school, SchoolFactory(), SchoolFactory()]  # three late schools of the kabupaten
     Recipient.objects.bulk_create(
-        [RecipientFactory.build(school=s, status="RESIDU", reason="TIDAK_AKTIF") for s in schools for _ in "ab"]
+        [
+            RecipientFactory.build(school=s, status="RESIDU", reason="TIDAK_AKTIF")
+            for s in schools
+            for _ in "ab"
+        ]
     )
     services.refresh_all()
     client = _login(dinas_prov)

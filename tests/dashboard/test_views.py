@@ -174,7 +174,9 @@ def test_behind_list_answers_pusdatin_a_regency_that_does_not_exist_as_one_outsi
     assert client.get(reverse("dashboard:behind"), {"kabkota": figures.regency_id}).status_code == 200
 
 
-def test_behind_list_answers_in_english_a_regency_outside_the_region(client, figures, dinas_kab, other_school):
+def test_behind_list_answers_in_english_a_regency_outside_the_region(
+    client, figures, dinas_kab, other_school
+):
     client.force_login(dinas_kab)
     client.cookies["django_language"] = "en"
 

@@ -69,11 +69,51 @@ def test_provider_lists_and_downloads_only_its_own_batches(scheduled):
     assert b"".join(ranged.streaming_content) == body[10:]
     batch.refresh_from_db()
     assert batch.state == "DIAMBIL"
-    assert AuditEvent.objects.filter(action="download_disbursement_batch").count() == 2
+    # One audit row per call (decision 0136; was two for a GET that moved the batch).
+    rows = AuditEvent.objects.filter(object_id=str(batch.pk), action__contains="download").order_by("id")
+    assert [(e.action, e.before, e.after, e.note[:6]) for e in rows] == [
+        (
+            "download_disbursement_batch",
+            {"state": "TERBIT"},
+            {"status": 200, "method": "GET", "range": "", "state": "DIAMBIL"},
+            "token ",
+        ),
+        ("download_disbursement_batch", None, {"status": 304, "method": "GET", "range": ""}, "token "),
+        ("download_disbursement_batch", None, {"status": 206, "method": "GET", "range": "bytes=10-"}, "token "),
+    ]
+    assert not AuditEvent.objects.filter(action="api_download_disbursement_batch").exists()
 
     other = _client("indosat")
     assert other.get(f"/api/v1/disbursements/batches/{batch.pk}/file").status_code == 404
     assert Client().get("/api/v1/disbursements/batches").status_code == 401
+
+
+def test_every_disbursement_download_call_writes_one_audit_row_and_only_the_first_moves_the_batch(scheduled):
+    # docs/api.md "Audit": one row per call, the download's action (decision 0136).
+    from verval.core import files
+
+    client = _client()
+    batch = _batch()
+    url = f"/api/v1/disbursements/batches/{batch.pk}/file"
+    assert client.head(url).status_code == 200
+    assert _batch().state == "TERBIT"  # a HEAD reads no file
+    for _ in range(2):
+        b"".join(client.get(url).streaming_content)
+    files.absolute(batch.file_path).unlink()
+    assert client.get(url).status_code == 410
+
+    rows = AuditEvent.objects.filter(object_id=str(batch.pk)).exclude(action="publish_disbursement_batch")
+    assert [(e.action, e.before, e.after) for e in rows.order_by("id")] == [
+        ("download_disbursement_batch", None, {"status": 200, "method": "HEAD", "range": ""}),
+        (
+            "download_disbursement_batch",
+            {"state": "TERBIT"},
+            {"status": 200, "method": "GET", "range": "", "state": "DIAMBIL"},
+        ),
+        ("download_disbursement_batch", None, {"status": 200, "method": "GET", "range": ""}),
+        ("download_disbursement_batch", None, {"status": 410, "method": "GET"}),
+    ]
+    assert _batch().state == "DIAMBIL"
 
 
 def test_injection_results_apply_and_the_same_file_twice_changes_nothing(scheduled):

@@ -14,7 +14,6 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http.response import HttpResponseBase
 from django.http import (
     Http404,
     HttpRequest,
@@ -23,6 +22,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse

@@ -2,7 +2,8 @@
 one row, the failed ones too; calls without a valid token are recorded with a cap per client
 address and minute.
 
-- `audit_call`: the row of an endpoint's call (provider, action, object, token prefix, IP).
+- `audit_call`: the row of an endpoint's call (provider, action, object, token prefix, IP);
+  `call_fields` for an action that writes the call's row with its state change.
 - `audit_refusal`: the row of an authenticated call that failed before its endpoint wrote one
   (`api_refused`: 404, 400, 405, 411, 413, 415, 500...).
 - `audit_unauthenticated`: the row of a call without a valid token (`api_unauthenticated`),
@@ -30,11 +31,19 @@ from verval.exchange.apiratelimit import RATE_WINDOW_SECONDS, client_ip, count_c
 from verval.exchange.models import ProviderToken
 
 
+def call_fields(request: HttpRequest) -> dict[str, Any]:
+    """What the call's one audit row says of the call (`note`: the token prefix, `ip`), for an
+    action that writes that row itself with its state change (`sptjm.actions.mark_batch_downloaded`);
+    the call counts as audited from here: an error raised after it adds no second row."""
+    request._verval_audited = True  # type: ignore[attr-defined]
+    return {"note": f"token {request.auth.prefix}", "ip": client_ip(request)}  # type: ignore[attr-defined]
+
+
 def audit_call(
     request: HttpRequest, action: str, object_type: str = "", object_id: Any = "", **after: Any
 ) -> None:
     # An error raised after this row must not add a second one for the same call.
-    request._verval_audited = True  # type: ignore[attr-defined]
+    fields = call_fields(request)
     audit.record(
         actor=None,
         action=action,
@@ -42,8 +51,7 @@ def audit_call(
         object_id=object_id,
         provider=request.auth.provider,  # type: ignore[attr-defined]
         after=after or None,
-        note=f"token {request.auth.prefix}",  # type: ignore[attr-defined]
-        ip=client_ip(request),
+        **fields,
     )
 
 

@@ -1092,20 +1092,33 @@ def _recap_refused(field: str) -> ActionRefused:
     )
 
 
-def mark_batch_downloaded(*, actor: Any, batch: DisbursementBatch) -> None:
-    """Audit a batch download; the first one moves the batch to DIAMBIL."""
+def mark_batch_downloaded(
+    *, actor: Any, batch: DisbursementBatch, after: dict[str, Any], note: str = "", ip: str | None = None
+) -> None:
+    """A batch downloaded (a GET answered 200 or 206): the first one moves the batch to DIAMBIL.
+
+    Writes the call's one audit row (`download_disbursement_batch`, decision 0136): `after` is
+    what the API records of every download (status, method, Range), `note` and `ip` the token
+    prefix and address of the call; the row of the download that moved the batch also says so
+    (`before`/`after` `state`). Until 0136 the move wrote a row of its own beside the API's
+    `api_download_disbursement_batch`: two rows for one call."""
     with transaction.atomic():
+        moved = 0
         if batch.first_downloaded_at is None:
             DisbursementBatch.objects.filter(pk=batch.pk, first_downloaded_at__isnull=True).update(
                 first_downloaded_at=timezone.now()
             )
-            DisbursementBatch.objects.filter(pk=batch.pk, state=DisbursementBatch.State.TERBIT).update(
-                state=DisbursementBatch.State.DIAMBIL
-            )
+            moved = DisbursementBatch.objects.filter(
+                pk=batch.pk, state=DisbursementBatch.State.TERBIT
+            ).update(state=DisbursementBatch.State.DIAMBIL)
         audit.record(
             actor=actor,
             action="download_disbursement_batch",
             object_type="disbursement_batch",
             object_id=batch.pk,
             provider=batch.provider,
+            before={"state": DisbursementBatch.State.TERBIT} if moved else None,
+            after={**after, "state": DisbursementBatch.State.DIAMBIL} if moved else after,
+            note=note,
+            ip=ip,
         )

@@ -19,7 +19,7 @@ from pydantic.json_schema import JsonDict
 
 from verval.core import files, jobs
 from verval.core.models import Job
-from verval.exchange.apiaudit import audit_call
+from verval.exchange.apiaudit import audit_call, call_fields
 from verval.exchange.apiauth import own_rows, provider_auth, provider_of
 from verval.exchange.apierrors import ApiError, ErrorOut, IssueOut, issue_out, not_found
 from verval.exchange.apiroutes import get_with_head, state_filter, state_parameter
@@ -350,10 +350,13 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
     """Supports `Range: bytes=N-` (206), `If-None-Match` (304) and HEAD, like dump files."""
     batch = _own_batch(request, batch_id)
     path = files.absolute(batch.file_path)
+    # One audit row per call (docs/api.md "Audit"), `download_disbursement_batch` as the dump's is
+    # `download_dump`; the download that moves the batch to DIAMBIL writes it with the move
+    # (decision 0136; until then `api_download_disbursement_batch` and a second row).
     if not path.is_file():  # deleted by the retention rules (decision 0038)
         audit_call(
             request,
-            "api_download_disbursement_batch",
+            "download_disbursement_batch",
             "disbursement_batch",
             batch.pk,
             status=410,
@@ -369,17 +372,15 @@ def download_disbursement_batch(request: HttpRequest, batch_id: str) -> HttpResp
         )
     except RangeNotSatisfiable:
         response = range_not_satisfiable(path)
+    call = {
+        "status": response.status_code,
+        "method": request.method,
+        "range": request.headers.get("Range", "")[:100],
+    }
     if response.status_code in (200, 206) and request.method == "GET":
-        actions.mark_batch_downloaded(actor=None, batch=batch)
-    audit_call(
-        request,
-        "api_download_disbursement_batch",
-        "disbursement_batch",
-        batch.pk,
-        status=response.status_code,
-        method=request.method,
-        range=request.headers.get("Range", "")[:100],
-    )
+        actions.mark_batch_downloaded(actor=None, batch=batch, after=call, **call_fields(request))
+    else:
+        audit_call(request, "download_disbursement_batch", "disbursement_batch", batch.pk, **call)
     return response  # type: ignore[return-value]  # streaming or 304
 
 
