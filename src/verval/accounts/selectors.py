@@ -22,8 +22,11 @@ def home_summary(user: Any) -> dict[str, Any]:
     summary: dict[str, Any] = {"role": user.role}
     if user.role == Role.PROVIDER:
         from verval.exchange.selectors import provider_home_counts
+        from verval.sptjm.selectors import provider_disbursement_counts
 
         summary.update(provider_home_counts(user))
+        # The disbursement batches waiting for the provider, beside the dumps (decision 0136).
+        summary.update(provider_disbursement_counts(user))
         return summary
     schools = access.schools_for(user)
     counts: dict[str, int] | None = None

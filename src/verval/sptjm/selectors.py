@@ -984,6 +984,22 @@ def batches_for(user: Any) -> QuerySet[DisbursementBatch]:
     return access.scope_by_provider(user, DisbursementBatch.objects.select_related("period"))
 
 
+def provider_disbursement_counts(user: Any) -> dict[str, int]:
+    """The provider's home cards (decision 0136): its disbursement batches not downloaded yet
+    (`TERBIT`), those downloaded and waiting for injection results (`DIAMBIL`: none uploaded, or
+    some lines still without a result), and those lines. One query, scoped by provider."""
+    agg = access.scope_by_provider(user, DisbursementBatch.objects.all()).aggregate(
+        to_download=Count("pk", filter=Q(state=DisbursementBatch.State.TERBIT)),
+        to_answer=Count("pk", filter=Q(state=DisbursementBatch.State.DIAMBIL)),
+        lines_to_answer=Sum("pending", filter=Q(state=DisbursementBatch.State.DIAMBIL)),
+    )
+    return {
+        "disbursement_to_download": agg["to_download"] or 0,
+        "disbursement_to_answer": agg["to_answer"] or 0,
+        "disbursement_lines_to_answer": max(0, agg["lines_to_answer"] or 0),
+    }
+
+
 def reconciliation(user: Any, period: Period, provider: str | None = None) -> list[dict[str, Any]]:
     """Per provider: what we sent and what came back vs the provider's own recap; mismatches flagged.
 
