@@ -267,4 +267,4 @@ def test_account_search_reads_the_term_from_the_body_never_from_the_address(
     # A term in the query string is ignored: the whole list shows.
     listed = client.get(reverse("accounts:users"), {"q": "operator2"}).content.decode()
     assert ">operator<br>" in listed and ">operator2<br>" in listed
-    assert '<form method="post" id="user-search"' in listed
+    assert '<form method="post" action="/pengguna/" id="user-search"' in listed

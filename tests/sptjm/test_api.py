@@ -79,7 +79,12 @@ def test_provider_lists_and_downloads_only_its_own_batches(scheduled):
             "token ",
         ),
         ("download_disbursement_batch", None, {"status": 304, "method": "GET", "range": ""}, "token "),
-        ("download_disbursement_batch", None, {"status": 206, "method": "GET", "range": "bytes=10-"}, "token "),
+        (
+            "download_disbursement_batch",
+            None,
+            {"status": 206, "method": "GET", "range": "bytes=10-"},
+            "token ",
+        ),
     ]
     assert not AuditEvent.objects.filter(action="api_download_disbursement_batch").exists()
 

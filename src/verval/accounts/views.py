@@ -229,6 +229,13 @@ def registration_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def users(request: HttpRequest) -> HttpResponse:
+    return _users_page(request)
+
+
+def _users_page(request: HttpRequest) -> HttpResponse:
+    """The account list as the request asks for it: a search (the term in the POST body), the
+    role filter and the page. Also the answer of a row's button sent from a search result
+    (`_back_to_users`)."""
     access.require_role(request.user, Role.PUSDATIN, *DINAS)
     qs = actions.users_for(request.user).select_related("school", "region").order_by("role", "username")
     # The search term (a person's name or e-mail) is read from a POST body only, never from the
@@ -303,6 +310,23 @@ def staff_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_create.html", {"form": form})
 
 
+def _back_to_users(request: HttpRequest) -> HttpResponse:
+    """Where a row's button (deactivate, reactivate) leads back to: the list it was pressed in.
+    A search result is shown again for the term the form carried in its body (decision 0136: it
+    led to the whole list, the term being POSTed and never put in an address, decision 0004), so
+    the answer is the page itself, not a redirect; a list without a search goes back to its role
+    filter and page by address, as before."""
+    if request.POST.get("q", "").strip():
+        return _users_page(request)
+    params: dict[str, str] = {}
+    if (role := request.POST.get("role", "")) in Role.values:
+        params["role"] = role
+    if (page := pagination.number(request.POST.get(pagination.PARAM))) > 1:
+        params[pagination.PARAM] = str(page)
+    url = reverse("accounts:users")
+    return redirect(f"{url}?{urlencode(params)}" if params else url)
+
+
 @login_required
 @post_only("accounts:users")
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
@@ -315,7 +339,7 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Akun %(username)s dinonaktifkan.") % {"username": user.username})
-    return redirect("accounts:users")
+    return _back_to_users(request)
 
 
 @login_required
@@ -328,7 +352,7 @@ def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Akun %(username)s diaktifkan kembali.") % {"username": user.username})
-    return redirect("accounts:users")
+    return _back_to_users(request)
 
 
 @login_required
