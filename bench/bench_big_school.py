@@ -507,7 +507,7 @@ def district_part(args: argparse.Namespace, regency: str, dinas: Any) -> None:
         ("school list, page 1 (least advanced first)", "/dinas/"),
         ("school list sorted by name", "/dinas/?sort=name"),
         ("school list sorted by residue", "/dinas/?sort=residu"),
-        (f"school list, last page ({last})", f"/dinas/?page={last}"),
+        (f"school list, last page ({last})", f"/dinas/?hal={last}"),
         (f"kecamatan filter ({in_kecamatan} schools)", f"/dinas/?kecamatan={kecamatan}"),
         ("school list search 'NEGERI 1'", "/dinas/?q=NEGERI+1"),
         ("school list CSV (all schools)", "/dinas/sekolah.csv"),

@@ -95,7 +95,7 @@ def main() -> int:
         "page1": ("page 1 (least advanced first)", "/dinas/"),
         "name": ("sorted by name", "/dinas/?sort=name"),
         "residu": ("sorted by residue, most first", "/dinas/?sort=-residu"),
-        "last": (f"last page ({last})", f"/dinas/?page={last}"),
+        "last": (f"last page ({last})", f"/dinas/?hal={last}"),
         "kecamatan": ("kecamatan filter", f"/dinas/?kecamatan={kecamatan}"),
         "csv": ("CSV of every school", "/dinas/sekolah.csv"),
         "dirty": ("page 1, 25 schools marked dirty", "/dinas/?dirty=25"),

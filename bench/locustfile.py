@@ -82,7 +82,7 @@ if HttpUser is not None:
         @task(3)
         def filter_school(self) -> None:
             status = random.choice(["FORMAT_SALAH", "RESIDU", "BELUM_VERVAL", "AKTIF"])
-            self.client.get(f"/sekolah/{self.npsn}/?status={status}&page=1", name="/sekolah/[npsn]/?status")
+            self.client.get(f"/sekolah/{self.npsn}/?status={status}&hal=1", name="/sekolah/[npsn]/?status")
 
         @task(2)
         def correct_number(self) -> None:

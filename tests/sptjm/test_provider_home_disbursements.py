@@ -15,7 +15,7 @@ TO_DOWNLOAD = '<div class="card"><span>Batch penyaluran belum diunduh</span><b>{
 TO_ANSWER = '<div class="card"><span>Batch penyaluran menunggu hasil injeksi</span><b>{}</b></div>'
 WHERE = (
     "Batch penyaluran diunduh dan hasil injeksinya diunggah lewat API provider (GET "
-    "/api/v1/disbursements/batches, atau verval-provider pull-disbursements dan upload-injection). "
+    "/api/v1/disbursements/batches) atau perangkat verval-provider. "
     '<a class="tap" href="/api/v1/docs">Dokumentasi API provider</a>'
 )
 
