@@ -262,6 +262,9 @@ def test_dinas_pages_have_no_serious_axe_violations(live_server, browser, lang, 
         walk.goto(f"{base}/dinas/", "schools")
         walk.goto(f"{base}/dinas/sptjm/", "late-sptjm")
         walk.goto(f"{base}/progres/tertinggal/", "behind")
+        # A kabupaten/kota outside the region: a 404 that says so, with its way back (decision 0136).
+        page.goto(f"{base}/progres/tertinggal/?kabkota=999900")
+        walk.check("behind-not-in-region")
         walk.goto(f"{base}/progres/wilayah/{world['school'].regency_id}/", "dashboard-region")
         walk.goto(f"{base}/progres/sekolah/{NPSN}/", "dashboard-school")
         walk.goto(f"{base}/sekolah/{NPSN}/?status=RESIDU", "residue-list-read-only")
