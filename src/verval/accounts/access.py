@@ -113,6 +113,27 @@ def jobs_for(user: Any) -> QuerySet[Any]:
     return Job.objects.none()
 
 
+def audit_for(user: Any) -> QuerySet[Any]:
+    """The audit rows a user may read (decision 0135): Pusdatin all; a Dinas the rows of its
+    region: those whose school is one of its schools today (`schools_for`, whatever region the
+    row names) and those whose region code lies in its region (a kabupaten/kota and its
+    kecamatan; a province and everything in it), whoever wrote them. A row with neither a
+    school nor a region (a provider's API call, a period opened, a file pruned) is Pusdatin's
+    only. Operators and providers read none here (a provider reads its own API rows through
+    the API, `exchange.apiauth.own_rows`)."""
+    from verval.core.models import AuditEvent
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return AuditEvent.objects.none()
+    if user.role == Role.PUSDATIN:
+        return AuditEvent.objects.all()
+    if user.role in (Role.DINAS_PROV, Role.DINAS_KAB) and user.region_id:
+        prefix = user.region_id[:2] if user.role == Role.DINAS_PROV else user.region_id[:4]
+        schools = schools_for(user).values("npsn")
+        return AuditEvent.objects.filter(Q(school_id__in=schools) | Q(region_code__startswith=prefix))
+    return AuditEvent.objects.none()
+
+
 def school_work_for(user: Any, npsn: str) -> QuerySet[Any]:
     """The jobs acting on one school's SPTJM (`SCHOOL_SHARED_KINDS`: scan checks, large prints) for
     every reader of that school (`schools_for`): its operators, whoever started the job, the Dinas
