@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
 from verval.accounts.models import Role
@@ -129,7 +130,14 @@ def audit_for(user: Any) -> QuerySet[Any]:
         return AuditEvent.objects.all()
     if user.role in (Role.DINAS_PROV, Role.DINAS_KAB) and user.region_id:
         prefix = user.region_id[:2] if user.role == Role.DINAS_PROV else user.region_id[:4]
-        schools = schools_for(user).values("npsn")
+        schools: Any = schools_for(user).values("npsn")
+        if user.role == Role.DINAS_KAB and connection.vendor == "postgresql":
+            # The NPSNs themselves (a kabupaten/kota has a few thousand at most): PostgreSQL then
+            # estimates how many rows they have from its statistics and, when they are few, reads
+            # them through the school_id and region_code indexes instead of walking the whole log
+            # in time order (decision 0135: 0.5 s down to 15 ms for a small kabupaten at 3 million
+            # rows). A subquery is a filter it cannot estimate.
+            schools = list(schools.values_list("npsn", flat=True))
         return AuditEvent.objects.filter(Q(school_id__in=schools) | Q(region_code__startswith=prefix))
     return AuditEvent.objects.none()
 
