@@ -157,5 +157,12 @@ def test_a_limit_out_of_range_or_an_action_that_is_no_code_answers_400(client, t
     assert [r["column"] for r in body["rows"]] == [column]
 
 
+@pytest.mark.parametrize("query", ["since=kemarin", "before=x", "limit=semua"])
+def test_a_malformed_day_id_or_limit_answers_400_too(client, tsel_token, query):  # type: ignore[no-untyped-def]
+    response = client.get(f"/api/v1/audit?{query}", headers=auth(tsel_token))
+
+    assert (response.status_code, response.json()["code"]) == (400, "PERMINTAAN_TIDAK_VALID")
+
+
 def test_without_a_token_the_audit_answers_401(client, rows):  # type: ignore[no-untyped-def]
     assert client.get("/api/v1/audit").status_code == 401
