@@ -75,6 +75,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("stats", "counts by number, SPTJM and disbursement status, reason and provider"),
             ("files", "the file store by kind; --prune applies the retention rules"),
+            ("audit", "the audit log, newest first: who did what, when, from, to (numbers masked)"),
             ("refresh-dashboard", "rebuild the dashboard aggregates"),
         ),
     ),

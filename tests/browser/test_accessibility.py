@@ -273,6 +273,9 @@ def test_dinas_pages_have_no_serious_axe_violations(live_server, browser, lang, 
         # school with its way back (decision 0109).
         walk.goto(f"{base}/pengguna/", "accounts")
         walk.goto(f"{base}/dinas/?q=tidak-ada-sekolah-begini", "schools-none-found")
+        # The region's audit log (decision 0135), and its filters refusing a value.
+        walk.goto(f"{base}/jejak-audit/", "audit")
+        walk.goto(f"{base}/jejak-audit/?npsn=1&dari=kemarin", "audit-refused-filters")
         walk.goto(f"{base}/bantuan/dinas/", "help")
         walk.goto(f"{base}/bantuan/sekolah/", "help-operator")
         walk.done()
@@ -332,6 +335,7 @@ def test_pusdatin_pages_have_no_serious_axe_violations(live_server, browser, lan
         page.locator(".errorlist").first.wait_for()
         walk.check("staff-create-errors")
         walk.goto(f"{base}/nomor-bersama/", "shared-numbers")
+        walk.goto(f"{base}/jejak-audit/", "audit")
         walk.goto(f"{base}/bantuan/pusdatin/", "help")
         walk.goto(f"{base}/", "public-dashboard-signed-in")
         walk.done()
@@ -526,6 +530,7 @@ TARGET_PAGES = {
         "/dinas/sptjm/",
         "/progres/tertinggal/",
         "/pendaftaran/",
+        "/jejak-audit/",
         "/bantuan/dinas/",
     ],
     "pusdatin.a11y": [
@@ -537,6 +542,7 @@ TARGET_PAGES = {
         "/pusdatin/dump/",
         "/pengguna/",
         "/nomor-bersama/",
+        "/jejak-audit/",
         "/bantuan/pusdatin/",
     ],
 }

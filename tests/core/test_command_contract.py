@@ -201,6 +201,7 @@ def test_every_verval_command_with_json_shares_the_contract():
 
     assert shared == sorted(set(ours) - not_data)
     assert shared == [
+        "audit",
         "demo",
         "disburse",
         "dump",

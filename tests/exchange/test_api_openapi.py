@@ -19,7 +19,7 @@ def document(client):  # type: ignore[no-untyped-def]
 def test_every_operation_that_takes_the_token_documents_401_and_429(document):
     operations = [op for ops in document["paths"].values() for op in ops.values() if op.get("security")]
 
-    assert len(operations) == 20  # every operation of the document: GETs, POSTs and the PUT
+    assert len(operations) == 21  # every operation of the document: GETs, POSTs and the PUT
     for op in operations:
         assert op["responses"]["401"]["content"]["application/json"]["schema"] == ERROR_REF, op["operationId"]
         assert "WWW-Authenticate" in op["responses"]["401"]["headers"]

@@ -159,6 +159,10 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "core:dinas": Rule(DINAS_ALL),
     "core:dinas_export": Rule(DINAS_ALL),
     "core:dinas_export_xlsx": Rule(DINAS_ALL),
+    # The audit log (decision 0135): Pusdatin all rows, a Dinas its region's; operators and
+    # providers none (a provider reads its own rows through the API).
+    "core:audit": Rule(STAFF_READERS),
+    "core:audit_csv": Rule(STAFF_READERS),
     # The fixture job is the operator's own bulk-correction upload of the fixture school.
     "core:job": Rule(SCHOOL_EDITOR | ONLY_PUSDATIN),
     # Pusdatin alone re-queues a job (decision 0022); the fixture job is a correction file
@@ -212,6 +216,8 @@ RULES: dict[str, Rule | tuple[Rule, ...]] = {
     "api-v1:openapi-view": Rule(ALL),
     "api-v1:api-root": Rule(NOBODY, note="ninja's root answers 404 to everyone"),
     "api-v1:list_batches": Rule(ANY_PROVIDER),
+    # Each provider its own audit rows (decision 0135).
+    "api-v1:list_audit": Rule(ANY_PROVIDER),
     "api-v1:get_batch": Rule(OWN_PROVIDER),
     "api-v1:get_manifest": Rule(OWN_PROVIDER),
     "api-v1:download_batch": Rule(OWN_PROVIDER),

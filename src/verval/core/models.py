@@ -34,6 +34,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        # A Dinas's rows by region (decision 0135): `region_code LIKE '3201%'`.
+        indexes = [
+            models.Index(fields=["region_code"], name="audit_region_code", opclasses=["varchar_pattern_ops"])
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"

@@ -9,8 +9,10 @@ must get the value exactly.
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from verval.phones.core import with_lost_zero
@@ -50,6 +52,22 @@ def xlsx_row(ws: Any, values: Iterable[Any]) -> list[Any]:
 # with accents come out garbled. The web downloads meant for people start with it; machine files
 # (provider API, dumps, results) never do, their byte layout is fixed.
 BOM = "\ufeff"
+
+
+def csv_lines(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True) -> Iterator[str]:
+    """A download for people as CSV lines, streamed: the header (after the byte order mark), then
+    each row through `csv_row`. One line in memory at a time, whatever the number of rows: the
+    Dinas school list, the schools behind schedule and the audit log are written with it."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(columns)
+    yield (BOM if bom else "") + buf.getvalue()
+    for row in rows:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(csv_row(row))
+        yield buf.getvalue()
+
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

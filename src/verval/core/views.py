@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import itertools
 from collections.abc import Iterator
 from typing import Any
@@ -13,22 +12,26 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from verval.accounts import access, actions, selectors
-from verval.accounts.models import OperatorRegistration, Role
+from verval.accounts.models import PROVIDER_CHOICES, OperatorRegistration, Role
 from verval.core import audit, health, jobs, pagination
 from verval.core import selectors as core_selectors
 from verval.core.client import client_ip
+from verval.core.logging import masked_numbers
 from verval.core.models import Job
 from verval.core.numbers import grouped
 from verval.core.postonly import post_only
 from verval.core.search import search_echo
-from verval.core.spreadsheet import BOM, csv_row, xlsx_report, xlsx_response
+from verval.core.spreadsheet import BOM, csv_lines, xlsx_report, xlsx_response
 from verval.reference import actions as reference_actions
 from verval.reference import selectors as reference_selectors
 from verval.reference import zones
@@ -394,11 +397,6 @@ def _sptjm_available() -> bool:
     return True
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 SCHOOL_COLUMNS = [
     "npsn",
     "nama_sekolah",
@@ -426,11 +424,7 @@ def _school_rows(rows: Any) -> Iterator[list[Any]]:
 
 
 def _school_csv(rows: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield BOM + writer.writerow(SCHOOL_COLUMNS)
-    for row in _school_rows(rows):
-        row[6] = f"{row[6]:.1f}"
-        yield writer.writerow(csv_row(row))
+    return csv_lines(SCHOOL_COLUMNS, ([*r[:6], f"{r[6]:.1f}", *r[7:]] for r in _school_rows(rows)))
 
 
 def _school_export(request: HttpRequest, fmt: str) -> tuple[Any, str]:
@@ -475,6 +469,100 @@ def dinas_export_xlsx(request: HttpRequest) -> HttpResponse:
         widths=[11, 40, 9, 28, 10, 10, 12, 10, 28],
     )
     return xlsx_response(report, f"{name}.xlsx")
+
+
+# --- the audit log (decision 0135) ----------------------------------------------------------------
+
+AUDIT_READERS = (Role.PUSDATIN, *DINAS)
+
+
+def _audit_request(request: HttpRequest) -> tuple[Any, core_selectors.AuditFilters, dict[str, str]]:
+    """The audit rows the reader may read, as the query string narrows them, and the refused
+    filters."""
+    access.require_role(request.user, *AUDIT_READERS)
+    filters, errors = core_selectors.audit_filters(request.GET)
+    return core_selectors.audit_events(request.user, filters), filters, errors
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """ "Jejak audit": who did what, when, from what to what; Pusdatin's all, a Dinas's its
+    region's (`access.audit_for`). Paged without counting (a log of millions of rows): the next
+    page is offered when one more row is there, as the list of schools behind schedule does."""
+    qs, filters, errors = _audit_request(request)
+    page = pagination.number(request.GET.get("hal"))
+    size = core_selectors.AUDIT_PAGE_SIZE
+    rows = list(qs[(page - 1) * size : page * size + 1]) if page >= 1 else []
+    pagination.check(page, page if rows else None, "hal")
+    pusdatin = request.user.role == Role.PUSDATIN  # type: ignore[union-attr]
+    for e in rows:
+        e.label = core_selectors.action_label(e.action)
+        # Written by a provider's API call (its token's prefix in the note: apiaudit.audit_call).
+        e.by_token = not e.actor_id and bool(e.provider) and e.note.startswith("token ")
+        e.before_text = _short(core_selectors.compact(e.before))
+        e.after_text = _short(core_selectors.compact(e.after))
+    actions_present = core_selectors.audit_actions()
+    if not pusdatin:
+        # The provider API's rows name no school or region: never a Dinas's, and asking for one of
+        # them would walk the whole log to find none (decision 0135).
+        actions_present = [a for a in actions_present if not a.startswith("api_")]
+    if filters.action and filters.action not in actions_present:
+        actions_present = sorted([*actions_present, filters.action])
+    return render(
+        request,
+        "core/audit.html",
+        {
+            "rows": rows[:size],
+            "page": page,
+            "has_next": len(rows) > size,
+            "filters": filters,
+            "errors": errors,
+            "query": urlencode(filters.params()),
+            "actions": [(code, core_selectors.action_label(code)) for code in actions_present],
+            "providers": PROVIDER_CHOICES,
+            "show_ip": pusdatin,
+            "region": None if pusdatin else getattr(request.user, "region", None),
+        },
+    )
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """A before/after value on the page: the first `limit` characters (the CSV holds it whole)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@login_required
+def audit_csv(request: HttpRequest) -> HttpResponseBase:
+    """The rows the page's filters give, every one, as CSV: streamed 2,000 rows at a time (no
+    cap, constant memory), the download itself audited with its filters."""
+    qs, filters, errors = _audit_request(request)
+    if errors:
+        # A refused filter would export more than was asked: back to the page, which says why; a
+        # refused value holding a phone number is not carried into the address.
+        query = request.GET.copy()
+        for param in errors:
+            if masked_numbers(query.get(param, "")) != query.get(param, ""):
+                query.pop(param)
+        return redirect(f"{reverse('core:audit')}?{query.urlencode()}")
+    user: Any = request.user
+    pusdatin = user.role == Role.PUSDATIN
+    audit.record(
+        actor=user,
+        action="download_audit_csv",
+        object_type="audit",
+        # A Dinas's download is a row of its own region's log.
+        region_code="" if pusdatin else user.region_id,
+        note=f"format=csv {filters.note()}",
+        ip=_ip(request),
+    )
+    rows = core_selectors.audit_csv_rows(qs, with_ip=pusdatin)
+    response = StreamingHttpResponse(
+        csv_lines(core_selectors.AUDIT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
+    )
+    area = "" if pusdatin else f"-{user.region_id}"
+    response["Content-Disposition"] = f'attachment; filename="jejak-audit{area}-{zones.file_day()}.csv"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 # --- jobs ----------------------------------------------------------------------------------------

@@ -4,14 +4,13 @@ a web request gets (decision 0068)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from django.conf import settings
 
-from verval.core.spreadsheet import BOM, csv_row, xlsx_report
+from verval.core import spreadsheet
+from verval.core.spreadsheet import xlsx_report
 from verval.dashboard import selectors
 
 KIND = "export_behind"
@@ -46,15 +45,7 @@ def export_rows(qs: Any) -> Iterator[list[Any]]:
 
 
 def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(EXPORT_COLUMNS)
-    yield BOM + buf.getvalue()
-    for row in rows:
-        buf.seek(0)
-        buf.truncate()
-        writer.writerow(csv_row(row))
-        yield buf.getvalue()
+    return spreadsheet.csv_lines(EXPORT_COLUMNS, rows)
 
 
 def xlsx_file(rows: Iterable[Sequence[Any]]) -> IO[bytes]:

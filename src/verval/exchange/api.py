@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -707,6 +707,129 @@ def get_job_issues(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(jobs.issues_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="laporan-{job.pk}.csv"'
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# The provider's own audit rows (decision 0135)
+
+AUDIT_LIMIT_MAX = 1000
+
+
+class AuditOut(Schema):
+    id: int = Field(description="Pass it as `before` to read the rows older than this one.")
+    at: datetime
+    action: str = Field(description="e.g. api_list_batches, download_dump, api_upload_results, api_refused")
+    object_type: str
+    object_id: str
+    by: str = Field(
+        description="token: a call with one of your tokens (its prefix in `note`); account: a signed-in "
+        "account of yours (`user`); staff: a Verval Ponsel officer (e.g. Pusdatin issuing a token); "
+        "system: a scheduled or command-line run"
+    )
+    user: str = Field(description="The user name of your own account (by = account); empty otherwise.")
+    before: Any = None
+    after: Any = None
+    note: str
+    ip: str | None = Field(
+        None, description="The client address of your own calls (token, account); null otherwise."
+    )
+
+
+def _audit_out(e: Any, provider: str) -> dict[str, Any]:
+    actor = e.actor
+    if actor is None:
+        by = "token" if e.note.startswith("token ") else "system"
+    elif getattr(actor, "role", "") == "PROVIDER" and actor.provider == provider:
+        by = "account"
+    else:
+        by = "staff"
+    return {
+        "id": e.pk,
+        "at": e.at,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "by": by,
+        "user": actor.username if by == "account" else "",
+        "before": e.before,
+        "after": e.after,
+        "note": e.note,
+        # Never another party's address: a Verval Ponsel officer's is not the provider's to read.
+        "ip": e.ip if by in ("token", "account") else None,
+    }
+
+
+def _bad_parameter(column: str, message: str, message_en: str, value: Any) -> ApiError:
+    return ApiError(
+        "PERMINTAAN_TIDAK_VALID",
+        f"Parameter {column} tidak valid.",
+        f"Invalid parameter {column}.",
+        rows=[
+            {
+                "line": 0,
+                "column": column,
+                "code": "NILAI_TIDAK_VALID",
+                "message": message,
+                "message_en": message_en,
+                "value": masked_text(str(value))[:40],
+            }
+        ],
+    )
+
+
+@get_with_head(
+    router,
+    "/audit",
+    response={200: list[AuditOut], 400: ErrorOut},
+    summary="This provider's audit rows",
+    tags=["audit"],
+)
+def list_audit(
+    request: HttpRequest,
+    limit: int = 100,
+    before: int | None = None,
+    action: str | None = None,
+    since: date | None = None,
+) -> list[dict[str, Any]]:
+    """The audit rows of your provider, newest first: every call of your tokens (the refused ones
+    too), your downloads and uploads, and what Verval Ponsel did for you (a token issued or
+    revoked, a dump published, the number format set). `limit`: 1 to 1000 rows (default 100);
+    `before`: the `id` of the last row you read, for the next (older) page; a page shorter than
+    `limit` is the last. `action`: one action code; `since`: a day (YYYY-MM-DD, WIB), rows from
+    its start. Numbers are masked as stored; `ip` only of your own calls. This call is audited
+    too (`api_list_audit`), after it is answered: the next read lists it. Errors: 400
+    PERMINTAAN_TIDAK_VALID (a limit out of range, an action that is not a code), 401
+    TIDAK_TERAUTENTIKASI, 429 TERLALU_BANYAK_PERMINTAAN. HEAD answers the headers only."""
+    from verval.core import selectors as core_selectors
+    from verval.core.models import AuditEvent
+
+    if not 1 <= limit <= AUDIT_LIMIT_MAX:
+        raise _bad_parameter("limit", "Harus 1 sampai 1000.", "Must be 1 to 1000.", limit)
+    if action and not core_selectors.ACTION_CODE.fullmatch(action):
+        raise _bad_parameter(
+            "action",
+            "Kode aksi: huruf kecil, angka dan _.",
+            "An action code: lower case, digits and _.",
+            action,
+        )
+    filters = core_selectors.AuditFilters(action=action or "", since=since, before=before)
+    qs = core_selectors.filter_audit(own_rows(request, AuditEvent.objects.all()), filters)
+    provider = provider_of(request)
+    out = [_audit_out(e, provider) for e in qs.select_related("actor")[:limit]]
+    audit_call(
+        request,
+        "api_list_audit",
+        "audit",
+        "",
+        count=len(out),
+        # The filters asked for (`action` is audit_call's own argument: `of_action`).
+        **{
+            k: v
+            for k, v in (("of_action", action), ("since", since and since.isoformat()), ("before", before))
+            if v
+        },
+    )
+    return out
 
 
 api.add_router("/", router)
