@@ -149,6 +149,21 @@ def test_dinas_prov_gets_404_for_a_kabupaten_kota_of_another_province(client, di
     assert client.get(reverse("core:dinas"), {"kecamatan": "010101"}).status_code == 404
 
 
+def test_school_list_downloads_for_a_kabupaten_kota_outside_the_region_answer_the_way_back_and_audit_nothing(
+    client, dinas_prov, bogor
+):  # type: ignore[no-untyped-def]
+    client.force_login(dinas_prov)
+    for name in ("core:dinas_export", "core:dinas_export_xlsx"):
+        for params in ({"kabkota": "010100"}, {"kecamatan": "010101"}, {"kabkota": "999900"}):
+            response = client.get(reverse(name), params)
+            assert response.status_code == 404
+            assert response["Content-Type"] == "text/html; charset=utf-8"
+            page = response.content.decode()
+            assert "Kabupaten/kota atau kecamatan itu tidak ada di wilayah Anda." in page
+            assert f'href="{reverse("core:dinas")}"' in page
+    assert not AuditEvent.objects.filter(action="download_region_school_list").exists()
+
+
 def test_filtered_dinas_list_queries_do_not_grow_with_the_schools(
     client, dinas_prov, bogor, django_assert_max_num_queries
 ):  # type: ignore[no-untyped-def]

@@ -327,9 +327,7 @@ def dinas(request: HttpRequest) -> HttpResponse:
     try:
         rows, where, filter_query = _school_list(request)
     except _NotInRegion:
-        # The same answer for a code that does not exist and one of another region: a guess tells
-        # nothing. Said on the page (a bookmark of an old filter), with the way back.
-        return render(request, "core/dinas_not_in_region.html", status=404)
+        return _dinas_not_in_region(request)
     sort = request.GET.get("sort", "share")
     paginator = Paginator(rows, DINAS_PAGE_SIZE)
     # The schools counted without their recipients (a kabupaten of 5,000 schools: decision 0079).
@@ -427,13 +425,18 @@ def _school_csv(rows: Any) -> Iterator[str]:
     return csv_lines(SCHOOL_COLUMNS, ([*r[:6], f"{r[6]:.1f}", *r[7:]] for r in _school_rows(rows)))
 
 
+def _dinas_not_in_region(request: HttpRequest) -> HttpResponse:
+    """The answer of the list and of its CSV and Excel to a `kabkota` or `kecamatan` outside the
+    user's region: the same for a code that does not exist and one of another region (a guess
+    tells nothing), said on a page with the way back (a bookmark of an old filter). The downloads
+    answered a bare 404 page before (decision 0136's left item, closed after its merge)."""
+    return render(request, "core/dinas_not_in_region.html", status=404)
+
+
 def _school_export(request: HttpRequest, fmt: str) -> tuple[Any, str]:
     """The region's schools as the page lists them (search, filters and order kept), the download
-    audited; and the file's name without its suffix."""
-    try:
-        rows, where, _query = _school_list(request)
-    except _NotInRegion:
-        raise Http404("region outside the user's scope") from None
+    audited; and the file's name without its suffix. Raises _NotInRegion before any audit row."""
+    rows, where, _query = _school_list(request)
     user: Any = request.user
     audit.record(
         actor=user,
@@ -450,9 +453,12 @@ def _school_export(request: HttpRequest, fmt: str) -> tuple[Any, str]:
 
 
 @login_required
-def dinas_export(request: HttpRequest) -> StreamingHttpResponse:
+def dinas_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The region's school list as CSV (aggregates only, no person or number). Audited."""
-    rows, name = _school_export(request, "csv")
+    try:
+        rows, name = _school_export(request, "csv")
+    except _NotInRegion:
+        return _dinas_not_in_region(request)
     response = StreamingHttpResponse(_school_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
@@ -461,7 +467,10 @@ def dinas_export(request: HttpRequest) -> StreamingHttpResponse:
 @login_required
 def dinas_export_xlsx(request: HttpRequest) -> HttpResponse:
     """The same list as an Excel file: the NPSN a text cell, the counts numbers. Audited."""
-    rows, name = _school_export(request, "xlsx")
+    try:
+        rows, name = _school_export(request, "xlsx")
+    except _NotInRegion:
+        return _dinas_not_in_region(request)
     report = xlsx_report(
         sheet="sekolah",
         columns=SCHOOL_COLUMNS,
