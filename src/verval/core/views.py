@@ -86,6 +86,15 @@ def file_gone(request: HttpRequest) -> HttpResponse:
     return render(request, "core/file_gone.html", status=410)
 
 
+def not_in_region(request: HttpRequest, *, title: str, back_url: str, back_label: str) -> HttpResponse:
+    """A list's (or its download's) answer to a `kabkota` or `kecamatan` outside the user's region:
+    the same for a code that does not exist and one of another region (a guess tells nothing),
+    said on a page with the way back to the whole list (a bookmark of an old filter; decisions
+    0133, 0136)."""
+    context = {"title": title, "back_url": back_url, "back_label": back_label}
+    return render(request, "core/not_in_region.html", context, status=404)
+
+
 # --- Pusdatin ------------------------------------------------------------------------------------
 
 
@@ -426,11 +435,14 @@ def _school_csv(rows: Any) -> Iterator[str]:
 
 
 def _dinas_not_in_region(request: HttpRequest) -> HttpResponse:
-    """The answer of the list and of its CSV and Excel to a `kabkota` or `kecamatan` outside the
-    user's region: the same for a code that does not exist and one of another region (a guess
-    tells nothing), said on a page with the way back (a bookmark of an old filter). The downloads
-    answered a bare 404 page before (decision 0136's left item, closed after its merge)."""
-    return render(request, "core/dinas_not_in_region.html", status=404)
+    """The list's and its CSV's and Excel's answer to a region outside the user's (its downloads
+    answered a bare 404 page before: decision 0136's left item, closed after its merge)."""
+    return not_in_region(
+        request,
+        title=_("Sekolah di wilayah"),
+        back_url=reverse("core:dinas"),
+        back_label=_("Tampilkan semua sekolah di wilayah Anda"),
+    )
 
 
 def _school_export(request: HttpRequest, fmt: str) -> tuple[Any, str]:

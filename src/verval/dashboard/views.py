@@ -37,7 +37,7 @@ from verval.core import audit, jobs, pagination
 from verval.core.client import client_ip
 from verval.core.models import Job
 from verval.core.spreadsheet import xlsx_response
-from verval.core.views import file_gone
+from verval.core.views import file_gone, not_in_region
 from verval.dashboard import actions, charts, exports, geo, selectors, services
 from verval.dashboard.selectors import Area, Filters
 from verval.dashboard.templatetags import dashboard_tags
@@ -446,7 +446,12 @@ def _not_in_region(request: HttpRequest) -> HttpResponse:
     """The answer of the list and of its CSV and Excel to a `kabkota` outside the user's region,
     as `/dinas/` answers (decision 0136): a 404 that says so, with the way back to the whole list.
     The same for a code that does not exist: a guess tells nothing about other regions."""
-    return render(request, "dashboard/behind_not_in_region.html", status=404)
+    return not_in_region(
+        request,
+        title=_("Sekolah yang perlu ditindaklanjuti"),
+        back_url=reverse("dashboard:behind"),
+        back_label=_("Tampilkan semua sekolah yang perlu ditindaklanjuti"),
+    )
 
 
 @login_required
