@@ -14,18 +14,19 @@ from django.db import migrations, models
 FIELDS = (("auditevent", "via"), ("job", "origin"))
 
 
-def _field(name):
+def _field(model, name):
     # The historical models here are the state before this migration (its state operations are
     # AddField's): the field is made as the model declares it.
-    field = models.CharField(blank=True, default="", max_length=64)
+    field = models.CharField(blank=True, default="", db_default="", max_length=64)
     field.set_attributes_from_name(name)
+    field.model = model
     return field
 
 
 def add(apps, schema_editor):
     for model_name, name in FIELDS:
         model = apps.get_model("core", model_name)
-        field = _field(name)
+        field = _field(model, name)
         if schema_editor.connection.vendor == "sqlite":
             table = schema_editor.quote_name(model._meta.db_table)
             schema_editor.execute(
@@ -38,7 +39,7 @@ def add(apps, schema_editor):
 def remove(apps, schema_editor):
     for model_name, name in FIELDS:
         model = apps.get_model("core", model_name)
-        schema_editor.remove_field(model, _field(name))
+        schema_editor.remove_field(model, _field(model, name))
 
 
 class Migration(migrations.Migration):
@@ -52,12 +53,12 @@ class Migration(migrations.Migration):
                 migrations.AddField(
                     model_name="auditevent",
                     name="via",
-                    field=models.CharField(blank=True, default="", max_length=64),
+                    field=models.CharField(blank=True, default="", db_default="", max_length=64),
                 ),
                 migrations.AddField(
                     model_name="job",
                     name="origin",
-                    field=models.CharField(blank=True, default="", max_length=64),
+                    field=models.CharField(blank=True, default="", db_default="", max_length=64),
                 ),
             ],
             database_operations=[migrations.RunPython(add, remove)],
