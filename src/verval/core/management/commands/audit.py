@@ -16,7 +16,8 @@ MAX_LIMIT = 10_000
 class Command(DataCommand):
     help = (
         "Lists the audit log, newest first (every state change, export, download and provider API "
-        "call: who, when, what, from, to; numbers masked), narrowed by day (WIB), action, user "
+        "call: who and from where (via: web, api, cli:<OS login>, job:<origin>, system), when, what, "
+        "from, to; numbers masked), narrowed by day (WIB), action, user "
         "name, school (NPSN) and provider; --before ID reads on past the last row shown. Reads only."
     )
     json_help = 'print one JSON object {"events": [...], "more": bool, "next_before": id} as the last line'
