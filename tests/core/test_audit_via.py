@@ -54,6 +54,9 @@ def test_the_verval_entry_point_marks_every_command_even_djangos(login, capsys, 
 
     # Django closes the connections after a command run from argv: the test's transaction stays.
     monkeypatch.setattr(connections, "close_all", lambda: None)
+    # Nor is Django set up again: that configures logging on this test's captured stderr, which
+    # the later tests of this process would write to after it is closed.
+    monkeypatch.setattr("django.setup", lambda *args, **kwargs: None)
     cli.main(["verval", "provider-token", "--provider", "telkomsel", "--json"])
 
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["provider"] == "telkomsel"
