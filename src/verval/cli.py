@@ -234,6 +234,17 @@ def main(argv: list[str] | None = None) -> None:
                 return parser
 
             command.create_parser = own_usage_parser  # type: ignore[method-assign]
+            execute = command.execute
+
+            def from_the_command_line(*args: Any, **options: Any) -> Any:
+                # Every row a command writes says where it came from: cli:<OS login> (decision
+                # 0138), Django's commands too (createsuperuser, shell); the jobs it queues keep it.
+                from verval.core import audit
+
+                with audit.acting_via(audit.cli_via()):
+                    return execute(*args, **options)
+
+            command.execute = from_the_command_line  # type: ignore[method-assign]
             return command
 
         def unknown(self, typed: str, commands: dict[str, Any]) -> None:

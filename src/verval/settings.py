@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "verval.core.middleware.AuditViaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "verval.core.middleware.ContentSecurityPolicyMiddleware",
     "verval.exchange.middleware.ApiJsonErrorsMiddleware",

@@ -39,8 +39,8 @@ def log(school, other_school, operator, pusdatin):  # type: ignore[no-untyped-de
     """One row of each kind of scope: the fixture school's (regency 020500), the other school's
     (regency 020600), a kecamatan of the fixture regency without a school, the province, and a
     provider's API call with neither school nor region."""
-    rows = {
-        "school": audit.record(
+    with audit.acting_via("web"):
+        school_row = audit.record(
             actor=operator,
             action="change_number",
             object_type="recipient",
@@ -49,19 +49,23 @@ def log(school, other_school, operator, pusdatin):  # type: ignore[no-untyped-de
             before={"nomor": "0812****7890"},
             after={"nomor": "0813****1111"},
             note="perbaikan",
-        ),
-        "other_school": audit.record(
-            actor=pusdatin, action="change_number", school_id=other_school.npsn, ip="10.0.0.9"
-        ),
-        "district": audit.record(actor=pusdatin, action="download_behind_schools_csv", region_code="020501"),
-        "province": audit.record(actor=pusdatin, action="download_region_school_list", region_code="020000"),
-        "api": audit.record(
+        )
+    with audit.acting_via("api"):
+        api_row = audit.record(
             actor=None,
             action="api_list_batches",
             provider="telkomsel",
             note="token abcd1234",
             ip="192.0.2.7",
+        )
+    rows = {
+        "school": school_row,
+        "other_school": audit.record(
+            actor=pusdatin, action="change_number", school_id=other_school.npsn, ip="10.0.0.9"
         ),
+        "district": audit.record(actor=pusdatin, action="download_behind_schools_csv", region_code="020501"),
+        "province": audit.record(actor=pusdatin, action="download_region_school_list", region_code="020000"),
+        "api": api_row,
     }
     for i, key in enumerate(rows):
         rows[key] = _at(rows[key], datetime(2020, 9, 10 + i, 3, 0, tzinfo=UTC))
@@ -250,6 +254,7 @@ def test_the_csv_holds_the_filtered_rows_and_its_download_is_audited_with_the_fi
             str(log["school"].pk),
             "2020-09-10T10:00:00+07:00",
             "operator",
+            "web",
             "change_number",
             "recipient",
             "7",
@@ -279,7 +284,7 @@ def test_pusdatins_csv_holds_the_ip(log, pusdatin, client):  # type: ignore[no-u
     ).decode()
 
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-    assert [r[3] for r in rows[1:]] == ["api_list_batches"]
+    assert [r[2:5] for r in rows[1:]] == [["", "api", "api_list_batches"]]
     assert rows[1][-1] == "192.0.2.7"
     assert AuditEvent.objects.get(action="download_audit_csv").note == "format=csv provider=telkomsel"
 
@@ -319,6 +324,7 @@ def test_verval_audit_lists_every_row_newest_first_with_the_ip(log):  # type: ig
         "id": log["api"].pk,
         "at": "2020-09-14T03:00:00+00:00",
         "user": "",
+        "via": "api",
         "action": "api_list_batches",
         "object_type": "",
         "object_id": "",
@@ -349,12 +355,13 @@ def test_verval_audit_prints_a_table_in_wib(log):  # type: ignore[no-untyped-def
     call_command("audit", "--school", log["school"].school_id, stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[0].split() == ["id", "at", "(WIB)", "user", "action", "object", "school", "provider"]
+    assert lines[0].split() == ["id", "at", "(WIB)", "user", "via", "action", "object", "school", "provider"]
     assert lines[1].split() == [
         str(log["school"].pk),
         "2020-09-10",
         "10:00:00",
         "operator",
+        "web",
         "change_number",
         "recipient:7",
         log["school"].school_id,

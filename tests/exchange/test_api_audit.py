@@ -27,26 +27,32 @@ def _at(row: AuditEvent, when: datetime) -> AuditEvent:
 
 @pytest.fixture
 def rows(pusdatin, provider_user):  # type: ignore[no-untyped-def]
-    """Telkomsel's: a token's call, a download by its own account, a token issued by Pusdatin; and
-    an Indosat call, a school's row."""
-    made = {
-        "call": audit.record(
+    """Telkomsel's: a token's call, a download by its own account, a token issued by Pusdatin on
+    the server's command line; and an Indosat call, a school's row."""
+    with audit.acting_via("api"):
+        call = audit.record(
             actor=None, action="api_get_batch", provider="telkomsel", note="token aaaa1111", ip="192.0.2.1"
-        ),
-        "account": audit.record(
+        )
+    with audit.acting_via("web"):
+        account = audit.record(
             actor=provider_user,
             action="download_dump",
             provider="telkomsel",
             object_id="DMP-1",
             ip="192.0.2.2",
-        ),
-        "staff": audit.record(
+        )
+    with audit.acting_via("cli:pusdatin.admin"):
+        staff = audit.record(
             actor=pusdatin,
             action="issue_provider_token",
             provider="telkomsel",
             ip="10.1.1.1",
             after={"prefix": "x"},
-        ),
+        )
+    made = {
+        "call": call,
+        "account": account,
+        "staff": staff,
         "other": audit.record(
             actor=None, action="api_get_batch", provider="indosat", note="token bbbb2222", ip="192.0.2.9"
         ),
@@ -77,6 +83,8 @@ def test_a_provider_reads_its_own_rows_newest_first_with_its_own_addresses_only(
             "object_id": "",
             "by": "staff",
             "user": "",
+            # Pusdatin's OS login on the server is not the provider's to read: the kind only.
+            "via": "cli",
             "before": None,
             "after": {"prefix": "x"},
             "note": "",
@@ -90,6 +98,7 @@ def test_a_provider_reads_its_own_rows_newest_first_with_its_own_addresses_only(
             "object_id": "DMP-1",
             "by": "account",
             "user": "telkomsel",
+            "via": "web",
             "before": None,
             "after": None,
             "note": "",
@@ -103,6 +112,7 @@ def test_a_provider_reads_its_own_rows_newest_first_with_its_own_addresses_only(
             "object_id": "",
             "by": "token",
             "user": "",
+            "via": "api",
             "before": None,
             "after": None,
             "note": "token aaaa1111",
@@ -121,7 +131,7 @@ def test_the_call_is_audited_and_listed_by_the_next_call(client, rows, tsel_toke
         {"count": 1, "of_action": "download_dump"},
     )
     newest = client.get("/api/v1/audit?limit=1", headers=auth(tsel_token)).json()
-    assert [(r["action"], r["by"]) for r in newest] == [("api_list_audit", "token")]
+    assert [(r["action"], r["by"], r["via"]) for r in newest] == [("api_list_audit", "token", "api")]
 
 
 def test_another_provider_reads_none_of_telkomsels_rows(client, rows):  # type: ignore[no-untyped-def]

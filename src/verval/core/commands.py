@@ -210,8 +210,13 @@ class DataCommand(BaseCommand):
             options["stdout"] = options.get("stderr") or self.stderr._out
         else:
             self._json_out = None
+        from verval.core import audit
+
         try:
-            return super().execute(*args, **options)
+            # Its audit rows say cli:<OS login> (decision 0138); `verval` sets it for every command
+            # (verval.cli), this for a command called otherwise (call_command, manage.py).
+            with audit.acting_via(audit.cli_via()):
+                return super().execute(*args, **options)
         except Exception as exc:
             outcome = as_outcome(exc)
             if options.get("json"):

@@ -788,10 +788,14 @@ def create_job(
 ) -> Job:
     if kind not in RUNNERS:
         raise ValueError(f"unknown job kind {kind!r}")
+    from verval.core import audit
+
     user = actor if getattr(actor, "is_authenticated", False) else None
     return Job.objects.create(
         kind=kind,
         created_by=user,
+        # Where whoever queued it came from (decision 0138): its audit rows say job:<origin>.
+        origin=audit.job_origin(),
         params=params or {},
         # A file name from the command line may hold bytes that are not UTF-8 (Python keeps them
         # as surrogates, which no database column takes): shown with a replacement character.
@@ -855,10 +859,21 @@ def run(
     RUNNING (it is taken over once its lease expired).
 
     Interrupted (Ctrl-C, a worker forced to stop): the worker's job goes back to the queue
-    (`requeue_on_interrupt`, the task), a command's job FAILS as DIHENTIKAN."""
+    (`requeue_on_interrupt`, the task), a command's job FAILS as DIHENTIKAN.
+
+    Every audit row the run writes says `job:<origin>` (decision 0138), whoever runs it: the
+    worker, the immediate backend inside a request, or a command that runs its job inline."""
+    from verval.core import audit
+
     job = Job.objects.get(pk=job_id)
     if job.is_finished:
         return job
+    with audit.acting_via(audit.job_via(job.origin)):
+        return _run(job, runner, requeue_on_interrupt=requeue_on_interrupt)
+
+
+def _run(job: Job, runner: Callable[[Job], dict[str, Any]] | None, *, requeue_on_interrupt: bool) -> Job:
+    job_id = job.pk
     owner = when_database_free(lambda: claim(job), job=job)
     if owner is None:
         return Job.objects.get(pk=job_id)

@@ -16,6 +16,23 @@ CSP = (
 )
 
 
+class AuditViaMiddleware:
+    """The audit rows a request writes say where they came from (decision 0138): `api` under
+    /api/ (the provider API: every call is a token's, refused ones included), `web` for every
+    page (a signed-in account's save, a sign-in, a registration). Set for the request and reset
+    after it (here, not in the token's authentication, so that nothing outlives the request): a
+    thread that serves the next request starts from `system`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from verval.core import audit
+
+        with audit.acting_via(audit.API if request.path.startswith("/api/") else audit.WEB):
+            return self.get_response(request)
+
+
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -31,6 +31,9 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     note = models.TextField(blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # Where the row came from (decision 0138): web, api, cli:<OS login>, job:<origin>, system.
+    # Set by core.audit from a context variable; a row written before 0138 has "".
+    via = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -71,6 +74,9 @@ class Job(models.Model):
     school_id = models.CharField(max_length=8, blank=True, db_index=True)
     provider = models.CharField(max_length=16, blank=True, db_index=True)
     params = models.JSONField(default=dict, blank=True)
+    # Where whoever queued it came from (decision 0138): web, api, cli:<OS login>, system; the
+    # job's audit rows say job:<origin>.
+    origin = models.CharField(max_length=64, blank=True, default="", db_default="")
     input_name = models.CharField(max_length=255, blank=True)
     input_path = models.CharField(max_length=500, blank=True)
     input_sha256 = models.CharField(max_length=64, blank=True, db_index=True)

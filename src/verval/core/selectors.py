@@ -389,6 +389,7 @@ AUDIT_COLUMNS = [
     "id",
     "waktu",
     "pengguna",
+    "lewat",
     "aksi",
     "objek",
     "id_objek",
@@ -408,6 +409,9 @@ def audit_row(e: AuditEvent, *, with_ip: bool) -> dict[str, Any]:
         "id": e.pk,
         "at": e.at.isoformat(),
         "user": e.actor.username if e.actor_id and e.actor else "",
+        # Where the row came from (decision 0138): web, api, cli:<OS login>, job:<origin>, system;
+        # "" for a row written before it.
+        "via": e.via,
         "action": e.action,
         "object_type": e.object_type,
         "object_id": e.object_id,
@@ -433,6 +437,7 @@ def audit_csv_rows(qs: QuerySet[AuditEvent], *, with_ip: bool) -> Iterator[list[
             r["id"],
             e.at.astimezone(tz).isoformat(timespec="seconds"),
             r["user"],
+            r["via"],
             r["action"],
             r["object_type"],
             r["object_id"],

@@ -727,6 +727,12 @@ class AuditOut(Schema):
         "system: a scheduled or command-line run"
     )
     user: str = Field(description="The user name of your own account (by = account); empty otherwise.")
+    via: str = Field(
+        description="Where the row came from: api (a call with a token), web (a signed-in account's "
+        "page), job (a background job), cli (Verval Ponsel's command line on its server), system (an "
+        "automatic run); empty for rows written before it was kept. Of your own rows (token, account) "
+        "as recorded, e.g. job:web for a job one of your accounts queued; of the others the kind only."
+    )
     before: Any = None
     after: Any = None
     note: str
@@ -751,6 +757,8 @@ def _audit_out(e: Any, provider: str) -> dict[str, Any]:
         "object_id": e.object_id,
         "by": by,
         "user": actor.username if by == "account" else "",
+        # Never the server's OS login of a Verval Ponsel officer (cli:<login>): its kind only.
+        "via": e.via if by in ("token", "account") else e.via.split(":", 1)[0],
         "before": e.before,
         "after": e.after,
         "note": e.note,

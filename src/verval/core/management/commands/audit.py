@@ -16,7 +16,8 @@ MAX_LIMIT = 10_000
 class Command(DataCommand):
     help = (
         "Lists the audit log, newest first (every state change, export, download and provider API "
-        "call: who, when, what, from, to; numbers masked), narrowed by day (WIB), action, user "
+        "call: who and from where (via: web, api, cli:<OS login>, job:<origin>, system), when, what, "
+        "from, to; numbers masked), narrowed by day (WIB), action, user "
         "name, school (NPSN) and provider; --before ID reads on past the last row shown. Reads only."
     )
     json_help = 'print one JSON object {"events": [...], "more": bool, "next_before": id} as the last line'
@@ -59,12 +60,12 @@ class Command(DataCommand):
             return
         tz = zones.programme_tz()
         self.stdout.write(
-            f"{'id':>9}  {'at (WIB)':19}  {'user':16} {'action':28} {'object':28} {'school':8} provider"
+            f"{'id':>9}  {'at (WIB)':19}  {'user':16} {'via':20} {'action':28} {'object':28} {'school':8} provider"
         )
         for r in rows:
             obj = f"{r['object_type']}:{r['object_id']}" if r["object_id"] else r["object_type"]
             self.stdout.write(
-                f"{r['id']:>9}  {datetime.fromisoformat(r['at']).astimezone(tz):%Y-%m-%d %H:%M:%S}  {r['user'] or '-':16} {r['action']:28} "
+                f"{r['id']:>9}  {datetime.fromisoformat(r['at']).astimezone(tz):%Y-%m-%d %H:%M:%S}  {r['user'] or '-':16} {r['via'] or '-':20} {r['action']:28} "
                 f"{obj or '-':28} {r['school_id'] or '-':8} {r['provider'] or '-'}"
             )
             change = " -> ".join(selectors.compact(v) or "-" for v in (r["before"], r["after"]))

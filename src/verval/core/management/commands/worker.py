@@ -20,7 +20,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import is_locked_database_exception
 
-from verval.core import jobs, queues, workers
+from verval.core import audit, jobs, queues, workers
 
 log = logging.getLogger("verval.core.worker")
 
@@ -115,6 +115,9 @@ class Command(DbWorkerCommand):
         if unknown:
             # A misspelt name would make a worker that waits for ever on a queue nobody sends to.
             raise CommandError(f"unknown queue {', '.join(unknown)}; the queues are {', '.join(queues.ALL)}")
+        # The worker's own rows (a job re-queued by its recovery round) are the system's, whoever
+        # started it; a job's rows say job:<origin> (jobs.run; decision 0138).
+        audit.set_via(audit.SYSTEM)
         # With --reload the first process only watches files; the child it starts does the work.
         heartbeat = None
         if not options.get("reload") or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
