@@ -3,9 +3,10 @@
 #
 # The audit table only grows and every audited action inserts into it (decision 0137), so the
 # columns are added without rewriting it. On PostgreSQL Django's own SQL does that: `ADD COLUMN
-# ... DEFAULT '' NOT NULL` then `DROP DEFAULT` change the catalogue only (PostgreSQL 11 and later
-# keep a constant default as the column's "missing" value; no table rewrite, no index build), each
-# under a brief ACCESS EXCLUSIVE lock. On SQLite Django would copy the whole table into a new one
+# ... DEFAULT '' NOT NULL` changes the catalogue only (PostgreSQL 11 and later keep a constant
+# default as the column's "missing" value; no table rewrite, no index build), under a brief ACCESS
+# EXCLUSIVE lock. The default stays in the database (`db_default`): the previous release's
+# processes, still inserting during an upgrade, name no such column. On SQLite Django would copy the whole table into a new one
 # (its way of adding a NOT NULL column); a plain ADD COLUMN with a constant default is enough there
 # and leaves the rows where they are. Django's state is AddField's, so makemigrations finds nothing.
 
