@@ -89,3 +89,25 @@ def test_a_500_keeps_its_traceback(caplog, monkeypatch, operator):  # type: igno
     assert (record.levelname, record.getMessage()) == ("ERROR", "Internal Server Error: /beranda/")
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
     assert "Traceback" in _console().format(record)
+
+
+def test_a_403_keeps_its_reason_when_logging_was_configured_twice(caplog, operator):  # type: ignore[no-untyped-def]
+    # dictConfig adds a logger's filters again and never removes the old ones: a second
+    # configuration in one process (a command run in-process, a test) put the filter on
+    # django.request twice, and the second pass dropped Django's reason (CI of decision 0138).
+    from verval.core.logging import ClientErrorOneLineFilter
+
+    logger = logging.getLogger("django.request")
+    extra = ClientErrorOneLineFilter()
+    logger.addFilter(extra)
+    try:
+        assert sum(isinstance(f, ClientErrorOneLineFilter) for f in logger.filters) >= 2
+        with caplog.at_level(logging.WARNING, logger="django.request"):
+            response = _login(operator).get("/progres/tertinggal/?kabkota=020500")
+    finally:
+        logger.removeFilter(extra)
+
+    assert response.status_code == 403
+    assert [(r.getMessage(), r.exc_info) for r in _request_records(caplog)] == [
+        ("403 GET /progres/tertinggal/: Forbidden (Permission denied)", None)
+    ]

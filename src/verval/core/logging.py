@@ -214,6 +214,12 @@ class ClientErrorOneLineFilter(logging.Filter):
         status = getattr(record, "status_code", None)
         if not isinstance(status, int) or not 400 <= status < 500:
             return True
+        # Once a record: logging configured a second time in a process (dictConfig adds a logger's
+        # filters again, it never removes them) ran it twice, and the second pass, finding no
+        # ": <path>" at the end of the line the first had written, dropped Django's reason.
+        if getattr(record, "verval_one_line", False):
+            return True
+        record.verval_one_line = True
         request = getattr(record, "request", None)
         path = getattr(request, "path", None)
         if isinstance(path, str):
